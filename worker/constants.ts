@@ -1,0 +1,72 @@
+/**
+ * Every security number in one place, with its unit in the name and the reason beside it.
+ * Change a number here, nowhere else.
+ */
+
+// ---- OTP verification
+/** HOTP look-ahead: codes up to this many counters ahead of the expected one are accepted (RFC 4226 §7.4 "s"). */
+export const HOTP_LOOK_AHEAD_COUNTERS = 10;
+/** TOTP window around the remembered drift: ±1 step tolerates a code typed just as it changed. */
+export const TOTP_WINDOW_STEPS = 1;
+/** Resync accepts two consecutive codes this far from the expected position (hardware tokens drift). */
+export const HOTP_RESYNC_WINDOW_COUNTERS = 1000;
+/** TOTP resync: ±this many steps (100 steps of 30 s = 50 minutes). */
+export const TOTP_RESYNC_WINDOW_STEPS = 100;
+/** After this many consecutive failed OTPs (wrong PIN or wrong code) a token locks. */
+export const TOKEN_MAX_FAILS = 10;
+/** A locked token unlocks by itself after this long (admins can reset at once). */
+export const TOKEN_LOCK_DURATION_MS = 15 * 60 * 1000;
+export const TOKEN_PIN_DEFAULT_LENGTH = 4;
+export const TOKEN_PIN_MIN_LENGTH = 4;
+export const TOKEN_PIN_MAX_LENGTH = 8;
+/** Generated software-token seeds: 160 bits, the size RFC 4226 recommends for SHA-1. */
+export const SOFTWARE_TOKEN_SECRET_BYTES = 20;
+
+// ---- passwords and secrets at rest
+/** PBKDF2-SHA256 rounds; workerd refuses more than 100,000. */
+export const PBKDF2_ITERATIONS = 100_000;
+export const PASSWORD_MIN_LENGTH = 10;
+export const PASSWORD_MAX_LENGTH = 256;
+/** Password failures before the account locks (per user, all sign-in paths). */
+export const LOGIN_MAX_FAILS = 10;
+export const LOGIN_LOCK_DURATION_MS = 15 * 60 * 1000;
+
+// ---- sessions and API
+export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
+/** Sessions idle this long end even before their absolute expiry. */
+export const SESSION_IDLE_TIMEOUT_MS = 60 * 60 * 1000;
+/** Sessions bump last_seen at most this often, to keep reads cheap. */
+export const SESSION_TOUCH_INTERVAL_MS = 5 * 60 * 1000;
+export const SESSION_COOKIE = '__Host-eid_session';
+/** Local development over plain http cannot use the __Host- prefix (it requires Secure). */
+export const SESSION_COOKIE_INSECURE = 'eid_session';
+/** Largest JSON body accepted by the APIs; imports have their own cap. */
+export const MAX_JSON_BODY_BYTES = 64 * 1024;
+export const MAX_IMPORT_BODY_BYTES = 2 * 1024 * 1024;
+export const MAX_IMPORT_TOKENS = 5000;
+export const API_KEY_BYTES = 32;
+
+// ---- rate limits (fixed windows)
+/** Sign-in attempts per IP per window, all logins together. */
+export const SIGNIN_ATTEMPTS_PER_IP = 50;
+export const SIGNIN_WINDOW_MS = 15 * 60 * 1000;
+/** Verify API calls per (login, resource) per window: brute force through an integration is capped too. */
+export const VERIFY_ATTEMPTS_PER_USER = 30;
+export const VERIFY_WINDOW_MS = 5 * 60 * 1000;
+
+// ---- one-time codes by SMS / email
+export const CODE_DIGITS = 6;
+export const CODE_TTL_MS = 10 * 60 * 1000;
+/** Wrong guesses allowed per sent code; then the code is void. */
+export const CODE_MAX_ATTEMPTS = 5;
+/** A new code to the same recipient no sooner than this (SMS costs money: toll fraud). */
+export const CODE_RESEND_COOLDOWN_MS = 60 * 1000;
+export const SMS_PER_PHONE_PER_DAY = 10;
+export const SMS_PER_USER_PER_DAY = 10;
+export const SMS_PER_IP_PER_HOUR = 20;
+export const EMAIL_PER_RECIPIENT_PER_HOUR = 10;
+export const PASSWORD_RESET_TTL_MS = 30 * 60 * 1000;
+
+// ---- retention
+export const ACTIVITY_RETENTION_DAYS = 90;
+export const DAY_MS = 24 * 60 * 60 * 1000;

@@ -1,0 +1,395 @@
+/**
+ * The D1 schema. This file is the source of the SQL in migrations/ (`npm run db:generate`).
+ *
+ * Conventions: ids are random UUIDs (text); times are Unix epoch milliseconds (integer); booleans are
+ * 0/1 integers; lists and small structured values are JSON text, validated by zod where they are read.
+ */
+import { sql } from 'drizzle-orm';
+import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+const id = () => text('id').primaryKey();
+const createdAt = () => integer('created_at').notNull();
+const bool = (name: string) => integer(name, { mode: 'boolean' });
+
+// ---------------------------------------------------------------- people and organisation
+
+export const users = sqliteTable(
+  'users',
+  {
+    id: id(),
+    login: text('login').notNull(),
+    firstName: text('first_name').notNull().default(''),
+    lastName: text('last_name').notNull().default(''),
+    email: text('email'),
+    phone: text('phone'),
+    language: text('language', { enum: ['de', 'en'] }).notNull().default('en'),
+    passwordHash: text('password_hash'),
+    enabled: bool('enabled').notNull().default(true),
+    isAdmin: bool('is_admin').notNull().default(false),
+    /** 2FA by SMS: the E.164 number, whether it was confirmed with a code, and whether 2FA is switched on. */
+    smsPhone: text('sms_phone'),
+    smsPhoneVerified: bool('sms_phone_verified').notNull().default(false),
+    smsTwoFactorActive: bool('sms_two_factor_active').notNull().default(false),
+    /** Password sign-in failures (all sign-in paths), with a timed lock. */
+    failedLoginCount: integer('failed_login_count').notNull().default(0),
+    lockedUntil: integer('locked_until'),
+    createdAt: createdAt(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('users_login_unique').on(sql`lower(${t.login})`),
+    index('users_email_idx').on(sql`lower(${t.email})`),
+  ],
+);
+
+/** A workspace / team. */
+export const offices = sqliteTable(
+  'offices',
+  {
+    id: id(),
+    name: text('name').notNull(),
+    /** When set, members cannot activate two-factor authentication (issue: workspace security). */
+    twoFactorDisabled: bool('two_factor_disabled').notNull().default(false),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('offices_name_unique').on(sql`lower(${t.name})`)],
+);
+
+export const groups = sqliteTable(
+  'groups',
+  {
+    id: id(),
+    name: text('name').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('groups_name_unique').on(sql`lower(${t.name})`)],
+);
+
+export const officeMembers = sqliteTable(
+  'office_members',
+  {
+    officeId: text('office_id').notNull().references(() => offices.id, { onDelete: 'cascade' }),
+    userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.officeId, t.userId] }), index('office_members_user_idx').on(t.userId)],
+);
+
+export const groupMembers = sqliteTable(
+  'group_members',
+  {
+    groupId: text('group_id').notNull().references(() => groups.id, { onDelete: 'cascade' }),
+    userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.groupId, t.userId] }), index('group_members_user_idx').on(t.userId)],
+);
+
+// ---------------------------------------------------------------- resources, tokens, assignments
+
+export const resources = sqliteTable(
+  'resources',
+  {
+    id: id(),
+    name: text('name').notNull(),
+    description: text('description').notNull().default(''),
+    /** Self-service portal: off unless an alias is set and this is true. */
+    selfServiceEnabled: bool('self_service_enabled').notNull().default(false),
+    selfServiceAlias: text('self_service_alias'),
+    /** JSON: ordered list of enabled portal action names (the order shown on the portal). */
+    selfServiceActions: text('self_service_actions').notNull().default('[]'),
+    /** JSON: token types users may register in the portal. */
+    selfServiceTokenTypes: text('self_service_token_types').notNull().default('[]'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('resources_name_unique').on(sql`lower(${t.name})`),
+    uniqueIndex('resources_alias_unique').on(sql`lower(${t.selfServiceAlias})`),
+  ],
+);
+
+export const TOKEN_TYPES = ['TOTP', 'HOTP', 'OCRA', 'SMS', 'EMAIL'] as const;
+export type TokenType = (typeof TOKEN_TYPES)[number];
+export const HASH_ALGORITHMS = ['SHA1', 'SHA256', 'SHA512'] as const;
+export type HashAlgorithm = (typeof HASH_ALGORITHMS)[number];
+
+export const tokens = sqliteTable(
+  'tokens',
+  {
+    id: id(),
+    serial: text('serial').notNull(),
+    type: text('type', { enum: TOKEN_TYPES }).notNull(),
+    kind: text('kind', { enum: ['software', 'hardware'] }).notNull(),
+    description: text('description').notNull().default(''),
+    algorithm: text('algorithm', { enum: HASH_ALGORITHMS }).notNull().default('SHA1'),
+    digits: integer('digits').notNull().default(6),
+    /** TOTP time step. */
+    periodSeconds: integer('period_seconds').notNull().default(30),
+    /** HOTP: the next counter value expected (everything below it is used). */
+    counter: integer('counter').notNull().default(0),
+    /** OCRA suite string (RFC 6287), for OCRA tokens. */
+    ocraSuite: text('ocra_suite'),
+    /** The seed, AES-GCM encrypted under SEED_ENCRYPTION_KEY ("v1.<iv>.<ciphertext>", base64url). */
+    secretEncrypted: text('secret_encrypted'),
+    pinHash: text('pin_hash'),
+    pinPosition: text('pin_position', { enum: ['before', 'after'] }).notNull().default('after'),
+    failCount: integer('fail_count').notNull().default(0),
+    lockedUntil: integer('locked_until'),
+    /** TOTP: the highest time step ever accepted (replay protection); -1 when none. */
+    lastUsedStep: integer('last_used_step').notNull().default(-1),
+    /** TOTP: remembered clock drift in steps, centre of the next verification window. */
+    driftSteps: integer('drift_steps').notNull().default(0),
+    enabled: bool('enabled').notNull().default(true),
+    /** Software tokens stay pending until their first correct OTP proves enrolment. */
+    activated: bool('activated').notNull().default(true),
+    ownerUserId: text('owner_user_id').references(() => users.id, { onDelete: 'set null' }),
+    lastUsedAt: integer('last_used_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('tokens_serial_unique').on(sql`lower(${t.serial})`),
+    index('tokens_owner_idx').on(t.ownerUserId),
+  ],
+);
+
+/** A user assigned to a resource, either as a plain "user" or as "token with user". */
+export const assignments = sqliteTable(
+  'assignments',
+  {
+    id: id(),
+    resourceId: text('resource_id').notNull().references(() => resources.id, { onDelete: 'cascade' }),
+    userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+    kind: text('kind', { enum: ['user', 'token_with_user'] }).notNull(),
+    tokenId: text('token_id').references(() => tokens.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('assignments_resource_user_unique').on(t.resourceId, t.userId),
+    index('assignments_token_idx').on(t.tokenId),
+    check('assignments_kind_token', sql`${t.kind} = 'user' OR ${t.tokenId} IS NOT NULL`),
+  ],
+);
+
+// ---------------------------------------------------------------- authentication state
+
+export const apiKeys = sqliteTable(
+  'api_keys',
+  {
+    id: id(),
+    name: text('name').notNull(),
+    /** SHA-256 of the key; the key itself is shown once at creation. */
+    keyHash: text('key_hash').notNull().unique(),
+    /** The first characters, so admins can tell keys apart. */
+    keyPrefix: text('key_prefix').notNull(),
+    createdByUserId: text('created_by_user_id').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+    lastUsedAt: integer('last_used_at'),
+    revokedAt: integer('revoked_at'),
+  },
+);
+
+export const SESSION_KINDS = ['platform', 'portal'] as const;
+
+export const sessions = sqliteTable(
+  'sessions',
+  {
+    /** SHA-256 of the session token held in the cookie. */
+    id: id(),
+    userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+    kind: text('kind', { enum: SESSION_KINDS }).notNull(),
+    /** Portal sessions are bound to one resource. */
+    resourceId: text('resource_id').references(() => resources.id, { onDelete: 'cascade' }),
+    /** How the session was established: password, password+otp, password+sms, saml, email-code... */
+    method: text('method').notNull(),
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+    createdAt: createdAt(),
+    lastSeenAt: integer('last_seen_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('sessions_user_idx').on(t.userId), index('sessions_expires_idx').on(t.expiresAt)],
+);
+
+/**
+ * Short-lived challenges: email/SMS codes, multi-step sign-in state, password-reset links, SAML request ids.
+ * Codes are stored only as hashes; `attempts` counts wrong guesses against `maxAttempts`.
+ */
+export const challenges = sqliteTable(
+  'challenges',
+  {
+    /** For flows the client holds a reference to, SHA-256 of that reference. */
+    id: id(),
+    purpose: text('purpose').notNull(),
+    userId: text('user_id').references(() => users.id, { onDelete: 'cascade' }),
+    /** Where a code went (E.164 number or email address), or what a SAML request id belongs to. */
+    target: text('target'),
+    codeHash: text('code_hash'),
+    attempts: integer('attempts').notNull().default(0),
+    maxAttempts: integer('max_attempts').notNull().default(5),
+    /** JSON state of the flow this challenge belongs to. */
+    data: text('data').notNull().default('{}'),
+    ip: text('ip'),
+    createdAt: createdAt(),
+    expiresAt: integer('expires_at').notNull(),
+    consumedAt: integer('consumed_at'),
+  },
+  (t) => [
+    index('challenges_user_purpose_idx').on(t.userId, t.purpose),
+    index('challenges_expires_idx').on(t.expiresAt),
+  ],
+);
+
+/** Fixed-window counters for rate limits (per IP, per user, per phone number...). */
+export const rateLimits = sqliteTable('rate_limits', {
+  key: text('key').primaryKey(),
+  windowStart: integer('window_start').notNull(),
+  count: integer('count').notNull(),
+  expiresAt: integer('expires_at').notNull(),
+});
+
+/** Platform settings as JSON values by key (2FA switch, SMS supplier, templates, ...). */
+export const settings = sqliteTable('settings', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+// ---------------------------------------------------------------- security activity and messaging
+
+export const USER_ACTIVITY_TYPES = [
+  'UserLogin',
+  'UserLoginAttempt',
+  'UserLogoff',
+  'UserPasswortChangeRequest', // sic: the product's public name
+  'UserPasswordChange',
+  'UserEmailChangeRequest',
+  'UserEmailChange',
+] as const;
+export type UserActivityType = (typeof USER_ACTIVITY_TYPES)[number];
+
+export const userActivities = sqliteTable(
+  'user_activities',
+  {
+    id: id(),
+    userId: text('user_id').references(() => users.id, { onDelete: 'cascade' }),
+    /** The login as typed, kept for attempts by unknown users. */
+    login: text('login'),
+    type: text('type', { enum: USER_ACTIVITY_TYPES }).notNull(),
+    /** Which door: login, portal, saml, api. */
+    channel: text('channel').notNull(),
+    ip: text('ip'),
+    client: text('client'),
+    /** JSON: reason of a failure, environment score, resource... */
+    detail: text('detail').notNull().default('{}'),
+    at: integer('at').notNull(),
+  },
+  (t) => [index('user_activities_at_idx').on(t.at), index('user_activities_user_at_idx').on(t.userId, t.at)],
+);
+
+/** Every message send with its outcome. The text is stored with codes redacted. */
+export const messageLog = sqliteTable(
+  'message_log',
+  {
+    id: id(),
+    channel: text('channel', { enum: ['sms', 'email'] }).notNull(),
+    provider: text('provider').notNull(),
+    recipient: text('recipient').notNull(),
+    purpose: text('purpose').notNull(),
+    language: text('language').notNull(),
+    status: text('status', { enum: ['sent', 'failed'] }).notNull(),
+    error: text('error'),
+    providerMessageId: text('provider_message_id'),
+    userId: text('user_id').references(() => users.id, { onDelete: 'set null' }),
+    at: integer('at').notNull(),
+  },
+  (t) => [index('message_log_at_idx').on(t.at)],
+);
+
+/** The local development mailbox: messages "delivered" by the outbox provider. */
+export const outbox = sqliteTable(
+  'outbox',
+  {
+    id: id(),
+    channel: text('channel', { enum: ['sms', 'email'] }).notNull(),
+    recipient: text('recipient').notNull(),
+    subject: text('subject'),
+    body: text('body').notNull(),
+    at: integer('at').notNull(),
+  },
+  (t) => [index('outbox_at_idx').on(t.at)],
+);
+
+// ---------------------------------------------------------------- self-service portal
+
+/** An access recovery request ("user issue") waiting for an administrator. */
+export const userIssues = sqliteTable(
+  'user_issues',
+  {
+    id: id(),
+    userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+    resourceId: text('resource_id').references(() => resources.id, { onDelete: 'cascade' }),
+    /** JSON: what was lost, subset of ["password", "email", "token"]. */
+    lost: text('lost').notNull(),
+    /** JSON: authenticator -> "verified" | "failed" | "lost" | "none". */
+    authenticators: text('authenticators').notNull(),
+    pendingPasswordHash: text('pending_password_hash'),
+    pendingEmail: text('pending_email'),
+    state: text('state', { enum: ['open', 'approved'] }).notNull().default('open'),
+    createdAt: createdAt(),
+    resolvedAt: integer('resolved_at'),
+    resolvedByUserId: text('resolved_by_user_id').references(() => users.id, { onDelete: 'set null' }),
+  },
+  (t) => [index('user_issues_user_idx').on(t.userId)],
+);
+
+/** Environments a user signs in from, for the sign-in environment score. */
+export const userEnvironments = sqliteTable(
+  'user_environments',
+  {
+    id: id(),
+    userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+    /** JSON of the environment's attributes (country, ASN, browser family, IP prefix...). */
+    attributes: text('attributes').notNull(),
+    fingerprint: text('fingerprint').notNull(),
+    name: text('name'),
+    signInCount: integer('sign_in_count').notNull().default(1),
+    firstSeenAt: integer('first_seen_at').notNull(),
+    lastSeenAt: integer('last_seen_at').notNull(),
+  },
+  (t) => [uniqueIndex('user_environments_user_fp_unique').on(t.userId, t.fingerprint)],
+);
+
+// ---------------------------------------------------------------- SAML and sign-in scripts
+
+/** Every saved SAML configuration; the applied one is named by settings key `saml.appliedVersion`. */
+export const samlConfigVersions = sqliteTable('saml_config_versions', {
+  version: integer('version').primaryKey(),
+  yaml: text('yaml').notNull(),
+  /** JSON of the validated configuration. */
+  config: text('config').notNull(),
+  allowSignIn: bool('allow_sign_in').notNull(),
+  savedByUserId: text('saved_by_user_id').references(() => users.id, { onDelete: 'set null' }),
+  savedAt: integer('saved_at').notNull(),
+});
+
+/** Assertion ids already consumed, kept until the assertion would have expired anyway. */
+export const samlUsedAssertions = sqliteTable(
+  'saml_used_assertions',
+  {
+    assertionId: text('assertion_id').primaryKey(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('saml_used_assertions_expires_idx').on(t.expiresAt)],
+);
+
+/** Every saved version of the sign-in script; the applied one is named by settings key `script.appliedVersion`. */
+export const signInScriptVersions = sqliteTable('sign_in_script_versions', {
+  version: integer('version').primaryKey(),
+  source: text('source').notNull(),
+  /** JSON of the compiled program (script-engine's compile output). */
+  compiled: text('compiled').notNull(),
+  /** What an error in the script does to the sign-in. */
+  onError: text('on_error', { enum: ['deny', 'continue'] }).notNull().default('deny'),
+  savedByUserId: text('saved_by_user_id').references(() => users.id, { onDelete: 'set null' }),
+  savedAt: integer('saved_at').notNull(),
+});

@@ -1,0 +1,66 @@
+/**
+ * The catalogue of domain errors. Services throw `AppError`; the one `onError` in app.ts maps it to HTTP as
+ * `{ "error": { "code": "UPPER_SNAKE", "message": "...", "details"? } }`. Codes are stable public API.
+ */
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+
+export const ERROR_CATALOGUE = {
+  VALIDATION_FAILED: { status: 400, message: 'The request is not valid.' },
+  MALFORMED_JSON: { status: 400, message: 'The request body is not valid JSON.' },
+  PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large.' },
+  UNAUTHENTICATED: { status: 401, message: 'Sign in first.' },
+  FORBIDDEN: { status: 403, message: 'You are not allowed to do this.' },
+  CSRF_REJECTED: { status: 403, message: 'The request did not come from this site.' },
+  NOT_FOUND: { status: 404, message: 'Not found.' },
+  CONFLICT: { status: 409, message: 'This conflicts with existing data.' },
+  RATE_LIMITED: { status: 429, message: 'Too many attempts. Try again later.' },
+  INVALID_CREDENTIALS: { status: 401, message: 'Login or password is wrong.' },
+  ACCOUNT_LOCKED: { status: 423, message: 'The account is locked for a while after too many failed attempts.' },
+  // Users, resources, tokens
+  LOGIN_TAKEN: { status: 409, message: 'This login is already taken.' },
+  NAME_TAKEN: { status: 409, message: 'This name is already taken.' },
+  SERIAL_TAKEN: { status: 409, message: 'A token with this serial already exists.' },
+  ALIAS_TAKEN: { status: 409, message: 'This alias is already used by another resource.' },
+  USER_NOT_FOUND: { status: 404, message: 'User not found.' },
+  TOKEN_NOT_FOUND: { status: 404, message: 'Token not found.' },
+  RESOURCE_NOT_FOUND: { status: 404, message: 'Resource not found.' },
+  OFFICE_NOT_FOUND: { status: 404, message: 'Office not found.' },
+  GROUP_NOT_FOUND: { status: 404, message: 'Group not found.' },
+  API_KEY_NOT_FOUND: { status: 404, message: 'API key not found.' },
+  INVALID_SECRET: { status: 400, message: 'The token secret is not valid (expected base32 or hex).' },
+  UNSUPPORTED_OCRA_SUITE: { status: 400, message: 'This OCRA suite is not supported.' },
+  INVALID_IMPORT: { status: 400, message: 'The import file could not be read.' },
+  TOKEN_TYPE_MISMATCH: { status: 400, message: 'This operation does not apply to this token type.' },
+  WEAK_PASSWORD: { status: 400, message: 'The password is too weak.' },
+  // OTP verification (also returned as reasons by /api/v1/verify)
+  OTP_INVALID: { status: 401, message: 'The one-time password is wrong.' },
+  TOKEN_LOCKED: { status: 423, message: 'The token is locked after too many failed attempts.' },
+  TOKEN_DISABLED: { status: 403, message: 'The token is disabled.' },
+  NO_TOKEN: { status: 403, message: 'No usable token is assigned.' },
+  // Messaging
+  MESSAGE_NOT_SENT: { status: 502, message: 'The message could not be sent.' },
+  CODE_INVALID: { status: 401, message: 'The code is wrong.' },
+  CODE_EXPIRED: { status: 410, message: 'The code has expired. Request a new one.' },
+  // Generic
+  INTERNAL: { status: 500, message: 'Something went wrong on our side.' },
+} as const satisfies Record<string, { status: ContentfulStatusCode; message: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: ContentfulStatusCode;
+  readonly details?: unknown;
+
+  constructor(code: ErrorCode, message?: string, details?: unknown) {
+    super(message ?? ERROR_CATALOGUE[code].message);
+    this.name = 'AppError';
+    this.code = code;
+    this.status = ERROR_CATALOGUE[code].status;
+    this.details = details;
+  }
+}
+
+export function errorBody(code: ErrorCode, message: string, details?: unknown) {
+  return { error: details === undefined ? { code, message } : { code, message, details } };
+}

@@ -1,0 +1,13 @@
+/** The Worker entry: HTTP through the Hono app, and the cron trigger for purges. */
+import { createApp } from './app';
+import type { Env } from './env';
+import { runScheduledPurge } from './maintenance/purge';
+
+const app = createApp();
+
+export default {
+  fetch: app.fetch,
+  async scheduled(_controller, env, ctx) {
+    ctx.waitUntil(runScheduledPurge(env, Date.now()));
+  },
+} satisfies ExportedHandler<Env>;
