@@ -262,8 +262,6 @@ CREATE TABLE `users` (
 	`sms_phone` text,
 	`sms_phone_verified` integer DEFAULT false NOT NULL,
 	`sms_two_factor_active` integer DEFAULT false NOT NULL,
-	`failed_login_count` integer DEFAULT 0 NOT NULL,
-	`locked_until` integer,
 	`created_at` integer NOT NULL,
 	`updated_at` integer NOT NULL
 );

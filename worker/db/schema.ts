@@ -30,9 +30,6 @@ export const users = sqliteTable(
     smsPhone: text('sms_phone'),
     smsPhoneVerified: bool('sms_phone_verified').notNull().default(false),
     smsTwoFactorActive: bool('sms_two_factor_active').notNull().default(false),
-    /** Password sign-in failures (all sign-in paths), with a timed lock. */
-    failedLoginCount: integer('failed_login_count').notNull().default(0),
-    lockedUntil: integer('locked_until'),
     createdAt: createdAt(),
     updatedAt: integer('updated_at').notNull(),
   },

@@ -5,9 +5,9 @@
  * - session tokens, API keys, one-time codes: SHA-256 (they are high-entropy or short-lived and rate limited)
  */
 import { PBKDF2_ITERATIONS } from '../constants';
-import { base64ToBytes, bytesToBase64Url, base64UrlToBytes, bytesToHex, utf8 } from './encoding';
+import { base64ToBytes, bytesToBase64Url, base64UrlToBytes, bytesToHex, utf8, type Bytes } from './encoding';
 
-export function randomBytes(length: number): Uint8Array {
+export function randomBytes(length: number): Bytes {
   return crypto.getRandomValues(new Uint8Array(length));
 }
 
@@ -73,7 +73,7 @@ export function dummyPasswordHash(): Promise<string> {
   return dummyHash;
 }
 
-async function pbkdf2(password: string, salt: Uint8Array, iterations: number): Promise<Uint8Array> {
+async function pbkdf2(password: string, salt: Bytes, iterations: number): Promise<Bytes> {
   const key = await crypto.subtle.importKey('raw', utf8.encode(password.normalize('NFKC')), 'PBKDF2', false, [
     'deriveBits',
   ]);
@@ -96,7 +96,7 @@ function aesKey(keyBase64: string): Promise<CryptoKey> {
 }
 
 /** `context` (e.g. the token id) is bound as additional data: a ciphertext moved to another row won't decrypt. */
-export async function encryptSecret(keyBase64: string, plaintext: Uint8Array, context: string): Promise<string> {
+export async function encryptSecret(keyBase64: string, plaintext: Bytes, context: string): Promise<string> {
   const iv = randomBytes(12);
   const ciphertext = await crypto.subtle.encrypt(
     { name: 'AES-GCM', iv, additionalData: utf8.encode(context) },
@@ -106,7 +106,7 @@ export async function encryptSecret(keyBase64: string, plaintext: Uint8Array, co
   return `v1.${bytesToBase64Url(iv)}.${bytesToBase64Url(new Uint8Array(ciphertext))}`;
 }
 
-export async function decryptSecret(keyBase64: string, sealed: string, context: string): Promise<Uint8Array> {
+export async function decryptSecret(keyBase64: string, sealed: string, context: string): Promise<Bytes> {
   const [version, ivText, ciphertextText] = sealed.split('.');
   if (version !== 'v1' || !ivText || !ciphertextText) throw new Error('unknown sealed secret format');
   const plaintext = await crypto.subtle.decrypt(

@@ -1,12 +1,15 @@
 /** Byte/text encodings used across the worker (no Node Buffer: these run in workerd and the browser alike). */
 
+/** Bytes backed by a plain ArrayBuffer: what WebCrypto accepts. */
+export type Bytes = Uint8Array<ArrayBuffer>;
+
 export function bytesToBase64(bytes: Uint8Array): string {
   let binary = '';
   for (let i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i]!);
   return btoa(binary);
 }
 
-export function base64ToBytes(base64: string): Uint8Array {
+export function base64ToBytes(base64: string): Bytes {
   const binary = atob(base64);
   const out = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
@@ -17,7 +20,7 @@ export function bytesToBase64Url(bytes: Uint8Array): string {
   return bytesToBase64(bytes).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
-export function base64UrlToBytes(text: string): Uint8Array {
+export function base64UrlToBytes(text: string): Bytes {
   const base64 = text.replace(/-/g, '+').replace(/_/g, '/');
   return base64ToBytes(base64 + '='.repeat((4 - (base64.length % 4)) % 4));
 }
@@ -29,7 +32,7 @@ export function bytesToHex(bytes: Uint8Array): string {
 }
 
 /** Throws on anything that is not an even-length hex string. */
-export function hexToBytes(hex: string): Uint8Array {
+export function hexToBytes(hex: string): Bytes {
   if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) throw new Error('not a hex string');
   const out = new Uint8Array(hex.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
@@ -56,7 +59,7 @@ export function bytesToBase32(bytes: Uint8Array): string {
 }
 
 /** Lenient on case, spaces and padding (people paste secrets with them); strict on everything else. */
-export function base32ToBytes(text: string): Uint8Array {
+export function base32ToBytes(text: string): Bytes {
   const clean = text.replace(/[\s-]/g, '').replace(/=+$/, '').toUpperCase();
   if (clean.length === 0 || !/^[A-Z2-7]+$/.test(clean)) throw new Error('not a base32 string');
   let bits = 0;
@@ -74,6 +77,6 @@ export function base32ToBytes(text: string): Uint8Array {
 }
 
 export const utf8 = {
-  encode: (text: string) => new TextEncoder().encode(text),
+  encode: (text: string): Bytes => new TextEncoder().encode(text) as Bytes,
   decode: (bytes: Uint8Array) => new TextDecoder().decode(bytes),
 };

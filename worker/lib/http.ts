@@ -1,5 +1,6 @@
 /** Small request helpers shared by routes. */
 import type { Context } from 'hono';
+import type { AppBindings } from '../env';
 
 /** The client's IP as Cloudflare reports it (tests and local dev fall back to a fixed value). */
 export function clientIp(c: Context): string {
@@ -11,7 +12,7 @@ export function clientAgent(c: Context): string {
 }
 
 /** The origin links should point to: PUBLIC_ORIGIN when configured, else the request's own. */
-export function publicOrigin(c: Context<{ Bindings: { PUBLIC_ORIGIN?: string } }>): string {
+export function publicOrigin(c: Context<AppBindings>): string {
   const configured = c.env.PUBLIC_ORIGIN?.trim();
   return configured ? configured.replace(/\/$/, '') : new URL(c.req.url).origin;
 }

@@ -1,0 +1,112 @@
+/**
+ * Builds the SQL that seeds a database: the first admin (always) and, for local demos, demo users, offices, groups,
+ * resources and tokens. Secrets are made with the Worker's own functions (PBKDF2 password hashes, AES-GCM sealed
+ * seeds, keyed PIN hashes), so what the seed writes is exactly what the Worker reads.
+ *
+ * Usage: tsx scripts/seed.ts --vars .dev.vars [--demo] [--login admin] [--password ...] [--api-key ...] > seed.sql
+ */
+import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { hashPassword, randomToken, sha256Hex } from '../worker/lib/crypto';
+import { bytesToBase32 } from '../worker/lib/encoding';
+import { sealSeed } from '../worker/tokens/secrets';
+
+const { values } = parseArgs({
+  options: {
+    vars: { type: 'string' },
+    demo: { type: 'boolean', default: false },
+    login: { type: 'string', default: 'admin' },
+    password: { type: 'string' },
+    'api-key': { type: 'string' },
+    'seed-key': { type: 'string' },
+  },
+});
+
+const vars = values.vars ? parseVars(readFileSync(values.vars, 'utf8')) : {};
+const seedKey = values['seed-key'] ?? vars.SEED_ENCRYPTION_KEY;
+const now = Date.now();
+const statements: string[] = [];
+const notes: string[] = [];
+
+const q = (value: string | number | null) => (value === null ? 'NULL' : typeof value === 'number' ? String(value) : `'${value.replaceAll("'", "''")}'`);
+const insert = (table: string, row: Record<string, string | number | null>) =>
+  statements.push(`INSERT INTO ${table} (${Object.keys(row).join(', ')}) VALUES (${Object.values(row).map(q).join(', ')});`);
+
+const adminPassword = values.password ?? vars.ADMIN_PASSWORD ?? randomToken(12);
+if (!values.password && !vars.ADMIN_PASSWORD) notes.push(`Admin password (generated, shown once): ${adminPassword}`);
+const adminId = crypto.randomUUID();
+insert('users', {
+  id: adminId,
+  login: values.login!,
+  first_name: 'Platform',
+  last_name: 'Administrator',
+  email: null,
+  language: 'en',
+  password_hash: await hashPassword(adminPassword),
+  enabled: 1,
+  is_admin: 1,
+  created_at: now,
+  updated_at: now,
+});
+notes.push(`Admin login: ${values.login}`);
+
+const apiKey = values['api-key'] ?? vars.ADMIN_API_KEY;
+if (apiKey) {
+  insert('api_keys', { id: crypto.randomUUID(), name: 'Seeded key', key_hash: await sha256Hex(apiKey), key_prefix: apiKey.slice(0, 10), created_by_user_id: adminId, created_at: now });
+  notes.push('API key from ADMIN_API_KEY created.');
+}
+
+if (values.demo) {
+  if (!seedKey) throw new Error('--demo needs SEED_ENCRYPTION_KEY (from --vars .dev.vars) to seal token seeds');
+  const demoPassword = 'demo-password-1';
+  const people = [
+    { login: 'alice', first: 'Alice', last: 'Andersen', email: 'alice@example.com', language: 'en' },
+    { login: 'bob', first: 'Bob', last: 'Becker', email: 'bob@example.com', language: 'de' },
+    { login: 'carol', first: 'Carol', last: 'Castro', email: 'carol@example.com', language: 'en' },
+  ];
+  const userIds: Record<string, string> = {};
+  const passwordHash = await hashPassword(demoPassword);
+  for (const person of people) {
+    userIds[person.login] = crypto.randomUUID();
+    insert('users', { id: userIds[person.login]!, login: person.login, first_name: person.first, last_name: person.last, email: person.email, language: person.language, password_hash: passwordHash, enabled: 1, is_admin: 0, created_at: now, updated_at: now });
+  }
+  const offices = { Berlin: crypto.randomUUID(), Munich: crypto.randomUUID() };
+  const groups = { Engineering: crypto.randomUUID(), Sales: crypto.randomUUID() };
+  for (const [name, id] of Object.entries(offices)) insert('offices', { id, name, two_factor_disabled: 0, created_at: now });
+  for (const [name, id] of Object.entries(groups)) insert('groups', { id, name, created_at: now });
+  insert('office_members', { office_id: offices.Berlin, user_id: userIds.alice!, created_at: now });
+  insert('office_members', { office_id: offices.Munich, user_id: userIds.bob!, created_at: now });
+  insert('group_members', { group_id: groups.Engineering, user_id: userIds.alice!, created_at: now });
+  insert('group_members', { group_id: groups.Sales, user_id: userIds.bob!, created_at: now });
+
+  const vpn = crypto.randomUUID();
+  const intranet = crypto.randomUUID();
+  insert('resources', { id: vpn, name: 'VPN', description: 'Company VPN (RADIUS bridge)', created_at: now });
+  insert('resources', { id: intranet, name: 'Intranet', description: 'Internal web applications', created_at: now });
+
+  const seed = crypto.getRandomValues(new Uint8Array(20));
+  const tokenId = crypto.randomUUID();
+  insert('tokens', { id: tokenId, serial: 'TOTP-DEMO-ALICE', type: 'TOTP', kind: 'software', description: 'Demo authenticator app', algorithm: 'SHA1', digits: 6, period_seconds: 30, counter: 0, secret_encrypted: await sealSeed(seedKey, tokenId, seed), enabled: 1, activated: 1, owner_user_id: userIds.alice!, created_at: now });
+  insert('assignments', { id: crypto.randomUUID(), resource_id: vpn, user_id: userIds.alice!, kind: 'token_with_user', token_id: tokenId, created_at: now });
+  insert('assignments', { id: crypto.randomUUID(), resource_id: vpn, user_id: userIds.bob!, kind: 'user', token_id: null, created_at: now });
+  insert('assignments', { id: crypto.randomUUID(), resource_id: intranet, user_id: userIds.carol!, kind: 'user', token_id: null, created_at: now });
+
+  const hardwareSeed = crypto.getRandomValues(new Uint8Array(20));
+  const hardwareId = crypto.randomUUID();
+  insert('tokens', { id: hardwareId, serial: 'HOTP-HW-0001', type: 'HOTP', kind: 'hardware', description: 'Unassigned hardware token', algorithm: 'SHA1', digits: 6, period_seconds: 30, counter: 0, secret_encrypted: await sealSeed(seedKey, hardwareId, hardwareSeed), enabled: 1, activated: 1, owner_user_id: null, created_at: now });
+
+  notes.push(`Demo users alice, bob, carol (password "${demoPassword}"); offices Berlin/Munich; groups Engineering/Sales; resources VPN/Intranet.`);
+  notes.push(`alice's TOTP token TOTP-DEMO-ALICE (assigned to VPN), secret for your authenticator app: ${bytesToBase32(seed)}`);
+}
+
+process.stdout.write(statements.join('\n') + '\n');
+for (const note of notes) process.stderr.write(`  ${note}\n`);
+
+function parseVars(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split(/\r?\n/)) {
+    const match = /^\s*([A-Z0-9_]+)\s*=\s*"?(.*?)"?\s*$/.exec(line);
+    if (match) out[match[1]!] = match[2]!;
+  }
+  return out;
+}

@@ -1,0 +1,19 @@
+// `npm test`: system peers present, type-check, then every test: inside workerd, Node-side peers, and the browser.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { bin, root, run } from './lib.mjs';
+import { ensureSystemDependencies } from './system-deps.mjs';
+
+ensureSystemDependencies();
+
+console.log('\n== Type-check');
+run(bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
+
+console.log('\n== Worker, engine and Node-side tests');
+run(bin('vitest'), ['run', '--config', 'vitest.config.ts']);
+
+if (existsSync(path.join(root, 'test', 'e2e', 'vitest.config.ts'))) {
+  console.log('\n== Browser tests (headless Chromium)');
+  run(bin('vite'), ['build', '--config', 'ui/vite.config.ts']);
+  run(bin('vitest'), ['run', '--config', 'test/e2e/vitest.config.ts']);
+}

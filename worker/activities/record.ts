@@ -1,0 +1,39 @@
+/**
+ * Security activity log. Every sign-in path records here (/login, portal, SAML, verify API); the admin center's
+ * "User Activities" reads it. Public activity names are the product's, spelled as they are.
+ */
+import type { UserActivityType } from '../db/schema';
+
+export interface ActivityInput {
+  type: UserActivityType;
+  userId: string | null;
+  login?: string | null;
+  channel: 'login' | 'portal' | 'saml' | 'api' | 'admin';
+  ip?: string | null;
+  client?: string | null;
+  detail?: Record<string, unknown>;
+  nowMs: number;
+}
+
+/** The statement, for callers that put it into their own D1 batch. */
+export function activityStatement(db: D1Database, input: ActivityInput): D1PreparedStatement {
+  return db
+    .prepare(
+      'INSERT INTO user_activities (id, user_id, login, type, channel, ip, client, detail, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    )
+    .bind(
+      crypto.randomUUID(),
+      input.userId,
+      input.login ?? null,
+      input.type,
+      input.channel,
+      input.ip ?? null,
+      input.client ?? null,
+      JSON.stringify(input.detail ?? {}),
+      input.nowMs,
+    );
+}
+
+export async function recordActivity(db: D1Database, input: ActivityInput): Promise<void> {
+  await activityStatement(db, input).run();
+}

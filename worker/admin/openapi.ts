@@ -1,0 +1,117 @@
+/**
+ * The OpenAPI 3.1 description of the admin and verify APIs, built from the same zod schemas that validate the
+ * requests (z.toJSONSchema), so the document cannot drift from what the server accepts.
+ */
+import { z } from 'zod';
+import { ERROR_CATALOGUE } from '../errors';
+import { createHardwareTokenBody, createSoftwareTokenBody, checkOtpBody, resyncBody, setPinBody, updateTokenBody } from '../tokens/schema';
+import { createUserBody, setPasswordBody, updateUserBody } from '../users/schema';
+
+interface Operation {
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
+  path: string;
+  summary: string;
+  body?: z.ZodType;
+  contentType?: string;
+  tag: string;
+  security?: 'admin' | 'apiKey' | 'none';
+}
+
+const named = z.strictObject({ name: z.string().min(1).max(120) });
+const assignment = z.strictObject({ userId: z.string().uuid(), tokenId: z.string().uuid().nullable().optional() });
+const verifyBody = z.strictObject({ login: z.string(), resource: z.string(), otp: z.string(), challenge: z.string().optional() });
+
+const OPERATIONS: Operation[] = [
+  { method: 'get', path: '/api/admin/users', summary: 'List users (search, page, pageSize)', tag: 'Users' },
+  { method: 'post', path: '/api/admin/users', summary: 'Create a user', body: createUserBody, tag: 'Users' },
+  { method: 'get', path: '/api/admin/users/{id}', summary: 'Get a user', tag: 'Users' },
+  { method: 'patch', path: '/api/admin/users/{id}', summary: 'Update a user', body: updateUserBody, tag: 'Users' },
+  { method: 'delete', path: '/api/admin/users/{id}', summary: 'Delete a user', tag: 'Users' },
+  { method: 'put', path: '/api/admin/users/{id}/password', summary: 'Set or remove the password', body: setPasswordBody, tag: 'Users' },
+  { method: 'post', path: '/api/admin/users/{id}/unlock', summary: 'Clear the sign-in lockout', tag: 'Users' },
+  { method: 'get', path: '/api/admin/offices', summary: 'List offices', tag: 'Offices' },
+  { method: 'post', path: '/api/admin/offices', summary: 'Create an office', body: named, tag: 'Offices' },
+  { method: 'patch', path: '/api/admin/offices/{id}', summary: 'Rename an office or change its security', tag: 'Offices' },
+  { method: 'delete', path: '/api/admin/offices/{id}', summary: 'Delete an office', tag: 'Offices' },
+  { method: 'get', path: '/api/admin/offices/{id}/members', summary: 'List members', tag: 'Offices' },
+  { method: 'put', path: '/api/admin/offices/{id}/members/{userId}', summary: 'Add a member', tag: 'Offices' },
+  { method: 'delete', path: '/api/admin/offices/{id}/members/{userId}', summary: 'Remove a member', tag: 'Offices' },
+  { method: 'get', path: '/api/admin/groups', summary: 'List groups', tag: 'Groups' },
+  { method: 'post', path: '/api/admin/groups', summary: 'Create a group', body: named, tag: 'Groups' },
+  { method: 'patch', path: '/api/admin/groups/{id}', summary: 'Rename a group', body: named, tag: 'Groups' },
+  { method: 'delete', path: '/api/admin/groups/{id}', summary: 'Delete a group', tag: 'Groups' },
+  { method: 'get', path: '/api/admin/groups/{id}/members', summary: 'List members', tag: 'Groups' },
+  { method: 'put', path: '/api/admin/groups/{id}/members/{userId}', summary: 'Add a member', tag: 'Groups' },
+  { method: 'delete', path: '/api/admin/groups/{id}/members/{userId}', summary: 'Remove a member', tag: 'Groups' },
+  { method: 'get', path: '/api/admin/resources', summary: 'List resources', tag: 'Resources' },
+  { method: 'post', path: '/api/admin/resources', summary: 'Create a resource', body: named, tag: 'Resources' },
+  { method: 'patch', path: '/api/admin/resources/{id}', summary: 'Update a resource', tag: 'Resources' },
+  { method: 'delete', path: '/api/admin/resources/{id}', summary: 'Delete a resource', tag: 'Resources' },
+  { method: 'get', path: '/api/admin/resources/{id}/assignments', summary: 'List assigned users (kind=user|token_with_user)', tag: 'Resources' },
+  { method: 'put', path: '/api/admin/resources/{id}/assignments', summary: 'Assign a user, optionally with their token', body: assignment, tag: 'Resources' },
+  { method: 'delete', path: '/api/admin/resources/{id}/assignments/{userId}', summary: 'Unassign a user', tag: 'Resources' },
+  { method: 'get', path: '/api/admin/tokens', summary: 'List tokens', tag: 'Tokens' },
+  { method: 'post', path: '/api/admin/tokens/software', summary: 'Create a software token (returns the QR code once)', body: createSoftwareTokenBody, tag: 'Tokens' },
+  { method: 'post', path: '/api/admin/tokens/hardware', summary: 'Register a hardware token', body: createHardwareTokenBody, tag: 'Tokens' },
+  { method: 'post', path: '/api/admin/tokens/import/csv', summary: 'Import tokens from CSV (serial, seed, type, digits, counter or period)', contentType: 'text/csv', tag: 'Tokens' },
+  { method: 'post', path: '/api/admin/tokens/import/pskc', summary: 'Import tokens from a PSKC (RFC 6030) file', contentType: 'application/xml', tag: 'Tokens' },
+  { method: 'get', path: '/api/admin/tokens/{id}', summary: 'Get a token', tag: 'Tokens' },
+  { method: 'patch', path: '/api/admin/tokens/{id}', summary: 'Enable/disable, describe or hand over a token', body: updateTokenBody, tag: 'Tokens' },
+  { method: 'delete', path: '/api/admin/tokens/{id}', summary: 'Delete a token', tag: 'Tokens' },
+  { method: 'put', path: '/api/admin/tokens/{id}/pin', summary: 'Set or remove the PIN', body: setPinBody, tag: 'Tokens' },
+  { method: 'post', path: '/api/admin/tokens/{id}/reset-fail-counter', summary: 'Reset the fail counter and unlock', tag: 'Tokens' },
+  { method: 'post', path: '/api/admin/tokens/{id}/check', summary: 'Check an OTP (consumes it when valid)', body: checkOtpBody, tag: 'Tokens' },
+  { method: 'post', path: '/api/admin/tokens/{id}/resync', summary: 'Resynchronise with two consecutive OTPs', body: resyncBody, tag: 'Tokens' },
+  { method: 'get', path: '/api/admin/api-keys', summary: 'List API keys', tag: 'API keys' },
+  { method: 'post', path: '/api/admin/api-keys', summary: 'Create an API key (shown once)', body: z.strictObject({ name: z.string() }), tag: 'API keys' },
+  { method: 'delete', path: '/api/admin/api-keys/{id}', summary: 'Revoke an API key', tag: 'API keys' },
+  { method: 'post', path: '/api/v1/verify', summary: 'Verify an OTP (with PIN) for a user on a resource', body: verifyBody, tag: 'Verify', security: 'apiKey' },
+];
+
+export function openApiDocument(origin: string) {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const op of OPERATIONS) {
+    const parameters = [...op.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({ name, in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }));
+    const requestBody = op.body
+      ? { required: true, content: { 'application/json': { schema: z.toJSONSchema(op.body, { io: 'input' }) } } }
+      : op.contentType
+        ? { required: true, content: { [op.contentType]: { schema: { type: 'string' } } } }
+        : undefined;
+    (paths[op.path] ??= {})[op.method] = {
+      summary: op.summary,
+      tags: [op.tag],
+      parameters: parameters.length ? parameters : undefined,
+      requestBody,
+      security: op.security === 'apiKey' ? [{ apiKey: [] }] : [{ apiKey: [] }, { session: [] }],
+      responses: {
+        '2XX': { description: 'Success' },
+        default: { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+      },
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Edge Identity API', version: '1.0.0' },
+    servers: [{ url: origin }],
+    paths,
+    components: {
+      securitySchemes: {
+        apiKey: { type: 'http', scheme: 'bearer', description: 'An API key created in the admin center' },
+        session: { type: 'apiKey', in: 'cookie', name: '__Host-eid_session', description: 'Admin session; state changes need the X-CSRF-Token header' },
+      },
+      schemas: {
+        Error: {
+          type: 'object',
+          required: ['error'],
+          properties: {
+            error: {
+              type: 'object',
+              required: ['code', 'message'],
+              properties: { code: { type: 'string', enum: Object.keys(ERROR_CATALOGUE) }, message: { type: 'string' }, details: {} },
+            },
+          },
+        },
+      },
+    },
+  };
+}

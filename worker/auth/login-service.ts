@@ -1,0 +1,155 @@
+/**
+ * Platform sign-in at /login as a small state machine:
+ *   password  --(no second factor)-->  signed in
+ *   password  --(second factor)----->  awaiting second factor  --(OTP)-->  signed in
+ * The state between the steps is a `challenges` row referenced by an unguessable handle the client holds; it is
+ * bound to the user, expires, and allows a few attempts only.
+ */
+import { CODE_MAX_ATTEMPTS, SIGNIN_ATTEMPTS_PER_IP, SIGNIN_WINDOW_MS } from '../constants';
+import { activityStatement } from '../activities/record';
+import type { Env } from '../env';
+import { AppError } from '../errors';
+import { dummyPasswordHash, randomToken, sha256Hex, verifyPassword } from '../lib/crypto';
+import { consumeRateLimit } from '../lib/rate-limit';
+import { TOKEN_RECORD_COLUMNS, verifyTokenOtp, type TokenRecord } from '../otp/verify-service';
+import { verifyKeysOf } from '../tokens/service';
+import { clearLoginFailuresStatement, loginLockedUntil, recordLoginFailureStatement } from './login-lock';
+import { mintSessionToken, sessionStatement } from './sessions';
+
+const SECOND_FACTOR_TTL_MS = 5 * 60 * 1000;
+
+export interface RequestMeta {
+  ip: string;
+  client: string;
+  nowMs: number;
+}
+
+export type SecondFactorMethod = 'otp';
+
+export type LoginStep =
+  | { state: 'signed_in'; sessionToken: string; sessionId: string; userId: string }
+  | { state: 'second_factor'; challenge: string; methods: SecondFactorMethod[]; expiresAt: number };
+
+interface UserForLogin {
+  id: string;
+  login: string;
+  password_hash: string | null;
+  enabled: number;
+}
+
+export async function startPasswordLogin(env: Env, login: string, password: string, meta: RequestMeta): Promise<LoginStep> {
+  const db = env.DB;
+  const ipLimit = await consumeRateLimit(db, `signin-ip:${meta.ip}`, SIGNIN_ATTEMPTS_PER_IP, SIGNIN_WINDOW_MS, meta.nowMs);
+  if (!ipLimit.allowed) throw new AppError('RATE_LIMITED');
+
+  const user = await db
+    .prepare('SELECT id, login, password_hash, enabled FROM users WHERE lower(login) = lower(?)')
+    .bind(login)
+    .first<UserForLogin>();
+  // Always run one PBKDF2 verification, against a dummy hash when there is nothing to check: the answer and its
+  // timing are the same for unknown logins, users without a password and wrong passwords.
+  const passwordOk = await verifyPassword(password, user?.password_hash ?? (await dummyPasswordHash()));
+  const lockedUntil = await loginLockedUntil(db, login, meta.nowMs);
+  if (lockedUntil !== null) {
+    await logAttempt(env, user, login, meta, 'locked');
+    throw new AppError('ACCOUNT_LOCKED', undefined, { lockedUntil });
+  }
+  if (!user || !user.password_hash || !passwordOk || !user.enabled) {
+    await db.batch([
+      recordLoginFailureStatement(db, login, meta.nowMs),
+      attemptStatement(env, user, login, meta, user && !user.enabled && passwordOk ? 'disabled' : 'wrong_password'),
+    ]);
+    throw new AppError('INVALID_CREDENTIALS');
+  }
+
+  const methods = await secondFactorMethodsOf(db, user.id);
+  if (methods.length === 0) return finishLogin(env, user, 'password', meta);
+
+  const challenge = randomToken(24);
+  const expiresAt = meta.nowMs + SECOND_FACTOR_TTL_MS;
+  await db.batch([
+    clearLoginFailuresStatement(db, login),
+    db
+      .prepare(
+        `INSERT INTO challenges (id, purpose, user_id, max_attempts, data, ip, created_at, expires_at)
+         VALUES (?, 'login-second-factor', ?, ?, ?, ?, ?, ?)`,
+      )
+      .bind(await sha256Hex(challenge), user.id, CODE_MAX_ATTEMPTS, JSON.stringify({ methods }), meta.ip, meta.nowMs, expiresAt),
+  ]);
+  return { state: 'second_factor', challenge, methods, expiresAt };
+}
+
+export async function completeSecondFactor(env: Env, challenge: string, otp: string, meta: RequestMeta): Promise<LoginStep> {
+  const db = env.DB;
+  const challengeId = await sha256Hex(challenge);
+  const row = await db
+    .prepare(
+      `SELECT c.user_id, c.attempts, c.max_attempts, u.id, u.login, u.password_hash, u.enabled
+       FROM challenges c JOIN users u ON u.id = c.user_id
+       WHERE c.id = ? AND c.purpose = 'login-second-factor' AND c.consumed_at IS NULL AND c.expires_at > ?`,
+    )
+    .bind(challengeId, meta.nowMs)
+    .first<UserForLogin & { attempts: number; max_attempts: number }>();
+  if (!row || row.attempts >= row.max_attempts || !row.enabled) throw new AppError('CODE_EXPIRED', 'The sign-in has expired. Start again.');
+
+  const { results: tokens } = await db
+    .prepare(`SELECT ${TOKEN_RECORD_COLUMNS} FROM tokens WHERE owner_user_id = ? AND type IN ('TOTP','HOTP') AND activated = 1 AND enabled = 1`)
+    .bind(row.id)
+    .all<TokenRecord>();
+  let locked = false;
+  for (const token of tokens) {
+    const verdict = await verifyTokenOtp(db, verifyKeysOf(env), token, otp, meta.nowMs);
+    if (verdict.ok) {
+      // The challenge is single use: only the request that flips consumed_at goes on.
+      const consumed = await db
+        .prepare('UPDATE challenges SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL')
+        .bind(meta.nowMs, challengeId)
+        .run();
+      if (consumed.meta.changes !== 1) throw new AppError('CODE_EXPIRED', 'The sign-in has expired. Start again.');
+      return finishLogin(env, row, 'password+otp', meta);
+    }
+    if (verdict.reason === 'TOKEN_LOCKED') locked = true;
+  }
+  await db.batch([
+    db.prepare('UPDATE challenges SET attempts = attempts + 1 WHERE id = ?').bind(challengeId),
+    attemptStatement(env, row, row.login, meta, locked ? 'token_locked' : 'wrong_otp'),
+  ]);
+  throw new AppError(locked ? 'TOKEN_LOCKED' : 'OTP_INVALID');
+}
+
+async function finishLogin(env: Env, user: UserForLogin, method: string, meta: RequestMeta): Promise<LoginStep> {
+  const db = env.DB;
+  const { token, sessionId } = await mintSessionToken();
+  await db.batch([
+    sessionStatement(db, sessionId, { userId: user.id, kind: 'platform', method, ip: meta.ip, userAgent: meta.client, nowMs: meta.nowMs }),
+    clearLoginFailuresStatement(db, user.login),
+    activityStatement(db, { type: 'UserLogin', userId: user.id, login: user.login, channel: 'login', ip: meta.ip, client: meta.client, detail: { method }, nowMs: meta.nowMs }),
+  ]);
+  return { state: 'signed_in', sessionToken: token, sessionId, userId: user.id };
+}
+
+/** Second factors a user has: today their own activated OTP tokens. */
+async function secondFactorMethodsOf(db: D1Database, userId: string): Promise<SecondFactorMethod[]> {
+  const token = await db
+    .prepare(`SELECT 1 FROM tokens WHERE owner_user_id = ? AND type IN ('TOTP','HOTP') AND activated = 1 AND enabled = 1 LIMIT 1`)
+    .bind(userId)
+    .first();
+  return token ? ['otp'] : [];
+}
+
+function attemptStatement(env: Env, user: UserForLogin | null, login: string, meta: RequestMeta, reason: string) {
+  return activityStatement(env.DB, {
+    type: 'UserLoginAttempt',
+    userId: user?.id ?? null,
+    login,
+    channel: 'login',
+    ip: meta.ip,
+    client: meta.client,
+    detail: { reason },
+    nowMs: meta.nowMs,
+  });
+}
+
+async function logAttempt(env: Env, user: UserForLogin | null, login: string, meta: RequestMeta, reason: string) {
+  await attemptStatement(env, user, login, meta, reason).run();
+}

@@ -1,0 +1,51 @@
+/** /api/auth: platform sign-in, second factor, sign-out and "who am I". */
+import { Hono, type Context } from 'hono';
+import { z } from 'zod';
+import { recordActivity } from '../activities/record';
+import type { AppBindings } from '../env';
+import { AppError } from '../errors';
+import { clientAgent, clientIp } from '../lib/http';
+import { parseJsonBody } from '../lib/validate';
+import { getUser } from '../users/service';
+import { completeSecondFactor, startPasswordLogin, type LoginStep } from './login-service';
+import { authenticate, checkCsrf, checkSameOrigin } from './middleware';
+import { clearSessionCookie, csrfTokenFor, deleteSession, writeSessionCookie } from './sessions';
+
+const loginBody = z.strictObject({ login: z.string().trim().min(1).max(128), password: z.string().min(1).max(1024) });
+const secondFactorBody = z.strictObject({ challenge: z.string().min(1).max(200), otp: z.string().trim().min(1).max(64) });
+
+export const authRoutes = new Hono<AppBindings>()
+  .use('*', authenticate)
+  .post('/login', async (c) => {
+    checkSameOrigin(c);
+    const { login, password } = await parseJsonBody(c, loginBody);
+    const step = await startPasswordLogin(c.env, login, password, { ip: clientIp(c), client: clientAgent(c), nowMs: c.var.now });
+    return respondToStep(c, step);
+  })
+  .post('/login/second-factor', async (c) => {
+    checkSameOrigin(c);
+    const { challenge, otp } = await parseJsonBody(c, secondFactorBody);
+    const step = await completeSecondFactor(c.env, challenge, otp, { ip: clientIp(c), client: clientAgent(c), nowMs: c.var.now });
+    return respondToStep(c, step);
+  })
+  .post('/logout', async (c) => {
+    const auth = c.var.auth;
+    if (auth?.kind === 'session') {
+      await checkCsrf(c);
+      await deleteSession(c.env.DB, auth.sessionId);
+      await recordActivity(c.env.DB, { type: 'UserLogoff', userId: auth.userId, channel: auth.sessionKind === 'portal' ? 'portal' : 'login', ip: clientIp(c), client: clientAgent(c), nowMs: c.var.now });
+    }
+    clearSessionCookie(c);
+    return c.body(null, 204);
+  })
+  .get('/me', async (c) => {
+    const auth = c.var.auth;
+    if (auth?.kind !== 'session' || auth.sessionKind !== 'platform') throw new AppError('UNAUTHENTICATED');
+    return c.json({ user: await getUser(c.env.DB, auth.userId), csrfToken: await csrfTokenFor(c.env.SESSION_KEY, auth.sessionId) });
+  });
+
+async function respondToStep(c: Context<AppBindings>, step: LoginStep): Promise<Response> {
+  if (step.state === 'second_factor') return c.json({ state: step.state, challenge: step.challenge, methods: step.methods, expiresAt: step.expiresAt });
+  writeSessionCookie(c, step.sessionToken);
+  return c.json({ state: step.state, user: await getUser(c.env.DB, step.userId), csrfToken: await csrfTokenFor(c.env.SESSION_KEY, step.sessionId) });
+}

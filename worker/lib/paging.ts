@@ -1,0 +1,11 @@
+export interface Page<T> {
+  items: T[];
+  total: number;
+  page: number;
+  pageSize: number;
+}
+
+/** Escapes LIKE wildcards so a search for "50%" finds "50%", not everything. Use with `ESCAPE '\'`. */
+export function likePattern(search: string): string {
+  return `%${search.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
+}

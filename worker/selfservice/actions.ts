@@ -1,0 +1,30 @@
+/**
+ * The fourteen self-service actions an administrator can switch on per resource, in the product's names.
+ * The stored list is ordered: that order is the order on the portal's main page.
+ */
+export const SELF_SERVICE_ACTIONS = [
+  'registerNewToken',
+  'registerExistingToken',
+  'reassignToken',
+  'unassignToken',
+  'synchronizeToken',
+  'setupPin',
+  'removePin',
+  'createPassword',
+  'changePassword',
+  'changeEmail',
+  'changePhone',
+  'changeLogin',
+  'changeName',
+  'manageEnvironment',
+] as const;
+export type SelfServiceAction = (typeof SELF_SERVICE_ACTIONS)[number];
+
+/** Token types users may register themselves. */
+export const SELF_SERVICE_TOKEN_TYPES = ['TOTP', 'HOTP', 'SMS', 'EMAIL'] as const;
+export type SelfServiceTokenType = (typeof SELF_SERVICE_TOKEN_TYPES)[number];
+
+/** Aliases appear in URLs: lower-case letters, digits and single hyphens, 3 to 40 characters. */
+export const ALIAS_PATTERN = /^[a-z0-9](?:[a-z0-9]|-(?!-)){1,38}[a-z0-9]$/;
+/** Paths of our own that an alias must not shadow or be confused with. */
+export const RESERVED_ALIASES = new Set(['admin', 'api', 'login', 'logout', 'saml', 'assets', 'static', 'health', 'selfservice']);

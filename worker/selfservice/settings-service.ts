@@ -1,0 +1,34 @@
+/** Admin side of the portal: enable it for a resource under an alias, choose and order its actions. */
+import { AppError } from '../errors';
+import { isUniqueViolation } from '../lib/d1-errors';
+import { getResource, type ResourceView } from '../resources/service';
+import type { SelfServiceAction, SelfServiceTokenType } from './actions';
+
+export interface PortalSettingsInput {
+  enabled: boolean;
+  alias: string | null;
+  actions: SelfServiceAction[];
+  tokenTypes: SelfServiceTokenType[];
+}
+
+export async function savePortalSettings(db: D1Database, resourceId: string, input: PortalSettingsInput): Promise<ResourceView> {
+  if (input.enabled && !input.alias) throw new AppError('VALIDATION_FAILED', 'alias: an enabled portal needs an alias.');
+  if (new Set(input.actions).size !== input.actions.length) throw new AppError('VALIDATION_FAILED', 'actions: each action may appear once.');
+  if (input.actions.includes('registerNewToken') && input.tokenTypes.length === 0) {
+    throw new AppError('VALIDATION_FAILED', 'tokenTypes: choose the token types users may register.');
+  }
+  try {
+    const result = await db
+      .prepare(
+        `UPDATE resources SET self_service_enabled = ?, self_service_alias = ?, self_service_actions = ?, self_service_token_types = ?
+         WHERE id = ?`,
+      )
+      .bind(input.enabled ? 1 : 0, input.alias, JSON.stringify(input.actions), JSON.stringify([...new Set(input.tokenTypes)]), resourceId)
+      .run();
+    if (result.meta.changes === 0) throw new AppError('RESOURCE_NOT_FOUND');
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new AppError('ALIAS_TAKEN');
+    throw error;
+  }
+  return getResource(db, resourceId);
+}

@@ -1,0 +1,81 @@
+/** Admin API: /api/admin/tokens */
+import { Hono } from 'hono';
+import { z } from 'zod';
+import type { AppBindings } from '../env';
+import { AppError } from '../errors';
+import { fields, parse, parseJsonBody, parseQuery } from '../lib/validate';
+import {
+  checkOtpBody,
+  createHardwareTokenBody,
+  createSoftwareTokenBody,
+  listTokensQuery,
+  resyncBody,
+  setPinBody,
+  updateTokenBody,
+} from './schema';
+import { decodeSeed } from './secrets';
+import {
+  checkTokenOtp,
+  createHardwareToken,
+  createSoftwareToken,
+  deleteToken,
+  getToken,
+  listTokens,
+  resetTokenFailCounter,
+  resyncTokenById,
+  setTokenPin,
+  updateToken,
+} from './service';
+import { tokenImportRoutes } from './import-routes';
+
+const idParam = z.object({ id: fields.id });
+/** Issuer shown in authenticator apps: the deployment's host unless configured otherwise. */
+const issuerOf = (url: string) => new URL(url).hostname;
+
+export const tokenAdminRoutes = new Hono<AppBindings>()
+  .get('/', async (c) => {
+    const query = parseQuery(c, listTokensQuery);
+    return c.json(await listTokens(c.env.DB, { ...query, unassigned: query.unassigned === 'true' }, c.var.now));
+  })
+  .post('/software', async (c) => {
+    const body = await parseJsonBody(c, createSoftwareTokenBody);
+    return c.json(await createSoftwareToken(c.env, { ...body, issuer: issuerOf(c.req.url) }, c.var.now), 201);
+  })
+  .post('/hardware', async (c) => {
+    const body = await parseJsonBody(c, createHardwareTokenBody);
+    const seed = decodeSeed(body.seed, body.seedEncoding);
+    return c.json(await createHardwareToken(c.env, { ...body, seed }, c.var.now), 201);
+  })
+  .route('/import', tokenImportRoutes)
+  .get('/:id', async (c) => c.json(await getToken(c.env.DB, parse(idParam, c.req.param()).id, c.var.now)))
+  .patch('/:id', async (c) => {
+    const { id } = parse(idParam, c.req.param());
+    return c.json(await updateToken(c.env.DB, id, await parseJsonBody(c, updateTokenBody), c.var.now));
+  })
+  .delete('/:id', async (c) => {
+    await deleteToken(c.env.DB, parse(idParam, c.req.param()).id);
+    return c.body(null, 204);
+  })
+  .put('/:id/pin', async (c) => {
+    const { id } = parse(idParam, c.req.param());
+    const body = await parseJsonBody(c, setPinBody);
+    await setTokenPin(c.env, id, body.pin, body.pinPosition);
+    return c.body(null, 204);
+  })
+  .post('/:id/reset-fail-counter', async (c) => {
+    await resetTokenFailCounter(c.env.DB, parse(idParam, c.req.param()).id);
+    return c.body(null, 204);
+  })
+  .post('/:id/check', async (c) => {
+    const { id } = parse(idParam, c.req.param());
+    const body = await parseJsonBody(c, checkOtpBody);
+    const result = await checkTokenOtp(c.env, id, body.otp, c.var.now, body.challenge);
+    return c.json(result.ok ? { valid: true } : { valid: false, reason: result.reason, lockedUntil: result.lockedUntil ?? null });
+  })
+  .post('/:id/resync', async (c) => {
+    const { id } = parse(idParam, c.req.param());
+    const body = await parseJsonBody(c, resyncBody);
+    const result = await resyncTokenById(c.env, id, body.otp1, body.otp2, c.var.now);
+    if (!result.ok) throw new AppError(result.reason === 'OTP_INVALID' ? 'OTP_INVALID' : result.reason, 'The two codes were not found next to each other in the resync window.');
+    return c.json(await getToken(c.env.DB, id, c.var.now));
+  });

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { HASH_ALGORITHMS } from '../db/schema';
+import { fields } from '../lib/validate';
+
+const serial = z.string().trim().min(1).max(64).regex(/^[\w.:-]+$/, 'may contain letters, digits and . _ : - only');
+const pin = z.string().regex(/^\d{4,8}$/, 'must be 4 to 8 digits');
+const pinPosition = z.enum(['before', 'after']);
+const otp = z.string().trim().min(1).max(64);
+
+export const createSoftwareTokenBody = z.strictObject({
+  type: z.enum(['TOTP', 'HOTP']),
+  serial: serial.optional(),
+  description: z.string().trim().max(200).optional(),
+  algorithm: z.enum(HASH_ALGORITHMS).default('SHA1'),
+  digits: z.union([z.literal(6), z.literal(8)]).default(6),
+  periodSeconds: z.union([z.literal(30), z.literal(60)]).default(30),
+  ownerUserId: fields.id.nullable().optional(),
+  pin: pin.optional(),
+  pinPosition: pinPosition.optional(),
+});
+
+export const createHardwareTokenBody = z.strictObject({
+  type: z.enum(['TOTP', 'HOTP', 'OCRA']),
+  serial,
+  seed: z.string().trim().min(1).max(512),
+  seedEncoding: z.enum(['base32', 'hex', 'auto']).default('auto'),
+  description: z.string().trim().max(200).optional(),
+  algorithm: z.enum(HASH_ALGORITHMS).default('SHA1'),
+  digits: z.number().int().default(6),
+  periodSeconds: z.number().int().default(30),
+  counter: z.number().int().min(0).default(0),
+  ocraSuite: z.string().trim().max(64).optional(),
+  ownerUserId: fields.id.nullable().optional(),
+  pin: pin.optional(),
+  pinPosition: pinPosition.optional(),
+});
+
+export const updateTokenBody = z.strictObject({
+  description: z.string().trim().max(200).optional(),
+  enabled: z.boolean().optional(),
+  ownerUserId: fields.id.nullable().optional(),
+});
+
+export const setPinBody = z.strictObject({ pin: pin.nullable(), pinPosition: pinPosition.optional() });
+export const checkOtpBody = z.strictObject({ otp, challenge: z.string().max(128).optional() });
+export const resyncBody = z.strictObject({ otp1: otp, otp2: otp });
+
+export const listTokensQuery = z.object({
+  search: fields.search,
+  ownerUserId: fields.id.optional(),
+  unassigned: z.enum(['true', 'false']).optional(),
+  page: fields.page,
+  pageSize: fields.pageSize,
+});

@@ -1,0 +1,363 @@
+/**
+ * Tokens: the inventory of OTP generators. Software tokens get a generated seed shown once as a QR code and stay
+ * pending until their first correct code; hardware tokens are registered with the seed from the vendor.
+ */
+import { SOFTWARE_TOKEN_SECRET_BYTES, TOKEN_PIN_MAX_LENGTH, TOKEN_PIN_MIN_LENGTH } from '../constants';
+import type { HashAlgorithm, TokenType } from '../db/schema';
+import type { Env } from '../env';
+import { AppError } from '../errors';
+import { randomBytes } from '../lib/crypto';
+import { isUniqueViolation } from '../lib/d1-errors';
+import { bytesToBase32, type Bytes } from '../lib/encoding';
+import { likePattern, type Page } from '../lib/paging';
+import { buildKeyUri } from '../otp/key-uri';
+import { parseOcraSuite } from '../otp/ocra';
+import { renderQrSvg } from '../otp/qr';
+import { resyncToken, TOKEN_RECORD_COLUMNS, verifyTokenOtp, type TokenRecord, type VerifyResult } from '../otp/verify-service';
+import { hashPin, sealSeed } from './secrets';
+
+export interface TokenView {
+  id: string;
+  serial: string;
+  type: TokenType;
+  kind: 'software' | 'hardware';
+  description: string;
+  algorithm: HashAlgorithm;
+  digits: number;
+  periodSeconds: number;
+  counter: number;
+  ocraSuite: string | null;
+  hasPin: boolean;
+  pinPosition: 'before' | 'after';
+  failCount: number;
+  lockedUntil: number | null;
+  enabled: boolean;
+  activated: boolean;
+  driftSteps: number;
+  owner: { id: string; login: string } | null;
+  lastUsedAt: number | null;
+  createdAt: number;
+}
+
+interface TokenListRow extends TokenRecord {
+  kind: 'software' | 'hardware';
+  description: string;
+  last_used_at: number | null;
+  created_at: number;
+  owner_login: string | null;
+}
+
+const VIEW_COLUMNS = `t.id, t.serial, t.type, t.kind, t.description, t.algorithm, t.digits, t.period_seconds, t.counter, t.ocra_suite,
+  t.pin_hash, t.pin_position, t.fail_count, t.locked_until, t.last_used_step, t.drift_steps, t.enabled, t.activated,
+  t.owner_user_id, t.last_used_at, t.created_at, u.login AS owner_login`;
+
+function toTokenView(row: TokenListRow, nowMs: number): TokenView {
+  return {
+    id: row.id,
+    serial: row.serial,
+    type: row.type,
+    kind: row.kind,
+    description: row.description,
+    algorithm: row.algorithm,
+    digits: row.digits,
+    periodSeconds: row.period_seconds,
+    counter: row.counter,
+    ocraSuite: row.ocra_suite,
+    hasPin: row.pin_hash !== null,
+    pinPosition: row.pin_position,
+    failCount: row.locked_until !== null && row.locked_until <= nowMs ? 0 : row.fail_count,
+    lockedUntil: row.locked_until !== null && row.locked_until > nowMs ? row.locked_until : null,
+    enabled: row.enabled === 1,
+    activated: row.activated === 1,
+    driftSteps: row.drift_steps,
+    owner: row.owner_user_id && row.owner_login ? { id: row.owner_user_id, login: row.owner_login } : null,
+    lastUsedAt: row.last_used_at,
+    createdAt: row.created_at,
+  };
+}
+
+export async function listTokens(
+  db: D1Database,
+  query: { search?: string; ownerUserId?: string; unassigned?: boolean; page: number; pageSize: number },
+  nowMs: number,
+): Promise<Page<TokenView>> {
+  const conditions: string[] = [];
+  const params: unknown[] = [];
+  if (query.search) {
+    conditions.push(`(t.serial LIKE ?1 ESCAPE '\\' OR t.description LIKE ?1 ESCAPE '\\' OR u.login LIKE ?1 ESCAPE '\\')`.replaceAll('?1', `?${params.length + 1}`));
+    params.push(likePattern(query.search));
+  }
+  if (query.ownerUserId) {
+    conditions.push(`t.owner_user_id = ?${params.length + 1}`);
+    params.push(query.ownerUserId);
+  }
+  if (query.unassigned) conditions.push('t.owner_user_id IS NULL');
+  const where = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
+  const from = 'FROM tokens t LEFT JOIN users u ON u.id = t.owner_user_id';
+  const [rows, total] = await db.batch<TokenListRow | { total: number }>([
+    db
+      .prepare(`SELECT ${VIEW_COLUMNS} ${from} ${where} ORDER BY lower(t.serial) LIMIT ?${params.length + 1} OFFSET ?${params.length + 2}`)
+      .bind(...params, query.pageSize, (query.page - 1) * query.pageSize),
+    db.prepare(`SELECT count(*) AS total ${from} ${where}`).bind(...params),
+  ]);
+  return {
+    items: (rows!.results as TokenListRow[]).map((row) => toTokenView(row, nowMs)),
+    total: (total!.results[0] as { total: number }).total,
+    page: query.page,
+    pageSize: query.pageSize,
+  };
+}
+
+export async function getToken(db: D1Database, id: string, nowMs: number): Promise<TokenView> {
+  const row = await db
+    .prepare(`SELECT ${VIEW_COLUMNS} FROM tokens t LEFT JOIN users u ON u.id = t.owner_user_id WHERE t.id = ?`)
+    .bind(id)
+    .first<TokenListRow>();
+  if (!row) throw new AppError('TOKEN_NOT_FOUND');
+  return toTokenView(row, nowMs);
+}
+
+export async function loadTokenRecord(db: D1Database, id: string): Promise<TokenRecord> {
+  const row = await db.prepare(`SELECT ${TOKEN_RECORD_COLUMNS} FROM tokens WHERE id = ?`).bind(id).first<TokenRecord>();
+  if (!row) throw new AppError('TOKEN_NOT_FOUND');
+  return row;
+}
+
+export interface NewTokenParams {
+  serial?: string;
+  type: 'TOTP' | 'HOTP' | 'OCRA';
+  description?: string;
+  algorithm: HashAlgorithm;
+  digits: number;
+  periodSeconds: number;
+  counter: number;
+  ocraSuite?: string | null;
+  ownerUserId?: string | null;
+  pin?: string | null;
+  pinPosition?: 'before' | 'after';
+}
+
+/**
+ * Statements that insert one token; callers batch them (imports insert many in one batch: all or nothing).
+ * The seed is sealed under the new token's id.
+ */
+export async function tokenInsertStatements(
+  env: Pick<Env, 'DB' | 'SEED_ENCRYPTION_KEY' | 'SESSION_KEY'>,
+  params: NewTokenParams & { kind: 'software' | 'hardware'; seed: Bytes; activated: boolean },
+  nowMs: number,
+): Promise<{ id: string; serial: string; statement: D1PreparedStatement }> {
+  validateTokenParams(params);
+  const id = crypto.randomUUID();
+  const serial = params.serial?.trim() || generateSerial(params.type);
+  const statement = env.DB.prepare(
+    `INSERT INTO tokens (id, serial, type, kind, description, algorithm, digits, period_seconds, counter, ocra_suite,
+       secret_encrypted, pin_hash, pin_position, enabled, activated, owner_user_id, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`,
+  ).bind(
+    id,
+    serial,
+    params.type,
+    params.kind,
+    params.description ?? '',
+    params.algorithm,
+    params.type === 'OCRA' ? parseOcraSuite(params.ocraSuite!).digits : params.digits,
+    params.periodSeconds,
+    params.counter,
+    params.type === 'OCRA' ? params.ocraSuite!.trim() : null,
+    await sealSeed(env.SEED_ENCRYPTION_KEY, id, params.seed),
+    params.pin ? await hashPin(env.SESSION_KEY, id, params.pin) : null,
+    params.pinPosition ?? 'after',
+    params.activated ? 1 : 0,
+    params.ownerUserId ?? null,
+    nowMs,
+  );
+  return { id, serial, statement };
+}
+
+export function validateTokenParams(params: Pick<NewTokenParams, 'type' | 'digits' | 'periodSeconds' | 'counter' | 'ocraSuite' | 'pin'>): void {
+  if (params.type === 'OCRA') {
+    if (!params.ocraSuite) throw new AppError('UNSUPPORTED_OCRA_SUITE', 'OCRA tokens need a suite, e.g. OCRA-1:HOTP-SHA1-6:QN08.');
+    parseOcraSuite(params.ocraSuite); // throws UNSUPPORTED_OCRA_SUITE with the reason
+  } else {
+    if (params.digits !== 6 && params.digits !== 8) throw new AppError('VALIDATION_FAILED', 'digits must be 6 or 8.');
+    if (params.type === 'TOTP' && params.periodSeconds !== 30 && params.periodSeconds !== 60) {
+      throw new AppError('VALIDATION_FAILED', 'periodSeconds must be 30 or 60.');
+    }
+  }
+  if (!Number.isSafeInteger(params.counter) || params.counter < 0) throw new AppError('VALIDATION_FAILED', 'counter must be a non-negative integer.');
+  if (params.pin != null) validatePin(params.pin);
+}
+
+export function validatePin(pin: string): void {
+  if (!/^\d+$/.test(pin) || pin.length < TOKEN_PIN_MIN_LENGTH || pin.length > TOKEN_PIN_MAX_LENGTH) {
+    throw new AppError('VALIDATION_FAILED', `The PIN must be ${TOKEN_PIN_MIN_LENGTH} to ${TOKEN_PIN_MAX_LENGTH} digits.`);
+  }
+}
+
+function generateSerial(type: string): string {
+  const digits = Array.from(randomBytes(5), (b) => (b % 100).toString().padStart(2, '0')).join('');
+  return `${type}${digits}`;
+}
+
+async function insertTokens(db: D1Database, statements: D1PreparedStatement[]): Promise<void> {
+  try {
+    await db.batch(statements);
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new AppError('SERIAL_TAKEN');
+    throw error;
+  }
+}
+
+async function assertUserExists(db: D1Database, userId: string | null | undefined): Promise<void> {
+  if (!userId) return;
+  if (!(await db.prepare('SELECT 1 FROM users WHERE id = ?').bind(userId).first())) throw new AppError('USER_NOT_FOUND');
+}
+
+export interface EnrolmentView {
+  token: TokenView;
+  /** Shown once: the base32 seed, the otpauth:// URI and its QR code. */
+  enrolment: { secretBase32: string; keyUri: string; qrSvg: string };
+}
+
+/** A software token with a generated seed, pending until its first correct code. */
+export async function createSoftwareToken(
+  env: Pick<Env, 'DB' | 'SEED_ENCRYPTION_KEY' | 'SESSION_KEY'>,
+  params: Omit<NewTokenParams, 'counter' | 'ocraSuite'> & { type: 'TOTP' | 'HOTP'; issuer: string },
+  nowMs: number,
+): Promise<EnrolmentView> {
+  await assertUserExists(env.DB, params.ownerUserId);
+  const seed = randomBytes(SOFTWARE_TOKEN_SECRET_BYTES);
+  const insert = await tokenInsertStatements(env, { ...params, counter: 0, kind: 'software', seed, activated: false }, nowMs);
+  await insertTokens(env.DB, [insert.statement]);
+  const token = await getToken(env.DB, insert.id, nowMs);
+  return { token, enrolment: enrolmentFor(token, seed, params.issuer) };
+}
+
+export function enrolmentFor(token: TokenView, seed: Bytes, issuer: string): EnrolmentView['enrolment'] {
+  const keyUri = buildKeyUri({
+    type: token.type === 'HOTP' ? 'HOTP' : 'TOTP',
+    secret: seed,
+    issuer,
+    account: token.owner?.login ?? token.serial,
+    algorithm: token.algorithm,
+    digits: token.digits,
+    periodInSeconds: token.periodSeconds,
+    counter: token.counter,
+  });
+  return { secretBase32: bytesToBase32(seed), keyUri, qrSvg: renderQrSvg(keyUri) };
+}
+
+/** A hardware token registered with its vendor seed; usable at once. */
+export async function createHardwareToken(
+  env: Pick<Env, 'DB' | 'SEED_ENCRYPTION_KEY' | 'SESSION_KEY'>,
+  params: NewTokenParams & { seed: Bytes },
+  nowMs: number,
+): Promise<TokenView> {
+  await assertUserExists(env.DB, params.ownerUserId);
+  const insert = await tokenInsertStatements(env, { ...params, kind: 'hardware', activated: true }, nowMs);
+  await insertTokens(env.DB, [insert.statement]);
+  return getToken(env.DB, insert.id, nowMs);
+}
+
+/** Many tokens in one batch: either all are stored or none (a duplicate serial rejects the whole file). */
+export async function insertTokenBatch(
+  env: Pick<Env, 'DB' | 'SEED_ENCRYPTION_KEY' | 'SESSION_KEY'>,
+  tokens: Array<NewTokenParams & { seed: Bytes }>,
+  nowMs: number,
+): Promise<{ created: number; serials: string[] }> {
+  const inserts = [];
+  for (const token of tokens) inserts.push(await tokenInsertStatements(env, { ...token, kind: 'hardware', activated: true }, nowMs));
+  const serials = inserts.map((insert) => insert.serial.toLowerCase());
+  const duplicate = serials.find((serial, index) => serials.indexOf(serial) !== index);
+  if (duplicate) throw new AppError('SERIAL_TAKEN', `The serial ${duplicate} appears twice in the file.`);
+  await insertTokens(env.DB, inserts.map((insert) => insert.statement));
+  return { created: inserts.length, serials: inserts.map((insert) => insert.serial) };
+}
+
+export async function updateToken(
+  db: D1Database,
+  id: string,
+  changes: { description?: string; enabled?: boolean; ownerUserId?: string | null },
+  nowMs: number,
+): Promise<TokenView> {
+  const sets: string[] = [];
+  const params: unknown[] = [];
+  if (changes.description !== undefined) {
+    sets.push('description = ?');
+    params.push(changes.description);
+  }
+  if (changes.enabled !== undefined) {
+    sets.push('enabled = ?');
+    params.push(changes.enabled ? 1 : 0);
+  }
+  const statements: D1PreparedStatement[] = [];
+  if (changes.ownerUserId !== undefined) {
+    await assertUserExists(db, changes.ownerUserId);
+    sets.push('owner_user_id = ?');
+    params.push(changes.ownerUserId);
+    // A token that changes hands leaves the previous owner's resource assignments.
+    statements.push(
+      db.prepare(`UPDATE assignments SET kind = 'user', token_id = NULL WHERE token_id = ? AND user_id IS NOT ?`).bind(id, changes.ownerUserId),
+    );
+  }
+  if (sets.length > 0) {
+    const results = await db.batch([db.prepare(`UPDATE tokens SET ${sets.join(', ')} WHERE id = ?`).bind(...params, id), ...statements]);
+    if (results[0]!.meta.changes === 0) throw new AppError('TOKEN_NOT_FOUND');
+  }
+  return getToken(db, id, nowMs);
+}
+
+export async function deleteToken(db: D1Database, id: string): Promise<void> {
+  // Assignments that named this token fall back to plain "user" in the same batch (the CHECK forbids a dangling kind).
+  const [, deleted] = await db.batch([
+    db.prepare(`UPDATE assignments SET kind = 'user', token_id = NULL WHERE token_id = ?`).bind(id),
+    db.prepare('DELETE FROM tokens WHERE id = ?').bind(id),
+  ]);
+  if (deleted!.meta.changes === 0) throw new AppError('TOKEN_NOT_FOUND');
+}
+
+export async function setTokenPin(
+  env: Pick<Env, 'DB' | 'SESSION_KEY'>,
+  id: string,
+  pin: string | null,
+  pinPosition: 'before' | 'after' | undefined,
+): Promise<void> {
+  if (pin !== null) validatePin(pin);
+  const pinHash = pin === null ? null : await hashPin(env.SESSION_KEY, id, pin);
+  const result = await env.DB.prepare('UPDATE tokens SET pin_hash = ?, pin_position = coalesce(?, pin_position) WHERE id = ?')
+    .bind(pinHash, pinPosition ?? null, id)
+    .run();
+  if (result.meta.changes === 0) throw new AppError('TOKEN_NOT_FOUND');
+}
+
+export async function resetTokenFailCounter(db: D1Database, id: string): Promise<void> {
+  const result = await db.prepare('UPDATE tokens SET fail_count = 0, locked_until = NULL WHERE id = ?').bind(id).run();
+  if (result.meta.changes === 0) throw new AppError('TOKEN_NOT_FOUND');
+}
+
+export function verifyKeysOf(env: Pick<Env, 'SEED_ENCRYPTION_KEY' | 'SESSION_KEY'>) {
+  return { seedKey: env.SEED_ENCRYPTION_KEY, pinKey: env.SESSION_KEY };
+}
+
+/** Admin "Check OTP": a real verification (it consumes the code and counts failures) that may activate a pending token. */
+export async function checkTokenOtp(
+  env: Pick<Env, 'DB' | 'SEED_ENCRYPTION_KEY' | 'SESSION_KEY'>,
+  id: string,
+  otp: string,
+  nowMs: number,
+  challenge?: string,
+): Promise<VerifyResult> {
+  const token = await loadTokenRecord(env.DB, id);
+  return verifyTokenOtp(env.DB, verifyKeysOf(env), token, otp, nowMs, { allowActivation: true, challenge });
+}
+
+export async function resyncTokenById(
+  env: Pick<Env, 'DB' | 'SEED_ENCRYPTION_KEY' | 'SESSION_KEY'>,
+  id: string,
+  firstOtp: string,
+  secondOtp: string,
+  nowMs: number,
+) {
+  const token = await loadTokenRecord(env.DB, id);
+  return resyncToken(env.DB, verifyKeysOf(env), token, firstOtp, secondOtp, nowMs);
+}

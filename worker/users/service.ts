@@ -1,0 +1,164 @@
+/** Users: the people who sign in. Logins are unique case-insensitively. */
+import { asc, count, eq, like, or, sql } from 'drizzle-orm';
+import { clearLoginFailuresStatement } from '../auth/login-lock';
+import { createDb, schema } from '../db/client';
+import { AppError } from '../errors';
+import { hashPassword } from '../lib/crypto';
+import { isUniqueViolation } from '../lib/d1-errors';
+import { likePattern, type Page } from '../lib/paging';
+import { normalizePhoneNumber } from '../lib/phone';
+import type { CreateUserInput, UpdateUserInput } from './schema';
+
+const { users } = schema;
+
+/** What the API shows of a user: never the password hash. */
+export interface UserView {
+  id: string;
+  login: string;
+  firstName: string;
+  lastName: string;
+  email: string | null;
+  phone: string | null;
+  language: 'de' | 'en';
+  enabled: boolean;
+  isAdmin: boolean;
+  hasPassword: boolean;
+  smsPhone: string | null;
+  smsPhoneVerified: boolean;
+  smsTwoFactorActive: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+type UserRow = typeof users.$inferSelect;
+
+export function toUserView(row: UserRow): UserView {
+  return {
+    id: row.id,
+    login: row.login,
+    firstName: row.firstName,
+    lastName: row.lastName,
+    email: row.email,
+    phone: row.phone,
+    language: row.language,
+    enabled: row.enabled,
+    isAdmin: row.isAdmin,
+    hasPassword: row.passwordHash !== null,
+    smsPhone: row.smsPhone,
+    smsPhoneVerified: row.smsPhoneVerified,
+    smsTwoFactorActive: row.smsTwoFactorActive,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+export async function listUsers(d1: D1Database, query: { search?: string; page: number; pageSize: number }): Promise<Page<UserView>> {
+  const db = createDb(d1);
+  const pattern = query.search ? likePattern(query.search) : undefined;
+  const where = pattern
+    ? or(
+        like(users.login, pattern),
+        like(users.firstName, pattern),
+        like(users.lastName, pattern),
+        like(users.email, pattern),
+      )
+    : undefined;
+  const [rows, [totals]] = await Promise.all([
+    db
+      .select()
+      .from(users)
+      .where(where)
+      .orderBy(asc(sql`lower(${users.login})`))
+      .limit(query.pageSize)
+      .offset((query.page - 1) * query.pageSize),
+    db.select({ total: count() }).from(users).where(where),
+  ]);
+  return { items: rows.map(toUserView), total: totals?.total ?? 0, page: query.page, pageSize: query.pageSize };
+}
+
+export async function findUserRowById(d1: D1Database, id: string): Promise<UserRow | undefined> {
+  return createDb(d1).select().from(users).where(eq(users.id, id)).get();
+}
+
+export async function findUserRowByLogin(d1: D1Database, login: string): Promise<UserRow | undefined> {
+  return createDb(d1)
+    .select()
+    .from(users)
+    .where(sql`lower(${users.login}) = lower(${login})`)
+    .get();
+}
+
+export async function getUser(d1: D1Database, id: string): Promise<UserView> {
+  const row = await findUserRowById(d1, id);
+  if (!row) throw new AppError('USER_NOT_FOUND');
+  return toUserView(row);
+}
+
+export async function createUser(d1: D1Database, input: CreateUserInput, nowMs: number): Promise<UserView> {
+  const row: typeof users.$inferInsert = {
+    id: crypto.randomUUID(),
+    login: input.login,
+    firstName: input.firstName,
+    lastName: input.lastName,
+    email: input.email ?? null,
+    phone: input.phone ? normalizePhoneNumber(input.phone) : null,
+    language: input.language,
+    passwordHash: input.password ? await hashPassword(input.password) : null,
+    isAdmin: input.isAdmin,
+    enabled: input.enabled,
+    createdAt: nowMs,
+    updatedAt: nowMs,
+  };
+  try {
+    const inserted = await createDb(d1).insert(users).values(row).returning().get();
+    return toUserView(inserted);
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new AppError('LOGIN_TAKEN');
+    throw error;
+  }
+}
+
+export async function updateUser(d1: D1Database, id: string, input: UpdateUserInput, nowMs: number): Promise<UserView> {
+  const changes: Partial<typeof users.$inferInsert> = { updatedAt: nowMs };
+  if (input.login !== undefined) changes.login = input.login;
+  if (input.firstName !== undefined) changes.firstName = input.firstName;
+  if (input.lastName !== undefined) changes.lastName = input.lastName;
+  if (input.email !== undefined) changes.email = input.email;
+  if (input.phone !== undefined) changes.phone = input.phone ? normalizePhoneNumber(input.phone) : null;
+  if (input.language !== undefined) changes.language = input.language;
+  if (input.isAdmin !== undefined) changes.isAdmin = input.isAdmin;
+  if (input.enabled !== undefined) changes.enabled = input.enabled;
+  try {
+    const updated = await createDb(d1).update(users).set(changes).where(eq(users.id, id)).returning().get();
+    if (!updated) throw new AppError('USER_NOT_FOUND');
+    if (input.enabled === false) await d1.prepare('DELETE FROM sessions WHERE user_id = ?').bind(id).run();
+    return toUserView(updated);
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new AppError('LOGIN_TAKEN');
+    throw error;
+  }
+}
+
+/** Sets or removes the password; every session of the user ends (a password change is a security event). */
+export async function setUserPassword(d1: D1Database, id: string, password: string | null, nowMs: number): Promise<void> {
+  const passwordHash = password === null ? null : await hashPassword(password);
+  const [update] = await d1.batch([
+    d1.prepare('UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?').bind(passwordHash, nowMs, id),
+    d1.prepare('DELETE FROM sessions WHERE user_id = ? AND EXISTS (SELECT 1 FROM users WHERE id = ?)').bind(id, id),
+  ]);
+  if (update!.meta.changes === 0) throw new AppError('USER_NOT_FOUND');
+}
+
+export async function deleteUser(d1: D1Database, id: string): Promise<void> {
+  // Tokens the user owned stay in the inventory (owner set null by FK); assignments and memberships cascade.
+  const result = await d1.prepare('DELETE FROM users WHERE id = ?').bind(id).run();
+  if (result.meta.changes === 0) throw new AppError('USER_NOT_FOUND');
+}
+
+
+/** Lifts the sign-in lockout after repeated password failures (the lock is kept per login name). */
+export async function unlockUser(d1: D1Database, id: string): Promise<void> {
+  const user = await findUserRowById(d1, id);
+  if (!user) throw new AppError('USER_NOT_FOUND');
+  await clearLoginFailuresStatement(d1, user.login).run();
+}

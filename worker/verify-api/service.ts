@@ -1,0 +1,102 @@
+/**
+ * The integration API behind VPNs, RADIUS bridges and apps: "is this OTP right for this user on this resource?"
+ * Which tokens count: with a "token with user" assignment exactly that token; with a plain "user" assignment any
+ * of the user's own enabled, activated tokens.
+ */
+import { VERIFY_ATTEMPTS_PER_USER, VERIFY_WINDOW_MS } from '../constants';
+import { activityStatement } from '../activities/record';
+import type { Env } from '../env';
+import { consumeRateLimit } from '../lib/rate-limit';
+import { TOKEN_RECORD_COLUMNS, verifyTokenOtp, type TokenRecord, type VerifyFailureReason } from '../otp/verify-service';
+import { findResourceIdByNameOrId } from '../resources/service';
+import { verifyKeysOf } from '../tokens/service';
+
+export type VerifyRejection =
+  | VerifyFailureReason
+  | 'USER_UNKNOWN'
+  | 'USER_DISABLED'
+  | 'RESOURCE_UNKNOWN'
+  | 'NOT_ASSIGNED'
+  | 'NO_TOKEN'
+  | 'RATE_LIMITED';
+
+export type VerifyApiResult =
+  | { accepted: true; serial: string; userId: string }
+  | { accepted: false; reason: VerifyRejection; lockedUntil?: number | null; retryAfterMs?: number };
+
+export interface VerifyRequest {
+  login: string;
+  resource: string;
+  otp: string;
+  challenge?: string;
+  ip: string | null;
+  client: string | null;
+}
+
+export async function verifyForResource(env: Env, request: VerifyRequest, nowMs: number): Promise<VerifyApiResult> {
+  const result = await decide(env, request, nowMs);
+  const userId = result.accepted ? result.userId : await userIdOf(env.DB, request.login);
+  await activityStatement(env.DB, {
+    type: result.accepted ? 'UserLogin' : 'UserLoginAttempt',
+    userId,
+    login: request.login,
+    channel: 'api',
+    ip: request.ip,
+    client: request.client,
+    detail: result.accepted ? { resource: request.resource, serial: result.serial } : { resource: request.resource, reason: result.reason },
+    nowMs,
+  }).run();
+  return result;
+}
+
+async function decide(env: Env, request: VerifyRequest, nowMs: number): Promise<VerifyApiResult> {
+  const db = env.DB;
+  const limit = await consumeRateLimit(
+    db,
+    `verify:${request.login.toLowerCase()}:${request.resource.toLowerCase()}`,
+    VERIFY_ATTEMPTS_PER_USER,
+    VERIFY_WINDOW_MS,
+    nowMs,
+  );
+  if (!limit.allowed) return { accepted: false, reason: 'RATE_LIMITED', retryAfterMs: limit.retryAfterMs };
+
+  const resourceId = await findResourceIdByNameOrId(db, request.resource);
+  if (!resourceId) return { accepted: false, reason: 'RESOURCE_UNKNOWN' };
+  const user = await db
+    .prepare('SELECT id, enabled FROM users WHERE lower(login) = lower(?)')
+    .bind(request.login)
+    .first<{ id: string; enabled: number }>();
+  if (!user) return { accepted: false, reason: 'USER_UNKNOWN' };
+  if (!user.enabled) return { accepted: false, reason: 'USER_DISABLED' };
+
+  const assignment = await db
+    .prepare('SELECT kind, token_id FROM assignments WHERE resource_id = ? AND user_id = ?')
+    .bind(resourceId, user.id)
+    .first<{ kind: 'user' | 'token_with_user'; token_id: string | null }>();
+  if (!assignment) return { accepted: false, reason: 'NOT_ASSIGNED' };
+
+  const { results: tokens } =
+    assignment.kind === 'token_with_user'
+      ? await db.prepare(`SELECT ${TOKEN_RECORD_COLUMNS} FROM tokens WHERE id = ?`).bind(assignment.token_id).all<TokenRecord>()
+      : await db
+          .prepare(`SELECT ${TOKEN_RECORD_COLUMNS} FROM tokens WHERE owner_user_id = ? AND type IN ('TOTP', 'HOTP', 'OCRA') AND activated = 1 ORDER BY created_at`)
+          .bind(user.id)
+          .all<TokenRecord>();
+  if (tokens.length === 0) return { accepted: false, reason: 'NO_TOKEN' };
+
+  let lastFailure: VerifyApiResult = { accepted: false, reason: 'OTP_INVALID' };
+  for (const token of tokens) {
+    const verdict = await verifyTokenOtp(db, verifyKeysOf(env), token, request.otp, nowMs, { challenge: request.challenge });
+    if (verdict.ok) return { accepted: true, serial: verdict.serial, userId: user.id };
+    // With one token its own reason is the answer; with several, "locked"/"disabled" of one must not hide the others.
+    if (tokens.length === 1 || verdict.reason === 'OTP_REPLAYED') {
+      lastFailure = { accepted: false, reason: verdict.reason, lockedUntil: verdict.lockedUntil };
+    }
+  }
+  return lastFailure;
+}
+
+async function userIdOf(db: D1Database, login: string): Promise<string | null> {
+  const row = await db.prepare('SELECT id FROM users WHERE lower(login) = lower(?)').bind(login).first<{ id: string }>();
+  return row?.id ?? null;
+}
