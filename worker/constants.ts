@@ -37,9 +37,10 @@ export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 export const SESSION_IDLE_TIMEOUT_MS = 60 * 60 * 1000;
 /** Sessions bump last_seen at most this often, to keep reads cheap. */
 export const SESSION_TOUCH_INTERVAL_MS = 5 * 60 * 1000;
+/** Over plain-http local development the `__Host-` prefix is dropped (it requires Secure). */
 export const SESSION_COOKIE = '__Host-eid_session';
-/** Local development over plain http cannot use the __Host- prefix (it requires Secure). */
-export const SESSION_COOKIE_INSECURE = 'eid_session';
+/** Portal sessions are bound to one resource. */
+export const PORTAL_SESSION_TTL_MS = 60 * 60 * 1000;
 /** Largest JSON body accepted by the APIs; imports have their own cap. */
 export const MAX_JSON_BODY_BYTES = 64 * 1024;
 export const MAX_IMPORT_BODY_BYTES = 2 * 1024 * 1024;
@@ -66,6 +67,18 @@ export const SMS_PER_USER_PER_DAY = 10;
 export const SMS_PER_IP_PER_HOUR = 20;
 export const EMAIL_PER_RECIPIENT_PER_HOUR = 10;
 export const PASSWORD_RESET_TTL_MS = 30 * 60 * 1000;
+
+// ---- messaging (SMS / email providers)
+/** Emails from one IP per hour, all recipients together: a bot cannot use us to mail-bomb many addresses. */
+export const EMAIL_PER_IP_PER_HOUR = 30;
+export const HOUR_MS = 60 * 60 * 1000;
+/** A provider that has not answered by then is treated as failed, and the fallback supplier is tried. */
+export const PROVIDER_TIMEOUT_MS = 10_000;
+/** Bounds an admin may set per supplier (too short fails healthy providers, too long holds the sign-in page). */
+export const PROVIDER_TIMEOUT_MIN_MS = 500;
+export const PROVIDER_TIMEOUT_MAX_MS = 30_000;
+/** Provider error text kept in message_log and shown to callers: enough to diagnose, not a whole HTML page. */
+export const PROVIDER_ERROR_MAX_CHARS = 300;
 
 // ---- retention
 export const ACTIVITY_RETENTION_DAYS = 90;

@@ -41,6 +41,17 @@ export const ERROR_CATALOGUE = {
   MESSAGE_NOT_SENT: { status: 502, message: 'The message could not be sent.' },
   CODE_INVALID: { status: 401, message: 'The code is wrong.' },
   CODE_EXPIRED: { status: 410, message: 'The code has expired. Request a new one.' },
+  TEMPLATE_INVALID: { status: 400, message: 'The message template is not valid.' },
+  // Two-factor authentication by SMS
+  TWO_FACTOR_UNAVAILABLE: { status: 409, message: 'Two-factor authentication is not enabled on this platform.' },
+  TWO_FACTOR_FORBIDDEN_BY_OFFICE: { status: 409, message: 'Two-factor authentication is disabled by your workspace.' },
+  // Self-service portal
+  PORTAL_NOT_FOUND: { status: 404, message: 'There is no self-service portal at this address.' },
+  ACTION_DISABLED: { status: 403, message: 'This action is not enabled for this portal.' },
+  SAME_PASSWORD: { status: 400, message: 'The new password must differ from the current one.' },
+  PASSWORD_EXISTS: { status: 409, message: 'You already have a password; change it instead.' },
+  NO_PASSWORD: { status: 409, message: 'You have no password yet; create one instead.' },
+  ISSUE_NOT_FOUND: { status: 404, message: 'This request was not found or is already handled.' },
   // Generic
   INTERNAL: { status: 500, message: 'Something went wrong on our side.' },
 } as const satisfies Record<string, { status: ContentfulStatusCode; message: string }>;

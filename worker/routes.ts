@@ -4,11 +4,18 @@
 import type { Hono } from 'hono';
 import { adminRoutes } from './admin/routes';
 import { authRoutes } from './auth/routes';
-import type { AppBindings } from './env';
+import { profileRoutes } from './profile/routes';
+import { portalPageRoutes } from './selfservice/page-routes';
+import { portalRoutes } from './selfservice/routes';
 import { verifyApiRoutes } from './verify-api/routes';
 
-export const routes: Array<[string, Hono<AppBindings>]> = [
+// Routers may extend AppBindings with variables of their own (the portal's), hence the loose element type.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const routes: Array<[string, Hono<any, any, any>]> = [
   ['/api/auth', authRoutes],
   ['/api/admin', adminRoutes],
   ['/api/v1', verifyApiRoutes],
+  ['/api/profile', profileRoutes],
+  ['/api/portal', portalRoutes],
+  ['/selfservice', portalPageRoutes],
 ];

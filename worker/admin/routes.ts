@@ -7,6 +7,8 @@ import type { AppBindings } from '../env';
 import { organisationAdminRoutes } from '../organisation/routes';
 import { resourceAdminRoutes } from '../resources/routes';
 import { portalSettingsAdminRoutes } from '../selfservice/admin-routes';
+import { userIssueAdminRoutes } from '../selfservice/admin-issue-routes';
+import { securitySettingsAdminRoutes } from '../settings/routes';
 import { tokenAdminRoutes } from '../tokens/routes';
 import { userAdminRoutes } from '../users/routes';
 import { openApiDocument } from './openapi';
@@ -22,4 +24,6 @@ export const adminRoutes = new Hono<AppBindings>()
   .route('/resources', portalSettingsAdminRoutes)
   .route('/tokens', tokenAdminRoutes)
   .route('/api-keys', apiKeyAdminRoutes)
-  .route('/activities', activityAdminRoutes);
+  .route('/activities', activityAdminRoutes)
+  .route('/user-issues', userIssueAdminRoutes)
+  .route('/security', securitySettingsAdminRoutes);

@@ -11,7 +11,9 @@ import type { Env } from '../env';
 import { AppError } from '../errors';
 import { dummyPasswordHash, randomToken, sha256Hex, verifyPassword } from '../lib/crypto';
 import { consumeRateLimit } from '../lib/rate-limit';
+import { issueCode, verifyCode } from '../messaging/codes';
 import { TOKEN_RECORD_COLUMNS, verifyTokenOtp, type TokenRecord } from '../otp/verify-service';
+import { isTwoFactorEnabled, officesForbiddingTwoFactor } from '../settings/platform';
 import { verifyKeysOf } from '../tokens/service';
 import { clearLoginFailuresStatement, loginLockedUntil, recordLoginFailureStatement } from './login-lock';
 import { mintSessionToken, sessionStatement } from './sessions';
@@ -24,7 +26,7 @@ export interface RequestMeta {
   nowMs: number;
 }
 
-export type SecondFactorMethod = 'otp';
+export type SecondFactorMethod = 'otp' | 'sms';
 
 export type LoginStep =
   | { state: 'signed_in'; sessionToken: string; sessionId: string; userId: string }
@@ -35,7 +37,14 @@ interface UserForLogin {
   login: string;
   password_hash: string | null;
   enabled: number;
+  language: 'de' | 'en';
+  first_name: string;
+  sms_phone: string | null;
+  sms_phone_verified: number;
+  sms_two_factor_active: number;
 }
+
+const USER_COLUMNS = 'u.id, u.login, u.password_hash, u.enabled, u.language, u.first_name, u.sms_phone, u.sms_phone_verified, u.sms_two_factor_active';
 
 export async function startPasswordLogin(env: Env, login: string, password: string, meta: RequestMeta): Promise<LoginStep> {
   const db = env.DB;
@@ -43,7 +52,7 @@ export async function startPasswordLogin(env: Env, login: string, password: stri
   if (!ipLimit.allowed) throw new AppError('RATE_LIMITED');
 
   const user = await db
-    .prepare('SELECT id, login, password_hash, enabled FROM users WHERE lower(login) = lower(?)')
+    .prepare(`SELECT ${USER_COLUMNS} FROM users u WHERE lower(u.login) = lower(?)`)
     .bind(login)
     .first<UserForLogin>();
   // Always run one PBKDF2 verification, against a dummy hash when there is nothing to check: the answer and its
@@ -62,11 +71,26 @@ export async function startPasswordLogin(env: Env, login: string, password: stri
     throw new AppError('INVALID_CREDENTIALS');
   }
 
-  const methods = await secondFactorMethodsOf(db, user.id);
+  const methods = await secondFactorMethodsOf(db, user);
   if (methods.length === 0) return finishLogin(env, user, 'password', meta);
 
   const challenge = randomToken(24);
   const expiresAt = meta.nowMs + SECOND_FACTOR_TTL_MS;
+  const data: { methods: SecondFactorMethod[]; smsChallengeId?: string } = { methods };
+  if (methods[0] === 'sms') {
+    // The SMS goes out now; if it cannot be sent the caller hears so (MESSAGE_NOT_SENT) and nothing is half-done.
+    const issued = await issueCode(env, {
+      purpose: 'login-sms',
+      userId: user.id,
+      channel: 'sms',
+      target: user.sms_phone!,
+      language: user.language,
+      name: user.first_name || user.login,
+      ip: meta.ip,
+      nowMs: meta.nowMs,
+    });
+    data.smsChallengeId = issued.challengeId;
+  }
   await db.batch([
     clearLoginFailuresStatement(db, login),
     db
@@ -74,47 +98,58 @@ export async function startPasswordLogin(env: Env, login: string, password: stri
         `INSERT INTO challenges (id, purpose, user_id, max_attempts, data, ip, created_at, expires_at)
          VALUES (?, 'login-second-factor', ?, ?, ?, ?, ?, ?)`,
       )
-      .bind(await sha256Hex(challenge), user.id, CODE_MAX_ATTEMPTS, JSON.stringify({ methods }), meta.ip, meta.nowMs, expiresAt),
+      .bind(await sha256Hex(challenge), user.id, CODE_MAX_ATTEMPTS, JSON.stringify(data), meta.ip, meta.nowMs, expiresAt),
   ]);
   return { state: 'second_factor', challenge, methods, expiresAt };
 }
 
-export async function completeSecondFactor(env: Env, challenge: string, otp: string, meta: RequestMeta): Promise<LoginStep> {
+export async function completeSecondFactor(env: Env, challenge: string, code: string, meta: RequestMeta): Promise<LoginStep> {
   const db = env.DB;
   const challengeId = await sha256Hex(challenge);
   const row = await db
     .prepare(
-      `SELECT c.user_id, c.attempts, c.max_attempts, u.id, u.login, u.password_hash, u.enabled
+      `SELECT c.attempts, c.max_attempts, c.data, ${USER_COLUMNS}
        FROM challenges c JOIN users u ON u.id = c.user_id
        WHERE c.id = ? AND c.purpose = 'login-second-factor' AND c.consumed_at IS NULL AND c.expires_at > ?`,
     )
     .bind(challengeId, meta.nowMs)
-    .first<UserForLogin & { attempts: number; max_attempts: number }>();
+    .first<UserForLogin & { attempts: number; max_attempts: number; data: string }>();
   if (!row || row.attempts >= row.max_attempts || !row.enabled) throw new AppError('CODE_EXPIRED', 'The sign-in has expired. Start again.');
+  const data = JSON.parse(row.data) as { methods: SecondFactorMethod[]; smsChallengeId?: string };
 
-  const { results: tokens } = await db
-    .prepare(`SELECT ${TOKEN_RECORD_COLUMNS} FROM tokens WHERE owner_user_id = ? AND type IN ('TOTP','HOTP') AND activated = 1 AND enabled = 1`)
-    .bind(row.id)
-    .all<TokenRecord>();
-  let locked = false;
-  for (const token of tokens) {
-    const verdict = await verifyTokenOtp(db, verifyKeysOf(env), token, otp, meta.nowMs);
-    if (verdict.ok) {
-      // The challenge is single use: only the request that flips consumed_at goes on.
-      const consumed = await db
-        .prepare('UPDATE challenges SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL')
-        .bind(meta.nowMs, challengeId)
-        .run();
-      if (consumed.meta.changes !== 1) throw new AppError('CODE_EXPIRED', 'The sign-in has expired. Start again.');
-      return finishLogin(env, row, 'password+otp', meta);
-    }
-    if (verdict.reason === 'TOKEN_LOCKED') locked = true;
+  const verdict = data.methods[0] === 'sms' ? await checkSmsCode(env, data.smsChallengeId, code, meta) : await checkOwnTokens(env, row.id, code, meta);
+  if (verdict === 'ok') {
+    // The challenge is single use: only the request that flips consumed_at goes on.
+    const consumed = await db.prepare('UPDATE challenges SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL').bind(meta.nowMs, challengeId).run();
+    if (consumed.meta.changes !== 1) throw new AppError('CODE_EXPIRED', 'The sign-in has expired. Start again.');
+    return finishLogin(env, row, data.methods[0] === 'sms' ? 'password+sms' : 'password+otp', meta);
   }
   await db.batch([
     db.prepare('UPDATE challenges SET attempts = attempts + 1 WHERE id = ?').bind(challengeId),
-    attemptStatement(env, row, row.login, meta, locked ? 'token_locked' : 'wrong_otp'),
+    attemptStatement(env, row, row.login, meta, verdict.toLowerCase()),
   ]);
-  throw new AppError(locked ? 'TOKEN_LOCKED' : 'OTP_INVALID');
+  throw new AppError(verdict);
+}
+
+async function checkOwnTokens(env: Env, userId: string, otp: string, meta: RequestMeta): Promise<'ok' | 'OTP_INVALID' | 'TOKEN_LOCKED'> {
+  const { results: tokens } = await env.DB.prepare(
+    `SELECT ${TOKEN_RECORD_COLUMNS} FROM tokens WHERE owner_user_id = ? AND type IN ('TOTP','HOTP') AND activated = 1 AND enabled = 1`,
+  )
+    .bind(userId)
+    .all<TokenRecord>();
+  let locked = false;
+  for (const token of tokens) {
+    const verdict = await verifyTokenOtp(env.DB, verifyKeysOf(env), token, otp, meta.nowMs);
+    if (verdict.ok) return 'ok';
+    if (verdict.reason === 'TOKEN_LOCKED') locked = true;
+  }
+  return locked ? 'TOKEN_LOCKED' : 'OTP_INVALID';
+}
+
+async function checkSmsCode(env: Env, smsChallengeId: string | undefined, code: string, meta: RequestMeta): Promise<'ok' | 'CODE_INVALID' | 'CODE_EXPIRED' | 'RATE_LIMITED'> {
+  if (!smsChallengeId) return 'CODE_EXPIRED';
+  const verdict = await verifyCode(env, { challengeId: smsChallengeId, code, nowMs: meta.nowMs });
+  return verdict.ok ? 'ok' : verdict.reason;
 }
 
 async function finishLogin(env: Env, user: UserForLogin, method: string, meta: RequestMeta): Promise<LoginStep> {
@@ -128,13 +163,20 @@ async function finishLogin(env: Env, user: UserForLogin, method: string, meta: R
   return { state: 'signed_in', sessionToken: token, sessionId, userId: user.id };
 }
 
-/** Second factors a user has: today their own activated OTP tokens. */
-async function secondFactorMethodsOf(db: D1Database, userId: string): Promise<SecondFactorMethod[]> {
+/**
+ * The second factor a user must give: their own OTP token when they have one; otherwise the SMS code when the
+ * platform offers 2FA, the user activated it on a confirmed number, and none of their workspaces disabled it.
+ */
+async function secondFactorMethodsOf(db: D1Database, user: UserForLogin): Promise<SecondFactorMethod[]> {
   const token = await db
     .prepare(`SELECT 1 FROM tokens WHERE owner_user_id = ? AND type IN ('TOTP','HOTP') AND activated = 1 AND enabled = 1 LIMIT 1`)
-    .bind(userId)
+    .bind(user.id)
     .first();
-  return token ? ['otp'] : [];
+  if (token) return ['otp'];
+  if (user.sms_two_factor_active && user.sms_phone_verified && user.sms_phone && (await isTwoFactorEnabled(db))) {
+    if ((await officesForbiddingTwoFactor(db, user.id)).length === 0) return ['sms'];
+  }
+  return [];
 }
 
 function attemptStatement(env: Env, user: UserForLogin | null, login: string, meta: RequestMeta, reason: string) {

@@ -6,7 +6,6 @@ import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import {
   SESSION_COOKIE,
-  SESSION_COOKIE_INSECURE,
   SESSION_IDLE_TIMEOUT_MS,
   SESSION_TOUCH_INTERVAL_MS,
   SESSION_TTL_MS,
@@ -112,28 +111,31 @@ export function deleteUserSessionsStatement(db: D1Database, userId: string, exce
 }
 
 // ---- cookies: `__Host-` prefixed and Secure over https; local http development needs an unprefixed name.
+// Platform and portal sessions live in different cookies, so signing in to a portal does not end the other.
 
-export function sessionCookieName(c: Context): string {
-  return isSecureRequest(c) ? SESSION_COOKIE : SESSION_COOKIE_INSECURE;
+export type SessionKind = 'platform' | 'portal';
+
+export function sessionCookieName(c: Context, kind: SessionKind = 'platform'): string {
+  const base = kind === 'platform' ? SESSION_COOKIE : SESSION_COOKIE.replace('session', 'portal');
+  return isSecureRequest(c) ? base : base.replace('__Host-', '');
 }
 
-export function readSessionCookie(c: Context): string | undefined {
-  return getCookie(c, sessionCookieName(c));
+export function readSessionCookie(c: Context, kind: SessionKind = 'platform'): string | undefined {
+  return getCookie(c, sessionCookieName(c, kind));
 }
 
-export function writeSessionCookie(c: Context, token: string): void {
-  const secure = isSecureRequest(c);
-  setCookie(c, sessionCookieName(c), token, {
+export function writeSessionCookie(c: Context, token: string, kind: SessionKind = 'platform'): void {
+  setCookie(c, sessionCookieName(c, kind), token, {
     httpOnly: true,
-    secure,
+    secure: isSecureRequest(c),
     sameSite: 'Lax', // Lax, not Strict: the SAML ACS is a cross-site POST whose redirect must carry the new cookie.
     path: '/',
     maxAge: Math.floor(SESSION_TTL_MS / 1000),
   });
 }
 
-export function clearSessionCookie(c: Context): void {
-  deleteCookie(c, sessionCookieName(c), { path: '/', secure: isSecureRequest(c) });
+export function clearSessionCookie(c: Context, kind: SessionKind = 'platform'): void {
+  deleteCookie(c, sessionCookieName(c, kind), { path: '/', secure: isSecureRequest(c) });
 }
 
 /** The CSRF token of a session: a MAC of its id, so it needs no storage and dies with the session. */

@@ -1,0 +1,272 @@
+/**
+ * The self-service portal end to end inside workerd: enabling it, sign-in (password, email code, OTP), the actions,
+ * and restore access with administrator approval.
+ */
+import { env } from 'cloudflare:workers';
+import { describe, expect, it } from 'vitest';
+import { adminClient, call, insertUser, json, totpAt, unique } from '../helpers/worker';
+
+const ALL_ACTIONS = [
+  'registerNewToken', 'registerExistingToken', 'reassignToken', 'unassignToken', 'synchronizeToken', 'setupPin', 'removePin',
+  'createPassword', 'changePassword', 'changeEmail', 'changePhone', 'changeLogin', 'changeName', 'manageEnvironment',
+];
+
+export async function portalWith(actions: string[], tokenTypes = ['TOTP', 'HOTP']) {
+  const admin = await adminClient();
+  const resource = await admin.post('/resources', { name: unique('Portal-') });
+  const alias = unique('p-').toLowerCase();
+  const response = await admin.request(`/resources/${resource.id}/self-service`, { method: 'PUT', json: { enabled: true, alias, actions, tokenTypes } });
+  expect(response.status).toBe(200);
+  const saved = await json(response);
+  expect(saved.portalUrl).toBe(`https://id.example.test/selfservice/${alias}`);
+  return { admin, resource, alias };
+}
+
+/** A browser-like client for one portal: keeps the cookie and CSRF token. */
+export function portalClient(alias: string) {
+  let cookie = '';
+  let csrf = '';
+  const send = async (method: string, path: string, body?: unknown) => {
+    const headers: Record<string, string> = { origin: 'https://id.example.test' };
+    if (cookie) headers.cookie = cookie;
+    if (csrf) headers['x-csrf-token'] = csrf;
+    const response = await call(`/api/portal/${alias}${path}`, { method, headers, ...(body !== undefined ? { json: body } : {}) });
+    const setCookie = response.headers.get('set-cookie');
+    if (setCookie?.includes('eid_portal=')) cookie = setCookie.split(';')[0]!;
+    const text = await response.text();
+    const parsed = text ? JSON.parse(text) : null;
+    if (parsed?.csrfToken) csrf = parsed.csrfToken;
+    return { status: response.status, body: parsed };
+  };
+  return {
+    send,
+    async signIn(login: string, password: string) {
+      const start = await send('POST', '/signin', { login });
+      return send('POST', '/signin/password', { flow: start.body.flow, password });
+    },
+    get cookie() {
+      return cookie;
+    },
+  };
+}
+
+async function assignedUser(admin: Awaited<ReturnType<typeof adminClient>>, resourceId: string, options: { password?: string | null; email?: string } = {}) {
+  const user = await insertUser({ password: options.password === undefined ? 'portal password 1' : options.password, email: options.email ?? null });
+  await admin.put(`/resources/${resourceId}/assignments`, { userId: user.id });
+  return user;
+}
+
+async function lastEmailCode(to: string): Promise<string> {
+  const row = await env.DB.prepare('SELECT body FROM outbox WHERE recipient = ? ORDER BY at DESC, rowid DESC LIMIT 1').bind(to).first<{ body: string }>();
+  return /\b(\d{6})\b/.exec(row!.body)![1]!;
+}
+
+describe('portal settings', () => {
+  it('validates the alias and keeps it unique', async () => {
+    const { admin, alias } = await portalWith(['changeName']);
+    const other = await admin.post('/resources', { name: unique('R') });
+    const taken = await admin.request(`/resources/${other.id}/self-service`, { method: 'PUT', json: { enabled: true, alias: alias.toUpperCase(), actions: [] } });
+    expect((await json(taken)).error.code).toBe('ALIAS_TAKEN');
+    for (const bad of ['a', 'has space', '-x-', 'admin', 'ümlaut']) {
+      const response = await admin.request(`/resources/${other.id}/self-service`, { method: 'PUT', json: { enabled: true, alias: bad, actions: [] } });
+      expect((await json(response)).error.code).toBe('VALIDATION_FAILED');
+    }
+  });
+
+  it('an unknown portal is a 404 page, not an error dump', async () => {
+    const page = await call('/selfservice/no-such-portal-here', { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(404);
+    const api = await call('/api/portal/no-such-portal-here/signin', { method: 'POST', json: { login: 'x' } });
+    expect((await json(api)).error.code).toBe('PORTAL_NOT_FOUND');
+  });
+});
+
+describe('portal sign-in and actions', () => {
+  it('password sign-in, register a TOTP token, then the next sign-in needs the OTP', async () => {
+    const { admin, resource, alias } = await portalWith(['registerNewToken', 'changeName']);
+    const user = await assignedUser(admin, resource.id);
+    const browser = portalClient(alias);
+    expect((await browser.signIn(user.login, 'portal password 1')).body.state).toBe('signed_in');
+    const me = await browser.send('GET', '/me');
+    expect(me.body.actions).toEqual(['registerNewToken', 'changeName']);
+
+    const enrol = await browser.send('POST', '/tokens/enrol', { type: 'TOTP', description: 'phone' });
+    expect(enrol.status).toBe(201);
+    const secret = enrol.body.enrolment.secretBase32;
+    const confirm = await browser.send('POST', '/tokens/confirm', { tokenId: enrol.body.token.id, otp: await totpAt(secret, Date.now()) });
+    expect(confirm.status).toBe(200);
+
+    const next = portalClient(alias);
+    const start = await next.send('POST', '/signin', { login: user.login });
+    const afterPassword = await next.send('POST', '/signin/password', { flow: start.body.flow, password: 'portal password 1' });
+    expect(afterPassword.body).toMatchObject({ state: 'continue', step: 'otp' });
+    const wrong = await next.send('POST', '/signin/otp', { flow: start.body.flow, otp: '000000' });
+    expect(wrong.body.error.code).toBe('OTP_INVALID');
+    const ok = await next.send('POST', '/signin/otp', { flow: start.body.flow, otp: await totpAt(secret, Date.now() + 30_000) });
+    expect(ok.body.state).toBe('signed_in');
+  });
+
+  it('a user without a password signs in with a code sent by email', async () => {
+    const { admin, resource, alias } = await portalWith(['changeName']);
+    const email = `${unique('m')}@example.com`;
+    const user = await assignedUser(admin, resource.id, { password: null, email });
+    const browser = portalClient(alias);
+    const start = await browser.send('POST', '/signin', { login: user.login });
+    expect(start.body.step).toBe('email_code');
+    const done = await browser.send('POST', '/signin/email-code', { flow: start.body.flow, code: await lastEmailCode(email) });
+    expect(done.body.state).toBe('signed_in');
+  });
+
+  it('refuses disabled actions, other portals\' sessions, and requests without a session or CSRF token', async () => {
+    const first = await portalWith(['changeName']);
+    const second = await portalWith(ALL_ACTIONS);
+    const user = await assignedUser(first.admin, first.resource.id);
+    await first.admin.put(`/resources/${second.resource.id}/assignments`, { userId: user.id });
+    const browser = portalClient(first.alias);
+    await browser.signIn(user.login, 'portal password 1');
+
+    expect((await browser.send('PUT', '/login', { login: unique('new') })).body.error.code).toBe('ACTION_DISABLED');
+    expect((await browser.send('POST', '/tokens/enrol', { type: 'TOTP' })).body.error.code).toBe('ACTION_DISABLED');
+    // The first portal's session does not open the second portal.
+    const crossPortal = await call(`/api/portal/${second.alias}/name`, { method: 'PUT', headers: { cookie: browser.cookie, origin: 'https://id.example.test' }, json: { firstName: 'A', lastName: 'B' } });
+    expect(crossPortal.status).toBe(401);
+    // No session at all.
+    expect((await call(`/api/portal/${first.alias}/me`)).status).toBe(401);
+    // A session but no CSRF token.
+    const noCsrf = await call(`/api/portal/${first.alias}/name`, { method: 'PUT', headers: { cookie: browser.cookie }, json: { firstName: 'A', lastName: 'B' } });
+    expect((await json(noCsrf)).error.code).toBe('CSRF_REJECTED');
+    expect((await browser.send('PUT', '/name', { firstName: 'Ada', lastName: 'Lovelace' })).status).toBe(204);
+  });
+
+  it('a user not assigned to the resource cannot sign in, and looks like an unknown user', async () => {
+    const { alias } = await portalWith(['changeName']);
+    const stranger = await insertUser({ password: 'portal password 1' });
+    const browser = portalClient(alias);
+    const start = await browser.send('POST', '/signin', { login: stranger.login });
+    const ghostStart = await portalClient(alias).send('POST', '/signin', { login: unique('ghost') });
+    expect(start.body.step).toBe(ghostStart.body.step);
+    const attempt = await browser.send('POST', '/signin/password', { flow: start.body.flow, password: 'portal password 1' });
+    expect(attempt.body.error.code).toBe('INVALID_CREDENTIALS');
+  });
+
+  it('change password needs the current one, refuses weak or equal ones, and ends other sessions', async () => {
+    const { admin, resource, alias } = await portalWith(['changePassword']);
+    const user = await assignedUser(admin, resource.id);
+    const browser = portalClient(alias);
+    const other = portalClient(alias);
+    await browser.signIn(user.login, 'portal password 1');
+    await other.signIn(user.login, 'portal password 1');
+    expect((await browser.send('PUT', '/password', { currentPassword: 'wrong one', newPassword: 'a new long password' })).body.error.code).toBe('INVALID_CREDENTIALS');
+    expect((await browser.send('PUT', '/password', { currentPassword: 'portal password 1', newPassword: 'short' })).body.error.code).toBe('VALIDATION_FAILED');
+    expect((await browser.send('PUT', '/password', { currentPassword: 'portal password 1', newPassword: 'portal password 1' })).body.error.code).toBe('SAME_PASSWORD');
+    expect((await browser.send('PUT', '/password', { currentPassword: 'portal password 1', newPassword: 'a new long password' })).status).toBe(204);
+    expect((await other.send('GET', '/me')).status).toBe(401);
+    expect((await browser.send('GET', '/me')).status).toBe(200);
+  });
+
+  it('change email is confirmed with a code sent to the new address', async () => {
+    const { admin, resource, alias } = await portalWith(['changeEmail']);
+    const user = await assignedUser(admin, resource.id);
+    const browser = portalClient(alias);
+    await browser.signIn(user.login, 'portal password 1');
+    expect((await browser.send('POST', '/email', { email: 'not-an-email' })).body.error.code).toBe('VALIDATION_FAILED');
+    const newEmail = `${unique('n')}@example.com`;
+    const requested = await browser.send('POST', '/email', { email: newEmail });
+    expect((await browser.send('POST', '/email/confirm', { challengeId: requested.body.challengeId, code: '000000' })).status).not.toBe(200);
+    const confirmed = await browser.send('POST', '/email/confirm', { challengeId: requested.body.challengeId, code: await lastEmailCode(newEmail) });
+    expect(confirmed.body).toEqual({ email: newEmail });
+    const types = await env.DB.prepare('SELECT type FROM user_activities WHERE user_id = ? AND type LIKE ? ORDER BY at').bind(user.id, 'UserEmail%').all();
+    expect(types.results.map((r) => r.type)).toEqual(['UserEmailChangeRequest', 'UserEmailChange']);
+  });
+
+  it('change login warns nothing server-side but refuses a taken login', async () => {
+    const { admin, resource, alias } = await portalWith(['changeLogin']);
+    const user = await assignedUser(admin, resource.id);
+    const other = await insertUser();
+    const browser = portalClient(alias);
+    await browser.signIn(user.login, 'portal password 1');
+    expect((await browser.send('PUT', '/login', { login: other.login.toUpperCase() })).body.error.code).toBe('LOGIN_TAKEN');
+    expect((await browser.send('PUT', '/login', { login: unique('renamed') })).status).toBe(204);
+  });
+
+  it('records the sign-in environment, scores repeat sign-ins as familiar, and lets the user forget it', async () => {
+    const { admin, resource, alias } = await portalWith(['manageEnvironment']);
+    const user = await assignedUser(admin, resource.id);
+    const first = portalClient(alias);
+    await first.signIn(user.login, 'portal password 1');
+    await portalClient(alias).signIn(user.login, 'portal password 1');
+    const scores = await env.DB.prepare(`SELECT detail FROM user_activities WHERE user_id = ? AND type = 'UserLogin' ORDER BY at, rowid`).bind(user.id).all<{ detail: string }>();
+    expect(scores.results.map((r) => JSON.parse(r.detail).environmentScore)).toEqual([null, expect.any(Number)]);
+    expect(JSON.parse(scores.results[1]!.detail).environmentScore).toBeGreaterThanOrEqual(90);
+    const list = await first.send('GET', '/environments');
+    expect(list.body.items).toHaveLength(1);
+    expect(list.body.items[0].signInCount).toBe(2);
+    expect((await first.send('PUT', `/environments/${list.body.items[0].id}`, { name: 'Office laptop' })).status).toBe(204);
+    expect((await first.send('DELETE', `/environments/${list.body.items[0].id}`)).status).toBe(204);
+  });
+});
+
+describe('restore access', () => {
+  it('lost token: request, admin approval disables the token but keeps it assigned, user signs in without it', async () => {
+    const { admin, resource, alias } = await portalWith(['registerNewToken'], ['TOTP']);
+    const user = await assignedUser(admin, resource.id);
+    const browser = portalClient(alias);
+    await browser.signIn(user.login, 'portal password 1');
+    const enrol = await browser.send('POST', '/tokens/enrol', { type: 'TOTP' });
+    await browser.send('POST', '/tokens/confirm', { tokenId: enrol.body.token.id, otp: await totpAt(enrol.body.enrolment.secretBase32, Date.now()) });
+
+    const anonymous = portalClient(alias);
+    const start = await anonymous.send('POST', '/recovery', { login: user.login, lost: ['token'] });
+    expect(start.body).toMatchObject({ verify: ['password', 'email'], needs: { newPassword: false, newEmail: false } });
+    expect((await anonymous.send('POST', '/recovery/submit', { flow: start.body.flow, password: 'portal password 1' })).body).toEqual({ submitted: true });
+
+    const issues = await admin.get('/user-issues');
+    const issue = issues.items.find((i: { user: { id: string } }) => i.user.id === user.id);
+    expect(issue).toMatchObject({ lost: ['token'], authenticators: { password: 'verified', email: 'none', token: 'lost' } });
+    expect((await admin.get('/user-issues/count')).open).toBeGreaterThanOrEqual(1);
+    expect((await admin.request(`/user-issues/${issue.id}/approve`, { method: 'POST' })).status).toBe(204);
+    expect((await admin.request(`/user-issues/${issue.id}/approve`, { method: 'POST' })).status).toBe(404);
+
+    const token = await admin.get(`/tokens/${enrol.body.token.id}`);
+    expect(token.enabled).toBe(false);
+    const assignments = await admin.get(`/resources/${resource.id}/assignments`);
+    expect(assignments.items[0]).toMatchObject({ kind: 'token_with_user', token: { id: enrol.body.token.id } });
+    expect((await portalClient(alias).signIn(user.login, 'portal password 1')).body.state).toBe('signed_in');
+  });
+
+  it('lost password: the new password given replaces the old after approval', async () => {
+    const { admin, resource, alias } = await portalWith(['changeName']);
+    const email = `${unique('r')}@example.com`;
+    const user = await assignedUser(admin, resource.id, { email });
+    const anonymous = portalClient(alias);
+    const start = await anonymous.send('POST', '/recovery', { login: user.login, lost: ['password'] });
+    expect(start.body.needs.newPassword).toBe(true);
+    await anonymous.send('POST', '/recovery/submit', { flow: start.body.flow, emailCode: await lastEmailCode(email), newPassword: 'brand new password' });
+    const issue = (await admin.get('/user-issues')).items.find((i: { user: { id: string } }) => i.user.id === user.id);
+    expect(issue.authenticators).toEqual({ password: 'lost', email: 'verified', token: 'none' });
+    await admin.request(`/user-issues/${issue.id}/approve`, { method: 'POST' });
+    expect((await portalClient(alias).signIn(user.login, 'brand new password')).body.state).toBe('signed_in');
+  });
+
+  it('a request is deleted by itself when the user signs in with the old data (defeats fraudulent requests)', async () => {
+    const { admin, resource, alias } = await portalWith(['changeName']);
+    const user = await assignedUser(admin, resource.id);
+    const attacker = portalClient(alias);
+    const start = await attacker.send('POST', '/recovery', { login: user.login, lost: ['password'] });
+    await attacker.send('POST', '/recovery/submit', { flow: start.body.flow, newPassword: 'attacker password 1' });
+    const count = async () => (await env.DB.prepare(`SELECT count(*) AS n FROM user_issues WHERE user_id = ? AND state = 'open'`).bind(user.id).first<{ n: number }>())!.n;
+    expect(await count()).toBe(1);
+    await portalClient(alias).signIn(user.login, 'portal password 1');
+    expect(await count()).toBe(0);
+  });
+
+  it('answers the same for unknown logins and stores nothing for them', async () => {
+    const { alias } = await portalWith(['changeName']);
+    const before = (await env.DB.prepare('SELECT count(*) AS n FROM user_issues').first<{ n: number }>())!.n;
+    const ghost = portalClient(alias);
+    const start = await ghost.send('POST', '/recovery', { login: unique('ghost'), lost: ['token'] });
+    expect(start.body).toMatchObject({ verify: ['password', 'email'] });
+    expect((await ghost.send('POST', '/recovery/submit', { flow: start.body.flow, password: 'x' })).body).toEqual({ submitted: true });
+    expect((await env.DB.prepare('SELECT count(*) AS n FROM user_issues').first<{ n: number }>())!.n).toBe(before);
+  });
+});

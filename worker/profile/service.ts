@@ -1,0 +1,87 @@
+/**
+ * The signed-in user's own profile and its two-factor section: a mobile number confirmed by an SMS code, then 2FA
+ * switched on. Switching it off or changing the number also needs a code sent to the number on file, so a stolen
+ * session alone cannot weaken the account.
+ */
+import type { Env } from '../env';
+import { AppError } from '../errors';
+import { normalizePhoneNumber } from '../lib/phone';
+import { issueCode, verifyCode } from '../messaging/codes';
+import { isTwoFactorEnabled, officesForbiddingTwoFactor } from '../settings/platform';
+import { getUser } from '../users/service';
+
+export interface ProfileMeta {
+  ip: string;
+  nowMs: number;
+}
+
+export async function profileWithTwoFactor(env: Env, userId: string) {
+  const [user, platformEnabled, forbiddingOffices] = await Promise.all([
+    getUser(env.DB, userId),
+    isTwoFactorEnabled(env.DB),
+    officesForbiddingTwoFactor(env.DB, userId),
+  ]);
+  return {
+    user,
+    twoFactor: {
+      /** The section is shown only when the platform offers 2FA. */
+      available: platformEnabled,
+      /** Why the user cannot activate it, if so: the workspaces that disabled it. */
+      disabledByOffices: forbiddingOffices,
+      phone: user.smsPhone,
+      phoneVerified: user.smsPhoneVerified,
+      active: user.smsTwoFactorActive,
+    },
+  };
+}
+
+async function assertTwoFactorAllowed(env: Env, userId: string): Promise<void> {
+  if (!(await isTwoFactorEnabled(env.DB))) throw new AppError('TWO_FACTOR_UNAVAILABLE');
+  const offices = await officesForbiddingTwoFactor(env.DB, userId);
+  if (offices.length > 0) throw new AppError('TWO_FACTOR_FORBIDDEN_BY_OFFICE', `Two-factor authentication is disabled by your workspace: ${offices.join(', ')}.`, { offices });
+}
+
+/** Step 1 of adding or changing the number: a code to the NEW number. Changing an active number first needs step 0. */
+export async function requestPhoneVerification(env: Env, userId: string, phoneInput: string, meta: ProfileMeta) {
+  await assertTwoFactorAllowed(env, userId);
+  const user = await getUser(env.DB, userId);
+  if (user.smsTwoFactorActive) throw new AppError('CONFLICT', 'Deactivate two-factor authentication (with a code to your current number) before changing the number.');
+  const phone = normalizePhoneNumber(phoneInput);
+  return issueCode(env, { purpose: 'profile-phone', userId, channel: 'sms', target: phone, language: user.language, name: user.firstName || user.login, ip: meta.ip, nowMs: meta.nowMs });
+}
+
+export async function confirmPhone(env: Env, userId: string, input: { challengeId: string; code: string }, meta: ProfileMeta) {
+  const verdict = await verifyCode(env, { challengeId: input.challengeId, code: input.code, nowMs: meta.nowMs });
+  if (!verdict.ok) throw new AppError(verdict.reason);
+  if (verdict.userId !== userId) throw new AppError('CODE_INVALID');
+  await env.DB.prepare('UPDATE users SET sms_phone = ?, sms_phone_verified = 1, updated_at = ? WHERE id = ? AND sms_two_factor_active = 0')
+    .bind(verdict.target, meta.nowMs, userId)
+    .run();
+  return profileWithTwoFactor(env, userId);
+}
+
+export async function activateTwoFactor(env: Env, userId: string, nowMs: number) {
+  await assertTwoFactorAllowed(env, userId);
+  const result = await env.DB.prepare('UPDATE users SET sms_two_factor_active = 1, updated_at = ? WHERE id = ? AND sms_phone IS NOT NULL AND sms_phone_verified = 1')
+    .bind(nowMs, userId)
+    .run();
+  if (result.meta.changes === 0) throw new AppError('CONFLICT', 'Confirm your mobile number with the SMS code first.');
+  return profileWithTwoFactor(env, userId);
+}
+
+/** A code to the number on file, to deactivate 2FA (or before changing the number). */
+export async function requestDeactivationCode(env: Env, userId: string, meta: ProfileMeta) {
+  const user = await getUser(env.DB, userId);
+  if (!user.smsTwoFactorActive || !user.smsPhone) throw new AppError('CONFLICT', 'Two-factor authentication is not active.');
+  return issueCode(env, { purpose: 'profile-2fa-off', userId, channel: 'sms', target: user.smsPhone, language: user.language, name: user.firstName || user.login, ip: meta.ip, nowMs: meta.nowMs });
+}
+
+export async function deactivateTwoFactor(env: Env, userId: string, input: { challengeId: string; code: string }, meta: ProfileMeta) {
+  const verdict = await verifyCode(env, { challengeId: input.challengeId, code: input.code, nowMs: meta.nowMs });
+  if (!verdict.ok) throw new AppError(verdict.reason);
+  if (verdict.userId !== userId) throw new AppError('CODE_INVALID');
+  await env.DB.prepare('UPDATE users SET sms_two_factor_active = 0, sms_phone_verified = 0, updated_at = ? WHERE id = ? AND sms_phone = ?')
+    .bind(meta.nowMs, userId, verdict.target)
+    .run();
+  return profileWithTwoFactor(env, userId);
+}

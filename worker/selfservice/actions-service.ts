@@ -1,0 +1,273 @@
+/**
+ * The self-service actions, each for the signed-in user on this portal's resource only. The routes check that an
+ * action is enabled; these functions check everything about the data.
+ */
+import { activityStatement } from '../activities/record';
+import { deleteUserSessionsStatement } from '../auth/sessions';
+import type { Env } from '../env';
+import { AppError } from '../errors';
+import { hashPassword, verifyPassword } from '../lib/crypto';
+import { isUniqueViolation } from '../lib/d1-errors';
+import { normalizePhoneNumber } from '../lib/phone';
+import { issueCode, verifyCode } from '../messaging/codes';
+import { resyncToken, TOKEN_RECORD_COLUMNS, verifyTokenOtp, type TokenRecord } from '../otp/verify-service';
+import { createSoftwareToken, getToken, loadTokenRecord, setTokenPin, verifyKeysOf, type EnrolmentView } from '../tokens/service';
+import type { Portal } from './portal';
+
+export interface PortalActor {
+  userId: string;
+  sessionId: string;
+  ip: string;
+  client: string;
+  nowMs: number;
+}
+
+interface ProfileRow {
+  id: string;
+  login: string;
+  first_name: string;
+  last_name: string;
+  email: string | null;
+  phone: string | null;
+  language: 'de' | 'en';
+  password_hash: string | null;
+}
+
+async function profileOf(db: D1Database, userId: string): Promise<ProfileRow> {
+  const row = await db
+    .prepare('SELECT id, login, first_name, last_name, email, phone, language, password_hash FROM users WHERE id = ?')
+    .bind(userId)
+    .first<ProfileRow>();
+  if (!row) throw new AppError('UNAUTHENTICATED');
+  return row;
+}
+
+/** What the portal's main page shows: the user, their token on this resource, and the enabled actions in order. */
+export async function portalOverview(env: Env, portal: Portal, actor: PortalActor) {
+  const user = await profileOf(env.DB, actor.userId);
+  const assignment = await assignmentOf(env.DB, portal, actor.userId);
+  const token = assignment?.token_id ? await getToken(env.DB, assignment.token_id, actor.nowMs) : null;
+  return {
+    resource: { name: portal.resourceName, alias: portal.alias },
+    actions: portal.actions,
+    tokenTypes: portal.tokenTypes,
+    user: {
+      login: user.login,
+      firstName: user.first_name,
+      lastName: user.last_name,
+      email: user.email,
+      phone: user.phone,
+      language: user.language,
+      hasPassword: user.password_hash !== null,
+    },
+    token: token && {
+      id: token.id,
+      serial: token.serial,
+      type: token.type,
+      description: token.description,
+      enabled: token.enabled,
+      activated: token.activated,
+      hasPin: token.hasPin,
+      pinPosition: token.pinPosition,
+    },
+  };
+}
+
+async function assignmentOf(db: D1Database, portal: Portal, userId: string) {
+  return db
+    .prepare('SELECT kind, token_id FROM assignments WHERE resource_id = ? AND user_id = ?')
+    .bind(portal.resourceId, userId)
+    .first<{ kind: 'user' | 'token_with_user'; token_id: string | null }>();
+}
+
+/** The user's token on this resource, or a clear error when there is none. */
+async function assignedToken(db: D1Database, portal: Portal, userId: string): Promise<TokenRecord> {
+  const assignment = await assignmentOf(db, portal, userId);
+  if (!assignment?.token_id) throw new AppError('NO_TOKEN', 'No token is assigned to you on this resource.');
+  return loadTokenRecord(db, assignment.token_id);
+}
+
+// ---- tokens
+
+/**
+ * Register New Token (and the first half of Re-Assign): a pending software token owned by the user, shown once as
+ * a QR code. It joins the resource only when confirmed with its first OTP.
+ */
+export async function beginTokenEnrolment(
+  env: Env,
+  portal: Portal,
+  actor: PortalActor,
+  input: { type: 'TOTP' | 'HOTP'; description: string; issuer: string },
+): Promise<EnrolmentView> {
+  if (!portal.tokenTypes.includes(input.type)) throw new AppError('ACTION_DISABLED', 'This token type may not be registered here.');
+  return createSoftwareToken(
+    env,
+    { type: input.type, description: input.description, algorithm: 'SHA1', digits: 6, periodSeconds: 30, ownerUserId: actor.userId, issuer: input.issuer },
+    actor.nowMs,
+  );
+}
+
+/**
+ * Confirms an enrolment with the token's first OTP, then assigns it to this resource "with" the user. With
+ * `replaceOld` (Re-Assign Token) the previous token is disabled in the same batch: it is unusable afterwards.
+ */
+export async function confirmTokenEnrolment(env: Env, portal: Portal, actor: PortalActor, input: { tokenId: string; otp: string; replaceOld: boolean }) {
+  const token = await loadTokenRecord(env.DB, input.tokenId);
+  // Only the user's own pending token: another user's token id gets the same answer as an unknown one.
+  if (token.owner_user_id !== actor.userId || token.activated) throw new AppError('TOKEN_NOT_FOUND');
+  const verdict = await verifyTokenOtp(env.DB, verifyKeysOf(env), token, input.otp, actor.nowMs, { allowActivation: true });
+  if (!verdict.ok) throw new AppError(verdict.reason === 'TOKEN_LOCKED' ? 'TOKEN_LOCKED' : 'OTP_INVALID');
+  const previous = await assignmentOf(env.DB, portal, actor.userId);
+  const statements = [assignStatement(env.DB, portal, actor, token.id)];
+  if (input.replaceOld && previous?.token_id && previous.token_id !== token.id) {
+    statements.push(env.DB.prepare('UPDATE tokens SET enabled = 0 WHERE id = ? AND owner_user_id = ?').bind(previous.token_id, actor.userId));
+  }
+  await env.DB.batch(statements);
+  return getToken(env.DB, token.id, actor.nowMs);
+}
+
+function assignStatement(db: D1Database, portal: Portal, actor: PortalActor, tokenId: string) {
+  return db
+    .prepare(
+      `INSERT INTO assignments (id, resource_id, user_id, kind, token_id, created_at) VALUES (?, ?, ?, 'token_with_user', ?, ?)
+       ON CONFLICT (resource_id, user_id) DO UPDATE SET kind = 'token_with_user', token_id = excluded.token_id`,
+    )
+    .bind(crypto.randomUUID(), portal.resourceId, actor.userId, tokenId, actor.nowMs);
+}
+
+/**
+ * Existing Token Registration: a hardware token handed out by the administrator (unowned, or already the user's)
+ * is claimed by serial plus an OTP proving possession. An unknown serial, somebody else's token and a wrong OTP all
+ * answer the same, so serials cannot be probed.
+ */
+export async function claimExistingToken(env: Env, portal: Portal, actor: PortalActor, input: { serial: string; otp: string }) {
+  const token = await env.DB.prepare(`SELECT ${TOKEN_RECORD_COLUMNS} FROM tokens WHERE lower(serial) = lower(?)`).bind(input.serial).first<TokenRecord>();
+  const claimable = token && (token.owner_user_id === null || token.owner_user_id === actor.userId) && token.enabled;
+  if (!token || !claimable) throw new AppError('OTP_INVALID', 'The serial or the one-time password is wrong.');
+  const verdict = await verifyTokenOtp(env.DB, verifyKeysOf(env), token, input.otp, actor.nowMs, { allowActivation: true });
+  if (!verdict.ok) throw new AppError(verdict.reason === 'TOKEN_LOCKED' ? 'TOKEN_LOCKED' : 'OTP_INVALID', 'The serial or the one-time password is wrong.');
+  const [claimed] = await env.DB.batch([
+    // Conditional: if another user claimed it between our read and now, nothing changes for us.
+    env.DB.prepare('UPDATE tokens SET owner_user_id = ? WHERE id = ? AND (owner_user_id IS NULL OR owner_user_id = ?)').bind(actor.userId, token.id, actor.userId),
+  ]);
+  if (claimed!.meta.changes !== 1) throw new AppError('OTP_INVALID', 'The serial or the one-time password is wrong.');
+  await assignStatement(env.DB, portal, actor, token.id).run();
+  return getToken(env.DB, token.id, actor.nowMs);
+}
+
+/** Unassign Token: "token with user" becomes "user"; the user keeps the token. */
+export async function unassignOwnToken(env: Env, portal: Portal, actor: PortalActor): Promise<void> {
+  const result = await env.DB.prepare(`UPDATE assignments SET kind = 'user', token_id = NULL WHERE resource_id = ? AND user_id = ? AND kind = 'token_with_user'`)
+    .bind(portal.resourceId, actor.userId)
+    .run();
+  if (result.meta.changes === 0) throw new AppError('NO_TOKEN', 'No token is assigned to you on this resource.');
+}
+
+export async function synchronizeOwnToken(env: Env, portal: Portal, actor: PortalActor, input: { otp1: string; otp2: string }): Promise<void> {
+  const token = await assignedToken(env.DB, portal, actor.userId);
+  const result = await resyncToken(env.DB, verifyKeysOf(env), token, input.otp1, input.otp2, actor.nowMs);
+  if (!result.ok) throw new AppError(result.reason, result.reason === 'OTP_INVALID' ? 'The two codes were not found next to each other. Type two consecutive codes.' : undefined);
+}
+
+export async function setOwnPin(env: Env, portal: Portal, actor: PortalActor, input: { pin: string | null; pinPosition?: 'before' | 'after' }): Promise<void> {
+  const token = await assignedToken(env.DB, portal, actor.userId);
+  await setTokenPin(env, token.id, input.pin, input.pinPosition);
+}
+
+// ---- password
+
+export async function createOwnPassword(env: Env, actor: PortalActor, password: string): Promise<void> {
+  const hash = await hashPassword(password);
+  const [result] = await env.DB.batch([
+    env.DB.prepare('UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ? AND password_hash IS NULL').bind(hash, actor.nowMs, actor.userId),
+    activityStatement(env.DB, { type: 'UserPasswordChange', userId: actor.userId, channel: 'portal', ip: actor.ip, client: actor.client, detail: { created: true }, nowMs: actor.nowMs }),
+  ]);
+  if (result!.meta.changes === 0) throw new AppError('PASSWORD_EXISTS');
+}
+
+export async function changeOwnPassword(env: Env, actor: PortalActor, input: { currentPassword: string; newPassword: string }): Promise<void> {
+  const user = await profileOf(env.DB, actor.userId);
+  if (!user.password_hash) throw new AppError('NO_PASSWORD');
+  await env.DB.batch([
+    activityStatement(env.DB, { type: 'UserPasswortChangeRequest', userId: actor.userId, channel: 'portal', ip: actor.ip, client: actor.client, nowMs: actor.nowMs }),
+  ]);
+  if (!(await verifyPassword(input.currentPassword, user.password_hash))) throw new AppError('INVALID_CREDENTIALS', 'The current password is wrong.');
+  if (input.currentPassword === input.newPassword) throw new AppError('SAME_PASSWORD');
+  const hash = await hashPassword(input.newPassword);
+  await env.DB.batch([
+    // Conditional on the hash we checked: a concurrent change is not silently overwritten.
+    env.DB.prepare('UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ? AND password_hash = ?').bind(hash, actor.nowMs, actor.userId, user.password_hash),
+    // Other sessions end: whoever knew the old password is out.
+    deleteUserSessionsStatement(env.DB, actor.userId, actor.sessionId),
+    activityStatement(env.DB, { type: 'UserPasswordChange', userId: actor.userId, channel: 'portal', ip: actor.ip, client: actor.client, nowMs: actor.nowMs }),
+  ]);
+}
+
+// ---- email and phone: a code sent to the NEW address/number confirms it
+
+export async function requestEmailChange(env: Env, actor: PortalActor, email: string) {
+  const user = await profileOf(env.DB, actor.userId);
+  const issued = await issueCode(env, {
+    purpose: 'portal-change-email',
+    userId: actor.userId,
+    channel: 'email',
+    target: email,
+    language: user.language,
+    name: user.first_name || user.login,
+    ip: actor.ip,
+    nowMs: actor.nowMs,
+  });
+  await activityStatement(env.DB, { type: 'UserEmailChangeRequest', userId: actor.userId, channel: 'portal', ip: actor.ip, client: actor.client, detail: { email }, nowMs: actor.nowMs }).run();
+  return issued;
+}
+
+export async function confirmEmailChange(env: Env, actor: PortalActor, input: { challengeId: string; code: string }) {
+  const verdict = await verifyCode(env, { challengeId: input.challengeId, code: input.code, nowMs: actor.nowMs });
+  if (!verdict.ok) throw new AppError(verdict.reason);
+  if (verdict.userId !== actor.userId) throw new AppError('CODE_INVALID');
+  await env.DB.batch([
+    env.DB.prepare('UPDATE users SET email = ?, updated_at = ? WHERE id = ?').bind(verdict.target, actor.nowMs, actor.userId),
+    activityStatement(env.DB, { type: 'UserEmailChange', userId: actor.userId, channel: 'portal', ip: actor.ip, client: actor.client, detail: { email: verdict.target }, nowMs: actor.nowMs }),
+  ]);
+  return { email: verdict.target };
+}
+
+export async function requestPhoneChange(env: Env, actor: PortalActor, phoneInput: string) {
+  const phone = normalizePhoneNumber(phoneInput);
+  const user = await profileOf(env.DB, actor.userId);
+  return issueCode(env, {
+    purpose: 'portal-change-phone',
+    userId: actor.userId,
+    channel: 'sms',
+    target: phone,
+    language: user.language,
+    name: user.first_name || user.login,
+    ip: actor.ip,
+    nowMs: actor.nowMs,
+  });
+}
+
+export async function confirmPhoneChange(env: Env, actor: PortalActor, input: { challengeId: string; code: string }) {
+  const verdict = await verifyCode(env, { challengeId: input.challengeId, code: input.code, nowMs: actor.nowMs });
+  if (!verdict.ok) throw new AppError(verdict.reason);
+  if (verdict.userId !== actor.userId) throw new AppError('CODE_INVALID');
+  await env.DB.prepare('UPDATE users SET phone = ?, updated_at = ? WHERE id = ?').bind(verdict.target, actor.nowMs, actor.userId).run();
+  return { phone: verdict.target };
+}
+
+// ---- login and name
+
+export async function changeOwnLogin(env: Env, actor: PortalActor, login: string): Promise<void> {
+  try {
+    await env.DB.prepare('UPDATE users SET login = ?, updated_at = ? WHERE id = ?').bind(login, actor.nowMs, actor.userId).run();
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new AppError('LOGIN_TAKEN');
+    throw error;
+  }
+}
+
+export async function changeOwnName(env: Env, actor: PortalActor, input: { firstName: string; lastName: string }): Promise<void> {
+  await env.DB.prepare('UPDATE users SET first_name = ?, last_name = ?, updated_at = ? WHERE id = ?')
+    .bind(input.firstName, input.lastName, actor.nowMs, actor.userId)
+    .run();
+}

@@ -1,0 +1,22 @@
+/** Admin API: /api/admin/user-issues — access recovery requests ("User Issues" in the account menu). */
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { currentUserId } from '../auth/middleware';
+import type { AppBindings } from '../env';
+import { fields, parse } from '../lib/validate';
+import { approveUserIssue, countOpenUserIssues, deleteUserIssue, listUserIssues } from './recovery-service';
+
+const idParam = z.object({ id: fields.id });
+
+export const userIssueAdminRoutes = new Hono<AppBindings>()
+  .get('/', async (c) => c.json({ items: await listUserIssues(c.env.DB) }))
+  // The in-app badge polls this.
+  .get('/count', async (c) => c.json({ open: await countOpenUserIssues(c.env.DB) }))
+  .post('/:id/approve', async (c) => {
+    await approveUserIssue(c.env.DB, parse(idParam, c.req.param()).id, currentUserId(c), c.var.now);
+    return c.body(null, 204);
+  })
+  .delete('/:id', async (c) => {
+    await deleteUserIssue(c.env.DB, parse(idParam, c.req.param()).id);
+    return c.body(null, 204);
+  });

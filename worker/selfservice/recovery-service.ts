@@ -1,0 +1,220 @@
+/**
+ * Restore access: a user who lost their password, email or token says so, proves what they still have, and leaves
+ * a request (a "user issue") that an administrator approves after verifying their identity.
+ *
+ * The answers never depend on whether the login exists (a phantom flow is indistinguishable), and a request filed
+ * by an impostor is deleted by itself when the real user next signs in with the old data.
+ */
+import { CODE_MAX_ATTEMPTS } from '../constants';
+import type { Env } from '../env';
+import { AppError } from '../errors';
+import { dummyPasswordHash, hashPassword, randomToken, sha256Hex, verifyPassword } from '../lib/crypto';
+import { issueCode, verifyCode } from '../messaging/codes';
+import { TOKEN_RECORD_COLUMNS, verifyTokenOtp, type TokenRecord } from '../otp/verify-service';
+import { verifyKeysOf } from '../tokens/service';
+import type { Portal } from './portal';
+
+export const AUTHENTICATORS = ['password', 'email', 'token'] as const;
+export type Authenticator = (typeof AUTHENTICATORS)[number];
+export type AuthenticatorStatus = 'verified' | 'failed' | 'lost' | 'none';
+
+const FLOW_TTL_MS = 15 * 60 * 1000;
+
+interface RecoveryFlow {
+  resourceId: string;
+  userId: string | null;
+  lost: Authenticator[];
+  emailChallengeId?: string;
+}
+
+interface RecoveryUser {
+  id: string;
+  login: string;
+  first_name: string;
+  language: 'de' | 'en';
+  email: string | null;
+  password_hash: string | null;
+  token_id: string | null;
+}
+
+async function findRecoveryUser(db: D1Database, resourceId: string, login: string): Promise<RecoveryUser | null> {
+  return db
+    .prepare(
+      `SELECT u.id, u.login, u.first_name, u.language, u.email, u.password_hash, a.token_id
+       FROM users u JOIN assignments a ON a.user_id = u.id AND a.resource_id = ? WHERE lower(u.login) = lower(?) AND u.enabled = 1`,
+    )
+    .bind(resourceId, login)
+    .first<RecoveryUser>();
+}
+
+/** What the user must still prove: everything they did not declare lost. Same answer for every login. */
+export async function startRecovery(env: Env, portal: Portal, input: { login: string; lost: Authenticator[] }, meta: { ip: string; nowMs: number }) {
+  if (input.lost.length === 0) throw new AppError('VALIDATION_FAILED', 'lost: say what you lost.');
+  const user = await findRecoveryUser(env.DB, portal.resourceId, input.login);
+  const flow: RecoveryFlow = { resourceId: portal.resourceId, userId: user?.id ?? null, lost: [...new Set(input.lost)] };
+  const remaining = AUTHENTICATORS.filter((a) => !flow.lost.includes(a));
+  if (user?.email && remaining.includes('email')) {
+    const issued = await issueCode(env, {
+      purpose: 'portal-recovery',
+      userId: user.id,
+      channel: 'email',
+      target: user.email,
+      language: user.language,
+      name: user.first_name || user.login,
+      ip: meta.ip,
+      nowMs: meta.nowMs,
+    });
+    flow.emailChallengeId = issued.challengeId;
+  }
+  const handle = randomToken(24);
+  await env.DB.prepare(
+    `INSERT INTO challenges (id, purpose, user_id, max_attempts, data, ip, created_at, expires_at) VALUES (?, 'portal-recovery', ?, ?, ?, ?, ?, ?)`,
+  )
+    .bind(await sha256Hex(handle), flow.userId, CODE_MAX_ATTEMPTS, JSON.stringify(flow), meta.ip, meta.nowMs, meta.nowMs + FLOW_TTL_MS)
+    .run();
+  return { flow: handle, verify: remaining, needs: { newPassword: flow.lost.includes('password'), newEmail: flow.lost.includes('email') } };
+}
+
+export interface RecoveryEvidence {
+  password?: string;
+  emailCode?: string;
+  otp?: string;
+  newPassword?: string;
+  newEmail?: string;
+}
+
+/**
+ * Checks the evidence and files the request. The answer is the same whatever was right or wrong: the administrator
+ * sees the verdict of each authenticator and decides. Each flow files at most one request.
+ */
+export async function submitRecovery(env: Env, portal: Portal, handle: string, evidence: RecoveryEvidence, nowMs: number): Promise<{ submitted: true }> {
+  const id = await sha256Hex(handle);
+  const consumed = await env.DB.prepare(
+    `UPDATE challenges SET consumed_at = ? WHERE id = ? AND purpose = 'portal-recovery' AND consumed_at IS NULL AND expires_at > ? RETURNING data`,
+  )
+    .bind(nowMs, id, nowMs)
+    .first<{ data: string }>();
+  if (!consumed) throw new AppError('CODE_EXPIRED', 'The request has expired. Start again.');
+  const flow = JSON.parse(consumed.data) as RecoveryFlow;
+  if (flow.resourceId !== portal.resourceId) throw new AppError('CODE_EXPIRED', 'The request has expired. Start again.');
+  if (flow.lost.includes('password') && !evidence.newPassword) throw new AppError('VALIDATION_FAILED', 'newPassword: give the new password.');
+  if (flow.lost.includes('email') && !evidence.newEmail) throw new AppError('VALIDATION_FAILED', 'newEmail: give the new email address.');
+
+  const user = flow.userId
+    ? await env.DB.prepare(`SELECT u.id, u.login, u.first_name, u.language, u.email, u.password_hash, a.token_id FROM users u
+        LEFT JOIN assignments a ON a.user_id = u.id AND a.resource_id = ? WHERE u.id = ?`)
+        .bind(portal.resourceId, flow.userId)
+        .first<RecoveryUser>()
+    : null;
+  const pendingPasswordHash = evidence.newPassword ? await hashPassword(evidence.newPassword) : null;
+  const statuses = await judgeEvidence(env, flow, user, evidence, nowMs);
+  if (!user) return { submitted: true }; // phantom flow: same work done, nothing stored
+
+  await env.DB.prepare(
+    `INSERT INTO user_issues (id, user_id, resource_id, lost, authenticators, pending_password_hash, pending_email, state, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?)`,
+  )
+    .bind(crypto.randomUUID(), user.id, portal.resourceId, JSON.stringify(flow.lost), JSON.stringify(statuses), pendingPasswordHash, evidence.newEmail ?? null, nowMs)
+    .run();
+  return { submitted: true };
+}
+
+async function judgeEvidence(env: Env, flow: RecoveryFlow, user: RecoveryUser | null, evidence: RecoveryEvidence, nowMs: number) {
+  const statuses: Record<Authenticator, AuthenticatorStatus> = { password: 'none', email: 'none', token: 'none' };
+  for (const lost of flow.lost) statuses[lost] = 'lost';
+  if (!flow.lost.includes('password')) {
+    const ok = await verifyPassword(evidence.password ?? '', user?.password_hash ?? (await dummyPasswordHash()));
+    statuses.password = user?.password_hash ? (ok ? 'verified' : 'failed') : 'none';
+  }
+  if (!flow.lost.includes('email')) {
+    if (user?.email && flow.emailChallengeId) {
+      const verdict = await verifyCode(env, { challengeId: flow.emailChallengeId, code: evidence.emailCode ?? '', nowMs });
+      statuses.email = verdict.ok ? 'verified' : 'failed';
+    }
+  }
+  if (!flow.lost.includes('token') && user?.token_id) {
+    const token = await env.DB.prepare(`SELECT ${TOKEN_RECORD_COLUMNS} FROM tokens WHERE id = ?`).bind(user.token_id).first<TokenRecord>();
+    const verdict = token ? await verifyTokenOtp(env.DB, verifyKeysOf(env), token, evidence.otp ?? '', nowMs) : null;
+    statuses.token = verdict?.ok ? 'verified' : 'failed';
+  }
+  return statuses;
+}
+
+// ---- administrators
+
+export interface UserIssueView {
+  id: string;
+  user: { id: string; login: string; firstName: string; lastName: string };
+  resource: { id: string; name: string } | null;
+  lost: Authenticator[];
+  authenticators: Record<Authenticator, AuthenticatorStatus>;
+  newEmail: string | null;
+  newPasswordGiven: boolean;
+  createdAt: number;
+}
+
+export async function listUserIssues(db: D1Database): Promise<UserIssueView[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT i.*, u.login, u.first_name, u.last_name, r.name AS resource_name FROM user_issues i
+       JOIN users u ON u.id = i.user_id LEFT JOIN resources r ON r.id = i.resource_id
+       WHERE i.state = 'open' ORDER BY i.created_at DESC`,
+    )
+    .all<Record<string, string | number | null>>();
+  return results.map((row) => ({
+    id: row.id as string,
+    user: { id: row.user_id as string, login: row.login as string, firstName: row.first_name as string, lastName: row.last_name as string },
+    resource: row.resource_id ? { id: row.resource_id as string, name: row.resource_name as string } : null,
+    lost: JSON.parse(row.lost as string) as Authenticator[],
+    authenticators: JSON.parse(row.authenticators as string) as Record<Authenticator, AuthenticatorStatus>,
+    newEmail: row.pending_email as string | null,
+    newPasswordGiven: row.pending_password_hash !== null,
+    createdAt: row.created_at as number,
+  }));
+}
+
+export async function countOpenUserIssues(db: D1Database): Promise<number> {
+  return (await db.prepare(`SELECT count(*) AS n FROM user_issues WHERE state = 'open'`).first<{ n: number }>())!.n;
+}
+
+/**
+ * "Verify Identity": applies the request in one batch. A lost token is disabled but stays assigned, so the user
+ * signs in without it and registers a new one; a lost password or email is replaced by the new data given.
+ */
+export async function approveUserIssue(db: D1Database, issueId: string, adminUserId: string | null, nowMs: number): Promise<void> {
+  const issue = await db
+    .prepare(`SELECT * FROM user_issues WHERE id = ? AND state = 'open'`)
+    .bind(issueId)
+    .first<{ user_id: string; resource_id: string | null; lost: string; pending_password_hash: string | null; pending_email: string | null }>();
+  if (!issue) throw new AppError('ISSUE_NOT_FOUND');
+  const lost = JSON.parse(issue.lost) as Authenticator[];
+  // Every change is guarded by the issue still being open, and the state flips last in the same batch: two admins
+  // approving at once apply it once.
+  const stillOpen = `EXISTS (SELECT 1 FROM user_issues WHERE id = ? AND state = 'open')`;
+  const statements: D1PreparedStatement[] = [];
+  if (lost.includes('token')) {
+    statements.push(
+      db
+        .prepare(
+          `UPDATE tokens SET enabled = 0 WHERE ${stillOpen} AND id IN (SELECT token_id FROM assignments WHERE user_id = ? AND token_id IS NOT NULL ${issue.resource_id ? 'AND resource_id = ?' : ''})`,
+        )
+        .bind(issueId, ...(issue.resource_id ? [issue.user_id, issue.resource_id] : [issue.user_id])),
+    );
+  }
+  if (lost.includes('password') && issue.pending_password_hash) {
+    statements.push(db.prepare(`UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ? AND ${stillOpen}`).bind(issue.pending_password_hash, nowMs, issue.user_id, issueId));
+  }
+  if (lost.includes('email') && issue.pending_email) {
+    statements.push(db.prepare(`UPDATE users SET email = ?, updated_at = ? WHERE id = ? AND ${stillOpen}`).bind(issue.pending_email, nowMs, issue.user_id, issueId));
+  }
+  statements.push(
+    db.prepare(`UPDATE user_issues SET state = 'approved', resolved_at = ?, resolved_by_user_id = ? WHERE id = ? AND state = 'open'`).bind(nowMs, adminUserId, issueId),
+  );
+  const results = await db.batch(statements);
+  if (results.at(-1)!.meta.changes !== 1) throw new AppError('ISSUE_NOT_FOUND');
+}
+
+export async function deleteUserIssue(db: D1Database, issueId: string): Promise<void> {
+  const result = await db.prepare(`DELETE FROM user_issues WHERE id = ? AND state = 'open'`).bind(issueId).run();
+  if (result.meta.changes === 0) throw new AppError('ISSUE_NOT_FOUND');
+}

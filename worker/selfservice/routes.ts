@@ -1,0 +1,215 @@
+/**
+ * The self-service portal's API: /api/portal/:alias/... (the page itself is the UI at /selfservice/:alias).
+ * Sign-in and restore-access need no session; every action needs a portal session for THIS portal, its CSRF
+ * token, and the action being enabled by the administrator.
+ */
+import { Hono, type Context } from 'hono';
+import { z } from 'zod';
+import { checkSameOrigin } from '../auth/middleware';
+import { clearSessionCookie, csrfTokenFor, deleteSession, writeSessionCookie } from '../auth/sessions';
+import { recordActivity } from '../activities/record';
+import type { AppBindings } from '../env';
+import { clientAgent, clientIp } from '../lib/http';
+import { fields, parse, parseJsonBody } from '../lib/validate';
+import { passwordField } from '../users/schema';
+import { SELF_SERVICE_TOKEN_TYPES } from './actions';
+import {
+  beginTokenEnrolment,
+  changeOwnLogin,
+  changeOwnName,
+  changeOwnPassword,
+  claimExistingToken,
+  confirmEmailChange,
+  confirmPhoneChange,
+  confirmTokenEnrolment,
+  createOwnPassword,
+  portalOverview,
+  requestEmailChange,
+  requestPhoneChange,
+  setOwnPin,
+  synchronizeOwnToken,
+  unassignOwnToken,
+  type PortalActor,
+} from './actions-service';
+import { environmentOf } from './environment';
+import { forgetEnvironment, listEnvironments, nameEnvironment } from './environment-repo';
+import { requireAction, requirePortalSession, withPortal, type PortalVariables } from './portal';
+import { AUTHENTICATORS, startRecovery, submitRecovery } from './recovery-service';
+import {
+  startPortalSignIn,
+  submitPortalEmailCode,
+  submitPortalOtp,
+  submitPortalPassword,
+  type PortalSignInResult,
+} from './signin-service';
+
+type PortalEnv = AppBindings & { Variables: PortalVariables };
+type PortalContext = Context<PortalEnv>;
+
+const otp = z.string().trim().min(1).max(64);
+const flow = z.string().min(1).max(200);
+const code = z.string().trim().min(1).max(16);
+const pin = z.string().regex(/^\d{4}$/, 'must be 4 digits');
+
+const meta = (c: PortalContext) => ({ ip: clientIp(c), client: clientAgent(c), nowMs: c.var.now, environment: environmentOf(c.req.raw, clientIp(c)) });
+const actor = (c: PortalContext): PortalActor => ({ userId: c.var.portalUser!.userId, sessionId: c.var.portalUser!.sessionId, ip: clientIp(c), client: clientAgent(c), nowMs: c.var.now });
+
+async function respond(c: PortalContext, result: PortalSignInResult) {
+  if (result.state === 'continue') return c.json({ state: 'continue', flow: result.flow, step: result.step });
+  writeSessionCookie(c, result.sessionToken, 'portal');
+  return c.json({ state: 'signed_in', csrfToken: await csrfTokenFor(c.env.SESSION_KEY, result.sessionId) });
+}
+
+const publicRoutes = new Hono<PortalEnv>()
+  .get('/', (c) => c.json({ resource: c.var.portal.resourceName, alias: c.var.portal.alias }))
+  .post('/signin', async (c) => {
+    checkSameOrigin(c);
+    const { login } = await parseJsonBody(c, z.strictObject({ login: z.string().trim().min(1).max(128) }));
+    return respond(c, await startPortalSignIn(c.env, c.var.portal, login, meta(c)));
+  })
+  .post('/signin/password', async (c) => {
+    checkSameOrigin(c);
+    const body = await parseJsonBody(c, z.strictObject({ flow, password: z.string().min(1).max(1024) }));
+    return respond(c, await submitPortalPassword(c.env, c.var.portal, body.flow, body.password, meta(c)));
+  })
+  .post('/signin/email-code', async (c) => {
+    checkSameOrigin(c);
+    const body = await parseJsonBody(c, z.strictObject({ flow, code }));
+    return respond(c, await submitPortalEmailCode(c.env, c.var.portal, body.flow, body.code, meta(c)));
+  })
+  .post('/signin/otp', async (c) => {
+    checkSameOrigin(c);
+    const body = await parseJsonBody(c, z.strictObject({ flow, otp }));
+    return respond(c, await submitPortalOtp(c.env, c.var.portal, body.flow, body.otp, meta(c)));
+  })
+  .post('/recovery', async (c) => {
+    checkSameOrigin(c);
+    const body = await parseJsonBody(c, z.strictObject({ login: z.string().trim().min(1).max(128), lost: z.array(z.enum(AUTHENTICATORS)).min(1).max(3) }));
+    return c.json(await startRecovery(c.env, c.var.portal, body, { ip: clientIp(c), nowMs: c.var.now }));
+  })
+  .post('/recovery/submit', async (c) => {
+    checkSameOrigin(c);
+    const body = await parseJsonBody(
+      c,
+      z.strictObject({
+        flow,
+        password: z.string().max(1024).optional(),
+        emailCode: code.optional(),
+        otp: otp.optional(),
+        newPassword: passwordField.optional(),
+        newEmail: fields.email.optional(),
+      }),
+    );
+    const { flow: handle, ...evidence } = body;
+    return c.json(await submitRecovery(c.env, c.var.portal, handle, evidence, c.var.now));
+  });
+
+const sessionRoutes = new Hono<PortalEnv>()
+  .use('*', requirePortalSession)
+  .get('/me', async (c) => c.json({ ...(await portalOverview(c.env, c.var.portal, actor(c))), csrfToken: await csrfTokenFor(c.env.SESSION_KEY, c.var.portalUser!.sessionId) }))
+  .post('/signout', async (c) => {
+    await deleteSession(c.env.DB, c.var.portalUser!.sessionId);
+    await recordActivity(c.env.DB, { type: 'UserLogoff', userId: c.var.portalUser!.userId, channel: 'portal', ip: clientIp(c), client: clientAgent(c), nowMs: c.var.now });
+    clearSessionCookie(c, 'portal');
+    return c.body(null, 204);
+  })
+  // Register New Token / Re-Assign Token: enrol, then confirm with the first OTP.
+  .post('/tokens/enrol', async (c) => {
+    const body = await parseJsonBody(c, z.strictObject({ type: z.enum(SELF_SERVICE_TOKEN_TYPES), description: z.string().trim().max(100).default(''), reassign: z.boolean().default(false) }));
+    requireAction(c, body.reassign ? 'reassignToken' : 'registerNewToken');
+    if (body.type !== 'TOTP' && body.type !== 'HOTP') {
+      return c.json({ error: { code: 'VALIDATION_FAILED', message: 'SMS and email tokens are registered by confirming your phone number or email address.' } }, 400);
+    }
+    return c.json(await beginTokenEnrolment(c.env, c.var.portal, actor(c), { type: body.type, description: body.description, issuer: c.var.portal.resourceName }), 201);
+  })
+  .post('/tokens/confirm', async (c) => {
+    const body = await parseJsonBody(c, z.strictObject({ tokenId: fields.id, otp, reassign: z.boolean().default(false) }));
+    requireAction(c, body.reassign ? 'reassignToken' : 'registerNewToken');
+    return c.json(await confirmTokenEnrolment(c.env, c.var.portal, actor(c), { tokenId: body.tokenId, otp: body.otp, replaceOld: body.reassign }));
+  })
+  .post('/tokens/claim', async (c) => {
+    requireAction(c, 'registerExistingToken');
+    const body = await parseJsonBody(c, z.strictObject({ serial: z.string().trim().min(1).max(64), otp }));
+    return c.json(await claimExistingToken(c.env, c.var.portal, actor(c), body));
+  })
+  .post('/tokens/unassign', async (c) => {
+    requireAction(c, 'unassignToken');
+    await unassignOwnToken(c.env, c.var.portal, actor(c));
+    return c.body(null, 204);
+  })
+  .post('/tokens/sync', async (c) => {
+    requireAction(c, 'synchronizeToken');
+    await synchronizeOwnToken(c.env, c.var.portal, actor(c), await parseJsonBody(c, z.strictObject({ otp1: otp, otp2: otp })));
+    return c.body(null, 204);
+  })
+  .put('/tokens/pin', async (c) => {
+    requireAction(c, 'setupPin');
+    const body = await parseJsonBody(c, z.strictObject({ pin, pinPosition: z.enum(['before', 'after']) }));
+    await setOwnPin(c.env, c.var.portal, actor(c), body);
+    return c.body(null, 204);
+  })
+  .delete('/tokens/pin', async (c) => {
+    requireAction(c, 'removePin');
+    await setOwnPin(c.env, c.var.portal, actor(c), { pin: null });
+    return c.body(null, 204);
+  })
+  .post('/password', async (c) => {
+    requireAction(c, 'createPassword');
+    await createOwnPassword(c.env, actor(c), (await parseJsonBody(c, z.strictObject({ password: passwordField }))).password);
+    return c.body(null, 204);
+  })
+  .put('/password', async (c) => {
+    requireAction(c, 'changePassword');
+    await changeOwnPassword(c.env, actor(c), await parseJsonBody(c, z.strictObject({ currentPassword: z.string().min(1).max(1024), newPassword: passwordField })));
+    return c.body(null, 204);
+  })
+  .post('/email', async (c) => {
+    requireAction(c, 'changeEmail');
+    const { email } = await parseJsonBody(c, z.strictObject({ email: fields.email }));
+    const issued = await requestEmailChange(c.env, actor(c), email);
+    return c.json({ challengeId: issued.challengeId, expiresAt: issued.expiresAtMs });
+  })
+  .post('/email/confirm', async (c) => {
+    requireAction(c, 'changeEmail');
+    return c.json(await confirmEmailChange(c.env, actor(c), await parseJsonBody(c, z.strictObject({ challengeId: z.string().min(1).max(200), code }))));
+  })
+  .post('/phone', async (c) => {
+    requireAction(c, 'changePhone');
+    const { phone } = await parseJsonBody(c, z.strictObject({ phone: z.string().trim().min(3).max(32) }));
+    const issued = await requestPhoneChange(c.env, actor(c), phone);
+    return c.json({ challengeId: issued.challengeId, expiresAt: issued.expiresAtMs });
+  })
+  .post('/phone/confirm', async (c) => {
+    requireAction(c, 'changePhone');
+    return c.json(await confirmPhoneChange(c.env, actor(c), await parseJsonBody(c, z.strictObject({ challengeId: z.string().min(1).max(200), code }))));
+  })
+  .put('/login', async (c) => {
+    requireAction(c, 'changeLogin');
+    await changeOwnLogin(c.env, actor(c), (await parseJsonBody(c, z.strictObject({ login: fields.login }))).login);
+    return c.body(null, 204);
+  })
+  .put('/name', async (c) => {
+    requireAction(c, 'changeName');
+    const body = await parseJsonBody(c, z.strictObject({ firstName: z.string().trim().min(1).max(100), lastName: z.string().trim().min(1).max(100) }));
+    await changeOwnName(c.env, actor(c), body);
+    return c.body(null, 204);
+  })
+  .get('/environments', async (c) => {
+    requireAction(c, 'manageEnvironment');
+    return c.json({ items: await listEnvironments(c.env.DB, c.var.portalUser!.userId) });
+  })
+  .put('/environments/:id', async (c) => {
+    requireAction(c, 'manageEnvironment');
+    const { id } = parse(z.object({ id: fields.id }), c.req.param());
+    const { name } = await parseJsonBody(c, z.strictObject({ name: z.string().trim().max(60).nullable() }));
+    await nameEnvironment(c.env.DB, c.var.portalUser!.userId, id, name || null);
+    return c.body(null, 204);
+  })
+  .delete('/environments/:id', async (c) => {
+    requireAction(c, 'manageEnvironment');
+    const { id } = parse(z.object({ id: fields.id }), c.req.param());
+    await forgetEnvironment(c.env.DB, c.var.portalUser!.userId, id);
+    return c.body(null, 204);
+  });
+
+export const portalRoutes = new Hono<PortalEnv>().use('/:alias/*', withPortal).route('/:alias', publicRoutes).route('/:alias', sessionRoutes);

@@ -1,0 +1,210 @@
+/**
+ * Portal sign-in as a state machine held in a `challenges` row (purpose "portal-signin"):
+ *
+ *   start(login) -> password | email_code          (a user without a password but with an email gets a code)
+ *   password / email_code -> otp | signed_in        (the OTP when a token is assigned "with" the user here)
+ *   otp -> signed_in
+ *
+ * Unknown logins, disabled users and users not assigned to this resource walk through a phantom flow that looks
+ * the same ("password" step, same errors, same timing) and can never succeed: no user enumeration.
+ */
+import { CODE_MAX_ATTEMPTS, PORTAL_SESSION_TTL_MS, SIGNIN_ATTEMPTS_PER_IP, SIGNIN_WINDOW_MS } from '../constants';
+import { activityStatement } from '../activities/record';
+import { clearLoginFailuresStatement, loginLockedUntil, recordLoginFailureStatement } from '../auth/login-lock';
+import { mintSessionToken } from '../auth/sessions';
+import type { Env } from '../env';
+import { AppError } from '../errors';
+import { dummyPasswordHash, randomToken, sha256Hex, verifyPassword } from '../lib/crypto';
+import { consumeRateLimit } from '../lib/rate-limit';
+import { issueCode, verifyCode } from '../messaging/codes';
+import { TOKEN_RECORD_COLUMNS, verifyTokenOtp, type TokenRecord } from '../otp/verify-service';
+import { verifyKeysOf } from '../tokens/service';
+import { recordEnvironmentStatements } from './environment-repo';
+import type { SignInEnvironment } from './environment';
+import type { Portal } from './portal';
+
+const FLOW_TTL_MS = 10 * 60 * 1000;
+
+export type PortalStep = 'password' | 'email_code' | 'otp';
+
+interface FlowData {
+  resourceId: string;
+  login: string;
+  userId: string | null;
+  step: PortalStep;
+  emailChallengeId?: string;
+}
+
+export type PortalSignInResult =
+  | { state: 'continue'; flow: string; step: PortalStep }
+  | { state: 'signed_in'; sessionToken: string; sessionId: string; userId: string; environmentScore: number | null };
+
+export interface PortalRequestMeta {
+  ip: string;
+  client: string;
+  nowMs: number;
+  environment: SignInEnvironment;
+}
+
+interface PortalUser {
+  id: string;
+  login: string;
+  password_hash: string | null;
+  email: string | null;
+  language: 'de' | 'en';
+  first_name: string;
+  enabled: number;
+  assignment_kind: 'user' | 'token_with_user' | null;
+  token_id: string | null;
+}
+
+async function findPortalUser(db: D1Database, resourceId: string, login: string): Promise<PortalUser | null> {
+  const user = await db
+    .prepare(
+      `SELECT u.id, u.login, u.password_hash, u.email, u.language, u.first_name, u.enabled, a.kind AS assignment_kind, a.token_id
+       FROM users u LEFT JOIN assignments a ON a.user_id = u.id AND a.resource_id = ?
+       WHERE lower(u.login) = lower(?)`,
+    )
+    .bind(resourceId, login)
+    .first<PortalUser>();
+  // Users must be assigned to the resource to use its portal.
+  return user && user.enabled && user.assignment_kind ? user : null;
+}
+
+export async function startPortalSignIn(env: Env, portal: Portal, login: string, meta: PortalRequestMeta): Promise<PortalSignInResult> {
+  const limit = await consumeRateLimit(env.DB, `signin-ip:${meta.ip}`, SIGNIN_ATTEMPTS_PER_IP, SIGNIN_WINDOW_MS, meta.nowMs);
+  if (!limit.allowed) throw new AppError('RATE_LIMITED');
+  const user = await findPortalUser(env.DB, portal.resourceId, login);
+  const data: FlowData = { resourceId: portal.resourceId, login, userId: user?.id ?? null, step: 'password' };
+  if (user && !user.password_hash && user.email) {
+    data.step = 'email_code';
+    const issued = await issueCode(env, {
+      purpose: 'portal-signin',
+      userId: user.id,
+      channel: 'email',
+      target: user.email,
+      language: user.language,
+      name: user.first_name || user.login,
+      ip: meta.ip,
+      nowMs: meta.nowMs,
+    });
+    data.emailChallengeId = issued.challengeId;
+  }
+  const flow = randomToken(24);
+  await env.DB.prepare(
+    `INSERT INTO challenges (id, purpose, user_id, max_attempts, data, ip, created_at, expires_at) VALUES (?, 'portal-signin', ?, ?, ?, ?, ?, ?)`,
+  )
+    .bind(await sha256Hex(flow), data.userId, CODE_MAX_ATTEMPTS, JSON.stringify(data), meta.ip, meta.nowMs, meta.nowMs + FLOW_TTL_MS)
+    .run();
+  return { state: 'continue', flow, step: data.step };
+}
+
+async function loadFlow(db: D1Database, portal: Portal, flow: string, step: PortalStep, nowMs: number) {
+  const id = await sha256Hex(flow);
+  const row = await db
+    .prepare(`SELECT data, attempts, max_attempts FROM challenges WHERE id = ? AND purpose = 'portal-signin' AND consumed_at IS NULL AND expires_at > ?`)
+    .bind(id, nowMs)
+    .first<{ data: string; attempts: number; max_attempts: number }>();
+  const data = row ? (JSON.parse(row.data) as FlowData) : null;
+  if (!row || !data || row.attempts >= row.max_attempts || data.resourceId !== portal.resourceId) {
+    throw new AppError('CODE_EXPIRED', 'The sign-in has expired. Start again.');
+  }
+  if (data.step !== step) throw new AppError('VALIDATION_FAILED', `This sign-in expects the ${data.step} step.`);
+  return { id, data };
+}
+
+export async function submitPortalPassword(env: Env, portal: Portal, flow: string, password: string, meta: PortalRequestMeta): Promise<PortalSignInResult> {
+  const { id, data } = await loadFlow(env.DB, portal, flow, 'password', meta.nowMs);
+  const user = data.userId ? await findPortalUser(env.DB, portal.resourceId, data.login) : null;
+  const passwordOk = await verifyPassword(password, user?.password_hash ?? (await dummyPasswordHash()));
+  if ((await loginLockedUntil(env.DB, data.login, meta.nowMs)) !== null) {
+    await env.DB.batch(failureStatements(env, id, data, meta, 'locked'));
+    throw new AppError('ACCOUNT_LOCKED');
+  }
+  if (!user || !user.password_hash || !passwordOk) {
+    await env.DB.batch([recordLoginFailureStatement(env.DB, data.login, meta.nowMs), ...failureStatements(env, id, data, meta, 'wrong_password')]);
+    throw new AppError('INVALID_CREDENTIALS');
+  }
+  return afterFirstFactor(env, portal, flow, id, data, user, meta);
+}
+
+export async function submitPortalEmailCode(env: Env, portal: Portal, flow: string, code: string, meta: PortalRequestMeta): Promise<PortalSignInResult> {
+  const { id, data } = await loadFlow(env.DB, portal, flow, 'email_code', meta.nowMs);
+  const user = data.userId ? await findPortalUser(env.DB, portal.resourceId, data.login) : null;
+  const verdict = data.emailChallengeId ? await verifyCode(env, { challengeId: data.emailChallengeId, code, nowMs: meta.nowMs }) : null;
+  if (!user || !verdict?.ok) {
+    await env.DB.batch(failureStatements(env, id, data, meta, 'wrong_email_code'));
+    throw new AppError(verdict && !verdict.ok && verdict.reason === 'CODE_EXPIRED' ? 'CODE_EXPIRED' : 'CODE_INVALID');
+  }
+  return afterFirstFactor(env, portal, flow, id, data, user, meta);
+}
+
+export async function submitPortalOtp(env: Env, portal: Portal, flow: string, otp: string, meta: PortalRequestMeta): Promise<PortalSignInResult> {
+  const { id, data } = await loadFlow(env.DB, portal, flow, 'otp', meta.nowMs);
+  const user = data.userId ? await findPortalUser(env.DB, portal.resourceId, data.login) : null;
+  const token = user?.token_id
+    ? await env.DB.prepare(`SELECT ${TOKEN_RECORD_COLUMNS} FROM tokens WHERE id = ?`).bind(user.token_id).first<TokenRecord>()
+    : null;
+  const verdict = user && token ? await verifyTokenOtp(env.DB, verifyKeysOf(env), token, otp, meta.nowMs) : null;
+  if (!user || !verdict?.ok) {
+    await env.DB.batch(failureStatements(env, id, data, meta, verdict && !verdict.ok ? verdict.reason.toLowerCase() : 'wrong_otp'));
+    throw new AppError(verdict && !verdict.ok && verdict.reason === 'TOKEN_LOCKED' ? 'TOKEN_LOCKED' : 'OTP_INVALID');
+  }
+  return finish(env, portal, id, user, 'password+otp', meta);
+}
+
+/** The OTP is asked when a token is assigned "with" the user here and is enabled (an approved lost token is disabled). */
+async function afterFirstFactor(env: Env, portal: Portal, flow: string, flowId: string, data: FlowData, user: PortalUser, meta: PortalRequestMeta): Promise<PortalSignInResult> {
+  const method = data.step === 'password' ? 'password' : 'email-code';
+  if (user.assignment_kind === 'token_with_user' && user.token_id) {
+    const token = await env.DB.prepare('SELECT enabled FROM tokens WHERE id = ?').bind(user.token_id).first<{ enabled: number }>();
+    if (token?.enabled) {
+      const next: FlowData = { ...data, step: 'otp' };
+      await env.DB.batch([
+        env.DB.prepare('UPDATE challenges SET data = ?, attempts = 0 WHERE id = ?').bind(JSON.stringify(next), flowId),
+        clearLoginFailuresStatement(env.DB, data.login),
+      ]);
+      return { state: 'continue', flow, step: 'otp' };
+    }
+  }
+  return finish(env, portal, flowId, user, method, meta);
+}
+
+async function finish(env: Env, portal: Portal, flowId: string, user: PortalUser, method: string, meta: PortalRequestMeta): Promise<PortalSignInResult> {
+  const db = env.DB;
+  // The flow is single use: only the request that flips consumed_at signs in.
+  const consumed = await db.prepare('UPDATE challenges SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL').bind(meta.nowMs, flowId).run();
+  if (consumed.meta.changes !== 1) throw new AppError('CODE_EXPIRED', 'The sign-in has expired. Start again.');
+  const { token, sessionId } = await mintSessionToken();
+  const environment = await recordEnvironmentStatements(db, user.id, meta.environment, meta.nowMs);
+  await db.batch([
+    db
+      .prepare(
+        `INSERT INTO sessions (id, user_id, kind, resource_id, method, ip, user_agent, created_at, last_seen_at, expires_at)
+         VALUES (?, ?, 'portal', ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .bind(sessionId, user.id, portal.resourceId, method, meta.ip, meta.client, meta.nowMs, meta.nowMs, meta.nowMs + PORTAL_SESSION_TTL_MS),
+    clearLoginFailuresStatement(db, user.login),
+    // Signing in with the old data answers any open recovery request: it was not needed (or was not theirs).
+    db.prepare(`DELETE FROM user_issues WHERE user_id = ? AND state = 'open'`).bind(user.id),
+    ...environment.statements,
+    activityStatement(db, {
+      type: 'UserLogin',
+      userId: user.id,
+      login: user.login,
+      channel: 'portal',
+      ip: meta.ip,
+      client: meta.client,
+      detail: { method, resource: portal.resourceName, environmentScore: environment.score },
+      nowMs: meta.nowMs,
+    }),
+  ]);
+  return { state: 'signed_in', sessionToken: token, sessionId, userId: user.id, environmentScore: environment.score };
+}
+
+function failureStatements(env: Env, flowId: string, data: FlowData, meta: PortalRequestMeta, reason: string) {
+  return [
+    env.DB.prepare('UPDATE challenges SET attempts = attempts + 1 WHERE id = ?').bind(flowId),
+    activityStatement(env.DB, { type: 'UserLoginAttempt', userId: data.userId, login: data.login, channel: 'portal', ip: meta.ip, client: meta.client, detail: { reason }, nowMs: meta.nowMs }),
+  ];
+}
