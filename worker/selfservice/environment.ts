@@ -74,9 +74,8 @@ export function scoreEnvironment(current: SignInEnvironment, known: Array<{ attr
     for (const [key, weight] of Object.entries(WEIGHTS) as Array<[keyof SignInEnvironment, number]>) {
       const a = current[key];
       const b = candidate.attributes[key];
-      // Unknown on both sides says nothing: count it as half a match rather than a match.
-      if (a === null && b === null) similarity += weight / 2;
-      else if (a === b) similarity += weight;
+      // Unknown on both sides is the same observation (e.g. a client that never sends a User-Agent).
+      if (a === b) similarity += weight;
     }
     // An environment seen once is less trustworthy than one used for months: up to 10% off for a single sighting.
     const familiarity = Math.min(1, 0.9 + candidate.signInCount / 100);

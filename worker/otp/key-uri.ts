@@ -1,0 +1,45 @@
+/**
+ * otpauth:// key URIs for enrolment by scanning (Google Authenticator, Microsoft Authenticator, Protectimus Smart),
+ * built and read with the `otpauth` library: base32 secret without padding, issuer in the label and as a parameter.
+ */
+import * as OTPAuth from 'otpauth';
+import { AppError } from '../errors';
+import type { HashAlgorithm } from './hotp';
+
+export interface KeyUriParams {
+  type: 'TOTP' | 'HOTP';
+  secret: Uint8Array;
+  issuer: string;
+  account: string;
+  algorithm: HashAlgorithm;
+  digits: number;
+  periodInSeconds?: number;
+  counter?: number;
+}
+
+export function buildKeyUri(params: KeyUriParams): string {
+  const secret = new OTPAuth.Secret({ buffer: params.secret.slice().buffer as ArrayBuffer });
+  const common = { issuer: params.issuer, label: params.account, secret, algorithm: params.algorithm, digits: params.digits, issuerInLabel: true };
+  return params.type === 'TOTP'
+    ? new OTPAuth.TOTP({ ...common, period: params.periodInSeconds ?? 30 }).toString()
+    : new OTPAuth.HOTP({ ...common, counter: params.counter ?? 0 }).toString();
+}
+
+export function parseKeyUri(uri: string): KeyUriParams {
+  let parsed: OTPAuth.HOTP | OTPAuth.TOTP;
+  try {
+    parsed = OTPAuth.URI.parse(uri);
+  } catch (error) {
+    throw new AppError('VALIDATION_FAILED', `Not a valid otpauth:// URI: ${(error as Error).message}`);
+  }
+  const algorithm = parsed.algorithm.replace('-', '') as HashAlgorithm;
+  return {
+    type: parsed instanceof OTPAuth.TOTP ? 'TOTP' : 'HOTP',
+    secret: new Uint8Array(parsed.secret.buffer),
+    issuer: parsed.issuer,
+    account: parsed.label,
+    algorithm,
+    digits: parsed.digits,
+    ...(parsed instanceof OTPAuth.TOTP ? { periodInSeconds: parsed.period } : { counter: parsed.counter }),
+  };
+}
