@@ -1,0 +1,177 @@
+/**
+ * One-time codes by SMS or email, held in the `challenges` table.
+ *
+ * - The client gets a random `challengeId` (256 bits); the row's id is SHA-256 of it, and the code is stored as
+ *   SHA-256(challengeId ":" code). Someone who reads the database sees neither the code nor the challengeId,
+ *   and without the challengeId a 6-digit code hash cannot be brute-forced offline.
+ * - Issuing is limited (cooldown, per phone/recipient, user, IP: limits.ts) before any provider is called.
+ * - Every guess first claims an attempt with one conditional UPDATE (`attempts < max_attempts`), and only then is
+ *   compared: a thousand parallel guesses still get at most CODE_MAX_ATTEMPTS comparisons per code.
+ * - A correct code is consumed with `UPDATE ... WHERE consumed_at IS NULL`; its change count decides, so two
+ *   concurrent uses of one code succeed exactly once.
+ * - A new code for the same purpose and recipient voids the older ones.
+ */
+import { CODE_DIGITS, CODE_MAX_ATTEMPTS, CODE_TTL_MS } from '../constants';
+import { AppError } from '../errors';
+import { randomNumericCode, randomToken, sha256Hex, timingSafeEqual } from '../lib/crypto';
+import { normalizeEmailRecipient, normalizeSmsRecipient, renderEmailMessage, renderSmsText, sendEmail, sendSms, type MessagingEnv } from './service';
+import { loadMessagingSettings, type Language } from './settings';
+
+export interface IssueCodeInput {
+  /** What the code unlocks (login-sms, phone-verification, recovery-email...); verifyCode can insist on it. */
+  purpose: string;
+  userId: string | null;
+  channel: 'sms' | 'email';
+  /** Phone number (any common format, normalised to E.164) or email address. */
+  target: string;
+  language: Language;
+  /** The recipient's name for the {{name}} placeholder. */
+  name: string;
+  ip: string | null;
+  nowMs: number;
+  /** For the {{link}} placeholder (e.g. a recovery link that carries the challenge); lines using it are left out otherwise. */
+  link?: string;
+  /** Flow state kept with the challenge and returned by verifyCode. */
+  data?: Record<string, unknown>;
+}
+
+export interface IssuedCode {
+  challengeId: string;
+  expiresAtMs: number;
+  /** The normalised target the code went to. */
+  target: string;
+  channel: 'sms' | 'email';
+}
+
+export type VerifyCodeResult =
+  | { ok: true; userId: string | null; target: string; purpose: string; data: Record<string, unknown> }
+  | { ok: false; reason: 'CODE_INVALID'; attemptsLeft: number }
+  | { ok: false; reason: 'CODE_EXPIRED' | 'RATE_LIMITED' };
+
+export async function issueCode(env: MessagingEnv, input: IssueCodeInput): Promise<IssuedCode> {
+  const target = input.channel === 'sms' ? normalizeSmsRecipient(input.target) : normalizeEmailRecipient(input.target);
+  const settings = await loadMessagingSettings(env);
+  const code = randomNumericCode(CODE_DIGITS);
+  const challengeId = randomToken(32);
+  const [rowId, codeHash] = await Promise.all([sha256Hex(challengeId), codeHashFor(challengeId, code)]);
+  const expiresAtMs = input.nowMs + CODE_TTL_MS;
+  const values = { code, name: input.name, link: input.link, validityMs: CODE_TTL_MS };
+  const common = {
+    purpose: input.purpose,
+    language: input.language,
+    userId: input.userId,
+    ip: input.ip,
+    nowMs: input.nowMs,
+    redact: [code],
+    cooldown: true,
+    settings,
+  };
+
+  // Limits are enforced inside the send, before any provider is called; the challenge is written only once the
+  // message went out, so refused or failed sends leave nothing behind.
+  if (input.channel === 'sms') {
+    await sendSms(env, env.DB, { ...common, to: target, text: renderSmsText(settings, input.language, values) });
+  } else {
+    const { subject, text } = renderEmailMessage(settings, input.language, values);
+    await sendEmail(env, env.DB, { ...common, to: target, subject, text });
+  }
+
+  await env.DB.batch([
+    env.DB.prepare(
+      `UPDATE challenges SET consumed_at = ?1
+       WHERE purpose = ?2 AND target = ?3 AND user_id IS ?4 AND consumed_at IS NULL AND code_hash IS NOT NULL`,
+    ).bind(input.nowMs, input.purpose, target, input.userId),
+    env.DB.prepare(
+      `INSERT INTO challenges (id, purpose, user_id, target, code_hash, attempts, max_attempts, data, ip, created_at, expires_at)
+       VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)`,
+    ).bind(
+      rowId,
+      input.purpose,
+      input.userId,
+      target,
+      codeHash,
+      CODE_MAX_ATTEMPTS,
+      JSON.stringify({ channel: input.channel, language: input.language, ...(input.data ? { flow: input.data } : {}) }),
+      input.ip,
+      input.nowMs,
+      expiresAtMs,
+    ),
+  ]);
+  return { challengeId, expiresAtMs, target, channel: input.channel };
+}
+
+export interface VerifyCodeInput {
+  challengeId: string;
+  code: string;
+  nowMs: number;
+  /** When given, a challenge issued for another purpose does not match (a login code cannot verify a phone). */
+  purpose?: string;
+}
+
+export async function verifyCode(env: Pick<MessagingEnv, 'DB'>, input: VerifyCodeInput): Promise<VerifyCodeResult> {
+  const db = env.DB;
+  if (typeof input.challengeId !== 'string' || input.challengeId.length < 16 || input.challengeId.length > 128) {
+    return { ok: false, reason: 'CODE_INVALID', attemptsLeft: 0 };
+  }
+  const rowId = await sha256Hex(input.challengeId);
+
+  // Claim one attempt before comparing (see the header): the UPDATE's condition is the brute-force bound.
+  const claimed = await db
+    .prepare(
+      `UPDATE challenges SET attempts = attempts + 1
+       WHERE id = ?1 AND consumed_at IS NULL AND expires_at > ?2 AND attempts < max_attempts AND code_hash IS NOT NULL
+         AND (?3 IS NULL OR purpose = ?3)
+       RETURNING user_id, target, purpose, code_hash, attempts, max_attempts, data`,
+    )
+    .bind(rowId, input.nowMs, input.purpose ?? null)
+    .first<{ user_id: string | null; target: string; purpose: string; code_hash: string; attempts: number; max_attempts: number; data: string }>();
+
+  if (!claimed) return explainUnclaimed(db, rowId, input);
+
+  const given = normalizeCodeInput(input.code);
+  const matches = timingSafeEqual(await codeHashFor(input.challengeId, given), claimed.code_hash);
+  if (!matches) return { ok: false, reason: 'CODE_INVALID', attemptsLeft: Math.max(0, claimed.max_attempts - claimed.attempts) };
+
+  const consumed = await db
+    .prepare('UPDATE challenges SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL')
+    .bind(input.nowMs, rowId)
+    .run();
+  // Another request consumed it between our claim and now: only one of two concurrent uses wins.
+  if ((consumed.meta.changes ?? 0) !== 1) return { ok: false, reason: 'CODE_INVALID', attemptsLeft: 0 };
+
+  let data: Record<string, unknown> = {};
+  try {
+    const parsed = JSON.parse(claimed.data) as { flow?: Record<string, unknown> };
+    data = parsed.flow ?? {};
+  } catch {
+    data = {};
+  }
+  return { ok: true, userId: claimed.user_id, target: claimed.target, purpose: claimed.purpose, data };
+}
+
+/** Throws the matching AppError for a failed verification, for routes that prefer exceptions. */
+export function codeFailureError(result: Exclude<VerifyCodeResult, { ok: true }>): AppError {
+  if (result.reason === 'CODE_INVALID') return new AppError('CODE_INVALID', undefined, { attemptsLeft: result.attemptsLeft });
+  return new AppError(result.reason);
+}
+
+async function explainUnclaimed(db: D1Database, rowId: string, input: VerifyCodeInput): Promise<VerifyCodeResult> {
+  const row = await db
+    .prepare('SELECT purpose, attempts, max_attempts, expires_at, consumed_at, code_hash FROM challenges WHERE id = ?')
+    .bind(rowId)
+    .first<{ purpose: string; attempts: number; max_attempts: number; expires_at: number; consumed_at: number | null; code_hash: string | null }>();
+  if (!row || row.code_hash === null || row.consumed_at !== null) return { ok: false, reason: 'CODE_INVALID', attemptsLeft: 0 };
+  if (input.purpose !== undefined && row.purpose !== input.purpose) return { ok: false, reason: 'CODE_INVALID', attemptsLeft: 0 };
+  if (row.expires_at <= input.nowMs) return { ok: false, reason: 'CODE_EXPIRED' };
+  // Out of attempts: the code is void; only a new code helps.
+  return { ok: false, reason: 'RATE_LIMITED' };
+}
+
+function normalizeCodeInput(code: string): string {
+  // People type "123 456" or "123-456" from how the SMS is read aloud or grouped.
+  return typeof code === 'string' ? code.replace(/[\s-]/g, '') : '';
+}
+
+function codeHashFor(challengeId: string, code: string): Promise<string> {
+  return sha256Hex(`${challengeId}:${code}`);
+}

@@ -1,0 +1,40 @@
+/**
+ * MessageBird (Bird) SMS API: POST {baseUrl}/messages with `Authorization: AccessKey <key>` and a JSON body
+ * `{ recipients, originator, body, datacoding }`; recipients are MSISDNs (international number without "+").
+ * Success is 201 with the message `id`; errors are `{ errors: [{ code, description, parameter }] }`.
+ */
+import type { SmsSupplier } from '../settings';
+import { callProvider, httpError, isRecord, joinUrl } from './http';
+import type { ProviderResult, SmsMessage } from './types';
+
+type MessageBirdSupplier = Extract<SmsSupplier, { type: 'messagebird' }>;
+
+export async function sendMessageBirdSms(supplier: MessageBirdSupplier, message: SmsMessage): Promise<ProviderResult> {
+  const response = await callProvider(
+    'messagebird',
+    joinUrl(supplier.baseUrl, '/messages'),
+    {
+      method: 'POST',
+      headers: {
+        authorization: `AccessKey ${supplier.accessKey}`,
+        'content-type': 'application/json',
+        accept: 'application/json',
+      },
+      body: JSON.stringify({
+        recipients: [message.to.replace(/^\+/, '')],
+        originator: supplier.originator,
+        body: message.text,
+        // "auto" lets MessageBird pick GSM-7 or Unicode by content, so umlauts and other scripts arrive intact.
+        datacoding: 'auto',
+      }),
+    },
+    supplier.timeoutMs,
+  );
+  const body = isRecord(response.json) ? response.json : {};
+  if (response.status !== 200 && response.status !== 201) {
+    const errors = Array.isArray(body.errors) ? body.errors.filter(isRecord) : [];
+    const detail = errors.length > 0 ? errors.map((e) => `${String(e.description ?? 'error')} (code ${String(e.code)})`).join('; ') : undefined;
+    throw httpError('messagebird', response, detail);
+  }
+  return { providerMessageId: typeof body.id === 'string' ? body.id : null };
+}

@@ -1,0 +1,132 @@
+/**
+ * Admin API for messaging. This router does NOT authenticate: it must be mounted behind the admin guard, i.e. in
+ * worker/admin/routes.ts after `.use('*', authenticate, requireAdmin)`:
+ *
+ *     .route('/messaging', messagingAdminRoutes)      // -> /api/admin/messaging/...
+ *
+ * It reads `c.var.auth` only to attribute test messages to the admin who sent them.
+ *
+ *   GET    /settings             masked settings + warnings + what the UI needs (types, placeholders)
+ *   PUT    /settings             save; secrets left out or sent back masked keep their stored value
+ *   POST   /templates/preview    render templates with sample values; problems listed, never thrown
+ *   POST   /test-message         send the real template with a sample code through the configured provider
+ *   GET    /outbox               the development outbox (paged; ?channel=sms|email&recipient=)
+ *   DELETE /outbox               empty the outbox
+ *   GET    /message-log          every send with its outcome (paged; ?channel=&status=sent|failed&userId=)
+ */
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { CODE_DIGITS, CODE_TTL_MS } from '../constants';
+import type { AppBindings } from '../env';
+import { clientIp } from '../lib/http';
+import { fields, parseJsonBody, parseQuery } from '../lib/validate';
+import { clearOutbox, listMessageLog, listOutbox, sendTestMessage, templateValues } from './service';
+import {
+  DEFAULT_TEMPLATES,
+  LANGUAGES,
+  loadMessagingSettings,
+  maskMessagingSettings,
+  saveMessagingSettings,
+  type Language,
+  type LanguageTemplates,
+} from './settings';
+import { GATEWAY_PLACEHOLDERS, MESSAGE_PLACEHOLDERS, measureSms, renderTemplate, validateTemplate } from './templates';
+
+const previewSchema = z.object({
+  language: fields.language.default('en'),
+  /** The templates being edited; fields left out use the saved ones. */
+  templates: z
+    .object({ sms: z.string().max(1000), emailSubject: z.string().max(200), emailBody: z.string().max(10_000) })
+    .partial()
+    .default({}),
+  values: z
+    .object({ code: z.string().max(20), name: z.string().max(100), link: z.string().max(500) })
+    .partial()
+    .default({}),
+});
+
+const testMessageSchema = z.object({
+  channel: z.enum(['sms', 'email']),
+  to: z.string().trim().min(1).max(254),
+  language: fields.language.default('en'),
+});
+
+const outboxQuery = z.object({
+  page: fields.page,
+  pageSize: fields.pageSize,
+  channel: z.enum(['sms', 'email']).optional(),
+  recipient: z.string().trim().max(254).optional(),
+});
+
+const logQuery = z.object({
+  page: fields.page,
+  pageSize: fields.pageSize,
+  channel: z.enum(['sms', 'email']).optional(),
+  status: z.enum(['sent', 'failed']).optional(),
+  userId: z.string().trim().max(64).optional(),
+});
+
+const REQUIRED: Record<keyof LanguageTemplates, string[]> = { sms: ['code'], emailSubject: [], emailBody: ['code', 'link'] };
+
+export const messagingAdminRoutes = new Hono<AppBindings>()
+  .get('/settings', async (c) => {
+    const settings = await loadMessagingSettings(c.env);
+    return c.json({
+      ...maskMessagingSettings(settings),
+      meta: {
+        smsSupplierTypes: ['outbox', 'twilio', 'vonage', 'messagebird', 'generic'],
+        emailProviderTypes: ['outbox', 'postmark', 'cloudflare'],
+        languages: LANGUAGES,
+        placeholders: MESSAGE_PLACEHOLDERS,
+        gatewayPlaceholders: GATEWAY_PLACEHOLDERS,
+        cloudflareEmailBinding: Boolean(c.env.EMAIL),
+        defaultTemplates: DEFAULT_TEMPLATES,
+      },
+    });
+  })
+  .put('/settings', async (c) => {
+    const body = await parseJsonBody(c, z.unknown());
+    const saved = await saveMessagingSettings(c.env, body, c.var.now);
+    return c.json(maskMessagingSettings(saved));
+  })
+  .post('/templates/preview', async (c) => {
+    const input = await parseJsonBody(c, previewSchema);
+    const language = input.language as Language;
+    const saved = (await loadMessagingSettings(c.env)).templates[language];
+    const templates: LanguageTemplates = { ...saved, ...input.templates };
+    const values = templateValues(
+      { code: input.values.code ?? '123456'.slice(0, CODE_DIGITS), name: input.values.name ?? 'Erika Mustermann', link: input.values.link ?? `${new URL(c.req.url).origin}/recover/…`, validityMs: CODE_TTL_MS },
+      language,
+    );
+    const result: Record<string, unknown> = {};
+    let ok = true;
+    for (const field of ['sms', 'emailSubject', 'emailBody'] as const) {
+      const problems = validateTemplate(templates[field], MESSAGE_PLACEHOLDERS, REQUIRED[field]);
+      const renderable = problems.every((p) => p.kind === 'missing_placeholder');
+      if (problems.length > 0) ok = false;
+      const rendered = renderable ? renderTemplate(templates[field], values) : null;
+      result[field] = {
+        template: templates[field],
+        rendered,
+        problems,
+        ...(field === 'sms' && rendered !== null ? { length: measureSms(rendered) } : {}),
+      };
+    }
+    return c.json({ ok, language, values, ...result });
+  })
+  .post('/test-message', async (c) => {
+    const input = await parseJsonBody(c, testMessageSchema);
+    const auth = c.var.auth;
+    const result = await sendTestMessage(c.env, {
+      channel: input.channel,
+      to: input.to,
+      language: input.language as Language,
+      userId: auth?.kind === 'session' ? auth.userId : null,
+      ip: clientIp(c),
+      nowMs: c.var.now,
+    });
+    return c.json(result);
+  })
+  .get('/outbox', async (c) => c.json(await listOutbox(c.env.DB, parseQuery(c, outboxQuery))))
+  .delete('/outbox', async (c) => c.json({ deleted: await clearOutbox(c.env.DB) }))
+  .get('/message-log', async (c) => c.json(await listMessageLog(c.env.DB, parseQuery(c, logQuery))));
