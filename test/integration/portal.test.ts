@@ -179,6 +179,21 @@ describe('portal sign-in and actions', () => {
     expect(types.results.map((r) => r.type)).toEqual(['UserEmailChangeRequest', 'UserEmailChange']);
   });
 
+  it('a code issued for one flow is refused by another (a phone code cannot confirm an email change)', async () => {
+    const { admin, resource, alias } = await portalWith(['changeEmail', 'changePhone']);
+    const user = await assignedUser(admin, resource.id);
+    const browser = portalClient(alias);
+    await browser.signIn(user.login, 'portal password 1');
+    const requested = await browser.send('POST', '/phone', { phone: '+49 30 1234567' });
+    expect(requested.status).toBe(200);
+    const sms = await env.DB.prepare(`SELECT body FROM outbox WHERE recipient = '+49301234567' ORDER BY at DESC LIMIT 1`).first<{ body: string }>();
+    const code = /\b(\d{6})\b/.exec(sms!.body)![1]!;
+    const crossed = await browser.send('POST', '/email/confirm', { challengeId: requested.body.challengeId, code });
+    expect(crossed.status).not.toBe(200);
+    expect((await browser.send('GET', '/me')).body.user.email).toBeNull();
+    expect((await browser.send('POST', '/phone/confirm', { challengeId: requested.body.challengeId, code })).body).toEqual({ phone: '+49301234567' });
+  });
+
   it('change login warns nothing server-side but refuses a taken login', async () => {
     const { admin, resource, alias } = await portalWith(['changeLogin']);
     const user = await assignedUser(admin, resource.id);

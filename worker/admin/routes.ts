@@ -4,6 +4,7 @@ import { activityAdminRoutes } from '../activities/routes';
 import { apiKeyAdminRoutes } from '../auth/api-key-routes';
 import { authenticate, requireAdmin } from '../auth/middleware';
 import type { AppBindings } from '../env';
+import { messagingAdminRoutes } from '../messaging/routes';
 import { organisationAdminRoutes } from '../organisation/routes';
 import { resourceAdminRoutes } from '../resources/routes';
 import { portalSettingsAdminRoutes } from '../selfservice/admin-routes';
@@ -26,4 +27,5 @@ export const adminRoutes = new Hono<AppBindings>()
   .route('/api-keys', apiKeyAdminRoutes)
   .route('/activities', activityAdminRoutes)
   .route('/user-issues', userIssueAdminRoutes)
-  .route('/security', securitySettingsAdminRoutes);
+  .route('/security', securitySettingsAdminRoutes)
+  .route('/messaging', messagingAdminRoutes);

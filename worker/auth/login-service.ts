@@ -148,7 +148,7 @@ async function checkOwnTokens(env: Env, userId: string, otp: string, meta: Reque
 
 async function checkSmsCode(env: Env, smsChallengeId: string | undefined, code: string, meta: RequestMeta): Promise<'ok' | 'CODE_INVALID' | 'CODE_EXPIRED' | 'RATE_LIMITED'> {
   if (!smsChallengeId) return 'CODE_EXPIRED';
-  const verdict = await verifyCode(env, { challengeId: smsChallengeId, code, nowMs: meta.nowMs });
+  const verdict = await verifyCode(env, { challengeId: smsChallengeId, code, nowMs: meta.nowMs, purpose: 'login-sms' });
   return verdict.ok ? 'ok' : verdict.reason;
 }
 

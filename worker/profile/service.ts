@@ -51,7 +51,7 @@ export async function requestPhoneVerification(env: Env, userId: string, phoneIn
 }
 
 export async function confirmPhone(env: Env, userId: string, input: { challengeId: string; code: string }, meta: ProfileMeta) {
-  const verdict = await verifyCode(env, { challengeId: input.challengeId, code: input.code, nowMs: meta.nowMs });
+  const verdict = await verifyCode(env, { challengeId: input.challengeId, code: input.code, nowMs: meta.nowMs, purpose: 'profile-phone' });
   if (!verdict.ok) throw new AppError(verdict.reason);
   if (verdict.userId !== userId) throw new AppError('CODE_INVALID');
   await env.DB.prepare('UPDATE users SET sms_phone = ?, sms_phone_verified = 1, updated_at = ? WHERE id = ? AND sms_two_factor_active = 0')
@@ -77,7 +77,7 @@ export async function requestDeactivationCode(env: Env, userId: string, meta: Pr
 }
 
 export async function deactivateTwoFactor(env: Env, userId: string, input: { challengeId: string; code: string }, meta: ProfileMeta) {
-  const verdict = await verifyCode(env, { challengeId: input.challengeId, code: input.code, nowMs: meta.nowMs });
+  const verdict = await verifyCode(env, { challengeId: input.challengeId, code: input.code, nowMs: meta.nowMs, purpose: 'profile-2fa-off' });
   if (!verdict.ok) throw new AppError(verdict.reason);
   if (verdict.userId !== userId) throw new AppError('CODE_INVALID');
   await env.DB.prepare('UPDATE users SET sms_two_factor_active = 0, sms_phone_verified = 0, updated_at = ? WHERE id = ? AND sms_phone = ?')

@@ -222,7 +222,7 @@ export async function requestEmailChange(env: Env, actor: PortalActor, email: st
 }
 
 export async function confirmEmailChange(env: Env, actor: PortalActor, input: { challengeId: string; code: string }) {
-  const verdict = await verifyCode(env, { challengeId: input.challengeId, code: input.code, nowMs: actor.nowMs });
+  const verdict = await verifyCode(env, { challengeId: input.challengeId, code: input.code, nowMs: actor.nowMs, purpose: 'portal-change-email' });
   if (!verdict.ok) throw new AppError(verdict.reason);
   if (verdict.userId !== actor.userId) throw new AppError('CODE_INVALID');
   await env.DB.batch([
@@ -248,7 +248,7 @@ export async function requestPhoneChange(env: Env, actor: PortalActor, phoneInpu
 }
 
 export async function confirmPhoneChange(env: Env, actor: PortalActor, input: { challengeId: string; code: string }) {
-  const verdict = await verifyCode(env, { challengeId: input.challengeId, code: input.code, nowMs: actor.nowMs });
+  const verdict = await verifyCode(env, { challengeId: input.challengeId, code: input.code, nowMs: actor.nowMs, purpose: 'portal-change-phone' });
   if (!verdict.ok) throw new AppError(verdict.reason);
   if (verdict.userId !== actor.userId) throw new AppError('CODE_INVALID');
   await env.DB.prepare('UPDATE users SET phone = ?, updated_at = ? WHERE id = ?').bind(verdict.target, actor.nowMs, actor.userId).run();

@@ -128,7 +128,7 @@ async function judgeEvidence(env: Env, flow: RecoveryFlow, user: RecoveryUser | 
   }
   if (!flow.lost.includes('email')) {
     if (user?.email && flow.emailChallengeId) {
-      const verdict = await verifyCode(env, { challengeId: flow.emailChallengeId, code: evidence.emailCode ?? '', nowMs });
+      const verdict = await verifyCode(env, { challengeId: flow.emailChallengeId, code: evidence.emailCode ?? '', nowMs, purpose: 'portal-recovery' });
       statuses.email = verdict.ok ? 'verified' : 'failed';
     }
   }

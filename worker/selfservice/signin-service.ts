@@ -131,7 +131,7 @@ export async function submitPortalPassword(env: Env, portal: Portal, flow: strin
 export async function submitPortalEmailCode(env: Env, portal: Portal, flow: string, code: string, meta: PortalRequestMeta): Promise<PortalSignInResult> {
   const { id, data } = await loadFlow(env.DB, portal, flow, 'email_code', meta.nowMs);
   const user = data.userId ? await findPortalUser(env.DB, portal.resourceId, data.login) : null;
-  const verdict = data.emailChallengeId ? await verifyCode(env, { challengeId: data.emailChallengeId, code, nowMs: meta.nowMs }) : null;
+  const verdict = data.emailChallengeId ? await verifyCode(env, { challengeId: data.emailChallengeId, code, nowMs: meta.nowMs, purpose: 'portal-signin' }) : null;
   if (!user || !verdict?.ok) {
     await env.DB.batch(failureStatements(env, id, data, meta, 'wrong_email_code'));
     throw new AppError(verdict && !verdict.ok && verdict.reason === 'CODE_EXPIRED' ? 'CODE_EXPIRED' : 'CODE_INVALID');
