@@ -1,0 +1,453 @@
+/**
+ * OTP verify benchmark: `POST /api/v1/verify` of the Worker running in workerd as in production, in the same run
+ * as (a) the Worker's bare `/health` and (b) FreeRADIUS with rlm_totp verifying TOTP on loopback.
+ * Writes bench/results/otp.md.
+ *
+ * Load design: the verify API accepts every code once and rate limits each (login, resource), so the requests are
+ * real successes only if every one carries a fresh code and no user exceeds the limit. U users each own an HOTP
+ * hardware token on one resource; request j is for user j % U with that user's code for counter floor(j / U):
+ * each user's codes arrive in increasing order, U requests apart. U is sized from the bare endpoint's throughput so
+ * no user gets more than VERIFY_ATTEMPTS_PER_USER requests in the run (warm-up included).
+ *
+ * Usage: npx tsx bench/otp.ts [--duration 10] [--connections 32] [--threads 1] [--strict]
+ *   --strict: exit 1 when a target is missed (the default reports it and exits 0: the numbers are what they are).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { VERIFY_ATTEMPTS_PER_USER, VERIFY_WINDOW_MS } from '../worker/constants';
+import { sha256Hex } from '../worker/lib/crypto';
+import { sealSeed } from '../worker/tokens/secrets';
+import { freeUdpPort, runRadclient, startFreeRadius, writeFreeRadiusConfig, type RadclientResult } from './lib/freeradius';
+import { encodeBase32, generateHotpCode, generateTotpCode } from './lib/hotp';
+import { percentile, runRadiusLoad, type RadiusLoadResult } from './lib/radius-client';
+import { ensureDebianTools } from './lib/system-deps';
+import { REPO_ROOT, WORKERD_BINARY, bundleWorker, startD1Probe, startMiniflareWorker, startPlainWorkerd, type WorkerBundle } from './lib/worker';
+import { runWrk, type LoadResult } from './lib/wrk';
+
+const { values: cli } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '32' },
+    threads: { type: 'string', default: '1' },
+    strict: { type: 'boolean', default: false },
+  },
+});
+const DURATION_SECONDS = Number(cli.duration);
+const CONNECTIONS = Number(cli.connections);
+const THREADS = Number(cli.threads);
+const WARMUP_SECONDS = 2;
+/** Codes per user in the warm-up file and in the measured file: together below the per-user rate limit. */
+const WARMUP_CODES_PER_USER = 3;
+const MEASURED_CODES_PER_USER = VERIFY_ATTEMPTS_PER_USER - WARMUP_CODES_PER_USER - 1;
+const MIN_USERS = 2000;
+const RESOURCE_NAME = 'bench-vpn';
+const RADIUS_SECRET = 'bench-radius-secret';
+const TOTP_PERIOD_SECONDS = 30;
+const RADCLIENT_FILE_USERS = 250;
+const D1_PROBE_STATEMENTS = [1, 8] as const;
+
+const WORK_DIR = join(REPO_ROOT, 'bench/.work/otp');
+const RESULTS_FILE = join(REPO_ROOT, 'bench/results/otp.md');
+
+interface BenchUser {
+  login: string;
+  seed: Uint8Array;
+}
+
+async function main(): Promise<void> {
+  ensureDebianTools({ wrk: 'wrk', freeradius: 'freeradius', '/usr/lib/freeradius/rlm_totp.so': 'freeradius', radclient: 'freeradius-utils' });
+  rmSync(WORK_DIR, { recursive: true, force: true });
+  mkdirSync(WORK_DIR, { recursive: true });
+  const startedAt = new Date();
+
+  log('bundling the Worker (wrangler deploy --dry-run)');
+  const bundle = await bundleWorker(WORK_DIR);
+  const bindings = {
+    SEED_ENCRYPTION_KEY: Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64'),
+    SESSION_KEY: Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64'),
+    PUBLIC_ORIGIN: '',
+  };
+  const wrkBase = { threads: THREADS, connections: CONNECTIONS };
+
+  // (1) the bare endpoint, served two ways.
+  log('bare /health on plain `workerd serve`');
+  const plain = await startPlainWorkerd(bundle, { workDir: WORK_DIR, bindings });
+  let barePlain: LoadResult;
+  try {
+    await runWrk({ ...wrkBase, url: `${plain.url}/health`, durationSeconds: WARMUP_SECONDS });
+    barePlain = await runWrk({ ...wrkBase, url: `${plain.url}/health`, durationSeconds: DURATION_SECONDS });
+  } finally {
+    await plain.stop();
+  }
+  log(`  ${fmtRate(barePlain.requestsPerSecond)} req/s`);
+
+  log('starting the Worker with Miniflare (workerd + local D1)');
+  const worker = await startMiniflareWorker(bundle, { persistDir: join(WORK_DIR, 'd1'), bindings });
+  let bareMiniflare: LoadResult;
+  let bareEntry: LoadResult;
+  let verifyResult: LoadResult;
+  let userCount: number;
+  let users: BenchUser[];
+  try {
+    log('bare /health on the Miniflare entry socket (through its entry worker)');
+    await runWrk({ ...wrkBase, url: `${worker.entryUrl}/health`, durationSeconds: WARMUP_SECONDS });
+    bareEntry = await runWrk({ ...wrkBase, url: `${worker.entryUrl}/health`, durationSeconds: DURATION_SECONDS });
+    log(`  ${fmtRate(bareEntry.requestsPerSecond)} req/s`);
+    log('bare /health on the Miniflare direct socket (straight to the Worker)');
+    await runWrk({ ...wrkBase, url: `${worker.url}/health`, durationSeconds: WARMUP_SECONDS });
+    bareMiniflare = await runWrk({ ...wrkBase, url: `${worker.url}/health`, durationSeconds: DURATION_SECONDS });
+    log(`  ${fmtRate(bareMiniflare.requestsPerSecond)} req/s`);
+
+    // Enough users that even at the bare endpoint's rate nobody reaches the per-user limit.
+    const ceilingRequests = Math.max(bareMiniflare.requestsPerSecond, barePlain.requestsPerSecond) * DURATION_SECONDS * 1.2;
+    userCount = Math.max(MIN_USERS, Math.ceil(ceilingRequests / MEASURED_CODES_PER_USER));
+    log(`applying migrations and seeding ${userCount} users with HOTP hardware tokens`);
+    await applyMigrations(worker.db);
+    const apiKey = `eid_bench${Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString('base64url')}`;
+    users = await seedUsers(worker.db, bindings.SEED_ENCRYPTION_KEY, userCount, apiKey);
+
+    const warmupFile = join(WORK_DIR, 'verify-warmup.jsonl');
+    const measuredFile = join(WORK_DIR, 'verify-measured.jsonl');
+    writeFileSync(warmupFile, verifyBodies(users, 0, WARMUP_CODES_PER_USER));
+    writeFileSync(measuredFile, verifyBodies(users, WARMUP_CODES_PER_USER, MEASURED_CODES_PER_USER));
+
+    // (2) the verify API.
+    log('POST /api/v1/verify (warm-up, then measured)');
+    const warmup = await runWrk({ ...wrkBase, url: `${worker.url}/api/v1/verify`, durationSeconds: WARMUP_SECONDS, bodiesFile: warmupFile, bearerToken: apiKey });
+    if (warmup.accepted === 0) throw new Error(`the verify API accepted nothing in the warm-up: ${JSON.stringify(warmup.reasons)}`);
+    verifyResult = await runWrk({ ...wrkBase, url: `${worker.url}/api/v1/verify`, durationSeconds: DURATION_SECONDS, bodiesFile: measuredFile, bearerToken: apiKey });
+    log(`  ${fmtRate(verifyResult.requestsPerSecond)} req/s, accepted ${verifyResult.accepted}/${verifyResult.requests} ${JSON.stringify(verifyResult.reasons)}`);
+  } finally {
+    await worker.stop();
+  }
+
+  // What one D1 round trip costs here: the floor under the verify API's sequential statements.
+  log('D1 probe: 1 and 8 sequential point SELECTs per request');
+  const probe = await startD1Probe({ persistDir: join(WORK_DIR, 'd1-probe'), compatibilityDate: bundle.compatibilityDate, rows: 1000 });
+  const probes: Record<number, LoadResult> = {};
+  try {
+    for (const n of D1_PROBE_STATEMENTS) {
+      await runWrk({ ...wrkBase, url: `${probe.url}/?n=${n}`, durationSeconds: WARMUP_SECONDS });
+      probes[n] = await runWrk({ ...wrkBase, url: `${probe.url}/?n=${n}`, durationSeconds: DURATION_SECONDS });
+      log(`  ${n} SELECT(s): ${fmtRate(probes[n]!.requestsPerSecond)} req/s`);
+    }
+  } finally {
+    await probe.stop();
+  }
+
+  // (3) FreeRADIUS with rlm_totp: the same users, each with a TOTP secret, each request a valid current code.
+  log('FreeRADIUS rlm_totp with radclient');
+  const radius = await benchFreeRadius(users);
+  log(`  radclient ${fmtRate(radius.radclient.requestsPerSecond)} req/s, accepted ${radius.radclient.accepted}/${radius.radclient.requests}`);
+  log(`  Node client ${fmtRate(radius.latency.requests / (radius.latency.durationMs / 1000))} req/s, accepted ${radius.latency.accepted}/${radius.latency.requests}`);
+
+  const report = writeReport({
+    startedAt,
+    bundle,
+    userCount,
+    barePlain,
+    bareEntry,
+    bareMiniflare,
+    verify: verifyResult,
+    probes,
+    radius,
+  });
+  console.log('\n' + report.summary);
+  console.log(`\nwrote ${RESULTS_FILE}`);
+  if (cli.strict && !report.targetsMet) process.exitCode = 1;
+}
+
+async function applyMigrations(db: D1Database): Promise<void> {
+  const dir = join(REPO_ROOT, 'migrations');
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.sql')).sort()) {
+    const statements = readFileSync(join(dir, file), 'utf8')
+      .split('--> statement-breakpoint')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    await db.batch(statements.map((sql) => db.prepare(sql)));
+  }
+}
+
+/** Users, their HOTP hardware tokens (seeds sealed with the Worker's own sealSeed) and the resource assignment. */
+async function seedUsers(db: D1Database, seedKey: string, count: number, apiKey: string): Promise<BenchUser[]> {
+  const nowMs = Date.now();
+  const resourceId = crypto.randomUUID();
+  await db.batch([
+    db.prepare('INSERT INTO resources (id, name, description, created_at) VALUES (?, ?, ?, ?)').bind(resourceId, RESOURCE_NAME, 'Benchmark resource', nowMs),
+    db
+      .prepare('INSERT INTO api_keys (id, name, key_hash, key_prefix, created_by_user_id, created_at) VALUES (?, ?, ?, ?, NULL, ?)')
+      .bind(crypto.randomUUID(), 'Benchmark key', await sha256Hex(apiKey), apiKey.slice(0, 10), nowMs),
+  ]);
+  const users: BenchUser[] = [];
+  const batchSize = 200;
+  for (let start = 0; start < count; start += batchSize) {
+    const statements: D1PreparedStatement[] = [];
+    for (let i = start; i < Math.min(count, start + batchSize); i++) {
+      const user = { login: `bench-user-${String(i).padStart(6, '0')}`, seed: crypto.getRandomValues(new Uint8Array(20)) };
+      users.push(user);
+      const userId = crypto.randomUUID();
+      const tokenId = crypto.randomUUID();
+      statements.push(
+        db
+          .prepare('INSERT INTO users (id, login, first_name, last_name, language, enabled, is_admin, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, 0, ?, ?)')
+          .bind(userId, user.login, 'Bench', `User ${i}`, 'en', nowMs, nowMs),
+        db
+          .prepare(
+            `INSERT INTO tokens (id, serial, type, kind, description, algorithm, digits, period_seconds, counter, secret_encrypted, enabled, activated, owner_user_id, created_at)
+             VALUES (?, ?, 'HOTP', 'hardware', 'Benchmark token', 'SHA1', 6, 30, 0, ?, 1, 1, ?, ?)`,
+          )
+          .bind(tokenId, `BENCH-${String(i).padStart(6, '0')}`, await sealSeed(seedKey, tokenId, user.seed), userId, nowMs),
+        db
+          .prepare("INSERT INTO assignments (id, resource_id, user_id, kind, token_id, created_at) VALUES (?, ?, ?, 'token_with_user', ?, ?)")
+          .bind(crypto.randomUUID(), resourceId, userId, tokenId, nowMs),
+      );
+    }
+    await db.batch(statements);
+  }
+  return users;
+}
+
+/** Request j: user j % U with that user's code for counter firstCounter + floor(j / U). */
+function verifyBodies(users: BenchUser[], firstCounter: number, codesPerUser: number): string {
+  const lines: string[] = [];
+  for (let round = 0; round < codesPerUser; round++) {
+    for (const user of users) {
+      lines.push(JSON.stringify({ login: user.login, resource: RESOURCE_NAME, otp: generateHotpCode(user.seed, firstCounter + round) }));
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+interface RadiusBench {
+  radclient: RadclientResult;
+  latency: RadiusLoadResult;
+  radclientCount: number;
+  fileUsers: number;
+}
+
+async function benchFreeRadius(users: BenchUser[]): Promise<RadiusBench> {
+  const dir = join(WORK_DIR, 'freeradius');
+  const port = await freeUdpPort();
+  const radiusUsers = users.map((u) => ({ login: u.login, secretBase32: encodeBase32(u.seed) }));
+  writeFreeRadiusConfig(dir, { port, secret: RADIUS_SECRET, users: radiusUsers });
+  const first = users[0]!;
+  const server = await startFreeRadius(dir, { port, secret: RADIUS_SECRET, probe: { userName: first.login, password: '000000' } });
+  try {
+    const requestsFile = join(dir, 'requests.txt');
+    // radclient slows down with the length of its request file (about 1/4 of the rate at 5,000 lines against
+    // 250 here), which would measure radclient rather than FreeRADIUS: the file holds RADCLIENT_FILE_USERS users
+    // and `-c` repeats it. rlm_totp keeps no per-user state, so the repetition costs it nothing it would not pay anyway.
+    const fileUsers = users.slice(0, RADCLIENT_FILE_USERS);
+    const writeRequests = () =>
+      writeFileSync(
+        requestsFile,
+        fileUsers.map((u) => `User-Name = "${u.login}", User-Password = "${generateTotpCode(u.seed, Date.now(), TOTP_PERIOD_SECONDS)}"`).join('\n\n') + '\n',
+      );
+    // rlm_totp checks the current 30 s step only, so every run starts early in a step and ends within it.
+    const withinStep = async <T>(expectedSeconds: number, body: () => Promise<T>): Promise<T> => {
+      await waitForStepRoom(expectedSeconds + 2);
+      writeRequests();
+      return body();
+    };
+    const runSeconds = Math.min(DURATION_SECONDS, TOTP_PERIOD_SECONDS - 10);
+    // Warm-up and calibration: sizes the measured radclient run to about runSeconds.
+    const calibration = await withinStep(4, () => runRadclient(server, { requestsFile, count: 40, parallel: CONNECTIONS }));
+    const radclientCount = Math.max(1, Math.round((calibration.requestsPerSecond * runSeconds) / fileUsers.length));
+    const radclient = await withinStep(runSeconds * 1.3, () => runRadclient(server, { requestsFile, count: radclientCount, parallel: CONNECTIONS }));
+    const latency = await withinStep(runSeconds, () =>
+      runRadiusLoad({
+        host: server.host,
+        port: server.port,
+        secret: server.secret,
+        requests: users.map((u) => ({ userName: u.login, password: generateTotpCode(u.seed, Date.now(), TOTP_PERIOD_SECONDS) })),
+        concurrency: CONNECTIONS,
+        durationMs: runSeconds * 1000,
+      }),
+    );
+    return { radclient, latency, radclientCount, fileUsers: fileUsers.length };
+  } finally {
+    await server.stop();
+  }
+}
+
+/** Waits for the next TOTP step when fewer than `seconds` remain in the current one. */
+async function waitForStepRoom(seconds: number): Promise<void> {
+  const periodMs = TOTP_PERIOD_SECONDS * 1000;
+  const remainingMs = periodMs - (Date.now() % periodMs);
+  if (remainingMs >= seconds * 1000) return;
+  await new Promise((r) => setTimeout(r, remainingMs + 200));
+}
+
+interface ReportInput {
+  startedAt: Date;
+  bundle: WorkerBundle;
+  userCount: number;
+  barePlain: LoadResult;
+  bareEntry: LoadResult;
+  bareMiniflare: LoadResult;
+  verify: LoadResult;
+  probes: Record<number, LoadResult>;
+  radius: RadiusBench;
+}
+
+function writeReport(input: ReportInput): { summary: string; targetsMet: boolean } {
+  const { verify, bareMiniflare, barePlain, bareEntry, radius } = input;
+  const radiusLatencies = [...radius.latency.latenciesUs].sort((a, b) => a - b);
+  const ms = (us: number) => (us / 1000).toFixed(2);
+  const pct = (part: number, whole: number) => (whole === 0 ? 'n/a' : `${((100 * part) / whole).toFixed(2)} %`);
+  const verifyOverBare = verify.requestsPerSecond / bareMiniflare.requestsPerSecond;
+  const verifyOverPlain = verify.requestsPerSecond / barePlain.requestsPerSecond;
+  const nodeClientRps = radius.latency.requests / (radius.latency.durationMs / 1000);
+  // Two clients drove FreeRADIUS; the faster one is the closer bound on what the server does, and the harder peer.
+  const radiusRps = Math.max(radius.radclient.requestsPerSecond, nodeClientRps);
+  const verifyOverRadius = verify.requestsPerSecond / radiusRps;
+  const bareTargetMet = verifyOverBare >= 0.5;
+  const radiusTargetMet = verifyOverRadius >= 1;
+  const verifyAcceptedFraction = verify.requests === 0 ? 0 : verify.accepted / verify.requests;
+  const httpErrors = (r: LoadResult) => r.errors.connect + r.errors.read + r.errors.write + r.errors.timeout;
+  const requestsPerUser = verify.requests / input.userCount;
+  const versions = readVersions();
+  const row = (name: string, rps: number, p50: string, p90: string, p99: string, accepted: string, requests: number, errors: string) =>
+    `| ${name} | ${fmtRate(rps)} | ${p50} | ${p90} | ${p99} | ${accepted} | ${requests} | ${errors} |`;
+
+  const table = [
+    '| What | Throughput (req/s) | p50 (ms) | p90 (ms) | p99 (ms) | Accepted | Requests | Errors |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    row('Bare `GET /health`, Miniflare direct socket (the baseline)', bareMiniflare.requestsPerSecond, ms(bareMiniflare.latencyUs.p50), ms(bareMiniflare.latencyUs.p90), ms(bareMiniflare.latencyUs.p99), pct(bareMiniflare.ok, bareMiniflare.requests) + ' 2xx', bareMiniflare.requests, String(httpErrors(bareMiniflare))),
+    row('`POST /api/v1/verify`, Miniflare direct socket, D1', verify.requestsPerSecond, ms(verify.latencyUs.p50), ms(verify.latencyUs.p90), ms(verify.latencyUs.p99), pct(verify.accepted, verify.requests), verify.requests, String(httpErrors(verify))),
+    row('FreeRADIUS rlm_totp, `radclient` (throughput only)', radius.radclient.requestsPerSecond, '—', '—', '—', pct(radius.radclient.accepted, radius.radclient.requests), radius.radclient.requests, `${radius.radclient.lost} lost`),
+    row(
+      'FreeRADIUS rlm_totp, Node UDP client',
+      nodeClientRps,
+      ms(percentile(radiusLatencies, 50)),
+      ms(percentile(radiusLatencies, 90)),
+      ms(percentile(radiusLatencies, 99)),
+      pct(radius.latency.accepted, radius.latency.requests),
+      radius.latency.requests,
+      `${radius.latency.lost} lost`,
+    ),
+    row('Bare `GET /health`, plain `workerd serve` (reference)', barePlain.requestsPerSecond, ms(barePlain.latencyUs.p50), ms(barePlain.latencyUs.p90), ms(barePlain.latencyUs.p99), pct(barePlain.ok, barePlain.requests) + ' 2xx', barePlain.requests, String(httpErrors(barePlain))),
+    row('Bare `GET /health`, Miniflare entry socket (reference)', bareEntry.requestsPerSecond, ms(bareEntry.latencyUs.p50), ms(bareEntry.latencyUs.p90), ms(bareEntry.latencyUs.p99), pct(bareEntry.ok, bareEntry.requests) + ' 2xx', bareEntry.requests, String(httpErrors(bareEntry))),
+    ...Object.entries(input.probes).map(([n, r]) =>
+      row(`D1 probe Worker: ${n} sequential point SELECT${n === '1' ? '' : 's'} per request (reference)`, r.requestsPerSecond, ms(r.latencyUs.p50), ms(r.latencyUs.p90), ms(r.latencyUs.p99), pct(r.ok, r.requests) + ' 2xx', r.requests, String(httpErrors(r))),
+    ),
+  ].join('\n');
+
+  const ratios = [
+    '| Ratio | Value | Target | Met |',
+    '| --- | ---: | ---: | --- |',
+    `| verify / bare (Miniflare direct socket) | ${verifyOverBare.toFixed(3)} | ≥ 0.5 | ${bareTargetMet ? 'yes' : '**no**'} |`,
+    `| verify / FreeRADIUS rlm_totp (the faster of its two clients) | ${verifyOverRadius.toFixed(3)} | ≥ 1.0 | ${radiusTargetMet ? 'yes' : '**no**'} |`,
+    `| verify / bare (plain workerd serve) | ${verifyOverPlain.toFixed(3)} | (reference) | |`,
+    `| bare Miniflare direct / bare plain workerd | ${(bareMiniflare.requestsPerSecond / barePlain.requestsPerSecond).toFixed(3)} | (reference) | |`,
+    `| bare Miniflare entry / bare Miniflare direct | ${(bareEntry.requestsPerSecond / bareMiniflare.requestsPerSecond).toFixed(3)} | (reference) | |`,
+  ].join('\n');
+
+  const reasons = Object.entries(verify.reasons)
+    .sort((a, b) => b[1] - a[1])
+    .map(([reason, count]) => `${reason} ${count}`)
+    .join(', ');
+
+  const markdown = `# OTP verify benchmark
+
+Written by \`npm run bench\` (\`bench/otp.ts\`) on ${input.startedAt.toISOString()}. Numbers from one run on one
+machine; absolute figures drift on shared machines, the ratios between rows of the same run are what to compare.
+
+${table}
+
+${ratios}
+
+Verify answers that were not accepted: ${reasons || 'none'}${verify.wraps > 0 ? `; the request list ran out ${verify.wraps} time(s) and started again (those requests were replays)` : ''}.
+
+## What was measured
+
+- **Load**: wrk ${THREADS} thread(s), ${CONNECTIONS} connections, ${DURATION_SECONDS} s per measured run after a ${WARMUP_SECONDS} s
+  warm-up, keep-alive, loopback. Latency percentiles are wrk's (send to last byte, per request).
+- **Verify requests are real successes**: ${input.userCount} users, each with an HOTP hardware token (SHA-1, 6 digits, seed
+  sealed with the Worker's own \`sealSeed\`) assigned to one resource ("token with user"). Request j is for user j % U
+  with that user's code for counter floor(j / U), computed by an HOTP implementation independent of \`worker/otp/\`
+  (\`bench/lib/hotp.ts\` on node:crypto), so each user's codes arrive in increasing order, U requests apart. Every
+  request passes the whole production path: API-key authentication (SHA-256 lookup), the per-(login, resource) rate
+  limit upsert, resource, user, assignment and token reads, seed decryption (AES-GCM), HOTP check, the atomic
+  conditional counter UPDATE (replay protection) and the activity INSERT, all against D1.
+- **Rate limit**: ${VERIFY_ATTEMPTS_PER_USER} verify calls per (login, resource) per ${VERIFY_WINDOW_MS / 60000} min. The users were
+  sized from the bare endpoint's throughput so that nobody could reach the limit: the measured run sent
+  ${requestsPerUser.toFixed(1)} requests per user (plus at most ${WARMUP_CODES_PER_USER} in the warm-up), so this is not a rate-limit benchmark.
+- **Serving the Worker**: the bundle \`wrangler deploy --dry-run\` produces (${(input.bundle.bundleBytes / 1024).toFixed(0)} KiB,
+  \`nodejs_compat\`), served by workerd through **Miniflare's API** with a local, on-disk D1 (migrations/ applied
+  first), on Miniflare's *direct socket* (\`unsafeDirectSockets\`): requests reach the Worker without Miniflare's entry
+  worker and without \`wrangler dev\`'s proxy. Plain \`workerd serve\` with a generated config was compared for the bare
+  endpoint (reference rows): it has no D1 binding of its own (Miniflare provides D1 as a wrapped binding over its
+  own SQLite worker), so the verify API can only run under Miniflare; the baseline for the verify/bare ratio is
+  therefore the bare endpoint on the same Miniflare socket. Compatibility date ${input.bundle.compatibilityDate}${
+    input.bundle.compatibilityDate !== input.bundle.requestedCompatibilityDate ? ` (wrangler.toml asks for ${input.bundle.requestedCompatibilityDate}, newer than this workerd supports)` : ''
+  }.
+- **FreeRADIUS** ${versions.freeradius} (Debian), rlm_totp, a minimal config written at run time (one virtual server on a loopback
+  UDP port, \`files\` setting \`&control:TOTP-Secret\` for the same ${input.userCount} users, \`authenticate { totp }\`), packaged
+  thread-pool defaults. Every request carries a valid TOTP code for the current 30 s step (rlm_totp
+  checks that step only, so every run is placed inside one step). Two clients, both with ${CONNECTIONS} requests in flight:
+  \`radclient -f <file> -c ${radius.radclientCount} -p ${CONNECTIONS}\` timed as a whole (the file holds one request for each of
+  ${radius.fileUsers} users: radclient itself slows down in proportion to its file's length, to about a quarter of its
+  rate at 5,000 lines); and a small Node RADIUS client (\`bench/lib/radius-client.ts\`, all users) for
+  ${(radius.latency.durationMs / 1000).toFixed(1)} s, which also gives the latencies radclient does not report. The ratio uses the
+  faster of the two. Both clients share the 2 cores with the server, as wrk does with workerd.
+  rlm_totp keeps no state: no replay protection, no fail counter, no lockout, no rate limit, no audit record, the
+  secret in clear in its users file, and it checks only the current step. The verify API does all of these per request.
+- **D1 probe**: a Worker of a few lines on the same Miniflare + on-disk D1 setup that answers after N sequential
+  D1 point SELECTs (primary key, 1,000-row table) and nothing else: what D1 round trips alone cost here, the
+  ceiling for any endpoint that makes that many.
+- **Machine**: ${versions.cpus}; Node ${process.version}; ${versions.workerd}; Miniflare ${versions.miniflare}; ${versions.wrk}.
+`;
+  mkdirSync(join(REPO_ROOT, 'bench/results'), { recursive: true });
+  writeFileSync(RESULTS_FILE, markdown);
+  const summary = [
+    table,
+    '',
+    ratios,
+    '',
+    `verify accepted: ${(verifyAcceptedFraction * 100).toFixed(2)} %${reasons ? ` (others: ${reasons})` : ''}`,
+    !bareTargetMet || !radiusTargetMet ? 'TARGET MISSED (see the ratios above)' : 'targets met',
+  ].join('\n');
+  return { summary, targetsMet: bareTargetMet && radiusTargetMet };
+}
+
+function readVersions() {
+  const first = (command: string, args: string[]) => {
+    try {
+      return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n')[0]!.trim();
+    } catch (error) {
+      const output = (error as { stdout?: string; stderr?: string }).stdout || (error as { stderr?: string }).stderr || '';
+      return output.split('\n')[0]!.trim() || `${command}: unknown version`;
+    }
+  };
+  const cpuModel = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown CPU';
+  const miniflare = JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules/miniflare/package.json'), 'utf8')).version as string;
+  return {
+    workerd: first(WORKERD_BINARY, ['--version']),
+    freeradius: /Version ([\d.]+)/.exec(first('freeradius', ['-v']))?.[1] ?? 'unknown version',
+    wrk: first('wrk', ['--version']).replace(/ Copyright.*/, ''),
+    miniflare,
+    cpus: `${(() => {
+      try {
+        return execFileSync('nproc', { encoding: 'utf8' }).trim();
+      } catch {
+        return '?';
+      }
+    })()} × ${cpuModel}`,
+  };
+}
+
+function fmtRate(rps: number): string {
+  return Math.round(rps).toLocaleString('en-US');
+}
+
+function log(message: string): void {
+  console.log(`[otp] ${message}`);
+}
+
+main().catch((error) => {
+  console.error(`[otp] FAILED: ${error instanceof Error ? error.stack ?? error.message : error}`);
+  process.exit(1);
+});
