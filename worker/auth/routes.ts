@@ -4,10 +4,12 @@ import { z } from 'zod';
 import { recordActivity } from '../activities/record';
 import type { AppBindings } from '../env';
 import { AppError } from '../errors';
-import { clientAgent, clientIp } from '../lib/http';
+import { clientAgent, clientIp, publicOrigin } from '../lib/http';
 import { parseJsonBody } from '../lib/validate';
 import { getUser } from '../users/service';
 import { completeSecondFactor, startPasswordLogin, type LoginStep } from './login-service';
+import { completePasswordReset, requestPasswordReset } from './password-reset';
+import { passwordField } from '../users/schema';
 import { authenticate, checkCsrf, checkSameOrigin } from './middleware';
 import { clearSessionCookie, csrfTokenFor, deleteSession, writeSessionCookie } from './sessions';
 
@@ -27,6 +29,19 @@ export const authRoutes = new Hono<AppBindings>()
     const { challenge, otp } = await parseJsonBody(c, secondFactorBody);
     const step = await completeSecondFactor(c.env, challenge, otp, { ip: clientIp(c), client: clientAgent(c), nowMs: c.var.now });
     return respondToStep(c, step);
+  })
+  .post('/password-reset', async (c) => {
+    checkSameOrigin(c);
+    const { login } = await parseJsonBody(c, z.strictObject({ login: z.string().trim().min(1).max(128) }));
+    await requestPasswordReset(c.env, login, { ip: clientIp(c), client: clientAgent(c), nowMs: c.var.now, origin: publicOrigin(c) });
+    // The same answer for every login: no enumeration.
+    return c.json({ requested: true }, 202);
+  })
+  .post('/password-reset/complete', async (c) => {
+    checkSameOrigin(c);
+    const { token, password } = await parseJsonBody(c, z.strictObject({ token: z.string().min(1).max(200), password: passwordField }));
+    await completePasswordReset(c.env, token, password, { ip: clientIp(c), client: clientAgent(c), nowMs: c.var.now });
+    return c.body(null, 204);
   })
   .post('/logout', async (c) => {
     const auth = c.var.auth;

@@ -30,8 +30,13 @@ export interface MessageLimitSubject {
   recipient: string;
   userId?: string | null;
   ip?: string | null;
-  /** Codes: no second message to the same recipient within CODE_RESEND_COOLDOWN_MS. */
+  /** Codes: no second message for the same purpose to the same recipient within CODE_RESEND_COOLDOWN_MS. */
   cooldown?: boolean;
+  /**
+   * The flow the message belongs to. The cooldown is per flow: confirming a number and signing in with it a
+   * moment later are two messages a real user needs; the per-number caps still bound the total.
+   */
+  purpose?: string;
 }
 
 export function messageLimitChecks(subject: MessageLimitSubject): LimitCheck[] {
@@ -49,7 +54,7 @@ export function messageLimitChecks(subject: MessageLimitSubject): LimitCheck[] {
     checks.push({ name: 'user', key: `sms-user:${subject.userId}`, limit: SMS_PER_USER_PER_DAY, windowMs: DAY_MS });
   }
   if (subject.cooldown) {
-    checks.push({ name: 'cooldown', key: `code-cooldown:${subject.channel}:${subject.recipient}`, limit: 1, windowMs: CODE_RESEND_COOLDOWN_MS });
+    checks.push({ name: 'cooldown', key: `code-cooldown:${subject.channel}:${subject.purpose ?? ''}:${subject.recipient}`, limit: 1, windowMs: CODE_RESEND_COOLDOWN_MS });
   }
   checks.push(
     subject.channel === 'sms'

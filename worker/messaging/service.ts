@@ -78,7 +78,7 @@ export async function sendSms(env: MessagingEnv, db: D1Database, input: SendSmsI
   if (!input.text.trim()) throw new AppError('MESSAGE_NOT_SENT', 'The message could not be sent: the text is empty.', { reason: 'EMPTY_TEXT' });
   const taken = await enforceLimits(
     db,
-    messageLimitChecks({ channel: 'sms', recipient: to, userId: input.userId, ip: input.ip, cooldown: input.cooldown }),
+    messageLimitChecks({ channel: 'sms', recipient: to, userId: input.userId, ip: input.ip, cooldown: input.cooldown, purpose: input.purpose }),
     input.nowMs,
   );
   try {
@@ -144,7 +144,7 @@ export async function sendEmail(env: MessagingEnv, db: D1Database, input: SendEm
   const to = normalizeEmailRecipient(input.to);
   const taken = await enforceLimits(
     db,
-    messageLimitChecks({ channel: 'email', recipient: to, userId: input.userId, ip: input.ip, cooldown: input.cooldown }),
+    messageLimitChecks({ channel: 'email', recipient: to, userId: input.userId, ip: input.ip, cooldown: input.cooldown, purpose: input.purpose }),
     input.nowMs,
   );
   try {
