@@ -23,7 +23,15 @@ import { freeUdpPort, runRadclient, startFreeRadius, writeFreeRadiusConfig, type
 import { encodeBase32, generateHotpCode, generateTotpCode } from './lib/hotp';
 import { percentile, runRadiusLoad, type RadiusLoadResult } from './lib/radius-client';
 import { ensureDebianTools } from './lib/system-deps';
-import { REPO_ROOT, WORKERD_BINARY, bundleWorker, startD1Probe, startMiniflareWorker, startPlainWorkerd, type WorkerBundle } from './lib/worker';
+import {
+  REPO_ROOT,
+  WORKERD_BINARY,
+  bundleWorker,
+  startD1Probe,
+  startMiniflareWorker,
+  startPlainWorkerd,
+  type WorkerBundle,
+} from './lib/worker';
 import { runWrk, type LoadResult } from './lib/wrk';
 
 const { values: cli } = parseArgs({
@@ -57,7 +65,12 @@ interface BenchUser {
 }
 
 async function main(): Promise<void> {
-  ensureDebianTools({ wrk: 'wrk', freeradius: 'freeradius', '/usr/lib/freeradius/rlm_totp.so': 'freeradius', radclient: 'freeradius-utils' });
+  ensureDebianTools({
+    wrk: 'wrk',
+    freeradius: 'freeradius',
+    '/usr/lib/freeradius/rlm_totp.so': 'freeradius',
+    radclient: 'freeradius-utils',
+  });
   rmSync(WORK_DIR, { recursive: true, force: true });
   mkdirSync(WORK_DIR, { recursive: true });
   const startedAt = new Date();
@@ -90,6 +103,8 @@ async function main(): Promise<void> {
   let verifyResult: LoadResult;
   let userCount: number;
   let users: BenchUser[];
+  let replayAnswer: VerifyAnswer;
+  let wrongAnswer: VerifyAnswer;
   try {
     log('bare /health on the Miniflare entry socket (through its entry worker)');
     await runWrk({ ...wrkBase, url: `${worker.entryUrl}/health`, durationSeconds: WARMUP_SECONDS });
@@ -106,7 +121,9 @@ async function main(): Promise<void> {
     log(`applying migrations and seeding ${userCount} users with HOTP hardware tokens`);
     await applyMigrations(worker.db);
     const apiKey = `eid_bench${Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString('base64url')}`;
-    users = await seedUsers(worker.db, bindings.SEED_ENCRYPTION_KEY, userCount, apiKey);
+    const seeded = await seedUsers(worker.db, bindings.SEED_ENCRYPTION_KEY, userCount + 1, apiKey);
+    const sanityUser = seeded.pop()!;
+    users = seeded;
 
     const warmupFile = join(WORK_DIR, 'verify-warmup.jsonl');
     const measuredFile = join(WORK_DIR, 'verify-measured.jsonl');
@@ -115,10 +132,35 @@ async function main(): Promise<void> {
 
     // (2) the verify API.
     log('POST /api/v1/verify (warm-up, then measured)');
-    const warmup = await runWrk({ ...wrkBase, url: `${worker.url}/api/v1/verify`, durationSeconds: WARMUP_SECONDS, bodiesFile: warmupFile, bearerToken: apiKey });
+    const warmup = await runWrk({
+      ...wrkBase,
+      url: `${worker.url}/api/v1/verify`,
+      durationSeconds: WARMUP_SECONDS,
+      bodiesFile: warmupFile,
+      bearerToken: apiKey,
+    });
     if (warmup.accepted === 0) throw new Error(`the verify API accepted nothing in the warm-up: ${JSON.stringify(warmup.reasons)}`);
-    verifyResult = await runWrk({ ...wrkBase, url: `${worker.url}/api/v1/verify`, durationSeconds: DURATION_SECONDS, bodiesFile: measuredFile, bearerToken: apiKey });
-    log(`  ${fmtRate(verifyResult.requestsPerSecond)} req/s, accepted ${verifyResult.accepted}/${verifyResult.requests} ${JSON.stringify(verifyResult.reasons)}`);
+    verifyResult = await runWrk({
+      ...wrkBase,
+      url: `${worker.url}/api/v1/verify`,
+      durationSeconds: DURATION_SECONDS,
+      bodiesFile: measuredFile,
+      bearerToken: apiKey,
+    });
+    log(
+      `  ${fmtRate(verifyResult.requestsPerSecond)} req/s, accepted ${verifyResult.accepted}/${verifyResult.requests} ${JSON.stringify(verifyResult.reasons)}`,
+    );
+    // A benchmark of a verify that accepts anything would be worthless. A user outside the request files: its first
+    // code is accepted once, refused as a replay the second time, and a wrong code is refused as invalid.
+    const sanityBody = (otp: string) => JSON.stringify({ login: sanityUser.login, resource: RESOURCE_NAME, otp });
+    const firstAnswer = await postJson(`${worker.url}/api/v1/verify`, apiKey, sanityBody(generateHotpCode(sanityUser.seed, 0)));
+    replayAnswer = await postJson(`${worker.url}/api/v1/verify`, apiKey, sanityBody(generateHotpCode(sanityUser.seed, 0)));
+    const wrongCode = [0, 1, 2, 3].map((n) => String(n).repeat(6)).find((c) => c !== generateHotpCode(sanityUser.seed, 1))!;
+    wrongAnswer = await postJson(`${worker.url}/api/v1/verify`, apiKey, sanityBody(wrongCode));
+    if (firstAnswer.accepted !== true || replayAnswer.accepted !== false || wrongAnswer.accepted !== false) {
+      throw new Error(`the verify API's answers are wrong: ${JSON.stringify({ firstAnswer, replayAnswer, wrongAnswer })}`);
+    }
+    log(`  replayed code: ${replayAnswer.reason}; wrong code: ${wrongAnswer.reason}`);
   } finally {
     await worker.stop();
   }
@@ -140,8 +182,12 @@ async function main(): Promise<void> {
   // (3) FreeRADIUS with rlm_totp: the same users, each with a TOTP secret, each request a valid current code.
   log('FreeRADIUS rlm_totp with radclient');
   const radius = await benchFreeRadius(users);
-  log(`  radclient ${fmtRate(radius.radclient.requestsPerSecond)} req/s, accepted ${radius.radclient.accepted}/${radius.radclient.requests}`);
-  log(`  Node client ${fmtRate(radius.latency.requests / (radius.latency.durationMs / 1000))} req/s, accepted ${radius.latency.accepted}/${radius.latency.requests}`);
+  log(
+    `  radclient ${fmtRate(radius.radclient.requestsPerSecond)} req/s, accepted ${radius.radclient.accepted}/${radius.radclient.requests}`,
+  );
+  log(
+    `  Node client ${fmtRate(radius.latency.requests / (radius.latency.durationMs / 1000))} req/s, accepted ${radius.latency.accepted}/${radius.latency.requests}`,
+  );
 
   const report = writeReport({
     startedAt,
@@ -151,6 +197,7 @@ async function main(): Promise<void> {
     bareEntry,
     bareMiniflare,
     verify: verifyResult,
+    sanity: { replay: replayAnswer.reason ?? '?', wrong: wrongAnswer.reason ?? '?' },
     probes,
     radius,
   });
@@ -159,9 +206,25 @@ async function main(): Promise<void> {
   if (cli.strict && !report.targetsMet) process.exitCode = 1;
 }
 
+interface VerifyAnswer {
+  accepted?: boolean;
+  reason?: string;
+}
+
+async function postJson(url: string, bearerToken: string, body: string): Promise<VerifyAnswer> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${bearerToken}` },
+    body,
+  });
+  return (await response.json()) as VerifyAnswer;
+}
+
 async function applyMigrations(db: D1Database): Promise<void> {
   const dir = join(REPO_ROOT, 'migrations');
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.sql')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.sql'))
+    .sort()) {
     const statements = readFileSync(join(dir, file), 'utf8')
       .split('--> statement-breakpoint')
       .map((s) => s.trim())
@@ -175,7 +238,9 @@ async function seedUsers(db: D1Database, seedKey: string, count: number, apiKey:
   const nowMs = Date.now();
   const resourceId = crypto.randomUUID();
   await db.batch([
-    db.prepare('INSERT INTO resources (id, name, description, created_at) VALUES (?, ?, ?, ?)').bind(resourceId, RESOURCE_NAME, 'Benchmark resource', nowMs),
+    db
+      .prepare('INSERT INTO resources (id, name, description, created_at) VALUES (?, ?, ?, ?)')
+      .bind(resourceId, RESOURCE_NAME, 'Benchmark resource', nowMs),
     db
       .prepare('INSERT INTO api_keys (id, name, key_hash, key_prefix, created_by_user_id, created_at) VALUES (?, ?, ?, ?, NULL, ?)')
       .bind(crypto.randomUUID(), 'Benchmark key', await sha256Hex(apiKey), apiKey.slice(0, 10), nowMs),
@@ -191,7 +256,9 @@ async function seedUsers(db: D1Database, seedKey: string, count: number, apiKey:
       const tokenId = crypto.randomUUID();
       statements.push(
         db
-          .prepare('INSERT INTO users (id, login, first_name, last_name, language, enabled, is_admin, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, 0, ?, ?)')
+          .prepare(
+            'INSERT INTO users (id, login, first_name, last_name, language, enabled, is_admin, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, 0, ?, ?)',
+          )
           .bind(userId, user.login, 'Bench', `User ${i}`, 'en', nowMs, nowMs),
         db
           .prepare(
@@ -200,7 +267,9 @@ async function seedUsers(db: D1Database, seedKey: string, count: number, apiKey:
           )
           .bind(tokenId, `BENCH-${String(i).padStart(6, '0')}`, await sealSeed(seedKey, tokenId, user.seed), userId, nowMs),
         db
-          .prepare("INSERT INTO assignments (id, resource_id, user_id, kind, token_id, created_at) VALUES (?, ?, ?, 'token_with_user', ?, ?)")
+          .prepare(
+            "INSERT INTO assignments (id, resource_id, user_id, kind, token_id, created_at) VALUES (?, ?, ?, 'token_with_user', ?, ?)",
+          )
           .bind(crypto.randomUUID(), resourceId, userId, tokenId, nowMs),
       );
     }
@@ -243,7 +312,9 @@ async function benchFreeRadius(users: BenchUser[]): Promise<RadiusBench> {
     const writeRequests = () =>
       writeFileSync(
         requestsFile,
-        fileUsers.map((u) => `User-Name = "${u.login}", User-Password = "${generateTotpCode(u.seed, Date.now(), TOTP_PERIOD_SECONDS)}"`).join('\n\n') + '\n',
+        fileUsers
+          .map((u) => `User-Name = "${u.login}", User-Password = "${generateTotpCode(u.seed, Date.now(), TOTP_PERIOD_SECONDS)}"`)
+          .join('\n\n') + '\n',
       );
     // rlm_totp checks the current 30 s step only, so every run starts early in a step and ends within it.
     const withinStep = async <T>(expectedSeconds: number, body: () => Promise<T>): Promise<T> => {
@@ -255,7 +326,9 @@ async function benchFreeRadius(users: BenchUser[]): Promise<RadiusBench> {
     // Warm-up and calibration: sizes the measured radclient run to about runSeconds.
     const calibration = await withinStep(4, () => runRadclient(server, { requestsFile, count: 40, parallel: CONNECTIONS }));
     const radclientCount = Math.max(1, Math.round((calibration.requestsPerSecond * runSeconds) / fileUsers.length));
-    const radclient = await withinStep(runSeconds * 1.3, () => runRadclient(server, { requestsFile, count: radclientCount, parallel: CONNECTIONS }));
+    const radclient = await withinStep(runSeconds * 1.3, () =>
+      runRadclient(server, { requestsFile, count: radclientCount, parallel: CONNECTIONS }),
+    );
     const latency = await withinStep(runSeconds, () =>
       runRadiusLoad({
         host: server.host,
@@ -288,6 +361,7 @@ interface ReportInput {
   bareEntry: LoadResult;
   bareMiniflare: LoadResult;
   verify: LoadResult;
+  sanity: { replay: string; wrong: string };
   probes: Record<number, LoadResult>;
   radius: RadiusBench;
 }
@@ -315,9 +389,36 @@ function writeReport(input: ReportInput): { summary: string; targetsMet: boolean
   const table = [
     '| What | Throughput (req/s) | p50 (ms) | p90 (ms) | p99 (ms) | Accepted | Requests | Errors |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    row('Bare `GET /health`, Miniflare direct socket (the baseline)', bareMiniflare.requestsPerSecond, ms(bareMiniflare.latencyUs.p50), ms(bareMiniflare.latencyUs.p90), ms(bareMiniflare.latencyUs.p99), pct(bareMiniflare.ok, bareMiniflare.requests) + ' 2xx', bareMiniflare.requests, String(httpErrors(bareMiniflare))),
-    row('`POST /api/v1/verify`, Miniflare direct socket, D1', verify.requestsPerSecond, ms(verify.latencyUs.p50), ms(verify.latencyUs.p90), ms(verify.latencyUs.p99), pct(verify.accepted, verify.requests), verify.requests, String(httpErrors(verify))),
-    row('FreeRADIUS rlm_totp, `radclient` (throughput only)', radius.radclient.requestsPerSecond, '—', '—', '—', pct(radius.radclient.accepted, radius.radclient.requests), radius.radclient.requests, `${radius.radclient.lost} lost`),
+    row(
+      'Bare `GET /health`, Miniflare direct socket (the baseline)',
+      bareMiniflare.requestsPerSecond,
+      ms(bareMiniflare.latencyUs.p50),
+      ms(bareMiniflare.latencyUs.p90),
+      ms(bareMiniflare.latencyUs.p99),
+      pct(bareMiniflare.ok, bareMiniflare.requests) + ' 2xx',
+      bareMiniflare.requests,
+      String(httpErrors(bareMiniflare)),
+    ),
+    row(
+      '`POST /api/v1/verify`, Miniflare direct socket, D1',
+      verify.requestsPerSecond,
+      ms(verify.latencyUs.p50),
+      ms(verify.latencyUs.p90),
+      ms(verify.latencyUs.p99),
+      pct(verify.accepted, verify.requests),
+      verify.requests,
+      String(httpErrors(verify)),
+    ),
+    row(
+      'FreeRADIUS rlm_totp, `radclient` (throughput only)',
+      radius.radclient.requestsPerSecond,
+      '—',
+      '—',
+      '—',
+      pct(radius.radclient.accepted, radius.radclient.requests),
+      radius.radclient.requests,
+      `${radius.radclient.lost} lost`,
+    ),
     row(
       'FreeRADIUS rlm_totp, Node UDP client',
       nodeClientRps,
@@ -328,10 +429,37 @@ function writeReport(input: ReportInput): { summary: string; targetsMet: boolean
       radius.latency.requests,
       `${radius.latency.lost} lost`,
     ),
-    row('Bare `GET /health`, plain `workerd serve` (reference)', barePlain.requestsPerSecond, ms(barePlain.latencyUs.p50), ms(barePlain.latencyUs.p90), ms(barePlain.latencyUs.p99), pct(barePlain.ok, barePlain.requests) + ' 2xx', barePlain.requests, String(httpErrors(barePlain))),
-    row('Bare `GET /health`, Miniflare entry socket (reference)', bareEntry.requestsPerSecond, ms(bareEntry.latencyUs.p50), ms(bareEntry.latencyUs.p90), ms(bareEntry.latencyUs.p99), pct(bareEntry.ok, bareEntry.requests) + ' 2xx', bareEntry.requests, String(httpErrors(bareEntry))),
+    row(
+      'Bare `GET /health`, plain `workerd serve` (reference)',
+      barePlain.requestsPerSecond,
+      ms(barePlain.latencyUs.p50),
+      ms(barePlain.latencyUs.p90),
+      ms(barePlain.latencyUs.p99),
+      pct(barePlain.ok, barePlain.requests) + ' 2xx',
+      barePlain.requests,
+      String(httpErrors(barePlain)),
+    ),
+    row(
+      'Bare `GET /health`, Miniflare entry socket (reference)',
+      bareEntry.requestsPerSecond,
+      ms(bareEntry.latencyUs.p50),
+      ms(bareEntry.latencyUs.p90),
+      ms(bareEntry.latencyUs.p99),
+      pct(bareEntry.ok, bareEntry.requests) + ' 2xx',
+      bareEntry.requests,
+      String(httpErrors(bareEntry)),
+    ),
     ...Object.entries(input.probes).map(([n, r]) =>
-      row(`D1 probe Worker: ${n} sequential point SELECT${n === '1' ? '' : 's'} per request (reference)`, r.requestsPerSecond, ms(r.latencyUs.p50), ms(r.latencyUs.p90), ms(r.latencyUs.p99), pct(r.ok, r.requests) + ' 2xx', r.requests, String(httpErrors(r))),
+      row(
+        `D1 probe Worker: ${n} sequential point SELECT${n === '1' ? '' : 's'} per request (reference)`,
+        r.requestsPerSecond,
+        ms(r.latencyUs.p50),
+        ms(r.latencyUs.p90),
+        ms(r.latencyUs.p99),
+        pct(r.ok, r.requests) + ' 2xx',
+        r.requests,
+        String(httpErrors(r)),
+      ),
     ),
   ].join('\n');
 
@@ -343,6 +471,10 @@ function writeReport(input: ReportInput): { summary: string; targetsMet: boolean
     `| verify / bare (plain workerd serve) | ${verifyOverPlain.toFixed(3)} | (reference) | |`,
     `| bare Miniflare direct / bare plain workerd | ${(bareMiniflare.requestsPerSecond / barePlain.requestsPerSecond).toFixed(3)} | (reference) | |`,
     `| bare Miniflare entry / bare Miniflare direct | ${(bareEntry.requestsPerSecond / bareMiniflare.requestsPerSecond).toFixed(3)} | (reference) | |`,
+    ...Object.entries(input.probes).map(
+      ([n, r]) =>
+        `| D1 probe (${n} SELECT${n === '1' ? '' : 's'}) / bare, and verify / that probe | ${(r.requestsPerSecond / bareMiniflare.requestsPerSecond).toFixed(3)}, ${(verify.requestsPerSecond / r.requestsPerSecond).toFixed(3)} | (reference) | |`,
+    ),
   ].join('\n');
 
   const reasons = Object.entries(verify.reasons)
@@ -371,7 +503,9 @@ Verify answers that were not accepted: ${reasons || 'none'}${verify.wraps > 0 ? 
   (\`bench/lib/hotp.ts\` on node:crypto), so each user's codes arrive in increasing order, U requests apart. Every
   request passes the whole production path: API-key authentication (SHA-256 lookup), the per-(login, resource) rate
   limit upsert, resource, user, assignment and token reads, seed decryption (AES-GCM), HOTP check, the atomic
-  conditional counter UPDATE (replay protection) and the activity INSERT, all against D1.
+  conditional counter UPDATE (replay protection) and the activity INSERT, all against D1. After the run, a user
+  outside the load had a code accepted once, then refused when sent again (${input.sanity.replay}); a wrong code was
+  refused too (${input.sanity.wrong}).
 - **Rate limit**: ${VERIFY_ATTEMPTS_PER_USER} verify calls per (login, resource) per ${VERIFY_WINDOW_MS / 60000} min. The users were
   sized from the bare endpoint's throughput so that nobody could reach the limit: the measured run sent
   ${requestsPerUser.toFixed(1)} requests per user (plus at most ${WARMUP_CODES_PER_USER} in the warm-up), so this is not a rate-limit benchmark.
@@ -382,7 +516,9 @@ Verify answers that were not accepted: ${reasons || 'none'}${verify.wraps > 0 ? 
   endpoint (reference rows): it has no D1 binding of its own (Miniflare provides D1 as a wrapped binding over its
   own SQLite worker), so the verify API can only run under Miniflare; the baseline for the verify/bare ratio is
   therefore the bare endpoint on the same Miniflare socket. Compatibility date ${input.bundle.compatibilityDate}${
-    input.bundle.compatibilityDate !== input.bundle.requestedCompatibilityDate ? ` (wrangler.toml asks for ${input.bundle.requestedCompatibilityDate}, newer than this workerd supports)` : ''
+    input.bundle.compatibilityDate !== input.bundle.requestedCompatibilityDate
+      ? ` (wrangler.toml asks for ${input.bundle.requestedCompatibilityDate}, newer than this workerd supports)`
+      : ''
   }.
 - **FreeRADIUS** ${versions.freeradius} (Debian), rlm_totp, a minimal config written at run time (one virtual server on a loopback
   UDP port, \`files\` setting \`&control:TOTP-Secret\` for the same ${input.userCount} users, \`authenticate { totp }\`), packaged
@@ -416,7 +552,9 @@ Verify answers that were not accepted: ${reasons || 'none'}${verify.wraps > 0 ? 
 function readVersions() {
   const first = (command: string, args: string[]) => {
     try {
-      return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n')[0]!.trim();
+      return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+        .split('\n')[0]!
+        .trim();
     } catch (error) {
       const output = (error as { stdout?: string; stderr?: string }).stdout || (error as { stderr?: string }).stderr || '';
       return output.split('\n')[0]!.trim() || `${command}: unknown version`;
@@ -448,6 +586,6 @@ function log(message: string): void {
 }
 
 main().catch((error) => {
-  console.error(`[otp] FAILED: ${error instanceof Error ? error.stack ?? error.message : error}`);
+  console.error(`[otp] FAILED: ${error instanceof Error ? (error.stack ?? error.message) : error}`);
   process.exit(1);
 });

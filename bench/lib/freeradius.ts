@@ -106,7 +106,10 @@ server bench {
   );
 }
 
-export async function startFreeRadius(dir: string, options: { port: number; secret: string; probe: { userName: string; password: string } }): Promise<FreeRadiusServer> {
+export async function startFreeRadius(
+  dir: string,
+  options: { port: number; secret: string; probe: { userName: string; password: string } },
+): Promise<FreeRadiusServer> {
   const child: ChildProcess = spawn('freeradius', ['-f', '-d', dir, '-n', 'radiusd'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
@@ -143,7 +146,10 @@ export interface RadclientResult {
 }
 
 /** `radclient -f file -c count -p parallel`, timed as a whole; the counts come from its `-s` summary. */
-export async function runRadclient(server: FreeRadiusServer, options: { requestsFile: string; count: number; parallel: number }): Promise<RadclientResult> {
+export async function runRadclient(
+  server: FreeRadiusServer,
+  options: { requestsFile: string; count: number; parallel: number },
+): Promise<RadclientResult> {
   const started = process.hrtime.bigint();
   const { stdout, stderr } = await run('radclient', [
     '-q',

@@ -42,12 +42,7 @@ export function encodeAccessRequest(id: number, request: RadiusRequest, secret: 
   const authenticator = randomBytes(16);
   const userName = Buffer.from(request.userName, 'utf8');
   const password = hidePassword(request.password, secret, authenticator);
-  const attributes = Buffer.concat([
-    Buffer.from([1, userName.length + 2]),
-    userName,
-    Buffer.from([2, password.length + 2]),
-    password,
-  ]);
+  const attributes = Buffer.concat([Buffer.from([1, userName.length + 2]), userName, Buffer.from([2, password.length + 2]), password]);
   const header = Buffer.alloc(20);
   header[0] = ACCESS_REQUEST;
   header[1] = id;

@@ -19,7 +19,9 @@ export function ensureDebianTools(binaries: Record<string, string>): void {
   const isRoot = process.getuid?.() === 0;
   const sudo = isRoot ? [] : spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore' }).status === 0 ? ['sudo'] : null;
   if (!sudo || !has('apt-get')) {
-    throw new Error(`Missing Debian packages for the benchmark: ${missing.join(' ')}\nInstall them with: sudo apt-get update && sudo apt-get install -y ${missing.join(' ')}`);
+    throw new Error(
+      `Missing Debian packages for the benchmark: ${missing.join(' ')}\nInstall them with: sudo apt-get update && sudo apt-get install -y ${missing.join(' ')}`,
+    );
   }
   console.log(`Installing Debian packages the benchmark needs: ${missing.join(' ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };

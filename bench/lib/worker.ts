@@ -15,12 +15,19 @@ import { createServer } from 'node:net';
 import { dirname, join, relative, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { Miniflare, supportedCompatibilityDate } from 'miniflare';
+import { Miniflare, convertV4MiniflareOptions } from 'miniflare';
 import { run } from './wrk';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const workerdPackage = createRequire(import.meta.url)('workerd') as {
+  default: string;
+  compatibilityDate: string;
+  version: string;
+};
 /** The workerd binary Miniflare itself runs (the `workerd` package's main module exports its path). */
-export const WORKERD_BINARY: string = (createRequire(import.meta.url)('workerd') as { default: string }).default;
+export const WORKERD_BINARY = workerdPackage.default;
+/** The newest compatibility date this workerd supports. */
+export const WORKERD_COMPATIBILITY_DATE = workerdPackage.compatibilityDate;
 
 export interface WorkerBundle {
   dir: string;
@@ -62,7 +69,7 @@ export async function bundleWorker(workDir: string): Promise<WorkerBundle> {
   const files = readdirSync(outDir);
   const mainModule = files.find((f) => f === 'index.js') ?? files.find((f) => f.endsWith('.js'));
   if (!mainModule) throw new Error(`wrangler wrote no module into ${outDir}`);
-  const compatibilityDate = requestedDate > supportedCompatibilityDate ? supportedCompatibilityDate : requestedDate;
+  const compatibilityDate = requestedDate > WORKERD_COMPATIBILITY_DATE ? WORKERD_COMPATIBILITY_DATE : requestedDate;
   return {
     dir: outDir,
     mainModule,
@@ -90,29 +97,37 @@ export async function startMiniflareWorker(
 ): Promise<MiniflareWorker> {
   const port = await freePort();
   const directPort = await freePort();
-  const mf = new Miniflare({
-    host: '127.0.0.1',
-    port,
-    // `url` below: a socket straight to the Worker, as `workerd serve` would have, without the entry worker.
-    unsafeDirectSockets: [{ host: '127.0.0.1', port: directPort }],
-    modules: true,
-    scriptPath: join(bundle.dir, bundle.mainModule),
-    modulesRoot: bundle.dir,
-    compatibilityDate: bundle.compatibilityDate,
-    compatibilityFlags: bundle.compatibilityFlags,
-    d1Databases: { DB: 'edge-identity-bench' },
-    d1Persist: options.persistDir,
-    bindings: options.bindings,
-    // Static assets are only fetched for browser page loads, which the benchmark does not make.
-    serviceBindings: { ASSETS: () => new Response('no assets in the benchmark', { status: 404 }) },
-  });
+  // Miniflare 5 takes per-worker config objects; the v4 option shape, converted, says the same in fewer lines.
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      host: '127.0.0.1',
+      port,
+      resourcePersistencePath: options.persistDir,
+      // `url` below: a socket straight to the Worker, as `workerd serve` would have, without the entry worker.
+      unsafeDirectSockets: [{ host: '127.0.0.1', port: directPort }],
+      modules: true,
+      scriptPath: join(bundle.dir, bundle.mainModule),
+      modulesRoot: bundle.dir,
+      compatibilityDate: bundle.compatibilityDate,
+      compatibilityFlags: bundle.compatibilityFlags,
+      d1Databases: { DB: 'edge-identity-bench' },
+      bindings: options.bindings,
+      // Static assets are only fetched for browser page loads, which the benchmark does not make.
+      serviceBindings: {
+        ASSETS: () => new Response('no assets in the benchmark', { status: 404 }),
+      },
+    }),
+  );
   const entryUrl = (await mf.ready).toString().replace(/\/$/, '');
   const url = (await mf.unsafeGetDirectURL()).toString().replace(/\/$/, '');
   const db = (await mf.getD1Database('DB')) as unknown as D1Database;
   return { url, entryUrl, db, stop: () => mf.dispose() };
 }
 
-export async function startPlainWorkerd(bundle: WorkerBundle, options: { workDir: string; bindings: Record<string, string> }): Promise<ServedWorker> {
+export async function startPlainWorkerd(
+  bundle: WorkerBundle,
+  options: { workDir: string; bindings: Record<string, string> },
+): Promise<ServedWorker> {
   const port = await freePort();
   const bindings = Object.entries(options.bindings)
     .map(([name, text]) => `(name = ${JSON.stringify(name)}, text = ${JSON.stringify(text)})`)
@@ -146,7 +161,9 @@ const extensions :List(Workerd.Extension) = [
 ];
 `,
   );
-  const child = spawn(WORKERD_BINARY, ['serve', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(WORKERD_BINARY, ['serve', configPath], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += chunk));
   const url = `http://127.0.0.1:${port}`;
@@ -204,15 +221,16 @@ export function tail(text: string, lines: number): string {
  */
 export async function startD1Probe(options: { persistDir: string; compatibilityDate: string; rows: number }): Promise<ServedWorker> {
   const directPort = await freePort();
-  const mf = new Miniflare({
-    host: '127.0.0.1',
-    port: await freePort(),
-    unsafeDirectSockets: [{ host: '127.0.0.1', port: directPort }],
-    modules: true,
-    compatibilityDate: options.compatibilityDate,
-    d1Databases: { DB: 'd1-probe' },
-    d1Persist: options.persistDir,
-    script: `export default {
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      host: '127.0.0.1',
+      port: await freePort(),
+      resourcePersistencePath: options.persistDir,
+      unsafeDirectSockets: [{ host: '127.0.0.1', port: directPort }],
+      modules: true,
+      compatibilityDate: options.compatibilityDate,
+      d1Databases: { DB: 'd1-probe' },
+      script: `export default {
   async fetch(request, env) {
     const n = Number(new URL(request.url).searchParams.get('n') ?? 0);
     let found = 0;
@@ -223,7 +241,8 @@ export async function startD1Probe(options: { persistDir: string; compatibilityD
     return Response.json({ ok: found === n });
   },
 };`,
-  });
+    }),
+  );
   await mf.ready;
   const db = (await mf.getD1Database('DB')) as unknown as D1Database;
   await db.batch([db.prepare('DROP TABLE IF EXISTS probe'), db.prepare('CREATE TABLE probe (k TEXT PRIMARY KEY, v INTEGER NOT NULL)')]);

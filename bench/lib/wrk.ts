@@ -48,7 +48,11 @@ export async function runWrk(options: WrkOptions): Promise<LoadResult> {
   return { ...parsed, requestsPerSecond: parsed.requests / (parsed.durationUs / 1e6) };
 }
 
-export function run(command: string, args: string[], options: { env?: NodeJS.ProcessEnv } = {}): Promise<{ stdout: string; stderr: string; code: number | null }> {
+export function run(
+  command: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv } = {},
+): Promise<{ stdout: string; stderr: string; code: number | null }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
     let stdout = '';

@@ -1,0 +1,4 @@
+import { Hono } from 'hono';
+import type { AppBindings } from '../env';
+
+export const tokenImportRoutes = new Hono<AppBindings>();
