@@ -49,6 +49,13 @@ interface Scenario {
 }
 
 export default async function setup(project: TestProject) {
+  const server = await startProviderServer();
+  project.provide('providerServerUrl', server.url);
+  return server.close;
+}
+
+/** Starts the impersonating server on a free loopback port (also used by the browser tests' harness). */
+export async function startProviderServer(): Promise<{ url: string; close: () => Promise<void> }> {
   const scenarios = new Map<string, Scenario>();
   const scenario = (id: string) => {
     let found = scenarios.get(id);
@@ -101,11 +108,12 @@ export default async function setup(project: TestProject) {
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  project.provide('providerServerUrl', `http://127.0.0.1:${port}`);
-
-  return async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
   };
 }
 

@@ -1,0 +1,112 @@
+/**
+ * The admin center end to end in headless Chromium: sign in through /login, create a user, create a software
+ * TOTP token for them (QR code + secret shown once), activate it with its first code, assign it to a resource,
+ * then "Check OTP" on the token shows whether a code is valid.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { base32ToBytes } from '../../worker/lib/encoding';
+import { importHmacKey } from '../../worker/otp/hotp';
+import { generateTotp } from '../../worker/otp/totp';
+import { startApp, type E2eApp } from './harness';
+
+let app: E2eApp;
+let page: Page;
+
+beforeAll(async () => {
+  app = await startApp();
+  page = await (await app.newContext()).newPage();
+});
+afterAll(async () => app?.stop());
+
+async function totpFor(secretBase32: string, nowMs = Date.now()) {
+  return generateTotp(await importHmacKey(base32ToBytes(secretBase32), 'SHA1'), nowMs, 30, 6);
+}
+
+describe('admin center', () => {
+  it('refuses a wrong password at /login and signs the admin in with the right one', async () => {
+    await page.goto('/login');
+    await page.getByLabel('Login').fill(app.admin.login);
+    await page.getByLabel('Password').fill('not-the-password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('Login or password is wrong');
+    await app.signInAsAdmin(page);
+    await page.getByRole('heading', { name: 'Users' }).waitFor();
+  });
+
+  it('creates a user', async () => {
+    await page.goto('/admin/users');
+    await page.getByRole('button', { name: 'New user' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Login').fill('dora');
+    await dialog.getByLabel('First name').fill('Dora');
+    await dialog.getByLabel('Last name').fill('Explorer');
+    await dialog.getByLabel('Email').fill('dora@example.test');
+    await dialog.getByRole('button', { name: 'Create' }).click();
+    await page.waitForURL(/\/admin\/users\/[0-9a-f-]{36}$/);
+    await page.getByRole('heading', { name: 'dora' }).waitFor();
+    const users = await app.adminApi('GET', '/users?search=dora');
+    expect(users.items.map((u: { login: string }) => u.login)).toEqual(['dora']);
+  });
+
+  it('enrolls a software TOTP token by QR code and activates it with the first OTP', async () => {
+    await page.goto('/admin/tokens');
+    await page.getByRole('button', { name: 'New software token' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Owner (Search)').fill('dora');
+    await dialog.getByRole('button', { name: /User/ }).first().click();
+    await dialog.getByRole('button', { name: 'Create' }).click();
+    const qr = dialog.locator('img.qr');
+    await qr.waitFor();
+    expect(await qr.getAttribute('alt')).toMatch(/^otpauth:\/\/totp\/.*dora.*secret=/);
+    const secret = (await dialog.getByTestId('token-secret').textContent())!.trim();
+    expect(secret).toMatch(/^[A-Z2-7]{32}$/);
+
+    const pending = await app.adminApi('GET', '/tokens?search=');
+    expect(pending.items[0].activated).toBe(false);
+
+    await dialog.getByLabel('Confirm with first OTP').fill(await totpFor(secret));
+    await dialog.getByRole('button', { name: 'Confirm with first OTP' }).click();
+    await expect.poll(() => page.locator('.toast').allTextContents()).toContain('The token is active.');
+    const tokens = await app.adminApi('GET', '/tokens');
+    const token = tokens.items.find((t: { owner: { login: string } | null }) => t.owner?.login === 'dora');
+    expect(token.activated).toBe(true);
+    (globalThis as any).doraToken = { id: token.id, secret };
+  });
+
+  it('assigns the user with the token to a resource', async () => {
+    await page.goto('/admin/resources');
+    await page.getByRole('button', { name: 'New resource' }).click();
+    await page.getByRole('dialog').getByLabel('Name').fill('Webmail');
+    await page.getByRole('dialog').getByRole('button', { name: 'Create' }).click();
+    await page.waitForURL(/\/admin\/resources\/[0-9a-f-]{36}/);
+    await page.getByRole('tab', { name: 'Assignments' }).click();
+    await page.getByLabel('Search').first().fill('dora');
+    await page.getByRole('button', { name: /User/ }).first().click();
+    await page.getByLabel('Token (optional)').selectOption({ index: 1 });
+    await page.getByRole('button', { name: 'Assign user' }).click();
+    await page.getByRole('cell', { name: 'Token with user' }).waitFor();
+  });
+
+  it('"Check OTP" on the token says valid for the current code and not valid for a wrong one', async () => {
+    const { id, secret } = (globalThis as any).doraToken as { id: string; secret: string };
+    await page.goto(`/admin/tokens/${id}`);
+    // The activation consumed the current time step: check the next one (TOTP window accepts one step ahead).
+    await page.getByLabel('OTP', { exact: true }).fill(await totpFor(secret, Date.now() + 30_000));
+    await page.getByRole('button', { name: 'Check OTP' }).click();
+    await expect.poll(() => page.locator('.toast').allTextContents()).toContain('The OTP is valid.');
+
+    await page.getByLabel('OTP', { exact: true }).fill('000000');
+    await page.getByRole('button', { name: 'Check OTP' }).click();
+    await expect.poll(() => page.locator('.toast').allTextContents()).toContain('The OTP is not valid.');
+    const token = await app.adminApi('GET', `/tokens/${id}`);
+    expect(token.failCount).toBe(1);
+  });
+
+  it('shows the page in German when the language is switched', async () => {
+    await page.goto('/login');
+    await page.getByRole('button', { name: 'Deutsch' }).click();
+    await page.getByRole('heading', { name: 'Anmelden' }).waitFor();
+    await page.getByRole('button', { name: 'English' }).click();
+  });
+});

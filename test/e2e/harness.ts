@@ -1,0 +1,175 @@
+/**
+ * Starts the product for a browser test the way `npm start` does, isolated in a temporary folder:
+ * migrations applied to a fresh local D1 by wrangler, the first admin (and an admin API key) seeded by the same
+ * script `npm start` uses, `wrangler dev` serving the Worker and the built UI on a free loopback port, and a
+ * headless Debian Chromium driven by playwright-core. Optionally the local server impersonating SMS/email
+ * providers, so a test can read the codes "sent" to a phone.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { startProviderServer } from '../setup/provider-server';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const bin = (name: string) => path.join(ROOT, 'node_modules', '.bin', name);
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export interface E2eApp {
+  url: string;
+  admin: { login: string; password: string; apiKey: string };
+  /** Base URL of the impersonated providers (when started), and the requests one scenario received. */
+  providers: { url: string; requests(scenario: string): Promise<ProviderRequest[]> } | null;
+  browser: Browser;
+  newContext(): Promise<BrowserContext>;
+  /** Calls the admin API with the seeded admin API key. */
+  adminApi<T = any>(method: string, apiPath: string, body?: unknown): Promise<T>;
+  /** Signs the seeded admin in on a page through the real sign-in form. */
+  signInAsAdmin(page: Page): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface ProviderRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export async function startApp(options: { providers?: boolean; vars?: Record<string, string> } = {}): Promise<E2eApp> {
+  if (!existsSync(path.join(ROOT, 'ui', 'dist', 'index.html'))) throw new Error('Build the UI first: npx vite build --config ui/vite.config.ts');
+  if (!existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}: apt-get install chromium (npm test installs it), or set CHROMIUM_PATH.`);
+
+  const workDir = mkdtempSync(path.join(tmpdir(), 'eid-e2e-'));
+  const persistDir = path.join(workDir, 'state');
+  const admin = { login: 'admin', password: `pw-${randomBytes(9).toString('base64url')}`, apiKey: `eid_${randomBytes(24).toString('base64url')}` };
+  const providers = options.providers ? await startProviderServer() : null;
+  const vars: Record<string, string> = {
+    SEED_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    SESSION_KEY: randomBytes(32).toString('base64'),
+    ...(providers ? { ALLOW_INSECURE_PROVIDER_URLS: 'true' } : {}),
+    ...options.vars,
+  };
+  const env = { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' };
+
+  runQuietly(bin('wrangler'), ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistDir], env);
+  const seedFile = path.join(workDir, 'seed.sql');
+  const seed = spawnSync(bin('tsx'), ['scripts/seed.ts', '--seed-key', vars.SEED_ENCRYPTION_KEY!, '--login', admin.login, '--password', admin.password, '--api-key', admin.apiKey], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env,
+  });
+  if (seed.status !== 0) throw new Error(`seeding failed:\n${seed.stderr}`);
+  writeFileSync(seedFile, seed.stdout);
+  runQuietly(bin('wrangler'), ['d1', 'execute', 'DB', '--local', '--persist-to', persistDir, '--file', seedFile], env);
+
+  const port = await freePort();
+  const varArgs = Object.entries(vars).flatMap(([key, value]) => ['--var', `${key}:${value}`]);
+  // `--env-file` pointing at an empty file: the developer's own .dev.vars must not leak into a test run.
+  const envFile = path.join(workDir, 'empty.env');
+  writeFileSync(envFile, '');
+  const server = spawn(
+    bin('wrangler'),
+    ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persistDir, '--env-file', envFile, '--show-interactive-dev-session=false', '--log-level', 'warn', ...varArgs],
+    { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  server.stdout!.on('data', (chunk) => (output += chunk));
+  server.stderr!.on('data', (chunk) => (output += chunk));
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitForHealth(url, server, () => output);
+  } catch (error) {
+    await stopProcess(server);
+    throw error;
+  }
+
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-dev-shm-usage'],
+  });
+
+  const app: E2eApp = {
+    url,
+    admin,
+    providers: providers
+      ? {
+          url: providers.url,
+          requests: async (scenario) => (await fetch(`${providers.url}/__scenario/${scenario}/requests`)).json() as Promise<ProviderRequest[]>,
+        }
+      : null,
+    browser,
+    newContext: () => browser.newContext({ baseURL: url, locale: 'en-US' }),
+    async adminApi(method, apiPath, body) {
+      const response = await fetch(`${url}/api/admin${apiPath}`, {
+        method,
+        headers: { authorization: `Bearer ${admin.apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      if (!response.ok) throw new Error(`${method} ${apiPath} -> ${response.status} ${await response.text()}`);
+      return (response.status === 204 ? undefined : await response.json()) as any;
+    },
+    async signInAsAdmin(page) {
+      await page.goto('/login');
+      await page.getByLabel('Login').fill(admin.login);
+      await page.getByLabel('Password').fill(admin.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.waitForURL('**/admin/**');
+    },
+    async stop() {
+      await browser.close().catch(() => undefined);
+      await stopProcess(server);
+      await providers?.close();
+      rmSync(workDir, { recursive: true, force: true });
+    },
+  };
+  return app;
+}
+
+function runQuietly(command: string, args: string[], env: NodeJS.ProcessEnv) {
+  const result = spawnSync(command, args, { cwd: ROOT, env, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`${path.basename(command)} ${args.join(' ')} failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
+}
+
+async function waitForHealth(url: string, child: ChildProcess, output: () => string, timeoutMs = 90_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited (${child.exitCode}):\n${output()}`);
+    try {
+      const response = await fetch(`${url}/health`);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`wrangler dev did not answer within ${timeoutMs} ms:\n${output()}`);
+}
+
+function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
+    });
+  });
+}

@@ -1,0 +1,17 @@
+/**
+ * Browser tests: each file starts the whole product as a user runs it (`wrangler dev` on a fresh local D1 with
+ * migrations and a seeded admin, the built UI as static assets) and drives it with headless Debian Chromium.
+ * Files run one after another: each brings up its own Worker and browser, which is what 2 CI cores can carry.
+ */
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    name: 'e2e',
+    environment: 'node',
+    include: ['test/e2e/**/*.test.ts'],
+    fileParallelism: false,
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
+  },
+});

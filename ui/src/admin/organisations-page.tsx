@@ -1,0 +1,201 @@
+/**
+ * Workspaces (offices) and groups share one shape: a list, and Team Details with members. A workspace also has a
+ * "Security" tab where two-factor authentication can be disabled for its members.
+ */
+import { useState } from 'preact/hooks';
+import { Button, Checkbox, TextField } from '../components/form';
+import { Dialog, Tabs } from '../components/layout';
+import { api } from '../lib/api';
+import { formatDateTime, useTranslator } from '../lib/i18n';
+import { navigate, onLinkClick } from '../lib/router';
+import { adminStrings } from './strings';
+import { useAction, useData, usePagedList } from './use-data';
+import { UserPicker } from './users-page';
+import { Empty, PageHeader, Pager, SearchBox, confirmAction } from './widgets';
+
+type Kind = 'office' | 'group';
+
+interface Organisation {
+  id: string;
+  name: string;
+  memberCount: number;
+  createdAt: number;
+  twoFactorDisabled?: boolean;
+}
+
+interface Member {
+  userId: string;
+  login: string;
+  firstName: string;
+  lastName: string;
+  addedAt: number;
+}
+
+const basePath = (kind: Kind) => (kind === 'office' ? 'offices' : 'groups');
+
+export function OrganisationsPage({ kind }: { kind: Kind }) {
+  const t = useTranslator(adminStrings);
+  const list = usePagedList<Organisation>(`/api/admin/${basePath(kind)}`, { kind });
+  const [creating, setCreating] = useState(false);
+  const [name, setName] = useState('');
+  const { busy, run } = useAction();
+  return (
+    <>
+      <PageHeader title={kind === 'office' ? t('offices') : t('groups')}>
+        <Button onClick={() => setCreating(true)}>{kind === 'office' ? t('newOffice') : t('newGroup')}</Button>
+      </PageHeader>
+      <div class="toolbar">
+        <SearchBox value={list.search} onValue={list.setSearch} />
+      </div>
+      {list.data?.items.length === 0 ? <Empty>{list.search ? t('noMatches') : t('noItems')}</Empty> : null}
+      {list.data && list.data.items.length > 0 ? (
+        <>
+          <table class="data">
+            <thead>
+              <tr>
+                <th>{t('name')}</th>
+                <th>{t('members')}</th>
+                <th>{t('created')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.data.items.map((item) => (
+                <tr key={item.id} class="clickable" onClick={() => navigate(`/admin/${basePath(kind)}/${item.id}`)}>
+                  <td>
+                    <a href={`/admin/${basePath(kind)}/${item.id}`} onClick={onLinkClick}>
+                      {item.name}
+                    </a>
+                  </td>
+                  <td>{item.memberCount}</td>
+                  <td>{formatDateTime(item.createdAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <Pager page={list.page} pageSize={list.pageSize} total={list.data.total} onPage={list.setPage} />
+        </>
+      ) : null}
+      <Dialog title={kind === 'office' ? t('newOffice') : t('newGroup')} open={creating} onClose={() => setCreating(false)}>
+        <form
+          class="stack"
+          onSubmit={async (event) => {
+            event.preventDefault();
+            let created: Organisation | null = null;
+            if (await run(async () => void (created = await api.post<Organisation>(`/api/admin/${basePath(kind)}`, { name })), t('saved'))) {
+              setCreating(false);
+              setName('');
+              navigate(`/admin/${basePath(kind)}/${created!.id}`);
+            }
+          }}
+        >
+          <TextField label={t('name')} name="name" value={name} onValue={setName} required autoFocus />
+          <div class="row end">
+            <Button type="submit" busy={busy}>
+              {t('create')}
+            </Button>
+          </div>
+        </form>
+      </Dialog>
+    </>
+  );
+}
+
+export function OrganisationDetailPage({ kind, id }: { kind: Kind; id: string }) {
+  const t = useTranslator(adminStrings);
+  const path = `/api/admin/${basePath(kind)}/${id}`;
+  const { data: item, error, reload } = useData<Organisation>(path);
+  const [tab, setTab] = useState<'general' | 'security'>('general');
+  const { busy, run } = useAction();
+  if (error) return <p class="alert error">{error}</p>;
+  if (!item) return <div class="loading" aria-busy="true" />;
+  return (
+    <>
+      <a href={`/admin/${basePath(kind)}`} onClick={onLinkClick}>
+        ‹ {kind === 'office' ? t('offices') : t('groups')}
+      </a>
+      <PageHeader title={item.name}>
+        <Button
+          variant="danger"
+          busy={busy}
+          onClick={async () => {
+            if (confirmAction(t('confirmDelete', { name: item.name })) && (await run(() => api.delete(path), t('deleted')))) navigate(`/admin/${basePath(kind)}`);
+          }}
+        >
+          {t('delete')}
+        </Button>
+      </PageHeader>
+      <p class="muted">{t('teamDetails')}</p>
+      <Tabs
+        tabs={kind === 'office' ? [{ id: 'general', label: t('general') }, { id: 'security', label: t('security') }] : [{ id: 'general', label: t('general') }]}
+        active={tab}
+        onSelect={setTab}
+      />
+      {tab === 'general' ? <GeneralTab kind={kind} item={item} onChange={reload} /> : null}
+      {tab === 'security' ? (
+        <section class="panel stack">
+          <Checkbox
+            label={t('twoFactorDisabled')}
+            name="twoFactorDisabled"
+            checked={Boolean(item.twoFactorDisabled)}
+            disabled={busy}
+            onChecked={(checked) => run(() => api.patch(path, { twoFactorDisabled: checked }), t('saved')).then(reload)}
+          />
+          <small class="hint">{t('twoFactorDisabledHint')}</small>
+        </section>
+      ) : null}
+    </>
+  );
+}
+
+function GeneralTab({ kind, item, onChange }: { kind: Kind; item: Organisation; onChange: () => void }) {
+  const t = useTranslator(adminStrings);
+  const path = `/api/admin/${basePath(kind)}/${item.id}`;
+  const [name, setName] = useState(item.name);
+  const members = useData<{ items: Member[] }>(`${path}/members`);
+  const { busy, run } = useAction();
+  return (
+    <>
+      <section class="panel">
+        <form
+          class="row"
+          onSubmit={async (event) => {
+            event.preventDefault();
+            if (await run(() => api.patch(path, { name }), t('saved'))) onChange();
+          }}
+        >
+          <TextField label={t('name')} name="name" value={name} onValue={setName} required />
+          <Button type="submit" busy={busy}>
+            {t('save')}
+          </Button>
+        </form>
+      </section>
+      <section class="panel">
+        <h2>{t('members')}</h2>
+        {members.data?.items.length === 0 ? <Empty>{t('noItems')}</Empty> : null}
+        {members.data && members.data.items.length > 0 ? (
+          <table class="data">
+            <tbody>
+              {members.data.items.map((member) => (
+                <tr key={member.userId}>
+                  <td>
+                    <a href={`/admin/users/${member.userId}`} onClick={onLinkClick}>
+                      {member.login}
+                    </a>
+                  </td>
+                  <td>{`${member.firstName} ${member.lastName}`.trim()}</td>
+                  <td class="actions">
+                    <Button variant="secondary" busy={busy} onClick={() => run(() => api.delete(`${path}/members/${member.userId}`), t('saved')).then(members.reload)}>
+                      {t('remove')}
+                    </Button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        ) : null}
+        <h3>{t('addMember')}</h3>
+        <UserPicker label={t('search')} onPick={(user) => run(() => api.put(`${path}/members/${user.id}`), t('saved')).then(() => { members.reload(); onChange(); })} />
+      </section>
+    </>
+  );
+}

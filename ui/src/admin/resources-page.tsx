@@ -1,0 +1,269 @@
+/**
+ * Resources (protected applications): list, create, and a detail page with tabs: General, Assignments (users as
+ * "user" or "token with user") and Self-Service (the portal settings).
+ */
+import { useState } from 'preact/hooks';
+import { Button, SelectField, TextField } from '../components/form';
+import { Dialog, Tabs } from '../components/layout';
+import { lazyPage } from '../components/lazy';
+import { api } from '../lib/api';
+import { formatDateTime, useTranslator } from '../lib/i18n';
+import { navigate, onLinkClick } from '../lib/router';
+import { adminStrings } from './strings';
+import type { AdminToken } from './tokens-page';
+import { useAction, useData, usePagedList } from './use-data';
+import { UserPicker, type AdminUser } from './users-page';
+import { Empty, PageHeader, Pager, SearchBox, confirmAction } from './widgets';
+
+const SelfServiceTab = lazyPage<{ resource: Resource; onChange: () => void }>(() => import('./self-service/self-service-tab'));
+
+export interface Resource {
+  id: string;
+  name: string;
+  description: string;
+  userCount: number;
+  selfService: { enabled: boolean; alias: string | null; actions: string[]; tokenTypes: string[] };
+  createdAt: number;
+}
+
+interface Assignment {
+  id: string;
+  kind: 'user' | 'token_with_user';
+  user: { id: string; login: string; firstName: string; lastName: string };
+  token: { id: string; serial: string; type: string; enabled: boolean } | null;
+  createdAt: number;
+}
+
+export function ResourcesPage() {
+  const t = useTranslator(adminStrings);
+  const list = usePagedList<Resource>('/api/admin/resources');
+  const [creating, setCreating] = useState(false);
+  const [name, setName] = useState('');
+  const [description, setDescription] = useState('');
+  const { busy, run } = useAction();
+  return (
+    <>
+      <PageHeader title={t('resources')}>
+        <Button onClick={() => setCreating(true)}>{t('newResource')}</Button>
+      </PageHeader>
+      <div class="toolbar">
+        <SearchBox value={list.search} onValue={list.setSearch} />
+      </div>
+      {list.data?.items.length === 0 ? <Empty>{list.search ? t('noMatches') : t('noItems')}</Empty> : null}
+      {list.data && list.data.items.length > 0 ? (
+        <>
+          <table class="data">
+            <thead>
+              <tr>
+                <th>{t('name')}</th>
+                <th>{t('users')}</th>
+                <th>{t('selfService')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.data.items.map((resource) => (
+                <tr key={resource.id} class="clickable" onClick={() => navigate(`/admin/resources/${resource.id}`)}>
+                  <td>
+                    <a href={`/admin/resources/${resource.id}`} onClick={onLinkClick}>
+                      {resource.name}
+                    </a>
+                    <div class="muted">{resource.description}</div>
+                  </td>
+                  <td>{resource.userCount}</td>
+                  <td>{resource.selfService.enabled ? <code>/selfservice/{resource.selfService.alias}</code> : <span class="pill off">{t('disabled')}</span>}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <Pager page={list.page} pageSize={list.pageSize} total={list.data.total} onPage={list.setPage} />
+        </>
+      ) : null}
+      <Dialog title={t('newResource')} open={creating} onClose={() => setCreating(false)}>
+        <form
+          class="stack"
+          onSubmit={async (event) => {
+            event.preventDefault();
+            let created: Resource | null = null;
+            if (await run(async () => void (created = await api.post<Resource>('/api/admin/resources', { name, description })), t('saved'))) {
+              setCreating(false);
+              navigate(`/admin/resources/${created!.id}`);
+            }
+          }}
+        >
+          <TextField label={t('name')} name="name" value={name} onValue={setName} required autoFocus />
+          <TextField label={t('description')} name="description" value={description} onValue={setDescription} />
+          <div class="row end">
+            <Button type="submit" busy={busy}>
+              {t('create')}
+            </Button>
+          </div>
+        </form>
+      </Dialog>
+    </>
+  );
+}
+
+type ResourceTab = 'general' | 'assignments' | 'self-service';
+
+export function ResourceDetailPage({ id }: { id: string }) {
+  const t = useTranslator(adminStrings);
+  const path = `/api/admin/resources/${id}`;
+  const { data: resource, error, reload } = useData<Resource>(path);
+  const [tab, setTab] = useState<ResourceTab>(() => (new URLSearchParams(location.search).get('tab') as ResourceTab) || 'general');
+  const { busy, run } = useAction();
+  if (error) return <p class="alert error">{error}</p>;
+  if (!resource) return <div class="loading" aria-busy="true" />;
+  return (
+    <>
+      <a href="/admin/resources" onClick={onLinkClick}>
+        ‹ {t('resources')}
+      </a>
+      <PageHeader title={resource.name}>
+        <Button
+          variant="danger"
+          busy={busy}
+          onClick={async () => {
+            if (confirmAction(t('confirmDelete', { name: resource.name })) && (await run(() => api.delete(path), t('deleted')))) navigate('/admin/resources');
+          }}
+        >
+          {t('delete')}
+        </Button>
+      </PageHeader>
+      <Tabs
+        tabs={[
+          { id: 'general', label: t('general') },
+          { id: 'assignments', label: t('assignments') },
+          { id: 'self-service', label: t('selfService') },
+        ]}
+        active={tab}
+        onSelect={(next) => {
+          setTab(next);
+          history.replaceState(null, '', `${location.pathname}?tab=${next}`);
+        }}
+      />
+      {tab === 'general' ? <GeneralTab resource={resource} onChange={reload} /> : null}
+      {tab === 'assignments' ? <AssignmentsTab resource={resource} onChange={reload} /> : null}
+      {tab === 'self-service' ? <SelfServiceTab resource={resource} onChange={reload} /> : null}
+    </>
+  );
+}
+
+function GeneralTab({ resource, onChange }: { resource: Resource; onChange: () => void }) {
+  const t = useTranslator(adminStrings);
+  const [name, setName] = useState(resource.name);
+  const [description, setDescription] = useState(resource.description);
+  const { busy, run } = useAction();
+  return (
+    <form
+      class="panel stack"
+      onSubmit={async (event) => {
+        event.preventDefault();
+        if (await run(() => api.patch(`/api/admin/resources/${resource.id}`, { name, description }), t('saved'))) onChange();
+      }}
+    >
+      <TextField label={t('name')} name="name" value={name} onValue={setName} required />
+      <TextField label={t('description')} name="description" value={description} onValue={setDescription} />
+      <p class="muted">
+        {t('created')}: {formatDateTime(resource.createdAt)}
+      </p>
+      <div class="row end">
+        <Button type="submit" busy={busy}>
+          {t('save')}
+        </Button>
+      </div>
+    </form>
+  );
+}
+
+function AssignmentsTab({ resource, onChange }: { resource: Resource; onChange: () => void }) {
+  const t = useTranslator(adminStrings);
+  const base = `/api/admin/resources/${resource.id}/assignments`;
+  const list = usePagedList<Assignment>(base);
+  const [picked, setPicked] = useState<AdminUser | null>(null);
+  const { busy, run } = useAction();
+  const reloadAll = () => {
+    list.reload();
+    onChange();
+  };
+  return (
+    <>
+      <section class="panel">
+        <h2>{t('assignUser')}</h2>
+        {picked ? <AssignForm resource={resource} user={picked} onDone={() => { setPicked(null); reloadAll(); }} /> : <UserPicker label={t('search')} onPick={setPicked} />}
+      </section>
+      <div class="toolbar">
+        <SearchBox value={list.search} onValue={list.setSearch} />
+      </div>
+      {list.data?.items.length === 0 ? <Empty>{t('noItems')}</Empty> : null}
+      {list.data && list.data.items.length > 0 ? (
+        <>
+          <table class="data">
+            <thead>
+              <tr>
+                <th>{t('login')}</th>
+                <th>{t('assignmentKind')}</th>
+                <th>{t('token')}</th>
+                <th />
+              </tr>
+            </thead>
+            <tbody>
+              {list.data.items.map((assignment) => (
+                <tr key={assignment.id}>
+                  <td>
+                    <a href={`/admin/users/${assignment.user.id}`} onClick={onLinkClick}>
+                      {assignment.user.login}
+                    </a>{' '}
+                    <span class="muted">{`${assignment.user.firstName} ${assignment.user.lastName}`.trim()}</span>
+                  </td>
+                  <td>{assignment.kind === 'user' ? t('kindUser') : t('kindTokenWithUser')}</td>
+                  <td>
+                    {assignment.token ? (
+                      <a href={`/admin/tokens/${assignment.token.id}`} onClick={onLinkClick} class="mono">
+                        {assignment.token.serial}
+                      </a>
+                    ) : (
+                      '—'
+                    )}
+                    {assignment.token && !assignment.token.enabled ? <span class="pill off"> {t('disabled')}</span> : null}
+                  </td>
+                  <td class="actions">
+                    <Button variant="secondary" busy={busy} onClick={() => run(() => api.delete(`${base}/${assignment.user.id}`), t('saved')).then(reloadAll)}>
+                      {t('remove')}
+                    </Button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <Pager page={list.page} pageSize={list.pageSize} total={list.data.total} onPage={list.setPage} />
+        </>
+      ) : null}
+    </>
+  );
+}
+
+function AssignForm({ resource, user, onDone }: { resource: Resource; user: AdminUser; onDone: () => void }) {
+  const t = useTranslator(adminStrings);
+  const tokens = useData<{ items: AdminToken[] }>(`/api/admin/tokens?ownerUserId=${user.id}&pageSize=100`);
+  const [tokenId, setTokenId] = useState('');
+  const { busy, run } = useAction();
+  const options = [{ value: '', label: `${t('kindUser')} (${t('none')})` }, ...(tokens.data?.items ?? []).map((token) => ({ value: token.id, label: `${token.serial} (${token.type})` }))];
+  return (
+    <form
+      class="row"
+      onSubmit={async (event) => {
+        event.preventDefault();
+        if (await run(() => api.put(`/api/admin/resources/${resource.id}/assignments`, { userId: user.id, tokenId: tokenId || null }), t('saved'))) onDone();
+      }}
+    >
+      <strong>{user.login}</strong>
+      <SelectField label={t('withToken')} name="tokenId" value={tokenId} onValue={setTokenId} options={options} />
+      <Button type="submit" busy={busy}>
+        {t('assignUser')}
+      </Button>
+      <Button variant="secondary" onClick={onDone}>
+        {t('cancel')}
+      </Button>
+    </form>
+  );
+}

@@ -1,0 +1,491 @@
+/**
+ * Tokens: the list; creating a software token (QR code, active after its first correct OTP); registering a hardware
+ * token; importing CSV or PSKC; and per token: Check OTP, resync, PIN, enable/disable, fail counter, delete.
+ */
+import { useState } from 'preact/hooks';
+import { Alert, Button, SelectField, TextField } from '../components/form';
+import { Dialog, Tabs } from '../components/layout';
+import { showToast } from '../components/toast';
+import { api, ApiError } from '../lib/api';
+import { describeError, formatDateTime, useTranslator } from '../lib/i18n';
+import { navigate, onLinkClick } from '../lib/router';
+import { adminStrings } from './strings';
+import { useAction, useData, usePagedList } from './use-data';
+import { UserPicker } from './users-page';
+import { Empty, PageHeader, Pager, SearchBox, confirmAction } from './widgets';
+
+export interface AdminToken {
+  id: string;
+  serial: string;
+  type: 'TOTP' | 'HOTP' | 'OCRA' | 'SMS' | 'EMAIL';
+  kind: 'software' | 'hardware';
+  description: string;
+  algorithm: string;
+  digits: number;
+  periodSeconds: number;
+  counter: number;
+  ocraSuite: string | null;
+  hasPin: boolean;
+  pinPosition: 'before' | 'after';
+  failCount: number;
+  lockedUntil: number | null;
+  enabled: boolean;
+  activated: boolean;
+  driftSteps: number;
+  owner: { id: string; login: string } | null;
+  lastUsedAt: number | null;
+  createdAt: number;
+}
+
+interface Enrolment {
+  token: AdminToken;
+  enrolment: { secretBase32: string; keyUri: string; qrSvg: string };
+}
+
+export function TokenStatus({ token }: { token: AdminToken }) {
+  const t = useTranslator(adminStrings);
+  if (token.lockedUntil) return <span class="pill bad">{t('locked')}</span>;
+  if (!token.enabled) return <span class="pill off">{t('disabled')}</span>;
+  if (!token.activated) return <span class="pill">{t('pending')}</span>;
+  return <span class="pill ok">{t('active')}</span>;
+}
+
+export function TokensPage() {
+  const t = useTranslator(adminStrings);
+  const list = usePagedList<AdminToken>('/api/admin/tokens');
+  const [dialog, setDialog] = useState<'software' | 'hardware' | 'import' | null>(null);
+  return (
+    <>
+      <PageHeader title={t('tokens')}>
+        <Button onClick={() => setDialog('software')}>{t('newSoftwareToken')}</Button>
+        <Button variant="secondary" onClick={() => setDialog('hardware')}>
+          {t('registerHardware')}
+        </Button>
+        <Button variant="secondary" onClick={() => setDialog('import')}>
+          {t('importTokens')}
+        </Button>
+      </PageHeader>
+      <div class="toolbar">
+        <SearchBox value={list.search} onValue={list.setSearch} />
+      </div>
+      {list.data?.items.length === 0 ? <Empty>{list.search ? t('noMatches') : t('noItems')}</Empty> : null}
+      {list.data && list.data.items.length > 0 ? (
+        <>
+          <table class="data">
+            <thead>
+              <tr>
+                <th>{t('serial')}</th>
+                <th>{t('type')}</th>
+                <th>{t('owner')}</th>
+                <th>{t('status')}</th>
+                <th>{t('lastUsed')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.data.items.map((token) => (
+                <tr key={token.id} class="clickable" onClick={() => navigate(`/admin/tokens/${token.id}`)}>
+                  <td>
+                    <a href={`/admin/tokens/${token.id}`} onClick={onLinkClick} class="mono">
+                      {token.serial}
+                    </a>
+                  </td>
+                  <td>
+                    {token.type} <span class="muted">{token.kind}</span>
+                  </td>
+                  <td>{token.owner?.login ?? ''}</td>
+                  <td>
+                    <TokenStatus token={token} />
+                  </td>
+                  <td>{formatDateTime(token.lastUsedAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <Pager page={list.page} pageSize={list.pageSize} total={list.data.total} onPage={list.setPage} />
+        </>
+      ) : null}
+      <Dialog title={t('newSoftwareToken')} open={dialog === 'software'} onClose={() => { setDialog(null); list.reload(); }}>
+        <SoftwareTokenWizard onDone={() => { setDialog(null); list.reload(); }} />
+      </Dialog>
+      <Dialog title={t('registerHardware')} open={dialog === 'hardware'} onClose={() => setDialog(null)}>
+        <HardwareTokenForm onDone={() => { setDialog(null); list.reload(); }} />
+      </Dialog>
+      <Dialog title={t('importTokens')} open={dialog === 'import'} onClose={() => setDialog(null)}>
+        <ImportForm onDone={() => { setDialog(null); list.reload(); }} />
+      </Dialog>
+    </>
+  );
+}
+
+/** The server renders the QR code as SVG; shown as an image so no markup from the answer enters the DOM. */
+export function QrCode({ svg, label }: { svg: string; label: string }) {
+  return <img class="qr" alt={label} src={`data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`} />;
+}
+
+function SoftwareTokenWizard({ onDone }: { onDone: () => void }) {
+  const t = useTranslator(adminStrings);
+  const [type, setType] = useState<'TOTP' | 'HOTP'>('TOTP');
+  const [algorithm, setAlgorithm] = useState('SHA1');
+  const [digits, setDigits] = useState('6');
+  const [period, setPeriod] = useState('30');
+  const [description, setDescription] = useState('');
+  const [owner, setOwner] = useState<{ id: string; login: string } | null>(null);
+  const [created, setCreated] = useState<Enrolment | null>(null);
+  const [otp, setOtp] = useState('');
+  const [error, setError] = useState('');
+  const { busy, run } = useAction();
+
+  if (created) {
+    return (
+      <form
+        class="stack"
+        onSubmit={async (event) => {
+          event.preventDefault();
+          setError('');
+          try {
+            const answer = await api.post<{ valid: boolean }>(`/api/admin/tokens/${created.token.id}/check`, { otp: otp.trim() });
+            if (answer.valid) {
+              showToast(t('activated'));
+              onDone();
+            } else setError(t('otpInvalid'));
+          } catch (failure) {
+            setError(describeError(failure));
+          }
+        }}
+      >
+        <p>{t('scanQr')}</p>
+        <QrCode svg={created.enrolment.qrSvg} label={created.enrolment.keyUri} />
+        <p>
+          {t('secret')}: <code class="secret" data-testid="token-secret">{created.enrolment.secretBase32}</code>
+        </p>
+        <p class="muted">
+          {t('serial')}: <code>{created.token.serial}</code>
+        </p>
+        <TextField label={t('confirmFirstOtp')} name="otp" value={otp} onValue={setOtp} inputMode="numeric" autocomplete="one-time-code" required autoFocus />
+        <Alert>{error}</Alert>
+        <div class="row end">
+          <Button type="submit">{t('confirmFirstOtp')}</Button>
+        </div>
+      </form>
+    );
+  }
+
+  return (
+    <form
+      class="stack"
+      onSubmit={async (event) => {
+        event.preventDefault();
+        await run(async () => {
+          setCreated(
+            await api.post<Enrolment>('/api/admin/tokens/software', {
+              type,
+              algorithm,
+              digits: Number(digits),
+              periodSeconds: Number(period),
+              description: description || undefined,
+              ownerUserId: owner?.id ?? null,
+            }),
+          );
+        });
+      }}
+    >
+      <div class="grid-2">
+        <SelectField label={t('type')} name="type" value={type} onValue={setType} options={[{ value: 'TOTP', label: 'TOTP' }, { value: 'HOTP', label: 'HOTP' }]} />
+        <SelectField label={t('algorithm')} name="algorithm" value={algorithm} onValue={setAlgorithm} options={['SHA1', 'SHA256', 'SHA512'].map((v) => ({ value: v, label: v }))} />
+        <SelectField label={t('digits')} name="digits" value={digits} onValue={setDigits} options={['6', '8'].map((v) => ({ value: v, label: v }))} />
+        {type === 'TOTP' ? <SelectField label={t('period')} name="period" value={period} onValue={setPeriod} options={['30', '60'].map((v) => ({ value: v, label: v }))} /> : null}
+      </div>
+      <TextField label={t('description')} name="description" value={description} onValue={setDescription} />
+      {owner ? (
+        <p>
+          {t('owner')}: <strong>{owner.login}</strong>{' '}
+          <Button variant="link" onClick={() => setOwner(null)}>
+            {t('remove')}
+          </Button>
+        </p>
+      ) : (
+        <UserPicker label={`${t('owner')} (${t('search')})`} onPick={setOwner} />
+      )}
+      <div class="row end">
+        <Button type="submit" busy={busy}>
+          {t('create')}
+        </Button>
+      </div>
+    </form>
+  );
+}
+
+function HardwareTokenForm({ onDone }: { onDone: () => void }) {
+  const t = useTranslator(adminStrings);
+  const [type, setType] = useState<'TOTP' | 'HOTP' | 'OCRA'>('TOTP');
+  const [serial, setSerial] = useState('');
+  const [seed, setSeed] = useState('');
+  const [algorithm, setAlgorithm] = useState('SHA1');
+  const [digits, setDigits] = useState('6');
+  const [period, setPeriod] = useState('30');
+  const [counter, setCounter] = useState('0');
+  const [ocraSuite, setOcraSuite] = useState('OCRA-1:HOTP-SHA1-6:QN08');
+  const { busy, run } = useAction();
+  return (
+    <form
+      class="stack"
+      onSubmit={async (event) => {
+        event.preventDefault();
+        const ok = await run(
+          () =>
+            api.post('/api/admin/tokens/hardware', {
+              type,
+              serial,
+              seed,
+              algorithm,
+              digits: Number(digits),
+              periodSeconds: Number(period),
+              counter: Number(counter),
+              ocraSuite: type === 'OCRA' ? ocraSuite : undefined,
+            }),
+          t('saved'),
+        );
+        if (ok) onDone();
+      }}
+    >
+      <div class="grid-2">
+        <SelectField label={t('type')} name="type" value={type} onValue={setType} options={['TOTP', 'HOTP', 'OCRA'].map((v) => ({ value: v as 'TOTP', label: v }))} />
+        <TextField label={t('serial')} name="serial" value={serial} onValue={setSerial} required />
+      </div>
+      <TextField label={t('seed')} name="seed" value={seed} onValue={setSeed} required autocomplete="off" />
+      {type === 'OCRA' ? (
+        <TextField label={t('ocraSuite')} name="ocraSuite" value={ocraSuite} onValue={setOcraSuite} required />
+      ) : (
+        <div class="grid-2">
+          <SelectField label={t('algorithm')} name="algorithm" value={algorithm} onValue={setAlgorithm} options={['SHA1', 'SHA256', 'SHA512'].map((v) => ({ value: v, label: v }))} />
+          <SelectField label={t('digits')} name="digits" value={digits} onValue={setDigits} options={['6', '8'].map((v) => ({ value: v, label: v }))} />
+          {type === 'TOTP' ? (
+            <SelectField label={t('period')} name="period" value={period} onValue={setPeriod} options={['30', '60'].map((v) => ({ value: v, label: v }))} />
+          ) : (
+            <TextField label={t('counter')} name="counter" type="number" value={counter} onValue={setCounter} />
+          )}
+        </div>
+      )}
+      <div class="row end">
+        <Button type="submit" busy={busy}>
+          {t('create')}
+        </Button>
+      </div>
+    </form>
+  );
+}
+
+interface ImportProblem {
+  line?: number;
+  row?: number;
+  field?: string;
+  message: string;
+}
+
+function ImportForm({ onDone }: { onDone: () => void }) {
+  const t = useTranslator(adminStrings);
+  const [format, setFormat] = useState<'csv' | 'pskc'>('csv');
+  const [text, setText] = useState('');
+  const [psk, setPsk] = useState('');
+  const [preview, setPreview] = useState<Array<{ serial: string; type: string }> | null>(null);
+  const [problems, setProblems] = useState<string[]>([]);
+  const [busy, setBusy] = useState(false);
+
+  async function send(dryRun: boolean) {
+    setBusy(true);
+    setProblems([]);
+    try {
+      const body = format === 'csv' ? { csv: text, dryRun } : { xml: text, preSharedKeyHex: psk.trim() || undefined, dryRun };
+      const answer = await api.post<{ imported: number; tokens: Array<{ serial: string; type: string }> }>(`/api/admin/tokens/import/${format}`, body);
+      if (dryRun) setPreview(answer.tokens);
+      else {
+        showToast(t('imported', { count: answer.imported }));
+        onDone();
+      }
+    } catch (failure) {
+      const details = failure instanceof ApiError ? (failure.details as { problems?: ImportProblem[]; errors?: ImportProblem[] } | undefined) : undefined;
+      const list = details?.problems ?? details?.errors ?? [];
+      setProblems([describeError(failure), ...list.map((p) => `${p.line ?? p.row ? `${t('line')} ${p.line ?? p.row}: ` : ''}${p.field ? `${p.field}: ` : ''}${p.message}`)]);
+      setPreview(null);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <div class="stack">
+      <Tabs tabs={[{ id: 'csv', label: 'CSV' }, { id: 'pskc', label: 'PSKC (RFC 6030)' }]} active={format} onSelect={(f) => { setFormat(f); setPreview(null); setProblems([]); }} />
+      {format === 'csv' ? <p class="hint">{t('importHelp')}</p> : null}
+      <div class="field">
+        <label for="import-file">{format === 'csv' ? t('csvFile') : t('pskcFile')}</label>
+        <input
+          id="import-file"
+          type="file"
+          accept={format === 'csv' ? '.csv,text/csv' : '.xml,.pskc,application/xml'}
+          onChange={async (event) => {
+            const file = (event.currentTarget as HTMLInputElement).files?.[0];
+            if (file) setText(await file.text());
+          }}
+        />
+      </div>
+      <textarea rows={8} aria-label={format === 'csv' ? t('csvFile') : t('pskcFile')} value={text} onInput={(e) => setText((e.currentTarget as HTMLTextAreaElement).value)} class="mono" />
+      {format === 'pskc' ? <TextField label={t('preSharedKey')} name="psk" value={psk} onValue={setPsk} autocomplete="off" /> : null}
+      {problems.length ? (
+        <Alert>
+          {problems[0]}
+          {problems.length > 1 ? (
+            <ul>
+              {problems.slice(1).map((p) => (
+                <li key={p}>{p}</li>
+              ))}
+            </ul>
+          ) : null}
+        </Alert>
+      ) : null}
+      {preview ? (
+        <Alert kind="info">
+          {t('willImport', { count: preview.length })} {preview.slice(0, 10).map((p) => p.serial).join(', ')}
+          {preview.length > 10 ? ' …' : ''}
+        </Alert>
+      ) : null}
+      <div class="row end">
+        <Button variant="secondary" busy={busy} disabled={!text} onClick={() => send(true)}>
+          {t('preview')}
+        </Button>
+        <Button busy={busy} disabled={!text} onClick={() => send(false)}>
+          {t('import')}
+        </Button>
+      </div>
+    </div>
+  );
+}
+
+export function TokenDetailPage({ id }: { id: string }) {
+  const t = useTranslator(adminStrings);
+  const path = `/api/admin/tokens/${id}`;
+  const { data: token, error, reload } = useData<AdminToken>(path);
+  const { busy, run } = useAction();
+  const [otp, setOtp] = useState('');
+  const [otp1, setOtp1] = useState('');
+  const [otp2, setOtp2] = useState('');
+  const [pin, setPin] = useState('');
+  const [pinPosition, setPinPosition] = useState<'before' | 'after'>('after');
+  if (error) return <p class="alert error">{error}</p>;
+  if (!token) return <div class="loading" aria-busy="true" />;
+
+  async function checkOtp(event: Event) {
+    event.preventDefault();
+    try {
+      const answer = await api.post<{ valid: boolean; reason?: string }>(`${path}/check`, { otp: otp.trim() });
+      if (answer.valid) showToast(t('otpValid'));
+      else showToast(`${t('otpInvalid')}${answer.reason && answer.reason !== 'OTP_INVALID' ? ` (${describeError(new ApiError(400, answer.reason, answer.reason))})` : ''}`, 'error');
+      setOtp('');
+      reload();
+    } catch (failure) {
+      showToast(describeError(failure), 'error');
+    }
+  }
+
+  return (
+    <>
+      <a href="/admin/tokens" onClick={onLinkClick}>
+        ‹ {t('tokens')}
+      </a>
+      <PageHeader title={<span class="mono">{token.serial}</span>}>
+        <TokenStatus token={token} />
+        <Button variant="secondary" busy={busy} onClick={() => run(() => api.patch(path, { enabled: !token.enabled }), t('saved')).then(reload)}>
+          {token.enabled ? t('disable') : t('enable')}
+        </Button>
+        <Button
+          variant="danger"
+          busy={busy}
+          onClick={async () => {
+            if (confirmAction(t('confirmDelete', { name: token.serial })) && (await run(() => api.delete(path), t('deleted')))) navigate('/admin/tokens');
+          }}
+        >
+          {t('delete')}
+        </Button>
+      </PageHeader>
+      <section class="panel grid-2">
+        <div>
+          {t('type')}: <strong>{token.type}</strong> ({token.kind})
+        </div>
+        <div>
+          {t('algorithm')}: {token.ocraSuite ?? `${token.algorithm}, ${token.digits} ${t('digits')}`}
+        </div>
+        <div>{token.type === 'HOTP' ? `${t('counter')}: ${token.counter}` : token.type === 'TOTP' ? `${t('period')}: ${token.periodSeconds}` : ''}</div>
+        <div>
+          {t('owner')}: {token.owner ? <a href={`/admin/users/${token.owner.id}`} onClick={onLinkClick}>{token.owner.login}</a> : t('none')}
+        </div>
+        <div>
+          {t('pin')}: {token.hasPin ? `${t('yes')} (${token.pinPosition === 'before' ? t('pinBefore') : t('pinAfter')})` : t('no')}
+        </div>
+        <div>
+          {t('failCount')}: {token.failCount}
+          {token.lockedUntil ? ` · ${t('locked')} → ${formatDateTime(token.lockedUntil)}` : ''}
+        </div>
+        <div>
+          {t('lastUsed')}: {formatDateTime(token.lastUsedAt) || '—'}
+        </div>
+      </section>
+      <section class="panel">
+        <h2>{t('checkOtp')}</h2>
+        <form class="row" onSubmit={checkOtp}>
+          <TextField label={t('otp')} name="check-otp" value={otp} onValue={setOtp} inputMode="numeric" autocomplete="off" required />
+          <Button type="submit">{t('checkOtp')}</Button>
+          {token.failCount > 0 || token.lockedUntil ? (
+            <Button variant="secondary" busy={busy} onClick={() => run(() => api.post(`${path}/reset-fail-counter`), t('saved')).then(reload)}>
+              {t('resetFailCounter')}
+            </Button>
+          ) : null}
+        </form>
+      </section>
+      {token.type !== 'OCRA' ? (
+        <section class="panel">
+          <h2>{t('resync')}</h2>
+          <form
+            class="row"
+            onSubmit={async (event) => {
+              event.preventDefault();
+              if (await run(() => api.post(`${path}/resync`, { otp1: otp1.trim(), otp2: otp2.trim() }), t('resynced'))) {
+                setOtp1('');
+                setOtp2('');
+                reload();
+              }
+            }}
+          >
+            <TextField label={t('otp1')} name="otp1" value={otp1} onValue={setOtp1} inputMode="numeric" required />
+            <TextField label={t('otp2')} name="otp2" value={otp2} onValue={setOtp2} inputMode="numeric" required />
+            <Button type="submit" busy={busy}>
+              {t('resync')}
+            </Button>
+          </form>
+        </section>
+      ) : null}
+      <section class="panel">
+        <h2>{t('pin')}</h2>
+        <form
+          class="row"
+          onSubmit={async (event) => {
+            event.preventDefault();
+            if (await run(() => api.put(`${path}/pin`, { pin, pinPosition }), t('saved'))) {
+              setPin('');
+              reload();
+            }
+          }}
+        >
+          <TextField label={t('pin')} name="pin" type="password" value={pin} onValue={setPin} inputMode="numeric" pattern="\d{4,8}" autocomplete="off" required />
+          <SelectField label={t('pinPosition')} name="pinPosition" value={pinPosition} onValue={setPinPosition} options={[{ value: 'after', label: t('pinAfter') }, { value: 'before', label: t('pinBefore') }]} />
+          <Button type="submit" busy={busy}>
+            {t('setPin')}
+          </Button>
+          {token.hasPin ? (
+            <Button variant="secondary" busy={busy} onClick={() => run(() => api.put(`${path}/pin`, { pin: null }), t('saved')).then(reload)}>
+              {t('removePin')}
+            </Button>
+          ) : null}
+        </form>
+      </section>
+    </>
+  );
+}

@@ -1,0 +1,70 @@
+/** Data hooks for admin pages: load once or on change, a paged searchable list, and an action runner with errors. */
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { showToast } from '../components/toast';
+import { api, query } from '../lib/api';
+import { describeError } from '../lib/i18n';
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  page: number;
+  pageSize: number;
+}
+
+export function useData<T>(path: string | null, deps: unknown[] = []) {
+  const [data, setData] = useState<T | null>(null);
+  const [error, setError] = useState('');
+  const [version, setVersion] = useState(0);
+  useEffect(() => {
+    if (!path) return;
+    const controller = new AbortController();
+    setError('');
+    api
+      .get<T>(path, controller.signal)
+      .then(setData)
+      .catch((failure) => {
+        if ((failure as Error).name !== 'AbortError') setError(describeError(failure));
+      });
+    return () => controller.abort();
+  }, [path, version, ...deps]);
+  const reload = useCallback(() => setVersion((v) => v + 1), []);
+  return { data, error, reload, setData };
+}
+
+/** A server-paged list with a debounced search box. */
+export function usePagedList<T>(basePath: string, extra: Record<string, string | undefined> = {}, pageSize = 25) {
+  const [search, setSearch] = useState('');
+  const [debounced, setDebounced] = useState('');
+  const [page, setPage] = useState(1);
+  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  useEffect(() => {
+    clearTimeout(timer.current);
+    timer.current = setTimeout(() => {
+      setDebounced(search.trim());
+      setPage(1);
+    }, 250);
+    return () => clearTimeout(timer.current);
+  }, [search]);
+  const path = `${basePath}${query({ search: debounced, page, pageSize, ...extra })}`;
+  const result = useData<Page<T>>(path);
+  return { ...result, search, setSearch, page, setPage, pageSize };
+}
+
+/** Runs an admin action: busy flag, a toast on success, the translated error on failure. Returns success. */
+export function useAction() {
+  const [busy, setBusy] = useState(false);
+  const run = useCallback(async (action: () => Promise<unknown>, successText?: string): Promise<boolean> => {
+    setBusy(true);
+    try {
+      await action();
+      if (successText) showToast(successText);
+      return true;
+    } catch (failure) {
+      showToast(describeError(failure), 'error');
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  }, []);
+  return { busy, run };
+}

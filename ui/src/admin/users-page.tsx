@@ -1,0 +1,239 @@
+/** Users: searchable list, create, and a detail page to edit, set or remove the password, unlock and delete. */
+import { useEffect, useState } from 'preact/hooks';
+import { Button, Checkbox, SelectField, TextField } from '../components/form';
+import { Dialog } from '../components/layout';
+import { api } from '../lib/api';
+import { formatDateTime, useTranslator } from '../lib/i18n';
+import { navigate, onLinkClick } from '../lib/router';
+import { adminStrings } from './strings';
+import { useAction, useData, usePagedList } from './use-data';
+import { Empty, PageHeader, Pager, SearchBox, confirmAction } from './widgets';
+
+export interface AdminUser {
+  id: string;
+  login: string;
+  firstName: string;
+  lastName: string;
+  email: string | null;
+  phone: string | null;
+  language: 'de' | 'en';
+  enabled: boolean;
+  isAdmin: boolean;
+  hasPassword: boolean;
+  smsTwoFactorActive: boolean;
+  createdAt: number;
+}
+
+export function UsersPage() {
+  const t = useTranslator(adminStrings);
+  const list = usePagedList<AdminUser>('/api/admin/users');
+  const [creating, setCreating] = useState(false);
+  return (
+    <>
+      <PageHeader title={t('users')}>
+        <Button onClick={() => setCreating(true)}>{t('newUser')}</Button>
+      </PageHeader>
+      <div class="toolbar">
+        <SearchBox value={list.search} onValue={list.setSearch} />
+      </div>
+      {list.data && list.data.items.length === 0 ? <Empty>{list.search ? t('noMatches') : t('noItems')}</Empty> : null}
+      {list.data && list.data.items.length > 0 ? (
+        <>
+          <table class="data">
+            <thead>
+              <tr>
+                <th>{t('login')}</th>
+                <th>{t('name')}</th>
+                <th>{t('email')}</th>
+                <th>{t('status')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.data.items.map((user) => (
+                <tr key={user.id} class="clickable" onClick={() => navigate(`/admin/users/${user.id}`)}>
+                  <td>
+                    <a href={`/admin/users/${user.id}`} onClick={onLinkClick}>
+                      {user.login}
+                    </a>
+                    {user.isAdmin ? <span class="pill" style="margin-left:.4rem">{t('administrator')}</span> : null}
+                  </td>
+                  <td>{`${user.firstName} ${user.lastName}`.trim()}</td>
+                  <td>{user.email ?? ''}</td>
+                  <td>{user.enabled ? <span class="pill ok">{t('enabled')}</span> : <span class="pill off">{t('disabled')}</span>}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <Pager page={list.page} pageSize={list.pageSize} total={list.data.total} onPage={list.setPage} />
+        </>
+      ) : null}
+      <Dialog title={t('newUser')} open={creating} onClose={() => setCreating(false)}>
+        <UserForm
+          onDone={(user) => {
+            setCreating(false);
+            if (user) navigate(`/admin/users/${user.id}`);
+          }}
+        />
+      </Dialog>
+    </>
+  );
+}
+
+function UserForm({ user, onDone }: { user?: AdminUser; onDone: (user: AdminUser | null) => void }) {
+  const t = useTranslator(adminStrings);
+  const [login, setLogin] = useState(user?.login ?? '');
+  const [firstName, setFirstName] = useState(user?.firstName ?? '');
+  const [lastName, setLastName] = useState(user?.lastName ?? '');
+  const [email, setEmail] = useState(user?.email ?? '');
+  const [phone, setPhone] = useState(user?.phone ?? '');
+  const [language, setLanguage] = useState<'de' | 'en'>(user?.language ?? 'en');
+  const [password, setPassword] = useState('');
+  const [isAdmin, setIsAdmin] = useState(user?.isAdmin ?? false);
+  const [enabled, setEnabled] = useState(user?.enabled ?? true);
+  const { busy, run } = useAction();
+
+  async function submit(event: Event) {
+    event.preventDefault();
+    const body: Record<string, unknown> = { login, firstName, lastName, email: email.trim() || null, phone: phone.trim() || null, language, isAdmin, enabled };
+    let saved: AdminUser | null = null;
+    const ok = await run(async () => {
+      if (user) saved = await api.patch<AdminUser>(`/api/admin/users/${user.id}`, body);
+      else saved = await api.post<AdminUser>('/api/admin/users', password ? { ...body, password } : body);
+    }, t('saved'));
+    if (ok) onDone(saved);
+  }
+
+  return (
+    <form class="stack" onSubmit={submit}>
+      <div class="grid-2">
+        <TextField label={t('login')} name="login" value={login} onValue={setLogin} required autoFocus />
+        <SelectField label={t('language')} name="language" value={language} onValue={setLanguage} options={[{ value: 'en', label: 'English' }, { value: 'de', label: 'Deutsch' }]} />
+        <TextField label={t('firstName')} name="firstName" value={firstName} onValue={setFirstName} />
+        <TextField label={t('lastName')} name="lastName" value={lastName} onValue={setLastName} />
+        <TextField label={t('email')} name="email" type="email" value={email} onValue={setEmail} />
+        <TextField label={t('phone')} name="phone" type="tel" value={phone} onValue={setPhone} />
+      </div>
+      {user ? null : <TextField label={t('password')} name="password" type="password" value={password} onValue={setPassword} autocomplete="new-password" hint={t('passwordHint')} />}
+      <Checkbox label={t('administrator')} checked={isAdmin} onChecked={setIsAdmin} name="isAdmin" />
+      <Checkbox label={t('enabled')} checked={enabled} onChecked={setEnabled} name="enabled" />
+      <div class="row end">
+        <Button variant="secondary" onClick={() => onDone(null)}>
+          {t('cancel')}
+        </Button>
+        <Button type="submit" busy={busy}>
+          {user ? t('save') : t('create')}
+        </Button>
+      </div>
+    </form>
+  );
+}
+
+export function UserDetailPage({ id }: { id: string }) {
+  const t = useTranslator(adminStrings);
+  const { data: user, error, reload } = useData<AdminUser>(`/api/admin/users/${id}`);
+  const [password, setPassword] = useState('');
+  const { busy, run } = useAction();
+  const [formKey, setFormKey] = useState(0);
+  useEffect(() => setFormKey((k) => k + 1), [user]);
+
+  if (error) return <p class="alert error">{error}</p>;
+  if (!user) return <div class="loading" aria-busy="true" />;
+  return (
+    <>
+      <a href="/admin/users" onClick={onLinkClick}>
+        ‹ {t('users')}
+      </a>
+      <PageHeader title={user.login}>
+        <Button variant="secondary" busy={busy} onClick={() => run(() => api.post(`/api/admin/users/${id}/unlock`), t('unlocked'))}>
+          {t('unlock')}
+        </Button>
+        <Button
+          variant="danger"
+          busy={busy}
+          onClick={async () => {
+            if (confirmAction(t('confirmDelete', { name: user.login })) && (await run(() => api.delete(`/api/admin/users/${id}`), t('deleted')))) navigate('/admin/users');
+          }}
+        >
+          {t('delete')}
+        </Button>
+      </PageHeader>
+      <section class="panel">
+        <h2>{t('userDetails')}</h2>
+        <UserForm key={formKey} user={user} onDone={() => reload()} />
+      </section>
+      <section class="panel">
+        <h2>{t('password')}</h2>
+        <p class="muted">{user.hasPassword ? t('yes') : t('no')}</p>
+        <form
+          class="row"
+          onSubmit={async (event) => {
+            event.preventDefault();
+            if (await run(() => api.put(`/api/admin/users/${id}/password`, { password }), t('saved'))) {
+              setPassword('');
+              reload();
+            }
+          }}
+        >
+          <TextField label={t('setPassword')} name="new-password" type="password" value={password} onValue={setPassword} autocomplete="new-password" required />
+          <Button type="submit" busy={busy}>
+            {t('setPassword')}
+          </Button>
+          {user.hasPassword ? (
+            <Button variant="secondary" busy={busy} onClick={() => run(() => api.put(`/api/admin/users/${id}/password`, { password: null }), t('saved')).then(reload)}>
+              {t('removePassword')}
+            </Button>
+          ) : null}
+        </form>
+      </section>
+      <p class="muted">
+        {t('created')}: {formatDateTime(user.createdAt)}
+      </p>
+    </>
+  );
+}
+
+/** A user picker backed by the user search API (for assignments and memberships). */
+export function UserPicker({ label, onPick }: { label: string; onPick: (user: AdminUser) => void }) {
+  const t = useTranslator(adminStrings);
+  const [search, setSearch] = useState('');
+  const [matches, setMatches] = useState<AdminUser[]>([]);
+  useEffect(() => {
+    if (!search.trim()) return setMatches([]);
+    const controller = new AbortController();
+    const timer = setTimeout(() => {
+      api
+        .get<{ items: AdminUser[] }>(`/api/admin/users?search=${encodeURIComponent(search.trim())}&pageSize=8`, controller.signal)
+        .then((page) => setMatches(page.items))
+        .catch(() => undefined);
+    }, 200);
+    return () => {
+      clearTimeout(timer);
+      controller.abort();
+    };
+  }, [search]);
+  return (
+    <div class="stack">
+      <TextField label={label} name="user-search" type="search" value={search} onValue={setSearch} />
+      {search.trim() && matches.length === 0 ? <span class="muted">{t('noMatches')}</span> : null}
+      <ul class="sortable-list">
+        {matches.map((user) => (
+          <li key={user.id}>
+            <span>
+              <strong>{user.login}</strong> <span class="muted">{`${user.firstName} ${user.lastName}`.trim()}</span>
+            </span>
+            <span class="spacer" />
+            <Button
+              variant="secondary"
+              onClick={() => {
+                onPick(user);
+                setSearch('');
+              }}
+            >
+              {t('pickUser')} ✓
+            </Button>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}

@@ -1,0 +1,77 @@
+/**
+ * The one way the UI talks to the Worker: JSON in and out, the session's CSRF token on every state change, and
+ * failures as `ApiError` carrying the server's stable code (translated for display by `describeError`).
+ */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+let csrfToken = '';
+
+/** Set from every answer that carries one (/api/auth/me, sign-in, portal /me). */
+export function rememberCsrfToken(token: string | undefined): void {
+  if (token) csrfToken = token;
+}
+
+export interface RequestOptions {
+  method?: string;
+  body?: unknown;
+  signal?: AbortSignal;
+}
+
+export async function request<T = unknown>(path: string, options: RequestOptions = {}): Promise<T> {
+  const method = options.method ?? (options.body === undefined ? 'GET' : 'POST');
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      credentials: 'same-origin',
+      signal: options.signal,
+    });
+  } catch (error) {
+    if ((error as Error).name === 'AbortError') throw error;
+    throw new ApiError(0, 'NETWORK', 'The server cannot be reached.');
+  }
+  if (response.status === 204) return undefined as T;
+  const text = await response.text();
+  let data: any = undefined;
+  try {
+    data = text ? JSON.parse(text) : undefined;
+  } catch {
+    // A non-JSON answer (an HTML error page from a proxy, say) is reported below by status.
+  }
+  if (!response.ok) {
+    const error = data?.error;
+    throw new ApiError(response.status, error?.code ?? 'HTTP_' + response.status, error?.message ?? response.statusText, error?.details);
+  }
+  rememberCsrfToken(data?.csrfToken);
+  return data as T;
+}
+
+export const api = {
+  get: <T = unknown>(path: string, signal?: AbortSignal) => request<T>(path, { signal }),
+  post: <T = unknown>(path: string, body: unknown = {}) => request<T>(path, { method: 'POST', body }),
+  put: <T = unknown>(path: string, body: unknown = {}) => request<T>(path, { method: 'PUT', body }),
+  patch: <T = unknown>(path: string, body: unknown = {}) => request<T>(path, { method: 'PATCH', body }),
+  delete: <T = unknown>(path: string) => request<T>(path, { method: 'DELETE' }),
+};
+
+/** Builds a query string from the defined, non-empty values only. */
+export function query(params: Record<string, string | number | boolean | undefined | null>): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) if (value !== undefined && value !== null && value !== '') search.set(key, String(value));
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}
