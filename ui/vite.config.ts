@@ -8,10 +8,17 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
 const uiRoot = fileURLToPath(new URL('.', import.meta.url));
+const monacoEsm = fileURLToPath(new URL('../node_modules/monaco-editor/esm/vs/', import.meta.url));
 
 export default defineConfig({
   root: uiRoot,
   plugins: [preact()],
+  resolve: {
+    // monaco-editor's export map hides its `esm/vs/...` files, which we import one by one (only the parts used)
+    // and which monaco-yaml's worker imports too.
+    alias: [{ find: /^monaco-editor\/esm\/vs\//, replacement: monacoEsm }],
+  },
+  worker: { format: 'es' },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

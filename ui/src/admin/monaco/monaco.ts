@@ -1,0 +1,61 @@
+/**
+ * Monaco, trimmed to what the YAML designers use: the editor core, hover, suggestions, folding, find, marker
+ * navigation, the YAML tokenizer and monaco-yaml's schema-driven language worker. Loaded only by the designer
+ * pages (a lazy chunk); the whole monaco-editor package would be about three times larger.
+ *
+ * monaco-yaml 5 calls `monaco.editor.createWebWorker` without a `worker`, which monaco-editor >= 0.53 requires
+ * (upstream issue remcohaszing/monaco-yaml#272): we hand monaco-yaml a view of monaco whose createWebWorker
+ * supplies the YAML worker. The Vite alias for `monaco-editor/esm/vs/*` (ui/vite.config.ts) makes the paths that
+ * monaco-yaml's worker imports resolve under monaco-editor's export map.
+ */
+import * as monaco from 'monaco-editor/esm/vs/editor/editor.api.js';
+import 'monaco-editor/esm/vs/editor/browser/coreCommands.js';
+import 'monaco-editor/esm/vs/editor/contrib/hover/browser/hoverContribution.js';
+import 'monaco-editor/esm/vs/editor/contrib/suggest/browser/suggestController.js';
+import 'monaco-editor/esm/vs/editor/contrib/snippet/browser/snippetController2.js';
+import 'monaco-editor/esm/vs/editor/contrib/folding/browser/folding.js';
+import 'monaco-editor/esm/vs/editor/contrib/find/browser/findController.js';
+import 'monaco-editor/esm/vs/editor/contrib/gotoError/browser/gotoError.js';
+import 'monaco-editor/esm/vs/editor/contrib/comment/browser/comment.js';
+import 'monaco-editor/esm/vs/editor/contrib/bracketMatching/browser/bracketMatching.js';
+import 'monaco-editor/esm/vs/editor/contrib/indentation/browser/indentation.js';
+import 'monaco-editor/esm/vs/editor/contrib/wordHighlighter/browser/wordHighlighter.js';
+import 'monaco-editor/esm/vs/editor/contrib/clipboard/browser/clipboard.js';
+import 'monaco-editor/esm/vs/editor/contrib/contextmenu/browser/contextmenu.js';
+import 'monaco-editor/esm/vs/base/browser/ui/codicons/codicon/codicon.css';
+import 'monaco-editor/esm/vs/base/browser/ui/codicons/codicon/codicon-modifiers.css';
+import 'monaco-editor/esm/vs/languages/definitions/yaml/register.js';
+import EditorWorker from 'monaco-editor/esm/vs/editor/editor.worker.js?worker';
+import { configureMonacoYaml, type MonacoYaml, type SchemasSettings } from 'monaco-yaml';
+import YamlWorker from 'monaco-yaml/yaml.worker.js?worker';
+
+declare global {
+  interface Window {
+    MonacoEnvironment?: { getWorker(workerId: string, label: string): Worker };
+  }
+}
+
+window.MonacoEnvironment = {
+  getWorker: (_workerId, label) => (label === 'yaml' ? new YamlWorker() : new EditorWorker()),
+};
+
+type CreateWebWorker = typeof monaco.editor.createWebWorker;
+const monacoForYaml = {
+  ...monaco,
+  editor: {
+    ...monaco.editor,
+    createWebWorker: ((options: Parameters<CreateWebWorker>[0]) =>
+      monaco.editor.createWebWorker({ ...options, worker: options.worker ?? new YamlWorker() })) as CreateWebWorker,
+  },
+};
+
+let yaml: MonacoYaml | null = null;
+
+/** Registers (or replaces) the JSON schemas monaco-yaml validates and completes against. */
+export function setYamlSchemas(schemas: SchemasSettings[]): void {
+  const options = { enableSchemaRequest: false, hover: true, completion: true, validate: true, schemas };
+  if (yaml) yaml.update(options);
+  else yaml = configureMonacoYaml(monacoForYaml as unknown as typeof monaco, options);
+}
+
+export { monaco };
