@@ -6,9 +6,8 @@
 import { VERIFY_ATTEMPTS_PER_USER, VERIFY_WINDOW_MS } from '../constants';
 import { activityStatement } from '../activities/record';
 import type { Env } from '../env';
-import { consumeRateLimit } from '../lib/rate-limit';
+import { consumeRateLimitStatement, rateLimitResultFromRow } from '../lib/rate-limit';
 import { TOKEN_RECORD_COLUMNS, verifyTokenOtp, type TokenRecord, type VerifyFailureReason } from '../otp/verify-service';
-import { findResourceIdByNameOrId } from '../resources/service';
 import { verifyKeysOf } from '../tokens/service';
 
 export type VerifyRejection =
@@ -51,37 +50,35 @@ export async function verifyForResource(env: Env, request: VerifyRequest, nowMs:
 
 async function decide(env: Env, request: VerifyRequest, nowMs: number): Promise<VerifyApiResult> {
   const db = env.DB;
-  const limit = await consumeRateLimit(
-    db,
-    `verify:${request.login.toLowerCase()}:${request.resource.toLowerCase()}`,
-    VERIFY_ATTEMPTS_PER_USER,
-    VERIFY_WINDOW_MS,
-    nowMs,
-  );
+  // Everything the decision reads, and the rate limit hit, in ONE round trip to D1: this endpoint sits in front of
+  // VPN and RADIUS logins, and each sequential D1 call costs far more than the HMAC work.
+  const resourceId = 'SELECT id FROM resources WHERE id = ?1 OR lower(name) = lower(?1) LIMIT 1';
+  const userId = 'SELECT id FROM users WHERE lower(login) = lower(?2)';
+  const [limitRows, resourceRows, userRows, assignmentRows, tokenRows] = await db.batch([
+    consumeRateLimitStatement(db, `verify:${request.login.toLowerCase()}:${request.resource.toLowerCase()}`, VERIFY_ATTEMPTS_PER_USER, VERIFY_WINDOW_MS, nowMs),
+    db.prepare(resourceId).bind(request.resource),
+    db.prepare('SELECT id, enabled FROM users WHERE lower(login) = lower(?1)').bind(request.login),
+    db.prepare(`SELECT kind, token_id FROM assignments WHERE resource_id = (${resourceId}) AND user_id = (${userId})`).bind(request.resource, request.login),
+    // With a "token with user" assignment exactly that token; with a plain "user" assignment the user's own
+    // activated OTP tokens.
+    db
+      .prepare(
+        `SELECT ${TOKEN_RECORD_COLUMNS} FROM tokens WHERE
+           id = (SELECT token_id FROM assignments WHERE kind = 'token_with_user' AND resource_id = (${resourceId}) AND user_id = (${userId}))
+           OR (owner_user_id = (${userId}) AND type IN ('TOTP', 'HOTP', 'OCRA') AND activated = 1
+               AND EXISTS (SELECT 1 FROM assignments WHERE kind = 'user' AND resource_id = (${resourceId}) AND user_id = (${userId})))
+         ORDER BY created_at`,
+      )
+      .bind(request.resource, request.login),
+  ]);
+  const limit = rateLimitResultFromRow(limitRows!.results[0] as { count: number; expires_at: number }, VERIFY_ATTEMPTS_PER_USER, nowMs);
   if (!limit.allowed) return { accepted: false, reason: 'RATE_LIMITED', retryAfterMs: limit.retryAfterMs };
-
-  const resourceId = await findResourceIdByNameOrId(db, request.resource);
-  if (!resourceId) return { accepted: false, reason: 'RESOURCE_UNKNOWN' };
-  const user = await db
-    .prepare('SELECT id, enabled FROM users WHERE lower(login) = lower(?)')
-    .bind(request.login)
-    .first<{ id: string; enabled: number }>();
+  if (resourceRows!.results.length === 0) return { accepted: false, reason: 'RESOURCE_UNKNOWN' };
+  const user = userRows!.results[0] as { id: string; enabled: number } | undefined;
   if (!user) return { accepted: false, reason: 'USER_UNKNOWN' };
   if (!user.enabled) return { accepted: false, reason: 'USER_DISABLED' };
-
-  const assignment = await db
-    .prepare('SELECT kind, token_id FROM assignments WHERE resource_id = ? AND user_id = ?')
-    .bind(resourceId, user.id)
-    .first<{ kind: 'user' | 'token_with_user'; token_id: string | null }>();
-  if (!assignment) return { accepted: false, reason: 'NOT_ASSIGNED' };
-
-  const { results: tokens } =
-    assignment.kind === 'token_with_user'
-      ? await db.prepare(`SELECT ${TOKEN_RECORD_COLUMNS} FROM tokens WHERE id = ?`).bind(assignment.token_id).all<TokenRecord>()
-      : await db
-          .prepare(`SELECT ${TOKEN_RECORD_COLUMNS} FROM tokens WHERE owner_user_id = ? AND type IN ('TOTP', 'HOTP', 'OCRA') AND activated = 1 ORDER BY created_at`)
-          .bind(user.id)
-          .all<TokenRecord>();
+  if (assignmentRows!.results.length === 0) return { accepted: false, reason: 'NOT_ASSIGNED' };
+  const tokens = tokenRows!.results as unknown as TokenRecord[];
   if (tokens.length === 0) return { accepted: false, reason: 'NO_TOKEN' };
 
   let lastFailure: VerifyApiResult = { accepted: false, reason: 'OTP_INVALID' };
