@@ -1,0 +1,143 @@
+/**
+ * Stage 1: YAML text -> the tree of actions and values, every node with its line:column. Only the shape is
+ * checked here (what is an action, a variable, a constant, a list); meaning is the checker's job.
+ *
+ * A value is written as a constant (`"admin"`, `3`, `true`), a variable (`{ var: Context.User }`), a list, or a
+ * nested action (`{ GetEntry: { key: extRole, index: 0 } }`).
+ */
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair } from 'yaml';
+import { FORBIDDEN_NAMES } from './actions';
+import type { Budgets, Expr, Location, ParsedScript, ScriptError } from './types';
+
+export type ParseResult = { ok: true; script: ParsedScript } | { ok: false; errors: ScriptError[] };
+
+const TOP_LEVEL_KEYS = new Set(['version', 'onError', 'actions']);
+const ACTION_NAME = /^[A-Z][A-Za-z]*$/;
+
+export function parseScript(source: string, budgets: Budgets): ParseResult {
+  if (source.length > budgets.maxSourceChars) {
+    return { ok: false, errors: [{ code: 'SOURCE_TOO_LARGE', message: `The script is longer than ${budgets.maxSourceChars} characters.`, line: 1, column: 1 }] };
+  }
+  const lineCounter = new LineCounter();
+  const document = parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const at = (node: Node | null | undefined, fallback: Location = { line: 1, column: 1 }): Location => {
+    const offset = node?.range?.[0];
+    if (offset === undefined) return fallback;
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, column: col };
+  };
+  const errors: ScriptError[] = [];
+  const fail = (code: string, message: string, where: Location) => errors.push({ code, message, ...where });
+
+  for (const error of document.errors) {
+    const { line, col } = lineCounter.linePos(error.pos[0]);
+    fail(error.code === 'DUPLICATE_KEY' ? 'DUPLICATE_KEY' : 'YAML_SYNTAX', error.message.split('\n')[0]!, { line, column: col });
+  }
+  if (errors.length) return { ok: false, errors };
+  // No anchors/aliases: `*ref` expansion is how YAML bombs multiply a small text into a huge tree.
+  if (document.contents && hasAlias(document.contents)) {
+    fail('YAML_SYNTAX', 'Anchors and aliases (& and *) are not allowed in scripts.', at(document.contents));
+    return { ok: false, errors };
+  }
+
+  const root = document.contents;
+  if (!isMap(root)) {
+    fail('INVALID_SCRIPT', 'A script is a mapping with `version: 1` and a list of `actions`.', at(root));
+    return { ok: false, errors };
+  }
+  let version = 0;
+  let onError: 'deny' | 'continue' = 'deny';
+  let actions: Expr[] = [];
+  let sawActions = false;
+  for (const pair of root.items as Pair<Node, Node>[]) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : '';
+    const where = at(pair.key);
+    if (!TOP_LEVEL_KEYS.has(key)) {
+      fail('UNKNOWN_FIELD', `Unknown top-level key "${key}"; expected version, onError and actions.`, where);
+      continue;
+    }
+    if (key === 'version') {
+      if (!isScalar(pair.value) || pair.value.value !== 1) fail('UNSUPPORTED_VERSION', 'Only `version: 1` exists.', at(pair.value, where));
+      else version = 1;
+    } else if (key === 'onError') {
+      const value = isScalar(pair.value) ? pair.value.value : undefined;
+      if (value !== 'deny' && value !== 'continue') fail('WRONG_TYPE', '`onError` is "deny" or "continue".', at(pair.value, where));
+      else onError = value;
+    } else {
+      sawActions = true;
+      if (!isSeq(pair.value)) fail('WRONG_TYPE', '`actions` is a list of actions.', at(pair.value, where));
+      else actions = pair.value.items.map((item) => toExpr(item as Node, 1));
+    }
+  }
+  if (version === 0 && !errors.some((e) => e.code === 'UNSUPPORTED_VERSION')) fail('MISSING_PARAMETER', 'The script needs `version: 1`.', at(root));
+  if (!sawActions) fail('MISSING_PARAMETER', 'The script needs a list of `actions`.', at(root));
+  if (errors.length) return { ok: false, errors };
+  return { ok: true, script: { version, onError, actions } };
+
+  function toExpr(node: Node | null, depth: number): Expr {
+    const where = at(node);
+    if (depth > budgets.maxDepth) {
+      fail('TOO_DEEP', `Actions and values are nested more than ${budgets.maxDepth} levels deep.`, where);
+      return { kind: 'const', value: null, at: where };
+    }
+    if (node === null || node === undefined) return { kind: 'const', value: null, at: where };
+    if (isScalar(node)) {
+      const value = node.value;
+      if (value === null || typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) {
+        return { kind: 'const', value, at: where };
+      }
+      fail('WRONG_TYPE', 'Only text, numbers, true/false and null are constants.', where);
+      return { kind: 'const', value: null, at: where };
+    }
+    if (isSeq(node)) return { kind: 'list', items: node.items.map((item) => toExpr(item as Node, depth + 1)), at: where };
+    if (isMap(node)) {
+      const pairs = node.items as Pair<Node, Node>[];
+      const first = pairs[0];
+      const key = first && isScalar(first.key) ? String(first.key.value) : '';
+      if (pairs.length === 1 && key === 'var') {
+        const name = isScalar(first!.value) ? String(first!.value.value) : '';
+        if (!name) fail('WRONG_TYPE', '`var` takes a variable name, e.g. { var: Context.User }.', at(first!.value, where));
+        if (FORBIDDEN_NAMES.has(name)) fail('FORBIDDEN_NAME', `"${name}" cannot be used as a name.`, at(first!.value, where));
+        return { kind: 'var', name, at: where };
+      }
+      if (pairs.length === 1 && ACTION_NAME.test(key)) return toAction(key, first!.value, where, depth);
+      fail('INVALID_VALUE', 'A value is a constant, a list, { var: name }, or one action such as { GetEntry: { key: ... } }.', where);
+      return { kind: 'const', value: null, at: where };
+    }
+    fail('INVALID_VALUE', 'This is not a value a script understands.', where);
+    return { kind: 'const', value: null, at: where };
+  }
+
+  function toAction(name: string, body: Node | null, where: Location, depth: number): Expr {
+    const params: Record<string, Expr> = Object.create(null);
+    const paramAt: Record<string, Location> = Object.create(null);
+    const pairs = isMap(body) ? (body.items as Pair<Node, Node>[]) : [];
+    // `Not: { IsEmpty: ... }`: a mapping whose only key is an action name is a nested action (the short form);
+    // parameter names always start in lower case, action names in upper case.
+    const nestedAction = pairs.length === 1 && isScalar(pairs[0]!.key) && ACTION_NAME.test(String(pairs[0]!.key.value));
+    if (isMap(body) && !nestedAction) {
+      for (const pair of body.items as Pair<Node, Node>[]) {
+        const key = isScalar(pair.key) ? String(pair.key.value) : '';
+        const keyAt = at(pair.key, where);
+        if (FORBIDDEN_NAMES.has(key)) {
+          fail('FORBIDDEN_NAME', `"${key}" cannot be used as a parameter name.`, keyAt);
+          continue;
+        }
+        params[key] = toExpr(pair.value, depth + 1);
+        paramAt[key] = keyAt;
+      }
+    } else if (body !== null && body !== undefined) {
+      // Positional short form (`EqualTo: [a, b]`, `Comment: text`): the checker maps it onto parameter names.
+      params['#positional'] = toExpr(body, depth + 1);
+      paramAt['#positional'] = at(body, where);
+    }
+    return { kind: 'action', name, params, at: where, paramAt };
+  }
+}
+
+function hasAlias(node: unknown): boolean {
+  if (node === null || typeof node !== 'object') return false;
+  if (isAlias(node)) return true;
+  if (isMap(node) || isSeq(node)) return (node.items as unknown[]).some((item) => (isMap(node) ? hasAlias((item as Pair).key) || hasAlias((item as Pair).value) : hasAlias(item)));
+  return false;
+}

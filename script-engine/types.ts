@@ -1,0 +1,102 @@
+/** Shared shapes of the script engine: source locations, errors, the parsed tree and the compiled program. */
+
+export interface Location {
+  line: number;
+  column: number;
+}
+
+export interface ScriptError extends Location {
+  /** Stable UPPER_SNAKE code (see README.md, "Errors"). */
+  code: string;
+  message: string;
+}
+
+/** The parsed tree: every node keeps where it was written. */
+export type Expr =
+  | { kind: 'const'; value: string | number | boolean | null; at: Location }
+  | { kind: 'var'; name: string; at: Location }
+  | { kind: 'list'; items: Expr[]; at: Location }
+  | { kind: 'action'; name: string; params: Record<string, Expr>; at: Location; paramAt: Record<string, Location> };
+
+export interface ParsedScript {
+  version: number;
+  onError: 'deny' | 'continue';
+  actions: Expr[];
+}
+
+/**
+ * The compiled program: plain JSON, stored with the script and run without the YAML. Expressions are small
+ * tuples so a run does no string parsing: [0, value] constant, [1, name] variable, [2, items] list,
+ * [3, action, params, line, column] action (params in the catalogue's parameter order).
+ */
+export type CompiledExpr = [0, string | number | boolean | null] | [1, string] | [2, CompiledExpr[]] | [3, string, Array<CompiledExpr | null>, number, number];
+
+export interface CompiledProgram {
+  format: 'eid-script/1';
+  onError: 'deny' | 'continue';
+  actions: CompiledExpr[];
+}
+
+export interface UserFieldInfo {
+  name: string;
+  writable: boolean;
+  type: 'string' | 'boolean';
+  description?: string;
+}
+
+export interface CompileOptions {
+  /** When given, constant office/group ids are checked against them (UNKNOWN_ID). */
+  knownOfficeIds?: readonly string[];
+  knownGroupIds?: readonly string[];
+  /** The fields of Context.User; when given, constant field names are checked (UNKNOWN_FIELD, READ_ONLY_FIELD). */
+  userFields?: readonly UserFieldInfo[];
+  budgets?: Partial<Budgets>;
+}
+
+export interface Budgets {
+  /** Source text length in characters. */
+  maxSourceChars: number;
+  /** Nesting depth of actions and values, in the source and at run time. */
+  maxDepth: number;
+  /** Actions evaluated in one run (loops included). */
+  maxSteps: number;
+  /** Effects (saves and membership changes) one run may produce. */
+  maxEffects: number;
+  /** Longest string a run may build or receive. */
+  maxStringChars: number;
+  /** Longest list a run may build or receive (claim values included). */
+  maxListItems: number;
+  /** Variables a run may define. */
+  maxVariables: number;
+}
+
+export type Effect =
+  | { kind: 'saveUser'; changes: Record<string, string | boolean> }
+  | { kind: 'addToOffice' | 'removeFromOffice'; userId: string; officeId: string }
+  | { kind: 'addToGroup' | 'removeFromGroup'; userId: string; groupId: string };
+
+export interface RunContext {
+  claims: Record<string, readonly string[]>;
+  user: Record<string, string | boolean>;
+  userId: string;
+}
+
+export interface TraceStep {
+  action: string;
+  line: number;
+  column: number;
+  inputs: Record<string, unknown>;
+  output: unknown;
+}
+
+export interface RunResult {
+  outcome: 'success' | 'error';
+  error?: ScriptError;
+  /** Set when the script ran a Deny action: the sign-in must not complete. */
+  denied?: string;
+  effects: Effect[];
+  /** The user as the script left it (SetValue changes included, saved or not). */
+  user: Record<string, string | boolean>;
+  steps: number;
+  trace?: TraceStep[];
+}
