@@ -68,7 +68,7 @@ describe('the two examples from the issue', () => {
   });
 
   it('example 2: any other role (or none) removes from the group', () => {
-    for (const claims of [{ extRole: ['user'] }, {}]) {
+    for (const claims of [{ extRole: ['user'] }, {}] as Array<Record<string, string[]>>) {
       expect(run(example2, claims).effects).toEqual([{ kind: 'removeFromGroup', userId: USER_ID, groupId: GROUP }]);
     }
   });

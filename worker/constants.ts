@@ -83,3 +83,7 @@ export const PROVIDER_ERROR_MAX_CHARS = 300;
 // ---- retention
 export const ACTIVITY_RETENTION_DAYS = 90;
 export const DAY_MS = 24 * 60 * 60 * 1000;
+
+// ---- sign-in scripts (worker/scripts; the interpreter's own budgets live in script-engine/)
+/** Largest script source the admin API accepts; the engine refuses larger sources too. */
+export const SCRIPT_SOURCE_MAX_BYTES = 64 * 1024;

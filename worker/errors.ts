@@ -52,6 +52,8 @@ export const ERROR_CATALOGUE = {
   PASSWORD_EXISTS: { status: 409, message: 'You already have a password; change it instead.' },
   NO_PASSWORD: { status: 409, message: 'You have no password yet; create one instead.' },
   ISSUE_NOT_FOUND: { status: 404, message: 'This request was not found or is already handled.' },
+  // sign-in scripts
+  SCRIPT_INVALID: { status: 400, message: 'The sign-in script has errors.' },
   // Generic
   INTERNAL: { status: 500, message: 'Something went wrong on our side.' },
 } as const satisfies Record<string, { status: ContentfulStatusCode; message: string }>;

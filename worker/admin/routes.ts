@@ -7,6 +7,7 @@ import type { AppBindings } from '../env';
 import { messagingAdminRoutes } from '../messaging/routes';
 import { organisationAdminRoutes } from '../organisation/routes';
 import { resourceAdminRoutes } from '../resources/routes';
+import { scriptAdminRoutes } from '../scripts/routes';
 import { portalSettingsAdminRoutes } from '../selfservice/admin-routes';
 import { userIssueAdminRoutes } from '../selfservice/admin-issue-routes';
 import { securitySettingsAdminRoutes } from '../settings/routes';
@@ -28,4 +29,5 @@ export const adminRoutes = new Hono<AppBindings>()
   .route('/activities', activityAdminRoutes)
   .route('/user-issues', userIssueAdminRoutes)
   .route('/security', securitySettingsAdminRoutes)
-  .route('/messaging', messagingAdminRoutes);
+  .route('/messaging', messagingAdminRoutes)
+  .route('/sign-in-script', scriptAdminRoutes);

@@ -1,0 +1,161 @@
+/**
+ * The sign-in script as administrators manage it (/api/admin/sign-in-script) and as the SAML sign-in runs it
+ * (runAppliedScript): save with checking, versions and restore, the kill switch, the dry test run, and effects
+ * applied in one batch or not at all according to the script's error policy.
+ */
+import { env } from 'cloudflare:workers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runAppliedScript } from '../../worker/scripts/service';
+import { adminClient, insertUser, json, unique } from '../helpers/worker';
+
+let admin: Awaited<ReturnType<typeof adminClient>>;
+let officeId: string;
+let groupId: string;
+
+const SURNAME = 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname';
+
+const example = (office: string, group: string) => `version: 1
+actions:
+  - SetValue:
+      object: { var: Context.User }
+      field: lastName
+      value: { GetEntry: { key: "${SURNAME}", index: 0 } }
+  - SaveInstance: { object: { var: Context.User } }
+  - IfThenElse:
+      if: { EqualTo: [ { GetEntry: { key: extRole, index: 0 } }, admin ] }
+      then:
+        - AddUserToOffice: { userId: { var: Context.UserId }, officeId: "${office}" }
+        - AddUserToGroup: { userId: { var: Context.UserId }, groupId: "${group}" }
+      else:
+        - DeleteUserFromGroup: { userId: { var: Context.UserId }, groupId: "${group}" }
+`;
+
+async function userRow(id: string) {
+  return (await env.DB.prepare('SELECT * FROM users WHERE id = ?').bind(id).first<Record<string, unknown>>())!;
+}
+
+async function signInWithScript(userId: string, claims: Record<string, string[]>) {
+  const outcome = await runAppliedScript(env.DB, { claims, userId, userRow: await userRow(userId), nowMs: Date.now() });
+  if (outcome.outcome === 'allow' && outcome.statements.length) await env.DB.batch(outcome.statements);
+  return outcome;
+}
+
+async function memberships(userId: string) {
+  const offices = await env.DB.prepare('SELECT office_id FROM office_members WHERE user_id = ?').bind(userId).all<{ office_id: string }>();
+  const groups = await env.DB.prepare('SELECT group_id FROM group_members WHERE user_id = ?').bind(userId).all<{ group_id: string }>();
+  return { offices: offices.results.map((r) => r.office_id), groups: groups.results.map((r) => r.group_id) };
+}
+
+beforeAll(async () => {
+  admin = await adminClient();
+  officeId = (await admin.post('/offices', { name: unique('Office ') })).id;
+  groupId = (await admin.post('/groups', { name: unique('Group ') })).id;
+});
+
+describe('/api/admin/sign-in-script', () => {
+  it('has no script at first, and refuses to save one with errors (nothing stored)', async () => {
+    expect((await admin.get('/sign-in-script')).script).toBeNull();
+    const response = await admin.request('/sign-in-script', { method: 'PUT', json: { source: example('no-such-office', groupId) } });
+    expect(response.status).toBe(400);
+    const body = await json(response);
+    expect(body.error.code).toBe('SCRIPT_INVALID');
+    expect(body.error.details.errors[0]).toMatchObject({ code: 'UNKNOWN_ID', line: 11 });
+    expect((await admin.get('/sign-in-script')).versions).toEqual([]);
+  });
+
+  it('checks a draft with the same checker (for the designer markers)', async () => {
+    const answer = await admin.post('/sign-in-script/check', { source: 'version: 1\nactions:\n  - SetValue: { object: { var: Context.User }, field: isAdmin, value: true }\n' });
+    expect(answer.ok).toBe(false);
+    expect(answer.errors[0]).toMatchObject({ code: 'READ_ONLY_FIELD', line: 3 });
+  });
+
+  it('serves the action catalogue and the user fields for completion and GetSystemName', async () => {
+    const actions = await admin.get('/sign-in-script/actions');
+    expect(actions.items.map((a: { name: string }) => a.name)).toEqual(expect.arrayContaining(['GetEntry', 'SetValue', 'SaveInstance', 'EqualTo', 'IfThenElse', 'AddUserToOffice', 'DeleteUserFromGroup']));
+    const fields = await admin.get('/sign-in-script/user-fields');
+    expect(fields.items.find((f: { name: string }) => f.name === 'isAdmin').writable).toBe(false);
+  });
+
+  it('saves versions, restores an old one as a new version, and deletes (history kept)', async () => {
+    const first = await (await admin.request('/sign-in-script', { method: 'PUT', json: { source: example(officeId, groupId) } })).json<any>();
+    expect(first.script.version).toBe(1);
+    const second = await (await admin.request('/sign-in-script', { method: 'PUT', json: { source: 'version: 1\nactions:\n  - Comment: second\n', onError: 'continue' } })).json<any>();
+    expect(second.script).toMatchObject({ version: 2, onError: 'continue' });
+    const restored = await admin.post('/sign-in-script/versions/1/restore', {});
+    expect(restored.script.version).toBe(3);
+    expect(restored.script.source).toBe(example(officeId, groupId));
+    expect(restored.versions.map((v: { version: number; applied: boolean }) => [v.version, v.applied])).toEqual([
+      [3, true],
+      [2, false],
+      [1, false],
+    ]);
+  });
+
+  it('test run shows the trace and what would change, and changes nothing', async () => {
+    const user = await insertUser();
+    const result = await admin.post('/sign-in-script/test-run', { source: example(officeId, groupId), claims: { [SURNAME]: ['Tested'], extRole: ['admin'] }, userId: user.id });
+    expect(result.outcome).toBe('success');
+    expect(result.wouldApply).toEqual(['set lastName = "Tested"', expect.stringContaining('add to office'), expect.stringContaining('add to group')]);
+    expect(result.trace.length).toBeGreaterThan(3);
+    expect((await userRow(user.id)).last_name).not.toBe('Tested');
+    expect(await memberships(user.id)).toEqual({ offices: [], groups: [] });
+  });
+});
+
+describe('running the applied script at sign-in', () => {
+  it('applies the effects: names from claims, memberships by role', async () => {
+    const user = await insertUser();
+    const outcome = await signInWithScript(user.id, { [SURNAME]: ['Lovelace'], extRole: ['admin'] });
+    expect(outcome.outcome).toBe('allow');
+    expect((await userRow(user.id)).last_name).toBe('Lovelace');
+    expect(await memberships(user.id)).toEqual({ offices: [officeId], groups: [groupId] });
+    await signInWithScript(user.id, { [SURNAME]: ['Lovelace'], extRole: ['user'] });
+    expect(await memberships(user.id)).toEqual({ offices: [officeId], groups: [] });
+  });
+
+  it('the kill switch stops the script without deleting it', async () => {
+    await admin.put('/sign-in-script/enabled', { enabled: false });
+    const user = await insertUser();
+    expect(await signInWithScript(user.id, { [SURNAME]: ['Ignored'] })).toEqual({ outcome: 'allow', statements: [] });
+    expect((await userRow(user.id)).last_name).not.toBe('Ignored');
+    expect((await admin.get('/sign-in-script')).script).not.toBeNull();
+    await admin.put('/sign-in-script/enabled', { enabled: true });
+  });
+
+  it('a failing script denies the sign-in by default and applies nothing', async () => {
+    // The office is deleted after the script was saved: its effect can no longer be applied.
+    const doomed = (await admin.post('/offices', { name: unique('Doomed ') })).id;
+    await admin.put('/sign-in-script', { source: example(doomed, groupId) });
+    await admin.request(`/offices/${doomed}`, { method: 'DELETE' });
+    const user = await insertUser();
+    const outcome = await signInWithScript(user.id, { [SURNAME]: ['Never'], extRole: ['admin'] });
+    expect(outcome).toMatchObject({ outcome: 'deny', reason: expect.stringContaining('no office') });
+    expect((await userRow(user.id)).last_name).not.toBe('Never');
+  });
+
+  it('with onError: continue, the sign-in goes on without any of the script effects', async () => {
+    const doomed = (await admin.post('/offices', { name: unique('Doomed ') })).id;
+    await admin.put('/sign-in-script', { source: example(doomed, groupId), onError: 'continue' });
+    await admin.request(`/offices/${doomed}`, { method: 'DELETE' });
+    const user = await insertUser();
+    const outcome = await signInWithScript(user.id, { [SURNAME]: ['Never'], extRole: ['admin'] });
+    expect(outcome).toMatchObject({ outcome: 'allow', statements: [], note: expect.stringContaining('continued without it') });
+    expect((await userRow(user.id)).last_name).not.toBe('Never');
+  });
+
+  it('a Deny action refuses the sign-in whatever the policy', async () => {
+    await admin.put('/sign-in-script', { source: 'version: 1\nonError: continue\nactions:\n  - IfThenElse: { if: { IsEmpty: { GetEntry: { key: dept } } }, then: [ { Deny: "no department claim" } ] }\n', onError: 'continue' });
+    const user = await insertUser();
+    expect(await signInWithScript(user.id, {})).toEqual({ outcome: 'deny', reason: 'sign-in script denied: no department claim' });
+    expect((await signInWithScript(user.id, { dept: ['IT'] })).outcome).toBe('allow');
+  });
+
+  it('deleting the script stops it; the history stays', async () => {
+    await admin.request('/sign-in-script', { method: 'DELETE' });
+    const state = await admin.get('/sign-in-script');
+    expect(state.script).toBeNull();
+    expect(state.versions.length).toBeGreaterThan(3);
+    const user = await insertUser();
+    expect(await signInWithScript(user.id, {})).toEqual({ outcome: 'allow', statements: [] });
+  });
+});

@@ -1,0 +1,591 @@
+/**
+ * The Script Designer (lower section of the SAML configuration): the sign-in script that runs before every
+ * SAML sign-in. Monaco (lazy) with completion and hover for every action, markers from the server's checker as
+ * you type, the inline actions GetSystemName / GetSystemId, a dry test run, versions with differences and
+ * restore, the error policy and a kill switch.
+ */
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { Alert, Button, Checkbox, SelectField, TextField } from '../../../components/form';
+import { Tabs } from '../../../components/layout';
+import { lazyPage } from '../../../components/lazy';
+import { showToast } from '../../../components/toast';
+import { api, ApiError } from '../../../lib/api';
+import { describeError, formatDateTime, useTranslator, type Dictionaries } from '../../../lib/i18n';
+import { useData } from '../../use-data';
+import { UserPicker, type AdminUser } from '../../users-page';
+import { diffLines } from './line-diff';
+import type { EditorMarker, YamlEditorProps } from '../../monaco/yaml-editor';
+
+const YamlEditor = lazyPage<YamlEditorProps>(() => import('../../monaco/yaml-editor'));
+
+const strings: Dictionaries = {
+  en: {
+    title: 'Sign-in script',
+    intro: 'Runs before every SAML sign-in with the received claims (Context.Claims), the user (Context.User) and their id (Context.UserId). Its changes are applied together with the sign-in, or not at all.',
+    none: 'There is no sign-in script.',
+    create: 'Create',
+    open: 'Open',
+    close: 'Close',
+    delete: 'Delete',
+    confirmDelete: 'Delete the sign-in script? Its versions stay in the history.',
+    deleted: 'The sign-in script is deleted.',
+    save: 'Save',
+    saved: 'Saved as version {version}. It runs from the next sign-in on.',
+    enabled: 'Run the script at sign-in',
+    killSwitchHint: 'Switch off to stop the script at once without deleting it.',
+    onError: 'When the script fails',
+    deny: 'Deny the sign-in (recommended)',
+    continue: 'Continue the sign-in without the script',
+    problems: '{count} problem(s)',
+    noProblems: 'No problems.',
+    line: 'Line {line}:{column}',
+    insert: 'Insert',
+    systemName: 'GetSystemName',
+    systemNameHint: "A user field's system name",
+    systemId: 'GetSystemId',
+    systemIdHint: 'The id of a workspace or group',
+    kind: 'Type',
+    office: 'Workspace (office)',
+    group: 'Group',
+    searchName: 'Name',
+    editor: 'Editor',
+    testRun: 'Test run',
+    history: 'History',
+    claims: 'Sample claims, one per line: name = value (repeat a name for several values)',
+    sampleUser: 'Sample user (optional)',
+    run: 'Run without changing anything',
+    outcome: 'Outcome',
+    trace: 'Trace',
+    effects: 'Would apply',
+    nothing: 'Nothing.',
+    version: 'Version',
+    savedAt: 'Saved',
+    savedBy: 'By',
+    applied: 'current',
+    compare: 'Compare with the editor',
+    restore: 'Restore',
+    restored: 'Version {version} restored as version {newVersion}.',
+    template: 'Example',
+  },
+  de: {
+    title: 'Anmeldeskript',
+    intro: 'Läuft vor jeder SAML-Anmeldung mit den empfangenen Claims (Context.Claims), dem Benutzer (Context.User) und seiner ID (Context.UserId). Seine Änderungen werden zusammen mit der Anmeldung übernommen oder gar nicht.',
+    none: 'Es gibt kein Anmeldeskript.',
+    create: 'Anlegen',
+    open: 'Öffnen',
+    close: 'Schließen',
+    delete: 'Löschen',
+    confirmDelete: 'Anmeldeskript löschen? Seine Versionen bleiben in der Historie.',
+    deleted: 'Das Anmeldeskript ist gelöscht.',
+    save: 'Speichern',
+    saved: 'Als Version {version} gespeichert. Es läuft ab der nächsten Anmeldung.',
+    enabled: 'Skript bei der Anmeldung ausführen',
+    killSwitchHint: 'Ausschalten stoppt das Skript sofort, ohne es zu löschen.',
+    onError: 'Wenn das Skript fehlschlägt',
+    deny: 'Anmeldung verweigern (empfohlen)',
+    continue: 'Anmeldung ohne Skript fortsetzen',
+    problems: '{count} Problem(e)',
+    noProblems: 'Keine Probleme.',
+    line: 'Zeile {line}:{column}',
+    insert: 'Einfügen',
+    systemName: 'GetSystemName',
+    systemNameHint: 'Systemname eines Benutzerfelds',
+    systemId: 'GetSystemId',
+    systemIdHint: 'ID eines Arbeitsbereichs oder einer Gruppe',
+    kind: 'Typ',
+    office: 'Arbeitsbereich (Office)',
+    group: 'Gruppe',
+    searchName: 'Name',
+    editor: 'Editor',
+    testRun: 'Testlauf',
+    history: 'Historie',
+    claims: 'Beispiel-Claims, einer pro Zeile: Name = Wert (Name wiederholen für mehrere Werte)',
+    sampleUser: 'Beispielbenutzer (optional)',
+    run: 'Ausführen, ohne etwas zu ändern',
+    outcome: 'Ergebnis',
+    trace: 'Ablauf',
+    effects: 'Würde übernehmen',
+    nothing: 'Nichts.',
+    version: 'Version',
+    savedAt: 'Gespeichert',
+    savedBy: 'Von',
+    applied: 'aktuell',
+    compare: 'Mit dem Editor vergleichen',
+    restore: 'Wiederherstellen',
+    restored: 'Version {version} als Version {newVersion} wiederhergestellt.',
+    template: 'Beispiel',
+  },
+};
+
+interface ScriptState {
+  script: { version: number; source: string; onError: 'deny' | 'continue'; savedAt: number; savedBy: string | null } | null;
+  enabled: boolean;
+  versions: Array<{ version: number; onError: string; savedAt: number; savedBy: string | null; applied: boolean }>;
+}
+
+interface ScriptProblem {
+  code: string;
+  message: string;
+  line: number;
+  column: number;
+  endLine?: number;
+  endColumn?: number;
+}
+
+export interface ActionDoc {
+  name: string;
+  aliases?: string[];
+  description: string;
+  parameters: Array<{ name: string; type: string; required: boolean; description: string }>;
+}
+
+const EXAMPLE = `# Runs before every SAML sign-in. Reference: script-engine/README.md
+version: 1
+actions:
+  - SetValue:
+      object: { var: Context.User }
+      field: lastName
+      value:
+        GetEntry:
+          claims: { var: Context.Claims }
+          key: http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname
+          index: 0
+  - SaveInstance:
+      object: { var: Context.User }
+`;
+
+const BASE = '/api/admin/sign-in-script';
+const CHECK_DELAY_MS = 400;
+
+export function ScriptDesigner() {
+  const t = useTranslatorLocal();
+  const { data: state, reload } = useData<ScriptState>(BASE);
+  const [open, setOpen] = useState(false);
+  const [source, setSource] = useState('');
+  const [onError, setOnError] = useState<'deny' | 'continue'>('deny');
+  const [problems, setProblems] = useState<ScriptProblem[]>([]);
+  const [tab, setTab] = useState<'editor' | 'test' | 'history'>('editor');
+  const [busy, setBusy] = useState(false);
+  const editorRef = useRef<{ insert(text: string): void } | null>(null);
+
+  useEffect(() => {
+    if (!open) return;
+    const timer = setTimeout(() => {
+      api
+        .post<{ ok: boolean; errors: ScriptProblem[]; warnings: ScriptProblem[] }>(`${BASE}/check`, { source })
+        .then((answer) => setProblems([...answer.errors, ...answer.warnings.map((w) => ({ ...w, code: w.code ?? 'WARNING' }))]))
+        .catch(() => undefined);
+    }, CHECK_DELAY_MS);
+    return () => clearTimeout(timer);
+  }, [source, open]);
+
+  const markers: EditorMarker[] = useMemo(
+    () => problems.map((p) => ({ line: p.line, column: p.column, endLine: p.endLine, endColumn: p.endColumn, message: `${p.code}: ${p.message}` })),
+    [problems],
+  );
+
+  if (!state) return <div class="loading" aria-busy="true" />;
+
+  function openEditor(text: string, policy: 'deny' | 'continue') {
+    setSource(text);
+    setOnError(policy);
+    setOpen(true);
+    setTab('editor');
+  }
+
+  async function save() {
+    setBusy(true);
+    try {
+      const saved = await api.put<ScriptState>(BASE, { source, onError });
+      showToast(t('saved', { version: saved.script?.version ?? '' }));
+      reload();
+    } catch (failure) {
+      const details = failure instanceof ApiError ? (failure.details as { errors?: ScriptProblem[] } | undefined) : undefined;
+      if (details?.errors) setProblems(details.errors);
+      showToast(describeError(failure), 'error');
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <section class="panel stack" aria-labelledby="script-designer-title">
+      <h2 id="script-designer-title">{t('title')}</h2>
+      <p class="muted">{t('intro')}</p>
+      {!state.script && !open ? (
+        <div class="row">
+          <span>{t('none')}</span>
+          <Button onClick={() => openEditor(EXAMPLE, 'deny')}>{t('create')}</Button>
+        </div>
+      ) : null}
+      {state.script && !open ? (
+        <div class="row">
+          <span>
+            {t('version')} {state.script.version} · {formatDateTime(state.script.savedAt)} {state.script.savedBy ? `· ${state.script.savedBy}` : ''}
+          </span>
+          <Button onClick={() => openEditor(state.script!.source, state.script!.onError)}>{t('open')}</Button>
+          <Button
+            variant="danger"
+            onClick={async () => {
+              if (!window.confirm(t('confirmDelete'))) return;
+              try {
+                await api.delete(BASE);
+                showToast(t('deleted'));
+                reload();
+              } catch (failure) {
+                showToast(describeError(failure), 'error');
+              }
+            }}
+          >
+            {t('delete')}
+          </Button>
+        </div>
+      ) : null}
+      {state.script || state.versions.length ? (
+        <div>
+          <Checkbox
+            label={t('enabled')}
+            name="script-enabled"
+            checked={state.enabled}
+            onChecked={(enabled) =>
+              api
+                .put(`${BASE}/enabled`, { enabled })
+                .then(reload)
+                .catch((failure) => showToast(describeError(failure), 'error'))
+            }
+          />
+          <small class="hint">{t('killSwitchHint')}</small>
+        </div>
+      ) : null}
+      {open ? (
+        <>
+          <Tabs
+            tabs={[
+              { id: 'editor', label: t('editor') },
+              { id: 'test', label: t('testRun') },
+              { id: 'history', label: t('history') },
+            ]}
+            active={tab}
+            onSelect={setTab}
+          />
+          <div hidden={tab !== 'editor'} class="stack">
+            <InlineActions onInsert={(text) => editorRef.current?.insert(text)} />
+            <YamlEditor
+              value={source}
+              onChange={setSource}
+              modelUri="inmemory://eid/sign-in-script.yaml"
+              markers={markers}
+              markerOwner="script-checker"
+              ariaLabel={t('title')}
+              onMonaco={(monaco, editor) => registerActionLanguage(monaco, editor)}
+              onEditor={(editor) => {
+                editorRef.current = {
+                  insert(text) {
+                    const selection = editor.getSelection();
+                    if (selection) editor.executeEdits('inline-action', [{ range: selection, text, forceMoveMarkers: true }]);
+                    editor.focus();
+                  },
+                };
+              }}
+            />
+            <ProblemList problems={problems} />
+            <div class="row">
+              <SelectField label={t('onError')} name="on-error" value={onError} onValue={setOnError} options={[{ value: 'deny', label: t('deny') }, { value: 'continue', label: t('continue') }]} />
+              <span class="spacer" />
+              <Button variant="secondary" onClick={() => setOpen(false)}>
+                {t('close')}
+              </Button>
+              <Button busy={busy} onClick={save}>
+                {t('save')}
+              </Button>
+            </div>
+          </div>
+          {tab === 'test' ? <TestRun source={source} /> : null}
+          {tab === 'history' ? (
+            <History
+              state={state}
+              current={source}
+              onRestored={(restored) => {
+                reload();
+                if (restored.script) openEditor(restored.script.source, restored.script.onError);
+              }}
+            />
+          ) : null}
+        </>
+      ) : null}
+    </section>
+  );
+}
+
+function useTranslatorLocal() {
+  return useTranslator(strings);
+}
+
+function ProblemList({ problems }: { problems: ScriptProblem[] }) {
+  const t = useTranslatorLocal();
+  if (problems.length === 0) return <p class="muted" data-testid="script-problems">{t('noProblems')}</p>;
+  return (
+    <div data-testid="script-problems">
+      <strong>{t('problems', { count: problems.length })}</strong>
+      <ul class="problems">
+        {problems.map((p, i) => (
+          <li key={i}>
+            {t('line', { line: p.line, column: p.column })} {p.code}: {p.message}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+/** GetSystemName and GetSystemId: look up a user field or an office/group and insert it at the cursor. */
+function InlineActions({ onInsert }: { onInsert: (text: string) => void }) {
+  const t = useTranslatorLocal();
+  const fields = useData<{ items: Array<{ name: string; writable: boolean; description: string }> }>(`${BASE}/user-fields`);
+  const [field, setField] = useState('');
+  const [kind, setKind] = useState<'office' | 'group'>('office');
+  const [name, setName] = useState('');
+  const [matches, setMatches] = useState<Array<{ id: string; name: string }>>([]);
+  useEffect(() => {
+    if (!name.trim()) return setMatches([]);
+    const controller = new AbortController();
+    const timer = setTimeout(() => {
+      api
+        .get<{ items: Array<{ id: string; name: string }> }>(`/api/admin/${kind === 'office' ? 'offices' : 'groups'}?search=${encodeURIComponent(name.trim())}&pageSize=8`, controller.signal)
+        .then((page) => setMatches(page.items))
+        .catch(() => undefined);
+    }, 200);
+    return () => {
+      clearTimeout(timer);
+      controller.abort();
+    };
+  }, [name, kind]);
+  const options = [{ value: '', label: '—' }, ...(fields.data?.items ?? []).map((f) => ({ value: f.name, label: `${f.name}${f.writable ? '' : ' (read-only)'} — ${f.description}` }))];
+  return (
+    <div class="grid-2">
+      <div class="stack">
+        <strong title={t('systemNameHint')}>{t('systemName')}</strong>
+        <div class="row">
+          <SelectField label={t('systemNameHint')} name="system-name" value={field} onValue={setField} options={options} />
+          <Button variant="secondary" disabled={!field} onClick={() => onInsert(field)}>
+            {t('insert')}
+          </Button>
+        </div>
+      </div>
+      <div class="stack">
+        <strong title={t('systemIdHint')}>{t('systemId')}</strong>
+        <div class="row">
+          <SelectField label={t('kind')} name="system-id-kind" value={kind} onValue={setKind} options={[{ value: 'office', label: t('office') }, { value: 'group', label: t('group') }]} />
+          <TextField label={t('searchName')} name="system-id-name" value={name} onValue={setName} />
+        </div>
+        <ul class="sortable-list">
+          {matches.map((match) => (
+            <li key={match.id}>
+              <span>{match.name}</span>
+              <code class="muted">{match.id}</code>
+              <span class="spacer" />
+              <Button variant="secondary" onClick={() => onInsert(`"${match.id}"`)}>
+                {t('insert')}
+              </Button>
+            </li>
+          ))}
+        </ul>
+      </div>
+    </div>
+  );
+}
+
+function parseClaims(text: string): Record<string, string[]> {
+  const claims: Record<string, string[]> = {};
+  for (const line of text.split('\n')) {
+    const at = line.indexOf('=');
+    if (at <= 0) continue;
+    const name = line.slice(0, at).trim();
+    const value = line.slice(at + 1).trim();
+    if (!name) continue;
+    (claims[name] ??= []).push(value);
+  }
+  return claims;
+}
+
+interface TestRunAnswer {
+  ok: boolean;
+  errors?: ScriptProblem[];
+  outcome?: string;
+  error?: { code: string; message: string; line?: number; column?: number } | null;
+  denied?: string | null;
+  trace?: Array<Record<string, unknown>>;
+  wouldApply?: string[];
+  wouldFail?: string | null;
+}
+
+function TestRun({ source }: { source: string }) {
+  const t = useTranslatorLocal();
+  const [claims, setClaims] = useState('http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname = Doe\nextRole = admin');
+  const [user, setUser] = useState<AdminUser | null>(null);
+  const [answer, setAnswer] = useState<TestRunAnswer | null>(null);
+  const [busy, setBusy] = useState(false);
+  return (
+    <div class="stack">
+      <div class="field">
+        <label for="test-claims">{t('claims')}</label>
+        <textarea id="test-claims" rows={5} class="mono" value={claims} onInput={(e) => setClaims((e.currentTarget as HTMLTextAreaElement).value)} />
+      </div>
+      {user ? (
+        <p>
+          {t('sampleUser')}: <strong>{user.login}</strong>{' '}
+          <Button variant="link" onClick={() => setUser(null)}>
+            ×
+          </Button>
+        </p>
+      ) : (
+        <UserPicker label={t('sampleUser')} onPick={setUser} />
+      )}
+      <Button
+        busy={busy}
+        onClick={async () => {
+          setBusy(true);
+          try {
+            setAnswer(await api.post<TestRunAnswer>(`${BASE}/test-run`, { source, claims: parseClaims(claims), userId: user?.id ?? null }));
+          } catch (failure) {
+            showToast(describeError(failure), 'error');
+          } finally {
+            setBusy(false);
+          }
+        }}
+      >
+        {t('run')}
+      </Button>
+      {answer ? (
+        <div class="stack" data-testid="test-run-result">
+          {!answer.ok ? <ProblemList problems={answer.errors ?? []} /> : null}
+          {answer.ok ? (
+            <>
+              <Alert kind={answer.outcome === 'success' && !answer.denied && !answer.wouldFail ? 'success' : 'error'}>
+                {t('outcome')}: {answer.outcome}
+                {answer.error ? ` — ${answer.error.code}: ${answer.error.message}${answer.error.line ? ` (${t('line', { line: answer.error.line, column: answer.error.column ?? 1 })})` : ''}` : ''}
+                {answer.denied ? ` — ${answer.denied}` : ''}
+                {answer.wouldFail ? ` — ${answer.wouldFail}` : ''}
+              </Alert>
+              <h3>{t('effects')}</h3>
+              {answer.wouldApply && answer.wouldApply.length ? (
+                <ul>
+                  {answer.wouldApply.map((line, i) => (
+                    <li key={i}>{line}</li>
+                  ))}
+                </ul>
+              ) : (
+                <p class="muted">{t('nothing')}</p>
+              )}
+              <h3>{t('trace')}</h3>
+              <pre class="mono trace">{(answer.trace ?? []).map((step) => JSON.stringify(step)).join('\n')}</pre>
+            </>
+          ) : null}
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
+function History({ state, current, onRestored }: { state: ScriptState; current: string; onRestored: (state: ScriptState) => void }) {
+  const t = useTranslatorLocal();
+  const [compared, setCompared] = useState<{ version: number; source: string } | null>(null);
+  return (
+    <div class="stack">
+      <table class="data">
+        <thead>
+          <tr>
+            <th>{t('version')}</th>
+            <th>{t('savedAt')}</th>
+            <th>{t('savedBy')}</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {state.versions.map((version) => (
+            <tr key={version.version}>
+              <td>
+                {version.version} {version.applied ? <span class="pill ok">{t('applied')}</span> : null}
+              </td>
+              <td>{formatDateTime(version.savedAt)}</td>
+              <td>{version.savedBy ?? ''}</td>
+              <td class="actions">
+                <Button variant="secondary" onClick={async () => setCompared(await api.get<{ version: number; source: string }>(`${BASE}/versions/${version.version}`))}>
+                  {t('compare')}
+                </Button>{' '}
+                <Button
+                  variant="secondary"
+                  onClick={async () => {
+                    try {
+                      const restored = await api.post<ScriptState>(`${BASE}/versions/${version.version}/restore`);
+                      showToast(t('restored', { version: version.version, newVersion: restored.script?.version ?? '' }));
+                      onRestored(restored);
+                    } catch (failure) {
+                      showToast(describeError(failure), 'error');
+                    }
+                  }}
+                >
+                  {t('restore')}
+                </Button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {compared ? (
+        <pre class="mono diff" aria-label={`${t('version')} ${compared.version}`}>
+          {diffLines(compared.source, current).map((line, i) => (
+            <div key={i} class={`diff-${line.kind}`}>
+              {line.kind === 'added' ? '+ ' : line.kind === 'removed' ? '- ' : '  '}
+              {line.text}
+            </div>
+          ))}
+        </pre>
+      ) : null}
+    </div>
+  );
+}
+
+let actionDocs: Promise<ActionDoc[]> | null = null;
+
+/** Completion of action names and their parameters, and hover documentation, from the engine's catalogue. */
+function registerActionLanguage(monaco: Parameters<NonNullable<YamlEditorProps['onMonaco']>>[0], _editor: unknown) {
+  actionDocs ??= api.get<{ items: ActionDoc[] }>(`${BASE}/actions`).then((answer) => answer.items);
+  const byName = new Map<string, ActionDoc>();
+  void actionDocs.then((docs) => docs.forEach((doc) => [doc.name, ...(doc.aliases ?? [])].forEach((name) => byName.set(name, doc))));
+  const describe = (doc: ActionDoc) =>
+    [`**${doc.name}**${doc.aliases?.length ? ` (also ${doc.aliases.join(', ')})` : ''}`, doc.description, ...doc.parameters.map((p) => `- \`${p.name}\` (${p.type}${p.required ? '' : ', optional'}): ${p.description}`)].join('\n\n');
+  const completion = monaco.languages.registerCompletionItemProvider('yaml', {
+    triggerCharacters: [' ', '-', ':'],
+    async provideCompletionItems(model, position) {
+      if (!model.uri.toString().includes('sign-in-script')) return { suggestions: [] };
+      const docs = await actionDocs!;
+      const word = model.getWordUntilPosition(position);
+      const range = { startLineNumber: position.lineNumber, endLineNumber: position.lineNumber, startColumn: word.startColumn, endColumn: word.endColumn };
+      const indent = ' '.repeat(model.getLineFirstNonWhitespaceColumn(position.lineNumber) + 1);
+      return {
+        suggestions: docs.map((doc) => ({
+          label: doc.name,
+          kind: monaco.languages.CompletionItemKind.Function,
+          documentation: { value: describe(doc) },
+          insertText: `${doc.name}:\n${doc.parameters
+            .filter((p) => p.required)
+            .map((p, i) => `${indent}${p.name}: \${${i + 1}}`)
+            .join('\n')}`,
+          insertTextRules: monaco.languages.CompletionItemInsertTextRule.InsertAsSnippet,
+          range,
+        })),
+      };
+    },
+  });
+  const hover = monaco.languages.registerHoverProvider('yaml', {
+    provideHover(model, position) {
+      if (!model.uri.toString().includes('sign-in-script')) return null;
+      const word = model.getWordAtPosition(position);
+      const doc = word ? byName.get(word.word) : undefined;
+      if (!doc || !word) return null;
+      return { range: new monaco.Range(position.lineNumber, word.startColumn, position.lineNumber, word.endColumn), contents: [{ value: describe(doc) }] };
+    },
+  });
+  return { dispose: () => (completion.dispose(), hover.dispose()) };
+}

@@ -1,0 +1,180 @@
+/**
+ * The sign-in script as the platform runs it: compile on save (with the ids and fields that exist right now),
+ * run before a SAML sign-in completes, and turn the script's effects into one D1 batch that the sign-in applies
+ * together with its session, or not at all. Also the admin's dry "test run".
+ */
+import { compileScript, runProgram, type CompileOptions, type Effect, type RunResult } from '../../script-engine';
+import { AppError } from '../errors';
+import { addMemberStatement, removeMemberStatement } from '../organisation/service';
+import { clearAppliedStatement, insertAndApplyVersion, listVersions, loadVersion, readAppliedVersion, readScriptEnabled, setEnabledStatement } from './repo';
+import { SCRIPT_USER_FIELDS, scriptUserFieldNamed, scriptUserOf } from './user-fields';
+
+export type OnErrorPolicy = 'deny' | 'continue';
+
+export interface ScriptState {
+  script: { version: number; source: string; onError: OnErrorPolicy; savedAt: number; savedBy: string | null } | null;
+  enabled: boolean;
+  versions: Array<{ version: number; onError: OnErrorPolicy; savedAt: number; savedBy: string | null; applied: boolean }>;
+}
+
+export async function readScriptState(db: D1Database): Promise<ScriptState> {
+  const [applied, enabled, versions] = await Promise.all([readAppliedVersion(db), readScriptEnabled(db), listVersions(db)]);
+  const current = applied === null ? null : await loadVersion(db, applied);
+  return {
+    script: current
+      ? { version: current.version, source: current.source, onError: current.on_error, savedAt: current.saved_at, savedBy: current.saved_by_login ?? null }
+      : null,
+    enabled,
+    versions: versions.map((v) => ({ version: v.version, onError: v.on_error, savedAt: v.saved_at, savedBy: v.saved_by_login ?? null, applied: v.version === applied })),
+  };
+}
+
+/** What the checker needs to know about this deployment: which ids exist and which user fields a script may touch. */
+export async function compileOptionsFor(db: D1Database): Promise<CompileOptions> {
+  const [offices, groups] = await db.batch<{ id: string }>([db.prepare('SELECT id FROM offices'), db.prepare('SELECT id FROM groups')]);
+  return {
+    knownOfficeIds: offices!.results.map((row) => row.id),
+    knownGroupIds: groups!.results.map((row) => row.id),
+    userFields: SCRIPT_USER_FIELDS.map((field) => ({ name: field.name, writable: field.writable, type: field.type, description: field.description })),
+  };
+}
+
+export async function checkScriptSource(db: D1Database, source: string) {
+  const result = compileScript(source, await compileOptionsFor(db));
+  return result.ok ? { ok: true as const, errors: [], warnings: result.warnings } : { ok: false as const, errors: result.errors, warnings: [] };
+}
+
+/** Saves and applies a new version. The error policy is the request's, else the one the script itself names. */
+export async function saveScript(db: D1Database, input: { source: string; onError?: OnErrorPolicy; savedByUserId: string | null; nowMs: number }): Promise<ScriptState> {
+  const result = compileScript(input.source, await compileOptionsFor(db));
+  if (!result.ok) throw new AppError('SCRIPT_INVALID', `The script has ${result.errors.length} error(s).`, { errors: result.errors });
+  await insertAndApplyVersion(db, { source: input.source, compiled: JSON.stringify(result.program), onError: input.onError ?? result.program.onError, savedByUserId: input.savedByUserId, nowMs: input.nowMs });
+  return readScriptState(db);
+}
+
+/** A new version with an old version's text (history stays linear; nothing is rewritten). */
+export async function restoreVersion(db: D1Database, version: number, savedByUserId: string | null, nowMs: number): Promise<ScriptState> {
+  const old = await loadVersion(db, version);
+  if (!old) throw new AppError('NOT_FOUND', `There is no version ${version}.`);
+  return saveScript(db, { source: old.source, onError: old.on_error, savedByUserId, nowMs });
+}
+
+export async function deleteScript(db: D1Database, nowMs: number): Promise<void> {
+  await clearAppliedStatement(db, nowMs).run();
+}
+
+export async function setScriptEnabled(db: D1Database, enabled: boolean, nowMs: number): Promise<void> {
+  await setEnabledStatement(db, enabled, nowMs).run();
+}
+
+export async function readVersionSource(db: D1Database, version: number) {
+  const row = await loadVersion(db, version);
+  if (!row) throw new AppError('NOT_FOUND', `There is no version ${version}.`);
+  return { version: row.version, source: row.source, onError: row.on_error, savedAt: row.saved_at, savedBy: row.saved_by_login ?? null };
+}
+
+// ---------------------------------------------------------------- running
+
+export interface ScriptRunInput {
+  claims: Record<string, string[]>;
+  userId: string;
+  /** The users row (snake_case columns) of the user about to sign in. */
+  userRow: Record<string, unknown>;
+  nowMs: number;
+}
+
+export type ScriptOutcome =
+  | { outcome: 'allow'; statements: D1PreparedStatement[]; note?: string }
+  | { outcome: 'deny'; reason: string };
+
+/**
+ * Runs the applied script for a sign-in. No script, or the kill switch off: allow with nothing to apply.
+ * A failing script (or an effect that cannot be applied) follows the script's policy: deny (default) or continue
+ * without any of its effects; the reason is returned for the sign-in attempt's record.
+ */
+export async function runAppliedScript(db: D1Database, input: ScriptRunInput): Promise<ScriptOutcome> {
+  const [applied, enabled] = await Promise.all([readAppliedVersion(db), readScriptEnabled(db)]);
+  if (applied === null || !enabled) return { outcome: 'allow', statements: [] };
+  const version = await loadVersion(db, applied);
+  if (!version) return { outcome: 'allow', statements: [] };
+
+  const failed = (reason: string): ScriptOutcome =>
+    version.on_error === 'continue' ? { outcome: 'allow', statements: [], note: `sign-in script failed, continued without it: ${reason}` } : { outcome: 'deny', reason: `sign-in script: ${reason}` };
+
+  let result: RunResult;
+  try {
+    result = runProgram(JSON.parse(version.compiled), { claims: input.claims, user: scriptUserOf(input.userRow), userId: input.userId });
+  } catch (error) {
+    // runProgram never throws by contract; a stored program that no longer loads is still only this sign-in's problem.
+    return failed(`the stored program could not be loaded (${(error as Error).message})`);
+  }
+  if (result.outcome !== 'success') return failed(`${result.error?.code ?? 'ERROR'}: ${result.error?.message ?? 'the script failed'}`);
+  if (result.denied) return { outcome: 'deny', reason: `sign-in script denied: ${result.denied}` };
+
+  const planned = await effectStatements(db, result.effects, input.userId, input.nowMs);
+  if (!planned.ok) return failed(planned.reason);
+  return { outcome: 'allow', statements: planned.statements };
+}
+
+type Planned = { ok: true; statements: D1PreparedStatement[]; described: string[] } | { ok: false; reason: string };
+
+/**
+ * Checks every effect against the database as it is now (ids still exist, values acceptable, only this user) and
+ * prepares the statements. Nothing runs here: the caller batches them with the sign-in.
+ */
+export async function effectStatements(db: D1Database, effects: readonly Effect[], userId: string, nowMs: number): Promise<Planned> {
+  const statements: D1PreparedStatement[] = [];
+  const described: string[] = [];
+  for (const effect of effects) {
+    if (effect.kind === 'saveUser') {
+      const entries = Object.entries(effect.changes);
+      if (entries.length === 0) continue;
+      const sets: string[] = [];
+      const values: unknown[] = [];
+      for (const [name, value] of entries) {
+        const field = scriptUserFieldNamed(name);
+        if (!field || !field.writable) return { ok: false, reason: `the user field "${name}" cannot be changed by a script` };
+        const problem = field.check?.(value);
+        if (problem) return { ok: false, reason: `user field "${name}" ${problem}` };
+        sets.push(`${field.column} = ?`);
+        values.push(field.type === 'boolean' ? (value ? 1 : 0) : value);
+        described.push(`set ${name} = ${JSON.stringify(value)}`);
+      }
+      statements.push(db.prepare(`UPDATE users SET ${sets.join(', ')}, updated_at = ? WHERE id = ?`).bind(...values, nowMs, userId));
+      continue;
+    }
+    // Membership changes: a script may only change the memberships of the user signing in.
+    if (effect.userId !== userId) return { ok: false, reason: `the script tried to change the memberships of another user (${effect.userId})` };
+    const kind = effect.kind === 'addToOffice' || effect.kind === 'removeFromOffice' ? 'office' : 'group';
+    const targetId = kind === 'office' ? (effect as { officeId: string }).officeId : (effect as { groupId: string }).groupId;
+    const table = kind === 'office' ? 'offices' : 'groups';
+    const target = await db.prepare(`SELECT name FROM ${table} WHERE id = ?`).bind(targetId).first<{ name: string }>();
+    if (!target) return { ok: false, reason: `there is no ${kind} with id ${targetId}` };
+    const adding = effect.kind === 'addToOffice' || effect.kind === 'addToGroup';
+    statements.push(adding ? addMemberStatement(db, kind, targetId, userId, nowMs) : removeMemberStatement(db, kind, targetId, userId));
+    described.push(`${adding ? 'add to' : 'remove from'} ${kind} "${target.name}"`);
+  }
+  return { ok: true, statements, described };
+}
+
+/** The admin's test run: the script (saved or being edited) on sample claims and a user; nothing is written. */
+export async function testRunScript(db: D1Database, input: { source: string; claims: Record<string, string[]>; userId: string | null; nowMs: number }) {
+  const compiled = compileScript(input.source, await compileOptionsFor(db));
+  if (!compiled.ok) return { ok: false as const, errors: compiled.errors };
+  const row = input.userId ? await db.prepare('SELECT * FROM users WHERE id = ?').bind(input.userId).first<Record<string, unknown>>() : null;
+  if (input.userId && !row) throw new AppError('USER_NOT_FOUND');
+  const userId = input.userId ?? '00000000-0000-4000-8000-000000000000';
+  const userRow = row ?? { id: userId, login: 'sample.user', first_name: '', last_name: '', email: null, phone: null, language: 'en', enabled: 1, is_admin: 0 };
+  const result = runProgram(compiled.program, { claims: input.claims, user: scriptUserOf(userRow), userId }, { dryRun: true });
+  const planned = result.outcome === 'success' ? await effectStatements(db, result.effects, userId, input.nowMs) : null;
+  return {
+    ok: true as const,
+    outcome: result.outcome,
+    error: result.error ?? null,
+    denied: result.denied ?? null,
+    trace: result.trace ?? [],
+    effects: result.effects,
+    wouldApply: planned?.ok ? planned.described : [],
+    wouldFail: planned && !planned.ok ? planned.reason : null,
+  };
+}
