@@ -15,7 +15,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 export const BENCHMARKS = [
   { name: 'otp', file: 'bench/otp.ts', command: ['npx', 'tsx', 'bench/otp.ts'], results: 'bench/results/otp.md' },
-  { name: 'script-engine', file: 'bench/script-engine.ts', command: ['npx', 'tsx', 'bench/script-engine.ts'] },
+  { name: 'script-engine', file: 'bench/script-engine.ts', command: ['npx', 'tsx', 'bench/script-engine.ts'], results: 'bench/results/script-engine.md' },
   { name: 'saml', file: 'bench/saml.ts', command: ['npx', 'tsx', 'bench/saml.ts'] },
 ];
 

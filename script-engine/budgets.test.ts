@@ -136,9 +136,9 @@ actions:
 `;
   const pieces = ['{', '}', '[', ']', ':', '-', ' ', '\n', '  ', 'var', 'Context.User', '__proto__', 'Not', 'GetEntry', '&a', '*a', '"', "'", '#', '!!str', '0', '-1', 'true', 'null', 'EqualTo:'];
 
-  it('500 mutations of a valid script compile or fail with located errors, and whatever compiles runs to a result', () => {
+  it('2000 mutations of a valid script compile or fail with located errors, and whatever compiles runs to a result', () => {
     const random = prng(20261122);
-    for (let iteration = 0; iteration < 500; iteration++) {
+    for (let iteration = 0; iteration < 2000; iteration++) {
       let source = base;
       const edits = 1 + Math.floor(random() * 4);
       for (let e = 0; e < edits; e++) {
