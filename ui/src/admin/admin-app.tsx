@@ -19,6 +19,7 @@ import { UserDetailPage, UsersPage } from './users-page';
 const SecurityPage = lazyPage(() => import('./security/security-page'));
 const ActivitiesPage = lazyPage(() => import('./activities/activities-page'));
 const UserIssuesPage = lazyPage(() => import('./user-issues/user-issues-page'));
+const ScriptDesignerPage = lazyPage(() => import('./security/saml/script-designer-page'));
 
 interface Route {
   pattern: string;
@@ -37,6 +38,7 @@ const ROUTES: Route[] = [
   { pattern: '/admin/tokens', render: () => <TokensPage /> },
   { pattern: '/admin/tokens/:id', render: (p) => <TokenDetailPage id={p.id!} /> },
   { pattern: '/admin/api-keys', render: () => <ApiKeysPage /> },
+  { pattern: '/admin/security/sign-in-script', render: () => <ScriptDesignerPage /> },
   { pattern: '/admin/security', render: () => <SecurityPage /> },
   { pattern: '/admin/security/:section', render: () => <SecurityPage /> },
   { pattern: '/admin/activities', render: () => <ActivitiesPage /> },

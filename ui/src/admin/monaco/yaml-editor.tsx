@@ -19,7 +19,13 @@ export interface EditorMarker {
 }
 
 export interface YamlEditorProps {
+  /** The text at mount, and again whenever `revision` changes (a load, a restore, an import). */
   value: string;
+  /**
+   * Bump to replace the editor's text with `value`. Typing never comes back through `value`: a render may carry
+   * an older value than the editor already has, and writing it back would fight the keyboard.
+   */
+  revision?: number;
   onChange: (value: string) => void;
   /** The model's URI; monaco-yaml matches schemas by it (fileMatch). */
   modelUri: string;
@@ -38,6 +44,7 @@ export default function YamlEditor(props: YamlEditorProps) {
   const editorRef = useRef<monaco.editor.IStandaloneCodeEditor | null>(null);
   const onChange = useRef(props.onChange);
   onChange.current = props.onChange;
+  const applyingOutsideChange = useRef(false);
 
   useEffect(() => {
     const uri = monaco.Uri.parse(props.modelUri);
@@ -56,9 +63,14 @@ export default function YamlEditor(props: YamlEditorProps) {
       ariaLabel: props.ariaLabel,
       theme: dark ? 'vs-dark' : 'vs',
       quickSuggestions: { other: true, comments: false, strings: true },
+      // The hidden-textarea input path instead of Chromium's EditContext API: the same typing experience, and it
+      // works with every input method, password managers' text insertion and browser automation alike.
+      editContext: false,
     });
     editorRef.current = editor;
-    const subscription = model.onDidChangeContent(() => onChange.current(model.getValue()));
+    const subscription = model.onDidChangeContent(() => {
+      if (!applyingOutsideChange.current) onChange.current(model.getValue());
+    });
     const extra = props.onMonaco?.(monaco, editor);
     props.onEditor?.(editor);
     return () => {
@@ -70,11 +82,16 @@ export default function YamlEditor(props: YamlEditorProps) {
     };
   }, [props.modelUri]);
 
-  // Outside changes (load, restore a version) replace the text; typing does not come back through here.
   useEffect(() => {
     const model = editorRef.current?.getModel();
-    if (model && model.getValue() !== props.value) model.setValue(props.value);
-  }, [props.value]);
+    if (!model || props.revision === undefined || model.getValue() === props.value) return;
+    applyingOutsideChange.current = true;
+    try {
+      model.setValue(props.value);
+    } finally {
+      applyingOutsideChange.current = false;
+    }
+  }, [props.revision]);
 
   useEffect(() => {
     const model = editorRef.current?.getModel();

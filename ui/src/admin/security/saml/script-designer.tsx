@@ -162,6 +162,7 @@ export function ScriptDesigner() {
   const { data: state, reload } = useData<ScriptState>(BASE);
   const [open, setOpen] = useState(false);
   const [source, setSource] = useState('');
+  const [revision, setRevision] = useState(0);
   const [onError, setOnError] = useState<'deny' | 'continue'>('deny');
   const [problems, setProblems] = useState<ScriptProblem[]>([]);
   const [tab, setTab] = useState<'editor' | 'test' | 'history'>('editor');
@@ -188,6 +189,7 @@ export function ScriptDesigner() {
 
   function openEditor(text: string, policy: 'deny' | 'continue') {
     setSource(text);
+    setRevision((r) => r + 1);
     setOnError(policy);
     setOpen(true);
     setTab('editor');
@@ -272,6 +274,7 @@ export function ScriptDesigner() {
             <InlineActions onInsert={(text) => editorRef.current?.insert(text)} />
             <YamlEditor
               value={source}
+              revision={revision}
               onChange={setSource}
               modelUri="inmemory://eid/sign-in-script.yaml"
               markers={markers}
@@ -567,7 +570,7 @@ function registerActionLanguage(monaco: Parameters<NonNullable<YamlEditorProps['
         suggestions: docs.map((doc) => ({
           label: doc.name,
           kind: monaco.languages.CompletionItemKind.Function,
-          documentation: { value: describe(doc) },
+          documentation: describe(doc),
           insertText: `${doc.name}:\n${doc.parameters
             .filter((p) => p.required)
             .map((p, i) => `${indent}${p.name}: \${${i + 1}}`)
