@@ -87,8 +87,11 @@ export function parseOcraSuite(suite: string): OcraSuite {
 /** The 128-byte challenge field: numeric challenges go through hex, left-aligned and right-padded with zeros. */
 function challengeBytes(suite: OcraSuite, challenge: string): Uint8Array {
   const { format, maxLength } = suite.challenge;
-  if (challenge.length < 4 || challenge.length > maxLength) {
-    throw new AppError('VALIDATION_FAILED', `The challenge must have 4 to ${maxLength} characters.`);
+  // In mutual challenge-response (RFC 6287 §7.3) the question is the client's and the server's challenges
+  // concatenated, each of at most `maxLength` characters: up to twice the suite's length in all.
+  const limit = Math.min(2 * maxLength, 128);
+  if (challenge.length < 4 || challenge.length > limit) {
+    throw new AppError('VALIDATION_FAILED', `The challenge must have 4 to ${limit} characters.`);
   }
   let hex: string;
   if (format === 'N') {
