@@ -9,14 +9,21 @@ import type { AppBindings } from '../env';
 import { AppError } from '../errors';
 import { parseJsonBody } from '../lib/validate';
 import { readTokenCsv, type ImportedToken } from './import-csv';
+import { readTokenPskc } from './import-pskc';
 import { insertTokenBatch } from './service';
 
 const csvBody = z.strictObject({ csv: z.string().min(1).max(MAX_IMPORT_BODY_BYTES), dryRun: z.boolean().optional() });
+const pskcBody = z.strictObject({ xml: z.string().min(1).max(MAX_IMPORT_BODY_BYTES), preSharedKeyHex: z.string().max(64).optional(), dryRun: z.boolean().optional() });
 
-export const tokenImportRoutes = new Hono<AppBindings>().post('/csv', async (c) => {
-  const body = await parseJsonBody(c, csvBody, MAX_IMPORT_BODY_BYTES + 1024);
-  return c.json(await importTokens(c, readTokenCsv(body.csv), Boolean(body.dryRun)));
-});
+export const tokenImportRoutes = new Hono<AppBindings>()
+  .post('/csv', async (c) => {
+    const body = await parseJsonBody(c, csvBody, MAX_IMPORT_BODY_BYTES + 1024);
+    return c.json(await importTokens(c, readTokenCsv(body.csv), Boolean(body.dryRun)));
+  })
+  .post('/pskc', async (c) => {
+    const body = await parseJsonBody(c, pskcBody, MAX_IMPORT_BODY_BYTES + 1024);
+    return c.json(await importTokens(c, await readTokenPskc(body.xml, body.preSharedKeyHex), Boolean(body.dryRun)));
+  });
 
 async function importTokens(c: { env: AppBindings['Bindings']; var: { now: number } }, tokens: ImportedToken[], dryRun: boolean) {
   const summary = tokens.map((t) => ({ serial: t.serial, type: t.type, algorithm: t.algorithm, digits: t.digits, counter: t.counter, periodSeconds: t.periodSeconds }));
