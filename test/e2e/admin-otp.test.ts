@@ -74,16 +74,16 @@ describe('admin center', () => {
     (globalThis as any).doraToken = { id: token.id, secret };
   });
 
-  it('assigns the user with the token to a resource', async () => {
+  it('assigns the user with the token to a resource (tab "Tokens with users")', async () => {
     await page.goto('/admin/resources');
     await page.getByRole('button', { name: 'New resource' }).click();
     await page.getByRole('dialog').getByLabel('Name').fill('Webmail');
     await page.getByRole('dialog').getByRole('button', { name: 'Create' }).click();
     await page.waitForURL(/\/admin\/resources\/[0-9a-f-]{36}/);
-    await page.getByRole('tab', { name: 'Assignments' }).click();
+    await page.getByRole('tab', { name: 'Tokens with users' }).click();
     await page.getByLabel('Search').first().fill('dora');
     await page.getByRole('button', { name: /User/ }).first().click();
-    await page.getByLabel('Token (optional)').selectOption({ index: 1 });
+    await page.getByLabel('Token', { exact: true }).selectOption({ index: 1 });
     await page.getByRole('button', { name: 'Assign user' }).click();
     await page.getByRole('cell', { name: 'Token with user' }).waitFor();
   });

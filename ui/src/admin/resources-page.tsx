@@ -103,7 +103,7 @@ export function ResourcesPage() {
   );
 }
 
-type ResourceTab = 'general' | 'assignments' | 'self-service';
+type ResourceTab = 'general' | 'users' | 'tokens' | 'self-service';
 
 export function ResourceDetailPage({ id }: { id: string }) {
   const t = useTranslator(adminStrings);
@@ -132,7 +132,8 @@ export function ResourceDetailPage({ id }: { id: string }) {
       <Tabs
         tabs={[
           { id: 'general', label: t('general') },
-          { id: 'assignments', label: t('assignments') },
+          { id: 'users', label: t('users') },
+          { id: 'tokens', label: t('tokensWithUsers') },
           { id: 'self-service', label: t('selfService') },
         ]}
         active={tab}
@@ -142,7 +143,8 @@ export function ResourceDetailPage({ id }: { id: string }) {
         }}
       />
       {tab === 'general' ? <GeneralTab resource={resource} onChange={reload} /> : null}
-      {tab === 'assignments' ? <AssignmentsTab resource={resource} onChange={reload} /> : null}
+      {tab === 'users' ? <AssignmentsTab key="users" kind="user" resource={resource} onChange={reload} /> : null}
+      {tab === 'tokens' ? <AssignmentsTab key="tokens" kind="token_with_user" resource={resource} onChange={reload} /> : null}
       {tab === 'self-service' ? <SelfServiceTab resource={resource} onChange={reload} /> : null}
     </>
   );
@@ -175,10 +177,14 @@ function GeneralTab({ resource, onChange }: { resource: Resource; onChange: () =
   );
 }
 
-function AssignmentsTab({ resource, onChange }: { resource: Resource; onChange: () => void }) {
+/**
+ * "Users": users assigned to the resource without a token (they use their own tokens, or none where the resource
+ * needs none). "Tokens with users": a user together with the one token that counts on this resource.
+ */
+function AssignmentsTab({ resource, kind, onChange }: { resource: Resource; kind: Assignment['kind']; onChange: () => void }) {
   const t = useTranslator(adminStrings);
   const base = `/api/admin/resources/${resource.id}/assignments`;
-  const list = usePagedList<Assignment>(base);
+  const list = usePagedList<Assignment>(base, { kind });
   const [picked, setPicked] = useState<AdminUser | null>(null);
   const { busy, run } = useAction();
   const reloadAll = () => {
@@ -189,7 +195,7 @@ function AssignmentsTab({ resource, onChange }: { resource: Resource; onChange: 
     <>
       <section class="panel">
         <h2>{t('assignUser')}</h2>
-        {picked ? <AssignForm resource={resource} user={picked} onDone={() => { setPicked(null); reloadAll(); }} /> : <UserPicker label={t('search')} onPick={setPicked} />}
+        {picked ? <AssignForm resource={resource} user={picked} withToken={kind === 'token_with_user'} onDone={() => { setPicked(null); reloadAll(); }} /> : <UserPicker label={t('search')} onPick={setPicked} />}
       </section>
       <div class="toolbar">
         <SearchBox value={list.search} onValue={list.setSearch} />
@@ -242,12 +248,23 @@ function AssignmentsTab({ resource, onChange }: { resource: Resource; onChange: 
   );
 }
 
-function AssignForm({ resource, user, onDone }: { resource: Resource; user: AdminUser; onDone: () => void }) {
+function AssignForm({ resource, user, withToken, onDone }: { resource: Resource; user: AdminUser; withToken: boolean; onDone: () => void }) {
   const t = useTranslator(adminStrings);
-  const tokens = useData<{ items: AdminToken[] }>(`/api/admin/tokens?ownerUserId=${user.id}&pageSize=100`);
+  const tokens = useData<{ items: AdminToken[] }>(withToken ? `/api/admin/tokens?ownerUserId=${user.id}&pageSize=100` : null);
   const [tokenId, setTokenId] = useState('');
   const { busy, run } = useAction();
-  const options = [{ value: '', label: `${t('kindUser')} (${t('none')})` }, ...(tokens.data?.items ?? []).map((token) => ({ value: token.id, label: `${token.serial} (${token.type})` }))];
+  const options = [{ value: '', label: '—' }, ...(tokens.data?.items ?? []).map((token) => ({ value: token.id, label: `${token.serial} (${token.type})` }))];
+  if (withToken && tokens.data && tokens.data.items.length === 0) {
+    return (
+      <div class="row">
+        <strong>{user.login}</strong>
+        <span class="muted">{t('noTokensOwned')}</span>
+        <Button variant="secondary" onClick={onDone}>
+          {t('cancel')}
+        </Button>
+      </div>
+    );
+  }
   return (
     <form
       class="row"
@@ -257,8 +274,8 @@ function AssignForm({ resource, user, onDone }: { resource: Resource; user: Admi
       }}
     >
       <strong>{user.login}</strong>
-      <SelectField label={t('withToken')} name="tokenId" value={tokenId} onValue={setTokenId} options={options} />
-      <Button type="submit" busy={busy}>
+      {withToken ? <SelectField label={t('token')} name="tokenId" value={tokenId} onValue={setTokenId} options={options} /> : null}
+      <Button type="submit" busy={busy} disabled={withToken && !tokenId}>
         {t('assignUser')}
       </Button>
       <Button variant="secondary" onClick={onDone}>
