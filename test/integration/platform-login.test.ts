@@ -46,3 +46,19 @@ describe('platform sign-in', () => {
     expect((await json(late)).error.code).toBe('CODE_EXPIRED');
   });
 });
+
+describe('GET /api/auth/saml-status', () => {
+  it('offers SAML sign-in only when an applied configuration allows it', async () => {
+    const { env } = await import('cloudflare:workers');
+    const status = async () => (await (await call('/api/auth/saml-status')).json<{ available: boolean }>()).available;
+    expect(await status()).toBe(false);
+    await env.DB.batch([
+      env.DB.prepare("INSERT INTO saml_config_versions (version, yaml, config, allow_sign_in, saved_at) VALUES (901, 'v', '{}', 1, 0), (902, 'v', '{}', 0, 0)"),
+      env.DB.prepare("INSERT INTO settings (key, value, updated_at) VALUES ('saml.appliedVersion', '902', 0) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
+    ]);
+    expect(await status()).toBe(false);
+    await env.DB.prepare("UPDATE settings SET value = '901' WHERE key = 'saml.appliedVersion'").run();
+    expect(await status()).toBe(true);
+    await env.DB.batch([env.DB.prepare("DELETE FROM settings WHERE key = 'saml.appliedVersion'"), env.DB.prepare('DELETE FROM saml_config_versions WHERE version IN (901, 902)')]);
+  });
+});

@@ -6,6 +6,7 @@ import type { AppBindings } from '../env';
 import { AppError } from '../errors';
 import { clientAgent, clientIp, publicOrigin } from '../lib/http';
 import { parseJsonBody } from '../lib/validate';
+import { readSetting } from '../settings/platform';
 import { getUser } from '../users/service';
 import { completeSecondFactor, startPasswordLogin, type LoginStep } from './login-service';
 import { completePasswordReset, requestPasswordReset } from './password-reset';
@@ -52,6 +53,12 @@ export const authRoutes = new Hono<AppBindings>()
     }
     clearSessionCookie(c);
     return c.body(null, 204);
+  })
+  // Whether the sign-in page offers "Sign in with SAML": allowed in the applied SAML configuration.
+  .get('/saml-status', async (c) => {
+    const applied = await readSetting<number | null>(c.env.DB, 'saml.appliedVersion', null);
+    const row = applied === null ? null : await c.env.DB.prepare('SELECT allow_sign_in FROM saml_config_versions WHERE version = ?').bind(applied).first<{ allow_sign_in: number }>();
+    return c.json({ available: row?.allow_sign_in === 1 });
   })
   .get('/me', async (c) => {
     const auth = c.var.auth;
