@@ -87,3 +87,18 @@ export const DAY_MS = 24 * 60 * 60 * 1000;
 // ---- sign-in scripts (worker/scripts; the interpreter's own budgets live in script-engine/)
 /** Largest script source the admin API accepts; the engine refuses larger sources too. */
 export const SCRIPT_SOURCE_MAX_BYTES = 64 * 1024;
+
+// ---- SAML service provider (worker/saml)
+/** Largest POST /saml/acs body: real responses are a few KB; the cap bounds what we decode and parse. */
+export const SAML_MAX_FORM_BODY_BYTES = 256 * 1024;
+/** Largest decoded SAMLResponse XML. */
+export const SAML_MAX_RESPONSE_XML_BYTES = 160 * 1024;
+/** Tolerated clock difference on NotBefore/NotOnOrAfter: IdP and edge clocks differ by seconds, not minutes. */
+export const SAML_CLOCK_SKEW_MS = 60 * 1000;
+/** An AuthnRequest may be answered this long (the user signs in at the IdP meanwhile); then it is void. */
+export const SAML_REQUEST_TTL_MS = 10 * 60 * 1000;
+/** The return path carried in RelayState (SAML bindings §3.4.3 suggests 80 bytes; we allow longer paths). */
+export const SAML_RELAY_STATE_MAX_CHARS = 512;
+/** YAML configuration text and imported IdP metadata XML. */
+export const SAML_CONFIG_MAX_BYTES = 64 * 1024;
+export const SAML_METADATA_MAX_BYTES = 1024 * 1024;

@@ -54,6 +54,11 @@ export const ERROR_CATALOGUE = {
   ISSUE_NOT_FOUND: { status: 404, message: 'This request was not found or is already handled.' },
   // sign-in scripts
   SCRIPT_INVALID: { status: 400, message: 'The sign-in script has errors.' },
+  // SAML (worker/saml)
+  SAML_CONFIG_INVALID: { status: 400, message: 'The SAML configuration has errors.' },
+  SAML_METADATA_INVALID: { status: 400, message: 'The IdP metadata could not be read.' },
+  SAML_UNAVAILABLE: { status: 409, message: 'Sign-in with SAML is not enabled.' },
+  SAML_RETURN_PATH_INVALID: { status: 400, message: 'The return address must be a path on this site.' },
   // Generic
   INTERNAL: { status: 500, message: 'Something went wrong on our side.' },
 } as const satisfies Record<string, { status: ContentfulStatusCode; message: string }>;
