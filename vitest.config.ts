@@ -31,7 +31,7 @@ export default defineConfig({
           include: ['worker/**/*.test.ts', 'script-engine/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/security/**/*.test.ts'],
           setupFiles: ['./test/setup/apply-migrations.ts'],
           // A loopback server impersonating SMS/email provider APIs (messaging tests); its URL via inject().
-          globalSetup: ['./test/setup/provider-server.ts'],
+          globalSetup: ['./test/setup/provider-server.ts', './test/setup/saml-signed-responses.ts'],
         },
       },
       {

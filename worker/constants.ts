@@ -102,3 +102,7 @@ export const SAML_RELAY_STATE_MAX_CHARS = 512;
 /** YAML configuration text and imported IdP metadata XML. */
 export const SAML_CONFIG_MAX_BYTES = 64 * 1024;
 export const SAML_METADATA_MAX_BYTES = 1024 * 1024;
+/** AuthnRequests started and responses posted per IP per window (each writes a row / verifies signatures). */
+export const SAML_LOGIN_REQUESTS_PER_IP = 60;
+export const SAML_ACS_POSTS_PER_IP = 120;
+export const SAML_RATE_WINDOW_MS = 15 * 60 * 1000;

@@ -5,6 +5,7 @@ import type { Hono } from 'hono';
 import { adminRoutes } from './admin/routes';
 import { authRoutes } from './auth/routes';
 import { profileRoutes } from './profile/routes';
+import { samlRoutes } from './saml/routes';
 import { portalPageRoutes } from './selfservice/page-routes';
 import { portalRoutes } from './selfservice/routes';
 import { verifyApiRoutes } from './verify-api/routes';
@@ -18,4 +19,5 @@ export const routes: Array<[string, Hono<any, any, any>]> = [
   ['/api/profile', profileRoutes],
   ['/api/portal', portalRoutes],
   ['/selfservice', portalPageRoutes],
+  ['/saml', samlRoutes],
 ];

@@ -7,6 +7,7 @@ import type { AppBindings } from '../env';
 import { messagingAdminRoutes } from '../messaging/routes';
 import { organisationAdminRoutes } from '../organisation/routes';
 import { resourceAdminRoutes } from '../resources/routes';
+import { samlAdminRoutes } from '../saml/admin-routes';
 import { scriptAdminRoutes } from '../scripts/routes';
 import { portalSettingsAdminRoutes } from '../selfservice/admin-routes';
 import { userIssueAdminRoutes } from '../selfservice/admin-issue-routes';
@@ -30,4 +31,5 @@ export const adminRoutes = new Hono<AppBindings>()
   .route('/user-issues', userIssueAdminRoutes)
   .route('/security', securitySettingsAdminRoutes)
   .route('/messaging', messagingAdminRoutes)
-  .route('/sign-in-script', scriptAdminRoutes);
+  .route('/sign-in-script', scriptAdminRoutes)
+  .route('/saml', samlAdminRoutes);

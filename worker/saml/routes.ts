@@ -1,0 +1,103 @@
+/**
+ * /saml: the browser side of SAML sign-in.
+ *   GET  /saml/login?RelayState=/path   (alias returnTo)  302 to the IdP with an AuthnRequest (HTTP-Redirect)
+ *   POST /saml/acs                      the IdP's HTTP-POST of SAMLResponse (+ RelayState): session + 303, or an error page
+ *   GET  /saml/metadata                 this SP's EntityDescriptor
+ */
+import { Hono, type Context } from 'hono';
+import { getCookie, setCookie } from 'hono/cookie';
+import { activityStatement } from '../activities/record';
+import { writeSessionCookie } from '../auth/sessions';
+import { SAML_MAX_FORM_BODY_BYTES, SAML_REQUEST_TTL_MS } from '../constants';
+import type { AppBindings } from '../env';
+import { AppError } from '../errors';
+import { clientAgent, clientIp, isSecureRequest, publicOrigin } from '../lib/http';
+import { readBodyText } from '../lib/validate';
+import { readAppliedSamlConfig } from './config-service';
+import { renderSamlErrorPage } from './error-page';
+import { completeSamlSignIn, languageFromAcceptLanguage, safeReturnPath, startSamlSignIn, type Language, type SamlSignInReason } from './sign-in-service';
+import { buildSpMetadata } from './sp-messages';
+import type { SamlConfig } from './config';
+
+const BINDING_COOKIE = '__Host-eid_saml_req';
+
+/** The ACS URL IdPs post to and Recipient/Destination must name. */
+export function acsUrlOf(c: Context<AppBindings>): string {
+  return `${publicOrigin(c)}/saml/acs`;
+}
+
+/**
+ * The cookie that binds pending AuthnRequests to this browser. The ACS is a cross-site POST from the IdP, so over
+ * https it is SameSite=None (Secure, HttpOnly, __Host-); plain-http development falls back to Lax.
+ */
+function bindingCookieName(c: Context): string {
+  return isSecureRequest(c) ? BINDING_COOKIE : BINDING_COOKIE.replace('__Host-', '');
+}
+
+function errorPage(c: Context<AppBindings>, reason: SamlSignInReason | 'return_path_invalid' | 'too_large', language: Language, status: 400 | 403 | 409 | 413 | 429) {
+  c.header('cache-control', 'no-store');
+  return c.html(renderSamlErrorPage(reason, language), status);
+}
+
+export const samlRoutes = new Hono<AppBindings>()
+  .get('/login', async (c) => {
+    const language = languageFromAcceptLanguage(c.req.header('accept-language'));
+    const requested = c.req.query('RelayState') ?? c.req.query('returnTo');
+    const returnTo = requested === undefined || requested === '' ? '/' : safeReturnPath(requested);
+    // Open-redirect guard: only paths on this origin are carried to the IdP and back.
+    if (returnTo === null) return errorPage(c, 'return_path_invalid', language, 400);
+    const started = await startSamlSignIn(c.env.DB, {
+      acsUrl: acsUrlOf(c),
+      returnTo,
+      browserToken: getCookie(c, bindingCookieName(c)) ?? null,
+      meta: { ip: clientIp(c), client: clientAgent(c), nowMs: c.var.now },
+    });
+    if (!started.ok) return errorPage(c, started.reason, language, started.reason === 'rate_limited' ? 429 : 409);
+    setCookie(c, bindingCookieName(c), started.browserToken, {
+      httpOnly: true,
+      secure: isSecureRequest(c),
+      sameSite: isSecureRequest(c) ? 'None' : 'Lax',
+      path: '/',
+      maxAge: Math.floor(SAML_REQUEST_TTL_MS / 1000),
+    });
+    c.header('cache-control', 'no-store');
+    return c.redirect(started.redirectUrl, 302);
+  })
+  .post('/acs', async (c) => {
+    const browserLanguage = languageFromAcceptLanguage(c.req.header('accept-language'));
+    const meta = { ip: clientIp(c), client: clientAgent(c), nowMs: c.var.now };
+    let body: string;
+    try {
+      body = await readBodyText(c, SAML_MAX_FORM_BODY_BYTES);
+    } catch (error) {
+      if (!(error instanceof AppError) || error.code !== 'PAYLOAD_TOO_LARGE') throw error;
+      await activityStatement(c.env.DB, { type: 'UserLoginAttempt', userId: null, channel: 'saml', ip: meta.ip, client: meta.client, detail: { reason: 'too_large' }, nowMs: meta.nowMs }).run();
+      return errorPage(c, 'too_large', browserLanguage, 413);
+    }
+    const contentType = (c.req.header('content-type') ?? '').toLowerCase();
+    const form = contentType.startsWith('application/x-www-form-urlencoded') ? new URLSearchParams(body) : new URLSearchParams();
+    const outcome = await completeSamlSignIn(c.env.DB, {
+      samlResponse: form.get('SAMLResponse'),
+      relayState: form.get('RelayState'),
+      browserToken: getCookie(c, bindingCookieName(c)) ?? null,
+      acsUrl: acsUrlOf(c),
+      browserLanguage,
+      meta,
+    });
+    if (!outcome.ok) return errorPage(c, outcome.reason, outcome.language, outcome.status);
+    writeSessionCookie(c, outcome.sessionToken);
+    c.header('cache-control', 'no-store');
+    return c.redirect(outcome.redirectTo, 303);
+  })
+  .get('/metadata', async (c) => {
+    // IdP administrators need the metadata before sign-in is switched on: fall back to the latest saved version.
+    let config: SamlConfig | null = (await readAppliedSamlConfig(c.env.DB))?.config ?? null;
+    if (!config) {
+      const saved = await c.env.DB.prepare('SELECT config FROM saml_config_versions ORDER BY version DESC LIMIT 1').first<{ config: string }>();
+      config = saved ? (JSON.parse(saved.config) as SamlConfig) : null;
+    }
+    if (!config) throw new AppError('NOT_FOUND', 'No SAML configuration has been saved yet.');
+    const xml = buildSpMetadata({ spEntityId: config.spEntityId, acsUrl: acsUrlOf(c), loginUrl: `${publicOrigin(c)}/saml/login` });
+    return c.body(xml, 200, { 'content-type': 'application/samlmetadata+xml; charset=utf-8', 'content-disposition': 'inline; filename="sp-metadata.xml"' });
+  });
+

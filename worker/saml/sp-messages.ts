@@ -1,0 +1,57 @@
+/**
+ * What this service provider sends: the AuthnRequest (HTTP-Redirect binding: raw DEFLATE, Base64, URL-encoded,
+ * SAML bindings §3.4.4) and its own metadata for IdP administrators.
+ */
+import { deflateSync } from 'fflate';
+import { bytesToBase64 } from '../lib/encoding';
+import { BINDING_POST, BINDING_REDIRECT } from './metadata-import';
+
+export const NAME_ID_FORMATS = [
+  'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
+  'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
+  'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified',
+];
+
+export function escapeXml(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+}
+
+/** A fresh request ID: 160 random bits, prefixed so it is a valid xs:ID (an NCName may not start with a digit). */
+export function newRequestId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(20));
+  return `_${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+export function buildAuthnRequest(input: { requestId: string; nowMs: number; spEntityId: string; acsUrl: string; destination: string }): string {
+  return (
+    `<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"` +
+    ` ID="${escapeXml(input.requestId)}" Version="2.0" IssueInstant="${new Date(input.nowMs).toISOString().replace(/\.\d{3}Z$/, 'Z')}"` +
+    ` Destination="${escapeXml(input.destination)}" AssertionConsumerServiceURL="${escapeXml(input.acsUrl)}" ProtocolBinding="${BINDING_POST}">` +
+    `<saml:Issuer>${escapeXml(input.spEntityId)}</saml:Issuer>` +
+    `<samlp:NameIDPolicy Format="urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified" AllowCreate="true"/>` +
+    `</samlp:AuthnRequest>`
+  );
+}
+
+/** The IdP's SSO URL with SAMLRequest (and RelayState) appended, keeping any query the URL already has. */
+export function redirectBindingUrl(ssoUrl: string, authnRequestXml: string, relayState: string | null): string {
+  const url = new URL(ssoUrl);
+  url.searchParams.append('SAMLRequest', bytesToBase64(deflateSync(new TextEncoder().encode(authnRequestXml))));
+  if (relayState) url.searchParams.append('RelayState', relayState);
+  return url.toString();
+}
+
+/** The SP's EntityDescriptor: entityID, the ACS (HTTP-POST), the NameID formats; we want signed assertions. */
+export function buildSpMetadata(input: { spEntityId: string; acsUrl: string; loginUrl: string }): string {
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?>\n` +
+    `<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="${escapeXml(input.spEntityId)}">\n` +
+    `  <md:SPSSODescriptor AuthnRequestsSigned="false" WantAssertionsSigned="true" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">\n` +
+    NAME_ID_FORMATS.map((format) => `    <md:NameIDFormat>${format}</md:NameIDFormat>\n`).join('') +
+    `    <md:AssertionConsumerService Binding="${BINDING_POST}" Location="${escapeXml(input.acsUrl)}" index="0" isDefault="true"/>\n` +
+    `  </md:SPSSODescriptor>\n` +
+    `</md:EntityDescriptor>\n`
+  );
+}
+
+export { BINDING_REDIRECT };
