@@ -157,7 +157,7 @@ export async function completeSamlSignIn(db: D1Database, input: AcsInput): Promi
   });
   if (!verdict.ok) {
     // A failure after the signature checks carries the signed assertion: its NameID names who tried.
-    return fail(verdict.reason, verdict.assertion?.nameId ?? null, null, verdict.detail ? { detail: verdict.detail } : undefined);
+    return fail(verdict.reason, verdict.assertion?.nameId ?? verdict.nameId ?? null, null, verdict.detail ? { detail: verdict.detail } : undefined);
   }
   const { assertion } = verdict;
   const claims = claimsOf(assertion.attributes, assertion.nameId);

@@ -84,7 +84,9 @@ export interface VerifiedAssertion {
   signed: 'response' | 'assertion' | 'both';
 }
 
-export type ResponseVerdict = { ok: true; assertion: VerifiedAssertion } | { ok: false; reason: SamlRejectReason; detail?: string };
+export type ResponseVerdict =
+  | { ok: true; assertion: VerifiedAssertion }
+  | { ok: false; reason: SamlRejectReason; detail?: string; /** The signed NameID, when the refusal came after the signature checks. */ nameId?: string };
 
 export interface VerifyOptions {
   config: Pick<SamlConfig, 'entityId' | 'spEntityId' | 'certificate'>;
@@ -296,16 +298,20 @@ export function verifyResponseXml(text: string, options: VerifyOptions): Respons
   if (assertion.getAttribute('Version') !== '2.0') return reject('version_unsupported');
   const assertionId = assertion.getAttribute('ID');
   if (!assertionId) return reject('assertion_id_missing');
+  // Refusals from here on concern a response the IdP did sign: they carry its NameID for the attempt log.
+  const signedNameId = (childElement(childElement(assertion, NS.assertion, 'Subject'), NS.assertion, 'NameID')?.textContent ?? '').trim() || undefined;
+  const rejectSigned = (reason: SamlRejectReason, detail?: string): ResponseVerdict => ({ ok: false, reason, detail, nameId: signedNameId });
+
 
   const issuer = (textOf(childElement(assertion, NS.assertion, 'Issuer')) ?? '').trim();
-  if (issuer !== options.config.entityId) return reject('issuer_mismatch', issuer);
+  if (issuer !== options.config.entityId) return rejectSigned('issuer_mismatch', issuer);
   const responseIssuer = textOf(childElement(signedResponse ?? response, NS.assertion, 'Issuer'));
-  if (responseIssuer !== null && responseIssuer.trim() !== options.config.entityId) return reject('issuer_mismatch', responseIssuer);
+  if (responseIssuer !== null && responseIssuer.trim() !== options.config.entityId) return rejectSigned('issuer_mismatch', responseIssuer);
 
   // Destination is optional in the schema (an unsigned Response may omit it); when present it must be us.
   const destination = attr(signedResponse ?? response, 'Destination');
   if (destination !== null && destination !== '' && destination !== options.acsUrl && !options.relaxForFixtures?.destination) {
-    return reject('destination_mismatch', destination);
+    return rejectSigned('destination_mismatch', destination);
   }
 
   const now = options.nowMs;
@@ -326,22 +332,22 @@ export function verifyResponseXml(text: string, options: VerifyOptions): Respons
   const conditions = childElement(assertion, NS.assertion, 'Conditions');
   if (conditions) {
     const problem = checkWindow(attr(conditions, 'NotBefore'), attr(conditions, 'NotOnOrAfter'));
-    if (problem) return reject(problem, 'Conditions');
+    if (problem) return rejectSigned(problem, 'Conditions');
   }
   if (!options.relaxForFixtures?.audience) {
     // Each AudienceRestriction must include us (SAML core §2.5.1.4); the Web SSO profile requires at least one.
     const restrictions = conditions ? childElements(conditions, NS.assertion, 'AudienceRestriction') : [];
-    if (restrictions.length === 0) return reject('audience_mismatch', 'no AudienceRestriction');
+    if (restrictions.length === 0) return rejectSigned('audience_mismatch', 'no AudienceRestriction');
     for (const restriction of restrictions) {
       const audiences = childElements(restriction, NS.assertion, 'Audience').map((a) => (a.textContent ?? '').trim());
-      if (!audiences.includes(options.config.spEntityId)) return reject('audience_mismatch', audiences.join(' '));
+      if (!audiences.includes(options.config.spEntityId)) return rejectSigned('audience_mismatch', audiences.join(' '));
     }
   }
 
   const subject = childElement(assertion, NS.assertion, 'Subject');
   const nameIdElement = childElement(subject, NS.assertion, 'NameID');
   const confirmations = subject ? childElements(subject, NS.assertion, 'SubjectConfirmation').filter((c) => c.getAttribute('Method') === BEARER) : [];
-  if (confirmations.length === 0) return reject('no_bearer_confirmation');
+  if (confirmations.length === 0) return rejectSigned('no_bearer_confirmation');
   let confirmationProblem: { reason: SamlRejectReason; detail?: string } | null = null;
   let confirmationData: Element | null = null;
   for (const confirmation of confirmations) {
@@ -360,22 +366,22 @@ export function verifyResponseXml(text: string, options: VerifyOptions): Respons
     }
     confirmationProblem ??= problem;
   }
-  if (!confirmationData) return reject(confirmationProblem!.reason, confirmationProblem!.detail);
+  if (!confirmationData) return rejectSigned(confirmationProblem!.reason, confirmationProblem!.detail);
 
   const authnStatement = childElement(assertion, NS.assertion, 'AuthnStatement');
   const sessionEnd = parseInstantMs(attr(authnStatement, 'SessionNotOnOrAfter'));
-  if (Number.isNaN(sessionEnd)) return reject('malformed');
-  if (sessionEnd !== null && now - skew >= sessionEnd) return reject('expired', 'SessionNotOnOrAfter');
+  if (Number.isNaN(sessionEnd)) return rejectSigned('malformed');
+  if (sessionEnd !== null && now - skew >= sessionEnd) return rejectSigned('expired', 'SessionNotOnOrAfter');
 
   const nameId = textOf(nameIdElement)?.trim() ?? '';
-  if (!nameIdElement || nameId === '') return reject('name_id_missing');
+  if (!nameIdElement || nameId === '') return rejectSigned('name_id_missing');
 
   // InResponseTo: the signed SubjectConfirmationData's, else a signed Response's. Two values that disagree are refused.
   const confirmationIrt = attr(confirmationData, 'InResponseTo');
   const responseIrt = attr(signedResponse ?? response, 'InResponseTo');
-  if (confirmationIrt !== null && responseIrt !== null && confirmationIrt !== responseIrt) return reject('in_response_to_mismatch');
+  if (confirmationIrt !== null && responseIrt !== null && confirmationIrt !== responseIrt) return rejectSigned('in_response_to_mismatch');
   const inResponseTo = confirmationIrt ?? (signedResponse ? responseIrt : null);
-  if (inResponseTo === null && responseIrt !== null) return reject('in_response_to_mismatch', 'InResponseTo on an unsigned Response only');
+  if (inResponseTo === null && responseIrt !== null) return rejectSigned('in_response_to_mismatch', 'InResponseTo on an unsigned Response only');
 
   const attributes: Record<string, string[]> = Object.create(null);
   for (const statement of childElements(assertion, NS.assertion, 'AttributeStatement')) {
@@ -427,7 +433,7 @@ export interface PendingRequestData {
 
 export type SamlVerdict =
   | { ok: true; assertion: VerifiedAssertion; spInitiated: boolean; returnTo: string | null }
-  | { ok: false; reason: SamlRejectReason; detail?: string; assertion?: VerifiedAssertion };
+  | { ok: false; reason: SamlRejectReason; detail?: string; nameId?: string; assertion?: VerifiedAssertion };
 
 export interface VerifySamlInput extends VerifyOptions {
   /** The SAMLResponse form field (Base64). */
