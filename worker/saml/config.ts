@@ -50,7 +50,7 @@ const certificateField = z
   .transform((value, ctx) => {
     const checked = checkCertificate(value);
     if (!checked.ok) {
-      ctx.addIssue({ code: 'custom', message: checked.message });
+      ctx.addIssue({ code: 'custom', message: checked.message, input: value });
       return z.NEVER;
     }
     return checked.base64;
@@ -125,7 +125,8 @@ export function validateConfigYaml(yaml: string): ConfigValidation {
       });
     }
     const range = nodeRange(doc, path);
-    const message = issue.input === undefined && path.length > 0 ? `"${path.at(-1)}" is required.` : `${path.at(-1) ?? 'The document'} ${issue.message}`;
+    const missing = (issue.code === 'invalid_type' || issue.code === 'invalid_union') && issue.input === undefined;
+    const message = missing && path.length > 0 ? `"${path.at(-1)}" is required.` : /^[A-Z]/.test(issue.message) ? issue.message : `${path.at(-1) ?? 'The document'} ${issue.message}`;
     return [{ path: path.join('.'), message: message.endsWith('.') ? message : `${message}.`, ...at(range[0], range[1]) }];
   });
   errors.sort((a, b) => a.line - b.line || a.column - b.column);
