@@ -31,7 +31,8 @@ export function ensureSystemDependencies({ quiet = false } = {}) {
     if (result.status !== 0) throw new Error(`apt-get ${args.join(' ')} failed`);
   };
   aptGet(['update']);
-  aptGet(['install', '-y', '--no-install-recommends', ...packages]);
+  // Another apt-get (a parallel test run, unattended upgrades) may hold the dpkg lock for a while: wait, don't fail.
+  aptGet(['-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '--no-install-recommends', ...packages]);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) ensureSystemDependencies();
