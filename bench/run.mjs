@@ -16,7 +16,8 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const BENCHMARKS = [
   { name: 'otp', file: 'bench/otp.ts', command: ['npx', 'tsx', 'bench/otp.ts'], results: 'bench/results/otp.md' },
   { name: 'script-engine', file: 'bench/script-engine.ts', command: ['npx', 'tsx', 'bench/script-engine.ts'], results: 'bench/results/script-engine.md' },
-  { name: 'saml', file: 'bench/saml.ts', command: ['npx', 'tsx', 'bench/saml.ts'] },
+  { name: 'saml', file: 'bench/saml.ts', command: ['npx', 'tsx', 'bench/saml.ts'], results: 'bench/results/saml.md' },
+  { name: 'portal', file: 'bench/portal.ts', command: ['npx', 'tsx', 'bench/portal.ts'], results: 'bench/results/portal.md' },
 ];
 
 const selected = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));

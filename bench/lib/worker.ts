@@ -39,8 +39,11 @@ export interface WorkerBundle {
   bundleBytes: number;
 }
 
-/** Bundles worker/index.ts with `wrangler deploy --dry-run`, the same build step `npm run deploy` uses. */
-export async function bundleWorker(workDir: string): Promise<WorkerBundle> {
+/**
+ * Bundles worker/index.ts with `wrangler deploy --dry-run`, the same build step `npm run deploy` uses.
+ * `entry` bundles another module the same way (a bench-only Worker that imports production code).
+ */
+export async function bundleWorker(workDir: string, options: { entry?: string } = {}): Promise<WorkerBundle> {
   const toml = readFileSync(join(REPO_ROOT, 'wrangler.toml'), 'utf8');
   const requestedDate = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)?.[1];
   const flagsText = /^compatibility_flags\s*=\s*\[([^\]]*)\]/m.exec(toml)?.[1] ?? '';
@@ -56,7 +59,7 @@ export async function bundleWorker(workDir: string): Promise<WorkerBundle> {
     configPath,
     [
       'name = "edge-identity-bench"',
-      `main = ${JSON.stringify(join(REPO_ROOT, 'worker/index.ts'))}`,
+      `main = ${JSON.stringify(resolve(REPO_ROOT, options.entry ?? 'worker/index.ts'))}`,
       `compatibility_date = "${requestedDate}"`,
       `compatibility_flags = ${JSON.stringify(compatibilityFlags)}`,
       '',
