@@ -3,7 +3,8 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { currentUserId } from '../auth/middleware';
 import type { AppBindings } from '../env';
-import { fields, parse } from '../lib/validate';
+import { fields, parse, parseJsonBody } from '../lib/validate';
+import { isIssueNotificationOn, setIssueNotification } from './issue-notifications';
 import { approveUserIssue, countOpenUserIssues, deleteUserIssue, listUserIssues } from './recovery-service';
 
 const idParam = z.object({ id: fields.id });
@@ -12,6 +13,13 @@ export const userIssueAdminRoutes = new Hono<AppBindings>()
   .get('/', async (c) => c.json({ items: await listUserIssues(c.env.DB) }))
   // The in-app badge polls this.
   .get('/count', async (c) => c.json({ open: await countOpenUserIssues(c.env.DB) }))
+  // Email administrators about new requests (the badge is always on).
+  .get('/settings', async (c) => c.json({ notifyByEmail: await isIssueNotificationOn(c.env.DB) }))
+  .put('/settings', async (c) => {
+    const { notifyByEmail } = await parseJsonBody(c, z.strictObject({ notifyByEmail: z.boolean() }));
+    await setIssueNotification(c.env.DB, notifyByEmail, c.var.now);
+    return c.json({ notifyByEmail });
+  })
   .post('/:id/approve', async (c) => {
     await approveUserIssue(c.env.DB, parse(idParam, c.req.param()).id, currentUserId(c), c.var.now);
     return c.body(null, 204);

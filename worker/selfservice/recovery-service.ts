@@ -87,7 +87,15 @@ export interface RecoveryEvidence {
  * Checks the evidence and files the request. The answer is the same whatever was right or wrong: the administrator
  * sees the verdict of each authenticator and decides. Each flow files at most one request.
  */
-export async function submitRecovery(env: Env, portal: Portal, handle: string, evidence: RecoveryEvidence, nowMs: number): Promise<{ submitted: true }> {
+export async function submitRecovery(
+  env: Env,
+  portal: Portal,
+  handle: string,
+  evidence: RecoveryEvidence,
+  nowMs: number,
+  /** Told about a request actually stored (never for a phantom flow): the admin email notification. */
+  onFiled?: (filed: { login: string; lost: Authenticator[] }) => void,
+): Promise<{ submitted: true }> {
   const id = await sha256Hex(handle);
   const consumed = await env.DB.prepare(
     `UPDATE challenges SET consumed_at = ? WHERE id = ? AND purpose = 'portal-recovery' AND consumed_at IS NULL AND expires_at > ? RETURNING data`,
@@ -116,6 +124,7 @@ export async function submitRecovery(env: Env, portal: Portal, handle: string, e
   )
     .bind(crypto.randomUUID(), user.id, portal.resourceId, JSON.stringify(flow.lost), JSON.stringify(statuses), pendingPasswordHash, evidence.newEmail ?? null, nowMs)
     .run();
+  onFiled?.({ login: user.login, lost: flow.lost });
   return { submitted: true };
 }
 

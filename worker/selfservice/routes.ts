@@ -33,6 +33,7 @@ import {
 } from './actions-service';
 import { environmentOf } from './environment';
 import { forgetEnvironment, listEnvironments, nameEnvironment } from './environment-repo';
+import { notifyAdminsOfNewIssue, type FiledIssue } from './issue-notifications';
 import { requireAction, requirePortalSession, withPortal, type PortalVariables } from './portal';
 import { AUTHENTICATORS, startRecovery, submitRecovery } from './recovery-service';
 import {
@@ -101,7 +102,9 @@ const publicRoutes = new Hono<PortalEnv>()
       }),
     );
     const { flow: handle, ...evidence } = body;
-    return c.json(await submitRecovery(c.env, c.var.portal, handle, evidence, c.var.now));
+    // The admin notification runs after the response, so a real login answers as fast as an unknown one.
+    const notify = (filed: FiledIssue) => c.executionCtx.waitUntil(notifyAdminsOfNewIssue(c.env, filed, c.req.url, c.var.now));
+    return c.json(await submitRecovery(c.env, c.var.portal, handle, evidence, c.var.now, notify));
   });
 
 const sessionRoutes = new Hono<PortalEnv>()
