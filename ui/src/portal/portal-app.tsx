@@ -1,4 +1,105 @@
-// Placeholder until this page lands (being built in parallel); replaced, not extended.
-export default function Placeholder(_props: Record<string, unknown>) {
-  return <p class="muted">…</p>;
+/**
+ * The self-service portal at /selfservice/<alias>: finds the portal, then shows the sign-in (with "Restore
+ * access"), or the main page for a signed-in user. An unknown or disabled portal shows "portal not found".
+ * Kept free of the admin center's modules so the portal's chunk stays small.
+ */
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { Alert, Button } from '../components/form';
+import { Card } from '../components/layout';
+import { ApiError } from '../lib/api';
+import { useTranslator } from '../lib/i18n';
+import { MainPage } from './main-page';
+import { isSessionEnded, portalClient, portalError, type PortalInfo, type PortalOverview } from './portal-api';
+import { RestoreAccess } from './restore-access';
+import { SignInForm } from './signin-form';
+import { portalStrings } from './strings';
+
+type View =
+  | { kind: 'loading' }
+  | { kind: 'not_found' }
+  | { kind: 'failed'; message: string }
+  | { kind: 'signed_out'; resource: string; notice?: string }
+  | { kind: 'restore'; resource: string }
+  | { kind: 'signed_in'; overview: PortalOverview };
+
+export default function PortalApp({ alias }: { alias: string }) {
+  const t = useTranslator(portalStrings);
+  const client = useMemo(() => portalClient(alias), [alias]);
+  const [view, setView] = useState<View>({ kind: 'loading' });
+
+  async function load(notice?: string) {
+    // Both at once: the portal's name for the sign-in page, and the session if there is one.
+    const [info, me] = await Promise.allSettled([client.get<PortalInfo>(''), client.get<PortalOverview>('/me')]);
+    if (info.status === 'rejected') {
+      const failure = info.reason;
+      if (failure instanceof ApiError && (failure.code === 'PORTAL_NOT_FOUND' || failure.status === 404)) setView({ kind: 'not_found' });
+      else setView({ kind: 'failed', message: portalError(failure) });
+      return;
+    }
+    if (me.status === 'fulfilled') setView({ kind: 'signed_in', overview: me.value });
+    else if (isSessionEnded(me.reason)) setView({ kind: 'signed_out', resource: info.value.resource, notice });
+    else setView({ kind: 'failed', message: portalError(me.reason) });
+  }
+
+  useEffect(() => {
+    setView({ kind: 'loading' });
+    void load();
+  }, [alias]);
+
+  const resourceName = view.kind === 'signed_in' ? view.overview.resource.name : view.kind === 'signed_out' || view.kind === 'restore' ? view.resource : '';
+  useEffect(() => {
+    document.title = resourceName ? `${resourceName} · ${t('portalTitle')}` : t('portalTitle');
+  }, [resourceName]);
+
+  const signedOut = (notice?: string) => setView({ kind: 'signed_out', resource: resourceName, notice });
+
+  switch (view.kind) {
+    case 'loading':
+      return <div class="loading" aria-busy="true" />;
+    case 'not_found':
+      return (
+        <Card title={t('notFoundTitle')}>
+          <p>{t('notFoundText')}</p>
+        </Card>
+      );
+    case 'failed':
+      return (
+        <Card title={t('portalTitle')}>
+          <div class="stack">
+            <Alert>{t('loadFailed')} {view.message}</Alert>
+            <Button onClick={() => load()}>{t('retry')}</Button>
+          </div>
+        </Card>
+      );
+    case 'restore':
+      return (
+        <Card title={t('restoreTitle')}>
+          <RestoreAccess client={client} onBack={() => signedOut()} />
+        </Card>
+      );
+    case 'signed_out':
+      return (
+        <Card title={t('signInTitle')}>
+          <p class="muted">{t('portalFor', { resource: view.resource })}</p>
+          <SignInForm client={client} notice={view.notice} onSignedIn={() => load()} onRestore={() => setView({ kind: 'restore', resource: view.resource })} />
+        </Card>
+      );
+    case 'signed_in':
+      return (
+        <MainPage
+          client={client}
+          overview={view.overview}
+          onChanged={() => load(t('sessionEnded'))}
+          onSessionEnded={() => signedOut(t('sessionEnded'))}
+          onSignOut={async () => {
+            try {
+              await client.post('/signout');
+            } catch {
+              // Signed out either way: an ended session is what the user asked for.
+            }
+            signedOut(t('signedOut'));
+          }}
+        />
+      );
+  }
 }

@@ -1,0 +1,86 @@
+/**
+ * The portal's view of /api/portal/:alias/...: shapes of the answers and a client bound to one portal. The server
+ * decides everything (enabled actions, sessions, CSRF); these types only mirror its answers.
+ */
+import type { SelfServiceAction, SelfServiceTokenType } from '../../../worker/selfservice/actions';
+import { api, ApiError } from '../lib/api';
+import { currentLanguage, describeError } from '../lib/i18n';
+
+export type { SelfServiceAction, SelfServiceTokenType };
+
+export interface PortalInfo {
+  resource: string;
+  alias: string;
+}
+
+export interface PortalToken {
+  id: string;
+  serial: string;
+  type: string;
+  description: string;
+  enabled: boolean;
+  activated: boolean;
+  hasPin: boolean;
+  pinPosition: 'before' | 'after' | null;
+}
+
+export interface PortalOverview {
+  resource: { name: string; alias: string };
+  actions: SelfServiceAction[];
+  tokenTypes: SelfServiceTokenType[];
+  user: { login: string; firstName: string; lastName: string; email: string | null; phone: string | null; language: 'de' | 'en'; hasPassword: boolean };
+  token: PortalToken | null;
+}
+
+export type SignInStep = 'password' | 'email_code' | 'otp';
+export type SignInAnswer = { state: 'continue'; flow: string; step: SignInStep } | { state: 'signed_in' };
+
+export type Authenticator = 'password' | 'email' | 'token';
+export interface RecoveryStart {
+  flow: string;
+  verify: Authenticator[];
+  needs: { newPassword: boolean; newEmail: boolean };
+}
+
+export interface Enrolment {
+  token: { id: string; serial: string };
+  enrolment: { secretBase32: string; keyUri: string; qrSvg: string };
+}
+
+export interface PortalEnvironment {
+  id: string;
+  name: string | null;
+  attributes: { country: string | null; region: string | null; asn: number | null; timezone: string | null; tlsVersion: string | null; browser: string | null; os: string | null; ipPrefix: string | null };
+  signInCount: number;
+  firstSeenAt: number;
+  lastSeenAt: number;
+}
+
+/** A client for one portal: paths relative to /api/portal/<alias>. */
+export function portalClient(alias: string) {
+  const base = `/api/portal/${encodeURIComponent(alias)}`;
+  return {
+    get: <T>(path: string) => api.get<T>(base + path),
+    post: <T>(path: string, body: unknown = {}) => api.post<T>(base + path, body),
+    put: <T>(path: string, body: unknown = {}) => api.put<T>(base + path, body),
+    delete: <T>(path: string) => api.delete<T>(base + path),
+  };
+}
+export type PortalClient = ReturnType<typeof portalClient>;
+
+/** Codes the shared dictionary does not translate (they only occur here). */
+const PORTAL_ERRORS_DE: Record<string, string> = {
+  TOKEN_NOT_FOUND: 'Das Token wurde nicht gefunden.',
+  MALFORMED_JSON: 'Die Anfrage ist ungültig.',
+  ISSUE_NOT_FOUND: 'Diese Anfrage wurde nicht gefunden oder ist bereits bearbeitet.',
+};
+
+/** A failed call as a sentence in the user's language. */
+export function portalError(error: unknown): string {
+  if (error instanceof ApiError && currentLanguage() === 'de' && PORTAL_ERRORS_DE[error.code]) return PORTAL_ERRORS_DE[error.code]!;
+  return describeError(error);
+}
+
+export function isSessionEnded(error: unknown): boolean {
+  return error instanceof ApiError && error.code === 'UNAUTHENTICATED';
+}

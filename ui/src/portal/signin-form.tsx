@@ -1,0 +1,105 @@
+/**
+ * Portal sign-in: the login first, then whatever the server asks for next (password, or an email code for users
+ * without a password, then the token's OTP). The form mirrors the server's state machine; the server gives the
+ * same answers for unknown logins, so this form never learns (or shows) whether an account exists.
+ */
+import { useState } from 'preact/hooks';
+import { Alert, Button, TextField } from '../components/form';
+import { ApiError } from '../lib/api';
+import { useTranslator } from '../lib/i18n';
+import { portalError, type PortalClient, type SignInAnswer, type SignInStep } from './portal-api';
+import { portalStrings } from './strings';
+
+type State = { step: 'login' } | { step: SignInStep; flow: string };
+
+export function SignInForm(props: { client: PortalClient; notice?: string; onSignedIn: () => void; onRestore: () => void }) {
+  const t = useTranslator(portalStrings);
+  const [state, setState] = useState<State>({ step: 'login' });
+  const [login, setLogin] = useState('');
+  const [secret, setSecret] = useState('');
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+
+  async function run(call: () => Promise<SignInAnswer>) {
+    setBusy(true);
+    setError('');
+    try {
+      const answer = await call();
+      if (answer.state === 'signed_in') return props.onSignedIn();
+      setSecret('');
+      setState({ step: answer.step, flow: answer.flow });
+    } catch (failure) {
+      // A used-up or expired flow cannot continue: start over at the login, saying why.
+      if (failure instanceof ApiError && failure.code === 'CODE_EXPIRED' && state.step !== 'login') {
+        setState({ step: 'login' });
+        setSecret('');
+        setError(t('signinExpired'));
+      } else {
+        setError(portalError(failure));
+      }
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  function submit(event: Event) {
+    event.preventDefault();
+    if (state.step === 'login') return run(() => props.client.post<SignInAnswer>('/signin', { login: login.trim() }));
+    const { flow } = state;
+    if (state.step === 'password') return run(() => props.client.post<SignInAnswer>('/signin/password', { flow, password: secret }));
+    if (state.step === 'email_code') return run(() => props.client.post<SignInAnswer>('/signin/email-code', { flow, code: secret.trim() }));
+    return run(() => props.client.post<SignInAnswer>('/signin/otp', { flow, otp: secret.trim() }));
+  }
+
+  function restart() {
+    setState({ step: 'login' });
+    setSecret('');
+    setError('');
+  }
+
+  return (
+    <div class="stack">
+      <form onSubmit={submit} class="stack" data-step={state.step}>
+        <Alert kind="info">{props.notice}</Alert>
+        {state.step === 'login' ? (
+          <TextField label={t('login')} name="login" value={login} onValue={setLogin} autocomplete="username" required autoFocus maxLength={128} />
+        ) : (
+          <p class="muted">
+            {t('login')}: <strong>{login.trim()}</strong>
+          </p>
+        )}
+        {state.step === 'password' ? (
+          <>
+            <p>{t('passwordPrompt')}</p>
+            <TextField label={t('password')} name="password" type="password" value={secret} onValue={setSecret} autocomplete="current-password" required autoFocus />
+          </>
+        ) : null}
+        {state.step === 'email_code' ? (
+          <>
+            <p>{t('emailCodePrompt')}</p>
+            <TextField label={t('emailCode')} name="code" value={secret} onValue={setSecret} autocomplete="one-time-code" inputMode="numeric" required autoFocus maxLength={16} />
+          </>
+        ) : null}
+        {state.step === 'otp' ? (
+          <>
+            <p>{t('otpPrompt')}</p>
+            <TextField label={t('otp')} name="otp" value={secret} onValue={setSecret} autocomplete="one-time-code" inputMode="numeric" required autoFocus maxLength={64} />
+          </>
+        ) : null}
+        <Alert>{error}</Alert>
+        <Button type="submit" busy={busy}>
+          {state.step === 'login' ? t('next') : state.step === 'password' ? t('signIn') : t('confirm')}
+        </Button>
+        {state.step !== 'login' ? (
+          <Button variant="link" onClick={restart}>
+            {t('otherLogin')}
+          </Button>
+        ) : null}
+      </form>
+      <p class="divider">{t('restoreHint')}</p>
+      <Button variant="secondary" onClick={props.onRestore}>
+        {t('restoreLink')}
+      </Button>
+    </div>
+  );
+}

@@ -1,0 +1,223 @@
+/**
+ * The token actions: Register New Token and Re-Assign Token (one enrolment screen), Existing Token Registration,
+ * Unassign Token, Token Synchronization, PIN Setup and Remove PIN.
+ */
+import { useState } from 'preact/hooks';
+import { Alert, Button, SelectField, TextField } from '../components/form';
+import { useTranslator } from '../lib/i18n';
+import { Actions, useSubmit, type ActionProps } from './action-kit';
+import type { Enrolment, SelfServiceTokenType } from './portal-api';
+import { portalStrings } from './strings';
+import { isPin } from './validation';
+
+const APP_TYPES: SelfServiceTokenType[] = ['TOTP', 'HOTP'];
+
+/**
+ * A software token: choose the type, name it, scan the QR code (or type the secret), confirm with the first OTP.
+ * The token joins this resource only when confirmed; with `reassign` the old token stops working at that moment.
+ */
+export function RegisterToken(props: ActionProps & { reassign?: boolean }) {
+  const t = useTranslator(portalStrings);
+  const allowed = props.reassign ? APP_TYPES : props.overview.tokenTypes;
+  const appTypes = allowed.filter((type) => APP_TYPES.includes(type));
+  const [type, setType] = useState<SelfServiceTokenType>(appTypes[0] ?? allowed[0] ?? 'TOTP');
+  const [description, setDescription] = useState('');
+  const [enrolment, setEnrolment] = useState<Enrolment | null>(null);
+  const [otp, setOtp] = useState('');
+  const { busy, error, submit } = useSubmit(props);
+  const isAppType = APP_TYPES.includes(type);
+
+  function begin(event: Event) {
+    event.preventDefault();
+    return submit(async () => {
+      setEnrolment(await props.client.post<Enrolment>('/tokens/enrol', { type, description: description.trim(), reassign: Boolean(props.reassign) }));
+    });
+  }
+
+  function confirm(event: Event) {
+    event.preventDefault();
+    return submit(async () => {
+      await props.client.post('/tokens/confirm', { tokenId: enrolment!.token.id, otp: otp.trim(), reassign: Boolean(props.reassign) });
+      props.onDone(t(props.reassign ? 'tokenReassigned' : 'tokenRegistered'));
+    });
+  }
+
+  if (enrolment) {
+    return (
+      <form class="stack" onSubmit={confirm}>
+        <p>{t('scanQr')}</p>
+        <img class="qr" alt={enrolment.enrolment.keyUri} src={`data:image/svg+xml;charset=utf-8,${encodeURIComponent(enrolment.enrolment.qrSvg)}`} />
+        <SecretLine secret={enrolment.enrolment.secretBase32} />
+        <TextField label={t('firstOtp')} name="otp" value={otp} onValue={setOtp} inputMode="numeric" autocomplete="one-time-code" required autoFocus maxLength={64} />
+        <Alert>{error}</Alert>
+        <Actions busy={busy} label={t('confirmToken')} onCancel={props.onCancel} />
+      </form>
+    );
+  }
+
+  return (
+    <form class="stack" onSubmit={begin}>
+      {props.reassign && props.overview.token ? <p>{t('reassignIntro', { serial: props.overview.token.serial })}</p> : null}
+      {allowed.length > 1 ? (
+        <SelectField label={t('tokenType')} name="type" value={type} onValue={setType} options={allowed.map((value) => ({ value, label: t(`type${value}`) }))} />
+      ) : (
+        <p>
+          {t('tokenType')}: <strong>{t(`type${type}`)}</strong>
+        </p>
+      )}
+      {isAppType ? (
+        <TextField label={t('tokenName')} name="description" value={description} onValue={setDescription} hint={t('tokenNameHint')} maxLength={100} />
+      ) : (
+        <Alert kind="info">{t('messageTokenNote')}</Alert>
+      )}
+      <Alert>{error}</Alert>
+      {isAppType ? <Actions busy={busy} label={t('continue')} onCancel={props.onCancel} /> : null}
+    </form>
+  );
+}
+
+/** The secret as text for typing it in, with a copy button (the clipboard needs a secure context: HTTPS). */
+function SecretLine({ secret }: { secret: string }) {
+  const t = useTranslator(portalStrings);
+  const [copied, setCopied] = useState(false);
+  return (
+    <div class="row">
+      <span>{t('secret')}:</span>
+      <code class="secret" data-testid="token-secret">
+        {secret}
+      </code>
+      {navigator.clipboard ? (
+        <Button variant="secondary" onClick={() => navigator.clipboard.writeText(secret).then(() => setCopied(true), () => setCopied(false))}>
+          {copied ? t('copied') : t('copy')}
+        </Button>
+      ) : null}
+    </div>
+  );
+}
+
+export function ExistingToken(props: ActionProps) {
+  const t = useTranslator(portalStrings);
+  const [serial, setSerial] = useState('');
+  const [otp, setOtp] = useState('');
+  const { busy, error, submit } = useSubmit(props);
+  return (
+    <form
+      class="stack"
+      onSubmit={(event) => {
+        event.preventDefault();
+        return submit(async () => {
+          await props.client.post('/tokens/claim', { serial: serial.trim(), otp: otp.trim() });
+          props.onDone(t('existingRegistered'));
+        });
+      }}
+    >
+      <TextField label={t('serial')} name="serial" value={serial} onValue={setSerial} hint={t('serialHint')} required autoFocus maxLength={64} />
+      <TextField label={t('otpFromDevice')} name="otp" value={otp} onValue={setOtp} inputMode="numeric" autocomplete="one-time-code" required maxLength={64} />
+      <Alert>{error}</Alert>
+      <Actions busy={busy} label={t('registerToken')} onCancel={props.onCancel} />
+    </form>
+  );
+}
+
+export function UnassignToken(props: ActionProps) {
+  const t = useTranslator(portalStrings);
+  const { busy, error, submit } = useSubmit(props);
+  return (
+    <form
+      class="stack"
+      onSubmit={(event) => {
+        event.preventDefault();
+        return submit(async () => {
+          await props.client.post('/tokens/unassign');
+          props.onDone(t('unassigned'));
+        });
+      }}
+    >
+      <p>{t('unassignIntro', { serial: props.overview.token?.serial ?? '' })}</p>
+      <Alert>{error}</Alert>
+      <Actions busy={busy} label={t('unassignConfirm')} onCancel={props.onCancel} variant="danger" />
+    </form>
+  );
+}
+
+export function SynchronizeToken(props: ActionProps) {
+  const t = useTranslator(portalStrings);
+  const [otp1, setOtp1] = useState('');
+  const [otp2, setOtp2] = useState('');
+  const { busy, error, submit } = useSubmit(props);
+  return (
+    <form
+      class="stack"
+      onSubmit={(event) => {
+        event.preventDefault();
+        return submit(async () => {
+          await props.client.post('/tokens/sync', { otp1: otp1.trim(), otp2: otp2.trim() });
+          props.onDone(t('synchronized'));
+        });
+      }}
+    >
+      <p>{t('syncIntro')}</p>
+      <TextField label={t('otp1')} name="otp1" value={otp1} onValue={setOtp1} inputMode="numeric" autocomplete="off" required autoFocus maxLength={64} />
+      <TextField label={t('otp2')} name="otp2" value={otp2} onValue={setOtp2} inputMode="numeric" autocomplete="off" required maxLength={64} />
+      <Alert>{error}</Alert>
+      <Actions busy={busy} label={t('synchronize')} onCancel={props.onCancel} />
+    </form>
+  );
+}
+
+export function PinSetup(props: ActionProps) {
+  const t = useTranslator(portalStrings);
+  const [pin, setPin] = useState('');
+  const [repeated, setRepeated] = useState('');
+  const [position, setPosition] = useState<'before' | 'after'>(props.overview.token?.pinPosition ?? 'before');
+  const { busy, error, setError, submit } = useSubmit(props);
+  return (
+    <form
+      class="stack"
+      onSubmit={(event) => {
+        event.preventDefault();
+        if (!isPin(pin)) return setError(t('pinDigits'));
+        if (pin !== repeated) return setError(t('pinsDiffer'));
+        return submit(async () => {
+          await props.client.put('/tokens/pin', { pin, pinPosition: position });
+          props.onDone(t('pinSaved'));
+        });
+      }}
+    >
+      <TextField label={t('pin')} name="pin" type="password" value={pin} onValue={setPin} inputMode="numeric" pattern="[0-9]{4}" maxLength={4} autocomplete="off" required autoFocus />
+      <TextField label={t('repeatPin')} name="repeatPin" type="password" value={repeated} onValue={setRepeated} inputMode="numeric" pattern="[0-9]{4}" maxLength={4} autocomplete="off" required />
+      <fieldset class="stack plain">
+        <legend>{t('pinPosition')}</legend>
+        {(['before', 'after'] as const).map((value) => (
+          <label class="checkbox" key={value}>
+            <input type="radio" name="pinPosition" value={value} checked={position === value} onChange={() => setPosition(value)} />
+            <span>{t(value === 'before' ? 'pinBefore' : 'pinAfter')}</span>
+          </label>
+        ))}
+      </fieldset>
+      <Alert>{error}</Alert>
+      <Actions busy={busy} label={t('savePin')} onCancel={props.onCancel} />
+    </form>
+  );
+}
+
+export function RemovePin(props: ActionProps) {
+  const t = useTranslator(portalStrings);
+  const { busy, error, submit } = useSubmit(props);
+  return (
+    <form
+      class="stack"
+      onSubmit={(event) => {
+        event.preventDefault();
+        return submit(async () => {
+          await props.client.delete('/tokens/pin');
+          props.onDone(t('pinRemoved'));
+        });
+      }}
+    >
+      <p>{t('removePinIntro')}</p>
+      <Alert>{error}</Alert>
+      <Actions busy={busy} label={t('removePin')} onCancel={props.onCancel} variant="danger" />
+    </form>
+  );
+}

@@ -1,0 +1,22 @@
+/**
+ * Checks done before sending, so the common mistakes get a specific message in the user's language. The server
+ * checks all of it again; these only mirror its rules (worker/constants.ts, worker/users/schema.ts).
+ */
+import type { PortalKey } from './strings';
+
+/** PASSWORD_MIN_LENGTH on the server. */
+const PASSWORD_MIN_LENGTH = 10;
+
+export function checkNewPassword(password: string, repeated: string): PortalKey | null {
+  if (password.length < PASSWORD_MIN_LENGTH) return 'passwordTooShort';
+  if (password !== repeated) return 'passwordsDiffer';
+  return null;
+}
+
+export function looksLikeEmail(value: string): boolean {
+  return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value.trim());
+}
+
+export function isPin(value: string): boolean {
+  return /^\d{4}$/.test(value);
+}
