@@ -1,0 +1,134 @@
+/**
+ * Admin Center > Misc > Security in headless Chromium against the real Worker and the local provider
+ * impersonation server: the admin enables two-factor authentication, configures Twilio (base URL pointing at the
+ * local Twilio), edits and previews the German SMS text, sends a test SMS, and the Twilio impersonation shows what
+ * arrived (number, Basic auth, text). Bad input: an unknown placeholder is refused with its field error and
+ * nothing is saved; an invalid phone number sends nothing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { startApp, type E2eApp } from './harness';
+
+let app: E2eApp;
+let page: Page;
+
+const SCENARIO = `security-page-${Date.now().toString(36)}`;
+const TWILIO = { accountSid: `AC${'0123456789abcdef'.repeat(2)}`, authToken: 'twilio-auth-token-e2e-1234', from: '+15005550006' };
+const GERMAN_SMS = 'Ihr Anmeldecode: {{code}}. Gültig für {{validity}}. Test';
+
+beforeAll(async () => {
+  app = await startApp({ providers: true });
+  page = await (await app.newContext()).newPage();
+  await app.signInAsAdmin(page);
+});
+afterAll(async () => app?.stop());
+
+const toasts = () => page.locator('.toast').allTextContents();
+
+describe('Admin Center > Security', () => {
+  it('lists the login methods and enables two-factor authentication for the platform', async () => {
+    await page.goto('/admin/security');
+    await page.getByRole('heading', { name: 'Security', exact: true }).waitFor();
+    const methods = page.getByRole('region', { name: 'Login methods' });
+    await methods.getByRole('cell', { name: /^Email/ }).waitFor();
+    await methods.getByRole('cell', { name: /^SAML/ }).waitFor();
+    await expect.poll(() => methods.textContent()).toContain('2FA off');
+
+    await page.getByLabel('Enable two-factor authentication for the platform').check();
+    await expect.poll(toasts).toContain('Two-factor authentication is enabled.');
+    expect(await app.adminApi('GET', '/security')).toEqual({ twoFactorEnabled: true });
+    await expect.poll(() => methods.textContent()).toContain('2FA on');
+  });
+
+  it('configures Twilio with the local provider as base URL; the secret is stored but never shown', async () => {
+    await page.getByRole('combobox', { name: 'SMS supplier' }).selectOption('twilio');
+    await page.getByLabel('Account SID').fill(TWILIO.accountSid);
+    await page.getByLabel('Auth token').fill(TWILIO.authToken);
+    await page.getByLabel('Sender', { exact: true }).fill(TWILIO.from);
+    await page.getByLabel('Base URL').fill(`${app.providers!.url}/${SCENARIO}`);
+    await page.getByRole('button', { name: 'Save message settings' }).click();
+    await expect.poll(toasts).toContain('Message settings saved.');
+
+    const saved = await app.adminApi('GET', '/messaging/settings');
+    expect(saved.sms.primary).toMatchObject({ type: 'twilio', accountSid: TWILIO.accountSid, from: TWILIO.from, baseUrl: `${app.providers!.url}/${SCENARIO}` });
+    expect(saved.sms.primary.authToken).not.toContain(TWILIO.authToken);
+    // Write-only: the input is empty again and says "set"; the token is nowhere on the page.
+    expect(await page.getByLabel('Auth token').inputValue()).toBe('');
+    await page.getByText('set', { exact: true }).first().waitFor();
+    expect(await page.content()).not.toContain(TWILIO.authToken);
+  });
+
+  it('edits the German SMS text with a live preview and saves it', async () => {
+    await page.getByRole('tab', { name: 'Deutsch' }).click();
+    await page.getByLabel('SMS verification text').fill(GERMAN_SMS);
+    const preview = page.getByTestId('sms-preview');
+    await expect.poll(() => preview.textContent()).toBe('Ihr Anmeldecode: 123456. Gültig für 10 Minuten. Test');
+    await page.getByRole('button', { name: 'Save message settings' }).click();
+    await expect.poll(toasts).toContain('Message settings saved.');
+    expect((await app.adminApi('GET', '/messaging/settings')).templates.de.sms).toBe(GERMAN_SMS);
+  });
+
+  it('sends a test SMS: Twilio receives the normalised number, Basic auth and the German text', async () => {
+    const test = page.getByRole('form', { name: 'Send test message' });
+    await test.getByLabel('Mobile number').fill('0151 23456789');
+    await test.getByLabel('Language of the message').selectOption('de');
+    await test.getByRole('button', { name: 'Send test message' }).click();
+    const result = page.getByTestId('test-result');
+    await expect.poll(() => result.textContent()).toContain('Sent via Twilio to +4915123456789.');
+
+    const requests = await app.providers!.requests(SCENARIO);
+    expect(requests).toHaveLength(1);
+    const [request] = requests;
+    expect(request!.method).toBe('POST');
+    expect(request!.path).toBe(`/2010-04-01/Accounts/${TWILIO.accountSid}/Messages.json`);
+    expect(request!.headers.authorization).toBe(`Basic ${Buffer.from(`${TWILIO.accountSid}:${TWILIO.authToken}`).toString('base64')}`);
+    const form = new URLSearchParams(request!.body);
+    expect(form.get('To')).toBe('+4915123456789');
+    expect(form.get('From')).toBe(TWILIO.from);
+    expect(form.get('Body')).toMatch(/^Ihr Anmeldecode: \d{6}\. Gültig für 10 Minuten\. Test$/);
+    expect(await result.textContent()).toContain(form.get('Body'));
+
+    // The message log has the send, without its text or code.
+    await page.getByRole('tab', { name: 'Message log' }).click();
+    await page.waitForURL('**/admin/security/message-log');
+    const log = page.getByTestId('message-log');
+    await expect.poll(() => log.textContent()).toContain('+4915123456789');
+    expect(await log.textContent()).toContain('Sent');
+    expect(await log.textContent()).not.toContain(/\d{6}/.exec(form.get('Body')!)![0]);
+  });
+
+  it('refuses an unknown placeholder next to its field and saves nothing; an invalid number sends nothing', async () => {
+    await page.goto('/admin/security/email');
+    await page.getByRole('tab', { name: 'Deutsch' }).click();
+    const field = page.getByLabel('SMS verification text');
+    await field.fill('Ihr Code lautet {{pin}}');
+    // The preview flags it while typing…
+    await expect.poll(() => page.locator('[data-field-error]').allTextContents()).toContainEqual(expect.stringContaining('unknown placeholder "{{pin}}"'));
+    // …and the save is refused with the server's error, under the field and in the summary.
+    await page.getByRole('button', { name: 'Save message settings' }).click();
+    const error = page.getByTestId('save-error');
+    await expect.poll(() => error.textContent()).toContain('The settings are not valid (1 problem(s), marked at their fields).');
+    expect(await error.textContent()).toContain('Nothing was saved.');
+    expect(await error.textContent()).toContain('templates.de.sms');
+    expect(await field.getAttribute('aria-invalid')).toBe('true');
+    const settings = await app.adminApi('GET', '/messaging/settings');
+    expect(settings.templates.de.sms).toBe(GERMAN_SMS);
+    expect(settings.sms.primary.type).toBe('twilio');
+
+    await page.getByRole('button', { name: 'Discard changes' }).click();
+    const test = page.getByRole('form', { name: 'Send test message' });
+    await test.getByLabel('Mobile number').fill('12');
+    await test.getByRole('button', { name: 'Send test message' }).click();
+    await expect.poll(() => page.getByTestId('test-result').textContent()).toContain('is not a valid phone number');
+    expect(await page.getByTestId('test-result').getAttribute('role')).toBe('alert');
+    expect(await app.providers!.requests(SCENARIO)).toHaveLength(1);
+  });
+
+  it('fits a phone-size screen', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto('/admin/security/email');
+    await page.getByRole('button', { name: 'Save message settings' }).waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+  });
+});

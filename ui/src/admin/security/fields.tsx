@@ -1,0 +1,136 @@
+/**
+ * Form fields of the security page that carry the server's error for their path (`sms.primary.baseUrl`,
+ * `templates.de.sms`, ...) right under the input, and the write-only secret field that says whether a secret is
+ * stored without ever showing it.
+ */
+import type { ComponentChildren } from 'preact';
+import { useId } from 'preact/hooks';
+import { ApiError } from '../../lib/api';
+import { useTranslator } from '../../lib/i18n';
+import type { FieldIssue } from './api-types';
+import { securityStrings } from './strings';
+
+/** The field errors of a failed save, by path; `clear` when the admin edits that field again. */
+export interface ErrorBag {
+  get(path: string): string | undefined;
+  clear(path: string): void;
+}
+
+export function issuesOf(failure: unknown): FieldIssue[] {
+  if (!(failure instanceof ApiError)) return [];
+  const details = failure.details as { issues?: FieldIssue[] } | undefined;
+  return Array.isArray(details?.issues) ? details.issues.filter((issue) => typeof issue?.path === 'string') : [];
+}
+
+export function FieldError({ id, error }: { id?: string; error?: string | string[] }) {
+  const list = (Array.isArray(error) ? error : error ? [error] : []).filter(Boolean);
+  if (list.length === 0) return null;
+  return (
+    <ul class="problems" id={id} data-field-error="">
+      {list.map((text, i) => (
+        <li key={i}>{text}</li>
+      ))}
+    </ul>
+  );
+}
+
+export function Field(props: {
+  label: string;
+  value: string;
+  onValue: (value: string) => void;
+  error?: string | string[];
+  hint?: ComponentChildren;
+  type?: string;
+  name?: string;
+  multiline?: boolean;
+  rows?: number;
+  placeholder?: string;
+  autocomplete?: string;
+  inputMode?: string;
+  disabled?: boolean;
+  monospace?: boolean;
+}) {
+  const id = useId();
+  const errorId = `${id}-error`;
+  const hasError = Boolean(Array.isArray(props.error) ? props.error.length : props.error);
+  const common = {
+    id,
+    name: props.name,
+    value: props.value,
+    placeholder: props.placeholder,
+    disabled: props.disabled,
+    class: props.monospace ? 'mono' : undefined,
+    'aria-invalid': hasError ? 'true' : undefined,
+    'aria-describedby': hasError ? errorId : undefined,
+  } as const;
+  return (
+    <div class="field">
+      <label for={id}>{props.label}</label>
+      {props.multiline ? (
+        <textarea {...common} rows={props.rows ?? 4} onInput={(event) => props.onValue((event.currentTarget as HTMLTextAreaElement).value)} />
+      ) : (
+        <input
+          {...common}
+          type={(props.type ?? 'text') as any}
+          autocomplete={props.autocomplete}
+          inputMode={props.inputMode as any}
+          onInput={(event) => props.onValue((event.currentTarget as HTMLInputElement).value)}
+        />
+      )}
+      {props.hint ? <small class="hint">{props.hint}</small> : null}
+      <FieldError id={errorId} error={props.error} />
+    </div>
+  );
+}
+
+export function Select<T extends string>(props: {
+  label: string;
+  value: T;
+  onValue: (value: T) => void;
+  options: Array<{ value: T; label: string; disabled?: boolean }>;
+  error?: string;
+  hint?: ComponentChildren;
+  name?: string;
+}) {
+  const id = useId();
+  return (
+    <div class="field">
+      <label for={id}>{props.label}</label>
+      <select id={id} name={props.name} value={props.value} aria-invalid={props.error ? 'true' : undefined} onChange={(event) => props.onValue((event.currentTarget as HTMLSelectElement).value as T)}>
+        {props.options.map((option) => (
+          <option key={option.value} value={option.value} disabled={option.disabled}>
+            {option.label}
+          </option>
+        ))}
+      </select>
+      {props.hint ? <small class="hint">{props.hint}</small> : null}
+      <FieldError error={props.error} />
+    </div>
+  );
+}
+
+/**
+ * A write-only secret: empty means "keep what is stored". The stored value is never shown (not even masked),
+ * only whether there is one.
+ */
+export function SecretField(props: { label: string; value: string; onValue: (value: string) => void; isSet: boolean; error?: string; name?: string }) {
+  const t = useTranslator(securityStrings);
+  return (
+    <Field
+      label={props.label}
+      name={props.name}
+      type="password"
+      autocomplete="new-password"
+      value={props.value}
+      onValue={props.onValue}
+      error={props.error}
+      placeholder={props.isSet ? t('secretKeepPlaceholder') : ''}
+      hint={
+        <>
+          <span class={`pill ${props.isSet ? 'ok' : 'off'}`}>{props.isSet ? t('secretSet') : t('secretNotSet')}</span>{' '}
+          {props.isSet ? t('secretSetHint') : t('secretNotSetHint')}
+        </>
+      }
+    />
+  );
+}

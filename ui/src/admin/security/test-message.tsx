@@ -1,0 +1,116 @@
+/**
+ * "Send test message": the saved template with a sample code, through the saved provider, to a phone number or
+ * address the admin enters. The answer says plainly whether it went out, through which provider (and whether the
+ * fallback had to step in), or why not, with each provider's error.
+ */
+import { useState } from 'preact/hooks';
+import { Alert, Button } from '../../components/form';
+import { api, ApiError } from '../../lib/api';
+import { currentLanguage, describeError, useTranslator } from '../../lib/i18n';
+import type { NotSentDetails, TemplateLanguage, TestMessageResponse } from './api-types';
+import { Field, Select } from './fields';
+import { supplierLabel } from './supplier-form';
+import { securityStrings } from './strings';
+
+type Outcome = { kind: 'sent'; result: TestMessageResponse } | { kind: 'failed'; text: string; detail: string | null; attempts: NotSentDetails['attempts'] };
+
+export function TestMessagePanel(props: { unsaved: boolean }) {
+  const t = useTranslator(securityStrings);
+  const [channel, setChannel] = useState<'sms' | 'email'>('sms');
+  const [to, setTo] = useState('');
+  const [language, setLanguage] = useState<TemplateLanguage>(currentLanguage());
+  const [busy, setBusy] = useState(false);
+  const [outcome, setOutcome] = useState<Outcome | null>(null);
+
+  const send = async (event: Event) => {
+    event.preventDefault();
+    setBusy(true);
+    setOutcome(null);
+    try {
+      const result = await api.post<TestMessageResponse>('/api/admin/messaging/test-message', { channel, to, language });
+      setOutcome({ kind: 'sent', result });
+    } catch (failure) {
+      const text = describeError(failure);
+      const server = failure instanceof ApiError ? failure.message : '';
+      const details = failure instanceof ApiError ? (failure.details as NotSentDetails | undefined) : undefined;
+      setOutcome({ kind: 'failed', text, detail: server && server !== text ? server : null, attempts: details?.attempts });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form class="stack" onSubmit={send} aria-label={t('testMessage')}>
+      <p class="hint">{t('testMessageIntro')}</p>
+      {props.unsaved ? <Alert kind="warning">{t('testUsesSaved')}</Alert> : null}
+      <div class="grid-2">
+        <Select
+          label={t('channel')}
+          name="test.channel"
+          value={channel}
+          onValue={(value) => {
+            setChannel(value);
+            setOutcome(null);
+          }}
+          options={[
+            { value: 'sms', label: t('channel_sms') },
+            { value: 'email', label: t('channel_email') },
+          ]}
+        />
+        <Field
+          label={channel === 'sms' ? t('testPhone') : t('testEmail')}
+          name="test.to"
+          type={channel === 'sms' ? 'tel' : 'email'}
+          autocomplete="off"
+          value={to}
+          onValue={setTo}
+          placeholder={channel === 'sms' ? '+49 151 23456789' : 'name@example.com'}
+          hint={channel === 'sms' ? t('testPhoneHint') : undefined}
+        />
+        <Select
+          label={t('messageLanguage')}
+          name="test.language"
+          value={language}
+          onValue={setLanguage}
+          options={[
+            { value: 'de', label: t('language_de') },
+            { value: 'en', label: t('language_en') },
+          ]}
+        />
+      </div>
+      <div class="row">
+        <Button type="submit" busy={busy} disabled={to.trim() === ''}>
+          {t('sendTestMessage')}
+        </Button>
+      </div>
+      {outcome?.kind === 'sent' ? (
+        <div class="alert success" role="status" data-testid="test-result">
+          <strong>{t('testSent', { provider: supplierLabel(t, outcome.result.provider), to: outcome.result.to })}</strong>
+          {outcome.result.usedFallback ? <div>{t('testUsedFallback')}</div> : null}
+          {outcome.result.provider === 'outbox' ? <div>{t('testInOutbox')}</div> : null}
+          {outcome.result.subject ? (
+            <div style="margin-top:.4rem">
+              <strong>{outcome.result.subject}</strong>
+            </div>
+          ) : null}
+          <div style="white-space:pre-wrap;margin-top:.4rem">{outcome.result.text}</div>
+        </div>
+      ) : null}
+      {outcome?.kind === 'failed' ? (
+        <div class="alert error" role="alert" data-testid="test-result">
+          <strong>{outcome.text}</strong>
+          {outcome.detail ? <div>{outcome.detail}</div> : null}
+          {outcome.attempts && outcome.attempts.length > 0 ? (
+            <ul>
+              {outcome.attempts.map((attempt, i) => (
+                <li key={i}>
+                  {supplierLabel(t, attempt.provider)}: {attempt.error}
+                </li>
+              ))}
+            </ul>
+          ) : null}
+        </div>
+      ) : null}
+    </form>
+  );
+}
