@@ -152,6 +152,13 @@ describe('two-factor authentication by SMS', () => {
     const groupedCsv = (await readFile((await (await groupedDownload).path())!, 'utf8')).trim().split('\r\n');
     expect(groupedCsv[0]).toContain('"user","UserLogin","UserLoginAttempt","UserLogoff"');
     expect(groupedCsv.slice(1)).toEqual([expect.stringMatching(new RegExp(`^"${USER.login}","2","1","1",`))]);
+
+    // On a phone the wide tables scroll inside their box, not the page.
+    await adminPage.setViewportSize({ width: 390, height: 844 });
+    await expectNoHorizontalScroll(adminPage);
+    await adminPage.getByRole('tab', { name: 'Detailed' }).click();
+    await detailed.waitFor();
+    await expectNoHorizontalScroll(adminPage);
   });
 
   it('changing the number needs a code to the current number first, then the new number is confirmed and 2FA activated again', async () => {
@@ -173,5 +180,16 @@ describe('two-factor authentication by SMS', () => {
     await userPage.getByRole('button', { name: 'Deutsch' }).click();
     await userPage.getByRole('heading', { name: 'Mein Profil' }).waitFor();
     await userPage.getByRole('region', { name: 'Zwei-Faktor-Authentifizierung' }).getByText('Aktiv', { exact: true }).waitFor();
+  });
+
+  it('a workspace that disables 2FA turns the section into an explanation that offers nothing', async () => {
+    const office = await app.adminApi('POST', '/offices', { name: 'Vertrieb', twoFactorDisabled: true });
+    const [user] = (await app.adminApi('GET', `/users?search=${USER.login}`)).items;
+    await app.adminApi('PUT', `/offices/${office.id}/members/${user.id}`, {});
+    await userPage.reload();
+    const section = userPage.getByRole('region', { name: 'Zwei-Faktor-Authentifizierung' });
+    await section.getByText('Ihr Arbeitsbereich Vertrieb hat die Zwei-Faktor-Authentifizierung deaktiviert').waitFor();
+    expect(await section.getByRole('button').count()).toBe(0);
+    expect(await section.getByRole('textbox').count()).toBe(0);
   });
 });
