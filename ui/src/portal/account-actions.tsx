@@ -79,6 +79,7 @@ function ConfirmByCode(props: ActionProps & { kind: 'email' | 'phone' }) {
     return (
       <form
         class="stack"
+        key="code"
         onSubmit={(event) => {
           event.preventDefault();
           return submit(async () => {

@@ -60,8 +60,9 @@ export function MainPage(props: { client: PortalClient; overview: PortalOverview
 
   async function done(text: string) {
     setActive(null);
-    setMessage(text);
+    // The message appears with the refreshed data, never next to the old state.
     await props.onChanged();
+    setMessage(text);
   }
 
   return (

@@ -67,7 +67,7 @@ export function RestoreAccess(props: { client: PortalClient; onBack: () => void 
 
   if (state.step === 'done') {
     return (
-      <div class="stack" data-testid="restore-done">
+      <div class="stack" key="done" data-testid="restore-done">
         <h2>{t('restoreDoneTitle')}</h2>
         <Alert kind="success">{t('restoreDone')}</Alert>
         {state.lostToken ? <p>{t('restoreDoneToken')}</p> : null}
@@ -79,7 +79,7 @@ export function RestoreAccess(props: { client: PortalClient; onBack: () => void 
   if (state.step === 'verify') {
     const { verify, needs } = state.start;
     return (
-      <form class="stack" onSubmit={submit}>
+      <form class="stack" key="verify" onSubmit={submit}>
         <h2>{t('verifyTitle')}</h2>
         <p class="muted">{t('verifyIntro')}</p>
         {verify.includes('password') ? <TextField label={t('password')} name="password" type="password" autocomplete="current-password" {...field('password')} /> : null}
@@ -105,7 +105,7 @@ export function RestoreAccess(props: { client: PortalClient; onBack: () => void 
   }
 
   return (
-    <form class="stack" onSubmit={start}>
+    <form class="stack" key="start" onSubmit={start}>
       <p class="muted">{t('restoreIntro')}</p>
       <TextField label={t('login')} name="login" value={login} onValue={setLogin} autocomplete="username" required autoFocus maxLength={128} />
       <fieldset class="stack plain">

@@ -59,7 +59,8 @@ export function SignInForm(props: { client: PortalClient; notice?: string; onSig
 
   return (
     <div class="stack">
-      <form onSubmit={submit} class="stack" data-step={state.step}>
+      {/* Keyed by step: each step gets fresh inputs (Preact would otherwise reuse one and keep stale attributes). */}
+      <form key={state.step} onSubmit={submit} class="stack" data-step={state.step}>
         <Alert kind="info">{props.notice}</Alert>
         {state.step === 'login' ? (
           <TextField label={t('login')} name="login" value={login} onValue={setLogin} autocomplete="username" required autoFocus maxLength={128} />

@@ -44,7 +44,7 @@ export function RegisterToken(props: ActionProps & { reassign?: boolean }) {
 
   if (enrolment) {
     return (
-      <form class="stack" onSubmit={confirm}>
+      <form class="stack" key="confirm" onSubmit={confirm}>
         <p>{t('scanQr')}</p>
         <img class="qr" alt={enrolment.enrolment.keyUri} src={`data:image/svg+xml;charset=utf-8,${encodeURIComponent(enrolment.enrolment.qrSvg)}`} />
         <SecretLine secret={enrolment.enrolment.secretBase32} />
@@ -56,7 +56,7 @@ export function RegisterToken(props: ActionProps & { reassign?: boolean }) {
   }
 
   return (
-    <form class="stack" onSubmit={begin}>
+    <form class="stack" key="begin" onSubmit={begin}>
       {props.reassign && props.overview.token ? <p>{t('reassignIntro', { serial: props.overview.token.serial })}</p> : null}
       {allowed.length > 1 ? (
         <SelectField label={t('tokenType')} name="type" value={type} onValue={setType} options={allowed.map((value) => ({ value, label: t(`type${value}`) }))} />

@@ -1,0 +1,183 @@
+/**
+ * The self-service portal end to end in headless Chromium, on a phone-size screen: the administrator enables the
+ * portal with Register New Token for a resource and assigns a user with a password (admin API: the admin-side
+ * portal UI is built separately); the user signs in at /selfservice/<alias>, registers a software TOTP token (the
+ * test computes codes from the secret the page shows, with the independent `otpauth` package), the next sign-in
+ * asks for the OTP; the user loses the token and files "Restore access", the administrator approves, the user
+ * signs in without the token and registers a new one. Plus bad input: an unknown portal, wrong password, wrong OTP.
+ */
+import { Secret, TOTP } from 'otpauth';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApp, type E2eApp } from './harness';
+
+const ALIAS = 'team-mail';
+const LOGIN = 'paula';
+const PASSWORD = 'portal password 1';
+
+let app: E2eApp;
+let context: BrowserContext;
+let page: Page;
+let resourceId: string;
+let firstToken: { secret: string; serial: string };
+
+function totp(secretBase32: string, nowMs = Date.now()): string {
+  return new TOTP({ secret: Secret.fromBase32(secretBase32), algorithm: 'SHA1', digits: 6, period: 30 }).generate({ timestamp: nowMs });
+}
+
+beforeAll(async () => {
+  app = await startApp();
+  // The user's browser: a phone-size screen.
+  context = await app.browser.newContext({ baseURL: app.url, locale: 'en-US', viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  page = await context.newPage();
+
+  const resource = await app.adminApi('POST', '/resources', { name: 'Team Mail' });
+  resourceId = resource.id;
+  const saved = await app.adminApi('PUT', `/resources/${resourceId}/self-service`, {
+    enabled: true,
+    alias: ALIAS,
+    actions: ['changeName', 'registerNewToken'],
+    tokenTypes: ['TOTP', 'HOTP'],
+  });
+  expect(saved.portalUrl).toBe(`${app.url}/selfservice/${ALIAS}`);
+  const user = await app.adminApi('POST', '/users', { login: LOGIN, firstName: 'Paula', lastName: 'Portal', password: PASSWORD, language: 'en' });
+  await app.adminApi('PUT', `/resources/${resourceId}/assignments`, { userId: user.id });
+});
+afterAll(async () => app?.stop());
+
+async function startSignIn(login: string, password: string) {
+  await page.goto(`/selfservice/${ALIAS}`);
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  await page.getByLabel('Login').fill(login);
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+}
+
+async function signOut() {
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByText('You are signed out.').waitFor();
+}
+
+/** Register New Token through its dialog; returns the secret and serial the page showed. */
+async function registerTotp(name: string) {
+  await page.getByRole('button', { name: /^Register New Token/ }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByLabel('Token type').selectOption('TOTP');
+  await dialog.getByLabel('Name (optional)').fill(name);
+  await dialog.getByRole('button', { name: 'Continue' }).click();
+  const qr = dialog.locator('img.qr');
+  await qr.waitFor();
+  expect(await qr.getAttribute('alt')).toMatch(/^otpauth:\/\/totp\/.*paula.*secret=/);
+  expect(await qr.getAttribute('src')).toMatch(/^data:image\/svg\+xml/);
+  const secret = (await dialog.getByTestId('token-secret').textContent())!.trim();
+  expect(secret).toMatch(/^[A-Z2-7]{16,}$/);
+
+  // A wrong first code is refused and the dialog stays open.
+  await dialog.getByLabel('First code from the app').fill('000000');
+  await dialog.getByRole('button', { name: 'Confirm token' }).click();
+  await dialog.getByRole('alert').filter({ hasText: 'The one-time password is wrong.' }).waitFor();
+
+  await dialog.getByLabel('First code from the app').fill(totp(secret));
+  await dialog.getByRole('button', { name: 'Confirm token' }).click();
+  await page.getByText('Your token is registered. From now on this portal asks for its code when you sign in.').waitFor();
+  const summary = (await page.getByTestId('portal-token').textContent())!;
+  expect(summary).toContain('TOTP');
+  expect(summary).toContain(name);
+  return { secret, serial: summary.trim().split(/\s/)[0]! };
+}
+
+describe('self-service portal', () => {
+  it('shows "portal not found" for an unknown alias', async () => {
+    const response = await page.goto('/selfservice/no-such-portal');
+    expect(response!.status()).toBe(404);
+    await page.getByRole('heading', { name: 'Portal not found' }).waitFor();
+    expect(await page.locator('body').textContent()).not.toMatch(/stack|Error:/);
+  });
+
+  it('refuses a wrong password with a clear message, in English and in German, and the same way for an unknown login', async () => {
+    await startSignIn(LOGIN, 'not the password');
+    await page.getByRole('alert').filter({ hasText: 'Login or password is wrong.' }).waitFor();
+
+    await startSignIn('nobody-here', 'not the password');
+    await page.getByRole('alert').filter({ hasText: 'Login or password is wrong.' }).waitFor();
+
+    await page.getByRole('button', { name: 'Deutsch' }).click();
+    await page.getByLabel('Passwort').fill('immer noch falsch');
+    await page.getByRole('button', { name: 'Anmelden', exact: true }).click();
+    await page.getByRole('alert').filter({ hasText: 'Anmeldename oder Passwort ist falsch.' }).waitFor();
+    await page.getByRole('button', { name: 'English' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  });
+
+  it('signs the user in with the password, lists only the enabled actions in the admin\'s order, and registers a TOTP token', async () => {
+    await startSignIn(LOGIN, PASSWORD);
+    await page.getByRole('heading', { name: 'Team Mail' }).waitFor();
+    expect(await page.getByTestId('portal-token').textContent()).toContain('No token on this resource');
+    const actions = await page.locator('.action-grid button strong').allTextContents();
+    expect(actions).toEqual(['Change First/Last Name', 'Register New Token']);
+    // Usable on the phone: nothing wider than the screen.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+
+    firstToken = await registerTotp('My phone');
+    const assignments = await app.adminApi('GET', `/resources/${resourceId}/assignments`);
+    expect(assignments.items[0]).toMatchObject({ kind: 'token_with_user', token: { serial: firstToken.serial } });
+    await signOut();
+  });
+
+  it('asks for the OTP at the next sign-in, refuses a wrong one and accepts the right one', async () => {
+    await startSignIn(LOGIN, PASSWORD);
+    await page.getByLabel('One-time password').fill('123456');
+    await page.getByRole('button', { name: 'Confirm', exact: true }).click();
+    await page.getByRole('alert').filter({ hasText: 'The one-time password is wrong.' }).waitFor();
+    // The enrolment used the current time step; the next step's code is within the accepted window.
+    await page.getByLabel('One-time password').fill(totp(firstToken.secret, Date.now() + 30_000));
+    await page.getByRole('button', { name: 'Confirm', exact: true }).click();
+    await page.getByRole('heading', { name: 'Team Mail' }).waitFor();
+    await signOut();
+  });
+
+  it('lost token: restore access, the administrator approves, the user signs in without it and registers a new one', async () => {
+    await page.goto(`/selfservice/${ALIAS}`);
+    await page.getByRole('button', { name: 'Restore access' }).click();
+    await page.getByRole('heading', { name: 'Restore access' }).waitFor();
+    await page.getByLabel('Login').fill(LOGIN);
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Tick at least one thing you have lost.' }).waitFor();
+    await page.getByLabel('My token (authenticator app or device)').check();
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByRole('heading', { name: 'Prove who you are' }).waitFor();
+    expect(await page.getByLabel('One-time password').count()).toBe(0);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Send request' }).click();
+    await page.getByRole('heading', { name: 'Request received' }).waitFor();
+    await page.getByText('An administrator will verify your identity and review it.').waitFor();
+
+    // The administrator sees the request with the password verified and the token lost, and approves it.
+    const issues = await app.adminApi('GET', '/user-issues');
+    const issue = issues.items.find((item: { user: { login: string } }) => item.user.login === LOGIN);
+    expect(issue).toMatchObject({ lost: ['token'], authenticators: { password: 'verified', email: 'none', token: 'lost' } });
+    await app.adminApi('POST', `/user-issues/${issue.id}/approve`);
+
+    await page.getByRole('button', { name: 'Back to sign in' }).click();
+    await page.getByLabel('Login').fill(LOGIN);
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    // No OTP step: the lost token is disabled (still assigned, shown as disabled).
+    await page.getByRole('heading', { name: 'Team Mail' }).waitFor();
+    expect(await page.getByTestId('portal-token').textContent()).toContain('disabled');
+
+    const second = await registerTotp('New phone');
+    expect(second.serial).not.toBe(firstToken.serial);
+    const assignments = await app.adminApi('GET', `/resources/${resourceId}/assignments`);
+    expect(assignments.items[0]).toMatchObject({ kind: 'token_with_user', token: { serial: second.serial } });
+    await signOut();
+
+    // From now on the new token's OTP is asked for.
+    await startSignIn(LOGIN, PASSWORD);
+    await page.getByLabel('One-time password').fill(totp(second.secret, Date.now() + 30_000));
+    await page.getByRole('button', { name: 'Confirm', exact: true }).click();
+    await page.getByRole('heading', { name: 'Team Mail' }).waitFor();
+  });
+});
