@@ -179,3 +179,26 @@ describe('User Issues', () => {
     expect(await app.adminApi('GET', '/user-issues/settings')).toEqual({ notifyByEmail: true });
   });
 });
+
+describe('disabling the portal', () => {
+  it('switching the portal off asks first, keeps alias and actions, and the address stops working', async () => {
+    await page.goto(`/admin/resources/${resourceId}?tab=self-service`);
+    await page.getByRole('switch', { name: "Enable User's Self-Service for This Resource" }).uncheck();
+    let confirmText = '';
+    page.once('dialog', (dialog) => {
+      confirmText = dialog.message();
+      void dialog.accept();
+    });
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(toasts).toContain('The self-service portal is disabled.');
+    expect(confirmText).toContain(`${app.url}/selfservice/webmail`);
+    await page.getByText('The self-service portal is disabled for this resource.').waitFor();
+    expect((await app.adminApi('GET', `/resources/${resourceId}`)).selfService).toEqual({
+      enabled: false,
+      alias: 'webmail',
+      actions: ['registerNewToken', 'changePassword', 'createPassword'],
+      tokenTypes: ['TOTP'],
+    });
+    expect((await portalApi('webmail', '/signin', { login: 'fred' })).body.error.code).toBe('PORTAL_NOT_FOUND');
+  });
+});
