@@ -1,10 +1,11 @@
 /**
  * Two-factor authentication by SMS end to end in headless Chromium, with SMS "sent" through a real HTTP call to the
  * local server that impersonates Twilio's API (codes are read from the requests it received, as a phone would):
- * the admin switches 2FA on, points the SMS supplier at the local provider and creates a user with a password; the
- * user (on a phone-size screen) fails one sign-in, signs in, confirms a mobile number on /profile with the code sent
- * to it, activates 2FA, logs off and signs in again with password plus SMS code; the admin then finds UserLogin and
- * UserLoginAttempt for that user under User Activities in both tabs and in the CSV export.
+ * the admin switches 2FA on and points the SMS supplier at the local provider (Admin Center > Security), and creates
+ * a user with a password; the user (on a phone-size screen) fails one sign-in, signs in, confirms a mobile number on
+ * /profile with the code sent to it, activates 2FA, logs off and signs in again with password plus SMS code; the
+ * admin then finds UserLogin and UserLoginAttempt for that user under User Activities in both tabs and in the CSV
+ * export. Then: changing the number, and a workspace that disables 2FA.
  */
 import { readFile } from 'node:fs/promises';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -49,14 +50,19 @@ async function expectNoHorizontalScroll(page: Page) {
 
 describe('two-factor authentication by SMS', () => {
   it('the admin switches 2FA on, configures the SMS supplier and creates a user with a password', async () => {
-    await app.adminApi('PUT', '/security', { twoFactorEnabled: true });
-    const { meta: _meta, warnings: _warnings, ...settings } = await app.adminApi('GET', '/messaging/settings');
-    await app.adminApi('PUT', '/messaging/settings', {
-      ...settings,
-      sms: { primary: { type: 'twilio', accountSid: TWILIO_SID, authToken: 'e2e-twilio-auth-token', from: '+15005550006', baseUrl: `${app.providers!.url}/${SCENARIO}` }, fallback: null },
-    });
-
     await app.signInAsAdmin(adminPage);
+    await adminPage.goto('/admin/security');
+    await adminPage.getByLabel('Enable two-factor authentication for the platform').check();
+    await expect.poll(() => adminPage.locator('.toast').allTextContents()).toContain('Two-factor authentication is enabled.');
+    await adminPage.getByRole('combobox', { name: 'SMS supplier' }).selectOption('twilio');
+    await adminPage.getByLabel('Account SID').fill(TWILIO_SID);
+    await adminPage.getByLabel('Auth token').fill('e2e-twilio-auth-token');
+    await adminPage.getByLabel('Sender', { exact: true }).fill('+15005550006');
+    await adminPage.getByLabel('Base URL').fill(`${app.providers!.url}/${SCENARIO}`);
+    await adminPage.getByRole('button', { name: 'Save message settings' }).click();
+    await expect.poll(() => adminPage.locator('.toast').allTextContents()).toContain('Message settings saved.');
+    expect(await app.adminApi('GET', '/security')).toEqual({ twoFactorEnabled: true });
+
     await adminPage.goto('/admin/users');
     await adminPage.getByRole('button', { name: 'New user' }).click();
     const dialog = adminPage.getByRole('dialog');
