@@ -38,6 +38,13 @@ describe('Admin Center > Security', () => {
     await expect.poll(toasts).toContain('Two-factor authentication is enabled.');
     expect(await app.adminApi('GET', '/security')).toEqual({ twoFactorEnabled: true });
     await expect.poll(() => methods.textContent()).toContain('2FA on');
+
+    // The SAML method opens its own section (a lazily loaded chunk) under its own path.
+    await page.getByRole('tab', { name: 'SAML' }).click();
+    await page.waitForURL('**/admin/security/saml');
+    await page.getByRole('heading', { name: 'SAML single sign-on' }).waitFor();
+    await page.getByRole('tab', { name: 'Email' }).click();
+    await page.waitForURL('**/admin/security/email');
   });
 
   it('configures Twilio with the local provider as base URL; the secret is stored but never shown', async () => {
@@ -130,5 +137,14 @@ describe('Admin Center > Security', () => {
     await page.getByRole('button', { name: 'Save message settings' }).waitFor();
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(overflow).toBeLessThanOrEqual(0);
+  });
+
+  it('speaks German', async () => {
+    await page.evaluate(() => localStorage.setItem('eid.language', 'de'));
+    await page.goto('/admin/security/email');
+    await page.getByRole('heading', { name: 'Sicherheit', exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Nachrichteneinstellungen speichern' }).waitFor();
+    await page.getByText('Zwei-Faktor-Authentifizierung für die Plattform aktivieren').waitFor();
+    await page.evaluate(() => localStorage.setItem('eid.language', 'en'));
   });
 });
