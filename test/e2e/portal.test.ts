@@ -180,4 +180,64 @@ describe('self-service portal', () => {
     await page.getByRole('button', { name: 'Confirm', exact: true }).click();
     await page.getByRole('heading', { name: 'Team Mail' }).waitFor();
   });
+
+  it('other actions from their dialogs: name, password (bad input refused), PIN, environments, unassign', async () => {
+    await app.adminApi('PUT', `/resources/${resourceId}/self-service`, {
+      enabled: true,
+      alias: ALIAS,
+      actions: ['changeName', 'changePassword', 'setupPin', 'manageEnvironment', 'unassignToken', 'registerNewToken'],
+      tokenTypes: ['TOTP'],
+    });
+    await page.reload();
+    await page.getByRole('heading', { name: 'Team Mail' }).waitFor();
+    const dialog = page.getByRole('dialog');
+
+    await page.getByRole('button', { name: /^Change First\/Last Name/ }).click();
+    await dialog.getByLabel('First name').fill('Paulina');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Your name is changed.').waitFor();
+    await page.getByText('Paulina Portal').waitFor();
+
+    await page.getByRole('button', { name: /^Change Password/ }).click();
+    await dialog.getByLabel('Current password').fill(PASSWORD);
+    await dialog.getByLabel('New password', { exact: true }).fill('short');
+    await dialog.getByLabel('Repeat the new password').fill('short');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await dialog.getByRole('alert').filter({ hasText: 'The password must be at least 10 characters long.' }).waitFor();
+    await dialog.getByLabel('Current password').fill('not my password');
+    await dialog.getByLabel('New password', { exact: true }).fill('another password 2');
+    await dialog.getByLabel('Repeat the new password').fill('another password 2');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await dialog.getByRole('alert').filter({ hasText: 'The current password is wrong.' }).waitFor();
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+
+    await page.getByRole('button', { name: /^PIN Setup/ }).click();
+    await dialog.getByLabel('PIN (4 digits)').fill('12');
+    await dialog.getByLabel('Repeat the PIN').fill('12');
+    await dialog.getByRole('button', { name: 'Save PIN' }).click();
+    await dialog.getByRole('alert').filter({ hasText: 'The PIN must be exactly 4 digits.' }).waitFor();
+    await dialog.getByLabel('PIN (4 digits)').fill('4321');
+    await dialog.getByLabel('Repeat the PIN').fill('4321');
+    await dialog.getByLabel(/^After the code/).check();
+    await dialog.getByRole('button', { name: 'Save PIN' }).click();
+    await page.getByText('Your PIN is set.', { exact: false }).waitFor();
+    expect(await page.getByTestId('portal-token').textContent()).toContain('with PIN (after the code)');
+
+    await page.getByRole('button', { name: /^Manage User Environment/ }).click();
+    await dialog.getByText('experimental').first().waitFor();
+    await dialog.getByLabel('Name', { exact: true }).first().fill('Test browser');
+    await dialog.getByRole('button', { name: 'Save' }).first().click();
+    await dialog.getByText('Saved.').waitFor();
+    await dialog.getByText('Test browser', { exact: true }).waitFor();
+    await dialog.getByRole('button', { name: 'Close', exact: true }).last().click();
+
+    await page.getByRole('button', { name: /^Unassign Token/ }).click();
+    await dialog.getByRole('button', { name: 'Unassign token' }).click();
+    await page.getByText('The token is no longer asked for at sign-in.').waitFor();
+    expect(await page.getByTestId('portal-token').textContent()).toContain('No token on this resource');
+    // The password is unchanged (the refused changes changed nothing), and no OTP is asked any more.
+    await signOut();
+    await startSignIn(LOGIN, PASSWORD);
+    await page.getByRole('heading', { name: 'Team Mail' }).waitFor();
+  });
 });

@@ -184,8 +184,8 @@ export function PinSetup(props: ActionProps) {
         });
       }}
     >
-      <TextField label={t('pin')} name="pin" type="password" value={pin} onValue={setPin} inputMode="numeric" pattern="[0-9]{4}" maxLength={4} autocomplete="off" required autoFocus />
-      <TextField label={t('repeatPin')} name="repeatPin" type="password" value={repeated} onValue={setRepeated} inputMode="numeric" pattern="[0-9]{4}" maxLength={4} autocomplete="off" required />
+      <TextField label={t('pin')} name="pin" type="password" value={pin} onValue={setPin} inputMode="numeric" maxLength={4} autocomplete="off" required autoFocus />
+      <TextField label={t('repeatPin')} name="repeatPin" type="password" value={repeated} onValue={setRepeated} inputMode="numeric" maxLength={4} autocomplete="off" required />
       <fieldset class="stack plain">
         <legend>{t('pinPosition')}</legend>
         {(['before', 'after'] as const).map((value) => (
