@@ -20,6 +20,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
@@ -77,6 +78,7 @@ async function main(): Promise<void> {
   rmSync(WORK_DIR, { recursive: true, force: true });
   mkdirSync(WORK_DIR, { recursive: true });
   const startedAt = new Date();
+  const loadAtStart = loadavg()[0]!;
 
   log('building the UI (vite build --config ui/vite.config.ts)');
   const build = await run('npx', ['vite', 'build', '--config', join(REPO_ROOT, 'ui/vite.config.ts')]);
@@ -134,7 +136,7 @@ async function main(): Promise<void> {
   log('PBKDF2 alone, in workerd and on Node');
   const pbkdf2Ms = { workerd: await measurePbkdf2InWorkerd(bundle.compatibilityDate), node: await measurePbkdf2OnNode() };
 
-  const report = writeReport({ startedAt, portalLoad, loginLoad, dist, latency, pbkdf2Ms, compatibilityDate: bundle.compatibilityDate });
+  const report = writeReport({ startedAt, load: [loadAtStart, loadavg()[0]!], portalLoad, loginLoad, dist, latency, pbkdf2Ms, compatibilityDate: bundle.compatibilityDate });
   console.log('\n' + report.summary);
   console.log(`\nwrote ${RESULTS_FILE}`);
   if (cli.strict && !report.targetsMet) process.exitCode = 1;
@@ -370,6 +372,7 @@ async function measurePbkdf2OnNode(): Promise<number> {
 
 interface ReportInput {
   startedAt: Date;
+  load: [number, number];
   portalLoad: FirstLoad;
   loginLoad: FirstLoad;
   dist: { js: number; css: number; jsFiles: number };
@@ -465,7 +468,8 @@ session, environment and activity in one batch). The platform sign-in pays the s
   ${latency.statuses.platform ?? '?'}). Node's fetch, loopback, one request in flight, time from send to the last byte of the
   body. Each round used its own \`cf-connecting-ip\` so the per-address sign-in limit stays out of the way. Each portal
   sign-in writes what a real one writes (flow challenge, session, environment, activity) to D1.
-- **Machine**: ${versions.cpus}; Node ${process.version}; Vite ${versions.vite}.
+- **Machine**: ${versions.cpus}; Node ${process.version}; Vite ${versions.vite}; 1-minute load average ${input.load[0].toFixed(1)} at
+  the start and ${input.load[1].toFixed(1)} at the end of the run (other work shares the machine).
 `;
   mkdirSync(join(REPO_ROOT, 'bench/results'), { recursive: true });
   writeFileSync(RESULTS_FILE, markdown);
