@@ -73,6 +73,8 @@ $config = array_merge($config, [
   'logging.handler' => 'errorlog',
   'logging.level' => SimpleSAML\\Logger::WARNING,
   'session.cookie.secure' => false,
+  // Debian's default is SameSite=None, which Chromium drops on plain http: Lax is what a same-site test needs.
+  'session.cookie.samesite' => 'Lax',
   'session.phpsession.savepath' => ${php(`${dir}/sessions`)},
   'store.type' => 'phpsession',
   'module.enable' => ['exampleauth' => true, 'core' => true, 'saml' => true, 'admin' => true],

@@ -40,14 +40,29 @@ window.MonacoEnvironment = {
 };
 
 type CreateWebWorker = typeof monaco.editor.createWebWorker;
+/** What monaco-worker-manager passes (the pre-0.53 options): no worker, but the data to start one with. */
+type LegacyWorkerOptions = Parameters<CreateWebWorker>[0] & { createData?: unknown };
 const monacoForYaml = {
   ...monaco,
   editor: {
     ...monaco.editor,
-    createWebWorker: ((options: Parameters<CreateWebWorker>[0]) =>
-      monaco.editor.createWebWorker({ ...options, worker: options.worker ?? new YamlWorker() })) as CreateWebWorker,
+    createWebWorker: ((options: LegacyWorkerOptions) =>
+      monaco.editor.createWebWorker({ ...options, worker: options.worker ?? startYamlWorker(options.createData) })) as CreateWebWorker,
   },
 };
+
+/**
+ * monaco-yaml's worker (monaco-worker-manager) still speaks the older start-up protocol: a first message makes it
+ * listen, the second carries the createData (the schemas and options) and starts the language service. monaco-editor
+ * >= 0.53 no longer sends these for a worker it is handed, so we do; without them the worker never answers and
+ * completion shows "Loading..." forever.
+ */
+function startYamlWorker(createData: unknown): Worker {
+  const worker = new YamlWorker();
+  worker.postMessage('start');
+  worker.postMessage(createData);
+  return worker;
+}
 
 let yaml: MonacoYaml | null = null;
 

@@ -22,6 +22,9 @@ const YamlEditor = lazyPage<YamlEditorProps>(() => import('../../monaco/yaml-edi
 
 const BASE = '/api/admin/saml';
 const MODEL_URI = 'inmemory://eid/saml-config.yaml';
+/** monaco-yaml matches schemas to models by glob over the URI's path. */
+const MODEL_FILE_MATCH = '**/saml-config.yaml';
+const SCHEMA_URI = 'inmemory://eid/saml-config.schema.json';
 const VALIDATE_DELAY_MS = 400;
 
 interface SamlAdminState extends SamlConfigState {
@@ -131,7 +134,10 @@ export default function SamlSection() {
   // monaco-yaml completes and explains keys from the server's JSON Schema; it lives in the lazy Monaco chunk.
   useEffect(() => {
     if (!state) return;
-    import('../../monaco/monaco').then(({ setYamlSchemas }) => setYamlSchemas([{ uri: String(state.schema.$id), fileMatch: [MODEL_URI], schema: state.schema }]));
+    // Registered inline under a plain URI: yaml-language-server normalises ids with vscode-uri, which escapes the
+    // colons of the schema's `urn:` $id, finds nothing under it, tries to fetch it and then completes nothing.
+    const { $id: _id, ...schema } = state.schema;
+    import('../../monaco/monaco').then(({ setYamlSchemas }) => setYamlSchemas([{ uri: SCHEMA_URI, fileMatch: [MODEL_FILE_MATCH], schema }]));
   }, [state?.schema]);
 
   // The same validator as Save, as you type (debounced): markers appear at the lines the server names.
