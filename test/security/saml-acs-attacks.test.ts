@@ -195,6 +195,18 @@ describe('ACS attacks', () => {
     expect(['assertion_count', 'signature_missing', 'signature_invalid']).toContain(await reasonOf(verdict));
   });
 
+  it('a second element claiming the signed ID (under ID, Id or id, prefixed or not) is refused', async () => {
+    for (const claim of ['ID', 'Id', 'id', 'x:ID', 'x:Id']) {
+      const login = await startLogin();
+      const { xml } = await signResponse({ inResponseTo: login.requestId, attributes: { [CLAIMS.email]: [email()] } });
+      const assertionId = /<saml:Assertion[^>]* ID="([^"]+)"/.exec(xml)![1];
+      // The response itself is unsigned here, so an Extensions element may be added without breaking a signature.
+      const lookAlike = xml.replace(/(<samlp:Response[^>]*>)/, `$1<samlp:Extensions><x:Decoy xmlns:x="urn:decoy" ${claim}="${assertionId}"/></samlp:Extensions>`);
+      expect(lookAlike).not.toBe(xml);
+      await expectRefused(await postAcs(btoa(lookAlike), { cookie: login.cookie }), 'signature_invalid');
+    }
+  });
+
   it('oversized bodies are refused before parsing', async () => {
     const body = `SAMLResponse=${'A'.repeat(SAML_MAX_FORM_BODY_BYTES + 10)}`;
     const response = await postAcs(null, { body });

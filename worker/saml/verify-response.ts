@@ -188,14 +188,24 @@ function parseInstantMs(value: string | null): number | null {
   return Date.parse(value);
 }
 
+/** Attribute local names that identify an element to some XML-DSig implementation (SAML itself uses only ID). */
+const ID_ATTRIBUTE_NAMES = new Set(['ID', 'Id', 'id']);
+
+/**
+ * How many attributes in the document carry `id` under any of the ID names, prefixed or not. The signed element
+ * must be the only one: a look-alike anywhere (the raw material of signature wrapping) makes this more than 1.
+ */
 function countElementsWithId(doc: Document, id: string): number {
   let count = 0;
   const walk = (node: Node) => {
     for (let child = node.firstChild; child; child = child.nextSibling) {
       if (child.nodeType !== 1) continue;
       const element = child as Element;
-      // xml-crypto resolves references by any of these attribute names: all of them must be unique together.
-      for (const name of ['ID', 'Id', 'id']) if (element.getAttribute(name) === id) count++;
+      const attributes = element.attributes;
+      for (let i = 0; i < attributes.length; i++) {
+        const attribute = attributes.item(i)!;
+        if (attribute.value === id && ID_ATTRIBUTE_NAMES.has(attribute.localName ?? attribute.name)) count++;
+      }
       walk(element);
     }
   };
@@ -214,6 +224,10 @@ function verifyEnvelopedSignature(xml: string, doc: Document, element: Element, 
   if (!id || /['"]/.test(id)) return null;
   // The KeyInfo certificate of the message is never consulted: only the configured one verifies.
   const signed = new SignedXml({ publicCert: certificatePem, getCertFromKeyInfo: () => null });
+  // SAML references elements by their ID attribute only. xml-crypto would otherwise search the whole document three
+  // times per reference (for Id, ID and id), the largest share of verification time; uniqueness under all three
+  // names is still enforced by countElementsWithId below.
+  signed.idAttributes = ['ID'];
   try {
     signed.loadSignature(signature as never);
   } catch {
