@@ -1,10 +1,11 @@
 /**
- * The self-service portal end to end in headless Chromium, on a phone-size screen: the administrator enables the
- * portal with Register New Token for a resource and assigns a user with a password (admin API: the admin-side
- * portal UI is built separately); the user signs in at /selfservice/<alias>, registers a software TOTP token (the
- * test computes codes from the secret the page shows, with the independent `otpauth` package), the next sign-in
- * asks for the OTP; the user loses the token and files "Restore access", the administrator approves, the user
- * signs in without the token and registers a new one. Plus bad input: an unknown portal, wrong password, wrong OTP.
+ * The self-service portal end to end in headless Chromium. The administrator, in the admin center, creates a user
+ * with a password and a resource, assigns the user, and enables the resource's portal with Register New Token; the
+ * user, on a phone-size screen, signs in at /selfservice/<alias>, registers a software TOTP token (the test computes
+ * codes from the secret the page shows, with the independent `otpauth` package), and the next sign-in asks for the
+ * OTP; the user loses the token and files "Restore access", the administrator approves it under User Issues
+ * ("Verify Identity"), the user signs in without the token and registers a new one. Plus bad input: an unknown
+ * portal, wrong password, wrong OTP, and the other action dialogs.
  */
 import { Secret, TOTP } from 'otpauth';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -17,7 +18,9 @@ const PASSWORD = 'portal password 1';
 
 let app: E2eApp;
 let context: BrowserContext;
+/** The end user's browser (phone-size) and the administrator's (desktop). */
 let page: Page;
+let adminPage: Page;
 let resourceId: string;
 let firstToken: { secret: string; serial: string };
 
@@ -30,20 +33,18 @@ beforeAll(async () => {
   // The user's browser: a phone-size screen.
   context = await app.browser.newContext({ baseURL: app.url, locale: 'en-US', viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
   page = await context.newPage();
-
-  const resource = await app.adminApi('POST', '/resources', { name: 'Team Mail' });
-  resourceId = resource.id;
-  const saved = await app.adminApi('PUT', `/resources/${resourceId}/self-service`, {
-    enabled: true,
-    alias: ALIAS,
-    actions: ['changeName', 'registerNewToken'],
-    tokenTypes: ['TOTP', 'HOTP'],
-  });
-  expect(saved.portalUrl).toBe(`${app.url}/selfservice/${ALIAS}`);
-  const user = await app.adminApi('POST', '/users', { login: LOGIN, firstName: 'Paula', lastName: 'Portal', password: PASSWORD, language: 'en' });
-  await app.adminApi('PUT', `/resources/${resourceId}/assignments`, { userId: user.id });
+  adminPage = await (await app.newContext()).newPage();
+  await app.signInAsAdmin(adminPage);
 });
 afterAll(async () => app?.stop());
+
+const adminToasts = () => adminPage.locator('.toast').allTextContents();
+
+/** Switches portal actions on in the open Self-Service tab (saved by the caller). */
+async function enableActionsHere(names: string[]) {
+  // By the start of the name: "Manage User Environment" carries an "experimental" badge in its label.
+  for (const name of names) await adminPage.getByRole('switch', { name: new RegExp(`^${name}`) }).check();
+}
 
 async function startSignIn(login: string, password: string) {
   await page.goto(`/selfservice/${ALIAS}`);
@@ -88,6 +89,48 @@ async function registerTotp(name: string) {
 }
 
 describe('self-service portal', () => {
+  it('the administrator creates the user and the resource, assigns the user and enables the portal (admin center)', async () => {
+    await adminPage.goto('/admin/users');
+    await adminPage.getByRole('button', { name: 'New user' }).click();
+    const dialog = adminPage.getByRole('dialog');
+    await dialog.getByLabel('Login').fill(LOGIN);
+    await dialog.getByLabel('First name').fill('Paula');
+    await dialog.getByLabel('Last name').fill('Portal');
+    await dialog.getByLabel('Password').fill(PASSWORD);
+    await dialog.getByRole('button', { name: 'Create' }).click();
+    await adminPage.waitForURL(/\/admin\/users\/[0-9a-f-]{36}$/);
+
+    await adminPage.goto('/admin/resources');
+    await adminPage.getByRole('button', { name: 'New resource' }).click();
+    await adminPage.getByRole('dialog').getByLabel('Name').fill('Team Mail');
+    await adminPage.getByRole('dialog').getByRole('button', { name: 'Create' }).click();
+    await adminPage.waitForURL(/\/admin\/resources\/[0-9a-f-]{36}/);
+    resourceId = /resources\/([0-9a-f-]{36})/.exec(adminPage.url())![1]!;
+    await adminPage.getByRole('tab', { name: 'Users', exact: true }).click();
+    await adminPage.getByLabel('Search').first().fill(LOGIN);
+    await adminPage.getByRole('button', { name: /User/ }).first().click();
+    await adminPage.getByRole('button', { name: 'Assign user' }).click();
+    await adminPage.getByRole('cell', { name: 'User', exact: true }).waitFor();
+
+    await adminPage.getByRole('tab', { name: 'Self-Service' }).click();
+    await adminPage.getByRole('switch', { name: "Enable User's Self-Service for This Resource" }).check();
+    await adminPage.getByLabel('Alias').fill(ALIAS);
+    await enableActionsHere(['Register New Token', 'Change Login', 'Change First Name and Last Name']);
+    await adminPage.getByLabel('Software token, time-based (TOTP)').check();
+    await adminPage.getByLabel('Software token, counter-based (HOTP)').check();
+    // The admin's order, not the catalogue's: the name change above the login change.
+    await adminPage.getByRole('button', { name: 'Move up: Change First Name and Last Name' }).click();
+    await adminPage.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(adminToasts).toContain('Self-service settings saved.');
+    expect(await adminPage.getByTestId('portal-address').textContent()).toBe(`${app.url}/selfservice/${ALIAS}`);
+    expect((await app.adminApi('GET', `/resources/${resourceId}`)).selfService).toEqual({
+      enabled: true,
+      alias: ALIAS,
+      actions: ['registerNewToken', 'changeName', 'changeLogin'],
+      tokenTypes: ['TOTP', 'HOTP'],
+    });
+  });
+
   it('shows "portal not found" for an unknown alias', async () => {
     const response = await page.goto('/selfservice/no-such-portal');
     expect(response!.status()).toBe(404);
@@ -115,7 +158,7 @@ describe('self-service portal', () => {
     await page.getByRole('heading', { name: 'Team Mail' }).waitFor();
     expect(await page.getByTestId('portal-token').textContent()).toContain('No token on this resource');
     const actions = await page.locator('.action-grid button strong').allTextContents();
-    expect(actions).toEqual(['Change First/Last Name', 'Register New Token']);
+    expect(actions).toEqual(['Register New Token', 'Change First Name and Last Name', 'Change Login']);
     // Usable on the phone: nothing wider than the screen.
     expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
 
@@ -153,11 +196,16 @@ describe('self-service portal', () => {
     await page.getByRole('heading', { name: 'Request received' }).waitFor();
     await page.getByText('An administrator will verify your identity and review it.').waitFor();
 
-    // The administrator sees the request with the password verified and the token lost, and approves it.
-    const issues = await app.adminApi('GET', '/user-issues');
-    const issue = issues.items.find((item: { user: { login: string } }) => item.user.login === LOGIN);
-    expect(issue).toMatchObject({ lost: ['token'], authenticators: { password: 'verified', email: 'none', token: 'lost' } });
-    await app.adminApi('POST', `/user-issues/${issue.id}/approve`);
+    // The administrator sees the request under User Issues (password verified, token lost) and approves it.
+    await adminPage.goto('/admin/user-issues');
+    const row = adminPage.locator('tr', { hasText: LOGIN });
+    await row.waitFor();
+    expect(await row.locator('[data-authenticator="password"]').getAttribute('class')).toBe('pill ok');
+    expect(await row.locator('[data-authenticator="token"]').getAttribute('class')).toBe('pill bad');
+    adminPage.once('dialog', (confirm) => void confirm.accept());
+    await row.getByRole('button', { name: 'Verify Identity' }).click();
+    await expect.poll(adminToasts).toContain('The request is approved.');
+    expect((await app.adminApi('GET', '/user-issues')).items).toEqual([]);
 
     await page.getByRole('button', { name: 'Back to sign in' }).click();
     await page.getByLabel('Login').fill(LOGIN);
@@ -182,17 +230,17 @@ describe('self-service portal', () => {
   });
 
   it('other actions from their dialogs: name, password (bad input refused), PIN, environments, unassign', async () => {
-    await app.adminApi('PUT', `/resources/${resourceId}/self-service`, {
-      enabled: true,
-      alias: ALIAS,
-      actions: ['changeName', 'changePassword', 'setupPin', 'manageEnvironment', 'unassignToken', 'registerNewToken'],
-      tokenTypes: ['TOTP'],
-    });
+    await adminPage.goto(`/admin/resources/${resourceId}?tab=self-service`);
+    await enableActionsHere(['Change Password', 'PIN Setup', 'Manage User Environment', 'Unassign Token']);
+    await adminPage.getByRole('button', { name: 'Save' }).click();
+    await expect
+      .poll(async () => [...(await app.adminApi('GET', `/resources/${resourceId}`)).selfService.actions].sort())
+      .toEqual(['changeLogin', 'changeName', 'changePassword', 'manageEnvironment', 'registerNewToken', 'setupPin', 'unassignToken']);
     await page.reload();
     await page.getByRole('heading', { name: 'Team Mail' }).waitFor();
     const dialog = page.getByRole('dialog');
 
-    await page.getByRole('button', { name: /^Change First\/Last Name/ }).click();
+    await page.getByRole('button', { name: /^Change First Name and Last Name/ }).click();
     await dialog.getByLabel('First name').fill('Paulina');
     await dialog.getByRole('button', { name: 'Save' }).click();
     await page.getByText('Your name is changed.').waitFor();
