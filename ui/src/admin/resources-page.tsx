@@ -14,17 +14,12 @@ import type { AdminToken } from './tokens-page';
 import { useAction, useData, usePagedList } from './use-data';
 import { UserPicker, type AdminUser } from './users-page';
 import { Empty, PageHeader, Pager, SearchBox, confirmAction } from './widgets';
+import type { ResourceView } from '../../../worker/resources/service';
 
 const SelfServiceTab = lazyPage<{ resource: Resource; onChange: () => void }>(() => import('./self-service/self-service-tab'));
 
-export interface Resource {
-  id: string;
-  name: string;
-  description: string;
-  userCount: number;
-  selfService: { enabled: boolean; alias: string | null; actions: string[]; tokenTypes: string[] };
-  createdAt: number;
-}
+/** A resource as the admin API returns it (the worker's view; a type-only import, erased from the bundle). */
+export type Resource = ResourceView;
 
 interface Assignment {
   id: string;

@@ -13,29 +13,10 @@ import { adminStrings } from './strings';
 import { useAction, useData, usePagedList } from './use-data';
 import { UserPicker } from './users-page';
 import { Empty, PageHeader, Pager, SearchBox, confirmAction } from './widgets';
+import type { TokenView } from '../../../worker/tokens/service';
 
-export interface AdminToken {
-  id: string;
-  serial: string;
-  type: 'TOTP' | 'HOTP' | 'OCRA' | 'SMS' | 'EMAIL';
-  kind: 'software' | 'hardware';
-  description: string;
-  algorithm: string;
-  digits: number;
-  periodSeconds: number;
-  counter: number;
-  ocraSuite: string | null;
-  hasPin: boolean;
-  pinPosition: 'before' | 'after';
-  failCount: number;
-  lockedUntil: number | null;
-  enabled: boolean;
-  activated: boolean;
-  driftSteps: number;
-  owner: { id: string; login: string } | null;
-  lastUsedAt: number | null;
-  createdAt: number;
-}
+/** A token as the admin API returns it (the worker's view; a type-only import, erased from the bundle). */
+export type AdminToken = TokenView;
 
 interface Enrolment {
   token: AdminToken;

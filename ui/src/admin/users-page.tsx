@@ -8,21 +8,10 @@ import { navigate, onLinkClick } from '../lib/router';
 import { adminStrings } from './strings';
 import { useAction, useData, usePagedList } from './use-data';
 import { Empty, PageHeader, Pager, SearchBox, confirmAction } from './widgets';
+import type { UserView } from '../../../worker/users/service';
 
-export interface AdminUser {
-  id: string;
-  login: string;
-  firstName: string;
-  lastName: string;
-  email: string | null;
-  phone: string | null;
-  language: 'de' | 'en';
-  enabled: boolean;
-  isAdmin: boolean;
-  hasPassword: boolean;
-  smsTwoFactorActive: boolean;
-  createdAt: number;
-}
+/** A user as the admin API returns it (the worker's view; a type-only import, erased from the bundle). */
+export type AdminUser = UserView;
 
 export function UsersPage() {
   const t = useTranslator(adminStrings);
