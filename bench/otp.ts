@@ -20,7 +20,8 @@ import { VERIFY_ATTEMPTS_PER_USER, VERIFY_WINDOW_MS } from '../worker/constants'
 import { sha256Hex } from '../worker/lib/crypto';
 import { sealSeed } from '../worker/tokens/secrets';
 import { freeUdpPort, runRadclient, startFreeRadius, writeFreeRadiusConfig, type RadclientResult } from './lib/freeradius';
-import { encodeBase32, generateHotpCode, generateTotpCode } from './lib/hotp';
+import { bytesToBase32 } from '../worker/lib/encoding';
+import { generateHotpCode, generateTotpCode } from './lib/hotp';
 import { percentile, runRadiusLoad, type RadiusLoadResult } from './lib/radius-client';
 import { ensureDebianTools } from './lib/system-deps';
 import {
@@ -299,7 +300,7 @@ interface RadiusBench {
 async function benchFreeRadius(users: BenchUser[]): Promise<RadiusBench> {
   const dir = join(WORK_DIR, 'freeradius');
   const port = await freeUdpPort();
-  const radiusUsers = users.map((u) => ({ login: u.login, secretBase32: encodeBase32(u.seed) }));
+  const radiusUsers = users.map((u) => ({ login: u.login, secretBase32: bytesToBase32(u.seed) }));
   writeFreeRadiusConfig(dir, { port, secret: RADIUS_SECRET, users: radiusUsers });
   const first = users[0]!;
   const server = await startFreeRadius(dir, { port, secret: RADIUS_SECRET, probe: { userName: first.login, password: '000000' } });

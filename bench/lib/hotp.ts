@@ -18,22 +18,3 @@ export function generateHotpCode(seed: Uint8Array, counter: number, digits = 6):
 export function generateTotpCode(seed: Uint8Array, nowMs: number, periodInSeconds = 30, digits = 6): string {
   return generateHotpCode(seed, Math.floor(nowMs / 1000 / periodInSeconds), digits);
 }
-
-const BASE32_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-
-/** RFC 4648 base32 without padding (what FreeRADIUS's TOTP-Secret and authenticator apps take). */
-export function encodeBase32(bytes: Uint8Array): string {
-  let bits = 0;
-  let value = 0;
-  let out = '';
-  for (const byte of bytes) {
-    value = (value << 8) | byte;
-    bits += 8;
-    while (bits >= 5) {
-      out += BASE32_ALPHABET[(value >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-  }
-  if (bits > 0) out += BASE32_ALPHABET[(value << (5 - bits)) & 31];
-  return out;
-}
