@@ -138,6 +138,25 @@ describe('self-service portal', () => {
     expect(await page.locator('body').textContent()).not.toMatch(/stack|Error:/);
   });
 
+  it('a user without a password signs in with a code sent by email; a wrong code is refused clearly', async () => {
+    // Admin API here: creating users in the admin center is shown in the first test.
+    const quinn = await app.adminApi('POST', '/users', { login: 'quinn', email: 'quinn@example.test' });
+    await app.adminApi('PUT', `/resources/${resourceId}/assignments`, { userId: quinn.id });
+    await page.goto(`/selfservice/${ALIAS}`);
+    await page.getByLabel('Login').fill('quinn');
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByLabel('Code from the email').fill('000000');
+    await page.getByRole('button', { name: 'Confirm', exact: true }).click();
+    await page.getByRole('alert').filter({ hasText: 'The code is wrong.' }).waitFor();
+    const outbox = await app.adminApi('GET', '/messaging/outbox?channel=email&recipient=quinn%40example.test');
+    const code = /\b(\d{6})\b/.exec(outbox.items[0].body)![1]!;
+    await page.getByLabel('Code from the email').fill(code);
+    await page.getByRole('button', { name: 'Confirm', exact: true }).click();
+    await page.getByRole('heading', { name: 'Team Mail' }).waitFor();
+    await page.getByText('Signed in as quinn').waitFor();
+    await signOut();
+  });
+
   it('refuses a wrong password with a clear message, in English and in German, and the same way for an unknown login', async () => {
     await startSignIn(LOGIN, 'not the password');
     await page.getByRole('alert').filter({ hasText: 'Login or password is wrong.' }).waitFor();
