@@ -16,6 +16,11 @@
  *   windows with SAML_CLOCK_SKEW_MS; then (stateful) InResponseTo consumed once and the assertion ID accepted once.
  *
  * Bad responses are results, never exceptions.
+ *
+ * Advisories checked for the pinned versions (package-lock.json): xml-crypto 6.3.2 is past the fixes for
+ * CVE-2025-29774 and CVE-2025-29775 (signature bypass by modified/injected DigestValue, fixed in 6.0.1), and
+ * @xmldom/xmldom 0.9.12 past CVE-2022-39353 (multiple root elements, fixed in 0.9.0) and CVE-2022-37616. We also
+ * refuse what those bugs needed (comments or PIs in signed values, several roots, DOCTYPEs) before xml-crypto runs.
  */
 import { DOMParser, type Document, type Element, type Node } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
