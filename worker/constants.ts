@@ -68,6 +68,20 @@ export const SMS_PER_IP_PER_HOUR = 20;
 export const EMAIL_PER_RECIPIENT_PER_HOUR = 10;
 export const PASSWORD_RESET_TTL_MS = 30 * 60 * 1000;
 
+// ---- message limits the administrator may change (Admin Center > Security > Email > Limits)
+// The constants above are the defaults; these bound what may be set, so a slip in the admin center cannot switch
+// the protection off (or lock real users out for days).
+/** Under 10 s a script could still ring a phone every few seconds; over an hour a user who mistyped gives up. */
+export const CODE_RESEND_COOLDOWN_MIN_SECONDS = 10;
+export const CODE_RESEND_COOLDOWN_MAX_SECONDS = 60 * 60;
+/** Per phone number, user or email address: no person needs more messages than this in one window; more is pumping. */
+export const MESSAGE_CAP_PER_RECIPIENT_CEILING = 100;
+/** Per IP: a large office shares one NAT address, so the ceiling is higher, but a cap is always in force. */
+export const MESSAGE_CAP_PER_IP_CEILING = 10_000;
+/** Shorter windows turn a cap into a rate that still allows thousands a day; longer ones punish for a week. */
+export const MESSAGE_LIMIT_WINDOW_MIN_MINUTES = 10;
+export const MESSAGE_LIMIT_WINDOW_MAX_MINUTES = 7 * 24 * 60;
+
 // ---- messaging (SMS / email providers)
 /** Emails from one IP per hour, all recipients together: a bot cannot use us to mail-bomb many addresses. */
 export const EMAIL_PER_IP_PER_HOUR = 30;

@@ -2,19 +2,14 @@
  * What a message may cost: resend cooldown, caps per phone number / recipient, per user and per IP. SMS cost
  * money per message (toll fraud pumps premium numbers through sign-up and recovery forms), so every limit is
  * consumed atomically before a provider is called, and a send that any limit refuses calls nothing.
+ *
+ * The numbers are the administrator's (Admin Center > Security > Email > Limits), read with the other messaging
+ * settings in the one settings query every send already makes; the defaults are the constants. A changed window
+ * applies from the next window of each counter; a lowered cap applies at once (the counters are compared with it).
  */
-import {
-  CODE_RESEND_COOLDOWN_MS,
-  DAY_MS,
-  EMAIL_PER_IP_PER_HOUR,
-  EMAIL_PER_RECIPIENT_PER_HOUR,
-  HOUR_MS,
-  SMS_PER_IP_PER_HOUR,
-  SMS_PER_PHONE_PER_DAY,
-  SMS_PER_USER_PER_DAY,
-} from '../constants';
 import { AppError } from '../errors';
 import { consumeRateLimit, refundRateLimit } from '../lib/rate-limit';
+import { DEFAULT_MESSAGE_LIMITS, type MessageCapName, type MessageLimits } from './settings';
 
 export interface LimitCheck {
   /** Which limit, as reported to the caller: cooldown, ip, user, phone, recipient. */
@@ -30,7 +25,7 @@ export interface MessageLimitSubject {
   recipient: string;
   userId?: string | null;
   ip?: string | null;
-  /** Codes: no second message for the same purpose to the same recipient within CODE_RESEND_COOLDOWN_MS. */
+  /** Codes: no second message for the same purpose to the same recipient within the resend cooldown. */
   cooldown?: boolean;
   /**
    * The flow the message belongs to. The cooldown is per flow: confirming a number and signing in with it a
@@ -39,27 +34,35 @@ export interface MessageLimitSubject {
   purpose?: string;
 }
 
-export function messageLimitChecks(subject: MessageLimitSubject): LimitCheck[] {
+const MINUTE_MS = 60_000;
+
+export function messageLimitChecks(subject: MessageLimitSubject, limits: MessageLimits = DEFAULT_MESSAGE_LIMITS): LimitCheck[] {
   const checks: LimitCheck[] = [];
+  const cap = (name: string, key: string, configured: MessageLimits[MessageCapName]): LimitCheck => ({
+    name,
+    key,
+    limit: configured.max,
+    windowMs: configured.windowMinutes * MINUTE_MS,
+  });
   // The caller's own budget first: a client already over its IP cap cannot touch the recipient's counters, so it
   // cannot keep a victim's number in cooldown or burn its daily cap from one address.
   if (subject.ip) {
     checks.push(
       subject.channel === 'sms'
-        ? { name: 'ip', key: `sms-ip:${ipRateKey(subject.ip)}`, limit: SMS_PER_IP_PER_HOUR, windowMs: HOUR_MS }
-        : { name: 'ip', key: `email-ip:${ipRateKey(subject.ip)}`, limit: EMAIL_PER_IP_PER_HOUR, windowMs: HOUR_MS },
+        ? cap('ip', `sms-ip:${ipRateKey(subject.ip)}`, limits.smsPerIp)
+        : cap('ip', `email-ip:${ipRateKey(subject.ip)}`, limits.emailPerIp),
     );
   }
   if (subject.userId && subject.channel === 'sms') {
-    checks.push({ name: 'user', key: `sms-user:${subject.userId}`, limit: SMS_PER_USER_PER_DAY, windowMs: DAY_MS });
+    checks.push(cap('user', `sms-user:${subject.userId}`, limits.smsPerUser));
   }
   if (subject.cooldown) {
-    checks.push({ name: 'cooldown', key: `code-cooldown:${subject.channel}:${subject.purpose ?? ''}:${subject.recipient}`, limit: 1, windowMs: CODE_RESEND_COOLDOWN_MS });
+    checks.push({ name: 'cooldown', key: `code-cooldown:${subject.channel}:${subject.purpose ?? ''}:${subject.recipient}`, limit: 1, windowMs: limits.resendCooldownSeconds * 1000 });
   }
   checks.push(
     subject.channel === 'sms'
-      ? { name: 'phone', key: `sms-phone:${subject.recipient}`, limit: SMS_PER_PHONE_PER_DAY, windowMs: DAY_MS }
-      : { name: 'recipient', key: `email-to:${subject.recipient}`, limit: EMAIL_PER_RECIPIENT_PER_HOUR, windowMs: HOUR_MS },
+      ? cap('phone', `sms-phone:${subject.recipient}`, limits.smsPerPhone)
+      : cap('recipient', `email-to:${subject.recipient}`, limits.emailPerRecipient),
   );
   return checks;
 }

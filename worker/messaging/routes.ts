@@ -6,8 +6,9 @@
  *
  * It reads `c.var.auth` only to attribute test messages to the admin who sent them.
  *
- *   GET    /settings             masked settings + warnings + what the UI needs (types, placeholders)
- *   PUT    /settings             save; secrets left out or sent back masked keep their stored value
+ *   GET    /settings             masked settings + limits + warnings + what the UI needs (types, placeholders, bounds)
+ *   PUT    /settings             save; sections left out (sms, email, templates, limits) and secrets left out or
+ *                                sent back masked keep their stored value
  *   POST   /templates/preview    render templates with sample values; problems listed, never thrown
  *   POST   /test-message         send the real template with a sample code through the configured provider
  *   GET    /outbox               the development outbox (paged; ?channel=sms|email&recipient=)
@@ -22,8 +23,10 @@ import { clientIp } from '../lib/http';
 import { fields, parseJsonBody, parseQuery } from '../lib/validate';
 import { clearOutbox, listMessageLog, listOutbox, sendTestMessage, templateValues } from './service';
 import {
+  DEFAULT_MESSAGE_LIMITS,
   DEFAULT_TEMPLATES,
   LANGUAGES,
+  MESSAGE_LIMIT_BOUNDS,
   loadMessagingSettings,
   maskMessagingSettings,
   saveMessagingSettings,
@@ -81,6 +84,8 @@ export const messagingAdminRoutes = new Hono<AppBindings>()
         gatewayPlaceholders: GATEWAY_PLACEHOLDERS,
         cloudflareEmailBinding: Boolean(c.env.EMAIL),
         defaultTemplates: DEFAULT_TEMPLATES,
+        defaultLimits: DEFAULT_MESSAGE_LIMITS,
+        limitBounds: MESSAGE_LIMIT_BOUNDS,
       },
     });
   })

@@ -3,6 +3,9 @@
  * it fails, the fallback; every provider attempt is written to `message_log` with its outcome. Message texts are
  * never logged; error texts are redacted of codes and provider secrets before they are stored or returned.
  *
+ * A send that a limit refuses throws AppError('RATE_LIMITED') with details { limit, retryAfterMs } (limit is one of
+ * cooldown, ip, user, phone, recipient; the numbers are the administrator's, see limits.ts) and calls no provider.
+ *
  * A send that cannot be completed throws AppError('MESSAGE_NOT_SENT') with the reason (details.reason is one of
  * INVALID_PHONE, INVALID_EMAIL, PROVIDER_FAILED; details.attempts lists each provider's error).
  */
@@ -76,13 +79,14 @@ interface AttemptFailure {
 export async function sendSms(env: MessagingEnv, db: D1Database, input: SendSmsInput): Promise<SendResult> {
   const to = normalizeSmsRecipient(input.to);
   if (!input.text.trim()) throw new AppError('MESSAGE_NOT_SENT', 'The message could not be sent: the text is empty.', { reason: 'EMPTY_TEXT' });
+  // The settings carry the limits: read once (callers that render a template pass them in), before any counter.
+  const settings = input.settings ?? (await loadMessagingSettings(env));
   const taken = await enforceLimits(
     db,
-    messageLimitChecks({ channel: 'sms', recipient: to, userId: input.userId, ip: input.ip, cooldown: input.cooldown, purpose: input.purpose }),
+    messageLimitChecks({ channel: 'sms', recipient: to, userId: input.userId, ip: input.ip, cooldown: input.cooldown, purpose: input.purpose }, settings.limits),
     input.nowMs,
   );
   try {
-    const settings = input.settings ?? (await loadMessagingSettings(env));
     const suppliers = [settings.sms.primary, ...(settings.sms.fallback ? [settings.sms.fallback] : [])];
     const failures: AttemptFailure[] = [];
     for (const [index, supplier] of suppliers.entries()) {
@@ -142,13 +146,13 @@ const emailAddress = z.string().trim().max(254).email();
 
 export async function sendEmail(env: MessagingEnv, db: D1Database, input: SendEmailInput): Promise<SendResult> {
   const to = normalizeEmailRecipient(input.to);
+  const settings = input.settings ?? (await loadMessagingSettings(env));
   const taken = await enforceLimits(
     db,
-    messageLimitChecks({ channel: 'email', recipient: to, userId: input.userId, ip: input.ip, cooldown: input.cooldown, purpose: input.purpose }),
+    messageLimitChecks({ channel: 'email', recipient: to, userId: input.userId, ip: input.ip, cooldown: input.cooldown, purpose: input.purpose }, settings.limits),
     input.nowMs,
   );
   try {
-    const settings = input.settings ?? (await loadMessagingSettings(env));
     const provider = settings.email.provider;
     const redactions = [...(input.redact ?? []), ...(provider.type === 'postmark' ? [provider.serverToken] : [])];
     try {

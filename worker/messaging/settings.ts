@@ -1,6 +1,10 @@
 /**
  * Messaging settings: which SMS supplier (and an optional fallback), which email provider, the sender address,
- * and the message templates in German and English. Stored as JSON in the `settings` table under three keys.
+ * the message templates in German and English, and the send limits (resend cooldown, caps per phone number, user,
+ * email address and IP). Stored as JSON in the `settings` table under four keys, read together in one query.
+ *
+ * A save may leave sections out (`limits` alone, say): those keep their stored value. Clients written before the
+ * limits existed send sms/email/templates only and keep working; the limits stay what they were.
  *
  * Secrets (auth tokens, API secrets, secret gateway headers) are sealed with AES-GCM (`encryptSecret`) before
  * they reach D1, bound to the settings key and field so a sealed value copied elsewhere does not decrypt. They
@@ -8,7 +12,25 @@
  * back (or leaves the field out) keeps the stored secret, the way admin consoles such as Keycloak's do.
  */
 import { z } from 'zod';
-import { PROVIDER_TIMEOUT_MAX_MS, PROVIDER_TIMEOUT_MIN_MS, PROVIDER_TIMEOUT_MS } from '../constants';
+import {
+  CODE_RESEND_COOLDOWN_MAX_SECONDS,
+  CODE_RESEND_COOLDOWN_MIN_SECONDS,
+  CODE_RESEND_COOLDOWN_MS,
+  DAY_MS,
+  EMAIL_PER_IP_PER_HOUR,
+  EMAIL_PER_RECIPIENT_PER_HOUR,
+  HOUR_MS,
+  MESSAGE_CAP_PER_IP_CEILING,
+  MESSAGE_CAP_PER_RECIPIENT_CEILING,
+  MESSAGE_LIMIT_WINDOW_MAX_MINUTES,
+  MESSAGE_LIMIT_WINDOW_MIN_MINUTES,
+  PROVIDER_TIMEOUT_MAX_MS,
+  PROVIDER_TIMEOUT_MIN_MS,
+  PROVIDER_TIMEOUT_MS,
+  SMS_PER_IP_PER_HOUR,
+  SMS_PER_PHONE_PER_DAY,
+  SMS_PER_USER_PER_DAY,
+} from '../constants';
 import type { Env } from '../env';
 import { AppError } from '../errors';
 import { decryptSecret, encryptSecret } from '../lib/crypto';
@@ -23,6 +45,7 @@ export const SETTINGS_KEYS = {
   sms: 'messaging.sms',
   email: 'messaging.email',
   templates: 'messaging.templates',
+  limits: 'messaging.limits',
 } as const;
 
 export const SECRET_MASK_PREFIX = '••••';
@@ -131,6 +154,89 @@ export const messagingSettingsInputSchema = z.object({
 });
 export type MessagingSettingsInput = z.input<typeof messagingSettingsInputSchema>;
 
+// ---------------------------------------------------------------- limits (what a message may cost)
+
+const wholeNumber = { error: 'must be a whole number' };
+const windowMinutes = z
+  .number(wholeNumber)
+  .int(wholeNumber)
+  .min(MESSAGE_LIMIT_WINDOW_MIN_MINUTES, `must be at least ${MESSAGE_LIMIT_WINDOW_MIN_MINUTES} minutes`)
+  .max(MESSAGE_LIMIT_WINDOW_MAX_MINUTES, `must be at most ${MESSAGE_LIMIT_WINDOW_MAX_MINUTES} minutes (7 days)`);
+function capSchema(ceiling: number) {
+  return z.strictObject({
+    // A cap of 0 would switch the channel off; an unbounded one would switch the protection off.
+    max: z.number(wholeNumber).int(wholeNumber).min(1, 'must be at least 1').max(ceiling, `must be at most ${ceiling}`),
+    windowMinutes,
+  });
+}
+const recipientCap = capSchema(MESSAGE_CAP_PER_RECIPIENT_CEILING);
+const ipCap = capSchema(MESSAGE_CAP_PER_IP_CEILING);
+
+export const messageLimitsSchema = z.strictObject({
+  /** No second code for the same flow to the same phone number or address sooner than this. */
+  resendCooldownSeconds: z
+    .number(wholeNumber)
+    .int(wholeNumber)
+    .min(CODE_RESEND_COOLDOWN_MIN_SECONDS, `must be at least ${CODE_RESEND_COOLDOWN_MIN_SECONDS} seconds`)
+    .max(CODE_RESEND_COOLDOWN_MAX_SECONDS, `must be at most ${CODE_RESEND_COOLDOWN_MAX_SECONDS} seconds (1 hour)`),
+  smsPerPhone: recipientCap,
+  smsPerUser: recipientCap,
+  smsPerIp: ipCap,
+  emailPerRecipient: recipientCap,
+  emailPerIp: ipCap,
+});
+export type MessageLimits = z.infer<typeof messageLimitsSchema>;
+export type MessageCapName = Exclude<keyof MessageLimits, 'resendCooldownSeconds'>;
+
+/** A save may change one value: what is left out keeps its stored value. Unknown names are refused (typos). */
+export const messageLimitsInputSchema = z.strictObject({
+  resendCooldownSeconds: messageLimitsSchema.shape.resendCooldownSeconds.optional(),
+  smsPerPhone: recipientCap.partial().optional(),
+  smsPerUser: recipientCap.partial().optional(),
+  smsPerIp: ipCap.partial().optional(),
+  emailPerRecipient: recipientCap.partial().optional(),
+  emailPerIp: ipCap.partial().optional(),
+});
+export type MessageLimitsInput = z.input<typeof messageLimitsInputSchema>;
+
+const minutes = (ms: number) => Math.round(ms / 60_000);
+
+/** The defaults are the constants (worker/constants.ts), so a fresh installation behaves as before. */
+export const DEFAULT_MESSAGE_LIMITS: MessageLimits = {
+  resendCooldownSeconds: Math.round(CODE_RESEND_COOLDOWN_MS / 1000),
+  smsPerPhone: { max: SMS_PER_PHONE_PER_DAY, windowMinutes: minutes(DAY_MS) },
+  smsPerUser: { max: SMS_PER_USER_PER_DAY, windowMinutes: minutes(DAY_MS) },
+  smsPerIp: { max: SMS_PER_IP_PER_HOUR, windowMinutes: minutes(HOUR_MS) },
+  emailPerRecipient: { max: EMAIL_PER_RECIPIENT_PER_HOUR, windowMinutes: minutes(HOUR_MS) },
+  emailPerIp: { max: EMAIL_PER_IP_PER_HOUR, windowMinutes: minutes(HOUR_MS) },
+};
+
+/** What the admin center shows next to the fields (the same numbers the schema enforces). */
+export const MESSAGE_LIMIT_BOUNDS = {
+  resendCooldownSeconds: { min: CODE_RESEND_COOLDOWN_MIN_SECONDS, max: CODE_RESEND_COOLDOWN_MAX_SECONDS },
+  recipientCap: { min: 1, max: MESSAGE_CAP_PER_RECIPIENT_CEILING },
+  ipCap: { min: 1, max: MESSAGE_CAP_PER_IP_CEILING },
+  windowMinutes: { min: MESSAGE_LIMIT_WINDOW_MIN_MINUTES, max: MESSAGE_LIMIT_WINDOW_MAX_MINUTES },
+} as const;
+
+export function mergeMessageLimits(base: MessageLimits, change: z.infer<typeof messageLimitsInputSchema>): MessageLimits {
+  const merged: MessageLimits = { ...base, resendCooldownSeconds: change.resendCooldownSeconds ?? base.resendCooldownSeconds };
+  for (const name of ['smsPerPhone', 'smsPerUser', 'smsPerIp', 'emailPerRecipient', 'emailPerIp'] as const) {
+    merged[name] = { ...base[name], ...stripUndefined(change[name] ?? {}) };
+  }
+  return merged;
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** PUT /settings: every section optional (left out = keep the stored one), but at least one must be there. */
+export const messagingSettingsSaveSchema = messagingSettingsInputSchema
+  .partial()
+  .extend({ limits: messageLimitsInputSchema.optional() })
+  .refine((value) => Object.values(value).some((section) => section !== undefined), { error: 'nothing to save: send sms, email, templates or limits' });
+
 // ---------------------------------------------------------------- resolved types (secrets present, in clear)
 
 type Resolved<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: string };
@@ -155,6 +261,7 @@ export interface MessagingSettings {
   sms: { primary: SmsSupplier; fallback: SmsSupplier | null };
   email: { provider: EmailProvider; fromAddress: string; fromName: string };
   templates: Record<Language, LanguageTemplates>;
+  limits: MessageLimits;
 }
 
 // ---------------------------------------------------------------- defaults
@@ -195,6 +302,7 @@ export const DEFAULT_SETTINGS: MessagingSettings = {
   sms: { primary: { type: 'outbox' }, fallback: null },
   email: { provider: { type: 'outbox' }, fromAddress: 'no-reply@example.com', fromName: '' },
   templates: DEFAULT_TEMPLATES,
+  limits: DEFAULT_MESSAGE_LIMITS,
 };
 
 // ---------------------------------------------------------------- load / save
@@ -202,13 +310,15 @@ export const DEFAULT_SETTINGS: MessagingSettings = {
 type SecretEnv = Pick<Env, 'DB' | 'SEED_ENCRYPTION_KEY'>;
 
 export async function loadMessagingSettings(env: SecretEnv): Promise<MessagingSettings> {
-  const rows = await env.DB.prepare('SELECT key, value FROM settings WHERE key IN (?, ?, ?)')
-    .bind(SETTINGS_KEYS.sms, SETTINGS_KEYS.email, SETTINGS_KEYS.templates)
+  // One query for all four keys: every send reads its limits with its provider settings, at no extra round trip.
+  const rows = await env.DB.prepare('SELECT key, value FROM settings WHERE key IN (?, ?, ?, ?)')
+    .bind(SETTINGS_KEYS.sms, SETTINGS_KEYS.email, SETTINGS_KEYS.templates, SETTINGS_KEYS.limits)
     .all<{ key: string; value: string }>();
   const stored = new Map(rows.results.map((row) => [row.key, row.value]));
   const smsJson = readJson(stored.get(SETTINGS_KEYS.sms));
   const emailJson = readJson(stored.get(SETTINGS_KEYS.email));
   const templatesJson = readJson(stored.get(SETTINGS_KEYS.templates));
+  const limitsJson = readJson(stored.get(SETTINGS_KEYS.limits));
 
   const storedSchema = messagingSettingsInputSchema;
   const parsed = storedSchema.safeParse({
@@ -218,7 +328,9 @@ export async function loadMessagingSettings(env: SecretEnv): Promise<MessagingSe
   });
   // A stored value that no longer parses is an operator problem; falling back to the outbox silently would stop
   // real users from receiving codes without anyone noticing.
-  if (!parsed.success) throw new AppError('INTERNAL', 'The stored messaging settings are not valid; save them again in the admin center.');
+  // Stored limits are merged over the defaults, so a limit added in a later version starts at its default.
+  const limits = messageLimitsInputSchema.safeParse(limitsJson ?? {});
+  if (!parsed.success || !limits.success) throw new AppError('INTERNAL', 'The stored messaging settings are not valid; save them again in the admin center.');
   const value = parsed.data;
   try {
     return {
@@ -228,6 +340,7 @@ export async function loadMessagingSettings(env: SecretEnv): Promise<MessagingSe
       },
       email: { ...value.email, provider: await unsealEmailProvider(env, value.email.provider) },
       templates: value.templates,
+      limits: mergeMessageLimits(DEFAULT_MESSAGE_LIMITS, limits.data),
     };
   } catch (error) {
     if (error instanceof AppError) throw error;
@@ -236,40 +349,48 @@ export async function loadMessagingSettings(env: SecretEnv): Promise<MessagingSe
 }
 
 /**
- * Validates and stores new settings. Secret fields left out or sent back masked keep the stored value of the same
- * slot, as long as the supplier type did not change. Returns the resolved settings.
+ * Validates and stores new settings. Sections left out keep their stored value; limits may be sent in part.
+ * Secret fields left out or sent back masked keep the stored value of the same slot, as long as the supplier type
+ * did not change. Everything is checked before anything is written, and what is written goes in one batch.
+ * Returns the resolved settings.
  */
 export async function saveMessagingSettings(
   env: SecretEnv & Pick<Env, 'ALLOW_INSECURE_PROVIDER_URLS'>,
   input: unknown,
   nowMs: number,
 ): Promise<MessagingSettings> {
-  const value = parse(messagingSettingsInputSchema, input);
+  const value = parse(messagingSettingsSaveSchema, input);
   const current = await loadMessagingSettings(env);
 
   const resolved: MessagingSettings = {
-    sms: {
-      primary: resolveSupplierSecrets(value.sms.primary, current.sms.primary, 'sms.primary'),
-      fallback: value.sms.fallback ? resolveSupplierSecrets(value.sms.fallback, current.sms.fallback, 'sms.fallback') : null,
-    },
-    email: { ...value.email, provider: resolveEmailSecrets(value.email.provider, current.email.provider) },
-    templates: value.templates,
+    sms: value.sms
+      ? {
+          primary: resolveSupplierSecrets(value.sms.primary, current.sms.primary, 'sms.primary'),
+          fallback: value.sms.fallback ? resolveSupplierSecrets(value.sms.fallback, current.sms.fallback, 'sms.fallback') : null,
+        }
+      : current.sms,
+    email: value.email ? { ...value.email, provider: resolveEmailSecrets(value.email.provider, current.email.provider) } : current.email,
+    templates: value.templates ?? current.templates,
+    limits: value.limits ? mergeMessageLimits(current.limits, value.limits) : current.limits,
   };
-  checkSettings(env, resolved);
+  if (value.sms || value.email || value.templates) checkSettings(env, resolved);
 
-  const sealed = {
-    sms: {
+  const upsert = 'INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at';
+  const writes: D1PreparedStatement[] = [];
+  if (value.sms) {
+    const sealed = {
       primary: await sealSupplier(env, resolved.sms.primary, 'primary'),
       fallback: resolved.sms.fallback ? await sealSupplier(env, resolved.sms.fallback, 'fallback') : null,
-    },
-    email: { ...resolved.email, provider: await sealEmailProvider(env, resolved.email.provider) },
-  };
-  const upsert = 'INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at';
-  await env.DB.batch([
-    env.DB.prepare(upsert).bind(SETTINGS_KEYS.sms, JSON.stringify(sealed.sms), nowMs),
-    env.DB.prepare(upsert).bind(SETTINGS_KEYS.email, JSON.stringify(sealed.email), nowMs),
-    env.DB.prepare(upsert).bind(SETTINGS_KEYS.templates, JSON.stringify(resolved.templates), nowMs),
-  ]);
+    };
+    writes.push(env.DB.prepare(upsert).bind(SETTINGS_KEYS.sms, JSON.stringify(sealed), nowMs));
+  }
+  if (value.email) {
+    const sealed = { ...resolved.email, provider: await sealEmailProvider(env, resolved.email.provider) };
+    writes.push(env.DB.prepare(upsert).bind(SETTINGS_KEYS.email, JSON.stringify(sealed), nowMs));
+  }
+  if (value.templates) writes.push(env.DB.prepare(upsert).bind(SETTINGS_KEYS.templates, JSON.stringify(resolved.templates), nowMs));
+  if (value.limits) writes.push(env.DB.prepare(upsert).bind(SETTINGS_KEYS.limits, JSON.stringify(resolved.limits), nowMs));
+  await env.DB.batch(writes);
   return resolved;
 }
 
@@ -379,6 +500,7 @@ export function maskMessagingSettings(settings: MessagingSettings): MessagingSet
     sms: { primary: maskSupplier(settings.sms.primary), fallback: settings.sms.fallback ? maskSupplier(settings.sms.fallback) : null },
     email: { ...settings.email, provider: maskEmailProvider(settings.email.provider) },
     templates: settings.templates,
+    limits: settings.limits,
     warnings,
   };
 }
