@@ -145,7 +145,8 @@ export async function claimExistingToken(env: Env, portal: Portal, actor: Portal
   const claimable = token && (token.owner_user_id === null || token.owner_user_id === actor.userId) && token.enabled;
   if (!token || !claimable) throw new AppError('OTP_INVALID', 'The serial or the one-time password is wrong.');
   const verdict = await verifyTokenOtp(env.DB, verifyKeysOf(env), token, input.otp, actor.nowMs, { allowActivation: true });
-  if (!verdict.ok) throw new AppError(verdict.reason === 'TOKEN_LOCKED' ? 'TOKEN_LOCKED' : 'OTP_INVALID', 'The serial or the one-time password is wrong.');
+  // The lock is no exception: "locked" would tell that this serial exists and nobody owns it yet.
+  if (!verdict.ok) throw new AppError('OTP_INVALID', 'The serial or the one-time password is wrong.');
   const [claimed] = await env.DB.batch([
     // Conditional: if another user claimed it between our read and now, nothing changes for us.
     env.DB.prepare('UPDATE tokens SET owner_user_id = ? WHERE id = ? AND (owner_user_id IS NULL OR owner_user_id = ?)').bind(actor.userId, token.id, actor.userId),
@@ -177,6 +178,8 @@ export async function setOwnPin(env: Env, portal: Portal, actor: PortalActor, in
 // ---- password
 
 export async function createOwnPassword(env: Env, actor: PortalActor, password: string): Promise<void> {
+  // Refused before the batch, so a refusal records no UserPasswordChange; the conditional UPDATE still decides a race.
+  if ((await profileOf(env.DB, actor.userId)).password_hash !== null) throw new AppError('PASSWORD_EXISTS');
   const hash = await hashPassword(password);
   const [result] = await env.DB.batch([
     env.DB.prepare('UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ? AND password_hash IS NULL').bind(hash, actor.nowMs, actor.userId),
