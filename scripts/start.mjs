@@ -16,7 +16,8 @@ if (count[0].results[0].n === 0) {
   const dir = mkdtempSync(path.join(tmpdir(), 'eid-seed-'));
   const sqlFile = path.join(dir, 'seed.sql');
   writeFileSync(sqlFile, capture(bin('tsx'), ['scripts/seed.ts', '--vars', '.dev.vars', '--demo'], { stdio: ['ignore', 'pipe', 'inherit'] }));
-  run(bin('wrangler'), ['d1', 'execute', 'DB', '--local', '--file', sqlFile]);
+  // Captured, not shown: wrangler prints every statement's result, which would bury the credentials printed above.
+  capture(bin('wrangler'), ['d1', 'execute', 'DB', '--local', '--file', sqlFile], { env: { ...process.env, CI: 'true' } });
   rmSync(dir, { recursive: true, force: true });
 }
 
