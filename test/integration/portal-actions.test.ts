@@ -107,6 +107,22 @@ describe('Existing Token Registration', () => {
     expect((await signInWithOtp(alias, user.login, await totpAt(seed, Date.now()))).answer.body.state).toBe('signed_in');
   });
 
+  it('an HOTP token from the admin\'s CSV import is claimed the same way', async () => {
+    const { admin, resource, alias, user, browser } = await signedInUser(['registerExistingToken']);
+    const serial = unique('CSV-');
+    const seed = randomSeedBase32();
+    const imported = await admin.request('/tokens/import/csv', { method: 'POST', json: { csv: `serial,seed,type,counter\n${serial},${seed},hotp,5\n` } });
+    expect((await json(imported)).imported).toBe(1);
+    const id = (await env.DB.prepare('SELECT id FROM tokens WHERE serial = ?').bind(serial).first<{ id: string }>())!.id;
+
+    expect((await browser.send('POST', '/tokens/claim', { serial, otp: await hotpAt(seed, 4) })).body.error.code).toBe('OTP_INVALID');
+    expect((await tokenRow(id))!.owner_user_id).toBeNull();
+    expect((await browser.send('POST', '/tokens/claim', { serial, otp: await hotpAt(seed, 5) })).status).toBe(200);
+    expect(await tokenRow(id)).toMatchObject({ owner_user_id: user.id, counter: 6 });
+    expect(await assignmentRow(resource.id, user.id)).toEqual({ kind: 'token_with_user', token_id: id });
+    expect((await signInWithOtp(alias, user.login, await hotpAt(seed, 6))).answer.body.state).toBe('signed_in');
+  });
+
   it('refuses somebody else\'s token (even with its valid OTP), an unknown serial and a wrong OTP with one identical answer', async () => {
     const { admin, resource, user, browser } = await signedInUser(['registerExistingToken']);
     const other = await insertUser();
