@@ -2,8 +2,9 @@
  * Admin Center > Misc > Security in headless Chromium against the real Worker and the local provider
  * impersonation server: the admin enables two-factor authentication, configures Twilio (base URL pointing at the
  * local Twilio), edits and previews the German SMS text, sends a test SMS, and the Twilio impersonation shows what
- * arrived (number, Basic auth, text). Bad input: an unknown placeholder is refused with its field error and
- * nothing is saved; an invalid phone number sends nothing.
+ * arrived (number, Basic auth, text). The admin lowers a send limit in the Limits panel. Bad input: an unknown
+ * placeholder or an out-of-range limit is refused with its field error and nothing is saved; an invalid phone
+ * number sends nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -129,6 +130,25 @@ describe('Admin Center > Security', () => {
     await expect.poll(() => page.getByTestId('test-result').textContent()).toContain('is not a valid phone number');
     expect(await page.getByTestId('test-result').getAttribute('role')).toBe('alert');
     expect(await app.providers!.requests(SCENARIO)).toHaveLength(1);
+  });
+
+  it('lowers a send limit in the Limits panel; an out-of-range value is refused at its field and nothing is saved', async () => {
+    await page.goto('/admin/security/email');
+    const limits = page.getByRole('form', { name: 'Limits' });
+    const perPhone = limits.getByRole('group', { name: 'SMS per phone number' });
+    await perPhone.getByLabel('At most (messages)').fill('3');
+    await limits.getByRole('button', { name: 'Save limits' }).click();
+    await expect.poll(toasts).toContain('Limits saved.');
+    expect((await app.adminApi('GET', '/messaging/settings')).limits.smsPerPhone).toEqual({ max: 3, windowMinutes: 24 * 60 });
+    await expect.poll(() => perPhone.textContent()).toContain('In force: at most 3 per 1 day.');
+
+    const cooldown = limits.getByLabel('Resend cooldown (seconds)');
+    await cooldown.fill('5');
+    await limits.getByRole('button', { name: 'Save limits' }).click();
+    await expect.poll(() => limits.locator('[data-field-error]').allTextContents()).toEqual(['must be at least 10 seconds']);
+    expect(await cooldown.getAttribute('aria-invalid')).toBe('true');
+    expect(await limits.getByTestId('limits-save-error').textContent()).toContain('Nothing was saved.');
+    expect((await app.adminApi('GET', '/messaging/settings')).limits).toMatchObject({ resendCooldownSeconds: 60, smsPerPhone: { max: 3 } });
   });
 
   it('fits a phone-size screen', async () => {

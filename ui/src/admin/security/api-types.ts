@@ -1,9 +1,12 @@
 /** What the security page exchanges with /api/admin/security and /api/admin/messaging (types only from the Worker). */
 import type { MessageLogItem, OutboxItem, SendResult } from '../../../../worker/messaging/service';
-import type { EmailProvider, LanguageTemplates, MessagingSettingsView, SmsSupplier } from '../../../../worker/messaging/settings';
+import type { EmailProvider, LanguageTemplates, MESSAGE_LIMIT_BOUNDS, MessageCapName, MessageLimits, MessagingSettingsView, SmsSupplier } from '../../../../worker/messaging/settings';
 import type { SmsLength, TemplateProblem } from '../../../../worker/messaging/templates';
 
-export type { EmailProvider, LanguageTemplates, MessageLogItem, OutboxItem, SmsSupplier, TemplateProblem };
+export type { EmailProvider, LanguageTemplates, MessageCapName, MessageLimits, MessageLogItem, OutboxItem, SmsSupplier, TemplateProblem };
+
+/** meta.limitBounds: the ranges the server enforces for the send limits. */
+export type MessageLimitBounds = typeof MESSAGE_LIMIT_BOUNDS;
 
 export type TemplateLanguage = 'de' | 'en';
 export type SmsSupplierType = SmsSupplier['type'];
@@ -24,6 +27,8 @@ export type MessagingSettingsResponse = MessagingSettingsView & {
     gatewayPlaceholders: string[];
     cloudflareEmailBinding: boolean;
     defaultTemplates: Record<TemplateLanguage, LanguageTemplates>;
+    defaultLimits: MessageLimits;
+    limitBounds: MessageLimitBounds;
   };
 };
 

@@ -12,6 +12,7 @@ import { useData } from '../use-data';
 import { PageHeader } from '../widgets';
 import type { MessagingSettingsResponse, SecuritySettings } from './api-types';
 import { MessagingForm, TwoFactorPanel, Warnings, deliveryWarnings } from './email-method';
+import { LimitsPanel } from './limits-panel';
 import { MessageLogSection, OutboxSection } from './message-lists';
 import { supplierLabel } from './supplier-form';
 import { securityStrings } from './strings';
@@ -98,7 +99,10 @@ export default function SecurityPage() {
           {messaging.data ? <Warnings warnings={deliveryWarnings(t, messaging.data, Boolean(security.data?.twoFactorEnabled))} /> : null}
           <TwoFactorPanel settings={security.data} onSettings={security.setData} />
           {messaging.data ? (
-            <MessagingForm saved={messaging.data} onSaved={messaging.setData} />
+            <>
+              <MessagingForm saved={messaging.data} onSaved={messaging.setData} />
+              <LimitsPanel saved={messaging.data} onSaved={(limits) => messaging.setData((current) => (current ? { ...current, limits } : current))} />
+            </>
           ) : messaging.error ? null : (
             <div class="loading" aria-busy="true" />
           )}
