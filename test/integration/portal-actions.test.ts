@@ -199,6 +199,29 @@ describe('Re-Assign Token', () => {
     expect((await signInWithOtp(alias, user.login, await totpAt(newSecret, Date.now()))).answer.body.state).toBe('signed_in');
   });
 
+  it('the new token replaces the old one on the user\'s other resources too, so their OTP step stays', async () => {
+    const { admin, resource, user, browser } = await signedInUser(['registerNewToken', 'reassignToken']);
+    const first = await browser.send('POST', '/tokens/enrol', { type: 'TOTP', description: 'old phone' });
+    const oldId = first.body.token.id as string;
+    expect((await browser.send('POST', '/tokens/confirm', { tokenId: oldId, otp: await totpAt(first.body.enrolment.secretBase32, Date.now()) })).status).toBe(200);
+    // The administrator also gave this token to the user on a second resource (the VPN, say).
+    const vpn = await admin.post('/resources', { name: unique('vpn') });
+    await admin.put(`/resources/${vpn.id}/assignments`, { userId: user.id, tokenId: oldId });
+
+    const second = await browser.send('POST', '/tokens/enrol', { type: 'TOTP', description: 'new phone', reassign: true });
+    const newSecret = second.body.enrolment.secretBase32;
+    nextStep();
+    expect((await browser.send('POST', '/tokens/confirm', { tokenId: second.body.token.id, otp: await totpAt(newSecret, Date.now()), reassign: true })).status).toBe(200);
+
+    expect(await assignmentRow(resource.id, user.id)).toEqual({ kind: 'token_with_user', token_id: second.body.token.id });
+    expect(await assignmentRow(vpn.id, user.id)).toEqual({ kind: 'token_with_user', token_id: second.body.token.id });
+    nextStep();
+    const verify = async (otp: string) =>
+      json(call('/api/v1/verify', { method: 'POST', headers: { authorization: `Bearer ${admin.key}` }, json: { login: user.login, resource: vpn.name, otp } }));
+    expect((await verify('000000')).accepted).toBe(false);
+    expect((await verify(await totpAt(newSecret, Date.now()))).accepted).toBe(true);
+  });
+
   it('"reassign" needs the Re-Assign action, and Register New Token alone does not replace a token by that path', async () => {
     const { browser } = await signedInUser(['registerNewToken']);
     expect((await browser.send('POST', '/tokens/enrol', { type: 'TOTP', reassign: true })).body.error.code).toBe('ACTION_DISABLED');

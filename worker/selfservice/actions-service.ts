@@ -120,7 +120,13 @@ export async function confirmTokenEnrolment(env: Env, portal: Portal, actor: Por
   const previous = await assignmentOf(env.DB, portal, actor.userId);
   const statements = [assignStatement(env.DB, portal, actor, token.id)];
   if (input.replaceOld && previous?.token_id && previous.token_id !== token.id) {
-    statements.push(env.DB.prepare('UPDATE tokens SET enabled = 0 WHERE id = ? AND owner_user_id = ?').bind(previous.token_id, actor.userId));
+    // The new token takes the old one's place on every resource, not only here: a disabled token is skipped at
+    // sign-in (that is how approved recovery works), so leaving the old one assigned elsewhere would silently drop
+    // the OTP step there.
+    statements.push(
+      env.DB.prepare(`UPDATE assignments SET token_id = ? WHERE user_id = ? AND token_id = ? AND kind = 'token_with_user'`).bind(token.id, actor.userId, previous.token_id),
+      env.DB.prepare('UPDATE tokens SET enabled = 0 WHERE id = ? AND owner_user_id = ?').bind(previous.token_id, actor.userId),
+    );
   }
   await env.DB.batch(statements);
   return getToken(env.DB, token.id, actor.nowMs);
