@@ -4,10 +4,11 @@
  */
 import { useState } from 'preact/hooks';
 import { Alert, TextField } from '../components/form';
+import { ApiError } from '../lib/api';
 import { useTranslator } from '../lib/i18n';
 import { Actions, useSubmit, type ActionProps } from './action-kit';
 import { portalStrings } from './strings';
-import { checkNewPassword, looksLikeEmail } from './validation';
+import { checkNewPassword, looksLikeEmail, looksLikePhone } from './validation';
 
 export function CreatePassword(props: ActionProps) {
   const t = useTranslator(portalStrings);
@@ -103,9 +104,17 @@ function ConfirmByCode(props: ActionProps & { kind: 'email' | 'phone' }) {
         event.preventDefault();
         const value = target.trim();
         if (isEmail && !looksLikeEmail(value)) return setError(t('emailInvalid'));
+        // Without this, "12" met the server's length rule first and came back as a bare "phone: String must…".
+        if (!isEmail && !looksLikePhone(value)) return setError(t('phoneInvalid'));
         return submit(async () => {
-          const issued = await props.client.post<{ challengeId: string }>(`/${props.kind}`, isEmail ? { email: value } : { phone: value });
-          setChallenge({ id: issued.challengeId, target: value });
+          try {
+            const issued = await props.client.post<{ challengeId: string }>(`/${props.kind}`, isEmail ? { email: value } : { phone: value });
+            setChallenge({ id: issued.challengeId, target: value });
+          } catch (failure) {
+            // The server's "not a valid phone number" (libphonenumber), in the user's language.
+            if (failure instanceof ApiError && (failure.details as { code?: unknown } | undefined)?.code === 'INVALID_PHONE') return setError(t('phoneInvalid'));
+            throw failure;
+          }
         });
       }}
     >

@@ -20,3 +20,11 @@ export function looksLikeEmail(value: string): boolean {
 export function isPin(value: string): boolean {
   return /^\d{4}$/.test(value);
 }
+
+/**
+ * Only the shape: digits with the usual separators, at least 3 digits (the server's minimum length). Whether the
+ * number exists in its country is the server's check (libphonenumber); its INVALID_PHONE is shown the same way.
+ */
+export function looksLikePhone(value: string): boolean {
+  return /^\+?[\d\s()./-]+$/.test(value) && (value.match(/\d/g)?.length ?? 0) >= 3;
+}
