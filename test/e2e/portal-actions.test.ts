@@ -84,6 +84,13 @@ async function openAction(name: string) {
 /** The dialog's error line (role="alert") with exactly this text appears. */
 const dialogError = (text: string) => dialog().getByRole('alert').filter({ hasText: text }).waitFor();
 
+/** Usable on the phone: nothing (dialogs included) wider than the screen. */
+async function expectFitsScreen() {
+  expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+  const dialogBox = await dialog().boundingBox();
+  if (dialogBox) expect(dialogBox.x + dialogBox.width).toBeLessThanOrEqual(page.viewportSize()!.width);
+}
+
 async function emailCode(recipient: string): Promise<string> {
   const outbox = await app.adminApi('GET', `/messaging/outbox?channel=email&recipient=${encodeURIComponent(recipient)}`);
   expect(outbox.items).toHaveLength(1);
@@ -179,6 +186,15 @@ describe('self-service portal actions', () => {
   });
 
   it('Change Contact Phone Number: an invalid number is refused; a code by SMS to the new number confirms it', async () => {
+    // In German, the server's refusal of a number that does not exist reads as German too.
+    await page.getByRole('button', { name: 'Deutsch' }).click();
+    await openAction('Kontakt-Telefonnummer ändern');
+    await dialog().getByLabel('Neue Telefonnummer').fill('+1 123 456 7890');
+    await dialog().getByRole('button', { name: 'Code senden' }).click();
+    await dialogError('Das ist keine gültige Telefonnummer.');
+    await dialog().getByRole('button', { name: 'Abbrechen' }).click();
+    await page.getByRole('button', { name: 'English' }).click();
+
     await openAction('Change Contact Phone Number');
     const invalid = 'This is not a valid phone number. Use digits, with the country code, for example +49 30 1234567.';
     // Not a number at all: caught before sending.
@@ -197,6 +213,7 @@ describe('self-service portal actions', () => {
     await dialog().getByLabel('New phone number').fill('+49 151 23456789');
     await dialog().getByRole('button', { name: 'Send code' }).click();
     await dialog().getByText('We sent a code by SMS to', { exact: false }).waitFor();
+    await expectFitsScreen();
     const sms = (await app.providers!.requests(SCENARIO)).filter((r) => r.path === `/2010-04-01/Accounts/${TWILIO_SID}/Messages.json`);
     expect(sms).toHaveLength(1);
     const form = new URLSearchParams(sms[0]!.body);
@@ -232,9 +249,13 @@ describe('self-service portal actions', () => {
   it('Re-Assign Token: a new software token replaces the hardware one, whose OTP is refused afterwards', async () => {
     await openAction('Re-Assign Token');
     await dialog().getByText(`your current token (${HARDWARE_SERIAL}) stops working`, { exact: false }).waitFor();
+    // Only the type the administrator allowed (TOTP) is offered, so no choice that the server would refuse.
+    expect(await dialog().getByLabel('Token type').count()).toBe(0);
+    await dialog().getByText('Authenticator app, time-based (TOTP)').waitFor();
     await dialog().getByLabel('Name (optional)').fill('Phone app');
     await dialog().getByRole('button', { name: 'Continue' }).click();
     const secret = (await dialog().getByTestId('token-secret').textContent())!.trim();
+    await expectFitsScreen();
 
     await dialog().getByLabel('First code from the app').fill(totp(secret) === '000000' ? '111111' : '000000');
     await dialog().getByRole('button', { name: 'Confirm token' }).click();

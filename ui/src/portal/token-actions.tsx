@@ -18,7 +18,9 @@ const APP_TYPES: SelfServiceTokenType[] = ['TOTP', 'HOTP'];
  */
 export function RegisterToken(props: ActionProps & { reassign?: boolean }) {
   const t = useTranslator(portalStrings);
-  const allowed = props.reassign ? APP_TYPES : props.overview.tokenTypes;
+  // Re-Assign enrols an app token too, and the server accepts only the types the administrator allowed here:
+  // offering every app type let the user pick one that was then refused.
+  const allowed = props.reassign ? props.overview.tokenTypes.filter((type) => APP_TYPES.includes(type)) : props.overview.tokenTypes;
   const appTypes = allowed.filter((type) => APP_TYPES.includes(type));
   const [type, setType] = useState<SelfServiceTokenType>(appTypes[0] ?? allowed[0] ?? 'TOTP');
   const [description, setDescription] = useState('');
