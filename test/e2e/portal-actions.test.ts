@@ -231,9 +231,12 @@ describe('self-service portal actions', () => {
     expect((await user()).phone).toBe(NEW_PHONE);
   });
 
-  it('Change Login: warns about integrations, refuses a taken login, then changes it', async () => {
+  it('Change Login: warns about integrations, refuses a login with a space and a taken one, then changes it', async () => {
     await openAction('Change Login');
     await dialog().getByText('Applications connected to this resource may identify you by your login.', { exact: false }).waitFor();
+    await dialog().getByLabel('New login').fill('rosa marsh');
+    await dialog().getByRole('button', { name: 'Save' }).click();
+    await dialogError('A login may contain only letters, digits and . _ @ + - (no spaces).');
     await dialog().getByLabel('New login').fill('sven');
     await dialog().getByRole('button', { name: 'Save' }).click();
     await dialogError('This login is already taken.');

@@ -8,7 +8,7 @@ import { ApiError } from '../lib/api';
 import { useTranslator } from '../lib/i18n';
 import { Actions, useSubmit, type ActionProps } from './action-kit';
 import { portalStrings } from './strings';
-import { checkNewPassword, looksLikeEmail, looksLikePhone } from './validation';
+import { checkNewPassword, isLogin, looksLikeEmail, looksLikePhone } from './validation';
 
 export function CreatePassword(props: ActionProps) {
   const t = useTranslator(portalStrings);
@@ -135,12 +135,13 @@ export const ChangePhone = (props: ActionProps) => <ConfirmByCode {...props} kin
 export function ChangeLogin(props: ActionProps) {
   const t = useTranslator(portalStrings);
   const [login, setLogin] = useState(props.overview.user.login);
-  const { busy, error, submit } = useSubmit(props);
+  const { busy, error, setError, submit } = useSubmit(props);
   return (
     <form
       class="stack"
       onSubmit={(event) => {
         event.preventDefault();
+        if (!isLogin(login.trim())) return setError(t('loginInvalid'));
         return submit(async () => {
           await props.client.put('/login', { login: login.trim() });
           props.onDone(t('loginChanged', { login: login.trim() }));

@@ -28,3 +28,8 @@ export function isPin(value: string): boolean {
 export function looksLikePhone(value: string): boolean {
   return /^\+?[\d\s()./-]+$/.test(value) && (value.match(/\d/g)?.length ?? 0) >= 3;
 }
+
+/** fields.login on the server: the German generic "invalid input" said nothing about what was wrong. */
+export function isLogin(value: string): boolean {
+  return value.length >= 1 && value.length <= 128 && /^[\p{L}\p{N}._@+-]+$/u.test(value);
+}
