@@ -62,7 +62,17 @@ export async function assignedUser(admin: AdminClient, resourceId: string, optio
   return user;
 }
 
-export async function lastEmailCode(to: string): Promise<string> {
-  const row = await env.DB.prepare('SELECT body FROM outbox WHERE recipient = ? ORDER BY at DESC, rowid DESC LIMIT 1').bind(to).first<{ body: string }>();
-  return /\b(\d{6})\b/.exec(row!.body)![1]!;
+/**
+ * The code in the newest email to `to`. Sign-in and restore-access codes go out after the response (waitUntil, so
+ * the answer cannot reveal whether one was sent): this waits for one to land, and with `except` for a newer one.
+ */
+export async function lastEmailCode(to: string, options: { except?: string } = {}): Promise<string> {
+  // A plain poll, not vi.waitFor: that one advances faked clocks, and the brute-force tests pin Date.
+  for (let waited = 0; waited < 10_000; waited += 20) {
+    const row = await env.DB.prepare('SELECT body FROM outbox WHERE recipient = ? ORDER BY at DESC, rowid DESC LIMIT 1').bind(to).first<{ body: string }>();
+    const code = row ? /\b(\d{6})\b/.exec(row.body)?.[1] : undefined;
+    if (code && code !== options.except) return code;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`no ${options.except ? 'new ' : ''}email code to ${to} arrived`);
 }

@@ -352,7 +352,8 @@ describe('Create Password', () => {
     const person = await assignedUser(admin, resource.id, { password: null, email });
     const browser = browserFor(alias);
     const start = await browser.send('POST', '/signin', { login: person.login });
-    expect(start.body.step).toBe('email_code');
+    expect(start.body).toMatchObject({ step: 'password', emailCodeOption: true });
+    expect((await browser.send('POST', '/signin/email-code/request', { flow: start.body.flow })).body.step).toBe('email_code');
     expect((await browser.send('POST', '/signin/email-code', { flow: start.body.flow, code: await lastEmailCode(email) })).body.state).toBe('signed_in');
     expect((await browser.send('GET', '/me')).body.user.hasPassword).toBe(false);
 
@@ -464,6 +465,7 @@ describe('disabled actions', () => {
     const unowned = await hardwareToken(admin);
     const browser = browserFor(alias);
     const start = await browser.send('POST', '/signin', { login: person.login });
+    await browser.send('POST', '/signin/email-code/request', { flow: start.body.flow });
     expect((await browser.send('POST', '/signin/email-code', { flow: start.body.flow, code: await lastEmailCode(email) })).body.step).toBe('otp');
     expect((await browser.send('POST', '/signin/otp', { flow: start.body.flow, otp: await totpAt(seed, Date.now()) })).body.state).toBe('signed_in');
     nextStep();

@@ -3,7 +3,7 @@
  * and restore access with administrator approval.
  */
 import { env } from 'cloudflare:workers';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { ALL_ACTIONS, assignedUser, lastEmailCode, portalClient, portalWith } from '../helpers/portal';
 import { call, insertUser, json, totpAt, unique } from '../helpers/worker';
 
@@ -58,7 +58,10 @@ describe('portal sign-in and actions', () => {
     const user = await assignedUser(admin, resource.id, { password: null, email });
     const browser = portalClient(alias);
     const start = await browser.send('POST', '/signin', { login: user.login });
-    expect(start.body.step).toBe('email_code');
+    // The first answer is the same for every login: the password, with the option to get a code instead.
+    expect(start.body).toEqual({ state: 'continue', flow: expect.any(String), step: 'password', emailCodeOption: true });
+    const requested = await browser.send('POST', '/signin/email-code/request', { flow: start.body.flow });
+    expect(requested).toEqual({ status: 200, body: { state: 'continue', flow: start.body.flow, step: 'email_code', emailCodeOption: false } });
     const done = await browser.send('POST', '/signin/email-code', { flow: start.body.flow, code: await lastEmailCode(email) });
     expect(done.body.state).toBe('signed_in');
   });
@@ -219,6 +222,36 @@ describe('restore access', () => {
     expect(await count()).toBe(1);
     await portalClient(alias).signIn(user.login, 'portal password 1');
     expect(await count()).toBe(0);
+  });
+
+  it('answers a password-less user exactly like an unknown login, the resend cooldown included; only the real user gets the code', async () => {
+    const { admin, resource, alias } = await portalWith(['changeName']);
+    const email = `${unique('rq')}@example.com`;
+    const passwordless = await assignedUser(admin, resource.id, { password: null, email });
+    const ghost = unique('ghost');
+    // Date pinned, so the 429's retry-after compares exactly.
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
+    const observe = async (login: string) => {
+      const answers: unknown[] = [];
+      const first = await portalClient(alias).send('POST', '/recovery', { login, lost: ['token'] });
+      answers.push({ status: first.status, body: { ...first.body, flow: first.body.flow.length } });
+      // Within the resend cooldown: refused alike, known or not (it used to be refused only for real addresses).
+      answers.push(await portalClient(alias).send('POST', '/recovery', { login, lost: ['token'] }));
+      answers.push(await portalClient(alias).send('POST', '/recovery/submit', { flow: first.body.flow, password: 'x', emailCode: '123456' }));
+      return answers;
+    };
+    const real = await observe(passwordless.login);
+    expect(real[0]).toEqual({ status: 200, body: { flow: 32, verify: ['password', 'email'], needs: { newPassword: false, newEmail: false } } });
+    expect(real[1]).toMatchObject({ status: 429, body: { error: { code: 'RATE_LIMITED', details: { limit: 'cooldown' } } } });
+    expect(real[2]).toEqual({ status: 200, body: { submitted: true } });
+    expect(await observe(ghost)).toEqual(real);
+    // The real user's code did go out (after the answer), and the request with the wrong code is marked failed.
+    expect(await lastEmailCode(email)).toMatch(/^\d{6}$/);
+    const issue = (await admin.get('/user-issues')).items.find((i: { user: { id: string } }) => i.user.id === passwordless.id);
+    expect(issue.authenticators).toEqual({ password: 'none', email: 'failed', token: 'lost' });
   });
 
   it('answers the same for unknown logins and stores nothing for them', async () => {

@@ -7,10 +7,14 @@
  * - starting flows is capped per client IP (SIGNIN_ATTEMPTS_PER_IP per SIGNIN_WINDOW_MS);
  * - wrong passwords lock the login NAME after LOGIN_MAX_FAILS for LOGIN_LOCK_DURATION_MS, the right password included,
  *   and unknown logins lock alike;
- * - an emailed code allows CODE_MAX_ATTEMPTS guesses, then is void even for the right code;
+ * - an emailed code allows CODE_MAX_ATTEMPTS guesses, then is void even for the right code; asking for a code is
+ *   limited per login (resend cooldown, EMAIL_PER_RECIPIENT_PER_HOUR) and per IP (EMAIL_PER_IP_PER_HOUR) for every
+ *   login alike, so a 429 tells nothing either;
  * - wrong OTPs count against the token's own lockout (TOKEN_MAX_FAILS, TOKEN_LOCK_DURATION_MS), shared with the
  *   verify API.
- * Unknown, unassigned and disabled logins get the same answers as a known one with a wrong password, step by step.
+ * Unknown, unassigned and disabled logins, and users without a password, get the same answers as a known one with
+ * a wrong password, step by step: the first answer is always "password, or get a code by email", asking for a code
+ * answers alike whether one was sent, and a code for an account that got none is answered like a wrong code.
  *
  * The clock is pinned (Date only) and moved past the windows; nothing waits.
  */
@@ -19,6 +23,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   CODE_MAX_ATTEMPTS,
   CODE_RESEND_COOLDOWN_MS,
+  EMAIL_PER_IP_PER_HOUR,
+  EMAIL_PER_RECIPIENT_PER_HOUR,
   LOGIN_LOCK_DURATION_MS,
   LOGIN_MAX_FAILS,
   SIGNIN_ATTEMPTS_PER_IP,
@@ -50,6 +56,7 @@ function attacker(alias: string, ip = freshIp()) {
   return {
     start: (login: string) => client.send('POST', '/signin', { login }),
     password: (flow: string, password: string) => client.send('POST', '/signin/password', { flow, password }),
+    requestCode: (flow: string) => client.send('POST', '/signin/email-code/request', { flow }),
     emailCode: (flow: string, code: string) => client.send('POST', '/signin/email-code', { flow, code }),
     otp: (flow: string, otp: string) => client.send('POST', '/signin/otp', { flow, otp }),
     me: () => client.send('GET', '/me'),
@@ -58,8 +65,8 @@ function attacker(alias: string, ip = freshIp()) {
 
 const otherCode = (code: string, offset: number) => String((Number(code) + offset) % 1_000_000).padStart(6, '0');
 
-/** What a start answer reveals, without the random flow handle itself. */
-const startShape = (answer: Answer) => ({ status: answer.status, keys: Object.keys(answer.body).sort(), state: answer.body.state, step: answer.body.step, flowLength: answer.body.flow?.length });
+/** An answer as an observer compares it: the random flow handle replaced by its length. */
+const withoutFlow = (answer: Answer) => ({ status: answer.status, body: answer.body?.flow ? { ...answer.body, flow: `<${answer.body.flow.length} chars>` } : answer.body });
 
 describe('password guessing at portal sign-in', () => {
   it(`a flow takes ${CODE_MAX_ATTEMPTS} answers; ${LOGIN_MAX_FAILS} wrong passwords lock the login, the right one included, until the lock runs out; unknown logins alike`, async () => {
@@ -145,7 +152,8 @@ describe('email code guessing at portal sign-in', () => {
     const person = await assignedUser(admin, resource.id, { password: null, email });
     const client = attacker(alias);
     const start = await client.start(person.login);
-    expect(start.body).toMatchObject({ state: 'continue', step: 'email_code' });
+    expect(start.body).toMatchObject({ state: 'continue', step: 'password', emailCodeOption: true });
+    expect((await client.requestCode(start.body.flow)).body).toMatchObject({ state: 'continue', step: 'email_code' });
     const code = await lastEmailCode(email);
 
     for (let i = 1; i <= CODE_MAX_ATTEMPTS; i++) {
@@ -164,10 +172,75 @@ describe('email code guessing at portal sign-in', () => {
     vi.setSystemTime(T0 + CODE_RESEND_COOLDOWN_MS);
     const next = attacker(alias);
     const restart = await next.start(person.login);
-    const newCode = await lastEmailCode(email);
-    expect(newCode === code ? 'same code' : 'new code').toBe('new code');
+    await next.requestCode(restart.body.flow);
+    const newCode = await lastEmailCode(email, { except: code });
     expect((await next.emailCode(restart.body.flow, code)).body.error.code).toBe('CODE_INVALID');
     expect((await next.emailCode(restart.body.flow, newCode)).body.state).toBe('signed_in');
+  });
+
+  it('asking for a new code in the same flow does not buy new guesses', async () => {
+    const { admin, resource, alias } = await portalWith(['changeName']);
+    const email = `${unique('again')}@example.com`;
+    const person = await assignedUser(admin, resource.id, { password: null, email });
+    const client = attacker(alias);
+    const { flow } = (await client.start(person.login)).body;
+    await client.requestCode(flow);
+    const first = await lastEmailCode(email);
+    for (let i = 1; i < CODE_MAX_ATTEMPTS; i++) expect((await client.emailCode(flow, otherCode(first, i))).body.error.code).toBe('CODE_INVALID');
+    vi.setSystemTime(T0 + CODE_RESEND_COOLDOWN_MS);
+    expect((await client.requestCode(flow)).body.step).toBe('email_code');
+    const second = await lastEmailCode(email, { except: first });
+    expect((await client.emailCode(flow, otherCode(second, 1))).body.error.code).toBe('CODE_INVALID');
+    expect((await client.emailCode(flow, second)).body.error.code).toBe('CODE_EXPIRED');
+  });
+
+  it(`asking for codes is limited per login (cooldown, ${EMAIL_PER_RECIPIENT_PER_HOUR} an hour) and per IP (${EMAIL_PER_IP_PER_HOUR} an hour), for every login alike`, async () => {
+    const { admin, resource, alias } = await portalWith(['changeName']);
+    const email = `${unique('cap')}@example.com`;
+    const passwordless = await assignedUser(admin, resource.id, { password: null, email });
+    const ghost = unique('ghost');
+    const cooldown = (seconds: number) => ({
+      status: 429,
+      body: { error: { code: 'RATE_LIMITED', message: `Please wait ${seconds} seconds before requesting a new code.`, details: { limit: 'cooldown', retryAfterMs: seconds * 1000 } } },
+    });
+
+    // Per login: a second request within the cooldown is refused alike, from any address; then the hourly cap.
+    const perLogin: Record<string, Answer[]> = {};
+    for (const login of [passwordless.login, ghost]) {
+      vi.setSystemTime(T0);
+      const answers: Answer[] = [];
+      const client = attacker(alias);
+      const { flow } = (await client.start(login)).body;
+      answers.push(withoutFlow(await client.requestCode(flow)));
+      answers.push(await attacker(alias).requestCode((await attacker(alias).start(login)).body.flow));
+      answers.push(await client.requestCode(flow));
+      for (let i = 1; i <= EMAIL_PER_RECIPIENT_PER_HOUR; i++) {
+        vi.setSystemTime(T0 + i * CODE_RESEND_COOLDOWN_MS);
+        answers.push(withoutFlow(await attacker(alias).requestCode((await attacker(alias).start(login)).body.flow)));
+      }
+      perLogin[login] = answers;
+    }
+    const codeSent = { status: 200, body: { state: 'continue', flow: '<32 chars>', step: 'email_code', emailCodeOption: false } };
+    expect(perLogin[passwordless.login]!.slice(0, 3)).toEqual([codeSent, cooldown(60), cooldown(60)]);
+    expect(perLogin[passwordless.login]!.slice(3)).toEqual([...Array(EMAIL_PER_RECIPIENT_PER_HOUR - 1).fill(codeSent), expect.objectContaining({ status: 429 })]);
+    expect(perLogin[passwordless.login]!.at(-1)!.body.error).toMatchObject({ code: 'RATE_LIMITED', details: { limit: 'recipient' } });
+    expect(perLogin[ghost]).toEqual(perLogin[passwordless.login]);
+
+    // Per IP: the cap counts every request from the address, real recipient or not.
+    vi.setSystemTime(T0 + 2 * 60 * 60 * 1000);
+    const ip = freshIp();
+    for (let i = 0; i < EMAIL_PER_IP_PER_HOUR; i++) {
+      const client = attacker(alias, ip);
+      const answer = await client.requestCode((await client.start(unique('someone'))).body.flow);
+      expect(answer.status).toBe(200);
+    }
+    const capped = async (login: string) => {
+      const client = attacker(alias, ip);
+      return client.requestCode((await client.start(login)).body.flow);
+    };
+    const ipCapped = await capped(passwordless.login);
+    expect(ipCapped).toMatchObject({ status: 429, body: { error: { code: 'RATE_LIMITED', details: { limit: 'ip' } } } });
+    expect(await capped(ghost)).toEqual(ipCapped);
   });
 });
 
@@ -217,30 +290,70 @@ describe('OTP guessing at portal sign-in', () => {
 });
 
 describe('enumeration at portal sign-in', () => {
-  it('unknown, unassigned and disabled logins answer like a known login with a wrong password, at every step', async () => {
+  it('password-less, unknown, unassigned and disabled logins answer exactly like a known login with a wrong password, at every step', async () => {
     const { admin, resource, alias } = await portalWith(['changeName']);
-    const known = await assignedUser(admin, resource.id);
-    const unassigned = await insertUser({ password: PASSWORD });
-    const disabled = await insertUser({ password: PASSWORD, enabled: false });
+    const [knownEmail, unassignedEmail, disabledEmail] = ['known', 'unassigned', 'disabled'].map((name) => `${unique(name)}@example.com`);
+    const known = await assignedUser(admin, resource.id, { email: knownEmail });
+    const passwordlessEmail = `${unique('nopw')}@example.com`;
+    const passwordless = await assignedUser(admin, resource.id, { password: null, email: passwordlessEmail });
+    const noEmail = await assignedUser(admin, resource.id, { password: null });
+    const unassigned = await insertUser({ password: PASSWORD, email: unassignedEmail });
+    const disabled = await insertUser({ password: PASSWORD, enabled: false, email: disabledEmail });
     await admin.put(`/resources/${resource.id}/assignments`, { userId: disabled.id });
     const ghost = unique('ghost');
 
-    const walk = async (login: string, password: string) => {
-      const client = attacker(alias);
-      const start = await client.start(login);
-      const steps: unknown[] = [startShape(start)];
-      for (let i = 0; i <= CODE_MAX_ATTEMPTS; i++) steps.push(await client.password(start.body.flow, password));
+    // Three walks per login, each in a fresh flow: wrong passwords to the end, a code asked for and wrong codes to
+    // the end, and a code asked for twice (the cooldown). Even with their right password, users who may not use
+    // this portal get the wrong-password answer.
+    const walk = async (login: string, password: string, wrongCode: (i: number) => Promise<string>) => {
+      const steps: unknown[] = [];
+      const byPassword = attacker(alias);
+      const first = await byPassword.start(login);
+      steps.push(withoutFlow(first));
+      for (let i = 0; i <= CODE_MAX_ATTEMPTS; i++) steps.push(await byPassword.password(first.body.flow, password));
+
+      const byCode = attacker(alias);
+      const second = await byCode.start(login);
+      steps.push(withoutFlow(second));
+      const requested = await byCode.requestCode(second.body.flow);
+      steps.push(withoutFlow(requested));
+      steps.push(await byCode.password(second.body.flow, password));
+      for (let i = 1; i <= CODE_MAX_ATTEMPTS + 1; i++) steps.push(await byCode.emailCode(second.body.flow, await wrongCode(i)));
+      steps.push(await byCode.requestCode(second.body.flow));
+
+      const again = attacker(alias);
+      steps.push(await again.requestCode((await again.start(login)).body.flow));
+      steps.push(await byCode.me(), await byPassword.me());
       return steps;
     };
-    const reference = await walk(known.login, 'not the password');
-    expect(reference[0]).toEqual({ status: 200, keys: ['flow', 'state', 'step'], state: 'continue', step: 'password', flowLength: expect.any(Number) });
-    expect(reference.at(-1)).toMatchObject({ status: 410, body: { error: { code: 'CODE_EXPIRED' } } });
-    // Even with their right password, users who may not use this portal get the wrong-password answer.
-    expect(await walk(ghost, PASSWORD)).toEqual(reference);
-    expect(await walk(unassigned.login, PASSWORD)).toEqual(reference);
-    expect(await walk(disabled.login, PASSWORD)).toEqual(reference);
-    // Nothing of theirs was touched: no session was created for them.
-    const sessions = await env.DB.prepare('SELECT count(*) AS n FROM sessions WHERE user_id IN (?, ?)').bind(unassigned.id, disabled.id).first<{ n: number }>();
+    const anyCode = async (i: number) => otherCode('000000', i);
+    const reference = await walk(known.login, 'not the password', anyCode);
+    expect(reference.slice(0, 2)).toEqual([
+      { status: 200, body: { state: 'continue', flow: '<32 chars>', step: 'password', emailCodeOption: true } },
+      { status: 401, body: { error: { code: 'INVALID_CREDENTIALS', message: 'Login or password is wrong.' } } },
+    ]);
+    expect(reference[CODE_MAX_ATTEMPTS + 1]).toMatchObject({ status: 410, body: { error: { code: 'CODE_EXPIRED' } } });
+    expect(reference.slice(CODE_MAX_ATTEMPTS + 3, CODE_MAX_ATTEMPTS + 6)).toEqual([
+      { status: 200, body: { state: 'continue', flow: '<32 chars>', step: 'email_code', emailCodeOption: false } },
+      { status: 400, body: { error: { code: 'VALIDATION_FAILED', message: 'This sign-in expects the email_code step.' } } },
+      { status: 401, body: { error: { code: 'CODE_INVALID', message: 'The code is wrong.' } } },
+    ]);
+    expect(reference.at(-3)).toMatchObject({ status: 429, body: { error: { code: 'RATE_LIMITED', details: { limit: 'cooldown' } } } });
+
+    // The password-less user really gets a code (and every wrong guess is a real wrong guess against it)...
+    const passwordlessWalk = await walk(passwordless.login, 'not the password', async (i) => otherCode(await lastEmailCode(passwordlessEmail), i));
+    expect(passwordlessWalk).toEqual(reference);
+    for (const [login, password] of [[ghost, PASSWORD], [unassigned.login, PASSWORD], [disabled.login, PASSWORD], [noEmail.login, 'not the password']] as const) {
+      expect({ login, steps: await walk(login, password, anyCode) }).toEqual({ login, steps: reference });
+    }
+
+    // ... and nobody else does, nor is a session created for those who may not use this portal. (Whether to send
+    // is decided before the answer; the password-less user's code above landed after these requests were made.)
+    const mails = await env.DB.prepare('SELECT recipient FROM outbox WHERE recipient IN (?, ?, ?, ?)')
+      .bind(knownEmail, unassignedEmail, disabledEmail, passwordlessEmail)
+      .all<{ recipient: string }>();
+    expect(mails.results.map((m) => m.recipient)).toEqual([passwordlessEmail]);
+    const sessions = await env.DB.prepare('SELECT count(*) AS n FROM sessions WHERE user_id IN (?, ?, ?, ?)').bind(unassigned.id, disabled.id, passwordless.id, noEmail.id).first<{ n: number }>();
     expect(sessions!.n).toBe(0);
   });
 });

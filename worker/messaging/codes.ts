@@ -33,6 +33,11 @@ export interface IssueCodeInput {
   link?: string;
   /** Flow state kept with the challenge and returned by verifyCode. */
   data?: Record<string, unknown>;
+  /**
+   * The challengeId to use instead of a fresh one: flows that must not reveal whether a code went out give every
+   * caller a challengeId at once and send (or not) after the response.
+   */
+  challengeId?: string;
 }
 
 export interface IssuedCode {
@@ -52,7 +57,7 @@ export async function issueCode(env: MessagingEnv, input: IssueCodeInput): Promi
   const target = input.channel === 'sms' ? normalizeSmsRecipient(input.target) : normalizeEmailRecipient(input.target);
   const settings = await loadMessagingSettings(env);
   const code = randomNumericCode(CODE_DIGITS);
-  const challengeId = randomToken(32);
+  const challengeId = input.challengeId ?? randomToken(32);
   const [rowId, codeHash] = await Promise.all([sha256Hex(challengeId), codeHashFor(challengeId, code)]);
   const expiresAtMs = input.nowMs + CODE_TTL_MS;
   const values = { code, name: input.name, link: input.link, validityMs: CODE_TTL_MS };

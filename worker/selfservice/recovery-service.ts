@@ -2,16 +2,18 @@
  * Restore access: a user who lost their password, email or token says so, proves what they still have, and leaves
  * a request (a "user issue") that an administrator approves after verifying their identity.
  *
- * The answers never depend on whether the login exists (a phantom flow is indistinguishable), and a request filed
- * by an impostor is deleted by itself when the real user next signs in with the old data.
+ * The answers never depend on whether the login exists (a phantom flow is indistinguishable: the same body, the
+ * same limits keyed by the login and IP, the email code sent after the response, the same PBKDF2 work), and a
+ * request filed by an impostor is deleted by itself when the real user next signs in with the old data.
  */
 import { CODE_MAX_ATTEMPTS } from '../constants';
 import type { Env } from '../env';
 import { AppError } from '../errors';
 import { dummyPasswordHash, hashPassword, randomToken, sha256Hex, verifyPassword } from '../lib/crypto';
-import { issueCode, verifyCode } from '../messaging/codes';
+import { verifyCode } from '../messaging/codes';
 import { TOKEN_RECORD_COLUMNS, verifyTokenOtp, type TokenRecord } from '../otp/verify-service';
 import { verifyKeysOf } from '../tokens/service';
+import { prepareAnonymousCode, sendAnonymousCode, type Defer } from './code-requests';
 import type { Portal } from './portal';
 
 export const AUTHENTICATORS = ['password', 'email', 'token'] as const;
@@ -48,23 +50,32 @@ async function findRecoveryUser(db: D1Database, resourceId: string, login: strin
 }
 
 /** What the user must still prove: everything they did not declare lost. Same answer for every login. */
-export async function startRecovery(env: Env, portal: Portal, input: { login: string; lost: Authenticator[] }, meta: { ip: string; nowMs: number }) {
+export async function startRecovery(
+  env: Env,
+  portal: Portal,
+  input: { login: string; lost: Authenticator[] },
+  meta: { ip: string; nowMs: number },
+  defer: Defer,
+) {
   if (input.lost.length === 0) throw new AppError('VALIDATION_FAILED', 'lost: say what you lost.');
   const user = await findRecoveryUser(env.DB, portal.resourceId, input.login);
   const flow: RecoveryFlow = { resourceId: portal.resourceId, userId: user?.id ?? null, lost: [...new Set(input.lost)] };
   const remaining = AUTHENTICATORS.filter((a) => !flow.lost.includes(a));
-  if (user?.email && remaining.includes('email')) {
-    const issued = await issueCode(env, {
-      purpose: 'portal-recovery',
-      userId: user.id,
-      channel: 'email',
-      target: user.email,
-      language: user.language,
-      name: user.first_name || user.login,
-      ip: meta.ip,
-      nowMs: meta.nowMs,
-    });
-    flow.emailChallengeId = issued.challengeId;
+  if (remaining.includes('email')) {
+    // Limits for every login alike (a 429 only for real addresses would tell them apart); the code goes out after
+    // the response and only to a user who has an address.
+    const prepared = await prepareAnonymousCode(env, { purpose: 'portal-recovery', resourceId: portal.resourceId, login: input.login, ip: meta.ip, nowMs: meta.nowMs });
+    flow.emailChallengeId = prepared.challengeId;
+    if (user?.email) {
+      sendAnonymousCode(env, defer, prepared, {
+        purpose: 'portal-recovery',
+        userId: user.id,
+        target: user.email,
+        language: user.language,
+        name: user.first_name || user.login,
+        nowMs: meta.nowMs,
+      });
+    }
   }
   const handle = randomToken(24);
   await env.DB.prepare(
@@ -136,10 +147,11 @@ async function judgeEvidence(env: Env, flow: RecoveryFlow, user: RecoveryUser | 
     statuses.password = user?.password_hash ? (ok ? 'verified' : 'failed') : 'none';
   }
   if (!flow.lost.includes('email')) {
-    if (user?.email && flow.emailChallengeId) {
-      const verdict = await verifyCode(env, { challengeId: flow.emailChallengeId, code: evidence.emailCode ?? '', nowMs, purpose: 'portal-recovery' });
-      statuses.email = verdict.ok ? 'verified' : 'failed';
-    }
+    // Checked for every flow (a phantom's challenge has no code behind it), so the work does not tell them apart.
+    const verdict = flow.emailChallengeId
+      ? await verifyCode(env, { challengeId: flow.emailChallengeId, code: evidence.emailCode ?? '', nowMs, purpose: 'portal-recovery' })
+      : null;
+    if (user?.email && verdict) statuses.email = verdict.ok && verdict.userId === user.id ? 'verified' : 'failed';
   }
   if (!flow.lost.includes('token') && user?.token_id) {
     const token = await env.DB.prepare(`SELECT ${TOKEN_RECORD_COLUMNS} FROM tokens WHERE id = ?`).bind(user.token_id).first<TokenRecord>();

@@ -37,6 +37,7 @@ import { notifyAdminsOfNewIssue, type FiledIssue } from './issue-notifications';
 import { requireAction, requirePortalSession, withPortal, type PortalVariables } from './portal';
 import { AUTHENTICATORS, startRecovery, submitRecovery } from './recovery-service';
 import {
+  requestPortalEmailCode,
   startPortalSignIn,
   submitPortalEmailCode,
   submitPortalOtp,
@@ -53,10 +54,12 @@ const code = z.string().trim().min(1).max(16);
 const pin = z.string().regex(/^\d{4}$/, 'must be 4 digits');
 
 const meta = (c: PortalContext) => ({ ip: clientIp(c), client: clientAgent(c), nowMs: c.var.now, environment: environmentOf(c.req.raw, clientIp(c)) });
+/** Work that must not delay (or time) the answer: sending codes whose existence the answer must not reveal. */
+const defer = (c: PortalContext) => (work: Promise<unknown>) => c.executionCtx.waitUntil(work);
 const actor = (c: PortalContext): PortalActor => ({ userId: c.var.portalUser!.userId, sessionId: c.var.portalUser!.sessionId, ip: clientIp(c), client: clientAgent(c), nowMs: c.var.now });
 
 async function respond(c: PortalContext, result: PortalSignInResult) {
-  if (result.state === 'continue') return c.json({ state: 'continue', flow: result.flow, step: result.step });
+  if (result.state === 'continue') return c.json({ state: 'continue', flow: result.flow, step: result.step, emailCodeOption: result.emailCodeOption });
   writeSessionCookie(c, result.sessionToken, 'portal');
   return c.json({ state: 'signed_in', csrfToken: await csrfTokenFor(c.env.SESSION_KEY, result.sessionId) });
 }
@@ -73,6 +76,12 @@ const publicRoutes = new Hono<PortalEnv>()
     const body = await parseJsonBody(c, z.strictObject({ flow, password: z.string().min(1).max(1024) }));
     return respond(c, await submitPortalPassword(c.env, c.var.portal, body.flow, body.password, meta(c)));
   })
+  // "No password? Get a sign-in code by email" and "send a new code": the same answer for every login.
+  .post('/signin/email-code/request', async (c) => {
+    checkSameOrigin(c);
+    const body = await parseJsonBody(c, z.strictObject({ flow }));
+    return respond(c, await requestPortalEmailCode(c.env, c.var.portal, body.flow, meta(c), defer(c)));
+  })
   .post('/signin/email-code', async (c) => {
     checkSameOrigin(c);
     const body = await parseJsonBody(c, z.strictObject({ flow, code }));
@@ -86,7 +95,7 @@ const publicRoutes = new Hono<PortalEnv>()
   .post('/recovery', async (c) => {
     checkSameOrigin(c);
     const body = await parseJsonBody(c, z.strictObject({ login: z.string().trim().min(1).max(128), lost: z.array(z.enum(AUTHENTICATORS)).min(1).max(3) }));
-    return c.json(await startRecovery(c.env, c.var.portal, body, { ip: clientIp(c), nowMs: c.var.now }));
+    return c.json(await startRecovery(c.env, c.var.portal, body, { ip: clientIp(c), nowMs: c.var.now }, defer(c)));
   })
   .post('/recovery/submit', async (c) => {
     checkSameOrigin(c);

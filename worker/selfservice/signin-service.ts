@@ -1,12 +1,17 @@
 /**
  * Portal sign-in as a state machine held in a `challenges` row (purpose "portal-signin"):
  *
- *   start(login) -> password | email_code          (a user without a password but with an email gets a code)
+ *   start(login) -> password                        (the same first answer for every login, with the option
+ *                                                    "no password? get a sign-in code by email")
+ *   password --requestEmailCode--> email_code      (sent only to an assigned, enabled user without a password who
+ *                                                    has an email address; the answer is the same for everyone)
  *   password / email_code -> otp | signed_in        (the OTP when a token is assigned "with" the user here)
  *   otp -> signed_in
  *
- * Unknown logins, disabled users and users not assigned to this resource walk through a phantom flow that looks
- * the same ("password" step, same errors, same timing) and can never succeed: no user enumeration.
+ * Unknown logins, disabled users, users not assigned to this resource, users with a password who ask for a code
+ * and users without an email walk through a phantom flow that looks the same (same steps, same errors, same limits,
+ * the same PBKDF2 work) and can never succeed: no user enumeration. Which users actually get a code is decided only
+ * after the response (code-requests.ts).
  */
 import { CODE_MAX_ATTEMPTS, PORTAL_SESSION_TTL_MS, SIGNIN_ATTEMPTS_PER_IP, SIGNIN_WINDOW_MS } from '../constants';
 import { activityStatement } from '../activities/record';
@@ -16,9 +21,10 @@ import type { Env } from '../env';
 import { AppError } from '../errors';
 import { dummyPasswordHash, randomToken, sha256Hex, verifyPassword } from '../lib/crypto';
 import { consumeRateLimit } from '../lib/rate-limit';
-import { issueCode, verifyCode } from '../messaging/codes';
+import { verifyCode } from '../messaging/codes';
 import { TOKEN_RECORD_COLUMNS, verifyTokenOtp, type TokenRecord } from '../otp/verify-service';
 import { verifyKeysOf } from '../tokens/service';
+import { prepareAnonymousCode, sendAnonymousCode, type Defer } from './code-requests';
 import { recordEnvironmentStatements } from './environment-repo';
 import type { SignInEnvironment } from './environment';
 import type { Portal } from './portal';
@@ -33,10 +39,13 @@ interface FlowData {
   userId: string | null;
   step: PortalStep;
   emailChallengeId?: string;
+  /** When the emailed code runs out: kept in the flow so expiry answers alike whether a code was sent or not. */
+  emailCodeExpiresAtMs?: number;
 }
 
 export type PortalSignInResult =
-  | { state: 'continue'; flow: string; step: PortalStep }
+  /** emailCodeOption: the password step also offers "get a sign-in code by email" (always, for every login). */
+  | { state: 'continue'; flow: string; step: PortalStep; emailCodeOption: boolean }
   | { state: 'signed_in'; sessionToken: string; sessionId: string; userId: string; environmentScore: number | null };
 
 export interface PortalRequestMeta {
@@ -74,32 +83,22 @@ async function findPortalUser(db: D1Database, resourceId: string, login: string)
 export async function startPortalSignIn(env: Env, portal: Portal, login: string, meta: PortalRequestMeta): Promise<PortalSignInResult> {
   const limit = await consumeRateLimit(env.DB, `signin-ip:${meta.ip}`, SIGNIN_ATTEMPTS_PER_IP, SIGNIN_WINDOW_MS, meta.nowMs);
   if (!limit.allowed) throw new AppError('RATE_LIMITED');
+  // The user is looked up for every login (the same query either way), but nothing about them shapes the answer:
+  // whether they have a password, an email or a token shows only by what reaches them.
   const user = await findPortalUser(env.DB, portal.resourceId, login);
   const data: FlowData = { resourceId: portal.resourceId, login, userId: user?.id ?? null, step: 'password' };
-  if (user && !user.password_hash && user.email) {
-    data.step = 'email_code';
-    const issued = await issueCode(env, {
-      purpose: 'portal-signin',
-      userId: user.id,
-      channel: 'email',
-      target: user.email,
-      language: user.language,
-      name: user.first_name || user.login,
-      ip: meta.ip,
-      nowMs: meta.nowMs,
-    });
-    data.emailChallengeId = issued.challengeId;
-  }
   const flow = randomToken(24);
   await env.DB.prepare(
     `INSERT INTO challenges (id, purpose, user_id, max_attempts, data, ip, created_at, expires_at) VALUES (?, 'portal-signin', ?, ?, ?, ?, ?, ?)`,
   )
     .bind(await sha256Hex(flow), data.userId, CODE_MAX_ATTEMPTS, JSON.stringify(data), meta.ip, meta.nowMs, meta.nowMs + FLOW_TTL_MS)
     .run();
-  return { state: 'continue', flow, step: data.step };
+  return continueWith(flow, data.step);
 }
 
-async function loadFlow(db: D1Database, portal: Portal, flow: string, step: PortalStep, nowMs: number) {
+const continueWith = (flow: string, step: PortalStep): PortalSignInResult => ({ state: 'continue', flow, step, emailCodeOption: step === 'password' });
+
+async function loadFlow(db: D1Database, portal: Portal, flow: string, step: PortalStep | PortalStep[], nowMs: number) {
   const id = await sha256Hex(flow);
   const row = await db
     .prepare(`SELECT data, attempts, max_attempts FROM challenges WHERE id = ? AND purpose = 'portal-signin' AND consumed_at IS NULL AND expires_at > ?`)
@@ -109,7 +108,7 @@ async function loadFlow(db: D1Database, portal: Portal, flow: string, step: Port
   if (!row || !data || row.attempts >= row.max_attempts || data.resourceId !== portal.resourceId) {
     throw new AppError('CODE_EXPIRED', 'The sign-in has expired. Start again.');
   }
-  if (data.step !== step) throw new AppError('VALIDATION_FAILED', `This sign-in expects the ${data.step} step.`);
+  if (!(Array.isArray(step) ? step : [step]).includes(data.step)) throw new AppError('VALIDATION_FAILED', `This sign-in expects the ${data.step} step.`);
   return { id, data };
 }
 
@@ -128,13 +127,42 @@ export async function submitPortalPassword(env: Env, portal: Portal, flow: strin
   return afterFirstFactor(env, portal, flow, id, data, user, meta);
 }
 
+/**
+ * "No password? Get a sign-in code by email" (also "send a new code"): the same answer for every login, and the
+ * same limits (keyed by the login and the IP, not by a real recipient), so neither the answer nor a 429 tells
+ * whether a code went out. It goes out only to an assigned, enabled user without a password who has an email.
+ */
+export async function requestPortalEmailCode(env: Env, portal: Portal, flow: string, meta: PortalRequestMeta, defer: Defer): Promise<PortalSignInResult> {
+  const { id, data } = await loadFlow(env.DB, portal, flow, ['password', 'email_code'], meta.nowMs);
+  const prepared = await prepareAnonymousCode(env, { purpose: 'portal-signin', resourceId: portal.resourceId, login: data.login, ip: meta.ip, nowMs: meta.nowMs });
+  const user = data.userId ? await findPortalUser(env.DB, portal.resourceId, data.login) : null;
+  if (user && !user.password_hash && user.email) {
+    sendAnonymousCode(env, defer, prepared, {
+      purpose: 'portal-signin',
+      userId: user.id,
+      target: user.email,
+      language: user.language,
+      name: user.first_name || user.login,
+      nowMs: meta.nowMs,
+    });
+  }
+  // Every flow moves on alike; a phantom's challengeId has no code behind it, so any code is "wrong".
+  // The flow's attempt count carries over: asking for a new code does not buy new guesses.
+  const next: FlowData = { ...data, step: 'email_code', emailChallengeId: prepared.challengeId, emailCodeExpiresAtMs: prepared.expiresAtMs };
+  await env.DB.prepare('UPDATE challenges SET data = ? WHERE id = ?').bind(JSON.stringify(next), id).run();
+  return continueWith(flow, 'email_code');
+}
+
 export async function submitPortalEmailCode(env: Env, portal: Portal, flow: string, code: string, meta: PortalRequestMeta): Promise<PortalSignInResult> {
   const { id, data } = await loadFlow(env.DB, portal, flow, 'email_code', meta.nowMs);
   const user = data.userId ? await findPortalUser(env.DB, portal.resourceId, data.login) : null;
-  const verdict = data.emailChallengeId ? await verifyCode(env, { challengeId: data.emailChallengeId, code, nowMs: meta.nowMs, purpose: 'portal-signin' }) : null;
-  if (!user || !verdict?.ok) {
+  // Expiry by the flow's own clock, so a sent and an unsent code run out alike.
+  const expired = !data.emailCodeExpiresAtMs || meta.nowMs >= data.emailCodeExpiresAtMs;
+  const verdict = !expired && data.emailChallengeId ? await verifyCode(env, { challengeId: data.emailChallengeId, code, nowMs: meta.nowMs, purpose: 'portal-signin' }) : null;
+  // Only the user the code was sent to (still assigned, enabled and without a password) gets past this step.
+  if (!user || user.password_hash || !verdict?.ok || verdict.userId !== user.id) {
     await env.DB.batch(failureStatements(env, id, data, meta, 'wrong_email_code'));
-    throw new AppError(verdict && !verdict.ok && verdict.reason === 'CODE_EXPIRED' ? 'CODE_EXPIRED' : 'CODE_INVALID');
+    throw new AppError(expired ? 'CODE_EXPIRED' : 'CODE_INVALID');
   }
   return afterFirstFactor(env, portal, flow, id, data, user, meta);
 }
@@ -164,7 +192,7 @@ async function afterFirstFactor(env: Env, portal: Portal, flow: string, flowId: 
         env.DB.prepare('UPDATE challenges SET data = ?, attempts = 0 WHERE id = ?').bind(JSON.stringify(next), flowId),
         clearLoginFailuresStatement(env.DB, data.login),
       ]);
-      return { state: 'continue', flow, step: 'otp' };
+      return continueWith(flow, 'otp');
     }
   }
   return finish(env, portal, flowId, user, method, meta);
