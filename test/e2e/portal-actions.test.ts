@@ -91,10 +91,11 @@ async function expectFitsScreen() {
   if (dialogBox) expect(dialogBox.x + dialogBox.width).toBeLessThanOrEqual(page.viewportSize()!.width);
 }
 
+/** The one email code sent to `recipient`; sign-in codes go out after the answer, so this waits for it. */
 async function emailCode(recipient: string): Promise<string> {
-  const outbox = await app.adminApi('GET', `/messaging/outbox?channel=email&recipient=${encodeURIComponent(recipient)}`);
-  expect(outbox.items).toHaveLength(1);
-  return /\b(\d{6})\b/.exec(outbox.items[0].body)![1]!;
+  const outbox = () => app.adminApi('GET', `/messaging/outbox?channel=email&recipient=${encodeURIComponent(recipient)}`);
+  await expect.poll(async () => (await outbox()).items.length).toBe(1);
+  return /\b(\d{6})\b/.exec((await outbox()).items[0].body)![1]!;
 }
 
 describe('self-service portal actions', () => {
@@ -134,6 +135,18 @@ describe('self-service portal actions', () => {
     await dialog().getByRole('button', { name: 'Synchronize' }).click();
     await dialogError('The two codes were not found next to each other. Type two consecutive codes.');
     expect((await tokenById(hardwareTokenId)).counter).toBe(1);
+    // German users get the same hint, in German.
+    await dialog().getByRole('button', { name: 'Cancel' }).click();
+    await page.getByRole('button', { name: 'Deutsch' }).click();
+    await openAction('Token synchronisieren');
+    await dialog().getByLabel('Erster Code').fill(hotp(40));
+    await dialog().getByLabel('Nächster Code').fill(hotp(42));
+    await dialog().getByRole('button', { name: 'Synchronisieren' }).click();
+    await dialogError('Die beiden Codes folgen nicht direkt aufeinander. Geben Sie zwei aufeinanderfolgende Codes ein.');
+    await dialog().getByRole('button', { name: 'Abbrechen' }).click();
+    await page.getByRole('button', { name: 'English' }).click();
+    expect((await tokenById(hardwareTokenId)).counter).toBe(1);
+    await openAction('Token Synchronization');
 
     await dialog().getByLabel('First code').fill(hotp(40));
     await dialog().getByLabel('Next code').fill(hotp(41));
@@ -290,6 +303,11 @@ describe('self-service portal actions', () => {
     await page.goto(`/selfservice/${ALIAS}`);
     await page.getByLabel('Login').fill('sven');
     await page.getByRole('button', { name: 'Next' }).click();
+    // In German first: the option and the step read in German too.
+    await page.getByRole('button', { name: 'Deutsch' }).click();
+    await page.getByRole('button', { name: 'Kein Passwort? Anmeldecode per E-Mail erhalten' }).click();
+    await page.getByText('Falls sich Ihr Konto mit einem Code anmeldet, haben wir einen an seine E-Mail-Adresse gesendet.').waitFor();
+    await page.getByRole('button', { name: 'English' }).click();
     await page.getByLabel('Code from the email').waitFor();
     await page.getByLabel('Code from the email').fill(await emailCode('sven@example.test'));
     await page.getByRole('button', { name: 'Confirm', exact: true }).click();

@@ -33,7 +33,8 @@ export interface PortalOverview {
 }
 
 export type SignInStep = 'password' | 'email_code' | 'otp';
-export type SignInAnswer = { state: 'continue'; flow: string; step: SignInStep } | { state: 'signed_in' };
+/** emailCodeOption: the password step also offers "get a sign-in code by email" (for every login alike). */
+export type SignInAnswer = { state: 'continue'; flow: string; step: SignInStep; emailCodeOption: boolean } | { state: 'signed_in' };
 
 export type Authenticator = 'password' | 'email' | 'token';
 export interface RecoveryStart {

@@ -1,7 +1,8 @@
 /**
- * Portal sign-in: the login first, then whatever the server asks for next (password, or an email code for users
- * without a password, then the token's OTP). The form mirrors the server's state machine; the server gives the
- * same answers for unknown logins, so this form never learns (or shows) whether an account exists.
+ * Portal sign-in: the login first, then the password, with the option "No password? Get a sign-in code by email"
+ * (users without a password but with an email address get the code), then the token's OTP when the server asks.
+ * The form mirrors the server's state machine; the server gives the same answers for every login, so this form
+ * never learns (or shows) whether an account exists or whether a code went out.
  */
 import { useState } from 'preact/hooks';
 import { Alert, Button, TextField } from '../components/form';
@@ -10,7 +11,7 @@ import { useTranslator } from '../lib/i18n';
 import { portalError, type PortalClient, type SignInAnswer, type SignInStep } from './portal-api';
 import { portalStrings } from './strings';
 
-type State = { step: 'login' } | { step: SignInStep; flow: string };
+type State = { step: 'login' } | { step: SignInStep; flow: string; emailCodeOption: boolean };
 
 export function SignInForm(props: { client: PortalClient; notice?: string; onSignedIn: () => void; onRestore: () => void }) {
   const t = useTranslator(portalStrings);
@@ -18,16 +19,19 @@ export function SignInForm(props: { client: PortalClient; notice?: string; onSig
   const [login, setLogin] = useState('');
   const [secret, setSecret] = useState('');
   const [error, setError] = useState('');
+  const [info, setInfo] = useState('');
   const [busy, setBusy] = useState(false);
 
-  async function run(call: () => Promise<SignInAnswer>) {
+  async function run(call: () => Promise<SignInAnswer>, infoAfter = '') {
     setBusy(true);
     setError('');
+    setInfo('');
     try {
       const answer = await call();
       if (answer.state === 'signed_in') return props.onSignedIn();
       setSecret('');
-      setState({ step: answer.step, flow: answer.flow });
+      setState({ step: answer.step, flow: answer.flow, emailCodeOption: answer.emailCodeOption });
+      setInfo(infoAfter);
     } catch (failure) {
       // A used-up or expired flow cannot continue: start over at the login, saying why.
       if (failure instanceof ApiError && failure.code === 'CODE_EXPIRED' && state.step !== 'login') {
@@ -51,10 +55,18 @@ export function SignInForm(props: { client: PortalClient; notice?: string; onSig
     return run(() => props.client.post<SignInAnswer>('/signin/otp', { flow, otp: secret.trim() }));
   }
 
+  /** "No password? Get a sign-in code by email" and "Send a new code": the same answer whether one was sent. */
+  function requestEmailCode(again: boolean) {
+    if (state.step === 'login') return;
+    const { flow } = state;
+    return run(() => props.client.post<SignInAnswer>('/signin/email-code/request', { flow }), again ? t('codeResent') : '');
+  }
+
   function restart() {
     setState({ step: 'login' });
     setSecret('');
     setError('');
+    setInfo('');
   }
 
   return (
@@ -73,12 +85,20 @@ export function SignInForm(props: { client: PortalClient; notice?: string; onSig
           <>
             <p>{t('passwordPrompt')}</p>
             <TextField label={t('password')} name="password" type="password" value={secret} onValue={setSecret} autocomplete="current-password" required autoFocus />
+            {state.emailCodeOption ? (
+              <Button variant="link" onClick={() => requestEmailCode(false)} disabled={busy}>
+                {t('emailCodeOption')}
+              </Button>
+            ) : null}
           </>
         ) : null}
         {state.step === 'email_code' ? (
           <>
             <p>{t('emailCodePrompt')}</p>
             <TextField label={t('emailCode')} name="code" value={secret} onValue={setSecret} autocomplete="one-time-code" inputMode="numeric" required autoFocus maxLength={16} />
+            <Button variant="link" onClick={() => requestEmailCode(true)} disabled={busy}>
+              {t('resendCode')}
+            </Button>
           </>
         ) : null}
         {state.step === 'otp' ? (
@@ -87,6 +107,7 @@ export function SignInForm(props: { client: PortalClient; notice?: string; onSig
             <TextField label={t('otp')} name="otp" value={secret} onValue={setSecret} autocomplete="one-time-code" inputMode="numeric" required autoFocus maxLength={64} />
           </>
         ) : null}
+        <Alert kind="info">{info}</Alert>
         <Alert>{error}</Alert>
         <Button type="submit" busy={busy}>
           {state.step === 'login' ? t('next') : state.step === 'password' ? t('signIn') : t('confirm')}

@@ -4,6 +4,7 @@
  */
 import { useState } from 'preact/hooks';
 import { Alert, Button, SelectField, TextField } from '../components/form';
+import { ApiError } from '../lib/api';
 import { useTranslator } from '../lib/i18n';
 import { Actions, useSubmit, type ActionProps } from './action-kit';
 import type { Enrolment, SelfServiceTokenType } from './portal-api';
@@ -146,14 +147,20 @@ export function SynchronizeToken(props: ActionProps) {
   const t = useTranslator(portalStrings);
   const [otp1, setOtp1] = useState('');
   const [otp2, setOtp2] = useState('');
-  const { busy, error, submit } = useSubmit(props);
+  const { busy, error, setError, submit } = useSubmit(props);
   return (
     <form
       class="stack"
       onSubmit={(event) => {
         event.preventDefault();
         return submit(async () => {
-          await props.client.post('/tokens/sync', { otp1: otp1.trim(), otp2: otp2.trim() });
+          try {
+            await props.client.post('/tokens/sync', { otp1: otp1.trim(), otp2: otp2.trim() });
+          } catch (failure) {
+            // The shared dictionary only says "the OTP is wrong"; here the likely cause is two codes that do not follow.
+            if (failure instanceof ApiError && failure.code === 'OTP_INVALID') return setError(t('syncFailed'));
+            throw failure;
+          }
           props.onDone(t('synchronized'));
         });
       }}
