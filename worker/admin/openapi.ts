@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { ERROR_CATALOGUE } from '../errors';
-import { createHardwareTokenBody, createSoftwareTokenBody, checkOtpBody, resyncBody, setPinBody, updateTokenBody } from '../tokens/schema';
+import { createHardwareTokenBody, createMessageTokenBody, createSoftwareTokenBody, checkOtpBody, resyncBody, setPinBody, updateTokenBody } from '../tokens/schema';
 import { createUserBody, setPasswordBody, updateUserBody } from '../users/schema';
 
 interface Operation {
@@ -53,6 +53,7 @@ const OPERATIONS: Operation[] = [
   { method: 'get', path: '/api/admin/tokens', summary: 'List tokens', tag: 'Tokens' },
   { method: 'post', path: '/api/admin/tokens/software', summary: 'Create a software token (returns the QR code once)', body: createSoftwareTokenBody, tag: 'Tokens' },
   { method: 'post', path: '/api/admin/tokens/hardware', summary: 'Register a hardware token', body: createHardwareTokenBody, tag: 'Tokens' },
+  { method: 'post', path: '/api/admin/tokens/message', summary: 'Create an SMS or email token bound to a phone number / email address', body: createMessageTokenBody, tag: 'Tokens' },
   { method: 'post', path: '/api/admin/tokens/import/csv', summary: 'Import tokens from CSV (serial, seed, type, digits, counter or period)', contentType: 'text/csv', tag: 'Tokens' },
   { method: 'post', path: '/api/admin/tokens/import/pskc', summary: 'Import tokens from a PSKC (RFC 6030) file', contentType: 'application/xml', tag: 'Tokens' },
   { method: 'get', path: '/api/admin/tokens/{id}', summary: 'Get a token', tag: 'Tokens' },

@@ -126,6 +126,8 @@ export const tokens = sqliteTable(
     counter: integer('counter').notNull().default(0),
     /** OCRA suite string (RFC 6287), for OCRA tokens. */
     ocraSuite: text('ocra_suite'),
+    /** SMS and EMAIL tokens: where their codes go (E.164 number or lower-cased email address); null for OTP generators. */
+    destination: text('destination'),
     /** The seed, AES-GCM encrypted under SEED_ENCRYPTION_KEY ("v1.<iv>.<ciphertext>", base64url). */
     secretEncrypted: text('secret_encrypted'),
     pinHash: text('pin_hash'),

@@ -45,10 +45,12 @@ export interface TokenRecord {
   enabled: number;
   activated: number;
   owner_user_id: string | null;
+  /** SMS and EMAIL tokens: where their codes go (tokens/message-tokens.ts verifies those). */
+  destination: string | null;
 }
 
 export const TOKEN_RECORD_COLUMNS =
-  'id, serial, type, algorithm, digits, period_seconds, counter, ocra_suite, secret_encrypted, pin_hash, pin_position, fail_count, locked_until, last_used_step, drift_steps, enabled, activated, owner_user_id';
+  'id, serial, type, algorithm, digits, period_seconds, counter, ocra_suite, secret_encrypted, pin_hash, pin_position, fail_count, locked_until, last_used_step, drift_steps, enabled, activated, owner_user_id, destination';
 
 export type VerifyFailureReason = 'OTP_INVALID' | 'OTP_REPLAYED' | 'TOKEN_LOCKED' | 'TOKEN_DISABLED' | 'TOKEN_PENDING' | 'TOKEN_TYPE_MISMATCH';
 
@@ -215,7 +217,7 @@ async function consumeMatch(db: D1Database, token: TokenRecord, match: Match, no
  * Counts a failure atomically. A lock that has run out starts a fresh count (the timed automatic unlock);
  * reaching TOKEN_MAX_FAILS sets a new lock.
  */
-async function recordFailure(db: D1Database, token: TokenRecord, nowMs: number, reason: VerifyFailureReason): Promise<VerifyResult> {
+export async function recordFailure(db: D1Database, token: TokenRecord, nowMs: number, reason: VerifyFailureReason): Promise<VerifyResult> {
   const row = await db
     .prepare(
       `UPDATE tokens SET

@@ -11,7 +11,8 @@ import { isUniqueViolation } from '../lib/d1-errors';
 import { normalizePhoneNumber } from '../lib/phone';
 import { issueCode, verifyCode } from '../messaging/codes';
 import { resyncToken, TOKEN_RECORD_COLUMNS, verifyTokenOtp, type TokenRecord } from '../otp/verify-service';
-import { createSoftwareToken, getToken, loadTokenRecord, setTokenPin, verifyKeysOf, type EnrolmentView } from '../tokens/service';
+import { checkTokenCode, isMessageToken, sendTokenCode, type MessageTokenType } from '../tokens/message-tokens';
+import { createMessageToken, createSoftwareToken, deleteToken, getToken, loadTokenRecord, setTokenPin, verifyKeysOf, type EnrolmentView } from '../tokens/service';
 import type { Portal } from './portal';
 
 export interface PortalActor {
@@ -69,6 +70,7 @@ export async function portalOverview(env: Env, portal: Portal, actor: PortalActo
       activated: token.activated,
       hasPin: token.hasPin,
       pinPosition: token.pinPosition,
+      destination: token.destination,
     },
   };
 }
@@ -107,15 +109,76 @@ export async function beginTokenEnrolment(
   );
 }
 
+/** The purpose of the codes that confirm an SMS/EMAIL token's destination at enrolment. */
+export const TOKEN_ENROL_PURPOSE = 'portal-token-enrol';
+
+export interface MessageEnrolmentView {
+  token: { id: string; serial: string; type: MessageTokenType; destination: string | null };
+  /** The handle for the code sent to the destination (confirm sends it back with the code). */
+  challengeId: string;
+  expiresAt: number;
+  channel: 'sms' | 'email';
+}
+
+/**
+ * Register New Token (and Re-Assign) for SMS and EMAIL: a pending token bound to the phone number or address the
+ * user gave, and a code sent there. Like an app token it joins the resource only when confirmed, here with that
+ * code: the destination is proven to reach the user. A refused send (limits, provider) leaves no token behind.
+ */
+export async function beginMessageTokenEnrolment(
+  env: Env,
+  portal: Portal,
+  actor: PortalActor,
+  input: { type: MessageTokenType; destination: string; description: string },
+): Promise<MessageEnrolmentView> {
+  if (!portal.tokenTypes.includes(input.type)) throw new AppError('ACTION_DISABLED', 'This token type may not be registered here.');
+  const user = await profileOf(env.DB, actor.userId);
+  const token = await createMessageToken(
+    env,
+    { type: input.type, destination: input.destination, description: input.description, ownerUserId: actor.userId, activated: false },
+    actor.nowMs,
+  );
+  try {
+    const issued = await sendTokenCode(env, await loadTokenRecord(env.DB, token.id), {
+      purpose: TOKEN_ENROL_PURPOSE,
+      language: user.language,
+      name: user.first_name || user.login,
+      ip: actor.ip,
+      nowMs: actor.nowMs,
+    });
+    return { token: { id: token.id, serial: token.serial, type: input.type, destination: token.destination }, challengeId: issued.challengeId, expiresAt: issued.expiresAtMs, channel: issued.channel };
+  } catch (error) {
+    await deleteToken(env.DB, token.id);
+    throw error;
+  }
+}
+
+/** "Send a new code" during an SMS/EMAIL enrolment: the user's own pending token only. */
+export async function resendEnrolmentCode(env: Env, actor: PortalActor, tokenId: string): Promise<Omit<MessageEnrolmentView, 'token'>> {
+  const token = await loadTokenRecord(env.DB, tokenId);
+  if (token.owner_user_id !== actor.userId || token.activated || !isMessageToken(token.type)) throw new AppError('TOKEN_NOT_FOUND');
+  const user = await profileOf(env.DB, actor.userId);
+  const issued = await sendTokenCode(env, token, { purpose: TOKEN_ENROL_PURPOSE, language: user.language, name: user.first_name || user.login, ip: actor.ip, nowMs: actor.nowMs });
+  return { challengeId: issued.challengeId, expiresAt: issued.expiresAtMs, channel: issued.channel };
+}
+
 /**
  * Confirms an enrolment with the token's first OTP, then assigns it to this resource "with" the user. With
  * `replaceOld` (Re-Assign Token) the previous token is disabled in the same batch: it is unusable afterwards.
  */
-export async function confirmTokenEnrolment(env: Env, portal: Portal, actor: PortalActor, input: { tokenId: string; otp: string; replaceOld: boolean }) {
+export async function confirmTokenEnrolment(
+  env: Env,
+  portal: Portal,
+  actor: PortalActor,
+  input: { tokenId: string; otp: string; replaceOld: boolean; challengeId?: string },
+) {
   const token = await loadTokenRecord(env.DB, input.tokenId);
   // Only the user's own pending token: another user's token id gets the same answer as an unknown one.
   if (token.owner_user_id !== actor.userId || token.activated) throw new AppError('TOKEN_NOT_FOUND');
-  const verdict = await verifyTokenOtp(env.DB, verifyKeysOf(env), token, input.otp, actor.nowMs, { allowActivation: true });
+  // SMS/EMAIL: the code sent to the destination (its challenge names this token); apps: the first OTP.
+  const verdict = isMessageToken(token.type)
+    ? await checkTokenCode(env, token, input.challengeId ?? null, input.otp, { purpose: TOKEN_ENROL_PURPOSE, nowMs: actor.nowMs, allowActivation: true })
+    : await verifyTokenOtp(env.DB, verifyKeysOf(env), token, input.otp, actor.nowMs, { allowActivation: true });
   if (!verdict.ok) throw new AppError(verdict.reason === 'TOKEN_LOCKED' ? 'TOKEN_LOCKED' : 'OTP_INVALID');
   const previous = await assignmentOf(env.DB, portal, actor.userId);
   const statements = [assignStatement(env.DB, portal, actor, token.id)];

@@ -14,6 +14,7 @@ import { fields, parse, parseJsonBody } from '../lib/validate';
 import { passwordField } from '../users/schema';
 import { SELF_SERVICE_TOKEN_TYPES } from './actions';
 import {
+  beginMessageTokenEnrolment,
   beginTokenEnrolment,
   changeOwnLogin,
   changeOwnName,
@@ -26,6 +27,7 @@ import {
   portalOverview,
   requestEmailChange,
   requestPhoneChange,
+  resendEnrolmentCode,
   setOwnPin,
   synchronizeOwnToken,
   unassignOwnToken,
@@ -38,6 +40,7 @@ import { requireAction, requirePortalSession, withPortal, type PortalVariables }
 import { AUTHENTICATORS, startRecovery, submitRecovery } from './recovery-service';
 import {
   requestPortalEmailCode,
+  requestPortalTokenCode,
   startPortalSignIn,
   submitPortalEmailCode,
   submitPortalOtp,
@@ -59,7 +62,9 @@ const defer = (c: PortalContext) => (work: Promise<unknown>) => c.executionCtx.w
 const actor = (c: PortalContext): PortalActor => ({ userId: c.var.portalUser!.userId, sessionId: c.var.portalUser!.sessionId, ip: clientIp(c), client: clientAgent(c), nowMs: c.var.now });
 
 async function respond(c: PortalContext, result: PortalSignInResult) {
-  if (result.state === 'continue') return c.json({ state: 'continue', flow: result.flow, step: result.step, emailCodeOption: result.emailCodeOption });
+  if (result.state === 'continue') {
+    return c.json({ state: 'continue', flow: result.flow, step: result.step, emailCodeOption: result.emailCodeOption, ...(result.delivery ? { delivery: result.delivery } : {}) });
+  }
   writeSessionCookie(c, result.sessionToken, 'portal');
   return c.json({ state: 'signed_in', csrfToken: await csrfTokenFor(c.env.SESSION_KEY, result.sessionId) });
 }
@@ -74,7 +79,7 @@ const publicRoutes = new Hono<PortalEnv>()
   .post('/signin/password', async (c) => {
     checkSameOrigin(c);
     const body = await parseJsonBody(c, z.strictObject({ flow, password: z.string().min(1).max(1024) }));
-    return respond(c, await submitPortalPassword(c.env, c.var.portal, body.flow, body.password, meta(c)));
+    return respond(c, await submitPortalPassword(c.env, c.var.portal, body.flow, body.password, meta(c), defer(c)));
   })
   // "No password? Get a sign-in code by email" and "send a new code": the same answer for every login.
   .post('/signin/email-code/request', async (c) => {
@@ -85,12 +90,18 @@ const publicRoutes = new Hono<PortalEnv>()
   .post('/signin/email-code', async (c) => {
     checkSameOrigin(c);
     const body = await parseJsonBody(c, z.strictObject({ flow, code }));
-    return respond(c, await submitPortalEmailCode(c.env, c.var.portal, body.flow, body.code, meta(c)));
+    return respond(c, await submitPortalEmailCode(c.env, c.var.portal, body.flow, body.code, meta(c), defer(c)));
   })
   .post('/signin/otp', async (c) => {
     checkSameOrigin(c);
     const body = await parseJsonBody(c, z.strictObject({ flow, otp }));
     return respond(c, await submitPortalOtp(c.env, c.var.portal, body.flow, body.otp, meta(c)));
+  })
+  // SMS/EMAIL token at the OTP step: "send a new code".
+  .post('/signin/otp/send', async (c) => {
+    checkSameOrigin(c);
+    const body = await parseJsonBody(c, z.strictObject({ flow }));
+    return respond(c, await requestPortalTokenCode(c.env, c.var.portal, body.flow, meta(c)));
   })
   .post('/recovery', async (c) => {
     checkSameOrigin(c);
@@ -126,18 +137,38 @@ const sessionRoutes = new Hono<PortalEnv>()
     return c.body(null, 204);
   })
   // Register New Token / Re-Assign Token: enrol, then confirm with the first OTP.
+  // SMS and EMAIL tokens name their destination (the phone number or email address the code goes to).
   .post('/tokens/enrol', async (c) => {
-    const body = await parseJsonBody(c, z.strictObject({ type: z.enum(SELF_SERVICE_TOKEN_TYPES), description: z.string().trim().max(100).default(''), reassign: z.boolean().default(false) }));
+    const body = await parseJsonBody(
+      c,
+      z.strictObject({
+        type: z.enum(SELF_SERVICE_TOKEN_TYPES),
+        description: z.string().trim().max(100).default(''),
+        destination: z.string().trim().min(3).max(254).optional(),
+        reassign: z.boolean().default(false),
+      }),
+    );
     requireAction(c, body.reassign ? 'reassignToken' : 'registerNewToken');
-    if (body.type !== 'TOTP' && body.type !== 'HOTP') {
-      return c.json({ error: { code: 'VALIDATION_FAILED', message: 'SMS and email tokens are registered by confirming your phone number or email address.' } }, 400);
+    if (body.type === 'SMS' || body.type === 'EMAIL') {
+      if (!body.destination) {
+        return c.json({ error: { code: 'VALIDATION_FAILED', message: body.type === 'SMS' ? 'Give the phone number the codes go to.' : 'Give the email address the codes go to.' } }, 400);
+      }
+      const enrolment = await beginMessageTokenEnrolment(c.env, c.var.portal, actor(c), { type: body.type, destination: body.destination, description: body.description });
+      return c.json(enrolment, 201);
     }
     return c.json(await beginTokenEnrolment(c.env, c.var.portal, actor(c), { type: body.type, description: body.description, issuer: c.var.portal.resourceName }), 201);
   })
-  .post('/tokens/confirm', async (c) => {
-    const body = await parseJsonBody(c, z.strictObject({ tokenId: fields.id, otp, reassign: z.boolean().default(false) }));
+  .post('/tokens/enrol/resend', async (c) => {
+    const body = await parseJsonBody(c, z.strictObject({ tokenId: fields.id, reassign: z.boolean().default(false) }));
     requireAction(c, body.reassign ? 'reassignToken' : 'registerNewToken');
-    return c.json(await confirmTokenEnrolment(c.env, c.var.portal, actor(c), { tokenId: body.tokenId, otp: body.otp, replaceOld: body.reassign }));
+    return c.json(await resendEnrolmentCode(c.env, actor(c), body.tokenId));
+  })
+  .post('/tokens/confirm', async (c) => {
+    const body = await parseJsonBody(c, z.strictObject({ tokenId: fields.id, otp, challengeId: z.string().min(16).max(200).optional(), reassign: z.boolean().default(false) }));
+    requireAction(c, body.reassign ? 'reassignToken' : 'registerNewToken');
+    return c.json(
+      await confirmTokenEnrolment(c.env, c.var.portal, actor(c), { tokenId: body.tokenId, otp: body.otp, challengeId: body.challengeId, replaceOld: body.reassign }),
+    );
   })
   .post('/tokens/claim', async (c) => {
     requireAction(c, 'registerExistingToken');

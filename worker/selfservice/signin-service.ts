@@ -7,6 +7,11 @@
  *                                                    has an email address; the answer is the same for everyone)
  *   password / email_code -> otp | signed_in        (the OTP when a token is assigned "with" the user here)
  *   otp -> signed_in
+ *   otp --requestTokenCode--> otp                  (SMS/EMAIL tokens: a new code to the token's destination)
+ *
+ * With an SMS or EMAIL token the otp step sends a code to the token's destination after the response (the first
+ * code) or on request (a new one), and the answer says where it went (masked). Only a user who passed the first
+ * factor reaches the otp step, so this tells nothing to someone guessing logins or passwords.
  *
  * Unknown logins, disabled users, users not assigned to this resource, users with a password who ask for a code
  * and users without an email walk through a phantom flow that looks the same (same steps, same errors, same limits,
@@ -23,6 +28,7 @@ import { dummyPasswordHash, randomToken, sha256Hex, verifyPassword } from '../li
 import { consumeRateLimit } from '../lib/rate-limit';
 import { verifyCode } from '../messaging/codes';
 import { TOKEN_RECORD_COLUMNS, verifyTokenOtp, type TokenRecord } from '../otp/verify-service';
+import { channelOf, checkTokenCode, isMessageToken, maskDestination, sendTokenCode } from '../tokens/message-tokens';
 import { verifyKeysOf } from '../tokens/service';
 import { prepareAnonymousCode, sendAnonymousCode, type Defer } from './code-requests';
 import { recordEnvironmentStatements } from './environment-repo';
@@ -41,11 +47,23 @@ interface FlowData {
   emailChallengeId?: string;
   /** When the emailed code runs out: kept in the flow so expiry answers alike whether a code was sent or not. */
   emailCodeExpiresAtMs?: number;
+  /** SMS/EMAIL token at the otp step: the challenge of the code last sent to its destination. */
+  tokenChallengeId?: string;
+  delivery?: TokenCodeDelivery;
 }
+
+/** Where an SMS/EMAIL token's code went, masked. */
+export interface TokenCodeDelivery {
+  channel: 'sms' | 'email';
+  to: string;
+}
+
+/** The purpose of codes sent to an SMS/EMAIL token at portal sign-in. */
+export const SIGNIN_TOKEN_PURPOSE = 'portal-signin-token';
 
 export type PortalSignInResult =
   /** emailCodeOption: the password step also offers "get a sign-in code by email" (always, for every login). */
-  | { state: 'continue'; flow: string; step: PortalStep; emailCodeOption: boolean }
+  | { state: 'continue'; flow: string; step: PortalStep; emailCodeOption: boolean; delivery?: TokenCodeDelivery }
   | { state: 'signed_in'; sessionToken: string; sessionId: string; userId: string; environmentScore: number | null };
 
 export interface PortalRequestMeta {
@@ -96,7 +114,13 @@ export async function startPortalSignIn(env: Env, portal: Portal, login: string,
   return continueWith(flow, data.step);
 }
 
-const continueWith = (flow: string, step: PortalStep): PortalSignInResult => ({ state: 'continue', flow, step, emailCodeOption: step === 'password' });
+const continueWith = (flow: string, step: PortalStep, delivery?: TokenCodeDelivery): PortalSignInResult => ({
+  state: 'continue',
+  flow,
+  step,
+  emailCodeOption: step === 'password',
+  ...(delivery ? { delivery } : {}),
+});
 
 async function loadFlow(db: D1Database, portal: Portal, flow: string, step: PortalStep | PortalStep[], nowMs: number) {
   const id = await sha256Hex(flow);
@@ -112,7 +136,7 @@ async function loadFlow(db: D1Database, portal: Portal, flow: string, step: Port
   return { id, data };
 }
 
-export async function submitPortalPassword(env: Env, portal: Portal, flow: string, password: string, meta: PortalRequestMeta): Promise<PortalSignInResult> {
+export async function submitPortalPassword(env: Env, portal: Portal, flow: string, password: string, meta: PortalRequestMeta, defer: Defer): Promise<PortalSignInResult> {
   const { id, data } = await loadFlow(env.DB, portal, flow, 'password', meta.nowMs);
   const user = data.userId ? await findPortalUser(env.DB, portal.resourceId, data.login) : null;
   const passwordOk = await verifyPassword(password, user?.password_hash ?? (await dummyPasswordHash()));
@@ -124,7 +148,7 @@ export async function submitPortalPassword(env: Env, portal: Portal, flow: strin
     await env.DB.batch([recordLoginFailureStatement(env.DB, data.login, meta.nowMs), ...failureStatements(env, id, data, meta, 'wrong_password')]);
     throw new AppError('INVALID_CREDENTIALS');
   }
-  return afterFirstFactor(env, portal, flow, id, data, user, meta);
+  return afterFirstFactor(env, portal, flow, id, data, user, meta, defer);
 }
 
 /**
@@ -153,7 +177,7 @@ export async function requestPortalEmailCode(env: Env, portal: Portal, flow: str
   return continueWith(flow, 'email_code');
 }
 
-export async function submitPortalEmailCode(env: Env, portal: Portal, flow: string, code: string, meta: PortalRequestMeta): Promise<PortalSignInResult> {
+export async function submitPortalEmailCode(env: Env, portal: Portal, flow: string, code: string, meta: PortalRequestMeta, defer: Defer): Promise<PortalSignInResult> {
   const { id, data } = await loadFlow(env.DB, portal, flow, 'email_code', meta.nowMs);
   const user = data.userId ? await findPortalUser(env.DB, portal.resourceId, data.login) : null;
   // Expiry by the flow's own clock, so a sent and an unsent code run out alike.
@@ -164,7 +188,7 @@ export async function submitPortalEmailCode(env: Env, portal: Portal, flow: stri
     await env.DB.batch(failureStatements(env, id, data, meta, 'wrong_email_code'));
     throw new AppError(expired ? 'CODE_EXPIRED' : 'CODE_INVALID');
   }
-  return afterFirstFactor(env, portal, flow, id, data, user, meta);
+  return afterFirstFactor(env, portal, flow, id, data, user, meta, defer);
 }
 
 export async function submitPortalOtp(env: Env, portal: Portal, flow: string, otp: string, meta: PortalRequestMeta): Promise<PortalSignInResult> {
@@ -173,26 +197,66 @@ export async function submitPortalOtp(env: Env, portal: Portal, flow: string, ot
   const token = user?.token_id
     ? await env.DB.prepare(`SELECT ${TOKEN_RECORD_COLUMNS} FROM tokens WHERE id = ?`).bind(user.token_id).first<TokenRecord>()
     : null;
-  const verdict = user && token ? await verifyTokenOtp(env.DB, verifyKeysOf(env), token, otp, meta.nowMs) : null;
+  const verdict =
+    user && token
+      ? isMessageToken(token.type)
+        ? await checkTokenCode(env, token, data.tokenChallengeId ?? null, otp, { purpose: SIGNIN_TOKEN_PURPOSE, nowMs: meta.nowMs })
+        : await verifyTokenOtp(env.DB, verifyKeysOf(env), token, otp, meta.nowMs)
+      : null;
   if (!user || !verdict?.ok) {
     await env.DB.batch(failureStatements(env, id, data, meta, verdict && !verdict.ok ? verdict.reason.toLowerCase() : 'wrong_otp'));
     throw new AppError(verdict && !verdict.ok && verdict.reason === 'TOKEN_LOCKED' ? 'TOKEN_LOCKED' : 'OTP_INVALID');
   }
-  return finish(env, portal, id, user, 'password+otp', meta);
+  return finish(env, portal, id, user, token && isMessageToken(token.type) ? `password+${token.type.toLowerCase()}` : 'password+otp', meta);
+}
+
+/**
+ * "Send a new code" at the otp step of an SMS/EMAIL token: sent now (the user is past the first factor, so the
+ * limits' answers may show), and only the newest code counts. The flow's attempts carry over.
+ */
+export async function requestPortalTokenCode(env: Env, portal: Portal, flow: string, meta: PortalRequestMeta): Promise<PortalSignInResult> {
+  const { id, data } = await loadFlow(env.DB, portal, flow, 'otp', meta.nowMs);
+  const user = data.userId ? await findPortalUser(env.DB, portal.resourceId, data.login) : null;
+  const token = user?.token_id ? await env.DB.prepare(`SELECT ${TOKEN_RECORD_COLUMNS} FROM tokens WHERE id = ?`).bind(user.token_id).first<TokenRecord>() : null;
+  if (!user || !token || !isMessageToken(token.type) || !token.enabled) throw new AppError('VALIDATION_FAILED', 'This sign-in does not use codes sent by SMS or email.');
+  const issued = await sendTokenCode(env, token, { purpose: SIGNIN_TOKEN_PURPOSE, language: user.language, name: user.first_name || user.login, ip: meta.ip, nowMs: meta.nowMs });
+  const next: FlowData = { ...data, tokenChallengeId: issued.challengeId };
+  await env.DB.prepare('UPDATE challenges SET data = ? WHERE id = ?').bind(JSON.stringify(next), id).run();
+  return continueWith(flow, 'otp', data.delivery);
 }
 
 /** The OTP is asked when a token is assigned "with" the user here and is enabled (an approved lost token is disabled). */
-async function afterFirstFactor(env: Env, portal: Portal, flow: string, flowId: string, data: FlowData, user: PortalUser, meta: PortalRequestMeta): Promise<PortalSignInResult> {
+async function afterFirstFactor(
+  env: Env,
+  portal: Portal,
+  flow: string,
+  flowId: string,
+  data: FlowData,
+  user: PortalUser,
+  meta: PortalRequestMeta,
+  defer: Defer,
+): Promise<PortalSignInResult> {
   const method = data.step === 'password' ? 'password' : 'email-code';
   if (user.assignment_kind === 'token_with_user' && user.token_id) {
-    const token = await env.DB.prepare('SELECT enabled FROM tokens WHERE id = ?').bind(user.token_id).first<{ enabled: number }>();
+    const token = await env.DB.prepare(`SELECT ${TOKEN_RECORD_COLUMNS} FROM tokens WHERE id = ?`).bind(user.token_id).first<TokenRecord>();
     if (token?.enabled) {
-      const next: FlowData = { ...data, step: 'otp' };
+      let next: FlowData = { ...data, step: 'otp' };
+      if (isMessageToken(token.type) && token.destination) {
+        // The code goes out after the response, like every sign-in code; a refused or failed send is logged and the
+        // user asks for a new one (requestPortalTokenCode), which answers with the reason.
+        const challengeId = randomToken(32);
+        next = { ...next, tokenChallengeId: challengeId, delivery: { channel: channelOf(token.type), to: maskDestination(token.destination)! } };
+        defer(
+          sendTokenCode(env, token, { purpose: SIGNIN_TOKEN_PURPOSE, challengeId, language: user.language, name: user.first_name || user.login, ip: meta.ip, nowMs: meta.nowMs }).catch(
+            (error: unknown) => console.warn(`sign-in token code not sent: ${(error as { code?: string }).code ?? (error as Error)?.message ?? 'unknown error'}`),
+          ),
+        );
+      }
       await env.DB.batch([
         env.DB.prepare('UPDATE challenges SET data = ?, attempts = 0 WHERE id = ?').bind(JSON.stringify(next), flowId),
         clearLoginFailuresStatement(env.DB, data.login),
       ]);
-      return continueWith(flow, 'otp');
+      return continueWith(flow, 'otp', next.delivery);
     }
   }
   return finish(env, portal, flowId, user, method, meta);

@@ -7,6 +7,7 @@ import { fields, parse, parseJsonBody, parseQuery } from '../lib/validate';
 import {
   checkOtpBody,
   createHardwareTokenBody,
+  createMessageTokenBody,
   createSoftwareTokenBody,
   listTokensQuery,
   resyncBody,
@@ -17,6 +18,7 @@ import { decodeSeed } from './secrets';
 import {
   checkTokenOtp,
   createHardwareToken,
+  createMessageToken,
   createSoftwareToken,
   deleteToken,
   getToken,
@@ -45,6 +47,11 @@ export const tokenAdminRoutes = new Hono<AppBindings>()
     const body = await parseJsonBody(c, createHardwareTokenBody);
     const seed = decodeSeed(body.seed, body.seedEncoding);
     return c.json(await createHardwareToken(c.env, { ...body, seed }, c.var.now), 201);
+  })
+  // SMS / EMAIL: bound to the user's phone number or email address, usable at once (the admin vouches for it).
+  .post('/message', async (c) => {
+    const body = await parseJsonBody(c, createMessageTokenBody);
+    return c.json(await createMessageToken(c.env, { ...body, activated: true }, c.var.now), 201);
   })
   .route('/import', tokenImportRoutes)
   .get('/:id', async (c) => c.json(await getToken(c.env.DB, parse(idParam, c.req.param()).id, c.var.now)))

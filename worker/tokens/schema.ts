@@ -35,6 +35,17 @@ export const createHardwareTokenBody = z.strictObject({
   pinPosition: pinPosition.optional(),
 });
 
+/** An SMS or EMAIL token for a user: codes go to `destination` (a phone number, or an email address). */
+export const createMessageTokenBody = z.strictObject({
+  type: z.enum(['SMS', 'EMAIL']),
+  destination: z.string().trim().min(3).max(254),
+  ownerUserId: fields.id,
+  serial: serial.optional(),
+  description: z.string().trim().max(200).optional(),
+  pin: pin.optional(),
+  pinPosition: pinPosition.optional(),
+});
+
 export const updateTokenBody = z.strictObject({
   description: z.string().trim().max(200).optional(),
   enabled: z.boolean().optional(),

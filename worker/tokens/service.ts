@@ -2,7 +2,7 @@
  * Tokens: the inventory of OTP generators. Software tokens get a generated seed shown once as a QR code and stay
  * pending until their first correct code; hardware tokens are registered with the seed from the vendor.
  */
-import { SOFTWARE_TOKEN_SECRET_BYTES, TOKEN_PIN_MAX_LENGTH, TOKEN_PIN_MIN_LENGTH } from '../constants';
+import { CODE_DIGITS, SOFTWARE_TOKEN_SECRET_BYTES, TOKEN_PIN_MAX_LENGTH, TOKEN_PIN_MIN_LENGTH } from '../constants';
 import type { HashAlgorithm, TokenType } from '../db/schema';
 import type { Env } from '../env';
 import { AppError } from '../errors';
@@ -14,6 +14,7 @@ import { buildKeyUri } from '../otp/key-uri';
 import { parseOcraSuite } from '../otp/ocra';
 import { renderQrSvg } from '../otp/qr';
 import { resyncToken, TOKEN_RECORD_COLUMNS, verifyTokenOtp, type TokenRecord, type VerifyResult } from '../otp/verify-service';
+import { maskDestination, normalizeDestination, type MessageTokenType } from './message-tokens';
 import { hashPin, sealSeed } from './secrets';
 
 export interface TokenView {
@@ -34,6 +35,8 @@ export interface TokenView {
   enabled: boolean;
   activated: boolean;
   driftSteps: number;
+  /** SMS and EMAIL tokens: where codes go, masked ("+49•••••••67"); null for OTP generators. */
+  destination: string | null;
   owner: { id: string; login: string } | null;
   lastUsedAt: number | null;
   createdAt: number;
@@ -49,7 +52,7 @@ interface TokenListRow extends TokenRecord {
 
 const VIEW_COLUMNS = `t.id, t.serial, t.type, t.kind, t.description, t.algorithm, t.digits, t.period_seconds, t.counter, t.ocra_suite,
   t.pin_hash, t.pin_position, t.fail_count, t.locked_until, t.last_used_step, t.drift_steps, t.enabled, t.activated,
-  t.owner_user_id, t.last_used_at, t.created_at, u.login AS owner_login`;
+  t.destination, t.owner_user_id, t.last_used_at, t.created_at, u.login AS owner_login`;
 
 function toTokenView(row: TokenListRow, nowMs: number): TokenView {
   return {
@@ -70,6 +73,7 @@ function toTokenView(row: TokenListRow, nowMs: number): TokenView {
     enabled: row.enabled === 1,
     activated: row.activated === 1,
     driftSteps: row.drift_steps,
+    destination: maskDestination(row.destination),
     owner: row.owner_user_id && row.owner_login ? { id: row.owner_user_id, login: row.owner_login } : null,
     lastUsedAt: row.last_used_at,
     createdAt: row.created_at,
@@ -257,6 +261,39 @@ export async function createHardwareToken(
   const insert = await tokenInsertStatements(env, { ...params, kind: 'hardware', activated: true }, nowMs);
   await insertTokens(env.DB, [insert.statement]);
   return getToken(env.DB, insert.id, nowMs);
+}
+
+/**
+ * An SMS or EMAIL token bound to its destination (no seed: its codes are sent when asked for). The portal creates
+ * it pending, activated by the first code that reached the destination; an administrator's is usable at once.
+ */
+export async function createMessageToken(
+  env: Pick<Env, 'DB' | 'SESSION_KEY'>,
+  params: { type: MessageTokenType; destination: string; description?: string; ownerUserId: string; pin?: string | null; pinPosition?: 'before' | 'after'; activated: boolean; serial?: string },
+  nowMs: number,
+): Promise<TokenView> {
+  const destination = normalizeDestination(params.type, params.destination);
+  if (params.pin != null) validatePin(params.pin);
+  await assertUserExists(env.DB, params.ownerUserId);
+  const id = crypto.randomUUID();
+  const statement = env.DB.prepare(
+    `INSERT INTO tokens (id, serial, type, kind, description, digits, destination, pin_hash, pin_position, enabled, activated, owner_user_id, created_at)
+     VALUES (?, ?, ?, 'software', ?, ?, ?, ?, ?, 1, ?, ?, ?)`,
+  ).bind(
+    id,
+    params.serial?.trim() || generateSerial(params.type),
+    params.type,
+    params.description ?? '',
+    CODE_DIGITS,
+    destination,
+    params.pin ? await hashPin(env.SESSION_KEY, id, params.pin) : null,
+    params.pinPosition ?? 'after',
+    params.activated ? 1 : 0,
+    params.ownerUserId,
+    nowMs,
+  );
+  await insertTokens(env.DB, [statement]);
+  return getToken(env.DB, id, nowMs);
 }
 
 /** Many tokens in one batch: either all are stored or none (a duplicate serial rejects the whole file). */

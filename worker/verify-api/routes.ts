@@ -10,7 +10,8 @@ import { verifyForResource } from './service';
 const verifyBody = z.strictObject({
   login: z.string().trim().min(1).max(128),
   resource: z.string().trim().min(1).max(120),
-  otp: z.string().trim().min(1).max(64),
+  // Empty or absent: asks SMS/EMAIL tokens for a code (answer CHALLENGE_SENT).
+  otp: z.string().trim().max(64).default(''),
   challenge: z.string().max(128).optional(),
 });
 

@@ -2,13 +2,23 @@
  * The integration API behind VPNs, RADIUS bridges and apps: "is this OTP right for this user on this resource?"
  * Which tokens count: with a "token with user" assignment exactly that token; with a plain "user" assignment any
  * of the user's own enabled, activated tokens.
+ *
+ * SMS and EMAIL tokens answer in two requests, as privacyIDEA's challenge-response tokens do: a request without an
+ * otp (or with only the token's PIN) sends a code to the token's destination and answers CHALLENGE_SENT; the next
+ * request carries that code (with the PIN where set). Codes are single use and expire; sending takes the message
+ * limits (cooldown, caps per number/address, user and IP) and answers RATE_LIMITED when one refuses.
  */
 import { VERIFY_ATTEMPTS_PER_USER, VERIFY_WINDOW_MS } from '../constants';
 import { activityStatement } from '../activities/record';
 import type { Env } from '../env';
 import { consumeRateLimitStatement, rateLimitResultFromRow } from '../lib/rate-limit';
 import { TOKEN_RECORD_COLUMNS, verifyTokenOtp, type TokenRecord, type VerifyFailureReason } from '../otp/verify-service';
+import { AppError } from '../errors';
+import { checkTokenCode, isCodeRequest, isMessageToken, openChallengeIdOf, sendKeptTokenCode } from '../tokens/message-tokens';
 import { verifyKeysOf } from '../tokens/service';
+
+/** The purpose of codes the verify API sends to SMS/EMAIL tokens. */
+export const VERIFY_TOKEN_PURPOSE = 'verify-token';
 
 export type VerifyRejection =
   | VerifyFailureReason
@@ -17,7 +27,8 @@ export type VerifyRejection =
   | 'RESOURCE_UNKNOWN'
   | 'NOT_ASSIGNED'
   | 'NO_TOKEN'
-  | 'RATE_LIMITED';
+  | 'RATE_LIMITED'
+  | 'CHALLENGE_SENT';
 
 export type VerifyApiResult =
   | { accepted: true; serial: string; userId: string }
@@ -26,6 +37,7 @@ export type VerifyApiResult =
 export interface VerifyRequest {
   login: string;
   resource: string;
+  /** Empty (or only the PIN) asks SMS/EMAIL tokens for a code. */
   otp: string;
   challenge?: string;
   ip: string | null;
@@ -57,7 +69,7 @@ async function decide(env: Env, request: VerifyRequest, nowMs: number): Promise<
   const [limitRows, resourceRows, userRows, assignmentRows, tokenRows] = await db.batch([
     consumeRateLimitStatement(db, `verify:${request.login.toLowerCase()}:${request.resource.toLowerCase()}`, VERIFY_ATTEMPTS_PER_USER, VERIFY_WINDOW_MS, nowMs),
     db.prepare(resourceId).bind(request.resource),
-    db.prepare('SELECT id, enabled FROM users WHERE lower(login) = lower(?1)').bind(request.login),
+    db.prepare('SELECT id, enabled, login, first_name, language FROM users WHERE lower(login) = lower(?1)').bind(request.login),
     db.prepare(`SELECT kind, token_id FROM assignments WHERE resource_id = (${resourceId}) AND user_id = (${userId})`).bind(request.resource, request.login),
     // With a "token with user" assignment exactly that token; with a plain "user" assignment the user's own
     // activated OTP tokens.
@@ -65,7 +77,7 @@ async function decide(env: Env, request: VerifyRequest, nowMs: number): Promise<
       .prepare(
         `SELECT ${TOKEN_RECORD_COLUMNS} FROM tokens WHERE
            id = (SELECT token_id FROM assignments WHERE kind = 'token_with_user' AND resource_id = (${resourceId}) AND user_id = (${userId}))
-           OR (owner_user_id = (${userId}) AND type IN ('TOTP', 'HOTP', 'OCRA') AND activated = 1
+           OR (owner_user_id = (${userId}) AND type IN ('TOTP', 'HOTP', 'OCRA', 'SMS', 'EMAIL') AND activated = 1
                AND EXISTS (SELECT 1 FROM assignments WHERE kind = 'user' AND resource_id = (${resourceId}) AND user_id = (${userId})))
          ORDER BY created_at`,
       )
@@ -74,16 +86,45 @@ async function decide(env: Env, request: VerifyRequest, nowMs: number): Promise<
   const limit = rateLimitResultFromRow(limitRows!.results[0] as { count: number; expires_at: number }, VERIFY_ATTEMPTS_PER_USER, nowMs);
   if (!limit.allowed) return { accepted: false, reason: 'RATE_LIMITED', retryAfterMs: limit.retryAfterMs };
   if (resourceRows!.results.length === 0) return { accepted: false, reason: 'RESOURCE_UNKNOWN' };
-  const user = userRows!.results[0] as { id: string; enabled: number } | undefined;
+  const user = userRows!.results[0] as { id: string; enabled: number; login: string; first_name: string; language: 'de' | 'en' } | undefined;
   if (!user) return { accepted: false, reason: 'USER_UNKNOWN' };
   if (!user.enabled) return { accepted: false, reason: 'USER_DISABLED' };
   if (assignmentRows!.results.length === 0) return { accepted: false, reason: 'NOT_ASSIGNED' };
   const tokens = tokenRows!.results as unknown as TokenRecord[];
   if (tokens.length === 0) return { accepted: false, reason: 'NO_TOKEN' };
 
+  // "Send me a code": every usable SMS/EMAIL token whose PIN (or no PIN) the request carries gets one.
+  const codeRequests = [];
+  for (const token of tokens) {
+    if (isMessageToken(token.type) && token.enabled && token.activated && (await isCodeRequest(env, token, request.otp))) codeRequests.push(token);
+  }
+  if (codeRequests.length > 0) {
+    try {
+      for (const token of codeRequests) {
+        await sendKeptTokenCode(env, token, { purpose: VERIFY_TOKEN_PURPOSE, language: user.language, name: user.first_name || user.login, ip: request.ip, nowMs });
+      }
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'RATE_LIMITED') {
+        return { accepted: false, reason: 'RATE_LIMITED', retryAfterMs: (error.details as { retryAfterMs?: number } | undefined)?.retryAfterMs };
+      }
+      throw error;
+    }
+    return { accepted: false, reason: 'CHALLENGE_SENT' };
+  }
+  // An empty otp that asked nothing of an SMS/EMAIL token is no guess: it counts against no token.
+  if (request.otp.trim() === '') return { accepted: false, reason: 'OTP_INVALID' };
+
   let lastFailure: VerifyApiResult = { accepted: false, reason: 'OTP_INVALID' };
   for (const token of tokens) {
-    const verdict = await verifyTokenOtp(db, verifyKeysOf(env), token, request.otp, nowMs, { challenge: request.challenge });
+    let verdict;
+    if (isMessageToken(token.type)) {
+      // Only a token with a code out there can be answered; the others are not being guessed at.
+      const challengeId = await openChallengeIdOf(env, token, VERIFY_TOKEN_PURPOSE, nowMs);
+      if (!challengeId) continue;
+      verdict = await checkTokenCode(env, token, challengeId, request.otp, { purpose: VERIFY_TOKEN_PURPOSE, nowMs });
+    } else {
+      verdict = await verifyTokenOtp(db, verifyKeysOf(env), token, request.otp, nowMs, { challenge: request.challenge });
+    }
     if (verdict.ok) return { accepted: true, serial: verdict.serial, userId: user.id };
     // With one token its own reason is the answer; with several, "locked"/"disabled" of one must not hide the others.
     if (tokens.length === 1 || verdict.reason === 'OTP_REPLAYED') {

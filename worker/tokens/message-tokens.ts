@@ -1,0 +1,169 @@
+/**
+ * SMS and EMAIL tokens (privacyIDEA's challenge-response "sms" and "email" tokens): no seed, but a destination, the
+ * user's phone number (E.164) or email address, stored with the token. Asking for the token's code sends a fresh
+ * one-time code there (messaging/codes.ts: hashed, expiring, attempts limited, resend cooldown and caps); answering
+ * with that code (and the token's PIN where one is set, before or after the code as for OTP tokens) passes.
+ *
+ * The token's own fail counter and lock apply on top of the code's attempt limit: a wrong PIN or a wrong code
+ * counts as for an OTP token, so re-triggering codes does not buy unlimited guesses.
+ */
+import { z } from 'zod';
+import { CODE_DIGITS, TOKEN_PIN_MAX_LENGTH } from '../constants';
+import type { TokenType } from '../db/schema';
+import type { Env } from '../env';
+import { AppError } from '../errors';
+import { hmacSha256Hex, randomToken } from '../lib/crypto';
+import { normalizePhoneNumber } from '../lib/phone';
+import { issueCode, verifyCode, type IssuedCode } from '../messaging/codes';
+import type { Language } from '../messaging/settings';
+import { recordFailure, splitPinAndOtp, type TokenRecord, type VerifyResult } from '../otp/verify-service';
+import { checkPin } from './secrets';
+
+export const MESSAGE_TOKEN_TYPES = ['SMS', 'EMAIL'] as const;
+export type MessageTokenType = (typeof MESSAGE_TOKEN_TYPES)[number];
+
+export function isMessageToken(type: TokenType | string): type is MessageTokenType {
+  return type === 'SMS' || type === 'EMAIL';
+}
+
+export const channelOf = (type: MessageTokenType): 'sms' | 'email' => (type === 'SMS' ? 'sms' : 'email');
+
+/** The destination as stored: E.164 for SMS (VALIDATION_FAILED for anything else), a lower-cased address for email. */
+export function normalizeDestination(type: MessageTokenType, raw: string): string {
+  if (type === 'SMS') return normalizePhoneNumber(raw);
+  const email = raw.trim().toLowerCase();
+  // The same rule the senders apply (messaging/service.ts), so a stored destination can always be sent to.
+  if (!z.string().max(254).email().safeParse(email).success) throw new AppError('VALIDATION_FAILED', 'This is not a valid email address.');
+  return email;
+}
+
+/**
+ * Enough to recognise one's own number or address, not enough to learn it: "+49•••••••67", "e•••@example.com".
+ */
+export function maskDestination(destination: string | null): string | null {
+  if (!destination) return null;
+  const at = destination.lastIndexOf('@');
+  if (at > 0) return `${destination[0]}•••${destination.slice(at)}`;
+  if (destination.length <= 5) return '•'.repeat(destination.length);
+  return `${destination.slice(0, 3)}${'•'.repeat(destination.length - 5)}${destination.slice(-2)}`;
+}
+
+export interface SendTokenCodeInput {
+  /** What the code is for (portal-token-enrol, portal-signin-token, verify-token): also the cooldown's namespace. */
+  purpose: string;
+  /** A fresh random one by default; the flows that keep it pass their own. */
+  challengeId?: string;
+  language: Language;
+  name: string;
+  ip: string | null;
+  nowMs: number;
+  /** Extra flow state kept with the challenge. */
+  data?: Record<string, unknown>;
+}
+
+/** Sends a fresh code to the token's destination (limits apply; RATE_LIMITED / MESSAGE_NOT_SENT are thrown). */
+export function sendTokenCode(env: Env, token: Pick<TokenRecord, 'id' | 'type' | 'destination' | 'owner_user_id'>, input: SendTokenCodeInput): Promise<IssuedCode> {
+  if (!isMessageToken(token.type) || !token.destination) throw new AppError('VALIDATION_FAILED', 'This token does not receive codes.');
+  return issueCode(env, {
+    purpose: input.purpose,
+    userId: token.owner_user_id,
+    channel: channelOf(token.type),
+    target: token.destination,
+    language: input.language,
+    name: input.name,
+    ip: input.ip,
+    nowMs: input.nowMs,
+    challengeId: input.challengeId,
+    data: { ...input.data, tokenId: token.id },
+  });
+}
+
+export interface CheckTokenCodeOptions {
+  purpose: string;
+  nowMs: number;
+  /** Enrolment: the pending token is activated by its first correct code. */
+  allowActivation?: boolean;
+}
+
+/**
+ * Verifies `input` (the code, with the PIN before or after it when the token has one) against the challenge
+ * `challengeId` issued for this token. The same order as OTP tokens: state first, then PIN and code, and the code
+ * is consumed (verifyCode's conditional UPDATE) before anything is granted.
+ */
+export async function checkTokenCode(
+  env: Env,
+  token: TokenRecord,
+  challengeId: string | null,
+  input: string,
+  options: CheckTokenCodeOptions,
+): Promise<VerifyResult> {
+  if (!token.enabled) return { ok: false, tokenId: token.id, reason: 'TOKEN_DISABLED' };
+  if (!token.activated && !options.allowActivation) return { ok: false, tokenId: token.id, reason: 'TOKEN_PENDING' };
+  if (token.locked_until !== null && token.locked_until > options.nowMs) {
+    return { ok: false, tokenId: token.id, reason: 'TOKEN_LOCKED', lockedUntil: token.locked_until };
+  }
+  if (!isMessageToken(token.type)) return { ok: false, tokenId: token.id, reason: 'TOKEN_TYPE_MISMATCH' };
+
+  const split = splitPinAndOtp(input.replace(/[\s-]/g, ''), CODE_DIGITS, token.pin_hash !== null, token.pin_position);
+  const pinOk = split !== null && (token.pin_hash === null || (await checkPin(env.SESSION_KEY, token.id, split.pin, token.pin_hash)));
+  if (!split || !pinOk || !challengeId) return recordFailure(env.DB, token, options.nowMs, 'OTP_INVALID');
+
+  const verdict = await verifyCode(env, { challengeId, code: split.otp, nowMs: options.nowMs, purpose: options.purpose });
+  // A code sent for another token (or user) is no answer for this one.
+  if (!verdict.ok || verdict.data.tokenId !== token.id || verdict.userId !== token.owner_user_id) {
+    return recordFailure(env.DB, token, options.nowMs, 'OTP_INVALID');
+  }
+  const consumed = await env.DB.prepare(
+    `UPDATE tokens SET fail_count = 0, locked_until = NULL, activated = 1, last_used_at = ?1
+     WHERE id = ?2 AND enabled = 1 AND (locked_until IS NULL OR locked_until <= ?1)`,
+  )
+    .bind(options.nowMs, token.id)
+    .run();
+  if (consumed.meta.changes !== 1) return { ok: false, tokenId: token.id, reason: 'TOKEN_LOCKED' };
+  return { ok: true, tokenId: token.id, serial: token.serial, matched: { challenge: true } };
+}
+
+// ---- challenges the client holds no handle for (the verify API: "send me a code", then "here is the code")
+
+/**
+ * The verify API's clients keep no transaction id: the open challenge is found by token, and its challengeId is
+ * derived from a random nonce kept with it under the Worker's key, so a reader of the database still cannot
+ * recompute the code hash's input.
+ */
+async function challengeIdFor(env: Pick<Env, 'SESSION_KEY'>, tokenId: string, nonce: string): Promise<string> {
+  return hmacSha256Hex(env.SESSION_KEY, `token-challenge:${tokenId}:${nonce}`);
+}
+
+export async function sendKeptTokenCode(env: Env, token: TokenRecord, input: Omit<SendTokenCodeInput, 'challengeId' | 'data'>): Promise<IssuedCode> {
+  const nonce = randomToken(16);
+  return sendTokenCode(env, token, { ...input, challengeId: await challengeIdFor(env, token.id, nonce), data: { nonce } });
+}
+
+/** The newest open challenge of `purpose` for this token, or null when none was sent (or it was used up). */
+export async function openChallengeIdOf(env: Env, token: TokenRecord, purpose: string, nowMs: number): Promise<string | null> {
+  if (!token.destination) return null;
+  const rows = await env.DB.prepare(
+    `SELECT data FROM challenges
+     WHERE purpose = ? AND user_id IS ? AND target = ? AND consumed_at IS NULL AND expires_at > ? AND code_hash IS NOT NULL
+     ORDER BY created_at DESC LIMIT 5`,
+  )
+    .bind(purpose, token.owner_user_id, token.destination, nowMs)
+    .all<{ data: string }>();
+  for (const row of rows.results) {
+    try {
+      const flow = (JSON.parse(row.data) as { flow?: { tokenId?: string; nonce?: string } }).flow;
+      if (flow?.tokenId === token.id && typeof flow.nonce === 'string') return challengeIdFor(env, token.id, flow.nonce);
+    } catch {
+      // not one of ours
+    }
+  }
+  return null;
+}
+
+/** Whether `input` is only the PIN (or nothing, for a token without one): the request for a code. */
+export async function isCodeRequest(env: Pick<Env, 'SESSION_KEY'>, token: TokenRecord, input: string): Promise<boolean> {
+  const trimmed = input.trim();
+  if (token.pin_hash === null) return trimmed === '';
+  if (trimmed === '' || trimmed.length > TOKEN_PIN_MAX_LENGTH) return false;
+  return checkPin(env.SESSION_KEY, token.id, trimmed, token.pin_hash);
+}
