@@ -174,6 +174,27 @@ describe('portal: SMS token', () => {
   });
 });
 
+describe('portal: Re-Assign Token to an SMS token', () => {
+  it('replaces the old token only when the texted code confirms the new one', async () => {
+    const { resource, user, browser } = await signedInPortalUser(['TOTP', 'SMS'], ['registerNewToken', 'reassignToken']);
+    const firstPhone = freshPhone();
+    const first = await browser.send('POST', '/tokens/enrol', { type: 'SMS', destination: firstPhone });
+    expect((await browser.send('POST', '/tokens/confirm', { tokenId: first.body.token.id, challengeId: first.body.challengeId, otp: await lastSmsCode(firstPhone, 1) })).status).toBe(200);
+
+    const newPhone = freshPhone();
+    const second = await browser.send('POST', '/tokens/enrol', { type: 'SMS', destination: newPhone, reassign: true });
+    expect(second.status).toBe(201);
+    const code = await lastSmsCode(newPhone, 1);
+    expect((await browser.send('POST', '/tokens/confirm', { tokenId: second.body.token.id, challengeId: second.body.challengeId, otp: otherCode(code), reassign: true })).status).toBe(401);
+    expect(await assignmentRow(resource.id, user.id)).toEqual({ kind: 'token_with_user', token_id: first.body.token.id });
+    expect((await tokenRow(first.body.token.id))!.enabled).toBe(1);
+
+    expect((await browser.send('POST', '/tokens/confirm', { tokenId: second.body.token.id, challengeId: second.body.challengeId, otp: code, reassign: true })).status).toBe(200);
+    expect(await assignmentRow(resource.id, user.id)).toEqual({ kind: 'token_with_user', token_id: second.body.token.id });
+    expect((await tokenRow(first.body.token.id))!.enabled).toBe(0);
+  });
+});
+
 describe('portal: EMAIL token', () => {
   it('registers with a code sent to the given address and signs in with the emailed code plus the PIN', async () => {
     const { alias, resource, user, browser } = await signedInPortalUser(['EMAIL']);

@@ -71,7 +71,7 @@ export function TokensPage() {
                     </a>
                   </td>
                   <td>
-                    {token.type} <span class="muted">{token.kind}</span>
+                    {token.type} <span class="muted">{token.destination ?? token.kind}</span>
                   </td>
                   <td>{token.owner?.login ?? ''}</td>
                   <td>
@@ -389,7 +389,7 @@ export function TokenDetailPage({ id }: { id: string }) {
       </PageHeader>
       <section class="panel grid-2">
         <div>
-          {t('type')}: <strong>{token.type}</strong> ({token.kind})
+          {t('type')}: <strong>{token.type}</strong> ({token.destination ? <span class="mono">{token.destination}</span> : token.kind})
         </div>
         <div>
           {t('algorithm')}: {token.ocraSuite ?? `${token.algorithm}, ${token.digits} ${t('digits')}`}

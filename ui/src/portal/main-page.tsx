@@ -156,6 +156,7 @@ function TokenSummary({ overview }: { overview: PortalOverview }) {
   return (
     <>
       <code>{token.serial}</code> · {token.type}
+      {token.destination ? ` · ${token.destination}` : ''}
       {token.description ? ` · ${token.description}` : ''}
       {notes.length ? <span class={token.enabled ? 'muted' : 'pill off'}> {notes.join(', ')}</span> : null}
     </>

@@ -22,6 +22,8 @@ export interface PortalToken {
   activated: boolean;
   hasPin: boolean;
   pinPosition: 'before' | 'after' | null;
+  /** SMS/EMAIL tokens: where codes go, masked. */
+  destination?: string | null;
 }
 
 export interface PortalOverview {
@@ -34,7 +36,23 @@ export interface PortalOverview {
 
 export type SignInStep = 'password' | 'email_code' | 'otp';
 /** emailCodeOption: the password step also offers "get a sign-in code by email" (for every login alike). */
-export type SignInAnswer = { state: 'continue'; flow: string; step: SignInStep; emailCodeOption: boolean } | { state: 'signed_in' };
+export type SignInAnswer =
+  | { state: 'continue'; flow: string; step: SignInStep; emailCodeOption: boolean; delivery?: CodeDelivery }
+  | { state: 'signed_in' };
+
+/** SMS/EMAIL token at the OTP step: where the code went (masked). */
+export interface CodeDelivery {
+  channel: 'sms' | 'email';
+  to: string;
+}
+
+/** Register New Token with SMS or EMAIL: the pending token and the handle of the code sent to its destination. */
+export interface MessageEnrolment {
+  token: { id: string; serial: string; type: 'SMS' | 'EMAIL'; destination: string | null };
+  challengeId: string;
+  expiresAt: number;
+  channel: 'sms' | 'email';
+}
 
 export type Authenticator = 'password' | 'email' | 'token';
 export interface RecoveryStart {

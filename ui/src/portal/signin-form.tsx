@@ -8,10 +8,10 @@ import { useState } from 'preact/hooks';
 import { Alert, Button, TextField } from '../components/form';
 import { ApiError } from '../lib/api';
 import { useTranslator } from '../lib/i18n';
-import { portalError, type PortalClient, type SignInAnswer, type SignInStep } from './portal-api';
+import { portalError, type CodeDelivery, type PortalClient, type SignInAnswer, type SignInStep } from './portal-api';
 import { portalStrings } from './strings';
 
-type State = { step: 'login' } | { step: SignInStep; flow: string; emailCodeOption: boolean };
+type State = { step: 'login' } | { step: SignInStep; flow: string; emailCodeOption: boolean; delivery?: CodeDelivery };
 
 export function SignInForm(props: { client: PortalClient; notice?: string; onSignedIn: () => void; onRestore: () => void }) {
   const t = useTranslator(portalStrings);
@@ -30,7 +30,7 @@ export function SignInForm(props: { client: PortalClient; notice?: string; onSig
       const answer = await call();
       if (answer.state === 'signed_in') return props.onSignedIn();
       setSecret('');
-      setState({ step: answer.step, flow: answer.flow, emailCodeOption: answer.emailCodeOption });
+      setState({ step: answer.step, flow: answer.flow, emailCodeOption: answer.emailCodeOption, delivery: answer.delivery });
       setInfo(infoAfter);
     } catch (failure) {
       // A used-up or expired flow cannot continue: start over at the login, saying why.
@@ -60,6 +60,13 @@ export function SignInForm(props: { client: PortalClient; notice?: string; onSig
     if (state.step === 'login') return;
     const { flow } = state;
     return run(() => props.client.post<SignInAnswer>('/signin/email-code/request', { flow }), again ? t('codeResent') : '');
+  }
+
+  /** SMS/EMAIL token: a new code to the token's phone number or address (the limits answer if it is too soon). */
+  function requestTokenCode() {
+    if (state.step !== 'otp') return;
+    const { flow } = state;
+    return run(() => props.client.post<SignInAnswer>('/signin/otp/send', { flow }), t('signinCodeResent'));
   }
 
   function restart() {
@@ -103,8 +110,23 @@ export function SignInForm(props: { client: PortalClient; notice?: string; onSig
         ) : null}
         {state.step === 'otp' ? (
           <>
-            <p>{t('otpPrompt')}</p>
-            <TextField label={t('otp')} name="otp" value={secret} onValue={setSecret} autocomplete="one-time-code" inputMode="numeric" required autoFocus maxLength={64} />
+            <p>{state.delivery ? t(state.delivery.channel === 'sms' ? 'signinCodeSentSMS' : 'signinCodeSentEMAIL', { to: state.delivery.to }) : t('otpPrompt')}</p>
+            <TextField
+              label={state.delivery ? t('receivedCode') : t('otp')}
+              name="otp"
+              value={secret}
+              onValue={setSecret}
+              autocomplete="one-time-code"
+              inputMode="numeric"
+              required
+              autoFocus
+              maxLength={64}
+            />
+            {state.delivery ? (
+              <Button variant="link" onClick={requestTokenCode} disabled={busy}>
+                {t('resendCode')}
+              </Button>
+            ) : null}
           </>
         ) : null}
         <Alert kind="info">{info}</Alert>

@@ -184,6 +184,17 @@ const en = {
   environmentSaved: 'Saved.',
   environmentForgotten: 'The environment is forgotten.',
   unknown: 'unknown',
+  // SMS and email tokens
+  destinationSMS: 'Phone number the codes go to',
+  destinationEMAIL: 'Email address the codes go to',
+  destinationSMSHint: 'With country code, for example +49 151 2345678.',
+  enrolCodeSentSMS: 'We sent a code by SMS to {to}. Enter it to confirm your new token.',
+  enrolCodeSentEMAIL: 'We sent a code by email to {to}. Enter it to confirm your new token.',
+  receivedCode: 'Code from the message',
+  enrolCodeResent: 'A new code is on its way.',
+  signinCodeSentSMS: 'We sent a code by SMS to {to}. Enter it (with your PIN first or last, if you set one).',
+  signinCodeSentEMAIL: 'We sent a code by email to {to}. Enter it (with your PIN first or last, if you set one).',
+  signinCodeResent: 'We sent a new code.',
 };
 
 export type PortalKey = keyof typeof en;
@@ -362,6 +373,16 @@ const de: Record<PortalKey, string> = {
   environmentSaved: 'Gespeichert.',
   environmentForgotten: 'Die Umgebung ist vergessen.',
   unknown: 'unbekannt',
+  destinationSMS: 'Telefonnummer für die Codes',
+  destinationEMAIL: 'E-Mail-Adresse für die Codes',
+  destinationSMSHint: 'Mit Ländervorwahl, zum Beispiel +49 151 2345678.',
+  enrolCodeSentSMS: 'Wir haben einen Code per SMS an {to} gesendet. Geben Sie ihn ein, um Ihr neues Token zu bestätigen.',
+  enrolCodeSentEMAIL: 'Wir haben einen Code per E-Mail an {to} gesendet. Geben Sie ihn ein, um Ihr neues Token zu bestätigen.',
+  receivedCode: 'Code aus der Nachricht',
+  enrolCodeResent: 'Ein neuer Code ist unterwegs.',
+  signinCodeSentSMS: 'Wir haben einen Code per SMS an {to} gesendet. Geben Sie ihn ein (mit Ihrer PIN davor oder danach, falls gesetzt).',
+  signinCodeSentEMAIL: 'Wir haben einen Code per E-Mail an {to} gesendet. Geben Sie ihn ein (mit Ihrer PIN davor oder danach, falls gesetzt).',
+  signinCodeResent: 'Wir haben einen neuen Code gesendet.',
 };
 
 export const portalStrings: Dictionaries = { en, de };

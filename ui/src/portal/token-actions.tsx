@@ -7,31 +7,49 @@ import { Alert, Button, SelectField, TextField } from '../components/form';
 import { ApiError } from '../lib/api';
 import { useTranslator } from '../lib/i18n';
 import { Actions, useSubmit, type ActionProps } from './action-kit';
-import type { Enrolment, SelfServiceTokenType } from './portal-api';
+import type { Enrolment, MessageEnrolment, SelfServiceTokenType } from './portal-api';
 import { portalStrings } from './strings';
-import { isPin } from './validation';
+import { isPin, looksLikeEmail, looksLikePhone } from './validation';
 
 const APP_TYPES: SelfServiceTokenType[] = ['TOTP', 'HOTP'];
 
 /**
- * A software token: choose the type, name it, scan the QR code (or type the secret), confirm with the first OTP.
- * The token joins this resource only when confirmed; with `reassign` the old token stops working at that moment.
+ * Choose the type among those the administrator allowed. An app token: name it, scan the QR code (or type the
+ * secret), confirm with the first OTP. An SMS/EMAIL token: give the phone number or address (prefilled with the
+ * one on the account), and confirm with the code sent there. The token joins this resource only when confirmed;
+ * with `reassign` the old token stops working at that moment.
  */
 export function RegisterToken(props: ActionProps & { reassign?: boolean }) {
   const t = useTranslator(portalStrings);
-  // Re-Assign enrols an app token too, and the server accepts only the types the administrator allowed here:
-  // offering every app type let the user pick one that was then refused.
-  const allowed = props.reassign ? props.overview.tokenTypes.filter((type) => APP_TYPES.includes(type)) : props.overview.tokenTypes;
+  // Re-Assign offers exactly the types the administrator allowed here, as the server accepts exactly those.
+  const allowed = props.overview.tokenTypes;
   const appTypes = allowed.filter((type) => APP_TYPES.includes(type));
   const [type, setType] = useState<SelfServiceTokenType>(appTypes[0] ?? allowed[0] ?? 'TOTP');
   const [description, setDescription] = useState('');
+  const [destinations, setDestinations] = useState({ SMS: props.overview.user.phone ?? '', EMAIL: props.overview.user.email ?? '' });
   const [enrolment, setEnrolment] = useState<Enrolment | null>(null);
+  const [messageEnrolment, setMessageEnrolment] = useState<MessageEnrolment | null>(null);
   const [otp, setOtp] = useState('');
-  const { busy, error, submit } = useSubmit(props);
+  const [info, setInfo] = useState('');
+  const { busy, error, setError, submit } = useSubmit(props);
   const isAppType = APP_TYPES.includes(type);
+  const messageType = type === 'SMS' || type === 'EMAIL' ? type : null;
 
   function begin(event: Event) {
     event.preventDefault();
+    if (messageType) {
+      const destination = destinations[messageType].trim();
+      if (messageType === 'SMS' && !looksLikePhone(destination)) return setError(t('phoneInvalid'));
+      if (messageType === 'EMAIL' && !looksLikeEmail(destination)) return setError(t('emailInvalid'));
+      return submit(async () => {
+        try {
+          setMessageEnrolment(await props.client.post<MessageEnrolment>('/tokens/enrol', { type: messageType, destination, reassign: Boolean(props.reassign) }));
+        } catch (failure) {
+          if (messageType === 'SMS' && failure instanceof ApiError && (failure.details as { code?: unknown } | undefined)?.code === 'INVALID_PHONE') return setError(t('phoneInvalid'));
+          throw failure;
+        }
+      });
+    }
     return submit(async () => {
       setEnrolment(await props.client.post<Enrolment>('/tokens/enrol', { type, description: description.trim(), reassign: Boolean(props.reassign) }));
     });
@@ -39,10 +57,36 @@ export function RegisterToken(props: ActionProps & { reassign?: boolean }) {
 
   function confirm(event: Event) {
     event.preventDefault();
+    const tokenId = enrolment?.token.id ?? messageEnrolment!.token.id;
+    const challengeId = messageEnrolment?.challengeId;
     return submit(async () => {
-      await props.client.post('/tokens/confirm', { tokenId: enrolment!.token.id, otp: otp.trim(), reassign: Boolean(props.reassign) });
+      await props.client.post('/tokens/confirm', { tokenId, otp: otp.trim(), reassign: Boolean(props.reassign), ...(challengeId ? { challengeId } : {}) });
       props.onDone(t(props.reassign ? 'tokenReassigned' : 'tokenRegistered'));
     });
+  }
+
+  function resend() {
+    setInfo('');
+    return submit(async () => {
+      const fresh = await props.client.post<Omit<MessageEnrolment, 'token'>>('/tokens/enrol/resend', { tokenId: messageEnrolment!.token.id, reassign: Boolean(props.reassign) });
+      setMessageEnrolment({ ...messageEnrolment!, ...fresh });
+      setInfo(t('enrolCodeResent'));
+    });
+  }
+
+  if (messageEnrolment) {
+    return (
+      <form class="stack" key="confirm-code" onSubmit={confirm}>
+        <p>{t(messageEnrolment.token.type === 'SMS' ? 'enrolCodeSentSMS' : 'enrolCodeSentEMAIL', { to: messageEnrolment.token.destination ?? '' })}</p>
+        <TextField label={t('receivedCode')} name="otp" value={otp} onValue={setOtp} inputMode="numeric" autocomplete="one-time-code" required autoFocus maxLength={16} />
+        <Button variant="link" onClick={resend} disabled={busy}>
+          {t('resendCode')}
+        </Button>
+        <Alert kind="info">{info}</Alert>
+        <Alert>{error}</Alert>
+        <Actions busy={busy} label={t('confirmToken')} onCancel={props.onCancel} />
+      </form>
+    );
   }
 
   if (enrolment) {
@@ -70,11 +114,23 @@ export function RegisterToken(props: ActionProps & { reassign?: boolean }) {
       )}
       {isAppType ? (
         <TextField label={t('tokenName')} name="description" value={description} onValue={setDescription} hint={t('tokenNameHint')} maxLength={100} />
-      ) : (
-        <Alert kind="info">{t('messageTokenNote')}</Alert>
-      )}
+      ) : null}
+      {messageType ? (
+        <TextField
+          key={messageType}
+          label={t(`destination${messageType}`)}
+          name="destination"
+          type={messageType === 'SMS' ? 'tel' : 'email'}
+          autocomplete={messageType === 'SMS' ? 'tel' : 'email'}
+          value={destinations[messageType]}
+          onValue={(value) => setDestinations({ ...destinations, [messageType]: value })}
+          hint={messageType === 'SMS' ? t('destinationSMSHint') : undefined}
+          required
+          maxLength={messageType === 'SMS' ? 32 : 254}
+        />
+      ) : null}
       <Alert>{error}</Alert>
-      {isAppType ? <Actions busy={busy} label={t('continue')} onCancel={props.onCancel} /> : null}
+      <Actions busy={busy} label={messageType ? t('sendCode') : t('continue')} onCancel={props.onCancel} />
     </form>
   );
 }
