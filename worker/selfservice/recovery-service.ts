@@ -5,6 +5,11 @@
  * The answers never depend on whether the login exists (a phantom flow is indistinguishable: the same body, the
  * same limits keyed by the login and IP, the email code sent after the response, the same PBKDF2 work), and a
  * request filed by an impostor is deleted by itself when the real user next signs in with the old data.
+ *
+ * A user whose token on this resource is an SMS or EMAIL token cannot read a code off it: when the token is among
+ * what remains, every flow takes the uniform code limits (a second namespace, so the email code's budget is not
+ * shared) and, after the response, a code goes to the token's destination if there is such a token. The code typed
+ * into the OTP field (with the token's PIN where set) is then that token's evidence.
  */
 import { CODE_MAX_ATTEMPTS } from '../constants';
 import type { Env } from '../env';
@@ -12,6 +17,7 @@ import { AppError } from '../errors';
 import { dummyPasswordHash, hashPassword, randomToken, sha256Hex, verifyPassword } from '../lib/crypto';
 import { verifyCode } from '../messaging/codes';
 import { TOKEN_RECORD_COLUMNS, verifyTokenOtp, type TokenRecord } from '../otp/verify-service';
+import { checkTokenCode, isMessageToken, sendTokenCode } from '../tokens/message-tokens';
 import { verifyKeysOf } from '../tokens/service';
 import { prepareAnonymousCode, sendAnonymousCode, type Defer } from './code-requests';
 import type { Portal } from './portal';
@@ -21,12 +27,16 @@ export type Authenticator = (typeof AUTHENTICATORS)[number];
 export type AuthenticatorStatus = 'verified' | 'failed' | 'lost' | 'none';
 
 const FLOW_TTL_MS = 15 * 60 * 1000;
+/** Codes sent to an SMS/EMAIL token during restore access: their own purpose, so they void no sign-in code. */
+export const RECOVERY_TOKEN_PURPOSE = 'portal-recovery-token';
 
 interface RecoveryFlow {
   resourceId: string;
   userId: string | null;
   lost: Authenticator[];
   emailChallengeId?: string;
+  /** The code for an SMS/EMAIL token (every flow with the token remaining has one, sent or not). */
+  tokenChallengeId?: string;
 }
 
 interface RecoveryUser {
@@ -77,6 +87,12 @@ export async function startRecovery(
       });
     }
   }
+  if (remaining.includes('token')) {
+    const prepared = await prepareAnonymousCode(env, { purpose: RECOVERY_TOKEN_PURPOSE, resourceId: portal.resourceId, login: input.login, ip: meta.ip, nowMs: meta.nowMs });
+    flow.tokenChallengeId = prepared.challengeId;
+    // Even the look at the token's type happens after the response: nothing in the answer waits on it.
+    if (user?.token_id) defer(sendRecoveryTokenCode(env, user, user.token_id, prepared.challengeId, meta.nowMs));
+  }
   const handle = randomToken(24);
   await env.DB.prepare(
     `INSERT INTO challenges (id, purpose, user_id, max_attempts, data, ip, created_at, expires_at) VALUES (?, 'portal-recovery', ?, ?, ?, ?, ?, ?)`,
@@ -84,6 +100,22 @@ export async function startRecovery(
     .bind(await sha256Hex(handle), flow.userId, CODE_MAX_ATTEMPTS, JSON.stringify(flow), meta.ip, meta.nowMs, meta.nowMs + FLOW_TTL_MS)
     .run();
   return { flow: handle, verify: remaining, needs: { newPassword: flow.lost.includes('password'), newEmail: flow.lost.includes('email') } };
+}
+
+async function loadToken(db: D1Database, tokenId: string): Promise<TokenRecord | null> {
+  return db.prepare(`SELECT ${TOKEN_RECORD_COLUMNS} FROM tokens WHERE id = ?`).bind(tokenId).first<TokenRecord>();
+}
+
+/** After the response: a code to the user's SMS/EMAIL token, if that is what it is and it is usable. Failures are logged, never answered. */
+async function sendRecoveryTokenCode(env: Env, user: RecoveryUser, tokenId: string, challengeId: string, nowMs: number): Promise<void> {
+  try {
+    const token = await loadToken(env.DB, tokenId);
+    if (!token || !isMessageToken(token.type) || !token.enabled || !token.activated || !token.destination) return;
+    // ip: null for the same reason as sendAnonymousCode: the per-IP cap was taken for every caller already.
+    await sendTokenCode(env, token, { purpose: RECOVERY_TOKEN_PURPOSE, challengeId, language: user.language, name: user.first_name || user.login, ip: null, nowMs });
+  } catch (error) {
+    console.warn(`${RECOVERY_TOKEN_PURPOSE} code not sent: ${(error as { code?: string }).code ?? (error as Error)?.message ?? 'unknown error'}`);
+  }
 }
 
 export interface RecoveryEvidence {
@@ -154,8 +186,14 @@ async function judgeEvidence(env: Env, flow: RecoveryFlow, user: RecoveryUser | 
     if (user?.email && verdict) statuses.email = verdict.ok && verdict.userId === user.id ? 'verified' : 'failed';
   }
   if (!flow.lost.includes('token') && user?.token_id) {
-    const token = await env.DB.prepare(`SELECT ${TOKEN_RECORD_COLUMNS} FROM tokens WHERE id = ?`).bind(user.token_id).first<TokenRecord>();
-    const verdict = token ? await verifyTokenOtp(env.DB, verifyKeysOf(env), token, evidence.otp ?? '', nowMs) : null;
+    const token = await loadToken(env.DB, user.token_id);
+    let verdict = null;
+    if (token && isMessageToken(token.type)) {
+      // The code sent at the start of this flow (and only that one: a sign-in code for the same token does not count).
+      verdict = await checkTokenCode(env, token, flow.tokenChallengeId ?? null, evidence.otp ?? '', { purpose: RECOVERY_TOKEN_PURPOSE, nowMs });
+    } else if (token) {
+      verdict = await verifyTokenOtp(env.DB, verifyKeysOf(env), token, evidence.otp ?? '', nowMs);
+    }
     statuses.token = verdict?.ok ? 'verified' : 'failed';
   }
   return statuses;

@@ -1,7 +1,8 @@
 /**
- * "Restore access": login and what was lost, then proof with what remains (password, email code, OTP) plus the new
- * data for what was lost, then a confirmation that an administrator reviews the request. The server answers the
- * same for every login, so the second step always shows the same fields for the same choice.
+ * "Restore access": login and what was lost, then proof with what remains (password, email code, OTP or the code
+ * sent to an SMS/email token) plus the new data for what was lost, then a confirmation that an administrator reviews
+ * the request. The server answers the same for every login, so the second step always shows the same fields (and
+ * the same "if your token gets codes by SMS or email" hint) for the same choice.
  */
 import { useState } from 'preact/hooks';
 import { Alert, Button, Checkbox, TextField } from '../components/form';
@@ -84,7 +85,7 @@ export function RestoreAccess(props: { client: PortalClient; onBack: () => void 
         <p class="muted">{t('verifyIntro')}</p>
         {verify.includes('password') ? <TextField label={t('password')} name="password" type="password" autocomplete="current-password" {...field('password')} /> : null}
         {verify.includes('email') ? <TextField label={t('emailCode')} name="emailCode" inputMode="numeric" autocomplete="one-time-code" maxLength={16} hint={t('verifyEmailHint')} {...field('emailCode')} /> : null}
-        {verify.includes('token') ? <TextField label={t('otp')} name="otp" inputMode="numeric" autocomplete="one-time-code" maxLength={64} {...field('otp')} /> : null}
+        {verify.includes('token') ? <TextField label={t('otp')} name="otp" inputMode="numeric" autocomplete="one-time-code" maxLength={64} hint={t('verifyTokenHint')} {...field('otp')} /> : null}
         {needs.newPassword || needs.newEmail ? <h2>{t('newDataTitle')}</h2> : null}
         {needs.newPassword ? (
           <>
