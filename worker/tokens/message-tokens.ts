@@ -167,3 +167,40 @@ export async function isCodeRequest(env: Pick<Env, 'SESSION_KEY'>, token: TokenR
   if (trimmed === '' || trimmed.length > TOKEN_PIN_MAX_LENGTH) return false;
   return checkPin(env.SESSION_KEY, token.id, trimmed, token.pin_hash);
 }
+
+// ---- the admin center's "Check OTP" for SMS/EMAIL tokens: "Send code", then check the code typed
+
+/**
+ * Codes an administrator sends to check a token have their own purpose. issueCode voids older codes of the same
+ * purpose only, the resend cooldown is per purpose, and the check looks up only this purpose's open challenge: a
+ * user's pending sign-in code (portal-signin-token, verify-token) is neither voided by the admin's send nor used up
+ * by the admin's check. The per-number/address caps are shared (they protect the recipient and the SMS bill).
+ */
+export const ADMIN_CHECK_PURPOSE = 'admin-check-token';
+
+export interface AdminCheckCodeSent {
+  /** Where it went, masked as in the token views. */
+  sentTo: string | null;
+  expiresAt: number;
+}
+
+export async function sendAdminCheckCode(env: Env, token: TokenRecord, meta: { ip: string; nowMs: number }): Promise<AdminCheckCodeSent> {
+  if (!isMessageToken(token.type)) throw new AppError('TOKEN_TYPE_MISMATCH', 'Only SMS and email tokens receive codes.');
+  if (!token.enabled) throw new AppError('TOKEN_DISABLED');
+  const owner = token.owner_user_id
+    ? await env.DB.prepare('SELECT login, first_name, language FROM users WHERE id = ?').bind(token.owner_user_id).first<{ login: string; first_name: string; language: Language }>()
+    : null;
+  const issued = await sendKeptTokenCode(env, token, { purpose: ADMIN_CHECK_PURPOSE, language: owner?.language ?? 'en', name: owner ? owner.first_name || owner.login : '', ip: meta.ip, nowMs: meta.nowMs });
+  return { sentTo: maskDestination(issued.target), expiresAt: issued.expiresAtMs };
+}
+
+/**
+ * Checks `input` against the newest code an administrator sent to this token. A real verification: the code is
+ * consumed, a wrong one counts on the token's fail counter (as the admin check of OTP tokens does), and a pending
+ * token is activated by a right one. Without an open code there is nothing to guess at: CODE_EXPIRED, nothing counted.
+ */
+export async function checkAdminCheckCode(env: Env, token: TokenRecord, input: string, nowMs: number): Promise<VerifyResult> {
+  const challengeId = await openChallengeIdOf(env, token, ADMIN_CHECK_PURPOSE, nowMs);
+  if (!challengeId) throw new AppError('CODE_EXPIRED', 'No code is open for this token: send one first.');
+  return checkTokenCode(env, token, challengeId, input, { purpose: ADMIN_CHECK_PURPOSE, nowMs, allowActivation: true });
+}

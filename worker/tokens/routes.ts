@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppBindings } from '../env';
 import { AppError } from '../errors';
+import { clientIp } from '../lib/http';
 import { fields, parse, parseJsonBody, parseQuery } from '../lib/validate';
 import {
   checkOtpBody,
@@ -25,6 +26,7 @@ import {
   listTokens,
   resetTokenFailCounter,
   resyncTokenById,
+  sendTokenCheckCode,
   setTokenPin,
   updateToken,
 } from './service';
@@ -72,6 +74,11 @@ export const tokenAdminRoutes = new Hono<AppBindings>()
   .post('/:id/reset-fail-counter', async (c) => {
     await resetTokenFailCounter(c.env.DB, parse(idParam, c.req.param()).id);
     return c.body(null, 204);
+  })
+  // SMS/EMAIL tokens: "Send code" to the token's destination, then /check with the code received.
+  .post('/:id/send-code', async (c) => {
+    const { id } = parse(idParam, c.req.param());
+    return c.json(await sendTokenCheckCode(c.env, id, { ip: clientIp(c), nowMs: c.var.now }));
   })
   .post('/:id/check', async (c) => {
     const { id } = parse(idParam, c.req.param());

@@ -14,7 +14,7 @@ import { buildKeyUri } from '../otp/key-uri';
 import { parseOcraSuite } from '../otp/ocra';
 import { renderQrSvg } from '../otp/qr';
 import { resyncToken, TOKEN_RECORD_COLUMNS, verifyTokenOtp, type TokenRecord, type VerifyResult } from '../otp/verify-service';
-import { maskDestination, normalizeDestination, type MessageTokenType } from './message-tokens';
+import { checkAdminCheckCode, isMessageToken, maskDestination, normalizeDestination, sendAdminCheckCode, type AdminCheckCodeSent, type MessageTokenType } from './message-tokens';
 import { hashPin, sealSeed } from './secrets';
 
 export interface TokenView {
@@ -376,16 +376,19 @@ export function verifyKeysOf(env: Pick<Env, 'SEED_ENCRYPTION_KEY' | 'SESSION_KEY
   return { seedKey: env.SEED_ENCRYPTION_KEY, pinKey: env.SESSION_KEY };
 }
 
-/** Admin "Check OTP": a real verification (it consumes the code and counts failures) that may activate a pending token. */
-export async function checkTokenOtp(
-  env: Pick<Env, 'DB' | 'SEED_ENCRYPTION_KEY' | 'SESSION_KEY'>,
-  id: string,
-  otp: string,
-  nowMs: number,
-  challenge?: string,
-): Promise<VerifyResult> {
+/**
+ * Admin "Check OTP": a real verification (it consumes the code and counts failures) that may activate a pending
+ * token. SMS/EMAIL tokens are checked against the code sent by "Send code" (message-tokens.ts).
+ */
+export async function checkTokenOtp(env: Env, id: string, otp: string, nowMs: number, challenge?: string): Promise<VerifyResult> {
   const token = await loadTokenRecord(env.DB, id);
+  if (isMessageToken(token.type)) return checkAdminCheckCode(env, token, otp, nowMs);
   return verifyTokenOtp(env.DB, verifyKeysOf(env), token, otp, nowMs, { allowActivation: true, challenge });
+}
+
+/** "Send code" before the admin check of an SMS/EMAIL token. */
+export async function sendTokenCheckCode(env: Env, id: string, meta: { ip: string; nowMs: number }): Promise<AdminCheckCodeSent> {
+  return sendAdminCheckCode(env, await loadTokenRecord(env.DB, id), meta);
 }
 
 export async function resyncTokenById(
