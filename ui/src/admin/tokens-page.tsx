@@ -1,6 +1,7 @@
 /**
  * Tokens: the list; creating a software token (QR code, active after its first correct OTP); registering a hardware
- * token; importing CSV or PSKC; and per token: Check OTP, resync, PIN, enable/disable, fail counter, delete.
+ * token; creating an SMS or email token for a user (bound to their phone number or address); importing CSV or PSKC;
+ * and per token: Check OTP (for SMS/email tokens: "Send code" first), resync, PIN, enable/disable, fail counter, delete.
  */
 import { useState } from 'preact/hooks';
 import { Alert, Button, SelectField, TextField } from '../components/form';
@@ -14,6 +15,49 @@ import { useAction, useData, usePagedList } from './use-data';
 import { UserPicker } from './users-page';
 import { Empty, PageHeader, Pager, SearchBox, confirmAction } from './widgets';
 import type { TokenView } from '../../../worker/tokens/service';
+import type { AdminUser } from './users-page';
+
+/** The SMS/email token strings, kept here (the page's own additions) rather than in the shared admin dictionary. */
+const messageTokenStrings = {
+  en: {
+    newMessageToken: 'New SMS/email token',
+    messageTokenIntro: 'The codes of an SMS or email token are sent to the user\'s phone number or email address when they sign in.',
+    typeSMS: 'SMS',
+    typeEMAIL: 'Email',
+    destinationSMS: 'Phone number',
+    destinationEMAIL: 'Email address',
+    destinationSMSHint: 'With country code, for example +49 151 2345678. Prefilled with the user\'s confirmed number.',
+    destinationEMAILHint: 'Prefilled with the user\'s email address.',
+    ownerRequired: 'Choose the user the token is for.',
+    destinationRequired: 'Enter where the codes go.',
+    phoneInvalid: 'This is not a valid phone number. Use the international format, for example +49 151 2345678.',
+    emailInvalid: 'This is not a valid email address.',
+    messageTokenCreated: 'The token is created.',
+    sendCode: 'Send code',
+    codeSentTo: 'A code was sent to {to}. Enter it (with the PIN, if the token has one) and check it.',
+    messageCheckHint: 'Send a code to the token first. It does not affect a code the user is signing in with.',
+  },
+  de: {
+    newMessageToken: 'Neues SMS-/E-Mail-Token',
+    messageTokenIntro: 'Die Codes eines SMS- oder E-Mail-Tokens werden bei der Anmeldung an die Telefonnummer oder E-Mail-Adresse des Benutzers gesendet.',
+    typeSMS: 'SMS',
+    typeEMAIL: 'E-Mail',
+    destinationSMS: 'Telefonnummer',
+    destinationEMAIL: 'E-Mail-Adresse',
+    destinationSMSHint: 'Mit Ländervorwahl, zum Beispiel +49 151 2345678. Vorbelegt mit der bestätigten Nummer des Benutzers.',
+    destinationEMAILHint: 'Vorbelegt mit der E-Mail-Adresse des Benutzers.',
+    ownerRequired: 'Wählen Sie den Benutzer, für den das Token ist.',
+    destinationRequired: 'Geben Sie an, wohin die Codes gehen.',
+    phoneInvalid: 'Das ist keine gültige Telefonnummer. Verwenden Sie das internationale Format, zum Beispiel +49 151 2345678.',
+    emailInvalid: 'Das ist keine gültige E-Mail-Adresse.',
+    messageTokenCreated: 'Das Token ist angelegt.',
+    sendCode: 'Code senden',
+    codeSentTo: 'Ein Code wurde an {to} gesendet. Geben Sie ihn ein (mit der PIN, falls das Token eine hat) und prüfen Sie ihn.',
+    messageCheckHint: 'Senden Sie zuerst einen Code an das Token. Ein Code, mit dem sich der Benutzer gerade anmeldet, bleibt davon unberührt.',
+  },
+};
+
+const isMessageTokenType = (type: string) => type === 'SMS' || type === 'EMAIL';
 
 /** A token as the admin API returns it (the worker's view; a type-only import, erased from the bundle). */
 export type AdminToken = TokenView;
@@ -34,13 +78,17 @@ export function TokenStatus({ token }: { token: AdminToken }) {
 export function TokensPage() {
   const t = useTranslator(adminStrings);
   const list = usePagedList<AdminToken>('/api/admin/tokens');
-  const [dialog, setDialog] = useState<'software' | 'hardware' | 'import' | null>(null);
+  const m = useTranslator(messageTokenStrings);
+  const [dialog, setDialog] = useState<'software' | 'hardware' | 'message' | 'import' | null>(null);
   return (
     <>
       <PageHeader title={t('tokens')}>
         <Button onClick={() => setDialog('software')}>{t('newSoftwareToken')}</Button>
         <Button variant="secondary" onClick={() => setDialog('hardware')}>
           {t('registerHardware')}
+        </Button>
+        <Button variant="secondary" onClick={() => setDialog('message')}>
+          {m('newMessageToken')}
         </Button>
         <Button variant="secondary" onClick={() => setDialog('import')}>
           {t('importTokens')}
@@ -90,6 +138,9 @@ export function TokensPage() {
       </Dialog>
       <Dialog title={t('registerHardware')} open={dialog === 'hardware'} onClose={() => setDialog(null)}>
         <HardwareTokenForm onDone={() => { setDialog(null); list.reload(); }} />
+      </Dialog>
+      <Dialog title={m('newMessageToken')} open={dialog === 'message'} onClose={() => setDialog(null)}>
+        <MessageTokenForm onDone={(token) => { setDialog(null); navigate(`/admin/tokens/${token.id}`); }} />
       </Dialog>
       <Dialog title={t('importTokens')} open={dialog === 'import'} onClose={() => setDialog(null)}>
         <ImportForm onDone={() => { setDialog(null); list.reload(); }} />
@@ -256,6 +307,134 @@ function HardwareTokenForm({ onDone }: { onDone: () => void }) {
   );
 }
 
+/** A field's own error under it (role=alert so screen readers hear it), in the danger colour. */
+function FieldError({ children }: { children: string | undefined }) {
+  return children ? (
+    <span role="alert" style={{ color: 'var(--danger)' }}>
+      {children}
+    </span>
+  ) : null;
+}
+
+type MessageFieldErrors = Partial<Record<'owner' | 'destination' | 'description' | 'form', string>>;
+
+/**
+ * Where a server error belongs: VALIDATION_FAILED names its field in `issues` (or, from the number/address check
+ * itself, none: then it is the destination, told in the admin's language), USER_NOT_FOUND is the owner.
+ */
+function messageTokenErrors(failure: unknown, destinationInvalid: string): MessageFieldErrors {
+  const text = describeError(failure);
+  if (!(failure instanceof ApiError)) return { form: text };
+  if (failure.code === 'USER_NOT_FOUND') return { owner: text };
+  if (failure.code !== 'VALIDATION_FAILED') return { form: text };
+  const issues = (failure.details as { issues?: Array<{ path: string; message: string }> } | undefined)?.issues ?? [];
+  if (issues.length === 0) return { destination: destinationInvalid };
+  const errors: MessageFieldErrors = {};
+  for (const issue of issues) {
+    if (issue.path === 'destination') errors.destination ??= destinationInvalid;
+    else if (issue.path === 'ownerUserId') errors.owner ??= text;
+    else if (issue.path === 'description') errors.description ??= `${text} (${issue.message})`;
+    else errors.form ??= `${text} (${issue.path}: ${issue.message})`;
+  }
+  return errors;
+}
+
+function MessageTokenForm({ onDone }: { onDone: (token: AdminToken) => void }) {
+  const t = useTranslator(adminStrings);
+  const m = useTranslator(messageTokenStrings);
+  const [type, setType] = useState<'SMS' | 'EMAIL'>('SMS');
+  const [owner, setOwner] = useState<AdminUser | null>(null);
+  const [destination, setDestination] = useState('');
+  const [edited, setEdited] = useState(false);
+  const [description, setDescription] = useState('');
+  const [errors, setErrors] = useState<MessageFieldErrors>({});
+  const [busy, setBusy] = useState(false);
+
+  // The user's confirmed 2FA mobile number (else the contact number) or email address, until the admin types another.
+  const prefill = (user: AdminUser | null, kind: 'SMS' | 'EMAIL') =>
+    !user ? '' : kind === 'SMS' ? (user.smsPhoneVerified && user.smsPhone ? user.smsPhone : (user.phone ?? '')) : (user.email ?? '');
+  function choose(user: AdminUser | null, kind: 'SMS' | 'EMAIL') {
+    setOwner(user);
+    setType(kind);
+    if (!edited) setDestination(prefill(user, kind));
+    setErrors({});
+  }
+
+  function check(): MessageFieldErrors {
+    const found: MessageFieldErrors = {};
+    const value = destination.trim();
+    if (!owner) found.owner = m('ownerRequired');
+    if (!value) found.destination = m('destinationRequired');
+    else if (type === 'SMS' && !/^\+?[\d\s()./-]{6,20}$/.test(value)) found.destination = m('phoneInvalid');
+    else if (type === 'EMAIL' && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)) found.destination = m('emailInvalid');
+    return found;
+  }
+
+  return (
+    <form
+      class="stack"
+      noValidate
+      onSubmit={async (event) => {
+        event.preventDefault();
+        const found = check();
+        setErrors(found);
+        if (Object.keys(found).length > 0) return;
+        setBusy(true);
+        try {
+          const token = await api.post<AdminToken>('/api/admin/tokens/message', {
+            type,
+            destination: destination.trim(),
+            ownerUserId: owner!.id,
+            description: description.trim() || undefined,
+          });
+          showToast(m('messageTokenCreated'));
+          onDone(token);
+        } catch (failure) {
+          setErrors(messageTokenErrors(failure, m(type === 'SMS' ? 'phoneInvalid' : 'emailInvalid')));
+        } finally {
+          setBusy(false);
+        }
+      }}
+    >
+      <p class="muted">{m('messageTokenIntro')}</p>
+      <SelectField label={t('type')} name="type" value={type} onValue={(kind) => choose(owner, kind)} options={[{ value: 'SMS', label: m('typeSMS') }, { value: 'EMAIL', label: m('typeEMAIL') }]} />
+      {owner ? (
+        <p>
+          {t('owner')}: <strong>{owner.login}</strong>{' '}
+          <Button variant="link" onClick={() => choose(null, type)}>
+            {t('remove')}
+          </Button>
+        </p>
+      ) : (
+        <UserPicker label={`${t('owner')} (${t('search')})`} onPick={(user) => choose(user, type)} />
+      )}
+      <FieldError>{errors.owner}</FieldError>
+      <TextField
+        label={m(type === 'SMS' ? 'destinationSMS' : 'destinationEMAIL')}
+        name="destination"
+        type={type === 'SMS' ? 'tel' : 'email'}
+        autocomplete="off"
+        value={destination}
+        onValue={(value) => {
+          setDestination(value);
+          setEdited(value !== '');
+          setErrors((current) => ({ ...current, destination: undefined }));
+        }}
+        aria-invalid={errors.destination ? 'true' : undefined}
+        hint={errors.destination ? <FieldError>{errors.destination}</FieldError> : m(type === 'SMS' ? 'destinationSMSHint' : 'destinationEMAILHint')}
+        maxLength={254}
+      />
+      <TextField label={t('description')} name="description" value={description} onValue={setDescription} maxLength={200} hint={errors.description ? <FieldError>{errors.description}</FieldError> : undefined} />
+      <Alert>{errors.form}</Alert>
+      <div class="row end">
+        <Button type="submit" busy={busy}>
+          {t('create')}
+        </Button>
+      </div>
+    </form>
+  );
+}
+
 interface ImportProblem {
   line?: number;
   row?: number;
@@ -346,6 +525,8 @@ export function TokenDetailPage({ id }: { id: string }) {
   const path = `/api/admin/tokens/${id}`;
   const { data: token, error, reload } = useData<AdminToken>(path);
   const { busy, run } = useAction();
+  const m = useTranslator(messageTokenStrings);
+  const [codeSentTo, setCodeSentTo] = useState<string | null>(null);
   const [otp, setOtp] = useState('');
   const [otp1, setOtp1] = useState('');
   const [otp2, setOtp2] = useState('');
@@ -366,6 +547,8 @@ export function TokenDetailPage({ id }: { id: string }) {
       showToast(describeError(failure), 'error');
     }
   }
+
+  const message = isMessageTokenType(token.type);
 
   return (
     <>
@@ -411,6 +594,25 @@ export function TokenDetailPage({ id }: { id: string }) {
       </section>
       <section class="panel">
         <h2>{t('checkOtp')}</h2>
+        {message ? (
+          <div class="stack">
+            <p class="muted">{codeSentTo ? m('codeSentTo', { to: codeSentTo }) : m('messageCheckHint')}</p>
+            <div class="row">
+              <Button
+                variant="secondary"
+                busy={busy}
+                onClick={() =>
+                  run(async () => {
+                    const sent = await api.post<{ sentTo: string | null }>(`${path}/send-code`);
+                    setCodeSentTo(sent.sentTo ?? token.destination ?? '');
+                  })
+                }
+              >
+                {m('sendCode')}
+              </Button>
+            </div>
+          </div>
+        ) : null}
         <form class="row" onSubmit={checkOtp}>
           <TextField label={t('otp')} name="check-otp" value={otp} onValue={setOtp} inputMode="numeric" autocomplete="off" required />
           <Button type="submit">{t('checkOtp')}</Button>
@@ -421,7 +623,7 @@ export function TokenDetailPage({ id }: { id: string }) {
           ) : null}
         </form>
       </section>
-      {token.type !== 'OCRA' ? (
+      {token.type !== 'OCRA' && !message ? (
         <section class="panel">
           <h2>{t('resync')}</h2>
           <form
