@@ -502,11 +502,18 @@ Verify answers that were not accepted: ${reasons || 'none'}${verify.wraps > 0 ? 
   sealed with the Worker's own \`sealSeed\`) assigned to one resource ("token with user"). Request j is for user j % U
   with that user's code for counter floor(j / U), computed by an HOTP implementation independent of \`worker/otp/\`
   (\`bench/lib/hotp.ts\` on node:crypto), so each user's codes arrive in increasing order, U requests apart. Every
-  request passes the whole production path: API-key authentication (SHA-256 lookup), the per-(login, resource) rate
-  limit upsert, resource, user, assignment and token reads, seed decryption (AES-GCM), HOTP check, the atomic
-  conditional counter UPDATE (replay protection) and the activity INSERT, all against D1. After the run, a user
-  outside the load had a code accepted once, then refused when sent again (${input.sanity.replay}); a wrong code was
-  refused too (${input.sanity.wrong}).
+  request passes the whole production path: API-key authentication (SHA-256 of the key looked up in D1, not cached),
+  the per-(login, resource) rate limit upsert, resource, user, assignment and token reads, seed decryption (AES-GCM),
+  HOTP check, the atomic conditional counter UPDATE (replay protection) and the activity INSERT, all against D1.
+  After the run, a user outside the load had a code accepted once, then refused when sent again
+  (${input.sanity.replay}); a wrong code was refused too (${input.sanity.wrong}).
+- **D1 round trips per verify: 2** (it was 4: key lookup, read batch, consume UPDATE, activity INSERT). Each
+  sequential D1 call is a round trip to D1's SQLite, which costs far more than the crypto (the D1 probe rows: one
+  point SELECT per request alone caps a Worker at the "1 SELECT" row). A success now makes two \`batch()\` calls:
+  (1) the API key lookup (plus its at-most-once-a-minute last-use write), the rate limit hit (counted only if the key
+  is valid, in SQL), and every read the decision needs; (2) after the HMAC check, the conditional consume UPDATE and
+  the UserLogin INSERT conditioned on \`changes() = 1\`, so the log row exists exactly when the code was consumed. The
+  code cannot be checked inside D1, so two round trips is the floor for a success without caching state in the isolate.
 - **Rate limit**: ${VERIFY_ATTEMPTS_PER_USER} verify calls per (login, resource) per ${VERIFY_WINDOW_MS / 60000} min. The users were
   sized from the bare endpoint's throughput so that nobody could reach the limit: the measured run sent
   ${requestsPerUser.toFixed(1)} requests per user (plus at most ${WARMUP_CODES_PER_USER} in the warm-up), so this is not a rate-limit benchmark.

@@ -181,5 +181,38 @@ describe('POST /api/v1/verify', () => {
     const wrongKey = await call('/api/v1/verify', { method: 'POST', headers: { authorization: 'Bearer eid_wrong' }, json: { login: 'a', resource: 'b', otp: '1' } });
     expect(wrongKey.status).toBe(401);
     expect((await json(wrongKey)).error.code).toBe('UNAUTHENTICATED');
+    // A bad key is named before a bad body, as before the key check moved into the verify batch.
+    const wrongKeyBadBody = await call('/api/v1/verify', { method: 'POST', headers: { authorization: 'Bearer eid_wrong' }, json: { nonsense: true } });
+    expect((await json(wrongKeyBadBody)).error.code).toBe('UNAUTHENTICATED');
+    const rightKeyBadBody = await call('/api/v1/verify', { method: 'POST', headers: { authorization: `Bearer ${admin.key}` }, json: { nonsense: true } });
+    expect((await json(rightKeyBadBody)).error.code).toBe('VALIDATION_FAILED');
+  });
+
+  it('refuses a revoked key from the next request on (the key is read from D1 on every verify, never cached)', async () => {
+    const { user, seed } = await userWithToken({ type: 'HOTP' });
+    const created = await admin.post('/api-keys', { name: unique('integration-') });
+    const verifyWith = (otp: string) =>
+      call('/api/v1/verify', { method: 'POST', headers: { authorization: `Bearer ${created.key}` }, json: { login: user.login, resource: resource.name, otp } });
+    expect(await json(verifyWith(await hotpAt(seed, 0)))).toEqual(expect.objectContaining({ accepted: true }));
+    expect((await admin.get('/api-keys')).items.find((k: { id: string }) => k.id === created.id).lastUsedAt).toBe(T0);
+    expect((await admin.request(`/api-keys/${created.id}`, { method: 'DELETE' })).status).toBe(204);
+    const refused = await verifyWith(await hotpAt(seed, 1));
+    expect(refused.status).toBe(401);
+    expect((await json(refused)).error.code).toBe('UNAUTHENTICATED');
+    // The refused request consumed nothing: the same code still works with a valid key.
+    expect((await verify(user.login, await hotpAt(seed, 1))).accepted).toBe(true);
+  });
+
+  it('logs each success once, in the consume batch, and a failure with its reason', async () => {
+    const { user, seed, token } = await userWithToken({ type: 'HOTP' });
+    const code = await hotpAt(seed, 0);
+    expect((await verify(user.login, code)).accepted).toBe(true);
+    expect(await verify(user.login, code)).toMatchObject({ accepted: false, reason: 'OTP_REPLAYED' });
+    const { env } = await import('cloudflare:workers');
+    const { results } = await env.DB.prepare('SELECT type, channel, login, detail FROM user_activities WHERE user_id = ? ORDER BY at, rowid').bind(user.id).all();
+    expect(results).toEqual([
+      { type: 'UserLogin', channel: 'api', login: user.login, detail: JSON.stringify({ resource: resource.name, serial: token.serial }) },
+      { type: 'UserLoginAttempt', channel: 'api', login: user.login, detail: JSON.stringify({ resource: resource.name, reason: 'OTP_REPLAYED' }) },
+    ]);
   });
 });

@@ -25,4 +25,27 @@ describe('OTP guessing', () => {
     expect((await verify(await totpAt(seed, Date.now()))).accepted).toBe(false);
     expect((await admin.get(`/tokens/${token.id}`)).lockedUntil).toBeGreaterThan(Date.now());
   });
+
+  it('callers without a valid key cannot use up a user\'s attempts (the rate limit counts only authenticated calls)', async () => {
+    const admin = await adminClient();
+    const resource = await admin.post('/resources', { name: unique('R') });
+    const user = await admin.post('/users', { login: unique('u') });
+    const seed = randomSeedBase32();
+    const token = await admin.post('/tokens/hardware', { type: 'TOTP', serial: unique('S'), seed, seedEncoding: 'base32', ownerUserId: user.id });
+    await admin.put(`/resources/${resource.id}/assignments`, { userId: user.id, tokenId: token.id });
+    const revoked = await admin.post('/api-keys', { name: unique('revoked-') });
+    await admin.request(`/api-keys/${revoked.id}`, { method: 'DELETE' });
+    const body = { login: user.login, resource: resource.name, otp: '000000' };
+    for (let i = 0; i < VERIFY_ATTEMPTS_PER_USER + 5; i++) {
+      for (const key of ['eid_not-a-key', revoked.key]) {
+        const response = await call('/api/v1/verify', { method: 'POST', headers: { authorization: `Bearer ${key}` }, json: body });
+        expect(response.status).toBe(401);
+      }
+    }
+    expect((await admin.get(`/tokens/${token.id}`)).failCount).toBe(0);
+    const verified = await json(
+      call('/api/v1/verify', { method: 'POST', headers: { authorization: `Bearer ${admin.key}` }, json: { ...body, otp: await totpAt(seed, Date.now()) } }),
+    );
+    expect(verified.accepted).toBe(true);
+  });
 });

@@ -15,15 +15,24 @@ async function setup(type: 'TOTP' | 'HOTP') {
   await admin.put(`/resources/${resource.id}/assignments`, { userId: user.id, tokenId: token.id });
   const verify = (otp: string) =>
     json(call('/api/v1/verify', { method: 'POST', headers: { authorization: `Bearer ${admin.key}` }, json: { login: user.login, resource: resource.name, otp } }));
-  return { verify, seed, token };
+  return { verify, seed, token, user };
 }
 
 describe('replay of one valid code', () => {
   it('TOTP: 50 concurrent submissions of one code give exactly one success', async () => {
-    const { verify, seed } = await setup('TOTP');
+    const { verify, seed, user } = await setup('TOTP');
     const code = await totpAt(seed, Date.now());
     const results = await Promise.all(Array.from({ length: 50 }, () => verify(code)));
     expect(results.filter((r) => r.accepted)).toHaveLength(1);
+    // The log says exactly what happened: one UserLogin (written in the consume batch only if the consume changed
+    // the token), every other request an attempt.
+    const logged = await env.DB.prepare('SELECT type, count(*) AS n FROM user_activities WHERE user_id = ? GROUP BY type ORDER BY type')
+      .bind(user.id)
+      .all<{ type: string; n: number }>();
+    expect(logged.results).toEqual([
+      { type: 'UserLogin', n: 1 },
+      { type: 'UserLoginAttempt', n: 49 },
+    ]);
     // The rest fail as replays, then lock the token, and past the per-user cap are rate limited: never accepted.
     expect(new Set(results.filter((r) => !r.accepted).map((r) => r.reason))).toSatisfy((reasons: Set<string>) =>
       [...reasons].every((reason) => ['OTP_REPLAYED', 'TOKEN_LOCKED', 'RATE_LIMITED'].includes(reason)),

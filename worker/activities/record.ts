@@ -21,17 +21,34 @@ export function activityStatement(db: D1Database, input: ActivityInput): D1Prepa
     .prepare(
       'INSERT INTO user_activities (id, user_id, login, type, channel, ip, client, detail, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     )
-    .bind(
-      crypto.randomUUID(),
-      input.userId,
-      input.login ?? null,
-      input.type,
-      input.channel,
-      input.ip ?? null,
-      input.client ?? null,
-      JSON.stringify(input.detail ?? {}),
-      input.nowMs,
-    );
+    .bind(...activityValues(input));
+}
+
+/**
+ * The same insert, written only when `condition` (SQL, no parameters) holds when the statement runs: for a batch
+ * where the row must say what an earlier statement of that batch did (the verify API logs a success only when
+ * its consume UPDATE changed the token: `CONSUMED_BY_PREVIOUS_STATEMENT` in otp/verify-service.ts).
+ */
+export function activityStatementIf(db: D1Database, input: ActivityInput, condition: string): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO user_activities (id, user_id, login, type, channel, ip, client, detail, at) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE ${condition}`,
+    )
+    .bind(...activityValues(input));
+}
+
+function activityValues(input: ActivityInput): unknown[] {
+  return [
+    crypto.randomUUID(),
+    input.userId,
+    input.login ?? null,
+    input.type,
+    input.channel,
+    input.ip ?? null,
+    input.client ?? null,
+    JSON.stringify(input.detail ?? {}),
+    input.nowMs,
+  ];
 }
 
 export async function recordActivity(db: D1Database, input: ActivityInput): Promise<void> {

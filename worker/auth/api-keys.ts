@@ -57,14 +57,36 @@ export async function revokeApiKey(db: D1Database, id: string, nowMs: number): P
 
 /** The key's id when it is valid and not revoked. Last use is recorded at most once a minute per key. */
 export async function resolveApiKey(db: D1Database, key: string, nowMs: number): Promise<string | null> {
+  const keyHash = await apiKeyHashOf(key);
+  if (keyHash === null) return null;
+  // One round trip: the lookup and the last-use bookkeeping go to D1 together.
+  const [rows] = await db.batch([apiKeyLookupStatement(db, keyHash), touchApiKeyStatement(db, keyHash, nowMs)]);
+  return (rows!.results[0] as { id: string } | undefined)?.id ?? null;
+}
+
+/** SHA-256 of a presented key as stored in `api_keys.key_hash`; null for something that cannot be a key. */
+export async function apiKeyHashOf(key: string): Promise<string | null> {
   if (!key.startsWith(KEY_PREFIX) || key.length > 200) return null;
-  const row = await db
-    .prepare('SELECT id, last_used_at FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL')
-    .bind(await sha256Hex(key))
-    .first<{ id: string; last_used_at: number | null }>();
-  if (!row) return null;
-  if (row.last_used_at === null || nowMs - row.last_used_at > 60_000) {
-    await db.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ?').bind(nowMs, row.id).run();
-  }
-  return row.id;
+  return sha256Hex(key);
+}
+
+/**
+ * The SQL condition "this key hash names a key that is not revoked", for statements that must only take effect
+ * for a valid key (the verify API puts the key check into its read batch). `param` is the placeholder bound to
+ * the hash, e.g. `?5`.
+ */
+export function validApiKeyCondition(param: string): string {
+  return `EXISTS (SELECT 1 FROM api_keys WHERE key_hash = ${param} AND revoked_at IS NULL)`;
+}
+
+/** Reads the id of a valid (not revoked) key: no row means refuse. Never cached, so a revocation counts at once. */
+export function apiKeyLookupStatement(db: D1Database, keyHash: string): D1PreparedStatement {
+  return db.prepare('SELECT id FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL').bind(keyHash);
+}
+
+/** Records the key's last use, at most once a minute (the condition keeps the write off most requests). */
+export function touchApiKeyStatement(db: D1Database, keyHash: string, nowMs: number): D1PreparedStatement {
+  return db
+    .prepare('UPDATE api_keys SET last_used_at = ?1 WHERE key_hash = ?2 AND revoked_at IS NULL AND (last_used_at IS NULL OR last_used_at < ?1 - 60000)')
+    .bind(nowMs, keyHash);
 }

@@ -29,7 +29,7 @@ export async function consumeRateLimit(
 
 /**
  * The statement behind `consumeRateLimit`, for callers that want it inside a `batch()`; read the result with
- * `rateLimitResultFromRow`.
+ * `rateLimitResultFromRow`. With `onlyIf`, a false condition counts nothing and returns no row.
  */
 export function consumeRateLimitStatement(
   db: D1Database,
@@ -37,21 +37,35 @@ export function consumeRateLimitStatement(
   limit: number,
   windowMs: number,
   nowMs: number,
+  onlyIf?: RateLimitCondition,
 ): D1PreparedStatement {
   if (!Number.isInteger(limit) || limit < 0) throw new Error('rate limit must be a non-negative integer');
   if (!(windowMs > 0)) throw new Error('rate limit window must be positive');
   // The count stops at limit + 1: a client hammering a closed window keeps getting "no" without the counter
   // growing forever, and the window is not extended by refused hits (the wait stays predictable).
-  return db
+  // With a condition the row comes from a SELECT that yields nothing when the condition is false: no insert, no
+  // update, no returned row. (SQLite needs the WHERE there to parse INSERT ... SELECT ... ON CONFLICT.)
+  const source = onlyIf ? `SELECT ?1, ?2, 1, ?3 WHERE ${onlyIf.condition}` : 'VALUES (?1, ?2, 1, ?3)';
+  const statement = db
     .prepare(
-      `INSERT INTO rate_limits (key, window_start, count, expires_at) VALUES (?1, ?2, 1, ?3)
+      `INSERT INTO rate_limits (key, window_start, count, expires_at) ${source}
        ON CONFLICT(key) DO UPDATE SET
          window_start = CASE WHEN rate_limits.expires_at <= ?2 THEN ?2 ELSE rate_limits.window_start END,
          count = CASE WHEN rate_limits.expires_at <= ?2 THEN 1 ELSE min(rate_limits.count + 1, ?4 + 1) END,
          expires_at = CASE WHEN rate_limits.expires_at <= ?2 THEN ?3 ELSE rate_limits.expires_at END
        RETURNING count, expires_at`,
-    )
-    .bind(key, nowMs, nowMs + windowMs, limit);
+    );
+  return onlyIf ? statement.bind(key, nowMs, nowMs + windowMs, limit, onlyIf.value) : statement.bind(key, nowMs, nowMs + windowMs, limit);
+}
+
+/**
+ * A hit that must only count when an SQL condition holds at that moment (in the same batch), e.g. "the caller's
+ * API key is valid": requests nobody authenticated must not spend a user's attempts. `condition` refers to its one
+ * parameter as `?5`.
+ */
+export interface RateLimitCondition {
+  condition: string;
+  value: string | number;
 }
 
 export function rateLimitResultFromRow(row: { count: number; expires_at: number }, limit: number, nowMs: number): RateLimitResult {

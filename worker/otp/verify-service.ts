@@ -68,7 +68,21 @@ export interface VerifyOptions {
   allowActivation?: boolean;
   /** OCRA: the challenge the user answered. */
   challenge?: string;
+  /**
+   * A statement (the verify API's success activity) to run in the same D1 batch as the consume UPDATE, right
+   * after it, so recording the success costs no round trip of its own. It must take effect only under
+   * `CONSUMED_BY_PREVIOUS_STATEMENT`: then it is written exactly when this verification succeeds, also when a
+   * concurrent request won the race for the code.
+   */
+  alsoIfConsumed?: D1PreparedStatement;
 }
+
+/**
+ * SQL condition for the statement right after the consume UPDATE in its batch: true exactly when that UPDATE
+ * changed the token row. SQLite's changes() counts the rows of the most recent completed INSERT/UPDATE/DELETE on
+ * the connection, and a D1 batch runs its statements in order, in one transaction, on one connection.
+ */
+export const CONSUMED_BY_PREVIOUS_STATEMENT = 'changes() = 1';
 
 /**
  * Verifies `input` (OTP with the PIN before or after it, as the token says) against `token` and, on success,
@@ -102,7 +116,7 @@ export async function verifyTokenOtp(
   if (match.kind === 'none') return recordFailure(db, token, nowMs, 'OTP_INVALID');
   if (match.kind === 'used') return recordFailure(db, token, nowMs, 'OTP_REPLAYED');
 
-  const consumed = await consumeMatch(db, token, match, nowMs);
+  const consumed = await consumeMatch(db, token, match, nowMs, options.alsoIfConsumed);
   if (!consumed) return recordFailure(db, token, nowMs, 'OTP_REPLAYED');
   return { ok: true, tokenId: token.id, serial: token.serial, matched: describeMatch(match) };
 }
@@ -193,7 +207,7 @@ function windowOffsets(width: number): number[] {
 }
 
 /** The one conditional write that turns a matching code into a success. */
-async function consumeMatch(db: D1Database, token: TokenRecord, match: Match, nowMs: number): Promise<boolean> {
+async function consumeMatch(db: D1Database, token: TokenRecord, match: Match, nowMs: number, alsoIfConsumed?: D1PreparedStatement): Promise<boolean> {
   // Shared conditions: still enabled, and not locked meanwhile by a concurrent burst of failures.
   const guard = 'enabled = 1 AND (locked_until IS NULL OR locked_until <= ?)';
   const reset = 'fail_count = 0, locked_until = NULL, activated = 1, last_used_at = ?';
@@ -209,8 +223,9 @@ async function consumeMatch(db: D1Database, token: TokenRecord, match: Match, no
   } else {
     statement = db.prepare(`UPDATE tokens SET ${reset} WHERE id = ? AND ${guard}`).bind(nowMs, token.id, nowMs);
   }
-  const result = await statement.run();
-  return result.meta.changes === 1;
+  // The change count of the UPDATE decides, whatever the statement after it did.
+  const [result] = alsoIfConsumed ? await db.batch([statement, alsoIfConsumed]) : [await statement.run()];
+  return result!.meta.changes === 1;
 }
 
 /**

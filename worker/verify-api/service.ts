@@ -9,13 +9,23 @@
  * limits (cooldown, caps per number/address, user and IP) and answers RATE_LIMITED when one refuses.
  */
 import { VERIFY_ATTEMPTS_PER_USER, VERIFY_WINDOW_MS } from '../constants';
-import { activityStatement } from '../activities/record';
+import { activityStatement, activityStatementIf, type ActivityInput } from '../activities/record';
+import { apiKeyLookupStatement, touchApiKeyStatement, validApiKeyCondition } from '../auth/api-keys';
 import type { Env } from '../env';
 import { consumeRateLimitStatement, rateLimitResultFromRow } from '../lib/rate-limit';
-import { TOKEN_RECORD_COLUMNS, verifyTokenOtp, type TokenRecord, type VerifyFailureReason } from '../otp/verify-service';
+import {
+  CONSUMED_BY_PREVIOUS_STATEMENT,
+  TOKEN_RECORD_COLUMNS,
+  verifyTokenOtp,
+  type TokenRecord,
+  type VerifyFailureReason,
+} from '../otp/verify-service';
 import { AppError } from '../errors';
 import { checkTokenCode, isCodeRequest, isMessageToken, openChallengeIdOf, sendKeptTokenCode } from '../tokens/message-tokens';
 import { verifyKeysOf } from '../tokens/service';
+
+/** The answer to a missing, malformed, unknown or revoked key (the same words as the admin API's). */
+export const INVALID_API_KEY_MESSAGE = 'The API key is not valid.';
 
 /** The purpose of codes the verify API sends to SMS/EMAIL tokens. */
 export const VERIFY_TOKEN_PURPOSE = 'verify-token';
@@ -35,6 +45,8 @@ export type VerifyApiResult =
   | { accepted: false; reason: VerifyRejection; lockedUntil?: number | null; retryAfterMs?: number };
 
 export interface VerifyRequest {
+  /** SHA-256 of the caller's API key (`apiKeyHashOf`): checked here, in the read batch, not by a middleware. */
+  apiKeyHash: string;
   login: string;
   resource: string;
   /** Empty (or only the PIN) asks SMS/EMAIL tokens for a code. */
@@ -44,10 +56,20 @@ export interface VerifyRequest {
   client: string | null;
 }
 
+/**
+ * What one verify costs in D1 round trips, each of which is far dearer than the HMAC work (bench/results/otp.md):
+ * a success takes two, the read batch (API key, rate limit hit, resource, user, assignment, tokens) and the consume
+ * batch (the conditional UPDATE and the UserLogin activity it decides); an answer without a code check takes two
+ * (read batch, activity); a wrong code three (read batch, fail counter, activity).
+ */
 export async function verifyForResource(env: Env, request: VerifyRequest, nowMs: number): Promise<VerifyApiResult> {
-  const result = await decide(env, request, nowMs);
-  const userId = result.accepted ? result.userId : await userIdOf(env.DB, request.login);
-  await activityStatement(env.DB, {
+  const { result, userId, logged } = await decide(env, request, nowMs);
+  if (!logged) await activityStatement(env.DB, activityOf(request, result, userId, nowMs)).run();
+  return result;
+}
+
+function activityOf(request: VerifyRequest, result: VerifyApiResult, userId: string | null, nowMs: number): ActivityInput {
+  return {
     type: result.accepted ? 'UserLogin' : 'UserLoginAttempt',
     userId,
     login: request.login,
@@ -56,18 +78,32 @@ export async function verifyForResource(env: Env, request: VerifyRequest, nowMs:
     client: request.client,
     detail: result.accepted ? { resource: request.resource, serial: result.serial } : { resource: request.resource, reason: result.reason },
     nowMs,
-  }).run();
-  return result;
+  };
 }
 
-async function decide(env: Env, request: VerifyRequest, nowMs: number): Promise<VerifyApiResult> {
+interface Decision {
+  result: VerifyApiResult;
+  /** The user the activity row belongs to (null for an unknown login). */
+  userId: string | null;
+  /** True when the activity row was already written in the consume batch. */
+  logged: boolean;
+}
+
+async function decide(env: Env, request: VerifyRequest, nowMs: number): Promise<Decision> {
   const db = env.DB;
-  // Everything the decision reads, and the rate limit hit, in ONE round trip to D1: this endpoint sits in front of
-  // VPN and RADIUS logins, and each sequential D1 call costs far more than the HMAC work.
+  // Everything the decision reads, the API key check and the rate limit hit, in ONE round trip to D1: this endpoint
+  // sits in front of VPN and RADIUS logins, and each sequential D1 call costs far more than the HMAC work. The key
+  // is read from D1 on every request (no isolate cache), so a revoked key is refused from the next request on.
   const resourceId = 'SELECT id FROM resources WHERE id = ?1 OR lower(name) = lower(?1) LIMIT 1';
   const userId = 'SELECT id FROM users WHERE lower(login) = lower(?2)';
-  const [limitRows, resourceRows, userRows, assignmentRows, tokenRows] = await db.batch([
-    consumeRateLimitStatement(db, `verify:${request.login.toLowerCase()}:${request.resource.toLowerCase()}`, VERIFY_ATTEMPTS_PER_USER, VERIFY_WINDOW_MS, nowMs),
+  const [keyRows, , limitRows, resourceRows, userRows, assignmentRows, tokenRows] = await db.batch([
+    apiKeyLookupStatement(db, request.apiKeyHash),
+    touchApiKeyStatement(db, request.apiKeyHash, nowMs),
+    // Counted only for a valid key: requests nobody authenticated must not use up a user's attempts.
+    consumeRateLimitStatement(db, `verify:${request.login.toLowerCase()}:${request.resource.toLowerCase()}`, VERIFY_ATTEMPTS_PER_USER, VERIFY_WINDOW_MS, nowMs, {
+      condition: validApiKeyCondition('?5'),
+      value: request.apiKeyHash,
+    }),
     db.prepare(resourceId).bind(request.resource),
     db.prepare('SELECT id, enabled, login, first_name, language FROM users WHERE lower(login) = lower(?1)').bind(request.login),
     db.prepare(`SELECT kind, token_id FROM assignments WHERE resource_id = (${resourceId}) AND user_id = (${userId})`).bind(request.resource, request.login),
@@ -83,15 +119,19 @@ async function decide(env: Env, request: VerifyRequest, nowMs: number): Promise<
       )
       .bind(request.resource, request.login),
   ]);
-  const limit = rateLimitResultFromRow(limitRows!.results[0] as { count: number; expires_at: number }, VERIFY_ATTEMPTS_PER_USER, nowMs);
-  if (!limit.allowed) return { accepted: false, reason: 'RATE_LIMITED', retryAfterMs: limit.retryAfterMs };
-  if (resourceRows!.results.length === 0) return { accepted: false, reason: 'RESOURCE_UNKNOWN' };
+  // Nothing was written for an invalid key (the rate limit hit is conditioned on it), and nothing is logged.
+  if (keyRows!.results.length === 0) throw new AppError('UNAUTHENTICATED', INVALID_API_KEY_MESSAGE);
   const user = userRows!.results[0] as { id: string; enabled: number; login: string; first_name: string; language: 'de' | 'en' } | undefined;
-  if (!user) return { accepted: false, reason: 'USER_UNKNOWN' };
-  if (!user.enabled) return { accepted: false, reason: 'USER_DISABLED' };
-  if (assignmentRows!.results.length === 0) return { accepted: false, reason: 'NOT_ASSIGNED' };
+  const answer = (result: VerifyApiResult): Decision => ({ result, userId: user?.id ?? null, logged: false });
+
+  const limit = rateLimitResultFromRow(limitRows!.results[0] as { count: number; expires_at: number }, VERIFY_ATTEMPTS_PER_USER, nowMs);
+  if (!limit.allowed) return answer({ accepted: false, reason: 'RATE_LIMITED', retryAfterMs: limit.retryAfterMs });
+  if (resourceRows!.results.length === 0) return answer({ accepted: false, reason: 'RESOURCE_UNKNOWN' });
+  if (!user) return answer({ accepted: false, reason: 'USER_UNKNOWN' });
+  if (!user.enabled) return answer({ accepted: false, reason: 'USER_DISABLED' });
+  if (assignmentRows!.results.length === 0) return answer({ accepted: false, reason: 'NOT_ASSIGNED' });
   const tokens = tokenRows!.results as unknown as TokenRecord[];
-  if (tokens.length === 0) return { accepted: false, reason: 'NO_TOKEN' };
+  if (tokens.length === 0) return answer({ accepted: false, reason: 'NO_TOKEN' });
 
   // "Send me a code": every usable SMS/EMAIL token whose PIN (or no PIN) the request carries gets one.
   const codeRequests = [];
@@ -105,14 +145,14 @@ async function decide(env: Env, request: VerifyRequest, nowMs: number): Promise<
       }
     } catch (error) {
       if (error instanceof AppError && error.code === 'RATE_LIMITED') {
-        return { accepted: false, reason: 'RATE_LIMITED', retryAfterMs: (error.details as { retryAfterMs?: number } | undefined)?.retryAfterMs };
+        return answer({ accepted: false, reason: 'RATE_LIMITED', retryAfterMs: (error.details as { retryAfterMs?: number } | undefined)?.retryAfterMs });
       }
       throw error;
     }
-    return { accepted: false, reason: 'CHALLENGE_SENT' };
+    return answer({ accepted: false, reason: 'CHALLENGE_SENT' });
   }
   // An empty otp that asked nothing of an SMS/EMAIL token is no guess: it counts against no token.
-  if (request.otp.trim() === '') return { accepted: false, reason: 'OTP_INVALID' };
+  if (request.otp.trim() === '') return answer({ accepted: false, reason: 'OTP_INVALID' });
 
   let lastFailure: VerifyApiResult = { accepted: false, reason: 'OTP_INVALID' };
   for (const token of tokens) {
@@ -123,18 +163,17 @@ async function decide(env: Env, request: VerifyRequest, nowMs: number): Promise<
       if (!challengeId) continue;
       verdict = await checkTokenCode(env, token, challengeId, request.otp, { purpose: VERIFY_TOKEN_PURPOSE, nowMs });
     } else {
-      verdict = await verifyTokenOtp(db, verifyKeysOf(env), token, request.otp, nowMs, { challenge: request.challenge });
+      // The UserLogin row rides in the consume batch: written exactly when this token's code is consumed.
+      const success: VerifyApiResult = { accepted: true, serial: token.serial, userId: user.id };
+      const logIfConsumed = activityStatementIf(db, activityOf(request, success, user.id, nowMs), CONSUMED_BY_PREVIOUS_STATEMENT);
+      verdict = await verifyTokenOtp(db, verifyKeysOf(env), token, request.otp, nowMs, { challenge: request.challenge, alsoIfConsumed: logIfConsumed });
+      if (verdict.ok) return { result: success, userId: user.id, logged: true };
     }
-    if (verdict.ok) return { accepted: true, serial: verdict.serial, userId: user.id };
+    if (verdict.ok) return answer({ accepted: true, serial: verdict.serial, userId: user.id });
     // With one token its own reason is the answer; with several, "locked"/"disabled" of one must not hide the others.
     if (tokens.length === 1 || verdict.reason === 'OTP_REPLAYED') {
       lastFailure = { accepted: false, reason: verdict.reason, lockedUntil: verdict.lockedUntil };
     }
   }
-  return lastFailure;
-}
-
-async function userIdOf(db: D1Database, login: string): Promise<string | null> {
-  const row = await db.prepare('SELECT id FROM users WHERE lower(login) = lower(?)').bind(login).first<{ id: string }>();
-  return row?.id ?? null;
+  return answer(lastFailure);
 }
