@@ -575,7 +575,8 @@ export function TokenDetailPage({ id }: { id: string }) {
           {t('type')}: <strong>{token.type}</strong> ({token.destination ? <span class="mono">{token.destination}</span> : token.kind})
         </div>
         <div>
-          {t('algorithm')}: {token.ocraSuite ?? `${token.algorithm}, ${token.digits} ${t('digits')}`}
+          {/* SMS/email codes are random digits sent out, not derived from a hash algorithm. */}
+          {message ? `${token.digits} ${t('digits')}` : `${t('algorithm')}: ${token.ocraSuite ?? `${token.algorithm}, ${token.digits} ${t('digits')}`}`}
         </div>
         <div>{token.type === 'HOTP' ? `${t('counter')}: ${token.counter}` : token.type === 'TOTP' ? `${t('period')}: ${token.periodSeconds}` : ''}</div>
         <div>
