@@ -5,8 +5,7 @@
  */
 import { env } from 'cloudflare:workers';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DEFAULT_TEMPLATES } from '../../worker/messaging/settings';
-import { TWILIO_SID, freshPhone, providerScenario } from '../../worker/messaging/test-support';
+import { freshPhone, providerScenario, smsTextsTo, twilioAndOutboxSettings } from '../../worker/messaging/test-support';
 import { assignedUser, lastEmailCode, portalClient, portalWith } from '../helpers/portal';
 import { adminClient, json, unique } from '../helpers/worker';
 
@@ -18,24 +17,13 @@ beforeAll(async () => {
   const admin = await adminClient();
   const saved = await admin.request('/messaging/settings', {
     method: 'PUT',
-    json: {
-      sms: { primary: { type: 'twilio', accountSid: TWILIO_SID, authToken: 'twilio-auth-token-1234', from: '+15005550006', baseUrl: sms.baseUrl }, fallback: null },
-      email: { provider: { type: 'outbox' }, fromAddress: 'security@id.example.com', fromName: 'Example ID' },
-      templates: DEFAULT_TEMPLATES,
-    },
+    json: twilioAndOutboxSettings(sms.baseUrl),
   });
   expect(saved.status).toBe(200);
 });
 afterEach(() => vi.useRealTimers());
 
-async function smsTo(phone: string, count = 1): Promise<string[]> {
-  for (let waited = 0; waited < 10_000; waited += 20) {
-    const bodies = (await sms.requests()).map((request) => new URLSearchParams(request.body)).filter((form) => form.get('To') === phone).map((form) => form.get('Body')!);
-    if (bodies.length >= count) return bodies;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`expected ${count} SMS to ${phone}`);
-}
+const smsTo = (phone: string, count = 1) => smsTextsTo(sms, phone, count);
 const lastSmsCode = async (phone: string, count: number) => /\b(\d{6})\b/.exec((await smsTo(phone, count)).at(-1)!)![1]!;
 
 describe('admin "Check OTP" for SMS and EMAIL tokens', () => {

@@ -10,8 +10,7 @@
  */
 import { env } from 'cloudflare:workers';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { TWILIO_SID, freshPhone, providerScenario } from '../../worker/messaging/test-support';
-import { DEFAULT_TEMPLATES } from '../../worker/messaging/settings';
+import { TWILIO_SID, freshPhone, providerScenario, twilioAndOutboxSettings } from '../../worker/messaging/test-support';
 import { assignedUser, lastEmailCode, portalClient, portalWith, type AdminClient } from '../helpers/portal';
 import { call, hotpAt, insertUser, json, randomSeedBase32, totpAt, unique } from '../helpers/worker';
 
@@ -387,11 +386,7 @@ describe('Change Contact Phone Number', () => {
     const { admin, user, browser } = await signedInUser(['changePhone']);
     const saved = await admin.request('/messaging/settings', {
       method: 'PUT',
-      json: {
-        sms: { primary: { type: 'twilio', accountSid: TWILIO_SID, authToken: 'twilio-auth-token-1234', from: '+15005550006', baseUrl: scenario.baseUrl }, fallback: null },
-        email: { provider: { type: 'outbox' }, fromAddress: 'security@id.example.com', fromName: 'Example ID' },
-        templates: DEFAULT_TEMPLATES,
-      },
+      json: twilioAndOutboxSettings(scenario.baseUrl),
     });
     expect(saved.status).toBe(200);
     const oldPhone = freshPhone();

@@ -8,8 +8,7 @@
  */
 import { env } from 'cloudflare:workers';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DEFAULT_TEMPLATES } from '../../worker/messaging/settings';
-import { TWILIO_SID, freshPhone, providerScenario } from '../../worker/messaging/test-support';
+import { freshPhone, providerScenario, smsTextsTo, twilioAndOutboxSettings } from '../../worker/messaging/test-support';
 import { assignedUser, lastEmailCode, portalClient, portalWith, type AdminClient } from '../helpers/portal';
 import { unique } from '../helpers/worker';
 
@@ -21,11 +20,7 @@ beforeAll(async () => {
   const admin = (await portalWith(['changeName'])).admin;
   const saved = await admin.request('/messaging/settings', {
     method: 'PUT',
-    json: {
-      sms: { primary: { type: 'twilio', accountSid: TWILIO_SID, authToken: 'twilio-auth-token-1234', from: '+15005550006', baseUrl: sms.baseUrl }, fallback: null },
-      email: { provider: { type: 'outbox' }, fromAddress: 'security@id.example.com', fromName: 'Example ID' },
-      templates: DEFAULT_TEMPLATES,
-    },
+    json: twilioAndOutboxSettings(sms.baseUrl),
   });
   expect(saved.status).toBe(200);
 });
@@ -34,14 +29,7 @@ afterEach(() => vi.useRealTimers());
 let ipCounter = 0;
 const browserFor = (alias: string) => portalClient(alias, { ip: `198.51.100.${++ipCounter % 250}` });
 
-async function smsTo(phone: string, count = 1): Promise<string[]> {
-  for (let waited = 0; waited < 10_000; waited += 20) {
-    const bodies = (await sms.requests()).map((request) => new URLSearchParams(request.body)).filter((form) => form.get('To') === phone).map((form) => form.get('Body')!);
-    if (bodies.length >= count) return bodies;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`expected ${count} SMS to ${phone}`);
-}
+const smsTo = (phone: string, count = 1) => smsTextsTo(sms, phone, count);
 const smsCount = async (phone: string) => (await sms.requests()).filter((request) => new URLSearchParams(request.body).get('To') === phone).length;
 const lastSmsCode = async (phone: string, count: number) => /\b(\d{6})\b/.exec((await smsTo(phone, count)).at(-1)!)![1]!;
 const otherCode = (code: string) => String((Number(code) + 1) % 1_000_000).padStart(6, '0');

@@ -65,3 +65,25 @@ export function freshPhone(): string {
   const suffix = String((Date.now() % 100000) * 100 + (phoneCounter % 100)).padStart(7, '0').slice(-7);
   return `+49151${suffix}`;
 }
+
+/** Admin API body for PUT /messaging/settings: SMS through Twilio at `baseUrl` (a provider scenario), email to the outbox. */
+export function twilioAndOutboxSettings(baseUrl: string) {
+  return {
+    sms: { primary: { type: 'twilio', accountSid: TWILIO_SID, authToken: 'twilio-auth-token-1234', from: '+15005550006', baseUrl }, fallback: null },
+    email: { provider: { type: 'outbox' }, fromAddress: 'security@id.example.com', fromName: 'Example ID' },
+    templates: DEFAULT_TEMPLATES,
+  };
+}
+
+/**
+ * The texts the scenario's Twilio received for `phone`, oldest first. Waits until there are `count` of them: codes
+ * at sign-in and recovery go out after the response.
+ */
+export async function smsTextsTo(scenario: ReturnType<typeof providerScenario>, phone: string, count = 1): Promise<string[]> {
+  for (let waited = 0; waited < 10_000; waited += 20) {
+    const bodies = (await scenario.requests()).map((request) => new URLSearchParams(request.body)).filter((form) => form.get('To') === phone).map((form) => form.get('Body')!);
+    if (bodies.length >= count) return bodies;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`expected ${count} SMS to ${phone}`);
+}
