@@ -9,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type E2eApp } from './harness';
 
 const SCENARIO = 'admin-sms-token';
-const TWILIO_SID = `AC${'0123456789abcdef'.repeat(2)}`;
 const PHONE = '+4915123456711';
 
 let app: E2eApp;
@@ -20,25 +19,12 @@ beforeAll(async () => {
   page = await (await app.newContext()).newPage();
   await app.adminApi('POST', '/users', { login: 'otto', firstName: 'Otto', lastName: 'Sms', phone: PHONE });
   await app.adminApi('POST', '/resources', { name: 'VPN' });
-  const settings = await app.adminApi('GET', '/messaging/settings');
-  await app.adminApi('PUT', '/messaging/settings', {
-    sms: { primary: { type: 'twilio', accountSid: TWILIO_SID, authToken: 'e2e-twilio-auth-token', from: '+15005550006', baseUrl: `${app.providers!.url}/${SCENARIO}` }, fallback: null },
-    email: settings.email,
-    templates: settings.templates,
-  });
+  await app.useTwilio(SCENARIO);
 });
 afterAll(async () => app?.stop());
 
-/** The codes in the SMS sent to PHONE, oldest first; waits until there are `count`. */
-async function smsCodes(count: number): Promise<string[]> {
-  const codes = async () =>
-    (await app.providers!.requests(SCENARIO))
-      .map((request) => new URLSearchParams(request.body))
-      .filter((form) => form.get('To') === PHONE)
-      .map((form) => /\b(\d{6})\b/.exec(form.get('Body')!)![1]!);
-  await expect.poll(async () => (await codes()).length).toBe(count);
-  return codes();
-}
+/** The codes in the SMS PHONE received, oldest first; waits until there are `count`. */
+const smsCodes = (count: number) => app.smsCodes(SCENARIO, PHONE, count);
 
 describe('admin center: SMS token', () => {
   it('creates an SMS token for a user, assigns it, and "Check OTP" with the texted code says valid', async () => {

@@ -12,12 +12,15 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startProviderServer } from '../setup/provider-server';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const bin = (name: string) => path.join(ROOT, 'node_modules', '.bin', name);
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** The Twilio account SID `useTwilio` configures (the impersonated API puts it in the request path). */
+export const E2E_TWILIO_SID = `AC${'0123456789abcdef'.repeat(2)}`;
 
 export interface E2eApp {
   url: string;
@@ -26,6 +29,13 @@ export interface E2eApp {
   providers: { url: string; requests(scenario: string): Promise<ProviderRequest[]> } | null;
   browser: Browser;
   newContext(): Promise<BrowserContext>;
+  /**
+   * Sends SMS through the impersonated Twilio under `scenario` (email and templates stay as they are), so a test
+   * reads texted codes with `smsCodes`. Needs `startApp({ providers: true })`.
+   */
+  useTwilio(scenario: string): Promise<void>;
+  /** The six-digit codes in the SMS `scenario` received for `phone`, oldest first; waits until there are `count`. */
+  smsCodes(scenario: string, phone: string, count: number): Promise<string[]>;
   /** Calls the admin API with the seeded admin API key. */
   adminApi<T = any>(method: string, apiPath: string, body?: unknown): Promise<T>;
   /** Signs the seeded admin in on a page through the real sign-in form. */
@@ -113,6 +123,24 @@ export async function startApp(options: { providers?: boolean; vars?: Record<str
       });
       if (!response.ok) throw new Error(`${method} ${apiPath} -> ${response.status} ${await response.text()}`);
       return (response.status === 204 ? undefined : await response.json()) as any;
+    },
+    async useTwilio(scenario) {
+      if (!providers) throw new Error('useTwilio needs startApp({ providers: true })');
+      const settings = await app.adminApi('GET', '/messaging/settings');
+      await app.adminApi('PUT', '/messaging/settings', {
+        sms: { primary: { type: 'twilio', accountSid: E2E_TWILIO_SID, authToken: 'e2e-twilio-auth-token', from: '+15005550006', baseUrl: `${providers.url}/${scenario}` }, fallback: null },
+        email: settings.email,
+        templates: settings.templates,
+      });
+    },
+    async smsCodes(scenario, phone, count) {
+      const codes = async () =>
+        (await app.providers!.requests(scenario))
+          .map((request) => new URLSearchParams(request.body))
+          .filter((form) => form.get('To') === phone)
+          .map((form) => /\b(\d{6})\b/.exec(form.get('Body')!)![1]!);
+      await expect.poll(async () => (await codes()).length).toBe(count);
+      return codes();
     },
     async signInAsAdmin(page) {
       await page.goto('/login');

@@ -11,12 +11,11 @@
 import { HOTP, Secret, TOTP } from 'otpauth';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp, type E2eApp } from './harness';
+import { E2E_TWILIO_SID, startApp, type E2eApp } from './harness';
 
 const ALIAS = 'field-office';
 const PASSWORD = 'portal password 1';
 const SCENARIO = 'portal-actions';
-const TWILIO_SID = `AC${'0123456789abcdef'.repeat(2)}`;
 /** RFC 4226's test seed ("12345678901234567890"): the "device" the administrator hands out. */
 const HARDWARE_SEED_HEX = '3132333435363738393031323334353637383930';
 const HARDWARE_SERIAL = 'HW-HOTP-0001';
@@ -50,12 +49,7 @@ beforeAll(async () => {
   for (const userId of [rosaId, sven.id]) await app.adminApi('PUT', `/resources/${resource.id}/assignments`, { userId });
 
   // SMS go to the impersonated Twilio, so the phone change's code is read from what the "phone" received.
-  const settings = await app.adminApi('GET', '/messaging/settings');
-  await app.adminApi('PUT', '/messaging/settings', {
-    sms: { primary: { type: 'twilio', accountSid: TWILIO_SID, authToken: 'e2e-twilio-auth-token', from: '+15005550006', baseUrl: `${app.providers!.url}/${SCENARIO}` }, fallback: null },
-    email: settings.email,
-    templates: settings.templates,
-  });
+  await app.useTwilio(SCENARIO);
 });
 afterAll(async () => app?.stop());
 
@@ -227,7 +221,7 @@ describe('self-service portal actions', () => {
     await dialog().getByRole('button', { name: 'Send code' }).click();
     await dialog().getByText('We sent a code by SMS to', { exact: false }).waitFor();
     await expectFitsScreen();
-    const sms = (await app.providers!.requests(SCENARIO)).filter((r) => r.path === `/2010-04-01/Accounts/${TWILIO_SID}/Messages.json`);
+    const sms = (await app.providers!.requests(SCENARIO)).filter((r) => r.path === `/2010-04-01/Accounts/${E2E_TWILIO_SID}/Messages.json`);
     expect(sms).toHaveLength(1);
     const form = new URLSearchParams(sms[0]!.body);
     expect(form.get('To')).toBe(NEW_PHONE);

@@ -11,7 +11,6 @@ import { startApp, type E2eApp } from './harness';
 const ALIAS = 'sms-office';
 const PASSWORD = 'portal password 1';
 const SCENARIO = 'portal-sms-token';
-const TWILIO_SID = `AC${'0123456789abcdef'.repeat(2)}`;
 const PHONE = '+4915123456700';
 
 let app: E2eApp;
@@ -26,25 +25,12 @@ beforeAll(async () => {
   await app.adminApi('PUT', `/resources/${resource.id}/self-service`, { enabled: true, alias: ALIAS, actions: ['registerNewToken'], tokenTypes: ['TOTP', 'SMS'] });
   userId = (await app.adminApi('POST', '/users', { login: 'nora', firstName: 'Nora', lastName: 'Sms', phone: PHONE, password: PASSWORD })).id;
   await app.adminApi('PUT', `/resources/${resource.id}/assignments`, { userId });
-  const settings = await app.adminApi('GET', '/messaging/settings');
-  await app.adminApi('PUT', '/messaging/settings', {
-    sms: { primary: { type: 'twilio', accountSid: TWILIO_SID, authToken: 'e2e-twilio-auth-token', from: '+15005550006', baseUrl: `${app.providers!.url}/${SCENARIO}` }, fallback: null },
-    email: settings.email,
-    templates: settings.templates,
-  });
+  await app.useTwilio(SCENARIO);
 });
 afterAll(async () => app?.stop());
 
-/** The codes in the SMS the "phone" received, oldest first; waits until there are `count`. */
-async function smsCodes(count: number): Promise<string[]> {
-  const codes = async () =>
-    (await app.providers!.requests(SCENARIO))
-      .map((request) => new URLSearchParams(request.body))
-      .filter((form) => form.get('To') === PHONE)
-      .map((form) => /\b(\d{6})\b/.exec(form.get('Body')!)![1]!);
-  await expect.poll(async () => (await codes()).length).toBe(count);
-  return codes();
-}
+/** The codes in the SMS PHONE received, oldest first; waits until there are `count`. */
+const smsCodes = (count: number) => app.smsCodes(SCENARIO, PHONE, count);
 
 async function passwordStep() {
   await page.goto(`/selfservice/${ALIAS}`);

@@ -9,7 +9,7 @@ import { showToast } from '../../components/toast';
 import { api } from '../../lib/api';
 import { describeError, useTranslator } from '../../lib/i18n';
 import type { FieldIssue, LanguageTemplates, MessagingSettingsResponse, SecuritySettings, TemplateField, TemplateLanguage } from './api-types';
-import { issuesOf, type ErrorBag } from './fields';
+import { SaveRefusal, issuesOf, type ErrorBag } from './fields';
 import { securityStrings } from './strings';
 import {
   EmailProviderEditor,
@@ -169,20 +169,7 @@ export function MessagingForm(props: { saved: MessagingSettingsResponse; onSaved
         </section>
 
         <div class="panel stack" style="position:sticky;bottom:0;z-index:5">
-          {saveError ? (
-            <div class="alert error" role="alert" data-testid="save-error">
-              <strong>{issues.length > 0 ? t('saveRefused', { count: issues.length }) : saveError}</strong> {t('nothingSaved')}
-              {issues.length > 0 ? (
-                <ul>
-                  {issues.map((issue, i) => (
-                    <li key={i}>
-                      <code>{issue.path}</code>: {issue.message}
-                    </li>
-                  ))}
-                </ul>
-              ) : null}
-            </div>
-          ) : null}
+          <SaveRefusal error={saveError} issues={issues} testId="save-error" />
           <div class="row">
             <Button type="submit" busy={busy}>
               {t('saveMessaging')}

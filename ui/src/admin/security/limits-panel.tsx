@@ -10,7 +10,7 @@ import { showToast } from '../../components/toast';
 import { api } from '../../lib/api';
 import { describeError, useTranslator } from '../../lib/i18n';
 import type { FieldIssue, MessageCapName, MessageLimits, MessagingSettingsResponse } from './api-types';
-import { Field, issuesOf, type ErrorBag } from './fields';
+import { Field, SaveRefusal, issuesOf, type ErrorBag } from './fields';
 import { securityStrings } from './strings';
 
 const CAPS: MessageCapName[] = ['smsPerPhone', 'smsPerUser', 'smsPerIp', 'emailPerRecipient', 'emailPerIp'];
@@ -157,20 +157,7 @@ export function LimitsPanel(props: { saved: MessagingSettingsResponse; onSaved: 
         })}
       </div>
 
-      {saveError ? (
-        <div class="alert error" role="alert" data-testid="limits-save-error">
-          <strong>{issues.length > 0 ? t('saveRefused', { count: issues.length }) : saveError}</strong> {t('nothingSaved')}
-          {issues.length > 0 ? (
-            <ul>
-              {issues.map((issue, i) => (
-                <li key={i}>
-                  <code>{issue.path}</code>: {issue.message}
-                </li>
-              ))}
-            </ul>
-          ) : null}
-        </div>
-      ) : null}
+      <SaveRefusal error={saveError} issues={issues} testId="limits-save-error" />
       <div class="row">
         <Button type="submit" busy={busy}>
           {t('saveLimits')}
