@@ -29,6 +29,8 @@ export default defineConfig({
         test: {
           name: 'worker',
           include: ['worker/**/*.test.ts', 'script-engine/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/security/**/*.test.ts'],
+          // Attacks over real HTTP run against `wrangler dev` from Node, with the browser tests (test/e2e/vitest.config.ts).
+          exclude: ['test/security/http/**'],
           setupFiles: ['./test/setup/apply-migrations.ts'],
           // A loopback server impersonating SMS/email provider APIs (messaging tests); its URL via inject().
           globalSetup: ['./test/setup/provider-server.ts', './test/setup/saml-signed-responses.ts'],

@@ -51,9 +51,22 @@ export interface ProviderRequest {
   body: string;
 }
 
-export async function startApp(options: { providers?: boolean; vars?: Record<string, string> } = {}): Promise<E2eApp> {
+export interface StartOptions {
+  /** Start the impersonated SMS/email providers (see `useTwilio`). */
+  providers?: boolean;
+  /** Extra Worker vars, e.g. PUBLIC_ORIGIN. */
+  vars?: Record<string, string>;
+  /**
+   * false for attack tests that only speak HTTP (test/security/http/): no Chromium is launched and `browser` /
+   * `newContext` throw when used.
+   */
+  browser?: boolean;
+}
+
+export async function startApp(options: StartOptions = {}): Promise<E2eApp> {
+  const withBrowser = options.browser !== false;
   if (!existsSync(path.join(ROOT, 'ui', 'dist', 'index.html'))) throw new Error('Build the UI first: npx vite build --config ui/vite.config.ts');
-  if (!existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}: apt-get install chromium (npm test installs it), or set CHROMIUM_PATH.`);
+  if (withBrowser && !existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}: apt-get install chromium (npm test installs it), or set CHROMIUM_PATH.`);
 
   const workDir = mkdtempSync(path.join(tmpdir(), 'eid-e2e-'));
   const persistDir = path.join(workDir, 'state');
@@ -99,10 +112,12 @@ export async function startApp(options: { providers?: boolean; vars?: Record<str
     throw error;
   }
 
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-dev-shm-usage'],
-  });
+  const browser = withBrowser
+    ? await chromium.launch({
+        executablePath: CHROMIUM,
+        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-dev-shm-usage'],
+      })
+    : noBrowser();
 
   const app: E2eApp = {
     url,
@@ -157,6 +172,17 @@ export async function startApp(options: { providers?: boolean; vars?: Record<str
     },
   };
   return app;
+}
+
+/** Stands in for the browser of an HTTP-only run: any use is a mistake in the test, said plainly. */
+function noBrowser(): Browser {
+  return new Proxy({} as Browser, {
+    get: (_target, property) => {
+      if (property === 'close') return async () => undefined;
+      if (property === 'then') return undefined;
+      throw new Error('startApp({ browser: false }) launched no browser');
+    },
+  });
 }
 
 function runQuietly(command: string, args: string[], env: NodeJS.ProcessEnv) {

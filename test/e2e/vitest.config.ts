@@ -1,5 +1,5 @@
 /**
- * Browser tests: each file starts the whole product as a user runs it (`wrangler dev` on a fresh local D1 with
+ * Browser tests and HTTP attack tests: each file starts the whole product as a user runs it (`wrangler dev` on a fresh local D1 with
  * migrations and a seeded admin, the built UI as static assets) and drives it with headless Debian Chromium.
  * Files run one after another: each brings up its own Worker and browser, which is what 2 CI cores can carry.
  */
@@ -9,7 +9,8 @@ export default defineConfig({
   test: {
     name: 'e2e',
     environment: 'node',
-    include: ['test/e2e/**/*.test.ts'],
+    // test/security/http/: attacks sent as many concurrent requests over real HTTP to the Worker as `npm start` runs it.
+    include: ['test/e2e/**/*.test.ts', 'test/security/http/**/*.test.ts'],
     fileParallelism: false,
     testTimeout: 120_000,
     hookTimeout: 180_000,
