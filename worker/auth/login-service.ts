@@ -15,7 +15,7 @@ import { issueCode, verifyCode } from '../messaging/codes';
 import { TOKEN_RECORD_COLUMNS, verifyTokenOtp, type TokenRecord } from '../otp/verify-service';
 import { isTwoFactorEnabled, officesForbiddingTwoFactor } from '../settings/platform';
 import { verifyKeysOf } from '../tokens/service';
-import { clearLoginFailuresStatement, loginLockedUntil, recordLoginFailureStatement } from './login-lock';
+import { claimPasswordAttempt, clearLoginFailuresStatement } from './login-lock';
 import { mintSessionToken, sessionStatement } from './sessions';
 
 const SECOND_FACTOR_TTL_MS = 5 * 60 * 1000;
@@ -51,23 +51,22 @@ export async function startPasswordLogin(env: Env, login: string, password: stri
   const ipLimit = await consumeRateLimit(db, `signin-ip:${meta.ip}`, SIGNIN_ATTEMPTS_PER_IP, SIGNIN_WINDOW_MS, meta.nowMs);
   if (!ipLimit.allowed) throw new AppError('RATE_LIMITED');
 
+  // The attempt is claimed before the password is looked at: a refused claim means no PBKDF2 against the real
+  // hash, so a parallel burst gets at most LOGIN_MAX_FAILS evaluations and the right password after it is locked too.
+  const claim = await claimPasswordAttempt(db, login, meta.nowMs);
   const user = await db
     .prepare(`SELECT ${USER_COLUMNS} FROM users u WHERE lower(u.login) = lower(?)`)
     .bind(login)
     .first<UserForLogin>();
+  if (!claim.allowed) {
+    await logAttempt(env, user, login, meta, 'locked');
+    throw new AppError('ACCOUNT_LOCKED', undefined, { lockedUntil: claim.lockedUntil });
+  }
   // Always run one PBKDF2 verification, against a dummy hash when there is nothing to check: the answer and its
   // timing are the same for unknown logins, users without a password and wrong passwords.
   const passwordOk = await verifyPassword(password, user?.password_hash ?? (await dummyPasswordHash()));
-  const lockedUntil = await loginLockedUntil(db, login, meta.nowMs);
-  if (lockedUntil !== null) {
-    await logAttempt(env, user, login, meta, 'locked');
-    throw new AppError('ACCOUNT_LOCKED', undefined, { lockedUntil });
-  }
   if (!user || !user.password_hash || !passwordOk || !user.enabled) {
-    await db.batch([
-      recordLoginFailureStatement(db, login, meta.nowMs),
-      attemptStatement(env, user, login, meta, user && !user.enabled && passwordOk ? 'disabled' : 'wrong_password'),
-    ]);
+    await logAttempt(env, user, login, meta, user && !user.enabled && passwordOk ? 'disabled' : 'wrong_password');
     throw new AppError('INVALID_CREDENTIALS');
   }
 

@@ -20,7 +20,7 @@
  */
 import { CODE_MAX_ATTEMPTS, PORTAL_SESSION_TTL_MS, SIGNIN_ATTEMPTS_PER_IP, SIGNIN_WINDOW_MS } from '../constants';
 import { activityStatement } from '../activities/record';
-import { clearLoginFailuresStatement, loginLockedUntil, recordLoginFailureStatement } from '../auth/login-lock';
+import { claimPasswordAttempt, clearLoginFailuresStatement } from '../auth/login-lock';
 import { mintSessionToken } from '../auth/sessions';
 import type { Env } from '../env';
 import { AppError } from '../errors';
@@ -139,13 +139,15 @@ async function loadFlow(db: D1Database, portal: Portal, flow: string, step: Port
 export async function submitPortalPassword(env: Env, portal: Portal, flow: string, password: string, meta: PortalRequestMeta, defer: Defer): Promise<PortalSignInResult> {
   const { id, data } = await loadFlow(env.DB, portal, flow, 'password', meta.nowMs);
   const user = data.userId ? await findPortalUser(env.DB, portal.resourceId, data.login) : null;
-  const passwordOk = await verifyPassword(password, user?.password_hash ?? (await dummyPasswordHash()));
-  if ((await loginLockedUntil(env.DB, data.login, meta.nowMs)) !== null) {
+  // Claimed before the password is looked at (see login-lock.ts): a locked login gets no PBKDF2 at all.
+  const claim = await claimPasswordAttempt(env.DB, data.login, meta.nowMs);
+  if (!claim.allowed) {
     await env.DB.batch(failureStatements(env, id, data, meta, 'locked'));
     throw new AppError('ACCOUNT_LOCKED');
   }
+  const passwordOk = await verifyPassword(password, user?.password_hash ?? (await dummyPasswordHash()));
   if (!user || !user.password_hash || !passwordOk) {
-    await env.DB.batch([recordLoginFailureStatement(env.DB, data.login, meta.nowMs), ...failureStatements(env, id, data, meta, 'wrong_password')]);
+    await env.DB.batch(failureStatements(env, id, data, meta, 'wrong_password'));
     throw new AppError('INVALID_CREDENTIALS');
   }
   return afterFirstFactor(env, portal, flow, id, data, user, meta, defer);
