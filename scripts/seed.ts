@@ -3,10 +3,15 @@
  * resources and tokens. Secrets are made with the Worker's own functions (PBKDF2 password hashes, AES-GCM sealed
  * seeds, keyed PIN hashes), so what the seed writes is exactly what the Worker reads.
  *
- * Usage: tsx scripts/seed.ts --vars .dev.vars [--demo] [--login admin] [--password ...] [--api-key ...] > seed.sql
+ * Usage: tsx scripts/seed.ts --vars .dev.vars [--demo] [--login admin] [--password ...] [--api-key ...] [--verify-api-key ...] > seed.sql
+ *
+ * `--api-key` (or ADMIN_API_KEY) becomes an `admin`-scope key, `--verify-api-key` (or VERIFY_API_KEY) a `verify`-scope
+ * key for integrations such as the README's verify example; both belong to the seeded admin. A value the key format
+ * refuses stops the seed with exit code 2 (it could never authenticate).
  */
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
+import { API_KEY_FORMAT_DESCRIPTION, isWellFormedApiKey, type ApiKeyScope } from '../worker/auth/api-keys';
 import { hashPassword, randomToken, sha256Hex } from '../worker/lib/crypto';
 import { bytesToBase32 } from '../worker/lib/encoding';
 import { sealSeed } from '../worker/tokens/secrets';
@@ -18,11 +23,23 @@ const { values } = parseArgs({
     login: { type: 'string', default: 'admin' },
     password: { type: 'string' },
     'api-key': { type: 'string' },
+    'verify-api-key': { type: 'string' },
     'seed-key': { type: 'string' },
   },
 });
 
 const vars = values.vars ? parseVars(readFileSync(values.vars, 'utf8')) : {};
+const seededKeys: { variable: string; scope: ApiKeyScope; name: string; key: string | undefined }[] = [
+  { variable: 'ADMIN_API_KEY', scope: 'admin', name: 'Seeded admin key', key: values['api-key'] ?? vars.ADMIN_API_KEY },
+  { variable: 'VERIFY_API_KEY', scope: 'verify', name: 'Seeded verify key', key: values['verify-api-key'] ?? vars.VERIFY_API_KEY },
+];
+// Checked before anything is written: a refused key would otherwise be "created" and never authenticate.
+for (const { variable, key } of seededKeys) {
+  if (key && !isWellFormedApiKey(key)) {
+    process.stderr.write(`Refused ${variable}: an API key must be ${API_KEY_FORMAT_DESCRIPTION}. Nothing was seeded.\n`);
+    process.exit(2);
+  }
+}
 const seedKey = values['seed-key'] ?? vars.SEED_ENCRYPTION_KEY;
 const now = Date.now();
 const statements: string[] = [];
@@ -50,10 +67,10 @@ insert('users', {
 });
 notes.push(`Admin login: ${values.login}`);
 
-const apiKey = values['api-key'] ?? vars.ADMIN_API_KEY;
-if (apiKey) {
-  insert('api_keys', { id: crypto.randomUUID(), name: 'Seeded key', key_hash: await sha256Hex(apiKey), key_prefix: apiKey.slice(0, 10), created_by_user_id: adminId, created_at: now });
-  notes.push('API key from ADMIN_API_KEY created.');
+for (const { variable, scope, name, key } of seededKeys) {
+  if (!key) continue;
+  insert('api_keys', { id: crypto.randomUUID(), name, key_hash: await sha256Hex(key), key_prefix: key.slice(0, 10), scope, owner_user_id: adminId, created_at: now });
+  notes.push(`API key from ${variable} created (scope ${scope}, owned by ${values.login}).`);
 }
 
 if (values.demo) {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { bin, capture, ensureDevVars, root, run, start } from './lib.mjs';
 
 const port = process.env.PORT ?? '8787';
-ensureDevVars();
+const vars = ensureDevVars();
 
 console.log('Applying migrations to the local D1...');
 run(bin('wrangler'), ['d1', 'migrations', 'apply', 'DB', '--local'], { env: { ...process.env, CI: 'true' } });
@@ -15,10 +15,21 @@ if (count[0].results[0].n === 0) {
   console.log('Empty database: seeding the first admin and demo data...');
   const dir = mkdtempSync(path.join(tmpdir(), 'eid-seed-'));
   const sqlFile = path.join(dir, 'seed.sql');
-  writeFileSync(sqlFile, capture(bin('tsx'), ['scripts/seed.ts', '--vars', '.dev.vars', '--demo'], { stdio: ['ignore', 'pipe', 'inherit'] }));
+  let sql;
+  try {
+    sql = capture(bin('tsx'), ['scripts/seed.ts', '--vars', '.dev.vars', '--demo'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  } catch {
+    // The seed has printed why (e.g. an ADMIN_API_KEY the key format refuses); nothing was written.
+    console.error('Seeding refused: fix .dev.vars and run npm start again.');
+    process.exit(2);
+  }
+  writeFileSync(sqlFile, sql);
   // Captured, not shown: wrangler prints every statement's result, which would bury the credentials printed above.
   capture(bin('wrangler'), ['d1', 'execute', 'DB', '--local', '--file', sqlFile], { env: { ...process.env, CI: 'true' } });
   rmSync(dir, { recursive: true, force: true });
+} else {
+  const seedOnly = ['ADMIN_API_KEY', 'VERIFY_API_KEY'].filter((name) => vars[name]);
+  if (seedOnly.length) console.log(`Note: ${seedOnly.join(' and ')} in .dev.vars are used only when seeding an empty database; create keys in the admin center (API keys).`);
 }
 
 if (needsUiBuild()) {

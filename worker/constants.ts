@@ -47,6 +47,15 @@ export const MAX_IMPORT_BODY_BYTES = 2 * 1024 * 1024;
 export const MAX_IMPORT_TOKENS = 5000;
 export const API_KEY_BYTES = 32;
 
+// ---- API keys (worker/auth/api-keys.ts)
+/**
+ * A key is `eid_` plus at least this many characters of [A-Za-z0-9_-]: 32 hex digits are 128 bits, the least a
+ * guessable bearer secret may carry. Generated keys have 43 (API_KEY_BYTES as base64url); seeded ones are checked.
+ */
+export const API_KEY_MIN_SECRET_CHARS = 32;
+/** Longer presented keys are refused before hashing (bounded work for a junk Authorization header). */
+export const API_KEY_MAX_SECRET_CHARS = 196;
+
 // ---- rate limits (fixed windows)
 /** Sign-in attempts per IP per window, all logins together. */
 export const SIGNIN_ATTEMPTS_PER_IP = 50;

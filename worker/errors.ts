@@ -27,6 +27,7 @@ export const ERROR_CATALOGUE = {
   OFFICE_NOT_FOUND: { status: 404, message: 'Office not found.' },
   GROUP_NOT_FOUND: { status: 404, message: 'Group not found.' },
   API_KEY_NOT_FOUND: { status: 404, message: 'API key not found.' },
+  LAST_ADMIN: { status: 409, message: 'The last enabled administrator cannot be demoted, disabled or deleted.' },
   INVALID_SECRET: { status: 400, message: 'The token secret is not valid (expected base32 or hex).' },
   UNSUPPORTED_OCRA_SUITE: { status: 400, message: 'This OCRA suite is not supported.' },
   INVALID_IMPORT: { status: 400, message: 'The import file could not be read.' },

@@ -3,7 +3,7 @@
  * API key or a signed-in session, and compute codes the way an authenticator app would.
  */
 import { env, exports } from 'cloudflare:workers';
-import { createApiKey } from '../../worker/auth/api-keys';
+import { createApiKey, type ApiKeyScope } from '../../worker/auth/api-keys';
 import { hashPassword } from '../../worker/lib/crypto';
 import { base32ToBytes } from '../../worker/lib/encoding';
 import { generateHotp, importHmacKey } from '../../worker/otp/hotp';
@@ -28,12 +28,17 @@ export async function json<T = any>(response: Response | Promise<Response>): Pro
 let counter = 0;
 export const unique = (prefix: string) => `${prefix}${Date.now().toString(36)}${(counter++).toString(36)}`;
 
-/** An admin API client authenticated by a fresh API key. */
-export async function adminClient() {
-  const { key } = await createApiKey(env.DB, { name: unique('test-key-'), createdByUserId: null, nowMs: Date.now() });
+/**
+ * An admin API client authenticated by a fresh API key of `scope` (default admin), owned by a fresh admin user
+ * (a key works only while its owner is an enabled admin).
+ */
+export async function adminClient(scope: ApiKeyScope = 'admin') {
+  const owner = await insertUser({ login: unique('key-owner-'), password: null, isAdmin: true });
+  const { key } = await createApiKey(env.DB, { name: unique('test-key-'), scope, ownerUserId: owner.id, nowMs: Date.now() });
   const authorization = `Bearer ${key}`;
   return {
     key,
+    ownerUserId: owner.id,
     request(path: string, init: RequestInit & { json?: unknown } = {}) {
       const headers = new Headers(init.headers);
       headers.set('authorization', authorization);

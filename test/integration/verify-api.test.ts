@@ -190,7 +190,7 @@ describe('POST /api/v1/verify', () => {
 
   it('refuses a revoked key from the next request on (the key is read from D1 on every verify, never cached)', async () => {
     const { user, seed } = await userWithToken({ type: 'HOTP' });
-    const created = await admin.post('/api-keys', { name: unique('integration-') });
+    const created = await admin.post('/api-keys', { name: unique('integration-'), scope: 'verify' });
     const verifyWith = (otp: string) =>
       call('/api/v1/verify', { method: 'POST', headers: { authorization: `Bearer ${created.key}` }, json: { login: user.login, resource: resource.name, otp } });
     expect(await json(verifyWith(await hotpAt(seed, 0)))).toEqual(expect.objectContaining({ accepted: true }));

@@ -41,7 +41,7 @@ describe('admin API access', () => {
 
   it('a revoked API key stops working at once', async () => {
     const admin = await adminClient();
-    const created = await admin.post('/api-keys', { name: 'temp' });
+    const created = await admin.post('/api-keys', { name: 'temp', scope: 'read' });
     expect((await call('/api/admin/users', { headers: { authorization: `Bearer ${created.key}` } })).status).toBe(200);
     await admin.request(`/api-keys/${created.id}`, { method: 'DELETE' });
     expect((await call('/api/admin/users', { headers: { authorization: `Bearer ${created.key}` } })).status).toBe(401);

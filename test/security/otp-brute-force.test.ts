@@ -33,7 +33,7 @@ describe('OTP guessing', () => {
     const seed = randomSeedBase32();
     const token = await admin.post('/tokens/hardware', { type: 'TOTP', serial: unique('S'), seed, seedEncoding: 'base32', ownerUserId: user.id });
     await admin.put(`/resources/${resource.id}/assignments`, { userId: user.id, tokenId: token.id });
-    const revoked = await admin.post('/api-keys', { name: unique('revoked-') });
+    const revoked = await admin.post('/api-keys', { name: unique('revoked-'), scope: 'verify' });
     await admin.request(`/api-keys/${revoked.id}`, { method: 'DELETE' });
     const body = { login: user.login, resource: resource.name, otp: '000000' };
     for (let i = 0; i < VERIFY_ATTEMPTS_PER_USER + 5; i++) {

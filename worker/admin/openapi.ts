@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { ERROR_CATALOGUE } from '../errors';
 import { createHardwareTokenBody, createMessageTokenBody, createSoftwareTokenBody, checkOtpBody, resyncBody, setPinBody, updateTokenBody } from '../tokens/schema';
+import { createApiKeyBody } from '../auth/api-key-routes';
 import { createUserBody, setPasswordBody, updateUserBody } from '../users/schema';
 
 interface Operation {
@@ -25,8 +26,8 @@ const OPERATIONS: Operation[] = [
   { method: 'get', path: '/api/admin/users', summary: 'List users (search, page, pageSize)', tag: 'Users' },
   { method: 'post', path: '/api/admin/users', summary: 'Create a user', body: createUserBody, tag: 'Users' },
   { method: 'get', path: '/api/admin/users/{id}', summary: 'Get a user', tag: 'Users' },
-  { method: 'patch', path: '/api/admin/users/{id}', summary: 'Update a user', body: updateUserBody, tag: 'Users' },
-  { method: 'delete', path: '/api/admin/users/{id}', summary: 'Delete a user', tag: 'Users' },
+  { method: 'patch', path: '/api/admin/users/{id}', summary: 'Update a user (demoting or disabling the last enabled administrator is refused: LAST_ADMIN)', body: updateUserBody, tag: 'Users' },
+  { method: 'delete', path: '/api/admin/users/{id}', summary: 'Delete a user (not the last enabled administrator: LAST_ADMIN)', tag: 'Users' },
   { method: 'put', path: '/api/admin/users/{id}/password', summary: 'Set or remove the password', body: setPasswordBody, tag: 'Users' },
   { method: 'post', path: '/api/admin/users/{id}/unlock', summary: 'Clear the sign-in lockout', tag: 'Users' },
   { method: 'get', path: '/api/admin/offices', summary: 'List offices', tag: 'Offices' },
@@ -101,8 +102,14 @@ const OPERATIONS: Operation[] = [
   { method: 'get', path: '/api/admin/sign-in-script/versions/{version}', summary: 'One saved version', tag: 'Sign-in script' },
   { method: 'post', path: '/api/admin/sign-in-script/versions/{version}/restore', summary: 'Save an old version again as the newest', tag: 'Sign-in script' },
   { method: 'get', path: '/api/admin/openapi.json', summary: 'This document', tag: 'Meta' },
-  { method: 'get', path: '/api/admin/api-keys', summary: 'List API keys', tag: 'API keys' },
-  { method: 'post', path: '/api/admin/api-keys', summary: 'Create an API key (shown once)', body: z.strictObject({ name: z.string() }), tag: 'API keys' },
+  { method: 'get', path: '/api/admin/api-keys', summary: 'List API keys: scope, owner (ownerUserId, ownerLogin), created, last used, expiry, status (active, revoked, expired, owner_inactive)', tag: 'API keys' },
+  {
+    method: 'post',
+    path: '/api/admin/api-keys',
+    summary: 'Create an API key (shown once) with a scope: verify (only /api/v1/verify), read (admin API GET only) or admin (all; only from an admin session). Owned by the creating admin; refused once that admin is disabled, demoted or deleted, or after expiresAt',
+    body: createApiKeyBody,
+    tag: 'API keys',
+  },
   { method: 'delete', path: '/api/admin/api-keys/{id}', summary: 'Revoke an API key', tag: 'API keys' },
   { method: 'post', path: '/api/v1/verify', summary: 'Verify an OTP (with PIN) for a user on a resource', body: verifyBody, tag: 'Verify', security: 'apiKey' },
 ];
@@ -140,7 +147,12 @@ export function openApiDocument(origin: string) {
     paths,
     components: {
       securitySchemes: {
-        apiKey: { type: 'http', scheme: 'bearer', description: 'An API key created in the admin center' },
+        apiKey: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            'An API key created in the admin center. Its scope limits it: verify keys only call /api/v1/verify, read keys only GET the admin API, admin keys do everything (FORBIDDEN otherwise). It works while its owner is an enabled administrator and until it expires or is revoked.',
+        },
         session: { type: 'apiKey', in: 'cookie', name: '__Host-eid_session', description: 'Admin session; state changes need the X-CSRF-Token header' },
       },
       schemas: {

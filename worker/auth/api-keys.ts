@@ -1,49 +1,149 @@
-/** Admin API keys: shown once at creation, stored as SHA-256, revocable, last use recorded. */
-import { API_KEY_BYTES } from '../constants';
+/**
+ * API keys: shown once at creation, stored as SHA-256, revocable, last use recorded. Each key has
+ * - a scope: `verify` calls only /api/v1/verify, `read` only reads the admin API, `admin` does everything;
+ * - an owner, the admin who made it: the key works only while that user is an enabled administrator;
+ * - optionally an expiry.
+ * Revocation, expiry and the owner's standing are checked in the very statement that looks the key up (never
+ * cached), so a demotion, a disabled or deleted owner, a revocation or an expiry counts from the next request.
+ */
+import { API_KEY_BYTES, API_KEY_MAX_SECRET_CHARS, API_KEY_MIN_SECRET_CHARS } from '../constants';
 import { AppError } from '../errors';
 import { randomToken, sha256Hex } from '../lib/crypto';
+import type { Principal } from './types';
 
 const KEY_PREFIX = 'eid_';
+const KEY_PATTERN = new RegExp(`^${KEY_PREFIX}[A-Za-z0-9_-]{${API_KEY_MIN_SECRET_CHARS},${API_KEY_MAX_SECRET_CHARS}}$`);
+/** Said in the seed scripts' refusal and in the README. */
+export const API_KEY_FORMAT_DESCRIPTION = `"${KEY_PREFIX}" followed by ${API_KEY_MIN_SECRET_CHARS} to ${API_KEY_MAX_SECRET_CHARS} letters, digits, "-" or "_" (as "echo ${KEY_PREFIX}$(openssl rand -hex 24)" prints)`;
+
+export const API_KEY_SCOPES = ['verify', 'read', 'admin'] as const;
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+
+/** What a request does, as far as key scopes are concerned. */
+export type ApiKeyUse = 'verify' | 'adminRead' | 'adminWrite';
+
+/** The one table of what each scope may do; every scope check reads it. */
+const USES_OF_SCOPE: Record<ApiKeyScope, readonly ApiKeyUse[]> = {
+  verify: ['verify'],
+  read: ['adminRead'],
+  admin: ['verify', 'adminRead', 'adminWrite'],
+};
+
+export function scopeAllows(scope: ApiKeyScope, use: ApiKeyUse): boolean {
+  return USES_OF_SCOPE[scope].includes(use);
+}
+
+/** A key found usable by a lookup: who vouches for it and what it may do. */
+export interface ApiKeyIdentity {
+  apiKeyId: string;
+  scope: ApiKeyScope;
+  ownerUserId: string;
+}
+
+export type ApiKeyStatus = 'active' | 'revoked' | 'expired' | 'owner_inactive';
 
 export interface ApiKeyView {
   id: string;
   name: string;
   keyPrefix: string;
+  scope: ApiKeyScope;
+  ownerUserId: string | null;
+  /** null once the owner is deleted (the key is then refused). */
+  ownerLogin: string | null;
   createdAt: number;
   lastUsedAt: number | null;
+  expiresAt: number | null;
   revokedAt: number | null;
+  /** Whether the key works now, and if not why: `owner_inactive` = its owner is no longer an enabled admin. */
+  status: ApiKeyStatus;
+}
+
+/**
+ * Refuses a key the creator may not make. Only an admin signed in creates `admin` keys; a key only makes keys
+ * strictly narrower than itself, so a leaked admin key cannot multiply itself into more admin keys, and a `read`
+ * or `verify` key (which the admin router already keeps from POSTing) could never widen itself.
+ */
+export function assertMayCreateScope(creator: Principal, scope: ApiKeyScope): void {
+  if (creator.kind === 'session') return;
+  const own = USES_OF_SCOPE[creator.scope];
+  const wanted = USES_OF_SCOPE[scope];
+  const strictlyNarrower = wanted.every((use) => own.includes(use)) && wanted.length < own.length;
+  if (!strictlyNarrower) {
+    throw new AppError('FORBIDDEN', `An API key with scope "${creator.scope}" cannot create a "${scope}" key; admin keys are created by an administrator signed in to the admin center.`);
+  }
 }
 
 export async function createApiKey(
   db: D1Database,
-  input: { name: string; createdByUserId: string | null; nowMs: number; key?: string },
+  input: { name: string; scope: ApiKeyScope; ownerUserId: string; expiresAt?: number | null; nowMs: number },
 ): Promise<{ apiKey: ApiKeyView; key: string }> {
-  const key = input.key ?? KEY_PREFIX + randomToken(API_KEY_BYTES);
+  const expiresAt = input.expiresAt ?? null;
+  if (expiresAt !== null && expiresAt <= input.nowMs) {
+    const message = 'must be in the future';
+    throw new AppError('VALIDATION_FAILED', `expiresAt: ${message}`, { issues: [{ path: 'expiresAt', message }] });
+  }
+  const key = KEY_PREFIX + randomToken(API_KEY_BYTES);
   const id = crypto.randomUUID();
   const keyPrefix = key.slice(0, 10);
-  await db
-    .prepare('INSERT INTO api_keys (id, name, key_hash, key_prefix, created_by_user_id, created_at) VALUES (?, ?, ?, ?, ?, ?)')
-    .bind(id, input.name, await sha256Hex(key), keyPrefix, input.createdByUserId, input.nowMs)
-    .run();
+  const owner = await db
+    .prepare(
+      `INSERT INTO api_keys (id, name, key_hash, key_prefix, scope, owner_user_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       RETURNING (SELECT login FROM users WHERE id = owner_user_id) AS owner_login`,
+    )
+    .bind(id, input.name, await sha256Hex(key), keyPrefix, input.scope, input.ownerUserId, input.nowMs, expiresAt)
+    .first<{ owner_login: string | null }>();
   return {
-    apiKey: { id, name: input.name, keyPrefix, createdAt: input.nowMs, lastUsedAt: null, revokedAt: null },
+    apiKey: {
+      id,
+      name: input.name,
+      keyPrefix,
+      scope: input.scope,
+      ownerUserId: input.ownerUserId,
+      ownerLogin: owner?.owner_login ?? null,
+      createdAt: input.nowMs,
+      lastUsedAt: null,
+      expiresAt,
+      revokedAt: null,
+      status: 'active',
+    },
     key,
   };
 }
 
-export async function listApiKeys(db: D1Database): Promise<ApiKeyView[]> {
+export async function listApiKeys(db: D1Database, nowMs: number): Promise<ApiKeyView[]> {
   const { results } = await db
     .prepare(
-      'SELECT id, name, key_prefix, created_at, last_used_at, revoked_at FROM api_keys ORDER BY revoked_at IS NOT NULL, created_at DESC',
+      `SELECT api_keys.id, api_keys.name, api_keys.key_prefix, api_keys.scope, api_keys.owner_user_id, users.login AS owner_login,
+              api_keys.created_at, api_keys.last_used_at, api_keys.expires_at, api_keys.revoked_at, ${usableKeyCondition('?1')} AS usable
+       FROM api_keys LEFT JOIN users ON users.id = api_keys.owner_user_id
+       ORDER BY api_keys.revoked_at IS NOT NULL, api_keys.created_at DESC`,
     )
-    .all<{ id: string; name: string; key_prefix: string; created_at: number; last_used_at: number | null; revoked_at: number | null }>();
+    .bind(nowMs)
+    .all<{
+      id: string;
+      name: string;
+      key_prefix: string;
+      scope: ApiKeyScope;
+      owner_user_id: string | null;
+      owner_login: string | null;
+      created_at: number;
+      last_used_at: number | null;
+      expires_at: number | null;
+      revoked_at: number | null;
+      usable: number;
+    }>();
   return results.map((row) => ({
     id: row.id,
     name: row.name,
     keyPrefix: row.key_prefix,
+    scope: row.scope,
+    ownerUserId: row.owner_user_id,
+    ownerLogin: row.owner_login,
     createdAt: row.created_at,
     lastUsedAt: row.last_used_at,
+    expiresAt: row.expires_at,
     revokedAt: row.revoked_at,
+    status: row.revoked_at !== null ? 'revoked' : row.usable ? 'active' : row.expires_at !== null && row.expires_at <= nowMs ? 'expired' : 'owner_inactive',
   }));
 }
 
@@ -55,38 +155,74 @@ export async function revokeApiKey(db: D1Database, id: string, nowMs: number): P
   if (result.meta.changes === 0) throw new AppError('API_KEY_NOT_FOUND');
 }
 
-/** The key's id when it is valid and not revoked. Last use is recorded at most once a minute per key. */
-export async function resolveApiKey(db: D1Database, key: string, nowMs: number): Promise<string | null> {
+/** The key when it is usable now (whatever its scope; see `requireApiKeyScope`), else null. */
+export async function resolveApiKey(db: D1Database, key: string, nowMs: number): Promise<ApiKeyIdentity | null> {
   const keyHash = await apiKeyHashOf(key);
   if (keyHash === null) return null;
   // One round trip: the lookup and the last-use bookkeeping go to D1 together.
-  const [rows] = await db.batch([apiKeyLookupStatement(db, keyHash), touchApiKeyStatement(db, keyHash, nowMs)]);
-  return (rows!.results[0] as { id: string } | undefined)?.id ?? null;
+  const [rows] = await db.batch([apiKeyLookupStatement(db, keyHash, nowMs), touchApiKeyStatement(db, keyHash, nowMs)]);
+  return apiKeyFromLookup(rows!);
+}
+
+/** True for what the key format allows: what `createApiKey` makes, and what the seed scripts accept. */
+export function isWellFormedApiKey(key: string): boolean {
+  return KEY_PATTERN.test(key);
 }
 
 /** SHA-256 of a presented key as stored in `api_keys.key_hash`; null for something that cannot be a key. */
 export async function apiKeyHashOf(key: string): Promise<string | null> {
-  if (!key.startsWith(KEY_PREFIX) || key.length > 200) return null;
+  if (!isWellFormedApiKey(key)) return null;
   return sha256Hex(key);
 }
 
 /**
- * The SQL condition "this key hash names a key that is not revoked", for statements that must only take effect
- * for a valid key (the verify API puts the key check into its read batch). `param` is the placeholder bound to
- * the hash, e.g. `?5`.
+ * The SQL condition "the row of `api_keys` in scope can be used at `nowSql`": not revoked, not expired, and its
+ * owner is an enabled administrator right now (a deleted owner leaves NULL, which matches no user).
  */
-export function validApiKeyCondition(param: string): string {
-  return `EXISTS (SELECT 1 FROM api_keys WHERE key_hash = ${param} AND revoked_at IS NULL)`;
+function usableKeyCondition(nowSql: string): string {
+  return `(api_keys.revoked_at IS NULL AND (api_keys.expires_at IS NULL OR api_keys.expires_at > ${nowSql})
+    AND EXISTS (SELECT 1 FROM users WHERE users.id = api_keys.owner_user_id AND users.enabled = 1 AND users.is_admin = 1))`;
 }
 
-/** Reads the id of a valid (not revoked) key: no row means refuse. Never cached, so a revocation counts at once. */
-export function apiKeyLookupStatement(db: D1Database, keyHash: string): D1PreparedStatement {
-  return db.prepare('SELECT id FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL').bind(keyHash);
+/**
+ * The SQL condition "this key hash names a key usable now for `use`", for statements that must only take effect
+ * for such a key (the verify API puts the key check into its read batch). `param` is the placeholder bound to the
+ * hash, e.g. `?5`; the time is written into the SQL as an integer literal because the caller's statement has only
+ * that one parameter to spare.
+ */
+export function validApiKeyCondition(param: string, nowMs: number, use: ApiKeyUse): string {
+  if (!Number.isFinite(nowMs)) throw new Error('nowMs must be a finite number');
+  const scopes = API_KEY_SCOPES.filter((scope) => scopeAllows(scope, use)).map((scope) => `'${scope}'`);
+  return `EXISTS (SELECT 1 FROM api_keys WHERE api_keys.key_hash = ${param} AND api_keys.scope IN (${scopes.join(', ')}) AND ${usableKeyCondition(String(Math.floor(nowMs)))})`;
+}
+
+/** Reads a usable key (read it with `apiKeyFromLookup`): no row means refuse. Never cached. */
+export function apiKeyLookupStatement(db: D1Database, keyHash: string, nowMs: number): D1PreparedStatement {
+  return db
+    .prepare(`SELECT api_keys.id, api_keys.scope, api_keys.owner_user_id FROM api_keys WHERE api_keys.key_hash = ?1 AND ${usableKeyCondition('?2')}`)
+    .bind(keyHash, nowMs);
+}
+
+/** The key an `apiKeyLookupStatement` found, or null: unknown, revoked, expired, or its owner is no enabled admin. */
+export function apiKeyFromLookup(result: D1Result): ApiKeyIdentity | null {
+  const row = result.results[0] as { id: string; scope: ApiKeyScope; owner_user_id: string } | undefined;
+  return row ? { apiKeyId: row.id, scope: row.scope, ownerUserId: row.owner_user_id } : null;
+}
+
+/** Refuses (FORBIDDEN) a usable key whose scope does not cover what the request does. */
+export function requireApiKeyScope(key: ApiKeyIdentity, use: ApiKeyUse): void {
+  if (!scopeAllows(key.scope, use)) {
+    const needed = API_KEY_SCOPES.filter((scope) => scopeAllows(scope, use)).join(' or ');
+    throw new AppError('FORBIDDEN', `This API key has scope "${key.scope}"; this request needs ${needed}.`);
+  }
 }
 
 /** Records the key's last use, at most once a minute (the condition keeps the write off most requests). */
 export function touchApiKeyStatement(db: D1Database, keyHash: string, nowMs: number): D1PreparedStatement {
   return db
-    .prepare('UPDATE api_keys SET last_used_at = ?1 WHERE key_hash = ?2 AND revoked_at IS NULL AND (last_used_at IS NULL OR last_used_at < ?1 - 60000)')
+    .prepare(
+      `UPDATE api_keys SET last_used_at = ?1 WHERE api_keys.key_hash = ?2 AND (api_keys.last_used_at IS NULL OR api_keys.last_used_at < ?1 - 60000)
+         AND ${usableKeyCondition('?1')}`,
+    )
     .bind(nowMs, keyHash);
 }

@@ -1,6 +1,7 @@
 /**
  * Who is calling, and may they. `authenticate` reads a Bearer API key or the session cookie and sets
- * `c.var.auth`; the guards below refuse what is not allowed. Cookie-authenticated state changes must carry the
+ * `c.var.auth`; the guards below refuse what is not allowed, API key scopes included (`requireAdmin` is the one
+ * place the admin API checks them). Cookie-authenticated state changes must carry the
  * session's CSRF token in `X-CSRF-Token` (a header a cross-site form cannot set) and, when present, a same-origin
  * `Origin`.
  */
@@ -8,7 +9,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { AppBindings } from '../env';
 import { AppError } from '../errors';
 import { timingSafeEqual } from '../lib/crypto';
-import { resolveApiKey } from './api-keys';
+import { requireApiKeyScope, resolveApiKey } from './api-keys';
 import { csrfTokenFor, readSessionCookie, resolveSession } from './sessions';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -17,10 +18,11 @@ export const authenticate: MiddlewareHandler<AppBindings> = async (c, next) => {
   const authorization = c.req.header('authorization');
   if (authorization) {
     const match = /^Bearer\s+(\S+)$/i.exec(authorization);
-    const apiKeyId = match ? await resolveApiKey(c.env.DB, match[1]!, c.var.now) : null;
+    const apiKey = match ? await resolveApiKey(c.env.DB, match[1]!, c.var.now) : null;
     // A wrong key is an error, not an anonymous request: integrations should learn at once that their key is bad.
-    if (!apiKeyId) throw new AppError('UNAUTHENTICATED', 'The API key is not valid.');
-    c.set('auth', { kind: 'apiKey', apiKeyId });
+    // Revoked, expired and keys whose owner is no longer an enabled admin are wrong keys too.
+    if (!apiKey) throw new AppError('UNAUTHENTICATED', 'The API key is not valid.');
+    c.set('auth', { kind: 'apiKey', ...apiKey });
     return next();
   }
   const token = readSessionCookie(c);
@@ -40,11 +42,15 @@ export const authenticate: MiddlewareHandler<AppBindings> = async (c, next) => {
   return next();
 };
 
-/** Admin API: an admin's platform session, or an API key. */
+/**
+ * Admin API: an admin's platform session, or an API key whose scope covers the request: `read` keys only read
+ * (GET/HEAD), `verify` keys never get in. Checked here for every admin route, so a new route cannot forget it.
+ */
 export const requireAdmin: MiddlewareHandler<AppBindings> = async (c, next) => {
   const auth = c.var.auth;
   if (!auth) throw new AppError('UNAUTHENTICATED');
   if (auth.kind === 'session' && !(auth.isAdmin && auth.sessionKind === 'platform')) throw new AppError('FORBIDDEN');
+  if (auth.kind === 'apiKey') requireApiKeyScope(auth, SAFE_METHODS.has(c.req.method) ? 'adminRead' : 'adminWrite');
   await checkCsrf(c);
   return next();
 };

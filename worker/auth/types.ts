@@ -1,4 +1,6 @@
 /** Who is making a request, as established by the auth middleware. */
+import type { ApiKeyIdentity } from './api-keys';
+
 export type Principal =
   | {
       kind: 'session';
@@ -8,4 +10,4 @@ export type Principal =
       isAdmin: boolean;
       resourceId: string | null;
     }
-  | { kind: 'apiKey'; apiKeyId: string };
+  | ({ kind: 'apiKey' } & ApiKeyIdentity);

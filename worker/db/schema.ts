@@ -180,11 +180,17 @@ export const apiKeys = sqliteTable(
     keyHash: text('key_hash').notNull().unique(),
     /** The first characters, so admins can tell keys apart. */
     keyPrefix: text('key_prefix').notNull(),
-    createdByUserId: text('created_by_user_id').references(() => users.id, { onDelete: 'set null' }),
+    /** What the key may call (worker/auth/api-keys.ts API_KEY_SCOPES); NOT NULL without a default on purpose. */
+    scope: text('scope', { enum: ['verify', 'read', 'admin'] }).notNull(),
+    /** The admin who made it: the key works only while this user is an enabled admin (NULL once deleted). */
+    ownerUserId: text('owner_user_id').references(() => users.id, { onDelete: 'set null' }),
     createdAt: createdAt(),
     lastUsedAt: integer('last_used_at'),
+    /** Refused from this moment on; NULL = no expiry. */
+    expiresAt: integer('expires_at'),
     revokedAt: integer('revoked_at'),
   },
+  (t) => [index('api_keys_owner_idx').on(t.ownerUserId), check('api_keys_scope', sql`${t.scope} IN ('verify', 'read', 'admin')`)],
 );
 
 export const SESSION_KINDS = ['platform', 'portal'] as const;

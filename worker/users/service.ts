@@ -1,5 +1,5 @@
 /** Users: the people who sign in. Logins are unique case-insensitively. */
-import { asc, count, eq, like, or, sql } from 'drizzle-orm';
+import { and, asc, count, eq, like, or, sql } from 'drizzle-orm';
 import { clearLoginFailuresStatement } from '../auth/login-lock';
 import { createDb, schema } from '../db/client';
 import { AppError } from '../errors';
@@ -128,9 +128,15 @@ export async function updateUser(d1: D1Database, id: string, input: UpdateUserIn
   if (input.language !== undefined) changes.language = input.language;
   if (input.isAdmin !== undefined) changes.isAdmin = input.isAdmin;
   if (input.enabled !== undefined) changes.enabled = input.enabled;
+  const removesAdmin = input.isAdmin === false || input.enabled === false;
   try {
-    const updated = await createDb(d1).update(users).set(changes).where(eq(users.id, id)).returning().get();
-    if (!updated) throw new AppError('USER_NOT_FOUND');
+    const updated = await createDb(d1)
+      .update(users)
+      .set(changes)
+      .where(removesAdmin ? and(eq(users.id, id), sql.raw(NOT_THE_LAST_ADMIN)) : eq(users.id, id))
+      .returning()
+      .get();
+    if (!updated) throw await notFoundOrLastAdmin(d1, id);
     if (input.enabled === false) await d1.prepare('DELETE FROM sessions WHERE user_id = ?').bind(id).run();
     return toUserView(updated);
   } catch (error) {
@@ -151,8 +157,22 @@ export async function setUserPassword(d1: D1Database, id: string, password: stri
 
 export async function deleteUser(d1: D1Database, id: string): Promise<void> {
   // Tokens the user owned stay in the inventory (owner set null by FK); assignments and memberships cascade.
-  const result = await d1.prepare('DELETE FROM users WHERE id = ?').bind(id).run();
-  if (result.meta.changes === 0) throw new AppError('USER_NOT_FOUND');
+  const result = await d1.prepare(`DELETE FROM users WHERE id = ? AND ${NOT_THE_LAST_ADMIN}`).bind(id).run();
+  if (result.meta.changes === 0) throw await notFoundOrLastAdmin(d1, id);
+}
+
+/**
+ * SQL condition on the `users` row being changed: it is not the last enabled administrator. Demoting, disabling
+ * and deleting are conditioned on it in the same statement, never counted first: SQLite runs one statement at a
+ * time, so of two concurrent demotions of the last two admins the second finds no other admin and changes nothing.
+ */
+const NOT_THE_LAST_ADMIN = `(NOT (users.is_admin = 1 AND users.enabled = 1)
+  OR EXISTS (SELECT 1 FROM users AS other WHERE other.id != users.id AND other.is_admin = 1 AND other.enabled = 1))`;
+
+/** Why a guarded change touched no row. */
+async function notFoundOrLastAdmin(d1: D1Database, id: string): Promise<AppError> {
+  const exists = await d1.prepare('SELECT 1 FROM users WHERE id = ?').bind(id).first();
+  return new AppError(exists ? 'LAST_ADMIN' : 'USER_NOT_FOUND');
 }
 
 

@@ -10,7 +10,7 @@
  */
 import { VERIFY_ATTEMPTS_PER_USER, VERIFY_WINDOW_MS } from '../constants';
 import { activityStatement, activityStatementIf, type ActivityInput } from '../activities/record';
-import { apiKeyLookupStatement, touchApiKeyStatement, validApiKeyCondition } from '../auth/api-keys';
+import { apiKeyFromLookup, apiKeyLookupStatement, requireApiKeyScope, touchApiKeyStatement, validApiKeyCondition } from '../auth/api-keys';
 import type { Env } from '../env';
 import { consumeRateLimitStatement, rateLimitResultFromRow } from '../lib/rate-limit';
 import {
@@ -97,11 +97,11 @@ async function decide(env: Env, request: VerifyRequest, nowMs: number): Promise<
   const resourceId = 'SELECT id FROM resources WHERE id = ?1 OR lower(name) = lower(?1) LIMIT 1';
   const userId = 'SELECT id FROM users WHERE lower(login) = lower(?2)';
   const [keyRows, , limitRows, resourceRows, userRows, assignmentRows, tokenRows] = await db.batch([
-    apiKeyLookupStatement(db, request.apiKeyHash),
+    apiKeyLookupStatement(db, request.apiKeyHash, nowMs),
     touchApiKeyStatement(db, request.apiKeyHash, nowMs),
     // Counted only for a valid key: requests nobody authenticated must not use up a user's attempts.
     consumeRateLimitStatement(db, `verify:${request.login.toLowerCase()}:${request.resource.toLowerCase()}`, VERIFY_ATTEMPTS_PER_USER, VERIFY_WINDOW_MS, nowMs, {
-      condition: validApiKeyCondition('?5'),
+      condition: validApiKeyCondition('?5', nowMs, 'verify'),
       value: request.apiKeyHash,
     }),
     db.prepare(resourceId).bind(request.resource),
@@ -120,7 +120,11 @@ async function decide(env: Env, request: VerifyRequest, nowMs: number): Promise<
       .bind(request.resource, request.login),
   ]);
   // Nothing was written for an invalid key (the rate limit hit is conditioned on it), and nothing is logged.
-  if (keyRows!.results.length === 0) throw new AppError('UNAUTHENTICATED', INVALID_API_KEY_MESSAGE);
+  // The lookup also refuses revoked and expired keys and keys whose owner is no longer an enabled admin; a usable
+  // key of another scope (`read`) is forbidden here, and its hit was not counted either (the condition names scopes).
+  const apiKey = apiKeyFromLookup(keyRows!);
+  if (!apiKey) throw new AppError('UNAUTHENTICATED', INVALID_API_KEY_MESSAGE);
+  requireApiKeyScope(apiKey, 'verify');
   const user = userRows!.results[0] as { id: string; enabled: number; login: string; first_name: string; language: 'de' | 'en' } | undefined;
   const answer = (result: VerifyApiResult): Decision => ({ result, userId: user?.id ?? null, logged: false });
 

@@ -1,25 +1,64 @@
-/** API keys for integrations (the verify API and the admin API): create (shown once), see use, revoke. */
+/**
+ * API keys for integrations: create with a scope and an optional expiry (the key is shown once), see owner, scope,
+ * use and status, revoke.
+ */
 import { useState } from 'preact/hooks';
-import { Alert, Button, TextField } from '../components/form';
+import { Alert, Button, SelectField, TextField } from '../components/form';
 import { api } from '../lib/api';
-import { formatDateTime, useTranslator } from '../lib/i18n';
+import { formatDateTime, useTranslator, type Dictionaries } from '../lib/i18n';
 import { adminStrings } from './strings';
 import { useAction, useData } from './use-data';
 import { Empty, PageHeader, confirmAction } from './widgets';
+import type { ApiKeyScope, ApiKeyStatus, ApiKeyView } from '../../../worker/auth/api-keys';
 
-interface ApiKey {
-  id: string;
-  name: string;
-  keyPrefix: string;
-  createdAt: number;
-  lastUsedAt: number | null;
-  revokedAt: number | null;
+const pageStrings: Dictionaries = {
+  en: {
+    scope: 'Scope',
+    owner: 'Owner',
+    expires: 'Expires',
+    expiresOptional: 'Expires on (optional)',
+    scope_verify: 'verify: only the verify API (VPN, RADIUS, apps)',
+    scope_read: 'read: reads the admin API, changes nothing',
+    scope_admin: 'admin: everything an administrator can do',
+    status_active: 'active',
+    status_revoked: 'revoked',
+    status_expired: 'expired',
+    status_owner_inactive: 'owner is no administrator',
+    ownerDeleted: 'deleted',
+    keyRules: 'A key works only while its owner is an enabled administrator, and until it expires or is revoked.',
+  },
+  de: {
+    scope: 'Geltungsbereich',
+    owner: 'Inhaber',
+    expires: 'Läuft ab',
+    expiresOptional: 'Läuft ab am (optional)',
+    scope_verify: 'verify: nur die Verify-API (VPN, RADIUS, Apps)',
+    scope_read: 'read: liest die Admin-API, ändert nichts',
+    scope_admin: 'admin: alles, was ein Administrator darf',
+    status_active: 'aktiv',
+    status_revoked: 'widerrufen',
+    status_expired: 'abgelaufen',
+    status_owner_inactive: 'Inhaber ist kein Administrator',
+    ownerDeleted: 'gelöscht',
+    keyRules: 'Ein Schlüssel gilt nur, solange sein Inhaber ein aktiver Administrator ist, und bis er abläuft oder widerrufen wird.',
+  },
+};
+const strings: Dictionaries = { en: { ...adminStrings.en, ...pageStrings.en }, de: { ...adminStrings.de, ...pageStrings.de } };
+
+const SCOPES: readonly ApiKeyScope[] = ['verify', 'read', 'admin'];
+const STATUS_PILL: Record<ApiKeyStatus, string> = { active: 'pill ok', revoked: 'pill off', expired: 'pill off', owner_inactive: 'pill off' };
+
+/** The end of the chosen day in the browser's time zone, as the API's epoch milliseconds. */
+function endOfDay(date: string): number | null {
+  return date ? new Date(`${date}T23:59:59`).getTime() : null;
 }
 
 export function ApiKeysPage() {
-  const t = useTranslator(adminStrings);
-  const { data, reload } = useData<{ items: ApiKey[] }>('/api/admin/api-keys');
+  const t = useTranslator(strings);
+  const { data, reload } = useData<{ items: ApiKeyView[] }>('/api/admin/api-keys');
   const [name, setName] = useState('');
+  const [scope, setScope] = useState<ApiKeyScope>('verify');
+  const [expiresOn, setExpiresOn] = useState('');
   const [newKey, setNewKey] = useState('');
   const { busy, run } = useAction();
   return (
@@ -30,17 +69,22 @@ export function ApiKeysPage() {
           class="row"
           onSubmit={async (event) => {
             event.preventDefault();
-            if (await run(async () => setNewKey((await api.post<{ key: string }>('/api/admin/api-keys', { name })).key))) {
+            const body = { name, scope, expiresAt: endOfDay(expiresOn) };
+            if (await run(async () => setNewKey((await api.post<{ key: string }>('/api/admin/api-keys', body)).key))) {
               setName('');
+              setExpiresOn('');
               reload();
             }
           }}
         >
           <TextField label={t('newKey')} name="key-name" value={name} onValue={setName} placeholder={t('name')} required />
+          <SelectField label={t('scope')} name="key-scope" value={scope} onValue={setScope} options={SCOPES.map((value) => ({ value, label: t(`scope_${value}`) }))} />
+          <TextField label={t('expiresOptional')} name="key-expires" type="date" value={expiresOn} onValue={setExpiresOn} />
           <Button type="submit" busy={busy}>
             {t('create')}
           </Button>
         </form>
+        <p class="hint">{t('keyRules')}</p>
         {newKey ? (
           <Alert kind="warning">
             {t('keyShownOnce')} <code class="secret" data-testid="new-api-key">{newKey}</code>
@@ -54,22 +98,30 @@ export function ApiKeysPage() {
             <tr>
               <th>{t('name')}</th>
               <th>{t('prefix')}</th>
+              <th>{t('scope')}</th>
+              <th>{t('owner')}</th>
               <th>{t('created')}</th>
               <th>{t('lastUsed')}</th>
+              <th>{t('expires')}</th>
+              <th>{t('status')}</th>
               <th />
             </tr>
           </thead>
           <tbody>
             {data.items.map((key) => (
-              <tr key={key.id}>
+              <tr key={key.id} data-testid={`api-key-${key.id}`}>
                 <td>{key.name}</td>
                 <td class="mono">{key.keyPrefix}…</td>
+                <td class="mono">{key.scope}</td>
+                <td>{key.ownerLogin ?? t('ownerDeleted')}</td>
                 <td>{formatDateTime(key.createdAt)}</td>
                 <td>{formatDateTime(key.lastUsedAt) || '—'}</td>
+                <td>{formatDateTime(key.expiresAt) || '—'}</td>
+                <td>
+                  <span class={STATUS_PILL[key.status]}>{t(`status_${key.status}`)}</span>
+                </td>
                 <td class="actions">
-                  {key.revokedAt ? (
-                    <span class="pill off">{t('disabled')}</span>
-                  ) : (
+                  {key.revokedAt ? null : (
                     <Button variant="danger" busy={busy} onClick={() => confirmAction(t('confirmDelete', { name: key.name })) && run(() => api.delete(`/api/admin/api-keys/${key.id}`), t('saved')).then(reload)}>
                       {t('revoke')}
                     </Button>
