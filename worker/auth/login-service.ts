@@ -105,28 +105,28 @@ export async function startPasswordLogin(env: Env, login: string, password: stri
 export async function completeSecondFactor(env: Env, challenge: string, code: string, meta: RequestMeta): Promise<LoginStep> {
   const db = env.DB;
   const challengeId = await sha256Hex(challenge);
-  const row = await db
+  // One attempt is claimed before the code is looked at, in the statement that checks the challenge is still open
+  // and under its limit: reading `attempts`, checking, then counting let 50 parallel guesses through a limit of 5.
+  const claimed = await db
     .prepare(
-      `SELECT c.attempts, c.max_attempts, c.data, ${USER_COLUMNS}
-       FROM challenges c JOIN users u ON u.id = c.user_id
-       WHERE c.id = ? AND c.purpose = 'login-second-factor' AND c.consumed_at IS NULL AND c.expires_at > ?`,
+      `UPDATE challenges SET attempts = attempts + 1
+       WHERE id = ? AND purpose = 'login-second-factor' AND consumed_at IS NULL AND expires_at > ? AND attempts < max_attempts
+       RETURNING user_id, data`,
     )
     .bind(challengeId, meta.nowMs)
-    .first<UserForLogin & { attempts: number; max_attempts: number; data: string }>();
-  if (!row || row.attempts >= row.max_attempts || !row.enabled) throw new AppError('CODE_EXPIRED', 'The sign-in has expired. Start again.');
-  const data = JSON.parse(row.data) as { methods: SecondFactorMethod[]; smsChallengeId?: string };
+    .first<{ user_id: string; data: string }>();
+  const user = claimed ? await db.prepare(`SELECT ${USER_COLUMNS} FROM users u WHERE u.id = ?`).bind(claimed.user_id).first<UserForLogin>() : null;
+  if (!claimed || !user?.enabled) throw new AppError('CODE_EXPIRED', 'The sign-in has expired. Start again.');
+  const data = JSON.parse(claimed.data) as { methods: SecondFactorMethod[]; smsChallengeId?: string };
 
-  const verdict = data.methods[0] === 'sms' ? await checkSmsCode(env, data.smsChallengeId, code, meta) : await checkOwnTokens(env, row.id, code, meta);
+  const verdict = data.methods[0] === 'sms' ? await checkSmsCode(env, data.smsChallengeId, code, meta) : await checkOwnTokens(env, user.id, code, meta);
   if (verdict === 'ok') {
     // The challenge is single use: only the request that flips consumed_at goes on.
     const consumed = await db.prepare('UPDATE challenges SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL').bind(meta.nowMs, challengeId).run();
     if (consumed.meta.changes !== 1) throw new AppError('CODE_EXPIRED', 'The sign-in has expired. Start again.');
-    return finishLogin(env, row, data.methods[0] === 'sms' ? 'password+sms' : 'password+otp', meta);
+    return finishLogin(env, user, data.methods[0] === 'sms' ? 'password+sms' : 'password+otp', meta);
   }
-  await db.batch([
-    db.prepare('UPDATE challenges SET attempts = attempts + 1 WHERE id = ?').bind(challengeId),
-    attemptStatement(env, row, row.login, meta, verdict.toLowerCase()),
-  ]);
+  await logAttempt(env, user, user.login, meta, verdict.toLowerCase());
   throw new AppError(verdict);
 }
 

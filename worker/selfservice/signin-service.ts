@@ -5,7 +5,8 @@
  *                                                    "no password? get a sign-in code by email")
  *   password --requestEmailCode--> email_code      (sent only to an assigned, enabled user without a password who
  *                                                    has an email address; the answer is the same for everyone)
- *   password / email_code -> otp | signed_in        (the OTP when a token is assigned "with" the user here)
+ *   password / email_code -> otp | signed_in        (the OTP when the user has a token this resource's
+ *                                                    verification accepts, whatever the assignment kind)
  *   otp -> signed_in
  *   otp --requestTokenCode--> otp                  (SMS/EMAIL tokens: a new code to the token's destination)
  *
@@ -17,6 +18,10 @@
  * and users without an email walk through a phantom flow that looks the same (same steps, same errors, same limits,
  * the same PBKDF2 work) and can never succeed: no user enumeration. Which users actually get a code is decided only
  * after the response (code-requests.ts).
+ *
+ * Every guess claims its attempt before it is examined: the flow's attempt in the conditional UPDATE that also
+ * checks the flow is open, at this step and under its limit (claimFlowAttempt), and a password also the login's
+ * lock (claimPasswordAttempt). Reading the counters, checking, then counting let parallel guesses through.
  */
 import { CODE_MAX_ATTEMPTS, PORTAL_SESSION_TTL_MS, SIGNIN_ATTEMPTS_PER_IP, SIGNIN_WINDOW_MS } from '../constants';
 import { activityStatement } from '../activities/record';
@@ -27,9 +32,10 @@ import { AppError } from '../errors';
 import { dummyPasswordHash, randomToken, sha256Hex, verifyPassword } from '../lib/crypto';
 import { consumeRateLimit } from '../lib/rate-limit';
 import { verifyCode } from '../messaging/codes';
-import { TOKEN_RECORD_COLUMNS, verifyTokenOtp, type TokenRecord } from '../otp/verify-service';
+import { verifyTokenOtp, type TokenRecord, type VerifyResult } from '../otp/verify-service';
 import { channelOf, checkTokenCode, isMessageToken, maskDestination, sendTokenCode } from '../tokens/message-tokens';
 import { verifyKeysOf } from '../tokens/service';
+import { tokensAcceptedAt } from './accepted-tokens';
 import { prepareAnonymousCode, sendAnonymousCode, type Defer } from './code-requests';
 import { recordEnvironmentStatements } from './environment-repo';
 import type { SignInEnvironment } from './environment';
@@ -47,7 +53,8 @@ interface FlowData {
   emailChallengeId?: string;
   /** When the emailed code runs out: kept in the flow so expiry answers alike whether a code was sent or not. */
   emailCodeExpiresAtMs?: number;
-  /** SMS/EMAIL token at the otp step: the challenge of the code last sent to its destination. */
+  /** SMS/EMAIL token at the otp step: the token the last code went to, and that code's challenge. */
+  messageTokenId?: string;
   tokenChallengeId?: string;
   delivery?: TokenCodeDelivery;
 }
@@ -82,13 +89,12 @@ interface PortalUser {
   first_name: string;
   enabled: number;
   assignment_kind: 'user' | 'token_with_user' | null;
-  token_id: string | null;
 }
 
 async function findPortalUser(db: D1Database, resourceId: string, login: string): Promise<PortalUser | null> {
   const user = await db
     .prepare(
-      `SELECT u.id, u.login, u.password_hash, u.email, u.language, u.first_name, u.enabled, a.kind AS assignment_kind, a.token_id
+      `SELECT u.id, u.login, u.password_hash, u.email, u.language, u.first_name, u.enabled, a.kind AS assignment_kind
        FROM users u LEFT JOIN assignments a ON a.user_id = u.id AND a.resource_id = ?
        WHERE lower(u.login) = lower(?)`,
     )
@@ -122,6 +128,9 @@ const continueWith = (flow: string, step: PortalStep, delivery?: TokenCodeDelive
   ...(delivery ? { delivery } : {}),
 });
 
+const flowExpired = () => new AppError('CODE_EXPIRED', 'The sign-in has expired. Start again.');
+
+/** The flow for a step that examines no secret (asking for a code): nothing is counted. */
 async function loadFlow(db: D1Database, portal: Portal, flow: string, step: PortalStep | PortalStep[], nowMs: number) {
   const id = await sha256Hex(flow);
   const row = await db
@@ -129,25 +138,46 @@ async function loadFlow(db: D1Database, portal: Portal, flow: string, step: Port
     .bind(id, nowMs)
     .first<{ data: string; attempts: number; max_attempts: number }>();
   const data = row ? (JSON.parse(row.data) as FlowData) : null;
-  if (!row || !data || row.attempts >= row.max_attempts || data.resourceId !== portal.resourceId) {
-    throw new AppError('CODE_EXPIRED', 'The sign-in has expired. Start again.');
-  }
+  if (!row || !data || row.attempts >= row.max_attempts || data.resourceId !== portal.resourceId) throw flowExpired();
   if (!(Array.isArray(step) ? step : [step]).includes(data.step)) throw new AppError('VALIDATION_FAILED', `This sign-in expects the ${data.step} step.`);
   return { id, data };
 }
 
+/**
+ * The flow for a step that examines a secret: one attempt is claimed in the statement that checks the flow is open,
+ * for this portal, at this step and under its limit, so N parallel guesses get at most max_attempts examinations.
+ * A refused claim is explained by loadFlow (expired, or another step) and counts nothing.
+ */
+async function claimFlowAttempt(db: D1Database, portal: Portal, flow: string, step: PortalStep, nowMs: number) {
+  const id = await sha256Hex(flow);
+  const row = await db
+    .prepare(
+      `UPDATE challenges SET attempts = attempts + 1
+       WHERE id = ?1 AND purpose = 'portal-signin' AND consumed_at IS NULL AND expires_at > ?2 AND attempts < max_attempts
+         AND json_extract(data, '$.step') = ?3 AND json_extract(data, '$.resourceId') = ?4
+       RETURNING data`,
+    )
+    .bind(id, nowMs, step, portal.resourceId)
+    .first<{ data: string }>();
+  if (!row) {
+    await loadFlow(db, portal, flow, step, nowMs);
+    throw flowExpired();
+  }
+  return { id, data: JSON.parse(row.data) as FlowData };
+}
+
 export async function submitPortalPassword(env: Env, portal: Portal, flow: string, password: string, meta: PortalRequestMeta, defer: Defer): Promise<PortalSignInResult> {
-  const { id, data } = await loadFlow(env.DB, portal, flow, 'password', meta.nowMs);
+  const { id, data } = await claimFlowAttempt(env.DB, portal, flow, 'password', meta.nowMs);
   const user = data.userId ? await findPortalUser(env.DB, portal.resourceId, data.login) : null;
   // Claimed before the password is looked at (see login-lock.ts): a locked login gets no PBKDF2 at all.
   const claim = await claimPasswordAttempt(env.DB, data.login, meta.nowMs);
   if (!claim.allowed) {
-    await env.DB.batch(failureStatements(env, id, data, meta, 'locked'));
+    await failureStatement(env, data, meta, 'locked').run();
     throw new AppError('ACCOUNT_LOCKED');
   }
   const passwordOk = await verifyPassword(password, user?.password_hash ?? (await dummyPasswordHash()));
   if (!user || !user.password_hash || !passwordOk) {
-    await env.DB.batch(failureStatements(env, id, data, meta, 'wrong_password'));
+    await failureStatement(env, data, meta, 'wrong_password').run();
     throw new AppError('INVALID_CREDENTIALS');
   }
   return afterFirstFactor(env, portal, flow, id, data, user, meta, defer);
@@ -180,54 +210,69 @@ export async function requestPortalEmailCode(env: Env, portal: Portal, flow: str
 }
 
 export async function submitPortalEmailCode(env: Env, portal: Portal, flow: string, code: string, meta: PortalRequestMeta, defer: Defer): Promise<PortalSignInResult> {
-  const { id, data } = await loadFlow(env.DB, portal, flow, 'email_code', meta.nowMs);
+  const { id, data } = await claimFlowAttempt(env.DB, portal, flow, 'email_code', meta.nowMs);
   const user = data.userId ? await findPortalUser(env.DB, portal.resourceId, data.login) : null;
   // Expiry by the flow's own clock, so a sent and an unsent code run out alike.
   const expired = !data.emailCodeExpiresAtMs || meta.nowMs >= data.emailCodeExpiresAtMs;
   const verdict = !expired && data.emailChallengeId ? await verifyCode(env, { challengeId: data.emailChallengeId, code, nowMs: meta.nowMs, purpose: 'portal-signin' }) : null;
   // Only the user the code was sent to (still assigned, enabled and without a password) gets past this step.
   if (!user || user.password_hash || !verdict?.ok || verdict.userId !== user.id) {
-    await env.DB.batch(failureStatements(env, id, data, meta, 'wrong_email_code'));
+    await failureStatement(env, data, meta, 'wrong_email_code').run();
     throw new AppError(expired ? 'CODE_EXPIRED' : 'CODE_INVALID');
   }
   return afterFirstFactor(env, portal, flow, id, data, user, meta, defer);
 }
 
 export async function submitPortalOtp(env: Env, portal: Portal, flow: string, otp: string, meta: PortalRequestMeta): Promise<PortalSignInResult> {
-  const { id, data } = await loadFlow(env.DB, portal, flow, 'otp', meta.nowMs);
+  const { id, data } = await claimFlowAttempt(env.DB, portal, flow, 'otp', meta.nowMs);
   const user = data.userId ? await findPortalUser(env.DB, portal.resourceId, data.login) : null;
-  const token = user?.token_id
-    ? await env.DB.prepare(`SELECT ${TOKEN_RECORD_COLUMNS} FROM tokens WHERE id = ?`).bind(user.token_id).first<TokenRecord>()
-    : null;
-  const verdict =
-    user && token
-      ? isMessageToken(token.type)
-        ? await checkTokenCode(env, token, data.tokenChallengeId ?? null, otp, { purpose: SIGNIN_TOKEN_PURPOSE, nowMs: meta.nowMs })
-        : await verifyTokenOtp(env.DB, verifyKeysOf(env), token, otp, meta.nowMs)
-      : null;
-  if (!user || !verdict?.ok) {
-    await env.DB.batch(failureStatements(env, id, data, meta, verdict && !verdict.ok ? verdict.reason.toLowerCase() : 'wrong_otp'));
-    throw new AppError(verdict && !verdict.ok && verdict.reason === 'TOKEN_LOCKED' ? 'TOKEN_LOCKED' : 'OTP_INVALID');
+  const tokens = user ? await tokensAcceptedAt(env.DB, portal.resourceId, user.id) : [];
+  const failures: Exclude<VerifyResult, { ok: true }>[] = [];
+  for (const token of tokens) {
+    let verdict: VerifyResult;
+    if (isMessageToken(token.type)) {
+      // Only the token this flow sent a code to can be answered; the others are not being guessed at.
+      if (token.id !== data.messageTokenId || !data.tokenChallengeId) continue;
+      verdict = await checkTokenCode(env, token, data.tokenChallengeId, otp, { purpose: SIGNIN_TOKEN_PURPOSE, nowMs: meta.nowMs });
+    } else {
+      verdict = await verifyTokenOtp(env.DB, verifyKeysOf(env), token, otp, meta.nowMs);
+    }
+    if (verdict.ok) return finish(env, portal, id, user!, isMessageToken(token.type) ? `password+${token.type.toLowerCase()}` : 'password+otp', meta);
+    failures.push(verdict);
   }
-  return finish(env, portal, id, user, token && isMessageToken(token.type) ? `password+${token.type.toLowerCase()}` : 'password+otp', meta);
+  await failureStatement(env, data, meta, failures.at(-1)?.reason.toLowerCase() ?? 'wrong_otp').run();
+  // "Locked" only when every token tried is: one locked token must not hide that another may still answer.
+  const allLocked = failures.length > 0 && failures.every((failure) => failure.reason === 'TOKEN_LOCKED');
+  throw new AppError(allLocked ? 'TOKEN_LOCKED' : 'OTP_INVALID');
 }
 
 /**
- * "Send a new code" at the otp step of an SMS/EMAIL token: sent now (the user is past the first factor, so the
- * limits' answers may show), and only the newest code counts. The flow's attempts carry over.
+ * "Send a new code" at the otp step: to the SMS/EMAIL token the flow sent to (or the first one the user has here),
+ * sent now (the user is past the first factor, so the limits' answers may show), and only the newest code counts.
+ * The flow's attempts carry over.
  */
 export async function requestPortalTokenCode(env: Env, portal: Portal, flow: string, meta: PortalRequestMeta): Promise<PortalSignInResult> {
   const { id, data } = await loadFlow(env.DB, portal, flow, 'otp', meta.nowMs);
   const user = data.userId ? await findPortalUser(env.DB, portal.resourceId, data.login) : null;
-  const token = user?.token_id ? await env.DB.prepare(`SELECT ${TOKEN_RECORD_COLUMNS} FROM tokens WHERE id = ?`).bind(user.token_id).first<TokenRecord>() : null;
-  if (!user || !token || !isMessageToken(token.type) || !token.enabled) throw new AppError('VALIDATION_FAILED', 'This sign-in does not use codes sent by SMS or email.');
+  const messageTokens = (user ? await tokensAcceptedAt(env.DB, portal.resourceId, user.id) : []).filter((token) => isMessageToken(token.type) && token.destination);
+  const token = messageTokens.find((candidate) => candidate.id === data.messageTokenId) ?? messageTokens[0];
+  if (!user || !token) throw new AppError('VALIDATION_FAILED', 'This sign-in does not use codes sent by SMS or email.');
   const issued = await sendTokenCode(env, token, { purpose: SIGNIN_TOKEN_PURPOSE, language: user.language, name: user.first_name || user.login, ip: meta.ip, nowMs: meta.nowMs });
-  const next: FlowData = { ...data, tokenChallengeId: issued.challengeId };
+  const next: FlowData = { ...data, ...messageTokenStep(token), tokenChallengeId: issued.challengeId };
   await env.DB.prepare('UPDATE challenges SET data = ? WHERE id = ?').bind(JSON.stringify(next), id).run();
-  return continueWith(flow, 'otp', data.delivery);
+  return continueWith(flow, 'otp', next.delivery);
 }
 
-/** The OTP is asked when a token is assigned "with" the user here and is enabled (an approved lost token is disabled). */
+const messageTokenStep = (token: TokenRecord): Pick<FlowData, 'messageTokenId' | 'delivery'> => ({
+  messageTokenId: token.id,
+  delivery: { channel: channelOf(token.type as 'SMS' | 'EMAIL'), to: maskDestination(token.destination)! },
+});
+
+/**
+ * The OTP is asked when the user has a token this resource's verification accepts (tokensAcceptedAt), whatever the
+ * assignment kind. A code is sent (after the response) only when none of those tokens shows one by itself: with an
+ * app token the user types its OTP, and "send a new code" still reaches an SMS/EMAIL token.
+ */
 async function afterFirstFactor(
   env: Env,
   portal: Portal,
@@ -238,37 +283,40 @@ async function afterFirstFactor(
   meta: PortalRequestMeta,
   defer: Defer,
 ): Promise<PortalSignInResult> {
-  const method = data.step === 'password' ? 'password' : 'email-code';
-  if (user.assignment_kind === 'token_with_user' && user.token_id) {
-    const token = await env.DB.prepare(`SELECT ${TOKEN_RECORD_COLUMNS} FROM tokens WHERE id = ?`).bind(user.token_id).first<TokenRecord>();
-    if (token?.enabled) {
-      let next: FlowData = { ...data, step: 'otp' };
-      if (isMessageToken(token.type) && token.destination) {
-        // The code goes out after the response, like every sign-in code; a refused or failed send is logged and the
-        // user asks for a new one (requestPortalTokenCode), which answers with the reason.
-        const challengeId = randomToken(32);
-        next = { ...next, tokenChallengeId: challengeId, delivery: { channel: channelOf(token.type), to: maskDestination(token.destination)! } };
-        defer(
-          sendTokenCode(env, token, { purpose: SIGNIN_TOKEN_PURPOSE, challengeId, language: user.language, name: user.first_name || user.login, ip: meta.ip, nowMs: meta.nowMs }).catch(
-            (error: unknown) => console.warn(`sign-in token code not sent: ${(error as { code?: string }).code ?? (error as Error)?.message ?? 'unknown error'}`),
-          ),
-        );
-      }
-      await env.DB.batch([
-        env.DB.prepare('UPDATE challenges SET data = ?, attempts = 0 WHERE id = ?').bind(JSON.stringify(next), flowId),
-        clearLoginFailuresStatement(env.DB, data.login),
-      ]);
-      return continueWith(flow, 'otp', next.delivery);
-    }
+  const tokens = await tokensAcceptedAt(env.DB, portal.resourceId, user.id);
+  if (tokens.length === 0) return finish(env, portal, flowId, user, data.step === 'password' ? 'password' : 'email-code', meta);
+
+  const codeToken = tokens.every((token) => isMessageToken(token.type)) ? tokens.find((token) => token.destination) : undefined;
+  const challengeId = codeToken ? randomToken(32) : undefined;
+  const next: FlowData = { ...data, step: 'otp', ...(codeToken ? { ...messageTokenStep(codeToken), tokenChallengeId: challengeId } : {}) };
+  const [moved] = await env.DB.batch([
+    // Only the request that moves the flow on from this step resets its attempts: parallel right answers cannot
+    // each hand the otp step a fresh set of guesses.
+    env.DB.prepare(`UPDATE challenges SET data = ?, attempts = 0 WHERE id = ? AND consumed_at IS NULL AND json_extract(data, '$.step') = ?`).bind(
+      JSON.stringify(next),
+      flowId,
+      data.step,
+    ),
+    clearLoginFailuresStatement(env.DB, data.login),
+  ]);
+  if (moved!.meta.changes !== 1) throw flowExpired();
+  if (codeToken) {
+    // The code goes out after the response, like every sign-in code; a refused or failed send is logged and the
+    // user asks for a new one (requestPortalTokenCode), which answers with the reason.
+    defer(
+      sendTokenCode(env, codeToken, { purpose: SIGNIN_TOKEN_PURPOSE, challengeId, language: user.language, name: user.first_name || user.login, ip: meta.ip, nowMs: meta.nowMs }).catch(
+        (error: unknown) => console.warn(`sign-in token code not sent: ${(error as { code?: string }).code ?? (error as Error)?.message ?? 'unknown error'}`),
+      ),
+    );
   }
-  return finish(env, portal, flowId, user, method, meta);
+  return continueWith(flow, 'otp', next.delivery);
 }
 
 async function finish(env: Env, portal: Portal, flowId: string, user: PortalUser, method: string, meta: PortalRequestMeta): Promise<PortalSignInResult> {
   const db = env.DB;
   // The flow is single use: only the request that flips consumed_at signs in.
   const consumed = await db.prepare('UPDATE challenges SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL').bind(meta.nowMs, flowId).run();
-  if (consumed.meta.changes !== 1) throw new AppError('CODE_EXPIRED', 'The sign-in has expired. Start again.');
+  if (consumed.meta.changes !== 1) throw flowExpired();
   const { token, sessionId } = await mintSessionToken();
   const environment = await recordEnvironmentStatements(db, user.id, meta.environment, meta.nowMs);
   await db.batch([
@@ -296,9 +344,16 @@ async function finish(env: Env, portal: Portal, flowId: string, user: PortalUser
   return { state: 'signed_in', sessionToken: token, sessionId, userId: user.id, environmentScore: environment.score };
 }
 
-function failureStatements(env: Env, flowId: string, data: FlowData, meta: PortalRequestMeta, reason: string) {
-  return [
-    env.DB.prepare('UPDATE challenges SET attempts = attempts + 1 WHERE id = ?').bind(flowId),
-    activityStatement(env.DB, { type: 'UserLoginAttempt', userId: data.userId, login: data.login, channel: 'portal', ip: meta.ip, client: meta.client, detail: { reason }, nowMs: meta.nowMs }),
-  ];
+/** The flow's attempt was claimed before the check (claimFlowAttempt); a failure only leaves its trace. */
+function failureStatement(env: Env, data: FlowData, meta: PortalRequestMeta, reason: string) {
+  return activityStatement(env.DB, {
+    type: 'UserLoginAttempt',
+    userId: data.userId,
+    login: data.login,
+    channel: 'portal',
+    ip: meta.ip,
+    client: meta.client,
+    detail: { reason },
+    nowMs: meta.nowMs,
+  });
 }
