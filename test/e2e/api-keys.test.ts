@@ -1,0 +1,55 @@
+/**
+ * The API keys page in headless Chromium: the admin makes a `verify` key for a VPN box (the key is shown once),
+ * the list shows its scope, owner and status, and the key verifies but is refused on the admin API; an expiry in
+ * the past is refused with the field named.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { startApp, type E2eApp } from './harness';
+
+let app: E2eApp;
+let page: Page;
+
+beforeAll(async () => {
+  app = await startApp();
+  page = await (await app.newContext()).newPage();
+  await app.signInAsAdmin(page);
+});
+afterAll(async () => app?.stop());
+
+describe('API keys page', () => {
+  it('creates a verify key that verifies and is refused on the admin API', async () => {
+    await page.goto('/admin/api-keys');
+    await page.getByLabel('New API key').fill('VPN box');
+    await page.getByLabel('Scope').selectOption('verify');
+    await page.getByRole('button', { name: 'Create' }).click();
+    const key = (await page.getByTestId('new-api-key').textContent())!.trim();
+    expect(key).toMatch(/^eid_[A-Za-z0-9_-]{43}$/);
+
+    const row = page.locator('tr', { hasText: 'VPN box' });
+    await expect.poll(() => row.textContent()).toContain('verify');
+    expect(await row.textContent()).toContain(app.admin.login);
+    expect(await row.textContent()).toContain('active');
+
+    const adminCall = await fetch(`${app.url}/api/admin/users`, { headers: { authorization: `Bearer ${key}` } });
+    expect(adminCall.status).toBe(403);
+    const verify = await fetch(`${app.url}/api/v1/verify`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ login: 'nobody', resource: 'nowhere', otp: '123456' }),
+    });
+    expect(await verify.json()).toMatchObject({ accepted: false, reason: 'RESOURCE_UNKNOWN' });
+  });
+
+  it('lists the seeded admin key with scope admin, and refuses an expiry in the past', async () => {
+    const keys = await app.adminApi('GET', '/api-keys');
+    expect(keys.items.find((k: { name: string }) => k.name === 'Seeded admin key')).toMatchObject({ scope: 'admin', ownerLogin: app.admin.login, status: 'active' });
+
+    await page.goto('/admin/api-keys');
+    await page.getByLabel('New API key').fill('Yesterday');
+    await page.getByLabel('Expires on (optional)').fill('2020-01-01');
+    await page.getByRole('button', { name: 'Create' }).click();
+    await expect.poll(async () => (await page.locator('.toast').allTextContents()).join(' ')).toContain('expiresAt: must be in the future');
+    expect((await app.adminApi('GET', '/api-keys')).items.some((k: { name: string }) => k.name === 'Yesterday')).toBe(false);
+  });
+});
