@@ -22,6 +22,9 @@ export default defineConfig({
                 SEED_ENCRYPTION_KEY: 'MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=',
                 SESSION_KEY: 'c2Vzc2lvbi1rZXktZm9yLXRlc3RzLW9ubHktMTIzNDU=',
                 ALLOW_INSECURE_PROVIDER_URLS: 'true',
+                // The tests' requests go to https://id.example.test (test/helpers/worker.ts ORIGIN), a deployment
+                // whose links are configured; tests of the unconfigured case pass their own env (lib/http.ts linkOrigin).
+                PUBLIC_ORIGIN: 'https://id.example.test',
               },
             },
           }),

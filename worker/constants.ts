@@ -77,6 +77,29 @@ export const SMS_PER_IP_PER_HOUR = 20;
 export const EMAIL_PER_RECIPIENT_PER_HOUR = 10;
 export const PASSWORD_RESET_TTL_MS = 30 * 60 * 1000;
 
+// ---- password reset and restore access (worker/auth/password-reset.ts, worker/selfservice/recovery-service.ts)
+// Both are anonymous: every limit is keyed by the login AS TYPED and the client IP, so an unknown login is limited
+// exactly like a real one (a 429 only for real accounts would tell them apart).
+/** Reset requests per login per hour: more than a forgetful user needs, few enough that a flood cannot fill a mailbox. */
+export const PASSWORD_RESET_REQUESTS_PER_LOGIN_PER_HOUR = 5;
+/** Reset requests per IP per hour, all logins together: one address cannot sweep many accounts. */
+export const PASSWORD_RESET_REQUESTS_PER_IP_PER_HOUR = 20;
+/**
+ * Unused reset links that may be valid at once for one user. A new request adds a link instead of voiding the
+ * older ones (else anyone could void the link a victim is about to click); at the cap further requests send
+ * nothing until one is used or expires. Each link is a 256-bit token, so a few valid ones are no easier to guess.
+ */
+export const PASSWORD_RESET_MAX_VALID_LINKS = 3;
+/**
+ * Restore-access submissions (each checks the password, email code and token OTP given once) per login per hour.
+ * They do not count toward the token's own lock (an attacker could lock the victim's token through restore access),
+ * so this claimed counter is their bound: 120 guesses a day at 3 window steps each hit a 6-digit TOTP about once in
+ * 2,800 days (the token's own lock admits more), and a hit only files a request that an administrator must approve.
+ */
+export const RESTORE_ACCESS_SUBMITS_PER_LOGIN_PER_HOUR = 5;
+/** Restore-access submissions per IP per hour, all logins together. */
+export const RESTORE_ACCESS_SUBMITS_PER_IP_PER_HOUR = 20;
+
 // ---- message limits the administrator may change (Admin Center > Security > Email > Limits)
 // The constants above are the defaults; these bound what may be set, so a slip in the admin center cannot switch
 // the protection off (or lock real users out for days).

@@ -6,7 +6,7 @@ export interface Env {
   SEED_ENCRYPTION_KEY: string;
   /** 32 random bytes, base64: HMAC key for CSRF tokens and other server-side MACs. */
   SESSION_KEY: string;
-  /** Public origin for links (portal address, SAML ACS URL); empty means the request's origin. */
+  /** The address users open: links in messages use it (lib/http.ts linkOrigin); empty works only on a local start. */
   PUBLIC_ORIGIN?: string;
   /** Email Workers send binding, when configured on Cloudflare. */
   EMAIL?: SendEmail;

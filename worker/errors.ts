@@ -53,6 +53,11 @@ export const ERROR_CATALOGUE = {
   PASSWORD_EXISTS: { status: 409, message: 'You already have a password; change it instead.' },
   NO_PASSWORD: { status: 409, message: 'You have no password yet; create one instead.' },
   ISSUE_NOT_FOUND: { status: 404, message: 'This request was not found or is already handled.' },
+  // Links in messages (lib/http.ts linkOrigin): a server setting, the same answer for every account
+  PUBLIC_ORIGIN_REQUIRED: {
+    status: 503,
+    message: 'This server cannot send links yet: the administrator must set PUBLIC_ORIGIN to the address users open (e.g. https://id.example.com).',
+  },
   // sign-in scripts
   SCRIPT_INVALID: { status: 400, message: 'The sign-in script has errors.' },
   // SAML (worker/saml)

@@ -61,7 +61,7 @@ describe('restore access with an SMS or EMAIL token', () => {
     expect((await admin.get(`/tokens/${token.id}`)).failCount).toBe(0);
   });
 
-  it('an EMAIL token with a PIN: code + PIN verifies; a wrong code is red and counts against the token', async () => {
+  it('an EMAIL token with a PIN: code + PIN verifies; a wrong code is red but not counted against the token (anyone can file one)', async () => {
     const { admin, resource, alias } = await portalWith(['changeName']);
     const address = `${unique('tok')}@example.com`;
     const { user, token } = await userWithMessageToken(admin, resource.id, 'EMAIL', address, { pin: '4711' });
@@ -82,7 +82,7 @@ describe('restore access with an SMS or EMAIL token', () => {
     const sent = await lastEmailCode(secondAddress);
     await wrong.send('POST', '/recovery/submit', { flow: again.body.flow, password: PASSWORD, otp: `${otherCode(sent)}4711`, newEmail: `${unique('new')}@example.com` });
     expect((await issueOf(admin, second.user.id)).authenticators).toEqual({ password: 'verified', email: 'lost', token: 'failed' });
-    expect((await admin.get(`/tokens/${second.token.id}`)).failCount).toBe(1);
+    expect((await admin.get(`/tokens/${second.token.id}`)).failCount).toBe(0);
     expect((await admin.get(`/tokens/${token.id}`)).failCount).toBe(0);
   });
 

@@ -4,12 +4,12 @@ import { z } from 'zod';
 import { recordActivity } from '../activities/record';
 import type { AppBindings } from '../env';
 import { AppError } from '../errors';
-import { clientAgent, clientIp, publicOrigin } from '../lib/http';
+import { afterResponse, clientAgent, clientIp, linkOrigin } from '../lib/http';
 import { parseJsonBody } from '../lib/validate';
 import { readSetting } from '../settings/platform';
 import { getUser } from '../users/service';
 import { completeSecondFactor, startPasswordLogin, type LoginStep } from './login-service';
-import { completePasswordReset, requestPasswordReset } from './password-reset';
+import { claimPasswordResetRequest, completePasswordReset, sendPasswordResetLink } from './password-reset';
 import { passwordField } from '../users/schema';
 import { authenticate, checkCsrf, checkSameOrigin } from './middleware';
 import { clearSessionCookie, csrfTokenFor, deleteSession, writeSessionCookie } from './sessions';
@@ -34,8 +34,12 @@ export const authRoutes = new Hono<AppBindings>()
   .post('/password-reset', async (c) => {
     checkSameOrigin(c);
     const { login } = await parseJsonBody(c, z.strictObject({ login: z.string().trim().min(1).max(128) }));
-    await requestPasswordReset(c.env, login, { ip: clientIp(c), client: clientAgent(c), nowMs: c.var.now, origin: publicOrigin(c) });
-    // The same answer for every login: no enumeration.
+    // Refused for every login alike when no trustworthy origin is configured: the link would carry the Host header.
+    const origin = linkOrigin(c.env, c.req.url);
+    const meta = { ip: clientIp(c), client: clientAgent(c), nowMs: c.var.now };
+    await claimPasswordResetRequest(c.env.DB, login, meta);
+    // The same answer, after the same work, for every login: the account is looked up only after the response.
+    afterResponse(c, () => sendPasswordResetLink(c.env, login, { ...meta, origin }));
     return c.json({ requested: true }, 202);
   })
   .post('/password-reset/complete', async (c) => {

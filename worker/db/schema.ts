@@ -344,7 +344,11 @@ export const userIssues = sqliteTable(
     resolvedAt: integer('resolved_at'),
     resolvedByUserId: text('resolved_by_user_id').references(() => users.id, { onDelete: 'set null' }),
   },
-  (t) => [index('user_issues_user_idx').on(t.userId)],
+  (t) => [
+    index('user_issues_user_idx').on(t.userId),
+    // One open request per user: a new one replaces it (migration 0006).
+    uniqueIndex('user_issues_one_open_per_user').on(t.userId).where(sql`state = 'open'`),
+  ],
 );
 
 /** Environments a user signs in from, for the sign-in environment score. */

@@ -75,6 +75,13 @@ export interface VerifyOptions {
    * concurrent request won the race for the code.
    */
   alsoIfConsumed?: D1PreparedStatement;
+  /**
+   * false: a wrong PIN, wrong code or replay is answered but not added to the token's fail counter. Safe ONLY
+   * behind a counter the caller claimed before this call, which then bounds the guesses instead: without one this
+   * is an unlimited OTP oracle. Restore access uses it (RESTORE_ACCESS_SUBMITS_PER_* in constants.ts), so anonymous
+   * requests cannot lock the victim's token.
+   */
+  countFailure?: boolean;
 }
 
 /**
@@ -105,19 +112,21 @@ export async function verifyTokenOtp(
     return { ok: false, tokenId: token.id, reason: 'TOKEN_TYPE_MISMATCH' };
   }
 
+  const fail = (reason: VerifyFailureReason): Promise<VerifyResult> =>
+    options.countFailure === false ? Promise.resolve({ ok: false, tokenId: token.id, reason }) : recordFailure(db, token, nowMs, reason);
   const otpDigits = token.type === 'OCRA' ? parseOcraSuite(token.ocra_suite ?? '').digits : token.digits;
   const split = splitPinAndOtp(input.trim(), otpDigits, token.pin_hash !== null, token.pin_position);
   const pinOk =
     split !== null && (token.pin_hash === null || (await checkPin(keys.pinKey, token.id, split.pin, token.pin_hash)));
-  if (!split || !pinOk) return recordFailure(db, token, nowMs, 'OTP_INVALID');
+  if (!split || !pinOk) return fail('OTP_INVALID');
 
   const seed = await openSeed(keys.seedKey, token.id, token.secret_encrypted);
   const match = await findMatch(token, seed, split.otp, nowMs, options.challenge);
-  if (match.kind === 'none') return recordFailure(db, token, nowMs, 'OTP_INVALID');
-  if (match.kind === 'used') return recordFailure(db, token, nowMs, 'OTP_REPLAYED');
+  if (match.kind === 'none') return fail('OTP_INVALID');
+  if (match.kind === 'used') return fail('OTP_REPLAYED');
 
   const consumed = await consumeMatch(db, token, match, nowMs, options.alsoIfConsumed);
-  if (!consumed) return recordFailure(db, token, nowMs, 'OTP_REPLAYED');
+  if (!consumed) return fail('OTP_REPLAYED');
   return { ok: true, tokenId: token.id, serial: token.serial, matched: describeMatch(match) };
 }
 

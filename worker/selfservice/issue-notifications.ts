@@ -6,6 +6,8 @@
  * unknown login, or the delay would tell which logins exist. Failures are logged, never shown to the requester.
  */
 import type { Env } from '../env';
+import { AppError } from '../errors';
+import { linkOrigin } from '../lib/http';
 import { sendEmail } from '../messaging/service';
 import { readSetting, writeSettingStatement } from '../settings/platform';
 import type { Authenticator } from './recovery-service';
@@ -28,25 +30,41 @@ export interface FiledIssue {
 const TEXTS = {
   en: {
     subject: 'New access recovery request',
-    body: (issue: FiledIssue, url: string) =>
-      `The user "${issue.login}" asks to restore access (lost: ${issue.lost.join(', ')}).\n\nVerify their identity before you approve it:\n${url}\n`,
+    body: (issue: FiledIssue, url: string | null) =>
+      `The user "${issue.login}" asks to restore access (lost: ${issue.lost.join(', ')}).\n\n` +
+      (url
+        ? `Verify their identity before you approve it:\n${url}\n`
+        : 'Verify their identity before you approve it under User Issues in the admin center.\n' +
+          '(This email has no link because PUBLIC_ORIGIN is not set: set it to the address users open.)\n'),
   },
   de: {
     subject: 'Neue Anfrage zur Wiederherstellung des Zugangs',
-    body: (issue: FiledIssue, url: string) =>
-      `Der Benutzer „${issue.login}“ bittet um Wiederherstellung seines Zugangs (verloren: ${issue.lost.join(', ')}).\n\nPrüfen Sie seine Identität, bevor Sie zustimmen:\n${url}\n`,
+    body: (issue: FiledIssue, url: string | null) =>
+      `Der Benutzer „${issue.login}“ bittet um Wiederherstellung seines Zugangs (verloren: ${issue.lost.join(', ')}).\n\n` +
+      (url
+        ? `Prüfen Sie seine Identität, bevor Sie zustimmen:\n${url}\n`
+        : 'Prüfen Sie seine Identität unter „Benutzeranfragen“ im Admin Center, bevor Sie zustimmen.\n' +
+          '(Diese E-Mail enthält keinen Link, weil PUBLIC_ORIGIN nicht gesetzt ist: Setzen Sie es auf die Adresse, die Benutzer öffnen.)\n'),
   },
 } as const;
 
+/** The admin center's link, or null where linkOrigin refuses (the email then says where to look instead). */
+function userIssuesUrl(env: Env, requestUrl: string): string | null {
+  try {
+    return `${linkOrigin(env, requestUrl)}/admin/user-issues`;
+  } catch (error) {
+    if (error instanceof AppError && error.code === 'PUBLIC_ORIGIN_REQUIRED') return null;
+    throw error;
+  }
+}
+
 export async function notifyAdminsOfNewIssue(env: Env, issue: FiledIssue, requestUrl: string, nowMs: number): Promise<void> {
   try {
-    // As publicOrigin() in lib/http: the configured origin, else the request's.
-    const origin = env.PUBLIC_ORIGIN?.trim().replace(/\/$/, '') || new URL(requestUrl).origin;
     if (!(await isIssueNotificationOn(env.DB))) return;
+    const url = userIssuesUrl(env, requestUrl);
     const { results: admins } = await env.DB.prepare(
       `SELECT id, email, language FROM users WHERE is_admin = 1 AND enabled = 1 AND email IS NOT NULL AND email != ''`,
     ).all<{ id: string; email: string; language: 'de' | 'en' | null }>();
-    const url = `${origin}/admin/user-issues`;
     for (const admin of admins) {
       const texts = TEXTS[admin.language === 'de' ? 'de' : 'en'];
       await sendEmail(env, env.DB, {

@@ -10,12 +10,22 @@
  * what remains, every flow takes the uniform code limits (a second namespace, so the email code's budget is not
  * shared) and, after the response, a code goes to the token's destination if there is such a token. The code typed
  * into the OTP field (with the token's PIN where set) is then that token's evidence.
+ *
+ * Against an attacker who files requests for someone else:
+ * - each submission first claims an attempt on counters per IP and per login as typed
+ *   (RESTORE_ACCESS_SUBMITS_PER_*), and only then is any proof examined; a password additionally claims a login
+ *   attempt (the account's password lock), an email code its challenge's attempt. Token OTPs do NOT count toward
+ *   the token's own lock: otherwise anyone could lock the victim's token by filing wrong requests;
+ * - a user has at most one open request: a new one replaces the old one in the same batch, so a flood leaves one
+ *   request (the newest), not dozens for an administrator to approve by mistake.
  */
-import { CODE_MAX_ATTEMPTS } from '../constants';
+import { CODE_MAX_ATTEMPTS, HOUR_MS, RESTORE_ACCESS_SUBMITS_PER_IP_PER_HOUR, RESTORE_ACCESS_SUBMITS_PER_LOGIN_PER_HOUR } from '../constants';
 import type { Env } from '../env';
+import { claimPasswordAttempt } from '../auth/login-lock';
 import { AppError } from '../errors';
 import { dummyPasswordHash, hashPassword, randomToken, sha256Hex, verifyPassword } from '../lib/crypto';
 import { verifyCode } from '../messaging/codes';
+import { enforceLimits, ipRateKey } from '../messaging/limits';
 import { TOKEN_RECORD_COLUMNS, verifyTokenOtp, type TokenRecord } from '../otp/verify-service';
 import { checkTokenCode, isMessageToken, sendTokenCode } from '../tokens/message-tokens';
 import { verifyKeysOf } from '../tokens/service';
@@ -32,6 +42,8 @@ export const RECOVERY_TOKEN_PURPOSE = 'portal-recovery-token';
 
 interface RecoveryFlow {
   resourceId: string;
+  /** As typed, lower-cased: the key of the per-login counters, for unknown logins too. */
+  login: string;
   userId: string | null;
   lost: Authenticator[];
   emailChallengeId?: string;
@@ -69,7 +81,7 @@ export async function startRecovery(
 ) {
   if (input.lost.length === 0) throw new AppError('VALIDATION_FAILED', 'lost: say what you lost.');
   const user = await findRecoveryUser(env.DB, portal.resourceId, input.login);
-  const flow: RecoveryFlow = { resourceId: portal.resourceId, userId: user?.id ?? null, lost: [...new Set(input.lost)] };
+  const flow: RecoveryFlow = { resourceId: portal.resourceId, login: input.login.trim().toLowerCase(), userId: user?.id ?? null, lost: [...new Set(input.lost)] };
   const remaining = AUTHENTICATORS.filter((a) => !flow.lost.includes(a));
   if (remaining.includes('email')) {
     // Limits for every login alike (a 429 only for real addresses would tell them apart); the code goes out after
@@ -128,17 +140,19 @@ export interface RecoveryEvidence {
 
 /**
  * Checks the evidence and files the request. The answer is the same whatever was right or wrong: the administrator
- * sees the verdict of each authenticator and decides. Each flow files at most one request.
+ * sees the verdict of each authenticator and decides. Each flow files at most one request, and it replaces the
+ * user's open one.
  */
 export async function submitRecovery(
   env: Env,
   portal: Portal,
   handle: string,
   evidence: RecoveryEvidence,
-  nowMs: number,
+  meta: { ip: string; nowMs: number },
   /** Told about a request actually stored (never for a phantom flow): the admin email notification. */
   onFiled?: (filed: { login: string; lost: Authenticator[] }) => void,
 ): Promise<{ submitted: true }> {
+  const { nowMs } = meta;
   const id = await sha256Hex(handle);
   const consumed = await env.DB.prepare(
     `UPDATE challenges SET consumed_at = ? WHERE id = ? AND purpose = 'portal-recovery' AND consumed_at IS NULL AND expires_at > ? RETURNING data`,
@@ -147,9 +161,11 @@ export async function submitRecovery(
     .first<{ data: string }>();
   if (!consumed) throw new AppError('CODE_EXPIRED', 'The request has expired. Start again.');
   const flow = JSON.parse(consumed.data) as RecoveryFlow;
-  if (flow.resourceId !== portal.resourceId) throw new AppError('CODE_EXPIRED', 'The request has expired. Start again.');
+  // A flow from before `login` was kept has no counter key: it is as good as expired.
+  if (flow.resourceId !== portal.resourceId || typeof flow.login !== 'string') throw new AppError('CODE_EXPIRED', 'The request has expired. Start again.');
   if (flow.lost.includes('password') && !evidence.newPassword) throw new AppError('VALIDATION_FAILED', 'newPassword: give the new password.');
   if (flow.lost.includes('email') && !evidence.newEmail) throw new AppError('VALIDATION_FAILED', 'newEmail: give the new email address.');
+  await claimSubmission(env.DB, flow.login, meta);
 
   const user = flow.userId
     ? await env.DB.prepare(`SELECT u.id, u.login, u.first_name, u.language, u.email, u.password_hash, a.token_id FROM users u
@@ -161,21 +177,44 @@ export async function submitRecovery(
   const statuses = await judgeEvidence(env, flow, user, evidence, nowMs);
   if (!user) return { submitted: true }; // phantom flow: same work done, nothing stored
 
-  await env.DB.prepare(
-    `INSERT INTO user_issues (id, user_id, resource_id, lost, authenticators, pending_password_hash, pending_email, state, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?)`,
-  )
-    .bind(crypto.randomUUID(), user.id, portal.resourceId, JSON.stringify(flow.lost), JSON.stringify(statuses), pendingPasswordHash, evidence.newEmail ?? null, nowMs)
-    .run();
+  // One open request per user: the new one replaces the old in one batch (the unique index
+  // user_issues_one_open_per_user holds it too). An admin still looking at the old one gets ISSUE_NOT_FOUND.
+  await env.DB.batch([
+    env.DB.prepare(`DELETE FROM user_issues WHERE user_id = ? AND state = 'open'`).bind(user.id),
+    env.DB.prepare(
+      `INSERT INTO user_issues (id, user_id, resource_id, lost, authenticators, pending_password_hash, pending_email, state, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?)`,
+    ).bind(crypto.randomUUID(), user.id, portal.resourceId, JSON.stringify(flow.lost), JSON.stringify(statuses), pendingPasswordHash, evidence.newEmail ?? null, nowMs),
+  ]);
   onFiled?.({ login: user.login, lost: flow.lost });
   return { submitted: true };
+}
+
+/**
+ * Throws RATE_LIMITED (the same for every login) once this IP or this login submitted too often. Taken before any
+ * proof is examined: this is what bounds the token OTP guesses, which do not count toward the token's own lock.
+ */
+async function claimSubmission(db: D1Database, login: string, meta: { ip: string; nowMs: number }): Promise<void> {
+  await enforceLimits(
+    db,
+    [
+      // The caller's own budget first: an address over its cap cannot spend the login's budget.
+      { name: 'ip', key: `restore-access-ip:${ipRateKey(meta.ip)}`, limit: RESTORE_ACCESS_SUBMITS_PER_IP_PER_HOUR, windowMs: HOUR_MS },
+      { name: 'login', key: `restore-access-login:${login}`, limit: RESTORE_ACCESS_SUBMITS_PER_LOGIN_PER_HOUR, windowMs: HOUR_MS },
+    ],
+    meta.nowMs,
+  );
 }
 
 async function judgeEvidence(env: Env, flow: RecoveryFlow, user: RecoveryUser | null, evidence: RecoveryEvidence, nowMs: number) {
   const statuses: Record<Authenticator, AuthenticatorStatus> = { password: 'none', email: 'none', token: 'none' };
   for (const lost of flow.lost) statuses[lost] = 'lost';
   if (!flow.lost.includes('password')) {
-    const ok = await verifyPassword(evidence.password ?? '', user?.password_hash ?? (await dummyPasswordHash()));
+    // A password given claims an attempt on the login's lock first (keyed by the login as typed, so unknown
+    // logins lock alike); a locked login's password is not examined. The hash is checked against a dummy for
+    // unknown logins: the same work for everyone.
+    const examined = evidence.password !== undefined && (await claimPasswordAttempt(env.DB, flow.login, nowMs)).allowed;
+    const ok = examined && (await verifyPassword(evidence.password!, user?.password_hash ?? (await dummyPasswordHash())));
     statuses.password = user?.password_hash ? (ok ? 'verified' : 'failed') : 'none';
   }
   if (!flow.lost.includes('email')) {
@@ -190,9 +229,10 @@ async function judgeEvidence(env: Env, flow: RecoveryFlow, user: RecoveryUser | 
     let verdict = null;
     if (token && isMessageToken(token.type)) {
       // The code sent at the start of this flow (and only that one: a sign-in code for the same token does not count).
-      verdict = await checkTokenCode(env, token, flow.tokenChallengeId ?? null, evidence.otp ?? '', { purpose: RECOVERY_TOKEN_PURPOSE, nowMs });
+      // countFailure false: claimSubmission bounds these guesses (see the header).
+      verdict = await checkTokenCode(env, token, flow.tokenChallengeId ?? null, evidence.otp ?? '', { purpose: RECOVERY_TOKEN_PURPOSE, nowMs, countFailure: false });
     } else if (token) {
-      verdict = await verifyTokenOtp(env.DB, verifyKeysOf(env), token, evidence.otp ?? '', nowMs);
+      verdict = await verifyTokenOtp(env.DB, verifyKeysOf(env), token, evidence.otp ?? '', nowMs, { countFailure: false });
     }
     statuses.token = verdict?.ok ? 'verified' : 'failed';
   }

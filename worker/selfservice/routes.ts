@@ -124,7 +124,7 @@ const publicRoutes = new Hono<PortalEnv>()
     const { flow: handle, ...evidence } = body;
     // The admin notification runs after the response, so a real login answers as fast as an unknown one.
     const notify = (filed: FiledIssue) => c.executionCtx.waitUntil(notifyAdminsOfNewIssue(c.env, filed, c.req.url, c.var.now));
-    return c.json(await submitRecovery(c.env, c.var.portal, handle, evidence, c.var.now, notify));
+    return c.json(await submitRecovery(c.env, c.var.portal, handle, evidence, { ip: clientIp(c), nowMs: c.var.now }, notify));
   });
 
 const sessionRoutes = new Hono<PortalEnv>()

@@ -83,6 +83,8 @@ export interface CheckTokenCodeOptions {
   nowMs: number;
   /** Enrolment: the pending token is activated by its first correct code. */
   allowActivation?: boolean;
+  /** As VerifyOptions.countFailure in otp/verify-service.ts: false only behind a counter the caller claimed first. */
+  countFailure?: boolean;
 }
 
 /**
@@ -103,15 +105,17 @@ export async function checkTokenCode(
     return { ok: false, tokenId: token.id, reason: 'TOKEN_LOCKED', lockedUntil: token.locked_until };
   }
   if (!isMessageToken(token.type)) return { ok: false, tokenId: token.id, reason: 'TOKEN_TYPE_MISMATCH' };
+  const fail = (): Promise<VerifyResult> =>
+    options.countFailure === false ? Promise.resolve({ ok: false, tokenId: token.id, reason: 'OTP_INVALID' }) : recordFailure(env.DB, token, options.nowMs, 'OTP_INVALID');
 
   const split = splitPinAndOtp(input.replace(/[\s-]/g, ''), CODE_DIGITS, token.pin_hash !== null, token.pin_position);
   const pinOk = split !== null && (token.pin_hash === null || (await checkPin(env.SESSION_KEY, token.id, split.pin, token.pin_hash)));
-  if (!split || !pinOk || !challengeId) return recordFailure(env.DB, token, options.nowMs, 'OTP_INVALID');
+  if (!split || !pinOk || !challengeId) return fail();
 
   const verdict = await verifyCode(env, { challengeId, code: split.otp, nowMs: options.nowMs, purpose: options.purpose });
   // A code sent for another token (or user) is no answer for this one.
   if (!verdict.ok || verdict.data.tokenId !== token.id || verdict.userId !== token.owner_user_id) {
-    return recordFailure(env.DB, token, options.nowMs, 'OTP_INVALID');
+    return fail();
   }
   const consumed = await env.DB.prepare(
     `UPDATE tokens SET fail_count = 0, locked_until = NULL, activated = 1, last_used_at = ?1

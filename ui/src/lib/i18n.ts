@@ -92,6 +92,7 @@ const ERRORS_DE: Dictionary = {
   SAME_PASSWORD: 'Das neue Passwort muss sich vom bisherigen unterscheiden.',
   PASSWORD_EXISTS: 'Sie haben bereits ein Passwort; ändern Sie es stattdessen.',
   NO_PASSWORD: 'Sie haben noch kein Passwort; legen Sie eines an.',
+  PUBLIC_ORIGIN_REQUIRED: 'Dieser Server kann noch keine Links versenden: Der Administrator muss PUBLIC_ORIGIN auf die Adresse setzen, die Benutzer öffnen (z. B. https://id.example.com).',
   INTERNAL: 'Auf unserer Seite ist ein Fehler aufgetreten.',
 };
 

@@ -1,0 +1,118 @@
+/**
+ * Password reset and restore access attacked the way attackers do: many concurrent requests over real HTTP to the
+ * Worker as `npm start` runs it (wrangler dev, loopback, PUBLIC_ORIGIN empty), emails read from the impersonated
+ * Postmark API.
+ */
+import { request as httpRequest } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PASSWORD_RESET_REQUESTS_PER_LOGIN_PER_HOUR, RESTORE_ACCESS_SUBMITS_PER_LOGIN_PER_HOUR } from '../../../worker/constants';
+import { base32ToBytes } from '../../../worker/lib/encoding';
+import { importHmacKey } from '../../../worker/otp/hotp';
+import { generateTotp } from '../../../worker/otp/totp';
+import { startApp, type E2eApp } from '../../e2e/harness';
+
+const SCENARIO = 'reset-and-restore';
+const SEED = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
+let app: E2eApp;
+
+beforeAll(async () => {
+  app = await startApp({ providers: true, browser: false });
+  const settings = await app.adminApi('GET', '/messaging/settings');
+  await app.adminApi('PUT', '/messaging/settings', {
+    sms: { primary: { type: 'outbox' }, fallback: null },
+    email: { provider: { type: 'postmark', serverToken: 'e2e-postmark-token', baseUrl: `${app.providers!.url}/${SCENARIO}` }, fromAddress: 'security@id.example.com', fromName: 'Example ID' },
+    templates: settings.templates,
+  });
+});
+afterAll(() => app?.stop());
+
+let ipCounter = 0;
+async function post(path: string, body: unknown) {
+  const response = await fetch(`${app.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'cf-connecting-ip': `198.51.100.${++ipCounter % 250}` },
+    body: JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: (text ? JSON.parse(text) : null) as any };
+}
+
+const mailsTo = async (to: string) => (await app.providers!.requests(SCENARIO)).map((r) => JSON.parse(r.body)).filter((mail) => mail.To === to);
+
+describe('password reset', () => {
+  it('a spoofed Host gets no link: without PUBLIC_ORIGIN only a loopback origin is trusted', async () => {
+    // Attack: "Host: attacker.example" on the victim's reset request, so the emailed link leads to the attacker.
+    await app.adminApi('POST', '/users', { login: 'hostvictim', email: 'hostvictim@example.test' });
+    const answer = await new Promise<{ status: number; body: any }>((resolve, reject) => {
+      const url = new URL(`${app.url}/api/auth/password-reset`);
+      const req = httpRequest(
+        { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { host: 'attacker.example', 'content-type': 'application/json' } },
+        (res) => {
+          let text = '';
+          res.on('data', (chunk) => (text += chunk));
+          res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
+        },
+      );
+      req.on('error', reject);
+      req.end(JSON.stringify({ login: 'hostvictim' }));
+    });
+    expect(answer).toMatchObject({ status: 503, body: { error: { code: 'PUBLIC_ORIGIN_REQUIRED' } } });
+    expect(await mailsTo('hostvictim@example.test')).toEqual([]);
+  });
+
+  it('40 concurrent requests for one login: a few are taken, one email with one working link goes out', async () => {
+    // Attack: a burst of resets for the victim, to void the link they are about to use and fill their mailbox.
+    await app.adminApi('POST', '/users', { login: 'resetvictim', email: 'resetvictim@example.test' });
+    const answers = await Promise.all(Array.from({ length: 40 }, () => post('/api/auth/password-reset', { login: 'resetvictim' })));
+    const accepted = answers.filter((a) => a.status === 202);
+    expect(accepted.length).toBeGreaterThanOrEqual(1);
+    expect(accepted.length).toBeLessThanOrEqual(PASSWORD_RESET_REQUESTS_PER_LOGIN_PER_HOUR);
+    for (const refused of answers.filter((a) => a.status !== 202)) expect(refused.body.error.code).toBe('RATE_LIMITED');
+
+    await expect.poll(async () => (await mailsTo('resetvictim@example.test')).length, { timeout: 10_000 }).toBe(1);
+    // The sends run after the answers: give any late one time to (wrongly) arrive.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const mails = await mailsTo('resetvictim@example.test');
+    expect(mails).toHaveLength(1);
+    const link = /(http\S+\/login\/reset\?token=\S+)/.exec(mails[0].TextBody)![1]!;
+    expect(link.startsWith(`${app.url}/login/reset?token=`)).toBe(true);
+    const token = new URL(link).searchParams.get('token')!;
+
+    const completions = await Promise.all(Array.from({ length: 10 }, (_, i) => post('/api/auth/password-reset/complete', { token, password: `racing password ${i}0` })));
+    expect(completions.filter((c) => c.status === 204)).toHaveLength(1);
+  });
+});
+
+describe('restore access', () => {
+  it(`concurrent OTP guesses for one user: at most ${RESTORE_ACCESS_SUBMITS_PER_LOGIN_PER_HOUR} evaluated, the token not locked, one open request`, async () => {
+    // Attack: many restore-access requests at once, each a guess at the victim's token OTP, through several portals
+    // so that no per-portal limit applies; wrong guesses used to count toward (and lock) the victim's token.
+    const user = await app.adminApi('POST', '/users', { login: 'restorevictim', password: 'restore password 1' });
+    const token = await app.adminApi('POST', '/tokens/hardware', { type: 'TOTP', serial: 'HW-RESTORE-1', seed: SEED, seedEncoding: 'base32', ownerUserId: user.id });
+    const aliases: string[] = [];
+    for (let i = 0; i < RESTORE_ACCESS_SUBMITS_PER_LOGIN_PER_HOUR + 5; i++) {
+      const resource = await app.adminApi('POST', '/resources', { name: `Restore ${i}` });
+      await app.adminApi('PUT', `/resources/${resource.id}/self-service`, { enabled: true, alias: `restore-${i}`, actions: ['changeName'], tokenTypes: [] });
+      await app.adminApi('PUT', `/resources/${resource.id}/assignments`, { userId: user.id, tokenId: token.id });
+      aliases.push(`restore-${i}`);
+    }
+    const flows = await Promise.all(aliases.map(async (alias) => ({ alias, start: await post(`/api/portal/${alias}/recovery`, { login: 'restorevictim', lost: ['password', 'email'] }) })));
+    for (const { start } of flows) expect(start.status).toBe(200);
+
+    const wrong = String((Number(await currentTotp()) + 1) % 1_000_000).padStart(6, '0');
+    const answers = await Promise.all(
+      flows.map(({ alias, start }) => post(`/api/portal/${alias}/recovery/submit`, { flow: start.body.flow, otp: wrong, newPassword: 'attacker password 1', newEmail: 'a@evil.example' })),
+    );
+    expect(answers.filter((a) => a.status === 200)).toHaveLength(RESTORE_ACCESS_SUBMITS_PER_LOGIN_PER_HOUR);
+    for (const refused of answers.filter((a) => a.status !== 200)) expect(refused.body.error.code).toBe('RATE_LIMITED');
+
+    expect(await app.adminApi('GET', `/tokens/${token.id}`)).toMatchObject({ failCount: 0 });
+    const issues = (await app.adminApi('GET', '/user-issues')).items.filter((issue: { user: { id: string } }) => issue.user.id === user.id);
+    expect(issues).toHaveLength(1);
+    expect(issues[0].authenticators.token).toBe('failed');
+  });
+});
+
+async function currentTotp(): Promise<string> {
+  return generateTotp(await importHmacKey(base32ToBytes(SEED), 'SHA1'), Date.now(), 30, 6);
+}

@@ -1,0 +1,174 @@
+/**
+ * Threats on "restore access" (/api/portal/<alias>/recovery*), which anyone may use for any login:
+ * - filing many requests for a victim, each carrying the attacker's new password and email, hoping an
+ *   administrator approves one (40 requests used to leave 40 approvable issues);
+ * - guessing the victim's token OTP through it, or locking the victim's token by guessing wrong on purpose;
+ * - guessing the password through it past the account's password lock;
+ * - learning which logins exist from the answers.
+ * What bounds them: each submission claims an attempt per IP and per login as typed (RESTORE_ACCESS_SUBMITS_*)
+ * before any proof is examined; a password also claims a login attempt (LOGIN_MAX_FAILS); one open request per
+ * user, the newest replacing the older.
+ *
+ * The clock is pinned (Date only) and moved past the windows; nothing waits.
+ */
+import { env } from 'cloudflare:workers';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { CODE_RESEND_COOLDOWN_MS, LOGIN_MAX_FAILS, RESTORE_ACCESS_SUBMITS_PER_IP_PER_HOUR, RESTORE_ACCESS_SUBMITS_PER_LOGIN_PER_HOUR } from '../../worker/constants';
+import { assignedUser, portalClient, portalWith, type AdminClient } from '../helpers/portal';
+import { call, randomSeedBase32, totpAt, unique } from '../helpers/worker';
+
+const T0 = Date.UTC(2026, 6, 1, 9, 0, 10);
+const PASSWORD = 'portal password 1';
+
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(T0);
+});
+afterEach(() => vi.useRealTimers());
+
+let ipCounter = 0;
+const freshIp = () => `198.18.0.${++ipCounter % 250}`;
+
+/** A start and a submission, from one address: what an anonymous attacker sends. */
+async function fileRequest(alias: string, login: string, lost: string[], evidence: Record<string, string>, ip = freshIp()) {
+  const client = portalClient(alias, { ip });
+  const start = await client.send('POST', '/recovery', { login, lost });
+  if (start.status !== 200) return start;
+  return client.send('POST', '/recovery/submit', { flow: start.body.flow, ...evidence });
+}
+
+const openIssuesOf = async (userId: string) =>
+  (await env.DB.prepare(`SELECT id, pending_email, authenticators FROM user_issues WHERE user_id = ? AND state = 'open'`).bind(userId).all<{ id: string; pending_email: string; authenticators: string }>())
+    .results;
+
+async function userWithTotp(admin: AdminClient, resourceId: string) {
+  const user = await assignedUser(admin, resourceId);
+  const seed = randomSeedBase32();
+  const token = await admin.post('/tokens/hardware', { type: 'TOTP', serial: unique('HW-'), seed, seedEncoding: 'base32', ownerUserId: user.id });
+  await admin.put(`/resources/${resourceId}/assignments`, { userId: user.id, tokenId: token.id });
+  return { user, seed, token };
+}
+
+const otherCode = (code: string, by = 1) => String((Number(code) + by) % 1_000_000).padStart(6, '0');
+const tokenRow = (id: string) => env.DB.prepare('SELECT fail_count, locked_until FROM tokens WHERE id = ?').bind(id).first();
+
+describe('a flood of requests for one user', () => {
+  it('40 anonymous requests at once leave one open request, and only the first few are taken at all', async () => {
+    // Attack: 40 requests for the victim from 40 addresses, each "lost everything" with the attacker's new password
+    // and email, so that an administrator working through the list approves one of them.
+    const { admin, resource, alias } = await portalWith(['changeName']);
+    const victim = await assignedUser(admin, resource.id);
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        fileRequest(alias, victim.login, ['password', 'email', 'token'], { newPassword: `attacker password ${i}`, newEmail: `attacker${i}@evil.example` }),
+      ),
+    );
+    const filed = answers.filter((a) => a.status === 200);
+    expect(filed).toHaveLength(RESTORE_ACCESS_SUBMITS_PER_LOGIN_PER_HOUR);
+    for (const answer of filed) expect(answer.body).toEqual({ submitted: true });
+    for (const refused of answers.filter((a) => a.status !== 200)) {
+      expect(refused).toMatchObject({ status: 429, body: { error: { code: 'RATE_LIMITED', details: { limit: 'login' } } } });
+    }
+    expect(await openIssuesOf(victim.id)).toHaveLength(1);
+  }, 30_000);
+
+  it('a new request replaces the open one; approving the replaced one is refused and changes nothing', async () => {
+    const { admin, resource, alias } = await portalWith(['changeName']);
+    const user = await assignedUser(admin, resource.id);
+    await fileRequest(alias, user.login, ['password', 'email', 'token'], { newPassword: 'first new password', newEmail: 'first@example.com' });
+    const [first] = await openIssuesOf(user.id);
+    await fileRequest(alias, user.login, ['password', 'email', 'token'], { newPassword: 'second new password', newEmail: 'second@example.com' });
+    const open = await openIssuesOf(user.id);
+    expect(open.map((issue) => issue.pending_email)).toEqual(['second@example.com']);
+    const stale = await admin.request(`/user-issues/${first!.id}/approve`, { method: 'POST' });
+    expect(stale.status).toBe(404);
+    expect((await portalClient(alias).signIn(user.login, PASSWORD)).body.state).toBe('signed_in');
+  });
+});
+
+describe('token OTP guesses through restore access', () => {
+  it('do not lock the victim’s token and are bounded per login; past the bound even the right OTP is not examined', async () => {
+    // Attack: wrong OTPs filed through restore access used to count toward the victim's token lock, so anyone could
+    // lock the victim out; and each filed request was another guess at the OTP.
+    const { admin, resource, alias } = await portalWith(['changeName']);
+    const { user, seed, token } = await userWithTotp(admin, resource.id);
+    const guesses = [];
+    for (let i = 0; i < RESTORE_ACCESS_SUBMITS_PER_LOGIN_PER_HOUR + 2; i++) {
+      const right = await totpAt(seed, Date.now());
+      guesses.push(await fileRequest(alias, user.login, ['password', 'email'], { otp: otherCode(right, 7), newPassword: 'attacker password 1', newEmail: 'a@evil.example' }));
+      // The code sent to an SMS/email token has a resend cooldown per login: wait it out between flows.
+      vi.setSystemTime(Date.now() + CODE_RESEND_COOLDOWN_MS + 1000);
+    }
+    expect(guesses.map((g) => g.status)).toEqual([...Array(RESTORE_ACCESS_SUBMITS_PER_LOGIN_PER_HOUR).fill(200), 429, 429]);
+    expect(await tokenRow(token.id)).toEqual({ fail_count: 0, locked_until: null });
+    expect(JSON.parse((await openIssuesOf(user.id))[0]!.authenticators).token).toBe('failed');
+
+    // Past the bound, the right OTP is refused before it is looked at: no request says "token verified".
+    const late = await fileRequest(alias, user.login, ['password', 'email'], { otp: await totpAt(seed, Date.now()), newPassword: 'attacker password 1', newEmail: 'a@evil.example' });
+    expect(late).toMatchObject({ status: 429, body: { error: { code: 'RATE_LIMITED' } } });
+    expect(JSON.parse((await openIssuesOf(user.id))[0]!.authenticators).token).toBe('failed');
+
+    // The victim still signs in with password and OTP: the token is not locked.
+    const client = portalClient(alias, { ip: freshIp() });
+    const start = await client.send('POST', '/signin', { login: user.login });
+    expect((await client.send('POST', '/signin/password', { flow: start.body.flow, password: PASSWORD })).body).toMatchObject({ step: 'otp' });
+    expect((await client.send('POST', '/signin/otp', { flow: start.body.flow, otp: await totpAt(seed, Date.now()) })).body.state).toBe('signed_in');
+  });
+
+  it('the right OTP within the bound is verified, once', async () => {
+    const { admin, resource, alias } = await portalWith(['changeName']);
+    const { user, seed } = await userWithTotp(admin, resource.id);
+    const otp = await totpAt(seed, Date.now());
+    expect((await fileRequest(alias, user.login, ['password'], { otp, newPassword: 'a brand new password' })).body).toEqual({ submitted: true });
+    expect(JSON.parse((await openIssuesOf(user.id))[0]!.authenticators).token).toBe('verified');
+  });
+
+  it('are bounded per IP across logins', async () => {
+    // Attack: one address sweeping many logins with guesses.
+    // Unknown logins are limited exactly like real ones (a test of its own below), so they stand in for many users.
+    const { alias } = await portalWith(['changeName']);
+    const ip = freshIp();
+    const answers = [];
+    for (let i = 0; i < RESTORE_ACCESS_SUBMITS_PER_IP_PER_HOUR + 1; i++) {
+      answers.push((await fileRequest(alias, unique('someone'), ['password', 'email', 'token'], { newPassword: 'attacker password 1', newEmail: 'a@evil.example' }, ip)).status);
+    }
+    expect(answers).toEqual([...Array(RESTORE_ACCESS_SUBMITS_PER_IP_PER_HOUR).fill(200), 429]);
+  }, 30_000);
+});
+
+describe('a password given to restore access', () => {
+  it('claims an attempt on the login’s password lock first: a locked login’s right password is not examined', async () => {
+    // Attack: the password lock (LOGIN_MAX_FAILS) stops guessing at /login; restore access must not be a way round it.
+    const { admin, resource, alias } = await portalWith(['changeName']);
+    const { user } = await userWithTotp(admin, resource.id);
+    for (let i = 0; i < LOGIN_MAX_FAILS; i++) {
+      await call('/api/auth/login', { method: 'POST', headers: { 'cf-connecting-ip': freshIp() }, json: { login: user.login, password: `wrong password ${i}` } });
+    }
+    await fileRequest(alias, user.login, ['token'], { password: PASSWORD });
+    expect(JSON.parse((await openIssuesOf(user.id))[0]!.authenticators).password).toBe('failed');
+  });
+
+  it('is verified when right and the login is not locked', async () => {
+    const { admin, resource, alias } = await portalWith(['changeName']);
+    const { user } = await userWithTotp(admin, resource.id);
+    await fileRequest(alias, user.login, ['token'], { password: PASSWORD });
+    expect(JSON.parse((await openIssuesOf(user.id))[0]!.authenticators).password).toBe('verified');
+  });
+});
+
+describe('the answers do not tell which logins exist', () => {
+  it('a real login and an unknown one get the same answers, the per-login bound included', async () => {
+    const { admin, resource, alias } = await portalWith(['changeName']);
+    const real = await assignedUser(admin, resource.id);
+    const observe = async (login: string) => {
+      const answers = [];
+      for (let i = 0; i < RESTORE_ACCESS_SUBMITS_PER_LOGIN_PER_HOUR + 1; i++) {
+        answers.push(await fileRequest(alias, login, ['password', 'email', 'token'], { newPassword: 'attacker password 1', newEmail: 'a@evil.example' }));
+      }
+      return answers;
+    };
+    const answersForReal = await observe(real.login);
+    expect(answersForReal.at(-1)).toMatchObject({ status: 429 });
+    expect(await observe(unique('ghost'))).toEqual(answersForReal);
+  });
+});
