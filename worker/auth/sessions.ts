@@ -11,6 +11,7 @@ import {
   SESSION_TTL_MS,
 } from '../constants';
 import { hmacSha256Hex, randomToken, sha256Hex } from '../lib/crypto';
+import { deriveKey } from '../lib/keys';
 import { isSecureRequest } from '../lib/http';
 
 export interface SessionRow {
@@ -139,6 +140,6 @@ export function clearSessionCookie(c: Context, kind: SessionKind = 'platform'): 
 }
 
 /** The CSRF token of a session: a MAC of its id, so it needs no storage and dies with the session. */
-export function csrfTokenFor(sessionKey: string, sessionId: string): Promise<string> {
-  return hmacSha256Hex(sessionKey, `csrf:${sessionId}`);
+export async function csrfTokenFor(sessionKey: string, sessionId: string): Promise<string> {
+  return hmacSha256Hex(await deriveKey({ SESSION_KEY: sessionKey }, 'csrf'), `csrf:${sessionId}`);
 }

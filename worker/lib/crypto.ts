@@ -1,11 +1,11 @@
 /**
  * Secrets at rest and in transit, on WebCrypto only (workerd, Node 20+ and browsers).
- * - token seeds: AES-GCM under SEED_ENCRYPTION_KEY
- * - passwords and PINs: PBKDF2-SHA256 with a per-hash salt
+ * - token seeds and provider secrets: AES-GCM under a key per purpose (lib/keys.ts derives them)
+ * - passwords: PBKDF2-SHA256 with a per-hash salt; PINs: HMAC under their own key (tokens/secrets.ts)
  * - session tokens, API keys, one-time codes: SHA-256 (they are high-entropy or short-lived and rate limited)
  */
 import { PBKDF2_ITERATIONS } from '../constants';
-import { base64ToBytes, bytesToBase64Url, base64UrlToBytes, bytesToHex, utf8, type Bytes } from './encoding';
+import { bytesToBase64Url, base64UrlToBytes, bytesToHex, utf8, type Bytes } from './encoding';
 
 export function randomBytes(length: number): Bytes {
   return crypto.getRandomValues(new Uint8Array(length));
@@ -41,10 +41,7 @@ export function timingSafeEqual(a: string, b: string): boolean {
   return diff === 0;
 }
 
-export async function hmacSha256Hex(keyBase64: string, message: string): Promise<string> {
-  const key = await crypto.subtle.importKey('raw', base64ToBytes(keyBase64), { name: 'HMAC', hash: 'SHA-256' }, false, [
-    'sign',
-  ]);
+export async function hmacSha256Hex(key: CryptoKey, message: string): Promise<string> {
   return bytesToHex(new Uint8Array(await crypto.subtle.sign('HMAC', key, utf8.encode(message))));
 }
 
@@ -81,38 +78,29 @@ async function pbkdf2(password: string, salt: Bytes, iterations: number): Promis
   return new Uint8Array(bits);
 }
 
-// ---- seed encryption: "v1.<iv b64url>.<ciphertext b64url>"
-
-const aesKeys = new Map<string, Promise<CryptoKey>>();
-function aesKey(keyBase64: string): Promise<CryptoKey> {
-  let key = aesKeys.get(keyBase64);
-  if (!key) {
-    const raw = base64ToBytes(keyBase64);
-    if (raw.length !== 32) throw new Error('SEED_ENCRYPTION_KEY must be 32 bytes, base64');
-    key = crypto.subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt']);
-    aesKeys.set(keyBase64, key);
-  }
-  return key;
-}
+// ---- sealing: "<version>.<iv b64url>.<ciphertext b64url>"; which key a version means is lib/keys.ts's business
 
 /** `context` (e.g. the token id) is bound as additional data: a ciphertext moved to another row won't decrypt. */
-export async function encryptSecret(keyBase64: string, plaintext: Bytes, context: string): Promise<string> {
+export async function sealBytes(key: CryptoKey, version: string, plaintext: Bytes, context: string): Promise<string> {
   const iv = randomBytes(12);
-  const ciphertext = await crypto.subtle.encrypt(
-    { name: 'AES-GCM', iv, additionalData: utf8.encode(context) },
-    await aesKey(keyBase64),
-    plaintext,
-  );
-  return `v1.${bytesToBase64Url(iv)}.${bytesToBase64Url(new Uint8Array(ciphertext))}`;
+  const ciphertext = await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: utf8.encode(context) }, key, plaintext);
+  return `${version}.${bytesToBase64Url(iv)}.${bytesToBase64Url(new Uint8Array(ciphertext))}`;
 }
 
-export async function decryptSecret(keyBase64: string, sealed: string, context: string): Promise<Bytes> {
-  const [version, ivText, ciphertextText] = sealed.split('.');
-  if (version !== 'v1' || !ivText || !ciphertextText) throw new Error('unknown sealed secret format');
+/** The version prefix of a sealed value ('' when it is not one). */
+export function sealedVersion(sealed: string): string {
+  const [version, ivText, ciphertextText, extra] = sealed.split('.');
+  return version && ivText && ciphertextText && extra === undefined ? version : '';
+}
+
+/** Throws when the key, the context or a single bit of the value is wrong (AES-GCM authenticates all three). */
+export async function openBytes(key: CryptoKey, sealed: string, context: string): Promise<Bytes> {
+  const [, ivText, ciphertextText] = sealed.split('.');
+  if (!sealedVersion(sealed)) throw new Error('unknown sealed secret format');
   const plaintext = await crypto.subtle.decrypt(
-    { name: 'AES-GCM', iv: base64UrlToBytes(ivText), additionalData: utf8.encode(context) },
-    await aesKey(keyBase64),
-    base64UrlToBytes(ciphertextText),
+    { name: 'AES-GCM', iv: base64UrlToBytes(ivText!), additionalData: utf8.encode(context) },
+    key,
+    base64UrlToBytes(ciphertextText!),
   );
   return new Uint8Array(plaintext);
 }

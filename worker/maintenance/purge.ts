@@ -4,6 +4,8 @@
  */
 import { ACTIVITY_RETENTION_DAYS, DAY_MS } from '../constants';
 import type { Env } from '../env';
+import { upgradeLegacyProviderSecrets } from '../messaging/settings';
+import { upgradeLegacySeeds } from '../tokens/secrets';
 
 export async function runScheduledPurge(env: Env, nowMs: number): Promise<void> {
   const activityCutoffMs = nowMs - ACTIVITY_RETENTION_DAYS * DAY_MS;
@@ -15,4 +17,23 @@ export async function runScheduledPurge(env: Env, nowMs: number): Promise<void> 
     env.DB.prepare('DELETE FROM user_activities WHERE at < ?').bind(activityCutoffMs),
     env.DB.prepare('DELETE FROM message_log WHERE at < ?').bind(activityCutoffMs),
   ]);
+  await upgradeLegacySecrets(env);
+}
+
+/**
+ * Key separation (lib/keys.ts): seeds and provider secrets still sealed under the Worker secret itself are
+ * re-sealed under their purpose keys, a batch per run until none is left. A failure is logged, not thrown: the
+ * old values keep working, and the next run tries again.
+ */
+async function upgradeLegacySecrets(env: Env): Promise<void> {
+  for (const [what, upgrade] of [
+    ['token seeds', () => upgradeLegacySeeds(env)],
+    ['provider secrets', () => upgradeLegacyProviderSecrets(env)],
+  ] as const) {
+    try {
+      await upgrade();
+    } catch (error) {
+      console.error(`re-sealing legacy ${what} failed: ${(error as Error)?.message ?? String(error)}`);
+    }
+  }
 }

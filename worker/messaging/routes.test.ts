@@ -76,7 +76,7 @@ describe('settings API', () => {
     const stored = await env.DB.prepare("SELECT value FROM settings WHERE key LIKE 'messaging.%'").all<{ value: string }>();
     const storedText = JSON.stringify(stored.results);
     for (const secret of [token, 'gateway-key-abcdefgh', 'postmark-server-token-42']) expect(storedText).not.toContain(secret);
-    expect(storedText).toContain('v1.');
+    expect(storedText).toContain('v2.');
 
     // Save the masked view back (what the admin center does after editing, say, the sender number).
     const { warnings: _w, meta: _m, ...edited } = view;

@@ -1,7 +1,9 @@
 /**
  * Sending SMS and email through the configured providers: limits first, then the primary SMS supplier and, when
  * it fails, the fallback; every provider attempt is written to `message_log` with its outcome. Message texts are
- * never logged; error texts are redacted of codes and provider secrets before they are stored or returned.
+ * never logged. An error names the provider and what happened (HTTP status, timeout...); of what the provider
+ * answered, only a short snippet is kept, redacted of codes and provider secrets (in the forms they travel in)
+ * before it is cut, and stripped of markup and control characters, before it is stored or returned.
  *
  * A send that a limit refuses throws AppError('RATE_LIMITED') with details { limit, retryAfterMs } (limit is one of
  * cooldown, ip, user, phone, recipient; the numbers are the administrator's, see limits.ts) and calls no provider.
@@ -18,14 +20,15 @@ import { normalizePhoneNumber } from '../lib/phone';
 import { enforceLimits, messageLimitChecks, releaseCooldown } from './limits';
 import { sendCloudflareEmail } from './providers/cloudflare-email';
 import { sendGenericSms } from './providers/generic';
-import { truncate } from './providers/http';
+import { basicAuth, remoteSnippet, type ProviderTarget } from './providers/http';
 import { sendMessageBirdSms } from './providers/messagebird';
 import { storeInOutbox } from './providers/outbox';
 import { sendPostmarkEmail } from './providers/postmark';
 import { sendTwilioSms } from './providers/twilio';
 import { ProviderError, type ProviderResult } from './providers/types';
 import { sendVonageSms } from './providers/vonage';
-import { loadMessagingSettings, type EmailProvider, type Language, type MessagingSettings, type SmsSupplier } from './settings';
+import { originOf } from '../lib/outbound-url';
+import { fillUrlPlaceholders, loadMessagingSettings, outboundPolicy, providerUrlOf, type EmailProvider, type Language, type MessagingSettings, type SmsSupplier } from './settings';
 import { formatValidity, renderTemplate, type MessagePlaceholder } from './templates';
 
 export type MessagingEnv = Pick<Env, 'DB' | 'SEED_ENCRYPTION_KEY' | 'EMAIL' | 'ALLOW_INSECURE_PROVIDER_URLS'>;
@@ -90,13 +93,13 @@ export async function sendSms(env: MessagingEnv, db: D1Database, input: SendSmsI
     const suppliers = [settings.sms.primary, ...(settings.sms.fallback ? [settings.sms.fallback] : [])];
     const failures: AttemptFailure[] = [];
     for (const [index, supplier] of suppliers.entries()) {
-      const redactions = [...(input.redact ?? []), ...supplierSecrets(supplier)];
+      const redactions = [...(input.redact ?? []), ...providerSecrets(supplier)];
       try {
         const result = await deliverSms(env, db, supplier, { to, text: input.text }, input.nowMs);
         const logId = await writeLog(db, { channel: 'sms', provider: supplier.type, recipient: to, input, status: 'sent', error: null, result });
         return { provider: supplier.type, providerMessageId: result.providerMessageId, logId, to, usedFallback: index > 0 };
       } catch (error) {
-        const message = redact(describeFailure(error), redactions);
+        const message = describeFailure(error, redactions);
         failures.push({ provider: supplier.type, error: message });
         await writeLog(db, { channel: 'sms', provider: supplier.type, recipient: to, input, status: 'failed', error: message, result: null });
         console.warn(`sms via ${supplier.type} failed (${input.purpose}): ${message}`);
@@ -114,17 +117,13 @@ async function deliverSms(env: MessagingEnv, db: D1Database, supplier: SmsSuppli
     case 'outbox':
       return storeInOutbox(db, { channel: 'sms', recipient: message.to, subject: null, body: message.text, nowMs });
     case 'twilio':
-      checkUrlAtSend(env, supplier.type, supplier.baseUrl);
-      return sendTwilioSms(supplier, message);
+      return sendTwilioSms(supplier, targetOf(env, supplier), message);
     case 'vonage':
-      checkUrlAtSend(env, supplier.type, supplier.baseUrl);
-      return sendVonageSms(supplier, message);
+      return sendVonageSms(supplier, targetOf(env, supplier), message);
     case 'messagebird':
-      checkUrlAtSend(env, supplier.type, supplier.baseUrl);
-      return sendMessageBirdSms(supplier, message);
+      return sendMessageBirdSms(supplier, targetOf(env, supplier), message);
     case 'generic':
-      checkUrlAtSend(env, supplier.type, supplier.url.replace(/\{\{\s*(phone|text)\s*\}\}/g, 'x'));
-      return sendGenericSms(supplier, message);
+      return sendGenericSms(supplier, targetOf(env, supplier), message);
     default:
       throw new ProviderError(String((supplier as { type: unknown }).type), 'config', 'unknown SMS supplier type');
   }
@@ -154,7 +153,7 @@ export async function sendEmail(env: MessagingEnv, db: D1Database, input: SendEm
   );
   try {
     const provider = settings.email.provider;
-    const redactions = [...(input.redact ?? []), ...(provider.type === 'postmark' ? [provider.serverToken] : [])];
+    const redactions = [...(input.redact ?? []), ...providerSecrets(provider)];
     try {
       const result = await deliverEmail(env, db, provider, {
         to,
@@ -166,7 +165,7 @@ export async function sendEmail(env: MessagingEnv, db: D1Database, input: SendEm
       const logId = await writeLog(db, { channel: 'email', provider: provider.type, recipient: to, input, status: 'sent', error: null, result });
       return { provider: provider.type, providerMessageId: result.providerMessageId, logId, to, usedFallback: false };
     } catch (error) {
-      const message = redact(describeFailure(error), redactions);
+      const message = describeFailure(error, redactions);
       await writeLog(db, { channel: 'email', provider: provider.type, recipient: to, input, status: 'failed', error: message, result: null });
       console.warn(`email via ${provider.type} failed (${input.purpose}): ${message}`);
       throw notSent([{ provider: provider.type, error: message }]);
@@ -181,14 +180,13 @@ async function deliverEmail(
   env: MessagingEnv,
   db: D1Database,
   provider: EmailProvider,
-  message: Parameters<typeof sendPostmarkEmail>[1],
+  message: Parameters<typeof sendPostmarkEmail>[2],
 ): Promise<ProviderResult> {
   switch (provider.type) {
     case 'outbox':
       return storeInOutbox(db, { channel: 'email', recipient: message.to, subject: message.subject, body: message.text, nowMs: message.nowMs });
     case 'postmark':
-      checkUrlAtSend(env, provider.type, provider.baseUrl);
-      return sendPostmarkEmail(provider, message);
+      return sendPostmarkEmail(provider, targetOf(env, provider), message);
     case 'cloudflare':
       return sendCloudflareEmail(env, message);
     default:
@@ -265,43 +263,49 @@ export async function sendTestMessage(env: MessagingEnv, input: TestMessageInput
 
 // ---------------------------------------------------------------- helpers
 
-function checkUrlAtSend(env: MessagingEnv, provider: string, url: string): void {
-  let protocol: string;
-  try {
-    protocol = new URL(url).protocol;
-  } catch {
-    throw new ProviderError(provider, 'config', 'the provider URL is not valid');
-  }
-  // Checked again at send time: settings written before the rule, or by hand into D1, must not send in clear.
-  if (protocol !== 'https:' && !(protocol === 'http:' && env.ALLOW_INSECURE_PROVIDER_URLS === 'true')) {
-    throw new ProviderError(provider, 'config', 'the provider URL must use https');
-  }
+/** The provider's requests go to the origin of the URL its secrets were unsealed for, and only to a public host. */
+function targetOf(env: MessagingEnv, provider: SmsSupplier | EmailProvider): ProviderTarget {
+  const url = providerUrlOf(provider);
+  return { ...outboundPolicy(env), origin: (url && originOf(fillUrlPlaceholders(url, 'x'))) ?? 'null' };
 }
 
-function supplierSecrets(supplier: SmsSupplier): string[] {
-  switch (supplier.type) {
+/** Every form in which a provider's secrets travel (as typed, URL/form-encoded, JSON-escaped, in Basic auth). */
+function providerSecrets(provider: SmsSupplier | EmailProvider): string[] {
+  const secrets: string[] = [];
+  switch (provider.type) {
     case 'twilio':
-      return [supplier.authToken];
+      secrets.push(provider.authToken, basicAuth(provider.accountSid, provider.authToken).slice('Basic '.length));
+      break;
     case 'vonage':
-      return [supplier.apiSecret];
+      secrets.push(provider.apiSecret);
+      break;
     case 'messagebird':
-      return [supplier.accessKey];
+      secrets.push(provider.accessKey);
+      break;
+    case 'postmark':
+      secrets.push(provider.serverToken);
+      break;
     case 'generic':
-      return supplier.headers.filter((h) => h.secret).map((h) => h.value);
-    default:
-      return [];
+      secrets.push(...provider.headers.filter((h) => h.secret).map((h) => h.value));
+      break;
   }
+  return secrets.flatMap((secret) => [secret, encodeURIComponent(secret), new URLSearchParams({ s: secret }).toString().slice(2), JSON.stringify(secret).slice(1, -1)]);
 }
 
-function describeFailure(error: unknown): string {
-  if (error instanceof ProviderError) return `${error.provider}: ${error.message}`;
-  return `internal error: ${truncate((error as Error)?.message ?? String(error))}`;
+/** "<provider>: <what happened>[: <snippet of what it answered>]", with codes and secrets redacted. */
+function describeFailure(error: unknown, redactions: readonly string[]): string {
+  if (error instanceof ProviderError) {
+    const remote = error.remote === undefined ? '' : remoteSnippet(redact(error.remote, redactions));
+    return redact(`${error.provider}: ${error.message}${remote ? `: ${remote}` : ''}`, redactions);
+  }
+  return `internal error: ${remoteSnippet(redact((error as Error)?.message ?? String(error), redactions))}`;
 }
 
 /** Replaces every occurrence of the given values (codes, secrets) so they cannot reach logs or responses. */
 export function redact(text: string, values: readonly string[]): string {
   let result = text;
-  for (const value of values) if (value && value.length >= 4) result = result.split(value).join('[redacted]');
+  // Longest first: a secret's encoded form may contain the plain one, and must go as a whole.
+  for (const value of [...values].sort((x, y) => y.length - x.length)) if (value && value.length >= 4) result = result.split(value).join('[redacted]');
   return result;
 }
 

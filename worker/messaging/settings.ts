@@ -6,10 +6,12 @@
  * A save may leave sections out (`limits` alone, say): those keep their stored value. Clients written before the
  * limits existed send sms/email/templates only and keep working; the limits stay what they were.
  *
- * Secrets (auth tokens, API secrets, secret gateway headers) are sealed with AES-GCM (`encryptSecret`) before
- * they reach D1, bound to the settings key and field so a sealed value copied elsewhere does not decrypt. They
+ * Secrets (auth tokens, API secrets, secret gateway headers) are sealed with AES-GCM under the provider-secrets
+ * key (lib/keys.ts) before they reach D1, bound to the settings key, the field, the provider type and the URL
+ * they were entered for, so a sealed value copied elsewhere, or left under an edited URL, does not decrypt. They
  * never go back to the client: views carry a mask ("••••" + last 4 characters), and a save that sends the mask
- * back (or leaves the field out) keeps the stored secret, the way admin consoles such as Keycloak's do.
+ * back (or leaves the field out) keeps the stored secret while type and URL stay the same, the way admin consoles
+ * such as Keycloak's do; a new URL or type needs the secret typed again.
  */
 import { z } from 'zod';
 import {
@@ -33,8 +35,9 @@ import {
 } from '../constants';
 import type { Env } from '../env';
 import { AppError } from '../errors';
-import { decryptSecret, encryptSecret } from '../lib/crypto';
 import { utf8 } from '../lib/encoding';
+import { isLegacySealed, openFor, sealFor } from '../lib/keys';
+import { originOf, outboundUrlProblem, type OutboundPolicy, type OutboundUrlProblemCode } from '../lib/outbound-url';
 import { parse } from '../lib/validate';
 import { GATEWAY_PLACEHOLDERS, MESSAGE_PLACEHOLDERS, validateTemplate, type TemplateProblem } from './templates';
 
@@ -308,51 +311,65 @@ export const DEFAULT_SETTINGS: MessagingSettings = {
 // ---------------------------------------------------------------- load / save
 
 type SecretEnv = Pick<Env, 'DB' | 'SEED_ENCRYPTION_KEY'>;
+type StoredSupplier = z.infer<typeof smsSupplierInputSchema>;
+type StoredEmailProvider = z.infer<typeof emailProviderInputSchema>;
 
-export async function loadMessagingSettings(env: SecretEnv): Promise<MessagingSettings> {
+/** The settings as D1 holds them: provider secrets sealed; `raw` is each row's text (for conditional updates). */
+interface StoredSettings {
+  sms: { primary: StoredSupplier; fallback: StoredSupplier | null };
+  email: { provider: StoredEmailProvider; fromAddress: string; fromName: string };
+  templates: Record<Language, LanguageTemplates>;
+  limits: MessageLimits;
+  raw: Map<string, string>;
+}
+
+async function readStoredSettings(env: SecretEnv): Promise<StoredSettings> {
   // One query for all four keys: every send reads its limits with its provider settings, at no extra round trip.
   const rows = await env.DB.prepare('SELECT key, value FROM settings WHERE key IN (?, ?, ?, ?)')
     .bind(SETTINGS_KEYS.sms, SETTINGS_KEYS.email, SETTINGS_KEYS.templates, SETTINGS_KEYS.limits)
     .all<{ key: string; value: string }>();
-  const stored = new Map(rows.results.map((row) => [row.key, row.value]));
-  const smsJson = readJson(stored.get(SETTINGS_KEYS.sms));
-  const emailJson = readJson(stored.get(SETTINGS_KEYS.email));
-  const templatesJson = readJson(stored.get(SETTINGS_KEYS.templates));
-  const limitsJson = readJson(stored.get(SETTINGS_KEYS.limits));
-
-  const storedSchema = messagingSettingsInputSchema;
-  const parsed = storedSchema.safeParse({
-    sms: smsJson ?? DEFAULT_SETTINGS.sms,
-    email: emailJson ?? DEFAULT_SETTINGS.email,
-    templates: templatesJson ?? DEFAULT_SETTINGS.templates,
+  const raw = new Map(rows.results.map((row) => [row.key, row.value]));
+  const parsed = messagingSettingsInputSchema.safeParse({
+    sms: readJson(raw.get(SETTINGS_KEYS.sms)) ?? DEFAULT_SETTINGS.sms,
+    email: readJson(raw.get(SETTINGS_KEYS.email)) ?? DEFAULT_SETTINGS.email,
+    templates: readJson(raw.get(SETTINGS_KEYS.templates)) ?? DEFAULT_SETTINGS.templates,
   });
   // A stored value that no longer parses is an operator problem; falling back to the outbox silently would stop
   // real users from receiving codes without anyone noticing.
   // Stored limits are merged over the defaults, so a limit added in a later version starts at its default.
-  const limits = messageLimitsInputSchema.safeParse(limitsJson ?? {});
+  const limits = messageLimitsInputSchema.safeParse(readJson(raw.get(SETTINGS_KEYS.limits)) ?? {});
   if (!parsed.success || !limits.success) throw new AppError('INTERNAL', 'The stored messaging settings are not valid; save them again in the admin center.');
-  const value = parsed.data;
+  return { ...parsed.data, limits: mergeMessageLimits(DEFAULT_MESSAGE_LIMITS, limits.data), raw };
+}
+
+async function openStoredSettings(env: SecretEnv, stored: StoredSettings): Promise<MessagingSettings> {
+  const sms = SETTINGS_KEYS.sms;
   try {
     return {
       sms: {
-        primary: await unsealSupplier(env, value.sms.primary, 'primary'),
-        fallback: value.sms.fallback ? await unsealSupplier(env, value.sms.fallback, 'fallback') : null,
+        primary: (await openProvider(env, stored.sms.primary, sms, 'primary')) as SmsSupplier,
+        fallback: stored.sms.fallback ? ((await openProvider(env, stored.sms.fallback, sms, 'fallback')) as SmsSupplier) : null,
       },
-      email: { ...value.email, provider: await unsealEmailProvider(env, value.email.provider) },
-      templates: value.templates,
-      limits: mergeMessageLimits(DEFAULT_MESSAGE_LIMITS, limits.data),
+      email: { ...stored.email, provider: (await openProvider(env, stored.email.provider, SETTINGS_KEYS.email, 'provider')) as EmailProvider },
+      templates: stored.templates,
+      limits: stored.limits,
     };
   } catch (error) {
     if (error instanceof AppError) throw error;
-    throw new AppError('INTERNAL', 'The stored messaging secrets could not be decrypted (was SEED_ENCRYPTION_KEY changed?).');
+    throw new AppError('INTERNAL', 'The stored messaging secrets could not be decrypted (was SEED_ENCRYPTION_KEY changed, or a provider URL edited in the database?).');
   }
+}
+
+export async function loadMessagingSettings(env: SecretEnv): Promise<MessagingSettings> {
+  return openStoredSettings(env, await readStoredSettings(env));
 }
 
 /**
  * Validates and stores new settings. Sections left out keep their stored value; limits may be sent in part.
- * Secret fields left out or sent back masked keep the stored value of the same slot, as long as the supplier type
- * did not change. Everything is checked before anything is written, and what is written goes in one batch.
- * Returns the resolved settings.
+ * A secret field left out or sent back masked keeps the stored secret only while the provider type and its URL
+ * stay the same: the stored ciphertext is copied as it is, and it opens only for the URL it was sealed with.
+ * Everything is checked before anything is written, and what is written goes in one batch. Returns the resolved
+ * settings.
  */
 export async function saveMessagingSettings(
   env: SecretEnv & Pick<Env, 'ALLOW_INSECURE_PROVIDER_URLS'>,
@@ -360,38 +377,73 @@ export async function saveMessagingSettings(
   nowMs: number,
 ): Promise<MessagingSettings> {
   const value = parse(messagingSettingsSaveSchema, input);
-  const current = await loadMessagingSettings(env);
+  const stored = await readStoredSettings(env);
+  const current = await openStoredSettings(env, stored);
+  const sections = value.sms || value.email || value.templates;
+  if (sections) checkProviderUrls(env, { sms: value.sms ?? current.sms, email: value.email ?? current.email });
+
+  const issues: SettingsIssue[] = [];
+  const keyed = (key: string, slot: string, path: string) => ({ key, slot, path, issues });
+  const primary = value.sms
+    ? await resolveSecrets(env, value.sms.primary, { open: current.sms.primary, sealed: stored.sms.primary }, keyed(SETTINGS_KEYS.sms, 'primary', 'sms.primary'))
+    : null;
+  const fallbackCurrent = current.sms.fallback && stored.sms.fallback ? { open: current.sms.fallback, sealed: stored.sms.fallback } : null;
+  const fallback = value.sms?.fallback ? await resolveSecrets(env, value.sms.fallback, fallbackCurrent, keyed(SETTINGS_KEYS.sms, 'fallback', 'sms.fallback')) : null;
+  const provider = value.email
+    ? await resolveSecrets(env, value.email.provider, { open: current.email.provider, sealed: stored.email.provider }, keyed(SETTINGS_KEYS.email, 'provider', 'email.provider'))
+    : null;
+  if (issues.length > 0) throw new AppError('VALIDATION_FAILED', `${issues[0]!.path}: ${issues[0]!.message}`, { issues });
 
   const resolved: MessagingSettings = {
-    sms: value.sms
-      ? {
-          primary: resolveSupplierSecrets(value.sms.primary, current.sms.primary, 'sms.primary'),
-          fallback: value.sms.fallback ? resolveSupplierSecrets(value.sms.fallback, current.sms.fallback, 'sms.fallback') : null,
-        }
-      : current.sms,
-    email: value.email ? { ...value.email, provider: resolveEmailSecrets(value.email.provider, current.email.provider) } : current.email,
+    sms: primary ? { primary: primary.open as SmsSupplier, fallback: (fallback?.open as SmsSupplier | undefined) ?? null } : current.sms,
+    email: value.email && provider ? { ...value.email, provider: provider.open as EmailProvider } : current.email,
     templates: value.templates ?? current.templates,
     limits: value.limits ? mergeMessageLimits(current.limits, value.limits) : current.limits,
   };
-  if (value.sms || value.email || value.templates) checkSettings(env, resolved);
+  if (sections) checkSettings(resolved);
 
   const upsert = 'INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at';
   const writes: D1PreparedStatement[] = [];
-  if (value.sms) {
-    const sealed = {
-      primary: await sealSupplier(env, resolved.sms.primary, 'primary'),
-      fallback: resolved.sms.fallback ? await sealSupplier(env, resolved.sms.fallback, 'fallback') : null,
-    };
-    writes.push(env.DB.prepare(upsert).bind(SETTINGS_KEYS.sms, JSON.stringify(sealed), nowMs));
-  }
-  if (value.email) {
-    const sealed = { ...resolved.email, provider: await sealEmailProvider(env, resolved.email.provider) };
-    writes.push(env.DB.prepare(upsert).bind(SETTINGS_KEYS.email, JSON.stringify(sealed), nowMs));
-  }
+  if (primary) writes.push(env.DB.prepare(upsert).bind(SETTINGS_KEYS.sms, JSON.stringify({ primary: primary.sealed, fallback: fallback?.sealed ?? null }), nowMs));
+  if (value.email && provider) writes.push(env.DB.prepare(upsert).bind(SETTINGS_KEYS.email, JSON.stringify({ ...value.email, provider: provider.sealed }), nowMs));
   if (value.templates) writes.push(env.DB.prepare(upsert).bind(SETTINGS_KEYS.templates, JSON.stringify(resolved.templates), nowMs));
   if (value.limits) writes.push(env.DB.prepare(upsert).bind(SETTINGS_KEYS.limits, JSON.stringify(resolved.limits), nowMs));
   await env.DB.batch(writes);
   return resolved;
+}
+
+/**
+ * The cron's one-time upgrade: provider secrets sealed before key separation ("v1", under SEED_ENCRYPTION_KEY
+ * itself, bound to no URL) are re-sealed under the provider-secrets key, bound to the URL stored beside them.
+ * Each row is written only if nobody saved it meanwhile. Returns how many secrets it re-sealed.
+ */
+export async function upgradeLegacyProviderSecrets(env: SecretEnv): Promise<number> {
+  const stored = await readStoredSettings(env);
+  let upgraded = 0;
+  const reseal = (provider: StoredSupplier | StoredEmailProvider, key: string, slot: string) =>
+    mapSecrets(provider, async (field, sealed) => {
+      if (!sealed || !isLegacySealed(sealed)) return sealed ?? '';
+      const { context, legacyContext } = secretContexts(provider, key, `${slot}.${field}`);
+      const plaintext = await openFor(env, 'provider-secrets', sealed, context, legacyContext);
+      upgraded += 1;
+      return sealFor(env, 'provider-secrets', plaintext, context);
+    });
+  const writes: D1PreparedStatement[] = [];
+  const update = 'UPDATE settings SET value = ? WHERE key = ? AND value = ?';
+  const smsRaw = stored.raw.get(SETTINGS_KEYS.sms);
+  if (smsRaw) {
+    const before = upgraded;
+    const sms = { primary: await reseal(stored.sms.primary, SETTINGS_KEYS.sms, 'primary'), fallback: stored.sms.fallback ? await reseal(stored.sms.fallback, SETTINGS_KEYS.sms, 'fallback') : null };
+    if (upgraded > before) writes.push(env.DB.prepare(update).bind(JSON.stringify(sms), SETTINGS_KEYS.sms, smsRaw));
+  }
+  const emailRaw = stored.raw.get(SETTINGS_KEYS.email);
+  if (emailRaw) {
+    const before = upgraded;
+    const email = { ...stored.email, provider: await reseal(stored.email.provider, SETTINGS_KEYS.email, 'provider') };
+    if (upgraded > before) writes.push(env.DB.prepare(update).bind(JSON.stringify(email), SETTINGS_KEYS.email, emailRaw));
+  }
+  if (writes.length > 0) await env.DB.batch(writes);
+  return upgraded;
 }
 
 // ---------------------------------------------------------------- validation beyond the schema
@@ -402,39 +454,66 @@ export interface SettingsProblem {
   problems?: TemplateProblem[];
 }
 
-/** Throws VALIDATION_FAILED (URLs) or TEMPLATE_INVALID (placeholders) with every problem found. */
-export function checkSettings(env: Pick<Env, 'ALLOW_INSECURE_PROVIDER_URLS'>, settings: MessagingSettings): void {
-  const urlProblems: SettingsProblem[] = [];
+/** A field the admin must fix; `code` lets the admin center say it in German or English. */
+export interface SettingsIssue {
+  path: string;
+  code: SettingsIssueCode;
+  message: string;
+}
+export type SettingsIssueCode = OutboundUrlProblemCode | 'PROVIDER_URL_HOST_TEMPLATED' | 'PROVIDER_SECRET_REQUIRED';
+
+const allowsLoopback = (env: Pick<Env, 'ALLOW_INSECURE_PROVIDER_URLS'>) => env.ALLOW_INSECURE_PROVIDER_URLS === 'true';
+
+/** What a provider request may reach from this deployment (worker/lib/outbound-url.ts). */
+export function outboundPolicy(env: Pick<Env, 'ALLOW_INSECURE_PROVIDER_URLS'>): OutboundPolicy {
+  return { allowLoopback: allowsLoopback(env) };
+}
+
+type UrlBearing = { type: string; baseUrl?: string; url?: string };
+
+/**
+ * Throws VALIDATION_FAILED with every provider URL that may not be called: not https, credentials in it, a host
+ * that is not public (lib/outbound-url.ts), or a gateway URL whose host its placeholders could change.
+ */
+export function checkProviderUrls(
+  env: Pick<Env, 'ALLOW_INSECURE_PROVIDER_URLS'>,
+  settings: { sms: { primary: UrlBearing; fallback: UrlBearing | null }; email: { provider: UrlBearing } },
+): void {
+  const policy = outboundPolicy(env);
+  const issues: SettingsIssue[] = [];
+  const targets: Array<[string, UrlBearing]> = [['sms.primary', settings.sms.primary], ['email.provider', settings.email.provider]];
+  if (settings.sms.fallback) targets.splice(1, 0, ['sms.fallback', settings.sms.fallback]);
+  for (const [path, provider] of targets) {
+    const url = providerUrlOf(provider);
+    if (url === null) continue;
+    const field = `${path}.${provider.type === 'generic' ? 'url' : 'baseUrl'}`;
+    const problem = outboundUrlProblem(fillUrlPlaceholders(url, 'a'), policy);
+    if (problem) issues.push({ path: field, ...problem });
+    else if (originOf(fillUrlPlaceholders(url, 'a')) !== originOf(fillUrlPlaceholders(url, 'b'))) {
+      // The phone number or the text would pick the host, and the secret headers would follow.
+      issues.push({ path: field, code: 'PROVIDER_URL_HOST_TEMPLATED', message: 'placeholders may appear in the path and query only, not in the host' });
+    }
+  }
+  if (issues.length > 0) throw new AppError('VALIDATION_FAILED', `${issues[0]!.path}: ${issues[0]!.message}`, { issues });
+}
+
+/** Throws TEMPLATE_INVALID (gateway request templates, message templates) with every problem found. */
+export function checkSettings(settings: MessagingSettings): void {
   const suppliers: Array<[string, SmsSupplier]> = [['sms.primary', settings.sms.primary]];
   if (settings.sms.fallback) suppliers.push(['sms.fallback', settings.sms.fallback]);
   for (const [path, supplier] of suppliers) {
-    if (supplier.type === 'generic') {
-      const problems = [
-        ...validateTemplate(supplier.url, GATEWAY_PLACEHOLDERS).map((p) => ({ path: `${path}.url`, message: p.message })),
-        ...validateTemplate(supplier.bodyTemplate, GATEWAY_PLACEHOLDERS).map((p) => ({ path: `${path}.bodyTemplate`, message: p.message })),
-        ...supplier.headers.flatMap((header, i) =>
-          validateTemplate(header.value, GATEWAY_PLACEHOLDERS).map((p) => ({ path: `${path}.headers.${i}.value`, message: p.message })),
-        ),
-      ];
-      if (problems.length > 0) throw new AppError('TEMPLATE_INVALID', `${problems[0]!.path}: ${problems[0]!.message}`, { issues: problems });
-      if (!/\{\{\s*text\s*\}\}/.test(supplier.url + supplier.bodyTemplate)) {
-        throw new AppError('TEMPLATE_INVALID', `${path}: the gateway request must carry the message: put {{text}} into the URL or the body`);
-      }
-      const problem = providerUrlProblem(env, supplier.url.replace(/\{\{\s*(phone|text)\s*\}\}/g, 'x'));
-      if (problem) urlProblems.push({ path: `${path}.url`, message: problem });
-    } else if (supplier.type !== 'outbox') {
-      const problem = providerUrlProblem(env, supplier.baseUrl);
-      if (problem) urlProblems.push({ path: `${path}.baseUrl`, message: problem });
+    if (supplier.type !== 'generic') continue;
+    const problems = [
+      ...validateTemplate(supplier.url, GATEWAY_PLACEHOLDERS).map((p) => ({ path: `${path}.url`, message: p.message })),
+      ...validateTemplate(supplier.bodyTemplate, GATEWAY_PLACEHOLDERS).map((p) => ({ path: `${path}.bodyTemplate`, message: p.message })),
+      ...supplier.headers.flatMap((header, i) =>
+        validateTemplate(header.value, GATEWAY_PLACEHOLDERS).map((p) => ({ path: `${path}.headers.${i}.value`, message: p.message })),
+      ),
+    ];
+    if (problems.length > 0) throw new AppError('TEMPLATE_INVALID', `${problems[0]!.path}: ${problems[0]!.message}`, { issues: problems });
+    if (!/\{\{\s*text\s*\}\}/.test(supplier.url + supplier.bodyTemplate)) {
+      throw new AppError('TEMPLATE_INVALID', `${path}: the gateway request must carry the message: put {{text}} into the URL or the body`);
     }
-  }
-  if (settings.email.provider.type === 'postmark') {
-    const problem = providerUrlProblem(env, settings.email.provider.baseUrl);
-    if (problem) urlProblems.push({ path: 'email.provider.baseUrl', message: problem });
-  }
-  if (urlProblems.length > 0) {
-    throw new AppError('VALIDATION_FAILED', `${urlProblems[0]!.path}: ${urlProblems[0]!.message}`, {
-      issues: urlProblems.map(({ path, message }) => ({ path, message })),
-    });
   }
 
   const templateProblems = templateSettingsProblems(settings.templates);
@@ -462,21 +541,15 @@ export function templateSettingsProblems(templates: Record<Language, LanguageTem
   return found;
 }
 
-/**
- * Provider URLs must be https: credentials and codes cross them. Plain http only when the deployment says so
- * (ALLOW_INSECURE_PROVIDER_URLS, set by the tests for their local provider server; never in production).
- */
-export function providerUrlProblem(env: Pick<Env, 'ALLOW_INSECURE_PROVIDER_URLS'>, raw: string): string | null {
-  let parsed: URL;
-  try {
-    parsed = new URL(raw);
-  } catch {
-    return `"${raw}" is not a URL`;
-  }
-  if (parsed.username || parsed.password) return 'credentials do not belong in the URL; use the credential fields';
-  if (parsed.protocol === 'https:') return null;
-  if (parsed.protocol === 'http:' && env.ALLOW_INSECURE_PROVIDER_URLS === 'true') return null;
-  return 'the URL must start with https://';
+/** The URL a provider's secrets are for and its requests go to; null for those without one (outbox, binding). */
+export function providerUrlOf(provider: UrlBearing): string | null {
+  if (provider.type === 'generic') return provider.url ?? null;
+  return SECRET_FIELD[provider.type] ? (provider.baseUrl ?? null) : null;
+}
+
+/** A gateway URL template with every {{phone}} / {{text}} filled with `value` (to check it as a URL). */
+export function fillUrlPlaceholders(url: string, value: string): string {
+  return url.replace(/\{\{\s*(phone|text)\s*\}\}/g, value);
 }
 
 // ---------------------------------------------------------------- masking (views for the admin center)
@@ -524,115 +597,96 @@ function maskEmailProvider(provider: EmailProvider): EmailProvider {
   return provider.type === 'postmark' ? { ...provider, serverToken: maskSecret(provider.serverToken) } : provider;
 }
 
-// ---------------------------------------------------------------- secrets: keep, seal, unseal
+// ---------------------------------------------------------------- secrets: keep, seal, open
 
-type SupplierInput = z.infer<typeof smsSupplierInputSchema>;
+/** The credential field of each provider type that has one; generic gateways keep theirs in secret headers. */
+const SECRET_FIELD: Partial<Record<string, 'authToken' | 'apiSecret' | 'accessKey' | 'serverToken'>> = {
+  twilio: 'authToken',
+  vonage: 'apiSecret',
+  messagebird: 'accessKey',
+  postmark: 'serverToken',
+};
 
-function keepSecret(given: string | undefined, stored: string | undefined, path: string): string {
-  if (!isMaskedSecret(given)) return given!;
-  if (stored) return stored;
-  throw new AppError('VALIDATION_FAILED', `${path}: required`, { issues: [{ path, message: 'required' }] });
+type AnyProvider = StoredSupplier | StoredEmailProvider | SmsSupplier | EmailProvider;
+
+/**
+ * The one walk over a provider's secrets (its credential field, or each secret header): `fn` gets the sealing
+ * field name (`authToken`, `headers.x-api-key`), the value and the field's path in the request body
+ * (`authToken`, `headers.2.value`), and returns the replacement. Returns the copy.
+ */
+async function mapSecrets<T extends AnyProvider>(
+  provider: T,
+  fn: (field: string, value: string | undefined, path: string) => Promise<string> | string,
+): Promise<T> {
+  if (provider.type === 'generic') {
+    const headers = await Promise.all(
+      provider.headers.map(async (h, i) => ({ name: h.name, secret: h.secret, value: h.secret ? await fn(`headers.${h.name.toLowerCase()}`, h.value, `headers.${i}.value`) : (h.value ?? '') })),
+    );
+    return { ...provider, headers };
+  }
+  const field = SECRET_FIELD[provider.type];
+  if (!field) return provider;
+  return { ...provider, [field]: await fn(field, (provider as Record<string, unknown>)[field] as string | undefined, field) };
 }
 
-function resolveSupplierSecrets(input: SupplierInput, current: SmsSupplier | null, path: string): SmsSupplier {
-  switch (input.type) {
-    case 'outbox':
-      return input;
-    case 'twilio':
-      return { ...input, authToken: keepSecret(input.authToken, current?.type === 'twilio' ? current.authToken : undefined, `${path}.authToken`) };
-    case 'vonage':
-      return { ...input, apiSecret: keepSecret(input.apiSecret, current?.type === 'vonage' ? current.apiSecret : undefined, `${path}.apiSecret`) };
-    case 'messagebird':
-      return { ...input, accessKey: keepSecret(input.accessKey, current?.type === 'messagebird' ? current.accessKey : undefined, `${path}.accessKey`) };
-    case 'generic': {
-      const storedHeaders = current?.type === 'generic' ? current.headers : [];
-      const headers = input.headers.map((header, i) => {
-        if (!header.secret) return { name: header.name, value: header.value ?? '', secret: false };
-        const stored = storedHeaders.find((h) => h.secret && h.name.toLowerCase() === header.name.toLowerCase());
-        return { name: header.name, value: keepSecret(header.value, stored?.value, `${path}.headers.${i}.value`), secret: true };
-      });
-      return { ...input, headers };
+/**
+ * The additional data a provider secret is sealed with: where it is stored, the provider type and the URL it was
+ * entered for. A ciphertext opens only there: moved to another field or type, or left behind when someone edits
+ * the URL in the database, it no longer decrypts, so the secret cannot be sent anywhere else.
+ */
+function secretContexts(provider: UrlBearing, key: string, field: string): { context: string; legacyContext: string } {
+  return { context: `${key}:${field}:${provider.type}:${providerUrlOf(provider) ?? ''}`, legacyContext: `${key}:${field}` };
+}
+
+async function openProvider<T extends StoredSupplier | StoredEmailProvider>(env: SecretEnv, stored: T, key: string, slot: string): Promise<T> {
+  return mapSecrets(stored, async (field, sealed) => {
+    if (!sealed) throw new AppError('INTERNAL', `The stored messaging setting ${slot}.${field} has no secret.`);
+    const { context, legacyContext } = secretContexts(stored, key, `${slot}.${field}`);
+    return new TextDecoder().decode(await openFor(env, 'provider-secrets', sealed, context, legacyContext));
+  });
+}
+
+/**
+ * A provider from the save request with its secrets resolved: `open` in clear (returned, used to send), `sealed`
+ * to store. A secret that is typed is sealed for this provider's URL. One left out (or sent back masked) keeps
+ * the stored ciphertext, as it is, only if the type and the URL are unchanged; otherwise the field must be
+ * filled again (an issue), so a stored secret is never sent to a host it was not entered for.
+ */
+async function resolveSecrets<T extends StoredSupplier | StoredEmailProvider>(
+  env: SecretEnv,
+  input: T,
+  current: { open: AnyProvider; sealed: AnyProvider } | null,
+  where: { key: string; slot: string; path: string; issues: SettingsIssue[] },
+): Promise<{ open: T; sealed: T }> {
+  const stored = new Map<string, { open?: string; sealed?: string }>();
+  if (current) {
+    await mapSecrets(current.open, (field, value) => (stored.set(field, { open: value }), ''));
+    await mapSecrets(current.sealed, (field, value) => (stored.set(field, { ...stored.get(field), sealed: value }), ''));
+  }
+  const sameType = current !== null && current.open.type === input.type;
+  const sameTarget = sameType && providerUrlOf(current.open) === providerUrlOf(input);
+  const sealedByField = new Map<string, string>();
+  const open = await mapSecrets(input, async (field, given, path) => {
+    if (!isMaskedSecret(given)) {
+      const { context } = secretContexts(input, where.key, `${where.slot}.${field}`);
+      sealedByField.set(field, await sealFor(env, 'provider-secrets', utf8.encode(given!), context));
+      return given!;
     }
-  }
-}
-
-function resolveEmailSecrets(input: z.infer<typeof emailProviderInputSchema>, current: EmailProvider): EmailProvider {
-  if (input.type !== 'postmark') return input;
-  return {
-    ...input,
-    serverToken: keepSecret(input.serverToken, current.type === 'postmark' ? current.serverToken : undefined, 'email.provider.serverToken'),
-  };
-}
-
-function context(key: string, field: string): string {
-  return `${key}:${field}`;
-}
-
-async function seal(env: SecretEnv, plaintext: string, key: string, field: string): Promise<string> {
-  return encryptSecret(env.SEED_ENCRYPTION_KEY, utf8.encode(plaintext), context(key, field));
-}
-
-async function unseal(env: SecretEnv, sealed: string | undefined, key: string, field: string): Promise<string> {
-  if (!sealed) throw new AppError('INTERNAL', `The stored messaging setting ${field} has no secret.`);
-  return new TextDecoder().decode(await decryptSecret(env.SEED_ENCRYPTION_KEY, sealed, context(key, field)));
-}
-
-async function sealSupplier(env: SecretEnv, supplier: SmsSupplier, slot: string): Promise<unknown> {
-  const key = SETTINGS_KEYS.sms;
-  switch (supplier.type) {
-    case 'twilio':
-      return { ...supplier, authToken: await seal(env, supplier.authToken, key, `${slot}.authToken`) };
-    case 'vonage':
-      return { ...supplier, apiSecret: await seal(env, supplier.apiSecret, key, `${slot}.apiSecret`) };
-    case 'messagebird':
-      return { ...supplier, accessKey: await seal(env, supplier.accessKey, key, `${slot}.accessKey`) };
-    case 'generic':
-      return {
-        ...supplier,
-        headers: await Promise.all(
-          supplier.headers.map(async (h) =>
-            h.secret ? { ...h, value: await seal(env, h.value, key, `${slot}.headers.${h.name.toLowerCase()}`) } : h,
-          ),
-        ),
-      };
-    default:
-      return supplier;
-  }
-}
-
-async function unsealSupplier(env: SecretEnv, stored: SupplierInput, slot: string): Promise<SmsSupplier> {
-  const key = SETTINGS_KEYS.sms;
-  switch (stored.type) {
-    case 'outbox':
-      return stored;
-    case 'twilio':
-      return { ...stored, authToken: await unseal(env, stored.authToken, key, `${slot}.authToken`) };
-    case 'vonage':
-      return { ...stored, apiSecret: await unseal(env, stored.apiSecret, key, `${slot}.apiSecret`) };
-    case 'messagebird':
-      return { ...stored, accessKey: await unseal(env, stored.accessKey, key, `${slot}.accessKey`) };
-    case 'generic':
-      return {
-        ...stored,
-        headers: await Promise.all(
-          stored.headers.map(async (h) => ({
-            name: h.name,
-            secret: h.secret,
-            value: h.secret ? await unseal(env, h.value, key, `${slot}.headers.${h.name.toLowerCase()}`) : (h.value ?? ''),
-          })),
-        ),
-      };
-  }
-}
-
-async function sealEmailProvider(env: SecretEnv, provider: EmailProvider): Promise<unknown> {
-  if (provider.type !== 'postmark') return provider;
-  return { ...provider, serverToken: await seal(env, provider.serverToken, SETTINGS_KEYS.email, 'provider.serverToken') };
-}
-
-async function unsealEmailProvider(env: SecretEnv, stored: z.infer<typeof emailProviderInputSchema>): Promise<EmailProvider> {
-  if (stored.type !== 'postmark') return stored;
-  return { ...stored, serverToken: await unseal(env, stored.serverToken, SETTINGS_KEYS.email, 'provider.serverToken') };
+    const kept = stored.get(field);
+    if (sameTarget && kept?.open && kept.sealed) {
+      sealedByField.set(field, kept.sealed);
+      return kept.open;
+    }
+    const urlChanged = sameType && Boolean(kept?.open);
+    where.issues.push({
+      path: `${where.path}.${path}`,
+      code: 'PROVIDER_SECRET_REQUIRED',
+      message: urlChanged ? 'required: the URL changed, so enter the secret again (a stored secret goes only to the URL it was entered for)' : 'required',
+    });
+    return '';
+  });
+  const sealed = await mapSecrets(input, (field) => sealedByField.get(field) ?? '');
+  return { open, sealed };
 }
 
 function readJson(text: string | undefined): unknown {

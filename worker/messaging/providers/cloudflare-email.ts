@@ -15,6 +15,6 @@ export async function sendCloudflareEmail(env: Pick<Env, 'EMAIL'>, message: Emai
     const result = await env.EMAIL.send(new EmailMessage(message.from.address, message.to, mime.raw));
     return { providerMessageId: (result as { messageId?: string } | undefined)?.messageId ?? mime.messageId };
   } catch (error) {
-    throw new ProviderError('cloudflare', 'rejected', `the send binding refused the message: ${(error as Error)?.message ?? String(error)}`);
+    throw new ProviderError('cloudflare', 'rejected', 'the send binding refused the message', (error as Error)?.message ?? String(error));
   }
 }

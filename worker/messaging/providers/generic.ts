@@ -5,7 +5,7 @@
  */
 import type { SmsSupplier } from '../settings';
 import { GATEWAY_PLACEHOLDERS, renderTemplate } from '../templates';
-import { callProvider, httpError, truncate } from './http';
+import { callProvider, httpError, type ProviderTarget } from './http';
 import { ProviderError, type ProviderResult, type SmsMessage } from './types';
 
 type GenericSupplier = Extract<SmsSupplier, { type: 'generic' }>;
@@ -33,13 +33,13 @@ export function buildGenericRequest(supplier: GenericSupplier, message: SmsMessa
   return { url, init };
 }
 
-export async function sendGenericSms(supplier: GenericSupplier, message: SmsMessage): Promise<ProviderResult> {
+export async function sendGenericSms(supplier: GenericSupplier, target: ProviderTarget, message: SmsMessage): Promise<ProviderResult> {
   const { url, init } = buildGenericRequest(supplier, message);
-  const response = await callProvider('generic', url, init, supplier.timeoutMs);
+  const response = await callProvider('generic', target, url, init, supplier.timeoutMs);
   const statusOk = supplier.successStatus.length > 0 ? supplier.successStatus.includes(response.status) : response.status >= 200 && response.status < 300;
   if (!statusOk) throw httpError('generic', response);
   if (supplier.successBodyContains && !response.text.includes(supplier.successBodyContains)) {
-    throw new ProviderError('generic', 'rejected', truncate(`the answer does not contain "${supplier.successBodyContains}": ${response.text.replace(/\s+/g, ' ').trim() || 'no body'}`));
+    throw new ProviderError('generic', 'rejected', `the answer does not contain "${supplier.successBodyContains}"`, response.text || 'no body');
   }
   return { providerMessageId: null };
 }

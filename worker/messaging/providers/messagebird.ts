@@ -4,14 +4,15 @@
  * Success is 201 with the message `id`; errors are `{ errors: [{ code, description, parameter }] }`.
  */
 import type { SmsSupplier } from '../settings';
-import { callProvider, httpError, isRecord, joinUrl } from './http';
+import { callProvider, httpError, isRecord, joinUrl, type ProviderTarget } from './http';
 import type { ProviderResult, SmsMessage } from './types';
 
 type MessageBirdSupplier = Extract<SmsSupplier, { type: 'messagebird' }>;
 
-export async function sendMessageBirdSms(supplier: MessageBirdSupplier, message: SmsMessage): Promise<ProviderResult> {
+export async function sendMessageBirdSms(supplier: MessageBirdSupplier, target: ProviderTarget, message: SmsMessage): Promise<ProviderResult> {
   const response = await callProvider(
     'messagebird',
+    target,
     joinUrl(supplier.baseUrl, '/messages'),
     {
       method: 'POST',

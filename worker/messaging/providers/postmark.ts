@@ -5,14 +5,15 @@
  */
 import type { EmailProvider } from '../settings';
 import { formatMailbox } from '../mime';
-import { callProvider, httpError, isRecord, joinUrl, truncate } from './http';
+import { callProvider, httpError, isRecord, joinUrl, type ProviderTarget } from './http';
 import { ProviderError, type EmailMessageInput, type ProviderResult } from './types';
 
 type PostmarkProvider = Extract<EmailProvider, { type: 'postmark' }>;
 
-export async function sendPostmarkEmail(provider: PostmarkProvider, message: EmailMessageInput): Promise<ProviderResult> {
+export async function sendPostmarkEmail(provider: PostmarkProvider, target: ProviderTarget, message: EmailMessageInput): Promise<ProviderResult> {
   const response = await callProvider(
     'postmark',
+    target,
     joinUrl(provider.baseUrl, '/email'),
     {
       method: 'POST',
@@ -36,6 +37,6 @@ export async function sendPostmarkEmail(provider: PostmarkProvider, message: Ema
     const detail = typeof body.Message === 'string' ? `${body.Message} (Postmark error ${String(body.ErrorCode)})` : undefined;
     throw httpError('postmark', response, detail);
   }
-  if (body.ErrorCode !== 0) throw new ProviderError('postmark', 'rejected', truncate(`Postmark error ${String(body.ErrorCode)}: ${String(body.Message ?? '')}`));
+  if (body.ErrorCode !== 0) throw new ProviderError('postmark', 'rejected', `Postmark error ${String(body.ErrorCode)}`, String(body.Message ?? ''));
   return { providerMessageId: typeof body.MessageID === 'string' ? body.MessageID : null };
 }

@@ -4,15 +4,16 @@
  * errors are JSON `{ code, message, status }`.
  */
 import type { SmsSupplier } from '../settings';
-import { basicAuth, callProvider, httpError, isRecord, joinUrl } from './http';
+import { basicAuth, callProvider, httpError, isRecord, joinUrl, type ProviderTarget } from './http';
 import type { ProviderResult, SmsMessage } from './types';
 
 type TwilioSupplier = Extract<SmsSupplier, { type: 'twilio' }>;
 
-export async function sendTwilioSms(supplier: TwilioSupplier, message: SmsMessage): Promise<ProviderResult> {
+export async function sendTwilioSms(supplier: TwilioSupplier, target: ProviderTarget, message: SmsMessage): Promise<ProviderResult> {
   const url = joinUrl(supplier.baseUrl, `/2010-04-01/Accounts/${encodeURIComponent(supplier.accountSid)}/Messages.json`);
   const response = await callProvider(
     'twilio',
+    target,
     url,
     {
       method: 'POST',

@@ -18,14 +18,19 @@ export interface ProviderResult {
   providerMessageId: string | null;
 }
 
-/** A provider could not take the message: HTTP error, provider-level error, timeout or network failure. */
+/**
+ * A provider could not take the message: HTTP error, provider-level error, timeout or network failure.
+ * `message` is our own text; `remote` what the other side said (untrusted: shown only as a sanitized snippet).
+ */
 export class ProviderError extends Error {
   readonly provider: string;
   readonly kind: 'http' | 'rejected' | 'timeout' | 'network' | 'config';
-  constructor(provider: string, kind: ProviderError['kind'], message: string) {
+  readonly remote?: string;
+  constructor(provider: string, kind: ProviderError['kind'], message: string, remote?: string) {
     super(message);
     this.name = 'ProviderError';
     this.provider = provider;
     this.kind = kind;
+    this.remote = remote;
   }
 }

@@ -5,12 +5,12 @@
  */
 import type { SmsSupplier } from '../settings';
 import { measureSms } from '../templates';
-import { callProvider, httpError, isRecord, joinUrl, truncate } from './http';
+import { callProvider, httpError, isRecord, joinUrl, type ProviderTarget } from './http';
 import { ProviderError, type ProviderResult, type SmsMessage } from './types';
 
 type VonageSupplier = Extract<SmsSupplier, { type: 'vonage' }>;
 
-export async function sendVonageSms(supplier: VonageSupplier, message: SmsMessage): Promise<ProviderResult> {
+export async function sendVonageSms(supplier: VonageSupplier, target: ProviderTarget, message: SmsMessage): Promise<ProviderResult> {
   const form = new URLSearchParams({
     api_key: supplier.apiKey,
     api_secret: supplier.apiSecret,
@@ -21,6 +21,7 @@ export async function sendVonageSms(supplier: VonageSupplier, message: SmsMessag
   if (measureSms(message.text).encoding === 'UCS-2') form.set('type', 'unicode');
   const response = await callProvider(
     'vonage',
+    target,
     joinUrl(supplier.baseUrl, '/sms/json'),
     {
       method: 'POST',
@@ -37,7 +38,7 @@ export async function sendVonageSms(supplier: VonageSupplier, message: SmsMessag
     const status = isRecord(part) ? String(part.status) : 'missing';
     if (status !== '0') {
       const text = isRecord(part) && typeof part['error-text'] === 'string' ? part['error-text'] : 'no error text';
-      throw new ProviderError('vonage', 'rejected', truncate(`status ${status}: ${text}`));
+      throw new ProviderError('vonage', 'rejected', `status ${status}`, text);
     }
   }
   const first = messages[0];
