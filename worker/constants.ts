@@ -152,3 +152,9 @@ export const SAML_METADATA_MAX_BYTES = 1024 * 1024;
 export const SAML_LOGIN_REQUESTS_PER_IP = 60;
 export const SAML_ACS_POSTS_PER_IP = 120;
 export const SAML_RATE_WINDOW_MS = 15 * 60 * 1000;
+/**
+ * Deepest element nesting accepted in SAML responses and IdP metadata. Real responses nest about 10 levels
+ * (Response/Assertion/Advice/... or Signature/SignedInfo/Reference/Transforms/Transform); the XML libraries recurse
+ * per level, and 8,000 levels overflowed the stack, so deeper documents are refused before parsing.
+ */
+export const SAML_MAX_XML_DEPTH = 100;

@@ -18,6 +18,8 @@ export const ERROR_CATALOGUE = {
   ACCOUNT_LOCKED: { status: 423, message: 'The account is locked for a while after too many failed attempts.' },
   // Users, resources, tokens
   LOGIN_TAKEN: { status: 409, message: 'This login is already taken.' },
+  // Another account holds this email under the identity key (worker/lib/identity.ts: NFKC + case fold).
+  EMAIL_TAKEN: { status: 409, message: 'This email address is already used by another account.' },
   NAME_TAKEN: { status: 409, message: 'This name is already taken.' },
   SERIAL_TAKEN: { status: 409, message: 'A token with this serial already exists.' },
   ALIAS_TAKEN: { status: 409, message: 'This alias is already used by another resource.' },
@@ -64,6 +66,7 @@ export const ERROR_CATALOGUE = {
   SAML_CONFIG_INVALID: { status: 400, message: 'The SAML configuration has errors.' },
   SAML_METADATA_INVALID: { status: 400, message: 'The IdP metadata could not be read.' },
   SAML_UNAVAILABLE: { status: 409, message: 'Sign-in with SAML is not enabled.' },
+  SAML_XML_TOO_DEEP: { status: 400, message: 'The XML document nests elements deeper than allowed.' },
   SAML_RETURN_PATH_INVALID: { status: 400, message: 'The return address must be a path on this site.' },
   // Generic
   INTERNAL: { status: 500, message: 'Something went wrong on our side.' },

@@ -162,7 +162,7 @@ describe('SP-initiated SAML sign-in', () => {
     };
     setSignInHook(deny);
     const { response } = await signInWithSaml({ attributes: { [CLAIMS.email]: [email], department: ['sales'] } });
-    expect(response.status).toBe(403);
+    expect(response.status).toBe(400);
     expect(sessionCookieOf(response)).toBeNull();
     expect(await reasonOf(response)).toBe('sign_in_hook_denied');
     expect(seen).toHaveLength(1);
@@ -192,19 +192,19 @@ describe('SP-initiated SAML sign-in', () => {
     expect(await env.DB.prepare('SELECT COUNT(*) AS n FROM sessions WHERE user_id = ?').bind(user.id).first()).toEqual(before);
   });
 
-  it('refuses disabled users, and users whose email matches no single account', async () => {
+  it('refuses disabled users, and users whose email matches no single account (duplicates from before migration 0007)', async () => {
     await configureSaml();
     const disabled = await insertUser({ email: `${unique('eve')}@corp.example`, enabled: false });
     const disabledEmail = (await env.DB.prepare('SELECT email FROM users WHERE id = ?').bind(disabled.id).first<{ email: string }>())!.email;
     const refused = await signInWithSaml({ attributes: { [CLAIMS.email]: [disabledEmail] } });
-    expect(refused.response.status).toBe(403);
+    expect(refused.response.status).toBe(400);
     expect(await reasonOf(refused.response)).toBe('user_disabled');
 
     const shared = `${unique('team')}@corp.example`;
     await insertUser({ email: shared });
     await insertUser({ email: shared.toUpperCase() });
     const ambiguous = await signInWithSaml({ attributes: { [CLAIMS.email]: [shared] } });
-    expect(ambiguous.response.status).toBe(409);
+    expect(ambiguous.response.status).toBe(400);
     expect(await reasonOf(ambiguous.response)).toBe('email_ambiguous');
 
     const missing = await signInWithSaml({ attributes: {} });

@@ -3,6 +3,8 @@
  * Every real IdP response and attack permutation in test/fixtures/saml gets the verdict its source project gives,
  * with the clock frozen inside the response's validity and our endpoints configured to the values it carries.
  * Rejected fixtures must be rejected for the reason the attack is about, not because of the clock or settings.
+ * Many real IdP fixtures are SHA-1 signed or sign only the Response: the cases run with both relaxations on
+ * (allowSha1Signatures, allowResponseOnlySignatures), and the last tests show the default settings refuse them.
  */
 import { describe, expect, it } from 'vitest';
 import { checkCertificate } from '../../worker/saml/certificate';
@@ -40,12 +42,15 @@ function carried(xml: string) {
   };
 }
 
-function verifyCase(c: Case, xml = read(c.file)): ResponseVerdict {
+const RELAXED = { allowSha1Signatures: true, allowResponseOnlySignatures: true };
+const STRICT = { allowSha1Signatures: false, allowResponseOnlySignatures: false };
+
+function verifyCase(c: Case, xml = read(c.file), relaxations: typeof RELAXED = RELAXED): ResponseVerdict {
   const fromFile = carried(xml);
   const certificate = checkCertificate(read(c.cert));
   if (!certificate.ok) throw new Error(`${c.cert}: ${certificate.message}`);
   return verifyResponseXml(xml, {
-    config: { entityId: c.issuer ?? fromFile.issuer ?? '', spEntityId: c.audience ?? fromFile.audience ?? '', certificate: certificate.base64 },
+    config: { entityId: c.issuer ?? fromFile.issuer ?? '', spEntityId: c.audience ?? fromFile.audience ?? '', certificate: certificate.base64, ...relaxations },
     acsUrl: c.acs ?? fromFile.acs ?? '',
     nowMs: c.at ? Date.parse(c.at) : Date.parse(fromFile.issueInstant!) + 1000,
     relaxForFixtures: c.noAudience ? { audience: true } : undefined,
@@ -210,6 +215,48 @@ describe('SAML fixtures from real IdPs and other SAML implementations', () => {
   it('returns the attributes of the signed assertion', () => {
     const verdict = verifyCase({ file: 'gosaml2/okta_response.xml', ...OKTA, expect: 'valid' });
     expect(verdict).toMatchObject({ ok: true, assertion: { nameId: 'russellhaering', attributes: { username: ['russell.haering@scaleft.com'] }, signed: 'both' } });
+  });
+
+  it('default settings: SHA-1 signatures and Response-only signatures of real IdPs are refused; SHA-256 assertion signatures pass', () => {
+    // The attack: SHA-1 chosen-prefix collisions let whoever obtains one signed response forge another with the
+    // same signature; a Response-only signature leaves the assertion unsigned wherever it is forwarded. Without the
+    // relaxations, the same fixtures that pass above are refused for exactly that.
+    const strictVerdicts: Record<string, 'valid' | 'sha1_refused' | 'assertion_not_signed'> = {
+      'gosaml2/okta_response.xml': 'valid',
+      'gosaml2/adfs_response.xml': 'valid',
+      'ruby-saml/adfs_response_sha256.xml': 'valid',
+      'node-saml/valid__response.root-signed.assertion-signed.2advice-signed.xml': 'valid',
+      'gosaml2/auth0_response.xml': 'assertion_not_signed',
+      'crewjam/TestSPRejectsInjectedComment_response.xml': 'assertion_not_signed',
+      'gosaml2/olgn09_response_01.xml': 'assertion_not_signed',
+      'node-saml/valid__response.root-signed.assertion-unsigned.xml': 'assertion_not_signed',
+      'python3-saml/signed_message_response.xml': 'assertion_not_signed',
+      'gosaml2/oam_response.xml': 'sha1_refused',
+      'gosaml2/olgn09_response_03.xml': 'sha1_refused',
+      'gosaml2/olgn09_response_04.xml': 'sha1_refused',
+      'gosaml2/olgn09_response_55.xml': 'sha1_refused',
+      'crewjam/TestServiceProviderCanHandleSignedAssertionsResponse_response.xml': 'sha1_refused',
+      'node-saml/valid__response.root-unsigned.assertion-signed.xml': 'sha1_refused',
+      'node-saml/valid__response.root-signed.assertion-signed.xml': 'sha1_refused',
+      'python3-saml/signed_assertion_response.xml': 'sha1_refused',
+      'python3-saml/double_signed_response.xml': 'sha1_refused',
+      'python3-saml/valid_response.xml': 'sha1_refused',
+    };
+    const valid = CASES.filter((c) => c.expect === 'valid');
+    expect(valid.map((c) => c.file).sort()).toEqual(Object.keys(strictVerdicts).sort());
+    for (const c of valid) {
+      const verdict = verifyCase(c, read(c.file), STRICT);
+      const expected = strictVerdicts[c.file]!;
+      if (expected === 'valid') expect(verdict, c.file).toMatchObject({ ok: true });
+      else expect(verdict, c.file).toMatchObject({ ok: false, reason: expected });
+    }
+    // Each relaxation alone lets through only what it is about.
+    const sha1Only = { allowSha1Signatures: true, allowResponseOnlySignatures: false };
+    expect(verifyCase({ file: 'gosaml2/oam_response.xml', cert: 'gosaml2/oam_cert.pem', at: '2016-12-12T16:55:00Z', acs: 'http://127.0.0.1:5556/callback', audience: 'JSAuth', expect: 'valid' }, undefined, sha1Only)).toMatchObject({ ok: true });
+    expect(verifyCase({ file: 'gosaml2/olgn09_response_01.xml', ...OLGN, expect: 'valid' }, undefined, sha1Only)).toMatchObject({ ok: false, reason: 'assertion_not_signed' });
+    const responseOnly = { allowSha1Signatures: false, allowResponseOnlySignatures: true };
+    expect(verifyCase({ file: 'crewjam/TestSPRejectsInjectedComment_response.xml', ...GOOGLE, expect: 'valid' }, undefined, responseOnly)).toMatchObject({ ok: true });
+    expect(verifyCase({ file: 'gosaml2/olgn09_response_01.xml', ...OLGN, expect: 'valid' }, undefined, responseOnly)).toMatchObject({ ok: false, reason: 'sha1_refused' });
   });
 
   it('checks the values the fixtures carry: wrong ACS URL, wrong audience, wrong issuer', () => {

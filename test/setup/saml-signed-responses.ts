@@ -2,7 +2,7 @@
  * A vitest globalSetup (Node, before the workerd test workers): an independent IdP signer. Workers tests cannot
  * spawn processes, so this loopback server signs fresh SAML responses with Debian's xmlsec1 on demand, the way
  * the shared tool `saml-sign-response.sh` does (enveloped signature, exclusive C14N, RSA-SHA256, SHA-256 digest,
- * X509Certificate in KeyInfo; Assertion and/or Response signed), so InResponseTo can name a request the Worker
+ * X509Certificate in KeyInfo; Assertion and/or Response signed; RSA-SHA1 and SHA-1 digests on request), so InResponseTo can name a request the Worker
  * just issued.
  *
  *   POST /sign  SignSpec (JSON)  ->  { samlResponse: base64, xml }
@@ -49,6 +49,11 @@ export interface SignSpec {
   /** Sign with the other key (a certificate the SP does not trust). */
   useOtherKey?: boolean;
   subjectConfirmationMethod?: string;
+  /** Signature and digest algorithms (default RSA-SHA256 / SHA-256): SHA-1 for the weak-algorithm attacks. */
+  signatureAlgorithm?: 'rsa-sha256' | 'rsa-sha1';
+  digestAlgorithm?: 'sha256' | 'sha1';
+  /** false: the assertion carries no AuthnStatement (an attribute assertion, not a sign-in). */
+  authnStatement?: boolean;
   /** Exact-text replacements on the template before signing, and on the signed XML afterwards (tampering). */
   beforeSign?: Array<[string, string]>;
   afterSign?: Array<[string, string]>;
@@ -108,12 +113,15 @@ const esc = (value: string) => value.replace(/&/g, '&amp;').replace(/</g, '&lt;'
 const instant = (offsetSeconds: number) => new Date(Date.now() + offsetSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 const newId = () => `_${randomBytes(20).toString('hex')}`;
 
-function signatureTemplate(referencedId: string): string {
+const SIGNATURE_METHODS = { 'rsa-sha256': 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256', 'rsa-sha1': 'http://www.w3.org/2000/09/xmldsig#rsa-sha1' };
+const DIGEST_METHODS = { sha256: 'http://www.w3.org/2001/04/xmlenc#sha256', sha1: 'http://www.w3.org/2000/09/xmldsig#sha1' };
+
+function signatureTemplate(referencedId: string, spec: Pick<SignSpec, 'signatureAlgorithm' | 'digestAlgorithm'> = {}): string {
   return (
     '<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/>' +
-    '<ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/>' +
+    `<ds:SignatureMethod Algorithm="${SIGNATURE_METHODS[spec.signatureAlgorithm ?? 'rsa-sha256']}"/>` +
     `<ds:Reference URI="#${referencedId}"><ds:Transforms><ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/>` +
-    '<ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/></ds:Transforms><ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/>' +
+    `<ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/></ds:Transforms><ds:DigestMethod Algorithm="${DIGEST_METHODS[spec.digestAlgorithm ?? 'sha256']}"/>` +
     '<ds:DigestValue/></ds:Reference></ds:SignedInfo><ds:SignatureValue/><ds:KeyInfo><ds:X509Data/></ds:KeyInfo></ds:Signature>'
   );
 }
@@ -137,8 +145,8 @@ export async function signResponse(spec: SignSpec, keys: { key: string; crt: str
         '</saml:Attribute>',
     )
     .join('');
-  const responseSignature = sign === 'response' || sign === 'both' ? signatureTemplate(responseId) : '';
-  const assertionSignature = sign === 'assertion' || sign === 'both' ? signatureTemplate(assertionId) : '';
+  const responseSignature = sign === 'response' || sign === 'both' ? signatureTemplate(responseId, spec) : '';
+  const assertionSignature = sign === 'assertion' || sign === 'both' ? signatureTemplate(assertionId, spec) : '';
   const method = spec.subjectConfirmationMethod ?? 'urn:oasis:names:tc:SAML:2.0:cm:bearer';
 
   const build = (withResponseSignature: boolean) =>
@@ -149,7 +157,9 @@ export async function signResponse(spec: SignSpec, keys: { key: string; crt: str
     `<saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress">${nameId}</saml:NameID>` +
     `<saml:SubjectConfirmation Method="${esc(method)}"><saml:SubjectConfirmationData NotOnOrAfter="${notOnOrAfter}" Recipient="${esc(spec.acs)}"${irt}/></saml:SubjectConfirmation></saml:Subject>` +
     `<saml:Conditions NotBefore="${notBefore}" NotOnOrAfter="${notOnOrAfter}"><saml:AudienceRestriction><saml:Audience>${esc(spec.audience)}</saml:Audience></saml:AudienceRestriction></saml:Conditions>` +
-    `<saml:AuthnStatement AuthnInstant="${now}" SessionNotOnOrAfter="${instant(28800)}" SessionIndex="${assertionId}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>` +
+    (spec.authnStatement === false
+      ? ''
+      : `<saml:AuthnStatement AuthnInstant="${now}" SessionNotOnOrAfter="${instant(28800)}" SessionIndex="${assertionId}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>`) +
     (attributes ? `<saml:AttributeStatement>${attributes}</saml:AttributeStatement>` : '') +
     '</saml:Assertion></samlp:Response>';
 

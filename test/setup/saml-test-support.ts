@@ -2,6 +2,7 @@
  * Helpers for SAML tests inside workerd: configure and apply the SP through the admin API, start an SP-initiated
  * sign-in, ask the Node-side xmlsec1 signer (saml-signed-responses.ts) for a fresh response, post it to the ACS.
  */
+import { env } from 'cloudflare:workers';
 import { inflateSync } from 'fflate';
 import { inject } from 'vitest';
 import { adminClient, call, ORIGIN } from '../helpers/worker';
@@ -19,7 +20,9 @@ export const CLAIMS = {
   language: 'http://schemas.microsoft.com/ws/2008/06/identity/claims/locale',
 };
 
-export function samlYaml(options: { certificate?: string; allowIdpInitiated?: boolean; claimEmail?: string } = {}): string {
+export function samlYaml(
+  options: { certificate?: string; allowIdpInitiated?: boolean; claimEmail?: string; allowSha1Signatures?: boolean; allowResponseOnlySignatures?: boolean } = {},
+): string {
   return `version: "1.0"
 config:
   entityId: ${IDP_ENTITY_ID}
@@ -31,7 +34,7 @@ config:
   claimLastName: ${CLAIMS.lastName}
   claimLanguage: ${CLAIMS.language}
   allowIdpInitiated: ${options.allowIdpInitiated ?? false}
-`;
+${options.allowSha1Signatures === undefined ? '' : `  allowSha1Signatures: ${options.allowSha1Signatures}\n`}${options.allowResponseOnlySignatures === undefined ? '' : `  allowResponseOnlySignatures: ${options.allowResponseOnlySignatures}\n`}`;
 }
 
 /** Saves and applies a configuration (allowed unless told otherwise). */
@@ -86,9 +89,28 @@ export function postAcs(samlResponse: string | null, options: { cookie?: string;
   return call('/saml/acs', { method: 'POST', body: options.body ?? form.toString(), headers, redirect: 'manual' });
 }
 
-/** The reason code shown on the error page. */
+/** The reference shown on the error page (the page never says the reason). */
+export function referenceOf(html: string): string | null {
+  return /data-testid="saml-error-reference">([^<]*)</.exec(html)?.[1] ?? null;
+}
+
+/**
+ * Why a sign-in was refused: the reason recorded in the activity log under the page's reference. Also checks the
+ * page itself gives nothing away: the generic text only, never the reason.
+ */
 export async function reasonOf(response: Response): Promise<string | null> {
-  return /data-testid="saml-error-reason">([^<]*)</.exec(await response.text())?.[1] ?? null;
+  const html = await response.text();
+  const reference = referenceOf(html);
+  if (!reference) return null;
+  const row = await env.DB.prepare("SELECT detail FROM user_activities WHERE type = 'UserLoginAttempt' AND json_extract(detail, '$.reference') = ?").bind(reference).first<{ detail: string }>();
+  const reason = row ? (JSON.parse(row.detail).reason as string) : null;
+  if (reason && html.includes(reason)) throw new Error(`the error page names the reason ${reason}`);
+  return reason;
+}
+
+/** The kind of error page (failed / unavailable / busy / return_path). */
+export async function errorKindOf(response: Response): Promise<string | null> {
+  return /data-kind="([^"]*)"/.exec(await response.text())?.[1] ?? null;
 }
 
 export function sessionCookieOf(response: Response): string | null {

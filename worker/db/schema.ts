@@ -32,10 +32,20 @@ export const users = sqliteTable(
     smsTwoFactorActive: bool('sms_two_factor_active').notNull().default(false),
     createdAt: createdAt(),
     updatedAt: integer('updated_at').notNull(),
+    /**
+     * identityKey(login) / identityKey(email) (worker/lib/identity.ts: NFKC + case fold), what lookups and
+     * uniqueness compare. Kept current by triggers of migration 0007 for ASCII values; NULL until the Worker fills it
+     * for others.
+     */
+    loginKey: text('login_key'),
+    emailKey: text('email_key'),
   },
   (t) => [
     uniqueIndex('users_login_unique').on(sql`lower(${t.login})`),
     index('users_email_idx').on(sql`lower(${t.email})`),
+    uniqueIndex('users_login_key_unique').on(t.loginKey),
+    index('users_email_key_idx').on(t.emailKey),
+    index('users_identity_key_missing').on(t.id).where(sql`${t.loginKey} IS NULL OR (${t.email} IS NOT NULL AND ${t.emailKey} IS NULL)`),
   ],
 );
 

@@ -1,7 +1,7 @@
 /**
  * Admin API /api/admin/saml (mounted behind the admin guard):
  *   GET    /                  state {saved, applied, differs}, the YAML to edit, JSON Schema and key docs, SP URLs
- *   POST   /validate          {yaml} -> {ok, errors[{path,message,line,column,endLine,endColumn}]}
+ *   POST   /validate          {yaml} -> {ok, errors[{path,message,line,column,endLine,endColumn}], warnings[same shape]}
  *   PUT    /                  {yaml, allowSignIn} -> state (validates first; 400 SAML_CONFIG_INVALID with details.errors)
  *   POST   /apply             {version?} -> state (the saved version, default the latest, becomes active)
  *   POST   /import-metadata   {metadata, yaml?, entityId?} -> {idp fields, warnings, yaml merged}
@@ -34,7 +34,7 @@ export const samlAdminRoutes = new Hono<AppBindings>()
   .post('/validate', async (c) => {
     const { yaml } = await parseJsonBody(c, z.strictObject({ yaml: yamlText }), SAML_CONFIG_MAX_BYTES * 2);
     const result = validateConfigYaml(yaml);
-    return c.json(result.ok ? { ok: true, errors: [] } : { ok: false, errors: result.errors });
+    return c.json(result.ok ? { ok: true, errors: [], warnings: result.warnings } : { ok: false, errors: result.errors, warnings: [] });
   })
   .put('/', async (c) => {
     const body = await parseJsonBody(c, z.strictObject({ yaml: yamlText, allowSignIn: z.boolean() }), SAML_CONFIG_MAX_BYTES * 2);

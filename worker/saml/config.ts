@@ -13,6 +13,8 @@
  *     claimLastName: http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname
  *     claimLanguage: language
  *     allowIdpInitiated: false
+ *     allowSha1Signatures: false          # relaxations: each true value is a warning in the editor
+ *     allowResponseOnlySignatures: false
  */
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import { z } from 'zod';
@@ -69,6 +71,8 @@ export const samlConfigSchema = z.strictObject({
       claimLastName: claimName.optional(),
       claimLanguage: claimName.optional(),
       allowIdpInitiated: z.boolean({ error: 'must be true or false' }).default(false),
+      allowSha1Signatures: z.boolean({ error: 'must be true or false' }).default(false),
+      allowResponseOnlySignatures: z.boolean({ error: 'must be true or false' }).default(false),
     },
     { error: (issue) => (issue.input === undefined ? 'is required' : 'must be a mapping of keys') },
   ),
@@ -88,7 +92,20 @@ export interface ConfigIssue {
   endColumn: number;
 }
 
-export type ConfigValidation = { ok: true; file: SamlConfigFile; yaml: string } | { ok: false; errors: ConfigIssue[] };
+/** `warnings` are valid settings that weaken sign-in; they never block saving. */
+export type ConfigValidation = { ok: true; file: SamlConfigFile; yaml: string; warnings: ConfigIssue[] } | { ok: false; errors: ConfigIssue[] };
+
+/** Settings that are valid but weaken what a signature proves: shown as warnings at their line. */
+const RELAXATION_WARNINGS: Array<{ key: keyof SamlConfig; message: string }> = [
+  {
+    key: 'allowSha1Signatures',
+    message: 'SHA-1 signatures and digests are accepted. SHA-1 collisions can be computed: switch this off as soon as your IdP signs with SHA-256.',
+  },
+  {
+    key: 'allowResponseOnlySignatures',
+    message: 'Responses whose assertion is not signed itself are accepted (only the Response is). The SP metadata then says WantAssertionsSigned="false".',
+  },
+];
 
 /** Validates YAML text; every error carries the line/column of the key or value it is about. */
 export function validateConfigYaml(yaml: string): ConfigValidation {
@@ -114,7 +131,13 @@ export function validateConfigYaml(yaml: string): ConfigValidation {
     return { ok: false, errors: [{ path: '', message: (error as Error).message, line: 1, column: 1, endLine: 1, endColumn: 1 }] };
   }
   const parsed = samlConfigSchema.safeParse(value ?? {});
-  if (parsed.success) return { ok: true, file: parsed.data, yaml };
+  if (parsed.success) {
+    const warnings = RELAXATION_WARNINGS.filter(({ key }) => parsed.data.config[key] === true).map(({ key, message }) => {
+      const range = nodeRange(doc, ['config', key]);
+      return { path: `config.${key}`, message, ...at(range[0], range[1]) };
+    });
+    return { ok: true, file: parsed.data, yaml, warnings };
+  }
   const errors = parsed.error.issues.flatMap((issue) => {
     const path = issue.path.map(String);
     // Unknown keys: one marker per key, on the key itself.
@@ -217,6 +240,16 @@ export function describeConfigKeys(): Record<string, ConfigKeyDoc> {
       description: 'Accept sign-ins started at the IdP (responses that answer no request of ours). Off by default: unsolicited responses are easier to inject (login CSRF).',
       example: 'false',
     },
+    'config.allowSha1Signatures': {
+      required: false,
+      description: 'Accept signatures made with RSA-SHA1 or SHA-1 digests. Off by default: SHA-1 collisions are practical. Turn it on only for an IdP that cannot sign with SHA-256.',
+      example: 'false',
+    },
+    'config.allowResponseOnlySignatures': {
+      required: false,
+      description: 'Accept responses where only the Response is signed and the assertion is not. Off by default, and the SP metadata then says WantAssertionsSigned="true".',
+      example: 'false',
+    },
   };
 }
 
@@ -248,6 +281,8 @@ export function configJsonSchema(): Record<string, unknown> {
           claimLastName: string('config.claimLastName', { minLength: 1 }),
           claimLanguage: string('config.claimLanguage', { minLength: 1 }),
           allowIdpInitiated: { type: 'boolean', default: false, description: docs['config.allowIdpInitiated']!.description },
+          allowSha1Signatures: { type: 'boolean', default: false, description: docs['config.allowSha1Signatures']!.description },
+          allowResponseOnlySignatures: { type: 'boolean', default: false, description: docs['config.allowResponseOnlySignatures']!.description },
         },
       },
     },

@@ -1,74 +1,59 @@
-/** The page a browser sees when a SAML sign-in is refused: what happened, in German or English, and a way back. */
-import type { Language, SamlSignInReason } from './sign-in-service';
+/**
+ * The page a browser sees when a SAML sign-in is refused. A refused response always gets the same generic page and
+ * status, with a reference: whoever crafts responses learns nothing about which check failed (an oracle), and the
+ * exact reason is in the activity log under that reference (UserLoginAttempt, detail {reason, reference}) for the
+ * administrator the user shows it to. Only what is public anyway is said: sign-in is off, too many attempts, or
+ * (at /saml/login) a return address that is not on this site.
+ */
+import type { Language } from './sign-in-service';
 
-type Kind = 'stale' | 'unavailable' | 'disabled' | 'denied' | 'account' | 'busy' | 'invalid' | 'return_path';
+export type SamlErrorKind = 'failed' | 'unavailable' | 'busy' | 'return_path';
 
-const KIND_OF: Partial<Record<SamlSignInReason | 'return_path_invalid' | 'too_large', Kind>> = {
-  expired: 'stale',
-  not_yet_valid: 'stale',
-  replayed: 'stale',
-  in_response_to_unknown: 'stale',
-  request_not_from_this_browser: 'stale',
-  unsolicited: 'stale',
-  saml_unavailable: 'unavailable',
-  user_disabled: 'disabled',
-  sign_in_hook_denied: 'denied',
-  email_claim_missing: 'account',
-  email_claim_invalid: 'account',
-  email_ambiguous: 'account',
-  login_taken: 'account',
-  rate_limited: 'busy',
-  return_path_invalid: 'return_path',
-};
-
-const TEXT: Record<Language, { title: string; back: string; reason: string } & Record<Kind, string>> = {
+const TEXT: Record<Language, { title: string; back: string; reference: string } & Record<SamlErrorKind, string>> = {
   en: {
     title: 'Sign-in with SAML failed',
     back: 'Back to sign-in',
-    reason: 'Reason',
-    stale: 'This sign-in response is no longer valid: it has expired, was used already, or was not started in this browser. Please start the sign-in again.',
+    reference: 'Reference',
+    failed: 'The sign-in response of your identity provider could not be accepted. Please start the sign-in again. If it fails again, give your administrator the reference below.',
     unavailable: 'Sign-in with SAML is not enabled on this platform.',
-    disabled: 'Your account is disabled. Please contact your administrator.',
-    denied: 'Your sign-in was refused by the sign-in rules of this platform. Please contact your administrator.',
-    account: 'Your identity provider did not send an email address that matches exactly one account. Please contact your administrator.',
     busy: 'Too many sign-in attempts. Please wait a few minutes and try again.',
-    invalid: 'The response of your identity provider could not be accepted.',
     return_path: 'The return address must be a page on this site.',
   },
   de: {
     title: 'Die Anmeldung mit SAML ist fehlgeschlagen',
     back: 'Zurück zur Anmeldung',
-    reason: 'Grund',
-    stale: 'Diese Anmeldeantwort ist nicht mehr gültig: Sie ist abgelaufen, wurde bereits verwendet oder wurde nicht in diesem Browser begonnen. Bitte starten Sie die Anmeldung erneut.',
+    reference: 'Referenz',
+    failed: 'Die Anmeldeantwort Ihres Identity Providers konnte nicht akzeptiert werden. Bitte starten Sie die Anmeldung erneut. Schlägt sie wieder fehl, nennen Sie Ihrer Administration die Referenz unten.',
     unavailable: 'Die Anmeldung mit SAML ist auf dieser Plattform nicht aktiviert.',
-    disabled: 'Ihr Konto ist deaktiviert. Bitte wenden Sie sich an Ihre Administration.',
-    denied: 'Ihre Anmeldung wurde von den Anmelderegeln dieser Plattform abgelehnt. Bitte wenden Sie sich an Ihre Administration.',
-    account: 'Ihr Identity Provider hat keine E-Mail-Adresse gesendet, die genau einem Konto zugeordnet werden kann. Bitte wenden Sie sich an Ihre Administration.',
     busy: 'Zu viele Anmeldeversuche. Bitte warten Sie einige Minuten und versuchen Sie es erneut.',
-    invalid: 'Die Antwort Ihres Identity Providers konnte nicht akzeptiert werden.',
     return_path: 'Die Rücksprungadresse muss eine Seite dieser Website sein.',
   },
 };
+
+/** A reference for one refusal: short enough to read out on the phone, random so it says nothing itself. */
+export function newErrorReference(): string {
+  const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+  const chars = Array.from(crypto.getRandomValues(new Uint8Array(10)), (byte) => alphabet[byte & 31]);
+  return `${chars.slice(0, 5).join('')}-${chars.slice(5).join('')}`;
+}
 
 function escapeHtml(value: string): string {
   return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
-export function renderSamlErrorPage(reason: SamlSignInReason | 'return_path_invalid' | 'too_large', language: Language): string {
-  const text = TEXT[language];
-  const message = text[KIND_OF[reason] ?? 'invalid'];
+export function renderSamlErrorPage(input: { kind: SamlErrorKind; language: Language; reference?: string }): string {
+  const text = TEXT[input.language];
   return `<!doctype html>
-<html lang="${language}">
+<html lang="${input.language}">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex">
 <title>${escapeHtml(text.title)}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#1f2933}h1{font-size:1.4rem}p.reason{color:#616e7c;font-size:.9rem}a{color:#0b5cad}</style>
+<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#1f2933}h1{font-size:1.4rem}p.reference{color:#616e7c;font-size:.9rem}a{color:#0b5cad}</style>
 </head>
 <body>
-<main>
+<main data-testid="saml-error" data-kind="${input.kind}">
 <h1>${escapeHtml(text.title)}</h1>
-<p data-testid="saml-error-message">${escapeHtml(message)}</p>
-<p class="reason">${escapeHtml(text.reason)}: <code data-testid="saml-error-reason">${escapeHtml(reason)}</code></p>
-<p><a href="/login">${escapeHtml(text.back)}</a></p>
+<p data-testid="saml-error-message">${escapeHtml(text[input.kind])}</p>
+${input.reference ? `<p class="reference">${escapeHtml(text.reference)}: <code data-testid="saml-error-reference">${escapeHtml(input.reference)}</code></p>\n` : ''}<p><a href="/login">${escapeHtml(text.back)}</a></p>
 </main>
 </body>
 </html>

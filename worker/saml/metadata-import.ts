@@ -3,6 +3,7 @@
  * and the same fields merged into the administrator's YAML (comments and other keys kept).
  */
 import { isMap, parseDocument } from 'yaml';
+import { SAML_MAX_XML_DEPTH } from '../constants';
 import { AppError } from '../errors';
 import { checkCertificate } from './certificate';
 import { parseXmlStrict, screenXml } from './verify-response';
@@ -41,6 +42,8 @@ function descendants(parent: Element, ns: string, name: string): Element[] {
 export function parseIdpMetadata(xml: string, wantedEntityId?: string): ImportedIdp {
   const text = xml.replace(/^\uFEFF/, '').trim();
   const refused = screenXml(text);
+  if (refused === 'too_deep') throw new AppError('SAML_XML_TOO_DEEP', `The metadata nests elements more than ${SAML_MAX_XML_DEPTH} levels deep.`);
+  if (refused === 'line_separator_refused') throw new AppError('SAML_METADATA_INVALID', 'Metadata with the characters U+2028, U+2029 or U+0085 is not accepted.');
   if (refused) throw new AppError('SAML_METADATA_INVALID', 'Metadata with a DOCTYPE, entities or processing instructions is not accepted.');
   const doc = parseXmlStrict(text);
   if (!doc) throw new AppError('SAML_METADATA_INVALID', 'The metadata is not well-formed XML.');

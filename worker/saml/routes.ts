@@ -14,8 +14,8 @@ import { AppError } from '../errors';
 import { clientAgent, clientIp, isSecureRequest, publicOrigin } from '../lib/http';
 import { readBodyText } from '../lib/validate';
 import { readAppliedSamlConfig } from './config-service';
-import { renderSamlErrorPage } from './error-page';
-import { completeSamlSignIn, languageFromAcceptLanguage, safeReturnPath, startSamlSignIn, type Language, type SamlSignInReason } from './sign-in-service';
+import { newErrorReference, renderSamlErrorPage, type SamlErrorKind } from './error-page';
+import { completeSamlSignIn, languageFromAcceptLanguage, safeReturnPath, startSamlSignIn, type Language } from './sign-in-service';
 import { buildSpMetadata } from './sp-messages';
 import type { SamlConfig } from './config';
 
@@ -34,9 +34,9 @@ function bindingCookieName(c: Context): string {
   return isSecureRequest(c) ? BINDING_COOKIE : BINDING_COOKIE.replace('__Host-', '');
 }
 
-function errorPage(c: Context<AppBindings>, reason: SamlSignInReason | 'return_path_invalid' | 'too_large', language: Language, status: 400 | 403 | 409 | 413 | 429) {
+function errorPage(c: Context<AppBindings>, kind: SamlErrorKind, language: Language, status: 400 | 409 | 413 | 429, reference?: string) {
   c.header('cache-control', 'no-store');
-  return c.html(renderSamlErrorPage(reason, language), status);
+  return c.html(renderSamlErrorPage({ kind, language, reference }), status);
 }
 
 export const samlRoutes = new Hono<AppBindings>()
@@ -45,14 +45,14 @@ export const samlRoutes = new Hono<AppBindings>()
     const requested = c.req.query('RelayState') ?? c.req.query('returnTo');
     const returnTo = requested === undefined || requested === '' ? '/' : safeReturnPath(requested);
     // Open-redirect guard: only paths on this origin are carried to the IdP and back.
-    if (returnTo === null) return errorPage(c, 'return_path_invalid', language, 400);
+    if (returnTo === null) return errorPage(c, 'return_path', language, 400);
     const started = await startSamlSignIn(c.env.DB, {
       acsUrl: acsUrlOf(c),
       returnTo,
       browserToken: getCookie(c, bindingCookieName(c)) ?? null,
       meta: { ip: clientIp(c), client: clientAgent(c), nowMs: c.var.now },
     });
-    if (!started.ok) return errorPage(c, started.reason, language, started.reason === 'rate_limited' ? 429 : 409);
+    if (!started.ok) return started.reason === 'rate_limited' ? errorPage(c, 'busy', language, 429) : errorPage(c, 'unavailable', language, 409);
     setCookie(c, bindingCookieName(c), started.browserToken, {
       httpOnly: true,
       secure: isSecureRequest(c),
@@ -71,8 +71,9 @@ export const samlRoutes = new Hono<AppBindings>()
       body = await readBodyText(c, SAML_MAX_FORM_BODY_BYTES);
     } catch (error) {
       if (!(error instanceof AppError) || error.code !== 'PAYLOAD_TOO_LARGE') throw error;
-      await activityStatement(c.env.DB, { type: 'UserLoginAttempt', userId: null, channel: 'saml', ip: meta.ip, client: meta.client, detail: { reason: 'too_large' }, nowMs: meta.nowMs }).run();
-      return errorPage(c, 'too_large', browserLanguage, 413);
+      const reference = newErrorReference();
+      await activityStatement(c.env.DB, { type: 'UserLoginAttempt', userId: null, channel: 'saml', ip: meta.ip, client: meta.client, detail: { reason: 'too_large', reference }, nowMs: meta.nowMs }).run();
+      return errorPage(c, 'failed', browserLanguage, 413, reference);
     }
     const contentType = (c.req.header('content-type') ?? '').toLowerCase();
     const form = contentType.startsWith('application/x-www-form-urlencoded') ? new URLSearchParams(body) : new URLSearchParams();
@@ -84,7 +85,10 @@ export const samlRoutes = new Hono<AppBindings>()
       browserLanguage,
       meta,
     });
-    if (!outcome.ok) return errorPage(c, outcome.reason, outcome.language, outcome.status);
+    if (!outcome.ok) {
+      const kind = outcome.status === 429 ? 'busy' : outcome.status === 409 ? 'unavailable' : 'failed';
+      return errorPage(c, kind, outcome.language, outcome.status, outcome.reference);
+    }
     writeSessionCookie(c, outcome.sessionToken);
     c.header('cache-control', 'no-store');
     return c.redirect(outcome.redirectTo, 303);
@@ -97,7 +101,12 @@ export const samlRoutes = new Hono<AppBindings>()
       config = saved ? (JSON.parse(saved.config) as SamlConfig) : null;
     }
     if (!config) throw new AppError('NOT_FOUND', 'No SAML configuration has been saved yet.');
-    const xml = buildSpMetadata({ spEntityId: config.spEntityId, acsUrl: acsUrlOf(c), loginUrl: `${publicOrigin(c)}/saml/login` });
+    const xml = buildSpMetadata({
+      spEntityId: config.spEntityId,
+      acsUrl: acsUrlOf(c),
+      loginUrl: `${publicOrigin(c)}/saml/login`,
+      wantAssertionsSigned: config.allowResponseOnlySignatures !== true,
+    });
     return c.body(xml, 200, { 'content-type': 'application/samlmetadata+xml; charset=utf-8', 'content-disposition': 'inline; filename="sp-metadata.xml"' });
   });
 

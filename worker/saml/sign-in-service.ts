@@ -3,17 +3,21 @@
  *   GET /saml/login  -> pending AuthnRequest (challenge bound to this browser)  -> IdP
  *   POST /saml/acs   -> verified response -> user by email (registered at the first sign-in) -> sign-in hook
  *                    -> one D1 batch: new user + hook statements + session + UserLogin
- * Every refusal is recorded as a UserLoginAttempt with its reason and answered with a reason code.
+ * Users are found by the identity key of the email claim (worker/lib/identity.ts), never by a silently trimmed
+ * value. Every refusal is recorded as a UserLoginAttempt with its reason and a reference; the browser is shown
+ * only the reference (error-page.ts).
  */
 import { activityStatement } from '../activities/record';
 import { SAML_ACS_POSTS_PER_IP, SAML_LOGIN_REQUESTS_PER_IP, SAML_RATE_WINDOW_MS, SAML_RELAY_STATE_MAX_CHARS, SAML_REQUEST_TTL_MS } from '../constants';
 import { sha256Hex } from '../lib/crypto';
 import { isUniqueViolation } from '../lib/d1-errors';
+import { fillMissingIdentityKeys, identityKey, readIdentity } from '../lib/identity';
 import { consumeRateLimit } from '../lib/rate-limit';
 import { fields } from '../lib/validate';
 import { mintSessionToken, sessionStatement } from '../auth/sessions';
 import { NAME_ID_CLAIM, type SamlConfig } from './config';
 import { readAppliedSamlConfig } from './config-service';
+import { newErrorReference } from './error-page';
 import { currentSignInHook } from './sign-in-hook';
 import { buildAuthnRequest, newRequestId, redirectBindingUrl } from './sp-messages';
 import { pendingRequestKey, SAML_REQUEST_PURPOSE, verifySamlResponse, type PendingRequestData, type SamlRejectReason, type VerifyOptions } from './verify-response';
@@ -119,9 +123,18 @@ export type AcsOutcome =
       /** Where the browser goes next: the return path, or the welcome step after a first sign-in. */
       redirectTo: string;
     }
-  | { ok: false; status: 400 | 403 | 409 | 429; reason: SamlSignInReason; language: Language };
-
-const POLICY_REASONS = new Set<SamlSignInReason>(['saml_unavailable', 'user_disabled', 'sign_in_hook_denied', 'unsolicited', 'request_not_from_this_browser']);
+  | {
+      ok: false;
+      /**
+       * 429 and 409 (sign-in off) come before the response is read; every other refusal is one 400, whatever the
+       * reason, so the status is no oracle either.
+       */
+      status: 400 | 409 | 429;
+      reason: SamlSignInReason;
+      /** Names the UserLoginAttempt row that holds the reason. */
+      reference: string;
+      language: Language;
+    };
 
 interface UserRow {
   id: string;
@@ -135,9 +148,10 @@ export async function completeSamlSignIn(db: D1Database, input: AcsInput): Promi
   const { meta } = input;
   let language = input.browserLanguage;
   const fail = async (reason: SamlSignInReason, login: string | null, userId: string | null, detail?: Record<string, unknown>): Promise<AcsOutcome> => {
-    await activityStatement(db, { type: 'UserLoginAttempt', userId, login, channel: 'saml', ip: meta.ip, client: meta.client, detail: { reason, ...detail }, nowMs: meta.nowMs }).run();
-    const status = reason === 'rate_limited' ? 429 : reason === 'email_ambiguous' || reason === 'login_taken' ? 409 : POLICY_REASONS.has(reason) ? 403 : 400;
-    return { ok: false, status, reason, language };
+    const reference = newErrorReference();
+    await activityStatement(db, { type: 'UserLoginAttempt', userId, login, channel: 'saml', ip: meta.ip, client: meta.client, detail: { reason, reference, ...detail }, nowMs: meta.nowMs }).run();
+    const status = reason === 'rate_limited' ? 429 : reason === 'saml_unavailable' ? 409 : 400;
+    return { ok: false, status, reason, reference, language };
   };
 
   const applied = await readAppliedSamlConfig(db);
@@ -164,11 +178,17 @@ export async function completeSamlSignIn(db: D1Database, input: AcsInput): Promi
   const claimedLanguage = languageOf(firstClaim(claims, config.claimLanguage));
   if (claimedLanguage) language = claimedLanguage;
 
-  const email = firstClaim(claims, config.claimEmail)?.trim() ?? null;
-  if (!email) return fail('email_claim_missing', assertion.nameId, null, { claim: config.claimEmail });
+  const claimed = firstClaim(claims, config.claimEmail);
+  if (claimed === null) return fail('email_claim_missing', assertion.nameId, null, { claim: config.claimEmail });
+  const reading = readIdentity(claimed);
+  if (!reading.ok) return fail(reading.reason, assertion.nameId, null, { claim: config.claimEmail, codePoint: reading.codePoint });
+  const email = reading.value;
   if (!fields.email.safeParse(email).success) return fail('email_claim_invalid', assertion.nameId, null, { claim: config.claimEmail });
 
-  const { results: matches } = await db.prepare('SELECT * FROM users WHERE lower(email) = lower(?) LIMIT 2').bind(email).all<UserRow>();
+  await fillMissingIdentityKeys(db);
+  const emailKey = identityKey(email);
+  // Two accounts may share a key only from before the key existed (migration 0007); such an email signs in no one.
+  const { results: matches } = await db.prepare('SELECT * FROM users WHERE email_key = ? LIMIT 2').bind(emailKey).all<UserRow>();
   if (matches.length > 1) return fail('email_ambiguous', email, null);
 
   let user = matches[0] ?? null;
@@ -177,15 +197,17 @@ export async function completeSamlSignIn(db: D1Database, input: AcsInput): Promi
     if (!user.enabled) return fail('user_disabled', user.login, user.id);
   } else {
     const registered = registrationOf(email, claims, config, language, meta.nowMs);
-    const taken = await db.prepare('SELECT 1 FROM users WHERE lower(login) = lower(?)').bind(registered.login).first();
+    const loginKey = identityKey(registered.login);
+    const taken = await db.prepare('SELECT 1 FROM users WHERE login_key = ?').bind(loginKey).first();
     if (taken) return fail('login_taken', email, null);
     user = registered;
+    // The keys are written with the row; the UNIQUE login_key index refuses a concurrent colliding registration.
     newUserStatement = db
       .prepare(
-        `INSERT INTO users (id, login, first_name, last_name, email, language, enabled, is_admin, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, 1, 0, ?, ?)`,
+        `INSERT INTO users (id, login, first_name, last_name, email, language, enabled, is_admin, created_at, updated_at, login_key, email_key)
+         VALUES (?, ?, ?, ?, ?, ?, 1, 0, ?, ?, ?, ?)`,
       )
-      .bind(registered.id, registered.login, registered.first_name, registered.last_name, registered.email, registered.language, meta.nowMs, meta.nowMs);
+      .bind(registered.id, registered.login, registered.first_name, registered.last_name, registered.email, registered.language, meta.nowMs, meta.nowMs, loginKey, emailKey);
   }
 
   const hook = await currentSignInHook()({ db, nowMs: meta.nowMs, claims, userId: user.id, user: { ...user } });
@@ -231,9 +253,10 @@ export function claimsOf(attributes: Record<string, string[]>, nameId: string): 
   return claims;
 }
 
+/** The first value that is more than XML formatting whitespace (a value of invisible characters is not skipped: it is refused). */
 function firstClaim(claims: Record<string, string[]>, name: string | undefined): string | null {
   if (!name) return null;
-  const value = claims[name]?.find((v) => v.trim() !== '');
+  const value = claims[name]?.find((v) => /[^ \t\r\n]/.test(v));
   return value ?? null;
 }
 

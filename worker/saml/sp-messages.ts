@@ -41,12 +41,15 @@ export function redirectBindingUrl(ssoUrl: string, authnRequestXml: string, rela
   return url.toString();
 }
 
-/** The SP's EntityDescriptor: entityID, the ACS (HTTP-POST), the NameID formats; we want signed assertions. */
-export function buildSpMetadata(input: { spEntityId: string; acsUrl: string; loginUrl: string }): string {
+/**
+ * The SP's EntityDescriptor: entityID, the ACS (HTTP-POST), the NameID formats, and WantAssertionsSigned as the ACS
+ * enforces it (true unless the configuration accepts Response-only signatures).
+ */
+export function buildSpMetadata(input: { spEntityId: string; acsUrl: string; loginUrl: string; wantAssertionsSigned: boolean }): string {
   return (
     `<?xml version="1.0" encoding="UTF-8"?>\n` +
     `<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="${escapeXml(input.spEntityId)}">\n` +
-    `  <md:SPSSODescriptor AuthnRequestsSigned="false" WantAssertionsSigned="true" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">\n` +
+    `  <md:SPSSODescriptor AuthnRequestsSigned="false" WantAssertionsSigned="${input.wantAssertionsSigned}" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">\n` +
     NAME_ID_FORMATS.map((format) => `    <md:NameIDFormat>${format}</md:NameIDFormat>\n`).join('') +
     `    <md:AssertionConsumerService Binding="${BINDING_POST}" Location="${escapeXml(input.acsUrl)}" index="0" isDefault="true"/>\n` +
     `  </md:SPSSODescriptor>\n` +

@@ -8,12 +8,15 @@
  * Recipient/Destination, accepts a DOCTYPE, has no replay cache and does not check InResponseTo by default. Those
  * checks are done here, each with a reason code:
  *
- *   size limit; DOCTYPE/ENTITY/processing instructions refused before parsing; strict parse; exactly one assertion
- *   (no encrypted ones, no stray copies elsewhere in the message); every signature present must verify against the
- *   configured certificate only (KeyInfo ignored) and at least one must cover the assertion; the identity, the
- *   conditions and the attributes come from the re-parsed signed bytes; Issuer = IdP entityId; Audience =
- *   spEntityId; bearer SubjectConfirmation with Recipient = ACS URL; Destination = ACS URL when present; time
- *   windows with SAML_CLOCK_SKEW_MS; then (stateful) InResponseTo consumed once and the assertion ID accepted once.
+ *   size limit; DOCTYPE/ENTITY/processing instructions refused and element nesting bounded (SAML_MAX_XML_DEPTH)
+ *   before parsing; strict parse; exactly one assertion (no encrypted ones, no stray copies elsewhere in the
+ *   message); every signature present must verify against the configured certificate only (KeyInfo ignored), with
+ *   SHA-256/512 (SHA-1 only when the configuration allows it), and the assertion itself must be signed (a Response
+ *   signature alone only when the configuration allows it); the identity, the conditions and the attributes come
+ *   from the re-parsed signed bytes; Issuer = IdP entityId; Audience = spEntityId; bearer SubjectConfirmation with
+ *   Recipient = ACS URL; Destination = ACS URL when present; an AuthnStatement; time windows with
+ *   SAML_CLOCK_SKEW_MS; a NameID without invisible characters (worker/lib/identity.ts); then (stateful)
+ *   InResponseTo consumed once and the assertion ID accepted once.
  *
  * Bad responses are results, never exceptions.
  *
@@ -25,8 +28,9 @@
  */
 import { DOMParser, type Document, type Element, type Node } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
-import { SAML_CLOCK_SKEW_MS, SAML_MAX_RESPONSE_XML_BYTES } from '../constants';
+import { SAML_CLOCK_SKEW_MS, SAML_MAX_RESPONSE_XML_BYTES, SAML_MAX_XML_DEPTH } from '../constants';
 import { sha256Hex } from '../lib/crypto';
+import { readIdentity } from '../lib/identity';
 import { pemOf } from './certificate';
 import type { SamlConfig } from './config';
 
@@ -47,12 +51,30 @@ const ALLOWED_TRANSFORMS = new Set([
 ]);
 const ALLOWED_CANONICALIZATIONS = new Set(['http://www.w3.org/2001/10/xml-exc-c14n#', 'http://www.w3.org/TR/2001/REC-xml-c14n-20010315']);
 
+/**
+ * Signature and digest algorithms, and whether each is SHA-1. Everything else (HMAC above all: with a public
+ * certificate as the "key" anyone could compute it) is refused. SHA-1 has practical chosen-prefix collisions, so
+ * it is accepted only when the configuration says `allowSha1Signatures: true` (IdPs that cannot sign otherwise).
+ */
+const SIGNATURE_ALGORITHMS: Record<string, 'sha1' | 'strong'> = {
+  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256': 'strong',
+  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512': 'strong',
+  'http://www.w3.org/2000/09/xmldsig#rsa-sha1': 'sha1',
+};
+const DIGEST_ALGORITHMS: Record<string, 'sha1' | 'strong'> = {
+  'http://www.w3.org/2001/04/xmlenc#sha256': 'strong',
+  'http://www.w3.org/2001/04/xmlenc#sha512': 'strong',
+  'http://www.w3.org/2000/09/xmldsig#sha1': 'sha1',
+};
+
 export type SamlRejectReason =
   | 'response_missing'
   | 'too_large'
   | 'malformed'
+  | 'too_deep'
   | 'doctype_refused'
   | 'processing_instruction_refused'
+  | 'line_separator_refused'
   | 'not_a_response'
   | 'version_unsupported'
   | 'status_not_success'
@@ -60,6 +82,8 @@ export type SamlRejectReason =
   | 'encrypted_assertion_unsupported'
   | 'signature_missing'
   | 'signature_invalid'
+  | 'sha1_refused'
+  | 'assertion_not_signed'
   | 'issuer_mismatch'
   | 'destination_mismatch'
   | 'audience_mismatch'
@@ -68,6 +92,8 @@ export type SamlRejectReason =
   | 'not_yet_valid'
   | 'expired'
   | 'name_id_missing'
+  | 'identity_invisible_character'
+  | 'authn_statement_missing'
   | 'in_response_to_mismatch'
   | 'assertion_id_missing'
   | 'unsolicited'
@@ -95,7 +121,8 @@ export type ResponseVerdict =
   | { ok: false; reason: SamlRejectReason; detail?: string; /** The signed NameID, when the refusal came after the signature checks. */ nameId?: string };
 
 export interface VerifyOptions {
-  config: Pick<SamlConfig, 'entityId' | 'spEntityId' | 'certificate'>;
+  /** The two relaxations default to off: configurations saved before they existed do not carry them. */
+  config: Pick<SamlConfig, 'entityId' | 'spEntityId' | 'certificate'> & Partial<Pick<SamlConfig, 'allowSha1Signatures' | 'allowResponseOnlySignatures'>>;
   /** This SP's ACS URL (origin + /saml/acs): Recipient and Destination must name it. */
   acsUrl: string;
   nowMs: number;
@@ -131,11 +158,14 @@ export function decodeSamlResponse(field: string | null | undefined): { ok: true
   }
 }
 
+/** XML 1.1 line ends that @xmldom/xmldom rewrites to a line feed while parsing. */
+const LINE_SEPARATORS = /[\u2028\u2029\u0085]/;
+
 /**
  * Refuses what a SAML message never needs and attacks rely on, before any parser sees it: a DOCTYPE (entity
- * expansion, external entities), entity declarations, and processing instructions (xml-crypto drops them from
- * the canonical form, so `<NameID>admin<?x?>@evil</NameID>` would read differently than it was signed).
- * Only the XML declaration at the very start is allowed.
+ * expansion, external entities), entity declarations, processing instructions (xml-crypto drops them from the
+ * canonical form, so `<NameID>admin<?x?>@evil</NameID>` would read differently than it was signed), characters the
+ * parser rewrites, and nesting deeper than SAML_MAX_XML_DEPTH. Only the XML declaration at the very start is allowed.
  */
 export function screenXml(xml: string): SamlRejectReason | null {
   if (/<!DOCTYPE/i.test(xml) || /<!ENTITY/i.test(xml)) return 'doctype_refused';
@@ -143,7 +173,51 @@ export function screenXml(xml: string): SamlRejectReason | null {
   if (body.includes('<?')) return 'processing_instruction_refused';
   // Any other markup declaration (`<!ELEMENT`, `<!ATTLIST`, ...) outside comments and CDATA.
   if (/<!(?!--|\[CDATA\[)/.test(body)) return 'doctype_refused';
+  // @xmldom/xmldom turns a raw U+2028, U+2029 or U+0085 into a line feed (XML 1.1 line ends), which trimming then
+  // removes: "\u2028alice@example.com" would read as alice@example.com. SAML has no use for them.
+  if (LINE_SEPARATORS.test(body)) return 'line_separator_refused';
+  if (!nestingWithin(body, SAML_MAX_XML_DEPTH)) return 'too_deep';
   return null;
+}
+
+/**
+ * Whether no element nests deeper than `maxDepth`, by a scan of the text (no parser involved). @xmldom/xmldom's
+ * tree operations and xml-crypto's canonicalization recurse once per level, so thousands of nested elements would
+ * overflow the stack inside them; this scan is iterative and runs before either sees the document. It follows
+ * tags, quoted attribute values (which may hold '>'), comments and CDATA; what it cannot follow is malformed, and
+ * the strict parser after it refuses that.
+ */
+export function nestingWithin(xml: string, maxDepth: number): boolean {
+  let depth = 0;
+  let at = 0;
+  while ((at = xml.indexOf('<', at)) !== -1) {
+    if (xml.startsWith('<!--', at)) {
+      const end = xml.indexOf('-->', at + 4);
+      if (end === -1) return true;
+      at = end + 3;
+      continue;
+    }
+    if (xml.startsWith('<![CDATA[', at)) {
+      const end = xml.indexOf(']]>', at + 9);
+      if (end === -1) return true;
+      at = end + 3;
+      continue;
+    }
+    let end = at + 1;
+    let quote = '';
+    for (; end < xml.length; end++) {
+      const char = xml[end]!;
+      if (quote) {
+        if (char === quote) quote = '';
+      } else if (char === '"' || char === "'") quote = char;
+      else if (char === '>') break;
+    }
+    if (end >= xml.length) return true;
+    if (xml[at + 1] === '/') depth--;
+    else if (xml[end - 1] !== '/' && xml[at + 1] !== '?' && xml[at + 1] !== '!' && ++depth > maxDepth) return false;
+    at = end + 1;
+  }
+  return true;
 }
 
 export function parseXmlStrict(xml: string): Document | null {
@@ -203,7 +277,10 @@ const ID_ATTRIBUTE_NAMES = new Set(['ID', 'Id', 'id']);
  */
 function countElementsWithId(doc: Document, id: string): number {
   let count = 0;
-  const walk = (node: Node) => {
+  // An explicit stack, not recursion: the walk's depth never depends on the sender's nesting.
+  const pending: Node[] = [doc];
+  while (pending.length > 0) {
+    const node = pending.pop()!;
     for (let child = node.firstChild; child; child = child.nextSibling) {
       if (child.nodeType !== 1) continue;
       const element = child as Element;
@@ -212,22 +289,24 @@ function countElementsWithId(doc: Document, id: string): number {
         const attribute = attributes.item(i)!;
         if (attribute.value === id && ID_ATTRIBUTE_NAMES.has(attribute.localName ?? attribute.name)) count++;
       }
-      walk(element);
+      pending.push(element);
     }
-  };
-  walk(doc);
+  }
   return count;
 }
 
 // ---------------------------------------------------------------- signatures
 
+type SignatureCheck = { ok: true; covered: string } | { ok: false; reason: 'signature_invalid' | 'sha1_refused' };
+const INVALID: SignatureCheck = { ok: false, reason: 'signature_invalid' };
+
 /**
  * Verifies the one enveloped signature of `element` with the configured certificate and returns the canonical
- * bytes it covers (the only XML we read identity from), or null.
+ * bytes it covers (the only XML we read identity from).
  */
-function verifyEnvelopedSignature(xml: string, doc: Document, element: Element, signature: Element, certificatePem: string): string | null {
+function verifyEnvelopedSignature(xml: string, doc: Document, element: Element, signature: Element, certificatePem: string, allowSha1: boolean): SignatureCheck {
   const id = element.getAttribute('ID');
-  if (!id || /['"]/.test(id)) return null;
+  if (!id || /['"]/.test(id)) return INVALID;
   // The KeyInfo certificate of the message is never consulted: only the configured one verifies.
   const signed = new SignedXml({ publicCert: certificatePem, getCertFromKeyInfo: () => null });
   // SAML references elements by their ID attribute only. xml-crypto would otherwise search the whole document three
@@ -237,23 +316,27 @@ function verifyEnvelopedSignature(xml: string, doc: Document, element: Element, 
   try {
     signed.loadSignature(signature as never);
   } catch {
-    return null;
+    return INVALID;
   }
   const references = signed.getReferences();
-  if (references.length !== 1) return null;
+  if (references.length !== 1) return INVALID;
   const reference = references[0]!;
-  if (reference.uri !== `#${id}`) return null;
-  if (reference.transforms.length > 2 || !reference.transforms.every((t) => ALLOWED_TRANSFORMS.has(t))) return null;
-  if (!signed.canonicalizationAlgorithm || !ALLOWED_CANONICALIZATIONS.has(signed.canonicalizationAlgorithm)) return null;
+  if (reference.uri !== `#${id}`) return INVALID;
+  if (reference.transforms.length > 2 || !reference.transforms.every((t) => ALLOWED_TRANSFORMS.has(t))) return INVALID;
+  if (!signed.canonicalizationAlgorithm || !ALLOWED_CANONICALIZATIONS.has(signed.canonicalizationAlgorithm)) return INVALID;
+  const signatureStrength = SIGNATURE_ALGORITHMS[signed.signatureAlgorithm ?? ''];
+  const digestStrength = DIGEST_ALGORITHMS[reference.digestAlgorithm ?? ''];
+  if (!signatureStrength || !digestStrength) return INVALID;
+  if ((signatureStrength === 'sha1' || digestStrength === 'sha1') && !allowSha1) return { ok: false, reason: 'sha1_refused' };
   // Signature wrapping moves the signed element and leaves a look-alike with the same ID: IDs must be unique.
-  if (countElementsWithId(doc, id) !== 1) return null;
+  if (countElementsWithId(doc, id) !== 1) return INVALID;
   try {
-    if (!signed.checkSignature(xml)) return null;
+    if (!signed.checkSignature(xml)) return INVALID;
   } catch {
-    return null;
+    return INVALID;
   }
   const covered = signed.getSignedReferences();
-  return covered.length === 1 ? covered[0]! : null;
+  return covered.length === 1 ? { ok: true, covered: covered[0]! } : INVALID;
 }
 
 // ---------------------------------------------------------------- the response
@@ -291,19 +374,28 @@ export function verifyResponseXml(text: string, options: VerifyOptions): Respons
   if (responseSignatures.length > 1 || assertionSignatures.length > 1) return reject('signature_invalid', 'more than one signature on an element');
   if (responseSignatures.length === 0 && assertionSignatures.length === 0) return reject('signature_missing');
 
+  // What the SP metadata promises (WantAssertionsSigned): the assertion carries its own signature, so it stays
+  // verifiable wherever it travels, unless the configuration accepts a Response signature alone.
+  if (assertionSignatures.length === 0 && !options.config.allowResponseOnlySignatures) return reject('assertion_not_signed');
+
   let signedResponseXml: string | null = null;
   let signedAssertionXml: string | null = null;
+  const allowSha1 = options.config.allowSha1Signatures === true;
   // Every signature present must verify: a broken one is never outweighed by another.
   if (responseSignatures.length === 1) {
-    signedResponseXml = verifyEnvelopedSignature(xml, doc, response, responseSignatures[0]!, certificatePem);
-    if (!signedResponseXml) return reject('signature_invalid', 'response signature');
+    const checked = verifyEnvelopedSignature(xml, doc, response, responseSignatures[0]!, certificatePem, allowSha1);
+    if (!checked.ok) return reject(checked.reason, 'response signature');
+    signedResponseXml = checked.covered;
   }
   if (assertionSignatures.length === 1) {
-    signedAssertionXml = verifyEnvelopedSignature(xml, doc, outerAssertion, assertionSignatures[0]!, certificatePem);
-    if (!signedAssertionXml) return reject('signature_invalid', 'assertion signature');
+    const checked = verifyEnvelopedSignature(xml, doc, outerAssertion, assertionSignatures[0]!, certificatePem, allowSha1);
+    if (!checked.ok) return reject(checked.reason, 'assertion signature');
+    signedAssertionXml = checked.covered;
   }
 
-  // From here on, read only what a signature covers.
+  // From here on, read only what a signature covers. Canonical XML writes a character reference like &#x2028; as the
+  // raw character, which the re-parse below would turn into a line feed (see screenXml): refused here too.
+  if (LINE_SEPARATORS.test(signedResponseXml ?? '') || LINE_SEPARATORS.test(signedAssertionXml ?? '')) return reject('line_separator_refused');
   const signedResponse = signedResponseXml ? parseXmlStrict(signedResponseXml)?.documentElement ?? null : null;
   if (signedResponseXml && !isElementNamed(signedResponse, NS.protocol, 'Response')) return reject('signature_invalid', 'signed response unreadable');
   let assertion: Element | null;
@@ -319,7 +411,7 @@ export function verifyResponseXml(text: string, options: VerifyOptions): Respons
   const assertionId = assertion.getAttribute('ID');
   if (!assertionId) return reject('assertion_id_missing');
   // Refusals from here on concern a response the IdP did sign: they carry its NameID for the attempt log.
-  const signedNameId = (childElement(childElement(assertion, NS.assertion, 'Subject'), NS.assertion, 'NameID')?.textContent ?? '').trim() || undefined;
+  const signedNameId = (childElement(childElement(assertion, NS.assertion, 'Subject'), NS.assertion, 'NameID')?.textContent ?? '').replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '') || undefined;
   const rejectSigned = (reason: SamlRejectReason, detail?: string): ResponseVerdict => ({ ok: false, reason, detail, nameId: signedNameId });
 
 
@@ -388,13 +480,19 @@ export function verifyResponseXml(text: string, options: VerifyOptions): Respons
   }
   if (!confirmationData) return rejectSigned(confirmationProblem!.reason, confirmationProblem!.detail);
 
+  // The Web Browser SSO profile (§4.1.4.2) requires one: an assertion without it says who someone is, not that they
+  // just authenticated (attribute queries answer such assertions), so it must not open a session.
   const authnStatement = childElement(assertion, NS.assertion, 'AuthnStatement');
+  if (!authnStatement) return rejectSigned('authn_statement_missing');
   const sessionEnd = parseInstantMs(attr(authnStatement, 'SessionNotOnOrAfter'));
   if (Number.isNaN(sessionEnd)) return rejectSigned('malformed');
   if (sessionEnd !== null && now - skew >= sessionEnd) return rejectSigned('expired', 'SessionNotOnOrAfter');
 
-  const nameId = textOf(nameIdElement)?.trim() ?? '';
-  if (!nameIdElement || nameId === '') return rejectSigned('name_id_missing');
+  if (!nameIdElement) return rejectSigned('name_id_missing');
+  const nameIdReading = readIdentity(textOf(nameIdElement) ?? '');
+  if (!nameIdReading.ok) return rejectSigned(nameIdReading.reason, nameIdReading.codePoint);
+  const nameId = nameIdReading.value;
+  if (nameId === '') return rejectSigned('name_id_missing');
 
   // InResponseTo: the signed SubjectConfirmationData's, else a signed Response's. Two values that disagree are refused.
   const confirmationIrt = attr(confirmationData, 'InResponseTo');

@@ -8,6 +8,7 @@ import type { Env } from '../env';
 import { AppError } from '../errors';
 import { hashPassword, verifyPassword } from '../lib/crypto';
 import { isUniqueViolation } from '../lib/d1-errors';
+import { assertIdentityFree } from '../lib/identity';
 import { normalizePhoneNumber } from '../lib/phone';
 import { issueCode, verifyCode } from '../messaging/codes';
 import { resyncToken, TOKEN_RECORD_COLUMNS, verifyTokenOtp, type TokenRecord } from '../otp/verify-service';
@@ -278,6 +279,7 @@ export async function changeOwnPassword(env: Env, actor: PortalActor, input: { c
 // ---- email and phone: a code sent to the NEW address/number confirms it
 
 export async function requestEmailChange(env: Env, actor: PortalActor, email: string) {
+  await assertIdentityFree(env.DB, { email, exceptUserId: actor.userId });
   const user = await profileOf(env.DB, actor.userId);
   const issued = await issueCode(env, {
     purpose: 'portal-change-email',
@@ -297,6 +299,7 @@ export async function confirmEmailChange(env: Env, actor: PortalActor, input: { 
   const verdict = await verifyCode(env, { challengeId: input.challengeId, code: input.code, nowMs: actor.nowMs, purpose: 'portal-change-email' });
   if (!verdict.ok) throw new AppError(verdict.reason);
   if (verdict.userId !== actor.userId) throw new AppError('CODE_INVALID');
+  await assertIdentityFree(env.DB, { email: verdict.target, exceptUserId: actor.userId });
   await env.DB.batch([
     env.DB.prepare('UPDATE users SET email = ?, updated_at = ? WHERE id = ?').bind(verdict.target, actor.nowMs, actor.userId),
     activityStatement(env.DB, { type: 'UserEmailChange', userId: actor.userId, channel: 'portal', ip: actor.ip, client: actor.client, detail: { email: verdict.target }, nowMs: actor.nowMs }),
@@ -330,6 +333,7 @@ export async function confirmPhoneChange(env: Env, actor: PortalActor, input: { 
 // ---- login and name
 
 export async function changeOwnLogin(env: Env, actor: PortalActor, login: string): Promise<void> {
+  await assertIdentityFree(env.DB, { login, exceptUserId: actor.userId });
   try {
     await env.DB.prepare('UPDATE users SET login = ?, updated_at = ? WHERE id = ?').bind(login, actor.nowMs, actor.userId).run();
   } catch (error) {

@@ -4,6 +4,7 @@ import { clearLoginFailuresStatement } from '../auth/login-lock';
 import { createDb, schema } from '../db/client';
 import { AppError } from '../errors';
 import { hashPassword } from '../lib/crypto';
+import { assertIdentityFree, identityKeyColumns } from '../lib/identity';
 import { isUniqueViolation } from '../lib/d1-errors';
 import { likePattern, type Page } from '../lib/paging';
 import { normalizePhoneNumber } from '../lib/phone';
@@ -109,6 +110,12 @@ export async function createUser(d1: D1Database, input: CreateUserInput, nowMs: 
     createdAt: nowMs,
     updatedAt: nowMs,
   };
+  // Logins and emails are one identity under NFKC + case folding: "ｂｏｂ" or "BOB@corp.example" would be a second
+  // account that reads like the first (worker/lib/identity.ts).
+  await assertIdentityFree(d1, { login: row.login, email: row.email });
+  const keys = identityKeyColumns({ login: row.login, email: row.email });
+  row.loginKey = keys.login_key;
+  row.emailKey = keys.email_key;
   try {
     const inserted = await createDb(d1).insert(users).values(row).returning().get();
     return toUserView(inserted);
@@ -128,6 +135,12 @@ export async function updateUser(d1: D1Database, id: string, input: UpdateUserIn
   if (input.language !== undefined) changes.language = input.language;
   if (input.isAdmin !== undefined) changes.isAdmin = input.isAdmin;
   if (input.enabled !== undefined) changes.enabled = input.enabled;
+  if (input.login !== undefined || input.email !== undefined) {
+    await assertIdentityFree(d1, { login: input.login, email: input.email, exceptUserId: id });
+    const keys = identityKeyColumns({ login: input.login, email: input.email });
+    if (keys.login_key !== undefined) changes.loginKey = keys.login_key;
+    if (keys.email_key !== undefined) changes.emailKey = keys.email_key;
+  }
   const removesAdmin = input.isAdmin === false || input.enabled === false;
   try {
     const updated = await createDb(d1)

@@ -72,6 +72,7 @@ const ERRORS_DE: Dictionary = {
   INVALID_CREDENTIALS: 'Anmeldename oder Passwort ist falsch.',
   ACCOUNT_LOCKED: 'Das Konto ist nach zu vielen Fehlversuchen vorübergehend gesperrt.',
   LOGIN_TAKEN: 'Dieser Anmeldename ist bereits vergeben.',
+  EMAIL_TAKEN: 'Diese E-Mail-Adresse wird bereits von einem anderen Konto verwendet.',
   LAST_ADMIN: 'Der letzte aktive Administrator kann weder herabgestuft noch deaktiviert oder gelöscht werden.',
   NAME_TAKEN: 'Dieser Name ist bereits vergeben.',
   SERIAL_TAKEN: 'Ein Token mit dieser Seriennummer existiert bereits.',

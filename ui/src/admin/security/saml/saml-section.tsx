@@ -119,6 +119,8 @@ export default function SamlSection() {
   const [revision, setRevision] = useState(0);
   const [allowSignIn, setAllowSignIn] = useState(false);
   const [problems, setProblems] = useState<ConfigIssue[] | null>(null);
+  /** Valid settings that weaken sign-in (allowSha1Signatures...): warning markers, never blocking. */
+  const [warnings, setWarnings] = useState<ConfigIssue[]>([]);
   const [busy, setBusy] = useState<'save' | 'validate' | null>(null);
   const [importOpen, setImportOpen] = useState(false);
   const [restartOpen, setRestartOpen] = useState(false);
@@ -154,8 +156,11 @@ export default function SamlSection() {
   }, [yaml]);
 
   const markers: EditorMarker[] = useMemo(
-    () => (problems ?? []).map((p) => ({ line: p.line, column: p.column, endLine: p.endLine, endColumn: p.endColumn, message: p.message })),
-    [problems],
+    () => [
+      ...(problems ?? []).map((p) => ({ line: p.line, column: p.column, endLine: p.endLine, endColumn: p.endColumn, message: p.message })),
+      ...warnings.map((w) => ({ line: w.line, column: w.column, endLine: w.endLine, endColumn: w.endColumn, message: w.message, severity: 'warning' as const })),
+    ],
+    [problems, warnings],
   );
 
   if (!state || yaml === null) return <div class="loading" aria-busy="true" />;
@@ -163,8 +168,9 @@ export default function SamlSection() {
   const dirty = yaml !== (state.saved?.yaml ?? state.yaml) || allowSignIn !== (state.saved?.allowSignIn ?? false);
 
   async function validate(text: string, signal?: AbortSignal): Promise<boolean> {
-    const answer = await request<{ ok: boolean; errors: ConfigIssue[] }>(`${BASE}/validate`, { method: 'POST', body: { yaml: text }, signal });
+    const answer = await request<{ ok: boolean; errors: ConfigIssue[]; warnings: ConfigIssue[] }>(`${BASE}/validate`, { method: 'POST', body: { yaml: text }, signal });
     setProblems(answer.errors);
+    setWarnings(answer.warnings);
     return answer.ok;
   }
 
@@ -231,6 +237,13 @@ export default function SamlSection() {
           ariaLabel={t('title')}
         />
         <ProblemList problems={problems} />
+        {warnings.map((w) => (
+          <Alert key={w.path} kind="warning">
+            <span data-testid="saml-warning">
+              {t('line', { line: w.line, column: w.column })} {w.path}: {w.message}
+            </span>
+          </Alert>
+        ))}
         <div class="row">
           <Checkbox label={t('allowSignIn')} name="allow-sign-in" checked={allowSignIn} onChecked={setAllowSignIn} />
           <small class="hint">{t('allowSignInHint')}</small>
