@@ -20,7 +20,7 @@ import {
 import type { HashAlgorithm, TokenType } from '../db/schema';
 import { timingSafeEqual } from '../lib/crypto';
 import type { Bytes } from '../lib/encoding';
-import { checkPin, openSeed } from '../tokens/secrets';
+import { checkPin, openSeed, upgradeLegacyPinHash } from '../tokens/secrets';
 import { generateHotp, importHmacKey } from './hotp';
 import { generateOcra, parseOcraSuite } from './ocra';
 import { generateTotp, timeStep } from './totp';
@@ -127,6 +127,7 @@ export async function verifyTokenOtp(
 
   const consumed = await consumeMatch(db, token, match, nowMs, options.alsoIfConsumed);
   if (!consumed) return fail('OTP_REPLAYED');
+  await upgradeLegacyPinHash(db, keys.pinKey, token.id, split.pin, token.pin_hash);
   return { ok: true, tokenId: token.id, serial: token.serial, matched: describeMatch(match) };
 }
 

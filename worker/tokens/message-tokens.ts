@@ -13,11 +13,12 @@ import type { TokenType } from '../db/schema';
 import type { Env } from '../env';
 import { AppError } from '../errors';
 import { hmacSha256Hex, randomToken } from '../lib/crypto';
+import { deriveKey } from '../lib/keys';
 import { normalizePhoneNumber } from '../lib/phone';
 import { issueCode, verifyCode, type IssuedCode } from '../messaging/codes';
 import type { Language } from '../messaging/settings';
 import { recordFailure, splitPinAndOtp, type TokenRecord, type VerifyResult } from '../otp/verify-service';
-import { checkPin } from './secrets';
+import { checkPin, upgradeLegacyPinHash } from './secrets';
 
 export const MESSAGE_TOKEN_TYPES = ['SMS', 'EMAIL'] as const;
 export type MessageTokenType = (typeof MESSAGE_TOKEN_TYPES)[number];
@@ -124,6 +125,7 @@ export async function checkTokenCode(
     .bind(options.nowMs, token.id)
     .run();
   if (consumed.meta.changes !== 1) return { ok: false, tokenId: token.id, reason: 'TOKEN_LOCKED' };
+  await upgradeLegacyPinHash(env.DB, env.SESSION_KEY, token.id, split.pin, token.pin_hash);
   return { ok: true, tokenId: token.id, serial: token.serial, matched: { challenge: true } };
 }
 
@@ -135,7 +137,7 @@ export async function checkTokenCode(
  * recompute the code hash's input.
  */
 async function challengeIdFor(env: Pick<Env, 'SESSION_KEY'>, tokenId: string, nonce: string): Promise<string> {
-  return hmacSha256Hex(env.SESSION_KEY, `token-challenge:${tokenId}:${nonce}`);
+  return hmacSha256Hex(await deriveKey(env, 'code-challenge'), `token-challenge:${tokenId}:${nonce}`);
 }
 
 export async function sendKeptTokenCode(env: Env, token: TokenRecord, input: Omit<SendTokenCodeInput, 'challengeId' | 'data'>): Promise<IssuedCode> {
