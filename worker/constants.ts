@@ -22,6 +22,26 @@ export const TOKEN_PIN_MAX_LENGTH = 8;
 /** Generated software-token seeds: 160 bits, the size RFC 4226 recommends for SHA-1. */
 export const SOFTWARE_TOKEN_SECRET_BYTES = 20;
 
+// ---- OTP attack bounds (issue 10 §1: resync, OCRA replay, counter range)
+/**
+ * Resync attempts per token per window. Each attempt also counts on the token's fail counter; this cap bounds the
+ * window searches (HOTP_RESYNC_WINDOW_COUNTERS HMACs each) that a caller can buy between two lock periods.
+ */
+export const RESYNC_ATTEMPTS_PER_TOKEN = 5;
+export const RESYNC_WINDOW_MS = 15 * 60 * 1000;
+/**
+ * An accepted OCRA challenge/response pair is remembered this long (per token), so sending it again answers
+ * OTP_REPLAYED. Pure challenge-response suites have no counter or clock: this record is their only replay guard,
+ * and it is kept as long as the activity log (90 days).
+ */
+export const OCRA_USED_PAIR_RETENTION_MS = 90 * 24 * 60 * 60 * 1000;
+/**
+ * The largest counter a HOTP/OCRA token may be created with. The 8-byte counter is built from a JS number, exact
+ * only up to Number.MAX_SAFE_INTEGER (otp/hotp.ts counterBytes); a check looks up to the resync window ahead and
+ * stores the counter after the match, and all of that must stay exact.
+ */
+export const TOKEN_COUNTER_MAX = Number.MAX_SAFE_INTEGER - Math.max(HOTP_RESYNC_WINDOW_COUNTERS, HOTP_LOOK_AHEAD_COUNTERS) - 2;
+
 // ---- passwords and secrets at rest
 /** PBKDF2-SHA256 rounds; workerd refuses more than 100,000. */
 export const PBKDF2_ITERATIONS = 100_000;

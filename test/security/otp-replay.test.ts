@@ -3,7 +3,8 @@
  * submits it again, possibly many times at once. The code must be accepted exactly once, whatever the timing.
  */
 import { env } from 'cloudflare:workers';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { TOKEN_MAX_FAILS } from '../../worker/constants';
 import { adminClient, call, json, randomSeedBase32, totpAt, hotpAt, unique } from '../helpers/worker';
 
 async function setup(type: 'TOTP' | 'HOTP') {
@@ -33,7 +34,8 @@ describe('replay of one valid code', () => {
       { type: 'UserLogin', n: 1 },
       { type: 'UserLoginAttempt', n: 49 },
     ]);
-    // The rest fail as replays, then lock the token, and past the per-user cap are rate limited: never accepted.
+    // The rest fail as replays (not counted: a retransmission must not lock its user), and past the per-user cap
+    // are rate limited: never accepted.
     expect(new Set(results.filter((r) => !r.accepted).map((r) => r.reason))).toSatisfy((reasons: Set<string>) =>
       [...reasons].every((reason) => ['OTP_REPLAYED', 'TOKEN_LOCKED', 'RATE_LIMITED'].includes(reason)),
     );
@@ -52,5 +54,72 @@ describe('replay of one valid code', () => {
     const now = Date.now();
     expect((await verify(await totpAt(seed, now + 30_000))).accepted).toBe(true);
     expect((await verify(await totpAt(seed, now))).accepted).toBe(false);
+  });
+});
+
+describe('a replay of the code accepted last is not a failure, and buys a guesser nothing', () => {
+  const failCountOf = async (tokenId: string) =>
+    (await env.DB.prepare('SELECT fail_count FROM tokens WHERE id = ?').bind(tokenId).first<{ fail_count: number }>())!.fail_count;
+
+  it('a RADIUS client retransmitting the accepted code many times does not lock its user', async () => {
+    // Attack (or accident): a RADIUS client retransmits the request it already got an answer for; each copy used
+    // to count as a failure, so a flaky network locked the user out after TOKEN_MAX_FAILS copies.
+    const { verify, seed, token } = await setup('HOTP');
+    const code = await hotpAt(seed, 0);
+    expect((await verify(code)).accepted).toBe(true);
+    for (let i = 0; i < TOKEN_MAX_FAILS + 2; i++) expect(await verify(code)).toMatchObject({ accepted: false, reason: 'OTP_REPLAYED' });
+    expect(await failCountOf(token.id)).toBe(0);
+    expect((await verify(await hotpAt(seed, 1))).accepted).toBe(true);
+  });
+
+  it('TOTP: replays of the accepted step are free; an older used code and wrong codes count', async () => {
+    // Attack: use the uncounted replay answer as free guesses. Only the exact code accepted last is exempt; a
+    // code of an earlier step and every wrong code still count towards the lock.
+    const { verify, seed, token } = await setup('TOTP');
+    // 10 s into a 30 s step, so that no step boundary passes during the test.
+    const now = Date.UTC(2026, 5, 1, 12, 0, 10);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(now);
+    onTestFinished(() => void vi.useRealTimers());
+    expect((await verify(await totpAt(seed, now - 30_000))).accepted).toBe(true);
+    expect((await verify(await totpAt(seed, now))).accepted).toBe(true);
+    expect(await verify(await totpAt(seed, now))).toMatchObject({ reason: 'OTP_REPLAYED' });
+    expect(await failCountOf(token.id)).toBe(0);
+    expect(await verify(await totpAt(seed, now - 30_000))).toMatchObject({ accepted: false, reason: 'OTP_INVALID' });
+    expect(await failCountOf(token.id)).toBe(1);
+    const current = await totpAt(seed, now);
+    const wrong = String((Number(current) + 1) % 1_000_000).padStart(6, '0');
+    for (let i = 1; i < TOKEN_MAX_FAILS - 1; i++) await verify(wrong);
+    expect(await verify(wrong)).toMatchObject({ reason: 'TOKEN_LOCKED' });
+    // Locked: the replay is no way around the lock either.
+    expect(await verify(current)).toMatchObject({ reason: 'TOKEN_LOCKED' });
+  });
+
+  it('a right PIN is needed for the replay answer: a wrong PIN with the accepted code counts', async () => {
+    // Attack: someone who saw the accepted code but not the PIN tries PINs with it, hoping wrong ones are free.
+    const admin = await adminClient();
+    const resource = await admin.post('/resources', { name: unique('R') });
+    const user = await admin.post('/users', { login: unique('u') });
+    const seed = randomSeedBase32();
+    const token = await admin.post('/tokens/hardware', { type: 'HOTP', serial: unique('S'), seed, seedEncoding: 'base32', ownerUserId: user.id, pin: '4321' });
+    await admin.put(`/resources/${resource.id}/assignments`, { userId: user.id, tokenId: token.id });
+    const verify = (otp: string) =>
+      json(call('/api/v1/verify', { method: 'POST', headers: { authorization: `Bearer ${admin.key}` }, json: { login: user.login, resource: resource.name, otp } }));
+    const code = await hotpAt(seed, 0);
+    expect((await verify(`${code}4321`)).accepted).toBe(true);
+    expect(await verify(`${code}1111`)).toMatchObject({ reason: 'OTP_INVALID' });
+    expect(await failCountOf(token.id)).toBe(1);
+    expect(await verify(`${code}4321`)).toMatchObject({ reason: 'OTP_REPLAYED' });
+    expect(await failCountOf(token.id)).toBe(1);
+  });
+
+  it('20 concurrent copies of a fresh HOTP code: one accepted, the rest OTP_REPLAYED, nothing counted', async () => {
+    // Attack (or retransmission burst): many copies of one valid code at once race for it.
+    const { verify, seed, token } = await setup('HOTP');
+    const code = await hotpAt(seed, 0);
+    const results = await Promise.all(Array.from({ length: 20 }, () => verify(code)));
+    expect(results.filter((r) => r.accepted)).toHaveLength(1);
+    expect(results.filter((r) => !r.accepted).map((r) => r.reason)).toEqual(Array(19).fill('OTP_REPLAYED'));
+    expect(await failCountOf(token.id)).toBe(0);
   });
 });

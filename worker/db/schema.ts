@@ -161,6 +161,20 @@ export const tokens = sqliteTable(
   ],
 );
 
+/**
+ * OCRA challenge/response pairs a token already had accepted, until they expire (OCRA_USED_PAIR_RETENTION_MS):
+ * the same pair again answers OTP_REPLAYED. `pairHash` is SHA-256 over the suite's challenge field and the response.
+ */
+export const ocraUsedPairs = sqliteTable(
+  'ocra_used_pairs',
+  {
+    tokenId: text('token_id').notNull().references(() => tokens.id, { onDelete: 'cascade' }),
+    pairHash: text('pair_hash').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tokenId, t.pairHash] })],
+);
+
 /** A user assigned to a resource, either as a plain "user" or as "token with user". */
 export const assignments = sqliteTable(
   'assignments',

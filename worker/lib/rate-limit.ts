@@ -29,7 +29,9 @@ export async function consumeRateLimit(
 
 /**
  * The statement behind `consumeRateLimit`, for callers that want it inside a `batch()`; read the result with
- * `rateLimitResultFromRow`. With `onlyIf`, a false condition counts nothing and returns no row.
+ * `rateLimitResultFromRow`. With `onlyIf`, a false condition counts nothing and returns no row. With `keySql`, the
+ * key is that SQL expression over `?1` (then `key` is its input), computed in the statement: a batch can key a
+ * limit by what the database resolves, e.g. a user's id rather than the spelling of their login.
  */
 export function consumeRateLimitStatement(
   db: D1Database,
@@ -38,6 +40,7 @@ export function consumeRateLimitStatement(
   windowMs: number,
   nowMs: number,
   onlyIf?: RateLimitCondition,
+  keySql = '?1',
 ): D1PreparedStatement {
   if (!Number.isInteger(limit) || limit < 0) throw new Error('rate limit must be a non-negative integer');
   if (!(windowMs > 0)) throw new Error('rate limit window must be positive');
@@ -45,7 +48,7 @@ export function consumeRateLimitStatement(
   // growing forever, and the window is not extended by refused hits (the wait stays predictable).
   // With a condition the row comes from a SELECT that yields nothing when the condition is false: no insert, no
   // update, no returned row. (SQLite needs the WHERE there to parse INSERT ... SELECT ... ON CONFLICT.)
-  const source = onlyIf ? `SELECT ?1, ?2, 1, ?3 WHERE ${onlyIf.condition}` : 'VALUES (?1, ?2, 1, ?3)';
+  const source = onlyIf ? `SELECT ${keySql}, ?2, 1, ?3 WHERE ${onlyIf.condition}` : `VALUES (${keySql}, ?2, 1, ?3)`;
   const statement = db
     .prepare(
       `INSERT INTO rate_limits (key, window_start, count, expires_at) ${source}

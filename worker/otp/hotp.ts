@@ -13,9 +13,15 @@ export function importHmacKey(secret: Uint8Array, algorithm: HashAlgorithm): Pro
   return crypto.subtle.importKey('raw', secret as Uint8Array<ArrayBuffer>, { name: 'HMAC', hash: WEBCRYPTO_HASH[algorithm] }, false, ['sign']);
 }
 
-/** The 8-byte big-endian counter of RFC 4226 §5.2 (counters up to 2^53 - 1). */
+/**
+ * The largest counter `counterBytes` takes: the 8-byte counter is built from a JS number, exact up to 2^53 - 1.
+ * Token counters stay far enough below it for every window a check searches (TOKEN_COUNTER_MAX in constants.ts).
+ */
+export const MAX_HOTP_COUNTER = Number.MAX_SAFE_INTEGER;
+
+/** The 8-byte big-endian counter of RFC 4226 §5.2 (counters up to MAX_HOTP_COUNTER). */
 export function counterBytes(counter: number): Uint8Array<ArrayBuffer> {
-  if (!Number.isSafeInteger(counter) || counter < 0) throw new RangeError('counter must be a non-negative safe integer');
+  if (!Number.isSafeInteger(counter) || counter < 0 || counter > MAX_HOTP_COUNTER) throw new RangeError('counter must be a non-negative safe integer');
   const bytes = new Uint8Array(8);
   new DataView(bytes.buffer).setBigUint64(0, BigInt(counter));
   return bytes;

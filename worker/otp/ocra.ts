@@ -84,8 +84,12 @@ export function parseOcraSuite(suite: string): OcraSuite {
   return result;
 }
 
-/** The 128-byte challenge field: numeric challenges go through hex, left-aligned and right-padded with zeros. */
-function challengeBytes(suite: OcraSuite, challenge: string): Uint8Array {
+/**
+ * The 128-byte challenge field: numeric challenges go through hex, left-aligned and right-padded with zeros.
+ * Different spellings can give the same field ("0012" and "12"; "12" and "192", whose hex "C" and "C0" pad alike):
+ * whatever remembers used challenges must compare fields, not the strings typed.
+ */
+export function ocraChallengeField(suite: OcraSuite, challenge: string): Uint8Array {
   const { format, maxLength } = suite.challenge;
   // In mutual challenge-response (RFC 6287 §7.3) the question is the client's and the server's challenges
   // concatenated, each of at most `maxLength` characters: up to twice the suite's length in all.
@@ -119,7 +123,7 @@ async function pinHash(suite: OcraSuite, input: OcraInput): Promise<Uint8Array> 
 export async function generateOcra(suite: OcraSuite, secret: Uint8Array, input: OcraInput): Promise<string> {
   const fields: Uint8Array[] = [utf8.encode(suite.raw), new Uint8Array([0])];
   if (suite.counter) fields.push(counterBytes(input.counter ?? 0));
-  fields.push(challengeBytes(suite, input.challenge));
+  fields.push(ocraChallengeField(suite, input.challenge));
   if (suite.pin) {
     const hash = await pinHash(suite, input);
     if (hash.length !== HASH_BYTES[suite.pin]) throw new AppError('VALIDATION_FAILED', 'The PIN hash has the wrong length for this suite.');

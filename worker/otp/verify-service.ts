@@ -4,25 +4,34 @@
  * The order matters for security:
  * 1. refuse disabled, pending or locked tokens before looking at the code (a lock is not an oracle);
  * 2. check the PIN and the code without writing anything;
- * 3. consume the matched counter/step with ONE conditional UPDATE whose change count decides: of two concurrent
- *    requests carrying the same valid code, exactly one changes the row; the other fails as a replay;
- * 4. every failure (wrong PIN, wrong code, replay) increments the fail counter atomically; reaching the maximum
- *    locks the token until a time after which it unlocks by itself.
+ * 3. consume the matched counter/step (OCRA: the challenge/response pair) with ONE conditional statement whose
+ *    change count decides: of two concurrent requests carrying the same valid code, exactly one changes the row;
+ *    that statement is also conditional on the lock, so no code gets through once concurrent failures locked it;
+ * 4. every failure (wrong PIN, wrong code) increments the fail counter atomically; reaching the maximum locks the
+ *    token until a time after which it unlocks by itself. The one exception is the code the token accepted last,
+ *    sent again (a RADIUS retransmission, a double submit): OTP_REPLAYED, not counted (see LastAccepted).
+ *
+ * Resync claims its attempt before it searches (claimResyncAttempt): rate limited, counted, refused while locked.
  */
 import {
   HOTP_LOOK_AHEAD_COUNTERS,
   HOTP_RESYNC_WINDOW_COUNTERS,
+  OCRA_USED_PAIR_RETENTION_MS,
+  RESYNC_ATTEMPTS_PER_TOKEN,
+  RESYNC_WINDOW_MS,
   TOKEN_LOCK_DURATION_MS,
   TOKEN_MAX_FAILS,
   TOTP_RESYNC_WINDOW_STEPS,
   TOTP_WINDOW_STEPS,
 } from '../constants';
 import type { HashAlgorithm, TokenType } from '../db/schema';
-import { timingSafeEqual } from '../lib/crypto';
-import type { Bytes } from '../lib/encoding';
+import { AppError } from '../errors';
+import { sha256Hex, timingSafeEqual } from '../lib/crypto';
+import { bytesToHex, type Bytes } from '../lib/encoding';
+import { consumeRateLimitStatement, rateLimitResultFromRow } from '../lib/rate-limit';
 import { checkPin, openSeed, upgradeLegacyPinHash } from '../tokens/secrets';
-import { generateHotp, importHmacKey } from './hotp';
-import { generateOcra, parseOcraSuite } from './ocra';
+import { generateHotp, importHmacKey, MAX_HOTP_COUNTER } from './hotp';
+import { generateOcra, ocraChallengeField, parseOcraSuite, type OcraSuite } from './ocra';
 import { generateTotp, timeStep } from './totp';
 
 /** The columns verification needs (snake_case: straight from D1). */
@@ -103,40 +112,72 @@ export async function verifyTokenOtp(
   nowMs: number,
   options: VerifyOptions = {},
 ): Promise<VerifyResult> {
-  if (!token.enabled) return { ok: false, tokenId: token.id, reason: 'TOKEN_DISABLED' };
-  if (!token.activated && !options.allowActivation) return { ok: false, tokenId: token.id, reason: 'TOKEN_PENDING' };
-  if (token.locked_until !== null && token.locked_until > nowMs) {
-    return { ok: false, tokenId: token.id, reason: 'TOKEN_LOCKED', lockedUntil: token.locked_until };
-  }
+  const refusal = refusalByState(token, nowMs, options.allowActivation);
+  if (refusal) return refusal;
   if (!token.secret_encrypted || !['TOTP', 'HOTP', 'OCRA'].includes(token.type)) {
     return { ok: false, tokenId: token.id, reason: 'TOKEN_TYPE_MISMATCH' };
   }
 
-  const fail = (reason: VerifyFailureReason): Promise<VerifyResult> =>
-    options.countFailure === false ? Promise.resolve({ ok: false, tokenId: token.id, reason }) : recordFailure(db, token, nowMs, reason);
-  const otpDigits = token.type === 'OCRA' ? parseOcraSuite(token.ocra_suite ?? '').digits : token.digits;
+  const fail = async (reason: VerifyFailureReason, lastAccepted?: LastAccepted): Promise<VerifyResult> => {
+    if (options.countFailure !== false) return recordFailure(db, token, nowMs, reason, lastAccepted);
+    const replayed = lastAccepted !== undefined && (await isLastAccepted(db, token, lastAccepted, nowMs));
+    return { ok: false, tokenId: token.id, reason: replayed ? 'OTP_REPLAYED' : reason };
+  };
+  // A malformed OCRA challenge is refused before the PIN is looked at: an error that only a right PIN reached
+  // would tell the PIN without counting it.
+  const ocra = token.type === 'OCRA' ? prepareOcra(token, options.challenge) : null;
+  const otpDigits = ocra ? ocra.suite.digits : token.digits;
   const split = splitPinAndOtp(input.trim(), otpDigits, token.pin_hash !== null, token.pin_position);
   const pinOk =
     split !== null && (token.pin_hash === null || (await checkPin(keys.pinKey, token.id, split.pin, token.pin_hash)));
   if (!split || !pinOk) return fail('OTP_INVALID');
 
   const seed = await openSeed(keys.seedKey, token.id, token.secret_encrypted);
-  const match = await findMatch(token, seed, split.otp, nowMs, options.challenge);
-  if (match.kind === 'none') return fail('OTP_INVALID');
-  if (match.kind === 'used') return fail('OTP_REPLAYED');
+  const { match, lastAccepted } = ocra
+    ? await findOcraMatch(token, ocra, seed, split.otp, nowMs)
+    : await findMatch(token, seed, split.otp, nowMs);
+  if (match.kind === 'none') return fail('OTP_INVALID', lastAccepted);
 
-  const consumed = await consumeMatch(db, token, match, nowMs, options.alsoIfConsumed);
-  if (!consumed) return fail('OTP_REPLAYED');
+  const consumed = await consumeMatch(db, token, match, nowMs, lastAccepted, options.alsoIfConsumed);
+  // Lost the race for this code (a concurrent copy of the request won: a replay), or locked meanwhile (counted).
+  if (!consumed) return fail('OTP_INVALID', lastAccepted);
   await upgradeLegacyPinHash(db, keys.pinKey, token.id, split.pin, token.pin_hash);
   return { ok: true, tokenId: token.id, serial: token.serial, matched: describeMatch(match) };
+}
+
+/**
+ * Disabled, pending (unless this check may activate it) or locked: answered from the token's state alone, before
+ * any PIN or code is looked at. Every kind of token check starts here.
+ */
+export function refusalByState(token: TokenRecord, nowMs: number, allowActivation = false): Extract<VerifyResult, { ok: false }> | null {
+  if (!token.enabled) return { ok: false, tokenId: token.id, reason: 'TOKEN_DISABLED' };
+  if (!token.activated && !allowActivation) return { ok: false, tokenId: token.id, reason: 'TOKEN_PENDING' };
+  if (token.locked_until !== null && token.locked_until > nowMs) {
+    return { ok: false, tokenId: token.id, reason: 'TOKEN_LOCKED', lockedUntil: token.locked_until };
+  }
+  return null;
 }
 
 type Match =
   | { kind: 'counter'; counter: number }
   | { kind: 'step'; step: number; driftSteps: number }
   | { kind: 'challenge' }
-  | { kind: 'used' }
   | { kind: 'none' };
+
+/**
+ * What the token row shows when a code is the one it accepted last: the HOTP/OCRA counter right after it, the
+ * TOTP step itself, or the OCRA pair on record (ocra_used_pairs). Sending exactly that code again is a replay,
+ * answered OTP_REPLAYED and not counted, so a RADIUS client's retransmission cannot lock its user. Every other
+ * failure counts: the exemption buys a guesser nothing, as it needs the very code accepted last, which opens
+ * nothing any more. Older used codes are plain OTP_INVALID.
+ */
+export type LastAccepted = { counterAfter: number } | { step: number } | { ocraPairHash: string };
+
+interface Found {
+  match: Match;
+  /** Set when the code equals one the token may have accepted last; the row decides (lastAcceptedCondition). */
+  lastAccepted?: LastAccepted;
+}
 
 function describeMatch(match: Match): Extract<VerifyResult, { ok: true }>['matched'] {
   if (match.kind === 'counter') return { counter: match.counter };
@@ -160,53 +201,74 @@ export function splitPinAndOtp(
     : { otp: input.slice(pinLength), pin: input.slice(0, pinLength) };
 }
 
-async function findMatch(token: TokenRecord, seed: Bytes, otp: string, nowMs: number, challenge?: string): Promise<Match> {
-  if (token.type === 'OCRA') return findOcraMatch(token, seed, otp, nowMs, challenge);
+/** The last counter a check may match: the consume stores the one after it, which must stay exact. */
+const LAST_MATCHABLE_COUNTER = MAX_HOTP_COUNTER - 1;
+
+async function findMatch(token: TokenRecord, seed: Bytes, otp: string, nowMs: number): Promise<Found> {
   const key = await importHmacKey(seed, token.algorithm);
   if (token.type === 'HOTP') {
-    for (let counter = token.counter; counter <= token.counter + HOTP_LOOK_AHEAD_COUNTERS; counter++) {
-      if (timingSafeEqual(await generateHotp(key, counter, token.digits), otp)) return { kind: 'counter', counter };
+    const last = Math.min(token.counter + HOTP_LOOK_AHEAD_COUNTERS, LAST_MATCHABLE_COUNTER);
+    for (let counter = token.counter; counter <= last; counter++) {
+      if (timingSafeEqual(await generateHotp(key, counter, token.digits), otp)) {
+        return { match: { kind: 'counter', counter }, lastAccepted: { counterAfter: counter + 1 } };
+      }
     }
-    // A code from just before the expected counter is a replay (or a very old code): say so.
-    for (let counter = Math.max(0, token.counter - 3); counter < token.counter; counter++) {
-      if (timingSafeEqual(await generateHotp(key, counter, token.digits), otp)) return { kind: 'used' };
+    const previous = token.counter - 1;
+    if (previous >= 0 && previous <= LAST_MATCHABLE_COUNTER && timingSafeEqual(await generateHotp(key, previous, token.digits), otp)) {
+      return { match: { kind: 'none' }, lastAccepted: { counterAfter: token.counter } };
     }
-    return { kind: 'none' };
+    return { match: { kind: 'none' } };
   }
   const currentStep = timeStep(nowMs, token.period_seconds);
   const centre = currentStep + token.drift_steps;
-  let usedMatch = false;
+  let lastAccepted: LastAccepted | undefined;
   for (const offset of windowOffsets(TOTP_WINDOW_STEPS)) {
     const step = centre + offset;
     if (step < 0) continue;
     if (timingSafeEqual(await generateHotp(key, step, token.digits), otp)) {
-      if (step <= token.last_used_step) usedMatch = true;
-      else return { kind: 'step', step, driftSteps: step - currentStep };
+      if (step > token.last_used_step) return { match: { kind: 'step', step, driftSteps: step - currentStep }, lastAccepted: { step } };
+      if (step === token.last_used_step) lastAccepted = { step };
     }
   }
-  return usedMatch ? { kind: 'used' } : { kind: 'none' };
+  return { match: { kind: 'none' }, lastAccepted };
 }
 
-async function findOcraMatch(token: TokenRecord, seed: Bytes, otp: string, nowMs: number, challenge?: string): Promise<Match> {
-  if (challenge === undefined) return { kind: 'none' };
+interface OcraCheck {
+  suite: OcraSuite;
+  challenge: string | undefined;
+  /** The suite's challenge field for `challenge`: what the used-pair record compares. */
+  challengeField: Uint8Array | null;
+}
+
+function prepareOcra(token: TokenRecord, challenge: string | undefined): OcraCheck {
   const suite = parseOcraSuite(token.ocra_suite ?? '');
+  // The suite's own PIN input (P) is not stored with the token: such a suite can never verify here.
+  if (suite.pin) throw new AppError('UNSUPPORTED_OCRA_SUITE', 'OCRA suites with a PIN input (P) cannot be verified.');
+  return { suite, challenge, challengeField: challenge === undefined ? null : ocraChallengeField(suite, challenge) };
+}
+
+async function findOcraMatch(token: TokenRecord, ocra: OcraCheck, seed: Bytes, otp: string, nowMs: number): Promise<Found> {
+  const { suite, challenge, challengeField } = ocra;
+  if (challenge === undefined || challengeField === null) return { match: { kind: 'none' } };
+  const lastAccepted = { ocraPairHash: await sha256Hex(`${bytesToHex(challengeField)}:${otp}`) };
   if (suite.counter) {
-    for (let counter = token.counter; counter <= token.counter + HOTP_LOOK_AHEAD_COUNTERS; counter++) {
-      if (timingSafeEqual(await generateOcra(suite, seed, { counter, challenge }), otp)) return { kind: 'counter', counter };
+    const last = Math.min(token.counter + HOTP_LOOK_AHEAD_COUNTERS, LAST_MATCHABLE_COUNTER);
+    for (let counter = token.counter; counter <= last; counter++) {
+      if (timingSafeEqual(await generateOcra(suite, seed, { counter, challenge }), otp)) return { match: { kind: 'counter', counter }, lastAccepted };
     }
-    return { kind: 'none' };
+    return { match: { kind: 'none' }, lastAccepted };
   }
   if (suite.timeStepSeconds) {
     const currentStep = timeStep(nowMs, suite.timeStepSeconds);
     for (const offset of windowOffsets(TOTP_WINDOW_STEPS)) {
       const step = currentStep + offset;
       const code = await generateOcra(suite, seed, { challenge, nowMs: step * suite.timeStepSeconds * 1000 });
-      if (timingSafeEqual(code, otp)) return step <= token.last_used_step ? { kind: 'used' } : { kind: 'step', step, driftSteps: 0 };
+      if (timingSafeEqual(code, otp)) return { match: step > token.last_used_step ? { kind: 'step', step, driftSteps: 0 } : { kind: 'none' }, lastAccepted };
     }
-    return { kind: 'none' };
+    return { match: { kind: 'none' }, lastAccepted };
   }
-  // Pure challenge-response: freshness comes from the challenge, which the relying party must not reuse.
-  return timingSafeEqual(await generateOcra(suite, seed, { challenge }), otp) ? { kind: 'challenge' } : { kind: 'none' };
+  // Pure challenge-response: no counter or clock; the used-pair record is what makes a pair single use.
+  return { match: timingSafeEqual(await generateOcra(suite, seed, { challenge }), otp) ? { kind: 'challenge' } : { kind: 'none' }, lastAccepted };
 }
 
 /** 0, -1, +1, -2, +2...: the most likely steps first. */
@@ -216,46 +278,109 @@ function windowOffsets(width: number): number[] {
   return offsets;
 }
 
-/** The one conditional write that turns a matching code into a success. */
-async function consumeMatch(db: D1Database, token: TokenRecord, match: Match, nowMs: number, alsoIfConsumed?: D1PreparedStatement): Promise<boolean> {
+/**
+ * The one conditional write that turns a matching code into a success (OCRA: together with the record of the
+ * pair, in one batch). Returns whether this request won it.
+ */
+async function consumeMatch(
+  db: D1Database,
+  token: TokenRecord,
+  match: Exclude<Match, { kind: 'none' }>,
+  nowMs: number,
+  lastAccepted: LastAccepted | undefined,
+  alsoIfConsumed?: D1PreparedStatement,
+): Promise<boolean> {
   // Shared conditions: still enabled, and not locked meanwhile by a concurrent burst of failures.
   const guard = 'enabled = 1 AND (locked_until IS NULL OR locked_until <= ?)';
   const reset = 'fail_count = 0, locked_until = NULL, activated = 1, last_used_at = ?';
-  let statement: D1PreparedStatement;
-  if (match.kind === 'counter') {
-    statement = db
-      .prepare(`UPDATE tokens SET counter = ?, ${reset} WHERE id = ? AND counter <= ? AND ${guard}`)
-      .bind(match.counter + 1, nowMs, token.id, match.counter, nowMs);
-  } else if (match.kind === 'step') {
-    statement = db
-      .prepare(`UPDATE tokens SET last_used_step = ?, drift_steps = ?, ${reset} WHERE id = ? AND last_used_step < ? AND ${guard}`)
-      .bind(match.step, match.driftSteps, nowMs, token.id, match.step, nowMs);
+  const pairHash = lastAccepted && 'ocraPairHash' in lastAccepted ? lastAccepted.ocraPairHash : null;
+  const statements: D1PreparedStatement[] = [];
+  if (pairHash) statements.push(db.prepare('DELETE FROM ocra_used_pairs WHERE token_id = ? AND expires_at <= ?').bind(token.id, nowMs));
+  const pairExpiresAt = nowMs + OCRA_USED_PAIR_RETENTION_MS;
+  let deciding: number;
+  if (match.kind === 'challenge') {
+    // Pure challenge-response: the pair's INSERT decides (of two concurrent uses one inserts, the other conflicts);
+    // the token's reset follows it only if it inserted.
+    deciding = statements.push(
+      db
+        .prepare(`INSERT INTO ocra_used_pairs (token_id, pair_hash, expires_at) SELECT id, ?, ? FROM tokens WHERE id = ? AND ${guard} ON CONFLICT DO NOTHING`)
+        .bind(pairHash, pairExpiresAt, token.id, nowMs),
+    ) - 1;
+    statements.push(db.prepare(`UPDATE tokens SET ${reset} WHERE id = ? AND ${CONSUMED_BY_PREVIOUS_STATEMENT}`).bind(nowMs, token.id));
   } else {
-    statement = db.prepare(`UPDATE tokens SET ${reset} WHERE id = ? AND ${guard}`).bind(nowMs, token.id, nowMs);
+    deciding = statements.push(
+      match.kind === 'counter'
+        ? db.prepare(`UPDATE tokens SET counter = ?, ${reset} WHERE id = ? AND counter <= ? AND ${guard}`).bind(match.counter + 1, nowMs, token.id, match.counter, nowMs)
+        : db
+            .prepare(`UPDATE tokens SET last_used_step = ?, drift_steps = ?, ${reset} WHERE id = ? AND last_used_step < ? AND ${guard}`)
+            .bind(match.step, match.driftSteps, nowMs, token.id, match.step, nowMs),
+    ) - 1;
+    // OCRA with a counter or clock: the pair is recorded too (only if the UPDATE won), so its replay is recognised.
+    // The upsert always changes one row then, which keeps CONSUMED_BY_PREVIOUS_STATEMENT true for alsoIfConsumed.
+    if (pairHash) {
+      statements.push(
+        db
+          .prepare(
+            `INSERT INTO ocra_used_pairs (token_id, pair_hash, expires_at) SELECT ?, ?, ? WHERE ${CONSUMED_BY_PREVIOUS_STATEMENT}
+             ON CONFLICT (token_id, pair_hash) DO UPDATE SET expires_at = excluded.expires_at`,
+          )
+          .bind(token.id, pairHash, pairExpiresAt),
+      );
+    }
   }
-  // The change count of the UPDATE decides, whatever the statement after it did.
-  const [result] = alsoIfConsumed ? await db.batch([statement, alsoIfConsumed]) : [await statement.run()];
-  return result!.meta.changes === 1;
+  if (alsoIfConsumed) statements.push(alsoIfConsumed);
+  // The change count of the deciding statement decides, whatever the statements after it did.
+  const results = statements.length === 1 ? [await statements[0]!.run()] : await db.batch(statements);
+  return results[deciding]!.meta.changes === 1;
+}
+
+/**
+ * SQL that is true when the token row shows `lastAccepted` as its last accepted code and is not locked. The
+ * placeholders name the token id, the clock and the condition's own value.
+ */
+function lastAcceptedCondition(lastAccepted: LastAccepted, p: { id: string; now: string; value: string }): { sql: string; value: string | number } {
+  const unlocked = `(locked_until IS NULL OR locked_until <= ${p.now})`;
+  if ('counterAfter' in lastAccepted) return { sql: `counter = ${p.value} AND ${unlocked}`, value: lastAccepted.counterAfter };
+  if ('step' in lastAccepted) return { sql: `last_used_step = ${p.value} AND ${unlocked}`, value: lastAccepted.step };
+  return {
+    sql: `EXISTS (SELECT 1 FROM ocra_used_pairs WHERE token_id = ${p.id} AND pair_hash = ${p.value} AND expires_at > ${p.now}) AND ${unlocked}`,
+    value: lastAccepted.ocraPairHash,
+  };
+}
+
+async function isLastAccepted(db: D1Database, token: TokenRecord, lastAccepted: LastAccepted, nowMs: number): Promise<boolean> {
+  const condition = lastAcceptedCondition(lastAccepted, { id: '?1', now: '?2', value: '?3' });
+  return (await db.prepare(`SELECT 1 FROM tokens WHERE id = ?1 AND ${condition.sql}`).bind(token.id, nowMs, condition.value).first()) !== null;
 }
 
 /**
  * Counts a failure atomically. A lock that has run out starts a fresh count (the timed automatic unlock);
- * reaching TOKEN_MAX_FAILS sets a new lock.
+ * reaching TOKEN_MAX_FAILS sets a new lock. With `lastAccepted`, the same statement counts nothing when the row
+ * shows that code as the one accepted last: then the answer is OTP_REPLAYED.
  */
-export async function recordFailure(db: D1Database, token: TokenRecord, nowMs: number, reason: VerifyFailureReason): Promise<VerifyResult> {
-  const row = await db
-    .prepare(
-      `UPDATE tokens SET
-         fail_count = CASE WHEN locked_until IS NOT NULL AND locked_until <= ?1 THEN 1 ELSE fail_count + 1 END,
-         locked_until = CASE
-           WHEN (CASE WHEN locked_until IS NOT NULL AND locked_until <= ?1 THEN 1 ELSE fail_count + 1 END) >= ?2 THEN ?3
-           WHEN locked_until IS NOT NULL AND locked_until <= ?1 THEN NULL
-           ELSE locked_until END
-       WHERE id = ?4
-       RETURNING fail_count, locked_until`,
-    )
-    .bind(nowMs, TOKEN_MAX_FAILS, nowMs + TOKEN_LOCK_DURATION_MS, token.id)
-    .first<{ fail_count: number; locked_until: number | null }>();
+export async function recordFailure(
+  db: D1Database,
+  token: TokenRecord,
+  nowMs: number,
+  reason: VerifyFailureReason,
+  lastAccepted?: LastAccepted,
+): Promise<VerifyResult> {
+  const replay = lastAccepted ? lastAcceptedCondition(lastAccepted, { id: '?4', now: '?1', value: '?5' }) : null;
+  const statement = db.prepare(
+    `UPDATE tokens SET
+       fail_count = CASE WHEN locked_until IS NOT NULL AND locked_until <= ?1 THEN 1 ELSE fail_count + 1 END,
+       locked_until = CASE
+         WHEN (CASE WHEN locked_until IS NOT NULL AND locked_until <= ?1 THEN 1 ELSE fail_count + 1 END) >= ?2 THEN ?3
+         WHEN locked_until IS NOT NULL AND locked_until <= ?1 THEN NULL
+         ELSE locked_until END
+     WHERE id = ?4${replay ? ` AND NOT (${replay.sql})` : ''}
+     RETURNING fail_count, locked_until`,
+  );
+  const row = await (replay
+    ? statement.bind(nowMs, TOKEN_MAX_FAILS, nowMs + TOKEN_LOCK_DURATION_MS, token.id, replay.value)
+    : statement.bind(nowMs, TOKEN_MAX_FAILS, nowMs + TOKEN_LOCK_DURATION_MS, token.id)
+  ).first<{ fail_count: number; locked_until: number | null }>();
+  if (!row && replay) return { ok: false, tokenId: token.id, reason: 'OTP_REPLAYED' };
   const lockedNow = row?.locked_until != null && row.locked_until > nowMs;
   return {
     ok: false,
@@ -267,11 +392,15 @@ export async function recordFailure(db: D1Database, token: TokenRecord, nowMs: n
   };
 }
 
-export type ResyncResult = { ok: true } | { ok: false; reason: 'OTP_INVALID' | 'TOKEN_TYPE_MISMATCH' | 'TOKEN_DISABLED' };
+export type ResyncResult =
+  | { ok: true }
+  | { ok: false; reason: 'OTP_INVALID' | 'TOKEN_TYPE_MISMATCH' | 'TOKEN_DISABLED' | 'TOKEN_LOCKED' | 'RATE_LIMITED'; lockedUntil?: number | null; retryAfterMs?: number };
 
 /**
  * Resynchronisation: two consecutive codes found next to each other anywhere in a large window re-anchor the
  * counter (HOTP) or the drift (TOTP). Two consecutive codes at random have a chance of about window/10^12.
+ * Each attempt is claimed first (claimResyncAttempt); a success clears the fail counter but never a lock that
+ * was there before it: a locked token answers TOKEN_LOCKED until the admin reset or the timed unlock.
  */
 export async function resyncToken(
   db: D1Database,
@@ -283,22 +412,83 @@ export async function resyncToken(
 ): Promise<ResyncResult> {
   if (!token.enabled) return { ok: false, reason: 'TOKEN_DISABLED' };
   if (!token.secret_encrypted || (token.type !== 'HOTP' && token.type !== 'TOTP')) return { ok: false, reason: 'TOKEN_TYPE_MISMATCH' };
+  const claim = await claimResyncAttempt(db, token, nowMs);
+  if (!claim.ok) return claim;
   const key = await importHmacKey(await openSeed(keys.seedKey, token.id, token.secret_encrypted), token.algorithm);
-  if (token.type === 'HOTP') {
-    let previous = await generateHotp(key, token.counter, token.digits);
-    for (let counter = token.counter; counter < token.counter + HOTP_RESYNC_WINDOW_COUNTERS; counter++) {
-      const next = await generateHotp(key, counter + 1, token.digits);
-      if (timingSafeEqual(previous, firstOtp) && timingSafeEqual(next, secondOtp)) {
-        const result = await db
-          .prepare('UPDATE tokens SET counter = ?, fail_count = 0, locked_until = NULL, activated = 1 WHERE id = ? AND counter <= ?')
-          .bind(counter + 2, token.id, counter)
-          .run();
-        return result.meta.changes === 1 ? { ok: true } : { ok: false, reason: 'OTP_INVALID' };
-      }
-      previous = next;
-    }
-    return { ok: false, reason: 'OTP_INVALID' };
+  const anchor = token.type === 'HOTP' ? await findHotpPair(key, token, firstOtp, secondOtp) : await findTotpPair(key, token, firstOtp, secondOtp, nowMs);
+  if (anchor) {
+    // Conditional on the counter/step not having moved past the pair and on no lock but the one this very
+    // attempt set by reaching the limit: a lock from other failures stays.
+    const result = await db
+      .prepare(
+        `UPDATE tokens SET ${anchor.set}, fail_count = 0, locked_until = NULL, activated = 1
+         WHERE id = ? AND ${anchor.unused} AND enabled = 1 AND (locked_until IS NULL OR locked_until <= ? OR locked_until = ?)`,
+      )
+      .bind(...anchor.values, token.id, anchor.unusedValue, nowMs, claim.lockedUntil ?? -1)
+      .run();
+    if (result.meta.changes === 1) return { ok: true };
   }
+  return claim.lockedUntil !== null ? { ok: false, reason: 'TOKEN_LOCKED', lockedUntil: claim.lockedUntil } : { ok: false, reason: 'OTP_INVALID' };
+}
+
+/**
+ * Claims one resync attempt before any code is computed, in one batch: a hit on the per-token rate limit, and a
+ * failure counted on the token only while that hit is allowed and the token is not locked. The attempt that
+ * reaches TOKEN_MAX_FAILS locks the token at once (no attempt can be claimed after it); its own success lifts
+ * that lock again. Returns the lock this attempt set, if it did.
+ */
+async function claimResyncAttempt(
+  db: D1Database,
+  token: TokenRecord,
+  nowMs: number,
+): Promise<{ ok: true; lockedUntil: number | null } | Extract<ResyncResult, { ok: false }>> {
+  const rateKey = `resync:${token.id}`;
+  const [limitRows, claimRows] = await db.batch([
+    consumeRateLimitStatement(db, rateKey, RESYNC_ATTEMPTS_PER_TOKEN, RESYNC_WINDOW_MS, nowMs),
+    // The WHERE admits only unlocked rows (or run-out locks, which start a fresh count): the SETs rely on it.
+    db
+      .prepare(
+        `UPDATE tokens SET
+           fail_count = CASE WHEN locked_until IS NOT NULL THEN 1 ELSE fail_count + 1 END,
+           locked_until = CASE WHEN (CASE WHEN locked_until IS NOT NULL THEN 1 ELSE fail_count + 1 END) >= ?2 THEN ?3 ELSE NULL END
+         WHERE id = ?4 AND enabled = 1 AND (locked_until IS NULL OR locked_until <= ?1)
+           AND (SELECT count FROM rate_limits WHERE key = ?5) <= ?6
+         RETURNING locked_until`,
+      )
+      .bind(nowMs, TOKEN_MAX_FAILS, nowMs + TOKEN_LOCK_DURATION_MS, token.id, rateKey, RESYNC_ATTEMPTS_PER_TOKEN),
+  ]);
+  const limit = rateLimitResultFromRow(limitRows!.results[0] as { count: number; expires_at: number }, RESYNC_ATTEMPTS_PER_TOKEN, nowMs);
+  if (!limit.allowed) return { ok: false, reason: 'RATE_LIMITED', retryAfterMs: limit.retryAfterMs };
+  const claimed = claimRows!.results[0] as { locked_until: number | null } | undefined;
+  if (!claimed) return { ok: false, reason: 'TOKEN_LOCKED', lockedUntil: token.locked_until !== null && token.locked_until > nowMs ? token.locked_until : null };
+  return { ok: true, lockedUntil: claimed.locked_until };
+}
+
+interface ResyncAnchor {
+  /** SET clause and its values. */
+  set: string;
+  values: number[];
+  /** The condition that the pair is still ahead of the token, and its value. */
+  unused: string;
+  unusedValue: number;
+}
+
+async function findHotpPair(key: CryptoKey, token: TokenRecord, firstOtp: string, secondOtp: string): Promise<ResyncAnchor | null> {
+  // The success stores the counter after the second code: it must stay exact (LAST_MATCHABLE_COUNTER).
+  const last = Math.min(token.counter + HOTP_RESYNC_WINDOW_COUNTERS - 1, LAST_MATCHABLE_COUNTER - 1);
+  if (token.counter > last) return null;
+  let previous = await generateHotp(key, token.counter, token.digits);
+  for (let counter = token.counter; counter <= last; counter++) {
+    const next = await generateHotp(key, counter + 1, token.digits);
+    if (timingSafeEqual(previous, firstOtp) && timingSafeEqual(next, secondOtp)) {
+      return { set: 'counter = ?', values: [counter + 2], unused: 'counter <= ?', unusedValue: counter };
+    }
+    previous = next;
+  }
+  return null;
+}
+
+async function findTotpPair(key: CryptoKey, token: TokenRecord, firstOtp: string, secondOtp: string, nowMs: number): Promise<ResyncAnchor | null> {
   const currentStep = timeStep(nowMs, token.period_seconds);
   const codes = new Map<number, string>();
   const codeAt = async (step: number): Promise<string> => {
@@ -312,16 +502,10 @@ export async function resyncToken(
     const step = currentStep + offset;
     if (step <= token.last_used_step || step < 0) continue;
     if (timingSafeEqual(await codeAt(step), firstOtp) && timingSafeEqual(await codeAt(step + 1), secondOtp)) {
-      const result = await db
-        .prepare(
-          'UPDATE tokens SET last_used_step = ?, drift_steps = ?, fail_count = 0, locked_until = NULL, activated = 1 WHERE id = ? AND last_used_step < ?',
-        )
-        .bind(step + 1, step + 1 - currentStep, token.id, step)
-        .run();
-      return result.meta.changes === 1 ? { ok: true } : { ok: false, reason: 'OTP_INVALID' };
+      return { set: 'last_used_step = ?, drift_steps = ?', values: [step + 1, step + 1 - currentStep], unused: 'last_used_step < ?', unusedValue: step };
     }
   }
-  return { ok: false, reason: 'OTP_INVALID' };
+  return null;
 }
 
 /** Computes the code a token shows at `nowMs` (or its next counter): for tests and the demo seed only. */

@@ -8,7 +8,7 @@ import type { HashAlgorithm } from '../db/schema';
 import { AppError } from '../errors';
 import type { Bytes } from '../lib/encoding';
 import { decodeSeed } from './secrets';
-import type { NewTokenParams } from './service';
+import { isValidTokenCounter, TOKEN_COUNTER_RULE, type NewTokenParams } from './service';
 
 export interface ImportProblem {
   line: number;
@@ -100,7 +100,7 @@ export function readTokenCsv(text: string): ImportedToken[] {
     const algorithm = (value('algorithm') || 'SHA1').toUpperCase().replace('-', '') as HashAlgorithm;
     if (!['SHA1', 'SHA256', 'SHA512'].includes(algorithm)) problem('algorithm', 'must be SHA1, SHA256 or SHA512');
     const counter = value('counter') === '' ? 0 : Number(value('counter'));
-    if (!Number.isSafeInteger(counter) || counter < 0) problem('counter', 'must be a whole number from 0');
+    if (!isValidTokenCounter(counter)) problem('counter', TOKEN_COUNTER_RULE);
     const period = value('period') === '' ? 30 : Number(value('period'));
     if (type === 'TOTP' && period !== 30 && period !== 60) problem('period', 'must be 30 or 60');
     const description = value('description');

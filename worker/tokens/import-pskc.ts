@@ -8,6 +8,7 @@ import { AppError } from '../errors';
 import { base64ToBytes, hexToBytes, type Bytes } from '../lib/encoding';
 import { timingSafeEqual } from '../lib/crypto';
 import type { ImportedToken, ImportProblem } from './import-csv';
+import { isValidTokenCounter, TOKEN_COUNTER_RULE } from './service';
 
 const PSKC_NS = 'urn:ietf:params:xml:ns:keyprov:pskc';
 const XENC_NS = 'http://www.w3.org/2001/04/xmlenc#';
@@ -51,7 +52,7 @@ export async function readTokenPskc(xml: string, preSharedKeyHex?: string): Prom
       const seed = await readSecret(child(data, 'Secret'), psk, macKey);
       const counter = Number(text(child(child(data, 'Counter'), 'PlainValue')) || 0);
       const period = Number(text(child(child(data, 'TimeInterval'), 'PlainValue')) || 30);
-      if (!Number.isSafeInteger(counter) || counter < 0) throw new Error('has an invalid Counter');
+      if (!isValidTokenCounter(counter)) throw new Error(`has a Counter that ${TOKEN_COUNTER_RULE}`);
       if (type === 'TOTP' && period !== 30 && period !== 60) throw new Error('must have a TimeInterval of 30 or 60 seconds');
       tokens.push({ serial, seed, type, digits, algorithm: 'SHA1', counter, periodSeconds: period, description: text(child(key, 'FriendlyName')).slice(0, 200) });
     } catch (error) {

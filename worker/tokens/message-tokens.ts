@@ -17,7 +17,7 @@ import { deriveKey } from '../lib/keys';
 import { normalizePhoneNumber } from '../lib/phone';
 import { issueCode, verifyCode, type IssuedCode } from '../messaging/codes';
 import type { Language } from '../messaging/settings';
-import { recordFailure, splitPinAndOtp, type TokenRecord, type VerifyResult } from '../otp/verify-service';
+import { recordFailure, refusalByState, splitPinAndOtp, type TokenRecord, type VerifyResult } from '../otp/verify-service';
 import { checkPin, upgradeLegacyPinHash } from './secrets';
 
 export const MESSAGE_TOKEN_TYPES = ['SMS', 'EMAIL'] as const;
@@ -100,11 +100,8 @@ export async function checkTokenCode(
   input: string,
   options: CheckTokenCodeOptions,
 ): Promise<VerifyResult> {
-  if (!token.enabled) return { ok: false, tokenId: token.id, reason: 'TOKEN_DISABLED' };
-  if (!token.activated && !options.allowActivation) return { ok: false, tokenId: token.id, reason: 'TOKEN_PENDING' };
-  if (token.locked_until !== null && token.locked_until > options.nowMs) {
-    return { ok: false, tokenId: token.id, reason: 'TOKEN_LOCKED', lockedUntil: token.locked_until };
-  }
+  const refusal = refusalByState(token, options.nowMs, options.allowActivation);
+  if (refusal) return refusal;
   if (!isMessageToken(token.type)) return { ok: false, tokenId: token.id, reason: 'TOKEN_TYPE_MISMATCH' };
   const fail = (): Promise<VerifyResult> =>
     options.countFailure === false ? Promise.resolve({ ok: false, tokenId: token.id, reason: 'OTP_INVALID' }) : recordFailure(env.DB, token, options.nowMs, 'OTP_INVALID');
@@ -206,6 +203,9 @@ export async function sendAdminCheckCode(env: Env, token: TokenRecord, meta: { i
  * token is activated by a right one. Without an open code there is nothing to guess at: CODE_EXPIRED, nothing counted.
  */
 export async function checkAdminCheckCode(env: Env, token: TokenRecord, input: string, nowMs: number): Promise<VerifyResult> {
+  // A locked or disabled token says so whether or not a code is open: the lock is the answer after a burst.
+  const refusal = refusalByState(token, nowMs, true);
+  if (refusal) return refusal;
   const challengeId = await openChallengeIdOf(env, token, ADMIN_CHECK_PURPOSE, nowMs);
   if (!challengeId) throw new AppError('CODE_EXPIRED', 'No code is open for this token: send one first.');
   return checkTokenCode(env, token, challengeId, input, { purpose: ADMIN_CHECK_PURPOSE, nowMs, allowActivation: true });

@@ -15,6 +15,7 @@ import {
   setPinBody,
   updateTokenBody,
 } from './schema';
+import type { ResyncResult } from '../otp/verify-service';
 import { decodeSeed } from './secrets';
 import {
   checkTokenOtp,
@@ -33,6 +34,13 @@ import {
 import { tokenImportRoutes } from './import-routes';
 
 const idParam = z.object({ id: fields.id });
+
+function resyncRefusal(result: Extract<ResyncResult, { ok: false }>): AppError {
+  if (result.reason === 'OTP_INVALID') return new AppError('OTP_INVALID', 'The two codes were not found next to each other in the resync window.');
+  if (result.reason === 'RATE_LIMITED') return new AppError('RATE_LIMITED', 'Too many resync attempts for this token. Try again later.', { retryAfterMs: result.retryAfterMs });
+  if (result.reason === 'TOKEN_LOCKED') return new AppError('TOKEN_LOCKED', undefined, { lockedUntil: result.lockedUntil ?? null });
+  return new AppError(result.reason);
+}
 /** Issuer shown in authenticator apps: the deployment's host unless configured otherwise. */
 const issuerOf = (url: string) => new URL(url).hostname;
 
@@ -90,6 +98,6 @@ export const tokenAdminRoutes = new Hono<AppBindings>()
     const { id } = parse(idParam, c.req.param());
     const body = await parseJsonBody(c, resyncBody);
     const result = await resyncTokenById(c.env, id, body.otp1, body.otp2, c.var.now);
-    if (!result.ok) throw new AppError(result.reason === 'OTP_INVALID' ? 'OTP_INVALID' : result.reason, 'The two codes were not found next to each other in the resync window.');
+    if (!result.ok) throw resyncRefusal(result);
     return c.json(await getToken(c.env.DB, id, c.var.now));
   });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TOKEN_COUNTER_MAX } from '../constants';
 import { HASH_ALGORITHMS } from '../db/schema';
 import { fields } from '../lib/validate';
 
@@ -28,7 +29,8 @@ export const createHardwareTokenBody = z.strictObject({
   algorithm: z.enum(HASH_ALGORITHMS).default('SHA1'),
   digits: z.number().int().default(6),
   periodSeconds: z.number().int().default(30),
-  counter: z.number().int().min(0).default(0),
+  // Beyond TOKEN_COUNTER_MAX the HOTP/OCRA code cannot compute the counter exactly (constants.ts).
+  counter: z.number().int().min(0).max(TOKEN_COUNTER_MAX).default(0),
   ocraSuite: z.string().trim().max(64).optional(),
   ownerUserId: fields.id.nullable().optional(),
   pin: pin.optional(),

@@ -2,7 +2,7 @@
  * Tokens: the inventory of OTP generators. Software tokens get a generated seed shown once as a QR code and stay
  * pending until their first correct code; hardware tokens are registered with the seed from the vendor.
  */
-import { CODE_DIGITS, SOFTWARE_TOKEN_SECRET_BYTES, TOKEN_PIN_MAX_LENGTH, TOKEN_PIN_MIN_LENGTH } from '../constants';
+import { CODE_DIGITS, SOFTWARE_TOKEN_SECRET_BYTES, TOKEN_COUNTER_MAX, TOKEN_PIN_MAX_LENGTH, TOKEN_PIN_MIN_LENGTH } from '../constants';
 import type { HashAlgorithm, TokenType } from '../db/schema';
 import type { Env } from '../env';
 import { AppError } from '../errors';
@@ -188,8 +188,18 @@ export function validateTokenParams(params: Pick<NewTokenParams, 'type' | 'digit
       throw new AppError('VALIDATION_FAILED', 'periodSeconds must be 30 or 60.');
     }
   }
-  if (!Number.isSafeInteger(params.counter) || params.counter < 0) throw new AppError('VALIDATION_FAILED', 'counter must be a non-negative integer.');
+  if (!isValidTokenCounter(params.counter)) {
+    throw new AppError('VALIDATION_FAILED', `counter: ${TOKEN_COUNTER_RULE}`, { issues: [{ path: 'counter', message: TOKEN_COUNTER_RULE }] });
+  }
   if (params.pin != null) validatePin(params.pin);
+}
+
+/** What every way in (admin API, CSV, PSKC) says about a counter out of range. */
+export const TOKEN_COUNTER_RULE = `must be a whole number from 0 to ${TOKEN_COUNTER_MAX}`;
+
+/** Counters beyond TOKEN_COUNTER_MAX cannot be computed exactly by the HOTP/OCRA code (see constants.ts). */
+export function isValidTokenCounter(counter: number): boolean {
+  return Number.isSafeInteger(counter) && counter >= 0 && counter <= TOKEN_COUNTER_MAX;
 }
 
 export function validatePin(pin: string): void {

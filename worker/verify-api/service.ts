@@ -89,23 +89,42 @@ interface Decision {
   logged: boolean;
 }
 
+/** The resource a caller names, by its id or its name; the user, by login. Every lookup below uses these. */
+const resourceIdOf = (param: string) => `SELECT id FROM resources WHERE id = ${param} OR lower(name) = lower(${param}) LIMIT 1`;
+const userIdOf = (param: string) => `SELECT id FROM users WHERE lower(login) = lower(${param})`;
+
+/**
+ * The verify rate limit's key, computed in the read batch from the caller's {login, resource} (JSON in ?1): the
+ * RESOLVED user id and resource id, so every spelling that reaches the same user on the same resource (the
+ * resource's name or its id, the login in another case) spends the same VERIFY_ATTEMPTS_PER_USER. A login or
+ * resource nobody has keeps its own spelling: nothing is guessed there.
+ */
+const VERIFY_RATE_LIMIT_KEY_SQL = `'verify:'
+  || coalesce((${userIdOf("json_extract(?1, '$.login')")}), 'login:' || lower(json_extract(?1, '$.login')))
+  || ':' || coalesce((${resourceIdOf("json_extract(?1, '$.resource')")}), 'resource:' || lower(json_extract(?1, '$.resource')))`;
+
 async function decide(env: Env, request: VerifyRequest, nowMs: number): Promise<Decision> {
   const db = env.DB;
   // Everything the decision reads, the API key check and the rate limit hit, in ONE round trip to D1: this endpoint
   // sits in front of VPN and RADIUS logins, and each sequential D1 call costs far more than the HMAC work. The key
   // is read from D1 on every request (no isolate cache), so a revoked key is refused from the next request on.
-  const resourceId = 'SELECT id FROM resources WHERE id = ?1 OR lower(name) = lower(?1) LIMIT 1';
-  const userId = 'SELECT id FROM users WHERE lower(login) = lower(?2)';
+  const resourceId = resourceIdOf('?1');
+  const userId = userIdOf('?2');
   const [keyRows, , limitRows, resourceRows, userRows, assignmentRows, tokenRows] = await db.batch([
     apiKeyLookupStatement(db, request.apiKeyHash, nowMs),
     touchApiKeyStatement(db, request.apiKeyHash, nowMs),
     // Counted only for a valid key: requests nobody authenticated must not use up a user's attempts.
-    consumeRateLimitStatement(db, `verify:${request.login.toLowerCase()}:${request.resource.toLowerCase()}`, VERIFY_ATTEMPTS_PER_USER, VERIFY_WINDOW_MS, nowMs, {
-      condition: validApiKeyCondition('?5', nowMs, 'verify'),
-      value: request.apiKeyHash,
-    }),
+    consumeRateLimitStatement(
+      db,
+      JSON.stringify({ login: request.login, resource: request.resource }),
+      VERIFY_ATTEMPTS_PER_USER,
+      VERIFY_WINDOW_MS,
+      nowMs,
+      { condition: validApiKeyCondition('?5', nowMs, 'verify'), value: request.apiKeyHash },
+      VERIFY_RATE_LIMIT_KEY_SQL,
+    ),
     db.prepare(resourceId).bind(request.resource),
-    db.prepare('SELECT id, enabled, login, first_name, language FROM users WHERE lower(login) = lower(?1)').bind(request.login),
+    db.prepare(`SELECT id, enabled, login, first_name, language FROM users WHERE id = (${userIdOf('?1')})`).bind(request.login),
     db.prepare(`SELECT kind, token_id FROM assignments WHERE resource_id = (${resourceId}) AND user_id = (${userId})`).bind(request.resource, request.login),
     // With a "token with user" assignment exactly that token; with a plain "user" assignment the user's own
     // activated OTP tokens.
