@@ -143,8 +143,11 @@ export const PROVIDER_TIMEOUT_MS = 10_000;
 /** Bounds an admin may set per supplier (too short fails healthy providers, too long holds the sign-in page). */
 export const PROVIDER_TIMEOUT_MIN_MS = 500;
 export const PROVIDER_TIMEOUT_MAX_MS = 30_000;
-/** Provider error text kept in message_log and shown to callers: enough to diagnose, not a whole HTML page. */
-export const PROVIDER_ERROR_MAX_CHARS = 300;
+/**
+ * Characters of a provider's own answer kept in an error (message_log, admin responses): its one-line error
+ * message fits; a page of HTML, or whatever a hostile endpoint echoes back, does not.
+ */
+export const PROVIDER_ERROR_MAX_CHARS = 100;
 
 // ---- retention
 export const ACTIVITY_RETENTION_DAYS = 90;
