@@ -22,8 +22,11 @@ export function createApp() {
 
   for (const [path, router] of routes) app.route(path, router);
 
+  // What no route answers is the UI (static assets, or index.html as the SPA fallback), served from here so that
+  // securityHeaders covers it. In the Worker's own namespaces only a browser navigation gets the UI; other
+  // clients get a JSON 404.
   app.notFound((c) => {
-    if (wantsHtml(c.req.raw)) return c.env.ASSETS.fetch(c.req.raw);
+    if (!WORKER_NAMESPACES.test(new URL(c.req.url).pathname) || wantsHtml(c.req.raw)) return c.env.ASSETS.fetch(c.req.raw);
     return c.json(errorBody('NOT_FOUND', 'Not found.'), 404);
   });
 
@@ -40,6 +43,9 @@ export function createApp() {
 
   return app;
 }
+
+/** Paths the Worker owns: API, SAML, portal and sign-in endpoints, health. */
+const WORKER_NAMESPACES = /^\/(?:api|saml|selfservice)\/|^\/(?:login|admin|portal)|^\/(?:logout|health)$/;
 
 function wantsHtml(request: Request): boolean {
   return request.method === 'GET' && (request.headers.get('accept') ?? '').includes('text/html');

@@ -1,8 +1,9 @@
 import type { MiddlewareHandler } from 'hono';
 
 /**
- * Strict headers on every Worker response. The CSP has no 'unsafe-eval' (Monaco runs without it) and forbids
- * framing; styles allow inline because Monaco and Preact set style attributes.
+ * Strict headers on every response, the UI's pages, files and SPA fallback included (wrangler.toml sends every
+ * request through the Worker; worker/app.ts serves the assets). The CSP has no 'unsafe-eval' (Monaco runs without
+ * it) and forbids framing; styles allow inline because Monaco and Preact set style attributes.
  */
 const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
