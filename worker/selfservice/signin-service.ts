@@ -205,7 +205,9 @@ export async function requestPortalEmailCode(env: Env, portal: Portal, flow: str
   // Every flow moves on alike; a phantom's challengeId has no code behind it, so any code is "wrong".
   // The flow's attempt count carries over: asking for a new code does not buy new guesses.
   const next: FlowData = { ...data, step: 'email_code', emailChallengeId: prepared.challengeId, emailCodeExpiresAtMs: prepared.expiresAtMs };
-  await env.DB.prepare('UPDATE challenges SET data = ? WHERE id = ?').bind(JSON.stringify(next), id).run();
+  // Conditional on the step read above: a flow that moved on meanwhile (a right password) is not sent back.
+  const moved = await env.DB.prepare(`UPDATE challenges SET data = ? WHERE id = ? AND json_extract(data, '$.step') = ?`).bind(JSON.stringify(next), id, data.step).run();
+  if (moved.meta.changes !== 1) throw flowExpired();
   return continueWith(flow, 'email_code');
 }
 
