@@ -113,6 +113,30 @@ describe('a replay of the code accepted last is not a failure, and buys a guesse
     expect(await failCountOf(token.id)).toBe(1);
   });
 
+  it('with several tokens, retransmitting one token\'s code locks none of the others; a wrong code counts on each', async () => {
+    // Attack (or accident): the same retransmission for a user with two tokens on a plain "user" assignment; the
+    // code was checked against the other token too and counted there, so resends locked that token.
+    const admin = await adminClient();
+    const resource = await admin.post('/resources', { name: unique('R') });
+    const user = await admin.post('/users', { login: unique('u') });
+    const seeds = [randomSeedBase32(), randomSeedBase32()];
+    const tokens = [];
+    for (const seed of seeds) tokens.push(await admin.post('/tokens/hardware', { type: 'HOTP', serial: unique('S'), seed, seedEncoding: 'base32', ownerUserId: user.id }));
+    await admin.put(`/resources/${resource.id}/assignments`, { userId: user.id, tokenId: null });
+    const verify = (otp: string) =>
+      json(call('/api/v1/verify', { method: 'POST', headers: { authorization: `Bearer ${admin.key}` }, json: { login: user.login, resource: resource.name, otp } }));
+    for (const index of [0, 1]) {
+      const code = await hotpAt(seeds[index]!, 0);
+      expect((await verify(code)).accepted).toBe(true);
+      for (let i = 0; i < TOKEN_MAX_FAILS + 1; i++) expect(await verify(code)).toMatchObject({ accepted: false, reason: 'OTP_REPLAYED' });
+    }
+    expect([await failCountOf(tokens[0].id), await failCountOf(tokens[1].id)]).toEqual([0, 0]);
+    const windows = await Promise.all(seeds.flatMap((seed) => Array.from({ length: 13 }, (_, counter) => hotpAt(seed, counter))));
+    const wrong = ['123456', '654321', '111222'].find((code) => !windows.includes(code))!;
+    expect(await verify(wrong)).toMatchObject({ accepted: false, reason: 'OTP_INVALID' });
+    expect([await failCountOf(tokens[0].id), await failCountOf(tokens[1].id)]).toEqual([1, 1]);
+  });
+
   it('20 concurrent copies of a fresh HOTP code: one accepted, the rest OTP_REPLAYED, nothing counted', async () => {
     // Attack (or retransmission burst): many copies of one valid code at once race for it.
     const { verify, seed, token } = await setup('HOTP');

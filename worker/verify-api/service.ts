@@ -15,6 +15,7 @@ import type { Env } from '../env';
 import { consumeRateLimitStatement, rateLimitResultFromRow } from '../lib/rate-limit';
 import {
   CONSUMED_BY_PREVIOUS_STATEMENT,
+  recordFailure,
   TOKEN_RECORD_COLUMNS,
   verifyTokenOtp,
   type TokenRecord,
@@ -177,6 +178,12 @@ async function decide(env: Env, request: VerifyRequest, nowMs: number): Promise<
   // An empty otp that asked nothing of an SMS/EMAIL token is no guess: it counts against no token.
   if (request.otp.trim() === '') return answer({ accepted: false, reason: 'OTP_INVALID' });
 
+  // With several tokens the code is meant for one of them. Their failures are counted after all were checked,
+  // and only if none accepted the code and none knew it as the code it accepted last: a RADIUS client resending
+  // one token's code must not lock the user's other tokens. (countFailure: false is safe here because the counts
+  // follow in this request; each is still one atomic statement.)
+  const countEach = tokens.length === 1;
+  const uncounted: TokenRecord[] = [];
   let lastFailure: VerifyApiResult = { accepted: false, reason: 'OTP_INVALID' };
   for (const token of tokens) {
     let verdict;
@@ -184,19 +191,20 @@ async function decide(env: Env, request: VerifyRequest, nowMs: number): Promise<
       // Only a token with a code out there can be answered; the others are not being guessed at.
       const challengeId = await openChallengeIdOf(env, token, VERIFY_TOKEN_PURPOSE, nowMs);
       if (!challengeId) continue;
-      verdict = await checkTokenCode(env, token, challengeId, request.otp, { purpose: VERIFY_TOKEN_PURPOSE, nowMs });
+      verdict = await checkTokenCode(env, token, challengeId, request.otp, { purpose: VERIFY_TOKEN_PURPOSE, nowMs, countFailure: countEach });
     } else {
       // The UserLogin row rides in the consume batch: written exactly when this token's code is consumed.
       const success: VerifyApiResult = { accepted: true, serial: token.serial, userId: user.id };
       const logIfConsumed = activityStatementIf(db, activityOf(request, success, user.id, nowMs), CONSUMED_BY_PREVIOUS_STATEMENT);
-      verdict = await verifyTokenOtp(db, verifyKeysOf(env), token, request.otp, nowMs, { challenge: request.challenge, alsoIfConsumed: logIfConsumed });
+      verdict = await verifyTokenOtp(db, verifyKeysOf(env), token, request.otp, nowMs, { challenge: request.challenge, alsoIfConsumed: logIfConsumed, countFailure: countEach });
       if (verdict.ok) return { result: success, userId: user.id, logged: true };
     }
     if (verdict.ok) return answer({ accepted: true, serial: verdict.serial, userId: user.id });
+    if (verdict.reason === 'OTP_REPLAYED') return answer({ accepted: false, reason: 'OTP_REPLAYED' });
     // With one token its own reason is the answer; with several, "locked"/"disabled" of one must not hide the others.
-    if (tokens.length === 1 || verdict.reason === 'OTP_REPLAYED') {
-      lastFailure = { accepted: false, reason: verdict.reason, lockedUntil: verdict.lockedUntil };
-    }
+    if (countEach) lastFailure = { accepted: false, reason: verdict.reason, lockedUntil: verdict.lockedUntil };
+    else if (verdict.reason === 'OTP_INVALID') uncounted.push(token);
   }
+  for (const token of uncounted) await recordFailure(db, token, nowMs, 'OTP_INVALID');
   return answer(lastFailure);
 }
