@@ -23,7 +23,7 @@ import { loadTokenRecord, verifyKeysOf } from '../../worker/tokens/service';
 
 // ---- the old code, reproduced: the Worker secrets used directly as keys
 
-async function legacySeal(plaintext: Uint8Array, context: string): Promise<string> {
+async function legacySeal(plaintext: Uint8Array<ArrayBuffer>, context: string): Promise<string> {
   const key = await crypto.subtle.importKey('raw', base64ToBytes(env.SEED_ENCRYPTION_KEY), 'AES-GCM', false, ['encrypt']);
   const iv = crypto.getRandomValues(new Uint8Array(12));
   const ciphertext = await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: utf8.encode(context) }, key, plaintext);

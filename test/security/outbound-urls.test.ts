@@ -193,7 +193,7 @@ describe('a stored secret goes only to the URL it was entered for', () => {
       const response = await admin.request('/messaging/settings', { method: 'PUT', json: twilioSettings(attacker.baseUrl, authToken) });
       expect(response.status).toBe(400);
       expect(await json(response)).toMatchObject({
-        error: { code: 'VALIDATION_FAILED', details: { issues: [{ path: 'sms.primary.authToken', code: 'PROVIDER_SECRET_REQUIRED', message: expect.stringContaining('URL changed') }] } },
+        error: { code: 'VALIDATION_FAILED', details: { issues: [{ path: 'sms.primary.authToken', code: 'PROVIDER_SECRET_URL_CHANGED', message: expect.stringContaining('URL changed') }] } },
       });
     }
     expect(await storedSms()).toBe(before);
@@ -242,8 +242,8 @@ describe('a stored secret goes only to the URL it was entered for', () => {
     await saveMessagingSettings(env, { sms: { primary: gateway(first.baseUrl, 'gateway-key-abcdefgh'), fallback: null }, email: postmark(first.baseUrl, 'pm-server-token-42'), templates: DEFAULT_TEMPLATES }, Date.now());
     const error = await refusal(saveMessagingSettings(env, { sms: { primary: gateway(second.baseUrl), fallback: null }, email: postmark(second.baseUrl), templates: DEFAULT_TEMPLATES }, Date.now()));
     expect(error.details.issues.map((issue) => [issue.path, issue.code])).toEqual([
-      ['sms.primary.headers.0.value', 'PROVIDER_SECRET_REQUIRED'],
-      ['email.provider.serverToken', 'PROVIDER_SECRET_REQUIRED'],
+      ['sms.primary.headers.0.value', 'PROVIDER_SECRET_URL_CHANGED'],
+      ['email.provider.serverToken', 'PROVIDER_SECRET_URL_CHANGED'],
     ]);
     // Unchanged URLs keep their secrets without retyping them.
     await expect(saveMessagingSettings(env, { sms: { primary: gateway(first.baseUrl), fallback: null }, email: postmark(first.baseUrl), templates: DEFAULT_TEMPLATES }, Date.now())).resolves.toBeTruthy();

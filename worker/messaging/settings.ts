@@ -460,7 +460,7 @@ export interface SettingsIssue {
   code: SettingsIssueCode;
   message: string;
 }
-export type SettingsIssueCode = OutboundUrlProblemCode | 'PROVIDER_URL_HOST_TEMPLATED' | 'PROVIDER_SECRET_REQUIRED';
+export type SettingsIssueCode = OutboundUrlProblemCode | 'PROVIDER_URL_HOST_TEMPLATED' | 'PROVIDER_SECRET_REQUIRED' | 'PROVIDER_SECRET_URL_CHANGED';
 
 const allowsLoopback = (env: Pick<Env, 'ALLOW_INSECURE_PROVIDER_URLS'>) => env.ALLOW_INSECURE_PROVIDER_URLS === 'true';
 
@@ -678,11 +678,11 @@ async function resolveSecrets<T extends StoredSupplier | StoredEmailProvider>(
       return kept.open;
     }
     const urlChanged = sameType && Boolean(kept?.open);
-    where.issues.push({
-      path: `${where.path}.${path}`,
-      code: 'PROVIDER_SECRET_REQUIRED',
-      message: urlChanged ? 'required: the URL changed, so enter the secret again (a stored secret goes only to the URL it was entered for)' : 'required',
-    });
+    where.issues.push(
+      urlChanged
+        ? { path: `${where.path}.${path}`, code: 'PROVIDER_SECRET_URL_CHANGED', message: 'required: the URL changed, so enter the secret again (a stored secret goes only to the URL it was entered for)' }
+        : { path: `${where.path}.${path}`, code: 'PROVIDER_SECRET_REQUIRED', message: 'required' },
+    );
     return '';
   });
   const sealed = await mapSecrets(input, (field) => sealedByField.get(field) ?? '');

@@ -1,6 +1,6 @@
 /** What the security page exchanges with /api/admin/security and /api/admin/messaging (types only from the Worker). */
 import type { MessageLogItem, OutboxItem, SendResult } from '../../../../worker/messaging/service';
-import type { EmailProvider, LanguageTemplates, MESSAGE_LIMIT_BOUNDS, MessageCapName, MessageLimits, MessagingSettingsView, SmsSupplier } from '../../../../worker/messaging/settings';
+import type { EmailProvider, LanguageTemplates, MESSAGE_LIMIT_BOUNDS, MessageCapName, MessageLimits, MessagingSettingsView, SettingsIssueCode, SmsSupplier } from '../../../../worker/messaging/settings';
 import type { SmsLength, TemplateProblem } from '../../../../worker/messaging/templates';
 
 export type { EmailProvider, LanguageTemplates, MessageCapName, MessageLimits, MessageLogItem, OutboxItem, SmsSupplier, TemplateProblem };
@@ -49,6 +49,8 @@ export type TestMessageResponse = SendResult & { subject: string | null; text: s
 export interface FieldIssue {
   path: string;
   message: string;
+  /** Provider settings: a stable code the page says in the admin's language (strings.ts `issue_<code>`). */
+  code?: SettingsIssueCode;
 }
 
 /** `details` of MESSAGE_NOT_SENT. */

@@ -6,7 +6,7 @@
 import type { ComponentChildren } from 'preact';
 import { useId } from 'preact/hooks';
 import { ApiError } from '../../lib/api';
-import { useTranslator } from '../../lib/i18n';
+import { translator, useTranslator } from '../../lib/i18n';
 import type { FieldIssue } from './api-types';
 import { securityStrings } from './strings';
 
@@ -16,10 +16,18 @@ export interface ErrorBag {
   clear(path: string): void;
 }
 
+/** The field issues of a failed save; those with a code we know are said in the admin's language. */
 export function issuesOf(failure: unknown): FieldIssue[] {
   if (!(failure instanceof ApiError)) return [];
   const details = failure.details as { issues?: FieldIssue[] } | undefined;
-  return Array.isArray(details?.issues) ? details.issues.filter((issue) => typeof issue?.path === 'string') : [];
+  if (!Array.isArray(details?.issues)) return [];
+  const t = translator(securityStrings);
+  return details.issues
+    .filter((issue) => typeof issue?.path === 'string')
+    .map((issue) => {
+      const key = `issue_${issue.code}`;
+      return issue.code && t(key) !== key ? { ...issue, message: t(key) } : issue;
+    });
 }
 
 export function FieldError({ id, error }: { id?: string; error?: string | string[] }) {

@@ -1,7 +1,8 @@
 /**
  * SMS supplier and email provider settings as form drafts. Each supplier type keeps its own draft, so switching
  * Twilio -> Vonage -> Twilio does not carry one provider's base URL or sender into another; only the saved type
- * knows its secret is stored (the server keeps a secret only while the type stays the same).
+ * knows its secret is stored, and only while its URL is the saved one (the server keeps a stored secret only for
+ * the type and URL it was entered for: after a change the field shows "not set" and must be filled).
  */
 import { Button, Checkbox } from '../../components/form';
 import { useTranslator } from '../../lib/i18n';
@@ -31,6 +32,8 @@ export interface SupplierDraft {
   /** The new auth token / API secret / access key; '' keeps the stored one. */
   secret: string;
   secretSet: boolean;
+  /** The URL the stored secrets were entered for (base URL, or the gateway URL). */
+  savedUrl: string;
   method: GenericMethod;
   url: string;
   contentType: GenericContentType;
@@ -48,6 +51,7 @@ export interface SupplierSlot {
 export const SMS_SUPPLIER_TYPES: SmsSupplierType[] = ['outbox', 'twilio', 'vonage', 'messagebird', 'generic'];
 export const EMAIL_PROVIDER_TYPES: EmailProviderType[] = ['outbox', 'postmark', 'cloudflare'];
 
+const POSTMARK_BASE_URL = 'https://api.postmarkapp.com';
 const DEFAULT_BASE_URLS: Partial<Record<SmsSupplierType, string>> = {
   twilio: 'https://api.twilio.com',
   vonage: 'https://rest.nexmo.com',
@@ -64,6 +68,7 @@ function emptySupplierDraft(): SupplierDraft {
     originator: '',
     secret: '',
     secretSet: false,
+    savedUrl: '',
     method: 'POST',
     url: '',
     contentType: 'application/json',
@@ -80,18 +85,19 @@ export function supplierSlotFrom(saved: SmsSupplier | null): SupplierSlot {
   const draft = drafts[saved.type];
   switch (saved.type) {
     case 'twilio':
-      Object.assign(draft, { accountSid: saved.accountSid, from: saved.from, baseUrl: saved.baseUrl, timeoutMs: String(saved.timeoutMs), secretSet: Boolean(saved.authToken) });
+      Object.assign(draft, { accountSid: saved.accountSid, from: saved.from, baseUrl: saved.baseUrl, savedUrl: saved.baseUrl, timeoutMs: String(saved.timeoutMs), secretSet: Boolean(saved.authToken) });
       break;
     case 'vonage':
-      Object.assign(draft, { apiKey: saved.apiKey, from: saved.from, baseUrl: saved.baseUrl, timeoutMs: String(saved.timeoutMs), secretSet: Boolean(saved.apiSecret) });
+      Object.assign(draft, { apiKey: saved.apiKey, from: saved.from, baseUrl: saved.baseUrl, savedUrl: saved.baseUrl, timeoutMs: String(saved.timeoutMs), secretSet: Boolean(saved.apiSecret) });
       break;
     case 'messagebird':
-      Object.assign(draft, { originator: saved.originator, baseUrl: saved.baseUrl, timeoutMs: String(saved.timeoutMs), secretSet: Boolean(saved.accessKey) });
+      Object.assign(draft, { originator: saved.originator, baseUrl: saved.baseUrl, savedUrl: saved.baseUrl, timeoutMs: String(saved.timeoutMs), secretSet: Boolean(saved.accessKey) });
       break;
     case 'generic':
       Object.assign(draft, {
         method: saved.method,
         url: saved.url,
+        savedUrl: saved.url,
         contentType: saved.contentType,
         bodyTemplate: saved.bodyTemplate,
         successStatus: saved.successStatus.join(', '),
@@ -159,8 +165,9 @@ export function SupplierEditor(props: { prefix: string; slot: SupplierSlot; onSl
   );
   const baseUrl = () => field('baseUrl', t('baseUrl'), { placeholder: DEFAULT_BASE_URLS[slot.type], hint: t('baseUrlHint') });
   const timeout = () => field('timeoutMs', t('timeoutMs'), { placeholder: '10000', inputMode: 'numeric', hint: t('timeoutHint') });
+  const urlKept = (slot.type === 'generic' ? d.url.trim() : (optional(d.baseUrl) ?? DEFAULT_BASE_URLS[slot.type])) === d.savedUrl;
   const secret = (key: 'authToken' | 'apiSecret' | 'accessKey', label: string) => (
-    <SecretField label={label} name={`${prefix}.${key}`} value={d.secret} isSet={d.secretSet} onValue={(value) => update({ secret: value }, key)} error={err(key)} />
+    <SecretField label={label} name={`${prefix}.${key}`} value={d.secret} isSet={d.secretSet && urlKept} onValue={(value) => update({ secret: value }, key)} error={err(key)} />
   );
 
   return (
@@ -203,12 +210,12 @@ export function SupplierEditor(props: { prefix: string; slot: SupplierSlot; onSl
           {timeout()}
         </div>
       ) : null}
-      {slot.type === 'generic' ? <GenericGatewayFields prefix={prefix} draft={d} update={update} errors={errors} /> : null}
+      {slot.type === 'generic' ? <GenericGatewayFields prefix={prefix} draft={d} update={update} errors={errors} urlKept={urlKept} /> : null}
     </div>
   );
 }
 
-function GenericGatewayFields(props: { prefix: string; draft: SupplierDraft; update: (changes: Partial<SupplierDraft>, path?: string) => void; errors: ErrorBag }) {
+function GenericGatewayFields(props: { prefix: string; draft: SupplierDraft; update: (changes: Partial<SupplierDraft>, path?: string) => void; errors: ErrorBag; urlKept: boolean }) {
   const t = useTranslator(securityStrings);
   const { prefix, draft: d, update, errors } = props;
   const err = (path: string) => errors.get(`${prefix}.${path}`);
@@ -244,7 +251,7 @@ function GenericGatewayFields(props: { prefix: string; draft: SupplierDraft; upd
           <div class="row" key={index} style="align-items:flex-start">
             <Field label={t('headerName')} name={`${prefix}.headers.${index}.name`} value={header.name} onValue={(name) => setHeader(index, { name })} error={err(`headers.${index}.name`)} monospace />
             {header.secret ? (
-              <SecretField label={t('headerValue')} name={`${prefix}.headers.${index}.value`} value={header.value} isSet={header.valueSet} onValue={(value) => setHeader(index, { value })} error={err(`headers.${index}.value`)} />
+              <SecretField label={t('headerValue')} name={`${prefix}.headers.${index}.value`} value={header.value} isSet={header.valueSet && props.urlKept} onValue={(value) => setHeader(index, { value })} error={err(`headers.${index}.value`)} />
             ) : (
               <Field label={t('headerValue')} name={`${prefix}.headers.${index}.value`} value={header.value} onValue={(value) => setHeader(index, { value })} error={err(`headers.${index}.value`)} monospace />
             )}
@@ -288,6 +295,8 @@ export interface EmailDraft {
   type: EmailProviderType;
   serverToken: string;
   serverTokenSet: boolean;
+  /** The URL the stored server token was entered for. */
+  savedBaseUrl: string;
   baseUrl: string;
   messageStream: string;
   timeoutMs: string;
@@ -301,6 +310,7 @@ export function emailDraftFrom(saved: { provider: EmailProvider; fromAddress: st
     type: p.type,
     serverToken: '',
     serverTokenSet: p.type === 'postmark' && Boolean(p.serverToken),
+    savedBaseUrl: p.type === 'postmark' ? p.baseUrl : '',
     baseUrl: p.type === 'postmark' ? p.baseUrl : '',
     messageStream: p.type === 'postmark' ? p.messageStream : '',
     timeoutMs: p.type === 'postmark' ? String(p.timeoutMs) : '',
@@ -350,9 +360,9 @@ export function EmailProviderEditor(props: { draft: EmailDraft; onDraft: (draft:
       ) : null}
       {d.type === 'postmark' ? (
         <div class="grid-2">
-          <SecretField label={t('serverToken')} name="email.provider.serverToken" value={d.serverToken} isSet={d.serverTokenSet} onValue={(serverToken) => update({ serverToken }, 'email.provider.serverToken')} error={errors.get('email.provider.serverToken')} />
+          <SecretField label={t('serverToken')} name="email.provider.serverToken" value={d.serverToken} isSet={d.serverTokenSet && (optional(d.baseUrl) ?? POSTMARK_BASE_URL) === d.savedBaseUrl} onValue={(serverToken) => update({ serverToken }, 'email.provider.serverToken')} error={errors.get('email.provider.serverToken')} />
           <Field label={t('messageStream')} name="email.provider.messageStream" value={d.messageStream} placeholder="outbound" onValue={(messageStream) => update({ messageStream }, 'email.provider.messageStream')} error={errors.get('email.provider.messageStream')} />
-          <Field label={t('baseUrl')} name="email.provider.baseUrl" value={d.baseUrl} placeholder="https://api.postmarkapp.com" hint={t('baseUrlHint')} onValue={(baseUrl) => update({ baseUrl }, 'email.provider.baseUrl')} error={errors.get('email.provider.baseUrl')} />
+          <Field label={t('baseUrl')} name="email.provider.baseUrl" value={d.baseUrl} placeholder={POSTMARK_BASE_URL} hint={t('baseUrlHint')} onValue={(baseUrl) => update({ baseUrl }, 'email.provider.baseUrl')} error={errors.get('email.provider.baseUrl')} />
           <Field label={t('timeoutMs')} name="email.provider.timeoutMs" value={d.timeoutMs} placeholder="10000" inputMode="numeric" hint={t('timeoutHint')} onValue={(timeoutMs) => update({ timeoutMs }, 'email.provider.timeoutMs')} error={errors.get('email.provider.timeoutMs')} />
         </div>
       ) : null}
