@@ -2,15 +2,18 @@
 export interface Env {
   DB: D1Database;
   ASSETS: Fetcher;
-  /** 32 random bytes, base64: the AES-GCM key that encrypts token seeds at rest. */
+  /** 32 random bytes, base64: the root of the AES-GCM keys that seal token seeds and provider secrets (lib/keys.ts). */
   SEED_ENCRYPTION_KEY: string;
-  /** 32 random bytes, base64: HMAC key for CSRF tokens and other server-side MACs. */
+  /** 32 random bytes, base64: the root of the HMAC keys for CSRF tokens, PIN hashes and code challenges (lib/keys.ts). */
   SESSION_KEY: string;
   /** The address users open: links in messages use it (lib/http.ts linkOrigin); empty works only on a local start. */
   PUBLIC_ORIGIN?: string;
   /** Email Workers send binding, when configured on Cloudflare. */
   EMAIL?: SendEmail;
-  /** Allows the tests' local provider servers on http://127.0.0.1 (never set in production). */
+  /**
+   * "true": provider URLs may point at loopback (127.0.0.0/8, ::1, localhost), over http too, for local development
+   * and the tests' provider server. Private, link-local, CGNAT and metadata addresses stay refused. Never in production.
+   */
   ALLOW_INSECURE_PROVIDER_URLS?: string;
 }
 

@@ -138,7 +138,7 @@ export const tokens = sqliteTable(
     ocraSuite: text('ocra_suite'),
     /** SMS and EMAIL tokens: where their codes go (E.164 number or lower-cased email address); null for OTP generators. */
     destination: text('destination'),
-    /** The seed, AES-GCM encrypted under SEED_ENCRYPTION_KEY ("v1.<iv>.<ciphertext>", base64url). */
+    /** The seed, AES-GCM sealed under the seed-sealing key (lib/keys.ts): "v2.<iv>.<ciphertext>", base64url ("v1.": legacy). */
     secretEncrypted: text('secret_encrypted'),
     pinHash: text('pin_hash'),
     pinPosition: text('pin_position', { enum: ['before', 'after'] }).notNull().default('after'),
