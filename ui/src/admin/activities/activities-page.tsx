@@ -144,7 +144,16 @@ function DetailedTable({ path, filtered, onPage }: { path: string; filtered: boo
             {data.items.map((activity) => (
               <tr key={activity.id}>
                 <td>{activity.login ?? <span class="muted">{t('unknownUser')}</span>}</td>
-                <td class="mono">{activity.type}</td>
+                <td class="mono">
+                  {activity.type}
+                  {/* A refused SAML sign-in shows the user only this reference; here it meets its reason. */}
+                  {typeof activity.detail.reference === 'string' ? (
+                    <small class="muted" data-testid="activity-reference">
+                      {' '}
+                      {String(activity.detail.reason)} · {activity.detail.reference}
+                    </small>
+                  ) : null}
+                </td>
                 <td>
                   <time dateTime={new Date(activity.at).toISOString()}>{formatDateTime(activity.at)}</time>
                 </td>
