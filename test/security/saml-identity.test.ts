@@ -60,6 +60,23 @@ describe('SAML identity is never normalised into someone else’s', () => {
     expect(await usersWithEmail(victim.email)).toBe(1);
   });
 
+  it('a raw line separator put into the signed NameID after signing is refused before parsing', async () => {
+    // xmlsec1 writes U+2028 as &#x2028;. Sent raw instead, the parser would turn it into a line feed (and the
+    // trim would remove it) before the signature check could notice the bytes changed.
+    const { response } = await signInWithSaml({ email: `\u2028${victim.email}`, afterSign: [['&#x2028;', '\u2028']] });
+    await expect(reasonOf(response)).resolves.toBe('line_separator_refused');
+    expect(sessionCookieOf(response)).toBeNull();
+  });
+
+  it('two first sign-ins at once with the same address in different case register one account', async () => {
+    // The attack: race the registration so that "Bob@…" and "bob@…" both pass the lookup and both get an account.
+    const address = `${unique('bob')}@corp.example`;
+    const results = await Promise.all([signInWithSaml({ email: address }), signInWithSaml({ email: address.toUpperCase() }), signInWithSaml({ email: address })]);
+    expect(await usersWithEmail(address)).toBe(1);
+    expect(results.some((r) => r.response.status === 303)).toBe(true);
+    for (const { response } of results.filter((r) => r.response.status !== 303)) expect(await reasonOf(response)).toBe('login_taken');
+  });
+
   it('the same holds for an email attribute claim, and the refusal names the code point in the activity log', async () => {
     await configureSaml();
     try {
