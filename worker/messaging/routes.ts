@@ -7,8 +7,9 @@
  * It reads `c.var.auth` only to attribute test messages to the admin who sent them.
  *
  *   GET    /settings             masked settings + limits + warnings + what the UI needs (types, placeholders, bounds)
- *   PUT    /settings             save; sections left out (sms, email, templates, limits) and secrets left out or
- *                                sent back masked keep their stored value
+ *   PUT    /settings             save; sections left out (sms, email, templates, limits) keep their stored value, and
+ *                                so do secrets left out or sent back masked while the provider's type and URL stay
+ *                                the same (otherwise: VALIDATION_FAILED, issue code PROVIDER_SECRET_URL_CHANGED)
  *   POST   /templates/preview    render templates with sample values; problems listed, never thrown
  *   POST   /test-message         send the real template with a sample code through the configured provider
  *   GET    /outbox               the development outbox (paged; ?channel=sms|email&recipient=)
