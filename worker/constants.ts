@@ -61,6 +61,14 @@ export const SESSION_TOUCH_INTERVAL_MS = 5 * 60 * 1000;
 export const SESSION_COOKIE = '__Host-eid_session';
 /** Portal sessions are bound to one resource. */
 export const PORTAL_SESSION_TTL_MS = 60 * 60 * 1000;
+
+// ---- proof before change (worker/auth/step-up.ts)
+/**
+ * How long proving the current second factor (the step-up, or signing in with it) lets a session change factors
+ * and contact data: long enough to finish one enrolment (scan the QR code, type the first code), short enough that
+ * a session left open, or stolen, cannot add a token hours later.
+ */
+export const STEP_UP_VALID_MS = 5 * 60 * 1000;
 /** Largest JSON body accepted by the APIs; imports have their own cap. */
 export const MAX_JSON_BODY_BYTES = 64 * 1024;
 export const MAX_IMPORT_BODY_BYTES = 2 * 1024 * 1024;

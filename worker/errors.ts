@@ -51,6 +51,7 @@ export const ERROR_CATALOGUE = {
   // Self-service portal
   PORTAL_NOT_FOUND: { status: 404, message: 'There is no self-service portal at this address.' },
   ACTION_DISABLED: { status: 403, message: 'This action is not enabled for this portal.' },
+  STEP_UP_REQUIRED: { status: 403, message: 'Confirm with your current code first.' },
   SAME_PASSWORD: { status: 400, message: 'The new password must differ from the current one.' },
   PASSWORD_EXISTS: { status: 409, message: 'You already have a password; change it instead.' },
   NO_PASSWORD: { status: 409, message: 'You have no password yet; create one instead.' },

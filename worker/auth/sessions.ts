@@ -23,6 +23,8 @@ export interface SessionRow {
   isAdmin: boolean;
   expiresAt: number;
   lastSeenAt: number;
+  /** When this session last proved the user's second factor (null: never); see `secondFactorProvenAtSql`. */
+  secondFactorProvenAt: number | null;
 }
 
 export interface NewSession {
@@ -67,11 +69,20 @@ export async function createSession(db: D1Database, input: NewSession): Promise<
   return minted;
 }
 
+/**
+ * When a session last proved its user's second factor: its step-up (`reproved_at`), or its sign-in when that took
+ * the second factor (the methods "password+otp", "password+sms", "password+email"...: a first factor, then '+' and
+ * the second). The guarded changes (worker/auth/step-up.ts) compare it with STEP_UP_VALID_MS.
+ */
+const secondFactorProvenAtSql = (alias: string) =>
+  `MAX(COALESCE(${alias}.reproved_at, 0), CASE WHEN ${alias}.method LIKE '%+%' THEN ${alias}.created_at ELSE 0 END)`;
+
 export async function resolveSession(db: D1Database, token: string, nowMs: number): Promise<SessionRow | null> {
   const sessionId = await sha256Hex(token);
   const row = await db
     .prepare(
-      `SELECT s.id, s.user_id, s.kind, s.resource_id, s.method, s.expires_at, s.last_seen_at, u.is_admin
+      `SELECT s.id, s.user_id, s.kind, s.resource_id, s.method, s.expires_at, s.last_seen_at, u.is_admin,
+              ${secondFactorProvenAtSql('s')} AS proven_at
        FROM sessions s JOIN users u ON u.id = s.user_id
        WHERE s.id = ? AND s.expires_at > ? AND s.last_seen_at > ? AND u.enabled = 1`,
     )
@@ -85,6 +96,7 @@ export async function resolveSession(db: D1Database, token: string, nowMs: numbe
       expires_at: number;
       last_seen_at: number;
       is_admin: number;
+      proven_at: number;
     }>();
   if (!row) return null;
   if (nowMs - row.last_seen_at > SESSION_TOUCH_INTERVAL_MS) {
@@ -99,7 +111,19 @@ export async function resolveSession(db: D1Database, token: string, nowMs: numbe
     isAdmin: row.is_admin === 1,
     expiresAt: row.expires_at,
     lastSeenAt: row.last_seen_at,
+    secondFactorProvenAt: row.proven_at || null,
   };
+}
+
+/** The same for a session already resolved by the auth middleware (the profile's guarded routes). */
+export async function secondFactorProvenAt(db: D1Database, sessionId: string): Promise<number | null> {
+  const row = await db.prepare(`SELECT ${secondFactorProvenAtSql('s')} AS proven_at FROM sessions s WHERE s.id = ?`).bind(sessionId).first<{ proven_at: number }>();
+  return row?.proven_at || null;
+}
+
+/** A successful step-up: the session may change factors for STEP_UP_VALID_MS from now. */
+export function recordReproofStatement(db: D1Database, sessionId: string, nowMs: number): D1PreparedStatement {
+  return db.prepare('UPDATE sessions SET reproved_at = ? WHERE id = ?').bind(nowMs, sessionId);
 }
 
 export async function deleteSession(db: D1Database, sessionId: string): Promise<void> {

@@ -230,6 +230,8 @@ export const sessions = sqliteTable(
     resourceId: text('resource_id').references(() => resources.id, { onDelete: 'cascade' }),
     /** How the session was established: password, password+otp, password+sms, saml, email-code... */
     method: text('method').notNull(),
+    /** When the session last proved the user's current second factor (step-up); signing in with it counts too. */
+    reprovedAt: integer('reproved_at'),
     ip: text('ip'),
     userAgent: text('user_agent'),
     createdAt: createdAt(),

@@ -1,7 +1,8 @@
 /** /api/profile: the signed-in user's own profile and its two-factor section. */
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { authenticate, currentUserId, requirePlatformSession } from '../auth/middleware';
+import { loginFactorsOf, proveStepUp, sendStepUpCode } from '../auth/step-up';
 import type { AppBindings } from '../env';
 import { clientIp } from '../lib/http';
 import { parseJsonBody } from '../lib/validate';
@@ -9,22 +10,40 @@ import { activateTwoFactor, confirmPhone, deactivateTwoFactor, profileWithTwoFac
 
 const codeBody = z.strictObject({ challengeId: z.string().min(1).max(200), code: z.string().trim().min(1).max(16) });
 
+type ProfileContext = Context<AppBindings>;
+const sessionIdOf = (c: ProfileContext) => (c.var.auth?.kind === 'session' ? c.var.auth.sessionId : '');
+const meta = (c: ProfileContext) => ({ ip: clientIp(c), nowMs: c.var.now, sessionId: sessionIdOf(c) });
+
 export const profileRoutes = new Hono<AppBindings>()
   .use('*', authenticate, requirePlatformSession)
   .get('/', async (c) => c.json(await profileWithTwoFactor(c.env, currentUserId(c)!)))
+  // Proof before change: confirm the current second factor (as /login asks it), then the guarded changes pass.
+  .post('/step-up', async (c) => {
+    const body = await parseJsonBody(
+      c,
+      z.strictObject({ otp: z.string().trim().min(1).max(64), challengeId: z.string().min(16).max(200).optional(), factorId: z.string().min(1).max(64).optional() }),
+    );
+    await proveStepUp(c.env, await loginFactorsOf(c.env.DB, currentUserId(c)!), body, { sessionId: sessionIdOf(c), nowMs: c.var.now });
+    return c.body(null, 204);
+  })
+  .post('/step-up/code', async (c) => {
+    const { factorId } = await parseJsonBody(c, z.strictObject({ factorId: z.string().min(1).max(64) }));
+    const userId = currentUserId(c)!;
+    return c.json(await sendStepUpCode(c.env, userId, await loginFactorsOf(c.env.DB, userId), factorId, meta(c)));
+  })
   .post('/two-factor/phone', async (c) => {
     const { phone } = await parseJsonBody(c, z.strictObject({ phone: z.string().trim().min(3).max(32) }));
-    const issued = await requestPhoneVerification(c.env, currentUserId(c)!, phone, { ip: clientIp(c), nowMs: c.var.now });
+    const issued = await requestPhoneVerification(c.env, currentUserId(c)!, phone, meta(c));
     return c.json({ challengeId: issued.challengeId, expiresAt: issued.expiresAtMs });
   })
   .post('/two-factor/phone/confirm', async (c) =>
-    c.json(await confirmPhone(c.env, currentUserId(c)!, await parseJsonBody(c, codeBody), { ip: clientIp(c), nowMs: c.var.now })),
+    c.json(await confirmPhone(c.env, currentUserId(c)!, await parseJsonBody(c, codeBody), meta(c))),
   )
-  .post('/two-factor/activate', async (c) => c.json(await activateTwoFactor(c.env, currentUserId(c)!, c.var.now)))
+  .post('/two-factor/activate', async (c) => c.json(await activateTwoFactor(c.env, currentUserId(c)!, meta(c))))
   .post('/two-factor/deactivate/code', async (c) => {
-    const issued = await requestDeactivationCode(c.env, currentUserId(c)!, { ip: clientIp(c), nowMs: c.var.now });
+    const issued = await requestDeactivationCode(c.env, currentUserId(c)!, meta(c));
     return c.json({ challengeId: issued.challengeId, expiresAt: issued.expiresAtMs });
   })
   .post('/two-factor/deactivate', async (c) =>
-    c.json(await deactivateTwoFactor(c.env, currentUserId(c)!, await parseJsonBody(c, codeBody), { ip: clientIp(c), nowMs: c.var.now })),
+    c.json(await deactivateTwoFactor(c.env, currentUserId(c)!, await parseJsonBody(c, codeBody), meta(c))),
   );

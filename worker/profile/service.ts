@@ -1,8 +1,11 @@
 /**
  * The signed-in user's own profile and its two-factor section: a mobile number confirmed by an SMS code, then 2FA
  * switched on. Switching it off or changing the number also needs a code sent to the number on file, so a stolen
- * session alone cannot weaken the account.
+ * session alone cannot weaken the account. Setting the number, switching 2FA on and (for a user whose /login factor
+ * is a token) switching it off need the session's fresh proof of the current second factor (worker/auth/step-up.ts).
  */
+import { secondFactorProvenAt } from '../auth/sessions';
+import { loginFactorsOf, requireFreshProof } from '../auth/step-up';
 import type { Env } from '../env';
 import { AppError } from '../errors';
 import { normalizePhoneNumber } from '../lib/phone';
@@ -13,6 +16,12 @@ import { getUser } from '../users/service';
 export interface ProfileMeta {
   ip: string;
   nowMs: number;
+  sessionId: string;
+}
+
+/** Proof before change: STEP_UP_REQUIRED unless this session proved the user's /login factor lately (or there is none). */
+async function requireProof(env: Env, userId: string, meta: ProfileMeta, factorsOf = () => loginFactorsOf(env.DB, userId)): Promise<void> {
+  await requireFreshProof(await secondFactorProvenAt(env.DB, meta.sessionId), meta.nowMs, factorsOf);
 }
 
 export async function profileWithTwoFactor(env: Env, userId: string) {
@@ -47,6 +56,7 @@ export async function requestPhoneVerification(env: Env, userId: string, phoneIn
   const user = await getUser(env.DB, userId);
   if (user.smsTwoFactorActive) throw new AppError('CONFLICT', 'Deactivate two-factor authentication (with a code to your current number) before changing the number.');
   const phone = normalizePhoneNumber(phoneInput);
+  await requireProof(env, userId, meta);
   return issueCode(env, { purpose: 'profile-phone', userId, channel: 'sms', target: phone, language: user.language, name: user.firstName || user.login, ip: meta.ip, nowMs: meta.nowMs });
 }
 
@@ -60,10 +70,11 @@ export async function confirmPhone(env: Env, userId: string, input: { challengeI
   return profileWithTwoFactor(env, userId);
 }
 
-export async function activateTwoFactor(env: Env, userId: string, nowMs: number) {
+export async function activateTwoFactor(env: Env, userId: string, meta: ProfileMeta) {
   await assertTwoFactorAllowed(env, userId);
+  await requireProof(env, userId, meta);
   const result = await env.DB.prepare('UPDATE users SET sms_two_factor_active = 1, updated_at = ? WHERE id = ? AND sms_phone IS NOT NULL AND sms_phone_verified = 1')
-    .bind(nowMs, userId)
+    .bind(meta.nowMs, userId)
     .run();
   if (result.meta.changes === 0) throw new AppError('CONFLICT', 'Confirm your mobile number with the SMS code first.');
   return profileWithTwoFactor(env, userId);
@@ -73,6 +84,8 @@ export async function activateTwoFactor(env: Env, userId: string, nowMs: number)
 export async function requestDeactivationCode(env: Env, userId: string, meta: ProfileMeta) {
   const user = await getUser(env.DB, userId);
   if (!user.smsTwoFactorActive || !user.smsPhone) throw new AppError('CONFLICT', 'Two-factor authentication is not active.');
+  // The code to the number on file proves the SMS factor itself; a user whose /login factor is a token proves that.
+  await requireProof(env, userId, meta, async () => (await loginFactorsOf(env.DB, userId)).filter((factor) => factor.kind !== 'sms-2fa'));
   return issueCode(env, { purpose: 'profile-2fa-off', userId, channel: 'sms', target: user.smsPhone, language: user.language, name: user.firstName || user.login, ip: meta.ip, nowMs: meta.nowMs });
 }
 

@@ -1,9 +1,13 @@
 /**
  * The self-service actions, each for the signed-in user on this portal's resource only. The routes check that an
- * action is enabled; these functions check everything about the data.
+ * action is enabled; these functions check everything about the data, and those that add, replace or remove a
+ * factor or change contact data first require the session's fresh proof of the current second factor
+ * (`requireProof`, worker/auth/step-up.ts).
  */
 import { activityStatement } from '../activities/record';
-import { deleteUserSessionsStatement } from '../auth/sessions';
+import { claimPasswordAttempt, clearLoginFailuresStatement } from '../auth/login-lock';
+import { deleteUserSessionsStatement, recordReproofStatement } from '../auth/sessions';
+import { requireFreshProof } from '../auth/step-up';
 import type { Env } from '../env';
 import { AppError } from '../errors';
 import { hashPassword, verifyPassword } from '../lib/crypto';
@@ -15,6 +19,7 @@ import { resyncToken, TOKEN_RECORD_COLUMNS, verifyTokenOtp, type TokenRecord } f
 import { checkTokenCode, isMessageToken, sendTokenCode, type MessageTokenType } from '../tokens/message-tokens';
 import { createMessageToken, createSoftwareToken, deleteToken, getToken, loadTokenRecord, setTokenPin, verifyKeysOf, type EnrolmentView } from '../tokens/service';
 import type { Portal } from './portal';
+import { portalFactorsOf } from './step-up';
 
 export interface PortalActor {
   userId: string;
@@ -22,6 +27,17 @@ export interface PortalActor {
   ip: string;
   client: string;
   nowMs: number;
+  /** When the session last proved the second factor (sign-in with it or a step-up); null when never. */
+  secondFactorProvenAt: number | null;
+}
+
+/**
+ * Proof before change: STEP_UP_REQUIRED unless the session proved this portal's second factor within
+ * STEP_UP_VALID_MS or the user has none. Called before anything is read for the change, so a refusal changes
+ * nothing, sends nothing and spends no attempt.
+ */
+export function requireProof(env: Env, portal: Portal, actor: PortalActor): Promise<void> {
+  return requireFreshProof(actor.secondFactorProvenAt, actor.nowMs, () => portalFactorsOf(env.DB, portal, actor.userId));
 }
 
 interface ProfileRow {
@@ -103,6 +119,7 @@ export async function beginTokenEnrolment(
   input: { type: 'TOTP' | 'HOTP'; description: string; issuer: string },
 ): Promise<EnrolmentView> {
   if (!portal.tokenTypes.includes(input.type)) throw new AppError('ACTION_DISABLED', 'This token type may not be registered here.');
+  await requireProof(env, portal, actor);
   return createSoftwareToken(
     env,
     { type: input.type, description: input.description, algorithm: 'SHA1', digits: 6, periodSeconds: 30, ownerUserId: actor.userId, issuer: input.issuer },
@@ -133,6 +150,7 @@ export async function beginMessageTokenEnrolment(
   input: { type: MessageTokenType; destination: string; description: string },
 ): Promise<MessageEnrolmentView> {
   if (!portal.tokenTypes.includes(input.type)) throw new AppError('ACTION_DISABLED', 'This token type may not be registered here.');
+  await requireProof(env, portal, actor);
   const user = await profileOf(env.DB, actor.userId);
   const token = await createMessageToken(
     env,
@@ -173,6 +191,9 @@ export async function confirmTokenEnrolment(
   actor: PortalActor,
   input: { tokenId: string; otp: string; replaceOld: boolean; challengeId?: string },
 ) {
+  // Asked again at the confirmation: a pending token of the user's that an administrator created (or one left from
+  // an enrolment long ago) must not join the resource on the password alone.
+  await requireProof(env, portal, actor);
   const token = await loadTokenRecord(env.DB, input.tokenId);
   // Only the user's own pending token: another user's token id gets the same answer as an unknown one.
   if (token.owner_user_id !== actor.userId || token.activated) throw new AppError('TOKEN_NOT_FOUND');
@@ -182,7 +203,8 @@ export async function confirmTokenEnrolment(
     : await verifyTokenOtp(env.DB, verifyKeysOf(env), token, input.otp, actor.nowMs, { allowActivation: true });
   if (!verdict.ok) throw new AppError(verdict.reason === 'TOKEN_LOCKED' ? 'TOKEN_LOCKED' : 'OTP_INVALID');
   const previous = await assignmentOf(env.DB, portal, actor.userId);
-  const statements = [assignStatement(env.DB, portal, actor, token.id)];
+  // The code just given proves the token that is this resource's factor from now on: the session's proof is fresh.
+  const statements = [assignStatement(env.DB, portal, actor, token.id), recordReproofStatement(env.DB, actor.sessionId, actor.nowMs)];
   if (input.replaceOld && previous?.token_id && previous.token_id !== token.id) {
     // The new token takes the old one's place on every resource, not only here: a disabled token is skipped at
     // sign-in (that is how approved recovery works), so leaving the old one assigned elsewhere would silently drop
@@ -211,6 +233,7 @@ function assignStatement(db: D1Database, portal: Portal, actor: PortalActor, tok
  * answer the same, so serials cannot be probed.
  */
 export async function claimExistingToken(env: Env, portal: Portal, actor: PortalActor, input: { serial: string; otp: string }) {
+  await requireProof(env, portal, actor);
   const token = await env.DB.prepare(`SELECT ${TOKEN_RECORD_COLUMNS} FROM tokens WHERE lower(serial) = lower(?)`).bind(input.serial).first<TokenRecord>();
   const claimable = token && (token.owner_user_id === null || token.owner_user_id === actor.userId) && token.enabled;
   if (!token || !claimable) throw new AppError('OTP_INVALID', 'The serial or the one-time password is wrong.');
@@ -222,12 +245,14 @@ export async function claimExistingToken(env: Env, portal: Portal, actor: Portal
     env.DB.prepare('UPDATE tokens SET owner_user_id = ? WHERE id = ? AND (owner_user_id IS NULL OR owner_user_id = ?)').bind(actor.userId, token.id, actor.userId),
   ]);
   if (claimed!.meta.changes !== 1) throw new AppError('OTP_INVALID', 'The serial or the one-time password is wrong.');
-  await assignStatement(env.DB, portal, actor, token.id).run();
+  // Like a confirmed enrolment, the OTP just given proves this resource's factor from now on.
+  await env.DB.batch([assignStatement(env.DB, portal, actor, token.id), recordReproofStatement(env.DB, actor.sessionId, actor.nowMs)]);
   return getToken(env.DB, token.id, actor.nowMs);
 }
 
 /** Unassign Token: "token with user" becomes "user"; the user keeps the token. */
 export async function unassignOwnToken(env: Env, portal: Portal, actor: PortalActor): Promise<void> {
+  await requireProof(env, portal, actor);
   const result = await env.DB.prepare(`UPDATE assignments SET kind = 'user', token_id = NULL WHERE resource_id = ? AND user_id = ? AND kind = 'token_with_user'`)
     .bind(portal.resourceId, actor.userId)
     .run();
@@ -241,13 +266,15 @@ export async function synchronizeOwnToken(env: Env, portal: Portal, actor: Porta
 }
 
 export async function setOwnPin(env: Env, portal: Portal, actor: PortalActor, input: { pin: string | null; pinPosition?: 'before' | 'after' }): Promise<void> {
+  await requireProof(env, portal, actor);
   const token = await assignedToken(env.DB, portal, actor.userId);
   await setTokenPin(env, token.id, input.pin, input.pinPosition);
 }
 
 // ---- password
 
-export async function createOwnPassword(env: Env, actor: PortalActor, password: string): Promise<void> {
+export async function createOwnPassword(env: Env, portal: Portal, actor: PortalActor, password: string): Promise<void> {
+  await requireProof(env, portal, actor);
   // Refused before the batch, so a refusal records no UserPasswordChange; the conditional UPDATE still decides a race.
   if ((await profileOf(env.DB, actor.userId)).password_hash !== null) throw new AppError('PASSWORD_EXISTS');
   const hash = await hashPassword(password);
@@ -258,27 +285,34 @@ export async function createOwnPassword(env: Env, actor: PortalActor, password: 
   if (result!.meta.changes === 0) throw new AppError('PASSWORD_EXISTS');
 }
 
-export async function changeOwnPassword(env: Env, actor: PortalActor, input: { currentPassword: string; newPassword: string }): Promise<void> {
+export async function changeOwnPassword(env: Env, portal: Portal, actor: PortalActor, input: { currentPassword: string; newPassword: string }): Promise<void> {
+  await requireProof(env, portal, actor);
   const user = await profileOf(env.DB, actor.userId);
   if (!user.password_hash) throw new AppError('NO_PASSWORD');
+  if (input.currentPassword === input.newPassword) throw new AppError('SAME_PASSWORD');
   await env.DB.batch([
     activityStatement(env.DB, { type: 'UserPasswortChangeRequest', userId: actor.userId, channel: 'portal', ip: actor.ip, client: actor.client, nowMs: actor.nowMs }),
   ]);
+  // The current password is a guessable secret like at sign-in: its attempt is claimed first, under the same
+  // per-login lock, so a session cannot be used to guess it without limit (or faster in parallel).
+  const claim = await claimPasswordAttempt(env.DB, user.login, actor.nowMs);
+  if (!claim.allowed) throw new AppError('ACCOUNT_LOCKED', undefined, { lockedUntil: claim.lockedUntil });
   if (!(await verifyPassword(input.currentPassword, user.password_hash))) throw new AppError('INVALID_CREDENTIALS', 'The current password is wrong.');
-  if (input.currentPassword === input.newPassword) throw new AppError('SAME_PASSWORD');
   const hash = await hashPassword(input.newPassword);
   await env.DB.batch([
     // Conditional on the hash we checked: a concurrent change is not silently overwritten.
     env.DB.prepare('UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ? AND password_hash = ?').bind(hash, actor.nowMs, actor.userId, user.password_hash),
     // Other sessions end: whoever knew the old password is out.
     deleteUserSessionsStatement(env.DB, actor.userId, actor.sessionId),
+    clearLoginFailuresStatement(env.DB, user.login),
     activityStatement(env.DB, { type: 'UserPasswordChange', userId: actor.userId, channel: 'portal', ip: actor.ip, client: actor.client, nowMs: actor.nowMs }),
   ]);
 }
 
-// ---- email and phone: a code sent to the NEW address/number confirms it
+// ---- email and phone: a code sent to the NEW address/number confirms it (the request is the guarded change)
 
-export async function requestEmailChange(env: Env, actor: PortalActor, email: string) {
+export async function requestEmailChange(env: Env, portal: Portal, actor: PortalActor, email: string) {
+  await requireProof(env, portal, actor);
   await assertIdentityFree(env.DB, { email, exceptUserId: actor.userId });
   const user = await profileOf(env.DB, actor.userId);
   const issued = await issueCode(env, {
@@ -307,7 +341,8 @@ export async function confirmEmailChange(env: Env, actor: PortalActor, input: { 
   return { email: verdict.target };
 }
 
-export async function requestPhoneChange(env: Env, actor: PortalActor, phoneInput: string) {
+export async function requestPhoneChange(env: Env, portal: Portal, actor: PortalActor, phoneInput: string) {
+  await requireProof(env, portal, actor);
   const phone = normalizePhoneNumber(phoneInput);
   const user = await profileOf(env.DB, actor.userId);
   return issueCode(env, {

@@ -7,6 +7,7 @@ import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { checkSameOrigin } from '../auth/middleware';
 import { clearSessionCookie, csrfTokenFor, deleteSession, writeSessionCookie } from '../auth/sessions';
+import { proveStepUp, sendStepUpCode } from '../auth/step-up';
 import { recordActivity } from '../activities/record';
 import type { AppBindings } from '../env';
 import { clientAgent, clientIp } from '../lib/http';
@@ -35,6 +36,7 @@ import {
 } from './actions-service';
 import { environmentOf } from './environment';
 import { forgetEnvironment, listEnvironments, nameEnvironment } from './environment-repo';
+import { portalFactorsOf } from './step-up';
 import { notifyAdminsOfNewIssue, type FiledIssue } from './issue-notifications';
 import { requireAction, requirePortalSession, withPortal, type PortalVariables } from './portal';
 import { AUTHENTICATORS, startRecovery, submitRecovery } from './recovery-service';
@@ -59,7 +61,14 @@ const pin = z.string().regex(/^\d{4}$/, 'must be 4 digits');
 const meta = (c: PortalContext) => ({ ip: clientIp(c), client: clientAgent(c), nowMs: c.var.now, environment: environmentOf(c.req.raw, clientIp(c)) });
 /** Work that must not delay (or time) the answer: sending codes whose existence the answer must not reveal. */
 const defer = (c: PortalContext) => (work: Promise<unknown>) => c.executionCtx.waitUntil(work);
-const actor = (c: PortalContext): PortalActor => ({ userId: c.var.portalUser!.userId, sessionId: c.var.portalUser!.sessionId, ip: clientIp(c), client: clientAgent(c), nowMs: c.var.now });
+const actor = (c: PortalContext): PortalActor => ({
+  userId: c.var.portalUser!.userId,
+  sessionId: c.var.portalUser!.sessionId,
+  secondFactorProvenAt: c.var.portalUser!.secondFactorProvenAt,
+  ip: clientIp(c),
+  client: clientAgent(c),
+  nowMs: c.var.now,
+});
 
 async function respond(c: PortalContext, result: PortalSignInResult) {
   if (result.state === 'continue') {
@@ -136,6 +145,19 @@ const sessionRoutes = new Hono<PortalEnv>()
     clearSessionCookie(c, 'portal');
     return c.body(null, 204);
   })
+  // Proof before change: confirm the current second factor, then the guarded actions pass for STEP_UP_VALID_MS.
+  .post('/step-up', async (c) => {
+    const body = await parseJsonBody(c, z.strictObject({ otp, challengeId: z.string().min(16).max(200).optional(), factorId: z.string().min(1).max(64).optional() }));
+    const factors = await portalFactorsOf(c.env.DB, c.var.portal, c.var.portalUser!.userId);
+    await proveStepUp(c.env, factors, body, { sessionId: c.var.portalUser!.sessionId, nowMs: c.var.now });
+    return c.body(null, 204);
+  })
+  // SMS/EMAIL factors: "send me a code" to the factor named in STEP_UP_REQUIRED's details.
+  .post('/step-up/code', async (c) => {
+    const { factorId } = await parseJsonBody(c, z.strictObject({ factorId: z.string().min(1).max(64) }));
+    const factors = await portalFactorsOf(c.env.DB, c.var.portal, c.var.portalUser!.userId);
+    return c.json(await sendStepUpCode(c.env, c.var.portalUser!.userId, factors, factorId, { ip: clientIp(c), nowMs: c.var.now }));
+  })
   // Register New Token / Re-Assign Token: enrol, then confirm with the first OTP.
   // SMS and EMAIL tokens name their destination (the phone number or email address the code goes to).
   .post('/tokens/enrol', async (c) => {
@@ -198,18 +220,18 @@ const sessionRoutes = new Hono<PortalEnv>()
   })
   .post('/password', async (c) => {
     requireAction(c, 'createPassword');
-    await createOwnPassword(c.env, actor(c), (await parseJsonBody(c, z.strictObject({ password: passwordField }))).password);
+    await createOwnPassword(c.env, c.var.portal, actor(c), (await parseJsonBody(c, z.strictObject({ password: passwordField }))).password);
     return c.body(null, 204);
   })
   .put('/password', async (c) => {
     requireAction(c, 'changePassword');
-    await changeOwnPassword(c.env, actor(c), await parseJsonBody(c, z.strictObject({ currentPassword: z.string().min(1).max(1024), newPassword: passwordField })));
+    await changeOwnPassword(c.env, c.var.portal, actor(c), await parseJsonBody(c, z.strictObject({ currentPassword: z.string().min(1).max(1024), newPassword: passwordField })));
     return c.body(null, 204);
   })
   .post('/email', async (c) => {
     requireAction(c, 'changeEmail');
     const { email } = await parseJsonBody(c, z.strictObject({ email: fields.email }));
-    const issued = await requestEmailChange(c.env, actor(c), email);
+    const issued = await requestEmailChange(c.env, c.var.portal, actor(c), email);
     return c.json({ challengeId: issued.challengeId, expiresAt: issued.expiresAtMs });
   })
   .post('/email/confirm', async (c) => {
@@ -219,7 +241,7 @@ const sessionRoutes = new Hono<PortalEnv>()
   .post('/phone', async (c) => {
     requireAction(c, 'changePhone');
     const { phone } = await parseJsonBody(c, z.strictObject({ phone: z.string().trim().min(3).max(32) }));
-    const issued = await requestPhoneChange(c.env, actor(c), phone);
+    const issued = await requestPhoneChange(c.env, c.var.portal, actor(c), phone);
     return c.json({ challengeId: issued.challengeId, expiresAt: issued.expiresAtMs });
   })
   .post('/phone/confirm', async (c) => {

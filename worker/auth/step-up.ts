@@ -1,0 +1,138 @@
+/**
+ * Proof before change (DESIGN §4): adding, re-assigning or removing a token, setting or removing a PIN and changing
+ * email, phone, password or the SMS 2FA number need the user's CURRENT second factor, proven within
+ * STEP_UP_VALID_MS. Otherwise a password alone (or a session left open) could register a new token and from then
+ * on pass every second factor: the password would become the whole key.
+ *
+ * A session proves the factor by signing in with it or by a step-up (an OTP of one of the factor's tokens, or a
+ * code sent to one of its SMS/email destinations); either way the session's proof time is what the guard reads
+ * (sessions.ts). Users without any second factor are not asked: there is nothing to prove beyond the password.
+ * A user who lost the factor uses Restore access, which an administrator approves.
+ */
+import { STEP_UP_VALID_MS } from '../constants';
+import type { Env } from '../env';
+import { AppError } from '../errors';
+import { issueCode, verifyCode } from '../messaging/codes';
+import type { Language } from '../messaging/settings';
+import { TOKEN_RECORD_COLUMNS, verifyTokenOtp, type TokenRecord } from '../otp/verify-service';
+import { isTwoFactorEnabled, officesForbiddingTwoFactor } from '../settings/platform';
+import { channelOf, checkTokenCode, isMessageToken, maskDestination, sendTokenCode } from '../tokens/message-tokens';
+import { verifyKeysOf } from '../tokens/service';
+import { recordReproofStatement } from './sessions';
+
+/** One way the user can prove their second factor: a token, or the number /login texts its codes to. */
+export type StepUpFactor = { kind: 'token'; token: TokenRecord } | { kind: 'sms-2fa'; userId: string; phone: string };
+
+/** The id a client names a code-receiving factor by. */
+const SMS_2FA_FACTOR_ID = 'sms-2fa';
+const factorIdOf = (factor: StepUpFactor) => (factor.kind === 'token' ? factor.token.id : SMS_2FA_FACTOR_ID);
+
+/** The purpose of step-up codes: its own cooldown, and no sign-in or enrolment code is voided or accepted. */
+export const STEP_UP_PURPOSE = 'step-up';
+
+/** What STEP_UP_REQUIRED tells the client: type an OTP, and/or have a code sent to one of these (masked). */
+export interface StepUpOptions {
+  otp: boolean;
+  codeTargets: { factorId: string; channel: 'sms' | 'email'; to: string }[];
+}
+
+const APP_TOKEN_TYPES = new Set(['TOTP', 'HOTP']);
+
+export function stepUpOptionsOf(factors: StepUpFactor[]): StepUpOptions {
+  const codeTargets: StepUpOptions['codeTargets'] = [];
+  for (const factor of factors) {
+    if (factor.kind === 'sms-2fa') codeTargets.push({ factorId: SMS_2FA_FACTOR_ID, channel: 'sms', to: maskDestination(factor.phone)! });
+    else if (isMessageToken(factor.token.type) && factor.token.destination) {
+      codeTargets.push({ factorId: factor.token.id, channel: channelOf(factor.token.type), to: maskDestination(factor.token.destination)! });
+    }
+  }
+  return { otp: factors.some((factor) => factor.kind === 'token' && APP_TOKEN_TYPES.has(factor.token.type)), codeTargets };
+}
+
+/**
+ * The guard in front of every factor change: passes when the session proved the factor within STEP_UP_VALID_MS or
+ * the user has none; otherwise STEP_UP_REQUIRED (403, with the ways to prove it) and the caller changes nothing.
+ */
+export async function requireFreshProof(provenAtMs: number | null, nowMs: number, factorsOf: () => Promise<StepUpFactor[]>): Promise<void> {
+  if (provenAtMs !== null && nowMs - provenAtMs < STEP_UP_VALID_MS) return;
+  const factors = await factorsOf();
+  if (factors.length > 0) throw new AppError('STEP_UP_REQUIRED', undefined, stepUpOptionsOf(factors));
+}
+
+/**
+ * The second factor /login asks of this user (login-service.ts decides the same way): their own activated, enabled
+ * TOTP/HOTP tokens; without one, the SMS 2FA number when it is active, confirmed and allowed.
+ */
+export async function loginFactorsOf(db: D1Database, userId: string): Promise<StepUpFactor[]> {
+  const { results: tokens } = await db
+    .prepare(`SELECT ${TOKEN_RECORD_COLUMNS} FROM tokens WHERE owner_user_id = ? AND type IN ('TOTP','HOTP') AND activated = 1 AND enabled = 1 ORDER BY created_at`)
+    .bind(userId)
+    .all<TokenRecord>();
+  if (tokens.length > 0) return tokens.map((token) => ({ kind: 'token', token }));
+  const user = await db
+    .prepare('SELECT sms_phone, sms_phone_verified, sms_two_factor_active FROM users WHERE id = ?')
+    .bind(userId)
+    .first<{ sms_phone: string | null; sms_phone_verified: number; sms_two_factor_active: number }>();
+  if (!user?.sms_phone || !user.sms_phone_verified || !user.sms_two_factor_active || !(await isTwoFactorEnabled(db))) return [];
+  if ((await officesForbiddingTwoFactor(db, userId)).length > 0) return [];
+  return [{ kind: 'sms-2fa', userId, phone: user.sms_phone }];
+}
+
+/** "Send me a code": to the SMS/email factor the client named (one of the user's factors, or nothing is sent). */
+export async function sendStepUpCode(env: Env, userId: string, factors: StepUpFactor[], factorId: string, meta: { ip: string; nowMs: number }) {
+  const factor = factors.find((candidate) => factorIdOf(candidate) === factorId);
+  if (!factor) throw new AppError('VALIDATION_FAILED', 'Choose one of the offered ways to receive a code.');
+  const user = await env.DB.prepare('SELECT login, first_name, language FROM users WHERE id = ?').bind(userId).first<{ login: string; first_name: string; language: Language }>();
+  if (!user) throw new AppError('UNAUTHENTICATED');
+  const common = { purpose: STEP_UP_PURPOSE, language: user.language, name: user.first_name || user.login, ip: meta.ip, nowMs: meta.nowMs };
+  const issued =
+    factor.kind === 'sms-2fa'
+      ? await issueCode(env, { ...common, userId: factor.userId, channel: 'sms', target: factor.phone })
+      : await sendTokenCode(env, factor.token, common);
+  return { challengeId: issued.challengeId, expiresAt: issued.expiresAtMs, channel: issued.channel, to: maskDestination(issued.target)! };
+}
+
+export interface StepUpProof {
+  /** The OTP (with the PIN where the token has one), or the code that was sent. */
+  otp: string;
+  /** With a sent code: its handle and the factor it went to. */
+  challengeId?: string;
+  factorId?: string;
+}
+
+/**
+ * Checks the proof against the user's factors and, when it holds, records it on the session. Every check claims
+ * its attempt first: token OTPs are consumed by verifyTokenOtp's conditional UPDATE and their failures count
+ * toward the token's lock; sent codes claim an attempt of their challenge (verifyCode).
+ */
+export async function proveStepUp(env: Env, factors: StepUpFactor[], proof: StepUpProof, session: { sessionId: string; nowMs: number }): Promise<void> {
+  if (factors.length === 0) throw new AppError('VALIDATION_FAILED', 'You have no second factor to confirm.');
+  await checkProof(env, factors, proof, session.nowMs);
+  await recordReproofStatement(env.DB, session.sessionId, session.nowMs).run();
+}
+
+async function checkProof(env: Env, factors: StepUpFactor[], proof: StepUpProof, nowMs: number): Promise<void> {
+  if (proof.challengeId) {
+    const factor = factors.find((candidate) => factorIdOf(candidate) === proof.factorId);
+    if (!factor) throw new AppError('CODE_INVALID');
+    if (factor.kind === 'sms-2fa') {
+      const verdict = await verifyCode(env, { challengeId: proof.challengeId, code: proof.otp, nowMs, purpose: STEP_UP_PURPOSE });
+      if (!verdict.ok) throw new AppError(verdict.reason);
+      // A step-up code sent to someone else's number (or for a number since changed) proves nothing here.
+      if (verdict.userId !== factor.userId || verdict.target !== factor.phone) throw new AppError('CODE_INVALID');
+      return;
+    }
+    const verdict = await checkTokenCode(env, factor.token, proof.challengeId, proof.otp, { purpose: STEP_UP_PURPOSE, nowMs });
+    if (!verdict.ok) throw new AppError(verdict.reason === 'TOKEN_LOCKED' ? 'TOKEN_LOCKED' : 'CODE_INVALID');
+    return;
+  }
+  const appTokens = factors.flatMap((factor) => (factor.kind === 'token' && APP_TOKEN_TYPES.has(factor.token.type) ? [factor.token] : []));
+  if (appTokens.length === 0) throw new AppError('VALIDATION_FAILED', 'Have a code sent first.');
+  let locked = false;
+  for (const token of appTokens) {
+    const verdict = await verifyTokenOtp(env.DB, verifyKeysOf(env), token, proof.otp, nowMs);
+    if (verdict.ok) return;
+    if (verdict.reason === 'TOKEN_LOCKED') locked = true;
+  }
+  throw new AppError(locked ? 'TOKEN_LOCKED' : 'OTP_INVALID');
+}
