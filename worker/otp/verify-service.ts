@@ -445,23 +445,43 @@ async function claimResyncAttempt(
   const rateKey = `resync:${token.id}`;
   const [limitRows, claimRows] = await db.batch([
     consumeRateLimitStatement(db, rateKey, RESYNC_ATTEMPTS_PER_TOKEN, RESYNC_WINDOW_MS, nowMs),
-    // The WHERE admits only unlocked rows (or run-out locks, which start a fresh count): the SETs rely on it.
-    db
-      .prepare(
-        `UPDATE tokens SET
-           fail_count = CASE WHEN locked_until IS NOT NULL THEN 1 ELSE fail_count + 1 END,
-           locked_until = CASE WHEN (CASE WHEN locked_until IS NOT NULL THEN 1 ELSE fail_count + 1 END) >= ?2 THEN ?3 ELSE NULL END
-         WHERE id = ?4 AND enabled = 1 AND (locked_until IS NULL OR locked_until <= ?1)
-           AND (SELECT count FROM rate_limits WHERE key = ?5) <= ?6
-         RETURNING locked_until`,
-      )
-      .bind(nowMs, TOKEN_MAX_FAILS, nowMs + TOKEN_LOCK_DURATION_MS, token.id, rateKey, RESYNC_ATTEMPTS_PER_TOKEN),
+    claimTokenAttemptStatement(db, token.id, nowMs, { sql: '(SELECT count FROM rate_limits WHERE key = ?5) <= ?6', values: [rateKey, RESYNC_ATTEMPTS_PER_TOKEN] }),
   ]);
   const limit = rateLimitResultFromRow(limitRows!.results[0] as { count: number; expires_at: number }, RESYNC_ATTEMPTS_PER_TOKEN, nowMs);
   if (!limit.allowed) return { ok: false, reason: 'RATE_LIMITED', retryAfterMs: limit.retryAfterMs };
   const claimed = claimRows!.results[0] as { locked_until: number | null } | undefined;
   if (!claimed) return { ok: false, reason: 'TOKEN_LOCKED', lockedUntil: token.locked_until !== null && token.locked_until > nowMs ? token.locked_until : null };
   return { ok: true, lockedUntil: claimed.locked_until };
+}
+
+/**
+ * Claims one attempt at a token's secret BEFORE the secret is examined: counted as a failure, in one statement,
+ * only while the token is enabled and not locked (a lock that has run out starts a fresh count); the claim that
+ * reaches TOKEN_MAX_FAILS locks the token at once, so no attempt can be claimed after it however many race.
+ * RETURNING locked_until: no row means the secret must not be examined (locked or disabled); a value is the lock
+ * this very claim set, which only its own success may lift. `onlyIf` adds a condition (placeholders from ?5 on).
+ */
+export function claimTokenAttemptStatement(db: D1Database, tokenId: string, nowMs: number, onlyIf?: { sql: string; values: unknown[] }): D1PreparedStatement {
+  // The WHERE admits only unlocked rows (or run-out locks, which start a fresh count): the SETs rely on it.
+  return db
+    .prepare(
+      `UPDATE tokens SET
+         fail_count = CASE WHEN locked_until IS NOT NULL THEN 1 ELSE fail_count + 1 END,
+         locked_until = CASE WHEN (CASE WHEN locked_until IS NOT NULL THEN 1 ELSE fail_count + 1 END) >= ?2 THEN ?3 ELSE NULL END
+       WHERE id = ?4 AND enabled = 1 AND (locked_until IS NULL OR locked_until <= ?1)${onlyIf ? ` AND ${onlyIf.sql}` : ''}
+       RETURNING locked_until`,
+    )
+    .bind(nowMs, TOKEN_MAX_FAILS, nowMs + TOKEN_LOCK_DURATION_MS, tokenId, ...(onlyIf?.values ?? []));
+}
+
+/**
+ * A claimed attempt that turned out to be no failure (a right PIN asking for a code, or a code another token
+ * accepted): its count is given back and the lock it set, if it set one, lifted. Any other lock stays.
+ */
+export function releaseTokenAttemptStatement(db: D1Database, tokenId: string, lockedByClaim: number | null): D1PreparedStatement {
+  return db
+    .prepare('UPDATE tokens SET fail_count = max(fail_count - 1, 0), locked_until = CASE WHEN locked_until = ?2 THEN NULL ELSE locked_until END WHERE id = ?1')
+    .bind(tokenId, lockedByClaim ?? -1);
 }
 
 interface ResyncAnchor {

@@ -33,9 +33,9 @@ import { dummyPasswordHash, randomToken, sha256Hex, verifyPassword } from '../li
 import { consumeRateLimit } from '../lib/rate-limit';
 import { verifyCode } from '../messaging/codes';
 import { verifyTokenOtp, type TokenRecord, type VerifyResult } from '../otp/verify-service';
+import { tokensAcceptedAt } from '../tokens/accepted-tokens';
 import { channelOf, checkTokenCode, isMessageToken, maskDestination, sendTokenCode } from '../tokens/message-tokens';
 import { verifyKeysOf } from '../tokens/service';
-import { tokensAcceptedAt } from './accepted-tokens';
 import { prepareAnonymousCode, sendAnonymousCode, type Defer } from './code-requests';
 import { recordEnvironmentStatements } from './environment-repo';
 import type { SignInEnvironment } from './environment';

@@ -86,6 +86,8 @@ export interface CheckTokenCodeOptions {
   allowActivation?: boolean;
   /** As VerifyOptions.countFailure in otp/verify-service.ts: false only behind a counter the caller claimed first. */
   countFailure?: boolean;
+  /** The lock the caller's claimTokenAttemptStatement set (its claim reached the limit): this check's success lifts it. */
+  lockedByClaim?: number | null;
 }
 
 /**
@@ -117,9 +119,9 @@ export async function checkTokenCode(
   }
   const consumed = await env.DB.prepare(
     `UPDATE tokens SET fail_count = 0, locked_until = NULL, activated = 1, last_used_at = ?1
-     WHERE id = ?2 AND enabled = 1 AND (locked_until IS NULL OR locked_until <= ?1)`,
+     WHERE id = ?2 AND enabled = 1 AND (locked_until IS NULL OR locked_until <= ?1 OR locked_until = ?3)`,
   )
-    .bind(options.nowMs, token.id)
+    .bind(options.nowMs, token.id, options.lockedByClaim ?? -1)
     .run();
   if (consumed.meta.changes !== 1) return { ok: false, tokenId: token.id, reason: 'TOKEN_LOCKED' };
   await upgradeLegacyPinHash(env.DB, env.SESSION_KEY, token.id, split.pin, token.pin_hash);
@@ -163,7 +165,11 @@ export async function openChallengeIdOf(env: Env, token: TokenRecord, purpose: s
   return null;
 }
 
-/** Whether `input` is only the PIN (or nothing, for a token without one): the request for a code. */
+/**
+ * Whether `input` is only the PIN (or nothing, for a token without one): the request for a code. With a PIN this
+ * examines a guessable secret and answers differently for a right one (a code goes out): the caller claims the
+ * attempt on the token first (claimTokenAttemptStatement) and gives it back only for a right PIN.
+ */
 export async function isCodeRequest(env: Pick<Env, 'SESSION_KEY'>, token: TokenRecord, input: string): Promise<boolean> {
   const trimmed = input.trim();
   if (token.pin_hash === null) return trimmed === '';

@@ -9,7 +9,9 @@ import { parseJsonBody } from '../lib/validate';
 import { INVALID_API_KEY_MESSAGE, verifyForResource } from './service';
 
 const verifyBody = z.strictObject({
-  login: z.string().trim().min(1).max(128),
+  // Not trimmed here: String.trim would also strip a no-break space or a BOM, and "alice\u00a0" would be alice. The
+  // service reads it as every sign-in path does (worker/lib/identity.ts).
+  login: z.string().max(128).regex(/\S/),
   resource: z.string().trim().min(1).max(120),
   // Empty or absent: asks SMS/EMAIL tokens for a code (answer CHALLENGE_SENT).
   otp: z.string().trim().max(64).default(''),

@@ -12,17 +12,23 @@ import { VERIFY_ATTEMPTS_PER_USER, VERIFY_WINDOW_MS } from '../constants';
 import { activityStatement, activityStatementIf, type ActivityInput } from '../activities/record';
 import { apiKeyFromLookup, apiKeyLookupStatement, requireApiKeyScope, touchApiKeyStatement, validApiKeyCondition } from '../auth/api-keys';
 import type { Env } from '../env';
+import { fillMissingIdentityKeys, identityKey, readIdentity } from '../lib/identity';
 import { consumeRateLimitStatement, rateLimitResultFromRow } from '../lib/rate-limit';
 import {
+  claimTokenAttemptStatement,
   CONSUMED_BY_PREVIOUS_STATEMENT,
   recordFailure,
+  refusalByState,
+  releaseTokenAttemptStatement,
   TOKEN_RECORD_COLUMNS,
   verifyTokenOtp,
   type TokenRecord,
   type VerifyFailureReason,
+  type VerifyResult,
 } from '../otp/verify-service';
 import { AppError } from '../errors';
 import { checkTokenCode, isCodeRequest, isMessageToken, openChallengeIdOf, sendKeptTokenCode } from '../tokens/message-tokens';
+import { tokensVerifiedAtSql } from '../tokens/accepted-tokens';
 import { verifyKeysOf } from '../tokens/service';
 
 /** The answer to a missing, malformed, unknown or revoked key (the same words as the admin API's). */
@@ -63,12 +69,6 @@ export interface VerifyRequest {
  * batch (the conditional UPDATE and the UserLogin activity it decides); an answer without a code check takes two
  * (read batch, activity); a wrong code three (read batch, fail counter, activity).
  */
-export async function verifyForResource(env: Env, request: VerifyRequest, nowMs: number): Promise<VerifyApiResult> {
-  const { result, userId, logged } = await decide(env, request, nowMs);
-  if (!logged) await activityStatement(env.DB, activityOf(request, result, userId, nowMs)).run();
-  return result;
-}
-
 function activityOf(request: VerifyRequest, result: VerifyApiResult, userId: string | null, nowMs: number): ActivityInput {
   return {
     type: result.accepted ? 'UserLogin' : 'UserLoginAttempt',
@@ -90,19 +90,41 @@ interface Decision {
   logged: boolean;
 }
 
-/** The resource a caller names, by its id or its name; the user, by login. Every lookup below uses these. */
+/** The resource a caller names, by its id or its name; the user, by the identity key of the login (?2 / $.loginKey). */
 const resourceIdOf = (param: string) => `SELECT id FROM resources WHERE id = ${param} OR lower(name) = lower(${param}) LIMIT 1`;
-const userIdOf = (param: string) => `SELECT id FROM users WHERE lower(login) = lower(${param})`;
+const userIdOf = (loginKeyParam: string) => `SELECT id FROM users WHERE login_key = ${loginKeyParam}`;
 
 /**
- * The verify rate limit's key, computed in the read batch from the caller's {login, resource} (JSON in ?1): the
- * RESOLVED user id and resource id, so every spelling that reaches the same user on the same resource (the
- * resource's name or its id, the login in another case) spends the same VERIFY_ATTEMPTS_PER_USER. A login or
- * resource nobody has keeps its own spelling: nothing is guessed there.
+ * The verify rate limit's key, computed in the read batch from the caller's {loginKey, login, resource} (JSON in
+ * ?1): the RESOLVED user id and resource id, so every spelling that reaches the same user on the same resource
+ * (the resource's name or its id, the login in another case or compatibility form) spends the same
+ * VERIFY_ATTEMPTS_PER_USER. A login or resource nobody has keeps its own spelling: nothing is guessed there.
  */
 const VERIFY_RATE_LIMIT_KEY_SQL = `'verify:'
-  || coalesce((${userIdOf("json_extract(?1, '$.login')")}), 'login:' || lower(json_extract(?1, '$.login')))
+  || coalesce((${userIdOf("json_extract(?1, '$.loginKey')")}), 'login:' || coalesce(json_extract(?1, '$.loginKey'), lower(json_extract(?1, '$.login'))))
   || ':' || coalesce((${resourceIdOf("json_extract(?1, '$.resource')")}), 'resource:' || lower(json_extract(?1, '$.resource')))`;
+
+/**
+ * The identity key the user is looked up by (worker/lib/identity.ts: the one normalisation of every sign-in path),
+ * or null for a login carrying an invisible or ambiguous character: that login is nobody's (USER_UNKNOWN).
+ */
+function loginKeyOf(login: string): string | null {
+  const reading = readIdentity(login);
+  return reading.ok ? identityKey(reading.value) : null;
+}
+
+export async function verifyForResource(env: Env, request: VerifyRequest, nowMs: number): Promise<VerifyApiResult> {
+  let decision = await decide(env, request, nowMs);
+  // Keys of logins outside printable ASCII are filled by the Worker (no NFKC in SQLite): an unknown login is looked
+  // up once more after filling any that are missing (that request spends two verify attempts). Off the hot path: a
+  // known user never gets here, and with no key missing the fill is one indexed read.
+  if (!decision.result.accepted && decision.result.reason === 'USER_UNKNOWN' && (await fillMissingIdentityKeys(env.DB)).filled > 0) {
+    decision = await decide(env, request, nowMs);
+  }
+  const { result, userId, logged } = decision;
+  if (!logged) await activityStatement(env.DB, activityOf(request, result, userId, nowMs)).run();
+  return result;
+}
 
 async function decide(env: Env, request: VerifyRequest, nowMs: number): Promise<Decision> {
   const db = env.DB;
@@ -111,13 +133,14 @@ async function decide(env: Env, request: VerifyRequest, nowMs: number): Promise<
   // is read from D1 on every request (no isolate cache), so a revoked key is refused from the next request on.
   const resourceId = resourceIdOf('?1');
   const userId = userIdOf('?2');
+  const loginKey = loginKeyOf(request.login);
   const [keyRows, , limitRows, resourceRows, userRows, assignmentRows, tokenRows] = await db.batch([
     apiKeyLookupStatement(db, request.apiKeyHash, nowMs),
     touchApiKeyStatement(db, request.apiKeyHash, nowMs),
     // Counted only for a valid key: requests nobody authenticated must not use up a user's attempts.
     consumeRateLimitStatement(
       db,
-      JSON.stringify({ login: request.login, resource: request.resource }),
+      JSON.stringify({ loginKey, login: request.login, resource: request.resource }),
       VERIFY_ATTEMPTS_PER_USER,
       VERIFY_WINDOW_MS,
       nowMs,
@@ -125,19 +148,10 @@ async function decide(env: Env, request: VerifyRequest, nowMs: number): Promise<
       VERIFY_RATE_LIMIT_KEY_SQL,
     ),
     db.prepare(resourceId).bind(request.resource),
-    db.prepare(`SELECT id, enabled, login, first_name, language FROM users WHERE id = (${userIdOf('?1')})`).bind(request.login),
-    db.prepare(`SELECT kind, token_id FROM assignments WHERE resource_id = (${resourceId}) AND user_id = (${userId})`).bind(request.resource, request.login),
-    // With a "token with user" assignment exactly that token; with a plain "user" assignment the user's own
-    // activated OTP tokens.
-    db
-      .prepare(
-        `SELECT ${TOKEN_RECORD_COLUMNS} FROM tokens WHERE
-           id = (SELECT token_id FROM assignments WHERE kind = 'token_with_user' AND resource_id = (${resourceId}) AND user_id = (${userId}))
-           OR (owner_user_id = (${userId}) AND type IN ('TOTP', 'HOTP', 'OCRA', 'SMS', 'EMAIL') AND activated = 1
-               AND EXISTS (SELECT 1 FROM assignments WHERE kind = 'user' AND resource_id = (${resourceId}) AND user_id = (${userId})))
-         ORDER BY created_at`,
-      )
-      .bind(request.resource, request.login),
+    db.prepare(`SELECT id, enabled, login, first_name, language FROM users WHERE id = (${userIdOf('?1')})`).bind(loginKey),
+    db.prepare(`SELECT kind, token_id FROM assignments WHERE resource_id = (${resourceId}) AND user_id = (${userId})`).bind(request.resource, loginKey),
+    // The tokens this resource's verification answers for: the one rule (tokens/accepted-tokens.ts).
+    db.prepare(`SELECT ${TOKEN_RECORD_COLUMNS} FROM tokens WHERE ${tokensVerifiedAtSql(`(${resourceId})`, `(${userId})`)} ORDER BY created_at`).bind(request.resource, loginKey),
   ]);
   // Nothing was written for an invalid key (the rate limit hit is conditioned on it), and nothing is logged.
   // The lookup also refuses revoked and expired keys and keys whose owner is no longer an enabled admin; a usable
@@ -157,12 +171,24 @@ async function decide(env: Env, request: VerifyRequest, nowMs: number): Promise<
   const tokens = tokenRows!.results as unknown as TokenRecord[];
   if (tokens.length === 0) return answer({ accepted: false, reason: 'NO_TOKEN' });
 
-  // "Send me a code": every usable SMS/EMAIL token whose PIN (or no PIN) the request carries gets one.
+  const input = request.otp.trim();
+  // A PIN is a guessable secret, and "is this the PIN?" is answered by what follows (a code goes out, or not): every
+  // SMS/EMAIL token with a PIN claims one attempt on its fail counter BEFORE its PIN is looked at, whether a code is
+  // out or not. Unclaimed, a wrong PIN answered OTP_INVALID uncounted and the right one CHALLENGE_SENT, so the
+  // verify rate limit alone bounded the guesses (a 4-digit PIN in about a day). A right PIN gives its claim back.
+  const claims = await claimPinAttempts(db, input === '' ? [] : tokens.filter((token) => isMessageToken(token.type) && token.pin_hash !== null && token.enabled && token.activated), nowMs);
+  const giveBack = (except?: string) => releaseClaims(db, claims, except);
+
+  // "Send me a code": every usable SMS/EMAIL token whose PIN (or no PIN and nothing) the request carries gets one.
   const codeRequests = [];
   for (const token of tokens) {
-    if (isMessageToken(token.type) && token.enabled && token.activated && (await isCodeRequest(env, token, request.otp))) codeRequests.push(token);
+    if (!isMessageToken(token.type) || !token.enabled || !token.activated) continue;
+    const mayAsk = token.pin_hash === null ? input === '' : claims.get(token.id)?.claimed === true;
+    if (mayAsk && (await isCodeRequest(env, token, input))) codeRequests.push(token);
   }
   if (codeRequests.length > 0) {
+    // The input was a PIN: no failure on any token (for the others it was no guess either: the answer is the same).
+    await giveBack();
     try {
       for (const token of codeRequests) {
         await sendKeptTokenCode(env, token, { purpose: VERIFY_TOKEN_PURPOSE, language: user.language, name: user.first_name || user.login, ip: request.ip, nowMs });
@@ -176,35 +202,75 @@ async function decide(env: Env, request: VerifyRequest, nowMs: number): Promise<
     return answer({ accepted: false, reason: 'CHALLENGE_SENT' });
   }
   // An empty otp that asked nothing of an SMS/EMAIL token is no guess: it counts against no token.
-  if (request.otp.trim() === '') return answer({ accepted: false, reason: 'OTP_INVALID' });
+  if (input === '') return answer({ accepted: false, reason: 'OTP_INVALID' });
 
   // With several tokens the code is meant for one of them. Their failures are counted after all were checked,
   // and only if none accepted the code and none knew it as the code it accepted last: a RADIUS client resending
   // one token's code must not lock the user's other tokens. (countFailure: false is safe here because the counts
-  // follow in this request; each is still one atomic statement.)
+  // follow in this request, or were claimed above; each is still one atomic statement.)
   const countEach = tokens.length === 1;
   const uncounted: TokenRecord[] = [];
   let lastFailure: VerifyApiResult = { accepted: false, reason: 'OTP_INVALID' };
   for (const token of tokens) {
-    let verdict;
-    if (isMessageToken(token.type)) {
-      // Only a token with a code out there can be answered; the others are not being guessed at.
+    let verdict: VerifyResult;
+    const claim = claims.get(token.id);
+    if (claim && !claim.claimed) {
+      // Locked (or disabled): its PIN and code are not looked at, whichever they are.
+      verdict = refusalByState(token, nowMs) ?? { ok: false, tokenId: token.id, reason: 'TOKEN_LOCKED' };
+    } else if (isMessageToken(token.type)) {
+      // Only a token with a code out there can be answered; without a PIN the others are not being guessed at.
       const challengeId = await openChallengeIdOf(env, token, VERIFY_TOKEN_PURPOSE, nowMs);
-      if (!challengeId) continue;
-      verdict = await checkTokenCode(env, token, challengeId, request.otp, { purpose: VERIFY_TOKEN_PURPOSE, nowMs, countFailure: countEach });
+      if (!challengeId && !claim) continue;
+      verdict = claim?.claimed
+        ? challengeId
+          ? await checkTokenCode(env, token, challengeId, input, { purpose: VERIFY_TOKEN_PURPOSE, nowMs, countFailure: false, lockedByClaim: claim.lockedByClaim })
+          : { ok: false, tokenId: token.id, reason: 'OTP_INVALID' }
+        : await checkTokenCode(env, token, challengeId, input, { purpose: VERIFY_TOKEN_PURPOSE, nowMs, countFailure: countEach });
+      // The claim counted this failure: the one that reached the limit says it locked the token.
+      if (!verdict.ok && claim?.claimed && verdict.reason === 'OTP_INVALID' && claim.lockedByClaim !== null) {
+        verdict = { ok: false, tokenId: token.id, reason: 'TOKEN_LOCKED', lockedUntil: claim.lockedByClaim };
+      }
     } else {
       // The UserLogin row rides in the consume batch: written exactly when this token's code is consumed.
       const success: VerifyApiResult = { accepted: true, serial: token.serial, userId: user.id };
       const logIfConsumed = activityStatementIf(db, activityOf(request, success, user.id, nowMs), CONSUMED_BY_PREVIOUS_STATEMENT);
-      verdict = await verifyTokenOtp(db, verifyKeysOf(env), token, request.otp, nowMs, { challenge: request.challenge, alsoIfConsumed: logIfConsumed, countFailure: countEach });
-      if (verdict.ok) return { result: success, userId: user.id, logged: true };
+      verdict = await verifyTokenOtp(db, verifyKeysOf(env), token, input, nowMs, { challenge: request.challenge, alsoIfConsumed: logIfConsumed, countFailure: countEach });
+      if (verdict.ok) {
+        await giveBack();
+        return { result: success, userId: user.id, logged: true };
+      }
     }
-    if (verdict.ok) return answer({ accepted: true, serial: verdict.serial, userId: user.id });
-    if (verdict.reason === 'OTP_REPLAYED') return answer({ accepted: false, reason: 'OTP_REPLAYED' });
+    if (verdict.ok) {
+      await giveBack(token.id);
+      return answer({ accepted: true, serial: verdict.serial, userId: user.id });
+    }
+    if (verdict.reason === 'OTP_REPLAYED') {
+      await giveBack();
+      return answer({ accepted: false, reason: 'OTP_REPLAYED' });
+    }
     // With one token its own reason is the answer; with several, "locked"/"disabled" of one must not hide the others.
     if (countEach) lastFailure = { accepted: false, reason: verdict.reason, lockedUntil: verdict.lockedUntil };
-    else if (verdict.reason === 'OTP_INVALID') uncounted.push(token);
+    else if (verdict.reason === 'OTP_INVALID' && !claim) uncounted.push(token);
   }
   for (const token of uncounted) await recordFailure(db, token, nowMs, 'OTP_INVALID');
   return answer(lastFailure);
+}
+
+/** Per token with a PIN: whether its attempt was claimed (else it is locked or disabled), and the lock it set. */
+type PinClaims = Map<string, { claimed: true; lockedByClaim: number | null } | { claimed: false }>;
+
+async function claimPinAttempts(db: D1Database, tokens: TokenRecord[], nowMs: number): Promise<PinClaims> {
+  const claims: PinClaims = new Map();
+  if (tokens.length === 0) return claims;
+  const rows = await db.batch<{ locked_until: number | null }>(tokens.map((token) => claimTokenAttemptStatement(db, token.id, nowMs)));
+  tokens.forEach((token, i) => {
+    const row = rows[i]!.results[0];
+    claims.set(token.id, row ? { claimed: true, lockedByClaim: row.locked_until } : { claimed: false });
+  });
+  return claims;
+}
+
+async function releaseClaims(db: D1Database, claims: PinClaims, exceptTokenId?: string): Promise<void> {
+  const releases = [...claims].flatMap(([tokenId, claim]) => (claim.claimed && tokenId !== exceptTokenId ? [releaseTokenAttemptStatement(db, tokenId, claim.lockedByClaim)] : []));
+  if (releases.length > 0) await db.batch(releases);
 }
