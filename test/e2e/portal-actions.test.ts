@@ -4,7 +4,8 @@
  * test computes from the known seed), Token Synchronization (the device's counter drifted past the look-ahead),
  * Remove PIN, Change Email Address (code read from the outbox), Change Contact Phone Number (code read from the SMS
  * that reached the impersonated Twilio), Change Login (warning shown, a taken login refused), Re-Assign Token (the
- * old token's OTP refused afterwards) and Create Password (a user who signed in with an email code). Each effect is
+ * old token's OTP refused afterwards), Create Password (a user who signed in with an email code) and the step-up
+ * ("confirm with your current code") that a session which has not proven the user's token asks before a change. Each effect is
  * checked through the admin API, and each dialog refuses one bad input with a clear message and changes nothing.
  * The admin center's own portal settings are driven in portal.test.ts; here the setup goes through the admin API.
  */
@@ -25,6 +26,7 @@ const NEW_PHONE = '+4915123456789';
 let app: E2eApp;
 let page: Page;
 let rosaId: string;
+let resourceId: string;
 let hardwareTokenId: string;
 
 const hotp = (counter: number) => new HOTP({ secret: Secret.fromHex(HARDWARE_SEED_HEX), algorithm: 'SHA1', digits: 6 }).generate({ counter });
@@ -38,6 +40,7 @@ beforeAll(async () => {
 
   // Setup through the admin API (the admin center's screens for it are driven in portal.test.ts).
   const resource = await app.adminApi('POST', '/resources', { name: 'Field Office' });
+  resourceId = resource.id;
   await app.adminApi('PUT', `/resources/${resource.id}/self-service`, {
     enabled: true,
     alias: ALIAS,
@@ -325,5 +328,35 @@ describe('self-service portal actions', () => {
     await signOut();
     await signIn('sven', 'sven password 1');
     await page.getByText('Signed in as sven').waitFor();
+  });
+
+  it('Proof before change: a token handed out during the session is confirmed with its current code before the PIN is set', async () => {
+    await signOut();
+    const tilda = await app.adminApi('POST', '/users', { login: 'tilda', email: 'tilda@example.test', password: PASSWORD });
+    await app.adminApi('PUT', `/resources/${resourceId}/assignments`, { userId: tilda.id });
+    await signIn('tilda', PASSWORD);
+    await page.getByText('Signed in as tilda').waitFor();
+    // The administrator hands her a token while she is signed in: this session has not proven it.
+    const seed = new Secret({ size: 20 });
+    const token = await app.adminApi('POST', '/tokens/hardware', { type: 'TOTP', serial: 'HW-TOTP-0002', seed: seed.base32, seedEncoding: 'base32', ownerUserId: tilda.id });
+    await app.adminApi('PUT', `/resources/${resourceId}/assignments`, { userId: tilda.id, tokenId: token.id });
+    await page.reload();
+    await page.getByTestId('portal-token').getByText('HW-TOTP-0002').waitFor();
+
+    await openAction('PIN Setup');
+    await dialog().getByLabel('PIN (4 digits)').fill('1357');
+    await dialog().getByLabel('Repeat the PIN').fill('1357');
+    await dialog().getByRole('button', { name: 'Save PIN' }).click();
+    const stepUp = page.getByRole('dialog', { name: 'Confirm with your current code' });
+    await stepUp.getByLabel('Current one-time password').fill('000000');
+    await stepUp.getByRole('button', { name: 'Confirm' }).click();
+    await stepUp.getByRole('alert').filter({ hasText: 'The one-time password is wrong.' }).waitFor();
+    expect((await tokenById(token.id)).hasPin).toBe(false);
+
+    await stepUp.getByLabel('Current one-time password').fill(totp(seed.base32));
+    await stepUp.getByRole('button', { name: 'Confirm' }).click();
+    // The confirmed step-up sends the PIN again by itself.
+    await page.getByText('Your PIN is set.', { exact: false }).waitFor();
+    expect((await tokenById(token.id)).hasPin).toBe(true);
   });
 });

@@ -90,6 +90,7 @@ const ERRORS_DE: Dictionary = {
   TWO_FACTOR_FORBIDDEN_BY_OFFICE: 'Die Zwei-Faktor-Authentifizierung ist durch Ihren Arbeitsbereich deaktiviert.',
   PORTAL_NOT_FOUND: 'Unter dieser Adresse gibt es kein Self-Service-Portal.',
   ACTION_DISABLED: 'Diese Aktion ist für dieses Portal nicht freigegeben.',
+  STEP_UP_REQUIRED: 'Bitte bestätigen Sie das zuerst mit Ihrem aktuellen Code.',
   SAME_PASSWORD: 'Das neue Passwort muss sich vom bisherigen unterscheiden.',
   PASSWORD_EXISTS: 'Sie haben bereits ein Passwort; ändern Sie es stattdessen.',
   NO_PASSWORD: 'Sie haben noch kein Passwort; legen Sie eines an.',

@@ -12,6 +12,7 @@ import { MainPage } from './main-page';
 import { isSessionEnded, portalClient, portalError, type PortalInfo, type PortalOverview } from './portal-api';
 import { RestoreAccess } from './restore-access';
 import { SignInForm } from './signin-form';
+import { useStepUp, withStepUp } from './step-up';
 import { portalStrings } from './strings';
 
 type View =
@@ -25,6 +26,12 @@ type View =
 export default function PortalApp({ alias }: { alias: string }) {
   const t = useTranslator(portalStrings);
   const client = useMemo(() => portalClient(alias), [alias]);
+  // The actions' client: a STEP_UP_REQUIRED answer asks for the current code, then the action is sent again.
+  const stepUp = useStepUp({
+    prove: (body) => client.post('/step-up', body),
+    sendCode: (factorId) => client.post('/step-up/code', { factorId }),
+  });
+  const actionsClient = useMemo(() => withStepUp(client, stepUp.prompt), [client]);
   const [view, setView] = useState<View>({ kind: 'loading' });
 
   async function load(notice?: string) {
@@ -86,20 +93,23 @@ export default function PortalApp({ alias }: { alias: string }) {
       );
     case 'signed_in':
       return (
-        <MainPage
-          client={client}
-          overview={view.overview}
-          onChanged={() => load(t('sessionEnded'))}
-          onSessionEnded={() => signedOut(t('sessionEnded'))}
-          onSignOut={async () => {
-            try {
-              await client.post('/signout');
-            } catch {
-              // Signed out either way: an ended session is what the user asked for.
-            }
-            signedOut(t('signedOut'));
-          }}
-        />
+        <>
+          <MainPage
+            client={actionsClient}
+            overview={view.overview}
+            onChanged={() => load(t('sessionEnded'))}
+            onSessionEnded={() => signedOut(t('sessionEnded'))}
+            onSignOut={async () => {
+              try {
+                await client.post('/signout');
+              } catch {
+                // Signed out either way: an ended session is what the user asked for.
+              }
+              signedOut(t('signedOut'));
+            }}
+          />
+          {stepUp.dialog}
+        </>
       );
   }
 }

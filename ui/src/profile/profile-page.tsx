@@ -2,9 +2,11 @@
  * /profile, for every signed-in user: their data, log off, and (when the platform offers it) two-factor
  * authentication by SMS. The two-factor section follows the server's rules and only mirrors them: a number is
  * confirmed with a code sent to it, then 2FA is activated; switching it off or changing the number needs a code
- * sent to the number on file. A workspace that disables 2FA turns the section into an explanation.
+ * sent to the number on file. A workspace that disables 2FA turns the section into an explanation. When the server
+ * asks for the current second factor first (STEP_UP_REQUIRED), the step-up dialog asks for it and the change is sent
+ * again.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { Alert, Button, TextField } from '../components/form';
 import { Card } from '../components/layout';
 import { ApiError, api } from '../lib/api';
@@ -12,6 +14,7 @@ import { describeError, useTranslator } from '../lib/i18n';
 import { navigate, onLinkClick } from '../lib/router';
 import { loadSession, signOut } from '../signin/session';
 import type { profileWithTwoFactor } from '../../../worker/profile/service';
+import { useStepUp, withStepUp } from '../portal/step-up';
 import { profileStrings } from './strings';
 
 type Profile = Awaited<ReturnType<typeof profileWithTwoFactor>>;
@@ -95,6 +98,12 @@ function TwoFactorSection({ twoFactor, onProfile }: { twoFactor: TwoFactor; onPr
   const [error, setError] = useState('');
   const [notice, setNotice] = useState('');
   const [busy, setBusy] = useState(false);
+  const stepUp = useStepUp({
+    prove: (body) => api.post('/api/profile/step-up', body),
+    sendCode: (factorId) => api.post('/api/profile/step-up/code', { factorId }),
+  });
+  // The two-factor changes go through this: a STEP_UP_REQUIRED answer asks for the current code, then retries.
+  const guarded = useMemo(() => withStepUp(api, stepUp.prompt), []);
 
   async function act(action: () => Promise<void>, sendsPhone = false) {
     setBusy(true);
@@ -111,7 +120,7 @@ function TwoFactorSection({ twoFactor, onProfile }: { twoFactor: TwoFactor; onPr
 
   const requestPhoneCode = (number: string) =>
     act(async () => {
-      const issued = await api.post<{ challengeId: string }>('/api/profile/two-factor/phone', { phone: number });
+      const issued = await guarded.post<{ challengeId: string }>('/api/profile/two-factor/phone', { phone: number });
       setCode('');
       if (flow.step === 'confirm-phone') setNotice(t('resent'));
       setFlow({ step: 'confirm-phone', challengeId: issued.challengeId, phone: number.trim() });
@@ -119,7 +128,7 @@ function TwoFactorSection({ twoFactor, onProfile }: { twoFactor: TwoFactor; onPr
 
   const requestOffCode = (then: 'off' | 'change') =>
     act(async () => {
-      const issued = await api.post<{ challengeId: string }>('/api/profile/two-factor/deactivate/code');
+      const issued = await guarded.post<{ challengeId: string }>('/api/profile/two-factor/deactivate/code');
       setCode('');
       if (flow.step === 'confirm-off') setNotice(t('resent'));
       setFlow({ step: 'confirm-off', challengeId: issued.challengeId, then });
@@ -127,14 +136,14 @@ function TwoFactorSection({ twoFactor, onProfile }: { twoFactor: TwoFactor; onPr
 
   const confirmPhone = (challengeId: string) =>
     act(async () => {
-      onProfile(await api.post<Profile>('/api/profile/two-factor/phone/confirm', { challengeId, code: code.trim() }));
+      onProfile(await guarded.post<Profile>('/api/profile/two-factor/phone/confirm', { challengeId, code: code.trim() }));
       setFlow({ step: 'idle' });
       setNotice(t('phoneSaved'));
     });
 
   const confirmOff = (challengeId: string, then: 'off' | 'change') =>
     act(async () => {
-      const updated = await api.post<Profile>('/api/profile/two-factor/deactivate', { challengeId, code: code.trim() });
+      const updated = await guarded.post<Profile>('/api/profile/two-factor/deactivate', { challengeId, code: code.trim() });
       onProfile(updated);
       setNotice(t('deactivated'));
       setPhone(updated.twoFactor.phone ?? '');
@@ -143,7 +152,7 @@ function TwoFactorSection({ twoFactor, onProfile }: { twoFactor: TwoFactor; onPr
 
   const activate = () =>
     act(async () => {
-      onProfile(await api.post<Profile>('/api/profile/two-factor/activate'));
+      onProfile(await guarded.post<Profile>('/api/profile/two-factor/activate'));
       setNotice(t('activated'));
     });
 
@@ -271,6 +280,7 @@ function TwoFactorSection({ twoFactor, onProfile }: { twoFactor: TwoFactor; onPr
       {header}
       <p class="hint">{t('twoFactorIntro')}</p>
       {body}
+      {stepUp.dialog}
     </section>
   );
 }

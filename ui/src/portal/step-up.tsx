@@ -1,0 +1,180 @@
+/**
+ * "Confirm with your current code": the server refuses a change of factors or contact data with STEP_UP_REQUIRED
+ * when the session has not proven the current second factor lately (worker/auth/step-up.ts). `withStepUp` wraps a
+ * client so that such a refusal opens this dialog and, once the code is confirmed, sends the same request again.
+ * Used by the portal and by /profile; each passes its own step-up endpoints.
+ */
+import { useRef, useState } from 'preact/hooks';
+import type { StepUpOptions } from '../../../worker/auth/step-up';
+import { Alert, Button, TextField } from '../components/form';
+import { Dialog } from '../components/layout';
+import { ApiError } from '../lib/api';
+import { describeError, useTranslator, type Dictionaries } from '../lib/i18n';
+
+const strings: Dictionaries = {
+  en: {
+    stepUpTitle: 'Confirm with your current code',
+    stepUpIntro: 'This change needs your current second factor. Confirm that it is you, then the change is made.',
+    stepUpOtp: 'Current one-time password (with your PIN, if your token has one)',
+    stepUpCode: 'Code',
+    stepUpSend: 'Send a code to {to}',
+    stepUpSentSms: 'We sent a code by SMS to {to}.',
+    stepUpSentEmail: 'We sent a code by email to {to}.',
+    stepUpConfirm: 'Confirm',
+    stepUpCancel: 'Cancel',
+    stepUpNone: 'Your token cannot confirm this here. If you have lost it, use "Restore access".',
+  },
+  de: {
+    stepUpTitle: 'Mit Ihrem aktuellen Code bestätigen',
+    stepUpIntro: 'Diese Änderung erfordert Ihren aktuellen zweiten Faktor. Bestätigen Sie, dass Sie es sind; dann wird die Änderung ausgeführt.',
+    stepUpOtp: 'Aktuelles Einmalpasswort (mit PIN, falls Ihr Token eine hat)',
+    stepUpCode: 'Code',
+    stepUpSend: 'Code an {to} senden',
+    stepUpSentSms: 'Wir haben einen Code per SMS an {to} gesendet.',
+    stepUpSentEmail: 'Wir haben einen Code per E-Mail an {to} gesendet.',
+    stepUpConfirm: 'Bestätigen',
+    stepUpCancel: 'Abbrechen',
+    stepUpNone: 'Ihr Token kann dies hier nicht bestätigen. Wenn Sie es verloren haben, nutzen Sie „Zugang wiederherstellen“.',
+  },
+};
+
+export type { StepUpOptions };
+
+/** The two calls of a step-up endpoint pair (portal: /api/portal/<alias>/step-up; profile: /api/profile/step-up). */
+export interface StepUpEndpoints {
+  prove: (body: { otp: string; challengeId?: string; factorId?: string }) => Promise<unknown>;
+  sendCode: (factorId: string) => Promise<{ challengeId: string; channel: 'sms' | 'email'; to: string }>;
+}
+
+/** Asks the user to confirm; resolves true once the server accepted the proof, false when they cancel. */
+export type StepUpPrompt = (options: StepUpOptions) => Promise<boolean>;
+
+const isStepUpRequired = (error: unknown): error is ApiError => error instanceof ApiError && error.code === 'STEP_UP_REQUIRED';
+
+/** Wraps every call of `client`: a STEP_UP_REQUIRED answer prompts, and a confirmed prompt sends the call again. */
+export function withStepUp<C extends Record<string, (...args: any[]) => Promise<unknown>>>(client: C, prompt: StepUpPrompt): C {
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, call] of Object.entries(client)) {
+    wrapped[name] = async (...args: unknown[]) => {
+      try {
+        return await call(...args);
+      } catch (error) {
+        if (!isStepUpRequired(error) || !(await prompt(error.details as StepUpOptions))) throw error;
+        return call(...args);
+      }
+    };
+  }
+  return wrapped as C;
+}
+
+/** The prompt and the dialog that answers it; render `dialog` once, next to whatever uses the wrapped client. */
+export function useStepUp(endpoints: StepUpEndpoints) {
+  const [options, setOptions] = useState<StepUpOptions | null>(null);
+  const settle = useRef<((proven: boolean) => void) | null>(null);
+  const prompt: StepUpPrompt = (next) =>
+    new Promise<boolean>((resolve) => {
+      settle.current?.(false);
+      settle.current = resolve;
+      setOptions(next);
+    });
+  const finish = (proven: boolean) => {
+    settle.current?.(proven);
+    settle.current = null;
+    setOptions(null);
+  };
+  const dialog = <StepUpDialog options={options} endpoints={endpoints} onProven={() => finish(true)} onCancel={() => finish(false)} />;
+  return { prompt, dialog };
+}
+
+function StepUpDialog(props: { options: StepUpOptions | null; endpoints: StepUpEndpoints; onProven: () => void; onCancel: () => void }) {
+  const t = useTranslator(strings);
+  return (
+    <Dialog title={t('stepUpTitle')} open={props.options !== null} onClose={props.onCancel}>
+      {props.options ? <StepUpForm {...props} options={props.options} /> : null}
+    </Dialog>
+  );
+}
+
+function StepUpForm(props: { options: StepUpOptions; endpoints: StepUpEndpoints; onProven: () => void; onCancel: () => void }) {
+  const t = useTranslator(strings);
+  const [code, setCode] = useState('');
+  const [sent, setSent] = useState<{ challengeId: string; factorId: string; channel: 'sms' | 'email'; to: string } | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState('');
+  const { otp, codeTargets } = props.options;
+
+  async function run(work: () => Promise<void>) {
+    setBusy(true);
+    setError('');
+    try {
+      await work();
+    } catch (failure) {
+      setError(describeError(failure));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const send = (factorId: string) =>
+    run(async () => {
+      const issued = await props.endpoints.sendCode(factorId);
+      setSent({ ...issued, factorId });
+      setCode('');
+    });
+
+  const confirm = (event: Event) => {
+    event.preventDefault();
+    void run(async () => {
+      await props.endpoints.prove(sent ? { otp: code, challengeId: sent.challengeId, factorId: sent.factorId } : { otp: code });
+      props.onProven();
+    });
+  };
+
+  if (!otp && codeTargets.length === 0) {
+    return (
+      <div class="stack">
+        <Alert kind="warning">{t('stepUpNone')}</Alert>
+        <div class="row end">
+          <Button variant="secondary" onClick={props.onCancel}>
+            {t('stepUpCancel')}
+          </Button>
+        </div>
+      </div>
+    );
+  }
+  return (
+    <form class="stack" onSubmit={confirm} data-testid="step-up">
+      <p>{t('stepUpIntro')}</p>
+      {codeTargets.map((target) => (
+        <Button key={target.factorId} variant="link" disabled={busy} onClick={() => void send(target.factorId)}>
+          {t('stepUpSend', { to: target.to })}
+        </Button>
+      ))}
+      {sent ? <Alert kind="info">{t(sent.channel === 'sms' ? 'stepUpSentSms' : 'stepUpSentEmail', { to: sent.to })}</Alert> : null}
+      {otp || sent ? (
+        <TextField
+          label={t(sent ? 'stepUpCode' : 'stepUpOtp')}
+          name="step-up-code"
+          value={code}
+          onValue={setCode}
+          autocomplete="one-time-code"
+          inputMode="numeric"
+          maxLength={64}
+          required
+          autoFocus
+        />
+      ) : null}
+      <Alert>{error}</Alert>
+      <div class="row end">
+        <Button variant="secondary" onClick={props.onCancel}>
+          {t('stepUpCancel')}
+        </Button>
+        {otp || sent ? (
+          <Button type="submit" busy={busy}>
+            {t('stepUpConfirm')}
+          </Button>
+        ) : null}
+      </div>
+    </form>
+  );
+}
