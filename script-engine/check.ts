@@ -4,6 +4,7 @@
  * is normalised (canonical action names, named parameters only) and is what the compiler translates.
  */
 import { CONTEXT_VARIABLES, FORBIDDEN_NAMES, findAction, type ActionSpec, type ValueType } from './actions';
+import { DEFAULT_BUDGETS } from './budgets';
 import type { CompileOptions, Expr, Location, ParsedScript, ScriptError } from './types';
 
 export interface CheckResult {
@@ -23,6 +24,7 @@ export function checkParsed(parsed: ParsedScript, options: CompileOptions = {}):
   const fieldByName = options.userFields ? new Map(options.userFields.map((f) => [f.name, f])) : null;
   const officeIds = options.knownOfficeIds ? new Set(options.knownOfficeIds) : null;
   const groupIds = options.knownGroupIds ? new Set(options.knownGroupIds) : null;
+  const budgets = { ...DEFAULT_BUDGETS, ...options.budgets };
 
   if (parsed.actions.length === 0) warn('EMPTY_SCRIPT', 'The script has no actions: it changes nothing.', { line: 1, column: 1 });
   const actions = checkBlock(parsed.actions, new Set());
@@ -53,6 +55,8 @@ export function checkParsed(parsed: ParsedScript, options: CompileOptions = {}):
   function checkValue(expr: Expr, scope: Set<string>): { expr: Expr; type: ValueType } {
     switch (expr.kind) {
       case 'const':
+        // The run refuses to build such values; a constant must not be a way around that.
+        if (typeof expr.value === 'string' && expr.value.length > budgets.maxStringChars) fail('STRING_TOO_LONG', `A text is longer than ${budgets.maxStringChars} characters.`, expr.at);
         return { expr, type: typeof expr.value === 'string' ? 'string' : typeof expr.value === 'number' ? 'number' : typeof expr.value === 'boolean' ? 'boolean' : 'any' };
       case 'var': {
         const context = CONTEXT_VARIABLES[expr.name];
@@ -61,6 +65,7 @@ export function checkParsed(parsed: ParsedScript, options: CompileOptions = {}):
         return { expr, type: 'any' };
       }
       case 'list':
+        if (expr.items.length > budgets.maxListItems) fail('LIST_TOO_LONG', `A list has more than ${budgets.maxListItems} items.`, expr.at);
         return { expr: { ...expr, items: expr.items.map((item) => checkValue(item, scope).expr) }, type: 'list' };
       case 'action': {
         const checked = checkAction(expr, scope);

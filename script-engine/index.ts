@@ -5,12 +5,13 @@
 import { checkParsed } from './check';
 import { compileChecked } from './compile';
 import { parseScript } from './parse';
-import { DEFAULT_BUDGETS } from './run';
+import { DEFAULT_BUDGETS } from './budgets';
 import type { CompileOptions, CompiledProgram, ScriptError } from './types';
 
 export { ACTIONS, CONTEXT_VARIABLES, findAction, type ActionSpec, type ParameterSpec, type ValueType } from './actions';
 export { loadProgram } from './compile';
-export { DEFAULT_BUDGETS, runProgram, type RunOptions } from './run';
+export { CHARS_PER_WORK_UNIT, DEFAULT_BUDGETS } from './budgets';
+export { runProgram, type RunOptions } from './run';
 export type { Budgets, CompileOptions, CompiledProgram, Effect, RunContext, RunResult, ScriptError, TraceStep, UserFieldInfo } from './types';
 
 export type CompileResult = { ok: true; program: CompiledProgram; warnings: ScriptError[] } | { ok: false; errors: ScriptError[]; warnings: ScriptError[] };

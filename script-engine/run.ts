@@ -1,19 +1,16 @@
 /**
  * Stage 4: running a compiled program. Pure and synchronous: the engine reads only the context it is given,
- * performs no I/O, and returns the effects for the host to apply. Bounded by budgets (steps, depth, effects,
- * sizes), never by timers: in Workers the clock does not advance during pure CPU work. `runProgram` never throws.
+ * performs no I/O, and returns the effects for the host to apply. Bounded by budgets (steps, work, depth, effects,
+ * sizes, trace bytes), never by timers: in Workers the clock does not advance during pure CPU work. `runProgram`
+ * never throws.
+ *
+ * Work is charged for what an operation touches, not for how it is written: a list holding the same 1,000-item
+ * list 1,000 times holds 1,001,000 elements, and building, comparing or searching it costs that much. Every list
+ * knows its deep size (elements at every level, shared references counted each time) from when it was built, so
+ * the size check and the charge come before any walk, and walks are loops over an explicit stack.
  */
+import { DEFAULT_BUDGETS, textWork } from './budgets';
 import type { Budgets, CompiledExpr, CompiledProgram, Effect, RunContext, RunResult, ScriptError, TraceStep } from './types';
-
-export const DEFAULT_BUDGETS: Budgets = {
-  maxSourceChars: 64 * 1024,
-  maxDepth: 32,
-  maxSteps: 10_000,
-  maxEffects: 200,
-  maxStringChars: 4096,
-  maxListItems: 1000,
-  maxVariables: 100,
-};
 
 export interface RunOptions {
   /** Record every action with its inputs and output (the designer's test run). */
@@ -30,6 +27,12 @@ class UserValue {
   constructor(readonly fields: Map<string, string | boolean>) {}
 }
 type Value = string | number | boolean | null | Value[] | ClaimsValue | UserValue;
+
+/** A list that holds lists: its deep size and nesting (flat lists are their own length, depth 1). */
+interface NestedShape {
+  items: number;
+  depth: number;
+}
 
 class ScriptFailure {
   constructor(readonly error: ScriptError) {}
@@ -56,7 +59,14 @@ class Interpreter {
   private claims = new ClaimsValue(new Map());
   private userId = '';
   private saved = new Map<string, string | boolean>();
+  private readonly setSinceSave = new Set<string>();
   private steps = 0;
+  private work = 0;
+  /** Only lists holding lists are here; a list not here is flat. */
+  private readonly nested = new WeakMap<Value[], NestedShape>();
+  private traceBytes = 2;
+  private keptTraceBytes = 2;
+  private traceFull = false;
   private line = 1;
   private column = 1;
 
@@ -93,15 +103,26 @@ class Interpreter {
       effects: outcome === 'success' && extra.denied === undefined ? this.effects : [],
       user,
       steps: this.steps,
+      work: this.work,
     };
     if (extra.denied !== undefined) result.denied = extra.denied;
     if (extra.error) result.error = extra.error;
-    if (this.tracing) result.trace = this.trace;
+    if (this.tracing) {
+      result.trace = this.trace;
+      result.traceBytes = this.keptTraceBytes;
+      if (this.traceFull) result.traceTruncated = true;
+    }
     return result;
   }
 
   private fail(code: string, message: string): never {
     throw new ScriptFailure({ code, message, line: this.line, column: this.column });
+  }
+
+  /** Spends work units, refusing (before any of the work is done) what would go past the budget. */
+  private charge(units: number): void {
+    if (this.work + units > this.budgets.maxWork) this.fail('WORK_BUDGET_EXCEEDED', `The script needs more than ${this.budgets.maxWork} units of work (list elements and text it builds, compares or walks).`);
+    this.work += units;
   }
 
   private runBlock(actions: CompiledExpr[], depth: number): void {
@@ -121,15 +142,79 @@ class Interpreter {
         if (!this.variables.has(name)) this.fail('UNKNOWN_VARIABLE', `The variable "${name}" has no value here.`);
         return this.variables.get(name)!;
       }
-      case 2: {
-        if (expr[1].length > this.budgets.maxListItems) this.fail('LIST_TOO_LONG', `A list has more than ${this.budgets.maxListItems} items.`);
-        const items: Value[] = [];
-        for (const item of expr[1]) items.push(this.evaluate(item, depth + 1));
-        return items;
-      }
+      case 2:
+        return this.buildList(expr[1], depth);
       case 3:
         return this.runAction(expr, depth);
     }
+  }
+
+  /**
+   * A list literal. Holding a list by reference is cheap to do but not to use, so the new list is charged (and
+   * bounded) by its deep size: each item, plus everything a list item holds, however often the same list recurs.
+   */
+  private buildList(source: CompiledExpr[], depth: number): Value[] {
+    const budgets = this.budgets;
+    if (source.length > budgets.maxListItems) this.fail('LIST_TOO_LONG', `A list has more than ${budgets.maxListItems} items.`);
+    const line = this.line;
+    const column = this.column;
+    const items: Value[] = [];
+    let size = source.length;
+    let nesting = 1;
+    for (const item of source) {
+      const value = this.evaluate(item, depth + 1);
+      items.push(value);
+      if (Array.isArray(value)) {
+        const shape = this.nested.get(value);
+        size += shape ? shape.items : value.length;
+        if (shape && shape.depth >= nesting) nesting = shape.depth + 1;
+        else if (nesting === 1) nesting = 2;
+      }
+    }
+    this.line = line;
+    this.column = column;
+    if (nesting > budgets.maxDepth) this.fail('TOO_DEEP', `A list holds lists nested more than ${budgets.maxDepth} levels deep.`);
+    if (size > budgets.maxValueItems) this.fail('VALUE_TOO_LARGE', `A list would hold ${size} elements (lists inside it counted in full each time they occur); at most ${budgets.maxValueItems}.`);
+    this.charge(size);
+    if (nesting > 1) this.nested.set(items, { items: size, depth: nesting });
+    return items;
+  }
+
+  /** Elements of a value at every level, shared references counted each time (0 for a value that is not a list). */
+  private deepItems(value: Value): number {
+    if (!Array.isArray(value)) return 0;
+    return this.nested.get(value)?.items ?? value.length;
+  }
+
+  /**
+   * Every value inside `value` that is not itself a list (or `value` itself when it is not a list), in order.
+   * Charged first: one unit per element walked, known from the deep size without walking. The walk is a loop over
+   * an explicit stack, so no nesting can exhaust the call stack.
+   */
+  private leavesOf(value: Value): readonly Value[] {
+    if (!Array.isArray(value)) return [value];
+    this.charge(this.deepItems(value));
+    if (!this.nested.has(value)) return value;
+    const leaves: Value[] = [];
+    const lists: Value[][] = [value];
+    const positions: number[] = [0];
+    while (lists.length > 0) {
+      const top = lists.length - 1;
+      const list = lists[top]!;
+      const position = positions[top]!;
+      if (position === list.length) {
+        lists.pop();
+        positions.pop();
+        continue;
+      }
+      positions[top] = position + 1;
+      const item = list[position]!;
+      if (Array.isArray(item)) {
+        lists.push(item);
+        positions.push(0);
+      } else leaves.push(item);
+    }
+    return leaves;
   }
 
   /** Evaluates parameter `index` of the action at (line, column), restoring the location for error messages. */
@@ -147,7 +232,7 @@ class Interpreter {
     this.line = line;
     this.column = column;
     if (++this.steps > this.budgets.maxSteps) this.fail('STEP_BUDGET_EXCEEDED', `The script ran more than ${this.budgets.maxSteps} actions.`);
-    const inputs: Record<string, unknown> | null = this.tracing ? {} : null;
+    const inputs: Record<string, unknown> | null = this.tracing && !this.traceFull ? {} : null;
     let output: Value = null;
     switch (name) {
       case 'GetEntry': {
@@ -156,7 +241,10 @@ class Interpreter {
         const key = this.text(this.record(inputs, 'key', this.arg(params, 1, depth, line, column)), 'key');
         const index = this.record(inputs, 'index', this.arg(params, 2, depth, line, column));
         const values = (source as ClaimsValue).values.get(key) ?? [];
-        if (index === null) output = [...values];
+        if (index === null) {
+          this.charge(values.length);
+          output = [...values];
+        }
         else {
           if (typeof index !== 'number' || !Number.isInteger(index)) this.fail('WRONG_TYPE', '`index` is a whole number.');
           const position = (index as number) < 0 ? values.length + (index as number) : (index as number);
@@ -177,18 +265,25 @@ class Interpreter {
         const value = this.record(inputs, 'value', this.arg(params, 2, depth, line, column));
         if (!object.fields.has(field)) this.fail('UNKNOWN_FIELD', `The user has no field "${field}".`);
         object.fields.set(field, this.fieldValue(value, typeof object.fields.get(field) === 'boolean' ? 'boolean' : 'string'));
+        this.setSinceSave.add(field);
         break;
       }
       case 'SaveInstance': {
         const object = this.userOf(this.arg(params, 0, depth, line, column));
         const changes: Record<string, string | boolean> = {};
         let changed = false;
+        // Only fields set since the last save can differ from it. Each is charged for its text: two equal texts
+        // held apart (set from different claims) are compared in full.
+        this.charge(object.fields.size);
         for (const [field, value] of object.fields) {
+          if (!this.setSinceSave.has(field)) continue;
+          if (typeof value === 'string') this.charge(textWork(value.length));
           if (this.saved.get(field) !== value) {
             changes[field] = value;
             changed = true;
           }
         }
+        this.setSinceSave.clear();
         if (changed) {
           this.addEffect({ kind: 'saveUser', changes });
           this.saved = new Map(object.fields);
@@ -210,6 +305,8 @@ class Interpreter {
         const conditions = list && list[0] === 2 ? list[1] : [];
         output = name === 'And';
         for (const condition of conditions) {
+          // Constants are no steps: without this charge, `And: [true, true, ...]` would be free work.
+          this.charge(1);
           const value = truthy(this.evaluate(condition, depth + 1));
           if (name === 'And' ? !value : value) {
             output = !output;
@@ -238,7 +335,7 @@ class Interpreter {
       }
       case 'IfThenElse': {
         const condition = truthy(this.record(inputs, 'if', this.arg(params, 0, depth, line, column)));
-        if (inputs) this.trace.push({ action: name, line, column, inputs, output: condition });
+        if (inputs) this.pushTrace(name, line, column, inputs, condition);
         this.runBlock(blockOf(params[condition ? 1 : 2]), depth + 1);
         return null;
       }
@@ -247,7 +344,9 @@ class Interpreter {
         const as = this.text(this.arg(params, 1, depth, line, column), 'as');
         const list = Array.isArray(items) ? items : items === null ? [] : [items];
         if (list.length > this.budgets.maxListItems) this.fail('LIST_TOO_LONG', `ForEach over more than ${this.budgets.maxListItems} items.`);
-        if (inputs) this.trace.push({ action: name, line, column, inputs, output: list.length });
+        // Each round costs even with an empty body (which is no step): one unit per item.
+        this.charge(list.length);
+        if (inputs) this.pushTrace(name, line, column, inputs, list.length);
         const body = blockOf(params[2]);
         for (const item of list) {
           this.setVariable(as, item);
@@ -260,9 +359,14 @@ class Interpreter {
         break;
       case 'Concat': {
         const parts = this.arg(params, 0, depth, line, column);
+        const list = Array.isArray(parts) ? parts : [parts];
+        this.charge(list.length);
         let joined = '';
-        for (const part of Array.isArray(parts) ? parts : [parts]) joined += this.scalarText(part);
-        if (joined.length > this.budgets.maxStringChars) this.fail('STRING_TOO_LONG', `Concat built a text longer than ${this.budgets.maxStringChars} characters.`);
+        for (const part of list) {
+          joined += this.scalarText(part);
+          if (joined.length > this.budgets.maxStringChars) this.fail('STRING_TOO_LONG', `Concat built a text longer than ${this.budgets.maxStringChars} characters.`);
+        }
+        this.charge(textWork(joined.length));
         output = joined;
         break;
       }
@@ -270,7 +374,7 @@ class Interpreter {
         break;
       case 'Deny': {
         const reason = this.scalarText(this.record(inputs, 'reason', this.arg(params, 0, depth, line, column))).slice(0, 500) || 'denied by the sign-in script';
-        if (inputs) this.trace.push({ action: name, line, column, inputs, output: null });
+        if (inputs) this.pushTrace(name, line, column, inputs, null);
         throw new DenySignal(reason);
       }
       case 'AddUserToOffice':
@@ -291,7 +395,7 @@ class Interpreter {
       default:
         this.fail('UNKNOWN_ACTION', `There is no action "${name}".`);
     }
-    if (inputs) this.trace.push({ action: name, line, column, inputs, output: present(output) });
+    if (inputs) this.pushTrace(name, line, column, inputs, output);
     return output;
   }
 
@@ -314,7 +418,59 @@ class Interpreter {
   }
 
   private record(inputs: Record<string, unknown> | null, key: string, value: Value): Value {
-    if (inputs) inputs[key] = present(value);
+    if (inputs && !this.traceFull) {
+      this.spendTrace(key.length + 4);
+      inputs[key] = this.present(value);
+    }
+    return value;
+  }
+
+  /**
+   * Adds a step to the trace unless the trace budget ran out while it was recorded: the trace keeps the steps up
+   * to there and records nothing more, and the run goes on exactly as it would without a trace.
+   */
+  private pushTrace(action: string, line: number, column: number, inputs: Record<string, unknown>, output: Value): void {
+    // {"action":"…","line":…,"column":…,"inputs":{…},"output":…} and the comma after it.
+    this.spendTrace(54 + action.length + digits(line) + digits(column));
+    const presented = this.present(output);
+    if (this.traceFull) return;
+    this.trace.push({ action, line, column, inputs, output: presented });
+    this.keptTraceBytes = this.traceBytes;
+  }
+
+  private spendTrace(bytes: number): void {
+    this.traceBytes += bytes;
+    if (this.traceBytes > this.budgets.maxTraceBytes) this.traceFull = true;
+  }
+
+  /** How values appear in a trace: plain JSON, the claims and user as objects; stops when the trace is full. */
+  private present(value: Value): unknown {
+    if (this.traceFull) return undefined;
+    if (typeof value === 'string') {
+      this.spendTrace(jsonTextBytes(value));
+      return value;
+    }
+    if (Array.isArray(value)) {
+      this.spendTrace(2);
+      const copy: unknown[] = [];
+      for (const item of value) {
+        if (this.traceFull) break;
+        this.spendTrace(1);
+        copy.push(this.present(item));
+      }
+      return copy;
+    }
+    if (value instanceof ClaimsValue || value instanceof UserValue) {
+      this.spendTrace(2);
+      const copy: Record<string, unknown> = {};
+      for (const [key, item] of value instanceof ClaimsValue ? value.values : value.fields) {
+        if (this.traceFull) break;
+        this.spendTrace(jsonTextBytes(key) + 2);
+        copy[key] = this.present(item as Value);
+      }
+      return copy;
+    }
+    this.spendTrace(value === null ? 4 : String(value).length);
     return value;
   }
 
@@ -368,19 +524,58 @@ class Interpreter {
     return this.fail('WRONG_TYPE', 'A text was expected here, not a list, the claims or a user.');
   }
 
+  /**
+   * EqualTo: with a list on either side (at any depth), true when any value inside one equals any value inside
+   * the other. Each side is walked once and one side's values are kept in a Set, so comparing costs the sum of
+   * the two sizes, never their product.
+   */
   private equals(left: Value, right: Value, ignoreCase: boolean): boolean {
-    if (Array.isArray(left)) return left.some((item) => this.equals(item, right, ignoreCase));
-    if (Array.isArray(right)) return right.some((item) => this.equals(left, item, ignoreCase));
-    if (left instanceof ClaimsValue || left instanceof UserValue || right instanceof ClaimsValue || right instanceof UserValue) return left === right;
-    if (typeof left === 'boolean' || typeof right === 'boolean') return left === right || String(left) === String(right);
-    const a = this.scalarText(left);
-    const b = this.scalarText(right);
-    return ignoreCase ? a.toLowerCase() === b.toLowerCase() : a === b;
+    if (!Array.isArray(left) && !Array.isArray(right)) return this.keyOf(left, ignoreCase) === this.keyOf(right, ignoreCase);
+    const lefts = this.leavesOf(left);
+    const rights = this.leavesOf(right);
+    const [few, many] = lefts.length <= rights.length ? [lefts, rights] : [rights, lefts];
+    if (few.length === 0) return false;
+    if (few.length === 1) {
+      const key = this.keyOf(few[0]!, ignoreCase);
+      for (const item of many) if (this.keyOf(item, ignoreCase) === key) return true;
+      return false;
+    }
+    const keys = new Set<unknown>();
+    for (const item of few) keys.add(this.keyOf(item, ignoreCase));
+    for (const item of many) if (keys.has(this.keyOf(item, ignoreCase))) return true;
+    return false;
+  }
+
+  /**
+   * What equality compares, charged for the text it reads (and, with ignoreCase, for the lowercase text it
+   * builds): the claims and the user are equal only to themselves; every other value as its text (nothing is
+   * empty text, true is "true").
+   */
+  private keyOf(value: Value, ignoreCase: boolean): unknown {
+    if (value instanceof ClaimsValue || value instanceof UserValue) return value;
+    const text = typeof value === 'string' ? value : value === null ? '' : String(value);
+    if (!ignoreCase) {
+      this.charge(textWork(text.length));
+      return text;
+    }
+    this.charge(2 * textWork(text.length));
+    return text.toLowerCase();
   }
 
   private matches(action: string, value: Value, needle: string, ignoreCase: boolean): boolean {
-    if (Array.isArray(value)) return action === 'Contains' ? value.some((item) => this.equals(item, needle, ignoreCase)) : value.some((item) => this.matches(action, item, needle, ignoreCase));
-    const hay = ignoreCase ? this.scalarText(value).toLowerCase() : this.scalarText(value);
+    if (Array.isArray(value)) {
+      const leaves = this.leavesOf(value);
+      if (action === 'Contains') {
+        const key = this.keyOf(needle, ignoreCase);
+        for (const item of leaves) if (this.keyOf(item, ignoreCase) === key) return true;
+        return false;
+      }
+      for (const item of leaves) if (this.matches(action, item, needle, ignoreCase)) return true;
+      return false;
+    }
+    const text = this.scalarText(value);
+    this.charge((ignoreCase ? 2 : 1) * textWork(text.length + needle.length));
+    const hay = ignoreCase ? text.toLowerCase() : text;
     const n = ignoreCase ? needle.toLowerCase() : needle;
     return action === 'Contains' ? hay.includes(n) : action === 'StartsWith' ? hay.startsWith(n) : hay.endsWith(n);
   }
@@ -396,10 +591,32 @@ function truthy(value: Value): boolean {
   return true;
 }
 
-/** How values appear in a trace: plain JSON, the claims and user as objects. */
-function present(value: Value): unknown {
-  if (value instanceof ClaimsValue) return Object.fromEntries(value.values);
-  if (value instanceof UserValue) return Object.fromEntries(value.fields);
-  if (Array.isArray(value)) return value.map(present);
-  return value;
+function digits(n: number): number {
+  return String(n).length;
+}
+
+/** The most a text takes in JSON as UTF-8: its quotes, escapes (\u00XX for control characters) and multi-byte characters. */
+function jsonTextBytes(text: string): number {
+  let bytes = 2;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20) bytes += 6;
+    else if (code === 0x22 || code === 0x5c) bytes += 2;
+    else if (code < 0x80) bytes += 1;
+    else if (code < 0x800) bytes += 2;
+    // A surrogate pair is 4 bytes, 2 for each half; a lone surrogate is written as \uXXXX.
+    else if (code >= 0xd800 && code <= 0xdfff) bytes += isPaired(text, i) ? 2 : 6;
+    else bytes += 3;
+  }
+  return bytes;
+}
+
+function isPaired(text: string, i: number): boolean {
+  const code = text.charCodeAt(i);
+  if (code <= 0xdbff) {
+    const next = text.charCodeAt(i + 1);
+    return next >= 0xdc00 && next <= 0xdfff;
+  }
+  const previous = text.charCodeAt(i - 1);
+  return previous >= 0xd800 && previous <= 0xdbff;
 }

@@ -60,6 +60,14 @@ export interface Budgets {
   maxDepth: number;
   /** Actions evaluated in one run (loops included). */
   maxSteps: number;
+  /**
+   * Work units one run may spend: one per list element built, walked or looped over (shared references counted
+   * every time they occur, so structural sharing cannot multiply the cost), one per condition of And/Or, and for
+   * each text compared, searched, lowercased or joined one plus one per CHARS_PER_WORK_UNIT characters.
+   */
+  maxWork: number;
+  /** Elements one value may hold, counted at every nesting level, shared references included. */
+  maxValueItems: number;
   /** Effects (saves and membership changes) one run may produce. */
   maxEffects: number;
   /** Longest string a run may build or receive. */
@@ -68,6 +76,8 @@ export interface Budgets {
   maxListItems: number;
   /** Variables a run may define. */
   maxVariables: number;
+  /** Size of a dry run's trace as UTF-8 JSON; the trace stops (traceTruncated) rather than exceed it. */
+  maxTraceBytes: number;
 }
 
 export type Effect =
@@ -98,5 +108,11 @@ export interface RunResult {
   /** The user as the script left it (SetValue changes included, saved or not). */
   user: Record<string, string | boolean>;
   steps: number;
+  /** Work units spent (see Budgets.maxWork); never more than the budget. */
+  work: number;
   trace?: TraceStep[];
+  /** With a trace: its size as counted against maxTraceBytes (an upper bound of its UTF-8 JSON length). */
+  traceBytes?: number;
+  /** The trace reached maxTraceBytes: it holds the steps up to there, the run itself went on. */
+  traceTruncated?: boolean;
 }

@@ -164,6 +164,11 @@ export const DAY_MS = 24 * 60 * 60 * 1000;
 // ---- sign-in scripts (worker/scripts; the interpreter's own budgets live in script-engine/)
 /** Largest script source the admin API accepts; the engine refuses larger sources too. */
 export const SCRIPT_SOURCE_MAX_BYTES = 64 * 1024;
+/**
+ * Largest test-run answer (UTF-8 JSON). The engine bounds the trace (256 KiB), but the effects can still carry
+ * dozens of saved 4,096-character texts, six times larger once escaped; past this the answer is cut and says so.
+ */
+export const SCRIPT_TEST_RUN_ANSWER_MAX_BYTES = 1024 * 1024;
 
 // ---- SAML service provider (worker/saml)
 /** Largest POST /saml/acs body: real responses are a few KB; the cap bounds what we decode and parse. */

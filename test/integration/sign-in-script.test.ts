@@ -5,6 +5,7 @@
  */
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { SCRIPT_TEST_RUN_ANSWER_MAX_BYTES } from '../../worker/constants';
 import { runAppliedScript } from '../../worker/scripts/service';
 import { adminClient, insertUser, json, unique } from '../helpers/worker';
 
@@ -99,6 +100,51 @@ describe('/api/admin/sign-in-script', () => {
     expect(result.trace.length).toBeGreaterThan(3);
     expect((await userRow(user.id)).last_name).not.toBe('Tested');
     expect(await memberships(user.id)).toEqual({ offices: [], groups: [] });
+  });
+});
+
+describe('the test run answers at most SCRIPT_TEST_RUN_ANSWER_MAX_BYTES (1 MB)', () => {
+  async function testRun(source: string, claims: Record<string, string[]>) {
+    const response = await admin.request('/sign-in-script/test-run', { method: 'POST', json: { source, claims } });
+    expect(response.status).toBe(200);
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    return { bytes: bytes.length, answer: JSON.parse(new TextDecoder().decode(bytes)) };
+  }
+  const many = Array.from({ length: 100 }, (_, i) => String(i));
+
+  it('the 62.8 MB answer of a 13 KB script: the trace stops at its budget and the answer says so', async () => {
+    // Attack: every step that reads a 40 KB claim copies it into the trace; 90 x 90 such steps answered hundreds
+    // of megabytes, built in the Worker's memory first.
+    const source = `version: 1
+actions:
+  - Let: { name: big, value: { GetEntry: { key: big } } }
+  - ForEach: { items: { GetEntry: { key: n } }, as: i, do: [ { ForEach: { items: { GetEntry: { key: n } }, as: j, do: [ { Let: { name: copy, value: { var: big } } } ] } } ] }
+`;
+    const { bytes, answer } = await testRun(source, { big: Array.from({ length: 10 }, (_, i) => `${i}`.padEnd(4000, 'x')), n: many.slice(0, 90) });
+    expect(bytes).toBeLessThanOrEqual(SCRIPT_TEST_RUN_ANSWER_MAX_BYTES);
+    expect(answer).toMatchObject({ outcome: 'success', traceTruncated: true, effectsTruncated: false });
+  });
+
+  it('70 saves of long texts that JSON escapes six-fold: the effects are cut too, and the answer says so', async () => {
+    // Attack: the trace is bounded, so put the bulk in the effects: each save carries a 4,000-character text of
+    // control characters (24 KB once escaped), 70 of them in one run (as many as the work budget allows).
+    const source = `version: 1
+actions:
+  - ForEach:
+      items: { GetEntry: { key: n } }
+      as: i
+      do:
+        - SetValue: { object: { var: Context.User }, field: lastName, value: { GetEntry: { key: a, index: 0 } } }
+        - SaveInstance: { object: { var: Context.User } }
+        - SetValue: { object: { var: Context.User }, field: lastName, value: { GetEntry: { key: b, index: 0 } } }
+        - SaveInstance: { object: { var: Context.User } }
+`;
+    const { bytes, answer } = await testRun(source, { a: ['\u0007'.repeat(4000)], b: ['\u0008'.repeat(4000)], n: many.slice(0, 35) });
+    expect(bytes).toBeLessThanOrEqual(SCRIPT_TEST_RUN_ANSWER_MAX_BYTES);
+    expect(answer.error).toBeNull();
+    expect(answer).toMatchObject({ outcome: 'success', traceTruncated: true, effectsTruncated: true });
+    expect(answer.effects.length).toBeGreaterThan(0);
+    expect(answer.effects.length).toBeLessThan(70);
   });
 });
 

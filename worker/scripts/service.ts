@@ -4,6 +4,7 @@
  * together with its session, or not at all. Also the admin's dry "test run".
  */
 import { compileScript, runProgram, type CompileOptions, type Effect, type RunResult } from '../../script-engine';
+import { SCRIPT_TEST_RUN_ANSWER_MAX_BYTES } from '../constants';
 import { AppError } from '../errors';
 import { addMemberStatement, removeMemberStatement } from '../organisation/service';
 import { clearAppliedStatement, insertAndApplyVersion, listVersions, loadVersion, readAppliedVersion, readScriptEnabled, setEnabledStatement } from './repo';
@@ -167,14 +168,56 @@ export async function testRunScript(db: D1Database, input: { source: string; cla
   const userRow = row ?? { id: userId, login: 'sample.user', first_name: '', last_name: '', email: null, phone: null, language: 'en', enabled: 1, is_admin: 0 };
   const result = runProgram(compiled.program, { claims: input.claims, user: scriptUserOf(userRow), userId }, { dryRun: true });
   const planned = result.outcome === 'success' ? await effectStatements(db, result.effects, userId, input.nowMs) : null;
-  return {
-    ok: true as const,
-    outcome: result.outcome,
-    error: result.error ?? null,
-    denied: result.denied ?? null,
-    trace: result.trace ?? [],
-    effects: result.effects,
-    wouldApply: planned?.ok ? planned.described : [],
-    wouldFail: planned && !planned.ok ? planned.reason : null,
+  return capTestRunAnswer(
+    {
+      ok: true as const,
+      outcome: result.outcome,
+      error: result.error ?? null,
+      denied: result.denied ?? null,
+      trace: result.trace ?? [],
+      traceTruncated: result.traceTruncated ?? false,
+      effects: result.effects,
+      wouldApply: planned?.ok ? planned.described : [],
+      effectsTruncated: false,
+      wouldFail: planned && !planned.ok ? planned.reason : null,
+    },
+    SCRIPT_TEST_RUN_ANSWER_MAX_BYTES,
+  );
+}
+
+interface TestRunLists {
+  trace: unknown[];
+  traceTruncated: boolean;
+  effects: unknown[];
+  wouldApply: string[];
+  effectsTruncated: boolean;
+}
+
+const utf8 = new TextEncoder();
+const jsonBytes = (value: unknown) => utf8.encode(JSON.stringify(value)).length;
+
+/**
+ * Cuts a test-run answer to at most `maxBytes` of JSON. The engine's trace budget is not enough on its own:
+ * dozens of saved 4,096-character texts, escaped, are megabytes. The trace's last steps go first, then the effects
+ * and what would be applied; the answer says which were cut.
+ */
+export function capTestRunAnswer<T extends TestRunLists>(answer: T, maxBytes: number): T {
+  let total = jsonBytes(answer);
+  if (total <= maxBytes) return answer;
+  const cut = { ...answer };
+  const cutList = (list: readonly unknown[]) => {
+    let keep = list.length;
+    // Each element and the comma before it; the first has none, which only makes the estimate cut one byte early.
+    const sizes = list.map((item) => jsonBytes(item) + 1);
+    while (keep > 0 && total > maxBytes) total -= sizes[--keep]!;
+    return list.slice(0, keep);
   };
+  cut.trace = cutList(answer.trace);
+  cut.traceTruncated = answer.traceTruncated || cut.trace.length < answer.trace.length;
+  if (total > maxBytes) {
+    cut.wouldApply = cutList(answer.wouldApply) as string[];
+    cut.effects = cutList(answer.effects);
+    cut.effectsTruncated = cut.effects.length < answer.effects.length || cut.wouldApply.length < answer.wouldApply.length;
+  }
+  return cut;
 }
