@@ -10,7 +10,7 @@ import { clearSessionCookie, csrfTokenFor, deleteSession, writeSessionCookie } f
 import { proveStepUp, sendStepUpCode } from '../auth/step-up';
 import { recordActivity } from '../activities/record';
 import type { AppBindings } from '../env';
-import { clientAgent, clientIp } from '../lib/http';
+import { answerWithoutWaitingForDeferredWork, clientAgent, clientIp } from '../lib/http';
 import { fields, parse, parseJsonBody } from '../lib/validate';
 import { passwordField } from '../users/schema';
 import { SELF_SERVICE_TOKEN_TYPES } from './actions';
@@ -60,7 +60,10 @@ const pin = z.string().regex(/^\d{4}$/, 'must be 4 digits');
 
 const meta = (c: PortalContext) => ({ ip: clientIp(c), client: clientAgent(c), nowMs: c.var.now, environment: environmentOf(c.req.raw, clientIp(c)) });
 /** Work that must not delay (or time) the answer: sending codes whose existence the answer must not reveal. */
-const defer = (c: PortalContext) => (work: Promise<unknown>) => c.executionCtx.waitUntil(work);
+const defer = (c: PortalContext) => {
+  answerWithoutWaitingForDeferredWork(c);
+  return (work: Promise<unknown>) => c.executionCtx.waitUntil(work);
+};
 const actor = (c: PortalContext): PortalActor => ({
   userId: c.var.portalUser!.userId,
   sessionId: c.var.portalUser!.sessionId,
@@ -132,7 +135,8 @@ const publicRoutes = new Hono<PortalEnv>()
     );
     const { flow: handle, ...evidence } = body;
     // The admin notification runs after the response, so a real login answers as fast as an unknown one.
-    const notify = (filed: FiledIssue) => c.executionCtx.waitUntil(notifyAdminsOfNewIssue(c.env, filed, c.req.url, c.var.now));
+    const later = defer(c);
+    const notify = (filed: FiledIssue) => later(notifyAdminsOfNewIssue(c.env, filed, c.req.url, c.var.now));
     return c.json(await submitRecovery(c.env, c.var.portal, handle, evidence, { ip: clientIp(c), nowMs: c.var.now }, notify));
   });
 

@@ -60,6 +60,26 @@ describe('password reset', () => {
     expect(await mailsTo('hostvictim@example.test')).toEqual([]);
   });
 
+  it('the answer for a real login is complete while its email is still being sent (no timing signal)', async () => {
+    // Attack: time the answer. A real login's lookup and email used to run before it (24.6 ms against 8.5 ms for an
+    // unknown login); after moving them behind the response, a gzip-accepting client (fetch, every browser) still
+    // saw the local runtime end the compressed answer only once that work was done.
+    const user = await app.adminApi('POST', '/users', { login: 'timingvictim', email: 'timingvictim@example.test' });
+    // The email provider holds its answer for 8 s: the send is in flight for that long.
+    await fetch(`${app.providers!.url}/__scenario/${SCENARIO}`, { method: 'POST', body: JSON.stringify({ delayMs: 8000, times: 1 }) });
+    const answer = await fetch(`${app.url}/api/auth/password-reset`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'accept-encoding': 'gzip, br' },
+      body: JSON.stringify({ login: 'timingvictim' }),
+    });
+    // Unencoded, with its length: a compressed answer would end only once the local runtime has run the work after it.
+    expect({ encoding: answer.headers.get('content-encoding'), length: answer.headers.get('content-length') }).toEqual({ encoding: 'identity', length: '18' });
+    expect({ status: answer.status, body: await answer.json() }).toEqual({ status: 202, body: { requested: true } });
+    // The answer has ended; the send it started has reached the provider and is not finished (nothing logged yet).
+    await expect.poll(async () => (await mailsTo('timingvictim@example.test')).length, { timeout: 5_000 }).toBe(1);
+    expect((await app.adminApi('GET', `/messaging/message-log?userId=${user.id}`)).items).toEqual([]);
+  });
+
   it('40 concurrent requests for one login: a few are taken, one email with one working link goes out', async () => {
     // Attack: a burst of resets for the victim, to void the link they are about to use and fill their mailbox.
     await app.adminApi('POST', '/users', { login: 'resetvictim', email: 'resetvictim@example.test' });
