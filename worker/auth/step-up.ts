@@ -14,8 +14,9 @@ import type { Env } from '../env';
 import { AppError } from '../errors';
 import { issueCode, verifyCode } from '../messaging/codes';
 import type { Language } from '../messaging/settings';
-import { TOKEN_RECORD_COLUMNS, verifyTokenOtp, type TokenRecord } from '../otp/verify-service';
+import { verifyTokenOtp, type TokenRecord } from '../otp/verify-service';
 import { isTwoFactorEnabled, officesForbiddingTwoFactor } from '../settings/platform';
+import { tokensAcceptedAtLogin } from '../tokens/accepted-tokens';
 import { channelOf, checkTokenCode, isMessageToken, maskDestination, sendTokenCode } from '../tokens/message-tokens';
 import { verifyKeysOf } from '../tokens/service';
 import { recordReproofStatement } from './sessions';
@@ -60,14 +61,11 @@ export async function requireFreshProof(provenAtMs: number | null, nowMs: number
 }
 
 /**
- * The second factor /login asks of this user (login-service.ts decides the same way): their own activated, enabled
- * TOTP/HOTP tokens; without one, the SMS 2FA number when it is active, confirmed and allowed.
+ * The second factor /login asks of this user (login-service.ts decides the same way): the tokens /login accepts;
+ * without one, the SMS 2FA number when it is active, confirmed and allowed.
  */
 export async function loginFactorsOf(db: D1Database, userId: string): Promise<StepUpFactor[]> {
-  const { results: tokens } = await db
-    .prepare(`SELECT ${TOKEN_RECORD_COLUMNS} FROM tokens WHERE owner_user_id = ? AND type IN ('TOTP','HOTP') AND activated = 1 AND enabled = 1 ORDER BY created_at`)
-    .bind(userId)
-    .all<TokenRecord>();
+  const tokens = await tokensAcceptedAtLogin(db, userId);
   if (tokens.length > 0) return tokens.map((token) => ({ kind: 'token', token }));
   const user = await db
     .prepare('SELECT sms_phone, sms_phone_verified, sms_two_factor_active FROM users WHERE id = ?')
