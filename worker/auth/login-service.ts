@@ -1,24 +1,34 @@
 /**
  * Platform sign-in at /login as a small state machine:
  *   password  --(no second factor)-->  signed in
- *   password  --(second factor)----->  awaiting second factor  --(OTP)-->  signed in
+ *   password  --(second factor)----->  awaiting second factor  --(OTP or sent code)-->  signed in
  * The state between the steps is a `challenges` row referenced by an unguessable handle the client holds; it is
  * bound to the user, expires, and allows a few attempts only.
+ *
+ * The second factor is one of the user's own tokens /login accepts (tokens/accepted-tokens.ts): an app token's OTP
+ * or, when all of them are SMS/EMAIL tokens, a code sent to the token's destination (the answer says where,
+ * masked), checked with the token's PIN as everywhere else; a user without a token may have the SMS 2FA number.
  */
 import { CODE_MAX_ATTEMPTS, SIGNIN_ATTEMPTS_PER_IP, SIGNIN_WINDOW_MS } from '../constants';
 import { activityStatement } from '../activities/record';
 import type { Env } from '../env';
 import { AppError } from '../errors';
 import { dummyPasswordHash, randomToken, sha256Hex, verifyPassword } from '../lib/crypto';
+import { fillMissingIdentityKeys, identityKey, readIdentity } from '../lib/identity';
 import { consumeRateLimit } from '../lib/rate-limit';
 import { issueCode, verifyCode } from '../messaging/codes';
 import { TOKEN_RECORD_COLUMNS, verifyTokenOtp, type TokenRecord } from '../otp/verify-service';
 import { isTwoFactorEnabled, officesForbiddingTwoFactor } from '../settings/platform';
+import { tokensAcceptedAtLogin } from '../tokens/accepted-tokens';
+import { channelOf, checkTokenCode, isMessageToken, maskDestination, sendTokenCode } from '../tokens/message-tokens';
 import { verifyKeysOf } from '../tokens/service';
 import { claimPasswordAttempt, clearLoginFailuresStatement } from './login-lock';
 import { mintSessionToken, sessionStatement } from './sessions';
 
 const SECOND_FACTOR_TTL_MS = 5 * 60 * 1000;
+
+/** The purpose of the codes /login sends to SMS/EMAIL tokens: its own cooldown, and no other flow's code answers it. */
+export const LOGIN_TOKEN_PURPOSE = 'login-token';
 
 export interface RequestMeta {
   ip: string;
@@ -26,11 +36,27 @@ export interface RequestMeta {
   nowMs: number;
 }
 
-export type SecondFactorMethod = 'otp' | 'sms';
+/** otp: an app token's OTP; code: the code sent to an SMS/EMAIL token; sms: the code sent to the SMS 2FA number. */
+export type SecondFactorMethod = 'otp' | 'code' | 'sms';
+
+/** Where the `code` method's code went, masked as in the token views. */
+export interface CodeDelivery {
+  channel: 'sms' | 'email';
+  to: string;
+}
 
 export type LoginStep =
   | { state: 'signed_in'; sessionToken: string; sessionId: string; userId: string }
-  | { state: 'second_factor'; challenge: string; methods: SecondFactorMethod[]; expiresAt: number };
+  | { state: 'second_factor'; challenge: string; methods: SecondFactorMethod[]; delivery?: CodeDelivery; expiresAt: number };
+
+/** The second-factor step's state, kept in its challenge row. */
+interface SecondFactorData {
+  methods: SecondFactorMethod[];
+  smsChallengeId?: string;
+  /** `code`: the token the code went to, and that code's challenge. */
+  tokenId?: string;
+  tokenChallengeId?: string;
+}
 
 interface UserForLogin {
   id: string;
@@ -54,10 +80,7 @@ export async function startPasswordLogin(env: Env, login: string, password: stri
   // The attempt is claimed before the password is looked at: a refused claim means no PBKDF2 against the real
   // hash, so a parallel burst gets at most LOGIN_MAX_FAILS evaluations and the right password after it is locked too.
   const claim = await claimPasswordAttempt(db, login, meta.nowMs);
-  const user = await db
-    .prepare(`SELECT ${USER_COLUMNS} FROM users u WHERE lower(u.login) = lower(?)`)
-    .bind(login)
-    .first<UserForLogin>();
+  const user = await findUserByLogin(db, login);
   if (!claim.allowed) {
     await logAttempt(env, user, login, meta, 'locked');
     throw new AppError('ACCOUNT_LOCKED', undefined, { lockedUntil: claim.lockedUntil });
@@ -70,24 +93,23 @@ export async function startPasswordLogin(env: Env, login: string, password: stri
     throw new AppError('INVALID_CREDENTIALS');
   }
 
-  const methods = await secondFactorMethodsOf(db, user);
+  const { methods, codeToken } = await secondFactorOf(db, user);
   if (methods.length === 0) return finishLogin(env, user, 'password', meta);
 
   const challenge = randomToken(24);
   const expiresAt = meta.nowMs + SECOND_FACTOR_TTL_MS;
-  const data: { methods: SecondFactorMethod[]; smsChallengeId?: string } = { methods };
-  if (methods[0] === 'sms') {
-    // The SMS goes out now; if it cannot be sent the caller hears so (MESSAGE_NOT_SENT) and nothing is half-done.
-    const issued = await issueCode(env, {
-      purpose: 'login-sms',
-      userId: user.id,
-      channel: 'sms',
-      target: user.sms_phone!,
-      language: user.language,
-      name: user.first_name || user.login,
-      ip: meta.ip,
-      nowMs: meta.nowMs,
-    });
+  const data: SecondFactorData = { methods };
+  let delivery: CodeDelivery | undefined;
+  const sending = { language: user.language, name: user.first_name || user.login, ip: meta.ip, nowMs: meta.nowMs };
+  // The code goes out now; if it cannot be sent the caller hears so (RATE_LIMITED, MESSAGE_NOT_SENT) and nothing
+  // is half-done. Only a user past the password gets this far, so the answer tells a guesser nothing.
+  if (codeToken) {
+    const issued = await sendTokenCode(env, codeToken, { ...sending, purpose: LOGIN_TOKEN_PURPOSE });
+    data.tokenId = codeToken.id;
+    data.tokenChallengeId = issued.challengeId;
+    delivery = { channel: issued.channel, to: maskDestination(issued.target)! };
+  } else if (methods[0] === 'sms') {
+    const issued = await issueCode(env, { ...sending, purpose: 'login-sms', userId: user.id, channel: 'sms', target: user.sms_phone! });
     data.smsChallengeId = issued.challengeId;
   }
   await db.batch([
@@ -99,7 +121,19 @@ export async function startPasswordLogin(env: Env, login: string, password: stri
       )
       .bind(await sha256Hex(challenge), user.id, CODE_MAX_ATTEMPTS, JSON.stringify(data), meta.ip, meta.nowMs, expiresAt),
   ]);
-  return { state: 'second_factor', challenge, methods, expiresAt };
+  return { state: 'second_factor', challenge, methods, ...(delivery ? { delivery } : {}), expiresAt };
+}
+
+/**
+ * The user a login names, by its identity key (worker/lib/identity.ts: the one normalisation of every sign-in
+ * path). A login carrying an invisible or ambiguous character (a no-break space, a BOM...) is nobody's.
+ */
+async function findUserByLogin(db: D1Database, login: string): Promise<UserForLogin | null> {
+  const reading = readIdentity(login);
+  if (!reading.ok) return null;
+  // Keys outside printable ASCII are filled by the Worker; with none missing this is one indexed read.
+  await fillMissingIdentityKeys(db);
+  return db.prepare(`SELECT ${USER_COLUMNS} FROM users u WHERE u.login_key = ?`).bind(identityKey(reading.value)).first<UserForLogin>();
 }
 
 export async function completeSecondFactor(env: Env, challenge: string, code: string, meta: RequestMeta): Promise<LoginStep> {
@@ -117,38 +151,58 @@ export async function completeSecondFactor(env: Env, challenge: string, code: st
     .first<{ user_id: string; data: string }>();
   const user = claimed ? await db.prepare(`SELECT ${USER_COLUMNS} FROM users u WHERE u.id = ?`).bind(claimed.user_id).first<UserForLogin>() : null;
   if (!claimed || !user?.enabled) throw new AppError('CODE_EXPIRED', 'The sign-in has expired. Start again.');
-  const data = JSON.parse(claimed.data) as { methods: SecondFactorMethod[]; smsChallengeId?: string };
+  const data = JSON.parse(claimed.data) as SecondFactorData;
 
-  const verdict = data.methods[0] === 'sms' ? await checkSmsCode(env, data.smsChallengeId, code, meta) : await checkOwnTokens(env, user.id, code, meta);
-  if (verdict === 'ok') {
+  const method = data.methods[0];
+  const verdict =
+    method === 'sms'
+      ? await checkSmsCode(env, data.smsChallengeId, code, meta)
+      : method === 'code'
+        ? await checkSentTokenCode(env, user.id, data, code, meta)
+        : await checkOwnTokens(env, user.id, code, meta);
+  if (typeof verdict === 'object') {
     // The challenge is single use: only the request that flips consumed_at goes on.
     const consumed = await db.prepare('UPDATE challenges SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL').bind(meta.nowMs, challengeId).run();
     if (consumed.meta.changes !== 1) throw new AppError('CODE_EXPIRED', 'The sign-in has expired. Start again.');
-    return finishLogin(env, user, data.methods[0] === 'sms' ? 'password+sms' : 'password+otp', meta);
+    return finishLogin(env, user, verdict.method, meta);
   }
   await logAttempt(env, user, user.login, meta, verdict.toLowerCase());
   throw new AppError(verdict);
 }
 
-async function checkOwnTokens(env: Env, userId: string, otp: string, meta: RequestMeta): Promise<'ok' | 'OTP_INVALID' | 'TOKEN_LOCKED'> {
-  const { results: tokens } = await env.DB.prepare(
-    `SELECT ${TOKEN_RECORD_COLUMNS} FROM tokens WHERE owner_user_id = ? AND type IN ('TOTP','HOTP') AND activated = 1 AND enabled = 1`,
-  )
-    .bind(userId)
-    .all<TokenRecord>();
+/** A passed second factor names the session's method (sessions.ts reads "+" as "second factor proven"). */
+type Passed = { method: string };
+
+async function checkOwnTokens(env: Env, userId: string, otp: string, meta: RequestMeta): Promise<Passed | 'OTP_INVALID' | 'TOKEN_LOCKED'> {
+  const tokens = (await tokensAcceptedAtLogin(env.DB, userId)).filter((token) => !isMessageToken(token.type));
   let locked = false;
   for (const token of tokens) {
     const verdict = await verifyTokenOtp(env.DB, verifyKeysOf(env), token, otp, meta.nowMs);
-    if (verdict.ok) return 'ok';
+    if (verdict.ok) return { method: 'password+otp' };
     if (verdict.reason === 'TOKEN_LOCKED') locked = true;
   }
   return locked ? 'TOKEN_LOCKED' : 'OTP_INVALID';
 }
 
-async function checkSmsCode(env: Env, smsChallengeId: string | undefined, code: string, meta: RequestMeta): Promise<'ok' | 'CODE_INVALID' | 'CODE_EXPIRED' | 'RATE_LIMITED'> {
+/**
+ * The code sent to the user's SMS/EMAIL token (with its PIN where set), checked as every token code is
+ * (checkTokenCode): the token's state first, the code's attempt claimed by verifyCode's conditional UPDATE, a
+ * failure counted on the token. The token must still be the user's own.
+ */
+async function checkSentTokenCode(env: Env, userId: string, data: SecondFactorData, code: string, meta: RequestMeta): Promise<Passed | 'OTP_INVALID' | 'TOKEN_LOCKED'> {
+  const token = data.tokenId
+    ? await env.DB.prepare(`SELECT ${TOKEN_RECORD_COLUMNS} FROM tokens WHERE id = ? AND owner_user_id = ?`).bind(data.tokenId, userId).first<TokenRecord>()
+    : null;
+  if (!token || !isMessageToken(token.type)) return 'OTP_INVALID';
+  const verdict = await checkTokenCode(env, token, data.tokenChallengeId ?? null, code, { purpose: LOGIN_TOKEN_PURPOSE, nowMs: meta.nowMs });
+  if (verdict.ok) return { method: `password+${channelOf(token.type)}` };
+  return verdict.reason === 'TOKEN_LOCKED' ? 'TOKEN_LOCKED' : 'OTP_INVALID';
+}
+
+async function checkSmsCode(env: Env, smsChallengeId: string | undefined, code: string, meta: RequestMeta): Promise<Passed | 'CODE_INVALID' | 'CODE_EXPIRED' | 'RATE_LIMITED'> {
   if (!smsChallengeId) return 'CODE_EXPIRED';
   const verdict = await verifyCode(env, { challengeId: smsChallengeId, code, nowMs: meta.nowMs, purpose: 'login-sms' });
-  return verdict.ok ? 'ok' : verdict.reason;
+  return verdict.ok ? { method: 'password+sms' } : verdict.reason;
 }
 
 async function finishLogin(env: Env, user: UserForLogin, method: string, meta: RequestMeta): Promise<LoginStep> {
@@ -163,19 +217,20 @@ async function finishLogin(env: Env, user: UserForLogin, method: string, meta: R
 }
 
 /**
- * The second factor a user must give: their own OTP token when they have one; otherwise the SMS code when the
- * platform offers 2FA, the user activated it on a confirmed number, and none of their workspaces disabled it.
+ * The second factor a user must give: the OTP when they own an app token; else a code sent to their first
+ * SMS/EMAIL token (any token is asked for: the password alone must not pass where the verify API wants the
+ * token); otherwise the SMS code when the platform offers 2FA, the user activated it on a confirmed number, and
+ * none of their workspaces disabled it.
  */
-async function secondFactorMethodsOf(db: D1Database, user: UserForLogin): Promise<SecondFactorMethod[]> {
-  const token = await db
-    .prepare(`SELECT 1 FROM tokens WHERE owner_user_id = ? AND type IN ('TOTP','HOTP') AND activated = 1 AND enabled = 1 LIMIT 1`)
-    .bind(user.id)
-    .first();
-  if (token) return ['otp'];
+async function secondFactorOf(db: D1Database, user: UserForLogin): Promise<{ methods: SecondFactorMethod[]; codeToken?: TokenRecord }> {
+  const tokens = await tokensAcceptedAtLogin(db, user.id);
+  if (tokens.some((token) => !isMessageToken(token.type))) return { methods: ['otp'] };
+  const codeToken = tokens.find((token) => token.destination);
+  if (codeToken) return { methods: ['code'], codeToken };
   if (user.sms_two_factor_active && user.sms_phone_verified && user.sms_phone && (await isTwoFactorEnabled(db))) {
-    if ((await officesForbiddingTwoFactor(db, user.id)).length === 0) return ['sms'];
+    if ((await officesForbiddingTwoFactor(db, user.id)).length === 0) return { methods: ['sms'] };
   }
-  return [];
+  return { methods: [] };
 }
 
 function attemptStatement(env: Env, user: UserForLogin | null, login: string, meta: RequestMeta, reason: string) {

@@ -14,7 +14,9 @@ import { passwordField } from '../users/schema';
 import { authenticate, checkCsrf, checkSameOrigin } from './middleware';
 import { clearSessionCookie, csrfTokenFor, deleteSession, writeSessionCookie } from './sessions';
 
-const loginBody = z.strictObject({ login: z.string().trim().min(1).max(128), password: z.string().min(1).max(1024) });
+// The login is not trimmed here: String.trim would also strip a no-break space or a BOM, and "alice\u00a0" would be
+// alice. login-service reads it as every sign-in path does (worker/lib/identity.ts).
+const loginBody = z.strictObject({ login: z.string().max(128).regex(/\S/), password: z.string().min(1).max(1024) });
 const secondFactorBody = z.strictObject({ challenge: z.string().min(1).max(200), otp: z.string().trim().min(1).max(64) });
 
 export const authRoutes = new Hono<AppBindings>()
@@ -71,7 +73,9 @@ export const authRoutes = new Hono<AppBindings>()
   });
 
 async function respondToStep(c: Context<AppBindings>, step: LoginStep): Promise<Response> {
-  if (step.state === 'second_factor') return c.json({ state: step.state, challenge: step.challenge, methods: step.methods, expiresAt: step.expiresAt });
+  if (step.state === 'second_factor') {
+    return c.json({ state: step.state, challenge: step.challenge, methods: step.methods, ...(step.delivery ? { delivery: step.delivery } : {}), expiresAt: step.expiresAt });
+  }
   writeSessionCookie(c, step.sessionToken);
   return c.json({ state: step.state, user: await getUser(c.env.DB, step.userId), csrfToken: await csrfTokenFor(c.env.SESSION_KEY, step.sessionId) });
 }

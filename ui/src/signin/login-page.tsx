@@ -1,6 +1,7 @@
 /**
- * /login: login and password, then, when the account has two-factor authentication, the code sent by SMS or the
- * OTP of the user's token. The flow is a small state machine mirroring the server's answers.
+ * /login: login and password, then, when the account has a second factor, the OTP of the user's token, or the code
+ * sent to their SMS/email token (the page says where, masked) or to their SMS 2FA number. The flow is a small
+ * state machine mirroring the server's answers.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { Alert, Button, TextField } from '../components/form';
@@ -11,9 +12,11 @@ import { navigate, onLinkClick, useLocation } from '../lib/router';
 import { signInStrings } from './strings';
 import { safeNextPath, type SignedIn } from './session';
 
-type Step = { state: 'password' } | { state: 'second_factor'; challenge: string; methods: Array<'sms' | 'otp'> };
+type SecondFactor = { challenge: string; methods: Array<'otp' | 'code' | 'sms'>; delivery?: { channel: 'sms' | 'email'; to: string } };
 
-type LoginAnswer = { state: 'signed_in'; user: SignedIn['user']; csrfToken: string } | { state: 'second_factor'; challenge: string; methods: Array<'sms' | 'otp'> };
+type Step = { state: 'password' } | ({ state: 'second_factor' } & SecondFactor);
+
+type LoginAnswer = { state: 'signed_in'; user: SignedIn['user']; csrfToken: string } | ({ state: 'second_factor' } & SecondFactor);
 
 export function LoginPage() {
   const t = useTranslator(signInStrings);
@@ -35,7 +38,7 @@ export function LoginPage() {
 
   function finish(answer: LoginAnswer) {
     if (answer.state === 'second_factor') {
-      setStep({ state: 'second_factor', challenge: answer.challenge, methods: answer.methods });
+      setStep({ state: 'second_factor', challenge: answer.challenge, methods: answer.methods, delivery: answer.delivery });
       setCode('');
       return;
     }
@@ -74,7 +77,7 @@ export function LoginPage() {
     return (
       <Card title={t('secondFactorTitle')}>
         <form onSubmit={submitCode} class="stack">
-          <p>{step.methods[0] === 'sms' ? t('smsPrompt') : t('otpPrompt')}</p>
+          <p>{secondFactorPrompt(step, t)}</p>
           <TextField label={t('code')} name="code" value={code} onValue={setCode} autocomplete="one-time-code" inputMode="numeric" required autoFocus />
           <Alert>{error}</Alert>
           <Button type="submit" busy={busy}>
@@ -111,4 +114,9 @@ export function LoginPage() {
       ) : null}
     </Card>
   );
+}
+
+function secondFactorPrompt(step: SecondFactor, t: (key: string, values?: Record<string, string>) => string): string {
+  if (step.delivery) return t(step.delivery.channel === 'sms' ? 'codeSentSMS' : 'codeSentEMAIL', { to: step.delivery.to });
+  return step.methods[0] === 'sms' ? t('smsPrompt') : t('otpPrompt');
 }
