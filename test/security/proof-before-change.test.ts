@@ -286,6 +286,23 @@ describe('/profile: the SMS 2FA number', () => {
     expect(await smsPhoneOf(frank.id)).toEqual({ sms_phone: '+4915155555555', sms_phone_verified: 1, sms_two_factor_active: 1 });
   });
 
+  it('switching SMS 2FA off needs the token when a token is the /login factor; the code to the number alone is not enough', async () => {
+    const { admin, frank } = await platformUser();
+    const token = await hardwareToken(admin, frank.id);
+    const phone = '+4915177777777';
+    await env.DB.prepare('UPDATE users SET sms_phone = ?, sms_phone_verified = 1, sms_two_factor_active = 1 WHERE id = ?').bind(phone, frank.id).run();
+    const stale = await sessionClient({ userId: frank.id, kind: 'platform', method: 'password', base: '/api/profile' });
+    const outboxBefore = await env.DB.prepare('SELECT COUNT(*) AS n FROM outbox WHERE recipient = ?').bind(phone).first();
+    expect((await stale('POST', '/two-factor/deactivate/code', {})).body.error).toMatchObject({ code: 'STEP_UP_REQUIRED', details: { otp: true } });
+    expect(await env.DB.prepare('SELECT COUNT(*) AS n FROM outbox WHERE recipient = ?').bind(phone).first()).toEqual(outboxBefore);
+
+    expect((await stale('POST', '/step-up', { otp: await totpAt(token.seed, Date.now()) })).status).toBe(204);
+    const sent = await stale('POST', '/two-factor/deactivate/code', {});
+    expect(sent.status).toBe(200);
+    const off = await stale('POST', '/two-factor/deactivate', { challengeId: sent.body.challengeId, code: await lastSmsCode(phone) });
+    expect(off.body.twoFactor.active).toBe(false);
+  });
+
   it('a user whose factor is the SMS number proves it with a code to that number; a SAML session is no proof', async () => {
     const { frank } = await platformUser();
     const phone = '+4915166666666';
