@@ -195,15 +195,23 @@ export async function submitRecovery(
  * proof is examined: this is what bounds the token OTP guesses, which do not count toward the token's own lock.
  */
 async function claimSubmission(db: D1Database, login: string, meta: { ip: string; nowMs: number }): Promise<void> {
-  await enforceLimits(
-    db,
-    [
-      // The caller's own budget first: an address over its cap cannot spend the login's budget.
-      { name: 'ip', key: `restore-access-ip:${ipRateKey(meta.ip)}`, limit: RESTORE_ACCESS_SUBMITS_PER_IP_PER_HOUR, windowMs: HOUR_MS },
-      { name: 'login', key: `restore-access-login:${login}`, limit: RESTORE_ACCESS_SUBMITS_PER_LOGIN_PER_HOUR, windowMs: HOUR_MS },
-    ],
-    meta.nowMs,
-  );
+  try {
+    await enforceLimits(
+      db,
+      [
+        // The caller's own budget first: an address over its cap cannot spend the login's budget.
+        { name: 'ip', key: `restore-access-ip:${ipRateKey(meta.ip)}`, limit: RESTORE_ACCESS_SUBMITS_PER_IP_PER_HOUR, windowMs: HOUR_MS },
+        { name: 'login', key: `restore-access-login:${login}`, limit: RESTORE_ACCESS_SUBMITS_PER_LOGIN_PER_HOUR, windowMs: HOUR_MS },
+      ],
+      meta.nowMs,
+    );
+  } catch (error) {
+    // enforceLimits speaks of messages; these are requests.
+    if (error instanceof AppError && error.code === 'RATE_LIMITED') {
+      throw new AppError('RATE_LIMITED', 'Too many restore-access requests for this login or from this address. Try again later.', error.details);
+    }
+    throw error;
+  }
 }
 
 async function judgeEvidence(env: Env, flow: RecoveryFlow, user: RecoveryUser | null, evidence: RecoveryEvidence, nowMs: number) {
