@@ -8,6 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { LOGIN_MAX_FAILS } from '../../worker/constants';
+import { assignedUser, portalClient, portalWith } from '../helpers/portal';
 import { adminClient, call, insertUser, json, unique } from '../helpers/worker';
 
 const PASSWORD = 'a long enough password';
@@ -51,5 +52,16 @@ describe('verify API: one normalisation of the login', () => {
     // The user is found (and has no token): NO_TOKEN, not USER_UNKNOWN.
     for (const spelling of [user.login, user.login.toUpperCase(), fullWidth]) expect(await verify(spelling)).toEqual({ accepted: false, reason: 'NO_TOKEN' });
     for (const spelling of [`${user.login}\u00a0`, `\u00a0${user.login}`, `\u3000${user.login}`]) expect(await verify(spelling)).toEqual({ accepted: false, reason: 'USER_UNKNOWN' });
+  });
+});
+
+describe('portal sign-in: one normalisation of the login', () => {
+  it('another case or a compatibility form of the login reaches the same account', async () => {
+    const portal = await portalWith([]);
+    const user = await assignedUser(portal.admin, portal.resource.id);
+    for (const spelling of [user.login.toUpperCase(), fullWidthOf(user.login)]) {
+      const answer = await portalClient(portal.alias, { ip: '198.51.100.7' }).signIn(spelling, 'portal password 1');
+      expect(answer.body).toMatchObject({ state: 'signed_in' });
+    }
   });
 });

@@ -14,7 +14,7 @@ import { activityStatement } from '../activities/record';
 import type { Env } from '../env';
 import { AppError } from '../errors';
 import { dummyPasswordHash, randomToken, sha256Hex, verifyPassword } from '../lib/crypto';
-import { fillMissingIdentityKeys, identityKey, readIdentity } from '../lib/identity';
+import { fillMissingIdentityKeys, lookupKeyOf } from '../lib/identity';
 import { consumeRateLimit } from '../lib/rate-limit';
 import { issueCode, verifyCode } from '../messaging/codes';
 import { TOKEN_RECORD_COLUMNS, verifyTokenOtp, type TokenRecord } from '../otp/verify-service';
@@ -129,11 +129,11 @@ export async function startPasswordLogin(env: Env, login: string, password: stri
  * path). A login carrying an invisible or ambiguous character (a no-break space, a BOM...) is nobody's.
  */
 async function findUserByLogin(db: D1Database, login: string): Promise<UserForLogin | null> {
-  const reading = readIdentity(login);
-  if (!reading.ok) return null;
+  const key = lookupKeyOf(login);
+  if (key === null) return null;
   // Keys outside printable ASCII are filled by the Worker; with none missing this is one indexed read.
   await fillMissingIdentityKeys(db);
-  return db.prepare(`SELECT ${USER_COLUMNS} FROM users u WHERE u.login_key = ?`).bind(identityKey(reading.value)).first<UserForLogin>();
+  return db.prepare(`SELECT ${USER_COLUMNS} FROM users u WHERE u.login_key = ?`).bind(key).first<UserForLogin>();
 }
 
 export async function completeSecondFactor(env: Env, challenge: string, code: string, meta: RequestMeta): Promise<LoginStep> {

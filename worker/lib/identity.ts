@@ -42,6 +42,16 @@ export function identityKey(value: string): string {
 }
 
 /**
+ * The key to look up a login (or email) someone typed: read as an identity (readIdentity), or null when it carries
+ * an invisible or ambiguous character, which makes it nobody's. Where rows outside printable ASCII may still be
+ * unkeyed, call fillMissingIdentityKeys before the lookup.
+ */
+export function lookupKeyOf(typed: string): string | null {
+  const reading = readIdentity(typed);
+  return reading.ok ? identityKey(reading.value) : null;
+}
+
+/**
  * Fills the keys the triggers left NULL (values outside printable ASCII). A partial index holds exactly these rows,
  * so when there are none (the normal case) this is one indexed read. A key that another account already holds is
  * a collision that predates these rules: that row keeps NULL (the UNIQUE index refuses it) and is reported.

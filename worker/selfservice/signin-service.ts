@@ -30,6 +30,7 @@ import { mintSessionToken } from '../auth/sessions';
 import type { Env } from '../env';
 import { AppError } from '../errors';
 import { dummyPasswordHash, randomToken, sha256Hex, verifyPassword } from '../lib/crypto';
+import { fillMissingIdentityKeys, lookupKeyOf } from '../lib/identity';
 import { consumeRateLimit } from '../lib/rate-limit';
 import { verifyCode } from '../messaging/codes';
 import { verifyTokenOtp, type TokenRecord, type VerifyResult } from '../otp/verify-service';
@@ -92,13 +93,17 @@ interface PortalUser {
 }
 
 async function findPortalUser(db: D1Database, resourceId: string, login: string): Promise<PortalUser | null> {
+  // By identity key, as every sign-in path finds users (lib/identity.ts); a login with an invisible character is nobody's.
+  const key = lookupKeyOf(login);
+  if (key === null) return null;
+  await fillMissingIdentityKeys(db);
   const user = await db
     .prepare(
       `SELECT u.id, u.login, u.password_hash, u.email, u.language, u.first_name, u.enabled, a.kind AS assignment_kind
        FROM users u LEFT JOIN assignments a ON a.user_id = u.id AND a.resource_id = ?
-       WHERE lower(u.login) = lower(?)`,
+       WHERE u.login_key = ?`,
     )
-    .bind(resourceId, login)
+    .bind(resourceId, key)
     .first<PortalUser>();
   // Users must be assigned to the resource to use its portal.
   return user && user.enabled && user.assignment_kind ? user : null;

@@ -12,7 +12,7 @@ import { VERIFY_ATTEMPTS_PER_USER, VERIFY_WINDOW_MS } from '../constants';
 import { activityStatement, activityStatementIf, type ActivityInput } from '../activities/record';
 import { apiKeyFromLookup, apiKeyLookupStatement, requireApiKeyScope, touchApiKeyStatement, validApiKeyCondition } from '../auth/api-keys';
 import type { Env } from '../env';
-import { fillMissingIdentityKeys, identityKey, readIdentity } from '../lib/identity';
+import { fillMissingIdentityKeys, lookupKeyOf } from '../lib/identity';
 import { consumeRateLimitStatement, rateLimitResultFromRow } from '../lib/rate-limit';
 import {
   claimTokenAttemptStatement,
@@ -104,15 +104,6 @@ const VERIFY_RATE_LIMIT_KEY_SQL = `'verify:'
   || coalesce((${userIdOf("json_extract(?1, '$.loginKey')")}), 'login:' || coalesce(json_extract(?1, '$.loginKey'), lower(json_extract(?1, '$.login'))))
   || ':' || coalesce((${resourceIdOf("json_extract(?1, '$.resource')")}), 'resource:' || lower(json_extract(?1, '$.resource')))`;
 
-/**
- * The identity key the user is looked up by (worker/lib/identity.ts: the one normalisation of every sign-in path),
- * or null for a login carrying an invisible or ambiguous character: that login is nobody's (USER_UNKNOWN).
- */
-function loginKeyOf(login: string): string | null {
-  const reading = readIdentity(login);
-  return reading.ok ? identityKey(reading.value) : null;
-}
-
 export async function verifyForResource(env: Env, request: VerifyRequest, nowMs: number): Promise<VerifyApiResult> {
   let decision = await decide(env, request, nowMs);
   // Keys of logins outside printable ASCII are filled by the Worker (no NFKC in SQLite): an unknown login is looked
@@ -133,7 +124,9 @@ async function decide(env: Env, request: VerifyRequest, nowMs: number): Promise<
   // is read from D1 on every request (no isolate cache), so a revoked key is refused from the next request on.
   const resourceId = resourceIdOf('?1');
   const userId = userIdOf('?2');
-  const loginKey = loginKeyOf(request.login);
+  // The identity key, as every sign-in path finds users (lib/identity.ts); null (nobody: USER_UNKNOWN) for a login
+  // with an invisible or ambiguous character.
+  const loginKey = lookupKeyOf(request.login);
   const [keyRows, , limitRows, resourceRows, userRows, assignmentRows, tokenRows] = await db.batch([
     apiKeyLookupStatement(db, request.apiKeyHash, nowMs),
     touchApiKeyStatement(db, request.apiKeyHash, nowMs),
