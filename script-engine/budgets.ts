@@ -16,7 +16,8 @@ export const CHARS_PER_WORK_UNIT = 16;
 export const DEFAULT_BUDGETS: Budgets = {
   maxSourceChars: 64 * 1024,
   maxDepth: 32,
-  maxSteps: 10_000,
+  // A real script evaluates tens of actions; each costs up to about 0.3 µs on a loaded machine (see the benchmark).
+  maxSteps: 5_000,
   // A typical script spends a few dozen units, a loop over 200 group claims a few thousand. The costliest units
   // (non-ASCII texts lowercased and hashed into a set) cost about 130 ns each on a loaded machine, and the steps
   // as many milliseconds again (see the benchmark).

@@ -113,14 +113,14 @@ describe('the test run answers at most SCRIPT_TEST_RUN_ANSWER_MAX_BYTES (1 MB)',
   const many = Array.from({ length: 100 }, (_, i) => String(i));
 
   it('the 62.8 MB answer of a 13 KB script: the trace stops at its budget and the answer says so', async () => {
-    // Attack: every step that reads a 40 KB claim copies it into the trace; 90 x 90 such steps answered hundreds
-    // of megabytes, built in the Worker's memory first.
+    // Attack: every step that reads a 40 KB claim copies it into the trace; 60 x 60 such steps answered well over
+    // a hundred megabytes, built in the Worker's memory first.
     const source = `version: 1
 actions:
   - Let: { name: big, value: { GetEntry: { key: big } } }
   - ForEach: { items: { GetEntry: { key: n } }, as: i, do: [ { ForEach: { items: { GetEntry: { key: n } }, as: j, do: [ { Let: { name: copy, value: { var: big } } } ] } } ] }
 `;
-    const { bytes, answer } = await testRun(source, { big: Array.from({ length: 10 }, (_, i) => `${i}`.padEnd(4000, 'x')), n: many.slice(0, 90) });
+    const { bytes, answer } = await testRun(source, { big: Array.from({ length: 10 }, (_, i) => `${i}`.padEnd(4000, 'x')), n: many.slice(0, 60) });
     expect(bytes).toBeLessThanOrEqual(SCRIPT_TEST_RUN_ANSWER_MAX_BYTES);
     expect(answer).toMatchObject({ outcome: 'success', traceTruncated: true, effectsTruncated: false });
   });
