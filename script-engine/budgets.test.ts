@@ -3,7 +3,7 @@
  * (refused with its own code), and hostile inputs end in a result, never an exception or a hang.
  */
 import { describe, expect, it } from 'vitest';
-import { CHARS_PER_WORK_UNIT, compileScript, DEFAULT_BUDGETS, runProgram, type Budgets, type RunResult } from './index';
+import { CHARS_PER_WORK_UNIT, compileScript, DEFAULT_BUDGETS, MAX_REPORTED_ERRORS, runProgram, type Budgets, type RunResult } from './index';
 
 const user = { login: 'ada', firstName: 'Ada', lastName: 'L', language: 'en', enabled: true };
 
@@ -81,6 +81,20 @@ describe('budgets: at the limit and one past it', () => {
     expect(compileScript(source(3), { budgets: { maxListItems: 3 } }).ok).toBe(true);
     const over = compileScript(source(4), { budgets: { maxListItems: 3 } });
     expect(!over.ok && over.errors[0]).toMatchObject({ code: 'LIST_TOO_LONG', line: 3, column: 28 });
+  });
+
+  it('errors reported: at the limit and one past it (64 KiB of one-line mistakes answered 1.4 MB of markers)', () => {
+    // Attack: `- x` is 6 bytes and one NOT_AN_ACTION error of about 130 bytes; the check, save and test-run
+    // answers listed all 10,900 of them.
+    const source = (n: number) => `version: 1\nactions:\n${'  - x\n'.repeat(n)}`;
+    const atLimit = compileScript(source(MAX_REPORTED_ERRORS));
+    expect(!atLimit.ok && atLimit.errors.map((e) => e.code)).toEqual(Array(MAX_REPORTED_ERRORS).fill('NOT_AN_ACTION'));
+    const onePast = compileScript(source(MAX_REPORTED_ERRORS + 1));
+    expect(!onePast.ok && onePast.errors.at(-1)).toMatchObject({ code: 'TOO_MANY_ERRORS', message: expect.stringContaining('1 more') });
+    const over = compileScript(source(10_900));
+    expect(!over.ok && over.errors.length).toBe(MAX_REPORTED_ERRORS + 1);
+    expect(!over.ok && over.errors.at(-1)).toMatchObject({ code: 'TOO_MANY_ERRORS', line: 3 + MAX_REPORTED_ERRORS, column: 5, message: expect.stringContaining('10800 more') });
+    expect(JSON.stringify(over).length).toBeLessThan(20_000);
   });
 
   it('source size', () => {

@@ -33,6 +33,12 @@ export const DEFAULT_BUDGETS: Budgets = {
 };
 
 /**
+ * Errors (and warnings) one compile reports, then one TOO_MANY_ERRORS: more than a person fixes before checking
+ * again, and 64 KiB of one-line mistakes would otherwise answer 1.4 MB of markers.
+ */
+export const MAX_REPORTED_ERRORS = 100;
+
+/**
  * The work of reading one text (comparing, hashing, lowercasing, searching or joining it): one unit for the
  * operation itself, which costs about as much as walking an element, and one more per CHARS_PER_WORK_UNIT
  * characters.

@@ -5,12 +5,12 @@
 import { checkParsed } from './check';
 import { compileChecked } from './compile';
 import { parseScript } from './parse';
-import { DEFAULT_BUDGETS } from './budgets';
+import { DEFAULT_BUDGETS, MAX_REPORTED_ERRORS } from './budgets';
 import type { CompileOptions, CompiledProgram, ScriptError } from './types';
 
 export { ACTIONS, CONTEXT_VARIABLES, findAction, type ActionSpec, type ParameterSpec, type ValueType } from './actions';
 export { loadProgram } from './compile';
-export { CHARS_PER_WORK_UNIT, DEFAULT_BUDGETS } from './budgets';
+export { CHARS_PER_WORK_UNIT, DEFAULT_BUDGETS, MAX_REPORTED_ERRORS } from './budgets';
 export { runProgram, type RunOptions } from './run';
 export type { Budgets, CompileOptions, CompiledProgram, Effect, RunContext, RunResult, ScriptError, TraceStep, UserFieldInfo } from './types';
 
@@ -25,12 +25,20 @@ export function checkScript(source: string, options: CompileOptions = {}): { err
 export function compileScript(source: string, options: CompileOptions = {}): CompileResult {
   const budgets = { ...DEFAULT_BUDGETS, ...options.budgets };
   const parsed = parseScript(source, budgets);
-  if (!parsed.ok) return { ok: false, errors: parsed.errors, warnings: [] };
+  if (!parsed.ok) return { ok: false, errors: capped(parsed.errors), warnings: [] };
   const checked = checkParsed(parsed.script, options);
-  if (checked.errors.length) return { ok: false, errors: sortByLocation(checked.errors), warnings: checked.warnings };
-  return { ok: true, program: compileChecked(checked.script), warnings: checked.warnings };
+  if (checked.errors.length) return { ok: false, errors: capped(sortByLocation(checked.errors)), warnings: capped(checked.warnings) };
+  return { ok: true, program: compileChecked(checked.script), warnings: capped(checked.warnings) };
 }
 
 function sortByLocation(errors: ScriptError[]): ScriptError[] {
   return [...errors].sort((a, b) => a.line - b.line || a.column - b.column);
+}
+
+/** The first MAX_REPORTED_ERRORS, then one TOO_MANY_ERRORS where the next one was. */
+function capped(errors: ScriptError[]): ScriptError[] {
+  if (errors.length <= MAX_REPORTED_ERRORS) return errors;
+  const next = errors[MAX_REPORTED_ERRORS]!;
+  const more = errors.length - MAX_REPORTED_ERRORS;
+  return [...errors.slice(0, MAX_REPORTED_ERRORS), { code: 'TOO_MANY_ERRORS', message: `${more} more not shown; fix these first.`, line: next.line, column: next.column }];
 }

@@ -125,6 +125,17 @@ actions:
     expect(answer).toMatchObject({ outcome: 'success', traceTruncated: true, effectsTruncated: false });
   });
 
+  it('a source of 8,000 one-line mistakes answers the first 100 and TOO_MANY_ERRORS (1.4 MB of markers at 64 KiB before)', async () => {
+    // Attack: `- x` is 6 bytes of source and 130 bytes of error; 8,000 of them fit the request limit.
+    const response = await admin.request('/sign-in-script/test-run', { method: 'POST', json: { source: `version: 1\nactions:\n${'  - x\n'.repeat(8000)}` } });
+    expect(response.status).toBe(200);
+    const bytes = (await response.clone().arrayBuffer()).byteLength;
+    const answer = await json(response);
+    expect(bytes).toBeLessThan(20_000);
+    expect(answer.errors).toHaveLength(101);
+    expect(answer.errors[100]).toMatchObject({ code: 'TOO_MANY_ERRORS', line: 103 });
+  });
+
   it('70 saves of long texts that JSON escapes six-fold: the effects are cut too, and the answer says so', async () => {
     // Attack: the trace is bounded, so put the bulk in the effects: each save carries a 4,000-character text of
     // control characters (24 KB once escaped), 70 of them in one run (as many as the work budget allows).
