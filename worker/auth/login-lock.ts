@@ -9,12 +9,12 @@
  * single writer admits exactly LOGIN_MAX_FAILS attempts per window however many requests race.
  */
 import { LOGIN_LOCK_DURATION_MS, LOGIN_MAX_FAILS } from '../constants';
-import { identityKey } from '../lib/identity';
+import { attemptKeyOf } from '../lib/identity';
 import { consumeRateLimit } from '../lib/rate-limit';
 
 // By identity key (worker/lib/identity.ts), as the user is looked up: every spelling that reaches one account
 // ("ALICE", the full-width "ａｌｉｃｅ") spends the same attempts. For ASCII this is the lower-cased login, as before.
-const keyOf = (login: string) => `login-fail:${identityKey(login.trim())}`;
+const keyOf = (login: string) => `login-fail:${attemptKeyOf(login)}`;
 
 export type PasswordAttemptClaim = { allowed: true } | { allowed: false; lockedUntil: number };
 

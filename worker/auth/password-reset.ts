@@ -21,6 +21,7 @@ import { activityStatement, activityStatementIf } from '../activities/record';
 import type { Env } from '../env';
 import { AppError } from '../errors';
 import { hashPassword, randomToken, sha256Hex } from '../lib/crypto';
+import { attemptKeyOf, fillMissingIdentityKeys, lookupKeyOf } from '../lib/identity';
 import { enforceLimits, ipRateKey } from '../messaging/limits';
 import { loadMessagingSettings } from '../messaging/settings';
 import { renderEmailMessage, sendEmail } from '../messaging/service';
@@ -41,7 +42,7 @@ export async function claimPasswordResetRequest(db: D1Database, login: string, m
     [
       // The caller's own budget first: an address over its cap cannot spend the login's budget.
       { name: 'ip', key: `password-reset-ip:${ipRateKey(meta.ip)}`, limit: PASSWORD_RESET_REQUESTS_PER_IP_PER_HOUR, windowMs: HOUR_MS },
-      { name: 'login', key: `password-reset-login:${login.trim().toLowerCase()}`, limit: PASSWORD_RESET_REQUESTS_PER_LOGIN_PER_HOUR, windowMs: HOUR_MS },
+      { name: 'login', key: `password-reset-login:${attemptKeyOf(login)}`, limit: PASSWORD_RESET_REQUESTS_PER_LOGIN_PER_HOUR, windowMs: HOUR_MS },
     ],
     meta.nowMs,
   );
@@ -54,8 +55,12 @@ export async function claimPasswordResetRequest(db: D1Database, login: string, m
  */
 export async function sendPasswordResetLink(env: Env, login: string, meta: ResetRequestMeta & { origin: string }): Promise<void> {
   try {
-    const user = await env.DB.prepare('SELECT id, login, email, first_name, language FROM users WHERE lower(login) = lower(?) AND enabled = 1')
-      .bind(login)
+    // By identity key, as every sign-in path finds users (lib/identity.ts); a login with an invisible character is nobody's.
+    const key = lookupKeyOf(login);
+    if (key === null) return;
+    await fillMissingIdentityKeys(env.DB);
+    const user = await env.DB.prepare('SELECT id, login, email, first_name, language FROM users WHERE login_key = ? AND enabled = 1')
+      .bind(key)
       .first<{ id: string; login: string; email: string | null; first_name: string; language: 'de' | 'en' }>();
     if (!user?.email) return;
 

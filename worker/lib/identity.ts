@@ -52,6 +52,15 @@ export function lookupKeyOf(typed: string): string | null {
 }
 
 /**
+ * The bucket a typed login counts in for attempt limits and rate limits. Unlike lookupKeyOf it trims every kind
+ * of whitespace and never refuses: spellings of one login (case, full-width, a stray no-break space) must share
+ * one budget, never get one each, whether or not the account exists.
+ */
+export function attemptKeyOf(typed: string): string {
+  return identityKey(typed.trim());
+}
+
+/**
  * Fills the keys the triggers left NULL (values outside printable ASCII). A partial index holds exactly these rows,
  * so when there are none (the normal case) this is one indexed read. A key that another account already holds is
  * a collision that predates these rules: that row keeps NULL (the UNIQUE index refuses it) and is reported.

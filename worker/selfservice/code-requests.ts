@@ -12,6 +12,7 @@
 import { CODE_TTL_MS } from '../constants';
 import type { Env } from '../env';
 import { randomToken } from '../lib/crypto';
+import { attemptKeyOf } from '../lib/identity';
 import { issueCode, type IssueCodeInput } from '../messaging/codes';
 import { enforceLimits, ipRateKey, type LimitCheck } from '../messaging/limits';
 import { loadMessagingSettings } from '../messaging/settings';
@@ -42,7 +43,7 @@ export interface PreparedCode {
  */
 export async function prepareAnonymousCode(env: Env, request: AnonymousCodeRequest): Promise<PreparedCode> {
   const { limits } = await loadMessagingSettings(env);
-  const login = request.login.trim().toLowerCase();
+  const login = attemptKeyOf(request.login);
   const scope = `${request.purpose}:${request.resourceId}`;
   const checks: LimitCheck[] = [
     // The caller's own budget first, so one address cannot keep a login in cooldown for everyone else for long.

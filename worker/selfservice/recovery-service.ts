@@ -24,6 +24,7 @@ import type { Env } from '../env';
 import { claimPasswordAttempt } from '../auth/login-lock';
 import { AppError } from '../errors';
 import { dummyPasswordHash, hashPassword, randomToken, sha256Hex, verifyPassword } from '../lib/crypto';
+import { assertIdentityFree, attemptKeyOf, fillMissingIdentityKeys, identityKeyColumns, lookupKeyOf } from '../lib/identity';
 import { verifyCode } from '../messaging/codes';
 import { enforceLimits, ipRateKey } from '../messaging/limits';
 import { TOKEN_RECORD_COLUMNS, verifyTokenOtp, type TokenRecord } from '../otp/verify-service';
@@ -62,12 +63,16 @@ interface RecoveryUser {
 }
 
 async function findRecoveryUser(db: D1Database, resourceId: string, login: string): Promise<RecoveryUser | null> {
+  // By identity key, as every sign-in path finds users (lib/identity.ts); a login with an invisible character is nobody's.
+  const key = lookupKeyOf(login);
+  if (key === null) return null;
+  await fillMissingIdentityKeys(db);
   return db
     .prepare(
       `SELECT u.id, u.login, u.first_name, u.language, u.email, u.password_hash, a.token_id
-       FROM users u JOIN assignments a ON a.user_id = u.id AND a.resource_id = ? WHERE lower(u.login) = lower(?) AND u.enabled = 1`,
+       FROM users u JOIN assignments a ON a.user_id = u.id AND a.resource_id = ? WHERE u.login_key = ? AND u.enabled = 1`,
     )
-    .bind(resourceId, login)
+    .bind(resourceId, key)
     .first<RecoveryUser>();
 }
 
@@ -81,7 +86,7 @@ export async function startRecovery(
 ) {
   if (input.lost.length === 0) throw new AppError('VALIDATION_FAILED', 'lost: say what you lost.');
   const user = await findRecoveryUser(env.DB, portal.resourceId, input.login);
-  const flow: RecoveryFlow = { resourceId: portal.resourceId, login: input.login.trim().toLowerCase(), userId: user?.id ?? null, lost: [...new Set(input.lost)] };
+  const flow: RecoveryFlow = { resourceId: portal.resourceId, login: attemptKeyOf(input.login), userId: user?.id ?? null, lost: [...new Set(input.lost)] };
   const remaining = AUTHENTICATORS.filter((a) => !flow.lost.includes(a));
   if (remaining.includes('email')) {
     // Limits for every login alike (a 429 only for real addresses would tell them apart); the code goes out after
@@ -312,7 +317,13 @@ export async function approveUserIssue(db: D1Database, issueId: string, adminUse
     statements.push(db.prepare(`UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ? AND ${stillOpen}`).bind(issue.pending_password_hash, nowMs, issue.user_id, issueId));
   }
   if (lost.includes('email') && issue.pending_email) {
-    statements.push(db.prepare(`UPDATE users SET email = ?, updated_at = ? WHERE id = ? AND ${stillOpen}`).bind(issue.pending_email, nowMs, issue.user_id, issueId));
+    // The address asked for weeks ago may meanwhile belong to someone else under the identity key: refuse, as
+    // every other path that sets an email does.
+    await assertIdentityFree(db, { email: issue.pending_email, exceptUserId: issue.user_id });
+    const { email_key } = identityKeyColumns({ email: issue.pending_email });
+    statements.push(
+      db.prepare(`UPDATE users SET email = ?, email_key = ?, updated_at = ? WHERE id = ? AND ${stillOpen}`).bind(issue.pending_email, email_key, nowMs, issue.user_id, issueId),
+    );
   }
   statements.push(
     db.prepare(`UPDATE user_issues SET state = 'approved', resolved_at = ?, resolved_by_user_id = ? WHERE id = ? AND state = 'open'`).bind(nowMs, adminUserId, issueId),
