@@ -286,6 +286,16 @@ describe('/profile: the SMS 2FA number', () => {
     expect(await smsPhoneOf(frank.id)).toEqual({ sms_phone: '+4915155555555', sms_phone_verified: 1, sms_two_factor_active: 1 });
   });
 
+  it('asks for what /login asks: with an app token, a code to an email token of the same user is not offered nor taken', async () => {
+    const { admin, frank } = await platformUser();
+    await hardwareToken(admin, frank.id);
+    const address = `${unique('frank')}@example.com`;
+    const emailToken = await admin.post<{ id: string }>('/tokens/message', { type: 'EMAIL', destination: address, ownerUserId: frank.id });
+    const stale = await sessionClient({ userId: frank.id, kind: 'platform', method: 'password', base: '/api/profile' });
+    expect((await stale('POST', '/two-factor/phone', { phone: freshPhone() })).body.error).toMatchObject({ code: 'STEP_UP_REQUIRED', details: { otp: true, codeTargets: [] } });
+    expect((await stale('POST', '/step-up/code', { factorId: emailToken.id })).body.error.code).toBe('VALIDATION_FAILED');
+  });
+
   it('switching SMS 2FA off needs the token when a token is the /login factor; the code to the number alone is not enough', async () => {
     const { admin, frank } = await platformUser();
     const token = await hardwareToken(admin, frank.id);

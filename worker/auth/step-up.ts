@@ -61,12 +61,14 @@ export async function requireFreshProof(provenAtMs: number | null, nowMs: number
 }
 
 /**
- * The second factor /login asks of this user (login-service.ts decides the same way): the tokens /login accepts;
- * without one, the SMS 2FA number when it is active, confirmed and allowed.
+ * The second factor /login asks of this user (login-service.ts decides the same way): the OTP of their app tokens
+ * when they own one (then a code sent to an SMS/EMAIL token would be less than /login asks); else their SMS/EMAIL
+ * tokens; without any, the SMS 2FA number when it is active, confirmed and allowed.
  */
 export async function loginFactorsOf(db: D1Database, userId: string): Promise<StepUpFactor[]> {
   const tokens = await tokensAcceptedAtLogin(db, userId);
-  if (tokens.length > 0) return tokens.map((token) => ({ kind: 'token', token }));
+  const appTokens = tokens.filter((token) => !isMessageToken(token.type));
+  if (tokens.length > 0) return (appTokens.length > 0 ? appTokens : tokens).map((token) => ({ kind: 'token', token }));
   const user = await db
     .prepare('SELECT sms_phone, sms_phone_verified, sms_two_factor_active FROM users WHERE id = ?')
     .bind(userId)
