@@ -6,7 +6,9 @@
 import { compileScript, runProgram, type CompileOptions, type Effect, type RunResult } from '../../script-engine';
 import { SCRIPT_TEST_RUN_ANSWER_MAX_BYTES } from '../constants';
 import { AppError } from '../errors';
+import { identityKeyColumns, identityTaken } from '../lib/identity';
 import { addMemberStatement, removeMemberStatement } from '../organisation/service';
+import { NOT_THE_LAST_ADMIN } from '../users/service';
 import { clearAppliedStatement, insertAndApplyVersion, listVersions, loadVersion, readAppliedVersion, readScriptEnabled, setEnabledStatement } from './repo';
 import { SCRIPT_USER_FIELDS, scriptUserFieldNamed, scriptUserOf } from './user-fields';
 
@@ -137,11 +139,21 @@ export async function effectStatements(db: D1Database, effects: readonly Effect[
         if (!field || !field.writable) return { ok: false, reason: `the user field "${name}" cannot be changed by a script` };
         const problem = field.check?.(value);
         if (problem) return { ok: false, reason: `user field "${name}" ${problem}` };
+        if (name === 'email') {
+          // An IdP claim must not give this user an address another account holds under the identity key.
+          if ((await identityTaken(db, { email: value as string, exceptUserId: userId })) === 'email') {
+            return { ok: false, reason: 'the email address belongs to another account' };
+          }
+          sets.push('email_key = ?');
+          values.push(identityKeyColumns({ email: value as string }).email_key);
+        }
         sets.push(`${field.column} = ?`);
         values.push(field.type === 'boolean' ? (value ? 1 : 0) : value);
         described.push(`set ${name} = ${JSON.stringify(value)}`);
       }
-      statements.push(db.prepare(`UPDATE users SET ${sets.join(', ')}, updated_at = ? WHERE id = ?`).bind(...values, nowMs, userId));
+      // A script may disable the user signing in, but never the last enabled administrator (then nothing changes).
+      const guard = effect.changes.enabled === false ? ` AND ${NOT_THE_LAST_ADMIN}` : '';
+      statements.push(db.prepare(`UPDATE users SET ${sets.join(', ')}, updated_at = ? WHERE id = ?${guard}`).bind(...values, nowMs, userId));
       continue;
     }
     // Membership changes: a script may only change the memberships of the user signing in.

@@ -179,7 +179,7 @@ export async function deleteUser(d1: D1Database, id: string): Promise<void> {
  * and deleting are conditioned on it in the same statement, never counted first: SQLite runs one statement at a
  * time, so of two concurrent demotions of the last two admins the second finds no other admin and changes nothing.
  */
-const NOT_THE_LAST_ADMIN = `(NOT (users.is_admin = 1 AND users.enabled = 1)
+export const NOT_THE_LAST_ADMIN = `(NOT (users.is_admin = 1 AND users.enabled = 1)
   OR EXISTS (SELECT 1 FROM users AS other WHERE other.id != users.id AND other.is_admin = 1 AND other.enabled = 1))`;
 
 /** Why a guarded change touched no row. */
