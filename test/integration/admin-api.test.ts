@@ -102,7 +102,7 @@ describe('admin API bad input', async () => {
     const seed = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
     const token = await admin.post('/tokens/hardware', { type: 'TOTP', serial: unique('E'), seed });
     const row = await env.DB.prepare('SELECT secret_encrypted FROM tokens WHERE id = ?').bind(token.id).first<{ secret_encrypted: string }>();
-    expect(row!.secret_encrypted).toMatch(/^v1\./);
+    expect(row!.secret_encrypted).toMatch(/^v2\./);
     expect(row!.secret_encrypted).not.toContain(seed);
     expect(row!.secret_encrypted).not.toContain('3132333435');
     expect(JSON.stringify(token)).not.toContain(seed);
