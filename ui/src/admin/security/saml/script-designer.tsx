@@ -58,6 +58,8 @@ const strings: Dictionaries = {
     trace: 'Trace',
     effects: 'Would apply',
     nothing: 'Nothing.',
+    traceTruncated: 'The trace was cut here: a test run answers at most 1 MB.',
+    effectsTruncated: 'More changes than shown: a test run answers at most 1 MB.',
     version: 'Version',
     savedAt: 'Saved',
     savedBy: 'By',
@@ -106,6 +108,8 @@ const strings: Dictionaries = {
     trace: 'Ablauf',
     effects: 'Würde übernehmen',
     nothing: 'Nichts.',
+    traceTruncated: 'Der Ablauf wurde hier abgeschnitten: ein Testlauf antwortet mit höchstens 1 MB.',
+    effectsTruncated: 'Mehr Änderungen als angezeigt: ein Testlauf antwortet mit höchstens 1 MB.',
     version: 'Version',
     savedAt: 'Gespeichert',
     savedBy: 'Von',
@@ -420,6 +424,8 @@ interface TestRunAnswer {
   trace?: Array<Record<string, unknown>>;
   wouldApply?: string[];
   wouldFail?: string | null;
+  traceTruncated?: boolean;
+  effectsTruncated?: boolean;
 }
 
 function TestRun({ source }: { source: string }) {
@@ -480,8 +486,10 @@ function TestRun({ source }: { source: string }) {
               ) : (
                 <p class="muted">{t('nothing')}</p>
               )}
+              {answer.effectsTruncated ? <p class="muted">{t('effectsTruncated')}</p> : null}
               <h3>{t('trace')}</h3>
               <pre class="mono trace">{(answer.trace ?? []).map((step) => JSON.stringify(step)).join('\n')}</pre>
+              {answer.traceTruncated ? <p class="muted">{t('traceTruncated')}</p> : null}
             </>
           ) : null}
         </div>
