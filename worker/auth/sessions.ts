@@ -25,6 +25,8 @@ export interface SessionRow {
   lastSeenAt: number;
   /** When this session last proved the user's second factor (null: never); see `secondFactorProvenAtSql`. */
   secondFactorProvenAt: number | null;
+  /** Its last step-up alone (null: none), for callers that must not take the sign-in as the proof. */
+  reprovedAt: number | null;
 }
 
 export interface NewSession {
@@ -81,7 +83,7 @@ export async function resolveSession(db: D1Database, token: string, nowMs: numbe
   const sessionId = await sha256Hex(token);
   const row = await db
     .prepare(
-      `SELECT s.id, s.user_id, s.kind, s.resource_id, s.method, s.expires_at, s.last_seen_at, u.is_admin,
+      `SELECT s.id, s.user_id, s.kind, s.resource_id, s.method, s.expires_at, s.last_seen_at, u.is_admin, s.reproved_at,
               ${secondFactorProvenAtSql('s')} AS proven_at
        FROM sessions s JOIN users u ON u.id = s.user_id
        WHERE s.id = ? AND s.expires_at > ? AND s.last_seen_at > ? AND u.enabled = 1`,
@@ -96,6 +98,7 @@ export async function resolveSession(db: D1Database, token: string, nowMs: numbe
       expires_at: number;
       last_seen_at: number;
       is_admin: number;
+      reproved_at: number | null;
       proven_at: number;
     }>();
   if (!row) return null;
@@ -112,6 +115,7 @@ export async function resolveSession(db: D1Database, token: string, nowMs: numbe
     expiresAt: row.expires_at,
     lastSeenAt: row.last_seen_at,
     secondFactorProvenAt: row.proven_at || null,
+    reprovedAt: row.reproved_at,
   };
 }
 

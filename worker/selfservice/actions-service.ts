@@ -19,7 +19,7 @@ import { resyncToken, TOKEN_RECORD_COLUMNS, verifyTokenOtp, type TokenRecord } f
 import { checkTokenCode, isMessageToken, sendTokenCode, type MessageTokenType } from '../tokens/message-tokens';
 import { createMessageToken, createSoftwareToken, deleteToken, getToken, loadTokenRecord, setTokenPin, verifyKeysOf, type EnrolmentView } from '../tokens/service';
 import type { Portal } from './portal';
-import { portalFactorsOf } from './step-up';
+import { portalFactorsOf, signedInWithSentCode } from './step-up';
 
 export interface PortalActor {
   userId: string;
@@ -27,8 +27,12 @@ export interface PortalActor {
   ip: string;
   client: string;
   nowMs: number;
+  /** How the session signed in (signin-service.ts), e.g. "password+otp". */
+  signInMethod: string;
   /** When the session last proved the second factor (sign-in with it or a step-up); null when never. */
   secondFactorProvenAt: number | null;
+  /** When the session last proved it by a step-up; null when never. */
+  reprovedAt: number | null;
 }
 
 /**
@@ -36,8 +40,14 @@ export interface PortalActor {
  * STEP_UP_VALID_MS or the user has none. Called before anything is read for the change, so a refusal changes
  * nothing, sends nothing and spends no attempt.
  */
-export function requireProof(env: Env, portal: Portal, actor: PortalActor): Promise<void> {
-  return requireFreshProof(actor.secondFactorProvenAt, actor.nowMs, () => portalFactorsOf(env.DB, portal, actor.userId));
+export async function requireProof(env: Env, portal: Portal, actor: PortalActor): Promise<void> {
+  const factorsOf = () => portalFactorsOf(env.DB, portal, actor.userId);
+  if (!signedInWithSentCode(actor.signInMethod)) return requireFreshProof(actor.secondFactorProvenAt, actor.nowMs, factorsOf);
+  // A sign-in with a mailed or texted code is no proof when an app's OTP is asked now (portalFactorsOf): then only a
+  // step-up counts, or a mailbox would stand in for the app.
+  const factors = await factorsOf();
+  const sentCodeIsAsked = factors.some((factor) => factor.kind === 'token' && isMessageToken(factor.token.type));
+  return requireFreshProof(sentCodeIsAsked ? actor.secondFactorProvenAt : actor.reprovedAt, actor.nowMs, async () => factors);
 }
 
 interface ProfileRow {

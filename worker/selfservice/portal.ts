@@ -35,7 +35,7 @@ export async function loadPortal(db: D1Database, alias: string): Promise<Portal>
 
 export interface PortalVariables {
   portal: Portal;
-  portalUser?: { userId: string; sessionId: string; secondFactorProvenAt: number | null };
+  portalUser?: { userId: string; sessionId: string; signInMethod: string; secondFactorProvenAt: number | null; reprovedAt: number | null };
 }
 
 type PortalContext = Context<AppBindings & { Variables: PortalVariables }>;
@@ -59,7 +59,13 @@ export const requirePortalSession: MiddlewareHandler<AppBindings & { Variables: 
     const expected = await csrfTokenFor(c.env.SESSION_KEY, session.id);
     if (!timingSafeEqual(c.req.header('x-csrf-token') ?? '', expected)) throw new AppError('CSRF_REJECTED');
   }
-  c.set('portalUser', { userId: session.userId, sessionId: session.id, secondFactorProvenAt: session.secondFactorProvenAt });
+  c.set('portalUser', {
+    userId: session.userId,
+    sessionId: session.id,
+    signInMethod: session.method,
+    secondFactorProvenAt: session.secondFactorProvenAt,
+    reprovedAt: session.reprovedAt,
+  });
   return next();
 };
 

@@ -67,7 +67,9 @@ const defer = (c: PortalContext) => {
 const actor = (c: PortalContext): PortalActor => ({
   userId: c.var.portalUser!.userId,
   sessionId: c.var.portalUser!.sessionId,
+  signInMethod: c.var.portalUser!.signInMethod,
   secondFactorProvenAt: c.var.portalUser!.secondFactorProvenAt,
+  reprovedAt: c.var.portalUser!.reprovedAt,
   ip: clientIp(c),
   client: clientAgent(c),
   nowMs: c.var.now,
