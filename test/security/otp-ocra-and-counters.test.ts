@@ -7,10 +7,10 @@
  */
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { TOKEN_COUNTER_MAX } from '../../worker/constants';
+import { TOKEN_COUNTER_MAX, TOKEN_MAX_FAILS } from '../../worker/constants';
 import { hexToBytes } from '../../worker/lib/encoding';
 import { generateOcra, parseOcraSuite } from '../../worker/otp/ocra';
-import { adminClient, call, hotpAt, json, randomSeedBase32, unique } from '../helpers/worker';
+import { adminClient, call, hotpAt, json, randomSeedBase32, totpAt, unique } from '../helpers/worker';
 
 const SEED_HEX = '3132333435363738393031323334353637383930';
 let admin: Awaited<ReturnType<typeof adminClient>>;
@@ -131,5 +131,33 @@ describe('counters the HOTP/OCRA code cannot compute are refused at creation', (
     const problem = (await json(pskc)).error.details.problems[0];
     expect(problem.message).toMatch(/Counter/);
     expect((await admin.get(`/tokens?search=${serial}`)).items).toHaveLength(0);
+  });
+});
+
+describe('a challenge an OCRA token refuses is no way round the lock of the tokens checked before it', () => {
+  it('wrong codes for an app token, each sent with a malformed challenge, still count until it locks', async () => {
+    // Attack: Bob owns a TOTP token and, newer, an OCRA token; with a plain assignment the verify API checks both,
+    // oldest first, and counts a failure on each only after all were checked. A guess for the TOTP token sent with
+    // a challenge the OCRA suite refuses ("1": too short) was checked against the TOTP token, then the OCRA token
+    // threw VALIDATION_FAILED and the deferred failure was never counted: an OTP oracle (200 accepted for the right
+    // code, 400 for the rest) that the token's lock never stopped, bounded only by the verify rate limit.
+    const user = await admin.post('/users', { login: unique('u') });
+    const seed = randomSeedBase32();
+    const totp = await admin.post('/tokens/hardware', { type: 'TOTP', serial: unique('TO'), seed, seedEncoding: 'base32', ownerUserId: user.id });
+    await admin.post('/tokens/hardware', { type: 'OCRA', serial: unique('OC'), seed: SEED_HEX, seedEncoding: 'hex', ocraSuite: 'OCRA-1:HOTP-SHA1-6:QN08', ownerUserId: user.id });
+    await admin.put(`/resources/${resource.id}/assignments`, { userId: user.id });
+    const verify = async (otp: string, challenge: string) => {
+      const response = await call('/api/v1/verify', { method: 'POST', headers: { authorization: `Bearer ${admin.key}` }, json: { login: user.login, resource: resource.name, otp, challenge } });
+      return { status: response.status, body: await json(response) };
+    };
+    const right = await totpAt(seed, Date.now());
+    const wrong = (i: number) => String((Number(right) + 1000 + i) % 1_000_000).padStart(6, '0');
+    for (let i = 0; i < TOKEN_MAX_FAILS; i++) expect((await verify(wrong(i), '1')).body.error.code).toBe('VALIDATION_FAILED');
+
+    const row = await env.DB.prepare('SELECT fail_count, locked_until FROM tokens WHERE id = ?').bind(totp.id).first<{ fail_count: number; locked_until: number | null }>();
+    expect(row!.locked_until).toBeGreaterThan(Date.now());
+    // The right code now gets through neither way.
+    expect((await verify(await totpAt(seed, Date.now()), '1')).status).toBe(400);
+    expect((await verify(await totpAt(seed, Date.now()), '12345678')).body).toMatchObject({ accepted: false });
   });
 });

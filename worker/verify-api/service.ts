@@ -227,7 +227,15 @@ async function decide(env: Env, request: VerifyRequest, nowMs: number): Promise<
       // The UserLogin row rides in the consume batch: written exactly when this token's code is consumed.
       const success: VerifyApiResult = { accepted: true, serial: token.serial, userId: user.id };
       const logIfConsumed = activityStatementIf(db, activityOf(request, success, user.id, nowMs), CONSUMED_BY_PREVIOUS_STATEMENT);
-      verdict = await verifyTokenOtp(db, verifyKeysOf(env), token, input, nowMs, { challenge: request.challenge, alsoIfConsumed: logIfConsumed, countFailure: countEach });
+      verdict = await verifyTokenOtp(db, verifyKeysOf(env), token, input, nowMs, { challenge: request.challenge, alsoIfConsumed: logIfConsumed, countFailure: countEach }).catch(
+        async (error: unknown) => {
+          // This token refused the request (an OCRA token, a challenge its suite cannot take), but the code was a
+          // guess at the tokens checked before it all the same: uncounted, the error would be a free oracle for
+          // them (the right code accepted, every wrong one a 400 that their lock never sees).
+          for (const checked of uncounted) await recordFailure(db, checked, nowMs, 'OTP_INVALID');
+          throw error;
+        },
+      );
       if (verdict.ok) {
         await giveBack();
         return { result: success, userId: user.id, logged: true };
