@@ -13,8 +13,11 @@
  */
 import { env } from 'cloudflare:workers';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { SESSION_COOKIE } from '../../worker/constants';
+import { csrfTokenFor, mintSessionToken, sessionStatement } from '../../worker/auth/sessions';
+import { createMessageToken } from '../../worker/tokens/service';
 import { ALL_ACTIONS, lastEmailCode, portalClient, portalWith } from '../helpers/portal';
-import { call, insertUser, json, randomSeedBase32, totpAt, unique } from '../helpers/worker';
+import { call, insertUser, json, ORIGIN, randomSeedBase32, totpAt, unique } from '../helpers/worker';
 
 const T0 = Date.UTC(2026, 6, 1, 9, 0, 10);
 const PASSWORD = 'bob password 1';
@@ -73,5 +76,27 @@ describe.each([
     expect((await attacker.send('POST', '/tokens/confirm', { tokenId: own.body.token.id, otp: await totpAt(own.body.enrolment.secretBase32, Date.now()) })).status).toBe(200);
     vi.setSystemTime(Date.now() + 30_000);
     expect((await loginWith(bob.login, await totpAt(own.body.enrolment.secretBase32, Date.now()))).state).toBe('signed_in');
+  });
+});
+
+describe('portal: the enrolment\'s "send a new code"', () => {
+  /**
+   * The attack: a session without a fresh proof (the password alone, or a session left open) has codes sent to a
+   * pending SMS/EMAIL token's destination, as often as the limits allow: sending costs and reaches the victim, and
+   * the confirmation it leads to is refused anyway. Now it is refused like the enrolment itself, before anything is sent.
+   */
+  it('needs the fresh proof like the enrolment, and sends nothing without it', async () => {
+    const { alias, resource, bob } = await bobWithAppAndMailbox('user');
+    const pendingAddress = `${unique('pending')}@example.com`;
+    const pending = await createMessageToken(env, { type: 'EMAIL', destination: pendingAddress, ownerUserId: bob.id, activated: false }, Date.now());
+    const { token, sessionId } = await mintSessionToken();
+    await sessionStatement(env.DB, sessionId, { userId: bob.id, kind: 'portal', resourceId: resource.id, method: 'password', nowMs: Date.now() }).run();
+    const headers = { origin: ORIGIN, cookie: `${SESSION_COOKIE.replace('session', 'portal')}=${token}`, 'x-csrf-token': await csrfTokenFor(env.SESSION_KEY, sessionId) };
+    const outbox = () => env.DB.prepare('SELECT COUNT(*) AS n FROM outbox WHERE recipient = ?').bind(pendingAddress).first<{ n: number }>();
+    const before = await outbox();
+
+    const resent = await json(call(`/api/portal/${alias}/tokens/enrol/resend`, { method: 'POST', headers, json: { tokenId: pending.id } }));
+    expect(resent.error?.code).toBe('STEP_UP_REQUIRED');
+    expect(await outbox()).toEqual(before);
   });
 });

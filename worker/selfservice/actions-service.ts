@@ -182,8 +182,9 @@ export async function beginMessageTokenEnrolment(
   }
 }
 
-/** "Send a new code" during an SMS/EMAIL enrolment: the user's own pending token only. */
-export async function resendEnrolmentCode(env: Env, actor: PortalActor, tokenId: string): Promise<Omit<MessageEnrolmentView, 'token'>> {
+/** "Send a new code" during an SMS/EMAIL enrolment: the user's own pending token only, with the enrolment's proof. */
+export async function resendEnrolmentCode(env: Env, portal: Portal, actor: PortalActor, tokenId: string): Promise<Omit<MessageEnrolmentView, 'token'>> {
+  await requireProof(env, portal, actor);
   const token = await loadTokenRecord(env.DB, tokenId);
   if (token.owner_user_id !== actor.userId || token.activated || !isMessageToken(token.type)) throw new AppError('TOKEN_NOT_FOUND');
   const user = await profileOf(env.DB, actor.userId);

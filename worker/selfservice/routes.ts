@@ -189,7 +189,7 @@ const sessionRoutes = new Hono<PortalEnv>()
   .post('/tokens/enrol/resend', async (c) => {
     const body = await parseJsonBody(c, z.strictObject({ tokenId: fields.id, reassign: z.boolean().default(false) }));
     requireAction(c, body.reassign ? 'reassignToken' : 'registerNewToken');
-    return c.json(await resendEnrolmentCode(c.env, actor(c), body.tokenId));
+    return c.json(await resendEnrolmentCode(c.env, c.var.portal, actor(c), body.tokenId));
   })
   .post('/tokens/confirm', async (c) => {
     const body = await parseJsonBody(c, z.strictObject({ tokenId: fields.id, otp, challengeId: z.string().min(16).max(200).optional(), reassign: z.boolean().default(false) }));
