@@ -16,6 +16,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CODE_RESEND_COOLDOWN_MS, LOGIN_MAX_FAILS, RESTORE_ACCESS_SUBMITS_PER_IP_PER_HOUR, RESTORE_ACCESS_SUBMITS_PER_LOGIN_PER_HOUR } from '../../worker/constants';
 import { assignedUser, portalClient, portalWith, type AdminClient } from '../helpers/portal';
 import { call, randomSeedBase32, totpAt, unique } from '../helpers/worker';
+import type { Env } from '../../worker/env';
+import { loadPortal } from '../../worker/selfservice/portal';
+import { startRecovery, submitRecovery } from '../../worker/selfservice/recovery-service';
 
 const T0 = Date.UTC(2026, 6, 1, 9, 0, 10);
 const PASSWORD = 'portal password 1';
@@ -170,5 +173,50 @@ describe('the answers do not tell which logins exist', () => {
     const answersForReal = await observe(real.login);
     expect(answersForReal.at(-1)).toMatchObject({ status: 429 });
     expect(await observe(unique('ghost'))).toEqual(answersForReal);
+  });
+
+  it('a real login and an unknown one run the same statements before the answer, at the start and at the submission', async () => {
+    // Attack: time the answers. A real login with an email and a token used to make the start answer wait behind
+    // the code send and the token lookup it had begun, and the submission ran its user and token reads and stored
+    // the request before answering (about 80 ms against 53 ms for an unknown login over HTTP on a local start):
+    // a stopwatch told which logins exist and are assigned to this portal.
+    const { admin, resource, alias } = await portalWith(['changeName']);
+    const real = await userWithTotp(admin, resource.id);
+    await env.DB.prepare('UPDATE users SET email = ? WHERE id = ?').bind(`${real.user.login}@example.test`, real.user.id).run();
+    const portal = await loadPortal(env.DB, alias);
+    const observe = async (login: string) => {
+      const statements: string[] = [];
+      let recording = false;
+      const db = new Proxy(env.DB, {
+        get(target, property) {
+          if (property === 'prepare') {
+            return (sql: string) => {
+              if (recording) statements.push(sql.replace(/\s+/g, ' ').trim());
+              return target.prepare(sql);
+            };
+          }
+          const value = Reflect.get(target, property);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      const spied = { ...env, DB: db } as Env;
+      const later: Promise<unknown>[] = [];
+      const meta = { ip: freshIp(), nowMs: Date.now() };
+      // What runs after the answer (the code sends, the admin notification) is not recorded.
+      const answer = async <T,>(handler: () => Promise<T>) => {
+        recording = true;
+        const result = await handler();
+        recording = false;
+        await Promise.all(later);
+        return { result, statements: statements.splice(0) };
+      };
+      const start = await answer(() => startRecovery(spied, portal, { login, lost: ['password'] }, meta, (work) => later.push(work)));
+      const wrongOtp = otherCode(await totpAt(real.seed, T0));
+      const submit = await answer(() => submitRecovery(spied, portal, start.result.flow, { emailCode: '000000', otp: wrongOtp, newPassword: 'attacker password 1' }, meta, () => {}));
+      return { atStart: start.statements, atSubmit: submit.statements };
+    };
+    const forReal = await observe(real.user.login);
+    expect(await observe(unique('ghost'))).toEqual(forReal);
+    expect((await openIssuesOf(real.user.id)).length).toBe(1);
   });
 });

@@ -111,6 +111,12 @@ export interface VerifyCodeInput {
   nowMs: number;
   /** When given, a challenge issued for another purpose does not match (a login code cannot verify a phone). */
   purpose?: string;
+  /**
+   * false: a refused claim answers CODE_INVALID without the read that tells expired from void. For callers whose
+   * challenge may have no row by design (anonymous flows): that read ran only when no code was sent, so its time
+   * told a phantom flow from a real one.
+   */
+  explainRefusal?: boolean;
 }
 
 export async function verifyCode(env: Pick<MessagingEnv, 'DB'>, input: VerifyCodeInput): Promise<VerifyCodeResult> {
@@ -131,7 +137,7 @@ export async function verifyCode(env: Pick<MessagingEnv, 'DB'>, input: VerifyCod
     .bind(rowId, input.nowMs, input.purpose ?? null)
     .first<{ user_id: string | null; target: string; purpose: string; code_hash: string; attempts: number; max_attempts: number; data: string }>();
 
-  if (!claimed) return explainUnclaimed(db, rowId, input);
+  if (!claimed) return input.explainRefusal === false ? { ok: false, reason: 'CODE_INVALID', attemptsLeft: 0 } : explainUnclaimed(db, rowId, input);
 
   const given = normalizeCodeInput(input.code);
   const matches = timingSafeEqual(await codeHashFor(input.challengeId, given), claimed.code_hash);

@@ -22,6 +22,15 @@ const MINUTE_MS = 60_000;
 /** Runs work after the response (the Worker's waitUntil). */
 export type Defer = (work: Promise<unknown>) => void;
 
+/**
+ * Hands `work` to `defer` without starting it now: a promise begins running at once, and its database statements
+ * then went ahead of the handler's own, so only a real account's answer waited behind its send (a timing signal).
+ * The timer starts it once the handler is no longer running; call this after the handler's last statement.
+ */
+export function deferStart(defer: Defer, work: () => Promise<unknown>): void {
+  defer(new Promise((resolve) => setTimeout(resolve, 0)).then(work));
+}
+
 export interface AnonymousCodeRequest {
   /** What the code is for: also the rate-limit namespace (portal-signin, portal-recovery). */
   purpose: string;
@@ -56,7 +65,8 @@ export async function prepareAnonymousCode(env: Env, request: AnonymousCodeReque
 }
 
 /**
- * Sends the code after the response. Failures (provider down, a per-recipient cap) are logged, never answered:
+ * Sends the code after the response (started once the handler is no longer running: call it after the handler's
+ * last statement). Failures (provider down, a per-recipient cap) are logged, never answered:
  * the user sees the same "if your account signs in with a code" text and can ask again after the cooldown.
  */
 export function sendAnonymousCode(
@@ -65,15 +75,16 @@ export function sendAnonymousCode(
   prepared: PreparedCode,
   input: Omit<IssueCodeInput, 'channel' | 'ip' | 'challengeId'>,
 ): void {
-  const send = issueCode(env, {
-    ...input,
-    channel: 'email',
-    challengeId: prepared.challengeId,
-    // The per-IP cap was taken above for every caller; counting it again here only for real recipients would
-    // make the shared IP counter a signal.
-    ip: null,
-  }).catch((error: unknown) => {
-    console.warn(`${input.purpose} code not sent: ${(error as { code?: string }).code ?? (error as Error)?.message ?? 'unknown error'}`);
-  });
-  defer(send);
+  deferStart(defer, () =>
+    issueCode(env, {
+      ...input,
+      channel: 'email',
+      challengeId: prepared.challengeId,
+      // The per-IP cap was taken above for every caller; counting it again here only for real recipients would
+      // make the shared IP counter a signal.
+      ip: null,
+    }).catch((error: unknown) => {
+      console.warn(`${input.purpose} code not sent: ${(error as { code?: string }).code ?? (error as Error)?.message ?? 'unknown error'}`);
+    }),
+  );
 }

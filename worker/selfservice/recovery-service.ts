@@ -30,7 +30,7 @@ import { enforceLimits, ipRateKey } from '../messaging/limits';
 import { TOKEN_RECORD_COLUMNS, verifyTokenOtp, type TokenRecord } from '../otp/verify-service';
 import { checkTokenCode, isMessageToken, sendTokenCode } from '../tokens/message-tokens';
 import { verifyKeysOf } from '../tokens/service';
-import { prepareAnonymousCode, sendAnonymousCode, type Defer } from './code-requests';
+import { deferStart, prepareAnonymousCode, sendAnonymousCode, type Defer } from './code-requests';
 import type { Portal } from './portal';
 
 export const AUTHENTICATORS = ['password', 'email', 'token'] as const;
@@ -88,34 +88,34 @@ export async function startRecovery(
   const user = await findRecoveryUser(env.DB, portal.resourceId, input.login);
   const flow: RecoveryFlow = { resourceId: portal.resourceId, login: attemptKeyOf(input.login), userId: user?.id ?? null, lost: [...new Set(input.lost)] };
   const remaining = AUTHENTICATORS.filter((a) => !flow.lost.includes(a));
-  if (remaining.includes('email')) {
-    // Limits for every login alike (a 429 only for real addresses would tell them apart); the code goes out after
-    // the response and only to a user who has an address.
-    const prepared = await prepareAnonymousCode(env, { purpose: 'portal-recovery', resourceId: portal.resourceId, login: input.login, ip: meta.ip, nowMs: meta.nowMs });
-    flow.emailChallengeId = prepared.challengeId;
-    if (user?.email) {
-      sendAnonymousCode(env, defer, prepared, {
-        purpose: 'portal-recovery',
-        userId: user.id,
-        target: user.email,
-        language: user.language,
-        name: user.first_name || user.login,
-        nowMs: meta.nowMs,
-      });
-    }
-  }
-  if (remaining.includes('token')) {
-    const prepared = await prepareAnonymousCode(env, { purpose: RECOVERY_TOKEN_PURPOSE, resourceId: portal.resourceId, login: input.login, ip: meta.ip, nowMs: meta.nowMs });
-    flow.tokenChallengeId = prepared.challengeId;
-    // Even the look at the token's type happens after the response: nothing in the answer waits on it.
-    if (user?.token_id) defer(sendRecoveryTokenCode(env, user, user.token_id, prepared.challengeId, meta.nowMs));
-  }
+  // Limits for every login alike (a 429 only for real addresses would tell them apart).
+  const emailCode = remaining.includes('email')
+    ? await prepareAnonymousCode(env, { purpose: 'portal-recovery', resourceId: portal.resourceId, login: input.login, ip: meta.ip, nowMs: meta.nowMs })
+    : null;
+  const tokenCode = remaining.includes('token')
+    ? await prepareAnonymousCode(env, { purpose: RECOVERY_TOKEN_PURPOSE, resourceId: portal.resourceId, login: input.login, ip: meta.ip, nowMs: meta.nowMs })
+    : null;
+  if (emailCode) flow.emailChallengeId = emailCode.challengeId;
+  if (tokenCode) flow.tokenChallengeId = tokenCode.challengeId;
   const handle = randomToken(24);
   await env.DB.prepare(
     `INSERT INTO challenges (id, purpose, user_id, max_attempts, data, ip, created_at, expires_at) VALUES (?, 'portal-recovery', ?, ?, ?, ?, ?, ?)`,
   )
     .bind(await sha256Hex(handle), flow.userId, CODE_MAX_ATTEMPTS, JSON.stringify(flow), meta.ip, meta.nowMs, meta.nowMs + FLOW_TTL_MS)
     .run();
+  // The codes go out after the response, only to a real user, and are handed over after the last statement above,
+  // so that nothing in the answer waits on them (even the look at the token's type).
+  if (emailCode && user?.email) {
+    sendAnonymousCode(env, defer, emailCode, {
+      purpose: 'portal-recovery',
+      userId: user.id,
+      target: user.email,
+      language: user.language,
+      name: user.first_name || user.login,
+      nowMs: meta.nowMs,
+    });
+  }
+  if (tokenCode && user?.token_id) deferStart(defer, () => sendRecoveryTokenCode(env, user, user.token_id!, tokenCode.challengeId, meta.nowMs));
   return { flow: handle, verify: remaining, needs: { newPassword: flow.lost.includes('password'), newEmail: flow.lost.includes('email') } };
 }
 
@@ -172,25 +172,26 @@ export async function submitRecovery(
   if (flow.lost.includes('email') && !evidence.newEmail) throw new AppError('VALIDATION_FAILED', 'newEmail: give the new email address.');
   await claimSubmission(env.DB, flow.login, meta);
 
-  const user = flow.userId
-    ? await env.DB.prepare(`SELECT u.id, u.login, u.first_name, u.language, u.email, u.password_hash, a.token_id FROM users u
-        LEFT JOIN assignments a ON a.user_id = u.id AND a.resource_id = ? WHERE u.id = ?`)
-        .bind(portal.resourceId, flow.userId)
-        .first<RecoveryUser>()
-    : null;
+  // A phantom flow (unknown login) runs every statement a real one does, on no row: the answer's timing is the
+  // same (the user's and the token's reads and the store used to run only for real logins, about 25 ms over HTTP).
+  const user = await env.DB.prepare(`SELECT u.id, u.login, u.first_name, u.language, u.email, u.password_hash, a.token_id FROM users u
+      LEFT JOIN assignments a ON a.user_id = u.id AND a.resource_id = ? WHERE u.id = ?`)
+    .bind(portal.resourceId, flow.userId ?? '')
+    .first<RecoveryUser>();
   const pendingPasswordHash = evidence.newPassword ? await hashPassword(evidence.newPassword) : null;
   const statuses = await judgeEvidence(env, flow, user, evidence, nowMs);
-  if (!user) return { submitted: true }; // phantom flow: same work done, nothing stored
 
   // One open request per user: the new one replaces the old in one batch (the unique index
   // user_issues_one_open_per_user holds it too). An admin still looking at the old one gets ISSUE_NOT_FOUND.
+  const userId = user?.id ?? '';
   await env.DB.batch([
-    env.DB.prepare(`DELETE FROM user_issues WHERE user_id = ? AND state = 'open'`).bind(user.id),
+    env.DB.prepare(`DELETE FROM user_issues WHERE user_id = ? AND state = 'open'`).bind(userId),
     env.DB.prepare(
       `INSERT INTO user_issues (id, user_id, resource_id, lost, authenticators, pending_password_hash, pending_email, state, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?)`,
-    ).bind(crypto.randomUUID(), user.id, portal.resourceId, JSON.stringify(flow.lost), JSON.stringify(statuses), pendingPasswordHash, evidence.newEmail ?? null, nowMs),
+       SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'open', ?8 WHERE EXISTS (SELECT 1 FROM users WHERE id = ?2)`,
+    ).bind(crypto.randomUUID(), userId, portal.resourceId, JSON.stringify(flow.lost), JSON.stringify(statuses), pendingPasswordHash, evidence.newEmail ?? null, nowMs),
   ]);
+  if (!user) return { submitted: true }; // phantom flow: same work done, nothing stored
   onFiled?.({ login: user.login, lost: flow.lost });
   return { submitted: true };
 }
@@ -233,12 +234,13 @@ async function judgeEvidence(env: Env, flow: RecoveryFlow, user: RecoveryUser | 
   if (!flow.lost.includes('email')) {
     // Checked for every flow (a phantom's challenge has no code behind it), so the work does not tell them apart.
     const verdict = flow.emailChallengeId
-      ? await verifyCode(env, { challengeId: flow.emailChallengeId, code: evidence.emailCode ?? '', nowMs, purpose: 'portal-recovery' })
+      ? await verifyCode(env, { challengeId: flow.emailChallengeId, code: evidence.emailCode ?? '', nowMs, purpose: 'portal-recovery', explainRefusal: false })
       : null;
     if (user?.email && verdict) statuses.email = verdict.ok && verdict.userId === user.id ? 'verified' : 'failed';
   }
-  if (!flow.lost.includes('token') && user?.token_id) {
-    const token = await loadToken(env.DB, user.token_id);
+  if (!flow.lost.includes('token')) {
+    // Read for every flow (no row for a phantom or a user without a token here): the same statements for all.
+    const token = await loadToken(env.DB, user?.token_id ?? '');
     let verdict = null;
     if (token && isMessageToken(token.type)) {
       // The code sent at the start of this flow (and only that one: a sign-in code for the same token does not count).
@@ -247,7 +249,7 @@ async function judgeEvidence(env: Env, flow: RecoveryFlow, user: RecoveryUser | 
     } else if (token) {
       verdict = await verifyTokenOtp(env.DB, verifyKeysOf(env), token, evidence.otp ?? '', nowMs, { countFailure: false });
     }
-    statuses.token = verdict?.ok ? 'verified' : 'failed';
+    if (user?.token_id) statuses.token = verdict?.ok ? 'verified' : 'failed';
   }
   return statuses;
 }
