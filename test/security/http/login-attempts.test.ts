@@ -6,7 +6,7 @@
  * after the burst is refused too.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CODE_MAX_ATTEMPTS, LOGIN_MAX_FAILS } from '../../../worker/constants';
+import { CODE_MAX_ATTEMPTS, LOGIN_MAX_FAILS, TOKEN_MAX_FAILS } from '../../../worker/constants';
 import { base32ToBytes } from '../../../worker/lib/encoding';
 import { importHmacKey } from '../../../worker/otp/hotp';
 import { generateTotp } from '../../../worker/otp/totp';
@@ -94,6 +94,36 @@ describe('/login', () => {
     const answers = await burst((i) => post('/api/auth/login/second-factor', { challenge: first.body.challenge, otp: wrongCode(right, i) }));
     expect(tally(answers)).toEqual({ OTP_INVALID: CODE_MAX_ATTEMPTS, CODE_EXPIRED: BURST - CODE_MAX_ATTEMPTS });
     expect(await post('/api/auth/login/second-factor', { challenge: first.body.challenge, otp: await totpNow() })).toMatchObject({ status: 410, body: { error: { code: 'CODE_EXPIRED' } } });
+  });
+  it(`${BURST} concurrent wrong codes over ${BURST / CODE_MAX_ATTEMPTS} restarted sign-ins: the token's lock bounds them all, then the right code is refused`, async () => {
+    // Attack: the password is known (the threat 2FA is for). Each right password opens a new challenge with
+    // CODE_MAX_ATTEMPTS guesses of its own, so the attacker restarts /login as often as needed and sends the
+    // guesses of all challenges at once; only the token's own lock, which every challenge's guesses count on,
+    // stands between that and unlimited guesses.
+    await userWithToken('restartvictim');
+    const challenges = await Promise.all(
+      Array.from({ length: BURST / CODE_MAX_ATTEMPTS }, async () => (await post('/api/auth/login', { login: 'restartvictim', password: PASSWORD })).body.challenge as string),
+    );
+    expect(new Set(challenges).size).toBe(BURST / CODE_MAX_ATTEMPTS);
+    const right = await totpNow();
+    const answers = await burst((i) => post('/api/auth/login/second-factor', { challenge: challenges[i % challenges.length], otp: wrongCode(right, i) }));
+    // The guess that reaches the limit says it locked the token.
+    expect(tally(answers)).toEqual({ OTP_INVALID: TOKEN_MAX_FAILS - 1, TOKEN_LOCKED: BURST - TOKEN_MAX_FAILS + 1 });
+    const fresh = await post('/api/auth/login', { login: 'restartvictim', password: PASSWORD });
+    expect(await post('/api/auth/login/second-factor', { challenge: fresh.body.challenge, otp: await totpNow() })).toMatchObject({ status: 423, body: { error: { code: 'TOKEN_LOCKED' } } });
+  });
+
+  it('concurrent restarts for a user whose factor is an SMS token: one code goes out, so one challenge of guesses', async () => {
+    // Attack: as above, but each restart texts a new code with fresh guesses; the resend cooldown lets one restart
+    // through per minute (and the token's lock counts the guesses of all of them, as in the worker tests).
+    const user = await app.adminApi('POST', '/users', { login: 'smsrestartvictim', password: PASSWORD });
+    const phone = '+4915112340001';
+    await app.adminApi('POST', '/tokens/message', { type: 'SMS', destination: phone, ownerUserId: user.id });
+    const answers = await Promise.all(Array.from({ length: 8 }, () => post('/api/auth/login', { login: 'smsrestartvictim', password: PASSWORD })));
+    expect(answers.filter((answer) => answer.body.state === 'second_factor')).toHaveLength(1);
+    expect(answers.filter((answer) => answer.body.state !== 'second_factor').map((answer) => answer.body.error.code)).toEqual(Array(7).fill('RATE_LIMITED'));
+    const texts = await app.adminApi('GET', `/messaging/outbox?channel=sms&recipient=${encodeURIComponent(phone)}`);
+    expect(texts.items).toHaveLength(1);
   });
 });
 
