@@ -82,6 +82,53 @@ describe('security headers on every response', () => {
     expect(await (await fetch(`${app.url}/saml/metadata`)).text()).toContain('WantAssertionsSigned="true"');
   });
 
+  it('every other kind of answer carries them too: HEAD, OPTIONS, 405, 304, ranges, 413, errors, redirects, SAML pages', async () => {
+    // Attack: look for the answer the middleware misses (a conditional 304, an early 413, a redirect, the SAML
+    // error page an IdP's POST lands on) and frame it or sniff it.
+    await app.adminApi('PUT', '/saml', { yaml: (await app.adminApi('GET', '/saml')).yaml, allowSignIn: true });
+    await app.adminApi('POST', '/saml/apply', {});
+    const script = scriptOfIndex();
+    const first = await fetch(`${app.url}${script}`);
+    const etag = first.headers.get('etag');
+    await first.arrayBuffer();
+    expect(etag).toBeTruthy();
+    const json = { 'content-type': 'application/json', origin: app.url };
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    const kinds: Array<{ label: string; path: string; init?: RequestInit; status: number }> = [
+      { label: 'HEAD of a page', path: '/', init: { method: 'HEAD' }, status: 200 },
+      { label: 'OPTIONS of a page', path: '/', init: { method: 'OPTIONS' }, status: 405 },
+      { label: 'POST to a page', path: '/profile', init: { method: 'POST', body: 'x' }, status: 405 },
+      { label: 'OPTIONS preflight of the API', path: '/api/admin/users', init: { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } }, status: 401 },
+      { label: 'conditional asset (304)', path: script, init: { headers: { 'if-none-match': etag! } }, status: 304 },
+      { label: 'asset range', path: script, init: { headers: { range: 'bytes=0-9' } }, status: 200 },
+      { label: 'too large JSON body (413)', path: '/api/auth/login', init: { method: 'POST', headers: json, body: 'x'.repeat(2_000_000) }, status: 413 },
+      { label: 'malformed JSON (400)', path: '/api/auth/login', init: { method: 'POST', headers: json, body: '{' }, status: 400 },
+      { label: 'sign-out (204)', path: '/api/auth/logout', init: { method: 'POST' }, status: 204 },
+      { label: 'OpenAPI document', path: '/api/admin/openapi.json', status: 200 },
+      { label: 'SAML sign-in redirect (302)', path: '/saml/login', status: 302 },
+      { label: 'SAML refused response page (400)', path: '/saml/acs', init: { method: 'POST', headers: form, body: 'SAMLResponse=PHg%2BPC94Pg%3D%3D' }, status: 400 },
+      { label: 'SAML too large response page (413)', path: '/saml/acs', init: { method: 'POST', headers: form, body: `SAMLResponse=${'x'.repeat(2_000_000)}` }, status: 413 },
+      { label: 'SAML bad return path page (400)', path: '/saml/login?RelayState=//evil.example/', status: 400 },
+    ];
+    const responses = await Promise.all(kinds.map((kind) => fetch(`${app.url}${kind.path}`, { ...kind.init, redirect: 'manual' })));
+    for (const [i, response] of responses.entries()) {
+      const label = `${kinds[i]!.label}: ${kinds[i]!.init?.method ?? 'GET'} ${kinds[i]!.path.slice(0, 60)}`;
+      expect(response.status, label).toBe(kinds[i]!.status);
+      const csp = response.headers.get('content-security-policy') ?? '';
+      expect(csp, label).toContain("frame-ancestors 'none'");
+      expect(csp, label).toContain("script-src 'self'");
+      // The SAML pages are plain HTML without scripts: no inline script is ever allowed.
+      expect(csp, label).not.toMatch(/script-src[^;]*'unsafe-inline'/);
+      expect(response.headers.get('x-content-type-options'), label).toBe('nosniff');
+      expect(response.headers.get('strict-transport-security'), label).toMatch(/max-age=\d{7,}/);
+      expect(response.headers.get('referrer-policy'), label).toBe('no-referrer');
+      expect(response.headers.get('x-frame-options'), label).toBe('DENY');
+      const body = await response.text();
+      if (kinds[i]!.path.startsWith('/saml/')) expect(body, label).not.toMatch(/<script/i);
+    }
+    expect(responses[10]!.headers.get('location')).toMatch(/^https:\/\/idp\.headers\.test\/sso\?SAMLRequest=/);
+  });
+
   it('the index page loads no inline script, so the CSP without unsafe-inline scripts does not break it', () => {
     const html = readFileSync(path.join(ROOT, 'ui', 'dist', 'index.html'), 'utf8');
     const scripts = [...html.matchAll(/<script\b[^>]*>([\s\S]*?)<\/script>/g)];
