@@ -81,7 +81,7 @@ const OPERATIONS: Operation[] = [
   { method: 'put', path: '/api/admin/messaging/settings', summary: 'Change any of sms, email, templates, limits (sections left out keep their values)', tag: 'Messaging' },
   { method: 'post', path: '/api/admin/messaging/templates/preview', summary: 'Render a template with sample values; unknown placeholders are reported', tag: 'Messaging' },
   { method: 'post', path: '/api/admin/messaging/test-message', summary: 'Send a test SMS or email with the saved settings', tag: 'Messaging' },
-  { method: 'get', path: '/api/admin/messaging/outbox', summary: 'Messages kept by the local outbox provider, newest first', tag: 'Messaging' },
+  { method: 'get', path: '/api/admin/messaging/outbox', summary: 'Messages kept by the local outbox provider, newest first (admin keys only: they hold live codes and links)', tag: 'Messaging' },
   { method: 'delete', path: '/api/admin/messaging/outbox', summary: 'Empty the outbox', tag: 'Messaging' },
   { method: 'get', path: '/api/admin/messaging/message-log', summary: 'Every send with its outcome (no message texts)', tag: 'Messaging' },
   { method: 'get', path: '/api/admin/activities', summary: 'User activities of the last 90 days, newest first (user, type, page; format=csv)', tag: 'Activities' },

@@ -55,6 +55,16 @@ export const requireAdmin: MiddlewareHandler<AppBindings> = async (c, next) => {
   return next();
 };
 
+/**
+ * In front of an admin GET whose answer is as good as every write: the outbox holds live sign-in codes and
+ * password-reset links, so a `read` key reading it could take over any account. Such reads need an `admin` key.
+ */
+export const requireFullAdminScope: MiddlewareHandler<AppBindings> = async (c, next) => {
+  const auth = c.var.auth;
+  if (auth?.kind === 'apiKey') requireApiKeyScope(auth, 'adminWrite');
+  return next();
+};
+
 /** Integrations (the verify API): API keys only. */
 export const requireApiKey: MiddlewareHandler<AppBindings> = async (c, next) => {
   if (c.var.auth?.kind !== 'apiKey') throw new AppError('UNAUTHENTICATED', 'An API key is required (Authorization: Bearer).');

@@ -18,6 +18,7 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { requireFullAdminScope } from '../auth/middleware';
 import { CODE_DIGITS, CODE_TTL_MS } from '../constants';
 import type { AppBindings } from '../env';
 import { clientIp } from '../lib/http';
@@ -133,6 +134,6 @@ export const messagingAdminRoutes = new Hono<AppBindings>()
     });
     return c.json(result);
   })
-  .get('/outbox', async (c) => c.json(await listOutbox(c.env.DB, parseQuery(c, outboxQuery))))
+  .get('/outbox', requireFullAdminScope, async (c) => c.json(await listOutbox(c.env.DB, parseQuery(c, outboxQuery))))
   .delete('/outbox', async (c) => c.json({ deleted: await clearOutbox(c.env.DB) }))
   .get('/message-log', async (c) => c.json(await listMessageLog(c.env.DB, parseQuery(c, logQuery))));
