@@ -17,6 +17,7 @@ import { dummyPasswordHash, randomToken, sha256Hex, verifyPassword } from '../li
 import { fillMissingIdentityKeys, lookupKeyOf } from '../lib/identity';
 import { consumeRateLimit } from '../lib/rate-limit';
 import { issueCode, verifyCode } from '../messaging/codes';
+import { ipRateKey } from '../messaging/limits';
 import { TOKEN_RECORD_COLUMNS, verifyTokenOtp, type TokenRecord } from '../otp/verify-service';
 import { isTwoFactorEnabled, officesForbiddingTwoFactor } from '../settings/platform';
 import { tokensAcceptedAtLogin } from '../tokens/accepted-tokens';
@@ -74,7 +75,8 @@ const USER_COLUMNS = 'u.id, u.login, u.password_hash, u.enabled, u.language, u.f
 
 export async function startPasswordLogin(env: Env, login: string, password: string, meta: RequestMeta): Promise<LoginStep> {
   const db = env.DB;
-  const ipLimit = await consumeRateLimit(db, `signin-ip:${meta.ip}`, SIGNIN_ATTEMPTS_PER_IP, SIGNIN_WINDOW_MS, meta.nowMs);
+  // By ipRateKey, as every per-IP limit: an IPv6 client by its /64, or each of its 2^64 addresses had a budget.
+  const ipLimit = await consumeRateLimit(db, `signin-ip:${ipRateKey(meta.ip)}`, SIGNIN_ATTEMPTS_PER_IP, SIGNIN_WINDOW_MS, meta.nowMs);
   if (!ipLimit.allowed) throw new AppError('RATE_LIMITED');
 
   // The attempt is claimed before the password is looked at: a refused claim means no PBKDF2 against the real

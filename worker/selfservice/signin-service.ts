@@ -33,6 +33,7 @@ import { dummyPasswordHash, randomToken, sha256Hex, verifyPassword } from '../li
 import { fillMissingIdentityKeys, lookupKeyOf } from '../lib/identity';
 import { consumeRateLimit } from '../lib/rate-limit';
 import { verifyCode } from '../messaging/codes';
+import { ipRateKey } from '../messaging/limits';
 import { verifyTokenOtp, type TokenRecord, type VerifyResult } from '../otp/verify-service';
 import { tokensAcceptedAt } from '../tokens/accepted-tokens';
 import { channelOf, checkTokenCode, isMessageToken, maskDestination, sendTokenCode } from '../tokens/message-tokens';
@@ -110,7 +111,8 @@ async function findPortalUser(db: D1Database, resourceId: string, login: string)
 }
 
 export async function startPortalSignIn(env: Env, portal: Portal, login: string, meta: PortalRequestMeta): Promise<PortalSignInResult> {
-  const limit = await consumeRateLimit(env.DB, `signin-ip:${meta.ip}`, SIGNIN_ATTEMPTS_PER_IP, SIGNIN_WINDOW_MS, meta.nowMs);
+  // The same per-client budget as /login (login-service.ts), an IPv6 client counted by its /64.
+  const limit = await consumeRateLimit(env.DB, `signin-ip:${ipRateKey(meta.ip)}`, SIGNIN_ATTEMPTS_PER_IP, SIGNIN_WINDOW_MS, meta.nowMs);
   if (!limit.allowed) throw new AppError('RATE_LIMITED');
   // The user is looked up for every login (the same query either way), but nothing about them shapes the answer:
   // whether they have a password, an email or a token shows only by what reaches them.
