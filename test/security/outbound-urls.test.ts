@@ -251,6 +251,24 @@ describe('a stored secret goes only to the URL it was entered for', () => {
   });
 });
 
+describe('a provider that redirects', () => {
+  it('is not followed: the credentials never reach the redirect target, and the send fails naming the status', async () => {
+    // Attack: a provider URL that passed the checks (public, https) answers 307 with a Location on another host or
+    // an internal address; fetch follows redirects by default, re-sending the Authorization header (307 keeps the
+    // method and body too) to wherever the Location says.
+    const provider = providerScenario();
+    const target = providerScenario();
+    const admin = await adminClient();
+    await admin.put('/messaging/settings', twilioSettings(provider.baseUrl, TOKEN));
+    await provider.override({ status: 307, body: '', headers: { location: `${target.baseUrl}/2010-04-01/Accounts/${TWILIO_SID}/Messages.json` } });
+    const response = await admin.request('/messaging/test-message', { method: 'POST', json: { channel: 'sms', to: freshPhone(), language: 'en' } });
+    expect(response.status).toBe(502);
+    expect((await json(response)).error.message).toContain('twilio: HTTP 307');
+    expect(await provider.requests()).toHaveLength(1);
+    expect(await target.requests()).toEqual([]);
+  });
+});
+
 describe('what a provider answers does not come back in our errors', () => {
   it('names the provider and the status, with a short sanitized snippet: no markup, no control characters, no echoed secrets', async () => {
     const scenario = providerScenario();

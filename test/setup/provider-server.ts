@@ -41,6 +41,8 @@ interface Override {
   contentType?: string;
   delayMs?: number;
   times?: number;
+  /** Extra answer headers, e.g. a Location for a redirect. */
+  headers?: Record<string, string>;
 }
 
 interface Scenario {
@@ -100,7 +102,7 @@ export async function startProviderServer(): Promise<{ url: string; close: () =>
       if (override.times !== undefined && --override.times <= 0) current.overrides.shift();
       if (override.delayMs) await new Promise((resolve) => setTimeout(resolve, override.delayMs));
       if (response.destroyed) return;
-      if (override.status !== undefined) return send(response, override.status, override.body ?? '', override.contentType ?? 'application/json');
+      if (override.status !== undefined) return send(response, override.status, override.body ?? '', override.contentType ?? 'application/json', override.headers);
     }
     const [status, answer, type] = impersonate(`/${rest.join('/')}`, request, headers, body);
     send(response, status, answer, type);
@@ -168,8 +170,8 @@ function readBody(request: IncomingMessage): Promise<string> {
   });
 }
 
-function send(response: ServerResponse, status: number, body: string, contentType: string) {
+function send(response: ServerResponse, status: number, body: string, contentType: string, headers: Record<string, string> = {}) {
   if (response.destroyed) return;
-  response.writeHead(status, status === 204 ? {} : { 'content-type': contentType });
+  response.writeHead(status, status === 204 ? headers : { ...headers, 'content-type': contentType });
   response.end(status === 204 ? undefined : body);
 }

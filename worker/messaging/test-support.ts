@@ -21,7 +21,7 @@ export function providerScenario() {
   return {
     baseUrl: `${server}/${id}`,
     /** Makes the next `times` requests (all when absent) answer with this status/body, after `delayMs`. */
-    async override(override: { status?: number; body?: string; contentType?: string; delayMs?: number; times?: number }) {
+    async override(override: { status?: number; body?: string; contentType?: string; delayMs?: number; times?: number; headers?: Record<string, string> }) {
       const response = await fetch(`${server}/__scenario/${id}`, { method: 'POST', body: JSON.stringify(override) });
       if (response.status !== 204) throw new Error(`scenario override failed: ${response.status}`);
     },
