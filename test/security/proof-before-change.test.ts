@@ -99,6 +99,7 @@ async function guardedPortalAttempts(admin: AdminClient, userId: string) {
     ['change the phone', 'POST', '/phone', { phone: '+49 151 99999999' }],
     ['change the password', 'PUT', '/password', { currentPassword: PASSWORD, newPassword: 'attacker password 9' }],
     ['create a password', 'POST', '/password', { password: 'attacker password 9' }],
+    ['rename the account', 'PUT', '/login', { login: unique('attacker-') }],
   ] as const;
 }
 

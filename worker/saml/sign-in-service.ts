@@ -13,6 +13,7 @@ import { sha256Hex } from '../lib/crypto';
 import { isUniqueViolation } from '../lib/d1-errors';
 import { fillMissingIdentityKeys, identityKey, readIdentity } from '../lib/identity';
 import { consumeRateLimit } from '../lib/rate-limit';
+import { ipRateKey } from '../messaging/limits';
 import { fields } from '../lib/validate';
 import { mintSessionToken, sessionStatement } from '../auth/sessions';
 import { NAME_ID_CLAIM, type SamlConfig } from './config';
@@ -75,7 +76,7 @@ export async function startSamlSignIn(
   const applied = await readAppliedSamlConfig(db);
   if (!applied?.allowSignIn) return { ok: false, reason: 'saml_unavailable' };
   // Each call writes a row: bounded per IP like the password sign-in.
-  const limit = await consumeRateLimit(db, `saml-login-ip:${input.meta.ip}`, SAML_LOGIN_REQUESTS_PER_IP, SAML_RATE_WINDOW_MS, input.meta.nowMs);
+  const limit = await consumeRateLimit(db, `saml-login-ip:${ipRateKey(input.meta.ip)}`, SAML_LOGIN_REQUESTS_PER_IP, SAML_RATE_WINDOW_MS, input.meta.nowMs);
   if (!limit.allowed) return { ok: false, reason: 'rate_limited' };
 
   const browserToken = input.browserToken && /^[A-Za-z0-9_-]{32,128}$/.test(input.browserToken) ? input.browserToken : randomUrlToken();
@@ -158,7 +159,7 @@ export async function completeSamlSignIn(db: D1Database, input: AcsInput): Promi
   if (!applied?.allowSignIn) return fail('saml_unavailable', null, null);
   const config = applied.config;
   // Signature checks cost CPU: posts per IP are bounded before any parsing.
-  const limit = await consumeRateLimit(db, `saml-acs-ip:${meta.ip}`, SAML_ACS_POSTS_PER_IP, SAML_RATE_WINDOW_MS, meta.nowMs);
+  const limit = await consumeRateLimit(db, `saml-acs-ip:${ipRateKey(meta.ip)}`, SAML_ACS_POSTS_PER_IP, SAML_RATE_WINDOW_MS, meta.nowMs);
   if (!limit.allowed) return fail('rate_limited', null, null);
 
   const verdict = await verifySamlResponse(db, {

@@ -378,7 +378,10 @@ export async function confirmPhoneChange(env: Env, actor: PortalActor, input: { 
 
 // ---- login and name
 
-export async function changeOwnLogin(env: Env, actor: PortalActor, login: string): Promise<void> {
+export async function changeOwnLogin(env: Env, portal: Portal, actor: PortalActor, login: string): Promise<void> {
+  // The login names the account everywhere (verify API, /login, password reset): renaming it with a password alone
+  // would lock the owner out of every integration, so it needs the fresh proof like contact data does.
+  await requireProof(env, portal, actor);
   await assertIdentityFree(env.DB, { login, exceptUserId: actor.userId });
   try {
     await env.DB.prepare('UPDATE users SET login = ?, updated_at = ? WHERE id = ?').bind(login, actor.nowMs, actor.userId).run();

@@ -256,7 +256,7 @@ const sessionRoutes = new Hono<PortalEnv>()
   })
   .put('/login', async (c) => {
     requireAction(c, 'changeLogin');
-    await changeOwnLogin(c.env, actor(c), (await parseJsonBody(c, z.strictObject({ login: fields.login }))).login);
+    await changeOwnLogin(c.env, c.var.portal, actor(c), (await parseJsonBody(c, z.strictObject({ login: fields.login }))).login);
     return c.body(null, 204);
   })
   .put('/name', async (c) => {
