@@ -34,10 +34,11 @@ export const unique = (prefix: string) => `${prefix}${Date.now().toString(36)}${
  */
 export async function adminClient(scope: ApiKeyScope = 'admin') {
   const owner = await insertUser({ login: unique('key-owner-'), password: null, isAdmin: true });
-  const { key } = await createApiKey(env.DB, { name: unique('test-key-'), scope, ownerUserId: owner.id, nowMs: Date.now() });
+  const { key, apiKey } = await createApiKey(env.DB, { name: unique('test-key-'), scope, ownerUserId: owner.id, nowMs: Date.now() });
   const authorization = `Bearer ${key}`;
   return {
     key,
+    keyId: apiKey.id,
     ownerUserId: owner.id,
     request(path: string, init: RequestInit & { json?: unknown } = {}) {
       const headers = new Headers(init.headers);

@@ -119,6 +119,21 @@ describe('creating keys', () => {
     expect((await withKey(body.key, '/api/admin/users', { method: 'POST', json: { login: unique('made-by-key') } })).status).toBe(201);
   });
 
+  // Attack: a leaked admin key first mints a read key for itself; the admin revokes the leaked key, and the read
+  // key it left behind keeps reading users, messages and settings.
+  it('revoking a key revokes the keys it made', async () => {
+    const admin = await adminClient();
+    const leaked = await admin.post('/api-keys', { name: unique('leaked-'), scope: 'read' });
+    expect((await withKey(leaked.key, '/api/admin/users')).status).toBe(200);
+    const colleague = await insertUser({ isAdmin: true, password: PASSWORD });
+    const session = await signIn(colleague.login, PASSWORD);
+    const list = async () => (await json(call('/api/admin/api-keys', { headers: { cookie: session.cookie } }))).items as { id: string; status: string }[];
+    const revoked = await call(`/api/admin/api-keys/${admin.keyId}`, { method: 'DELETE', headers: { cookie: session.cookie, 'x-csrf-token': session.csrfToken } });
+    expect(revoked.status).toBe(204);
+    await expectError(withKey(leaked.key, '/api/admin/users'), 401, 'UNAUTHENTICATED');
+    expect((await list()).find((key) => key.id === leaked.id)?.status).toBe('revoked');
+  });
+
   it('the scope is required, and an expiry must lie in the future', async () => {
     const admin = await adminClient();
     const missing = await admin.request('/api-keys', { method: 'POST', json: { name: 'no scope' } });

@@ -21,7 +21,8 @@ export const apiKeyAdminRoutes = new Hono<AppBindings>()
     assertMayCreateScope(creator, input.scope);
     // A key made by a key belongs to that key's owner: it dies with the same admin's rights.
     const ownerUserId = creator.kind === 'session' ? creator.userId : creator.ownerUserId;
-    const created = await createApiKey(c.env.DB, { ...input, ownerUserId, nowMs: c.var.now });
+    const createdByKeyId = creator.kind === 'apiKey' ? creator.apiKeyId : null;
+    const created = await createApiKey(c.env.DB, { ...input, ownerUserId, createdByKeyId, nowMs: c.var.now });
     // The key is returned this once; only its hash is stored.
     return c.json({ ...created.apiKey, key: created.key }, 201);
   })

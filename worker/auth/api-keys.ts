@@ -75,7 +75,7 @@ export function assertMayCreateScope(creator: Principal, scope: ApiKeyScope): vo
 
 export async function createApiKey(
   db: D1Database,
-  input: { name: string; scope: ApiKeyScope; ownerUserId: string; expiresAt?: number | null; nowMs: number },
+  input: { name: string; scope: ApiKeyScope; ownerUserId: string; createdByKeyId?: string | null; expiresAt?: number | null; nowMs: number },
 ): Promise<{ apiKey: ApiKeyView; key: string }> {
   const expiresAt = input.expiresAt ?? null;
   if (expiresAt !== null && expiresAt <= input.nowMs) {
@@ -87,10 +87,10 @@ export async function createApiKey(
   const keyPrefix = key.slice(0, 10);
   const owner = await db
     .prepare(
-      `INSERT INTO api_keys (id, name, key_hash, key_prefix, scope, owner_user_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO api_keys (id, name, key_hash, key_prefix, scope, owner_user_id, created_by_key_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        RETURNING (SELECT login FROM users WHERE id = owner_user_id) AS owner_login`,
     )
-    .bind(id, input.name, await sha256Hex(key), keyPrefix, input.scope, input.ownerUserId, input.nowMs, expiresAt)
+    .bind(id, input.name, await sha256Hex(key), keyPrefix, input.scope, input.ownerUserId, input.createdByKeyId ?? null, input.nowMs, expiresAt)
     .first<{ owner_login: string | null }>();
   return {
     apiKey: {
@@ -147,12 +147,16 @@ export async function listApiKeys(db: D1Database, nowMs: number): Promise<ApiKey
   }));
 }
 
+/**
+ * Revokes the key and, in the same batch, the keys it made: a leaked admin key must not leave read or verify keys
+ * behind that outlive its revocation (keys only make narrower keys, so one level is the whole chain).
+ */
 export async function revokeApiKey(db: D1Database, id: string, nowMs: number): Promise<void> {
-  const result = await db
-    .prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL')
-    .bind(nowMs, id)
-    .run();
-  if (result.meta.changes === 0) throw new AppError('API_KEY_NOT_FOUND');
+  const [revoked] = await db.batch([
+    db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').bind(nowMs, id),
+    db.prepare('UPDATE api_keys SET revoked_at = ? WHERE created_by_key_id = ? AND revoked_at IS NULL AND changes() = 1').bind(nowMs, id),
+  ]);
+  if (revoked!.meta.changes === 0) throw new AppError('API_KEY_NOT_FOUND');
 }
 
 /** The key when it is usable now (whatever its scope; see `requireApiKeyScope`), else null. */

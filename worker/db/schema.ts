@@ -5,7 +5,7 @@
  * 0/1 integers; lists and small structured values are JSON text, validated by zod where they are read.
  */
 import { sql } from 'drizzle-orm';
-import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex, type AnySQLiteColumn } from 'drizzle-orm/sqlite-core';
 
 const id = () => text('id').primaryKey();
 const createdAt = () => integer('created_at').notNull();
@@ -213,8 +213,10 @@ export const apiKeys = sqliteTable(
     /** Refused from this moment on; NULL = no expiry. */
     expiresAt: integer('expires_at'),
     revokedAt: integer('revoked_at'),
+    /** The key that made this one (NULL when an admin signed in made it): revoking that key revokes this one too. */
+    createdByKeyId: text('created_by_key_id').references((): AnySQLiteColumn => apiKeys.id),
   },
-  (t) => [index('api_keys_owner_idx').on(t.ownerUserId), check('api_keys_scope', sql`${t.scope} IN ('verify', 'read', 'admin')`)],
+  (t) => [index('api_keys_owner_idx').on(t.ownerUserId), index('api_keys_created_by_key_idx').on(t.createdByKeyId), check('api_keys_scope', sql`${t.scope} IN ('verify', 'read', 'admin')`)],
 );
 
 export const SESSION_KINDS = ['platform', 'portal'] as const;
