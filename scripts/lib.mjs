@@ -49,6 +49,12 @@ export function ensureDevVars(file = path.join(root, '.dev.vars')) {
       changed = true;
     }
   }
+  // A verify-scope key for the README's verify example, seeded with the first admin (never an admin key: the
+  // admin API is reached by signing in).
+  if (!vars.VERIFY_API_KEY) {
+    vars.VERIFY_API_KEY = `eid_${randomBytes(24).toString('hex')}`;
+    changed = true;
+  }
   if (changed) {
     const lines = Object.entries(vars).map(([k, v]) => `${k}="${v}"`);
     writeFileSync(
