@@ -16,8 +16,8 @@
  *
  * Unknown logins, disabled users, users not assigned to this resource, users with a password who ask for a code
  * and users without an email walk through a phantom flow that looks the same (same steps, same errors, same limits,
- * the same PBKDF2 work) and can never succeed: no user enumeration. Which users actually get a code is decided only
- * after the response (code-requests.ts).
+ * the same PBKDF2 work, the same statements before each answer) and can never succeed: no user enumeration. Which
+ * users actually get a code is decided only after the response (code-requests.ts).
  *
  * Every guess claims its attempt before it is examined: the flow's attempt in the conditional UPDATE that also
  * checks the flow is open, at this step and under its limit (claimFlowAttempt), and a password also the login's
@@ -38,7 +38,7 @@ import { verifyTokenOtp, type TokenRecord, type VerifyResult } from '../otp/veri
 import { tokensAcceptedAt } from '../tokens/accepted-tokens';
 import { channelOf, checkTokenCode, isMessageToken, maskDestination, sendTokenCode } from '../tokens/message-tokens';
 import { verifyKeysOf } from '../tokens/service';
-import { prepareAnonymousCode, sendAnonymousCode, type Defer } from './code-requests';
+import { deferStart, prepareAnonymousCode, sendAnonymousCode, type Defer } from './code-requests';
 import { recordEnvironmentStatements } from './environment-repo';
 import type { SignInEnvironment } from './environment';
 import type { Portal } from './portal';
@@ -110,6 +110,16 @@ async function findPortalUser(db: D1Database, resourceId: string, login: string)
   return user && user.enabled && user.assignment_kind ? user : null;
 }
 
+/**
+ * The flow's user, looked up for every flow: a phantom (no user at the start) runs the same query and gets null,
+ * so the answer's timing does not tell it from a real one (the query used to run only for real users). Only the
+ * user found at the start counts: a phantom stays one even if the login is created or assigned meanwhile.
+ */
+async function userOfFlow(db: D1Database, portal: Portal, data: FlowData): Promise<PortalUser | null> {
+  const user = await findPortalUser(db, portal.resourceId, data.login);
+  return user && user.id === data.userId ? user : null;
+}
+
 export async function startPortalSignIn(env: Env, portal: Portal, login: string, meta: PortalRequestMeta): Promise<PortalSignInResult> {
   // The same per-client budget as /login (login-service.ts), an IPv6 client counted by its /64.
   const limit = await consumeRateLimit(env.DB, `signin-ip:${ipRateKey(meta.ip)}`, SIGNIN_ATTEMPTS_PER_IP, SIGNIN_WINDOW_MS, meta.nowMs);
@@ -175,7 +185,7 @@ async function claimFlowAttempt(db: D1Database, portal: Portal, flow: string, st
 
 export async function submitPortalPassword(env: Env, portal: Portal, flow: string, password: string, meta: PortalRequestMeta, defer: Defer): Promise<PortalSignInResult> {
   const { id, data } = await claimFlowAttempt(env.DB, portal, flow, 'password', meta.nowMs);
-  const user = data.userId ? await findPortalUser(env.DB, portal.resourceId, data.login) : null;
+  const user = await userOfFlow(env.DB, portal, data);
   // Claimed before the password is looked at (see login-lock.ts): a locked login gets no PBKDF2 at all.
   const claim = await claimPasswordAttempt(env.DB, data.login, meta.nowMs);
   if (!claim.allowed) {
@@ -198,7 +208,14 @@ export async function submitPortalPassword(env: Env, portal: Portal, flow: strin
 export async function requestPortalEmailCode(env: Env, portal: Portal, flow: string, meta: PortalRequestMeta, defer: Defer): Promise<PortalSignInResult> {
   const { id, data } = await loadFlow(env.DB, portal, flow, ['password', 'email_code'], meta.nowMs);
   const prepared = await prepareAnonymousCode(env, { purpose: 'portal-signin', resourceId: portal.resourceId, login: data.login, ip: meta.ip, nowMs: meta.nowMs });
-  const user = data.userId ? await findPortalUser(env.DB, portal.resourceId, data.login) : null;
+  const user = await userOfFlow(env.DB, portal, data);
+  // Every flow moves on alike; a phantom's challengeId has no code behind it, so any code is "wrong".
+  // The flow's attempt count carries over: asking for a new code does not buy new guesses.
+  const next: FlowData = { ...data, step: 'email_code', emailChallengeId: prepared.challengeId, emailCodeExpiresAtMs: prepared.expiresAtMs };
+  // Conditional on the step read above: a flow that moved on meanwhile (a right password) is not sent back.
+  const moved = await env.DB.prepare(`UPDATE challenges SET data = ? WHERE id = ? AND json_extract(data, '$.step') = ?`).bind(JSON.stringify(next), id, data.step).run();
+  if (moved.meta.changes !== 1) throw flowExpired();
+  // Handed over after the last statement above: a real recipient's answer must not wait on the send (a timing signal).
   if (user && !user.password_hash && user.email) {
     sendAnonymousCode(env, defer, prepared, {
       purpose: 'portal-signin',
@@ -209,21 +226,16 @@ export async function requestPortalEmailCode(env: Env, portal: Portal, flow: str
       nowMs: meta.nowMs,
     });
   }
-  // Every flow moves on alike; a phantom's challengeId has no code behind it, so any code is "wrong".
-  // The flow's attempt count carries over: asking for a new code does not buy new guesses.
-  const next: FlowData = { ...data, step: 'email_code', emailChallengeId: prepared.challengeId, emailCodeExpiresAtMs: prepared.expiresAtMs };
-  // Conditional on the step read above: a flow that moved on meanwhile (a right password) is not sent back.
-  const moved = await env.DB.prepare(`UPDATE challenges SET data = ? WHERE id = ? AND json_extract(data, '$.step') = ?`).bind(JSON.stringify(next), id, data.step).run();
-  if (moved.meta.changes !== 1) throw flowExpired();
   return continueWith(flow, 'email_code');
 }
 
 export async function submitPortalEmailCode(env: Env, portal: Portal, flow: string, code: string, meta: PortalRequestMeta, defer: Defer): Promise<PortalSignInResult> {
   const { id, data } = await claimFlowAttempt(env.DB, portal, flow, 'email_code', meta.nowMs);
-  const user = data.userId ? await findPortalUser(env.DB, portal.resourceId, data.login) : null;
+  const user = await userOfFlow(env.DB, portal, data);
   // Expiry by the flow's own clock, so a sent and an unsent code run out alike.
   const expired = !data.emailCodeExpiresAtMs || meta.nowMs >= data.emailCodeExpiresAtMs;
-  const verdict = !expired && data.emailChallengeId ? await verifyCode(env, { challengeId: data.emailChallengeId, code, nowMs: meta.nowMs, purpose: 'portal-signin' }) : null;
+  // A phantom's challenge has no row: explaining the refusal would cost it a read that a real flow's wrong code does not.
+  const verdict = !expired && data.emailChallengeId ? await verifyCode(env, { challengeId: data.emailChallengeId, code, nowMs: meta.nowMs, purpose: 'portal-signin', explainRefusal: false }) : null;
   // Only the user the code was sent to (still assigned, enabled and without a password) gets past this step.
   if (!user || user.password_hash || !verdict?.ok || verdict.userId !== user.id) {
     await failureStatement(env, data, meta, 'wrong_email_code').run();
@@ -234,7 +246,7 @@ export async function submitPortalEmailCode(env: Env, portal: Portal, flow: stri
 
 export async function submitPortalOtp(env: Env, portal: Portal, flow: string, otp: string, meta: PortalRequestMeta): Promise<PortalSignInResult> {
   const { id, data } = await claimFlowAttempt(env.DB, portal, flow, 'otp', meta.nowMs);
-  const user = data.userId ? await findPortalUser(env.DB, portal.resourceId, data.login) : null;
+  const user = await userOfFlow(env.DB, portal, data);
   const tokens = user ? await tokensAcceptedAt(env.DB, portal.resourceId, user.id) : [];
   const failures: Exclude<VerifyResult, { ok: true }>[] = [];
   for (const token of tokens) {
@@ -262,7 +274,7 @@ export async function submitPortalOtp(env: Env, portal: Portal, flow: string, ot
  */
 export async function requestPortalTokenCode(env: Env, portal: Portal, flow: string, meta: PortalRequestMeta): Promise<PortalSignInResult> {
   const { id, data } = await loadFlow(env.DB, portal, flow, 'otp', meta.nowMs);
-  const user = data.userId ? await findPortalUser(env.DB, portal.resourceId, data.login) : null;
+  const user = await userOfFlow(env.DB, portal, data);
   const messageTokens = (user ? await tokensAcceptedAt(env.DB, portal.resourceId, user.id) : []).filter((token) => isMessageToken(token.type) && token.destination);
   const token = messageTokens.find((candidate) => candidate.id === data.messageTokenId) ?? messageTokens[0];
   if (!user || !token) throw new AppError('VALIDATION_FAILED', 'This sign-in does not use codes sent by SMS or email.');
@@ -312,7 +324,7 @@ async function afterFirstFactor(
   if (codeToken) {
     // The code goes out after the response, like every sign-in code; a refused or failed send is logged and the
     // user asks for a new one (requestPortalTokenCode), which answers with the reason.
-    defer(
+    deferStart(defer, () =>
       sendTokenCode(env, codeToken, { purpose: SIGNIN_TOKEN_PURPOSE, challengeId, language: user.language, name: user.first_name || user.login, ip: meta.ip, nowMs: meta.nowMs }).catch(
         (error: unknown) => console.warn(`sign-in token code not sent: ${(error as { code?: string }).code ?? (error as Error)?.message ?? 'unknown error'}`),
       ),
