@@ -5,10 +5,10 @@
  */
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import type { Env } from '../../worker/env';
 import { loadPortal } from '../../worker/selfservice/portal';
 import { requestPortalEmailCode, startPortalSignIn, submitPortalEmailCode, submitPortalPassword, type PortalRequestMeta } from '../../worker/selfservice/signin-service';
 import { assignedUser, lastEmailCode, portalWith } from '../helpers/portal';
+import { statementRecorder } from '../helpers/statement-recorder';
 import { unique } from '../helpers/worker';
 
 let ipCounter = 0;
@@ -29,43 +29,10 @@ describe('portal sign-in timing', () => {
     const portal = await loadPortal(env.DB, alias);
 
     const observe = async (login: string, recipient?: string) => {
-      const statements: string[] = [];
-      let recording = false;
-      const db = new Proxy(env.DB, {
-        get(target, property) {
-          if (property === 'prepare') {
-            return (sql: string) => {
-              if (recording) statements.push(sql.replace(/\s+/g, ' ').trim());
-              return target.prepare(sql);
-            };
-          }
-          const value = Reflect.get(target, property);
-          return typeof value === 'function' ? value.bind(target) : value;
-        },
-      });
-      const spied = { ...env, DB: db } as Env;
-      const later: Promise<unknown>[] = [];
-      // How many statements the step had run when it handed work over: a send handed over earlier could start
-      // while the step still waits on a statement, and the answer would wait behind it.
-      const handovers: number[] = [];
-      const defer = (work: Promise<unknown>) => {
-        if (recording) handovers.push(statements.length);
-        later.push(work);
-      };
+      const recorder = statementRecorder();
+      const { env: spied, defer } = recorder;
       const meta: PortalRequestMeta = { ip: freshIp(), client: 'timing test', nowMs: Date.now(), environment: NO_ENVIRONMENT };
-      // What runs after the answer (the code's send) is not recorded.
-      const answer = async <T,>(step: () => Promise<T>) => {
-        recording = true;
-        const outcome = await step().then(
-          (result) => ({ result, error: null }),
-          (error: { code?: string }) => ({ result: null, error: error.code ?? String(error) }),
-        );
-        recording = false;
-        const handedOverAt = handovers.splice(0);
-        expect(handedOverAt).toEqual(handedOverAt.map(() => statements.length));
-        await Promise.all(later);
-        return { ...outcome, statements: statements.splice(0) };
-      };
+      const answer = recorder.step;
       const start = await answer(() => startPortalSignIn(spied, portal, login, meta));
       const flow = (start.result as { flow: string }).flow;
       const password = await answer(() => submitPortalPassword(spied, portal, flow, 'attacker guess 1', meta, defer));

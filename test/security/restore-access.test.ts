@@ -15,8 +15,8 @@ import { env } from 'cloudflare:workers';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CODE_RESEND_COOLDOWN_MS, LOGIN_MAX_FAILS, RESTORE_ACCESS_SUBMITS_PER_IP_PER_HOUR, RESTORE_ACCESS_SUBMITS_PER_LOGIN_PER_HOUR } from '../../worker/constants';
 import { assignedUser, portalClient, portalWith, type AdminClient } from '../helpers/portal';
+import { statementRecorder } from '../helpers/statement-recorder';
 import { call, randomSeedBase32, totpAt, unique } from '../helpers/worker';
-import type { Env } from '../../worker/env';
 import { loadPortal } from '../../worker/selfservice/portal';
 import { startRecovery, submitRecovery } from '../../worker/selfservice/recovery-service';
 
@@ -185,34 +185,14 @@ describe('the answers do not tell which logins exist', () => {
     await env.DB.prepare('UPDATE users SET email = ? WHERE id = ?').bind(`${real.user.login}@example.test`, real.user.id).run();
     const portal = await loadPortal(env.DB, alias);
     const observe = async (login: string) => {
-      const statements: string[] = [];
-      let recording = false;
-      const db = new Proxy(env.DB, {
-        get(target, property) {
-          if (property === 'prepare') {
-            return (sql: string) => {
-              if (recording) statements.push(sql.replace(/\s+/g, ' ').trim());
-              return target.prepare(sql);
-            };
-          }
-          const value = Reflect.get(target, property);
-          return typeof value === 'function' ? value.bind(target) : value;
-        },
-      });
-      const spied = { ...env, DB: db } as Env;
-      const later: Promise<unknown>[] = [];
+      const recorder = statementRecorder();
+      const spied = recorder.env;
       const meta = { ip: freshIp(), nowMs: Date.now() };
       // What runs after the answer (the code sends, the admin notification) is not recorded.
-      const answer = async <T,>(handler: () => Promise<T>) => {
-        recording = true;
-        const result = await handler();
-        recording = false;
-        await Promise.all(later);
-        return { result, statements: statements.splice(0) };
-      };
-      const start = await answer(() => startRecovery(spied, portal, { login, lost: ['password'] }, meta, (work) => later.push(work)));
+      const answer = recorder.step;
+      const start = await answer(() => startRecovery(spied, portal, { login, lost: ['password'] }, meta, recorder.defer));
       const wrongOtp = otherCode(await totpAt(real.seed, T0));
-      const submit = await answer(() => submitRecovery(spied, portal, start.result.flow, { emailCode: '000000', otp: wrongOtp, newPassword: 'attacker password 1' }, meta, () => {}));
+      const submit = await answer(() => submitRecovery(spied, portal, start.result!.flow, { emailCode: '000000', otp: wrongOtp, newPassword: 'attacker password 1' }, meta, () => {}));
       return { atStart: start.statements, atSubmit: submit.statements };
     };
     const forReal = await observe(real.user.login);

@@ -10,7 +10,8 @@ import { CODE_MAX_ATTEMPTS, LOGIN_MAX_FAILS, TOKEN_MAX_FAILS } from '../../../wo
 import { base32ToBytes } from '../../../worker/lib/encoding';
 import { importHmacKey } from '../../../worker/otp/hotp';
 import { generateTotp } from '../../../worker/otp/totp';
-import { startApp, type E2eApp } from '../../e2e/harness';
+import type { E2eApp } from '../../e2e/harness';
+import { jsonPoster, startAttackedApp } from './support';
 
 const SCENARIO = 'login-attempts';
 const SEED = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
@@ -19,25 +20,11 @@ const BURST = 50;
 let app: E2eApp;
 
 beforeAll(async () => {
-  app = await startApp({ providers: true, browser: false });
-  const settings = await app.adminApi('GET', '/messaging/settings');
-  await app.adminApi('PUT', '/messaging/settings', {
-    sms: { primary: { type: 'outbox' }, fallback: null },
-    email: { provider: { type: 'postmark', serverToken: 'e2e-postmark-token', baseUrl: `${app.providers!.url}/${SCENARIO}` }, fromAddress: 'security@id.example.com', fromName: 'Example ID' },
-    templates: settings.templates,
-  });
+  app = await startAttackedApp(SCENARIO);
 });
 afterAll(() => app?.stop());
 
-let ipCounter = 0;
-async function post(path: string, body: unknown) {
-  const response = await fetch(`${app.url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'cf-connecting-ip': `203.0.113.${++ipCounter % 250}` },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as any, sessionCookie: response.headers.get('set-cookie') };
-}
+const post = jsonPoster(() => app, '203.0.113.');
 type Answer = Awaited<ReturnType<typeof post>>;
 
 const burst = (send: (i: number) => Promise<Answer>) => Promise.all(Array.from({ length: BURST }, (_, i) => send(i)));

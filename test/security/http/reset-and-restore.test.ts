@@ -9,33 +9,19 @@ import { PASSWORD_RESET_REQUESTS_PER_LOGIN_PER_HOUR, RESTORE_ACCESS_SUBMITS_PER_
 import { base32ToBytes } from '../../../worker/lib/encoding';
 import { importHmacKey } from '../../../worker/otp/hotp';
 import { generateTotp } from '../../../worker/otp/totp';
-import { startApp, type E2eApp } from '../../e2e/harness';
+import type { E2eApp } from '../../e2e/harness';
+import { jsonPoster, startAttackedApp } from './support';
 
 const SCENARIO = 'reset-and-restore';
 const SEED = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
 let app: E2eApp;
 
 beforeAll(async () => {
-  app = await startApp({ providers: true, browser: false });
-  const settings = await app.adminApi('GET', '/messaging/settings');
-  await app.adminApi('PUT', '/messaging/settings', {
-    sms: { primary: { type: 'outbox' }, fallback: null },
-    email: { provider: { type: 'postmark', serverToken: 'e2e-postmark-token', baseUrl: `${app.providers!.url}/${SCENARIO}` }, fromAddress: 'security@id.example.com', fromName: 'Example ID' },
-    templates: settings.templates,
-  });
+  app = await startAttackedApp(SCENARIO);
 });
 afterAll(() => app?.stop());
 
-let ipCounter = 0;
-async function post(path: string, body: unknown) {
-  const response = await fetch(`${app.url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'cf-connecting-ip': `198.51.100.${++ipCounter % 250}` },
-    body: JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, body: (text ? JSON.parse(text) : null) as any };
-}
+const post = jsonPoster(() => app, '198.51.100.');
 
 const mailsTo = async (to: string) => (await app.providers!.requests(SCENARIO)).map((r) => JSON.parse(r.body)).filter((mail) => mail.To === to);
 

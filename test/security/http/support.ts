@@ -1,0 +1,32 @@
+/**
+ * What the HTTP attack tests share: the product started as `npm start` runs it (test/e2e/harness.ts, no browser)
+ * with email going to the impersonated Postmark, so a test reads the codes and links "sent", and a JSON poster that
+ * sends each request from its own address of a documentation range (per-IP limits are not what these tests probe).
+ */
+import { startApp, type E2eApp } from '../../e2e/harness';
+
+/** Starts the app with SMS in the outbox and email through the impersonated Postmark under `scenario`. */
+export async function startAttackedApp(scenario: string): Promise<E2eApp> {
+  const app = await startApp({ providers: true, browser: false });
+  const settings = await app.adminApi('GET', '/messaging/settings');
+  await app.adminApi('PUT', '/messaging/settings', {
+    sms: { primary: { type: 'outbox' }, fallback: null },
+    email: { provider: { type: 'postmark', serverToken: 'e2e-postmark-token', baseUrl: `${app.providers!.url}/${scenario}` }, fromAddress: 'security@id.example.com', fromName: 'Example ID' },
+    templates: settings.templates,
+  });
+  return app;
+}
+
+/** POSTs JSON to the app, each call from the next address of `ipPrefix` (e.g. '203.0.113.'). */
+export function jsonPoster(app: () => E2eApp, ipPrefix: string) {
+  let ipCounter = 0;
+  return async (path: string, body: unknown) => {
+    const response = await fetch(`${app().url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'cf-connecting-ip': `${ipPrefix}${++ipCounter % 250}` },
+      body: JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: (text ? JSON.parse(text) : null) as any, sessionCookie: response.headers.get('set-cookie') };
+  };
+}
