@@ -65,12 +65,6 @@ export const requireFullAdminScope: MiddlewareHandler<AppBindings> = async (c, n
   return next();
 };
 
-/** Integrations (the verify API): API keys only. */
-export const requireApiKey: MiddlewareHandler<AppBindings> = async (c, next) => {
-  if (c.var.auth?.kind !== 'apiKey') throw new AppError('UNAUTHENTICATED', 'An API key is required (Authorization: Bearer).');
-  return next();
-};
-
 /** Any signed-in platform user (the profile pages). */
 export const requirePlatformSession: MiddlewareHandler<AppBindings> = async (c, next) => {
   const auth = c.var.auth;
