@@ -115,7 +115,11 @@ export const resources = sqliteTable(
   ],
 );
 
-export const TOKEN_TYPES = ['TOTP', 'HOTP', 'OCRA', 'SMS', 'EMAIL'] as const;
+/**
+ * PASSKEY: a WebAuthn credential (passkey_credentials holds its public key; no seed). RECOVERY_CODES: a set of
+ * single-use codes (recovery_codes holds their keyed hashes; no seed).
+ */
+export const TOKEN_TYPES = ['TOTP', 'HOTP', 'OCRA', 'SMS', 'EMAIL', 'PASSKEY', 'RECOVERY_CODES'] as const;
 export type TokenType = (typeof TOKEN_TYPES)[number];
 export const HASH_ALGORITHMS = ['SHA1', 'SHA256', 'SHA512'] as const;
 export type HashAlgorithm = (typeof HASH_ALGORITHMS)[number];
