@@ -96,6 +96,12 @@ const ERRORS_DE: Dictionary = {
   NO_PASSWORD: 'Sie haben noch kein Passwort; legen Sie eines an.',
   PUBLIC_ORIGIN_REQUIRED: 'Dieser Server kann noch keine Links versenden: Der Administrator muss PUBLIC_ORIGIN auf die Adresse setzen, die Benutzer öffnen (z. B. https://id.example.com).',
   INTERNAL: 'Auf unserer Seite ist ein Fehler aufgetreten.',
+  // The browser's passkey refusals (ui/src/lib/webauthn.ts; English texts there).
+  PASSKEY_CANCELLED: 'Die Passkey-Anfrage wurde abgebrochen oder ist abgelaufen. Es wurde nichts geändert; versuchen Sie es erneut, wenn Sie bereit sind.',
+  PASSKEY_ALREADY_REGISTERED: 'Dieser Authenticator hat bereits einen Passkey für Ihr Konto.',
+  PASSKEY_NOT_SUPPORTED: 'Dieser Browser oder dieses Gerät kann hier keine Passkeys verwenden.',
+  PASSKEY_SUPERSEDED: 'Eine andere Passkey-Anfrage hat übernommen.',
+  PASSKEY_BROWSER_ERROR: 'Der Browser konnte die Passkey-Anfrage nicht abschließen.',
 };
 
 /** The message to show for a failed call, in the current language. */

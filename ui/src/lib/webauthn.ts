@@ -1,0 +1,102 @@
+/**
+ * Passkey ceremonies for every surface (/login, /profile, the portal). The WebAuthn library is imported only when a
+ * ceremony starts, so the first load of /login and the portal carries none of it (budget: 60 KB of gzipped JS);
+ * the support checks read the browser's own API and load nothing.
+ *
+ * The browser's refusals become `ApiError`s with status 0 and a stable code, like a network failure, so every
+ * page shows them through `describeError` in the user's language. A cancelled ceremony is an everyday event (the
+ * user closed the prompt, or it timed out), not an attack: `isCancelledCeremony` lets a page say it calmly, and
+ * `isSupersededCeremony` lets it ignore a ceremony that another one replaced (a click on "Sign in with a passkey"
+ * ends the pending autofill request).
+ */
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
+} from '@simplewebauthn/browser';
+import { ApiError } from './api';
+
+export type { AuthenticationResponseJSON, PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON, RegistrationResponseJSON };
+
+/** The codes of the browser's refusals; German texts in i18n.ts (ERRORS_DE), English ones here. */
+const PASSKEY_REFUSALS = {
+  PASSKEY_CANCELLED: 'The passkey request was cancelled or timed out. Nothing was changed; try again when you are ready.',
+  PASSKEY_ALREADY_REGISTERED: 'This authenticator already holds a passkey for your account.',
+  PASSKEY_NOT_SUPPORTED: 'This browser or device cannot use passkeys here.',
+  PASSKEY_SUPERSEDED: 'Another passkey request took over.',
+  PASSKEY_BROWSER_ERROR: 'The browser could not complete the passkey request.',
+} as const;
+
+export type PasskeyRefusal = keyof typeof PASSKEY_REFUSALS;
+
+const refusal = (code: PasskeyRefusal) => new ApiError(0, code, PASSKEY_REFUSALS[code]);
+
+let library: Promise<typeof import('@simplewebauthn/browser')> | null = null;
+const loadLibrary = () => (library ??= import('@simplewebauthn/browser'));
+
+/** Whether the browser offers WebAuthn at all (a secure context with the API). */
+export function passkeysSupported(): boolean {
+  return typeof window !== 'undefined' && window.isSecureContext && typeof window.PublicKeyCredential === 'function';
+}
+
+/** Whether the browser can offer passkeys in a field's autofill list (conditional mediation). */
+export async function autofillSupported(): Promise<boolean> {
+  if (!passkeysSupported()) return false;
+  const check = (PublicKeyCredential as unknown as { isConditionalMediationAvailable?: () => Promise<boolean> }).isConditionalMediationAvailable;
+  try {
+    return typeof check === 'function' ? await check.call(PublicKeyCredential) : false;
+  } catch {
+    return false;
+  }
+}
+
+/** Registration: the authenticator makes a new passkey for the server's options. */
+export async function createPasskey(options: PublicKeyCredentialCreationOptionsJSON): Promise<RegistrationResponseJSON> {
+  if (!passkeysSupported()) throw refusal('PASSKEY_NOT_SUPPORTED');
+  const { startRegistration } = await loadLibrary();
+  try {
+    return await startRegistration({ optionsJSON: options });
+  } catch (error) {
+    throw refusalOf(error);
+  }
+}
+
+/**
+ * Authentication: the user picks a passkey for the server's options. With `autofill`, the request waits quietly for
+ * the user to choose a passkey in the autofill list of the field marked `autocomplete="username webauthn"`.
+ */
+export async function usePasskey(options: PublicKeyCredentialRequestOptionsJSON, { autofill = false }: { autofill?: boolean } = {}): Promise<AuthenticationResponseJSON> {
+  if (!passkeysSupported()) throw refusal('PASSKEY_NOT_SUPPORTED');
+  const { startAuthentication } = await loadLibrary();
+  try {
+    return await startAuthentication({ optionsJSON: options, useBrowserAutofill: autofill });
+  } catch (error) {
+    throw refusalOf(error);
+  }
+}
+
+/** Ends a pending ceremony (e.g. the autofill request when the page is left); before the first ceremony none can be. */
+export async function cancelPasskeyCeremony(): Promise<void> {
+  if (library) (await library).WebAuthnAbortService.cancelCeremony();
+}
+
+export const isCancelledCeremony = (error: unknown) => error instanceof ApiError && error.code === 'PASSKEY_CANCELLED';
+export const isSupersededCeremony = (error: unknown) => error instanceof ApiError && error.code === 'PASSKEY_SUPERSEDED';
+
+/**
+ * The library wraps the DOMException in a WebAuthnError whose `cause` is the original; the DOMException's name is
+ * what the WebAuthn specification defines, so that decides.
+ */
+function refusalOf(error: unknown): ApiError {
+  const original = (error as { cause?: unknown })?.cause ?? error;
+  const name = (original as { name?: string })?.name ?? (error as { name?: string })?.name;
+  const code = (error as { code?: string })?.code;
+  if (code === 'ERROR_CEREMONY_ABORTED') return refusal('PASSKEY_SUPERSEDED');
+  // The spec folds "the user cancelled", "timed out" and "no matching passkey here" into NotAllowedError on purpose
+  // (telling them apart would let a site probe which credentials a device holds).
+  if (name === 'NotAllowedError' || name === 'AbortError') return refusal('PASSKEY_CANCELLED');
+  if (name === 'InvalidStateError') return refusal('PASSKEY_ALREADY_REGISTERED');
+  if (name === 'NotSupportedError' || name === 'ConstraintError') return refusal('PASSKEY_NOT_SUPPORTED');
+  return refusal('PASSKEY_BROWSER_ERROR');
+}
