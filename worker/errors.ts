@@ -40,6 +40,8 @@ export const ERROR_CATALOGUE = {
   TOKEN_LOCKED: { status: 423, message: 'The token is locked after too many failed attempts.' },
   TOKEN_DISABLED: { status: 403, message: 'The token is disabled.' },
   NO_TOKEN: { status: 403, message: 'No usable token is assigned.' },
+  // The user's only factor here is a passkey: it needs a browser ceremony, which /api/v1/verify cannot run.
+  FACTOR_NOT_SUPPORTED: { status: 409, message: 'The assigned factor (a passkey) cannot be checked by this interface; it needs a browser.' },
   // Messaging
   MESSAGE_NOT_SENT: { status: 502, message: 'The message could not be sent.' },
   CODE_INVALID: { status: 401, message: 'The code is wrong.' },

@@ -111,7 +111,7 @@ const OPERATIONS: Operation[] = [
     tag: 'API keys',
   },
   { method: 'delete', path: '/api/admin/api-keys/{id}', summary: 'Revoke an API key', tag: 'API keys' },
-  { method: 'post', path: '/api/v1/verify', summary: 'Verify an OTP (with PIN) for a user on a resource', body: verifyBody, tag: 'Verify', security: 'apiKey' },
+  { method: 'post', path: '/api/v1/verify', summary: 'Verify an OTP (with PIN) or a recovery code for a user on a resource; a refusal names its reason (README), FACTOR_NOT_SUPPORTED when the user\'s only factor there is a passkey', body: verifyBody, tag: 'Verify', security: 'apiKey' },
 ];
 
 export function openApiDocument(origin: string) {

@@ -28,7 +28,7 @@ import {
 } from '../otp/verify-service';
 import { AppError } from '../errors';
 import { checkTokenCode, isCodeRequest, isMessageToken, openChallengeIdOf, sendKeptTokenCode } from '../tokens/message-tokens';
-import { tokensVerifiedAtSql } from '../tokens/accepted-tokens';
+import { tokensForTypedCode, tokensVerifiedAtSql } from '../tokens/accepted-tokens';
 import { verifyKeysOf } from '../tokens/service';
 
 /** The answer to a missing, malformed, unknown or revoked key (the same words as the admin API's). */
@@ -45,7 +45,8 @@ export type VerifyRejection =
   | 'NOT_ASSIGNED'
   | 'NO_TOKEN'
   | 'RATE_LIMITED'
-  | 'CHALLENGE_SENT';
+  | 'CHALLENGE_SENT'
+  | 'FACTOR_NOT_SUPPORTED';
 
 export type VerifyApiResult =
   | { accepted: true; serial: string; userId: string }
@@ -161,10 +162,17 @@ async function decide(env: Env, request: VerifyRequest, nowMs: number): Promise<
   if (!user) return answer({ accepted: false, reason: 'USER_UNKNOWN' });
   if (!user.enabled) return answer({ accepted: false, reason: 'USER_DISABLED' });
   if (assignmentRows!.results.length === 0) return answer({ accepted: false, reason: 'NOT_ASSIGNED' });
-  const tokens = tokenRows!.results as unknown as TokenRecord[];
-  if (tokens.length === 0) return answer({ accepted: false, reason: 'NO_TOKEN' });
+  const assigned = tokenRows!.results as unknown as TokenRecord[];
+  if (assigned.length === 0) return answer({ accepted: false, reason: 'NO_TOKEN' });
 
   const input = request.otp.trim();
+  // A recovery code goes to the user's recovery code sets, anything else to the OTP and message tokens (the one
+  // rule, tokens/accepted-tokens.ts). A passkey takes no typed code at all: it needs a browser ceremony this API
+  // cannot run, so a passkey-only user is told so, and no input is ever checked or counted against a passkey.
+  const tokens = tokensForTypedCode(assigned, input);
+  if (tokens.length === 0) {
+    return answer({ accepted: false, reason: assigned.every((token) => token.type === 'PASSKEY') ? 'FACTOR_NOT_SUPPORTED' : 'OTP_INVALID' });
+  }
   // A PIN is a guessable secret, and "is this the PIN?" is answered by what follows (a code goes out, or not): every
   // SMS/EMAIL token with a PIN claims one attempt on its fail counter BEFORE its PIN is looked at, whether a code is
   // out or not. Unclaimed, a wrong PIN answered OTP_INVALID uncounted and the right one CHALLENGE_SENT, so the

@@ -82,6 +82,7 @@ const ERRORS_DE: Dictionary = {
   TOKEN_LOCKED: 'Das Token ist nach zu vielen Fehlversuchen gesperrt.',
   TOKEN_DISABLED: 'Das Token ist deaktiviert.',
   NO_TOKEN: 'Es ist kein nutzbares Token zugewiesen.',
+  FACTOR_NOT_SUPPORTED: 'Der zugewiesene Faktor (ein Passkey) kann hier nicht geprüft werden; er braucht einen Browser.',
   MESSAGE_NOT_SENT: 'Die Nachricht konnte nicht gesendet werden.',
   CODE_INVALID: 'Der Code ist falsch.',
   CODE_EXPIRED: 'Der Code ist abgelaufen. Fordern Sie einen neuen an.',
