@@ -22,6 +22,13 @@ export const TOKEN_PIN_MAX_LENGTH = 8;
 /** Generated software-token seeds: 160 bits, the size RFC 4226 recommends for SHA-1. */
 export const SOFTWARE_TOKEN_SECRET_BYTES = 20;
 
+// ---- recovery codes (worker/tokens/recovery-codes.ts; their format: worker/tokens/recovery-code-format.ts)
+/**
+ * Codes in one set: enough for years of lost phones between two sets, few enough to print on one page (the
+ * number GitHub, Google and Keycloak hand out). Each code is checked under the set's TOKEN_MAX_FAILS lock.
+ */
+export const RECOVERY_CODE_COUNT = 10;
+
 // ---- OTP attack bounds (issue 10 §1: resync, OCRA replay, counter range)
 /**
  * Resync attempts per token per window. Each attempt also counts on the token's fail counter; this cap bounds the
@@ -75,6 +82,19 @@ export const MAX_IMPORT_BODY_BYTES = 2 * 1024 * 1024;
 export const MAX_IMPORT_TOKENS = 5000;
 export const API_KEY_BYTES = 32;
 
+// ---- passkeys (worker/passkeys/)
+/**
+ * How long a WebAuthn challenge (registration or assertion) may be answered: minutes, as the ceremony is one
+ * touch or PIN away; the browser's own timeout is set to the same.
+ */
+export const WEBAUTHN_CHALLENGE_TTL_MS = 5 * 60 * 1000;
+/** Random bytes of a WebAuthn challenge: at least 16 (WebAuthn Level 3 §13.4.3); 32 as a margin. */
+export const WEBAUTHN_CHALLENGE_BYTES = 32;
+/** Passwordless passkey sign-ins started per IP per window (SIGNIN_WINDOW_MS): each stores a challenge, like /login's limit. */
+export const PASSKEY_SIGNIN_STARTS_PER_IP = 50;
+/** Passkeys per user: each is a row and an allowCredentials entry in every /login ceremony. */
+export const PASSKEYS_PER_USER_MAX = 20;
+
 // ---- API keys (worker/auth/api-keys.ts)
 /**
  * A key is `eid_` plus at least this many characters of [A-Za-z0-9_-]: 32 hex digits are 128 bits, the least a
@@ -91,6 +111,12 @@ export const SIGNIN_WINDOW_MS = 15 * 60 * 1000;
 /** Verify API calls per (login, resource) per window: brute force through an integration is capped too. */
 export const VERIFY_ATTEMPTS_PER_USER = 30;
 export const VERIFY_WINDOW_MS = 5 * 60 * 1000;
+// The verify API's warm path (worker/verify-api/warm-path.ts): the copies an isolate keeps of the records a verify
+// reads. Neither number is a security bound: the consuming statement checks the rows still say what the copy says.
+/** A copy unused this long is dropped: bounds what an isolate keeps (sealed seeds among it) for users gone quiet. */
+export const VERIFY_WARM_COPY_TTL_MS = 10 * 60 * 1000;
+/** Copies per isolate, the least recently used dropped first: bounds the isolate's memory (about 1 kB each). */
+export const VERIFY_WARM_COPIES_MAX = 5_000;
 
 // ---- one-time codes by SMS / email
 export const CODE_DIGITS = 6;

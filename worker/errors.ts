@@ -34,6 +34,8 @@ export const ERROR_CATALOGUE = {
   UNSUPPORTED_OCRA_SUITE: { status: 400, message: 'This OCRA suite is not supported.' },
   INVALID_IMPORT: { status: 400, message: 'The import file could not be read.' },
   TOKEN_TYPE_MISMATCH: { status: 400, message: 'This operation does not apply to this token type.' },
+  // A recovery code set with no usable code left (all used, or voided) stays disabled: the user makes a new one.
+  RECOVERY_CODES_SPENT: { status: 409, message: 'This recovery code set has no unused codes left. The user makes a new set.' },
   WEAK_PASSWORD: { status: 400, message: 'The password is too weak.' },
   // OTP verification (also returned as reasons by /api/v1/verify)
   OTP_INVALID: { status: 401, message: 'The one-time password is wrong.' },
@@ -42,6 +44,13 @@ export const ERROR_CATALOGUE = {
   NO_TOKEN: { status: 403, message: 'No usable token is assigned.' },
   // The user's only factor here is a passkey: it needs a browser ceremony, which /api/v1/verify cannot run.
   FACTOR_NOT_SUPPORTED: { status: 409, message: 'The assigned factor (a passkey) cannot be checked by this interface; it needs a browser.' },
+  // Passkeys (worker/passkeys)
+  PASSKEY_INVALID: { status: 401, message: 'This passkey could not be verified.' },
+  PASSKEY_SUSPICIOUS: { status: 403, message: 'This passkey is blocked: it may have been copied. Use another factor and remove it.' },
+  CHALLENGE_EXPIRED: { status: 410, message: 'The passkey request has expired. Try again.' },
+  PASSKEY_NOT_FOUND: { status: 404, message: 'Passkey not found.' },
+  PASSKEY_ALREADY_REGISTERED: { status: 409, message: 'This passkey is already registered.' },
+  PASSKEY_LIMIT_REACHED: { status: 409, message: 'You have the largest number of passkeys allowed. Remove one first.' },
   // Messaging
   MESSAGE_NOT_SENT: { status: 502, message: 'The message could not be sent.' },
   CODE_INVALID: { status: 401, message: 'The code is wrong.' },

@@ -162,6 +162,8 @@ export const tokens = sqliteTable(
   (t) => [
     uniqueIndex('tokens_serial_unique').on(sql`lower(${t.serial})`),
     index('tokens_owner_idx').on(t.ownerUserId),
+    // RECOVERY_CODES: one set per user (migration 0010).
+    uniqueIndex('tokens_one_recovery_set_per_user').on(t.ownerUserId).where(sql`type = 'RECOVERY_CODES'`),
   ],
 );
 
@@ -177,6 +179,43 @@ export const ocraUsedPairs = sqliteTable(
     expiresAt: integer('expires_at').notNull(),
   },
   (t) => [primaryKey({ columns: [t.tokenId, t.pairHash] })],
+);
+
+/**
+ * The WebAuthn credential of a PASSKEY token (migration 0009). `credentialId` and `publicKey` (COSE) are base64url;
+ * `signCount` is the authenticator's counter, `suspiciousAt` set once a counter failed to go up (a cloned
+ * authenticator): refused from then on.
+ */
+export const passkeyCredentials = sqliteTable(
+  'passkey_credentials',
+  {
+    tokenId: text('token_id').primaryKey().references(() => tokens.id, { onDelete: 'cascade' }),
+    credentialId: text('credential_id').notNull(),
+    publicKey: text('public_key').notNull(),
+    signCount: integer('sign_count').notNull().default(0),
+    /** JSON: the transports the authenticator reported (usb, nfc, ble, internal, hybrid). */
+    transports: text('transports').notNull().default('[]'),
+    aaguid: text('aaguid').notNull(),
+    backupEligible: bool('backup_eligible').notNull(),
+    backedUp: bool('backed_up').notNull(),
+    suspiciousAt: integer('suspicious_at'),
+  },
+  (t) => [uniqueIndex('passkey_credentials_credential_id_unique').on(t.credentialId)],
+);
+
+/**
+ * The codes of a RECOVERY_CODES token (migration 0010): only their keyed hashes (tokens/recovery-codes.ts). A code
+ * is refused once `usedAt` (accepted once) or `voidedAt` (the administrator voided the set) is set.
+ */
+export const recoveryCodes = sqliteTable(
+  'recovery_codes',
+  {
+    tokenId: text('token_id').notNull().references(() => tokens.id, { onDelete: 'cascade' }),
+    codeHash: text('code_hash').notNull(),
+    usedAt: integer('used_at'),
+    voidedAt: integer('voided_at'),
+  },
+  (t) => [primaryKey({ columns: [t.tokenId, t.codeHash] })],
 );
 
 /** A user assigned to a resource, either as a plain "user" or as "token with user". */
@@ -273,6 +312,8 @@ export const challenges = sqliteTable(
   (t) => [
     index('challenges_user_purpose_idx').on(t.userId, t.purpose),
     index('challenges_expires_idx').on(t.expiresAt),
+    // WebAuthn challenges: issuing one removes the older ones of its binding (worker/passkeys/challenges.ts).
+    index('challenges_purpose_target_idx').on(t.purpose, t.target),
   ],
 );
 
@@ -301,6 +342,11 @@ export const USER_ACTIVITY_TYPES = [
   'UserPasswordChange',
   'UserEmailChangeRequest',
   'UserEmailChange',
+  'PasskeyRegistered',
+  'PasskeyRemoved',
+  'RecoveryCodesGenerated',
+  'RecoveryCodeUsed',
+  'RecoveryCodesVoided',
 ] as const;
 export type UserActivityType = (typeof USER_ACTIVITY_TYPES)[number];
 
