@@ -12,6 +12,8 @@
  *    sent again (a RADIUS retransmission, a double submit): OTP_REPLAYED, not counted (see LastAccepted).
  *
  * Resync claims its attempt before it searches (claimResyncAttempt): rate limited, counted, refused while locked.
+ * A RECOVERY_CODES set takes step 1 here and then its own check (tokens/recovery-codes.ts): the attempt claimed
+ * on the same fail counter before the code is looked at, the code consumed by one conditional UPDATE.
  */
 import {
   HOTP_LOOK_AHEAD_COUNTERS,
@@ -29,6 +31,7 @@ import { AppError } from '../errors';
 import { sha256Hex, timingSafeEqual } from '../lib/crypto';
 import { bytesToHex, type Bytes } from '../lib/encoding';
 import { consumeRateLimitStatement, rateLimitResultFromRow } from '../lib/rate-limit';
+import { verifyRecoveryCode, type ActivityVia, type RecoveryCodeUse } from '../tokens/recovery-codes';
 import { checkPin, openSeed, upgradeLegacyPinHash } from '../tokens/secrets';
 import { generateHotp, importHmacKey, MAX_HOTP_COUNTER } from './hotp';
 import { generateOcra, ocraChallengeField, parseOcraSuite, type OcraSuite } from './ocra';
@@ -64,12 +67,18 @@ export const TOKEN_RECORD_COLUMNS =
 export type VerifyFailureReason = 'OTP_INVALID' | 'OTP_REPLAYED' | 'TOKEN_LOCKED' | 'TOKEN_DISABLED' | 'TOKEN_PENDING' | 'TOKEN_TYPE_MISMATCH';
 
 export type VerifyResult =
-  | { ok: true; tokenId: string; serial: string; matched: { counter: number } | { step: number; driftSteps: number } | { challenge: true } }
+  | { ok: true; tokenId: string; serial: string; matched: { counter: number } | { step: number; driftSteps: number } | { challenge: true } | { recoveryCode: true; remaining: number } }
   | { ok: false; tokenId: string; reason: VerifyFailureReason; lockedUntil?: number | null; failCount?: number };
 
 export interface VerifyKeys {
   seedKey: string;
+  /** SESSION_KEY: the root of the PIN key and of the recovery code key (lib/keys.ts). */
   pinKey: string;
+  /**
+   * Tells the owner of a recovery code set that one of its codes was just accepted (tokens/service.ts verifyKeysOf
+   * wires the email). Without it no one is told: only for tests of the bare check.
+   */
+  onRecoveryCodeUsed?: (use: RecoveryCodeUse) => Promise<void>;
 }
 
 export interface VerifyOptions {
@@ -91,6 +100,11 @@ export interface VerifyOptions {
    * requests cannot lock the victim's token.
    */
   countFailure?: boolean;
+  /**
+   * The door the check came through (login, portal, api) with the client's IP and user agent, for the activity a
+   * used recovery code writes (RecoveryCodeUsed). Without it that activity says 'login'.
+   */
+  via?: ActivityVia;
 }
 
 /**
@@ -114,6 +128,7 @@ export async function verifyTokenOtp(
 ): Promise<VerifyResult> {
   const refusal = refusalByState(token, nowMs, options.allowActivation);
   if (refusal) return refusal;
+  if (token.type === 'RECOVERY_CODES') return verifyRecoveryCode(db, keys, token, input, nowMs, options);
   if (!token.secret_encrypted || !['TOTP', 'HOTP', 'OCRA'].includes(token.type)) {
     return { ok: false, tokenId: token.id, reason: 'TOKEN_TYPE_MISMATCH' };
   }
@@ -126,23 +141,64 @@ export async function verifyTokenOtp(
   // A malformed OCRA challenge is refused before the PIN is looked at: an error that only a right PIN reached
   // would tell the PIN without counting it.
   const ocra = token.type === 'OCRA' ? prepareOcra(token, options.challenge) : null;
-  const otpDigits = ocra ? ocra.suite.digits : token.digits;
-  const split = splitPinAndOtp(input.trim(), otpDigits, token.pin_hash !== null, token.pin_position);
-  const pinOk =
-    split !== null && (token.pin_hash === null || (await checkPin(keys.pinKey, token.id, split.pin, token.pin_hash)));
-  if (!split || !pinOk) return fail('OTP_INVALID');
-
-  const seed = await openSeed(keys.seedKey, token.id, token.secret_encrypted);
-  const { match, lastAccepted } = ocra
-    ? await findOcraMatch(token, ocra, seed, split.otp, nowMs)
-    : await findMatch(token, seed, split.otp, nowMs);
+  const found = await matchInput(keys, token, token.secret_encrypted, input, nowMs, ocra);
+  if (!found) return fail('OTP_INVALID');
+  const { match, lastAccepted } = found;
   if (match.kind === 'none') return fail('OTP_INVALID', lastAccepted);
 
   const consumed = await consumeMatch(db, token, match, nowMs, lastAccepted, options.alsoIfConsumed);
   // Lost the race for this code (a concurrent copy of the request won: a replay), or locked meanwhile (counted).
   if (!consumed) return fail('OTP_INVALID', lastAccepted);
-  await upgradeLegacyPinHash(db, keys.pinKey, token.id, split.pin, token.pin_hash);
+  await upgradeLegacyPinHash(db, keys.pinKey, token.id, found.pin, token.pin_hash);
   return { ok: true, tokenId: token.id, serial: token.serial, matched: describeMatch(match) };
+}
+
+/** The PIN check and the search for the code, writing nothing: null when the input's shape or its PIN is wrong. */
+async function matchInput(
+  keys: VerifyKeys,
+  token: TokenRecord,
+  secretEncrypted: string,
+  input: string,
+  nowMs: number,
+  ocra: OcraCheck | null,
+): Promise<(Found & { pin: string }) | null> {
+  const otpDigits = ocra ? ocra.suite.digits : token.digits;
+  const split = splitPinAndOtp(input.trim(), otpDigits, token.pin_hash !== null, token.pin_position);
+  const pinOk =
+    split !== null && (token.pin_hash === null || (await checkPin(keys.pinKey, token.id, split.pin, token.pin_hash)));
+  if (!split || !pinOk) return null;
+  const seed = await openSeed(keys.seedKey, token.id, secretEncrypted);
+  const found = ocra ? await findOcraMatch(token, ocra, seed, split.otp, nowMs) : await findMatch(token, seed, split.otp, nowMs);
+  return { ...found, pin: split.pin };
+}
+
+/** A counter or time step a TOTP/HOTP code matched, not yet consumed. */
+export interface OtpMatch {
+  match: Extract<Match, { kind: 'counter' | 'step' }>;
+  matched: Extract<VerifyResult, { ok: true }>['matched'];
+  /** The PIN part of the input (for upgradeLegacyPinHash after the consume). */
+  pin: string;
+}
+
+/**
+ * For the verify API's warm path, which consumes in a batch of its own (worker/verify-api/warm-path.ts): the
+ * match of `input` against a usable TOTP/HOTP `token`, found without writing anything; null for no match, and
+ * for any other type or state (those take verifyTokenOtp, which also counts the failure). Consume the match with
+ * `consumeOtpMatchStatement`, and only that statement's change count says it was accepted.
+ */
+export async function findOtpMatch(keys: VerifyKeys, token: TokenRecord, input: string, nowMs: number): Promise<OtpMatch | null> {
+  if (refusalByState(token, nowMs) || !token.secret_encrypted || (token.type !== 'TOTP' && token.type !== 'HOTP')) return null;
+  const found = await matchInput(keys, token, token.secret_encrypted, input, nowMs, null);
+  if (!found || (found.match.kind !== 'counter' && found.match.kind !== 'step')) return null;
+  return { match: found.match, matched: describeMatch(found.match), pin: found.pin };
+}
+
+/**
+ * The conditional UPDATE that consumes an `OtpMatch`, as verifyTokenOtp's consume does, with the caller's further
+ * condition `onlyIf` on the row (its `?` placeholders bound to `values`, in order, after the statement's own).
+ */
+export function consumeOtpMatchStatement(db: D1Database, tokenId: string, otpMatch: OtpMatch, nowMs: number, onlyIf: { sql: string; values: unknown[] }): D1PreparedStatement {
+  return consumeCounterOrStepStatement(db, tokenId, otpMatch.match, nowMs, onlyIf);
 }
 
 /**
@@ -278,6 +334,11 @@ function windowOffsets(width: number): number[] {
   return offsets;
 }
 
+// Every consume's shared condition: still enabled, and not locked meanwhile by a concurrent burst of failures
+// (bound to the clock); and what it resets (bound to the clock).
+const CONSUME_GUARD = 'enabled = 1 AND (locked_until IS NULL OR locked_until <= ?)';
+const CONSUME_RESET = 'fail_count = 0, locked_until = NULL, activated = 1, last_used_at = ?';
+
 /**
  * The one conditional write that turns a matching code into a success (OCRA: together with the record of the
  * pair, in one batch). Returns whether this request won it.
@@ -290,9 +351,6 @@ async function consumeMatch(
   lastAccepted: LastAccepted | undefined,
   alsoIfConsumed?: D1PreparedStatement,
 ): Promise<boolean> {
-  // Shared conditions: still enabled, and not locked meanwhile by a concurrent burst of failures.
-  const guard = 'enabled = 1 AND (locked_until IS NULL OR locked_until <= ?)';
-  const reset = 'fail_count = 0, locked_until = NULL, activated = 1, last_used_at = ?';
   const pairHash = lastAccepted && 'ocraPairHash' in lastAccepted ? lastAccepted.ocraPairHash : null;
   const statements: D1PreparedStatement[] = [];
   if (pairHash) statements.push(db.prepare('DELETE FROM ocra_used_pairs WHERE token_id = ? AND expires_at <= ?').bind(token.id, nowMs));
@@ -303,18 +361,12 @@ async function consumeMatch(
     // the token's reset follows it only if it inserted.
     deciding = statements.push(
       db
-        .prepare(`INSERT INTO ocra_used_pairs (token_id, pair_hash, expires_at) SELECT id, ?, ? FROM tokens WHERE id = ? AND ${guard} ON CONFLICT DO NOTHING`)
+        .prepare(`INSERT INTO ocra_used_pairs (token_id, pair_hash, expires_at) SELECT id, ?, ? FROM tokens WHERE id = ? AND ${CONSUME_GUARD} ON CONFLICT DO NOTHING`)
         .bind(pairHash, pairExpiresAt, token.id, nowMs),
     ) - 1;
-    statements.push(db.prepare(`UPDATE tokens SET ${reset} WHERE id = ? AND ${CONSUMED_BY_PREVIOUS_STATEMENT}`).bind(nowMs, token.id));
+    statements.push(db.prepare(`UPDATE tokens SET ${CONSUME_RESET} WHERE id = ? AND ${CONSUMED_BY_PREVIOUS_STATEMENT}`).bind(nowMs, token.id));
   } else {
-    deciding = statements.push(
-      match.kind === 'counter'
-        ? db.prepare(`UPDATE tokens SET counter = ?, ${reset} WHERE id = ? AND counter <= ? AND ${guard}`).bind(match.counter + 1, nowMs, token.id, match.counter, nowMs)
-        : db
-            .prepare(`UPDATE tokens SET last_used_step = ?, drift_steps = ?, ${reset} WHERE id = ? AND last_used_step < ? AND ${guard}`)
-            .bind(match.step, match.driftSteps, nowMs, token.id, match.step, nowMs),
-    ) - 1;
+    deciding = statements.push(consumeCounterOrStepStatement(db, token.id, match, nowMs)) - 1;
     // OCRA with a counter or clock: the pair is recorded too (only if the UPDATE won), so its replay is recognised.
     // The upsert always changes one row then, which keeps CONSUMED_BY_PREVIOUS_STATEMENT true for alsoIfConsumed.
     if (pairHash) {
@@ -332,6 +384,26 @@ async function consumeMatch(
   // The change count of the deciding statement decides, whatever the statements after it did.
   const results = statements.length === 1 ? [await statements[0]!.run()] : await db.batch(statements);
   return results[deciding]!.meta.changes === 1;
+}
+
+/**
+ * The consume of a counter or time step: moves the token past it, only if it is still ahead of the token and the
+ * token is still enabled and not locked meanwhile by a concurrent burst of failures (bind consumeCounterOrStepValues).
+ */
+function consumeCounterOrStepStatement(
+  db: D1Database,
+  tokenId: string,
+  match: Extract<Match, { kind: 'counter' | 'step' }>,
+  nowMs: number,
+  onlyIf: { sql: string; values: unknown[] } = { sql: '1', values: [] },
+): D1PreparedStatement {
+  return match.kind === 'counter'
+    ? db
+        .prepare(`UPDATE tokens SET counter = ?, ${CONSUME_RESET} WHERE id = ? AND counter <= ? AND ${CONSUME_GUARD} AND ${onlyIf.sql}`)
+        .bind(match.counter + 1, nowMs, tokenId, match.counter, nowMs, ...onlyIf.values)
+    : db
+        .prepare(`UPDATE tokens SET last_used_step = ?, drift_steps = ?, ${CONSUME_RESET} WHERE id = ? AND last_used_step < ? AND ${CONSUME_GUARD} AND ${onlyIf.sql}`)
+        .bind(match.step, match.driftSteps, nowMs, tokenId, match.step, nowMs, ...onlyIf.values);
 }
 
 /**

@@ -30,6 +30,7 @@ import { AppError } from '../errors';
 import { checkTokenCode, isCodeRequest, isMessageToken, openChallengeIdOf, sendKeptTokenCode } from '../tokens/message-tokens';
 import { tokensForTypedCode, tokensVerifiedAtSql } from '../tokens/accepted-tokens';
 import { verifyKeysOf } from '../tokens/service';
+import { keepWarmCopy, verifyWarm, warmCopyConsumed, warmCopyKey } from './warm-path';
 
 /** The answer to a missing, malformed, unknown or revoked key (the same words as the admin API's). */
 export const INVALID_API_KEY_MESSAGE = 'The API key is not valid.';
@@ -66,9 +67,11 @@ export interface VerifyRequest {
 
 /**
  * What one verify costs in D1 round trips, each of which is far dearer than the HMAC work (bench/results/otp.md):
- * a success takes two, the read batch (API key, rate limit hit, resource, user, assignment, tokens) and the consume
- * batch (the conditional UPDATE and the UserLogin activity it decides); an answer without a code check takes two
- * (read batch, activity); a wrong code three (read batch, fail counter, activity).
+ * a TOTP/HOTP success from a warm isolate takes one (warm-path.ts: rate limit hit, consume and activity in one
+ * batch); a cold success two, the read batch (API key, rate limit hit, resource, user, assignment, tokens) and the
+ * consume batch (the conditional UPDATE and the UserLogin activity it decides); an answer without a code check
+ * takes two (read batch, activity); a wrong code three (read batch, fail counter, activity). A warm consume refused
+ * by a changed record adds its batch to the cold path's.
  */
 function activityOf(request: VerifyRequest, result: VerifyApiResult, userId: string | null, nowMs: number): ActivityInput {
   return {
@@ -106,7 +109,11 @@ const VERIFY_RATE_LIMIT_KEY_SQL = `'verify:'
   || ':' || coalesce((${resourceIdOf("json_extract(?1, '$.resource')")}), 'resource:' || lower(json_extract(?1, '$.resource')))`;
 
 export async function verifyForResource(env: Env, request: VerifyRequest, nowMs: number): Promise<VerifyApiResult> {
-  let decision = await decide(env, request, nowMs);
+  const warm = await verifyWarm(env, request, lookupKeyOf(request.login), nowMs, (serial, userId) =>
+    activityStatementIf(env.DB, activityOf(request, { accepted: true, serial, userId }, userId, nowMs), CONSUMED_BY_PREVIOUS_STATEMENT),
+  );
+  if (warm?.kind === 'accepted') return { accepted: true, serial: warm.serial, userId: warm.userId };
+  let decision = await decide(env, request, nowMs, warm?.rateLimitCounted ?? false);
   // Keys of logins outside printable ASCII are filled by the Worker (no NFKC in SQLite): an unknown login is looked
   // up once more after filling any that are missing (that request spends two verify attempts). Off the hot path: a
   // known user never gets here, and with no key missing the fill is one indexed read.
@@ -118,7 +125,8 @@ export async function verifyForResource(env: Env, request: VerifyRequest, nowMs:
   return result;
 }
 
-async function decide(env: Env, request: VerifyRequest, nowMs: number): Promise<Decision> {
+/** `rateLimitCounted`: a refused warm batch already spent this request's attempt; the read batch only reads it. */
+async function decide(env: Env, request: VerifyRequest, nowMs: number, rateLimitCounted = false): Promise<Decision> {
   const db = env.DB;
   // Everything the decision reads, the API key check and the rate limit hit, in ONE round trip to D1: this endpoint
   // sits in front of VPN and RADIUS logins, and each sequential D1 call costs far more than the HMAC work. The key
@@ -128,22 +136,25 @@ async function decide(env: Env, request: VerifyRequest, nowMs: number): Promise<
   // The identity key, as every sign-in path finds users (lib/identity.ts); null (nobody: USER_UNKNOWN) for a login
   // with an invisible or ambiguous character.
   const loginKey = lookupKeyOf(request.login);
+  const rateLimitInput = JSON.stringify({ loginKey, login: request.login, resource: request.resource });
   const [keyRows, , limitRows, resourceRows, userRows, assignmentRows, tokenRows] = await db.batch([
     apiKeyLookupStatement(db, request.apiKeyHash, nowMs),
     touchApiKeyStatement(db, request.apiKeyHash, nowMs),
     // Counted only for a valid key: requests nobody authenticated must not use up a user's attempts.
-    consumeRateLimitStatement(
-      db,
-      JSON.stringify({ loginKey, login: request.login, resource: request.resource }),
-      VERIFY_ATTEMPTS_PER_USER,
-      VERIFY_WINDOW_MS,
-      nowMs,
-      { condition: validApiKeyCondition('?5', nowMs, 'verify'), value: request.apiKeyHash },
-      VERIFY_RATE_LIMIT_KEY_SQL,
-    ),
+    rateLimitCounted
+      ? db.prepare(`SELECT count, expires_at FROM rate_limits WHERE key = ${VERIFY_RATE_LIMIT_KEY_SQL}`).bind(rateLimitInput)
+      : consumeRateLimitStatement(
+          db,
+          rateLimitInput,
+          VERIFY_ATTEMPTS_PER_USER,
+          VERIFY_WINDOW_MS,
+          nowMs,
+          { condition: validApiKeyCondition('?5', nowMs, 'verify'), value: request.apiKeyHash },
+          VERIFY_RATE_LIMIT_KEY_SQL,
+        ),
     db.prepare(resourceId).bind(request.resource),
     db.prepare(`SELECT id, enabled, login, first_name, language FROM users WHERE id = (${userIdOf('?1')})`).bind(loginKey),
-    db.prepare(`SELECT kind, token_id FROM assignments WHERE resource_id = (${resourceId}) AND user_id = (${userId})`).bind(request.resource, loginKey),
+    db.prepare(`SELECT id, kind, token_id FROM assignments WHERE resource_id = (${resourceId}) AND user_id = (${userId})`).bind(request.resource, loginKey),
     // The tokens this resource's verification answers for: the one rule (tokens/accepted-tokens.ts).
     db.prepare(`SELECT ${TOKEN_RECORD_COLUMNS} FROM tokens WHERE ${tokensVerifiedAtSql(`(${resourceId})`, `(${userId})`)} ORDER BY created_at`).bind(request.resource, loginKey),
   ]);
@@ -156,14 +167,22 @@ async function decide(env: Env, request: VerifyRequest, nowMs: number): Promise<
   const user = userRows!.results[0] as { id: string; enabled: number; login: string; first_name: string; language: 'de' | 'en' } | undefined;
   const answer = (result: VerifyApiResult): Decision => ({ result, userId: user?.id ?? null, logged: false });
 
-  const limit = rateLimitResultFromRow(limitRows!.results[0] as { count: number; expires_at: number }, VERIFY_ATTEMPTS_PER_USER, nowMs);
+  // A hit the warm batch counted under ids that no longer resolve (the user or resource was made anew) left no row
+  // under the key read here: this request then spent its attempt there.
+  const limitRow = (limitRows!.results[0] as { count: number; expires_at: number } | undefined) ?? { count: 1, expires_at: nowMs + VERIFY_WINDOW_MS };
+  const limit = rateLimitResultFromRow(limitRow, VERIFY_ATTEMPTS_PER_USER, nowMs);
   if (!limit.allowed) return answer({ accepted: false, reason: 'RATE_LIMITED', retryAfterMs: limit.retryAfterMs });
-  if (resourceRows!.results.length === 0) return answer({ accepted: false, reason: 'RESOURCE_UNKNOWN' });
+  const resource = resourceRows!.results[0] as { id: string } | undefined;
+  if (!resource) return answer({ accepted: false, reason: 'RESOURCE_UNKNOWN' });
   if (!user) return answer({ accepted: false, reason: 'USER_UNKNOWN' });
   if (!user.enabled) return answer({ accepted: false, reason: 'USER_DISABLED' });
-  if (assignmentRows!.results.length === 0) return answer({ accepted: false, reason: 'NOT_ASSIGNED' });
+  const assignment = assignmentRows!.results[0] as { id: string; kind: 'user' | 'token_with_user'; token_id: string | null } | undefined;
+  if (!assignment) return answer({ accepted: false, reason: 'NOT_ASSIGNED' });
   const assigned = tokenRows!.results as unknown as TokenRecord[];
   if (assigned.length === 0) return answer({ accepted: false, reason: 'NO_TOKEN' });
+  // loginKey is set: the user was found by it.
+  const copyKey = warmCopyKey(loginKey!, request.resource);
+  keepWarmCopy(copyKey, { userId: user.id, resourceId: resource.id, assignment: { ...assignment }, tokens: assigned.map((token) => ({ ...token })), usedAtMs: nowMs });
 
   const input = request.otp.trim();
   // A recovery code goes to the user's recovery code sets, anything else to the OTP and message tokens (the one
@@ -246,6 +265,7 @@ async function decide(env: Env, request: VerifyRequest, nowMs: number): Promise<
       );
       if (verdict.ok) {
         await giveBack();
+        warmCopyConsumed(copyKey, token.id, verdict.matched, nowMs);
         return { result: success, userId: user.id, logged: true };
       }
     }

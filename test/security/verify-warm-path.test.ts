@@ -1,0 +1,251 @@
+/**
+ * The verify API's warm path (worker/verify-api/warm-path.ts): a TOTP/HOTP success in one D1 round trip from an
+ * isolate that verified the same login on the same resource before, and every admin change refused on the very
+ * next request however warm the isolate is.
+ *
+ * Requests go through the Worker (SELF) where only the answer matters, and straight to verifyForResource where the
+ * test counts D1 round trips (the same module, so the same isolate's copies): that count proves the isolate warm.
+ */
+import { env } from 'cloudflare:workers';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { apiKeyHashOf } from '../../worker/auth/api-keys';
+import { VERIFY_ATTEMPTS_PER_USER } from '../../worker/constants';
+import type { Env } from '../../worker/env';
+import { verifyForResource } from '../../worker/verify-api/service';
+import { WARM_CHECKED_TOKEN_COLUMNS } from '../../worker/verify-api/warm-path';
+import { TOKEN_RECORD_COLUMNS } from '../../worker/otp/verify-service';
+import { adminClient, call, hotpAt, json, randomSeedBase32, totpAt, unique } from '../helpers/worker';
+
+const T0 = Date.UTC(2026, 5, 1, 12, 0, 10);
+let admin: Awaited<ReturnType<typeof adminClient>>;
+let resource: { id: string; name: string };
+
+beforeAll(async () => {
+  admin = await adminClient();
+  resource = await admin.post('/resources', { name: unique('VPN-') });
+});
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(T0);
+});
+afterEach(() => vi.useRealTimers());
+
+/** The D1 round trips of one call: each the SQL of one batch, or of one statement run alone. */
+function countingEnv() {
+  const trips: string[][] = [];
+  const real = new WeakMap<object, { statement: D1PreparedStatement; sql: string }>();
+  const wrap = (statement: D1PreparedStatement, sql: string): D1PreparedStatement => {
+    const proxy = new Proxy(statement, {
+      get(target, property) {
+        if (property === 'bind') return (...values: unknown[]) => wrap(target.bind(...values), sql);
+        if (property === 'first' || property === 'run' || property === 'all' || property === 'raw') {
+          return (...args: unknown[]) => {
+            trips.push([sql]);
+            return (target[property] as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        }
+        const value = Reflect.get(target, property);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    real.set(proxy, { statement, sql });
+    return proxy;
+  };
+  const db = new Proxy(env.DB, {
+    get(target, property) {
+      if (property === 'prepare') return (sql: string) => wrap(target.prepare(sql), sql.replace(/\s+/g, ' ').trim());
+      if (property === 'batch') {
+        return (statements: D1PreparedStatement[]) => {
+          trips.push(statements.map((statement) => real.get(statement)!.sql));
+          return target.batch(statements.map((statement) => real.get(statement)!.statement));
+        };
+      }
+      const value = Reflect.get(target, property);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  return { env: { ...env, DB: db } as Env, trips };
+}
+
+async function verifyCounted(login: string, otp: string, key = admin.key) {
+  const counted = countingEnv();
+  const request = { apiKeyHash: (await apiKeyHashOf(key))!, login, resource: resource.name, otp, ip: null, client: null };
+  const result = await verifyForResource(counted.env, request, Date.now()).catch((error: { code?: string }) => ({ error: error.code }));
+  return { result, trips: counted.trips };
+}
+
+function verifyThroughWorker(login: string, otp: string) {
+  return json(call('/api/v1/verify', { method: 'POST', headers: { authorization: `Bearer ${admin.key}` }, json: { login, resource: resource.name, otp } }));
+}
+
+const isWarmBatch = (trip: string[] | undefined) => trip !== undefined && trip.length === 4 && trip[2]!.startsWith('UPDATE tokens SET counter');
+
+/** A user with an HOTP token (with `pin` when given) assigned as "token with user", made warm through the Worker. */
+async function warmUser(pin?: string) {
+  const user = await admin.post('/users', { login: unique('w') });
+  const seed = randomSeedBase32();
+  const token = await admin.post('/tokens/hardware', { type: 'HOTP', serial: unique('HW'), seed, seedEncoding: 'base32', ownerUserId: user.id, ...(pin ? { pin } : {}) });
+  await admin.put(`/resources/${resource.id}/assignments`, { userId: user.id, tokenId: token.id });
+  const code = async (counter: number) => `${await hotpAt(seed, counter)}${pin ?? ''}`;
+  expect(await verifyThroughWorker(user.login, await code(0))).toEqual({ accepted: true, serial: token.serial });
+  // Warm: the next success is one round trip.
+  const warm = await verifyCounted(user.login, await code(1));
+  expect(warm.result).toMatchObject({ accepted: true, serial: token.serial });
+  expect(warm.trips).toHaveLength(1);
+  expect(isWarmBatch(warm.trips[0])).toBe(true);
+  return { user, token, seed, code };
+}
+
+describe('verify API warm path', () => {
+  it('a success from a warm isolate is one D1 batch: rate limit hit, conditional consume, activity', async () => {
+    const user = await admin.post('/users', { login: unique('w') });
+    const seed = randomSeedBase32();
+    const token = await admin.post('/tokens/hardware', { type: 'TOTP', serial: unique('HW'), seed, seedEncoding: 'base32', ownerUserId: user.id });
+    await admin.put(`/resources/${resource.id}/assignments`, { userId: user.id, tokenId: null });
+    const cold = await verifyCounted(user.login, await totpAt(seed, T0));
+    expect(cold.result).toMatchObject({ accepted: true });
+    expect(cold.trips).toHaveLength(2);
+    for (const step of [1, 2, 3]) {
+      vi.setSystemTime(T0 + step * 30_000);
+      const warm = await verifyCounted(user.login, await totpAt(seed, T0 + step * 30_000));
+      expect(warm.result).toEqual({ accepted: true, serial: token.serial, userId: user.id });
+      expect(warm.trips).toHaveLength(1);
+      expect(warm.trips[0]![2]).toMatch(/^UPDATE tokens SET last_used_step/);
+    }
+    // Each success logged once, by the batch that consumed it.
+    const logins = await env.DB.prepare("SELECT count(*) AS n FROM user_activities WHERE user_id = ? AND type = 'UserLogin'").bind(user.id).first<number>('n');
+    expect(logins).toBe(4);
+  });
+
+  it('replay, wrong codes and lockout are unchanged: the warm path never answers a failure itself', async () => {
+    // Attack: a used or wrong code sent to a warm isolate, hoping its copy (with an old counter and no fail count)
+    // accepts it or lets the guesses go uncounted.
+    const { user, token, code } = await warmUser();
+    expect((await verifyCounted(user.login, await code(1))).result).toMatchObject({ accepted: false, reason: 'OTP_REPLAYED' });
+    const wrong = await verifyCounted(user.login, '000000');
+    expect(wrong.result).toMatchObject({ accepted: false, reason: 'OTP_INVALID' });
+    expect(isWarmBatch(wrong.trips[0])).toBe(false);
+    expect((await admin.get(`/tokens/${token.id}`)).failCount).toBe(1);
+  });
+
+  it('of 10 concurrent requests with one code at a warm isolate exactly one is accepted', async () => {
+    // Attack: a sniffed code replayed many times at once against a warm isolate, whose copies all match it.
+    const { user, code } = await warmUser();
+    const next = await code(2);
+    const results = await Promise.all(Array.from({ length: 10 }, () => verifyCounted(user.login, next)));
+    expect(results.filter(({ result }) => 'accepted' in result && result.accepted)).toHaveLength(1);
+    const logins = await env.DB.prepare("SELECT count(*) AS n FROM user_activities WHERE user_id = ? AND type = 'UserLogin'").bind(user.id).first<number>('n');
+    expect(logins).toBe(3);
+  });
+
+  describe('every admin change refuses the next request from the warm isolate', () => {
+    // Attack, for each: someone holding a token (or an integration key) an admin has just taken away sends a valid
+    // code to an isolate whose copy of the records predates the change, hoping the copy still vouches for them.
+    async function refusedWarm(login: string, otp: string, key?: string) {
+      const next = await verifyCounted(login, otp, key);
+      // The warm batch ran and its consume was refused; the cold path answered.
+      expect(isWarmBatch(next.trips[0])).toBe(true);
+      expect(next.trips.length).toBeGreaterThan(1);
+      return next.result;
+    }
+
+    it('a revoked API key', async () => {
+      const { user, code } = await warmUser();
+      const created = await admin.post('/api-keys', { name: unique('integration-'), scope: 'verify' });
+      expect((await verifyCounted(user.login, await code(2), created.key)).result).toMatchObject({ accepted: true });
+      expect((await admin.request(`/api-keys/${created.id}`, { method: 'DELETE' })).status).toBe(204);
+      expect(await refusedWarm(user.login, await code(3), created.key)).toEqual({ error: 'UNAUTHENTICATED' });
+      expect((await verifyCounted(user.login, await code(3))).result).toMatchObject({ accepted: true });
+    });
+
+    it('a disabled token', async () => {
+      const { user, token, code } = await warmUser();
+      await admin.request(`/tokens/${token.id}`, { method: 'PATCH', json: { enabled: false } });
+      expect(await refusedWarm(user.login, await code(2))).toMatchObject({ accepted: false, reason: 'TOKEN_DISABLED' });
+    });
+
+    it('a token given to another user', async () => {
+      const { user, token, code } = await warmUser();
+      const other = await admin.post('/users', { login: unique('o') });
+      await admin.request(`/tokens/${token.id}`, { method: 'PATCH', json: { ownerUserId: other.id } });
+      expect(await refusedWarm(user.login, await code(2))).toMatchObject({ accepted: false, reason: 'NO_TOKEN' });
+    });
+
+    it('an assignment changed to another token, and a removed assignment', async () => {
+      const { user, code } = await warmUser();
+      const seed = randomSeedBase32();
+      const second = await admin.post('/tokens/hardware', { type: 'HOTP', serial: unique('HW'), seed, seedEncoding: 'base32', ownerUserId: user.id });
+      await admin.put(`/resources/${resource.id}/assignments`, { userId: user.id, tokenId: second.id });
+      expect(await refusedWarm(user.login, await code(2))).toMatchObject({ accepted: false, reason: 'OTP_INVALID' });
+      expect((await verifyCounted(user.login, await hotpAt(seed, 0))).result).toMatchObject({ accepted: true, serial: second.serial });
+      expect((await verifyCounted(user.login, await hotpAt(seed, 1))).trips).toHaveLength(1);
+      expect((await admin.request(`/resources/${resource.id}/assignments/${user.id}`, { method: 'DELETE' })).status).toBe(204);
+      expect(await refusedWarm(user.login, await hotpAt(seed, 2))).toMatchObject({ accepted: false, reason: 'NOT_ASSIGNED' });
+    });
+
+    it('a PIN set, changed or removed', async () => {
+      const { user, token, seed, code } = await warmUser('1111');
+      await admin.put(`/tokens/${token.id}/pin`, { pin: '2222' });
+      expect(await refusedWarm(user.login, await code(2))).toMatchObject({ accepted: false, reason: 'OTP_INVALID' });
+      expect((await verifyCounted(user.login, `${await hotpAt(seed, 2)}2222`)).result).toMatchObject({ accepted: true });
+      expect((await verifyCounted(user.login, `${await hotpAt(seed, 3)}2222`)).trips).toHaveLength(1);
+      await admin.put(`/tokens/${token.id}/pin`, { pin: null });
+      expect(await refusedWarm(user.login, `${await hotpAt(seed, 4)}2222`)).toMatchObject({ accepted: false, reason: 'OTP_INVALID' });
+      expect((await verifyCounted(user.login, await hotpAt(seed, 4))).result).toMatchObject({ accepted: true });
+    });
+
+    it('a disabled user, and a renamed login', async () => {
+      const disabled = await warmUser();
+      await admin.request(`/users/${disabled.user.id}`, { method: 'PATCH', json: { enabled: false } });
+      expect(await refusedWarm(disabled.user.login, await disabled.code(2))).toMatchObject({ accepted: false, reason: 'USER_DISABLED' });
+      const renamed = await warmUser();
+      await admin.request(`/users/${renamed.user.id}`, { method: 'PATCH', json: { login: unique('renamed') } });
+      expect(await refusedWarm(renamed.user.login, await renamed.code(2))).toMatchObject({ accepted: false, reason: 'USER_UNKNOWN' });
+    });
+
+    it('a renamed resource', async () => {
+      const { user, code } = await warmUser();
+      const oldName = resource.name;
+      resource = await json(admin.request(`/resources/${resource.id}`, { method: 'PATCH', json: { name: unique('VPN-') } }));
+      const counted = countingEnv();
+      const request = { apiKeyHash: (await apiKeyHashOf(admin.key))!, login: user.login, resource: oldName, otp: await code(2), ip: null, client: null };
+      expect(await verifyForResource(counted.env, request, Date.now())).toMatchObject({ accepted: false, reason: 'RESOURCE_UNKNOWN' });
+      expect(isWarmBatch(counted.trips[0])).toBe(true);
+    });
+  });
+
+  it('the rate limit rides in the warm batch, and a refused warm batch spends no second attempt', async () => {
+    // Attack: codes fired at a warm isolate beyond the verify limit, hoping the one-batch path skips the limit.
+    const { user, token, seed, code } = await warmUser('1111');
+    const hits = () => env.DB.prepare('SELECT count FROM rate_limits WHERE key = ?').bind(`verify:${user.id}:${resource.id}`).first<number>('count');
+    expect(await hits()).toBe(2);
+    // A PIN change voids the copy: that request is one warm batch and one cold read, and one attempt.
+    await admin.put(`/tokens/${token.id}/pin`, { pin: '3333' });
+    expect((await verifyCounted(user.login, await code(2))).result).toMatchObject({ accepted: false, reason: 'OTP_INVALID' });
+    expect(await hits()).toBe(3);
+    let counter = 2;
+    for (let attempt = 4; attempt <= VERIFY_ATTEMPTS_PER_USER; attempt++) {
+      const success = await verifyCounted(user.login, `${await hotpAt(seed, counter++)}3333`);
+      expect(success.result).toMatchObject({ accepted: true });
+      // The refused request's cold read made a new copy: warm at once.
+      expect(success.trips).toHaveLength(1);
+    }
+    expect(await hits()).toBe(VERIFY_ATTEMPTS_PER_USER);
+    const beyond = await verifyCounted(user.login, `${await hotpAt(seed, counter)}3333`);
+    expect(beyond.result).toMatchObject({ accepted: false, reason: 'RATE_LIMITED' });
+    expect(isWarmBatch(beyond.trips[0])).toBe(true);
+    expect(await hits()).toBe(VERIFY_ATTEMPTS_PER_USER + 1);
+    // Not consumed: the code is still the token's next.
+    expect((await admin.get(`/tokens/${token.id}`)).counter).toBe(counter);
+  });
+
+  it('every token column is either compared by the warm consume or checked on the row by it', async () => {
+    // A column added to tokens (or read by verification) must be classified here, or a warm copy could miss a
+    // change to it: the copy is only as safe as the list of what the consume compares.
+    const { results } = await env.DB.prepare("SELECT name FROM pragma_table_info('tokens')").all<{ name: string }>();
+    const checkedOnTheRow = ['counter', 'last_used_step', 'fail_count', 'locked_until'];
+    const notRead = ['id', 'kind', 'description', 'last_used_at', 'created_at'];
+    expect(results.map((row) => row.name).sort()).toEqual([...WARM_CHECKED_TOKEN_COLUMNS, ...checkedOnTheRow, ...notRead].sort());
+    expect(TOKEN_RECORD_COLUMNS.split(', ').sort()).toEqual(['id', ...WARM_CHECKED_TOKEN_COLUMNS, ...checkedOnTheRow].sort());
+  });
+});

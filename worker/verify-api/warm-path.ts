@@ -1,0 +1,176 @@
+/**
+ * The verify API's warm path: a TOTP/HOTP success in ONE D1 batch when this isolate holds a copy of the records a
+ * verify reads (user, resource, assignment, tokens), made by an earlier verify's read batch.
+ *
+ * The copy decides nothing on its own. The code is matched against the copied token in memory, and the one
+ * statement that consumes it is conditional on the rows still being what the copy says: every token column the
+ * match was computed from (WARM_CHECKED_TOKEN_COLUMNS: seed, PIN, owner, type, enabled, activated...), the user
+ * enabled under the same identity key, the resource under the same name or id, the assignment of the same kind
+ * with the same token, the API key usable for verify right now, and the rate limit hit it rides with; the
+ * token's counter/step and lock are checked on the row as on the cold path. The copy's values are its version of
+ * each row, compared on the row itself rather than through a counter that every writer would have to move: no
+ * admin route, portal action, profile page or import can forget to. So a revoked key, a disabled or reassigned
+ * token, a removed assignment or a PIN change refuses on the very next request, however warm the isolate. A
+ * refused consume drops the copy and the request is decided afresh by the cold path (service.ts), which also
+ * answers every failure: the warm path writes nothing unless the code matched, and never counts a failure.
+ *
+ * (A trigger-moved version column cannot be used: D1 counts a trigger's writes in `meta.changes`, which every
+ * single-use check here reads as "exactly one row changed".)
+ */
+import { VERIFY_ATTEMPTS_PER_USER, VERIFY_WARM_COPIES_MAX, VERIFY_WARM_COPY_TTL_MS, VERIFY_WINDOW_MS } from '../constants';
+import { touchApiKeyStatement, validApiKeyCondition } from '../auth/api-keys';
+import type { Env } from '../env';
+import { consumeRateLimitStatement } from '../lib/rate-limit';
+import { consumeOtpMatchStatement, findOtpMatch, type TokenRecord, type VerifyResult } from '../otp/verify-service';
+import { tokensForTypedCode } from '../tokens/accepted-tokens';
+import { parseRecoveryCode } from '../tokens/recovery-code-format';
+import { upgradeLegacyPinHash } from '../tokens/secrets';
+import { verifyKeysOf } from '../tokens/service';
+
+/** What one verify's read batch found for a (login, resource): the consume insists the rows still say so. */
+export interface WarmCopy {
+  userId: string;
+  resourceId: string;
+  assignment: { id: string; kind: 'user' | 'token_with_user'; token_id: string | null };
+  /** Every token the resource's verification answers for, as read (tokens/accepted-tokens.ts). */
+  tokens: TokenRecord[];
+  usedAtMs: number;
+}
+
+/**
+ * The token columns a warm consume requires unchanged from the copy: everything the match and the answer were
+ * computed from. The others of TokenRecord are the verification state, checked on the row by the consume itself
+ * (counter and last_used_step: the code is still ahead; locked_until and fail_count: the lock), except that the
+ * counter may not have been set back below the copy's (the copy's look-ahead window would reach past the row's).
+ */
+export const WARM_CHECKED_TOKEN_COLUMNS = [
+  'serial',
+  'type',
+  'algorithm',
+  'digits',
+  'period_seconds',
+  'ocra_suite',
+  'secret_encrypted',
+  'pin_hash',
+  'pin_position',
+  'drift_steps',
+  'enabled',
+  'activated',
+  'owner_user_id',
+  'destination',
+] as const satisfies readonly (keyof TokenRecord)[];
+
+type Matched = Extract<VerifyResult, { ok: true }>['matched'];
+
+/** Per isolate, the least recently used first (a Map iterates in insertion order). */
+const copies = new Map<string, WarmCopy>();
+
+/** The copy's key: the login's identity key and the resource exactly as the caller spells it. */
+export const warmCopyKey = (loginKey: string, resource: string) => JSON.stringify([loginKey, resource]);
+
+export function keepWarmCopy(key: string, copy: WarmCopy): void {
+  copies.delete(key);
+  if (copies.size >= VERIFY_WARM_COPIES_MAX) copies.delete(copies.keys().next().value!);
+  copies.set(key, copy);
+}
+
+/** After a consume this isolate saw succeed: the copy moves past the code too, so its next code matches here. */
+export function warmCopyConsumed(key: string, tokenId: string, matched: Matched, nowMs: number): void {
+  const copy = copies.get(key);
+  const token = copy?.tokens.find((candidate) => candidate.id === tokenId);
+  if (!copy || !token) return;
+  if ('counter' in matched) token.counter = matched.counter + 1;
+  if ('step' in matched) {
+    token.last_used_step = matched.step;
+    token.drift_steps = matched.driftSteps;
+  }
+  token.fail_count = 0;
+  token.locked_until = null;
+  copy.usedAtMs = nowMs;
+  keepWarmCopy(key, copy);
+}
+
+export type WarmOutcome =
+  | { kind: 'accepted'; serial: string; userId: string }
+  /** Decide afresh. `rateLimitCounted`: the warm batch already spent this request's verify attempt. */
+  | { kind: 'refused'; rateLimitCounted: boolean };
+
+/**
+ * Tries the warm path; null when it does not apply (no copy, not a TOTP/HOTP code, no match in memory): then
+ * nothing was written and the cold path decides. `successActivity` is the UserLogin row, conditional on
+ * CONSUMED_BY_PREVIOUS_STATEMENT: it runs right after the consume, in the same batch.
+ */
+export async function verifyWarm(
+  env: Env,
+  request: { apiKeyHash: string; resource: string; otp: string },
+  loginKey: string | null,
+  nowMs: number,
+  successActivity: (serial: string, userId: string) => D1PreparedStatement,
+): Promise<WarmOutcome | null> {
+  if (loginKey === null) return null;
+  const key = warmCopyKey(loginKey, request.resource);
+  const copy = copies.get(key);
+  if (!copy) return null;
+  if (nowMs - copy.usedAtMs > VERIFY_WARM_COPY_TTL_MS) {
+    copies.delete(key);
+    return null;
+  }
+  const input = request.otp.trim();
+  // Recovery codes, message tokens, OCRA and passkeys take the cold path (a recovery code set the copy does not
+  // know of yet would be missed here, so a recovery-shaped input never comes in).
+  if (input === '' || parseRecoveryCode(input) !== null) return null;
+  const candidates = tokensForTypedCode(copy.tokens, input);
+  if (candidates.length === 0 || !candidates.every((token) => token.type === 'TOTP' || token.type === 'HOTP')) return null;
+
+  const keys = verifyKeysOf(env);
+  for (const token of candidates) {
+    const found = await findOtpMatch(keys, token, input, nowMs);
+    if (!found) continue;
+    const db = env.DB;
+    const limitKey = `verify:${copy.userId}:${copy.resourceId}`;
+    const [, limitHit, consume] = await db.batch([
+      touchApiKeyStatement(db, request.apiKeyHash, nowMs),
+      // The same key as the cold path's (service.ts VERIFY_RATE_LIMIT_KEY_SQL resolves to exactly these ids), counted
+      // only for a usable verify key.
+      consumeRateLimitStatement(db, limitKey, VERIFY_ATTEMPTS_PER_USER, VERIFY_WINDOW_MS, nowMs, {
+        condition: validApiKeyCondition('?5', nowMs, 'verify'),
+        value: request.apiKeyHash,
+      }),
+      consumeOtpMatchStatement(db, token.id, found, nowMs, {
+        sql: `${WARM_CHECKED_TOKEN_COLUMNS.map((column) => `tokens.${column} IS ?`).join(' AND ')} AND tokens.counter >= ?
+          AND EXISTS (SELECT 1 FROM users WHERE users.id = ? AND users.login_key = ? AND users.enabled = 1)
+          AND EXISTS (SELECT 1 FROM resources WHERE resources.id = ? AND (resources.id = ? OR lower(resources.name) = lower(?)))
+          AND EXISTS (SELECT 1 FROM assignments WHERE assignments.id = ? AND assignments.resource_id = ? AND assignments.user_id = ?
+                      AND assignments.kind = ? AND assignments.token_id IS ?)
+          AND ${validApiKeyCondition('?', nowMs, 'verify')}
+          AND (SELECT count FROM rate_limits WHERE key = ?) <= ?`,
+        values: [
+          ...WARM_CHECKED_TOKEN_COLUMNS.map((column) => token[column]),
+          token.counter,
+          copy.userId,
+          loginKey,
+          copy.resourceId,
+          request.resource,
+          request.resource,
+          copy.assignment.id,
+          copy.resourceId,
+          copy.userId,
+          copy.assignment.kind,
+          copy.assignment.token_id,
+          request.apiKeyHash,
+          limitKey,
+          VERIFY_ATTEMPTS_PER_USER,
+        ],
+      }),
+      successActivity(token.serial, copy.userId),
+    ]);
+    if (consume!.meta.changes === 1) {
+      await upgradeLegacyPinHash(db, keys.pinKey, token.id, found.pin, token.pin_hash);
+      warmCopyConsumed(key, token.id, found.matched, nowMs);
+      return { kind: 'accepted', serial: token.serial, userId: copy.userId };
+    }
+    copies.delete(key);
+    return { kind: 'refused', rateLimitCounted: limitHit!.results.length > 0 };
+  }
+  return null;
+}
