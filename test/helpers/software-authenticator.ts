@@ -36,9 +36,11 @@ export interface AuthenticatorSettings {
   userVerified: boolean;
 }
 
-const text = (value: string) => new TextEncoder().encode(value);
-const sha256 = async (bytes: Uint8Array) => new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
-const concat = (...parts: Uint8Array[]) => {
+type Bytes = Uint8Array<ArrayBuffer>;
+
+const text = (value: string): Bytes => new TextEncoder().encode(value);
+const sha256 = async (bytes: Bytes): Promise<Bytes> => new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+const concat = (...parts: Uint8Array[]): Bytes => {
   const out = new Uint8Array(parts.reduce((length, part) => length + part.length, 0));
   let offset = 0;
   for (const part of parts) {
@@ -50,7 +52,7 @@ const concat = (...parts: Uint8Array[]) => {
 const uint32 = (value: number) => new Uint8Array([(value >>> 24) & 255, (value >>> 16) & 255, (value >>> 8) & 255, value & 255]);
 
 /** WebCrypto signs ECDSA as r||s; WebAuthn carries the ASN.1 DER form. */
-function derSignature(raw: Uint8Array): Uint8Array {
+function derSignature(raw: Uint8Array): Bytes {
   const integer = (bytes: Uint8Array) => {
     let start = 0;
     while (start < bytes.length - 1 && bytes[start] === 0) start++;
@@ -100,9 +102,9 @@ export function softwareAuthenticator(settings: Partial<AuthenticatorSettings> =
         await coseKeyOf(keyPair.publicKey),
       );
       const attestationObject = isoCBOR.encode(
-        new Map<string, string | Uint8Array | Map<string, never>>([
+        new Map<string, string | Uint8Array | Map<string, string>>([
           ['fmt', 'none'],
-          ['attStmt', new Map()],
+          ['attStmt', new Map<string, string>()],
           ['authData', authData],
         ]),
       );
