@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
 import { startProviderServer } from '../setup/provider-server';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -23,6 +23,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const E2E_TWILIO_SID = `AC${'0123456789abcdef'.repeat(2)}`;
 
 export interface E2eApp {
+  /** Where the browser opens the app: http://127.0.0.1:<port>, or http://localhost:<port> with `localhost`. */
   url: string;
   admin: { login: string; password: string; apiKey: string };
   /** Base URL of the impersonated providers (when started), and the requests one scenario received. */
@@ -61,6 +62,11 @@ export interface StartOptions {
    * `newContext` throw when used.
    */
   browser?: boolean;
+  /**
+   * Open the app at http://localhost:<port> instead of the loopback IP: WebAuthn refuses an IP address as the
+   * relying party ID, so passkey tests need a host name (the Worker still listens on 127.0.0.1 only).
+   */
+  localhost?: boolean;
 }
 
 export async function startApp(options: StartOptions = {}): Promise<E2eApp> {
@@ -104,9 +110,10 @@ export async function startApp(options: StartOptions = {}): Promise<E2eApp> {
   let output = '';
   server.stdout!.on('data', (chunk) => (output += chunk));
   server.stderr!.on('data', (chunk) => (output += chunk));
-  const url = `http://127.0.0.1:${port}`;
+  const loopbackUrl = `http://127.0.0.1:${port}`;
+  const url = options.localhost ? `http://localhost:${port}` : loopbackUrl;
   try {
-    await waitForHealth(url, server, () => output);
+    await waitForHealth(loopbackUrl, server, () => output);
   } catch (error) {
     await stopProcess(server);
     throw error;
@@ -115,7 +122,16 @@ export async function startApp(options: StartOptions = {}): Promise<E2eApp> {
   const browser = withBrowser
     ? await chromium.launch({
         executablePath: CHROMIUM,
-        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-dev-shm-usage'],
+        args: [
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--no-first-run',
+          '--disable-dev-shm-usage',
+          // localhost is served by the Worker on 127.0.0.1, whatever the machine's resolver says about ::1.
+          ...(options.localhost ? [`--host-resolver-rules=MAP localhost 127.0.0.1`] : []),
+        ],
       })
     : noBrowser();
 
@@ -131,7 +147,7 @@ export async function startApp(options: StartOptions = {}): Promise<E2eApp> {
     browser,
     newContext: () => browser.newContext({ baseURL: url, locale: 'en-US' }),
     async adminApi(method, apiPath, body) {
-      const response = await fetch(`${url}/api/admin${apiPath}`, {
+      const response = await fetch(`${loopbackUrl}/api/admin${apiPath}`, {
         method,
         headers: { authorization: `Bearer ${admin.apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         body: body === undefined ? undefined : JSON.stringify(body),
@@ -172,6 +188,63 @@ export async function startApp(options: StartOptions = {}): Promise<E2eApp> {
     },
   };
   return app;
+}
+
+/** What `addVirtualAuthenticator` sets up; the defaults are a platform passkey authenticator (Touch ID, Windows Hello). */
+export interface VirtualAuthenticatorOptions {
+  /** Whether the authenticator reports the user verified (fingerprint, PIN). */
+  isUserVerified?: boolean;
+}
+
+/** A credential as Chromium's virtual authenticator holds it (CDP WebAuthn.Credential; binary fields base64). */
+export interface VirtualCredential {
+  credentialId: string;
+  isResidentCredential: boolean;
+  rpId?: string;
+  privateKey: string;
+  userHandle?: string;
+  signCount: number;
+  backupEligibility?: boolean;
+  backupState?: boolean;
+}
+
+export interface VirtualAuthenticator {
+  cdp: CDPSession;
+  authenticatorId: string;
+  credentials(): Promise<VirtualCredential[]>;
+  addCredential(credential: VirtualCredential): Promise<void>;
+  removeAll(): Promise<void>;
+  setUserVerified(isUserVerified: boolean): Promise<void>;
+  remove(): Promise<void>;
+}
+
+/**
+ * Gives `page` a virtual passkey authenticator through the DevTools protocol: CTAP2 over the internal (platform)
+ * transport, with discoverable credentials and user verification, answering every prompt at once as if the user
+ * touched it. Its credentials can be read (private key included) and planted, which is how tests clone one.
+ */
+export async function addVirtualAuthenticator(page: Page, options: VirtualAuthenticatorOptions = {}): Promise<VirtualAuthenticator> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('WebAuthn.enable', { enableUI: false });
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: options.isUserVerified ?? true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  return {
+    cdp,
+    authenticatorId,
+    credentials: async () => (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials as VirtualCredential[],
+    addCredential: async (credential) => void (await cdp.send('WebAuthn.addCredential', { authenticatorId, credential })),
+    removeAll: async () => void (await cdp.send('WebAuthn.clearCredentials', { authenticatorId })),
+    setUserVerified: async (isUserVerified) => void (await cdp.send('WebAuthn.setUserVerified', { authenticatorId, isUserVerified })),
+    remove: async () => void (await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId })),
+  };
 }
 
 /** Stands in for the browser of an HTTP-only run: any use is a mistake in the test, said plainly. */
