@@ -3,7 +3,8 @@
  *
  * Built on xml-crypto + @xmldom/xmldom, the libraries @node-saml/node-saml 5.1 uses, following its
  * `getVerifiedXml` (one enveloped signature per element, one reference to that element's own unique ID, at most two
- * transforms, identity read only from the canonical bytes the signature covers). We do not call node-saml's
+ * transforms, identity read only from what the signature covers), with the document parsed once: the signatures
+ * are checked on that DOM (./xml-signature.ts) and the identity is read from the elements they cover. We do not call node-saml's
  * `validatePostResponseAsync` itself: it reads the wall clock (the clock must be a parameter here), does not check
  * Recipient/Destination, accepts a DOCTYPE, has no replay cache and does not check InResponseTo by default. Those
  * checks are done here, each with a reason code:
@@ -13,7 +14,7 @@
  *   message); every signature present must verify against the configured certificate only (KeyInfo ignored), with
  *   SHA-256/512 (SHA-1 only when the configuration allows it), and the assertion itself must be signed (a Response
  *   signature alone only when the configuration allows it); the identity, the conditions and the attributes come
- *   from the re-parsed signed bytes; Issuer = IdP entityId; Audience = spEntityId; bearer SubjectConfirmation with
+ *   from the signed elements only; Issuer = IdP entityId; Audience = spEntityId; bearer SubjectConfirmation with
  *   Recipient = ACS URL; Destination = ACS URL when present; an AuthnStatement; time windows with
  *   SAML_CLOCK_SKEW_MS; a NameID without invisible characters (worker/lib/identity.ts); then (stateful)
  *   InResponseTo consumed once and the assertion ID accepted once.
@@ -21,18 +22,20 @@
  * Bad responses are results, never exceptions.
  *
  * Advisories checked for the pinned versions (package-lock.json): xml-crypto 6.3.2 is past the fixes for
- * CVE-2025-29774 and CVE-2025-29775 (signature bypass by modified/injected DigestValue, fixed in 6.0.1), and
+ * CVE-2025-29774 and CVE-2025-29775 (signature bypass by modified/injected DigestValue, fixed in 6.0.1; the
+ * SignedInfo reading of ./xml-signature.ts, which replaces `checkSignature`, has the tests of those shapes in
+ * test/security/saml-signature-structure.test.ts), and
  * @xmldom/xmldom 0.9.12 past CVE-2022-39353 (multiple root elements, fixed in 0.9.0) and CVE-2022-37616. The attack
  * shapes those bugs relied on (several roots, DOCTYPEs, comments and PIs inside signed values) have their own
  * tests in test/security/saml-*.test.ts, so a regression in a future version is caught here, not in production.
  */
 import { DOMParser, type Document, type Element, type Node } from '@xmldom/xmldom';
-import { SignedXml } from 'xml-crypto';
 import { SAML_CLOCK_SKEW_MS, SAML_MAX_RESPONSE_XML_BYTES, SAML_MAX_XML_DEPTH } from '../constants';
 import { sha256Hex } from '../lib/crypto';
 import { readIdentity } from '../lib/identity';
 import { pemOf } from './certificate';
 import type { SamlConfig } from './config';
+import { countIds, verifyEnvelopedSignature } from './xml-signature';
 
 export const NS = {
   protocol: 'urn:oasis:names:tc:SAML:2.0:protocol',
@@ -42,30 +45,6 @@ export const NS = {
 
 const STATUS_SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
 const BEARER = 'urn:oasis:names:tc:SAML:2.0:cm:bearer';
-
-/** Transforms and canonicalizations a SAML signature may use: enveloped + C14N without comments (comments are not signed content). */
-const ALLOWED_TRANSFORMS = new Set([
-  'http://www.w3.org/2000/09/xmldsig#enveloped-signature',
-  'http://www.w3.org/2001/10/xml-exc-c14n#',
-  'http://www.w3.org/TR/2001/REC-xml-c14n-20010315',
-]);
-const ALLOWED_CANONICALIZATIONS = new Set(['http://www.w3.org/2001/10/xml-exc-c14n#', 'http://www.w3.org/TR/2001/REC-xml-c14n-20010315']);
-
-/**
- * Signature and digest algorithms, and whether each is SHA-1. Everything else (HMAC above all: with a public
- * certificate as the "key" anyone could compute it) is refused. SHA-1 has practical chosen-prefix collisions, so
- * it is accepted only when the configuration says `allowSha1Signatures: true` (IdPs that cannot sign otherwise).
- */
-const SIGNATURE_ALGORITHMS: Record<string, 'sha1' | 'strong'> = {
-  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256': 'strong',
-  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512': 'strong',
-  'http://www.w3.org/2000/09/xmldsig#rsa-sha1': 'sha1',
-};
-const DIGEST_ALGORITHMS: Record<string, 'sha1' | 'strong'> = {
-  'http://www.w3.org/2001/04/xmlenc#sha256': 'strong',
-  'http://www.w3.org/2001/04/xmlenc#sha512': 'strong',
-  'http://www.w3.org/2000/09/xmldsig#sha1': 'sha1',
-};
 
 export type SamlRejectReason =
   | 'response_missing'
@@ -144,12 +123,16 @@ export function decodeSamlResponse(field: string | null | undefined): { ok: true
   // 4 Base64 characters carry 3 bytes: refuse oversized input before decoding it.
   if ((compact.length / 4) * 3 > SAML_MAX_RESPONSE_XML_BYTES + 3) return { ok: false, reason: 'too_large' };
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(compact) || compact.length % 4 !== 0) return { ok: false, reason: 'malformed' };
-  let bytes: Uint8Array;
+  let binary: string;
   try {
-    bytes = Uint8Array.from(atob(compact), (char) => char.charCodeAt(0));
+    binary = atob(compact);
   } catch {
     return { ok: false, reason: 'malformed' };
   }
+  // A plain loop: Uint8Array.from(string, mapper) goes through the iterator protocol and took a third of the
+  // verification time.
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   if (bytes.byteLength > SAML_MAX_RESPONSE_XML_BYTES) return { ok: false, reason: 'too_large' };
   try {
     return { ok: true, xml: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
@@ -268,77 +251,6 @@ function parseInstantMs(value: string | null): number | null {
   return Date.parse(value);
 }
 
-/** Attribute local names that identify an element to some XML-DSig implementation (SAML itself uses only ID). */
-const ID_ATTRIBUTE_NAMES = new Set(['ID', 'Id', 'id']);
-
-/**
- * How many attributes in the document carry `id` under any of the ID names, prefixed or not. The signed element
- * must be the only one: a look-alike anywhere (the raw material of signature wrapping) makes this more than 1.
- */
-function countElementsWithId(doc: Document, id: string): number {
-  let count = 0;
-  // An explicit stack, not recursion: the walk's depth never depends on the sender's nesting.
-  const pending: Node[] = [doc];
-  while (pending.length > 0) {
-    const node = pending.pop()!;
-    for (let child = node.firstChild; child; child = child.nextSibling) {
-      if (child.nodeType !== 1) continue;
-      const element = child as Element;
-      const attributes = element.attributes;
-      for (let i = 0; i < attributes.length; i++) {
-        const attribute = attributes.item(i)!;
-        if (attribute.value === id && ID_ATTRIBUTE_NAMES.has(attribute.localName ?? attribute.name)) count++;
-      }
-      pending.push(element);
-    }
-  }
-  return count;
-}
-
-// ---------------------------------------------------------------- signatures
-
-type SignatureCheck = { ok: true; covered: string } | { ok: false; reason: 'signature_invalid' | 'sha1_refused' };
-const INVALID: SignatureCheck = { ok: false, reason: 'signature_invalid' };
-
-/**
- * Verifies the one enveloped signature of `element` with the configured certificate and returns the canonical
- * bytes it covers (the only XML we read identity from).
- */
-function verifyEnvelopedSignature(xml: string, doc: Document, element: Element, signature: Element, certificatePem: string, allowSha1: boolean): SignatureCheck {
-  const id = element.getAttribute('ID');
-  if (!id || /['"]/.test(id)) return INVALID;
-  // The KeyInfo certificate of the message is never consulted: only the configured one verifies.
-  const signed = new SignedXml({ publicCert: certificatePem, getCertFromKeyInfo: () => null });
-  // SAML references elements by their ID attribute only. xml-crypto would otherwise search the whole document three
-  // times per reference (for Id, ID and id), the largest share of verification time; uniqueness under all three
-  // names is still enforced by countElementsWithId below.
-  signed.idAttributes = ['ID'];
-  try {
-    signed.loadSignature(signature as never);
-  } catch {
-    return INVALID;
-  }
-  const references = signed.getReferences();
-  if (references.length !== 1) return INVALID;
-  const reference = references[0]!;
-  if (reference.uri !== `#${id}`) return INVALID;
-  if (reference.transforms.length > 2 || !reference.transforms.every((t) => ALLOWED_TRANSFORMS.has(t))) return INVALID;
-  if (!signed.canonicalizationAlgorithm || !ALLOWED_CANONICALIZATIONS.has(signed.canonicalizationAlgorithm)) return INVALID;
-  const signatureStrength = SIGNATURE_ALGORITHMS[signed.signatureAlgorithm ?? ''];
-  const digestStrength = DIGEST_ALGORITHMS[reference.digestAlgorithm ?? ''];
-  if (!signatureStrength || !digestStrength) return INVALID;
-  if ((signatureStrength === 'sha1' || digestStrength === 'sha1') && !allowSha1) return { ok: false, reason: 'sha1_refused' };
-  // Signature wrapping moves the signed element and leaves a look-alike with the same ID: IDs must be unique.
-  if (countElementsWithId(doc, id) !== 1) return INVALID;
-  try {
-    if (!signed.checkSignature(xml)) return INVALID;
-  } catch {
-    return INVALID;
-  }
-  const covered = signed.getSignedReferences();
-  return covered.length === 1 ? { ok: true, covered: covered[0]! } : INVALID;
-}
-
 // ---------------------------------------------------------------- the response
 
 /** Pure checks of one decoded response: everything except the InResponseTo and replay state. */
@@ -378,35 +290,31 @@ export function verifyResponseXml(text: string, options: VerifyOptions): Respons
   // verifiable wherever it travels, unless the configuration accepts a Response signature alone.
   if (assertionSignatures.length === 0 && !options.config.allowResponseOnlySignatures) return reject('assertion_not_signed');
 
-  let signedResponseXml: string | null = null;
-  let signedAssertionXml: string | null = null;
   const allowSha1 = options.config.allowSha1Signatures === true;
+  const idCounts = countIds(doc);
+  const covered: string[] = [];
   // Every signature present must verify: a broken one is never outweighed by another.
   if (responseSignatures.length === 1) {
-    const checked = verifyEnvelopedSignature(xml, doc, response, responseSignatures[0]!, certificatePem, allowSha1);
+    const checked = verifyEnvelopedSignature(response, responseSignatures[0]!, certificatePem, allowSha1, idCounts);
     if (!checked.ok) return reject(checked.reason, 'response signature');
-    signedResponseXml = checked.covered;
+    covered.push(checked.covered);
   }
   if (assertionSignatures.length === 1) {
-    const checked = verifyEnvelopedSignature(xml, doc, outerAssertion, assertionSignatures[0]!, certificatePem, allowSha1);
+    const checked = verifyEnvelopedSignature(outerAssertion, assertionSignatures[0]!, certificatePem, allowSha1, idCounts);
     if (!checked.ok) return reject(checked.reason, 'assertion signature');
-    signedAssertionXml = checked.covered;
+    covered.push(checked.covered);
   }
+  const responseSigned = responseSignatures.length === 1;
+  const assertionSigned = assertionSignatures.length === 1;
 
-  // From here on, read only what a signature covers. Canonical XML writes a character reference like &#x2028; as the
-  // raw character, which the re-parse below would turn into a line feed (see screenXml): refused here too.
-  if (LINE_SEPARATORS.test(signedResponseXml ?? '') || LINE_SEPARATORS.test(signedAssertionXml ?? '')) return reject('line_separator_refused');
-  const signedResponse = signedResponseXml ? parseXmlStrict(signedResponseXml)?.documentElement ?? null : null;
-  if (signedResponseXml && !isElementNamed(signedResponse, NS.protocol, 'Response')) return reject('signature_invalid', 'signed response unreadable');
-  let assertion: Element | null;
-  if (signedAssertionXml) {
-    assertion = parseXmlStrict(signedAssertionXml)?.documentElement ?? null;
-  } else {
-    const inSigned = childElements(signedResponse!, NS.assertion, 'Assertion');
-    assertion = inSigned.length === 1 ? inSigned[0]! : null;
-  }
-  if (!isElementNamed(assertion, NS.assertion, 'Assertion')) return reject('signature_invalid', 'signed assertion unreadable');
-  if (assertion.getAttribute('ID') !== outerAssertion.getAttribute('ID')) return reject('signature_invalid', 'signed assertion is not the assertion');
+  // From here on, read only what a signature covers: the signed Response (when it is signed) and the assertion,
+  // which is the element a signature referenced by its unique ID or lies inside the signed Response. They are read
+  // from the DOM the digests were computed from, never re-parsed; the enveloped Signature elements they still hold
+  // are never read from (every read below names a SAML element). Canonical XML writes a character reference like
+  // &#x2028; as the raw character, which the parser would have turned into a line feed had it been sent raw (see
+  // screenXml): refused here too, as the same identity must not pass one way and fail the other.
+  if (covered.some((bytes) => LINE_SEPARATORS.test(bytes))) return reject('line_separator_refused');
+  const assertion = outerAssertion;
   if (assertion.getAttribute('Version') !== '2.0') return reject('version_unsupported');
   const assertionId = assertion.getAttribute('ID');
   if (!assertionId) return reject('assertion_id_missing');
@@ -414,14 +322,13 @@ export function verifyResponseXml(text: string, options: VerifyOptions): Respons
   const signedNameId = (childElement(childElement(assertion, NS.assertion, 'Subject'), NS.assertion, 'NameID')?.textContent ?? '').replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '') || undefined;
   const rejectSigned = (reason: SamlRejectReason, detail?: string): ResponseVerdict => ({ ok: false, reason, detail, nameId: signedNameId });
 
-
   const issuer = (textOf(childElement(assertion, NS.assertion, 'Issuer')) ?? '').trim();
   if (issuer !== options.config.entityId) return rejectSigned('issuer_mismatch', issuer);
-  const responseIssuer = textOf(childElement(signedResponse ?? response, NS.assertion, 'Issuer'));
+  const responseIssuer = textOf(childElement(response, NS.assertion, 'Issuer'));
   if (responseIssuer !== null && responseIssuer.trim() !== options.config.entityId) return rejectSigned('issuer_mismatch', responseIssuer);
 
   // Destination is optional in the schema (an unsigned Response may omit it); when present it must be us.
-  const destination = attr(signedResponse ?? response, 'Destination');
+  const destination = attr(response, 'Destination');
   if (destination !== null && destination !== '' && destination !== options.acsUrl && !options.relaxForFixtures?.destination) {
     return rejectSigned('destination_mismatch', destination);
   }
@@ -496,9 +403,9 @@ export function verifyResponseXml(text: string, options: VerifyOptions): Respons
 
   // InResponseTo: the signed SubjectConfirmationData's, else a signed Response's. Two values that disagree are refused.
   const confirmationIrt = attr(confirmationData, 'InResponseTo');
-  const responseIrt = attr(signedResponse ?? response, 'InResponseTo');
+  const responseIrt = attr(response, 'InResponseTo');
   if (confirmationIrt !== null && responseIrt !== null && confirmationIrt !== responseIrt) return rejectSigned('in_response_to_mismatch');
-  const inResponseTo = confirmationIrt ?? (signedResponse ? responseIrt : null);
+  const inResponseTo = confirmationIrt ?? (responseSigned ? responseIrt : null);
   if (inResponseTo === null && responseIrt !== null) return rejectSigned('in_response_to_mismatch', 'InResponseTo on an unsigned Response only');
 
   const attributes: Record<string, string[]> = Object.create(null);
@@ -522,7 +429,7 @@ export function verifyResponseXml(text: string, options: VerifyOptions): Respons
       attributes,
       inResponseTo,
       usableUntilMs,
-      signed: signedResponseXml && signedAssertionXml ? 'both' : signedResponseXml ? 'response' : 'assertion',
+      signed: responseSigned && assertionSigned ? 'both' : responseSigned ? 'response' : 'assertion',
     },
   };
 }
