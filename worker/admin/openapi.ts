@@ -62,6 +62,7 @@ const OPERATIONS: Operation[] = [
   { method: 'delete', path: '/api/admin/tokens/{id}', summary: 'Delete a token', tag: 'Tokens' },
   { method: 'put', path: '/api/admin/tokens/{id}/pin', summary: 'Set or remove the PIN', body: setPinBody, tag: 'Tokens' },
   { method: 'post', path: '/api/admin/tokens/{id}/reset-fail-counter', summary: 'Reset the fail counter and unlock', tag: 'Tokens' },
+  { method: 'post', path: '/api/admin/tokens/{id}/void', summary: 'Recovery code sets: void every unused code (all refused from then on) and disable the set; answers the token', tag: 'Tokens' },
   { method: 'post', path: '/api/admin/tokens/{id}/send-code', summary: 'SMS/email tokens: send a code to check with /check (the user\'s own codes are untouched)', tag: 'Tokens' },
   { method: 'post', path: '/api/admin/tokens/{id}/check', summary: 'Check an OTP (consumes it when valid)', body: checkOtpBody, tag: 'Tokens' },
   { method: 'post', path: '/api/admin/tokens/{id}/resync', summary: 'Resynchronise with two consecutive OTPs', body: resyncBody, tag: 'Tokens' },

@@ -27,6 +27,8 @@ const PURPOSES = {
   csrf: { root: 'SESSION_KEY', algorithm: HMAC_SHA256 },
   /** Ids of the verify API's code challenges (tokens/message-tokens.ts). */
   'code-challenge': { root: 'SESSION_KEY', algorithm: HMAC_SHA256 },
+  /** Recovery codes at rest, keyed hashes only (tokens/recovery-codes.ts). */
+  'recovery-code-hashing': { root: 'SESSION_KEY', algorithm: HMAC_SHA256 },
 } as const;
 
 export type KeyPurpose = keyof typeof PURPOSES;

@@ -183,3 +183,41 @@ function lineColumn(text: string, index: number): { line: number; column: number
   const column = index - (before.lastIndexOf('\n') + 1) + 1;
   return { line, column };
 }
+
+// ---- notices (fixed texts: they carry no code, so there is nothing for an administrator to shape)
+
+export interface RecoveryCodeUsedValues {
+  name: string;
+  /** Codes of the set still unused after this one. */
+  remaining: number;
+}
+
+/**
+ * "A recovery code was used": tells the owner at once if it was not them (a code copied off their printout), and
+ * how many are left, so they make a new set before the last one goes.
+ */
+export function renderRecoveryCodeUsedEmail(language: Language, values: RecoveryCodeUsedValues): { subject: string; text: string } {
+  const { name, remaining } = values;
+  if (language === 'de') {
+    const left =
+      remaining === 0
+        ? 'Das war Ihr letzter Wiederherstellungscode. Erzeugen Sie jetzt neue Codes in Ihrem Profil, damit Sie sich auch ohne Ihr Gerät wieder anmelden können.'
+        : `Sie haben noch ${remaining} ${remaining === 1 ? 'unbenutzten Code' : 'unbenutzte Codes'}.`;
+    return {
+      subject: 'Ein Wiederherstellungscode wurde benutzt',
+      text:
+        `Hallo ${name},\n\nmit einem Ihrer Wiederherstellungscodes wurde soeben eine Anmeldung bestätigt. ${left}\n\n` +
+        'Waren Sie das nicht, erzeugen Sie sofort neue Codes (die alten werden damit ungültig), ändern Sie Ihr Passwort und wenden Sie sich an Ihren Administrator.\n',
+    };
+  }
+  const left =
+    remaining === 0
+      ? 'That was your last recovery code. Make a new set in your profile now, so that you can still sign in without your device.'
+      : `You have ${remaining} unused ${remaining === 1 ? 'code' : 'codes'} left.`;
+  return {
+    subject: 'A recovery code was used',
+    text:
+      `Hello ${name},\n\none of your recovery codes was just used to confirm a sign-in. ${left}\n\n` +
+      'If this was not you, make a new set at once (that voids the old codes), change your password and contact your administrator.\n',
+  };
+}

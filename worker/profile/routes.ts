@@ -2,12 +2,18 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { authenticate, currentUserId, requirePlatformSession } from '../auth/middleware';
-import { loginFactorsOf, proveStepUp, sendStepUpCode } from '../auth/step-up';
+import { loginFactorsOf, proveStepUp, sendStepUpCode, startStepUpPasskey } from '../auth/step-up';
 import type { AppBindings } from '../env';
-import { clientIp } from '../lib/http';
-import { parseJsonBody } from '../lib/validate';
+import { clientAgent, clientIp } from '../lib/http';
+import { fields, parse, parseJsonBody } from '../lib/validate';
+import { relyingPartyOf } from '../passkeys/relying-party';
+import { getPasskey, renamePasskey } from '../passkeys/repo';
+import { authenticationCredential, passkeyName, registrationCredential } from '../passkeys/schema';
+import { addProfilePasskey, removeProfilePasskey, startProfilePasskeyRegistration } from './service';
+import { generateOwnRecoveryCodes } from './service';
 import { activateTwoFactor, confirmPhone, deactivateTwoFactor, profileWithTwoFactor, requestDeactivationCode, requestPhoneVerification } from './service';
 
+const passkeyParam = z.object({ id: fields.id });
 const codeBody = z.strictObject({ challengeId: z.string().min(1).max(200), code: z.string().trim().min(1).max(16) });
 
 type ProfileContext = Context<AppBindings>;
@@ -21,15 +27,48 @@ export const profileRoutes = new Hono<AppBindings>()
   .post('/step-up', async (c) => {
     const body = await parseJsonBody(
       c,
-      z.strictObject({ otp: z.string().trim().min(1).max(64), challengeId: z.string().min(16).max(200).optional(), factorId: z.string().min(1).max(64).optional() }),
+      z.union([
+        z.strictObject({ otp: z.string().trim().min(1).max(64), challengeId: z.string().min(16).max(200).optional(), factorId: z.string().min(1).max(64).optional() }),
+        z.strictObject({ passkey: authenticationCredential }),
+      ]),
     );
-    await proveStepUp(c.env, await loginFactorsOf(c.env.DB, currentUserId(c)!), body, { sessionId: sessionIdOf(c), nowMs: c.var.now });
+    const session = { sessionId: sessionIdOf(c), nowMs: c.var.now, rp: relyingPartyOf(c.env, c.req.url) };
+    await proveStepUp(c.env, await loginFactorsOf(c.env.DB, currentUserId(c)!), body, session);
+    return c.body(null, 204);
+  })
+  // Step-up with a passkey: options for one of the user's passkeys, bound to this session; then POST /step-up {passkey}.
+  .post('/step-up/passkey/options', async (c) => {
+    await parseJsonBody(c, z.strictObject({}));
+    const factors = await loginFactorsOf(c.env.DB, currentUserId(c)!);
+    return c.json({ options: await startStepUpPasskey(c.env, relyingPartyOf(c.env, c.req.url), factors, { sessionId: sessionIdOf(c), nowMs: c.var.now }) });
+  })
+  .post('/passkeys/options', async (c) => {
+    await parseJsonBody(c, z.strictObject({}));
+    return c.json({ options: await startProfilePasskeyRegistration(c.env, relyingPartyOf(c.env, c.req.url), currentUserId(c)!, meta(c)) });
+  })
+  .post('/passkeys', async (c) => {
+    const body = await parseJsonBody(c, z.strictObject({ credential: registrationCredential, name: passkeyName }));
+    return c.json(await addProfilePasskey(c.env, relyingPartyOf(c.env, c.req.url), currentUserId(c)!, body, { ...meta(c), client: clientAgent(c) }), 201);
+  })
+  .patch('/passkeys/:id', async (c) => {
+    const { id } = parse(passkeyParam, c.req.param());
+    const { name } = await parseJsonBody(c, z.strictObject({ name: passkeyName }));
+    return c.json(await renamePasskey(c.env.DB, currentUserId(c)!, id, name));
+  })
+  .delete('/passkeys/:id', async (c) => {
+    const { id } = parse(passkeyParam, c.req.param());
+    await removeProfilePasskey(c.env, currentUserId(c)!, id, { ...meta(c), client: clientAgent(c) });
     return c.body(null, 204);
   })
   .post('/step-up/code', async (c) => {
     const { factorId } = await parseJsonBody(c, z.strictObject({ factorId: z.string().min(1).max(64) }));
     const userId = currentUserId(c)!;
     return c.json(await sendStepUpCode(c.env, userId, await loginFactorsOf(c.env.DB, userId), factorId, meta(c)));
+  })
+  .post('/recovery-codes', async (c) => {
+    await parseJsonBody(c, z.strictObject({}));
+    const generated = await generateOwnRecoveryCodes(c.env, currentUserId(c)!, { ...meta(c), client: clientAgent(c) });
+    return c.json({ codes: generated.codes, createdAt: generated.createdAt }, 201);
   })
   .post('/two-factor/phone', async (c) => {
     const { phone } = await parseJsonBody(c, z.strictObject({ phone: z.string().trim().min(3).max(32) }));

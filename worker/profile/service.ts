@@ -3,7 +3,12 @@
  * switched on. Switching it off or changing the number also needs a code sent to the number on file, so a stolen
  * session alone cannot weaken the account. Setting the number, switching 2FA on and (for a user whose /login factor
  * is a token) switching it off need the session's fresh proof of the current second factor (worker/auth/step-up.ts).
+ *
+ * Passkeys: listed, renamed freely; adding or removing one needs that fresh proof too (a stolen session must not
+ * add the thief's passkey, nor remove the owner's). Their ceremonies are bound to the session.
  */
+import type { PublicKeyCredentialCreationOptionsJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
+import { activityStatement } from '../activities/record';
 import { secondFactorProvenAt } from '../auth/sessions';
 import { loginFactorsOf, requireFreshProof } from '../auth/step-up';
 import type { Env } from '../env';
@@ -11,6 +16,10 @@ import { AppError } from '../errors';
 import { normalizePhoneNumber } from '../lib/phone';
 import { issueCode, verifyCode } from '../messaging/codes';
 import { isTwoFactorEnabled, officesForbiddingTwoFactor } from '../settings/platform';
+import { generateRecoveryCodes, recoveryCodesOfUser, type GeneratedRecoveryCodes } from '../tokens/recovery-codes';
+import { runPasskeyRegistrationBatch, startPasskeyRegistration, verifyPasskeyRegistration } from '../passkeys/ceremonies';
+import type { RelyingParty } from '../passkeys/relying-party';
+import { getPasskey, listPasskeys, removePasskey, type PasskeyEntry } from '../passkeys/repo';
 import { getUser } from '../users/service';
 
 export interface ProfileMeta {
@@ -25,13 +34,18 @@ async function requireProof(env: Env, userId: string, meta: ProfileMeta, factors
 }
 
 export async function profileWithTwoFactor(env: Env, userId: string) {
-  const [user, platformEnabled, forbiddingOffices] = await Promise.all([
+  const [user, platformEnabled, forbiddingOffices, recoveryCodes, passkeys] = await Promise.all([
     getUser(env.DB, userId),
     isTwoFactorEnabled(env.DB),
     officesForbiddingTwoFactor(env.DB, userId),
+    recoveryCodesOfUser(env.DB, userId),
+    listPasskeys(env.DB, userId),
   ]);
   return {
     user,
+    passkeys,
+    /** The user's recovery code set (how many remain of how many, made when), or null. */
+    recoveryCodes,
     twoFactor: {
       /** The section is shown only when the platform offers 2FA. */
       available: platformEnabled,
@@ -42,6 +56,12 @@ export async function profileWithTwoFactor(env: Env, userId: string) {
       active: user.smsTwoFactorActive,
     },
   };
+}
+
+/** A new set of recovery codes, shown once; the old set is void from then on. A set is a second factor: proof first. */
+export async function generateOwnRecoveryCodes(env: Env, userId: string, meta: ProfileMeta & { client: string | null }): Promise<GeneratedRecoveryCodes> {
+  await requireProof(env, userId, meta);
+  return generateRecoveryCodes(env, userId, { channel: 'login', ip: meta.ip, client: meta.client, nowMs: meta.nowMs });
 }
 
 async function assertTwoFactorAllowed(env: Env, userId: string): Promise<void> {
@@ -97,4 +117,37 @@ export async function deactivateTwoFactor(env: Env, userId: string, input: { cha
     .bind(meta.nowMs, userId, verdict.target)
     .run();
   return profileWithTwoFactor(env, userId);
+}
+
+/** What a profile's registration ceremony is bound to: this session. */
+const registrationBinding = (sessionId: string) => `profile:${sessionId}`;
+
+export async function startProfilePasskeyRegistration(env: Env, rp: RelyingParty, userId: string, meta: ProfileMeta): Promise<PublicKeyCredentialCreationOptionsJSON> {
+  await requireProof(env, userId, meta);
+  const user = await getUser(env.DB, userId);
+  const displayName = [user.firstName, user.lastName].filter(Boolean).join(' ') || user.login;
+  return startPasskeyRegistration(env, rp, { userId, userName: user.login, displayName, boundTo: registrationBinding(meta.sessionId), nowMs: meta.nowMs });
+}
+
+export async function addProfilePasskey(
+  env: Env,
+  rp: RelyingParty,
+  userId: string,
+  input: { credential: RegistrationResponseJSON; name: string },
+  meta: ProfileMeta & { client: string | null },
+): Promise<PasskeyEntry> {
+  await requireProof(env, userId, meta);
+  const { tokenId, statements } = await verifyPasskeyRegistration(env, rp, { userId, boundTo: registrationBinding(meta.sessionId), credential: input.credential, name: input.name, nowMs: meta.nowMs });
+  await runPasskeyRegistrationBatch(env.DB, [
+    ...statements,
+    activityStatement(env.DB, { type: 'PasskeyRegistered', userId, channel: 'login', ip: meta.ip, client: meta.client, detail: { tokenId, name: input.name }, nowMs: meta.nowMs }),
+  ]);
+  return getPasskey(env.DB, userId, tokenId);
+}
+
+/** Removing a passkey (the user's last factor too) needs the fresh proof: the user has just shown a factor. */
+export async function removeProfilePasskey(env: Env, userId: string, tokenId: string, meta: ProfileMeta & { client: string | null }): Promise<void> {
+  await getPasskey(env.DB, userId, tokenId);
+  await requireProof(env, userId, meta);
+  await removePasskey(env.DB, userId, tokenId, { type: 'PasskeyRemoved', userId, channel: 'login', ip: meta.ip, client: meta.client, detail: { tokenId }, nowMs: meta.nowMs });
 }

@@ -9,7 +9,8 @@
  * A user whose token on this resource is an SMS or EMAIL token cannot read a code off it: when the token is among
  * what remains, every flow takes the uniform code limits (a second namespace, so the email code's budget is not
  * shared) and, after the response, a code goes to the token's destination if there is such a token. The code typed
- * into the OTP field (with the token's PIN where set) is then that token's evidence.
+ * into the OTP field (with the token's PIN where set) is then that token's evidence. A recovery code typed there
+ * is checked against the user's recovery code set instead (tokensForTypedCode) and, when right, used up.
  *
  * Against an attacker who files requests for someone else:
  * - each submission first claims an attempt on counters per IP and per login as typed
@@ -28,6 +29,7 @@ import { assertIdentityFree, attemptKeyOf, fillMissingIdentityKeys, identityKeyC
 import { verifyCode } from '../messaging/codes';
 import { enforceLimits, ipRateKey } from '../messaging/limits';
 import { TOKEN_RECORD_COLUMNS, verifyTokenOtp, type TokenRecord } from '../otp/verify-service';
+import { tokensForTypedCode } from '../tokens/accepted-tokens';
 import { checkTokenCode, isMessageToken, sendTokenCode } from '../tokens/message-tokens';
 import { verifyKeysOf } from '../tokens/service';
 import { deferStart, prepareAnonymousCode, sendAnonymousCode, type Defer } from './code-requests';
@@ -119,6 +121,15 @@ export async function startRecovery(
   return { flow: handle, verify: remaining, needs: { newPassword: flow.lost.includes('password'), newEmail: flow.lost.includes('email') } };
 }
 
+/** The token assigned here (in whatever state: its check answers for that) and the user's usable recovery code set. */
+async function loadTokenEvidence(db: D1Database, tokenId: string, userId: string): Promise<TokenRecord[]> {
+  const { results } = await db
+    .prepare(`SELECT ${TOKEN_RECORD_COLUMNS} FROM tokens WHERE id = ?1 OR (owner_user_id = ?2 AND type = 'RECOVERY_CODES' AND enabled = 1 AND activated = 1)`)
+    .bind(tokenId, userId)
+    .all<TokenRecord>();
+  return results;
+}
+
 async function loadToken(db: D1Database, tokenId: string): Promise<TokenRecord | null> {
   return db.prepare(`SELECT ${TOKEN_RECORD_COLUMNS} FROM tokens WHERE id = ?`).bind(tokenId).first<TokenRecord>();
 }
@@ -179,7 +190,7 @@ export async function submitRecovery(
     .bind(portal.resourceId, flow.userId ?? '')
     .first<RecoveryUser>();
   const pendingPasswordHash = evidence.newPassword ? await hashPassword(evidence.newPassword) : null;
-  const statuses = await judgeEvidence(env, flow, user, evidence, nowMs);
+  const statuses = await judgeEvidence(env, flow, user, evidence, meta);
 
   // One open request per user: the new one replaces the old in one batch (the unique index
   // user_issues_one_open_per_user holds it too). An admin still looking at the old one gets ISSUE_NOT_FOUND.
@@ -220,7 +231,8 @@ async function claimSubmission(db: D1Database, login: string, meta: { ip: string
   }
 }
 
-async function judgeEvidence(env: Env, flow: RecoveryFlow, user: RecoveryUser | null, evidence: RecoveryEvidence, nowMs: number) {
+async function judgeEvidence(env: Env, flow: RecoveryFlow, user: RecoveryUser | null, evidence: RecoveryEvidence, meta: { ip: string; nowMs: number }) {
+  const { nowMs } = meta;
   const statuses: Record<Authenticator, AuthenticatorStatus> = { password: 'none', email: 'none', token: 'none' };
   for (const lost of flow.lost) statuses[lost] = 'lost';
   if (!flow.lost.includes('password')) {
@@ -240,16 +252,18 @@ async function judgeEvidence(env: Env, flow: RecoveryFlow, user: RecoveryUser | 
   }
   if (!flow.lost.includes('token')) {
     // Read for every flow (no row for a phantom or a user without a token here): the same statements for all.
-    const token = await loadToken(env.DB, user?.token_id ?? '');
+    // A recovery code typed into the OTP field goes to the user's set, any other code to the token assigned here.
+    const candidates = await loadTokenEvidence(env.DB, user?.token_id ?? '', user?.id ?? '');
+    const [token] = tokensForTypedCode(candidates, evidence.otp ?? '');
     let verdict = null;
     if (token && isMessageToken(token.type)) {
       // The code sent at the start of this flow (and only that one: a sign-in code for the same token does not count).
       // countFailure false: claimSubmission bounds these guesses (see the header).
       verdict = await checkTokenCode(env, token, flow.tokenChallengeId ?? null, evidence.otp ?? '', { purpose: RECOVERY_TOKEN_PURPOSE, nowMs, countFailure: false });
     } else if (token) {
-      verdict = await verifyTokenOtp(env.DB, verifyKeysOf(env), token, evidence.otp ?? '', nowMs, { countFailure: false });
+      verdict = await verifyTokenOtp(env.DB, verifyKeysOf(env), token, evidence.otp ?? '', nowMs, { countFailure: false, via: { channel: 'portal', ip: meta.ip } });
     }
-    if (user?.token_id) statuses.token = verdict?.ok ? 'verified' : 'failed';
+    if (user?.token_id || candidates.some((candidate) => candidate.type === 'RECOVERY_CODES')) statuses.token = verdict?.ok ? 'verified' : 'failed';
   }
   return statuses;
 }

@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppBindings } from '../env';
 import { AppError } from '../errors';
-import { clientIp } from '../lib/http';
+import { clientAgent, clientIp } from '../lib/http';
 import { fields, parse, parseJsonBody, parseQuery } from '../lib/validate';
 import {
   checkOtpBody,
@@ -32,6 +32,7 @@ import {
   updateToken,
 } from './service';
 import { tokenImportRoutes } from './import-routes';
+import { voidRecoveryCodes } from './recovery-codes';
 
 const idParam = z.object({ id: fields.id });
 
@@ -78,6 +79,12 @@ export const tokenAdminRoutes = new Hono<AppBindings>()
     const body = await parseJsonBody(c, setPinBody);
     await setTokenPin(c.env, id, body.pin, body.pinPosition);
     return c.body(null, 204);
+  })
+  // RECOVERY_CODES: every unused code of the set refused from now on (the user lost the printout, or left).
+  .post('/:id/void', async (c) => {
+    const { id } = parse(idParam, c.req.param());
+    await voidRecoveryCodes(c.env.DB, id, { channel: 'admin', ip: clientIp(c), client: clientAgent(c), nowMs: c.var.now });
+    return c.json(await getToken(c.env.DB, id, c.var.now));
   })
   .post('/:id/reset-fail-counter', async (c) => {
     await resetTokenFailCounter(c.env.DB, parse(idParam, c.req.param()).id);

@@ -5,6 +5,7 @@
 import { CODE_DIGITS, SOFTWARE_TOKEN_SECRET_BYTES, TOKEN_COUNTER_MAX, TOKEN_PIN_MAX_LENGTH, TOKEN_PIN_MIN_LENGTH } from '../constants';
 import type { HashAlgorithm, TokenType } from '../db/schema';
 import type { Env } from '../env';
+import type { MessagingEnv } from '../messaging/service';
 import { AppError } from '../errors';
 import { randomBytes } from '../lib/crypto';
 import { isUniqueViolation } from '../lib/d1-errors';
@@ -13,7 +14,8 @@ import { likePattern, type Page } from '../lib/paging';
 import { buildKeyUri } from '../otp/key-uri';
 import { parseOcraSuite } from '../otp/ocra';
 import { renderQrSvg } from '../otp/qr';
-import { resyncToken, TOKEN_RECORD_COLUMNS, verifyTokenOtp, type TokenRecord, type VerifyResult } from '../otp/verify-service';
+import { resyncToken, TOKEN_RECORD_COLUMNS, verifyTokenOtp, type TokenRecord, type VerifyKeys, type VerifyResult } from '../otp/verify-service';
+import { recoveryCodeCountsOf, sendRecoveryCodeUsedEmail, type RecoveryCodeCounts } from './recovery-codes';
 import { checkAdminCheckCode, isMessageToken, maskDestination, normalizeDestination, sendAdminCheckCode, type AdminCheckCodeSent, type MessageTokenType } from './message-tokens';
 import { hashPin, sealSeed } from './secrets';
 
@@ -40,6 +42,8 @@ export interface TokenView {
   owner: { id: string; login: string } | null;
   lastUsedAt: number | null;
   createdAt: number;
+  /** RECOVERY_CODES sets: how many of their codes remain, of how many, and when an administrator voided them; else null. */
+  recoveryCodes: RecoveryCodeCounts | null;
 }
 
 interface TokenListRow extends TokenRecord {
@@ -54,7 +58,7 @@ const VIEW_COLUMNS = `t.id, t.serial, t.type, t.kind, t.description, t.algorithm
   t.pin_hash, t.pin_position, t.fail_count, t.locked_until, t.last_used_step, t.drift_steps, t.enabled, t.activated,
   t.destination, t.owner_user_id, t.last_used_at, t.created_at, u.login AS owner_login`;
 
-function toTokenView(row: TokenListRow, nowMs: number): TokenView {
+function toTokenView(row: TokenListRow, nowMs: number, recoveryCounts: Map<string, RecoveryCodeCounts>): TokenView {
   return {
     id: row.id,
     serial: row.serial,
@@ -77,7 +81,13 @@ function toTokenView(row: TokenListRow, nowMs: number): TokenView {
     owner: row.owner_user_id && row.owner_login ? { id: row.owner_user_id, login: row.owner_login } : null,
     lastUsedAt: row.last_used_at,
     createdAt: row.created_at,
+    recoveryCodes: row.type === 'RECOVERY_CODES' ? (recoveryCounts.get(row.id) ?? { remaining: 0, total: 0, voidedAt: null }) : null,
   };
+}
+
+/** The counts of the recovery code sets among `rows`: a read only when there is one. */
+function recoveryCountsFor(db: D1Database, rows: TokenListRow[]): Promise<Map<string, RecoveryCodeCounts>> {
+  return recoveryCodeCountsOf(db, rows.filter((row) => row.type === 'RECOVERY_CODES').map((row) => row.id));
 }
 
 export async function listTokens(
@@ -104,8 +114,10 @@ export async function listTokens(
       .bind(...params, query.pageSize, (query.page - 1) * query.pageSize),
     db.prepare(`SELECT count(*) AS total ${from} ${where}`).bind(...params),
   ]);
+  const items = rows!.results as TokenListRow[];
+  const recoveryCounts = await recoveryCountsFor(db, items);
   return {
-    items: (rows!.results as TokenListRow[]).map((row) => toTokenView(row, nowMs)),
+    items: items.map((row) => toTokenView(row, nowMs, recoveryCounts)),
     total: (total!.results[0] as { total: number }).total,
     page: query.page,
     pageSize: query.pageSize,
@@ -118,7 +130,7 @@ export async function getToken(db: D1Database, id: string, nowMs: number): Promi
     .bind(id)
     .first<TokenListRow>();
   if (!row) throw new AppError('TOKEN_NOT_FOUND');
-  return toTokenView(row, nowMs);
+  return toTokenView(row, nowMs, await recoveryCountsFor(db, [row]));
 }
 
 export async function loadTokenRecord(db: D1Database, id: string): Promise<TokenRecord> {
@@ -338,6 +350,7 @@ export async function updateToken(
     params.push(changes.enabled ? 1 : 0);
   }
   const statements: D1PreparedStatement[] = [];
+  if (changes.ownerUserId !== undefined || changes.enabled === true) await assertRecoverySetChange(db, id, changes);
   if (changes.ownerUserId !== undefined) {
     await assertUserExists(db, changes.ownerUserId);
     sets.push('owner_user_id = ?');
@@ -352,6 +365,20 @@ export async function updateToken(
     if (results[0]!.meta.changes === 0) throw new AppError('TOKEN_NOT_FOUND');
   }
   return getToken(db, id, nowMs);
+}
+
+/**
+ * A recovery code set belongs to the user who was shown its codes: it cannot change hands. And a set without a
+ * usable code (spent, or voided) stays disabled: enabled, it would count as the user's strong factor and hide their
+ * SMS and email codes while accepting nothing.
+ */
+async function assertRecoverySetChange(db: D1Database, id: string, changes: { enabled?: boolean; ownerUserId?: string | null }): Promise<void> {
+  const row = await db.prepare('SELECT type, owner_user_id FROM tokens WHERE id = ?').bind(id).first<{ type: TokenType; owner_user_id: string | null }>();
+  if (row?.type !== 'RECOVERY_CODES') return;
+  if (changes.ownerUserId !== undefined && changes.ownerUserId !== row.owner_user_id) {
+    throw new AppError('TOKEN_TYPE_MISMATCH', 'A recovery code set cannot be given to another user: they make their own.');
+  }
+  if (changes.enabled === true && ((await recoveryCodeCountsOf(db, [id])).get(id)?.remaining ?? 0) === 0) throw new AppError('RECOVERY_CODES_SPENT');
 }
 
 export async function deleteToken(db: D1Database, id: string): Promise<void> {
@@ -370,6 +397,9 @@ export async function setTokenPin(
   pinPosition: 'before' | 'after' | undefined,
 ): Promise<void> {
   if (pin !== null) validatePin(pin);
+  const type = (await env.DB.prepare('SELECT type FROM tokens WHERE id = ?').bind(id).first<{ type: TokenType }>())?.type;
+  // A recovery code is checked alone: a PIN would never be asked for.
+  if (type === 'RECOVERY_CODES') throw new AppError('TOKEN_TYPE_MISMATCH', 'Recovery code sets have no PIN.');
   const pinHash = pin === null ? null : await hashPin(env.SESSION_KEY, id, pin);
   const result = await env.DB.prepare('UPDATE tokens SET pin_hash = ?, pin_position = coalesce(?, pin_position) WHERE id = ?')
     .bind(pinHash, pinPosition ?? null, id)
@@ -382,8 +412,9 @@ export async function resetTokenFailCounter(db: D1Database, id: string): Promise
   if (result.meta.changes === 0) throw new AppError('TOKEN_NOT_FOUND');
 }
 
-export function verifyKeysOf(env: Pick<Env, 'SEED_ENCRYPTION_KEY' | 'SESSION_KEY'>) {
-  return { seedKey: env.SEED_ENCRYPTION_KEY, pinKey: env.SESSION_KEY };
+/** What every token check needs from the Worker: its keys, and the mail that tells a user a recovery code was used. */
+export function verifyKeysOf(env: Pick<Env, 'SEED_ENCRYPTION_KEY' | 'SESSION_KEY'> & MessagingEnv): VerifyKeys {
+  return { seedKey: env.SEED_ENCRYPTION_KEY, pinKey: env.SESSION_KEY, onRecoveryCodeUsed: (use) => sendRecoveryCodeUsedEmail(env, use) };
 }
 
 /**
@@ -393,6 +424,8 @@ export function verifyKeysOf(env: Pick<Env, 'SEED_ENCRYPTION_KEY' | 'SESSION_KEY
 export async function checkTokenOtp(env: Env, id: string, otp: string, nowMs: number, challenge?: string): Promise<VerifyResult> {
   const token = await loadTokenRecord(env.DB, id);
   if (isMessageToken(token.type)) return checkAdminCheckCode(env, token, otp, nowMs);
+  // A check would use up one of the user's codes (or count against their set): only the user types them.
+  if (token.type === 'RECOVERY_CODES') throw new AppError('TOKEN_TYPE_MISMATCH', 'Recovery codes are not checked here: the user types them at sign-in.');
   return verifyTokenOtp(env.DB, verifyKeysOf(env), token, otp, nowMs, { allowActivation: true, challenge });
 }
 
@@ -402,7 +435,7 @@ export async function sendTokenCheckCode(env: Env, id: string, meta: { ip: strin
 }
 
 export async function resyncTokenById(
-  env: Pick<Env, 'DB' | 'SEED_ENCRYPTION_KEY' | 'SESSION_KEY'>,
+  env: Env,
   id: string,
   firstOtp: string,
   secondOtp: string,

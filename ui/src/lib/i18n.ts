@@ -81,6 +81,8 @@ const ERRORS_DE: Dictionary = {
   OTP_INVALID: 'Das Einmalpasswort ist falsch.',
   TOKEN_LOCKED: 'Das Token ist nach zu vielen Fehlversuchen gesperrt.',
   TOKEN_DISABLED: 'Das Token ist deaktiviert.',
+  RECOVERY_CODES_SPENT: 'Dieser Satz Wiederherstellungscodes hat keinen unbenutzten Code mehr. Der Benutzer erzeugt einen neuen Satz.',
+  TOKEN_TYPE_MISMATCH: 'Das geht mit dieser Art von Token nicht.',
   NO_TOKEN: 'Es ist kein nutzbares Token zugewiesen.',
   FACTOR_NOT_SUPPORTED: 'Der zugewiesene Faktor (ein Passkey) kann hier nicht geprüft werden; er braucht einen Browser.',
   MESSAGE_NOT_SENT: 'Die Nachricht konnte nicht gesendet werden.',
