@@ -1,5 +1,5 @@
 /**
- * The fourteen self-service actions an administrator can switch on per resource, in the product's names.
+ * The fifteen self-service actions an administrator can switch on per resource, in the product's names.
  * The stored list is ordered: that order is the order on the portal's main page.
  */
 export const SELF_SERVICE_ACTIONS = [
@@ -17,6 +17,8 @@ export const SELF_SERVICE_ACTIONS = [
   'changeLogin',
   'changeName',
   'manageEnvironment',
+  // Off unless the administrator switches it on, like every action (a resource's list starts empty).
+  'GenerateRecoveryCodes',
 ] as const;
 export type SelfServiceAction = (typeof SELF_SERVICE_ACTIONS)[number];
 

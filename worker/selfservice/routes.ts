@@ -34,6 +34,8 @@ import {
   unassignOwnToken,
   type PortalActor,
 } from './actions-service';
+import { generateRecoveryCodes } from '../tokens/recovery-codes';
+import { requireProof } from './actions-service';
 import { environmentOf } from './environment';
 import { forgetEnvironment, listEnvironments, nameEnvironment } from './environment-repo';
 import { portalFactorsOf } from './step-up';
@@ -264,6 +266,15 @@ const sessionRoutes = new Hono<PortalEnv>()
     const body = await parseJsonBody(c, z.strictObject({ firstName: z.string().trim().min(1).max(100), lastName: z.string().trim().min(1).max(100) }));
     await changeOwnName(c.env, actor(c), body);
     return c.body(null, 204);
+  })
+  // A new set of recovery codes, shown once; it voids the old set. A set is a second factor: the fresh proof first.
+  .post('/recovery-codes', async (c) => {
+    requireAction(c, 'GenerateRecoveryCodes');
+    await parseJsonBody(c, z.strictObject({}));
+    const who = actor(c);
+    await requireProof(c.env, c.var.portal, who);
+    const generated = await generateRecoveryCodes(c.env, who.userId, { channel: 'portal', ip: who.ip, client: who.client, nowMs: who.nowMs });
+    return c.json({ codes: generated.codes, createdAt: generated.createdAt }, 201);
   })
   .get('/environments', async (c) => {
     requireAction(c, 'manageEnvironment');
