@@ -1,7 +1,9 @@
 /**
  * Passkey ceremonies for every surface (/login, /profile, the portal). The WebAuthn library is imported only when a
  * ceremony starts, so the first load of /login and the portal carries none of it (budget: 60 KB of gzipped JS);
- * the support checks read the browser's own API and load nothing.
+ * the support checks read the browser's own API and load nothing. The one request that starts with the page, /login's
+ * autofill, uses the browser's own JSON conversions (WebAuthn Level 3) where it has them, so it loads nothing
+ * either; only a browser without them loads the library for it.
  *
  * The browser's refusals become `ApiError`s with status 0 and a stable code, like a network failure, so every
  * page shows them through `describeError` in the user's language. A cancelled ceremony is an everyday event (the
@@ -31,6 +33,9 @@ const PASSKEY_REFUSALS = {
 export type PasskeyRefusal = keyof typeof PASSKEY_REFUSALS;
 
 const refusal = (code: PasskeyRefusal) => new ApiError(0, code, PASSKEY_REFUSALS[code]);
+
+/** The pending autofill request made without the library, which the library's own abort cannot reach. */
+let nativeAutofill: AbortController | null = null;
 
 let library: Promise<typeof import('@simplewebauthn/browser')> | null = null;
 const loadLibrary = () => (library ??= import('@simplewebauthn/browser'));
@@ -68,6 +73,10 @@ export async function createPasskey(options: PublicKeyCredentialCreationOptionsJ
  */
 export async function usePasskey(options: PublicKeyCredentialRequestOptionsJSON, { autofill = false }: { autofill?: boolean } = {}): Promise<AuthenticationResponseJSON> {
   if (!passkeysSupported()) throw refusal('PASSKEY_NOT_SUPPORTED');
+  // A browser runs one request at a time: a new one replaces the autofill request still waiting.
+  nativeAutofill?.abort();
+  const json = nativeJson();
+  if (autofill && json) return autofillNatively(options, json);
   const { startAuthentication } = await loadLibrary();
   try {
     return await startAuthentication({ optionsJSON: options, useBrowserAutofill: autofill });
@@ -78,7 +87,34 @@ export async function usePasskey(options: PublicKeyCredentialRequestOptionsJSON,
 
 /** Ends a pending ceremony (e.g. the autofill request when the page is left); before the first ceremony none can be. */
 export async function cancelPasskeyCeremony(): Promise<void> {
+  nativeAutofill?.abort();
   if (library) (await library).WebAuthnAbortService.cancelCeremony();
+}
+
+interface NativeJson {
+  parseRequestOptionsFromJSON(options: PublicKeyCredentialRequestOptionsJSON): PublicKeyCredentialRequestOptions;
+}
+
+/** The browser's WebAuthn Level 3 JSON conversions (options in, credential out), when it has both. */
+function nativeJson(): NativeJson | null {
+  const native = PublicKeyCredential as unknown as Partial<NativeJson>;
+  const hasToJson = typeof (PublicKeyCredential.prototype as { toJSON?: unknown }).toJSON === 'function';
+  return typeof native.parseRequestOptionsFromJSON === 'function' && hasToJson ? (native as NativeJson) : null;
+}
+
+async function autofillNatively(options: PublicKeyCredentialRequestOptionsJSON, json: NativeJson): Promise<AuthenticationResponseJSON> {
+  const controller = new AbortController();
+  nativeAutofill = controller;
+  try {
+    const credential = await navigator.credentials.get({ mediation: 'conditional', publicKey: json.parseRequestOptionsFromJSON(options), signal: controller.signal });
+    if (!credential) throw refusal('PASSKEY_CANCELLED');
+    return (credential as PublicKeyCredential & { toJSON(): AuthenticationResponseJSON }).toJSON();
+  } catch (error) {
+    if (error instanceof ApiError) throw error;
+    throw controller.signal.aborted ? refusal('PASSKEY_SUPERSEDED') : refusalOf(error);
+  } finally {
+    if (nativeAutofill === controller) nativeAutofill = null;
+  }
 }
 
 export const isCancelledCeremony = (error: unknown) => error instanceof ApiError && error.code === 'PASSKEY_CANCELLED';
