@@ -4,11 +4,12 @@
  */
 import { env } from 'cloudflare:workers';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { RECOVERY_CODE_COUNT, STEP_UP_VALID_MS, TOKEN_LOCK_DURATION_MS, TOKEN_MAX_FAILS } from '../../worker/constants';
+import { CODE_RESEND_COOLDOWN_MS, RECOVERY_CODE_COUNT, STEP_UP_VALID_MS, TOKEN_LOCK_DURATION_MS, TOKEN_MAX_FAILS } from '../../worker/constants';
 import { verifyTokenOtp } from '../../worker/otp/verify-service';
 import { RECOVERY_CODE_ALPHABET, parseRecoveryCode } from '../../worker/tokens/recovery-code-format';
 import { generateRecoveryCodes } from '../../worker/tokens/recovery-codes';
 import { loadTokenRecord, verifyKeysOf } from '../../worker/tokens/service';
+import { assignedUser, portalClient, portalWith } from '../helpers/portal';
 import { adminClient, call, insertUser, json, randomSeedBase32, totpAt, unique } from '../helpers/worker';
 
 const T0 = Date.UTC(2026, 5, 1, 12, 0, 10);
@@ -287,5 +288,78 @@ describe('recovery codes across features', () => {
     expect(await verify(set.codes[0]!)).toMatchObject({ accepted: false });
     await generateRecoveryCodes(env, user.id, { ...via, nowMs: Date.now() });
     expect(await verify(set.codes[1]!)).toMatchObject({ accepted: false });
+  });
+});
+
+describe('recovery codes in the portal', () => {
+  const PORTAL_PASSWORD = 'portal password 1';
+
+  async function portalUserWithTotp(actions: string[]) {
+    const { admin: portalAdmin, resource, alias } = await portalWith(actions);
+    const user = await assignedUser(portalAdmin, resource.id, { email: `${unique('rcp')}@example.com` });
+    const seed = randomSeedBase32();
+    const token = await portalAdmin.post('/tokens/hardware', { type: 'TOTP', serial: unique('HW-'), seed, seedEncoding: 'base32', ownerUserId: user.id });
+    await portalAdmin.put(`/resources/${resource.id}/assignments`, { userId: user.id, tokenId: token.id });
+    return { alias, user, seed };
+  }
+
+  async function signedInPortal(alias: string, login: string, seed: string) {
+    const client = portalClient(alias);
+    const step = await client.signIn(login, PORTAL_PASSWORD);
+    const done = await client.send('POST', '/signin/otp', { flow: step.body.flow, otp: await totpAt(seed, Date.now()) });
+    expect(done.body.state).toBe('signed_in');
+    return client;
+  }
+
+  it('Generate Recovery Codes: only where switched on, only with the fresh proof; its codes then open /login', async () => {
+    // Attack: a portal session that has not proven the second factor lately (left open on a shared computer) makes
+    // itself a set, a factor for good. Refused with STEP_UP_REQUIRED, as on a portal where the action is off.
+    const off = await portalUserWithTotp(['changeName']);
+    const offClient = await signedInPortal(off.alias, off.user.login, off.seed);
+    expect(await offClient.send('POST', '/recovery-codes', {})).toMatchObject({ status: 403, body: { error: { code: 'ACTION_DISABLED' } } });
+
+    const { alias, user, seed } = await portalUserWithTotp(['GenerateRecoveryCodes']);
+    const stale = await signedInPortal(alias, user.login, seed);
+    vi.setSystemTime(T0 + STEP_UP_VALID_MS + 1000);
+    expect(await stale.send('POST', '/recovery-codes', {})).toMatchObject({ status: 403, body: { error: { code: 'STEP_UP_REQUIRED' } } });
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM tokens WHERE owner_user_id = ? AND type = 'RECOVERY_CODES'").bind(user.id).first<number>('n')).toBe(0);
+
+    const fresh = await signedInPortal(alias, user.login, seed);
+    const made = await fresh.send('POST', '/recovery-codes', {});
+    expect(made.status).toBe(201);
+    expect(made.body.codes).toHaveLength(RECOVERY_CODE_COUNT);
+    expect((await activities(user.id, 'RecoveryCodesGenerated'))[0]).toMatchObject({ channel: 'portal' });
+
+    const started = await json(call('/api/auth/login', { method: 'POST', json: { login: user.login, password: PORTAL_PASSWORD } }));
+    const signedIn = await json(call('/api/auth/login/second-factor', { method: 'POST', json: { challenge: started.challenge, otp: made.body.codes[0] } }));
+    expect(signedIn.state).toBe('signed_in');
+  });
+
+  it("restore access takes a recovery code as the token's proof, once, and a wrong one does not count on the set", async () => {
+    // Attack: an anonymous requester guesses recovery codes through restore access (or tries to lock the victim's
+    // set by guessing wrong). Its own per-login and per-IP counters bound the guesses; the set's lock is not
+    // touched; a right code is used up like anywhere else, and its owner is told.
+    const { admin: portalAdmin, resource, alias } = await portalWith(['changeName']);
+    const user = await assignedUser(portalAdmin, resource.id, { email: `${unique('rcr')}@example.com` });
+    const token = await portalAdmin.post('/tokens/hardware', { type: 'TOTP', serial: unique('HW-'), seed: randomSeedBase32(), seedEncoding: 'base32', ownerUserId: user.id });
+    await portalAdmin.put(`/resources/${resource.id}/assignments`, { userId: user.id, tokenId: token.id });
+    const set = await generateRecoveryCodes(env, user.id, { ...via, nowMs: Date.now() });
+    let filed = 0;
+    const file = async (otp: string) => {
+      // Past the token code's resend cooldown, which every start takes alike.
+      vi.setSystemTime(T0 + ++filed * (CODE_RESEND_COOLDOWN_MS + 1000));
+      const client = portalClient(alias, { ip: `198.18.7.${Math.floor(Math.random() * 250)}` });
+      const start = await client.send('POST', '/recovery', { login: user.login, lost: ['password', 'email'] });
+      expect(start.status).toBe(200);
+      expect((await client.send('POST', '/recovery/submit', { flow: start.body.flow, otp, newPassword: 'a new password 123', newEmail: `${unique('n')}@example.com` })).status).toBe(200);
+      const issue = await env.DB.prepare("SELECT authenticators FROM user_issues WHERE user_id = ? AND state = 'open'").bind(user.id).first<string>('authenticators');
+      return JSON.parse(issue!).token as string;
+    };
+    expect(await file('ZZZZ-ZZZZ-ZZZ2')).toBe('failed');
+    expect((await tokenRow(set.tokenId))!.fail_count).toBe(0);
+    expect(await file(set.codes[0]!)).toBe('verified');
+    expect(await activities(user.id, 'RecoveryCodeUsed')).toEqual([expect.objectContaining({ channel: 'portal', remaining: 9 })]);
+    expect(await file(set.codes[0]!)).toBe('failed');
+    expect((await tokenRow(set.tokenId))!.fail_count).toBe(0);
   });
 });
