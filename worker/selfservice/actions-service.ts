@@ -4,6 +4,12 @@
  * factor or change contact data first require the session's fresh proof of the current second factor
  * (`requireProof`, worker/auth/step-up.ts).
  */
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
+} from '@simplewebauthn/server';
 import { activityStatement } from '../activities/record';
 import { claimPasswordAttempt, clearLoginFailuresStatement } from '../auth/login-lock';
 import { deleteUserSessionsStatement, recordReproofStatement } from '../auth/sessions';
@@ -18,6 +24,15 @@ import { issueCode, verifyCode } from '../messaging/codes';
 import { resyncToken, TOKEN_RECORD_COLUMNS, verifyTokenOtp, type TokenRecord } from '../otp/verify-service';
 import { checkTokenCode, isMessageToken, sendTokenCode, type MessageTokenType } from '../tokens/message-tokens';
 import { createMessageToken, createSoftwareToken, deleteToken, getToken, loadTokenRecord, setTokenPin, verifyKeysOf, type EnrolmentView } from '../tokens/service';
+import { recoveryCodesOfUser } from '../tokens/recovery-codes';
+import {
+  runPasskeyRegistrationBatch,
+  startPasskeyAuthentication,
+  startPasskeyRegistration,
+  verifyPasskeyAuthentication,
+  verifyPasskeyRegistration,
+} from '../passkeys/ceremonies';
+import type { RelyingParty } from '../passkeys/relying-party';
 import type { Portal } from './portal';
 import { portalFactorsOf, signedInWithSentCode } from './step-up';
 
@@ -99,6 +114,8 @@ export async function portalOverview(env: Env, portal: Portal, actor: PortalActo
       pinPosition: token.pinPosition,
       destination: token.destination,
     },
+    /** The user's recovery code set (remaining / total), shown beside Generate Recovery Codes; null: none. */
+    recoveryCodes: await recoveryCodesOfUser(env.DB, actor.userId),
   };
 }
 
@@ -107,6 +124,11 @@ async function assignmentOf(db: D1Database, portal: Portal, userId: string) {
     .prepare('SELECT kind, token_id FROM assignments WHERE resource_id = ? AND user_id = ?')
     .bind(portal.resourceId, userId)
     .first<{ kind: 'user' | 'token_with_user'; token_id: string | null }>();
+}
+
+/** A PIN is typed with a code and a resync reads two codes: a passkey or a recovery code set has neither. */
+function requireCodeToken(token: TokenRecord): void {
+  if (token.type === 'PASSKEY' || token.type === 'RECOVERY_CODES') throw new AppError('TOKEN_TYPE_MISMATCH');
 }
 
 /** The user's token on this resource, or a clear error when there is none. */
@@ -213,20 +235,131 @@ export async function confirmTokenEnrolment(
     ? await checkTokenCode(env, token, input.challengeId ?? null, input.otp, { purpose: TOKEN_ENROL_PURPOSE, nowMs: actor.nowMs, allowActivation: true })
     : await verifyTokenOtp(env.DB, verifyKeysOf(env), token, input.otp, actor.nowMs, { allowActivation: true });
   if (!verdict.ok) throw new AppError(verdict.reason === 'TOKEN_LOCKED' ? 'TOKEN_LOCKED' : 'OTP_INVALID');
-  const previous = await assignmentOf(env.DB, portal, actor.userId);
   // The code just given proves the token that is this resource's factor from now on: the session's proof is fresh.
-  const statements = [assignStatement(env.DB, portal, actor, token.id), recordReproofStatement(env.DB, actor.sessionId, actor.nowMs)];
-  if (input.replaceOld && previous?.token_id && previous.token_id !== token.id) {
+  await env.DB.batch(await takeOverStatements(env.DB, portal, actor, token.id, input.replaceOld));
+  return getToken(env.DB, token.id, actor.nowMs);
+}
+
+/**
+ * The token becomes this resource's "token with user" and the session's proof is fresh (the token was just proven).
+ * With `replaceOld` (Re-Assign Token) the previous token is disabled in the same batch: it is unusable afterwards.
+ */
+async function takeOverStatements(db: D1Database, portal: Portal, actor: PortalActor, tokenId: string, replaceOld: boolean): Promise<D1PreparedStatement[]> {
+  const previous = replaceOld ? await assignmentOf(db, portal, actor.userId) : null;
+  const statements = [assignStatement(db, portal, actor, tokenId), recordReproofStatement(db, actor.sessionId, actor.nowMs)];
+  if (previous?.token_id && previous.token_id !== tokenId) {
     // The new token takes the old one's place on every resource, not only here: a disabled token is skipped at
     // sign-in (that is how approved recovery works), so leaving the old one assigned elsewhere would silently drop
     // the OTP step there.
     statements.push(
-      env.DB.prepare(`UPDATE assignments SET token_id = ? WHERE user_id = ? AND token_id = ? AND kind = 'token_with_user'`).bind(token.id, actor.userId, previous.token_id),
-      env.DB.prepare('UPDATE tokens SET enabled = 0 WHERE id = ? AND owner_user_id = ?').bind(previous.token_id, actor.userId),
+      db.prepare(`UPDATE assignments SET token_id = ? WHERE user_id = ? AND token_id = ? AND kind = 'token_with_user'`).bind(tokenId, actor.userId, previous.token_id),
+      db.prepare('UPDATE tokens SET enabled = 0 WHERE id = ? AND owner_user_id = ?').bind(previous.token_id, actor.userId),
     );
   }
-  await env.DB.batch(statements);
-  return getToken(env.DB, token.id, actor.nowMs);
+  return statements;
+}
+
+// ---- passkeys: Register New Token and Re-Assign Token with a WebAuthn ceremony in place of the first OTP
+
+/** A portal session's registration ceremony is bound to it: options fetched in one session are no use in another. */
+const passkeyRegistrationBinding = (sessionId: string) => `portal-register:${sessionId}`;
+/** Re-Assign to a passkey the user already has: its own binding, so no step-up or sign-in challenge answers it. */
+const passkeyReassignBinding = (sessionId: string) => `portal-reassign:${sessionId}`;
+
+/** The administrator allows passkeys per resource among the token types, as the others (Re-Assign included). */
+function requirePasskeyType(portal: Portal): void {
+  if (!portal.tokenTypes.includes('PASSKEY')) throw new AppError('ACTION_DISABLED', 'This token type may not be registered here.');
+}
+
+/** Register New Token / Re-Assign with a new passkey, first half: the creation options, after the proof. */
+export async function beginPasskeyEnrolment(env: Env, portal: Portal, actor: PortalActor, rp: RelyingParty): Promise<PublicKeyCredentialCreationOptionsJSON> {
+  requirePasskeyType(portal);
+  await requireProof(env, portal, actor);
+  const user = await profileOf(env.DB, actor.userId);
+  return startPasskeyRegistration(env, rp, {
+    userId: actor.userId,
+    userName: user.login,
+    displayName: [user.first_name, user.last_name].filter(Boolean).join(' ') || user.login,
+    boundTo: passkeyRegistrationBinding(actor.sessionId),
+    nowMs: actor.nowMs,
+  });
+}
+
+/**
+ * The new credential: verified against this session's challenge, then in ONE batch the PASSKEY token is created
+ * (owned by the user), assigned to this resource "with" the user like a confirmed enrolment (with `replaceOld` the
+ * old token is disabled), and the registration recorded. The ceremony is the proof of the new token: no first OTP.
+ */
+export async function completePasskeyEnrolment(
+  env: Env,
+  portal: Portal,
+  actor: PortalActor,
+  rp: RelyingParty,
+  input: { credential: RegistrationResponseJSON; name: string; replaceOld: boolean },
+) {
+  requirePasskeyType(portal);
+  // Asked again here, as at an enrolment's confirmation: the options may be older than the proof.
+  await requireProof(env, portal, actor);
+  const { tokenId, statements } = await verifyPasskeyRegistration(env, rp, {
+    userId: actor.userId,
+    boundTo: passkeyRegistrationBinding(actor.sessionId),
+    credential: input.credential,
+    name: input.name,
+    nowMs: actor.nowMs,
+  });
+  // One batch: a refused assignment leaves no passkey behind, and the same credential sent twice at once stores once.
+  await runPasskeyRegistrationBatch(env.DB, [
+    ...statements,
+    ...(await takeOverStatements(env.DB, portal, actor, tokenId, input.replaceOld)),
+    activityStatement(env.DB, {
+      type: 'PasskeyRegistered',
+      userId: actor.userId,
+      channel: 'portal',
+      ip: actor.ip,
+      client: actor.client,
+      detail: { tokenId, name: input.name, resource: portal.resourceName, reassign: input.replaceOld },
+      nowMs: actor.nowMs,
+    }),
+  ]);
+  return getToken(env.DB, tokenId, actor.nowMs);
+}
+
+/** The user's own usable passkeys (a passkey made in /profile or at another portal may be taken over here). */
+async function ownPasskeys(db: D1Database, userId: string): Promise<string[]> {
+  const { results } = await db
+    .prepare(`SELECT id FROM tokens WHERE owner_user_id = ? AND type = 'PASSKEY' AND enabled = 1 AND activated = 1 ORDER BY created_at`)
+    .bind(userId)
+    .all<{ id: string }>();
+  return results.map((row) => row.id);
+}
+
+/** Re-Assign to a passkey the user already has, first half: an assertion challenge for their own passkeys. */
+export async function beginPasskeyReassign(env: Env, portal: Portal, actor: PortalActor, rp: RelyingParty): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  requirePasskeyType(portal);
+  await requireProof(env, portal, actor);
+  const passkeys = await ownPasskeys(env.DB, actor.userId);
+  if (passkeys.length === 0) throw new AppError('PASSKEY_NOT_FOUND', 'You have no passkey yet; register a new one.');
+  return startPasskeyAuthentication(env, rp, { tokenIds: passkeys, boundTo: passkeyReassignBinding(actor.sessionId), userVerification: 'preferred', nowMs: actor.nowMs });
+}
+
+/**
+ * Re-Assign to a passkey the user already has: a fresh assertion proves it is at hand (a passkey's owner alone is no
+ * proof: the device may be gone), then it replaces the old token like a confirmed re-assign enrolment.
+ */
+export async function completePasskeyReassign(env: Env, portal: Portal, actor: PortalActor, rp: RelyingParty, credential: AuthenticationResponseJSON) {
+  requirePasskeyType(portal);
+  await requireProof(env, portal, actor);
+  const verdict = await verifyPasskeyAuthentication(env, rp, {
+    boundTo: passkeyReassignBinding(actor.sessionId),
+    credential,
+    acceptTokenIds: await ownPasskeys(env.DB, actor.userId),
+    requireUserVerification: false,
+    nowMs: actor.nowMs,
+  });
+  if (!verdict.ok) throw new AppError(verdict.reason);
+  if (verdict.userId !== actor.userId) throw new AppError('PASSKEY_INVALID');
+  await env.DB.batch(await takeOverStatements(env.DB, portal, actor, verdict.tokenId, true));
+  return getToken(env.DB, verdict.tokenId, actor.nowMs);
 }
 
 function assignStatement(db: D1Database, portal: Portal, actor: PortalActor, tokenId: string) {
@@ -272,6 +405,7 @@ export async function unassignOwnToken(env: Env, portal: Portal, actor: PortalAc
 
 export async function synchronizeOwnToken(env: Env, portal: Portal, actor: PortalActor, input: { otp1: string; otp2: string }): Promise<void> {
   const token = await assignedToken(env.DB, portal, actor.userId);
+  requireCodeToken(token);
   const result = await resyncToken(env.DB, verifyKeysOf(env), token, input.otp1, input.otp2, actor.nowMs);
   if (!result.ok) throw new AppError(result.reason, result.reason === 'OTP_INVALID' ? 'The two codes were not found next to each other. Type two consecutive codes.' : undefined);
 }
@@ -279,6 +413,7 @@ export async function synchronizeOwnToken(env: Env, portal: Portal, actor: Porta
 export async function setOwnPin(env: Env, portal: Portal, actor: PortalActor, input: { pin: string | null; pinPosition?: 'before' | 'after' }): Promise<void> {
   await requireProof(env, portal, actor);
   const token = await assignedToken(env.DB, portal, actor.userId);
+  requireCodeToken(token);
   await setTokenPin(env, token.id, input.pin, input.pinPosition);
 }
 

@@ -13,9 +13,14 @@ import type { AppBindings } from '../env';
 import { answerWithoutWaitingForDeferredWork, clientAgent, clientIp } from '../lib/http';
 import { fields, parse, parseJsonBody } from '../lib/validate';
 import { passwordField } from '../users/schema';
-import { SELF_SERVICE_TOKEN_TYPES } from './actions';
+import { relyingPartyOf } from '../passkeys/relying-party';
+import { CODE_ENROLMENT_TOKEN_TYPES } from './actions';
 import {
   beginMessageTokenEnrolment,
+  beginPasskeyEnrolment,
+  beginPasskeyReassign,
+  completePasskeyEnrolment,
+  completePasskeyReassign,
   beginTokenEnrolment,
   changeOwnLogin,
   changeOwnName,
@@ -45,9 +50,11 @@ import { AUTHENTICATORS, startRecovery, submitRecovery } from './recovery-servic
 import {
   requestPortalEmailCode,
   requestPortalTokenCode,
+  startPortalPasskey,
   startPortalSignIn,
   submitPortalEmailCode,
   submitPortalOtp,
+  submitPortalPasskey,
   submitPortalPassword,
   type PortalSignInResult,
 } from './signin-service';
@@ -60,12 +67,44 @@ const flow = z.string().min(1).max(200);
 const code = z.string().trim().min(1).max(16);
 const pin = z.string().regex(/^\d{4}$/, 'must be 4 digits');
 
+/**
+ * The browser's WebAuthn answers as @simplewebauthn/browser sends them (RegistrationResponseJSON /
+ * AuthenticationResponseJSON): only their shape and size here; the ceremony checks every byte.
+ */
+const base64Url = (maxLength: number) => z.string().min(1).max(maxLength).regex(/^[A-Za-z0-9_-]+$/, 'must be base64url');
+const credentialEnvelope = {
+  id: base64Url(1400),
+  rawId: base64Url(1400),
+  type: z.literal('public-key'),
+  authenticatorAttachment: z.enum(['platform', 'cross-platform']).optional(),
+  clientExtensionResults: z.record(z.string(), z.unknown()).default({}),
+};
+const registrationCredential = z.object({
+  ...credentialEnvelope,
+  response: z.object({
+    clientDataJSON: base64Url(4096),
+    attestationObject: base64Url(32_768),
+    transports: z.array(z.enum(['ble', 'cable', 'hybrid', 'internal', 'nfc', 'smart-card', 'usb'])).max(8).optional(),
+  }),
+});
+const authenticationCredential = z.object({
+  ...credentialEnvelope,
+  response: z.object({
+    clientDataJSON: base64Url(4096),
+    authenticatorData: base64Url(4096),
+    signature: base64Url(1024),
+    userHandle: base64Url(128).optional(),
+  }),
+});
+const passkeyName = z.string().trim().min(1).max(100);
+
 const meta = (c: PortalContext) => ({ ip: clientIp(c), client: clientAgent(c), nowMs: c.var.now, environment: environmentOf(c.req.raw, clientIp(c)) });
 /** Work that must not delay (or time) the answer: sending codes whose existence the answer must not reveal. */
 const defer = (c: PortalContext) => {
   answerWithoutWaitingForDeferredWork(c);
   return (work: Promise<unknown>) => c.executionCtx.waitUntil(work);
 };
+const relyingParty = (c: PortalContext) => relyingPartyOf(c.env, c.req.url);
 const actor = (c: PortalContext): PortalActor => ({
   userId: c.var.portalUser!.userId,
   sessionId: c.var.portalUser!.sessionId,
@@ -79,7 +118,8 @@ const actor = (c: PortalContext): PortalActor => ({
 
 async function respond(c: PortalContext, result: PortalSignInResult) {
   if (result.state === 'continue') {
-    return c.json({ state: 'continue', flow: result.flow, step: result.step, emailCodeOption: result.emailCodeOption, ...(result.delivery ? { delivery: result.delivery } : {}) });
+    const { state, flow, step, emailCodeOption, delivery, passkey } = result;
+    return c.json({ state, flow, step, emailCodeOption, ...(delivery ? { delivery } : {}), ...(passkey ? { passkey } : {}) });
   }
   writeSessionCookie(c, result.sessionToken, 'portal');
   return c.json({ state: 'signed_in', csrfToken: await csrfTokenFor(c.env.SESSION_KEY, result.sessionId) });
@@ -112,6 +152,17 @@ const publicRoutes = new Hono<PortalEnv>()
     checkSameOrigin(c);
     const body = await parseJsonBody(c, z.strictObject({ flow, otp }));
     return respond(c, await submitPortalOtp(c.env, c.var.portal, body.flow, body.otp, meta(c)));
+  })
+  // A passkey in place of the OTP (when the OTP step's answer said `passkey: true`): options, then the assertion.
+  .post('/signin/passkey/options', async (c) => {
+    checkSameOrigin(c);
+    const body = await parseJsonBody(c, z.strictObject({ flow }));
+    return c.json({ options: await startPortalPasskey(c.env, c.var.portal, relyingParty(c), body.flow, meta(c)) });
+  })
+  .post('/signin/passkey', async (c) => {
+    checkSameOrigin(c);
+    const body = await parseJsonBody(c, z.strictObject({ flow, credential: authenticationCredential }));
+    return respond(c, await submitPortalPasskey(c.env, c.var.portal, relyingParty(c), body, meta(c)));
   })
   // SMS/EMAIL token at the OTP step: "send a new code".
   .post('/signin/otp/send', async (c) => {
@@ -172,7 +223,7 @@ const sessionRoutes = new Hono<PortalEnv>()
     const body = await parseJsonBody(
       c,
       z.strictObject({
-        type: z.enum(SELF_SERVICE_TOKEN_TYPES),
+        type: z.enum(CODE_ENROLMENT_TOKEN_TYPES),
         description: z.string().trim().max(100).default(''),
         destination: z.string().trim().min(3).max(254).optional(),
         reassign: z.boolean().default(false),
@@ -187,6 +238,31 @@ const sessionRoutes = new Hono<PortalEnv>()
       return c.json(enrolment, 201);
     }
     return c.json(await beginTokenEnrolment(c.env, c.var.portal, actor(c), { type: body.type, description: body.description, issuer: c.var.portal.resourceName }), 201);
+  })
+  // Register New Token / Re-Assign Token with a passkey: the creation options, then the credential, which joins the
+  // resource at once (the ceremony proves the new passkey; no first OTP).
+  .post('/tokens/passkey/options', async (c) => {
+    const body = await parseJsonBody(c, z.strictObject({ reassign: z.boolean().default(false) }));
+    requireAction(c, body.reassign ? 'reassignToken' : 'registerNewToken');
+    return c.json({ options: await beginPasskeyEnrolment(c.env, c.var.portal, actor(c), relyingParty(c)) });
+  })
+  .post('/tokens/passkey', async (c) => {
+    const body = await parseJsonBody(c, z.strictObject({ credential: registrationCredential, name: passkeyName, reassign: z.boolean().default(false) }));
+    requireAction(c, body.reassign ? 'reassignToken' : 'registerNewToken');
+    const token = await completePasskeyEnrolment(c.env, c.var.portal, actor(c), relyingParty(c), { credential: body.credential, name: body.name, replaceOld: body.reassign });
+    return c.json(token, 201);
+  })
+  // Re-Assign Token to a passkey the user already has (made in /profile or at another portal): proven by a fresh
+  // assertion, then it replaces the old token.
+  .post('/tokens/passkey/existing/options', async (c) => {
+    requireAction(c, 'reassignToken');
+    await parseJsonBody(c, z.strictObject({}));
+    return c.json({ options: await beginPasskeyReassign(c.env, c.var.portal, actor(c), relyingParty(c)) });
+  })
+  .post('/tokens/passkey/existing', async (c) => {
+    requireAction(c, 'reassignToken');
+    const body = await parseJsonBody(c, z.strictObject({ credential: authenticationCredential }));
+    return c.json(await completePasskeyReassign(c.env, c.var.portal, actor(c), relyingParty(c), body.credential));
   })
   .post('/tokens/enrol/resend', async (c) => {
     const body = await parseJsonBody(c, z.strictObject({ tokenId: fields.id, reassign: z.boolean().default(false) }));

@@ -7,7 +7,8 @@
  *                                                    has an email address; the answer is the same for everyone)
  *   password / email_code -> otp | signed_in        (the OTP when the user has a token this resource's
  *                                                    verification accepts, whatever the assignment kind)
- *   otp -> signed_in
+ *   otp -> signed_in                               (a typed OTP or recovery code, or a passkey ceremony when one of
+ *                                                    those tokens is a passkey: the answer then says `passkey: true`)
  *   otp --requestTokenCode--> otp                  (SMS/EMAIL tokens: a new code to the token's destination)
  *
  * With an SMS or EMAIL token the otp step sends a code to the token's destination after the response (the first
@@ -23,6 +24,7 @@
  * checks the flow is open, at this step and under its limit (claimFlowAttempt), and a password also the login's
  * lock (claimPasswordAttempt). Reading the counters, checking, then counting let parallel guesses through.
  */
+import type { AuthenticationResponseJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import { CODE_MAX_ATTEMPTS, PORTAL_SESSION_TTL_MS, SIGNIN_ATTEMPTS_PER_IP, SIGNIN_WINDOW_MS } from '../constants';
 import { activityStatement } from '../activities/record';
 import { claimPasswordAttempt, clearLoginFailuresStatement } from '../auth/login-lock';
@@ -35,7 +37,9 @@ import { consumeRateLimit } from '../lib/rate-limit';
 import { verifyCode } from '../messaging/codes';
 import { ipRateKey } from '../messaging/limits';
 import { verifyTokenOtp, type TokenRecord, type VerifyResult } from '../otp/verify-service';
-import { tokensAcceptedAt } from '../tokens/accepted-tokens';
+import { startPasskeyAuthentication, verifyPasskeyAuthentication } from '../passkeys/ceremonies';
+import type { RelyingParty } from '../passkeys/relying-party';
+import { tokensAcceptedAt, tokensForTypedCode } from '../tokens/accepted-tokens';
 import { channelOf, checkTokenCode, isMessageToken, maskDestination, sendTokenCode } from '../tokens/message-tokens';
 import { verifyKeysOf } from '../tokens/service';
 import { deferStart, prepareAnonymousCode, sendAnonymousCode, type Defer } from './code-requests';
@@ -59,6 +63,8 @@ interface FlowData {
   messageTokenId?: string;
   tokenChallengeId?: string;
   delivery?: TokenCodeDelivery;
+  /** At the otp step: one of the tokens this resource accepts is a passkey, so its ceremony may answer the step. */
+  passkey?: boolean;
 }
 
 /** Where an SMS/EMAIL token's code went, masked. */
@@ -72,7 +78,8 @@ export const SIGNIN_TOKEN_PURPOSE = 'portal-signin-token';
 
 export type PortalSignInResult =
   /** emailCodeOption: the password step also offers "get a sign-in code by email" (always, for every login). */
-  | { state: 'continue'; flow: string; step: PortalStep; emailCodeOption: boolean; delivery?: TokenCodeDelivery }
+  /** passkey: at the otp step, the passkey ceremony (startPortalPasskey) may answer it instead of a typed code. */
+  | { state: 'continue'; flow: string; step: PortalStep; emailCodeOption: boolean; delivery?: TokenCodeDelivery; passkey?: true }
   | { state: 'signed_in'; sessionToken: string; sessionId: string; userId: string; environmentScore: number | null };
 
 export interface PortalRequestMeta {
@@ -137,12 +144,13 @@ export async function startPortalSignIn(env: Env, portal: Portal, login: string,
   return continueWith(flow, data.step);
 }
 
-const continueWith = (flow: string, step: PortalStep, delivery?: TokenCodeDelivery): PortalSignInResult => ({
+const continueWith = (flow: string, step: PortalStep, offer: Pick<FlowData, 'delivery' | 'passkey'> = {}): PortalSignInResult => ({
   state: 'continue',
   flow,
   step,
   emailCodeOption: step === 'password',
-  ...(delivery ? { delivery } : {}),
+  ...(offer.delivery ? { delivery: offer.delivery } : {}),
+  ...(offer.passkey ? { passkey: true } : {}),
 });
 
 const flowExpired = () => new AppError('CODE_EXPIRED', 'The sign-in has expired. Start again.');
@@ -247,7 +255,8 @@ export async function submitPortalEmailCode(env: Env, portal: Portal, flow: stri
 export async function submitPortalOtp(env: Env, portal: Portal, flow: string, otp: string, meta: PortalRequestMeta): Promise<PortalSignInResult> {
   const { id, data } = await claimFlowAttempt(env.DB, portal, flow, 'otp', meta.nowMs);
   const user = await userOfFlow(env.DB, portal, data);
-  const tokens = user ? await tokensAcceptedAt(env.DB, portal.resourceId, user.id) : [];
+  // A recovery code goes to the recovery code set, anything else to the OTP and message tokens (never a passkey).
+  const tokens = user ? tokensForTypedCode(await tokensAcceptedAt(env.DB, portal.resourceId, user.id), otp) : [];
   const failures: Exclude<VerifyResult, { ok: true }>[] = [];
   for (const token of tokens) {
     let verdict: VerifyResult;
@@ -258,13 +267,73 @@ export async function submitPortalOtp(env: Env, portal: Portal, flow: string, ot
     } else {
       verdict = await verifyTokenOtp(env.DB, verifyKeysOf(env), token, otp, meta.nowMs);
     }
-    if (verdict.ok) return finish(env, portal, id, user!, isMessageToken(token.type) ? `password+${token.type.toLowerCase()}` : 'password+otp', meta);
+    if (verdict.ok) return finish(env, portal, id, user!, signInMethodOf(token), meta);
     failures.push(verdict);
   }
   await failureStatement(env, data, meta, failures.at(-1)?.reason.toLowerCase() ?? 'wrong_otp').run();
   // "Locked" only when every token tried is: one locked token must not hide that another may still answer.
   const allLocked = failures.length > 0 && failures.every((failure) => failure.reason === 'TOKEN_LOCKED');
   throw new AppError(allLocked ? 'TOKEN_LOCKED' : 'OTP_INVALID');
+}
+
+/** The session's method after the otp step: which kind of token answered it (step-up.ts reads the sent-code ones). */
+function signInMethodOf(token: TokenRecord): string {
+  if (isMessageToken(token.type)) return `password+${token.type.toLowerCase()}`;
+  if (token.type === 'RECOVERY_CODES') return 'password+recovery_code';
+  return 'password+otp';
+}
+
+/** What a portal sign-in's passkey challenge is bound to: this flow, so no other flow or session can answer with it. */
+const passkeyBindingOf = (flowId: string) => `portal-signin:${flowId}`;
+
+/** The flow's user and the passkeys that answer its otp step: those among the tokens this resource accepts. */
+async function flowPasskeys(db: D1Database, portal: Portal, data: FlowData): Promise<{ user: PortalUser | null; passkeys: TokenRecord[] }> {
+  const user = await userOfFlow(db, portal, data);
+  const tokens = user ? await tokensAcceptedAt(db, portal.resourceId, user.id) : [];
+  return { user, passkeys: tokens.filter((token) => token.type === 'PASSKEY') };
+}
+
+/**
+ * The otp step's passkey ceremony, first half: a challenge bound to this flow, for the passkeys this resource
+ * accepts (issuing one voids the flow's earlier one). Only a user past the first factor is at the otp step, so
+ * the answer tells nothing to someone guessing logins. Nothing secret is examined here: no attempt is claimed.
+ */
+export async function startPortalPasskey(env: Env, portal: Portal, rp: RelyingParty, flow: string, meta: PortalRequestMeta): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  const { id, data } = await loadFlow(env.DB, portal, flow, 'otp', meta.nowMs);
+  const { passkeys } = await flowPasskeys(env.DB, portal, data);
+  if (passkeys.length === 0) throw new AppError('VALIDATION_FAILED', 'This sign-in does not use a passkey.');
+  return startPasskeyAuthentication(env, rp, { tokenIds: passkeys.map((token) => token.id), boundTo: passkeyBindingOf(id), userVerification: 'preferred', nowMs: meta.nowMs });
+}
+
+/**
+ * The otp step answered by a passkey: the flow's attempt is claimed first like a typed OTP's, then the assertion
+ * must answer this flow's challenge with one of the passkeys this resource accepts for the flow's user (another
+ * user's passkey, or one of the user's that this resource does not take, is refused like a wrong OTP).
+ */
+export async function submitPortalPasskey(
+  env: Env,
+  portal: Portal,
+  rp: RelyingParty,
+  input: { flow: string; credential: AuthenticationResponseJSON },
+  meta: PortalRequestMeta,
+): Promise<PortalSignInResult> {
+  const { id, data } = await claimFlowAttempt(env.DB, portal, input.flow, 'otp', meta.nowMs);
+  const { user, passkeys } = await flowPasskeys(env.DB, portal, data);
+  const verdict =
+    passkeys.length > 0
+      ? await verifyPasskeyAuthentication(env, rp, {
+          boundTo: passkeyBindingOf(id),
+          credential: input.credential,
+          acceptTokenIds: passkeys.map((token) => token.id),
+          // The password (or emailed code) was the first factor: the passkey is the second, presence is enough.
+          requireUserVerification: false,
+          nowMs: meta.nowMs,
+        })
+      : ({ ok: false, reason: 'PASSKEY_INVALID' } as const);
+  if (user && verdict.ok && verdict.userId === user.id) return finish(env, portal, id, user, 'password+passkey', meta);
+  const reason = verdict.ok ? 'PASSKEY_INVALID' : verdict.reason;
+  await failureStatement(env, data, meta, reason.toLowerCase()).run();
+  throw new AppError(reason);
 }
 
 /**
@@ -281,7 +350,7 @@ export async function requestPortalTokenCode(env: Env, portal: Portal, flow: str
   const issued = await sendTokenCode(env, token, { purpose: SIGNIN_TOKEN_PURPOSE, language: user.language, name: user.first_name || user.login, ip: meta.ip, nowMs: meta.nowMs });
   const next: FlowData = { ...data, ...messageTokenStep(token), tokenChallengeId: issued.challengeId };
   await env.DB.prepare('UPDATE challenges SET data = ? WHERE id = ?').bind(JSON.stringify(next), id).run();
-  return continueWith(flow, 'otp', next.delivery);
+  return continueWith(flow, 'otp', next);
 }
 
 const messageTokenStep = (token: TokenRecord): Pick<FlowData, 'messageTokenId' | 'delivery'> => ({
@@ -307,9 +376,17 @@ async function afterFirstFactor(
   const tokens = await tokensAcceptedAt(env.DB, portal.resourceId, user.id);
   if (tokens.length === 0) return finish(env, portal, flowId, user, data.step === 'password' ? 'password' : 'email-code', meta);
 
-  const codeToken = tokens.every((token) => isMessageToken(token.type)) ? tokens.find((token) => token.destination) : undefined;
+  // A recovery code set is the way back in, not the factor the user signs in with every day: beside it, SMS/EMAIL
+  // tokens still get their code at once.
+  const dailyTokens = tokens.filter((token) => token.type !== 'RECOVERY_CODES');
+  const codeToken = dailyTokens.length > 0 && dailyTokens.every((token) => isMessageToken(token.type)) ? dailyTokens.find((token) => token.destination) : undefined;
   const challengeId = codeToken ? randomToken(32) : undefined;
-  const next: FlowData = { ...data, step: 'otp', ...(codeToken ? { ...messageTokenStep(codeToken), tokenChallengeId: challengeId } : {}) };
+  const next: FlowData = {
+    ...data,
+    step: 'otp',
+    ...(codeToken ? { ...messageTokenStep(codeToken), tokenChallengeId: challengeId } : {}),
+    ...(tokens.some((token) => token.type === 'PASSKEY') ? { passkey: true } : {}),
+  };
   const [moved] = await env.DB.batch([
     // Only the request that moves the flow on from this step resets its attempts: parallel right answers cannot
     // each hand the otp step a fresh set of guesses.
@@ -330,7 +407,7 @@ async function afterFirstFactor(
       ),
     );
   }
-  return continueWith(flow, 'otp', next.delivery);
+  return continueWith(flow, 'otp', next);
 }
 
 async function finish(env: Env, portal: Portal, flowId: string, user: PortalUser, method: string, meta: PortalRequestMeta): Promise<PortalSignInResult> {
