@@ -177,7 +177,7 @@ export async function startApp(options: StartOptions = {}): Promise<E2eApp> {
       await page.goto('/login');
       await page.getByLabel('Login').fill(admin.login);
       await page.getByLabel('Password').fill(admin.password);
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
       await page.waitForURL('**/admin/**');
     },
     async stop() {
