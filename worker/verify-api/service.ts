@@ -130,7 +130,8 @@ async function decide(env: Env, request: VerifyRequest, nowMs: number, rateLimit
   const db = env.DB;
   // Everything the decision reads, the API key check and the rate limit hit, in ONE round trip to D1: this endpoint
   // sits in front of VPN and RADIUS logins, and each sequential D1 call costs far more than the HMAC work. The key
-  // is read from D1 on every request (no isolate cache), so a revoked key is refused from the next request on.
+  // is checked in D1 on every request, here and on the warm path (never from a copy), so a revoked key is refused
+  // from the next request on.
   const resourceId = resourceIdOf('?1');
   const userId = userIdOf('?2');
   // The identity key, as every sign-in path finds users (lib/identity.ts); null (nobody: USER_UNKNOWN) for a login

@@ -1,0 +1,62 @@
+/**
+ * The verify API's warm path over real HTTP (the Worker as `npm start` runs it): copies of a code racing at an
+ * instance that has verified the user before, and an admin change between two requests. Every test opens with the
+ * attack it shows failing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hexToBytes } from '../../../worker/lib/encoding';
+import { generateHotp, importHmacKey } from '../../../worker/otp/hotp';
+import { startApp, type E2eApp } from '../../e2e/harness';
+
+const SEED_HEX = '3132333435363738393031323334353637383930';
+let app: E2eApp;
+let resource: { id: string; name: string };
+let sequence = 0;
+const unique = (prefix: string) => `${prefix}${Date.now().toString(36)}${(sequence++).toString(36)}`;
+
+beforeAll(async () => {
+  app = await startApp({ browser: false });
+  resource = await app.adminApi('POST', '/resources', { name: unique('VPN-') });
+});
+afterAll(async () => app?.stop());
+
+const hotp = async (counter: number) => generateHotp(await importHmacKey(hexToBytes(SEED_HEX), 'SHA1'), counter, 6);
+
+/** A user with an HOTP token assigned on the resource, verified once and twice more (the instance is warm). */
+async function warmUser() {
+  const user = await app.adminApi('POST', '/users', { login: unique('u') });
+  const token = await app.adminApi('POST', '/tokens/hardware', { type: 'HOTP', serial: unique('HW'), seed: SEED_HEX, seedEncoding: 'hex', ownerUserId: user.id });
+  await app.adminApi('PUT', `/resources/${resource.id}/assignments`, { userId: user.id, tokenId: token.id });
+  const verify = async (otp: string) => {
+    const response = await fetch(`${app.url}/api/v1/verify`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${app.admin.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ login: user.login, resource: resource.name, otp }),
+    });
+    return response.json() as Promise<{ accepted: boolean; reason?: string }>;
+  };
+  for (const counter of [0, 1]) expect(await verify(await hotp(counter))).toMatchObject({ accepted: true });
+  return { user, token, verify, state: () => app.adminApi('GET', `/tokens/${token.id}`) };
+}
+
+describe('verify API warm path over HTTP', () => {
+  it('20 concurrent copies of one valid code at a warm instance: one accepted, the others OTP_REPLAYED, nothing counted', async () => {
+    // Attack: a sniffed code replayed in a burst at an instance whose copy of the token matches it for every copy;
+    // only the database's conditional consume may pick the winner.
+    const { verify, state } = await warmUser();
+    const results = await Promise.all(Array.from({ length: 20 }, async () => verify(await hotp(2))));
+    expect(results.filter((r) => r.accepted)).toHaveLength(1);
+    expect(results.filter((r) => !r.accepted).map((r) => r.reason)).toEqual(Array(19).fill('OTP_REPLAYED'));
+    expect(await state()).toMatchObject({ failCount: 0, counter: 3, lockedUntil: null });
+  });
+
+  it('a token disabled between two requests is refused on the second', async () => {
+    // Attack: the holder of a lost token keeps using it at an instance that verified it a moment ago, hoping that
+    // instance still trusts its copy after the admin disabled the token.
+    const { token, verify } = await warmUser();
+    await app.adminApi('PATCH', `/tokens/${token.id}`, { enabled: false });
+    expect(await verify(await hotp(2))).toEqual({ accepted: false, reason: 'TOKEN_DISABLED' });
+    await app.adminApi('PATCH', `/tokens/${token.id}`, { enabled: true });
+    expect(await verify(await hotp(2))).toMatchObject({ accepted: true });
+  });
+});
