@@ -128,7 +128,7 @@ describe.each([
       const answer = await passwordOnly(method, path, body);
       expect({ what, status: answer.status, code: answer.body?.error?.code }).toEqual({ what, status: 403, code: 'STEP_UP_REQUIRED' });
       // The answer says how to prove it: the OTP of his token.
-      expect(answer.body.error.details).toEqual({ otp: true, codeTargets: [] });
+      expect(answer.body.error.details).toEqual({ otp: true, codeTargets: [], passkey: false, recoveryCode: false });
     }
     expect(await stateOf(bob.id, resource.id)).toEqual(before);
   });

@@ -1,15 +1,21 @@
 /**
  * Platform sign-in at /login as a small state machine:
  *   password  --(no second factor)-->  signed in
- *   password  --(second factor)----->  awaiting second factor  --(OTP or sent code)-->  signed in
+ *   password  --(second factor)----->  awaiting second factor  --(passkey, OTP, recovery code or sent code)-->  signed in
+ *   passkey (discoverable, user verified)  ------------------------------------------------------------>  signed in
  * The state between the steps is a `challenges` row referenced by an unguessable handle the client holds; it is
- * bound to the user, expires, and allows a few attempts only.
+ * bound to the user, expires, and allows a few attempts only: a passkey assertion claims one like a typed code.
  *
- * The second factor is one of the user's own tokens /login accepts (tokens/accepted-tokens.ts): an app token's OTP
- * or, when all of them are SMS/EMAIL tokens, a code sent to the token's destination (the answer says where,
- * masked), checked with the token's PIN as everywhere else; a user without a token may have the SMS 2FA number.
+ * The second factor is one of the user's own tokens /login accepts (tokens/accepted-tokens.ts), by strength
+ * (step-up.ts tokensAskedAtLogin): any of their passkeys, app tokens' OTPs and recovery codes; when they have none of
+ * those, a code sent to their SMS/EMAIL token's destination (the answer says where, masked), checked with the
+ * token's PIN as everywhere else; a user without a token may have the SMS 2FA number.
+ *
+ * Passwordless: a discoverable passkey with user verification proves both factors (something held, and the PIN or
+ * biometric that unlocked it); its session counts as freshly proven for step-up (method 'passkey').
  */
-import { CODE_MAX_ATTEMPTS, SIGNIN_ATTEMPTS_PER_IP, SIGNIN_WINDOW_MS } from '../constants';
+import type { AuthenticationResponseJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
+import { CODE_MAX_ATTEMPTS, PASSKEY_SIGNIN_STARTS_PER_IP, SIGNIN_ATTEMPTS_PER_IP, SIGNIN_WINDOW_MS } from '../constants';
 import { activityStatement } from '../activities/record';
 import type { Env } from '../env';
 import { AppError } from '../errors';
@@ -19,12 +25,15 @@ import { consumeRateLimit } from '../lib/rate-limit';
 import { issueCode, verifyCode } from '../messaging/codes';
 import { ipRateKey } from '../messaging/limits';
 import { TOKEN_RECORD_COLUMNS, verifyTokenOtp, type TokenRecord } from '../otp/verify-service';
+import { startPasskeyAuthentication, verifyPasskeyAuthentication } from '../passkeys/ceremonies';
+import type { RelyingParty } from '../passkeys/relying-party';
 import { isTwoFactorEnabled, officesForbiddingTwoFactor } from '../settings/platform';
-import { tokensAcceptedAtLogin } from '../tokens/accepted-tokens';
+import { tokensAcceptedAtLogin, tokensForTypedCode } from '../tokens/accepted-tokens';
 import { channelOf, checkTokenCode, isMessageToken, maskDestination, sendTokenCode } from '../tokens/message-tokens';
 import { verifyKeysOf } from '../tokens/service';
 import { claimPasswordAttempt, clearLoginFailuresStatement } from './login-lock';
 import { mintSessionToken, sessionStatement } from './sessions';
+import { tokensAskedAtLogin } from './step-up';
 
 const SECOND_FACTOR_TTL_MS = 5 * 60 * 1000;
 
@@ -37,8 +46,11 @@ export interface RequestMeta {
   nowMs: number;
 }
 
-/** otp: an app token's OTP; code: the code sent to an SMS/EMAIL token; sms: the code sent to the SMS 2FA number. */
-export type SecondFactorMethod = 'otp' | 'code' | 'sms';
+/**
+ * passkey: one of the user's passkeys; otp: an app token's OTP; recovery_code: a code of the user's recovery code set;
+ * code: the code sent to an SMS/EMAIL token; sms: the code sent to the SMS 2FA number.
+ */
+export type SecondFactorMethod = 'passkey' | 'otp' | 'recovery_code' | 'code' | 'sms';
 
 /** Where the `code` method's code went, masked as in the token views. */
 export interface CodeDelivery {
@@ -138,49 +150,127 @@ async function findUserByLogin(db: D1Database, login: string): Promise<UserForLo
   return db.prepare(`SELECT ${USER_COLUMNS} FROM users u WHERE u.login_key = ?`).bind(key).first<UserForLogin>();
 }
 
-export async function completeSecondFactor(env: Env, challenge: string, code: string, meta: RequestMeta): Promise<LoginStep> {
-  const db = env.DB;
-  const challengeId = await sha256Hex(challenge);
-  // One attempt is claimed before the code is looked at, in the statement that checks the challenge is still open
-  // and under its limit: reading `attempts`, checking, then counting let 50 parallel guesses through a limit of 5.
+const signInExpired = () => new AppError('CODE_EXPIRED', 'The sign-in has expired. Start again.');
+
+/**
+ * One attempt of the second-factor step is claimed before anything the client sent is looked at, in the statement
+ * that checks the challenge is still open and under its limit: reading `attempts`, checking, then counting let 50
+ * parallel guesses through a limit of 5.
+ */
+async function claimSecondFactorAttempt(db: D1Database, challengeId: string, nowMs: number): Promise<{ user: UserForLogin; data: SecondFactorData }> {
   const claimed = await db
     .prepare(
       `UPDATE challenges SET attempts = attempts + 1
        WHERE id = ? AND purpose = 'login-second-factor' AND consumed_at IS NULL AND expires_at > ? AND attempts < max_attempts
        RETURNING user_id, data`,
     )
-    .bind(challengeId, meta.nowMs)
+    .bind(challengeId, nowMs)
     .first<{ user_id: string; data: string }>();
   const user = claimed ? await db.prepare(`SELECT ${USER_COLUMNS} FROM users u WHERE u.id = ?`).bind(claimed.user_id).first<UserForLogin>() : null;
-  if (!claimed || !user?.enabled) throw new AppError('CODE_EXPIRED', 'The sign-in has expired. Start again.');
-  const data = JSON.parse(claimed.data) as SecondFactorData;
+  if (!claimed || !user?.enabled) throw signInExpired();
+  return { user, data: JSON.parse(claimed.data) as SecondFactorData };
+}
 
-  const method = data.methods[0];
-  const verdict =
-    method === 'sms'
-      ? await checkSmsCode(env, data.smsChallengeId, code, meta)
-      : method === 'code'
-        ? await checkSentTokenCode(env, user.id, data, code, meta)
-        : await checkOwnTokens(env, user.id, code, meta);
-  if (typeof verdict === 'object') {
-    // The challenge is single use: only the request that flips consumed_at goes on.
-    const consumed = await db.prepare('UPDATE challenges SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL').bind(meta.nowMs, challengeId).run();
-    if (consumed.meta.changes !== 1) throw new AppError('CODE_EXPIRED', 'The sign-in has expired. Start again.');
-    return finishLogin(env, user, verdict.method, meta);
-  }
+/** The challenge is single use: only the request that flips consumed_at signs in. */
+async function finishSecondFactor(env: Env, challengeId: string, user: UserForLogin, method: string, meta: RequestMeta): Promise<LoginStep> {
+  const consumed = await env.DB.prepare('UPDATE challenges SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL').bind(meta.nowMs, challengeId).run();
+  if (consumed.meta.changes !== 1) throw signInExpired();
+  return finishLogin(env, user, method, meta);
+}
+
+export async function completeSecondFactor(env: Env, challenge: string, code: string, meta: RequestMeta): Promise<LoginStep> {
+  const challengeId = await sha256Hex(challenge);
+  const { user, data } = await claimSecondFactorAttempt(env.DB, challengeId, meta.nowMs);
+  const verdict = data.methods.includes('sms')
+    ? await checkSmsCode(env, data.smsChallengeId, code, meta)
+    : data.methods.includes('code')
+      ? await checkSentTokenCode(env, user.id, data, code, meta)
+      : await checkOwnTokens(env, user.id, code, meta);
+  if (typeof verdict === 'object') return finishSecondFactor(env, challengeId, user, verdict.method, meta);
   await logAttempt(env, user, user.login, meta, verdict.toLowerCase());
   throw new AppError(verdict);
+}
+
+/** What the /login challenge's passkey ceremony is bound to: that challenge alone. */
+const secondFactorBinding = (challengeId: string) => `login:${challengeId}`;
+
+/** The user's passkeys /login accepts (enabled, activated, their own). */
+async function loginPasskeyIdsOf(db: D1Database, userId: string): Promise<string[]> {
+  return (await tokensAcceptedAtLogin(db, userId)).filter((token) => token.type === 'PASSKEY').map((token) => token.id);
+}
+
+/** Options for the passkey of the second-factor step (only the user's own passkeys are allowed). */
+export async function startSecondFactorPasskey(env: Env, rp: RelyingParty, challenge: string, nowMs: number): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  const challengeId = await sha256Hex(challenge);
+  const open = await env.DB.prepare(
+    `SELECT user_id, data FROM challenges WHERE id = ? AND purpose = 'login-second-factor' AND consumed_at IS NULL AND expires_at > ? AND attempts < max_attempts`,
+  )
+    .bind(challengeId, nowMs)
+    .first<{ user_id: string; data: string }>();
+  if (!open || !(JSON.parse(open.data) as SecondFactorData).methods.includes('passkey')) throw signInExpired();
+  const tokenIds = await loginPasskeyIdsOf(env.DB, open.user_id);
+  return startPasskeyAuthentication(env, rp, { tokenIds, boundTo: secondFactorBinding(challengeId), userVerification: 'preferred', nowMs });
+}
+
+/** The passkey as the second factor: claims an attempt of the step first, like a typed code. */
+export async function completeSecondFactorPasskey(env: Env, rp: RelyingParty, challenge: string, credential: AuthenticationResponseJSON, meta: RequestMeta): Promise<LoginStep> {
+  const challengeId = await sha256Hex(challenge);
+  const { user, data } = await claimSecondFactorAttempt(env.DB, challengeId, meta.nowMs);
+  if (!data.methods.includes('passkey')) throw signInExpired();
+  const verdict = await verifyPasskeyAuthentication(env, rp, {
+    boundTo: secondFactorBinding(challengeId),
+    credential,
+    acceptTokenIds: await loginPasskeyIdsOf(env.DB, user.id),
+    requireUserVerification: false,
+    nowMs: meta.nowMs,
+  });
+  if (verdict.ok) return finishSecondFactor(env, challengeId, user, 'password+passkey', meta);
+  await logAttempt(env, user, user.login, meta, verdict.reason.toLowerCase());
+  throw new AppError(verdict.reason);
+}
+
+/** The passwordless flow's handle is what its passkey challenge is bound to; the server keeps only its hash. */
+const passwordlessBinding = async (flow: string) => `passwordless:${await sha256Hex(flow)}`;
+
+/**
+ * Starts "Sign in with a passkey": any discoverable credential of this RP, user verification required. Rate
+ * limited per IP like /login: each start stores a challenge.
+ */
+export async function startPasswordlessPasskey(env: Env, rp: RelyingParty, meta: RequestMeta): Promise<{ flow: string; options: PublicKeyCredentialRequestOptionsJSON }> {
+  const ipLimit = await consumeRateLimit(env.DB, `passkey-signin-ip:${ipRateKey(meta.ip)}`, PASSKEY_SIGNIN_STARTS_PER_IP, SIGNIN_WINDOW_MS, meta.nowMs);
+  if (!ipLimit.allowed) throw new AppError('RATE_LIMITED');
+  const flow = randomToken(24);
+  const options = await startPasskeyAuthentication(env, rp, { tokenIds: null, boundTo: await passwordlessBinding(flow), userVerification: 'required', nowMs: meta.nowMs });
+  return { flow, options };
+}
+
+/** Completes it: the passkey (verified by its user) names the user; a disabled account is refused like at /login. */
+export async function completePasswordlessPasskey(env: Env, rp: RelyingParty, flow: string, credential: AuthenticationResponseJSON, meta: RequestMeta): Promise<LoginStep> {
+  const verdict = await verifyPasskeyAuthentication(env, rp, {
+    boundTo: await passwordlessBinding(flow),
+    credential,
+    acceptTokenIds: null,
+    requireUserVerification: true,
+    nowMs: meta.nowMs,
+  });
+  const userId = verdict.userId;
+  const user = userId ? await env.DB.prepare(`SELECT ${USER_COLUMNS} FROM users u WHERE u.id = ?`).bind(userId).first<UserForLogin>() : null;
+  if (verdict.ok && user?.enabled) return finishLogin(env, user, 'passkey', meta);
+  const reason = verdict.ok ? 'disabled' : verdict.reason.toLowerCase();
+  await logAttempt(env, user, user?.login ?? '', meta, `passkey_${reason.replace(/^passkey_/, '')}`);
+  throw new AppError(verdict.ok ? 'PASSKEY_INVALID' : verdict.reason);
 }
 
 /** A passed second factor names the session's method (sessions.ts reads "+" as "second factor proven"). */
 type Passed = { method: string };
 
+/** A typed code: a recovery code to the user's recovery code sets, anything else to their app tokens. */
 async function checkOwnTokens(env: Env, userId: string, otp: string, meta: RequestMeta): Promise<Passed | 'OTP_INVALID' | 'TOKEN_LOCKED'> {
-  const tokens = (await tokensAcceptedAtLogin(env.DB, userId)).filter((token) => !isMessageToken(token.type));
+  const tokens = tokensForTypedCode(await tokensAcceptedAtLogin(env.DB, userId), otp).filter((token) => !isMessageToken(token.type));
   let locked = false;
   for (const token of tokens) {
     const verdict = await verifyTokenOtp(env.DB, verifyKeysOf(env), token, otp, meta.nowMs);
-    if (verdict.ok) return { method: 'password+otp' };
+    if (verdict.ok) return { method: token.type === 'RECOVERY_CODES' ? 'password+recovery-code' : 'password+otp' };
     if (verdict.reason === 'TOKEN_LOCKED') locked = true;
   }
   return locked ? 'TOKEN_LOCKED' : 'OTP_INVALID';
@@ -219,14 +309,15 @@ async function finishLogin(env: Env, user: UserForLogin, method: string, meta: R
 }
 
 /**
- * The second factor a user must give: the OTP when they own an app token; else a code sent to their first
- * SMS/EMAIL token (any token is asked for: the password alone must not pass where the verify API wants the
- * token); otherwise the SMS code when the platform offers 2FA, the user activated it on a confirmed number, and
- * none of their workspaces disabled it.
+ * The second factor a user must give: each strong factor they have (passkey, app OTP, recovery code); else a code
+ * sent to their first SMS/EMAIL token (any token is asked for: the password alone must not pass where the verify
+ * API wants the token); otherwise the SMS code when the platform offers 2FA, the user activated it on a confirmed
+ * number, and none of their workspaces disabled it.
  */
 async function secondFactorOf(db: D1Database, user: UserForLogin): Promise<{ methods: SecondFactorMethod[]; codeToken?: TokenRecord }> {
-  const tokens = await tokensAcceptedAtLogin(db, user.id);
-  if (tokens.some((token) => !isMessageToken(token.type))) return { methods: ['otp'] };
+  const tokens = tokensAskedAtLogin(await tokensAcceptedAtLogin(db, user.id));
+  const strong = STRONG_METHODS.filter(([, types]) => tokens.some((token) => types.includes(token.type))).map(([method]) => method);
+  if (strong.length > 0) return { methods: strong };
   const codeToken = tokens.find((token) => token.destination);
   if (codeToken) return { methods: ['code'], codeToken };
   if (user.sms_two_factor_active && user.sms_phone_verified && user.sms_phone && (await isTwoFactorEnabled(db))) {
@@ -234,6 +325,13 @@ async function secondFactorOf(db: D1Database, user: UserForLogin): Promise<{ met
   }
   return { methods: [] };
 }
+
+/** The strong methods, in the order the sign-in page offers them, and the token types behind each. */
+const STRONG_METHODS: [SecondFactorMethod, TokenRecord['type'][]][] = [
+  ['passkey', ['PASSKEY']],
+  ['otp', ['TOTP', 'HOTP']],
+  ['recovery_code', ['RECOVERY_CODES']],
+];
 
 function attemptStatement(env: Env, user: UserForLogin | null, login: string, meta: RequestMeta, reason: string) {
   return activityStatement(env.DB, {

@@ -8,7 +8,17 @@ import { afterResponse, clientAgent, clientIp, linkOrigin } from '../lib/http';
 import { parseJsonBody } from '../lib/validate';
 import { readSetting } from '../settings/platform';
 import { getUser } from '../users/service';
-import { completeSecondFactor, startPasswordLogin, type LoginStep } from './login-service';
+import { authenticationCredential } from '../passkeys/schema';
+import { relyingPartyOf } from '../passkeys/relying-party';
+import {
+  completePasswordlessPasskey,
+  completeSecondFactor,
+  completeSecondFactorPasskey,
+  startPasswordLogin,
+  startPasswordlessPasskey,
+  startSecondFactorPasskey,
+  type LoginStep,
+} from './login-service';
 import { claimPasswordResetRequest, completePasswordReset, sendPasswordResetLink } from './password-reset';
 import { passwordField } from '../users/schema';
 import { authenticate, checkCsrf, checkSameOrigin } from './middleware';
@@ -17,7 +27,9 @@ import { clearSessionCookie, csrfTokenFor, deleteSession, writeSessionCookie } f
 // The login is not trimmed here: String.trim would also strip a no-break space or a BOM, and "alice\u00a0" would be
 // alice. login-service reads it as every sign-in path does (worker/lib/identity.ts).
 const loginBody = z.strictObject({ login: z.string().max(128).regex(/\S/), password: z.string().min(1).max(1024) });
-const secondFactorBody = z.strictObject({ challenge: z.string().min(1).max(200), otp: z.string().trim().min(1).max(64) });
+const loginChallenge = z.string().min(1).max(200);
+const secondFactorBody = z.strictObject({ challenge: loginChallenge, otp: z.string().trim().min(1).max(64) });
+const requestMeta = (c: Context<AppBindings>) => ({ ip: clientIp(c), client: clientAgent(c), nowMs: c.var.now });
 
 export const authRoutes = new Hono<AppBindings>()
   .use('*', authenticate)
@@ -32,6 +44,28 @@ export const authRoutes = new Hono<AppBindings>()
     const { challenge, otp } = await parseJsonBody(c, secondFactorBody);
     const step = await completeSecondFactor(c.env, challenge, otp, { ip: clientIp(c), client: clientAgent(c), nowMs: c.var.now });
     return respondToStep(c, step);
+  })
+  // The second factor by passkey: options for this /login challenge, then the assertion (claims one of its attempts).
+  .post('/login/passkey/options', async (c) => {
+    checkSameOrigin(c);
+    const { challenge } = await parseJsonBody(c, z.strictObject({ challenge: loginChallenge }));
+    return c.json({ options: await startSecondFactorPasskey(c.env, relyingPartyOf(c.env, c.req.url), challenge, c.var.now) });
+  })
+  .post('/login/passkey', async (c) => {
+    checkSameOrigin(c);
+    const { challenge, credential } = await parseJsonBody(c, z.strictObject({ challenge: loginChallenge, credential: authenticationCredential }));
+    return respondToStep(c, await completeSecondFactorPasskey(c.env, relyingPartyOf(c.env, c.req.url), challenge, credential, requestMeta(c)));
+  })
+  // Passwordless "Sign in with a passkey": a flow handle and options for any discoverable passkey, then its assertion.
+  .post('/passkey/options', async (c) => {
+    checkSameOrigin(c);
+    await parseJsonBody(c, z.strictObject({}));
+    return c.json(await startPasswordlessPasskey(c.env, relyingPartyOf(c.env, c.req.url), requestMeta(c)));
+  })
+  .post('/passkey', async (c) => {
+    checkSameOrigin(c);
+    const { flow, credential } = await parseJsonBody(c, z.strictObject({ flow: z.string().min(1).max(200), credential: authenticationCredential }));
+    return respondToStep(c, await completePasswordlessPasskey(c.env, relyingPartyOf(c.env, c.req.url), flow, credential, requestMeta(c)));
   })
   .post('/password-reset', async (c) => {
     checkSameOrigin(c);

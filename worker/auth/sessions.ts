@@ -74,10 +74,11 @@ export async function createSession(db: D1Database, input: NewSession): Promise<
 /**
  * When a session last proved its user's second factor: its step-up (`reproved_at`), or its sign-in when that took
  * the second factor (the methods "password+otp", "password+sms", "password+email"...: a first factor, then '+' and
- * the second). The guarded changes (worker/auth/step-up.ts) compare it with STEP_UP_VALID_MS.
+ * the second; and "passkey", the passwordless sign-in whose user-verified passkey proves both). The guarded changes
+ * (worker/auth/step-up.ts) compare it with STEP_UP_VALID_MS.
  */
 const secondFactorProvenAtSql = (alias: string) =>
-  `MAX(COALESCE(${alias}.reproved_at, 0), CASE WHEN ${alias}.method LIKE '%+%' THEN ${alias}.created_at ELSE 0 END)`;
+  `MAX(COALESCE(${alias}.reproved_at, 0), CASE WHEN ${alias}.method LIKE '%+%' OR ${alias}.method = 'passkey' THEN ${alias}.created_at ELSE 0 END)`;
 
 export async function resolveSession(db: D1Database, token: string, nowMs: number): Promise<SessionRow | null> {
   const sessionId = await sha256Hex(token);

@@ -4,19 +4,23 @@
  * STEP_UP_VALID_MS. Otherwise a password alone (or a session left open) could register a new token and from then
  * on pass every second factor: the password would become the whole key.
  *
- * A session proves the factor by signing in with it or by a step-up (an OTP of one of the factor's tokens, or a
- * code sent to one of its SMS/email destinations); either way the session's proof time is what the guard reads
+ * A session proves the factor by signing in with it or by a step-up (a passkey, an OTP or recovery code of one of
+ * the factor's tokens, or a code sent to one of its SMS/email destinations); either way the session's proof time is what the guard reads
  * (sessions.ts). Users without any second factor are not asked: there is nothing to prove beyond the password.
  * A user who lost the factor uses Restore access, which an administrator approves.
  */
+import type { AuthenticationResponseJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import { STEP_UP_VALID_MS } from '../constants';
+import type { TokenType } from '../db/schema';
 import type { Env } from '../env';
 import { AppError } from '../errors';
 import { issueCode, verifyCode } from '../messaging/codes';
 import type { Language } from '../messaging/settings';
 import { verifyTokenOtp, type TokenRecord } from '../otp/verify-service';
+import { startPasskeyAuthentication, verifyPasskeyAuthentication } from '../passkeys/ceremonies';
+import type { RelyingParty } from '../passkeys/relying-party';
 import { isTwoFactorEnabled, officesForbiddingTwoFactor } from '../settings/platform';
-import { tokensAcceptedAtLogin } from '../tokens/accepted-tokens';
+import { tokensAcceptedAtLogin, tokensForTypedCode } from '../tokens/accepted-tokens';
 import { channelOf, checkTokenCode, isMessageToken, maskDestination, sendTokenCode } from '../tokens/message-tokens';
 import { verifyKeysOf } from '../tokens/service';
 import { recordReproofStatement } from './sessions';
@@ -31,13 +35,32 @@ const factorIdOf = (factor: StepUpFactor) => (factor.kind === 'token' ? factor.t
 /** The purpose of step-up codes: its own cooldown, and no sign-in or enrolment code is voided or accepted. */
 export const STEP_UP_PURPOSE = 'step-up';
 
-/** What STEP_UP_REQUIRED tells the client: type an OTP, and/or have a code sent to one of these (masked). */
+/**
+ * What STEP_UP_REQUIRED tells the client: use a passkey, type an OTP or a recovery code, and/or have a code sent to
+ * one of these (masked).
+ */
 export interface StepUpOptions {
   otp: boolean;
   codeTargets: { factorId: string; channel: 'sms' | 'email'; to: string }[];
+  passkey: boolean;
+  recoveryCode: boolean;
 }
 
-const APP_TOKEN_TYPES = new Set(['TOTP', 'HOTP']);
+const APP_TOKEN_TYPES = new Set<TokenType>(['TOTP', 'HOTP']);
+
+/**
+ * The strong factors (passkey, app OTP, recovery codes): where the user has one, each of them is accepted and a
+ * code sent by SMS/email is not (it would be less than the strong factor proves); the code only when there is none.
+ */
+const STRONG_TOKEN_TYPES = new Set<TokenType>(['PASSKEY', 'TOTP', 'HOTP', 'RECOVERY_CODES']);
+
+/** Of the tokens /login accepts, those it asks for (COMMON factor strength): the strong ones, else the message tokens. */
+export function tokensAskedAtLogin<T extends { type: TokenType }>(tokens: T[]): T[] {
+  const strong = tokens.filter((token) => STRONG_TOKEN_TYPES.has(token.type));
+  return strong.length > 0 ? strong : tokens;
+}
+
+const hasTokenOf = (factors: StepUpFactor[], types: TokenType[]) => factors.some((factor) => factor.kind === 'token' && types.includes(factor.token.type));
 
 export function stepUpOptionsOf(factors: StepUpFactor[]): StepUpOptions {
   const codeTargets: StepUpOptions['codeTargets'] = [];
@@ -47,7 +70,12 @@ export function stepUpOptionsOf(factors: StepUpFactor[]): StepUpOptions {
       codeTargets.push({ factorId: factor.token.id, channel: channelOf(factor.token.type), to: maskDestination(factor.token.destination)! });
     }
   }
-  return { otp: factors.some((factor) => factor.kind === 'token' && APP_TOKEN_TYPES.has(factor.token.type)), codeTargets };
+  return {
+    otp: hasTokenOf(factors, ['TOTP', 'HOTP']),
+    codeTargets,
+    passkey: hasTokenOf(factors, ['PASSKEY']),
+    recoveryCode: hasTokenOf(factors, ['RECOVERY_CODES']),
+  };
 }
 
 /**
@@ -61,14 +89,13 @@ export async function requireFreshProof(provenAtMs: number | null, nowMs: number
 }
 
 /**
- * The second factor /login asks of this user (login-service.ts decides the same way): the OTP of their app tokens
- * when they own one (then a code sent to an SMS/EMAIL token would be less than /login asks); else their SMS/EMAIL
- * tokens; without any, the SMS 2FA number when it is active, confirmed and allowed.
+ * The second factor /login asks of this user (login-service.ts decides the same way, by `tokensAskedAtLogin`): their
+ * passkeys, app tokens and recovery codes when they have any of them; else their SMS/EMAIL tokens; without any
+ * token, the SMS 2FA number when it is active, confirmed and allowed.
  */
 export async function loginFactorsOf(db: D1Database, userId: string): Promise<StepUpFactor[]> {
-  const tokens = await tokensAcceptedAtLogin(db, userId);
-  const appTokens = tokens.filter((token) => !isMessageToken(token.type));
-  if (tokens.length > 0) return (appTokens.length > 0 ? appTokens : tokens).map((token) => ({ kind: 'token', token }));
+  const tokens = tokensAskedAtLogin(await tokensAcceptedAtLogin(db, userId));
+  if (tokens.length > 0) return tokens.map((token) => ({ kind: 'token', token }));
   const user = await db
     .prepare('SELECT sms_phone, sms_phone_verified, sms_two_factor_active FROM users WHERE id = ?')
     .bind(userId)
@@ -93,11 +120,29 @@ export async function sendStepUpCode(env: Env, userId: string, factors: StepUpFa
 }
 
 export interface StepUpProof {
-  /** The OTP (with the PIN where the token has one), or the code that was sent. */
-  otp: string;
+  /** The OTP (with the PIN where the token has one), a recovery code, or the code that was sent. */
+  otp?: string;
   /** With a sent code: its handle and the factor it went to. */
   challengeId?: string;
   factorId?: string;
+  /** Instead of a code: the assertion answering `startStepUpPasskey`'s options. */
+  passkey?: AuthenticationResponseJSON;
+}
+
+/** What a step-up passkey challenge is bound to: this session, and only its step-up. */
+const stepUpBinding = (sessionId: string) => `step-up:${sessionId}`;
+const passkeyTokenIdsOf = (factors: StepUpFactor[]) => factors.flatMap((factor) => (factor.kind === 'token' && factor.token.type === 'PASSKEY' ? [factor.token.id] : []));
+
+/** Options for a step-up with one of the factor's passkeys, bound to the session. */
+export async function startStepUpPasskey(
+  env: Env,
+  rp: RelyingParty,
+  factors: StepUpFactor[],
+  session: { sessionId: string; nowMs: number },
+): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  const tokenIds = passkeyTokenIdsOf(factors);
+  if (tokenIds.length === 0) throw new AppError('VALIDATION_FAILED', 'You have no passkey to confirm with.');
+  return startPasskeyAuthentication(env, rp, { tokenIds, boundTo: stepUpBinding(session.sessionId), userVerification: 'preferred', nowMs: session.nowMs });
 }
 
 /**
@@ -105,13 +150,30 @@ export interface StepUpProof {
  * its attempt first: token OTPs are consumed by verifyTokenOtp's conditional UPDATE and their failures count
  * toward the token's lock; sent codes claim an attempt of their challenge (verifyCode).
  */
-export async function proveStepUp(env: Env, factors: StepUpFactor[], proof: StepUpProof, session: { sessionId: string; nowMs: number }): Promise<void> {
+export async function proveStepUp(
+  env: Env,
+  factors: StepUpFactor[],
+  proof: StepUpProof,
+  session: { sessionId: string; nowMs: number; rp?: RelyingParty },
+): Promise<void> {
   if (factors.length === 0) throw new AppError('VALIDATION_FAILED', 'You have no second factor to confirm.');
-  await checkProof(env, factors, proof, session.nowMs);
+  if (proof.passkey) {
+    if (!session.rp) throw new AppError('VALIDATION_FAILED', 'Confirm with a code here.');
+    const verdict = await verifyPasskeyAuthentication(env, session.rp, {
+      boundTo: stepUpBinding(session.sessionId),
+      credential: proof.passkey,
+      acceptTokenIds: passkeyTokenIdsOf(factors),
+      requireUserVerification: false,
+      nowMs: session.nowMs,
+    });
+    if (!verdict.ok) throw new AppError(verdict.reason);
+  } else {
+    await checkProof(env, factors, { ...proof, otp: proof.otp ?? '' }, session.nowMs);
+  }
   await recordReproofStatement(env.DB, session.sessionId, session.nowMs).run();
 }
 
-async function checkProof(env: Env, factors: StepUpFactor[], proof: StepUpProof, nowMs: number): Promise<void> {
+async function checkProof(env: Env, factors: StepUpFactor[], proof: StepUpProof & { otp: string }, nowMs: number): Promise<void> {
   if (proof.challengeId) {
     const factor = factors.find((candidate) => factorIdOf(candidate) === proof.factorId);
     if (!factor) throw new AppError('CODE_INVALID');
@@ -126,10 +188,15 @@ async function checkProof(env: Env, factors: StepUpFactor[], proof: StepUpProof,
     if (!verdict.ok) throw new AppError(verdict.reason === 'TOKEN_LOCKED' ? 'TOKEN_LOCKED' : 'CODE_INVALID');
     return;
   }
-  const appTokens = factors.flatMap((factor) => (factor.kind === 'token' && APP_TOKEN_TYPES.has(factor.token.type) ? [factor.token] : []));
-  if (appTokens.length === 0) throw new AppError('VALIDATION_FAILED', 'Have a code sent first.');
+  // A typed code: to the recovery code sets when it is shaped like one, else to the app tokens (never to a passkey,
+  // nor to an SMS/EMAIL token, whose code is answered with its challenge above).
+  const factorTokens = factors.flatMap((factor) => (factor.kind === 'token' ? [factor.token] : []));
+  const typedCodeTokens = tokensForTypedCode(factorTokens, proof.otp).filter((token) => token.type === 'RECOVERY_CODES' || APP_TOKEN_TYPES.has(token.type));
+  if (typedCodeTokens.length === 0) {
+    throw new AppError('VALIDATION_FAILED', factorTokens.some((token) => token.type === 'PASSKEY') ? 'Confirm with your passkey.' : 'Have a code sent first.');
+  }
   let locked = false;
-  for (const token of appTokens) {
+  for (const token of typedCodeTokens) {
     const verdict = await verifyTokenOtp(env.DB, verifyKeysOf(env), token, proof.otp, nowMs);
     if (verdict.ok) return;
     if (verdict.reason === 'TOKEN_LOCKED') locked = true;

@@ -36,7 +36,8 @@ import type { RelyingParty } from './relying-party';
 type ChallengePurpose = 'webauthn-register' | 'webauthn-authenticate';
 
 export type PasskeyFailureReason = 'PASSKEY_INVALID' | 'CHALLENGE_EXPIRED' | 'TOKEN_DISABLED' | 'PASSKEY_SUSPICIOUS';
-export type PasskeyAuthentication = { ok: true; tokenId: string; userId: string } | { ok: false; reason: PasskeyFailureReason };
+/** A failure names the user when the credential is a known one of theirs (for the caller's attempt log). */
+export type PasskeyAuthentication = { ok: true; tokenId: string; userId: string } | { ok: false; reason: PasskeyFailureReason; userId?: string };
 
 /** What an authentication challenge remembers of its options. */
 interface AuthenticationChallengeData {
@@ -288,14 +289,15 @@ export async function verifyPasskeyAuthentication(
     .first<CredentialRow>();
   const userId = row?.owner_user_id;
   if (!row || !userId || credential.rawId !== credential.id) return { ok: false, reason: 'PASSKEY_INVALID' };
+  const refuse = (reason: PasskeyFailureReason): PasskeyAuthentication => ({ ok: false, reason, userId });
   for (const allowed of [input.acceptTokenIds, issued.tokenIds]) {
-    if (allowed !== null && !allowed.includes(row.token_id)) return { ok: false, reason: 'PASSKEY_INVALID' };
+    if (allowed !== null && !allowed.includes(row.token_id)) return refuse('PASSKEY_INVALID');
   }
-  if (!row.enabled || !row.activated) return { ok: false, reason: 'TOKEN_DISABLED' };
-  if (row.suspicious_at !== null) return { ok: false, reason: 'PASSKEY_SUSPICIOUS' };
+  if (!row.enabled || !row.activated) return refuse('TOKEN_DISABLED');
+  if (row.suspicious_at !== null) return refuse('PASSKEY_SUSPICIOUS');
   // A discoverable credential names its user; it must be the credential's owner (not someone the RP once was told).
   const userHandle = credential.response.userHandle;
-  if (userHandle && userHandle !== bytesToBase64Url(userHandleOf(userId))) return { ok: false, reason: 'PASSKEY_INVALID' };
+  if (userHandle && userHandle !== bytesToBase64Url(userHandleOf(userId))) return refuse('PASSKEY_INVALID');
 
   let verified: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
   try {
@@ -310,9 +312,9 @@ export async function verifyPasskeyAuthentication(
       requireUserVerification: input.requireUserVerification || issued.userVerification === 'required',
     });
   } catch {
-    return { ok: false, reason: 'PASSKEY_INVALID' };
+    return refuse('PASSKEY_INVALID');
   }
-  if (!verified.verified) return { ok: false, reason: 'PASSKEY_INVALID' };
+  if (!verified.verified) return refuse('PASSKEY_INVALID');
 
   const { newCounter, credentialBackedUp } = verified.authenticationInfo;
   const [counted] = await db.batch([
@@ -327,7 +329,7 @@ export async function verifyPasskeyAuthentication(
   if (counted!.meta.changes !== 1) {
     await db.prepare('UPDATE passkey_credentials SET suspicious_at = ? WHERE token_id = ? AND suspicious_at IS NULL').bind(input.nowMs, row.token_id).run();
     console.warn(`passkey ${row.token_id} of user ${userId}: signature counter ${newCounter} did not go up from ${row.sign_count}; marked suspicious`);
-    return { ok: false, reason: 'PASSKEY_SUSPICIOUS' };
+    return refuse('PASSKEY_SUSPICIOUS');
   }
   return { ok: true, tokenId: row.token_id, userId };
 }

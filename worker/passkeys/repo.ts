@@ -52,16 +52,16 @@ export async function renamePasskey(db: D1Database, userId: string, tokenId: str
 
 /**
  * Removes the user's passkey in one batch: its assignments fall back to plain "user" first (the assignments CHECK
- * forbids a dangling "token with user"), then the token goes (its credential with it) and `activity` is written
- * only when it did. PASSKEY_NOT_FOUND when it is not the user's passkey.
+ * forbids a dangling "token with user"), its credential goes, then the token, and `activity` is written only when
+ * the token did. PASSKEY_NOT_FOUND when it is not the user's passkey.
  */
 export async function removePasskey(db: D1Database, userId: string, tokenId: string, activity: ActivityInput): Promise<void> {
   const owned = `EXISTS (SELECT 1 FROM tokens WHERE id = ?2 AND owner_user_id = ?1 AND type = 'PASSKEY')`;
-  const [, deleted] = await db.batch([
+  const [, , deleted] = await db.batch([
     db.prepare(`UPDATE assignments SET kind = 'user', token_id = NULL WHERE token_id = ?2 AND ${owned}`).bind(userId, tokenId),
-    db.prepare(`DELETE FROM tokens WHERE id = ? AND owner_user_id = ? AND type = 'PASSKEY'`).bind(tokenId, userId),
+    db.prepare(`DELETE FROM passkey_credentials WHERE token_id = ?2 AND ${owned}`).bind(userId, tokenId),
+    db.prepare(`DELETE FROM tokens WHERE id = ? AND owner_user_id = ? AND type = 'PASSKEY' RETURNING id`).bind(tokenId, userId),
     activityStatementIf(db, activity, CONSUMED_BY_PREVIOUS_STATEMENT),
-    db.prepare('DELETE FROM passkey_credentials WHERE token_id = ? AND NOT EXISTS (SELECT 1 FROM tokens WHERE id = ?)').bind(tokenId, tokenId),
   ]);
-  if (deleted!.meta.changes !== 1) throw new AppError('PASSKEY_NOT_FOUND');
+  if (deleted!.results.length !== 1) throw new AppError('PASSKEY_NOT_FOUND');
 }

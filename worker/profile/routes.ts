@@ -7,7 +7,7 @@ import type { AppBindings } from '../env';
 import { clientAgent, clientIp } from '../lib/http';
 import { fields, parse, parseJsonBody } from '../lib/validate';
 import { relyingPartyOf } from '../passkeys/relying-party';
-import { getPasskey, renamePasskey } from '../passkeys/repo';
+import { renamePasskey } from '../passkeys/repo';
 import { authenticationCredential, passkeyName, registrationCredential } from '../passkeys/schema';
 import { addProfilePasskey, removeProfilePasskey, startProfilePasskeyRegistration } from './service';
 import { generateOwnRecoveryCodes } from './service';
