@@ -9,7 +9,7 @@ import { verifyTokenOtp } from '../../worker/otp/verify-service';
 import { RECOVERY_CODE_ALPHABET, parseRecoveryCode } from '../../worker/tokens/recovery-code-format';
 import { generateRecoveryCodes } from '../../worker/tokens/recovery-codes';
 import { loadTokenRecord, verifyKeysOf } from '../../worker/tokens/service';
-import { assignedUser, portalClient, portalWith } from '../helpers/portal';
+import { assignedUser, lastEmailCode, portalClient, portalWith } from '../helpers/portal';
 import { adminClient, call, insertUser, json, randomSeedBase32, totpAt, unique } from '../helpers/worker';
 
 const T0 = Date.UTC(2026, 5, 1, 12, 0, 10);
@@ -333,6 +333,24 @@ describe('recovery codes in the portal', () => {
     const started = await json(call('/api/auth/login', { method: 'POST', json: { login: user.login, password: PORTAL_PASSWORD } }));
     const signedIn = await json(call('/api/auth/login/second-factor', { method: 'POST', json: { challenge: started.challenge, otp: made.body.codes[0] } }));
     expect(signedIn.state).toBe('signed_in');
+  });
+
+  it('a portal sign-in with a mailed code makes no set for a user whose /login asks an app OTP', async () => {
+    // Attack: the attacker has Bob's password and reads his mailbox; Bob's /login asks the OTP of his app. At a
+    // portal whose resource takes Bob's EMAIL token they sign in with the mailed code and ask for recovery codes,
+    // which /login would then take instead of the app: the mailbox would have replaced the app for good.
+    const { admin: portalAdmin, resource, alias } = await portalWith(['GenerateRecoveryCodes'], ['TOTP', 'EMAIL']);
+    const bob = await assignedUser(portalAdmin, resource.id);
+    await portalAdmin.post('/tokens/hardware', { type: 'TOTP', serial: unique('APP-'), seed: randomSeedBase32(), seedEncoding: 'base32', ownerUserId: bob.id });
+    const mailbox = `${unique('bob')}@example.com`;
+    const emailToken = await portalAdmin.post('/tokens/message', { type: 'EMAIL', destination: mailbox, ownerUserId: bob.id });
+    await portalAdmin.put(`/resources/${resource.id}/assignments`, { userId: bob.id, tokenId: emailToken.id });
+    const attacker = portalClient(alias);
+    const started = await attacker.signIn(bob.login, PORTAL_PASSWORD);
+    const signedIn = await attacker.send('POST', '/signin/otp', { flow: started.body.flow, otp: await lastEmailCode(mailbox) });
+    expect(signedIn.body.state).toBe('signed_in');
+    expect(await attacker.send('POST', '/recovery-codes', {})).toMatchObject({ status: 403, body: { error: { code: 'STEP_UP_REQUIRED' } } });
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM tokens WHERE owner_user_id = ? AND type = 'RECOVERY_CODES'").bind(bob.id).first<number>('n')).toBe(0);
   });
 
   it("restore access takes a recovery code as the token's proof, once, and a wrong one does not count on the set", async () => {
