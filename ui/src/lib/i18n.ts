@@ -105,6 +105,12 @@ const ERRORS_DE: Dictionary = {
   PASSKEY_NOT_SUPPORTED: 'Dieser Browser oder dieses Gerät kann hier keine Passkeys verwenden.',
   PASSKEY_SUPERSEDED: 'Eine andere Passkey-Anfrage hat übernommen.',
   PASSKEY_BROWSER_ERROR: 'Der Browser konnte die Passkey-Anfrage nicht abschließen.',
+  // The server's passkey refusals (worker/errors.ts).
+  PASSKEY_INVALID: 'Dieser Passkey konnte nicht bestätigt werden.',
+  PASSKEY_SUSPICIOUS: 'Dieser Passkey ist gesperrt: Er wurde möglicherweise kopiert. Melden Sie sich mit einem anderen Faktor an und entfernen Sie ihn.',
+  CHALLENGE_EXPIRED: 'Die Passkey-Anfrage ist abgelaufen. Versuchen Sie es erneut.',
+  PASSKEY_NOT_FOUND: 'Passkey nicht gefunden.',
+  PASSKEY_LIMIT_REACHED: 'Sie haben die größte erlaubte Zahl an Passkeys. Entfernen Sie zuerst einen.',
 };
 
 /** The message to show for a failed call, in the current language. */
