@@ -49,9 +49,9 @@ describe('Self-Service tab', () => {
     await page.goto(`/admin/resources/${resourceId}?tab=self-service`);
     await page.getByText('The self-service portal is disabled for this resource.').waitFor();
     await page.getByRole('switch', { name: "Enable User's Self-Service for This Resource" }).check();
-    // All fourteen actions are listed and off by default.
+    // All fifteen actions (Generate Recovery Codes the fifteenth) are listed and off by default.
     const switches = page.locator('ol.sortable-list').getByRole('switch');
-    expect(await switches.count()).toBe(14);
+    expect(await switches.count()).toBe(15);
     for (const state of await switches.evaluateAll((inputs) => inputs.map((input) => (input as HTMLInputElement).checked))) expect(state).toBe(false);
 
     const alias = page.getByLabel('Alias');

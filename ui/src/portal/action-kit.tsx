@@ -12,6 +12,8 @@ export interface ActionProps {
   onDone: (message: string) => void;
   onCancel: () => void;
   onSessionEnded: () => void;
+  /** Something changed while the screen stays open (new recovery codes on screen): refresh when it closes. */
+  markChanged: () => void;
 }
 
 export function useSubmit(props: Pick<ActionProps, 'onSessionEnded'>) {

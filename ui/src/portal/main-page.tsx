@@ -3,13 +3,14 @@
  * administrator enabled, in the administrator's order. Each action opens as a small dialog.
  */
 import type { ComponentType } from 'preact';
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { Alert, Button } from '../components/form';
 import { Dialog, LanguageSwitch } from '../components/layout';
-import { useTranslator } from '../lib/i18n';
+import { formatDateTime, useTranslator } from '../lib/i18n';
 import { ChangeEmail, ChangeLogin, ChangeName, ChangePassword, ChangePhone, CreatePassword } from './account-actions';
 import type { ActionProps } from './action-kit';
 import { ManageEnvironments } from './environment-action';
+import { GenerateRecoveryCodes } from './recovery-codes-action';
 import type { PortalClient, PortalOverview, SelfServiceAction } from './portal-api';
 import { portalStrings, type PortalKey } from './strings';
 import { ExistingToken, PinSetup, RegisterToken, RemovePin, SynchronizeToken, UnassignToken } from './token-actions';
@@ -29,6 +30,7 @@ const SCREENS: Record<SelfServiceAction, ComponentType<ActionProps>> = {
   changeLogin: ChangeLogin,
   changeName: ChangeName,
   manageEnvironment: ManageEnvironments,
+  GenerateRecoveryCodes,
 };
 
 /** Why an enabled action cannot apply to this user right now (the server would refuse it with the same reason). */
@@ -56,13 +58,23 @@ export function MainPage(props: { client: PortalClient; overview: PortalOverview
   const { overview } = props;
   const [active, setActive] = useState<SelfServiceAction | null>(null);
   const [message, setMessage] = useState('');
+  const changedWhileOpen = useRef(false);
   const Screen = active ? SCREENS[active] : null;
 
   async function done(text: string) {
+    changedWhileOpen.current = false;
     setActive(null);
     // The message appears with the refreshed data, never next to the old state.
     await props.onChanged();
     setMessage(text);
+  }
+
+  function close() {
+    setActive(null);
+    if (changedWhileOpen.current) {
+      changedWhileOpen.current = false;
+      void props.onChanged();
+    }
   }
 
   return (
@@ -96,6 +108,14 @@ export function MainPage(props: { client: PortalClient; overview: PortalOverview
           <dd data-testid="portal-token">
             <TokenSummary overview={overview} />
           </dd>
+          {overview.recoveryCodes || overview.actions.includes('GenerateRecoveryCodes') ? (
+            <>
+              <dt>{t('recoveryCodes')}</dt>
+              <dd data-testid="portal-recovery-codes">
+                {overview.recoveryCodes ? `${t('recoveryRemaining', { remaining: overview.recoveryCodes.remaining, total: overview.recoveryCodes.total })} · ${formatDateTime(overview.recoveryCodes.createdAt)}` : t('none')}
+              </dd>
+            </>
+          ) : null}
         </dl>
       </section>
 
@@ -136,9 +156,11 @@ export function MainPage(props: { client: PortalClient; overview: PortalOverview
           )
         }
         open={active !== null}
-        onClose={() => setActive(null)}
+        onClose={close}
       >
-        {Screen ? <Screen client={props.client} overview={overview} onDone={done} onCancel={() => setActive(null)} onSessionEnded={props.onSessionEnded} /> : null}
+        {Screen ? (
+          <Screen client={props.client} overview={overview} onDone={done} onCancel={close} onSessionEnded={props.onSessionEnded} markChanged={() => (changedWhileOpen.current = true)} />
+        ) : null}
       </Dialog>
     </main>
   );
@@ -155,7 +177,7 @@ function TokenSummary({ overview }: { overview: PortalOverview }) {
   ].filter(Boolean);
   return (
     <>
-      <code>{token.serial}</code> · {token.type}
+      <code>{token.serial}</code> · {token.type === 'PASSKEY' ? t('passkeyTypeShort') : token.type}
       {token.destination ? ` · ${token.destination}` : ''}
       {token.description ? ` · ${token.description}` : ''}
       {notes.length ? <span class={token.enabled ? 'muted' : 'pill off'}> {notes.join(', ')}</span> : null}

@@ -26,18 +26,36 @@ export interface PortalToken {
   destination?: string | null;
 }
 
+/** The user's recovery code set, if they generated one: how many of its codes are still unused. */
+export interface RecoveryCodesSummary {
+  remaining: number;
+  total: number;
+  createdAt: number;
+}
+
+/** Generate Recovery Codes: the new set, shown once (grouped XXXX-XXXX-XXXX); the server keeps only hashes. */
+export interface RecoveryCodesIssued {
+  codes: string[];
+  createdAt: number;
+}
+
 export interface PortalOverview {
   resource: { name: string; alias: string };
   actions: SelfServiceAction[];
   tokenTypes: SelfServiceTokenType[];
   user: { login: string; firstName: string; lastName: string; email: string | null; phone: string | null; language: 'de' | 'en'; hasPassword: boolean };
   token: PortalToken | null;
+  /** The user's recovery code set; null: none. */
+  recoveryCodes: RecoveryCodesSummary | null;
 }
 
 export type SignInStep = 'password' | 'email_code' | 'otp';
-/** emailCodeOption: the password step also offers "get a sign-in code by email" (for every login alike). */
+/**
+ * emailCodeOption: the password step also offers "get a sign-in code by email" (for every login alike).
+ * passkey: at the OTP step, one of the tokens the resource accepts is a passkey (POST /signin/passkey/options).
+ */
 export type SignInAnswer =
-  | { state: 'continue'; flow: string; step: SignInStep; emailCodeOption: boolean; delivery?: CodeDelivery }
+  | { state: 'continue'; flow: string; step: SignInStep; emailCodeOption: boolean; delivery?: CodeDelivery; passkey?: boolean }
   | { state: 'signed_in' };
 
 /** SMS/EMAIL token at the OTP step: where the code went (masked). */

@@ -85,7 +85,10 @@ export function RestoreAccess(props: { client: PortalClient; onBack: () => void 
         <p class="muted">{t('verifyIntro')}</p>
         {verify.includes('password') ? <TextField label={t('password')} name="password" type="password" autocomplete="current-password" {...field('password')} /> : null}
         {verify.includes('email') ? <TextField label={t('emailCode')} name="emailCode" inputMode="numeric" autocomplete="one-time-code" maxLength={16} hint={t('verifyEmailHint')} {...field('emailCode')} /> : null}
-        {verify.includes('token') ? <TextField label={t('otp')} name="otp" inputMode="numeric" autocomplete="one-time-code" maxLength={64} hint={t('verifyTokenHint')} {...field('otp')} /> : null}
+        {/* A recovery code has letters: no number pad here. */}
+        {verify.includes('token') ? (
+          <TextField label={t('otpOrRecoveryCode')} name="otp" autocomplete="one-time-code" autocapitalize="characters" spellcheck={false} maxLength={64} hint={t('verifyTokenHint')} {...field('otp')} />
+        ) : null}
         {needs.newPassword || needs.newEmail ? <h2>{t('newDataTitle')}</h2> : null}
         {needs.newPassword ? (
           <>

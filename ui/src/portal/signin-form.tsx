@@ -1,6 +1,8 @@
 /**
  * Portal sign-in: the login first, then the password, with the option "No password? Get a sign-in code by email"
  * (users without a password but with an email address get the code), then the token's OTP when the server asks.
+ * At the OTP step a passkey (when one of the tokens the resource accepts is one) completes the step instead, and
+ * the field takes a recovery code as well.
  * The form mirrors the server's state machine; the server gives the same answers for every login, so this form
  * never learns (or shows) whether an account exists or whether a code went out.
  */
@@ -8,16 +10,19 @@ import { useState } from 'preact/hooks';
 import { Alert, Button, TextField } from '../components/form';
 import { ApiError } from '../lib/api';
 import { useTranslator } from '../lib/i18n';
+import { usePasskey, type PublicKeyCredentialRequestOptionsJSON } from '../lib/webauthn';
 import { portalError, type CodeDelivery, type PortalClient, type SignInAnswer, type SignInStep } from './portal-api';
 import { portalStrings } from './strings';
 
-type State = { step: 'login' } | { step: SignInStep; flow: string; emailCodeOption: boolean; delivery?: CodeDelivery };
+type State = { step: 'login' } | { step: SignInStep; flow: string; emailCodeOption: boolean; delivery?: CodeDelivery; passkey: boolean };
 
 export function SignInForm(props: { client: PortalClient; notice?: string; onSignedIn: () => void; onRestore: () => void }) {
   const t = useTranslator(portalStrings);
   const [state, setState] = useState<State>({ step: 'login' });
   const [login, setLogin] = useState('');
   const [secret, setSecret] = useState('');
+  /** The OTP step's field takes a recovery code: letters, so no number pad. */
+  const [recoveryCode, setRecoveryCode] = useState(false);
   const [error, setError] = useState('');
   const [info, setInfo] = useState('');
   const [busy, setBusy] = useState(false);
@@ -30,7 +35,8 @@ export function SignInForm(props: { client: PortalClient; notice?: string; onSig
       const answer = await call();
       if (answer.state === 'signed_in') return props.onSignedIn();
       setSecret('');
-      setState({ step: answer.step, flow: answer.flow, emailCodeOption: answer.emailCodeOption, delivery: answer.delivery });
+      if (answer.step !== state.step) setRecoveryCode(false);
+      setState({ step: answer.step, flow: answer.flow, emailCodeOption: answer.emailCodeOption, delivery: answer.delivery, passkey: answer.passkey === true });
       setInfo(infoAfter);
     } catch (failure) {
       // A used-up or expired flow cannot continue: start over at the login, saying why.
@@ -69,8 +75,19 @@ export function SignInForm(props: { client: PortalClient; notice?: string; onSig
     return run(() => props.client.post<SignInAnswer>('/signin/otp/send', { flow }), t('signinCodeResent'));
   }
 
+  /** The passkey ceremony in place of the OTP: options bound to this flow, then the assertion completes the step. */
+  function signInWithPasskey() {
+    if (state.step !== 'otp') return;
+    const { flow } = state;
+    return run(async () => {
+      const { options } = await props.client.post<{ options: PublicKeyCredentialRequestOptionsJSON }>('/signin/passkey/options', { flow });
+      return props.client.post<SignInAnswer>('/signin/passkey', { flow, credential: await usePasskey(options) });
+    });
+  }
+
   function restart() {
     setState({ step: 'login' });
+    setRecoveryCode(false);
     setSecret('');
     setError('');
     setInfo('');
@@ -110,19 +127,58 @@ export function SignInForm(props: { client: PortalClient; notice?: string; onSig
         ) : null}
         {state.step === 'otp' ? (
           <>
-            <p>{state.delivery ? t(state.delivery.channel === 'sms' ? 'signinCodeSentSMS' : 'signinCodeSentEMAIL', { to: state.delivery.to }) : t('otpPrompt')}</p>
-            <TextField
-              label={state.delivery ? t('receivedCode') : t('otp')}
-              name="otp"
-              value={secret}
-              onValue={setSecret}
-              autocomplete="one-time-code"
-              inputMode="numeric"
-              required
-              autoFocus
-              maxLength={64}
-            />
-            {state.delivery ? (
+            {state.passkey ? (
+              <>
+                <p>{t('passkeyPrompt')}</p>
+                <Button variant="secondary" onClick={signInWithPasskey} disabled={busy}>
+                  {t('usePasskey')}
+                </Button>
+                <p class="divider">{t('orTypeCode')}</p>
+              </>
+            ) : null}
+            {recoveryCode ? (
+              <TextField
+                key="recovery-code"
+                label={t('recoveryCode')}
+                name="otp"
+                value={secret}
+                onValue={setSecret}
+                hint={t('recoveryCodeHint')}
+                autocomplete="off"
+                autocapitalize="characters"
+                spellcheck={false}
+                required
+                autoFocus
+                maxLength={64}
+              />
+            ) : (
+              <>
+                <p>{state.delivery ? t(state.delivery.channel === 'sms' ? 'signinCodeSentSMS' : 'signinCodeSentEMAIL', { to: state.delivery.to }) : t('otpPrompt')}</p>
+                <TextField
+                  key="otp"
+                  label={state.delivery ? t('receivedCode') : t('otp')}
+                  name="otp"
+                  value={secret}
+                  onValue={setSecret}
+                  autocomplete="one-time-code"
+                  inputMode="numeric"
+                  required
+                  autoFocus={!state.passkey}
+                  maxLength={64}
+                />
+              </>
+            )}
+            <Button
+              variant="link"
+              onClick={() => {
+                setRecoveryCode(!recoveryCode);
+                setSecret('');
+                setError('');
+              }}
+            >
+              {t(recoveryCode ? 'useOtpInstead' : 'useRecoveryCode')}
+            </Button>
+            {state.delivery && !recoveryCode ? (
               <Button variant="link" onClick={requestTokenCode} disabled={busy}>
                 {t('resendCode')}
               </Button>

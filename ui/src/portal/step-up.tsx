@@ -2,7 +2,8 @@
  * "Confirm with your current code": the server refuses a change of factors or contact data with STEP_UP_REQUIRED
  * when the session has not proven the current second factor lately (worker/auth/step-up.ts). `withStepUp` wraps a
  * client so that such a refusal opens this dialog and, once the code is confirmed, sends the same request again.
- * Used by the portal and by /profile; each passes its own step-up endpoints.
+ * Used by the portal and by /profile; each passes its own step-up endpoints. Besides the OTP and a code sent to an
+ * SMS/email factor, the dialog offers the user's passkey and a recovery code when the server names them.
  */
 import { useRef, useState } from 'preact/hooks';
 import type { StepUpOptions } from '../../../worker/auth/step-up';
@@ -10,6 +11,7 @@ import { Alert, Button, TextField } from '../components/form';
 import { Dialog } from '../components/layout';
 import { ApiError } from '../lib/api';
 import { describeError, useTranslator, type Dictionaries } from '../lib/i18n';
+import { usePasskey, type AuthenticationResponseJSON, type PublicKeyCredentialRequestOptionsJSON } from '../lib/webauthn';
 
 const strings: Dictionaries = {
   en: {
@@ -23,6 +25,11 @@ const strings: Dictionaries = {
     stepUpConfirm: 'Confirm',
     stepUpCancel: 'Cancel',
     stepUpNone: 'Your token cannot confirm this here. If you have lost it, use "Restore access".',
+    stepUpPasskey: 'Use your passkey',
+    stepUpRecoveryCode: 'Recovery code',
+    stepUpRecoveryHint: 'One of the codes you saved, like XXXX-XXXX-XXXX. Each code works once.',
+    stepUpUseRecoveryCode: 'Use a recovery code instead',
+    stepUpUseOtp: 'Use the one-time password instead',
   },
   de: {
     stepUpTitle: 'Mit Ihrem aktuellen Code bestätigen',
@@ -35,15 +42,25 @@ const strings: Dictionaries = {
     stepUpConfirm: 'Bestätigen',
     stepUpCancel: 'Abbrechen',
     stepUpNone: 'Ihr Token kann dies hier nicht bestätigen. Wenn Sie es verloren haben, nutzen Sie „Zugang wiederherstellen“.',
+    stepUpPasskey: 'Passkey verwenden',
+    stepUpRecoveryCode: 'Wiederherstellungscode',
+    stepUpRecoveryHint: 'Einer der Codes, die Sie gespeichert haben, etwa XXXX-XXXX-XXXX. Jeder Code funktioniert einmal.',
+    stepUpUseRecoveryCode: 'Stattdessen einen Wiederherstellungscode verwenden',
+    stepUpUseOtp: 'Stattdessen das Einmalpasswort verwenden',
   },
 };
 
 export type { StepUpOptions };
 
-/** The two calls of a step-up endpoint pair (portal: /api/portal/<alias>/step-up; profile: /api/profile/step-up). */
+/**
+ * The calls of a step-up endpoint (portal: /api/portal/<alias>/step-up; profile: /api/profile/step-up): the proof
+ * (a typed OTP or recovery code, a sent code with its challenge, or a passkey assertion), "send me a code", and the
+ * passkey ceremony's options (.../step-up/passkey/options; without it the dialog offers no passkey).
+ */
 export interface StepUpEndpoints {
-  prove: (body: { otp: string; challengeId?: string; factorId?: string }) => Promise<unknown>;
+  prove: (body: { otp: string; challengeId?: string; factorId?: string } | { passkey: AuthenticationResponseJSON }) => Promise<unknown>;
   sendCode: (factorId: string) => Promise<{ challengeId: string; channel: 'sms' | 'email'; to: string }>;
+  passkeyOptions?: () => Promise<{ options: PublicKeyCredentialRequestOptionsJSON }>;
 }
 
 /** Asks the user to confirm; resolves true once the server accepted the proof, false when they cancel. */
@@ -99,9 +116,11 @@ function StepUpForm(props: { options: StepUpOptions; endpoints: StepUpEndpoints;
   const t = useTranslator(strings);
   const [code, setCode] = useState('');
   const [sent, setSent] = useState<{ challengeId: string; factorId: string; channel: 'sms' | 'email'; to: string } | null>(null);
+  const [recoveryMode, setRecoveryMode] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState('');
-  const { otp, codeTargets } = props.options;
+  const { otp, codeTargets, recoveryCode } = props.options;
+  const passkeyOptions = props.options.passkey ? props.endpoints.passkeyOptions : undefined;
 
   async function run(work: () => Promise<void>) {
     setBusy(true);
@@ -119,18 +138,27 @@ function StepUpForm(props: { options: StepUpOptions; endpoints: StepUpEndpoints;
     run(async () => {
       const issued = await props.endpoints.sendCode(factorId);
       setSent({ ...issued, factorId });
+      setRecoveryMode(false);
       setCode('');
+    });
+
+  const provePasskey = (ask: NonNullable<typeof passkeyOptions>) =>
+    run(async () => {
+      const { options } = await ask();
+      await props.endpoints.prove({ passkey: await usePasskey(options) });
+      props.onProven();
     });
 
   const confirm = (event: Event) => {
     event.preventDefault();
     void run(async () => {
-      await props.endpoints.prove(sent ? { otp: code, challengeId: sent.challengeId, factorId: sent.factorId } : { otp: code });
+      await props.endpoints.prove(sent && !recoveryMode ? { otp: code, challengeId: sent.challengeId, factorId: sent.factorId } : { otp: code.trim() });
       props.onProven();
     });
   };
 
-  if (!otp && codeTargets.length === 0) {
+  const typing = recoveryMode || otp || sent !== null;
+  if (!otp && codeTargets.length === 0 && !passkeyOptions && !recoveryCode) {
     return (
       <div class="stack">
         <Alert kind="warning">{t('stepUpNone')}</Alert>
@@ -145,14 +173,35 @@ function StepUpForm(props: { options: StepUpOptions; endpoints: StepUpEndpoints;
   return (
     <form class="stack" onSubmit={confirm} data-testid="step-up">
       <p>{t('stepUpIntro')}</p>
+      {passkeyOptions ? (
+        <Button variant="secondary" busy={busy} onClick={() => void provePasskey(passkeyOptions)}>
+          {t('stepUpPasskey')}
+        </Button>
+      ) : null}
       {codeTargets.map((target) => (
         <Button key={target.factorId} variant="link" disabled={busy} onClick={() => void send(target.factorId)}>
           {t('stepUpSend', { to: target.to })}
         </Button>
       ))}
       {sent ? <Alert kind="info">{t(sent.channel === 'sms' ? 'stepUpSentSms' : 'stepUpSentEmail', { to: sent.to })}</Alert> : null}
-      {otp || sent ? (
+      {recoveryMode ? (
         <TextField
+          key="recovery"
+          label={t('stepUpRecoveryCode')}
+          name="step-up-recovery-code"
+          value={code}
+          onValue={setCode}
+          hint={t('stepUpRecoveryHint')}
+          autocomplete="off"
+          autocapitalize="characters"
+          spellcheck={false}
+          maxLength={64}
+          required
+          autoFocus
+        />
+      ) : otp || sent ? (
+        <TextField
+          key="code"
           label={t(sent ? 'stepUpCode' : 'stepUpOtp')}
           name="step-up-code"
           value={code}
@@ -164,12 +213,25 @@ function StepUpForm(props: { options: StepUpOptions; endpoints: StepUpEndpoints;
           autoFocus
         />
       ) : null}
+      {recoveryCode && (otp || !recoveryMode) ? (
+        <Button
+          variant="link"
+          onClick={() => {
+            setRecoveryMode(!recoveryMode);
+            setSent(null);
+            setCode('');
+            setError('');
+          }}
+        >
+          {t(recoveryMode ? 'stepUpUseOtp' : 'stepUpUseRecoveryCode')}
+        </Button>
+      ) : null}
       <Alert>{error}</Alert>
       <div class="row end">
         <Button variant="secondary" onClick={props.onCancel}>
           {t('stepUpCancel')}
         </Button>
-        {otp || sent ? (
+        {typing ? (
           <Button type="submit" busy={busy}>
             {t('stepUpConfirm')}
           </Button>

@@ -6,18 +6,30 @@ import { useState } from 'preact/hooks';
 import { Alert, Button, SelectField, TextField } from '../components/form';
 import { ApiError } from '../lib/api';
 import { useTranslator } from '../lib/i18n';
+import { createPasskey, usePasskey, type PublicKeyCredentialCreationOptionsJSON, type PublicKeyCredentialRequestOptionsJSON } from '../lib/webauthn';
 import { Actions, useSubmit, type ActionProps } from './action-kit';
 import type { Enrolment, MessageEnrolment, SelfServiceTokenType } from './portal-api';
 import { portalStrings } from './strings';
 import { isPin, looksLikeEmail, looksLikePhone } from './validation';
 
 const APP_TYPES: SelfServiceTokenType[] = ['TOTP', 'HOTP'];
+/**
+ * Register New Token and Re-Assign with a new passkey: the creation options, then the credential. Re-Assign to a
+ * passkey the user already has (made in /profile or at another portal): an assertion proves it is at hand.
+ */
+const PASSKEY_PATHS = {
+  options: '/tokens/passkey/options',
+  register: '/tokens/passkey',
+  existingOptions: '/tokens/passkey/existing/options',
+  existing: '/tokens/passkey/existing',
+};
 
 /**
  * Choose the type among those the administrator allowed. An app token: name it, scan the QR code (or type the
  * secret), confirm with the first OTP. An SMS/EMAIL token: give the phone number or address (prefilled with the
- * one on the account), and confirm with the code sent there. The token joins this resource only when confirmed;
- * with `reassign` the old token stops working at that moment.
+ * one on the account), and confirm with the code sent there. A passkey: name it, and the browser's ceremony makes
+ * it (no code to confirm: the ceremony is the proof). The token joins this resource only when confirmed; with
+ * `reassign` the old token stops working at that moment.
  */
 export function RegisterToken(props: ActionProps & { reassign?: boolean }) {
   const t = useTranslator(portalStrings);
@@ -26,6 +38,8 @@ export function RegisterToken(props: ActionProps & { reassign?: boolean }) {
   const appTypes = allowed.filter((type) => APP_TYPES.includes(type));
   const [type, setType] = useState<SelfServiceTokenType>(appTypes[0] ?? allowed[0] ?? 'TOTP');
   const [description, setDescription] = useState('');
+  const [passkeyName, setPasskeyName] = useState('');
+  const [passkeySource, setPasskeySource] = useState<'new' | 'existing'>('new');
   const [destinations, setDestinations] = useState({ SMS: props.overview.user.phone ?? '', EMAIL: props.overview.user.email ?? '' });
   const [enrolment, setEnrolment] = useState<Enrolment | null>(null);
   const [messageEnrolment, setMessageEnrolment] = useState<MessageEnrolment | null>(null);
@@ -33,10 +47,26 @@ export function RegisterToken(props: ActionProps & { reassign?: boolean }) {
   const [info, setInfo] = useState('');
   const { busy, error, setError, submit } = useSubmit(props);
   const isAppType = APP_TYPES.includes(type);
+  const reassignBody = props.reassign ? { reassign: true } : {};
   const messageType = type === 'SMS' || type === 'EMAIL' ? type : null;
 
   function begin(event: Event) {
     event.preventDefault();
+    if (type === 'PASSKEY' && props.reassign && passkeySource === 'existing') {
+      return submit(async () => {
+        const { options } = await props.client.post<{ options: PublicKeyCredentialRequestOptionsJSON }>(PASSKEY_PATHS.existingOptions);
+        await props.client.post(PASSKEY_PATHS.existing, { credential: await usePasskey(options) });
+        props.onDone(t('passkeyReassigned'));
+      });
+    }
+    if (type === 'PASSKEY') {
+      return submit(async () => {
+        const { options } = await props.client.post<{ options: PublicKeyCredentialCreationOptionsJSON }>(PASSKEY_PATHS.options, reassignBody);
+        const credential = await createPasskey(options);
+        await props.client.post(PASSKEY_PATHS.register, { credential, name: passkeyName.trim(), ...reassignBody });
+        props.onDone(t(props.reassign ? 'passkeyReassigned' : 'passkeyRegistered'));
+      });
+    }
     if (messageType) {
       const destination = destinations[messageType].trim();
       if (messageType === 'SMS' && !looksLikePhone(destination)) return setError(t('phoneInvalid'));
@@ -115,6 +145,23 @@ export function RegisterToken(props: ActionProps & { reassign?: boolean }) {
       {isAppType ? (
         <TextField label={t('tokenName')} name="description" value={description} onValue={setDescription} hint={t('tokenNameHint')} maxLength={100} />
       ) : null}
+      {type === 'PASSKEY' && props.reassign ? (
+        <fieldset class="stack plain">
+          <legend>{t('passkeySource')}</legend>
+          {(['new', 'existing'] as const).map((value) => (
+            <label class="checkbox" key={value}>
+              <input type="radio" name="passkeySource" value={value} checked={passkeySource === value} onChange={() => setPasskeySource(value)} />
+              <span>{t(value === 'new' ? 'passkeyNew' : 'passkeyExisting')}</span>
+            </label>
+          ))}
+        </fieldset>
+      ) : null}
+      {type === 'PASSKEY' && !(props.reassign && passkeySource === 'existing') ? (
+        <>
+          <TextField key="passkey" label={t('passkeyName')} name="passkey-name" value={passkeyName} onValue={setPasskeyName} hint={t('passkeyNameHint')} required maxLength={100} autocomplete="off" />
+          <p class="muted">{t('passkeyIntro')}</p>
+        </>
+      ) : null}
       {messageType ? (
         <TextField
           key={messageType}
@@ -130,7 +177,11 @@ export function RegisterToken(props: ActionProps & { reassign?: boolean }) {
         />
       ) : null}
       <Alert>{error}</Alert>
-      <Actions busy={busy} label={messageType ? t('sendCode') : t('continue')} onCancel={props.onCancel} />
+      <Actions
+        busy={busy}
+        label={messageType ? t('sendCode') : type !== 'PASSKEY' ? t('continue') : props.reassign && passkeySource === 'existing' ? t('usePasskey') : t('createPasskey')}
+        onCancel={props.onCancel}
+      />
     </form>
   );
 }

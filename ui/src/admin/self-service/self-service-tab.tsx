@@ -1,6 +1,6 @@
 /**
  * The resource page's "Self-Service" tab: switch the portal on under an alias, see the address users get, and
- * choose which of the fourteen actions users may take and in which order (the order of the portal's main page).
+ * choose which of the actions users may take and in which order (the order of the portal's main page).
  * Nothing is saved until "Save"; the server validates again, and a taken alias is shown at the alias field.
  */
 import { useMemo, useState } from 'preact/hooks';
@@ -29,12 +29,17 @@ const ALL_ACTIONS = [
   'changeLogin',
   'changeName',
   'manageEnvironment',
+  'GenerateRecoveryCodes',
 ] as const satisfies readonly SelfServiceAction[];
 type MissingAction = Exclude<SelfServiceAction, (typeof ALL_ACTIONS)[number]>;
 const _everyActionListed: [MissingAction] extends [never] ? true : never = true;
 void _everyActionListed;
 
-const TOKEN_TYPES = ['TOTP', 'HOTP', 'SMS', 'EMAIL'] as const satisfies readonly SelfServiceTokenType[];
+/** The server's SELF_SERVICE_TOKEN_TYPES, kept in step the same way. */
+const TOKEN_TYPES = ['TOTP', 'HOTP', 'SMS', 'EMAIL', 'PASSKEY'] as const satisfies readonly SelfServiceTokenType[];
+type MissingTokenType = Exclude<SelfServiceTokenType, (typeof TOKEN_TYPES)[number]>;
+const _everyTokenTypeListed: [MissingTokenType] extends [never] ? true : never = true;
+void _everyTokenTypeListed;
 
 /** Same rules as the server (ALIAS_PATTERN, RESERVED_ALIASES): checked here only to say what is wrong sooner. */
 const ALIAS_PATTERN = /^[a-z0-9](?:[a-z0-9]|-(?!-)){1,38}[a-z0-9]$/;

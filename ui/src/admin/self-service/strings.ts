@@ -48,11 +48,13 @@ export const selfServiceStrings: Dictionaries = {
     changeLogin: 'Change Login',
     changeName: 'Change First Name and Last Name',
     manageEnvironment: 'Manage User Environment',
+    GenerateRecoveryCodes: 'Generate Recovery Codes',
     // Token types
     TOTP: 'Software token, time-based (TOTP)',
     HOTP: 'Software token, counter-based (HOTP)',
     SMS: 'SMS',
     EMAIL: 'Email',
+    PASSKEY: 'Passkey (WebAuthn)',
   },
   de: {
     enablePortal: 'Self-Service der Benutzer für diese Ressource aktivieren',
@@ -99,9 +101,11 @@ export const selfServiceStrings: Dictionaries = {
     changeLogin: 'Anmeldenamen ändern',
     changeName: 'Vor- und Nachnamen ändern',
     manageEnvironment: 'Benutzerumgebung verwalten',
+    GenerateRecoveryCodes: 'Wiederherstellungscodes erzeugen',
     TOTP: 'Software-Token, zeitbasiert (TOTP)',
     HOTP: 'Software-Token, zählerbasiert (HOTP)',
     SMS: 'SMS',
     EMAIL: 'E-Mail',
+    PASSKEY: 'Passkey (WebAuthn)',
   },
 };
