@@ -65,3 +65,35 @@ export async function removePasskey(db: D1Database, userId: string, tokenId: str
   ]);
   if (deleted!.results.length !== 1) throw new AppError('PASSKEY_NOT_FOUND');
 }
+
+/** What the admin center shows of a passkey beside the token's own fields (never anything secret: a public key). */
+export interface PasskeyFacts {
+  aaguid: string;
+  transports: string[];
+  backupEligible: boolean;
+  backedUp: boolean;
+  signCount: number;
+  /** When a signature counter failed to go up (a cloned authenticator); refused since. */
+  suspiciousAt: number | null;
+}
+
+/** The facts of the passkeys among `tokenIds`: a read only when there is one. */
+export async function passkeyFactsOf(db: D1Database, tokenIds: string[]): Promise<Map<string, PasskeyFacts>> {
+  const facts = new Map<string, PasskeyFacts>();
+  if (tokenIds.length === 0) return facts;
+  const { results } = await db
+    .prepare(`SELECT token_id, aaguid, transports, backup_eligible, backed_up, sign_count, suspicious_at FROM passkey_credentials WHERE token_id IN (SELECT value FROM json_each(?))`)
+    .bind(JSON.stringify(tokenIds))
+    .all<{ token_id: string; aaguid: string; transports: string; backup_eligible: number; backed_up: number; sign_count: number; suspicious_at: number | null }>();
+  for (const row of results) {
+    facts.set(row.token_id, {
+      aaguid: row.aaguid,
+      transports: JSON.parse(row.transports) as string[],
+      backupEligible: row.backup_eligible === 1,
+      backedUp: row.backed_up === 1,
+      signCount: row.sign_count,
+      suspiciousAt: row.suspicious_at,
+    });
+  }
+  return facts;
+}

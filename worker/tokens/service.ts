@@ -15,6 +15,7 @@ import { buildKeyUri } from '../otp/key-uri';
 import { parseOcraSuite } from '../otp/ocra';
 import { renderQrSvg } from '../otp/qr';
 import { resyncToken, TOKEN_RECORD_COLUMNS, verifyTokenOtp, type TokenRecord, type VerifyKeys, type VerifyResult } from '../otp/verify-service';
+import { passkeyFactsOf, type PasskeyFacts } from '../passkeys/repo';
 import { recoveryCodeCountsOf, sendRecoveryCodeUsedEmail, type RecoveryCodeCounts } from './recovery-codes';
 import { checkAdminCheckCode, isMessageToken, maskDestination, normalizeDestination, sendAdminCheckCode, type AdminCheckCodeSent, type MessageTokenType } from './message-tokens';
 import { hashPin, sealSeed } from './secrets';
@@ -44,6 +45,8 @@ export interface TokenView {
   createdAt: number;
   /** RECOVERY_CODES sets: how many of their codes remain, of how many, and when an administrator voided them; else null. */
   recoveryCodes: RecoveryCodeCounts | null;
+  /** PASSKEY tokens: the credential's AAGUID, transports, backup flags, signature counter and suspicion; else null. */
+  passkey: PasskeyFacts | null;
 }
 
 interface TokenListRow extends TokenRecord {
@@ -58,7 +61,7 @@ const VIEW_COLUMNS = `t.id, t.serial, t.type, t.kind, t.description, t.algorithm
   t.pin_hash, t.pin_position, t.fail_count, t.locked_until, t.last_used_step, t.drift_steps, t.enabled, t.activated,
   t.destination, t.owner_user_id, t.last_used_at, t.created_at, u.login AS owner_login`;
 
-function toTokenView(row: TokenListRow, nowMs: number, recoveryCounts: Map<string, RecoveryCodeCounts>): TokenView {
+function toTokenView(row: TokenListRow, nowMs: number, recoveryCounts: Map<string, RecoveryCodeCounts>, passkeyFacts: Map<string, PasskeyFacts>): TokenView {
   return {
     id: row.id,
     serial: row.serial,
@@ -82,12 +85,17 @@ function toTokenView(row: TokenListRow, nowMs: number, recoveryCounts: Map<strin
     lastUsedAt: row.last_used_at,
     createdAt: row.created_at,
     recoveryCodes: row.type === 'RECOVERY_CODES' ? (recoveryCounts.get(row.id) ?? { remaining: 0, total: 0, voidedAt: null }) : null,
+    passkey: passkeyFacts.get(row.id) ?? null,
   };
 }
 
 /** The counts of the recovery code sets among `rows`: a read only when there is one. */
 function recoveryCountsFor(db: D1Database, rows: TokenListRow[]): Promise<Map<string, RecoveryCodeCounts>> {
   return recoveryCodeCountsOf(db, rows.filter((row) => row.type === 'RECOVERY_CODES').map((row) => row.id));
+}
+
+function passkeyFactsFor(db: D1Database, rows: TokenListRow[]): Promise<Map<string, PasskeyFacts>> {
+  return passkeyFactsOf(db, rows.filter((row) => row.type === 'PASSKEY').map((row) => row.id));
 }
 
 export async function listTokens(
@@ -115,9 +123,9 @@ export async function listTokens(
     db.prepare(`SELECT count(*) AS total ${from} ${where}`).bind(...params),
   ]);
   const items = rows!.results as TokenListRow[];
-  const recoveryCounts = await recoveryCountsFor(db, items);
+  const [recoveryCounts, passkeyFacts] = await Promise.all([recoveryCountsFor(db, items), passkeyFactsFor(db, items)]);
   return {
-    items: items.map((row) => toTokenView(row, nowMs, recoveryCounts)),
+    items: items.map((row) => toTokenView(row, nowMs, recoveryCounts, passkeyFacts)),
     total: (total!.results[0] as { total: number }).total,
     page: query.page,
     pageSize: query.pageSize,
@@ -130,7 +138,8 @@ export async function getToken(db: D1Database, id: string, nowMs: number): Promi
     .bind(id)
     .first<TokenListRow>();
   if (!row) throw new AppError('TOKEN_NOT_FOUND');
-  return toTokenView(row, nowMs, await recoveryCountsFor(db, [row]));
+  const [recoveryCounts, passkeyFacts] = await Promise.all([recoveryCountsFor(db, [row]), passkeyFactsFor(db, [row])]);
+  return toTokenView(row, nowMs, recoveryCounts, passkeyFacts);
 }
 
 export async function loadTokenRecord(db: D1Database, id: string): Promise<TokenRecord> {
@@ -374,6 +383,10 @@ export async function updateToken(
  */
 async function assertRecoverySetChange(db: D1Database, id: string, changes: { enabled?: boolean; ownerUserId?: string | null }): Promise<void> {
   const row = await db.prepare('SELECT type, owner_user_id FROM tokens WHERE id = ?').bind(id).first<{ type: TokenType; owner_user_id: string | null }>();
+  // A passkey is a key on its owner's device, registered under their user handle: never someone else's.
+  if (row?.type === 'PASSKEY' && changes.ownerUserId !== undefined && changes.ownerUserId !== row.owner_user_id) {
+    throw new AppError('TOKEN_TYPE_MISMATCH', 'A passkey cannot be given to another user: they register their own.');
+  }
   if (row?.type !== 'RECOVERY_CODES') return;
   if (changes.ownerUserId !== undefined && changes.ownerUserId !== row.owner_user_id) {
     throw new AppError('TOKEN_TYPE_MISMATCH', 'A recovery code set cannot be given to another user: they make their own.');
@@ -400,6 +413,8 @@ export async function setTokenPin(
   const type = (await env.DB.prepare('SELECT type FROM tokens WHERE id = ?').bind(id).first<{ type: TokenType }>())?.type;
   // A recovery code is checked alone: a PIN would never be asked for.
   if (type === 'RECOVERY_CODES') throw new AppError('TOKEN_TYPE_MISMATCH', 'Recovery code sets have no PIN.');
+  // A passkey's own user verification (device PIN, biometrics) takes that place; a token PIN would never be asked.
+  if (type === 'PASSKEY') throw new AppError('TOKEN_TYPE_MISMATCH', 'Passkeys have no token PIN.');
   const pinHash = pin === null ? null : await hashPin(env.SESSION_KEY, id, pin);
   const result = await env.DB.prepare('UPDATE tokens SET pin_hash = ?, pin_position = coalesce(?, pin_position) WHERE id = ?')
     .bind(pinHash, pinPosition ?? null, id)
@@ -426,6 +441,8 @@ export async function checkTokenOtp(env: Env, id: string, otp: string, nowMs: nu
   if (isMessageToken(token.type)) return checkAdminCheckCode(env, token, otp, nowMs);
   // A check would use up one of the user's codes (or count against their set): only the user types them.
   if (token.type === 'RECOVERY_CODES') throw new AppError('TOKEN_TYPE_MISMATCH', 'Recovery codes are not checked here: the user types them at sign-in.');
+  // A passkey has no seed and no code: its proof is a WebAuthn ceremony in the user's browser.
+  if (token.type === 'PASSKEY') throw new AppError('TOKEN_TYPE_MISMATCH', 'Passkeys have no code to check.');
   return verifyTokenOtp(env.DB, verifyKeysOf(env), token, otp, nowMs, { allowActivation: true, challenge });
 }
 
