@@ -1,10 +1,10 @@
 /**
- * /profile, for every signed-in user: their data, log off, and (when the platform offers it) two-factor
- * authentication by SMS. The two-factor section follows the server's rules and only mirrors them: a number is
+ * /profile, for every signed-in user: their data, log off, their passkeys and recovery codes, and (when the
+ * platform offers it) two-factor authentication by SMS. The two-factor section follows the server's rules and only mirrors them: a number is
  * confirmed with a code sent to it, then 2FA is activated; switching it off or changing the number needs a code
  * sent to the number on file. A workspace that disables 2FA turns the section into an explanation. When the server
- * asks for the current second factor first (STEP_UP_REQUIRED), the step-up dialog asks for it and the change is sent
- * again.
+ * asks for the current second factor first (STEP_UP_REQUIRED), the step-up dialog asks for it (a code, a passkey or
+ * a recovery code, as the server offers) and the change is sent again; one dialog serves every section.
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { Alert, Button, TextField } from '../components/form';
@@ -15,9 +15,15 @@ import { navigate, onLinkClick } from '../lib/router';
 import { loadSession, signOut } from '../signin/session';
 import type { profileWithTwoFactor } from '../../../worker/profile/service';
 import { useStepUp, withStepUp } from '../portal/step-up';
+import { PasskeysSection, type PasskeyEntry } from './passkeys';
+import { RecoveryCodesSection, type GeneratedRecoveryCodes, type RecoveryCodeStatus } from './recovery-codes';
 import { profileStrings } from './strings';
 
-type Profile = Awaited<ReturnType<typeof profileWithTwoFactor>>;
+type Profile = Omit<Awaited<ReturnType<typeof profileWithTwoFactor>>, 'passkeys' | 'recoveryCodes'> & {
+  passkeys: PasskeyEntry[];
+  recoveryCodes: RecoveryCodeStatus | null;
+};
+type Guarded = ReturnType<typeof withStepUp<typeof api>>;
 type TwoFactor = Profile['twoFactor'];
 type Translate = (key: string, values?: Record<string, string | number>) => string;
 
@@ -25,6 +31,15 @@ export default function ProfilePage() {
   const t = useTranslator(profileStrings);
   const [profile, setProfile] = useState<Profile | null>(null);
   const [error, setError] = useState('');
+  const stepUp = useStepUp({
+    prove: (body) => api.post('/api/profile/step-up', body),
+    sendCode: (factorId) => api.post('/api/profile/step-up/code', { factorId }),
+    passkeyOptions: () => api.post('/api/profile/step-up/passkey/options'),
+  });
+  // Every change goes through this: a STEP_UP_REQUIRED answer asks for the current factor, then retries.
+  const guarded = useMemo(() => withStepUp(api, stepUp.prompt), []);
+  // Answers of the two-factor changes carry the profile as that service sees it; the other sections' parts stay.
+  const updateProfile = (update: Partial<Profile>) => setProfile((current) => (current ? { ...current, ...update } : current));
 
   useEffect(() => {
     // The session load also primes the CSRF token the two-factor actions send.
@@ -68,7 +83,15 @@ export default function ProfilePage() {
             {t('logOff')}
           </Button>
         </div>
-        {profile.twoFactor.available ? <TwoFactorSection twoFactor={profile.twoFactor} onProfile={setProfile} /> : null}
+        <PasskeysSection passkeys={profile.passkeys} client={guarded} onPasskeys={(passkeys) => updateProfile({ passkeys })} />
+        <RecoveryCodesSection
+          status={profile.recoveryCodes}
+          account={user.login}
+          generate={() => guarded.post<GeneratedRecoveryCodes>('/api/profile/recovery-codes')}
+          onGenerated={(recoveryCodes) => updateProfile({ recoveryCodes })}
+        />
+        {profile.twoFactor.available ? <TwoFactorSection twoFactor={profile.twoFactor} guarded={guarded} onProfile={updateProfile} /> : null}
+        {stepUp.dialog}
       </div>
     </Card>
   );
@@ -90,7 +113,7 @@ type Flow =
   | { step: 'confirm-phone'; challengeId: string; phone: string }
   | { step: 'confirm-off'; challengeId: string; then: 'off' | 'change' };
 
-function TwoFactorSection({ twoFactor, onProfile }: { twoFactor: TwoFactor; onProfile: (profile: Profile) => void }) {
+function TwoFactorSection({ twoFactor, guarded, onProfile }: { twoFactor: TwoFactor; guarded: Guarded; onProfile: (profile: Partial<Profile>) => void }) {
   const t = useTranslator(profileStrings);
   const [flow, setFlow] = useState<Flow>({ step: 'idle' });
   const [phone, setPhone] = useState(twoFactor.phone ?? '');
@@ -98,12 +121,6 @@ function TwoFactorSection({ twoFactor, onProfile }: { twoFactor: TwoFactor; onPr
   const [error, setError] = useState('');
   const [notice, setNotice] = useState('');
   const [busy, setBusy] = useState(false);
-  const stepUp = useStepUp({
-    prove: (body) => api.post('/api/profile/step-up', body),
-    sendCode: (factorId) => api.post('/api/profile/step-up/code', { factorId }),
-  });
-  // The two-factor changes go through this: a STEP_UP_REQUIRED answer asks for the current code, then retries.
-  const guarded = useMemo(() => withStepUp(api, stepUp.prompt), []);
 
   async function act(action: () => Promise<void>, sendsPhone = false) {
     setBusy(true);
@@ -280,7 +297,6 @@ function TwoFactorSection({ twoFactor, onProfile }: { twoFactor: TwoFactor; onPr
       {header}
       <p class="hint">{t('twoFactorIntro')}</p>
       {body}
-      {stepUp.dialog}
     </section>
   );
 }

@@ -1,22 +1,44 @@
 /**
- * /login: login and password, then, when the account has a second factor, the OTP of the user's token, or the code
- * sent to their SMS/email token (the page says where, masked) or to their SMS 2FA number. The flow is a small
- * state machine mirroring the server's answers.
+ * /login: login and password, then, when the account has a second factor, what the server offers for it: the
+ * user's passkey, the OTP of their token, a recovery code, or the code sent to their SMS/email token (the page says
+ * where, masked) or to their SMS 2FA number. Or, without a password, a passkey alone ("Sign in with a passkey", or
+ * picked from the login field's autofill list), which proves both factors. The flow is a small state machine
+ * mirroring the server's answers.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { Alert, Button, TextField } from '../components/form';
 import { Card } from '../components/layout';
-import { api } from '../lib/api';
+import { ApiError, api } from '../lib/api';
 import { describeError, useTranslator } from '../lib/i18n';
 import { navigate, onLinkClick, useLocation } from '../lib/router';
+import {
+  autofillSupported,
+  cancelPasskeyCeremony,
+  isCancelledCeremony,
+  isSupersededCeremony,
+  passkeysSupported,
+  usePasskey,
+  type AuthenticationResponseJSON,
+  type PublicKeyCredentialRequestOptionsJSON,
+} from '../lib/webauthn';
 import { signInStrings } from './strings';
 import { safeNextPath, type SignedIn } from './session';
 
-type SecondFactor = { challenge: string; methods: Array<'otp' | 'code' | 'sms'>; delivery?: { channel: 'sms' | 'email'; to: string } };
+type Method = 'passkey' | 'otp' | 'recovery_code' | 'code' | 'sms';
 
-type Step = { state: 'password' } | ({ state: 'second_factor' } & SecondFactor);
+type SecondFactor = { challenge: string; methods: Method[]; delivery?: { channel: 'sms' | 'email'; to: string } };
+
+/** `recovery`: the field takes a recovery code instead of the OTP or sent code. */
+type Step = { state: 'password' } | ({ state: 'second_factor'; recovery: boolean } & SecondFactor);
 
 type LoginAnswer = { state: 'signed_in'; user: SignedIn['user']; csrfToken: string } | ({ state: 'second_factor' } & SecondFactor);
+
+type Notice = { kind: 'error' | 'info'; text: string } | null;
+
+type Translate = (key: string, values?: Record<string, string>) => string;
+
+/** The methods answered by typing what the token shows or what was sent. */
+const TYPED_METHODS = new Set<Method>(['otp', 'code', 'sms']);
 
 export function LoginPage() {
   const t = useTranslator(signInStrings);
@@ -25,20 +47,35 @@ export function LoginPage() {
   const [login, setLogin] = useState('');
   const [password, setPassword] = useState('');
   const [code, setCode] = useState('');
-  const [error, setError] = useState('');
+  const [notice, setNotice] = useState<Notice>(null);
   const [busy, setBusy] = useState(false);
   const [samlAvailable, setSamlAvailable] = useState(false);
+  const [autofill, setAutofill] = useState(false);
+  // Counts the autofill requests: a new one starts after a passkey prompt the user opened has ended.
+  const [autofillRound, setAutofillRound] = useState(0);
 
   useEffect(() => {
     api
       .get<{ available: boolean }>('/api/auth/saml-status')
       .then((status) => setSamlAvailable(Boolean(status?.available)))
       .catch(() => setSamlAvailable(false));
+    void autofillSupported().then(setAutofill);
+    return () => void cancelPasskeyCeremony();
   }, []);
+
+  // The autofill request waits in the background while the password step is on screen; it ends with the step.
+  useEffect(() => {
+    if (!autofill || step.state !== 'password') return;
+    void signInWithAutofill();
+    return () => void cancelPasskeyCeremony();
+  }, [autofill, step.state, autofillRound]);
 
   function finish(answer: LoginAnswer) {
     if (answer.state === 'second_factor') {
-      setStep({ state: 'second_factor', challenge: answer.challenge, methods: answer.methods, delivery: answer.delivery });
+      const { challenge, methods, delivery } = answer;
+      // A recovery code as the only way this browser can answer: the field asks for it straight away.
+      const onlyRecovery = methods.includes('recovery_code') && !methods.some((method) => TYPED_METHODS.has(method) || (method === 'passkey' && passkeysSupported()));
+      setStep({ state: 'second_factor', recovery: onlyRecovery, challenge, methods, delivery });
       setCode('');
       return;
     }
@@ -46,43 +83,120 @@ export function LoginPage() {
     navigate(safeNextPath(search.get('next')) ?? fallback, { replace: true });
   }
 
-  async function submitPassword(event: Event) {
-    event.preventDefault();
+  /** Runs one call of the flow; a closed passkey prompt is reported calmly, a replaced one not at all. */
+  async function run(work: () => Promise<void>, describe: (failure: unknown) => string = describeError) {
     setBusy(true);
-    setError('');
+    setNotice(null);
     try {
-      finish(await api.post<LoginAnswer>('/api/auth/login', { login, password }));
+      await work();
     } catch (failure) {
-      setError(describeError(failure));
+      if (!isSupersededCeremony(failure)) setNotice({ kind: isCancelledCeremony(failure) ? 'info' : 'error', text: describe(failure) });
     } finally {
       setBusy(false);
     }
   }
 
-  async function submitCode(event: Event) {
+  const submitPassword = (event: Event) => {
+    event.preventDefault();
+    void run(async () => finish(await api.post<LoginAnswer>('/api/auth/login', { login, password })));
+  };
+
+  const submitCode = (event: Event) => {
     event.preventDefault();
     if (step.state !== 'second_factor') return;
-    setBusy(true);
-    setError('');
+    void run(
+      async () => finish(await api.post<LoginAnswer>('/api/auth/login/second-factor', { challenge: step.challenge, otp: code.trim() })),
+      // The server says "wrong one-time password" for any refused typed code; a recovery code is named as such.
+      (failure) => (step.recovery && failure instanceof ApiError && failure.code === 'OTP_INVALID' ? t('recoveryCodeWrong') : describeError(failure)),
+    );
+  };
+
+  /** Passwordless: a discoverable passkey with user verification; the server learns the user from it. */
+  const passwordlessOptions = () => api.post<{ flow: string; options: PublicKeyCredentialRequestOptionsJSON }>('/api/auth/passkey/options', {});
+  const finishPasswordless = async (flow: string, credential: AuthenticationResponseJSON) => finish(await api.post<LoginAnswer>('/api/auth/passkey', { flow, credential }));
+
+  const signInWithPasskey = async () => {
+    await run(async () => {
+      const { flow, options } = await passwordlessOptions();
+      await finishPasswordless(flow, await usePasskey(options));
+    });
+    setAutofillRound((round) => round + 1);
+  };
+
+  // Until the user picks a passkey in the autofill list, nothing happened from their point of view: a failure to
+  // set the request up or its end says nothing; what follows their choice is reported like any sign-in.
+  async function signInWithAutofill() {
+    let started: { flow: string; credential: AuthenticationResponseJSON };
     try {
-      finish(await api.post<LoginAnswer>('/api/auth/login/second-factor', { challenge: step.challenge, otp: code.trim() }));
-    } catch (failure) {
-      setError(describeError(failure));
-    } finally {
-      setBusy(false);
+      const { flow, options } = await passwordlessOptions();
+      started = { flow, credential: await usePasskey(options, { autofill: true }) };
+    } catch {
+      return;
     }
+    await run(() => finishPasswordless(started.flow, started.credential));
   }
 
+  const confirmWithPasskey = (challenge: string) =>
+    run(async () => {
+      const { options } = await api.post<{ options: PublicKeyCredentialRequestOptionsJSON }>('/api/auth/login/passkey/options', { challenge });
+      finish(await api.post<LoginAnswer>('/api/auth/login/passkey', { challenge, credential: await usePasskey(options) }));
+    });
+
   if (step.state === 'second_factor') {
+    const passkey = step.methods.includes('passkey') && passkeysSupported();
+    const typed = step.methods.some((method) => TYPED_METHODS.has(method));
+    const recovery = step.methods.includes('recovery_code');
+    const switchTo = (nextRecovery: boolean) => {
+      setStep({ ...step, recovery: nextRecovery });
+      setCode('');
+      setNotice(null);
+    };
     return (
       <Card title={t('secondFactorTitle')}>
         <form onSubmit={submitCode} class="stack">
-          <p>{secondFactorPrompt(step, t)}</p>
-          <TextField label={t('code')} name="code" value={code} onValue={setCode} autocomplete="one-time-code" inputMode="numeric" required autoFocus />
-          <Alert>{error}</Alert>
-          <Button type="submit" busy={busy}>
-            {t('confirm')}
-          </Button>
+          {step.recovery ? (
+            <>
+              <p>{t('recoveryPrompt')}</p>
+              <TextField
+                key="recovery-code"
+                label={t('recoveryCode')}
+                name="recovery-code"
+                value={code}
+                onValue={setCode}
+                hint={t('recoveryHint')}
+                placeholder="XXXX-XXXX-XXXX"
+                autocomplete="off"
+                autocapitalize="characters"
+                spellcheck={false}
+                maxLength={32}
+                required
+                autoFocus
+              />
+            </>
+          ) : (
+            <>
+              <p>{secondFactorPrompt(step, passkey, typed, t)}</p>
+              {passkey ? (
+                <Button variant={typed ? 'secondary' : 'primary'} busy={busy} onClick={() => void confirmWithPasskey(step.challenge)} autoFocus={!typed}>
+                  {t('usePasskey')}
+                </Button>
+              ) : null}
+              {typed ? (
+                <TextField key="code" label={t('code')} name="code" value={code} onValue={setCode} autocomplete="one-time-code" inputMode="numeric" required autoFocus />
+              ) : null}
+            </>
+          )}
+          {notice ? <Alert kind={notice.kind}>{notice.text}</Alert> : null}
+          {step.recovery || typed ? (
+            <Button type="submit" busy={busy}>
+              {t('confirm')}
+            </Button>
+          ) : null}
+          {recovery && (passkey || typed || !step.recovery) ? (
+            <Button variant="link" onClick={() => switchTo(!step.recovery)}>
+              {t(!step.recovery ? 'useRecoveryCode' : passkey && typed ? 'useCodeInstead' : passkey ? 'usePasskeyInstead' : 'useOtpInstead')}
+            </Button>
+          ) : null}
           <Button variant="link" onClick={() => setStep({ state: 'password' })}>
             {t('back')}
           </Button>
@@ -94,9 +208,10 @@ export function LoginPage() {
   return (
     <Card title={t('title')}>
       <form onSubmit={submitPassword} class="stack">
-        <TextField label={t('login')} name="login" value={login} onValue={setLogin} autocomplete="username" required autoFocus />
+        {/* "webauthn" lets the browser list the user's passkeys in this field's autofill (conditional mediation). */}
+        <TextField label={t('login')} name="login" value={login} onValue={setLogin} autocomplete="username webauthn" required autoFocus />
         <TextField label={t('password')} name="password" type="password" value={password} onValue={setPassword} autocomplete="current-password" required />
-        <Alert>{error}</Alert>
+        {notice ? <Alert kind={notice.kind}>{notice.text}</Alert> : null}
         <Button type="submit" busy={busy}>
           {t('submit')}
         </Button>
@@ -104,19 +219,28 @@ export function LoginPage() {
           {t('forgot')}
         </a>
       </form>
-      {samlAvailable ? (
+      {passkeysSupported() || samlAvailable ? (
         <div class="stack saml-choice">
           <p class="divider">{t('or')}</p>
-          <a class="button secondary" href={`/saml/login${search.get('next') ? `?RelayState=${encodeURIComponent(safeNextPath(search.get('next')) ?? '/')}` : ''}`}>
-            {t('samlButton')}
-          </a>
+          {passkeysSupported() ? (
+            <Button variant="secondary" disabled={busy} onClick={() => void signInWithPasskey()}>
+              {t('passkeyButton')}
+            </Button>
+          ) : null}
+          {samlAvailable ? (
+            <a class="button secondary" href={`/saml/login${search.get('next') ? `?RelayState=${encodeURIComponent(safeNextPath(search.get('next')) ?? '/')}` : ''}`}>
+              {t('samlButton')}
+            </a>
+          ) : null}
         </div>
       ) : null}
     </Card>
   );
 }
 
-function secondFactorPrompt(step: SecondFactor, t: (key: string, values?: Record<string, string>) => string): string {
+function secondFactorPrompt(step: SecondFactor, passkey: boolean, typed: boolean, t: Translate): string {
   if (step.delivery) return t(step.delivery.channel === 'sms' ? 'codeSentSMS' : 'codeSentEMAIL', { to: step.delivery.to });
-  return step.methods[0] === 'sms' ? t('smsPrompt') : t('otpPrompt');
+  if (passkey) return t(typed ? 'passkeyOrOtpPrompt' : 'passkeyPrompt');
+  if (!typed) return t(step.methods.includes('recovery_code') ? 'recoveryPrompt' : 'passkeyUnsupported');
+  return step.methods.includes('sms') && !step.methods.includes('otp') ? t('smsPrompt') : t('otpPrompt');
 }
