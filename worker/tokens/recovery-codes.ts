@@ -103,7 +103,8 @@ export async function generateRecoveryCodes(
       activityInsert(db, 'RecoveryCodesGenerated', userId, via, { tokenId, serial, total: hashes.length }, nowMs),
     ]);
   } catch (error) {
-    // Two generations racing: the unique index keeps one set; the loser's answer must not show codes that were never stored.
+    // A batch is one transaction, so of two racing generations the later deletes the earlier's set; the unique
+    // index backs that up, and should it refuse, the answer must not show codes that were never stored.
     if (isUniqueViolation(error)) throw new AppError('CONFLICT', 'Recovery codes were being made at the same time. Try again.');
     throw error;
   }
