@@ -28,7 +28,7 @@ describe('admin center', () => {
     await page.goto('/login');
     await page.getByLabel('Login').fill(app.admin.login);
     await page.getByLabel('Password').fill('not-the-password');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await expect.poll(() => page.getByRole('alert').textContent()).toContain('Login or password is wrong');
     await app.signInAsAdmin(page);
     await page.getByRole('heading', { name: 'Users' }).waitFor();

@@ -78,11 +78,11 @@ describe('two-factor authentication by SMS', () => {
     await userPage.goto('/login');
     await userPage.getByLabel('Login').fill(USER.login);
     await userPage.getByLabel('Password').fill('not the password');
-    await userPage.getByRole('button', { name: 'Sign in' }).click();
+    await userPage.getByRole('button', { name: 'Sign in', exact: true }).click();
     await expect.poll(() => userPage.getByRole('alert').textContent()).toContain('Login or password is wrong');
 
     await userPage.getByLabel('Password').fill(USER.password);
-    await userPage.getByRole('button', { name: 'Sign in' }).click();
+    await userPage.getByRole('button', { name: 'Sign in', exact: true }).click();
     await userPage.waitForURL('**/profile');
     await userPage.getByTestId('profile-login').getByText(USER.login).waitFor();
     const section = userPage.getByRole('region', { name: 'Two-factor authentication' });
@@ -115,7 +115,7 @@ describe('two-factor authentication by SMS', () => {
     await userPage.waitForURL('**/login');
     await userPage.getByLabel('Login').fill(USER.login);
     await userPage.getByLabel('Password').fill(USER.password);
-    await userPage.getByRole('button', { name: 'Sign in' }).click();
+    await userPage.getByRole('button', { name: 'Sign in', exact: true }).click();
     await userPage.getByRole('heading', { name: 'Confirm it is you' }).waitFor();
     await userPage.getByLabel('Code').fill(await codeOfSms(2));
     await userPage.getByRole('button', { name: 'Confirm' }).click();
