@@ -26,10 +26,11 @@ type View =
 export default function PortalApp({ alias }: { alias: string }) {
   const t = useTranslator(portalStrings);
   const client = useMemo(() => portalClient(alias), [alias]);
-  // The actions' client: a STEP_UP_REQUIRED answer asks for the current code, then the action is sent again.
+  // The actions' client: a STEP_UP_REQUIRED answer asks for the current factor, then the action is sent again.
   const stepUp = useStepUp({
     prove: (body) => client.post('/step-up', body),
     sendCode: (factorId) => client.post('/step-up/code', { factorId }),
+    passkeyOptions: () => client.post('/step-up/passkey/options'),
   });
   const actionsClient = useMemo(() => withStepUp(client, stepUp.prompt), [client]);
   const [view, setView] = useState<View>({ kind: 'loading' });
