@@ -27,6 +27,11 @@ const TYPE_ORDER: Record<UserActivityType, number> = {
   UserPasswordChange: 4,
   UserEmailChangeRequest: 5,
   UserEmailChange: 6,
+  PasskeyRegistered: 7,
+  PasskeyRemoved: 8,
+  RecoveryCodesGenerated: 9,
+  RecoveryCodeUsed: 10,
+  RecoveryCodesVoided: 11,
 };
 const ACTIVITY_TYPES = (Object.keys(TYPE_ORDER) as UserActivityType[]).sort((a, b) => TYPE_ORDER[a] - TYPE_ORDER[b]);
 
