@@ -2,6 +2,8 @@
  * Tokens: the list; creating a software token (QR code, active after its first correct OTP); registering a hardware
  * token; creating an SMS or email token for a user (bound to their phone number or address); importing CSV or PSKC;
  * and per token: Check OTP (for SMS/email tokens: "Send code" first), resync, PIN, enable/disable, fail counter, delete.
+ * Passkeys and recovery code sets are made by their users (portal, /profile): a passkey shows its WebAuthn facts, a
+ * set how many codes remain and "Void codes"; neither has a seed, an OTP to check or a PIN.
  */
 import { useState } from 'preact/hooks';
 import { Alert, Button, SelectField, TextField } from '../components/form';
@@ -58,6 +60,52 @@ const messageTokenStrings = {
 };
 
 const isMessageTokenType = (type: string) => type === 'SMS' || type === 'EMAIL';
+/** Tokens without an OTP of their own: no Check OTP (it would use up a recovery code), resync or PIN. */
+const isCeremonyOrCodeSet = (type: string) => type === 'PASSKEY' || type === 'RECOVERY_CODES';
+
+/** The passkey and recovery code strings, the page's own additions like the SMS/email ones above. */
+const factorStrings = {
+  en: {
+    passkeyName: 'Name',
+    aaguid: 'AAGUID (authenticator model)',
+    transports: 'Transports',
+    backedUp: 'Backed up',
+    backupEligible: 'can be synced',
+    deviceBound: 'device-bound',
+    signCount: 'Signature counter',
+    suspicious: 'Suspicious',
+    suspiciousSince: 'Yes, since {date}: its counter went backwards (a copied authenticator?). It is refused.',
+    suspiciousPill: 'suspicious',
+    remaining: '{remaining} of {total} left',
+    recoveryCodes: 'Recovery codes: {remaining} of {total} left',
+    recoveryHint: 'The user generated these codes; each works once in place of their token. Only their hashes are stored, so nobody can show them again.',
+    voidCodes: 'Void codes',
+    voidTitle: 'Void these recovery codes?',
+    voidText: 'All {remaining} unused codes stop working at once, for sign-in, restore access and the verify API. The user can generate a new set.',
+    voided: 'The recovery codes are void.',
+    voidedAt: 'Voided on {date}: none of these codes works any more.',
+  },
+  de: {
+    passkeyName: 'Name',
+    aaguid: 'AAGUID (Authenticator-Modell)',
+    transports: 'Übertragungswege',
+    backedUp: 'Gesichert',
+    backupEligible: 'synchronisierbar',
+    deviceBound: 'gerätegebunden',
+    signCount: 'Signaturzähler',
+    suspicious: 'Verdächtig',
+    suspiciousSince: 'Ja, seit {date}: Sein Zähler ging zurück (ein kopierter Authenticator?). Er wird abgelehnt.',
+    suspiciousPill: 'verdächtig',
+    remaining: '{remaining} von {total} übrig',
+    recoveryCodes: 'Wiederherstellungscodes: {remaining} von {total} übrig',
+    recoveryHint: 'Der Benutzer hat diese Codes erzeugt; jeder ersetzt einmal sein Token. Gespeichert sind nur ihre Hashes, niemand kann sie erneut anzeigen.',
+    voidCodes: 'Codes ungültig machen',
+    voidTitle: 'Diese Wiederherstellungscodes ungültig machen?',
+    voidText: 'Alle {remaining} unbenutzten Codes funktionieren sofort nicht mehr, weder bei der Anmeldung noch bei „Zugang wiederherstellen“ oder der Verify-API. Der Benutzer kann einen neuen Satz erzeugen.',
+    voided: 'Die Wiederherstellungscodes sind ungültig.',
+    voidedAt: 'Ungültig gemacht am {date}: Keiner dieser Codes funktioniert mehr.',
+  },
+};
 
 /** A token as the admin API returns it (the worker's view; a type-only import, erased from the bundle). */
 export type AdminToken = TokenView;
@@ -69,6 +117,8 @@ interface Enrolment {
 
 export function TokenStatus({ token }: { token: AdminToken }) {
   const t = useTranslator(adminStrings);
+  const f = useTranslator(factorStrings);
+  if (token.passkey?.suspiciousAt) return <span class="pill bad">{f('suspiciousPill')}</span>;
   if (token.lockedUntil) return <span class="pill bad">{t('locked')}</span>;
   if (!token.enabled) return <span class="pill off">{t('disabled')}</span>;
   if (!token.activated) return <span class="pill">{t('pending')}</span>;
@@ -119,7 +169,7 @@ export function TokensPage() {
                     </a>
                   </td>
                   <td>
-                    {token.type} <span class="muted">{token.destination ?? token.kind}</span>
+                    {token.type} <span class="muted"><TokenListNote token={token} /></span>
                   </td>
                   <td>{token.owner?.login ?? ''}</td>
                   <td>
@@ -147,6 +197,14 @@ export function TokensPage() {
       </Dialog>
     </>
   );
+}
+
+/** Beside the type in the list: where codes go, a passkey's name, a set's remaining codes, else software/hardware. */
+function TokenListNote({ token }: { token: AdminToken }) {
+  const f = useTranslator(factorStrings);
+  if (token.recoveryCodes) return <>{f('remaining', { remaining: token.recoveryCodes.remaining, total: token.recoveryCodes.total })}</>;
+  if (token.type === 'PASSKEY') return <>{token.description}</>;
+  return <>{token.destination ?? token.kind}</>;
 }
 
 /** The server renders the QR code as SVG; shown as an image so no markup from the answer enters the DOM. */
@@ -570,106 +628,216 @@ export function TokenDetailPage({ id }: { id: string }) {
           {t('delete')}
         </Button>
       </PageHeader>
-      <section class="panel grid-2">
-        <div>
-          {t('type')}: <strong>{token.type}</strong> ({token.destination ? <span class="mono">{token.destination}</span> : token.kind})
-        </div>
-        <div>
-          {/* SMS/email codes are random digits sent out, not derived from a hash algorithm. */}
-          {message ? `${token.digits} ${t('digits')}` : `${t('algorithm')}: ${token.ocraSuite ?? `${token.algorithm}, ${token.digits} ${t('digits')}`}`}
-        </div>
-        <div>{token.type === 'HOTP' ? `${t('counter')}: ${token.counter}` : token.type === 'TOTP' ? `${t('period')}: ${token.periodSeconds}` : ''}</div>
-        <div>
-          {t('owner')}: {token.owner ? <a href={`/admin/users/${token.owner.id}`} onClick={onLinkClick}>{token.owner.login}</a> : t('none')}
-        </div>
-        <div>
-          {t('pin')}: {token.hasPin ? `${t('yes')} (${token.pinPosition === 'before' ? t('pinBefore') : t('pinAfter')})` : t('no')}
-        </div>
-        <div>
-          {t('failCount')}: {token.failCount}
-          {token.lockedUntil ? ` · ${t('locked')} → ${formatDateTime(token.lockedUntil)}` : ''}
-        </div>
-        <div>
-          {t('lastUsed')}: {formatDateTime(token.lastUsedAt) || '—'}
-        </div>
-      </section>
-      <section class="panel">
-        <h2>{t('checkOtp')}</h2>
-        {message ? (
-          <div class="stack">
-            <p class="muted">{codeSentTo ? m('codeSentTo', { to: codeSentTo }) : m('messageCheckHint')}</p>
-            <div class="row">
-              <Button
-                variant="secondary"
-                busy={busy}
-                onClick={() =>
-                  run(async () => {
-                    const sent = await api.post<{ sentTo: string | null }>(`${path}/send-code`);
-                    setCodeSentTo(sent.sentTo ?? token.destination ?? '');
-                  })
-                }
-              >
-                {m('sendCode')}
-              </Button>
+      {token.type === 'PASSKEY' ? <PasskeyFacts token={token} /> : null}
+      {token.type === 'RECOVERY_CODES' ? <RecoveryCodesPanel token={token} path={path} onChanged={reload} /> : null}
+      {isCeremonyOrCodeSet(token.type) ? null : (
+        <>
+          <section class="panel grid-2">
+            <div>
+              {t('type')}: <strong>{token.type}</strong> ({token.destination ? <span class="mono">{token.destination}</span> : token.kind})
             </div>
-          </div>
-        ) : null}
-        <form class="row" onSubmit={checkOtp}>
-          <TextField label={t('otp')} name="check-otp" value={otp} onValue={setOtp} inputMode="numeric" autocomplete="off" required />
-          <Button type="submit">{t('checkOtp')}</Button>
-          {token.failCount > 0 || token.lockedUntil ? (
-            <Button variant="secondary" busy={busy} onClick={() => run(() => api.post(`${path}/reset-fail-counter`), t('saved')).then(reload)}>
-              {t('resetFailCounter')}
-            </Button>
+            <div>
+              {/* SMS/email codes are random digits sent out, not derived from a hash algorithm. */}
+              {message ? `${token.digits} ${t('digits')}` : `${t('algorithm')}: ${token.ocraSuite ?? `${token.algorithm}, ${token.digits} ${t('digits')}`}`}
+            </div>
+            <div>{token.type === 'HOTP' ? `${t('counter')}: ${token.counter}` : token.type === 'TOTP' ? `${t('period')}: ${token.periodSeconds}` : ''}</div>
+            <div>
+              {t('owner')}: {token.owner ? <a href={`/admin/users/${token.owner.id}`} onClick={onLinkClick}>{token.owner.login}</a> : t('none')}
+            </div>
+            <div>
+              {t('pin')}: {token.hasPin ? `${t('yes')} (${token.pinPosition === 'before' ? t('pinBefore') : t('pinAfter')})` : t('no')}
+            </div>
+            <div>
+              {t('failCount')}: {token.failCount}
+              {token.lockedUntil ? ` · ${t('locked')} → ${formatDateTime(token.lockedUntil)}` : ''}
+            </div>
+            <div>
+              {t('lastUsed')}: {formatDateTime(token.lastUsedAt) || '—'}
+            </div>
+          </section>
+          <section class="panel">
+            <h2>{t('checkOtp')}</h2>
+            {message ? (
+              <div class="stack">
+                <p class="muted">{codeSentTo ? m('codeSentTo', { to: codeSentTo }) : m('messageCheckHint')}</p>
+                <div class="row">
+                  <Button
+                    variant="secondary"
+                    busy={busy}
+                    onClick={() =>
+                      run(async () => {
+                        const sent = await api.post<{ sentTo: string | null }>(`${path}/send-code`);
+                        setCodeSentTo(sent.sentTo ?? token.destination ?? '');
+                      })
+                    }
+                  >
+                    {m('sendCode')}
+                  </Button>
+                </div>
+              </div>
+            ) : null}
+            <form class="row" onSubmit={checkOtp}>
+              <TextField label={t('otp')} name="check-otp" value={otp} onValue={setOtp} inputMode="numeric" autocomplete="off" required />
+              <Button type="submit">{t('checkOtp')}</Button>
+              {token.failCount > 0 || token.lockedUntil ? (
+                <Button variant="secondary" busy={busy} onClick={() => run(() => api.post(`${path}/reset-fail-counter`), t('saved')).then(reload)}>
+                  {t('resetFailCounter')}
+                </Button>
+              ) : null}
+            </form>
+          </section>
+          {token.type !== 'OCRA' && !message ? (
+            <section class="panel">
+              <h2>{t('resync')}</h2>
+              <form
+                class="row"
+                onSubmit={async (event) => {
+                  event.preventDefault();
+                  if (await run(() => api.post(`${path}/resync`, { otp1: otp1.trim(), otp2: otp2.trim() }), t('resynced'))) {
+                    setOtp1('');
+                    setOtp2('');
+                    reload();
+                  }
+                }}
+              >
+                <TextField label={t('otp1')} name="otp1" value={otp1} onValue={setOtp1} inputMode="numeric" required />
+                <TextField label={t('otp2')} name="otp2" value={otp2} onValue={setOtp2} inputMode="numeric" required />
+                <Button type="submit" busy={busy}>
+                  {t('resync')}
+                </Button>
+              </form>
+            </section>
           ) : null}
-        </form>
-      </section>
-      {token.type !== 'OCRA' && !message ? (
-        <section class="panel">
-          <h2>{t('resync')}</h2>
-          <form
-            class="row"
-            onSubmit={async (event) => {
-              event.preventDefault();
-              if (await run(() => api.post(`${path}/resync`, { otp1: otp1.trim(), otp2: otp2.trim() }), t('resynced'))) {
-                setOtp1('');
-                setOtp2('');
-                reload();
-              }
-            }}
-          >
-            <TextField label={t('otp1')} name="otp1" value={otp1} onValue={setOtp1} inputMode="numeric" required />
-            <TextField label={t('otp2')} name="otp2" value={otp2} onValue={setOtp2} inputMode="numeric" required />
-            <Button type="submit" busy={busy}>
-              {t('resync')}
-            </Button>
-          </form>
-        </section>
-      ) : null}
-      <section class="panel">
-        <h2>{t('pin')}</h2>
-        <form
-          class="row"
-          onSubmit={async (event) => {
-            event.preventDefault();
-            if (await run(() => api.put(`${path}/pin`, { pin, pinPosition }), t('saved'))) {
-              setPin('');
-              reload();
-            }
-          }}
-        >
-          <TextField label={t('pin')} name="pin" type="password" value={pin} onValue={setPin} inputMode="numeric" pattern="\d{4,8}" autocomplete="off" required />
-          <SelectField label={t('pinPosition')} name="pinPosition" value={pinPosition} onValue={setPinPosition} options={[{ value: 'after', label: t('pinAfter') }, { value: 'before', label: t('pinBefore') }]} />
-          <Button type="submit" busy={busy}>
-            {t('setPin')}
-          </Button>
-          {token.hasPin ? (
-            <Button variant="secondary" busy={busy} onClick={() => run(() => api.put(`${path}/pin`, { pin: null }), t('saved')).then(reload)}>
-              {t('removePin')}
-            </Button>
-          ) : null}
-        </form>
-      </section>
+          <section class="panel">
+            <h2>{t('pin')}</h2>
+            <form
+              class="row"
+              onSubmit={async (event) => {
+                event.preventDefault();
+                if (await run(() => api.put(`${path}/pin`, { pin, pinPosition }), t('saved'))) {
+                  setPin('');
+                  reload();
+                }
+              }}
+            >
+              <TextField label={t('pin')} name="pin" type="password" value={pin} onValue={setPin} inputMode="numeric" pattern="\d{4,8}" autocomplete="off" required />
+              <SelectField label={t('pinPosition')} name="pinPosition" value={pinPosition} onValue={setPinPosition} options={[{ value: 'after', label: t('pinAfter') }, { value: 'before', label: t('pinBefore') }]} />
+              <Button type="submit" busy={busy}>
+                {t('setPin')}
+              </Button>
+              {token.hasPin ? (
+                <Button variant="secondary" busy={busy} onClick={() => run(() => api.put(`${path}/pin`, { pin: null }), t('saved')).then(reload)}>
+                  {t('removePin')}
+                </Button>
+              ) : null}
+            </form>
+          </section>
+        </>
+      )}
     </>
+  );
+}
+
+/** A PASSKEY token: what the authenticator told us at registration, and how it has been used since. */
+function PasskeyFacts({ token }: { token: AdminToken }) {
+  const t = useTranslator(adminStrings);
+  const f = useTranslator(factorStrings);
+  const passkey = token.passkey;
+  return (
+    <section class="panel">
+      <dl class="facts" data-testid="passkey-facts">
+        <dt>{t('type')}</dt>
+        <dd>{token.type}</dd>
+        <dt>{f('passkeyName')}</dt>
+        <dd>{token.description || t('none')}</dd>
+        <dt>{t('owner')}</dt>
+        <dd>{token.owner ? <a href={`/admin/users/${token.owner.id}`} onClick={onLinkClick}>{token.owner.login}</a> : t('none')}</dd>
+        {passkey ? (
+          <>
+            <dt>{f('aaguid')}</dt>
+            <dd class="mono">{passkey.aaguid}</dd>
+            <dt>{f('transports')}</dt>
+            <dd>{passkey.transports.length ? passkey.transports.join(', ') : t('none')}</dd>
+            <dt>{f('backedUp')}</dt>
+            <dd>
+              {passkey.backedUp ? t('yes') : t('no')} ({f(passkey.backupEligible ? 'backupEligible' : 'deviceBound')})
+            </dd>
+            <dt>{f('signCount')}</dt>
+            <dd>{passkey.signCount}</dd>
+            <dt>{f('suspicious')}</dt>
+            <dd>{passkey.suspiciousAt ? <span class="pill bad">{f('suspiciousSince', { date: formatDateTime(passkey.suspiciousAt) })}</span> : t('no')}</dd>
+          </>
+        ) : null}
+        <dt>{t('created')}</dt>
+        <dd>{formatDateTime(token.createdAt)}</dd>
+        <dt>{t('lastUsed')}</dt>
+        <dd>{formatDateTime(token.lastUsedAt) || '—'}</dd>
+      </dl>
+    </section>
+  );
+}
+
+/** A RECOVERY_CODES token: how many codes remain, its fail counter, and "Void codes" behind an in-app confirmation. */
+function RecoveryCodesPanel({ token, path, onChanged }: { token: AdminToken; path: string; onChanged: () => void }) {
+  const t = useTranslator(adminStrings);
+  const f = useTranslator(factorStrings);
+  const { busy, run } = useAction();
+  const [confirming, setConfirming] = useState(false);
+  const codes = token.recoveryCodes ?? { remaining: 0, total: 0, voidedAt: null };
+  return (
+    <section class="panel stack">
+      <p>
+        <strong>{f('recoveryCodes', { remaining: codes.remaining, total: codes.total })}</strong>
+      </p>
+      {codes.voidedAt ? <Alert kind="warning">{f('voidedAt', { date: formatDateTime(codes.voidedAt) })}</Alert> : null}
+      <p class="muted">{f('recoveryHint')}</p>
+      <dl class="facts">
+        <dt>{t('owner')}</dt>
+        <dd>{token.owner ? <a href={`/admin/users/${token.owner.id}`} onClick={onLinkClick}>{token.owner.login}</a> : t('none')}</dd>
+        <dt>{t('created')}</dt>
+        <dd>{formatDateTime(token.createdAt)}</dd>
+        <dt>{t('lastUsed')}</dt>
+        <dd>{formatDateTime(token.lastUsedAt) || '—'}</dd>
+        <dt>{t('failCount')}</dt>
+        <dd>
+          {token.failCount}
+          {token.lockedUntil ? ` · ${t('locked')} → ${formatDateTime(token.lockedUntil)}` : ''}
+        </dd>
+      </dl>
+      <div class="row">
+        {codes.remaining > 0 ? (
+          <Button variant="danger" busy={busy} onClick={() => setConfirming(true)}>
+            {f('voidCodes')}
+          </Button>
+        ) : null}
+        {token.failCount > 0 || token.lockedUntil ? (
+          <Button variant="secondary" busy={busy} onClick={() => run(() => api.post(`${path}/reset-fail-counter`), t('saved')).then(onChanged)}>
+            {t('resetFailCounter')}
+          </Button>
+        ) : null}
+      </div>
+      <Dialog title={f('voidTitle')} open={confirming} onClose={() => setConfirming(false)}>
+        <div class="stack">
+          <p>{f('voidText', { remaining: codes.remaining })}</p>
+          <div class="row end">
+            <Button variant="secondary" onClick={() => setConfirming(false)}>
+              {t('cancel')}
+            </Button>
+            <Button
+              variant="danger"
+              busy={busy}
+              onClick={async () => {
+                if (await run(() => api.post(`${path}/void`), f('voided'))) {
+                  setConfirming(false);
+                  onChanged();
+                }
+              }}
+            >
+              {f('voidCodes')}
+            </Button>
+          </div>
+        </div>
+      </Dialog>
+    </section>
   );
 }
