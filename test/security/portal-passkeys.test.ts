@@ -326,6 +326,17 @@ describe('the passkey at the portal sign-in', () => {
     expect(await webauthnChallengesOf(`portal-signin:${await sha256Hex(after.flow)}`)).toBe(0);
     expect((await env.DB.prepare('SELECT last_used_at FROM tokens WHERE id = ?').bind(passkeyId).first<{ last_used_at: number | null }>())!.last_used_at).toBeNull();
     expect((await after.otp(await totpAt(erin.seed!, Date.now()))).body.state).toBe('signed_in');
+    nextStep();
+
+    // With one of her passkeys assigned "with" her, her other passkey is not this resource's factor either.
+    const other = softwareAuthenticator();
+    await passkeyMadeElsewhere(erin.id, other);
+    await admin.put(`/resources/${resource.id}/assignments`, { userId: erin.id, tokenId: passkeyId });
+    const assigned = await otpStep(alias, erin.login);
+    const allowed = (await assigned.passkeyOptions()).body.options;
+    expect(allowed.allowCredentials.map((credential: { id: string }) => credential.id)).toEqual([authenticator.credentials[0]!.id]);
+    expect((await assigned.passkey(await other.authenticate({ ...allowed, allowCredentials: [] }, other.credentials[0]))).body.error.code).toBe('PASSKEY_INVALID');
+    expect((await assigned.passkey(await authenticator.authenticate((await assigned.passkeyOptions()).body.options))).body.state).toBe('signed_in');
   });
 
   it("passkey answers claim the flow's attempts like typed OTPs; of 20 concurrent copies of one assertion one signs in", async () => {
@@ -407,5 +418,33 @@ describe('Re-Assign Token with a passkey', () => {
     expect((await browser.send('PUT', '/tokens/pin', { pin: '1234', pinPosition: 'after' })).body.error.code).toBe('TOKEN_TYPE_MISMATCH');
     expect((await browser.send('POST', '/tokens/sync', { otp1: '123456', otp2: '234567' })).body.error.code).toBe('TOKEN_TYPE_MISMATCH');
     expect((await tokensOf(ivy.id))[0]).toMatchObject({ type: 'PASSKEY' });
+  });
+});
+
+describe('a recovery code at the portal OTP step', () => {
+  it('signs in once; each typed code is counted only on the factor of its kind', async () => {
+    // Attack: with Bob's password, guesses at the portal's OTP step. A recovery-code-shaped guess must not count as
+    // a wrong OTP on his authenticator app (nor an OTP guess on his recovery set), a used code is refused and counts
+    // as a guess, and his own code signs him in once.
+    const portal = await portalWith([...PASSKEY_PORTAL_ACTIONS, 'GenerateRecoveryCodes'], ['TOTP', 'PASSKEY']);
+    const bob = await userOf(portal.admin, portal.resource.id, { totp: 'owned' });
+    const generated = await (await signInWithTotp(portal.alias, bob.login, bob.seed!)).send('POST', '/recovery-codes', {});
+    expect(generated.status).toBe(201);
+    const [first] = generated.body.codes as string[];
+    const failCounts = async () =>
+      Object.fromEntries((await env.DB.prepare('SELECT type, fail_count FROM tokens WHERE owner_user_id = ?').bind(bob.id).all<{ type: string; fail_count: number }>()).results.map((row) => [row.type, row.fail_count]));
+
+    // Typed as people type it: lower case, without the dashes.
+    const step = await otpStep(portal.alias, bob.login);
+    expect((await step.otp(first!.replace(/-/g, '').toLowerCase())).body.state).toBe('signed_in');
+    const session = await env.DB.prepare(`SELECT method FROM sessions WHERE user_id = ? AND kind = 'portal' ORDER BY created_at DESC LIMIT 1`).bind(bob.id).first<{ method: string }>();
+    expect(session!.method).toBe('password+recovery_code');
+    expect(await failCounts()).toEqual({ TOTP: 0, RECOVERY_CODES: 0 });
+
+    const replay = await otpStep(portal.alias, bob.login);
+    expect((await replay.otp(first!)).body.error.code).toBe('OTP_INVALID');
+    expect(await failCounts()).toEqual({ TOTP: 0, RECOVERY_CODES: 1 });
+    expect((await replay.otp('000000')).body.error.code).toBe('OTP_INVALID');
+    expect(await failCounts()).toEqual({ TOTP: 1, RECOVERY_CODES: 1 });
   });
 });
