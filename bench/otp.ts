@@ -66,6 +66,10 @@ const RADIUS_SECRET = 'bench-radius-secret';
 const TOTP_PERIOD_SECONDS = 30;
 const RADCLIENT_FILE_USERS = 250;
 const D1_PROBE_STATEMENTS = [1, 8] as const;
+/** Users outside the load for the sequential check of the two paths: each one's first code is a cold verify. */
+const SEQUENTIAL_COLD_USERS = 15;
+/** Successive codes of one user, one request at a time: warm verifies. */
+const SEQUENTIAL_WARM_CODES = 20;
 
 const WORK_DIR = join(REPO_ROOT, 'bench/.work/otp');
 const RESULTS_FILE = join(REPO_ROOT, 'bench/results/otp.md');
@@ -116,6 +120,7 @@ async function main(): Promise<void> {
   let users: BenchUser[];
   let replayAnswer: VerifyAnswer;
   let wrongAnswer: VerifyAnswer;
+  let sequential: Sequential;
   const loadBefore = loadavg();
   try {
     log('bare /health on the Miniflare entry socket (through its entry worker)');
@@ -129,8 +134,9 @@ async function main(): Promise<void> {
     log(`applying migrations and seeding ${userCount} users with HOTP hardware tokens`);
     await applyMigrations(worker.db);
     const apiKey = `eid_bench${Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString('base64url')}`;
-    const seeded = await seedUsers(worker.db, bindings.SEED_ENCRYPTION_KEY, userCount + 1, apiKey);
+    const seeded = await seedUsers(worker.db, bindings.SEED_ENCRYPTION_KEY, userCount + 2 + SEQUENTIAL_COLD_USERS, apiKey);
     const sanityUser = seeded.pop()!;
+    const sequentialUsers = seeded.splice(userCount);
     users = seeded;
 
     // The warm-up sends every user a code (a cold verify runs at about a third of the probe's rate), so each round
@@ -168,6 +174,8 @@ async function main(): Promise<void> {
       throw new Error(`the verify API's answers are wrong: ${JSON.stringify({ firstAnswer, replayAnswer, wrongAnswer })}`);
     }
     log(`  replayed code: ${replayAnswer.reason}; wrong code: ${wrongAnswer.reason}`);
+    sequential = await measureSequential(worker.url, apiKey, sequentialUsers);
+    log(`  one request at a time: bare ${sequential.bareMs.toFixed(2)} ms, verify cold ${sequential.coldMs.toFixed(2)} ms, warm ${sequential.warmMs.toFixed(2)} ms (medians)`);
   } finally {
     await writeProbe.stop();
     await worker.stop();
@@ -206,6 +214,7 @@ async function main(): Promise<void> {
     bareEntry,
     rounds,
     load: { before: loadBefore, after: loadAfter },
+    sequential,
     sanity: { replay: replayAnswer.reason ?? '?', wrong: wrongAnswer.reason ?? '?' },
     probes,
     radius,
@@ -218,6 +227,34 @@ async function main(): Promise<void> {
 interface VerifyAnswer {
   accepted?: boolean;
   reason?: string;
+}
+
+/** Median latencies one request at a time (no queueing): bare, a user's first code (cold), successive codes (warm). */
+interface Sequential {
+  bareMs: number;
+  coldMs: number;
+  warmMs: number;
+}
+
+async function measureSequential(url: string, apiKey: string, sample: BenchUser[]): Promise<Sequential> {
+  const timed = async (run: () => Promise<unknown>) => {
+    const start = performance.now();
+    await run();
+    return performance.now() - start;
+  };
+  const verifyOnce = async (user: BenchUser, counter: number) => {
+    const answer = await postJson(`${url}/api/v1/verify`, apiKey, JSON.stringify({ login: user.login, resource: RESOURCE_NAME, otp: generateHotpCode(user.seed, counter) }));
+    if (answer.accepted !== true) throw new Error(`sequential verify refused: ${JSON.stringify(answer)}`);
+  };
+  const bare: number[] = [];
+  for (let i = 0; i < SEQUENTIAL_WARM_CODES; i++) bare.push(await timed(async () => (await fetch(`${url}/health`)).text()));
+  const [warmUser, ...coldUsers] = sample;
+  const cold: number[] = [];
+  for (const user of coldUsers) cold.push(await timed(() => verifyOnce(user, 0)));
+  await verifyOnce(warmUser!, 0);
+  const warm: number[] = [];
+  for (let counter = 1; counter <= SEQUENTIAL_WARM_CODES; counter++) warm.push(await timed(() => verifyOnce(warmUser!, counter)));
+  return { bareMs: medianOfNumbers(bare), coldMs: medianOfNumbers(cold), warmMs: medianOfNumbers(warm) };
 }
 
 async function postJson(url: string, bearerToken: string, body: string): Promise<VerifyAnswer> {
@@ -420,6 +457,7 @@ interface ReportInput {
   rounds: Round[];
   /** os.loadavg() before and after the side-by-side rounds: the machine is shared. */
   load: { before: number[]; after: number[] };
+  sequential: Sequential;
   sanity: { replay: string; wrong: string };
   probes: Record<number, LoadResult>;
   radius: RadiusBench;
@@ -583,6 +621,10 @@ the absolute numbers; the rows of one round ran within seconds of each other.
 
 ${roundTable}
 
+One request at a time after the rounds (medians; no queueing, so each is the latency of its own work): bare
+\`/health\` ${input.sequential.bareMs.toFixed(2)} ms; a user's first code, a cold verify (read batch, then consume batch)
+${input.sequential.coldMs.toFixed(2)} ms; the same user's next ${SEQUENTIAL_WARM_CODES} codes, warm verifies (one batch) ${input.sequential.warmMs.toFixed(2)} ms.
+
 Verify answers that were not accepted: ${reasons || 'none'}${verify.wraps > 0 ? `; the request list ran out ${verify.wraps} time(s) and started again (those requests were replays)` : ''}.
 
 ## What was measured
@@ -593,9 +635,10 @@ Verify answers that were not accepted: ${reasons || 'none'}${verify.wraps > 0 ? 
   sealed with the Worker's own \`sealSeed\`) assigned to one resource ("token with user"). Request j is for user j % U
   with that user's code for counter floor(j / U), computed by an HOTP implementation independent of \`worker/otp/\`
   (\`bench/lib/hotp.ts\` on node:crypto), so each user's codes arrive in increasing order, U requests apart. Every
-  request passes the whole production path: API-key authentication (SHA-256 of the key looked up in D1, not cached),
-  the per-(login, resource) rate limit upsert, resource, user, assignment and token reads, seed decryption (AES-GCM),
-  HOTP check, the atomic conditional counter UPDATE (replay protection) and the activity INSERT, all against D1.
+  request passes the whole production path: API-key authentication (SHA-256 of the key, checked in D1 on every
+  request), the per-(login, resource) rate limit upsert, seed decryption (AES-GCM), HOTP check, the atomic
+  conditional counter UPDATE (replay protection) and the activity INSERT, all against D1; the resource, user,
+  assignment and token reads on a cold verify, their check inside the consume on a warm one.
   After the run, a user outside the load had a code accepted once, then refused when sent again
   (${input.sanity.replay}); a wrong code was refused too (${input.sanity.wrong}).
 - **D1 round trips per verify: 1 on the warm path** (2 cold). Each sequential D1 call is a round trip to D1's
