@@ -101,7 +101,8 @@ export function RecoveryCodesSection(props: {
     <section class="stack" aria-label={t('recoveryTitle')}>
       <h2>{t('recoveryTitle')}</h2>
       <p class="hint">{t('recoveryIntro')}</p>
-      <p data-testid="recovery-codes-status">
+      {/* While the new codes are on screen the old status is no longer true; the count returns when they are put away. */}
+      <p data-testid="recovery-codes-status" hidden={shown !== null}>
         {!status
           ? t('recoveryNone')
           : status.remaining === 0
