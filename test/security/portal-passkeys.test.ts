@@ -421,6 +421,50 @@ describe('Re-Assign Token with a passkey', () => {
   });
 });
 
+describe('the step-up with a passkey', () => {
+  it("STEP_UP_REQUIRED offers the passkey; the session's own challenge proves it, another session's or user's does not", async () => {
+    // Attack: a session left open long ago (its proof expired) borrows a step-up assertion made in another session,
+    // or answers with a passkey that is not the user's factor here (another user's, or one the resource does not
+    // take). Each is refused and the session stays unproven.
+    const { admin, resource, alias } = await passkeyPortal();
+    const jane = await userOf(admin, resource.id);
+    const janesKey = softwareAuthenticator();
+    const mallorysKey = softwareAuthenticator();
+    await passkeyMadeElsewhere(jane.id, janesKey);
+    await passkeyMadeElsewhere((await userOf(admin, resource.id)).id, mallorysKey);
+    const stale = await signInWithPasskey(alias, jane.login, janesKey);
+    vi.setSystemTime(Date.now() + STEP_UP_VALID_MS + 1);
+    const other = await signInWithPasskey(alias, jane.login, janesKey);
+
+    const refused = await registerPasskey(stale, softwareAuthenticator());
+    expect(refused.status).toBe(403);
+    expect(refused.body.error).toMatchObject({ code: 'STEP_UP_REQUIRED', details: { otp: false, passkey: true, codeTargets: [] } });
+
+    const borrowed = await janesKey.authenticate((await other.send('POST', '/step-up/passkey/options', {})).body.options);
+    expect((await stale.send('POST', '/step-up', { passkey: borrowed })).body.error.code).toBe('CHALLENGE_EXPIRED');
+    const options = (await stale.send('POST', '/step-up/passkey/options', {})).body.options;
+    const foreign = await mallorysKey.authenticate({ ...options, allowCredentials: [] }, mallorysKey.credentials[0]);
+    expect((await stale.send('POST', '/step-up', { passkey: foreign })).body.error.code).toBe('PASSKEY_INVALID');
+    expect((await registerPasskey(stale, softwareAuthenticator())).body.error.code).toBe('STEP_UP_REQUIRED');
+
+    const own = await janesKey.authenticate((await stale.send('POST', '/step-up/passkey/options', {})).body.options);
+    expect((await stale.send('POST', '/step-up', { passkey: own })).status).toBe(204);
+    expect((await registerPasskey(stale, softwareAuthenticator())).status).toBe(201);
+  });
+
+  it('a passkey that is not the factor this resource takes cannot step up here', async () => {
+    // Attack: Kim's resource takes her TOTP ("with" her); a passkey she made in /profile must not stand in for it.
+    const { admin, resource, alias } = await passkeyPortal();
+    const kim = await userOf(admin, resource.id, { totp: 'with_user' });
+    await passkeyMadeElsewhere(kim.id, softwareAuthenticator());
+    const browser = await signInWithTotp(alias, kim.login, kim.seed!);
+    vi.setSystemTime(Date.now() + STEP_UP_VALID_MS + 1);
+    const refused = await registerPasskey(browser, softwareAuthenticator());
+    expect(refused.body.error).toMatchObject({ code: 'STEP_UP_REQUIRED', details: { otp: true, passkey: false } });
+    expect((await browser.send('POST', '/step-up/passkey/options', {})).body.error.code).toBe('VALIDATION_FAILED');
+  });
+});
+
 describe('a recovery code at the portal OTP step', () => {
   it('signs in once; each typed code is counted only on the factor of its kind', async () => {
     // Attack: with Bob's password, guesses at the portal's OTP step. A recovery-code-shaped guess must not count as

@@ -7,7 +7,7 @@ import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { checkSameOrigin } from '../auth/middleware';
 import { clearSessionCookie, csrfTokenFor, deleteSession, writeSessionCookie } from '../auth/sessions';
-import { proveStepUp, sendStepUpCode } from '../auth/step-up';
+import { proveStepUp, sendStepUpCode, startStepUpPasskey } from '../auth/step-up';
 import { recordActivity } from '../activities/record';
 import type { AppBindings } from '../env';
 import { answerWithoutWaitingForDeferredWork, clientAgent, clientIp } from '../lib/http';
@@ -205,11 +205,24 @@ const sessionRoutes = new Hono<PortalEnv>()
     return c.body(null, 204);
   })
   // Proof before change: confirm the current second factor, then the guarded actions pass for STEP_UP_VALID_MS.
+  // A typed code ({otp}, with challengeId/factorId for a sent one) or a passkey ({passkey}: the assertion answering
+  // /step-up/passkey/options).
   .post('/step-up', async (c) => {
-    const body = await parseJsonBody(c, z.strictObject({ otp, challengeId: z.string().min(16).max(200).optional(), factorId: z.string().min(1).max(64).optional() }));
+    const body = await parseJsonBody(
+      c,
+      z.union([
+        z.strictObject({ otp, challengeId: z.string().min(16).max(200).optional(), factorId: z.string().min(1).max(64).optional() }),
+        z.strictObject({ passkey: authenticationCredential }),
+      ]),
+    );
     const factors = await portalFactorsOf(c.env.DB, c.var.portal, c.var.portalUser!.userId);
-    await proveStepUp(c.env, factors, body, { sessionId: c.var.portalUser!.sessionId, nowMs: c.var.now });
+    await proveStepUp(c.env, factors, body, { sessionId: c.var.portalUser!.sessionId, nowMs: c.var.now, rp: relyingParty(c) });
     return c.body(null, 204);
+  })
+  .post('/step-up/passkey/options', async (c) => {
+    await parseJsonBody(c, z.strictObject({}));
+    const factors = await portalFactorsOf(c.env.DB, c.var.portal, c.var.portalUser!.userId);
+    return c.json({ options: await startStepUpPasskey(c.env, relyingParty(c), factors, { sessionId: c.var.portalUser!.sessionId, nowMs: c.var.now }) });
   })
   // SMS/EMAIL factors: "send me a code" to the factor named in STEP_UP_REQUIRED's details.
   .post('/step-up/code', async (c) => {
