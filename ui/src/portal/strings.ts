@@ -210,6 +210,7 @@ const en = {
   passkeySource: 'Which passkey?',
   passkeyNew: 'Create a new passkey',
   passkeyExisting: 'Use a passkey I already have (for example from my profile)',
+  noPasskeyYet: 'You have no passkey yet. Create a new one instead.',
   usePasskey: 'Use your passkey',
   orTypeCode: 'or type a code',
   // recovery codes
@@ -434,6 +435,7 @@ const de: Record<PortalKey, string> = {
   passkeySource: 'Welcher Passkey?',
   passkeyNew: 'Einen neuen Passkey anlegen',
   passkeyExisting: 'Einen vorhandenen Passkey verwenden (etwa aus meinem Profil)',
+  noPasskeyYet: 'Sie haben noch keinen Passkey. Legen Sie stattdessen einen neuen an.',
   usePasskey: 'Passkey verwenden',
   orTypeCode: 'oder einen Code eingeben',
   recoveryCode: 'Wiederherstellungscode',

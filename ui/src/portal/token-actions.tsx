@@ -54,7 +54,14 @@ export function RegisterToken(props: ActionProps & { reassign?: boolean }) {
     event.preventDefault();
     if (type === 'PASSKEY' && props.reassign && passkeySource === 'existing') {
       return submit(async () => {
-        const { options } = await props.client.post<{ options: PublicKeyCredentialRequestOptionsJSON }>(PASSKEY_PATHS.existingOptions);
+        let options: PublicKeyCredentialRequestOptionsJSON;
+        try {
+          ({ options } = await props.client.post<{ options: PublicKeyCredentialRequestOptionsJSON }>(PASSKEY_PATHS.existingOptions));
+        } catch (failure) {
+          // The shared dictionary says only "not found"; here it means the user has none to take.
+          if (failure instanceof ApiError && failure.code === 'PASSKEY_NOT_FOUND') return setError(t('noPasskeyYet'));
+          throw failure;
+        }
         await props.client.post(PASSKEY_PATHS.existing, { credential: await usePasskey(options) });
         props.onDone(t('passkeyReassigned'));
       });
