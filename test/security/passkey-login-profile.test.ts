@@ -6,8 +6,9 @@
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CODE_MAX_ATTEMPTS, STEP_UP_VALID_MS } from '../../worker/constants';
+import { freshPhone } from '../../worker/messaging/test-support';
 import { softwareAuthenticator, type SoftwareAuthenticator } from '../helpers/software-authenticator';
-import { call, insertUser, json, ORIGIN, signIn } from '../helpers/worker';
+import { adminClient, call, insertUser, json, ORIGIN, randomSeedBase32, signIn, totpAt } from '../helpers/worker';
 
 afterEach(() => vi.useRealTimers());
 
@@ -93,6 +94,37 @@ describe('/login with a passkey as the second factor', () => {
     const captured = await authenticator.authenticate(options);
     const attackerStep = await passwordStep(user);
     expect((await json(auth('/login/passkey', { challenge: attackerStep.challenge, credential: captured }))).error.code).toBe('CHALLENGE_EXPIRED');
+  });
+});
+
+describe('/login asks every strong factor the user has, and no weaker one', () => {
+  it('a user with a passkey and an SMS token is asked the passkey; no code is texted, none accepted', async () => {
+    // Attack: a SIM swap (or an SMS interception) gives the attacker the user's texts; with the password they hope
+    // /login still takes the texted code where the user has a passkey.
+    const { user } = await userWithPasskey();
+    const admin = await adminClient();
+    await admin.post('/tokens/message', { type: 'SMS', destination: freshPhone(), ownerUserId: user.id });
+    const outboxBefore = await env.DB.prepare('SELECT count(*) AS n FROM outbox').first('n');
+    const step = await passwordStep(user);
+    expect(step.methods).toEqual(['passkey']);
+    expect(step).not.toHaveProperty('delivery');
+    expect(await env.DB.prepare('SELECT count(*) AS n FROM outbox').first('n')).toBe(outboxBefore);
+    expect((await json(auth('/login/second-factor', { challenge: step.challenge, otp: '123456' }))).error.code).toBe('OTP_INVALID');
+  });
+
+  it('a user with a passkey and an app token may use either; the step-up offers both', async () => {
+    const { user } = await userWithPasskey();
+    const admin = await adminClient();
+    const seed = randomSeedBase32();
+    await admin.post('/tokens/hardware', { type: 'TOTP', serial: `PK-TOTP-${user.id.slice(0, 8)}`, seed, seedEncoding: 'base32', ownerUserId: user.id });
+    const step = await passwordStep(user);
+    expect(step.methods).toEqual(['passkey', 'otp']);
+    const signedIn = await auth('/login/second-factor', { challenge: step.challenge, otp: await totpAt(seed, Date.now()) });
+    expect(signedIn.status).toBe(200);
+    const session = await sessionOf(signedIn);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + STEP_UP_VALID_MS + 1000);
+    expect((await json(profile(session, 'POST', '/passkeys/options', {}))).error.details).toEqual({ otp: true, passkey: true, recoveryCode: false, codeTargets: [] });
   });
 });
 
