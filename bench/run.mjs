@@ -18,6 +18,8 @@ export const BENCHMARKS = [
   { name: 'script-engine', file: 'bench/script-engine.ts', command: ['npx', 'tsx', 'bench/script-engine.ts'], results: 'bench/results/script-engine.md' },
   { name: 'saml', file: 'bench/saml.ts', command: ['npx', 'tsx', 'bench/saml.ts'], results: 'bench/results/saml.md' },
   { name: 'portal', file: 'bench/portal.ts', command: ['npx', 'tsx', 'bench/portal.ts'], results: 'bench/results/portal.md' },
+  { name: 'cpu', file: 'bench/cpu.ts', command: ['npx', 'tsx', 'bench/cpu.ts'], results: 'bench/results/cpu.md' },
+  { name: 'scale', file: 'bench/scale.ts', command: ['npx', 'tsx', 'bench/scale.ts'], results: 'bench/results/scale.md' },
 ];
 
 const selected = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));
