@@ -128,6 +128,33 @@ describe('/login asks every strong factor the user has, and no weaker one', () =
   });
 });
 
+describe('recovery codes beside a passkey', () => {
+  it('/login offers the recovery code, takes one once, and the step-up takes another', async () => {
+    // Attack surface: the phone with the passkey is lost; the recovery code is the way in, and each works once.
+    const { user, authenticator } = await userWithPasskey();
+    const { flow, options } = await json(auth('/passkey/options', {}));
+    const owner = await sessionOf(await auth('/passkey', { flow, credential: await authenticator.authenticate(options) }));
+    const made = await profile(owner, 'POST', '/recovery-codes', {});
+    expect(made.status).toBe(201);
+    const { codes } = await json(made);
+
+    const step = await passwordStep(user);
+    expect(step.methods).toEqual(['passkey', 'recovery_code']);
+    const signedIn = await auth('/login/second-factor', { challenge: step.challenge, otp: codes[0] });
+    expect(signedIn.status).toBe(200);
+    const session = await sessionOf(signedIn);
+    expect(await env.DB.prepare(`SELECT method FROM sessions WHERE user_id = ? ORDER BY created_at DESC LIMIT 1`).bind(user.id).first('method')).toBe('password+recovery-code');
+    const again = await passwordStep(user);
+    expect((await json(auth('/login/second-factor', { challenge: again.challenge, otp: codes[0] }))).error.code).toBe('OTP_INVALID');
+
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + STEP_UP_VALID_MS + 1000);
+    expect((await json(profile(session, 'POST', '/passkeys/options', {}))).error.details).toMatchObject({ passkey: true, recoveryCode: true });
+    expect((await profile(session, 'POST', '/step-up', { otp: codes[1] })).status).toBe(204);
+    expect((await profile(session, 'POST', '/passkeys/options', {})).status).toBe(200);
+  });
+});
+
 describe('passwordless sign-in with a passkey', () => {
   it('signs in with a user-verified discoverable passkey; the session may change factors at once', async () => {
     const { user, authenticator, passkey } = await userWithPasskey();
