@@ -9,7 +9,8 @@
  * removes it from a session that has not proven anything yet, confirming with the passkey itself. Attacks: a
  * credential made for another site (RP ID) is never offered by the browser, and an assertion for another RP ID
  * signed with her real key is refused by the server; a cloned authenticator (her key planted in a second device with
- * its counter reset) is refused and the passkey marked suspicious. German texts are checked on the second factor.
+ * its counter reset) is refused and the passkey marked suspicious. Opened by IP address (where WebAuthn cannot work)
+ * the pages offer no ceremony and say why. German texts are checked on the second factor.
  */
 import { createHash, createPrivateKey, sign } from 'node:crypto';
 import { Secret, TOTP } from 'otpauth';
@@ -169,6 +170,24 @@ describe('passkeys on /profile and at /login', () => {
     await page.getByRole('status').filter({ hasText: 'Die Passkey-Anfrage wurde abgebrochen oder ist abgelaufen.' }).waitFor();
     expect(page.url()).toMatch(/\/login$/);
     expect(await page.getByRole('alert').count()).toBe(0);
+    await context.close();
+  });
+
+  it('opened by IP address, where WebAuthn cannot work (an IP is no RP ID), /login and /profile offer no passkey ceremony', async () => {
+    const context = await app.browser.newContext({ baseURL: app.url.replace('localhost', '127.0.0.1'), locale: 'en-US' });
+    const page = await context.newPage();
+    await page.goto('/login');
+    await page.getByRole('button', { name: 'Sign in', exact: true }).waitFor();
+    expect(await page.getByRole('button', { name: 'Sign in with a passkey' }).count()).toBe(0);
+    await submitPassword(page);
+    await page.getByText('Enter the one-time password from your token', { exact: false }).waitFor();
+    expect(await page.getByRole('button', { name: 'Use your passkey' }).count()).toBe(0);
+    await page.getByLabel('Code').fill(await nextOtp());
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await page.waitForURL('**/profile');
+    await passkeySection(page).getByTestId('passkey').getByText('Laptop (Touch ID)').waitFor();
+    await passkeySection(page).getByText('the site was opened by an IP address instead of its name', { exact: false }).waitFor();
+    expect(await passkeySection(page).getByRole('button', { name: 'Add a passkey' }).count()).toBe(0);
     await context.close();
   });
 

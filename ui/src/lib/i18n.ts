@@ -104,6 +104,7 @@ const ERRORS_DE: Dictionary = {
   PASSKEY_ALREADY_REGISTERED: 'Dieser Authenticator hat bereits einen Passkey für Ihr Konto.',
   PASSKEY_NOT_SUPPORTED: 'Dieser Browser oder dieses Gerät kann hier keine Passkeys verwenden.',
   PASSKEY_SUPERSEDED: 'Eine andere Passkey-Anfrage hat übernommen.',
+  PASSKEY_SITE_MISMATCH: 'Unter dieser Adresse funktionieren Passkeys nicht: Öffnen Sie die Website unter dem Namen, für den sie eingerichtet ist (PUBLIC_ORIGIN).',
   PASSKEY_BROWSER_ERROR: 'Der Browser konnte die Passkey-Anfrage nicht abschließen.',
   // The server's passkey refusals (worker/errors.ts).
   PASSKEY_INVALID: 'Dieser Passkey konnte nicht bestätigt werden.',

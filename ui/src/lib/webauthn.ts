@@ -27,6 +27,7 @@ const PASSKEY_REFUSALS = {
   PASSKEY_ALREADY_REGISTERED: 'This authenticator already holds a passkey for your account.',
   PASSKEY_NOT_SUPPORTED: 'This browser or device cannot use passkeys here.',
   PASSKEY_SUPERSEDED: 'Another passkey request took over.',
+  PASSKEY_SITE_MISMATCH: 'Passkeys do not work at this address: open the site by the name it is configured for (PUBLIC_ORIGIN).',
   PASSKEY_BROWSER_ERROR: 'The browser could not complete the passkey request.',
 } as const;
 
@@ -40,9 +41,14 @@ let nativeAutofill: AbortController | null = null;
 let library: Promise<typeof import('@simplewebauthn/browser')> | null = null;
 const loadLibrary = () => (library ??= import('@simplewebauthn/browser'));
 
-/** Whether the browser offers WebAuthn at all (a secure context with the API). */
+/**
+ * Whether passkeys can work here: a secure context with the API, opened by a host name (WebAuthn refuses an IP
+ * address as the relying party, so at http://127.0.0.1 the passkey buttons would only ever fail).
+ */
 export function passkeysSupported(): boolean {
-  return typeof window !== 'undefined' && window.isSecureContext && typeof window.PublicKeyCredential === 'function';
+  if (typeof window === 'undefined' || !window.isSecureContext || typeof window.PublicKeyCredential !== 'function') return false;
+  const host = location.hostname;
+  return !/^\d{1,3}(\.\d{1,3}){3}$/.test(host) && !host.startsWith('[');
 }
 
 /** Whether the browser can offer passkeys in a field's autofill list (conditional mediation). */
@@ -134,5 +140,7 @@ function refusalOf(error: unknown): ApiError {
   if (name === 'NotAllowedError' || name === 'AbortError') return refusal('PASSKEY_CANCELLED');
   if (name === 'InvalidStateError') return refusal('PASSKEY_ALREADY_REGISTERED');
   if (name === 'NotSupportedError' || name === 'ConstraintError') return refusal('PASSKEY_NOT_SUPPORTED');
+  // The RP ID the server named is not this page's host (or a suffix of it): a site reached by another name.
+  if (name === 'SecurityError') return refusal('PASSKEY_SITE_MISMATCH');
   return refusal('PASSKEY_BROWSER_ERROR');
 }
