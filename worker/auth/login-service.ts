@@ -253,11 +253,10 @@ export async function completePasswordlessPasskey(env: Env, rp: RelyingParty, fl
     requireUserVerification: true,
     nowMs: meta.nowMs,
   });
-  const userId = verdict.userId;
-  const user = userId ? await env.DB.prepare(`SELECT ${USER_COLUMNS} FROM users u WHERE u.id = ?`).bind(userId).first<UserForLogin>() : null;
+  const user = verdict.userId ? await env.DB.prepare(`SELECT ${USER_COLUMNS} FROM users u WHERE u.id = ?`).bind(verdict.userId).first<UserForLogin>() : null;
   if (verdict.ok && user?.enabled) return finishLogin(env, user, 'passkey', meta);
-  const reason = verdict.ok ? 'disabled' : verdict.reason.toLowerCase();
-  await logAttempt(env, user, user?.login ?? '', meta, `passkey_${reason.replace(/^passkey_/, '')}`);
+  // A disabled account is logged as such (as at the password step) and answered like any refused passkey.
+  await logAttempt(env, user, user?.login ?? '', meta, verdict.ok ? 'disabled' : verdict.reason.toLowerCase());
   throw new AppError(verdict.ok ? 'PASSKEY_INVALID' : verdict.reason);
 }
 
