@@ -91,7 +91,7 @@ describe('passkey authentication refusals', () => {
     const results = await Promise.all(Array.from({ length: 10 }, () => verify(boundTo, credential)));
     expect(results.filter((result) => result.ok)).toHaveLength(1);
     expect(results.filter((result) => !result.ok).map((result) => !result.ok && result.reason)).toEqual(Array(9).fill('CHALLENGE_EXPIRED'));
-    expect(await verify(boundTo, credential)).toEqual({ ok: false, reason: 'CHALLENGE_EXPIRED' });
+    expect(await verify(boundTo, credential)).toMatchObject({ ok: false, reason: 'CHALLENGE_EXPIRED' });
   });
 
   it('an expired challenge is refused', async () => {
@@ -99,14 +99,14 @@ describe('passkey authentication refusals', () => {
     const { authenticator, tokenId } = await registeredUser();
     const issuedAt = now() - WEBAUTHN_CHALLENGE_TTL_MS - 1;
     const { boundTo, credential } = await assertion(authenticator, { tokenIds: [tokenId], nowMs: issuedAt });
-    expect(await verify(boundTo, credential)).toEqual({ ok: false, reason: 'CHALLENGE_EXPIRED' });
+    expect(await verify(boundTo, credential)).toMatchObject({ ok: false, reason: 'CHALLENGE_EXPIRED' });
   });
 
   it('a challenge bound to another session or flow is refused there', async () => {
     // Attack: the attacker gets a victim's assertion for the victim's flow and submits it in the attacker's flow.
     const { authenticator, tokenId } = await registeredUser();
     const { credential } = await assertion(authenticator, { tokenIds: [tokenId], boundTo: 'victim-flow' });
-    expect(await verify('attacker-flow', credential)).toEqual({ ok: false, reason: 'CHALLENGE_EXPIRED' });
+    expect(await verify('attacker-flow', credential)).toMatchObject({ ok: false, reason: 'CHALLENGE_EXPIRED' });
     expect((await verify('victim-flow', credential)).ok).toBe(true);
   });
 
@@ -116,21 +116,21 @@ describe('passkey authentication refusals', () => {
     const phishing = softwareAuthenticator({ origin: 'https://login.evil.example' });
     phishing.credentials.push(...authenticator.credentials);
     const { boundTo, credential } = await assertion(phishing, { tokenIds: [tokenId] });
-    expect(await verify(boundTo, credential)).toEqual({ ok: false, reason: 'PASSKEY_INVALID' });
+    expect(await verify(boundTo, credential)).toMatchObject({ ok: false, reason: 'PASSKEY_INVALID' });
 
     const otherRp = { ...rp, id: 'evil.example' };
     authenticator.credentials[0]!.rpId = otherRp.id;
     const options = await startPasskeyAuthentication(env, otherRp, { tokenIds: [tokenId], boundTo: 'rp-flow', userVerification: 'preferred', nowMs: now() });
-    expect(await verify('rp-flow', await authenticator.authenticate(options))).toEqual({ ok: false, reason: 'PASSKEY_INVALID' });
+    expect(await verify('rp-flow', await authenticator.authenticate(options))).toMatchObject({ ok: false, reason: 'PASSKEY_INVALID' });
   });
 
   it('user verification is required where the passkey is the only factor', async () => {
     // Attack: a stolen security key without its PIN (user present, not verified) is used for passwordless sign-in.
     const { authenticator } = await registeredUser({ userVerified: false });
     const { boundTo, credential } = await assertion(authenticator, { tokenIds: null, userVerification: 'required' });
-    expect(await verify(boundTo, credential)).toEqual({ ok: false, reason: 'PASSKEY_INVALID' });
+    expect(await verify(boundTo, credential)).toMatchObject({ ok: false, reason: 'PASSKEY_INVALID' });
     const second = await assertion(authenticator, { tokenIds: null });
-    expect(await verify(second.boundTo, second.credential, { requireUserVerification: true })).toEqual({ ok: false, reason: 'PASSKEY_INVALID' });
+    expect(await verify(second.boundTo, second.credential, { requireUserVerification: true })).toMatchObject({ ok: false, reason: 'PASSKEY_INVALID' });
   });
 
   it('an unknown credential, or one not among those accepted, is refused', async () => {
@@ -139,11 +139,11 @@ describe('passkey authentication refusals', () => {
     const stranger = softwareAuthenticator({ origin: rp.origin });
     await stranger.register({ rp: { id: rp.id, name: rp.name }, user: { id: 'eA', name: 'x', displayName: 'x' }, challenge: 'AAAA', pubKeyCredParams: [] });
     const { boundTo, credential } = await assertion(stranger, { tokenIds: null });
-    expect(await verify(boundTo, credential)).toEqual({ ok: false, reason: 'PASSKEY_INVALID' });
+    expect(await verify(boundTo, credential)).toMatchObject({ ok: false, reason: 'PASSKEY_INVALID' });
 
     const other = await registeredUser();
     const offered = await assertion(other.authenticator, { tokenIds: null });
-    expect(await verify(offered.boundTo, offered.credential, { acceptTokenIds: [tokenId] })).toEqual({ ok: false, reason: 'PASSKEY_INVALID' });
+    expect(await verify(offered.boundTo, offered.credential, { acceptTokenIds: [tokenId] })).toMatchObject({ ok: false, reason: 'PASSKEY_INVALID' });
   });
 
   it('a disabled passkey is refused', async () => {
@@ -151,7 +151,7 @@ describe('passkey authentication refusals', () => {
     const { authenticator, tokenId } = await registeredUser();
     await env.DB.prepare('UPDATE tokens SET enabled = 0 WHERE id = ?').bind(tokenId).run();
     const { boundTo, credential } = await assertion(authenticator, { tokenIds: null });
-    expect(await verify(boundTo, credential)).toEqual({ ok: false, reason: 'TOKEN_DISABLED' });
+    expect(await verify(boundTo, credential)).toMatchObject({ ok: false, reason: 'TOKEN_DISABLED' });
   });
 
   it('a counter going backwards (a cloned authenticator) marks the passkey suspicious and refuses it from then on', async () => {
@@ -165,10 +165,10 @@ describe('passkey authentication refusals', () => {
     const clone = { ...authenticator.credentials[0]!, signCount: 1 };
     const { boundTo, options } = await assertion(authenticator, { tokenIds: [tokenId] });
     const cloned = await authenticator.authenticate(options, clone);
-    expect(await verify(boundTo, cloned)).toEqual({ ok: false, reason: 'PASSKEY_SUSPICIOUS' });
+    expect(await verify(boundTo, cloned)).toMatchObject({ ok: false, reason: 'PASSKEY_SUSPICIOUS' });
     expect(await env.DB.prepare('SELECT suspicious_at FROM passkey_credentials WHERE token_id = ?').bind(tokenId).first('suspicious_at')).not.toBeNull();
     // The original, with a higher counter, is refused too now: which copy is genuine cannot be told.
     const next = await assertion(authenticator, { tokenIds: null });
-    expect(await verify(next.boundTo, next.credential)).toEqual({ ok: false, reason: 'PASSKEY_SUSPICIOUS' });
+    expect(await verify(next.boundTo, next.credential)).toMatchObject({ ok: false, reason: 'PASSKEY_SUSPICIOUS' });
   });
 });
