@@ -6,7 +6,7 @@
  * it. A ceremony that finds no passkey on the device says so calmly (in German too) and changes nothing. A second
  * session of the user's (signed in before the passkey existed, so it has not proven it) confirms a guarded action
  * with the passkey in the step-up dialog. The admin center shows the passkey's WebAuthn facts and none of the OTP
- * controls (seed, Check OTP, resync, PIN).
+ * controls (seed, Check OTP, resync, PIN). Re-Assign Token to a new passkey on a new device disables the old one.
  */
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -149,5 +149,36 @@ describe('passkeys in the portal', () => {
     expect(text).toMatch(/Backed up\s*No/);
     expect(text).toMatch(/Suspicious\s*No/);
     for (const heading of ['Check OTP', 'Resync', 'PIN']) expect(await adminPage.getByRole('heading', { name: heading, exact: true }).count()).toBe(0);
+  });
+
+  it('Re-Assign to a new passkey on a new device: it replaces the old one, which the sign-in no longer takes', async () => {
+    await app.adminApi('PUT', `/resources/${resourceId}/self-service`, { enabled: true, alias: ALIAS, actions: ['registerNewToken', 'GenerateRecoveryCodes', 'reassignToken'], tokenTypes: ['PASSKEY'] });
+    const [oldToken] = await adaTokens('PASSKEY');
+    const [oldCredential] = await device.credentials();
+    // A new phone: it holds no passkey of Ada's yet. The session proved the old passkey at sign-in minutes ago.
+    await device.removeAll();
+    await page.reload();
+    await page.getByRole('button', { name: /^Re-Assign Token/ }).click();
+    expect(await dialog().getByLabel('Create a new passkey').isChecked()).toBe(true);
+    await dialog().getByLabel('Name of the passkey').fill('New phone');
+    await dialog().getByRole('button', { name: 'Create passkey' }).click();
+    await page.getByText('Your new passkey is registered; the old token no longer works.').waitFor();
+    expect(await page.getByTestId('portal-token').textContent()).toContain('New phone');
+    expect((await app.adminApi('GET', `/tokens/${oldToken.id}`)).enabled).toBe(false);
+    const [newCredential] = await device.credentials();
+    await signOut();
+
+    // The old passkey, were it still on a device, is not asked for: the ceremony finds nothing it may use.
+    await device.removeAll();
+    await device.addCredential(oldCredential!);
+    await startSignIn();
+    await page.getByRole('button', { name: 'Use your passkey' }).click();
+    await page.getByRole('alert').filter({ hasText: 'The passkey request was cancelled or timed out.' }).waitFor();
+    expect(await page.getByText('Signed in as ada').count()).toBe(0);
+
+    await device.removeAll();
+    await device.addCredential(newCredential!);
+    await page.getByRole('button', { name: 'Use your passkey' }).click();
+    await page.getByText('Signed in as ada').waitFor();
   });
 });
