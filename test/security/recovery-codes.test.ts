@@ -278,6 +278,27 @@ describe('recovery codes across features', () => {
     expect((await activities(user.id, 'RecoveryCodesGenerated'))[0]).toMatchObject({ channel: 'login', total: 10 });
   });
 
+  it('beside an EMAIL token the set is the way back in, not the factor asked: /login mails the code and takes either', async () => {
+    // Attack on the owner: asked for a recovery code in place of the usual mailed code, every sign-in would spend
+    // the set meant for the day the mailbox is gone, until the owner is locked out. The mailed code stays the
+    // factor asked; a recovery code is taken instead of it, and an OTP-shaped guess never counts on the set.
+    const { user, set } = await userWithSet();
+    const mailbox = `${unique('rc-mail')}@example.com`;
+    await admin.post('/tokens/message', { type: 'EMAIL', destination: mailbox, ownerUserId: user.id });
+    const started = await json(login(user.login));
+    expect(started.methods).toEqual(['code', 'recovery_code']);
+    expect(started.delivery).toMatchObject({ channel: 'email' });
+    const mailed = await json(secondFactor(started.challenge, await lastEmailCode(mailbox)));
+    expect(mailed.state).toBe('signed_in');
+    expect((await tokenRow(set.tokenId))!.fail_count).toBe(0);
+
+    vi.setSystemTime(Date.now() + CODE_RESEND_COOLDOWN_MS + 1000); // the next sign-in mails a code again
+    const again = await json(login(user.login));
+    const byRecoveryCode = await json(secondFactor(again.challenge, set.codes[1]!));
+    expect(byRecoveryCode, JSON.stringify(byRecoveryCode)).toMatchObject({ state: 'signed_in' });
+    expect((await activities(user.id, 'RecoveryCodeUsed')).map((use) => use.remaining)).toEqual([RECOVERY_CODE_COUNT - 1]);
+  });
+
   it('/api/v1/verify takes a code once (the integration door), and a second set made meanwhile voids it', async () => {
     // Attack: a code replayed at the verify API after it opened /login, or after the user renewed the set.
     const { user, set } = await userWithSet();

@@ -30,6 +30,7 @@ import type { RelyingParty } from '../passkeys/relying-party';
 import { isTwoFactorEnabled, officesForbiddingTwoFactor } from '../settings/platform';
 import { tokensAcceptedAtLogin, tokensForTypedCode } from '../tokens/accepted-tokens';
 import { channelOf, checkTokenCode, isMessageToken, maskDestination, sendTokenCode } from '../tokens/message-tokens';
+import { parseRecoveryCode } from '../tokens/recovery-code-format';
 import { verifyKeysOf } from '../tokens/service';
 import { claimPasswordAttempt, clearLoginFailuresStatement } from './login-lock';
 import { mintSessionToken, sessionStatement } from './sessions';
@@ -181,7 +182,11 @@ async function finishSecondFactor(env: Env, challengeId: string, user: UserForLo
 export async function completeSecondFactor(env: Env, challenge: string, code: string, meta: RequestMeta): Promise<LoginStep> {
   const challengeId = await sha256Hex(challenge);
   const { user, data } = await claimSecondFactorAttempt(env.DB, challengeId, meta.nowMs);
-  const verdict = data.methods.includes('sms')
+  // A recovery code is taken beside whichever factor the step asks (secondFactorOf).
+  const typedRecoveryCode = data.methods.includes('recovery_code') && parseRecoveryCode(code) !== null;
+  const verdict = typedRecoveryCode
+    ? await checkOwnTokens(env, user.id, code, meta)
+    : data.methods.includes('sms')
     ? await checkSmsCode(env, data.smsChallengeId, code, meta)
     : data.methods.includes('code')
       ? await checkSentTokenCode(env, user.id, data, code, meta)
@@ -308,28 +313,28 @@ async function finishLogin(env: Env, user: UserForLogin, method: string, meta: R
 }
 
 /**
- * The second factor a user must give: each strong factor they have (passkey, app OTP, recovery code); else a code
- * sent to their first SMS/EMAIL token (any token is asked for: the password alone must not pass where the verify
- * API wants the token); otherwise the SMS code when the platform offers 2FA, the user activated it on a confirmed
- * number, and none of their workspaces disabled it.
+ * The second factor a user must give (step-up.ts tokensAskedAtLogin): each leading factor they have (passkey, app
+ * OTP); else a code sent to their first SMS/EMAIL token (any token is asked for: the password alone must not pass
+ * where the verify API wants the token); otherwise the SMS code when the platform offers 2FA, the user activated
+ * it on a confirmed number, and none of their workspaces disabled it. A recovery code is accepted beside each.
  */
 async function secondFactorOf(db: D1Database, user: UserForLogin): Promise<{ methods: SecondFactorMethod[]; codeToken?: TokenRecord }> {
   const tokens = tokensAskedAtLogin(await tokensAcceptedAtLogin(db, user.id));
-  const strong = STRONG_METHODS.filter(([, types]) => tokens.some((token) => types.includes(token.type))).map(([method]) => method);
-  if (strong.length > 0) return { methods: strong };
+  const recovery: SecondFactorMethod[] = tokens.some((token) => token.type === 'RECOVERY_CODES') ? ['recovery_code'] : [];
+  const leading = LEADING_METHODS.filter(([, types]) => tokens.some((token) => types.includes(token.type))).map(([method]) => method);
+  if (leading.length > 0) return { methods: [...leading, ...recovery] };
   const codeToken = tokens.find((token) => token.destination);
-  if (codeToken) return { methods: ['code'], codeToken };
+  if (codeToken) return { methods: ['code', ...recovery], codeToken };
   if (user.sms_two_factor_active && user.sms_phone_verified && user.sms_phone && (await isTwoFactorEnabled(db))) {
-    if ((await officesForbiddingTwoFactor(db, user.id)).length === 0) return { methods: ['sms'] };
+    if ((await officesForbiddingTwoFactor(db, user.id)).length === 0) return { methods: ['sms', ...recovery] };
   }
-  return { methods: [] };
+  return { methods: recovery };
 }
 
-/** The strong methods, in the order the sign-in page offers them, and the token types behind each. */
-const STRONG_METHODS: [SecondFactorMethod, TokenRecord['type'][]][] = [
+/** The leading methods, in the order the sign-in page offers them, and the token types behind each. */
+const LEADING_METHODS: [SecondFactorMethod, TokenRecord['type'][]][] = [
   ['passkey', ['PASSKEY']],
   ['otp', ['TOTP', 'HOTP']],
-  ['recovery_code', ['RECOVERY_CODES']],
 ];
 
 function attemptStatement(env: Env, user: UserForLogin | null, login: string, meta: RequestMeta, reason: string) {

@@ -49,15 +49,25 @@ export interface StepUpOptions {
 const APP_TOKEN_TYPES = new Set<TokenType>(['TOTP', 'HOTP']);
 
 /**
- * The strong factors (passkey, app OTP, recovery codes): where the user has one, each of them is accepted and a
- * code sent by SMS/email is not (it would be less than the strong factor proves); the code only when there is none.
+ * The factors that stand on their own: a passkey and an app's OTP. Where the user has one, each of them is accepted
+ * and a code sent by SMS/email is not (it would be less than they prove).
  */
-const STRONG_TOKEN_TYPES = new Set<TokenType>(['PASSKEY', 'TOTP', 'HOTP', 'RECOVERY_CODES']);
+const LEADING_TOKEN_TYPES = new Set<TokenType>(['PASSKEY', 'TOTP', 'HOTP']);
 
-/** Of the tokens /login accepts, those it asks for (COMMON factor strength): the strong ones, else the message tokens. */
+/** Whether these tokens include a factor that makes a sent code too little (LEADING_TOKEN_TYPES). */
+export const includesLeadingFactor = (tokens: { type: TokenType }[]) => tokens.some((token) => LEADING_TOKEN_TYPES.has(token.type));
+
+/**
+ * Of the tokens /login accepts, those it asks for: the leading ones, else the message tokens; a recovery code set
+ * beside either. Recovery codes are the way back in when the usual factor is lost, never a reason not to ask it: a
+ * user with an SMS token and a set is texted as before and may type a recovery code instead (asked in place of the
+ * text, every sign-in would spend a code of the set meant for the day the phone is gone).
+ */
 export function tokensAskedAtLogin<T extends { type: TokenType }>(tokens: T[]): T[] {
-  const strong = tokens.filter((token) => STRONG_TOKEN_TYPES.has(token.type));
-  return strong.length > 0 ? strong : tokens;
+  const recoverySets = tokens.filter((token) => token.type === 'RECOVERY_CODES');
+  const leading = tokens.filter((token) => LEADING_TOKEN_TYPES.has(token.type));
+  const usual = leading.length > 0 ? leading : tokens.filter((token) => isMessageToken(token.type));
+  return [...usual, ...recoverySets];
 }
 
 const hasTokenOf = (factors: StepUpFactor[], types: TokenType[]) => factors.some((factor) => factor.kind === 'token' && types.includes(factor.token.type));
@@ -90,19 +100,20 @@ export async function requireFreshProof(provenAtMs: number | null, nowMs: number
 
 /**
  * The second factor /login asks of this user (login-service.ts decides the same way, by `tokensAskedAtLogin`): their
- * passkeys, app tokens and recovery codes when they have any of them; else their SMS/EMAIL tokens; without any
- * token, the SMS 2FA number when it is active, confirmed and allowed.
+ * passkeys and app tokens when they have any; else their SMS/EMAIL tokens; without any such token, the SMS 2FA
+ * number when it is active, confirmed and allowed. A recovery code set is accepted beside each of them.
  */
 export async function loginFactorsOf(db: D1Database, userId: string): Promise<StepUpFactor[]> {
   const tokens = tokensAskedAtLogin(await tokensAcceptedAtLogin(db, userId));
-  if (tokens.length > 0) return tokens.map((token) => ({ kind: 'token', token }));
+  const tokenFactors: StepUpFactor[] = tokens.map((token) => ({ kind: 'token', token }));
+  if (tokens.some((token) => token.type !== 'RECOVERY_CODES')) return tokenFactors;
   const user = await db
     .prepare('SELECT sms_phone, sms_phone_verified, sms_two_factor_active FROM users WHERE id = ?')
     .bind(userId)
     .first<{ sms_phone: string | null; sms_phone_verified: number; sms_two_factor_active: number }>();
-  if (!user?.sms_phone || !user.sms_phone_verified || !user.sms_two_factor_active || !(await isTwoFactorEnabled(db))) return [];
-  if ((await officesForbiddingTwoFactor(db, userId)).length > 0) return [];
-  return [{ kind: 'sms-2fa', userId, phone: user.sms_phone }];
+  if (!user?.sms_phone || !user.sms_phone_verified || !user.sms_two_factor_active || !(await isTwoFactorEnabled(db))) return tokenFactors;
+  if ((await officesForbiddingTwoFactor(db, userId)).length > 0) return tokenFactors;
+  return [{ kind: 'sms-2fa', userId, phone: user.sms_phone }, ...tokenFactors];
 }
 
 /** "Send me a code": to the SMS/email factor the client named (one of the user's factors, or nothing is sent). */

@@ -1,5 +1,5 @@
 /** The portal's side of proof before change (worker/auth/step-up.ts): which factor a portal session must prove. */
-import { loginFactorsOf, type StepUpFactor } from '../auth/step-up';
+import { includesLeadingFactor, loginFactorsOf, type StepUpFactor } from '../auth/step-up';
 import { tokensAcceptedAt } from '../tokens/accepted-tokens';
 import { isMessageToken } from '../tokens/message-tokens';
 import type { Portal } from './portal';
@@ -7,14 +7,14 @@ import type { Portal } from './portal';
 /**
  * The tokens this resource's verification accepts for the user (the ones its portal sign-in asks for). A token
  * added here becomes the user's own, and so one of the tokens /login asks for: it must not be added with less than
- * /login asks. So when /login asks a strong factor (a passkey, an app's OTP or a recovery code), a code sent to an
- * SMS/EMAIL token is not enough here either: the resource's other tokens, or without any, /login's. When none
+ * /login asks. So when /login asks a leading factor (a passkey or an app's OTP), a code sent to an SMS/EMAIL
+ * token is not enough here either: the resource's other tokens, or without any, /login's. When none
  * applies here, the user's /login factor.
  */
 export async function portalFactorsOf(db: D1Database, portal: Portal, userId: string): Promise<StepUpFactor[]> {
   const [tokens, loginFactors] = await Promise.all([tokensAcceptedAt(db, portal.resourceId, userId), loginFactorsOf(db, userId)]);
-  const loginAsksStrongFactor = loginFactors.some((factor) => factor.kind === 'token' && !isMessageToken(factor.token.type));
-  const enough = loginAsksStrongFactor ? tokens.filter((token) => !isMessageToken(token.type)) : tokens;
+  const loginAsksLeadingFactor = includesLeadingFactor(loginFactors.flatMap((factor) => (factor.kind === 'token' ? [factor.token] : [])));
+  const enough = loginAsksLeadingFactor ? tokens.filter((token) => !isMessageToken(token.type)) : tokens;
   if (enough.length > 0) return enough.map((token) => ({ kind: 'token', token }));
   return loginFactors;
 }
