@@ -306,6 +306,8 @@ describe('recovery codes across features', () => {
     await admin.put(`/resources/${resource.id}/assignments`, { userId: user.id, tokenId: null });
     const verify = (otp: string) => json(call('/api/v1/verify', { method: 'POST', headers: { authorization: `Bearer ${admin.key}` }, json: { login: user.login, resource: resource.name, otp } }));
     expect(await verify(set.codes[0]!)).toMatchObject({ accepted: true });
+    // The use is logged at the door it came through.
+    expect(await activities(user.id, 'RecoveryCodeUsed')).toEqual([expect.objectContaining({ channel: 'api', remaining: RECOVERY_CODE_COUNT - 1 })]);
     expect(await verify(set.codes[0]!)).toMatchObject({ accepted: false });
     await generateRecoveryCodes(env, user.id, { ...via, nowMs: Date.now() });
     expect(await verify(set.codes[1]!)).toMatchObject({ accepted: false });

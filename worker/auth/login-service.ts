@@ -273,7 +273,7 @@ async function checkOwnTokens(env: Env, userId: string, otp: string, meta: Reque
   const tokens = tokensForTypedCode(await tokensAcceptedAtLogin(env.DB, userId), otp).filter((token) => !isMessageToken(token.type));
   let locked = false;
   for (const token of tokens) {
-    const verdict = await verifyTokenOtp(env.DB, verifyKeysOf(env), token, otp, meta.nowMs);
+    const verdict = await verifyTokenOtp(env.DB, verifyKeysOf(env), token, otp, meta.nowMs, { via: { channel: 'login', ip: meta.ip, client: meta.client } });
     if (verdict.ok) return { method: token.type === 'RECOVERY_CODES' ? 'password+recovery-code' : 'password+otp' };
     if (verdict.reason === 'TOKEN_LOCKED') locked = true;
   }

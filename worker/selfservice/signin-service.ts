@@ -265,7 +265,7 @@ export async function submitPortalOtp(env: Env, portal: Portal, flow: string, ot
       if (token.id !== data.messageTokenId || !data.tokenChallengeId) continue;
       verdict = await checkTokenCode(env, token, data.tokenChallengeId, otp, { purpose: SIGNIN_TOKEN_PURPOSE, nowMs: meta.nowMs });
     } else {
-      verdict = await verifyTokenOtp(env.DB, verifyKeysOf(env), token, otp, meta.nowMs);
+      verdict = await verifyTokenOtp(env.DB, verifyKeysOf(env), token, otp, meta.nowMs, { via: { channel: 'portal', ip: meta.ip, client: meta.client } });
     }
     if (verdict.ok) return finish(env, portal, id, user!, signInMethodOf(token), meta);
     failures.push(verdict);

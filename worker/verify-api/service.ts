@@ -255,7 +255,12 @@ async function decide(env: Env, request: VerifyRequest, nowMs: number, rateLimit
       // The UserLogin row rides in the consume batch: written exactly when this token's code is consumed.
       const success: VerifyApiResult = { accepted: true, serial: token.serial, userId: user.id };
       const logIfConsumed = activityStatementIf(db, activityOf(request, success, user.id, nowMs), CONSUMED_BY_PREVIOUS_STATEMENT);
-      verdict = await verifyTokenOtp(db, verifyKeysOf(env), token, input, nowMs, { challenge: request.challenge, alsoIfConsumed: logIfConsumed, countFailure: countEach }).catch(
+      verdict = await verifyTokenOtp(db, verifyKeysOf(env), token, input, nowMs, {
+        challenge: request.challenge,
+        alsoIfConsumed: logIfConsumed,
+        countFailure: countEach,
+        via: { channel: 'api', ip: request.ip, client: request.client },
+      }).catch(
         async (error: unknown) => {
           // This token refused the request (an OCRA token, a challenge its suite cannot take), but the code was a
           // guess at the tokens checked before it all the same: uncounted, the error would be a free oracle for
