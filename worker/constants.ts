@@ -90,8 +90,14 @@ export const API_KEY_BYTES = 32;
 export const WEBAUTHN_CHALLENGE_TTL_MS = 5 * 60 * 1000;
 /** Random bytes of a WebAuthn challenge: at least 16 (WebAuthn Level 3 §13.4.3); 32 as a margin. */
 export const WEBAUTHN_CHALLENGE_BYTES = 32;
-/** Passwordless passkey sign-ins started per IP per window (SIGNIN_WINDOW_MS): each stores a challenge, like /login's limit. */
-export const PASSKEY_SIGNIN_STARTS_PER_IP = 50;
+/**
+ * Passwordless passkey sign-ins started per IP per window (SIGNIN_WINDOW_MS). Each start stores a challenge (expiring
+ * after WEBAUTHN_CHALLENGE_TTL_MS), so the limit bounds what one address can make the database hold. It is far above
+ * /login's 50 attempts because a browser with passkey autofill starts one on every view of /login: behind an
+ * office's one NAT address the budget counts page views, and 50 would switch passkeys off for the whole office.
+ * A start proves nothing and guesses nothing (the assertion is what counts), so a high budget gives no attacker more.
+ */
+export const PASSKEY_SIGNIN_STARTS_PER_IP = 600;
 /** Passkeys per user: each is a row and an allowCredentials entry in every /login ceremony. */
 export const PASSKEYS_PER_USER_MAX = 20;
 

@@ -5,7 +5,7 @@
  */
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { CODE_MAX_ATTEMPTS, STEP_UP_VALID_MS } from '../../worker/constants';
+import { CODE_MAX_ATTEMPTS, PASSKEY_SIGNIN_STARTS_PER_IP, STEP_UP_VALID_MS } from '../../worker/constants';
 import { freshPhone } from '../../worker/messaging/test-support';
 import { softwareAuthenticator, type SoftwareAuthenticator } from '../helpers/software-authenticator';
 import { adminClient, call, insertUser, json, ORIGIN, randomSeedBase32, signIn, totpAt } from '../helpers/worker';
@@ -188,6 +188,20 @@ describe('passwordless sign-in with a passkey', () => {
     expect((await json(auth('/passkey', { flow: attacker.flow, credential }))).error.code).toBe('CHALLENGE_EXPIRED');
     expect((await auth('/passkey', { flow: victim.flow, credential })).status).toBe(200);
     expect((await json(auth('/passkey', { flow: victim.flow, credential }))).error.code).toBe('CHALLENGE_EXPIRED');
+  });
+
+  it('one address starts at most PASSKEY_SIGNIN_STARTS_PER_IP sign-ins per window; another address is not held up', async () => {
+    // Attack: one client starts passwordless sign-ins without end, each leaving a stored challenge behind.
+    const start = (ip: string) => call('/api/auth/passkey/options', { method: 'POST', headers: { origin: ORIGIN, 'cf-connecting-ip': ip }, json: {} });
+    const flooder = `203.0.113.${Math.floor(Math.random() * 200) + 20}`;
+    const statuses: number[] = [];
+    for (let batch = 0; batch < PASSKEY_SIGNIN_STARTS_PER_IP + 1; batch += 50) {
+      const size = Math.min(50, PASSKEY_SIGNIN_STARTS_PER_IP + 1 - batch);
+      statuses.push(...(await Promise.all(Array.from({ length: size }, () => start(flooder).then((response) => response.status)))));
+    }
+    expect(statuses.filter((status) => status === 200)).toHaveLength(PASSKEY_SIGNIN_STARTS_PER_IP);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(1);
+    expect((await start('198.51.100.77')).status).toBe(200);
   });
 
   it('a disabled account does not sign in with its passkey', async () => {
