@@ -37,7 +37,7 @@ if (needsUiBuild()) {
   run(bin('vite'), ['build', '--config', 'ui/vite.config.ts']);
 }
 
-console.log(`\nStarting on http://127.0.0.1:${port}  (sign in at http://127.0.0.1:${port}/login)\n`);
+console.log(`\nStarting on http://localhost:${port}  (sign in at http://localhost:${port}/login; passkeys need the name, not 127.0.0.1)\n`);
 const child = start(bin('wrangler'), ['dev', '--ip', '127.0.0.1', '--port', port]);
 child.on('exit', (code) => process.exit(code ?? 0));
 
