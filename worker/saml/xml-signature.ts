@@ -8,8 +8,9 @@
  * caller passes (its ID named by the Reference and unique in the document), the enveloped transform skips the
  * signature while xml-crypto's own canonicalizers serialize the element in place, and xml-crypto's digest and
  * signature algorithms do the math. What is read afterwards is read from that same element, so there is nothing
- * to re-parse: comments and processing instructions are the only nodes canonicalization leaves out, the DOM's
- * textContent leaves them out as well, and processing instructions never get this far (screenXml).
+ * to re-parse: apart from the enveloped signature, which no SAML read enters, comments and processing
+ * instructions are the only nodes canonicalization leaves out; the DOM's textContent leaves them out as well, and
+ * processing instructions never get this far (screenXml).
  *
  * Checks, each refused as `signature_invalid` unless noted: exactly one SignedInfo, CanonicalizationMethod,
  * SignatureMethod, SignatureValue and Reference (counted by local name in any namespace, so a look-alike in a
@@ -168,7 +169,7 @@ function canonicalize(algorithm: string, element: Element, inclusiveNamespacesPr
   }
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- the canonicalizers' own signatures */
+/** The canonicalizers declare processInner's parameters as `any`; the overrides pass them on unchanged. */
 class ExclusiveWithout extends ExclusiveCanonicalization {
   constructor(private readonly removed: Node | null) {
     super();
@@ -186,7 +187,6 @@ class InclusiveWithout extends C14nCanonicalization {
     return node === this.removed ? '' : super.processInner(node, prefixesInScope, defaultNs, defaultNsForPrefix, ancestorNamespaces, namespacesInScope);
   }
 }
-/* eslint-enable @typescript-eslint/no-explicit-any */
 
 function childrenNamed(parent: Node, localName: string): Element[] {
   const found: Element[] = [];
