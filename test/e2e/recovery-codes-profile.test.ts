@@ -47,7 +47,12 @@ async function logOff(target: Page) {
 }
 
 const section = (target: Page) => target.getByRole('region', { name: 'Recovery codes' });
-const shownCodes = async (target: Page) => (await section(target).getByTestId('recovery-codes').locator('li').allTextContents()).map((code) => code.trim());
+/** The codes on screen, once the new set is shown (allTextContents does not wait: the set arrives from the server). */
+async function shownCodes(target: Page): Promise<string[]> {
+  const items = section(target).getByTestId('recovery-codes').locator('li');
+  await items.first().waitFor();
+  return (await items.allTextContents()).map((code) => code.trim());
+}
 
 beforeAll(async () => {
   app = await startApp({ localhost: true });
