@@ -1,6 +1,7 @@
 /**
  * Admin API /api/admin/saml (mounted behind the admin guard):
- *   GET    /                  state {saved, applied, differs}, the YAML to edit, JSON Schema and key docs, SP URLs
+ *   GET    /?language=de|en   state {saved, applied, differs}, the YAML to edit, JSON Schema and key docs (in that
+ *                             language, default en), SP URLs
  *   POST   /validate          {yaml} -> {ok, errors[{path,message,line,column,endLine,endColumn}], warnings[same shape]}
  *   PUT    /                  {yaml, allowSignIn} -> state (validates first; 400 SAML_CONFIG_INVALID with details.errors)
  *   POST   /apply             {version?} -> state (the saved version, default the latest, becomes active)
@@ -12,7 +13,8 @@ import { currentUserId } from '../auth/middleware';
 import { SAML_CONFIG_MAX_BYTES, SAML_METADATA_MAX_BYTES } from '../constants';
 import type { AppBindings } from '../env';
 import { publicOrigin } from '../lib/http';
-import { parseJsonBody } from '../lib/validate';
+import { parse, parseJsonBody } from '../lib/validate';
+import { LANGUAGES } from '../contract/language';
 import { CONFIG_TEMPLATE, configJsonSchema, describeConfigKeys, validateConfigYaml } from './config';
 import { applySamlConfig, readSamlConfigState, saveSamlConfig } from './config-service';
 import { mergeIdpIntoYaml, parseIdpMetadata } from './metadata-import';
@@ -21,13 +23,14 @@ const yamlText = z.string().max(SAML_CONFIG_MAX_BYTES, `must be at most ${SAML_C
 
 export const samlAdminRoutes = new Hono<AppBindings>()
   .get('/', async (c) => {
+    const { language } = parse(z.object({ language: z.enum(LANGUAGES).default('en') }), c.req.query());
     const state = await readSamlConfigState(c.env.DB);
     const origin = publicOrigin(c);
     return c.json({
       ...state,
       yaml: state.saved?.yaml ?? CONFIG_TEMPLATE,
-      schema: configJsonSchema(),
-      docs: describeConfigKeys(),
+      schema: configJsonSchema(language),
+      docs: describeConfigKeys(language),
       sp: { acsUrl: `${origin}/saml/acs`, metadataUrl: `${origin}/saml/metadata`, loginUrl: `${origin}/saml/login` },
     });
   })

@@ -16,9 +16,10 @@
  *     allowSha1Signatures: false          # relaxations: each true value is a warning in the editor
  *     allowResponseOnlySignatures: false
  */
-import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { isCollection, isMap, isPair, isScalar, LineCounter, parseDocument, visit, type Document, type Node as YamlNode, type YAMLError } from 'yaml';
 import { z } from 'zod';
 import { SAML_CONFIG_MAX_BYTES } from '../constants';
+import type { Language } from '../contract/language';
 import { checkCertificate } from './certificate';
 
 /** The claim name that means "the Subject's NameID" rather than an attribute. */
@@ -122,7 +123,7 @@ export function validateConfigYaml(yaml: string): ConfigValidation {
   const doc = parseDocument(yaml, { lineCounter, prettyErrors: false, uniqueKeys: true });
   lineCounter.lineStarts.sort((a, b) => a - b);
   if (doc.errors.length > 0) {
-    return { ok: false, errors: doc.errors.map((error) => ({ path: '', message: error.message.split('\n')[0]!, ...at(error.pos[0], error.pos[1]) })) };
+    return { ok: false, errors: doc.errors.map((error) => ({ path: '', message: error.message.split('\n')[0]!, ...at(...syntaxErrorRange(doc, error)) })) };
   }
   let value: unknown;
   try {
@@ -148,7 +149,8 @@ export function validateConfigYaml(yaml: string): ConfigValidation {
       });
     }
     const range = nodeRange(doc, path);
-    const missing = (issue.code === 'invalid_type' || issue.code === 'invalid_union') && issue.input === undefined;
+    // zod does not report the input, so "missing" is read from the document: a wrong value is not a missing key.
+    const missing = (issue.code === 'invalid_type' || issue.code === 'invalid_union') && !doc.hasIn(path);
     const message = missing && path.length > 0 ? `"${path.at(-1)}" is required.` : /^[A-Z]/.test(issue.message) ? issue.message : `${path.at(-1) ?? 'The document'} ${issue.message}`;
     return [{ path: path.join('.'), message: message.endsWith('.') ? message : `${message}.`, ...at(range[0], range[1]) }];
   });
@@ -173,6 +175,24 @@ function nodeRange(doc: Document, path: string[]): [number, number] {
   return [0, 0];
 }
 
+/**
+ * YAML reports an unterminated quote or flow collection (`"http…`, `[a, b`) where the parser gave up, often lines
+ * below; the admin's mistake is where it was opened, so the error points at that line.
+ */
+function syntaxErrorRange(doc: Document, error: YAMLError): [number, number] {
+  const unterminated = error.code === 'MISSING_CHAR' || (error.code === 'BAD_INDENT' && /end with a/.test(error.message));
+  if (!unterminated) return [error.pos[0], error.pos[1]];
+  let opened: [number, number] | null = null;
+  visit(doc, {
+    Node(_key, node) {
+      const opens = (isScalar(node) && (node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE')) || (isCollection(node) && node.flow === true);
+      const range = node.range;
+      if (opens && range && range[0] < error.pos[0] && range[1] >= error.pos[0] - 1 && (!opened || range[0] > opened[0])) opened = [range[0], range[0] + 1];
+    },
+  });
+  return opened ?? [error.pos[0], error.pos[1]];
+}
+
 function keyRange(doc: Document, parentPath: string[], key: string): [number, number] | null {
   const parent = parentPath.length === 0 ? doc.contents : doc.getIn(parentPath, true);
   if (!isMap(parent)) return null;
@@ -190,103 +210,107 @@ export interface ConfigKeyDoc {
   example?: string;
 }
 
-/** Hover and completion text of every key, by dotted path (the same words as the product documentation). */
-export function describeConfigKeys(): Record<string, ConfigKeyDoc> {
-  return {
-    version: { required: true, description: 'Version of this configuration format. Currently always "1.0".', example: '"1.0"' },
-    config: { required: true, description: 'The connection to your identity provider (IdP) and how its claims map to user accounts.' },
-    'config.entityId': {
-      required: true,
-      description: "The IdP's entity ID (its unique name, usually a URL). Responses must be issued by exactly this entity; find it in the IdP metadata as EntityDescriptor/@entityID.",
-      example: 'https://idp.example.com/saml/metadata',
-    },
-    'config.singleSignOnServiceUrl': {
-      required: true,
-      description: "Where users are sent to sign in: the IdP's SingleSignOnService location for the HTTP-Redirect binding. Must be https (http only for localhost).",
-      example: 'https://idp.example.com/saml/sso',
-    },
-    'config.spEntityId': {
-      required: true,
-      description: 'The entity ID of this platform as a service provider (SP). The IdP must put it into the Audience of every assertion; it is also the entityID of /saml/metadata.',
-      example: 'https://id.example.com/saml/metadata',
-    },
-    'config.certificate': {
-      required: true,
-      description: "The IdP's public signing certificate (X.509, Base64 of its DER encoding; PEM armour and line breaks are accepted). Only signatures by this certificate are trusted; certificates sent inside a response are ignored.",
-      example: 'MIIDdzCCAl+gAwIBAgI...',
-    },
-    'config.claimEmail': {
-      required: true,
-      description: `The claim that holds the user's email address, which identifies the user. An attribute name (standard claims are full URIs, e.g. http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress) or ${NAME_ID_CLAIM} for the Subject's NameID.`,
-      example: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress',
-    },
-    'config.claimFirstName': {
-      required: false,
-      description: 'The claim with the first name, entered into the account at the first sign-in (e.g. http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname).',
-      example: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname',
-    },
-    'config.claimLastName': {
-      required: false,
-      description: 'The claim with the last name, entered into the account at the first sign-in (e.g. http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname).',
-      example: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname',
-    },
-    'config.claimLanguage': {
-      required: false,
-      description: 'The claim with the preferred language ("de" or "en"; values like de-DE are accepted). It sets the account language at the first sign-in and the language of the welcome step.',
-      example: 'http://schemas.microsoft.com/ws/2008/06/identity/claims/locale',
-    },
-    'config.allowIdpInitiated': {
-      required: false,
-      description: 'Accept sign-ins started at the IdP (responses that answer no request of ours). Off by default: unsolicited responses are easier to inject (login CSRF).',
-      example: 'false',
-    },
-    'config.allowSha1Signatures': {
-      required: false,
-      description: 'Accept signatures made with RSA-SHA1 or SHA-1 digests. Off by default: SHA-1 collisions are practical. Turn it on only for an IdP that cannot sign with SHA-256.',
-      example: 'false',
-    },
-    'config.allowResponseOnlySignatures': {
-      required: false,
-      description: 'Accept responses where only the Response is signed and the assertion is not. Off by default, and the SP metadata then says WantAssertionsSigned="true".',
-      example: 'false',
-    },
-  };
+type KeyPath = 'version' | 'config' | `config.${keyof typeof samlConfigSchema.shape.config.shape}`;
+
+/** Hover and completion text of every key in both languages (the same words as the product documentation). */
+const KEY_DOCS: Record<KeyPath, Record<Language, string> & { example?: string }> = {
+  version: {
+    en: 'Version of this configuration format. Currently always "1.0".',
+    de: 'Version dieses Konfigurationsformats. Derzeit immer „1.0“.',
+    example: '"1.0"',
+  },
+  config: {
+    en: 'The connection to your identity provider (IdP) and how its claims map to user accounts.',
+    de: 'Die Verbindung zu Ihrem Identitätsanbieter (IdP) und wie seine Claims den Benutzerkonten zugeordnet werden.',
+  },
+  'config.entityId': {
+    en: "The IdP's entity ID (its unique name, usually a URL). Responses must be issued by exactly this entity; find it in the IdP metadata as EntityDescriptor/@entityID.",
+    de: 'Die Entity-ID des IdP (sein eindeutiger Name, meist eine URL). Antworten müssen genau von dieser Entity ausgestellt sein; Sie finden sie in den Metadaten des IdP als EntityDescriptor/@entityID.',
+    example: 'https://idp.example.com/saml/metadata',
+  },
+  'config.singleSignOnServiceUrl': {
+    en: "Where users are sent to sign in: the IdP's SingleSignOnService location for the HTTP-Redirect binding. Must be https (http only for localhost).",
+    de: 'Wohin Benutzer zur Anmeldung geschickt werden: die SingleSignOnService-Adresse des IdP für das HTTP-Redirect-Binding. Muss https sein (http nur für localhost).',
+    example: 'https://idp.example.com/saml/sso',
+  },
+  'config.spEntityId': {
+    en: 'The entity ID of this platform as a service provider (SP). The IdP must put it into the Audience of every assertion; it is also the entityID of /saml/metadata.',
+    de: 'Die Entity-ID dieser Plattform als Service Provider (SP). Der IdP muss sie in die Audience jeder Assertion schreiben; sie ist auch die entityID von /saml/metadata.',
+    example: 'https://id.example.com/saml/metadata',
+  },
+  'config.certificate': {
+    en: "The IdP's public signing certificate (X.509, Base64 of its DER encoding; PEM armour and line breaks are accepted). Only signatures by this certificate are trusted; certificates sent inside a response are ignored.",
+    de: 'Das öffentliche Signaturzertifikat des IdP (X.509, Base64 seiner DER-Kodierung; PEM-Rahmen und Zeilenumbrüche sind erlaubt). Nur Signaturen mit diesem Zertifikat gelten; Zertifikate in einer Antwort werden ignoriert.',
+    example: 'MIIDdzCCAl+gAwIBAgI...',
+  },
+  'config.claimEmail': {
+    en: `The claim that holds the user's email address, which identifies the user. An attribute name (standard claims are full URIs, e.g. http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress) or ${NAME_ID_CLAIM} for the Subject's NameID.`,
+    de: `Der Claim mit der E-Mail-Adresse des Benutzers, die ihn identifiziert. Ein Attributname (Standard-Claims sind vollständige URIs, z. B. http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress) oder ${NAME_ID_CLAIM} für die NameID des Subjects.`,
+    example: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress',
+  },
+  'config.claimFirstName': {
+    en: 'The claim with the first name, entered into the account at the first sign-in (e.g. http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname).',
+    de: 'Der Claim mit dem Vornamen, der bei der ersten Anmeldung ins Konto übernommen wird (z. B. http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname).',
+    example: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname',
+  },
+  'config.claimLastName': {
+    en: 'The claim with the last name, entered into the account at the first sign-in (e.g. http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname).',
+    de: 'Der Claim mit dem Nachnamen, der bei der ersten Anmeldung ins Konto übernommen wird (z. B. http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname).',
+    example: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname',
+  },
+  'config.claimLanguage': {
+    en: 'The claim with the preferred language ("de" or "en"; values like de-DE are accepted). It sets the account language at the first sign-in and the language of the welcome step.',
+    de: 'Der Claim mit der bevorzugten Sprache („de“ oder „en“; Werte wie de-DE werden akzeptiert). Er setzt die Sprache des Kontos bei der ersten Anmeldung und die Sprache des Willkommensschritts.',
+    example: 'http://schemas.microsoft.com/ws/2008/06/identity/claims/locale',
+  },
+  'config.allowIdpInitiated': {
+    en: 'Accept sign-ins started at the IdP (responses that answer no request of ours). Off by default: unsolicited responses are easier to inject (login CSRF).',
+    de: 'Beim IdP gestartete Anmeldungen annehmen (Antworten, die auf keine unserer Anfragen antworten). Standardmäßig aus: Unaufgeforderte Antworten lassen sich leichter einschleusen (Login-CSRF).',
+    example: 'false',
+  },
+  'config.allowSha1Signatures': {
+    en: 'Accept signatures made with RSA-SHA1 or SHA-1 digests. Off by default: SHA-1 collisions are practical. Turn it on only for an IdP that cannot sign with SHA-256.',
+    de: 'Signaturen mit RSA-SHA1 oder SHA-1-Hashes annehmen. Standardmäßig aus: SHA-1-Kollisionen sind praktisch machbar. Nur für einen IdP einschalten, der nicht mit SHA-256 signieren kann.',
+    example: 'false',
+  },
+  'config.allowResponseOnlySignatures': {
+    en: 'Accept responses where only the Response is signed and the assertion is not. Off by default, and the SP metadata then says WantAssertionsSigned="true".',
+    de: 'Antworten annehmen, bei denen nur die Response signiert ist, die Assertion aber nicht. Standardmäßig aus; die SP-Metadaten sagen dann WantAssertionsSigned="true".',
+    example: 'false',
+  },
+};
+
+/** Whether a key must be written: read from the validator, so the docs and the schema cannot disagree with it. */
+function isRequired(path: KeyPath): boolean {
+  const [head, key] = path.split('.') as ['version' | 'config', string | undefined];
+  const field = key === undefined ? samlConfigSchema.shape[head] : samlConfigSchema.shape.config.shape[key as keyof SamlConfig];
+  return !field.safeParse(undefined).success;
 }
 
-/** JSON Schema (draft-07) of the YAML file for monaco-yaml: structure, required keys, descriptions. */
-export function configJsonSchema(): Record<string, unknown> {
-  const docs = describeConfigKeys();
-  const string = (path: string, extra: Record<string, unknown> = {}) => ({ type: 'string', description: docs[path]!.description, markdownDescription: docs[path]!.description, ...extra });
-  return {
-    $schema: 'http://json-schema.org/draft-07/schema#',
-    $id: 'urn:edge-identity:saml-config:1.0',
-    title: 'SAML configuration',
-    type: 'object',
-    additionalProperties: false,
-    required: ['version', 'config'],
-    properties: {
-      version: { type: 'string', enum: ['1.0'], description: docs.version!.description },
-      config: {
-        type: 'object',
-        description: docs.config!.description,
-        additionalProperties: false,
-        required: ['entityId', 'singleSignOnServiceUrl', 'spEntityId', 'certificate', 'claimEmail'],
-        properties: {
-          entityId: string('config.entityId', { minLength: 1, maxLength: 1024 }),
-          singleSignOnServiceUrl: string('config.singleSignOnServiceUrl', { format: 'uri', pattern: '^(https://|http://(localhost|127\\.0\\.0\\.1|\\[::1\\])[:/])' }),
-          spEntityId: string('config.spEntityId', { minLength: 1, maxLength: 1024 }),
-          certificate: string('config.certificate', { minLength: 1 }),
-          claimEmail: string('config.claimEmail', { minLength: 1, examples: [NAME_ID_CLAIM, 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress'] }),
-          claimFirstName: string('config.claimFirstName', { minLength: 1 }),
-          claimLastName: string('config.claimLastName', { minLength: 1 }),
-          claimLanguage: string('config.claimLanguage', { minLength: 1 }),
-          allowIdpInitiated: { type: 'boolean', default: false, description: docs['config.allowIdpInitiated']!.description },
-          allowSha1Signatures: { type: 'boolean', default: false, description: docs['config.allowSha1Signatures']!.description },
-          allowResponseOnlySignatures: { type: 'boolean', default: false, description: docs['config.allowResponseOnlySignatures']!.description },
-        },
-      },
-    },
+/** Hover and completion text of every key, by dotted path, in the given language. */
+export function describeConfigKeys(language: Language = 'en'): Record<string, ConfigKeyDoc> {
+  return Object.fromEntries(
+    Object.entries(KEY_DOCS).map(([path, doc]) => [path, { description: doc[language], required: isRequired(path as KeyPath), ...(doc.example ? { example: doc.example } : {}) }]),
+  );
+}
+
+/**
+ * JSON Schema (draft-07) of the YAML file for monaco-yaml, generated from samlConfigSchema (the input it accepts:
+ * `version: 1.0` is the number 1 to YAML, and valid in the editor because the server takes it), with the key
+ * documentation as descriptions. Refinements zod cannot express (the https rule, the certificate check) stay on
+ * the server, whose markers the editor shows as you type.
+ */
+export function configJsonSchema(language: Language = 'en'): Record<string, unknown> {
+  const docs = describeConfigKeys(language);
+  const schema = z.toJSONSchema(samlConfigSchema, { io: 'input', target: 'draft-07', unrepresentable: 'any' }) as Record<string, unknown> & {
+    properties: Record<string, Record<string, unknown>> & { config: { properties: Record<string, Record<string, unknown>> } };
   };
+  const describe = (node: Record<string, unknown>, path: string) => Object.assign(node, { description: docs[path]!.description, markdownDescription: docs[path]!.description });
+  for (const [key, node] of Object.entries(schema.properties)) describe(node, key);
+  for (const [key, node] of Object.entries(schema.properties.config.properties)) describe(node, `config.${key}`);
+  // Offered as values by the editor's completion: the NameID and the standard email claim.
+  schema.properties.config.properties.claimEmail!.examples = [NAME_ID_CLAIM, KEY_DOCS['config.claimEmail'].example];
+  return { ...schema, title: 'SAML configuration' };
 }
 
 /** A starting point for an empty editor. */

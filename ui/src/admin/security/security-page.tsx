@@ -16,8 +16,9 @@ import { LimitsPanel } from './limits-panel';
 import { MessageLogSection, OutboxSection } from './message-lists';
 import { supplierLabel } from './supplier-form';
 import { securityStrings } from './strings';
+import type { SamlSectionProps } from './saml/saml-section';
 
-const SamlSection = lazyPage(() => import('./saml/saml-section'));
+const SamlSection = lazyPage<SamlSectionProps>(() => import('./saml/saml-section'));
 
 const SECTIONS = ['email', 'saml', 'outbox', 'message-log'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -108,7 +109,7 @@ export default function SecurityPage() {
           )}
         </>
       ) : null}
-      {section === 'saml' ? <SamlSection /> : null}
+      {section === 'saml' ? <SamlSection onApplied={saml.reload} /> : null}
       {section === 'outbox' ? <OutboxSection /> : null}
       {section === 'message-log' ? <MessageLogSection /> : null}
     </>

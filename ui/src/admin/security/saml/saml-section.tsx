@@ -10,7 +10,7 @@ import { Dialog } from '../../../components/layout';
 import { lazyPage } from '../../../components/lazy';
 import { showToast } from '../../../components/toast';
 import { api, ApiError, request } from '../../../lib/api';
-import { describeError, formatDateTime, useTranslator, type Dictionaries } from '../../../lib/i18n';
+import { describeError, formatDateTime, useLanguage, useTranslator, type Dictionaries } from '../../../lib/i18n';
 import { useData } from '../../use-data';
 import type { EditorMarker, YamlEditorProps } from '../../monaco/yaml-editor';
 import type { ConfigIssue } from '../../../../../worker/saml/config';
@@ -112,9 +112,17 @@ const strings: Dictionaries = {
   },
 };
 
-export default function SamlSection() {
+export interface SamlSectionProps {
+  /** Called after a version became the active one, so the page's login methods table shows it without a reload. */
+  onApplied?: () => void;
+}
+
+export default function SamlSection({ onApplied }: SamlSectionProps) {
   const t = useTranslator(strings);
-  const { data: state, reload } = useData<SamlAdminState>(BASE);
+  const language = useLanguage();
+  // The key documentation (hover, completion) comes in the page's language.
+  const { data: state, reload } = useData<SamlAdminState>(`${BASE}?language=${language}`);
+  const loadedVersion = useRef<number | null | undefined>(undefined);
   const [yaml, setYaml] = useState<string | null>(null);
   const [revision, setRevision] = useState(0);
   const [allowSignIn, setAllowSignIn] = useState(false);
@@ -125,9 +133,11 @@ export default function SamlSection() {
   const [importOpen, setImportOpen] = useState(false);
   const [restartOpen, setRestartOpen] = useState(false);
 
-  // The editor starts from the latest saved version (or the template) each time the state is (re)loaded.
+  // The editor starts from the latest saved version (or the template) when a new version arrives; a reload for
+  // another language or after an apply keeps what the admin is typing.
   useEffect(() => {
-    if (!state) return;
+    if (!state || loadedVersion.current === (state.saved?.version ?? null)) return;
+    loadedVersion.current = state.saved?.version ?? null;
     setYaml(state.yaml);
     setRevision((r) => r + 1);
     setAllowSignIn(state.saved?.allowSignIn ?? false);
@@ -261,7 +271,15 @@ export default function SamlSection() {
       <Button class="restart" variant={state.differs ? 'primary' : 'secondary'} disabled={!state.differs} title={t('restartTitle')} onClick={() => setRestartOpen(true)}>
         ⟳ {t('restart')}
       </Button>
-      <RestartDialog open={restartOpen} state={state} onClose={() => setRestartOpen(false)} onApplied={reload} />
+      <RestartDialog
+        open={restartOpen}
+        state={state}
+        onClose={() => setRestartOpen(false)}
+        onApplied={() => {
+          reload();
+          onApplied?.();
+        }}
+      />
       <ImportDialog
         open={importOpen}
         currentYaml={yaml}
