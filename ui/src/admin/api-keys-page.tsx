@@ -122,7 +122,7 @@ export function ApiKeysPage() {
                 </td>
                 <td class="actions">
                   {key.revokedAt ? null : (
-                    <Button variant="danger" busy={busy} onClick={() => confirmAction(t('confirmDelete', { name: key.name })) && run(() => api.delete(`/api/admin/api-keys/${key.id}`), t('saved')).then(reload)}>
+                    <Button variant="danger" busy={busy} onClick={async () => (await confirmAction(t('confirmDelete', { name: key.name }), t('delete'))) && run(() => api.delete(`/api/admin/api-keys/${key.id}`), t('saved')).then(reload)}>
                       {t('revoke')}
                     </Button>
                   )}

@@ -11,7 +11,8 @@ import { navigate, onLinkClick } from '../lib/router';
 import { adminStrings } from './strings';
 import { useAction, useData, usePagedList } from './use-data';
 import { UserPicker } from './users-page';
-import { Empty, PageHeader, Pager, SearchBox, confirmAction } from './widgets';
+import { Empty, PageHeader, confirmAction } from './widgets';
+import { ListPage } from '../components/list-page';
 
 type Kind = 'office' | 'group';
 
@@ -40,41 +41,18 @@ export function OrganisationsPage({ kind }: { kind: Kind }) {
   const [name, setName] = useState('');
   const { busy, run } = useAction();
   return (
-    <>
-      <PageHeader title={kind === 'office' ? t('offices') : t('groups')}>
-        <Button onClick={() => setCreating(true)}>{kind === 'office' ? t('newOffice') : t('newGroup')}</Button>
-      </PageHeader>
-      <div class="toolbar">
-        <SearchBox value={list.search} onValue={list.setSearch} />
-      </div>
-      {list.data?.items.length === 0 ? <Empty>{list.search ? t('noMatches') : t('noItems')}</Empty> : null}
-      {list.data && list.data.items.length > 0 ? (
-        <>
-          <table class="data">
-            <thead>
-              <tr>
-                <th>{t('name')}</th>
-                <th>{t('members')}</th>
-                <th>{t('created')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.items.map((item) => (
-                <tr key={item.id} class="clickable" onClick={() => navigate(`/admin/${basePath(kind)}/${item.id}`)}>
-                  <td>
-                    <a href={`/admin/${basePath(kind)}/${item.id}`} onClick={onLinkClick}>
-                      {item.name}
-                    </a>
-                  </td>
-                  <td>{item.memberCount}</td>
-                  <td>{formatDateTime(item.createdAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          <Pager page={list.page} pageSize={list.pageSize} total={list.data.total} onPage={list.setPage} />
-        </>
-      ) : null}
+    <ListPage
+      title={kind === 'office' ? t('offices') : t('groups')}
+      actions={<Button onClick={() => setCreating(true)}>{kind === 'office' ? t('newOffice') : t('newGroup')}</Button>}
+      list={list}
+      href={(item) => `/admin/${basePath(kind)}/${item.id}`}
+      testId={`${basePath(kind)}-table`}
+      columns={[
+        { header: t('name'), text: (item) => item.name, cell: (item) => item.name },
+        { header: t('members'), cell: (item) => item.memberCount, width: '8rem' },
+        { header: t('created'), cell: (item) => formatDateTime(item.createdAt), width: '12rem' },
+      ]}
+    >
       <Dialog title={kind === 'office' ? t('newOffice') : t('newGroup')} open={creating} onClose={() => setCreating(false)}>
         <form
           class="stack"
@@ -96,7 +74,7 @@ export function OrganisationsPage({ kind }: { kind: Kind }) {
           </div>
         </form>
       </Dialog>
-    </>
+    </ListPage>
   );
 }
 
@@ -118,7 +96,7 @@ export function OrganisationDetailPage({ kind, id }: { kind: Kind; id: string })
           variant="danger"
           busy={busy}
           onClick={async () => {
-            if (confirmAction(t('confirmDelete', { name: item.name })) && (await run(() => api.delete(path), t('deleted')))) navigate(`/admin/${basePath(kind)}`);
+            if ((await confirmAction(t('confirmDelete', { name: item.name }), t('delete'))) && (await run(() => api.delete(path), t('deleted')))) navigate(`/admin/${basePath(kind)}`, { force: true });
           }}
         >
           {t('delete')}

@@ -14,6 +14,7 @@ import type { AdminToken } from './tokens-page';
 import { useAction, useData, usePagedList } from './use-data';
 import { UserPicker, type AdminUser } from './users-page';
 import { Empty, PageHeader, Pager, SearchBox, confirmAction } from './widgets';
+import { ListPage } from '../components/list-page';
 import type { ResourceView } from '../../../worker/resources/service';
 
 const SelfServiceTab = lazyPage<{ resource: Resource; onChange: () => void }>(() => import('./self-service/self-service-tab'));
@@ -37,42 +38,32 @@ export function ResourcesPage() {
   const [description, setDescription] = useState('');
   const { busy, run } = useAction();
   return (
-    <>
-      <PageHeader title={t('resources')}>
-        <Button onClick={() => setCreating(true)}>{t('newResource')}</Button>
-      </PageHeader>
-      <div class="toolbar">
-        <SearchBox value={list.search} onValue={list.setSearch} />
-      </div>
-      {list.data?.items.length === 0 ? <Empty>{list.search ? t('noMatches') : t('noItems')}</Empty> : null}
-      {list.data && list.data.items.length > 0 ? (
-        <>
-          <table class="data">
-            <thead>
-              <tr>
-                <th>{t('name')}</th>
-                <th>{t('users')}</th>
-                <th>{t('selfService')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.items.map((resource) => (
-                <tr key={resource.id} class="clickable" onClick={() => navigate(`/admin/resources/${resource.id}`)}>
-                  <td>
-                    <a href={`/admin/resources/${resource.id}`} onClick={onLinkClick}>
-                      {resource.name}
-                    </a>
-                    <div class="muted">{resource.description}</div>
-                  </td>
-                  <td>{resource.userCount}</td>
-                  <td>{resource.selfService.enabled ? <code>/selfservice/{resource.selfService.alias}</code> : <span class="pill off">{t('disabled')}</span>}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          <Pager page={list.page} pageSize={list.pageSize} total={list.data.total} onPage={list.setPage} />
-        </>
-      ) : null}
+    <ListPage
+      title={t('resources')}
+      actions={<Button onClick={() => setCreating(true)}>{t('newResource')}</Button>}
+      list={list}
+      href={(resource) => `/admin/resources/${resource.id}`}
+      testId="resources-table"
+      columns={[
+        {
+          header: t('name'),
+          text: (resource) => [resource.name, resource.description].filter(Boolean).join(' — '),
+          cell: (resource) => (
+            <>
+              {resource.name}
+              <div class="muted">{resource.description}</div>
+            </>
+          ),
+        },
+        { header: t('users'), cell: (resource) => resource.userCount, width: '7rem' },
+        {
+          header: t('selfService'),
+          clip: true,
+          text: (resource) => (resource.selfService.enabled ? `/selfservice/${resource.selfService.alias}` : t('disabled')),
+          cell: (resource) => (resource.selfService.enabled ? <code>/selfservice/{resource.selfService.alias}</code> : <span class="pill off">{t('disabled')}</span>),
+        },
+      ]}
+    >
       <Dialog title={t('newResource')} open={creating} onClose={() => setCreating(false)}>
         <form
           class="stack"
@@ -94,7 +85,7 @@ export function ResourcesPage() {
           </div>
         </form>
       </Dialog>
-    </>
+    </ListPage>
   );
 }
 
@@ -118,7 +109,7 @@ export function ResourceDetailPage({ id }: { id: string }) {
           variant="danger"
           busy={busy}
           onClick={async () => {
-            if (confirmAction(t('confirmDelete', { name: resource.name })) && (await run(() => api.delete(path), t('deleted')))) navigate('/admin/resources');
+            if ((await confirmAction(t('confirmDelete', { name: resource.name }), t('delete'))) && (await run(() => api.delete(path), t('deleted')))) navigate('/admin/resources', { force: true });
           }}
         >
           {t('delete')}

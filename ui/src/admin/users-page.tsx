@@ -140,7 +140,7 @@ export function UserDetailPage({ id }: { id: string }) {
           variant="danger"
           busy={busy}
           onClick={async () => {
-            if (confirmAction(t('confirmDelete', { name: user.login })) && (await run(() => api.delete(`/api/admin/users/${id}`), t('deleted')))) navigate('/admin/users');
+            if ((await confirmAction(t('confirmDelete', { name: user.login }), t('delete'))) && (await run(() => api.delete(`/api/admin/users/${id}`), t('deleted')))) navigate('/admin/users', { force: true });
           }}
         >
           {t('delete')}

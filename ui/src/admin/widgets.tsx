@@ -1,6 +1,8 @@
-/** Admin list furniture: search box, paged table, confirm-before-delete. */
+/** Admin list furniture: search box, pager, page header, and the in-app confirmation before a destructive action. */
 import type { ComponentChildren } from 'preact';
+import { confirmDialog } from '../components/dialog';
 import { TextField } from '../components/form';
+import { ChevronLeftIcon, ChevronRightIcon } from '../components/icons';
 import { useTranslator } from '../lib/i18n';
 import { adminStrings } from './strings';
 
@@ -16,10 +18,10 @@ export function Pager(props: { page: number; pageSize: number; total: number; on
     <div class="pager">
       <span>{t('pageOf', { page: props.page, pages, total: props.total })}</span>
       <button type="button" class="icon-button" disabled={props.page <= 1} onClick={() => props.onPage(props.page - 1)} aria-label={t('previous')}>
-        ‹
+        <ChevronLeftIcon />
       </button>
       <button type="button" class="icon-button" disabled={props.page >= pages} onClick={() => props.onPage(props.page + 1)} aria-label={t('next')}>
-        ›
+        <ChevronRightIcon />
       </button>
     </div>
   );
@@ -29,8 +31,9 @@ export function Empty({ children }: { children: ComponentChildren }) {
   return <p class="muted">{children}</p>;
 }
 
-export function confirmAction(text: string): boolean {
-  return window.confirm(text);
+/** Asks in an in-app dialog before a destructive action; `confirmLabel` names the action ("Delete"). */
+export function confirmAction(text: string, confirmLabel?: string): Promise<boolean> {
+  return confirmDialog({ title: text, confirmLabel, danger: true });
 }
 
 export function PageHeader({ title, children }: { title: ComponentChildren; children?: ComponentChildren }) {

@@ -1,7 +1,8 @@
-/** Page furniture: the centred card of the sign-in pages, tabs, dialogs, and a language switch. */
+/** Page furniture: the centred card of the sign-in pages, tabs, and a language switch (dialogs: ./dialog). */
 import type { ComponentChildren } from 'preact';
-import { useEffect, useRef } from 'preact/hooks';
 import { setLanguage, useLanguage } from '../lib/i18n';
+
+export { Dialog } from './dialog';
 
 export function Card({ title, children, wide }: { title: ComponentChildren; children: ComponentChildren; wide?: boolean }) {
   return (
@@ -38,27 +39,5 @@ export function Tabs<T extends string>(props: { tabs: Array<{ id: T; label: Comp
         </button>
       ))}
     </div>
-  );
-}
-
-/** A modal on the native <dialog> element: focus trapping and Escape come with it. */
-export function Dialog(props: { title: ComponentChildren; open: boolean; onClose: () => void; children: ComponentChildren }) {
-  const ref = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    const dialog = ref.current;
-    if (!dialog) return;
-    if (props.open && !dialog.open) dialog.showModal();
-    if (!props.open && dialog.open) dialog.close();
-  }, [props.open]);
-  return (
-    <dialog ref={ref} class="dialog" onClose={props.onClose} aria-label={typeof props.title === 'string' ? props.title : undefined}>
-      <header>
-        <h2>{props.title}</h2>
-        <button type="button" class="close" aria-label="Close" onClick={props.onClose}>
-          ×
-        </button>
-      </header>
-      {props.open ? props.children : null}
-    </dialog>
   );
 }

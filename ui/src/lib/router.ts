@@ -1,18 +1,85 @@
 /**
  * A tiny History API router: the app is small enough that a dependency would cost more bytes than it saves.
+ * Each navigation is one history entry, so Back always goes back one page; a page with unsaved changes registers a
+ * guard (`useLeaveGuard`) that is asked before any in-app navigation, Back included, and before the tab unloads.
  */
 import { useEffect, useState } from 'preact/hooks';
 
 const listeners = new Set<() => void>();
 
-export function navigate(to: string, options: { replace?: boolean } = {}): void {
-  if (options.replace) history.replaceState(null, '', to);
-  else history.pushState(null, '', to);
+/**
+ * Asked before leaving the page; resolves true when the user agrees to leave. Only one page is shown at a time,
+ * so one guard is enough; the newest registration wins.
+ */
+type LeaveGuard = () => Promise<boolean>;
+let leaveGuard: LeaveGuard | null = null;
+
+function href(): string {
+  return location.pathname + location.search + location.hash;
+}
+
+function notify(): void {
   listeners.forEach((listener) => listener());
+}
+
+async function mayLeave(): Promise<boolean> {
+  if (!leaveGuard) return true;
+  const agreed = await leaveGuard();
+  if (agreed) leaveGuard = null;
+  return agreed;
+}
+
+/** Goes to `to`; `force` skips the unsaved-changes guard (after saving or deleting, nothing is left unsaved). */
+export function navigate(to: string, options: { replace?: boolean; force?: boolean } = {}): void {
+  if (options.force) leaveGuard = null;
+  if (!leaveGuard) return go(to, options.replace);
+  void mayLeave().then((agreed) => agreed && go(to, options.replace));
+}
+
+function go(to: string, replace = false): void {
+  const target = new URL(to, location.href);
+  const targetHref = target.pathname + target.search + target.hash;
+  // A second navigation to where we already are (a link inside a clickable row fires both) adds no entry, or the
+  // first Back would seem to do nothing.
+  if (replace || targetHref === href()) history.replaceState(null, '', targetHref);
+  else history.pushState(null, '', targetHref);
+  notify();
   window.scrollTo(0, 0);
 }
 
-window.addEventListener('popstate', () => listeners.forEach((listener) => listener()));
+/** Where the app is now, for undoing a Back the user then declines to take. */
+let shownHref = typeof location === 'undefined' ? '' : href();
+listeners.add(() => void (shownHref = href()));
+
+window.addEventListener('popstate', () => {
+  if (!leaveGuard) return notify();
+  // The browser has already moved; put the page back until the user decides. Agreeing goes back again, to where
+  // Back pointed, and that popstate finds no guard.
+  history.pushState(null, '', shownHref);
+  void mayLeave().then((agreed) => agreed && history.back());
+});
+
+window.addEventListener('beforeunload', (event) => {
+  if (!leaveGuard) return;
+  event.preventDefault();
+  // Older Chromium needs returnValue set to show its own prompt; the text is the browser's, not ours.
+  event.returnValue = '';
+});
+
+/**
+ * While `dirty`, leaving the page (links, Back, closing the tab) asks `ask` first. The page passes its in-app
+ * confirmation; the browser shows its own prompt for closing or reloading the tab, as browsers allow no other.
+ */
+export function useLeaveGuard(dirty: boolean, ask: () => Promise<boolean>): void {
+  useEffect(() => {
+    if (!dirty) return;
+    const guard: LeaveGuard = ask;
+    leaveGuard = guard;
+    return () => {
+      if (leaveGuard === guard) leaveGuard = null;
+    };
+  }, [dirty, ask]);
+}
 
 export interface Location {
   path: string;

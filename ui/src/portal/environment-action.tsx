@@ -3,6 +3,7 @@
  * each with a name the user may give it, or forgotten so that it counts as unfamiliar again.
  */
 import { useEffect, useState } from 'preact/hooks';
+import { confirmDialog } from '../components/dialog';
 import { Alert, Button } from '../components/form';
 import { formatDateTime, useTranslator } from '../lib/i18n';
 import { useSubmit, type ActionProps } from './action-kit';
@@ -69,8 +70,8 @@ export function ManageEnvironments(props: ActionProps) {
                 <Button
                   variant="danger"
                   disabled={busy}
-                  onClick={() => {
-                    if (!confirm(t('forgetConfirm'))) return;
+                  onClick={async () => {
+                    if (!(await confirmDialog({ title: t('forgetConfirm'), danger: true }))) return;
                     setNotice('');
                     return submit(async () => {
                       await props.client.delete(`/environments/${item.id}`);

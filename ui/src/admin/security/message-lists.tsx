@@ -45,7 +45,7 @@ export function OutboxSection() {
           busy={busy}
           disabled={!list.data || list.data.total === 0}
           onClick={async () => {
-            if (confirmAction(t('confirmClearOutbox')) && (await run(() => api.delete('/api/admin/messaging/outbox'), t('outboxCleared')))) list.reload();
+            if ((await confirmAction(t('confirmClearOutbox'))) && (await run(() => api.delete('/api/admin/messaging/outbox'), t('outboxCleared')))) list.reload();
           }}
         >
           {t('clearOutbox')}

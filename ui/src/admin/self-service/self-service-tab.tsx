@@ -111,7 +111,7 @@ export default function SelfServiceTab({ resource, onChange }: { resource: Resou
     setFormError('');
     setShowProblems(true);
     if ((enabled && localProblem) || needsTokenTypes) return;
-    if (!enabled && saved.enabled && !confirmAction(t('disableConfirm', { url: liveAddress ?? '' }))) return;
+    if (!enabled && saved.enabled && !(await confirmAction(t('disableConfirm', { url: liveAddress ?? '' })))) return;
     setBusy(true);
     try {
       const answer = await api.put<SavedSettings>(`/api/admin/resources/${resource.id}/self-service`, {

@@ -14,6 +14,8 @@ export const userIssueStrings: Dictionaries = {
     filed: 'Filed',
     verifyIdentity: 'Verify Identity',
     deleteRequest: 'Delete the request of {login}',
+    approve: 'Approve',
+    delete: 'Delete',
     confirmApprove:
       'Approve the request of {login}? {effects} Approve only after you have verified the user’s identity.',
     confirmDelete: 'Delete the request of {login}? Nothing is changed for the user.',
@@ -52,6 +54,8 @@ export const userIssueStrings: Dictionaries = {
     filed: 'Eingegangen',
     verifyIdentity: 'Identität bestätigen',
     deleteRequest: 'Anfrage von {login} löschen',
+    approve: 'Genehmigen',
+    delete: 'Löschen',
     confirmApprove: 'Der Anfrage von {login} zustimmen? {effects} Stimmen Sie erst zu, wenn Sie die Identität des Benutzers geprüft haben.',
     confirmDelete: 'Die Anfrage von {login} löschen? Für den Benutzer ändert sich nichts.',
     approved: 'Der Anfrage wurde zugestimmt.',

@@ -7,6 +7,7 @@
 import { useState } from 'preact/hooks';
 import type { Authenticator, AuthenticatorStatus, UserIssueView } from '../../../../worker/selfservice/recovery-service';
 import { Button } from '../../components/form';
+import { CheckIcon, CrossIcon, DashIcon, TrashIcon } from '../../components/icons';
 import { showToast } from '../../components/toast';
 import { api } from '../../lib/api';
 import { describeError, formatDateTime, useTranslator } from '../../lib/i18n';
@@ -17,7 +18,7 @@ import { userIssueStrings } from './strings';
 
 const AUTHENTICATORS: Authenticator[] = ['password', 'email', 'token'];
 const MARKER_CLASS: Record<AuthenticatorStatus, string> = { lost: 'bad', failed: 'bad', none: 'off', verified: 'ok' };
-const MARKER_SYMBOL: Record<AuthenticatorStatus, string> = { lost: '✕', failed: '✕', none: '–', verified: '✓' };
+const MARKER_ICON: Record<AuthenticatorStatus, typeof CheckIcon> = { lost: CrossIcon, failed: CrossIcon, none: DashIcon, verified: CheckIcon };
 
 const BASE = '/api/admin/user-issues';
 
@@ -38,7 +39,7 @@ export default function UserIssuesPage() {
     ]
       .filter(Boolean)
       .join(' ');
-    if (!confirmAction(t('confirmApprove', { login: issue.user.login, effects }))) return;
+    if (!(await confirmAction(t('confirmApprove', { login: issue.user.login, effects }), t('approve')))) return;
     await run(() => api.post(`${BASE}/${issue.id}/approve`), t('approved'));
     // Reload after a failure too: "not found" means another admin handled it meanwhile.
     reload();
@@ -46,7 +47,7 @@ export default function UserIssuesPage() {
   };
 
   const remove = async (issue: UserIssueView) => {
-    if (!confirmAction(t('confirmDelete', { login: issue.user.login }))) return;
+    if (!(await confirmAction(t('confirmDelete', { login: issue.user.login }), t('delete')))) return;
     await run(() => api.delete(`${BASE}/${issue.id}`), t('deleted'));
     reload();
     announceChange();
@@ -99,9 +100,10 @@ export default function UserIssuesPage() {
                         {AUTHENTICATORS.map((authenticator) => {
                           const status = issue.authenticators[authenticator] ?? 'none';
                           const text = t('marker', { authenticator: t(authenticator), status: t(`status_${status}`) });
+                          const Marker = MARKER_ICON[status];
                           return (
                             <li key={authenticator} class={`pill ${MARKER_CLASS[status]}`} title={text} data-authenticator={authenticator} data-status={status}>
-                              <span aria-hidden="true">{MARKER_SYMBOL[status]} </span>
+                              <Marker size={12} />{' '}
                               {text}
                             </li>
                           );
@@ -124,7 +126,7 @@ export default function UserIssuesPage() {
                         aria-label={t('deleteRequest', { login: issue.user.login })}
                         title={t('deleteRequest', { login: issue.user.login })}
                       >
-                        🗑
+                        <TrashIcon />
                       </button>
                     </td>
                   </tr>

@@ -12,6 +12,7 @@ import { showToast } from '../../../components/toast';
 import { api, ApiError } from '../../../lib/api';
 import { describeError, formatDateTime, useTranslator, type Dictionaries } from '../../../lib/i18n';
 import { useData } from '../../use-data';
+import { confirmAction } from '../../widgets';
 import { UserPicker, type AdminUser } from '../../users-page';
 import { diffLines } from './line-diff';
 import type { EditorMarker, YamlEditorProps } from '../../monaco/yaml-editor';
@@ -233,7 +234,7 @@ export function ScriptDesigner() {
           <Button
             variant="danger"
             onClick={async () => {
-              if (!window.confirm(t('confirmDelete'))) return;
+              if (!(await confirmAction(t('confirmDelete'), t('delete')))) return;
               try {
                 await api.delete(BASE);
                 showToast(t('deleted'));
