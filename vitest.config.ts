@@ -31,7 +31,7 @@ export default defineConfig({
         ],
         test: {
           name: 'worker',
-          include: ['worker/**/*.test.ts', 'script-engine/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/security/**/*.test.ts'],
+          include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/security/**/*.test.ts'],
           // Attacks over real HTTP run against `wrangler dev` from Node, with the browser tests (test/e2e/vitest.config.ts).
           exclude: ['test/security/http/**'],
           setupFiles: ['./test/setup/apply-migrations.ts'],

@@ -12,7 +12,7 @@
 import { env } from 'cloudflare:workers';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CODE_TTL_MS } from '../../worker/constants';
-import { freshPhone, providerScenario, smsTextsTo, twilioAndOutboxSettings } from '../../worker/messaging/test-support';
+import { freshPhone, providerScenario, smsTextsTo, twilioAndOutboxSettings } from '../helpers/messaging';
 import { assignedUser, lastEmailCode, portalClient, portalWith, type AdminClient } from '../helpers/portal';
 import { call, json, unique } from '../helpers/worker';
 

@@ -17,7 +17,7 @@ import {
 } from '../../worker/constants';
 import { issueCode } from '../../worker/messaging/codes';
 import { DEFAULT_TEMPLATES } from '../../worker/messaging/settings';
-import { freshPhone, providerScenario, TWILIO_SID } from '../../worker/messaging/test-support';
+import { freshPhone, providerScenario, TWILIO_SID } from '../helpers/messaging';
 import { adminClient, call, insertUser, json, signIn, unique } from '../helpers/worker';
 
 type Admin = Awaited<ReturnType<typeof adminClient>>;

@@ -10,7 +10,7 @@
  */
 import { env } from 'cloudflare:workers';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { TWILIO_SID, freshPhone, providerScenario, twilioAndOutboxSettings } from '../../worker/messaging/test-support';
+import { TWILIO_SID, freshPhone, providerScenario, twilioAndOutboxSettings } from '../helpers/messaging';
 import { assignedUser, lastEmailCode, portalClient, portalWith, type AdminClient } from '../helpers/portal';
 import { call, hotpAt, insertUser, json, randomSeedBase32, totpAt, unique } from '../helpers/worker';
 

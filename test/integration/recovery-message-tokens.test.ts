@@ -8,7 +8,7 @@
  */
 import { env } from 'cloudflare:workers';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { freshPhone, providerScenario, smsTextsTo, twilioAndOutboxSettings } from '../../worker/messaging/test-support';
+import { freshPhone, providerScenario, smsTextsTo, twilioAndOutboxSettings } from '../helpers/messaging';
 import { assignedUser, lastEmailCode, portalClient, portalWith, type AdminClient } from '../helpers/portal';
 import { unique } from '../helpers/worker';
 

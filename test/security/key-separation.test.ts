@@ -16,7 +16,7 @@ import { deriveKey, openFor, sealFor } from '../../worker/lib/keys';
 import { runScheduledPurge } from '../../worker/maintenance/purge';
 import { loadMessagingSettings } from '../../worker/messaging/settings';
 import { sendSms } from '../../worker/messaging/service';
-import { freshPhone, providerScenario, TWILIO_SID } from '../../worker/messaging/test-support';
+import { freshPhone, providerScenario, TWILIO_SID } from '../helpers/messaging';
 import { verifyTokenOtp } from '../../worker/otp/verify-service';
 import { checkPin, hashPin, openSeed } from '../../worker/tokens/secrets';
 import { loadTokenRecord, verifyKeysOf } from '../../worker/tokens/service';

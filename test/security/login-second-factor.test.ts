@@ -8,7 +8,7 @@
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CODE_MAX_ATTEMPTS } from '../../worker/constants';
-import { freshPhone, providerScenario, smsTextsTo, twilioAndOutboxSettings } from '../../worker/messaging/test-support';
+import { freshPhone, providerScenario, smsTextsTo, twilioAndOutboxSettings } from '../helpers/messaging';
 import { lastEmailCode } from '../helpers/portal';
 import { adminClient, call, insertUser, json, unique } from '../helpers/worker';
 

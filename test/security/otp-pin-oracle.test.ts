@@ -9,7 +9,7 @@
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TOKEN_MAX_FAILS } from '../../worker/constants';
-import { freshPhone, providerScenario, smsTextsTo, twilioAndOutboxSettings } from '../../worker/messaging/test-support';
+import { freshPhone, providerScenario, smsTextsTo, twilioAndOutboxSettings } from '../helpers/messaging';
 import { adminClient, call, json, randomSeedBase32, totpAt, unique } from '../helpers/worker';
 
 const PIN = '4711';

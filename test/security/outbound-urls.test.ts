@@ -12,7 +12,7 @@ import { sealBytes } from '../../worker/lib/crypto';
 import { base64ToBytes, utf8 } from '../../worker/lib/encoding';
 import { sendSms } from '../../worker/messaging/service';
 import { DEFAULT_TEMPLATES, loadMessagingSettings, saveMessagingSettings } from '../../worker/messaging/settings';
-import { freshPhone, providerScenario, TWILIO_SID } from '../../worker/messaging/test-support';
+import { freshPhone, providerScenario, TWILIO_SID } from '../helpers/messaging';
 import { adminClient, json } from '../helpers/worker';
 
 const TOKEN = 'twilio-auth-token-live-1234';

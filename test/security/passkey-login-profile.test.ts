@@ -6,7 +6,7 @@
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CODE_MAX_ATTEMPTS, PASSKEY_SIGNIN_STARTS_PER_IP, STEP_UP_VALID_MS } from '../../worker/constants';
-import { freshPhone } from '../../worker/messaging/test-support';
+import { freshPhone } from '../helpers/messaging';
 import { softwareAuthenticator, type SoftwareAuthenticator } from '../helpers/software-authenticator';
 import { adminClient, call, insertUser, json, ORIGIN, randomSeedBase32, signIn, totpAt } from '../helpers/worker';
 

@@ -8,7 +8,7 @@
  * attack over HTTP is in test/security/http/login-attempts.test.ts.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { providerScenario, twilioAndOutboxSettings } from '../../worker/messaging/test-support';
+import { providerScenario, twilioAndOutboxSettings } from '../helpers/messaging';
 import { assignedUser, lastEmailCode, portalClient, portalWith } from '../helpers/portal';
 import { randomSeedBase32, totpAt, unique } from '../helpers/worker';
 

@@ -17,7 +17,7 @@ import { env } from 'cloudflare:workers';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SESSION_COOKIE, STEP_UP_VALID_MS, TOKEN_MAX_FAILS } from '../../worker/constants';
 import { csrfTokenFor, mintSessionToken, sessionStatement } from '../../worker/auth/sessions';
-import { freshPhone } from '../../worker/messaging/test-support';
+import { freshPhone } from '../helpers/messaging';
 import { ALL_ACTIONS, lastEmailCode, portalWith, type AdminClient } from '../helpers/portal';
 import { call, insertUser, json, ORIGIN, randomSeedBase32, totpAt, unique } from '../helpers/worker';
 

@@ -1,6 +1,6 @@
 /**
  * HOTP (RFC 4226) on WebCrypto HMAC. Runs in workerd, Node and browsers alike.
- * Vectors: test/fixtures/otp/rfc-vectors.json (RFC 4226 Appendix D), checked in hotp.test.ts.
+ * Vectors: test/fixtures/otp/rfc-vectors.json (RFC 4226 Appendix D), checked in test/unit/worker/otp/otp-vectors.test.ts.
  */
 import type { HashAlgorithm } from '../db/schema';
 

@@ -1,6 +1,6 @@
 /**
  * OCRA (RFC 6287): challenge-response OTPs. Parses any suite string of the RFC's grammar and computes every
- * suite of its Appendix C; the vectors are checked in ocra.test.ts.
+ * suite of its Appendix C; the vectors are checked in test/unit/worker/otp/otp-vectors.test.ts.
  *
  *   OCRASuite = "OCRA-1:" CryptoFunction ":" DataInput
  *   CryptoFunction = "HOTP-" ("SHA1" | "SHA256" | "SHA512") "-" (0 | 4..10)

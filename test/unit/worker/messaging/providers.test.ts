@@ -4,9 +4,9 @@
  */
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../errors';
-import { sendEmail, sendSms } from './service';
-import { configureMessaging, freshPhone, providerScenario, TWILIO_SID } from './test-support';
+import { AppError } from '../../../../worker/errors';
+import { sendEmail, sendSms } from '../../../../worker/messaging/service';
+import { configureMessaging, freshPhone, providerScenario, TWILIO_SID } from '../../../helpers/messaging';
 
 const now = () => Date.now();
 

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { consumeRateLimit, peekRateLimit, refundRateLimit } from './rate-limit';
+import { consumeRateLimit, peekRateLimit, refundRateLimit } from '../../../../worker/lib/rate-limit';
 
 const T0 = 1_800_000_000_000;
 

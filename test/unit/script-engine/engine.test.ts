@@ -2,7 +2,7 @@
  * The engine's behaviour pinned by a table of cases: script + context -> result, or error code at line:column.
  */
 import { describe, expect, it } from 'vitest';
-import { compileScript, runProgram, type CompileOptions, type RunContext } from './index';
+import { compileScript, runProgram, type CompileOptions, type RunContext } from '../../../script-engine/index';
 
 const SURNAME = 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname';
 const OFFICE = '11111111-1111-4111-8111-111111111111';

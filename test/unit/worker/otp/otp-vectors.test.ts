@@ -3,13 +3,13 @@
  * from test/fixtures/otp/rfc-vectors.json, plus otpauth:// key URI round trips and the QR code.
  */
 import { describe, expect, it } from 'vitest';
-import vectors from '../../test/fixtures/otp/rfc-vectors.json';
-import { hexToBytes } from '../lib/encoding';
-import { counterBytes, generateHotp, importHmacKey, truncate } from './hotp';
-import { buildKeyUri, parseKeyUri } from './key-uri';
-import { generateOcra, parseOcraSuite } from './ocra';
-import { renderQrSvg } from './qr';
-import { generateTotp, timeStep } from './totp';
+import vectors from '../../../fixtures/otp/rfc-vectors.json';
+import { hexToBytes } from '../../../../worker/lib/encoding';
+import { counterBytes, generateHotp, importHmacKey, truncate } from '../../../../worker/otp/hotp';
+import { buildKeyUri, parseKeyUri } from '../../../../worker/otp/key-uri';
+import { generateOcra, parseOcraSuite } from '../../../../worker/otp/ocra';
+import { renderQrSvg } from '../../../../worker/otp/qr';
+import { generateTotp, timeStep } from '../../../../worker/otp/totp';
 
 type KeyRef = keyof typeof vectors.keys;
 const keyBytes = (ref: string) => hexToBytes(vectors.keys[ref as KeyRef].hex);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatValidity, GATEWAY_PLACEHOLDERS, measureSms, MESSAGE_PLACEHOLDERS, renderTemplate, scanTemplate, validateTemplate } from './templates';
+import { formatValidity, GATEWAY_PLACEHOLDERS, measureSms, MESSAGE_PLACEHOLDERS, renderTemplate, scanTemplate, validateTemplate } from '../../../../worker/messaging/templates';
 
 describe('template validation', () => {
   it('accepts the four placeholders, with or without spaces inside the braces', () => {

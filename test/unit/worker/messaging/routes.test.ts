@@ -5,11 +5,11 @@
 import { env } from 'cloudflare:workers';
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import type { AppBindings } from '../env';
-import { AppError, errorBody } from '../errors';
-import { messagingAdminRoutes } from './routes';
-import { DEFAULT_TEMPLATES, loadMessagingSettings } from './settings';
-import { freshPhone, providerScenario, TWILIO_SID } from './test-support';
+import type { AppBindings } from '../../../../worker/env';
+import { AppError, errorBody } from '../../../../worker/errors';
+import { messagingAdminRoutes } from '../../../../worker/messaging/routes';
+import { DEFAULT_TEMPLATES, loadMessagingSettings } from '../../../../worker/messaging/settings';
+import { freshPhone, providerScenario, TWILIO_SID } from '../../../helpers/messaging';
 
 const app = new Hono<AppBindings>();
 app.use('*', async (c, next) => {

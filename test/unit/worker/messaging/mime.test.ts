@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildMimeMessage, formatMailbox, formatRfc5322Date } from './mime';
+import { buildMimeMessage, formatMailbox, formatRfc5322Date } from '../../../../worker/messaging/mime';
 
 /** A small independent reader: unfold headers, decode RFC 2047 B-words, decode the base64 body. */
 function readMime(raw: string) {

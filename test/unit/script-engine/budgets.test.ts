@@ -3,7 +3,7 @@
  * (refused with its own code), and hostile inputs end in a result, never an exception or a hang.
  */
 import { describe, expect, it } from 'vitest';
-import { CHARS_PER_WORK_UNIT, compileScript, DEFAULT_BUDGETS, MAX_REPORTED_ERRORS, runProgram, type Budgets, type RunResult } from './index';
+import { CHARS_PER_WORK_UNIT, compileScript, DEFAULT_BUDGETS, MAX_REPORTED_ERRORS, runProgram, type Budgets, type RunResult } from '../../../script-engine/index';
 
 const user = { login: 'ada', firstName: 'Ada', lastName: 'L', language: 'en', enabled: true };
 

@@ -4,11 +4,11 @@
  */
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { CODE_MAX_ATTEMPTS, CODE_RESEND_COOLDOWN_MS, CODE_TTL_MS, SMS_PER_IP_PER_HOUR, SMS_PER_PHONE_PER_DAY, SMS_PER_USER_PER_DAY, EMAIL_PER_RECIPIENT_PER_HOUR } from '../constants';
-import { AppError } from '../errors';
-import { sha256Hex } from '../lib/crypto';
-import { issueCode, verifyCode } from './codes';
-import { configureMessaging, freshPhone, insertTestUser, providerScenario, TWILIO_SID } from './test-support';
+import { CODE_MAX_ATTEMPTS, CODE_RESEND_COOLDOWN_MS, CODE_TTL_MS, SMS_PER_IP_PER_HOUR, SMS_PER_PHONE_PER_DAY, SMS_PER_USER_PER_DAY, EMAIL_PER_RECIPIENT_PER_HOUR } from '../../../../worker/constants';
+import { AppError } from '../../../../worker/errors';
+import { sha256Hex } from '../../../../worker/lib/crypto';
+import { issueCode, verifyCode } from '../../../../worker/messaging/codes';
+import { configureMessaging, freshPhone, insertTestUser, providerScenario, TWILIO_SID } from '../../../helpers/messaging';
 
 const T0 = Date.UTC(2026, 5, 1, 8, 0, 0);
 

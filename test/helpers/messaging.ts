@@ -4,8 +4,8 @@
  */
 import { env } from 'cloudflare:workers';
 import { inject } from 'vitest';
-import { saveMessagingSettings, type MessagingSettingsInput } from './settings';
-import { DEFAULT_TEMPLATES } from './settings';
+import { saveMessagingSettings, type MessagingSettingsInput } from '../../worker/messaging/settings';
+import { DEFAULT_TEMPLATES } from '../../worker/messaging/settings';
 
 export interface RecordedRequest {
   method: string;
