@@ -2,6 +2,8 @@
  * The one way the UI talks to the Worker: JSON in and out, the session's CSRF token on every state change, and
  * failures as `ApiError` carrying the server's stable code (translated for display by `describeError`).
  */
+import { ERROR_TEXTS } from './error-texts';
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -42,7 +44,7 @@ export async function request<T = unknown>(path: string, options: RequestOptions
     });
   } catch (error) {
     if ((error as Error).name === 'AbortError') throw error;
-    throw new ApiError(0, 'NETWORK', 'The server cannot be reached.');
+    throw new ApiError(0, 'NETWORK', ERROR_TEXTS.en.NETWORK);
   }
   if (response.status === 204) return undefined as T;
   const text = await response.text();

@@ -18,22 +18,14 @@ import type {
   RegistrationResponseJSON,
 } from '@simplewebauthn/browser';
 import { ApiError } from './api';
+import { ERROR_TEXTS, type PasskeyRefusal } from './error-texts';
 
 export type { AuthenticationResponseJSON, PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON, RegistrationResponseJSON };
 
-/** The codes of the browser's refusals; German texts in i18n.ts (ERRORS_DE), English ones here. */
-const PASSKEY_REFUSALS = {
-  PASSKEY_CANCELLED: 'The passkey request was cancelled or timed out. Nothing was changed; try again when you are ready.',
-  PASSKEY_ALREADY_REGISTERED: 'This authenticator already holds a passkey for your account.',
-  PASSKEY_NOT_SUPPORTED: 'This browser or device cannot use passkeys here.',
-  PASSKEY_SUPERSEDED: 'Another passkey request took over.',
-  PASSKEY_SITE_MISMATCH: 'Passkeys do not work at this address: open the site by the name it is configured for (PUBLIC_ORIGIN).',
-  PASSKEY_BROWSER_ERROR: 'The browser could not complete the passkey request.',
-} as const;
+/** The browser's refusals carry codes of their own; their texts in both languages are in error-texts.ts. */
+export type { PasskeyRefusal };
 
-export type PasskeyRefusal = keyof typeof PASSKEY_REFUSALS;
-
-const refusal = (code: PasskeyRefusal) => new ApiError(0, code, PASSKEY_REFUSALS[code]);
+const refusal = (code: PasskeyRefusal) => new ApiError(0, code, ERROR_TEXTS.en[code]);
 
 /** The pending autofill request made without the library, which the library's own abort cannot reach. */
 let nativeAutofill: AbortController | null = null;

@@ -4,7 +4,7 @@
  */
 import type { SelfServiceAction, SelfServiceTokenType } from '../../../worker/selfservice/actions';
 import { api, ApiError } from '../lib/api';
-import { currentLanguage, describeError } from '../lib/i18n';
+import { describeError } from '../lib/i18n';
 
 export type { SelfServiceAction, SelfServiceTokenType };
 
@@ -105,16 +105,8 @@ export function portalClient(alias: string) {
 }
 export type PortalClient = ReturnType<typeof portalClient>;
 
-/** Codes the shared dictionary does not translate (they only occur here). */
-const PORTAL_ERRORS_DE: Record<string, string> = {
-  TOKEN_NOT_FOUND: 'Das Token wurde nicht gefunden.',
-  MALFORMED_JSON: 'Die Anfrage ist ungültig.',
-  ISSUE_NOT_FOUND: 'Diese Anfrage wurde nicht gefunden oder ist bereits bearbeitet.',
-};
-
 /** A failed call as a sentence in the user's language. */
 export function portalError(error: unknown): string {
-  if (error instanceof ApiError && currentLanguage() === 'de' && PORTAL_ERRORS_DE[error.code]) return PORTAL_ERRORS_DE[error.code]!;
   return describeError(error);
 }
 
