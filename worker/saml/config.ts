@@ -302,7 +302,7 @@ export function describeConfigKeys(language: Language = 'en'): Record<string, Co
  */
 export function configJsonSchema(language: Language = 'en'): Record<string, unknown> {
   const docs = describeConfigKeys(language);
-  const schema = z.toJSONSchema(samlConfigSchema, { io: 'input', target: 'draft-07', unrepresentable: 'any' }) as Record<string, unknown> & {
+  const schema = z.toJSONSchema(samlConfigSchema, { io: 'input', target: 'draft-07', unrepresentable: 'any' }) as unknown as Record<string, unknown> & {
     properties: Record<string, Record<string, unknown>> & { config: { properties: Record<string, Record<string, unknown>> } };
   };
   const describe = (node: Record<string, unknown>, path: string) => Object.assign(node, { description: docs[path]!.description, markdownDescription: docs[path]!.description });
