@@ -165,20 +165,21 @@ describe('message limits as settings', () => {
     });
     expect(refused.status).toBe(400);
     expect(refused.body.error.code).toBe('VALIDATION_FAILED');
+    // Each refusal names its rule as a code and parameters (the UI says it in the page's language) beside the English.
     expect(refused.body.error.details.issues).toEqual([
-      { path: 'limits.resendCooldownSeconds', message: 'must be at least 10 seconds' },
-      { path: 'limits.smsPerPhone.max', message: 'must be at least 1' },
-      { path: 'limits.smsPerUser.max', message: 'must be a whole number' },
-      { path: 'limits.smsPerIp.max', message: 'must be at most 10000' },
-      { path: 'limits.emailPerRecipient.windowMinutes', message: 'must be at least 10 minutes' },
-      { path: 'limits.emailPerIp.windowMinutes', message: 'must be at most 10080 minutes (7 days)' },
+      { path: 'limits.resendCooldownSeconds', code: 'too_small', params: { minimum: 10, origin: 'number' }, message: 'must be at least 10 seconds' },
+      { path: 'limits.smsPerPhone.max', code: 'too_small', params: { minimum: 1, origin: 'number' }, message: 'must be at least 1' },
+      { path: 'limits.smsPerUser.max', code: 'invalid_type', params: { expected: 'int' }, message: 'must be a whole number' },
+      { path: 'limits.smsPerIp.max', code: 'too_big', params: { maximum: 10000, origin: 'number' }, message: 'must be at most 10000' },
+      { path: 'limits.emailPerRecipient.windowMinutes', code: 'too_small', params: { minimum: 10, origin: 'number' }, message: 'must be at least 10 minutes' },
+      { path: 'limits.emailPerIp.windowMinutes', code: 'too_big', params: { maximum: 10080, origin: 'number' }, message: 'must be at most 10080 minutes (7 days)' },
     ]);
     expect(refused.body.error.message).toBe('limits.resendCooldownSeconds: must be at least 10 seconds');
 
     expect((await putSettings({ limits: { resendCooldownSeconds: 3601 } })).body.error.details.issues).toEqual([
-      { path: 'limits.resendCooldownSeconds', message: 'must be at most 3600 seconds (1 hour)' },
+      { path: 'limits.resendCooldownSeconds', code: 'too_big', params: { maximum: 3600, origin: 'number' }, message: 'must be at most 3600 seconds (1 hour)' },
     ]);
-    expect((await putSettings({ limits: { smsPerPhone: { max: '5' } } })).body.error.details.issues).toEqual([{ path: 'limits.smsPerPhone.max', message: 'must be a whole number' }]);
+    expect((await putSettings({ limits: { smsPerPhone: { max: '5' } } })).body.error.details.issues).toEqual([{ path: 'limits.smsPerPhone.max', code: 'invalid_type', params: { expected: 'number' }, message: 'must be a whole number' }]);
     expect((await putSettings({ limits: { smsPerPhone: { max: null } } })).body.error.details.issues[0].path).toBe('limits.smsPerPhone.max');
     // A misspelt name is refused rather than ignored (the admin would think the cap was set).
     const typo = await putSettings({ limits: { smsPerPhon: { max: 1 } } });

@@ -6,6 +6,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex, type AnySQLiteColumn } from 'drizzle-orm/sqlite-core';
+import { TOKEN_TYPES } from '../contract/tokens';
 
 const id = () => text('id').primaryKey();
 const createdAt = () => integer('created_at').notNull();
@@ -119,8 +120,7 @@ export const resources = sqliteTable(
  * PASSKEY: a WebAuthn credential (passkey_credentials holds its public key; no seed). RECOVERY_CODES: a set of
  * single-use codes (recovery_codes holds their keyed hashes; no seed).
  */
-export const TOKEN_TYPES = ['TOTP', 'HOTP', 'OCRA', 'SMS', 'EMAIL', 'PASSKEY', 'RECOVERY_CODES'] as const;
-export type TokenType = (typeof TOKEN_TYPES)[number];
+export { TOKEN_TYPES, type TokenType } from '../contract/tokens';
 export const HASH_ALGORITHMS = ['SHA1', 'SHA256', 'SHA512'] as const;
 export type HashAlgorithm = (typeof HASH_ALGORITHMS)[number];
 

@@ -1,24 +1,70 @@
 /**
  * zod at the edges only: every request body, query and param goes through `parse`, which raises our own
- * VALIDATION_FAILED with the field paths, never zod's exception.
+ * VALIDATION_FAILED with one FieldIssue per refused field (worker/contract/field-issues.ts), never zod's exception.
  */
 import type { Context } from 'hono';
 import { z } from 'zod';
 import { MAX_JSON_BODY_BYTES } from '../constants';
+import { FIELD_ISSUE_CODES, type FieldIssue, type FieldIssueCode, type FieldIssueParams } from '../contract/field-issues';
+import { EMAIL_MAX_LENGTH, LOGIN_MAX_LENGTH, LOGIN_PATTERN, NAMED_PATTERNS, type PatternName } from '../contract/fields';
+import { LANGUAGES } from '../contract/language';
 import { AppError } from '../errors';
 
 export function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
   const result = schema.safeParse(input);
   if (!result.success) {
-    const issues = result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
+    const issues = result.error.issues.map((issue) => fieldIssue(issue, input));
     const first = issues[0];
-    throw new AppError(
-      'VALIDATION_FAILED',
-      first ? `${first.path || 'body'}: ${first.message}` : undefined,
-      { issues },
-    );
+    throw new AppError('VALIDATION_FAILED', first ? `${first.path || 'body'}: ${first.message}` : undefined, { issues });
   }
   return result.data;
+}
+
+/** A refusal of one field found after parsing (a service's own rule), shaped like parse's. */
+export function fieldRefusal(path: string, code: FieldIssueCode, message: string, params?: FieldIssueParams): AppError {
+  const issue: FieldIssue = params ? { path, code, params, message } : { path, code, message };
+  return new AppError('VALIDATION_FAILED', `${path}: ${message}`, { issues: [issue] });
+}
+
+const PATTERN_NAMES = new Map(Object.entries(NAMED_PATTERNS).map(([name, pattern]) => [String(pattern), name as PatternName]));
+
+function fieldIssue(issue: z.core.$ZodIssue, input: unknown): FieldIssue {
+  const path = issue.path.join('.');
+  const own = issue.code === 'custom' ? (issue.params as { code?: string } | undefined)?.code : undefined;
+  if (own && (FIELD_ISSUE_CODES as readonly string[]).includes(own)) return { path, code: own as FieldIssueCode, message: issue.message };
+  // A field left out reads "Invalid input: expected string, received undefined": say it is required.
+  if (issue.code === 'invalid_type' && valueAt(input, issue.path) === undefined) return { path, code: 'REQUIRED', message: issue.message };
+  return { path, code: issue.code as FieldIssueCode, params: issueParams(issue), message: issue.message };
+}
+
+function issueParams(issue: z.core.$ZodIssue): FieldIssueParams | undefined {
+  switch (issue.code) {
+    case 'too_small':
+      return { minimum: Number(issue.minimum), origin: issue.origin };
+    case 'too_big':
+      return { maximum: Number(issue.maximum), origin: issue.origin };
+    case 'invalid_format': {
+      const pattern = 'pattern' in issue && typeof issue.pattern === 'string' ? PATTERN_NAMES.get(issue.pattern) : undefined;
+      return pattern ? { format: issue.format, pattern } : { format: issue.format };
+    }
+    case 'invalid_type':
+      return { expected: issue.expected };
+    case 'invalid_value':
+      return { values: issue.values.map(String) };
+    case 'unrecognized_keys':
+      return { keys: issue.keys };
+    default:
+      return undefined;
+  }
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value = input;
+  for (const key of path) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
 }
 
 /** Reads a JSON body with a size cap, then validates it. */
@@ -76,10 +122,10 @@ export const fields = {
     .string()
     .trim()
     .min(1)
-    .max(128)
-    .regex(/^[\p{L}\p{N}._@+-]+$/u, 'may contain letters, digits and . _ @ + - only'),
-  email: z.string().trim().max(254).email(),
-  language: z.enum(['de', 'en']),
+    .max(LOGIN_MAX_LENGTH)
+    .regex(LOGIN_PATTERN, 'may contain letters, digits and . _ @ + - only'),
+  email: z.string().trim().max(EMAIL_MAX_LENGTH).email(),
+  language: z.enum(LANGUAGES),
   page: z.coerce.number().int().min(1).max(100_000).default(1),
   pageSize: z.coerce.number().int().min(1).max(200).default(25),
   search: z.string().trim().max(200).optional(),
