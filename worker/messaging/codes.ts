@@ -15,7 +15,8 @@ import { CODE_DIGITS, CODE_MAX_ATTEMPTS, CODE_TTL_MS } from '../constants';
 import { AppError } from '../errors';
 import { randomNumericCode, randomToken, sha256Hex, timingSafeEqual } from '../lib/crypto';
 import { normalizeEmailRecipient, normalizeSmsRecipient, renderEmailMessage, renderSmsText, sendEmail, sendSms, type MessagingEnv } from './service';
-import { loadMessagingSettings, type Language } from './settings';
+import type { Language } from '../contract/language';
+import { loadMessagingSettings } from './settings';
 
 export interface IssueCodeInput {
   /** What the code unlocks (login-sms, phone-verification, recovery-email...); verifyCode can insist on it. */

@@ -9,7 +9,8 @@
  */
 import { AppError } from '../errors';
 import { consumeRateLimit, refundRateLimit } from '../lib/rate-limit';
-import { DEFAULT_MESSAGE_LIMITS, type MessageCapName, type MessageLimits } from './settings';
+import { DEFAULT_MESSAGE_LIMITS } from './defaults';
+import type { MessageCapName, MessageLimits } from './schema';
 
 export interface LimitCheck {
   /** Which limit, as reported to the caller: cooldown, ip, user, phone, recipient. */

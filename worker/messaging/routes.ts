@@ -19,23 +19,17 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { requireFullAdminScope } from '../auth/middleware';
-import { CODE_DIGITS, CODE_TTL_MS } from '../constants';
 import type { AppBindings } from '../env';
 import { clientIp } from '../lib/http';
 import { fields, parseJsonBody, parseQuery } from '../lib/validate';
-import { clearOutbox, listMessageLog, listOutbox, sendTestMessage, templateValues } from './service';
-import {
-  DEFAULT_MESSAGE_LIMITS,
-  DEFAULT_TEMPLATES,
-  LANGUAGES,
-  MESSAGE_LIMIT_BOUNDS,
-  loadMessagingSettings,
-  maskMessagingSettings,
-  saveMessagingSettings,
-  type Language,
-  type LanguageTemplates,
-} from './settings';
-import { GATEWAY_PLACEHOLDERS, MESSAGE_PLACEHOLDERS, measureSms, renderTemplate, validateTemplate } from './templates';
+import { LANGUAGES } from '../contract/language';
+import type { Env } from '../env';
+import { DEFAULT_MESSAGE_LIMITS, DEFAULT_TEMPLATES } from './defaults';
+import { defaultBaseUrlsOf, EMAIL_PROVIDERS, SMS_SUPPLIERS, typesOf } from './providers/registry';
+import { MESSAGE_LIMIT_BOUNDS } from './schema';
+import { clearOutbox, listMessageLog, listOutbox, previewTemplates, sendTestMessage } from './service';
+import { loadMessagingSettings, maskMessagingSettings, saveMessagingSettings } from './settings';
+import { GATEWAY_PLACEHOLDERS, MESSAGE_PLACEHOLDERS } from './templates';
 
 const previewSchema = z.object({
   language: fields.language.default('en'),
@@ -71,26 +65,35 @@ const logQuery = z.object({
   userId: z.string().trim().max(64).optional(),
 });
 
-const REQUIRED: Record<keyof LanguageTemplates, string[]> = { sms: ['code'], emailSubject: [], emailBody: ['code', 'link'] };
+/** GET /settings: the masked settings, and what the admin center needs to edit them. */
+async function settingsView(env: Env) {
+  const settings = await loadMessagingSettings(env);
+  return {
+    ...maskMessagingSettings(settings),
+    meta: {
+      smsSupplierTypes: typesOf(SMS_SUPPLIERS),
+      emailProviderTypes: typesOf(EMAIL_PROVIDERS),
+      /** The URL a provider calls when its URL field is left empty, by type. */
+      defaultBaseUrls: { ...defaultBaseUrlsOf(SMS_SUPPLIERS), ...defaultBaseUrlsOf(EMAIL_PROVIDERS) },
+      languages: [...LANGUAGES],
+      placeholders: MESSAGE_PLACEHOLDERS,
+      gatewayPlaceholders: GATEWAY_PLACEHOLDERS,
+      cloudflareEmailBinding: Boolean(env.EMAIL),
+      defaultTemplates: DEFAULT_TEMPLATES,
+      defaultLimits: DEFAULT_MESSAGE_LIMITS,
+      limitBounds: MESSAGE_LIMIT_BOUNDS,
+    },
+  };
+}
+
+/** What the admin center receives from these routes (it imports these types; nothing is written twice). */
+export type MessagingSettingsResponse = Awaited<ReturnType<typeof settingsView>>;
+export type SavedSettingsResponse = ReturnType<typeof maskMessagingSettings>;
+export type PreviewResponse = Awaited<ReturnType<typeof previewTemplates>>;
+export type TestMessageResponse = Awaited<ReturnType<typeof sendTestMessage>>;
 
 export const messagingAdminRoutes = new Hono<AppBindings>()
-  .get('/settings', async (c) => {
-    const settings = await loadMessagingSettings(c.env);
-    return c.json({
-      ...maskMessagingSettings(settings),
-      meta: {
-        smsSupplierTypes: ['outbox', 'twilio', 'vonage', 'messagebird', 'generic'],
-        emailProviderTypes: ['outbox', 'postmark', 'cloudflare'],
-        languages: LANGUAGES,
-        placeholders: MESSAGE_PLACEHOLDERS,
-        gatewayPlaceholders: GATEWAY_PLACEHOLDERS,
-        cloudflareEmailBinding: Boolean(c.env.EMAIL),
-        defaultTemplates: DEFAULT_TEMPLATES,
-        defaultLimits: DEFAULT_MESSAGE_LIMITS,
-        limitBounds: MESSAGE_LIMIT_BOUNDS,
-      },
-    });
-  })
+  .get('/settings', async (c) => c.json(await settingsView(c.env)))
   .put('/settings', async (c) => {
     const body = await parseJsonBody(c, z.unknown());
     const saved = await saveMessagingSettings(c.env, body, c.var.now);
@@ -98,28 +101,7 @@ export const messagingAdminRoutes = new Hono<AppBindings>()
   })
   .post('/templates/preview', async (c) => {
     const input = await parseJsonBody(c, previewSchema);
-    const language = input.language as Language;
-    const saved = (await loadMessagingSettings(c.env)).templates[language];
-    const templates: LanguageTemplates = { ...saved, ...input.templates };
-    const values = templateValues(
-      { code: input.values.code ?? '123456'.slice(0, CODE_DIGITS), name: input.values.name ?? 'Erika Mustermann', link: input.values.link ?? `${new URL(c.req.url).origin}/recover/…`, validityMs: CODE_TTL_MS },
-      language,
-    );
-    const result: Record<string, unknown> = {};
-    let ok = true;
-    for (const field of ['sms', 'emailSubject', 'emailBody'] as const) {
-      const problems = validateTemplate(templates[field], MESSAGE_PLACEHOLDERS, REQUIRED[field]);
-      const renderable = problems.every((p) => p.kind === 'missing_placeholder');
-      if (problems.length > 0) ok = false;
-      const rendered = renderable ? renderTemplate(templates[field], values) : null;
-      result[field] = {
-        template: templates[field],
-        rendered,
-        problems,
-        ...(field === 'sms' && rendered !== null ? { length: measureSms(rendered) } : {}),
-      };
-    }
-    return c.json({ ok, language, values, ...result });
+    return c.json(await previewTemplates(c.env, { ...input, linkOrigin: new URL(c.req.url).origin }));
   })
   .post('/test-message', async (c) => {
     const input = await parseJsonBody(c, testMessageSchema);
@@ -127,7 +109,7 @@ export const messagingAdminRoutes = new Hono<AppBindings>()
     const result = await sendTestMessage(c.env, {
       channel: input.channel,
       to: input.to,
-      language: input.language as Language,
+      language: input.language,
       userId: auth?.kind === 'session' ? auth.userId : null,
       ip: clientIp(c),
       nowMs: c.var.now,

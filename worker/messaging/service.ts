@@ -18,18 +18,16 @@ import { AppError } from '../errors';
 import { randomNumericCode } from '../lib/crypto';
 import { normalizePhoneNumber } from '../lib/phone';
 import { enforceLimits, messageLimitChecks, releaseCooldown } from './limits';
-import { sendCloudflareEmail } from './providers/cloudflare-email';
-import { sendGenericSms } from './providers/generic';
-import { basicAuth, remoteSnippet, type ProviderTarget } from './providers/http';
-import { sendMessageBirdSms } from './providers/messagebird';
-import { storeInOutbox } from './providers/outbox';
-import { sendPostmarkEmail } from './providers/postmark';
-import { sendTwilioSms } from './providers/twilio';
-import { ProviderError, type ProviderResult } from './providers/types';
-import { sendVonageSms } from './providers/vonage';
+import type { Language } from '../contract/language';
 import { originOf } from '../lib/outbound-url';
-import { fillUrlPlaceholders, loadMessagingSettings, outboundPolicy, providerUrlOf, type EmailProvider, type Language, type MessagingSettings, type SmsSupplier } from './settings';
-import { formatValidity, renderTemplate, type MessagePlaceholder } from './templates';
+import { remoteSnippet, type ProviderTarget } from './providers/http';
+import { descriptorFor, fillUrlPlaceholders, providerUrlOf } from './providers/registry';
+import { ProviderError, type Channel, type MessageOf, type ProviderResult, type ProviderShape } from './providers/types';
+import { insertMessageLog } from './repo';
+import type { LanguageTemplates, MessagingSettings } from './schema';
+import { secretTravelForms } from './secrets';
+import { loadMessagingSettings, outboundPolicy } from './settings';
+import { formatValidity, measureSms, MESSAGE_PLACEHOLDERS, renderTemplate, validateTemplate, type MessagePlaceholder, type SmsLength, type TemplateProblem } from './templates';
 
 export type MessagingEnv = Pick<Env, 'DB' | 'SEED_ENCRYPTION_KEY' | 'EMAIL' | 'ALLOW_INSECURE_PROVIDER_URLS'>;
 
@@ -77,11 +75,17 @@ interface AttemptFailure {
   error: string;
 }
 
+/** `details` of MESSAGE_NOT_SENT. */
+export interface NotSentDetails {
+  reason: 'EMPTY_TEXT' | 'INVALID_PHONE' | 'INVALID_EMAIL' | 'PROVIDER_FAILED';
+  attempts?: AttemptFailure[];
+}
+
 // ---------------------------------------------------------------- SMS
 
 export async function sendSms(env: MessagingEnv, db: D1Database, input: SendSmsInput): Promise<SendResult> {
   const to = normalizeSmsRecipient(input.to);
-  if (!input.text.trim()) throw new AppError('MESSAGE_NOT_SENT', 'The message could not be sent: the text is empty.', { reason: 'EMPTY_TEXT' });
+  if (!input.text.trim()) throw new AppError('MESSAGE_NOT_SENT', 'The message could not be sent: the text is empty.', { reason: 'EMPTY_TEXT' } satisfies NotSentDetails);
   // The settings carry the limits: read once (callers that render a template pass them in), before any counter.
   const settings = input.settings ?? (await loadMessagingSettings(env));
   const taken = await enforceLimits(
@@ -93,9 +97,9 @@ export async function sendSms(env: MessagingEnv, db: D1Database, input: SendSmsI
     const suppliers = [settings.sms.primary, ...(settings.sms.fallback ? [settings.sms.fallback] : [])];
     const failures: AttemptFailure[] = [];
     for (const [index, supplier] of suppliers.entries()) {
-      const redactions = [...(input.redact ?? []), ...providerSecrets(supplier)];
+      const redactions = [...(input.redact ?? []), ...secretTravelForms('sms', supplier)];
       try {
-        const result = await deliverSms(env, db, supplier, { to, text: input.text }, input.nowMs);
+        const result = await deliver(env, db, 'sms', supplier, { to, text: input.text }, input.nowMs);
         const logId = await writeLog(db, { channel: 'sms', provider: supplier.type, recipient: to, input, status: 'sent', error: null, result });
         return { provider: supplier.type, providerMessageId: result.providerMessageId, logId, to, usedFallback: index > 0 };
       } catch (error) {
@@ -112,21 +116,9 @@ export async function sendSms(env: MessagingEnv, db: D1Database, input: SendSmsI
   }
 }
 
-async function deliverSms(env: MessagingEnv, db: D1Database, supplier: SmsSupplier, message: { to: string; text: string }, nowMs: number): Promise<ProviderResult> {
-  switch (supplier.type) {
-    case 'outbox':
-      return storeInOutbox(db, { channel: 'sms', recipient: message.to, subject: null, body: message.text, nowMs });
-    case 'twilio':
-      return sendTwilioSms(supplier, targetOf(env, supplier), message);
-    case 'vonage':
-      return sendVonageSms(supplier, targetOf(env, supplier), message);
-    case 'messagebird':
-      return sendMessageBirdSms(supplier, targetOf(env, supplier), message);
-    case 'generic':
-      return sendGenericSms(supplier, targetOf(env, supplier), message);
-    default:
-      throw new ProviderError(String((supplier as { type: unknown }).type), 'config', 'unknown SMS supplier type');
-  }
+/** The provider's module sends; its requests may go only where its secrets were unsealed for. */
+async function deliver<C extends Channel>(env: MessagingEnv, db: D1Database, channel: C, provider: ProviderShape, message: MessageOf[C], nowMs: number): Promise<ProviderResult> {
+  return descriptorFor(channel, provider).send(provider, message, { env, db, target: targetOf(env, channel, provider), nowMs });
 }
 
 export function normalizeSmsRecipient(raw: string): string {
@@ -135,7 +127,7 @@ export function normalizeSmsRecipient(raw: string): string {
   } catch {
     throw new AppError('MESSAGE_NOT_SENT', `The message could not be sent: "${raw.slice(0, 40)}" is not a valid phone number.`, {
       reason: 'INVALID_PHONE',
-    });
+    } satisfies NotSentDetails);
   }
 }
 
@@ -153,15 +145,10 @@ export async function sendEmail(env: MessagingEnv, db: D1Database, input: SendEm
   );
   try {
     const provider = settings.email.provider;
-    const redactions = [...(input.redact ?? []), ...providerSecrets(provider)];
+    const redactions = [...(input.redact ?? []), ...secretTravelForms('email', provider)];
     try {
-      const result = await deliverEmail(env, db, provider, {
-        to,
-        from: { address: settings.email.fromAddress, name: settings.email.fromName },
-        subject: input.subject,
-        text: input.text,
-        nowMs: input.nowMs,
-      });
+      const message = { to, from: { address: settings.email.fromAddress, name: settings.email.fromName }, subject: input.subject, text: input.text, nowMs: input.nowMs };
+      const result = await deliver(env, db, 'email', provider, message, input.nowMs);
       const logId = await writeLog(db, { channel: 'email', provider: provider.type, recipient: to, input, status: 'sent', error: null, result });
       return { provider: provider.type, providerMessageId: result.providerMessageId, logId, to, usedFallback: false };
     } catch (error) {
@@ -176,30 +163,12 @@ export async function sendEmail(env: MessagingEnv, db: D1Database, input: SendEm
   }
 }
 
-async function deliverEmail(
-  env: MessagingEnv,
-  db: D1Database,
-  provider: EmailProvider,
-  message: Parameters<typeof sendPostmarkEmail>[2],
-): Promise<ProviderResult> {
-  switch (provider.type) {
-    case 'outbox':
-      return storeInOutbox(db, { channel: 'email', recipient: message.to, subject: message.subject, body: message.text, nowMs: message.nowMs });
-    case 'postmark':
-      return sendPostmarkEmail(provider, targetOf(env, provider), message);
-    case 'cloudflare':
-      return sendCloudflareEmail(env, message);
-    default:
-      throw new ProviderError(String((provider as { type: unknown }).type), 'config', 'unknown email provider type');
-  }
-}
-
 export function normalizeEmailRecipient(raw: string): string {
   const parsed = emailAddress.safeParse(raw);
   if (!parsed.success) {
     throw new AppError('MESSAGE_NOT_SENT', `The message could not be sent: "${raw.slice(0, 60)}" is not a valid email address.`, {
       reason: 'INVALID_EMAIL',
-    });
+    } satisfies NotSentDetails);
   }
   // Lower-cased so that limits cannot be sidestepped with Victim@Example.com vs victim@example.com.
   return parsed.data.toLowerCase();
@@ -235,6 +204,38 @@ export function renderEmailMessage(settings: MessagingSettings, language: Langua
   };
 }
 
+// ---------------------------------------------------------------- template preview (admin center)
+
+/** Placeholders a template must contain: a code SMS without the code is useless; an email needs the code or the link. */
+const REQUIRED_PLACEHOLDERS: Record<keyof LanguageTemplates, string[]> = { sms: ['code'], emailSubject: [], emailBody: ['code', 'link'] };
+
+export interface PreviewField {
+  template: string;
+  rendered: string | null;
+  problems: TemplateProblem[];
+  length?: SmsLength;
+}
+
+/** The templates being edited (fields left out: the saved ones) rendered with sample values; problems listed, never thrown. */
+export async function previewTemplates(
+  env: MessagingEnv,
+  input: { language: Language; templates: Partial<LanguageTemplates>; values: Partial<Record<'code' | 'name' | 'link', string>>; linkOrigin: string },
+): Promise<{ ok: boolean; language: Language; values: Record<MessagePlaceholder, string> } & Record<keyof LanguageTemplates, PreviewField>> {
+  const saved = (await loadMessagingSettings(env)).templates[input.language];
+  const templates: LanguageTemplates = { ...saved, ...input.templates };
+  const values = templateValues(
+    { code: input.values.code ?? '123456'.slice(0, CODE_DIGITS), name: input.values.name ?? 'Erika Mustermann', link: input.values.link ?? `${input.linkOrigin}/recover/…`, validityMs: CODE_TTL_MS },
+    input.language,
+  );
+  const preview = (field: keyof LanguageTemplates): PreviewField => {
+    const problems = validateTemplate(templates[field], MESSAGE_PLACEHOLDERS, REQUIRED_PLACEHOLDERS[field]);
+    const rendered = problems.every((p) => p.kind === 'missing_placeholder') ? renderTemplate(templates[field], values) : null;
+    return { template: templates[field], rendered, problems, ...(field === 'sms' && rendered !== null ? { length: measureSms(rendered) } : {}) };
+  };
+  const fields = { sms: preview('sms'), emailSubject: preview('emailSubject'), emailBody: preview('emailBody') };
+  return { ok: Object.values(fields).every((field) => field.problems.length === 0), language: input.language, values, ...fields };
+}
+
 // ---------------------------------------------------------------- test message (admin center)
 
 export interface TestMessageInput {
@@ -264,32 +265,9 @@ export async function sendTestMessage(env: MessagingEnv, input: TestMessageInput
 // ---------------------------------------------------------------- helpers
 
 /** The provider's requests go to the origin of the URL its secrets were unsealed for, and only to a public host. */
-function targetOf(env: MessagingEnv, provider: SmsSupplier | EmailProvider): ProviderTarget {
-  const url = providerUrlOf(provider);
+function targetOf(env: MessagingEnv, channel: Channel, provider: ProviderShape): ProviderTarget {
+  const url = providerUrlOf(channel, provider);
   return { ...outboundPolicy(env), origin: (url && originOf(fillUrlPlaceholders(url, 'x'))) ?? 'null' };
-}
-
-/** Every form in which a provider's secrets travel (as typed, URL/form-encoded, JSON-escaped, in Basic auth). */
-function providerSecrets(provider: SmsSupplier | EmailProvider): string[] {
-  const secrets: string[] = [];
-  switch (provider.type) {
-    case 'twilio':
-      secrets.push(provider.authToken, basicAuth(provider.accountSid, provider.authToken).slice('Basic '.length));
-      break;
-    case 'vonage':
-      secrets.push(provider.apiSecret);
-      break;
-    case 'messagebird':
-      secrets.push(provider.accessKey);
-      break;
-    case 'postmark':
-      secrets.push(provider.serverToken);
-      break;
-    case 'generic':
-      secrets.push(...provider.headers.filter((h) => h.secret).map((h) => h.value));
-      break;
-  }
-  return secrets.flatMap((secret) => [secret, encodeURIComponent(secret), new URLSearchParams({ s: secret }).toString().slice(2), JSON.stringify(secret).slice(1, -1)]);
 }
 
 /** "<provider>: <what happened>[: <snippet of what it answered>]", with codes and secrets redacted. */
@@ -311,13 +289,13 @@ export function redact(text: string, values: readonly string[]): string {
 
 function notSent(failures: AttemptFailure[]): AppError {
   const reasons = failures.map((f) => f.error).join('; ');
-  return new AppError('MESSAGE_NOT_SENT', `The message could not be sent: ${reasons}`, { reason: 'PROVIDER_FAILED', attempts: failures });
+  return new AppError('MESSAGE_NOT_SENT', `The message could not be sent: ${reasons}`, { reason: 'PROVIDER_FAILED', attempts: failures } satisfies NotSentDetails);
 }
 
-async function writeLog(
+function writeLog(
   db: D1Database,
   row: {
-    channel: 'sms' | 'email';
+    channel: Channel;
     provider: string;
     recipient: string;
     input: SendCommon;
@@ -326,119 +304,20 @@ async function writeLog(
     result: ProviderResult | null;
   },
 ): Promise<string> {
-  const id = crypto.randomUUID();
-  await db
-    .prepare(
-      `INSERT INTO message_log (id, channel, provider, recipient, purpose, language, status, error, provider_message_id, user_id, at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .bind(
-      id,
-      row.channel,
-      row.provider,
-      row.recipient,
-      row.input.purpose,
-      row.input.language,
-      row.status,
-      row.error,
-      row.result?.providerMessageId ?? null,
-      row.input.userId ?? null,
-      row.input.nowMs,
-    )
-    .run();
-  return id;
+  return insertMessageLog(db, {
+    channel: row.channel,
+    provider: row.provider,
+    recipient: row.recipient,
+    purpose: row.input.purpose,
+    language: row.input.language,
+    status: row.status,
+    error: row.error,
+    providerMessageId: row.result?.providerMessageId ?? null,
+    userId: row.input.userId ?? null,
+    at: row.input.nowMs,
+  });
 }
 
-// ---------------------------------------------------------------- admin listings
+// ---------------------------------------------------------------- admin listings (the route reads them here)
 
-export interface OutboxItem {
-  id: string;
-  channel: 'sms' | 'email';
-  recipient: string;
-  subject: string | null;
-  body: string;
-  at: number;
-}
-
-export interface MessageLogItem {
-  id: string;
-  channel: 'sms' | 'email';
-  provider: string;
-  recipient: string;
-  purpose: string;
-  language: string;
-  status: 'sent' | 'failed';
-  error: string | null;
-  providerMessageId: string | null;
-  userId: string | null;
-  at: number;
-}
-
-export async function listOutbox(
-  db: D1Database,
-  query: { page: number; pageSize: number; channel?: 'sms' | 'email'; recipient?: string },
-): Promise<{ items: OutboxItem[]; total: number; page: number; pageSize: number }> {
-  const where: string[] = [];
-  const binds: unknown[] = [];
-  if (query.channel) {
-    where.push('channel = ?');
-    binds.push(query.channel);
-  }
-  if (query.recipient) {
-    where.push('recipient = ?');
-    binds.push(query.recipient);
-  }
-  const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-  const [rows, count] = await db.batch([
-    db.prepare(`SELECT id, channel, recipient, subject, body, at FROM outbox ${clause} ORDER BY at DESC, id LIMIT ? OFFSET ?`).bind(...binds, query.pageSize, (query.page - 1) * query.pageSize),
-    db.prepare(`SELECT count(*) AS total FROM outbox ${clause}`).bind(...binds),
-  ]);
-  return {
-    items: (rows!.results as OutboxItem[]) ?? [],
-    total: Number((count!.results[0] as { total: number } | undefined)?.total ?? 0),
-    page: query.page,
-    pageSize: query.pageSize,
-  };
-}
-
-export async function clearOutbox(db: D1Database): Promise<number> {
-  const result = await db.prepare('DELETE FROM outbox').run();
-  return result.meta.changes ?? 0;
-}
-
-export async function listMessageLog(
-  db: D1Database,
-  query: { page: number; pageSize: number; channel?: 'sms' | 'email'; status?: 'sent' | 'failed'; userId?: string },
-): Promise<{ items: MessageLogItem[]; total: number; page: number; pageSize: number }> {
-  const where: string[] = [];
-  const binds: unknown[] = [];
-  if (query.channel) {
-    where.push('channel = ?');
-    binds.push(query.channel);
-  }
-  if (query.status) {
-    where.push('status = ?');
-    binds.push(query.status);
-  }
-  if (query.userId) {
-    where.push('user_id = ?');
-    binds.push(query.userId);
-  }
-  const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-  const [rows, count] = await db.batch([
-    db
-      .prepare(
-        `SELECT id, channel, provider, recipient, purpose, language, status, error, provider_message_id AS providerMessageId,
-                user_id AS userId, at
-         FROM message_log ${clause} ORDER BY at DESC, id LIMIT ? OFFSET ?`,
-      )
-      .bind(...binds, query.pageSize, (query.page - 1) * query.pageSize),
-    db.prepare(`SELECT count(*) AS total FROM message_log ${clause}`).bind(...binds),
-  ]);
-  return {
-    items: (rows!.results as MessageLogItem[]) ?? [],
-    total: Number((count!.results[0] as { total: number } | undefined)?.total ?? 0),
-    page: query.page,
-    pageSize: query.pageSize,
-  };
-}
+export { clearOutbox, listMessageLog, listOutbox, type MessageLogItem, type OutboxItem } from './repo';

@@ -8,7 +8,7 @@
  * - a line that uses a placeholder with no value (e.g. `{{link}}` when a message carries only a code) is left
  *   out entirely, so optional parts do not leave "Open this link: " dangling.
  */
-import type { Language } from './settings';
+import type { Language } from '../contract/language';
 
 export const MESSAGE_PLACEHOLDERS = ['code', 'name', 'link', 'validity'] as const;
 export type MessagePlaceholder = (typeof MESSAGE_PLACEHOLDERS)[number];

@@ -4,11 +4,25 @@
  * a domain on the account to verified destinations (or those allowed by the binding's configuration).
  */
 import { EmailMessage } from 'cloudflare:email';
+import { z } from 'zod';
 import type { Env } from '../../env';
 import { buildMimeMessage } from '../mime';
-import { ProviderError, type EmailMessageInput, type ProviderResult } from './types';
+import { defineProvider, NO_SECRETS, ProviderError, type EmailMessageInput, type ProviderResult } from './types';
 
-export async function sendCloudflareEmail(env: Pick<Env, 'EMAIL'>, message: EmailMessageInput): Promise<ProviderResult> {
+/** No secret and no URL here: the binding is the credential. */
+const schema = z.object({ type: z.literal('cloudflare') });
+
+export const cloudflareEmail = defineProvider({
+  type: 'cloudflare',
+  channel: 'email',
+  schema,
+  defaults: {},
+  urlField: null,
+  secrets: NO_SECRETS,
+  send: (_provider: z.infer<typeof schema>, message: EmailMessageInput, context) => sendCloudflareEmail(context.env, message),
+});
+
+async function sendCloudflareEmail(env: Pick<Env, 'EMAIL'>, message: EmailMessageInput): Promise<ProviderResult> {
   if (!env.EMAIL) throw new ProviderError('cloudflare', 'config', 'the EMAIL send binding is not configured in wrangler.toml');
   const mime = buildMimeMessage({ from: message.from, to: message.to, subject: message.subject, text: message.text, nowMs: message.nowMs });
   try {

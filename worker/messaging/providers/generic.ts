@@ -3,12 +3,86 @@
  * {{text}}) and how success looks (statuses, a text the body must contain). Values are encoded for where they
  * land: URL-encoded in the URL, JSON-string-escaped in a JSON body, form-encoded in a form body.
  */
-import type { SmsSupplier } from '../settings';
-import { GATEWAY_PLACEHOLDERS, renderTemplate } from '../templates';
+import { z } from 'zod';
+import { AppError } from '../../errors';
+import { GATEWAY_PLACEHOLDERS, renderTemplate, validateTemplate } from '../templates';
 import { callProvider, httpError, type ProviderTarget } from './http';
-import { ProviderError, type ProviderResult, type SmsMessage } from './types';
+import { noLineBreaks, timeoutMs, url } from './schema-parts';
+import { defineProvider, ProviderError, type ProviderResult, type SecretAccess, type SmsMessage } from './types';
 
-type GenericSupplier = Extract<SmsSupplier, { type: 'generic' }>;
+const headerName = z.string().trim().min(1).max(100).regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'not a valid HTTP header name');
+
+const defaults = { method: 'POST', contentType: 'application/json' } as const;
+
+const schema = z.object({
+  type: z.literal('generic'),
+  method: z.enum(['POST', 'PUT', 'GET']).default(defaults.method),
+  /** May contain {{phone}} and {{text}} (URL-encoded when inserted). */
+  url,
+  headers: z
+    .array(
+      z.object({
+        name: headerName,
+        /** Secret header values (Authorization, API keys) are sealed at rest and masked in views. */
+        value: z.string().max(2000).refine(noLineBreaks, 'must be one line').optional(),
+        secret: z.boolean().default(false),
+      }),
+    )
+    .max(20)
+    .default([]),
+  /** May contain {{phone}} and {{text}}, encoded for the content type (JSON string escaping, form encoding). */
+  bodyTemplate: z.string().max(10_000).default(''),
+  contentType: z.enum(['application/json', 'application/x-www-form-urlencoded', 'text/plain']).default(defaults.contentType),
+  /** Accepted HTTP statuses; empty means any 2xx. */
+  successStatus: z.array(z.number().int().min(100).max(599)).max(20).default([]),
+  /** When set, the response body must also contain this text (for gateways that answer 200 with an error). */
+  successBodyContains: z.string().max(200).optional(),
+  timeoutMs,
+});
+
+export type GenericHeader = { name: string; value: string; secret: boolean };
+type GenericSupplier = Omit<z.infer<typeof schema>, 'headers'> & { headers: GenericHeader[] };
+
+/** The gateway's secrets are the values of the headers marked secret, sealed under the header's name. */
+const secretHeaders: SecretAccess = {
+  list: (provider) =>
+    headersOf(provider).flatMap((h, i) => (h.secret ? [{ field: `headers.${h.name.toLowerCase()}`, path: `headers.${i}.value`, value: h.value }] : [])),
+  replace: (provider, values) => ({
+    ...provider,
+    headers: headersOf(provider).map((h) => ({ name: h.name, secret: h.secret, value: h.secret ? (values.get(`headers.${h.name.toLowerCase()}`) ?? '') : (h.value ?? '') })),
+  }),
+};
+
+function headersOf(provider: { type: string }): Array<{ name: string; value?: string; secret: boolean }> {
+  const headers: unknown = Reflect.get(provider, 'headers');
+  return Array.isArray(headers) ? headers : [];
+}
+
+export const generic = defineProvider({
+  type: 'generic',
+  channel: 'sms',
+  schema,
+  defaults,
+  urlField: 'url',
+  secrets: secretHeaders,
+  check: checkGatewayTemplates,
+  send: (supplier: GenericSupplier, message: SmsMessage, context) => sendGenericSms(supplier, context.target, message),
+});
+
+/** Throws TEMPLATE_INVALID when a request template is malformed or the request would not carry the text. */
+function checkGatewayTemplates(supplier: GenericSupplier, path: string): void {
+  const problems = [
+    ...validateTemplate(supplier.url, GATEWAY_PLACEHOLDERS).map((p) => ({ path: `${path}.url`, message: p.message })),
+    ...validateTemplate(supplier.bodyTemplate, GATEWAY_PLACEHOLDERS).map((p) => ({ path: `${path}.bodyTemplate`, message: p.message })),
+    ...supplier.headers.flatMap((header, i) =>
+      validateTemplate(header.value, GATEWAY_PLACEHOLDERS).map((p) => ({ path: `${path}.headers.${i}.value`, message: p.message })),
+    ),
+  ];
+  if (problems.length > 0) throw new AppError('TEMPLATE_INVALID', `${problems[0]!.path}: ${problems[0]!.message}`, { issues: problems });
+  if (!/\{\{\s*text\s*\}\}/.test(supplier.url + supplier.bodyTemplate)) {
+    throw new AppError('TEMPLATE_INVALID', `${path}: the gateway request must carry the message: put {{text}} into the URL or the body`);
+  }
+}
 
 const BODY_ENCODERS: Record<GenericSupplier['contentType'], (value: string) => string> = {
   // The template holds the quotes: `"to": "{{phone}}"`; the value is escaped to stay inside them.
@@ -17,7 +91,7 @@ const BODY_ENCODERS: Record<GenericSupplier['contentType'], (value: string) => s
   'text/plain': (value) => value,
 };
 
-export function buildGenericRequest(supplier: GenericSupplier, message: SmsMessage): { url: string; init: RequestInit } {
+function buildGenericRequest(supplier: GenericSupplier, message: SmsMessage): { url: string; init: RequestInit } {
   const values = { phone: message.to, text: message.text };
   const url = renderTemplate(supplier.url, values, { allowed: GATEWAY_PLACEHOLDERS, encode: encodeURIComponent });
   const headers = new Headers();
@@ -33,7 +107,7 @@ export function buildGenericRequest(supplier: GenericSupplier, message: SmsMessa
   return { url, init };
 }
 
-export async function sendGenericSms(supplier: GenericSupplier, target: ProviderTarget, message: SmsMessage): Promise<ProviderResult> {
+async function sendGenericSms(supplier: GenericSupplier, target: ProviderTarget, message: SmsMessage): Promise<ProviderResult> {
   const { url, init } = buildGenericRequest(supplier, message);
   const response = await callProvider('generic', target, url, init, supplier.timeoutMs);
   const statusOk = supplier.successStatus.length > 0 ? supplier.successStatus.includes(response.status) : response.status >= 200 && response.status < 300;

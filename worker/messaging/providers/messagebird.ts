@@ -3,13 +3,34 @@
  * `{ recipients, originator, body, datacoding }`; recipients are MSISDNs (international number without "+").
  * Success is 201 with the message `id`; errors are `{ errors: [{ code, description, parameter }] }`.
  */
-import type { SmsSupplier } from '../settings';
+import { z } from 'zod';
 import { callProvider, httpError, isRecord, joinUrl, type ProviderTarget } from './http';
-import type { ProviderResult, SmsMessage } from './types';
+import { secretInput, smsSender, timeoutMs, url } from './schema-parts';
+import { defineProvider, secretFields, type Opened, type ProviderResult, type SmsMessage } from './types';
 
-type MessageBirdSupplier = Extract<SmsSupplier, { type: 'messagebird' }>;
+const defaults = { baseUrl: 'https://rest.messagebird.com' };
 
-export async function sendMessageBirdSms(supplier: MessageBirdSupplier, target: ProviderTarget, message: SmsMessage): Promise<ProviderResult> {
+const schema = z.object({
+  type: z.literal('messagebird'),
+  accessKey: secretInput,
+  originator: smsSender,
+  baseUrl: url.default(defaults.baseUrl),
+  timeoutMs,
+});
+
+type MessageBirdSupplier = Opened<typeof schema, 'accessKey'>;
+
+export const messagebird = defineProvider({
+  type: 'messagebird',
+  channel: 'sms',
+  schema,
+  defaults,
+  urlField: 'baseUrl',
+  secrets: secretFields('accessKey'),
+  send: (supplier: MessageBirdSupplier, message: SmsMessage, context) => sendMessageBirdSms(supplier, context.target, message),
+});
+
+async function sendMessageBirdSms(supplier: MessageBirdSupplier, target: ProviderTarget, message: SmsMessage): Promise<ProviderResult> {
   const response = await callProvider(
     'messagebird',
     target,

@@ -3,14 +3,35 @@
  * `{ From, To, Subject, TextBody, MessageStream }`. Success is 200 with `ErrorCode: 0` and a `MessageID`;
  * errors (422, 401...) carry `{ ErrorCode, Message }`.
  */
-import type { EmailProvider } from '../settings';
+import { z } from 'zod';
 import { formatMailbox } from '../mime';
 import { callProvider, httpError, isRecord, joinUrl, type ProviderTarget } from './http';
-import { ProviderError, type EmailMessageInput, type ProviderResult } from './types';
+import { secretInput, timeoutMs, url } from './schema-parts';
+import { defineProvider, ProviderError, secretFields, type EmailMessageInput, type Opened, type ProviderResult } from './types';
 
-type PostmarkProvider = Extract<EmailProvider, { type: 'postmark' }>;
+const defaults = { baseUrl: 'https://api.postmarkapp.com', messageStream: 'outbound' };
 
-export async function sendPostmarkEmail(provider: PostmarkProvider, target: ProviderTarget, message: EmailMessageInput): Promise<ProviderResult> {
+const schema = z.object({
+  type: z.literal('postmark'),
+  serverToken: secretInput,
+  baseUrl: url.default(defaults.baseUrl),
+  messageStream: z.string().trim().min(1).max(100).default(defaults.messageStream),
+  timeoutMs,
+});
+
+type PostmarkProvider = Opened<typeof schema, 'serverToken'>;
+
+export const postmark = defineProvider({
+  type: 'postmark',
+  channel: 'email',
+  schema,
+  defaults,
+  urlField: 'baseUrl',
+  secrets: secretFields('serverToken'),
+  send: (provider: PostmarkProvider, message: EmailMessageInput, context) => sendPostmarkEmail(provider, context.target, message),
+});
+
+async function sendPostmarkEmail(provider: PostmarkProvider, target: ProviderTarget, message: EmailMessageInput): Promise<ProviderResult> {
   const response = await callProvider(
     'postmark',
     target,

@@ -3,13 +3,37 @@
  * To/From/Body, HTTP Basic auth with the Account SID and auth token. Success is 201 with the message `sid`;
  * errors are JSON `{ code, message, status }`.
  */
-import type { SmsSupplier } from '../settings';
+import { z } from 'zod';
 import { basicAuth, callProvider, httpError, isRecord, joinUrl, type ProviderTarget } from './http';
-import type { ProviderResult, SmsMessage } from './types';
+import { secretInput, smsSender, timeoutMs, url } from './schema-parts';
+import { defineProvider, secretFields, type Opened, type ProviderResult, type SmsMessage } from './types';
 
-type TwilioSupplier = Extract<SmsSupplier, { type: 'twilio' }>;
+const defaults = { baseUrl: 'https://api.twilio.com' };
 
-export async function sendTwilioSms(supplier: TwilioSupplier, target: ProviderTarget, message: SmsMessage): Promise<ProviderResult> {
+const schema = z.object({
+  type: z.literal('twilio'),
+  accountSid: z.string().trim().regex(/^AC[0-9a-fA-F]{32}$/, 'a Twilio Account SID looks like AC followed by 32 hex digits'),
+  authToken: secretInput,
+  from: smsSender,
+  baseUrl: url.default(defaults.baseUrl),
+  timeoutMs,
+});
+
+type TwilioSupplier = Opened<typeof schema, 'authToken'>;
+
+export const twilio = defineProvider({
+  type: 'twilio',
+  channel: 'sms',
+  schema,
+  defaults,
+  urlField: 'baseUrl',
+  secrets: secretFields('authToken'),
+  // The token also travels inside the Basic credentials, which a provider may echo back.
+  secretForms: (supplier: TwilioSupplier) => [basicAuth(supplier.accountSid, supplier.authToken).slice('Basic '.length)],
+  send: (supplier: TwilioSupplier, message: SmsMessage, context) => sendTwilioSms(supplier, context.target, message),
+});
+
+async function sendTwilioSms(supplier: TwilioSupplier, target: ProviderTarget, message: SmsMessage): Promise<ProviderResult> {
   const url = joinUrl(supplier.baseUrl, `/2010-04-01/Accounts/${encodeURIComponent(supplier.accountSid)}/Messages.json`);
   const response = await callProvider(
     'twilio',

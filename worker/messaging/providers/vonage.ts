@@ -3,14 +3,36 @@
  * when the text does not fit GSM-7). `to` is the international number without "+". HTTP 200 even for errors:
  * success is `messages[0].status === "0"`, otherwise `error-text` says why.
  */
-import type { SmsSupplier } from '../settings';
+import { z } from 'zod';
 import { measureSms } from '../templates';
 import { callProvider, httpError, isRecord, joinUrl, type ProviderTarget } from './http';
-import { ProviderError, type ProviderResult, type SmsMessage } from './types';
+import { secretInput, smsSender, timeoutMs, url } from './schema-parts';
+import { defineProvider, ProviderError, secretFields, type Opened, type ProviderResult, type SmsMessage } from './types';
 
-type VonageSupplier = Extract<SmsSupplier, { type: 'vonage' }>;
+const defaults = { baseUrl: 'https://rest.nexmo.com' };
 
-export async function sendVonageSms(supplier: VonageSupplier, target: ProviderTarget, message: SmsMessage): Promise<ProviderResult> {
+const schema = z.object({
+  type: z.literal('vonage'),
+  apiKey: z.string().trim().min(1).max(100),
+  apiSecret: secretInput,
+  from: smsSender,
+  baseUrl: url.default(defaults.baseUrl),
+  timeoutMs,
+});
+
+type VonageSupplier = Opened<typeof schema, 'apiSecret'>;
+
+export const vonage = defineProvider({
+  type: 'vonage',
+  channel: 'sms',
+  schema,
+  defaults,
+  urlField: 'baseUrl',
+  secrets: secretFields('apiSecret'),
+  send: (supplier: VonageSupplier, message: SmsMessage, context) => sendVonageSms(supplier, context.target, message),
+});
+
+async function sendVonageSms(supplier: VonageSupplier, target: ProviderTarget, message: SmsMessage): Promise<ProviderResult> {
   const form = new URLSearchParams({
     api_key: supplier.apiKey,
     api_secret: supplier.apiSecret,

@@ -8,7 +8,7 @@ import { Alert, Button, Checkbox } from '../../components/form';
 import { showToast } from '../../components/toast';
 import { api } from '../../lib/api';
 import { describeError, useTranslator } from '../../lib/i18n';
-import type { FieldIssue, LanguageTemplates, MessagingSettingsResponse, SecuritySettings, TemplateField, TemplateLanguage } from './api-types';
+import type { FieldIssue, LanguageTemplates, MessagingSettingsResponse, SavedSettingsResponse, SecuritySettings, TemplateField, Language } from './api-types';
 import { SaveRefusal, issuesOf, type ErrorBag } from './fields';
 import { securityStrings } from './strings';
 import {
@@ -64,14 +64,14 @@ interface Draft {
   fallbackOn: boolean;
   fallback: SupplierSlot;
   email: EmailDraft;
-  templates: Record<TemplateLanguage, LanguageTemplates>;
+  templates: Record<Language, LanguageTemplates>;
 }
 
 function draftFrom(saved: MessagingSettingsResponse): Draft {
   return {
-    primary: supplierSlotFrom(saved.sms.primary),
+    primary: supplierSlotFrom(saved.sms.primary, saved.meta),
     fallbackOn: saved.sms.fallback !== null,
-    fallback: supplierSlotFrom(saved.sms.fallback),
+    fallback: supplierSlotFrom(saved.sms.fallback, saved.meta),
     email: emailDraftFrom(saved.email),
     templates: { de: { ...saved.templates.de }, en: { ...saved.templates.en } },
   };
@@ -112,7 +112,7 @@ export function MessagingForm(props: { saved: MessagingSettingsResponse; onSaved
     setSaveError('');
     setIssues([]);
     try {
-      const view = await api.put<Omit<MessagingSettingsResponse, 'meta'>>('/api/admin/messaging/settings', settingsInput(draft));
+      const view = await api.put<SavedSettingsResponse>('/api/admin/messaging/settings', settingsInput(draft));
       const saved = { ...view, meta: props.saved.meta };
       // Secrets typed into the form are now stored: clear the inputs, show "set".
       setDraft(draftFrom(saved));
@@ -127,7 +127,7 @@ export function MessagingForm(props: { saved: MessagingSettingsResponse; onSaved
     }
   };
 
-  const setTemplate = (language: TemplateLanguage, field: TemplateField, value: string) =>
+  const setTemplate = (language: Language, field: TemplateField, value: string) =>
     setDraft((d) => ({ ...d, templates: { ...d.templates, [language]: { ...d.templates[language], [field]: value } } }));
 
   return (
@@ -137,7 +137,7 @@ export function MessagingForm(props: { saved: MessagingSettingsResponse; onSaved
           <h2 id="sms-heading" style="margin:0">
             {t('smsSupplier')}
           </h2>
-          <SupplierEditor prefix="sms.primary" label={t('primarySupplier')} slot={draft.primary} onSlot={(primary) => setDraft((d) => ({ ...d, primary }))} errors={errors} />
+          <SupplierEditor prefix="sms.primary" label={t('primarySupplier')} slot={draft.primary} onSlot={(primary) => setDraft((d) => ({ ...d, primary }))} errors={errors} catalogue={props.saved.meta} />
           <Checkbox
             label={t('useFallback')}
             name="sms.fallbackOn"
@@ -149,7 +149,7 @@ export function MessagingForm(props: { saved: MessagingSettingsResponse; onSaved
           />
           {draft.fallbackOn ? (
             <div class="stack" style="border-left:3px solid var(--border);padding-left:1rem">
-              <SupplierEditor prefix="sms.fallback" label={t('fallbackSupplier')} slot={draft.fallback} onSlot={(fallback) => setDraft((d) => ({ ...d, fallback }))} errors={errors} />
+              <SupplierEditor prefix="sms.fallback" label={t('fallbackSupplier')} slot={draft.fallback} onSlot={(fallback) => setDraft((d) => ({ ...d, fallback }))} errors={errors} catalogue={props.saved.meta} />
             </div>
           ) : null}
         </section>
@@ -158,7 +158,7 @@ export function MessagingForm(props: { saved: MessagingSettingsResponse; onSaved
           <h2 id="email-heading" style="margin:0">
             {t('emailSection')}
           </h2>
-          <EmailProviderEditor draft={draft.email} onDraft={(email) => setDraft((d) => ({ ...d, email }))} errors={errors} bindingPresent={props.saved.meta.cloudflareEmailBinding} />
+          <EmailProviderEditor draft={draft.email} onDraft={(email) => setDraft((d) => ({ ...d, email }))} errors={errors} bindingPresent={props.saved.meta.cloudflareEmailBinding} catalogue={props.saved.meta} />
         </section>
 
         <section class="panel stack" aria-labelledby="templates-heading">

@@ -9,7 +9,7 @@ import { Button } from '../../components/form';
 import { showToast } from '../../components/toast';
 import { api } from '../../lib/api';
 import { describeError, useTranslator } from '../../lib/i18n';
-import type { FieldIssue, MessageCapName, MessageLimits, MessagingSettingsResponse } from './api-types';
+import type { FieldIssue, MessageCapName, MessageLimits, MessagingSettingsResponse, SavedSettingsResponse } from './api-types';
 import { Field, SaveRefusal, issuesOf, type ErrorBag } from './fields';
 import { securityStrings } from './strings';
 
@@ -76,7 +76,7 @@ export function LimitsPanel(props: { saved: MessagingSettingsResponse; onSaved: 
     setSaveError('');
     setIssues([]);
     try {
-      const view = await api.put<{ limits: MessageLimits }>('/api/admin/messaging/settings', { limits: limitsInput(draft) });
+      const view = await api.put<SavedSettingsResponse>('/api/admin/messaging/settings', { limits: limitsInput(draft) });
       setDraft(draftFrom(view.limits));
       setBaseline(JSON.stringify(draftFrom(view.limits)));
       props.onSaved(view.limits);

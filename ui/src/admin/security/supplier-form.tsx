@@ -6,7 +6,7 @@
  */
 import { Button, Checkbox } from '../../components/form';
 import { useTranslator } from '../../lib/i18n';
-import type { EmailProvider, EmailProviderType, SmsSupplier, SmsSupplierType } from './api-types';
+import type { EmailProvider, EmailProviderType, MessagingSettingsResponse, SmsSupplier, SmsSupplierType } from './api-types';
 import { Field, FieldError, Select, SecretField, type ErrorBag } from './fields';
 import { securityStrings } from './strings';
 
@@ -48,15 +48,8 @@ export interface SupplierSlot {
   drafts: Record<SmsSupplierType, SupplierDraft>;
 }
 
-export const SMS_SUPPLIER_TYPES: SmsSupplierType[] = ['outbox', 'twilio', 'vonage', 'messagebird', 'generic'];
-export const EMAIL_PROVIDER_TYPES: EmailProviderType[] = ['outbox', 'postmark', 'cloudflare'];
-
-const POSTMARK_BASE_URL = 'https://api.postmarkapp.com';
-const DEFAULT_BASE_URLS: Partial<Record<SmsSupplierType, string>> = {
-  twilio: 'https://api.twilio.com',
-  vonage: 'https://rest.nexmo.com',
-  messagebird: 'https://rest.messagebird.com',
-};
+/** The server's provider registry: which types there are and the URL each calls when its field is left empty. */
+export type ProviderCatalogue = Pick<MessagingSettingsResponse['meta'], 'smsSupplierTypes' | 'emailProviderTypes' | 'defaultBaseUrls'>;
 
 function emptySupplierDraft(): SupplierDraft {
   return {
@@ -79,8 +72,8 @@ function emptySupplierDraft(): SupplierDraft {
   };
 }
 
-export function supplierSlotFrom(saved: SmsSupplier | null): SupplierSlot {
-  const drafts = Object.fromEntries(SMS_SUPPLIER_TYPES.map((type) => [type, emptySupplierDraft()])) as Record<SmsSupplierType, SupplierDraft>;
+export function supplierSlotFrom(saved: SmsSupplier | null, catalogue: ProviderCatalogue): SupplierSlot {
+  const drafts = Object.fromEntries(catalogue.smsSupplierTypes.map((type) => [type, emptySupplierDraft()])) as Record<SmsSupplierType, SupplierDraft>;
   if (!saved) return { type: 'outbox', drafts };
   const draft = drafts[saved.type];
   switch (saved.type) {
@@ -151,7 +144,7 @@ export function supplierLabel(t: (key: string) => string, type: string): string 
 }
 
 /** The fields of one SMS supplier slot (`sms.primary` or `sms.fallback`). */
-export function SupplierEditor(props: { prefix: string; slot: SupplierSlot; onSlot: (slot: SupplierSlot) => void; errors: ErrorBag; label: string }) {
+export function SupplierEditor(props: { prefix: string; slot: SupplierSlot; onSlot: (slot: SupplierSlot) => void; errors: ErrorBag; label: string; catalogue: ProviderCatalogue }) {
   const t = useTranslator(securityStrings);
   const { prefix, slot, errors } = props;
   const d = slot.drafts[slot.type];
@@ -163,9 +156,10 @@ export function SupplierEditor(props: { prefix: string; slot: SupplierSlot; onSl
   const field = (key: keyof SupplierDraft & string, label: string, extra: { hint?: string; placeholder?: string; inputMode?: string; monospace?: boolean } = {}) => (
     <Field label={label} name={`${prefix}.${key}`} value={String(d[key])} onValue={(value) => update({ [key]: value } as Partial<SupplierDraft>, key)} error={err(key)} {...extra} />
   );
-  const baseUrl = () => field('baseUrl', t('baseUrl'), { placeholder: DEFAULT_BASE_URLS[slot.type], hint: t('baseUrlHint') });
+  const defaultBaseUrl = props.catalogue.defaultBaseUrls[slot.type];
+  const baseUrl = () => field('baseUrl', t('baseUrl'), { placeholder: defaultBaseUrl, hint: t('baseUrlHint') });
   const timeout = () => field('timeoutMs', t('timeoutMs'), { placeholder: '10000', inputMode: 'numeric', hint: t('timeoutHint') });
-  const urlKept = (slot.type === 'generic' ? d.url.trim() : (optional(d.baseUrl) ?? DEFAULT_BASE_URLS[slot.type])) === d.savedUrl;
+  const urlKept = (slot.type === 'generic' ? d.url.trim() : (optional(d.baseUrl) ?? defaultBaseUrl)) === d.savedUrl;
   const secret = (key: 'authToken' | 'apiSecret' | 'accessKey', label: string) => (
     <SecretField label={label} name={`${prefix}.${key}`} value={d.secret} isSet={d.secretSet && urlKept} onValue={(value) => update({ secret: value }, key)} error={err(key)} />
   );
@@ -180,7 +174,7 @@ export function SupplierEditor(props: { prefix: string; slot: SupplierSlot; onSl
           errors.clear(prefix);
           props.onSlot({ ...slot, type });
         }}
-        options={SMS_SUPPLIER_TYPES.map((type) => ({ value: type, label: supplierLabel(t, type) }))}
+        options={props.catalogue.smsSupplierTypes.map((type) => ({ value: type, label: supplierLabel(t, type) }))}
         error={errors.get(`${prefix}.type`)}
       />
       {slot.type === 'outbox' ? <p class="hint">{t('outboxSupplierHint')}</p> : null}
@@ -333,7 +327,8 @@ export function emailInput(d: EmailDraft): Record<string, unknown> {
   return { provider, fromAddress: d.fromAddress, fromName: d.fromName };
 }
 
-export function EmailProviderEditor(props: { draft: EmailDraft; onDraft: (draft: EmailDraft) => void; errors: ErrorBag; bindingPresent: boolean }) {
+export function EmailProviderEditor(props: { draft: EmailDraft; onDraft: (draft: EmailDraft) => void; errors: ErrorBag; bindingPresent: boolean; catalogue: ProviderCatalogue }) {
+  const defaultBaseUrl = props.catalogue.defaultBaseUrls[props.draft.type];
   const t = useTranslator(securityStrings);
   const { draft: d, errors } = props;
   const update = (changes: Partial<EmailDraft>, path: string) => {
@@ -347,7 +342,7 @@ export function EmailProviderEditor(props: { draft: EmailDraft; onDraft: (draft:
         name="email.provider.type"
         value={d.type}
         onValue={(type) => update({ type }, 'email.provider')}
-        options={EMAIL_PROVIDER_TYPES.map((type) => ({ value: type, label: t(`email_${type}`) }))}
+        options={props.catalogue.emailProviderTypes.map((type) => ({ value: type, label: t(`email_${type}`) }))}
         error={errors.get('email.provider.type')}
       />
       {d.type === 'outbox' ? <p class="hint">{t('outboxEmailHint')}</p> : null}
@@ -360,9 +355,9 @@ export function EmailProviderEditor(props: { draft: EmailDraft; onDraft: (draft:
       ) : null}
       {d.type === 'postmark' ? (
         <div class="grid-2">
-          <SecretField label={t('serverToken')} name="email.provider.serverToken" value={d.serverToken} isSet={d.serverTokenSet && (optional(d.baseUrl) ?? POSTMARK_BASE_URL) === d.savedBaseUrl} onValue={(serverToken) => update({ serverToken }, 'email.provider.serverToken')} error={errors.get('email.provider.serverToken')} />
+          <SecretField label={t('serverToken')} name="email.provider.serverToken" value={d.serverToken} isSet={d.serverTokenSet && (optional(d.baseUrl) ?? defaultBaseUrl) === d.savedBaseUrl} onValue={(serverToken) => update({ serverToken }, 'email.provider.serverToken')} error={errors.get('email.provider.serverToken')} />
           <Field label={t('messageStream')} name="email.provider.messageStream" value={d.messageStream} placeholder="outbound" onValue={(messageStream) => update({ messageStream }, 'email.provider.messageStream')} error={errors.get('email.provider.messageStream')} />
-          <Field label={t('baseUrl')} name="email.provider.baseUrl" value={d.baseUrl} placeholder={POSTMARK_BASE_URL} hint={t('baseUrlHint')} onValue={(baseUrl) => update({ baseUrl }, 'email.provider.baseUrl')} error={errors.get('email.provider.baseUrl')} />
+          <Field label={t('baseUrl')} name="email.provider.baseUrl" value={d.baseUrl} placeholder={defaultBaseUrl} hint={t('baseUrlHint')} onValue={(baseUrl) => update({ baseUrl }, 'email.provider.baseUrl')} error={errors.get('email.provider.baseUrl')} />
           <Field label={t('timeoutMs')} name="email.provider.timeoutMs" value={d.timeoutMs} placeholder="10000" inputMode="numeric" hint={t('timeoutHint')} onValue={(timeoutMs) => update({ timeoutMs }, 'email.provider.timeoutMs')} error={errors.get('email.provider.timeoutMs')} />
         </div>
       ) : null}

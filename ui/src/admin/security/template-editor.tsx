@@ -8,20 +8,20 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { Tabs } from '../../components/layout';
 import { api } from '../../lib/api';
 import { describeError, useTranslator } from '../../lib/i18n';
-import type { LanguageTemplates, PreviewResponse, TemplateField, TemplateLanguage } from './api-types';
+import type { LanguageTemplates, PreviewResponse, TemplateField, Language } from './api-types';
 import { Field, type ErrorBag } from './fields';
 import { securityStrings } from './strings';
 
 const PREVIEW_DELAY_MS = 250;
 
 export function TemplateEditor(props: {
-  templates: Record<TemplateLanguage, LanguageTemplates>;
-  onTemplate: (language: TemplateLanguage, field: TemplateField, value: string) => void;
-  placeholders: string[];
+  templates: Record<Language, LanguageTemplates>;
+  onTemplate: (language: Language, field: TemplateField, value: string) => void;
+  placeholders: readonly string[];
   errors: ErrorBag;
 }) {
   const t = useTranslator(securityStrings);
-  const [language, setLanguage] = useState<TemplateLanguage>('de');
+  const [language, setLanguage] = useState<Language>('de');
   const current = props.templates[language];
   const preview = usePreview(language, current);
   const problemsOf = (field: TemplateField) => preview.data?.[field]?.problems.map((p) => p.message) ?? [];
@@ -33,7 +33,7 @@ export function TemplateEditor(props: {
     props.errors.clear(`templates.${language}.${field}`);
     props.onTemplate(language, field, value);
   };
-  const languageHasSaveError = (lang: TemplateLanguage) => (['sms', 'emailSubject', 'emailBody'] as const).some((f) => props.errors.get(`templates.${lang}.${f}`));
+  const languageHasSaveError = (lang: Language) => (['sms', 'emailSubject', 'emailBody'] as const).some((f) => props.errors.get(`templates.${lang}.${f}`));
 
   return (
     <div class="stack">
@@ -102,7 +102,7 @@ export function TemplateEditor(props: {
 }
 
 /** Asks the server to render the templates being edited, a moment after the last keystroke; stale answers are dropped. */
-function usePreview(language: TemplateLanguage, templates: LanguageTemplates) {
+function usePreview(language: Language, templates: LanguageTemplates) {
   const [data, setData] = useState<PreviewResponse | null>(null);
   const [error, setError] = useState('');
   const sequence = useRef(0);

@@ -7,7 +7,7 @@ import { useState } from 'preact/hooks';
 import { Alert, Button } from '../../components/form';
 import { api, ApiError } from '../../lib/api';
 import { currentLanguage, describeError, useTranslator } from '../../lib/i18n';
-import type { NotSentDetails, TemplateLanguage, TestMessageResponse } from './api-types';
+import type { NotSentDetails, Language, TestMessageResponse } from './api-types';
 import { Field, Select } from './fields';
 import { supplierLabel } from './supplier-form';
 import { securityStrings } from './strings';
@@ -18,7 +18,7 @@ export function TestMessagePanel(props: { unsaved: boolean }) {
   const t = useTranslator(securityStrings);
   const [channel, setChannel] = useState<'sms' | 'email'>('sms');
   const [to, setTo] = useState('');
-  const [language, setLanguage] = useState<TemplateLanguage>(currentLanguage());
+  const [language, setLanguage] = useState<Language>(currentLanguage());
   const [busy, setBusy] = useState(false);
   const [outcome, setOutcome] = useState<Outcome | null>(null);
 
