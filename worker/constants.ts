@@ -21,6 +21,12 @@ export const TOKEN_PIN_MIN_LENGTH = 4;
 export const TOKEN_PIN_MAX_LENGTH = 8;
 /** Generated software-token seeds: 160 bits, the size RFC 4226 recommends for SHA-1. */
 export const SOFTWARE_TOKEN_SECRET_BYTES = 20;
+/**
+ * A token enrolment never activated (a QR code shown, no first OTP; an SMS/email token whose code never came back)
+ * is removed by the hourly cron this long after it was made. Seven days let a token an administrator prepared be
+ * handed over and scanned after a weekend; past that it is an abandoned enrolment whose seed someone saw.
+ */
+export const PENDING_ENROLMENT_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
 // ---- recovery codes (worker/tokens/recovery-codes.ts; their format: worker/tokens/recovery-code-format.ts)
 /**

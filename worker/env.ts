@@ -8,6 +8,8 @@ export interface Env {
   SESSION_KEY: string;
   /** The address users open: links in messages use it (lib/http.ts linkOrigin); empty works only on a local start. */
   PUBLIC_ORIGIN?: string;
+  /** The issuer name authenticator apps show for tokens an administrator creates (default: the product name). */
+  TOKEN_ISSUER?: string;
   /** Email Workers send binding, when configured on Cloudflare. */
   EMAIL?: SendEmail;
   /**

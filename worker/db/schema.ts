@@ -158,10 +158,14 @@ export const tokens = sqliteTable(
     ownerUserId: text('owner_user_id').references(() => users.id, { onDelete: 'set null' }),
     lastUsedAt: integer('last_used_at'),
     createdAt: createdAt(),
+    /** A pending token from the portal's Register New Token: the resource it is enrolled for (migration 0012). */
+    enrollingResourceId: text('enrolling_resource_id').references((): AnySQLiteColumn => resources.id, { onDelete: 'set null' }),
   },
   (t) => [
     uniqueIndex('tokens_serial_unique').on(sql`lower(${t.serial})`),
     index('tokens_owner_idx').on(t.ownerUserId),
+    // The cron finds never-activated enrolments past PENDING_ENROLMENT_TTL_MS (migration 0012).
+    index('tokens_pending_idx').on(t.createdAt).where(sql`activated = 0`),
     // RECOVERY_CODES: one set per user (migration 0010).
     uniqueIndex('tokens_one_recovery_set_per_user').on(t.ownerUserId).where(sql`type = 'RECOVERY_CODES'`),
   ],

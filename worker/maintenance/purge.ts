@@ -5,6 +5,7 @@
 import { ACTIVITY_RETENTION_DAYS, DAY_MS } from '../constants';
 import type { Env } from '../env';
 import { upgradeLegacyProviderSecrets } from '../messaging/settings';
+import { expiredEnrolmentStatements } from '../tokens/pending-enrolments';
 import { upgradeLegacySeeds } from '../tokens/secrets';
 
 export async function runScheduledPurge(env: Env, nowMs: number): Promise<void> {
@@ -16,6 +17,7 @@ export async function runScheduledPurge(env: Env, nowMs: number): Promise<void> 
     env.DB.prepare('DELETE FROM saml_used_assertions WHERE expires_at <= ?').bind(nowMs),
     env.DB.prepare('DELETE FROM user_activities WHERE at < ?').bind(activityCutoffMs),
     env.DB.prepare('DELETE FROM message_log WHERE at < ?').bind(activityCutoffMs),
+    ...expiredEnrolmentStatements(env.DB, nowMs),
   ]);
   await upgradeLegacySecrets(env);
 }

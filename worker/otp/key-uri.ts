@@ -6,6 +6,17 @@ import * as OTPAuth from 'otpauth';
 import { AppError } from '../errors';
 import type { HashAlgorithm } from './hotp';
 
+/**
+ * The issuer an authenticator app lists a token under when the deployment names none (TOKEN_ISSUER): the product,
+ * which the user recognises, rather than the host name, which they may never have seen.
+ */
+export const DEFAULT_TOKEN_ISSUER = 'Edge Identity';
+
+/** The issuer of tokens an administrator creates: the configured name, else the product's. */
+export function adminTokenIssuer(configured: string | undefined): string {
+  return configured?.trim() || DEFAULT_TOKEN_ISSUER;
+}
+
 export interface KeyUriParams {
   type: 'TOTP' | 'HOTP';
   secret: Uint8Array;

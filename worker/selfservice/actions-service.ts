@@ -154,7 +154,8 @@ export async function beginTokenEnrolment(
   await requireProof(env, portal, actor);
   return createSoftwareToken(
     env,
-    { type: input.type, description: input.description, algorithm: 'SHA1', digits: 6, periodSeconds: 30, ownerUserId: actor.userId, issuer: input.issuer },
+    // A reload of Register New Token starts again: the previous pending enrolment for this resource is replaced.
+    { type: input.type, description: input.description, algorithm: 'SHA1', digits: 6, periodSeconds: 30, ownerUserId: actor.userId, issuer: input.issuer, enrollingResourceId: portal.resourceId },
     actor.nowMs,
   );
 }
@@ -186,7 +187,7 @@ export async function beginMessageTokenEnrolment(
   const user = await profileOf(env.DB, actor.userId);
   const token = await createMessageToken(
     env,
-    { type: input.type, destination: input.destination, description: input.description, ownerUserId: actor.userId, activated: false },
+    { type: input.type, destination: input.destination, description: input.description, ownerUserId: actor.userId, activated: false, enrollingResourceId: portal.resourceId },
     actor.nowMs,
   );
   try {

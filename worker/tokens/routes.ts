@@ -16,6 +16,7 @@ import {
   updateTokenBody,
 } from './schema';
 import type { ResyncResult } from '../otp/verify-service';
+import { adminTokenIssuer } from '../otp/key-uri';
 import { decodeSeed } from './secrets';
 import {
   checkTokenOtp,
@@ -42,8 +43,6 @@ function resyncRefusal(result: Extract<ResyncResult, { ok: false }>): AppError {
   if (result.reason === 'TOKEN_LOCKED') return new AppError('TOKEN_LOCKED', undefined, { lockedUntil: result.lockedUntil ?? null });
   return new AppError(result.reason);
 }
-/** Issuer shown in authenticator apps: the deployment's host unless configured otherwise. */
-const issuerOf = (url: string) => new URL(url).hostname;
 
 export const tokenAdminRoutes = new Hono<AppBindings>()
   .get('/', async (c) => {
@@ -52,7 +51,7 @@ export const tokenAdminRoutes = new Hono<AppBindings>()
   })
   .post('/software', async (c) => {
     const body = await parseJsonBody(c, createSoftwareTokenBody);
-    return c.json(await createSoftwareToken(c.env, { ...body, issuer: issuerOf(c.req.url) }, c.var.now), 201);
+    return c.json(await createSoftwareToken(c.env, { ...body, issuer: adminTokenIssuer(c.env.TOKEN_ISSUER) }, c.var.now), 201);
   })
   .post('/hardware', async (c) => {
     const body = await parseJsonBody(c, createHardwareTokenBody);

@@ -18,6 +18,7 @@ import { resyncToken, TOKEN_RECORD_COLUMNS, verifyTokenOtp, type TokenRecord, ty
 import { passkeyFactsOf, type PasskeyFacts } from '../passkeys/repo';
 import { recoveryCodeCountsOf, sendRecoveryCodeUsedEmail, type RecoveryCodeCounts } from './recovery-codes';
 import { checkAdminCheckCode, isMessageToken, maskDestination, normalizeDestination, sendAdminCheckCode, type AdminCheckCodeSent, type MessageTokenType } from './message-tokens';
+import { enrolmentInPlaceOfPrevious } from './pending-enrolments';
 import { hashPin, sealSeed } from './secrets';
 
 export interface TokenView {
@@ -257,13 +258,13 @@ export interface EnrolmentView {
 /** A software token with a generated seed, pending until its first correct code. */
 export async function createSoftwareToken(
   env: Pick<Env, 'DB' | 'SEED_ENCRYPTION_KEY' | 'SESSION_KEY'>,
-  params: Omit<NewTokenParams, 'counter' | 'ocraSuite'> & { type: 'TOTP' | 'HOTP'; issuer: string },
+  params: Omit<NewTokenParams, 'counter' | 'ocraSuite'> & { type: 'TOTP' | 'HOTP'; issuer: string; enrollingResourceId?: string },
   nowMs: number,
 ): Promise<EnrolmentView> {
   await assertUserExists(env.DB, params.ownerUserId);
   const seed = randomBytes(SOFTWARE_TOKEN_SECRET_BYTES);
   const insert = await tokenInsertStatements(env, { ...params, counter: 0, kind: 'software', seed, activated: false }, nowMs);
-  await insertTokens(env.DB, [insert.statement]);
+  await insertTokens(env.DB, pendingEnrolmentOf(env.DB, insert.id, params, insert.statement));
   const token = await getToken(env.DB, insert.id, nowMs);
   return { token, enrolment: enrolmentFor(token, seed, params.issuer) };
 }
@@ -280,6 +281,12 @@ export function enrolmentFor(token: TokenView, seed: Bytes, issuer: string): Enr
     counter: token.counter,
   });
   return { secretBase32: bytesToBase32(seed), keyUri, qrSvg: renderQrSvg(keyUri) };
+}
+
+/** A portal enrolment (`enrollingResourceId`) replaces the user's previous pending one there; else the INSERT alone. */
+function pendingEnrolmentOf(db: D1Database, tokenId: string, params: { ownerUserId?: string | null; enrollingResourceId?: string }, insert: D1PreparedStatement): D1PreparedStatement[] {
+  if (!params.enrollingResourceId || !params.ownerUserId) return [insert];
+  return enrolmentInPlaceOfPrevious(db, { tokenId, ownerUserId: params.ownerUserId, resourceId: params.enrollingResourceId }, insert);
 }
 
 /** A hardware token registered with its vendor seed; usable at once. */
@@ -300,7 +307,7 @@ export async function createHardwareToken(
  */
 export async function createMessageToken(
   env: Pick<Env, 'DB' | 'SESSION_KEY'>,
-  params: { type: MessageTokenType; destination: string; description?: string; ownerUserId: string; pin?: string | null; pinPosition?: 'before' | 'after'; activated: boolean; serial?: string },
+  params: { type: MessageTokenType; destination: string; description?: string; ownerUserId: string; pin?: string | null; pinPosition?: 'before' | 'after'; activated: boolean; serial?: string; enrollingResourceId?: string },
   nowMs: number,
 ): Promise<TokenView> {
   const destination = normalizeDestination(params.type, params.destination);
@@ -323,7 +330,7 @@ export async function createMessageToken(
     params.ownerUserId,
     nowMs,
   );
-  await insertTokens(env.DB, [statement]);
+  await insertTokens(env.DB, pendingEnrolmentOf(env.DB, id, params, statement));
   return getToken(env.DB, id, nowMs);
 }
 

@@ -622,7 +622,7 @@ export function TokenDetailPage({ id }: { id: string }) {
           variant="danger"
           busy={busy}
           onClick={async () => {
-            if (confirmAction(t('confirmDelete', { name: token.serial })) && (await run(() => api.delete(path), t('deleted')))) navigate('/admin/tokens');
+            if ((await confirmAction(t('confirmDelete', { name: token.serial }), t('delete'))) && (await run(() => api.delete(path), t('deleted')))) navigate('/admin/tokens', { force: true });
           }}
         >
           {t('delete')}
