@@ -3,7 +3,7 @@
  * fields and ids, wrong types, missing parts and unreachable actions, each at its line:column. The output tree
  * is normalised (canonical action names, named parameters only) and is what the compiler translates.
  */
-import { CONTEXT_VARIABLES, FORBIDDEN_NAMES, findAction, type ActionSpec, type ValueType } from './actions';
+import { CONTEXT_VARIABLE_TYPES, FORBIDDEN_NAMES, findAction, type ActionSpec, type ValueType } from './actions';
 import { DEFAULT_BUDGETS } from './budgets';
 import type { CompileOptions, Expr, Location, ParsedScript, ScriptError } from './types';
 
@@ -59,9 +59,9 @@ export function checkParsed(parsed: ParsedScript, options: CompileOptions = {}):
         if (typeof expr.value === 'string' && expr.value.length > budgets.maxStringChars) fail('STRING_TOO_LONG', `A text is longer than ${budgets.maxStringChars} characters.`, expr.at);
         return { expr, type: typeof expr.value === 'string' ? 'string' : typeof expr.value === 'number' ? 'number' : typeof expr.value === 'boolean' ? 'boolean' : 'any' };
       case 'var': {
-        const context = CONTEXT_VARIABLES[expr.name];
-        if (context) return { expr, type: context.type };
-        if (!scope.has(expr.name)) fail('UNKNOWN_VARIABLE', `There is no variable "${expr.name}" here. Context variables: ${Object.keys(CONTEXT_VARIABLES).join(', ')}; define others with Let.`, expr.at);
+        const contextType = CONTEXT_VARIABLE_TYPES.get(expr.name);
+        if (contextType) return { expr, type: contextType };
+        if (!scope.has(expr.name)) fail('UNKNOWN_VARIABLE', `There is no variable "${expr.name}" here. Context variables: ${[...CONTEXT_VARIABLE_TYPES.keys()].join(', ')}; define others with Let.`, expr.at);
         return { expr, type: 'any' };
       }
       case 'list':
@@ -93,7 +93,7 @@ export function checkParsed(parsed: ParsedScript, options: CompileOptions = {}):
       const value = given.params[param.name];
       const where = given.paramAt[param.name] ?? expr.at;
       if (value === undefined) {
-        if (param.required && !(spec.name === 'GetEntry' && param.name === 'claims')) fail('MISSING_PARAMETER', `${spec.name} needs "${param.name}": ${param.description}`, expr.at);
+        if (param.required) fail('MISSING_PARAMETER', `${spec.name} needs "${param.name}": ${param.doc.en}`, expr.at);
         continue;
       }
       paramAt[param.name] = where;

@@ -8,11 +8,13 @@ import { parseScript } from './parse';
 import { DEFAULT_BUDGETS, MAX_REPORTED_ERRORS } from './budgets';
 import type { CompileOptions, CompiledProgram, ScriptError } from './types';
 
-export { ACTIONS, CONTEXT_VARIABLES, findAction, type ActionSpec, type ParameterSpec, type ValueType } from './actions';
-export { loadProgram } from './compile';
+export { ACTIONS, CONTEXT_VARIABLES, findAction, type ActionSpec, type ContextVariableSpec, type DocLanguage, type Localised, type ParameterSpec, type ValueType } from './actions';
+export { TYPE_NAMES } from './docs';
+export { isCurrentFormat, loadProgram } from './compile';
 export { CHARS_PER_WORK_UNIT, DEFAULT_BUDGETS, MAX_REPORTED_ERRORS } from './budgets';
 export { runProgram, type RunOptions } from './run';
-export type { Budgets, CompileOptions, CompiledProgram, Effect, RunContext, RunResult, ScriptError, TraceStep, UserFieldInfo } from './types';
+export { COMPILED_FORMAT_VERSION } from './types';
+export type { Budgets, CompileOptions, CompiledExpr, CompiledProgram, Effect, RunContext, RunResult, ScriptError, TraceStep, UserFieldInfo } from './types';
 
 export type CompileResult = { ok: true; program: CompiledProgram; warnings: ScriptError[] } | { ok: false; errors: ScriptError[]; warnings: ScriptError[] };
 

@@ -9,8 +9,10 @@
  * knows its deep size (elements at every level, shared references counted each time) from when it was built, so
  * the size check and the charge come before any walk, and walks are loops over an explicit stack.
  */
+import { findAction } from './actions';
 import { DEFAULT_BUDGETS, textWork } from './budgets';
-import type { Budgets, CompiledExpr, CompiledProgram, Effect, RunContext, RunResult, ScriptError, TraceStep } from './types';
+import { ClaimsValue, UserValue, type ActionRuntime, type Value } from './runtime';
+import type { Budgets, CompiledAction, CompiledExpr, CompiledProgram, Effect, RunContext, RunResult, ScriptError, TraceStep } from './types';
 
 export interface RunOptions {
   /** Record every action with its inputs and output (the designer's test run). */
@@ -18,15 +20,6 @@ export interface RunOptions {
   trace?: boolean;
   budgets?: Partial<Budgets>;
 }
-
-/** Claims and the user are passed around as these wrappers so scripts cannot confuse them with plain values. */
-class ClaimsValue {
-  constructor(readonly values: ReadonlyMap<string, readonly string[]>) {}
-}
-class UserValue {
-  constructor(readonly fields: Map<string, string | boolean>) {}
-}
-type Value = string | number | boolean | null | Value[] | ClaimsValue | UserValue;
 
 /** A list that holds lists: its deep size and nesting (flat lists are their own length, depth 1). */
 interface NestedShape {
@@ -49,17 +42,17 @@ export function runProgram(program: CompiledProgram, context: RunContext, option
  * One run's state. Written as a class with methods, not closures: functions created per run or per action cost
  * more than the work itself (bundlers that keep function names wrap every closure they create).
  */
-class Interpreter {
-  private readonly budgets: Budgets;
+class Interpreter implements ActionRuntime {
+  readonly budgets: Budgets;
   private readonly tracing: boolean;
   private readonly trace: TraceStep[] = [];
   private readonly effects: Effect[] = [];
   private readonly variables = new Map<string, Value>();
   private readonly user = new UserValue(new Map());
-  private claims = new ClaimsValue(new Map());
+  claims = new ClaimsValue(new Map());
   private userId = '';
-  private saved = new Map<string, string | boolean>();
-  private readonly setSinceSave = new Set<string>();
+  savedFields = new Map<string, string | boolean>();
+  readonly unsavedFields = new Set<string>();
   private steps = 0;
   private work = 0;
   /** Only lists holding lists are here; a list not here is flat. */
@@ -69,6 +62,9 @@ class Interpreter {
   private traceFull = false;
   private line = 1;
   private column = 1;
+  /** The trace inputs of the action whose `run` is running, for a flow action's own traceStep. */
+  private stepInputs: Record<string, unknown> | null = null;
+  private stepAction: CompiledAction | null = null;
 
   constructor(options: RunOptions) {
     this.budgets = options.budgets ? { ...DEFAULT_BUDGETS, ...options.budgets } : DEFAULT_BUDGETS;
@@ -82,7 +78,7 @@ class Interpreter {
         if (name === '__proto__' || name === 'constructor' || name === 'prototype') continue;
         this.user.fields.set(name, context.user[name]!);
       }
-      this.saved = new Map(this.user.fields);
+      this.savedFields = new Map(this.user.fields);
       this.userId = context.userId;
       this.runBlock(program.actions, 1);
       return this.finish('success');
@@ -115,37 +111,63 @@ class Interpreter {
     return result;
   }
 
-  private fail(code: string, message: string): never {
+  fail(code: string, message: string): never {
     throw new ScriptFailure({ code, message, line: this.line, column: this.column });
   }
 
   /** Spends work units, refusing (before any of the work is done) what would go past the budget. */
-  private charge(units: number): void {
+  charge(units: number): void {
     if (this.work + units > this.budgets.maxWork) this.fail('WORK_BUDGET_EXCEEDED', `The script needs more than ${this.budgets.maxWork} units of work (list elements and text it builds, compares or walks).`);
     this.work += units;
   }
 
-  private runBlock(actions: CompiledExpr[], depth: number): void {
-    for (const action of actions) this.evaluate(action, depth);
+  runBlock(actions: readonly CompiledExpr[], depth: number): void {
+    for (const action of actions) this.value(action, depth);
   }
 
-  private evaluate(expr: CompiledExpr, depth: number): Value {
+  evaluate(expr: CompiledExpr, depth: number): Value {
+    const line = this.line;
+    const column = this.column;
+    const value = this.value(expr, depth);
+    this.line = line;
+    this.column = column;
+    return value;
+  }
+
+  itemsOf(expr: CompiledExpr | undefined): readonly CompiledExpr[] {
+    return expr?.tag === 'list' ? expr.items : [];
+  }
+
+  deny(reason: string): never {
+    throw new DenySignal(reason);
+  }
+
+  traceStep(output: Value): void {
+    const inputs = this.stepInputs;
+    const action = this.stepAction;
+    this.stepInputs = null;
+    if (inputs && action) this.pushTrace(action.action, action.line, action.column, inputs, output);
+  }
+
+  private value(expr: CompiledExpr, depth: number): Value {
     if (depth > this.budgets.maxDepth) this.fail('TOO_DEEP', `Nesting deeper than ${this.budgets.maxDepth} levels.`);
-    switch (expr[0]) {
-      case 0:
-        return expr[1];
-      case 1: {
-        const name = expr[1];
+    switch (expr.tag) {
+      case 'const':
+        return expr.value;
+      case 'var': {
+        const name = expr.name;
         if (name === 'Context.Claims') return this.claims;
         if (name === 'Context.User') return this.user;
         if (name === 'Context.UserId') return this.userId;
         if (!this.variables.has(name)) this.fail('UNKNOWN_VARIABLE', `The variable "${name}" has no value here.`);
         return this.variables.get(name)!;
       }
-      case 2:
-        return this.buildList(expr[1], depth);
-      case 3:
+      case 'list':
+        return this.buildList(expr.items, depth);
+      case 'action':
         return this.runAction(expr, depth);
+      default:
+        return this.fail('INVALID_PROGRAM', 'The stored program is not one this engine runs.');
     }
   }
 
@@ -162,7 +184,7 @@ class Interpreter {
     let size = source.length;
     let nesting = 1;
     for (const item of source) {
-      const value = this.evaluate(item, depth + 1);
+      const value = this.value(item, depth + 1);
       items.push(value);
       if (Array.isArray(value)) {
         const shape = this.nested.get(value);
@@ -217,185 +239,36 @@ class Interpreter {
     return leaves;
   }
 
-  /** Evaluates parameter `index` of the action at (line, column), restoring the location for error messages. */
-  private arg(params: Array<CompiledExpr | null>, index: number, depth: number, line: number, column: number): Value {
-    const param = params[index];
-    if (!param) return null;
-    const value = this.evaluate(param, depth + 1);
-    this.line = line;
-    this.column = column;
-    return value;
-  }
-
-  private runAction(expr: Extract<CompiledExpr, [3, ...unknown[]]>, depth: number): Value {
-    const [, name, params, line, column] = expr;
+  /**
+   * One action: its declaration's parameters evaluated in the declared order (lazy ones handed over as written),
+   * the traced ones recorded, then its `run`.
+   */
+  private runAction(expr: CompiledAction, depth: number): Value {
+    const { line, column } = expr;
     this.line = line;
     this.column = column;
     if (++this.steps > this.budgets.maxSteps) this.fail('STEP_BUDGET_EXCEEDED', `The script ran more than ${this.budgets.maxSteps} actions.`);
+    const spec = findAction(expr.action);
+    if (!spec) return this.fail('UNKNOWN_ACTION', `There is no action "${expr.action}".`);
     const inputs: Record<string, unknown> | null = this.tracing && !this.traceFull ? {} : null;
-    let output: Value = null;
-    switch (name) {
-      case 'GetEntry': {
-        const source = params[0] ? this.arg(params, 0, depth, line, column) : this.claims;
-        if (!(source instanceof ClaimsValue)) this.fail('WRONG_TYPE', 'GetEntry reads claims, e.g. { var: Context.Claims }.');
-        const key = this.text(this.record(inputs, 'key', this.arg(params, 1, depth, line, column)), 'key');
-        const index = this.record(inputs, 'index', this.arg(params, 2, depth, line, column));
-        const values = (source as ClaimsValue).values.get(key) ?? [];
-        if (index === null) {
-          this.charge(values.length);
-          output = [...values];
-        }
-        else {
-          if (typeof index !== 'number' || !Number.isInteger(index)) this.fail('WRONG_TYPE', '`index` is a whole number.');
-          const position = (index as number) < 0 ? values.length + (index as number) : (index as number);
-          output = values[position] ?? '';
-        }
-        break;
+    const given = expr.params;
+    const args: Record<string, Value | CompiledExpr | undefined> = {};
+    for (const param of spec.parameters) {
+      const source = given[param.name];
+      if (source === undefined || param.lazy) {
+        args[param.name] = source;
+        continue;
       }
-      case 'GetValue': {
-        const object = this.userOf(this.arg(params, 0, depth, line, column));
-        const field = this.fieldName(this.record(inputs, 'field', this.arg(params, 1, depth, line, column)));
-        if (!object.fields.has(field)) this.fail('UNKNOWN_FIELD', `The user has no field "${field}".`);
-        output = object.fields.get(field)!;
-        break;
-      }
-      case 'SetValue': {
-        const object = this.userOf(this.arg(params, 0, depth, line, column));
-        const field = this.fieldName(this.record(inputs, 'field', this.arg(params, 1, depth, line, column)));
-        const value = this.record(inputs, 'value', this.arg(params, 2, depth, line, column));
-        if (!object.fields.has(field)) this.fail('UNKNOWN_FIELD', `The user has no field "${field}".`);
-        object.fields.set(field, this.fieldValue(value, typeof object.fields.get(field) === 'boolean' ? 'boolean' : 'string'));
-        this.setSinceSave.add(field);
-        break;
-      }
-      case 'SaveInstance': {
-        const object = this.userOf(this.arg(params, 0, depth, line, column));
-        const changes: Record<string, string | boolean> = {};
-        let changed = false;
-        // Only fields set since the last save can differ from it. Each is charged for its text: two equal texts
-        // held apart (set from different claims) are compared in full.
-        this.charge(object.fields.size);
-        for (const [field, value] of object.fields) {
-          if (!this.setSinceSave.has(field)) continue;
-          if (typeof value === 'string') this.charge(textWork(value.length));
-          if (this.saved.get(field) !== value) {
-            changes[field] = value;
-            changed = true;
-          }
-        }
-        this.setSinceSave.clear();
-        if (changed) {
-          this.addEffect({ kind: 'saveUser', changes });
-          this.saved = new Map(object.fields);
-        }
-        break;
-      }
-      case 'EqualTo':
-      case 'NotEqualTo': {
-        const left = this.record(inputs, 'left', this.arg(params, 0, depth, line, column));
-        const right = this.record(inputs, 'right', this.arg(params, 1, depth, line, column));
-        const equal = this.equals(left, right, truthy(this.arg(params, 2, depth, line, column)));
-        output = name === 'EqualTo' ? equal : !equal;
-        break;
-      }
-      case 'And':
-      case 'Or': {
-        // Short-circuit: later conditions are not evaluated once the answer is known.
-        const list = params[0];
-        const conditions = list && list[0] === 2 ? list[1] : [];
-        output = name === 'And';
-        for (const condition of conditions) {
-          // Constants are no steps: without this charge, `And: [true, true, ...]` would be free work.
-          this.charge(1);
-          const value = truthy(this.evaluate(condition, depth + 1));
-          if (name === 'And' ? !value : value) {
-            output = !output;
-            break;
-          }
-        }
-        this.line = line;
-        this.column = column;
-        break;
-      }
-      case 'Not':
-        output = !truthy(this.record(inputs, 'value', this.arg(params, 0, depth, line, column)));
-        break;
-      case 'Contains':
-      case 'StartsWith':
-      case 'EndsWith': {
-        const value = this.record(inputs, 'value', this.arg(params, 0, depth, line, column));
-        const needle = this.text(this.record(inputs, name === 'Contains' ? 'search' : name === 'StartsWith' ? 'prefix' : 'suffix', this.arg(params, 1, depth, line, column)), 'search');
-        output = this.matches(name, value, needle, truthy(this.arg(params, 2, depth, line, column)));
-        break;
-      }
-      case 'IsEmpty': {
-        const value = this.record(inputs, 'value', this.arg(params, 0, depth, line, column));
-        output = value === null || value === '' || (Array.isArray(value) && value.length === 0);
-        break;
-      }
-      case 'IfThenElse': {
-        const condition = truthy(this.record(inputs, 'if', this.arg(params, 0, depth, line, column)));
-        if (inputs) this.pushTrace(name, line, column, inputs, condition);
-        this.runBlock(blockOf(params[condition ? 1 : 2]), depth + 1);
-        return null;
-      }
-      case 'ForEach': {
-        const items = this.record(inputs, 'items', this.arg(params, 0, depth, line, column));
-        const as = this.text(this.arg(params, 1, depth, line, column), 'as');
-        const list = Array.isArray(items) ? items : items === null ? [] : [items];
-        if (list.length > this.budgets.maxListItems) this.fail('LIST_TOO_LONG', `ForEach over more than ${this.budgets.maxListItems} items.`);
-        // Each round costs even with an empty body (which is no step): one unit per item.
-        this.charge(list.length);
-        if (inputs) this.pushTrace(name, line, column, inputs, list.length);
-        const body = blockOf(params[2]);
-        for (const item of list) {
-          this.setVariable(as, item);
-          this.runBlock(body, depth + 1);
-        }
-        return null;
-      }
-      case 'Let':
-        this.setVariable(this.text(this.arg(params, 0, depth, line, column), 'name'), this.record(inputs, 'value', this.arg(params, 1, depth, line, column)));
-        break;
-      case 'Concat': {
-        const parts = this.arg(params, 0, depth, line, column);
-        const list = Array.isArray(parts) ? parts : [parts];
-        this.charge(list.length);
-        let joined = '';
-        for (const part of list) {
-          joined += this.scalarText(part);
-          if (joined.length > this.budgets.maxStringChars) this.fail('STRING_TOO_LONG', `Concat built a text longer than ${this.budgets.maxStringChars} characters.`);
-        }
-        this.charge(textWork(joined.length));
-        output = joined;
-        break;
-      }
-      case 'Comment':
-        break;
-      case 'Deny': {
-        const reason = this.scalarText(this.record(inputs, 'reason', this.arg(params, 0, depth, line, column))).slice(0, 500) || 'denied by the sign-in script';
-        if (inputs) this.pushTrace(name, line, column, inputs, null);
-        throw new DenySignal(reason);
-      }
-      case 'AddUserToOffice':
-      case 'DeleteUserFromOffice':
-      case 'AddUserToGroup':
-      case 'DeleteUserFromGroup': {
-        const isOffice = name.endsWith('Office');
-        const userId = this.text(this.record(inputs, 'userId', this.arg(params, 0, depth, line, column)), 'userId');
-        const targetId = this.text(this.record(inputs, isOffice ? 'officeId' : 'groupId', this.arg(params, 1, depth, line, column)), isOffice ? 'officeId' : 'groupId');
-        const adding = name.startsWith('Add');
-        this.addEffect(
-          isOffice
-            ? { kind: adding ? 'addToOffice' : 'removeFromOffice', userId, officeId: targetId }
-            : { kind: adding ? 'addToGroup' : 'removeFromGroup', userId, groupId: targetId },
-        );
-        break;
-      }
-      default:
-        this.fail('UNKNOWN_ACTION', `There is no action "${name}".`);
+      const value = this.value(source, depth + 1);
+      this.line = line;
+      this.column = column;
+      if (inputs && param.traced) this.record(inputs, param.name, value);
+      args[param.name] = value;
     }
-    if (inputs) this.pushTrace(name, line, column, inputs, output);
+    this.stepInputs = inputs;
+    this.stepAction = expr;
+    const output = spec.run(args, this, depth);
+    if (inputs && !spec.tracesItself) this.pushTrace(spec.name, line, column, inputs, output);
     return output;
   }
 
@@ -417,12 +290,10 @@ class Interpreter {
     return new ClaimsValue(map);
   }
 
-  private record(inputs: Record<string, unknown> | null, key: string, value: Value): Value {
-    if (inputs && !this.traceFull) {
-      this.spendTrace(key.length + 4);
-      inputs[key] = this.present(value);
-    }
-    return value;
+  private record(inputs: Record<string, unknown>, key: string, value: Value): void {
+    if (this.traceFull) return;
+    this.spendTrace(key.length + 4);
+    inputs[key] = this.present(value);
   }
 
   /**
@@ -474,34 +345,34 @@ class Interpreter {
     return value;
   }
 
-  private addEffect(effect: Effect): void {
+  addEffect(effect: Effect): void {
     if (this.effects.length >= this.budgets.maxEffects) this.fail('EFFECT_BUDGET_EXCEEDED', `The script produced more than ${this.budgets.maxEffects} changes.`);
     this.effects.push(effect);
   }
 
-  private setVariable(name: string, value: Value): void {
+  setVariable(name: string, value: Value): void {
     if (name.startsWith('Context.') || name === '__proto__' || name === 'constructor' || name === 'prototype') this.fail('FORBIDDEN_NAME', `"${name}" cannot be used as a variable name.`);
     if (!this.variables.has(name) && this.variables.size >= this.budgets.maxVariables) this.fail('TOO_MANY_VARIABLES', `More than ${this.budgets.maxVariables} variables.`);
     this.variables.set(name, value);
   }
 
-  private userOf(value: Value): UserValue {
+  userOf(value: Value): UserValue {
     return value instanceof UserValue ? value : this.fail('WRONG_TYPE', 'This action works on a user, e.g. { var: Context.User }.');
   }
 
-  private text(value: Value, what: string): string {
+  text(value: Value | undefined, parameter: string): string {
     if (typeof value === 'number') return String(value);
-    if (typeof value !== 'string') this.fail('WRONG_TYPE', `"${what}" must be text.`);
+    if (typeof value !== 'string') this.fail('WRONG_TYPE', `"${parameter}" must be text.`);
     return value as string;
   }
 
-  private fieldName(value: Value): string {
+  fieldName(value: Value): string {
     const name = this.text(value, 'field');
     if (name === '__proto__' || name === 'constructor' || name === 'prototype') this.fail('FORBIDDEN_NAME', `"${name}" cannot be used as a field name.`);
     return name;
   }
 
-  private fieldValue(value: Value, type: 'string' | 'boolean'): string | boolean {
+  fieldValue(value: Value, type: 'string' | 'boolean'): string | boolean {
     if (type === 'boolean') {
       if (typeof value === 'boolean') return value;
       if (value === 'true' || value === 'false') return value === 'true';
@@ -517,8 +388,8 @@ class Interpreter {
     return result;
   }
 
-  private scalarText(value: Value): string {
-    if (value === null) return '';
+  scalarText(value: Value | undefined): string {
+    if (value === null || value === undefined) return '';
     if (typeof value === 'string') return value;
     if (typeof value === 'number' || typeof value === 'boolean') return String(value);
     return this.fail('WRONG_TYPE', 'A text was expected here, not a list, the claims or a user.');
@@ -529,7 +400,7 @@ class Interpreter {
    * the other. Each side is walked once and one side's values are kept in a Set, so comparing costs the sum of
    * the two sizes, never their product.
    */
-  private equals(left: Value, right: Value, ignoreCase: boolean): boolean {
+  equals(left: Value, right: Value, ignoreCase: boolean): boolean {
     if (!Array.isArray(left) && !Array.isArray(right)) return this.keyOf(left, ignoreCase) === this.keyOf(right, ignoreCase);
     const lefts = this.leavesOf(left);
     const rights = this.leavesOf(right);
@@ -562,33 +433,23 @@ class Interpreter {
     return text.toLowerCase();
   }
 
-  private matches(action: string, value: Value, needle: string, ignoreCase: boolean): boolean {
+  matches(mode: 'contains' | 'startsWith' | 'endsWith', value: Value, needle: string, ignoreCase: boolean): boolean {
     if (Array.isArray(value)) {
       const leaves = this.leavesOf(value);
-      if (action === 'Contains') {
+      if (mode === 'contains') {
         const key = this.keyOf(needle, ignoreCase);
         for (const item of leaves) if (this.keyOf(item, ignoreCase) === key) return true;
         return false;
       }
-      for (const item of leaves) if (this.matches(action, item, needle, ignoreCase)) return true;
+      for (const item of leaves) if (this.matches(mode, item, needle, ignoreCase)) return true;
       return false;
     }
     const text = this.scalarText(value);
     this.charge((ignoreCase ? 2 : 1) * textWork(text.length + needle.length));
     const hay = ignoreCase ? text.toLowerCase() : text;
     const n = ignoreCase ? needle.toLowerCase() : needle;
-    return action === 'Contains' ? hay.includes(n) : action === 'StartsWith' ? hay.startsWith(n) : hay.endsWith(n);
+    return mode === 'contains' ? hay.includes(n) : mode === 'startsWith' ? hay.startsWith(n) : hay.endsWith(n);
   }
-}
-
-function blockOf(param: CompiledExpr | null | undefined): CompiledExpr[] {
-  return param && param[0] === 2 ? param[1] : [];
-}
-
-function truthy(value: Value): boolean {
-  if (value === null || value === '' || value === false || value === 0) return false;
-  if (Array.isArray(value)) return value.length > 0;
-  return true;
 }
 
 function digits(n: number): number {

@@ -25,14 +25,24 @@ export interface ParsedScript {
 }
 
 /**
- * The compiled program: plain JSON, stored with the script and run without the YAML. Expressions are small
- * tuples so a run does no string parsing: [0, value] constant, [1, name] variable, [2, items] list,
- * [3, action, params, line, column] action (params in the catalogue's parameter order).
+ * The compiled program: plain JSON, stored with the script and run without the YAML. Each node says what it is by
+ * a named tag; an action's parameters are named as in its declaration (actions.ts). `formatVersion` changes when
+ * this shape does: a stored program of another version is compiled again from its source (worker/scripts).
  */
-export type CompiledExpr = [0, string | number | boolean | null] | [1, string] | [2, CompiledExpr[]] | [3, string, Array<CompiledExpr | null>, number, number];
+export type CompiledExpr =
+  | { tag: 'const'; value: string | number | boolean | null }
+  | { tag: 'var'; name: string }
+  | { tag: 'list'; items: CompiledExpr[] }
+  | { tag: 'action'; action: string; params: Record<string, CompiledExpr>; line: number; column: number };
+
+export type CompiledAction = Extract<CompiledExpr, { tag: 'action' }>;
+
+export const COMPILED_FORMAT = 'eid-script';
+export const COMPILED_FORMAT_VERSION = 2;
 
 export interface CompiledProgram {
-  format: 'eid-script/1';
+  format: typeof COMPILED_FORMAT;
+  formatVersion: typeof COMPILED_FORMAT_VERSION;
   onError: 'deny' | 'continue';
   actions: CompiledExpr[];
 }

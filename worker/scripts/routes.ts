@@ -5,7 +5,7 @@ import { currentUserId } from '../auth/middleware';
 import type { AppBindings } from '../env';
 import { SCRIPT_SOURCE_MAX_BYTES } from '../constants';
 import { parse, parseJsonBody } from '../lib/validate';
-import { ACTIONS } from '../../script-engine';
+import { ACTIONS, CONTEXT_VARIABLES, TYPE_NAMES } from '../../script-engine';
 import { SCRIPT_USER_FIELDS } from './user-fields';
 import {
   checkScriptSource,
@@ -28,12 +28,17 @@ export const scriptAdminRoutes = new Hono<AppBindings>()
   // The action catalogue with its documentation, for the designer's completion and hover.
   .get('/actions', (c) =>
     c.json({
-      items: ACTIONS.map((action) => ({
-        name: action.name,
-        aliases: action.aliases ?? [],
-        description: action.description,
-        parameters: action.parameters.map(({ name, type, required, description }) => ({ name, type, required, description })),
+      items: ACTIONS.map(({ name, aliases, category, result, doc, parameters, positional }) => ({
+        name,
+        aliases,
+        category,
+        result,
+        doc,
+        parameters: parameters.map(({ name, type, required, doc }) => ({ name, type, required, doc })),
+        positional,
       })),
+      contextVariables: CONTEXT_VARIABLES,
+      types: TYPE_NAMES,
     }),
   )
   // The user's system names, for the designer's GetSystemName picker and completion.
