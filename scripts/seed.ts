@@ -15,6 +15,13 @@ import { API_KEY_FORMAT_DESCRIPTION, isWellFormedApiKey, type ApiKeyScope } from
 import { hashPassword, randomToken, sha256Hex } from '../worker/lib/crypto';
 import { bytesToBase32 } from '../worker/lib/encoding';
 import { sealSeed } from '../worker/tokens/secrets';
+import type { SelfServiceAction } from '../worker/contract/selfservice';
+import type { SelfServiceTokenType } from '../worker/contract/tokens';
+
+/** The demo portal (README: "Self-service portal"); Restore access is on every portal's sign-in page. */
+const DEMO_PORTAL_ALIAS = 'vpn';
+const DEMO_PORTAL_ACTIONS: SelfServiceAction[] = ['registerNewToken', 'reassignToken', 'synchronizeToken', 'changePassword', 'changePhone'];
+const DEMO_PORTAL_TOKEN_TYPES: SelfServiceTokenType[] = ['TOTP', 'SMS', 'EMAIL'];
 
 const { values } = parseArgs({
   options: {
@@ -98,7 +105,17 @@ if (values.demo) {
 
   const vpn = crypto.randomUUID();
   const intranet = crypto.randomUUID();
-  insert('resources', { id: vpn, name: 'VPN', description: 'Company VPN (RADIUS bridge)', created_at: now });
+  // The VPN's self-service portal is on, so a first start shows the portal without configuring it first.
+  insert('resources', {
+    id: vpn,
+    name: 'VPN',
+    description: 'Company VPN (RADIUS bridge)',
+    self_service_enabled: 1,
+    self_service_alias: DEMO_PORTAL_ALIAS,
+    self_service_actions: JSON.stringify(DEMO_PORTAL_ACTIONS),
+    self_service_token_types: JSON.stringify(DEMO_PORTAL_TOKEN_TYPES),
+    created_at: now,
+  });
   insert('resources', { id: intranet, name: 'Intranet', description: 'Internal web applications', created_at: now });
 
   const seed = crypto.getRandomValues(new Uint8Array(20));
@@ -113,6 +130,7 @@ if (values.demo) {
   insert('tokens', { id: hardwareId, serial: 'HOTP-HW-0001', type: 'HOTP', kind: 'hardware', description: 'Unassigned hardware token', algorithm: 'SHA1', digits: 6, period_seconds: 30, counter: 0, secret_encrypted: await sealSeed(seedKey, hardwareId, hardwareSeed), enabled: 1, activated: 1, owner_user_id: null, created_at: now });
 
   notes.push(`Demo users alice, bob, carol (password "${demoPassword}"); offices Berlin/Munich; groups Engineering/Sales; resources VPN/Intranet.`);
+  notes.push(`Self-service portal of the VPN: /selfservice/${DEMO_PORTAL_ALIAS} (sign in as alice or bob).`);
   notes.push(`alice's TOTP token TOTP-DEMO-ALICE (assigned to VPN), secret for your authenticator app: ${bytesToBase32(seed)}`);
 }
 
