@@ -19,13 +19,14 @@ interface Operation {
 }
 
 const named = z.strictObject({ name: z.string().min(1).max(120) });
-const assignment = z.strictObject({ userId: z.string().uuid(), tokenId: z.string().uuid().nullable().optional() });
+const assignment = z.strictObject({ userId: z.uuid(), tokenId: z.uuid().nullable().optional() });
 const verifyBody = z.strictObject({ login: z.string(), resource: z.string(), otp: z.string(), challenge: z.string().optional() });
 
 const OPERATIONS: Operation[] = [
   { method: 'get', path: '/api/admin/users', summary: 'List users (search, page, pageSize)', tag: 'Users' },
   { method: 'post', path: '/api/admin/users', summary: 'Create a user', body: createUserBody, tag: 'Users' },
   { method: 'get', path: '/api/admin/users/{id}', summary: 'Get a user', tag: 'Users' },
+  { method: 'get', path: '/api/admin/users/{id}/overview', summary: 'The user page: the user, their tokens, assignments, workspaces, groups, recent activities and open user issues', tag: 'Users' },
   { method: 'patch', path: '/api/admin/users/{id}', summary: 'Update a user (demoting or disabling the last enabled administrator is refused: LAST_ADMIN)', body: updateUserBody, tag: 'Users' },
   { method: 'delete', path: '/api/admin/users/{id}', summary: 'Delete a user (not the last enabled administrator: LAST_ADMIN)', tag: 'Users' },
   { method: 'put', path: '/api/admin/users/{id}/password', summary: 'Set or remove the password', body: setPasswordBody, tag: 'Users' },
@@ -85,8 +86,10 @@ const OPERATIONS: Operation[] = [
   { method: 'get', path: '/api/admin/messaging/outbox', summary: 'Messages kept by the local outbox provider, newest first (admin keys only: they hold live codes and links)', tag: 'Messaging' },
   { method: 'delete', path: '/api/admin/messaging/outbox', summary: 'Empty the outbox', tag: 'Messaging' },
   { method: 'get', path: '/api/admin/messaging/message-log', summary: 'Every send with its outcome (no message texts)', tag: 'Messaging' },
-  { method: 'get', path: '/api/admin/activities', summary: 'User activities of the last 90 days, newest first (user, type, page; format=csv)', tag: 'Activities' },
+  { method: 'get', path: '/api/admin/activities', summary: 'User activities of the last 90 days, newest first (user, type, page; format=csv exports every row of the filter)', tag: 'Activities' },
   { method: 'get', path: '/api/admin/activities/grouped', summary: 'Per user, each activity with its count (last 90 days; format=csv)', tag: 'Activities' },
+  { method: 'get', path: '/api/admin/audit', summary: 'Admin audit trail, newest first (admin, objectType, object, action, from, to; keyset paging: cursor, pageSize)', tag: 'Activities' },
+  { method: 'get', path: '/api/admin/audit/export', summary: 'Every audit row of the filter as a streamed CSV', tag: 'Activities' },
   { method: 'get', path: '/api/admin/saml', summary: 'Saved and active SAML configuration, the YAML to edit, its schema and docs, the SP addresses', tag: 'SAML' },
   { method: 'put', path: '/api/admin/saml', summary: 'Validate and save a new version ({yaml, allowSignIn}); sign-in is unchanged until apply', tag: 'SAML' },
   { method: 'post', path: '/api/admin/saml/validate', summary: 'Validate YAML; problems with line and column', tag: 'SAML' },

@@ -90,7 +90,7 @@ export async function startSamlSignIn(
     .bind(await pendingRequestKey(requestId), SAML_REQUEST_PURPOSE, requestId, JSON.stringify(data), input.meta.ip, input.meta.nowMs, input.meta.nowMs + SAML_REQUEST_TTL_MS)
     .run();
   const xml = buildAuthnRequest({ requestId, nowMs: input.meta.nowMs, spEntityId: applied.config.spEntityId, acsUrl: input.acsUrl, destination: applied.config.singleSignOnServiceUrl });
-  return { ok: true, redirectUrl: redirectBindingUrl(applied.config.singleSignOnServiceUrl, xml, input.returnTo), browserToken };
+  return { ok: true, redirectUrl: await redirectBindingUrl(applied.config.singleSignOnServiceUrl, xml, input.returnTo), browserToken };
 }
 
 function randomUrlToken(): string {

@@ -2,7 +2,6 @@
  * What this service provider sends: the AuthnRequest (HTTP-Redirect binding: raw DEFLATE, Base64, URL-encoded,
  * SAML bindings §3.4.4) and its own metadata for IdP administrators.
  */
-import { deflateSync } from 'fflate';
 import { bytesToBase64 } from '../lib/encoding';
 import { BINDING_POST, BINDING_REDIRECT } from './metadata-import';
 
@@ -34,11 +33,21 @@ export function buildAuthnRequest(input: { requestId: string; nowMs: number; spE
 }
 
 /** The IdP's SSO URL with SAMLRequest (and RelayState) appended, keeping any query the URL already has. */
-export function redirectBindingUrl(ssoUrl: string, authnRequestXml: string, relayState: string | null): string {
+export async function redirectBindingUrl(ssoUrl: string, authnRequestXml: string, relayState: string | null): Promise<string> {
   const url = new URL(ssoUrl);
-  url.searchParams.append('SAMLRequest', bytesToBase64(deflateSync(new TextEncoder().encode(authnRequestXml))));
+  url.searchParams.append('SAMLRequest', bytesToBase64(await deflateRaw(authnRequestXml)));
   if (relayState) url.searchParams.append('RelayState', relayState);
   return url.toString();
+}
+
+/**
+ * `text` as UTF-8 in raw DEFLATE (RFC 1951, no zlib header), as the Redirect binding asks, by the runtime's
+ * CompressionStream. Only our own AuthnRequest goes through it; the SP never inflates what it receives (the POST
+ * binding is not compressed), so nothing here decompresses and needs a size cap.
+ */
+async function deflateRaw(text: string): Promise<Uint8Array> {
+  const compressed = new Response(text).body!.pipeThrough(new CompressionStream('deflate-raw'));
+  return new Uint8Array(await new Response(compressed).arrayBuffer());
 }
 
 /**

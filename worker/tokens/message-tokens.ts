@@ -34,7 +34,7 @@ export function normalizeDestination(type: MessageTokenType, raw: string): strin
   if (type === 'SMS') return normalizePhoneNumber(raw);
   const email = raw.trim().toLowerCase();
   // The same rule the senders apply (messaging/service.ts), so a stored destination can always be sent to.
-  if (!z.string().max(254).email().safeParse(email).success) throw new AppError('VALIDATION_FAILED', 'This is not a valid email address.');
+  if (!z.email().max(254).safeParse(email).success) throw new AppError('VALIDATION_FAILED', 'This is not a valid email address.');
   return email;
 }
 
