@@ -1,6 +1,7 @@
 /**
- * Two test projects:
+ * Three test projects:
  * - "worker": runs inside workerd (the Workers runtime) with a real local D1, migrations applied from migrations/;
+ * - "worker-object": the same, with the hot verification state in the per-user Durable Objects (workerProject);
  * - "node": tests that drive real peers from the outside (oathtool, xmlsec1, the SAML IdP, headless Chromium).
  */
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
@@ -9,36 +10,63 @@ import { defineConfig } from 'vitest/config';
 
 const migrations = await readD1Migrations(path.join(import.meta.dirname, 'migrations'));
 
+/**
+ * The workerd project with the hot verification state in D1 (VERIFY_STATE "d1", the default) or in the per-user
+ * Durable Objects ("durable-object", worker/verify-state): the second runs the verify-related security tests again
+ * (VERIFY_STATE_OBJECT_TESTS) and the object's own tests (*.object.test.ts).
+ */
+function workerProject(verifyState: 'd1' | 'durable-object', include: string[], exclude: string[]) {
+  return {
+    plugins: [
+      cloudflareTest({
+        wrangler: { configPath: './wrangler.toml' },
+        miniflare: {
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            SEED_ENCRYPTION_KEY: 'MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=',
+            SESSION_KEY: 'c2Vzc2lvbi1rZXktZm9yLXRlc3RzLW9ubHktMTIzNDU=',
+            ALLOW_INSECURE_PROVIDER_URLS: 'true',
+            // The tests' requests go to https://id.example.test (test/helpers/worker.ts ORIGIN), a deployment
+            // whose links are configured; tests of the unconfigured case pass their own env (lib/http.ts linkOrigin).
+            PUBLIC_ORIGIN: 'https://id.example.test',
+            VERIFY_STATE: verifyState,
+          },
+        },
+      }),
+    ],
+    test: {
+      name: verifyState === 'd1' ? 'worker' : 'worker-object',
+      include,
+      // Attacks over real HTTP run against `wrangler dev` from Node, with the browser tests (test/e2e/vitest.config.ts).
+      exclude: ['test/security/http/**', ...exclude],
+      setupFiles: ['./test/setup/apply-migrations.ts'],
+      // A loopback server impersonating SMS/email provider APIs (messaging tests); its URL via inject().
+      globalSetup: ['./test/setup/provider-server.ts', './test/setup/saml-signed-responses.ts'],
+    },
+  };
+}
+
+/**
+ * Every test that checks, consumes, counts or resyncs a TOTP/HOTP/OCRA code at some door, run against the objects
+ * too. (verify-warm-path.test.ts is the d1 mode's own: it counts D1 round trips of a warm path the object mode does
+ * not take; its admin-change cases are verify-state.object.test.ts's in this mode.)
+ */
+const VERIFY_STATE_OBJECT_TESTS = [
+  'test/security/otp-replay.test.ts',
+  'test/security/otp-brute-force.test.ts',
+  'test/security/otp-resync.test.ts',
+  'test/security/otp-pin-oracle.test.ts',
+  'test/security/otp-ocra-and-counters.test.ts',
+  'test/security/admin-check-otp-used-code.test.ts',
+  'test/security/portal-second-factor.test.ts',
+  'test/security/**/*.object.test.ts',
+];
+
 export default defineConfig({
   test: {
     projects: [
-      {
-        plugins: [
-          cloudflareTest({
-            wrangler: { configPath: './wrangler.toml' },
-            miniflare: {
-              bindings: {
-                TEST_MIGRATIONS: migrations,
-                SEED_ENCRYPTION_KEY: 'MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=',
-                SESSION_KEY: 'c2Vzc2lvbi1rZXktZm9yLXRlc3RzLW9ubHktMTIzNDU=',
-                ALLOW_INSECURE_PROVIDER_URLS: 'true',
-                // The tests' requests go to https://id.example.test (test/helpers/worker.ts ORIGIN), a deployment
-                // whose links are configured; tests of the unconfigured case pass their own env (lib/http.ts linkOrigin).
-                PUBLIC_ORIGIN: 'https://id.example.test',
-              },
-            },
-          }),
-        ],
-        test: {
-          name: 'worker',
-          include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/security/**/*.test.ts'],
-          // Attacks over real HTTP run against `wrangler dev` from Node, with the browser tests (test/e2e/vitest.config.ts).
-          exclude: ['test/security/http/**'],
-          setupFiles: ['./test/setup/apply-migrations.ts'],
-          // A loopback server impersonating SMS/email provider APIs (messaging tests); its URL via inject().
-          globalSetup: ['./test/setup/provider-server.ts', './test/setup/saml-signed-responses.ts'],
-        },
-      },
+      workerProject('d1', ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/security/**/*.test.ts'], ['**/*.object.test.ts']),
+      workerProject('durable-object', VERIFY_STATE_OBJECT_TESTS, []),
       {
         test: {
           name: 'node',

@@ -17,6 +17,13 @@ export interface Env {
    * and the tests' provider server. Private, link-local, CGNAT and metadata addresses stay refused. Never in production.
    */
   ALLOW_INSECURE_PROVIDER_URLS?: string;
+  /**
+   * Where the hot verification state of TOTP/HOTP/OCRA tokens lives (counters, used steps, fail counts, locks):
+   * "d1" (the default: the token rows) or "durable-object" (a SQLite Durable Object per user, worker/verify-state).
+   */
+  VERIFY_STATE?: string;
+  /** The per-user verification state objects (wrangler.toml durable_objects; used when VERIFY_STATE says so). */
+  VERIFY_STATE_OBJECT?: DurableObjectNamespace<import('./verify-state/object').VerifyStateObject>;
 }
 
 /** Hono generics for the whole app: bindings plus the per-request variables our middleware sets. */

@@ -79,6 +79,71 @@ export interface VerifyKeys {
    * wires the email). Without it no one is told: only for tests of the bare check.
    */
   onRecoveryCodeUsed?: (use: RecoveryCodeUse) => Promise<void>;
+  /**
+   * Set when the hot state of TOTP/HOTP/OCRA tokens lives in the user's Durable Object (VERIFY_STATE =
+   * "durable-object", worker/verify-state): every check and resync of such a token then goes there, whichever
+   * path it comes from, so a code used at one door is used at all of them. Unset: D1 holds it (d1TokenState).
+   */
+  hotState?: HotStateAccess;
+}
+
+/** The token types whose counters, used steps, fail counts and locks a Durable Object can own. */
+export const HOT_STATE_TOKEN_TYPES: readonly TokenType[] = ['TOTP', 'HOTP', 'OCRA'];
+
+/** The verification of such a token in the store that owns its hot state (worker/verify-state/client.ts). */
+export interface HotStateAccess {
+  verify(token: TokenRecord, input: string, nowMs: number, options: VerifyOptions): Promise<VerifyResult>;
+  /** A failure counted on its own (the verify API counts several tokens' failures after checking them all). */
+  recordFailure(token: TokenRecord, nowMs: number, reason: VerifyFailureReason): Promise<VerifyResult>;
+  resync(token: TokenRecord, firstOtp: string, secondOtp: string, nowMs: number): Promise<ResyncResult>;
+}
+
+/**
+ * The hot state of one TOTP/HOTP/OCRA token (counter or used step, fail count, lock, used OCRA pairs), where it
+ * lives: D1's token row (d1TokenState) or the user's Durable Object (worker/verify-state/object.ts). Each method is
+ * ONE atomic step there, conditional on the state it changes, so of concurrent requests exactly one wins a code.
+ */
+export interface TokenStateStore {
+  /** The system of record, for the legacy PIN hash upgrade after a success. */
+  readonly db: D1Database;
+  consume(token: TokenRecord, match: ConsumableMatch, nowMs: number, ocraPairHash: string | null): Promise<boolean>;
+  recordFailure(token: TokenRecord, nowMs: number, reason: VerifyFailureReason, lastAccepted?: LastAccepted): Promise<VerifyResult>;
+  isLastAccepted(token: TokenRecord, lastAccepted: LastAccepted, nowMs: number): Promise<boolean>;
+  claimResyncAttempt(token: TokenRecord, nowMs: number): Promise<ResyncClaim>;
+  /** Re-anchors at `anchor` if still ahead and not locked but by `lockedByClaim`; resets the fail count. */
+  applyResync(token: TokenRecord, anchor: ResyncAnchor, lockedByClaim: number | null, nowMs: number): Promise<boolean>;
+}
+
+/** D1 as the store: the token row's columns, each step one conditional statement (or batch). */
+export function d1TokenState(db: D1Database, alsoIfConsumed?: D1PreparedStatement): TokenStateStore {
+  return {
+    db,
+    consume: (token, match, nowMs, ocraPairHash) => consumeMatch(db, token, match, nowMs, ocraPairHash, alsoIfConsumed),
+    recordFailure: (token, nowMs, reason, lastAccepted) => recordFailure(db, token, nowMs, reason, lastAccepted),
+    isLastAccepted: (token, lastAccepted, nowMs) => isLastAccepted(db, token, lastAccepted, nowMs),
+    claimResyncAttempt: (token, nowMs) => claimResyncAttempt(db, token, nowMs),
+    applyResync: async (token, anchor, lockedByClaim, nowMs) => {
+      const [set, values, unused] =
+        anchor.kind === 'counter'
+          ? ['counter = ?', [anchor.counterAfter], 'counter <= ?']
+          : ['last_used_step = ?, drift_steps = ?', [anchor.lastUsedStep, anchor.driftSteps], 'last_used_step < ?'];
+      // Conditional on the counter/step not having moved past the pair and on no lock but the one this very
+      // attempt set by reaching the limit: a lock from other failures stays.
+      const result = await db
+        .prepare(
+          `UPDATE tokens SET ${set}, fail_count = 0, locked_until = NULL, activated = 1
+           WHERE id = ? AND ${unused} AND enabled = 1 AND (locked_until IS NULL OR locked_until <= ? OR locked_until = ?)`,
+        )
+        .bind(...values, token.id, anchor.unusedFrom, nowMs, lockedByClaim ?? -1)
+        .run();
+      return result.meta.changes === 1;
+    },
+  };
+}
+
+/** A failure counted where the token's hot state lives (the Durable Object for TOTP/HOTP/OCRA when it owns them). */
+export function recordTokenFailure(db: D1Database, keys: VerifyKeys, token: TokenRecord, nowMs: number, reason: VerifyFailureReason): Promise<VerifyResult> {
+  return keys.hotState && HOT_STATE_TOKEN_TYPES.includes(token.type) ? keys.hotState.recordFailure(token, nowMs, reason) : recordFailure(db, token, nowMs, reason);
 }
 
 export interface VerifyOptions {
@@ -126,16 +191,34 @@ export async function verifyTokenOtp(
   nowMs: number,
   options: VerifyOptions = {},
 ): Promise<VerifyResult> {
+  if (keys.hotState && HOT_STATE_TOKEN_TYPES.includes(token.type)) return keys.hotState.verify(token, input, nowMs, options);
+  if (token.type === 'RECOVERY_CODES') {
+    return refusalByState(token, nowMs, options.allowActivation) ?? verifyRecoveryCode(db, keys, token, input, nowMs, options);
+  }
+  return verifyOtpIn(d1TokenState(db, options.alsoIfConsumed), keys, token, input, nowMs, options);
+}
+
+/**
+ * The check of a TOTP/HOTP/OCRA code against `token` as `store` holds its hot state: refusal by state, PIN and
+ * code without writing, then the store's one conditional consume, or its counted failure.
+ */
+export async function verifyOtpIn(
+  store: TokenStateStore,
+  keys: VerifyKeys,
+  token: TokenRecord,
+  input: string,
+  nowMs: number,
+  options: Omit<VerifyOptions, 'alsoIfConsumed'> = {},
+): Promise<VerifyResult> {
   const refusal = refusalByState(token, nowMs, options.allowActivation);
   if (refusal) return refusal;
-  if (token.type === 'RECOVERY_CODES') return verifyRecoveryCode(db, keys, token, input, nowMs, options);
   if (!token.secret_encrypted || !['TOTP', 'HOTP', 'OCRA'].includes(token.type)) {
     return { ok: false, tokenId: token.id, reason: 'TOKEN_TYPE_MISMATCH' };
   }
 
   const fail = async (reason: VerifyFailureReason, lastAccepted?: LastAccepted): Promise<VerifyResult> => {
-    if (options.countFailure !== false) return recordFailure(db, token, nowMs, reason, lastAccepted);
-    const replayed = lastAccepted !== undefined && (await isLastAccepted(db, token, lastAccepted, nowMs));
+    if (options.countFailure !== false) return store.recordFailure(token, nowMs, reason, lastAccepted);
+    const replayed = lastAccepted !== undefined && (await store.isLastAccepted(token, lastAccepted, nowMs));
     return { ok: false, tokenId: token.id, reason: replayed ? 'OTP_REPLAYED' : reason };
   };
   // A malformed OCRA challenge is refused before the PIN is looked at: an error that only a right PIN reached
@@ -146,10 +229,11 @@ export async function verifyTokenOtp(
   const { match, lastAccepted } = found;
   if (match.kind === 'none') return fail('OTP_INVALID', lastAccepted);
 
-  const consumed = await consumeMatch(db, token, match, nowMs, lastAccepted, options.alsoIfConsumed);
+  const pairHash = lastAccepted && 'ocraPairHash' in lastAccepted ? lastAccepted.ocraPairHash : null;
+  const consumed = await store.consume(token, match, nowMs, pairHash);
   // Lost the race for this code (a concurrent copy of the request won: a replay), or locked meanwhile (counted).
   if (!consumed) return fail('OTP_INVALID', lastAccepted);
-  await upgradeLegacyPinHash(db, keys.pinKey, token.id, found.pin, token.pin_hash);
+  await upgradeLegacyPinHash(store.db, keys.pinKey, token.id, found.pin, token.pin_hash);
   return { ok: true, tokenId: token.id, serial: token.serial, matched: describeMatch(match) };
 }
 
@@ -219,6 +303,9 @@ type Match =
   | { kind: 'step'; step: number; driftSteps: number }
   | { kind: 'challenge' }
   | { kind: 'none' };
+
+/** A code that matched and is yet to be consumed: a counter, a time step, or (pure OCRA) a challenge pair. */
+export type ConsumableMatch = Exclude<Match, { kind: 'none' }>;
 
 /**
  * What the token row shows when a code is the one it accepted last: the HOTP/OCRA counter right after it, the
@@ -346,12 +433,11 @@ const CONSUME_RESET = 'fail_count = 0, locked_until = NULL, activated = 1, last_
 async function consumeMatch(
   db: D1Database,
   token: TokenRecord,
-  match: Exclude<Match, { kind: 'none' }>,
+  match: ConsumableMatch,
   nowMs: number,
-  lastAccepted: LastAccepted | undefined,
+  pairHash: string | null,
   alsoIfConsumed?: D1PreparedStatement,
 ): Promise<boolean> {
-  const pairHash = lastAccepted && 'ocraPairHash' in lastAccepted ? lastAccepted.ocraPairHash : null;
   const statements: D1PreparedStatement[] = [];
   if (pairHash) statements.push(db.prepare('DELETE FROM ocra_used_pairs WHERE token_id = ? AND expires_at <= ?').bind(token.id, nowMs));
   const pairExpiresAt = nowMs + OCRA_USED_PAIR_RETENTION_MS;
@@ -482,24 +568,26 @@ export async function resyncToken(
   secondOtp: string,
   nowMs: number,
 ): Promise<ResyncResult> {
+  if (keys.hotState && HOT_STATE_TOKEN_TYPES.includes(token.type)) return keys.hotState.resync(token, firstOtp, secondOtp, nowMs);
+  return resyncIn(d1TokenState(db), keys, token, firstOtp, secondOtp, nowMs);
+}
+
+/** resyncToken against `store`, the owner of the token's hot state. */
+export async function resyncIn(
+  store: TokenStateStore,
+  keys: VerifyKeys,
+  token: TokenRecord,
+  firstOtp: string,
+  secondOtp: string,
+  nowMs: number,
+): Promise<ResyncResult> {
   if (!token.enabled) return { ok: false, reason: 'TOKEN_DISABLED' };
   if (!token.secret_encrypted || (token.type !== 'HOTP' && token.type !== 'TOTP')) return { ok: false, reason: 'TOKEN_TYPE_MISMATCH' };
-  const claim = await claimResyncAttempt(db, token, nowMs);
+  const claim = await store.claimResyncAttempt(token, nowMs);
   if (!claim.ok) return claim;
   const key = await importHmacKey(await openSeed(keys.seedKey, token.id, token.secret_encrypted), token.algorithm);
   const anchor = token.type === 'HOTP' ? await findHotpPair(key, token, firstOtp, secondOtp) : await findTotpPair(key, token, firstOtp, secondOtp, nowMs);
-  if (anchor) {
-    // Conditional on the counter/step not having moved past the pair and on no lock but the one this very
-    // attempt set by reaching the limit: a lock from other failures stays.
-    const result = await db
-      .prepare(
-        `UPDATE tokens SET ${anchor.set}, fail_count = 0, locked_until = NULL, activated = 1
-         WHERE id = ? AND ${anchor.unused} AND enabled = 1 AND (locked_until IS NULL OR locked_until <= ? OR locked_until = ?)`,
-      )
-      .bind(...anchor.values, token.id, anchor.unusedValue, nowMs, claim.lockedUntil ?? -1)
-      .run();
-    if (result.meta.changes === 1) return { ok: true };
-  }
+  if (anchor && (await store.applyResync(token, anchor, claim.lockedUntil, nowMs))) return { ok: true };
   return claim.lockedUntil !== null ? { ok: false, reason: 'TOKEN_LOCKED', lockedUntil: claim.lockedUntil } : { ok: false, reason: 'OTP_INVALID' };
 }
 
@@ -509,11 +597,7 @@ export async function resyncToken(
  * reaches TOKEN_MAX_FAILS locks the token at once (no attempt can be claimed after it); its own success lifts
  * that lock again. Returns the lock this attempt set, if it did.
  */
-async function claimResyncAttempt(
-  db: D1Database,
-  token: TokenRecord,
-  nowMs: number,
-): Promise<{ ok: true; lockedUntil: number | null } | Extract<ResyncResult, { ok: false }>> {
+async function claimResyncAttempt(db: D1Database, token: TokenRecord, nowMs: number): Promise<ResyncClaim> {
   const rateKey = `resync:${token.id}`;
   const [limitRows, claimRows] = await db.batch([
     consumeRateLimitStatement(db, rateKey, RESYNC_ATTEMPTS_PER_TOKEN, RESYNC_WINDOW_MS, nowMs),
@@ -556,14 +640,16 @@ export function releaseTokenAttemptStatement(db: D1Database, tokenId: string, lo
     .bind(tokenId, lockedByClaim ?? -1);
 }
 
-interface ResyncAnchor {
-  /** SET clause and its values. */
-  set: string;
-  values: number[];
-  /** The condition that the pair is still ahead of the token, and its value. */
-  unused: string;
-  unusedValue: number;
-}
+/** A resync attempt claimed (with the lock it set, if it reached the limit), or why none could be. */
+export type ResyncClaim = { ok: true; lockedUntil: number | null } | Extract<ResyncResult, { ok: false }>;
+
+/**
+ * Where two consecutive codes were found: the counter (HOTP) or step and drift (TOTP) to store, and the first
+ * code's counter/step, which the token must not have moved past meanwhile (`unusedFrom`).
+ */
+export type ResyncAnchor =
+  | { kind: 'counter'; counterAfter: number; unusedFrom: number }
+  | { kind: 'step'; lastUsedStep: number; driftSteps: number; unusedFrom: number };
 
 async function findHotpPair(key: CryptoKey, token: TokenRecord, firstOtp: string, secondOtp: string): Promise<ResyncAnchor | null> {
   // The success stores the counter after the second code: it must stay exact (LAST_MATCHABLE_COUNTER).
@@ -573,7 +659,7 @@ async function findHotpPair(key: CryptoKey, token: TokenRecord, firstOtp: string
   for (let counter = token.counter; counter <= last; counter++) {
     const next = await generateHotp(key, counter + 1, token.digits);
     if (timingSafeEqual(previous, firstOtp) && timingSafeEqual(next, secondOtp)) {
-      return { set: 'counter = ?', values: [counter + 2], unused: 'counter <= ?', unusedValue: counter };
+      return { kind: 'counter', counterAfter: counter + 2, unusedFrom: counter };
     }
     previous = next;
   }
@@ -594,7 +680,7 @@ async function findTotpPair(key: CryptoKey, token: TokenRecord, firstOtp: string
     const step = currentStep + offset;
     if (step <= token.last_used_step || step < 0) continue;
     if (timingSafeEqual(await codeAt(step), firstOtp) && timingSafeEqual(await codeAt(step + 1), secondOtp)) {
-      return { set: 'last_used_step = ?, drift_steps = ?', values: [step + 1, step + 1 - currentStep], unused: 'last_used_step < ?', unusedValue: step };
+      return { kind: 'step', lastUsedStep: step + 1, driftSteps: step + 1 - currentStep, unusedFrom: step };
     }
   }
   return null;

@@ -33,6 +33,7 @@ import {
   updateToken,
 } from './service';
 import { tokenImportRoutes } from './import-routes';
+import { tellObjectsOfTokenChanges } from '../verify-state/client';
 import { voidRecoveryCodes } from './recovery-codes';
 
 const idParam = z.object({ id: fields.id });
@@ -45,6 +46,9 @@ function resyncRefusal(result: Extract<ResyncResult, { ok: false }>): AppError {
 }
 
 export const tokenAdminRoutes = new Hono<AppBindings>()
+  // Admin changes reach the token's verification state object too, after their D1 write (docs/scale.md §5 rule 2).
+  .use('/:id/*', tellObjectsOfTokenChanges)
+  .use('/:id', tellObjectsOfTokenChanges)
   .get('/', async (c) => {
     const query = parseQuery(c, listTokensQuery);
     return c.json(await listTokens(c.env.DB, { ...query, unassigned: query.unassigned === 'true' }, c.var.now));

@@ -20,6 +20,7 @@ import { recoveryCodeCountsOf, sendRecoveryCodeUsedEmail, type RecoveryCodeCount
 import { checkAdminCheckCode, isMessageToken, maskDestination, normalizeDestination, sendAdminCheckCode, type AdminCheckCodeSent, type MessageTokenType } from './message-tokens';
 import { enrolmentInPlaceOfPrevious } from './pending-enrolments';
 import { hashPin, sealSeed } from './secrets';
+import { hotStateAccessOf } from '../verify-state/client';
 
 export interface TokenView {
   id: string;
@@ -436,7 +437,12 @@ export async function resetTokenFailCounter(db: D1Database, id: string): Promise
 
 /** What every token check needs from the Worker: its keys, and the mail that tells a user a recovery code was used. */
 export function verifyKeysOf(env: Pick<Env, 'SEED_ENCRYPTION_KEY' | 'SESSION_KEY'> & MessagingEnv): VerifyKeys {
-  return { seedKey: env.SEED_ENCRYPTION_KEY, pinKey: env.SESSION_KEY, onRecoveryCodeUsed: (use) => sendRecoveryCodeUsedEmail(env, use) };
+  return {
+    seedKey: env.SEED_ENCRYPTION_KEY,
+    pinKey: env.SESSION_KEY,
+    onRecoveryCodeUsed: (use) => sendRecoveryCodeUsedEmail(env, use),
+    hotState: hotStateAccessOf(env as Partial<Pick<Env, 'DB' | 'VERIFY_STATE' | 'VERIFY_STATE_OBJECT'>>),
+  };
 }
 
 /**

@@ -17,7 +17,7 @@ import { consumeRateLimitStatement, rateLimitResultFromRow } from '../lib/rate-l
 import {
   claimTokenAttemptStatement,
   CONSUMED_BY_PREVIOUS_STATEMENT,
-  recordFailure,
+  recordTokenFailure,
   refusalByState,
   releaseTokenAttemptStatement,
   TOKEN_RECORD_COLUMNS,
@@ -230,6 +230,7 @@ async function decide(env: Env, request: VerifyRequest, nowMs: number, rateLimit
   // one token's code must not lock the user's other tokens. (countFailure: false is safe here because the counts
   // follow in this request, or were claimed above; each is still one atomic statement.)
   const countEach = tokens.length === 1;
+  const keys = verifyKeysOf(env);
   const uncounted: TokenRecord[] = [];
   let lastFailure: VerifyApiResult = { accepted: false, reason: 'OTP_INVALID' };
   for (const token of tokens) {
@@ -255,7 +256,7 @@ async function decide(env: Env, request: VerifyRequest, nowMs: number, rateLimit
       // The UserLogin row rides in the consume batch: written exactly when this token's code is consumed.
       const success: VerifyApiResult = { accepted: true, serial: token.serial, userId: user.id };
       const logIfConsumed = activityStatementIf(db, activityOf(request, success, user.id, nowMs), CONSUMED_BY_PREVIOUS_STATEMENT);
-      verdict = await verifyTokenOtp(db, verifyKeysOf(env), token, input, nowMs, {
+      verdict = await verifyTokenOtp(db, keys, token, input, nowMs, {
         challenge: request.challenge,
         alsoIfConsumed: logIfConsumed,
         countFailure: countEach,
@@ -265,7 +266,7 @@ async function decide(env: Env, request: VerifyRequest, nowMs: number, rateLimit
           // This token refused the request (an OCRA token, a challenge its suite cannot take), but the code was a
           // guess at the tokens checked before it all the same: uncounted, the error would be a free oracle for
           // them (the right code accepted, every wrong one a 400 that their lock never sees).
-          for (const checked of uncounted) await recordFailure(db, checked, nowMs, 'OTP_INVALID');
+          for (const checked of uncounted) await recordTokenFailure(db, keys, checked, nowMs, 'OTP_INVALID');
           throw error;
         },
       );
@@ -287,7 +288,7 @@ async function decide(env: Env, request: VerifyRequest, nowMs: number, rateLimit
     if (countEach) lastFailure = { accepted: false, reason: verdict.reason, lockedUntil: verdict.lockedUntil };
     else if (verdict.reason === 'OTP_INVALID' && !claim) uncounted.push(token);
   }
-  for (const token of uncounted) await recordFailure(db, token, nowMs, 'OTP_INVALID');
+  for (const token of uncounted) await recordTokenFailure(db, keys, token, nowMs, 'OTP_INVALID');
   return answer(lastFailure);
 }
 

@@ -26,6 +26,7 @@ import { tokensForTypedCode } from '../tokens/accepted-tokens';
 import { parseRecoveryCode } from '../tokens/recovery-code-format';
 import { upgradeLegacyPinHash } from '../tokens/secrets';
 import { verifyKeysOf } from '../tokens/service';
+import { verifyStateMode } from '../verify-state/client';
 
 /** What one verify's read batch found for a (login, resource): the consume insists the rows still say so. */
 export interface WarmCopy {
@@ -107,7 +108,8 @@ export async function verifyWarm(
   nowMs: number,
   successActivity: (serial: string, userId: string) => D1PreparedStatement,
 ): Promise<WarmOutcome | null> {
-  if (loginKey === null) return null;
+  // With the hot state in the users' objects the consume is theirs (worker/verify-state): no D1 copy can make it.
+  if (loginKey === null || verifyStateMode(env) === 'durable-object') return null;
   const key = warmCopyKey(loginKey, request.resource);
   const copy = copies.get(key);
   if (!copy) return null;

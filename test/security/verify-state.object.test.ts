@@ -1,0 +1,164 @@
+/**
+ * The hot verification state in the per-user Durable Objects (VERIFY_STATE = "durable-object", worker/verify-state;
+ * runs in the worker-object project only). Threats: a code consumed at one door used again at another, because the
+ * doors kept their used steps in different places; a D1 row (the admin's mirror) deciding a verify; an admin change
+ * the object never hears of; state lost when an object restarts or meets a token for the first time.
+ */
+import { env } from 'cloudflare:workers';
+import { evictDurableObject } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { TOKEN_LOCK_DURATION_MS, TOKEN_MAX_FAILS } from '../../worker/constants';
+import type { Env } from '../../worker/env';
+import { TOKEN_RECORD_COLUMNS, verifyTokenOtp, type TokenRecord } from '../../worker/otp/verify-service';
+import { verifyKeysOf } from '../../worker/tokens/service';
+import { objectHotStateOf, objectNameOf } from '../../worker/verify-state/client';
+import { adminClient, call, hotpAt, insertUser, json, randomSeedBase32, totpAt, unique } from '../helpers/worker';
+
+const PASSWORD = 'a long enough password';
+
+async function setup(type: 'TOTP' | 'HOTP', options: { counter?: number } = {}) {
+  const admin = await adminClient();
+  const resource = await admin.post('/resources', { name: unique('R') });
+  const user = await insertUser({ password: PASSWORD });
+  const seed = randomSeedBase32();
+  const token = await admin.post('/tokens/hardware', { type, serial: unique('S'), seed, seedEncoding: 'base32', ownerUserId: user.id, ...options });
+  await admin.put(`/resources/${resource.id}/assignments`, { userId: user.id, tokenId: token.id });
+  const verify = (otp: string) =>
+    json(call('/api/v1/verify', { method: 'POST', headers: { authorization: `Bearer ${admin.key}` }, json: { login: user.login, resource: resource.name, otp } }));
+  const tokenRef = { id: token.id as string, owner_user_id: user.id as string };
+  const stateEnv = env as Parameters<typeof objectHotStateOf>[0];
+  const objectState = () => objectHotStateOf(stateEnv, tokenRef);
+  const mirror = () => env.DB.prepare('SELECT counter, last_used_step, fail_count, locked_until FROM tokens WHERE id = ?').bind(token.id).first<Record<string, number | null>>();
+  return { admin, resource, user, seed, token, verify, objectState, mirror, stateEnv };
+}
+
+/** /login with the password, then the second factor: 'signed_in' or the error code. */
+async function signInWith(login: string, otp: string): Promise<string> {
+  const first = await json(call('/api/auth/login', { method: 'POST', json: { login, password: PASSWORD } }));
+  expect(first).toMatchObject({ state: 'second_factor', methods: ['otp'] });
+  const second = await json(call('/api/auth/login/second-factor', { method: 'POST', json: { challenge: first.challenge, otp } }));
+  return second.state ?? second.error.code;
+}
+
+describe('one consume for every door', () => {
+  it('a TOTP used at /api/v1/verify is refused at /login, and one used at /login is refused at the verify API', async () => {
+    // Attack: a phishing proxy relays the code the user typed into the VPN (verify API) to /login within its step.
+    const { user, seed, verify, objectState, mirror } = await setup('TOTP');
+    const now = Date.now();
+    const code = await totpAt(seed, now);
+    expect(await verify(code)).toMatchObject({ accepted: true });
+    expect(await signInWith(user.login, code)).toBe('OTP_INVALID');
+    // And the other way round, with the next step's code.
+    const next = await totpAt(seed, now + 30_000);
+    expect(await signInWith(user.login, next)).toBe('signed_in');
+    expect(await verify(next)).toMatchObject({ accepted: false, reason: 'OTP_REPLAYED' });
+    // The object holds the used step; D1 mirrors it.
+    const state = await objectState();
+    expect(state!.last_used_step).toBe(Math.floor((now + 30_000) / 30_000));
+    expect((await mirror())!.last_used_step).toBe(state!.last_used_step);
+  });
+
+  it('the mirror decides nothing: a D1 row set back does not make a used code usable, nor lift a lock', async () => {
+    // Attack (or a lagging mirror): D1's hot columns say the token is fresh and unlocked; the object says not.
+    const { seed, verify, token } = await setup('HOTP');
+    expect(await verify(await hotpAt(seed, 0))).toMatchObject({ accepted: true });
+    await env.DB.prepare('UPDATE tokens SET counter = 0, last_used_step = -1, fail_count = 0, locked_until = NULL WHERE id = ?').bind(token.id).run();
+    expect(await verify(await hotpAt(seed, 0))).toMatchObject({ accepted: false, reason: 'OTP_REPLAYED' });
+    for (let i = 0; i < TOKEN_MAX_FAILS; i++) await verify('000000');
+    await env.DB.prepare('UPDATE tokens SET fail_count = 0, locked_until = NULL WHERE id = ?').bind(token.id).run();
+    expect(await verify(await hotpAt(seed, 1))).toMatchObject({ accepted: false, reason: 'TOKEN_LOCKED' });
+  });
+
+  it('of 10 concurrent uses of one code across the verify API and /login exactly one wins', async () => {
+    const { user, seed, verify } = await setup('TOTP');
+    const code = await totpAt(seed, Date.now());
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? verify(code).then((r) => r.accepted === true) : signInWith(user.login, code).then((r) => r === 'signed_in'))));
+    expect(results.filter(Boolean)).toHaveLength(1);
+  });
+});
+
+describe('admin changes reach the object, on the very next verify', () => {
+  it('disable, PIN change and reassignment refuse; re-enable answers again', async () => {
+    const { admin, seed, token, user, verify, stateEnv } = await setup('HOTP');
+    expect(await verify(await hotpAt(seed, 0))).toMatchObject({ accepted: true });
+    await admin.request(`/tokens/${token.id}`, { method: 'PATCH', json: { enabled: false } });
+    expect(await verify(await hotpAt(seed, 1))).toMatchObject({ accepted: false });
+    await admin.request(`/tokens/${token.id}`, { method: 'PATCH', json: { enabled: true } });
+    expect(await verify(await hotpAt(seed, 1))).toMatchObject({ accepted: true });
+    await admin.put(`/tokens/${token.id}/pin`, { pin: '4711' });
+    expect(await verify(await hotpAt(seed, 2))).toMatchObject({ accepted: false, reason: 'OTP_INVALID' });
+    expect(await verify(`${await hotpAt(seed, 2)}4711`)).toMatchObject({ accepted: true });
+    // Given to another user: the old owner's object forgets it (rule 8), the new one starts from D1's mirror.
+    const other = await insertUser();
+    await admin.request(`/tokens/${token.id}`, { method: 'PATCH', json: { ownerUserId: other.id } });
+    expect(await verify(`${await hotpAt(seed, 3)}4711`)).toMatchObject({ accepted: false });
+    expect(await objectHotStateOf(stateEnv, { id: token.id, owner_user_id: user.id })).toBeNull();
+  });
+
+  it('reset fail counter unlocks in the object; resync re-anchors there; delete forgets', async () => {
+    const { admin, seed, token, verify, objectState, mirror } = await setup('HOTP');
+    for (let i = 0; i < TOKEN_MAX_FAILS; i++) await verify('000000');
+    expect(await objectState()).toMatchObject({ fail_count: TOKEN_MAX_FAILS });
+    expect((await mirror())!.locked_until).toBeGreaterThan(Date.now());
+    expect(await verify(await hotpAt(seed, 0))).toMatchObject({ accepted: false, reason: 'TOKEN_LOCKED' });
+    expect((await admin.request(`/tokens/${token.id}/reset-fail-counter`, { method: 'POST' })).status).toBe(204);
+    expect(await objectState()).toMatchObject({ fail_count: 0, locked_until: null });
+    expect(await verify(await hotpAt(seed, 0))).toMatchObject({ accepted: true });
+    // Resync with codes 50 and 51: the object's counter moves to 52, the mirror follows.
+    const resync = await admin.request(`/tokens/${token.id}/resync`, { method: 'POST', json: { otp1: await hotpAt(seed, 50), otp2: await hotpAt(seed, 51) } });
+    expect(resync.status).toBe(200);
+    expect(await objectState()).toMatchObject({ counter: 52 });
+    expect((await mirror())!.counter).toBe(52);
+    expect(await verify(await hotpAt(seed, 51))).toMatchObject({ accepted: false });
+    expect(await verify(await hotpAt(seed, 52))).toMatchObject({ accepted: true });
+    expect((await admin.request(`/tokens/${token.id}`, { method: 'DELETE' })).status).toBe(204);
+    expect(await objectState()).toBeNull();
+  });
+
+  it('a verify carrying a record read before an admin change is answered stale and decided on a fresh read', async () => {
+    // The race: the Worker read the token (enabled), the admin disabled it and told the object, then the verify
+    // reached the object with the old record. The epoch it carries is older: the object refuses to decide on it.
+    const { admin, user, seed, token } = await setup('HOTP');
+    const stub = env.VERIFY_STATE_OBJECT!.get(env.VERIFY_STATE_OBJECT!.idFromName(objectNameOf({ id: token.id, owner_user_id: user.id })));
+    const readAtMs = Date.now();
+    const record = await env.DB.prepare(`SELECT ${TOKEN_RECORD_COLUMNS} FROM tokens WHERE id = ?`).bind(token.id).first<TokenRecord>();
+    const before = await stub.adminChange(token.id, 'changed');
+    await admin.request(`/tokens/${token.id}`, { method: 'PATCH', json: { enabled: false } });
+    const answer = await stub.verify(record!, await hotpAt(seed, 0), Date.now(), {}, before.epoch);
+    expect(answer).toMatchObject({ stale: true });
+    expect(answer.epoch).toBeGreaterThan(before.epoch);
+    // Nothing was looked at or written for the stale question, nor for one that knows no epoch.
+    expect(await stub.verify(record!, await hotpAt(seed, 0), Date.now(), {}, null)).toMatchObject({ stale: true });
+    expect(await stub.hotStateOf(token.id)).toBeNull();
+    // Through the common check (every door's): the stale answer makes it read the token afresh, which is disabled.
+    const keys = verifyKeysOf(env as Env);
+    expect(await verifyTokenOtp(env.DB, keys, record!, await hotpAt(seed, 0), readAtMs)).toMatchObject({ ok: false, reason: 'TOKEN_DISABLED' });
+    expect(await stub.hotStateOf(token.id)).toMatchObject({ counter: 0, fail_count: 0 });
+  });
+});
+
+describe('restart and first use', () => {
+  it('state survives the object being evicted: a used code stays used', async () => {
+    const { seed, verify, user, token } = await setup('TOTP');
+    const stub = env.VERIFY_STATE_OBJECT!.get(env.VERIFY_STATE_OBJECT!.idFromName(objectNameOf({ id: token.id, owner_user_id: user.id })));
+    const code = await totpAt(seed, Date.now());
+    expect(await verify(code)).toMatchObject({ accepted: true });
+    await evictDurableObject(stub);
+    expect(await verify(code)).toMatchObject({ accepted: false, reason: 'OTP_REPLAYED' });
+  });
+
+  it("a token's first use in the object starts from D1's columns: counter, step and lock", async () => {
+    // Rule 7: a user whose state moves from D1 (the d1 mode ran before) keeps every code D1 saw used as used.
+    const { seed, verify, objectState } = await setup('HOTP', { counter: 5 });
+    expect(await objectState()).toBeNull();
+    expect(await verify(await hotpAt(seed, 4))).toMatchObject({ accepted: false });
+    expect(await verify(await hotpAt(seed, 5))).toMatchObject({ accepted: true });
+    expect(await objectState()).toMatchObject({ counter: 6 });
+
+    const locked = await setup('TOTP');
+    const until = Date.now() + TOKEN_LOCK_DURATION_MS;
+    await env.DB.prepare('UPDATE tokens SET fail_count = ?, locked_until = ? WHERE id = ?').bind(TOKEN_MAX_FAILS, until, locked.token.id).run();
+    expect(await locked.verify(await totpAt(locked.seed, Date.now()))).toMatchObject({ accepted: false, reason: 'TOKEN_LOCKED' });
+    expect(await locked.objectState()).toMatchObject({ locked_until: until });
+  });
+});

@@ -1,0 +1,170 @@
+/**
+ * The Worker's side of the per-user verification state object (object.ts): which design runs (VERIFY_STATE), which
+ * object a token's state lives in, the epoch protocol, and the D1 mirror written after each answer.
+ *
+ * VERIFY_STATE = "durable-object" makes every check of a TOTP/HOTP/OCRA token go to its owner's object: it is
+ * wired into VerifyKeys (tokens/service.ts verifyKeysOf), which every door passes to otp/verify-service.ts (verify
+ * API, /login's second factor, portal sign-in, step-up, the admin's Check OTP, resync), so a code consumed at one
+ * door is consumed for all. Anything else (unset, "d1") keeps the hot state in D1's token rows, as before.
+ */
+import { VERIFY_WARM_COPIES_MAX } from '../constants';
+import type { MiddlewareHandler } from 'hono';
+import type { AppBindings, Env } from '../env';
+import { AppError } from '../errors';
+import { TOKEN_RECORD_COLUMNS, type HotStateAccess, type TokenRecord, type VerifyOptions, type VerifyResult } from '../otp/verify-service';
+import type { AdminChange, HotState, ObjectAnswer, VerifyStateObject } from './object';
+
+export type VerifyStateMode = 'd1' | 'durable-object';
+
+export function verifyStateMode(env: Pick<Env, 'VERIFY_STATE'>): VerifyStateMode {
+  return env.VERIFY_STATE === 'durable-object' ? 'durable-object' : 'd1';
+}
+
+type StateEnv = Pick<Env, 'DB' | 'VERIFY_STATE' | 'VERIFY_STATE_OBJECT'>;
+
+/** The object's name: the token's owner; a token nobody owns (the admin's Check OTP of a spare token) has its own. */
+export const objectNameOf = (token: Pick<TokenRecord, 'id' | 'owner_user_id'>) => (token.owner_user_id ? `user:${token.owner_user_id}` : `token:${token.id}`);
+
+function stubOf(env: StateEnv, name: string): DurableObjectStub<VerifyStateObject> {
+  const namespace = env.VERIFY_STATE_OBJECT;
+  if (!namespace) throw new Error('VERIFY_STATE is "durable-object" but the VERIFY_STATE_OBJECT binding is missing (wrangler.toml)');
+  return namespace.get(namespace.idFromName(name));
+}
+
+/**
+ * The newest epoch this isolate heard from each object, and when (bounded like the warm copies, the least recently
+ * used dropped first). A check sends it only if it was heard before the request began (`nowMs`, taken before the
+ * caller read the token from D1): an epoch learned later, from an admin change or another request, might be newer
+ * than the record, and would let the object accept that record. Unknown or dropped, it costs a `stale` round trip.
+ */
+const epochs = new Map<string, { epoch: number; learnedAtMs: number }>();
+const EPOCHS_KEPT_MAX = VERIFY_WARM_COPIES_MAX;
+
+function learnEpoch(name: string, epoch: number): void {
+  epochs.delete(name);
+  if (epochs.size >= EPOCHS_KEPT_MAX) epochs.delete(epochs.keys().next().value!);
+  epochs.set(name, { epoch, learnedAtMs: Date.now() });
+}
+
+function epochKnownBefore(name: string, nowMs: number): number | null {
+  const known = epochs.get(name);
+  return known && known.learnedAtMs < nowMs ? known.epoch : null;
+}
+
+/** The VerifyKeys part that routes checks to the objects; undefined in the d1 mode. */
+export function hotStateAccessOf(env: Partial<StateEnv>): HotStateAccess | undefined {
+  if (!env.DB || verifyStateMode(env) !== 'durable-object') return undefined;
+  const stateEnv = env as StateEnv;
+  return {
+    verify: (token, input, nowMs, options) =>
+      ask(stateEnv, token, nowMs, (stub, record, epoch) => stub.verify(record, input, nowMs, { allowActivation: options.allowActivation, challenge: options.challenge, countFailure: options.countFailure }, epoch), (result) => ({
+        consumed: result.ok,
+        alsoIfConsumed: options.alsoIfConsumed,
+      })),
+    recordFailure: (token, nowMs, reason) => ask(stateEnv, token, nowMs, (stub, record) => stub.recordFailure(record, nowMs, reason), () => ({ consumed: false })),
+    resync: (token, firstOtp, secondOtp, nowMs) =>
+      ask(stateEnv, token, nowMs, (stub, record, epoch) => stub.resync(record, firstOtp, secondOtp, nowMs, epoch), (result) => ({ consumed: result.ok })),
+  };
+}
+
+/**
+ * One question to the token's object, then its D1 mirror. A `stale` answer (an admin change reached the object
+ * after this isolate last heard from it) reads the token afresh from D1 and asks once more with the new epoch; a
+ * token that is gone or changed hands meanwhile is refused as disabled, like any token no longer usable.
+ */
+async function ask<T extends VerifyResult | { ok: boolean }>(
+  env: StateEnv,
+  token: TokenRecord,
+  nowMs: number,
+  question: (stub: DurableObjectStub<VerifyStateObject>, record: TokenRecord, epoch: number | null) => Promise<ObjectAnswer<T>>,
+  mirrorOf: (result: T) => { consumed: boolean; alsoIfConsumed?: VerifyOptions['alsoIfConsumed'] },
+): Promise<T> {
+  const name = objectNameOf(token);
+  const stub = stubOf(env, name);
+  let record = token;
+  let answer = (await question(stub, record, epochKnownBefore(name, nowMs))) as ObjectAnswer<T>;
+  if (answer.stale) {
+    learnEpoch(name, answer.epoch);
+    const fresh = await env.DB.prepare(`SELECT ${TOKEN_RECORD_COLUMNS} FROM tokens WHERE id = ?`).bind(token.id).first<TokenRecord>();
+    if (!fresh || objectNameOf(fresh) !== name) return { ok: false, tokenId: token.id, reason: 'TOKEN_DISABLED' } as unknown as T;
+    record = fresh;
+    answer = (await question(stub, record, answer.epoch)) as ObjectAnswer<T>;
+    // Another admin change in between: refuse rather than loop; the next request starts from the newest epoch.
+    if (answer.stale) {
+      learnEpoch(name, answer.epoch);
+      return { ok: false, tokenId: token.id, reason: 'TOKEN_DISABLED' } as unknown as T;
+    }
+  }
+  learnEpoch(name, answer.epoch);
+  if ('error' in answer) throw new AppError(answer.error.code, answer.error.message, answer.error.details);
+  if (answer.state) {
+    const mirror = mirrorOf(answer.result);
+    await writeMirror(env.DB, token.id, answer.state, mirror.consumed, mirror.alsoIfConsumed);
+  }
+  return answer.result;
+}
+
+/**
+ * The D1 mirror of a token's hot state (rule 1: for the admin's screens, never read to decide), written after the
+ * object answered. The counter and step only ever rise here (max), so D1 stays a floor the next object can start
+ * from (rule 7) whatever order two mirror writes land in. A success also marks the token activated (the admin's
+ * Check OTP and enrolment confirm a pending token with it). `alsoIfConsumed` (the verify API's UserLogin row) follows
+ * the mirror UPDATE in the same batch, so a success is logged in this one round trip.
+ */
+async function writeMirror(db: D1Database, tokenId: string, state: HotState, consumed: boolean, alsoIfConsumed?: D1PreparedStatement): Promise<void> {
+  const mirror = db
+    .prepare(
+      `UPDATE tokens SET
+         counter = max(counter, ?1),
+         drift_steps = CASE WHEN ?2 >= last_used_step THEN ?3 ELSE drift_steps END,
+         last_used_step = max(last_used_step, ?2),
+         fail_count = ?4, locked_until = ?5, last_used_at = coalesce(?6, last_used_at)${consumed ? ', activated = 1' : ''}
+       WHERE id = ?7`,
+    )
+    .bind(state.counter, state.last_used_step, state.drift_steps, state.fail_count, state.locked_until, state.last_used_at, tokenId);
+  if (consumed && alsoIfConsumed) await db.batch([mirror, alsoIfConsumed]);
+  else await mirror.run();
+}
+
+/**
+ * An admin change reaching the objects after its D1 write committed (docs/scale.md §5 rule 2): `owners` are the
+ * users whose objects may hold the token's state (before and after a reassign). A no-op in the d1 mode. If the
+ * call fails the admin's request fails with it and is retried; meanwhile the object has only refused verifies.
+ */
+export async function notifyTokenChange(env: StateEnv, tokenId: string, owners: (string | null)[], change: AdminChange): Promise<void> {
+  if (verifyStateMode(env) !== 'durable-object') return;
+  for (const name of new Set(owners.map((owner) => objectNameOf({ id: tokenId, owner_user_id: owner })))) {
+    const answer = await stubOf(env, name).adminChange(tokenId, change);
+    learnEpoch(name, answer.epoch);
+    if (change === 'reset' && answer.state) await writeMirror(env.DB, tokenId, answer.state, false);
+  }
+}
+
+/** The state the token's object holds (null: none yet): the exact value behind the mirror, for tests and tools. */
+export async function objectHotStateOf(env: StateEnv, token: Pick<TokenRecord, 'id' | 'owner_user_id'>): Promise<HotState | null> {
+  return stubOf(env, objectNameOf(token)).hotStateOf(token.id);
+}
+
+/**
+ * The admin token routes' changes, told to the objects after the route's D1 write committed (mounted on
+ * tokens/routes.ts, so no route can skip it): PATCH (disable, enable, reassign: the state leaves an owner it no
+ * longer belongs to), DELETE (rule 8), PUT .../pin, POST .../reset-fail-counter (applied in the object). Check OTP
+ * and resync need nothing here: they go through the object themselves.
+ */
+export const tellObjectsOfTokenChanges: MiddlewareHandler<AppBindings> = async (c, next) => {
+  const action = /\/tokens\/[^/]+(\/pin|\/reset-fail-counter)?$/.exec(c.req.path)?.[1] ?? '';
+  const method = c.req.method;
+  const watched = (method === 'PATCH' || method === 'DELETE') && action === '' ? true : (method === 'PUT' && action === '/pin') || (method === 'POST' && action === '/reset-fail-counter');
+  if (!watched || verifyStateMode(c.env) !== 'durable-object') return next();
+  const id = c.req.param('id')!;
+  const ownerOf = async () => (await c.env.DB.prepare('SELECT owner_user_id FROM tokens WHERE id = ?').bind(id).first<{ owner_user_id: string | null }>())?.owner_user_id;
+  const before = await ownerOf();
+  await next();
+  if (before === undefined || c.res.status >= 400) return;
+  if (method === 'DELETE') return notifyTokenChange(c.env, id, [before], 'forget');
+  if (action === '/reset-fail-counter') return notifyTokenChange(c.env, id, [before], 'reset');
+  const after = await ownerOf();
+  // Given to someone else: neither object keeps state of it (the new owner's starts from D1's mirror, rule 7).
+  if (after !== undefined && after !== before) return notifyTokenChange(c.env, id, [before, after], 'forget');
+  return notifyTokenChange(c.env, id, [before], 'changed');
+};
