@@ -199,6 +199,16 @@ export const PROVIDER_ERROR_MAX_CHARS = 100;
 export const ACTIVITY_RETENTION_DAYS = 90;
 export const DAY_MS = 24 * 60 * 60 * 1000;
 
+// ---- admin audit trail (worker/audit/)
+/**
+ * Audit rows are kept a year: long enough for a yearly access review and the usual "who changed this last spring"
+ * question (ISO 27001 and SOC 2 reviews look back twelve months), then the hourly cron purges them. A deployment
+ * that must keep them longer changes this number.
+ */
+export const ADMIN_AUDIT_RETENTION_DAYS = 365;
+/** Rows per query while a CSV export streams (keyset paging): one D1 read stays small however long the export. */
+export const CSV_EXPORT_CHUNK_ROWS = 500;
+
 // ---- sign-in scripts (worker/scripts; the interpreter's own budgets live in script-engine/)
 /** Largest script source the admin API accepts; the engine refuses larger sources too. */
 export const SCRIPT_SOURCE_MAX_BYTES = 64 * 1024;

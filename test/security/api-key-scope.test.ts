@@ -12,6 +12,7 @@ import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createApiKey, type ApiKeyScope } from '../../worker/auth/api-keys';
 import { updateUser } from '../../worker/users/service';
+import { testAudit } from '../helpers/audit';
 import { adminClient, call, hotpAt, insertUser, json, randomSeedBase32, signIn, unique } from '../helpers/worker';
 
 const PASSWORD = 'long password 123';
@@ -198,7 +199,7 @@ describe('the last enabled administrator', () => {
     await env.DB.prepare('UPDATE users SET is_admin = 0').run();
     const a = await insertUser({ isAdmin: true, password: null });
     const b = await insertUser({ isAdmin: true, password: null });
-    const outcomes = await Promise.allSettled([updateUser(env.DB, a.id, { isAdmin: false }, Date.now()), updateUser(env.DB, b.id, { enabled: false }, Date.now())]);
+    const outcomes = await Promise.allSettled([updateUser(env.DB, a.id, { isAdmin: false }, Date.now(), testAudit()), updateUser(env.DB, b.id, { enabled: false }, Date.now(), testAudit())]);
     expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
     expect((outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult).reason.code).toBe('LAST_ADMIN');
     expect(await enabledAdmins()).toBe(1);

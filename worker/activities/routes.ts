@@ -1,10 +1,11 @@
-/** Admin API: /api/admin/activities — tab "Detailed", tab "Grouped", and CSV export of what is shown. */
+/** Admin API: /api/admin/activities — tab "Detailed", tab "Grouped", and the CSV export of every row of the filter. */
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { USER_ACTIVITY_TYPES } from '../db/schema';
 import type { AppBindings } from '../env';
 import { fields, parseQuery } from '../lib/validate';
-import { activitiesToCsv, groupActivities, groupedToCsv, listActivities } from './service';
+import { csvResponse } from '../lib/csv';
+import { activitiesCsvStream, groupActivities, groupedCsvStream, listActivities } from './service';
 
 const filterQuery = z.object({
   user: z.string().trim().max(128).optional(),
@@ -14,17 +15,15 @@ const filterQuery = z.object({
   format: z.enum(['json', 'csv']).default('json'),
 });
 
-const csv = (body: string, name: string) =>
-  new Response(body, { headers: { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${name}"` } });
-
 export const activityAdminRoutes = new Hono<AppBindings>()
   .get('/', async (c) => {
     const query = parseQuery(c, filterQuery);
-    const page = await listActivities(c.env.DB, query, c.var.now);
-    return query.format === 'csv' ? csv(activitiesToCsv(page.items), 'user-activities.csv') : c.json(page);
+    // The export is every row of the filter, streamed; the page is only what the table shows.
+    if (query.format === 'csv') return csvResponse(activitiesCsvStream(c.env.DB, query, c.var.now), 'user-activities.csv');
+    return c.json(await listActivities(c.env.DB, query, c.var.now));
   })
   .get('/grouped', async (c) => {
     const query = parseQuery(c, filterQuery);
-    const page = await groupActivities(c.env.DB, query, c.var.now);
-    return query.format === 'csv' ? csv(groupedToCsv(page.items, USER_ACTIVITY_TYPES), 'user-activities-grouped.csv') : c.json(page);
+    if (query.format === 'csv') return csvResponse(groupedCsvStream(c.env.DB, query, USER_ACTIVITY_TYPES, c.var.now), 'user-activities-grouped.csv');
+    return c.json(await groupActivities(c.env.DB, query, c.var.now));
   });

@@ -2,10 +2,11 @@
  * What administrators see of security activity: the last ACTIVITY_RETENTION_DAYS only (older rows are purged by
  * the cron trigger, and never shown or counted even before the purge runs).
  */
-import { ACTIVITY_RETENTION_DAYS, DAY_MS } from '../constants';
+import { ACTIVITY_RETENTION_DAYS, CSV_EXPORT_CHUNK_ROWS, DAY_MS } from '../constants';
 import type { UserActivityType } from '../db/schema';
 import type { Page } from '../lib/paging';
 import { likePattern } from '../lib/paging';
+import { csvCell, csvLine, csvStream } from '../lib/csv';
 
 export interface ActivityFilter {
   /** Matches the user's login (or the login typed at a failed attempt). */
@@ -110,21 +111,40 @@ export async function groupActivities(db: D1Database, filter: ActivityFilter, no
   return { items: [...groups.values()], total: total!.results[0]!.total as number, page: filter.page, pageSize: filter.pageSize };
 }
 
-const csvCell = (value: unknown) => {
-  const text = value === null || value === undefined ? '' : String(value);
-  // Quote always; neutralise spreadsheet formulas (CSV injection) by prefixing a quote to leading = + - @.
-  const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
-  return `"${safe.replaceAll('"', '""')}"`;
-};
+const ACTIVITY_CSV_HEADER = ['timestamp', 'user', 'activity', 'channel', 'ip', 'client', 'detail'];
 
-export function activitiesToCsv(items: ActivityView[]): string {
-  const header = ['timestamp', 'user', 'activity', 'channel', 'ip', 'client', 'detail'];
-  const lines = items.map((a) => [new Date(a.at).toISOString(), a.login, a.type, a.channel, a.ip, a.client, JSON.stringify(a.detail)].map(csvCell).join(','));
-  return [header.join(','), ...lines].join('\r\n') + '\r\n';
+/**
+ * Every activity of the filter as CSV (not only the page shown), newest first, read `chunkRows` at a time by
+ * keyset (at, rowid) while the client downloads.
+ */
+export function activitiesCsvStream(db: D1Database, filter: Omit<ActivityFilter, 'page' | 'pageSize'>, nowMs: number, chunkRows = CSV_EXPORT_CHUNK_ROWS): ReadableStream<Uint8Array> {
+  const where = whereClause(filter, nowMs);
+  return csvStream(ACTIVITY_CSV_HEADER.join(','), async (after: { at: number; rowid: number } | null) => {
+    const keyset = after ? ' AND (a.at < ? OR (a.at = ? AND a.rowid < ?))' : '';
+    const { results } = await db
+      .prepare(
+        `SELECT a.rowid AS rowid, coalesce(u.login, a.login) AS login, a.type, a.channel, a.ip, a.client, a.detail, a.at
+         ${where.sql}${keyset} ORDER BY a.at DESC, a.rowid DESC LIMIT ?`,
+      )
+      .bind(...where.params, ...(after ? [after.at, after.at, after.rowid] : []), chunkRows)
+      .all<{ rowid: number; login: string | null; type: string; channel: string; ip: string | null; client: string | null; detail: string; at: number }>();
+    const last = results[results.length - 1];
+    return {
+      lines: results.map((a) => csvLine([new Date(a.at).toISOString(), a.login, a.type, a.channel, a.ip, a.client, a.detail])),
+      next: results.length === chunkRows && last ? { at: last.at, rowid: last.rowid } : null,
+    };
+  });
 }
 
-export function groupedToCsv(items: GroupedActivityView[], types: readonly UserActivityType[]): string {
+/** Every user group of the filter as CSV, `chunkRows` groups per read (the grouping query pages by offset). */
+export function groupedCsvStream(db: D1Database, filter: Omit<ActivityFilter, 'page' | 'pageSize'>, types: readonly UserActivityType[], nowMs: number, chunkRows = CSV_EXPORT_CHUNK_ROWS): ReadableStream<Uint8Array> {
   const header = ['user', ...types, 'total', 'last activity'];
-  const lines = items.map((g) => [g.login, ...types.map((t) => g.counts[t] ?? 0), g.total, new Date(g.lastAt).toISOString()].map(csvCell).join(','));
-  return [header.map(csvCell).join(','), ...lines].join('\r\n') + '\r\n';
+  return csvStream(header.map(csvCell).join(','), async (page: number | null) => {
+    const current = page ?? 1;
+    const { items, total } = await groupActivities(db, { ...filter, page: current, pageSize: chunkRows }, nowMs);
+    return {
+      lines: items.map((g) => csvLine([g.login, ...types.map((t) => g.counts[t] ?? 0), g.total, new Date(g.lastAt).toISOString()])),
+      next: current * chunkRows < total ? current + 1 : null,
+    };
+  });
 }

@@ -1,6 +1,7 @@
 /** The admin API under /api/admin: every route behind an admin session (with CSRF) or an API key. */
 import { Hono } from 'hono';
 import { activityAdminRoutes } from '../activities/routes';
+import { auditAdminRoutes } from '../audit/routes';
 import { apiKeyAdminRoutes } from '../auth/api-key-routes';
 import { authenticate, requireAdmin } from '../auth/middleware';
 import type { AppBindings } from '../env';
@@ -28,6 +29,7 @@ export const adminRoutes = new Hono<AppBindings>()
   .route('/tokens', tokenAdminRoutes)
   .route('/api-keys', apiKeyAdminRoutes)
   .route('/activities', activityAdminRoutes)
+  .route('/audit', auditAdminRoutes)
   .route('/user-issues', userIssueAdminRoutes)
   .route('/security', securitySettingsAdminRoutes)
   .route('/messaging', messagingAdminRoutes)

@@ -1,6 +1,7 @@
 /** Admin API: /api/admin/api-keys (behind `requireAdmin`, which already keeps `read` and `verify` keys from writing). */
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { auditOf } from '../audit/record';
 import type { AppBindings } from '../env';
 import { fields, parse, parseJsonBody } from '../lib/validate';
 import { API_KEY_SCOPES, assertMayCreateScope, createApiKey, listApiKeys, revokeApiKey } from './api-keys';
@@ -22,11 +23,11 @@ export const apiKeyAdminRoutes = new Hono<AppBindings>()
     // A key made by a key belongs to that key's owner: it dies with the same admin's rights.
     const ownerUserId = creator.kind === 'session' ? creator.userId : creator.ownerUserId;
     const createdByKeyId = creator.kind === 'apiKey' ? creator.apiKeyId : null;
-    const created = await createApiKey(c.env.DB, { ...input, ownerUserId, createdByKeyId, nowMs: c.var.now });
+    const created = await createApiKey(c.env.DB, { ...input, ownerUserId, createdByKeyId, nowMs: c.var.now }, auditOf(c));
     // The key is returned this once; only its hash is stored.
     return c.json({ ...created.apiKey, key: created.key }, 201);
   })
   .delete('/:id', async (c) => {
-    await revokeApiKey(c.env.DB, parse(z.object({ id: fields.id }), c.req.param()).id, c.var.now);
+    await revokeApiKey(c.env.DB, parse(z.object({ id: fields.id }), c.req.param()).id, c.var.now, auditOf(c));
     return c.body(null, 204);
   });

@@ -7,6 +7,7 @@
  * cached), so a demotion, a disabled or deleted owner, a revocation or an expiry counts from the next request.
  */
 import { API_KEY_BYTES, API_KEY_MAX_SECRET_CHARS, API_KEY_MIN_SECRET_CHARS } from '../constants';
+import type { Audit } from '../audit/record';
 import { AppError } from '../errors';
 import { randomToken, sha256Hex } from '../lib/crypto';
 import type { Principal } from './types';
@@ -76,6 +77,8 @@ export function assertMayCreateScope(creator: Principal, scope: ApiKeyScope): vo
 export async function createApiKey(
   db: D1Database,
   input: { name: string; scope: ApiKeyScope; ownerUserId: string; createdByKeyId?: string | null; expiresAt?: number | null; nowMs: number },
+  /** Keys made through the admin API are audited; the seed scripts and tests pass none. */
+  audit?: Audit,
 ): Promise<{ apiKey: ApiKeyView; key: string }> {
   const expiresAt = input.expiresAt ?? null;
   if (expiresAt !== null && expiresAt <= input.nowMs) {
@@ -85,13 +88,17 @@ export async function createApiKey(
   const key = KEY_PREFIX + randomToken(API_KEY_BYTES);
   const id = crypto.randomUUID();
   const keyPrefix = key.slice(0, 10);
-  const owner = await db
-    .prepare(
-      `INSERT INTO api_keys (id, name, key_hash, key_prefix, scope, owner_user_id, created_by_key_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-       RETURNING (SELECT login FROM users WHERE id = owner_user_id) AS owner_login`,
-    )
-    .bind(id, input.name, await sha256Hex(key), keyPrefix, input.scope, input.ownerUserId, input.createdByKeyId ?? null, input.nowMs, expiresAt)
-    .first<{ owner_login: string | null }>();
+  const [inserted] = await db.batch<{ owner_login: string | null }>([
+    db
+      .prepare(
+        `INSERT INTO api_keys (id, name, key_hash, key_prefix, scope, owner_user_id, created_by_key_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         RETURNING (SELECT login FROM users WHERE id = owner_user_id) AS owner_login`,
+      )
+      .bind(id, input.name, await sha256Hex(key), keyPrefix, input.scope, input.ownerUserId, input.createdByKeyId ?? null, input.nowMs, expiresAt),
+    // The key itself is never in the trail: it is shown once, to its creator.
+    ...(audit ? [audit({ action: 'create', objectType: 'api_key', objectId: id, objectName: input.name, after: { name: input.name, scope: input.scope, keyPrefix, ownerUserId: input.ownerUserId, expiresAt } })] : []),
+  ]);
+  const owner = inserted!.results[0];
   return {
     apiKey: {
       id,
@@ -151,9 +158,12 @@ export async function listApiKeys(db: D1Database, nowMs: number): Promise<ApiKey
  * Revokes the key and, in the same batch, the keys it made: a leaked admin key must not leave read or verify keys
  * behind that outlive its revocation (keys only make narrower keys, so one level is the whole chain).
  */
-export async function revokeApiKey(db: D1Database, id: string, nowMs: number): Promise<void> {
+export async function revokeApiKey(db: D1Database, id: string, nowMs: number, audit: Audit): Promise<void> {
+  const key = await db.prepare('SELECT name, scope FROM api_keys WHERE id = ?').bind(id).first<{ name: string; scope: ApiKeyScope }>();
   const [revoked] = await db.batch([
     db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').bind(nowMs, id),
+    // Written only with the revocation; the next statement's changes() = 1 then reads this row's insert, which is just as conditional.
+    audit({ action: 'revoke', objectType: 'api_key', objectId: id, objectName: key?.name ?? null, before: { scope: key?.scope, revokedAt: null }, after: { revokedAt: nowMs } }),
     db.prepare('UPDATE api_keys SET revoked_at = ? WHERE created_by_key_id = ? AND revoked_at IS NULL AND changes() = 1').bind(nowMs, id),
   ]);
   if (revoked!.meta.changes === 0) throw new AppError('API_KEY_NOT_FOUND');

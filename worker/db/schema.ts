@@ -450,6 +450,38 @@ export const userEnvironments = sqliteTable(
   (t) => [uniqueIndex('user_environments_user_fp_unique').on(t.userId, t.fingerprint)],
 );
 
+// ---------------------------------------------------------------- admin audit trail (migration 0011)
+
+/**
+ * What administrators and API keys changed (worker/audit/). Ids and names are copies, no foreign keys: the trail
+ * outlives the admin, the key and the object. `before` / `after`: JSON, secrets masked.
+ */
+export const adminAudit = sqliteTable(
+  'admin_audit',
+  {
+    id: id(),
+    at: integer('at').notNull(),
+    /** The admin signed in, or the owner of the API key. */
+    actorUserId: text('actor_user_id'),
+    actorLogin: text('actor_login'),
+    apiKeyId: text('api_key_id'),
+    apiKeyName: text('api_key_name'),
+    action: text('action').notNull(),
+    objectType: text('object_type').notNull(),
+    objectId: text('object_id'),
+    objectName: text('object_name'),
+    before: text('before'),
+    after: text('after'),
+    ip: text('ip'),
+    client: text('client'),
+  },
+  (t) => [
+    index('admin_audit_at_idx').on(t.at, t.id),
+    index('admin_audit_actor_at_idx').on(t.actorUserId, t.at),
+    index('admin_audit_object_at_idx').on(t.objectType, t.objectId, t.at),
+  ],
+);
+
 // ---------------------------------------------------------------- SAML and sign-in scripts
 
 /** Every saved SAML configuration; the applied one is named by settings key `saml.appliedVersion`. */

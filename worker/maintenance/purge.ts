@@ -2,7 +2,7 @@
  * The cron trigger's work: drop what has expired. Each domain contributes its statements here so one
  * D1 batch removes them all.
  */
-import { ACTIVITY_RETENTION_DAYS, DAY_MS } from '../constants';
+import { ACTIVITY_RETENTION_DAYS, ADMIN_AUDIT_RETENTION_DAYS, DAY_MS } from '../constants';
 import type { Env } from '../env';
 import { upgradeLegacyProviderSecrets } from '../messaging/settings';
 import { expiredEnrolmentStatements } from '../tokens/pending-enrolments';
@@ -18,6 +18,7 @@ export async function runScheduledPurge(env: Env, nowMs: number): Promise<void> 
     env.DB.prepare('DELETE FROM user_activities WHERE at < ?').bind(activityCutoffMs),
     env.DB.prepare('DELETE FROM message_log WHERE at < ?').bind(activityCutoffMs),
     ...expiredEnrolmentStatements(env.DB, nowMs),
+    env.DB.prepare('DELETE FROM admin_audit WHERE at < ?').bind(nowMs - ADMIN_AUDIT_RETENTION_DAYS * DAY_MS),
   ]);
   await upgradeLegacySecrets(env);
 }

@@ -2,6 +2,7 @@
  * Offices (workspaces/teams) and groups: named sets of users. Both behave the same, so one module serves both,
  * keyed by `kind`; offices additionally carry workspace security settings.
  */
+import type { Audit } from '../audit/record';
 import { AppError, type ErrorCode } from '../errors';
 import { isUniqueViolation } from '../lib/d1-errors';
 import { likePattern, type Page } from '../lib/paging';
@@ -76,18 +77,17 @@ export async function createOrganisation(
   kind: OrganisationKind,
   input: { name: string; twoFactorDisabled?: boolean },
   nowMs: number,
+  audit: Audit,
 ): Promise<OrganisationView> {
   const t = TABLES[kind];
   const id = crypto.randomUUID();
+  const insert =
+    kind === 'office'
+      ? db.prepare('INSERT INTO offices (id, name, two_factor_disabled, created_at) VALUES (?, ?, ?, ?)').bind(id, input.name, input.twoFactorDisabled ? 1 : 0, nowMs)
+      : db.prepare(`INSERT INTO ${t.table} (id, name, created_at) VALUES (?, ?, ?)`).bind(id, input.name, nowMs);
+  const after = kind === 'office' ? { name: input.name, twoFactorDisabled: Boolean(input.twoFactorDisabled) } : { name: input.name };
   try {
-    if (kind === 'office') {
-      await db
-        .prepare('INSERT INTO offices (id, name, two_factor_disabled, created_at) VALUES (?, ?, ?, ?)')
-        .bind(id, input.name, input.twoFactorDisabled ? 1 : 0, nowMs)
-        .run();
-    } else {
-      await db.prepare(`INSERT INTO ${t.table} (id, name, created_at) VALUES (?, ?, ?)`).bind(id, input.name, nowMs).run();
-    }
+    await db.batch([insert, audit({ action: 'create', objectType: kind, objectId: id, objectName: input.name, after })]);
   } catch (error) {
     if (isUniqueViolation(error)) throw new AppError('NAME_TAKEN');
     throw error;
@@ -100,6 +100,7 @@ export async function updateOrganisation(
   kind: OrganisationKind,
   id: string,
   input: { name?: string; twoFactorDisabled?: boolean },
+  audit: Audit,
 ): Promise<OrganisationView> {
   const t = TABLES[kind];
   const sets: string[] = [];
@@ -113,9 +114,15 @@ export async function updateOrganisation(
     params.push(input.twoFactorDisabled ? 1 : 0);
   }
   if (sets.length > 0) {
+    const before = await getOrganisation(db, kind, id);
+    const { name, twoFactorDisabled } = before as { name: string; twoFactorDisabled?: boolean };
+    const after = { name: input.name ?? name, ...(kind === 'office' ? { twoFactorDisabled: input.twoFactorDisabled ?? twoFactorDisabled } : {}) };
     try {
-      const result = await db.prepare(`UPDATE ${t.table} SET ${sets.join(', ')} WHERE id = ?`).bind(...params, id).run();
-      if (result.meta.changes === 0) throw new AppError(t.notFound);
+      const [result] = await db.batch([
+        db.prepare(`UPDATE ${t.table} SET ${sets.join(', ')} WHERE id = ?`).bind(...params, id),
+        audit({ action: 'update', objectType: kind, objectId: id, objectName: after.name, before: { name, ...(kind === 'office' ? { twoFactorDisabled } : {}) }, after }),
+      ]);
+      if (result!.meta.changes === 0) throw new AppError(t.notFound);
     } catch (error) {
       if (isUniqueViolation(error)) throw new AppError('NAME_TAKEN');
       throw error;
@@ -124,10 +131,14 @@ export async function updateOrganisation(
   return getOrganisation(db, kind, id);
 }
 
-export async function deleteOrganisation(db: D1Database, kind: OrganisationKind, id: string): Promise<void> {
+export async function deleteOrganisation(db: D1Database, kind: OrganisationKind, id: string, audit: Audit): Promise<void> {
   const t = TABLES[kind];
-  const result = await db.prepare(`DELETE FROM ${t.table} WHERE id = ?`).bind(id).run();
-  if (result.meta.changes === 0) throw new AppError(t.notFound);
+  const before = await getOrganisation(db, kind, id);
+  const [result] = await db.batch([
+    db.prepare(`DELETE FROM ${t.table} WHERE id = ?`).bind(id),
+    audit({ action: 'delete', objectType: kind, objectId: id, objectName: before.name, before: { name: before.name } }),
+  ]);
+  if (result!.meta.changes === 0) throw new AppError(t.notFound);
 }
 
 export interface MemberView {
@@ -164,16 +175,24 @@ export function removeMemberStatement(db: D1Database, kind: OrganisationKind, id
   return db.prepare(`DELETE FROM ${t.members} WHERE ${t.key} = ? AND user_id = ?`).bind(id, userId);
 }
 
-export async function addMember(db: D1Database, kind: OrganisationKind, id: string, userId: string, nowMs: number): Promise<void> {
-  await getOrganisation(db, kind, id);
-  const user = await db.prepare('SELECT 1 FROM users WHERE id = ?').bind(userId).first();
+export async function addMember(db: D1Database, kind: OrganisationKind, id: string, userId: string, nowMs: number, audit: Audit): Promise<void> {
+  const organisation = await getOrganisation(db, kind, id);
+  const user = await db.prepare('SELECT login FROM users WHERE id = ?').bind(userId).first<{ login: string }>();
   if (!user) throw new AppError('USER_NOT_FOUND');
-  await addMemberStatement(db, kind, id, userId, nowMs).run();
+  // Adding someone already a member changes nothing, and so records nothing.
+  await db.batch([
+    addMemberStatement(db, kind, id, userId, nowMs),
+    audit({ action: 'add_member', objectType: kind, objectId: id, objectName: organisation.name, after: { member: user.login, userId } }),
+  ]);
 }
 
-export async function removeMember(db: D1Database, kind: OrganisationKind, id: string, userId: string): Promise<void> {
-  await getOrganisation(db, kind, id);
-  await removeMemberStatement(db, kind, id, userId).run();
+export async function removeMember(db: D1Database, kind: OrganisationKind, id: string, userId: string, audit: Audit): Promise<void> {
+  const organisation = await getOrganisation(db, kind, id);
+  const user = await db.prepare('SELECT login FROM users WHERE id = ?').bind(userId).first<{ login: string }>();
+  await db.batch([
+    removeMemberStatement(db, kind, id, userId),
+    audit({ action: 'remove_member', objectType: kind, objectId: id, objectName: organisation.name, before: { member: user?.login ?? null, userId } }),
+  ]);
 }
 
 /** The offices and groups a user belongs to (user detail page, script designer). */

@@ -1,6 +1,7 @@
 /** Admin API: /api/admin/resources, with their assignments. */
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { auditOf } from '../audit/record';
 import type { AppBindings } from '../env';
 import { fields, parse, parseJsonBody, parseQuery } from '../lib/validate';
 import {
@@ -23,16 +24,16 @@ export const resourceAdminRoutes = new Hono<AppBindings>()
   .get('/', async (c) => c.json(await listResources(c.env.DB, parseQuery(c, listQuery))))
   .post('/', async (c) => {
     const body = await parseJsonBody(c, z.strictObject({ name, description: z.string().trim().max(500).optional() }));
-    return c.json(await createResource(c.env.DB, body, c.var.now), 201);
+    return c.json(await createResource(c.env.DB, body, c.var.now, auditOf(c)), 201);
   })
   .get('/:id', async (c) => c.json(await getResource(c.env.DB, parse(idParam, c.req.param()).id)))
   .patch('/:id', async (c) => {
     const { id } = parse(idParam, c.req.param());
     const body = await parseJsonBody(c, z.strictObject({ name: name.optional(), description: z.string().trim().max(500).optional() }));
-    return c.json(await updateResource(c.env.DB, id, body));
+    return c.json(await updateResource(c.env.DB, id, body, auditOf(c)));
   })
   .delete('/:id', async (c) => {
-    await deleteResource(c.env.DB, parse(idParam, c.req.param()).id);
+    await deleteResource(c.env.DB, parse(idParam, c.req.param()).id, auditOf(c));
     return c.body(null, 204);
   })
   .get('/:id/assignments', async (c) => {
@@ -42,11 +43,11 @@ export const resourceAdminRoutes = new Hono<AppBindings>()
   .put('/:id/assignments', async (c) => {
     const { id } = parse(idParam, c.req.param());
     const body = await parseJsonBody(c, z.strictObject({ userId: fields.id, tokenId: fields.id.nullable().optional() }));
-    await assignUser(c.env.DB, id, body, c.var.now);
+    await assignUser(c.env.DB, id, body, c.var.now, auditOf(c));
     return c.body(null, 204);
   })
   .delete('/:id/assignments/:userId', async (c) => {
     const { id, userId } = parse(z.object({ id: fields.id, userId: fields.id }), c.req.param());
-    await unassignUser(c.env.DB, id, userId);
+    await unassignUser(c.env.DB, id, userId, auditOf(c));
     return c.body(null, 204);
   });

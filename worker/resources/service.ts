@@ -2,6 +2,7 @@
  * Resources (protected applications) and who may use them: assignments of users, either as plain "user" (any of the
  * user's own tokens verifies) or as "token with user" (exactly that token).
  */
+import type { Audit } from '../audit/record';
 import { AppError } from '../errors';
 import { isUniqueViolation } from '../lib/d1-errors';
 import { likePattern, type Page } from '../lib/paging';
@@ -75,13 +76,13 @@ export async function findResourceIdByNameOrId(db: D1Database, nameOrId: string)
   return row?.id ?? null;
 }
 
-export async function createResource(db: D1Database, input: { name: string; description?: string }, nowMs: number): Promise<ResourceView> {
+export async function createResource(db: D1Database, input: { name: string; description?: string }, nowMs: number, audit: Audit): Promise<ResourceView> {
   const id = crypto.randomUUID();
   try {
-    await db
-      .prepare('INSERT INTO resources (id, name, description, created_at) VALUES (?, ?, ?, ?)')
-      .bind(id, input.name, input.description ?? '', nowMs)
-      .run();
+    await db.batch([
+      db.prepare('INSERT INTO resources (id, name, description, created_at) VALUES (?, ?, ?, ?)').bind(id, input.name, input.description ?? '', nowMs),
+      audit({ action: 'create', objectType: 'resource', objectId: id, objectName: input.name, after: { name: input.name, description: input.description ?? '' } }),
+    ]);
   } catch (error) {
     if (isUniqueViolation(error)) throw new AppError('NAME_TAKEN');
     throw error;
@@ -89,13 +90,15 @@ export async function createResource(db: D1Database, input: { name: string; desc
   return getResource(db, id);
 }
 
-export async function updateResource(db: D1Database, id: string, input: { name?: string; description?: string }): Promise<ResourceView> {
+export async function updateResource(db: D1Database, id: string, input: { name?: string; description?: string }, audit: Audit): Promise<ResourceView> {
+  const before = await getResource(db, id);
+  const after = { name: input.name ?? before.name, description: input.description ?? before.description };
   try {
-    const result = await db
-      .prepare('UPDATE resources SET name = coalesce(?, name), description = coalesce(?, description) WHERE id = ?')
-      .bind(input.name ?? null, input.description ?? null, id)
-      .run();
-    if (result.meta.changes === 0) throw new AppError('RESOURCE_NOT_FOUND');
+    const [result] = await db.batch([
+      db.prepare('UPDATE resources SET name = coalesce(?, name), description = coalesce(?, description) WHERE id = ?').bind(input.name ?? null, input.description ?? null, id),
+      audit({ action: 'update', objectType: 'resource', objectId: id, objectName: after.name, before: { name: before.name, description: before.description }, after }),
+    ]);
+    if (result!.meta.changes === 0) throw new AppError('RESOURCE_NOT_FOUND');
   } catch (error) {
     if (isUniqueViolation(error)) throw new AppError('NAME_TAKEN');
     throw error;
@@ -103,9 +106,13 @@ export async function updateResource(db: D1Database, id: string, input: { name?:
   return getResource(db, id);
 }
 
-export async function deleteResource(db: D1Database, id: string): Promise<void> {
-  const result = await db.prepare('DELETE FROM resources WHERE id = ?').bind(id).run();
-  if (result.meta.changes === 0) throw new AppError('RESOURCE_NOT_FOUND');
+export async function deleteResource(db: D1Database, id: string, audit: Audit): Promise<void> {
+  const before = await getResource(db, id);
+  const [result] = await db.batch([
+    db.prepare('DELETE FROM resources WHERE id = ?').bind(id),
+    audit({ action: 'delete', objectType: 'resource', objectId: id, objectName: before.name, before: { name: before.name, description: before.description, selfService: before.selfService, userCount: before.userCount } }),
+  ]);
+  if (result!.meta.changes === 0) throw new AppError('RESOURCE_NOT_FOUND');
 }
 
 // ---- assignments
@@ -182,17 +189,21 @@ export async function assignUser(
   resourceId: string,
   input: { userId: string; tokenId?: string | null },
   nowMs: number,
+  audit: Audit,
 ): Promise<void> {
-  await getResource(db, resourceId);
-  const user = await db.prepare('SELECT id FROM users WHERE id = ?').bind(input.userId).first();
+  const resource = await getResource(db, resourceId);
+  const user = await db.prepare('SELECT id, login FROM users WHERE id = ?').bind(input.userId).first<{ id: string; login: string }>();
   if (!user) throw new AppError('USER_NOT_FOUND');
+  let serial: string | null = null;
   if (input.tokenId) {
-    const token = await db.prepare('SELECT owner_user_id FROM tokens WHERE id = ?').bind(input.tokenId).first<{ owner_user_id: string | null }>();
+    const token = await db.prepare('SELECT owner_user_id, serial FROM tokens WHERE id = ?').bind(input.tokenId).first<{ owner_user_id: string | null; serial: string }>();
     if (!token) throw new AppError('TOKEN_NOT_FOUND');
     if (token.owner_user_id !== null && token.owner_user_id !== input.userId) {
       throw new AppError('CONFLICT', 'This token belongs to another user.');
     }
+    serial = token.serial;
   }
+  const before = await assignmentOf(db, resourceId, input.userId);
   await db.batch([
     ...(input.tokenId ? [db.prepare('UPDATE tokens SET owner_user_id = ? WHERE id = ? AND owner_user_id IS NULL').bind(input.userId, input.tokenId)] : []),
     db
@@ -201,12 +212,35 @@ export async function assignUser(
          ON CONFLICT (resource_id, user_id) DO UPDATE SET kind = excluded.kind, token_id = excluded.token_id`,
       )
       .bind(crypto.randomUUID(), resourceId, input.userId, input.tokenId ? 'token_with_user' : 'user', input.tokenId ?? null, nowMs),
+    audit({
+      action: before ? 'update' : 'create',
+      objectType: 'assignment',
+      objectId: resourceId,
+      objectName: `${resource.name} / ${user.login}`,
+      before,
+      after: { resource: resource.name, user: user.login, kind: input.tokenId ? 'token_with_user' : 'user', token: serial },
+    }),
   ]);
 }
 
-export async function unassignUser(db: D1Database, resourceId: string, userId: string): Promise<void> {
-  const result = await db.prepare('DELETE FROM assignments WHERE resource_id = ? AND user_id = ?').bind(resourceId, userId).run();
-  if (result.meta.changes === 0) throw new AppError('NOT_FOUND', 'This user is not assigned to the resource.');
+export async function unassignUser(db: D1Database, resourceId: string, userId: string, audit: Audit): Promise<void> {
+  const before = await assignmentOf(db, resourceId, userId);
+  const [result] = await db.batch([
+    db.prepare('DELETE FROM assignments WHERE resource_id = ? AND user_id = ?').bind(resourceId, userId),
+    audit({ action: 'delete', objectType: 'assignment', objectId: resourceId, objectName: before ? `${before.resource} / ${before.user}` : null, before }),
+  ]);
+  if (result!.meta.changes === 0) throw new AppError('NOT_FOUND', 'This user is not assigned to the resource.');
+}
+
+/** An assignment as the audit trail shows it, or null when there is none. */
+async function assignmentOf(db: D1Database, resourceId: string, userId: string) {
+  return db
+    .prepare(
+      `SELECT r.name AS resource, u.login AS user, a.kind, t.serial AS token FROM assignments a JOIN resources r ON r.id = a.resource_id
+       JOIN users u ON u.id = a.user_id LEFT JOIN tokens t ON t.id = a.token_id WHERE a.resource_id = ? AND a.user_id = ?`,
+    )
+    .bind(resourceId, userId)
+    .first<{ resource: string; user: string; kind: string; token: string | null }>();
 }
 
 /** Resources a user is assigned to (user detail page). */

@@ -11,6 +11,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { currentUserId } from '../auth/middleware';
 import { SAML_CONFIG_MAX_BYTES, SAML_METADATA_MAX_BYTES } from '../constants';
+import { auditOf } from '../audit/record';
 import type { AppBindings } from '../env';
 import { publicOrigin } from '../lib/http';
 import { parse, parseJsonBody } from '../lib/validate';
@@ -41,11 +42,11 @@ export const samlAdminRoutes = new Hono<AppBindings>()
   })
   .put('/', async (c) => {
     const body = await parseJsonBody(c, z.strictObject({ yaml: yamlText, allowSignIn: z.boolean() }), SAML_CONFIG_MAX_BYTES * 2);
-    return c.json(await saveSamlConfig(c.env.DB, { ...body, savedByUserId: currentUserId(c), nowMs: c.var.now }));
+    return c.json(await saveSamlConfig(c.env.DB, { ...body, savedByUserId: currentUserId(c), nowMs: c.var.now }, auditOf(c)));
   })
   .post('/apply', async (c) => {
     const body = await parseJsonBody(c, z.strictObject({ version: z.number().int().positive().optional() }));
-    return c.json(await applySamlConfig(c.env.DB, { version: body.version, nowMs: c.var.now }));
+    return c.json(await applySamlConfig(c.env.DB, { version: body.version, nowMs: c.var.now }, auditOf(c)));
   })
   .post('/import-metadata', async (c) => {
     const body = await parseJsonBody(

@@ -2,6 +2,7 @@
  * SAML configuration versions. Saving validates and adds a version (sign-in is unchanged); applying makes a saved
  * version the active one in one statement (settings key `saml.appliedVersion`), the Workers form of "restart".
  */
+import type { Audit } from '../audit/record';
 import { AppError } from '../errors';
 import { readSetting, writeSettingStatement } from '../settings/platform';
 import { checkCertificate } from './certificate';
@@ -57,28 +58,42 @@ export async function readSamlConfigState(db: D1Database): Promise<SamlConfigSta
 }
 
 /** Validates (again: the client's "validate" is advisory) and stores a new version. Sign-in is unchanged. */
-export async function saveSamlConfig(db: D1Database, input: { yaml: string; allowSignIn: boolean; savedByUserId: string | null; nowMs: number }): Promise<SamlConfigState> {
+export async function saveSamlConfig(db: D1Database, input: { yaml: string; allowSignIn: boolean; savedByUserId: string | null; nowMs: number }, audit: Audit): Promise<SamlConfigState> {
   const validation = validateConfigYaml(input.yaml);
   if (!validation.ok) throw new AppError('SAML_CONFIG_INVALID', `The configuration has ${validation.errors.length} error(s).`, { errors: validation.errors });
   // The next version number is computed inside the INSERT: two concurrent saves cannot take the same number
   // (the primary key refuses the second, which then fails rather than overwriting).
-  await db
-    .prepare(
-      `INSERT INTO saml_config_versions (version, yaml, config, allow_sign_in, saved_by_user_id, saved_at)
-       SELECT COALESCE(MAX(version), 0) + 1, ?, ?, ?, ?, ? FROM saml_config_versions`,
-    )
-    .bind(input.yaml, JSON.stringify(validation.file.config), input.allowSignIn ? 1 : 0, input.savedByUserId, input.nowMs)
-    .run();
+  const before = await readSamlConfigState(db);
+  await db.batch([
+    db
+      .prepare(
+        `INSERT INTO saml_config_versions (version, yaml, config, allow_sign_in, saved_by_user_id, saved_at)
+         SELECT COALESCE(MAX(version), 0) + 1, ?, ?, ?, ?, ? FROM saml_config_versions`,
+      )
+      .bind(input.yaml, JSON.stringify(validation.file.config), input.allowSignIn ? 1 : 0, input.savedByUserId, input.nowMs),
+    audit({
+      action: 'save',
+      objectType: 'saml_config',
+      objectId: null,
+      objectName: 'SAML configuration',
+      before: before.saved ? { version: before.saved.version, allowSignIn: before.saved.allowSignIn } : null,
+      after: { allowSignIn: input.allowSignIn, config: validation.file.config },
+    }),
+  ]);
   return readSamlConfigState(db);
 }
 
 /** Makes a saved version (default: the latest) the active one. One settings write: atomic for every isolate. */
-export async function applySamlConfig(db: D1Database, input: { version?: number; nowMs: number }): Promise<SamlConfigState> {
+export async function applySamlConfig(db: D1Database, input: { version?: number; nowMs: number }, audit: Audit): Promise<SamlConfigState> {
   const row = input.version === undefined
     ? await db.prepare('SELECT version FROM saml_config_versions ORDER BY version DESC LIMIT 1').first<{ version: number }>()
     : await db.prepare('SELECT version FROM saml_config_versions WHERE version = ?').bind(input.version).first<{ version: number }>();
   if (!row) throw new AppError('NOT_FOUND', input.version === undefined ? 'There is no saved SAML configuration to apply.' : `There is no version ${input.version}.`);
-  await writeSettingStatement(db, APPLIED_VERSION_KEY, row.version, input.nowMs).run();
+  const appliedBefore = await readSetting<number | null>(db, APPLIED_VERSION_KEY, null);
+  await db.batch([
+    writeSettingStatement(db, APPLIED_VERSION_KEY, row.version, input.nowMs),
+    audit({ action: 'apply', objectType: 'saml_config', objectId: String(row.version), objectName: 'SAML configuration', before: { appliedVersion: appliedBefore }, after: { appliedVersion: row.version } }),
+  ]);
   return readSamlConfigState(db);
 }
 

@@ -3,6 +3,7 @@
  * settings name the applied version and hold the kill switch. "Delete" clears the applied pointer and keeps the
  * history, so a deleted script can still be looked at and restored.
  */
+import type { AuditChange, Audit } from '../audit/record';
 import { readSetting, writeSettingStatement } from '../settings/platform';
 
 export const APPLIED_VERSION_KEY = 'script.appliedVersion';
@@ -50,6 +51,8 @@ export async function listVersions(db: D1Database, limit = 100): Promise<Array<O
 export async function insertAndApplyVersion(
   db: D1Database,
   input: { source: string; compiled: string; onError: 'deny' | 'continue'; savedByUserId: string | null; nowMs: number },
+  audit: Audit,
+  change: Omit<AuditChange, 'objectType'>,
 ): Promise<number> {
   const [inserted] = await db.batch<{ version: number }>([
     db
@@ -57,6 +60,7 @@ export async function insertAndApplyVersion(
         'INSERT INTO sign_in_script_versions (version, source, compiled, on_error, saved_by_user_id, saved_at) SELECT COALESCE(MAX(version), 0) + 1, ?, ?, ?, ?, ? FROM sign_in_script_versions RETURNING version',
       )
       .bind(input.source, input.compiled, input.onError, input.savedByUserId, input.nowMs),
+    audit({ ...change, objectType: 'sign_in_script' }),
     db
       .prepare(
         "INSERT INTO settings (key, value, updated_at) SELECT ?, CAST(MAX(version) AS TEXT), ? FROM sign_in_script_versions WHERE true ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",

@@ -2,6 +2,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { currentUserId } from '../auth/middleware';
+import { auditOf } from '../audit/record';
 import type { AppBindings } from '../env';
 import { SCRIPT_SOURCE_MAX_BYTES } from '../constants';
 import { parse, parseJsonBody } from '../lib/validate';
@@ -49,21 +50,21 @@ export const scriptAdminRoutes = new Hono<AppBindings>()
   })
   .put('/', async (c) => {
     const body = await parseJsonBody(c, z.strictObject({ source: source.min(1), onError: z.enum(['deny', 'continue']).optional() }));
-    return c.json(await saveScript(c.env.DB, { ...body, savedByUserId: currentUserId(c), nowMs: c.var.now }));
+    return c.json(await saveScript(c.env.DB, { ...body, savedByUserId: currentUserId(c), nowMs: c.var.now }, auditOf(c)));
   })
   .delete('/', async (c) => {
-    await deleteScript(c.env.DB, c.var.now);
+    await deleteScript(c.env.DB, c.var.now, auditOf(c));
     return c.body(null, 204);
   })
   .put('/enabled', async (c) => {
     const { enabled } = await parseJsonBody(c, z.strictObject({ enabled: z.boolean() }));
-    await setScriptEnabled(c.env.DB, enabled, c.var.now);
+    await setScriptEnabled(c.env.DB, enabled, c.var.now, auditOf(c));
     return c.json(await readScriptState(c.env.DB));
   })
   .get('/versions/:version', async (c) => c.json(await readVersionSource(c.env.DB, parse(versionParam, c.req.param()).version)))
   .post('/versions/:version/restore', async (c) => {
     const { version } = parse(versionParam, c.req.param());
-    return c.json(await restoreVersion(c.env.DB, version, currentUserId(c), c.var.now));
+    return c.json(await restoreVersion(c.env.DB, version, currentUserId(c), c.var.now, auditOf(c)));
   })
   .post('/test-run', async (c) => {
     const body = await parseJsonBody(c, z.strictObject({ source: source.min(1), claims: claims.default({}), userId: z.string().uuid().nullable().optional() }));

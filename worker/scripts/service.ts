@@ -4,6 +4,7 @@
  * together with its session, or not at all. Also the admin's dry "test run".
  */
 import { compileScript, runProgram, type CompileOptions, type Effect, type RunResult } from '../../script-engine';
+import type { Audit } from '../audit/record';
 import { SCRIPT_TEST_RUN_ANSWER_MAX_BYTES } from '../constants';
 import { AppError } from '../errors';
 import { identityKeyColumns, identityTaken } from '../lib/identity';
@@ -48,26 +49,48 @@ export async function checkScriptSource(db: D1Database, source: string) {
 }
 
 /** Saves and applies a new version. The error policy is the request's, else the one the script itself names. */
-export async function saveScript(db: D1Database, input: { source: string; onError?: OnErrorPolicy; savedByUserId: string | null; nowMs: number }): Promise<ScriptState> {
+export async function saveScript(
+  db: D1Database,
+  input: { source: string; onError?: OnErrorPolicy; savedByUserId: string | null; nowMs: number },
+  audit: Audit,
+  action: 'save' | 'restore' = 'save',
+): Promise<ScriptState> {
   const result = compileScript(input.source, await compileOptionsFor(db));
   if (!result.ok) throw new AppError('SCRIPT_INVALID', `The script has ${result.errors.length} error(s).`, { errors: result.errors });
-  await insertAndApplyVersion(db, { source: input.source, compiled: JSON.stringify(result.program), onError: input.onError ?? result.program.onError, savedByUserId: input.savedByUserId, nowMs: input.nowMs });
+  const onError = input.onError ?? result.program.onError;
+  const appliedBefore = await readAppliedVersion(db);
+  // The trail names versions; their text stays in the version history (a script holds no secret, but is long).
+  await insertAndApplyVersion(db, { source: input.source, compiled: JSON.stringify(result.program), onError, savedByUserId: input.savedByUserId, nowMs: input.nowMs }, audit, {
+    action,
+    objectId: null,
+    objectName: 'Sign-in script',
+    before: { appliedVersion: appliedBefore },
+    after: { onError, sourceBytes: new TextEncoder().encode(input.source).byteLength },
+  });
   return readScriptState(db);
 }
 
 /** A new version with an old version's text (history stays linear; nothing is rewritten). */
-export async function restoreVersion(db: D1Database, version: number, savedByUserId: string | null, nowMs: number): Promise<ScriptState> {
+export async function restoreVersion(db: D1Database, version: number, savedByUserId: string | null, nowMs: number, audit: Audit): Promise<ScriptState> {
   const old = await loadVersion(db, version);
   if (!old) throw new AppError('NOT_FOUND', `There is no version ${version}.`);
-  return saveScript(db, { source: old.source, onError: old.on_error, savedByUserId, nowMs });
+  return saveScript(db, { source: old.source, onError: old.on_error, savedByUserId, nowMs }, (change) => audit({ ...change, after: { ...(change.after as object), restoredVersion: version } }), 'restore');
 }
 
-export async function deleteScript(db: D1Database, nowMs: number): Promise<void> {
-  await clearAppliedStatement(db, nowMs).run();
+export async function deleteScript(db: D1Database, nowMs: number, audit: Audit): Promise<void> {
+  const appliedBefore = await readAppliedVersion(db);
+  await db.batch([
+    clearAppliedStatement(db, nowMs),
+    audit({ action: 'delete', objectType: 'sign_in_script', objectId: null, objectName: 'Sign-in script', before: { appliedVersion: appliedBefore }, after: { appliedVersion: null } }),
+  ]);
 }
 
-export async function setScriptEnabled(db: D1Database, enabled: boolean, nowMs: number): Promise<void> {
-  await setEnabledStatement(db, enabled, nowMs).run();
+export async function setScriptEnabled(db: D1Database, enabled: boolean, nowMs: number, audit: Audit): Promise<void> {
+  const before = await readScriptEnabled(db);
+  await db.batch([
+    setEnabledStatement(db, enabled, nowMs),
+    audit({ action: 'update', objectType: 'sign_in_script', objectId: null, objectName: 'Sign-in script', before: { enabled: before }, after: { enabled } }),
+  ]);
 }
 
 export async function readVersionSource(db: D1Database, version: number) {

@@ -1,6 +1,7 @@
 /** Admin API: PUT /api/admin/resources/:id/self-service */
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { auditOf } from '../audit/record';
 import type { AppBindings } from '../env';
 import { publicOrigin } from '../lib/http';
 import { fields, parse, parseJsonBody } from '../lib/validate';
@@ -22,7 +23,7 @@ const portalSettingsBody = z.strictObject({
 
 export const portalSettingsAdminRoutes = new Hono<AppBindings>().put('/:id/self-service', async (c) => {
   const { id } = parse(z.object({ id: fields.id }), c.req.param());
-  const resource = await savePortalSettings(c.env.DB, id, await parseJsonBody(c, portalSettingsBody));
+  const resource = await savePortalSettings(c.env.DB, id, await parseJsonBody(c, portalSettingsBody), auditOf(c));
   const alias = resource.selfService.alias;
   return c.json({ ...resource, portalUrl: alias ? `${publicOrigin(c)}/selfservice/${alias}` : null });
 });

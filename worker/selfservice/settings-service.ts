@@ -1,4 +1,5 @@
 /** Admin side of the portal: enable it for a resource under an alias, choose and order its actions. */
+import type { Audit } from '../audit/record';
 import { AppError } from '../errors';
 import { isUniqueViolation } from '../lib/d1-errors';
 import { getResource, type ResourceView } from '../resources/service';
@@ -11,21 +12,32 @@ export interface PortalSettingsInput {
   tokenTypes: SelfServiceTokenType[];
 }
 
-export async function savePortalSettings(db: D1Database, resourceId: string, input: PortalSettingsInput): Promise<ResourceView> {
+export async function savePortalSettings(db: D1Database, resourceId: string, input: PortalSettingsInput, audit: Audit): Promise<ResourceView> {
   if (input.enabled && !input.alias) throw new AppError('VALIDATION_FAILED', 'alias: an enabled portal needs an alias.');
   if (new Set(input.actions).size !== input.actions.length) throw new AppError('VALIDATION_FAILED', 'actions: each action may appear once.');
   if (input.actions.includes('registerNewToken') && input.tokenTypes.length === 0) {
     throw new AppError('VALIDATION_FAILED', 'tokenTypes: choose the token types users may register.');
   }
+  const before = await getResource(db, resourceId);
+  const tokenTypes = [...new Set(input.tokenTypes)];
   try {
-    const result = await db
-      .prepare(
-        `UPDATE resources SET self_service_enabled = ?, self_service_alias = ?, self_service_actions = ?, self_service_token_types = ?
-         WHERE id = ?`,
-      )
-      .bind(input.enabled ? 1 : 0, input.alias, JSON.stringify(input.actions), JSON.stringify([...new Set(input.tokenTypes)]), resourceId)
-      .run();
-    if (result.meta.changes === 0) throw new AppError('RESOURCE_NOT_FOUND');
+    const [result] = await db.batch([
+      db
+        .prepare(
+          `UPDATE resources SET self_service_enabled = ?, self_service_alias = ?, self_service_actions = ?, self_service_token_types = ?
+           WHERE id = ?`,
+        )
+        .bind(input.enabled ? 1 : 0, input.alias, JSON.stringify(input.actions), JSON.stringify(tokenTypes), resourceId),
+      audit({
+        action: 'update',
+        objectType: 'self_service',
+        objectId: resourceId,
+        objectName: before.name,
+        before: before.selfService,
+        after: { enabled: input.enabled, alias: input.alias, actions: input.actions, tokenTypes },
+      }),
+    ]);
+    if (result!.meta.changes === 0) throw new AppError('RESOURCE_NOT_FOUND');
   } catch (error) {
     if (isUniqueViolation(error)) throw new AppError('ALIAS_TAKEN');
     throw error;

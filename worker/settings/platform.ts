@@ -1,4 +1,5 @@
 /** Platform-wide switches kept in the `settings` table as JSON values. */
+import type { Audit } from '../audit/record';
 
 const TWO_FACTOR_KEY = 'platform.twoFactorEnabled';
 
@@ -18,8 +19,12 @@ export function isTwoFactorEnabled(db: D1Database): Promise<boolean> {
   return readSetting(db, TWO_FACTOR_KEY, false);
 }
 
-export async function setTwoFactorEnabled(db: D1Database, enabled: boolean, nowMs: number): Promise<void> {
-  await writeSettingStatement(db, TWO_FACTOR_KEY, enabled, nowMs).run();
+export async function setTwoFactorEnabled(db: D1Database, enabled: boolean, nowMs: number, audit: Audit): Promise<void> {
+  const before = await isTwoFactorEnabled(db);
+  await db.batch([
+    writeSettingStatement(db, TWO_FACTOR_KEY, enabled, nowMs),
+    audit({ action: 'update', objectType: 'security_settings', objectId: TWO_FACTOR_KEY, objectName: 'twoFactorEnabled', before: { twoFactorEnabled: before }, after: { twoFactorEnabled: enabled } }),
+  ]);
 }
 
 /** Offices whose "disable two-factor authentication" is set and that the user belongs to (why 2FA is unavailable). */

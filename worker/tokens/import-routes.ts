@@ -5,6 +5,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { MAX_IMPORT_BODY_BYTES } from '../constants';
+import { auditOf, type Audit } from '../audit/record';
 import type { AppBindings } from '../env';
 import { AppError } from '../errors';
 import { parseJsonBody } from '../lib/validate';
@@ -18,14 +19,14 @@ const pskcBody = z.strictObject({ xml: z.string().min(1).max(MAX_IMPORT_BODY_BYT
 export const tokenImportRoutes = new Hono<AppBindings>()
   .post('/csv', async (c) => {
     const body = await parseJsonBody(c, csvBody, MAX_IMPORT_BODY_BYTES + 1024);
-    return c.json(await importTokens(c, readTokenCsv(body.csv), Boolean(body.dryRun)));
+    return c.json(await importTokens(c, readTokenCsv(body.csv), Boolean(body.dryRun), auditOf(c)));
   })
   .post('/pskc', async (c) => {
     const body = await parseJsonBody(c, pskcBody, MAX_IMPORT_BODY_BYTES + 1024);
-    return c.json(await importTokens(c, await readTokenPskc(body.xml, body.preSharedKeyHex), Boolean(body.dryRun)));
+    return c.json(await importTokens(c, await readTokenPskc(body.xml, body.preSharedKeyHex), Boolean(body.dryRun), auditOf(c)));
   });
 
-async function importTokens(c: { env: AppBindings['Bindings']; var: { now: number } }, tokens: ImportedToken[], dryRun: boolean) {
+async function importTokens(c: { env: AppBindings['Bindings']; var: { now: number } }, tokens: ImportedToken[], dryRun: boolean, audit: Audit) {
   const summary = tokens.map((t) => ({ serial: t.serial, type: t.type, algorithm: t.algorithm, digits: t.digits, counter: t.counter, periodSeconds: t.periodSeconds }));
   const serials = tokens.map((t) => t.serial);
   // Serials already in the database are reported by line in a dry run too, not only by the insert failing.
@@ -36,6 +37,6 @@ async function importTokens(c: { env: AppBindings['Bindings']; var: { now: numbe
     });
   }
   if (dryRun) return { imported: 0, dryRun: true, tokens: summary };
-  const result = await insertTokenBatch(c.env, tokens, c.var.now);
+  const result = await insertTokenBatch(c.env, tokens, c.var.now, audit);
   return { imported: result.created, tokens: summary };
 }

@@ -14,6 +14,7 @@
  * - A use is logged (RecoveryCodeUsed, with how many remain) and mailed to the owner. The last use disables the
  *   set (spent): a set with no code left is no factor, so it must not hide the user's other factors.
  */
+import type { Audit } from '../audit/record';
 import type { ActivityInput } from '../activities/record';
 import { RECOVERY_CODE_COUNT } from '../constants';
 import type { Env } from '../env';
@@ -258,13 +259,14 @@ export async function recoveryCodesOfUser(db: D1Database, userId: string): Promi
  * in one batch with its activity. The set stays listed (who had one, how many were used) until it is deleted or
  * the user makes a new one.
  */
-export async function voidRecoveryCodes(db: D1Database, tokenId: string, via: ActivityVia & { nowMs: number }): Promise<void> {
+export async function voidRecoveryCodes(db: D1Database, tokenId: string, via: ActivityVia & { nowMs: number }, audit: Audit): Promise<void> {
   const token = await db.prepare('SELECT type, serial, owner_user_id FROM tokens WHERE id = ?').bind(tokenId).first<{ type: string; serial: string; owner_user_id: string | null }>();
   if (!token) throw new AppError('TOKEN_NOT_FOUND');
   if (token.type !== 'RECOVERY_CODES') throw new AppError('TOKEN_TYPE_MISMATCH', 'Only a recovery code set can be voided.');
   await db.batch([
     db.prepare(`UPDATE recovery_codes SET voided_at = ?1 WHERE token_id = ?2 AND ${USABLE_CODE_SQL}`).bind(via.nowMs, tokenId),
     db.prepare('UPDATE tokens SET enabled = 0 WHERE id = ?').bind(tokenId),
+    audit({ action: 'void_recovery_codes', objectType: 'token', objectId: tokenId, objectName: token.serial, before: { voided: false }, after: { voided: true, enabled: false } }),
     activityInsert(db, 'RecoveryCodesVoided', token.owner_user_id, via, { tokenId, serial: token.serial }, via.nowMs),
   ]);
 }

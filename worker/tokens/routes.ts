@@ -1,6 +1,7 @@
 /** Admin API: /api/admin/tokens */
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { auditOf } from '../audit/record';
 import type { AppBindings } from '../env';
 import { AppError } from '../errors';
 import { clientAgent, clientIp } from '../lib/http';
@@ -55,42 +56,42 @@ export const tokenAdminRoutes = new Hono<AppBindings>()
   })
   .post('/software', async (c) => {
     const body = await parseJsonBody(c, createSoftwareTokenBody);
-    return c.json(await createSoftwareToken(c.env, { ...body, issuer: adminTokenIssuer(c.env.TOKEN_ISSUER) }, c.var.now), 201);
+    return c.json(await createSoftwareToken(c.env, { ...body, issuer: adminTokenIssuer(c.env.TOKEN_ISSUER) }, c.var.now, auditOf(c)), 201);
   })
   .post('/hardware', async (c) => {
     const body = await parseJsonBody(c, createHardwareTokenBody);
     const seed = decodeSeed(body.seed, body.seedEncoding);
-    return c.json(await createHardwareToken(c.env, { ...body, seed }, c.var.now), 201);
+    return c.json(await createHardwareToken(c.env, { ...body, seed }, c.var.now, auditOf(c)), 201);
   })
   // SMS / EMAIL: bound to the user's phone number or email address, usable at once (the admin vouches for it).
   .post('/message', async (c) => {
     const body = await parseJsonBody(c, createMessageTokenBody);
-    return c.json(await createMessageToken(c.env, { ...body, activated: true }, c.var.now), 201);
+    return c.json(await createMessageToken(c.env, { ...body, activated: true }, c.var.now, auditOf(c)), 201);
   })
   .route('/import', tokenImportRoutes)
   .get('/:id', async (c) => c.json(await getToken(c.env.DB, parse(idParam, c.req.param()).id, c.var.now)))
   .patch('/:id', async (c) => {
     const { id } = parse(idParam, c.req.param());
-    return c.json(await updateToken(c.env.DB, id, await parseJsonBody(c, updateTokenBody), c.var.now));
+    return c.json(await updateToken(c.env.DB, id, await parseJsonBody(c, updateTokenBody), c.var.now, auditOf(c)));
   })
   .delete('/:id', async (c) => {
-    await deleteToken(c.env.DB, parse(idParam, c.req.param()).id);
+    await deleteToken(c.env.DB, parse(idParam, c.req.param()).id, auditOf(c));
     return c.body(null, 204);
   })
   .put('/:id/pin', async (c) => {
     const { id } = parse(idParam, c.req.param());
     const body = await parseJsonBody(c, setPinBody);
-    await setTokenPin(c.env, id, body.pin, body.pinPosition);
+    await setTokenPin(c.env, id, body.pin, body.pinPosition, auditOf(c));
     return c.body(null, 204);
   })
   // RECOVERY_CODES: every unused code of the set refused from now on (the user lost the printout, or left).
   .post('/:id/void', async (c) => {
     const { id } = parse(idParam, c.req.param());
-    await voidRecoveryCodes(c.env.DB, id, { channel: 'admin', ip: clientIp(c), client: clientAgent(c), nowMs: c.var.now });
+    await voidRecoveryCodes(c.env.DB, id, { channel: 'admin', ip: clientIp(c), client: clientAgent(c), nowMs: c.var.now }, auditOf(c));
     return c.json(await getToken(c.env.DB, id, c.var.now));
   })
   .post('/:id/reset-fail-counter', async (c) => {
-    await resetTokenFailCounter(c.env.DB, parse(idParam, c.req.param()).id);
+    await resetTokenFailCounter(c.env.DB, parse(idParam, c.req.param()).id, auditOf(c));
     return c.body(null, 204);
   })
   // SMS/EMAIL tokens: "Send code" to the token's destination, then /check with the code received.

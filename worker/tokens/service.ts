@@ -2,6 +2,7 @@
  * Tokens: the inventory of OTP generators. Software tokens get a generated seed shown once as a QR code and stay
  * pending until their first correct code; hardware tokens are registered with the seed from the vendor.
  */
+import type { Audit } from '../audit/record';
 import { CODE_DIGITS, SOFTWARE_TOKEN_SECRET_BYTES, TOKEN_COUNTER_MAX, TOKEN_PIN_MAX_LENGTH, TOKEN_PIN_MIN_LENGTH } from '../constants';
 import type { HashAlgorithm, TokenType } from '../db/schema';
 import type { Env } from '../env';
@@ -261,11 +262,14 @@ export async function createSoftwareToken(
   env: Pick<Env, 'DB' | 'SEED_ENCRYPTION_KEY' | 'SESSION_KEY'>,
   params: Omit<NewTokenParams, 'counter' | 'ocraSuite'> & { type: 'TOTP' | 'HOTP'; issuer: string; enrollingResourceId?: string },
   nowMs: number,
+  /** An administrator's change is audited; the portal passes none (the user's own token, in user activities). */
+  audit?: Audit,
 ): Promise<EnrolmentView> {
   await assertUserExists(env.DB, params.ownerUserId);
   const seed = randomBytes(SOFTWARE_TOKEN_SECRET_BYTES);
   const insert = await tokenInsertStatements(env, { ...params, counter: 0, kind: 'software', seed, activated: false }, nowMs);
-  await insertTokens(env.DB, pendingEnrolmentOf(env.DB, insert.id, params, insert.statement));
+  const stored = pendingEnrolmentOf(env.DB, insert.id, params, insert.statement);
+  await insertTokens(env.DB, [...stored, ...auditCreated(audit, insert, { ...params, kind: 'software' })]);
   const token = await getToken(env.DB, insert.id, nowMs);
   return { token, enrolment: enrolmentFor(token, seed, params.issuer) };
 }
@@ -295,10 +299,11 @@ export async function createHardwareToken(
   env: Pick<Env, 'DB' | 'SEED_ENCRYPTION_KEY' | 'SESSION_KEY'>,
   params: NewTokenParams & { seed: Bytes },
   nowMs: number,
+  audit: Audit,
 ): Promise<TokenView> {
   await assertUserExists(env.DB, params.ownerUserId);
   const insert = await tokenInsertStatements(env, { ...params, kind: 'hardware', activated: true }, nowMs);
-  await insertTokens(env.DB, [insert.statement]);
+  await insertTokens(env.DB, [insert.statement, ...auditCreated(audit, insert, { ...params, kind: 'hardware' })]);
   return getToken(env.DB, insert.id, nowMs);
 }
 
@@ -310,17 +315,20 @@ export async function createMessageToken(
   env: Pick<Env, 'DB' | 'SESSION_KEY'>,
   params: { type: MessageTokenType; destination: string; description?: string; ownerUserId: string; pin?: string | null; pinPosition?: 'before' | 'after'; activated: boolean; serial?: string; enrollingResourceId?: string },
   nowMs: number,
+  /** An administrator's change is audited; the portal passes none. */
+  audit?: Audit,
 ): Promise<TokenView> {
   const destination = normalizeDestination(params.type, params.destination);
   if (params.pin != null) validatePin(params.pin);
   await assertUserExists(env.DB, params.ownerUserId);
   const id = crypto.randomUUID();
+  const serial = params.serial?.trim() || generateSerial(params.type);
   const statement = env.DB.prepare(
     `INSERT INTO tokens (id, serial, type, kind, description, digits, destination, pin_hash, pin_position, enabled, activated, owner_user_id, created_at)
      VALUES (?, ?, ?, 'software', ?, ?, ?, ?, ?, 1, ?, ?, ?)`,
   ).bind(
     id,
-    params.serial?.trim() || generateSerial(params.type),
+    serial,
     params.type,
     params.description ?? '',
     CODE_DIGITS,
@@ -331,7 +339,8 @@ export async function createMessageToken(
     params.ownerUserId,
     nowMs,
   );
-  await insertTokens(env.DB, pendingEnrolmentOf(env.DB, id, params, statement));
+  const stored = pendingEnrolmentOf(env.DB, id, params, statement);
+  await insertTokens(env.DB, [...stored, ...auditCreated(audit, { id, serial }, { ...params, kind: 'software', destination: maskDestination(destination) })]);
   return getToken(env.DB, id, nowMs);
 }
 
@@ -340,13 +349,17 @@ export async function insertTokenBatch(
   env: Pick<Env, 'DB' | 'SEED_ENCRYPTION_KEY' | 'SESSION_KEY'>,
   tokens: Array<NewTokenParams & { seed: Bytes }>,
   nowMs: number,
+  audit: Audit,
 ): Promise<{ created: number; serials: string[] }> {
   const inserts = [];
   for (const token of tokens) inserts.push(await tokenInsertStatements(env, { ...token, kind: 'hardware', activated: true }, nowMs));
   const serials = inserts.map((insert) => insert.serial.toLowerCase());
   const duplicate = serials.find((serial, index) => serials.indexOf(serial) !== index);
   if (duplicate) throw new AppError('SERIAL_TAKEN', `The serial ${duplicate} appears twice in the file.`);
-  await insertTokens(env.DB, inserts.map((insert) => insert.statement));
+  await insertTokens(
+    env.DB,
+    inserts.flatMap((insert, index) => [insert.statement, ...auditCreated(audit, insert, { ...tokens[index]!, kind: 'hardware' }, 'import')]),
+  );
   return { created: inserts.length, serials: inserts.map((insert) => insert.serial) };
 }
 
@@ -355,7 +368,9 @@ export async function updateToken(
   id: string,
   changes: { description?: string; enabled?: boolean; ownerUserId?: string | null },
   nowMs: number,
+  audit: Audit,
 ): Promise<TokenView> {
+  const before = await getToken(db, id, nowMs);
   const sets: string[] = [];
   const params: unknown[] = [];
   if (changes.description !== undefined) {
@@ -378,7 +393,13 @@ export async function updateToken(
     );
   }
   if (sets.length > 0) {
-    const results = await db.batch([db.prepare(`UPDATE tokens SET ${sets.join(', ')} WHERE id = ?`).bind(...params, id), ...statements]);
+    const owner = changes.ownerUserId === undefined ? before.owner : changes.ownerUserId === null ? null : { id: changes.ownerUserId };
+    const after = { ...auditedToken(before), ...(changes.description !== undefined ? { description: changes.description } : {}), ...(changes.enabled !== undefined ? { enabled: changes.enabled } : {}), owner };
+    const results = await db.batch([
+      db.prepare(`UPDATE tokens SET ${sets.join(', ')} WHERE id = ?`).bind(...params, id),
+      audit({ action: 'update', objectType: 'token', objectId: id, objectName: before.serial, before: auditedToken(before), after }),
+      ...statements,
+    ]);
     if (results[0]!.meta.changes === 0) throw new AppError('TOKEN_NOT_FOUND');
   }
   return getToken(db, id, nowMs);
@@ -402,11 +423,15 @@ async function assertRecoverySetChange(db: D1Database, id: string, changes: { en
   if (changes.enabled === true && ((await recoveryCodeCountsOf(db, [id])).get(id)?.remaining ?? 0) === 0) throw new AppError('RECOVERY_CODES_SPENT');
 }
 
-export async function deleteToken(db: D1Database, id: string): Promise<void> {
+export async function deleteToken(db: D1Database, id: string, audit?: Audit): Promise<void> {
+  const before = audit
+    ? await db.prepare('SELECT serial, type, kind, description, enabled, owner_user_id FROM tokens WHERE id = ?').bind(id).first<{ serial: string; type: TokenType; kind: string; description: string; enabled: number; owner_user_id: string | null }>()
+    : null;
   // Assignments that named this token fall back to plain "user" in the same batch (the CHECK forbids a dangling kind).
   const [, deleted] = await db.batch([
     db.prepare(`UPDATE assignments SET kind = 'user', token_id = NULL WHERE token_id = ?`).bind(id),
     db.prepare('DELETE FROM tokens WHERE id = ?').bind(id),
+    ...(audit && before ? [audit({ action: 'delete', objectType: 'token', objectId: id, objectName: before.serial, before: { ...before, enabled: before.enabled === 1 } })] : []),
   ]);
   if (deleted!.meta.changes === 0) throw new AppError('TOKEN_NOT_FOUND');
 }
@@ -416,23 +441,86 @@ export async function setTokenPin(
   id: string,
   pin: string | null,
   pinPosition: 'before' | 'after' | undefined,
+  /** An administrator's change is audited; the portal passes none. */
+  audit?: Audit,
 ): Promise<void> {
   if (pin !== null) validatePin(pin);
-  const type = (await env.DB.prepare('SELECT type FROM tokens WHERE id = ?').bind(id).first<{ type: TokenType }>())?.type;
+  const current = await env.DB.prepare('SELECT type, serial, pin_hash, pin_position FROM tokens WHERE id = ?').bind(id).first<{ type: TokenType; serial: string; pin_hash: string | null; pin_position: string }>();
+  const type = current?.type;
   // A recovery code is checked alone: a PIN would never be asked for.
   if (type === 'RECOVERY_CODES') throw new AppError('TOKEN_TYPE_MISMATCH', 'Recovery code sets have no PIN.');
   // A passkey's own user verification (device PIN, biometrics) takes that place; a token PIN would never be asked.
   if (type === 'PASSKEY') throw new AppError('TOKEN_TYPE_MISMATCH', 'Passkeys have no token PIN.');
   const pinHash = pin === null ? null : await hashPin(env.SESSION_KEY, id, pin);
-  const result = await env.DB.prepare('UPDATE tokens SET pin_hash = ?, pin_position = coalesce(?, pin_position) WHERE id = ?')
-    .bind(pinHash, pinPosition ?? null, id)
-    .run();
-  if (result.meta.changes === 0) throw new AppError('TOKEN_NOT_FOUND');
+  const [result] = await env.DB.batch([
+    env.DB.prepare('UPDATE tokens SET pin_hash = ?, pin_position = coalesce(?, pin_position) WHERE id = ?').bind(pinHash, pinPosition ?? null, id),
+    ...(audit && current
+      ? [
+          audit({
+            action: pin === null ? 'remove_pin' : 'set_pin',
+            objectType: 'token',
+            objectId: id,
+            objectName: current.serial,
+            before: { hasPin: current.pin_hash !== null, pinPosition: current.pin_position },
+            after: { hasPin: pinHash !== null, pinPosition: pinPosition ?? current.pin_position },
+          }),
+        ]
+      : []),
+  ]);
+  if (result!.meta.changes === 0) throw new AppError('TOKEN_NOT_FOUND');
 }
 
-export async function resetTokenFailCounter(db: D1Database, id: string): Promise<void> {
-  const result = await db.prepare('UPDATE tokens SET fail_count = 0, locked_until = NULL WHERE id = ?').bind(id).run();
-  if (result.meta.changes === 0) throw new AppError('TOKEN_NOT_FOUND');
+export async function resetTokenFailCounter(db: D1Database, id: string, audit: Audit): Promise<void> {
+  const before = await db.prepare('SELECT serial, fail_count, locked_until FROM tokens WHERE id = ?').bind(id).first<{ serial: string; fail_count: number; locked_until: number | null }>();
+  const [result] = await db.batch([
+    db.prepare('UPDATE tokens SET fail_count = 0, locked_until = NULL WHERE id = ?').bind(id),
+    audit({
+      action: 'reset_fail_counter',
+      objectType: 'token',
+      objectId: id,
+      objectName: before?.serial ?? null,
+      before: before ? { failCount: before.fail_count, lockedUntil: before.locked_until } : null,
+      after: { failCount: 0, lockedUntil: null },
+    }),
+  ]);
+  if (result!.meta.changes === 0) throw new AppError('TOKEN_NOT_FOUND');
+}
+
+/** What the audit trail keeps of a token: what an administrator sees of it, no seed, no PIN. */
+export function auditedToken(token: TokenView) {
+  return {
+    serial: token.serial,
+    type: token.type,
+    kind: token.kind,
+    description: token.description,
+    enabled: token.enabled,
+    activated: token.activated,
+    owner: token.owner,
+    hasPin: token.hasPin,
+    pinPosition: token.pinPosition,
+    destination: token.destination,
+  };
+}
+
+/** The audit row of a token just inserted (a batch's insert statement right before it). */
+function auditCreated(
+  audit: Audit | undefined,
+  insert: { id: string; serial: string },
+  params: { type: TokenType; kind: 'software' | 'hardware'; description?: string; ownerUserId?: string | null; pin?: string | null; pinPosition?: 'before' | 'after'; destination?: string | null },
+  action = 'create',
+): D1PreparedStatement[] {
+  if (!audit) return [];
+  const after = {
+    serial: insert.serial,
+    type: params.type,
+    kind: params.kind,
+    description: params.description ?? '',
+    owner: params.ownerUserId ? { id: params.ownerUserId } : null,
+    hasPin: Boolean(params.pin),
+    pinPosition: params.pinPosition ?? 'after',
+    ...(params.destination !== undefined ? { destination: params.destination } : {}),
+  };
+  return [audit({ action, objectType: 'token', objectId: insert.id, objectName: insert.serial, after })];
 }
 
 /** What every token check needs from the Worker: its keys, and the mail that tells a user a recovery code was used. */

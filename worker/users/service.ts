@@ -1,5 +1,6 @@
 /** Users: the people who sign in. Logins are unique case-insensitively. */
 import { and, asc, count, eq, like, or, sql } from 'drizzle-orm';
+import type { Audit } from '../audit/record';
 import { clearLoginFailuresStatement } from '../auth/login-lock';
 import { createDb, schema } from '../db/client';
 import { AppError } from '../errors';
@@ -95,7 +96,7 @@ export async function getUser(d1: D1Database, id: string): Promise<UserView> {
   return toUserView(row);
 }
 
-export async function createUser(d1: D1Database, input: CreateUserInput, nowMs: number): Promise<UserView> {
+export async function createUser(d1: D1Database, input: CreateUserInput, nowMs: number, audit: Audit): Promise<UserView> {
   const row: typeof users.$inferInsert = {
     id: crypto.randomUUID(),
     login: input.login,
@@ -116,16 +117,22 @@ export async function createUser(d1: D1Database, input: CreateUserInput, nowMs: 
   const keys = identityKeyColumns({ login: row.login, email: row.email });
   row.loginKey = keys.login_key;
   row.emailKey = keys.email_key;
+  const insert = createDb(d1).insert(users).values(row).toSQL();
   try {
-    const inserted = await createDb(d1).insert(users).values(row).returning().get();
-    return toUserView(inserted);
+    await d1.batch([
+      d1.prepare(insert.sql).bind(...insert.params),
+      audit({ action: 'create', objectType: 'user', objectId: row.id!, objectName: row.login, after: auditedUser(row as UserRow) }),
+    ]);
+    return getUser(d1, row.id!);
   } catch (error) {
     if (isUniqueViolation(error)) throw new AppError('LOGIN_TAKEN');
     throw error;
   }
 }
 
-export async function updateUser(d1: D1Database, id: string, input: UpdateUserInput, nowMs: number): Promise<UserView> {
+export async function updateUser(d1: D1Database, id: string, input: UpdateUserInput, nowMs: number, audit: Audit): Promise<UserView> {
+  const before = await findUserRowById(d1, id);
+  if (!before) throw new AppError('USER_NOT_FOUND');
   const changes: Partial<typeof users.$inferInsert> = { updatedAt: nowMs };
   if (input.login !== undefined) changes.login = input.login;
   if (input.firstName !== undefined) changes.firstName = input.firstName;
@@ -142,16 +149,21 @@ export async function updateUser(d1: D1Database, id: string, input: UpdateUserIn
     if (keys.email_key !== undefined) changes.emailKey = keys.email_key;
   }
   const removesAdmin = input.isAdmin === false || input.enabled === false;
+  const update = createDb(d1)
+    .update(users)
+    .set(changes)
+    .where(removesAdmin ? and(eq(users.id, id), sql.raw(NOT_THE_LAST_ADMIN)) : eq(users.id, id))
+    .toSQL();
+  const after = { ...before, ...changes } as UserRow;
   try {
-    const updated = await createDb(d1)
-      .update(users)
-      .set(changes)
-      .where(removesAdmin ? and(eq(users.id, id), sql.raw(NOT_THE_LAST_ADMIN)) : eq(users.id, id))
-      .returning()
-      .get();
-    if (!updated) throw await notFoundOrLastAdmin(d1, id);
-    if (input.enabled === false) await d1.prepare('DELETE FROM sessions WHERE user_id = ?').bind(id).run();
-    return toUserView(updated);
+    const [updated] = await d1.batch([
+      d1.prepare(update.sql).bind(...update.params),
+      audit({ action: 'update', objectType: 'user', objectId: id, objectName: after.login, before: auditedUser(before), after: auditedUser(after) }),
+      // A disabled user's sessions end with the change, not a request later.
+      d1.prepare('DELETE FROM sessions WHERE user_id = ? AND EXISTS (SELECT 1 FROM users WHERE id = ? AND enabled = 0)').bind(id, id),
+    ]);
+    if (updated!.meta.changes === 0) throw await notFoundOrLastAdmin(d1, id);
+    return getUser(d1, id);
   } catch (error) {
     if (isUniqueViolation(error)) throw new AppError('LOGIN_TAKEN');
     throw error;
@@ -159,19 +171,34 @@ export async function updateUser(d1: D1Database, id: string, input: UpdateUserIn
 }
 
 /** Sets or removes the password; every session of the user ends (a password change is a security event). */
-export async function setUserPassword(d1: D1Database, id: string, password: string | null, nowMs: number): Promise<void> {
+export async function setUserPassword(d1: D1Database, id: string, password: string | null, nowMs: number, audit: Audit): Promise<void> {
+  const before = await findUserRowById(d1, id);
+  if (!before) throw new AppError('USER_NOT_FOUND');
   const passwordHash = password === null ? null : await hashPassword(password);
   const [update] = await d1.batch([
     d1.prepare('UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?').bind(passwordHash, nowMs, id),
+    audit({
+      action: password === null ? 'remove_password' : 'set_password',
+      objectType: 'user',
+      objectId: id,
+      objectName: before.login,
+      before: { hasPassword: before.passwordHash !== null },
+      after: { hasPassword: passwordHash !== null },
+    }),
     d1.prepare('DELETE FROM sessions WHERE user_id = ? AND EXISTS (SELECT 1 FROM users WHERE id = ?)').bind(id, id),
   ]);
   if (update!.meta.changes === 0) throw new AppError('USER_NOT_FOUND');
 }
 
-export async function deleteUser(d1: D1Database, id: string): Promise<void> {
+export async function deleteUser(d1: D1Database, id: string, audit: Audit): Promise<void> {
+  const before = await findUserRowById(d1, id);
+  if (!before) throw new AppError('USER_NOT_FOUND');
   // Tokens the user owned stay in the inventory (owner set null by FK); assignments and memberships cascade.
-  const result = await d1.prepare(`DELETE FROM users WHERE id = ? AND ${NOT_THE_LAST_ADMIN}`).bind(id).run();
-  if (result.meta.changes === 0) throw await notFoundOrLastAdmin(d1, id);
+  const [result] = await d1.batch([
+    d1.prepare(`DELETE FROM users WHERE id = ? AND ${NOT_THE_LAST_ADMIN}`).bind(id),
+    audit({ action: 'delete', objectType: 'user', objectId: id, objectName: before.login, before: auditedUser(before) }),
+  ]);
+  if (result!.meta.changes === 0) throw await notFoundOrLastAdmin(d1, id);
 }
 
 /**
@@ -190,8 +217,14 @@ async function notFoundOrLastAdmin(d1: D1Database, id: string): Promise<AppError
 
 
 /** Lifts the sign-in lockout after repeated password failures (the lock is kept per login name). */
-export async function unlockUser(d1: D1Database, id: string): Promise<void> {
+export async function unlockUser(d1: D1Database, id: string, audit: Audit): Promise<void> {
   const user = await findUserRowById(d1, id);
   if (!user) throw new AppError('USER_NOT_FOUND');
-  await clearLoginFailuresStatement(d1, user.login).run();
+  await d1.batch([clearLoginFailuresStatement(d1, user.login), audit({ action: 'unlock', objectType: 'user', objectId: id, objectName: user.login })]);
+}
+
+/** What the audit trail keeps of a user: the view (never the password hash), without the bookkeeping times. */
+function auditedUser(row: UserRow): Omit<UserView, 'createdAt' | 'updatedAt' | 'id'> {
+  const { createdAt: _created, updatedAt: _updated, id: _id, ...fields } = toUserView(row);
+  return fields;
 }

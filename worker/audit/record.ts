@@ -1,0 +1,114 @@
+/**
+ * The admin audit trail's one writer. Every admin change site builds its row with `auditStatement` and puts it into
+ * the D1 batch that makes the change, right after the statement whose effect it records: the insert runs only when
+ * that statement changed a row (`changes() > 0`), and a batch that fails rolls the row back with the change. So the
+ * trail never says something happened that did not.
+ */
+import type { Context } from 'hono';
+import type { AppBindings } from '../env';
+import { clientAgent, clientIp } from '../lib/http';
+
+/** Who made a change: the admin signed in, or an API key together with the admin who owns it. */
+export interface AuditActor {
+  /** The admin, or the key's owner. */
+  userId: string | null;
+  apiKeyId: string | null;
+  ip: string | null;
+  client: string | null;
+  nowMs: number;
+}
+
+export const AUDIT_OBJECT_TYPES = [
+  'user',
+  'token',
+  'resource',
+  'assignment',
+  'self_service',
+  'office',
+  'group',
+  'security_settings',
+  'messaging_settings',
+  'saml_config',
+  'sign_in_script',
+  'api_key',
+  'user_issue',
+] as const;
+export type AuditObjectType = (typeof AUDIT_OBJECT_TYPES)[number];
+
+export interface AuditChange {
+  /** What was done, lower_snake: create, update, delete, set_password, reset_fail_counter, apply, ... */
+  action: string;
+  objectType: AuditObjectType;
+  objectId: string | null;
+  /** How people name the object (login, serial, resource name), kept as it was at the change. */
+  objectName?: string | null;
+  before?: unknown;
+  after?: unknown;
+}
+
+/** What a change site gets from its route: the row builder bound to the request's actor. */
+export type Audit = (change: AuditChange) => D1PreparedStatement;
+
+export function auditActorOf(c: Context<AppBindings>): AuditActor {
+  const auth = c.var.auth;
+  const base = { ip: clientIp(c), client: clientAgent(c), nowMs: c.var.now };
+  if (auth?.kind === 'apiKey') return { ...base, userId: auth.ownerUserId, apiKeyId: auth.apiKeyId };
+  return { ...base, userId: auth?.kind === 'session' ? auth.userId : null, apiKeyId: null };
+}
+
+/** The audit row builder for this request, for services that batch their change. */
+export function auditOf(c: Context<AppBindings>): Audit {
+  const actor = auditActorOf(c);
+  return (change) => auditStatement(c.env.DB, actor, change);
+}
+
+/**
+ * The insert of one audit row, effective only when the batch's previous statement changed a row. The actor's login
+ * and the key's name are read in the same statement, as they are at this moment.
+ */
+export function auditStatement(db: D1Database, actor: AuditActor, change: AuditChange): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO admin_audit (id, at, actor_user_id, actor_login, api_key_id, api_key_name, action, object_type, object_id, object_name, before, after, ip, client)
+       SELECT ?1, ?2, ?3, (SELECT login FROM users WHERE id = ?3), ?4, (SELECT name FROM api_keys WHERE id = ?4), ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12
+       WHERE changes() > 0`,
+    )
+    .bind(
+      crypto.randomUUID(),
+      actor.nowMs,
+      actor.userId,
+      actor.apiKeyId,
+      change.action,
+      change.objectType,
+      change.objectId,
+      change.objectName ?? null,
+      auditJson(change.before),
+      auditJson(change.after),
+      actor.ip,
+      actor.client,
+    );
+}
+
+/**
+ * Field names whose values are secrets wherever they appear: seeds, PINs, passwords and their hashes, API keys,
+ * provider credentials. Their values are never written to the trail, only whether one was set.
+ */
+const SECRET_FIELD = /secret|seed|password|passwd|^pin$|pinhash|hash$|^key$|apikey$|authtoken|token$|privatekey|credential|^auth$|bearer/i;
+/** Fields that merely say whether a secret exists or how it is used, never the secret. */
+const NOT_A_SECRET = /^has|position$|prefix$|^kind$|^type$|set$/i;
+export const MASKED = '••••••';
+
+export function maskSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(maskSecrets);
+  if (value === null || typeof value !== 'object') return value;
+  const masked: Record<string, unknown> = {};
+  for (const [name, field] of Object.entries(value)) {
+    if (SECRET_FIELD.test(name) && !NOT_A_SECRET.test(name) && typeof field === 'string') masked[name] = field === '' ? '' : MASKED;
+    else masked[name] = maskSecrets(field);
+  }
+  return masked;
+}
+
+function auditJson(value: unknown): string | null {
+  return value === undefined ? null : JSON.stringify(maskSecrets(value));
+}
