@@ -66,9 +66,13 @@ function startYamlWorker(createData: unknown): Worker {
 
 let yaml: MonacoYaml | null = null;
 
-/** Registers (or replaces) the JSON schemas monaco-yaml validates and completes against. */
+/**
+ * Registers (or replaces) the JSON schemas monaco-yaml completes and explains keys from. It does not validate:
+ * the designers show the server's validator's markers as you type, so each problem is marked once, by the rule
+ * that decides, at the line the server names (monaco-yaml marks a YAML syntax error where its parser gave up).
+ */
 export function setYamlSchemas(schemas: SchemasSettings[]): void {
-  const options = { enableSchemaRequest: false, hover: true, completion: true, validate: true, schemas };
+  const options = { enableSchemaRequest: false, hover: true, completion: true, validate: false, schemas };
   if (yaml) yaml.update(options);
   else yaml = configureMonacoYaml(monacoForYaml as unknown as typeof monaco, options);
 }

@@ -63,6 +63,9 @@ export default function YamlEditor(props: YamlEditorProps) {
       ariaLabel: props.ariaLabel,
       theme: dark ? 'vs-dark' : 'vs',
       quickSuggestions: { other: true, comments: false, strings: true },
+      // Suggestions opened by a trigger character (the space after `- ` or `key:`) preselect nothing, so Enter
+      // stays a line break; once the admin types a word, the best match is selected and Enter takes it.
+      suggest: { selectionMode: 'whenQuickSuggestion' },
       // The hidden-textarea input path instead of Chromium's EditContext API: the same typing experience, and it
       // works with every input method, password managers' text insertion and browser automation alike.
       editContext: false,
