@@ -14,6 +14,7 @@ import { auditCsvStream } from '../../worker/audit/repo';
 import { ADMIN_AUDIT_RETENTION_DAYS, DAY_MS } from '../../worker/constants';
 import { runScheduledPurge } from '../../worker/maintenance/purge';
 import { samlYaml } from '../setup/saml-test-support';
+import { providerScenario, twilioAndOutboxSettings } from '../helpers/messaging';
 import { adminClient, call, insertUser, json, randomSeedBase32, signIn, unique } from '../helpers/worker';
 
 type Admin = Awaited<ReturnType<typeof adminClient>>;
@@ -214,10 +215,16 @@ describe('secrets never reach the trail', () => {
     await admin.put(`/tokens/${token.id}/pin`, { pin: '56473829' });
     const software = await admin.post<{ enrolment: { secretBase32: string } }>('/tokens/software', { type: 'TOTP', ownerUserId: user.id });
     const apiKey = await admin.post<{ key: string }>('/api-keys', { name: unique('harvest-'), scope: 'verify' });
+    const providerSecret = `twilio-secret-${crypto.randomUUID()}`;
+    const settings = twilioAndOutboxSettings(providerScenario().baseUrl);
+    settings.sms.primary.authToken = providerSecret;
+    await admin.put('/messaging/settings', settings);
+    const [providerRow] = (await env.DB.prepare("SELECT * FROM admin_audit WHERE object_type = 'messaging_settings' ORDER BY at DESC LIMIT 1").all<AuditRow>()).results;
+    expect(parsed(providerRow!.after).sms.primary).toMatchObject({ type: 'twilio', accountSid: settings.sms.primary.accountSid });
     const hashes = await env.DB.prepare('SELECT password_hash AS v FROM users WHERE id = ? UNION ALL SELECT pin_hash FROM tokens WHERE owner_user_id = ? UNION ALL SELECT secret_encrypted FROM tokens WHERE owner_user_id = ?')
       .bind(user.id, user.id, user.id)
       .all<{ v: string | null }>();
-    const secrets = [password, `${password}-2`, seed, pin, '56473829', software.enrolment.secretBase32, apiKey.key, ...hashes.results.map((r) => r.v).filter((v): v is string => Boolean(v))];
+    const secrets = [password, `${password}-2`, seed, pin, '56473829', software.enrolment.secretBase32, apiKey.key, providerSecret, ...hashes.results.map((r) => r.v).filter((v): v is string => Boolean(v))];
     const { results } = await env.DB.prepare('SELECT * FROM admin_audit').all<AuditRow>();
     expect(results.length).toBeGreaterThan(4);
     const everything = JSON.stringify(results);

@@ -23,16 +23,21 @@ export async function readSettingRows(d1: D1Database, keys: readonly string[]): 
   return new Map(rows.map((row) => [row.key, row.value]));
 }
 
-/** Writes every row in one batch: a save changes all its sections or none. */
-export async function writeSettingRows(d1: D1Database, rows: ReadonlyArray<{ key: string; value: string }>, nowMs: number): Promise<void> {
+/**
+ * Writes every row in one batch: a save changes all its sections or none. `andThen` joins the same batch after the
+ * rows (the admin audit row of the save).
+ */
+export async function writeSettingRows(d1: D1Database, rows: ReadonlyArray<{ key: string; value: string }>, nowMs: number, andThen: D1PreparedStatement[] = []): Promise<void> {
   const db = createDb(d1);
-  const [first, ...rest] = rows.map((row) =>
-    db
+  const statements = rows.map((row) => {
+    const upsert = db
       .insert(settings)
       .values({ key: row.key, value: row.value, updatedAt: nowMs })
-      .onConflictDoUpdate({ target: settings.key, set: { value: sql`excluded.value`, updatedAt: sql`excluded.updated_at` } }),
-  );
-  if (first) await db.batch([first, ...rest]);
+      .onConflictDoUpdate({ target: settings.key, set: { value: sql`excluded.value`, updatedAt: sql`excluded.updated_at` } })
+      .toSQL();
+    return d1.prepare(upsert.sql).bind(...upsert.params);
+  });
+  if (statements.length > 0) await d1.batch([...statements, ...andThen]);
 }
 
 /** Rewrites each row only if it still holds `previous` (a save in between wins over a background rewrite). */

@@ -19,6 +19,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { requireFullAdminScope } from '../auth/middleware';
+import { auditOf } from '../audit/record';
 import type { AppBindings } from '../env';
 import { clientIp } from '../lib/http';
 import { fields, parseJsonBody, parseQuery } from '../lib/validate';
@@ -96,7 +97,7 @@ export const messagingAdminRoutes = new Hono<AppBindings>()
   .get('/settings', async (c) => c.json(await settingsView(c.env)))
   .put('/settings', async (c) => {
     const body = await parseJsonBody(c, z.unknown());
-    const saved = await saveMessagingSettings(c.env, body, c.var.now);
+    const saved = await saveMessagingSettings(c.env, body, c.var.now, auditOf(c));
     return c.json(maskMessagingSettings(saved));
   })
   .post('/templates/preview', async (c) => {

@@ -6,6 +6,7 @@
  * A save may leave sections out (`limits` alone, say): those keep their stored value. Clients written before the
  * limits existed send sms/email/templates only and keep working; the limits stay what they were.
  */
+import type { Audit } from '../audit/record';
 import type { Language } from '../contract/language';
 import { LANGUAGES } from '../contract/language';
 import type { Env } from '../env';
@@ -107,6 +108,8 @@ export async function saveMessagingSettings(
   env: SecretEnv & Pick<Env, 'ALLOW_INSECURE_PROVIDER_URLS'>,
   input: unknown,
   nowMs: number,
+  /** The admin API's save is audited (provider secrets masked); tests and the seed pass none. */
+  audit?: Audit,
 ): Promise<MessagingSettings> {
   const value = parse(messagingSettingsSaveSchema, input);
   const stored = await readStoredSettings(env);
@@ -135,7 +138,13 @@ export async function saveMessagingSettings(
   if (value.email && provider) rows.push({ key: SETTINGS_KEYS.email, value: JSON.stringify({ ...value.email, provider: provider.sealed }) });
   if (value.templates) rows.push({ key: SETTINGS_KEYS.templates, value: JSON.stringify(resolved.templates) });
   if (value.limits) rows.push({ key: SETTINGS_KEYS.limits, value: JSON.stringify(resolved.limits) });
-  await writeSettingRows(env.DB, rows, nowMs);
+  const sectionsSaved = (['sms', 'email', 'templates', 'limits'] as const).filter((section) => value[section] !== undefined);
+  const sectionsOf = (settings: MessagingSettings) => {
+    const masked = maskMessagingSettings(settings);
+    return Object.fromEntries(sectionsSaved.map((section) => [section, masked[section]]));
+  };
+  const auditRow = audit?.({ action: 'update', objectType: 'messaging_settings', objectId: null, objectName: sectionsSaved.join(', '), before: sectionsOf(current), after: sectionsOf(resolved) });
+  await writeSettingRows(env.DB, rows, nowMs, auditRow ? [auditRow] : []);
   return resolved;
 }
 
