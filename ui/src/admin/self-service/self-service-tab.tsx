@@ -4,7 +4,8 @@
  * Nothing is saved until "Save"; the server validates again, and a taken alias is shown at the alias field.
  */
 import { useMemo, useState } from 'preact/hooks';
-import type { SelfServiceAction, SelfServiceTokenType } from '../../../../worker/selfservice/actions';
+import { ALIAS_MAX_LENGTH, ALIAS_PATTERN, RESERVED_ALIASES, SELF_SERVICE_ACTIONS as ALL_ACTIONS, type SelfServiceAction } from '../../../../worker/contract/selfservice';
+import { SELF_SERVICE_TOKEN_TYPES as TOKEN_TYPES, type SelfServiceTokenType } from '../../../../worker/contract/tokens';
 import { Alert, Button, Checkbox, TextField } from '../../components/form';
 import { showToast } from '../../components/toast';
 import { api, ApiError } from '../../lib/api';
@@ -13,37 +14,8 @@ import type { Resource } from '../resources-page';
 import { confirmAction } from '../widgets';
 import { selfServiceStrings } from './strings';
 
-/** The server's list (worker/selfservice/actions.ts); the type check below keeps the two in step. */
-const ALL_ACTIONS = [
-  'registerNewToken',
-  'registerExistingToken',
-  'reassignToken',
-  'unassignToken',
-  'synchronizeToken',
-  'setupPin',
-  'removePin',
-  'createPassword',
-  'changePassword',
-  'changeEmail',
-  'changePhone',
-  'changeLogin',
-  'changeName',
-  'manageEnvironment',
-  'GenerateRecoveryCodes',
-] as const satisfies readonly SelfServiceAction[];
-type MissingAction = Exclude<SelfServiceAction, (typeof ALL_ACTIONS)[number]>;
-const _everyActionListed: [MissingAction] extends [never] ? true : never = true;
-void _everyActionListed;
-
-/** The server's SELF_SERVICE_TOKEN_TYPES, kept in step the same way. */
-const TOKEN_TYPES = ['TOTP', 'HOTP', 'SMS', 'EMAIL', 'PASSKEY'] as const satisfies readonly SelfServiceTokenType[];
-type MissingTokenType = Exclude<SelfServiceTokenType, (typeof TOKEN_TYPES)[number]>;
-const _everyTokenTypeListed: [MissingTokenType] extends [never] ? true : never = true;
-void _everyTokenTypeListed;
-
-/** Same rules as the server (ALIAS_PATTERN, RESERVED_ALIASES): checked here only to say what is wrong sooner. */
-const ALIAS_PATTERN = /^[a-z0-9](?:[a-z0-9]|-(?!-)){1,38}[a-z0-9]$/;
-const RESERVED_ALIASES = new Set(['admin', 'api', 'login', 'logout', 'saml', 'assets', 'static', 'health', 'selfservice']);
+/** What switching Register New Token on offers first when no type is chosen yet: the software token (an app). */
+const FIRST_TOKEN_TYPE: SelfServiceTokenType = 'TOTP';
 
 type AliasProblem = 'aliasRequired' | 'aliasInvalid' | 'aliasReserved' | 'aliasTaken' | null;
 
@@ -140,7 +112,7 @@ export default function SelfServiceTab({ resource, onChange }: { resource: Resou
   return (
     <form class="stack" onSubmit={save} noValidate>
       <section class="panel stack">
-        {liveAddress ? (
+        {liveAddress && enabled ? (
           <p class="row" data-testid="portal-live">
             <span class="pill ok">{t('portalLive')}</span>
             <a href={liveAddress} target="_blank" rel="noopener" class="mono" style={{ wordBreak: 'break-all' }}>
@@ -154,7 +126,10 @@ export default function SelfServiceTab({ resource, onChange }: { resource: Resou
             ) : null}
           </p>
         ) : (
-          <p class="muted">{t('portalOff')}</p>
+          // The status follows the switch at once; what is saved changes with Save.
+          <p class="muted" data-testid="portal-status">
+            {enabled ? t('portalOnPending') : liveAddress ? t('portalOffPending') : t('portalOff')}
+          </p>
         )}
         <Switch label={<strong>{t('enablePortal')}</strong>} name="self-service-enabled" checked={enabled} onChecked={setEnabled} onText={t('on')} offText={t('off')} />
         <small class="hint">{t('enableHint')}</small>
@@ -169,7 +144,7 @@ export default function SelfServiceTab({ resource, onChange }: { resource: Resou
                 hint={t('aliasHint')}
                 autocomplete="off"
                 spellcheck={false}
-                maxLength={40}
+                maxLength={ALIAS_MAX_LENGTH}
                 aria-invalid={aliasMessage ? 'true' : undefined}
                 aria-describedby={aliasMessage ? 'alias-problem' : undefined}
               />
@@ -213,7 +188,11 @@ export default function SelfServiceTab({ resource, onChange }: { resource: Resou
                       }
                       name={`action-${action}`}
                       checked={on}
-                      onChecked={(next) => setSwitchedOn(toggle(switchedOn, action, next))}
+                      onChecked={(next) => {
+                        setSwitchedOn(toggle(switchedOn, action, next));
+                        // An action that cannot be saved without a type starts with the usual one chosen.
+                        if (action === 'registerNewToken' && next && tokenTypes.size === 0) setTokenTypes(new Set([FIRST_TOKEN_TYPE]));
+                      }}
                       onText={t('on')}
                       offText={t('off')}
                     />
