@@ -87,3 +87,19 @@ export const ERROR_CATALOGUE = {
 } as const satisfies Record<string, { status: ContentfulStatusCode; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+/**
+ * The request field an error is about, where it is about one: the UI shows it at that field (the others concern
+ * the form as a whole). Names are the request bodies' keys.
+ */
+export const ERROR_FIELDS = {
+  LOGIN_TAKEN: 'login',
+  EMAIL_TAKEN: 'email',
+  NAME_TAKEN: 'name',
+  SERIAL_TAKEN: 'serial',
+  ALIAS_TAKEN: 'alias',
+  INVALID_SECRET: 'seed',
+  UNSUPPORTED_OCRA_SUITE: 'ocraSuite',
+  WEAK_PASSWORD: 'password',
+  SAME_PASSWORD: 'newPassword',
+} as const satisfies Partial<Record<ErrorCode, string>>;

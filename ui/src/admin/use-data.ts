@@ -1,6 +1,7 @@
 /** Data hooks for admin pages: load once or on change, a paged searchable list, and an action runner with errors. */
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { showToast } from '../components/toast';
+import { refusalsOf } from '../components/form';
+import { clearErrorToasts, showToast } from '../components/toast';
 import { api, query } from '../lib/api';
 import { describeError } from '../lib/i18n';
 
@@ -50,21 +51,31 @@ export function usePagedList<T>(basePath: string, extra: Record<string, string |
   return { ...result, search, setSearch, page, setPage, pageSize };
 }
 
-/** Runs an admin action: busy flag, a toast on success, the translated error on failure. Returns success. */
+/**
+ * Runs an admin action: busy flag, a toast on success, the translated error on failure. Returns success.
+ * `form` goes to the action's `<Form {...form}>`: refused fields are then shown there, at the fields, and not
+ * repeated in a toast.
+ */
 export function useAction() {
   const [busy, setBusy] = useState(false);
+  const [failure, setFailure] = useState<unknown>(null);
+  const formOnScreen = useRef(false);
+  const claim = useCallback((claimed: boolean) => void (formOnScreen.current = claimed), []);
   const run = useCallback(async (action: () => Promise<unknown>, successText?: string): Promise<boolean> => {
     setBusy(true);
+    setFailure(null);
     try {
       await action();
       if (successText) showToast(successText);
       return true;
     } catch (failure) {
-      showToast(describeError(failure), 'error');
+      setFailure(failure);
+      if (formOnScreen.current && refusalsOf(failure).length > 0) clearErrorToasts();
+      else showToast(describeError(failure), 'error');
       return false;
     } finally {
       setBusy(false);
     }
   }, []);
-  return { busy, run };
+  return { busy, run, form: { failure, claim } };
 }

@@ -1,6 +1,6 @@
 /** Users: searchable list, create, and a detail page to edit, set or remove the password, unlock and delete. */
 import { useEffect, useState } from 'preact/hooks';
-import { Button, Checkbox, SelectField, TextField } from '../components/form';
+import { Button, Checkbox, Form, SelectField, TextField } from '../components/form';
 import { Dialog } from '../components/layout';
 import { api } from '../lib/api';
 import { formatDateTime, useTranslator } from '../lib/i18n';
@@ -9,6 +9,7 @@ import { adminStrings } from './strings';
 import { useAction, useData, usePagedList } from './use-data';
 import { Empty, PageHeader, Pager, SearchBox, confirmAction } from './widgets';
 import type { UserView } from '../../../worker/users/service';
+import { EMAIL_MAX_LENGTH, LOGIN_MAX_LENGTH, PASSWORD_MIN_LENGTH, PERSON_NAME_MAX_LENGTH, PHONE_MAX_LENGTH } from '../../../worker/contract/fields';
 
 /** A user as the admin API returns it (the worker's view; a type-only import, erased from the bundle). */
 export type AdminUser = UserView;
@@ -79,7 +80,7 @@ function UserForm({ user, onDone }: { user?: AdminUser; onDone: (user: AdminUser
   const [password, setPassword] = useState('');
   const [isAdmin, setIsAdmin] = useState(user?.isAdmin ?? false);
   const [enabled, setEnabled] = useState(user?.enabled ?? true);
-  const { busy, run } = useAction();
+  const { busy, run, form } = useAction();
 
   async function submit(event: Event) {
     event.preventDefault();
@@ -93,16 +94,16 @@ function UserForm({ user, onDone }: { user?: AdminUser; onDone: (user: AdminUser
   }
 
   return (
-    <form class="stack" onSubmit={submit}>
+    <Form {...form} class="stack" onSubmit={submit}>
       <div class="grid-2">
-        <TextField label={t('login')} name="login" value={login} onValue={setLogin} required autoFocus />
+        <TextField label={t('login')} name="login" value={login} onValue={setLogin} rules={{ pattern: 'login', maxLength: LOGIN_MAX_LENGTH }} required autoFocus />
         <SelectField label={t('language')} name="language" value={language} onValue={setLanguage} options={[{ value: 'en', label: 'English' }, { value: 'de', label: 'Deutsch' }]} />
-        <TextField label={t('firstName')} name="firstName" value={firstName} onValue={setFirstName} />
-        <TextField label={t('lastName')} name="lastName" value={lastName} onValue={setLastName} />
-        <TextField label={t('email')} name="email" type="email" value={email} onValue={setEmail} />
-        <TextField label={t('phone')} name="phone" type="tel" value={phone} onValue={setPhone} />
+        <TextField label={t('firstName')} name="firstName" value={firstName} onValue={setFirstName} rules={{ maxLength: PERSON_NAME_MAX_LENGTH }} />
+        <TextField label={t('lastName')} name="lastName" value={lastName} onValue={setLastName} rules={{ maxLength: PERSON_NAME_MAX_LENGTH }} />
+        <TextField label={t('email')} name="email" type="email" value={email} onValue={setEmail} rules={{ maxLength: EMAIL_MAX_LENGTH }} />
+        <TextField label={t('phone')} name="phone" type="tel" value={phone} onValue={setPhone} rules={{ maxLength: PHONE_MAX_LENGTH }} />
       </div>
-      {user ? null : <TextField label={t('password')} name="password" type="password" value={password} onValue={setPassword} autocomplete="new-password" hint={t('passwordHint')} />}
+      {user ? null : <TextField label={t('password')} name="password" type="password" value={password} onValue={setPassword} autocomplete="new-password" hint={t('passwordHint')} rules={{ minLength: PASSWORD_MIN_LENGTH }} />}
       <Checkbox label={t('administrator')} checked={isAdmin} onChecked={setIsAdmin} name="isAdmin" />
       <Checkbox label={t('enabled')} checked={enabled} onChecked={setEnabled} name="enabled" />
       <div class="row end">
@@ -113,7 +114,7 @@ function UserForm({ user, onDone }: { user?: AdminUser; onDone: (user: AdminUser
           {user ? t('save') : t('create')}
         </Button>
       </div>
-    </form>
+    </Form>
   );
 }
 
@@ -121,7 +122,7 @@ export function UserDetailPage({ id }: { id: string }) {
   const t = useTranslator(adminStrings);
   const { data: user, error, reload } = useData<AdminUser>(`/api/admin/users/${id}`);
   const [password, setPassword] = useState('');
-  const { busy, run } = useAction();
+  const { busy, run, form } = useAction();
   const [formKey, setFormKey] = useState(0);
   useEffect(() => setFormKey((k) => k + 1), [user]);
 
@@ -153,7 +154,8 @@ export function UserDetailPage({ id }: { id: string }) {
       <section class="panel">
         <h2>{t('password')}</h2>
         <p class="muted">{user.hasPassword ? t('yes') : t('no')}</p>
-        <form
+        <Form
+          {...form}
           class="row"
           onSubmit={async (event) => {
             event.preventDefault();
@@ -163,7 +165,7 @@ export function UserDetailPage({ id }: { id: string }) {
             }
           }}
         >
-          <TextField label={t('setPassword')} name="new-password" type="password" value={password} onValue={setPassword} autocomplete="new-password" required />
+          <TextField label={t('setPassword')} name="new-password" errorPath="password" type="password" value={password} onValue={setPassword} autocomplete="new-password" rules={{ minLength: PASSWORD_MIN_LENGTH }} required />
           <Button type="submit" busy={busy}>
             {t('setPassword')}
           </Button>
@@ -172,7 +174,7 @@ export function UserDetailPage({ id }: { id: string }) {
               {t('removePassword')}
             </Button>
           ) : null}
-        </form>
+        </Form>
       </section>
       <p class="muted">
         {t('created')}: {formatDateTime(user.createdAt)}

@@ -12,14 +12,29 @@ let toasts: Toast[] = [];
 const listeners = new Set<() => void>();
 const TOAST_DURATION_MS = 5000;
 
+function notify(): void {
+  listeners.forEach((listener) => listener());
+}
+
+/**
+ * A success ends the error notices still on screen: they were about an earlier attempt, and a red "failed" beside
+ * a green "Saved" would leave the reader guessing which one holds.
+ */
 export function showToast(text: string, kind: Toast['kind'] = 'success'): void {
   const toast = { id: nextId++, kind, text };
-  toasts = [...toasts, toast];
-  listeners.forEach((listener) => listener());
+  toasts = [...(kind === 'success' ? toasts.filter((t) => t.kind !== 'error') : toasts), toast];
+  notify();
   setTimeout(() => {
     toasts = toasts.filter((t) => t.id !== toast.id);
-    listeners.forEach((listener) => listener());
+    notify();
   }, TOAST_DURATION_MS);
+}
+
+/** Ends the error notices: a form that shows its refusals at the fields has no use for a toast repeating them. */
+export function clearErrorToasts(): void {
+  if (!toasts.some((t) => t.kind === 'error')) return;
+  toasts = toasts.filter((t) => t.kind !== 'error');
+  notify();
 }
 
 export function Toasts() {

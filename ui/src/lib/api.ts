@@ -2,6 +2,7 @@
  * The one way the UI talks to the Worker: JSON in and out, the session's CSRF token on every state change, and
  * failures as `ApiError` carrying the server's stable code (translated for display by `describeError`).
  */
+import type { FieldIssue } from '../../../worker/contract/field-issues';
 import { ERROR_TEXTS } from './error-texts';
 
 export class ApiError extends Error {
@@ -12,6 +13,13 @@ export class ApiError extends Error {
     readonly details?: unknown,
   ) {
     super(message);
+  }
+
+  /** The refused fields of a VALIDATION_FAILED (worker/contract/field-issues.ts); none for any other failure. */
+  get fieldIssues(): FieldIssue[] {
+    const issues = (this.details as { issues?: unknown } | undefined)?.issues;
+    if (this.code !== 'VALIDATION_FAILED' || !Array.isArray(issues)) return [];
+    return issues.filter((issue): issue is FieldIssue => typeof issue?.path === 'string' && typeof issue?.message === 'string');
   }
 }
 

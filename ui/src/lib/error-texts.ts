@@ -4,7 +4,10 @@
  * code added without its German text fails the type-check.
  */
 import { ERROR_CATALOGUE, type ErrorCode } from '../../../worker/contract/errors';
+import type { FieldIssue, FieldIssueCode, FieldIssueParams } from '../../../worker/contract/field-issues';
+import { TOKEN_PIN_DEFAULT_LENGTH, TOKEN_PIN_MAX_LENGTH, TOKEN_PIN_MIN_LENGTH, type PatternName } from '../../../worker/contract/fields';
 import type { Language } from '../../../worker/contract/language';
+import { ALIAS_MAX_LENGTH, ALIAS_MIN_LENGTH } from '../../../worker/contract/selfservice';
 
 /** Failures the browser reports before or instead of a server answer (ui/src/lib/api.ts, ui/src/lib/webauthn.ts). */
 export type PasskeyRefusal =
@@ -106,4 +109,97 @@ export const ERROR_TEXTS: Record<Language, Record<ShownErrorCode, string>> = { d
 
 export function isShownErrorCode(code: string): code is ShownErrorCode {
   return Object.hasOwn(ERRORS_EN, code);
+}
+
+// ---------------------------------------------------------------- one refused field, and the rules hints state
+
+type IssueText = (params: FieldIssueParams) => string;
+
+const list = (values: string[] | undefined) => (values ?? []).join(', ');
+
+const PATTERN_RULES: Record<Language, Record<PatternName, string>> = {
+  en: {
+    login: 'Letters, digits and . _ @ + - only.',
+    alias: `${ALIAS_MIN_LENGTH} to ${ALIAS_MAX_LENGTH} lower-case letters, digits or single hyphens, no hyphen first or last.`,
+    phone: 'Digits, with + ( ) . / - and spaces if you like.',
+    tokenPin: `${TOKEN_PIN_MIN_LENGTH} to ${TOKEN_PIN_MAX_LENGTH} digits.`,
+    portalPin: `Exactly ${TOKEN_PIN_DEFAULT_LENGTH} digits.`,
+  },
+  de: {
+    login: 'Nur Buchstaben, Ziffern und . _ @ + -.',
+    alias: `${ALIAS_MIN_LENGTH} bis ${ALIAS_MAX_LENGTH} Kleinbuchstaben, Ziffern oder einzelne Bindestriche, kein Bindestrich am Anfang oder Ende.`,
+    phone: 'Ziffern, gern mit + ( ) . / - und Leerzeichen.',
+    tokenPin: `${TOKEN_PIN_MIN_LENGTH} bis ${TOKEN_PIN_MAX_LENGTH} Ziffern.`,
+    portalPin: `Genau ${TOKEN_PIN_DEFAULT_LENGTH} Ziffern.`,
+  },
+};
+
+const FIELD_ISSUES_EN: Record<FieldIssueCode, IssueText> = {
+  too_small: (p) =>
+    p.origin === 'number' ? `At least ${p.minimum}.` : p.origin === 'array' || p.origin === 'set' ? `Choose at least ${p.minimum}.` : p.minimum === 1 ? 'Required.' : `At least ${p.minimum} characters.`,
+  too_big: (p) => (p.origin === 'number' ? `At most ${p.maximum}.` : p.origin === 'array' || p.origin === 'set' ? `At most ${p.maximum} entries.` : `At most ${p.maximum} characters.`),
+  invalid_format: (p) =>
+    p.pattern ? PATTERN_RULES.en[p.pattern as PatternName] : p.format === 'email' ? 'Not a valid email address.' : p.format === 'url' ? 'Not a valid web address.' : 'Not in the expected form.',
+  invalid_type: (p) => (p.expected === 'int' ? 'Enter a whole number.' : p.expected === 'number' ? 'Enter a number.' : p.expected === 'boolean' ? 'Choose yes or no.' : 'Not the expected kind of value.'),
+  invalid_value: (p) => `Choose one of: ${list(p.values)}.`,
+  unrecognized_keys: (p) => `Unknown field: ${list(p.keys)}.`,
+  not_multiple_of: () => 'Not an allowed step.',
+  custom: () => 'Not valid.',
+  REQUIRED: () => 'Required.',
+  INVALID_PHONE: () => 'Not a valid phone number.',
+  ALIAS_RESERVED: () => "This alias is reserved for the product's own pages.",
+  PROVIDER_URL_INVALID: () => 'Not a valid web address.',
+  PROVIDER_URL_NOT_HTTPS: () => 'The address must start with https://.',
+  PROVIDER_URL_CREDENTIALS: () => 'Credentials do not belong in the address; use the credential fields.',
+  PROVIDER_URL_FORBIDDEN: () => 'Provider addresses must name a public host.',
+  PROVIDER_URL_HOST_TEMPLATED: () => 'Placeholders may appear in the path and query only, not in the host.',
+  PROVIDER_SECRET_REQUIRED: () => 'Required.',
+  PROVIDER_SECRET_URL_CHANGED: () => 'The address changed: enter the secret again (a stored secret goes only to the address it was entered for).',
+};
+
+const FIELD_ISSUES_DE: Record<FieldIssueCode, IssueText> = {
+  too_small: (p) =>
+    p.origin === 'number' ? `Mindestens ${p.minimum}.` : p.origin === 'array' || p.origin === 'set' ? `Wählen Sie mindestens ${p.minimum}.` : p.minimum === 1 ? 'Pflichtfeld.' : `Mindestens ${p.minimum} Zeichen.`,
+  too_big: (p) => (p.origin === 'number' ? `Höchstens ${p.maximum}.` : p.origin === 'array' || p.origin === 'set' ? `Höchstens ${p.maximum} Einträge.` : `Höchstens ${p.maximum} Zeichen.`),
+  invalid_format: (p) =>
+    p.pattern ? PATTERN_RULES.de[p.pattern as PatternName] : p.format === 'email' ? 'Keine gültige E-Mail-Adresse.' : p.format === 'url' ? 'Keine gültige Webadresse.' : 'Nicht in der erwarteten Form.',
+  invalid_type: (p) => (p.expected === 'int' ? 'Geben Sie eine ganze Zahl ein.' : p.expected === 'number' ? 'Geben Sie eine Zahl ein.' : p.expected === 'boolean' ? 'Wählen Sie ja oder nein.' : 'Nicht die erwartete Art von Wert.'),
+  invalid_value: (p) => `Wählen Sie eines von: ${list(p.values)}.`,
+  unrecognized_keys: (p) => `Unbekanntes Feld: ${list(p.keys)}.`,
+  not_multiple_of: () => 'Kein erlaubter Schritt.',
+  custom: () => 'Nicht gültig.',
+  REQUIRED: () => 'Pflichtfeld.',
+  INVALID_PHONE: () => 'Keine gültige Telefonnummer.',
+  ALIAS_RESERVED: () => 'Dieser Alias ist für die eigenen Seiten des Produkts reserviert.',
+  PROVIDER_URL_INVALID: () => 'Keine gültige Webadresse.',
+  PROVIDER_URL_NOT_HTTPS: () => 'Die Adresse muss mit https:// beginnen.',
+  PROVIDER_URL_CREDENTIALS: () => 'Zugangsdaten gehören nicht in die Adresse; nutzen Sie die Felder für Zugangsdaten.',
+  PROVIDER_URL_FORBIDDEN: () => 'Anbieter-Adressen müssen einen öffentlichen Host nennen.',
+  PROVIDER_URL_HOST_TEMPLATED: () => 'Platzhalter dürfen nur im Pfad und in der Abfrage stehen, nicht im Host.',
+  PROVIDER_SECRET_REQUIRED: () => 'Pflichtfeld.',
+  PROVIDER_SECRET_URL_CHANGED: () => 'Die Adresse hat sich geändert: Geben Sie das Geheimnis erneut ein (ein gespeichertes Geheimnis geht nur an die Adresse, für die es eingegeben wurde).',
+};
+
+const FIELD_ISSUE_TEXTS: Record<Language, Record<FieldIssueCode, IssueText>> = { de: FIELD_ISSUES_DE, en: FIELD_ISSUES_EN };
+
+/** A refused field in words: its code's text, or (a code this UI does not know) the server's English message. */
+export function describeFieldIssue(issue: FieldIssue, language: Language): string {
+  const text = issue.code ? FIELD_ISSUE_TEXTS[language][issue.code] : undefined;
+  return text ? text(issue.params ?? {}) : language === 'de' ? FIELD_ISSUES_DE.custom({}) : issue.message;
+}
+
+/** The rules a field states before anyone types ("At least 10 characters."), in the same words as its refusals. */
+export interface FieldRules {
+  minLength?: number;
+  maxLength?: number;
+  pattern?: PatternName;
+}
+
+export function describeRules(rules: FieldRules, language: Language): string {
+  const texts = FIELD_ISSUE_TEXTS[language];
+  const parts: string[] = [];
+  if (rules.pattern) parts.push(PATTERN_RULES[language][rules.pattern]);
+  if (rules.minLength && rules.minLength > 1) parts.push(texts.too_small({ minimum: rules.minLength, origin: 'string' }));
+  if (rules.maxLength) parts.push(texts.too_big({ maximum: rules.maxLength, origin: 'string' }));
+  return parts.join(' ');
 }
