@@ -19,6 +19,7 @@ import {
 import type { ResyncResult } from '../otp/verify-service';
 import { adminTokenIssuer } from '../otp/key-uri';
 import { decodeSeed } from './secrets';
+import { tokenResources } from './token-resources';
 import {
   checkTokenOtp,
   createHardwareToken,
@@ -99,6 +100,8 @@ export const tokenAdminRoutes = new Hono<AppBindings>()
     const { id } = parse(idParam, c.req.param());
     return c.json(await sendTokenCheckCode(c.env, id, { ip: clientIp(c), nowMs: c.var.now }));
   })
+  // The resources this token opens (as their "token with user", or through its owner's plain assignment).
+  .get('/:id/resources', async (c) => c.json({ items: await tokenResources(c.env.DB, parse(idParam, c.req.param()).id) }))
   .post('/:id/check', async (c) => {
     const { id } = parse(idParam, c.req.param());
     const body = await parseJsonBody(c, checkOtpBody);

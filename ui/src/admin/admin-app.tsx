@@ -13,7 +13,7 @@ import { ApiKeysPage } from './api-keys-page';
 import { OrganisationDetailPage, OrganisationsPage } from './organisations-page';
 import { ResourceDetailPage, ResourcesPage } from './resources-page';
 import { adminStrings } from './strings';
-import { TokenDetailPage, TokensPage } from './tokens-page';
+import { TokenDetailPage, TokensPage } from './tokens';
 import { UserDetailPage, UsersPage } from './users-page';
 
 const SecurityPage = lazyPage(() => import('./security/security-page'));

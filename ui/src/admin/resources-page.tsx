@@ -10,7 +10,7 @@ import { api } from '../lib/api';
 import { formatDateTime, useTranslator } from '../lib/i18n';
 import { navigate, onLinkClick } from '../lib/router';
 import { adminStrings } from './strings';
-import type { AdminToken } from './tokens-page';
+import type { AdminToken } from './tokens';
 import { useAction, useData, usePagedList } from './use-data';
 import { UserPicker, type AdminUser } from './users-page';
 import { Empty, PageHeader, Pager, SearchBox, confirmAction } from './widgets';

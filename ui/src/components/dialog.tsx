@@ -5,7 +5,7 @@
  */
 import type { ComponentChildren } from 'preact';
 import { render } from 'preact';
-import { useEffect, useId, useRef } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { useTranslator } from '../lib/i18n';
 import { CrossIcon } from './icons';
 
@@ -13,6 +13,13 @@ const dialogStrings = {
   en: { close: 'Close', cancel: 'Cancel', confirm: 'OK' },
   de: { close: 'Schließen', cancel: 'Abbrechen', confirm: 'OK' },
 };
+
+/**
+ * Ids for aria-labelledby/-describedby. Not useId: confirmDialog renders in a root of its own, and useId counts
+ * per root, so its ids repeated those of the page behind it.
+ */
+let lastDialogId = 0;
+const useDialogId = (part: string) => useState(() => `dialog-${part}-${++lastDialogId}`)[0];
 
 const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
 
@@ -36,7 +43,7 @@ function trapTab(event: KeyboardEvent): void {
 export function Dialog(props: { title: ComponentChildren; open: boolean; onClose: () => void; children: ComponentChildren; role?: 'dialog' | 'alertdialog'; describedBy?: string }) {
   const t = useTranslator(dialogStrings);
   const ref = useRef<HTMLDialogElement>(null);
-  const titleId = useId();
+  const titleId = useDialogId('title');
   const opener = useRef<Element | null>(null);
   useEffect(() => {
     const dialog = ref.current;
@@ -82,7 +89,7 @@ export interface ConfirmOptions {
 
 function ConfirmDialog({ options, onAnswer }: { options: ConfirmOptions; onAnswer: (agreed: boolean) => void }) {
   const t = useTranslator(dialogStrings);
-  const textId = useId();
+  const textId = useDialogId('text');
   const answered = useRef(false);
   const cancel = useRef<HTMLButtonElement>(null);
   // Runs after the inner Dialog's showModal (child effects first): Enter on an unread dialog must not go ahead.

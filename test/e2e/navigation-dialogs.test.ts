@@ -1,0 +1,176 @@
+/**
+ * Navigation, dialogs, list tables and the token page in headless Chromium, in English and German: one Back after
+ * list -> detail returns to the list; a page with unsaved changes asks (in-app) before a link or Back takes the user
+ * away, and the browser's prompt guards unload; confirmations are in-app dialogs driven by the keyboard (Cancel
+ * focused, Tab stays inside, Escape cancels); a long value in a list keeps the table inside the viewport and is
+ * readable whole on hover; the token page shows its name, resources, Copy buttons, the product as issuer, and
+ * Check OTP's "already used" answer for the code that activated it, counting no failure.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { base32ToBytes } from '../../worker/lib/encoding';
+import { importHmacKey } from '../../worker/otp/hotp';
+import { generateTotp } from '../../worker/otp/totp';
+import { DEFAULT_TOKEN_ISSUER } from '../../worker/otp/key-uri';
+import { startApp, type E2eApp } from './harness';
+
+let app: E2eApp;
+let context: BrowserContext;
+let page: Page;
+
+const LONG_NAME = `Resource-${'x'.repeat(100)}-end`;
+const LONG_DESCRIPTION = `${'averyveryverylongwordwithoutanyspace'.repeat(8)} tail`;
+
+beforeAll(async () => {
+  app = await startApp();
+  context = await app.newContext();
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+  page = await context.newPage();
+  await page.setViewportSize({ width: 1024, height: 800 });
+  await app.signInAsAdmin(page);
+});
+afterAll(async () => app?.stop());
+
+async function useLanguage(language: 'en' | 'de') {
+  await page.evaluate((value) => localStorage.setItem('eid.language', value), language);
+}
+
+const totpFor = async (secretBase32: string, nowMs = Date.now()) => generateTotp(await importHmacKey(base32ToBytes(secretBase32), 'SHA1'), nowMs, 30, 6);
+
+/** True when the element with focus is inside the open dialog. */
+const focusInDialog = () => page.evaluate(() => Boolean(document.activeElement?.closest('dialog[open]')));
+
+describe.each([
+  { language: 'en' as const, cancel: 'Cancel', remove: 'Delete', leave: 'Leave', unsaved: 'Leave without saving?', used: 'This code was already used' },
+  { language: 'de' as const, cancel: 'Abbrechen', remove: 'Löschen', leave: 'Verlassen', unsaved: 'Ohne Speichern verlassen?', used: 'Dieser Code wurde schon verwendet' },
+])('admin center in $language', (texts) => {
+  let resource: { id: string; name: string };
+
+  beforeAll(async () => {
+    await page.goto('/admin/users');
+    await useLanguage(texts.language);
+    resource = await app.adminApi('POST', '/resources', { name: `${LONG_NAME}-${texts.language}`, description: LONG_DESCRIPTION });
+  });
+
+  it('one Back after list -> detail returns to the list, whether the link or the row was clicked', async () => {
+    await page.goto('/admin/resources');
+    const row = page.getByTestId('resources-table').locator('tr', { hasText: resource.name });
+    await row.getByRole('link').click();
+    await page.waitForURL(`**/admin/resources/${resource.id}`);
+    await page.goBack();
+    await page.waitForURL('**/admin/resources');
+    await page.getByTestId('resources-table').waitFor();
+
+    await row.locator('td').nth(1).click();
+    await page.waitForURL(`**/admin/resources/${resource.id}`);
+    await page.goBack();
+    await page.waitForURL('**/admin/resources');
+  });
+
+  it('a long value stays on screen: the table inside the viewport, the full value on hover', async () => {
+    await page.goto('/admin/resources');
+    const table = page.getByTestId('resources-table');
+    await table.waitFor();
+    const viewport = page.viewportSize()!;
+    const box = (await table.boundingBox())!;
+    expect(box.x).toBeGreaterThanOrEqual(0);
+    expect(box.x + box.width).toBeLessThanOrEqual(viewport.width);
+    const cell = table.locator('td', { hasText: resource.name }).first();
+    const cellBox = (await cell.boundingBox())!;
+    expect(cellBox.x + cellBox.width).toBeLessThanOrEqual(viewport.width);
+    expect(await cell.getAttribute('title')).toBe(`${resource.name} — ${LONG_DESCRIPTION}`);
+    // Every column header is still visible within the viewport.
+    for (const header of await table.locator('th').all()) {
+      const headerBox = (await header.boundingBox())!;
+      expect(headerBox.x + headerBox.width).toBeLessThanOrEqual(viewport.width + 0.5);
+    }
+  });
+
+  it('Delete asks in an in-app dialog: Cancel focused, Tab stays inside, Escape cancels, the confirm button deletes', async () => {
+    let nativeDialogs = 0;
+    const onDialog = () => void nativeDialogs++;
+    page.on('dialog', onDialog);
+    await page.goto(`/admin/resources/${resource.id}`);
+    await page.getByRole('button', { name: texts.remove, exact: true }).click();
+    const dialog = page.getByRole('alertdialog');
+    await dialog.waitFor();
+    // Named by its heading.
+    const labelledBy = await dialog.getAttribute('aria-labelledby');
+    expect(await page.locator(`[id="${labelledBy}"]`).textContent()).toContain(resource.name);
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe(texts.cancel);
+    for (let i = 0; i < 5; i++) {
+      await page.keyboard.press('Tab');
+      expect(await focusInDialog()).toBe(true);
+    }
+    await page.keyboard.press('Shift+Tab');
+    expect(await focusInDialog()).toBe(true);
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    expect((await app.adminApi('GET', `/resources/${resource.id}`)).id).toBe(resource.id);
+
+    await page.getByRole('button', { name: texts.remove, exact: true }).click();
+    await dialog.waitFor();
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe(texts.cancel);
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe(texts.remove);
+    await page.keyboard.press('Enter');
+    await page.waitForURL('**/admin/resources');
+    await expect(app.adminApi('GET', `/resources/${resource.id}`)).rejects.toThrow(/-> 404/);
+    page.off('dialog', onDialog);
+    expect(nativeDialogs).toBe(0);
+  });
+
+  it('the token page: name, resources, Copy, issuer, "already used" for the activating code, and unsaved changes asked before leaving', async () => {
+    const user = await app.adminApi('POST', '/users', { login: `nav-${texts.language}-${Date.now().toString(36)}` });
+    const webmail = await app.adminApi('POST', '/resources', { name: `Webmail ${texts.language}` });
+    const created = await app.adminApi('POST', '/tokens/software', { type: 'TOTP', algorithm: 'SHA1', digits: 6, periodSeconds: 30, ownerUserId: user.id, description: `Phone ${texts.language}` });
+    expect(new URL(created.enrolment.keyUri).searchParams.get('issuer')).toBe(DEFAULT_TOKEN_ISSUER);
+    const firstCode = await totpFor(created.enrolment.secretBase32);
+    expect(await app.adminApi('POST', `/tokens/${created.token.id}/check`, { otp: firstCode })).toEqual({ valid: true });
+    await app.adminApi('PUT', `/resources/${webmail.id}/assignments`, { userId: user.id, tokenId: created.token.id });
+
+    await page.goto('/admin/tokens');
+    await page.getByTestId('tokens-table').locator('tr', { hasText: created.token.serial }).getByRole('link').click();
+    await page.waitForURL(`**/admin/tokens/${created.token.id}`);
+    const name = page.locator('input[name="token-name"]');
+    expect(await name.inputValue()).toBe(`Phone ${texts.language}`);
+    await page.getByTestId('token-resources').getByRole('link', { name: `Webmail ${texts.language}` }).waitFor();
+
+    // The code that activated it: "already used, wait for the next", and no failure counted.
+    await page.locator('input[name="check-otp"]').fill(firstCode);
+    await page.locator('form', { has: page.locator('input[name="check-otp"]') }).locator('button[type="submit"]').click();
+    await expect.poll(() => page.locator('.toast').allTextContents()).toEqual(expect.arrayContaining([expect.stringContaining(texts.used)]));
+    expect((await app.adminApi('GET', `/tokens/${created.token.id}`)).failCount).toBe(0);
+
+    // Unsaved name: a link asks first; Cancel stays with the text typed.
+    await name.fill('New name');
+    await page.locator('nav.sidebar a[href="/admin/resources"]').click();
+    const ask = page.getByRole('alertdialog');
+    await ask.getByRole('heading', { name: texts.unsaved }).waitFor();
+    await ask.getByRole('button', { name: texts.cancel }).click();
+    expect(page.url()).toContain(`/admin/tokens/${created.token.id}`);
+    expect(await name.inputValue()).toBe('New name');
+    // Closing or reloading the tab: the browser's own prompt is asked for.
+    expect(await page.evaluate(() => { const event = new Event('beforeunload', { cancelable: true }); window.dispatchEvent(event); return event.defaultPrevented; })).toBe(true);
+    // Back asks too; Leave goes back to the list, in one step.
+    await page.goBack();
+    await ask.getByRole('heading', { name: texts.unsaved }).waitFor();
+    expect(page.url()).toContain(`/admin/tokens/${created.token.id}`);
+    await ask.getByRole('button', { name: texts.leave }).click();
+    await page.waitForURL('**/admin/tokens');
+    expect((await app.adminApi('GET', `/tokens/${created.token.id}`)).description).toBe(`Phone ${texts.language}`);
+    expect(await page.evaluate(() => { const event = new Event('beforeunload', { cancelable: true }); window.dispatchEvent(event); return event.defaultPrevented; })).toBe(false);
+  });
+
+  it('the new software token shows Copy buttons that copy the secret', async () => {
+    await page.goto('/admin/tokens');
+    await page.locator('.row button').first().click();
+    const dialog = page.getByRole('dialog');
+    await dialog.locator('button[type="submit"]').click();
+    const secret = (await dialog.getByTestId('token-secret').textContent())!.trim();
+    expect(await dialog.locator('img.qr').getAttribute('alt')).toContain(`issuer=${encodeURIComponent(DEFAULT_TOKEN_ISSUER)}`);
+    await dialog.locator('.copy-row button').first().click();
+    await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
+    await page.keyboard.press('Escape');
+  });
+});

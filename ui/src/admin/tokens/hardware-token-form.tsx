@@ -1,0 +1,68 @@
+/** Registering a hardware token (TOTP, HOTP or OCRA) with the seed from its vendor; usable at once. */
+import { useState } from 'preact/hooks';
+import { Button, SelectField, TextField } from '../../components/form';
+import { api } from '../../lib/api';
+import { useTranslator } from '../../lib/i18n';
+import { adminStrings } from '../strings';
+import { useAction } from '../use-data';
+
+export function HardwareTokenForm({ onDone }: { onDone: () => void }) {
+  const t = useTranslator(adminStrings);
+  const [type, setType] = useState<'TOTP' | 'HOTP' | 'OCRA'>('TOTP');
+  const [serial, setSerial] = useState('');
+  const [seed, setSeed] = useState('');
+  const [algorithm, setAlgorithm] = useState('SHA1');
+  const [digits, setDigits] = useState('6');
+  const [period, setPeriod] = useState('30');
+  const [counter, setCounter] = useState('0');
+  const [ocraSuite, setOcraSuite] = useState('OCRA-1:HOTP-SHA1-6:QN08');
+  const { busy, run } = useAction();
+  return (
+    <form
+      class="stack"
+      onSubmit={async (event) => {
+        event.preventDefault();
+        const ok = await run(
+          () =>
+            api.post('/api/admin/tokens/hardware', {
+              type,
+              serial,
+              seed,
+              algorithm,
+              digits: Number(digits),
+              periodSeconds: Number(period),
+              counter: Number(counter),
+              ocraSuite: type === 'OCRA' ? ocraSuite : undefined,
+            }),
+          t('saved'),
+        );
+        if (ok) onDone();
+      }}
+    >
+      <div class="grid-2">
+        <SelectField label={t('type')} name="type" value={type} onValue={setType} options={['TOTP', 'HOTP', 'OCRA'].map((v) => ({ value: v as 'TOTP', label: v }))} />
+        <TextField label={t('serial')} name="serial" value={serial} onValue={setSerial} required />
+      </div>
+      <TextField label={t('seed')} name="seed" value={seed} onValue={setSeed} required autocomplete="off" />
+      {type === 'OCRA' ? (
+        <TextField label={t('ocraSuite')} name="ocraSuite" value={ocraSuite} onValue={setOcraSuite} required />
+      ) : (
+        <div class="grid-2">
+          <SelectField label={t('algorithm')} name="algorithm" value={algorithm} onValue={setAlgorithm} options={['SHA1', 'SHA256', 'SHA512'].map((v) => ({ value: v, label: v }))} />
+          <SelectField label={t('digits')} name="digits" value={digits} onValue={setDigits} options={['6', '8'].map((v) => ({ value: v, label: v }))} />
+          {type === 'TOTP' ? (
+            <SelectField label={t('period')} name="period" value={period} onValue={setPeriod} options={['30', '60'].map((v) => ({ value: v, label: v }))} />
+          ) : (
+            <TextField label={t('counter')} name="counter" type="number" value={counter} onValue={setCounter} />
+          )}
+        </div>
+      )}
+      <div class="row end">
+        <Button type="submit" busy={busy}>
+          {t('create')}
+        </Button>
+      </div>
+    </form>
+  );
+}
+

@@ -1,0 +1,139 @@
+/** An SMS or email token for a user, bound to their phone number or address, with its errors at the fields. */
+import { useState } from 'preact/hooks';
+import { Alert, Button, SelectField, TextField } from '../../components/form';
+import { showToast } from '../../components/toast';
+import { api, ApiError } from '../../lib/api';
+import { describeError, useTranslator } from '../../lib/i18n';
+import { adminStrings } from '../strings';
+import { UserPicker, type AdminUser } from '../users-page';
+import { messageTokenStrings } from './strings';
+import type { AdminToken } from './token-status';
+
+/** A field's own error under it (role=alert so screen readers hear it), in the danger colour. */
+function FieldError({ children }: { children: string | undefined }) {
+  return children ? (
+    <span role="alert" style={{ color: 'var(--danger)' }}>
+      {children}
+    </span>
+  ) : null;
+}
+
+type MessageFieldErrors = Partial<Record<'owner' | 'destination' | 'description' | 'form', string>>;
+
+/**
+ * Where a server error belongs: VALIDATION_FAILED names its field in `issues` (or, from the number/address check
+ * itself, none: then it is the destination, told in the admin's language), USER_NOT_FOUND is the owner.
+ */
+function messageTokenErrors(failure: unknown, destinationInvalid: string): MessageFieldErrors {
+  const text = describeError(failure);
+  if (!(failure instanceof ApiError)) return { form: text };
+  if (failure.code === 'USER_NOT_FOUND') return { owner: text };
+  if (failure.code !== 'VALIDATION_FAILED') return { form: text };
+  const issues = (failure.details as { issues?: Array<{ path: string; message: string }> } | undefined)?.issues ?? [];
+  if (issues.length === 0) return { destination: destinationInvalid };
+  const errors: MessageFieldErrors = {};
+  for (const issue of issues) {
+    if (issue.path === 'destination') errors.destination ??= destinationInvalid;
+    else if (issue.path === 'ownerUserId') errors.owner ??= text;
+    else if (issue.path === 'description') errors.description ??= `${text} (${issue.message})`;
+    else errors.form ??= `${text} (${issue.path}: ${issue.message})`;
+  }
+  return errors;
+}
+
+export function MessageTokenForm({ onDone }: { onDone: (token: AdminToken) => void }) {
+  const t = useTranslator(adminStrings);
+  const m = useTranslator(messageTokenStrings);
+  const [type, setType] = useState<'SMS' | 'EMAIL'>('SMS');
+  const [owner, setOwner] = useState<AdminUser | null>(null);
+  const [destination, setDestination] = useState('');
+  const [edited, setEdited] = useState(false);
+  const [description, setDescription] = useState('');
+  const [errors, setErrors] = useState<MessageFieldErrors>({});
+  const [busy, setBusy] = useState(false);
+
+  // The user's confirmed 2FA mobile number (else the contact number) or email address, until the admin types another.
+  const prefill = (user: AdminUser | null, kind: 'SMS' | 'EMAIL') =>
+    !user ? '' : kind === 'SMS' ? (user.smsPhoneVerified && user.smsPhone ? user.smsPhone : (user.phone ?? '')) : (user.email ?? '');
+  function choose(user: AdminUser | null, kind: 'SMS' | 'EMAIL') {
+    setOwner(user);
+    setType(kind);
+    if (!edited) setDestination(prefill(user, kind));
+    setErrors({});
+  }
+
+  function check(): MessageFieldErrors {
+    const found: MessageFieldErrors = {};
+    const value = destination.trim();
+    if (!owner) found.owner = m('ownerRequired');
+    if (!value) found.destination = m('destinationRequired');
+    else if (type === 'SMS' && !/^\+?[\d\s()./-]{6,20}$/.test(value)) found.destination = m('phoneInvalid');
+    else if (type === 'EMAIL' && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)) found.destination = m('emailInvalid');
+    return found;
+  }
+
+  return (
+    <form
+      class="stack"
+      noValidate
+      onSubmit={async (event) => {
+        event.preventDefault();
+        const found = check();
+        setErrors(found);
+        if (Object.keys(found).length > 0) return;
+        setBusy(true);
+        try {
+          const token = await api.post<AdminToken>('/api/admin/tokens/message', {
+            type,
+            destination: destination.trim(),
+            ownerUserId: owner!.id,
+            description: description.trim() || undefined,
+          });
+          showToast(m('messageTokenCreated'));
+          onDone(token);
+        } catch (failure) {
+          setErrors(messageTokenErrors(failure, m(type === 'SMS' ? 'phoneInvalid' : 'emailInvalid')));
+        } finally {
+          setBusy(false);
+        }
+      }}
+    >
+      <p class="muted">{m('messageTokenIntro')}</p>
+      <SelectField label={t('type')} name="type" value={type} onValue={(kind) => choose(owner, kind)} options={[{ value: 'SMS', label: m('typeSMS') }, { value: 'EMAIL', label: m('typeEMAIL') }]} />
+      {owner ? (
+        <p>
+          {t('owner')}: <strong>{owner.login}</strong>{' '}
+          <Button variant="link" onClick={() => choose(null, type)}>
+            {t('remove')}
+          </Button>
+        </p>
+      ) : (
+        <UserPicker label={`${t('owner')} (${t('search')})`} onPick={(user) => choose(user, type)} />
+      )}
+      <FieldError>{errors.owner}</FieldError>
+      <TextField
+        label={m(type === 'SMS' ? 'destinationSMS' : 'destinationEMAIL')}
+        name="destination"
+        type={type === 'SMS' ? 'tel' : 'email'}
+        autocomplete="off"
+        value={destination}
+        onValue={(value) => {
+          setDestination(value);
+          setEdited(value !== '');
+          setErrors((current) => ({ ...current, destination: undefined }));
+        }}
+        aria-invalid={errors.destination ? 'true' : undefined}
+        hint={errors.destination ? <FieldError>{errors.destination}</FieldError> : m(type === 'SMS' ? 'destinationSMSHint' : 'destinationEMAILHint')}
+        maxLength={254}
+      />
+      <TextField label={t('description')} name="description" value={description} onValue={setDescription} maxLength={200} hint={errors.description ? <FieldError>{errors.description}</FieldError> : undefined} />
+      <Alert>{errors.form}</Alert>
+      <div class="row end">
+        <Button type="submit" busy={busy}>
+          {t('create')}
+        </Button>
+      </div>
+    </form>
+  );
+}
+

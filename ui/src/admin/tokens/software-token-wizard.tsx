@@ -1,0 +1,119 @@
+/**
+ * A new software token: choose its parameters and owner, then the QR code and secret (shown once, with Copy
+ * buttons) and the first OTP, which activates it.
+ */
+import { useState } from 'preact/hooks';
+import { CopyButton } from '../../components/copy-button';
+import { Alert, Button, SelectField, TextField } from '../../components/form';
+import { showToast } from '../../components/toast';
+import { api } from '../../lib/api';
+import { describeError, useTranslator } from '../../lib/i18n';
+import { adminStrings } from '../strings';
+import { useAction } from '../use-data';
+import { UserPicker } from '../users-page';
+import { tokenPageStrings } from './strings';
+import { QrCode, type AdminToken } from './token-status';
+
+interface Enrolment {
+  token: AdminToken;
+  enrolment: { secretBase32: string; keyUri: string; qrSvg: string };
+}
+
+export function SoftwareTokenWizard({ onDone }: { onDone: () => void }) {
+  const t = useTranslator(adminStrings);
+  const p = useTranslator(tokenPageStrings);
+  const [type, setType] = useState<'TOTP' | 'HOTP'>('TOTP');
+  const [algorithm, setAlgorithm] = useState('SHA1');
+  const [digits, setDigits] = useState('6');
+  const [period, setPeriod] = useState('30');
+  const [description, setDescription] = useState('');
+  const [owner, setOwner] = useState<{ id: string; login: string } | null>(null);
+  const [created, setCreated] = useState<Enrolment | null>(null);
+  const [otp, setOtp] = useState('');
+  const [error, setError] = useState('');
+  const { busy, run } = useAction();
+
+  if (created) {
+    return (
+      <form
+        class="stack"
+        onSubmit={async (event) => {
+          event.preventDefault();
+          setError('');
+          try {
+            const answer = await api.post<{ valid: boolean }>(`/api/admin/tokens/${created.token.id}/check`, { otp: otp.trim() });
+            if (answer.valid) {
+              showToast(t('activated'));
+              onDone();
+            } else setError(t('otpInvalid'));
+          } catch (failure) {
+            setError(describeError(failure));
+          }
+        }}
+      >
+        <p>{t('scanQr')}</p>
+        <QrCode svg={created.enrolment.qrSvg} label={created.enrolment.keyUri} />
+        <p class="copy-row">
+          {t('secret')}: <code class="secret" data-testid="token-secret">{created.enrolment.secretBase32}</code>
+          <CopyButton value={created.enrolment.secretBase32} label={p('copySecret')} />
+        </p>
+        <p class="copy-row">
+          {p('keyUri')}: <CopyButton value={created.enrolment.keyUri} label={p('copyKeyUri')} />
+        </p>
+        <p class="muted">
+          {t('serial')}: <code>{created.token.serial}</code>
+        </p>
+        <TextField label={t('confirmFirstOtp')} name="otp" value={otp} onValue={setOtp} inputMode="numeric" autocomplete="one-time-code" required autoFocus />
+        <Alert>{error}</Alert>
+        <div class="row end">
+          <Button type="submit">{t('confirmFirstOtp')}</Button>
+        </div>
+      </form>
+    );
+  }
+
+  return (
+    <form
+      class="stack"
+      onSubmit={async (event) => {
+        event.preventDefault();
+        await run(async () => {
+          setCreated(
+            await api.post<Enrolment>('/api/admin/tokens/software', {
+              type,
+              algorithm,
+              digits: Number(digits),
+              periodSeconds: Number(period),
+              description: description || undefined,
+              ownerUserId: owner?.id ?? null,
+            }),
+          );
+        });
+      }}
+    >
+      <div class="grid-2">
+        <SelectField label={t('type')} name="type" value={type} onValue={setType} options={[{ value: 'TOTP', label: 'TOTP' }, { value: 'HOTP', label: 'HOTP' }]} />
+        <SelectField label={t('algorithm')} name="algorithm" value={algorithm} onValue={setAlgorithm} options={['SHA1', 'SHA256', 'SHA512'].map((v) => ({ value: v, label: v }))} />
+        <SelectField label={t('digits')} name="digits" value={digits} onValue={setDigits} options={['6', '8'].map((v) => ({ value: v, label: v }))} />
+        {type === 'TOTP' ? <SelectField label={t('period')} name="period" value={period} onValue={setPeriod} options={['30', '60'].map((v) => ({ value: v, label: v }))} /> : null}
+      </div>
+      <TextField label={t('description')} name="description" value={description} onValue={setDescription} />
+      {owner ? (
+        <p>
+          {t('owner')}: <strong>{owner.login}</strong>{' '}
+          <Button variant="link" onClick={() => setOwner(null)}>
+            {t('remove')}
+          </Button>
+        </p>
+      ) : (
+        <UserPicker label={`${t('owner')} (${t('search')})`} onPick={setOwner} />
+      )}
+      <div class="row end">
+        <Button type="submit" busy={busy}>
+          {t('create')}
+        </Button>
+      </div>
+    </form>
+  );
+}
+

@@ -1,0 +1,237 @@
+/**
+ * A token's page: its name (asked before leaving with it unsaved), the resources it opens, its facts, and per
+ * type Check OTP (SMS/email: "Send code" first), resync, PIN, enable/disable, fail counter and delete. Passkeys and
+ * recovery code sets show their own facts instead of the OTP panels.
+ */
+import { useCallback, useState } from 'preact/hooks';
+import { confirmDialog } from '../../components/dialog';
+import { Button, SelectField, TextField } from '../../components/form';
+import { ChevronLeftIcon } from '../../components/icons';
+import { showToast } from '../../components/toast';
+import { api, ApiError } from '../../lib/api';
+import { describeError, formatDateTime, useTranslator } from '../../lib/i18n';
+import { navigate, onLinkClick, useLeaveGuard } from '../../lib/router';
+import { adminStrings } from '../strings';
+import { useAction, useData } from '../use-data';
+import { PageHeader, confirmAction } from '../widgets';
+import type { TokenResource } from '../../../../worker/tokens/token-resources';
+import { messageTokenStrings, tokenPageStrings } from './strings';
+import { PasskeyFacts, RecoveryCodesPanel } from './token-facts';
+import { TokenStatus, isCeremonyOrCodeSet, isMessageTokenType, type AdminToken } from './token-status';
+
+export function TokenDetailPage({ id }: { id: string }) {
+  const t = useTranslator(adminStrings);
+  const path = `/api/admin/tokens/${id}`;
+  const { data: token, error, reload } = useData<AdminToken>(path);
+  const { busy, run } = useAction();
+  const m = useTranslator(messageTokenStrings);
+  const p = useTranslator(tokenPageStrings);
+  const [codeSentTo, setCodeSentTo] = useState<string | null>(null);
+  const [otp, setOtp] = useState('');
+  const [otp1, setOtp1] = useState('');
+  const [otp2, setOtp2] = useState('');
+  const [pin, setPin] = useState('');
+  const [pinPosition, setPinPosition] = useState<'before' | 'after'>('after');
+  if (error) return <p class="alert error">{error}</p>;
+  if (!token) return <div class="loading" aria-busy="true" />;
+
+  async function checkOtp(event: Event) {
+    event.preventDefault();
+    try {
+      const answer = await api.post<{ valid: boolean; reason?: string }>(`${path}/check`, { otp: otp.trim() });
+      if (answer.valid) showToast(t('otpValid'));
+      // The code the token accepted last (the wizard's first OTP, say): not a failure, nothing counted; say what to do.
+      else if (answer.reason === 'OTP_REPLAYED') showToast(p('otpAlreadyUsed'), 'info');
+      else showToast(`${t('otpInvalid')}${answer.reason && answer.reason !== 'OTP_INVALID' ? ` (${describeError(new ApiError(400, answer.reason, answer.reason))})` : ''}`, 'error');
+      setOtp('');
+      reload();
+    } catch (failure) {
+      showToast(describeError(failure), 'error');
+    }
+  }
+
+  const message = isMessageTokenType(token.type);
+
+  return (
+    <>
+      <a href="/admin/tokens" onClick={onLinkClick}>
+        <ChevronLeftIcon /> {t('tokens')}
+      </a>
+      <PageHeader title={<span class="mono">{token.serial}</span>}>
+        <TokenStatus token={token} />
+        <Button variant="secondary" busy={busy} onClick={() => run(() => api.patch(path, { enabled: !token.enabled }), t('saved')).then(reload)}>
+          {token.enabled ? t('disable') : t('enable')}
+        </Button>
+        <Button
+          variant="danger"
+          busy={busy}
+          onClick={async () => {
+            if ((await confirmAction(t('confirmDelete', { name: token.serial }), t('delete'))) && (await run(() => api.delete(path), t('deleted')))) navigate('/admin/tokens', { force: true });
+          }}
+        >
+          {t('delete')}
+        </Button>
+      </PageHeader>
+      {token.type === 'PASSKEY' ? null : <TokenNameForm key={token.id} token={token} path={path} onSaved={reload} />}
+      <TokenResources path={path} />
+      {token.type === 'PASSKEY' ? <PasskeyFacts token={token} /> : null}
+      {token.type === 'RECOVERY_CODES' ? <RecoveryCodesPanel token={token} path={path} onChanged={reload} /> : null}
+      {isCeremonyOrCodeSet(token.type) ? null : (
+        <>
+          <section class="panel grid-2">
+            <div>
+              {t('type')}: <strong>{token.type}</strong> ({token.destination ? <span class="mono">{token.destination}</span> : token.kind})
+            </div>
+            <div>
+              {/* SMS/email codes are random digits sent out, not derived from a hash algorithm. */}
+              {message ? `${token.digits} ${t('digits')}` : `${t('algorithm')}: ${token.ocraSuite ?? `${token.algorithm}, ${token.digits} ${t('digits')}`}`}
+            </div>
+            <div>{token.type === 'HOTP' ? `${t('counter')}: ${token.counter}` : token.type === 'TOTP' ? `${t('period')}: ${token.periodSeconds}` : ''}</div>
+            <div>
+              {t('owner')}: {token.owner ? <a href={`/admin/users/${token.owner.id}`} onClick={onLinkClick}>{token.owner.login}</a> : t('none')}
+            </div>
+            <div>
+              {t('pin')}: {token.hasPin ? `${t('yes')} (${token.pinPosition === 'before' ? t('pinBefore') : t('pinAfter')})` : t('no')}
+            </div>
+            <div>
+              {t('failCount')}: {token.failCount}
+              {token.lockedUntil ? ` · ${t('locked')}: ${formatDateTime(token.lockedUntil)}` : ''}
+            </div>
+            <div>
+              {t('lastUsed')}: {formatDateTime(token.lastUsedAt) || '—'}
+            </div>
+          </section>
+          <section class="panel">
+            <h2>{t('checkOtp')}</h2>
+            {message ? (
+              <div class="stack">
+                <p class="muted">{codeSentTo ? m('codeSentTo', { to: codeSentTo }) : m('messageCheckHint')}</p>
+                <div class="row">
+                  <Button
+                    variant="secondary"
+                    busy={busy}
+                    onClick={() =>
+                      run(async () => {
+                        const sent = await api.post<{ sentTo: string | null }>(`${path}/send-code`);
+                        setCodeSentTo(sent.sentTo ?? token.destination ?? '');
+                      })
+                    }
+                  >
+                    {m('sendCode')}
+                  </Button>
+                </div>
+              </div>
+            ) : null}
+            <form class="row" onSubmit={checkOtp}>
+              <TextField label={t('otp')} name="check-otp" value={otp} onValue={setOtp} inputMode="numeric" autocomplete="off" required />
+              <Button type="submit">{t('checkOtp')}</Button>
+              {token.failCount > 0 || token.lockedUntil ? (
+                <Button variant="secondary" busy={busy} onClick={() => run(() => api.post(`${path}/reset-fail-counter`), t('saved')).then(reload)}>
+                  {t('resetFailCounter')}
+                </Button>
+              ) : null}
+            </form>
+          </section>
+          {token.type !== 'OCRA' && !message ? (
+            <section class="panel">
+              <h2>{t('resync')}</h2>
+              <form
+                class="row"
+                onSubmit={async (event) => {
+                  event.preventDefault();
+                  if (await run(() => api.post(`${path}/resync`, { otp1: otp1.trim(), otp2: otp2.trim() }), t('resynced'))) {
+                    setOtp1('');
+                    setOtp2('');
+                    reload();
+                  }
+                }}
+              >
+                <TextField label={t('otp1')} name="otp1" value={otp1} onValue={setOtp1} inputMode="numeric" required />
+                <TextField label={t('otp2')} name="otp2" value={otp2} onValue={setOtp2} inputMode="numeric" required />
+                <Button type="submit" busy={busy}>
+                  {t('resync')}
+                </Button>
+              </form>
+            </section>
+          ) : null}
+          <section class="panel">
+            <h2>{t('pin')}</h2>
+            <form
+              class="row"
+              onSubmit={async (event) => {
+                event.preventDefault();
+                if (await run(() => api.put(`${path}/pin`, { pin, pinPosition }), t('saved'))) {
+                  setPin('');
+                  reload();
+                }
+              }}
+            >
+              <TextField label={t('pin')} name="pin" type="password" value={pin} onValue={setPin} inputMode="numeric" pattern="\d{4,8}" autocomplete="off" required />
+              <SelectField label={t('pinPosition')} name="pinPosition" value={pinPosition} onValue={setPinPosition} options={[{ value: 'after', label: t('pinAfter') }, { value: 'before', label: t('pinBefore') }]} />
+              <Button type="submit" busy={busy}>
+                {t('setPin')}
+              </Button>
+              {token.hasPin ? (
+                <Button variant="secondary" busy={busy} onClick={() => run(() => api.put(`${path}/pin`, { pin: null }), t('saved')).then(reload)}>
+                  {t('removePin')}
+                </Button>
+              ) : null}
+            </form>
+          </section>
+        </>
+      )}
+    </>
+  );
+}
+
+
+/** The token's name (its description): saved on its own; leaving the page with an unsaved name asks first. */
+function TokenNameForm({ token, path, onSaved }: { token: AdminToken; path: string; onSaved: () => void }) {
+  const t = useTranslator(adminStrings);
+  const p = useTranslator(tokenPageStrings);
+  const [name, setName] = useState(token.description);
+  const { busy, run } = useAction();
+  const dirty = name.trim() !== token.description;
+  const askToLeave = useCallback(() => confirmDialog({ title: p('unsavedTitle'), text: p('unsavedText'), confirmLabel: p('leave'), danger: true }), [p]);
+  useLeaveGuard(dirty, askToLeave);
+  return (
+    <form
+      class="panel row"
+      onSubmit={async (event) => {
+        event.preventDefault();
+        if (await run(() => api.patch(path, { description: name.trim() }), t('saved'))) onSaved();
+      }}
+    >
+      <TextField label={p('tokenName')} name="token-name" value={name} onValue={setName} maxLength={200} hint={p('tokenNameHint')} />
+      <Button type="submit" busy={busy} disabled={!dirty}>
+        {p('saveName')}
+      </Button>
+    </form>
+  );
+}
+
+/** The resources that take this token: as their "token with user", or through its owner's plain assignment. */
+function TokenResources({ path }: { path: string }) {
+  const p = useTranslator(tokenPageStrings);
+  const { data } = useData<{ items: TokenResource[] }>(`${path}/resources`);
+  if (!data) return null;
+  return (
+    <section class="panel" data-testid="token-resources">
+      <h2>{p('resourcesTitle')}</h2>
+      {data.items.length === 0 ? (
+        <p class="muted">{p('resourcesNone')}</p>
+      ) : (
+        <ul class="plain">
+          {data.items.map((resource) => (
+            <li key={resource.id}>
+              <a href={`/admin/resources/${resource.id}`} onClick={onLinkClick}>
+                {resource.name}
+              </a>{' '}
+              <span class="muted">({p(resource.via === 'token' ? 'resourceAsToken' : 'resourceAsUser')})</span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
