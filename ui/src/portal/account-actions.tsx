@@ -8,7 +8,7 @@ import { ApiError } from '../lib/api';
 import { useTranslator } from '../lib/i18n';
 import { Actions, useSubmit, type ActionProps } from './action-kit';
 import { portalStrings } from './strings';
-import { checkNewPassword, isLogin, looksLikeEmail, looksLikePhone } from './validation';
+import { RULE_VALUES, checkNewPassword, isLogin, looksLikeEmail, looksLikePhone } from './validation';
 
 export function CreatePassword(props: ActionProps) {
   const t = useTranslator(portalStrings);
@@ -21,7 +21,7 @@ export function CreatePassword(props: ActionProps) {
       onSubmit={(event) => {
         event.preventDefault();
         const problem = checkNewPassword(password, repeated);
-        if (problem) return setError(t(problem));
+        if (problem) return setError(t(problem, RULE_VALUES));
         return submit(async () => {
           await props.client.post('/password', { password });
           props.onDone(t('passwordCreated'));
@@ -48,7 +48,7 @@ export function ChangePassword(props: ActionProps) {
       onSubmit={(event) => {
         event.preventDefault();
         const problem = checkNewPassword(password, repeated);
-        if (problem) return setError(t(problem));
+        if (problem) return setError(t(problem, RULE_VALUES));
         return submit(async () => {
           await props.client.put('/password', { currentPassword: current, newPassword: password });
           props.onDone(t('passwordChanged'));

@@ -9,7 +9,7 @@ import { Alert, Button, Checkbox, TextField } from '../components/form';
 import { useTranslator } from '../lib/i18n';
 import { portalError, type Authenticator, type PortalClient, type RecoveryStart } from './portal-api';
 import { portalStrings } from './strings';
-import { checkNewPassword, looksLikeEmail } from './validation';
+import { RULE_VALUES, checkNewPassword, looksLikeEmail } from './validation';
 
 type State = { step: 'start' } | { step: 'verify'; start: RecoveryStart } | { step: 'done'; lostToken: boolean };
 
@@ -44,7 +44,7 @@ export function RestoreAccess(props: { client: PortalClient; onBack: () => void 
     const { needs, flow } = state.start;
     if (needs.newPassword) {
       const problem = checkNewPassword(evidence.newPassword, evidence.repeatPassword);
-      if (problem) return setError(t(problem));
+      if (problem) return setError(t(problem, RULE_VALUES));
     }
     if (needs.newEmail && !looksLikeEmail(evidence.newEmail)) return setError(t('emailInvalid'));
     // Only what was given: an empty field means "I do not have this".

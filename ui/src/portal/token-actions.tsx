@@ -10,7 +10,7 @@ import { createPasskey, usePasskey, type PublicKeyCredentialCreationOptionsJSON,
 import { Actions, useSubmit, type ActionProps } from './action-kit';
 import type { Enrolment, MessageEnrolment, SelfServiceTokenType } from './portal-api';
 import { portalStrings } from './strings';
-import { isPin, looksLikeEmail, looksLikePhone } from './validation';
+import { RULE_VALUES, isPin, looksLikeEmail, looksLikePhone } from './validation';
 
 const APP_TYPES: SelfServiceTokenType[] = ['TOTP', 'HOTP'];
 /**
@@ -299,7 +299,7 @@ export function PinSetup(props: ActionProps) {
       class="stack"
       onSubmit={(event) => {
         event.preventDefault();
-        if (!isPin(pin)) return setError(t('pinDigits'));
+        if (!isPin(pin)) return setError(t('pinDigits', RULE_VALUES));
         if (pin !== repeated) return setError(t('pinsDiffer'));
         return submit(async () => {
           await props.client.put('/tokens/pin', { pin, pinPosition: position });

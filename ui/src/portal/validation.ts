@@ -1,11 +1,21 @@
 /**
  * Checks done before sending, so the common mistakes get a specific message in the user's language. The server
- * checks all of it again; these only mirror its rules (worker/constants.ts, worker/users/schema.ts).
+ * checks all of it again; the rules are the server's own (worker/contract/fields.ts).
  */
+import {
+  EMAIL_MAX_LENGTH,
+  LOGIN_MAX_LENGTH,
+  LOGIN_PATTERN,
+  PASSWORD_MIN_LENGTH,
+  PHONE_MIN_LENGTH,
+  PHONE_SHAPE,
+  PORTAL_PIN_PATTERN,
+  TOKEN_PIN_DEFAULT_LENGTH,
+} from '../../../worker/contract/fields';
 import type { PortalKey } from './strings';
 
-/** PASSWORD_MIN_LENGTH on the server. */
-const PASSWORD_MIN_LENGTH = 10;
+/** The numbers the rule texts name ({minimum} characters, {digits} digits): `t(problem, RULE_VALUES)`. */
+export const RULE_VALUES = { minimum: PASSWORD_MIN_LENGTH, digits: TOKEN_PIN_DEFAULT_LENGTH } as const;
 
 export function checkNewPassword(password: string, repeated: string): PortalKey | null {
   if (password.length < PASSWORD_MIN_LENGTH) return 'passwordTooShort';
@@ -13,23 +23,21 @@ export function checkNewPassword(password: string, repeated: string): PortalKey 
   return null;
 }
 
+/** Only the shape (something@something.tld); the server's check is zod's email format. */
 export function looksLikeEmail(value: string): boolean {
-  return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value.trim());
+  const trimmed = value.trim();
+  return trimmed.length <= EMAIL_MAX_LENGTH && /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(trimmed);
 }
 
 export function isPin(value: string): boolean {
-  return /^\d{4}$/.test(value);
+  return PORTAL_PIN_PATTERN.test(value);
 }
 
-/**
- * Only the shape: digits with the usual separators, at least 3 digits (the server's minimum length). Whether the
- * number exists in its country is the server's check (libphonenumber); its INVALID_PHONE is shown the same way.
- */
+/** The shape only; whether the number exists in its country is the server's check (its INVALID_PHONE is shown the same way). */
 export function looksLikePhone(value: string): boolean {
-  return /^\+?[\d\s()./-]+$/.test(value) && (value.match(/\d/g)?.length ?? 0) >= 3;
+  return PHONE_SHAPE.test(value) && (value.match(/\d/g)?.length ?? 0) >= PHONE_MIN_LENGTH;
 }
 
-/** fields.login on the server: the German generic "invalid input" said nothing about what was wrong. */
 export function isLogin(value: string): boolean {
-  return value.length >= 1 && value.length <= 128 && /^[\p{L}\p{N}._@+-]+$/u.test(value);
+  return value.length >= 1 && value.length <= LOGIN_MAX_LENGTH && LOGIN_PATTERN.test(value);
 }
