@@ -87,7 +87,8 @@ actions:
     await result.waitFor();
     expect(await result.textContent()).toContain('add to office "Admins office"');
     expect(await result.textContent()).toContain('add to group "Admins"');
-    expect(await result.textContent()).toContain('"action":"IfThenElse"');
+    // The trace is drawn on the action tree, not printed as JSON.
+    expect(await result.getByTestId('trace-tree').locator('li[data-action="IfThenElse"] > .outline-node').textContent()).toContain('ran 1×');
 
     await page.getByRole('tab', { name: 'Editor' }).click();
     await page.getByRole('button', { name: 'Save' }).click();

@@ -1,7 +1,8 @@
 /**
  * The Script Designer (lower section of the SAML configuration): the sign-in script that runs before every
- * SAML sign-in. Monaco (lazy) with completion and hover for every action, markers from the server's checker as
- * you type, the inline actions GetSystemName / GetSystemId, a dry test run, versions with differences and
+ * SAML sign-in. Monaco (lazy) with completion and hover that know where the cursor is (script-language.ts), an
+ * outline of the action tree beside it, markers from the server's checker as you type, the inline actions
+ * GetSystemName / GetSystemId, a dry test run whose trace is shown on the tree, versions with differences and
  * restore, the error policy and a kill switch.
  */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
@@ -16,13 +17,17 @@ import { confirmAction } from '../../widgets';
 import { UserPicker, type AdminUser } from '../../users-page';
 import { diffLines } from './line-diff';
 import type { EditorMarker, YamlEditorProps } from '../../monaco/yaml-editor';
+import { outlineOf } from './script-context';
+import { registerScriptLanguage, type DesignerCatalogue } from './script-language';
+import { ScriptOutline, type TraceStep } from './script-outline';
 
 const YamlEditor = lazyPage<YamlEditorProps>(() => import('../../monaco/yaml-editor'));
 
 const strings: Dictionaries = {
   en: {
     title: 'Sign-in script',
-    intro: 'Runs before every SAML sign-in with the received claims (Context.Claims), the user (Context.User) and their id (Context.UserId). Its changes are applied together with the sign-in, or not at all.',
+    intro:
+      'Runs before every SAML sign-in with the received claims (Context.Claims), the user (Context.User) and their id (Context.UserId). Its changes are applied together with the sign-in, or not at all.',
     none: 'There is no sign-in script.',
     create: 'Create',
     open: 'Open',
@@ -69,10 +74,17 @@ const strings: Dictionaries = {
     restore: 'Restore',
     restored: 'Version {version} restored as version {newVersion}.',
     template: 'Example',
+    cursor: 'Line {line}, column {column}',
+    outcomeSuccess: 'the script ran to the end',
+    outcomeError: 'the script failed',
+    outcomeDenied: 'the script denies the sign-in',
+    readOnly: 'read-only',
+    chooseField: 'Field',
   },
   de: {
     title: 'Anmeldeskript',
-    intro: 'Läuft vor jeder SAML-Anmeldung mit den empfangenen Claims (Context.Claims), dem Benutzer (Context.User) und seiner ID (Context.UserId). Seine Änderungen werden zusammen mit der Anmeldung übernommen oder gar nicht.',
+    intro:
+      'Läuft vor jeder SAML-Anmeldung mit den empfangenen Claims (Context.Claims), dem Benutzer (Context.User) und seiner ID (Context.UserId). Seine Änderungen werden zusammen mit der Anmeldung übernommen oder gar nicht.',
     none: 'Es gibt kein Anmeldeskript.',
     create: 'Anlegen',
     open: 'Öffnen',
@@ -119,13 +131,38 @@ const strings: Dictionaries = {
     restore: 'Wiederherstellen',
     restored: 'Version {version} als Version {newVersion} wiederhergestellt.',
     template: 'Beispiel',
+    cursor: 'Zeile {line}, Spalte {column}',
+    outcomeSuccess: 'Das Skript lief bis zum Ende',
+    outcomeError: 'Das Skript ist fehlgeschlagen',
+    outcomeDenied: 'Das Skript verweigert die Anmeldung',
+    readOnly: 'nur lesbar',
+    chooseField: 'Feld',
   },
 };
 
 interface ScriptState {
-  script: { version: number; source: string; onError: 'deny' | 'continue'; savedAt: number; savedBy: string | null } | null;
+  script: {
+    version: number;
+    source: string;
+    onError: 'deny' | 'continue';
+    savedAt: number;
+    savedBy: string | null;
+  } | null;
   enabled: boolean;
-  versions: Array<{ version: number; onError: string; savedAt: number; savedBy: string | null; applied: boolean }>;
+  versions: Array<{
+    version: number;
+    onError: string;
+    savedAt: number;
+    savedBy: string | null;
+    applied: boolean;
+  }>;
+}
+
+/** GET /actions: the engine's declarations for completion and hover. */
+interface CatalogueAnswer {
+  items: DesignerCatalogue['actions'];
+  contextVariables: DesignerCatalogue['contextVariables'];
+  types: DesignerCatalogue['types'];
 }
 
 interface ScriptProblem {
@@ -135,13 +172,6 @@ interface ScriptProblem {
   column: number;
   endLine?: number;
   endColumn?: number;
-}
-
-export interface ActionDoc {
-  name: string;
-  aliases?: string[];
-  description: string;
-  parameters: Array<{ name: string; type: string; required: boolean; description: string }>;
 }
 
 const EXAMPLE = `# Runs before every SAML sign-in. Reference: script-engine/README.md
@@ -172,21 +202,50 @@ export function ScriptDesigner() {
   const [problems, setProblems] = useState<ScriptProblem[]>([]);
   const [tab, setTab] = useState<'editor' | 'test' | 'history'>('editor');
   const [busy, setBusy] = useState(false);
-  const editorRef = useRef<{ insert(text: string): void } | null>(null);
+  const [cursor, setCursor] = useState({ line: 1, column: 1 });
+  /** The last test run, with the source it ran: its trace is drawn on the outline while that source is unchanged. */
+  const [lastRun, setLastRun] = useState<{
+    source: string;
+    trace: TraceStep[];
+  } | null>(null);
+  const editorRef = useRef<{
+    insert(text: string): void;
+    goTo(line: number, column: number): void;
+  } | null>(null);
+  const outline = useMemo(() => (open ? outlineOf(source) : []), [source, open]);
 
   useEffect(() => {
     if (!open) return;
     const timer = setTimeout(() => {
       api
-        .post<{ ok: boolean; errors: ScriptProblem[]; warnings: ScriptProblem[] }>(`${BASE}/check`, { source })
-        .then((answer) => setProblems([...answer.errors, ...answer.warnings.map((w) => ({ ...w, code: w.code ?? 'WARNING' }))]))
+        .post<{
+          ok: boolean;
+          errors: ScriptProblem[];
+          warnings: ScriptProblem[];
+        }>(`${BASE}/check`, { source })
+        .then((answer) =>
+          setProblems([
+            ...answer.errors,
+            ...answer.warnings.map((w) => ({
+              ...w,
+              code: w.code ?? 'WARNING',
+            })),
+          ]),
+        )
         .catch(() => undefined);
     }, CHECK_DELAY_MS);
     return () => clearTimeout(timer);
   }, [source, open]);
 
   const markers: EditorMarker[] = useMemo(
-    () => problems.map((p) => ({ line: p.line, column: p.column, endLine: p.endLine, endColumn: p.endColumn, message: `${p.code}: ${p.message}` })),
+    () =>
+      problems.map((p) => ({
+        line: p.line,
+        column: p.column,
+        endLine: p.endLine,
+        endColumn: p.endColumn,
+        message: `${p.code}: ${p.message}`,
+      })),
     [problems],
   );
 
@@ -275,30 +334,59 @@ export function ScriptDesigner() {
             active={tab}
             onSelect={setTab}
           />
-          <div hidden={tab !== 'editor'} class="stack">
+          {/* Hidden, not unmounted: the editor keeps its undo history and cursor while another tab is open. */}
+          <div role="tabpanel" aria-label={t('editor')} class="stack" style={tab === 'editor' ? undefined : 'display:none'}>
             <InlineActions onInsert={(text) => editorRef.current?.insert(text)} />
-            <YamlEditor
-              value={source}
-              revision={revision}
-              onChange={setSource}
-              modelUri="inmemory://eid/sign-in-script.yaml"
-              markers={markers}
-              markerOwner="script-checker"
-              ariaLabel={t('title')}
-              onMonaco={(monaco, editor) => registerActionLanguage(monaco, editor)}
-              onEditor={(editor) => {
-                editorRef.current = {
-                  insert(text) {
-                    const selection = editor.getSelection();
-                    if (selection) editor.executeEdits('inline-action', [{ range: selection, text, forceMoveMarkers: true }]);
-                    editor.focus();
-                  },
-                };
-              }}
-            />
+            <div class="script-workbench">
+              <div class="stack">
+                <YamlEditor
+                  value={source}
+                  revision={revision}
+                  onChange={setSource}
+                  modelUri="inmemory://eid/sign-in-script.yaml"
+                  markers={markers}
+                  markerOwner="script-checker"
+                  ariaLabel={t('title')}
+                  onMonaco={(monaco) => attachScriptLanguage(monaco)}
+                  onEditor={(editor) => {
+                    editor.onDidChangeCursorPosition((event) =>
+                      setCursor({
+                        line: event.position.lineNumber,
+                        column: event.position.column,
+                      }),
+                    );
+                    editorRef.current = {
+                      insert(text) {
+                        const selection = editor.getSelection();
+                        if (selection) editor.executeEdits('inline-action', [{ range: selection, text, forceMoveMarkers: true }]);
+                        editor.focus();
+                      },
+                      goTo(line, column) {
+                        editor.setPosition({ lineNumber: line, column });
+                        editor.revealLineInCenter(line);
+                        editor.focus();
+                      },
+                    };
+                  }}
+                />
+                <small class="muted" data-testid="script-cursor">
+                  {t('cursor', { line: cursor.line, column: cursor.column })}
+                </small>
+              </div>
+              <ScriptOutline nodes={outline} trace={lastRun?.source === source ? lastRun.trace : null} onSelect={(line, column) => editorRef.current?.goTo(line, column)} />
+            </div>
             <ProblemList problems={problems} />
             <div class="row">
-              <SelectField label={t('onError')} name="on-error" value={onError} onValue={setOnError} options={[{ value: 'deny', label: t('deny') }, { value: 'continue', label: t('continue') }]} />
+              <SelectField
+                label={t('onError')}
+                name="on-error"
+                value={onError}
+                onValue={setOnError}
+                options={[
+                  { value: 'deny', label: t('deny') },
+                  { value: 'continue', label: t('continue') },
+                ]}
+              />
               <span class="spacer" />
               <Button variant="secondary" onClick={() => setOpen(false)}>
                 {t('close')}
@@ -308,7 +396,17 @@ export function ScriptDesigner() {
               </Button>
             </div>
           </div>
-          {tab === 'test' ? <TestRun source={source} /> : null}
+          {tab === 'test' ? (
+            <TestRun
+              source={source}
+              onTrace={(trace) => setLastRun({ source, trace })}
+              onSelect={(line, column) => {
+                setTab('editor');
+                // After the editor's panel is shown again, so Monaco can measure where to scroll.
+                setTimeout(() => editorRef.current?.goTo(line, column));
+              }}
+            />
+          ) : null}
           {tab === 'history' ? (
             <History
               state={state}
@@ -331,7 +429,12 @@ function useTranslatorLocal() {
 
 function ProblemList({ problems }: { problems: ScriptProblem[] }) {
   const t = useTranslatorLocal();
-  if (problems.length === 0) return <p class="muted" data-testid="script-problems">{t('noProblems')}</p>;
+  if (problems.length === 0)
+    return (
+      <p class="muted" data-testid="script-problems">
+        {t('noProblems')}
+      </p>
+    );
   return (
     <div data-testid="script-problems">
       <strong>{t('problems', { count: problems.length })}</strong>
@@ -349,7 +452,7 @@ function ProblemList({ problems }: { problems: ScriptProblem[] }) {
 /** GetSystemName and GetSystemId: look up a user field or an office/group and insert it at the cursor. */
 function InlineActions({ onInsert }: { onInsert: (text: string) => void }) {
   const t = useTranslatorLocal();
-  const fields = useData<{ items: Array<{ name: string; writable: boolean; description: string }> }>(`${BASE}/user-fields`);
+  const fields = useData<{ items: Array<{ name: string; writable: boolean }> }>(`${BASE}/user-fields`);
   const [field, setField] = useState('');
   const [kind, setKind] = useState<'office' | 'group'>('office');
   const [name, setName] = useState('');
@@ -359,7 +462,10 @@ function InlineActions({ onInsert }: { onInsert: (text: string) => void }) {
     const controller = new AbortController();
     const timer = setTimeout(() => {
       api
-        .get<{ items: Array<{ id: string; name: string }> }>(`/api/admin/${kind === 'office' ? 'offices' : 'groups'}?search=${encodeURIComponent(name.trim())}&pageSize=8`, controller.signal)
+        .get<{ items: Array<{ id: string; name: string }> }>(
+          `/api/admin/${kind === 'office' ? 'offices' : 'groups'}?search=${encodeURIComponent(name.trim())}&pageSize=8`,
+          controller.signal,
+        )
         .then((page) => setMatches(page.items))
         .catch(() => undefined);
     }, 200);
@@ -368,22 +474,41 @@ function InlineActions({ onInsert }: { onInsert: (text: string) => void }) {
       controller.abort();
     };
   }, [name, kind]);
-  const options = [{ value: '', label: '—' }, ...(fields.data?.items ?? []).map((f) => ({ value: f.name, label: `${f.name}${f.writable ? '' : ' (read-only)'} — ${f.description}` }))];
+  const options = [
+    { value: '', label: '—' },
+    ...(fields.data?.items ?? []).map((f) => ({
+      value: f.name,
+      label: f.writable ? f.name : `${f.name} (${t('readOnly')})`,
+    })),
+  ];
+  // Two separate groups, each its own column that shrinks with the page: the long select of one can never run
+  // under the buttons of the other.
   return (
-    <div class="grid-2">
-      <div class="stack">
-        <strong title={t('systemNameHint')}>{t('systemName')}</strong>
-        <div class="row">
-          <SelectField label={t('systemNameHint')} name="system-name" value={field} onValue={setField} options={options} />
+    <div class="inline-actions">
+      <fieldset class="inline-action" data-testid="get-system-name">
+        <legend title={t('systemNameHint')}>{t('systemName')}</legend>
+        <small class="hint">{t('systemNameHint')}</small>
+        <div class="inline-action-row">
+          <SelectField label={t('chooseField')} name="system-name" value={field} onValue={setField} options={options} />
           <Button variant="secondary" disabled={!field} onClick={() => onInsert(field)}>
             {t('insert')}
           </Button>
         </div>
-      </div>
-      <div class="stack">
-        <strong title={t('systemIdHint')}>{t('systemId')}</strong>
-        <div class="row">
-          <SelectField label={t('kind')} name="system-id-kind" value={kind} onValue={setKind} options={[{ value: 'office', label: t('office') }, { value: 'group', label: t('group') }]} />
+      </fieldset>
+      <fieldset class="inline-action" data-testid="get-system-id">
+        <legend title={t('systemIdHint')}>{t('systemId')}</legend>
+        <small class="hint">{t('systemIdHint')}</small>
+        <div class="inline-action-row">
+          <SelectField
+            label={t('kind')}
+            name="system-id-kind"
+            value={kind}
+            onValue={setKind}
+            options={[
+              { value: 'office', label: t('office') },
+              { value: 'group', label: t('group') },
+            ]}
+          />
           <TextField label={t('searchName')} name="system-id-name" value={name} onValue={setName} />
         </div>
         <ul class="sortable-list">
@@ -398,7 +523,7 @@ function InlineActions({ onInsert }: { onInsert: (text: string) => void }) {
             </li>
           ))}
         </ul>
-      </div>
+      </fieldset>
     </div>
   );
 }
@@ -420,17 +545,23 @@ interface TestRunAnswer {
   ok: boolean;
   errors?: ScriptProblem[];
   outcome?: string;
-  error?: { code: string; message: string; line?: number; column?: number } | null;
+  error?: {
+    code: string;
+    message: string;
+    line?: number;
+    column?: number;
+  } | null;
   denied?: string | null;
-  trace?: Array<Record<string, unknown>>;
+  trace?: TraceStep[];
   wouldApply?: string[];
   wouldFail?: string | null;
   traceTruncated?: boolean;
   effectsTruncated?: boolean;
 }
 
-function TestRun({ source }: { source: string }) {
+function TestRun({ source, onTrace, onSelect }: { source: string; onTrace: (trace: TraceStep[]) => void; onSelect: (line: number, column: number) => void }) {
   const t = useTranslatorLocal();
+  const [ranSource, setRanSource] = useState(source);
   const [claims, setClaims] = useState('http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname = Doe\nextRole = admin');
   const [user, setUser] = useState<AdminUser | null>(null);
   const [answer, setAnswer] = useState<TestRunAnswer | null>(null);
@@ -456,7 +587,14 @@ function TestRun({ source }: { source: string }) {
         onClick={async () => {
           setBusy(true);
           try {
-            setAnswer(await api.post<TestRunAnswer>(`${BASE}/test-run`, { source, claims: parseClaims(claims), userId: user?.id ?? null }));
+            const ran = await api.post<TestRunAnswer>(`${BASE}/test-run`, {
+              source,
+              claims: parseClaims(claims),
+              userId: user?.id ?? null,
+            });
+            setRanSource(source);
+            setAnswer(ran);
+            if (ran.ok) onTrace(ran.trace ?? []);
           } catch (failure) {
             showToast(describeError(failure), 'error');
           } finally {
@@ -472,8 +610,10 @@ function TestRun({ source }: { source: string }) {
           {answer.ok ? (
             <>
               <Alert kind={answer.outcome === 'success' && !answer.denied && !answer.wouldFail ? 'success' : 'error'}>
-                {t('outcome')}: {answer.outcome}
-                {answer.error ? ` — ${answer.error.code}: ${answer.error.message}${answer.error.line ? ` (${t('line', { line: answer.error.line, column: answer.error.column ?? 1 })})` : ''}` : ''}
+                {t('outcome')}: {t(answer.denied ? 'outcomeDenied' : answer.outcome === 'success' ? 'outcomeSuccess' : 'outcomeError')}
+                {answer.error
+                  ? ` — ${answer.error.code}: ${answer.error.message}${answer.error.line ? ` (${t('line', { line: answer.error.line, column: answer.error.column ?? 1 })})` : ''}`
+                  : ''}
                 {answer.denied ? ` — ${answer.denied}` : ''}
                 {answer.wouldFail ? ` — ${answer.wouldFail}` : ''}
               </Alert>
@@ -489,7 +629,7 @@ function TestRun({ source }: { source: string }) {
               )}
               {answer.effectsTruncated ? <p class="muted">{t('effectsTruncated')}</p> : null}
               <h3>{t('trace')}</h3>
-              <pre class="mono trace">{(answer.trace ?? []).map((step) => JSON.stringify(step)).join('\n')}</pre>
+              <ScriptOutline nodes={outlineOf(ranSource)} trace={answer.trace ?? []} onSelect={onSelect} testId="trace-tree" />
               {answer.traceTruncated ? <p class="muted">{t('traceTruncated')}</p> : null}
             </>
           ) : null}
@@ -501,7 +641,10 @@ function TestRun({ source }: { source: string }) {
 
 function History({ state, current, onRestored }: { state: ScriptState; current: string; onRestored: (state: ScriptState) => void }) {
   const t = useTranslatorLocal();
-  const [compared, setCompared] = useState<{ version: number; source: string } | null>(null);
+  const [compared, setCompared] = useState<{
+    version: number;
+    source: string;
+  } | null>(null);
   return (
     <div class="stack">
       <table class="data">
@@ -530,7 +673,12 @@ function History({ state, current, onRestored }: { state: ScriptState; current: 
                   onClick={async () => {
                     try {
                       const restored = await api.post<ScriptState>(`${BASE}/versions/${version.version}/restore`);
-                      showToast(t('restored', { version: version.version, newVersion: restored.script?.version ?? '' }));
+                      showToast(
+                        t('restored', {
+                          version: version.version,
+                          newVersion: restored.script?.version ?? '',
+                        }),
+                      );
                       onRestored(restored);
                     } catch (failure) {
                       showToast(describeError(failure), 'error');
@@ -558,46 +706,33 @@ function History({ state, current, onRestored }: { state: ScriptState; current: 
   );
 }
 
-let actionDocs: Promise<ActionDoc[]> | null = null;
+let catalogue: Promise<DesignerCatalogue> | null = null;
 
-/** Completion of action names and their parameters, and hover documentation, from the engine's catalogue. */
-function registerActionLanguage(monaco: Parameters<NonNullable<YamlEditorProps['onMonaco']>>[0], _editor: unknown) {
-  actionDocs ??= api.get<{ items: ActionDoc[] }>(`${BASE}/actions`).then((answer) => answer.items);
-  const byName = new Map<string, ActionDoc>();
-  void actionDocs.then((docs) => docs.forEach((doc) => [doc.name, ...(doc.aliases ?? [])].forEach((name) => byName.set(name, doc))));
-  const describe = (doc: ActionDoc) =>
-    [`**${doc.name}**${doc.aliases?.length ? ` (also ${doc.aliases.join(', ')})` : ''}`, doc.description, ...doc.parameters.map((p) => `- \`${p.name}\` (${p.type}${p.required ? '' : ', optional'}): ${p.description}`)].join('\n\n');
-  const completion = monaco.languages.registerCompletionItemProvider('yaml', {
-    triggerCharacters: [' ', '-', ':'],
-    async provideCompletionItems(model, position) {
-      if (!model.uri.toString().includes('sign-in-script')) return { suggestions: [] };
-      const docs = await actionDocs!;
-      const word = model.getWordUntilPosition(position);
-      const range = { startLineNumber: position.lineNumber, endLineNumber: position.lineNumber, startColumn: word.startColumn, endColumn: word.endColumn };
-      const indent = ' '.repeat(model.getLineFirstNonWhitespaceColumn(position.lineNumber) + 1);
-      return {
-        suggestions: docs.map((doc) => ({
-          label: doc.name,
-          kind: monaco.languages.CompletionItemKind.Function,
-          documentation: describe(doc),
-          insertText: `${doc.name}:\n${doc.parameters
-            .filter((p) => p.required)
-            .map((p, i) => `${indent}${p.name}: \${${i + 1}}`)
-            .join('\n')}`,
-          insertTextRules: monaco.languages.CompletionItemInsertTextRule.InsertAsSnippet,
-          range,
-        })),
-      };
-    },
+/** The engine's declarations, loaded once per page: actions, context variables and the user's fields. */
+function loadCatalogue(): Promise<DesignerCatalogue> {
+  catalogue ??= Promise.all([api.get<CatalogueAnswer>(`${BASE}/actions`), api.get<{ items: DesignerCatalogue['userFields'] }>(`${BASE}/user-fields`)]).then(
+    ([actions, fields]) => ({
+      actions: actions.items,
+      contextVariables: actions.contextVariables,
+      types: actions.types,
+      userFields: fields.items,
+    }),
+  );
+  catalogue.catch(() => (catalogue = null));
+  return catalogue;
+}
+
+/** Completion and hover once the catalogue is there; disposed with the editor. */
+function attachScriptLanguage(monaco: Parameters<NonNullable<YamlEditorProps['onMonaco']>>[0]) {
+  let registered: { dispose(): void } | null = null;
+  let disposed = false;
+  void loadCatalogue().then((loaded) => {
+    if (!disposed) registered = registerScriptLanguage(monaco, loaded);
   });
-  const hover = monaco.languages.registerHoverProvider('yaml', {
-    provideHover(model, position) {
-      if (!model.uri.toString().includes('sign-in-script')) return null;
-      const word = model.getWordAtPosition(position);
-      const doc = word ? byName.get(word.word) : undefined;
-      if (!doc || !word) return null;
-      return { range: new monaco.Range(position.lineNumber, word.startColumn, position.lineNumber, word.endColumn), contents: [{ value: describe(doc) }] };
+  return {
+    dispose() {
+      disposed = true;
+      registered?.dispose();
     },
-  });
-  return { dispose: () => (completion.dispose(), hover.dispose()) };
+  };
 }
