@@ -58,4 +58,28 @@ describe('field errors in German', () => {
     await page.getByRole('button', { name: 'Anlegen' }).click();
     await expect.poll(() => describedError(page, 'login')).toBe('Dieser Anmeldename ist bereits vergeben.');
   });
+
+  it('the admin center starts in the language of the admin account and switches in the account menu', async () => {
+    const context = await app.newContext();
+    const fresh = await context.newPage();
+    const admins = await app.adminApi('GET', `/users?search=${encodeURIComponent(app.admin.login)}`);
+    const admin = admins.items.find((user: { login: string }) => user.login === app.admin.login);
+    await app.adminApi('PATCH', `/users/${admin.id}`, { language: 'de' });
+    try {
+      await app.signInAsAdmin(fresh);
+      await fresh.goto('/admin/users');
+      await expect.poll(() => fresh.locator('html').getAttribute('lang')).toBe('de');
+      expect(await fresh.getByRole('button', { name: 'Neuer Benutzer' }).count()).toBe(1);
+
+      await fresh.getByRole('button', { name: app.admin.login }).click();
+      await fresh.getByRole('menuitemradio', { name: 'English' }).click();
+      await expect.poll(() => fresh.getByRole('button', { name: 'New user' }).count()).toBe(1);
+      // The choice is kept on this device: a reload stays English although the account says German.
+      await fresh.reload();
+      await expect.poll(() => fresh.getByRole('button', { name: 'New user' }).count()).toBe(1);
+    } finally {
+      await app.adminApi('PATCH', `/users/${admin.id}`, { language: 'en' });
+      await context.close();
+    }
+  });
 });

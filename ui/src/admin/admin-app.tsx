@@ -6,7 +6,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { lazyPage } from '../components/lazy';
 import { Card } from '../components/layout';
 import { api } from '../lib/api';
-import { useTranslator } from '../lib/i18n';
+import { hasChosenLanguage, setLanguage, useLanguage, useTranslator } from '../lib/i18n';
 import { matchPath, navigate, onLinkClick, useLocation } from '../lib/router';
 import { loadSession, signOut, type SignedIn } from '../signin/session';
 import { ApiKeysPage } from './api-keys-page';
@@ -55,6 +55,8 @@ export default function AdminApp() {
   useEffect(() => {
     loadSession().then((loaded) => {
       if (!loaded) navigate(`/login?next=${encodeURIComponent(location.pathname)}`, { replace: true });
+      // The admin's own language setting, unless a language was chosen on this device (the account menu's switch).
+      else if (!hasChosenLanguage()) setLanguage(loaded.user.language, { remember: false });
       setSession(loaded);
     });
   }, []);
@@ -117,6 +119,12 @@ function AccountMenu({ session }: { session: SignedIn }) {
   const t = useTranslator(adminStrings);
   const [open, setOpen] = useState(false);
   const openIssues = useOpenIssueCount();
+  const language = useLanguage();
+  const languageItem = (value: 'de' | 'en', label: string) => (
+    <button role="menuitemradio" type="button" aria-checked={language === value} lang={value} onClick={() => setLanguage(value)}>
+      {label}
+    </button>
+  );
   return (
     <div class="menu">
       <button type="button" class="icon-button" aria-haspopup="menu" aria-expanded={open} onClick={() => setOpen(!open)}>
@@ -130,6 +138,10 @@ function AccountMenu({ session }: { session: SignedIn }) {
           <a role="menuitem" href="/profile" onClick={onLinkClick}>
             {t('profile')}
           </a>
+          <div role="group" aria-label={t('language')} class="menu-group">
+            {languageItem('de', 'Deutsch')}
+            {languageItem('en', 'English')}
+          </div>
           <button role="menuitem" type="button" onClick={() => void signOut()}>
             {t('logOff')}
           </button>

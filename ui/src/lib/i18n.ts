@@ -16,6 +16,12 @@ export type Dictionaries = Record<Language, Dictionary>;
 const STORAGE_KEY = 'eid.language';
 const listeners = new Set<() => void>();
 
+/** Whether the person chose a language on this device (the choice wins over the account's setting). */
+export function hasChosenLanguage(): boolean {
+  const stored = localStorage.getItem(STORAGE_KEY);
+  return stored === 'de' || stored === 'en';
+}
+
 function initialLanguage(): Language {
   const stored = localStorage.getItem(STORAGE_KEY);
   if (stored === 'de' || stored === 'en') return stored;
