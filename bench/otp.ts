@@ -40,6 +40,7 @@ import {
   type WorkerBundle,
 } from './lib/worker';
 import { runWrk, type LoadResult } from './lib/wrk';
+import { runCrowd, type CrowdResult } from './lib/crowd';
 
 const { values: cli } = parseArgs({
   options: {
@@ -70,6 +71,10 @@ const D1_PROBE_STATEMENTS = [1, 8] as const;
 const SEQUENTIAL_COLD_USERS = 15;
 /** Successive codes of one user, one request at a time: warm verifies. */
 const SEQUENTIAL_WARM_CODES = 20;
+/** "Many concurrent users", per design: this many users outside the load, each verifying CROWD_CODES codes, CROWD_CONCURRENCY in flight. */
+const CROWD_USERS = 200;
+const CROWD_CODES = 5;
+const CROWD_CONCURRENCY = 64;
 
 const WORK_DIR = join(REPO_ROOT, 'bench/.work/otp');
 const RESULTS_FILE = join(REPO_ROOT, 'bench/results/otp.md');
@@ -114,6 +119,8 @@ async function main(): Promise<void> {
   log('starting the Worker with Miniflare (workerd + local D1), and the D1 write probe on the same setup');
   const worker = await startMiniflareWorker(bundle, { persistDir: join(WORK_DIR, 'd1'), bindings });
   const writeProbe = await startD1WriteProbe({ persistDir: join(WORK_DIR, 'd1-write-probe'), compatibilityDate: bundle.compatibilityDate, rows: 1000 });
+  // The same Worker with the hot verification state in the per-user Durable Objects (worker/verify-state), its own D1.
+  const objectWorker = await startMiniflareWorker(bundle, { persistDir: join(WORK_DIR, 'd1-object'), bindings: { ...bindings, VERIFY_STATE: 'durable-object' } });
   let bareEntry: LoadResult;
   const rounds: Round[] = [];
   let userCount: number;
@@ -121,6 +128,7 @@ async function main(): Promise<void> {
   let replayAnswer: VerifyAnswer;
   let wrongAnswer: VerifyAnswer;
   let sequential: Sequential;
+  const crowd: { d1?: CrowdResult; object?: CrowdResult } = {};
   const loadBefore = loadavg();
   try {
     log('bare /health on the Miniflare entry socket (through its entry worker)');
@@ -134,10 +142,17 @@ async function main(): Promise<void> {
     log(`applying migrations and seeding ${userCount} users with HOTP hardware tokens`);
     await applyMigrations(worker.db);
     const apiKey = `eid_bench${Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString('base64url')}`;
-    const seeded = await seedUsers(worker.db, bindings.SEED_ENCRYPTION_KEY, userCount + 2 + SEQUENTIAL_COLD_USERS, apiKey);
+    const seeded = await seedUsers(worker.db, bindings.SEED_ENCRYPTION_KEY, userCount + 2 + SEQUENTIAL_COLD_USERS + CROWD_USERS, apiKey);
+    const crowdUsers = seeded.splice(seeded.length - CROWD_USERS);
     const sanityUser = seeded.pop()!;
     const sequentialUsers = seeded.splice(userCount);
     users = seeded;
+    log(`seeding the object-mode Worker's D1 the same way (${userCount + 1 + CROWD_USERS} users)`);
+    await applyMigrations(objectWorker.db);
+    const objectSeeded = await seedUsers(objectWorker.db, bindings.SEED_ENCRYPTION_KEY, userCount + 1 + CROWD_USERS, apiKey);
+    const objectCrowdUsers = objectSeeded.splice(objectSeeded.length - CROWD_USERS);
+    const objectSanityUser = objectSeeded.pop()!;
+    const objectUsers = objectSeeded;
 
     // The warm-up sends every user a code (a cold verify runs at about a third of the probe's rate), so each round
     // measures an isolate that has verified these users before.
@@ -150,17 +165,28 @@ async function main(): Promise<void> {
     if (warmup.accepted === 0) throw new Error(`the verify API accepted nothing in the warm-up: ${JSON.stringify(warmup.reasons)}`);
     nextCounters = countersAfter(nextCounters, warmup.requests, WARMUP_CODES_PER_USER);
     await runWrk({ ...wrkBase, url: `${worker.url}/health`, durationSeconds: WARMUP_SECONDS });
+    // The object mode's warm-up creates every user's object (its first use initialises from D1, rule 7).
+    let objectCounters = objectUsers.map(() => 0);
+    writeFileSync(join(WORK_DIR, 'verify-object-warmup.jsonl'), verifyBodies(objectUsers, objectCounters, WARMUP_CODES_PER_USER));
+    log(`POST /api/v1/verify warm-up, object mode (${warmupSeconds} s)`);
+    const objectWarmup = await runWrk({ ...wrkBase, url: `${objectWorker.url}/api/v1/verify`, durationSeconds: warmupSeconds, bodiesFile: join(WORK_DIR, 'verify-object-warmup.jsonl'), bearerToken: apiKey });
+    if (objectWarmup.accepted === 0) throw new Error(`the object-mode verify API accepted nothing in the warm-up: ${JSON.stringify(objectWarmup.reasons)}`);
+    objectCounters = countersAfter(objectCounters, objectWarmup.requests, WARMUP_CODES_PER_USER);
 
     for (let round = 0; round < ROUNDS; round++) {
       const measuredFile = join(WORK_DIR, `verify-round-${round}.jsonl`);
       writeFileSync(measuredFile, verifyBodies(users, nextCounters, CODES_PER_ROUND));
       const bare = await runWrk({ ...wrkBase, url: `${worker.url}/health`, durationSeconds: DURATION_SECONDS });
       const verify = await runWrk({ ...wrkBase, url: `${worker.url}/api/v1/verify`, durationSeconds: DURATION_SECONDS, bodiesFile: measuredFile, bearerToken: apiKey });
+      const objectFile = join(WORK_DIR, `verify-object-round-${round}.jsonl`);
+      writeFileSync(objectFile, verifyBodies(objectUsers, objectCounters, CODES_PER_ROUND));
+      const verifyObject = await runWrk({ ...wrkBase, url: `${objectWorker.url}/api/v1/verify`, durationSeconds: DURATION_SECONDS, bodiesFile: objectFile, bearerToken: apiKey });
       const probe = await runWrk({ ...wrkBase, url: writeProbe.url, durationSeconds: DURATION_SECONDS });
-      rounds.push({ bare, verify, probe });
+      rounds.push({ bare, verify, verifyObject, probe });
       nextCounters = countersAfter(nextCounters, verify.requests, CODES_PER_ROUND);
+      objectCounters = countersAfter(objectCounters, verifyObject.requests, CODES_PER_ROUND);
       log(
-        `  round ${round + 1}: bare ${fmtRate(bare.requestsPerSecond)}, verify ${fmtRate(verify.requestsPerSecond)} (accepted ${verify.accepted}/${verify.requests} ${JSON.stringify(verify.reasons)}), write probe ${fmtRate(probe.requestsPerSecond)} req/s`,
+        `  round ${round + 1}: bare ${fmtRate(bare.requestsPerSecond)}, verify ${fmtRate(verify.requestsPerSecond)} (accepted ${verify.accepted}/${verify.requests} ${JSON.stringify(verify.reasons)}), verify object mode ${fmtRate(verifyObject.requestsPerSecond)} (accepted ${verifyObject.accepted}/${verifyObject.requests} ${JSON.stringify(verifyObject.reasons)}), write probe ${fmtRate(probe.requestsPerSecond)} req/s`,
       );
     }
     // A benchmark of a verify that accepts anything would be worthless. A user outside the request files: its first
@@ -174,11 +200,27 @@ async function main(): Promise<void> {
       throw new Error(`the verify API's answers are wrong: ${JSON.stringify({ firstAnswer, replayAnswer, wrongAnswer })}`);
     }
     log(`  replayed code: ${replayAnswer.reason}; wrong code: ${wrongAnswer.reason}`);
+    const objectSanity = (otp: string) => postJson(`${objectWorker.url}/api/v1/verify`, apiKey, JSON.stringify({ login: objectSanityUser.login, resource: RESOURCE_NAME, otp }));
+    const objectFirst = await objectSanity(generateHotpCode(objectSanityUser.seed, 0));
+    const objectReplay = await objectSanity(generateHotpCode(objectSanityUser.seed, 0));
+    if (objectFirst.accepted !== true || objectReplay.accepted !== false) {
+      throw new Error(`the object-mode verify API's answers are wrong: ${JSON.stringify({ objectFirst, objectReplay })}`);
+    }
+    log(`  object mode: replayed code: ${objectReplay.reason}`);
+    log(`many concurrent users: ${CROWD_USERS} users x ${CROWD_CODES} codes, ${CROWD_CONCURRENCY} in flight, each design`);
+    const crowdRun = (url: string, crowdOf: BenchUser[]) =>
+      runCrowd({ url: `${url}/api/v1/verify`, apiKey, resource: RESOURCE_NAME, users: crowdOf, codesPerUser: CROWD_CODES, concurrency: CROWD_CONCURRENCY });
+    crowd.d1 = await crowdRun(worker.url, crowdUsers);
+    crowd.object = await crowdRun(objectWorker.url, objectCrowdUsers);
+    for (const [mode, result] of Object.entries(crowd)) {
+      log(`  ${mode}: ${fmtRate(result.requestsPerSecond)} req/s, accepted ${result.accepted}/${result.requests} ${JSON.stringify(result.reasons)}`);
+    }
     sequential = await measureSequential(worker.url, apiKey, sequentialUsers);
     log(`  one request at a time: bare ${sequential.bareMs.toFixed(2)} ms, verify cold ${sequential.coldMs.toFixed(2)} ms, warm ${sequential.warmMs.toFixed(2)} ms (medians)`);
   } finally {
     await writeProbe.stop();
     await worker.stop();
+    await objectWorker.stop();
   }
   const loadAfter = loadavg();
 
@@ -216,6 +258,7 @@ async function main(): Promise<void> {
     load: { before: loadBefore, after: loadAfter },
     sequential,
     sanity: { replay: replayAnswer.reason ?? '?', wrong: wrongAnswer.reason ?? '?' },
+    crowd: { d1: crowd.d1!, object: crowd.object! },
     probes,
     radius,
   });
@@ -414,6 +457,8 @@ async function waitForStepRoom(seconds: number): Promise<void> {
 interface Round {
   bare: LoadResult;
   verify: LoadResult;
+  /** The same verify with VERIFY_STATE = "durable-object" (its own Worker and D1, the same users and load). */
+  verifyObject: LoadResult;
   probe: LoadResult;
 }
 
@@ -459,6 +504,7 @@ interface ReportInput {
   load: { before: number[]; after: number[] };
   sequential: Sequential;
   sanity: { replay: string; wrong: string };
+  crowd: { d1: CrowdResult; object: CrowdResult };
   probes: Record<number, LoadResult>;
   radius: RadiusBench;
 }
@@ -467,6 +513,7 @@ function writeReport(input: ReportInput): { summary: string; targetsMet: boolean
   const { barePlain, bareEntry, radius, rounds } = input;
   const bareMiniflare = medianResult(rounds.map((r) => r.bare));
   const verify = medianResult(rounds.map((r) => r.verify));
+  const verifyObject = medianResult(rounds.map((r) => r.verifyObject));
   const writeProbe = medianResult(rounds.map((r) => r.probe));
   const verifyOverProbe = verify.requestsPerSecond / writeProbe.requestsPerSecond;
   const probeTargetMet = verifyOverProbe >= 0.8;
@@ -511,6 +558,30 @@ function writeReport(input: ReportInput): { summary: string; targetsMet: boolean
       verify.requests,
       String(httpErrors(verify)),
     ),
+    row(
+      '`POST /api/v1/verify`, object mode: hot state in a per-user Durable Object (SQLite)',
+      verifyObject.requestsPerSecond,
+      ms(verifyObject.latencyUs.p50),
+      ms(verifyObject.latencyUs.p90),
+      ms(verifyObject.latencyUs.p99),
+      pct(verifyObject.accepted, verifyObject.requests),
+      verifyObject.requests,
+      String(httpErrors(verifyObject)),
+    ),
+    ...(['d1', 'object'] as const).map((mode) => {
+      const c = input.crowd[mode];
+      const at = (p: number) => c.latenciesMs[Math.min(c.latenciesMs.length - 1, Math.floor((p / 100) * c.latenciesMs.length))]!.toFixed(2);
+      return row(
+        `Many concurrent users, ${mode === 'd1' ? 'D1' : 'object mode'}: ${CROWD_USERS} users x ${CROWD_CODES} codes, ${CROWD_CONCURRENCY} in flight (Node client)`,
+        c.requestsPerSecond,
+        at(50),
+        at(90),
+        at(99),
+        pct(c.accepted, c.requests),
+        c.requests,
+        Object.entries(c.reasons).map(([reason, n]) => `${reason} ${n}`).join(', ') || '0',
+      );
+    }),
     row(
       'D1 write probe Worker: 1 conditional UPDATE per request (the limit)',
       writeProbe.requestsPerSecond,
@@ -579,6 +650,8 @@ function writeReport(input: ReportInput): { summary: string; targetsMet: boolean
     '| Ratio | Value | Target | Met |',
     '| --- | ---: | ---: | --- |',
     `| verify / D1 write probe (one conditional UPDATE per request) | ${verifyOverProbe.toFixed(3)} | ≥ 0.8 | ${probeTargetMet ? 'yes' : '**no**'} |`,
+    `| verify object mode / D1 write probe, and / verify D1 | ${(verifyObject.requestsPerSecond / writeProbe.requestsPerSecond).toFixed(3)}, ${(verifyObject.requestsPerSecond / verify.requestsPerSecond).toFixed(3)} | (reference) | |`,
+    `| many concurrent users: object mode / D1 | ${(input.crowd.object.requestsPerSecond / input.crowd.d1.requestsPerSecond).toFixed(3)} | (reference) | |`,
     `| verify / bare (Miniflare direct socket) | ${verifyOverBare.toFixed(3)} | ≥ 0.5 | ${bareTargetMet ? 'yes' : '**no**'} |`,
     `| verify / FreeRADIUS rlm_totp (the faster of its two clients) | ${verifyOverRadius.toFixed(3)} | ≥ 1.0 | ${radiusTargetMet ? 'yes' : '**no**'} |`,
     `| verify / bare (plain workerd serve) | ${verifyOverPlain.toFixed(3)} | (reference) | |`,
@@ -596,11 +669,11 @@ function writeReport(input: ReportInput): { summary: string; targetsMet: boolean
     .join(', ');
 
   const roundTable = [
-    '| Round | Bare (req/s) | Verify (req/s) | Write probe (req/s) | Verify / probe | Verify / bare |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| Round | Bare (req/s) | Verify (req/s) | Verify, object mode (req/s) | Write probe (req/s) | Verify / probe | Verify / bare |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rounds.map(
       (r, i) =>
-        `| ${i + 1} | ${fmtRate(r.bare.requestsPerSecond)} | ${fmtRate(r.verify.requestsPerSecond)} | ${fmtRate(r.probe.requestsPerSecond)} | ${(r.verify.requestsPerSecond / r.probe.requestsPerSecond).toFixed(3)} | ${(r.verify.requestsPerSecond / r.bare.requestsPerSecond).toFixed(3)} |`,
+        `| ${i + 1} | ${fmtRate(r.bare.requestsPerSecond)} | ${fmtRate(r.verify.requestsPerSecond)} | ${fmtRate(r.verifyObject.requestsPerSecond)} | ${fmtRate(r.probe.requestsPerSecond)} | ${(r.verify.requestsPerSecond / r.probe.requestsPerSecond).toFixed(3)} | ${(r.verify.requestsPerSecond / r.bare.requestsPerSecond).toFixed(3)} |`,
     ),
   ].join('\n');
   const load = (values: number[]) => values.map((v) => v.toFixed(2)).join(' / ');
@@ -614,7 +687,7 @@ ${table}
 
 ${ratios}
 
-Bare, verify and write probe ran side by side in ${rounds.length} rounds (bare, verify, probe in each); the rows above are
+Bare, verify (D1 and object mode) and write probe ran side by side in ${rounds.length} rounds (bare, verify, verify in object mode, probe in each); the rows above are
 their medians (throughput and each percentile; counts summed). Load average (1 / 5 / 15 min) ${load(input.load.before)} before
 the rounds and ${load(input.load.after)} after: the machine's 2 cores were shared with other work during the run, which moves
 the absolute numbers; the rows of one round ran within seconds of each other.
@@ -629,6 +702,15 @@ Verify answers that were not accepted: ${reasons || 'none'}${verify.wraps > 0 ? 
 
 ## What was measured
 
+- **Object mode** (\`VERIFY_STATE = "durable-object"\`, \`worker/verify-state/\`): a second Miniflare Worker from the same
+  bundle with its own on-disk D1, the same number of users, the same request files and warm-up, run in each round
+  right after the D1-mode verify. Each verify reads D1 once (API key, rate limit hit, resource, user, assignment,
+  tokens: the same read batch as a cold D1 verify; the object mode keeps no warm copies), asks the user's SQLite
+  Durable Object, which matches and consumes the code in one \`transactionSync\`, then writes the D1 mirror and the
+  UserLogin row in one batch: two D1 round trips and one object call, where the D1 mode's warm path takes one batch.
+- **Many concurrent users**: ${CROWD_USERS} further users per design, each verifying ${CROWD_CODES} successive codes, interleaved
+  user by user, ${CROWD_CONCURRENCY} requests in flight from Node's fetch; every user's first code is its first verify (a cold
+  read in D1 mode; in object mode also its object's creation and initialisation from D1).
 - **Load**: wrk ${THREADS} thread(s), ${CONNECTIONS} connections, ${DURATION_SECONDS} s per measured run after a ${WARMUP_SECONDS} s
   warm-up, keep-alive, loopback. Latency percentiles are wrk's (send to last byte, per request).
 - **Verify requests are real successes**: ${input.userCount} users, each with an HOTP hardware token (SHA-1, 6 digits, seed

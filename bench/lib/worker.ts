@@ -98,6 +98,7 @@ export async function startMiniflareWorker(
   bundle: WorkerBundle,
   options: { persistDir: string; bindings: Record<string, string> },
 ): Promise<MiniflareWorker> {
+  // wrangler.toml's durable_objects, as `wrangler dev` and the tests run them: the verify state objects (SQLite).
   const port = await freePort();
   const directPort = await freePort();
   // Miniflare 5 takes per-worker config objects; the v4 option shape, converted, says the same in fewer lines.
@@ -114,6 +115,7 @@ export async function startMiniflareWorker(
       compatibilityDate: bundle.compatibilityDate,
       compatibilityFlags: bundle.compatibilityFlags,
       d1Databases: { DB: 'edge-identity-bench' },
+      durableObjects: { VERIFY_STATE_OBJECT: { className: 'VerifyStateObject', useSQLite: true } },
       bindings: options.bindings,
       // Static assets are only fetched for browser page loads, which the benchmark does not make.
       serviceBindings: {
