@@ -8,11 +8,12 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { SelectField, TextField } from '../../components/form';
 import { Tabs } from '../../components/layout';
 import { query } from '../../lib/api';
-import { formatDateTime, useTranslator } from '../../lib/i18n';
+import { currentLanguage, formatDateTime, useTranslator } from '../../lib/i18n';
 import type { ActivityView, GroupedActivityView } from '../../../../worker/activities/service';
 import type { UserActivityType } from '../../../../worker/db/schema';
 import { useData, type Page } from '../use-data';
 import { Empty, PageHeader, Pager } from '../widgets';
+import { ACTIVITY_LABELS } from './activity-labels';
 import { activityStrings } from './strings';
 
 /** The server's ACTIVITY_RETENTION_DAYS (the UI may import only types from the worker). */
@@ -34,6 +35,15 @@ const TYPE_ORDER: Record<UserActivityType, number> = {
   RecoveryCodesVoided: 11,
 };
 const ACTIVITY_TYPES = (Object.keys(TYPE_ORDER) as UserActivityType[]).sort((a, b) => TYPE_ORDER[a] - TYPE_ORDER[b]);
+
+/** The public name as it is (exports and scripts use it), its meaning in the page's language beside it. */
+function ActivityName({ type }: { type: UserActivityType }) {
+  return (
+    <>
+      <span class="activity-label">{ACTIVITY_LABELS[currentLanguage()][type]}</span> <span class="mono">{type}</span>
+    </>
+  );
+}
 
 const PAGE_SIZES = ['25', '50', '100', '200'] as const;
 type PageSize = (typeof PAGE_SIZES)[number];
@@ -104,7 +114,7 @@ export default function ActivitiesPage() {
             setType(next);
             setPage(1);
           }}
-          options={[{ value: '', label: t('allTypes') }, ...ACTIVITY_TYPES.map((name) => ({ value: name, label: name }))]}
+          options={[{ value: '', label: t('allTypes') }, ...ACTIVITY_TYPES.map((name) => ({ value: name, label: `${ACTIVITY_LABELS[currentLanguage()][name]} · ${name}` }))]}
         />
         <SelectField<PageSize>
           label={t('pageSize')}
@@ -149,8 +159,8 @@ function DetailedTable({ path, filtered, onPage }: { path: string; filtered: boo
             {data.items.map((activity) => (
               <tr key={activity.id}>
                 <td>{activity.login ?? <span class="muted">{t('unknownUser')}</span>}</td>
-                <td class="mono">
-                  {activity.type}
+                <td>
+                  <ActivityName type={activity.type} />
                   {/* A refused SAML sign-in shows the user only this reference; here it meets its reason. */}
                   {typeof activity.detail.reference === 'string' ? (
                     <small class="muted" data-testid="activity-reference">
@@ -208,7 +218,9 @@ function GroupedTable(props: { path: string; filtered: boolean; onPage: (page: n
                   <ul class="sortable-list" aria-label={t('activities')}>
                     {ACTIVITY_TYPES.filter((name) => group.counts[name]).map((name) => (
                       <li key={name} data-activity={name}>
-                        <span class="mono">{name}</span>
+                        <span>
+                          <ActivityName type={name} />
+                        </span>
                         <span class="spacer" />
                         <span class="pill">{group.counts[name]}</span>
                       </li>
