@@ -3,7 +3,7 @@
  * list -> detail returns to the list; a page with unsaved changes asks (in-app) before a link or Back takes the user
  * away, and the browser's prompt guards unload; confirmations are in-app dialogs driven by the keyboard (Cancel
  * focused, Tab stays inside, Escape cancels); a long value in a list keeps the table inside the viewport and is
- * readable whole on hover; the token page shows its name, resources, Copy buttons, the product as issuer, and
+ * readable whole on hover; Back from the portal's Restore access returns to its sign-in; the token page shows its name, resources, Copy buttons, the product as issuer, and
  * Check OTP's "already used" answer for the code that activated it, counting no failure.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,8 +41,8 @@ const totpFor = async (secretBase32: string, nowMs = Date.now()) => generateTotp
 const focusInDialog = () => page.evaluate(() => Boolean(document.activeElement?.closest('dialog[open]')));
 
 describe.each([
-  { language: 'en' as const, cancel: 'Cancel', remove: 'Delete', leave: 'Leave', unsaved: 'Leave without saving?', used: 'This code was already used' },
-  { language: 'de' as const, cancel: 'Abbrechen', remove: 'Löschen', leave: 'Verlassen', unsaved: 'Ohne Speichern verlassen?', used: 'Dieser Code wurde schon verwendet' },
+  { language: 'en' as const, cancel: 'Cancel', remove: 'Delete', leave: 'Leave', unsaved: 'Leave without saving?', used: 'This code was already used', restore: 'Restore access', signIn: 'Sign in' },
+  { language: 'de' as const, cancel: 'Abbrechen', remove: 'Löschen', leave: 'Verlassen', unsaved: 'Ohne Speichern verlassen?', used: 'Dieser Code wurde schon verwendet', restore: 'Zugang wiederherstellen', signIn: 'Anmelden' },
 ])('admin center in $language', (texts) => {
   let resource: { id: string; name: string };
 
@@ -160,6 +160,20 @@ describe.each([
     await page.waitForURL('**/admin/tokens');
     expect((await app.adminApi('GET', `/tokens/${created.token.id}`)).description).toBe(`Phone ${texts.language}`);
     expect(await page.evaluate(() => { const event = new Event('beforeunload', { cancelable: true }); window.dispatchEvent(event); return event.defaultPrevented; })).toBe(false);
+  });
+
+  it('in the portal, Back from Restore access returns to the sign-in', async () => {
+    const resource = await app.adminApi('POST', '/resources', { name: `Portal ${texts.language}` });
+    const alias = `nav-${texts.language}-${Date.now().toString(36)}`;
+    await app.adminApi('PUT', `/resources/${resource.id}/self-service`, { enabled: true, alias, actions: ['registerNewToken'], tokenTypes: ['TOTP'] });
+    await page.goto(`/selfservice/${alias}`);
+    await page.getByRole('heading', { name: texts.signIn, exact: true }).waitFor();
+    await page.getByRole('button', { name: texts.restore }).click();
+    await page.getByRole('heading', { name: texts.restore }).waitFor();
+    await page.goBack();
+    await page.getByRole('heading', { name: texts.signIn, exact: true }).waitFor();
+    expect(new URL(page.url()).pathname).toBe(`/selfservice/${alias}`);
+    expect(new URL(page.url()).search).toBe('');
   });
 
   it('the new software token shows Copy buttons that copy the secret', async () => {

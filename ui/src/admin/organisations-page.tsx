@@ -12,6 +12,7 @@ import { adminStrings } from './strings';
 import { useAction, useData, usePagedList } from './use-data';
 import { UserPicker } from './users-page';
 import { Empty, PageHeader, confirmAction } from './widgets';
+import { ChevronLeftIcon } from '../components/icons';
 import { ListPage } from '../components/list-page';
 
 type Kind = 'office' | 'group';
@@ -89,7 +90,7 @@ export function OrganisationDetailPage({ kind, id }: { kind: Kind; id: string })
   return (
     <>
       <a href={`/admin/${basePath(kind)}`} onClick={onLinkClick}>
-        ‹ {kind === 'office' ? t('offices') : t('groups')}
+        <ChevronLeftIcon /> {kind === 'office' ? t('offices') : t('groups')}
       </a>
       <PageHeader title={item.name}>
         <Button

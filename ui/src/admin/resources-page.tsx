@@ -14,6 +14,7 @@ import type { AdminToken } from './tokens';
 import { useAction, useData, usePagedList } from './use-data';
 import { UserPicker, type AdminUser } from './users-page';
 import { Empty, PageHeader, Pager, SearchBox, confirmAction } from './widgets';
+import { ChevronLeftIcon } from '../components/icons';
 import { ListPage } from '../components/list-page';
 import type { ResourceView } from '../../../worker/resources/service';
 
@@ -102,7 +103,7 @@ export function ResourceDetailPage({ id }: { id: string }) {
   return (
     <>
       <a href="/admin/resources" onClick={onLinkClick}>
-        ‹ {t('resources')}
+        <ChevronLeftIcon /> {t('resources')}
       </a>
       <PageHeader title={resource.name}>
         <Button

@@ -8,6 +8,7 @@ import { Alert, Button } from '../components/form';
 import { Card } from '../components/layout';
 import { ApiError } from '../lib/api';
 import { useTranslator } from '../lib/i18n';
+import { navigate, useLocation } from '../lib/router';
 import { MainPage } from './main-page';
 import { isSessionEnded, portalClient, portalError, type PortalInfo, type PortalOverview } from './portal-api';
 import { RestoreAccess } from './restore-access';
@@ -15,12 +16,14 @@ import { SignInForm } from './signin-form';
 import { useStepUp, withStepUp } from './step-up';
 import { portalStrings } from './strings';
 
+/** Whether this page load pushed the ?restore entry (then "Back" in the form is the browser's Back). */
+let enteredRestoreHere = false;
+
 type View =
   | { kind: 'loading' }
   | { kind: 'not_found' }
   | { kind: 'failed'; message: string }
   | { kind: 'signed_out'; resource: string; notice?: string }
-  | { kind: 'restore'; resource: string }
   | { kind: 'signed_in'; overview: PortalOverview };
 
 export default function PortalApp({ alias }: { alias: string }) {
@@ -34,6 +37,8 @@ export default function PortalApp({ alias }: { alias: string }) {
   });
   const actionsClient = useMemo(() => withStepUp(client, stepUp.prompt), [client]);
   const [view, setView] = useState<View>({ kind: 'loading' });
+  // Restore access is a page of its own in the history (?restore), so Back from it returns to the sign-in.
+  const restoring = useLocation().search.has('restore');
 
   async function load(notice?: string) {
     // Both at once: the portal's name for the sign-in page, and the session if there is one.
@@ -54,12 +59,22 @@ export default function PortalApp({ alias }: { alias: string }) {
     void load();
   }, [alias]);
 
-  const resourceName = view.kind === 'signed_in' ? view.overview.resource.name : view.kind === 'signed_out' || view.kind === 'restore' ? view.resource : '';
+  const resourceName = view.kind === 'signed_in' ? view.overview.resource.name : view.kind === 'signed_out' ? view.resource : '';
   useEffect(() => {
     document.title = resourceName ? `${resourceName} · ${t('portalTitle')}` : t('portalTitle');
   }, [resourceName]);
 
   const signedOut = (notice?: string) => setView({ kind: 'signed_out', resource: resourceName, notice });
+  const enterRestore = () => {
+    enteredRestoreHere = true;
+    navigate(`${location.pathname}?restore`);
+  };
+  // Back to the sign-in the user came from (one entry back); opened at ?restore directly, replace it instead.
+  const leaveRestore = () => {
+    if (enteredRestoreHere) history.back();
+    else navigate(location.pathname, { replace: true });
+    enteredRestoreHere = false;
+  };
 
   switch (view.kind) {
     case 'loading':
@@ -79,17 +94,18 @@ export default function PortalApp({ alias }: { alias: string }) {
           </div>
         </Card>
       );
-    case 'restore':
-      return (
-        <Card title={t('restoreTitle')}>
-          <RestoreAccess client={client} onBack={() => signedOut()} />
-        </Card>
-      );
     case 'signed_out':
+      if (restoring) {
+        return (
+          <Card title={t('restoreTitle')}>
+            <RestoreAccess client={client} onBack={leaveRestore} />
+          </Card>
+        );
+      }
       return (
         <Card title={t('signInTitle')}>
           <p class="muted">{t('portalFor', { resource: view.resource })}</p>
-          <SignInForm client={client} notice={view.notice} onSignedIn={() => load()} onRestore={() => setView({ kind: 'restore', resource: view.resource })} />
+          <SignInForm client={client} notice={view.notice} onSignedIn={() => load()} onRestore={enterRestore} />
         </Card>
       );
     case 'signed_in':
