@@ -4,8 +4,8 @@
  * Designer's completion and hover (GET /api/admin/sign-in-script/actions) and README.md all read this table.
  */
 import { textWork } from './budgets';
-import { ClaimsValue, truthy, type ActionRuntime, type Value } from './runtime';
-import type { CompiledExpr, Effect } from './types';
+import { ClaimsValue, truthy, type ActionRuntime, type Expression, type Value } from './runtime';
+import type { Effect } from './types';
 
 /** Static types the checker reasons with. `any` accepts everything; `actions` is a list of actions to run. */
 export type ValueType = 'any' | 'string' | 'number' | 'boolean' | 'list' | 'claims' | 'user' | 'actions' | 'none';
@@ -29,7 +29,7 @@ interface ParameterDeclaration extends ParameterOptions {
 }
 
 type ArgumentsOf<P> = {
-  [K in keyof P]: P[K] extends { lazy: true } ? CompiledExpr | undefined : P[K] extends { optional: true } ? Value | undefined : Value;
+  [K in keyof P]: P[K] extends { lazy: true } ? Expression | undefined : P[K] extends { optional: true } ? Value | undefined : Value;
 };
 
 interface ActionDeclaration<P extends Record<string, ParameterDeclaration>> {
@@ -68,7 +68,7 @@ export interface ActionSpec {
   parameters: readonly ParameterSpec[];
   positional: readonly string[];
   tracesItself: boolean;
-  run(args: Record<string, Value | CompiledExpr | undefined>, runtime: ActionRuntime, depth: number): Value;
+  run(args: Record<string, Value | Expression | undefined>, runtime: ActionRuntime, depth: number): Value;
 }
 
 function param<const O extends ParameterOptions = {}>(type: ValueType, en: string, de: string, options?: O): ParameterDeclaration & O {
@@ -105,7 +105,7 @@ const equalTo = (negate: boolean) => ({ left, right, ignoreCase }: { left: Value
   runtime.equals(left, right, truthy(ignoreCase)) !== negate;
 
 function junction(all: boolean) {
-  return ({ conditions }: { conditions: CompiledExpr | undefined }, runtime: ActionRuntime, depth: number): Value => {
+  return ({ conditions }: { conditions: Expression | undefined }, runtime: ActionRuntime, depth: number): Value => {
     // Short-circuit: later conditions are not evaluated once the answer is known.
     for (const condition of runtime.itemsOf(conditions)) {
       // Constants are no steps: without this charge, `And: [true, true, ...]` would be free work.

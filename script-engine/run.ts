@@ -11,8 +11,8 @@
  */
 import { findAction } from './actions';
 import { DEFAULT_BUDGETS, textWork } from './budgets';
-import { ClaimsValue, UserValue, type ActionRuntime, type Value } from './runtime';
-import type { Budgets, CompiledAction, CompiledExpr, CompiledProgram, Effect, RunContext, RunResult, ScriptError, TraceStep } from './types';
+import { ClaimsValue, UserValue, type ActionRuntime, type Expression, type LinkedAction, type Value } from './runtime';
+import type { Budgets, CompiledExpr, CompiledProgram, Effect, RunContext, RunResult, ScriptError, TraceStep } from './types';
 
 export interface RunOptions {
   /** Record every action with its inputs and output (the designer's test run). */
@@ -36,6 +36,51 @@ class DenySignal {
 
 export function runProgram(program: CompiledProgram, context: RunContext, options: RunOptions = {}): RunResult {
   return new Interpreter(options).run(program, context);
+}
+
+/** Programs already linked: the Worker runs one program per sign-in, a benchmark or a test the same one many times. */
+const LINKED = new WeakMap<CompiledProgram, Expression[]>();
+
+class MalformedProgram extends Error {}
+
+function linkProgram(program: CompiledProgram): Expression[] {
+  let linked = LINKED.get(program);
+  if (!linked) {
+    if (!program || !Array.isArray(program.actions)) throw new MalformedProgram('not a compiled program');
+    linked = program.actions.map((expr) => link(expr, 0));
+    LINKED.set(program, linked);
+  }
+  return linked;
+}
+
+/** The stored JSON joined to the declarations; anything that is not a node of the current format is refused. */
+function link(expr: CompiledExpr, depth: number): Expression {
+  // Deeper than any budget admits; the run refuses it at DEFAULT_BUDGETS.maxDepth or less anyway.
+  if (depth > 1000 || typeof expr !== 'object' || expr === null) throw new MalformedProgram('malformed program');
+  switch (expr.tag) {
+    case 'const':
+    case 'var':
+      return expr;
+    case 'list':
+      return { tag: 'list', items: expr.items.map((item) => link(item, depth + 1)) };
+    case 'action': {
+      const spec = findAction(expr.action);
+      if (!spec || spec.name !== expr.action) throw new MalformedProgram(`There is no action "${String(expr.action)}".`);
+      const params = expr.params;
+      const named: LinkedAction['named'] = {};
+      for (const param of spec.parameters) named[param.name] = undefined;
+      return {
+        tag: 'action',
+        spec,
+        args: spec.parameters.map((param) => (Object.hasOwn(params, param.name) ? link(params[param.name]!, depth + 1) : undefined)),
+        named,
+        line: expr.line,
+        column: expr.column,
+      };
+    }
+    default:
+      throw new MalformedProgram('malformed program');
+  }
 }
 
 /**
@@ -64,7 +109,7 @@ class Interpreter implements ActionRuntime {
   private column = 1;
   /** The trace inputs of the action whose `run` is running, for a flow action's own traceStep. */
   private stepInputs: Record<string, unknown> | null = null;
-  private stepAction: CompiledAction | null = null;
+  private stepAction: LinkedAction | null = null;
 
   constructor(options: RunOptions) {
     this.budgets = options.budgets ? { ...DEFAULT_BUDGETS, ...options.budgets } : DEFAULT_BUDGETS;
@@ -80,11 +125,12 @@ class Interpreter implements ActionRuntime {
       }
       this.savedFields = new Map(this.user.fields);
       this.userId = context.userId;
-      this.runBlock(program.actions, 1);
+      this.runBlock(linkProgram(program), 1);
       return this.finish('success');
     } catch (signal) {
       if (signal instanceof DenySignal) return this.finish('success', { denied: signal.reason });
       if (signal instanceof ScriptFailure) return this.finish('error', { error: signal.error });
+      if (signal instanceof MalformedProgram) return this.finish('error', { error: { code: 'INVALID_PROGRAM', message: signal.message, line: 1, column: 1 } });
       // A bug in the engine itself (or a host object misbehaving): still a result, never an exception.
       return this.finish('error', { error: { code: 'INTERNAL', message: String((signal as Error)?.message ?? signal), line: this.line, column: this.column } });
     }
@@ -121,11 +167,11 @@ class Interpreter implements ActionRuntime {
     this.work += units;
   }
 
-  runBlock(actions: readonly CompiledExpr[], depth: number): void {
+  runBlock(actions: readonly Expression[], depth: number): void {
     for (const action of actions) this.value(action, depth);
   }
 
-  evaluate(expr: CompiledExpr, depth: number): Value {
+  evaluate(expr: Expression, depth: number): Value {
     const line = this.line;
     const column = this.column;
     const value = this.value(expr, depth);
@@ -134,7 +180,7 @@ class Interpreter implements ActionRuntime {
     return value;
   }
 
-  itemsOf(expr: CompiledExpr | undefined): readonly CompiledExpr[] {
+  itemsOf(expr: Expression | undefined): readonly Expression[] {
     return expr?.tag === 'list' ? expr.items : [];
   }
 
@@ -146,10 +192,10 @@ class Interpreter implements ActionRuntime {
     const inputs = this.stepInputs;
     const action = this.stepAction;
     this.stepInputs = null;
-    if (inputs && action) this.pushTrace(action.action, action.line, action.column, inputs, output);
+    if (inputs && action) this.pushTrace(action.spec.name, action.line, action.column, inputs, output);
   }
 
-  private value(expr: CompiledExpr, depth: number): Value {
+  private value(expr: Expression, depth: number): Value {
     if (depth > this.budgets.maxDepth) this.fail('TOO_DEEP', `Nesting deeper than ${this.budgets.maxDepth} levels.`);
     switch (expr.tag) {
       case 'const':
@@ -166,8 +212,6 @@ class Interpreter implements ActionRuntime {
         return this.buildList(expr.items, depth);
       case 'action':
         return this.runAction(expr, depth);
-      default:
-        return this.fail('INVALID_PROGRAM', 'The stored program is not one this engine runs.');
     }
   }
 
@@ -175,7 +219,7 @@ class Interpreter implements ActionRuntime {
    * A list literal. Holding a list by reference is cheap to do but not to use, so the new list is charged (and
    * bounded) by its deep size: each item, plus everything a list item holds, however often the same list recurs.
    */
-  private buildList(source: CompiledExpr[], depth: number): Value[] {
+  private buildList(source: Expression[], depth: number): Value[] {
     const budgets = this.budgets;
     if (source.length > budgets.maxListItems) this.fail('LIST_TOO_LONG', `A list has more than ${budgets.maxListItems} items.`);
     const line = this.line;
@@ -243,18 +287,18 @@ class Interpreter implements ActionRuntime {
    * One action: its declaration's parameters evaluated in the declared order (lazy ones handed over as written),
    * the traced ones recorded, then its `run`.
    */
-  private runAction(expr: CompiledAction, depth: number): Value {
-    const { line, column } = expr;
+  private runAction(expr: LinkedAction, depth: number): Value {
+    const { line, column, spec } = expr;
     this.line = line;
     this.column = column;
     if (++this.steps > this.budgets.maxSteps) this.fail('STEP_BUDGET_EXCEEDED', `The script ran more than ${this.budgets.maxSteps} actions.`);
-    const spec = findAction(expr.action);
-    if (!spec) return this.fail('UNKNOWN_ACTION', `There is no action "${expr.action}".`);
     const inputs: Record<string, unknown> | null = this.tracing && !this.traceFull ? {} : null;
-    const given = expr.params;
-    const args: Record<string, Value | CompiledExpr | undefined> = {};
-    for (const param of spec.parameters) {
-      const source = given[param.name];
+    const parameters = spec.parameters;
+    const sources = expr.args;
+    const args = expr.named;
+    for (let i = 0; i < parameters.length; i++) {
+      const param = parameters[i]!;
+      const source = sources[i];
       if (source === undefined || param.lazy) {
         args[param.name] = source;
         continue;

@@ -3,7 +3,8 @@
  * interpreter's operations that charge work, enforce budgets and record effects. Declarations see only this, so
  * an action cannot reach around the budgets.
  */
-import type { Budgets, CompiledExpr, Effect } from './types';
+import type { ActionSpec } from './actions';
+import type { Budgets, Effect } from './types';
 
 /** Claims and the user are passed around as these wrappers so scripts cannot confuse them with plain values. */
 export class ClaimsValue {
@@ -13,6 +14,30 @@ export class UserValue {
   constructor(readonly fields: Map<string, string | boolean>) {}
 }
 export type Value = string | number | boolean | null | Value[] | ClaimsValue | UserValue;
+
+/**
+ * A compiled expression as the interpreter runs it: each action joined to its declaration, its parameters in the
+ * declared order. Built once per program from the stored JSON (run.ts), so a run does no name lookups.
+ */
+export type Expression =
+  | { tag: 'const'; value: string | number | boolean | null }
+  | { tag: 'var'; name: string }
+  | { tag: 'list'; items: Expression[] }
+  | LinkedAction;
+
+export interface LinkedAction {
+  tag: 'action';
+  spec: ActionSpec;
+  /** Aligned with spec.parameters; undefined where the script left a parameter out. */
+  args: Array<Expression | undefined>;
+  /**
+   * The arguments `run` receives, by name, refilled at every call of this node. One object per node is enough:
+   * a node never runs inside its own run (blocks hold other nodes), and no run keeps its arguments.
+   */
+  named: Record<string, Value | Expression | undefined>;
+  line: number;
+  column: number;
+}
 
 export interface ActionRuntime {
   readonly budgets: Budgets;
@@ -28,11 +53,11 @@ export interface ActionRuntime {
   /** Spends work units, refusing (before any of the work is done) what would go past the budget. */
   charge(units: number): void;
   /** Evaluates a lazy parameter's expression (And/Or conditions) at `depth`, keeping the action's location. */
-  evaluate(expr: CompiledExpr, depth: number): Value;
+  evaluate(expr: Expression, depth: number): Value;
   /** Runs a list of actions (a `then`, `else` or `do`) at `depth`. */
-  runBlock(actions: readonly CompiledExpr[], depth: number): void;
+  runBlock(actions: readonly Expression[], depth: number): void;
   /** The items of a list written in the script (a block of actions, And's conditions); [] for anything else. */
-  itemsOf(expr: CompiledExpr | undefined): readonly CompiledExpr[];
+  itemsOf(expr: Expression | undefined): readonly Expression[];
   /** Records this action's trace step now, before the actions it runs (declarations with `tracesItself`). */
   traceStep(output: Value): void;
   addEffect(effect: Effect): void;

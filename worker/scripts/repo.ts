@@ -70,6 +70,14 @@ export async function insertAndApplyVersion(
   return inserted!.results[0]!.version;
 }
 
+/**
+ * Stores a version's program recompiled by a newer engine. Only over the text it was read as: two sign-ins
+ * upgrading at once write the same program, and a row changed meanwhile is left as it is.
+ */
+export async function replaceCompiled(db: D1Database, version: number, previous: string, compiled: string): Promise<void> {
+  await db.prepare('UPDATE sign_in_script_versions SET compiled = ? WHERE version = ? AND compiled = ?').bind(compiled, version, previous).run();
+}
+
 export function clearAppliedStatement(db: D1Database, nowMs: number): D1PreparedStatement {
   return writeSettingStatement(db, APPLIED_VERSION_KEY, null, nowMs);
 }

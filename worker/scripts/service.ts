@@ -3,14 +3,14 @@
  * run before a SAML sign-in completes, and turn the script's effects into one D1 batch that the sign-in applies
  * together with its session, or not at all. Also the admin's dry "test run".
  */
-import { compileScript, runProgram, type CompileOptions, type Effect, type RunResult } from '../../script-engine';
+import { compileScript, isCurrentFormat, loadProgram, runProgram, type CompiledProgram, type CompileOptions, type Effect, type RunResult } from '../../script-engine';
 import type { Audit } from '../audit/record';
 import { SCRIPT_TEST_RUN_ANSWER_MAX_BYTES } from '../constants';
 import { AppError } from '../errors';
 import { identityKeyColumns, identityTaken } from '../lib/identity';
 import { addMemberStatement, removeMemberStatement } from '../organisation/service';
 import { NOT_THE_LAST_ADMIN } from '../users/service';
-import { clearAppliedStatement, insertAndApplyVersion, listVersions, loadVersion, readAppliedVersion, readScriptEnabled, setEnabledStatement } from './repo';
+import { clearAppliedStatement, insertAndApplyVersion, listVersions, loadVersion, readAppliedVersion, readScriptEnabled, replaceCompiled, setEnabledStatement, type ScriptVersionRow } from './repo';
 import { SCRIPT_USER_FIELDS, scriptUserFieldNamed, scriptUserOf } from './user-fields';
 
 export type OnErrorPolicy = 'deny' | 'continue';
@@ -129,7 +129,7 @@ export async function runAppliedScript(db: D1Database, input: ScriptRunInput): P
 
   let result: RunResult;
   try {
-    result = runProgram(JSON.parse(version.compiled), { claims: input.claims, user: scriptUserOf(input.userRow), userId: input.userId });
+    result = runProgram(await storedProgram(db, version), { claims: input.claims, user: scriptUserOf(input.userRow), userId: input.userId });
   } catch (error) {
     // runProgram never throws by contract; a stored program that no longer loads is still only this sign-in's problem.
     return failed(`the stored program could not be loaded (${(error as Error).message})`);
@@ -140,6 +140,25 @@ export async function runAppliedScript(db: D1Database, input: ScriptRunInput): P
   const planned = await effectStatements(db, result.effects, input.userId, input.nowMs);
   if (!planned.ok) return failed(planned.reason);
   return { outcome: 'allow', statements: planned.statements };
+}
+
+/**
+ * A version's program in this engine's format. One stored by an older engine (another formatVersion) is compiled
+ * again from its source and stored, so the upgrade happens once. It is compiled without this deployment's ids and
+ * fields, as the stored program was run: ids that no longer exist fail when the effects are applied, as before.
+ */
+export async function storedProgram(db: D1Database, version: Pick<ScriptVersionRow, 'version' | 'source' | 'compiled'>): Promise<CompiledProgram> {
+  const stored: unknown = JSON.parse(version.compiled);
+  if (isCurrentFormat(stored)) return loadProgram(stored);
+  const compiled = compileScript(version.source);
+  if (!compiled.ok) throw new Error(`version ${version.version} no longer compiles (${compiled.errors[0]!.code}: ${compiled.errors[0]!.message})`);
+  const upgraded = JSON.stringify(compiled.program);
+  try {
+    await replaceCompiled(db, version.version, version.compiled, upgraded);
+  } catch {
+    // The program is in hand; a failed write only means compiling it again at the next sign-in.
+  }
+  return compiled.program;
 }
 
 type Planned = { ok: true; statements: D1PreparedStatement[]; described: string[] } | { ok: false; reason: string };

@@ -2,7 +2,7 @@
  * The engine's behaviour pinned by a table of cases: script + context -> result, or error code at line:column.
  */
 import { describe, expect, it } from 'vitest';
-import { compileScript, runProgram, type CompileOptions, type RunContext } from '../../../script-engine/index';
+import { COMPILED_FORMAT_VERSION, compileScript, isCurrentFormat, loadProgram, runProgram, type CompileOptions, type RunContext } from '../../../script-engine/index';
 
 const SURNAME = 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname';
 const OFFICE = '11111111-1111-4111-8111-111111111111';
@@ -207,4 +207,40 @@ describe('checker errors carry a code and the line:column', () => {
       expect(result.errors[0], JSON.stringify(result.errors)).toMatchObject({ code: c.code, line: c.line, column: c.column });
     });
   }
+});
+
+describe('the compiled form', () => {
+  it('names its tags and parameters, and carries its format version', () => {
+    const compiled = compileScript(script('  - Let: { name: x, value: { GetEntry: { key: k, index: 0 } } }\n'), options);
+    if (!compiled.ok) throw new Error(JSON.stringify(compiled.errors));
+    expect(compiled.program).toEqual({
+      format: 'eid-script',
+      formatVersion: COMPILED_FORMAT_VERSION,
+      onError: 'deny',
+      actions: [
+        {
+          tag: 'action',
+          action: 'Let',
+          params: {
+            name: { tag: 'const', value: 'x' },
+            value: { tag: 'action', action: 'GetEntry', params: { key: { tag: 'const', value: 'k' }, index: { tag: 'const', value: 0 } }, line: 3, column: 28 },
+          },
+          line: 3,
+          column: 5,
+        },
+      ],
+    });
+    expect(loadProgram(JSON.parse(JSON.stringify(compiled.program)))).toEqual(compiled.program);
+  });
+
+  it('a stored program of another format or with unknown parts is refused by loadProgram and ends in an error result when run', () => {
+    const formatOne = { format: 'eid-script/1', onError: 'deny', actions: [[3, 'Comment', [[0, 'x']], 3, 5]] };
+    expect(isCurrentFormat(formatOne)).toBe(false);
+    expect(() => loadProgram(formatOne)).toThrow();
+    const unknown = { format: 'eid-script', formatVersion: COMPILED_FORMAT_VERSION, onError: 'deny', actions: [{ tag: 'action', action: 'NoSuchAction', params: {}, line: 3, column: 5 }] };
+    expect(() => loadProgram(unknown)).toThrow();
+    const extraParameter = { ...unknown, actions: [{ tag: 'action', action: 'Comment', params: { text: { tag: 'const', value: 'x' }, colour: { tag: 'const', value: 'red' } }, line: 3, column: 5 }] };
+    expect(() => loadProgram(extraParameter)).toThrow();
+    for (const program of [formatOne, unknown]) expect(runProgram(program as never, context()).error).toMatchObject({ code: 'INVALID_PROGRAM' });
+  });
 });
