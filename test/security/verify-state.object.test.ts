@@ -95,6 +95,18 @@ describe('admin changes reach the object, on the very next verify', () => {
     expect(await objectHotStateOf(stateEnv, { id: token.id, owner_user_id: user.id })).toBeNull();
   });
 
+  it('a removed assignment and a disabled user refuse on the next verify (the object mode reads D1 afresh every time)', async () => {
+    // Attack: keep using a token after the admin took the user off the resource, or disabled the user.
+    const { admin, resource, user, seed, verify } = await setup('HOTP');
+    expect(await verify(await hotpAt(seed, 0))).toMatchObject({ accepted: true });
+    expect((await admin.request(`/resources/${resource.id}/assignments/${user.id}`, { method: 'DELETE' })).status).toBe(204);
+    expect(await verify(await hotpAt(seed, 1))).toMatchObject({ accepted: false, reason: 'NOT_ASSIGNED' });
+    await admin.put(`/resources/${resource.id}/assignments`, { userId: user.id, tokenId: null });
+    expect(await verify(await hotpAt(seed, 1))).toMatchObject({ accepted: true });
+    await admin.request(`/users/${user.id}`, { method: 'PATCH', json: { enabled: false } });
+    expect(await verify(await hotpAt(seed, 2))).toMatchObject({ accepted: false, reason: 'USER_DISABLED' });
+  });
+
   it('reset fail counter unlocks in the object; resync re-anchors there; delete forgets', async () => {
     const { admin, seed, token, verify, objectState, mirror } = await setup('HOTP');
     for (let i = 0; i < TOKEN_MAX_FAILS; i++) await verify('000000');
