@@ -32,7 +32,7 @@ import { TOKEN_RECORD_COLUMNS, verifyTokenOtp, type TokenRecord } from '../otp/v
 import { tokensForTypedCode } from '../tokens/accepted-tokens';
 import { checkTokenCode, isMessageToken, sendTokenCode } from '../tokens/message-tokens';
 import { verifyKeysOf } from '../tokens/service';
-import { deferStart, prepareAnonymousCode, sendAnonymousCode, type Defer } from './code-requests';
+import { deferStart, prepareAnonymousCode, sendAnonymousCode, type Defer, type PreparedCode } from './code-requests';
 import type { Portal } from './portal';
 
 export const AUTHENTICATORS = ['password', 'email', 'token'] as const;
@@ -89,16 +89,23 @@ export async function startRecovery(
   if (input.lost.length === 0) throw new AppError('VALIDATION_FAILED', 'lost: say what you lost.');
   const user = await findRecoveryUser(env.DB, portal.resourceId, input.login);
   const flow: RecoveryFlow = { resourceId: portal.resourceId, login: attemptKeyOf(input.login), userId: user?.id ?? null, lost: [...new Set(input.lost)] };
-  const remaining = AUTHENTICATORS.filter((a) => !flow.lost.includes(a));
-  // Limits for every login alike (a 429 only for real addresses would tell them apart).
+  let remaining = AUTHENTICATORS.filter((a) => !flow.lost.includes(a));
+  // Limits for every login alike (a 429 only for real addresses would tell them apart). A code still in its
+  // resend cooldown (the user went back and started again) leaves the other proofs: the password, an app's OTP.
   const emailCode = remaining.includes('email')
-    ? await prepareAnonymousCode(env, { purpose: 'portal-recovery', resourceId: portal.resourceId, login: input.login, ip: meta.ip, nowMs: meta.nowMs })
+    ? await unlessCoolingDown(() => prepareAnonymousCode(env, { purpose: 'portal-recovery', resourceId: portal.resourceId, login: input.login, ip: meta.ip, nowMs: meta.nowMs }))
     : null;
   const tokenCode = remaining.includes('token')
-    ? await prepareAnonymousCode(env, { purpose: RECOVERY_TOKEN_PURPOSE, resourceId: portal.resourceId, login: input.login, ip: meta.ip, nowMs: meta.nowMs })
+    ? await unlessCoolingDown(() => prepareAnonymousCode(env, { purpose: RECOVERY_TOKEN_PURPOSE, resourceId: portal.resourceId, login: input.login, ip: meta.ip, nowMs: meta.nowMs }))
     : null;
-  if (emailCode) flow.emailChallengeId = emailCode.challengeId;
-  if (tokenCode) flow.tokenChallengeId = tokenCode.challengeId;
+  const emailCooldownMs = emailCode && 'coolingDownMs' in emailCode ? emailCode.coolingDownMs : null;
+  if (emailCooldownMs !== null) {
+    remaining = remaining.filter((a) => a !== 'email');
+    // Nothing else to prove with: the cooldown is the answer, as before.
+    if (remaining.length === 0) throw (emailCode as { error: AppError }).error;
+  }
+  if (emailCode && 'challengeId' in emailCode) flow.emailChallengeId = emailCode.challengeId;
+  if (tokenCode && 'challengeId' in tokenCode) flow.tokenChallengeId = tokenCode.challengeId;
   const handle = randomToken(24);
   await env.DB.prepare(
     `INSERT INTO challenges (id, purpose, user_id, max_attempts, data, ip, created_at, expires_at) VALUES (?, 'portal-recovery', ?, ?, ?, ?, ?, ?)`,
@@ -107,7 +114,7 @@ export async function startRecovery(
     .run();
   // The codes go out after the response, only to a real user, and are handed over after the last statement above,
   // so that nothing in the answer waits on them (even the look at the token's type).
-  if (emailCode && user?.email) {
+  if (emailCode && 'challengeId' in emailCode && user?.email) {
     sendAnonymousCode(env, defer, emailCode, {
       purpose: 'portal-recovery',
       userId: user.id,
@@ -117,8 +124,26 @@ export async function startRecovery(
       nowMs: meta.nowMs,
     });
   }
-  if (tokenCode && user?.token_id) deferStart(defer, () => sendRecoveryTokenCode(env, user, user.token_id!, tokenCode.challengeId, meta.nowMs));
-  return { flow: handle, verify: remaining, needs: { newPassword: flow.lost.includes('password'), newEmail: flow.lost.includes('email') } };
+  const tokenChallengeId = flow.tokenChallengeId;
+  if (tokenChallengeId && user?.token_id) deferStart(defer, () => sendRecoveryTokenCode(env, user, user.token_id!, tokenChallengeId, meta.nowMs));
+  return {
+    flow: handle,
+    verify: remaining,
+    needs: { newPassword: flow.lost.includes('password'), newEmail: flow.lost.includes('email') },
+    /** Only when no new email code could go out yet (resend cooldown): how long until one can. */
+    ...(emailCooldownMs !== null ? { emailCooldownMs } : {}),
+  };
+}
+
+/** A code's limits refused only by its resend cooldown: no code this time, and the refusal kept to say when. */
+async function unlessCoolingDown(prepare: () => Promise<PreparedCode>): Promise<PreparedCode | { coolingDownMs: number; error: AppError }> {
+  try {
+    return await prepare();
+  } catch (error) {
+    const details = error instanceof AppError && error.code === 'RATE_LIMITED' ? (error.details as { limit?: string; retryAfterMs?: number } | undefined) : undefined;
+    if (details?.limit !== 'cooldown') throw error;
+    return { coolingDownMs: details.retryAfterMs ?? 0, error: error as AppError };
+  }
 }
 
 /** The token assigned here (in whatever state: its check answers for that) and the user's usable recovery code set. */

@@ -7,16 +7,19 @@
 import { useState } from 'preact/hooks';
 import { Alert, Button, Checkbox, TextField } from '../components/form';
 import { useTranslator } from '../lib/i18n';
-import { portalError, type Authenticator, type PortalClient, type RecoveryStart } from './portal-api';
+import type { startRecovery } from '../../../worker/selfservice/recovery-service';
+import { portalError, type Authenticator, type PortalClient } from './portal-api';
 import { portalStrings } from './strings';
 import { RULE_VALUES, checkNewPassword, looksLikeEmail } from './validation';
 
+type RecoveryStart = Awaited<ReturnType<typeof startRecovery>>;
 type State = { step: 'start' } | { step: 'verify'; start: RecoveryStart } | { step: 'done'; lostToken: boolean };
 
-export function RestoreAccess(props: { client: PortalClient; onBack: () => void }) {
+/** `initialLogin`: what was typed at the sign-in, so the user need not type it again. */
+export function RestoreAccess(props: { client: PortalClient; onBack: () => void; initialLogin?: string }) {
   const t = useTranslator(portalStrings);
   const [state, setState] = useState<State>({ step: 'start' });
-  const [login, setLogin] = useState('');
+  const [login, setLogin] = useState(props.initialLogin ?? '');
   const [lost, setLost] = useState<Record<Authenticator, boolean>>({ password: false, email: false, token: false });
   const [evidence, setEvidence] = useState({ password: '', emailCode: '', otp: '', newPassword: '', repeatPassword: '', newEmail: '' });
   const [error, setError] = useState('');
@@ -41,7 +44,10 @@ export function RestoreAccess(props: { client: PortalClient; onBack: () => void 
   async function submit(event: Event) {
     event.preventDefault();
     if (state.step !== 'verify') return;
-    const { needs, flow } = state.start;
+    const { needs, flow, verify } = state.start;
+    const proofGiven = (verify.includes('password') && evidence.password !== '') || (verify.includes('email') && evidence.emailCode.trim() !== '') || (verify.includes('token') && evidence.otp.trim() !== '');
+    // Something is asked for, so something must be given: a request with no proof at all only costs the admin time.
+    if (verify.length > 0 && !proofGiven) return setError(t('proofRequired'));
     if (needs.newPassword) {
       const problem = checkNewPassword(evidence.newPassword, evidence.repeatPassword);
       if (problem) return setError(t(problem, RULE_VALUES));
@@ -83,6 +89,11 @@ export function RestoreAccess(props: { client: PortalClient; onBack: () => void 
       <form class="stack" key="verify" onSubmit={submit}>
         <h2>{t('verifyTitle')}</h2>
         <p class="muted">{t('verifyIntro')}</p>
+        {state.start.emailCooldownMs ? (
+          <p class="hint" data-testid="email-cooldown">
+            {t('emailCooldown', { seconds: Math.ceil(state.start.emailCooldownMs / 1000) })}
+          </p>
+        ) : null}
         {verify.includes('password') ? <TextField label={t('password')} name="password" type="password" autocomplete="current-password" {...field('password')} /> : null}
         {verify.includes('email') ? <TextField label={t('emailCode')} name="emailCode" inputMode="numeric" autocomplete="one-time-code" maxLength={16} hint={t('verifyEmailHint')} {...field('emailCode')} /> : null}
         {/* A recovery code has letters: no number pad here. */}

@@ -1,0 +1,68 @@
+/**
+ * Restore access on a phone (390x844), in English and German: a user who lost their token starts, goes back and
+ * starts again within the email code's resend cooldown. Before, the second start was refused outright; now the
+ * password alone is asked for and the page says when a new email code can go out. A request with no proof at all
+ * cannot be sent (the page says so and nothing is filed); with the password it is filed as proven by it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { portalStrings } from '../../ui/src/portal/strings';
+import { startApp, type E2eApp } from './harness';
+
+let app: E2eApp;
+let resourceId = '';
+const ALIAS = 'restore-phone';
+
+beforeAll(async () => {
+  app = await startApp();
+  const resource = await app.adminApi('POST', '/resources', { name: 'Restore Phone' });
+  resourceId = resource.id;
+  await app.adminApi('PUT', `/resources/${resourceId}/self-service`, { enabled: true, alias: ALIAS, actions: ['changeName'] });
+});
+afterAll(async () => app?.stop());
+
+for (const language of ['en', 'de'] as const) {
+  const t = portalStrings[language]!;
+  describe(`restore access on a phone (${language})`, () => {
+    it('within the email cooldown asks for the password alone, refuses a request without proof, files one with the password', async () => {
+      const login = `restore-${language}`;
+      const password = `restore password ${language} 1`;
+      const user = await app.adminApi('POST', '/users', { login, password, email: `${login}@example.com` });
+      await app.adminApi('PUT', `/resources/${resourceId}/assignments`, { userId: user.id });
+
+      const context = await app.browser.newContext({ baseURL: app.url, locale: language === 'de' ? 'de-DE' : 'en-US', viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+      await context.addInitScript((lang) => localStorage.setItem('eid.language', lang), language);
+      const page = await context.newPage();
+      const start = async () => {
+        await page.getByRole('button', { name: t.restoreTitle! }).click();
+        await page.getByLabel(t.login!, { exact: true }).fill(login);
+        await page.getByLabel(t.lostToken!).check();
+        await page.getByRole('button', { name: t.next!, exact: true }).click();
+        await page.getByRole('heading', { name: t.verifyTitle! }).waitFor();
+      };
+
+      await page.goto(`/selfservice/${ALIAS}`);
+      await start();
+      expect(await page.getByLabel(t.emailCode!).count()).toBe(1);
+      await page.getByRole('button', { name: t.backToSignIn! }).click();
+
+      await start();
+      // The email code went out a moment ago: the password is what is asked now, and the page says why.
+      expect(await page.getByLabel(t.emailCode!).count()).toBe(0);
+      expect(await page.getByLabel(t.password!, { exact: true }).count()).toBe(1);
+      expect(await page.getByTestId('email-cooldown').textContent()).toMatch(t.emailCooldown!.split('{seconds}')[0]!);
+
+      await page.getByRole('button', { name: t.sendRequest! }).click();
+      await page.getByRole('alert').filter({ hasText: t.proofRequired! }).waitFor();
+      expect((await app.adminApi('GET', '/user-issues')).items.filter((issue: { user: { id: string } }) => issue.user.id === user.id)).toEqual([]);
+
+      await page.getByLabel(t.password!, { exact: true }).fill(password);
+      await page.getByRole('button', { name: t.sendRequest! }).click();
+      await page.getByRole('heading', { name: t.restoreDoneTitle! }).waitFor();
+      const issue = (await app.adminApi('GET', '/user-issues')).items.find((item: { user: { id: string } }) => item.user.id === user.id);
+      expect(issue.authenticators).toEqual({ password: 'verified', email: 'none', token: 'lost' });
+      // Nothing sticks out of a phone's width.
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+      await context.close();
+    });
+  });
+}
