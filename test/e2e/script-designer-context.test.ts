@@ -177,9 +177,9 @@ describe('outline, trace, tabs and inline actions', () => {
     await paste(SCRIPT.replace('OFFICE', officeId).replace('GROUP', groupId));
     const outline = page.getByTestId('script-outline');
     await expect.poll(() => outline.locator('.outline-action').allTextContents()).toEqual(['Let', 'GetEntry', 'IfThenElse', 'EqualTo', 'AddUserToOffice', 'DeleteUserFromGroup']);
-    await outline.getByRole('button', { name: /DeleteUserFromGroup/ }).click();
+    await outline.getByRole('link', { name: /DeleteUserFromGroup/ }).click();
     await expect.poll(() => page.getByTestId('script-cursor').textContent()).toBe('Line 9, column 11');
-    await outline.getByRole('button', { name: /^if: EqualTo/ }).click();
+    await outline.getByRole('link', { name: /^if: EqualTo/ }).click();
     await expect.poll(() => page.getByTestId('script-cursor').textContent()).toBe('Line 5, column 11');
   });
 
@@ -229,7 +229,7 @@ describe('in German', () => {
     await expect.poll(() => page.getByTestId('script-outline').textContent()).toContain('Gliederung');
     await page
       .getByTestId('script-outline')
-      .getByRole('button', { name: /AddUserToOffice/ })
+      .getByRole('link', { name: /AddUserToOffice/ })
       .click();
     await expect.poll(() => page.getByTestId('script-cursor').textContent()).toBe('Zeile 7, Spalte 11');
     await page.getByRole('tab', { name: 'Testlauf' }).click();

@@ -87,11 +87,19 @@ function Branch({ nodes, runs, onSelect }: { nodes: OutlineNode[]; runs: Map<str
             data-line={node.line}
             class={runs && steps.length === 0 ? 'not-run' : undefined}
           >
-            <button type="button" class="outline-node" onClick={() => onSelect(node.line, node.column)}>
+            {/* A link to its line, not a button: the page's buttons (Save) keep their names to themselves. */}
+            <a
+              href={`#L${node.line}`}
+              class="outline-node"
+              onClick={(event) => {
+                event.preventDefault();
+                onSelect(node.line, node.column);
+              }}
+            >
               {node.via ? <span class="muted">{node.via}: </span> : null}
               <span class="outline-action">{node.action}</span> <span class="muted">{t('lineShort', { line: node.line })}</span>
               {runs ? <span class={`pill ${steps.length ? 'ok' : 'off'}`}>{steps.length ? t('ran', { count: steps.length }) : t('notRun')}</span> : null}
-            </button>
+            </a>
             {steps.length ? (
               <ol class="outline-runs">
                 {steps.map((step, index) => (
