@@ -5,6 +5,7 @@
  */
 import { CONTEXT_VARIABLE_TYPES, FORBIDDEN_NAMES, findAction, type ActionSpec, type ValueType } from './actions';
 import { DEFAULT_BUDGETS } from './budgets';
+import { scriptProblem, type ProblemParams, type ScriptProblem } from './problems';
 import type { CompileOptions, Expr, Location, ParsedScript, ScriptError } from './types';
 
 export interface CheckResult {
@@ -19,14 +20,14 @@ const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_.]{0,63}$/;
 export function checkParsed(parsed: ParsedScript, options: CompileOptions = {}): CheckResult {
   const errors: ScriptError[] = [];
   const warnings: ScriptError[] = [];
-  const fail = (code: string, message: string, where: Location) => errors.push({ code, message, ...where });
-  const warn = (code: string, message: string, where: Location) => warnings.push({ code, message, ...where });
+  const fail = (problem: ScriptProblem, params: ProblemParams, where: Location) => errors.push(scriptProblem(problem, params, where));
+  const warn = (problem: ScriptProblem, params: ProblemParams, where: Location) => warnings.push(scriptProblem(problem, params, where));
   const fieldByName = options.userFields ? new Map(options.userFields.map((f) => [f.name, f])) : null;
   const officeIds = options.knownOfficeIds ? new Set(options.knownOfficeIds) : null;
   const groupIds = options.knownGroupIds ? new Set(options.knownGroupIds) : null;
   const budgets = { ...DEFAULT_BUDGETS, ...options.budgets };
 
-  if (parsed.actions.length === 0) warn('EMPTY_SCRIPT', 'The script has no actions: it changes nothing.', { line: 1, column: 1 });
+  if (parsed.actions.length === 0) warn('emptyScript', {}, { line: 1, column: 1 });
   const actions = checkBlock(parsed.actions, new Set());
   return { errors, warnings, script: { ...parsed, actions } };
 
@@ -37,11 +38,11 @@ export function checkParsed(parsed: ParsedScript, options: CompileOptions = {}):
     const result: Expr[] = [];
     for (const item of items) {
       if (deniedAt) {
-        fail('UNREACHABLE', `This action can never run: the Deny at line ${deniedAt.line} stops the script before it.`, item.at);
+        fail('unreachable', { line: deniedAt.line }, item.at);
         deniedAt = null;
       }
       if (item.kind !== 'action') {
-        fail('NOT_AN_ACTION', 'Each entry of an action list is an action, such as `- SetValue: {...}`.', item.at);
+        fail('notAnAction', {}, item.at);
         continue;
       }
       const checked = checkAction(item, scope);
@@ -56,20 +57,20 @@ export function checkParsed(parsed: ParsedScript, options: CompileOptions = {}):
     switch (expr.kind) {
       case 'const':
         // The run refuses to build such values; a constant must not be a way around that.
-        if (typeof expr.value === 'string' && expr.value.length > budgets.maxStringChars) fail('STRING_TOO_LONG', `A text is longer than ${budgets.maxStringChars} characters.`, expr.at);
+        if (typeof expr.value === 'string' && expr.value.length > budgets.maxStringChars) fail('stringTooLong', { max: budgets.maxStringChars }, expr.at);
         return { expr, type: typeof expr.value === 'string' ? 'string' : typeof expr.value === 'number' ? 'number' : typeof expr.value === 'boolean' ? 'boolean' : 'any' };
       case 'var': {
         const contextType = CONTEXT_VARIABLE_TYPES.get(expr.name);
         if (contextType) return { expr, type: contextType };
-        if (!scope.has(expr.name)) fail('UNKNOWN_VARIABLE', `There is no variable "${expr.name}" here. Context variables: ${[...CONTEXT_VARIABLE_TYPES.keys()].join(', ')}; define others with Let.`, expr.at);
+        if (!scope.has(expr.name)) fail('unknownVariable', { name: expr.name, contextVariables: [...CONTEXT_VARIABLE_TYPES.keys()].join(', ') }, expr.at);
         return { expr, type: 'any' };
       }
       case 'list':
-        if (expr.items.length > budgets.maxListItems) fail('LIST_TOO_LONG', `A list has more than ${budgets.maxListItems} items.`, expr.at);
+        if (expr.items.length > budgets.maxListItems) fail('listTooLong', { max: budgets.maxListItems }, expr.at);
         return { expr: { ...expr, items: expr.items.map((item) => checkValue(item, scope).expr) }, type: 'list' };
       case 'action': {
         const checked = checkAction(expr, scope);
-        if (checked.spec?.result === 'none') fail('WRONG_TYPE', `${checked.spec.name} gives no value; it cannot be used as one.`, expr.at);
+        if (checked.spec?.result === 'none') fail('noValue', { action: checked.spec.name }, expr.at);
         return { expr: checked.expr, type: checked.spec?.result ?? 'any' };
       }
     }
@@ -78,7 +79,7 @@ export function checkParsed(parsed: ParsedScript, options: CompileOptions = {}):
   function checkAction(expr: Extract<Expr, { kind: 'action' }>, scope: Set<string>): { expr: Expr; spec: ActionSpec | null } {
     const spec = findAction(expr.name);
     if (!spec) {
-      fail('UNKNOWN_ACTION', `There is no action "${expr.name}".`, expr.at);
+      fail('unknownAction', { name: expr.name }, expr.at);
       return { expr, spec: null };
     }
     const given = expandPositional(spec, expr);
@@ -86,20 +87,20 @@ export function checkParsed(parsed: ParsedScript, options: CompileOptions = {}):
     const paramAt: Record<string, Location> = Object.create(null);
     for (const name of Object.keys(given.params)) {
       if (!spec.parameters.some((param) => param.name === name)) {
-        fail('UNKNOWN_PARAMETER', `${spec.name} has no parameter "${name}"; it takes ${spec.parameters.map((param) => param.name).join(', ')}.`, given.paramAt[name] ?? expr.at);
+        fail('unknownParameter', { action: spec.name, name, parameters: spec.parameters.map((param) => param.name).join(', ') }, given.paramAt[name] ?? expr.at);
       }
     }
     for (const param of spec.parameters) {
       const value = given.params[param.name];
       const where = given.paramAt[param.name] ?? expr.at;
       if (value === undefined) {
-        if (param.required) fail('MISSING_PARAMETER', `${spec.name} needs "${param.name}": ${param.doc.en}`, expr.at);
+        if (param.required) fail('missingParameter', { action: spec.name, name: param.name }, expr.at);
         continue;
       }
       paramAt[param.name] = where;
       if (param.type === 'actions') {
         if (value.kind !== 'list') {
-          fail('WRONG_TYPE', `"${param.name}" of ${spec.name} is a list of actions.`, value.at);
+          fail('notActionList', { action: spec.name, name: param.name }, value.at);
           continue;
         }
         const inner = new Set(scope);
@@ -107,17 +108,17 @@ export function checkParsed(parsed: ParsedScript, options: CompileOptions = {}):
           const as = given.params['as'];
           if (as?.kind === 'const' && typeof as.value === 'string') inner.add(as.value);
         }
-        if (value.items.length === 0 && param.required) warn('EMPTY_BLOCK', `"${param.name}" of ${spec.name} has no actions.`, value.at);
+        if (value.items.length === 0 && param.required) warn('emptyBlock', { action: spec.name, name: param.name }, value.at);
         params[param.name] = { ...value, items: checkBlock(value.items, inner) };
         continue;
       }
       if (param.constant && value.kind !== 'const') {
-        fail('WRONG_TYPE', `"${param.name}" of ${spec.name} must be written as a constant.`, value.at);
+        fail('mustBeConstant', { action: spec.name, name: param.name }, value.at);
         continue;
       }
       const checked = checkValue(value, scope);
       params[param.name] = checked.expr;
-      if (!compatible(param.type, checked.type)) fail('WRONG_TYPE', `"${param.name}" of ${spec.name} must be ${describeType(param.type)}, not ${describeType(checked.type)}.`, value.at);
+      if (!compatible(param.type, checked.type)) fail('wrongType', { action: spec.name, name: param.name, expected: param.type, actual: checked.type }, value.at);
     }
     checkSpecifics(spec, params, scope);
     return { expr: { kind: 'action', name: spec.name, params, at: expr.at, paramAt }, spec };
@@ -132,8 +133,8 @@ export function checkParsed(parsed: ParsedScript, options: CompileOptions = {}):
     if (spec.name === 'Let' || spec.name === 'ForEach') {
       const name = constant(spec.name === 'Let' ? 'name' : 'as');
       if (name) {
-        if (FORBIDDEN_NAMES.has(name.value) || !VARIABLE_NAME.test(name.value)) fail('FORBIDDEN_NAME', `"${name.value}" is not a usable variable name (letters, digits, _ and .).`, name.at);
-        else if (name.value.startsWith('Context.') || name.value === 'Context') fail('FORBIDDEN_NAME', 'Context variables cannot be replaced.', name.at);
+        if (FORBIDDEN_NAMES.has(name.value) || !VARIABLE_NAME.test(name.value)) fail('badVariableName', { name: name.value }, name.at);
+        else if (name.value.startsWith('Context.') || name.value === 'Context') fail('contextReplaced', {}, name.at);
         else if (spec.name === 'Let') scope.add(name.value);
       }
     }
@@ -141,25 +142,25 @@ export function checkParsed(parsed: ParsedScript, options: CompileOptions = {}):
       const field = constant('field');
       if (field) {
         const info = fieldByName.get(field.value);
-        if (FORBIDDEN_NAMES.has(field.value)) fail('FORBIDDEN_NAME', `"${field.value}" cannot be used as a field name.`, field.at);
-        else if (!info) fail('UNKNOWN_FIELD', `The user has no field "${field.value}". Fields: ${[...fieldByName.keys()].join(', ')}.`, field.at);
-        else if (spec.name === 'SetValue' && !info.writable) fail('READ_ONLY_FIELD', `"${field.value}" cannot be changed by a script.`, field.at);
+        if (FORBIDDEN_NAMES.has(field.value)) fail('forbiddenFieldName', { name: field.value }, field.at);
+        else if (!info) fail('unknownUserField', { name: field.value, fields: [...fieldByName.keys()].join(', ') }, field.at);
+        else if (spec.name === 'SetValue' && !info.writable) fail('readOnlyField', { name: field.value }, field.at);
         else if (spec.name === 'SetValue') {
           const value = params['value'];
-          if (value?.kind === 'const' && value.value !== null && typeof value.value !== info.type) fail('WRONG_TYPE', `"${field.value}" takes ${info.type === 'boolean' ? 'true or false' : 'text'}.`, value.at);
+          if (value?.kind === 'const' && value.value !== null && typeof value.value !== info.type) fail('fieldValueType', { name: field.value, type: info.type }, value.at);
         }
       }
     }
-    const idChecks: Array<[string, ReadonlySet<string> | null, string]> = [
-      ['officeId', officeIds, 'workspace (office)'],
+    const idChecks: Array<[string, ReadonlySet<string> | null, 'office' | 'group']> = [
+      ['officeId', officeIds, 'office'],
       ['groupId', groupIds, 'group'],
     ];
-    for (const [name, known, what] of idChecks) {
+    for (const [name, known, kind] of idChecks) {
       const id = constant(name);
-      if (id && known && !known.has(id.value)) fail('UNKNOWN_ID', `There is no ${what} with id "${id.value}".`, id.at);
+      if (id && known && !known.has(id.value)) fail('unknownId', { kind, id: id.value }, id.at);
     }
     const key = constant('key');
-    if (spec.name === 'GetEntry' && key && FORBIDDEN_NAMES.has(key.value)) fail('FORBIDDEN_NAME', `"${key.value}" cannot be used as a claim name.`, key.at);
+    if (spec.name === 'GetEntry' && key && FORBIDDEN_NAMES.has(key.value)) fail('forbiddenClaimName', { name: key.value }, key.at);
   }
 
   /** `EqualTo: [a, b]` -> left/right; `And: [c1, c2]` -> conditions; `Comment: text` -> text. */
@@ -183,7 +184,8 @@ export function checkParsed(parsed: ParsedScript, options: CompileOptions = {}):
         paramAt[names[index]!] = item.at;
       });
     } else {
-      fail('WRONG_TYPE', names.length ? `${spec.name} takes named parameters, or the short form with ${names.length} value(s) in a list.` : `${spec.name} takes named parameters (${spec.parameters.map((p) => p.name).join(', ')}).`, where);
+      if (names.length) fail('shortFormCount', { action: spec.name, count: names.length }, where);
+      else fail('namedOnly', { action: spec.name, parameters: spec.parameters.map((p) => p.name).join(', ') }, where);
     }
     return { params, paramAt };
   }
@@ -193,8 +195,4 @@ function compatible(expected: ValueType, actual: ValueType): boolean {
   if (expected === 'any' || actual === 'any') return actual !== 'none';
   if (expected === 'list') return actual === 'list';
   return expected === actual;
-}
-
-function describeType(type: ValueType): string {
-  return { any: 'a value', string: 'text', number: 'a number', boolean: 'true or false', list: 'a list', claims: 'the claims', user: 'a user', actions: 'a list of actions', none: 'nothing' }[type];
 }

@@ -5,11 +5,13 @@
 import { checkParsed } from './check';
 import { compileChecked } from './compile';
 import { parseScript } from './parse';
+import { scriptProblem } from './problems';
 import { DEFAULT_BUDGETS, MAX_REPORTED_ERRORS } from './budgets';
 import type { CompileOptions, CompiledProgram, ScriptError } from './types';
 
 export { ACTIONS, CONTEXT_VARIABLES, findAction, type ActionSpec, type ContextVariableSpec, type DocLanguage, type Localised, type ParameterSpec, type ValueType } from './actions';
 export { TYPE_NAMES } from './docs';
+export { describeScriptProblem, SCRIPT_PROBLEM_TEXTS, type ProblemParams, type ScriptProblem } from './problems';
 export { isCurrentFormat, loadProgram } from './compile';
 export { CHARS_PER_WORK_UNIT, DEFAULT_BUDGETS, MAX_REPORTED_ERRORS } from './budgets';
 export { runProgram, type RunOptions } from './run';
@@ -42,5 +44,5 @@ function capped(errors: ScriptError[]): ScriptError[] {
   if (errors.length <= MAX_REPORTED_ERRORS) return errors;
   const next = errors[MAX_REPORTED_ERRORS]!;
   const more = errors.length - MAX_REPORTED_ERRORS;
-  return [...errors.slice(0, MAX_REPORTED_ERRORS), { code: 'TOO_MANY_ERRORS', message: `${more} more not shown; fix these first.`, line: next.line, column: next.column }];
+  return [...errors.slice(0, MAX_REPORTED_ERRORS), scriptProblem('tooManyErrors', { more }, next)];
 }

@@ -7,6 +7,7 @@
  */
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair } from 'yaml';
 import { FORBIDDEN_NAMES } from './actions';
+import { scriptProblem, type ProblemParams, type ScriptProblem } from './problems';
 import type { Budgets, Expr, Location, ParsedScript, ScriptError } from './types';
 
 export type ParseResult = { ok: true; script: ParsedScript } | { ok: false; errors: ScriptError[] };
@@ -16,7 +17,7 @@ const ACTION_NAME = /^[A-Z][A-Za-z]*$/;
 
 export function parseScript(source: string, budgets: Budgets): ParseResult {
   if (source.length > budgets.maxSourceChars) {
-    return { ok: false, errors: [{ code: 'SOURCE_TOO_LARGE', message: `The script is longer than ${budgets.maxSourceChars} characters.`, line: 1, column: 1 }] };
+    return { ok: false, errors: [scriptProblem('sourceTooLarge', { max: budgets.maxSourceChars }, { line: 1, column: 1 })] };
   }
   const lineCounter = new LineCounter();
   const document = parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: true });
@@ -27,22 +28,23 @@ export function parseScript(source: string, budgets: Budgets): ParseResult {
     return { line, column: col };
   };
   const errors: ScriptError[] = [];
-  const fail = (code: string, message: string, where: Location) => errors.push({ code, message, ...where });
+  const fail = (problem: ScriptProblem, params: ProblemParams, where: Location) => errors.push(scriptProblem(problem, params, where));
 
   for (const error of document.errors) {
     const { line, col } = lineCounter.linePos(error.pos[0]);
-    fail(error.code === 'DUPLICATE_KEY' ? 'DUPLICATE_KEY' : 'YAML_SYNTAX', error.message.split('\n')[0]!, { line, column: col });
+    if (error.code === 'DUPLICATE_KEY') fail('duplicateKey', {}, { line, column: col });
+    else fail('yamlSyntax', { detail: error.message.split('\n')[0]! }, { line, column: col });
   }
   if (errors.length) return { ok: false, errors };
   // No anchors/aliases: `*ref` expansion is how YAML bombs multiply a small text into a huge tree.
   if (document.contents && hasAlias(document.contents)) {
-    fail('YAML_SYNTAX', 'Anchors and aliases (& and *) are not allowed in scripts.', at(document.contents));
+    fail('yamlAliases', {}, at(document.contents));
     return { ok: false, errors };
   }
 
   const root = document.contents;
   if (!isMap(root)) {
-    fail('INVALID_SCRIPT', 'A script is a mapping with `version: 1` and a list of `actions`.', at(root));
+    fail('notAScript', {}, at(root));
     return { ok: false, errors };
   }
   let version = 0;
@@ -53,31 +55,31 @@ export function parseScript(source: string, budgets: Budgets): ParseResult {
     const key = isScalar(pair.key) ? String(pair.key.value) : '';
     const where = at(pair.key);
     if (!TOP_LEVEL_KEYS.has(key)) {
-      fail('UNKNOWN_FIELD', `Unknown top-level key "${key}"; expected version, onError and actions.`, where);
+      fail('unknownTopLevelKey', { key }, where);
       continue;
     }
     if (key === 'version') {
-      if (!isScalar(pair.value) || pair.value.value !== 1) fail('UNSUPPORTED_VERSION', 'Only `version: 1` exists.', at(pair.value, where));
+      if (!isScalar(pair.value) || pair.value.value !== 1) fail('unsupportedVersion', {}, at(pair.value, where));
       else version = 1;
     } else if (key === 'onError') {
       const value = isScalar(pair.value) ? pair.value.value : undefined;
-      if (value !== 'deny' && value !== 'continue') fail('WRONG_TYPE', '`onError` is "deny" or "continue".', at(pair.value, where));
+      if (value !== 'deny' && value !== 'continue') fail('onErrorValue', {}, at(pair.value, where));
       else onError = value;
     } else {
       sawActions = true;
-      if (!isSeq(pair.value)) fail('WRONG_TYPE', '`actions` is a list of actions.', at(pair.value, where));
+      if (!isSeq(pair.value)) fail('actionsNotAList', {}, at(pair.value, where));
       else actions = pair.value.items.map((item) => toExpr(item as Node, 1));
     }
   }
-  if (version === 0 && !errors.some((e) => e.code === 'UNSUPPORTED_VERSION')) fail('MISSING_PARAMETER', 'The script needs `version: 1`.', at(root));
-  if (!sawActions) fail('MISSING_PARAMETER', 'The script needs a list of `actions`.', at(root));
+  if (version === 0 && !errors.some((e) => e.problem === 'unsupportedVersion')) fail('missingVersion', {}, at(root));
+  if (!sawActions) fail('missingActions', {}, at(root));
   if (errors.length) return { ok: false, errors };
   return { ok: true, script: { version, onError, actions } };
 
   function toExpr(node: Node | null, depth: number): Expr {
     const where = at(node);
     if (depth > budgets.maxDepth) {
-      fail('TOO_DEEP', `Actions and values are nested more than ${budgets.maxDepth} levels deep.`, where);
+      fail('tooDeep', { max: budgets.maxDepth }, where);
       return { kind: 'const', value: null, at: where };
     }
     if (node === null || node === undefined) return { kind: 'const', value: null, at: where };
@@ -86,7 +88,7 @@ export function parseScript(source: string, budgets: Budgets): ParseResult {
       if (value === null || typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) {
         return { kind: 'const', value, at: where };
       }
-      fail('WRONG_TYPE', 'Only text, numbers, true/false and null are constants.', where);
+      fail('notAConstant', {}, where);
       return { kind: 'const', value: null, at: where };
     }
     if (isSeq(node)) return { kind: 'list', items: node.items.map((item) => toExpr(item as Node, depth + 1)), at: where };
@@ -96,15 +98,15 @@ export function parseScript(source: string, budgets: Budgets): ParseResult {
       const key = first && isScalar(first.key) ? String(first.key.value) : '';
       if (pairs.length === 1 && key === 'var') {
         const name = isScalar(first!.value) ? String(first!.value.value) : '';
-        if (!name) fail('WRONG_TYPE', '`var` takes a variable name, e.g. { var: Context.User }.', at(first!.value, where));
-        if (FORBIDDEN_NAMES.has(name)) fail('FORBIDDEN_NAME', `"${name}" cannot be used as a name.`, at(first!.value, where));
+        if (!name) fail('variableNeedsName', {}, at(first!.value, where));
+        if (FORBIDDEN_NAMES.has(name)) fail('forbiddenName', { name }, at(first!.value, where));
         return { kind: 'var', name, at: where };
       }
       if (pairs.length === 1 && ACTION_NAME.test(key)) return toAction(key, first!.value, where, depth);
-      fail('INVALID_VALUE', 'A value is a constant, a list, { var: name }, or one action such as { GetEntry: { key: ... } }.', where);
+      fail('notAValue', {}, where);
       return { kind: 'const', value: null, at: where };
     }
-    fail('INVALID_VALUE', 'This is not a value a script understands.', where);
+    fail('unknownValue', {}, where);
     return { kind: 'const', value: null, at: where };
   }
 
@@ -120,7 +122,7 @@ export function parseScript(source: string, budgets: Budgets): ParseResult {
         const key = isScalar(pair.key) ? String(pair.key.value) : '';
         const keyAt = at(pair.key, where);
         if (FORBIDDEN_NAMES.has(key)) {
-          fail('FORBIDDEN_NAME', `"${key}" cannot be used as a parameter name.`, keyAt);
+          fail('forbiddenParameterName', { name: key }, keyAt);
           continue;
         }
         params[key] = toExpr(pair.value, depth + 1);

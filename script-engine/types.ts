@@ -8,6 +8,10 @@ export interface Location {
 export interface ScriptError extends Location {
   /** Stable UPPER_SNAKE code (see README.md, "Errors"). */
   code: string;
+  /** The checker's and parser's problems: which one (problems.ts) and its parameters, to render in any language. */
+  problem?: string;
+  params?: Readonly<Record<string, string | number>>;
+  /** In English. */
   message: string;
 }
 

@@ -2,7 +2,7 @@
  * The engine's behaviour pinned by a table of cases: script + context -> result, or error code at line:column.
  */
 import { describe, expect, it } from 'vitest';
-import { COMPILED_FORMAT_VERSION, compileScript, isCurrentFormat, loadProgram, runProgram, type CompileOptions, type RunContext } from '../../../script-engine/index';
+import { COMPILED_FORMAT_VERSION, compileScript, describeScriptProblem, isCurrentFormat, loadProgram, runProgram, SCRIPT_PROBLEM_TEXTS, type CompileOptions, type RunContext } from '../../../script-engine/index';
 
 const SURNAME = 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname';
 const OFFICE = '11111111-1111-4111-8111-111111111111';
@@ -242,5 +242,41 @@ describe('the compiled form', () => {
     const extraParameter = { ...unknown, actions: [{ tag: 'action', action: 'Comment', params: { text: { tag: 'const', value: 'x' }, colour: { tag: 'const', value: 'red' } }, line: 3, column: 5 }] };
     expect(() => loadProgram(extraParameter)).toThrow();
     for (const program of [formatOne, unknown]) expect(runProgram(program as never, context()).error).toMatchObject({ code: 'INVALID_PROGRAM' });
+  });
+});
+
+describe('problems carry a code, the problem and its parameters, rendered in either language', () => {
+  it('an unknown parameter: English message for API clients, German from the same problem and parameters', () => {
+    const result = compileScript(script('  - Comment: { text: a, colour: red }\n'), options);
+    if (result.ok) throw new Error('compiled');
+    const [error] = result.errors;
+    expect(error).toEqual({
+      code: 'UNKNOWN_PARAMETER',
+      problem: 'unknownParameter',
+      params: { action: 'Comment', name: 'colour', parameters: 'text' },
+      message: 'Comment has no parameter "colour"; it takes text.',
+      line: 3,
+      column: 25,
+    });
+    expect(describeScriptProblem(error!, 'de')).toBe('Comment hat keinen Parameter "colour"; es nimmt text.');
+    expect(describeScriptProblem(error!, 'en')).toBe(error!.message);
+  });
+
+  it('type words are translated inside the text', () => {
+    const result = compileScript(script('  - Let: { name: a, value: { GetEntry: { claims: { var: Context.User }, key: k } } }\n'), options);
+    if (result.ok) throw new Error('compiled');
+    expect(result.errors[0]).toMatchObject({ problem: 'wrongType', params: { expected: 'claims', actual: 'user' } });
+    expect(describeScriptProblem(result.errors[0]!, 'de')).toBe('"claims" von GetEntry muss die Claims sein, nicht ein Benutzer.');
+  });
+
+  it('every problem has a German text of its own, and a problem this bundle does not know keeps the English message', () => {
+    const params = { action: 'SetValue', name: 'x', max: 3, line: 4, key: 'k', detail: 'd', parameters: 'p', contextVariables: 'c', fields: 'f', expected: 'string', actual: 'number', type: 'string', kind: 'office', id: 'i', count: 2, more: 5 };
+    for (const problem of Object.keys(SCRIPT_PROBLEM_TEXTS.en) as Array<keyof typeof SCRIPT_PROBLEM_TEXTS.en>) {
+      const en = SCRIPT_PROBLEM_TEXTS.en[problem](params);
+      const de = SCRIPT_PROBLEM_TEXTS.de[problem](params);
+      expect(de, problem).not.toBe(en);
+      expect(`${en} ${de}`, problem).not.toContain('undefined');
+    }
+    expect(describeScriptProblem({ problem: 'fromTheFuture', params: {}, message: 'As the server said.' }, 'de')).toBe('As the server said.');
   });
 });
