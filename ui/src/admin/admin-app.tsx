@@ -14,10 +14,12 @@ import { OrganisationDetailPage, OrganisationsPage } from './organisations-page'
 import { ResourceDetailPage, ResourcesPage } from './resources-page';
 import { adminStrings } from './strings';
 import { TokenDetailPage, TokensPage } from './tokens';
-import { UserDetailPage, UsersPage } from './users-page';
+import { UserPage } from './users/user-page';
+import { UsersPage } from './users-page';
 
 const SecurityPage = lazyPage(() => import('./security/security-page'));
 const ActivitiesPage = lazyPage(() => import('./activities/activities-page'));
+const AdminActivityPage = lazyPage(() => import('./admin-activity/admin-activity-page'));
 const UserIssuesPage = lazyPage(() => import('./user-issues/user-issues-page'));
 const ScriptDesignerPage = lazyPage(() => import('./security/saml/script-designer-page'));
 
@@ -28,7 +30,7 @@ interface Route {
 
 const ROUTES: Route[] = [
   { pattern: '/admin/users', render: () => <UsersPage /> },
-  { pattern: '/admin/users/:id', render: (p) => <UserDetailPage id={p.id!} /> },
+  { pattern: '/admin/users/:id', render: (p) => <UserPage id={p.id!} /> },
   { pattern: '/admin/offices', render: () => <OrganisationsPage kind="office" /> },
   { pattern: '/admin/offices/:id', render: (p) => <OrganisationDetailPage kind="office" id={p.id!} /> },
   { pattern: '/admin/groups', render: () => <OrganisationsPage kind="group" /> },
@@ -42,6 +44,7 @@ const ROUTES: Route[] = [
   { pattern: '/admin/security', render: () => <SecurityPage /> },
   { pattern: '/admin/security/:section', render: () => <SecurityPage /> },
   { pattern: '/admin/activities', render: () => <ActivitiesPage /> },
+  { pattern: '/admin/admin-activity', render: () => <AdminActivityPage /> },
   { pattern: '/admin/user-issues', render: () => <UserIssuesPage /> },
 ];
 
@@ -110,6 +113,7 @@ function Sidebar({ path }: { path: string }) {
       <div class="section">{t('misc')}</div>
       {link('/admin/security', t('security'))}
       {link('/admin/activities', t('activities'))}
+      {link('/admin/admin-activity', t('adminActivity'))}
       {link('/admin/api-keys', t('apiKeys'))}
     </nav>
   );

@@ -1,13 +1,13 @@
-/** Users: searchable list, create, and a detail page to edit, set or remove the password, unlock and delete. */
+/** Users: searchable list and create; the user form the user page (users/user-page.tsx) edits with. */
 import { useEffect, useState } from 'preact/hooks';
 import { Button, Checkbox, Form, SelectField, TextField } from '../components/form';
 import { Dialog } from '../components/layout';
 import { api } from '../lib/api';
-import { formatDateTime, useTranslator } from '../lib/i18n';
+import { useTranslator } from '../lib/i18n';
 import { navigate, onLinkClick } from '../lib/router';
 import { adminStrings } from './strings';
-import { useAction, useData, usePagedList } from './use-data';
-import { Empty, PageHeader, Pager, SearchBox, confirmAction } from './widgets';
+import { useAction, usePagedList } from './use-data';
+import { Empty, PageHeader, Pager, SearchBox } from './widgets';
 import type { UserView } from '../../../worker/users/service';
 import { EMAIL_MAX_LENGTH, LOGIN_MAX_LENGTH, PASSWORD_MIN_LENGTH, PERSON_NAME_MAX_LENGTH, PHONE_MAX_LENGTH } from '../../../worker/contract/fields';
 
@@ -69,7 +69,7 @@ export function UsersPage() {
   );
 }
 
-function UserForm({ user, onDone }: { user?: AdminUser; onDone: (user: AdminUser | null) => void }) {
+export function UserForm({ user, onDone }: { user?: AdminUser; onDone: (user: AdminUser | null) => void }) {
   const t = useTranslator(adminStrings);
   const [login, setLogin] = useState(user?.login ?? '');
   const [firstName, setFirstName] = useState(user?.firstName ?? '');
@@ -115,71 +115,6 @@ function UserForm({ user, onDone }: { user?: AdminUser; onDone: (user: AdminUser
         </Button>
       </div>
     </Form>
-  );
-}
-
-export function UserDetailPage({ id }: { id: string }) {
-  const t = useTranslator(adminStrings);
-  const { data: user, error, reload } = useData<AdminUser>(`/api/admin/users/${id}`);
-  const [password, setPassword] = useState('');
-  const { busy, run, form } = useAction();
-  const [formKey, setFormKey] = useState(0);
-  useEffect(() => setFormKey((k) => k + 1), [user]);
-
-  if (error) return <p class="alert error">{error}</p>;
-  if (!user) return <div class="loading" aria-busy="true" />;
-  return (
-    <>
-      <a href="/admin/users" onClick={onLinkClick}>
-        ‹ {t('users')}
-      </a>
-      <PageHeader title={user.login}>
-        <Button variant="secondary" busy={busy} onClick={() => run(() => api.post(`/api/admin/users/${id}/unlock`), t('unlocked'))}>
-          {t('unlock')}
-        </Button>
-        <Button
-          variant="danger"
-          busy={busy}
-          onClick={async () => {
-            if ((await confirmAction(t('confirmDelete', { name: user.login }), t('delete'))) && (await run(() => api.delete(`/api/admin/users/${id}`), t('deleted')))) navigate('/admin/users', { force: true });
-          }}
-        >
-          {t('delete')}
-        </Button>
-      </PageHeader>
-      <section class="panel">
-        <h2>{t('userDetails')}</h2>
-        <UserForm key={formKey} user={user} onDone={() => reload()} />
-      </section>
-      <section class="panel">
-        <h2>{t('password')}</h2>
-        <p class="muted">{user.hasPassword ? t('yes') : t('no')}</p>
-        <Form
-          {...form}
-          class="row"
-          onSubmit={async (event) => {
-            event.preventDefault();
-            if (await run(() => api.put(`/api/admin/users/${id}/password`, { password }), t('saved'))) {
-              setPassword('');
-              reload();
-            }
-          }}
-        >
-          <TextField label={t('setPassword')} name="new-password" errorPath="password" type="password" value={password} onValue={setPassword} autocomplete="new-password" rules={{ minLength: PASSWORD_MIN_LENGTH }} required />
-          <Button type="submit" busy={busy}>
-            {t('setPassword')}
-          </Button>
-          {user.hasPassword ? (
-            <Button variant="secondary" busy={busy} onClick={() => run(() => api.put(`/api/admin/users/${id}/password`, { password: null }), t('saved')).then(reload)}>
-              {t('removePassword')}
-            </Button>
-          ) : null}
-        </Form>
-      </section>
-      <p class="muted">
-        {t('created')}: {formatDateTime(user.createdAt)}
-      </p>
-    </>
   );
 }
 

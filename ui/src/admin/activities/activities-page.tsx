@@ -1,8 +1,8 @@
 /**
  * Admin Center > Misc > User Activities: tab Detailed (each activity, newest first, paged) and tab Grouped (per
  * user, each activity with its count), both filtered by user and activity type. The 90-day window is the server's:
- * it never returns or counts older rows, so this page only says so. The CSV export asks the server for exactly
- * what is shown (same tab, filter and page), so the file and the table cannot disagree.
+ * it never returns or counts older rows, so this page only says so. The CSV export asks the server for every row of
+ * the filter shown (same tab and filter, all pages), streamed.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { SelectField, TextField } from '../../components/form';
@@ -74,7 +74,7 @@ export default function ActivitiesPage() {
   const base = tab === 'detailed' ? '/api/admin/activities' : '/api/admin/activities/grouped';
   const filter = { user, type, page, pageSize };
   const path = `${base}${query(filter)}`;
-  const csvHref = `${base}${query({ ...filter, format: 'csv' })}`;
+  const csvHref = `${base}${query({ user, type, format: 'csv' })}`;
 
   function showUser(login: string) {
     setUserInput(login);

@@ -1,0 +1,157 @@
+/**
+ * The user page and the Admin activity page in headless Chromium, in English and German: the admin opens a user
+ * from the list and finds their tokens, resources, workspaces and activities in one place; resets a fail counter,
+ * assigns a token, disables and enables the user, opens a token and comes back with one Back; then finds those
+ * changes in Admin activity, filtered, and downloads the CSV, which holds every entry of the filter, not the page.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { startApp, type E2eApp } from './harness';
+
+let app: E2eApp;
+let page: Page;
+
+beforeAll(async () => {
+  app = await startApp();
+  page = await (await app.newContext()).newPage();
+  await app.signInAsAdmin(page);
+});
+afterAll(async () => app?.stop());
+
+const seed = () => Array.from(crypto.getRandomValues(new Uint8Array(32)), (b) => 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'[b & 31]).join('');
+
+/** A user with a token that failed twice, an unowned token, a resource assignment, a workspace and a sign-in. */
+async function prepareUser(language: string) {
+  const login = `page-${language}-${Date.now().toString(36)}`;
+  const password = 'a long user password';
+  const user = await app.adminApi('POST', '/users', { login, password, firstName: 'Paula' });
+  // Signed in before owning a token: the password alone completes the sign-in (a UserLogin activity).
+  const signIn = await fetch(`${app.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: app.url }, body: JSON.stringify({ login, password }) });
+  expect((await signIn.json()).state).toBe('signed_in');
+  const owned = await app.adminApi('POST', '/tokens/hardware', { serial: `${login}-OWN`, type: 'HOTP', seed: seed(), ownerUserId: user.id });
+  for (const otp of ['000000', '111111']) await app.adminApi('POST', `/tokens/${owned.id}/check`, { otp });
+  const free = await app.adminApi('POST', '/tokens/hardware', { serial: `${login}-FREE`, type: 'TOTP', seed: seed() });
+  const resource = await app.adminApi('POST', '/resources', { name: `Resource ${login}` });
+  await app.adminApi('PUT', `/resources/${resource.id}/assignments`, { userId: user.id });
+  const office = await app.adminApi('POST', '/offices', { name: `Office ${login}` });
+  await app.adminApi('PUT', `/offices/${office.id}/members/${user.id}`, {});
+  return { login, user, owned, free, resource, office };
+}
+
+async function useLanguage(language: 'en' | 'de') {
+  const admins = await app.adminApi('GET', `/users?search=${encodeURIComponent(app.admin.login)}`);
+  await app.adminApi('PATCH', `/users/${admins.items[0].id}`, { language });
+  await page.evaluate((value) => localStorage.setItem('eid.language', value), language);
+}
+
+describe.each([
+  {
+    language: 'en' as const,
+    resources: 'Resources',
+    memberships: 'Workspaces and groups',
+    reset: 'Reset fail counter',
+    assignLabel: 'Assign a token',
+    assign: 'Assign',
+    disable: 'Disable',
+    enable: 'Enable',
+    disabled: 'Disabled',
+    changed: 'Changed',
+    objectFilter: 'Object',
+    exportCsv: 'Export CSV',
+    older: 'Older entries',
+    userType: 'User',
+  },
+  {
+    language: 'de' as const,
+    resources: 'Ressourcen',
+    memberships: 'Arbeitsbereiche und Gruppen',
+    reset: 'Fehlerzähler zurücksetzen',
+    assignLabel: 'Token zuweisen',
+    assign: 'Zuweisen',
+    disable: 'Deaktivieren',
+    enable: 'Aktivieren',
+    disabled: 'Deaktiviert',
+    changed: 'Geändert',
+    objectFilter: 'Objekt',
+    exportCsv: 'CSV exportieren',
+    older: 'Ältere Einträge',
+    userType: 'Benutzer',
+  },
+])('in $language', (words) => {
+  it('the user page shows everything about the user and takes the actions an admin takes there', async () => {
+    await useLanguage(words.language);
+    const { login, user, owned, free, resource, office } = await prepareUser(words.language);
+    await page.goto(`/admin/users`);
+    await page.getByLabel(words.language === 'de' ? 'Suche' : 'Search').fill(login);
+    await page.getByRole('link', { name: login, exact: true }).click();
+    await page.waitForURL(`**/admin/users/${user.id}`);
+
+    const tokens = page.getByTestId('user-tokens');
+    await expect.poll(() => tokens.textContent()).toContain(owned.serial);
+    expect(await tokens.locator(`tr[data-serial="${owned.serial}"]`).textContent()).toContain('HOTP');
+    expect(await page.getByRole('heading', { name: words.resources }).isVisible()).toBe(true);
+    expect(await page.getByTestId('user-assignments').textContent()).toContain(resource.name);
+    expect(await page.getByTestId('user-memberships').textContent()).toContain(office.name);
+    expect(await page.getByRole('heading', { name: words.memberships }).isVisible()).toBe(true);
+    await expect.poll(async () => (await page.getByTestId('user-activities').textContent()) ?? '').toContain('UserLogin');
+
+    // Reset the fail counter of the token that failed twice.
+    await tokens.locator(`tr[data-serial="${owned.serial}"]`).getByRole('button', { name: words.reset }).click();
+    await expect.poll(async () => (await app.adminApi('GET', `/tokens/${owned.id}`)).failCount).toBe(0);
+
+    // Assign the unowned token: it joins the user's tokens.
+    await page.getByLabel(words.assignLabel).selectOption(free.id);
+    await page.getByRole('button', { name: words.assign, exact: true }).click();
+    await expect.poll(() => tokens.textContent()).toContain(free.serial);
+    expect((await app.adminApi('GET', `/tokens/${free.id}`)).owner.id).toBe(user.id);
+
+    // Disable, then enable again.
+    await page.getByTestId('user-toggle-enabled').click();
+    await expect.poll(() => page.locator('h1').textContent()).toContain(words.disabled);
+    expect((await app.adminApi('GET', `/users/${user.id}`)).enabled).toBe(false);
+    expect(await page.getByTestId('user-toggle-enabled').textContent()).toBe(words.enable);
+    await page.getByTestId('user-toggle-enabled').click();
+    await expect.poll(async () => (await app.adminApi('GET', `/users/${user.id}`)).enabled).toBe(true);
+
+    // Open the token, and one Back returns to the user page.
+    await tokens.getByRole('link', { name: owned.serial }).click();
+    await page.waitForURL(`**/admin/tokens/${owned.id}`);
+    await page.goBack();
+    await page.waitForURL(`**/admin/users/${user.id}`);
+    await expect.poll(() => page.getByTestId('user-tokens').textContent()).toContain(owned.serial);
+  });
+
+  it('Admin activity lists the changes by filter and exports every entry of the filter as CSV', async () => {
+    await useLanguage(words.language);
+    // More changes to one resource than a page (25) holds.
+    const resource = await app.adminApi('POST', '/resources', { name: `Audited ${words.language} ${Date.now().toString(36)}` });
+    for (let i = 0; i < 30; i++) await app.adminApi('PATCH', `/resources/${resource.id}`, { description: `step ${i}` });
+
+    await page.goto('/admin/admin-activity');
+    await page.getByLabel(words.objectFilter, { exact: true }).fill(resource.name);
+    const table = page.getByTestId('admin-activity');
+    // The filter applies once typing pauses: the pager then counts this resource's 31 entries (create + 30 changes).
+    await expect.poll(() => page.locator('.pager').textContent()).toMatch(/1–25 \D+ 31$/);
+    expect(await table.locator('tbody tr').count()).toBe(25);
+    expect((await table.locator('tbody tr').allTextContents()).every((row) => row.includes(resource.name))).toBe(true);
+    const firstRow = (await table.locator('tbody tr').first().textContent())!;
+    expect(firstRow).toContain(words.changed);
+    expect(firstRow).toContain(app.admin.login);
+    expect(firstRow).toContain('step 29');
+    await page.getByRole('button', { name: words.older }).click();
+    await expect.poll(() => table.locator('tbody tr').count()).toBe(6);
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: words.exportCsv }).click()]);
+    expect(download.suggestedFilename()).toBe('admin-activity.csv');
+    const lines = readFileSync((await download.path())!, 'utf8').trim().split('\r\n');
+    expect(lines).toHaveLength(1 + 31);
+    expect(lines[0]).toContain('"object"');
+    expect(lines.filter((line) => line.includes(resource.name))).toHaveLength(31);
+
+    // The object type filter narrows to user changes: the previous test's enable/disable are there.
+    await page.getByLabel(words.objectFilter, { exact: true }).fill('');
+    await page.getByRole('combobox', { name: words.language === 'de' ? 'Objekttyp' : 'Object type' }).selectOption('user');
+    await expect.poll(async () => (await table.locator('tbody tr').allTextContents()).every((row) => row.includes(words.userType))).toBe(true);
+  });
+});

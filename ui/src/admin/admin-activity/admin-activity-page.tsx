@@ -1,0 +1,212 @@
+/**
+ * Admin Center > Misc > Admin activity: every change an administrator or an API key made, newest first, filtered by
+ * admin (or key), object type, object and time, in keyset pages. The CSV export asks the server for every entry of
+ * the filter (streamed), not for the page shown.
+ */
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { SelectField, TextField } from '../../components/form';
+import { ChevronLeftIcon, ChevronRightIcon } from '../../components/icons';
+import { query } from '../../lib/api';
+import { formatDateTime, useTranslator } from '../../lib/i18n';
+import { onLinkClick, useLocation } from '../../lib/router';
+import type { AuditObjectType } from '../../../../worker/audit/record';
+import type { AuditEntryView, AuditPage } from '../../../../worker/audit/repo';
+import { useData } from '../use-data';
+import { Empty, PageHeader } from '../widgets';
+import { adminActivityStrings } from './strings';
+
+/** The server's ADMIN_AUDIT_RETENTION_DAYS (the UI may import only types from the worker). */
+const RETENTION_DAYS = 365;
+
+/** A record, so the type checker notices when the server gains an object type this list lacks. */
+const OBJECT_TYPE_ORDER: Record<AuditObjectType, number> = {
+  user: 0,
+  token: 1,
+  resource: 2,
+  assignment: 3,
+  self_service: 4,
+  office: 5,
+  group: 6,
+  security_settings: 7,
+  messaging_settings: 8,
+  saml_config: 9,
+  sign_in_script: 10,
+  api_key: 11,
+  user_issue: 12,
+};
+const OBJECT_TYPES = (Object.keys(OBJECT_TYPE_ORDER) as AuditObjectType[]).sort((a, b) => OBJECT_TYPE_ORDER[a] - OBJECT_TYPE_ORDER[b]);
+
+const PAGE_SIZES = ['25', '50', '100', '200'] as const;
+type PageSize = (typeof PAGE_SIZES)[number];
+const FILTER_DEBOUNCE_MS = 250;
+
+type Translate = (key: string, values?: Record<string, string | number>) => string;
+
+/** A label from the dictionary, or the raw name when the dictionary has none (an action added on the server). */
+function labelOf(t: Translate, prefix: string, name: string): string {
+  const key = `${prefix}${name}`;
+  const label = t(key);
+  return label === key ? name : label;
+}
+
+/** Text typed in a filter, applied once the admin pauses. */
+function useDebounced(value: string): string {
+  const [settled, setSettled] = useState(value);
+  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  useEffect(() => {
+    clearTimeout(timer.current);
+    timer.current = setTimeout(() => setSettled(value.trim()), FILTER_DEBOUNCE_MS);
+    return () => clearTimeout(timer.current);
+  }, [value]);
+  return settled;
+}
+
+const toMs = (local: string) => (local ? new Date(local).getTime() : undefined);
+
+export default function AdminActivityPage() {
+  const t = useTranslator(adminActivityStrings);
+  const [adminInput, setAdminInput] = useState('');
+  // The user page links here with ?object=<user id>.
+  const { search } = useLocation();
+  const [objectInput, setObjectInput] = useState(search.get('object') ?? '');
+  const [objectType, setObjectType] = useState<AuditObjectType | ''>('');
+  const [from, setFrom] = useState('');
+  const [to, setTo] = useState('');
+  const [pageSize, setPageSize] = useState<PageSize>('25');
+  const admin = useDebounced(adminInput);
+  const object = useDebounced(objectInput);
+  const filter = { admin, object, objectType, from: toMs(from), to: toMs(to) };
+  const filterKey = JSON.stringify({ ...filter, pageSize });
+  // Keyset paging: the cursor of each page reached so far; Back is the previous cursor.
+  const [cursors, setCursors] = useState<Array<string | undefined>>([undefined]);
+  useEffect(() => setCursors([undefined]), [filterKey]);
+  const cursor = cursors[cursors.length - 1];
+  const { data, error } = useData<AuditPage>(`/api/admin/audit${query({ ...filter, pageSize, cursor })}`);
+  const csvHref = `/api/admin/audit/export${query(filter)}`;
+  const filtered = Boolean(admin || object || objectType || from || to);
+  const firstShown = (cursors.length - 1) * Number(pageSize) + 1;
+
+  return (
+    <>
+      <PageHeader title={t('title')}>
+        <a class="button secondary" href={csvHref} download="admin-activity.csv" title={t('exportHint')} data-testid="admin-activity-export">
+          {t('exportCsv')}
+        </a>
+      </PageHeader>
+      <p class="hint">{t('retention', { days: RETENTION_DAYS })}</p>
+      <div class="toolbar">
+        <TextField label={t('adminFilter')} type="search" name="admin" value={adminInput} onValue={setAdminInput} placeholder={t('adminFilterHint')} />
+        <SelectField<AuditObjectType | ''>
+          label={t('objectTypeFilter')}
+          name="objectType"
+          value={objectType}
+          onValue={setObjectType}
+          options={[{ value: '', label: t('allObjectTypes') }, ...OBJECT_TYPES.map((type) => ({ value: type, label: labelOf(t, 'type_', type) }))]}
+        />
+        <TextField label={t('objectFilter')} type="search" name="object" value={objectInput} onValue={setObjectInput} placeholder={t('objectFilterHint')} />
+        <TextField label={t('fromFilter')} type="datetime-local" name="from" value={from} onValue={setFrom} />
+        <TextField label={t('toFilter')} type="datetime-local" name="to" value={to} onValue={setTo} />
+        <SelectField<PageSize> label={t('pageSize')} name="pageSize" value={pageSize} onValue={setPageSize} options={PAGE_SIZES.map((size) => ({ value: size, label: size }))} />
+      </div>
+      {error ? <p class="alert error">{error}</p> : null}
+      {!data && !error ? <div class="loading" aria-busy="true" /> : null}
+      {data && data.items.length === 0 ? <Empty>{filtered ? t('noMatches') : t('none')}</Empty> : null}
+      {data && data.items.length > 0 ? (
+        <>
+          <div style="overflow-x:auto">
+            <table class="data audit-table" data-testid="admin-activity">
+              <thead>
+                <tr>
+                  <th>{t('when')}</th>
+                  <th>{t('admin')}</th>
+                  <th>{t('action')}</th>
+                  <th>{t('object')}</th>
+                  <th>{t('change')}</th>
+                  <th>{t('ip')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {data.items.map((entry) => (
+                  <AuditRow key={entry.id} entry={entry} t={t} />
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <div class="pager">
+            <span>{t('shown', { from: firstShown, to: firstShown + data.items.length - 1, total: data.total })}</span>
+            <button type="button" class="icon-button" disabled={cursors.length <= 1} onClick={() => setCursors(cursors.slice(0, -1))} aria-label={t('newer')}>
+              <ChevronLeftIcon />
+            </button>
+            <button type="button" class="icon-button" disabled={!data.nextCursor} onClick={() => setCursors([...cursors, data.nextCursor!])} aria-label={t('older')}>
+              <ChevronRightIcon />
+            </button>
+          </div>
+        </>
+      ) : null}
+    </>
+  );
+}
+
+/** Where an audited object is shown in the admin center, when it has a page of its own. */
+function objectHref(entry: AuditEntryView): string | null {
+  if (!entry.objectId || entry.action === 'delete') return null;
+  if (entry.objectType === 'user') return `/admin/users/${entry.objectId}`;
+  if (entry.objectType === 'token') return `/admin/tokens/${entry.objectId}`;
+  if (entry.objectType === 'resource' || entry.objectType === 'self_service' || entry.objectType === 'assignment') return `/admin/resources/${entry.objectId}`;
+  if (entry.objectType === 'office') return `/admin/offices/${entry.objectId}`;
+  if (entry.objectType === 'group') return `/admin/groups/${entry.objectId}`;
+  return null;
+}
+
+function AuditRow({ entry, t }: { entry: AuditEntryView; t: Translate }) {
+  const href = objectHref(entry);
+  const name = entry.objectName ?? entry.objectId ?? '';
+  return (
+    <tr data-audit-id={entry.id}>
+      <td>
+        <time dateTime={new Date(entry.at).toISOString()}>{formatDateTime(entry.at)}</time>
+      </td>
+      <td>
+        {entry.actor.login ?? <span class="muted">{t('unknownAdmin')}</span>}
+        {entry.apiKey ? <small class="muted audit-key"> {t('viaKey', { name: entry.apiKey.name ?? entry.apiKey.id })}</small> : null}
+      </td>
+      <td>{labelOf(t, 'action_', entry.action)}</td>
+      <td>
+        <span class="muted">{labelOf(t, 'type_', entry.objectType)}</span>{' '}
+        {href ? (
+          <a href={href} onClick={onLinkClick}>
+            {name}
+          </a>
+        ) : (
+          name
+        )}
+      </td>
+      <td>
+        <ChangeList before={entry.before} after={entry.after} t={t} />
+      </td>
+      <td class="mono" title={entry.client ?? ''}>
+        {entry.ip ?? ''}
+      </td>
+    </tr>
+  );
+}
+
+const shortJson = (value: unknown, t: Translate) => (value === undefined || value === null || value === '' ? t('empty') : typeof value === 'string' ? value : JSON.stringify(value));
+
+/** The fields that differ between before and after, each as "field: before → after". */
+function ChangeList({ before, after, t }: { before: unknown; after: unknown; t: Translate }) {
+  const b = (before ?? {}) as Record<string, unknown>;
+  const a = (after ?? {}) as Record<string, unknown>;
+  const fields = [...new Set([...Object.keys(b), ...Object.keys(a)])].filter((field) => JSON.stringify(b[field]) !== JSON.stringify(a[field]));
+  if (fields.length === 0) return null;
+  return (
+    <ul class="audit-changes">
+      {fields.map((field) => (
+        <li key={field}>
+          <span class="mono">{field}</span>:{' '}
+          {!after ? <s>{shortJson(b[field], t)}</s> : before ? `${shortJson(b[field], t)} → ${shortJson(a[field], t)}` : shortJson(a[field], t)}
+        </li>
+      ))}
+    </ul>
+  );
+}
