@@ -136,17 +136,15 @@ describe('User Issues', () => {
 
   it('"Verify Identity" approves after confirmation: the lost token is disabled but stays assigned', async () => {
     const erinRow = page.locator('tr', { hasText: 'erin' });
-    // Dismissing the confirmation changes nothing.
-    page.once('dialog', (dialog) => void dialog.dismiss());
+    // Dismissing the confirmation (an in-app dialog) changes nothing.
     await erinRow.getByRole('button', { name: 'Verify Identity' }).click();
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Cancel' }).click();
+    await page.getByRole('alertdialog').waitFor({ state: 'detached' });
     expect((await app.adminApi('GET', '/user-issues')).items).toHaveLength(2);
 
-    let confirmText = '';
-    page.once('dialog', (dialog) => {
-      confirmText = dialog.message();
-      void dialog.accept();
-    });
     await erinRow.getByRole('button', { name: 'Verify Identity' }).click();
+    const confirmText = (await page.getByRole('alertdialog').textContent()) ?? '';
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Approve' }).click();
     await expect.poll(toasts).toContain('The request is approved.');
     expect(confirmText).toContain('disabled (it stays assigned)');
     await expect.poll(() => page.locator('tr', { hasText: 'erin' }).count()).toBe(0);
@@ -158,8 +156,8 @@ describe('User Issues', () => {
   });
 
   it('the trash button deletes a request after confirmation and changes nothing for the user', async () => {
-    page.once('dialog', (dialog) => void dialog.accept());
     await page.getByRole('button', { name: 'Delete the request of fred' }).click();
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Delete' }).click();
     await expect.poll(toasts).toContain('The request is deleted.');
     await page.getByText('There are no open requests.').waitFor();
     await expect.poll(() => page.locator('header.topbar .badge').count()).toBe(0);
@@ -182,12 +180,9 @@ describe('disabling the portal', () => {
   it('switching the portal off asks first, keeps alias and actions, and the address stops working', async () => {
     await page.goto(`/admin/resources/${resourceId}?tab=self-service`);
     await page.getByRole('switch', { name: "Enable User's Self-Service for This Resource" }).uncheck();
-    let confirmText = '';
-    page.once('dialog', (dialog) => {
-      confirmText = dialog.message();
-      void dialog.accept();
-    });
     await page.getByRole('button', { name: 'Save' }).click();
+    const confirmText = (await page.getByRole('alertdialog').textContent()) ?? '';
+    await page.getByRole('alertdialog').getByRole('button', { name: 'OK' }).click();
     await expect.poll(toasts).toContain('The self-service portal is disabled.');
     expect(confirmText).toContain(`${app.url}/selfservice/webmail`);
     await page.getByText('The self-service portal is disabled for this resource.').waitFor();

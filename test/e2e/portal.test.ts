@@ -230,8 +230,8 @@ describe('self-service portal', () => {
     await row.waitFor();
     expect(await row.locator('[data-authenticator="password"]').getAttribute('class')).toBe('pill ok');
     expect(await row.locator('[data-authenticator="token"]').getAttribute('class')).toBe('pill bad');
-    adminPage.once('dialog', (confirm) => void confirm.accept());
     await row.getByRole('button', { name: 'Verify Identity' }).click();
+    await adminPage.getByRole('alertdialog').getByRole('button', { name: 'Approve' }).click();
     await expect.poll(adminToasts).toContain('The request is approved.');
     expect((await app.adminApi('GET', '/user-issues')).items).toEqual([]);
 
