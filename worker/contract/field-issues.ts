@@ -19,6 +19,19 @@ export const OWN_ISSUE_CODES = [
   'PROVIDER_URL_HOST_TEMPLATED',
   'PROVIDER_SECRET_REQUIRED',
   'PROVIDER_SECRET_URL_CHANGED',
+  // The SAML configuration checker (worker/saml/config.ts; params.key names the key)
+  'UNKNOWN_KEY',
+  'NOT_A_MAPPING',
+  'YAML_SYNTAX',
+  'YAML_DUPLICATE_KEY',
+  'YAML_UNCLOSED',
+  'YAML_BAD_INDENT',
+  'SAML_CONFIG_TOO_LARGE',
+  'SAML_VERSION',
+  'SAML_URL_NOT_HTTPS',
+  'SAML_CERTIFICATE_INVALID',
+  'SAML_SHA1_ALLOWED',
+  'SAML_RESPONSE_ONLY_SIGNATURES',
 ] as const;
 
 export type FieldIssueCode = (typeof SCHEMA_ISSUE_CODES)[number] | (typeof OWN_ISSUE_CODES)[number];
@@ -37,6 +50,9 @@ export type FieldIssueParams = {
   /** invalid_value: the values allowed; unrecognized_keys: the unknown names. */
   values?: string[];
   keys?: string[];
+  /** REQUIRED / UNKNOWN_KEY in a document: the key; SAML_CONFIG_TOO_LARGE: the limit. */
+  key?: string;
+  maxBytes?: number;
 };
 
 export interface FieldIssue {

@@ -28,7 +28,8 @@ export function fieldRefusal(path: string, code: FieldIssueCode, message: string
 
 const PATTERN_NAMES = new Map(Object.entries(NAMED_PATTERNS).map(([name, pattern]) => [String(pattern), name as PatternName]));
 
-function fieldIssue(issue: z.core.$ZodIssue, input: unknown): FieldIssue {
+/** A zod issue as a FieldIssue: our own code where the schema names one, zod's code and its parameters otherwise. */
+export function fieldIssue(issue: z.core.$ZodIssue, input: unknown): FieldIssue {
   const path = issue.path.join('.');
   const own = issue.code === 'custom' ? (issue.params as { code?: string } | undefined)?.code : undefined;
   if (own && (FIELD_ISSUE_CODES as readonly string[]).includes(own)) return { path, code: own as FieldIssueCode, message: issue.message };

@@ -19,7 +19,9 @@
 import { isCollection, isMap, isPair, isScalar, LineCounter, parseDocument, visit, type Document, type Node as YamlNode, type YAMLError } from 'yaml';
 import { z } from 'zod';
 import { SAML_CONFIG_MAX_BYTES } from '../constants';
+import type { FieldIssueCode, FieldIssueParams } from '../contract/field-issues';
 import type { Language } from '../contract/language';
+import { fieldIssue } from '../lib/validate';
 import { checkCertificate } from './certificate';
 
 /** The claim name that means "the Subject's NameID" rather than an attribute. */
@@ -41,7 +43,7 @@ const ssoUrl = z
     } catch {
       return false;
     }
-  }, 'must be an https URL (http only for localhost / 127.0.0.1)');
+  }, { message: 'must be an https URL (http only for localhost / 127.0.0.1)', params: { code: 'SAML_URL_NOT_HTTPS' } });
 
 const entityIdField = z.string().trim().min(1, 'is required').max(1024, 'must be at most 1024 characters (SAML core §8.3.6)');
 const claimName = z.string().trim().min(1, 'must not be empty').max(512);
@@ -53,7 +55,7 @@ const certificateField = z
   .transform((value, ctx) => {
     const checked = checkCertificate(value);
     if (!checked.ok) {
-      ctx.addIssue({ code: 'custom', message: checked.message, input: value });
+      ctx.addIssue({ code: 'custom', message: checked.message, input: value, params: { code: 'SAML_CERTIFICATE_INVALID' } });
       return z.NEVER;
     }
     return checked.base64;
@@ -85,6 +87,10 @@ export type SamlConfig = SamlConfigFile['config'];
 export interface ConfigIssue {
   /** Dotted path of the key (`config.entityId`), empty for the document itself. */
   path: string;
+  /** What is wrong, for the editor to say in the admin's language (texts: ui/src/lib/error-texts.ts). */
+  code: FieldIssueCode;
+  params?: FieldIssueParams;
+  /** The same in English. */
   message: string;
   /** 1-based positions in the YAML text. */
   line: number;
@@ -97,13 +103,15 @@ export interface ConfigIssue {
 export type ConfigValidation = { ok: true; file: SamlConfigFile; yaml: string; warnings: ConfigIssue[] } | { ok: false; errors: ConfigIssue[] };
 
 /** Settings that are valid but weaken what a signature proves: shown as warnings at their line. */
-const RELAXATION_WARNINGS: Array<{ key: keyof SamlConfig; message: string }> = [
+const RELAXATION_WARNINGS: Array<{ key: keyof SamlConfig; code: FieldIssueCode; message: string }> = [
   {
     key: 'allowSha1Signatures',
+    code: 'SAML_SHA1_ALLOWED',
     message: 'SHA-1 signatures and digests are accepted. SHA-1 collisions can be computed: switch this off as soon as your IdP signs with SHA-256.',
   },
   {
     key: 'allowResponseOnlySignatures',
+    code: 'SAML_RESPONSE_ONLY_SIGNATURES',
     message: 'Responses whose assertion is not signed itself are accepted (only the Response is). The SP metadata then says WantAssertionsSigned="false".',
   },
 ];
@@ -117,45 +125,63 @@ export function validateConfigYaml(yaml: string): ConfigValidation {
     return { line: start.line, column: start.col, endLine: end.line, endColumn: end.col };
   };
   if (new TextEncoder().encode(yaml).byteLength > SAML_CONFIG_MAX_BYTES) {
-    return { ok: false, errors: [{ path: '', message: `The configuration is larger than ${SAML_CONFIG_MAX_BYTES} bytes.`, line: 1, column: 1, endLine: 1, endColumn: 1 }] };
+    const message = `The configuration is larger than ${SAML_CONFIG_MAX_BYTES} bytes.`;
+    return { ok: false, errors: [{ path: '', code: 'SAML_CONFIG_TOO_LARGE', params: { maxBytes: SAML_CONFIG_MAX_BYTES }, message, line: 1, column: 1, endLine: 1, endColumn: 1 }] };
   }
   // Aliases are useless in this small file and the classic way to blow up a YAML document.
   const doc = parseDocument(yaml, { lineCounter, prettyErrors: false, uniqueKeys: true });
   lineCounter.lineStarts.sort((a, b) => a - b);
   if (doc.errors.length > 0) {
-    return { ok: false, errors: doc.errors.map((error) => ({ path: '', message: error.message.split('\n')[0]!, ...at(...syntaxErrorRange(doc, error)) })) };
+    return { ok: false, errors: doc.errors.map((error) => ({ path: '', code: syntaxErrorCode(error), message: error.message.split('\n')[0]!, ...at(...syntaxErrorRange(doc, error)) })) };
   }
   let value: unknown;
   try {
     value = doc.toJS({ maxAliasCount: 0 });
   } catch (error) {
-    return { ok: false, errors: [{ path: '', message: (error as Error).message, line: 1, column: 1, endLine: 1, endColumn: 1 }] };
+    return { ok: false, errors: [{ path: '', code: 'YAML_SYNTAX', message: (error as Error).message, line: 1, column: 1, endLine: 1, endColumn: 1 }] };
   }
   const parsed = samlConfigSchema.safeParse(value ?? {});
   if (parsed.success) {
-    const warnings = RELAXATION_WARNINGS.filter(({ key }) => parsed.data.config[key] === true).map(({ key, message }) => {
+    const warnings = RELAXATION_WARNINGS.filter(({ key }) => parsed.data.config[key] === true).map(({ key, code, message }) => {
       const range = nodeRange(doc, ['config', key]);
-      return { path: `config.${key}`, message, ...at(range[0], range[1]) };
+      return { path: `config.${key}`, code, message, ...at(range[0], range[1]) };
     });
     return { ok: true, file: parsed.data, yaml, warnings };
   }
-  const errors = parsed.error.issues.flatMap((issue) => {
+  const errors = parsed.error.issues.flatMap((issue): ConfigIssue[] => {
     const path = issue.path.map(String);
     // Unknown keys: one marker per key, on the key itself.
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((key) => {
         const range = keyRange(doc, path, key) ?? nodeRange(doc, path);
-        return { path: [...path, key].join('.'), message: `Unknown key "${key}".`, ...at(range[0], range[1]) };
+        return { path: [...path, key].join('.'), code: 'UNKNOWN_KEY' as const, params: { key }, message: `Unknown key "${key}".`, ...at(range[0], range[1]) };
       });
     }
     const range = nodeRange(doc, path);
     // zod does not report the input, so "missing" is read from the document: a wrong value is not a missing key.
     const missing = (issue.code === 'invalid_type' || issue.code === 'invalid_union') && !doc.hasIn(path);
     const message = missing && path.length > 0 ? `"${path.at(-1)}" is required.` : /^[A-Z]/.test(issue.message) ? issue.message : `${path.at(-1) ?? 'The document'} ${issue.message}`;
-    return [{ path: path.join('.'), message: message.endsWith('.') ? message : `${message}.`, ...at(range[0], range[1]) }];
+    const described = issueCode(issue, value, path, missing);
+    return [{ path: path.join('.'), ...described, message: message.endsWith('.') ? message : `${message}.`, ...at(range[0], range[1]) }];
   });
   errors.sort((a, b) => a.line - b.line || a.column - b.column);
   return { ok: false, errors };
+}
+
+/** The code and parameters the editor states the problem with (the key named where it is missing). */
+function issueCode(issue: z.core.$ZodIssue, input: unknown, path: string[], missing: boolean): { code: FieldIssueCode; params?: FieldIssueParams } {
+  if (missing) return path.length > 0 ? { code: 'REQUIRED', params: { key: path.at(-1)! } } : { code: 'NOT_A_MAPPING' };
+  if (path.length === 1 && path[0] === 'version') return { code: 'SAML_VERSION' };
+  if (issue.code === 'invalid_type' && issue.expected === 'object') return { code: 'NOT_A_MAPPING', params: { key: path.at(-1) ?? '' } };
+  const { code, params } = fieldIssue(issue, input);
+  return { code: code ?? 'custom', ...(params ? { params } : {}) };
+}
+
+function syntaxErrorCode(error: YAMLError): FieldIssueCode {
+  if (error.code === 'DUPLICATE_KEY') return 'YAML_DUPLICATE_KEY';
+  if (error.code === 'MISSING_CHAR' || (error.code === 'BAD_INDENT' && /end with a/.test(error.message))) return 'YAML_UNCLOSED';
+  if (error.code === 'BAD_INDENT') return 'YAML_BAD_INDENT';
+  return 'YAML_SYNTAX';
 }
 
 /** Range of the value at `path`; for a missing key, the range of the closest existing parent (or its key). */

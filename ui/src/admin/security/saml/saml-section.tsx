@@ -10,7 +10,8 @@ import { Dialog } from '../../../components/layout';
 import { lazyPage } from '../../../components/lazy';
 import { showToast } from '../../../components/toast';
 import { api, ApiError, request } from '../../../lib/api';
-import { describeError, formatDateTime, useLanguage, useTranslator, type Dictionaries } from '../../../lib/i18n';
+import { describeFieldIssue } from '../../../lib/error-texts';
+import { currentLanguage, describeError, formatDateTime, useLanguage, useTranslator, type Dictionaries } from '../../../lib/i18n';
 import { useData } from '../../use-data';
 import type { EditorMarker, YamlEditorProps } from '../../monaco/yaml-editor';
 import type { ConfigIssue } from '../../../../../worker/saml/config';
@@ -167,10 +168,10 @@ export default function SamlSection({ onApplied }: SamlSectionProps) {
 
   const markers: EditorMarker[] = useMemo(
     () => [
-      ...(problems ?? []).map((p) => ({ line: p.line, column: p.column, endLine: p.endLine, endColumn: p.endColumn, message: p.message })),
-      ...warnings.map((w) => ({ line: w.line, column: w.column, endLine: w.endLine, endColumn: w.endColumn, message: w.message, severity: 'warning' as const })),
+      ...(problems ?? []).map((p) => ({ line: p.line, column: p.column, endLine: p.endLine, endColumn: p.endColumn, message: issueText(p) })),
+      ...warnings.map((w) => ({ line: w.line, column: w.column, endLine: w.endLine, endColumn: w.endColumn, message: issueText(w), severity: 'warning' as const })),
     ],
-    [problems, warnings],
+    [problems, warnings, language],
   );
 
   if (!state || yaml === null) return <div class="loading" aria-busy="true" />;
@@ -250,7 +251,7 @@ export default function SamlSection({ onApplied }: SamlSectionProps) {
         {warnings.map((w) => (
           <Alert key={w.path} kind="warning">
             <span data-testid="saml-warning">
-              {t('line', { line: w.line, column: w.column })} {w.path}: {w.message}
+              {t('line', { line: w.line, column: w.column })} {w.path}: {issueText(w)}
             </span>
           </Alert>
         ))}
@@ -304,6 +305,11 @@ function ActiveState({ state }: { state: SamlAdminState }) {
   );
 }
 
+/** The checker's finding in the page's language: English keeps the server's sentence, which names the value. */
+function issueText(issue: ConfigIssue): string {
+  return currentLanguage() === 'en' ? issue.message : describeFieldIssue(issue, currentLanguage());
+}
+
 function ProblemList({ problems }: { problems: ConfigIssue[] | null }) {
   const t = useTranslator(strings);
   if (problems === null) return null;
@@ -315,7 +321,7 @@ function ProblemList({ problems }: { problems: ConfigIssue[] | null }) {
         {problems.map((p, i) => (
           <li key={i}>
             {t('line', { line: p.line, column: p.column })} {p.path ? `${p.path}: ` : ''}
-            {p.message}
+            {issueText(p)}
           </li>
         ))}
       </ul>
