@@ -8,6 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
+import { describeScriptProblem } from '../../script-engine/problems';
 import { startApp, type E2eApp } from './harness';
 
 let app: E2eApp;
@@ -255,6 +256,16 @@ describe('in German', () => {
       .hover();
     await expect.poll(() => page.locator('.monaco-hover').allInnerTexts()).toContainEqual(expect.stringContaining('SetValue'));
     expect((await page.locator('.monaco-hover').allInnerTexts()).join(' ')).not.toContain('Stores the changes made with SetValue');
+  });
+
+  it('checker problems are listed and marked in German', async () => {
+    const script = 'version: 1\nactions:\n  - AddUserToOffice: { userId: { var: Context.UserId }, officeId: "not-an-office" }\n';
+    const [problem] = (await app.adminApi('POST', '/sign-in-script/check', { source: script })).errors;
+    await paste(script);
+    const list = page.getByTestId('script-problems');
+    await expect.poll(() => list.textContent(), { timeout: 10_000 }).toContain(`Zeile 3:${problem.column} UNKNOWN_ID: ${describeScriptProblem(problem, 'de')}`);
+    expect(describeScriptProblem(problem, 'de')).not.toBe(problem.message);
+    expect(await list.textContent()).not.toContain(problem.message);
   });
 
   it('ran without console errors', () => {

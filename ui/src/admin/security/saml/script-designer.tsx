@@ -11,7 +11,8 @@ import { Tabs } from '../../../components/layout';
 import { lazyPage } from '../../../components/lazy';
 import { showToast } from '../../../components/toast';
 import { api, ApiError } from '../../../lib/api';
-import { describeError, formatDateTime, useTranslator, type Dictionaries } from '../../../lib/i18n';
+import { describeScriptProblem, type ProblemParams } from '../../../../../script-engine/problems';
+import { describeError, formatDateTime, useLanguage, useTranslator, type Dictionaries } from '../../../lib/i18n';
 import { useData } from '../../use-data';
 import { confirmAction } from '../../widgets';
 import { UserPicker, type AdminUser } from '../../users-page';
@@ -165,8 +166,11 @@ interface CatalogueAnswer {
   types: DesignerCatalogue['types'];
 }
 
+/** A checker problem: `problem` and `params` render it in the page's language; `message` is the server's English. */
 interface ScriptProblem {
   code: string;
+  problem?: string;
+  params?: ProblemParams;
   message: string;
   line: number;
   column: number;
@@ -237,6 +241,7 @@ export function ScriptDesigner() {
     return () => clearTimeout(timer);
   }, [source, open]);
 
+  const language = useLanguage();
   const markers: EditorMarker[] = useMemo(
     () =>
       problems.map((p) => ({
@@ -244,9 +249,9 @@ export function ScriptDesigner() {
         column: p.column,
         endLine: p.endLine,
         endColumn: p.endColumn,
-        message: `${p.code}: ${p.message}`,
+        message: `${p.code}: ${describeScriptProblem(p, language)}`,
       })),
-    [problems],
+    [problems, language],
   );
 
   if (!state) return <div class="loading" aria-busy="true" />;
@@ -429,6 +434,7 @@ function useTranslatorLocal() {
 
 function ProblemList({ problems }: { problems: ScriptProblem[] }) {
   const t = useTranslatorLocal();
+  const language = useLanguage();
   if (problems.length === 0)
     return (
       <p class="muted" data-testid="script-problems">
@@ -441,7 +447,7 @@ function ProblemList({ problems }: { problems: ScriptProblem[] }) {
       <ul class="problems">
         {problems.map((p, i) => (
           <li key={i}>
-            {t('line', { line: p.line, column: p.column })} {p.code}: {p.message}
+            {t('line', { line: p.line, column: p.column })} {p.code}: {describeScriptProblem(p, language)}
           </li>
         ))}
       </ul>
@@ -547,6 +553,8 @@ interface TestRunAnswer {
   outcome?: string;
   error?: {
     code: string;
+    problem?: string;
+    params?: ProblemParams;
     message: string;
     line?: number;
     column?: number;
@@ -561,6 +569,7 @@ interface TestRunAnswer {
 
 function TestRun({ source, onTrace, onSelect }: { source: string; onTrace: (trace: TraceStep[]) => void; onSelect: (line: number, column: number) => void }) {
   const t = useTranslatorLocal();
+  const language = useLanguage();
   const [ranSource, setRanSource] = useState(source);
   const [claims, setClaims] = useState('http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname = Doe\nextRole = admin');
   const [user, setUser] = useState<AdminUser | null>(null);
@@ -612,7 +621,7 @@ function TestRun({ source, onTrace, onSelect }: { source: string; onTrace: (trac
               <Alert kind={answer.outcome === 'success' && !answer.denied && !answer.wouldFail ? 'success' : 'error'}>
                 {t('outcome')}: {t(answer.denied ? 'outcomeDenied' : answer.outcome === 'success' ? 'outcomeSuccess' : 'outcomeError')}
                 {answer.error
-                  ? ` — ${answer.error.code}: ${answer.error.message}${answer.error.line ? ` (${t('line', { line: answer.error.line, column: answer.error.column ?? 1 })})` : ''}`
+                  ? ` — ${answer.error.code}: ${describeScriptProblem(answer.error, language)}${answer.error.line ? ` (${t('line', { line: answer.error.line, column: answer.error.column ?? 1 })})` : ''}`
                   : ''}
                 {answer.denied ? ` — ${answer.denied}` : ''}
                 {answer.wouldFail ? ` — ${answer.wouldFail}` : ''}
