@@ -203,6 +203,30 @@ describe('every kind of admin change is recorded with its values before and afte
   });
 });
 
+describe('user issues', () => {
+  it('approving and deleting a request are recorded; the new password given is not', async () => {
+    const user = await insertUser();
+    const insertIssue = async () => {
+      const id = crypto.randomUUID();
+      await env.DB.prepare(`INSERT INTO user_issues (id, user_id, lost, authenticators, pending_password_hash, state, created_at) VALUES (?, ?, '["password"]', '{}', 'pbkdf2$pending-hash-value', 'open', ?)`)
+        .bind(id, user.id, Date.now())
+        .run();
+      return id;
+    };
+    const approved = await insertIssue();
+    expect((await admin.request(`/user-issues/${approved}/approve`, { method: 'POST' })).status).toBe(204);
+    expect((await admin.request(`/user-issues/${approved}/approve`, { method: 'POST' })).status).toBe(404);
+    const deleted = await insertIssue();
+    expect((await admin.request(`/user-issues/${deleted}`, { method: 'DELETE' })).status).toBe(204);
+    const [approval] = await rowsFor(approved);
+    expect(await rowsFor(approved)).toHaveLength(1);
+    expect(approval).toMatchObject({ action: 'approve', object_type: 'user_issue', object_name: user.login });
+    expect(parsed(approval!.before)).toEqual({ state: 'open', lost: ['password'], newEmail: null, newPasswordGiven: true });
+    expect((await rowsFor(deleted)).map((r) => r.action)).toEqual(['delete']);
+    expect(JSON.stringify([...(await rowsFor(approved)), ...(await rowsFor(deleted))])).not.toContain('pending-hash-value');
+  });
+});
+
 describe('secrets never reach the trail', () => {
   it('seeds, PINs, passwords and API keys are nowhere in any row', async () => {
     // Attack: a `read` key (or a CSV export) reads the trail to harvest what admins typed.

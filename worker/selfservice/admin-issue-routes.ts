@@ -1,6 +1,7 @@
 /** Admin API: /api/admin/user-issues — access recovery requests ("User Issues" in the account menu). */
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { auditOf } from '../audit/record';
 import { currentUserId } from '../auth/middleware';
 import type { AppBindings } from '../env';
 import { fields, parse, parseJsonBody } from '../lib/validate';
@@ -21,10 +22,10 @@ export const userIssueAdminRoutes = new Hono<AppBindings>()
     return c.json({ notifyByEmail });
   })
   .post('/:id/approve', async (c) => {
-    await approveUserIssue(c.env.DB, parse(idParam, c.req.param()).id, currentUserId(c), c.var.now);
+    await approveUserIssue(c.env.DB, parse(idParam, c.req.param()).id, currentUserId(c), c.var.now, auditOf(c));
     return c.body(null, 204);
   })
   .delete('/:id', async (c) => {
-    await deleteUserIssue(c.env.DB, parse(idParam, c.req.param()).id);
+    await deleteUserIssue(c.env.DB, parse(idParam, c.req.param()).id, auditOf(c));
     return c.body(null, 204);
   });

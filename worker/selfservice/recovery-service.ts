@@ -20,6 +20,7 @@
  * - a user has at most one open request: a new one replaces the old one in the same batch, so a flood leaves one
  *   request (the newest), not dozens for an administrator to approve by mistake.
  */
+import type { Audit } from '../audit/record';
 import { CODE_MAX_ATTEMPTS, HOUR_MS, RESTORE_ACCESS_SUBMITS_PER_IP_PER_HOUR, RESTORE_ACCESS_SUBMITS_PER_LOGIN_PER_HOUR } from '../constants';
 import type { Env } from '../env';
 import { claimPasswordAttempt } from '../auth/login-lock';
@@ -334,7 +335,7 @@ export async function countOpenUserIssues(db: D1Database): Promise<number> {
  * "Verify Identity": applies the request in one batch. A lost token is disabled but stays assigned, so the user
  * signs in without it and registers a new one; a lost password or email is replaced by the new data given.
  */
-export async function approveUserIssue(db: D1Database, issueId: string, adminUserId: string | null, nowMs: number): Promise<void> {
+export async function approveUserIssue(db: D1Database, issueId: string, adminUserId: string | null, nowMs: number, audit: Audit): Promise<void> {
   const issue = await db
     .prepare(`SELECT * FROM user_issues WHERE id = ? AND state = 'open'`)
     .bind(issueId)
@@ -368,12 +369,28 @@ export async function approveUserIssue(db: D1Database, issueId: string, adminUse
   }
   statements.push(
     db.prepare(`UPDATE user_issues SET state = 'approved', resolved_at = ?, resolved_by_user_id = ? WHERE id = ? AND state = 'open'`).bind(nowMs, adminUserId, issueId),
+    audit({ action: 'approve', objectType: 'user_issue', objectId: issueId, objectName: await loginOf(db, issue.user_id), before: auditedIssue(issue, 'open'), after: { state: 'approved' } }),
   );
   const results = await db.batch(statements);
-  if (results.at(-1)!.meta.changes !== 1) throw new AppError('ISSUE_NOT_FOUND');
+  if (results.at(-2)!.meta.changes !== 1) throw new AppError('ISSUE_NOT_FOUND');
 }
 
-export async function deleteUserIssue(db: D1Database, issueId: string): Promise<void> {
-  const result = await db.prepare(`DELETE FROM user_issues WHERE id = ? AND state = 'open'`).bind(issueId).run();
-  if (result.meta.changes === 0) throw new AppError('ISSUE_NOT_FOUND');
+export async function deleteUserIssue(db: D1Database, issueId: string, audit: Audit): Promise<void> {
+  const issue = await db.prepare(`SELECT * FROM user_issues WHERE id = ? AND state = 'open'`).bind(issueId).first<IssueRow>();
+  const [result] = await db.batch([
+    db.prepare(`DELETE FROM user_issues WHERE id = ? AND state = 'open'`).bind(issueId),
+    audit({ action: 'delete', objectType: 'user_issue', objectId: issueId, objectName: issue ? await loginOf(db, issue.user_id) : null, before: issue ? auditedIssue(issue, 'open') : null }),
+  ]);
+  if (result!.meta.changes === 0) throw new AppError('ISSUE_NOT_FOUND');
+}
+
+type IssueRow = { user_id: string; lost: string; pending_password_hash: string | null; pending_email: string | null };
+
+/** What the audit trail keeps of a request: what was lost and asked for, never the new password's hash. */
+function auditedIssue(issue: IssueRow, state: string) {
+  return { state, lost: JSON.parse(issue.lost) as string[], newEmail: issue.pending_email, newPasswordGiven: issue.pending_password_hash !== null };
+}
+
+async function loginOf(db: D1Database, userId: string): Promise<string | null> {
+  return (await db.prepare('SELECT login FROM users WHERE id = ?').bind(userId).first<{ login: string }>())?.login ?? null;
 }
