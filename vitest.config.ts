@@ -59,6 +59,9 @@ const VERIFY_STATE_OBJECT_TESTS = [
   'test/security/otp-ocra-and-counters.test.ts',
   'test/security/admin-check-otp-used-code.test.ts',
   'test/security/portal-second-factor.test.ts',
+  'test/security/proof-before-change.test.ts',
+  'test/security/restore-access.test.ts',
+  'test/security/verify-api-factors.test.ts',
   'test/security/**/*.object.test.ts',
 ];
 

@@ -97,11 +97,24 @@ async function ask<T extends VerifyResult | { ok: boolean }>(
   }
   learnEpoch(name, answer.epoch);
   if ('error' in answer) throw new AppError(answer.error.code, answer.error.message, answer.error.details);
-  if (answer.state) {
-    const mirror = mirrorOf(answer.result);
+  // Nothing changed (a wrong code not counted, a refusal by state): no write, so such an answer costs what the d1
+  // mode's does (restore access answers a real and an unknown login after the same statements).
+  const mirror = mirrorOf(answer.result);
+  if (answer.state && (mirror.consumed || !mirrors(record, answer.state))) {
     await writeMirror(env.DB, token.id, answer.state, mirror.consumed, mirror.alsoIfConsumed);
   }
   return answer.result;
+}
+
+/** Whether D1's row, as read, already shows `state` (a consume is written whatever this says: last used, activated, its log row). */
+function mirrors(record: TokenRecord, state: HotState): boolean {
+  return (
+    record.counter === state.counter &&
+    record.last_used_step === state.last_used_step &&
+    record.drift_steps === state.drift_steps &&
+    record.fail_count === state.fail_count &&
+    record.locked_until === state.locked_until
+  );
 }
 
 /**
