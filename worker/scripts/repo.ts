@@ -3,21 +3,16 @@
  * settings name the applied version and hold the kill switch. "Delete" clears the applied pointer and keeps the
  * history, so a deleted script can still be looked at and restored.
  */
+import { and, desc, eq } from 'drizzle-orm';
 import type { AuditChange, Audit } from '../audit/record';
+import { createDb } from '../db/client';
+import { groups, offices, signInScriptVersions, users } from '../db/schema';
 import { readSetting, writeSettingStatement } from '../settings/platform';
 
 export const APPLIED_VERSION_KEY = 'script.appliedVersion';
 export const ENABLED_KEY = 'script.enabled';
 
-export interface ScriptVersionRow {
-  version: number;
-  source: string;
-  compiled: string;
-  on_error: 'deny' | 'continue';
-  saved_by_user_id: string | null;
-  saved_at: number;
-  saved_by_login?: string | null;
-}
+export type ScriptVersionRow = typeof signInScriptVersions.$inferSelect & { savedByLogin: string | null };
 
 export async function readAppliedVersion(db: D1Database): Promise<number | null> {
   return readSetting<number | null>(db, APPLIED_VERSION_KEY, null);
@@ -27,21 +22,30 @@ export async function readScriptEnabled(db: D1Database): Promise<boolean> {
   return readSetting(db, ENABLED_KEY, true);
 }
 
-export async function loadVersion(db: D1Database, version: number): Promise<ScriptVersionRow | null> {
-  return db
-    .prepare('SELECT v.*, u.login AS saved_by_login FROM sign_in_script_versions v LEFT JOIN users u ON u.id = v.saved_by_user_id WHERE v.version = ?')
-    .bind(version)
-    .first<ScriptVersionRow>();
+export async function loadVersion(d1: D1Database, version: number): Promise<ScriptVersionRow | null> {
+  const [row] = await createDb(d1)
+    .select({ ...versionColumns, source: signInScriptVersions.source, compiled: signInScriptVersions.compiled })
+    .from(signInScriptVersions)
+    .leftJoin(users, eq(users.id, signInScriptVersions.savedByUserId))
+    .where(eq(signInScriptVersions.version, version));
+  return row ?? null;
 }
 
-export async function listVersions(db: D1Database, limit = 100): Promise<Array<Omit<ScriptVersionRow, 'source' | 'compiled'>>> {
-  const { results } = await db
-    .prepare(
-      'SELECT v.version, v.on_error, v.saved_by_user_id, v.saved_at, u.login AS saved_by_login FROM sign_in_script_versions v LEFT JOIN users u ON u.id = v.saved_by_user_id ORDER BY v.version DESC LIMIT ?',
-    )
-    .bind(limit)
-    .all<Omit<ScriptVersionRow, 'source' | 'compiled'>>();
-  return results;
+const versionColumns = {
+  version: signInScriptVersions.version,
+  onError: signInScriptVersions.onError,
+  savedByUserId: signInScriptVersions.savedByUserId,
+  savedAt: signInScriptVersions.savedAt,
+  savedByLogin: users.login,
+};
+
+export async function listVersions(d1: D1Database, limit = 100): Promise<Array<Omit<ScriptVersionRow, 'source' | 'compiled'>>> {
+  return createDb(d1)
+    .select(versionColumns)
+    .from(signInScriptVersions)
+    .leftJoin(users, eq(users.id, signInScriptVersions.savedByUserId))
+    .orderBy(desc(signInScriptVersions.version))
+    .limit(limit);
 }
 
 /**
@@ -74,8 +78,11 @@ export async function insertAndApplyVersion(
  * Stores a version's program recompiled by a newer engine. Only over the text it was read as: two sign-ins
  * upgrading at once write the same program, and a row changed meanwhile is left as it is.
  */
-export async function replaceCompiled(db: D1Database, version: number, previous: string, compiled: string): Promise<void> {
-  await db.prepare('UPDATE sign_in_script_versions SET compiled = ? WHERE version = ? AND compiled = ?').bind(compiled, version, previous).run();
+export async function replaceCompiled(d1: D1Database, version: number, previous: string, compiled: string): Promise<void> {
+  await createDb(d1)
+    .update(signInScriptVersions)
+    .set({ compiled })
+    .where(and(eq(signInScriptVersions.version, version), eq(signInScriptVersions.compiled, previous)));
 }
 
 export function clearAppliedStatement(db: D1Database, nowMs: number): D1PreparedStatement {
@@ -84,4 +91,37 @@ export function clearAppliedStatement(db: D1Database, nowMs: number): D1Prepared
 
 export function setEnabledStatement(db: D1Database, enabled: boolean, nowMs: number): D1PreparedStatement {
   return writeSettingStatement(db, ENABLED_KEY, enabled, nowMs);
+}
+
+/** The ids a script's constant office and group ids are checked against when it is saved. */
+export async function readOfficeAndGroupIds(d1: D1Database): Promise<{ officeIds: string[]; groupIds: string[] }> {
+  const db = createDb(d1);
+  const [officeRows, groupRows] = await db.batch([db.select({ id: offices.id }).from(offices), db.select({ id: groups.id }).from(groups)]);
+  return { officeIds: officeRows.map((row) => row.id), groupIds: groupRows.map((row) => row.id) };
+}
+
+/** The name of the office or group a membership effect names, or null when it no longer exists. */
+export async function membershipTargetName(d1: D1Database, kind: 'office' | 'group', id: string): Promise<string | null> {
+  const table = kind === 'office' ? offices : groups;
+  const [row] = await createDb(d1).select({ name: table.name }).from(table).where(eq(table.id, id));
+  return row?.name ?? null;
+}
+
+/**
+ * The users row as the sign-in passes it to a script (column names, as `scriptUserOf` reads them), for the
+ * designer's test run on a real user.
+ */
+export async function readUserRow(d1: D1Database, id: string): Promise<Record<string, unknown> | null> {
+  return d1.prepare('SELECT * FROM users WHERE id = ?').bind(id).first<Record<string, unknown>>();
+}
+
+/**
+ * A script's saved user fields as one UPDATE (column -> value, columns from SCRIPT_USER_FIELDS only), changing the
+ * row only where `condition` (SQL over users, from the caller's rules) holds.
+ */
+export function updateUserColumnsStatement(d1: D1Database, userId: string, columns: ReadonlyArray<[column: string, value: unknown]>, nowMs: number, condition: string | null): D1PreparedStatement {
+  const guard = condition ? ` AND ${condition}` : '';
+  return d1
+    .prepare(`UPDATE users SET ${columns.map(([column]) => `${column} = ?`).join(', ')}, updated_at = ? WHERE id = ?${guard}`)
+    .bind(...columns.map(([, value]) => value), nowMs, userId);
 }

@@ -10,7 +10,21 @@ import { AppError } from '../errors';
 import { identityKeyColumns, identityTaken } from '../lib/identity';
 import { addMemberStatement, removeMemberStatement } from '../organisation/service';
 import { NOT_THE_LAST_ADMIN } from '../users/service';
-import { clearAppliedStatement, insertAndApplyVersion, listVersions, loadVersion, readAppliedVersion, readScriptEnabled, replaceCompiled, setEnabledStatement, type ScriptVersionRow } from './repo';
+import {
+  clearAppliedStatement,
+  insertAndApplyVersion,
+  listVersions,
+  loadVersion,
+  membershipTargetName,
+  readAppliedVersion,
+  readOfficeAndGroupIds,
+  readScriptEnabled,
+  readUserRow,
+  replaceCompiled,
+  setEnabledStatement,
+  updateUserColumnsStatement,
+  type ScriptVersionRow,
+} from './repo';
 import { SCRIPT_USER_FIELDS, scriptUserFieldNamed, scriptUserOf } from './user-fields';
 
 export type OnErrorPolicy = 'deny' | 'continue';
@@ -26,19 +40,19 @@ export async function readScriptState(db: D1Database): Promise<ScriptState> {
   const current = applied === null ? null : await loadVersion(db, applied);
   return {
     script: current
-      ? { version: current.version, source: current.source, onError: current.on_error, savedAt: current.saved_at, savedBy: current.saved_by_login ?? null }
+      ? { version: current.version, source: current.source, onError: current.onError, savedAt: current.savedAt, savedBy: current.savedByLogin }
       : null,
     enabled,
-    versions: versions.map((v) => ({ version: v.version, onError: v.on_error, savedAt: v.saved_at, savedBy: v.saved_by_login ?? null, applied: v.version === applied })),
+    versions: versions.map((v) => ({ version: v.version, onError: v.onError, savedAt: v.savedAt, savedBy: v.savedByLogin, applied: v.version === applied })),
   };
 }
 
 /** What the checker needs to know about this deployment: which ids exist and which user fields a script may touch. */
 export async function compileOptionsFor(db: D1Database): Promise<CompileOptions> {
-  const [offices, groups] = await db.batch<{ id: string }>([db.prepare('SELECT id FROM offices'), db.prepare('SELECT id FROM groups')]);
+  const { officeIds, groupIds } = await readOfficeAndGroupIds(db);
   return {
-    knownOfficeIds: offices!.results.map((row) => row.id),
-    knownGroupIds: groups!.results.map((row) => row.id),
+    knownOfficeIds: officeIds,
+    knownGroupIds: groupIds,
     userFields: SCRIPT_USER_FIELDS.map((field) => ({ name: field.name, writable: field.writable, type: field.type, description: field.description })),
   };
 }
@@ -74,7 +88,7 @@ export async function saveScript(
 export async function restoreVersion(db: D1Database, version: number, savedByUserId: string | null, nowMs: number, audit: Audit): Promise<ScriptState> {
   const old = await loadVersion(db, version);
   if (!old) throw new AppError('NOT_FOUND', `There is no version ${version}.`);
-  return saveScript(db, { source: old.source, onError: old.on_error, savedByUserId, nowMs }, (change) => audit({ ...change, after: { ...(change.after as object), restoredVersion: version } }), 'restore');
+  return saveScript(db, { source: old.source, onError: old.onError, savedByUserId, nowMs }, (change) => audit({ ...change, after: { ...(change.after as object), restoredVersion: version } }), 'restore');
 }
 
 export async function deleteScript(db: D1Database, nowMs: number, audit: Audit): Promise<void> {
@@ -96,7 +110,7 @@ export async function setScriptEnabled(db: D1Database, enabled: boolean, nowMs: 
 export async function readVersionSource(db: D1Database, version: number) {
   const row = await loadVersion(db, version);
   if (!row) throw new AppError('NOT_FOUND', `There is no version ${version}.`);
-  return { version: row.version, source: row.source, onError: row.on_error, savedAt: row.saved_at, savedBy: row.saved_by_login ?? null };
+  return { version: row.version, source: row.source, onError: row.onError, savedAt: row.savedAt, savedBy: row.savedByLogin };
 }
 
 // ---------------------------------------------------------------- running
@@ -125,7 +139,7 @@ export async function runAppliedScript(db: D1Database, input: ScriptRunInput): P
   if (!version) return { outcome: 'allow', statements: [] };
 
   const failed = (reason: string): ScriptOutcome =>
-    version.on_error === 'continue' ? { outcome: 'allow', statements: [], note: `sign-in script failed, continued without it: ${reason}` } : { outcome: 'deny', reason: `sign-in script: ${reason}` };
+    version.onError === 'continue' ? { outcome: 'allow', statements: [], note: `sign-in script failed, continued without it: ${reason}` } : { outcome: 'deny', reason: `sign-in script: ${reason}` };
 
   let result: RunResult;
   try {
@@ -174,8 +188,7 @@ export async function effectStatements(db: D1Database, effects: readonly Effect[
     if (effect.kind === 'saveUser') {
       const entries = Object.entries(effect.changes);
       if (entries.length === 0) continue;
-      const sets: string[] = [];
-      const values: unknown[] = [];
+      const columns: Array<[string, unknown]> = [];
       for (const [name, value] of entries) {
         const field = scriptUserFieldNamed(name);
         if (!field || !field.writable) return { ok: false, reason: `the user field "${name}" cannot be changed by a script` };
@@ -186,28 +199,24 @@ export async function effectStatements(db: D1Database, effects: readonly Effect[
           if ((await identityTaken(db, { email: value as string, exceptUserId: userId })) === 'email') {
             return { ok: false, reason: 'the email address belongs to another account' };
           }
-          sets.push('email_key = ?');
-          values.push(identityKeyColumns({ email: value as string }).email_key);
+          columns.push(['email_key', identityKeyColumns({ email: value as string }).email_key]);
         }
-        sets.push(`${field.column} = ?`);
-        values.push(field.type === 'boolean' ? (value ? 1 : 0) : value);
+        columns.push([field.column, field.type === 'boolean' ? (value ? 1 : 0) : value]);
         described.push(`set ${name} = ${JSON.stringify(value)}`);
       }
       // A script may disable the user signing in, but never the last enabled administrator (then nothing changes).
-      const guard = effect.changes.enabled === false ? ` AND ${NOT_THE_LAST_ADMIN}` : '';
-      statements.push(db.prepare(`UPDATE users SET ${sets.join(', ')}, updated_at = ? WHERE id = ?${guard}`).bind(...values, nowMs, userId));
+      statements.push(updateUserColumnsStatement(db, userId, columns, nowMs, effect.changes.enabled === false ? NOT_THE_LAST_ADMIN : null));
       continue;
     }
     // Membership changes: a script may only change the memberships of the user signing in.
     if (effect.userId !== userId) return { ok: false, reason: `the script tried to change the memberships of another user (${effect.userId})` };
     const kind = effect.kind === 'addToOffice' || effect.kind === 'removeFromOffice' ? 'office' : 'group';
     const targetId = kind === 'office' ? (effect as { officeId: string }).officeId : (effect as { groupId: string }).groupId;
-    const table = kind === 'office' ? 'offices' : 'groups';
-    const target = await db.prepare(`SELECT name FROM ${table} WHERE id = ?`).bind(targetId).first<{ name: string }>();
-    if (!target) return { ok: false, reason: `there is no ${kind} with id ${targetId}` };
+    const targetName = await membershipTargetName(db, kind, targetId);
+    if (targetName === null) return { ok: false, reason: `there is no ${kind} with id ${targetId}` };
     const adding = effect.kind === 'addToOffice' || effect.kind === 'addToGroup';
     statements.push(adding ? addMemberStatement(db, kind, targetId, userId, nowMs) : removeMemberStatement(db, kind, targetId, userId));
-    described.push(`${adding ? 'add to' : 'remove from'} ${kind} "${target.name}"`);
+    described.push(`${adding ? 'add to' : 'remove from'} ${kind} "${targetName}"`);
   }
   return { ok: true, statements, described };
 }
@@ -216,7 +225,7 @@ export async function effectStatements(db: D1Database, effects: readonly Effect[
 export async function testRunScript(db: D1Database, input: { source: string; claims: Record<string, string[]>; userId: string | null; nowMs: number }) {
   const compiled = compileScript(input.source, await compileOptionsFor(db));
   if (!compiled.ok) return { ok: false as const, errors: compiled.errors };
-  const row = input.userId ? await db.prepare('SELECT * FROM users WHERE id = ?').bind(input.userId).first<Record<string, unknown>>() : null;
+  const row = input.userId ? await readUserRow(db, input.userId) : null;
   if (input.userId && !row) throw new AppError('USER_NOT_FOUND');
   const userId = input.userId ?? '00000000-0000-4000-8000-000000000000';
   const userRow = row ?? { id: userId, login: 'sample.user', first_name: '', last_name: '', email: null, phone: null, language: 'en', enabled: 1, is_admin: 0 };
