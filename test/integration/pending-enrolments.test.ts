@@ -5,13 +5,20 @@
  * an administrator, are never touched by a reload; the cron leaves younger ones alone. Real local D1 in workerd.
  */
 import { env } from 'cloudflare:workers';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { PENDING_ENROLMENT_TTL_MS } from '../../worker/constants';
 import { runScheduledPurge } from '../../worker/maintenance/purge';
+import { freshPhone, providerScenario, twilioAndOutboxSettings } from '../helpers/messaging';
 import { assignedUser, portalClient, portalWith } from '../helpers/portal';
 import { totpAt, unique } from '../helpers/worker';
 
 const PASSWORD = 'portal password 1';
+
+beforeAll(async () => {
+  // SMS enrolments send their code through the impersonated Twilio.
+  const admin = (await portalWith(['registerNewToken'])).admin;
+  expect((await admin.request('/messaging/settings', { method: 'PUT', json: twilioAndOutboxSettings(providerScenario().baseUrl) })).status).toBe(200);
+});
 
 const tokenIds = async (userId: string) =>
   (await env.DB.prepare('SELECT id, activated FROM tokens WHERE owner_user_id = ? ORDER BY created_at').bind(userId).all<{ id: string; activated: number }>()).results;
@@ -38,6 +45,20 @@ describe('Register New Token, reloaded', () => {
     const confirmed = await browser.send('POST', '/tokens/confirm', { tokenId: last.token.id, otp: await totpAt(last.enrolment.secretBase32, Date.now()) });
     expect(confirmed.status).toBe(200);
     expect(await tokenIds(user.id)).toEqual([{ id: last.token.id, activated: 1 }]);
+  });
+
+  it('an SMS enrolment started again (another number) replaces the pending one once its code is sent; a refused send keeps it', async () => {
+    const { browser, user } = await signedIn(['registerNewToken'], ['SMS']);
+    const first = await browser.send('POST', '/tokens/enrol', { type: 'SMS', destination: freshPhone() });
+    expect(first.status).toBe(201);
+    const secondPhone = freshPhone();
+    const second = await browser.send('POST', '/tokens/enrol', { type: 'SMS', destination: secondPhone });
+    expect(second.status).toBe(201);
+    expect(await tokenIds(user.id)).toEqual([{ id: second.body.token.id, activated: 0 }]);
+    // The same number again within its resend cooldown: refused, and the pending enrolment stays as it was.
+    const refused = await browser.send('POST', '/tokens/enrol', { type: 'SMS', destination: secondPhone });
+    expect(refused).toMatchObject({ status: 429, body: { error: { code: 'RATE_LIMITED' } } });
+    expect(await tokenIds(user.id)).toEqual([{ id: second.body.token.id, activated: 0 }]);
   });
 
   it('leaves the user\'s activated tokens, their pending enrolment at another resource and a pending token an administrator made', async () => {

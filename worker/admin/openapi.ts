@@ -66,6 +66,7 @@ const OPERATIONS: Operation[] = [
   { method: 'post', path: '/api/admin/tokens/{id}/void', summary: 'Recovery code sets: void every unused code (all refused from then on) and disable the set; answers the token', tag: 'Tokens' },
   { method: 'post', path: '/api/admin/tokens/{id}/send-code', summary: 'SMS/email tokens: send a code to check with /check (the user\'s own codes are untouched)', tag: 'Tokens' },
   { method: 'post', path: '/api/admin/tokens/{id}/check', summary: 'Check an OTP (consumes it when valid)', body: checkOtpBody, tag: 'Tokens' },
+  { method: 'get', path: '/api/admin/tokens/{id}/resources', summary: 'The resources a token opens (as their token, or through its owner)', tag: 'Tokens' },
   { method: 'post', path: '/api/admin/tokens/{id}/resync', summary: 'Resynchronise with two consecutive OTPs', body: resyncBody, tag: 'Tokens' },
   { method: 'get', path: '/api/admin/offices/{id}', summary: 'Get an office', tag: 'Offices' },
   { method: 'get', path: '/api/admin/groups/{id}', summary: 'Get a group', tag: 'Groups' },

@@ -23,6 +23,7 @@ import { normalizePhoneNumber } from '../lib/phone';
 import { issueCode, verifyCode } from '../messaging/codes';
 import { resyncToken, TOKEN_RECORD_COLUMNS, verifyTokenOtp, type TokenRecord } from '../otp/verify-service';
 import { checkTokenCode, isMessageToken, sendTokenCode, type MessageTokenType } from '../tokens/message-tokens';
+import { takeOverEnrolmentStatements } from '../tokens/pending-enrolments';
 import { createMessageToken, createSoftwareToken, deleteToken, getToken, loadTokenRecord, setTokenPin, verifyKeysOf, type EnrolmentView } from '../tokens/service';
 import { recoveryCodesOfUser } from '../tokens/recovery-codes';
 import {
@@ -187,7 +188,7 @@ export async function beginMessageTokenEnrolment(
   const user = await profileOf(env.DB, actor.userId);
   const token = await createMessageToken(
     env,
-    { type: input.type, destination: input.destination, description: input.description, ownerUserId: actor.userId, activated: false, enrollingResourceId: portal.resourceId },
+    { type: input.type, destination: input.destination, description: input.description, ownerUserId: actor.userId, activated: false },
     actor.nowMs,
   );
   try {
@@ -198,6 +199,8 @@ export async function beginMessageTokenEnrolment(
       ip: actor.ip,
       nowMs: actor.nowMs,
     });
+    // Sent: this enrolment takes the place of the user's previous pending one here (a reload starts it again).
+    await env.DB.batch(takeOverEnrolmentStatements(env.DB, { tokenId: token.id, ownerUserId: actor.userId, resourceId: portal.resourceId }));
     return { token: { id: token.id, serial: token.serial, type: input.type, destination: token.destination }, challengeId: issued.challengeId, expiresAt: issued.expiresAtMs, channel: issued.channel };
   } catch (error) {
     await deleteToken(env.DB, token.id);

@@ -41,9 +41,18 @@ export function enrolmentInPlaceOfPrevious(
   enrolment: { tokenId: string; ownerUserId: string; resourceId: string },
   insert: D1PreparedStatement,
 ): D1PreparedStatement[] {
-  return [
-    ...replacePendingEnrolmentStatements(db, enrolment.ownerUserId, enrolment.resourceId),
-    insert,
-    db.prepare('UPDATE tokens SET enrolling_resource_id = ? WHERE id = ?').bind(enrolment.resourceId, enrolment.tokenId),
-  ];
+  return [...replacePendingEnrolmentStatements(db, enrolment.ownerUserId, enrolment.resourceId), insert, markEnrolmentStatement(db, enrolment)];
+}
+
+/**
+ * For an enrolment stored before it is known to succeed (an SMS/email token, whose code must be sent first: a
+ * refused send deletes the new token and must leave the previous enrolment as it was): once sent, one batch
+ * replaces the previous pending enrolment with this one. The new token is not marked yet, so it is not replaced.
+ */
+export function takeOverEnrolmentStatements(db: D1Database, enrolment: { tokenId: string; ownerUserId: string; resourceId: string }): D1PreparedStatement[] {
+  return [...replacePendingEnrolmentStatements(db, enrolment.ownerUserId, enrolment.resourceId), markEnrolmentStatement(db, enrolment)];
+}
+
+function markEnrolmentStatement(db: D1Database, enrolment: { tokenId: string; resourceId: string }): D1PreparedStatement {
+  return db.prepare('UPDATE tokens SET enrolling_resource_id = ? WHERE id = ?').bind(enrolment.resourceId, enrolment.tokenId);
 }

@@ -313,7 +313,7 @@ export async function createHardwareToken(
  */
 export async function createMessageToken(
   env: Pick<Env, 'DB' | 'SESSION_KEY'>,
-  params: { type: MessageTokenType; destination: string; description?: string; ownerUserId: string; pin?: string | null; pinPosition?: 'before' | 'after'; activated: boolean; serial?: string; enrollingResourceId?: string },
+  params: { type: MessageTokenType; destination: string; description?: string; ownerUserId: string; pin?: string | null; pinPosition?: 'before' | 'after'; activated: boolean; serial?: string },
   nowMs: number,
   /** An administrator's change is audited; the portal passes none. */
   audit?: Audit,
@@ -339,8 +339,7 @@ export async function createMessageToken(
     params.ownerUserId,
     nowMs,
   );
-  const stored = pendingEnrolmentOf(env.DB, id, params, statement);
-  await insertTokens(env.DB, [...stored, ...auditCreated(audit, { id, serial }, { ...params, kind: 'software', destination: maskDestination(destination) })]);
+  await insertTokens(env.DB, [statement, ...auditCreated(audit, { id, serial }, { ...params, kind: 'software', destination: maskDestination(destination) })]);
   return getToken(env.DB, id, nowMs);
 }
 
