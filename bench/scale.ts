@@ -28,8 +28,6 @@ const SCALES = [1, 10, 100, 1000] as const;
 // ---------------------------------------------------------------- published limits (docs/scale.md cites them)
 /** D1: one database holds at most 10 GB (Workers Paid). */
 const D1_MAX_BYTES = 10 * 1024 ** 3;
-/** Durable Objects: a soft limit of about 1,000 requests per second per object. */
-const DO_SOFT_LIMIT_PER_SECOND = 1000;
 /** Workers Free: 100,000 requests per day, 10 ms of CPU each. */
 const FREE_REQUESTS_PER_DAY = 100_000;
 const FREE_CPU_MS = 10;

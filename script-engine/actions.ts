@@ -71,7 +71,7 @@ export interface ActionSpec {
   run(args: Record<string, Value | Expression | undefined>, runtime: ActionRuntime, depth: number): Value;
 }
 
-function param<const O extends ParameterOptions = {}>(type: ValueType, en: string, de: string, options?: O): ParameterDeclaration & O {
+function param<const O extends ParameterOptions = Record<never, never>>(type: ValueType, en: string, de: string, options?: O): ParameterDeclaration & O {
   return { type, doc: { en, de }, ...(options as O) };
 }
 

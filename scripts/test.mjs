@@ -1,4 +1,4 @@
-// `npm test`: system peers present, type-check, then every test: inside workerd, Node-side peers, and the browser.
+// `npm test`: system peers present, lint, type-check, then every test: inside workerd, Node-side peers, and the browser.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { bin, root, run } from './lib.mjs';
@@ -6,7 +6,11 @@ import { ensureSystemDependencies } from './system-deps.mjs';
 
 ensureSystemDependencies();
 
-// As package.json says: each surface with its own globals (tsconfig.<surface>.json).
+// As package.json says: the lint rules first (eslint.config.js, import boundaries included), then each surface's
+// type-check with its own globals (tsconfig.<surface>.json).
+console.log('\n== Lint');
+run('npm', ['run', '--silent', 'lint']);
+
 console.log('\n== Type-check');
 run('npm', ['run', '--silent', 'typecheck']);
 

@@ -30,8 +30,6 @@ const nextStep = () => vi.setSystemTime(Date.now() + STEP_MS);
 let ipCounter = 0;
 const browserFor = (alias: string) => portalClient(alias, { ip: `198.51.100.${++ipCounter % 250}` });
 
-type Browser = ReturnType<typeof portalClient>;
-
 async function hardwareToken(admin: AdminClient, options: { type?: 'TOTP' | 'HOTP'; ownerUserId?: string | null } = {}) {
   const seed = randomSeedBase32();
   const token = await admin.post('/tokens/hardware', { type: options.type ?? 'TOTP', serial: unique('HW-'), seed, seedEncoding: 'base32', ownerUserId: options.ownerUserId ?? null });

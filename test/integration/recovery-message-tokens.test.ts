@@ -6,7 +6,6 @@
  * The threat next to the feature is enumeration: the answers to a login with an SMS token, one with an app token
  * and an unknown login must be identical, the resend cooldown's 429 included, and only the real token gets a code.
  */
-import { env } from 'cloudflare:workers';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { freshPhone, providerScenario, smsTextsTo, twilioAndOutboxSettings } from '../helpers/messaging';
 import { assignedUser, lastEmailCode, portalClient, portalWith, type AdminClient } from '../helpers/portal';

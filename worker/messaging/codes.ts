@@ -151,7 +151,7 @@ export async function verifyCode(env: Pick<MessagingEnv, 'DB'>, input: VerifyCod
   // Another request consumed it between our claim and now: only one of two concurrent uses wins.
   if ((consumed.meta.changes ?? 0) !== 1) return { ok: false, reason: 'CODE_INVALID', attemptsLeft: 0 };
 
-  let data: Record<string, unknown> = {};
+  let data: Record<string, unknown>;
   try {
     const parsed = JSON.parse(claimed.data) as { flow?: Record<string, unknown> };
     data = parsed.flow ?? {};

@@ -169,13 +169,13 @@ function canonicalize(algorithm: string, element: Element, inclusiveNamespacesPr
   }
 }
 
-/** The canonicalizers declare processInner's parameters as `any`; the overrides pass them on unchanged. */
+/** The overrides pass processInner's parameters (xml-crypto declares most as `any`) on unchanged. */
 class ExclusiveWithout extends ExclusiveCanonicalization {
   constructor(private readonly removed: Node | null) {
     super();
   }
-  override processInner(node: any, prefixesInScope: any, defaultNs: any, defaultNsForPrefix: any, inclusiveNamespacesPrefixList: string[]): string {
-    return node === this.removed ? '' : super.processInner(node, prefixesInScope, defaultNs, defaultNsForPrefix, inclusiveNamespacesPrefixList);
+  override processInner(...args: Parameters<ExclusiveCanonicalization['processInner']>): string {
+    return args[0] === this.removed ? '' : super.processInner(...args);
   }
 }
 
@@ -183,8 +183,8 @@ class InclusiveWithout extends C14nCanonicalization {
   constructor(private readonly removed: Node | null) {
     super();
   }
-  override processInner(node: any, prefixesInScope: any, defaultNs: any, defaultNsForPrefix: any, ancestorNamespaces: any, namespacesInScope?: any): string {
-    return node === this.removed ? '' : super.processInner(node, prefixesInScope, defaultNs, defaultNsForPrefix, ancestorNamespaces, namespacesInScope);
+  override processInner(...args: Parameters<C14nCanonicalization['processInner']>): string {
+    return args[0] === this.removed ? '' : super.processInner(...args);
   }
 }
 

@@ -205,7 +205,7 @@ export function TextField({ label, value, onValue, hint, rules, error, errorPath
             ids.dismiss();
             onValue((event.currentTarget as HTMLInputElement).value);
           }}
-          {...(rest as any)}
+          {...(rest as InputHTMLAttributes<HTMLInputElement>)}
         />
       )}
     />

@@ -56,7 +56,7 @@ export async function request<T = unknown>(path: string, options: RequestOptions
   }
   if (response.status === 204) return undefined as T;
   const text = await response.text();
-  let data: any = undefined;
+  let data: { error?: { code?: string; message?: string; details?: unknown }; csrfToken?: string } | undefined;
   try {
     data = text ? JSON.parse(text) : undefined;
   } catch {

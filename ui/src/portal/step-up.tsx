@@ -69,6 +69,7 @@ export type StepUpPrompt = (options: StepUpOptions) => Promise<boolean>;
 const isStepUpRequired = (error: unknown): error is ApiError => error instanceof ApiError && error.code === 'STEP_UP_REQUIRED';
 
 /** Wraps every call of `client`: a STEP_UP_REQUIRED answer prompts, and a confirmed prompt sends the call again. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a constraint met by functions of any parameters (unknown[] would refuse them)
 export function withStepUp<C extends Record<string, (...args: any[]) => Promise<unknown>>>(client: C, prompt: StepUpPrompt): C {
   const wrapped: Record<string, unknown> = {};
   for (const [name, call] of Object.entries(client)) {

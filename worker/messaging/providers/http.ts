@@ -45,7 +45,7 @@ export async function callProvider(provider: string, target: ProviderTarget, url
     if (name === 'TimeoutError' || name === 'AbortError') throw new ProviderError(provider, 'timeout', `no complete answer within ${timeoutMs} ms`);
     throw new ProviderError(provider, 'network', 'the answer could not be read');
   }
-  let json: unknown = undefined;
+  let json: unknown;
   try {
     json = text ? JSON.parse(text) : undefined;
   } catch {

@@ -2,7 +2,6 @@
  * Every provider the product can send through, per channel. Adding one is a module in this folder exporting its
  * descriptor (types.ts) and its line here; the settings schema, masking, sealing, URL checks and dispatch follow.
  */
-import type { z } from 'zod';
 import { cloudflareEmail } from './cloudflare-email';
 import { generic } from './generic';
 import { messagebird } from './messagebird';

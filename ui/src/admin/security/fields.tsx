@@ -3,7 +3,7 @@
  * `templates.de.sms`, ...) right under the input, and the write-only secret field that says whether a secret is
  * stored without ever showing it.
  */
-import type { ComponentChildren } from 'preact';
+import type { ComponentChildren, InputHTMLAttributes } from 'preact';
 import { useId } from 'preact/hooks';
 import { ApiError } from '../../lib/api';
 import { translator, useTranslator } from '../../lib/i18n';
@@ -79,9 +79,10 @@ export function Field(props: {
       ) : (
         <input
           {...common}
+          // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Preact 11 types `type` as a union tied to `role`, which a string prop cannot name
           type={(props.type ?? 'text') as any}
           autocomplete={props.autocomplete}
-          inputMode={props.inputMode as any}
+          inputMode={props.inputMode as InputHTMLAttributes<HTMLInputElement>['inputMode']}
           onInput={(event) => props.onValue((event.currentTarget as HTMLInputElement).value)}
         />
       )}
