@@ -233,6 +233,14 @@ describe('in German', () => {
       .getByRole('link', { name: /AddUserToOffice/ })
       .click();
     await expect.poll(() => page.getByTestId('script-cursor').textContent()).toBe('Zeile 7, Spalte 11');
+    // The German labels are longer: the inline actions still do not overlap, at a narrow width too.
+    for (const width of [1280, 720]) {
+      await page.setViewportSize({ width, height: 900 });
+      expect(await boxesOverlap(page.getByTestId('get-system-name'), page.getByTestId('get-system-id'))).toBe(false);
+      expect(await boxesOverlap(page.getByTestId('get-system-name').locator('select'), page.getByTestId('get-system-name').getByRole('button', { name: 'Einfügen' }))).toBe(false);
+      expect(await boxesOverlap(page.getByTestId('get-system-id').locator('select'), page.getByTestId('get-system-id').locator('input'))).toBe(false);
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
     await page.getByRole('tab', { name: 'Testlauf' }).click();
     await page.getByLabel(/Beispiel-Claims/).fill('extRole = user');
     await page.getByRole('button', { name: 'Ausführen, ohne etwas zu ändern' }).click();
