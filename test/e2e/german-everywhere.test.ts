@@ -1,0 +1,176 @@
+/**
+ * German everywhere the page is German (issue 13 §2): headless Chromium walks every admin page and the portal with
+ * the language set to German, provokes at least one refusal per form, and fails on any visible error, hint or toast
+ * that is English. What is English is known from the language catalogues: every English text of the dictionaries,
+ * the error catalogue and the field rules that differs from its German counterpart; a text in none of them (the
+ * server's own English sentence, say) is caught by its English words.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { ERROR_TEXTS } from '../../ui/src/lib/error-texts';
+import { ERROR_CATALOGUE } from '../../worker/contract/errors';
+import { activityStrings } from '../../ui/src/admin/activities/strings';
+import { adminActivityStrings } from '../../ui/src/admin/admin-activity/strings';
+import { securityStrings } from '../../ui/src/admin/security/strings';
+import { selfServiceStrings } from '../../ui/src/admin/self-service/strings';
+import { adminStrings } from '../../ui/src/admin/strings';
+import { factorStrings, messageTokenStrings, tokenPageStrings } from '../../ui/src/admin/tokens/strings';
+import { userIssueStrings } from '../../ui/src/admin/user-issues/strings';
+import { userPageStrings } from '../../ui/src/admin/users/strings';
+import { portalStrings } from '../../ui/src/portal/strings';
+import { profileStrings } from '../../ui/src/profile/strings';
+import { signInStrings } from '../../ui/src/signin/strings';
+import { startApp, type E2eApp } from './harness';
+
+let app: E2eApp;
+let page: Page;
+
+const DICTIONARIES: Array<{ en: Record<string, string>; de: Record<string, string> }> = [
+  activityStrings,
+  adminActivityStrings,
+  securityStrings,
+  selfServiceStrings,
+  adminStrings,
+  factorStrings,
+  messageTokenStrings,
+  tokenPageStrings,
+  userIssueStrings,
+  userPageStrings,
+  portalStrings,
+  profileStrings,
+  signInStrings,
+  ERROR_TEXTS,
+];
+
+/** The English texts with a different German one: seen on a German page, each is a missing translation. */
+const ENGLISH_ONLY = [
+  ...new Set([
+    ...DICTIONARIES.flatMap((dictionary) => Object.entries(dictionary.en).filter(([key, text]) => dictionary.de[key] !== text).map(([, text]) => text)),
+    ...Object.values(ERROR_CATALOGUE).map((entry) => entry.message),
+  ]),
+]
+  // Placeholders are filled in on screen; the fixed part before the first one is what shows.
+  .map((text) => text.split('{')[0]!.trim())
+  // Short texts ("Name", "Status", "OK") are the same word in both languages or too short to tell.
+  .filter((text) => text.length >= 16);
+
+/** Words German sentences do not use: two of them in one text make it English. */
+const ENGLISH_WORDS = /\b(the|is|are|must|not|your|you|this|be|least|most|and|or|of|to|with|only|cannot|expected|received|invalid|too)\b/gi;
+
+function englishIn(text: string): string | null {
+  const known = ENGLISH_ONLY.find((english) => text.includes(english));
+  if (known) return known;
+  const words = text.match(ENGLISH_WORDS) ?? [];
+  return new Set(words.map((word) => word.toLowerCase())).size >= 2 ? words.join(' ') : null;
+}
+
+/** The visible texts of errors, hints and toasts on the page now. */
+async function shownTexts(page: Page): Promise<string[]> {
+  return page.$$eval('.toast, .alert, .hint, .field-error, .problems li, [role="alert"], [data-field-error]', (elements) =>
+    elements
+      .filter((element) => (element as HTMLElement).offsetParent !== null || getComputedStyle(element).position === 'fixed')
+      .map((element) => (element as HTMLElement).innerText.trim())
+      .filter(Boolean),
+  );
+}
+
+const found: Array<{ where: string; text: string; english: string }> = [];
+/** The provoked refusals' texts seen, so the walk cannot pass by seeing nothing. */
+const seen: string[] = [];
+
+async function check(where: string): Promise<void> {
+  for (const text of await shownTexts(page)) {
+    seen.push(text);
+    const english = englishIn(text);
+    if (english) found.push({ where, text, english });
+  }
+}
+
+async function visit(path: string): Promise<void> {
+  await page.goto(path);
+  await page.locator('.content').first().waitFor();
+  await page.waitForLoadState('networkidle');
+  await page.locator('.loading').first().waitFor({ state: 'detached', timeout: 10_000 }).catch(() => undefined);
+  await check(path);
+}
+
+/** Submits the open dialog's form and waits for the answer to show (an error at a field, an alert or a toast). */
+async function submitDialog(where: string): Promise<void> {
+  await page.locator('dialog[open] button[type="submit"]').last().click();
+  await expect.poll(async () => (await shownTexts(page)).some((text) => !/^\s*$/.test(text)) && (await page.locator('.field-error, .toast, dialog[open] .alert').count()) > 0).toBe(true);
+  await check(where);
+}
+
+beforeAll(async () => {
+  app = await startApp();
+  page = await (await app.newContext()).newPage();
+  await app.signInAsAdmin(page);
+  await page.evaluate(() => localStorage.setItem('eid.language', 'de'));
+  await app.adminApi('POST', '/resources', { name: 'Taken resource' });
+  await app.adminApi('POST', '/offices', { name: 'Taken workspace' });
+  await app.adminApi('POST', '/groups', { name: 'Taken group' });
+});
+afterAll(async () => app?.stop());
+
+describe('German everywhere the page is German', () => {
+  it('the catalogues know enough English to tell', () => {
+    expect(ENGLISH_ONLY.length).toBeGreaterThan(200);
+    expect(englishIn('Too small: expected string to have >=10 characters')).not.toBeNull();
+    expect(englishIn('Mindestens 10 Zeichen.')).toBeNull();
+  });
+
+  it('every admin page, with a refusal provoked in each form, shows errors, hints and toasts in German', async () => {
+    await visit('/admin/users');
+    await page.getByRole('button', { name: 'Neuer Benutzer' }).click();
+    await page.locator('dialog[open] [name="login"]').fill('kein login!');
+    await submitDialog('/admin/users: new user');
+
+    for (const [path, button] of [
+      ['/admin/resources', 'Neue Ressource'],
+      ['/admin/offices', 'Neuer Arbeitsbereich'],
+      ['/admin/groups', 'Neue Gruppe'],
+    ] as const) {
+      await visit(path);
+      await page.getByRole('button', { name: button }).click();
+      await page.locator('dialog[open] [name="name"]').fill(path === '/admin/resources' ? 'Taken resource' : path === '/admin/offices' ? 'Taken workspace' : 'Taken group');
+      await submitDialog(`${path}: name taken`);
+    }
+
+    await visit('/admin/tokens');
+    await page.getByRole('button', { name: 'Hardware-Token registrieren' }).click();
+    await page.locator('dialog[open] [name="serial"]').fill('HW-GERMAN-1');
+    await page.locator('dialog[open] [name="seed"]').fill('kein seed!');
+    await submitDialog('/admin/tokens: bad seed');
+
+    await visit('/admin/api-keys');
+    await page.locator('input[type="date"]').first().fill('2020-01-01');
+    await page.locator('input:not([type="date"]):not([type="search"])').first().fill('Gestern');
+    await page.locator('button[type="submit"]').first().click();
+    await expect.poll(() => page.locator('.toast, .field-error').count()).toBeGreaterThan(0);
+    await check('/admin/api-keys: expiry in the past');
+
+    for (const path of ['/admin/security', '/admin/security/sign-in-script', '/admin/activities', '/admin/admin-activity', '/admin/user-issues']) await visit(path);
+
+    expect(found).toEqual([]);
+    // The refusals provoked above, in German (NAME_TAKEN three times, the login rule, the seed, the expiry).
+    expect(seen).toContain('Nur Buchstaben, Ziffern und . _ @ + -.');
+    expect(seen.filter((text) => text.includes('Dieser Name ist bereits vergeben.')).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('the portal refuses a wrong password in German', async () => {
+    const resource = await app.adminApi('POST', '/resources', { name: 'German portal' });
+    await app.adminApi('PUT', `/resources/${resource.id}/self-service`, { enabled: true, alias: 'german-walk', actions: ['changePassword'], tokenTypes: [] });
+    const portal = await (await app.newContext()).newPage();
+    await portal.goto('/selfservice/german-walk');
+    await portal.evaluate(() => localStorage.setItem('eid.language', 'de'));
+    await portal.reload();
+    await portal.getByLabel('Anmeldename').fill('niemand');
+    await portal.getByRole('button', { name: 'Weiter' }).click();
+    await portal.getByLabel('Passwort').fill('falsches passwort');
+    await portal.getByRole('button', { name: 'Anmelden', exact: true }).click();
+    await portal.getByRole('alert').filter({ hasText: 'Anmeldename oder Passwort ist falsch.' }).waitFor();
+    page = portal;
+    await check('/selfservice/german-walk: wrong password');
+    expect(found).toEqual([]);
+  });
+});
