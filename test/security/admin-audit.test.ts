@@ -181,6 +181,7 @@ describe('every kind of admin change is recorded with its values before and afte
   it('security settings, SAML configuration and its apply, the sign-in script, API keys, workspaces', async () => {
     const start = Date.now() - 1;
     await admin.put('/security', { twoFactorEnabled: true });
+    await admin.put('/user-issues/settings', { notifyByEmail: true });
     await admin.put('/saml', { yaml: samlYaml(), allowSignIn: true });
     await admin.post('/saml/apply', {});
     await admin.put('/sign-in-script', { source: 'version: 1\nactions:\n  - Comment: audited\n' });
@@ -196,7 +197,7 @@ describe('every kind of admin change is recorded with its values before and afte
       expect(seen).toContain(expected);
     }
     const byKind = (kind: string) => results.find((r) => `${r.object_type}:${r.action}` === kind)!;
-    expect(parsed(byKind('security_settings:update').after)).toEqual({ twoFactorEnabled: true });
+    expect(results.filter((r) => r.object_type === 'security_settings').map((r) => parsed(r.after))).toEqual([{ twoFactorEnabled: true }, { notifyByEmail: true }]);
     expect(parsed(byKind('saml_config:apply').after).appliedVersion).toEqual(expect.any(Number));
     expect([parsed(byKind('sign_in_script:update').before), parsed(byKind('sign_in_script:update').after)]).toEqual([{ enabled: true }, { enabled: false }]);
     expect(parsed(byKind('office:add_member').after)).toMatchObject({ member: member.login });

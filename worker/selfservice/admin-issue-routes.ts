@@ -18,7 +18,7 @@ export const userIssueAdminRoutes = new Hono<AppBindings>()
   .get('/settings', async (c) => c.json({ notifyByEmail: await isIssueNotificationOn(c.env.DB) }))
   .put('/settings', async (c) => {
     const { notifyByEmail } = await parseJsonBody(c, z.strictObject({ notifyByEmail: z.boolean() }));
-    await setIssueNotification(c.env.DB, notifyByEmail, c.var.now);
+    await setIssueNotification(c.env.DB, notifyByEmail, c.var.now, auditOf(c));
     return c.json({ notifyByEmail });
   })
   .post('/:id/approve', async (c) => {

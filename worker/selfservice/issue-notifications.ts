@@ -5,6 +5,7 @@
  * Runs after the response (waitUntil): a request filed for a real login must not take longer than one for an
  * unknown login, or the delay would tell which logins exist. Failures are logged, never shown to the requester.
  */
+import type { Audit } from '../audit/record';
 import type { Env } from '../env';
 import { AppError } from '../errors';
 import { linkOrigin } from '../lib/http';
@@ -18,8 +19,12 @@ export function isIssueNotificationOn(db: D1Database): Promise<boolean> {
   return readSetting(db, NOTIFY_KEY, false);
 }
 
-export async function setIssueNotification(db: D1Database, notifyByEmail: boolean, nowMs: number): Promise<void> {
-  await writeSettingStatement(db, NOTIFY_KEY, notifyByEmail, nowMs).run();
+export async function setIssueNotification(db: D1Database, notifyByEmail: boolean, nowMs: number, audit: Audit): Promise<void> {
+  const before = await isIssueNotificationOn(db);
+  await db.batch([
+    writeSettingStatement(db, NOTIFY_KEY, notifyByEmail, nowMs),
+    audit({ action: 'update', objectType: 'security_settings', objectId: NOTIFY_KEY, objectName: 'notifyByEmail', before: { notifyByEmail: before }, after: { notifyByEmail } }),
+  ]);
 }
 
 export interface FiledIssue {
