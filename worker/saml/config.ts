@@ -43,7 +43,7 @@ const ssoUrl = z
     } catch {
       return false;
     }
-  }, { message: 'must be an https URL (http only for localhost / 127.0.0.1)', params: { code: 'SAML_URL_NOT_HTTPS' } });
+  }, { error: 'must be an https URL (http only for localhost / 127.0.0.1)', params: { code: 'SAML_URL_NOT_HTTPS' } });
 
 const entityIdField = z.string().trim().min(1, 'is required').max(1024, 'must be at most 1024 characters (SAML core §8.3.6)');
 const claimName = z.string().trim().min(1, 'must not be empty').max(512);
