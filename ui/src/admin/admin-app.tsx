@@ -16,6 +16,7 @@ import { adminStrings } from './strings';
 import { TokenDetailPage, TokensPage } from './tokens';
 import { UserPage } from './users/user-page';
 import { UsersPage } from './users-page';
+import { ChevronDownIcon } from '../components/icons';
 
 const SecurityPage = lazyPage(() => import('./security/security-page'));
 const ActivitiesPage = lazyPage(() => import('./activities/activities-page'));
@@ -132,7 +133,7 @@ function AccountMenu({ session }: { session: SignedIn }) {
   return (
     <div class="menu">
       <button type="button" class="icon-button" aria-haspopup="menu" aria-expanded={open} onClick={() => setOpen(!open)}>
-        {session.user.login} {openIssues > 0 ? <span class="badge" title={t('userIssues')}>{openIssues}</span> : null} ▾
+        {session.user.login} {openIssues > 0 ? <span class="badge" title={t('userIssues')}>{openIssues}</span> : null} <ChevronDownIcon />
       </button>
       {open ? (
         <div class="menu-items" role="menu" onClick={() => setOpen(false)}>

@@ -10,6 +10,7 @@ import { useAction, usePagedList } from './use-data';
 import { Empty, PageHeader, Pager, SearchBox } from './widgets';
 import type { UserView } from '../../../worker/users/service';
 import { EMAIL_MAX_LENGTH, LOGIN_MAX_LENGTH, PASSWORD_MIN_LENGTH, PERSON_NAME_MAX_LENGTH, PHONE_MAX_LENGTH } from '../../../worker/contract/fields';
+import { CheckIcon } from '../components/icons';
 
 /** A user as the admin API returns it (the worker's view; a type-only import, erased from the bundle). */
 export type AdminUser = UserView;
@@ -155,7 +156,7 @@ export function UserPicker({ label, onPick }: { label: string; onPick: (user: Ad
                 setSearch('');
               }}
             >
-              {t('pickUser')} ✓
+              {t('pickUser')} <CheckIcon />
             </Button>
           </li>
         ))}

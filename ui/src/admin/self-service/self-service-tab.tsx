@@ -13,6 +13,7 @@ import { describeError, useTranslator } from '../../lib/i18n';
 import type { Resource } from '../resources-page';
 import { confirmAction } from '../widgets';
 import { selfServiceStrings } from './strings';
+import { ArrowDownIcon, ArrowUpIcon } from '../../components/icons';
 
 /** What switching Register New Token on offers first when no type is chosen yet: the software token (an app). */
 const FIRST_TOKEN_TYPE: SelfServiceTokenType = 'TOTP';
@@ -213,7 +214,7 @@ export default function SelfServiceTab({ resource, onChange }: { resource: Resou
                     ) : null}
                   </div>
                   <button type="button" class="icon-button" disabled={index === 0} onClick={() => move(index, -1)} aria-label={t('moveUp', { name: t(action) })} title={t('moveUp', { name: t(action) })}>
-                    ↑
+                    <ArrowUpIcon />
                   </button>
                   <button
                     type="button"
@@ -223,7 +224,7 @@ export default function SelfServiceTab({ resource, onChange }: { resource: Resou
                     aria-label={t('moveDown', { name: t(action) })}
                     title={t('moveDown', { name: t(action) })}
                   >
-                    ↓
+                    <ArrowDownIcon />
                   </button>
                 </li>
               );

@@ -74,7 +74,7 @@ export function RecoveryCodesPanel({ token, path, onChanged }: { token: AdminTok
         <dt>{t('failCount')}</dt>
         <dd>
           {token.failCount}
-          {token.lockedUntil ? ` · ${t('locked')} → ${formatDateTime(token.lockedUntil)}` : ''}
+          {token.lockedUntil ? ` · ${t('locked')}: ${formatDateTime(token.lockedUntil)}` : ''}
         </dd>
       </dl>
       <div class="row">

@@ -17,6 +17,7 @@ import { useAction, useData, type Page } from '../use-data';
 import { UserForm } from '../users-page';
 import { Empty, PageHeader, confirmAction } from '../widgets';
 import { userPageStrings } from './strings';
+import { ChevronLeftIcon } from '../../components/icons';
 
 type Translate = (key: string, values?: Record<string, string | number>) => string;
 
@@ -36,7 +37,7 @@ export function UserPage({ id }: { id: string }) {
   return (
     <>
       <a href="/admin/users" onClick={onLinkClick}>
-        ‹ {t('users')}
+        <ChevronLeftIcon /> {t('users')}
       </a>
       <PageHeader
         title={

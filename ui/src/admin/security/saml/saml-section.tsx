@@ -18,6 +18,7 @@ import type { ConfigIssue } from '../../../../../worker/saml/config';
 import type { SamlConfigState } from '../../../../../worker/saml/config-service';
 import type { ImportedIdp } from '../../../../../worker/saml/metadata-import';
 import { ScriptDesigner } from './script-designer';
+import { RefreshIcon } from '../../../components/icons';
 
 const YamlEditor = lazyPage<YamlEditorProps>(() => import('../../monaco/yaml-editor'));
 
@@ -270,7 +271,7 @@ export default function SamlSection({ onApplied }: SamlSectionProps) {
       </section>
       <ScriptDesigner />
       <Button class="restart" variant={state.differs ? 'primary' : 'secondary'} disabled={!state.differs} title={t('restartTitle')} onClick={() => setRestartOpen(true)}>
-        ⟳ {t('restart')}
+        <RefreshIcon /> {t('restart')}
       </Button>
       <RestartDialog
         open={restartOpen}
