@@ -28,7 +28,7 @@ async function prepareUser(language: string) {
   const user = await app.adminApi('POST', '/users', { login, password, firstName: 'Paula' });
   // Signed in before owning a token: the password alone completes the sign-in (a UserLogin activity).
   const signIn = await fetch(`${app.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: app.url }, body: JSON.stringify({ login, password }) });
-  expect((await signIn.json()).state).toBe('signed_in');
+  expect(((await signIn.json()) as { state: string }).state).toBe('signed_in');
   const owned = await app.adminApi('POST', '/tokens/hardware', { serial: `${login}-OWN`, type: 'HOTP', seed: seed(), ownerUserId: user.id });
   for (const otp of ['000000', '111111']) await app.adminApi('POST', `/tokens/${owned.id}/check`, { otp });
   const free = await app.adminApi('POST', '/tokens/hardware', { serial: `${login}-FREE`, type: 'TOTP', seed: seed() });
