@@ -41,7 +41,13 @@ for (const language of ['en', 'de'] as const) {
       };
 
       await page.goto(`/selfservice/${ALIAS}`);
-      await start();
+      // The login typed at the sign-in is kept when the user turns to Restore access.
+      await page.getByLabel(t.login!, { exact: true }).fill(login);
+      await page.getByRole('button', { name: t.restoreTitle! }).click();
+      expect(await page.getByLabel(t.login!, { exact: true }).inputValue()).toBe(login);
+      await page.getByLabel(t.lostToken!).check();
+      await page.getByRole('button', { name: t.next!, exact: true }).click();
+      await page.getByRole('heading', { name: t.verifyTitle! }).waitFor();
       expect(await page.getByLabel(t.emailCode!).count()).toBe(1);
       await page.getByRole('button', { name: t.backToSignIn! }).click();
 

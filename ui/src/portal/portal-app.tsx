@@ -18,6 +18,8 @@ import { portalStrings } from './strings';
 
 /** Whether this page load pushed the ?restore entry (then "Back" in the form is the browser's Back). */
 let enteredRestoreHere = false;
+/** The login typed at the sign-in before "Restore access", so the user need not type it twice. */
+let restoreLogin = '';
 
 type View =
   | { kind: 'loading' }
@@ -65,7 +67,8 @@ export default function PortalApp({ alias }: { alias: string }) {
   }, [resourceName]);
 
   const signedOut = (notice?: string) => setView({ kind: 'signed_out', resource: resourceName, notice });
-  const enterRestore = () => {
+  const enterRestore = (typedLogin: string) => {
+    restoreLogin = typedLogin;
     enteredRestoreHere = true;
     navigate(`${location.pathname}?restore`);
   };
@@ -98,7 +101,7 @@ export default function PortalApp({ alias }: { alias: string }) {
       if (restoring) {
         return (
           <Card title={t('restoreTitle')}>
-            <RestoreAccess client={client} onBack={leaveRestore} />
+            <RestoreAccess client={client} onBack={leaveRestore} initialLogin={restoreLogin} />
           </Card>
         );
       }

@@ -16,7 +16,7 @@ import { portalStrings } from './strings';
 
 type State = { step: 'login' } | { step: SignInStep; flow: string; emailCodeOption: boolean; delivery?: CodeDelivery; passkey: boolean };
 
-export function SignInForm(props: { client: PortalClient; notice?: string; onSignedIn: () => void; onRestore: () => void }) {
+export function SignInForm(props: { client: PortalClient; notice?: string; onSignedIn: () => void; onRestore: (typedLogin: string) => void }) {
   const t = useTranslator(portalStrings);
   const [state, setState] = useState<State>({ step: 'login' });
   const [login, setLogin] = useState('');
@@ -197,7 +197,7 @@ export function SignInForm(props: { client: PortalClient; notice?: string; onSig
         ) : null}
       </form>
       <p class="divider">{t('restoreHint')}</p>
-      <Button variant="secondary" onClick={props.onRestore}>
+      <Button variant="secondary" onClick={() => props.onRestore(login.trim())}>
         {t('restoreLink')}
       </Button>
     </div>
