@@ -3,7 +3,7 @@
  * "Security" tab where two-factor authentication can be disabled for its members.
  */
 import { useState } from 'preact/hooks';
-import { Button, Checkbox, TextField } from '../components/form';
+import { Button, Checkbox, Form, TextField } from '../components/form';
 import { Dialog, Tabs } from '../components/layout';
 import { api } from '../lib/api';
 import { formatDateTime, useTranslator } from '../lib/i18n';
@@ -40,7 +40,7 @@ export function OrganisationsPage({ kind }: { kind: Kind }) {
   const list = usePagedList<Organisation>(`/api/admin/${basePath(kind)}`, { kind });
   const [creating, setCreating] = useState(false);
   const [name, setName] = useState('');
-  const { busy, run } = useAction();
+  const { busy, run, form } = useAction();
   return (
     <ListPage
       title={kind === 'office' ? t('offices') : t('groups')}
@@ -55,7 +55,8 @@ export function OrganisationsPage({ kind }: { kind: Kind }) {
       ]}
     >
       <Dialog title={kind === 'office' ? t('newOffice') : t('newGroup')} open={creating} onClose={() => setCreating(false)}>
-        <form
+        <Form
+          {...form}
           class="stack"
           onSubmit={async (event) => {
             event.preventDefault();
@@ -73,7 +74,7 @@ export function OrganisationsPage({ kind }: { kind: Kind }) {
               {t('create')}
             </Button>
           </div>
-        </form>
+        </Form>
       </Dialog>
     </ListPage>
   );
@@ -84,7 +85,7 @@ export function OrganisationDetailPage({ kind, id }: { kind: Kind; id: string })
   const path = `/api/admin/${basePath(kind)}/${id}`;
   const { data: item, error, reload } = useData<Organisation>(path);
   const [tab, setTab] = useState<'general' | 'security'>('general');
-  const { busy, run } = useAction();
+  const { busy, run, form } = useAction();
   if (error) return <p class="alert error">{error}</p>;
   if (!item) return <div class="loading" aria-busy="true" />;
   return (
@@ -131,11 +132,12 @@ function GeneralTab({ kind, item, onChange }: { kind: Kind; item: Organisation; 
   const path = `/api/admin/${basePath(kind)}/${item.id}`;
   const [name, setName] = useState(item.name);
   const members = useData<{ items: Member[] }>(`${path}/members`);
-  const { busy, run } = useAction();
+  const { busy, run, form } = useAction();
   return (
     <>
       <section class="panel">
-        <form
+        <Form
+          {...form}
           class="row"
           onSubmit={async (event) => {
             event.preventDefault();
@@ -146,7 +148,7 @@ function GeneralTab({ kind, item, onChange }: { kind: Kind; item: Organisation; 
           <Button type="submit" busy={busy}>
             {t('save')}
           </Button>
-        </form>
+        </Form>
       </section>
       <section class="panel">
         <h2>{t('members')}</h2>

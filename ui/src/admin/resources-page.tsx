@@ -3,7 +3,7 @@
  * "user" or "token with user") and Self-Service (the portal settings).
  */
 import { useState } from 'preact/hooks';
-import { Button, SelectField, TextField } from '../components/form';
+import { Button, Form, SelectField, TextField } from '../components/form';
 import { Dialog, Tabs } from '../components/layout';
 import { lazyPage } from '../components/lazy';
 import { api } from '../lib/api';
@@ -37,7 +37,7 @@ export function ResourcesPage() {
   const [creating, setCreating] = useState(false);
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
-  const { busy, run } = useAction();
+  const { busy, run, form } = useAction();
   return (
     <ListPage
       title={t('resources')}
@@ -66,7 +66,8 @@ export function ResourcesPage() {
       ]}
     >
       <Dialog title={t('newResource')} open={creating} onClose={() => setCreating(false)}>
-        <form
+        <Form
+          {...form}
           class="stack"
           onSubmit={async (event) => {
             event.preventDefault();
@@ -84,7 +85,7 @@ export function ResourcesPage() {
               {t('create')}
             </Button>
           </div>
-        </form>
+        </Form>
       </Dialog>
     </ListPage>
   );
@@ -97,7 +98,7 @@ export function ResourceDetailPage({ id }: { id: string }) {
   const path = `/api/admin/resources/${id}`;
   const { data: resource, error, reload } = useData<Resource>(path);
   const [tab, setTab] = useState<ResourceTab>(() => (new URLSearchParams(location.search).get('tab') as ResourceTab) || 'general');
-  const { busy, run } = useAction();
+  const { busy, run, form } = useAction();
   if (error) return <p class="alert error">{error}</p>;
   if (!resource) return <div class="loading" aria-busy="true" />;
   return (
@@ -141,9 +142,10 @@ function GeneralTab({ resource, onChange }: { resource: Resource; onChange: () =
   const t = useTranslator(adminStrings);
   const [name, setName] = useState(resource.name);
   const [description, setDescription] = useState(resource.description);
-  const { busy, run } = useAction();
+  const { busy, run, form } = useAction();
   return (
-    <form
+    <Form
+      {...form}
       class="panel stack"
       onSubmit={async (event) => {
         event.preventDefault();
@@ -160,7 +162,7 @@ function GeneralTab({ resource, onChange }: { resource: Resource; onChange: () =
           {t('save')}
         </Button>
       </div>
-    </form>
+    </Form>
   );
 }
 
@@ -173,7 +175,7 @@ function AssignmentsTab({ resource, kind, onChange }: { resource: Resource; kind
   const base = `/api/admin/resources/${resource.id}/assignments`;
   const list = usePagedList<Assignment>(base, { kind });
   const [picked, setPicked] = useState<AdminUser | null>(null);
-  const { busy, run } = useAction();
+  const { busy, run, form } = useAction();
   const reloadAll = () => {
     list.reload();
     onChange();
@@ -239,7 +241,7 @@ function AssignForm({ resource, user, withToken, onDone }: { resource: Resource;
   const t = useTranslator(adminStrings);
   const tokens = useData<{ items: AdminToken[] }>(withToken ? `/api/admin/tokens?ownerUserId=${user.id}&pageSize=100` : null);
   const [tokenId, setTokenId] = useState('');
-  const { busy, run } = useAction();
+  const { busy, run, form } = useAction();
   const options = [{ value: '', label: '—' }, ...(tokens.data?.items ?? []).map((token) => ({ value: token.id, label: `${token.serial} (${token.type})` }))];
   if (withToken && tokens.data && tokens.data.items.length === 0) {
     return (
@@ -253,7 +255,8 @@ function AssignForm({ resource, user, withToken, onDone }: { resource: Resource;
     );
   }
   return (
-    <form
+    <Form
+      {...form}
       class="row"
       onSubmit={async (event) => {
         event.preventDefault();
@@ -268,6 +271,6 @@ function AssignForm({ resource, user, withToken, onDone }: { resource: Resource;
       <Button variant="secondary" onClick={onDone}>
         {t('cancel')}
       </Button>
-    </form>
+    </Form>
   );
 }
