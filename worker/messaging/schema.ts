@@ -36,7 +36,7 @@ export const messagingSettingsInputSchema = z.object({
   }),
   email: z.object({
     provider: emailProviderInputSchema,
-    fromAddress: z.string().trim().max(254).email(),
+    fromAddress: z.string().trim().max(254).check(z.email()),
     fromName: displayName.default(''),
   }),
   templates: z.object({ de: languageTemplates, en: languageTemplates }),

@@ -133,7 +133,7 @@ export function normalizeSmsRecipient(raw: string): string {
 
 // ---------------------------------------------------------------- email
 
-const emailAddress = z.string().trim().max(254).email();
+const emailAddress = z.string().trim().max(254).check(z.email());
 
 export async function sendEmail(env: MessagingEnv, db: D1Database, input: SendEmailInput): Promise<SendResult> {
   const to = normalizeEmailRecipient(input.to);
