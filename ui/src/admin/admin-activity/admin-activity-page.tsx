@@ -147,6 +147,8 @@ export default function AdminActivityPage() {
   );
 }
 
+const ONE_OF_A_KIND = new Set<AuditObjectType>(['saml_config', 'sign_in_script']);
+
 /** Where an audited object is shown in the admin center, when it has a page of its own. */
 function objectHref(entry: AuditEntryView): string | null {
   if (!entry.objectId || entry.action === 'delete') return null;
@@ -160,7 +162,9 @@ function objectHref(entry: AuditEntryView): string | null {
 
 function AuditRow({ entry, t }: { entry: AuditEntryView; t: Translate }) {
   const href = objectHref(entry);
-  const name = entry.objectName ?? entry.objectId ?? '';
+  // The SAML configuration and the sign-in script are one of a kind: their type label names them in the page's
+  // language, and the server's English name is left out.
+  const name = ONE_OF_A_KIND.has(entry.objectType) ? '' : (entry.objectName ?? entry.objectId ?? '');
   return (
     <tr data-audit-id={entry.id}>
       <td>
