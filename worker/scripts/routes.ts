@@ -67,6 +67,6 @@ export const scriptAdminRoutes = new Hono<AppBindings>()
     return c.json(await restoreVersion(c.env.DB, version, currentUserId(c), c.var.now, auditOf(c)));
   })
   .post('/test-run', async (c) => {
-    const body = await parseJsonBody(c, z.strictObject({ source: source.min(1), claims: claims.default({}), userId: z.string().uuid().nullable().optional() }));
+    const body = await parseJsonBody(c, z.strictObject({ source: source.min(1), claims: claims.default({}), userId: z.uuid().nullable().optional() }));
     return c.json(await testRunScript(c.env.DB, { source: body.source, claims: body.claims, userId: body.userId ?? null, nowMs: c.var.now }));
   });
