@@ -150,6 +150,7 @@ function DetailedTable({ path, filtered, onPage }: { path: string; filtered: boo
             <tr>
               <th>{t('user')}</th>
               <th>{t('activity')}</th>
+              <th>{t('meaning')}</th>
               <th>{t('timestamp')}</th>
               <th>{t('channel')}</th>
               <th>{t('ip')}</th>
@@ -159,8 +160,8 @@ function DetailedTable({ path, filtered, onPage }: { path: string; filtered: boo
             {data.items.map((activity) => (
               <tr key={activity.id}>
                 <td>{activity.login ?? <span class="muted">{t('unknownUser')}</span>}</td>
-                <td>
-                  <ActivityName type={activity.type} />
+                <td class="mono">
+                  {activity.type}
                   {/* A refused SAML sign-in shows the user only this reference; here it meets its reason. */}
                   {typeof activity.detail.reference === 'string' ? (
                     <small class="muted" data-testid="activity-reference">
@@ -169,6 +170,7 @@ function DetailedTable({ path, filtered, onPage }: { path: string; filtered: boo
                     </small>
                   ) : null}
                 </td>
+                <td>{ACTIVITY_LABELS[currentLanguage()][activity.type]}</td>
                 <td>
                   <time dateTime={new Date(activity.at).toISOString()}>{formatDateTime(activity.at)}</time>
                 </td>
