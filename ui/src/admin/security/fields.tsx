@@ -6,7 +6,9 @@
 import type { ComponentChildren, InputHTMLAttributes } from 'preact';
 import { useId } from 'preact/hooks';
 import { ApiError } from '../../lib/api';
-import { translator, useTranslator } from '../../lib/i18n';
+import type { FieldIssue as SharedFieldIssue } from '../../../../worker/contract/field-issues';
+import { describeFieldIssue } from '../../lib/error-texts';
+import { currentLanguage, useTranslator } from '../../lib/i18n';
 import type { FieldIssue } from './api-types';
 import { securityStrings } from './strings';
 
@@ -21,13 +23,11 @@ export function issuesOf(failure: unknown): FieldIssue[] {
   if (!(failure instanceof ApiError)) return [];
   const details = failure.details as { issues?: FieldIssue[] } | undefined;
   if (!Array.isArray(details?.issues)) return [];
-  const t = translator(securityStrings);
+  // English keeps the server's own sentence, which names the host or the value; German says the code's text.
+  const language = currentLanguage();
   return details.issues
     .filter((issue) => typeof issue?.path === 'string')
-    .map((issue) => {
-      const key = `issue_${issue.code}`;
-      return issue.code && t(key) !== key ? { ...issue, message: t(key) } : issue;
-    });
+    .map((issue) => (language !== 'en' && issue.code ? { ...issue, message: describeFieldIssue(issue as SharedFieldIssue, language) } : issue));
 }
 
 export function FieldError({ id, error }: { id?: string; error?: string | string[] }) {
