@@ -118,14 +118,14 @@ export function parseQuery<T extends z.ZodType>(c: Context, schema: T): z.infer<
 
 /** Common field shapes. */
 export const fields = {
-  id: z.string().uuid(),
+  id: z.uuid(),
   login: z
     .string()
     .trim()
     .min(1)
     .max(LOGIN_MAX_LENGTH)
     .regex(LOGIN_PATTERN, 'may contain letters, digits and . _ @ + - only'),
-  email: z.string().trim().max(EMAIL_MAX_LENGTH).email(),
+  email: z.string().trim().max(EMAIL_MAX_LENGTH).check(z.email()),
   language: z.enum(LANGUAGES),
   page: z.coerce.number().int().min(1).max(100_000).default(1),
   pageSize: z.coerce.number().int().min(1).max(200).default(25),
