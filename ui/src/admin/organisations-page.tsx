@@ -85,7 +85,7 @@ export function OrganisationDetailPage({ kind, id }: { kind: Kind; id: string })
   const path = `/api/admin/${basePath(kind)}/${id}`;
   const { data: item, error, reload } = useData<Organisation>(path);
   const [tab, setTab] = useState<'general' | 'security'>('general');
-  const { busy, run, form } = useAction();
+  const { busy, run } = useAction();
   if (error) return <p class="alert error">{error}</p>;
   if (!item) return <div class="loading" aria-busy="true" />;
   return (

@@ -98,7 +98,7 @@ export function ResourceDetailPage({ id }: { id: string }) {
   const path = `/api/admin/resources/${id}`;
   const { data: resource, error, reload } = useData<Resource>(path);
   const [tab, setTab] = useState<ResourceTab>(() => (new URLSearchParams(location.search).get('tab') as ResourceTab) || 'general');
-  const { busy, run, form } = useAction();
+  const { busy, run } = useAction();
   if (error) return <p class="alert error">{error}</p>;
   if (!resource) return <div class="loading" aria-busy="true" />;
   return (
@@ -175,7 +175,7 @@ function AssignmentsTab({ resource, kind, onChange }: { resource: Resource; kind
   const base = `/api/admin/resources/${resource.id}/assignments`;
   const list = usePagedList<Assignment>(base, { kind });
   const [picked, setPicked] = useState<AdminUser | null>(null);
-  const { busy, run, form } = useAction();
+  const { busy, run } = useAction();
   const reloadAll = () => {
     list.reload();
     onChange();
