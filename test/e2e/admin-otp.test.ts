@@ -81,7 +81,9 @@ describe('admin center', () => {
     await page.getByRole('dialog').getByRole('button', { name: 'Create' }).click();
     await page.waitForURL(/\/admin\/resources\/[0-9a-f-]{36}/);
     await page.getByRole('tab', { name: 'Tokens with users' }).click();
-    await page.getByLabel('Search').first().fill('dora');
+    // The picker and the list's search are told apart by their labels.
+    expect(await page.getByLabel('Search the assignments').count()).toBe(1);
+    await page.getByLabel('Find a user to assign').fill('dora');
     await page.getByRole('button', { name: /User/ }).first().click();
     await page.getByLabel('Token', { exact: true }).selectOption({ index: 1 });
     await page.getByRole('button', { name: 'Assign user' }).click();

@@ -60,7 +60,7 @@ describe('admin center: SMS token', () => {
     await page.getByRole('link', { name: 'VPN' }).first().click();
     await page.waitForURL(/\/admin\/resources\/[0-9a-f-]{36}/);
     await page.getByRole('tab', { name: 'Tokens with users' }).click();
-    await page.getByLabel('Search').first().fill('otto');
+    await page.getByLabel('Find a user to assign').fill('otto');
     await page.getByRole('button', { name: /User/ }).first().click();
     await page.getByLabel('Token', { exact: true }).selectOption({ index: 1 });
     await page.getByRole('button', { name: 'Assign user' }).click();

@@ -107,8 +107,8 @@ describe('self-service portal', () => {
     await adminPage.waitForURL(/\/admin\/resources\/[0-9a-f-]{36}/);
     resourceId = /resources\/([0-9a-f-]{36})/.exec(adminPage.url())![1]!;
     await adminPage.getByRole('tab', { name: 'Users', exact: true }).click();
-    await adminPage.getByLabel('Search').first().fill(LOGIN);
-    await adminPage.getByRole('button', { name: /User/ }).first().click();
+    // One click assigns: the match's own button (nothing else to choose for a user without a token).
+    await adminPage.getByLabel('Find a user to assign').fill(LOGIN);
     await adminPage.getByRole('button', { name: 'Assign user' }).click();
     await adminPage.getByRole('cell', { name: 'User', exact: true }).waitFor();
 

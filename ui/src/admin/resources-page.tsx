@@ -2,7 +2,7 @@
  * Resources (protected applications): list, create, and a detail page with tabs: General, Assignments (users as
  * "user" or "token with user") and Self-Service (the portal settings).
  */
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { Button, Form, SelectField, TextField } from '../components/form';
 import { Dialog, Tabs } from '../components/layout';
 import { lazyPage } from '../components/lazy';
@@ -184,10 +184,21 @@ function AssignmentsTab({ resource, kind, onChange }: { resource: Resource; kind
     <>
       <section class="panel">
         <h2>{t('assignUser')}</h2>
-        {picked ? <AssignForm resource={resource} user={picked} withToken={kind === 'token_with_user'} onDone={() => { setPicked(null); reloadAll(); }} /> : <UserPicker label={t('search')} onPick={setPicked} />}
+        {kind === 'user' ? (
+          // Nothing else to choose: picking the user assigns them, in one click.
+          <UserPicker
+            label={t('findUserToAssign')}
+            pickLabel={t('assignUser')}
+            onPick={(user) => run(() => api.put(`/api/admin/resources/${resource.id}/assignments`, { userId: user.id, tokenId: null }), t('saved')).then(reloadAll)}
+          />
+        ) : picked ? (
+          <AssignForm resource={resource} user={picked} onDone={() => { setPicked(null); reloadAll(); }} />
+        ) : (
+          <UserPicker label={t('findUserToAssign')} onPick={setPicked} />
+        )}
       </section>
       <div class="toolbar">
-        <SearchBox value={list.search} onValue={list.setSearch} />
+        <SearchBox value={list.search} onValue={list.setSearch} label={t('searchAssignments')} />
       </div>
       {list.data?.items.length === 0 ? <Empty>{t('noItems')}</Empty> : null}
       {list.data && list.data.items.length > 0 ? (
@@ -237,13 +248,17 @@ function AssignmentsTab({ resource, kind, onChange }: { resource: Resource; kind
   );
 }
 
-function AssignForm({ resource, user, withToken, onDone }: { resource: Resource; user: AdminUser; withToken: boolean; onDone: () => void }) {
+/** A user with the one token that counts on the resource: the user's only token is chosen for them. */
+function AssignForm({ resource, user, onDone }: { resource: Resource; user: AdminUser; onDone: () => void }) {
   const t = useTranslator(adminStrings);
-  const tokens = useData<{ items: AdminToken[] }>(withToken ? `/api/admin/tokens?ownerUserId=${user.id}&pageSize=100` : null);
+  const tokens = useData<{ items: AdminToken[] }>(`/api/admin/tokens?ownerUserId=${user.id}&pageSize=100`);
   const [tokenId, setTokenId] = useState('');
+  useEffect(() => {
+    if (tokens.data?.items.length === 1) setTokenId(tokens.data.items[0]!.id);
+  }, [tokens.data]);
   const { busy, run, form } = useAction();
   const options = [{ value: '', label: '—' }, ...(tokens.data?.items ?? []).map((token) => ({ value: token.id, label: `${token.serial} (${token.type})` }))];
-  if (withToken && tokens.data && tokens.data.items.length === 0) {
+  if (tokens.data && tokens.data.items.length === 0) {
     return (
       <div class="row">
         <strong>{user.login}</strong>
@@ -264,8 +279,8 @@ function AssignForm({ resource, user, withToken, onDone }: { resource: Resource;
       }}
     >
       <strong>{user.login}</strong>
-      {withToken ? <SelectField label={t('token')} name="tokenId" value={tokenId} onValue={setTokenId} options={options} /> : null}
-      <Button type="submit" busy={busy} disabled={withToken && !tokenId}>
+      <SelectField label={t('token')} name="tokenId" value={tokenId} onValue={setTokenId} options={options} />
+      <Button type="submit" busy={busy} disabled={!tokenId}>
         {t('assignUser')}
       </Button>
       <Button variant="secondary" onClick={onDone}>

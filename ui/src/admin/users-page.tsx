@@ -120,7 +120,8 @@ export function UserForm({ user, onDone }: { user?: AdminUser; onDone: (user: Ad
 }
 
 /** A user picker backed by the user search API (for assignments and memberships). */
-export function UserPicker({ label, onPick }: { label: string; onPick: (user: AdminUser) => void }) {
+/** `pickLabel`: the match's button, where picking is itself the action (e.g. "Assign user"); default "User". */
+export function UserPicker({ label, pickLabel, onPick }: { label: string; pickLabel?: string; onPick: (user: AdminUser) => void }) {
   const t = useTranslator(adminStrings);
   const [search, setSearch] = useState('');
   const [matches, setMatches] = useState<AdminUser[]>([]);
@@ -156,7 +157,7 @@ export function UserPicker({ label, onPick }: { label: string; onPick: (user: Ad
                 setSearch('');
               }}
             >
-              {t('pickUser')} <CheckIcon />
+              {pickLabel ?? t('pickUser')} <CheckIcon />
             </Button>
           </li>
         ))}
