@@ -9,6 +9,7 @@
 import { API_KEY_BYTES, API_KEY_MAX_SECRET_CHARS, API_KEY_MIN_SECRET_CHARS } from '../constants';
 import type { Audit } from '../audit/record';
 import { AppError } from '../errors';
+import { fieldRefusal } from '../lib/validate';
 import { randomToken, sha256Hex } from '../lib/crypto';
 import type { Principal } from './types';
 
@@ -82,8 +83,7 @@ export async function createApiKey(
 ): Promise<{ apiKey: ApiKeyView; key: string }> {
   const expiresAt = input.expiresAt ?? null;
   if (expiresAt !== null && expiresAt <= input.nowMs) {
-    const message = 'must be in the future';
-    throw new AppError('VALIDATION_FAILED', `expiresAt: ${message}`, { issues: [{ path: 'expiresAt', message }] });
+    throw fieldRefusal('expiresAt', 'NOT_IN_FUTURE', 'must be in the future');
   }
   const key = KEY_PREFIX + randomToken(API_KEY_BYTES);
   const id = crypto.randomUUID();

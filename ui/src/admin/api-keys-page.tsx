@@ -3,7 +3,7 @@
  * use and status, revoke.
  */
 import { useState } from 'preact/hooks';
-import { Alert, Button, SelectField, TextField } from '../components/form';
+import { Alert, Button, Form, SelectField, TextField } from '../components/form';
 import { api } from '../lib/api';
 import { formatDateTime, useTranslator, type Dictionaries } from '../lib/i18n';
 import { adminStrings } from './strings';
@@ -60,12 +60,13 @@ export function ApiKeysPage() {
   const [scope, setScope] = useState<ApiKeyScope>('verify');
   const [expiresOn, setExpiresOn] = useState('');
   const [newKey, setNewKey] = useState('');
-  const { busy, run } = useAction();
+  const { busy, run, form } = useAction();
   return (
     <>
       <PageHeader title={t('keys')} />
       <section class="panel">
-        <form
+        <Form
+          {...form}
           class="row"
           onSubmit={async (event) => {
             event.preventDefault();
@@ -79,11 +80,11 @@ export function ApiKeysPage() {
         >
           <TextField label={t('newKey')} name="key-name" value={name} onValue={setName} placeholder={t('name')} required />
           <SelectField label={t('scope')} name="key-scope" value={scope} onValue={setScope} options={SCOPES.map((value) => ({ value, label: t(`scope_${value}`) }))} />
-          <TextField label={t('expiresOptional')} name="key-expires" type="date" value={expiresOn} onValue={setExpiresOn} />
+          <TextField label={t('expiresOptional')} name="key-expires" errorPath="expiresAt" type="date" value={expiresOn} onValue={setExpiresOn} />
           <Button type="submit" busy={busy}>
             {t('create')}
           </Button>
-        </form>
+        </Form>
         <p class="hint">{t('keyRules')}</p>
         {newKey ? (
           <Alert kind="warning">
