@@ -1,6 +1,6 @@
 /** Registering a hardware token (TOTP, HOTP or OCRA) with the seed from its vendor; usable at once. */
 import { useState } from 'preact/hooks';
-import { Button, SelectField, TextField } from '../../components/form';
+import { Button, Form, SelectField, TextField } from '../../components/form';
 import { api } from '../../lib/api';
 import { useTranslator } from '../../lib/i18n';
 import { adminStrings } from '../strings';
@@ -16,9 +16,10 @@ export function HardwareTokenForm({ onDone }: { onDone: () => void }) {
   const [period, setPeriod] = useState('30');
   const [counter, setCounter] = useState('0');
   const [ocraSuite, setOcraSuite] = useState('OCRA-1:HOTP-SHA1-6:QN08');
-  const { busy, run } = useAction();
+  const { busy, run, form } = useAction();
   return (
-    <form
+    <Form
+      {...form}
       class="stack"
       onSubmit={async (event) => {
         event.preventDefault();
@@ -51,7 +52,7 @@ export function HardwareTokenForm({ onDone }: { onDone: () => void }) {
           <SelectField label={t('algorithm')} name="algorithm" value={algorithm} onValue={setAlgorithm} options={['SHA1', 'SHA256', 'SHA512'].map((v) => ({ value: v, label: v }))} />
           <SelectField label={t('digits')} name="digits" value={digits} onValue={setDigits} options={['6', '8'].map((v) => ({ value: v, label: v }))} />
           {type === 'TOTP' ? (
-            <SelectField label={t('period')} name="period" value={period} onValue={setPeriod} options={['30', '60'].map((v) => ({ value: v, label: v }))} />
+            <SelectField label={t('period')} name="period" errorPath="periodSeconds" value={period} onValue={setPeriod} options={['30', '60'].map((v) => ({ value: v, label: v }))} />
           ) : (
             <TextField label={t('counter')} name="counter" type="number" value={counter} onValue={setCounter} />
           )}
@@ -62,7 +63,7 @@ export function HardwareTokenForm({ onDone }: { onDone: () => void }) {
           {t('create')}
         </Button>
       </div>
-    </form>
+    </Form>
   );
 }
 
