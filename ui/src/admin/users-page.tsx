@@ -4,13 +4,13 @@ import { Button, Checkbox, Form, SelectField, TextField } from '../components/fo
 import { Dialog } from '../components/layout';
 import { api } from '../lib/api';
 import { useTranslator } from '../lib/i18n';
-import { navigate, onLinkClick } from '../lib/router';
+import { navigate } from '../lib/router';
 import { adminStrings } from './strings';
 import { useAction, usePagedList } from './use-data';
-import { Empty, PageHeader, Pager, SearchBox } from './widgets';
 import type { UserView } from '../../../worker/users/service';
 import { EMAIL_MAX_LENGTH, LOGIN_MAX_LENGTH, PASSWORD_MIN_LENGTH, PERSON_NAME_MAX_LENGTH, PHONE_MAX_LENGTH } from '../../../worker/contract/fields';
 import { CheckIcon } from '../components/icons';
+import { ListPage } from '../components/list-page';
 
 /** A user as the admin API returns it (the worker's view; a type-only import, erased from the bundle). */
 export type AdminUser = UserView;
@@ -20,44 +20,32 @@ export function UsersPage() {
   const list = usePagedList<AdminUser>('/api/admin/users');
   const [creating, setCreating] = useState(false);
   return (
-    <>
-      <PageHeader title={t('users')}>
-        <Button onClick={() => setCreating(true)}>{t('newUser')}</Button>
-      </PageHeader>
-      <div class="toolbar">
-        <SearchBox value={list.search} onValue={list.setSearch} />
-      </div>
-      {list.data && list.data.items.length === 0 ? <Empty>{list.search ? t('noMatches') : t('noItems')}</Empty> : null}
-      {list.data && list.data.items.length > 0 ? (
-        <>
-          <table class="data">
-            <thead>
-              <tr>
-                <th>{t('login')}</th>
-                <th>{t('name')}</th>
-                <th>{t('email')}</th>
-                <th>{t('status')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.items.map((user) => (
-                <tr key={user.id} class="clickable" onClick={() => navigate(`/admin/users/${user.id}`)}>
-                  <td>
-                    <a href={`/admin/users/${user.id}`} onClick={onLinkClick}>
-                      {user.login}
-                    </a>
-                    {user.isAdmin ? <span class="pill" style="margin-left:.4rem">{t('administrator')}</span> : null}
-                  </td>
-                  <td>{`${user.firstName} ${user.lastName}`.trim()}</td>
-                  <td>{user.email ?? ''}</td>
-                  <td>{user.enabled ? <span class="pill ok">{t('enabled')}</span> : <span class="pill off">{t('disabled')}</span>}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          <Pager page={list.page} pageSize={list.pageSize} total={list.data.total} onPage={list.setPage} />
-        </>
-      ) : null}
+    <ListPage
+      title={t('users')}
+      actions={<Button onClick={() => setCreating(true)}>{t('newUser')}</Button>}
+      list={list}
+      href={(user) => `/admin/users/${user.id}`}
+      testId="users-table"
+      columns={[
+        {
+          header: t('login'),
+          text: (user) => user.login,
+          cell: (user) => (
+            <>
+              {user.login}
+              {user.isAdmin ? <span class="pill" style="margin-left:.4rem">{t('administrator')}</span> : null}
+            </>
+          ),
+        },
+        { header: t('name'), text: (user) => `${user.firstName} ${user.lastName}`.trim(), cell: (user) => `${user.firstName} ${user.lastName}`.trim() },
+        { header: t('email'), text: (user) => user.email ?? '', cell: (user) => user.email ?? '', clip: true },
+        {
+          header: t('status'),
+          width: '8rem',
+          cell: (user) => (user.enabled ? <span class="pill ok">{t('enabled')}</span> : <span class="pill off">{t('disabled')}</span>),
+        },
+      ]}
+    >
       <Dialog title={t('newUser')} open={creating} onClose={() => setCreating(false)}>
         <UserForm
           onDone={(user) => {
@@ -66,7 +54,7 @@ export function UsersPage() {
           }}
         />
       </Dialog>
-    </>
+    </ListPage>
   );
 }
 
