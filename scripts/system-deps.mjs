@@ -8,6 +8,7 @@ export const SYSTEM_DEPENDENCIES = {
   oathtool: 'oathtool', // independent HOTP/TOTP implementation
   xmlsec1: 'xmlsec1', // independent XML signer for SAML responses
   php: 'php-cli', // runs the SimpleSAMLphp IdP
+  sqlite3: 'sqlite3', // reads the demo seed back over the migrations (the engine under D1)
 };
 export const EXTRA_PACKAGES = ['simplesamlphp', 'php-xml', 'php-mbstring', 'php-curl', 'php-sqlite3'];
 

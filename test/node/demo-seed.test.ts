@@ -5,7 +5,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -13,9 +13,10 @@ import { ALIAS_PATTERN, SELF_SERVICE_ACTIONS } from '../../worker/contract/selfs
 import { SELF_SERVICE_TOKEN_TYPES } from '../../worker/contract/tokens';
 
 const ROOT = path.resolve(__dirname, '../..');
-const SQLITE = ['/usr/bin/sqlite3', '/usr/local/bin/sqlite3'].find(existsSync);
+// Installed by scripts/system-deps.mjs with the other peers.
+const SQLITE = 'sqlite3';
 
-describe.skipIf(!SQLITE)('demo data', () => {
+describe('demo data', () => {
   it('holds an enabled portal for the VPN at /selfservice/vpn with Register New Token and Re-Assign on, and the README names it', () => {
     const seed = spawnSync(path.join(ROOT, 'node_modules/.bin/tsx'), ['scripts/seed.ts', '--demo', '--seed-key', randomBytes(32).toString('base64'), '--password', 'demo-admin-password'], { cwd: ROOT, encoding: 'utf8' });
     expect(seed.status, seed.stderr).toBe(0);
@@ -26,8 +27,8 @@ describe.skipIf(!SQLITE)('demo data', () => {
     const migrations = readdirSync(path.join(ROOT, 'migrations')).filter((name) => name.endsWith('.sql')).sort();
     const script = path.join(dir, 'all.sql');
     writeFileSync(script, [...migrations.map((name) => readFileSync(path.join(ROOT, 'migrations', name), 'utf8')), seed.stdout].join('\n;\n'));
-    execFileSync(SQLITE!, ['-bail', database, `.read ${script}`]);
-    const rows = JSON.parse(execFileSync(SQLITE!, ['-json', database, 'SELECT name, self_service_enabled AS enabled, self_service_alias AS alias, self_service_actions AS actions, self_service_token_types AS tokenTypes FROM resources WHERE self_service_enabled = 1'], { encoding: 'utf8' }) || '[]');
+    execFileSync(SQLITE, ['-bail', database, `.read ${script}`]);
+    const rows = JSON.parse(execFileSync(SQLITE, ['-json', database, 'SELECT name, self_service_enabled AS enabled, self_service_alias AS alias, self_service_actions AS actions, self_service_token_types AS tokenTypes FROM resources WHERE self_service_enabled = 1'], { encoding: 'utf8' }) || '[]');
 
     expect(rows).toHaveLength(1);
     const portal = rows[0];
