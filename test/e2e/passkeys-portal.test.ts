@@ -61,6 +61,8 @@ describe('passkeys in the portal', () => {
     await adminPage.getByRole('switch', { name: "Enable User's Self-Service for This Resource" }).check();
     await adminPage.getByLabel('Alias').fill(ALIAS);
     await adminPage.getByRole('switch', { name: 'Register New Token' }).check();
+    // Switching Register New Token on preselects the software token; this portal offers passkeys only.
+    await adminPage.getByLabel('Software token, time-based (TOTP)').uncheck();
     await adminPage.getByLabel('Passkey (WebAuthn)').check();
     await adminPage.getByRole('switch', { name: 'Generate Recovery Codes' }).check();
     await adminPage.getByRole('button', { name: 'Save' }).click();
