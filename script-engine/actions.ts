@@ -153,13 +153,13 @@ export const ACTIONS: readonly ActionSpec[] = [
     },
     run({ claims, key, index }, runtime) {
       const source = claims === undefined ? runtime.claims : claims;
-      if (!(source instanceof ClaimsValue)) return runtime.fail('WRONG_TYPE', 'GetEntry reads claims, e.g. { var: Context.Claims }.');
+      if (!(source instanceof ClaimsValue)) return runtime.fail('getEntryNeedsClaims');
       const values = source.values.get(runtime.text(key, 'key')) ?? [];
       if (index === undefined || index === null) {
         runtime.charge(values.length);
         return [...values];
       }
-      if (typeof index !== 'number' || !Number.isInteger(index)) return runtime.fail('WRONG_TYPE', '`index` is a whole number.');
+      if (typeof index !== 'number' || !Number.isInteger(index)) return runtime.fail('indexNotWhole');
       return values[index < 0 ? values.length + index : index] ?? '';
     },
   }),
@@ -172,7 +172,7 @@ export const ACTIONS: readonly ActionSpec[] = [
     run({ object, field }, runtime) {
       const user = runtime.userOf(object);
       const name = runtime.fieldName(field);
-      if (!user.fields.has(name)) runtime.fail('UNKNOWN_FIELD', `The user has no field "${name}".`);
+      if (!user.fields.has(name)) runtime.fail('userFieldMissing', { name });
       return user.fields.get(name)!;
     },
   }),
@@ -188,7 +188,7 @@ export const ACTIONS: readonly ActionSpec[] = [
     run({ object, field, value }, runtime) {
       const user = runtime.userOf(object);
       const name = runtime.fieldName(field);
-      if (!user.fields.has(name)) runtime.fail('UNKNOWN_FIELD', `The user has no field "${name}".`);
+      if (!user.fields.has(name)) runtime.fail('userFieldMissing', { name });
       user.fields.set(name, runtime.fieldValue(value, typeof user.fields.get(name) === 'boolean' ? 'boolean' : 'string'));
       runtime.unsavedFields.add(name);
       return null;
@@ -376,7 +376,7 @@ export const ACTIONS: readonly ActionSpec[] = [
     run({ items, as, do: body }, runtime, depth) {
       const name = runtime.text(as, 'as');
       const list = Array.isArray(items) ? items : items === null ? [] : [items];
-      if (list.length > runtime.budgets.maxListItems) runtime.fail('LIST_TOO_LONG', `ForEach over more than ${runtime.budgets.maxListItems} items.`);
+      if (list.length > runtime.budgets.maxListItems) runtime.fail('forEachTooLong', { max: runtime.budgets.maxListItems });
       // Each round costs even with an empty body (which is no step): one unit per item.
       runtime.charge(list.length);
       runtime.traceStep(list.length);
@@ -426,7 +426,7 @@ export const ACTIONS: readonly ActionSpec[] = [
       let joined = '';
       for (const part of list) {
         joined += runtime.scalarText(part);
-        if (joined.length > runtime.budgets.maxStringChars) runtime.fail('STRING_TOO_LONG', `Concat built a text longer than ${runtime.budgets.maxStringChars} characters.`);
+        if (joined.length > runtime.budgets.maxStringChars) runtime.fail('concatTooLong', { max: runtime.budgets.maxStringChars });
       }
       runtime.charge(textWork(joined.length));
       return joined;

@@ -1,5 +1,5 @@
 /**
- * What the parser and the checker can find wrong with a script, each problem once: its stable code (README.md,
+ * What the parser, the checker and a run can find wrong with a script, each problem once: its stable code (README.md,
  * "Errors"; several problems share one), and its text in English and German over the problem's parameters. A
  * ScriptError carries `problem` and `params`, so the designer renders it in the page's language
  * (`describeScriptProblem`); its `message` is the English text, for API clients.
@@ -232,6 +232,148 @@ const PROBLEMS = {
     code: 'TOO_MANY_ERRORS',
     en: (p) => `${p.more} more not shown; fix these first.`,
     de: (p) => `${p.more} weitere nicht angezeigt; beheben Sie zuerst diese.`,
+  },
+
+  // ---- found while the script runs (run.ts, actions.ts): the test run and a sign-in report them like the checker's
+  workBudgetExceeded: {
+    code: 'WORK_BUDGET_EXCEEDED',
+    en: (p) => `The script needs more than ${p.max} units of work (list elements and text it builds, compares or walks).`,
+    de: (p) => `Das Skript braucht mehr als ${p.max} Arbeitseinheiten (Listenelemente und Texte, die es baut, vergleicht oder durchläuft).`,
+  },
+  stepBudgetExceeded: {
+    code: 'STEP_BUDGET_EXCEEDED',
+    en: (p) => `The script ran more than ${p.max} actions.`,
+    de: (p) => `Das Skript hat mehr als ${p.max} Aktionen ausgeführt.`,
+  },
+  effectBudgetExceeded: {
+    code: 'EFFECT_BUDGET_EXCEEDED',
+    en: (p) => `The script produced more than ${p.max} changes.`,
+    de: (p) => `Das Skript hat mehr als ${p.max} Änderungen erzeugt.`,
+  },
+  runTooDeep: {
+    code: 'TOO_DEEP',
+    en: (p) => `Nesting deeper than ${p.max} levels.`,
+    de: (p) => `Tiefer verschachtelt als ${p.max} Ebenen.`,
+  },
+  listNestedTooDeep: {
+    code: 'TOO_DEEP',
+    en: (p) => `A list holds lists nested more than ${p.max} levels deep.`,
+    de: (p) => `Eine Liste enthält Listen, die tiefer als ${p.max} Ebenen verschachtelt sind.`,
+  },
+  valueTooLarge: {
+    code: 'VALUE_TOO_LARGE',
+    en: (p) => `A list would hold ${p.size} elements (lists inside it counted in full each time they occur); at most ${p.max}.`,
+    de: (p) => `Eine Liste hätte ${p.size} Elemente (darin enthaltene Listen bei jedem Vorkommen voll gezählt); höchstens ${p.max}.`,
+  },
+  variableUnset: {
+    code: 'UNKNOWN_VARIABLE',
+    en: (p) => `The variable "${p.name}" has no value here.`,
+    de: (p) => `Die Variable "${p.name}" hat hier keinen Wert.`,
+  },
+  runListTooLong: {
+    code: 'LIST_TOO_LONG',
+    en: (p) => `A list has more than ${p.max} items.`,
+    de: (p) => `Eine Liste hat mehr als ${p.max} Einträge.`,
+  },
+  forEachTooLong: {
+    code: 'LIST_TOO_LONG',
+    en: (p) => `ForEach over more than ${p.max} items.`,
+    de: (p) => `ForEach über mehr als ${p.max} Einträge.`,
+  },
+  tooManyClaims: {
+    code: 'INPUT_TOO_LARGE',
+    en: (p) => `More than ${p.max} claims were received.`,
+    de: (p) => `Es kamen mehr als ${p.max} Claims an.`,
+  },
+  claimTooManyValues: {
+    code: 'INPUT_TOO_LARGE',
+    en: (p) => `The claim "${p.name}" has more than ${p.max} values.`,
+    de: (p) => `Der Claim "${p.name}" hat mehr als ${p.max} Werte.`,
+  },
+  claimValueNotText: {
+    code: 'INPUT_TOO_LARGE',
+    en: (p) => `The claim "${p.name}" has a value that is not text.`,
+    de: (p) => `Der Claim "${p.name}" hat einen Wert, der kein Text ist.`,
+  },
+  claimValueTooLong: {
+    code: 'INPUT_TOO_LARGE',
+    en: (p) => `A value of the claim "${p.name}" is longer than ${p.max} characters.`,
+    de: (p) => `Ein Wert des Claims "${p.name}" ist länger als ${p.max} Zeichen.`,
+  },
+  forbiddenVariableName: {
+    code: 'FORBIDDEN_NAME',
+    en: (p) => `"${p.name}" cannot be used as a variable name.`,
+    de: (p) => `"${p.name}" kann nicht als Variablenname verwendet werden.`,
+  },
+  forbiddenFieldNameAtRun: {
+    code: 'FORBIDDEN_NAME',
+    en: (p) => `"${p.name}" cannot be used as a field name.`,
+    de: (p) => `"${p.name}" kann nicht als Feldname verwendet werden.`,
+  },
+  tooManyVariables: {
+    code: 'TOO_MANY_VARIABLES',
+    en: (p) => `More than ${p.max} variables.`,
+    de: (p) => `Mehr als ${p.max} Variablen.`,
+  },
+  notAUser: {
+    code: 'WRONG_TYPE',
+    en: () => 'This action works on a user, e.g. { var: Context.User }.',
+    de: () => 'Diese Aktion arbeitet mit einem Benutzer, z. B. { var: Context.User }.',
+  },
+  parameterNotText: {
+    code: 'WRONG_TYPE',
+    en: (p) => `"${p.name}" must be text.`,
+    de: (p) => `"${p.name}" muss Text sein.`,
+  },
+  fieldTakesBoolean: {
+    code: 'WRONG_TYPE',
+    en: () => 'This field takes true or false.',
+    de: () => 'Dieses Feld nimmt wahr oder falsch.',
+  },
+  fieldTakesOneText: {
+    code: 'WRONG_TYPE',
+    en: () => 'This field takes one text, but the value is a list of several; pick one with `index`.',
+    de: () => 'Dieses Feld nimmt einen Text, der Wert ist aber eine Liste mit mehreren; wählen Sie einen mit `index`.',
+  },
+  textExpected: {
+    code: 'WRONG_TYPE',
+    en: () => 'A text was expected here, not a list, the claims or a user.',
+    de: () => 'Hier wird ein Text erwartet, keine Liste, keine Claims und kein Benutzer.',
+  },
+  runTextTooLong: {
+    code: 'STRING_TOO_LONG',
+    en: (p) => `A text is longer than ${p.max} characters.`,
+    de: (p) => `Ein Text ist länger als ${p.max} Zeichen.`,
+  },
+  concatTooLong: {
+    code: 'STRING_TOO_LONG',
+    en: (p) => `Concat built a text longer than ${p.max} characters.`,
+    de: (p) => `Concat hat einen Text gebaut, der länger als ${p.max} Zeichen ist.`,
+  },
+  getEntryNeedsClaims: {
+    code: 'WRONG_TYPE',
+    en: () => 'GetEntry reads claims, e.g. { var: Context.Claims }.',
+    de: () => 'GetEntry liest Claims, z. B. { var: Context.Claims }.',
+  },
+  indexNotWhole: {
+    code: 'WRONG_TYPE',
+    en: () => '`index` is a whole number.',
+    de: () => '`index` ist eine ganze Zahl.',
+  },
+  userFieldMissing: {
+    code: 'UNKNOWN_FIELD',
+    en: (p) => `The user has no field "${p.name}".`,
+    de: (p) => `Der Benutzer hat kein Feld "${p.name}".`,
+  },
+  invalidProgram: {
+    code: 'INVALID_PROGRAM',
+    en: (p) => `The stored program cannot be run (${p.detail}); save the script again.`,
+    de: (p) => `Das gespeicherte Programm lässt sich nicht ausführen (${p.detail}); speichern Sie das Skript erneut.`,
+  },
+  engineFault: {
+    code: 'INTERNAL',
+    en: (p) => `The script engine failed: ${p.detail}`,
+    de: (p) => `Die Skript-Engine ist gescheitert: ${p.detail}`,
   },
 } satisfies Record<string, { code: string } & Record<DocLanguage, Text>>;
 

@@ -11,6 +11,7 @@
  */
 import { findAction } from './actions';
 import { DEFAULT_BUDGETS, textWork } from './budgets';
+import { scriptProblem, type ProblemParams, type ScriptProblem } from './problems';
 import { ClaimsValue, UserValue, type ActionRuntime, type Expression, type LinkedAction, type Value } from './runtime';
 import type { Budgets, CompiledExpr, CompiledProgram, Effect, RunContext, RunResult, ScriptError, TraceStep } from './types';
 
@@ -130,9 +131,9 @@ class Interpreter implements ActionRuntime {
     } catch (signal) {
       if (signal instanceof DenySignal) return this.finish('success', { denied: signal.reason });
       if (signal instanceof ScriptFailure) return this.finish('error', { error: signal.error });
-      if (signal instanceof MalformedProgram) return this.finish('error', { error: { code: 'INVALID_PROGRAM', message: signal.message, line: 1, column: 1 } });
+      if (signal instanceof MalformedProgram) return this.finish('error', { error: scriptProblem('invalidProgram', { detail: signal.message }, { line: 1, column: 1 }) });
       // A bug in the engine itself (or a host object misbehaving): still a result, never an exception.
-      return this.finish('error', { error: { code: 'INTERNAL', message: String((signal as Error)?.message ?? signal), line: this.line, column: this.column } });
+      return this.finish('error', { error: scriptProblem('engineFault', { detail: String((signal as Error)?.message ?? signal) }, { line: this.line, column: this.column }) });
     }
   }
 
@@ -157,13 +158,13 @@ class Interpreter implements ActionRuntime {
     return result;
   }
 
-  fail(code: string, message: string): never {
-    throw new ScriptFailure({ code, message, line: this.line, column: this.column });
+  fail(problem: ScriptProblem, params: ProblemParams = {}): never {
+    throw new ScriptFailure(scriptProblem(problem, params, { line: this.line, column: this.column }));
   }
 
   /** Spends work units, refusing (before any of the work is done) what would go past the budget. */
   charge(units: number): void {
-    if (this.work + units > this.budgets.maxWork) this.fail('WORK_BUDGET_EXCEEDED', `The script needs more than ${this.budgets.maxWork} units of work (list elements and text it builds, compares or walks).`);
+    if (this.work + units > this.budgets.maxWork) this.fail('workBudgetExceeded', { max: this.budgets.maxWork });
     this.work += units;
   }
 
@@ -196,7 +197,7 @@ class Interpreter implements ActionRuntime {
   }
 
   private value(expr: Expression, depth: number): Value {
-    if (depth > this.budgets.maxDepth) this.fail('TOO_DEEP', `Nesting deeper than ${this.budgets.maxDepth} levels.`);
+    if (depth > this.budgets.maxDepth) this.fail('runTooDeep', { max: this.budgets.maxDepth });
     switch (expr.tag) {
       case 'const':
         return expr.value;
@@ -205,7 +206,7 @@ class Interpreter implements ActionRuntime {
         if (name === 'Context.Claims') return this.claims;
         if (name === 'Context.User') return this.user;
         if (name === 'Context.UserId') return this.userId;
-        if (!this.variables.has(name)) this.fail('UNKNOWN_VARIABLE', `The variable "${name}" has no value here.`);
+        if (!this.variables.has(name)) this.fail('variableUnset', { name });
         return this.variables.get(name)!;
       }
       case 'list':
@@ -221,7 +222,7 @@ class Interpreter implements ActionRuntime {
    */
   private buildList(source: Expression[], depth: number): Value[] {
     const budgets = this.budgets;
-    if (source.length > budgets.maxListItems) this.fail('LIST_TOO_LONG', `A list has more than ${budgets.maxListItems} items.`);
+    if (source.length > budgets.maxListItems) this.fail('runListTooLong', { max: budgets.maxListItems });
     const line = this.line;
     const column = this.column;
     const items: Value[] = [];
@@ -239,8 +240,8 @@ class Interpreter implements ActionRuntime {
     }
     this.line = line;
     this.column = column;
-    if (nesting > budgets.maxDepth) this.fail('TOO_DEEP', `A list holds lists nested more than ${budgets.maxDepth} levels deep.`);
-    if (size > budgets.maxValueItems) this.fail('VALUE_TOO_LARGE', `A list would hold ${size} elements (lists inside it counted in full each time they occur); at most ${budgets.maxValueItems}.`);
+    if (nesting > budgets.maxDepth) this.fail('listNestedTooDeep', { max: budgets.maxDepth });
+    if (size > budgets.maxValueItems) this.fail('valueTooLarge', { size, max: budgets.maxValueItems });
     this.charge(size);
     if (nesting > 1) this.nested.set(items, { items: size, depth: nesting });
     return items;
@@ -291,7 +292,7 @@ class Interpreter implements ActionRuntime {
     const { line, column, spec } = expr;
     this.line = line;
     this.column = column;
-    if (++this.steps > this.budgets.maxSteps) this.fail('STEP_BUDGET_EXCEEDED', `The script ran more than ${this.budgets.maxSteps} actions.`);
+    if (++this.steps > this.budgets.maxSteps) this.fail('stepBudgetExceeded', { max: this.budgets.maxSteps });
     const inputs: Record<string, unknown> | null = this.tracing && !this.traceFull ? {} : null;
     const parameters = spec.parameters;
     const sources = expr.args;
@@ -320,14 +321,14 @@ class Interpreter implements ActionRuntime {
     const budgets = this.budgets;
     const map = new Map<string, readonly string[]>();
     const entries = Object.entries(claims ?? {});
-    if (entries.length > budgets.maxListItems) this.fail('INPUT_TOO_LARGE', `More than ${budgets.maxListItems} claims were received.`);
+    if (entries.length > budgets.maxListItems) this.fail('tooManyClaims', { max: budgets.maxListItems });
     for (const [name, values] of entries) {
       if (name === '__proto__' || name === 'constructor' || name === 'prototype') continue;
       const list = Array.isArray(values) ? values : [values as unknown as string];
-      if (list.length > budgets.maxListItems) this.fail('INPUT_TOO_LARGE', `The claim "${name.slice(0, 100)}" has more than ${budgets.maxListItems} values.`);
+      if (list.length > budgets.maxListItems) this.fail('claimTooManyValues', { name: name.slice(0, 100), max: budgets.maxListItems });
       for (const value of list) {
-        if (typeof value !== 'string') this.fail('INPUT_TOO_LARGE', `The claim "${name.slice(0, 100)}" has a value that is not text.`);
-        if (value.length > budgets.maxStringChars) this.fail('INPUT_TOO_LARGE', `A value of the claim "${name.slice(0, 100)}" is longer than ${budgets.maxStringChars} characters.`);
+        if (typeof value !== 'string') this.fail('claimValueNotText', { name: name.slice(0, 100) });
+        if (value.length > budgets.maxStringChars) this.fail('claimValueTooLong', { name: name.slice(0, 100), max: budgets.maxStringChars });
       }
       map.set(name, list);
     }
@@ -390,29 +391,29 @@ class Interpreter implements ActionRuntime {
   }
 
   addEffect(effect: Effect): void {
-    if (this.effects.length >= this.budgets.maxEffects) this.fail('EFFECT_BUDGET_EXCEEDED', `The script produced more than ${this.budgets.maxEffects} changes.`);
+    if (this.effects.length >= this.budgets.maxEffects) this.fail('effectBudgetExceeded', { max: this.budgets.maxEffects });
     this.effects.push(effect);
   }
 
   setVariable(name: string, value: Value): void {
-    if (name.startsWith('Context.') || name === '__proto__' || name === 'constructor' || name === 'prototype') this.fail('FORBIDDEN_NAME', `"${name}" cannot be used as a variable name.`);
-    if (!this.variables.has(name) && this.variables.size >= this.budgets.maxVariables) this.fail('TOO_MANY_VARIABLES', `More than ${this.budgets.maxVariables} variables.`);
+    if (name.startsWith('Context.') || name === '__proto__' || name === 'constructor' || name === 'prototype') this.fail('forbiddenVariableName', { name });
+    if (!this.variables.has(name) && this.variables.size >= this.budgets.maxVariables) this.fail('tooManyVariables', { max: this.budgets.maxVariables });
     this.variables.set(name, value);
   }
 
   userOf(value: Value): UserValue {
-    return value instanceof UserValue ? value : this.fail('WRONG_TYPE', 'This action works on a user, e.g. { var: Context.User }.');
+    return value instanceof UserValue ? value : this.fail('notAUser');
   }
 
   text(value: Value | undefined, parameter: string): string {
     if (typeof value === 'number') return String(value);
-    if (typeof value !== 'string') this.fail('WRONG_TYPE', `"${parameter}" must be text.`);
+    if (typeof value !== 'string') this.fail('parameterNotText', { name: parameter });
     return value as string;
   }
 
   fieldName(value: Value): string {
     const name = this.text(value, 'field');
-    if (name === '__proto__' || name === 'constructor' || name === 'prototype') this.fail('FORBIDDEN_NAME', `"${name}" cannot be used as a field name.`);
+    if (name === '__proto__' || name === 'constructor' || name === 'prototype') this.fail('forbiddenFieldNameAtRun', { name });
     return name;
   }
 
@@ -420,15 +421,15 @@ class Interpreter implements ActionRuntime {
     if (type === 'boolean') {
       if (typeof value === 'boolean') return value;
       if (value === 'true' || value === 'false') return value === 'true';
-      return this.fail('WRONG_TYPE', 'This field takes true or false.');
+      return this.fail('fieldTakesBoolean');
     }
     if (Array.isArray(value)) {
       // A claim's value list: a single value is the usual case; more than one is ambiguous.
-      if (value.length > 1) this.fail('WRONG_TYPE', 'This field takes one text, but the value is a list of several; pick one with `index`.');
+      if (value.length > 1) this.fail('fieldTakesOneText');
       return this.scalarText(value[0] ?? '');
     }
     const result = this.scalarText(value);
-    if (result.length > this.budgets.maxStringChars) this.fail('STRING_TOO_LONG', `A text is longer than ${this.budgets.maxStringChars} characters.`);
+    if (result.length > this.budgets.maxStringChars) this.fail('runTextTooLong', { max: this.budgets.maxStringChars });
     return result;
   }
 
@@ -436,7 +437,7 @@ class Interpreter implements ActionRuntime {
     if (value === null || value === undefined) return '';
     if (typeof value === 'string') return value;
     if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-    return this.fail('WRONG_TYPE', 'A text was expected here, not a list, the claims or a user.');
+    return this.fail('textExpected');
   }
 
   /**

@@ -4,6 +4,7 @@
  * an action cannot reach around the budgets.
  */
 import type { ActionSpec } from './actions';
+import type { ProblemParams, ScriptProblem } from './problems';
 import type { Budgets, Effect } from './types';
 
 /** Claims and the user are passed around as these wrappers so scripts cannot confuse them with plain values. */
@@ -46,8 +47,8 @@ export interface ActionRuntime {
   /** Fields set since the last SaveInstance, and the user as it was then: what a save compares. */
   readonly unsavedFields: Set<string>;
   savedFields: Map<string, string | boolean>;
-  /** Stops the run with an error at the current action's line:column. */
-  fail(code: string, message: string): never;
+  /** Stops the run with this problem (its code, English message and parameters) at the current action's line:column. */
+  fail(problem: ScriptProblem, params?: ProblemParams): never;
   /** Stops the script and refuses the sign-in. */
   deny(reason: string): never;
   /** Spends work units, refusing (before any of the work is done) what would go past the budget. */

@@ -3,6 +3,7 @@
  * (refused with its own code), and hostile inputs end in a result, never an exception or a hang.
  */
 import { describe, expect, it } from 'vitest';
+import { describeScriptProblem } from '../../../script-engine/problems';
 import { CHARS_PER_WORK_UNIT, compileScript, DEFAULT_BUDGETS, MAX_REPORTED_ERRORS, runProgram, type Budgets, type RunResult } from '../../../script-engine/index';
 
 const user = { login: 'ada', firstName: 'Ada', lastName: 'L', language: 'en', enabled: true };
@@ -24,6 +25,15 @@ describe('budgets: at the limit and one past it', () => {
     expect(runProgram(compileOk(flat(50)), { claims: {}, user, userId: 'u' }, { budgets }).outcome).toBe('success');
     const over = runProgram(compileOk(flat(51)), { claims: {}, user, userId: 'u' }, { budgets });
     expect(over.error).toMatchObject({ code: 'STEP_BUDGET_EXCEEDED', line: 53 });
+  });
+
+  it('a run-time refusal carries its problem and parameters, so a German designer says it in German', () => {
+    const over = runProgram(compileOk(flat(51)), { claims: {}, user, userId: 'u' }, { budgets: { maxSteps: 50 } });
+    expect(over.error).toMatchObject({ problem: 'stepBudgetExceeded', params: { max: 50 }, message: 'The script ran more than 50 actions.' });
+    expect(describeScriptProblem(over.error!, 'de')).toBe('Das Skript hat mehr als 50 Aktionen ausgeführt.');
+    const missing = runProgram(compileOk('version: 1\nactions:\n  - GetValue: { object: { var: Context.User }, field: lastName }\n'), { claims: {}, user: { login: 'ada' }, userId: 'u' });
+    expect(missing.error).toMatchObject({ code: 'UNKNOWN_FIELD', problem: 'userFieldMissing', params: { name: 'lastName' } });
+    expect(describeScriptProblem(missing.error!, 'de')).toBe('Der Benutzer hat kein Feld "lastName".');
   });
 
   it('nesting depth, when parsing', () => {

@@ -270,7 +270,7 @@ describe('problems carry a code, the problem and its parameters, rendered in eit
   });
 
   it('every problem has a German text of its own, and a problem this bundle does not know keeps the English message', () => {
-    const params = { action: 'SetValue', name: 'x', max: 3, line: 4, key: 'k', detail: 'd', parameters: 'p', contextVariables: 'c', fields: 'f', expected: 'string', actual: 'number', type: 'string', kind: 'office', id: 'i', count: 2, more: 5 };
+    const params = { action: 'SetValue', name: 'x', max: 3, line: 4, key: 'k', detail: 'd', parameters: 'p', contextVariables: 'c', fields: 'f', expected: 'string', actual: 'number', type: 'string', kind: 'office', id: 'i', count: 2, more: 5, size: 7 };
     for (const problem of Object.keys(SCRIPT_PROBLEM_TEXTS.en) as Array<keyof typeof SCRIPT_PROBLEM_TEXTS.en>) {
       const en = SCRIPT_PROBLEM_TEXTS.en[problem](params);
       const de = SCRIPT_PROBLEM_TEXTS.de[problem](params);
