@@ -21,6 +21,7 @@ import { enforceLimits, messageLimitChecks, releaseCooldown } from './limits';
 import type { Language } from '../contract/language';
 import { originOf } from '../lib/outbound-url';
 import { remoteSnippet, type ProviderTarget } from './providers/http';
+import { summarizeProviderFailure, type ProviderFailureSummary } from './providers/failure';
 import { descriptorFor, fillUrlPlaceholders, providerUrlOf } from './providers/registry';
 import { ProviderError, type Channel, type MessageOf, type ProviderResult, type ProviderShape } from './providers/types';
 import { insertMessageLog } from './repo';
@@ -72,7 +73,9 @@ export interface SendResult {
 
 interface AttemptFailure {
   provider: string;
+  /** What happened, with a redacted snippet of the provider's answer: the detail for the admin and the log. */
   error: string;
+  summary: ProviderFailureSummary;
 }
 
 /** `details` of MESSAGE_NOT_SENT. */
@@ -104,7 +107,7 @@ export async function sendSms(env: MessagingEnv, db: D1Database, input: SendSmsI
         return { provider: supplier.type, providerMessageId: result.providerMessageId, logId, to, usedFallback: index > 0 };
       } catch (error) {
         const message = describeFailure(error, redactions);
-        failures.push({ provider: supplier.type, error: message });
+        failures.push({ provider: supplier.type, error: message, summary: summarizeProviderFailure(error) });
         await writeLog(db, { channel: 'sms', provider: supplier.type, recipient: to, input, status: 'failed', error: message, result: null });
         console.warn(`sms via ${supplier.type} failed (${input.purpose}): ${message}`);
       }
@@ -155,7 +158,7 @@ export async function sendEmail(env: MessagingEnv, db: D1Database, input: SendEm
       const message = describeFailure(error, redactions);
       await writeLog(db, { channel: 'email', provider: provider.type, recipient: to, input, status: 'failed', error: message, result: null });
       console.warn(`email via ${provider.type} failed (${input.purpose}): ${message}`);
-      throw notSent([{ provider: provider.type, error: message }]);
+      throw notSent([{ provider: provider.type, error: message, summary: summarizeProviderFailure(error) }]);
     }
   } catch (error) {
     await releaseCooldown(db, taken, input.nowMs);

@@ -56,7 +56,7 @@ export async function callProvider(provider: string, target: ProviderTarget, url
 
 /** "HTTP <status>" is ours; `detail` (what the provider said, parsed) or else the body is the remote text. */
 export function httpError(provider: string, response: ProviderResponse, detail?: string): ProviderError {
-  return new ProviderError(provider, 'http', `HTTP ${response.status}`, detail ?? response.text);
+  return new ProviderError(provider, 'http', `HTTP ${response.status}`, detail ?? response.text, response.status);
 }
 
 /**

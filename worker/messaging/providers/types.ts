@@ -115,11 +115,14 @@ export class ProviderError extends Error {
   readonly provider: string;
   readonly kind: 'http' | 'rejected' | 'timeout' | 'network' | 'config';
   readonly remote?: string;
-  constructor(provider: string, kind: ProviderError['kind'], message: string, remote?: string) {
+  /** kind 'http': the status the provider answered with. */
+  readonly status?: number;
+  constructor(provider: string, kind: ProviderError['kind'], message: string, remote?: string, status?: number) {
     super(message);
     this.name = 'ProviderError';
     this.provider = provider;
     this.kind = kind;
     this.remote = remote;
+    this.status = status;
   }
 }

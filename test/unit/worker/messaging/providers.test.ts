@@ -55,7 +55,18 @@ describe('Twilio', () => {
     await scenario.override({ status: 400, body: JSON.stringify({ code: 21211, message: "The 'To' number is not a valid phone number.", status: 400 }) });
     const error = await expectNotSent(sendSms(env, env.DB, { to: freshPhone(), text: 'x', purpose: 'test', language: 'en', nowMs: now() }));
     expect(error.message).toContain("twilio: HTTP 400: The 'To' number is not a valid phone number. (Twilio error 21211)");
-    expect(error.details).toMatchObject({ reason: 'PROVIDER_FAILED', attempts: [{ provider: 'twilio' }] });
+    expect(error.details).toMatchObject({ reason: 'PROVIDER_FAILED', attempts: [{ provider: 'twilio', summary: { kind: 'bad_request', status: 400 } }] });
+  });
+
+  it('says what the admin can act on: a 401 is the credentials, whatever the body says', async () => {
+    const scenario = providerScenario();
+    await configureMessaging({ primary: { type: 'twilio', accountSid: TWILIO_SID, authToken: 'wrong-auth-token-1234', from: '+15005550006', baseUrl: scenario.baseUrl } });
+    await scenario.override({ status: 401, body: JSON.stringify({ code: 20003, message: 'Authenticate', status: 401 }) });
+    const error = await expectNotSent(sendSms(env, env.DB, { to: freshPhone(), text: 'x', purpose: 'test', language: 'en', nowMs: now() }));
+    const [attempt] = (error.details as { attempts: Array<{ error: string; summary: unknown }> }).attempts;
+    expect(attempt!.summary).toEqual({ kind: 'credentials', status: 401 });
+    // The provider's own words stay as the detail.
+    expect(attempt!.error).toContain('twilio: HTTP 401: Authenticate');
   });
 });
 

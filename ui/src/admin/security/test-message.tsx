@@ -1,7 +1,8 @@
 /**
  * "Send test message": the saved template with a sample code, through the saved provider, to a phone number or
  * address the admin enters. The answer says plainly whether it went out, through which provider (and whether the
- * fallback had to step in), or why not, with each provider's error.
+ * fallback had to step in), or why not: each provider's failure said for people ("Twilio refused the credentials
+ * (HTTP 401)"), with what the provider answered folded away beneath it.
  */
 import { useState } from 'preact/hooks';
 import { Alert, Button } from '../../components/form';
@@ -12,7 +13,45 @@ import { Field, Select } from './fields';
 import { supplierLabel } from './supplier-form';
 import { securityStrings } from './strings';
 
-type Outcome = { kind: 'sent'; result: TestMessageResponse } | { kind: 'failed'; text: string; detail: string | null; attempts: NotSentDetails['attempts'] };
+type Outcome = { kind: 'sent'; result: TestMessageResponse } | { kind: 'failed'; to: string; failure: unknown };
+type Attempt = NonNullable<NotSentDetails['attempts']>[number];
+
+/** Why the test message did not go out, in the page's language: what the admin can act on first, the provider's words as the detail. */
+function NotSent(props: { to: string; failure: unknown }) {
+  const t = useTranslator(securityStrings);
+  const details = props.failure instanceof ApiError && props.failure.code === 'MESSAGE_NOT_SENT' ? (props.failure.details as NotSentDetails | undefined) : undefined;
+  const recipientRefused = { INVALID_PHONE: 'testNotSentPhone', INVALID_EMAIL: 'testNotSentEmail', EMPTY_TEXT: 'testNotSentEmpty' } as const;
+  const reason = details?.reason;
+  const headline = reason && reason !== 'PROVIDER_FAILED' ? t(recipientRefused[reason], { to: props.to.slice(0, 60) }) : describeError(props.failure);
+  return (
+    <div class="alert error" role="alert" data-testid="test-result">
+      <strong>{headline}</strong>
+      {details?.attempts && details.attempts.length > 0 ? (
+        <ul>
+          {details.attempts.map((attempt, i) => (
+            <li key={i}>
+              <ProviderFailure attempt={attempt} />
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </div>
+  );
+}
+
+function ProviderFailure({ attempt }: { attempt: Attempt }) {
+  const t = useTranslator(securityStrings);
+  const provider = supplierLabel(t, attempt.provider);
+  return (
+    <>
+      {t(`providerFailure_${attempt.summary.kind}`, { provider, status: attempt.summary.status ?? '' })}
+      <details>
+        <summary>{t('providerDetail')}</summary>
+        <code class="provider-detail">{attempt.error}</code>
+      </details>
+    </>
+  );
+}
 
 export function TestMessagePanel(props: { unsaved: boolean }) {
   const t = useTranslator(securityStrings);
@@ -30,10 +69,7 @@ export function TestMessagePanel(props: { unsaved: boolean }) {
       const result = await api.post<TestMessageResponse>('/api/admin/messaging/test-message', { channel, to, language });
       setOutcome({ kind: 'sent', result });
     } catch (failure) {
-      const text = describeError(failure);
-      const server = failure instanceof ApiError ? failure.message : '';
-      const details = failure instanceof ApiError ? (failure.details as NotSentDetails | undefined) : undefined;
-      setOutcome({ kind: 'failed', text, detail: server && server !== text ? server : null, attempts: details?.attempts });
+      setOutcome({ kind: 'failed', to, failure });
     } finally {
       setBusy(false);
     }
@@ -96,21 +132,7 @@ export function TestMessagePanel(props: { unsaved: boolean }) {
           <div style="white-space:pre-wrap;margin-top:.4rem">{outcome.result.text}</div>
         </div>
       ) : null}
-      {outcome?.kind === 'failed' ? (
-        <div class="alert error" role="alert" data-testid="test-result">
-          <strong>{outcome.text}</strong>
-          {outcome.detail ? <div>{outcome.detail}</div> : null}
-          {outcome.attempts && outcome.attempts.length > 0 ? (
-            <ul>
-              {outcome.attempts.map((attempt, i) => (
-                <li key={i}>
-                  {supplierLabel(t, attempt.provider)}: {attempt.error}
-                </li>
-              ))}
-            </ul>
-          ) : null}
-        </div>
-      ) : null}
+      {outcome?.kind === 'failed' ? <NotSent to={outcome.to} failure={outcome.failure} /> : null}
     </form>
   );
 }
