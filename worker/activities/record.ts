@@ -37,6 +37,16 @@ export function activityStatementIf(db: D1Database, input: ActivityInput, condit
     .bind(...activityValues(input));
 }
 
+/** The insert with the user's login read in the same statement, as it is at this moment. */
+export function activityOfUserStatement(db: D1Database, input: Omit<ActivityInput, 'login'>): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO user_activities (id, user_id, login, type, channel, ip, client, detail, at)
+       SELECT ?1, ?2, (SELECT login FROM users WHERE id = ?2), ?3, ?4, ?5, ?6, ?7, ?8`,
+    )
+    .bind(crypto.randomUUID(), input.userId, input.type, input.channel, input.ip ?? null, input.client ?? null, JSON.stringify(input.detail ?? {}), input.nowMs);
+}
+
 function activityValues(input: ActivityInput): unknown[] {
   return [
     crypto.randomUUID(),

@@ -1,3 +1,5 @@
+import { sql, type SQL, type SQLWrapper } from 'drizzle-orm';
+
 export interface Page<T> {
   items: T[];
   total: number;
@@ -8,4 +10,9 @@ export interface Page<T> {
 /** Escapes LIKE wildcards so a search for "50%" finds "50%", not everything. Use with `ESCAPE '\'`. */
 export function likePattern(search: string): string {
   return `%${search.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
+}
+
+/** `column LIKE '%search%'` with the wildcards in `search` taken literally (likePattern and its ESCAPE together). */
+export function likeSearch(column: SQLWrapper, search: string): SQL {
+  return sql`${column} LIKE ${likePattern(search)} ESCAPE '\\'`;
 }

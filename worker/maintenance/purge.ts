@@ -5,7 +5,7 @@
 import { ACTIVITY_RETENTION_DAYS, ADMIN_AUDIT_RETENTION_DAYS, DAY_MS } from '../constants';
 import type { Env } from '../env';
 import { upgradeLegacyProviderSecrets } from '../messaging/settings';
-import { expiredEnrolmentStatements } from '../tokens/pending-enrolments';
+import { expiredEnrolmentStatements } from '../tokens/repo';
 import { upgradeLegacySeeds } from '../tokens/secrets';
 
 export async function runScheduledPurge(env: Env, nowMs: number): Promise<void> {

@@ -23,7 +23,7 @@ import { normalizePhoneNumber } from '../lib/phone';
 import { issueCode, verifyCode } from '../messaging/codes';
 import { resyncToken, TOKEN_RECORD_COLUMNS, verifyTokenOtp, type TokenRecord } from '../otp/verify-service';
 import { checkTokenCode, isMessageToken, sendTokenCode, type MessageTokenType } from '../tokens/message-tokens';
-import { takeOverEnrolmentStatements } from '../tokens/pending-enrolments';
+import { takeOverEnrolmentStatements } from '../tokens/repo';
 import { createMessageToken, createSoftwareToken, deleteToken, getToken, loadTokenRecord, setTokenPin, verifyKeysOf, type EnrolmentView } from '../tokens/service';
 import { recoveryCodesOfUser } from '../tokens/recovery-codes';
 import {

@@ -18,6 +18,8 @@ import { normalizePhoneNumber } from '../lib/phone';
 import { issueCode, verifyCode, type IssuedCode } from '../messaging/codes';
 import type { Language } from '../messaging/settings';
 import { recordFailure, refusalByState, splitPinAndOtp, type TokenRecord, type VerifyResult } from '../otp/verify-service';
+import { readUserContact } from '../users/repo';
+import { acceptMessageTokenCode, openCodeChallengeData } from './repo';
 import { checkPin, upgradeLegacyPinHash } from './secrets';
 
 export const MESSAGE_TOKEN_TYPES = ['SMS', 'EMAIL'] as const;
@@ -117,13 +119,7 @@ export async function checkTokenCode(
   if (!verdict.ok || verdict.data.tokenId !== token.id || verdict.userId !== token.owner_user_id) {
     return fail();
   }
-  const consumed = await env.DB.prepare(
-    `UPDATE tokens SET fail_count = 0, locked_until = NULL, activated = 1, last_used_at = ?1
-     WHERE id = ?2 AND enabled = 1 AND (locked_until IS NULL OR locked_until <= ?1 OR locked_until = ?3)`,
-  )
-    .bind(options.nowMs, token.id, options.lockedByClaim ?? -1)
-    .run();
-  if (consumed.meta.changes !== 1) return { ok: false, tokenId: token.id, reason: 'TOKEN_LOCKED' };
+  if (!(await acceptMessageTokenCode(env.DB, token.id, options.nowMs, options.lockedByClaim ?? null))) return { ok: false, tokenId: token.id, reason: 'TOKEN_LOCKED' };
   await upgradeLegacyPinHash(env.DB, env.SESSION_KEY, token.id, split.pin, token.pin_hash);
   return { ok: true, tokenId: token.id, serial: token.serial, matched: { challenge: true } };
 }
@@ -147,16 +143,10 @@ export async function sendKeptTokenCode(env: Env, token: TokenRecord, input: Omi
 /** The newest open challenge of `purpose` for this token, or null when none was sent (or it was used up). */
 export async function openChallengeIdOf(env: Env, token: TokenRecord, purpose: string, nowMs: number): Promise<string | null> {
   if (!token.destination) return null;
-  const rows = await env.DB.prepare(
-    `SELECT data FROM challenges
-     WHERE purpose = ? AND user_id IS ? AND target = ? AND consumed_at IS NULL AND expires_at > ? AND code_hash IS NOT NULL
-     ORDER BY created_at DESC LIMIT 5`,
-  )
-    .bind(purpose, token.owner_user_id, token.destination, nowMs)
-    .all<{ data: string }>();
-  for (const row of rows.results) {
+  const openData = await openCodeChallengeData(env.DB, { purpose, userId: token.owner_user_id, target: token.destination, nowMs });
+  for (const data of openData) {
     try {
-      const flow = (JSON.parse(row.data) as { flow?: { tokenId?: string; nonce?: string } }).flow;
+      const flow = (JSON.parse(data) as { flow?: { tokenId?: string; nonce?: string } }).flow;
       if (flow?.tokenId === token.id && typeof flow.nonce === 'string') return challengeIdFor(env, token.id, flow.nonce);
     } catch {
       // not one of ours
@@ -196,10 +186,8 @@ export interface AdminCheckCodeSent {
 export async function sendAdminCheckCode(env: Env, token: TokenRecord, meta: { ip: string; nowMs: number }): Promise<AdminCheckCodeSent> {
   if (!isMessageToken(token.type)) throw new AppError('TOKEN_TYPE_MISMATCH', 'Only SMS and email tokens receive codes.');
   if (!token.enabled) throw new AppError('TOKEN_DISABLED');
-  const owner = token.owner_user_id
-    ? await env.DB.prepare('SELECT login, first_name, language FROM users WHERE id = ?').bind(token.owner_user_id).first<{ login: string; first_name: string; language: Language }>()
-    : null;
-  const issued = await sendKeptTokenCode(env, token, { purpose: ADMIN_CHECK_PURPOSE, language: owner?.language ?? 'en', name: owner ? owner.first_name || owner.login : '', ip: meta.ip, nowMs: meta.nowMs });
+  const owner = token.owner_user_id ? await readUserContact(env.DB, token.owner_user_id) : undefined;
+  const issued = await sendKeptTokenCode(env, token, { purpose: ADMIN_CHECK_PURPOSE, language: owner?.language ?? 'en', name: owner ? owner.firstName || owner.login : '', ip: meta.ip, nowMs: meta.nowMs });
   return { sentTo: maskDestination(issued.target), expiresAt: issued.expiresAtMs };
 }
 

@@ -11,15 +11,28 @@ import { AppError } from '../errors';
 import { randomBytes } from '../lib/crypto';
 import { isUniqueViolation } from '../lib/d1-errors';
 import { bytesToBase32, type Bytes } from '../lib/encoding';
-import { likePattern, type Page } from '../lib/paging';
+import type { Page } from '../lib/paging';
 import { buildKeyUri } from '../otp/key-uri';
 import { parseOcraSuite } from '../otp/ocra';
 import { renderQrSvg } from '../otp/qr';
-import { resyncToken, TOKEN_RECORD_COLUMNS, verifyTokenOtp, type TokenRecord, type VerifyKeys, type VerifyResult } from '../otp/verify-service';
+import { resyncToken, verifyTokenOtp, type TokenRecord, type VerifyKeys, type VerifyResult } from '../otp/verify-service';
 import { passkeyFactsOf, type PasskeyFacts } from '../passkeys/repo';
 import { recoveryCodeCountsOf, sendRecoveryCodeUsedEmail, type RecoveryCodeCounts } from './recovery-codes';
 import { checkAdminCheckCode, isMessageToken, maskDestination, normalizeDestination, sendAdminCheckCode, type AdminCheckCodeSent, type MessageTokenType } from './message-tokens';
-import { enrolmentInPlaceOfPrevious } from './pending-enrolments';
+import {
+  deleteTokenRow,
+  enrolmentInPlaceOfPrevious,
+  insertTokenRows,
+  listTokenRows,
+  readTokenRecord,
+  readTokenViewRow,
+  resetTokenFailCounterRow,
+  setTokenPinRow,
+  tokenInsertStatement,
+  updateTokenRow,
+  userExists,
+  type TokenViewRow,
+} from './repo';
 import { hashPin, sealSeed } from './secrets';
 import { hotStateAccessOf } from '../verify-state/client';
 
@@ -52,19 +65,7 @@ export interface TokenView {
   passkey: PasskeyFacts | null;
 }
 
-interface TokenListRow extends TokenRecord {
-  kind: 'software' | 'hardware';
-  description: string;
-  last_used_at: number | null;
-  created_at: number;
-  owner_login: string | null;
-}
-
-const VIEW_COLUMNS = `t.id, t.serial, t.type, t.kind, t.description, t.algorithm, t.digits, t.period_seconds, t.counter, t.ocra_suite,
-  t.pin_hash, t.pin_position, t.fail_count, t.locked_until, t.last_used_step, t.drift_steps, t.enabled, t.activated,
-  t.destination, t.owner_user_id, t.last_used_at, t.created_at, u.login AS owner_login`;
-
-function toTokenView(row: TokenListRow, nowMs: number, recoveryCounts: Map<string, RecoveryCodeCounts>, passkeyFacts: Map<string, PasskeyFacts>): TokenView {
+function toTokenView(row: TokenViewRow, nowMs: number, recoveryCounts: Map<string, RecoveryCodeCounts>, passkeyFacts: Map<string, PasskeyFacts>): TokenView {
   return {
     id: row.id,
     serial: row.serial,
@@ -73,31 +74,31 @@ function toTokenView(row: TokenListRow, nowMs: number, recoveryCounts: Map<strin
     description: row.description,
     algorithm: row.algorithm,
     digits: row.digits,
-    periodSeconds: row.period_seconds,
+    periodSeconds: row.periodSeconds,
     counter: row.counter,
-    ocraSuite: row.ocra_suite,
-    hasPin: row.pin_hash !== null,
-    pinPosition: row.pin_position,
-    failCount: row.locked_until !== null && row.locked_until <= nowMs ? 0 : row.fail_count,
-    lockedUntil: row.locked_until !== null && row.locked_until > nowMs ? row.locked_until : null,
-    enabled: row.enabled === 1,
-    activated: row.activated === 1,
-    driftSteps: row.drift_steps,
+    ocraSuite: row.ocraSuite,
+    hasPin: row.pinHash !== null,
+    pinPosition: row.pinPosition,
+    failCount: row.lockedUntil !== null && row.lockedUntil <= nowMs ? 0 : row.failCount,
+    lockedUntil: row.lockedUntil !== null && row.lockedUntil > nowMs ? row.lockedUntil : null,
+    enabled: row.enabled,
+    activated: row.activated,
+    driftSteps: row.driftSteps,
     destination: maskDestination(row.destination),
-    owner: row.owner_user_id && row.owner_login ? { id: row.owner_user_id, login: row.owner_login } : null,
-    lastUsedAt: row.last_used_at,
-    createdAt: row.created_at,
+    owner: row.ownerUserId && row.ownerLogin ? { id: row.ownerUserId, login: row.ownerLogin } : null,
+    lastUsedAt: row.lastUsedAt,
+    createdAt: row.createdAt,
     recoveryCodes: row.type === 'RECOVERY_CODES' ? (recoveryCounts.get(row.id) ?? { remaining: 0, total: 0, voidedAt: null }) : null,
     passkey: passkeyFacts.get(row.id) ?? null,
   };
 }
 
 /** The counts of the recovery code sets among `rows`: a read only when there is one. */
-function recoveryCountsFor(db: D1Database, rows: TokenListRow[]): Promise<Map<string, RecoveryCodeCounts>> {
+function recoveryCountsFor(db: D1Database, rows: TokenViewRow[]): Promise<Map<string, RecoveryCodeCounts>> {
   return recoveryCodeCountsOf(db, rows.filter((row) => row.type === 'RECOVERY_CODES').map((row) => row.id));
 }
 
-function passkeyFactsFor(db: D1Database, rows: TokenListRow[]): Promise<Map<string, PasskeyFacts>> {
+function passkeyFactsFor(db: D1Database, rows: TokenViewRow[]): Promise<Map<string, PasskeyFacts>> {
   return passkeyFactsOf(db, rows.filter((row) => row.type === 'PASSKEY').map((row) => row.id));
 }
 
@@ -106,47 +107,25 @@ export async function listTokens(
   query: { search?: string; ownerUserId?: string; unassigned?: boolean; page: number; pageSize: number },
   nowMs: number,
 ): Promise<Page<TokenView>> {
-  const conditions: string[] = [];
-  const params: unknown[] = [];
-  if (query.search) {
-    conditions.push(`(t.serial LIKE ?1 ESCAPE '\\' OR t.description LIKE ?1 ESCAPE '\\' OR u.login LIKE ?1 ESCAPE '\\')`.replaceAll('?1', `?${params.length + 1}`));
-    params.push(likePattern(query.search));
-  }
-  if (query.ownerUserId) {
-    conditions.push(`t.owner_user_id = ?${params.length + 1}`);
-    params.push(query.ownerUserId);
-  }
-  if (query.unassigned) conditions.push('t.owner_user_id IS NULL');
-  const where = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
-  const from = 'FROM tokens t LEFT JOIN users u ON u.id = t.owner_user_id';
-  const [rows, total] = await db.batch<TokenListRow | { total: number }>([
-    db
-      .prepare(`SELECT ${VIEW_COLUMNS} ${from} ${where} ORDER BY lower(t.serial) LIMIT ?${params.length + 1} OFFSET ?${params.length + 2}`)
-      .bind(...params, query.pageSize, (query.page - 1) * query.pageSize),
-    db.prepare(`SELECT count(*) AS total ${from} ${where}`).bind(...params),
-  ]);
-  const items = rows!.results as TokenListRow[];
+  const { rows: items, total } = await listTokenRows(db, query);
   const [recoveryCounts, passkeyFacts] = await Promise.all([recoveryCountsFor(db, items), passkeyFactsFor(db, items)]);
   return {
     items: items.map((row) => toTokenView(row, nowMs, recoveryCounts, passkeyFacts)),
-    total: (total!.results[0] as { total: number }).total,
+    total,
     page: query.page,
     pageSize: query.pageSize,
   };
 }
 
 export async function getToken(db: D1Database, id: string, nowMs: number): Promise<TokenView> {
-  const row = await db
-    .prepare(`SELECT ${VIEW_COLUMNS} FROM tokens t LEFT JOIN users u ON u.id = t.owner_user_id WHERE t.id = ?`)
-    .bind(id)
-    .first<TokenListRow>();
+  const row = await readTokenViewRow(db, id);
   if (!row) throw new AppError('TOKEN_NOT_FOUND');
   const [recoveryCounts, passkeyFacts] = await Promise.all([recoveryCountsFor(db, [row]), passkeyFactsFor(db, [row])]);
   return toTokenView(row, nowMs, recoveryCounts, passkeyFacts);
 }
 
 export async function loadTokenRecord(db: D1Database, id: string): Promise<TokenRecord> {
-  const row = await db.prepare(`SELECT ${TOKEN_RECORD_COLUMNS} FROM tokens WHERE id = ?`).bind(id).first<TokenRecord>();
+  const row = await readTokenRecord(db, id);
   if (!row) throw new AppError('TOKEN_NOT_FOUND');
   return row;
 }
@@ -177,28 +156,25 @@ export async function tokenInsertStatements(
   validateTokenParams(params);
   const id = crypto.randomUUID();
   const serial = params.serial?.trim() || generateSerial(params.type);
-  const statement = env.DB.prepare(
-    `INSERT INTO tokens (id, serial, type, kind, description, algorithm, digits, period_seconds, counter, ocra_suite,
-       secret_encrypted, pin_hash, pin_position, enabled, activated, owner_user_id, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`,
-  ).bind(
+  const statement = tokenInsertStatement(env.DB, {
     id,
     serial,
-    params.type,
-    params.kind,
-    params.description ?? '',
-    params.algorithm,
-    params.type === 'OCRA' ? parseOcraSuite(params.ocraSuite!).digits : params.digits,
-    params.periodSeconds,
-    params.counter,
-    params.type === 'OCRA' ? params.ocraSuite!.trim() : null,
-    await sealSeed(env.SEED_ENCRYPTION_KEY, id, params.seed),
-    params.pin ? await hashPin(env.SESSION_KEY, id, params.pin) : null,
-    params.pinPosition ?? 'after',
-    params.activated ? 1 : 0,
-    params.ownerUserId ?? null,
-    nowMs,
-  );
+    type: params.type,
+    kind: params.kind,
+    description: params.description ?? '',
+    algorithm: params.algorithm,
+    digits: params.type === 'OCRA' ? parseOcraSuite(params.ocraSuite!).digits : params.digits,
+    periodSeconds: params.periodSeconds,
+    counter: params.counter,
+    ocraSuite: params.type === 'OCRA' ? params.ocraSuite!.trim() : null,
+    secretEncrypted: await sealSeed(env.SEED_ENCRYPTION_KEY, id, params.seed),
+    pinHash: params.pin ? await hashPin(env.SESSION_KEY, id, params.pin) : null,
+    pinPosition: params.pinPosition ?? 'after',
+    enabled: true,
+    activated: params.activated,
+    ownerUserId: params.ownerUserId ?? null,
+    createdAt: nowMs,
+  });
   return { id, serial, statement };
 }
 
@@ -239,7 +215,7 @@ function generateSerial(type: string): string {
 
 async function insertTokens(db: D1Database, statements: D1PreparedStatement[]): Promise<void> {
   try {
-    await db.batch(statements);
+    await insertTokenRows(db, statements);
   } catch (error) {
     if (isUniqueViolation(error)) throw new AppError('SERIAL_TAKEN');
     throw error;
@@ -248,7 +224,7 @@ async function insertTokens(db: D1Database, statements: D1PreparedStatement[]): 
 
 async function assertUserExists(db: D1Database, userId: string | null | undefined): Promise<void> {
   if (!userId) return;
-  if (!(await db.prepare('SELECT 1 FROM users WHERE id = ?').bind(userId).first())) throw new AppError('USER_NOT_FOUND');
+  if (!(await userExists(db, userId))) throw new AppError('USER_NOT_FOUND');
 }
 
 export interface EnrolmentView {
@@ -323,22 +299,21 @@ export async function createMessageToken(
   await assertUserExists(env.DB, params.ownerUserId);
   const id = crypto.randomUUID();
   const serial = params.serial?.trim() || generateSerial(params.type);
-  const statement = env.DB.prepare(
-    `INSERT INTO tokens (id, serial, type, kind, description, digits, destination, pin_hash, pin_position, enabled, activated, owner_user_id, created_at)
-     VALUES (?, ?, ?, 'software', ?, ?, ?, ?, ?, 1, ?, ?, ?)`,
-  ).bind(
+  const statement = tokenInsertStatement(env.DB, {
     id,
     serial,
-    params.type,
-    params.description ?? '',
-    CODE_DIGITS,
+    type: params.type,
+    kind: 'software',
+    description: params.description ?? '',
+    digits: CODE_DIGITS,
     destination,
-    params.pin ? await hashPin(env.SESSION_KEY, id, params.pin) : null,
-    params.pinPosition ?? 'after',
-    params.activated ? 1 : 0,
-    params.ownerUserId,
-    nowMs,
-  );
+    pinHash: params.pin ? await hashPin(env.SESSION_KEY, id, params.pin) : null,
+    pinPosition: params.pinPosition ?? 'after',
+    enabled: true,
+    activated: params.activated,
+    ownerUserId: params.ownerUserId,
+    createdAt: nowMs,
+  });
   await insertTokens(env.DB, [statement, ...auditCreated(audit, { id, serial }, { ...params, kind: 'software', destination: maskDestination(destination) })]);
   return getToken(env.DB, id, nowMs);
 }
@@ -370,36 +345,18 @@ export async function updateToken(
   audit: Audit,
 ): Promise<TokenView> {
   const before = await getToken(db, id, nowMs);
-  const sets: string[] = [];
-  const params: unknown[] = [];
-  if (changes.description !== undefined) {
-    sets.push('description = ?');
-    params.push(changes.description);
-  }
-  if (changes.enabled !== undefined) {
-    sets.push('enabled = ?');
-    params.push(changes.enabled ? 1 : 0);
-  }
-  const statements: D1PreparedStatement[] = [];
   if (changes.ownerUserId !== undefined || changes.enabled === true) await assertRecoverySetChange(db, id, changes);
-  if (changes.ownerUserId !== undefined) {
-    await assertUserExists(db, changes.ownerUserId);
-    sets.push('owner_user_id = ?');
-    params.push(changes.ownerUserId);
-    // A token that changes hands leaves the previous owner's resource assignments.
-    statements.push(
-      db.prepare(`UPDATE assignments SET kind = 'user', token_id = NULL WHERE token_id = ? AND user_id IS NOT ?`).bind(id, changes.ownerUserId),
-    );
-  }
-  if (sets.length > 0) {
+  if (changes.ownerUserId !== undefined) await assertUserExists(db, changes.ownerUserId);
+  const set = {
+    ...(changes.description !== undefined ? { description: changes.description } : {}),
+    ...(changes.enabled !== undefined ? { enabled: changes.enabled } : {}),
+    ...(changes.ownerUserId !== undefined ? { ownerUserId: changes.ownerUserId } : {}),
+  };
+  if (Object.keys(set).length > 0) {
     const owner = changes.ownerUserId === undefined ? before.owner : changes.ownerUserId === null ? null : { id: changes.ownerUserId };
     const after = { ...auditedToken(before), ...(changes.description !== undefined ? { description: changes.description } : {}), ...(changes.enabled !== undefined ? { enabled: changes.enabled } : {}), owner };
-    const results = await db.batch([
-      db.prepare(`UPDATE tokens SET ${sets.join(', ')} WHERE id = ?`).bind(...params, id),
-      audit({ action: 'update', objectType: 'token', objectId: id, objectName: before.serial, before: auditedToken(before), after }),
-      ...statements,
-    ]);
-    if (results[0]!.meta.changes === 0) throw new AppError('TOKEN_NOT_FOUND');
+    const updated = await updateTokenRow(db, id, set, audit({ action: 'update', objectType: 'token', objectId: id, objectName: before.serial, before: auditedToken(before), after }));
+    if (!updated) throw new AppError('TOKEN_NOT_FOUND');
   }
   return getToken(db, id, nowMs);
 }
@@ -410,29 +367,31 @@ export async function updateToken(
  * SMS and email codes while accepting nothing.
  */
 async function assertRecoverySetChange(db: D1Database, id: string, changes: { enabled?: boolean; ownerUserId?: string | null }): Promise<void> {
-  const row = await db.prepare('SELECT type, owner_user_id FROM tokens WHERE id = ?').bind(id).first<{ type: TokenType; owner_user_id: string | null }>();
+  const row = await readTokenViewRow(db, id);
   // A passkey is a key on its owner's device, registered under their user handle: never someone else's.
-  if (row?.type === 'PASSKEY' && changes.ownerUserId !== undefined && changes.ownerUserId !== row.owner_user_id) {
+  if (row?.type === 'PASSKEY' && changes.ownerUserId !== undefined && changes.ownerUserId !== row.ownerUserId) {
     throw new AppError('TOKEN_TYPE_MISMATCH', 'A passkey cannot be given to another user: they register their own.');
   }
   if (row?.type !== 'RECOVERY_CODES') return;
-  if (changes.ownerUserId !== undefined && changes.ownerUserId !== row.owner_user_id) {
+  if (changes.ownerUserId !== undefined && changes.ownerUserId !== row.ownerUserId) {
     throw new AppError('TOKEN_TYPE_MISMATCH', 'A recovery code set cannot be given to another user: they make their own.');
   }
   if (changes.enabled === true && ((await recoveryCodeCountsOf(db, [id])).get(id)?.remaining ?? 0) === 0) throw new AppError('RECOVERY_CODES_SPENT');
 }
 
 export async function deleteToken(db: D1Database, id: string, audit?: Audit): Promise<void> {
-  const before = audit
-    ? await db.prepare('SELECT serial, type, kind, description, enabled, owner_user_id FROM tokens WHERE id = ?').bind(id).first<{ serial: string; type: TokenType; kind: string; description: string; enabled: number; owner_user_id: string | null }>()
-    : null;
-  // Assignments that named this token fall back to plain "user" in the same batch (the CHECK forbids a dangling kind).
-  const [, deleted] = await db.batch([
-    db.prepare(`UPDATE assignments SET kind = 'user', token_id = NULL WHERE token_id = ?`).bind(id),
-    db.prepare('DELETE FROM tokens WHERE id = ?').bind(id),
-    ...(audit && before ? [audit({ action: 'delete', objectType: 'token', objectId: id, objectName: before.serial, before: { ...before, enabled: before.enabled === 1 } })] : []),
-  ]);
-  if (deleted!.meta.changes === 0) throw new AppError('TOKEN_NOT_FOUND');
+  const before = audit ? await readTokenViewRow(db, id) : undefined;
+  const auditRow =
+    audit && before
+      ? audit({
+          action: 'delete',
+          objectType: 'token',
+          objectId: id,
+          objectName: before.serial,
+          before: { serial: before.serial, type: before.type, kind: before.kind, description: before.description, enabled: before.enabled, owner_user_id: before.ownerUserId },
+        })
+      : null;
+  if (!(await deleteTokenRow(db, id, auditRow))) throw new AppError('TOKEN_NOT_FOUND');
 }
 
 export async function setTokenPin(
@@ -444,45 +403,38 @@ export async function setTokenPin(
   audit?: Audit,
 ): Promise<void> {
   if (pin !== null) validatePin(pin);
-  const current = await env.DB.prepare('SELECT type, serial, pin_hash, pin_position FROM tokens WHERE id = ?').bind(id).first<{ type: TokenType; serial: string; pin_hash: string | null; pin_position: string }>();
+  const current = await readTokenViewRow(env.DB, id);
   const type = current?.type;
   // A recovery code is checked alone: a PIN would never be asked for.
   if (type === 'RECOVERY_CODES') throw new AppError('TOKEN_TYPE_MISMATCH', 'Recovery code sets have no PIN.');
   // A passkey's own user verification (device PIN, biometrics) takes that place; a token PIN would never be asked.
   if (type === 'PASSKEY') throw new AppError('TOKEN_TYPE_MISMATCH', 'Passkeys have no token PIN.');
   const pinHash = pin === null ? null : await hashPin(env.SESSION_KEY, id, pin);
-  const [result] = await env.DB.batch([
-    env.DB.prepare('UPDATE tokens SET pin_hash = ?, pin_position = coalesce(?, pin_position) WHERE id = ?').bind(pinHash, pinPosition ?? null, id),
-    ...(audit && current
-      ? [
-          audit({
-            action: pin === null ? 'remove_pin' : 'set_pin',
-            objectType: 'token',
-            objectId: id,
-            objectName: current.serial,
-            before: { hasPin: current.pin_hash !== null, pinPosition: current.pin_position },
-            after: { hasPin: pinHash !== null, pinPosition: pinPosition ?? current.pin_position },
-          }),
-        ]
-      : []),
-  ]);
-  if (result!.meta.changes === 0) throw new AppError('TOKEN_NOT_FOUND');
+  const auditRow =
+    audit && current
+      ? audit({
+          action: pin === null ? 'remove_pin' : 'set_pin',
+          objectType: 'token',
+          objectId: id,
+          objectName: current.serial,
+          before: { hasPin: current.pinHash !== null, pinPosition: current.pinPosition },
+          after: { hasPin: pinHash !== null, pinPosition: pinPosition ?? current.pinPosition },
+        })
+      : null;
+  if (!(await setTokenPinRow(env.DB, id, pinHash, pinPosition, auditRow))) throw new AppError('TOKEN_NOT_FOUND');
 }
 
 export async function resetTokenFailCounter(db: D1Database, id: string, audit: Audit): Promise<void> {
-  const before = await db.prepare('SELECT serial, fail_count, locked_until FROM tokens WHERE id = ?').bind(id).first<{ serial: string; fail_count: number; locked_until: number | null }>();
-  const [result] = await db.batch([
-    db.prepare('UPDATE tokens SET fail_count = 0, locked_until = NULL WHERE id = ?').bind(id),
-    audit({
-      action: 'reset_fail_counter',
-      objectType: 'token',
-      objectId: id,
-      objectName: before?.serial ?? null,
-      before: before ? { failCount: before.fail_count, lockedUntil: before.locked_until } : null,
-      after: { failCount: 0, lockedUntil: null },
-    }),
-  ]);
-  if (result!.meta.changes === 0) throw new AppError('TOKEN_NOT_FOUND');
+  const before = await readTokenViewRow(db, id);
+  const auditRow = audit({
+    action: 'reset_fail_counter',
+    objectType: 'token',
+    objectId: id,
+    objectName: before?.serial ?? null,
+    before: before ? { failCount: before.failCount, lockedUntil: before.lockedUntil } : null,
+    after: { failCount: 0, lockedUntil: null },
+  });
+  if (!(await resetTokenFailCounterRow(db, id, auditRow))) throw new AppError('TOKEN_NOT_FOUND');
 }
 
 /** What the audit trail keeps of a token: what an administrator sees of it, no seed, no PIN. */
