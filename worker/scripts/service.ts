@@ -9,7 +9,7 @@ import { SCRIPT_TEST_RUN_ANSWER_MAX_BYTES } from '../constants';
 import { AppError } from '../errors';
 import { identityKeyColumns, identityTaken } from '../lib/identity';
 import { addMemberStatement, removeMemberStatement } from '../organisation/service';
-import { NOT_THE_LAST_ADMIN } from '../users/service';
+import { NOT_THE_LAST_ADMIN } from '../users/repo';
 import {
   clearAppliedStatement,
   insertAndApplyVersion,
