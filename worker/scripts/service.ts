@@ -8,7 +8,7 @@ import type { Audit } from '../audit/record';
 import { SCRIPT_TEST_RUN_ANSWER_MAX_BYTES } from '../constants';
 import { AppError } from '../errors';
 import { identityKeyColumns, identityTaken } from '../lib/identity';
-import { addMemberStatement, removeMemberStatement } from '../organisation/service';
+import { addMemberStatement, removeMemberStatement } from '../organisation/repo';
 import { NOT_THE_LAST_ADMIN } from '../users/repo';
 import {
   clearAppliedStatement,
