@@ -163,8 +163,14 @@ export const PASSWORD_RESET_MAX_VALID_LINKS = 3;
  * 2,800 days (the token's own lock admits more), and a hit only files a request that an administrator must approve.
  */
 export const RESTORE_ACCESS_SUBMITS_PER_LOGIN_PER_HOUR = 5;
-/** Restore-access submissions per IP per hour, all logins together. */
+/** Restore-access proof checks per IP per hour, all logins together. */
 export const RESTORE_ACCESS_SUBMITS_PER_IP_PER_HOUR = 20;
+/**
+ * Proofs one restore-access flow checks before the request is filed (a mistyped code can be typed again): room for
+ * two slips before the right code. Claimed on the flow before each proof is looked at, so a burst of guesses gets
+ * no more; across flows the per-login cap above is the bound.
+ */
+export const RESTORE_ACCESS_PROOF_ATTEMPTS_PER_FLOW = 3;
 
 // ---- message limits the administrator may change (Admin Center > Security > Email > Limits)
 // The constants above are the defaults; these bound what may be set, so a slip in the admin center cannot switch

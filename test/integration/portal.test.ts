@@ -217,7 +217,8 @@ describe('restore access', () => {
     const user = await assignedUser(admin, resource.id);
     const attacker = portalClient(alias);
     const start = await attacker.send('POST', '/recovery', { login: user.login, lost: ['password'] });
-    await attacker.send('POST', '/recovery/submit', { flow: start.body.flow, newPassword: 'attacker password 1' });
+    // A guessed code: a request without any proof is refused (test/security/restore-access.test.ts).
+    await attacker.send('POST', '/recovery/submit', { flow: start.body.flow, emailCode: '000000', newPassword: 'attacker password 1' });
     const count = async () => (await env.DB.prepare(`SELECT count(*) AS n FROM user_issues WHERE user_id = ? AND state = 'open'`).bind(user.id).first<{ n: number }>())!.n;
     expect(await count()).toBe(1);
     await portalClient(alias).signIn(user.login, 'portal password 1');

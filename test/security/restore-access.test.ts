@@ -4,21 +4,29 @@
  *   administrator approves one (40 requests used to leave 40 approvable issues);
  * - guessing the victim's token OTP through it, or locking the victim's token by guessing wrong on purpose;
  * - guessing the password through it past the account's password lock;
+ * - filing a request with no proof at all, hoping an administrator approves it anyway;
+ * - guessing a code through the proof step that lets a mistyped code be typed again;
  * - learning which logins exist from the answers.
- * What bounds them: each submission claims an attempt per IP and per login as typed (RESTORE_ACCESS_SUBMITS_*)
- * before any proof is examined; a password also claims a login attempt (LOGIN_MAX_FAILS); one open request per
- * user, the newest replacing the older.
+ * What bounds them: each proof claims an attempt on its flow (RESTORE_ACCESS_PROOF_ATTEMPTS_PER_FLOW) and per IP and
+ * per login as typed (RESTORE_ACCESS_SUBMITS_*) before it is examined; a password also claims a login attempt
+ * (LOGIN_MAX_FAILS); a request needs a proof; one open request per user, the newest replacing the older.
  *
  * The clock is pinned (Date only) and moved past the windows; nothing waits.
  */
 import { env } from 'cloudflare:workers';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { CODE_RESEND_COOLDOWN_MS, LOGIN_MAX_FAILS, RESTORE_ACCESS_SUBMITS_PER_IP_PER_HOUR, RESTORE_ACCESS_SUBMITS_PER_LOGIN_PER_HOUR } from '../../worker/constants';
+import {
+  CODE_RESEND_COOLDOWN_MS,
+  LOGIN_MAX_FAILS,
+  RESTORE_ACCESS_PROOF_ATTEMPTS_PER_FLOW,
+  RESTORE_ACCESS_SUBMITS_PER_IP_PER_HOUR,
+  RESTORE_ACCESS_SUBMITS_PER_LOGIN_PER_HOUR,
+} from '../../worker/constants';
 import { assignedUser, portalClient, portalWith, type AdminClient } from '../helpers/portal';
 import { statementRecorder } from '../helpers/statement-recorder';
 import { call, randomSeedBase32, totpAt, unique } from '../helpers/worker';
 import { loadPortal } from '../../worker/selfservice/portal';
-import { startRecovery, submitRecovery } from '../../worker/selfservice/recovery-service';
+import { proveRecovery, startRecovery, submitRecovery } from '../../worker/selfservice/recovery-service';
 
 const T0 = Date.UTC(2026, 6, 1, 9, 0, 10);
 const PASSWORD = 'portal password 1';
@@ -57,13 +65,13 @@ const tokenRow = (id: string) => env.DB.prepare('SELECT fail_count, locked_until
 
 describe('a flood of requests for one user', () => {
   it('40 anonymous requests at once leave one open request, and only the first few are taken at all', async () => {
-    // Attack: 40 requests for the victim from 40 addresses, each "lost everything" with the attacker's new password
-    // and email, so that an administrator working through the list approves one of them.
+    // Attack: 40 requests for the victim from 40 addresses, each "lost password and email" with a guessed OTP and the
+    // attacker's new password and email, so that an administrator working through the list approves one of them.
     const { admin, resource, alias } = await portalWith(['changeName']);
     const victim = await assignedUser(admin, resource.id);
     const answers = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
-        fileRequest(alias, victim.login, ['password', 'email', 'token'], { newPassword: `attacker password ${i}`, newEmail: `attacker${i}@evil.example` }),
+        fileRequest(alias, victim.login, ['password', 'email'], { otp: '000000', newPassword: `attacker password ${i}`, newEmail: `attacker${i}@evil.example` }),
       ),
     );
     const filed = answers.filter((a) => a.status === 200);
@@ -78,9 +86,9 @@ describe('a flood of requests for one user', () => {
   it('a new request replaces the open one; approving the replaced one is refused and changes nothing', async () => {
     const { admin, resource, alias } = await portalWith(['changeName']);
     const user = await assignedUser(admin, resource.id);
-    await fileRequest(alias, user.login, ['password', 'email', 'token'], { newPassword: 'first new password', newEmail: 'first@example.com' });
+    await fileRequest(alias, user.login, ['password', 'email'], { otp: '000000', newPassword: 'first new password', newEmail: 'first@example.com' });
     const [first] = await openIssuesOf(user.id);
-    await fileRequest(alias, user.login, ['password', 'email', 'token'], { newPassword: 'second new password', newEmail: 'second@example.com' });
+    await fileRequest(alias, user.login, ['password', 'email'], { otp: '000000', newPassword: 'second new password', newEmail: 'second@example.com' });
     const open = await openIssuesOf(user.id);
     expect(open.map((issue) => issue.pending_email)).toEqual(['second@example.com']);
     const stale = await admin.request(`/user-issues/${first!.id}/approve`, { method: 'POST' });
@@ -133,7 +141,7 @@ describe('token OTP guesses through restore access', () => {
     const ip = freshIp();
     const answers = [];
     for (let i = 0; i < RESTORE_ACCESS_SUBMITS_PER_IP_PER_HOUR + 1; i++) {
-      answers.push((await fileRequest(alias, unique('someone'), ['password', 'email', 'token'], { newPassword: 'attacker password 1', newEmail: 'a@evil.example' }, ip)).status);
+      answers.push((await fileRequest(alias, unique('someone'), ['password', 'email'], { otp: '000000', newPassword: 'attacker password 1', newEmail: 'a@evil.example' }, ip)).status);
     }
     expect(answers).toEqual([...Array(RESTORE_ACCESS_SUBMITS_PER_IP_PER_HOUR).fill(200), 429]);
   }, 30_000);
@@ -166,7 +174,7 @@ describe('the answers do not tell which logins exist', () => {
     const observe = async (login: string) => {
       const answers = [];
       for (let i = 0; i < RESTORE_ACCESS_SUBMITS_PER_LOGIN_PER_HOUR + 1; i++) {
-        answers.push(await fileRequest(alias, login, ['password', 'email', 'token'], { newPassword: 'attacker password 1', newEmail: 'a@evil.example' }));
+        answers.push(await fileRequest(alias, login, ['password', 'email'], { otp: '000000', newPassword: 'attacker password 1', newEmail: 'a@evil.example' }));
       }
       return answers;
     };
@@ -198,5 +206,102 @@ describe('the answers do not tell which logins exist', () => {
     const forReal = await observe(real.user.login);
     expect(await observe(unique('ghost'))).toEqual(forReal);
     expect((await openIssuesOf(real.user.id)).length).toBe(1);
+  });
+});
+
+describe('proofs before the request is filed', () => {
+  it('a crafted request with no proof at all is refused and stores nothing; "lost everything" cannot start one', async () => {
+    // Attack: skip the form and post the submission with only the attacker's new password, no proof of anything, so
+    // that an administrator finds one more request to approve.
+    const { admin, resource, alias } = await portalWith(['changeName']);
+    const victim = await assignedUser(admin, resource.id);
+    const client = portalClient(alias, { ip: freshIp() });
+    const start = await client.send('POST', '/recovery', { login: victim.login, lost: ['password'] });
+    const crafted = await client.send('POST', '/recovery/submit', { flow: start.body.flow, newPassword: 'attacker password 1' });
+    expect(crafted).toMatchObject({ status: 400, body: { error: { code: 'RECOVERY_PROOF_REQUIRED' } } });
+    // Declaring everything lost leaves nothing to prove with: refused before a flow exists, for every login alike.
+    for (const login of [victim.login, unique('ghost')]) {
+      const everything = await client.send('POST', '/recovery', { login, lost: ['password', 'email', 'token'] });
+      expect(everything).toMatchObject({ status: 400, body: { error: { code: 'RECOVERY_NOTHING_LEFT' } } });
+    }
+    expect(await openIssuesOf(victim.id)).toEqual([]);
+  });
+
+  it('a mistyped password can be typed again within the flow’s attempts; the request then carries it as verified', async () => {
+    const { admin, resource, alias } = await portalWith(['changeName']);
+    const { user } = await userWithTotp(admin, resource.id);
+    const client = portalClient(alias, { ip: freshIp() });
+    const start = await client.send('POST', '/recovery', { login: user.login, lost: ['token'] });
+    expect(start.body).toMatchObject({ verify: ['password', 'email'] });
+    const wrong = await client.send('POST', '/recovery/proof', { flow: start.body.flow, password: 'portal password 2' });
+    expect(wrong).toMatchObject({ status: 401, body: { error: { code: 'RECOVERY_PROOF_INVALID', details: { field: 'password', attemptsLeft: RESTORE_ACCESS_PROOF_ATTEMPTS_PER_FLOW - 1 } } } });
+    expect(await openIssuesOf(user.id)).toEqual([]);
+    const right = await client.send('POST', '/recovery/proof', { flow: start.body.flow, password: PASSWORD });
+    // The account has no email address: once proven, the form asks for nothing more.
+    expect(right).toEqual({ status: 200, body: { verified: ['password'], verify: [], attemptsLeft: RESTORE_ACCESS_PROOF_ATTEMPTS_PER_FLOW - 2 } });
+    expect((await client.send('POST', '/recovery/submit', { flow: start.body.flow })).body).toEqual({ submitted: true });
+    expect(JSON.parse((await openIssuesOf(user.id))[0]!.authenticators)).toEqual({ password: 'verified', email: 'none', token: 'lost' });
+  });
+
+  it(`concurrent wrong codes on one flow: ${RESTORE_ACCESS_PROOF_ATTEMPTS_PER_FLOW} examined, then even the right one is refused unexamined`, async () => {
+    // Attack: a burst of OTP guesses at the proof step, all in flight before any answer, to get past the flow's limit.
+    const { admin, resource, alias } = await portalWith(['changeName']);
+    const { user, seed, token } = await userWithTotp(admin, resource.id);
+    const client = portalClient(alias, { ip: freshIp() });
+    const start = await client.send('POST', '/recovery', { login: user.login, lost: ['password'] });
+    const right = await totpAt(seed, Date.now());
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => client.send('POST', '/recovery/proof', { flow: start.body.flow, otp: otherCode(right, i + 5) })));
+    const codes = answers.map((a) => a.body.error.code).sort();
+    expect(codes).toEqual([...Array(RESTORE_ACCESS_PROOF_ATTEMPTS_PER_FLOW).fill('RECOVERY_PROOF_INVALID'), ...Array(12 - RESTORE_ACCESS_PROOF_ATTEMPTS_PER_FLOW).fill('RECOVERY_ATTEMPTS_USED')].sort());
+    expect((await client.send('POST', '/recovery/proof', { flow: start.body.flow, otp: right })).body.error.code).toBe('RECOVERY_ATTEMPTS_USED');
+    expect(await tokenRow(token.id)).toEqual({ fail_count: 0, locked_until: null });
+    // What was tried is filed as failed: the administrator sees it.
+    expect((await client.send('POST', '/recovery/submit', { flow: start.body.flow, newPassword: 'a brand new password' })).body).toEqual({ submitted: true });
+    expect(JSON.parse((await openIssuesOf(user.id))[0]!.authenticators).token).toBe('failed');
+  });
+
+  it('after one proof succeeded, only the authenticators the account has are asked for', async () => {
+    const { admin, resource, alias } = await portalWith(['changeName']);
+    const proveWithPassword = async (login: string, lost: string[]) => {
+      const client = portalClient(alias, { ip: freshIp() });
+      const start = await client.send('POST', '/recovery', { login, lost });
+      return (await client.send('POST', '/recovery/proof', { flow: start.body.flow, password: PASSWORD })).body;
+    };
+    const withEmail = await assignedUser(admin, resource.id, { email: `${unique('owned')}@example.test` });
+    expect(await proveWithPassword(withEmail.login, ['token'])).toMatchObject({ verified: ['password'], verify: ['email'] });
+    const { user: withToken } = await userWithTotp(admin, resource.id);
+    expect(await proveWithPassword(withToken.login, ['email'])).toMatchObject({ verified: ['password'], verify: ['token'] });
+    const passwordOnly = await assignedUser(admin, resource.id);
+    expect(await proveWithPassword(passwordOnly.login, ['token'])).toMatchObject({ verified: ['password'], verify: [] });
+  });
+
+  it('before a proof succeeded, a real login, one without a password and an unknown one get the same answers and run the same statements', async () => {
+    // Attack: tell which logins exist (and which have a password) from the start's answer or a wrong proof's
+    // refusal: its status, its body, or its timing (what it runs before answering).
+    const { admin, resource, alias } = await portalWith(['changeName']);
+    const real = await userWithTotp(admin, resource.id);
+    await env.DB.prepare('UPDATE users SET email = ? WHERE id = ?').bind(`${real.user.login}@example.test`, real.user.id).run();
+    const passwordless = await assignedUser(admin, resource.id, { password: null, email: `${unique('np')}@example.test` });
+    const portal = await loadPortal(env.DB, alias);
+    const observe = async (login: string) => {
+      const recorder = statementRecorder();
+      const meta = { ip: freshIp(), nowMs: Date.now() };
+      const start = await recorder.step(() => startRecovery(recorder.env, portal, { login, lost: ['token'] }, meta, recorder.defer));
+      const proof = await recorder.step(() => proveRecovery(recorder.env, portal, start.result!.flow, { password: 'a wrong password' }, meta));
+      const http = portalClient(alias, { ip: freshIp() });
+      const started = await http.send('POST', '/recovery', { login, lost: ['token'] });
+      const refused = await http.send('POST', '/recovery/proof', { flow: started.body.flow, emailCode: '000000' });
+      return {
+        startAnswer: { status: started.status, body: { ...started.body, flow: started.body.flow.length } },
+        proofAnswer: refused,
+        atStart: start.statements,
+        atProof: { error: proof.error, statements: proof.statements },
+      };
+    };
+    const forReal = await observe(real.user.login);
+    expect(forReal.proofAnswer).toMatchObject({ status: 401, body: { error: { code: 'RECOVERY_PROOF_INVALID', details: { field: 'email', attemptsLeft: RESTORE_ACCESS_PROOF_ATTEMPTS_PER_FLOW - 1 } } } });
+    expect(forReal.atProof.error).toBe('RECOVERY_PROOF_INVALID');
+    expect(await observe(passwordless.login)).toEqual(forReal);
+    expect(await observe(unique('ghost'))).toEqual(forReal);
   });
 });

@@ -69,6 +69,11 @@ export const ERROR_CATALOGUE = {
   PASSWORD_EXISTS: { status: 409, message: 'You already have a password; change it instead.' },
   NO_PASSWORD: { status: 409, message: 'You have no password yet; create one instead.' },
   ISSUE_NOT_FOUND: { status: 404, message: 'This request was not found or is already handled.' },
+  // Restore access (worker/selfservice/recovery-service.ts): a proof is checked before the request is filed.
+  RECOVERY_PROOF_INVALID: { status: 401, message: 'This is not right. Check it and try again.' },
+  RECOVERY_ATTEMPTS_USED: { status: 429, message: 'No tries are left for this request. Send it with what you could prove, or start again later.' },
+  RECOVERY_PROOF_REQUIRED: { status: 400, message: 'Prove who you are with something you still have before the request is sent.' },
+  RECOVERY_NOTHING_LEFT: { status: 400, message: 'Restore access needs one thing you still have (password, email or token) to prove who you are. Without any, ask your administrator.' },
   // Links in messages (lib/http.ts linkOrigin): a server setting, the same answer for every account
   PUBLIC_ORIGIN_REQUIRED: {
     status: 503,

@@ -2,9 +2,13 @@
  * Restore access: a user who lost their password, email or token says so, proves what they still have, and leaves
  * a request (a "user issue") that an administrator approves after verifying their identity.
  *
- * The answers never depend on whether the login exists (a phantom flow is indistinguishable: the same body, the
- * same limits keyed by the login and IP, the email code sent after the response, the same PBKDF2 work), and a
- * request filed by an impostor is deleted by itself when the real user next signs in with the old data.
+ * The flow: start (login and what was lost) -> proofs, one at a time (proveRecovery) -> the request (submitRecovery).
+ * Before any proof succeeded the answers never depend on whether the login exists (a phantom flow is
+ * indistinguishable: the same body, the same limits keyed by the login and IP, the email code sent after the
+ * response, the same PBKDF2 work, the same refusal for a wrong proof). Once a proof succeeded (the password, the
+ * email code or the token's code) the person has shown they hold the account, and the answer names the account's
+ * other authenticators, so the form asks only for those. A request filed by an impostor is deleted by itself when
+ * the real user next signs in with the old data.
  *
  * A user whose token on this resource is an SMS or EMAIL token cannot read a code off it: when the token is among
  * what remains, every flow takes the uniform code limits (a second namespace, so the email code's budget is not
@@ -12,16 +16,17 @@
  * into the OTP field (with the token's PIN where set) is then that token's evidence. A recovery code typed there
  * is checked against the user's recovery code set instead (tokensForTypedCode) and, when right, used up.
  *
- * Against an attacker who files requests for someone else:
- * - each submission first claims an attempt on counters per IP and per login as typed
- *   (RESTORE_ACCESS_SUBMITS_PER_*), and only then is any proof examined; a password additionally claims a login
- *   attempt (the account's password lock), an email code its challenge's attempt. Token OTPs do NOT count toward
- *   the token's own lock: otherwise anyone could lock the victim's token by filing wrong requests;
- * - a user has at most one open request: a new one replaces the old one in the same batch, so a flood leaves one
- *   request (the newest), not dozens for an administrator to approve by mistake.
+ * Against an attacker who files requests for someone else or guesses through them:
+ * - each proof claims an attempt on the flow (RESTORE_ACCESS_PROOF_ATTEMPTS_PER_FLOW) and on counters per IP and per
+ *   login as typed (RESTORE_ACCESS_SUBMITS_PER_*), and only then is it examined; a password additionally claims a
+ *   login attempt (the account's password lock), an email code its challenge's attempt. Token OTPs do NOT count
+ *   toward the token's own lock: otherwise anyone could lock the victim's token by filing wrong requests;
+ * - a request is filed only with a proof given (checked in the flow, or carried by the submission), and a user
+ *   has at most one open request: a new one replaces the old one in the same batch, so a flood leaves one request
+ *   (the newest), not dozens for an administrator to approve by mistake.
  */
 import type { Audit } from '../audit/record';
-import { CODE_MAX_ATTEMPTS, HOUR_MS, RESTORE_ACCESS_SUBMITS_PER_IP_PER_HOUR, RESTORE_ACCESS_SUBMITS_PER_LOGIN_PER_HOUR } from '../constants';
+import { HOUR_MS, RESTORE_ACCESS_PROOF_ATTEMPTS_PER_FLOW, RESTORE_ACCESS_SUBMITS_PER_IP_PER_HOUR, RESTORE_ACCESS_SUBMITS_PER_LOGIN_PER_HOUR } from '../constants';
 import type { Env } from '../env';
 import { claimPasswordAttempt } from '../auth/login-lock';
 import { AppError } from '../errors';
@@ -29,12 +34,14 @@ import { dummyPasswordHash, hashPassword, randomToken, sha256Hex, verifyPassword
 import { assertIdentityFree, attemptKeyOf, fillMissingIdentityKeys, identityKeyColumns, lookupKeyOf } from '../lib/identity';
 import { verifyCode } from '../messaging/codes';
 import { enforceLimits, ipRateKey } from '../messaging/limits';
-import { TOKEN_RECORD_COLUMNS, verifyTokenOtp, type TokenRecord } from '../otp/verify-service';
+import { verifyTokenOtp } from '../otp/verify-service';
 import { tokensForTypedCode } from '../tokens/accepted-tokens';
 import { checkTokenCode, isMessageToken, sendTokenCode } from '../tokens/message-tokens';
 import { verifyKeysOf } from '../tokens/service';
 import { deferStart, prepareAnonymousCode, sendAnonymousCode, type Defer, type PreparedCode } from './code-requests';
 import type { Portal } from './portal';
+import * as repo from './recovery-repo';
+import type { RecoveryUser } from './recovery-repo';
 
 export const AUTHENTICATORS = ['password', 'email', 'token'] as const;
 export type Authenticator = (typeof AUTHENTICATORS)[number];
@@ -53,30 +60,18 @@ interface RecoveryFlow {
   emailChallengeId?: string;
   /** The code for an SMS/EMAIL token (every flow with the token remaining has one, sent or not). */
   tokenChallengeId?: string;
+  /** The verdicts of the proofs checked so far (repo.recordProofVerdict). */
+  proofs?: Partial<Record<Authenticator, 'verified' | 'failed'>>;
 }
 
-interface RecoveryUser {
-  id: string;
-  login: string;
-  first_name: string;
-  language: 'de' | 'en';
-  email: string | null;
-  password_hash: string | null;
-  token_id: string | null;
-}
+const expired = () => new AppError('CODE_EXPIRED', 'The request has expired. Start again.');
 
 async function findRecoveryUser(db: D1Database, resourceId: string, login: string): Promise<RecoveryUser | null> {
   // By identity key, as every sign-in path finds users (lib/identity.ts); a login with an invisible character is nobody's.
   const key = lookupKeyOf(login);
   if (key === null) return null;
   await fillMissingIdentityKeys(db);
-  return db
-    .prepare(
-      `SELECT u.id, u.login, u.first_name, u.language, u.email, u.password_hash, a.token_id
-       FROM users u JOIN assignments a ON a.user_id = u.id AND a.resource_id = ? WHERE u.login_key = ? AND u.enabled = 1`,
-    )
-    .bind(resourceId, key)
-    .first<RecoveryUser>();
+  return repo.findAssignedUser(db, resourceId, key);
 }
 
 /** What the user must still prove: everything they did not declare lost. Same answer for every login. */
@@ -88,8 +83,11 @@ export async function startRecovery(
   defer: Defer,
 ) {
   if (input.lost.length === 0) throw new AppError('VALIDATION_FAILED', 'lost: say what you lost.');
+  const lost = [...new Set(input.lost)];
+  // Nothing left to prove with: a request would carry no proof at all, so only an administrator can help.
+  if (AUTHENTICATORS.every((a) => lost.includes(a))) throw new AppError('RECOVERY_NOTHING_LEFT');
   const user = await findRecoveryUser(env.DB, portal.resourceId, input.login);
-  const flow: RecoveryFlow = { resourceId: portal.resourceId, login: attemptKeyOf(input.login), userId: user?.id ?? null, lost: [...new Set(input.lost)] };
+  const flow: RecoveryFlow = { resourceId: portal.resourceId, login: attemptKeyOf(input.login), userId: user?.id ?? null, lost };
   let remaining = AUTHENTICATORS.filter((a) => !flow.lost.includes(a));
   // Limits for every login alike (a 429 only for real addresses would tell them apart). A code still in its
   // resend cooldown (the user went back and started again) leaves the other proofs: the password, an app's OTP.
@@ -108,11 +106,15 @@ export async function startRecovery(
   if (emailCode && 'challengeId' in emailCode) flow.emailChallengeId = emailCode.challengeId;
   if (tokenCode && 'challengeId' in tokenCode) flow.tokenChallengeId = tokenCode.challengeId;
   const handle = randomToken(24);
-  await env.DB.prepare(
-    `INSERT INTO challenges (id, purpose, user_id, max_attempts, data, ip, created_at, expires_at) VALUES (?, 'portal-recovery', ?, ?, ?, ?, ?, ?)`,
-  )
-    .bind(await sha256Hex(handle), flow.userId, CODE_MAX_ATTEMPTS, JSON.stringify(flow), meta.ip, meta.nowMs, meta.nowMs + FLOW_TTL_MS)
-    .run();
+  await repo.insertFlow(env.DB, {
+    idHash: await sha256Hex(handle),
+    userId: flow.userId,
+    maxAttempts: RESTORE_ACCESS_PROOF_ATTEMPTS_PER_FLOW,
+    data: JSON.stringify(flow),
+    ip: meta.ip,
+    nowMs: meta.nowMs,
+    expiresAtMs: meta.nowMs + FLOW_TTL_MS,
+  });
   // The codes go out after the response, only to a real user, and are handed over after the last statement above,
   // so that nothing in the answer waits on them (even the look at the token's type).
   if (emailCode && 'challengeId' in emailCode && user?.email) {
@@ -121,12 +123,13 @@ export async function startRecovery(
       userId: user.id,
       target: user.email,
       language: user.language,
-      name: user.first_name || user.login,
+      name: user.firstName || user.login,
       nowMs: meta.nowMs,
     });
   }
   const tokenChallengeId = flow.tokenChallengeId;
-  if (tokenChallengeId && user?.token_id) deferStart(defer, () => sendRecoveryTokenCode(env, user, user.token_id!, tokenChallengeId, meta.nowMs));
+  const tokenId = user?.tokenId;
+  if (tokenChallengeId && user && tokenId) deferStart(defer, () => sendRecoveryTokenCode(env, user, tokenId, tokenChallengeId, meta.nowMs));
   return {
     flow: handle,
     verify: remaining,
@@ -147,26 +150,13 @@ async function unlessCoolingDown(prepare: () => Promise<PreparedCode>): Promise<
   }
 }
 
-/** The token assigned here (in whatever state: its check answers for that) and the user's usable recovery code set. */
-async function loadTokenEvidence(db: D1Database, tokenId: string, userId: string): Promise<TokenRecord[]> {
-  const { results } = await db
-    .prepare(`SELECT ${TOKEN_RECORD_COLUMNS} FROM tokens WHERE id = ?1 OR (owner_user_id = ?2 AND type = 'RECOVERY_CODES' AND enabled = 1 AND activated = 1)`)
-    .bind(tokenId, userId)
-    .all<TokenRecord>();
-  return results;
-}
-
-async function loadToken(db: D1Database, tokenId: string): Promise<TokenRecord | null> {
-  return db.prepare(`SELECT ${TOKEN_RECORD_COLUMNS} FROM tokens WHERE id = ?`).bind(tokenId).first<TokenRecord>();
-}
-
 /** After the response: a code to the user's SMS/EMAIL token, if that is what it is and it is usable. Failures are logged, never answered. */
 async function sendRecoveryTokenCode(env: Env, user: RecoveryUser, tokenId: string, challengeId: string, nowMs: number): Promise<void> {
   try {
-    const token = await loadToken(env.DB, tokenId);
+    const token = await repo.loadToken(env.DB, tokenId);
     if (!token || !isMessageToken(token.type) || !token.enabled || !token.activated || !token.destination) return;
     // ip: null for the same reason as sendAnonymousCode: the per-IP cap was taken for every caller already.
-    await sendTokenCode(env, token, { purpose: RECOVERY_TOKEN_PURPOSE, challengeId, language: user.language, name: user.first_name || user.login, ip: null, nowMs });
+    await sendTokenCode(env, token, { purpose: RECOVERY_TOKEN_PURPOSE, challengeId, language: user.language, name: user.firstName || user.login, ip: null, nowMs });
   } catch (error) {
     console.warn(`${RECOVERY_TOKEN_PURPOSE} code not sent: ${(error as { code?: string }).code ?? (error as Error)?.message ?? 'unknown error'}`);
   }
@@ -180,10 +170,51 @@ export interface RecoveryEvidence {
   newEmail?: string;
 }
 
+/** One proof of the proof step: exactly one of the three. */
+export type RecoveryProof = { password: string } | { emailCode: string } | { otp: string };
+
+const factorOf = (proof: RecoveryProof): Authenticator => ('password' in proof ? 'password' : 'emailCode' in proof ? 'email' : 'token');
+
 /**
- * Checks the evidence and files the request. The answer is the same whatever was right or wrong: the administrator
- * sees the verdict of each authenticator and decides. Each flow files at most one request, and it replaces the
- * user's open one.
+ * Checks one proof before the request is filed, so a mistyped code can be typed again. The attempt is claimed on
+ * the flow first (a burst of guesses gets RESTORE_ACCESS_PROOF_ATTEMPTS_PER_FLOW checks, the rest are refused
+ * unexamined), then on the per-IP and per-login counters.
+ *
+ * A wrong proof answers RECOVERY_PROOF_INVALID with the tries left, the same for every login. A right one answers
+ * which authenticators the account has besides those already proven (and not lost): the form asks only for those.
+ */
+export async function proveRecovery(env: Env, portal: Portal, handle: string, proof: RecoveryProof, meta: { ip: string; nowMs: number }) {
+  const idHash = await sha256Hex(handle);
+  const claimed = await repo.claimProofAttempt(env.DB, idHash, meta.nowMs);
+  if (!claimed) throw (await repo.isFlowLive(env.DB, idHash, meta.nowMs)) ? new AppError('RECOVERY_ATTEMPTS_USED') : expired();
+  const flow = JSON.parse(claimed.data) as RecoveryFlow;
+  if (flow.resourceId !== portal.resourceId || typeof flow.login !== 'string') throw expired();
+  const factor = factorOf(proof);
+  if (flow.lost.includes(factor)) throw new AppError('VALIDATION_FAILED', `${factor}: declared lost in this request.`);
+  await claimProofChecks(env.DB, flow.login, meta);
+
+  const user = await repo.findFlowUser(env.DB, portal.resourceId, flow.userId ?? '');
+  const verdict = await judgeFactor(env, flow, user, factor, proof as RecoveryEvidence, meta);
+  const attemptsLeft = claimed.maxAttempts - claimed.attempts;
+  await repo.recordProofVerdict(env.DB, idHash, factor, verdict === 'verified' ? 'verified' : 'failed');
+  if (verdict !== 'verified' || !user) throw new AppError('RECOVERY_PROOF_INVALID', undefined, { field: factor, attemptsLeft });
+
+  const verified = AUTHENTICATORS.filter((a) => a === factor || flow.proofs?.[a] === 'verified');
+  const owned = await ownedAuthenticators(env.DB, flow, user);
+  return { verified, verify: owned.filter((a) => !verified.includes(a)), attemptsLeft };
+}
+
+/** What the account can still prove with in this flow: not lost, and present (an email code only if one went out). */
+async function ownedAuthenticators(db: D1Database, flow: RecoveryFlow, user: RecoveryUser): Promise<Authenticator[]> {
+  const hasToken = user.tokenId !== null || (await repo.loadTokenEvidence(db, '', user.id)).length > 0;
+  const has: Record<Authenticator, boolean> = { password: user.passwordHash !== null, email: user.email !== null && flow.emailChallengeId !== undefined, token: hasToken };
+  return AUTHENTICATORS.filter((a) => !flow.lost.includes(a) && has[a]);
+}
+
+/**
+ * Files the request with the verdicts of the proofs checked in the flow and of those the submission carries (each
+ * judged once, the answer the same whatever was right or wrong: the administrator sees each verdict and decides).
+ * Refused without any proof at all. Each flow files at most one request, and it replaces the user's open one.
  */
 export async function submitRecovery(
   env: Env,
@@ -195,49 +226,54 @@ export async function submitRecovery(
   onFiled?: (filed: { login: string; lost: Authenticator[] }) => void,
 ): Promise<{ submitted: true }> {
   const { nowMs } = meta;
-  const id = await sha256Hex(handle);
-  const consumed = await env.DB.prepare(
-    `UPDATE challenges SET consumed_at = ? WHERE id = ? AND purpose = 'portal-recovery' AND consumed_at IS NULL AND expires_at > ? RETURNING data`,
-  )
-    .bind(nowMs, id, nowMs)
-    .first<{ data: string }>();
-  if (!consumed) throw new AppError('CODE_EXPIRED', 'The request has expired. Start again.');
-  const flow = JSON.parse(consumed.data) as RecoveryFlow;
+  const idHash = await sha256Hex(handle);
+  const data = await repo.consumeFlow(env.DB, idHash, nowMs);
+  if (data === null) throw expired();
+  const flow = JSON.parse(data) as RecoveryFlow;
   // A flow from before `login` was kept has no counter key: it is as good as expired.
-  if (flow.resourceId !== portal.resourceId || typeof flow.login !== 'string') throw new AppError('CODE_EXPIRED', 'The request has expired. Start again.');
+  if (flow.resourceId !== portal.resourceId || typeof flow.login !== 'string') throw expired();
   if (flow.lost.includes('password') && !evidence.newPassword) throw new AppError('VALIDATION_FAILED', 'newPassword: give the new password.');
   if (flow.lost.includes('email') && !evidence.newEmail) throw new AppError('VALIDATION_FAILED', 'newEmail: give the new email address.');
-  await claimSubmission(env.DB, flow.login, meta);
+  const carried = AUTHENTICATORS.filter((a) => !flow.lost.includes(a) && given(a, evidence));
+  // Decided by what was sent and checked, never by the account: the same refusal for every login.
+  if (carried.length === 0 && Object.keys(flow.proofs ?? {}).length === 0) throw new AppError('RECOVERY_PROOF_REQUIRED');
+  if (carried.length > 0) await claimProofChecks(env.DB, flow.login, meta);
 
   // A phantom flow (unknown login) runs every statement a real one does, on no row: the answer's timing is the
   // same (the user's and the token's reads and the store used to run only for real logins, about 25 ms over HTTP).
-  const user = await env.DB.prepare(`SELECT u.id, u.login, u.first_name, u.language, u.email, u.password_hash, a.token_id FROM users u
-      LEFT JOIN assignments a ON a.user_id = u.id AND a.resource_id = ? WHERE u.id = ?`)
-    .bind(portal.resourceId, flow.userId ?? '')
-    .first<RecoveryUser>();
+  const user = await repo.findFlowUser(env.DB, portal.resourceId, flow.userId ?? '');
   const pendingPasswordHash = evidence.newPassword ? await hashPassword(evidence.newPassword) : null;
-  const statuses = await judgeEvidence(env, flow, user, evidence, meta);
-
-  // One open request per user: the new one replaces the old in one batch (the unique index
-  // user_issues_one_open_per_user holds it too). An admin still looking at the old one gets ISSUE_NOT_FOUND.
-  const userId = user?.id ?? '';
-  await env.DB.batch([
-    env.DB.prepare(`DELETE FROM user_issues WHERE user_id = ? AND state = 'open'`).bind(userId),
-    env.DB.prepare(
-      `INSERT INTO user_issues (id, user_id, resource_id, lost, authenticators, pending_password_hash, pending_email, state, created_at)
-       SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'open', ?8 WHERE EXISTS (SELECT 1 FROM users WHERE id = ?2)`,
-    ).bind(crypto.randomUUID(), userId, portal.resourceId, JSON.stringify(flow.lost), JSON.stringify(statuses), pendingPasswordHash, evidence.newEmail ?? null, nowMs),
-  ]);
+  const statuses: Record<Authenticator, AuthenticatorStatus> = { password: 'none', email: 'none', token: 'none' };
+  for (const factor of AUTHENTICATORS) {
+    if (flow.lost.includes(factor)) statuses[factor] = 'lost';
+    else if (flow.proofs?.[factor] === 'verified') statuses[factor] = 'verified';
+    else statuses[factor] = await judgeFactor(env, flow, user, factor, evidence, meta);
+  }
+  await repo.fileIssue(env.DB, {
+    userId: user?.id ?? '',
+    resourceId: portal.resourceId,
+    lost: JSON.stringify(flow.lost),
+    authenticators: JSON.stringify(statuses),
+    pendingPasswordHash,
+    pendingEmail: evidence.newEmail ?? null,
+    nowMs,
+  });
   if (!user) return { submitted: true }; // phantom flow: same work done, nothing stored
   onFiled?.({ login: user.login, lost: flow.lost });
   return { submitted: true };
 }
 
+function given(factor: Authenticator, evidence: RecoveryEvidence): boolean {
+  const value = factor === 'password' ? evidence.password : factor === 'email' ? evidence.emailCode : evidence.otp;
+  return value !== undefined && value !== '';
+}
+
 /**
- * Throws RATE_LIMITED (the same for every login) once this IP or this login submitted too often. Taken before any
- * proof is examined: this is what bounds the token OTP guesses, which do not count toward the token's own lock.
+ * Throws RATE_LIMITED (the same for every login) once this IP or this login had too many proofs checked. Taken
+ * before any proof is examined: this is what bounds the token OTP guesses, which do not count toward the token's
+ * own lock.
  */
-async function claimSubmission(db: D1Database, login: string, meta: { ip: string; nowMs: number }): Promise<void> {
+async function claimProofChecks(db: D1Database, login: string, meta: { ip: string; nowMs: number }): Promise<void> {
   try {
     await enforceLimits(
       db,
@@ -257,41 +293,48 @@ async function claimSubmission(db: D1Database, login: string, meta: { ip: string
   }
 }
 
-async function judgeEvidence(env: Env, flow: RecoveryFlow, user: RecoveryUser | null, evidence: RecoveryEvidence, meta: { ip: string; nowMs: number }) {
+/**
+ * The verdict on one authenticator that was not declared lost: 'verified', 'failed' (the account has it and it was
+ * not proven) or 'none' (the account does not have it). Every flow runs the same statements and the same work for
+ * a factor, phantom or real, given or not.
+ */
+async function judgeFactor(
+  env: Env,
+  flow: RecoveryFlow,
+  user: RecoveryUser | null,
+  factor: Authenticator,
+  evidence: RecoveryEvidence,
+  meta: { ip: string; nowMs: number },
+): Promise<AuthenticatorStatus> {
   const { nowMs } = meta;
-  const statuses: Record<Authenticator, AuthenticatorStatus> = { password: 'none', email: 'none', token: 'none' };
-  for (const lost of flow.lost) statuses[lost] = 'lost';
-  if (!flow.lost.includes('password')) {
+  if (factor === 'password') {
     // A password given claims an attempt on the login's lock first (keyed by the login as typed, so unknown
     // logins lock alike); a locked login's password is not examined. The hash is checked against a dummy for
     // unknown logins: the same work for everyone.
     const examined = evidence.password !== undefined && (await claimPasswordAttempt(env.DB, flow.login, nowMs)).allowed;
-    const ok = examined && (await verifyPassword(evidence.password!, user?.password_hash ?? (await dummyPasswordHash())));
-    statuses.password = user?.password_hash ? (ok ? 'verified' : 'failed') : 'none';
+    const ok = examined && (await verifyPassword(evidence.password!, user?.passwordHash ?? (await dummyPasswordHash())));
+    return user?.passwordHash ? (ok ? 'verified' : 'failed') : 'none';
   }
-  if (!flow.lost.includes('email')) {
+  if (factor === 'email') {
     // Checked for every flow (a phantom's challenge has no code behind it), so the work does not tell them apart.
     const verdict = flow.emailChallengeId
       ? await verifyCode(env, { challengeId: flow.emailChallengeId, code: evidence.emailCode ?? '', nowMs, purpose: 'portal-recovery', explainRefusal: false })
       : null;
-    if (user?.email && verdict) statuses.email = verdict.ok && verdict.userId === user.id ? 'verified' : 'failed';
+    return user?.email && verdict ? (verdict.ok && verdict.userId === user.id ? 'verified' : 'failed') : 'none';
   }
-  if (!flow.lost.includes('token')) {
-    // Read for every flow (no row for a phantom or a user without a token here): the same statements for all.
-    // A recovery code typed into the OTP field goes to the user's set, any other code to the token assigned here.
-    const candidates = await loadTokenEvidence(env.DB, user?.token_id ?? '', user?.id ?? '');
-    const [token] = tokensForTypedCode(candidates, evidence.otp ?? '');
-    let verdict = null;
-    if (token && isMessageToken(token.type)) {
-      // The code sent at the start of this flow (and only that one: a sign-in code for the same token does not count).
-      // countFailure false: claimSubmission bounds these guesses (see the header).
-      verdict = await checkTokenCode(env, token, flow.tokenChallengeId ?? null, evidence.otp ?? '', { purpose: RECOVERY_TOKEN_PURPOSE, nowMs, countFailure: false });
-    } else if (token) {
-      verdict = await verifyTokenOtp(env.DB, verifyKeysOf(env), token, evidence.otp ?? '', nowMs, { countFailure: false, via: { channel: 'portal', ip: meta.ip } });
-    }
-    if (user?.token_id || candidates.some((candidate) => candidate.type === 'RECOVERY_CODES')) statuses.token = verdict?.ok ? 'verified' : 'failed';
+  // Read for every flow (no row for a phantom or a user without a token here): the same statements for all.
+  // A recovery code typed into the OTP field goes to the user's set, any other code to the token assigned here.
+  const candidates = await repo.loadTokenEvidence(env.DB, user?.tokenId ?? '', user?.id ?? '');
+  const [token] = tokensForTypedCode(candidates, evidence.otp ?? '');
+  let verdict = null;
+  if (token && isMessageToken(token.type)) {
+    // The code sent at the start of this flow (and only that one: a sign-in code for the same token does not count).
+    // countFailure false: claimProofChecks bounds these guesses (see the header).
+    verdict = await checkTokenCode(env, token, flow.tokenChallengeId ?? null, evidence.otp ?? '', { purpose: RECOVERY_TOKEN_PURPOSE, nowMs, countFailure: false });
+  } else if (token) {
+    verdict = await verifyTokenOtp(env.DB, verifyKeysOf(env), token, evidence.otp ?? '', nowMs, { countFailure: false, via: { channel: 'portal', ip: meta.ip } });
   }
-  return statuses;
+  return user?.tokenId || candidates.some((candidate) => candidate.type === 'RECOVERY_CODES') ? (verdict?.ok ? 'verified' : 'failed') : 'none';
 }
 
 // ---- administrators
@@ -308,27 +351,21 @@ export interface UserIssueView {
 }
 
 export async function listUserIssues(db: D1Database): Promise<UserIssueView[]> {
-  const { results } = await db
-    .prepare(
-      `SELECT i.*, u.login, u.first_name, u.last_name, r.name AS resource_name FROM user_issues i
-       JOIN users u ON u.id = i.user_id LEFT JOIN resources r ON r.id = i.resource_id
-       WHERE i.state = 'open' ORDER BY i.created_at DESC`,
-    )
-    .all<Record<string, string | number | null>>();
-  return results.map((row) => ({
-    id: row.id as string,
-    user: { id: row.user_id as string, login: row.login as string, firstName: row.first_name as string, lastName: row.last_name as string },
-    resource: row.resource_id ? { id: row.resource_id as string, name: row.resource_name as string } : null,
-    lost: JSON.parse(row.lost as string) as Authenticator[],
-    authenticators: JSON.parse(row.authenticators as string) as Record<Authenticator, AuthenticatorStatus>,
-    newEmail: row.pending_email as string | null,
-    newPasswordGiven: row.pending_password_hash !== null,
-    createdAt: row.created_at as number,
+  const rows = await repo.listOpenIssues(db);
+  return rows.map(({ issue, login, firstName, lastName, resourceName }) => ({
+    id: issue.id,
+    user: { id: issue.userId, login, firstName, lastName },
+    resource: issue.resourceId ? { id: issue.resourceId, name: resourceName ?? '' } : null,
+    lost: JSON.parse(issue.lost) as Authenticator[],
+    authenticators: JSON.parse(issue.authenticators) as Record<Authenticator, AuthenticatorStatus>,
+    newEmail: issue.pendingEmail,
+    newPasswordGiven: issue.pendingPasswordHash !== null,
+    createdAt: issue.createdAt,
   }));
 }
 
-export async function countOpenUserIssues(db: D1Database): Promise<number> {
-  return (await db.prepare(`SELECT count(*) AS n FROM user_issues WHERE state = 'open'`).first<{ n: number }>())!.n;
+export function countOpenUserIssues(db: D1Database): Promise<number> {
+  return repo.countOpenIssues(db);
 }
 
 /**
@@ -336,61 +373,41 @@ export async function countOpenUserIssues(db: D1Database): Promise<number> {
  * signs in without it and registers a new one; a lost password or email is replaced by the new data given.
  */
 export async function approveUserIssue(db: D1Database, issueId: string, adminUserId: string | null, nowMs: number, audit: Audit): Promise<void> {
-  const issue = await db
-    .prepare(`SELECT * FROM user_issues WHERE id = ? AND state = 'open'`)
-    .bind(issueId)
-    .first<{ user_id: string; resource_id: string | null; lost: string; pending_password_hash: string | null; pending_email: string | null }>();
+  const issue = await repo.findOpenIssue(db, issueId);
   if (!issue) throw new AppError('ISSUE_NOT_FOUND');
   const lost = JSON.parse(issue.lost) as Authenticator[];
-  // Every change is guarded by the issue still being open, and the state flips last in the same batch: two admins
-  // approving at once apply it once.
-  const stillOpen = `EXISTS (SELECT 1 FROM user_issues WHERE id = ? AND state = 'open')`;
-  const statements: D1PreparedStatement[] = [];
-  if (lost.includes('token')) {
-    statements.push(
-      db
-        .prepare(
-          `UPDATE tokens SET enabled = 0 WHERE ${stillOpen} AND id IN (SELECT token_id FROM assignments WHERE user_id = ? AND token_id IS NOT NULL ${issue.resource_id ? 'AND resource_id = ?' : ''})`,
-        )
-        .bind(issueId, ...(issue.resource_id ? [issue.user_id, issue.resource_id] : [issue.user_id])),
-    );
-  }
-  if (lost.includes('password') && issue.pending_password_hash) {
-    statements.push(db.prepare(`UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ? AND ${stillOpen}`).bind(issue.pending_password_hash, nowMs, issue.user_id, issueId));
-  }
-  if (lost.includes('email') && issue.pending_email) {
+  let email: { value: string; key: string | null } | null = null;
+  if (lost.includes('email') && issue.pendingEmail) {
     // The address asked for weeks ago may meanwhile belong to someone else under the identity key: refuse, as
     // every other path that sets an email does.
-    await assertIdentityFree(db, { email: issue.pending_email, exceptUserId: issue.user_id });
-    const { email_key } = identityKeyColumns({ email: issue.pending_email });
-    statements.push(
-      db.prepare(`UPDATE users SET email = ?, email_key = ?, updated_at = ? WHERE id = ? AND ${stillOpen}`).bind(issue.pending_email, email_key, nowMs, issue.user_id, issueId),
-    );
+    await assertIdentityFree(db, { email: issue.pendingEmail, exceptUserId: issue.userId });
+    email = { value: issue.pendingEmail, key: identityKeyColumns({ email: issue.pendingEmail }).email_key ?? null };
   }
-  statements.push(
-    db.prepare(`UPDATE user_issues SET state = 'approved', resolved_at = ?, resolved_by_user_id = ? WHERE id = ? AND state = 'open'`).bind(nowMs, adminUserId, issueId),
-    audit({ action: 'approve', objectType: 'user_issue', objectId: issueId, objectName: await loginOf(db, issue.user_id), before: auditedIssue(issue, 'open'), after: { state: 'approved' } }),
+  const { changes, flip } = repo.approvalStatements(
+    db,
+    issue,
+    { disableToken: lost.includes('token'), passwordHash: lost.includes('password') ? issue.pendingPasswordHash : null, email },
+    adminUserId,
+    nowMs,
   );
-  const results = await db.batch(statements);
+  const results = await db.batch([
+    ...changes,
+    flip,
+    audit({ action: 'approve', objectType: 'user_issue', objectId: issueId, objectName: await repo.loginOf(db, issue.userId), before: auditedIssue(issue, 'open'), after: { state: 'approved' } }),
+  ]);
   if (results.at(-2)!.meta.changes !== 1) throw new AppError('ISSUE_NOT_FOUND');
 }
 
 export async function deleteUserIssue(db: D1Database, issueId: string, audit: Audit): Promise<void> {
-  const issue = await db.prepare(`SELECT * FROM user_issues WHERE id = ? AND state = 'open'`).bind(issueId).first<IssueRow>();
+  const issue = await repo.findOpenIssue(db, issueId);
   const [result] = await db.batch([
-    db.prepare(`DELETE FROM user_issues WHERE id = ? AND state = 'open'`).bind(issueId),
-    audit({ action: 'delete', objectType: 'user_issue', objectId: issueId, objectName: issue ? await loginOf(db, issue.user_id) : null, before: issue ? auditedIssue(issue, 'open') : null }),
+    repo.deleteOpenIssueStatement(db, issueId),
+    audit({ action: 'delete', objectType: 'user_issue', objectId: issueId, objectName: issue ? await repo.loginOf(db, issue.userId) : null, before: issue ? auditedIssue(issue, 'open') : null }),
   ]);
   if (result!.meta.changes === 0) throw new AppError('ISSUE_NOT_FOUND');
 }
 
-type IssueRow = { user_id: string; lost: string; pending_password_hash: string | null; pending_email: string | null };
-
 /** What the audit trail keeps of a request: what was lost and asked for, never the new password's hash. */
-function auditedIssue(issue: IssueRow, state: string) {
-  return { state, lost: JSON.parse(issue.lost) as string[], newEmail: issue.pending_email, newPasswordGiven: issue.pending_password_hash !== null };
-}
-
-async function loginOf(db: D1Database, userId: string): Promise<string | null> {
-  return (await db.prepare('SELECT login FROM users WHERE id = ?').bind(userId).first<{ login: string }>())?.login ?? null;
+function auditedIssue(issue: repo.IssueRow, state: string) {
+  return { state, lost: JSON.parse(issue.lost) as string[], newEmail: issue.pendingEmail, newPasswordGiven: issue.pendingPasswordHash !== null };
 }

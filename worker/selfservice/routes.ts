@@ -46,7 +46,7 @@ import { forgetEnvironment, listEnvironments, nameEnvironment } from './environm
 import { portalFactorsOf } from './step-up';
 import { notifyAdminsOfNewIssue, type FiledIssue } from './issue-notifications';
 import { requireAction, requirePortalSession, withPortal, type PortalVariables } from './portal';
-import { AUTHENTICATORS, startRecovery, submitRecovery } from './recovery-service';
+import { AUTHENTICATORS, proveRecovery, startRecovery, submitRecovery } from './recovery-service';
 import {
   requestPortalEmailCode,
   requestPortalTokenCode,
@@ -174,6 +174,16 @@ const publicRoutes = new Hono<PortalEnv>()
     checkSameOrigin(c);
     const body = await parseJsonBody(c, z.strictObject({ login: z.string().trim().min(1).max(128), lost: z.array(z.enum(AUTHENTICATORS)).min(1).max(3) }));
     return c.json(await startRecovery(c.env, c.var.portal, body, { ip: clientIp(c), nowMs: c.var.now }, defer(c)));
+  })
+  // One proof (password, email code or OTP) checked before the request is filed: a mistyped one can be typed again.
+  .post('/recovery/proof', async (c) => {
+    checkSameOrigin(c);
+    const body = await parseJsonBody(
+      c,
+      z.union([z.strictObject({ flow, password: z.string().min(1).max(1024) }), z.strictObject({ flow, emailCode: code }), z.strictObject({ flow, otp })]),
+    );
+    const { flow: handle, ...proof } = body;
+    return c.json(await proveRecovery(c.env, c.var.portal, handle, proof, { ip: clientIp(c), nowMs: c.var.now }));
   })
   .post('/recovery/submit', async (c) => {
     checkSameOrigin(c);

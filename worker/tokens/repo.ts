@@ -56,7 +56,7 @@ export async function readTokenViewRow(d1: D1Database, id: string): Promise<Toke
 }
 
 /** The columns of a token the checks read, as otp/verify-service.ts's TokenRecord names them (0/1 for the flags). */
-const tokenRecordSelection = {
+export const tokenRecordSelection = {
   id: tokens.id,
   serial: tokens.serial,
   type: tokens.type,
