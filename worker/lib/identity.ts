@@ -15,6 +15,7 @@
  * triggers store NULL and `fillMissingIdentityKeys` computes the key here before any lookup (SQLite has no NFKC).
  */
 import { AppError } from '../errors';
+import { countIdentityHolders, usersMissingIdentityKeys, writeIdentityKeys } from './repo';
 
 /** XML's own whitespace (XML 1.0 §2.3 production S): what an IdP's pretty-printer may add around a value. */
 const XML_FORMATTING_WHITESPACE = /^[ \t\r\n]+|[ \t\r\n]+$/g;
@@ -66,20 +67,15 @@ export function attemptKeyOf(typed: string): string {
  * a collision that predates these rules: that row keeps NULL (the UNIQUE index refuses it) and is reported.
  */
 export async function fillMissingIdentityKeys(db: D1Database): Promise<{ filled: number; collisions: string[] }> {
-  const { results } = await db
-    .prepare('SELECT id, login, email, login_key, email_key FROM users WHERE login_key IS NULL OR (email IS NOT NULL AND email_key IS NULL) LIMIT 100')
-    .all<{ id: string; login: string; email: string | null; login_key: string | null; email_key: string | null }>();
-  if (results.length === 0) return { filled: 0, collisions: [] };
-  const updates = results.map((row) =>
-    // OR IGNORE: a legacy login colliding under the key is left unkeyed rather than failing every sign-in.
-    db
-      .prepare('UPDATE OR IGNORE users SET login_key = ?, email_key = ? WHERE id = ? AND login = ? AND email IS ?')
-      .bind(row.login_key ?? identityKey(row.login), row.email === null ? null : (row.email_key ?? identityKey(row.email)), row.id, row.login, row.email),
+  const missing = await usersMissingIdentityKeys(db);
+  if (missing.length === 0) return { filled: 0, collisions: [] };
+  const keyed = await writeIdentityKeys(
+    db,
+    missing.map((row) => ({ ...row, loginKey: row.loginKey ?? identityKey(row.login), emailKey: row.email === null ? null : (row.emailKey ?? identityKey(row.email)) })),
   );
-  const outcomes = await db.batch(updates);
-  const collisions = results.filter((_, i) => outcomes[i]!.meta.changes === 0).map((row) => row.id);
+  const collisions = missing.filter((_, i) => !keyed[i]).map((row) => row.id);
   if (collisions.length > 0) console.warn('users whose login collides with another under the identity key (left unkeyed):', collisions.join(', '));
-  return { filled: results.length - collisions.length, collisions };
+  return { filled: missing.length - collisions.length, collisions };
 }
 
 /** The key columns to write with a new or changed login / email, so a row is keyed the moment it is written. */
@@ -96,13 +92,13 @@ export function identityKeyColumns(input: { login?: string; email?: string | nul
  */
 export async function identityTaken(db: D1Database, input: { login?: string; email?: string | null; exceptUserId?: string | null }): Promise<'login' | 'email' | null> {
   await fillMissingIdentityKeys(db);
-  const except = input.exceptUserId ?? '';
-  const [login, email] = await db.batch<{ n: number }>([
-    db.prepare('SELECT COUNT(*) AS n FROM users WHERE login_key = ? AND id <> ?').bind(input.login === undefined ? null : identityKey(input.login), except),
-    db.prepare('SELECT COUNT(*) AS n FROM users WHERE email_key = ? AND id <> ?').bind(input.email == null ? null : identityKey(input.email), except),
-  ]);
-  if (login!.results[0]!.n > 0) return 'login';
-  if (email!.results[0]!.n > 0) return 'email';
+  const holders = await countIdentityHolders(
+    db,
+    { loginKey: input.login === undefined ? null : identityKey(input.login), emailKey: input.email == null ? null : identityKey(input.email) },
+    input.exceptUserId ?? '',
+  );
+  if (holders.login > 0) return 'login';
+  if (holders.email > 0) return 'email';
   return null;
 }
 

@@ -6,6 +6,9 @@
  * Each check is ONE upsert statement whose returned count decides: two Worker isolates racing on the same key
  * both go through SQLite's single writer, so exactly `limit` hits per window are allowed, never more.
  */
+import { findOpenRateLimit, rateLimitHitStatement, refundRateLimitHit, type RateLimitCondition, type RateLimitHitRow } from './repo';
+
+export type { RateLimitCondition } from './repo';
 
 export interface RateLimitResult {
   allowed: boolean;
@@ -22,7 +25,7 @@ export async function consumeRateLimit(
   windowMs: number,
   nowMs: number,
 ): Promise<RateLimitResult> {
-  const row = await consumeRateLimitStatement(db, key, limit, windowMs, nowMs).first<{ count: number; expires_at: number }>();
+  const row = await consumeRateLimitStatement(db, key, limit, windowMs, nowMs).first<RateLimitHitRow>();
   if (!row) throw new Error('rate limit upsert returned no row');
   return toResult(row, limit, nowMs);
 }
@@ -44,34 +47,10 @@ export function consumeRateLimitStatement(
 ): D1PreparedStatement {
   if (!Number.isInteger(limit) || limit < 0) throw new Error('rate limit must be a non-negative integer');
   if (!(windowMs > 0)) throw new Error('rate limit window must be positive');
-  // The count stops at limit + 1: a client hammering a closed window keeps getting "no" without the counter
-  // growing forever, and the window is not extended by refused hits (the wait stays predictable).
-  // With a condition the row comes from a SELECT that yields nothing when the condition is false: no insert, no
-  // update, no returned row. (SQLite needs the WHERE there to parse INSERT ... SELECT ... ON CONFLICT.)
-  const source = onlyIf ? `SELECT ${keySql}, ?2, 1, ?3 WHERE ${onlyIf.condition}` : `VALUES (${keySql}, ?2, 1, ?3)`;
-  const statement = db
-    .prepare(
-      `INSERT INTO rate_limits (key, window_start, count, expires_at) ${source}
-       ON CONFLICT(key) DO UPDATE SET
-         window_start = CASE WHEN rate_limits.expires_at <= ?2 THEN ?2 ELSE rate_limits.window_start END,
-         count = CASE WHEN rate_limits.expires_at <= ?2 THEN 1 ELSE min(rate_limits.count + 1, ?4 + 1) END,
-         expires_at = CASE WHEN rate_limits.expires_at <= ?2 THEN ?3 ELSE rate_limits.expires_at END
-       RETURNING count, expires_at`,
-    );
-  return onlyIf ? statement.bind(key, nowMs, nowMs + windowMs, limit, onlyIf.value) : statement.bind(key, nowMs, nowMs + windowMs, limit);
+  return rateLimitHitStatement(db, { key, limit, windowMs, nowMs, onlyIf, keySql });
 }
 
-/**
- * A hit that must only count when an SQL condition holds at that moment (in the same batch), e.g. "the caller's
- * API key is valid": requests nobody authenticated must not spend a user's attempts. `condition` refers to its one
- * parameter as `?5`.
- */
-export interface RateLimitCondition {
-  condition: string;
-  value: string | number;
-}
-
-export function rateLimitResultFromRow(row: { count: number; expires_at: number }, limit: number, nowMs: number): RateLimitResult {
+export function rateLimitResultFromRow(row: RateLimitHitRow, limit: number, nowMs: number): RateLimitResult {
   return toResult(row, limit, nowMs);
 }
 
@@ -80,23 +59,17 @@ export function rateLimitResultFromRow(row: { count: number; expires_at: number 
  * spent on a request that did nothing. Only touches a window that is still open.
  */
 export async function refundRateLimit(db: D1Database, key: string, nowMs: number): Promise<void> {
-  await db
-    .prepare('UPDATE rate_limits SET count = count - 1 WHERE key = ? AND count > 0 AND expires_at > ?')
-    .bind(key, nowMs)
-    .run();
+  await refundRateLimitHit(db, key, nowMs);
 }
 
 /** How many hits remain in the current window, without consuming one (for display; never to decide). */
 export async function peekRateLimit(db: D1Database, key: string, limit: number, nowMs: number): Promise<RateLimitResult> {
-  const row = await db
-    .prepare('SELECT count, expires_at FROM rate_limits WHERE key = ? AND expires_at > ?')
-    .bind(key, nowMs)
-    .first<{ count: number; expires_at: number }>();
+  const row = await findOpenRateLimit(db, key, nowMs);
   if (!row) return { allowed: limit > 0, retryAfterMs: 0, count: 0 };
-  return { allowed: row.count < limit, retryAfterMs: row.count < limit ? 0 : row.expires_at - nowMs, count: row.count };
+  return { allowed: row.count < limit, retryAfterMs: row.count < limit ? 0 : row.expiresAt - nowMs, count: row.count };
 }
 
-function toResult(row: { count: number; expires_at: number }, limit: number, nowMs: number): RateLimitResult {
+function toResult(row: RateLimitHitRow, limit: number, nowMs: number): RateLimitResult {
   const allowed = row.count <= limit;
   return { allowed, retryAfterMs: allowed ? 0 : Math.max(0, row.expires_at - nowMs), count: row.count };
 }
