@@ -156,9 +156,10 @@ describe('the answer does not tell which logins exist', () => {
       const beforeResponse = [...statements];
       await done;
       observed.push({ status: response.status, body: await json(response), beforeResponse });
-      expect(beforeResponse.some((sql) => /\bFROM users\b/i.test(sql))).toBe(false);
+      // Handwritten SQL or drizzle's (`from "users"`): either spelling of a read of users counts.
+      expect(beforeResponse.some((sql) => /\bFROM\s+"?users\b/i.test(sql))).toBe(false);
       // The lookup did run, after the response, for every login alike.
-      expect(statements.some((sql) => /\bFROM users\b/i.test(sql))).toBe(true);
+      expect(statements.some((sql) => /\bFROM\s+"?users\b/i.test(sql))).toBe(true);
     }
     expect(observed[0]!.status).toBe(202);
     expect(observed[0]!.body).toEqual({ requested: true });

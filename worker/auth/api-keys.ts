@@ -11,6 +11,18 @@ import type { Audit } from '../audit/record';
 import { AppError } from '../errors';
 import { fieldRefusal } from '../lib/validate';
 import { randomToken, sha256Hex } from '../lib/crypto';
+import {
+  apiKeyLookupStatement,
+  findApiKey,
+  insertApiKeyStatement,
+  listApiKeyRows,
+  revokeApiKeyStatement,
+  revokeKeysMadeByStatement,
+  touchApiKeyStatement,
+  usableKeyCondition,
+  type ApiKeyLookupRow,
+  type InsertedApiKey,
+} from './repo';
 import type { Principal } from './types';
 
 const KEY_PREFIX = 'eid_';
@@ -88,13 +100,18 @@ export async function createApiKey(
   const key = KEY_PREFIX + randomToken(API_KEY_BYTES);
   const id = crypto.randomUUID();
   const keyPrefix = key.slice(0, 10);
-  const [inserted] = await db.batch<{ owner_login: string | null }>([
-    db
-      .prepare(
-        `INSERT INTO api_keys (id, name, key_hash, key_prefix, scope, owner_user_id, created_by_key_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-         RETURNING (SELECT login FROM users WHERE id = owner_user_id) AS owner_login`,
-      )
-      .bind(id, input.name, await sha256Hex(key), keyPrefix, input.scope, input.ownerUserId, input.createdByKeyId ?? null, input.nowMs, expiresAt),
+  const [inserted] = await db.batch<InsertedApiKey>([
+    insertApiKeyStatement(db, {
+      id,
+      name: input.name,
+      keyHash: await sha256Hex(key),
+      keyPrefix,
+      scope: input.scope,
+      ownerUserId: input.ownerUserId,
+      createdByKeyId: input.createdByKeyId ?? null,
+      createdAt: input.nowMs,
+      expiresAt,
+    }),
     // The key itself is never in the trail: it is shown once, to its creator.
     ...(audit ? [audit({ action: 'create', objectType: 'api_key', objectId: id, objectName: input.name, after: { name: input.name, scope: input.scope, keyPrefix, ownerUserId: input.ownerUserId, expiresAt } })] : []),
   ]);
@@ -106,7 +123,7 @@ export async function createApiKey(
       keyPrefix,
       scope: input.scope,
       ownerUserId: input.ownerUserId,
-      ownerLogin: owner?.owner_login ?? null,
+      ownerLogin: owner?.ownerLogin ?? null,
       createdAt: input.nowMs,
       lastUsedAt: null,
       expiresAt,
@@ -118,39 +135,10 @@ export async function createApiKey(
 }
 
 export async function listApiKeys(db: D1Database, nowMs: number): Promise<ApiKeyView[]> {
-  const { results } = await db
-    .prepare(
-      `SELECT api_keys.id, api_keys.name, api_keys.key_prefix, api_keys.scope, api_keys.owner_user_id, users.login AS owner_login,
-              api_keys.created_at, api_keys.last_used_at, api_keys.expires_at, api_keys.revoked_at, ${usableKeyCondition('?1')} AS usable
-       FROM api_keys LEFT JOIN users ON users.id = api_keys.owner_user_id
-       ORDER BY api_keys.revoked_at IS NOT NULL, api_keys.created_at DESC`,
-    )
-    .bind(nowMs)
-    .all<{
-      id: string;
-      name: string;
-      key_prefix: string;
-      scope: ApiKeyScope;
-      owner_user_id: string | null;
-      owner_login: string | null;
-      created_at: number;
-      last_used_at: number | null;
-      expires_at: number | null;
-      revoked_at: number | null;
-      usable: number;
-    }>();
-  return results.map((row) => ({
-    id: row.id,
-    name: row.name,
-    keyPrefix: row.key_prefix,
-    scope: row.scope,
-    ownerUserId: row.owner_user_id,
-    ownerLogin: row.owner_login,
-    createdAt: row.created_at,
-    lastUsedAt: row.last_used_at,
-    expiresAt: row.expires_at,
-    revokedAt: row.revoked_at,
-    status: row.revoked_at !== null ? 'revoked' : row.usable ? 'active' : row.expires_at !== null && row.expires_at <= nowMs ? 'expired' : 'owner_inactive',
+  const rows = await listApiKeyRows(db, nowMs);
+  return rows.map(({ usable, ...row }) => ({
+    ...row,
+    status: row.revokedAt !== null ? 'revoked' : usable ? 'active' : row.expiresAt !== null && row.expiresAt <= nowMs ? 'expired' : 'owner_inactive',
   }));
 }
 
@@ -159,12 +147,12 @@ export async function listApiKeys(db: D1Database, nowMs: number): Promise<ApiKey
  * behind that outlive its revocation (keys only make narrower keys, so one level is the whole chain).
  */
 export async function revokeApiKey(db: D1Database, id: string, nowMs: number, audit: Audit): Promise<void> {
-  const key = await db.prepare('SELECT name, scope FROM api_keys WHERE id = ?').bind(id).first<{ name: string; scope: ApiKeyScope }>();
+  const key = await findApiKey(db, id);
   const [revoked] = await db.batch([
-    db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').bind(nowMs, id),
+    revokeApiKeyStatement(db, id, nowMs),
     // Written only with the revocation; the next statement's changes() = 1 then reads this row's insert, which is just as conditional.
     audit({ action: 'revoke', objectType: 'api_key', objectId: id, objectName: key?.name ?? null, before: { scope: key?.scope, revokedAt: null }, after: { revokedAt: nowMs } }),
-    db.prepare('UPDATE api_keys SET revoked_at = ? WHERE created_by_key_id = ? AND revoked_at IS NULL AND changes() = 1').bind(nowMs, id),
+    revokeKeysMadeByStatement(db, id, nowMs),
   ]);
   if (revoked!.meta.changes === 0) throw new AppError('API_KEY_NOT_FOUND');
 }
@@ -190,15 +178,6 @@ export async function apiKeyHashOf(key: string): Promise<string | null> {
 }
 
 /**
- * The SQL condition "the row of `api_keys` in scope can be used at `nowSql`": not revoked, not expired, and its
- * owner is an enabled administrator right now (a deleted owner leaves NULL, which matches no user).
- */
-function usableKeyCondition(nowSql: string): string {
-  return `(api_keys.revoked_at IS NULL AND (api_keys.expires_at IS NULL OR api_keys.expires_at > ${nowSql})
-    AND EXISTS (SELECT 1 FROM users WHERE users.id = api_keys.owner_user_id AND users.enabled = 1 AND users.is_admin = 1))`;
-}
-
-/**
  * The SQL condition "this key hash names a key usable now for `use`", for statements that must only take effect
  * for such a key (the verify API puts the key check into its read batch). `param` is the placeholder bound to the
  * hash, e.g. `?5`; the time is written into the SQL as an integer literal because the caller's statement has only
@@ -210,17 +189,13 @@ export function validApiKeyCondition(param: string, nowMs: number, use: ApiKeyUs
   return `EXISTS (SELECT 1 FROM api_keys WHERE api_keys.key_hash = ${param} AND api_keys.scope IN (${scopes.join(', ')}) AND ${usableKeyCondition(String(Math.floor(nowMs)))})`;
 }
 
-/** Reads a usable key (read it with `apiKeyFromLookup`): no row means refuse. Never cached. */
-export function apiKeyLookupStatement(db: D1Database, keyHash: string, nowMs: number): D1PreparedStatement {
-  return db
-    .prepare(`SELECT api_keys.id, api_keys.scope, api_keys.owner_user_id FROM api_keys WHERE api_keys.key_hash = ?1 AND ${usableKeyCondition('?2')}`)
-    .bind(keyHash, nowMs);
-}
+/** Read the lookup with `apiKeyFromLookup`. */
+export { apiKeyLookupStatement, touchApiKeyStatement } from './repo';
 
 /** The key an `apiKeyLookupStatement` found, or null: unknown, revoked, expired, or its owner is no enabled admin. */
 export function apiKeyFromLookup(result: D1Result): ApiKeyIdentity | null {
-  const row = result.results[0] as { id: string; scope: ApiKeyScope; owner_user_id: string } | undefined;
-  return row ? { apiKeyId: row.id, scope: row.scope, ownerUserId: row.owner_user_id } : null;
+  const [row] = (result as D1Result<ApiKeyLookupRow>).results;
+  return row ? { apiKeyId: row.id, scope: row.scope, ownerUserId: row.ownerUserId } : null;
 }
 
 /** Refuses (FORBIDDEN) a usable key whose scope does not cover what the request does. */
@@ -229,14 +204,4 @@ export function requireApiKeyScope(key: ApiKeyIdentity, use: ApiKeyUse): void {
     const needed = API_KEY_SCOPES.filter((scope) => scopeAllows(scope, use)).join(' or ');
     throw new AppError('FORBIDDEN', `This API key has scope "${key.scope}"; this request needs ${needed}.`);
   }
-}
-
-/** Records the key's last use, at most once a minute (the condition keeps the write off most requests). */
-export function touchApiKeyStatement(db: D1Database, keyHash: string, nowMs: number): D1PreparedStatement {
-  return db
-    .prepare(
-      `UPDATE api_keys SET last_used_at = ?1 WHERE api_keys.key_hash = ?2 AND (api_keys.last_used_at IS NULL OR api_keys.last_used_at < ?1 - 60000)
-         AND ${usableKeyCondition('?1')}`,
-    )
-    .bind(nowMs, keyHash);
 }

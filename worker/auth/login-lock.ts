@@ -11,6 +11,7 @@
 import { LOGIN_LOCK_DURATION_MS, LOGIN_MAX_FAILS } from '../constants';
 import { attemptKeyOf } from '../lib/identity';
 import { consumeRateLimit } from '../lib/rate-limit';
+import { deleteRateLimitStatement } from '../lib/repo';
 
 // By identity key (worker/lib/identity.ts), as the user is looked up: every spelling that reaches one account
 // ("ALICE", the full-width "ａｌｉｃｅ") spends the same attempts. For ASCII this is the lower-cased login, as before.
@@ -30,5 +31,5 @@ export async function claimPasswordAttempt(db: D1Database, login: string, nowMs:
 
 /** After the right password: the attempts claimed so far no longer count. */
 export function clearLoginFailuresStatement(db: D1Database, login: string): D1PreparedStatement {
-  return db.prepare('DELETE FROM rate_limits WHERE key = ?').bind(keyOf(login));
+  return deleteRateLimitStatement(db, keyOf(login));
 }

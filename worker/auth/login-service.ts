@@ -24,15 +24,25 @@ import { fillMissingIdentityKeys, lookupKeyOf } from '../lib/identity';
 import { consumeRateLimit } from '../lib/rate-limit';
 import { issueCode, verifyCode } from '../messaging/codes';
 import { ipRateKey } from '../messaging/limits';
-import { TOKEN_RECORD_COLUMNS, verifyTokenOtp, type TokenRecord } from '../otp/verify-service';
+import { verifyTokenOtp, type TokenRecord } from '../otp/verify-service';
 import { startPasskeyAuthentication, verifyPasskeyAuthentication } from '../passkeys/ceremonies';
 import type { RelyingParty } from '../passkeys/relying-party';
 import { isTwoFactorEnabled, officesForbiddingTwoFactor } from '../settings/platform';
 import { tokensAcceptedAtLogin, tokensForTypedCode } from '../tokens/accepted-tokens';
 import { channelOf, checkTokenCode, isMessageToken, maskDestination, sendTokenCode } from '../tokens/message-tokens';
 import { parseRecoveryCode } from '../tokens/recovery-code-format';
+import { readTokenRecord } from '../tokens/repo';
 import { verifyKeysOf } from '../tokens/service';
 import { claimPasswordAttempt, clearLoginFailuresStatement } from './login-lock';
+import {
+  claimSecondFactorAttempt,
+  consumeChallenge,
+  findLoginUserById,
+  findLoginUserByKey,
+  findOpenSecondFactor,
+  insertSecondFactorStatement,
+  type LoginUser,
+} from './repo';
 import { mintSessionToken, sessionStatement } from './sessions';
 import { tokensAskedAtLogin } from './step-up';
 
@@ -72,20 +82,6 @@ interface SecondFactorData {
   tokenChallengeId?: string;
 }
 
-interface UserForLogin {
-  id: string;
-  login: string;
-  password_hash: string | null;
-  enabled: number;
-  language: 'de' | 'en';
-  first_name: string;
-  sms_phone: string | null;
-  sms_phone_verified: number;
-  sms_two_factor_active: number;
-}
-
-const USER_COLUMNS = 'u.id, u.login, u.password_hash, u.enabled, u.language, u.first_name, u.sms_phone, u.sms_phone_verified, u.sms_two_factor_active';
-
 export async function startPasswordLogin(env: Env, login: string, password: string, meta: RequestMeta): Promise<LoginStep> {
   const db = env.DB;
   // By ipRateKey, as every per-IP limit: an IPv6 client by its /64, or each of its 2^64 addresses had a budget.
@@ -102,8 +98,8 @@ export async function startPasswordLogin(env: Env, login: string, password: stri
   }
   // Always run one PBKDF2 verification, against a dummy hash when there is nothing to check: the answer and its
   // timing are the same for unknown logins, users without a password and wrong passwords.
-  const passwordOk = await verifyPassword(password, user?.password_hash ?? (await dummyPasswordHash()));
-  if (!user || !user.password_hash || !passwordOk || !user.enabled) {
+  const passwordOk = await verifyPassword(password, user?.passwordHash ?? (await dummyPasswordHash()));
+  if (!user || !user.passwordHash || !passwordOk || !user.enabled) {
     await logAttempt(env, user, login, meta, user && !user.enabled && passwordOk ? 'disabled' : 'wrong_password');
     throw new AppError('INVALID_CREDENTIALS');
   }
@@ -115,7 +111,7 @@ export async function startPasswordLogin(env: Env, login: string, password: stri
   const expiresAt = meta.nowMs + SECOND_FACTOR_TTL_MS;
   const data: SecondFactorData = { methods };
   let delivery: CodeDelivery | undefined;
-  const sending = { language: user.language, name: user.first_name || user.login, ip: meta.ip, nowMs: meta.nowMs };
+  const sending = { language: user.language, name: user.firstName || user.login, ip: meta.ip, nowMs: meta.nowMs };
   // The code goes out now; if it cannot be sent the caller hears so (RATE_LIMITED, MESSAGE_NOT_SENT) and nothing
   // is half-done. Only a user past the password gets this far, so the answer tells a guesser nothing.
   if (codeToken) {
@@ -124,17 +120,12 @@ export async function startPasswordLogin(env: Env, login: string, password: stri
     data.tokenChallengeId = issued.challengeId;
     delivery = { channel: issued.channel, to: maskDestination(issued.target)! };
   } else if (methods[0] === 'sms') {
-    const issued = await issueCode(env, { ...sending, purpose: 'login-sms', userId: user.id, channel: 'sms', target: user.sms_phone! });
+    const issued = await issueCode(env, { ...sending, purpose: 'login-sms', userId: user.id, channel: 'sms', target: user.smsPhone! });
     data.smsChallengeId = issued.challengeId;
   }
   await db.batch([
     clearLoginFailuresStatement(db, login),
-    db
-      .prepare(
-        `INSERT INTO challenges (id, purpose, user_id, max_attempts, data, ip, created_at, expires_at)
-         VALUES (?, 'login-second-factor', ?, ?, ?, ?, ?, ?)`,
-      )
-      .bind(await sha256Hex(challenge), user.id, CODE_MAX_ATTEMPTS, JSON.stringify(data), meta.ip, meta.nowMs, expiresAt),
+    insertSecondFactorStatement(db, { id: await sha256Hex(challenge), userId: user.id, maxAttempts: CODE_MAX_ATTEMPTS, data: JSON.stringify(data), ip: meta.ip, nowMs: meta.nowMs, expiresAt }),
   ]);
   return { state: 'second_factor', challenge, methods, ...(delivery ? { delivery } : {}), expiresAt };
 }
@@ -143,12 +134,12 @@ export async function startPasswordLogin(env: Env, login: string, password: stri
  * The user a login names, by its identity key (worker/lib/identity.ts: the one normalisation of every sign-in
  * path). A login carrying an invisible or ambiguous character (a no-break space, a BOM...) is nobody's.
  */
-async function findUserByLogin(db: D1Database, login: string): Promise<UserForLogin | null> {
+async function findUserByLogin(db: D1Database, login: string): Promise<LoginUser | null> {
   const key = lookupKeyOf(login);
   if (key === null) return null;
   // Keys outside printable ASCII are filled by the Worker; with none missing this is one indexed read.
   await fillMissingIdentityKeys(db);
-  return db.prepare(`SELECT ${USER_COLUMNS} FROM users u WHERE u.login_key = ?`).bind(key).first<UserForLogin>();
+  return findLoginUserByKey(db, key);
 }
 
 const signInExpired = () => new AppError('CODE_EXPIRED', 'The sign-in has expired. Start again.');
@@ -158,30 +149,22 @@ const signInExpired = () => new AppError('CODE_EXPIRED', 'The sign-in has expire
  * that checks the challenge is still open and under its limit: reading `attempts`, checking, then counting let 50
  * parallel guesses through a limit of 5.
  */
-async function claimSecondFactorAttempt(db: D1Database, challengeId: string, nowMs: number): Promise<{ user: UserForLogin; data: SecondFactorData }> {
-  const claimed = await db
-    .prepare(
-      `UPDATE challenges SET attempts = attempts + 1
-       WHERE id = ? AND purpose = 'login-second-factor' AND consumed_at IS NULL AND expires_at > ? AND attempts < max_attempts
-       RETURNING user_id, data`,
-    )
-    .bind(challengeId, nowMs)
-    .first<{ user_id: string; data: string }>();
-  const user = claimed ? await db.prepare(`SELECT ${USER_COLUMNS} FROM users u WHERE u.id = ?`).bind(claimed.user_id).first<UserForLogin>() : null;
+async function claimAttemptOfStep(db: D1Database, challengeId: string, nowMs: number): Promise<{ user: LoginUser; data: SecondFactorData }> {
+  const claimed = await claimSecondFactorAttempt(db, challengeId, nowMs);
+  const user = claimed?.userId ? await findLoginUserById(db, claimed.userId) : null;
   if (!claimed || !user?.enabled) throw signInExpired();
   return { user, data: JSON.parse(claimed.data) as SecondFactorData };
 }
 
 /** The challenge is single use: only the request that flips consumed_at signs in. */
-async function finishSecondFactor(env: Env, challengeId: string, user: UserForLogin, method: string, meta: RequestMeta): Promise<LoginStep> {
-  const consumed = await env.DB.prepare('UPDATE challenges SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL').bind(meta.nowMs, challengeId).run();
-  if (consumed.meta.changes !== 1) throw signInExpired();
+async function finishSecondFactor(env: Env, challengeId: string, user: LoginUser, method: string, meta: RequestMeta): Promise<LoginStep> {
+  if (!(await consumeChallenge(env.DB, challengeId, meta.nowMs))) throw signInExpired();
   return finishLogin(env, user, method, meta);
 }
 
 export async function completeSecondFactor(env: Env, challenge: string, code: string, meta: RequestMeta): Promise<LoginStep> {
   const challengeId = await sha256Hex(challenge);
-  const { user, data } = await claimSecondFactorAttempt(env.DB, challengeId, meta.nowMs);
+  const { user, data } = await claimAttemptOfStep(env.DB, challengeId, meta.nowMs);
   // A recovery code is taken beside whichever factor the step asks (secondFactorOf).
   const typedRecoveryCode = data.methods.includes('recovery_code') && parseRecoveryCode(code) !== null;
   const verdict = typedRecoveryCode
@@ -207,20 +190,16 @@ async function loginPasskeyIdsOf(db: D1Database, userId: string): Promise<string
 /** Options for the passkey of the second-factor step (only the user's own passkeys are allowed). */
 export async function startSecondFactorPasskey(env: Env, rp: RelyingParty, challenge: string, nowMs: number): Promise<PublicKeyCredentialRequestOptionsJSON> {
   const challengeId = await sha256Hex(challenge);
-  const open = await env.DB.prepare(
-    `SELECT user_id, data FROM challenges WHERE id = ? AND purpose = 'login-second-factor' AND consumed_at IS NULL AND expires_at > ? AND attempts < max_attempts`,
-  )
-    .bind(challengeId, nowMs)
-    .first<{ user_id: string; data: string }>();
-  if (!open || !(JSON.parse(open.data) as SecondFactorData).methods.includes('passkey')) throw signInExpired();
-  const tokenIds = await loginPasskeyIdsOf(env.DB, open.user_id);
+  const open = await findOpenSecondFactor(env.DB, challengeId, nowMs);
+  if (!open?.userId || !(JSON.parse(open.data) as SecondFactorData).methods.includes('passkey')) throw signInExpired();
+  const tokenIds = await loginPasskeyIdsOf(env.DB, open.userId);
   return startPasskeyAuthentication(env, rp, { tokenIds, boundTo: secondFactorBinding(challengeId), userVerification: 'preferred', nowMs });
 }
 
 /** The passkey as the second factor: claims an attempt of the step first, like a typed code. */
 export async function completeSecondFactorPasskey(env: Env, rp: RelyingParty, challenge: string, credential: AuthenticationResponseJSON, meta: RequestMeta): Promise<LoginStep> {
   const challengeId = await sha256Hex(challenge);
-  const { user, data } = await claimSecondFactorAttempt(env.DB, challengeId, meta.nowMs);
+  const { user, data } = await claimAttemptOfStep(env.DB, challengeId, meta.nowMs);
   if (!data.methods.includes('passkey')) throw signInExpired();
   const verdict = await verifyPasskeyAuthentication(env, rp, {
     boundTo: secondFactorBinding(challengeId),
@@ -258,7 +237,7 @@ export async function completePasswordlessPasskey(env: Env, rp: RelyingParty, fl
     requireUserVerification: true,
     nowMs: meta.nowMs,
   });
-  const user = verdict.userId ? await env.DB.prepare(`SELECT ${USER_COLUMNS} FROM users u WHERE u.id = ?`).bind(verdict.userId).first<UserForLogin>() : null;
+  const user = verdict.userId ? await findLoginUserById(env.DB, verdict.userId) : null;
   if (verdict.ok && user?.enabled) return finishLogin(env, user, 'passkey', meta);
   // A disabled account is logged as such (as at the password step) and answered like any refused passkey.
   await logAttempt(env, user, user?.login ?? '', meta, verdict.ok ? 'disabled' : verdict.reason.toLowerCase());
@@ -286,10 +265,8 @@ async function checkOwnTokens(env: Env, userId: string, otp: string, meta: Reque
  * failure counted on the token. The token must still be the user's own.
  */
 async function checkSentTokenCode(env: Env, userId: string, data: SecondFactorData, code: string, meta: RequestMeta): Promise<Passed | 'OTP_INVALID' | 'TOKEN_LOCKED'> {
-  const token = data.tokenId
-    ? await env.DB.prepare(`SELECT ${TOKEN_RECORD_COLUMNS} FROM tokens WHERE id = ? AND owner_user_id = ?`).bind(data.tokenId, userId).first<TokenRecord>()
-    : null;
-  if (!token || !isMessageToken(token.type)) return 'OTP_INVALID';
+  const token = data.tokenId ? await readTokenRecord(env.DB, data.tokenId) : null;
+  if (!token || token.owner_user_id !== userId || !isMessageToken(token.type)) return 'OTP_INVALID';
   const verdict = await checkTokenCode(env, token, data.tokenChallengeId ?? null, code, { purpose: LOGIN_TOKEN_PURPOSE, nowMs: meta.nowMs });
   if (verdict.ok) return { method: `password+${channelOf(token.type)}` };
   return verdict.reason === 'TOKEN_LOCKED' ? 'TOKEN_LOCKED' : 'OTP_INVALID';
@@ -301,7 +278,7 @@ async function checkSmsCode(env: Env, smsChallengeId: string | undefined, code: 
   return verdict.ok ? { method: 'password+sms' } : verdict.reason;
 }
 
-async function finishLogin(env: Env, user: UserForLogin, method: string, meta: RequestMeta): Promise<LoginStep> {
+async function finishLogin(env: Env, user: LoginUser, method: string, meta: RequestMeta): Promise<LoginStep> {
   const db = env.DB;
   const { token, sessionId } = await mintSessionToken();
   await db.batch([
@@ -318,14 +295,14 @@ async function finishLogin(env: Env, user: UserForLogin, method: string, meta: R
  * where the verify API wants the token); otherwise the SMS code when the platform offers 2FA, the user activated
  * it on a confirmed number, and none of their workspaces disabled it. A recovery code is accepted beside each.
  */
-async function secondFactorOf(db: D1Database, user: UserForLogin): Promise<{ methods: SecondFactorMethod[]; codeToken?: TokenRecord }> {
+async function secondFactorOf(db: D1Database, user: LoginUser): Promise<{ methods: SecondFactorMethod[]; codeToken?: TokenRecord }> {
   const tokens = tokensAskedAtLogin(await tokensAcceptedAtLogin(db, user.id));
   const recovery: SecondFactorMethod[] = tokens.some((token) => token.type === 'RECOVERY_CODES') ? ['recovery_code'] : [];
   const leading = LEADING_METHODS.filter(([, types]) => tokens.some((token) => types.includes(token.type))).map(([method]) => method);
   if (leading.length > 0) return { methods: [...leading, ...recovery] };
   const codeToken = tokens.find((token) => token.destination);
   if (codeToken) return { methods: ['code', ...recovery], codeToken };
-  if (user.sms_two_factor_active && user.sms_phone_verified && user.sms_phone && (await isTwoFactorEnabled(db))) {
+  if (user.smsTwoFactorActive && user.smsPhoneVerified && user.smsPhone && (await isTwoFactorEnabled(db))) {
     if ((await officesForbiddingTwoFactor(db, user.id)).length === 0) return { methods: ['sms', ...recovery] };
   }
   return { methods: recovery };
@@ -337,7 +314,7 @@ const LEADING_METHODS: [SecondFactorMethod, TokenRecord['type'][]][] = [
   ['otp', ['TOTP', 'HOTP']],
 ];
 
-function attemptStatement(env: Env, user: UserForLogin | null, login: string, meta: RequestMeta, reason: string) {
+function attemptStatement(env: Env, user: LoginUser | null, login: string, meta: RequestMeta, reason: string) {
   return activityStatement(env.DB, {
     type: 'UserLoginAttempt',
     userId: user?.id ?? null,
@@ -350,6 +327,6 @@ function attemptStatement(env: Env, user: UserForLogin | null, login: string, me
   });
 }
 
-async function logAttempt(env: Env, user: UserForLogin | null, login: string, meta: RequestMeta, reason: string) {
+async function logAttempt(env: Env, user: LoginUser | null, login: string, meta: RequestMeta, reason: string) {
   await attemptStatement(env, user, login, meta, reason).run();
 }

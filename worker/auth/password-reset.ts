@@ -26,6 +26,16 @@ import { enforceLimits, ipRateKey } from '../messaging/limits';
 import { loadMessagingSettings } from '../messaging/settings';
 import { renderEmailMessage, sendEmail } from '../messaging/service';
 import { clearLoginFailuresStatement } from './login-lock';
+import {
+  claimResetLink,
+  deleteChallenge,
+  deleteUserSessionsStatement,
+  findResetRecipient,
+  findUserLogin,
+  insertResetLinkStatement,
+  setPasswordStatement,
+  voidResetLinksStatement,
+} from './repo';
 
 const PURPOSE = 'password-reset';
 
@@ -59,9 +69,7 @@ export async function sendPasswordResetLink(env: Env, login: string, meta: Reset
     const key = lookupKeyOf(login);
     if (key === null) return;
     await fillMissingIdentityKeys(env.DB);
-    const user = await env.DB.prepare('SELECT id, login, email, first_name, language FROM users WHERE login_key = ? AND enabled = 1')
-      .bind(key)
-      .first<{ id: string; login: string; email: string | null; first_name: string; language: 'de' | 'en' }>();
+    const user = await findResetRecipient(env.DB, key);
     if (!user?.email) return;
 
     const token = randomToken(32);
@@ -69,11 +77,7 @@ export async function sendPasswordResetLink(env: Env, login: string, meta: Reset
     // One statement counts the valid links and adds this one only under the cap: concurrent requests cannot
     // overshoot it. The activity is written exactly when the link was (changes() of the INSERT just before).
     const [inserted] = await env.DB.batch([
-      env.DB.prepare(
-        `INSERT INTO challenges (id, purpose, user_id, max_attempts, ip, created_at, expires_at)
-         SELECT ?1, '${PURPOSE}', ?2, 1, ?3, ?4, ?5
-         WHERE (SELECT count(*) FROM challenges WHERE user_id = ?2 AND purpose = '${PURPOSE}' AND consumed_at IS NULL AND expires_at > ?4) < ?6`,
-      ).bind(linkId, user.id, meta.ip, meta.nowMs, meta.nowMs + PASSWORD_RESET_TTL_MS, PASSWORD_RESET_MAX_VALID_LINKS),
+      insertResetLinkStatement(env.DB, { id: linkId, userId: user.id, ip: meta.ip, nowMs: meta.nowMs, expiresAt: meta.nowMs + PASSWORD_RESET_TTL_MS, maxValidLinks: PASSWORD_RESET_MAX_VALID_LINKS }),
       activityStatementIf(
         env.DB,
         { type: 'UserPasswortChangeRequest', userId: user.id, login: user.login, channel: 'login', ip: meta.ip, client: meta.client, detail: { via: 'forgot-password' }, nowMs: meta.nowMs },
@@ -84,14 +88,14 @@ export async function sendPasswordResetLink(env: Env, login: string, meta: Reset
 
     const settings = await loadMessagingSettings(env);
     const link = `${meta.origin}/login/reset?token=${encodeURIComponent(token)}`;
-    const message = renderEmailMessage(settings, user.language, { code: '', name: user.first_name || user.login, link, validityMs: PASSWORD_RESET_TTL_MS });
+    const message = renderEmailMessage(settings, user.language, { code: '', name: user.firstName || user.login, link, validityMs: PASSWORD_RESET_TTL_MS });
     try {
       // ip: null: the per-IP cap was taken for every caller before the response; counting the shared email-per-IP
       // counter only for real recipients would make it a signal.
       await sendEmail(env, env.DB, { to: user.email, subject: message.subject, text: message.text, purpose: PURPOSE, language: user.language, userId: user.id, ip: null, nowMs: meta.nowMs, redact: [token], cooldown: true, settings });
     } catch (error) {
       // Nobody holds this link: give its place under the cap back.
-      await env.DB.prepare('DELETE FROM challenges WHERE id = ?').bind(linkId).run();
+      await deleteChallenge(env.DB, linkId);
       throw error;
     }
   } catch (error) {
@@ -104,20 +108,14 @@ export async function sendPasswordResetLink(env: Env, login: string, meta: Reset
  * completions exactly one proceeds. Then sets the password, voids the user's other links and ends every session.
  */
 export async function completePasswordReset(env: Env, token: string, newPassword: string, meta: ResetRequestMeta): Promise<void> {
-  const claimed = await env.DB.prepare(
-    `UPDATE challenges SET consumed_at = ?1
-     WHERE id = ?2 AND purpose = '${PURPOSE}' AND consumed_at IS NULL AND expires_at > ?1 RETURNING user_id`,
-  )
-    .bind(meta.nowMs, await sha256Hex(token))
-    .first<{ user_id: string }>();
-  if (!claimed) throw new AppError('CODE_EXPIRED', 'This link has expired or was already used. Ask for a new one.');
-  const user = await env.DB.prepare('SELECT login FROM users WHERE id = ?').bind(claimed.user_id).first<{ login: string }>();
+  const userId = await claimResetLink(env.DB, await sha256Hex(token), meta.nowMs);
+  if (!userId) throw new AppError('CODE_EXPIRED', 'This link has expired or was already used. Ask for a new one.');
+  const login = await findUserLogin(env.DB, userId);
   await env.DB.batch([
-    env.DB.prepare('UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?').bind(await hashPassword(newPassword), meta.nowMs, claimed.user_id),
-    // The other links were for the password just replaced.
-    env.DB.prepare(`UPDATE challenges SET consumed_at = ? WHERE user_id = ? AND purpose = '${PURPOSE}' AND consumed_at IS NULL`).bind(meta.nowMs, claimed.user_id),
-    env.DB.prepare('DELETE FROM sessions WHERE user_id = ?').bind(claimed.user_id),
-    clearLoginFailuresStatement(env.DB, user?.login ?? ''),
-    activityStatement(env.DB, { type: 'UserPasswordChange', userId: claimed.user_id, channel: 'login', ip: meta.ip, client: meta.client, detail: { via: 'forgot-password' }, nowMs: meta.nowMs }),
+    setPasswordStatement(env.DB, userId, await hashPassword(newPassword), meta.nowMs),
+    voidResetLinksStatement(env.DB, userId, meta.nowMs),
+    deleteUserSessionsStatement(env.DB, userId),
+    clearLoginFailuresStatement(env.DB, login ?? ''),
+    activityStatement(env.DB, { type: 'UserPasswordChange', userId, channel: 'login', ip: meta.ip, client: meta.client, detail: { via: 'forgot-password' }, nowMs: meta.nowMs }),
   ]);
 }

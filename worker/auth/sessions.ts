@@ -13,51 +13,25 @@ import {
 import { hmacSha256Hex, randomToken, sha256Hex } from '../lib/crypto';
 import { deriveKey } from '../lib/keys';
 import { isSecureRequest } from '../lib/http';
+import { findLiveSession, readSecondFactorProvenAt, sessionStatement, touchSession, type NewSession } from './repo';
 
+/** A live session as the auth middleware and the portal read it. */
 export interface SessionRow {
   id: string;
   userId: string;
-  kind: 'platform' | 'portal';
+  kind: SessionKind;
   resourceId: string | null;
   method: string;
   isAdmin: boolean;
   expiresAt: number;
   lastSeenAt: number;
-  /** When this session last proved the user's second factor (null: never); see `secondFactorProvenAtSql`. */
+  /** When this session last proved the user's second factor (null: never); see auth/repo.ts `secondFactorProvenAtSql`. */
   secondFactorProvenAt: number | null;
   /** Its last step-up alone (null: none), for callers that must not take the sign-in as the proof. */
   reprovedAt: number | null;
 }
 
-export interface NewSession {
-  userId: string;
-  kind: 'platform' | 'portal';
-  resourceId?: string | null;
-  method: string;
-  ip?: string | null;
-  userAgent?: string | null;
-  nowMs: number;
-}
-
-export function sessionStatement(db: D1Database, sessionId: string, input: NewSession): D1PreparedStatement {
-  return db
-    .prepare(
-      `INSERT INTO sessions (id, user_id, kind, resource_id, method, ip, user_agent, created_at, last_seen_at, expires_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .bind(
-      sessionId,
-      input.userId,
-      input.kind,
-      input.resourceId ?? null,
-      input.method,
-      input.ip ?? null,
-      input.userAgent ?? null,
-      input.nowMs,
-      input.nowMs,
-      input.nowMs + SESSION_TTL_MS,
-    );
-}
+export { deleteSession, deleteUserSessionsStatement, recordReproofStatement, sessionStatement, type NewSession } from './repo';
 
 /** A fresh token and the id (hash) it is stored under; insert with `sessionStatement` in the caller's batch. */
 export async function mintSessionToken(): Promise<{ token: string; sessionId: string }> {
@@ -71,73 +45,17 @@ export async function createSession(db: D1Database, input: NewSession): Promise<
   return minted;
 }
 
-/**
- * When a session last proved its user's second factor: its step-up (`reproved_at`), or its sign-in when that took
- * the second factor (the methods "password+otp", "password+sms", "password+email"...: a first factor, then '+' and
- * the second; and "passkey", the passwordless sign-in whose user-verified passkey proves both). The guarded changes
- * (worker/auth/step-up.ts) compare it with STEP_UP_VALID_MS.
- */
-const secondFactorProvenAtSql = (alias: string) =>
-  `MAX(COALESCE(${alias}.reproved_at, 0), CASE WHEN ${alias}.method LIKE '%+%' OR ${alias}.method = 'passkey' THEN ${alias}.created_at ELSE 0 END)`;
-
 export async function resolveSession(db: D1Database, token: string, nowMs: number): Promise<SessionRow | null> {
-  const sessionId = await sha256Hex(token);
-  const row = await db
-    .prepare(
-      `SELECT s.id, s.user_id, s.kind, s.resource_id, s.method, s.expires_at, s.last_seen_at, u.is_admin, s.reproved_at,
-              ${secondFactorProvenAtSql('s')} AS proven_at
-       FROM sessions s JOIN users u ON u.id = s.user_id
-       WHERE s.id = ? AND s.expires_at > ? AND s.last_seen_at > ? AND u.enabled = 1`,
-    )
-    .bind(sessionId, nowMs, nowMs - SESSION_IDLE_TIMEOUT_MS)
-    .first<{
-      id: string;
-      user_id: string;
-      kind: 'platform' | 'portal';
-      resource_id: string | null;
-      method: string;
-      expires_at: number;
-      last_seen_at: number;
-      is_admin: number;
-      reproved_at: number | null;
-      proven_at: number;
-    }>();
+  const row = await findLiveSession(db, await sha256Hex(token), nowMs, nowMs - SESSION_IDLE_TIMEOUT_MS);
   if (!row) return null;
-  if (nowMs - row.last_seen_at > SESSION_TOUCH_INTERVAL_MS) {
-    await db.prepare('UPDATE sessions SET last_seen_at = ? WHERE id = ?').bind(nowMs, row.id).run();
-  }
-  return {
-    id: row.id,
-    userId: row.user_id,
-    kind: row.kind,
-    resourceId: row.resource_id,
-    method: row.method,
-    isAdmin: row.is_admin === 1,
-    expiresAt: row.expires_at,
-    lastSeenAt: row.last_seen_at,
-    secondFactorProvenAt: row.proven_at || null,
-    reprovedAt: row.reproved_at,
-  };
+  if (nowMs - row.lastSeenAt > SESSION_TOUCH_INTERVAL_MS) await touchSession(db, row.id, nowMs);
+  const { provenAt, ...session } = row;
+  return { ...session, secondFactorProvenAt: provenAt || null };
 }
 
 /** The same for a session already resolved by the auth middleware (the profile's guarded routes). */
 export async function secondFactorProvenAt(db: D1Database, sessionId: string): Promise<number | null> {
-  const row = await db.prepare(`SELECT ${secondFactorProvenAtSql('s')} AS proven_at FROM sessions s WHERE s.id = ?`).bind(sessionId).first<{ proven_at: number }>();
-  return row?.proven_at || null;
-}
-
-/** A successful step-up: the session may change factors for STEP_UP_VALID_MS from now. */
-export function recordReproofStatement(db: D1Database, sessionId: string, nowMs: number): D1PreparedStatement {
-  return db.prepare('UPDATE sessions SET reproved_at = ? WHERE id = ?').bind(nowMs, sessionId);
-}
-
-export async function deleteSession(db: D1Database, sessionId: string): Promise<void> {
-  await db.prepare('DELETE FROM sessions WHERE id = ?').bind(sessionId).run();
-}
-
-/** Ends every session of a user, e.g. after a password change or when an admin disables the account. */
-export function deleteUserSessionsStatement(db: D1Database, userId: string, exceptSessionId?: string): D1PreparedStatement {
-  return db.prepare('DELETE FROM sessions WHERE user_id = ? AND id != ?').bind(userId, exceptSessionId ?? '');
+  return (await readSecondFactorProvenAt(db, sessionId)) || null;
 }
 
 // ---- cookies: `__Host-` prefixed and Secure over https; local http development needs an unprefixed name.

@@ -15,7 +15,6 @@ import type { TokenType } from '../db/schema';
 import type { Env } from '../env';
 import { AppError } from '../errors';
 import { issueCode, verifyCode } from '../messaging/codes';
-import type { Language } from '../messaging/settings';
 import { verifyTokenOtp, type TokenRecord } from '../otp/verify-service';
 import { startPasskeyAuthentication, verifyPasskeyAuthentication } from '../passkeys/ceremonies';
 import type { RelyingParty } from '../passkeys/relying-party';
@@ -23,7 +22,7 @@ import { isTwoFactorEnabled, officesForbiddingTwoFactor } from '../settings/plat
 import { tokensAcceptedAtLogin, tokensForTypedCode } from '../tokens/accepted-tokens';
 import { channelOf, checkTokenCode, isMessageToken, maskDestination, sendTokenCode } from '../tokens/message-tokens';
 import { verifyKeysOf } from '../tokens/service';
-import { recordReproofStatement } from './sessions';
+import { findSmsTwoFactor, findUserGreeting, recordReproofStatement } from './repo';
 
 /** One way the user can prove their second factor: a token, or the number /login texts its codes to. */
 export type StepUpFactor = { kind: 'token'; token: TokenRecord } | { kind: 'sms-2fa'; userId: string; phone: string };
@@ -107,22 +106,19 @@ export async function loginFactorsOf(db: D1Database, userId: string): Promise<St
   const tokens = tokensAskedAtLogin(await tokensAcceptedAtLogin(db, userId));
   const tokenFactors: StepUpFactor[] = tokens.map((token) => ({ kind: 'token', token }));
   if (tokens.some((token) => token.type !== 'RECOVERY_CODES')) return tokenFactors;
-  const user = await db
-    .prepare('SELECT sms_phone, sms_phone_verified, sms_two_factor_active FROM users WHERE id = ?')
-    .bind(userId)
-    .first<{ sms_phone: string | null; sms_phone_verified: number; sms_two_factor_active: number }>();
-  if (!user?.sms_phone || !user.sms_phone_verified || !user.sms_two_factor_active || !(await isTwoFactorEnabled(db))) return tokenFactors;
+  const user = await findSmsTwoFactor(db, userId);
+  if (!user?.smsPhone || !user.smsPhoneVerified || !user.smsTwoFactorActive || !(await isTwoFactorEnabled(db))) return tokenFactors;
   if ((await officesForbiddingTwoFactor(db, userId)).length > 0) return tokenFactors;
-  return [{ kind: 'sms-2fa', userId, phone: user.sms_phone }, ...tokenFactors];
+  return [{ kind: 'sms-2fa', userId, phone: user.smsPhone }, ...tokenFactors];
 }
 
 /** "Send me a code": to the SMS/email factor the client named (one of the user's factors, or nothing is sent). */
 export async function sendStepUpCode(env: Env, userId: string, factors: StepUpFactor[], factorId: string, meta: { ip: string; nowMs: number }) {
   const factor = factors.find((candidate) => factorIdOf(candidate) === factorId);
   if (!factor) throw new AppError('VALIDATION_FAILED', 'Choose one of the offered ways to receive a code.');
-  const user = await env.DB.prepare('SELECT login, first_name, language FROM users WHERE id = ?').bind(userId).first<{ login: string; first_name: string; language: Language }>();
+  const user = await findUserGreeting(env.DB, userId);
   if (!user) throw new AppError('UNAUTHENTICATED');
-  const common = { purpose: STEP_UP_PURPOSE, language: user.language, name: user.first_name || user.login, ip: meta.ip, nowMs: meta.nowMs };
+  const common = { purpose: STEP_UP_PURPOSE, language: user.language, name: user.firstName || user.login, ip: meta.ip, nowMs: meta.nowMs };
   const issued =
     factor.kind === 'sms-2fa'
       ? await issueCode(env, { ...common, userId: factor.userId, channel: 'sms', target: factor.phone })
