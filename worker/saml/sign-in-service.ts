@@ -21,6 +21,7 @@ import { readAppliedSamlConfig } from './config-service';
 import { newErrorReference } from './error-page';
 import { currentSignInHook } from './sign-in-hook';
 import { buildAuthnRequest, newRequestId, redirectBindingUrl } from './sp-messages';
+import { insertPendingRequest, insertUserStatement, isLoginKeyTaken, usersWithEmailKey, type UserColumns } from './repo';
 import { pendingRequestKey, SAML_REQUEST_PURPOSE, verifySamlResponse, type PendingRequestData, type SamlRejectReason, type VerifyOptions } from './verify-response';
 
 export type Language = 'de' | 'en';
@@ -83,13 +84,15 @@ export async function startSamlSignIn(
   const browserToken = input.browserToken && /^[A-Za-z0-9_-]{32,128}$/.test(input.browserToken) ? input.browserToken : randomUrlToken();
   const requestId = newRequestId();
   const data: PendingRequestData = { returnTo: input.returnTo, browserBinding: await sha256Hex(browserToken) };
-  await db
-    .prepare(
-      `INSERT INTO challenges (id, purpose, target, max_attempts, data, ip, created_at, expires_at)
-       VALUES (?, ?, ?, 1, ?, ?, ?, ?)`,
-    )
-    .bind(await pendingRequestKey(requestId), SAML_REQUEST_PURPOSE, requestId, JSON.stringify(data), input.meta.ip, input.meta.nowMs, input.meta.nowMs + SAML_REQUEST_TTL_MS)
-    .run();
+  await insertPendingRequest(db, {
+    id: await pendingRequestKey(requestId),
+    purpose: SAML_REQUEST_PURPOSE,
+    requestId,
+    data: JSON.stringify(data),
+    ip: input.meta.ip,
+    nowMs: input.meta.nowMs,
+    expiresAt: input.meta.nowMs + SAML_REQUEST_TTL_MS,
+  });
   const xml = buildAuthnRequest({ requestId, nowMs: input.meta.nowMs, spEntityId: applied.config.spEntityId, acsUrl: input.acsUrl, destination: applied.config.singleSignOnServiceUrl });
   return { ok: true, redirectUrl: await redirectBindingUrl(applied.config.singleSignOnServiceUrl, xml, input.returnTo), browserToken };
 }
@@ -138,14 +141,6 @@ export type AcsOutcome =
       language: Language;
     };
 
-interface UserRow {
-  id: string;
-  login: string;
-  enabled: number;
-  language: Language;
-  [column: string]: unknown;
-}
-
 export async function completeSamlSignIn(db: D1Database, input: AcsInput): Promise<AcsOutcome> {
   const { meta } = input;
   let language = input.browserLanguage;
@@ -190,26 +185,31 @@ export async function completeSamlSignIn(db: D1Database, input: AcsInput): Promi
   await fillMissingIdentityKeys(db);
   const emailKey = identityKey(email);
   // Two accounts may share a key only from before the key existed (migration 0007); such an email signs in no one.
-  const { results: matches } = await db.prepare('SELECT * FROM users WHERE email_key = ? LIMIT 2').bind(emailKey).all<UserRow>();
+  const matches = await usersWithEmailKey(db, emailKey);
   if (matches.length > 1) return fail('email_ambiguous', email, null);
 
-  let user = matches[0] ?? null;
+  let user: UserColumns | null = matches[0] ?? null;
   let newUserStatement: D1PreparedStatement | null = null;
   if (user) {
     if (!user.enabled) return fail('user_disabled', user.login, user.id);
   } else {
     const registered = registrationOf(email, claims, config, language, meta.nowMs);
     const loginKey = identityKey(registered.login);
-    const taken = await db.prepare('SELECT 1 FROM users WHERE login_key = ?').bind(loginKey).first();
-    if (taken) return fail('login_taken', email, null);
+    if (await isLoginKeyTaken(db, loginKey)) return fail('login_taken', email, null);
     user = registered;
     // The keys are written with the row; the UNIQUE login_key index refuses a concurrent colliding registration.
-    newUserStatement = db
-      .prepare(
-        `INSERT INTO users (id, login, first_name, last_name, email, language, enabled, is_admin, created_at, updated_at, login_key, email_key)
-         VALUES (?, ?, ?, ?, ?, ?, 1, 0, ?, ?, ?, ?)`,
-      )
-      .bind(registered.id, registered.login, registered.first_name, registered.last_name, registered.email, registered.language, meta.nowMs, meta.nowMs, loginKey, emailKey);
+    newUserStatement = insertUserStatement(db, {
+      id: registered.id,
+      login: registered.login,
+      firstName: registered.first_name,
+      lastName: registered.last_name,
+      email: registered.email,
+      language: registered.language,
+      createdAt: meta.nowMs,
+      updatedAt: meta.nowMs,
+      loginKey,
+      emailKey,
+    });
   }
 
   const hook = await currentSignInHook()({ db, nowMs: meta.nowMs, claims, userId: user.id, user: { ...user } });

@@ -35,6 +35,7 @@ import { sha256Hex } from '../lib/crypto';
 import { readIdentity } from '../lib/identity';
 import { pemOf } from './certificate';
 import type { SamlConfig } from './config';
+import { consumePendingRequestStatement, findPendingRequest, isAssertionUsed, useAssertionStatement } from './repo';
 import { countIds, verifyEnvelopedSignature } from './xml-signature';
 
 export const NS = {
@@ -485,12 +486,9 @@ export async function verifySamlResponse(db: D1Database, input: VerifySamlInput)
   let returnTo: string | null = null;
   if (assertion.inResponseTo !== null) {
     pendingKey = await pendingRequestKey(assertion.inResponseTo);
-    const pending = await db
-      .prepare('SELECT data FROM challenges WHERE id = ? AND purpose = ? AND consumed_at IS NULL AND expires_at > ?')
-      .bind(pendingKey, SAML_REQUEST_PURPOSE, nowMs)
-      .first<{ data: string }>();
-    if (!pending) return { ok: false, reason: (await isReplay(db, assertion)) ? 'replayed' : 'in_response_to_unknown', assertion };
-    const data = JSON.parse(pending.data) as PendingRequestData;
+    const pending = await findPendingRequest(db, pendingKey, SAML_REQUEST_PURPOSE, nowMs);
+    if (pending === null) return { ok: false, reason: (await isReplay(db, assertion)) ? 'replayed' : 'in_response_to_unknown', assertion };
+    const data = JSON.parse(pending) as PendingRequestData;
     // Login CSRF: a response obtained by someone else for their own request must not sign in this browser.
     if (!input.browserToken || (await sha256Hex(input.browserToken)) !== data.browserBinding) return { ok: false, reason: 'request_not_from_this_browser', assertion };
     returnTo = data.returnTo;
@@ -499,10 +497,8 @@ export async function verifySamlResponse(db: D1Database, input: VerifySamlInput)
   }
 
   const replayKey = await replayKeyOf(assertion);
-  const statements = [
-    db.prepare('INSERT INTO saml_used_assertions (assertion_id, expires_at) VALUES (?, ?) ON CONFLICT (assertion_id) DO NOTHING').bind(replayKey, Math.max(assertion.usableUntilMs, nowMs + SAML_CLOCK_SKEW_MS)),
-  ];
-  if (pendingKey) statements.push(db.prepare('UPDATE challenges SET consumed_at = ? WHERE id = ? AND purpose = ? AND consumed_at IS NULL AND expires_at > ?').bind(nowMs, pendingKey, SAML_REQUEST_PURPOSE, nowMs));
+  const statements = [useAssertionStatement(db, replayKey, Math.max(assertion.usableUntilMs, nowMs + SAML_CLOCK_SKEW_MS))];
+  if (pendingKey) statements.push(consumePendingRequestStatement(db, pendingKey, SAML_REQUEST_PURPOSE, nowMs));
   const [inserted, consumed] = await db.batch(statements);
   if (inserted!.meta.changes !== 1) return { ok: false, reason: 'replayed', assertion };
   if (consumed && consumed.meta.changes !== 1) return { ok: false, reason: 'in_response_to_unknown', assertion };
@@ -515,5 +511,5 @@ function replayKeyOf(assertion: VerifiedAssertion): Promise<string> {
 }
 
 async function isReplay(db: D1Database, assertion: VerifiedAssertion): Promise<boolean> {
-  return (await db.prepare('SELECT 1 FROM saml_used_assertions WHERE assertion_id = ?').bind(await replayKeyOf(assertion)).first()) !== null;
+  return isAssertionUsed(db, await replayKeyOf(assertion));
 }
