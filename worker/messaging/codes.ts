@@ -11,11 +11,13 @@
  *   concurrent uses of one code succeed exactly once.
  * - A new code for the same purpose and recipient voids the older ones.
  */
+import { consumeChallenge } from '../auth/repo';
 import { CODE_DIGITS, CODE_MAX_ATTEMPTS, CODE_TTL_MS } from '../constants';
 import { AppError } from '../errors';
 import { randomNumericCode, randomToken, sha256Hex, timingSafeEqual } from '../lib/crypto';
 import { normalizeEmailRecipient, normalizeSmsRecipient, renderEmailMessage, renderSmsText, sendEmail, sendSms, type MessagingEnv } from './service';
 import type { Language } from '../contract/language';
+import { claimCodeAttempt, findCodeState, insertSentCodeStatement, voidSentCodesStatement } from './repo';
 import { loadMessagingSettings } from './settings';
 
 export interface IssueCodeInput {
@@ -83,25 +85,19 @@ export async function issueCode(env: MessagingEnv, input: IssueCodeInput): Promi
   }
 
   await env.DB.batch([
-    env.DB.prepare(
-      `UPDATE challenges SET consumed_at = ?1
-       WHERE purpose = ?2 AND target = ?3 AND user_id IS ?4 AND consumed_at IS NULL AND code_hash IS NOT NULL`,
-    ).bind(input.nowMs, input.purpose, target, input.userId),
-    env.DB.prepare(
-      `INSERT INTO challenges (id, purpose, user_id, target, code_hash, attempts, max_attempts, data, ip, created_at, expires_at)
-       VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)`,
-    ).bind(
-      rowId,
-      input.purpose,
-      input.userId,
+    voidSentCodesStatement(env.DB, { purpose: input.purpose, target, userId: input.userId, nowMs: input.nowMs }),
+    insertSentCodeStatement(env.DB, {
+      id: rowId,
+      purpose: input.purpose,
+      userId: input.userId,
       target,
       codeHash,
-      CODE_MAX_ATTEMPTS,
-      JSON.stringify({ channel: input.channel, language: input.language, ...(input.data ? { flow: input.data } : {}) }),
-      input.ip,
-      input.nowMs,
-      expiresAtMs,
-    ),
+      maxAttempts: CODE_MAX_ATTEMPTS,
+      data: JSON.stringify({ channel: input.channel, language: input.language, ...(input.data ? { flow: input.data } : {}) }),
+      ip: input.ip,
+      createdAt: input.nowMs,
+      expiresAt: expiresAtMs,
+    }),
   ]);
   return { challengeId, expiresAtMs, target, channel: input.channel };
 }
@@ -128,28 +124,16 @@ export async function verifyCode(env: Pick<MessagingEnv, 'DB'>, input: VerifyCod
   const rowId = await sha256Hex(input.challengeId);
 
   // Claim one attempt before comparing (see the header): the UPDATE's condition is the brute-force bound.
-  const claimed = await db
-    .prepare(
-      `UPDATE challenges SET attempts = attempts + 1
-       WHERE id = ?1 AND consumed_at IS NULL AND expires_at > ?2 AND attempts < max_attempts AND code_hash IS NOT NULL
-         AND (?3 IS NULL OR purpose = ?3)
-       RETURNING user_id, target, purpose, code_hash, attempts, max_attempts, data`,
-    )
-    .bind(rowId, input.nowMs, input.purpose ?? null)
-    .first<{ user_id: string | null; target: string; purpose: string; code_hash: string; attempts: number; max_attempts: number; data: string }>();
+  const claimed = await claimCodeAttempt(db, rowId, input.nowMs, input.purpose ?? null);
 
   if (!claimed) return input.explainRefusal === false ? { ok: false, reason: 'CODE_INVALID', attemptsLeft: 0 } : explainUnclaimed(db, rowId, input);
 
   const given = normalizeCodeInput(input.code);
-  const matches = timingSafeEqual(await codeHashFor(input.challengeId, given), claimed.code_hash);
-  if (!matches) return { ok: false, reason: 'CODE_INVALID', attemptsLeft: Math.max(0, claimed.max_attempts - claimed.attempts) };
+  const matches = timingSafeEqual(await codeHashFor(input.challengeId, given), claimed.codeHash);
+  if (!matches) return { ok: false, reason: 'CODE_INVALID', attemptsLeft: Math.max(0, claimed.maxAttempts - claimed.attempts) };
 
-  const consumed = await db
-    .prepare('UPDATE challenges SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL')
-    .bind(input.nowMs, rowId)
-    .run();
   // Another request consumed it between our claim and now: only one of two concurrent uses wins.
-  if ((consumed.meta.changes ?? 0) !== 1) return { ok: false, reason: 'CODE_INVALID', attemptsLeft: 0 };
+  if (!(await consumeChallenge(db, rowId, input.nowMs))) return { ok: false, reason: 'CODE_INVALID', attemptsLeft: 0 };
 
   let data: Record<string, unknown>;
   try {
@@ -158,7 +142,7 @@ export async function verifyCode(env: Pick<MessagingEnv, 'DB'>, input: VerifyCod
   } catch {
     data = {};
   }
-  return { ok: true, userId: claimed.user_id, target: claimed.target, purpose: claimed.purpose, data };
+  return { ok: true, userId: claimed.userId, target: claimed.target, purpose: claimed.purpose, data };
 }
 
 /** Throws the matching AppError for a failed verification, for routes that prefer exceptions. */
@@ -168,13 +152,10 @@ export function codeFailureError(result: Exclude<VerifyCodeResult, { ok: true }>
 }
 
 async function explainUnclaimed(db: D1Database, rowId: string, input: VerifyCodeInput): Promise<VerifyCodeResult> {
-  const row = await db
-    .prepare('SELECT purpose, attempts, max_attempts, expires_at, consumed_at, code_hash FROM challenges WHERE id = ?')
-    .bind(rowId)
-    .first<{ purpose: string; attempts: number; max_attempts: number; expires_at: number; consumed_at: number | null; code_hash: string | null }>();
-  if (!row || row.code_hash === null || row.consumed_at !== null) return { ok: false, reason: 'CODE_INVALID', attemptsLeft: 0 };
+  const row = await findCodeState(db, rowId);
+  if (!row || row.codeHash === null || row.consumedAt !== null) return { ok: false, reason: 'CODE_INVALID', attemptsLeft: 0 };
   if (input.purpose !== undefined && row.purpose !== input.purpose) return { ok: false, reason: 'CODE_INVALID', attemptsLeft: 0 };
-  if (row.expires_at <= input.nowMs) return { ok: false, reason: 'CODE_EXPIRED' };
+  if (row.expiresAt <= input.nowMs) return { ok: false, reason: 'CODE_EXPIRED' };
   // Out of attempts: the code is void; only a new code helps.
   return { ok: false, reason: 'RATE_LIMITED' };
 }

@@ -3,8 +3,8 @@
  * come from worker/db/schema.ts; multi-row writes go in one D1 batch.
  */
 import { and, asc, count, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
-import { createDb } from '../db/client';
-import { messageLog, outbox, settings } from '../db/schema';
+import { createDb, d1Statement } from '../db/client';
+import { challenges, messageLog, outbox, settings } from '../db/schema';
 
 export type OutboxItem = typeof outbox.$inferSelect;
 export type MessageLogItem = typeof messageLog.$inferSelect;
@@ -115,6 +115,55 @@ export async function listMessageLog(
     db.select({ total: count() }).from(messageLog).where(where),
   ]);
   return { items, total: totals?.total ?? 0, page: query.page, pageSize: query.pageSize };
+}
+
+// ---------------------------------------------------------------- sent codes (codes.ts)
+
+type ChallengeRow = typeof challenges.$inferSelect;
+
+/** Voids every unused code of this purpose sent to `target` for this user (the newest code is the only one that counts). */
+export function voidSentCodesStatement(d1: D1Database, code: { purpose: string; target: string; userId: string | null; nowMs: number }): D1PreparedStatement {
+  return d1
+    .prepare(
+      `UPDATE challenges SET consumed_at = ?1
+       WHERE purpose = ?2 AND target = ?3 AND user_id IS ?4 AND consumed_at IS NULL AND code_hash IS NOT NULL`,
+    )
+    .bind(code.nowMs, code.purpose, code.target, code.userId);
+}
+
+export function insertSentCodeStatement(
+  d1: D1Database,
+  code: Pick<ChallengeRow, 'id' | 'purpose' | 'userId' | 'target' | 'codeHash' | 'maxAttempts' | 'data' | 'ip' | 'createdAt' | 'expiresAt'>,
+): D1PreparedStatement {
+  return d1Statement(d1, createDb(d1).insert(challenges).values({ ...code, attempts: 0 }));
+}
+
+export type ClaimedCode = Pick<ChallengeRow, 'userId' | 'target' | 'purpose' | 'attempts' | 'maxAttempts' | 'data'> & { codeHash: string; target: string };
+
+/**
+ * Claims one attempt of the code before it is compared: only while it is unconsumed, unexpired, under its limit and
+ * of `purpose` (when given), in the one UPDATE that counts it, so N parallel guesses get at most max_attempts
+ * comparisons. Null: nothing was claimed.
+ */
+export async function claimCodeAttempt(d1: D1Database, rowId: string, nowMs: number, purpose: string | null): Promise<ClaimedCode | null> {
+  return d1
+    .prepare(
+      `UPDATE challenges SET attempts = attempts + 1
+       WHERE id = ?1 AND consumed_at IS NULL AND expires_at > ?2 AND attempts < max_attempts AND code_hash IS NOT NULL
+         AND (?3 IS NULL OR purpose = ?3)
+       RETURNING user_id AS userId, target, purpose, code_hash AS codeHash, attempts, max_attempts AS maxAttempts, data`,
+    )
+    .bind(rowId, nowMs, purpose)
+    .first<ClaimedCode>();
+}
+
+/** Why a code could not be claimed: its row as it is, if any. */
+export async function findCodeState(d1: D1Database, rowId: string): Promise<Pick<ChallengeRow, 'purpose' | 'expiresAt' | 'consumedAt' | 'codeHash'> | null> {
+  const [row] = await createDb(d1)
+    .select({ purpose: challenges.purpose, expiresAt: challenges.expiresAt, consumedAt: challenges.consumedAt, codeHash: challenges.codeHash })
+    .from(challenges)
+    .where(eq(challenges.id, rowId));
+  return row ?? null;
 }
 
 /** The filters that are set. */
