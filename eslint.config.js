@@ -31,10 +31,7 @@ const ROUTES_IMPORTING_REPOS = [
   'worker/profile/routes.ts',
   'worker/selfservice/routes.ts',
 ];
-const REPOS_IMPORTING_SERVICES = [
-  // until issue 12 §3 moves them: CONSUMED_BY_PREVIOUS_STATEMENT lives in otp/verify-service.ts
-  'worker/passkeys/repo.ts',
-];
+const REPOS_IMPORTING_SERVICES = [];
 
 const restrict = (...patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
 

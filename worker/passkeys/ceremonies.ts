@@ -30,8 +30,19 @@ import { AppError } from '../errors';
 import { randomBytes, sha256Hex } from '../lib/crypto';
 import { isUniqueViolation } from '../lib/d1-errors';
 import { base64UrlToBytes, bytesToBase64Url, utf8 } from '../lib/encoding';
-import { CONSUMED_BY_PREVIOUS_STATEMENT } from '../otp/verify-service';
 import type { RelyingParty } from './relying-party';
+import {
+  credentialIdTaken,
+  credentialsOfUser,
+  insertPasskeyRows,
+  markCredentialSuspicious,
+  passkeyInsertStatements,
+  readCredential,
+  replaceChallenge,
+  storeSignCount,
+  takeChallengeRow,
+  usableCredentialsOfTokens,
+} from './repo';
 
 type ChallengePurpose = 'webauthn-register' | 'webauthn-authenticate';
 
@@ -61,14 +72,16 @@ async function issueChallenge(
   // Handed to the library as bytes: a string would be taken as text and encoded once more.
   const bytes = randomBytes(WEBAUTHN_CHALLENGE_BYTES);
   const challenge = bytesToBase64Url(bytes);
-  await db.batch([
-    db.prepare('DELETE FROM challenges WHERE purpose = ? AND target = ?').bind(input.purpose, input.boundTo),
-    db
-      .prepare(
-        `INSERT INTO challenges (id, purpose, user_id, target, max_attempts, data, created_at, expires_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?)`,
-      )
-      .bind(await sha256Hex(challenge), input.purpose, input.userId, input.boundTo, JSON.stringify(input.data), input.nowMs, input.nowMs + WEBAUTHN_CHALLENGE_TTL_MS),
-  ]);
+  await replaceChallenge(db, {
+    id: await sha256Hex(challenge),
+    purpose: input.purpose,
+    userId: input.userId,
+    target: input.boundTo,
+    maxAttempts: 1,
+    data: JSON.stringify(input.data),
+    createdAt: input.nowMs,
+    expiresAt: input.nowMs + WEBAUTHN_CHALLENGE_TTL_MS,
+  });
   return bytes;
 }
 
@@ -79,13 +92,8 @@ async function issueChallenge(
 async function takeChallenge(
   db: D1Database,
   input: { purpose: ChallengePurpose; challenge: string; boundTo: string; userId: string | null; nowMs: number },
-): Promise<{ data: string } | null> {
-  return db
-    .prepare(
-      `DELETE FROM challenges WHERE id = ? AND purpose = ? AND target = ? AND user_id IS ? AND expires_at > ? RETURNING data`,
-    )
-    .bind(await sha256Hex(input.challenge), input.purpose, input.boundTo, input.userId, input.nowMs)
-    .first<{ data: string }>();
+): Promise<string | null> {
+  return takeChallengeRow(db, { id: await sha256Hex(input.challenge), purpose: input.purpose, target: input.boundTo, userId: input.userId, nowMs: input.nowMs });
 }
 
 /** The challenge the browser signed, read from the client data (verification then checks it is exactly this one). */
@@ -100,26 +108,6 @@ function challengeOf(response: { response: { clientDataJSON: string } }): string
 
 // ---------------------------------------------------------------- registration
 
-interface CredentialRow {
-  token_id: string;
-  credential_id: string;
-  public_key: string;
-  sign_count: number;
-  transports: string;
-  suspicious_at: number | null;
-  enabled: number;
-  activated: number;
-  owner_user_id: string | null;
-}
-
-async function passkeysOfUser(db: D1Database, userId: string): Promise<{ credential_id: string; transports: string }[]> {
-  const { results } = await db
-    .prepare(`SELECT pc.credential_id, pc.transports FROM passkey_credentials pc JOIN tokens t ON t.id = pc.token_id WHERE t.owner_user_id = ? AND t.type = 'PASSKEY'`)
-    .bind(userId)
-    .all<{ credential_id: string; transports: string }>();
-  return results;
-}
-
 const transportsOf = (json: string) => JSON.parse(json) as AuthenticatorTransport[];
 
 /**
@@ -131,7 +119,7 @@ export async function startPasskeyRegistration(
   rp: RelyingParty,
   input: { userId: string; userName: string; displayName: string; boundTo: string; nowMs: number },
 ): Promise<PublicKeyCredentialCreationOptionsJSON> {
-  const existing = await passkeysOfUser(env.DB, input.userId);
+  const existing = await credentialsOfUser(env.DB, input.userId);
   if (existing.length >= PASSKEYS_PER_USER_MAX) throw new AppError('PASSKEY_LIMIT_REACHED');
   const challenge = await issueChallenge(env.DB, { purpose: 'webauthn-register', boundTo: input.boundTo, userId: input.userId, data: {}, nowMs: input.nowMs });
   return generateRegistrationOptions({
@@ -143,7 +131,7 @@ export async function startPasskeyRegistration(
     challenge,
     timeout: WEBAUTHN_CHALLENGE_TTL_MS,
     attestationType: 'none',
-    excludeCredentials: existing.map((row) => ({ id: row.credential_id, transports: transportsOf(row.transports) })),
+    excludeCredentials: existing.map((row) => ({ id: row.credentialId, transports: transportsOf(row.transports) })),
     authenticatorSelection: { residentKey: 'required', userVerification: 'preferred' },
   });
 }
@@ -161,7 +149,7 @@ export async function verifyPasskeyRegistration(
   const db = env.DB;
   const challenge = challengeOf(input.credential);
   if (!challenge) throw new AppError('PASSKEY_INVALID');
-  if (!(await takeChallenge(db, { purpose: 'webauthn-register', challenge, boundTo: input.boundTo, userId: input.userId, nowMs: input.nowMs }))) {
+  if ((await takeChallenge(db, { purpose: 'webauthn-register', challenge, boundTo: input.boundTo, userId: input.userId, nowMs: input.nowMs })) === null) {
     throw new AppError('CHALLENGE_EXPIRED');
   }
   let verified: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
@@ -178,9 +166,9 @@ export async function verifyPasskeyRegistration(
   }
   if (!verified.verified) throw new AppError('PASSKEY_INVALID');
   const info = verified.registrationInfo;
-  const existing = await passkeysOfUser(db, input.userId);
+  const existing = await credentialsOfUser(db, input.userId);
   if (existing.length >= PASSKEYS_PER_USER_MAX) throw new AppError('PASSKEY_LIMIT_REACHED');
-  if (await db.prepare('SELECT 1 FROM passkey_credentials WHERE credential_id = ?').bind(info.credential.id).first()) {
+  if (await credentialIdTaken(db, info.credential.id)) {
     throw new AppError('PASSKEY_ALREADY_REGISTERED');
   }
 
@@ -189,34 +177,26 @@ export async function verifyPasskeyRegistration(
   const kind = input.credential.authenticatorAttachment === 'cross-platform' ? 'hardware' : 'software';
   return {
     tokenId,
-    statements: [
-      db
-        .prepare(
-          `INSERT INTO tokens (id, serial, type, kind, description, enabled, activated, owner_user_id, created_at) VALUES (?, ?, 'PASSKEY', ?, ?, 1, 1, ?, ?)`,
-        )
-        .bind(tokenId, passkeySerial(), kind, input.name, input.userId, input.nowMs),
-      db
-        .prepare(
-          `INSERT INTO passkey_credentials (token_id, credential_id, public_key, sign_count, transports, aaguid, backup_eligible, backed_up) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .bind(
-          tokenId,
-          info.credential.id,
-          bytesToBase64Url(info.credential.publicKey),
-          info.credential.counter,
-          JSON.stringify(transports),
-          info.aaguid,
-          info.credentialDeviceType === 'multiDevice' ? 1 : 0,
-          info.credentialBackedUp ? 1 : 0,
-        ),
-    ],
+    statements: passkeyInsertStatements(
+      db,
+      { id: tokenId, serial: passkeySerial(), kind, name: input.name, ownerUserId: input.userId, nowMs: input.nowMs },
+      {
+        credentialId: info.credential.id,
+        publicKey: bytesToBase64Url(info.credential.publicKey),
+        signCount: info.credential.counter,
+        transports: JSON.stringify(transports),
+        aaguid: info.aaguid,
+        backupEligible: info.credentialDeviceType === 'multiDevice',
+        backedUp: info.credentialBackedUp,
+      },
+    ),
   };
 }
 
 /** Runs a registration's batch; the same credential registered concurrently by two requests stores once. */
 export async function runPasskeyRegistrationBatch(db: D1Database, statements: D1PreparedStatement[]): Promise<void> {
   try {
-    await db.batch(statements);
+    await insertPasskeyRows(db, statements);
   } catch (error) {
     if (isUniqueViolation(error)) throw new AppError('PASSKEY_ALREADY_REGISTERED');
     throw error;
@@ -241,25 +221,13 @@ export async function startPasskeyAuthentication(
 ): Promise<PublicKeyCredentialRequestOptionsJSON> {
   let allowCredentials: { id: string; transports: AuthenticatorTransport[] }[] | undefined;
   if (input.tokenIds !== null) {
-    const rows = await credentialsOfTokens(env.DB, input.tokenIds);
+    const rows = await usableCredentialsOfTokens(env.DB, input.tokenIds);
     if (rows.length === 0) throw new AppError('PASSKEY_NOT_FOUND');
-    allowCredentials = rows.map((row) => ({ id: row.credential_id, transports: transportsOf(row.transports) }));
+    allowCredentials = rows.map((row) => ({ id: row.credentialId, transports: transportsOf(row.transports) }));
   }
   const data: AuthenticationChallengeData = { tokenIds: input.tokenIds, userVerification: input.userVerification };
   const challenge = await issueChallenge(env.DB, { purpose: 'webauthn-authenticate', boundTo: input.boundTo, userId: null, data, nowMs: input.nowMs });
   return generateAuthenticationOptions({ rpID: rp.id, challenge, timeout: WEBAUTHN_CHALLENGE_TTL_MS, userVerification: input.userVerification, allowCredentials });
-}
-
-async function credentialsOfTokens(db: D1Database, tokenIds: string[]): Promise<{ credential_id: string; transports: string }[]> {
-  if (tokenIds.length === 0) return [];
-  const { results } = await db
-    .prepare(
-      `SELECT pc.credential_id, pc.transports FROM passkey_credentials pc JOIN tokens t ON t.id = pc.token_id
-       WHERE t.type = 'PASSKEY' AND t.enabled = 1 AND t.activated = 1 AND pc.suspicious_at IS NULL AND pc.token_id IN (SELECT value FROM json_each(?))`,
-    )
-    .bind(JSON.stringify(tokenIds))
-    .all<{ credential_id: string; transports: string }>();
-  return results;
 }
 
 /**
@@ -277,24 +245,18 @@ export async function verifyPasskeyAuthentication(
   const challenge = challengeOf(credential);
   if (!challenge) return { ok: false, reason: 'PASSKEY_INVALID' };
   const taken = await takeChallenge(db, { purpose: 'webauthn-authenticate', challenge, boundTo: input.boundTo, userId: null, nowMs: input.nowMs });
-  if (!taken) return { ok: false, reason: 'CHALLENGE_EXPIRED' };
-  const issued = JSON.parse(taken.data) as AuthenticationChallengeData;
+  if (taken === null) return { ok: false, reason: 'CHALLENGE_EXPIRED' };
+  const issued = JSON.parse(taken) as AuthenticationChallengeData;
 
-  const row = await db
-    .prepare(
-      `SELECT pc.token_id, pc.credential_id, pc.public_key, pc.sign_count, pc.transports, pc.suspicious_at, t.enabled, t.activated, t.owner_user_id
-       FROM passkey_credentials pc JOIN tokens t ON t.id = pc.token_id WHERE pc.credential_id = ? AND t.type = 'PASSKEY'`,
-    )
-    .bind(credential.id)
-    .first<CredentialRow>();
-  const userId = row?.owner_user_id;
+  const row = await readCredential(db, credential.id);
+  const userId = row?.ownerUserId;
   if (!row || !userId || credential.rawId !== credential.id) return { ok: false, reason: 'PASSKEY_INVALID' };
   const refuse = (reason: PasskeyFailureReason): PasskeyAuthentication => ({ ok: false, reason, userId });
   for (const allowed of [input.acceptTokenIds, issued.tokenIds]) {
-    if (allowed !== null && !allowed.includes(row.token_id)) return refuse('PASSKEY_INVALID');
+    if (allowed !== null && !allowed.includes(row.tokenId)) return refuse('PASSKEY_INVALID');
   }
   if (!row.enabled || !row.activated) return refuse('TOKEN_DISABLED');
-  if (row.suspicious_at !== null) return refuse('PASSKEY_SUSPICIOUS');
+  if (row.suspiciousAt !== null) return refuse('PASSKEY_SUSPICIOUS');
   // A discoverable credential names its user; it must be the credential's owner (not someone the RP once was told).
   const userHandle = credential.response.userHandle;
   if (userHandle && userHandle !== bytesToBase64Url(userHandleOf(userId))) return refuse('PASSKEY_INVALID');
@@ -308,7 +270,7 @@ export async function verifyPasskeyAuthentication(
       expectedRPID: rp.id,
       // The counter rule is the conditional UPDATE below (one statement decides); the library is given 0 so it
       // does not decide it too from a value read earlier.
-      credential: { id: row.credential_id, publicKey: base64UrlToBytes(row.public_key), counter: 0, transports: transportsOf(row.transports) },
+      credential: { id: row.credentialId, publicKey: base64UrlToBytes(row.publicKey), counter: 0, transports: transportsOf(row.transports) },
       requireUserVerification: input.requireUserVerification || issued.userVerification === 'required',
     });
   } catch {
@@ -317,19 +279,10 @@ export async function verifyPasskeyAuthentication(
   if (!verified.verified) return refuse('PASSKEY_INVALID');
 
   const { newCounter, credentialBackedUp } = verified.authenticationInfo;
-  const [counted] = await db.batch([
-    db
-      .prepare(
-        `UPDATE passkey_credentials SET sign_count = ?2, backed_up = ?3
-         WHERE token_id = ?1 AND suspicious_at IS NULL AND (sign_count < ?2 OR (sign_count = 0 AND ?2 = 0))`,
-      )
-      .bind(row.token_id, newCounter, credentialBackedUp ? 1 : 0),
-    db.prepare(`UPDATE tokens SET last_used_at = ? WHERE id = ? AND ${CONSUMED_BY_PREVIOUS_STATEMENT}`).bind(input.nowMs, row.token_id),
-  ]);
-  if (counted!.meta.changes !== 1) {
-    await db.prepare('UPDATE passkey_credentials SET suspicious_at = ? WHERE token_id = ? AND suspicious_at IS NULL').bind(input.nowMs, row.token_id).run();
-    console.warn(`passkey ${row.token_id} of user ${userId}: signature counter ${newCounter} did not go up from ${row.sign_count}; marked suspicious`);
+  if (!(await storeSignCount(db, { tokenId: row.tokenId, newCounter, backedUp: credentialBackedUp, nowMs: input.nowMs }))) {
+    await markCredentialSuspicious(db, row.tokenId, input.nowMs);
+    console.warn(`passkey ${row.tokenId} of user ${userId}: signature counter ${newCounter} did not go up from ${row.signCount}; marked suspicious`);
     return refuse('PASSKEY_SUSPICIOUS');
   }
-  return { ok: true, tokenId: row.token_id, userId };
+  return { ok: true, tokenId: row.tokenId, userId };
 }
