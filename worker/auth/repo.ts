@@ -54,8 +54,11 @@ export function sessionStatement(d1: D1Database, sessionId: string, input: NewSe
  */
 const secondFactorProvenAtSql = sql<number>`MAX(COALESCE(${sessions.reprovedAt}, 0), CASE WHEN ${sessions.method} LIKE '%+%' OR ${sessions.method} = 'passkey' THEN ${sessions.createdAt} ELSE 0 END)`;
 
+export type LiveSession = Pick<SessionRecord, 'id' | 'userId' | 'kind' | 'resourceId' | 'method' | 'expiresAt' | 'lastSeenAt' | 'reprovedAt'> &
+  Pick<UserRow, 'isAdmin'> & { provenAt: number };
+
 /** The session with this id while it is neither expired nor idle since `activeSinceMs`, and its user enabled. */
-export async function findLiveSession(d1: D1Database, sessionId: string, nowMs: number, activeSinceMs: number) {
+export async function findLiveSession(d1: D1Database, sessionId: string, nowMs: number, activeSinceMs: number): Promise<LiveSession | null> {
   const [row] = await createDb(d1)
     .select({
       id: sessions.id,

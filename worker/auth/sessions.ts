@@ -13,23 +13,13 @@ import {
 import { hmacSha256Hex, randomToken, sha256Hex } from '../lib/crypto';
 import { deriveKey } from '../lib/keys';
 import { isSecureRequest } from '../lib/http';
-import { findLiveSession, readSecondFactorProvenAt, sessionStatement, touchSession, type NewSession } from './repo';
+import { findLiveSession, readSecondFactorProvenAt, sessionStatement, touchSession, type LiveSession, type NewSession } from './repo';
 
-/** A live session as the auth middleware and the portal read it. */
-export interface SessionRow {
-  id: string;
-  userId: string;
-  kind: SessionKind;
-  resourceId: string | null;
-  method: string;
-  isAdmin: boolean;
-  expiresAt: number;
-  lastSeenAt: number;
-  /** When this session last proved the user's second factor (null: never); see auth/repo.ts `secondFactorProvenAtSql`. */
+/** A live session as the auth middleware and the portal read it; `reprovedAt` is its last step-up alone. */
+export type SessionRow = Omit<LiveSession, 'provenAt'> & {
+  /** When this session last proved the user's second factor, by its sign-in or a step-up (null: never). */
   secondFactorProvenAt: number | null;
-  /** Its last step-up alone (null: none), for callers that must not take the sign-in as the proof. */
-  reprovedAt: number | null;
-}
+};
 
 export { deleteSession, deleteUserSessionsStatement, recordReproofStatement, sessionStatement, type NewSession } from './repo';
 

@@ -21,9 +21,9 @@ import { isUniqueViolation } from '../lib/d1-errors';
 import { assertIdentityFree } from '../lib/identity';
 import { normalizePhoneNumber } from '../lib/phone';
 import { issueCode, verifyCode } from '../messaging/codes';
-import { resyncToken, TOKEN_RECORD_COLUMNS, verifyTokenOtp, type TokenRecord } from '../otp/verify-service';
+import { resyncToken, verifyTokenOtp, type TokenRecord } from '../otp/verify-service';
 import { checkTokenCode, isMessageToken, sendTokenCode, type MessageTokenType } from '../tokens/message-tokens';
-import { takeOverEnrolmentStatements } from '../tokens/repo';
+import { readTokenRecord, takeOverEnrolmentStatements } from '../tokens/repo';
 import { createMessageToken, createSoftwareToken, deleteToken, getToken, loadTokenRecord, setTokenPin, verifyKeysOf, type EnrolmentView } from '../tokens/service';
 import { recoveryCodesOfUser } from '../tokens/recovery-codes';
 import {
@@ -35,6 +35,21 @@ import {
 } from '../passkeys/ceremonies';
 import type { RelyingParty } from '../passkeys/relying-party';
 import type { Portal } from './portal';
+import {
+  assignTokenStatement,
+  claimTokenOwnership,
+  createPasswordStatement,
+  disableOwnTokenStatement,
+  findAssignment,
+  findProfileRow,
+  findTokenIdBySerial,
+  moveAssignmentsStatement,
+  ownPasskeyIds,
+  replacePasswordStatement,
+  unassignToken,
+  updateUserStatement,
+  type ProfileRow,
+} from './repo';
 import { portalFactorsOf, signedInWithSentCode } from './step-up';
 
 export interface PortalActor {
@@ -66,22 +81,8 @@ export async function requireProof(env: Env, portal: Portal, actor: PortalActor)
   return requireFreshProof(sentCodeIsAsked ? actor.secondFactorProvenAt : actor.reprovedAt, actor.nowMs, async () => factors);
 }
 
-interface ProfileRow {
-  id: string;
-  login: string;
-  first_name: string;
-  last_name: string;
-  email: string | null;
-  phone: string | null;
-  language: 'de' | 'en';
-  password_hash: string | null;
-}
-
 async function profileOf(db: D1Database, userId: string): Promise<ProfileRow> {
-  const row = await db
-    .prepare('SELECT id, login, first_name, last_name, email, phone, language, password_hash FROM users WHERE id = ?')
-    .bind(userId)
-    .first<ProfileRow>();
+  const row = await findProfileRow(db, userId);
   if (!row) throw new AppError('UNAUTHENTICATED');
   return row;
 }
@@ -90,19 +91,19 @@ async function profileOf(db: D1Database, userId: string): Promise<ProfileRow> {
 export async function portalOverview(env: Env, portal: Portal, actor: PortalActor) {
   const user = await profileOf(env.DB, actor.userId);
   const assignment = await assignmentOf(env.DB, portal, actor.userId);
-  const token = assignment?.token_id ? await getToken(env.DB, assignment.token_id, actor.nowMs) : null;
+  const token = assignment?.tokenId ? await getToken(env.DB, assignment.tokenId, actor.nowMs) : null;
   return {
     resource: { name: portal.resourceName, alias: portal.alias },
     actions: portal.actions,
     tokenTypes: portal.tokenTypes,
     user: {
       login: user.login,
-      firstName: user.first_name,
-      lastName: user.last_name,
+      firstName: user.firstName,
+      lastName: user.lastName,
       email: user.email,
       phone: user.phone,
       language: user.language,
-      hasPassword: user.password_hash !== null,
+      hasPassword: user.passwordHash !== null,
     },
     token: token && {
       id: token.id,
@@ -121,10 +122,7 @@ export async function portalOverview(env: Env, portal: Portal, actor: PortalActo
 }
 
 async function assignmentOf(db: D1Database, portal: Portal, userId: string) {
-  return db
-    .prepare('SELECT kind, token_id FROM assignments WHERE resource_id = ? AND user_id = ?')
-    .bind(portal.resourceId, userId)
-    .first<{ kind: 'user' | 'token_with_user'; token_id: string | null }>();
+  return findAssignment(db, portal.resourceId, userId);
 }
 
 /** A PIN is typed with a code and a resync reads two codes: a passkey or a recovery code set has neither. */
@@ -135,8 +133,8 @@ function requireCodeToken(token: TokenRecord): void {
 /** The user's token on this resource, or a clear error when there is none. */
 async function assignedToken(db: D1Database, portal: Portal, userId: string): Promise<TokenRecord> {
   const assignment = await assignmentOf(db, portal, userId);
-  if (!assignment?.token_id) throw new AppError('NO_TOKEN', 'No token is assigned to you on this resource.');
-  return loadTokenRecord(db, assignment.token_id);
+  if (!assignment?.tokenId) throw new AppError('NO_TOKEN', 'No token is assigned to you on this resource.');
+  return loadTokenRecord(db, assignment.tokenId);
 }
 
 // ---- tokens
@@ -195,7 +193,7 @@ export async function beginMessageTokenEnrolment(
     const issued = await sendTokenCode(env, await loadTokenRecord(env.DB, token.id), {
       purpose: TOKEN_ENROL_PURPOSE,
       language: user.language,
-      name: user.first_name || user.login,
+      name: user.firstName || user.login,
       ip: actor.ip,
       nowMs: actor.nowMs,
     });
@@ -214,7 +212,7 @@ export async function resendEnrolmentCode(env: Env, portal: Portal, actor: Porta
   const token = await loadTokenRecord(env.DB, tokenId);
   if (token.owner_user_id !== actor.userId || token.activated || !isMessageToken(token.type)) throw new AppError('TOKEN_NOT_FOUND');
   const user = await profileOf(env.DB, actor.userId);
-  const issued = await sendTokenCode(env, token, { purpose: TOKEN_ENROL_PURPOSE, language: user.language, name: user.first_name || user.login, ip: actor.ip, nowMs: actor.nowMs });
+  const issued = await sendTokenCode(env, token, { purpose: TOKEN_ENROL_PURPOSE, language: user.language, name: user.firstName || user.login, ip: actor.ip, nowMs: actor.nowMs });
   return { challengeId: issued.challengeId, expiresAt: issued.expiresAtMs, channel: issued.channel };
 }
 
@@ -251,13 +249,13 @@ export async function confirmTokenEnrolment(
 async function takeOverStatements(db: D1Database, portal: Portal, actor: PortalActor, tokenId: string, replaceOld: boolean): Promise<D1PreparedStatement[]> {
   const previous = replaceOld ? await assignmentOf(db, portal, actor.userId) : null;
   const statements = [assignStatement(db, portal, actor, tokenId), recordReproofStatement(db, actor.sessionId, actor.nowMs)];
-  if (previous?.token_id && previous.token_id !== tokenId) {
+  if (previous?.tokenId && previous.tokenId !== tokenId) {
     // The new token takes the old one's place on every resource, not only here: a disabled token is skipped at
     // sign-in (that is how approved recovery works), so leaving the old one assigned elsewhere would silently drop
     // the OTP step there.
     statements.push(
-      db.prepare(`UPDATE assignments SET token_id = ? WHERE user_id = ? AND token_id = ? AND kind = 'token_with_user'`).bind(tokenId, actor.userId, previous.token_id),
-      db.prepare('UPDATE tokens SET enabled = 0 WHERE id = ? AND owner_user_id = ?').bind(previous.token_id, actor.userId),
+      moveAssignmentsStatement(db, actor.userId, previous.tokenId, tokenId),
+      disableOwnTokenStatement(db, actor.userId, previous.tokenId),
     );
   }
   return statements;
@@ -283,7 +281,7 @@ export async function beginPasskeyEnrolment(env: Env, portal: Portal, actor: Por
   return startPasskeyRegistration(env, rp, {
     userId: actor.userId,
     userName: user.login,
-    displayName: [user.first_name, user.last_name].filter(Boolean).join(' ') || user.login,
+    displayName: [user.firstName, user.lastName].filter(Boolean).join(' ') || user.login,
     boundTo: passkeyRegistrationBinding(actor.sessionId),
     nowMs: actor.nowMs,
   });
@@ -330,11 +328,7 @@ export async function completePasskeyEnrolment(
 
 /** The user's own usable passkeys (a passkey made in /profile or at another portal may be taken over here). */
 async function ownPasskeys(db: D1Database, userId: string): Promise<string[]> {
-  const { results } = await db
-    .prepare(`SELECT id FROM tokens WHERE owner_user_id = ? AND type = 'PASSKEY' AND enabled = 1 AND activated = 1 ORDER BY created_at`)
-    .bind(userId)
-    .all<{ id: string }>();
-  return results.map((row) => row.id);
+  return ownPasskeyIds(db, userId);
 }
 
 /** Re-Assign to a passkey the user already has, first half: an assertion challenge for their own passkeys. */
@@ -367,12 +361,7 @@ export async function completePasskeyReassign(env: Env, portal: Portal, actor: P
 }
 
 function assignStatement(db: D1Database, portal: Portal, actor: PortalActor, tokenId: string) {
-  return db
-    .prepare(
-      `INSERT INTO assignments (id, resource_id, user_id, kind, token_id, created_at) VALUES (?, ?, ?, 'token_with_user', ?, ?)
-       ON CONFLICT (resource_id, user_id) DO UPDATE SET kind = 'token_with_user', token_id = excluded.token_id`,
-    )
-    .bind(crypto.randomUUID(), portal.resourceId, actor.userId, tokenId, actor.nowMs);
+  return assignTokenStatement(db, { resourceId: portal.resourceId, userId: actor.userId, tokenId, nowMs: actor.nowMs });
 }
 
 /**
@@ -382,17 +371,15 @@ function assignStatement(db: D1Database, portal: Portal, actor: PortalActor, tok
  */
 export async function claimExistingToken(env: Env, portal: Portal, actor: PortalActor, input: { serial: string; otp: string }) {
   await requireProof(env, portal, actor);
-  const token = await env.DB.prepare(`SELECT ${TOKEN_RECORD_COLUMNS} FROM tokens WHERE lower(serial) = lower(?)`).bind(input.serial).first<TokenRecord>();
+  const tokenId = await findTokenIdBySerial(env.DB, input.serial);
+  const token = tokenId ? await readTokenRecord(env.DB, tokenId) : undefined;
   const claimable = token && (token.owner_user_id === null || token.owner_user_id === actor.userId) && token.enabled;
   if (!token || !claimable) throw new AppError('OTP_INVALID', 'The serial or the one-time password is wrong.');
   const verdict = await verifyTokenOtp(env.DB, verifyKeysOf(env), token, input.otp, actor.nowMs, { allowActivation: true });
   // The lock is no exception: "locked" would tell that this serial exists and nobody owns it yet.
   if (!verdict.ok) throw new AppError('OTP_INVALID', 'The serial or the one-time password is wrong.');
-  const [claimed] = await env.DB.batch([
-    // Conditional: if another user claimed it between our read and now, nothing changes for us.
-    env.DB.prepare('UPDATE tokens SET owner_user_id = ? WHERE id = ? AND (owner_user_id IS NULL OR owner_user_id = ?)').bind(actor.userId, token.id, actor.userId),
-  ]);
-  if (claimed!.meta.changes !== 1) throw new AppError('OTP_INVALID', 'The serial or the one-time password is wrong.');
+  // Conditional: if another user claimed it between our read and now, nothing changes for us.
+  if (!(await claimTokenOwnership(env.DB, token.id, actor.userId))) throw new AppError('OTP_INVALID', 'The serial or the one-time password is wrong.');
   // Like a confirmed enrolment, the OTP just given proves this resource's factor from now on.
   await env.DB.batch([assignStatement(env.DB, portal, actor, token.id), recordReproofStatement(env.DB, actor.sessionId, actor.nowMs)]);
   return getToken(env.DB, token.id, actor.nowMs);
@@ -401,10 +388,7 @@ export async function claimExistingToken(env: Env, portal: Portal, actor: Portal
 /** Unassign Token: "token with user" becomes "user"; the user keeps the token. */
 export async function unassignOwnToken(env: Env, portal: Portal, actor: PortalActor): Promise<void> {
   await requireProof(env, portal, actor);
-  const result = await env.DB.prepare(`UPDATE assignments SET kind = 'user', token_id = NULL WHERE resource_id = ? AND user_id = ? AND kind = 'token_with_user'`)
-    .bind(portal.resourceId, actor.userId)
-    .run();
-  if (result.meta.changes === 0) throw new AppError('NO_TOKEN', 'No token is assigned to you on this resource.');
+  if (!(await unassignToken(env.DB, portal.resourceId, actor.userId))) throw new AppError('NO_TOKEN', 'No token is assigned to you on this resource.');
 }
 
 export async function synchronizeOwnToken(env: Env, portal: Portal, actor: PortalActor, input: { otp1: string; otp2: string }): Promise<void> {
@@ -426,10 +410,10 @@ export async function setOwnPin(env: Env, portal: Portal, actor: PortalActor, in
 export async function createOwnPassword(env: Env, portal: Portal, actor: PortalActor, password: string): Promise<void> {
   await requireProof(env, portal, actor);
   // Refused before the batch, so a refusal records no UserPasswordChange; the conditional UPDATE still decides a race.
-  if ((await profileOf(env.DB, actor.userId)).password_hash !== null) throw new AppError('PASSWORD_EXISTS');
+  if ((await profileOf(env.DB, actor.userId)).passwordHash !== null) throw new AppError('PASSWORD_EXISTS');
   const hash = await hashPassword(password);
   const [result] = await env.DB.batch([
-    env.DB.prepare('UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ? AND password_hash IS NULL').bind(hash, actor.nowMs, actor.userId),
+    createPasswordStatement(env.DB, actor.userId, hash, actor.nowMs),
     activityStatement(env.DB, { type: 'UserPasswordChange', userId: actor.userId, channel: 'portal', ip: actor.ip, client: actor.client, detail: { created: true }, nowMs: actor.nowMs }),
   ]);
   if (result!.meta.changes === 0) throw new AppError('PASSWORD_EXISTS');
@@ -438,7 +422,7 @@ export async function createOwnPassword(env: Env, portal: Portal, actor: PortalA
 export async function changeOwnPassword(env: Env, portal: Portal, actor: PortalActor, input: { currentPassword: string; newPassword: string }): Promise<void> {
   await requireProof(env, portal, actor);
   const user = await profileOf(env.DB, actor.userId);
-  if (!user.password_hash) throw new AppError('NO_PASSWORD');
+  if (!user.passwordHash) throw new AppError('NO_PASSWORD');
   if (input.currentPassword === input.newPassword) throw new AppError('SAME_PASSWORD');
   await env.DB.batch([
     activityStatement(env.DB, { type: 'UserPasswortChangeRequest', userId: actor.userId, channel: 'portal', ip: actor.ip, client: actor.client, nowMs: actor.nowMs }),
@@ -447,11 +431,11 @@ export async function changeOwnPassword(env: Env, portal: Portal, actor: PortalA
   // per-login lock, so a session cannot be used to guess it without limit (or faster in parallel).
   const claim = await claimPasswordAttempt(env.DB, user.login, actor.nowMs);
   if (!claim.allowed) throw new AppError('ACCOUNT_LOCKED', undefined, { lockedUntil: claim.lockedUntil });
-  if (!(await verifyPassword(input.currentPassword, user.password_hash))) throw new AppError('INVALID_CREDENTIALS', 'The current password is wrong.');
+  if (!(await verifyPassword(input.currentPassword, user.passwordHash))) throw new AppError('INVALID_CREDENTIALS', 'The current password is wrong.');
   const hash = await hashPassword(input.newPassword);
   await env.DB.batch([
     // Conditional on the hash we checked: a concurrent change is not silently overwritten.
-    env.DB.prepare('UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ? AND password_hash = ?').bind(hash, actor.nowMs, actor.userId, user.password_hash),
+    replacePasswordStatement(env.DB, actor.userId, user.passwordHash, hash, actor.nowMs),
     // Other sessions end: whoever knew the old password is out.
     deleteUserSessionsStatement(env.DB, actor.userId, actor.sessionId),
     clearLoginFailuresStatement(env.DB, user.login),
@@ -471,7 +455,7 @@ export async function requestEmailChange(env: Env, portal: Portal, actor: Portal
     channel: 'email',
     target: email,
     language: user.language,
-    name: user.first_name || user.login,
+    name: user.firstName || user.login,
     ip: actor.ip,
     nowMs: actor.nowMs,
   });
@@ -485,7 +469,7 @@ export async function confirmEmailChange(env: Env, actor: PortalActor, input: { 
   if (verdict.userId !== actor.userId) throw new AppError('CODE_INVALID');
   await assertIdentityFree(env.DB, { email: verdict.target, exceptUserId: actor.userId });
   await env.DB.batch([
-    env.DB.prepare('UPDATE users SET email = ?, updated_at = ? WHERE id = ?').bind(verdict.target, actor.nowMs, actor.userId),
+    updateUserStatement(env.DB, actor.userId, { email: verdict.target }, actor.nowMs),
     activityStatement(env.DB, { type: 'UserEmailChange', userId: actor.userId, channel: 'portal', ip: actor.ip, client: actor.client, detail: { email: verdict.target }, nowMs: actor.nowMs }),
   ]);
   return { email: verdict.target };
@@ -501,7 +485,7 @@ export async function requestPhoneChange(env: Env, portal: Portal, actor: Portal
     channel: 'sms',
     target: phone,
     language: user.language,
-    name: user.first_name || user.login,
+    name: user.firstName || user.login,
     ip: actor.ip,
     nowMs: actor.nowMs,
   });
@@ -511,7 +495,7 @@ export async function confirmPhoneChange(env: Env, actor: PortalActor, input: { 
   const verdict = await verifyCode(env, { challengeId: input.challengeId, code: input.code, nowMs: actor.nowMs, purpose: 'portal-change-phone' });
   if (!verdict.ok) throw new AppError(verdict.reason);
   if (verdict.userId !== actor.userId) throw new AppError('CODE_INVALID');
-  await env.DB.prepare('UPDATE users SET phone = ?, updated_at = ? WHERE id = ?').bind(verdict.target, actor.nowMs, actor.userId).run();
+  await updateUserStatement(env.DB, actor.userId, { phone: verdict.target }, actor.nowMs).run();
   return { phone: verdict.target };
 }
 
@@ -523,7 +507,7 @@ export async function changeOwnLogin(env: Env, portal: Portal, actor: PortalActo
   await requireProof(env, portal, actor);
   await assertIdentityFree(env.DB, { login, exceptUserId: actor.userId });
   try {
-    await env.DB.prepare('UPDATE users SET login = ?, updated_at = ? WHERE id = ?').bind(login, actor.nowMs, actor.userId).run();
+    await updateUserStatement(env.DB, actor.userId, { login }, actor.nowMs).run();
   } catch (error) {
     if (isUniqueViolation(error)) throw new AppError('LOGIN_TAKEN');
     throw error;
@@ -531,7 +515,5 @@ export async function changeOwnLogin(env: Env, portal: Portal, actor: PortalActo
 }
 
 export async function changeOwnName(env: Env, actor: PortalActor, input: { firstName: string; lastName: string }): Promise<void> {
-  await env.DB.prepare('UPDATE users SET first_name = ?, last_name = ?, updated_at = ? WHERE id = ?')
-    .bind(input.firstName, input.lastName, actor.nowMs, actor.userId)
-    .run();
+  await updateUserStatement(env.DB, actor.userId, { firstName: input.firstName, lastName: input.lastName }, actor.nowMs).run();
 }

@@ -12,6 +12,7 @@ import { linkOrigin } from '../lib/http';
 import { sendEmail } from '../messaging/service';
 import { readSetting, writeSettingStatement } from '../settings/platform';
 import type { Authenticator } from './recovery-service';
+import { adminsWithEmail } from './repo';
 
 const NOTIFY_KEY = 'userIssues.notifyByEmail';
 
@@ -67,15 +68,12 @@ export async function notifyAdminsOfNewIssue(env: Env, issue: FiledIssue, reques
   try {
     if (!(await isIssueNotificationOn(env.DB))) return;
     const url = userIssuesUrl(env, requestUrl);
-    const { results: admins } = await env.DB.prepare(
-      `SELECT id, email, language FROM users WHERE is_admin = 1 AND enabled = 1 AND email IS NOT NULL AND email != ''`,
-    ).all<{ id: string; email: string; language: 'de' | 'en' | null }>();
-    for (const admin of admins) {
-      const texts = TEXTS[admin.language === 'de' ? 'de' : 'en'];
+    for (const admin of await adminsWithEmail(env.DB)) {
+      const texts = TEXTS[admin.language];
       await sendEmail(env, env.DB, {
         purpose: 'user-issue-notification',
         to: admin.email,
-        language: admin.language === 'de' ? 'de' : 'en',
+        language: admin.language,
         userId: admin.id,
         subject: texts.subject,
         text: texts.body(issue, url),

@@ -6,6 +6,7 @@ import type { AppBindings } from '../env';
 import { AppError } from '../errors';
 import { timingSafeEqual } from '../lib/crypto';
 import type { SelfServiceAction, SelfServiceTokenType } from './actions';
+import { findEnabledPortal } from './repo';
 
 export interface Portal {
   resourceId: string;
@@ -16,20 +17,14 @@ export interface Portal {
 }
 
 export async function loadPortal(db: D1Database, alias: string): Promise<Portal> {
-  const row = await db
-    .prepare(
-      `SELECT id, name, self_service_alias, self_service_actions, self_service_token_types FROM resources
-       WHERE lower(self_service_alias) = lower(?) AND self_service_enabled = 1`,
-    )
-    .bind(alias)
-    .first<{ id: string; name: string; self_service_alias: string; self_service_actions: string; self_service_token_types: string }>();
-  if (!row) throw new AppError('PORTAL_NOT_FOUND');
+  const row = await findEnabledPortal(db, alias);
+  if (!row?.selfServiceAlias) throw new AppError('PORTAL_NOT_FOUND');
   return {
     resourceId: row.id,
     resourceName: row.name,
-    alias: row.self_service_alias,
-    actions: JSON.parse(row.self_service_actions) as SelfServiceAction[],
-    tokenTypes: JSON.parse(row.self_service_token_types) as SelfServiceTokenType[],
+    alias: row.selfServiceAlias,
+    actions: JSON.parse(row.selfServiceActions) as SelfServiceAction[],
+    tokenTypes: JSON.parse(row.selfServiceTokenTypes) as SelfServiceTokenType[],
   };
 }
 

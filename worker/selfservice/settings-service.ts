@@ -4,6 +4,7 @@ import { AppError } from '../errors';
 import { isUniqueViolation } from '../lib/d1-errors';
 import { getResource, type ResourceView } from '../resources/service';
 import type { SelfServiceAction, SelfServiceTokenType } from './actions';
+import { savePortalSettingsStatement } from './repo';
 
 export interface PortalSettingsInput {
   enabled: boolean;
@@ -22,12 +23,12 @@ export async function savePortalSettings(db: D1Database, resourceId: string, inp
   const tokenTypes = [...new Set(input.tokenTypes)];
   try {
     const [result] = await db.batch([
-      db
-        .prepare(
-          `UPDATE resources SET self_service_enabled = ?, self_service_alias = ?, self_service_actions = ?, self_service_token_types = ?
-           WHERE id = ?`,
-        )
-        .bind(input.enabled ? 1 : 0, input.alias, JSON.stringify(input.actions), JSON.stringify(tokenTypes), resourceId),
+      savePortalSettingsStatement(db, resourceId, {
+        selfServiceEnabled: input.enabled,
+        selfServiceAlias: input.alias,
+        selfServiceActions: JSON.stringify(input.actions),
+        selfServiceTokenTypes: JSON.stringify(tokenTypes),
+      }),
       audit({
         action: 'update',
         objectType: 'self_service',

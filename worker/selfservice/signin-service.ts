@@ -28,7 +28,8 @@ import type { AuthenticationResponseJSON, PublicKeyCredentialRequestOptionsJSON 
 import { CODE_MAX_ATTEMPTS, PORTAL_SESSION_TTL_MS, SIGNIN_ATTEMPTS_PER_IP, SIGNIN_WINDOW_MS } from '../constants';
 import { activityStatement } from '../activities/record';
 import { claimPasswordAttempt, clearLoginFailuresStatement } from '../auth/login-lock';
-import { mintSessionToken } from '../auth/sessions';
+import { consumeChallenge } from '../auth/repo';
+import { mintSessionToken, sessionStatement } from '../auth/sessions';
 import type { Env } from '../env';
 import { AppError } from '../errors';
 import { dummyPasswordHash, randomToken, sha256Hex, verifyPassword } from '../lib/crypto';
@@ -46,6 +47,17 @@ import { deferStart, prepareAnonymousCode, sendAnonymousCode, type Defer } from 
 import { recordEnvironmentStatements } from './environment-repo';
 import type { SignInEnvironment } from './environment';
 import type { Portal } from './portal';
+import {
+  advanceFlowStatement,
+  claimFlowAttemptRow,
+  deleteOpenIssueStatement,
+  findOpenFlow,
+  findPortalUserRow,
+  insertFlow,
+  moveFlow,
+  updateFlowData,
+  type PortalUserRow,
+} from './repo';
 
 const FLOW_TTL_MS = 10 * 60 * 1000;
 
@@ -89,32 +101,14 @@ export interface PortalRequestMeta {
   environment: SignInEnvironment;
 }
 
-interface PortalUser {
-  id: string;
-  login: string;
-  password_hash: string | null;
-  email: string | null;
-  language: 'de' | 'en';
-  first_name: string;
-  enabled: number;
-  assignment_kind: 'user' | 'token_with_user' | null;
-}
-
-async function findPortalUser(db: D1Database, resourceId: string, login: string): Promise<PortalUser | null> {
+async function findPortalUser(db: D1Database, resourceId: string, login: string): Promise<PortalUserRow | null> {
   // By identity key, as every sign-in path finds users (lib/identity.ts); a login with an invisible character is nobody's.
   const key = lookupKeyOf(login);
   if (key === null) return null;
   await fillMissingIdentityKeys(db);
-  const user = await db
-    .prepare(
-      `SELECT u.id, u.login, u.password_hash, u.email, u.language, u.first_name, u.enabled, a.kind AS assignment_kind
-       FROM users u LEFT JOIN assignments a ON a.user_id = u.id AND a.resource_id = ?
-       WHERE u.login_key = ?`,
-    )
-    .bind(resourceId, key)
-    .first<PortalUser>();
+  const user = await findPortalUserRow(db, resourceId, key);
   // Users must be assigned to the resource to use its portal.
-  return user && user.enabled && user.assignment_kind ? user : null;
+  return user && user.enabled && user.assignmentKind ? user : null;
 }
 
 /**
@@ -122,7 +116,7 @@ async function findPortalUser(db: D1Database, resourceId: string, login: string)
  * so the answer's timing does not tell it from a real one (the query used to run only for real users). Only the
  * user found at the start counts: a phantom stays one even if the login is created or assigned meanwhile.
  */
-async function userOfFlow(db: D1Database, portal: Portal, data: FlowData): Promise<PortalUser | null> {
+async function userOfFlow(db: D1Database, portal: Portal, data: FlowData): Promise<PortalUserRow | null> {
   const user = await findPortalUser(db, portal.resourceId, data.login);
   return user && user.id === data.userId ? user : null;
 }
@@ -136,11 +130,7 @@ export async function startPortalSignIn(env: Env, portal: Portal, login: string,
   const user = await findPortalUser(env.DB, portal.resourceId, login);
   const data: FlowData = { resourceId: portal.resourceId, login, userId: user?.id ?? null, step: 'password' };
   const flow = randomToken(24);
-  await env.DB.prepare(
-    `INSERT INTO challenges (id, purpose, user_id, max_attempts, data, ip, created_at, expires_at) VALUES (?, 'portal-signin', ?, ?, ?, ?, ?, ?)`,
-  )
-    .bind(await sha256Hex(flow), data.userId, CODE_MAX_ATTEMPTS, JSON.stringify(data), meta.ip, meta.nowMs, meta.nowMs + FLOW_TTL_MS)
-    .run();
+  await insertFlow(env.DB, { id: await sha256Hex(flow), userId: data.userId, maxAttempts: CODE_MAX_ATTEMPTS, data: JSON.stringify(data), ip: meta.ip, nowMs: meta.nowMs, expiresAt: meta.nowMs + FLOW_TTL_MS });
   return continueWith(flow, data.step);
 }
 
@@ -158,12 +148,9 @@ const flowExpired = () => new AppError('CODE_EXPIRED', 'The sign-in has expired.
 /** The flow for a step that examines no secret (asking for a code): nothing is counted. */
 async function loadFlow(db: D1Database, portal: Portal, flow: string, step: PortalStep | PortalStep[], nowMs: number) {
   const id = await sha256Hex(flow);
-  const row = await db
-    .prepare(`SELECT data, attempts, max_attempts FROM challenges WHERE id = ? AND purpose = 'portal-signin' AND consumed_at IS NULL AND expires_at > ?`)
-    .bind(id, nowMs)
-    .first<{ data: string; attempts: number; max_attempts: number }>();
+  const row = await findOpenFlow(db, id, nowMs);
   const data = row ? (JSON.parse(row.data) as FlowData) : null;
-  if (!row || !data || row.attempts >= row.max_attempts || data.resourceId !== portal.resourceId) throw flowExpired();
+  if (!row || !data || row.attempts >= row.maxAttempts || data.resourceId !== portal.resourceId) throw flowExpired();
   if (!(Array.isArray(step) ? step : [step]).includes(data.step)) throw new AppError('VALIDATION_FAILED', `This sign-in expects the ${data.step} step.`);
   return { id, data };
 }
@@ -175,20 +162,12 @@ async function loadFlow(db: D1Database, portal: Portal, flow: string, step: Port
  */
 async function claimFlowAttempt(db: D1Database, portal: Portal, flow: string, step: PortalStep, nowMs: number) {
   const id = await sha256Hex(flow);
-  const row = await db
-    .prepare(
-      `UPDATE challenges SET attempts = attempts + 1
-       WHERE id = ?1 AND purpose = 'portal-signin' AND consumed_at IS NULL AND expires_at > ?2 AND attempts < max_attempts
-         AND json_extract(data, '$.step') = ?3 AND json_extract(data, '$.resourceId') = ?4
-       RETURNING data`,
-    )
-    .bind(id, nowMs, step, portal.resourceId)
-    .first<{ data: string }>();
-  if (!row) {
+  const claimed = await claimFlowAttemptRow(db, { id, step, resourceId: portal.resourceId, nowMs });
+  if (claimed === null) {
     await loadFlow(db, portal, flow, step, nowMs);
     throw flowExpired();
   }
-  return { id, data: JSON.parse(row.data) as FlowData };
+  return { id, data: JSON.parse(claimed) as FlowData };
 }
 
 export async function submitPortalPassword(env: Env, portal: Portal, flow: string, password: string, meta: PortalRequestMeta, defer: Defer): Promise<PortalSignInResult> {
@@ -200,8 +179,8 @@ export async function submitPortalPassword(env: Env, portal: Portal, flow: strin
     await failureStatement(env, data, meta, 'locked').run();
     throw new AppError('ACCOUNT_LOCKED');
   }
-  const passwordOk = await verifyPassword(password, user?.password_hash ?? (await dummyPasswordHash()));
-  if (!user || !user.password_hash || !passwordOk) {
+  const passwordOk = await verifyPassword(password, user?.passwordHash ?? (await dummyPasswordHash()));
+  if (!user || !user.passwordHash || !passwordOk) {
     await failureStatement(env, data, meta, 'wrong_password').run();
     throw new AppError('INVALID_CREDENTIALS');
   }
@@ -221,16 +200,15 @@ export async function requestPortalEmailCode(env: Env, portal: Portal, flow: str
   // The flow's attempt count carries over: asking for a new code does not buy new guesses.
   const next: FlowData = { ...data, step: 'email_code', emailChallengeId: prepared.challengeId, emailCodeExpiresAtMs: prepared.expiresAtMs };
   // Conditional on the step read above: a flow that moved on meanwhile (a right password) is not sent back.
-  const moved = await env.DB.prepare(`UPDATE challenges SET data = ? WHERE id = ? AND json_extract(data, '$.step') = ?`).bind(JSON.stringify(next), id, data.step).run();
-  if (moved.meta.changes !== 1) throw flowExpired();
+  if (!(await moveFlow(env.DB, id, data.step, JSON.stringify(next)))) throw flowExpired();
   // Handed over after the last statement above: a real recipient's answer must not wait on the send (a timing signal).
-  if (user && !user.password_hash && user.email) {
+  if (user && !user.passwordHash && user.email) {
     sendAnonymousCode(env, defer, prepared, {
       purpose: 'portal-signin',
       userId: user.id,
       target: user.email,
       language: user.language,
-      name: user.first_name || user.login,
+      name: user.firstName || user.login,
       nowMs: meta.nowMs,
     });
   }
@@ -245,7 +223,7 @@ export async function submitPortalEmailCode(env: Env, portal: Portal, flow: stri
   // A phantom's challenge has no row: explaining the refusal would cost it a read that a real flow's wrong code does not.
   const verdict = !expired && data.emailChallengeId ? await verifyCode(env, { challengeId: data.emailChallengeId, code, nowMs: meta.nowMs, purpose: 'portal-signin', explainRefusal: false }) : null;
   // Only the user the code was sent to (still assigned, enabled and without a password) gets past this step.
-  if (!user || user.password_hash || !verdict?.ok || verdict.userId !== user.id) {
+  if (!user || user.passwordHash || !verdict?.ok || verdict.userId !== user.id) {
     await failureStatement(env, data, meta, 'wrong_email_code').run();
     throw new AppError(expired ? 'CODE_EXPIRED' : 'CODE_INVALID');
   }
@@ -287,7 +265,7 @@ function signInMethodOf(token: TokenRecord): string {
 const passkeyBindingOf = (flowId: string) => `portal-signin:${flowId}`;
 
 /** The flow's user and the passkeys that answer its otp step: those among the tokens this resource accepts. */
-async function flowPasskeys(db: D1Database, portal: Portal, data: FlowData): Promise<{ user: PortalUser | null; passkeys: TokenRecord[] }> {
+async function flowPasskeys(db: D1Database, portal: Portal, data: FlowData): Promise<{ user: PortalUserRow | null; passkeys: TokenRecord[] }> {
   const user = await userOfFlow(db, portal, data);
   const tokens = user ? await tokensAcceptedAt(db, portal.resourceId, user.id) : [];
   return { user, passkeys: tokens.filter((token) => token.type === 'PASSKEY') };
@@ -347,9 +325,9 @@ export async function requestPortalTokenCode(env: Env, portal: Portal, flow: str
   const messageTokens = (user ? await tokensAcceptedAt(env.DB, portal.resourceId, user.id) : []).filter((token) => isMessageToken(token.type) && token.destination);
   const token = messageTokens.find((candidate) => candidate.id === data.messageTokenId) ?? messageTokens[0];
   if (!user || !token) throw new AppError('VALIDATION_FAILED', 'This sign-in does not use codes sent by SMS or email.');
-  const issued = await sendTokenCode(env, token, { purpose: SIGNIN_TOKEN_PURPOSE, language: user.language, name: user.first_name || user.login, ip: meta.ip, nowMs: meta.nowMs });
+  const issued = await sendTokenCode(env, token, { purpose: SIGNIN_TOKEN_PURPOSE, language: user.language, name: user.firstName || user.login, ip: meta.ip, nowMs: meta.nowMs });
   const next: FlowData = { ...data, ...messageTokenStep(token), tokenChallengeId: issued.challengeId };
-  await env.DB.prepare('UPDATE challenges SET data = ? WHERE id = ?').bind(JSON.stringify(next), id).run();
+  await updateFlowData(env.DB, id, JSON.stringify(next));
   return continueWith(flow, 'otp', next);
 }
 
@@ -369,7 +347,7 @@ async function afterFirstFactor(
   flow: string,
   flowId: string,
   data: FlowData,
-  user: PortalUser,
+  user: PortalUserRow,
   meta: PortalRequestMeta,
   defer: Defer,
 ): Promise<PortalSignInResult> {
@@ -390,11 +368,7 @@ async function afterFirstFactor(
   const [moved] = await env.DB.batch([
     // Only the request that moves the flow on from this step resets its attempts: parallel right answers cannot
     // each hand the otp step a fresh set of guesses.
-    env.DB.prepare(`UPDATE challenges SET data = ?, attempts = 0 WHERE id = ? AND consumed_at IS NULL AND json_extract(data, '$.step') = ?`).bind(
-      JSON.stringify(next),
-      flowId,
-      data.step,
-    ),
+    advanceFlowStatement(env.DB, flowId, data.step, JSON.stringify(next)),
     clearLoginFailuresStatement(env.DB, data.login),
   ]);
   if (moved!.meta.changes !== 1) throw flowExpired();
@@ -402,7 +376,7 @@ async function afterFirstFactor(
     // The code goes out after the response, like every sign-in code; a refused or failed send is logged and the
     // user asks for a new one (requestPortalTokenCode), which answers with the reason.
     deferStart(defer, () =>
-      sendTokenCode(env, codeToken, { purpose: SIGNIN_TOKEN_PURPOSE, challengeId, language: user.language, name: user.first_name || user.login, ip: meta.ip, nowMs: meta.nowMs }).catch(
+      sendTokenCode(env, codeToken, { purpose: SIGNIN_TOKEN_PURPOSE, challengeId, language: user.language, name: user.firstName || user.login, ip: meta.ip, nowMs: meta.nowMs }).catch(
         (error: unknown) => console.warn(`sign-in token code not sent: ${(error as { code?: string }).code ?? (error as Error)?.message ?? 'unknown error'}`),
       ),
     );
@@ -410,23 +384,26 @@ async function afterFirstFactor(
   return continueWith(flow, 'otp', next);
 }
 
-async function finish(env: Env, portal: Portal, flowId: string, user: PortalUser, method: string, meta: PortalRequestMeta): Promise<PortalSignInResult> {
+async function finish(env: Env, portal: Portal, flowId: string, user: PortalUserRow, method: string, meta: PortalRequestMeta): Promise<PortalSignInResult> {
   const db = env.DB;
   // The flow is single use: only the request that flips consumed_at signs in.
-  const consumed = await db.prepare('UPDATE challenges SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL').bind(meta.nowMs, flowId).run();
-  if (consumed.meta.changes !== 1) throw flowExpired();
+  if (!(await consumeChallenge(db, flowId, meta.nowMs))) throw flowExpired();
   const { token, sessionId } = await mintSessionToken();
   const environment = await recordEnvironmentStatements(db, user.id, meta.environment, meta.nowMs);
   await db.batch([
-    db
-      .prepare(
-        `INSERT INTO sessions (id, user_id, kind, resource_id, method, ip, user_agent, created_at, last_seen_at, expires_at)
-         VALUES (?, ?, 'portal', ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .bind(sessionId, user.id, portal.resourceId, method, meta.ip, meta.client, meta.nowMs, meta.nowMs, meta.nowMs + PORTAL_SESSION_TTL_MS),
+    sessionStatement(db, sessionId, {
+      userId: user.id,
+      kind: 'portal',
+      resourceId: portal.resourceId,
+      method,
+      ip: meta.ip,
+      userAgent: meta.client,
+      nowMs: meta.nowMs,
+      ttlMs: PORTAL_SESSION_TTL_MS,
+    }),
     clearLoginFailuresStatement(db, user.login),
     // Signing in with the old data answers any open recovery request: it was not needed (or was not theirs).
-    db.prepare(`DELETE FROM user_issues WHERE user_id = ? AND state = 'open'`).bind(user.id),
+    deleteOpenIssueStatement(db, user.id),
     ...environment.statements,
     activityStatement(db, {
       type: 'UserLogin',
