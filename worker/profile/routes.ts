@@ -7,9 +7,8 @@ import type { AppBindings } from '../env';
 import { clientAgent, clientIp } from '../lib/http';
 import { fields, parse, parseJsonBody } from '../lib/validate';
 import { relyingPartyOf } from '../passkeys/relying-party';
-import { renamePasskey } from '../passkeys/repo';
 import { authenticationCredential, passkeyName, registrationCredential } from '../passkeys/schema';
-import { addProfilePasskey, removeProfilePasskey, startProfilePasskeyRegistration } from './service';
+import { addProfilePasskey, removeProfilePasskey, renameProfilePasskey, startProfilePasskeyRegistration } from './service';
 import { generateOwnRecoveryCodes } from './service';
 import { activateTwoFactor, confirmPhone, deactivateTwoFactor, profileWithTwoFactor, requestDeactivationCode, requestPhoneVerification } from './service';
 
@@ -53,7 +52,7 @@ export const profileRoutes = new Hono<AppBindings>()
   .patch('/passkeys/:id', async (c) => {
     const { id } = parse(passkeyParam, c.req.param());
     const { name } = await parseJsonBody(c, z.strictObject({ name: passkeyName }));
-    return c.json(await renamePasskey(c.env.DB, currentUserId(c)!, id, name));
+    return c.json(await renameProfilePasskey(c.env, currentUserId(c)!, id, name));
   })
   .delete('/passkeys/:id', async (c) => {
     const { id } = parse(passkeyParam, c.req.param());

@@ -19,8 +19,9 @@ import { isTwoFactorEnabled, officesForbiddingTwoFactor } from '../settings/plat
 import { generateRecoveryCodes, recoveryCodesOfUser, type GeneratedRecoveryCodes } from '../tokens/recovery-codes';
 import { runPasskeyRegistrationBatch, startPasskeyRegistration, verifyPasskeyRegistration } from '../passkeys/ceremonies';
 import type { RelyingParty } from '../passkeys/relying-party';
-import { getPasskey, listPasskeys, removePasskey, type PasskeyEntry } from '../passkeys/repo';
+import { getPasskey, listPasskeys, removePasskey, renamePasskey, type PasskeyEntry } from '../passkeys/repo';
 import { getUser } from '../users/service';
+import { activateSmsTwoFactor, confirmSmsPhone, deactivateSmsTwoFactor } from './repo';
 
 export interface ProfileMeta {
   ip: string;
@@ -84,19 +85,14 @@ export async function confirmPhone(env: Env, userId: string, input: { challengeI
   const verdict = await verifyCode(env, { challengeId: input.challengeId, code: input.code, nowMs: meta.nowMs, purpose: 'profile-phone' });
   if (!verdict.ok) throw new AppError(verdict.reason);
   if (verdict.userId !== userId) throw new AppError('CODE_INVALID');
-  await env.DB.prepare('UPDATE users SET sms_phone = ?, sms_phone_verified = 1, updated_at = ? WHERE id = ? AND sms_two_factor_active = 0')
-    .bind(verdict.target, meta.nowMs, userId)
-    .run();
+  await confirmSmsPhone(env.DB, userId, verdict.target, meta.nowMs);
   return profileWithTwoFactor(env, userId);
 }
 
 export async function activateTwoFactor(env: Env, userId: string, meta: ProfileMeta) {
   await assertTwoFactorAllowed(env, userId);
   await requireProof(env, userId, meta);
-  const result = await env.DB.prepare('UPDATE users SET sms_two_factor_active = 1, updated_at = ? WHERE id = ? AND sms_phone IS NOT NULL AND sms_phone_verified = 1')
-    .bind(meta.nowMs, userId)
-    .run();
-  if (result.meta.changes === 0) throw new AppError('CONFLICT', 'Confirm your mobile number with the SMS code first.');
+  if (!(await activateSmsTwoFactor(env.DB, userId, meta.nowMs))) throw new AppError('CONFLICT', 'Confirm your mobile number with the SMS code first.');
   return profileWithTwoFactor(env, userId);
 }
 
@@ -113,9 +109,7 @@ export async function deactivateTwoFactor(env: Env, userId: string, input: { cha
   const verdict = await verifyCode(env, { challengeId: input.challengeId, code: input.code, nowMs: meta.nowMs, purpose: 'profile-2fa-off' });
   if (!verdict.ok) throw new AppError(verdict.reason);
   if (verdict.userId !== userId) throw new AppError('CODE_INVALID');
-  await env.DB.prepare('UPDATE users SET sms_two_factor_active = 0, sms_phone_verified = 0, updated_at = ? WHERE id = ? AND sms_phone = ?')
-    .bind(meta.nowMs, userId, verdict.target)
-    .run();
+  await deactivateSmsTwoFactor(env.DB, userId, verdict.target, meta.nowMs);
   return profileWithTwoFactor(env, userId);
 }
 
@@ -143,6 +137,11 @@ export async function addProfilePasskey(
     activityStatement(env.DB, { type: 'PasskeyRegistered', userId, channel: 'login', ip: meta.ip, client: meta.client, detail: { tokenId, name: input.name }, nowMs: meta.nowMs }),
   ]);
   return getPasskey(env.DB, userId, tokenId);
+}
+
+/** Renaming changes no factor: no proof asked. PASSKEY_NOT_FOUND unless it is the user's passkey. */
+export async function renameProfilePasskey(env: Env, userId: string, tokenId: string, name: string): Promise<PasskeyEntry> {
+  return renamePasskey(env.DB, userId, tokenId, name);
 }
 
 /** Removing a passkey (the user's last factor too) needs the fresh proof: the user has just shown a factor. */
