@@ -83,8 +83,10 @@ describe('recovery codes on /profile and at /login', () => {
     expect(new Set(firstSet).size).toBe(10);
 
     await section(page).getByRole('button', { name: 'Copy' }).click();
-    await section(page).getByText('Copied.').waitFor();
-    expect((await page.evaluate(() => navigator.clipboard.readText())).split('\n')).toEqual(firstSet);
+    await section(page).getByRole('button', { name: 'Copied' }).waitFor();
+    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    expect(copied).toContain('Recovery codes for grace at localhost:');
+    for (const code of firstSet) expect(copied).toContain(code);
 
     const [download] = await Promise.all([page.waitForEvent('download'), section(page).getByRole('button', { name: 'Download (.txt)' }).click()]);
     expect(download.suggestedFilename()).toBe('recovery-codes-localhost.txt');
@@ -92,12 +94,15 @@ describe('recovery codes on /profile and at /login', () => {
     expect(file).toContain('Recovery codes for grace at localhost:');
     for (const code of firstSet) expect(file).toContain(code);
 
-    // Print opens a window holding only the codes (not the profile around them) and asks the browser to print it.
-    const [sheet] = await Promise.all([page.waitForEvent('popup'), section(page).getByRole('button', { name: 'Print' }).click()]);
-    const printed = await sheet.locator('pre').textContent();
-    for (const code of firstSet) expect(printed).toContain(code);
-    expect(printed).not.toContain('grace@example.test');
-    await sheet.close();
+    // Print: on paper only the codes with their heading, nothing of the profile around them (no pop-up to block).
+    await section(page).getByRole('button', { name: 'Print' }).click();
+    const paper = page.getByTestId('recovery-print');
+    expect(await paper.isVisible()).toBe(false);
+    await page.emulateMedia({ media: 'print' });
+    expect((await paper.locator('li').allTextContents()).map((code) => code.trim())).toEqual(firstSet);
+    expect(await paper.getByRole('heading', { name: /^Recovery codes for grace at localhost:/ }).isVisible()).toBe(true);
+    expect(await section(page).isVisible()).toBe(false);
+    await page.emulateMedia({ media: 'screen' });
 
     await section(page).getByRole('button', { name: 'I have saved them' }).click();
     await expect.poll(() => section(page).getByTestId('recovery-codes').count()).toBe(0);

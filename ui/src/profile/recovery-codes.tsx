@@ -1,12 +1,12 @@
 /**
  * Recovery codes, as /profile and the portal's "Generate Recovery Codes" show them: how many of the current set
- * remain, a new set on request (a warning first when it voids an existing set), and the new codes shown this once
- * with Copy, Download (.txt) and Print until the user says they saved them. The server keeps only hashes, so what
- * is shown cannot be shown again: the codes stay in the page (not in a dialog that Escape would close) until the
- * user confirms with "I have saved them".
+ * remain, a new set on request (a warning first when it voids an existing set), and the new codes on the one
+ * recovery codes sheet (ui/src/components/recovery-codes-sheet.tsx). What is shown cannot be shown again, so here
+ * the sheet stays in the page (not in a dialog that Escape would close) until the user says they saved the codes.
  */
 import { useState } from 'preact/hooks';
 import { Alert, Button } from '../components/form';
+import { RecoveryCodesSheet } from '../components/recovery-codes-sheet';
 import { describeError, formatDateTime, useTranslator, type Dictionaries } from '../lib/i18n';
 
 export interface RecoveryCodeStatus {
@@ -31,14 +31,7 @@ const strings: Dictionaries = {
     recoveryReplaceWarning: 'A new set replaces your current codes: the codes you saved before stop working at once.',
     recoveryReplaceConfirm: 'Replace my codes',
     recoveryCancel: 'Cancel',
-    recoveryShownOnce: 'Save these codes now. They are shown only this once; we keep no readable copy.',
-    recoveryCopy: 'Copy',
-    recoveryCopied: 'Copied.',
-    recoveryCopyFailed: 'The browser did not allow copying. Select the codes and copy them, or download them.',
-    recoveryDownload: 'Download (.txt)',
-    recoveryPrint: 'Print',
-    recoverySaved: 'I have saved them',
-    recoveryFileIntro: 'Recovery codes for {account} at {site}, created {createdAt}. Each code works once.',
+    recoveryFileTitle: 'Recovery codes for {account} at {site}, created {createdAt}',
   },
   de: {
     recoveryTitle: 'Wiederherstellungscodes',
@@ -50,14 +43,7 @@ const strings: Dictionaries = {
     recoveryReplaceWarning: 'Ein neuer Satz ersetzt Ihre bisherigen Codes: Die zuvor gespeicherten Codes gelten sofort nicht mehr.',
     recoveryReplaceConfirm: 'Meine Codes ersetzen',
     recoveryCancel: 'Abbrechen',
-    recoveryShownOnce: 'Speichern Sie diese Codes jetzt. Sie werden nur dieses eine Mal angezeigt; wir bewahren keine lesbare Kopie auf.',
-    recoveryCopy: 'Kopieren',
-    recoveryCopied: 'Kopiert.',
-    recoveryCopyFailed: 'Der Browser hat das Kopieren nicht erlaubt. Markieren und kopieren Sie die Codes oder laden Sie sie herunter.',
-    recoveryDownload: 'Herunterladen (.txt)',
-    recoveryPrint: 'Drucken',
-    recoverySaved: 'Ich habe sie gespeichert',
-    recoveryFileIntro: 'Wiederherstellungscodes für {account} bei {site}, erstellt {createdAt}. Jeder Code gilt einmal.',
+    recoveryFileTitle: 'Wiederherstellungscodes für {account} bei {site}, erstellt {createdAt}',
   },
 };
 
@@ -110,7 +96,12 @@ export function RecoveryCodesSection(props: {
             : t('recoveryRemaining', { remaining: status.remaining, total: status.total, createdAt: formatDateTime(status.createdAt) })}
       </p>
       {shown ? (
-        <CodesSheet generated={shown} account={props.account} onSaved={putAway} />
+        <RecoveryCodesSheet
+          codes={shown.codes}
+          title={t('recoveryFileTitle', { account: props.account, site: location.host, createdAt: formatDateTime(shown.createdAt) })}
+          fileName={`recovery-codes-${location.hostname}.txt`}
+          onSaved={putAway}
+        />
       ) : confirmingReplace ? (
         <div class="stack">
           <Alert kind="warning">{t('recoveryReplaceWarning')}</Alert>
@@ -132,72 +123,5 @@ export function RecoveryCodesSection(props: {
       )}
       <Alert>{error}</Alert>
     </section>
-  );
-}
-
-function CodesSheet({ generated, account, onSaved }: { generated: GeneratedRecoveryCodes; account: string; onSaved: () => void }) {
-  const t = useTranslator(strings);
-  const [copyNotice, setCopyNotice] = useState<{ kind: 'success' | 'warning'; text: string } | null>(null);
-  const fileText = () =>
-    [t('recoveryFileIntro', { account, site: location.host, createdAt: formatDateTime(generated.createdAt) }), '', ...generated.codes, ''].join('\n');
-
-  async function copy() {
-    try {
-      await navigator.clipboard.writeText(generated.codes.join('\n'));
-      setCopyNotice({ kind: 'success', text: t('recoveryCopied') });
-    } catch {
-      setCopyNotice({ kind: 'warning', text: t('recoveryCopyFailed') });
-    }
-  }
-
-  function download() {
-    const url = URL.createObjectURL(new Blob([fileText()], { type: 'text/plain;charset=utf-8' }));
-    const link = document.createElement('a');
-    link.href = url;
-    link.download = `recovery-codes-${location.hostname}.txt`;
-    document.body.appendChild(link);
-    link.click();
-    link.remove();
-    // Revoked a moment later: some browsers read the blob only after click() has returned.
-    setTimeout(() => URL.revokeObjectURL(url), 10_000);
-  }
-
-  // A window holding only the codes, so the page around them (and its other data) is not printed.
-  function print() {
-    const sheet = window.open('', '_blank', 'popup,width=480,height=640');
-    if (!sheet) return;
-    const body = sheet.document.body;
-    sheet.document.title = t('recoveryTitle');
-    const pre = sheet.document.createElement('pre');
-    pre.style.font = '16px/1.8 ui-monospace, monospace';
-    pre.textContent = fileText();
-    body.appendChild(pre);
-    sheet.focus();
-    sheet.print();
-  }
-
-  return (
-    <div class="stack">
-      <Alert kind="warning">{t('recoveryShownOnce')}</Alert>
-      <ol class="recovery-codes" data-testid="recovery-codes" style={{ fontFamily: 'ui-monospace, monospace', fontSize: '1.05rem', lineHeight: 1.8, columns: 2 }}>
-        {generated.codes.map((code) => (
-          <li key={code}>{code}</li>
-        ))}
-      </ol>
-      {copyNotice ? <Alert kind={copyNotice.kind}>{copyNotice.text}</Alert> : null}
-      <div class="row">
-        <Button variant="secondary" onClick={() => void copy()}>
-          {t('recoveryCopy')}
-        </Button>
-        <Button variant="secondary" onClick={download}>
-          {t('recoveryDownload')}
-        </Button>
-        <Button variant="secondary" onClick={print}>
-          {t('recoveryPrint')}
-        </Button>
-        <span class="spacer" />
-        <Button onClick={onSaved}>{t('recoverySaved')}</Button>
-      </div>
-    </div>
   );
 }
