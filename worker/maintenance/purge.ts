@@ -2,24 +2,20 @@
  * The cron trigger's work: drop what has expired. Each domain contributes its statements here so one
  * D1 batch removes them all.
  */
-import { ACTIVITY_RETENTION_DAYS, ADMIN_AUDIT_RETENTION_DAYS, DAY_MS } from '../constants';
+import { ACTIVITY_RETENTION_DAYS, DAY_MS } from '../constants';
 import type { Env } from '../env';
 import { upgradeLegacyProviderSecrets } from '../messaging/settings';
+import { auditRetentionDays } from '../settings/platform';
 import { expiredEnrolmentStatements } from '../tokens/repo';
 import { upgradeLegacySeeds } from '../tokens/secrets';
+import { deleteExpiredRows } from './repo';
 
 export async function runScheduledPurge(env: Env, nowMs: number): Promise<void> {
-  const activityCutoffMs = nowMs - ACTIVITY_RETENTION_DAYS * DAY_MS;
-  await env.DB.batch([
-    env.DB.prepare('DELETE FROM sessions WHERE expires_at <= ?').bind(nowMs),
-    env.DB.prepare('DELETE FROM challenges WHERE expires_at <= ?').bind(nowMs),
-    env.DB.prepare('DELETE FROM rate_limits WHERE expires_at <= ?').bind(nowMs),
-    env.DB.prepare('DELETE FROM saml_used_assertions WHERE expires_at <= ?').bind(nowMs),
-    env.DB.prepare('DELETE FROM user_activities WHERE at < ?').bind(activityCutoffMs),
-    env.DB.prepare('DELETE FROM message_log WHERE at < ?').bind(activityCutoffMs),
-    ...expiredEnrolmentStatements(env.DB, nowMs),
-    env.DB.prepare('DELETE FROM admin_audit WHERE at < ?').bind(nowMs - ADMIN_AUDIT_RETENTION_DAYS * DAY_MS),
-  ]);
+  await deleteExpiredRows(
+    env.DB,
+    { nowMs, activityCutoffMs: nowMs - ACTIVITY_RETENTION_DAYS * DAY_MS, auditCutoffMs: nowMs - (await auditRetentionDays(env.DB)) * DAY_MS },
+    expiredEnrolmentStatements(env.DB, nowMs),
+  );
   await upgradeLegacySecrets(env);
 }
 
