@@ -6,7 +6,7 @@ import type { AppBindings } from '../env';
 import { AppError } from '../errors';
 import { afterResponse, clientAgent, clientIp, linkOrigin } from '../lib/http';
 import { parseJsonBody } from '../lib/validate';
-import { readSetting } from '../settings/platform';
+import { isSamlSignInAvailable } from '../saml/config-service';
 import { getUser } from '../users/service';
 import { authenticationCredential } from '../passkeys/schema';
 import { relyingPartyOf } from '../passkeys/relying-party';
@@ -96,9 +96,7 @@ export const authRoutes = new Hono<AppBindings>()
   })
   // Whether the sign-in page offers "Sign in with SAML": allowed in the applied SAML configuration.
   .get('/saml-status', async (c) => {
-    const applied = await readSetting<number | null>(c.env.DB, 'saml.appliedVersion', null);
-    const row = applied === null ? null : await c.env.DB.prepare('SELECT allow_sign_in FROM saml_config_versions WHERE version = ?').bind(applied).first<{ allow_sign_in: number }>();
-    return c.json({ available: row?.allow_sign_in === 1 });
+    return c.json({ available: await isSamlSignInAvailable(c.env.DB) });
   })
   .get('/me', async (c) => {
     const auth = c.var.auth;

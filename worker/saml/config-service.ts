@@ -7,7 +7,7 @@ import { AppError } from '../errors';
 import { readSetting, writeSettingStatement } from '../settings/platform';
 import { checkCertificate } from './certificate';
 import { validateConfigYaml, type SamlConfig } from './config';
-import { findVersionNumber, insertVersionStatement, readAppliedVersionRow, readLatestAndApplied, type SamlVersionRow } from './repo';
+import { findVersionNumber, insertVersionStatement, readAppliedVersionRow, readLatestAndApplied, readLatestConfig, type SamlVersionRow } from './repo';
 
 export const APPLIED_VERSION_KEY = 'saml.appliedVersion';
 
@@ -86,6 +86,14 @@ export async function readAppliedSamlConfig(db: D1Database): Promise<AppliedSaml
   const row = await readAppliedVersionRow(db, APPLIED_VERSION_KEY);
   if (!row) return null;
   return { version: row.version, config: JSON.parse(row.config) as SamlConfig, allowSignIn: row.allowSignIn };
+}
+
+/** The configuration the SP metadata describes: the applied one, else the latest saved (IdP administrators need it first). */
+export async function readSamlConfigForMetadata(db: D1Database): Promise<SamlConfig | null> {
+  const applied = await readAppliedSamlConfig(db);
+  if (applied) return applied.config;
+  const latest = await readLatestConfig(db);
+  return latest === null ? null : (JSON.parse(latest) as SamlConfig);
 }
 
 /** Whether "Sign in with SAML" is offered: a configuration is applied and it allows sign-in. */

@@ -52,6 +52,12 @@ export async function findVersionNumber(d1: D1Database, version: number | undefi
   return row?.version ?? null;
 }
 
+/** The configuration (JSON) of the latest saved version, or null when none was saved. */
+export async function readLatestConfig(d1: D1Database): Promise<string | null> {
+  const [row] = await createDb(d1).select({ config: samlConfigVersions.config }).from(samlConfigVersions).orderBy(desc(samlConfigVersions.version)).limit(1);
+  return row?.config ?? null;
+}
+
 /** The version the settings row `appliedKey` names. */
 export async function readAppliedVersionRow(d1: D1Database, appliedKey: string): Promise<Pick<typeof samlConfigVersions.$inferSelect, 'version' | 'config' | 'allowSignIn'> | null> {
   const [row] = await createDb(d1)

@@ -13,11 +13,10 @@ import type { AppBindings } from '../env';
 import { AppError } from '../errors';
 import { clientAgent, clientIp, isSecureRequest, publicOrigin } from '../lib/http';
 import { readBodyText } from '../lib/validate';
-import { readAppliedSamlConfig } from './config-service';
+import { readSamlConfigForMetadata } from './config-service';
 import { newErrorReference, renderSamlErrorPage, type SamlErrorKind } from './error-page';
 import { completeSamlSignIn, languageFromAcceptLanguage, safeReturnPath, startSamlSignIn, type Language } from './sign-in-service';
 import { buildSpMetadata } from './sp-messages';
-import type { SamlConfig } from './config';
 
 const BINDING_COOKIE = '__Host-eid_saml_req';
 
@@ -94,12 +93,8 @@ export const samlRoutes = new Hono<AppBindings>()
     return c.redirect(outcome.redirectTo, 303);
   })
   .get('/metadata', async (c) => {
-    // IdP administrators need the metadata before sign-in is switched on: fall back to the latest saved version.
-    let config: SamlConfig | null = (await readAppliedSamlConfig(c.env.DB))?.config ?? null;
-    if (!config) {
-      const saved = await c.env.DB.prepare('SELECT config FROM saml_config_versions ORDER BY version DESC LIMIT 1').first<{ config: string }>();
-      config = saved ? (JSON.parse(saved.config) as SamlConfig) : null;
-    }
+    // IdP administrators need the metadata before sign-in is switched on: the latest saved version stands in.
+    const config = await readSamlConfigForMetadata(c.env.DB);
     if (!config) throw new AppError('NOT_FOUND', 'No SAML configuration has been saved yet.');
     const xml = buildSpMetadata({
       spEntityId: config.spEntityId,
