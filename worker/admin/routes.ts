@@ -1,10 +1,13 @@
-/** The admin API under /api/admin: every route behind an admin session (with CSRF) or an API key. */
-import { Hono } from 'hono';
+/**
+ * The admin API under /api/admin: every route behind an admin session (with CSRF) or an API key. Its OpenAPI
+ * document is generated from the routes' declarations (worker/lib/api-router.ts), so it cannot drift from them.
+ */
+import { $, OpenAPIHono } from '@hono/zod-openapi';
 import { activityAdminRoutes } from '../activities/routes';
 import { auditAdminRoutes } from '../audit/routes';
 import { apiKeyAdminRoutes } from '../auth/api-key-routes';
 import { authenticate, requireAdmin } from '../auth/middleware';
-import type { AppBindings } from '../env';
+import { anyObject, apiRouter, json, registerSharedComponents, route } from '../lib/api-router';
 import { messagingAdminRoutes } from '../messaging/routes';
 import { organisationAdminRoutes } from '../organisation/routes';
 import { resourceAdminRoutes } from '../resources/routes';
@@ -15,12 +18,22 @@ import { userIssueAdminRoutes } from '../selfservice/admin-issue-routes';
 import { securitySettingsAdminRoutes } from '../settings/routes';
 import { tokenAdminRoutes } from '../tokens/routes';
 import { userAdminRoutes } from '../users/routes';
-import { openApiDocument } from './openapi';
 
-export const adminRoutes = new Hono<AppBindings>()
-  // The API description is public (it holds no data), so integrators can read it before they have a key.
-  .get('/openapi.json', (c) => c.json(openApiDocument(new URL(c.req.url).origin)))
-  .use('*', authenticate, requireAdmin)
+const documentRoute = route({
+  method: 'get',
+  path: '/openapi.json',
+  tags: ['Meta'],
+  summary: 'This document',
+  security: [],
+  responses: { 200: json(anyObject, 'The OpenAPI 3.1 document of the admin API') },
+});
+
+export const adminRoutes = $(
+  apiRouter()
+    // The API description is public (it holds no data), so integrators can read it before they have a key.
+    .openapi(documentRoute, (c) => c.json(adminApiDocument(new URL(c.req.url).origin), 200))
+    .use('*', authenticate, requireAdmin),
+)
   .route('/users', userAdminRoutes)
   .route('/offices', organisationAdminRoutes('office'))
   .route('/groups', organisationAdminRoutes('group'))
@@ -35,3 +48,19 @@ export const adminRoutes = new Hono<AppBindings>()
   .route('/messaging', messagingAdminRoutes)
   .route('/sign-in-script', scriptAdminRoutes)
   .route('/saml', samlAdminRoutes);
+
+let adminDocument: ReturnType<OpenAPIHono['getOpenAPI31Document']> | undefined;
+
+export function adminApiDocument(origin: string) {
+  adminDocument ??= (() => {
+    const app = new OpenAPIHono();
+    registerSharedComponents(app);
+    app.route('/api/admin', adminRoutes);
+    return app.getOpenAPI31Document({
+      openapi: '3.1.0',
+      info: { title: 'Edge Identity admin API', version: '1.0.0', description: 'The verify API has its own document: /api/v1/openapi.json' },
+      security: [{ apiKey: [] }, { session: [] }],
+    });
+  })();
+  return { ...adminDocument, servers: [{ url: origin }] };
+}

@@ -3,11 +3,10 @@
  *   GET /        ?admin=&objectType=&object=&action=&from=&to=&cursor=&pageSize=  -> {items, total, nextCursor}
  *   GET /export  the same filter, every row, as a streamed CSV
  */
-import { Hono } from 'hono';
 import { z } from 'zod';
-import type { AppBindings } from '../env';
+import { anyObject, apiRouter, csv, json, route } from '../lib/api-router';
 import { csvResponse } from '../lib/csv';
-import { fields, parseQuery } from '../lib/validate';
+import { fields } from '../lib/validate';
 import { AUDIT_OBJECT_TYPES } from './record';
 import { auditCsvStream, listAudit, type AuditFilter } from './repo';
 
@@ -27,9 +26,24 @@ function filterOf(query: z.infer<typeof filterQuery>): AuditFilter {
   return { admin: query.admin || undefined, objectType: query.objectType, object: query.object || undefined, action: query.action, fromMs: query.from, toMs: query.to };
 }
 
-export const auditAdminRoutes = new Hono<AppBindings>()
-  .get('/', async (c) => {
-    const query = parseQuery(c, listQuery);
-    return c.json(await listAudit(c.env.DB, filterOf(query), { cursor: query.cursor, pageSize: query.pageSize }, c.var.now));
-  })
-  .get('/export', (c) => csvResponse(auditCsvStream(c.env.DB, filterOf(parseQuery(c, filterQuery)), c.var.now), 'admin-activity.csv'));
+const tags = ['Activities'];
+
+export const auditAdminRoutes = apiRouter()
+  .openapi(
+    route({
+      method: 'get',
+      path: '/',
+      tags,
+      summary: 'Admin audit trail, newest first (admin, objectType, object, action, from, to; keyset paging: cursor, pageSize)',
+      request: { query: listQuery },
+      responses: { 200: json(anyObject, '{items, total, nextCursor}') },
+    }),
+    async (c) => {
+      const query = c.req.valid('query');
+      return c.json(await listAudit(c.env.DB, filterOf(query), { cursor: query.cursor, pageSize: query.pageSize }, c.var.now), 200);
+    },
+  )
+  .openapi(
+    route({ method: 'get', path: '/export', tags, summary: 'Every audit row of the filter as a streamed CSV', request: { query: filterQuery }, responses: { 200: csv('admin-activity.csv') } }),
+    (c) => csvResponse(auditCsvStream(c.env.DB, filterOf(c.req.valid('query')), c.var.now), 'admin-activity.csv'),
+  );

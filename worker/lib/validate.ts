@@ -12,12 +12,15 @@ import { AppError } from '../errors';
 
 export function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
   const result = schema.safeParse(input);
-  if (!result.success) {
-    const issues = result.error.issues.map((issue) => fieldIssue(issue, input));
-    const first = issues[0];
-    throw new AppError('VALIDATION_FAILED', first ? `${first.path || 'body'}: ${first.message}` : undefined, { issues });
-  }
+  if (!result.success) throw validationFailed(result.error.issues, input);
   return result.data;
+}
+
+/** The refusal of a whole input: one FieldIssue per zod issue (also the declared routes' validation hook). */
+export function validationFailed(zodIssues: readonly z.core.$ZodIssue[], input: unknown): AppError {
+  const issues = zodIssues.map((issue) => fieldIssue(issue, input));
+  const first = issues[0];
+  return new AppError('VALIDATION_FAILED', first ? `${first.path || 'body'}: ${first.message}` : undefined, { issues });
 }
 
 /** A refusal of one field found after parsing (a service's own rule), shaped like parse's. */

@@ -16,18 +16,17 @@
  *   DELETE /outbox               empty the outbox
  *   GET    /message-log          every send with its outcome (paged; ?channel=&status=sent|failed&userId=)
  */
-import { Hono } from 'hono';
 import { z } from 'zod';
 import { requireFullAdminScope } from '../auth/middleware';
 import { auditOf } from '../audit/record';
-import type { AppBindings } from '../env';
+import { anyObject, apiRouter, json, jsonBody, route } from '../lib/api-router';
 import { clientIp } from '../lib/http';
-import { fields, parseJsonBody, parseQuery } from '../lib/validate';
+import { fields } from '../lib/validate';
 import { LANGUAGES } from '../contract/language';
 import type { Env } from '../env';
 import { DEFAULT_MESSAGE_LIMITS, DEFAULT_TEMPLATES } from './defaults';
 import { defaultBaseUrlsOf, EMAIL_PROVIDERS, SMS_SUPPLIERS, typesOf } from './providers/registry';
-import { MESSAGE_LIMIT_BOUNDS } from './schema';
+import { MESSAGE_LIMIT_BOUNDS, messagingSettingsSaveSchema } from './schema';
 import { clearOutbox, listMessageLog, listOutbox, previewTemplates, sendTestMessage } from './service';
 import { loadMessagingSettings, maskMessagingSettings, saveMessagingSettings } from './settings';
 import { GATEWAY_PLACEHOLDERS, MESSAGE_PLACEHOLDERS } from './templates';
@@ -93,30 +92,84 @@ export type SavedSettingsResponse = ReturnType<typeof maskMessagingSettings>;
 export type PreviewResponse = Awaited<ReturnType<typeof previewTemplates>>;
 export type TestMessageResponse = Awaited<ReturnType<typeof sendTestMessage>>;
 
-export const messagingAdminRoutes = new Hono<AppBindings>()
-  .get('/settings', async (c) => c.json(await settingsView(c.env)))
-  .put('/settings', async (c) => {
-    const body = await parseJsonBody(c, z.unknown());
-    const saved = await saveMessagingSettings(c.env, body, c.var.now, auditOf(c));
-    return c.json(maskMessagingSettings(saved));
-  })
-  .post('/templates/preview', async (c) => {
-    const input = await parseJsonBody(c, previewSchema);
-    return c.json(await previewTemplates(c.env, { ...input, linkOrigin: new URL(c.req.url).origin }));
-  })
-  .post('/test-message', async (c) => {
-    const input = await parseJsonBody(c, testMessageSchema);
-    const auth = c.var.auth;
-    const result = await sendTestMessage(c.env, {
-      channel: input.channel,
-      to: input.to,
-      language: input.language,
-      userId: auth?.kind === 'session' ? auth.userId : null,
-      ip: clientIp(c),
-      nowMs: c.var.now,
-    });
-    return c.json(result);
-  })
-  .get('/outbox', requireFullAdminScope, async (c) => c.json(await listOutbox(c.env.DB, parseQuery(c, outboxQuery))))
-  .delete('/outbox', async (c) => c.json({ deleted: await clearOutbox(c.env.DB) }))
-  .get('/message-log', async (c) => c.json(await listMessageLog(c.env.DB, parseQuery(c, logQuery))));
+const tags = ['Messaging'];
+
+export const messagingAdminRoutes = apiRouter()
+  .openapi(
+    route({
+      method: 'get',
+      path: '/settings',
+      tags,
+      summary: 'SMS suppliers, email provider, templates and sending limits (secrets only as set/not set)',
+      responses: { 200: json(anyObject, 'The masked settings with what the editor needs (meta)') },
+    }),
+    async (c) => c.json(await settingsView(c.env), 200),
+  )
+  .openapi(
+    route({
+      method: 'put',
+      path: '/settings',
+      tags,
+      summary: 'Change any of sms, email, templates, limits (sections left out keep their values)',
+      request: { body: jsonBody(messagingSettingsSaveSchema) },
+      responses: { 200: json(anyObject, 'The masked settings as saved') },
+    }),
+    async (c) => {
+      // The service parses the body itself (it is also called by the seed): it gets the request's, not a re-parse.
+      const saved = await saveMessagingSettings(c.env, await c.req.json(), c.var.now, auditOf(c));
+      return c.json(maskMessagingSettings(saved), 200);
+    },
+  )
+  .openapi(
+    route({
+      method: 'post',
+      path: '/templates/preview',
+      tags,
+      summary: 'Render a template with sample values; unknown placeholders are reported',
+      request: { body: jsonBody(previewSchema) },
+      responses: { 200: json(anyObject, 'The rendered texts and their problems') },
+    }),
+    async (c) => c.json(await previewTemplates(c.env, { ...c.req.valid('json'), linkOrigin: new URL(c.req.url).origin }), 200),
+  )
+  .openapi(
+    route({
+      method: 'post',
+      path: '/test-message',
+      tags,
+      summary: 'Send a test SMS or email with the saved settings',
+      request: { body: jsonBody(testMessageSchema) },
+      responses: { 200: json(anyObject, 'The outcome of the send') },
+    }),
+    async (c) => {
+      const input = c.req.valid('json');
+      const auth = c.var.auth;
+      const result = await sendTestMessage(c.env, {
+        channel: input.channel,
+        to: input.to,
+        language: input.language,
+        userId: auth?.kind === 'session' ? auth.userId : null,
+        ip: clientIp(c),
+        nowMs: c.var.now,
+      });
+      return c.json(result, 200);
+    },
+  )
+  .openapi(
+    route({
+      method: 'get',
+      path: '/outbox',
+      tags,
+      summary: 'Messages kept by the local outbox provider, newest first (admin keys only: they hold live codes and links)',
+      middleware: [requireFullAdminScope] as const,
+      request: { query: outboxQuery },
+      responses: { 200: json(anyObject, 'One page of messages') },
+    }),
+    async (c) => c.json(await listOutbox(c.env.DB, c.req.valid('query')), 200),
+  )
+  .openapi(route({ method: 'delete', path: '/outbox', tags, summary: 'Empty the outbox', responses: { 200: json(z.object({ deleted: z.number().int() }), 'How many were deleted') } }), async (c) =>
+    c.json({ deleted: await clearOutbox(c.env.DB) }, 200),
+  )
+  .openapi(
+    route({ method: 'get', path: '/message-log', tags, summary: 'Every send with its outcome (no message texts)', request: { query: logQuery }, responses: { 200: json(anyObject, 'One page of the log') } }),
+    async (c) => c.json(await listMessageLog(c.env.DB, c.req.valid('query')), 200),
+  );

@@ -1,9 +1,8 @@
 /** Admin API: /api/admin/resources, with their assignments. */
-import { Hono } from 'hono';
 import { z } from 'zod';
 import { auditOf } from '../audit/record';
-import type { AppBindings } from '../env';
-import { fields, parse, parseJsonBody, parseQuery } from '../lib/validate';
+import { anyObject, apiRouter, idParams, json, jsonBody, memberParams, noContent, route } from '../lib/api-router';
+import { fields } from '../lib/validate';
 import {
   assignUser,
   createResource,
@@ -15,39 +14,53 @@ import {
   updateResource,
 } from './service';
 
-const idParam = z.object({ id: fields.id });
 const name = z.string().trim().min(1).max(120);
+const description = z.string().trim().max(500);
 const listQuery = z.object({ search: fields.search, page: fields.page, pageSize: fields.pageSize });
 const assignmentsQuery = listQuery.extend({ kind: z.enum(['user', 'token_with_user']).optional() });
+const createBody = z.strictObject({ name, description: description.optional() });
+const updateBody = z.strictObject({ name: name.optional(), description: description.optional() });
+const assignmentBody = z.strictObject({ userId: fields.id, tokenId: fields.id.nullable().optional() });
 
-export const resourceAdminRoutes = new Hono<AppBindings>()
-  .get('/', async (c) => c.json(await listResources(c.env.DB, parseQuery(c, listQuery))))
-  .post('/', async (c) => {
-    const body = await parseJsonBody(c, z.strictObject({ name, description: z.string().trim().max(500).optional() }));
-    return c.json(await createResource(c.env.DB, body, c.var.now, auditOf(c)), 201);
-  })
-  .get('/:id', async (c) => c.json(await getResource(c.env.DB, parse(idParam, c.req.param()).id)))
-  .patch('/:id', async (c) => {
-    const { id } = parse(idParam, c.req.param());
-    const body = await parseJsonBody(c, z.strictObject({ name: name.optional(), description: z.string().trim().max(500).optional() }));
-    return c.json(await updateResource(c.env.DB, id, body, auditOf(c)));
-  })
-  .delete('/:id', async (c) => {
-    await deleteResource(c.env.DB, parse(idParam, c.req.param()).id, auditOf(c));
+const tags = ['Resources'];
+
+export const resourceAdminRoutes = apiRouter()
+  .openapi(route({ method: 'get', path: '/', tags, summary: 'List resources', request: { query: listQuery }, responses: { 200: json(anyObject, 'One page of resources') } }), async (c) =>
+    c.json(await listResources(c.env.DB, c.req.valid('query')), 200),
+  )
+  .openapi(route({ method: 'post', path: '/', tags, summary: 'Create a resource', request: { body: jsonBody(createBody) }, responses: { 201: json(anyObject, 'The new resource') } }), async (c) =>
+    c.json(await createResource(c.env.DB, c.req.valid('json'), c.var.now, auditOf(c)), 201),
+  )
+  .openapi(route({ method: 'get', path: '/{id}', tags, summary: 'Get a resource with its self-service settings', request: { params: idParams }, responses: { 200: json(anyObject, 'The resource') } }), async (c) =>
+    c.json(await getResource(c.env.DB, c.req.valid('param').id), 200),
+  )
+  .openapi(route({ method: 'patch', path: '/{id}', tags, summary: 'Update a resource', request: { params: idParams, body: jsonBody(updateBody) }, responses: { 200: json(anyObject, 'The resource as changed') } }), async (c) =>
+    c.json(await updateResource(c.env.DB, c.req.valid('param').id, c.req.valid('json'), auditOf(c)), 200),
+  )
+  .openapi(route({ method: 'delete', path: '/{id}', tags, summary: 'Delete a resource', request: { params: idParams }, responses: noContent }), async (c) => {
+    await deleteResource(c.env.DB, c.req.valid('param').id, auditOf(c));
     return c.body(null, 204);
   })
-  .get('/:id/assignments', async (c) => {
-    const { id } = parse(idParam, c.req.param());
-    return c.json(await listAssignments(c.env.DB, id, parseQuery(c, assignmentsQuery)));
-  })
-  .put('/:id/assignments', async (c) => {
-    const { id } = parse(idParam, c.req.param());
-    const body = await parseJsonBody(c, z.strictObject({ userId: fields.id, tokenId: fields.id.nullable().optional() }));
-    await assignUser(c.env.DB, id, body, c.var.now, auditOf(c));
-    return c.body(null, 204);
-  })
-  .delete('/:id/assignments/:userId', async (c) => {
-    const { id, userId } = parse(z.object({ id: fields.id, userId: fields.id }), c.req.param());
+  .openapi(
+    route({
+      method: 'get',
+      path: '/{id}/assignments',
+      tags,
+      summary: 'List assigned users (kind=user|token_with_user)',
+      request: { params: idParams, query: assignmentsQuery },
+      responses: { 200: json(anyObject, 'One page of assignments') },
+    }),
+    async (c) => c.json(await listAssignments(c.env.DB, c.req.valid('param').id, c.req.valid('query')), 200),
+  )
+  .openapi(
+    route({ method: 'put', path: '/{id}/assignments', tags, summary: 'Assign a user, optionally with their token', request: { params: idParams, body: jsonBody(assignmentBody) }, responses: noContent }),
+    async (c) => {
+      await assignUser(c.env.DB, c.req.valid('param').id, c.req.valid('json'), c.var.now, auditOf(c));
+      return c.body(null, 204);
+    },
+  )
+  .openapi(route({ method: 'delete', path: '/{id}/assignments/{userId}', tags, summary: 'Unassign a user', request: { params: memberParams }, responses: noContent }), async (c) => {
+    const { id, userId } = c.req.valid('param');
     await unassignUser(c.env.DB, id, userId, auditOf(c));
     return c.body(null, 204);
   });

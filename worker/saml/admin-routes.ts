@@ -7,14 +7,12 @@
  *   POST   /apply             {version?} -> state (the saved version, default the latest, becomes active)
  *   POST   /import-metadata   {metadata, yaml?, entityId?} -> {idp fields, warnings, yaml merged}
  */
-import { Hono } from 'hono';
 import { z } from 'zod';
 import { currentUserId } from '../auth/middleware';
 import { SAML_CONFIG_MAX_BYTES, SAML_METADATA_MAX_BYTES } from '../constants';
 import { auditOf } from '../audit/record';
-import type { AppBindings } from '../env';
+import { anyObject, apiRouter, json, jsonBody, route } from '../lib/api-router';
 import { publicOrigin } from '../lib/http';
-import { parse, parseJsonBody } from '../lib/validate';
 import { LANGUAGES } from '../contract/language';
 import { CONFIG_TEMPLATE, configJsonSchema, describeConfigKeys, validateConfigYaml } from './config';
 import { applySamlConfig, readSamlConfigState, saveSamlConfig } from './config-service';
@@ -22,38 +20,74 @@ import { mergeIdpIntoYaml, parseIdpMetadata } from './metadata-import';
 
 const yamlText = z.string().max(SAML_CONFIG_MAX_BYTES, `must be at most ${SAML_CONFIG_MAX_BYTES} characters`);
 
-export const samlAdminRoutes = new Hono<AppBindings>()
-  .get('/', async (c) => {
-    const { language } = parse(z.object({ language: z.enum(LANGUAGES).default('en') }), c.req.query());
-    const state = await readSamlConfigState(c.env.DB);
-    const origin = publicOrigin(c);
-    return c.json({
-      ...state,
-      yaml: state.saved?.yaml ?? CONFIG_TEMPLATE,
-      schema: configJsonSchema(language),
-      docs: describeConfigKeys(language),
-      sp: { acsUrl: `${origin}/saml/acs`, metadataUrl: `${origin}/saml/metadata`, loginUrl: `${origin}/saml/login` },
-    });
-  })
-  .post('/validate', async (c) => {
-    const { yaml } = await parseJsonBody(c, z.strictObject({ yaml: yamlText }), SAML_CONFIG_MAX_BYTES * 2);
-    const result = validateConfigYaml(yaml);
-    return c.json(result.ok ? { ok: true, errors: [], warnings: result.warnings } : { ok: false, errors: result.errors, warnings: [] });
-  })
-  .put('/', async (c) => {
-    const body = await parseJsonBody(c, z.strictObject({ yaml: yamlText, allowSignIn: z.boolean() }), SAML_CONFIG_MAX_BYTES * 2);
-    return c.json(await saveSamlConfig(c.env.DB, { ...body, savedByUserId: currentUserId(c), nowMs: c.var.now }, auditOf(c)));
-  })
-  .post('/apply', async (c) => {
-    const body = await parseJsonBody(c, z.strictObject({ version: z.number().int().positive().optional() }));
-    return c.json(await applySamlConfig(c.env.DB, { version: body.version, nowMs: c.var.now }, auditOf(c)));
-  })
-  .post('/import-metadata', async (c) => {
-    const body = await parseJsonBody(
-      c,
-      z.strictObject({ metadata: z.string().min(1).max(SAML_METADATA_MAX_BYTES), yaml: yamlText.optional(), entityId: z.string().max(1024).optional() }),
-      SAML_METADATA_MAX_BYTES + SAML_CONFIG_MAX_BYTES * 2,
-    );
-    const idp = parseIdpMetadata(body.metadata, body.entityId);
-    return c.json({ ...idp, yaml: mergeIdpIntoYaml(body.yaml ?? CONFIG_TEMPLATE, idp) });
-  });
+const saveBody = z.strictObject({ yaml: yamlText, allowSignIn: z.boolean() });
+const applyBody = z.strictObject({ version: z.number().int().positive().optional() });
+const importBody = z.strictObject({ metadata: z.string().min(1).max(SAML_METADATA_MAX_BYTES), yaml: yamlText.optional(), entityId: z.string().max(1024).optional() });
+// A YAML of the full size may be escaped in JSON to nearly twice its length.
+const yamlBody = { maxBodyBytes: SAML_CONFIG_MAX_BYTES * 2 };
+
+const tags = ['SAML'];
+const configState = json(anyObject, 'The saved and active configuration');
+
+export const samlAdminRoutes = apiRouter()
+  .openapi(
+    route({
+      method: 'get',
+      path: '/',
+      tags,
+      summary: 'Saved and active SAML configuration, the YAML to edit, its schema and docs, the SP addresses',
+      request: { query: z.object({ language: z.enum(LANGUAGES).default('en') }) },
+      responses: { 200: json(anyObject, 'The state with yaml, schema, docs and sp') },
+    }),
+    async (c) => {
+      const { language } = c.req.valid('query');
+      const state = await readSamlConfigState(c.env.DB);
+      const origin = publicOrigin(c);
+      return c.json(
+        {
+          ...state,
+          yaml: state.saved?.yaml ?? CONFIG_TEMPLATE,
+          schema: configJsonSchema(language),
+          docs: describeConfigKeys(language),
+          sp: { acsUrl: `${origin}/saml/acs`, metadataUrl: `${origin}/saml/metadata`, loginUrl: `${origin}/saml/login` },
+        },
+        200,
+      );
+    },
+  )
+  .openapi(
+    route(
+      { method: 'post', path: '/validate', tags, summary: 'Validate YAML; problems with line and column', request: { body: jsonBody(z.strictObject({ yaml: yamlText })) }, responses: { 200: json(anyObject, '{ok, errors, warnings}') } },
+      yamlBody,
+    ),
+    (c) => {
+      const result = validateConfigYaml(c.req.valid('json').yaml);
+      return c.json(result.ok ? { ok: true, errors: [], warnings: result.warnings } : { ok: false, errors: result.errors, warnings: [] }, 200);
+    },
+  )
+  .openapi(
+    route({ method: 'put', path: '/', tags, summary: 'Validate and save a new version ({yaml, allowSignIn}); sign-in is unchanged until apply', request: { body: jsonBody(saveBody) }, responses: { 200: configState } }, yamlBody),
+    async (c) => c.json(await saveSamlConfig(c.env.DB, { ...c.req.valid('json'), savedByUserId: currentUserId(c), nowMs: c.var.now }, auditOf(c)), 200),
+  )
+  .openapi(
+    route({ method: 'post', path: '/apply', tags, summary: 'Make a saved version (default the latest) the active one', request: { body: jsonBody(applyBody) }, responses: { 200: configState } }),
+    async (c) => c.json(await applySamlConfig(c.env.DB, { version: c.req.valid('json').version, nowMs: c.var.now }, auditOf(c)), 200),
+  )
+  .openapi(
+    route(
+      {
+        method: 'post',
+        path: '/import-metadata',
+        tags,
+        summary: 'Read entityId, SSO URL and certificate from IdP metadata and merge them into the YAML',
+        request: { body: jsonBody(importBody) },
+        responses: { 200: json(anyObject, 'The IdP fields, warnings and the merged yaml') },
+      },
+      { maxBodyBytes: SAML_METADATA_MAX_BYTES + SAML_CONFIG_MAX_BYTES * 2 },
+    ),
+    (c) => {
+      const body = c.req.valid('json');
+      const idp = parseIdpMetadata(body.metadata, body.entityId);
+      return c.json({ ...idp, yaml: mergeIdpIntoYaml(body.yaml ?? CONFIG_TEMPLATE, idp) }, 200);
+    },
+  );

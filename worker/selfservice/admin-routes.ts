@@ -1,10 +1,8 @@
 /** Admin API: PUT /api/admin/resources/:id/self-service */
-import { Hono } from 'hono';
 import { z } from 'zod';
 import { auditOf } from '../audit/record';
-import type { AppBindings } from '../env';
+import { anyObject, apiRouter, idParams, json, jsonBody, route } from '../lib/api-router';
 import { publicOrigin } from '../lib/http';
-import { fields, parse, parseJsonBody } from '../lib/validate';
 import { ALIAS_PATTERN, RESERVED_ALIASES, SELF_SERVICE_ACTIONS, SELF_SERVICE_TOKEN_TYPES } from './actions';
 import { savePortalSettings } from './settings-service';
 
@@ -21,9 +19,18 @@ const portalSettingsBody = z.strictObject({
   tokenTypes: z.array(z.enum(SELF_SERVICE_TOKEN_TYPES)).max(SELF_SERVICE_TOKEN_TYPES.length).default([]),
 });
 
-export const portalSettingsAdminRoutes = new Hono<AppBindings>().put('/:id/self-service', async (c) => {
-  const { id } = parse(z.object({ id: fields.id }), c.req.param());
-  const resource = await savePortalSettings(c.env.DB, id, await parseJsonBody(c, portalSettingsBody), auditOf(c));
-  const alias = resource.selfService.alias;
-  return c.json({ ...resource, portalUrl: alias ? `${publicOrigin(c)}/selfservice/${alias}` : null });
-});
+export const portalSettingsAdminRoutes = apiRouter().openapi(
+  route({
+    method: 'put',
+    path: '/{id}/self-service',
+    tags: ['Self-service'],
+    summary: 'Enable or disable the portal: alias, ordered actions, token types',
+    request: { params: idParams, body: jsonBody(portalSettingsBody) },
+    responses: { 200: json(anyObject, 'The resource with its portal settings and portalUrl') },
+  }),
+  async (c) => {
+    const resource = await savePortalSettings(c.env.DB, c.req.valid('param').id, c.req.valid('json'), auditOf(c));
+    const alias = resource.selfService.alias;
+    return c.json({ ...resource, portalUrl: alias ? `${publicOrigin(c)}/selfservice/${alias}` : null }, 200);
+  },
+);

@@ -1,11 +1,10 @@
 /** Admin API: /api/admin/tokens */
-import { Hono } from 'hono';
+import { $ } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { auditOf } from '../audit/record';
-import type { AppBindings } from '../env';
 import { AppError } from '../errors';
+import { anyObject, apiRouter, idParams, json, jsonBody, noContent, route } from '../lib/api-router';
 import { clientAgent, clientIp } from '../lib/http';
-import { fields, parse, parseJsonBody, parseQuery } from '../lib/validate';
 import {
   checkOtpBody,
   createHardwareTokenBody,
@@ -38,8 +37,6 @@ import { tokenImportRoutes } from './import-routes';
 import { tellObjectsOfTokenChanges } from '../verify-state/client';
 import { voidRecoveryCodes } from './recovery-codes';
 
-const idParam = z.object({ id: fields.id });
-
 function resyncRefusal(result: Extract<ResyncResult, { ok: false }>): AppError {
   if (result.reason === 'OTP_INVALID') return new AppError('OTP_INVALID', 'The two codes were not found next to each other in the resync window.');
   if (result.reason === 'RATE_LIMITED') return new AppError('RATE_LIMITED', 'Too many resync attempts for this token. Try again later.', { retryAfterMs: result.retryAfterMs });
@@ -47,71 +44,124 @@ function resyncRefusal(result: Extract<ResyncResult, { ok: false }>): AppError {
   return new AppError(result.reason);
 }
 
-export const tokenAdminRoutes = new Hono<AppBindings>()
-  // Admin changes reach the token's verification state object too, after their D1 write (docs/scale.md §5 rule 2).
-  .use('/:id/*', tellObjectsOfTokenChanges)
-  .use('/:id', tellObjectsOfTokenChanges)
-  .get('/', async (c) => {
-    const query = parseQuery(c, listTokensQuery);
-    return c.json(await listTokens(c.env.DB, { ...query, unassigned: query.unassigned === 'true' }, c.var.now));
+const tags = ['Tokens'];
+const oneToken = json(anyObject, 'The token');
+const created = json(anyObject, 'The new token (a software token with its QR code, shown this once)');
+
+export const tokenAdminRoutes = $(
+  apiRouter()
+    // Admin changes reach the token's verification state object too, after their D1 write (docs/scale.md §5 rule 2).
+    .use('/:id/*', tellObjectsOfTokenChanges)
+    .use('/:id', tellObjectsOfTokenChanges),
+)
+  .openapi(route({ method: 'get', path: '/', tags, summary: 'List tokens', request: { query: listTokensQuery }, responses: { 200: json(anyObject, 'One page of tokens') } }), async (c) => {
+    const query = c.req.valid('query');
+    return c.json(await listTokens(c.env.DB, { ...query, unassigned: query.unassigned === 'true' }, c.var.now), 200);
   })
-  .post('/software', async (c) => {
-    const body = await parseJsonBody(c, createSoftwareTokenBody);
-    return c.json(await createSoftwareToken(c.env, { ...body, issuer: adminTokenIssuer(c.env.TOKEN_ISSUER) }, c.var.now, auditOf(c)), 201);
-  })
-  .post('/hardware', async (c) => {
-    const body = await parseJsonBody(c, createHardwareTokenBody);
+  .openapi(
+    route({ method: 'post', path: '/software', tags, summary: 'Create a software token (returns the QR code once)', request: { body: jsonBody(createSoftwareTokenBody) }, responses: { 201: created } }),
+    async (c) => c.json(await createSoftwareToken(c.env, { ...c.req.valid('json'), issuer: adminTokenIssuer(c.env.TOKEN_ISSUER) }, c.var.now, auditOf(c)), 201),
+  )
+  .openapi(route({ method: 'post', path: '/hardware', tags, summary: 'Register a hardware token', request: { body: jsonBody(createHardwareTokenBody) }, responses: { 201: created } }), async (c) => {
+    const body = c.req.valid('json');
     const seed = decodeSeed(body.seed, body.seedEncoding);
     return c.json(await createHardwareToken(c.env, { ...body, seed }, c.var.now, auditOf(c)), 201);
   })
   // SMS / EMAIL: bound to the user's phone number or email address, usable at once (the admin vouches for it).
-  .post('/message', async (c) => {
-    const body = await parseJsonBody(c, createMessageTokenBody);
-    return c.json(await createMessageToken(c.env, { ...body, activated: true }, c.var.now, auditOf(c)), 201);
-  })
+  .openapi(
+    route({
+      method: 'post',
+      path: '/message',
+      tags,
+      summary: 'Create an SMS or email token bound to a phone number / email address',
+      request: { body: jsonBody(createMessageTokenBody) },
+      responses: { 201: created },
+    }),
+    async (c) => c.json(await createMessageToken(c.env, { ...c.req.valid('json'), activated: true }, c.var.now, auditOf(c)), 201),
+  )
   .route('/import', tokenImportRoutes)
-  .get('/:id', async (c) => c.json(await getToken(c.env.DB, parse(idParam, c.req.param()).id, c.var.now)))
-  .patch('/:id', async (c) => {
-    const { id } = parse(idParam, c.req.param());
-    return c.json(await updateToken(c.env.DB, id, await parseJsonBody(c, updateTokenBody), c.var.now, auditOf(c)));
-  })
-  .delete('/:id', async (c) => {
-    await deleteToken(c.env.DB, parse(idParam, c.req.param()).id, auditOf(c));
+  .openapi(route({ method: 'get', path: '/{id}', tags, summary: 'Get a token', request: { params: idParams }, responses: { 200: oneToken } }), async (c) =>
+    c.json(await getToken(c.env.DB, c.req.valid('param').id, c.var.now), 200),
+  )
+  .openapi(
+    route({ method: 'patch', path: '/{id}', tags, summary: 'Enable/disable, describe or hand over a token', request: { params: idParams, body: jsonBody(updateTokenBody) }, responses: { 200: oneToken } }),
+    async (c) => c.json(await updateToken(c.env.DB, c.req.valid('param').id, c.req.valid('json'), c.var.now, auditOf(c)), 200),
+  )
+  .openapi(route({ method: 'delete', path: '/{id}', tags, summary: 'Delete a token', request: { params: idParams }, responses: noContent }), async (c) => {
+    await deleteToken(c.env.DB, c.req.valid('param').id, auditOf(c));
     return c.body(null, 204);
   })
-  .put('/:id/pin', async (c) => {
-    const { id } = parse(idParam, c.req.param());
-    const body = await parseJsonBody(c, setPinBody);
-    await setTokenPin(c.env, id, body.pin, body.pinPosition, auditOf(c));
+  .openapi(route({ method: 'put', path: '/{id}/pin', tags, summary: 'Set or remove the PIN', request: { params: idParams, body: jsonBody(setPinBody) }, responses: noContent }), async (c) => {
+    const body = c.req.valid('json');
+    await setTokenPin(c.env, c.req.valid('param').id, body.pin, body.pinPosition, auditOf(c));
     return c.body(null, 204);
   })
   // RECOVERY_CODES: every unused code of the set refused from now on (the user lost the printout, or left).
-  .post('/:id/void', async (c) => {
-    const { id } = parse(idParam, c.req.param());
-    await voidRecoveryCodes(c.env.DB, id, { channel: 'admin', ip: clientIp(c), client: clientAgent(c), nowMs: c.var.now }, auditOf(c));
-    return c.json(await getToken(c.env.DB, id, c.var.now));
-  })
-  .post('/:id/reset-fail-counter', async (c) => {
-    await resetTokenFailCounter(c.env.DB, parse(idParam, c.req.param()).id, auditOf(c));
+  .openapi(
+    route({
+      method: 'post',
+      path: '/{id}/void',
+      tags,
+      summary: 'Recovery code sets: void every unused code (all refused from then on) and disable the set; answers the token',
+      request: { params: idParams },
+      responses: { 200: oneToken },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      await voidRecoveryCodes(c.env.DB, id, { channel: 'admin', ip: clientIp(c), client: clientAgent(c), nowMs: c.var.now }, auditOf(c));
+      return c.json(await getToken(c.env.DB, id, c.var.now), 200);
+    },
+  )
+  .openapi(route({ method: 'post', path: '/{id}/reset-fail-counter', tags, summary: 'Reset the fail counter and unlock', request: { params: idParams }, responses: noContent }), async (c) => {
+    await resetTokenFailCounter(c.env.DB, c.req.valid('param').id, auditOf(c));
     return c.body(null, 204);
   })
   // SMS/EMAIL tokens: "Send code" to the token's destination, then /check with the code received.
-  .post('/:id/send-code', async (c) => {
-    const { id } = parse(idParam, c.req.param());
-    return c.json(await sendTokenCheckCode(c.env, id, { ip: clientIp(c), nowMs: c.var.now }));
-  })
+  .openapi(
+    route({
+      method: 'post',
+      path: '/{id}/send-code',
+      tags,
+      summary: "SMS/email tokens: send a code to check with /check (the user's own codes are untouched)",
+      request: { params: idParams },
+      responses: { 200: json(anyObject, 'Where the code went') },
+    }),
+    async (c) => c.json(await sendTokenCheckCode(c.env, c.req.valid('param').id, { ip: clientIp(c), nowMs: c.var.now }), 200),
+  )
   // The resources this token opens (as their "token with user", or through its owner's plain assignment).
-  .get('/:id/resources', async (c) => c.json({ items: await tokenResources(c.env.DB, parse(idParam, c.req.param()).id) }))
-  .post('/:id/check', async (c) => {
-    const { id } = parse(idParam, c.req.param());
-    const body = await parseJsonBody(c, checkOtpBody);
-    const result = await checkTokenOtp(c.env, id, body.otp, c.var.now, body.challenge);
-    return c.json(result.ok ? { valid: true } : { valid: false, reason: result.reason, lockedUntil: result.lockedUntil ?? null });
-  })
-  .post('/:id/resync', async (c) => {
-    const { id } = parse(idParam, c.req.param());
-    const body = await parseJsonBody(c, resyncBody);
-    const result = await resyncTokenById(c.env, id, body.otp1, body.otp2, c.var.now);
-    if (!result.ok) throw resyncRefusal(result);
-    return c.json(await getToken(c.env.DB, id, c.var.now));
-  });
+  .openapi(
+    route({
+      method: 'get',
+      path: '/{id}/resources',
+      tags,
+      summary: 'The resources a token opens (as their token, or through its owner)',
+      request: { params: idParams },
+      responses: { 200: json(z.object({ items: z.array(anyObject) }), 'The resources') },
+    }),
+    async (c) => c.json({ items: await tokenResources(c.env.DB, c.req.valid('param').id) }, 200),
+  )
+  .openapi(
+    route({
+      method: 'post',
+      path: '/{id}/check',
+      tags,
+      summary: 'Check an OTP (consumes it when valid)',
+      request: { params: idParams, body: jsonBody(checkOtpBody) },
+      responses: { 200: json(z.object({ valid: z.boolean(), reason: z.string().optional(), lockedUntil: z.number().int().nullable().optional() }), 'Whether the code was valid, and why not') },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      const result = await checkTokenOtp(c.env, c.req.valid('param').id, body.otp, c.var.now, body.challenge);
+      return c.json(result.ok ? { valid: true } : { valid: false, reason: result.reason, lockedUntil: result.lockedUntil ?? null }, 200);
+    },
+  )
+  .openapi(
+    route({ method: 'post', path: '/{id}/resync', tags, summary: 'Resynchronise with two consecutive OTPs', request: { params: idParams, body: jsonBody(resyncBody) }, responses: { 200: oneToken } }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const body = c.req.valid('json');
+      const result = await resyncTokenById(c.env, id, body.otp1, body.otp2, c.var.now);
+      if (!result.ok) throw resyncRefusal(result);
+      return c.json(await getToken(c.env.DB, id, c.var.now), 200);
+    },
+  );
