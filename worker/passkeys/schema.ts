@@ -25,7 +25,7 @@ export const registrationCredential = z.object({
     publicKeyAlgorithm: z.number().int().optional(),
     publicKey: base64Url(4096).optional(),
   }),
-}) as unknown as z.ZodType<RegistrationResponseJSON>;
+}) satisfies z.ZodType<RegistrationResponseJSON>;
 
 export const authenticationCredential = z.object({
   ...common,
@@ -35,7 +35,7 @@ export const authenticationCredential = z.object({
     signature: base64Url(1024),
     userHandle: base64Url(128).nullish().transform((value) => value ?? undefined),
   }),
-}) as unknown as z.ZodType<AuthenticationResponseJSON>;
+}) satisfies z.ZodType<AuthenticationResponseJSON>;
 
 /** A passkey's name, as the user calls it ("Laptop", "YubiKey 5"). */
 export const passkeyName = z.string().trim().min(1).max(64);

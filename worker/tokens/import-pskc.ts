@@ -128,5 +128,5 @@ function text(element: Element | null): string {
 }
 
 function lineOf(element: Element): number {
-  return (element as unknown as { lineNumber?: number }).lineNumber ?? 0;
+  return element.lineNumber ?? 0;
 }
