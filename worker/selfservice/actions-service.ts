@@ -34,6 +34,7 @@ import {
   verifyPasskeyRegistration,
 } from '../passkeys/ceremonies';
 import type { RelyingParty } from '../passkeys/relying-party';
+import { forgetEnvironment, listEnvironments, nameEnvironment, type EnvironmentView } from './environment-repo';
 import type { Portal } from './portal';
 import {
   assignTokenStatement,
@@ -516,4 +517,20 @@ export async function changeOwnLogin(env: Env, portal: Portal, actor: PortalActo
 
 export async function changeOwnName(env: Env, actor: PortalActor, input: { firstName: string; lastName: string }): Promise<void> {
   await updateUserStatement(env.DB, actor.userId, { firstName: input.firstName, lastName: input.lastName }, actor.nowMs).run();
+}
+
+// ---- Manage Environment: the sign-in environments recorded for the user (environment-repo.ts)
+
+export function listOwnEnvironments(env: Env, userId: string): Promise<EnvironmentView[]> {
+  return listEnvironments(env.DB, userId);
+}
+
+/** NOT_FOUND unless the environment is the user's own. */
+export function nameOwnEnvironment(env: Env, userId: string, id: string, name: string | null): Promise<void> {
+  return nameEnvironment(env.DB, userId, id, name);
+}
+
+/** NOT_FOUND unless the environment is the user's own. */
+export function forgetOwnEnvironment(env: Env, userId: string, id: string): Promise<void> {
+  return forgetEnvironment(env.DB, userId, id);
 }

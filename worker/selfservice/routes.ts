@@ -30,6 +30,9 @@ import {
   confirmPhoneChange,
   confirmTokenEnrolment,
   createOwnPassword,
+  forgetOwnEnvironment,
+  listOwnEnvironments,
+  nameOwnEnvironment,
   portalOverview,
   requestEmailChange,
   requestPhoneChange,
@@ -42,7 +45,6 @@ import {
 import { generateRecoveryCodes } from '../tokens/recovery-codes';
 import { requireProof } from './actions-service';
 import { environmentOf } from './environment';
-import { forgetEnvironment, listEnvironments, nameEnvironment } from './environment-repo';
 import { portalFactorsOf } from './step-up';
 import { notifyAdminsOfNewIssue, type FiledIssue } from './issue-notifications';
 import { requireAction, requirePortalSession, withPortal, type PortalVariables } from './portal';
@@ -377,19 +379,19 @@ const sessionRoutes = new Hono<PortalEnv>()
   })
   .get('/environments', async (c) => {
     requireAction(c, 'manageEnvironment');
-    return c.json({ items: await listEnvironments(c.env.DB, c.var.portalUser!.userId) });
+    return c.json({ items: await listOwnEnvironments(c.env, c.var.portalUser!.userId) });
   })
   .put('/environments/:id', async (c) => {
     requireAction(c, 'manageEnvironment');
     const { id } = parse(z.object({ id: fields.id }), c.req.param());
     const { name } = await parseJsonBody(c, z.strictObject({ name: z.string().trim().max(60).nullable() }));
-    await nameEnvironment(c.env.DB, c.var.portalUser!.userId, id, name || null);
+    await nameOwnEnvironment(c.env, c.var.portalUser!.userId, id, name || null);
     return c.body(null, 204);
   })
   .delete('/environments/:id', async (c) => {
     requireAction(c, 'manageEnvironment');
     const { id } = parse(z.object({ id: fields.id }), c.req.param());
-    await forgetEnvironment(c.env.DB, c.var.portalUser!.userId, id);
+    await forgetOwnEnvironment(c.env, c.var.portalUser!.userId, id);
     return c.body(null, 204);
   });
 
