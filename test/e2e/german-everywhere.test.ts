@@ -157,6 +157,27 @@ describe('German everywhere the page is German', () => {
     expect(seen.filter((text) => text.includes('Dieser Name ist bereits vergeben.')).length).toBeGreaterThanOrEqual(3);
   });
 
+  it("Monaco's own texts (the find widget, the empty suggestion list) are German in the designer", async () => {
+    await visit('/admin/security/sign-in-script');
+    // A fresh app has no script yet: the designer opens on "Anlegen".
+    const create = page.getByRole('button', { name: 'Anlegen', exact: true });
+    if ((await create.count()) > 0) await create.click();
+    const editor = page.locator('.monaco-editor').first();
+    await editor.waitFor();
+    await editor.locator('.view-lines').click();
+    await page.keyboard.press('Control+f');
+    const find = page.locator('.find-widget textarea, .find-widget input').first();
+    await find.waitFor();
+    expect(await find.getAttribute('placeholder')).toBe('Suchen');
+    await page.keyboard.press('Escape');
+    // A word no completion knows: Monaco says so itself.
+    await editor.locator('.view-lines').click();
+    await page.keyboard.press('Control+End');
+    await page.keyboard.type('\n# zzqx');
+    await page.keyboard.press('Control+Space');
+    await expect.poll(() => editor.locator('.suggest-widget .message').textContent()).toBe('Keine Vorschläge.');
+  });
+
   it('the portal refuses a wrong password in German', async () => {
     const resource = await app.adminApi('POST', '/resources', { name: 'German portal' });
     await app.adminApi('PUT', `/resources/${resource.id}/self-service`, { enabled: true, alias: 'german-walk', actions: ['changePassword'], tokenTypes: [] });

@@ -14,13 +14,14 @@ import { describeFieldIssue } from '../../../lib/error-texts';
 import { currentLanguage, describeError, formatDateTime, useLanguage, useTranslator, type Dictionaries } from '../../../lib/i18n';
 import { useData } from '../../use-data';
 import type { EditorMarker, YamlEditorProps } from '../../monaco/yaml-editor';
+import { loadMonaco, loadYamlEditor } from '../../monaco/load';
 import type { ConfigIssue } from '../../../../../worker/saml/config';
 import type { SamlConfigState } from '../../../../../worker/saml/config-service';
 import type { ImportedIdp } from '../../../../../worker/saml/metadata-import';
 import { ScriptDesigner } from './script-designer';
 import { RefreshIcon } from '../../../components/icons';
 
-const YamlEditor = lazyPage<YamlEditorProps>(() => import('../../monaco/yaml-editor'));
+const YamlEditor = lazyPage<YamlEditorProps>(loadYamlEditor);
 
 const BASE = '/api/admin/saml';
 const MODEL_URI = 'inmemory://eid/saml-config.yaml';
@@ -151,7 +152,7 @@ export default function SamlSection({ onApplied }: SamlSectionProps) {
     // Registered inline under a plain URI: yaml-language-server normalises ids with vscode-uri, which escapes the
     // colons of the schema's `urn:` $id, finds nothing under it, tries to fetch it and then completes nothing.
     const { $id: _id, ...schema } = state.schema;
-    import('../../monaco/monaco').then(({ setYamlSchemas }) => setYamlSchemas([{ uri: SCHEMA_URI, fileMatch: [MODEL_FILE_MATCH], schema }]));
+    loadMonaco().then(({ setYamlSchemas }) => setYamlSchemas([{ uri: SCHEMA_URI, fileMatch: [MODEL_FILE_MATCH], schema }]));
   }, [state?.schema]);
 
   // The same validator as Save, as you type (debounced): markers appear at the lines the server names.

@@ -18,11 +18,12 @@ import { confirmAction } from '../../widgets';
 import { UserPicker, type AdminUser } from '../../users-page';
 import { diffLines } from './line-diff';
 import type { EditorMarker, YamlEditorProps } from '../../monaco/yaml-editor';
+import { loadYamlEditor } from '../../monaco/load';
 import { outlineOf } from './script-context';
 import { registerScriptLanguage, type DesignerCatalogue } from './script-language';
 import { ScriptOutline, type TraceStep } from './script-outline';
 
-const YamlEditor = lazyPage<YamlEditorProps>(() => import('../../monaco/yaml-editor'));
+const YamlEditor = lazyPage<YamlEditorProps>(loadYamlEditor);
 
 const strings: Dictionaries = {
   en: {
