@@ -95,6 +95,12 @@ describe('admin API bad input', async () => {
     expect(page.items.map((u: { login: string }) => u.login)).toEqual([`${prefix}2`, `${prefix}3`]);
     const wildcard = await admin.get(`/users?search=%25`);
     expect(wildcard.total).toBe(0); // "%" is searched literally, not as a wildcard
+    // "_" too is a character, not LIKE's "any one character": "x_y" finds the login with it, not "xzy".
+    const underscore = unique('under');
+    await admin.post('/users', { login: `${underscore}x_y` });
+    await admin.post('/users', { login: `${underscore}xzy` });
+    const literal = await admin.get(`/users?search=${underscore}x_y`);
+    expect(literal.items.map((u: { login: string }) => u.login)).toEqual([`${underscore}x_y`]);
   });
 
   it('stores seeds encrypted, never in clear', async () => {
