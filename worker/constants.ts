@@ -125,10 +125,16 @@ export const VERIFY_ATTEMPTS_PER_USER = 30;
 export const VERIFY_WINDOW_MS = 5 * 60 * 1000;
 // The verify API's warm path (worker/verify-api/warm-path.ts): the copies an isolate keeps of the records a verify
 // reads. Neither number is a security bound: the consuming statement checks the rows still say what the copy says.
-/** A copy unused this long is dropped: bounds what an isolate keeps (sealed seeds among it) for users gone quiet. */
+/** A copy unused this long is dropped: bounds what an isolate keeps (sealed seeds and the non-extractable HMAC keys opened from them) for users gone quiet. */
 export const VERIFY_WARM_COPY_TTL_MS = 10 * 60 * 1000;
 /** Copies per isolate, the least recently used dropped first: bounds the isolate's memory (about 1 kB each). */
 export const VERIFY_WARM_COPIES_MAX = 5_000;
+/**
+ * An API key's "last used" is kept to this resolution: its write is skipped while the stored time is younger, and a
+ * warm verify leaves the statement out of its batch while its isolate sent one that recently (one statement less
+ * per success). Not a security bound: revocation and expiry are checked in every request's own statements.
+ */
+export const API_KEY_LAST_USED_RESOLUTION_MS = 60_000;
 
 // ---- one-time codes by SMS / email
 export const CODE_DIGITS = 6;

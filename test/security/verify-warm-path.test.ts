@@ -9,11 +9,13 @@
 import { env } from 'cloudflare:workers';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { apiKeyHashOf } from '../../worker/auth/api-keys';
-import { VERIFY_ATTEMPTS_PER_USER } from '../../worker/constants';
+import { API_KEY_LAST_USED_RESOLUTION_MS, VERIFY_ATTEMPTS_PER_USER } from '../../worker/constants';
 import type { Env } from '../../worker/env';
 import { verifyForResource } from '../../worker/verify-api/service';
 import { WARM_CHECKED_TOKEN_COLUMNS } from '../../worker/verify-api/warm-path';
 import { TOKEN_RECORD_COLUMNS } from '../../worker/otp/verify-service';
+import { base32ToBytes } from '../../worker/lib/encoding';
+import { sealSeed } from '../../worker/tokens/secrets';
 import { adminClient, call, hotpAt, json, randomSeedBase32, totpAt, unique } from '../helpers/worker';
 
 const T0 = Date.UTC(2026, 5, 1, 12, 0, 10);
@@ -78,7 +80,8 @@ function verifyThroughWorker(login: string, otp: string) {
   return json(call('/api/v1/verify', { method: 'POST', headers: { authorization: `Bearer ${admin.key}` }, json: { login, resource: resource.name, otp } }));
 }
 
-const isWarmBatch = (trip: string[] | undefined) => trip !== undefined && trip.length === 4 && trip[2]!.startsWith('UPDATE tokens SET counter');
+/** The warm batch: rate limit hit, consume, activity, and the key's last-use write when this isolate's is due. */
+const isWarmBatch = (trip: string[] | undefined) => trip !== undefined && (trip.length === 3 || trip.length === 4) && trip[1]!.startsWith('UPDATE tokens SET counter');
 
 /** A user with an HOTP token (with `pin` when given) assigned as "token with user", made warm through the Worker. */
 async function warmUser(pin?: string) {
@@ -110,7 +113,7 @@ describe('verify API warm path', () => {
       const warm = await verifyCounted(user.login, await totpAt(seed, T0 + step * 30_000));
       expect(warm.result).toEqual({ accepted: true, serial: token.serial, userId: user.id });
       expect(warm.trips).toHaveLength(1);
-      expect(warm.trips[0]![2]).toMatch(/^UPDATE tokens SET last_used_step/);
+      expect(warm.trips[0]![1]).toMatch(/^UPDATE tokens SET last_used_step/);
     }
     // Each success logged once, by the batch that consumed it.
     const logins = await env.DB.prepare("SELECT count(*) AS n FROM user_activities WHERE user_id = ? AND type = 'UserLogin'").bind(user.id).first<number>('n');
@@ -194,6 +197,20 @@ describe('verify API warm path', () => {
       expect((await verifyCounted(user.login, await hotpAt(seed, 4))).result).toMatchObject({ accepted: true });
     });
 
+    it('a new seed: the HMAC key the warm copy made from the old one is not used for it', async () => {
+      // Attack: a token re-seeded (its old seed leaked), and the leaked seed's next code sent to an isolate whose
+      // copy holds the key it opened from the old seed.
+      const { user, token, code } = await warmUser();
+      const seed = randomSeedBase32();
+      const sealed = await sealSeed(env.SEED_ENCRYPTION_KEY, token.id, base32ToBytes(seed));
+      await env.DB.prepare('UPDATE tokens SET secret_encrypted = ?, counter = 0 WHERE id = ?').bind(sealed, token.id).run();
+      expect(await refusedWarm(user.login, await code(2))).toMatchObject({ accepted: false, reason: 'OTP_INVALID' });
+      expect((await verifyCounted(user.login, await hotpAt(seed, 0))).result).toMatchObject({ accepted: true });
+      const warm = await verifyCounted(user.login, await hotpAt(seed, 1));
+      expect(warm.result).toMatchObject({ accepted: true });
+      expect(warm.trips).toHaveLength(1);
+    });
+
     it('a disabled user, and a renamed login', async () => {
       const disabled = await warmUser();
       await admin.request(`/users/${disabled.user.id}`, { method: 'PATCH', json: { enabled: false } });
@@ -237,6 +254,25 @@ describe('verify API warm path', () => {
     expect(await hits()).toBe(VERIFY_ATTEMPTS_PER_USER + 1);
     // Not consumed: the code is still the token's next.
     expect((await admin.get(`/tokens/${token.id}`)).counter).toBe(counter);
+  });
+
+  it("a key's last use is still written once a minute: a warm batch leaves the write out only while its isolate made it", async () => {
+    const { user, code } = await warmUser();
+    const hash = (await apiKeyHashOf(admin.key))!;
+    const lastUsedAt = () => env.DB.prepare('SELECT last_used_at FROM api_keys WHERE key_hash = ?').bind(hash).first<number>('last_used_at');
+    // The suite's other requests ran at the real clock, ahead of this test's: start from a key never used.
+    await env.DB.prepare('UPDATE api_keys SET last_used_at = NULL WHERE key_hash = ?').bind(hash).run();
+    const later = T0 + API_KEY_LAST_USED_RESOLUTION_MS + 1_000;
+    vi.setSystemTime(later);
+    const due = await verifyCounted(user.login, await code(2));
+    expect(due.result).toMatchObject({ accepted: true });
+    expect(due.trips[0]).toHaveLength(4);
+    expect(await lastUsedAt()).toBe(later);
+    vi.setSystemTime(later + 1_000);
+    const within = await verifyCounted(user.login, await code(3));
+    expect(within.result).toMatchObject({ accepted: true });
+    expect(within.trips[0]).toHaveLength(3);
+    expect(isWarmBatch(within.trips[0])).toBe(true);
   });
 
   it('every token column is either compared by the warm consume or checked on the row by it', async () => {

@@ -245,15 +245,26 @@ async function matchInput(
   input: string,
   nowMs: number,
   ocra: OcraCheck | null,
+  hmacKey?: Promise<CryptoKey>,
 ): Promise<(Found & { pin: string }) | null> {
   const otpDigits = ocra ? ocra.suite.digits : token.digits;
   const split = splitPinAndOtp(input.trim(), otpDigits, token.pin_hash !== null, token.pin_position);
   const pinOk =
     split !== null && (token.pin_hash === null || (await checkPin(keys.pinKey, token.id, split.pin, token.pin_hash)));
   if (!split || !pinOk) return null;
-  const seed = await openSeed(keys.seedKey, token.id, secretEncrypted);
-  const found = ocra ? await findOcraMatch(token, ocra, seed, split.otp, nowMs) : await findMatch(token, seed, split.otp, nowMs);
+  const found = ocra
+    ? await findOcraMatch(token, ocra, await openSeed(keys.seedKey, token.id, secretEncrypted), split.otp, nowMs)
+    : await findMatch(token, await (hmacKey ?? hmacKeyOf(keys, token, secretEncrypted)), split.otp, nowMs);
   return { ...found, pin: split.pin };
+}
+
+/**
+ * A TOTP/HOTP token's HMAC key: its seed opened (AES-GCM) and imported, two WebCrypto calls that a caller holding
+ * the token record for many checks (the verify API's warm copy) can make once. Non-extractable: what is cached is
+ * the ability to compute codes, never the seed's bytes.
+ */
+export async function hmacKeyOf(keys: Pick<VerifyKeys, 'seedKey'>, token: Pick<TokenRecord, 'id' | 'algorithm'>, secretEncrypted: string): Promise<CryptoKey> {
+  return importHmacKey(await openSeed(keys.seedKey, token.id, secretEncrypted), token.algorithm);
 }
 
 /** A counter or time step a TOTP/HOTP code matched, not yet consumed. */
@@ -270,9 +281,9 @@ export interface OtpMatch {
  * for any other type or state (those take verifyTokenOtp, which also counts the failure). Consume the match with
  * `consumeOtpMatchStatement`, and only that statement's change count says it was accepted.
  */
-export async function findOtpMatch(keys: VerifyKeys, token: TokenRecord, input: string, nowMs: number): Promise<OtpMatch | null> {
+export async function findOtpMatch(keys: VerifyKeys, token: TokenRecord, input: string, nowMs: number, hmacKey?: Promise<CryptoKey>): Promise<OtpMatch | null> {
   if (refusalByState(token, nowMs) || !token.secret_encrypted || (token.type !== 'TOTP' && token.type !== 'HOTP')) return null;
-  const found = await matchInput(keys, token, token.secret_encrypted, input, nowMs, null);
+  const found = await matchInput(keys, token, token.secret_encrypted, input, nowMs, null, hmacKey);
   if (!found || (found.match.kind !== 'counter' && found.match.kind !== 'step')) return null;
   return { match: found.match, matched: describeMatch(found.match), pin: found.pin };
 }
@@ -347,8 +358,7 @@ export function splitPinAndOtp(
 /** The last counter a check may match: the consume stores the one after it, which must stay exact. */
 const LAST_MATCHABLE_COUNTER = MAX_HOTP_COUNTER - 1;
 
-async function findMatch(token: TokenRecord, seed: Bytes, otp: string, nowMs: number): Promise<Found> {
-  const key = await importHmacKey(seed, token.algorithm);
+async function findMatch(token: TokenRecord, key: CryptoKey, otp: string, nowMs: number): Promise<Found> {
   if (token.type === 'HOTP') {
     const last = Math.min(token.counter + HOTP_LOOK_AHEAD_COUNTERS, LAST_MATCHABLE_COUNTER);
     for (let counter = token.counter; counter <= last; counter++) {
