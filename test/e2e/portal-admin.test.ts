@@ -111,7 +111,8 @@ describe('User Issues', () => {
     await app.adminApi('PUT', `/resources/${resourceId}/assignments`, { userId: fred.id });
 
     await fileRecoveryRequest('webmail', 'erin', ['token'], { password: 'erin password 1' });
-    await fileRecoveryRequest('webmail', 'fred', ['password'], { newPassword: 'fred new password 1' });
+    // A guessed email code: a request without any proof is refused.
+    await fileRecoveryRequest('webmail', 'fred', ['password'], { emailCode: '000000', newPassword: 'fred new password 1' });
 
     await page.goto('/admin/user-issues');
     await page.getByRole('heading', { name: 'User Issues' }).waitFor();

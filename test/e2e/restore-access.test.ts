@@ -2,7 +2,8 @@
  * Restore access on a phone (390x844), in English and German: a user who lost their token starts, goes back and
  * starts again within the email code's resend cooldown. Before, the second start was refused outright; now the
  * password alone is asked for and the page says when a new email code can go out. A request with no proof at all
- * cannot be sent (the page says so and nothing is filed); with the password it is filed as proven by it.
+ * cannot be sent (the page says so and nothing is filed); a mistyped password is refused at its field with the tries
+ * left, keeps what was typed and files nothing; with the right password it is filed as proven by it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { portalStrings } from '../../ui/src/portal/strings';
@@ -23,7 +24,7 @@ afterAll(async () => app?.stop());
 for (const language of ['en', 'de'] as const) {
   const t = portalStrings[language]!;
   describe(`restore access on a phone (${language})`, () => {
-    it('within the email cooldown asks for the password alone, refuses a request without proof, files one with the password', async () => {
+    it('within the email cooldown asks for the password alone, refuses a request without proof, lets a typo be retried, files one with the password', async () => {
       const login = `restore-${language}`;
       const password = `restore password ${language} 1`;
       const user = await app.adminApi('POST', '/users', { login, password, email: `${login}@example.com` });
@@ -59,6 +60,15 @@ for (const language of ['en', 'de'] as const) {
 
       await page.getByRole('button', { name: t.sendRequest! }).click();
       await page.getByRole('alert').filter({ hasText: t.proofRequired! }).waitFor();
+      expect((await app.adminApi('GET', '/user-issues')).items.filter((issue: { user: { id: string } }) => issue.user.id === user.id)).toEqual([]);
+
+      // A slip of the finger: refused at the field, what was typed stays, and the request is not filed yet.
+      const typo = `${password}x`;
+      await page.getByLabel(t.password!, { exact: true }).fill(typo);
+      await page.getByRole('button', { name: t.sendRequest! }).click();
+      await page.getByText(t.proofWrong!.replace('{left}', '2')).waitFor();
+      expect(await page.getByLabel(t.password!, { exact: true }).inputValue()).toBe(typo);
+      expect(await page.getByLabel(t.password!, { exact: true }).getAttribute('aria-invalid')).toBe('true');
       expect((await app.adminApi('GET', '/user-issues')).items.filter((issue: { user: { id: string } }) => issue.user.id === user.id)).toEqual([]);
 
       await page.getByLabel(t.password!, { exact: true }).fill(password);

@@ -5,7 +5,7 @@
  */
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PASSWORD_RESET_REQUESTS_PER_LOGIN_PER_HOUR, RESTORE_ACCESS_SUBMITS_PER_LOGIN_PER_HOUR } from '../../../worker/constants';
+import { PASSWORD_RESET_REQUESTS_PER_LOGIN_PER_HOUR, RESTORE_ACCESS_PROOF_ATTEMPTS_PER_FLOW, RESTORE_ACCESS_SUBMITS_PER_LOGIN_PER_HOUR } from '../../../worker/constants';
 import { base32ToBytes } from '../../../worker/lib/encoding';
 import { importHmacKey } from '../../../worker/otp/hotp';
 import { generateTotp } from '../../../worker/otp/totp';
@@ -116,6 +116,42 @@ describe('restore access', () => {
     const issues = (await app.adminApi('GET', '/user-issues')).items.filter((issue: { user: { id: string } }) => issue.user.id === user.id);
     expect(issues).toHaveLength(1);
     expect(issues[0].authenticators.token).toBe('failed');
+  });
+});
+
+describe('restore access: proofs before the request is filed', () => {
+  it(`30 concurrent wrong codes on one flow: ${RESTORE_ACCESS_PROOF_ATTEMPTS_PER_FLOW} examined, the rest and then the right code refused unexamined`, async () => {
+    // Attack: the proof step lets a mistyped code be typed again; a burst of guesses in flight at once, each from
+    // its own address, tries to get more checks out of one flow than it takes.
+    const user = await app.adminApi('POST', '/users', { login: 'proofvictim', password: 'proof password 1' });
+    const token = await app.adminApi('POST', '/tokens/hardware', { type: 'TOTP', serial: 'HW-PROOF-1', seed: SEED, seedEncoding: 'base32', ownerUserId: user.id });
+    const resource = await app.adminApi('POST', '/resources', { name: 'Proof burst' });
+    await app.adminApi('PUT', `/resources/${resource.id}/self-service`, { enabled: true, alias: 'proof-burst', actions: ['changeName'], tokenTypes: [] });
+    await app.adminApi('PUT', `/resources/${resource.id}/assignments`, { userId: user.id, tokenId: token.id });
+    const start = await post('/api/portal/proof-burst/recovery', { login: 'proofvictim', lost: ['password', 'email'] });
+    expect(start.body.verify).toEqual(['token']);
+
+    const right = await currentTotp();
+    const wrong = (by: number) => String((Number(right) + by) % 1_000_000).padStart(6, '0');
+    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => post('/api/portal/proof-burst/recovery/proof', { flow: start.body.flow, otp: wrong(i + 7) })));
+    const tally: Record<string, number> = {};
+    for (const answer of answers) tally[answer.body.error.code] = (tally[answer.body.error.code] ?? 0) + 1;
+    expect(tally).toEqual({ RECOVERY_PROOF_INVALID: RESTORE_ACCESS_PROOF_ATTEMPTS_PER_FLOW, RECOVERY_ATTEMPTS_USED: 30 - RESTORE_ACCESS_PROOF_ATTEMPTS_PER_FLOW });
+    const late = await post('/api/portal/proof-burst/recovery/proof', { flow: start.body.flow, otp: right });
+    expect(late).toMatchObject({ status: 429, body: { error: { code: 'RECOVERY_ATTEMPTS_USED' } } });
+    expect(await app.adminApi('GET', `/tokens/${token.id}`)).toMatchObject({ failCount: 0 });
+  });
+
+  it('a crafted submission without any proof is refused and files nothing', async () => {
+    // Attack: post the submission directly, with only the attacker's new password and email.
+    const user = await app.adminApi('POST', '/users', { login: 'noproofvictim', password: 'no proof password 1' });
+    const resource = await app.adminApi('POST', '/resources', { name: 'No proof' });
+    await app.adminApi('PUT', `/resources/${resource.id}/self-service`, { enabled: true, alias: 'no-proof', actions: ['changeName'], tokenTypes: [] });
+    await app.adminApi('PUT', `/resources/${resource.id}/assignments`, { userId: user.id });
+    const start = await post('/api/portal/no-proof/recovery', { login: 'noproofvictim', lost: ['password', 'email'] });
+    const crafted = await post('/api/portal/no-proof/recovery/submit', { flow: start.body.flow, newPassword: 'attacker password 1', newEmail: 'a@evil.example' });
+    expect(crafted).toMatchObject({ status: 400, body: { error: { code: 'RECOVERY_PROOF_REQUIRED' } } });
+    expect((await app.adminApi('GET', '/user-issues')).items.filter((issue: { user: { id: string } }) => issue.user.id === user.id)).toEqual([]);
   });
 });
 

@@ -1,19 +1,36 @@
 /**
  * "Restore access": login and what was lost, then proof with what remains (password, email code, OTP or the code
  * sent to an SMS/email token) plus the new data for what was lost, then a confirmation that an administrator reviews
- * the request. The server answers the same for every login, so the second step always shows the same fields (and
- * the same "if your token gets codes by SMS or email" hint) for the same choice.
+ * the request. Until a proof succeeds the server answers the same for every login, so the second step shows the
+ * same fields (and the same "if your token gets codes by SMS or email" hint) for the same choice. Each filled field
+ * is checked on its own before the request is sent: a wrong one keeps what was typed and says how many tries are
+ * left; once one is confirmed, only the authenticators the account has stay asked for.
  */
 import { useState } from 'preact/hooks';
 import { Alert, Button, Checkbox, TextField } from '../components/form';
 import { useTranslator } from '../lib/i18n';
-import type { startRecovery } from '../../../worker/selfservice/recovery-service';
+import { ApiError } from '../lib/api';
+import type { proveRecovery, startRecovery } from '../../../worker/selfservice/recovery-service';
 import { portalError, type Authenticator, type PortalClient } from './portal-api';
 import { portalStrings } from './strings';
 import { RULE_VALUES, checkNewPassword, looksLikeEmail } from './validation';
 
 type RecoveryStart = Awaited<ReturnType<typeof startRecovery>>;
+type ProofAnswer = Awaited<ReturnType<typeof proveRecovery>>;
 type State = { step: 'start' } | { step: 'verify'; start: RecoveryStart } | { step: 'done'; lostToken: boolean };
+type ProofField = 'password' | 'emailCode' | 'otp';
+const PROOF_FIELDS: Record<Authenticator, ProofField> = { password: 'password', email: 'emailCode', token: 'otp' };
+
+/** The checks of the proof step so far: what is still asked, what was confirmed, the refusals at their fields. */
+interface Proofs {
+  asked: Authenticator[];
+  verified: Authenticator[];
+  errors: Partial<Record<Authenticator, string>>;
+  /** The flow checked every proof it takes: the request goes as it is. */
+  used: boolean;
+  /** Some proof was checked (right or wrong): the server files the request. */
+  tried: boolean;
+}
 
 /** `initialLogin`: what was typed at the sign-in, so the user need not type it again. */
 export function RestoreAccess(props: { client: PortalClient; onBack: () => void; initialLogin?: string }) {
@@ -24,6 +41,7 @@ export function RestoreAccess(props: { client: PortalClient; onBack: () => void;
   const [evidence, setEvidence] = useState({ password: '', emailCode: '', otp: '', newPassword: '', repeatPassword: '', newEmail: '' });
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
+  const [proofs, setProofs] = useState<Proofs>({ asked: [], verified: [], errors: {}, used: false, tried: false });
   const field = (name: keyof typeof evidence) => ({ value: evidence[name], onValue: (value: string) => setEvidence((current) => ({ ...current, [name]: value })) });
 
   async function start(event: Event) {
@@ -33,7 +51,9 @@ export function RestoreAccess(props: { client: PortalClient; onBack: () => void;
     setBusy(true);
     setError('');
     try {
-      setState({ step: 'verify', start: await props.client.post<RecoveryStart>('/recovery', { login: login.trim(), lost: chosen }) });
+      const answer = await props.client.post<RecoveryStart>('/recovery', { login: login.trim(), lost: chosen });
+      setProofs({ asked: answer.verify, verified: [], errors: {}, used: false, tried: false });
+      setState({ step: 'verify', start: answer });
     } catch (failure) {
       setError(portalError(failure));
     } finally {
@@ -41,28 +61,55 @@ export function RestoreAccess(props: { client: PortalClient; onBack: () => void;
     }
   }
 
+  const valueOf = (factor: Authenticator) => (factor === 'password' ? evidence.password : evidence[PROOF_FIELDS[factor]].trim());
+
+  /** Checks each filled, unconfirmed proof on its own; the proofs as they stand afterwards. */
+  async function checkProofs(flow: string): Promise<Proofs> {
+    let next: Proofs = { ...proofs, errors: {} };
+    for (const factor of proofs.asked) {
+      if (next.used || next.verified.includes(factor) || valueOf(factor) === '' || !next.asked.includes(factor)) continue;
+      try {
+        const answer = await props.client.post<ProofAnswer>('/recovery/proof', { flow, [PROOF_FIELDS[factor]]: valueOf(factor) });
+        next = { ...next, tried: true, verified: answer.verified, asked: [...answer.verified, ...answer.verify] };
+      } catch (failure) {
+        if (!(failure instanceof ApiError)) throw failure;
+        if (failure.code === 'RECOVERY_PROOF_INVALID') {
+          const left = (failure.details as { attemptsLeft?: number } | undefined)?.attemptsLeft ?? 0;
+          const text = left === 0 ? t('proofWrongLast') : left === 1 ? t('proofWrongOne') : t('proofWrong', { left });
+          next = { ...next, tried: true, used: left === 0, errors: { ...next.errors, [factor]: text } };
+        } else if (failure.code === 'RECOVERY_ATTEMPTS_USED') {
+          next = { ...next, used: true };
+        } else throw failure;
+      }
+    }
+    // A refusal at a field the account turned out not to have is no longer asked for.
+    next.errors = Object.fromEntries(Object.entries(next.errors).filter(([factor]) => next.asked.includes(factor as Authenticator)));
+    return next;
+  }
+
   async function submit(event: Event) {
     event.preventDefault();
     if (state.step !== 'verify') return;
-    const { needs, flow, verify } = state.start;
-    const proofGiven = (verify.includes('password') && evidence.password !== '') || (verify.includes('email') && evidence.emailCode.trim() !== '') || (verify.includes('token') && evidence.otp.trim() !== '');
+    const { needs, flow } = state.start;
+    const filled = proofs.asked.some((factor) => !proofs.verified.includes(factor) && valueOf(factor) !== '');
     // Something is asked for, so something must be given: a request with no proof at all only costs the admin time.
-    if (verify.length > 0 && !proofGiven) return setError(t('proofRequired'));
+    if (proofs.asked.length > 0 && !filled && !proofs.tried) return setError(t('proofRequired'));
     if (needs.newPassword) {
       const problem = checkNewPassword(evidence.newPassword, evidence.repeatPassword);
       if (problem) return setError(t(problem, RULE_VALUES));
     }
     if (needs.newEmail && !looksLikeEmail(evidence.newEmail)) return setError(t('emailInvalid'));
-    // Only what was given: an empty field means "I do not have this".
-    const body: Record<string, string> = { flow };
-    if (evidence.password) body.password = evidence.password;
-    if (evidence.emailCode.trim()) body.emailCode = evidence.emailCode.trim();
-    if (evidence.otp.trim()) body.otp = evidence.otp.trim();
-    if (needs.newPassword) body.newPassword = evidence.newPassword;
-    if (needs.newEmail) body.newEmail = evidence.newEmail.trim();
     setBusy(true);
     setError('');
     try {
+      const checked = await checkProofs(flow);
+      setProofs(checked);
+      // A refusal to act on first: the request is sent once the typed proofs are right, or no tries are left.
+      if (Object.keys(checked.errors).length > 0 && !checked.used) return;
+      if (checked.used && checked.verified.length === 0 && !proofs.used) return setError(t('proofsUsed'));
+      const body: Record<string, string> = { flow };
+      if (needs.newPassword) body.newPassword = evidence.newPassword;
+      if (needs.newEmail) body.newEmail = evidence.newEmail.trim();
       await props.client.post('/recovery/submit', body);
       setState({ step: 'done', lostToken: lost.token });
     } catch (failure) {
@@ -84,7 +131,7 @@ export function RestoreAccess(props: { client: PortalClient; onBack: () => void;
   }
 
   if (state.step === 'verify') {
-    const { verify, needs } = state.start;
+    const { needs } = state.start;
     return (
       <form class="stack" key="verify" onSubmit={submit}>
         <h2>{t('verifyTitle')}</h2>
@@ -94,12 +141,15 @@ export function RestoreAccess(props: { client: PortalClient; onBack: () => void;
             {t('emailCooldown', { seconds: Math.ceil(state.start.emailCooldownMs / 1000) })}
           </p>
         ) : null}
-        {verify.includes('password') ? <TextField label={t('password')} name="password" type="password" autocomplete="current-password" {...field('password')} /> : null}
-        {verify.includes('email') ? <TextField label={t('emailCode')} name="emailCode" inputMode="numeric" autocomplete="one-time-code" maxLength={16} hint={t('verifyEmailHint')} {...field('emailCode')} /> : null}
-        {/* A recovery code has letters: no number pad here. */}
-        {verify.includes('token') ? (
-          <TextField label={t('otpOrRecoveryCode')} name="otp" autocomplete="one-time-code" autocapitalize="characters" spellcheck={false} maxLength={64} hint={t('verifyTokenHint')} {...field('otp')} />
-        ) : null}
+        {proofs.asked.map((factor) =>
+          proofs.verified.includes(factor) ? (
+            <p key={factor} class="hint" data-testid={`proof-confirmed-${factor}`}>
+              {t(factor === 'password' ? 'password' : factor === 'email' ? 'emailCode' : 'otpOrRecoveryCode')}: {t('proofConfirmed')}
+            </p>
+          ) : (
+            <ProofInput key={factor} factor={factor} field={field(PROOF_FIELDS[factor])} error={proofs.errors[factor]} t={t} />
+          ),
+        )}
         {needs.newPassword || needs.newEmail ? <h2>{t('newDataTitle')}</h2> : null}
         {needs.newPassword ? (
           <>
@@ -143,5 +193,29 @@ export function RestoreAccess(props: { client: PortalClient; onBack: () => void;
         {t('backToSignIn')}
       </Button>
     </form>
+  );
+}
+
+type FieldBinding = { value: string; onValue: (value: string) => void };
+
+function ProofInput(props: { factor: Authenticator; field: FieldBinding; error: string | undefined; t: ReturnType<typeof useTranslator> }) {
+  const { t, field, error } = props;
+  if (props.factor === 'password') return <TextField label={t('password')} name="password" type="password" autocomplete="current-password" error={error} {...field} />;
+  if (props.factor === 'email') {
+    return <TextField label={t('emailCode')} name="emailCode" inputMode="numeric" autocomplete="one-time-code" maxLength={16} hint={t('verifyEmailHint')} error={error} {...field} />;
+  }
+  // A recovery code has letters: no number pad here.
+  return (
+    <TextField
+      label={t('otpOrRecoveryCode')}
+      name="otp"
+      autocomplete="one-time-code"
+      autocapitalize="characters"
+      spellcheck={false}
+      maxLength={64}
+      hint={t('verifyTokenHint')}
+      error={error}
+      {...field}
+    />
   );
 }
