@@ -22,6 +22,29 @@ const versionParam = z.object({ version: z.coerce.number().int().positive() });
 const claimValues = z.array(z.string().max(4096)).max(100);
 const claims = z.record(z.string().min(1).max(512), claimValues).refine((value) => Object.keys(value).length <= 200, 'at most 200 claims');
 
+function actionCatalogue() {
+  return {
+    items: ACTIONS.map(({ name, aliases, category, result, doc, parameters, positional }) => ({
+      name,
+      aliases: [...aliases],
+      category,
+      result,
+      doc,
+      parameters: parameters.map(({ name, type, required, doc }) => ({ name, type, required, doc })),
+      positional: [...positional],
+    })),
+    contextVariables: [...CONTEXT_VARIABLES],
+    types: TYPE_NAMES,
+  };
+}
+
+/** What the Script Designer receives from these routes (it imports these types; nothing is written twice). */
+export type ScriptStateResponse = Awaited<ReturnType<typeof readScriptState>>;
+export type ScriptCatalogueResponse = ReturnType<typeof actionCatalogue>;
+export type ScriptCheckResponse = Awaited<ReturnType<typeof checkScriptSource>>;
+export type ScriptTestRunResponse = Awaited<ReturnType<typeof testRunScript>>;
+export type ScriptUserFieldsResponse = { items: Array<Pick<(typeof SCRIPT_USER_FIELDS)[number], 'name' | 'writable' | 'type' | 'description'>> };
+
 const checkBody = z.strictObject({ source });
 const saveBody = z.strictObject({ source: source.min(1), onError: z.enum(['deny', 'continue']).optional() });
 const enabledBody = z.strictObject({ enabled: z.boolean() });
@@ -36,22 +59,7 @@ export const scriptAdminRoutes = apiRouter()
   )
   // The action catalogue with its documentation, for the designer's completion and hover.
   .openapi(route({ method: 'get', path: '/actions', tags, summary: 'The action catalogue with parameters and documentation', responses: { 200: json(anyObject, 'The catalogue') } }), (c) =>
-    c.json(
-      {
-        items: ACTIONS.map(({ name, aliases, category, result, doc, parameters, positional }) => ({
-          name,
-          aliases,
-          category,
-          result,
-          doc,
-          parameters: parameters.map(({ name, type, required, doc }) => ({ name, type, required, doc })),
-          positional,
-        })),
-        contextVariables: [...CONTEXT_VARIABLES],
-        types: TYPE_NAMES,
-      },
-      200,
-    ),
+    c.json(actionCatalogue(), 200),
   )
   // The user's system names, for the designer's GetSystemName picker and completion.
   .openapi(

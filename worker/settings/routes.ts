@@ -6,6 +6,9 @@ import { apiRouter, json, jsonBody, route } from '../lib/api-router';
 import { isTwoFactorEnabled, setTwoFactorEnabled } from './platform';
 
 const securitySettings = z.strictObject({ twoFactorEnabled: z.boolean() });
+/** What the security page receives (it imports this type). */
+export type SecuritySettingsResponse = z.infer<typeof securitySettings>;
+
 const tags = ['Security'];
 
 export const securitySettingsAdminRoutes = apiRouter()

@@ -13,6 +13,4 @@ export type TemplateField = keyof LanguageTemplates;
 /** `details.issues` of a VALIDATION_FAILED / TEMPLATE_INVALID answer to a messaging save. */
 export type FieldIssue = SettingsProblem;
 
-export interface SecuritySettings {
-  twoFactorEnabled: boolean;
-}
+export type { SecuritySettingsResponse as SecuritySettings } from '../../../../worker/settings/routes';

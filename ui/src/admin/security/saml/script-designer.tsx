@@ -11,7 +11,7 @@ import { Tabs } from '../../../components/layout';
 import { lazyPage } from '../../../components/lazy';
 import { showToast } from '../../../components/toast';
 import { api, ApiError } from '../../../lib/api';
-import { describeScriptProblem, type ProblemParams } from '../../../../../script-engine/problems';
+import { describeScriptProblem } from '../../../../../script-engine/problems';
 import { describeError, formatDateTime, useLanguage, useTranslator, type Dictionaries } from '../../../lib/i18n';
 import { useData } from '../../use-data';
 import { confirmAction } from '../../widgets';
@@ -22,6 +22,13 @@ import { loadYamlEditor } from '../../monaco/load';
 import { outlineOf } from './script-context';
 import { registerScriptLanguage, type DesignerCatalogue } from './script-language';
 import { ScriptOutline, type TraceStep } from './script-outline';
+import type {
+  ScriptCatalogueResponse,
+  ScriptCheckResponse,
+  ScriptStateResponse,
+  ScriptTestRunResponse,
+  ScriptUserFieldsResponse,
+} from '../../../../../worker/scripts/routes';
 
 const YamlEditor = lazyPage<YamlEditorProps>(loadYamlEditor);
 
@@ -142,42 +149,10 @@ const strings: Dictionaries = {
   },
 };
 
-interface ScriptState {
-  script: {
-    version: number;
-    source: string;
-    onError: 'deny' | 'continue';
-    savedAt: number;
-    savedBy: string | null;
-  } | null;
-  enabled: boolean;
-  versions: Array<{
-    version: number;
-    onError: string;
-    savedAt: number;
-    savedBy: string | null;
-    applied: boolean;
-  }>;
-}
-
-/** GET /actions: the engine's declarations for completion and hover. */
-interface CatalogueAnswer {
-  items: DesignerCatalogue['actions'];
-  contextVariables: DesignerCatalogue['contextVariables'];
-  types: DesignerCatalogue['types'];
-}
-
+type ScriptState = ScriptStateResponse;
+type CheckedScript = Extract<ScriptCheckResponse, { ok: false }>['errors'][number] | Extract<ScriptCheckResponse, { ok: true }>['warnings'][number];
 /** A checker problem: `problem` and `params` render it in the page's language; `message` is the server's English. */
-interface ScriptProblem {
-  code: string;
-  problem?: string;
-  params?: ProblemParams;
-  message: string;
-  line: number;
-  column: number;
-  endLine?: number;
-  endColumn?: number;
-}
+type ScriptProblem = CheckedScript;
 
 const EXAMPLE = `# Runs before every SAML sign-in. Reference: script-engine/README.md
 version: 1
@@ -223,11 +198,7 @@ export function ScriptDesigner() {
     if (!open) return;
     const timer = setTimeout(() => {
       api
-        .post<{
-          ok: boolean;
-          errors: ScriptProblem[];
-          warnings: ScriptProblem[];
-        }>(`${BASE}/check`, { source })
+        .post<ScriptCheckResponse>(`${BASE}/check`, { source })
         .then((answer) =>
           setProblems([
             ...answer.errors,
@@ -248,8 +219,6 @@ export function ScriptDesigner() {
       problems.map((p) => ({
         line: p.line,
         column: p.column,
-        endLine: p.endLine,
-        endColumn: p.endColumn,
         message: `${p.code}: ${describeScriptProblem(p, language)}`,
       })),
     [problems, language],
@@ -548,25 +517,7 @@ function parseClaims(text: string): Record<string, string[]> {
   return claims;
 }
 
-interface TestRunAnswer {
-  ok: boolean;
-  errors?: ScriptProblem[];
-  outcome?: string;
-  error?: {
-    code: string;
-    problem?: string;
-    params?: ProblemParams;
-    message: string;
-    line?: number;
-    column?: number;
-  } | null;
-  denied?: string | null;
-  trace?: TraceStep[];
-  wouldApply?: string[];
-  wouldFail?: string | null;
-  traceTruncated?: boolean;
-  effectsTruncated?: boolean;
-}
+type TestRunAnswer = ScriptTestRunResponse;
 
 function TestRun({ source, onTrace, onSelect }: { source: string; onTrace: (trace: TraceStep[]) => void; onSelect: (line: number, column: number) => void }) {
   const t = useTranslatorLocal();
@@ -720,7 +671,7 @@ let catalogue: Promise<DesignerCatalogue> | null = null;
 
 /** The engine's declarations, loaded once per page: actions, context variables and the user's fields. */
 function loadCatalogue(): Promise<DesignerCatalogue> {
-  catalogue ??= Promise.all([api.get<CatalogueAnswer>(`${BASE}/actions`), api.get<{ items: DesignerCatalogue['userFields'] }>(`${BASE}/user-fields`)]).then(
+  catalogue ??= Promise.all([api.get<ScriptCatalogueResponse>(`${BASE}/actions`), api.get<ScriptUserFieldsResponse>(`${BASE}/user-fields`)]).then(
     ([actions, fields]) => ({
       actions: actions.items,
       contextVariables: actions.contextVariables,
