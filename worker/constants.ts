@@ -163,7 +163,8 @@ export const PASSWORD_RESET_REQUESTS_PER_IP_PER_HOUR = 20;
  */
 export const PASSWORD_RESET_MAX_VALID_LINKS = 3;
 /**
- * Restore-access submissions (each checks the password, email code and token OTP given once) per login per hour.
+ * Restore-access proof checks per login per hour: each proof step (one password, email code or OTP) and each
+ * submission that carries proofs claims one.
  * They do not count toward the token's own lock (an attacker could lock the victim's token through restore access),
  * so this claimed counter is their bound: 120 guesses a day at 3 window steps each hit a 6-digit TOTP about once in
  * 2,800 days (the token's own lock admits more), and a hit only files a request that an administrator must approve.
@@ -213,11 +214,19 @@ export const DAY_MS = 24 * 60 * 60 * 1000;
 
 // ---- admin audit trail (worker/audit/)
 /**
- * Audit rows are kept a year: long enough for a yearly access review and the usual "who changed this last spring"
- * question (ISO 27001 and SOC 2 reviews look back twelve months), then the hourly cron purges them. A deployment
- * that must keep them longer changes this number.
+ * Audit rows are kept a year by default: long enough for a yearly access review and the usual "who changed this
+ * last spring" question (ISO 27001 and SOC 2 reviews look back twelve months), then the hourly cron purges them.
+ * The administrator may set another number of days (Security > Email > Admin activity) within the bounds below.
  */
 export const ADMIN_AUDIT_RETENTION_DAYS = 365;
+/**
+ * The shortest retention that may be set: the hourly purge would otherwise let an administrator erase the record of
+ * their own changes within days (the setting's change is itself recorded, and kept at least this long); 90 days
+ * still cover a quarterly access review.
+ */
+export const ADMIN_AUDIT_RETENTION_MIN_DAYS = 90;
+/** The longest: ten years cover every common legal retention period; beyond that the table only grows. */
+export const ADMIN_AUDIT_RETENTION_MAX_DAYS = 3650;
 /** Rows per query while a CSV export streams (keyset paging): one D1 read stays small however long the export. */
 export const CSV_EXPORT_CHUNK_ROWS = 500;
 

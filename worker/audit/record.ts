@@ -67,11 +67,25 @@ export function auditOf(c: Context<AppBindings>): Audit {
  * and the key's name are read in the same statement, as they are at this moment.
  */
 export function auditStatement(db: D1Database, actor: AuditActor, change: AuditChange): D1PreparedStatement {
+  return auditInsert(db, actor, change, 'WHERE changes() > 0');
+}
+
+/**
+ * The audit row of an admin action that changes no row of its own batch: a test of a token (Check OTP), a code
+ * sent for one, or a resync, whose change happens in the verification (D1 or its Durable Object) where no admin
+ * batch reaches. Written on its own, after the action answered; a token's serial is read in the same statement.
+ */
+export async function recordAuditEvent(c: Context<AppBindings>, change: AuditChange): Promise<void> {
+  await auditInsert(c.env.DB, auditActorOf(c), change, '').run();
+}
+
+function auditInsert(db: D1Database, actor: AuditActor, change: AuditChange, condition: string): D1PreparedStatement {
   return db
     .prepare(
       `INSERT INTO admin_audit (id, at, actor_user_id, actor_login, api_key_id, api_key_name, action, object_type, object_id, object_name, before, after, ip, client)
-       SELECT ?1, ?2, ?3, (SELECT login FROM users WHERE id = ?3), ?4, (SELECT name FROM api_keys WHERE id = ?4), ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12
-       WHERE changes() > 0`,
+       SELECT ?1, ?2, ?3, (SELECT login FROM users WHERE id = ?3), ?4, (SELECT name FROM api_keys WHERE id = ?4), ?5, ?6, ?7,
+              COALESCE(?8, CASE ?6 WHEN 'token' THEN (SELECT serial FROM tokens WHERE id = ?7) END), ?9, ?10, ?11, ?12
+       ${condition}`,
     )
     .bind(
       crypto.randomUUID(),

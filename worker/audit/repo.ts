@@ -2,7 +2,8 @@
  * Reading the admin audit trail: a filtered list in keyset pages (newest first), and the CSV export that walks the
  * same filter page by page as a stream, so every row of the filter is exported in bounded memory and bounded reads.
  */
-import { ADMIN_AUDIT_RETENTION_DAYS, CSV_EXPORT_CHUNK_ROWS, DAY_MS } from '../constants';
+import { CSV_EXPORT_CHUNK_ROWS, DAY_MS } from '../constants';
+import { auditRetentionDays } from '../settings/platform';
 import { csvCell, csvLine, csvStream } from '../lib/csv';
 import { likePattern } from '../lib/paging';
 import type { AuditObjectType } from './record';
@@ -57,10 +58,10 @@ interface AuditRow {
   client: string | null;
 }
 
-function whereOf(filter: AuditFilter, nowMs: number): { sql: string; params: unknown[] } {
+function whereOf(filter: AuditFilter, nowMs: number, retentionDays: number): { sql: string; params: unknown[] } {
   // Rows past retention are never shown, even before the hourly purge has removed them.
   const conditions = ['at >= ?'];
-  const params: unknown[] = [nowMs - ADMIN_AUDIT_RETENTION_DAYS * DAY_MS];
+  const params: unknown[] = [nowMs - retentionDays * DAY_MS];
   if (filter.admin) {
     conditions.push(`(actor_login LIKE ? ESCAPE '\\' OR api_key_name LIKE ? ESCAPE '\\')`);
     params.push(likePattern(filter.admin), likePattern(filter.admin));
@@ -98,8 +99,8 @@ export function decodeCursor(cursor: string): { at: number; id: string } | null 
   return match ? { at: Number(match[1]), id: match[2]! } : null;
 }
 
-function pageStatement(db: D1Database, filter: AuditFilter, nowMs: number, after: { at: number; id: string } | null, limit: number) {
-  const where = whereOf(filter, nowMs);
+function pageStatement(db: D1Database, filter: AuditFilter, nowMs: number, retentionDays: number, after: { at: number; id: string } | null, limit: number) {
+  const where = whereOf(filter, nowMs, retentionDays);
   const keyset = after ? ' AND (at < ? OR (at = ? AND id < ?))' : '';
   return db
     .prepare(`SELECT * FROM admin_audit WHERE ${where.sql}${keyset} ORDER BY at DESC, id DESC LIMIT ?`)
@@ -125,10 +126,11 @@ function toView(row: AuditRow): AuditEntryView {
 
 export async function listAudit(db: D1Database, filter: AuditFilter, page: { cursor?: string; pageSize: number }, nowMs: number): Promise<AuditPage> {
   const after = page.cursor ? decodeCursor(page.cursor) : null;
-  const where = whereOf(filter, nowMs);
+  const retentionDays = await auditRetentionDays(db);
+  const where = whereOf(filter, nowMs, retentionDays);
   // One row more than the page tells whether another page follows.
   const [rows, total] = await db.batch<Record<string, unknown>>([
-    pageStatement(db, filter, nowMs, after, page.pageSize + 1),
+    pageStatement(db, filter, nowMs, retentionDays, after, page.pageSize + 1),
     db.prepare(`SELECT count(*) AS total FROM admin_audit WHERE ${where.sql}`).bind(...where.params),
   ]);
   const results = rows!.results as unknown as AuditRow[];
@@ -144,8 +146,11 @@ const CSV_HEADER = ['timestamp', 'admin', 'api key', 'action', 'object type', 'o
 
 /** Every row of the filter as CSV, read CSV_EXPORT_CHUNK_ROWS at a time while the client downloads. */
 export function auditCsvStream(db: D1Database, filter: AuditFilter, nowMs: number, chunkRows = CSV_EXPORT_CHUNK_ROWS): ReadableStream<Uint8Array> {
+  // Read once, at the first chunk: every chunk of one export cuts at the same age.
+  let retentionDays: Promise<number> | null = null;
   return csvStream(CSV_HEADER.map(csvCell).join(','), async (after: { at: number; id: string } | null) => {
-    const { results } = await pageStatement(db, filter, nowMs, after, chunkRows).all<AuditRow>();
+    retentionDays ??= auditRetentionDays(db);
+    const { results } = await pageStatement(db, filter, nowMs, await retentionDays, after, chunkRows).all<AuditRow>();
     const last = results[results.length - 1];
     return {
       lines: results.map((row) =>

@@ -1,7 +1,10 @@
 /** Platform-wide switches kept in the `settings` table as JSON values. */
 import type { Audit } from '../audit/record';
+import { ADMIN_AUDIT_RETENTION_DAYS, ADMIN_AUDIT_RETENTION_MAX_DAYS, ADMIN_AUDIT_RETENTION_MIN_DAYS } from '../constants';
+import { AppError } from '../errors';
 
 const TWO_FACTOR_KEY = 'platform.twoFactorEnabled';
+const AUDIT_RETENTION_KEY = 'platform.adminAuditRetentionDays';
 
 export async function readSetting<T>(db: D1Database, key: string, fallback: T): Promise<T> {
   const row = await db.prepare('SELECT value FROM settings WHERE key = ?').bind(key).first<{ value: string }>();
@@ -24,6 +27,26 @@ export async function setTwoFactorEnabled(db: D1Database, enabled: boolean, nowM
   await db.batch([
     writeSettingStatement(db, TWO_FACTOR_KEY, enabled, nowMs),
     audit({ action: 'update', objectType: 'security_settings', objectId: TWO_FACTOR_KEY, objectName: 'twoFactorEnabled', before: { twoFactorEnabled: before }, after: { twoFactorEnabled: enabled } }),
+  ]);
+}
+
+export const AUDIT_RETENTION_BOUNDS = { min: ADMIN_AUDIT_RETENTION_MIN_DAYS, max: ADMIN_AUDIT_RETENTION_MAX_DAYS } as const;
+
+/** Days the admin audit trail keeps its rows: what the hourly purge and every read of the trail go by. */
+export async function auditRetentionDays(db: D1Database): Promise<number> {
+  const days = await readSetting(db, AUDIT_RETENTION_KEY, ADMIN_AUDIT_RETENTION_DAYS);
+  // A row written by hand outside the bounds still keeps the trail within them.
+  return Math.min(ADMIN_AUDIT_RETENTION_MAX_DAYS, Math.max(ADMIN_AUDIT_RETENTION_MIN_DAYS, Math.round(days)));
+}
+
+export async function setAuditRetentionDays(db: D1Database, days: number, nowMs: number, audit: Audit): Promise<void> {
+  if (!Number.isInteger(days) || days < ADMIN_AUDIT_RETENTION_MIN_DAYS || days > ADMIN_AUDIT_RETENTION_MAX_DAYS) {
+    throw new AppError('VALIDATION_FAILED', `auditRetentionDays: between ${ADMIN_AUDIT_RETENTION_MIN_DAYS} and ${ADMIN_AUDIT_RETENTION_MAX_DAYS} days.`);
+  }
+  const before = await auditRetentionDays(db);
+  await db.batch([
+    writeSettingStatement(db, AUDIT_RETENTION_KEY, days, nowMs),
+    audit({ action: 'update', objectType: 'security_settings', objectId: AUDIT_RETENTION_KEY, objectName: 'auditRetentionDays', before: { auditRetentionDays: before }, after: { auditRetentionDays: days } }),
   ]);
 }
 

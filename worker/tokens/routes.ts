@@ -1,7 +1,7 @@
 /** Admin API: /api/admin/tokens */
 import { $ } from '@hono/zod-openapi';
 import { z } from 'zod';
-import { auditOf } from '../audit/record';
+import { auditOf, recordAuditEvent } from '../audit/record';
 import { AppError } from '../errors';
 import { anyObject, apiRouter, idParams, json, jsonBody, noContent, route } from '../lib/api-router';
 import { clientAgent, clientIp } from '../lib/http';
@@ -126,7 +126,12 @@ export const tokenAdminRoutes = $(
       request: { params: idParams },
       responses: { 200: json(anyObject, 'Where the code went') },
     }),
-    async (c) => c.json(await sendTokenCheckCode(c.env, c.req.valid('param').id, { ip: clientIp(c), nowMs: c.var.now }), 200),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const sent = await sendTokenCheckCode(c.env, id, { ip: clientIp(c), nowMs: c.var.now });
+      await recordAuditEvent(c, { action: 'send_code', objectType: 'token', objectId: id, after: { sentTo: sent.sentTo } });
+      return c.json(sent, 200);
+    },
   )
   // The resources this token opens (as their "token with user", or through its owner's plain assignment).
   .openapi(
@@ -151,7 +156,9 @@ export const tokenAdminRoutes = $(
     }),
     async (c) => {
       const body = c.req.valid('json');
-      const result = await checkTokenOtp(c.env, c.req.valid('param').id, body.otp, c.var.now, body.challenge);
+      const { id } = c.req.valid('param');
+      const result = await checkTokenOtp(c.env, id, body.otp, c.var.now, body.challenge);
+      await recordAuditEvent(c, { action: 'check_otp', objectType: 'token', objectId: id, after: result.ok ? { valid: true } : { valid: false, reason: result.reason } });
       return c.json(result.ok ? { valid: true } : { valid: false, reason: result.reason, lockedUntil: result.lockedUntil ?? null }, 200);
     },
   )
@@ -161,6 +168,7 @@ export const tokenAdminRoutes = $(
       const { id } = c.req.valid('param');
       const body = c.req.valid('json');
       const result = await resyncTokenById(c.env, id, body.otp1, body.otp2, c.var.now);
+      await recordAuditEvent(c, { action: 'resync', objectType: 'token', objectId: id, after: result.ok ? { resynced: true } : { resynced: false, reason: result.reason } });
       if (!result.ok) throw resyncRefusal(result);
       return c.json(await getToken(c.env.DB, id, c.var.now), 200);
     },
