@@ -4,7 +4,8 @@
  * local Twilio), edits and previews the German SMS text, sends a test SMS, and the Twilio impersonation shows what
  * arrived (number, Basic auth, text). The admin lowers a send limit in the Limits panel. Bad input: an unknown
  * placeholder or an out-of-range limit is refused with its field error and nothing is saved; an invalid phone
- * number sends nothing.
+ * number sends nothing. The admin activity retention is set in days; a value out of its bounds is refused at the
+ * field, in English and in German.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -151,6 +152,23 @@ describe('Admin Center > Security', () => {
     expect((await app.adminApi('GET', '/messaging/settings')).limits).toMatchObject({ resendCooldownSeconds: 60, smsPerPhone: { max: 3 } });
   });
 
+  it('keeps admin activity for the days set; a value under the bound is refused at its field and nothing is saved', async () => {
+    await page.goto('/admin/security/email');
+    const retention = page.getByRole('form', { name: 'Admin activity' });
+    const days = retention.getByLabel('Keep admin activity for (days)');
+    await expect.poll(() => days.inputValue()).toBe('365');
+    await retention.getByText('Between 90 and 3650 days.', { exact: false }).waitFor();
+    await days.fill('30');
+    await retention.getByRole('button', { name: 'Save retention' }).click();
+    await expect.poll(() => retention.locator('[data-field-error]').allTextContents()).toEqual(['At least 90.']);
+    expect(await days.getAttribute('aria-invalid')).toBe('true');
+    expect((await app.adminApi('GET', '/security/audit-retention')).days).toBe(365);
+    await days.fill('730');
+    await retention.getByRole('button', { name: 'Save retention' }).click();
+    await expect.poll(toasts).toContain('Admin activity is kept for 730 days.');
+    expect((await app.adminApi('GET', '/security/audit-retention')).days).toBe(730);
+  });
+
   it('fits a phone-size screen', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto('/admin/security/email');
@@ -165,6 +183,12 @@ describe('Admin Center > Security', () => {
     await page.getByRole('heading', { name: 'Sicherheit', exact: true }).waitFor();
     await page.getByRole('button', { name: 'Nachrichteneinstellungen speichern' }).waitFor();
     await page.getByText('Zwei-Faktor-Authentifizierung für die Plattform aktivieren').waitFor();
+    const retention = page.getByRole('form', { name: 'Admin-Aktivität' });
+    const days = retention.getByLabel('Admin-Aktivität aufbewahren (Tage)');
+    await expect.poll(() => days.inputValue()).toBe('730');
+    await days.fill('4000');
+    await retention.getByRole('button', { name: 'Aufbewahrung speichern' }).click();
+    await expect.poll(() => retention.locator('[data-field-error]').allTextContents()).toEqual(['Höchstens 3650.']);
     await page.evaluate(() => localStorage.setItem('eid.language', 'en'));
   });
 });

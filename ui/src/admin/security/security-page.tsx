@@ -12,6 +12,7 @@ import { useData } from '../use-data';
 import { PageHeader } from '../widgets';
 import type { MessagingSettingsResponse, SecuritySettings } from './api-types';
 import { MessagingForm, TwoFactorPanel, Warnings, deliveryWarnings } from './email-method';
+import { AuditRetentionPanel } from './audit-retention-panel';
 import { LimitsPanel } from './limits-panel';
 import { MessageLogSection, OutboxSection } from './message-lists';
 import { supplierLabel } from './supplier-form';
@@ -107,6 +108,7 @@ export default function SecurityPage() {
           ) : messaging.error ? null : (
             <div class="loading" aria-busy="true" />
           )}
+          <AuditRetentionPanel />
         </>
       ) : null}
       {section === 'saml' ? <SamlSection onApplied={saml.reload} /> : null}

@@ -211,6 +211,11 @@ export const securityStrings: Dictionaries = {
     saveLimits: 'Save limits',
     limitsSaved: 'Limits saved.',
     limitsDefaults: 'Default values',
+    auditRetention: 'Admin activity',
+    auditRetentionDays: 'Keep admin activity for (days)',
+    auditRetentionHint: 'Between {min} and {max} days. Older entries are removed every hour; the shortest allowed keeps a quarter reviewable, and this change is recorded too.',
+    auditRetentionSave: 'Save retention',
+    auditRetentionSaved: 'Admin activity is kept for {days} days.',
   },
   de: {
     security: 'Sicherheit',
@@ -421,5 +426,10 @@ export const securityStrings: Dictionaries = {
     saveLimits: 'Limits speichern',
     limitsSaved: 'Die Limits wurden gespeichert.',
     limitsDefaults: 'Standardwerte',
+    auditRetention: 'Admin-Aktivität',
+    auditRetentionDays: 'Admin-Aktivität aufbewahren (Tage)',
+    auditRetentionHint: 'Zwischen {min} und {max} Tagen. Ältere Einträge werden stündlich entfernt; der kürzeste erlaubte Wert hält ein Quartal überprüfbar, und auch diese Änderung wird protokolliert.',
+    auditRetentionSave: 'Aufbewahrung speichern',
+    auditRetentionSaved: 'Die Admin-Aktivität wird {days} Tage aufbewahrt.',
   },
 };

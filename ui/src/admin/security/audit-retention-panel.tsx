@@ -1,0 +1,79 @@
+/**
+ * Security > Email > "Admin activity": how many days the admin audit trail keeps its rows. The bounds come from the
+ * server and are stated before anyone types; a refusal shows at the field, in the page's language.
+ */
+import { useEffect, useState } from 'preact/hooks';
+import { Button } from '../../components/form';
+import { showToast } from '../../components/toast';
+import { api } from '../../lib/api';
+import { describeFieldIssue } from '../../lib/error-texts';
+import { currentLanguage, describeError, useTranslator } from '../../lib/i18n';
+import type { FieldIssue as SharedFieldIssue } from '../../../../worker/contract/field-issues';
+import type { AuditRetentionView } from '../../../../worker/audit/retention-routes';
+import { Field, issuesOf } from './fields';
+import { securityStrings } from './strings';
+
+const PATH = '/api/admin/security/audit-retention';
+
+export function AuditRetentionPanel() {
+  const t = useTranslator(securityStrings);
+  const [saved, setSaved] = useState<AuditRetentionView | null>(null);
+  const [days, setDays] = useState('');
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    api
+      .get<AuditRetentionView>(PATH)
+      .then((view) => {
+        setSaved(view);
+        setDays(String(view.days));
+      })
+      .catch((failure) => setError(describeError(failure)));
+  }, []);
+
+  const save = async (event: Event) => {
+    event.preventDefault();
+    setBusy(true);
+    setError('');
+    try {
+      // Sent as typed when it is not a number, so the server's rule is what the field says.
+      const typed = days.trim();
+      const view = await api.put<AuditRetentionView>(PATH, { days: /^\d+(\.\d+)?$/.test(typed) ? Number(typed) : typed });
+      setSaved(view);
+      setDays(String(view.days));
+      showToast(t('auditRetentionSaved', { days: view.days }));
+    } catch (failure) {
+      const [issue] = issuesOf(failure);
+      setError(issue ? (issue.code ? describeFieldIssue(issue as SharedFieldIssue, currentLanguage()) : issue.message) : describeError(failure));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form class="panel stack" onSubmit={save} noValidate aria-labelledby="audit-retention-heading">
+      <h2 id="audit-retention-heading" style="margin:0">
+        {t('auditRetention')}
+      </h2>
+      <Field
+        label={t('auditRetentionDays')}
+        name="days"
+        inputMode="numeric"
+        value={days}
+        onValue={(value) => {
+          setError('');
+          setDays(value);
+        }}
+        disabled={!saved}
+        error={error || undefined}
+        hint={saved ? t('auditRetentionHint', { min: saved.minDays, max: saved.maxDays }) : undefined}
+      />
+      <div>
+        <Button type="submit" busy={busy} disabled={!saved || days.trim() === String(saved.days)}>
+          {t('auditRetentionSave')}
+        </Button>
+      </div>
+    </form>
+  );
+}
