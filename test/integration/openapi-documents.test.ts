@@ -3,14 +3,21 @@
  * and leave no admin route out; a refused body answers the error envelope the document promises.
  */
 import { compileErrors, validate } from '@readme/openapi-parser';
+import { OpenAPIHono } from '@hono/zod-openapi';
 import { describe, expect, it } from 'vitest';
 import { adminRoutes } from '../../worker/admin/routes';
+import { profileRoutes } from '../../worker/profile/routes';
+import { registerSharedComponents } from '../../worker/lib/api-router';
 import { ErrorEnvelope } from '../../worker/lib/api-router';
 import { LOGIN_MAX_LENGTH } from '../../worker/contract/fields';
 import { adminClient, call, json } from '../helpers/worker';
 
-const operationsOf = (doc: { paths: Record<string, object> }) =>
-  new Set(Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`)));
+/** What a router serves, as "METHOD /path/{param}" under its mount point. */
+const servedBy = (router: { routes: Array<{ method: string; path: string }> }, mount: string) =>
+  [...new Set(router.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${mount}${r.path.replace(/\/$/, '').replace(/:(\w+)/g, '{$1}')}`))];
+
+const operationsOf = (doc: { paths?: Record<string, object> }) =>
+  new Set(Object.entries(doc.paths ?? {}).flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`)));
 
 describe('OpenAPI documents', async () => {
   const adminDoc = await json(call('/api/admin/openapi.json'));
@@ -27,11 +34,21 @@ describe('OpenAPI documents', async () => {
 
   it('every mounted admin route is declared (a route added without a declaration fails here)', () => {
     const documented = operationsOf(adminDoc);
-    const served = adminRoutes.routes
-      .filter((route) => route.method !== 'ALL')
-      .map((route) => `${route.method} /api/admin${route.path.replace(/\/$/, '').replace(/:(\w+)/g, '{$1}')}`);
+    const served = servedBy(adminRoutes, '/api/admin');
     expect(served.length).toBeGreaterThan(80);
-    expect([...new Set(served)].filter((route) => !documented.has(route)).sort()).toEqual([]);
+    expect(served.filter((route) => !documented.has(route)).sort()).toEqual([]);
+  });
+
+  it('the profile API is declared the same way: every route, in a valid document', async () => {
+    const app = new OpenAPIHono();
+    registerSharedComponents(app);
+    app.route('/api/profile', profileRoutes);
+    const doc = app.getOpenAPI31Document({ openapi: '3.1.0', info: { title: 'profile', version: '1' } });
+    const served = servedBy(profileRoutes, '/api/profile');
+    expect(served.length).toBeGreaterThan(10);
+    expect(served.filter((route) => !operationsOf(doc).has(route)).sort()).toEqual([]);
+    const result = await validate(structuredClone(doc) as never);
+    expect(result.valid ? '' : compileErrors(result)).toBe('');
   });
 
   it('bodies carry the rules the server applies (one zod schema for both)', () => {
