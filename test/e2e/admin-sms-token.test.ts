@@ -44,7 +44,9 @@ describe('admin center: SMS token', () => {
     await expect.poll(() => destination.inputValue()).toBe(PHONE);
     await destination.fill('call me maybe');
     await dialog.getByRole('button', { name: 'Create' }).click();
-    await dialog.getByRole('alert').filter({ hasText: 'This is not a valid phone number.' }).waitFor();
+    // Said at the field (the one field component), tied to the input by aria-describedby.
+    await dialog.locator('[data-field-error]').filter({ hasText: 'This is not a valid phone number.' }).waitFor();
+    expect(await destination.getAttribute('aria-invalid')).toBe('true');
     expect((await app.adminApi('GET', '/tokens')).items).toEqual([]);
 
     await destination.fill(PHONE);

@@ -5,6 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { adminStrings } from '../../ui/src/admin/strings';
+import { messageTokenStrings } from '../../ui/src/admin/tokens/strings';
 import { startApp, type E2eApp } from './harness';
 
 let app: E2eApp;
@@ -57,6 +59,44 @@ describe('field errors in German', () => {
     await page.locator('[name="login"]').fill(app.admin.login);
     await page.getByRole('button', { name: 'Anlegen' }).click();
     await expect.poll(() => describedError(page, 'login')).toBe('Dieser Anmeldename ist bereits vergeben.');
+  });
+
+  it('the software token wizard says a wrong first OTP at the code field, not in a box below the form', async () => {
+    await page.goto('/admin/tokens');
+    await page.getByRole('button', { name: adminStrings.de.newSoftwareToken }).click();
+    const dialog = page.locator('dialog[open]').last();
+    expect(await dialog.locator('.field', { has: page.locator('[name="description"]') }).locator('.hint').textContent()).toBe('Höchstens 200 Zeichen.');
+    await dialog.getByRole('button', { name: adminStrings.de.create }).click();
+    await dialog.locator('[name="otp"]').fill('000000');
+    await dialog.getByRole('button', { name: adminStrings.de.confirmFirstOtp }).click();
+    await expect.poll(() => describedError(page, 'otp')).toBe(adminStrings.de.otpInvalid);
+    expect(await page.locator('[name="otp"]').getAttribute('aria-invalid')).toBe('true');
+    // Typing again answers the refusal.
+    await dialog.locator('[name="otp"]').fill('1');
+    expect(await describedError(page, 'otp')).toBe('');
+    await page.keyboard.press('Escape');
+  });
+
+  it('the SMS/email token form says a missing destination at its field in German', async () => {
+    await page.goto('/admin/tokens');
+    await page.getByRole('button', { name: messageTokenStrings.de.newMessageToken }).click();
+    const dialog = page.locator('dialog[open]').last();
+    await dialog.getByRole('button', { name: adminStrings.de.create }).click();
+    await expect.poll(() => describedError(page, 'destination')).toBe(messageTokenStrings.de.destinationRequired);
+    expect(await dialog.locator('[data-field-error]').allTextContents()).toContain(messageTokenStrings.de.ownerRequired);
+    expect(await page.locator('.toast').count()).toBe(0);
+    await page.keyboard.press('Escape');
+  });
+
+  it("a token's PIN that breaks the rule is refused at the PIN field with the rule, not in a toast", async () => {
+    const token = await app.adminApi('POST', '/tokens/hardware', { type: 'TOTP', serial: 'FIELD-PIN-1', seed: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP', seedEncoding: 'base32' });
+    await page.goto(`/admin/tokens/${token.id}`);
+    expect(await page.locator('.field', { has: page.locator('[name="pin"]') }).locator('.hint').textContent()).toBe('4 bis 8 Ziffern.');
+    await page.locator('[name="pin"]').fill('12');
+    await page.getByRole('button', { name: adminStrings.de.setPin }).click();
+    await expect.poll(() => describedError(page, 'pin')).toBe('4 bis 8 Ziffern.');
+    expect(await page.locator('.toast').count()).toBe(0);
+    expect((await app.adminApi('GET', `/tokens/${token.id}`)).hasPin).toBe(false);
   });
 
   it('the admin center starts in the language of the admin account and switches in the account menu', async () => {

@@ -85,4 +85,17 @@ describe('admin "Check OTP" for SMS and EMAIL tokens', () => {
     expect((await json(refused)).error.code).toBe('TOKEN_TYPE_MISMATCH');
     expect((await env.DB.prepare(`SELECT count(*) AS n FROM challenges WHERE purpose = 'admin-check-token' AND user_id = ?`).bind(user.id).first<{ n: number }>())!.n).toBe(1);
   });
+
+  it('refuses what is not an email address, or a PIN against the rule, at the field it concerns (code and parameters for the UI)', async () => {
+    const { admin, resource } = await portalWith(['changeName']);
+    const user = await assignedUser(admin, resource.id);
+    const refused = await admin.request('/tokens/message', { method: 'POST', json: { type: 'EMAIL', destination: 'not-an-address@', ownerUserId: user.id } });
+    expect(refused.status).toBe(400);
+    expect(await json(refused)).toMatchObject({ error: { code: 'VALIDATION_FAILED', details: { issues: [{ path: 'destination', code: 'invalid_format', params: { format: 'email' } }] } } });
+
+    const token = await admin.post('/tokens/message', { type: 'EMAIL', destination: `${unique('pin')}@example.test`, ownerUserId: user.id });
+    const shortPin = await admin.request(`/tokens/${token.id}/pin`, { method: 'PUT', json: { pin: '12', pinPosition: 'after' } });
+    expect(shortPin.status).toBe(400);
+    expect(await json(shortPin)).toMatchObject({ error: { code: 'VALIDATION_FAILED', details: { issues: [{ path: 'pin', code: 'invalid_format', params: { pattern: 'tokenPin' } }] } } });
+  });
 });

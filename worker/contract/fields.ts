@@ -13,6 +13,8 @@ export const LOGIN_MAX_LENGTH = 128;
 export const LOGIN_PATTERN = /^[\p{L}\p{N}._@+-]+$/u;
 export const EMAIL_MAX_LENGTH = 254;
 export const PERSON_NAME_MAX_LENGTH = 100;
+/** A token's description (its name on lists), as the admin or the user types it. */
+export const TOKEN_DESCRIPTION_MAX_LENGTH = 200;
 
 export const PHONE_MIN_LENGTH = 3;
 export const PHONE_MAX_LENGTH = 32;

@@ -15,6 +15,7 @@ import { AppError } from '../errors';
 import { hmacSha256Hex, randomToken } from '../lib/crypto';
 import { deriveKey } from '../lib/keys';
 import { normalizePhoneNumber } from '../lib/phone';
+import { fieldRefusal } from '../lib/validate';
 import { issueCode, verifyCode, type IssuedCode } from '../messaging/codes';
 import type { Language } from '../messaging/settings';
 import { recordFailure, refusalByState, splitPinAndOtp, type TokenRecord, type VerifyResult } from '../otp/verify-service';
@@ -36,7 +37,7 @@ export function normalizeDestination(type: MessageTokenType, raw: string): strin
   if (type === 'SMS') return normalizePhoneNumber(raw);
   const email = raw.trim().toLowerCase();
   // The same rule the senders apply (messaging/service.ts), so a stored destination can always be sent to.
-  if (!z.email().max(254).safeParse(email).success) throw new AppError('VALIDATION_FAILED', 'This is not a valid email address.');
+  if (!z.email().max(254).safeParse(email).success) throw fieldRefusal('destination', 'invalid_format', 'This is not a valid email address.', { format: 'email' });
   return email;
 }
 

@@ -8,6 +8,7 @@ import type { HashAlgorithm, TokenType } from '../db/schema';
 import type { Env } from '../env';
 import type { MessagingEnv } from '../messaging/service';
 import { AppError } from '../errors';
+import { fieldRefusal } from '../lib/validate';
 import { randomBytes } from '../lib/crypto';
 import { isUniqueViolation } from '../lib/d1-errors';
 import { bytesToBase32, type Bytes } from '../lib/encoding';
@@ -204,7 +205,7 @@ export function isValidTokenCounter(counter: number): boolean {
 
 export function validatePin(pin: string): void {
   if (!/^\d+$/.test(pin) || pin.length < TOKEN_PIN_MIN_LENGTH || pin.length > TOKEN_PIN_MAX_LENGTH) {
-    throw new AppError('VALIDATION_FAILED', `The PIN must be ${TOKEN_PIN_MIN_LENGTH} to ${TOKEN_PIN_MAX_LENGTH} digits.`);
+    throw fieldRefusal('pin', 'invalid_format', `The PIN must be ${TOKEN_PIN_MIN_LENGTH} to ${TOKEN_PIN_MAX_LENGTH} digits.`, { format: 'regex', pattern: 'tokenPin' });
   }
 }
 

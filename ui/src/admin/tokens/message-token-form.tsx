@@ -1,20 +1,23 @@
 /** An SMS or email token for a user, bound to their phone number or address, with its errors at the fields. */
 import { useState } from 'preact/hooks';
+import { TOKEN_DESCRIPTION_MAX_LENGTH } from '../../../../worker/contract/fields';
+import type { FieldIssue } from '../../../../worker/contract/field-issues';
 import { Alert, Button, SelectField, TextField } from '../../components/form';
 import { showToast } from '../../components/toast';
 import { api, ApiError } from '../../lib/api';
-import { describeError, useTranslator } from '../../lib/i18n';
+import { describeFieldIssue } from '../../lib/error-texts';
+import { currentLanguage, describeError, useTranslator } from '../../lib/i18n';
 import { adminStrings } from '../strings';
 import { UserPicker, type AdminUser } from '../users-page';
 import { messageTokenStrings } from './strings';
 import type { AdminToken } from './token-status';
 
-/** A field's own error under it (role=alert so screen readers hear it), in the danger colour. */
-function FieldError({ children }: { children: string | undefined }) {
+/** The owner's refusal under the user picker (which is not a field of its own), styled like every field's error. */
+function OwnerError({ children }: { children: string | undefined }) {
   return children ? (
-    <span role="alert" style={{ color: 'var(--danger)' }}>
+    <small class="field-error" role="alert" data-field-error="">
       {children}
-    </span>
+    </small>
   ) : null;
 }
 
@@ -29,14 +32,15 @@ function messageTokenErrors(failure: unknown, destinationInvalid: string): Messa
   if (!(failure instanceof ApiError)) return { form: text };
   if (failure.code === 'USER_NOT_FOUND') return { owner: text };
   if (failure.code !== 'VALIDATION_FAILED') return { form: text };
-  const issues = (failure.details as { issues?: Array<{ path: string; message: string }> } | undefined)?.issues ?? [];
+  const issues = failure.fieldIssues;
   if (issues.length === 0) return { destination: destinationInvalid };
   const errors: MessageFieldErrors = {};
+  const said = (issue: FieldIssue) => describeFieldIssue(issue, currentLanguage());
   for (const issue of issues) {
-    if (issue.path === 'destination') errors.destination ??= destinationInvalid;
+    if (issue.path === 'destination' || issue.path === 'phone') errors.destination ??= destinationInvalid;
     else if (issue.path === 'ownerUserId') errors.owner ??= text;
-    else if (issue.path === 'description') errors.description ??= `${text} (${issue.message})`;
-    else errors.form ??= `${text} (${issue.path}: ${issue.message})`;
+    else if (issue.path === 'description') errors.description ??= said(issue);
+    else errors.form ??= said(issue);
   }
   return errors;
 }
@@ -110,7 +114,7 @@ export function MessageTokenForm({ onDone }: { onDone: (token: AdminToken) => vo
       ) : (
         <UserPicker label={`${t('owner')} (${t('search')})`} onPick={(user) => choose(user, type)} />
       )}
-      <FieldError>{errors.owner}</FieldError>
+      <OwnerError>{errors.owner}</OwnerError>
       <TextField
         label={m(type === 'SMS' ? 'destinationSMS' : 'destinationEMAIL')}
         name="destination"
@@ -122,11 +126,21 @@ export function MessageTokenForm({ onDone }: { onDone: (token: AdminToken) => vo
           setEdited(value !== '');
           setErrors((current) => ({ ...current, destination: undefined }));
         }}
-        aria-invalid={errors.destination ? 'true' : undefined}
-        hint={errors.destination ? <FieldError>{errors.destination}</FieldError> : m(type === 'SMS' ? 'destinationSMSHint' : 'destinationEMAILHint')}
+        error={errors.destination}
+        hint={m(type === 'SMS' ? 'destinationSMSHint' : 'destinationEMAILHint')}
         maxLength={254}
       />
-      <TextField label={t('description')} name="description" value={description} onValue={setDescription} maxLength={200} hint={errors.description ? <FieldError>{errors.description}</FieldError> : undefined} />
+      <TextField
+        label={t('description')}
+        name="description"
+        value={description}
+        onValue={(value) => {
+          setDescription(value);
+          setErrors((current) => ({ ...current, description: undefined }));
+        }}
+        rules={{ maxLength: TOKEN_DESCRIPTION_MAX_LENGTH }}
+        error={errors.description}
+      />
       <Alert>{errors.form}</Alert>
       <div class="row end">
         <Button type="submit" busy={busy}>

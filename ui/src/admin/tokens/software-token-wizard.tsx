@@ -4,7 +4,7 @@
  */
 import { useState } from 'preact/hooks';
 import { CopyButton } from '../../components/copy-button';
-import { Alert, Button, SelectField, TextField } from '../../components/form';
+import { Button, Form, SelectField, TextField } from '../../components/form';
 import { showToast } from '../../components/toast';
 import { api } from '../../lib/api';
 import { describeError, useTranslator } from '../../lib/i18n';
@@ -13,6 +13,7 @@ import { useAction } from '../use-data';
 import { UserPicker } from '../users-page';
 import { tokenPageStrings } from './strings';
 import { QrCode, type AdminToken } from './token-status';
+import { TOKEN_DESCRIPTION_MAX_LENGTH } from '../../../../worker/contract/fields';
 
 interface Enrolment {
   token: AdminToken;
@@ -31,7 +32,7 @@ export function SoftwareTokenWizard({ onDone }: { onDone: () => void }) {
   const [created, setCreated] = useState<Enrolment | null>(null);
   const [otp, setOtp] = useState('');
   const [error, setError] = useState('');
-  const { busy, run } = useAction();
+  const { busy, run, form } = useAction();
 
   if (created) {
     return (
@@ -63,8 +64,21 @@ export function SoftwareTokenWizard({ onDone }: { onDone: () => void }) {
         <p class="muted">
           {t('serial')}: <code>{created.token.serial}</code>
         </p>
-        <TextField label={t('confirmFirstOtp')} name="otp" value={otp} onValue={setOtp} inputMode="numeric" autocomplete="one-time-code" required autoFocus />
-        <Alert>{error}</Alert>
+        {/* A wrong code, a lock or any refusal of the check concerns this one field: said there, not in a toast. */}
+        <TextField
+          label={t('confirmFirstOtp')}
+          name="otp"
+          value={otp}
+          onValue={(value) => {
+            setError('');
+            setOtp(value);
+          }}
+          error={error}
+          inputMode="numeric"
+          autocomplete="one-time-code"
+          required
+          autoFocus
+        />
         <div class="row end">
           <Button type="submit">{t('confirmFirstOtp')}</Button>
         </div>
@@ -73,7 +87,8 @@ export function SoftwareTokenWizard({ onDone }: { onDone: () => void }) {
   }
 
   return (
-    <form
+    <Form
+      {...form}
       class="stack"
       onSubmit={async (event) => {
         event.preventDefault();
@@ -97,7 +112,7 @@ export function SoftwareTokenWizard({ onDone }: { onDone: () => void }) {
         <SelectField label={t('digits')} name="digits" value={digits} onValue={setDigits} options={['6', '8'].map((v) => ({ value: v, label: v }))} />
         {type === 'TOTP' ? <SelectField label={t('period')} name="period" value={period} onValue={setPeriod} options={['30', '60'].map((v) => ({ value: v, label: v }))} /> : null}
       </div>
-      <TextField label={t('description')} name="description" value={description} onValue={setDescription} />
+      <TextField label={t('description')} name="description" value={description} onValue={setDescription} rules={{ maxLength: TOKEN_DESCRIPTION_MAX_LENGTH }} />
       {owner ? (
         <p>
           {t('owner')}: <strong>{owner.login}</strong>{' '}
@@ -113,7 +128,7 @@ export function SoftwareTokenWizard({ onDone }: { onDone: () => void }) {
           {t('create')}
         </Button>
       </div>
-    </form>
+    </Form>
   );
 }
 

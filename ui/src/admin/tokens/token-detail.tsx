@@ -5,7 +5,7 @@
  */
 import { useCallback, useState } from 'preact/hooks';
 import { confirmDialog } from '../../components/dialog';
-import { Button, SelectField, TextField } from '../../components/form';
+import { Button, Form, SelectField, TextField } from '../../components/form';
 import { ChevronLeftIcon } from '../../components/icons';
 import { showToast } from '../../components/toast';
 import { api, ApiError } from '../../lib/api';
@@ -14,6 +14,7 @@ import { navigate, onLinkClick, useLeaveGuard } from '../../lib/router';
 import { adminStrings } from '../strings';
 import { useAction, useData } from '../use-data';
 import { PageHeader, confirmAction } from '../widgets';
+import { TOKEN_DESCRIPTION_MAX_LENGTH } from '../../../../worker/contract/fields';
 import type { TokenResource } from '../../../../worker/tokens/token-resources';
 import { messageTokenStrings, tokenPageStrings } from './strings';
 import { PasskeyFacts, RecoveryCodesPanel } from './token-facts';
@@ -24,6 +25,8 @@ export function TokenDetailPage({ id }: { id: string }) {
   const path = `/api/admin/tokens/${id}`;
   const { data: token, error, reload } = useData<AdminToken>(path);
   const { busy, run } = useAction();
+  // The PIN form has its own action, so its refusal ("4 to 8 digits.") stays at its field and not in the other forms.
+  const pinAction = useAction();
   const m = useTranslator(messageTokenStrings);
   const p = useTranslator(tokenPageStrings);
   const [codeSentTo, setCodeSentTo] = useState<string | null>(null);
@@ -156,27 +159,29 @@ export function TokenDetailPage({ id }: { id: string }) {
           ) : null}
           <section class="panel">
             <h2>{t('pin')}</h2>
-            <form
+            <Form
+              {...pinAction.form}
               class="row"
+              noValidate
               onSubmit={async (event) => {
                 event.preventDefault();
-                if (await run(() => api.put(`${path}/pin`, { pin, pinPosition }), t('saved'))) {
+                if (await pinAction.run(() => api.put(`${path}/pin`, { pin, pinPosition }), t('saved'))) {
                   setPin('');
                   reload();
                 }
               }}
             >
-              <TextField label={t('pin')} name="pin" type="password" value={pin} onValue={setPin} inputMode="numeric" pattern="\d{4,8}" autocomplete="off" required />
+              <TextField label={t('pin')} name="pin" type="password" value={pin} onValue={setPin} inputMode="numeric" rules={{ pattern: 'tokenPin' }} autocomplete="off" required />
               <SelectField label={t('pinPosition')} name="pinPosition" value={pinPosition} onValue={setPinPosition} options={[{ value: 'after', label: t('pinAfter') }, { value: 'before', label: t('pinBefore') }]} />
-              <Button type="submit" busy={busy}>
+              <Button type="submit" busy={pinAction.busy}>
                 {t('setPin')}
               </Button>
               {token.hasPin ? (
-                <Button variant="secondary" busy={busy} onClick={() => run(() => api.put(`${path}/pin`, { pin: null }), t('saved')).then(reload)}>
+                <Button variant="secondary" busy={pinAction.busy} onClick={() => pinAction.run(() => api.put(`${path}/pin`, { pin: null }), t('saved')).then(reload)}>
                   {t('removePin')}
                 </Button>
               ) : null}
-            </form>
+            </Form>
           </section>
         </>
       )}
@@ -190,23 +195,32 @@ function TokenNameForm({ token, path, onSaved }: { token: AdminToken; path: stri
   const t = useTranslator(adminStrings);
   const p = useTranslator(tokenPageStrings);
   const [name, setName] = useState(token.description);
-  const { busy, run } = useAction();
+  const { busy, run, form } = useAction();
   const dirty = name.trim() !== token.description;
   const askToLeave = useCallback(() => confirmDialog({ title: p('unsavedTitle'), text: p('unsavedText'), confirmLabel: p('leave'), danger: true }), [p]);
   useLeaveGuard(dirty, askToLeave);
   return (
-    <form
+    <Form
+      {...form}
       class="panel row"
       onSubmit={async (event) => {
         event.preventDefault();
         if (await run(() => api.patch(path, { description: name.trim() }), t('saved'))) onSaved();
       }}
     >
-      <TextField label={p('tokenName')} name="token-name" value={name} onValue={setName} maxLength={200} hint={p('tokenNameHint')} />
+      <TextField
+        label={p('tokenName')}
+        name="token-name"
+        errorPath="description"
+        value={name}
+        onValue={setName}
+        rules={{ maxLength: TOKEN_DESCRIPTION_MAX_LENGTH }}
+        hint={p('tokenNameHint')}
+      />
       <Button type="submit" busy={busy} disabled={!dirty}>
         {p('saveName')}
       </Button>
-    </form>
+    </Form>
   );
 }
 
