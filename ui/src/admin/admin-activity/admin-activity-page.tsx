@@ -11,6 +11,7 @@ import { formatDateTime, useTranslator } from '../../lib/i18n';
 import { onLinkClick, useLocation } from '../../lib/router';
 import type { AuditObjectType } from '../../../../worker/audit/record';
 import type { AuditEntryView, AuditPage } from '../../../../worker/audit/repo';
+import type { AuditRetentionView } from '../../../../worker/audit/retention-routes';
 import { useData } from '../use-data';
 import { Empty, PageHeader } from '../widgets';
 import { adminActivityStrings } from './strings';
@@ -82,6 +83,8 @@ export default function AdminActivityPage() {
   useEffect(() => setCursors([undefined]), [filterKey]);
   const cursor = cursors[cursors.length - 1];
   const { data, error } = useData<AuditPage>(`/api/admin/audit${query({ ...filter, pageSize, cursor })}`);
+  // Set on the Security page: the hint says what is in force.
+  const retention = useData<AuditRetentionView>('/api/admin/security/audit-retention');
   const csvHref = `/api/admin/audit/export${query(filter)}`;
   const filtered = Boolean(admin || object || objectType || from || to);
   const firstShown = (cursors.length - 1) * Number(pageSize) + 1;
@@ -93,7 +96,7 @@ export default function AdminActivityPage() {
           {t('exportCsv')}
         </a>
       </PageHeader>
-      <p class="hint">{t('retention', { days: RETENTION_DAYS })}</p>
+      {retention.data ? <p class="hint">{t('retention', { days: retention.data.days })}</p> : null}
       <div class="toolbar">
         <TextField label={t('adminFilter')} type="search" name="admin" value={adminInput} onValue={setAdminInput} placeholder={t('adminFilterHint')} />
         <SelectField<AuditObjectType | ''>
