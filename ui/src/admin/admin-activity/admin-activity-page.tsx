@@ -16,9 +16,6 @@ import { useData } from '../use-data';
 import { Empty, PageHeader } from '../widgets';
 import { adminActivityStrings } from './strings';
 
-/** The server's ADMIN_AUDIT_RETENTION_DAYS (the UI may import only types from the worker). */
-const RETENTION_DAYS = 365;
-
 /** A record, so the type checker notices when the server gains an object type this list lacks. */
 const OBJECT_TYPE_ORDER: Record<AuditObjectType, number> = {
   user: 0,
