@@ -8,10 +8,11 @@
  * Load design: the verify API accepts every code once and rate limits each (login, resource), so the requests are
  * real successes only if every one carries a fresh code and no user exceeds the limit. U users each own an HOTP
  * hardware token on one resource; request j is for user j % U with that user's code for counter floor(j / U):
- * each user's codes arrive in increasing order, U requests apart. U is sized from the bare endpoint's throughput so
- * no user gets more than VERIFY_ATTEMPTS_PER_USER requests in the run (warm-up included). U is sized from the write
- * probe's throughput (the verify's ceiling), and the warm-up reaches every user once, so the measured rounds see
- * the steady state of an isolate that serves these users: the verify API's warm path (worker/verify-api/warm-path.ts).
+ * each user's codes arrive in increasing order, U requests apart. U is sized from the write probe's throughput (the
+ * verify's ceiling) so no user gets more than VERIFY_ATTEMPTS_PER_USER requests in the run (warm-up included), and
+ * the warm-up sends every user's first code exactly once, so the measured rounds see the steady state of an isolate
+ * that serves these users: the verify API's warm path (worker/verify-api/warm-path.ts). Each design (D1, object
+ * mode) is one VerifyDesign, seeded, warmed up and measured by the same functions.
  *
  * Usage: npx tsx bench/otp.ts [--duration 10] [--connections 32] [--threads 1] [--strict]
  *   --strict: exit 1 when a target is missed (the default reports it and exits 0: the numbers are what they are).
@@ -56,10 +57,10 @@ const THREADS = Number(cli.threads);
 const WARMUP_SECONDS = 2;
 /** Rounds of bare, verify and write probe side by side: the report gives medians (the machine is shared). */
 const ROUNDS = 3;
-/** Codes per user in the warm-up file and in each round's file: together below the per-user rate limit. */
-const WARMUP_CODES_PER_USER = 3;
+/** Codes per user in the warm-up and in each round's file: together below the per-user rate limit. */
+const WARMUP_CODES_PER_USER = 1;
 const CODES_PER_ROUND = Math.floor((VERIFY_ATTEMPTS_PER_USER - WARMUP_CODES_PER_USER - 1) / ROUNDS);
-const MIN_USERS = 2000;
+const MIN_USERS = 500;
 /** Users for this many times the requests the write probe's rate would send: the verify stays below the probe. */
 const SIZING_MARGIN = 1.5;
 const RESOURCE_NAME = 'bench-vpn';
@@ -139,54 +140,30 @@ async function main(): Promise<void> {
     const probeWarmup = await runWrk({ ...wrkBase, url: writeProbe.url, durationSeconds: WARMUP_SECONDS });
     // Enough users that even at the write probe's rate nobody reaches the per-user limit in a round.
     userCount = Math.max(MIN_USERS, Math.ceil((probeWarmup.requestsPerSecond * DURATION_SECONDS * SIZING_MARGIN) / CODES_PER_ROUND));
-    log(`applying migrations and seeding ${userCount} users with HOTP hardware tokens`);
-    await applyMigrations(worker.db);
+    log(`applying migrations and seeding ${userCount} users with HOTP hardware tokens, in each design's D1`);
     const apiKey = `eid_bench${Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString('base64url')}`;
-    const seeded = await seedUsers(worker.db, bindings.SEED_ENCRYPTION_KEY, userCount + 2 + SEQUENTIAL_COLD_USERS + CROWD_USERS, apiKey);
-    const crowdUsers = seeded.splice(seeded.length - CROWD_USERS);
-    const sanityUser = seeded.pop()!;
-    const sequentialUsers = seeded.splice(userCount);
-    users = seeded;
-    log(`seeding the object-mode Worker's D1 the same way (${userCount + 1 + CROWD_USERS} users)`);
-    await applyMigrations(objectWorker.db);
-    const objectSeeded = await seedUsers(objectWorker.db, bindings.SEED_ENCRYPTION_KEY, userCount + 1 + CROWD_USERS, apiKey);
-    const objectCrowdUsers = objectSeeded.splice(objectSeeded.length - CROWD_USERS);
-    const objectSanityUser = objectSeeded.pop()!;
-    const objectUsers = objectSeeded;
+    const d1 = await seedDesign('d1', worker, bindings.SEED_ENCRYPTION_KEY, apiKey, userCount, SEQUENTIAL_COLD_USERS + 1);
+    const object = await seedDesign('object', objectWorker, bindings.SEED_ENCRYPTION_KEY, apiKey, userCount, 0);
+    users = d1.users;
+    const sanityUser = d1.sanityUser;
+    const objectSanityUser = object.sanityUser;
 
-    // The warm-up sends every user a code (a cold verify runs at about a third of the probe's rate), so each round
-    // measures an isolate that has verified these users before.
-    const warmupFile = join(WORK_DIR, 'verify-warmup.jsonl');
-    let nextCounters = users.map(() => 0);
-    writeFileSync(warmupFile, verifyBodies(users, nextCounters, WARMUP_CODES_PER_USER));
-    const warmupSeconds = Math.min(15, Math.max(WARMUP_SECONDS, Math.ceil((3 * userCount) / probeWarmup.requestsPerSecond)));
-    log(`POST /api/v1/verify warm-up (${warmupSeconds} s)`);
-    const warmup = await runWrk({ ...wrkBase, url: `${worker.url}/api/v1/verify`, durationSeconds: warmupSeconds, bodiesFile: warmupFile, bearerToken: apiKey });
-    if (warmup.accepted === 0) throw new Error(`the verify API accepted nothing in the warm-up: ${JSON.stringify(warmup.reasons)}`);
-    nextCounters = countersAfter(nextCounters, warmup.requests, WARMUP_CODES_PER_USER);
+    // Every user's first code before the rounds: each round then measures an isolate that has verified its users
+    // (the D1 mode's warm copies; the object mode's objects created and initialised from D1, rule 7).
+    for (const design of [d1, object]) {
+      const warmup = await warmUp(design, apiKey);
+      log(`POST /api/v1/verify warm-up, ${design.name}: ${warmup.accepted}/${warmup.requests} accepted in ${(warmup.durationMs / 1000).toFixed(1)} s`);
+    }
     await runWrk({ ...wrkBase, url: `${worker.url}/health`, durationSeconds: WARMUP_SECONDS });
-    // The object mode's warm-up creates every user's object (its first use initialises from D1, rule 7).
-    let objectCounters = objectUsers.map(() => 0);
-    writeFileSync(join(WORK_DIR, 'verify-object-warmup.jsonl'), verifyBodies(objectUsers, objectCounters, WARMUP_CODES_PER_USER));
-    log(`POST /api/v1/verify warm-up, object mode (${warmupSeconds} s)`);
-    const objectWarmup = await runWrk({ ...wrkBase, url: `${objectWorker.url}/api/v1/verify`, durationSeconds: warmupSeconds, bodiesFile: join(WORK_DIR, 'verify-object-warmup.jsonl'), bearerToken: apiKey });
-    if (objectWarmup.accepted === 0) throw new Error(`the object-mode verify API accepted nothing in the warm-up: ${JSON.stringify(objectWarmup.reasons)}`);
-    objectCounters = countersAfter(objectCounters, objectWarmup.requests, WARMUP_CODES_PER_USER);
 
     for (let round = 0; round < ROUNDS; round++) {
-      const measuredFile = join(WORK_DIR, `verify-round-${round}.jsonl`);
-      writeFileSync(measuredFile, verifyBodies(users, nextCounters, CODES_PER_ROUND));
       const bare = await runWrk({ ...wrkBase, url: `${worker.url}/health`, durationSeconds: DURATION_SECONDS });
-      const verify = await runWrk({ ...wrkBase, url: `${worker.url}/api/v1/verify`, durationSeconds: DURATION_SECONDS, bodiesFile: measuredFile, bearerToken: apiKey });
-      const objectFile = join(WORK_DIR, `verify-object-round-${round}.jsonl`);
-      writeFileSync(objectFile, verifyBodies(objectUsers, objectCounters, CODES_PER_ROUND));
-      const verifyObject = await runWrk({ ...wrkBase, url: `${objectWorker.url}/api/v1/verify`, durationSeconds: DURATION_SECONDS, bodiesFile: objectFile, bearerToken: apiKey });
+      const verify = await measureVerifyRound(d1, round, apiKey);
+      const verifyObject = await measureVerifyRound(object, round, apiKey);
       const probe = await runWrk({ ...wrkBase, url: writeProbe.url, durationSeconds: DURATION_SECONDS });
       rounds.push({ bare, verify, verifyObject, probe });
-      nextCounters = countersAfter(nextCounters, verify.requests, CODES_PER_ROUND);
-      objectCounters = countersAfter(objectCounters, verifyObject.requests, CODES_PER_ROUND);
       log(
-        `  round ${round + 1}: bare ${fmtRate(bare.requestsPerSecond)}, verify ${fmtRate(verify.requestsPerSecond)} (accepted ${verify.accepted}/${verify.requests} ${JSON.stringify(verify.reasons)}), verify object mode ${fmtRate(verifyObject.requestsPerSecond)} (accepted ${verifyObject.accepted}/${verifyObject.requests} ${JSON.stringify(verifyObject.reasons)}), write probe ${fmtRate(probe.requestsPerSecond)} req/s`,
+        `  round ${round + 1}: bare ${fmtRate(bare.requestsPerSecond)}, verify ${describeVerify(verify)}, verify object mode ${describeVerify(verifyObject)}, write probe ${fmtRate(probe.requestsPerSecond)} req/s`,
       );
     }
     // A benchmark of a verify that accepts anything would be worthless. A user outside the request files: its first
@@ -210,12 +187,12 @@ async function main(): Promise<void> {
     log(`many concurrent users: ${CROWD_USERS} users x ${CROWD_CODES} codes, ${CROWD_CONCURRENCY} in flight, each design`);
     const crowdRun = (url: string, crowdOf: BenchUser[]) =>
       runCrowd({ url: `${url}/api/v1/verify`, apiKey, resource: RESOURCE_NAME, users: crowdOf, codesPerUser: CROWD_CODES, concurrency: CROWD_CONCURRENCY });
-    crowd.d1 = await crowdRun(worker.url, crowdUsers);
-    crowd.object = await crowdRun(objectWorker.url, objectCrowdUsers);
+    crowd.d1 = await crowdRun(worker.url, d1.crowdUsers);
+    crowd.object = await crowdRun(objectWorker.url, object.crowdUsers);
     for (const [mode, result] of Object.entries(crowd)) {
       log(`  ${mode}: ${fmtRate(result.requestsPerSecond)} req/s, accepted ${result.accepted}/${result.requests} ${JSON.stringify(result.reasons)}`);
     }
-    sequential = await measureSequential(worker.url, apiKey, sequentialUsers);
+    sequential = await measureSequential(worker.url, apiKey, d1.sequentialUsers);
     log(`  one request at a time: bare ${sequential.bareMs.toFixed(2)} ms, verify cold ${sequential.coldMs.toFixed(2)} ms, warm ${sequential.warmMs.toFixed(2)} ms (medians)`);
   } finally {
     await writeProbe.stop();
@@ -266,6 +243,59 @@ async function main(): Promise<void> {
   console.log(`\nwrote ${RESULTS_FILE}`);
   if (cli.strict && !report.targetsMet) process.exitCode = 1;
 }
+
+/** One design under test: its Worker, its seeded users, and each load user's next HOTP counter. */
+interface VerifyDesign {
+  name: 'd1' | 'object';
+  url: string;
+  /** The users of the load files. */
+  users: BenchUser[];
+  counters: number[];
+  /** Outside the load: one code accepted, then refused as a replay. */
+  sanityUser: BenchUser;
+  /** Outside the load: the "many concurrent users" row. */
+  crowdUsers: BenchUser[];
+  /** Outside the load: the one-request-at-a-time latencies (a warm user, then cold ones). */
+  sequentialUsers: BenchUser[];
+}
+
+async function seedDesign(
+  name: VerifyDesign['name'],
+  worker: { url: string; db: D1Database },
+  seedKey: string,
+  apiKey: string,
+  userCount: number,
+  sequentialCount: number,
+): Promise<VerifyDesign> {
+  await applyMigrations(worker.db);
+  const seeded = await seedUsers(worker.db, seedKey, userCount + 1 + sequentialCount + CROWD_USERS, apiKey);
+  const crowdUsers = seeded.splice(seeded.length - CROWD_USERS);
+  const sanityUser = seeded.pop()!;
+  const sequentialUsers = seeded.splice(userCount);
+  return { name, url: worker.url, users: seeded, counters: seeded.map(() => 0), sanityUser, crowdUsers, sequentialUsers };
+}
+
+/**
+ * Every load user's first WARMUP_CODES_PER_USER codes, each sent exactly once (the Node client, no wrap): a warm-up
+ * run for a fixed time reached only the users it had time for, and the first round then measured cold verifies.
+ */
+async function warmUp(design: VerifyDesign, apiKey: string): Promise<CrowdResult> {
+  const result = await runCrowd({ url: `${design.url}/api/v1/verify`, apiKey, resource: RESOURCE_NAME, users: design.users, codesPerUser: WARMUP_CODES_PER_USER, concurrency: CONNECTIONS });
+  if (result.accepted !== result.requests) throw new Error(`the ${design.name} verify API refused warm-up codes: ${JSON.stringify(result.reasons)}`);
+  design.counters = design.users.map(() => WARMUP_CODES_PER_USER);
+  return result;
+}
+
+/** One measured verify run of a design: a fresh file of each user's next CODES_PER_ROUND codes, then wrk. */
+async function measureVerifyRound(design: VerifyDesign, round: number, apiKey: string): Promise<LoadResult> {
+  const file = join(WORK_DIR, `verify-${design.name}-round-${round}.jsonl`);
+  writeFileSync(file, verifyBodies(design.users, design.counters, CODES_PER_ROUND));
+  const result = await runWrk({ threads: THREADS, connections: CONNECTIONS, url: `${design.url}/api/v1/verify`, durationSeconds: DURATION_SECONDS, bodiesFile: file, bearerToken: apiKey });
+  design.counters = countersAfter(design.counters, result.requests, CODES_PER_ROUND);
+  return result;
+}
+
+const describeVerify = (result: LoadResult) => `${fmtRate(result.requestsPerSecond)} (accepted ${result.accepted}/${result.requests} ${JSON.stringify(result.reasons)})`;
 
 interface VerifyAnswer {
   accepted?: boolean;
@@ -726,16 +756,17 @@ Verify answers that were not accepted: ${reasons || 'none'}${verify.wraps > 0 ? 
 - **D1 round trips per verify: 1 on the warm path** (2 cold). Each sequential D1 call is a round trip to D1's
   SQLite, which costs far more than the crypto (the D1 probe rows). An isolate that has verified a (login, resource)
   keeps a copy of the user, resource, assignment and token rows it read (\`worker/verify-api/warm-path.ts\`); the next
-  TOTP/HOTP code is checked against that copy in memory and a success is ONE \`batch()\`: the API key's last-use
-  write, the rate limit hit (counted only for a usable key), the consume UPDATE (conditional on the code being ahead
+  TOTP/HOTP code is checked against that copy in memory (the HMAC key opened from the seed once per copy) and a
+  success is ONE \`batch()\` of three statements: the rate limit hit (counted only for a usable key), the consume UPDATE (conditional on the code being ahead
   of the token, the lock, the rate limit, the key being usable now, and the rows still saying what the copy says) and
-  the UserLogin INSERT conditioned on \`changes() = 1\`. A refused consume (an admin change, a replay, a lock) falls
+  the UserLogin INSERT conditioned on \`changes() = 1\`, plus the API key's last-use write once a minute per isolate. A refused consume (an admin change, a replay, a lock) falls
   back to the cold path: (1) the read batch (key lookup, rate limit hit, every read the decision needs), (2) the
   consume batch. The write probe row is the floor: one conditional UPDATE per request and nothing else.
 - **Rate limit**: ${VERIFY_ATTEMPTS_PER_USER} verify calls per (login, resource) per ${VERIFY_WINDOW_MS / 60000} min. The users were
   sized from the write probe's throughput (${SIZING_MARGIN}x, ${CODES_PER_ROUND} codes per user per round) so that nobody could
-  reach the limit: the measured rounds sent ${requestsPerUser.toFixed(1)} requests per user in all (plus at most ${WARMUP_CODES_PER_USER} in the
-  warm-up, which reached every user once), so this is not a rate-limit benchmark.
+  reach the limit: the measured rounds sent ${requestsPerUser.toFixed(1)} requests per user in all (plus ${WARMUP_CODES_PER_USER} in the
+  warm-up, which sends every user's first code exactly once, from Node, before the rounds), so this is not a
+  rate-limit benchmark, and every measured D1-mode verify takes the warm path.
 - **Serving the Worker**: the bundle \`wrangler deploy --dry-run\` produces (${(input.bundle.bundleBytes / 1024).toFixed(0)} KiB,
   \`nodejs_compat\`), served by workerd through **Miniflare's API** with a local, on-disk D1 (migrations/ applied
   first), on Miniflare's *direct socket* (\`unsafeDirectSockets\`): requests reach the Worker without Miniflare's entry
