@@ -1,19 +1,21 @@
 /**
- * Starts the product for a browser test the way `npm start` does, isolated in a temporary folder:
- * migrations applied to a fresh local D1 by wrangler, the first admin (and an admin API key) seeded by the same
- * script `npm start` uses, `wrangler dev` serving the Worker and the built UI on a free loopback port, and a
- * headless Debian Chromium driven by playwright-core. Optionally the local server impersonating SMS/email
- * providers, so a test can read the codes "sent" to a phone.
+ * Starts the product for a browser test the way `npm start` does, isolated in a temporary folder: a fresh local D1
+ * with migrations applied by wrangler and the first admin (and an admin API key) seeded by the same script
+ * `npm start` uses (made once per run and copied per file: test/setup/e2e-seeded-database.ts), `wrangler dev`
+ * serving the Worker and the built UI on a free loopback port, and a headless Debian Chromium driven by
+ * playwright-core. Optionally the local server impersonating SMS/email providers, so a test can read the codes
+ * "sent" to a phone.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { expect } from 'vitest';
+import { expect, inject } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
+import { E2E_WRANGLER_ENV } from '../setup/e2e-seeded-database';
 import { startProviderServer } from '../setup/provider-server';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -76,26 +78,18 @@ export async function startApp(options: StartOptions = {}): Promise<E2eApp> {
 
   const workDir = mkdtempSync(path.join(tmpdir(), 'eid-e2e-'));
   const persistDir = path.join(workDir, 'state');
-  const admin = { login: 'admin', password: `pw-${randomBytes(9).toString('base64url')}`, apiKey: `eid_${randomBytes(24).toString('base64url')}` };
+  // The run's migrated and seeded D1 (test/setup/e2e-seeded-database.ts), copied: this file's own fresh database.
+  const seeded = inject('e2eSeededDatabase');
+  cpSync(seeded.persistDir, persistDir, { recursive: true });
+  const admin = { ...seeded.admin };
   const providers = options.providers ? await startProviderServer() : null;
   const vars: Record<string, string> = {
-    SEED_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    SEED_ENCRYPTION_KEY: seeded.seedEncryptionKey,
     SESSION_KEY: randomBytes(32).toString('base64'),
     ...(providers ? { ALLOW_INSECURE_PROVIDER_URLS: 'true' } : {}),
     ...options.vars,
   };
-  const env = { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' };
-
-  runQuietly(bin('wrangler'), ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistDir], env);
-  const seedFile = path.join(workDir, 'seed.sql');
-  const seed = spawnSync(bin('tsx'), ['scripts/seed.ts', '--seed-key', vars.SEED_ENCRYPTION_KEY!, '--login', admin.login, '--password', admin.password, '--api-key', admin.apiKey], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env,
-  });
-  if (seed.status !== 0) throw new Error(`seeding failed:\n${seed.stderr}`);
-  writeFileSync(seedFile, seed.stdout);
-  runQuietly(bin('wrangler'), ['d1', 'execute', 'DB', '--local', '--persist-to', persistDir, '--file', seedFile], env);
+  const env = E2E_WRANGLER_ENV;
 
   const port = await freePort();
   const varArgs = Object.entries(vars).flatMap(([key, value]) => ['--var', `${key}:${value}`]);
@@ -190,6 +184,20 @@ export async function startApp(options: StartOptions = {}): Promise<E2eApp> {
   return app;
 }
 
+/** The app with the seeded admin signed in on a page of its own: how the admin-page test files begin. */
+export async function startAdminPage(options: StartOptions = {}): Promise<{ app: E2eApp; page: Page }> {
+  const app = await startApp(options);
+  try {
+    const page = await (await app.newContext()).newPage();
+    await app.signInAsAdmin(page);
+    return { app, page };
+  } catch (error) {
+    // The caller never receives this app, so its afterAll could not stop wrangler dev and the browser.
+    await app.stop();
+    throw error;
+  }
+}
+
 /** What `addVirtualAuthenticator` sets up; the defaults are a platform passkey authenticator (Touch ID, Windows Hello). */
 export interface VirtualAuthenticatorOptions {
   /** Whether the authenticator reports the user verified (fingerprint, PIN). */
@@ -256,11 +264,6 @@ function noBrowser(): Browser {
       throw new Error('startApp({ browser: false }) launched no browser');
     },
   });
-}
-
-function runQuietly(command: string, args: string[], env: NodeJS.ProcessEnv) {
-  const result = spawnSync(command, args, { cwd: ROOT, env, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`${path.basename(command)} ${args.join(' ')} failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
 }
 
 async function waitForHealth(url: string, child: ChildProcess, output: () => string, timeoutMs = 90_000) {

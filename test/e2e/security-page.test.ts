@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { startApp, type E2eApp } from './harness';
+import { startAdminPage, type E2eApp } from './harness';
 
 let app: E2eApp;
 let page: Page;
@@ -19,9 +19,7 @@ const TWILIO = { accountSid: `AC${'0123456789abcdef'.repeat(2)}`, authToken: 'tw
 const GERMAN_SMS = 'Ihr Anmeldecode: {{code}}. Gültig für {{validity}}. Test';
 
 beforeAll(async () => {
-  app = await startApp({ providers: true });
-  page = await (await app.newContext()).newPage();
-  await app.signInAsAdmin(page);
+  ({ app, page } = await startAdminPage({ providers: true }));
 });
 afterAll(async () => app?.stop());
 

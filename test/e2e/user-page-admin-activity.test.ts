@@ -7,15 +7,13 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { startApp, type E2eApp } from './harness';
+import { startAdminPage, type E2eApp } from './harness';
 
 let app: E2eApp;
 let page: Page;
 
 beforeAll(async () => {
-  app = await startApp();
-  page = await (await app.newContext()).newPage();
-  await app.signInAsAdmin(page);
+  ({ app, page } = await startAdminPage());
 });
 afterAll(async () => app?.stop());
 

@@ -12,6 +12,8 @@ export default defineConfig({
     // test/security/http/: attacks sent as many concurrent requests over real HTTP to the Worker as `npm start` runs it.
     include: ['test/e2e/**/*.test.ts', 'test/security/http/**/*.test.ts'],
     fileParallelism: false,
+    // Migrations and the seeded admin once per run; each file copies that D1 (startApp in test/e2e/harness.ts).
+    globalSetup: ['./test/setup/e2e-seeded-database.ts'],
     testTimeout: 120_000,
     hookTimeout: 180_000,
   },
