@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { selfServiceStrings } from '../../ui/src/admin/self-service/strings';
 import { adminStrings } from '../../ui/src/admin/strings';
 import { messageTokenStrings } from '../../ui/src/admin/tokens/strings';
 import { startApp, type E2eApp } from './harness';
@@ -97,6 +98,18 @@ describe('field errors in German', () => {
     await expect.poll(() => describedError(page, 'pin')).toBe('4 bis 8 Ziffern.');
     expect(await page.locator('.toast').count()).toBe(0);
     expect((await app.adminApi('GET', `/tokens/${token.id}`)).hasPin).toBe(false);
+  });
+
+  it("the self-service alias is refused at its field, in German, with the alias rule as its hint", async () => {
+    const resource = await app.adminApi('POST', '/resources', { name: 'Field alias resource' });
+    await page.goto(`/admin/resources/${resource.id}?tab=self-service`);
+    await page.getByRole('switch', { name: selfServiceStrings.de.enablePortal }).check();
+    await page.locator('[name="alias"]').fill('admin');
+    await expect.poll(() => describedError(page, 'alias')).toBe(selfServiceStrings.de.aliasReserved);
+    expect(await page.locator('[name="alias"]').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator('.field', { has: page.locator('[name="alias"]') }).locator('.hint').textContent()).toBe(selfServiceStrings.de.aliasHint);
+    await page.locator('[name="alias"]').fill('field-alias');
+    await expect.poll(() => describedError(page, 'alias')).toBe('');
   });
 
   it('the admin center starts in the language of the admin account and switches in the account menu', async () => {

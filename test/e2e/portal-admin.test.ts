@@ -43,6 +43,8 @@ async function fileRecoveryRequest(alias: string, login: string, lost: string[],
 }
 
 const toasts = () => page.locator('.toast').allTextContents();
+/** The alias field's own error (the one field component: under the input, tied to it by aria-describedby). */
+const aliasProblem = () => page.locator('.field', { has: page.locator('[name="alias"]') }).locator('[data-field-error]');
 
 describe('Self-Service tab', () => {
   it('refuses an invalid and a taken alias with clear errors and saves nothing', async () => {
@@ -56,21 +58,21 @@ describe('Self-Service tab', () => {
 
     const alias = page.getByLabel('Alias');
     await alias.fill('Not valid!');
-    await expect.poll(() => page.locator('#alias-problem').textContent()).toContain('This alias is not valid');
+    await expect.poll(() => aliasProblem().textContent()).toContain('This alias is not valid');
     await alias.fill('admin');
-    await expect.poll(() => page.locator('#alias-problem').textContent()).toContain('reserved');
+    await expect.poll(() => aliasProblem().textContent()).toContain('reserved');
     await page.getByRole('button', { name: 'Save' }).click();
     expect((await app.adminApi('GET', `/resources/${resourceId}`)).selfService.enabled).toBe(false);
 
     await alias.fill('intranet');
     await page.getByRole('button', { name: 'Save' }).click();
-    await expect.poll(() => page.locator('#alias-problem').textContent()).toBe('Another resource already uses this alias. Choose another.');
+    await expect.poll(() => aliasProblem().textContent()).toBe('Another resource already uses this alias. Choose another.');
     expect((await app.adminApi('GET', `/resources/${resourceId}`)).selfService).toMatchObject({ enabled: false, alias: null });
   });
 
   it('enables the portal with Register New Token (TOTP only) and two reordered actions, and shows the address', async () => {
     await page.getByLabel('Alias').fill('webmail');
-    expect(await page.locator('#alias-problem').count()).toBe(0);
+    expect(await aliasProblem().count()).toBe(0);
     expect(await page.getByTestId('portal-address').textContent()).toBe(`${app.url}/selfservice/webmail`);
 
     await page.getByRole('switch', { name: 'Register New Token' }).check();

@@ -100,7 +100,7 @@ export default function SelfServiceTab({ resource, onChange }: { resource: Resou
       onChange();
     } catch (failure) {
       if (failure instanceof ApiError && failure.code === 'ALIAS_TAKEN') setServerAliasProblem({ alias: normalizedAlias, problem: 'aliasTaken' });
-      else if (failure instanceof ApiError && failure.code === 'VALIDATION_FAILED' && failure.message.startsWith('alias')) {
+      else if (failure instanceof ApiError && failure.code === 'VALIDATION_FAILED' && failure.fieldIssues.some((issue) => issue.path === 'alias')) {
         setServerAliasProblem({ alias: normalizedAlias, problem: 'aliasInvalid' });
       } else setFormError(describeError(failure));
     } finally {
@@ -146,14 +146,8 @@ export default function SelfServiceTab({ resource, onChange }: { resource: Resou
                 autocomplete="off"
                 spellcheck={false}
                 maxLength={ALIAS_MAX_LENGTH}
-                aria-invalid={aliasMessage ? 'true' : undefined}
-                aria-describedby={aliasMessage ? 'alias-problem' : undefined}
+                error={aliasMessage || undefined}
               />
-              {aliasMessage ? (
-                <p id="alias-problem" class="alert error" role="alert">
-                  {aliasMessage}
-                </p>
-              ) : null}
             </div>
             <div class="field">
               <span>{t('address')}</span>
