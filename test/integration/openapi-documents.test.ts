@@ -6,6 +6,7 @@ import { compileErrors, validate } from '@readme/openapi-parser';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { describe, expect, it } from 'vitest';
 import { adminRoutes } from '../../worker/admin/routes';
+import { authRoutes } from '../../worker/auth/routes';
 import { profileRoutes } from '../../worker/profile/routes';
 import { registerSharedComponents } from '../../worker/lib/api-router';
 import { ErrorEnvelope } from '../../worker/lib/api-router';
@@ -39,13 +40,16 @@ describe('OpenAPI documents', async () => {
     expect(served.filter((route) => !documented.has(route)).sort()).toEqual([]);
   });
 
-  it('the profile API is declared the same way: every route, in a valid document', async () => {
+  it.each([
+    ['/api/profile', profileRoutes, 10],
+    ['/api/auth', authRoutes, 10],
+  ] as const)('%s is declared the same way: every route, in a valid document', async (mount, router, atLeast) => {
     const app = new OpenAPIHono();
     registerSharedComponents(app);
-    app.route('/api/profile', profileRoutes);
-    const doc = app.getOpenAPI31Document({ openapi: '3.1.0', info: { title: 'profile', version: '1' } });
-    const served = servedBy(profileRoutes, '/api/profile');
-    expect(served.length).toBeGreaterThan(10);
+    app.route(mount, router);
+    const doc = app.getOpenAPI31Document({ openapi: '3.1.0', info: { title: mount, version: '1' } });
+    const served = servedBy(router, mount);
+    expect(served.length).toBeGreaterThan(atLeast);
     expect(served.filter((route) => !operationsOf(doc).has(route)).sort()).toEqual([]);
     const result = await validate(structuredClone(doc) as never);
     expect(result.valid ? '' : compileErrors(result)).toBe('');

@@ -1,11 +1,12 @@
 /** /api/auth: platform sign-in, second factor, sign-out and "who am I". */
-import { Hono, type Context } from 'hono';
+import { $ } from '@hono/zod-openapi';
+import type { Context, MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import { recordActivity } from '../activities/record';
 import type { AppBindings } from '../env';
 import { AppError } from '../errors';
 import { afterResponse, clientAgent, clientIp, linkOrigin } from '../lib/http';
-import { parseJsonBody } from '../lib/validate';
+import { anyObject, apiRouter, json, jsonBody, noContent, route } from '../lib/api-router';
 import { isSamlSignInAvailable } from '../saml/config-service';
 import { getUser } from '../users/service';
 import { authenticationCredential } from '../passkeys/schema';
@@ -31,60 +32,117 @@ const loginChallenge = z.string().min(1).max(200);
 const secondFactorBody = z.strictObject({ challenge: loginChallenge, otp: z.string().trim().min(1).max(64) });
 const requestMeta = (c: Context<AppBindings>) => ({ ip: clientIp(c), client: clientAgent(c), nowMs: c.var.now });
 
-export const authRoutes = new Hono<AppBindings>()
-  .use('*', authenticate)
-  .post('/login', async (c) => {
-    checkSameOrigin(c);
-    const { login, password } = await parseJsonBody(c, loginBody);
-    const step = await startPasswordLogin(c.env, login, password, { ip: clientIp(c), client: clientAgent(c), nowMs: c.var.now });
-    return respondToStep(c, step);
-  })
-  .post('/login/second-factor', async (c) => {
-    checkSameOrigin(c);
-    const { challenge, otp } = await parseJsonBody(c, secondFactorBody);
-    const step = await completeSecondFactor(c.env, challenge, otp, { ip: clientIp(c), client: clientAgent(c), nowMs: c.var.now });
-    return respondToStep(c, step);
-  })
+/** Sign-in forms are refused cross-site (login CSRF) before their body is read. */
+const sameOrigin: MiddlewareHandler<AppBindings> = async (c, next) => {
+  checkSameOrigin(c);
+  await next();
+};
+const signInForm = sameOrigin;
+const loginStep = json(anyObject, 'Signed in (user, csrfToken; the session cookie is set), or the second factor asked (challenge, methods, expiresAt)');
+const passkeyOptions = json(anyObject, 'WebAuthn options for the browser');
+const tags = ['Sign-in'];
+
+export const authRoutes = $(apiRouter().use('*', authenticate))
+  .openapi(
+    route({ method: 'post', path: '/login', tags, summary: 'Sign in with login and password', middleware: signInForm, request: { body: jsonBody(loginBody) }, responses: { 200: loginStep } }),
+    async (c) => {
+      const { login, password } = c.req.valid('json');
+      return respondToStep(c, await startPasswordLogin(c.env, login, password, requestMeta(c)));
+    },
+  )
+  .openapi(
+    route({ method: 'post', path: '/login/second-factor', tags, summary: 'Answer the second factor with a code', middleware: signInForm, request: { body: jsonBody(secondFactorBody) }, responses: { 200: loginStep } }),
+    async (c) => {
+      const { challenge, otp } = c.req.valid('json');
+      return respondToStep(c, await completeSecondFactor(c.env, challenge, otp, requestMeta(c)));
+    },
+  )
   // The second factor by passkey: options for this /login challenge, then the assertion (claims one of its attempts).
-  .post('/login/passkey/options', async (c) => {
-    checkSameOrigin(c);
-    const { challenge } = await parseJsonBody(c, z.strictObject({ challenge: loginChallenge }));
-    return c.json({ options: await startSecondFactorPasskey(c.env, relyingPartyOf(c.env, c.req.url), challenge, c.var.now) });
-  })
-  .post('/login/passkey', async (c) => {
-    checkSameOrigin(c);
-    const { challenge, credential } = await parseJsonBody(c, z.strictObject({ challenge: loginChallenge, credential: authenticationCredential }));
-    return respondToStep(c, await completeSecondFactorPasskey(c.env, relyingPartyOf(c.env, c.req.url), challenge, credential, requestMeta(c)));
-  })
+  .openapi(
+    route({
+      method: 'post',
+      path: '/login/passkey/options',
+      tags,
+      summary: 'Options to answer the second factor with a passkey',
+      middleware: signInForm,
+      request: { body: jsonBody(z.strictObject({ challenge: loginChallenge })) },
+      responses: { 200: json(z.object({ options: anyObject }), 'WebAuthn options for the browser') },
+    }),
+    async (c) => c.json({ options: await startSecondFactorPasskey(c.env, relyingPartyOf(c.env, c.req.url), c.req.valid('json').challenge, c.var.now) }, 200),
+  )
+  .openapi(
+    route({
+      method: 'post',
+      path: '/login/passkey',
+      tags,
+      summary: 'Answer the second factor with a passkey assertion',
+      middleware: signInForm,
+      request: { body: jsonBody(z.strictObject({ challenge: loginChallenge, credential: authenticationCredential })) },
+      responses: { 200: loginStep },
+    }),
+    async (c) => {
+      const { challenge, credential } = c.req.valid('json');
+      return respondToStep(c, await completeSecondFactorPasskey(c.env, relyingPartyOf(c.env, c.req.url), challenge, credential, requestMeta(c)));
+    },
+  )
   // Passwordless "Sign in with a passkey": a flow handle and options for any discoverable passkey, then its assertion.
-  .post('/passkey/options', async (c) => {
-    checkSameOrigin(c);
-    await parseJsonBody(c, z.strictObject({}));
-    return c.json(await startPasswordlessPasskey(c.env, relyingPartyOf(c.env, c.req.url), requestMeta(c)));
-  })
-  .post('/passkey', async (c) => {
-    checkSameOrigin(c);
-    const { flow, credential } = await parseJsonBody(c, z.strictObject({ flow: z.string().min(1).max(200), credential: authenticationCredential }));
-    return respondToStep(c, await completePasswordlessPasskey(c.env, relyingPartyOf(c.env, c.req.url), flow, credential, requestMeta(c)));
-  })
-  .post('/password-reset', async (c) => {
-    checkSameOrigin(c);
-    const { login } = await parseJsonBody(c, z.strictObject({ login: z.string().trim().min(1).max(128) }));
-    // Refused for every login alike when no trustworthy origin is configured: the link would carry the Host header.
-    const origin = linkOrigin(c.env, c.req.url);
-    const meta = { ip: clientIp(c), client: clientAgent(c), nowMs: c.var.now };
-    await claimPasswordResetRequest(c.env.DB, login, meta);
-    // The same answer, after the same work, for every login: the account is looked up only after the response.
-    afterResponse(c, () => sendPasswordResetLink(c.env, login, { ...meta, origin }));
-    return c.json({ requested: true }, 202);
-  })
-  .post('/password-reset/complete', async (c) => {
-    checkSameOrigin(c);
-    const { token, password } = await parseJsonBody(c, z.strictObject({ token: z.string().min(1).max(200), password: passwordField }));
-    await completePasswordReset(c.env, token, password, { ip: clientIp(c), client: clientAgent(c), nowMs: c.var.now });
-    return c.body(null, 204);
-  })
-  .post('/logout', async (c) => {
+  .openapi(
+    route({ method: 'post', path: '/passkey/options', tags, summary: 'Start a passwordless sign-in with any discoverable passkey', middleware: signInForm, request: { body: jsonBody(z.strictObject({})) }, responses: { 200: passkeyOptions } }),
+    async (c) => c.json(await startPasswordlessPasskey(c.env, relyingPartyOf(c.env, c.req.url), requestMeta(c)), 200),
+  )
+  .openapi(
+    route({
+      method: 'post',
+      path: '/passkey',
+      tags,
+      summary: 'Finish a passwordless sign-in with the passkey assertion',
+      middleware: signInForm,
+      request: { body: jsonBody(z.strictObject({ flow: z.string().min(1).max(200), credential: authenticationCredential })) },
+      responses: { 200: loginStep },
+    }),
+    async (c) => {
+      const { flow, credential } = c.req.valid('json');
+      return respondToStep(c, await completePasswordlessPasskey(c.env, relyingPartyOf(c.env, c.req.url), flow, credential, requestMeta(c)));
+    },
+  )
+  .openapi(
+    route({
+      method: 'post',
+      path: '/password-reset',
+      tags,
+      summary: 'Ask for a password reset link (the same answer for every login)',
+      middleware: signInForm,
+      request: { body: jsonBody(z.strictObject({ login: z.string().trim().min(1).max(128) })) },
+      responses: { 202: json(z.object({ requested: z.literal(true) }), 'Asked; a link goes out if the account has an email address') },
+    }),
+    async (c) => {
+      const { login } = c.req.valid('json');
+      // Refused for every login alike when no trustworthy origin is configured: the link would carry the Host header.
+      const origin = linkOrigin(c.env, c.req.url);
+      const meta = requestMeta(c);
+      await claimPasswordResetRequest(c.env.DB, login, meta);
+      // The same answer, after the same work, for every login: the account is looked up only after the response.
+      afterResponse(c, () => sendPasswordResetLink(c.env, login, { ...meta, origin }));
+      return c.json({ requested: true as const }, 202);
+    },
+  )
+  .openapi(
+    route({
+      method: 'post',
+      path: '/password-reset/complete',
+      tags,
+      summary: 'Set a new password with the link token',
+      middleware: signInForm,
+      request: { body: jsonBody(z.strictObject({ token: z.string().min(1).max(200), password: passwordField })) },
+      responses: noContent,
+    }),
+    async (c) => {
+      const { token, password } = c.req.valid('json');
+      await completePasswordReset(c.env, token, password, requestMeta(c));
+      return c.body(null, 204);
+    },
+  )
+  .openapi(route({ method: 'post', path: '/logout', tags, summary: 'Sign out (ends the session)', responses: noContent }), async (c) => {
     const auth = c.var.auth;
     if (auth?.kind === 'session') {
       await checkCsrf(c);
@@ -95,19 +153,23 @@ export const authRoutes = new Hono<AppBindings>()
     return c.body(null, 204);
   })
   // Whether the sign-in page offers "Sign in with SAML": allowed in the applied SAML configuration.
-  .get('/saml-status', async (c) => {
-    return c.json({ available: await isSamlSignInAvailable(c.env.DB) });
-  })
-  .get('/me', async (c) => {
+  .openapi(
+    route({ method: 'get', path: '/saml-status', tags, summary: 'Whether the sign-in page offers SAML sign-in', responses: { 200: json(z.object({ available: z.boolean() }), 'Offered or not') } }),
+    async (c) => c.json({ available: await isSamlSignInAvailable(c.env.DB) }, 200),
+  )
+  .openapi(route({ method: 'get', path: '/me', tags, summary: 'The signed-in administrator and the CSRF token', responses: { 200: json(anyObject, '{user, csrfToken}') } }), async (c) => {
     const auth = c.var.auth;
     if (auth?.kind !== 'session' || auth.sessionKind !== 'platform') throw new AppError('UNAUTHENTICATED');
-    return c.json({ user: await getUser(c.env.DB, auth.userId), csrfToken: await csrfTokenFor(c.env.SESSION_KEY, auth.sessionId) });
+    return c.json({ user: await getUser(c.env.DB, auth.userId), csrfToken: await csrfTokenFor(c.env.SESSION_KEY, auth.sessionId) }, 200);
   });
 
-async function respondToStep(c: Context<AppBindings>, step: LoginStep): Promise<Response> {
+async function respondToStep(c: Context<AppBindings>, step: LoginStep) {
   if (step.state === 'second_factor') {
-    return c.json({ state: step.state, challenge: step.challenge, methods: step.methods, ...(step.delivery ? { delivery: step.delivery } : {}), expiresAt: step.expiresAt });
+    return c.json(
+      { state: step.state, challenge: step.challenge, methods: step.methods, ...(step.delivery ? { delivery: step.delivery } : {}), expiresAt: step.expiresAt },
+      200,
+    );
   }
   writeSessionCookie(c, step.sessionToken);
-  return c.json({ state: step.state, user: await getUser(c.env.DB, step.userId), csrfToken: await csrfTokenFor(c.env.SESSION_KEY, step.sessionId) });
+  return c.json({ state: step.state, user: await getUser(c.env.DB, step.userId), csrfToken: await csrfTokenFor(c.env.SESSION_KEY, step.sessionId) }, 200);
 }
