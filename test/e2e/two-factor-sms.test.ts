@@ -91,7 +91,7 @@ describe('two-factor authentication by SMS', () => {
 
     await section.getByLabel('Mobile number').fill('12');
     await section.getByRole('button', { name: 'Send code' }).click();
-    await expect.poll(() => section.getByRole('alert').textContent()).toContain('not a valid mobile number');
+    await expect.poll(() => section.locator('[data-field-error]').textContent()).toContain('not a valid mobile number');
     expect(await smsRequests()).toEqual([]);
 
     await section.getByLabel('Mobile number').fill(USER.phoneTyped);
@@ -99,7 +99,7 @@ describe('two-factor authentication by SMS', () => {
     const code = await codeOfSms(1);
     await section.getByLabel('SMS code').fill(code === '000000' ? '111111' : '000000');
     await section.getByRole('button', { name: 'Confirm' }).click();
-    await expect.poll(() => section.getByRole('alert').textContent()).toContain('The code is wrong');
+    await expect.poll(() => section.locator('[data-field-error]').textContent()).toContain('The code is wrong');
 
     await section.getByLabel('SMS code').fill(code);
     await section.getByRole('button', { name: 'Confirm' }).click();

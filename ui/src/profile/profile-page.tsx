@@ -197,6 +197,12 @@ function TwoFactorSection({ twoFactor, guarded, onProfile }: { twoFactor: TwoFac
       {notice ? <Alert kind="success">{notice}</Alert> : null}
     </>
   );
+  // In a form with one field, a refusal concerns that field: it is said there, and only a success stays below.
+  const fieldMessages = notice && !error ? <Alert kind="success">{notice}</Alert> : null;
+  const typed = (set: (value: string) => void) => (value: string) => {
+    setError('');
+    set(value);
+  };
 
   const codeForm = (intro: string, onSubmit: () => void, onResend: () => void) => (
     <form
@@ -207,8 +213,8 @@ function TwoFactorSection({ twoFactor, guarded, onProfile }: { twoFactor: TwoFac
       }}
     >
       <p>{intro}</p>
-      <TextField label={t('smsCode')} name="sms-code" value={code} onValue={setCode} autocomplete="one-time-code" inputMode="numeric" maxLength={16} required autoFocus />
-      {messages}
+      <TextField label={t('smsCode')} name="sms-code" value={code} onValue={typed(setCode)} error={error || undefined} autocomplete="one-time-code" inputMode="numeric" maxLength={16} required autoFocus />
+      {fieldMessages}
       <div class="row">
         <Button type="submit" busy={busy}>
           {t('confirm')}
@@ -276,8 +282,8 @@ function TwoFactorSection({ twoFactor, guarded, onProfile }: { twoFactor: TwoFac
           void requestPhoneCode(phone);
         }}
       >
-        <TextField label={t('mobileNumber')} name="mobile" type="tel" value={phone} onValue={setPhone} autocomplete="tel" hint={t('mobileHint')} maxLength={32} required />
-        {messages}
+        <TextField label={t('mobileNumber')} name="mobile" type="tel" value={phone} onValue={typed(setPhone)} error={error || undefined} autocomplete="tel" hint={t('mobileHint')} maxLength={32} required />
+        {fieldMessages}
         <div class="row">
           <Button type="submit" busy={busy}>
             {t('sendCode')}
