@@ -87,6 +87,19 @@ describe('admin API bad input', async () => {
     expect(list.items).toMatchObject([{ kind: 'user', token: null }]);
   });
 
+  it('two admins editing different fields of one resource at once both keep their change', async () => {
+    // The lost update: each request wrote both fields from what it had read, so the later one put back the field the
+    // other had just changed.
+    const resource = await admin.post('/resources', { name: unique('res'), description: 'before' });
+    const name = unique('renamed');
+    const [renamed, described] = await Promise.all([
+      admin.request(`/resources/${resource.id}`, { method: 'PATCH', json: { name } }),
+      admin.request(`/resources/${resource.id}`, { method: 'PATCH', json: { description: 'after' } }),
+    ]);
+    expect([renamed.status, described.status]).toEqual([200, 200]);
+    expect(await admin.get(`/resources/${resource.id}`)).toMatchObject({ name, description: 'after' });
+  });
+
   it('lists page and search', async () => {
     const prefix = unique('page');
     for (let i = 0; i < 5; i++) await admin.post('/users', { login: `${prefix}${i}` });

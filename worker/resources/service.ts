@@ -75,11 +75,13 @@ export async function createResource(db: D1Database, input: { name: string; desc
 export async function updateResource(db: D1Database, id: string, input: { name?: string; description?: string }, audit: Audit): Promise<ResourceView> {
   const before = await getResource(db, id);
   const after = { name: input.name ?? before.name, description: input.description ?? before.description };
+  // Only the fields this request changes are written, so two admins editing different fields at once both keep theirs.
+  const changes = Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined));
   try {
     const updated = await updateResourceRow(
       db,
       id,
-      after,
+      Object.keys(changes).length > 0 ? changes : after,
       audit({ action: 'update', objectType: 'resource', objectId: id, objectName: after.name, before: { name: before.name, description: before.description }, after }),
     );
     if (!updated) throw new AppError('RESOURCE_NOT_FOUND');
