@@ -25,10 +25,6 @@ const NO_SERVICE_OR_ROUTES = { regex: '(^|/)([a-z-]+-)?(service|routes)$', messa
 const NO_ROUTES = { regex: '(^|/)([a-z-]+-)?routes$', message: 'A service knows nothing of HTTP routes (no arrow back).' };
 
 /** Files that break a boundary today, each named, until the issue that moves their code lands. */
-const ROUTES_IMPORTING_REPOS = [
-  // until issue 12 §3 moves them: these routes call a repo directly
-  'worker/audit/routes.ts',
-];
 const REPOS_IMPORTING_SERVICES = [];
 
 const restrict = (...patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
@@ -73,7 +69,7 @@ export default defineConfig(
       ],
     },
   },
-  { files: ROUTES, ignores: ROUTES_IMPORTING_REPOS, rules: restrict(...NO_TEST_CODE, NO_REPO) },
+  { files: ROUTES, rules: restrict(...NO_TEST_CODE, NO_REPO) },
   { files: REPOS, ignores: REPOS_IMPORTING_SERVICES, rules: restrict(...NO_TEST_CODE, NO_SERVICE_OR_ROUTES) },
   { files: ['worker/**/service.ts', 'worker/**/*-service.ts'], rules: restrict(...NO_TEST_CODE, NO_ROUTES) },
   {

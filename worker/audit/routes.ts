@@ -8,7 +8,7 @@ import { anyObject, apiRouter, csv, json, route } from '../lib/api-router';
 import { csvResponse } from '../lib/csv';
 import { fields } from '../lib/validate';
 import { AUDIT_OBJECT_TYPES } from './record';
-import { auditCsvStream, listAudit, type AuditFilter } from './repo';
+import { exportAudit, readAuditPage } from './service';
 
 const epochMs = z.coerce.number().int().min(0).max(8.64e15);
 
@@ -22,10 +22,6 @@ const filterQuery = z.object({
 });
 const listQuery = filterQuery.extend({ cursor: z.string().max(80).optional(), pageSize: fields.pageSize });
 
-function filterOf(query: z.infer<typeof filterQuery>): AuditFilter {
-  return { admin: query.admin || undefined, objectType: query.objectType, object: query.object || undefined, action: query.action, fromMs: query.from, toMs: query.to };
-}
-
 const tags = ['Activities'];
 
 export const auditAdminRoutes = apiRouter()
@@ -38,12 +34,9 @@ export const auditAdminRoutes = apiRouter()
       request: { query: listQuery },
       responses: { 200: json(anyObject, '{items, total, nextCursor}') },
     }),
-    async (c) => {
-      const query = c.req.valid('query');
-      return c.json(await listAudit(c.env.DB, filterOf(query), { cursor: query.cursor, pageSize: query.pageSize }, c.var.now), 200);
-    },
+    async (c) => c.json(await readAuditPage(c.env.DB, c.req.valid('query'), c.var.now), 200),
   )
   .openapi(
     route({ method: 'get', path: '/export', tags, summary: 'Every audit row of the filter as a streamed CSV', request: { query: filterQuery }, responses: { 200: csv('admin-activity.csv') } }),
-    (c) => csvResponse(auditCsvStream(c.env.DB, filterOf(c.req.valid('query')), c.var.now), 'admin-activity.csv'),
+    (c) => csvResponse(exportAudit(c.env.DB, c.req.valid('query'), c.var.now), 'admin-activity.csv'),
   );
