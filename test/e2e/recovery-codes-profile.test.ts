@@ -130,7 +130,7 @@ describe('recovery codes on /profile and at /login', () => {
     await attacker.getByRole('button', { name: 'Use a recovery code' }).click();
     await attacker.getByLabel('Recovery code').fill(firstSet[0]!);
     await attacker.getByRole('button', { name: 'Confirm' }).click();
-    await attacker.getByRole('alert').filter({ hasText: 'This recovery code is wrong or was already used.' }).waitFor();
+    await attacker.locator('[data-field-error]').filter({ hasText: 'This recovery code is wrong or was already used.' }).waitFor();
     expect(attacker.url()).toMatch(/\/login$/);
     await attacker.context().close();
   });
@@ -150,7 +150,7 @@ describe('recovery codes on /profile and at /login', () => {
     await page.getByRole('button', { name: 'Use a recovery code' }).click();
     await page.getByLabel('Recovery code').fill(firstSet[1]!);
     await page.getByRole('button', { name: 'Confirm' }).click();
-    await page.getByRole('alert').filter({ hasText: 'This recovery code is wrong or was already used.' }).waitFor();
+    await page.locator('[data-field-error]').filter({ hasText: 'This recovery code is wrong or was already used.' }).waitFor();
     expect(page.url()).toMatch(/\/login$/);
   });
 

@@ -39,6 +39,8 @@ type Translate = (key: string, values?: Record<string, string>) => string;
 
 /** The methods answered by typing what the token shows or what was sent. */
 const TYPED_METHODS = new Set<Method>(['otp', 'code', 'sms']);
+/** Refusals of the typed code itself (said at the code field); a lock or a limit concerns the sign-in as a whole. */
+const CODE_REFUSALS = new Set<string>(['OTP_INVALID', 'CODE_INVALID', 'CODE_EXPIRED', 'VALIDATION_FAILED']);
 
 export function LoginPage() {
   const t = useTranslator(signInStrings);
@@ -48,6 +50,12 @@ export function LoginPage() {
   const [password, setPassword] = useState('');
   const [code, setCode] = useState('');
   const [notice, setNotice] = useState<Notice>(null);
+  // A refused code concerns the code field: said there, while a lock, a limit or a passkey's answer stays a notice.
+  const [codeError, setCodeError] = useState('');
+  const typeCode = (value: string) => {
+    setCodeError('');
+    setCode(value);
+  };
   const [busy, setBusy] = useState(false);
   const [samlAvailable, setSamlAvailable] = useState(false);
   const [autofill, setAutofill] = useState(false);
@@ -84,13 +92,16 @@ export function LoginPage() {
   }
 
   /** Runs one call of the flow; a closed passkey prompt is reported calmly, a replaced one not at all. */
-  async function run(work: () => Promise<void>, describe: (failure: unknown) => string = describeError) {
+  async function run(work: () => Promise<void>, describe: (failure: unknown) => string = describeError, atCodeField = false) {
     setBusy(true);
     setNotice(null);
+    setCodeError('');
     try {
       await work();
     } catch (failure) {
-      if (!isSupersededCeremony(failure)) setNotice({ kind: isCancelledCeremony(failure) ? 'info' : 'error', text: describe(failure) });
+      if (isSupersededCeremony(failure)) return;
+      if (atCodeField && failure instanceof ApiError && CODE_REFUSALS.has(failure.code)) setCodeError(describe(failure));
+      else setNotice({ kind: isCancelledCeremony(failure) ? 'info' : 'error', text: describe(failure) });
     } finally {
       setBusy(false);
     }
@@ -108,6 +119,7 @@ export function LoginPage() {
       async () => finish(await api.post<LoginAnswer>('/api/auth/login/second-factor', { challenge: step.challenge, otp: code.trim() })),
       // The server says "wrong one-time password" for any refused typed code; a recovery code is named as such.
       (failure) => (step.recovery && failure instanceof ApiError && failure.code === 'OTP_INVALID' ? t('recoveryCodeWrong') : describeError(failure)),
+      true,
     );
   };
 
@@ -150,6 +162,7 @@ export function LoginPage() {
       setStep({ ...step, recovery: nextRecovery });
       setCode('');
       setNotice(null);
+      setCodeError('');
     };
     return (
       <Card title={t('secondFactorTitle')}>
@@ -162,7 +175,8 @@ export function LoginPage() {
                 label={t('recoveryCode')}
                 name="recovery-code"
                 value={code}
-                onValue={setCode}
+                onValue={typeCode}
+                error={codeError || undefined}
                 hint={t('recoveryHint')}
                 placeholder="XXXX-XXXX-XXXX"
                 autocomplete="off"
@@ -182,7 +196,7 @@ export function LoginPage() {
                 </Button>
               ) : null}
               {typed ? (
-                <TextField key="code" label={t('code')} name="code" value={code} onValue={setCode} autocomplete="one-time-code" inputMode="numeric" required autoFocus />
+                <TextField key="code" label={t('code')} name="code" value={code} onValue={typeCode} error={codeError || undefined} autocomplete="one-time-code" inputMode="numeric" required autoFocus />
               ) : null}
             </>
           )}
