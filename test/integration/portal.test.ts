@@ -17,6 +17,13 @@ describe('portal settings', () => {
       const response = await admin.request(`/resources/${other.id}/self-service`, { method: 'PUT', json: { enabled: true, alias: bad, actions: [] } });
       expect((await json(response)).error.code).toBe('VALIDATION_FAILED');
     }
+    // The service's own rules name their field with a code, so the admin center says them there in either language.
+    const put = async (settings: object) => json(await admin.request(`/resources/${other.id}/self-service`, { method: 'PUT', json: settings }));
+    expect(await put({ enabled: true, alias: null, actions: [] })).toMatchObject({ error: { details: { issues: [{ path: 'alias', code: 'REQUIRED' }] } } });
+    expect(await put({ enabled: true, alias: unique('a').toLowerCase(), actions: ['changeName', 'changeName'] })).toMatchObject({ error: { details: { issues: [{ path: 'actions', code: 'DUPLICATE_ENTRY' }] } } });
+    expect(await put({ enabled: true, alias: unique('a').toLowerCase(), actions: ['registerNewToken'], tokenTypes: [] })).toMatchObject({
+      error: { details: { issues: [{ path: 'tokenTypes', code: 'too_small', params: { minimum: 1, origin: 'array' } }] } },
+    });
   });
 
   it('an unknown portal is a 404 page, not an error dump', async () => {

@@ -13,6 +13,8 @@ export const OWN_ISSUE_CODES = [
   'INVALID_PHONE',
   'ALIAS_RESERVED',
   'NOT_IN_FUTURE',
+  // A list names one entry twice (a portal's actions)
+  'DUPLICATE_ENTRY',
   'PROVIDER_URL_INVALID',
   'PROVIDER_URL_NOT_HTTPS',
   'PROVIDER_URL_CREDENTIALS',

@@ -2,6 +2,7 @@
 import type { Audit } from '../audit/record';
 import { AppError } from '../errors';
 import { isUniqueViolation } from '../lib/d1-errors';
+import { fieldRefusal } from '../lib/validate';
 import { getResource, type ResourceView } from '../resources/service';
 import type { SelfServiceAction, SelfServiceTokenType } from './actions';
 import { savePortalSettingsStatement } from './repo';
@@ -14,10 +15,10 @@ export interface PortalSettingsInput {
 }
 
 export async function savePortalSettings(db: D1Database, resourceId: string, input: PortalSettingsInput, audit: Audit): Promise<ResourceView> {
-  if (input.enabled && !input.alias) throw new AppError('VALIDATION_FAILED', 'alias: an enabled portal needs an alias.');
-  if (new Set(input.actions).size !== input.actions.length) throw new AppError('VALIDATION_FAILED', 'actions: each action may appear once.');
+  if (input.enabled && !input.alias) throw fieldRefusal('alias', 'REQUIRED', 'an enabled portal needs an alias.');
+  if (new Set(input.actions).size !== input.actions.length) throw fieldRefusal('actions', 'DUPLICATE_ENTRY', 'each action may appear once.');
   if (input.actions.includes('registerNewToken') && input.tokenTypes.length === 0) {
-    throw new AppError('VALIDATION_FAILED', 'tokenTypes: choose the token types users may register.');
+    throw fieldRefusal('tokenTypes', 'too_small', 'choose the token types users may register.', { minimum: 1, origin: 'array' });
   }
   const before = await getResource(db, resourceId);
   const tokenTypes = [...new Set(input.tokenTypes)];
