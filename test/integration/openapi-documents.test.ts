@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { adminRoutes } from '../../worker/admin/routes';
 import { authRoutes } from '../../worker/auth/routes';
 import { profileRoutes } from '../../worker/profile/routes';
+import { samlRoutes } from '../../worker/saml/routes';
 import { registerSharedComponents } from '../../worker/lib/api-router';
 import { ErrorEnvelope } from '../../worker/lib/api-router';
 import { LOGIN_MAX_LENGTH } from '../../worker/contract/fields';
@@ -43,6 +44,7 @@ describe('OpenAPI documents', async () => {
   it.each([
     ['/api/profile', profileRoutes, 10],
     ['/api/auth', authRoutes, 10],
+    ['/saml', samlRoutes, 2],
   ] as const)('%s is declared the same way: every route, in a valid document', async (mount, router, atLeast) => {
     const app = new OpenAPIHono();
     registerSharedComponents(app);

@@ -303,3 +303,8 @@ function registrationOf(email: string, claims: Record<string, string[]>, config:
   };
 }
 
+
+/** An IdP post over the size cap: refused unread, kept as a failed SAML sign-in attempt under its error reference. */
+export async function recordOversizedSamlResponse(db: D1Database, meta: RequestMeta, reference: string): Promise<void> {
+  await activityStatement(db, { type: 'UserLoginAttempt', userId: null, channel: 'saml', ip: meta.ip, client: meta.client, detail: { reason: 'too_large', reference }, nowMs: meta.nowMs }).run();
+}
