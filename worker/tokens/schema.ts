@@ -2,6 +2,10 @@ import { z } from 'zod';
 import { TOKEN_COUNTER_MAX } from '../constants';
 import { HASH_ALGORITHMS } from '../db/schema';
 import { fields } from '../lib/validate';
+import { TOKEN_DESCRIPTION_MAX_LENGTH } from '../contract/fields';
+
+/** The same limit the admin center's token forms state before the admin types. */
+const tokenDescription = z.string().trim().max(TOKEN_DESCRIPTION_MAX_LENGTH).optional();
 
 const serial = z.string().trim().min(1).max(64).regex(/^[\w.:-]+$/, 'may contain letters, digits and . _ : - only');
 const pin = z.string().regex(/^\d{4,8}$/, 'must be 4 to 8 digits');
@@ -11,7 +15,7 @@ const otp = z.string().trim().min(1).max(64);
 export const createSoftwareTokenBody = z.strictObject({
   type: z.enum(['TOTP', 'HOTP']),
   serial: serial.optional(),
-  description: z.string().trim().max(200).optional(),
+  description: tokenDescription,
   algorithm: z.enum(HASH_ALGORITHMS).default('SHA1'),
   digits: z.union([z.literal(6), z.literal(8)]).default(6),
   periodSeconds: z.union([z.literal(30), z.literal(60)]).default(30),
@@ -25,7 +29,7 @@ export const createHardwareTokenBody = z.strictObject({
   serial,
   seed: z.string().trim().min(1).max(512),
   seedEncoding: z.enum(['base32', 'hex', 'auto']).default('auto'),
-  description: z.string().trim().max(200).optional(),
+  description: tokenDescription,
   algorithm: z.enum(HASH_ALGORITHMS).default('SHA1'),
   digits: z.number().int().default(6),
   periodSeconds: z.number().int().default(30),
@@ -43,13 +47,13 @@ export const createMessageTokenBody = z.strictObject({
   destination: z.string().trim().min(3).max(254),
   ownerUserId: fields.id,
   serial: serial.optional(),
-  description: z.string().trim().max(200).optional(),
+  description: tokenDescription,
   pin: pin.optional(),
   pinPosition: pinPosition.optional(),
 });
 
 export const updateTokenBody = z.strictObject({
-  description: z.string().trim().max(200).optional(),
+  description: tokenDescription,
   enabled: z.boolean().optional(),
   ownerUserId: fields.id.nullable().optional(),
 });
