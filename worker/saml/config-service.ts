@@ -4,7 +4,7 @@
  */
 import type { Audit } from '../audit/record';
 import { AppError } from '../errors';
-import { readSetting, writeSettingStatement } from '../settings/platform';
+import { readSetting, writeSettingStatement } from '../settings/repo';
 import { checkCertificate } from './certificate';
 import { validateConfigYaml, type SamlConfig } from './config';
 import { findVersionNumber, insertVersionStatement, readAppliedVersionRow, readLatestAndApplied, readLatestConfig, type SamlVersionRow } from './repo';

@@ -7,7 +7,7 @@ import { and, desc, eq } from 'drizzle-orm';
 import type { AuditChange, Audit } from '../audit/record';
 import { createDb } from '../db/client';
 import { groups, offices, signInScriptVersions, users } from '../db/schema';
-import { readSetting, writeSettingStatement } from '../settings/platform';
+import { readSetting, writeSettingStatement } from '../settings/repo';
 
 export const APPLIED_VERSION_KEY = 'script.appliedVersion';
 export const ENABLED_KEY = 'script.enabled';

@@ -10,7 +10,7 @@ import type { Env } from '../env';
 import { AppError } from '../errors';
 import { linkOrigin } from '../lib/http';
 import { sendEmail } from '../messaging/service';
-import { readSetting, writeSettingStatement } from '../settings/platform';
+import { readSetting, writeSettingStatement } from '../settings/repo';
 import type { Authenticator } from './recovery-service';
 import { adminsWithEmail } from './repo';
 

@@ -2,20 +2,10 @@
 import type { Audit } from '../audit/record';
 import { ADMIN_AUDIT_RETENTION_DAYS, ADMIN_AUDIT_RETENTION_MAX_DAYS, ADMIN_AUDIT_RETENTION_MIN_DAYS } from '../constants';
 import { AppError } from '../errors';
+import { readSetting, writeSettingStatement } from './repo';
 
 const TWO_FACTOR_KEY = 'platform.twoFactorEnabled';
 const AUDIT_RETENTION_KEY = 'platform.adminAuditRetentionDays';
-
-export async function readSetting<T>(db: D1Database, key: string, fallback: T): Promise<T> {
-  const row = await db.prepare('SELECT value FROM settings WHERE key = ?').bind(key).first<{ value: string }>();
-  return row ? (JSON.parse(row.value) as T) : fallback;
-}
-
-export function writeSettingStatement(db: D1Database, key: string, value: unknown, nowMs: number): D1PreparedStatement {
-  return db
-    .prepare('INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at')
-    .bind(key, JSON.stringify(value), nowMs);
-}
 
 /** Two-factor authentication by SMS for the platform sign-in: off until the administrator switches it on. */
 export function isTwoFactorEnabled(db: D1Database): Promise<boolean> {
@@ -48,13 +38,4 @@ export async function setAuditRetentionDays(db: D1Database, days: number, nowMs:
     writeSettingStatement(db, AUDIT_RETENTION_KEY, days, nowMs),
     audit({ action: 'update', objectType: 'security_settings', objectId: AUDIT_RETENTION_KEY, objectName: 'auditRetentionDays', before: { auditRetentionDays: before }, after: { auditRetentionDays: days } }),
   ]);
-}
-
-/** Offices whose "disable two-factor authentication" is set and that the user belongs to (why 2FA is unavailable). */
-export async function officesForbiddingTwoFactor(db: D1Database, userId: string): Promise<string[]> {
-  const { results } = await db
-    .prepare('SELECT o.name FROM office_members m JOIN offices o ON o.id = m.office_id WHERE m.user_id = ? AND o.two_factor_disabled = 1 ORDER BY o.name')
-    .bind(userId)
-    .all<{ name: string }>();
-  return results.map((row) => row.name);
 }
