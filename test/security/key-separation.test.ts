@@ -17,7 +17,7 @@ import { runScheduledPurge } from '../../worker/maintenance/purge';
 import { loadMessagingSettings } from '../../worker/messaging/settings';
 import { sendSms } from '../../worker/messaging/service';
 import { freshPhone, providerScenario, TWILIO_SID } from '../helpers/messaging';
-import { verifyTokenOtp } from '../../worker/otp/verify-service';
+import { verifyTokenOtp } from '../../worker/tokens/verification';
 import { checkPin, hashPin, openSeed } from '../../worker/tokens/secrets';
 import { loadTokenRecord, verifyKeysOf } from '../../worker/tokens/service';
 

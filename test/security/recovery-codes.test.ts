@@ -5,7 +5,7 @@
 import { env } from 'cloudflare:workers';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CODE_RESEND_COOLDOWN_MS, RECOVERY_CODE_COUNT, STEP_UP_VALID_MS, TOKEN_LOCK_DURATION_MS, TOKEN_MAX_FAILS } from '../../worker/constants';
-import { verifyTokenOtp } from '../../worker/otp/verify-service';
+import { verifyTokenOtp } from '../../worker/tokens/verification';
 import { RECOVERY_CODE_ALPHABET, parseRecoveryCode } from '../../worker/tokens/recovery-code-format';
 import { generateRecoveryCodes } from '../../worker/tokens/recovery-codes';
 import { loadTokenRecord, verifyKeysOf } from '../../worker/tokens/service';

@@ -9,7 +9,7 @@ import { evictDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { TOKEN_LOCK_DURATION_MS, TOKEN_MAX_FAILS } from '../../worker/constants';
 import type { Env } from '../../worker/env';
-import { TOKEN_RECORD_COLUMNS, verifyTokenOtp, type TokenRecord } from '../../worker/otp/verify-service';
+import { TOKEN_RECORD_COLUMNS, verifyTokenOtp, type TokenRecord } from '../../worker/tokens/verification';
 import { verifyKeysOf } from '../../worker/tokens/service';
 import { objectHotStateOf, objectNameOf } from '../../worker/verify-state/client';
 import { adminClient, call, hotpAt, insertUser, json, randomSeedBase32, totpAt, unique } from '../helpers/worker';

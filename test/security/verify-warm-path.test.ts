@@ -13,7 +13,7 @@ import { API_KEY_LAST_USED_RESOLUTION_MS, VERIFY_ATTEMPTS_PER_USER } from '../..
 import type { Env } from '../../worker/env';
 import { verifyForResource } from '../../worker/verify-api/service';
 import { WARM_CHECKED_TOKEN_COLUMNS } from '../../worker/verify-api/warm-path';
-import { TOKEN_RECORD_COLUMNS } from '../../worker/otp/verify-service';
+import { TOKEN_RECORD_COLUMNS } from '../../worker/tokens/verification';
 import { base32ToBytes } from '../../worker/lib/encoding';
 import { sealSeed } from '../../worker/tokens/secrets';
 import { adminClient, call, hotpAt, json, randomSeedBase32, totpAt, unique } from '../helpers/worker';

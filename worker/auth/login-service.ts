@@ -24,7 +24,7 @@ import { fillMissingIdentityKeys, lookupKeyOf } from '../lib/identity';
 import { consumeRateLimit } from '../lib/rate-limit';
 import { issueCode, verifyCode } from '../messaging/codes';
 import { ipRateKey } from '../messaging/limits';
-import { verifyTokenOtp, type TokenRecord } from '../otp/verify-service';
+import { verifyTokenOtp, type TokenRecord } from '../tokens/verification';
 import { startPasskeyAuthentication, verifyPasskeyAuthentication } from '../passkeys/ceremonies';
 import type { RelyingParty } from '../passkeys/relying-party';
 import { isTwoFactorEnabled } from '../settings/platform';

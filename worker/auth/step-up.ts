@@ -15,7 +15,7 @@ import type { TokenType } from '../db/schema';
 import type { Env } from '../env';
 import { AppError } from '../errors';
 import { issueCode, verifyCode } from '../messaging/codes';
-import { verifyTokenOtp, type TokenRecord } from '../otp/verify-service';
+import { verifyTokenOtp, type TokenRecord } from '../tokens/verification';
 import { startPasskeyAuthentication, verifyPasskeyAuthentication } from '../passkeys/ceremonies';
 import type { RelyingParty } from '../passkeys/relying-party';
 import { isTwoFactorEnabled } from '../settings/platform';

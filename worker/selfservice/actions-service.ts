@@ -21,7 +21,7 @@ import { isUniqueViolation } from '../lib/d1-errors';
 import { assertIdentityFree } from '../lib/identity';
 import { normalizePhoneNumber } from '../lib/phone';
 import { issueCode, verifyCode } from '../messaging/codes';
-import { resyncToken, verifyTokenOtp, type TokenRecord } from '../otp/verify-service';
+import { resyncToken, verifyTokenOtp, type TokenRecord } from '../tokens/verification';
 import { checkTokenCode, isMessageToken, sendTokenCode, type MessageTokenType } from '../tokens/message-tokens';
 import { readTokenRecord, takeOverEnrolmentStatements } from '../tokens/repo';
 import { createMessageToken, createSoftwareToken, deleteToken, getToken, loadTokenRecord, setTokenPin, verifyKeysOf, type EnrolmentView } from '../tokens/service';

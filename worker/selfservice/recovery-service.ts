@@ -34,7 +34,7 @@ import { dummyPasswordHash, hashPassword, randomToken, sha256Hex, verifyPassword
 import { assertIdentityFree, attemptKeyOf, fillMissingIdentityKeys, identityKeyColumns, lookupKeyOf } from '../lib/identity';
 import { verifyCode } from '../messaging/codes';
 import { enforceLimits, ipRateKey } from '../messaging/limits';
-import { verifyTokenOtp } from '../otp/verify-service';
+import { verifyTokenOtp } from '../tokens/verification';
 import { tokensForTypedCode } from '../tokens/accepted-tokens';
 import { checkTokenCode, isMessageToken, sendTokenCode } from '../tokens/message-tokens';
 import { verifyKeysOf } from '../tokens/service';

@@ -37,7 +37,7 @@ import { fillMissingIdentityKeys, lookupKeyOf } from '../lib/identity';
 import { consumeRateLimit } from '../lib/rate-limit';
 import { verifyCode } from '../messaging/codes';
 import { ipRateKey } from '../messaging/limits';
-import { verifyTokenOtp, type TokenRecord, type VerifyResult } from '../otp/verify-service';
+import { verifyTokenOtp, type TokenRecord, type VerifyResult } from '../tokens/verification';
 import { startPasskeyAuthentication, verifyPasskeyAuthentication } from '../passkeys/ceremonies';
 import type { RelyingParty } from '../passkeys/relying-party';
 import { tokensAcceptedAt, tokensForTypedCode } from '../tokens/accepted-tokens';

@@ -14,7 +14,7 @@
  * else to the OTP and message tokens. A passkey never takes a typed code (its proof is a WebAuthn ceremony).
  */
 import type { TokenType } from '../db/schema';
-import { TOKEN_RECORD_COLUMNS, type TokenRecord } from '../otp/verify-service';
+import { TOKEN_RECORD_COLUMNS, type TokenRecord } from './verification';
 import { parseRecoveryCode } from './recovery-code-format';
 
 /** Every token type that can prove a user at a resource. */

@@ -18,7 +18,7 @@ import { normalizePhoneNumber } from '../lib/phone';
 import { fieldRefusal } from '../lib/validate';
 import { issueCode, verifyCode, type IssuedCode } from '../messaging/codes';
 import type { Language } from '../messaging/settings';
-import { recordFailure, refusalByState, splitPinAndOtp, type TokenRecord, type VerifyResult } from '../otp/verify-service';
+import { recordFailure, refusalByState, splitPinAndOtp, type TokenRecord, type VerifyResult } from './verification';
 import { readUserContact } from '../users/repo';
 import { acceptMessageTokenCode, openCodeChallengeData } from './repo';
 import { checkPin, upgradeLegacyPinHash } from './secrets';
@@ -87,7 +87,7 @@ export interface CheckTokenCodeOptions {
   nowMs: number;
   /** Enrolment: the pending token is activated by its first correct code. */
   allowActivation?: boolean;
-  /** As VerifyOptions.countFailure in otp/verify-service.ts: false only behind a counter the caller claimed first. */
+  /** As VerifyOptions.countFailure in tokens/verification.ts: false only behind a counter the caller claimed first. */
   countFailure?: boolean;
   /** The lock the caller's claimTokenAttemptStatement set (its claim reached the limit): this check's success lifts it. */
   lockedByClaim?: number | null;

@@ -24,7 +24,7 @@ import { isUniqueViolation } from '../lib/d1-errors';
 import { deriveKey } from '../lib/keys';
 import { sendEmail, type MessagingEnv } from '../messaging/service';
 import { renderRecoveryCodeUsedEmail } from '../messaging/templates';
-import { claimTokenAttemptStatement, type TokenRecord, type VerifyKeys, type VerifyOptions, type VerifyResult } from '../otp/verify-service';
+import { claimTokenAttemptStatement, type TokenRecord, type VerifyKeys, type VerifyOptions, type VerifyResult } from './verification';
 import { readUserContact } from '../users/repo';
 import { groupRecoveryCode, parseRecoveryCode, RECOVERY_CODE_ALPHABET, RECOVERY_CODE_LENGTH } from './recovery-code-format';
 import { consumeRecoveryCode, readRecoveryCodeCounts, readRecoverySetOfUser, readTokenViewRow, replaceRecoverySet, voidRecoverySet } from './repo';

@@ -55,7 +55,7 @@ export async function readTokenViewRow(d1: D1Database, id: string): Promise<Toke
   return createDb(d1).select(tokenViewSelection).from(tokens).leftJoin(users, eq(users.id, tokens.ownerUserId)).where(eq(tokens.id, id)).get();
 }
 
-/** The columns of a token the checks read, as otp/verify-service.ts's TokenRecord names them (0/1 for the flags). */
+/** The columns of a token the checks read, as tokens/verification.ts's TokenRecord names them (0/1 for the flags). */
 export const tokenRecordSelection = {
   id: tokens.id,
   serial: tokens.serial,

@@ -15,7 +15,7 @@ import {
   setPinBody,
   updateTokenBody,
 } from './schema';
-import type { ResyncResult } from '../otp/verify-service';
+import type { ResyncResult } from '../tokens/verification';
 import { adminTokenIssuer } from '../otp/key-uri';
 import { decodeSeed } from './secrets';
 import { tokenResources } from './token-resources';

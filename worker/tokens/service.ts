@@ -16,7 +16,7 @@ import type { Page } from '../lib/paging';
 import { buildKeyUri } from '../otp/key-uri';
 import { parseOcraSuite } from '../otp/ocra';
 import { renderQrSvg } from '../otp/qr';
-import { resyncToken, verifyTokenOtp, type TokenRecord, type VerifyKeys, type VerifyResult } from '../otp/verify-service';
+import { resyncToken, verifyTokenOtp, type TokenRecord, type VerifyKeys, type VerifyResult } from '../tokens/verification';
 import { passkeyFactsOf, type PasskeyFacts } from '../passkeys/repo';
 import { recoveryCodeCountsOf, sendRecoveryCodeUsedEmail, type RecoveryCodeCounts } from './recovery-codes';
 import { checkAdminCheckCode, isMessageToken, maskDestination, normalizeDestination, sendAdminCheckCode, type AdminCheckCodeSent, type MessageTokenType } from './message-tokens';

@@ -25,7 +25,7 @@ import {
   type TokenRecord,
   type VerifyFailureReason,
   type VerifyResult,
-} from '../otp/verify-service';
+} from '../tokens/verification';
 import { AppError } from '../errors';
 import { checkTokenCode, isCodeRequest, isMessageToken, openChallengeIdOf, sendKeptTokenCode } from '../tokens/message-tokens';
 import { tokensForTypedCode, tokensVerifiedAtSql } from '../tokens/accepted-tokens';

@@ -21,7 +21,7 @@ import { API_KEY_LAST_USED_RESOLUTION_MS, VERIFY_ATTEMPTS_PER_USER, VERIFY_WARM_
 import { touchApiKeyStatement, validApiKeyCondition } from '../auth/api-keys';
 import type { Env } from '../env';
 import { consumeRateLimitStatement } from '../lib/rate-limit';
-import { consumeOtpMatchStatement, findOtpMatch, hmacKeyOf, type TokenRecord, type VerifyResult } from '../otp/verify-service';
+import { consumeOtpMatchStatement, findOtpMatch, hmacKeyOf, type TokenRecord, type VerifyResult } from '../tokens/verification';
 import { tokensForTypedCode } from '../tokens/accepted-tokens';
 import { parseRecoveryCode } from '../tokens/recovery-code-format';
 import { upgradeLegacyPinHash } from '../tokens/secrets';

@@ -3,7 +3,7 @@
  * object a token's state lives in, the epoch protocol, and the D1 mirror written after each answer.
  *
  * VERIFY_STATE = "durable-object" makes every check of a TOTP/HOTP/OCRA token go to its owner's object: it is
- * wired into VerifyKeys (tokens/service.ts verifyKeysOf), which every door passes to otp/verify-service.ts (verify
+ * wired into VerifyKeys (tokens/service.ts verifyKeysOf), which every door passes to tokens/verification.ts (verify
  * API, /login's second factor, portal sign-in, step-up, the admin's Check OTP, resync), so a code consumed at one
  * door is consumed for all. Anything else (unset, "d1") keeps the hot state in D1's token rows, as before.
  */
@@ -11,7 +11,7 @@ import { VERIFY_WARM_COPIES_MAX } from '../constants';
 import type { MiddlewareHandler } from 'hono';
 import type { AppBindings, Env } from '../env';
 import { AppError } from '../errors';
-import { TOKEN_RECORD_COLUMNS, type HotStateAccess, type TokenRecord, type VerifyOptions, type VerifyResult } from '../otp/verify-service';
+import { TOKEN_RECORD_COLUMNS, type HotStateAccess, type TokenRecord, type VerifyOptions, type VerifyResult } from '../tokens/verification';
 import type { AdminChange, HotState, ObjectAnswer, VerifyStateObject } from './object';
 
 export type VerifyStateMode = 'd1' | 'durable-object';

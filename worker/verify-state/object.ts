@@ -4,7 +4,7 @@
  * pairs and the resync attempt limit. D1 stays the system of record for everything else (seed, PIN, type, enabled,
  * owner, assignments, activities) and keeps a mirror of this state for the admin's screens (docs/scale.md §5).
  *
- * The check is the same code as on D1 (otp/verify-service.ts verifyOtpIn), run here against this object's SQLite
+ * The check is the same code as on D1 (tokens/verification.ts verifyOtpIn), run here against this object's SQLite
  * (`store`): the Worker sends the token record it has just read from D1; the object lays its own hot state over it,
  * matches the code, and consumes it with ONE conditional statement in a `transactionSync`. Requests to one object
  * interleave only at awaits (the HMAC work), so the consume re-checks the state it changes, as the conditional D1
@@ -31,7 +31,7 @@ import {
   type VerifyKeys,
   type VerifyOptions,
   type VerifyResult,
-} from '../otp/verify-service';
+} from '../tokens/verification';
 
 /** The hot columns this object owns, per token: what the D1 mirror is written from. */
 export interface HotState {

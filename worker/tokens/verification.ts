@@ -31,11 +31,11 @@ import { AppError } from '../errors';
 import { sha256Hex, timingSafeEqual } from '../lib/crypto';
 import { bytesToHex, type Bytes } from '../lib/encoding';
 import { consumeRateLimitStatement, rateLimitResultFromRow } from '../lib/rate-limit';
-import { verifyRecoveryCode, type ActivityVia, type RecoveryCodeUse } from '../tokens/recovery-codes';
-import { checkPin, openSeed, upgradeLegacyPinHash } from '../tokens/secrets';
-import { generateHotp, importHmacKey, MAX_HOTP_COUNTER } from './hotp';
-import { generateOcra, ocraChallengeField, parseOcraSuite, type OcraSuite } from './ocra';
-import { generateTotp, timeStep } from './totp';
+import { verifyRecoveryCode, type ActivityVia, type RecoveryCodeUse } from './recovery-codes';
+import { checkPin, openSeed, upgradeLegacyPinHash } from './secrets';
+import { generateHotp, importHmacKey, MAX_HOTP_COUNTER } from '../otp/hotp';
+import { generateOcra, ocraChallengeField, parseOcraSuite, type OcraSuite } from '../otp/ocra';
+import { generateTotp, timeStep } from '../otp/totp';
 
 /** The columns verification needs (snake_case: straight from D1). */
 export interface TokenRecord {
