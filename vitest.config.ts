@@ -64,6 +64,8 @@ function workerProject(verifyState: 'd1' | 'durable-object', include: string[], 
         },
       },
       include,
+      // A hang guard, not a speed check: the concurrent-request tests take several seconds on 2 busy cores.
+      testTimeout: 60_000,
       // Attacks over real HTTP run against `wrangler dev` from Node, with the browser tests (test/e2e/vitest.config.ts).
       exclude: ['test/security/http/**', ...exclude],
       setupFiles: ['./test/setup/apply-migrations.ts'],
