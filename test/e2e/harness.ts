@@ -15,6 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, inject } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
+import { TOTP, type Secret } from 'otpauth';
 import { E2E_WRANGLER_ENV } from '../setup/e2e-seeded-database';
 import { startProviderServer } from '../setup/provider-server';
 
@@ -196,6 +197,25 @@ export async function startAdminPage(options: StartOptions = {}): Promise<{ app:
     await app.stop();
     throw error;
   }
+}
+
+/**
+ * The codes of a freshly enrolled TOTP token (SHA-1, 6 digits, 30 s), each a step the server has not accepted yet,
+ * handed out without waiting for the clock. The server accepts a new step up to TOTP_WINDOW_STEPS (1) beyond its
+ * centre, the current step plus the drift it stored at the last accepted code, and stores the accepted step's drift:
+ * so the step after the last one used is inside the window while at most one step boundary passed since that code
+ * was made (the token reads as a clock running ahead, one step per code). After a longer pause the same drift is
+ * carried over to the current step instead. Every code must be used (accepted) before the next is asked for.
+ */
+export function totpCodes(secret: Secret): () => string {
+  const totp = new TOTP({ secret, algorithm: 'SHA1', digits: 6, period: 30 });
+  let last: { step: number; madeAtStep: number } | null = null;
+  return () => {
+    const now = Math.floor(Date.now() / 1000 / totp.period);
+    const step = last ? last.step + Math.max(1, now - last.madeAtStep) : now;
+    last = { step, madeAtStep: now };
+    return totp.generate({ timestamp: step * totp.period * 1000 });
+  };
 }
 
 /** What `addVirtualAuthenticator` sets up; the defaults are a platform passkey authenticator (Touch ID, Windows Hello). */

@@ -13,14 +13,13 @@
  * the pages offer no ceremony and say why. German texts are checked on the second factor.
  */
 import { createHash, createPrivateKey, sign } from 'node:crypto';
-import { Secret, TOTP } from 'otpauth';
+import { Secret } from 'otpauth';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addVirtualAuthenticator, startApp, type E2eApp, type VirtualAuthenticator, type VirtualCredential } from './harness';
+import { addVirtualAuthenticator, startApp, totpCodes, type E2eApp, type VirtualAuthenticator, type VirtualCredential } from './harness';
 
 const PASSWORD = 'Ada passkey password 1';
 const SEED = new Secret({ size: 20 });
-const TOTP_PERIOD_MS = 30_000;
 
 let app: E2eApp;
 let adaId: string;
@@ -29,13 +28,8 @@ let laptop: { context: BrowserContext; page: Page; authenticator: VirtualAuthent
 /** A tab Ada signed in with her password before she had any factor: its session has proven nothing since. */
 let unprovenTab: { context: BrowserContext; page: Page };
 
-/** Each OTP of a TOTP step is accepted once; a later use in the same test waits for the next step. */
-let lastOtpStep = -1;
-async function nextOtp(): Promise<string> {
-  while (Math.floor(Date.now() / TOTP_PERIOD_MS) <= lastOtpStep) await new Promise((resolve) => setTimeout(resolve, 500));
-  lastOtpStep = Math.floor(Date.now() / TOTP_PERIOD_MS);
-  return new TOTP({ secret: SEED, algorithm: 'SHA1', digits: 6, period: 30 }).generate({ timestamp: Date.now() });
-}
+/** Ada's app token: each call a code the server has not accepted yet (see totpCodes). */
+const nextOtp = totpCodes(SEED);
 
 /**
  * A browser tab. `autofill: false` is a browser without conditional mediation (older browsers do not have it): the
@@ -95,7 +89,7 @@ describe('passkeys on /profile and at /login', () => {
     expect(await passkeysOf()).toEqual([]);
     expect(await authenticator.credentials()).toEqual([]);
 
-    await stepUp.getByLabel('Current one-time password').fill(await nextOtp());
+    await stepUp.getByLabel('Current one-time password').fill(nextOtp());
     await stepUp.getByRole('button', { name: 'Confirm' }).click();
     // The confirmed step-up sends the request again by itself: the authenticator makes the passkey.
     await passkeySection(page).getByText('The passkey "Work laptop" is added.', { exact: false }).waitFor();
@@ -182,7 +176,7 @@ describe('passkeys on /profile and at /login', () => {
     await submitPassword(page);
     await page.getByText('Enter the one-time password from your token', { exact: false }).waitFor();
     expect(await page.getByRole('button', { name: 'Use your passkey' }).count()).toBe(0);
-    await page.getByLabel('Code').fill(await nextOtp());
+    await page.getByLabel('Code').fill(nextOtp());
     await page.getByRole('button', { name: 'Confirm' }).click();
     await page.waitForURL('**/profile');
     await passkeySection(page).getByTestId('passkey').getByText('Laptop (Touch ID)').waitFor();
@@ -250,7 +244,7 @@ describe('passkeys on /profile and at /login', () => {
     await authenticator.removeAll();
     await page.goto('/login');
     await submitPassword(page);
-    await page.getByLabel('Code').fill(await nextOtp());
+    await page.getByLabel('Code').fill(nextOtp());
     await page.getByRole('button', { name: 'Confirm' }).click();
     await page.waitForURL('**/profile');
     await passkeySection(page).getByRole('button', { name: 'Add a passkey' }).click();

@@ -8,14 +8,13 @@
  * recovery code in the step-up dialog. German texts are checked at /login.
  */
 import { readFile } from 'node:fs/promises';
-import { Secret, TOTP } from 'otpauth';
+import { Secret } from 'otpauth';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp, type E2eApp } from './harness';
+import { startApp, totpCodes, type E2eApp } from './harness';
 
 const PASSWORD = 'Grace recovery password 1';
 const SEED = new Secret({ size: 20 });
-const TOTP_PERIOD_MS = 30_000;
 const GROUPED_CODE = /^[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}$/;
 
 let app: E2eApp;
@@ -27,12 +26,8 @@ let unproven: Page;
 let firstSet: string[] = [];
 let secondSet: string[] = [];
 
-let lastOtpStep = -1;
-async function nextOtp(): Promise<string> {
-  while (Math.floor(Date.now() / TOTP_PERIOD_MS) <= lastOtpStep) await new Promise((resolve) => setTimeout(resolve, 500));
-  lastOtpStep = Math.floor(Date.now() / TOTP_PERIOD_MS);
-  return new TOTP({ secret: SEED, algorithm: 'SHA1', digits: 6, period: 30 }).generate({ timestamp: Date.now() });
-}
+/** Grace's app token: each call a code the server has not accepted yet (see totpCodes). */
+const nextOtp = totpCodes(SEED);
 
 async function submitPassword(target: Page, labels = { login: 'Login', password: 'Password', submit: 'Sign in' }) {
   await target.goto('/login');
@@ -70,7 +65,7 @@ afterAll(async () => app?.stop());
 describe('recovery codes on /profile and at /login', () => {
   it('generates a set shown once with Copy, Download and Print; afterwards only the count is shown', async () => {
     await submitPassword(page);
-    await page.getByLabel('Code').fill(await nextOtp());
+    await page.getByLabel('Code').fill(nextOtp());
     await page.getByRole('button', { name: 'Confirm' }).click();
     await page.waitForURL('**/profile');
     await section(page).getByText('You have no recovery codes yet.').waitFor();
