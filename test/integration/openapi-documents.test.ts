@@ -5,6 +5,7 @@
 import { compileErrors, validate } from '@readme/openapi-parser';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { adminRoutes } from '../../worker/admin/routes';
 import { authRoutes } from '../../worker/auth/routes';
 import { profileRoutes } from '../../worker/profile/routes';
@@ -12,7 +13,7 @@ import { samlRoutes } from '../../worker/saml/routes';
 import { registerSharedComponents } from '../../worker/lib/api-router';
 import { ErrorEnvelope } from '../../worker/lib/api-router';
 import { LOGIN_MAX_LENGTH } from '../../worker/contract/fields';
-import { adminClient, call, json } from '../helpers/worker';
+import { adminClient, call, json, unique } from '../helpers/worker';
 
 /** What a router serves, as "METHOD /path/{param}" under its mount point. */
 const servedBy = (router: { routes: Array<{ method: string; path: string }> }, mount: string) =>
@@ -80,5 +81,62 @@ describe('OpenAPI documents', async () => {
         expect.objectContaining({ path: '', code: 'unrecognized_keys', params: { keys: ['colour'] } }),
       ]),
     );
+  });
+});
+
+describe('admin answers match the document', async () => {
+  const adminDoc = await json(call('/api/admin/openapi.json'));
+
+  /**
+   * A zod schema read back from the document's answer for `method path` and `status`. Every object is closed
+   * (no field the document does not name), so an answer that carries one more field than documented (a hash, a
+   * seed, a column spread by mistake) fails as surely as one that lacks a documented field.
+   */
+  function documentedAnswer(method: string, path: string, status: number) {
+    const schema = adminDoc.paths[path][method].responses[status].content['application/json'].schema;
+    const close = (node: unknown): unknown => {
+      if (Array.isArray(node)) return node.map(close);
+      if (!node || typeof node !== 'object') return node;
+      const entries = Object.entries(node).map(([key, value]) => [key, key === '$ref' ? String(value).replace('#/components/schemas/', '#/$defs/') : close(value)]);
+      const closed = Object.fromEntries(entries) as Record<string, unknown>;
+      if (closed.type === 'object' && closed.properties && !('additionalProperties' in closed)) closed.additionalProperties = false;
+      return closed;
+    };
+    return z.fromJSONSchema({ ...(close(schema) as object), $defs: close(adminDoc.components.schemas) } as never);
+  }
+
+  it('a page of users, a user page, a token, its enrolment, a resource, its assignments and the API keys parse by their documented schema', async () => {
+    const admin = await adminClient();
+    const user = await admin.post('/users', { login: unique('doc-user-'), email: 'doc@example.test', phone: '+49 170 1234567', password: 'a long password 1' });
+    const enrolment = await admin.post(`/tokens/software`, { type: 'TOTP', ownerUserId: user.id, description: 'documented' });
+    const resource = await admin.post('/resources', { name: unique('doc-resource-'), description: 'documented' });
+    await admin.put(`/resources/${resource.id}/assignments`, { userId: user.id, tokenId: enrolment.token.id });
+    const answers: Array<[string, string, number, unknown]> = [
+      ['get', '/api/admin/users', 200, await admin.get(`/users?search=${user.login}`)],
+      ['get', '/api/admin/users/{id}/overview', 200, await admin.get(`/users/${user.id}/overview`)],
+      ['post', '/api/admin/tokens/software', 201, enrolment],
+      ['get', '/api/admin/tokens/{id}', 200, await admin.get(`/tokens/${enrolment.token.id}`)],
+      ['get', '/api/admin/tokens', 200, await admin.get(`/tokens?search=${enrolment.token.serial}`)],
+      ['get', '/api/admin/resources/{id}', 200, await admin.get(`/resources/${resource.id}`)],
+      ['get', '/api/admin/resources/{id}/assignments', 200, await admin.get(`/resources/${resource.id}/assignments`)],
+      ['get', '/api/admin/api-keys', 200, await admin.get('/api-keys')],
+    ];
+    for (const [method, path, status, answer] of answers) {
+      const parsed = documentedAnswer(method, path, status).safeParse(answer);
+      expect(parsed.success ? '' : `${method} ${path}: ${z.prettifyError(parsed.error)}`).toBe('');
+    }
+    // Not a vacuous pass: the answers hold what was made.
+    expect((answers[0]![3] as { items: Array<{ id: string }> }).items.map((item) => item.id)).toEqual([user.id]);
+    expect((answers[6]![3] as { items: Array<{ token: { id: string } }> }).items[0]!.token.id).toBe(enrolment.token.id);
+  });
+
+  it('a field the document does not name is refused by that reading (the check can fail)', async () => {
+    const admin = await adminClient();
+    const user = await admin.get(`/users/${admin.ownerUserId}`);
+    const documented = documentedAnswer('get', '/api/admin/users/{id}', 200);
+    expect(documented.safeParse(user).success).toBe(true);
+    expect(documented.safeParse({ ...user, passwordHash: 'x' }).success).toBe(false);
+    const { login: _dropped, ...withoutLogin } = user;
+    expect(documented.safeParse(withoutLogin).success).toBe(false);
   });
 });

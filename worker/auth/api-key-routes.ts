@@ -1,7 +1,9 @@
 /** Admin API: /api/admin/api-keys (behind `requireAdmin`, which already keeps `read` and `verify` keys from writing). */
 import { z } from 'zod';
 import { auditOf } from '../audit/record';
-import { anyObject, apiRouter, idParams, json, jsonBody, noContent, route } from '../lib/api-router';
+import { apiRouter, idParams, json, jsonBody, noContent, route } from '../lib/api-router';
+import { itemsOf } from '../lib/answers';
+import { apiKeyAnswer, createdApiKeyAnswer } from './api-key-answers';
 import { API_KEY_SCOPES, assertMayCreateScope, createApiKey, listApiKeys, revokeApiKey } from './api-keys';
 
 /** The scope is required: a key's power is always a choice, never a default someone forgot to change. */
@@ -20,7 +22,7 @@ export const apiKeyAdminRoutes = apiRouter()
       path: '/',
       tags,
       summary: 'List API keys: scope, owner (ownerUserId, ownerLogin), created, last used, expiry, status (active, revoked, expired, owner_inactive)',
-      responses: { 200: json(z.object({ items: z.array(anyObject) }), 'Every key (never the secret)') },
+      responses: { 200: json(itemsOf(apiKeyAnswer), 'Every key (never the secret)') },
     }),
     async (c) => c.json({ items: await listApiKeys(c.env.DB, c.var.now) }, 200),
   )
@@ -32,7 +34,7 @@ export const apiKeyAdminRoutes = apiRouter()
       summary:
         'Create an API key (shown once) with a scope: verify (only /api/v1/verify), read (admin API GET only) or admin (all; only from an admin session). Owned by the creating admin; refused once that admin is disabled, demoted or deleted, or after expiresAt',
       request: { body: jsonBody(createApiKeyBody) },
-      responses: { 201: json(anyObject, 'The key with its secret `key`, returned this once') },
+      responses: { 201: json(createdApiKeyAnswer, 'The key with its secret `key`, returned this once') },
     }),
     async (c) => {
       const input = c.req.valid('json');

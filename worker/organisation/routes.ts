@@ -1,7 +1,9 @@
 /** Admin API: /api/admin/offices and /api/admin/groups (same shape; offices also carry security settings). */
 import { z } from 'zod';
 import { auditOf } from '../audit/record';
-import { anyObject, apiRouter, idParams, json, jsonBody, memberParams, noContent, route } from '../lib/api-router';
+import { apiRouter, idParams, json, jsonBody, memberParams, noContent, route } from '../lib/api-router';
+import { itemsOf, pageOf } from '../lib/answers';
+import { memberAnswer, organisationAnswer } from './answers';
 import { fields } from '../lib/validate';
 import {
   addMember,
@@ -26,17 +28,17 @@ export function organisationAdminRoutes(kind: OrganisationKind) {
   const { one, tag } = NAMES[kind];
   const tags = [tag];
   return apiRouter()
-    .openapi(route({ method: 'get', path: '/', tags, summary: `List ${tag.toLowerCase()} (search, page, pageSize)`, request: { query: listQuery }, responses: { 200: json(anyObject, 'One page') } }), async (c) =>
+    .openapi(route({ method: 'get', path: '/', tags, summary: `List ${tag.toLowerCase()} (search, page, pageSize)`, request: { query: listQuery }, responses: { 200: json(pageOf(organisationAnswer), 'One page') } }), async (c) =>
       c.json(await listOrganisations(c.env.DB, kind, c.req.valid('query')), 200),
     )
-    .openapi(route({ method: 'post', path: '/', tags, summary: `Create ${one}`, request: { body: jsonBody(createBody) }, responses: { 201: json(anyObject, `The new ${tag.toLowerCase().slice(0, -1)}`) } }), async (c) =>
+    .openapi(route({ method: 'post', path: '/', tags, summary: `Create ${one}`, request: { body: jsonBody(createBody) }, responses: { 201: json(organisationAnswer, `The new ${tag.toLowerCase().slice(0, -1)}`) } }), async (c) =>
       c.json(await createOrganisation(c.env.DB, kind, c.req.valid('json'), c.var.now, auditOf(c)), 201),
     )
-    .openapi(route({ method: 'get', path: '/{id}', tags, summary: `Get ${one}`, request: { params: idParams }, responses: { 200: json(anyObject, 'Found') } }), async (c) =>
+    .openapi(route({ method: 'get', path: '/{id}', tags, summary: `Get ${one}`, request: { params: idParams }, responses: { 200: json(organisationAnswer, 'Found') } }), async (c) =>
       c.json(await getOrganisation(c.env.DB, kind, c.req.valid('param').id), 200),
     )
     .openapi(
-      route({ method: 'patch', path: '/{id}', tags, summary: `Rename ${one} or change its security`, request: { params: idParams, body: jsonBody(updateBody) }, responses: { 200: json(anyObject, 'As changed') } }),
+      route({ method: 'patch', path: '/{id}', tags, summary: `Rename ${one} or change its security`, request: { params: idParams, body: jsonBody(updateBody) }, responses: { 200: json(organisationAnswer, 'As changed') } }),
       async (c) => c.json(await updateOrganisation(c.env.DB, kind, c.req.valid('param').id, c.req.valid('json'), auditOf(c)), 200),
     )
     .openapi(route({ method: 'delete', path: '/{id}', tags, summary: `Delete ${one}`, request: { params: idParams }, responses: noContent }), async (c) => {
@@ -44,7 +46,7 @@ export function organisationAdminRoutes(kind: OrganisationKind) {
       return c.body(null, 204);
     })
     .openapi(
-      route({ method: 'get', path: '/{id}/members', tags, summary: 'List members', request: { params: idParams }, responses: { 200: json(z.object({ items: z.array(anyObject) }), 'The members') } }),
+      route({ method: 'get', path: '/{id}/members', tags, summary: 'List members', request: { params: idParams }, responses: { 200: json(itemsOf(memberAnswer), 'The members') } }),
       async (c) => c.json({ items: await listMembers(c.env.DB, kind, c.req.valid('param').id) }, 200),
     )
     .openapi(route({ method: 'put', path: '/{id}/members/{userId}', tags, summary: 'Add a member', request: { params: memberParams }, responses: noContent }), async (c) => {

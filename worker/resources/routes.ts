@@ -1,7 +1,9 @@
 /** Admin API: /api/admin/resources, with their assignments. */
 import { z } from 'zod';
 import { auditOf } from '../audit/record';
-import { anyObject, apiRouter, idParams, json, jsonBody, memberParams, noContent, route } from '../lib/api-router';
+import { apiRouter, idParams, json, jsonBody, memberParams, noContent, route } from '../lib/api-router';
+import { pageOf } from '../lib/answers';
+import { assignmentAnswer, resourceAnswer } from './answers';
 import { fields } from '../lib/validate';
 import {
   assignUser,
@@ -25,16 +27,16 @@ const assignmentBody = z.strictObject({ userId: fields.id, tokenId: fields.id.nu
 const tags = ['Resources'];
 
 export const resourceAdminRoutes = apiRouter()
-  .openapi(route({ method: 'get', path: '/', tags, summary: 'List resources', request: { query: listQuery }, responses: { 200: json(anyObject, 'One page of resources') } }), async (c) =>
+  .openapi(route({ method: 'get', path: '/', tags, summary: 'List resources', request: { query: listQuery }, responses: { 200: json(pageOf(resourceAnswer), 'One page of resources') } }), async (c) =>
     c.json(await listResources(c.env.DB, c.req.valid('query')), 200),
   )
-  .openapi(route({ method: 'post', path: '/', tags, summary: 'Create a resource', request: { body: jsonBody(createBody) }, responses: { 201: json(anyObject, 'The new resource') } }), async (c) =>
+  .openapi(route({ method: 'post', path: '/', tags, summary: 'Create a resource', request: { body: jsonBody(createBody) }, responses: { 201: json(resourceAnswer, 'The new resource') } }), async (c) =>
     c.json(await createResource(c.env.DB, c.req.valid('json'), c.var.now, auditOf(c)), 201),
   )
-  .openapi(route({ method: 'get', path: '/{id}', tags, summary: 'Get a resource with its self-service settings', request: { params: idParams }, responses: { 200: json(anyObject, 'The resource') } }), async (c) =>
+  .openapi(route({ method: 'get', path: '/{id}', tags, summary: 'Get a resource with its self-service settings', request: { params: idParams }, responses: { 200: json(resourceAnswer, 'The resource') } }), async (c) =>
     c.json(await getResource(c.env.DB, c.req.valid('param').id), 200),
   )
-  .openapi(route({ method: 'patch', path: '/{id}', tags, summary: 'Update a resource', request: { params: idParams, body: jsonBody(updateBody) }, responses: { 200: json(anyObject, 'The resource as changed') } }), async (c) =>
+  .openapi(route({ method: 'patch', path: '/{id}', tags, summary: 'Update a resource', request: { params: idParams, body: jsonBody(updateBody) }, responses: { 200: json(resourceAnswer, 'The resource as changed') } }), async (c) =>
     c.json(await updateResource(c.env.DB, c.req.valid('param').id, c.req.valid('json'), auditOf(c)), 200),
   )
   .openapi(route({ method: 'delete', path: '/{id}', tags, summary: 'Delete a resource', request: { params: idParams }, responses: noContent }), async (c) => {
@@ -48,7 +50,7 @@ export const resourceAdminRoutes = apiRouter()
       tags,
       summary: 'List assigned users (kind=user|token_with_user)',
       request: { params: idParams, query: assignmentsQuery },
-      responses: { 200: json(anyObject, 'One page of assignments') },
+      responses: { 200: json(pageOf(assignmentAnswer), 'One page of assignments') },
     }),
     async (c) => c.json(await listAssignments(c.env.DB, c.req.valid('param').id, c.req.valid('query')), 200),
   )

@@ -1,7 +1,8 @@
 /** Admin API: PUT /api/admin/resources/:id/self-service */
 import { z } from 'zod';
 import { auditOf } from '../audit/record';
-import { anyObject, apiRouter, idParams, json, jsonBody, route } from '../lib/api-router';
+import { apiRouter, idParams, json, jsonBody, route } from '../lib/api-router';
+import { savedPortalAnswer } from '../resources/answers';
 import { publicOrigin } from '../lib/http';
 import { ALIAS_PATTERN, RESERVED_ALIASES, SELF_SERVICE_ACTIONS, SELF_SERVICE_TOKEN_TYPES } from './actions';
 import { savePortalSettings } from './settings-service';
@@ -26,7 +27,7 @@ export const portalSettingsAdminRoutes = apiRouter().openapi(
     tags: ['Self-service'],
     summary: 'Enable or disable the portal: alias, ordered actions, token types',
     request: { params: idParams, body: jsonBody(portalSettingsBody) },
-    responses: { 200: json(anyObject, 'The resource with its portal settings and portalUrl') },
+    responses: { 200: json(savedPortalAnswer, 'The resource with its portal settings and portalUrl') },
   }),
   async (c) => {
     const resource = await savePortalSettings(c.env.DB, c.req.valid('param').id, c.req.valid('json'), auditOf(c));

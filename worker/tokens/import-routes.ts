@@ -2,7 +2,8 @@
 import { z } from 'zod';
 import { MAX_IMPORT_BODY_BYTES } from '../constants';
 import { auditOf } from '../audit/record';
-import { anyObject, apiRouter, json, jsonBody, route } from '../lib/api-router';
+import { apiRouter, json, jsonBody, route } from '../lib/api-router';
+import { importAnswer } from './answers';
 import { readTokenCsv } from './import-csv';
 import { readTokenPskc } from './import-pskc';
 import { importTokens } from './import-service';
@@ -13,7 +14,7 @@ const pskcBody = z.strictObject({ xml: z.string().min(1).max(MAX_IMPORT_BODY_BYT
 // The file travels inside the JSON body: its cap plus room for the other fields.
 const importBody = { maxBodyBytes: MAX_IMPORT_BODY_BYTES + 1024 };
 const tags = ['Tokens'];
-const imported = json(anyObject, '{imported, dryRun?, tokens}: what was (or, in a dry run, would be) imported');
+const imported = json(importAnswer, 'What was (or, in a dry run, would be) imported');
 
 export const tokenImportRoutes = apiRouter()
   .openapi(

@@ -3,7 +3,9 @@ import { $ } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { auditOf, recordAuditEvent } from '../audit/record';
 import { AppError } from '../errors';
-import { anyObject, apiRouter, idParams, json, jsonBody, noContent, route } from '../lib/api-router';
+import { apiRouter, idParams, json, jsonBody, noContent, route } from '../lib/api-router';
+import { checkCodeSentAnswer, enrolmentAnswer, tokenAnswer, tokenResourcesAnswer } from './answers';
+import { pageOf } from '../lib/answers';
 import { clientAgent, clientIp } from '../lib/http';
 import {
   checkOtpBody,
@@ -45,8 +47,8 @@ function resyncRefusal(result: Extract<ResyncResult, { ok: false }>): AppError {
 }
 
 const tags = ['Tokens'];
-const oneToken = json(anyObject, 'The token');
-const created = json(anyObject, 'The new token (a software token with its QR code, shown this once)');
+const oneToken = json(tokenAnswer, 'The token');
+const created = json(tokenAnswer, 'The new token');
 
 export const tokenAdminRoutes = $(
   apiRouter()
@@ -54,12 +56,12 @@ export const tokenAdminRoutes = $(
     .use('/:id/*', tellObjectsOfTokenChanges)
     .use('/:id', tellObjectsOfTokenChanges),
 )
-  .openapi(route({ method: 'get', path: '/', tags, summary: 'List tokens', request: { query: listTokensQuery }, responses: { 200: json(anyObject, 'One page of tokens') } }), async (c) => {
+  .openapi(route({ method: 'get', path: '/', tags, summary: 'List tokens', request: { query: listTokensQuery }, responses: { 200: json(pageOf(tokenAnswer), 'One page of tokens') } }), async (c) => {
     const query = c.req.valid('query');
     return c.json(await listTokens(c.env.DB, { ...query, unassigned: query.unassigned === 'true' }, c.var.now), 200);
   })
   .openapi(
-    route({ method: 'post', path: '/software', tags, summary: 'Create a software token (returns the QR code once)', request: { body: jsonBody(createSoftwareTokenBody) }, responses: { 201: created } }),
+    route({ method: 'post', path: '/software', tags, summary: 'Create a software token (returns the QR code once)', request: { body: jsonBody(createSoftwareTokenBody) }, responses: { 201: json(enrolmentAnswer, 'The new token with its seed and QR code, shown this once') } }),
     async (c) => c.json(await createSoftwareToken(c.env, { ...c.req.valid('json'), issuer: adminTokenIssuer(c.env.TOKEN_ISSUER) }, c.var.now, auditOf(c)), 201),
   )
   .openapi(route({ method: 'post', path: '/hardware', tags, summary: 'Register a hardware token', request: { body: jsonBody(createHardwareTokenBody) }, responses: { 201: created } }), async (c) => {
@@ -124,7 +126,7 @@ export const tokenAdminRoutes = $(
       tags,
       summary: "SMS/email tokens: send a code to check with /check (the user's own codes are untouched)",
       request: { params: idParams },
-      responses: { 200: json(anyObject, 'Where the code went') },
+      responses: { 200: json(checkCodeSentAnswer, 'Where the code went') },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
@@ -141,7 +143,7 @@ export const tokenAdminRoutes = $(
       tags,
       summary: 'The resources a token opens (as their token, or through its owner)',
       request: { params: idParams },
-      responses: { 200: json(z.object({ items: z.array(anyObject) }), 'The resources') },
+      responses: { 200: json(tokenResourcesAnswer, 'The resources') },
     }),
     async (c) => c.json({ items: await tokenResources(c.env.DB, c.req.valid('param').id) }, 200),
   )

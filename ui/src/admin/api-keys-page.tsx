@@ -9,7 +9,8 @@ import { formatDateTime, useTranslator, type Dictionaries } from '../lib/i18n';
 import { adminStrings } from './strings';
 import { useAction, useData } from './use-data';
 import { Empty, PageHeader, confirmAction } from './widgets';
-import type { ApiKeyScope, ApiKeyStatus, ApiKeyView } from '../../../worker/auth/api-keys';
+import type { ApiKeyScope, ApiKeyStatus } from '../../../worker/auth/api-keys';
+import type { ApiKeyAnswer } from '../../../worker/auth/api-key-answers';
 
 const pageStrings: Dictionaries = {
   en: {
@@ -55,7 +56,7 @@ function endOfDay(date: string): number | null {
 
 export function ApiKeysPage() {
   const t = useTranslator(strings);
-  const { data, reload } = useData<{ items: ApiKeyView[] }>('/api/admin/api-keys');
+  const { data, reload } = useData<{ items: ApiKeyAnswer[] }>('/api/admin/api-keys');
   const [name, setName] = useState('');
   const [scope, setScope] = useState<ApiKeyScope>('verify');
   const [expiresOn, setExpiresOn] = useState('');

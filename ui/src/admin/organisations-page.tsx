@@ -14,24 +14,12 @@ import { UserPicker } from './users-page';
 import { Empty, PageHeader, confirmAction } from './widgets';
 import { ChevronLeftIcon } from '../components/icons';
 import { ListPage } from '../components/list-page';
+import type { MemberAnswer, OrganisationAnswer } from '../../../worker/organisation/answers';
 
 type Kind = 'office' | 'group';
 
-interface Organisation {
-  id: string;
-  name: string;
-  memberCount: number;
-  createdAt: number;
-  twoFactorDisabled?: boolean;
-}
-
-interface Member {
-  userId: string;
-  login: string;
-  firstName: string;
-  lastName: string;
-  addedAt: number;
-}
+type Organisation = OrganisationAnswer;
+type Member = MemberAnswer;
 
 const basePath = (kind: Kind) => (kind === 'office' ? 'offices' : 'groups');
 

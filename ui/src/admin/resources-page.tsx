@@ -16,20 +16,13 @@ import { UserPicker, type AdminUser } from './users-page';
 import { Empty, PageHeader, Pager, SearchBox, confirmAction } from './widgets';
 import { ChevronLeftIcon } from '../components/icons';
 import { ListPage } from '../components/list-page';
-import type { ResourceView } from '../../../worker/resources/service';
+import type { AssignmentAnswer, ResourceAnswer } from '../../../worker/resources/answers';
 
 const SelfServiceTab = lazyPage<{ resource: Resource; onChange: () => void }>(() => import('./self-service/self-service-tab'));
 
 /** A resource as the admin API returns it (the worker's view; a type-only import, erased from the bundle). */
-export type Resource = ResourceView;
-
-interface Assignment {
-  id: string;
-  kind: 'user' | 'token_with_user';
-  user: { id: string; login: string; firstName: string; lastName: string };
-  token: { id: string; serial: string; type: string; enabled: boolean } | null;
-  createdAt: number;
-}
+export type Resource = ResourceAnswer;
+type Assignment = AssignmentAnswer;
 
 export function ResourcesPage() {
   const t = useTranslator(adminStrings);

@@ -7,13 +7,13 @@ import { useTranslator } from '../lib/i18n';
 import { navigate } from '../lib/router';
 import { adminStrings } from './strings';
 import { useAction, usePagedList } from './use-data';
-import type { UserView } from '../../../worker/users/service';
+import type { UserAnswer } from '../../../worker/users/answers';
 import { EMAIL_MAX_LENGTH, LOGIN_MAX_LENGTH, PASSWORD_MIN_LENGTH, PERSON_NAME_MAX_LENGTH, PHONE_MAX_LENGTH } from '../../../worker/contract/fields';
 import { CheckIcon } from '../components/icons';
 import { ListPage } from '../components/list-page';
 
 /** A user as the admin API returns it (the worker's view; a type-only import, erased from the bundle). */
-export type AdminUser = UserView;
+export type AdminUser = UserAnswer;
 
 export function UsersPage() {
   const t = useTranslator(adminStrings);

@@ -11,6 +11,7 @@ import { showToast } from '../../components/toast';
 import { api, ApiError } from '../../lib/api';
 import { describeError, useTranslator } from '../../lib/i18n';
 import type { Resource } from '../resources-page';
+import type { SavedPortalAnswer } from '../../../../worker/resources/answers';
 import { confirmAction } from '../widgets';
 import { selfServiceStrings } from './strings';
 import { ArrowDownIcon, ArrowUpIcon } from '../../components/icons';
@@ -33,9 +34,7 @@ function initialOrder(saved: string[]): SelfServiceAction[] {
   return [...known, ...ALL_ACTIONS.filter((action) => !known.includes(action))];
 }
 
-interface SavedSettings extends Resource {
-  portalUrl: string | null;
-}
+type SavedSettings = SavedPortalAnswer;
 
 export default function SelfServiceTab({ resource, onChange }: { resource: Resource; onChange: () => void }) {
   const t = useTranslator(selfServiceStrings);

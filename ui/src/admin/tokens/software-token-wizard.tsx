@@ -12,13 +12,11 @@ import { adminStrings } from '../strings';
 import { useAction } from '../use-data';
 import { UserPicker } from '../users-page';
 import { tokenPageStrings } from './strings';
-import { QrCode, type AdminToken } from './token-status';
+import { QrCode } from './token-status';
 import { TOKEN_DESCRIPTION_MAX_LENGTH } from '../../../../worker/contract/fields';
+import type { EnrolmentAnswer } from '../../../../worker/tokens/answers';
 
-interface Enrolment {
-  token: AdminToken;
-  enrolment: { secretBase32: string; keyUri: string; qrSvg: string };
-}
+type Enrolment = EnrolmentAnswer;
 
 export function SoftwareTokenWizard({ onDone }: { onDone: () => void }) {
   const t = useTranslator(adminStrings);

@@ -2,10 +2,10 @@
 import { useTranslator } from '../../lib/i18n';
 import { adminStrings } from '../strings';
 import { factorStrings } from './strings';
-import type { TokenView } from '../../../../worker/tokens/service';
+import type { TokenAnswer } from '../../../../worker/tokens/answers';
 
-/** A token as the admin API returns it (the worker's view; a type-only import, erased from the bundle). */
-export type AdminToken = TokenView;
+/** A token as the admin API documents it (its answer schema's type; a type-only import, erased from the bundle). */
+export type AdminToken = TokenAnswer;
 
 export const isMessageTokenType = (type: string) => type === 'SMS' || type === 'EMAIL';
 /** Tokens without an OTP of their own: no Check OTP (it would use up a recovery code), resync or PIN. */

@@ -9,8 +9,8 @@ import { Button, SelectField, TextField } from '../../components/form';
 import { api } from '../../lib/api';
 import { formatDateTime, useTranslator } from '../../lib/i18n';
 import { navigate, onLinkClick } from '../../lib/router';
-import type { TokenView } from '../../../../worker/tokens/service';
-import type { UserOverview } from '../../../../worker/users/overview';
+import type { TokenAnswer } from '../../../../worker/tokens/answers';
+import type { UserOverviewAnswer } from '../../../../worker/users/answers';
 import { activityStrings } from '../activities/strings';
 import { adminStrings } from '../strings';
 import { useAction, useData, type Page } from '../use-data';
@@ -24,7 +24,7 @@ type Translate = (key: string, values?: Record<string, string | number>) => stri
 export function UserPage({ id }: { id: string }) {
   const t = useTranslator(adminStrings);
   const u = useTranslator(userPageStrings);
-  const { data, error, reload } = useData<UserOverview>(`/api/admin/users/${id}/overview`);
+  const { data, error, reload } = useData<UserOverviewAnswer>(`/api/admin/users/${id}/overview`);
   const { busy, run } = useAction();
   const [formKey, setFormKey] = useState(0);
   useEffect(() => setFormKey((k) => k + 1), [data?.user]);
@@ -138,14 +138,14 @@ export function UserPage({ id }: { id: string }) {
   );
 }
 
-function tokenState(t: Translate, token: TokenView) {
+function tokenState(t: Translate, token: TokenAnswer) {
   if (token.lockedUntil) return <span class="pill off">{t('locked')}</span>;
   if (!token.enabled) return <span class="pill off">{t('disabled')}</span>;
   if (!token.activated) return <span class="pill">{t('pending')}</span>;
   return <span class="pill ok">{t('enabled')}</span>;
 }
 
-function TokensPanel({ overview, onChange }: { overview: UserOverview; onChange: () => void }) {
+function TokensPanel({ overview, onChange }: { overview: UserOverviewAnswer; onChange: () => void }) {
   const t = useTranslator(adminStrings);
   const u = useTranslator(userPageStrings);
   const { busy, run } = useAction();
@@ -198,7 +198,7 @@ function TokensPanel({ overview, onChange }: { overview: UserOverview; onChange:
 /** Gives the user a token nobody owns yet (PATCH ownerUserId): the hardware token lying in the drawer. */
 function AssignToken({ userId, onAssigned }: { userId: string; onAssigned: () => void }) {
   const u = useTranslator(userPageStrings);
-  const { data } = useData<Page<TokenView>>('/api/admin/tokens?unassigned=true&pageSize=200');
+  const { data } = useData<Page<TokenAnswer>>('/api/admin/tokens?unassigned=true&pageSize=200');
   const [tokenId, setTokenId] = useState('');
   const { busy, run } = useAction();
   if (!data) return null;
@@ -246,7 +246,7 @@ function MembershipList({ title, base, items }: { title: string; base: string; i
   );
 }
 
-function RecentActivities({ overview }: { overview: UserOverview }) {
+function RecentActivities({ overview }: { overview: UserOverviewAnswer }) {
   const a = useTranslator(activityStrings);
   const u = useTranslator(userPageStrings);
   return (
