@@ -8,15 +8,13 @@ import type { Page } from 'playwright-core';
 import { selfServiceStrings } from '../../ui/src/admin/self-service/strings';
 import { adminStrings } from '../../ui/src/admin/strings';
 import { messageTokenStrings } from '../../ui/src/admin/tokens/strings';
-import { startApp, type E2eApp } from './harness';
+import { startAdminPage, type E2eApp } from './harness';
 
 let app: E2eApp;
 let page: Page;
 
 beforeAll(async () => {
-  app = await startApp();
-  page = await (await app.newContext()).newPage();
-  await app.signInAsAdmin(page);
+  ({ app, page } = await startAdminPage());
   await page.evaluate(() => localStorage.setItem('eid.language', 'de'));
 });
 afterAll(async () => app?.stop());

@@ -20,7 +20,7 @@ import { userPageStrings } from '../../ui/src/admin/users/strings';
 import { portalStrings } from '../../ui/src/portal/strings';
 import { profileStrings } from '../../ui/src/profile/strings';
 import { signInStrings } from '../../ui/src/signin/strings';
-import { startApp, type E2eApp } from './harness';
+import { startAdminPage, type E2eApp } from './harness';
 
 let app: E2eApp;
 let page: Page;
@@ -102,9 +102,7 @@ async function submitDialog(where: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  app = await startApp();
-  page = await (await app.newContext()).newPage();
-  await app.signInAsAdmin(page);
+  ({ app, page } = await startAdminPage());
   await page.evaluate(() => localStorage.setItem('eid.language', 'de'));
   await app.adminApi('POST', '/resources', { name: 'Taken resource' });
   await app.adminApi('POST', '/offices', { name: 'Taken workspace' });
