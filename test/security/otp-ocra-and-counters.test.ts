@@ -99,6 +99,16 @@ describe('counters the HOTP/OCRA code cannot compute are refused at creation', (
     }
   });
 
+  it('a digit count or period the codes cannot have is a field issue with a code the admin center words, not an English sentence', async () => {
+    // An admin's typo (7 digits, a 45 s period) comes back at its field, so the admin center says it in the page's language.
+    const digits = await admin.request('/tokens/hardware', { method: 'POST', json: { type: 'HOTP', serial: unique('D'), seed: SEED_HEX, seedEncoding: 'hex', digits: 7 } });
+    expect(digits.status).toBe(400);
+    expect((await json(digits)).error.details.issues).toEqual([expect.objectContaining({ path: 'digits', code: 'invalid_value', params: { values: ['6', '8'] } })]);
+    const period = await admin.request('/tokens/hardware', { method: 'POST', json: { type: 'TOTP', serial: unique('P'), seed: SEED_HEX, seedEncoding: 'hex', periodSeconds: 45 } });
+    expect(period.status).toBe(400);
+    expect((await json(period)).error.details.issues).toEqual([expect.objectContaining({ path: 'periodSeconds', code: 'invalid_value', params: { values: ['30', '60'] } })]);
+  });
+
   it('the largest counter allowed verifies and resyncs without an error', async () => {
     const seed = randomSeedBase32();
     const token = await admin.post('/tokens/hardware', { type: 'HOTP', serial: unique('C'), seed, seedEncoding: 'base32', counter: TOKEN_COUNTER_MAX });

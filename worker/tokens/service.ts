@@ -184,13 +184,14 @@ export function validateTokenParams(params: Pick<NewTokenParams, 'type' | 'digit
     if (!params.ocraSuite) throw new AppError('UNSUPPORTED_OCRA_SUITE', 'OCRA tokens need a suite, e.g. OCRA-1:HOTP-SHA1-6:QN08.');
     parseOcraSuite(params.ocraSuite); // throws UNSUPPORTED_OCRA_SUITE with the reason
   } else {
-    if (params.digits !== 6 && params.digits !== 8) throw new AppError('VALIDATION_FAILED', 'digits must be 6 or 8.');
+    if (params.digits !== 6 && params.digits !== 8) throw fieldRefusal('digits', 'invalid_value', 'must be 6 or 8.', { values: ['6', '8'] });
     if (params.type === 'TOTP' && params.periodSeconds !== 30 && params.periodSeconds !== 60) {
-      throw new AppError('VALIDATION_FAILED', 'periodSeconds must be 30 or 60.');
+      throw fieldRefusal('periodSeconds', 'invalid_value', 'must be 30 or 60.', { values: ['30', '60'] });
     }
   }
   if (!isValidTokenCounter(params.counter)) {
-    throw new AppError('VALIDATION_FAILED', `counter: ${TOKEN_COUNTER_RULE}`, { issues: [{ path: 'counter', message: TOKEN_COUNTER_RULE }] });
+    const code = !Number.isSafeInteger(params.counter) ? 'invalid_type' : params.counter < 0 ? 'too_small' : 'too_big';
+    throw fieldRefusal('counter', code, TOKEN_COUNTER_RULE, { expected: 'int', origin: 'number', minimum: 0, maximum: TOKEN_COUNTER_MAX });
   }
   if (params.pin != null) validatePin(params.pin);
 }
