@@ -79,7 +79,8 @@ async function openAction(name: string) {
 }
 
 /** The dialog's error line (role="alert") with exactly this text appears. */
-const dialogError = (text: string) => dialog().getByRole('alert').filter({ hasText: text }).waitFor();
+/** A refusal said at the field it concerns (the one field component), not in a box below the form. */
+const dialogError = (text: string) => dialog().locator('[data-field-error]').filter({ hasText: text }).waitFor();
 
 /** Usable on the phone: nothing (dialogs included) wider than the screen. */
 async function expectFitsScreen() {

@@ -57,7 +57,7 @@ describe('portal SMS token', () => {
     // A wrong code: refused, the token stays pending and unassigned.
     await dialog.getByLabel('Code from the message').fill(String((Number(code) + 1) % 1_000_000).padStart(6, '0'));
     await dialog.getByRole('button', { name: 'Confirm token' }).click();
-    await dialog.getByRole('alert').filter({ hasText: 'The one-time password is wrong.' }).waitFor();
+    await dialog.locator('[data-field-error]').filter({ hasText: 'The one-time password is wrong.' }).waitFor();
     const pending = (await app.adminApi('GET', `/tokens?ownerUserId=${userId}`)).items;
     expect(pending).toHaveLength(1);
     expect(pending[0]).toMatchObject({ type: 'SMS', activated: false });

@@ -77,7 +77,7 @@ async function registerTotp(name: string) {
   // A wrong first code is refused and the dialog stays open.
   await dialog.getByLabel('First code from the app').fill('000000');
   await dialog.getByRole('button', { name: 'Confirm token' }).click();
-  await dialog.getByRole('alert').filter({ hasText: 'The one-time password is wrong.' }).waitFor();
+  await dialog.locator('[data-field-error]').filter({ hasText: 'The one-time password is wrong.' }).waitFor();
 
   await dialog.getByLabel('First code from the app').fill(totp(secret));
   await dialog.getByRole('button', { name: 'Confirm token' }).click();
@@ -279,19 +279,19 @@ describe('self-service portal', () => {
     await dialog.getByLabel('New password', { exact: true }).fill('short');
     await dialog.getByLabel('Repeat the new password').fill('short');
     await dialog.getByRole('button', { name: 'Save' }).click();
-    await dialog.getByRole('alert').filter({ hasText: 'The password must be at least 10 characters long.' }).waitFor();
+    await dialog.locator('[data-field-error]').filter({ hasText: 'The password must be at least 10 characters long.' }).waitFor();
     await dialog.getByLabel('Current password').fill('not my password');
     await dialog.getByLabel('New password', { exact: true }).fill('another password 2');
     await dialog.getByLabel('Repeat the new password').fill('another password 2');
     await dialog.getByRole('button', { name: 'Save' }).click();
-    await dialog.getByRole('alert').filter({ hasText: 'The current password is wrong.' }).waitFor();
+    await dialog.locator('[data-field-error]').filter({ hasText: 'The current password is wrong.' }).waitFor();
     await dialog.getByRole('button', { name: 'Cancel' }).click();
 
     await page.getByRole('button', { name: /^PIN Setup/ }).click();
     await dialog.getByLabel('PIN (4 digits)').fill('12');
     await dialog.getByLabel('Repeat the PIN').fill('12');
     await dialog.getByRole('button', { name: 'Save PIN' }).click();
-    await dialog.getByRole('alert').filter({ hasText: 'The PIN must be exactly 4 digits.' }).waitFor();
+    await dialog.locator('[data-field-error]').filter({ hasText: 'The PIN must be exactly 4 digits.' }).waitFor();
     await dialog.getByLabel('PIN (4 digits)').fill('4321');
     await dialog.getByLabel('Repeat the PIN').fill('4321');
     await dialog.getByLabel(/^After the code/).check();

@@ -3,36 +3,40 @@
  * (each confirmed by a code sent to the NEW address or number), Change Login and Change First/Last Name.
  */
 import { useState } from 'preact/hooks';
-import { Alert, TextField } from '../components/form';
+import { Alert, Form, TextField } from '../components/form';
 import { ApiError } from '../lib/api';
 import { useTranslator } from '../lib/i18n';
 import { Actions, useSubmit, type ActionProps } from './action-kit';
 import { portalStrings } from './strings';
-import { RULE_VALUES, checkNewPassword, isLogin, looksLikeEmail, looksLikePhone } from './validation';
+import { RULE_VALUES, checkNewPassword, isLogin, looksLikeEmail, looksLikePhone, type PasswordProblem } from './validation';
+
+/** The field a problem of the new password concerns: its length the first field, a mismatch the repetition. */
+const PASSWORD_PROBLEM_FIELD: Record<PasswordProblem, string> = { passwordTooShort: 'newPassword', passwordsDiffer: 'repeatPassword' };
 
 export function CreatePassword(props: ActionProps) {
   const t = useTranslator(portalStrings);
   const [password, setPassword] = useState('');
   const [repeated, setRepeated] = useState('');
-  const { busy, error, setError, submit } = useSubmit(props);
+  const { busy, error, refuse, field, form, submit } = useSubmit(props);
   return (
-    <form
+    <Form
+      {...form}
       class="stack"
       onSubmit={(event) => {
         event.preventDefault();
         const problem = checkNewPassword(password, repeated);
-        if (problem) return setError(t(problem, RULE_VALUES));
+        if (problem) return refuse(PASSWORD_PROBLEM_FIELD[problem], () => t(problem, RULE_VALUES));
         return submit(async () => {
           await props.client.post('/password', { password });
           props.onDone(t('passwordCreated'));
         });
       }}
     >
-      <TextField label={t('newPassword')} name="newPassword" type="password" value={password} onValue={setPassword} autocomplete="new-password" required autoFocus />
-      <TextField label={t('repeatPassword')} name="repeatPassword" type="password" value={repeated} onValue={setRepeated} autocomplete="new-password" required />
+      <TextField label={t('newPassword')} {...field('newPassword', setPassword)} errorPath="password" type="password" value={password} autocomplete="new-password" required autoFocus />
+      <TextField label={t('repeatPassword')} {...field('repeatPassword', setRepeated)} type="password" value={repeated} autocomplete="new-password" required />
       <Alert>{error}</Alert>
       <Actions busy={busy} label={t('save')} onCancel={props.onCancel} />
-    </form>
+    </Form>
   );
 }
 
@@ -41,26 +45,27 @@ export function ChangePassword(props: ActionProps) {
   const [current, setCurrent] = useState('');
   const [password, setPassword] = useState('');
   const [repeated, setRepeated] = useState('');
-  const { busy, error, setError, submit } = useSubmit(props);
+  const { busy, error, refuse, field, form, submit } = useSubmit(props, { INVALID_CREDENTIALS: 'currentPassword' });
   return (
-    <form
+    <Form
+      {...form}
       class="stack"
       onSubmit={(event) => {
         event.preventDefault();
         const problem = checkNewPassword(password, repeated);
-        if (problem) return setError(t(problem, RULE_VALUES));
+        if (problem) return refuse(PASSWORD_PROBLEM_FIELD[problem], () => t(problem, RULE_VALUES));
         return submit(async () => {
           await props.client.put('/password', { currentPassword: current, newPassword: password });
           props.onDone(t('passwordChanged'));
         });
       }}
     >
-      <TextField label={t('currentPassword')} name="currentPassword" type="password" value={current} onValue={setCurrent} autocomplete="current-password" required autoFocus />
-      <TextField label={t('newPassword')} name="newPassword" type="password" value={password} onValue={setPassword} autocomplete="new-password" required />
-      <TextField label={t('repeatPassword')} name="repeatPassword" type="password" value={repeated} onValue={setRepeated} autocomplete="new-password" required />
+      <TextField label={t('currentPassword')} {...field('currentPassword', setCurrent)} type="password" value={current} autocomplete="current-password" required autoFocus />
+      <TextField label={t('newPassword')} {...field('newPassword', setPassword)} type="password" value={password} autocomplete="new-password" required />
+      <TextField label={t('repeatPassword')} {...field('repeatPassword', setRepeated)} type="password" value={repeated} autocomplete="new-password" required />
       <Alert>{error}</Alert>
       <Actions busy={busy} label={t('save')} onCancel={props.onCancel} />
-    </form>
+    </Form>
   );
 }
 
@@ -73,12 +78,13 @@ function ConfirmByCode(props: ActionProps & { kind: 'email' | 'phone' }) {
   const [target, setTarget] = useState('');
   const [challenge, setChallenge] = useState<{ id: string; target: string } | null>(null);
   const [code, setCode] = useState('');
-  const { busy, error, setError, submit } = useSubmit(props);
+  const { busy, error, refuse, field, form, submit } = useSubmit(props, { CODE_INVALID: 'code', CODE_EXPIRED: 'code' });
   const isEmail = props.kind === 'email';
 
   if (challenge) {
     return (
-      <form
+      <Form
+        {...form}
         class="stack"
         key="code"
         onSubmit={(event) => {
@@ -90,42 +96,43 @@ function ConfirmByCode(props: ActionProps & { kind: 'email' | 'phone' }) {
         }}
       >
         <p>{t(isEmail ? 'codeSentEmail' : 'codeSentSms', { target: challenge.target })}</p>
-        <TextField label={t('code')} name="code" value={code} onValue={setCode} inputMode="numeric" autocomplete="one-time-code" required autoFocus maxLength={16} />
+        <TextField label={t('code')} {...field('code', setCode)} value={code} inputMode="numeric" autocomplete="one-time-code" required autoFocus maxLength={16} />
         <Alert>{error}</Alert>
         <Actions busy={busy} label={t('confirm')} onCancel={props.onCancel} />
-      </form>
+      </Form>
     );
   }
 
   return (
-    <form
+    <Form
+      {...form}
       class="stack"
       onSubmit={(event) => {
         event.preventDefault();
         const value = target.trim();
-        if (isEmail && !looksLikeEmail(value)) return setError(t('emailInvalid'));
+        if (isEmail && !looksLikeEmail(value)) return refuse('email', () => t('emailInvalid'));
         // Without this, "12" met the server's length rule first and came back as a bare "phone: String must…".
-        if (!isEmail && !looksLikePhone(value)) return setError(t('phoneInvalid'));
+        if (!isEmail && !looksLikePhone(value)) return refuse('phone', () => t('phoneInvalid'));
         return submit(async () => {
           try {
             const issued = await props.client.post<{ challengeId: string }>(`/${props.kind}`, isEmail ? { email: value } : { phone: value });
             setChallenge({ id: issued.challengeId, target: value });
           } catch (failure) {
             // The server's "not a valid phone number" (libphonenumber), in the user's language.
-            if (failure instanceof ApiError && (failure.details as { code?: unknown } | undefined)?.code === 'INVALID_PHONE') return setError(t('phoneInvalid'));
+            if (failure instanceof ApiError && (failure.details as { code?: unknown } | undefined)?.code === 'INVALID_PHONE') return refuse('phone', () => t('phoneInvalid'));
             throw failure;
           }
         });
       }}
     >
       {isEmail ? (
-        <TextField label={t('newEmail')} name="email" type="email" value={target} onValue={setTarget} autocomplete="email" required autoFocus maxLength={254} />
+        <TextField label={t('newEmail')} {...field('email', setTarget)} type="email" value={target} autocomplete="email" required autoFocus maxLength={254} />
       ) : (
-        <TextField label={t('newPhone')} name="phone" type="tel" value={target} onValue={setTarget} autocomplete="tel" hint={t('phoneHint')} required autoFocus maxLength={32} />
+        <TextField label={t('newPhone')} {...field('phone', setTarget)} type="tel" value={target} autocomplete="tel" hint={t('phoneHint')} required autoFocus maxLength={32} />
       )}
       <Alert>{error}</Alert>
       <Actions busy={busy} label={t('sendCode')} onCancel={props.onCancel} />
-    </form>
+    </Form>
   );
 }
 
@@ -135,13 +142,14 @@ export const ChangePhone = (props: ActionProps) => <ConfirmByCode {...props} kin
 export function ChangeLogin(props: ActionProps) {
   const t = useTranslator(portalStrings);
   const [login, setLogin] = useState(props.overview.user.login);
-  const { busy, error, setError, submit } = useSubmit(props);
+  const { busy, error, refuse, field, form, submit } = useSubmit(props);
   return (
-    <form
+    <Form
+      {...form}
       class="stack"
       onSubmit={(event) => {
         event.preventDefault();
-        if (!isLogin(login.trim())) return setError(t('loginInvalid'));
+        if (!isLogin(login.trim())) return refuse('login', () => t('loginInvalid'));
         return submit(async () => {
           await props.client.put('/login', { login: login.trim() });
           props.onDone(t('loginChanged', { login: login.trim() }));
@@ -149,10 +157,10 @@ export function ChangeLogin(props: ActionProps) {
       }}
     >
       <Alert kind="warning">{t('loginWarning')}</Alert>
-      <TextField label={t('newLogin')} name="login" value={login} onValue={setLogin} autocomplete="username" required autoFocus maxLength={128} />
+      <TextField label={t('newLogin')} {...field('login', setLogin)} value={login} autocomplete="username" required autoFocus maxLength={128} />
       <Alert>{error}</Alert>
       <Actions busy={busy} label={t('save')} onCancel={props.onCancel} />
-    </form>
+    </Form>
   );
 }
 
@@ -160,9 +168,10 @@ export function ChangeName(props: ActionProps) {
   const t = useTranslator(portalStrings);
   const [firstName, setFirstName] = useState(props.overview.user.firstName);
   const [lastName, setLastName] = useState(props.overview.user.lastName);
-  const { busy, error, submit } = useSubmit(props);
+  const { busy, error, form, submit } = useSubmit(props);
   return (
-    <form
+    <Form
+      {...form}
       class="stack"
       onSubmit={(event) => {
         event.preventDefault();
@@ -176,6 +185,6 @@ export function ChangeName(props: ActionProps) {
       <TextField label={t('lastName')} name="lastName" value={lastName} onValue={setLastName} autocomplete="family-name" required maxLength={100} />
       <Alert>{error}</Alert>
       <Actions busy={busy} label={t('save')} onCancel={props.onCancel} />
-    </form>
+    </Form>
   );
 }

@@ -1,6 +1,7 @@
-/** What every action screen gets, and the one way they submit (busy state, errors, an ended session). */
+/** What every action screen gets, and the one way they submit (busy state, refusals at their fields, an ended session). */
 import { useState } from 'preact/hooks';
-import { Button } from '../components/form';
+import { Button, refusalsOf } from '../components/form';
+import { ApiError } from '../lib/api';
 import { useTranslator } from '../lib/i18n';
 import { isSessionEnded, portalError, type PortalClient, type PortalOverview } from './portal-api';
 import { portalStrings } from './strings';
@@ -16,22 +17,56 @@ export interface ActionProps {
   markChanged: () => void;
 }
 
-export function useSubmit(props: Pick<ActionProps, 'onSessionEnded'>) {
+/** A refusal said at one field of the screen: found before sending, or a server answer that concerns that field here. */
+interface FieldRefusal {
+  path: string;
+  /** Worded at render, so a switch of the page language rewords it. */
+  describe: () => string;
+}
+
+/**
+ * The one way action screens submit. `codeFields` names the field a refused code concerns on this screen
+ * (OTP_INVALID: 'otp'): that refusal is said at the field, like the server's own field issues, which go to the
+ * screen's `<Form {...form}>`; only a failure that concerns no field (a lock, a limit) is the screen's `error`.
+ */
+export function useSubmit(props: Pick<ActionProps, 'onSessionEnded'>, codeFields: Readonly<Record<string, string>> = {}) {
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState('');
+  const [failure, setFailure] = useState<unknown>(null);
+  const [refusal, setRefusal] = useState<FieldRefusal | null>(null);
+  /** Says `describe()` at the field `path` ('' for the screen as a whole), and nothing else. */
+  function refuse(path: string, describe: () => string) {
+    setFailure(null);
+    setRefusal({ path, describe });
+  }
   async function submit(work: () => Promise<void>) {
     setBusy(true);
-    setError('');
+    setFailure(null);
+    setRefusal(null);
     try {
       await work();
     } catch (failure) {
       if (isSessionEnded(failure)) props.onSessionEnded();
-      else setError(portalError(failure));
+      else if (failure instanceof ApiError && Object.hasOwn(codeFields, failure.code)) refuse(codeFields[failure.code]!, () => portalError(failure));
+      else setFailure(failure);
     } finally {
       setBusy(false);
     }
   }
-  return { busy, error, setError, submit };
+  /** A TextField's name, its refusal, and typing that answers it: `<TextField {...field('otp', setOtp)} />`. */
+  function field(name: string, onValue: (value: string) => void) {
+    const mine = refusal?.path === name;
+    return {
+      name,
+      error: mine ? refusal.describe() : undefined,
+      onValue: (value: string) => {
+        if (mine) setRefusal(null);
+        onValue(value);
+      },
+    };
+  }
+  // Path '': a refusal of the screen's choice as a whole (no field to say it at), said where a failure is.
+  const error = refusal?.path === '' ? refusal.describe() : failure && refusalsOf(failure).length === 0 ? portalError(failure) : '';
+  return { busy, error, refuse, field, submit, form: { failure } };
 }
 
 /** The buttons at the bottom of an action screen. */

@@ -7,7 +7,7 @@ import { confirmDialog } from '../components/dialog';
 import { Alert, Button } from '../components/form';
 import { formatDateTime, useTranslator } from '../lib/i18n';
 import { useSubmit, type ActionProps } from './action-kit';
-import type { PortalEnvironment } from './portal-api';
+import { portalError, type PortalEnvironment } from './portal-api';
 import { portalStrings } from './strings';
 
 export function ManageEnvironments(props: ActionProps) {
@@ -15,7 +15,7 @@ export function ManageEnvironments(props: ActionProps) {
   const [items, setItems] = useState<PortalEnvironment[] | null>(null);
   const [names, setNames] = useState<Record<string, string>>({});
   const [notice, setNotice] = useState('');
-  const { busy, error, submit } = useSubmit(props);
+  const { busy, form, submit } = useSubmit(props);
 
   const load = () =>
     submit(async () => {
@@ -36,7 +36,8 @@ export function ManageEnvironments(props: ActionProps) {
     <div class="stack">
       <p class="muted">{t('environmentIntro')}</p>
       <Alert kind="success">{notice}</Alert>
-      <Alert>{error}</Alert>
+      {/* Its name inputs are not field components, and several forms share one screen: every failure is said here, once. */}
+      <Alert>{form.failure ? portalError(form.failure) : null}</Alert>
       {items && items.length === 0 ? <p>{t('noEnvironments')}</p> : null}
       <ul class="environment-list">
         {(items ?? []).map((item) => (

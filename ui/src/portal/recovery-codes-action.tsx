@@ -3,7 +3,7 @@
  * codes sheet (ui/src/components/recovery-codes-sheet.tsx), as /profile shows them.
  */
 import { useState } from 'preact/hooks';
-import { Alert } from '../components/form';
+import { Alert, Form } from '../components/form';
 import { RecoveryCodesSheet } from '../components/recovery-codes-sheet';
 import { formatDateTime, useTranslator } from '../lib/i18n';
 import { Actions, useSubmit, type ActionProps } from './action-kit';
@@ -13,7 +13,7 @@ import { portalStrings } from './strings';
 export function GenerateRecoveryCodes(props: ActionProps) {
   const t = useTranslator(portalStrings);
   const [issued, setIssued] = useState<RecoveryCodesIssued | null>(null);
-  const { busy, error, submit } = useSubmit(props);
+  const { busy, error, form, submit } = useSubmit(props);
   const current = props.overview.recoveryCodes;
 
   if (issued) {
@@ -28,7 +28,8 @@ export function GenerateRecoveryCodes(props: ActionProps) {
     );
   }
   return (
-    <form
+    <Form
+      {...form}
       class="stack"
       onSubmit={(event) => {
         event.preventDefault();
@@ -44,6 +45,6 @@ export function GenerateRecoveryCodes(props: ActionProps) {
       {current && current.remaining > 0 ? <Alert kind="warning">{t('recoveryVoidsCurrent', { remaining: current.remaining, total: current.total })}</Alert> : null}
       <Alert>{error}</Alert>
       <Actions busy={busy} label={t('generateCodes')} onCancel={props.onCancel} />
-    </form>
+    </Form>
   );
 }

@@ -3,7 +3,7 @@
  * Unassign Token, Token Synchronization, PIN Setup and Remove PIN.
  */
 import { useState } from 'preact/hooks';
-import { Alert, Button, SelectField, TextField } from '../components/form';
+import { Alert, Button, Form, SelectField, TextField } from '../components/form';
 import { ApiError } from '../lib/api';
 import { useTranslator } from '../lib/i18n';
 import { createPasskey, usePasskey, type PublicKeyCredentialCreationOptionsJSON, type PublicKeyCredentialRequestOptionsJSON } from '../lib/webauthn';
@@ -45,7 +45,7 @@ export function RegisterToken(props: ActionProps & { reassign?: boolean }) {
   const [messageEnrolment, setMessageEnrolment] = useState<MessageEnrolment | null>(null);
   const [otp, setOtp] = useState('');
   const [info, setInfo] = useState('');
-  const { busy, error, setError, submit } = useSubmit(props);
+  const { busy, error, refuse, field, form, submit } = useSubmit(props, { OTP_INVALID: 'otp', CODE_INVALID: 'otp', CODE_EXPIRED: 'otp' });
   const isAppType = APP_TYPES.includes(type);
   const reassignBody = props.reassign ? { reassign: true } : {};
   const messageType = type === 'SMS' || type === 'EMAIL' ? type : null;
@@ -59,7 +59,7 @@ export function RegisterToken(props: ActionProps & { reassign?: boolean }) {
           ({ options } = await props.client.post<{ options: PublicKeyCredentialRequestOptionsJSON }>(PASSKEY_PATHS.existingOptions));
         } catch (failure) {
           // The shared dictionary says only "not found"; here it means the user has none to take.
-          if (failure instanceof ApiError && failure.code === 'PASSKEY_NOT_FOUND') return setError(t('noPasskeyYet'));
+          if (failure instanceof ApiError && failure.code === 'PASSKEY_NOT_FOUND') return refuse('', () => t('noPasskeyYet'));
           throw failure;
         }
         await props.client.post(PASSKEY_PATHS.existing, { credential: await usePasskey(options) });
@@ -76,13 +76,13 @@ export function RegisterToken(props: ActionProps & { reassign?: boolean }) {
     }
     if (messageType) {
       const destination = destinations[messageType].trim();
-      if (messageType === 'SMS' && !looksLikePhone(destination)) return setError(t('phoneInvalid'));
-      if (messageType === 'EMAIL' && !looksLikeEmail(destination)) return setError(t('emailInvalid'));
+      if (messageType === 'SMS' && !looksLikePhone(destination)) return refuse('destination', () => t('phoneInvalid'));
+      if (messageType === 'EMAIL' && !looksLikeEmail(destination)) return refuse('destination', () => t('emailInvalid'));
       return submit(async () => {
         try {
           setMessageEnrolment(await props.client.post<MessageEnrolment>('/tokens/enrol', { type: messageType, destination, reassign: Boolean(props.reassign) }));
         } catch (failure) {
-          if (messageType === 'SMS' && failure instanceof ApiError && (failure.details as { code?: unknown } | undefined)?.code === 'INVALID_PHONE') return setError(t('phoneInvalid'));
+          if (messageType === 'SMS' && failure instanceof ApiError && (failure.details as { code?: unknown } | undefined)?.code === 'INVALID_PHONE') return refuse('destination', () => t('phoneInvalid'));
           throw failure;
         }
       });
@@ -113,34 +113,34 @@ export function RegisterToken(props: ActionProps & { reassign?: boolean }) {
 
   if (messageEnrolment) {
     return (
-      <form class="stack" key="confirm-code" onSubmit={confirm}>
+      <Form {...form} class="stack" key="confirm-code" onSubmit={confirm}>
         <p>{t(messageEnrolment.token.type === 'SMS' ? 'enrolCodeSentSMS' : 'enrolCodeSentEMAIL', { to: messageEnrolment.token.destination ?? '' })}</p>
-        <TextField label={t('receivedCode')} name="otp" value={otp} onValue={setOtp} inputMode="numeric" autocomplete="one-time-code" required autoFocus maxLength={16} />
+        <TextField label={t('receivedCode')} {...field('otp', setOtp)} value={otp} inputMode="numeric" autocomplete="one-time-code" required autoFocus maxLength={16} />
         <Button variant="link" onClick={resend} disabled={busy}>
           {t('resendCode')}
         </Button>
         <Alert kind="info">{info}</Alert>
         <Alert>{error}</Alert>
         <Actions busy={busy} label={t('confirmToken')} onCancel={props.onCancel} />
-      </form>
+      </Form>
     );
   }
 
   if (enrolment) {
     return (
-      <form class="stack" key="confirm" onSubmit={confirm}>
+      <Form {...form} class="stack" key="confirm" onSubmit={confirm}>
         <p>{t('scanQr')}</p>
         <img class="qr" alt={enrolment.enrolment.keyUri} src={`data:image/svg+xml;charset=utf-8,${encodeURIComponent(enrolment.enrolment.qrSvg)}`} />
         <SecretLine secret={enrolment.enrolment.secretBase32} />
-        <TextField label={t('firstOtp')} name="otp" value={otp} onValue={setOtp} inputMode="numeric" autocomplete="one-time-code" required autoFocus maxLength={64} />
+        <TextField label={t('firstOtp')} {...field('otp', setOtp)} value={otp} inputMode="numeric" autocomplete="one-time-code" required autoFocus maxLength={64} />
         <Alert>{error}</Alert>
         <Actions busy={busy} label={t('confirmToken')} onCancel={props.onCancel} />
-      </form>
+      </Form>
     );
   }
 
   return (
-    <form class="stack" key="begin" onSubmit={begin}>
+    <Form {...form} class="stack" key="begin" onSubmit={begin}>
       {props.reassign && props.overview.token ? <p>{t('reassignIntro', { serial: props.overview.token.serial })}</p> : null}
       {allowed.length > 1 ? (
         <SelectField label={t('tokenType')} name="type" value={type} onValue={setType} options={allowed.map((value) => ({ value, label: t(`type${value}`) }))} />
@@ -173,11 +173,10 @@ export function RegisterToken(props: ActionProps & { reassign?: boolean }) {
         <TextField
           key={messageType}
           label={t(`destination${messageType}`)}
-          name="destination"
+          {...field('destination', (value) => setDestinations({ ...destinations, [messageType]: value }))}
           type={messageType === 'SMS' ? 'tel' : 'email'}
           autocomplete={messageType === 'SMS' ? 'tel' : 'email'}
           value={destinations[messageType]}
-          onValue={(value) => setDestinations({ ...destinations, [messageType]: value })}
           hint={messageType === 'SMS' ? t('destinationSMSHint') : undefined}
           required
           maxLength={messageType === 'SMS' ? 32 : 254}
@@ -189,7 +188,7 @@ export function RegisterToken(props: ActionProps & { reassign?: boolean }) {
         label={messageType ? t('sendCode') : type !== 'PASSKEY' ? t('continue') : props.reassign && passkeySource === 'existing' ? t('usePasskey') : t('createPasskey')}
         onCancel={props.onCancel}
       />
-    </form>
+    </Form>
   );
 }
 
@@ -216,9 +215,11 @@ export function ExistingToken(props: ActionProps) {
   const t = useTranslator(portalStrings);
   const [serial, setSerial] = useState('');
   const [otp, setOtp] = useState('');
-  const { busy, error, submit } = useSubmit(props);
+  // The server does not say which of the two was wrong (a serial is not to be probed): said at the code.
+  const { busy, error, field, form, submit } = useSubmit(props, { OTP_INVALID: 'otp' });
   return (
-    <form
+    <Form
+      {...form}
       class="stack"
       onSubmit={(event) => {
         event.preventDefault();
@@ -229,18 +230,19 @@ export function ExistingToken(props: ActionProps) {
       }}
     >
       <TextField label={t('serial')} name="serial" value={serial} onValue={setSerial} hint={t('serialHint')} required autoFocus maxLength={64} />
-      <TextField label={t('otpFromDevice')} name="otp" value={otp} onValue={setOtp} inputMode="numeric" autocomplete="one-time-code" required maxLength={64} />
+      <TextField label={t('otpFromDevice')} {...field('otp', setOtp)} value={otp} inputMode="numeric" autocomplete="one-time-code" required maxLength={64} />
       <Alert>{error}</Alert>
       <Actions busy={busy} label={t('registerToken')} onCancel={props.onCancel} />
-    </form>
+    </Form>
   );
 }
 
 export function UnassignToken(props: ActionProps) {
   const t = useTranslator(portalStrings);
-  const { busy, error, submit } = useSubmit(props);
+  const { busy, error, form, submit } = useSubmit(props);
   return (
-    <form
+    <Form
+      {...form}
       class="stack"
       onSubmit={(event) => {
         event.preventDefault();
@@ -253,7 +255,7 @@ export function UnassignToken(props: ActionProps) {
       <p>{t('unassignIntro', { serial: props.overview.token?.serial ?? '' })}</p>
       <Alert>{error}</Alert>
       <Actions busy={busy} label={t('unassignConfirm')} onCancel={props.onCancel} variant="danger" />
-    </form>
+    </Form>
   );
 }
 
@@ -261,9 +263,10 @@ export function SynchronizeToken(props: ActionProps) {
   const t = useTranslator(portalStrings);
   const [otp1, setOtp1] = useState('');
   const [otp2, setOtp2] = useState('');
-  const { busy, error, setError, submit } = useSubmit(props);
+  const { busy, error, refuse, field, form, submit } = useSubmit(props);
   return (
-    <form
+    <Form
+      {...form}
       class="stack"
       onSubmit={(event) => {
         event.preventDefault();
@@ -272,7 +275,7 @@ export function SynchronizeToken(props: ActionProps) {
             await props.client.post('/tokens/sync', { otp1: otp1.trim(), otp2: otp2.trim() });
           } catch (failure) {
             // The shared dictionary only says "the OTP is wrong"; here the likely cause is two codes that do not follow.
-            if (failure instanceof ApiError && failure.code === 'OTP_INVALID') return setError(t('syncFailed'));
+            if (failure instanceof ApiError && failure.code === 'OTP_INVALID') return refuse('otp2', () => t('syncFailed'));
             throw failure;
           }
           props.onDone(t('synchronized'));
@@ -280,11 +283,11 @@ export function SynchronizeToken(props: ActionProps) {
       }}
     >
       <p>{t('syncIntro')}</p>
-      <TextField label={t('otp1')} name="otp1" value={otp1} onValue={setOtp1} inputMode="numeric" autocomplete="off" required autoFocus maxLength={64} />
-      <TextField label={t('otp2')} name="otp2" value={otp2} onValue={setOtp2} inputMode="numeric" autocomplete="off" required maxLength={64} />
+      <TextField label={t('otp1')} {...field('otp1', setOtp1)} value={otp1} inputMode="numeric" autocomplete="off" required autoFocus maxLength={64} />
+      <TextField label={t('otp2')} {...field('otp2', setOtp2)} value={otp2} inputMode="numeric" autocomplete="off" required maxLength={64} />
       <Alert>{error}</Alert>
       <Actions busy={busy} label={t('synchronize')} onCancel={props.onCancel} />
-    </form>
+    </Form>
   );
 }
 
@@ -293,22 +296,23 @@ export function PinSetup(props: ActionProps) {
   const [pin, setPin] = useState('');
   const [repeated, setRepeated] = useState('');
   const [position, setPosition] = useState<'before' | 'after'>(props.overview.token?.pinPosition ?? 'before');
-  const { busy, error, setError, submit } = useSubmit(props);
+  const { busy, error, refuse, field, form, submit } = useSubmit(props);
   return (
-    <form
+    <Form
+      {...form}
       class="stack"
       onSubmit={(event) => {
         event.preventDefault();
-        if (!isPin(pin)) return setError(t('pinDigits', RULE_VALUES));
-        if (pin !== repeated) return setError(t('pinsDiffer'));
+        if (!isPin(pin)) return refuse('pin', () => t('pinDigits', RULE_VALUES));
+        if (pin !== repeated) return refuse('repeatPin', () => t('pinsDiffer'));
         return submit(async () => {
           await props.client.put('/tokens/pin', { pin, pinPosition: position });
           props.onDone(t('pinSaved'));
         });
       }}
     >
-      <TextField label={t('pin')} name="pin" type="password" value={pin} onValue={setPin} inputMode="numeric" maxLength={4} autocomplete="off" required autoFocus />
-      <TextField label={t('repeatPin')} name="repeatPin" type="password" value={repeated} onValue={setRepeated} inputMode="numeric" maxLength={4} autocomplete="off" required />
+      <TextField label={t('pin')} {...field('pin', setPin)} type="password" value={pin} inputMode="numeric" maxLength={4} autocomplete="off" required autoFocus />
+      <TextField label={t('repeatPin')} {...field('repeatPin', setRepeated)} type="password" value={repeated} inputMode="numeric" maxLength={4} autocomplete="off" required />
       <fieldset class="stack plain">
         <legend>{t('pinPosition')}</legend>
         {(['before', 'after'] as const).map((value) => (
@@ -320,15 +324,16 @@ export function PinSetup(props: ActionProps) {
       </fieldset>
       <Alert>{error}</Alert>
       <Actions busy={busy} label={t('savePin')} onCancel={props.onCancel} />
-    </form>
+    </Form>
   );
 }
 
 export function RemovePin(props: ActionProps) {
   const t = useTranslator(portalStrings);
-  const { busy, error, submit } = useSubmit(props);
+  const { busy, error, form, submit } = useSubmit(props);
   return (
-    <form
+    <Form
+      {...form}
       class="stack"
       onSubmit={(event) => {
         event.preventDefault();
@@ -341,6 +346,6 @@ export function RemovePin(props: ActionProps) {
       <p>{t('removePinIntro')}</p>
       <Alert>{error}</Alert>
       <Actions busy={busy} label={t('removePin')} onCancel={props.onCancel} variant="danger" />
-    </form>
+    </Form>
   );
 }

@@ -17,7 +17,9 @@ import type { PortalKey } from './strings';
 /** The numbers the rule texts name ({minimum} characters, {digits} digits): `t(problem, RULE_VALUES)`. */
 export const RULE_VALUES = { minimum: PASSWORD_MIN_LENGTH, digits: TOKEN_PIN_DEFAULT_LENGTH } as const;
 
-export function checkNewPassword(password: string, repeated: string): PortalKey | null {
+export type PasswordProblem = Extract<PortalKey, 'passwordTooShort' | 'passwordsDiffer'>;
+
+export function checkNewPassword(password: string, repeated: string): PasswordProblem | null {
   if (password.length < PASSWORD_MIN_LENGTH) return 'passwordTooShort';
   if (password !== repeated) return 'passwordsDiffer';
   return null;
