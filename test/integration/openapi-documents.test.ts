@@ -105,7 +105,7 @@ describe('admin answers match the document', async () => {
     return z.fromJSONSchema({ ...(close(schema) as object), $defs: close(adminDoc.components.schemas) } as never);
   }
 
-  it('a page of users, a user page, a token, its enrolment, a resource, its assignments and the API keys parse by their documented schema', async () => {
+  it('a page of users, a user page, a token, its enrolment, a resource, its assignments, the API keys, the audit trail and user issues parse by their documented schema', async () => {
     const admin = await adminClient();
     const user = await admin.post('/users', { login: unique('doc-user-'), email: 'doc@example.test', phone: '+49 170 1234567', password: 'a long password 1' });
     const enrolment = await admin.post(`/tokens/software`, { type: 'TOTP', ownerUserId: user.id, description: 'documented' });
@@ -120,6 +120,8 @@ describe('admin answers match the document', async () => {
       ['get', '/api/admin/resources/{id}', 200, await admin.get(`/resources/${resource.id}`)],
       ['get', '/api/admin/resources/{id}/assignments', 200, await admin.get(`/resources/${resource.id}/assignments`)],
       ['get', '/api/admin/api-keys', 200, await admin.get('/api-keys')],
+      ['get', '/api/admin/audit', 200, await admin.get(`/audit?objectType=resource&pageSize=5`)],
+      ['get', '/api/admin/user-issues', 200, await admin.get('/user-issues')],
     ];
     for (const [method, path, status, answer] of answers) {
       const parsed = documentedAnswer(method, path, status).safeParse(answer);

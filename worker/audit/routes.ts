@@ -4,7 +4,8 @@
  *   GET /export  the same filter, every row, as a streamed CSV
  */
 import { z } from 'zod';
-import { anyObject, apiRouter, csv, json, route } from '../lib/api-router';
+import { apiRouter, csv, json, route } from '../lib/api-router';
+import { auditPageAnswer } from './answers';
 import { csvResponse } from '../lib/csv';
 import { fields } from '../lib/validate';
 import { AUDIT_OBJECT_TYPES } from './record';
@@ -32,7 +33,7 @@ export const auditAdminRoutes = apiRouter()
       tags,
       summary: 'Admin audit trail, newest first (admin, objectType, object, action, from, to; keyset paging: cursor, pageSize)',
       request: { query: listQuery },
-      responses: { 200: json(anyObject, '{items, total, nextCursor}') },
+      responses: { 200: json(auditPageAnswer, 'One page of the audit trail, newest first') },
     }),
     async (c) => c.json(await readAuditPage(c.env.DB, c.req.valid('query'), c.var.now), 200),
   )

@@ -2,7 +2,8 @@
 import { z } from 'zod';
 import { auditOf } from '../audit/record';
 import { currentUserId } from '../auth/middleware';
-import { anyObject, apiRouter, idParams, json, jsonBody, noContent, route } from '../lib/api-router';
+import { apiRouter, idParams, json, jsonBody, noContent, route } from '../lib/api-router';
+import { userIssuesAnswer } from './admin-issue-answers';
 import { isIssueNotificationOn, setIssueNotification } from './issue-notifications';
 import { approveUserIssue, countOpenUserIssues, deleteUserIssue, listUserIssues } from './recovery-service';
 
@@ -11,7 +12,7 @@ const tags = ['Self-service'];
 
 export const userIssueAdminRoutes = apiRouter()
   .openapi(
-    route({ method: 'get', path: '/', tags, summary: 'List open access recovery requests with their authenticators', responses: { 200: json(z.object({ items: z.array(anyObject) }), 'The open requests') } }),
+    route({ method: 'get', path: '/', tags, summary: 'List open access recovery requests with their authenticators', responses: { 200: json(userIssuesAnswer, 'The open requests') } }),
     async (c) => c.json({ items: await listUserIssues(c.env.DB) }, 200),
   )
   // The in-app badge polls this.
