@@ -129,6 +129,12 @@ export const VERIFY_WINDOW_MS = 5 * 60 * 1000;
 export const VERIFY_WARM_COPY_TTL_MS = 10 * 60 * 1000;
 /** Copies per isolate, the least recently used dropped first: bounds the isolate's memory (about 1 kB each). */
 export const VERIFY_WARM_COPIES_MAX = 5_000;
+// The verification state object's outbox (worker/verify-state/object.ts): what it owes D1 (the admin's mirror,
+// the verify API's success activity) after it answered. Neither is a security bound: the object decides alone.
+/** A flush that failed, or never ran because the object was evicted after answering, is retried by the alarm this late. */
+export const VERIFY_OUTBOX_RETRY_MS = 5_000;
+/** Rows of each kind per D1 batch of a flush: keeps one batch well inside D1's per-batch limits after an outage. */
+export const VERIFY_OUTBOX_FLUSH_ROWS_MAX = 50;
 /**
  * An API key's "last used" is kept to this resolution: its write is skipped while the stored time is younger, and a
  * warm verify leaves the statement out of its batch while its isolate sent one that recently (one statement less

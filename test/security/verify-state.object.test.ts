@@ -5,7 +5,7 @@
  * the object never hears of; state lost when an object restarts or meets a token for the first time.
  */
 import { env } from 'cloudflare:workers';
-import { evictDurableObject } from 'cloudflare:test';
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { TOKEN_LOCK_DURATION_MS, TOKEN_MAX_FAILS } from '../../worker/constants';
 import type { Env } from '../../worker/env';
@@ -28,8 +28,12 @@ async function setup(type: 'TOTP' | 'HOTP', options: { counter?: number } = {}) 
   const tokenRef = { id: token.id as string, owner_user_id: user.id as string };
   const stateEnv = env as Parameters<typeof objectHotStateOf>[0];
   const objectState = () => objectHotStateOf(stateEnv, tokenRef);
-  const mirror = () => env.DB.prepare('SELECT counter, last_used_step, fail_count, locked_until FROM tokens WHERE id = ?').bind(token.id).first<Record<string, number | null>>();
-  return { admin, resource, user, seed, token, verify, objectState, mirror, stateEnv };
+  const stub = env.VERIFY_STATE_OBJECT!.get(env.VERIFY_STATE_OBJECT!.idFromName(objectNameOf(tokenRef)));
+  const readMirror = () => env.DB.prepare('SELECT counter, last_used_step, fail_count, locked_until, activated FROM tokens WHERE id = ?').bind(token.id).first<Record<string, number | null>>();
+  // The mirror follows the object's answer (rule 5): read it once the object's flush is through.
+  const mirror = async () => (expect(await stub.flushed()).toBe(true), readMirror());
+  const logins = async () => (await env.DB.prepare("SELECT count(*) AS n FROM user_activities WHERE user_id = ? AND type = 'UserLogin'").bind(user.id).first<{ n: number }>())!.n;
+  return { admin, resource, user, seed, token, verify, objectState, mirror, readMirror, logins, stub, stateEnv };
 }
 
 /** /login with the password, then the second factor: 'signed_in' or the error code. */
@@ -172,5 +176,60 @@ describe('restart and first use', () => {
     await env.DB.prepare('UPDATE tokens SET fail_count = ?, locked_until = ? WHERE id = ?').bind(TOKEN_MAX_FAILS, until, locked.token.id).run();
     expect(await locked.verify(await totpAt(locked.seed, Date.now()))).toMatchObject({ accepted: false, reason: 'TOKEN_LOCKED' });
     expect(await locked.objectState()).toMatchObject({ locked_until: until });
+  });
+});
+
+describe('the outbox: what D1 is told after the answer arrives, once', () => {
+  it('a failing D1 flush, then the object evicted before it retried: the mirror and the UserLogin row still arrive, once', async () => {
+    // Failure: D1 refuses the write that follows the answer (an outage), and the object is evicted before any
+    // retry. Were the mirror and the log row written only after answering, from memory, both would be lost: an
+    // accepted VPN sign-in missing from the user's activities, and D1's counter behind the consumed code.
+    const { seed, verify, stub, readMirror, logins } = await setup('HOTP');
+    await env.DB.prepare('ALTER TABLE user_activities RENAME TO user_activities_away').run();
+    expect(await verify(await hotpAt(seed, 0))).toMatchObject({ accepted: true });
+    expect(await stub.flushed()).toBe(false);
+    expect(await readMirror()).toMatchObject({ counter: 0 });
+    await evictDurableObject(stub);
+    await env.DB.prepare('ALTER TABLE user_activities_away RENAME TO user_activities').run();
+    expect(await logins()).toBe(0);
+    // The alarm set with the consume retries what is left (run now rather than waiting VERIFY_OUTBOX_RETRY_MS; had
+    // it fired on its own meanwhile, it did the same).
+    await runDurableObjectAlarm(stub);
+    expect(await readMirror()).toMatchObject({ counter: 1, activated: 1 });
+    expect(await logins()).toBe(1);
+    // Nothing is left to send again, and the code stays used.
+    expect(await stub.flushed()).toBe(true);
+    expect(await logins()).toBe(1);
+    expect(await verify(await hotpAt(seed, 0))).toMatchObject({ accepted: false, reason: 'OTP_REPLAYED' });
+  });
+
+  it('a flush sent again (D1 took it, the object never heard) writes each activity once: the id is chosen in the object', async () => {
+    // Failure: the batch committed in D1 but its answer was lost, so the outbox still holds the rows it sent.
+    const { seed, verify, stub, logins } = await setup('HOTP');
+    await env.DB.prepare('ALTER TABLE user_activities RENAME TO user_activities_away').run();
+    expect(await verify(await hotpAt(seed, 0))).toMatchObject({ accepted: true });
+    expect(await stub.flushed()).toBe(false);
+    const sent = await runInDurableObject(stub, (_instance, state) => state.storage.sql.exec<{ id: string; activity: string }>('SELECT id, activity FROM activity_outbox').toArray());
+    expect(sent).toHaveLength(1);
+    await env.DB.prepare('ALTER TABLE user_activities_away RENAME TO user_activities').run();
+    expect(await stub.flushed()).toBe(true);
+    expect(await logins()).toBe(1);
+    await runInDurableObject(stub, (_instance, state) => {
+      for (const row of sent) state.storage.sql.exec('INSERT INTO activity_outbox (id, activity) VALUES (?, ?)', row.id, row.activity);
+    });
+    expect(await stub.flushed()).toBe(true);
+    expect(await logins()).toBe(1);
+  });
+
+  it('of 12 concurrent verifies of the next codes, every accepted one is logged exactly once and D1 ends at the object\'s counter', async () => {
+    const { seed, verify, stub, logins, objectState, mirror } = await setup('HOTP');
+    const results = await Promise.all(Array.from({ length: 12 }, async (_, i) => verify(await hotpAt(seed, i % 4))));
+    const accepted = results.filter((result) => result.accepted === true).length;
+    expect(accepted).toBeGreaterThanOrEqual(1);
+    expect(accepted).toBeLessThanOrEqual(4);
+    expect((await mirror())!.counter).toBe((await objectState())!.counter);
+    expect(await logins()).toBe(accepted);
+    await runDurableObjectAlarm(stub);
+    expect(await logins()).toBe(accepted);
   });
 });

@@ -41,6 +41,20 @@ export function activityStatementIf(db: D1Database, input: ActivityInput, condit
     .bind(...activityValues(input));
 }
 
+/**
+ * The insert under an id chosen before (the verification state object's outbox, worker/verify-state/object.ts):
+ * sent twice it writes one row; a user deleted meanwhile drops the row instead of failing the batch forever.
+ */
+export function activityStatementOnce(db: D1Database, id: string, input: ActivityInput): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO user_activities (id, user_id, login, type, channel, ip, client, detail, at)
+       SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 WHERE ?2 IS NULL OR EXISTS (SELECT 1 FROM users WHERE id = ?2)
+       ON CONFLICT (id) DO NOTHING`,
+    )
+    .bind(...activityValues(input, id));
+}
+
 /** The insert with the user's login read in the same statement, as it is at this moment. */
 export function activityOfUserStatement(db: D1Database, input: Omit<ActivityInput, 'login'>): D1PreparedStatement {
   return db
@@ -51,9 +65,9 @@ export function activityOfUserStatement(db: D1Database, input: Omit<ActivityInpu
     .bind(crypto.randomUUID(), input.userId, input.type, input.channel, input.ip ?? null, input.client ?? null, JSON.stringify(input.detail ?? {}), input.nowMs);
 }
 
-function activityValues(input: ActivityInput): unknown[] {
+function activityValues(input: ActivityInput, id: string = crypto.randomUUID()): unknown[] {
   return [
-    crypto.randomUUID(),
+    id,
     input.userId,
     input.login ?? null,
     input.type,

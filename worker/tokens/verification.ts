@@ -26,6 +26,7 @@ import {
   TOTP_RESYNC_WINDOW_STEPS,
   TOTP_WINDOW_STEPS,
 } from '../constants';
+import type { ActivityInput } from '../activities/record';
 import type { HashAlgorithm, TokenType } from '../db/schema';
 import { AppError } from '../errors';
 import { sha256Hex, timingSafeEqual } from '../lib/crypto';
@@ -158,6 +159,8 @@ export interface VerifyOptions {
    * concurrent request won the race for the code.
    */
   alsoIfConsumed?: D1PreparedStatement;
+  /** The same activity as data: the verification state object keeps it in its outbox with the consume (verify-state/object.ts). */
+  activityIfConsumed?: ActivityInput;
   /**
    * false: a wrong PIN, wrong code or replay is answered but not added to the token's fail counter. Safe ONLY
    * behind a counter the caller claimed before this call, which then bounds the guesses instead: without one this

@@ -255,10 +255,11 @@ async function decide(env: Env, request: VerifyRequest, nowMs: number, rateLimit
     } else {
       // The UserLogin row rides in the consume batch: written exactly when this token's code is consumed.
       const success: VerifyApiResult = { accepted: true, serial: token.serial, userId: user.id };
-      const logIfConsumed = activityStatementIf(db, activityOf(request, success, user.id, nowMs), CONSUMED_BY_PREVIOUS_STATEMENT);
+      const activity = activityOf(request, success, user.id, nowMs);
       verdict = await verifyTokenOtp(db, keys, token, input, nowMs, {
         challenge: request.challenge,
-        alsoIfConsumed: logIfConsumed,
+        alsoIfConsumed: activityStatementIf(db, activity, CONSUMED_BY_PREVIOUS_STATEMENT),
+        activityIfConsumed: activity,
         countFailure: countEach,
         via: { channel: 'api', ip: request.ip, client: request.client },
       }).catch(

@@ -1,6 +1,7 @@
 /**
  * The Worker's side of the per-user verification state object (object.ts): which design runs (VERIFY_STATE), which
- * object a token's state lives in, the epoch protocol, and the D1 mirror written after each answer.
+ * object a token's state lives in, and the epoch protocol. The D1 mirror and the verify API's success activity are
+ * the object's to write (its outbox, object.ts), after it answered.
  *
  * VERIFY_STATE = "durable-object" makes every check of a TOTP/HOTP/OCRA token go to its owner's object: it is
  * wired into VerifyKeys (tokens/service.ts verifyKeysOf), which every door passes to tokens/verification.ts (verify
@@ -11,7 +12,7 @@ import { VERIFY_WARM_COPIES_MAX } from '../constants';
 import type { MiddlewareHandler } from 'hono';
 import type { AppBindings, Env } from '../env';
 import { AppError } from '../errors';
-import { TOKEN_RECORD_COLUMNS, type HotStateAccess, type TokenRecord, type VerifyOptions, type VerifyResult } from '../tokens/verification';
+import { TOKEN_RECORD_COLUMNS, type HotStateAccess, type TokenRecord, type VerifyResult } from '../tokens/verification';
 import type { AdminChange, HotState, ObjectAnswer, VerifyStateObject } from './object';
 
 export type VerifyStateMode = 'd1' | 'durable-object';
@@ -57,38 +58,39 @@ export function hotStateAccessOf(env: Partial<StateEnv>): HotStateAccess | undef
   const stateEnv = env as StateEnv;
   return {
     verify: (token, input, nowMs, options) =>
-      ask(stateEnv, token, nowMs, (stub, record, epoch) => stub.verify(record, input, nowMs, { allowActivation: options.allowActivation, challenge: options.challenge, countFailure: options.countFailure }, epoch), (result) => ({
-        consumed: result.ok,
-        alsoIfConsumed: options.alsoIfConsumed,
-      })),
-    recordFailure: (token, nowMs, reason) => ask(stateEnv, token, nowMs, (stub, record) => stub.recordFailure(record, nowMs, reason), () => ({ consumed: false })),
-    resync: (token, firstOtp, secondOtp, nowMs) =>
-      ask(stateEnv, token, nowMs, (stub, record, epoch) => stub.resync(record, firstOtp, secondOtp, nowMs, epoch), (result) => ({ consumed: result.ok })),
+      ask(stateEnv, token, nowMs, (stub, record, epoch) =>
+        stub.verify(
+          record,
+          input,
+          nowMs,
+          { allowActivation: options.allowActivation, challenge: options.challenge, countFailure: options.countFailure, activityIfConsumed: options.activityIfConsumed },
+          epoch,
+        ),
+      ),
+    recordFailure: (token, nowMs, reason) => ask(stateEnv, token, nowMs, (stub, record) => stub.recordFailure(record, nowMs, reason)),
+    resync: (token, firstOtp, secondOtp, nowMs) => ask(stateEnv, token, nowMs, (stub, record, epoch) => stub.resync(record, firstOtp, secondOtp, nowMs, epoch)),
   };
 }
 
 /**
- * One question to the token's object, then its D1 mirror. A `stale` answer (an admin change reached the object
- * after this isolate last heard from it) reads the token afresh from D1 and asks once more with the new epoch; a
- * token that is gone or changed hands meanwhile is refused as disabled, like any token no longer usable.
+ * One question to the token's object. A `stale` answer (an admin change reached the object after this isolate last
+ * heard from it) reads the token afresh from D1 and asks once more with the new epoch; a token that is gone or
+ * changed hands meanwhile is refused as disabled, like any token no longer usable.
  */
 async function ask<T extends VerifyResult | { ok: boolean }>(
   env: StateEnv,
   token: TokenRecord,
   nowMs: number,
   question: (stub: DurableObjectStub<VerifyStateObject>, record: TokenRecord, epoch: number | null) => Promise<ObjectAnswer<T>>,
-  mirrorOf: (result: T) => { consumed: boolean; alsoIfConsumed?: VerifyOptions['alsoIfConsumed'] },
 ): Promise<T> {
   const name = objectNameOf(token);
   const stub = stubOf(env, name);
-  let record = token;
-  let answer = (await question(stub, record, epochKnownBefore(name, nowMs))) as ObjectAnswer<T>;
+  let answer = (await question(stub, token, epochKnownBefore(name, nowMs))) as ObjectAnswer<T>;
   if (answer.stale) {
     learnEpoch(name, answer.epoch);
     const fresh = await env.DB.prepare(`SELECT ${TOKEN_RECORD_COLUMNS} FROM tokens WHERE id = ?`).bind(token.id).first<TokenRecord>();
     if (!fresh || objectNameOf(fresh) !== name) return { ok: false, tokenId: token.id, reason: 'TOKEN_DISABLED' } as unknown as T;
-    record = fresh;
-    answer = (await question(stub, record, answer.epoch)) as ObjectAnswer<T>;
+    answer = (await question(stub, fresh, answer.epoch)) as ObjectAnswer<T>;
     // Another admin change in between: refuse rather than loop; the next request starts from the newest epoch.
     if (answer.stale) {
       learnEpoch(name, answer.epoch);
@@ -97,46 +99,7 @@ async function ask<T extends VerifyResult | { ok: boolean }>(
   }
   learnEpoch(name, answer.epoch);
   if ('error' in answer) throw new AppError(answer.error.code, answer.error.message, answer.error.details);
-  // Nothing changed (a wrong code not counted, a refusal by state): no write, so such an answer costs what the d1
-  // mode's does (restore access answers a real and an unknown login after the same statements).
-  const mirror = mirrorOf(answer.result);
-  if (answer.state && (mirror.consumed || !mirrors(record, answer.state))) {
-    await writeMirror(env.DB, token.id, answer.state, mirror.consumed, mirror.alsoIfConsumed);
-  }
   return answer.result;
-}
-
-/** Whether D1's row, as read, already shows `state` (a consume is written whatever this says: last used, activated, its log row). */
-function mirrors(record: TokenRecord, state: HotState): boolean {
-  return (
-    record.counter === state.counter &&
-    record.last_used_step === state.last_used_step &&
-    record.drift_steps === state.drift_steps &&
-    record.fail_count === state.fail_count &&
-    record.locked_until === state.locked_until
-  );
-}
-
-/**
- * The D1 mirror of a token's hot state (rule 1: for the admin's screens, never read to decide), written after the
- * object answered. The counter and step only ever rise here (max), so D1 stays a floor the next object can start
- * from (rule 7) whatever order two mirror writes land in. A success also marks the token activated (the admin's
- * Check OTP and enrolment confirm a pending token with it). `alsoIfConsumed` (the verify API's UserLogin row) follows
- * the mirror UPDATE in the same batch, so a success is logged in this one round trip.
- */
-async function writeMirror(db: D1Database, tokenId: string, state: HotState, consumed: boolean, alsoIfConsumed?: D1PreparedStatement): Promise<void> {
-  const mirror = db
-    .prepare(
-      `UPDATE tokens SET
-         counter = max(counter, ?1),
-         drift_steps = CASE WHEN ?2 >= last_used_step THEN ?3 ELSE drift_steps END,
-         last_used_step = max(last_used_step, ?2),
-         fail_count = ?4, locked_until = ?5, last_used_at = coalesce(?6, last_used_at)${consumed ? ', activated = 1' : ''}
-       WHERE id = ?7`,
-    )
-    .bind(state.counter, state.last_used_step, state.drift_steps, state.fail_count, state.locked_until, state.last_used_at, tokenId);
-  if (consumed && alsoIfConsumed) await db.batch([mirror, alsoIfConsumed]);
-  else await mirror.run();
 }
 
 /**
@@ -149,7 +112,6 @@ export async function notifyTokenChange(env: StateEnv, tokenId: string, owners: 
   for (const name of new Set(owners.map((owner) => objectNameOf({ id: tokenId, owner_user_id: owner })))) {
     const answer = await stubOf(env, name).adminChange(tokenId, change);
     learnEpoch(name, answer.epoch);
-    if (change === 'reset' && answer.state) await writeMirror(env.DB, tokenId, answer.state, false);
   }
 }
 

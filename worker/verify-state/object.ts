@@ -17,7 +17,16 @@
  * cannot be accepted on the record read before the change.
  */
 import { DurableObject } from 'cloudflare:workers';
-import { RESYNC_ATTEMPTS_PER_TOKEN, RESYNC_WINDOW_MS, TOKEN_LOCK_DURATION_MS, TOKEN_MAX_FAILS, OCRA_USED_PAIR_RETENTION_MS } from '../constants';
+import { activityStatementOnce, type ActivityInput } from '../activities/record';
+import {
+  OCRA_USED_PAIR_RETENTION_MS,
+  RESYNC_ATTEMPTS_PER_TOKEN,
+  RESYNC_WINDOW_MS,
+  TOKEN_LOCK_DURATION_MS,
+  TOKEN_MAX_FAILS,
+  VERIFY_OUTBOX_FLUSH_ROWS_MAX,
+  VERIFY_OUTBOX_RETRY_MS,
+} from '../constants';
 import type { Env } from '../env';
 import { AppError, type ErrorCode } from '../errors';
 import { rateLimitResultFromRow } from '../lib/rate-limit';
@@ -43,17 +52,20 @@ export interface HotState {
   last_used_at: number | null;
 }
 
-/** What a verify may ask of the object (VerifyOptions without the D1 statement, which stays in the Worker). */
-export type ObjectVerifyOptions = Pick<VerifyOptions, 'allowActivation' | 'challenge' | 'countFailure'>;
+/**
+ * What a verify may ask of the object: VerifyOptions without the D1 statement, and the success activity as data
+ * (`activityIfConsumed`), which the object appends to its outbox in the consume's own transaction.
+ */
+export type ObjectVerifyOptions = Pick<VerifyOptions, 'allowActivation' | 'challenge' | 'countFailure' | 'activityIfConsumed'>;
 
 /**
  * Every answer: `stale` when the epoch the Worker knew is not the object's (nothing was checked or written), else
- * the result, the token's hot state after it (for the mirror) or the AppError the check raised (a bad OCRA
- * challenge), carried as data because an RPC error loses its class.
+ * the result or the AppError the check raised (a bad OCRA challenge), carried as data because an RPC error loses
+ * its class.
  */
 export type ObjectAnswer<T> =
   | { stale: true; epoch: number }
-  | { stale: false; epoch: number; result: T; state: HotState | null }
+  | { stale: false; epoch: number; result: T }
   | { stale: false; epoch: number; error: { code: ErrorCode; message: string; details?: unknown } };
 
 /** An admin change as the object sees it: what it must do with the state it holds (docs/scale.md §5 rule 2). */
@@ -83,6 +95,11 @@ CREATE TABLE IF NOT EXISTS ocra_used_pairs (
 );
 CREATE TABLE IF NOT EXISTS resync_attempts (token_id TEXT PRIMARY KEY, count INTEGER NOT NULL, expires_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS epoch (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL);
+-- What D1 has not been told yet (rule 5): a token whose mirror is behind (the mirror is written from token_state as
+-- it is at the flush, so one row per token however often it changed; version tells a flush whether it changed
+-- again meanwhile), and activity rows with the id they will have in D1 (a flush sent twice writes each once).
+CREATE TABLE IF NOT EXISTS mirror_outbox (token_id TEXT PRIMARY KEY, consumed INTEGER NOT NULL, version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS activity_outbox (id TEXT PRIMARY KEY, activity TEXT NOT NULL);
 `;
 
 /** Raised inside a step when an admin change arrived while the check awaited: the whole answer becomes `stale`. */
@@ -97,10 +114,12 @@ export class VerifyStateObject extends DurableObject<Env> {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.sql.exec(SCHEMA);
+    // Left by an instance evicted before its flush: the next answer flushes it (the alarm would, later).
+    this.owesD1 = this.rows('SELECT 1 FROM mirror_outbox UNION ALL SELECT 1 FROM activity_outbox LIMIT 1').length > 0;
   }
 
   async verify(record: TokenRecord, input: string, nowMs: number, options: ObjectVerifyOptions, knownEpoch: number | null): Promise<ObjectAnswer<VerifyResult>> {
-    return this.answer(record, knownEpoch, (store, token) => verifyOtpIn(store, this.keys(), token, input, nowMs, options), nowMs);
+    return this.answer(record, knownEpoch, (store, token) => verifyOtpIn(store, this.keys(), token, input, nowMs, options), nowMs, options.activityIfConsumed);
   }
 
   async recordFailure(record: TokenRecord, nowMs: number, reason: Extract<VerifyResult, { ok: false }>['reason']): Promise<ObjectAnswer<VerifyResult>> {
@@ -112,16 +131,37 @@ export class VerifyStateObject extends DurableObject<Env> {
     return this.answer(record, knownEpoch, (store, token) => resyncIn(store, this.keys(), token, firstOtp, secondOtp, nowMs), nowMs);
   }
 
-  /** Applies an admin change (after its D1 write committed) and moves the epoch; answers the new epoch. */
-  async adminChange(tokenId: string, change: AdminChange): Promise<{ epoch: number; state: HotState | null }> {
-    return this.ctx.storage.transactionSync(() => {
-      if (change === 'reset') this.sql.exec('UPDATE token_state SET fail_count = 0, locked_until = NULL WHERE token_id = ?', tokenId);
+  /**
+   * Applies an admin change (after its D1 write committed) and moves the epoch; answers the new epoch once D1's
+   * mirror shows the change. State about to be forgotten is flushed first: D1's counter and step are the floor the
+   * token's next object starts from (rule 7), so a forget with its last consume unflushed would reopen that code.
+   * A flush that fails fails the admin's request (rule 3: it is retried; the alarm keeps trying meanwhile).
+   */
+  async adminChange(tokenId: string, change: AdminChange): Promise<{ epoch: number }> {
+    if (change === 'forget' && !(await this.flush())) throw new Error('D1 did not take the mirror of a token about to be forgotten');
+    const answer = this.write(() => {
+      if (change === 'reset') {
+        this.sql.exec('UPDATE token_state SET fail_count = 0, locked_until = NULL WHERE token_id = ?', tokenId);
+        this.owe(tokenId, false);
+      }
       if (change === 'forget') {
-        for (const table of ['token_state', 'ocra_used_pairs', 'resync_attempts']) this.sql.exec(`DELETE FROM ${table} WHERE token_id = ?`, tokenId);
+        for (const table of ['token_state', 'ocra_used_pairs', 'resync_attempts', 'mirror_outbox']) this.sql.exec(`DELETE FROM ${table} WHERE token_id = ?`, tokenId);
       }
       const epoch = this.sql.exec<{ value: number }>('INSERT INTO epoch (id, value) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET value = value + 1 RETURNING value').one().value;
-      return { epoch, state: this.stateOf(tokenId) };
+      return { epoch };
     });
+    if (!(await this.flush())) throw new Error('D1 did not take the mirror of an admin change');
+    return answer;
+  }
+
+  /** Waits until D1 holds everything the outbox held (false: a flush failed; the alarm retries it). */
+  async flushed(): Promise<boolean> {
+    return this.flush();
+  }
+
+  /** The retry of a flush that failed, or never ran because the object was evicted after it answered. */
+  override async alarm(): Promise<void> {
+    await this.flush();
   }
 
   /** For tests and the admin's exact view: the state this object holds for a token (null: none yet). */
@@ -134,6 +174,7 @@ export class VerifyStateObject extends DurableObject<Env> {
     knownEpoch: number | null,
     check: (store: TokenStateStore, token: TokenRecord) => Promise<T>,
     nowMs: number,
+    activityIfConsumed?: ActivityInput,
   ): Promise<ObjectAnswer<T>> {
     const epoch = this.epoch();
     // No epoch known (a cold isolate) is current only while no admin change ever reached this object: one that
@@ -141,12 +182,81 @@ export class VerifyStateObject extends DurableObject<Env> {
     if (knownEpoch !== epoch && !(knownEpoch === null && epoch === 0)) return { stale: true, epoch };
     const token = this.withState(record, nowMs);
     try {
-      const result = await check(this.store(epoch), token);
-      return { stale: false, epoch, result, state: this.stateOf(record.id) };
+      const result = await check(this.store(epoch, activityIfConsumed), token);
+      return { stale: false, epoch, result };
     } catch (error) {
       if (error instanceof EpochMoved) return { stale: true, epoch: this.epoch() };
       if (error instanceof AppError) return { stale: false, epoch, error: { code: error.code, message: error.message, details: error.details } };
       throw error;
+    } finally {
+      // After the answer is decided, not before it: D1 is off the answer's path (the answer waits only for this
+      // object's own write). What the outbox holds is durable already, and the alarm set with it retries a flush
+      // that fails or never runs.
+      if (this.owesD1) this.ctx.waitUntil(this.flush());
+    }
+  }
+
+  /**
+   * One atomic step on this object's SQLite. A step that leaves D1 something owed (`owe`) also sets the alarm, in
+   * the same turn, so the output gate makes both durable before the answer leaves.
+   */
+  private write<T>(step: () => T): T {
+    const result = this.ctx.storage.transactionSync(step);
+    if (this.owesD1) void this.ctx.storage.setAlarm(Date.now() + VERIFY_OUTBOX_RETRY_MS);
+    return result;
+  }
+
+  /** Inside a step: D1's mirror of this token is behind (a consume also marks it activated there). */
+  private owe(tokenId: string, consumed: boolean): void {
+    this.sql.exec(
+      `INSERT INTO mirror_outbox (token_id, consumed, version) VALUES (?, ?, 1)
+       ON CONFLICT (token_id) DO UPDATE SET consumed = max(consumed, excluded.consumed), version = version + 1`,
+      tokenId,
+      consumed ? 1 : 0,
+    );
+    this.owesD1 = true;
+  }
+
+  private owesD1 = false;
+  private flushing: Promise<boolean> = Promise.resolve(true);
+
+  /** One flush at a time (each reads the outbox afresh), so two never race to write one token's mirror. */
+  private flush(): Promise<boolean> {
+    this.flushing = this.flushing.then(() => this.flushOnce());
+    return this.flushing;
+  }
+
+  /**
+   * Sends the outbox to D1 in one batch per VERIFY_OUTBOX_FLUSH_ROWS_MAX rows and deletes what D1 took. Each
+   * statement may run twice (a flush whose answer was lost): the mirror is set from the state as it is now (its
+   * counter and step only rise, so D1 stays a floor), an activity row is inserted under its id once.
+   */
+  private async flushOnce(): Promise<boolean> {
+    for (;;) {
+      const mirrors = this.rows(
+        `SELECT o.token_id, o.consumed, o.version, s.counter, s.last_used_step, s.drift_steps, s.fail_count, s.locked_until, s.last_used_at
+         FROM mirror_outbox o JOIN token_state s ON s.token_id = o.token_id LIMIT ?`,
+        VERIFY_OUTBOX_FLUSH_ROWS_MAX,
+      ) as unknown as (HotState & { token_id: string; consumed: number; version: number })[];
+      const activities = this.rows('SELECT id, activity FROM activity_outbox LIMIT ?', VERIFY_OUTBOX_FLUSH_ROWS_MAX) as { id: string; activity: string }[];
+      if (mirrors.length === 0 && activities.length === 0) {
+        this.owesD1 = false;
+        return true;
+      }
+      try {
+        await this.env.DB.batch([
+          ...mirrors.map((row) => mirrorStatement(this.env.DB, row.token_id, row, row.consumed === 1)),
+          ...activities.map((row) => activityStatementOnce(this.env.DB, row.id, JSON.parse(row.activity) as ActivityInput)),
+        ]);
+      } catch (error) {
+        console.warn('verify state: D1 did not take the outbox; the alarm retries', error);
+        void this.ctx.storage.setAlarm(Date.now() + VERIFY_OUTBOX_RETRY_MS);
+        return false;
+      }
+      this.ctx.storage.transactionSync(() => {
+        for (const row of mirrors) this.sql.exec('DELETE FROM mirror_outbox WHERE token_id = ? AND version = ?', row.token_id, row.version);
+        for (const row of activities) this.sql.exec('DELETE FROM activity_outbox WHERE id = ?', row.id);
+      });
     }
   }
 
@@ -194,7 +304,7 @@ export class VerifyStateObject extends DurableObject<Env> {
   }
 
   /** This object's SQLite as the store of verifyOtpIn / resyncIn (the same steps as d1TokenState's, on token_state). */
-  private store(epoch: number): TokenStateStore {
+  private store(epoch: number, activityIfConsumed?: ActivityInput): TokenStateStore {
     const assertEpoch = () => {
       if (this.epoch() !== epoch) throw new EpochMoved();
     };
@@ -209,7 +319,7 @@ export class VerifyStateObject extends DurableObject<Env> {
     return {
       db: this.env.DB,
       consume: async (token, match, nowMs, pairHash) =>
-        this.ctx.storage.transactionSync(() => {
+        this.write(() => {
           assertEpoch();
           const reset = 'fail_count = 0, locked_until = NULL, last_used_at = ?';
           if (pairHash) this.sql.exec('DELETE FROM ocra_used_pairs WHERE token_id = ? AND expires_at <= ?', token.id, nowMs);
@@ -244,6 +354,10 @@ export class VerifyStateObject extends DurableObject<Env> {
               );
             }
           }
+          if (won) {
+            this.owe(token.id, true);
+            if (activityIfConsumed) this.sql.exec('INSERT INTO activity_outbox (id, activity) VALUES (?, ?)', crypto.randomUUID(), JSON.stringify(activityIfConsumed));
+          }
           return won;
         }),
       recordFailure: async (token, nowMs, reason, lastAccepted) => {
@@ -251,7 +365,8 @@ export class VerifyStateObject extends DurableObject<Env> {
         // accepted last, sent again, counts nothing (OTP_REPLAYED).
         const replay = lastAccepted ? lastAcceptedSql(token.id, lastAccepted, nowMs) : null;
         const failCount = 'CASE WHEN locked_until IS NOT NULL AND locked_until <= ? THEN 1 ELSE fail_count + 1 END';
-        const row = this.rows(
+        const row = this.write(() => {
+          const counted = this.rows(
           `UPDATE token_state SET
              fail_count = ${failCount},
              locked_until = CASE WHEN ${failCount} >= ? THEN ? WHEN locked_until IS NOT NULL AND locked_until <= ? THEN NULL ELSE locked_until END
@@ -264,7 +379,10 @@ export class VerifyStateObject extends DurableObject<Env> {
           nowMs,
           token.id,
           ...(replay?.values ?? []),
-        )[0] as { fail_count: number; locked_until: number | null } | undefined;
+          )[0] as { fail_count: number; locked_until: number | null } | undefined;
+          if (counted) this.owe(token.id, false);
+          return counted;
+        });
         if (!row && replay) return { ok: false, tokenId: token.id, reason: 'OTP_REPLAYED' };
         const lockedNow = row?.locked_until != null && row.locked_until > nowMs;
         return { ok: false, tokenId: token.id, reason: lockedNow ? 'TOKEN_LOCKED' : reason, lockedUntil: row?.locked_until ?? null, failCount: row?.fail_count };
@@ -274,7 +392,7 @@ export class VerifyStateObject extends DurableObject<Env> {
         return this.rows(`SELECT 1 FROM token_state WHERE token_id = ? AND ${condition.sql}`, token.id, ...condition.values).length === 1;
       },
       claimResyncAttempt: async (token, nowMs) =>
-        this.ctx.storage.transactionSync(() => {
+        this.write(() => {
           // The attempt limit's hit, then (only while it allows) one failure claimed on the token before any code is
           // computed: the attempt that reaches TOKEN_MAX_FAILS locks the token at once.
           const hit = this.rows(
@@ -301,16 +419,17 @@ export class VerifyStateObject extends DurableObject<Env> {
             nowMs,
           )[0] as { locked_until: number | null } | undefined;
           if (!claimed) return { ok: false, reason: 'TOKEN_LOCKED', lockedUntil: token.locked_until !== null && token.locked_until > nowMs ? token.locked_until : null };
+          this.owe(token.id, false);
           return { ok: true, lockedUntil: claimed.locked_until };
         }),
       applyResync: async (token, anchor, lockedByClaim, nowMs) =>
-        this.ctx.storage.transactionSync(() => {
+        this.write(() => {
           assertEpoch();
           const [set, values, unused] =
             anchor.kind === 'counter'
               ? ['counter = ?', [anchor.counterAfter], 'counter <= ?']
               : ['last_used_step = ?, drift_steps = ?', [anchor.lastUsedStep, anchor.driftSteps], 'last_used_step < ?'];
-          return (
+          const applied =
             this.rows(
               `UPDATE token_state SET ${set}, fail_count = 0, locked_until = NULL
                WHERE token_id = ? AND ${unused} AND (locked_until IS NULL OR locked_until <= ? OR locked_until = ?) RETURNING 1`,
@@ -319,9 +438,28 @@ export class VerifyStateObject extends DurableObject<Env> {
               anchor.unusedFrom,
               nowMs,
               lockedByClaim ?? -1,
-            ).length === 1
-          );
+            ).length === 1;
+          if (applied) this.owe(token.id, false);
+          return applied;
         }),
     };
   }
+}
+
+/**
+ * D1's mirror of a token's hot state (rule 1: for the admin's screens, never read to decide). The counter and step
+ * only ever rise here (max), so D1 stays a floor the next object can start from (rule 7) whatever order two writes
+ * land in. A consume also marks the token activated (the admin's Check OTP and enrolment confirm a pending token).
+ */
+function mirrorStatement(db: D1Database, tokenId: string, state: HotState, consumed: boolean): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE tokens SET
+         counter = max(counter, ?1),
+         drift_steps = CASE WHEN ?2 >= last_used_step THEN ?3 ELSE drift_steps END,
+         last_used_step = max(last_used_step, ?2),
+         fail_count = ?4, locked_until = ?5, last_used_at = coalesce(?6, last_used_at)${consumed ? ', activated = 1' : ''}
+       WHERE id = ?7`,
+    )
+    .bind(state.counter, state.last_used_step, state.drift_steps, state.fail_count, state.locked_until, state.last_used_at, tokenId);
 }
