@@ -69,6 +69,11 @@ export default defineConfig(
       ],
     },
   },
+  {
+    // The code math is pure: it reads no database, no token store and no environment (tokens/verification.ts does).
+    files: ['worker/otp/**/*.ts'],
+    rules: restrict(...NO_TEST_CODE, { regex: '^\\.\\./(db|tokens|env)(/|$)', message: 'otp/ is pure code math: no D1, no token store, no env.' }),
+  },
   { files: ROUTES, rules: restrict(...NO_TEST_CODE, NO_REPO) },
   { files: REPOS, ignores: REPOS_IMPORTING_SERVICES, rules: restrict(...NO_TEST_CODE, NO_SERVICE_OR_ROUTES) },
   { files: ['worker/**/service.ts', 'worker/**/*-service.ts'], rules: restrict(...NO_TEST_CODE, NO_ROUTES) },

@@ -7,6 +7,7 @@
 import { sql } from 'drizzle-orm';
 import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex, type AnySQLiteColumn } from 'drizzle-orm/sqlite-core';
 import { TOKEN_TYPES } from '../contract/tokens';
+import { HASH_ALGORITHMS } from '../otp/hotp';
 
 const id = () => text('id').primaryKey();
 const createdAt = () => integer('created_at').notNull();
@@ -121,8 +122,7 @@ export const resources = sqliteTable(
  * single-use codes (recovery_codes holds their keyed hashes; no seed).
  */
 export { TOKEN_TYPES, type TokenType } from '../contract/tokens';
-export const HASH_ALGORITHMS = ['SHA1', 'SHA256', 'SHA512'] as const;
-export type HashAlgorithm = (typeof HASH_ALGORITHMS)[number];
+export { HASH_ALGORITHMS, type HashAlgorithm } from '../otp/hotp';
 
 export const tokens = sqliteTable(
   'tokens',

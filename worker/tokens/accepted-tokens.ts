@@ -14,7 +14,7 @@
  * else to the OTP and message tokens. A passkey never takes a typed code (its proof is a WebAuthn ceremony).
  */
 import type { TokenType } from '../db/schema';
-import { TOKEN_RECORD_COLUMNS, type TokenRecord } from './verification';
+import { readTokenRecordsWhere, type TokenRecord } from './repo';
 import { parseRecoveryCode } from './recovery-code-format';
 
 /** Every token type that can prove a user at a resource. */
@@ -48,19 +48,11 @@ export function tokensVerifiedAtSql(resourceId: string, userId: string): string 
 }
 
 /** The tokens that prove the user at this resource, oldest first. */
-export async function tokensAcceptedAt(db: D1Database, resourceId: string, userId: string): Promise<TokenRecord[]> {
-  const { results } = await db
-    .prepare(`SELECT ${TOKEN_RECORD_COLUMNS} FROM tokens WHERE ${USABLE_TOKEN_SQL} AND ${tokensVerifiedAtSql('?1', '?2')} ORDER BY created_at`)
-    .bind(resourceId, userId)
-    .all<TokenRecord>();
-  return results;
+export function tokensAcceptedAt(db: D1Database, resourceId: string, userId: string): Promise<TokenRecord[]> {
+  return readTokenRecordsWhere(db, `${USABLE_TOKEN_SQL} AND ${tokensVerifiedAtSql('?1', '?2')}`, [resourceId, userId]);
 }
 
 /** The tokens /login asks the second factor of, oldest first. */
-export async function tokensAcceptedAtLogin(db: D1Database, userId: string): Promise<TokenRecord[]> {
-  const { results } = await db
-    .prepare(`SELECT ${TOKEN_RECORD_COLUMNS} FROM tokens WHERE owner_user_id = ? AND type IN (${sqlList(LOGIN_TOKEN_TYPES)}) AND ${USABLE_TOKEN_SQL} ORDER BY created_at`)
-    .bind(userId)
-    .all<TokenRecord>();
-  return results;
+export function tokensAcceptedAtLogin(db: D1Database, userId: string): Promise<TokenRecord[]> {
+  return readTokenRecordsWhere(db, `owner_user_id = ? AND type IN (${sqlList(LOGIN_TOKEN_TYPES)}) AND ${USABLE_TOKEN_SQL}`, [userId]);
 }

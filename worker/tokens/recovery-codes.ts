@@ -24,10 +24,10 @@ import { isUniqueViolation } from '../lib/d1-errors';
 import { deriveKey } from '../lib/keys';
 import { sendEmail, type MessagingEnv } from '../messaging/service';
 import { renderRecoveryCodeUsedEmail } from '../messaging/templates';
-import { claimTokenAttemptStatement, type TokenRecord, type VerifyKeys, type VerifyOptions, type VerifyResult } from './verification';
+import type { TokenRecord, VerifyKeys, VerifyOptions, VerifyResult } from './verification';
 import { readUserContact } from '../users/repo';
 import { groupRecoveryCode, parseRecoveryCode, RECOVERY_CODE_ALPHABET, RECOVERY_CODE_LENGTH } from './recovery-code-format';
-import { consumeRecoveryCode, readRecoveryCodeCounts, readRecoverySetOfUser, readTokenViewRow, replaceRecoverySet, voidRecoverySet } from './repo';
+import { claimTokenAttemptStatement, consumeRecoveryCode, readRecoveryCodeCounts, readRecoverySetOfUser, readTokenViewRow, replaceRecoverySet, voidRecoverySet } from './repo';
 
 /** Who did it and through which door: the activity row's channel, IP and client. */
 export type ActivityVia = Pick<ActivityInput, 'channel' | 'ip' | 'client'>;

@@ -5,10 +5,20 @@
  * row). The conditional statements that decide a claim or a single use stay SQL, each with what it guarantees.
  */
 import { and, asc, count, desc, eq, getTableColumns, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
-import { PENDING_ENROLMENT_TTL_MS } from '../constants';
+import {
+  OCRA_USED_PAIR_RETENTION_MS,
+  PENDING_ENROLMENT_TTL_MS,
+  RESYNC_ATTEMPTS_PER_TOKEN,
+  RESYNC_WINDOW_MS,
+  TOKEN_LOCK_DURATION_MS,
+  TOKEN_MAX_FAILS,
+} from '../constants';
 import { createDb, d1Statement } from '../db/client';
 import { assignments, challenges, recoveryCodes, resources, tokens, users } from '../db/schema';
 import { likeSearch } from '../lib/paging';
+import { consumeRateLimitStatement, rateLimitResultFromRow, type RateLimitResult } from '../lib/rate-limit';
+import type { RateLimitHitRow } from '../lib/repo';
+import type { ConsumableMatch, LastAccepted, ResyncAnchor } from '../otp/verify';
 
 /**
  * The condition of a statement that must run only when the batch's previous statement changed exactly one row (the
@@ -55,7 +65,7 @@ export async function readTokenViewRow(d1: D1Database, id: string): Promise<Toke
   return createDb(d1).select(tokenViewSelection).from(tokens).leftJoin(users, eq(users.id, tokens.ownerUserId)).where(eq(tokens.id, id)).get();
 }
 
-/** The columns of a token the checks read, as tokens/verification.ts's TokenRecord names them (0/1 for the flags). */
+/** The columns of a token the checks read (TokenRecord), named as in D1 (0/1 for the flags). */
 export const tokenRecordSelection = {
   id: tokens.id,
   serial: tokens.serial,
@@ -81,6 +91,21 @@ export const tokenRecordSelection = {
 /** A token as the checks take it, or undefined. */
 export async function readTokenRecord(d1: D1Database, id: string) {
   return createDb(d1).select(tokenRecordSelection).from(tokens).where(eq(tokens.id, id)).get();
+}
+
+/** The columns verification reads, as the schema types them (snake_case, the flags 0/1: the names of the columns). */
+export type TokenRecord = NonNullable<Awaited<ReturnType<typeof readTokenRecord>>>;
+
+/** The same columns for a statement written in SQL: each key of tokenRecordSelection is its column's name. */
+export const TOKEN_RECORD_COLUMNS = Object.keys(tokenRecordSelection).join(', ');
+
+/** The tokens matching `where` (SQL on `tokens`, its placeholders bound to `values`), oldest first. */
+export async function readTokenRecordsWhere(d1: D1Database, where: string, values: unknown[]): Promise<TokenRecord[]> {
+  const { results } = await d1
+    .prepare(`SELECT ${TOKEN_RECORD_COLUMNS} FROM tokens WHERE ${where} ORDER BY created_at`)
+    .bind(...values)
+    .all<TokenRecord>();
+  return results;
 }
 
 export async function userExists(d1: D1Database, userId: string): Promise<boolean> {
@@ -406,4 +431,217 @@ export async function takenSerials(d1: D1Database, serials: string[]): Promise<s
     .from(tokens)
     .where(sql`lower(${tokens.serial}) IN (SELECT lower(value) FROM json_each(${JSON.stringify(serials)}))`);
   return rows.map((row) => row.serial);
+}
+
+// ---------------------------------------------------------------- the verification state of a token (tokens/verification.ts)
+
+// Every consume's shared condition: still enabled, and not locked meanwhile by a concurrent burst of failures
+// (bound to the clock); and what it resets (bound to the clock).
+const CONSUME_GUARD = 'enabled = 1 AND (locked_until IS NULL OR locked_until <= ?)';
+const CONSUME_RESET = 'fail_count = 0, locked_until = NULL, activated = 1, last_used_at = ?';
+
+/**
+ * The one conditional write that turns a matching code into a success (OCRA: together with the record of the
+ * pair, in one batch). Returns whether this request won it.
+ */
+export async function consumeTokenMatch(
+  db: D1Database,
+  tokenId: string,
+  match: ConsumableMatch,
+  nowMs: number,
+  pairHash: string | null,
+  alsoIfConsumed?: D1PreparedStatement,
+): Promise<boolean> {
+  const statements: D1PreparedStatement[] = [];
+  if (pairHash) statements.push(db.prepare('DELETE FROM ocra_used_pairs WHERE token_id = ? AND expires_at <= ?').bind(tokenId, nowMs));
+  const pairExpiresAt = nowMs + OCRA_USED_PAIR_RETENTION_MS;
+  let deciding: number;
+  if (match.kind === 'challenge') {
+    // Pure challenge-response: the pair's INSERT decides (of two concurrent uses one inserts, the other conflicts);
+    // the token's reset follows it only if it inserted.
+    deciding = statements.push(
+      db
+        .prepare(`INSERT INTO ocra_used_pairs (token_id, pair_hash, expires_at) SELECT id, ?, ? FROM tokens WHERE id = ? AND ${CONSUME_GUARD} ON CONFLICT DO NOTHING`)
+        .bind(pairHash, pairExpiresAt, tokenId, nowMs),
+    ) - 1;
+    statements.push(db.prepare(`UPDATE tokens SET ${CONSUME_RESET} WHERE id = ? AND ${CONSUMED_BY_PREVIOUS_STATEMENT}`).bind(nowMs, tokenId));
+  } else {
+    deciding = statements.push(consumeCounterOrStepStatement(db, tokenId, match, nowMs)) - 1;
+    // OCRA with a counter or clock: the pair is recorded too (only if the UPDATE won), so its replay is recognised.
+    // The upsert always changes one row then, which keeps CONSUMED_BY_PREVIOUS_STATEMENT true for alsoIfConsumed.
+    if (pairHash) {
+      statements.push(
+        db
+          .prepare(
+            `INSERT INTO ocra_used_pairs (token_id, pair_hash, expires_at) SELECT ?, ?, ? WHERE ${CONSUMED_BY_PREVIOUS_STATEMENT}
+             ON CONFLICT (token_id, pair_hash) DO UPDATE SET expires_at = excluded.expires_at`,
+          )
+          .bind(tokenId, pairHash, pairExpiresAt),
+      );
+    }
+  }
+  if (alsoIfConsumed) statements.push(alsoIfConsumed);
+  // The change count of the deciding statement decides, whatever the statements after it did.
+  const results = statements.length === 1 ? [await statements[0]!.run()] : await db.batch(statements);
+  return results[deciding]!.meta.changes === 1;
+}
+
+/**
+ * The consume of a counter or time step: moves the token past it, only if it is still ahead of the token and the
+ * token is still enabled and not locked meanwhile by a concurrent burst of failures (bind consumeCounterOrStepValues).
+ */
+export function consumeCounterOrStepStatement(
+  db: D1Database,
+  tokenId: string,
+  match: Extract<ConsumableMatch, { kind: 'counter' | 'step' }>,
+  nowMs: number,
+  onlyIf: { sql: string; values: unknown[] } = { sql: '1', values: [] },
+): D1PreparedStatement {
+  return match.kind === 'counter'
+    ? db
+        .prepare(`UPDATE tokens SET counter = ?, ${CONSUME_RESET} WHERE id = ? AND counter <= ? AND ${CONSUME_GUARD} AND ${onlyIf.sql}`)
+        .bind(match.counter + 1, nowMs, tokenId, match.counter, nowMs, ...onlyIf.values)
+    : db
+        .prepare(`UPDATE tokens SET last_used_step = ?, drift_steps = ?, ${CONSUME_RESET} WHERE id = ? AND last_used_step < ? AND ${CONSUME_GUARD} AND ${onlyIf.sql}`)
+        .bind(match.step, match.driftSteps, nowMs, tokenId, match.step, nowMs, ...onlyIf.values);
+}
+
+/**
+ * SQL that is true when the token row shows `lastAccepted` as its last accepted code and is not locked. The
+ * placeholders name the token id, the clock and the condition's own value.
+ */
+function lastAcceptedCondition(lastAccepted: LastAccepted, p: { id: string; now: string; value: string }): { sql: string; value: string | number } {
+  const unlocked = `(locked_until IS NULL OR locked_until <= ${p.now})`;
+  if ('counterAfter' in lastAccepted) return { sql: `counter = ${p.value} AND ${unlocked}`, value: lastAccepted.counterAfter };
+  if ('step' in lastAccepted) return { sql: `last_used_step = ${p.value} AND ${unlocked}`, value: lastAccepted.step };
+  return {
+    sql: `EXISTS (SELECT 1 FROM ocra_used_pairs WHERE token_id = ${p.id} AND pair_hash = ${p.value} AND expires_at > ${p.now}) AND ${unlocked}`,
+    value: lastAccepted.ocraPairHash,
+  };
+}
+
+/** Whether the token row shows `lastAccepted` as its last accepted code (and is not locked): the replay answer. */
+export async function tokenShowsLastAccepted(db: D1Database, tokenId: string, lastAccepted: LastAccepted, nowMs: number): Promise<boolean> {
+  const condition = lastAcceptedCondition(lastAccepted, { id: '?1', now: '?2', value: '?3' });
+  return (await db.prepare(`SELECT 1 FROM tokens WHERE id = ?1 AND ${condition.sql}`).bind(tokenId, nowMs, condition.value).first()) !== null;
+}
+
+/**
+ * Counts a failure atomically. A lock that has run out starts a fresh count (the timed automatic unlock);
+ * reaching TOKEN_MAX_FAILS sets a new lock. With `lastAccepted`, the same statement counts nothing when the row
+ * shows that code as the one accepted last: then there is no row (undefined), and the answer is OTP_REPLAYED.
+ */
+export async function countTokenFailure(
+  db: D1Database,
+  tokenId: string,
+  nowMs: number,
+  lastAccepted?: LastAccepted,
+): Promise<{ fail_count: number; locked_until: number | null } | null> {
+  const replay = lastAccepted ? lastAcceptedCondition(lastAccepted, { id: '?4', now: '?1', value: '?5' }) : null;
+  const statement = db.prepare(
+    `UPDATE tokens SET
+       fail_count = CASE WHEN locked_until IS NOT NULL AND locked_until <= ?1 THEN 1 ELSE fail_count + 1 END,
+       locked_until = CASE
+         WHEN (CASE WHEN locked_until IS NOT NULL AND locked_until <= ?1 THEN 1 ELSE fail_count + 1 END) >= ?2 THEN ?3
+         WHEN locked_until IS NOT NULL AND locked_until <= ?1 THEN NULL
+         ELSE locked_until END
+     WHERE id = ?4${replay ? ` AND NOT (${replay.sql})` : ''}
+     RETURNING fail_count, locked_until`,
+  );
+  return (replay
+    ? statement.bind(nowMs, TOKEN_MAX_FAILS, nowMs + TOKEN_LOCK_DURATION_MS, tokenId, replay.value)
+    : statement.bind(nowMs, TOKEN_MAX_FAILS, nowMs + TOKEN_LOCK_DURATION_MS, tokenId)
+  ).first<{ fail_count: number; locked_until: number | null }>();
+}
+
+/**
+ * Claims one resync attempt before any code is computed, in one batch: a hit on the per-token rate limit, and a
+ * failure counted on the token only while that hit is allowed and the token is not locked (claimTokenAttemptStatement).
+ * `claimed` undefined: no attempt was claimed (rate limited, locked or disabled).
+ */
+export async function claimResyncAttemptRows(db: D1Database, tokenId: string, nowMs: number): Promise<{ limit: RateLimitResult; claimed: { locked_until: number | null } | undefined }> {
+  const rateKey = `resync:${tokenId}`;
+  const [limitRows, claimRows] = await db.batch([
+    consumeRateLimitStatement(db, rateKey, RESYNC_ATTEMPTS_PER_TOKEN, RESYNC_WINDOW_MS, nowMs),
+    claimTokenAttemptStatement(db, tokenId, nowMs, { sql: '(SELECT count FROM rate_limits WHERE key = ?5) <= ?6', values: [rateKey, RESYNC_ATTEMPTS_PER_TOKEN] }),
+  ]);
+  return {
+    limit: rateLimitResultFromRow(limitRows!.results[0] as RateLimitHitRow, RESYNC_ATTEMPTS_PER_TOKEN, nowMs),
+    claimed: claimRows!.results[0] as { locked_until: number | null } | undefined,
+  };
+}
+
+/**
+ * A resync's re-anchoring: the counter (HOTP) or step and drift (TOTP) set, the fail count reset. Conditional on the
+ * counter/step not having moved past the pair and on no lock but the one this very attempt set by reaching the
+ * limit (`lockedByClaim`): a lock from other failures stays. False: it did not apply.
+ */
+export async function applyResyncAnchor(db: D1Database, tokenId: string, anchor: ResyncAnchor, lockedByClaim: number | null, nowMs: number): Promise<boolean> {
+  const [set, values, unused] =
+    anchor.kind === 'counter'
+      ? ['counter = ?', [anchor.counterAfter], 'counter <= ?']
+      : ['last_used_step = ?, drift_steps = ?', [anchor.lastUsedStep, anchor.driftSteps], 'last_used_step < ?'];
+  const result = await db
+    .prepare(
+      `UPDATE tokens SET ${set}, fail_count = 0, locked_until = NULL, activated = 1
+       WHERE id = ? AND ${unused} AND enabled = 1 AND (locked_until IS NULL OR locked_until <= ? OR locked_until = ?)`,
+    )
+    .bind(...values, tokenId, anchor.unusedFrom, nowMs, lockedByClaim ?? -1)
+    .run();
+  return result.meta.changes === 1;
+}
+
+/**
+ * Claims one attempt at a token's secret BEFORE the secret is examined: counted as a failure, in one statement,
+ * only while the token is enabled and not locked (a lock that has run out starts a fresh count); the claim that
+ * reaches TOKEN_MAX_FAILS locks the token at once, so no attempt can be claimed after it however many race.
+ * RETURNING locked_until: no row means the secret must not be examined (locked or disabled); a value is the lock
+ * this very claim set, which only its own success may lift. `onlyIf` adds a condition (placeholders from ?5 on).
+ */
+export function claimTokenAttemptStatement(db: D1Database, tokenId: string, nowMs: number, onlyIf?: { sql: string; values: unknown[] }): D1PreparedStatement {
+  // The WHERE admits only unlocked rows (or run-out locks, which start a fresh count): the SETs rely on it.
+  return db
+    .prepare(
+      `UPDATE tokens SET
+         fail_count = CASE WHEN locked_until IS NOT NULL THEN 1 ELSE fail_count + 1 END,
+         locked_until = CASE WHEN (CASE WHEN locked_until IS NOT NULL THEN 1 ELSE fail_count + 1 END) >= ?2 THEN ?3 ELSE NULL END
+       WHERE id = ?4 AND enabled = 1 AND (locked_until IS NULL OR locked_until <= ?1)${onlyIf ? ` AND ${onlyIf.sql}` : ''}
+       RETURNING locked_until`,
+    )
+    .bind(nowMs, TOKEN_MAX_FAILS, nowMs + TOKEN_LOCK_DURATION_MS, tokenId, ...(onlyIf?.values ?? []));
+}
+
+/**
+ * A claimed attempt that turned out to be no failure (a right PIN asking for a code, or a code another token
+ * accepted): its count is given back and the lock it set, if it set one, lifted. Any other lock stays.
+ */
+export function releaseTokenAttemptStatement(db: D1Database, tokenId: string, lockedByClaim: number | null): D1PreparedStatement {
+  return db
+    .prepare('UPDATE tokens SET fail_count = max(fail_count - 1, 0), locked_until = CASE WHEN locked_until = ?2 THEN NULL ELSE locked_until END WHERE id = ?1')
+    .bind(tokenId, lockedByClaim ?? -1);
+}
+
+// ---------------------------------------------------------------- seeds and PINs at rest (tokens/secrets.ts)
+
+/** A legacy PIN hash replaced by `pinHash`, only while the row still holds `stored` (a PIN changed meanwhile stays). */
+export async function replaceLegacyPinHash(db: D1Database, tokenId: string, pinHash: string, stored: string): Promise<void> {
+  await createDb(db).update(tokens).set({ pinHash }).where(and(eq(tokens.id, tokenId), eq(tokens.pinHash, stored)));
+}
+
+/** Up to `limit` seeds still sealed the legacy way (the 'v1.' prefix). */
+export async function readLegacySealedSeeds(db: D1Database, limit: number): Promise<{ id: string; sealed: string }[]> {
+  return createDb(db)
+    .select({ id: tokens.id, sealed: sql<string>`${tokens.secretEncrypted}` })
+    .from(tokens)
+    .where(sql`${tokens.secretEncrypted} LIKE 'v1.%'`)
+    .limit(limit);
+}
+
+/** Re-sealed seeds stored in one batch, each only while the row still holds the old value (a re-enrolled token keeps its new seed). */
+export async function replaceSealedSeeds(db: D1Database, seeds: { id: string; sealed: string; previous: string }[]): Promise<void> {
+  if (seeds.length === 0) return;
+  const orm = createDb(db);
+  await db.batch(
+    seeds.map((seed) => d1Statement(db, orm.update(tokens).set({ secretEncrypted: seed.sealed }).where(and(eq(tokens.id, seed.id), eq(tokens.secretEncrypted, seed.previous))))),
+  );
 }

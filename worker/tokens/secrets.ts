@@ -15,6 +15,7 @@ import { AppError } from '../errors';
 import { hmacSha256Hex, timingSafeEqual } from '../lib/crypto';
 import { base32ToBytes, hexToBytes, type Bytes } from '../lib/encoding';
 import { deriveKey, isLegacySealed, legacyKey, openFor, sealFor } from '../lib/keys';
+import { readLegacySealedSeeds, replaceLegacyPinHash, replaceSealedSeeds } from './repo';
 
 const seedContext = (tokenId: string) => `token-seed:${tokenId}`;
 const pinMessage = (tokenId: string, pin: string) => `token-pin:${tokenId}:${pin}`;
@@ -45,7 +46,7 @@ export async function checkPin(sessionKey: string, tokenId: string, pin: string,
  */
 export async function upgradeLegacyPinHash(db: D1Database, sessionKey: string, tokenId: string, pin: string, stored: string | null): Promise<void> {
   if (stored === null || stored.startsWith(PIN_HASH_PREFIX)) return;
-  await db.prepare('UPDATE tokens SET pin_hash = ? WHERE id = ? AND pin_hash = ?').bind(await hashPin(sessionKey, tokenId, pin), tokenId, stored).run();
+  await replaceLegacyPinHash(db, tokenId, await hashPin(sessionKey, tokenId, pin), stored);
 }
 
 /**
@@ -53,30 +54,21 @@ export async function upgradeLegacyPinHash(db: D1Database, sessionKey: string, t
  * conditional on the old value (a token re-enrolled meanwhile keeps its new seed). Returns how many it re-sealed.
  */
 export async function upgradeLegacySeeds(env: { DB: D1Database; SEED_ENCRYPTION_KEY: string }, limit = 200): Promise<number> {
-  const rows = await env.DB.prepare("SELECT id, secret_encrypted FROM tokens WHERE secret_encrypted LIKE 'v1.%' LIMIT ?")
-    .bind(limit)
-    .all<{ id: string; secret_encrypted: string }>();
-  const updates: D1PreparedStatement[] = [];
-  for (const row of rows.results) {
-    if (!isLegacySealed(row.secret_encrypted)) continue;
+  const resealed: { id: string; sealed: string; previous: string }[] = [];
+  for (const row of await readLegacySealedSeeds(env.DB, limit)) {
+    if (!isLegacySealed(row.sealed)) continue;
     let seed: Bytes;
     try {
-      seed = await openSeed(env.SEED_ENCRYPTION_KEY, row.id, row.secret_encrypted);
+      seed = await openSeed(env.SEED_ENCRYPTION_KEY, row.id, row.sealed);
     } catch {
       // Left as it is: verification fails for it the same way, and one bad row must not stop the others.
       console.warn(`token ${row.id}: its legacy seed does not open under SEED_ENCRYPTION_KEY`);
       continue;
     }
-    updates.push(
-      env.DB.prepare('UPDATE tokens SET secret_encrypted = ? WHERE id = ? AND secret_encrypted = ?').bind(
-        await sealSeed(env.SEED_ENCRYPTION_KEY, row.id, seed),
-        row.id,
-        row.secret_encrypted,
-      ),
-    );
+    resealed.push({ id: row.id, sealed: await sealSeed(env.SEED_ENCRYPTION_KEY, row.id, seed), previous: row.sealed });
   }
-  if (updates.length > 0) await env.DB.batch(updates);
-  return updates.length;
+  await replaceSealedSeeds(env.DB, resealed);
+  return resealed.length;
 }
 
 /** Seeds arrive as base32 (authenticator apps, most vendors) or hex (RFC test keys, PSKC exports, CSV files). */

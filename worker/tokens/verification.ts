@@ -1,5 +1,7 @@
 /**
  * OTP verification against a stored token: PIN, windows, drift, replay protection, fail counter and lockout.
+ * Where a code matches is otp/verify.ts's pure math; every statement that reads or changes the token's state is in
+ * tokens/repo.ts; this module puts them in the order below and shapes the answer.
  *
  * The order matters for security:
  * 1. refuse disabled, pending or locked tokens before looking at the code (a lock is not an oracle);
@@ -15,55 +17,37 @@
  * A RECOVERY_CODES set takes step 1 here and then its own check (tokens/recovery-codes.ts): the attempt claimed
  * on the same fail counter before the code is looked at, the code consumed by one conditional UPDATE.
  */
-import {
-  HOTP_LOOK_AHEAD_COUNTERS,
-  HOTP_RESYNC_WINDOW_COUNTERS,
-  OCRA_USED_PAIR_RETENTION_MS,
-  RESYNC_ATTEMPTS_PER_TOKEN,
-  RESYNC_WINDOW_MS,
-  TOKEN_LOCK_DURATION_MS,
-  TOKEN_MAX_FAILS,
-  TOTP_RESYNC_WINDOW_STEPS,
-  TOTP_WINDOW_STEPS,
-} from '../constants';
 import type { ActivityInput } from '../activities/record';
-import type { HashAlgorithm, TokenType } from '../db/schema';
-import { AppError } from '../errors';
-import { sha256Hex, timingSafeEqual } from '../lib/crypto';
-import { bytesToHex, type Bytes } from '../lib/encoding';
-import { consumeRateLimitStatement, rateLimitResultFromRow } from '../lib/rate-limit';
+import type { TokenType } from '../db/schema';
+import { importHmacKey } from '../otp/hotp';
+import {
+  findHotpPair,
+  findMatch,
+  findOcraMatch,
+  findTotpPair,
+  prepareOcra,
+  splitPinAndOtp,
+  type ConsumableMatch,
+  type Found,
+  type LastAccepted,
+  type Match,
+  type OcraCheck,
+  type ResyncAnchor,
+} from '../otp/verify';
 import { verifyRecoveryCode, type ActivityVia, type RecoveryCodeUse } from './recovery-codes';
+import {
+  applyResyncAnchor,
+  claimResyncAttemptRows,
+  consumeTokenMatch,
+  countTokenFailure,
+  tokenShowsLastAccepted,
+  type TokenRecord,
+} from './repo';
 import { checkPin, openSeed, upgradeLegacyPinHash } from './secrets';
-import { generateHotp, importHmacKey, MAX_HOTP_COUNTER } from '../otp/hotp';
-import { generateOcra, ocraChallengeField, parseOcraSuite, type OcraSuite } from '../otp/ocra';
-import { generateTotp, timeStep } from '../otp/totp';
 
-/** The columns verification needs (snake_case: straight from D1). */
-export interface TokenRecord {
-  id: string;
-  serial: string;
-  type: TokenType;
-  algorithm: HashAlgorithm;
-  digits: number;
-  period_seconds: number;
-  counter: number;
-  ocra_suite: string | null;
-  secret_encrypted: string | null;
-  pin_hash: string | null;
-  pin_position: 'before' | 'after';
-  fail_count: number;
-  locked_until: number | null;
-  last_used_step: number;
-  drift_steps: number;
-  enabled: number;
-  activated: number;
-  owner_user_id: string | null;
-  /** SMS and EMAIL tokens: where their codes go (tokens/message-tokens.ts verifies those). */
-  destination: string | null;
-}
-
-export const TOKEN_RECORD_COLUMNS =
-  'id, serial, type, algorithm, digits, period_seconds, counter, ocra_suite, secret_encrypted, pin_hash, pin_position, fail_count, locked_until, last_used_step, drift_steps, enabled, activated, owner_user_id, destination';
+// What the callers of the checks and the stores of the hot state (verify-state/object.ts) name, from where it is said.
+export { TOKEN_RECORD_COLUMNS, type TokenRecord } from './repo';
+export type { ConsumableMatch, LastAccepted, ResyncAnchor } from '../otp/verify';
 
 export type VerifyFailureReason = 'OTP_INVALID' | 'OTP_REPLAYED' | 'TOKEN_LOCKED' | 'TOKEN_DISABLED' | 'TOKEN_PENDING' | 'TOKEN_TYPE_MISMATCH';
 
@@ -119,26 +103,11 @@ export interface TokenStateStore {
 export function d1TokenState(db: D1Database, alsoIfConsumed?: D1PreparedStatement): TokenStateStore {
   return {
     db,
-    consume: (token, match, nowMs, ocraPairHash) => consumeMatch(db, token, match, nowMs, ocraPairHash, alsoIfConsumed),
+    consume: (token, match, nowMs, ocraPairHash) => consumeTokenMatch(db, token.id, match, nowMs, ocraPairHash, alsoIfConsumed),
     recordFailure: (token, nowMs, reason, lastAccepted) => recordFailure(db, token, nowMs, reason, lastAccepted),
-    isLastAccepted: (token, lastAccepted, nowMs) => isLastAccepted(db, token, lastAccepted, nowMs),
+    isLastAccepted: (token, lastAccepted, nowMs) => tokenShowsLastAccepted(db, token.id, lastAccepted, nowMs),
     claimResyncAttempt: (token, nowMs) => claimResyncAttempt(db, token, nowMs),
-    applyResync: async (token, anchor, lockedByClaim, nowMs) => {
-      const [set, values, unused] =
-        anchor.kind === 'counter'
-          ? ['counter = ?', [anchor.counterAfter], 'counter <= ?']
-          : ['last_used_step = ?, drift_steps = ?', [anchor.lastUsedStep, anchor.driftSteps], 'last_used_step < ?'];
-      // Conditional on the counter/step not having moved past the pair and on no lock but the one this very
-      // attempt set by reaching the limit: a lock from other failures stays.
-      const result = await db
-        .prepare(
-          `UPDATE tokens SET ${set}, fail_count = 0, locked_until = NULL, activated = 1
-           WHERE id = ? AND ${unused} AND enabled = 1 AND (locked_until IS NULL OR locked_until <= ? OR locked_until = ?)`,
-        )
-        .bind(...values, token.id, anchor.unusedFrom, nowMs, lockedByClaim ?? -1)
-        .run();
-      return result.meta.changes === 1;
-    },
+    applyResync: (token, anchor, lockedByClaim, nowMs) => applyResyncAnchor(db, token.id, anchor, lockedByClaim, nowMs),
   };
 }
 
@@ -174,13 +143,6 @@ export interface VerifyOptions {
    */
   via?: ActivityVia;
 }
-
-/**
- * SQL condition for the statement right after the consume UPDATE in its batch: true exactly when that UPDATE
- * changed the token row. SQLite's changes() counts the rows of the most recent completed INSERT/UPDATE/DELETE on
- * the connection, and a D1 batch runs its statements in order, in one transaction, on one connection.
- */
-export const CONSUMED_BY_PREVIOUS_STATEMENT = 'changes() = 1';
 
 /**
  * Verifies `input` (OTP with the PIN before or after it, as the token says) against `token` and, on success,
@@ -282,21 +244,13 @@ export interface OtpMatch {
  * For the verify API's warm path, which consumes in a batch of its own (worker/verify-api/warm-path.ts): the
  * match of `input` against a usable TOTP/HOTP `token`, found without writing anything; null for no match, and
  * for any other type or state (those take verifyTokenOtp, which also counts the failure). Consume the match with
- * `consumeOtpMatchStatement`, and only that statement's change count says it was accepted.
+ * `consumeCounterOrStepStatement` (tokens/repo.ts), and only that statement's change count says it was accepted.
  */
 export async function findOtpMatch(keys: VerifyKeys, token: TokenRecord, input: string, nowMs: number, hmacKey?: Promise<CryptoKey>): Promise<OtpMatch | null> {
   if (refusalByState(token, nowMs) || !token.secret_encrypted || (token.type !== 'TOTP' && token.type !== 'HOTP')) return null;
   const found = await matchInput(keys, token, token.secret_encrypted, input, nowMs, null, hmacKey);
   if (!found || (found.match.kind !== 'counter' && found.match.kind !== 'step')) return null;
   return { match: found.match, matched: describeMatch(found.match), pin: found.pin };
-}
-
-/**
- * The conditional UPDATE that consumes an `OtpMatch`, as verifyTokenOtp's consume does, with the caller's further
- * condition `onlyIf` on the row (its `?` placeholders bound to `values`, in order, after the statement's own).
- */
-export function consumeOtpMatchStatement(db: D1Database, tokenId: string, otpMatch: OtpMatch, nowMs: number, onlyIf: { sql: string; values: unknown[] }): D1PreparedStatement {
-  return consumeCounterOrStepStatement(db, tokenId, otpMatch.match, nowMs, onlyIf);
 }
 
 /**
@@ -312,29 +266,6 @@ export function refusalByState(token: TokenRecord, nowMs: number, allowActivatio
   return null;
 }
 
-type Match =
-  | { kind: 'counter'; counter: number }
-  | { kind: 'step'; step: number; driftSteps: number }
-  | { kind: 'challenge' }
-  | { kind: 'none' };
-
-/** A code that matched and is yet to be consumed: a counter, a time step, or (pure OCRA) a challenge pair. */
-export type ConsumableMatch = Exclude<Match, { kind: 'none' }>;
-
-/**
- * What the token row shows when a code is the one it accepted last: the HOTP/OCRA counter right after it, the
- * TOTP step itself, or the OCRA pair on record (ocra_used_pairs). Sending exactly that code again is a replay,
- * answered OTP_REPLAYED and not counted, so a RADIUS client's retransmission cannot lock its user. Every other
- * failure counts: the exemption buys a guesser nothing, as it needs the very code accepted last, which opens
- * nothing any more. Older used codes are plain OTP_INVALID.
- */
-export type LastAccepted = { counterAfter: number } | { step: number } | { ocraPairHash: string };
-
-interface Found {
-  match: Match;
-  /** Set when the code equals one the token may have accepted last; the row decides (lastAcceptedCondition). */
-  lastAccepted?: LastAccepted;
-}
 
 function describeMatch(match: Match): Extract<VerifyResult, { ok: true }>['matched'] {
   if (match.kind === 'counter') return { counter: match.counter };
@@ -342,192 +273,11 @@ function describeMatch(match: Match): Extract<VerifyResult, { ok: true }>['match
   return { challenge: true };
 }
 
-/** "1234561111" with a 4-digit PIN after a 6-digit OTP -> otp 123456, pin 1111. */
-export function splitPinAndOtp(
-  input: string,
-  otpDigits: number,
-  hasPin: boolean,
-  pinPosition: 'before' | 'after',
-): { otp: string; pin: string } | null {
-  if (!/^\d+$/.test(input) && otpDigits > 0) return null;
-  if (!hasPin) return input.length === otpDigits ? { otp: input, pin: '' } : null;
-  const pinLength = input.length - otpDigits;
-  if (pinLength < 1 || pinLength > 16) return null;
-  return pinPosition === 'after'
-    ? { otp: input.slice(0, otpDigits), pin: input.slice(otpDigits) }
-    : { otp: input.slice(pinLength), pin: input.slice(0, pinLength) };
-}
 
-/** The last counter a check may match: the consume stores the one after it, which must stay exact. */
-const LAST_MATCHABLE_COUNTER = MAX_HOTP_COUNTER - 1;
-
-async function findMatch(token: TokenRecord, key: CryptoKey, otp: string, nowMs: number): Promise<Found> {
-  if (token.type === 'HOTP') {
-    const last = Math.min(token.counter + HOTP_LOOK_AHEAD_COUNTERS, LAST_MATCHABLE_COUNTER);
-    for (let counter = token.counter; counter <= last; counter++) {
-      if (timingSafeEqual(await generateHotp(key, counter, token.digits), otp)) {
-        return { match: { kind: 'counter', counter }, lastAccepted: { counterAfter: counter + 1 } };
-      }
-    }
-    const previous = token.counter - 1;
-    if (previous >= 0 && previous <= LAST_MATCHABLE_COUNTER && timingSafeEqual(await generateHotp(key, previous, token.digits), otp)) {
-      return { match: { kind: 'none' }, lastAccepted: { counterAfter: token.counter } };
-    }
-    return { match: { kind: 'none' } };
-  }
-  const currentStep = timeStep(nowMs, token.period_seconds);
-  const centre = currentStep + token.drift_steps;
-  let lastAccepted: LastAccepted | undefined;
-  for (const offset of windowOffsets(TOTP_WINDOW_STEPS)) {
-    const step = centre + offset;
-    if (step < 0) continue;
-    if (timingSafeEqual(await generateHotp(key, step, token.digits), otp)) {
-      if (step > token.last_used_step) return { match: { kind: 'step', step, driftSteps: step - currentStep }, lastAccepted: { step } };
-      if (step === token.last_used_step) lastAccepted = { step };
-    }
-  }
-  return { match: { kind: 'none' }, lastAccepted };
-}
-
-interface OcraCheck {
-  suite: OcraSuite;
-  challenge: string | undefined;
-  /** The suite's challenge field for `challenge`: what the used-pair record compares. */
-  challengeField: Uint8Array | null;
-}
-
-function prepareOcra(token: TokenRecord, challenge: string | undefined): OcraCheck {
-  const suite = parseOcraSuite(token.ocra_suite ?? '');
-  // The suite's own PIN input (P) is not stored with the token: such a suite can never verify here.
-  if (suite.pin) throw new AppError('UNSUPPORTED_OCRA_SUITE', 'OCRA suites with a PIN input (P) cannot be verified.');
-  return { suite, challenge, challengeField: challenge === undefined ? null : ocraChallengeField(suite, challenge) };
-}
-
-async function findOcraMatch(token: TokenRecord, ocra: OcraCheck, seed: Bytes, otp: string, nowMs: number): Promise<Found> {
-  const { suite, challenge, challengeField } = ocra;
-  if (challenge === undefined || challengeField === null) return { match: { kind: 'none' } };
-  const lastAccepted = { ocraPairHash: await sha256Hex(`${bytesToHex(challengeField)}:${otp}`) };
-  if (suite.counter) {
-    const last = Math.min(token.counter + HOTP_LOOK_AHEAD_COUNTERS, LAST_MATCHABLE_COUNTER);
-    for (let counter = token.counter; counter <= last; counter++) {
-      if (timingSafeEqual(await generateOcra(suite, seed, { counter, challenge }), otp)) return { match: { kind: 'counter', counter }, lastAccepted };
-    }
-    return { match: { kind: 'none' }, lastAccepted };
-  }
-  if (suite.timeStepSeconds) {
-    const currentStep = timeStep(nowMs, suite.timeStepSeconds);
-    for (const offset of windowOffsets(TOTP_WINDOW_STEPS)) {
-      const step = currentStep + offset;
-      const code = await generateOcra(suite, seed, { challenge, nowMs: step * suite.timeStepSeconds * 1000 });
-      if (timingSafeEqual(code, otp)) return { match: step > token.last_used_step ? { kind: 'step', step, driftSteps: 0 } : { kind: 'none' }, lastAccepted };
-    }
-    return { match: { kind: 'none' }, lastAccepted };
-  }
-  // Pure challenge-response: no counter or clock; the used-pair record is what makes a pair single use.
-  return { match: timingSafeEqual(await generateOcra(suite, seed, { challenge }), otp) ? { kind: 'challenge' } : { kind: 'none' }, lastAccepted };
-}
-
-/** 0, -1, +1, -2, +2...: the most likely steps first. */
-function windowOffsets(width: number): number[] {
-  const offsets = [0];
-  for (let i = 1; i <= width; i++) offsets.push(-i, i);
-  return offsets;
-}
-
-// Every consume's shared condition: still enabled, and not locked meanwhile by a concurrent burst of failures
-// (bound to the clock); and what it resets (bound to the clock).
-const CONSUME_GUARD = 'enabled = 1 AND (locked_until IS NULL OR locked_until <= ?)';
-const CONSUME_RESET = 'fail_count = 0, locked_until = NULL, activated = 1, last_used_at = ?';
 
 /**
- * The one conditional write that turns a matching code into a success (OCRA: together with the record of the
- * pair, in one batch). Returns whether this request won it.
- */
-async function consumeMatch(
-  db: D1Database,
-  token: TokenRecord,
-  match: ConsumableMatch,
-  nowMs: number,
-  pairHash: string | null,
-  alsoIfConsumed?: D1PreparedStatement,
-): Promise<boolean> {
-  const statements: D1PreparedStatement[] = [];
-  if (pairHash) statements.push(db.prepare('DELETE FROM ocra_used_pairs WHERE token_id = ? AND expires_at <= ?').bind(token.id, nowMs));
-  const pairExpiresAt = nowMs + OCRA_USED_PAIR_RETENTION_MS;
-  let deciding: number;
-  if (match.kind === 'challenge') {
-    // Pure challenge-response: the pair's INSERT decides (of two concurrent uses one inserts, the other conflicts);
-    // the token's reset follows it only if it inserted.
-    deciding = statements.push(
-      db
-        .prepare(`INSERT INTO ocra_used_pairs (token_id, pair_hash, expires_at) SELECT id, ?, ? FROM tokens WHERE id = ? AND ${CONSUME_GUARD} ON CONFLICT DO NOTHING`)
-        .bind(pairHash, pairExpiresAt, token.id, nowMs),
-    ) - 1;
-    statements.push(db.prepare(`UPDATE tokens SET ${CONSUME_RESET} WHERE id = ? AND ${CONSUMED_BY_PREVIOUS_STATEMENT}`).bind(nowMs, token.id));
-  } else {
-    deciding = statements.push(consumeCounterOrStepStatement(db, token.id, match, nowMs)) - 1;
-    // OCRA with a counter or clock: the pair is recorded too (only if the UPDATE won), so its replay is recognised.
-    // The upsert always changes one row then, which keeps CONSUMED_BY_PREVIOUS_STATEMENT true for alsoIfConsumed.
-    if (pairHash) {
-      statements.push(
-        db
-          .prepare(
-            `INSERT INTO ocra_used_pairs (token_id, pair_hash, expires_at) SELECT ?, ?, ? WHERE ${CONSUMED_BY_PREVIOUS_STATEMENT}
-             ON CONFLICT (token_id, pair_hash) DO UPDATE SET expires_at = excluded.expires_at`,
-          )
-          .bind(token.id, pairHash, pairExpiresAt),
-      );
-    }
-  }
-  if (alsoIfConsumed) statements.push(alsoIfConsumed);
-  // The change count of the deciding statement decides, whatever the statements after it did.
-  const results = statements.length === 1 ? [await statements[0]!.run()] : await db.batch(statements);
-  return results[deciding]!.meta.changes === 1;
-}
-
-/**
- * The consume of a counter or time step: moves the token past it, only if it is still ahead of the token and the
- * token is still enabled and not locked meanwhile by a concurrent burst of failures (bind consumeCounterOrStepValues).
- */
-function consumeCounterOrStepStatement(
-  db: D1Database,
-  tokenId: string,
-  match: Extract<Match, { kind: 'counter' | 'step' }>,
-  nowMs: number,
-  onlyIf: { sql: string; values: unknown[] } = { sql: '1', values: [] },
-): D1PreparedStatement {
-  return match.kind === 'counter'
-    ? db
-        .prepare(`UPDATE tokens SET counter = ?, ${CONSUME_RESET} WHERE id = ? AND counter <= ? AND ${CONSUME_GUARD} AND ${onlyIf.sql}`)
-        .bind(match.counter + 1, nowMs, tokenId, match.counter, nowMs, ...onlyIf.values)
-    : db
-        .prepare(`UPDATE tokens SET last_used_step = ?, drift_steps = ?, ${CONSUME_RESET} WHERE id = ? AND last_used_step < ? AND ${CONSUME_GUARD} AND ${onlyIf.sql}`)
-        .bind(match.step, match.driftSteps, nowMs, tokenId, match.step, nowMs, ...onlyIf.values);
-}
-
-/**
- * SQL that is true when the token row shows `lastAccepted` as its last accepted code and is not locked. The
- * placeholders name the token id, the clock and the condition's own value.
- */
-function lastAcceptedCondition(lastAccepted: LastAccepted, p: { id: string; now: string; value: string }): { sql: string; value: string | number } {
-  const unlocked = `(locked_until IS NULL OR locked_until <= ${p.now})`;
-  if ('counterAfter' in lastAccepted) return { sql: `counter = ${p.value} AND ${unlocked}`, value: lastAccepted.counterAfter };
-  if ('step' in lastAccepted) return { sql: `last_used_step = ${p.value} AND ${unlocked}`, value: lastAccepted.step };
-  return {
-    sql: `EXISTS (SELECT 1 FROM ocra_used_pairs WHERE token_id = ${p.id} AND pair_hash = ${p.value} AND expires_at > ${p.now}) AND ${unlocked}`,
-    value: lastAccepted.ocraPairHash,
-  };
-}
-
-async function isLastAccepted(db: D1Database, token: TokenRecord, lastAccepted: LastAccepted, nowMs: number): Promise<boolean> {
-  const condition = lastAcceptedCondition(lastAccepted, { id: '?1', now: '?2', value: '?3' });
-  return (await db.prepare(`SELECT 1 FROM tokens WHERE id = ?1 AND ${condition.sql}`).bind(token.id, nowMs, condition.value).first()) !== null;
-}
-
-/**
- * Counts a failure atomically. A lock that has run out starts a fresh count (the timed automatic unlock);
- * reaching TOKEN_MAX_FAILS sets a new lock. With `lastAccepted`, the same statement counts nothing when the row
- * shows that code as the one accepted last: then the answer is OTP_REPLAYED.
+ * A failure counted on D1's row (tokens/repo.ts countTokenFailure): the attempt that reaches the limit is told it
+ * locked the token; a code the row shows as the one accepted last is OTP_REPLAYED, not counted.
  */
 export async function recordFailure(
   db: D1Database,
@@ -536,27 +286,12 @@ export async function recordFailure(
   reason: VerifyFailureReason,
   lastAccepted?: LastAccepted,
 ): Promise<VerifyResult> {
-  const replay = lastAccepted ? lastAcceptedCondition(lastAccepted, { id: '?4', now: '?1', value: '?5' }) : null;
-  const statement = db.prepare(
-    `UPDATE tokens SET
-       fail_count = CASE WHEN locked_until IS NOT NULL AND locked_until <= ?1 THEN 1 ELSE fail_count + 1 END,
-       locked_until = CASE
-         WHEN (CASE WHEN locked_until IS NOT NULL AND locked_until <= ?1 THEN 1 ELSE fail_count + 1 END) >= ?2 THEN ?3
-         WHEN locked_until IS NOT NULL AND locked_until <= ?1 THEN NULL
-         ELSE locked_until END
-     WHERE id = ?4${replay ? ` AND NOT (${replay.sql})` : ''}
-     RETURNING fail_count, locked_until`,
-  );
-  const row = await (replay
-    ? statement.bind(nowMs, TOKEN_MAX_FAILS, nowMs + TOKEN_LOCK_DURATION_MS, token.id, replay.value)
-    : statement.bind(nowMs, TOKEN_MAX_FAILS, nowMs + TOKEN_LOCK_DURATION_MS, token.id)
-  ).first<{ fail_count: number; locked_until: number | null }>();
-  if (!row && replay) return { ok: false, tokenId: token.id, reason: 'OTP_REPLAYED' };
+  const row = await countTokenFailure(db, token.id, nowMs, lastAccepted);
+  if (!row && lastAccepted) return { ok: false, tokenId: token.id, reason: 'OTP_REPLAYED' };
   const lockedNow = row?.locked_until != null && row.locked_until > nowMs;
   return {
     ok: false,
     tokenId: token.id,
-    // The attempt that reaches the limit is told it locked the token: the answer says locked, not just wrong.
     reason: lockedNow ? 'TOKEN_LOCKED' : reason,
     lockedUntil: row?.locked_until ?? null,
     failCount: row?.fail_count,
@@ -611,98 +346,11 @@ export async function resyncIn(
  * that lock again. Returns the lock this attempt set, if it did.
  */
 async function claimResyncAttempt(db: D1Database, token: TokenRecord, nowMs: number): Promise<ResyncClaim> {
-  const rateKey = `resync:${token.id}`;
-  const [limitRows, claimRows] = await db.batch([
-    consumeRateLimitStatement(db, rateKey, RESYNC_ATTEMPTS_PER_TOKEN, RESYNC_WINDOW_MS, nowMs),
-    claimTokenAttemptStatement(db, token.id, nowMs, { sql: '(SELECT count FROM rate_limits WHERE key = ?5) <= ?6', values: [rateKey, RESYNC_ATTEMPTS_PER_TOKEN] }),
-  ]);
-  const limit = rateLimitResultFromRow(limitRows!.results[0] as { count: number; expires_at: number }, RESYNC_ATTEMPTS_PER_TOKEN, nowMs);
+  const { limit, claimed } = await claimResyncAttemptRows(db, token.id, nowMs);
   if (!limit.allowed) return { ok: false, reason: 'RATE_LIMITED', retryAfterMs: limit.retryAfterMs };
-  const claimed = claimRows!.results[0] as { locked_until: number | null } | undefined;
   if (!claimed) return { ok: false, reason: 'TOKEN_LOCKED', lockedUntil: token.locked_until !== null && token.locked_until > nowMs ? token.locked_until : null };
   return { ok: true, lockedUntil: claimed.locked_until };
 }
 
-/**
- * Claims one attempt at a token's secret BEFORE the secret is examined: counted as a failure, in one statement,
- * only while the token is enabled and not locked (a lock that has run out starts a fresh count); the claim that
- * reaches TOKEN_MAX_FAILS locks the token at once, so no attempt can be claimed after it however many race.
- * RETURNING locked_until: no row means the secret must not be examined (locked or disabled); a value is the lock
- * this very claim set, which only its own success may lift. `onlyIf` adds a condition (placeholders from ?5 on).
- */
-export function claimTokenAttemptStatement(db: D1Database, tokenId: string, nowMs: number, onlyIf?: { sql: string; values: unknown[] }): D1PreparedStatement {
-  // The WHERE admits only unlocked rows (or run-out locks, which start a fresh count): the SETs rely on it.
-  return db
-    .prepare(
-      `UPDATE tokens SET
-         fail_count = CASE WHEN locked_until IS NOT NULL THEN 1 ELSE fail_count + 1 END,
-         locked_until = CASE WHEN (CASE WHEN locked_until IS NOT NULL THEN 1 ELSE fail_count + 1 END) >= ?2 THEN ?3 ELSE NULL END
-       WHERE id = ?4 AND enabled = 1 AND (locked_until IS NULL OR locked_until <= ?1)${onlyIf ? ` AND ${onlyIf.sql}` : ''}
-       RETURNING locked_until`,
-    )
-    .bind(nowMs, TOKEN_MAX_FAILS, nowMs + TOKEN_LOCK_DURATION_MS, tokenId, ...(onlyIf?.values ?? []));
-}
-
-/**
- * A claimed attempt that turned out to be no failure (a right PIN asking for a code, or a code another token
- * accepted): its count is given back and the lock it set, if it set one, lifted. Any other lock stays.
- */
-export function releaseTokenAttemptStatement(db: D1Database, tokenId: string, lockedByClaim: number | null): D1PreparedStatement {
-  return db
-    .prepare('UPDATE tokens SET fail_count = max(fail_count - 1, 0), locked_until = CASE WHEN locked_until = ?2 THEN NULL ELSE locked_until END WHERE id = ?1')
-    .bind(tokenId, lockedByClaim ?? -1);
-}
-
 /** A resync attempt claimed (with the lock it set, if it reached the limit), or why none could be. */
 export type ResyncClaim = { ok: true; lockedUntil: number | null } | Extract<ResyncResult, { ok: false }>;
-
-/**
- * Where two consecutive codes were found: the counter (HOTP) or step and drift (TOTP) to store, and the first
- * code's counter/step, which the token must not have moved past meanwhile (`unusedFrom`).
- */
-export type ResyncAnchor =
-  | { kind: 'counter'; counterAfter: number; unusedFrom: number }
-  | { kind: 'step'; lastUsedStep: number; driftSteps: number; unusedFrom: number };
-
-async function findHotpPair(key: CryptoKey, token: TokenRecord, firstOtp: string, secondOtp: string): Promise<ResyncAnchor | null> {
-  // The success stores the counter after the second code: it must stay exact (LAST_MATCHABLE_COUNTER).
-  const last = Math.min(token.counter + HOTP_RESYNC_WINDOW_COUNTERS - 1, LAST_MATCHABLE_COUNTER - 1);
-  if (token.counter > last) return null;
-  let previous = await generateHotp(key, token.counter, token.digits);
-  for (let counter = token.counter; counter <= last; counter++) {
-    const next = await generateHotp(key, counter + 1, token.digits);
-    if (timingSafeEqual(previous, firstOtp) && timingSafeEqual(next, secondOtp)) {
-      return { kind: 'counter', counterAfter: counter + 2, unusedFrom: counter };
-    }
-    previous = next;
-  }
-  return null;
-}
-
-async function findTotpPair(key: CryptoKey, token: TokenRecord, firstOtp: string, secondOtp: string, nowMs: number): Promise<ResyncAnchor | null> {
-  const currentStep = timeStep(nowMs, token.period_seconds);
-  const codes = new Map<number, string>();
-  const codeAt = async (step: number): Promise<string> => {
-    const known = codes.get(step);
-    if (known !== undefined) return known;
-    const code = await generateHotp(key, step, token.digits);
-    codes.set(step, code);
-    return code;
-  };
-  for (const offset of windowOffsets(TOTP_RESYNC_WINDOW_STEPS)) {
-    const step = currentStep + offset;
-    if (step <= token.last_used_step || step < 0) continue;
-    if (timingSafeEqual(await codeAt(step), firstOtp) && timingSafeEqual(await codeAt(step + 1), secondOtp)) {
-      return { kind: 'step', lastUsedStep: step + 1, driftSteps: step + 1 - currentStep, unusedFrom: step };
-    }
-  }
-  return null;
-}
-
-/** Computes the code a token shows at `nowMs` (or its next counter): for tests and the demo seed only. */
-export async function currentCodeOf(seed: Bytes, token: Pick<TokenRecord, 'type' | 'algorithm' | 'digits' | 'period_seconds' | 'counter'>, nowMs: number) {
-  const key = await importHmacKey(seed, token.algorithm);
-  return token.type === 'HOTP'
-    ? generateHotp(key, token.counter, token.digits)
-    : generateTotp(key, nowMs, token.period_seconds, token.digits);
-}

@@ -15,17 +15,14 @@ import type { Env } from '../env';
 import { fillMissingIdentityKeys, lookupKeyOf } from '../lib/identity';
 import { consumeRateLimitStatement, rateLimitResultFromRow } from '../lib/rate-limit';
 import {
-  claimTokenAttemptStatement,
-  CONSUMED_BY_PREVIOUS_STATEMENT,
   recordTokenFailure,
   refusalByState,
-  releaseTokenAttemptStatement,
-  TOKEN_RECORD_COLUMNS,
   verifyTokenOtp,
   type TokenRecord,
   type VerifyFailureReason,
   type VerifyResult,
 } from '../tokens/verification';
+import { claimTokenAttemptStatement, CONSUMED_BY_PREVIOUS_STATEMENT, releaseTokenAttemptStatement, TOKEN_RECORD_COLUMNS } from '../tokens/repo';
 import { AppError } from '../errors';
 import { checkTokenCode, isCodeRequest, isMessageToken, openChallengeIdOf, sendKeptTokenCode } from '../tokens/message-tokens';
 import { tokensForTypedCode, tokensVerifiedAtSql } from '../tokens/accepted-tokens';

@@ -21,7 +21,8 @@ import { API_KEY_LAST_USED_RESOLUTION_MS, VERIFY_ATTEMPTS_PER_USER, VERIFY_WARM_
 import { touchApiKeyStatement, validApiKeyCondition } from '../auth/api-keys';
 import type { Env } from '../env';
 import { consumeRateLimitStatement } from '../lib/rate-limit';
-import { consumeOtpMatchStatement, findOtpMatch, hmacKeyOf, type TokenRecord, type VerifyResult } from '../tokens/verification';
+import { consumeCounterOrStepStatement } from '../tokens/repo';
+import { findOtpMatch, hmacKeyOf, type TokenRecord, type VerifyResult } from '../tokens/verification';
 import { tokensForTypedCode } from '../tokens/accepted-tokens';
 import { parseRecoveryCode } from '../tokens/recovery-code-format';
 import { upgradeLegacyPinHash } from '../tokens/secrets';
@@ -169,7 +170,7 @@ export async function verifyWarm(
         condition: validApiKeyCondition('?5', nowMs, 'verify'),
         value: request.apiKeyHash,
       }),
-      consumeOtpMatchStatement(db, token.id, found, nowMs, {
+      consumeCounterOrStepStatement(db, token.id, found.match, nowMs, {
         sql: `${WARM_CHECKED_TOKEN_COLUMNS.map((column) => `tokens.${column} IS ?`).join(' AND ')} AND tokens.counter >= ?
           AND EXISTS (SELECT 1 FROM users WHERE users.id = ? AND users.login_key = ? AND users.enabled = 1)
           AND EXISTS (SELECT 1 FROM resources WHERE resources.id = ? AND (resources.id = ? OR lower(resources.name) = lower(?)))
