@@ -27,6 +27,11 @@ export function TokenDetailPage({ id }: { id: string }) {
   const { busy, run } = useAction();
   // The PIN form has its own action, so its refusal ("4 to 8 digits.") stays at its field and not in the other forms.
   const pinAction = useAction();
+  // Check OTP and resync each have their own action too: a refused code is said at the field it was typed into.
+  const checkAction = useAction();
+  const resyncAction = useAction();
+  const [checkVerdict, setCheckVerdict] = useState('');
+  const [resyncRefusal, setResyncRefusal] = useState('');
   const m = useTranslator(messageTokenStrings);
   const p = useTranslator(tokenPageStrings);
   const [codeSentTo, setCodeSentTo] = useState<string | null>(null);
@@ -40,17 +45,34 @@ export function TokenDetailPage({ id }: { id: string }) {
 
   async function checkOtp(event: Event) {
     event.preventDefault();
-    try {
+    setCheckVerdict('');
+    await checkAction.run(async () => {
       const answer = await api.post<{ valid: boolean; reason?: string }>(`${path}/check`, { otp: otp.trim() });
       if (answer.valid) showToast(t('otpValid'));
       // The code the token accepted last (the wizard's first OTP, say): not a failure, nothing counted; say what to do.
-      else if (answer.reason === 'OTP_REPLAYED') showToast(p('otpAlreadyUsed'), 'info');
-      else showToast(`${t('otpInvalid')}${answer.reason && answer.reason !== 'OTP_INVALID' ? ` (${describeError(new ApiError(400, answer.reason, answer.reason))})` : ''}`, 'error');
+      else if (answer.reason === 'OTP_REPLAYED') setCheckVerdict(p('otpAlreadyUsed'));
+      else setCheckVerdict(`${t('otpInvalid')}${answer.reason && answer.reason !== 'OTP_INVALID' ? ` (${describeError(new ApiError(400, answer.reason, answer.reason))})` : ''}`);
       setOtp('');
       reload();
-    } catch (failure) {
-      showToast(describeError(failure), 'error');
-    }
+    });
+  }
+
+  async function resync(event: Event) {
+    event.preventDefault();
+    setResyncRefusal('');
+    await resyncAction.run(async () => {
+      try {
+        await api.post(`${path}/resync`, { otp1: otp1.trim(), otp2: otp2.trim() });
+      } catch (failure) {
+        // Two codes not found next to each other concern the codes typed: said at them, not in a toast.
+        if (failure instanceof ApiError && failure.code === 'OTP_INVALID') return setResyncRefusal(describeError(failure));
+        throw failure;
+      }
+      showToast(t('resynced'));
+      setOtp1('');
+      setOtp2('');
+      reload();
+    });
   }
 
   const message = isMessageTokenType(token.type);
@@ -125,36 +147,52 @@ export function TokenDetailPage({ id }: { id: string }) {
                 </div>
               </div>
             ) : null}
-            <form class="row" onSubmit={checkOtp}>
-              <TextField label={t('otp')} name="check-otp" value={otp} onValue={setOtp} inputMode="numeric" autocomplete="off" required />
-              <Button type="submit">{t('checkOtp')}</Button>
+            <Form {...checkAction.form} class="row" onSubmit={checkOtp}>
+              <TextField
+                label={t('otp')}
+                name="check-otp"
+                errorPath="otp"
+                value={otp}
+                onValue={(value) => {
+                  setCheckVerdict('');
+                  setOtp(value);
+                }}
+                error={checkVerdict || undefined}
+                inputMode="numeric"
+                autocomplete="off"
+                required
+              />
+              <Button type="submit" busy={checkAction.busy}>
+                {t('checkOtp')}
+              </Button>
               {token.failCount > 0 || token.lockedUntil ? (
                 <Button variant="secondary" busy={busy} onClick={() => run(() => api.post(`${path}/reset-fail-counter`), t('saved')).then(reload)}>
                   {t('resetFailCounter')}
                 </Button>
               ) : null}
-            </form>
+            </Form>
           </section>
           {token.type !== 'OCRA' && !message ? (
             <section class="panel">
               <h2>{t('resync')}</h2>
-              <form
-                class="row"
-                onSubmit={async (event) => {
-                  event.preventDefault();
-                  if (await run(() => api.post(`${path}/resync`, { otp1: otp1.trim(), otp2: otp2.trim() }), t('resynced'))) {
-                    setOtp1('');
-                    setOtp2('');
-                    reload();
-                  }
-                }}
-              >
+              <Form {...resyncAction.form} class="row" onSubmit={resync}>
                 <TextField label={t('otp1')} name="otp1" value={otp1} onValue={setOtp1} inputMode="numeric" required />
-                <TextField label={t('otp2')} name="otp2" value={otp2} onValue={setOtp2} inputMode="numeric" required />
-                <Button type="submit" busy={busy}>
+                <TextField
+                  label={t('otp2')}
+                  name="otp2"
+                  value={otp2}
+                  onValue={(value) => {
+                    setResyncRefusal('');
+                    setOtp2(value);
+                  }}
+                  error={resyncRefusal || undefined}
+                  inputMode="numeric"
+                  required
+                />
+                <Button type="submit" busy={resyncAction.busy}>
                   {t('resync')}
                 </Button>
-              </form>
+              </Form>
             </section>
           ) : null}
           <section class="panel">
