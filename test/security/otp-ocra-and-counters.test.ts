@@ -74,6 +74,9 @@ describe('OCRA challenge/response pairs are accepted once', () => {
       const response = await admin.request(`/tokens/${token.id}/check`, { method: 'POST', json: { otp, challenge: 'not-numeric' } });
       expect(response.status).toBe(400);
       expect((await json(response)).error.code).toBe('VALIDATION_FAILED');
+      // Too short: the same answer with either PIN, naming the field and its limits for the admin center's words.
+      const short = await admin.request(`/tokens/${token.id}/check`, { method: 'POST', json: { otp, challenge: '12' } });
+      expect((await json(short)).error.details.issues).toEqual([expect.objectContaining({ path: 'challenge', code: 'too_small', params: { minimum: 4, maximum: 16, origin: 'string' } })]);
     }
     expect((await admin.get(`/tokens/${token.id}`)).failCount).toBe(0);
   });

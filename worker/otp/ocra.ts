@@ -8,6 +8,7 @@
  */
 import { AppError } from '../errors';
 import { hexToBytes, utf8 } from '../lib/encoding';
+import { fieldRefusal } from '../lib/validate';
 import { counterBytes, importHmacKey, truncate, type HashAlgorithm } from './hotp';
 
 export interface OcraSuite {
@@ -95,7 +96,7 @@ export function ocraChallengeField(suite: OcraSuite, challenge: string): Uint8Ar
   // concatenated, each of at most `maxLength` characters: up to twice the suite's length in all.
   const limit = Math.min(2 * maxLength, 128);
   if (challenge.length < 4 || challenge.length > limit) {
-    throw new AppError('VALIDATION_FAILED', `The challenge must have 4 to ${limit} characters.`);
+    throw fieldRefusal('challenge', challenge.length < 4 ? 'too_small' : 'too_big', `must have 4 to ${limit} characters`, { minimum: 4, maximum: limit, origin: 'string' });
   }
   let hex: string;
   if (format === 'N') {
