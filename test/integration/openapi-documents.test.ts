@@ -105,12 +105,14 @@ describe('admin answers match the document', async () => {
     return z.fromJSONSchema({ ...(close(schema) as object), $defs: close(adminDoc.components.schemas) } as never);
   }
 
-  it('a page of users, a user page, a token, its enrolment, a resource, its assignments, the API keys, the audit trail and user issues parse by their documented schema', async () => {
+  it('a page of users, a user page, a token, its enrolment, a resource, its assignments, the API keys, the audit trail, user issues and user activities parse by their documented schema', async () => {
     const admin = await adminClient();
     const user = await admin.post('/users', { login: unique('doc-user-'), email: 'doc@example.test', phone: '+49 170 1234567', password: 'a long password 1' });
     const enrolment = await admin.post(`/tokens/software`, { type: 'TOTP', ownerUserId: user.id, description: 'documented' });
     const resource = await admin.post('/resources', { name: unique('doc-resource-'), description: 'documented' });
     await admin.put(`/resources/${resource.id}/assignments`, { userId: user.id, tokenId: enrolment.token.id });
+    // A refused sign-in, so the user has an activity to list.
+    await call('/api/auth/login', { method: 'POST', json: { login: user.login, password: 'not the password' } });
     const answers: Array<[string, string, number, unknown]> = [
       ['get', '/api/admin/users', 200, await admin.get(`/users?search=${user.login}`)],
       ['get', '/api/admin/users/{id}/overview', 200, await admin.get(`/users/${user.id}/overview`)],
@@ -121,6 +123,8 @@ describe('admin answers match the document', async () => {
       ['get', '/api/admin/resources/{id}/assignments', 200, await admin.get(`/resources/${resource.id}/assignments`)],
       ['get', '/api/admin/api-keys', 200, await admin.get('/api-keys')],
       ['get', '/api/admin/audit', 200, await admin.get(`/audit?objectType=resource&pageSize=5`)],
+      ['get', '/api/admin/activities', 200, await admin.get(`/activities?user=${user.login}`)],
+      ['get', '/api/admin/activities/grouped', 200, await admin.get(`/activities/grouped?user=${user.login}`)],
       ['get', '/api/admin/user-issues', 200, await admin.get('/user-issues')],
     ];
     for (const [method, path, status, answer] of answers) {
@@ -130,6 +134,7 @@ describe('admin answers match the document', async () => {
     // Not a vacuous pass: the answers hold what was made.
     expect((answers[0]![3] as { items: Array<{ id: string }> }).items.map((item) => item.id)).toEqual([user.id]);
     expect((answers[6]![3] as { items: Array<{ token: { id: string } }> }).items[0]!.token.id).toBe(enrolment.token.id);
+    expect((answers[10]![3] as { items: Array<{ login: string }> }).items.map((item) => item.login)).toContain(user.login);
   });
 
   it('a field the document does not name is refused by that reading (the check can fail)', async () => {

@@ -1,7 +1,8 @@
 /** Admin API: /api/admin/activities — tab "Detailed", tab "Grouped", and the CSV export of every row of the filter. */
 import { z } from 'zod';
 import { USER_ACTIVITY_TYPES } from '../db/schema';
-import { anyObject, apiRouter, jsonOrCsv, route } from '../lib/api-router';
+import { apiRouter, jsonOrCsv, route } from '../lib/api-router';
+import { activityPageAnswer, groupedActivityPageAnswer } from './answers';
 import { csvResponse } from '../lib/csv';
 import { fields } from '../lib/validate';
 import { activitiesCsvStream, groupActivities, groupedCsvStream, listActivities } from './service';
@@ -24,7 +25,7 @@ export const activityAdminRoutes = apiRouter()
       tags,
       summary: 'User activities of the last 90 days, newest first (user, type, page; format=csv exports every row of the filter)',
       request: { query: filterQuery },
-      responses: { 200: jsonOrCsv(anyObject, 'One page of activities, or every row of the filter as CSV') },
+      responses: { 200: jsonOrCsv(activityPageAnswer, 'One page of activities, or every row of the filter as CSV') },
     }),
     async (c) => {
       const query = c.req.valid('query');
@@ -40,7 +41,7 @@ export const activityAdminRoutes = apiRouter()
       tags,
       summary: 'Per user, each activity with its count (last 90 days; format=csv)',
       request: { query: filterQuery },
-      responses: { 200: jsonOrCsv(anyObject, 'Activities grouped per user') },
+      responses: { 200: jsonOrCsv(groupedActivityPageAnswer, 'Activities grouped per user') },
     }),
     async (c) => {
       const query = c.req.valid('query');
