@@ -144,22 +144,16 @@ export function SecretField(props: { label: string; value: string; onValue: (val
   );
 }
 
-/** The summary of a refused save: the server's message or the count of field problems, each listed by its path. */
+/**
+ * The summary of a refused save: the server's message, or how many fields refused (each says why at itself, so
+ * their texts are not repeated here).
+ */
 export function SaveRefusal({ error, issues, testId }: { error: string; issues: FieldIssue[]; testId: string }) {
   const t = useTranslator(securityStrings);
   if (!error) return null;
   return (
     <div class="alert error" role="alert" data-testid={testId}>
       <strong>{issues.length > 0 ? t('saveRefused', { count: issues.length }) : error}</strong> {t('nothingSaved')}
-      {issues.length > 0 ? (
-        <ul>
-          {issues.map((issue, i) => (
-            <li key={i}>
-              <code>{issue.path}</code>: {issue.message}
-            </li>
-          ))}
-        </ul>
-      ) : null}
     </div>
   );
 }
