@@ -1,6 +1,7 @@
 /**
  * The API contract: both OpenAPI documents are generated from the routes' declarations, are valid OpenAPI 3.1,
- * and leave no admin route out; a refused body answers the error envelope the document promises.
+ * and leave no admin route out (nor a profile, sign-in, SAML or portal route); a refused body answers the error
+ * envelope the document promises.
  */
 import { compileErrors, validate } from '@readme/openapi-parser';
 import { OpenAPIHono } from '@hono/zod-openapi';
@@ -10,6 +11,7 @@ import { adminRoutes } from '../../worker/admin/routes';
 import { authRoutes } from '../../worker/auth/routes';
 import { profileRoutes } from '../../worker/profile/routes';
 import { samlRoutes } from '../../worker/saml/routes';
+import { portalRoutes } from '../../worker/selfservice/routes';
 import { registerSharedComponents } from '../../worker/lib/api-router';
 import { ErrorEnvelope } from '../../worker/lib/api-router';
 import { LOGIN_MAX_LENGTH } from '../../worker/contract/fields';
@@ -46,6 +48,7 @@ describe('OpenAPI documents', async () => {
     ['/api/profile', profileRoutes, 10],
     ['/api/auth', authRoutes, 10],
     ['/saml', samlRoutes, 2],
+    ['/api/portal', portalRoutes, 40],
   ] as const)('%s is declared the same way: every route, in a valid document', async (mount, router, atLeast) => {
     const app = new OpenAPIHono();
     registerSharedComponents(app);
@@ -56,6 +59,20 @@ describe('OpenAPI documents', async () => {
     expect(served.filter((route) => !operationsOf(doc).has(route)).sort()).toEqual([]);
     const result = await validate(structuredClone(doc) as never);
     expect(result.valid ? '' : compileErrors(result)).toBe('');
+  });
+
+  it("the portal's document names its alias and says the answers the portal page reads, field by field", () => {
+    const app = new OpenAPIHono();
+    app.route('/api/portal', portalRoutes);
+    const doc = app.getOpenAPI31Document({ openapi: '3.1.0', info: { title: 'portal', version: '1' } });
+    const signIn = doc.paths!['/api/portal/{alias}/signin']!.post!;
+    expect(signIn.parameters).toEqual([expect.objectContaining({ in: 'path', name: 'alias', required: true })]);
+    const body = (signIn.requestBody as { content: Record<string, { schema: { properties: Record<string, object> } }> }).content['application/json']!.schema;
+    expect(body.properties.login).toMatchObject({ type: 'string', minLength: 1, maxLength: 128 });
+    const me = doc.paths!['/api/portal/{alias}/me']!.get!.responses[200] as { content: Record<string, { schema: { properties: Record<string, object>; required: string[] } }> };
+    const overview = me.content['application/json']!.schema;
+    expect(overview.required).toEqual(expect.arrayContaining(['resource', 'actions', 'tokenTypes', 'user', 'token', 'recoveryCodes', 'csrfToken']));
+    expect((overview.properties.user as { required: string[] }).required).toEqual(expect.arrayContaining(['login', 'email', 'language', 'hasPassword']));
   });
 
   it('bodies carry the rules the server applies (one zod schema for both)', () => {

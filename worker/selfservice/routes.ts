@@ -1,20 +1,22 @@
 /**
- * The self-service portal's API: /api/portal/:alias/... (the page itself is the UI at /selfservice/:alias).
+ * The self-service portal's API: /api/portal/{alias}/... (the page itself is the UI at /selfservice/:alias).
  * Sign-in and restore-access need no session; every action needs a portal session for THIS portal, its CSRF
- * token, and the action being enabled by the administrator.
+ * token, and the action being enabled by the administrator. Bodies and answers: ./api-schemas.ts.
  */
-import { Hono, type Context } from 'hono';
+import { $ } from '@hono/zod-openapi';
+import type { Context, MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import { checkSameOrigin } from '../auth/middleware';
 import { clearSessionCookie, csrfTokenFor, deleteSession, writeSessionCookie } from '../auth/sessions';
 import { proveStepUp, sendStepUpCode, startStepUpPasskey } from '../auth/step-up';
 import { recordActivity } from '../activities/record';
 import type { AppBindings } from '../env';
+import { apiRouter, json, jsonBody, noContent, route } from '../lib/api-router';
 import { answerWithoutWaitingForDeferredWork, clientAgent, clientIp } from '../lib/http';
-import { fields, parse, parseJsonBody } from '../lib/validate';
-import { passwordField } from '../users/schema';
+import { fieldRefusal } from '../lib/validate';
+import { authenticationCredential, passkeyName, registrationCredential } from '../passkeys/schema';
 import { relyingPartyOf } from '../passkeys/relying-party';
-import { CODE_ENROLMENT_TOKEN_TYPES } from './actions';
+import type { SelfServiceAction } from './actions';
 import {
   beginMessageTokenEnrolment,
   beginPasskeyEnrolment,
@@ -42,13 +44,14 @@ import {
   unassignOwnToken,
   type PortalActor,
 } from './actions-service';
+import { aliasParams, answer, body, enrolmentAnswer, environmentParams, factorId, otp, overviewAnswer, sentCodeChallenge } from './api-schemas';
 import { generateRecoveryCodes } from '../tokens/recovery-codes';
 import { requireProof } from './actions-service';
 import { environmentOf } from './environment';
 import { portalFactorsOf } from './step-up';
 import { notifyAdminsOfNewIssue, type FiledIssue } from './issue-notifications';
 import { requireAction, requirePortalSession, withPortal, type PortalVariables } from './portal';
-import { AUTHENTICATORS, proveRecovery, startRecovery, submitRecovery } from './recovery-service';
+import { proveRecovery, startRecovery, submitRecovery } from './recovery-service';
 import {
   requestPortalEmailCode,
   requestPortalTokenCode,
@@ -63,42 +66,6 @@ import {
 
 type PortalEnv = AppBindings & { Variables: PortalVariables };
 type PortalContext = Context<PortalEnv>;
-
-const otp = z.string().trim().min(1).max(64);
-const flow = z.string().min(1).max(200);
-const code = z.string().trim().min(1).max(16);
-const pin = z.string().regex(/^\d{4}$/, 'must be 4 digits');
-
-/**
- * The browser's WebAuthn answers as @simplewebauthn/browser sends them (RegistrationResponseJSON /
- * AuthenticationResponseJSON): only their shape and size here; the ceremony checks every byte.
- */
-const base64Url = (maxLength: number) => z.string().min(1).max(maxLength).regex(/^[A-Za-z0-9_-]+$/, 'must be base64url');
-const credentialEnvelope = {
-  id: base64Url(1400),
-  rawId: base64Url(1400),
-  type: z.literal('public-key'),
-  authenticatorAttachment: z.enum(['platform', 'cross-platform']).optional(),
-  clientExtensionResults: z.record(z.string(), z.unknown()).default({}),
-};
-const registrationCredential = z.object({
-  ...credentialEnvelope,
-  response: z.object({
-    clientDataJSON: base64Url(4096),
-    attestationObject: base64Url(32_768),
-    transports: z.array(z.enum(['ble', 'cable', 'hybrid', 'internal', 'nfc', 'smart-card', 'usb'])).max(8).optional(),
-  }),
-});
-const authenticationCredential = z.object({
-  ...credentialEnvelope,
-  response: z.object({
-    clientDataJSON: base64Url(4096),
-    authenticatorData: base64Url(4096),
-    signature: base64Url(1024),
-    userHandle: base64Url(128).optional(),
-  }),
-});
-const passkeyName = z.string().trim().min(1).max(100);
 
 const meta = (c: PortalContext) => ({ ip: clientIp(c), client: clientAgent(c), nowMs: c.var.now, environment: environmentOf(c.req.raw, clientIp(c)) });
 /** Work that must not delay (or time) the answer: sending codes whose existence the answer must not reveal. */
@@ -121,96 +88,157 @@ const actor = (c: PortalContext): PortalActor => ({
 async function respond(c: PortalContext, result: PortalSignInResult) {
   if (result.state === 'continue') {
     const { state, flow, step, emailCodeOption, delivery, passkey } = result;
-    return c.json({ state, flow, step, emailCodeOption, ...(delivery ? { delivery } : {}), ...(passkey ? { passkey } : {}) });
+    return c.json({ state, flow, step, emailCodeOption, ...(delivery ? { delivery } : {}), ...(passkey ? { passkey } : {}) }, 200);
   }
   writeSessionCookie(c, result.sessionToken, 'portal');
-  return c.json({ state: 'signed_in', csrfToken: await csrfTokenFor(c.env.SESSION_KEY, result.sessionId) });
+  return c.json({ state: 'signed_in' as const, csrfToken: await csrfTokenFor(c.env.SESSION_KEY, result.sessionId) }, 200);
 }
 
-const publicRoutes = new Hono<PortalEnv>()
-  .get('/', (c) => c.json({ resource: c.var.portal.resourceName, alias: c.var.portal.alias }))
-  .post('/signin', async (c) => {
-    checkSameOrigin(c);
-    const { login } = await parseJsonBody(c, z.strictObject({ login: z.string().trim().min(1).max(128) }));
-    return respond(c, await startPortalSignIn(c.env, c.var.portal, login, meta(c)));
-  })
-  .post('/signin/password', async (c) => {
-    checkSameOrigin(c);
-    const body = await parseJsonBody(c, z.strictObject({ flow, password: z.string().min(1).max(1024) }));
-    return respond(c, await submitPortalPassword(c.env, c.var.portal, body.flow, body.password, meta(c), defer(c)));
-  })
-  // "No password? Get a sign-in code by email" and "send a new code": the same answer for every login.
-  .post('/signin/email-code/request', async (c) => {
-    checkSameOrigin(c);
-    const body = await parseJsonBody(c, z.strictObject({ flow }));
-    return respond(c, await requestPortalEmailCode(c.env, c.var.portal, body.flow, meta(c), defer(c)));
-  })
-  .post('/signin/email-code', async (c) => {
-    checkSameOrigin(c);
-    const body = await parseJsonBody(c, z.strictObject({ flow, code }));
-    return respond(c, await submitPortalEmailCode(c.env, c.var.portal, body.flow, body.code, meta(c), defer(c)));
-  })
-  .post('/signin/otp', async (c) => {
-    checkSameOrigin(c);
-    const body = await parseJsonBody(c, z.strictObject({ flow, otp }));
-    return respond(c, await submitPortalOtp(c.env, c.var.portal, body.flow, body.otp, meta(c)));
-  })
-  // A passkey in place of the OTP (when the OTP step's answer said `passkey: true`): options, then the assertion.
-  .post('/signin/passkey/options', async (c) => {
-    checkSameOrigin(c);
-    const body = await parseJsonBody(c, z.strictObject({ flow }));
-    return c.json({ options: await startPortalPasskey(c.env, c.var.portal, relyingParty(c), body.flow, meta(c)) });
-  })
-  .post('/signin/passkey', async (c) => {
-    checkSameOrigin(c);
-    const body = await parseJsonBody(c, z.strictObject({ flow, credential: authenticationCredential }));
-    return respond(c, await submitPortalPasskey(c.env, c.var.portal, relyingParty(c), body, meta(c)));
-  })
-  // SMS/EMAIL token at the OTP step: "send a new code".
-  .post('/signin/otp/send', async (c) => {
-    checkSameOrigin(c);
-    const body = await parseJsonBody(c, z.strictObject({ flow }));
-    return respond(c, await requestPortalTokenCode(c.env, c.var.portal, body.flow, meta(c)));
-  })
-  .post('/recovery', async (c) => {
-    checkSameOrigin(c);
-    const body = await parseJsonBody(c, z.strictObject({ login: z.string().trim().min(1).max(128), lost: z.array(z.enum(AUTHENTICATORS)).min(1).max(3) }));
-    return c.json(await startRecovery(c.env, c.var.portal, body, { ip: clientIp(c), nowMs: c.var.now }, defer(c)));
-  })
-  // One proof (password, email code or OTP) checked before the request is filed: a mistyped one can be typed again.
-  .post('/recovery/proof', async (c) => {
-    checkSameOrigin(c);
-    const body = await parseJsonBody(
-      c,
-      z.union([z.strictObject({ flow, password: z.string().min(1).max(1024) }), z.strictObject({ flow, emailCode: code }), z.strictObject({ flow, otp })]),
-    );
-    const { flow: handle, ...proof } = body;
-    return c.json(await proveRecovery(c.env, c.var.portal, handle, proof, { ip: clientIp(c), nowMs: c.var.now }));
-  })
-  .post('/recovery/submit', async (c) => {
-    checkSameOrigin(c);
-    const body = await parseJsonBody(
-      c,
-      z.strictObject({
-        flow,
-        password: z.string().max(1024).optional(),
-        emailCode: code.optional(),
-        otp: otp.optional(),
-        newPassword: passwordField.optional(),
-        newEmail: fields.email.optional(),
-      }),
-    );
-    const { flow: handle, ...evidence } = body;
-    // The admin notification runs after the response, so a real login answers as fast as an unknown one.
-    const later = defer(c);
-    const notify = (filed: FiledIssue) => later(notifyAdminsOfNewIssue(c.env, filed, c.req.url, c.var.now));
-    return c.json(await submitRecovery(c.env, c.var.portal, handle, evidence, { ip: clientIp(c), nowMs: c.var.now }, notify));
-  });
+/** Sign-in and restore-access forms are refused cross-site (login CSRF) before their body is read. */
+const sameOrigin: MiddlewareHandler<PortalEnv> = async (c, next) => {
+  checkSameOrigin(c);
+  await next();
+};
+/** An action the administrator has not enabled is refused before its body is read. */
+const enabled =
+  (action: SelfServiceAction): MiddlewareHandler<PortalEnv> =>
+  async (c, next) => {
+    requireAction(c, action);
+    await next();
+  };
 
-const sessionRoutes = new Hono<PortalEnv>()
-  .use('*', requirePortalSession)
-  .get('/me', async (c) => c.json({ ...(await portalOverview(c.env, c.var.portal, actor(c))), csrfToken: await csrfTokenFor(c.env.SESSION_KEY, c.var.portalUser!.sessionId) }))
-  .post('/signout', async (c) => {
+const signInTags = ['Portal sign-in'];
+const tags = ['Portal actions'];
+const signInStep = json(answer.signIn, 'The next step (flow, step, what it offers), or signed in (csrfToken; the portal session cookie is set)');
+const passkeyOptions = json(answer.passkeyOptions, 'WebAuthn options for the browser');
+const challengeIssued = json(answer.challenge, 'The code was sent: confirm it with this challenge');
+const token = json(answer.token, 'The token now assigned on this resource');
+const params = aliasParams;
+
+const publicRoutes = $(apiRouter<PortalEnv>())
+  .openapi(route({ method: 'get', path: '/', tags: signInTags, summary: "The portal's resource", request: { params }, responses: { 200: json(answer.portal, 'Resource and alias') } }), (c) =>
+    c.json({ resource: c.var.portal.resourceName, alias: c.var.portal.alias }, 200),
+  )
+  .openapi(
+    route({ method: 'post', path: '/signin', tags: signInTags, summary: 'Start signing in with a login', middleware: sameOrigin, request: { params, body: jsonBody(body.signIn) }, responses: { 200: signInStep } }),
+    async (c) => respond(c, await startPortalSignIn(c.env, c.var.portal, c.req.valid('json').login, meta(c))),
+  )
+  .openapi(
+    route({ method: 'post', path: '/signin/password', tags: signInTags, summary: 'Answer the password step', middleware: sameOrigin, request: { params, body: jsonBody(body.password) }, responses: { 200: signInStep } }),
+    async (c) => {
+      const { flow, password } = c.req.valid('json');
+      return respond(c, await submitPortalPassword(c.env, c.var.portal, flow, password, meta(c), defer(c)));
+    },
+  )
+  // "No password? Get a sign-in code by email" and "send a new code": the same answer for every login.
+  .openapi(
+    route({
+      method: 'post',
+      path: '/signin/email-code/request',
+      tags: signInTags,
+      summary: 'Send a sign-in code by email (the same answer for every login)',
+      middleware: sameOrigin,
+      request: { params, body: jsonBody(body.flow) },
+      responses: { 200: signInStep },
+    }),
+    async (c) => respond(c, await requestPortalEmailCode(c.env, c.var.portal, c.req.valid('json').flow, meta(c), defer(c))),
+  )
+  .openapi(
+    route({ method: 'post', path: '/signin/email-code', tags: signInTags, summary: 'Answer with the emailed sign-in code', middleware: sameOrigin, request: { params, body: jsonBody(body.emailCode) }, responses: { 200: signInStep } }),
+    async (c) => {
+      const { flow, code } = c.req.valid('json');
+      return respond(c, await submitPortalEmailCode(c.env, c.var.portal, flow, code, meta(c), defer(c)));
+    },
+  )
+  .openapi(
+    route({ method: 'post', path: '/signin/otp', tags: signInTags, summary: "Answer the OTP step with the token's code", middleware: sameOrigin, request: { params, body: jsonBody(body.otp) }, responses: { 200: signInStep } }),
+    async (c) => {
+      const { flow, otp } = c.req.valid('json');
+      return respond(c, await submitPortalOtp(c.env, c.var.portal, flow, otp, meta(c)));
+    },
+  )
+  // A passkey in place of the OTP (when the OTP step's answer said `passkey: true`): options, then the assertion.
+  .openapi(
+    route({ method: 'post', path: '/signin/passkey/options', tags: signInTags, summary: 'Options to answer the OTP step with a passkey', middleware: sameOrigin, request: { params, body: jsonBody(body.flow) }, responses: { 200: passkeyOptions } }),
+    async (c) => c.json({ options: await startPortalPasskey(c.env, c.var.portal, relyingParty(c), c.req.valid('json').flow, meta(c)) }, 200),
+  )
+  .openapi(
+    route({
+      method: 'post',
+      path: '/signin/passkey',
+      tags: signInTags,
+      summary: 'Answer the OTP step with a passkey assertion',
+      middleware: sameOrigin,
+      request: { params, body: jsonBody(z.strictObject({ flow: body.flow.shape.flow, credential: authenticationCredential })) },
+      responses: { 200: signInStep },
+    }),
+    async (c) => respond(c, await submitPortalPasskey(c.env, c.var.portal, relyingParty(c), c.req.valid('json'), meta(c))),
+  )
+  // SMS/EMAIL token at the OTP step: "send a new code".
+  .openapi(
+    route({ method: 'post', path: '/signin/otp/send', tags: signInTags, summary: 'SMS/EMAIL token: send a new code', middleware: sameOrigin, request: { params, body: jsonBody(body.flow) }, responses: { 200: signInStep } }),
+    async (c) => respond(c, await requestPortalTokenCode(c.env, c.var.portal, c.req.valid('json').flow, meta(c))),
+  )
+  .openapi(
+    route({
+      method: 'post',
+      path: '/recovery',
+      tags: signInTags,
+      summary: 'Restore access: name the login and what was lost',
+      middleware: sameOrigin,
+      request: { params, body: jsonBody(body.recoveryStart) },
+      responses: { 200: json(answer.recoveryStart, 'What the account can still prove with, and what the request must carry') },
+    }),
+    async (c) => c.json(await startRecovery(c.env, c.var.portal, c.req.valid('json'), { ip: clientIp(c), nowMs: c.var.now }, defer(c)), 200),
+  )
+  // One proof (password, email code or OTP) checked before the request is filed: a mistyped one can be typed again.
+  .openapi(
+    route({
+      method: 'post',
+      path: '/recovery/proof',
+      tags: signInTags,
+      summary: 'Restore access: check one proof (password, email code or OTP)',
+      middleware: sameOrigin,
+      request: { params, body: jsonBody(body.recoveryProof) },
+      responses: { 200: json(answer.recoveryProof, 'The proofs verified so far and those still open') },
+    }),
+    async (c) => {
+      const { flow: handle, ...proof } = c.req.valid('json');
+      return c.json(await proveRecovery(c.env, c.var.portal, handle, proof, { ip: clientIp(c), nowMs: c.var.now }), 200);
+    },
+  )
+  .openapi(
+    route({
+      method: 'post',
+      path: '/recovery/submit',
+      tags: signInTags,
+      summary: 'Restore access: file the request for an administrator',
+      middleware: sameOrigin,
+      request: { params, body: jsonBody(body.recoverySubmit) },
+      responses: { 200: json(answer.recoverySubmitted, 'Filed (the same answer for every login)') },
+    }),
+    async (c) => {
+      const { flow: handle, ...evidence } = c.req.valid('json');
+      // The admin notification runs after the response, so a real login answers as fast as an unknown one.
+      const later = defer(c);
+      const notify = (filed: FiledIssue) => later(notifyAdminsOfNewIssue(c.env, filed, c.req.url, c.var.now));
+      return c.json(await submitRecovery(c.env, c.var.portal, handle, evidence, { ip: clientIp(c), nowMs: c.var.now }, notify), 200);
+    },
+  );
+
+const stepUpBody = z.union([
+  z.strictObject({ otp, challengeId: sentCodeChallenge.optional(), factorId: factorId.optional() }),
+  z.strictObject({ passkey: authenticationCredential }),
+]);
+const tokenPasskeyBody = z.strictObject({ credential: registrationCredential, name: passkeyName, reassign: body.passkeyOptions.shape.reassign });
+const action = { tags, request: { params } } as const;
+const withBody = <S extends z.ZodType>(schema: S) => ({ params, body: jsonBody(schema) });
+
+const sessionRoutes = $(apiRouter<PortalEnv>().use('*', requirePortalSession))
+  .openapi(route({ ...action, method: 'get', path: '/me', summary: 'The signed-in user, their token and the enabled actions', responses: { 200: json(overviewAnswer, 'The overview and the CSRF token') } }), async (c) =>
+    c.json({ ...(await portalOverview(c.env, c.var.portal, actor(c))), csrfToken: await csrfTokenFor(c.env.SESSION_KEY, c.var.portalUser!.sessionId) }, 200),
+  )
+  .openapi(route({ ...action, method: 'post', path: '/signout', summary: 'Sign out of the portal', responses: noContent }), async (c) => {
     await deleteSession(c.env.DB, c.var.portalUser!.sessionId);
     await recordActivity(c.env.DB, { type: 'UserLogoff', userId: c.var.portalUser!.userId, channel: 'portal', ip: clientIp(c), client: clientAgent(c), nowMs: c.var.now });
     clearSessionCookie(c, 'portal');
@@ -219,180 +247,184 @@ const sessionRoutes = new Hono<PortalEnv>()
   // Proof before change: confirm the current second factor, then the guarded actions pass for STEP_UP_VALID_MS.
   // A typed code ({otp}, with challengeId/factorId for a sent one) or a passkey ({passkey}: the assertion answering
   // /step-up/passkey/options).
-  .post('/step-up', async (c) => {
-    const body = await parseJsonBody(
-      c,
-      z.union([
-        z.strictObject({ otp, challengeId: z.string().min(16).max(200).optional(), factorId: z.string().min(1).max(64).optional() }),
-        z.strictObject({ passkey: authenticationCredential }),
-      ]),
-    );
+  .openapi(route({ ...action, method: 'post', path: '/step-up', summary: 'Prove the current second factor (code or passkey) before a guarded action', request: withBody(stepUpBody), responses: noContent }), async (c) => {
     const factors = await portalFactorsOf(c.env.DB, c.var.portal, c.var.portalUser!.userId);
-    await proveStepUp(c.env, factors, body, { sessionId: c.var.portalUser!.sessionId, nowMs: c.var.now, rp: relyingParty(c) });
+    await proveStepUp(c.env, factors, c.req.valid('json'), { sessionId: c.var.portalUser!.sessionId, nowMs: c.var.now, rp: relyingParty(c) });
     return c.body(null, 204);
   })
-  .post('/step-up/passkey/options', async (c) => {
-    await parseJsonBody(c, z.strictObject({}));
+  .openapi(route({ ...action, method: 'post', path: '/step-up/passkey/options', summary: 'Options for a step-up with a passkey', request: withBody(body.none), responses: { 200: passkeyOptions } }), async (c) => {
     const factors = await portalFactorsOf(c.env.DB, c.var.portal, c.var.portalUser!.userId);
-    return c.json({ options: await startStepUpPasskey(c.env, relyingParty(c), factors, { sessionId: c.var.portalUser!.sessionId, nowMs: c.var.now }) });
+    return c.json({ options: await startStepUpPasskey(c.env, relyingParty(c), factors, { sessionId: c.var.portalUser!.sessionId, nowMs: c.var.now }) }, 200);
   })
   // SMS/EMAIL factors: "send me a code" to the factor named in STEP_UP_REQUIRED's details.
-  .post('/step-up/code', async (c) => {
-    const { factorId } = await parseJsonBody(c, z.strictObject({ factorId: z.string().min(1).max(64) }));
-    const factors = await portalFactorsOf(c.env.DB, c.var.portal, c.var.portalUser!.userId);
-    return c.json(await sendStepUpCode(c.env, c.var.portalUser!.userId, factors, factorId, { ip: clientIp(c), nowMs: c.var.now }));
-  })
+  .openapi(
+    route({ ...action, method: 'post', path: '/step-up/code', summary: 'Send a step-up code to an SMS or email factor', request: withBody(body.stepUpCode), responses: { 200: json(answer.stepUpCode, 'Where the code went') } }),
+    async (c) => {
+      const factors = await portalFactorsOf(c.env.DB, c.var.portal, c.var.portalUser!.userId);
+      return c.json(await sendStepUpCode(c.env, c.var.portalUser!.userId, factors, c.req.valid('json').factorId, { ip: clientIp(c), nowMs: c.var.now }), 200);
+    },
+  )
   // Register New Token / Re-Assign Token: enrol, then confirm with the first OTP.
   // SMS and EMAIL tokens name their destination (the phone number or email address the code goes to).
-  .post('/tokens/enrol', async (c) => {
-    const body = await parseJsonBody(
-      c,
-      z.strictObject({
-        type: z.enum(CODE_ENROLMENT_TOKEN_TYPES),
-        description: z.string().trim().max(100).default(''),
-        destination: z.string().trim().min(3).max(254).optional(),
-        reassign: z.boolean().default(false),
-      }),
-    );
-    requireAction(c, body.reassign ? 'reassignToken' : 'registerNewToken');
-    if (body.type === 'SMS' || body.type === 'EMAIL') {
-      if (!body.destination) {
-        return c.json({ error: { code: 'VALIDATION_FAILED', message: body.type === 'SMS' ? 'Give the phone number the codes go to.' : 'Give the email address the codes go to.' } }, 400);
+  .openapi(
+    route({
+      ...action,
+      method: 'post',
+      path: '/tokens/enrol',
+      summary: 'Register New Token / Re-Assign Token: enrol a code token',
+      request: withBody(body.tokenEnrol),
+      responses: { 201: json(z.union([enrolmentAnswer.software, enrolmentAnswer.message]), 'A software token with its seed (shown once), or an SMS/EMAIL token and the code sent to it') },
+    }),
+    async (c) => {
+      const input = c.req.valid('json');
+      requireAction(c, input.reassign ? 'reassignToken' : 'registerNewToken');
+      if (input.type === 'SMS' || input.type === 'EMAIL') {
+        if (!input.destination) throw fieldRefusal('destination', 'REQUIRED', input.type === 'SMS' ? 'Give the phone number the codes go to.' : 'Give the email address the codes go to.');
+        return c.json(await beginMessageTokenEnrolment(c.env, c.var.portal, actor(c), { type: input.type, destination: input.destination, description: input.description }), 201);
       }
-      const enrolment = await beginMessageTokenEnrolment(c.env, c.var.portal, actor(c), { type: body.type, destination: body.destination, description: body.description });
-      return c.json(enrolment, 201);
-    }
-    return c.json(await beginTokenEnrolment(c.env, c.var.portal, actor(c), { type: body.type, description: body.description, issuer: c.var.portal.resourceName }), 201);
-  })
+      return c.json(await beginTokenEnrolment(c.env, c.var.portal, actor(c), { type: input.type, description: input.description, issuer: c.var.portal.resourceName }), 201);
+    },
+  )
   // Register New Token / Re-Assign Token with a passkey: the creation options, then the credential, which joins the
   // resource at once (the ceremony proves the new passkey; no first OTP).
-  .post('/tokens/passkey/options', async (c) => {
-    const body = await parseJsonBody(c, z.strictObject({ reassign: z.boolean().default(false) }));
-    requireAction(c, body.reassign ? 'reassignToken' : 'registerNewToken');
-    return c.json({ options: await beginPasskeyEnrolment(c.env, c.var.portal, actor(c), relyingParty(c)) });
+  .openapi(route({ ...action, method: 'post', path: '/tokens/passkey/options', summary: 'Options to register a passkey as the token', request: withBody(body.passkeyOptions), responses: { 200: passkeyOptions } }), async (c) => {
+    requireAction(c, c.req.valid('json').reassign ? 'reassignToken' : 'registerNewToken');
+    return c.json({ options: await beginPasskeyEnrolment(c.env, c.var.portal, actor(c), relyingParty(c)) }, 200);
   })
-  .post('/tokens/passkey', async (c) => {
-    const body = await parseJsonBody(c, z.strictObject({ credential: registrationCredential, name: passkeyName, reassign: z.boolean().default(false) }));
-    requireAction(c, body.reassign ? 'reassignToken' : 'registerNewToken');
-    const token = await completePasskeyEnrolment(c.env, c.var.portal, actor(c), relyingParty(c), { credential: body.credential, name: body.name, replaceOld: body.reassign });
-    return c.json(token, 201);
+  .openapi(route({ ...action, method: 'post', path: '/tokens/passkey', summary: 'Register a passkey as the token', request: withBody(tokenPasskeyBody), responses: { 201: token } }), async (c) => {
+    const input = c.req.valid('json');
+    requireAction(c, input.reassign ? 'reassignToken' : 'registerNewToken');
+    return c.json(await completePasskeyEnrolment(c.env, c.var.portal, actor(c), relyingParty(c), { credential: input.credential, name: input.name, replaceOld: input.reassign }), 201);
   })
   // Re-Assign Token to a passkey the user already has (made in /profile or at another portal): proven by a fresh
   // assertion, then it replaces the old token.
-  .post('/tokens/passkey/existing/options', async (c) => {
-    requireAction(c, 'reassignToken');
-    await parseJsonBody(c, z.strictObject({}));
-    return c.json({ options: await beginPasskeyReassign(c.env, c.var.portal, actor(c), relyingParty(c)) });
+  .openapi(
+    route({ ...action, method: 'post', path: '/tokens/passkey/existing/options', summary: 'Options to re-assign the token to a passkey the user has', middleware: enabled('reassignToken'), request: withBody(body.none), responses: { 200: passkeyOptions } }),
+    async (c) => c.json({ options: await beginPasskeyReassign(c.env, c.var.portal, actor(c), relyingParty(c)) }, 200),
+  )
+  .openapi(
+    route({
+      ...action,
+      method: 'post',
+      path: '/tokens/passkey/existing',
+      summary: 'Re-assign the token to a passkey the user has (its assertion)',
+      middleware: enabled('reassignToken'),
+      request: withBody(z.strictObject({ credential: authenticationCredential })),
+      responses: { 200: token },
+    }),
+    async (c) => c.json(await completePasskeyReassign(c.env, c.var.portal, actor(c), relyingParty(c), c.req.valid('json').credential), 200),
+  )
+  .openapi(
+    route({ ...action, method: 'post', path: '/tokens/enrol/resend', summary: 'SMS/EMAIL enrolment: send a new code', request: withBody(body.tokenResend), responses: { 200: json(enrolmentAnswer.codeSent, 'The new code was sent') } }),
+    async (c) => {
+      const input = c.req.valid('json');
+      requireAction(c, input.reassign ? 'reassignToken' : 'registerNewToken');
+      return c.json(await resendEnrolmentCode(c.env, c.var.portal, actor(c), input.tokenId), 200);
+    },
+  )
+  .openapi(route({ ...action, method: 'post', path: '/tokens/confirm', summary: 'Confirm an enrolment with the first code', request: withBody(body.tokenConfirm), responses: { 200: token } }), async (c) => {
+    const input = c.req.valid('json');
+    requireAction(c, input.reassign ? 'reassignToken' : 'registerNewToken');
+    return c.json(await confirmTokenEnrolment(c.env, c.var.portal, actor(c), { tokenId: input.tokenId, otp: input.otp, challengeId: input.challengeId, replaceOld: input.reassign }), 200);
   })
-  .post('/tokens/passkey/existing', async (c) => {
-    requireAction(c, 'reassignToken');
-    const body = await parseJsonBody(c, z.strictObject({ credential: authenticationCredential }));
-    return c.json(await completePasskeyReassign(c.env, c.var.portal, actor(c), relyingParty(c), body.credential));
-  })
-  .post('/tokens/enrol/resend', async (c) => {
-    const body = await parseJsonBody(c, z.strictObject({ tokenId: fields.id, reassign: z.boolean().default(false) }));
-    requireAction(c, body.reassign ? 'reassignToken' : 'registerNewToken');
-    return c.json(await resendEnrolmentCode(c.env, c.var.portal, actor(c), body.tokenId));
-  })
-  .post('/tokens/confirm', async (c) => {
-    const body = await parseJsonBody(c, z.strictObject({ tokenId: fields.id, otp, challengeId: z.string().min(16).max(200).optional(), reassign: z.boolean().default(false) }));
-    requireAction(c, body.reassign ? 'reassignToken' : 'registerNewToken');
-    return c.json(
-      await confirmTokenEnrolment(c.env, c.var.portal, actor(c), { tokenId: body.tokenId, otp: body.otp, challengeId: body.challengeId, replaceOld: body.reassign }),
-    );
-  })
-  .post('/tokens/claim', async (c) => {
-    requireAction(c, 'registerExistingToken');
-    const body = await parseJsonBody(c, z.strictObject({ serial: z.string().trim().min(1).max(64), otp }));
-    return c.json(await claimExistingToken(c.env, c.var.portal, actor(c), body));
-  })
-  .post('/tokens/unassign', async (c) => {
-    requireAction(c, 'unassignToken');
+  .openapi(
+    route({ ...action, method: 'post', path: '/tokens/claim', summary: 'Register Existing Token: claim a token by serial and code', middleware: enabled('registerExistingToken'), request: withBody(body.tokenClaim), responses: { 200: token } }),
+    async (c) => c.json(await claimExistingToken(c.env, c.var.portal, actor(c), c.req.valid('json')), 200),
+  )
+  .openapi(route({ ...action, method: 'post', path: '/tokens/unassign', summary: 'Unassign the token from this resource', middleware: enabled('unassignToken'), responses: noContent }), async (c) => {
     await unassignOwnToken(c.env, c.var.portal, actor(c));
     return c.body(null, 204);
   })
-  .post('/tokens/sync', async (c) => {
-    requireAction(c, 'synchronizeToken');
-    await synchronizeOwnToken(c.env, c.var.portal, actor(c), await parseJsonBody(c, z.strictObject({ otp1: otp, otp2: otp })));
+  .openapi(
+    route({ ...action, method: 'post', path: '/tokens/sync', summary: 'Synchronize the token with two consecutive codes', middleware: enabled('synchronizeToken'), request: withBody(body.tokenSync), responses: noContent }),
+    async (c) => {
+      await synchronizeOwnToken(c.env, c.var.portal, actor(c), c.req.valid('json'));
+      return c.body(null, 204);
+    },
+  )
+  .openapi(route({ ...action, method: 'put', path: '/tokens/pin', summary: "Set the token's PIN", middleware: enabled('setupPin'), request: withBody(body.pin), responses: noContent }), async (c) => {
+    await setOwnPin(c.env, c.var.portal, actor(c), c.req.valid('json'));
     return c.body(null, 204);
   })
-  .put('/tokens/pin', async (c) => {
-    requireAction(c, 'setupPin');
-    const body = await parseJsonBody(c, z.strictObject({ pin, pinPosition: z.enum(['before', 'after']) }));
-    await setOwnPin(c.env, c.var.portal, actor(c), body);
-    return c.body(null, 204);
-  })
-  .delete('/tokens/pin', async (c) => {
-    requireAction(c, 'removePin');
+  .openapi(route({ ...action, method: 'delete', path: '/tokens/pin', summary: "Remove the token's PIN", middleware: enabled('removePin'), responses: noContent }), async (c) => {
     await setOwnPin(c.env, c.var.portal, actor(c), { pin: null });
     return c.body(null, 204);
   })
-  .post('/password', async (c) => {
-    requireAction(c, 'createPassword');
-    await createOwnPassword(c.env, c.var.portal, actor(c), (await parseJsonBody(c, z.strictObject({ password: passwordField }))).password);
+  .openapi(route({ ...action, method: 'post', path: '/password', summary: 'Create a password (the account has none)', middleware: enabled('createPassword'), request: withBody(body.newPassword), responses: noContent }), async (c) => {
+    await createOwnPassword(c.env, c.var.portal, actor(c), c.req.valid('json').password);
     return c.body(null, 204);
   })
-  .put('/password', async (c) => {
-    requireAction(c, 'changePassword');
-    await changeOwnPassword(c.env, c.var.portal, actor(c), await parseJsonBody(c, z.strictObject({ currentPassword: z.string().min(1).max(1024), newPassword: passwordField })));
+  .openapi(route({ ...action, method: 'put', path: '/password', summary: 'Change the password', middleware: enabled('changePassword'), request: withBody(body.changePassword), responses: noContent }), async (c) => {
+    await changeOwnPassword(c.env, c.var.portal, actor(c), c.req.valid('json'));
     return c.body(null, 204);
   })
-  .post('/email', async (c) => {
-    requireAction(c, 'changeEmail');
-    const { email } = await parseJsonBody(c, z.strictObject({ email: fields.email }));
-    const issued = await requestEmailChange(c.env, c.var.portal, actor(c), email);
-    return c.json({ challengeId: issued.challengeId, expiresAt: issued.expiresAtMs });
+  .openapi(route({ ...action, method: 'post', path: '/email', summary: 'Change the email address: send a code to the new one', middleware: enabled('changeEmail'), request: withBody(body.email), responses: { 200: challengeIssued } }), async (c) => {
+    const issued = await requestEmailChange(c.env, c.var.portal, actor(c), c.req.valid('json').email);
+    return c.json({ challengeId: issued.challengeId, expiresAt: issued.expiresAtMs }, 200);
   })
-  .post('/email/confirm', async (c) => {
-    requireAction(c, 'changeEmail');
-    return c.json(await confirmEmailChange(c.env, actor(c), await parseJsonBody(c, z.strictObject({ challengeId: z.string().min(1).max(200), code }))));
+  .openapi(
+    route({ ...action, method: 'post', path: '/email/confirm', summary: 'Confirm the new email address with its code', middleware: enabled('changeEmail'), request: withBody(body.sentCode), responses: { 200: json(answer.email, 'The new address') } }),
+    async (c) => c.json(await confirmEmailChange(c.env, actor(c), c.req.valid('json')), 200),
+  )
+  .openapi(route({ ...action, method: 'post', path: '/phone', summary: 'Change the mobile number: send a code to the new one', middleware: enabled('changePhone'), request: withBody(body.phone), responses: { 200: challengeIssued } }), async (c) => {
+    const issued = await requestPhoneChange(c.env, c.var.portal, actor(c), c.req.valid('json').phone);
+    return c.json({ challengeId: issued.challengeId, expiresAt: issued.expiresAtMs }, 200);
   })
-  .post('/phone', async (c) => {
-    requireAction(c, 'changePhone');
-    const { phone } = await parseJsonBody(c, z.strictObject({ phone: z.string().trim().min(3).max(32) }));
-    const issued = await requestPhoneChange(c.env, c.var.portal, actor(c), phone);
-    return c.json({ challengeId: issued.challengeId, expiresAt: issued.expiresAtMs });
-  })
-  .post('/phone/confirm', async (c) => {
-    requireAction(c, 'changePhone');
-    return c.json(await confirmPhoneChange(c.env, actor(c), await parseJsonBody(c, z.strictObject({ challengeId: z.string().min(1).max(200), code }))));
-  })
-  .put('/login', async (c) => {
-    requireAction(c, 'changeLogin');
-    await changeOwnLogin(c.env, c.var.portal, actor(c), (await parseJsonBody(c, z.strictObject({ login: fields.login }))).login);
+  .openapi(
+    route({ ...action, method: 'post', path: '/phone/confirm', summary: 'Confirm the new mobile number with its code', middleware: enabled('changePhone'), request: withBody(body.sentCode), responses: { 200: json(answer.phone, 'The new number') } }),
+    async (c) => c.json(await confirmPhoneChange(c.env, actor(c), c.req.valid('json')), 200),
+  )
+  .openapi(route({ ...action, method: 'put', path: '/login', summary: 'Change the login', middleware: enabled('changeLogin'), request: withBody(body.login), responses: noContent }), async (c) => {
+    await changeOwnLogin(c.env, c.var.portal, actor(c), c.req.valid('json').login);
     return c.body(null, 204);
   })
-  .put('/name', async (c) => {
-    requireAction(c, 'changeName');
-    const body = await parseJsonBody(c, z.strictObject({ firstName: z.string().trim().min(1).max(100), lastName: z.string().trim().min(1).max(100) }));
-    await changeOwnName(c.env, actor(c), body);
+  .openapi(route({ ...action, method: 'put', path: '/name', summary: 'Change first and last name', middleware: enabled('changeName'), request: withBody(body.name), responses: noContent }), async (c) => {
+    await changeOwnName(c.env, actor(c), c.req.valid('json'));
     return c.body(null, 204);
   })
   // A new set of recovery codes, shown once; it voids the old set. A set is a second factor: the fresh proof first.
-  .post('/recovery-codes', async (c) => {
-    requireAction(c, 'GenerateRecoveryCodes');
-    await parseJsonBody(c, z.strictObject({}));
-    const who = actor(c);
-    await requireProof(c.env, c.var.portal, who);
-    const generated = await generateRecoveryCodes(c.env, who.userId, { channel: 'portal', ip: who.ip, client: who.client, nowMs: who.nowMs });
-    return c.json({ codes: generated.codes, createdAt: generated.createdAt }, 201);
-  })
-  .get('/environments', async (c) => {
-    requireAction(c, 'manageEnvironment');
-    return c.json({ items: await listOwnEnvironments(c.env, c.var.portalUser!.userId) });
-  })
-  .put('/environments/:id', async (c) => {
-    requireAction(c, 'manageEnvironment');
-    const { id } = parse(z.object({ id: fields.id }), c.req.param());
-    const { name } = await parseJsonBody(c, z.strictObject({ name: z.string().trim().max(60).nullable() }));
-    await nameOwnEnvironment(c.env, c.var.portalUser!.userId, id, name || null);
-    return c.body(null, 204);
-  })
-  .delete('/environments/:id', async (c) => {
-    requireAction(c, 'manageEnvironment');
-    const { id } = parse(z.object({ id: fields.id }), c.req.param());
-    await forgetOwnEnvironment(c.env, c.var.portalUser!.userId, id);
-    return c.body(null, 204);
-  });
+  .openapi(
+    route({
+      ...action,
+      method: 'post',
+      path: '/recovery-codes',
+      summary: 'A new set of recovery codes (shown this once; the previous set is void)',
+      middleware: enabled('GenerateRecoveryCodes'),
+      request: withBody(body.none),
+      responses: { 201: json(answer.recoveryCodes, 'The codes') },
+    }),
+    async (c) => {
+      const who = actor(c);
+      await requireProof(c.env, c.var.portal, who);
+      const generated = await generateRecoveryCodes(c.env, who.userId, { channel: 'portal', ip: who.ip, client: who.client, nowMs: who.nowMs });
+      return c.json({ codes: generated.codes, createdAt: generated.createdAt }, 201);
+    },
+  )
+  .openapi(
+    route({ ...action, method: 'get', path: '/environments', summary: 'The environments the user signed in from', middleware: enabled('manageEnvironment'), responses: { 200: json(answer.environments, 'Most recent first') } }),
+    async (c) => c.json({ items: await listOwnEnvironments(c.env, c.var.portalUser!.userId) }, 200),
+  )
+  .openapi(
+    route({
+      ...action,
+      method: 'put',
+      path: '/environments/{id}',
+      summary: 'Name an environment (null or empty: no name)',
+      middleware: enabled('manageEnvironment'),
+      request: { params: environmentParams, body: jsonBody(body.environmentName) },
+      responses: noContent,
+    }),
+    async (c) => {
+      await nameOwnEnvironment(c.env, c.var.portalUser!.userId, c.req.valid('param').id, c.req.valid('json').name || null);
+      return c.body(null, 204);
+    },
+  )
+  .openapi(
+    route({ ...action, method: 'delete', path: '/environments/{id}', summary: 'Forget an environment', middleware: enabled('manageEnvironment'), request: { params: environmentParams }, responses: noContent }),
+    async (c) => {
+      await forgetOwnEnvironment(c.env, c.var.portalUser!.userId, c.req.valid('param').id);
+      return c.body(null, 204);
+    },
+  );
 
-export const portalRoutes = new Hono<PortalEnv>().use('/:alias/*', withPortal).route('/:alias', publicRoutes).route('/:alias', sessionRoutes);
+export const portalRoutes = apiRouter<PortalEnv>().use('/:alias/*', withPortal).route('/:alias', publicRoutes).route('/:alias', sessionRoutes);
