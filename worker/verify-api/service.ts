@@ -22,11 +22,12 @@ import {
   type VerifyFailureReason,
   type VerifyResult,
 } from '../tokens/verification';
-import { claimTokenAttemptStatement, CONSUMED_BY_PREVIOUS_STATEMENT, releaseTokenAttemptStatement, TOKEN_RECORD_COLUMNS } from '../tokens/repo';
+import { claimTokenAttemptStatement, CONSUMED_BY_PREVIOUS_STATEMENT, releaseTokenAttemptStatement } from '../tokens/repo';
 import { AppError } from '../errors';
 import { checkTokenCode, isCodeRequest, isMessageToken, openChallengeIdOf, sendKeptTokenCode } from '../tokens/message-tokens';
-import { tokensForTypedCode, tokensVerifiedAtSql } from '../tokens/accepted-tokens';
+import { tokensForTypedCode } from '../tokens/accepted-tokens';
 import { verifyKeysOf } from '../tokens/service';
+import { verifyRateLimitRowStatement, verifyTargetStatements, VERIFY_RATE_LIMIT_KEY_SQL } from './repo';
 import { keepWarmCopy, verifyWarm, warmCopyConsumed, warmCopyKey } from './warm-path';
 
 /** The answer to a missing, malformed, unknown or revoked key (the same words as the admin API's). */
@@ -91,20 +92,6 @@ interface Decision {
   logged: boolean;
 }
 
-/** The resource a caller names, by its id or its name; the user, by the identity key of the login (?2 / $.loginKey). */
-const resourceIdOf = (param: string) => `SELECT id FROM resources WHERE id = ${param} OR lower(name) = lower(${param}) LIMIT 1`;
-const userIdOf = (loginKeyParam: string) => `SELECT id FROM users WHERE login_key = ${loginKeyParam}`;
-
-/**
- * The verify rate limit's key, computed in the read batch from the caller's {loginKey, login, resource} (JSON in
- * ?1): the RESOLVED user id and resource id, so every spelling that reaches the same user on the same resource
- * (the resource's name or its id, the login in another case or compatibility form) spends the same
- * VERIFY_ATTEMPTS_PER_USER. A login or resource nobody has keeps its own spelling: nothing is guessed there.
- */
-const VERIFY_RATE_LIMIT_KEY_SQL = `'verify:'
-  || coalesce((${userIdOf("json_extract(?1, '$.loginKey')")}), 'login:' || coalesce(json_extract(?1, '$.loginKey'), lower(json_extract(?1, '$.login'))))
-  || ':' || coalesce((${resourceIdOf("json_extract(?1, '$.resource')")}), 'resource:' || lower(json_extract(?1, '$.resource')))`;
-
 export async function verifyForResource(env: Env, request: VerifyRequest, nowMs: number): Promise<VerifyApiResult> {
   const warm = await verifyWarm(env, request, lookupKeyOf(request.login), nowMs, (serial, userId) =>
     activityStatementIf(env.DB, activityOf(request, { accepted: true, serial, userId }, userId, nowMs), CONSUMED_BY_PREVIOUS_STATEMENT),
@@ -129,8 +116,6 @@ async function decide(env: Env, request: VerifyRequest, nowMs: number, rateLimit
   // sits in front of VPN and RADIUS logins, and each sequential D1 call costs far more than the HMAC work. The key
   // is checked in D1 on every request, here and on the warm path (never from a copy), so a revoked key is refused
   // from the next request on.
-  const resourceId = resourceIdOf('?1');
-  const userId = userIdOf('?2');
   // The identity key, as every sign-in path finds users (lib/identity.ts); null (nobody: USER_UNKNOWN) for a login
   // with an invisible or ambiguous character.
   const loginKey = lookupKeyOf(request.login);
@@ -140,7 +125,7 @@ async function decide(env: Env, request: VerifyRequest, nowMs: number, rateLimit
     touchApiKeyStatement(db, request.apiKeyHash, nowMs),
     // Counted only for a valid key: requests nobody authenticated must not use up a user's attempts.
     rateLimitCounted
-      ? db.prepare(`SELECT count, expires_at FROM rate_limits WHERE key = ${VERIFY_RATE_LIMIT_KEY_SQL}`).bind(rateLimitInput)
+      ? verifyRateLimitRowStatement(db, rateLimitInput)
       : consumeRateLimitStatement(
           db,
           rateLimitInput,
@@ -150,11 +135,7 @@ async function decide(env: Env, request: VerifyRequest, nowMs: number, rateLimit
           { condition: validApiKeyCondition('?5', nowMs, 'verify'), value: request.apiKeyHash },
           VERIFY_RATE_LIMIT_KEY_SQL,
         ),
-    db.prepare(resourceId).bind(request.resource),
-    db.prepare(`SELECT id, enabled, login, first_name, language FROM users WHERE id = (${userIdOf('?1')})`).bind(loginKey),
-    db.prepare(`SELECT id, kind, token_id FROM assignments WHERE resource_id = (${resourceId}) AND user_id = (${userId})`).bind(request.resource, loginKey),
-    // The tokens this resource's verification answers for: the one rule (tokens/accepted-tokens.ts).
-    db.prepare(`SELECT ${TOKEN_RECORD_COLUMNS} FROM tokens WHERE ${tokensVerifiedAtSql(`(${resourceId})`, `(${userId})`)} ORDER BY created_at`).bind(request.resource, loginKey),
+    ...verifyTargetStatements(db, request.resource, loginKey),
   ]);
   // Nothing was written for an invalid key (the rate limit hit is conditioned on it), and nothing is logged.
   // The lookup also refuses revoked and expired keys and keys whose owner is no longer an enabled admin; a usable
