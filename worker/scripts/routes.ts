@@ -4,6 +4,7 @@ import { currentUserId } from '../auth/middleware';
 import { auditOf } from '../audit/record';
 import { SCRIPT_SOURCE_MAX_BYTES } from '../constants';
 import { anyObject, apiRouter, json, jsonBody, noContent, route } from '../lib/api-router';
+import { scriptUserFieldsAnswer, scriptVersionAnswer } from './answers';
 import { ACTIONS, CONTEXT_VARIABLES, TYPE_NAMES } from '../../script-engine';
 import { SCRIPT_USER_FIELDS } from './user-fields';
 import {
@@ -63,7 +64,7 @@ export const scriptAdminRoutes = apiRouter()
   )
   // The user's system names, for the designer's GetSystemName picker and completion.
   .openapi(
-    route({ method: 'get', path: '/user-fields', tags, summary: 'System names of the user fields scripts may read and write', responses: { 200: json(anyObject, 'The fields') } }),
+    route({ method: 'get', path: '/user-fields', tags, summary: 'System names of the user fields scripts may read and write', responses: { 200: json(scriptUserFieldsAnswer, 'The fields') } }),
     (c) => c.json({ items: SCRIPT_USER_FIELDS.map(({ name, writable, type, description }) => ({ name, writable, type, description })) }, 200),
   )
   .openapi(
@@ -81,7 +82,7 @@ export const scriptAdminRoutes = apiRouter()
     await setScriptEnabled(c.env.DB, c.req.valid('json').enabled, c.var.now, auditOf(c));
     return c.json(await readScriptState(c.env.DB), 200);
   })
-  .openapi(route({ method: 'get', path: '/versions/{version}', tags, summary: 'One saved version', request: { params: versionParam }, responses: { 200: json(anyObject, 'The version') } }), async (c) =>
+  .openapi(route({ method: 'get', path: '/versions/{version}', tags, summary: 'One saved version', request: { params: versionParam }, responses: { 200: json(scriptVersionAnswer, 'The version') } }), async (c) =>
     c.json(await readVersionSource(c.env.DB, c.req.valid('param').version), 200),
   )
   .openapi(
