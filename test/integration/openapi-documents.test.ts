@@ -15,6 +15,7 @@ import { portalRoutes } from '../../worker/selfservice/routes';
 import { registerSharedComponents } from '../../worker/lib/api-router';
 import { ErrorEnvelope } from '../../worker/lib/api-router';
 import { LOGIN_MAX_LENGTH } from '../../worker/contract/fields';
+import type { AppBindings } from '../../worker/env';
 import { adminClient, call, json, unique } from '../helpers/worker';
 
 /** What a router serves, as "METHOD /path/{param}" under its mount point. */
@@ -48,9 +49,10 @@ describe('OpenAPI documents', async () => {
     ['/api/profile', profileRoutes, 10],
     ['/api/auth', authRoutes, 10],
     ['/saml', samlRoutes, 2],
-    ['/api/portal', portalRoutes, 40],
+    // The portal router's context carries the portal's own variables; only its declarations are read here.
+    ['/api/portal', portalRoutes as unknown as OpenAPIHono<AppBindings>, 40],
   ] as const)('%s is declared the same way: every route, in a valid document', async (mount, router, atLeast) => {
-    const app = new OpenAPIHono();
+    const app = new OpenAPIHono<AppBindings>();
     registerSharedComponents(app);
     app.route(mount, router);
     const doc = app.getOpenAPI31Document({ openapi: '3.1.0', info: { title: mount, version: '1' } });
@@ -63,13 +65,13 @@ describe('OpenAPI documents', async () => {
 
   it("the portal's document names its alias and says the answers the portal page reads, field by field", () => {
     const app = new OpenAPIHono();
-    app.route('/api/portal', portalRoutes);
+    app.route('/api/portal', portalRoutes as unknown as OpenAPIHono<AppBindings>);
     const doc = app.getOpenAPI31Document({ openapi: '3.1.0', info: { title: 'portal', version: '1' } });
     const signIn = doc.paths!['/api/portal/{alias}/signin']!.post!;
     expect(signIn.parameters).toEqual([expect.objectContaining({ in: 'path', name: 'alias', required: true })]);
     const body = (signIn.requestBody as { content: Record<string, { schema: { properties: Record<string, object> } }> }).content['application/json']!.schema;
     expect(body.properties.login).toMatchObject({ type: 'string', minLength: 1, maxLength: 128 });
-    const me = doc.paths!['/api/portal/{alias}/me']!.get!.responses[200] as { content: Record<string, { schema: { properties: Record<string, object>; required: string[] } }> };
+    const me = doc.paths!['/api/portal/{alias}/me']!.get!.responses![200] as { content: Record<string, { schema: { properties: Record<string, object>; required: string[] } }> };
     const overview = me.content['application/json']!.schema;
     expect(overview.required).toEqual(expect.arrayContaining(['resource', 'actions', 'tokenTypes', 'user', 'token', 'recoveryCodes', 'csrfToken']));
     expect((overview.properties.user as { required: string[] }).required).toEqual(expect.arrayContaining(['login', 'email', 'language', 'hasPassword']));
