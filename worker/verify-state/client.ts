@@ -12,8 +12,10 @@ import { VERIFY_WARM_COPIES_MAX } from '../constants';
 import type { MiddlewareHandler } from 'hono';
 import type { AppBindings, Env } from '../env';
 import { AppError } from '../errors';
-import { TOKEN_RECORD_COLUMNS, type HotStateAccess, type TokenRecord, type VerifyResult } from '../tokens/verification';
+import { readTokenRecord } from '../tokens/repo';
+import type { HotStateAccess, TokenRecord, VerifyResult } from '../tokens/verification';
 import type { AdminChange, HotState, ObjectAnswer, VerifyStateObject } from './object';
+import { readTokenOwner } from './repo';
 
 export type VerifyStateMode = 'd1' | 'durable-object';
 
@@ -88,7 +90,7 @@ async function ask<T extends VerifyResult | { ok: boolean }>(
   let answer = (await question(stub, token, epochKnownBefore(name, nowMs))) as ObjectAnswer<T>;
   if (answer.stale) {
     learnEpoch(name, answer.epoch);
-    const fresh = await env.DB.prepare(`SELECT ${TOKEN_RECORD_COLUMNS} FROM tokens WHERE id = ?`).bind(token.id).first<TokenRecord>();
+    const fresh = await readTokenRecord(env.DB, token.id);
     if (!fresh || objectNameOf(fresh) !== name) return { ok: false, tokenId: token.id, reason: 'TOKEN_DISABLED' } as unknown as T;
     answer = (await question(stub, fresh, answer.epoch)) as ObjectAnswer<T>;
     // Another admin change in between: refuse rather than loop; the next request starts from the newest epoch.
@@ -132,7 +134,7 @@ export const tellObjectsOfTokenChanges: MiddlewareHandler<AppBindings> = async (
   const watched = (method === 'PATCH' || method === 'DELETE') && action === '' ? true : (method === 'PUT' && action === '/pin') || (method === 'POST' && action === '/reset-fail-counter');
   if (!watched || verifyStateMode(c.env) !== 'durable-object') return next();
   const id = c.req.param('id')!;
-  const ownerOf = async () => (await c.env.DB.prepare('SELECT owner_user_id FROM tokens WHERE id = ?').bind(id).first<{ owner_user_id: string | null }>())?.owner_user_id;
+  const ownerOf = () => readTokenOwner(c.env.DB, id);
   const before = await ownerOf();
   await next();
   if (before === undefined || c.res.status >= 400) return;

@@ -30,6 +30,7 @@ import {
 import type { Env } from '../env';
 import { AppError, type ErrorCode } from '../errors';
 import { rateLimitResultFromRow } from '../lib/rate-limit';
+import { mirrorStatement } from './repo';
 import {
   resyncIn,
   verifyOtpIn,
@@ -444,22 +445,4 @@ export class VerifyStateObject extends DurableObject<Env> {
         }),
     };
   }
-}
-
-/**
- * D1's mirror of a token's hot state (rule 1: for the admin's screens, never read to decide). The counter and step
- * only ever rise here (max), so D1 stays a floor the next object can start from (rule 7) whatever order two writes
- * land in. A consume also marks the token activated (the admin's Check OTP and enrolment confirm a pending token).
- */
-function mirrorStatement(db: D1Database, tokenId: string, state: HotState, consumed: boolean): D1PreparedStatement {
-  return db
-    .prepare(
-      `UPDATE tokens SET
-         counter = max(counter, ?1),
-         drift_steps = CASE WHEN ?2 >= last_used_step THEN ?3 ELSE drift_steps END,
-         last_used_step = max(last_used_step, ?2),
-         fail_count = ?4, locked_until = ?5, last_used_at = coalesce(?6, last_used_at)${consumed ? ', activated = 1' : ''}
-       WHERE id = ?7`,
-    )
-    .bind(state.counter, state.last_used_step, state.drift_steps, state.fail_count, state.locked_until, state.last_used_at, tokenId);
 }
