@@ -7,6 +7,7 @@
 import type { Context } from 'hono';
 import type { AppBindings } from '../env';
 import { clientAgent, clientIp } from '../lib/http';
+import { auditInsertStatement, type AuditRowValues } from './repo';
 
 /** Who made a change: the admin signed in, or an API key together with the admin who owns it. */
 export interface AuditActor {
@@ -67,7 +68,7 @@ export function auditOf(c: Context<AppBindings>): Audit {
  * and the key's name are read in the same statement, as they are at this moment.
  */
 export function auditStatement(db: D1Database, actor: AuditActor, change: AuditChange): D1PreparedStatement {
-  return auditInsert(db, actor, change, 'WHERE changes() > 0');
+  return auditInsertStatement(db, actor, auditRowOf(change), { onlyAfterAChange: true });
 }
 
 /**
@@ -76,31 +77,7 @@ export function auditStatement(db: D1Database, actor: AuditActor, change: AuditC
  * batch reaches. Written on its own, after the action answered; a token's serial is read in the same statement.
  */
 export async function recordAuditEvent(c: Context<AppBindings>, change: AuditChange): Promise<void> {
-  await auditInsert(c.env.DB, auditActorOf(c), change, '').run();
-}
-
-function auditInsert(db: D1Database, actor: AuditActor, change: AuditChange, condition: string): D1PreparedStatement {
-  return db
-    .prepare(
-      `INSERT INTO admin_audit (id, at, actor_user_id, actor_login, api_key_id, api_key_name, action, object_type, object_id, object_name, before, after, ip, client)
-       SELECT ?1, ?2, ?3, (SELECT login FROM users WHERE id = ?3), ?4, (SELECT name FROM api_keys WHERE id = ?4), ?5, ?6, ?7,
-              COALESCE(?8, CASE ?6 WHEN 'token' THEN (SELECT serial FROM tokens WHERE id = ?7) END), ?9, ?10, ?11, ?12
-       ${condition}`,
-    )
-    .bind(
-      crypto.randomUUID(),
-      actor.nowMs,
-      actor.userId,
-      actor.apiKeyId,
-      change.action,
-      change.objectType,
-      change.objectId,
-      change.objectName ?? null,
-      auditJson(change.before),
-      auditJson(change.after),
-      actor.ip,
-      actor.client,
-    );
+  await auditInsertStatement(c.env.DB, auditActorOf(c), auditRowOf(change), { onlyAfterAChange: false }).run();
 }
 
 /**
@@ -125,4 +102,9 @@ export function maskSecrets(value: unknown): unknown {
 
 function auditJson(value: unknown): string | null {
   return value === undefined ? null : JSON.stringify(maskSecrets(value));
+}
+
+/** The change as the trail stores it: before and after as JSON with their secrets masked. */
+function auditRowOf(change: AuditChange): AuditRowValues {
+  return { ...change, objectName: change.objectName ?? null, before: auditJson(change.before), after: auditJson(change.after) };
 }

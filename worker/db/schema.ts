@@ -6,6 +6,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex, type AnySQLiteColumn } from 'drizzle-orm/sqlite-core';
+import type { AuditObjectType } from '../audit/record';
 import { TOKEN_TYPES } from '../contract/tokens';
 import { HASH_ALGORITHMS } from '../otp/hotp';
 
@@ -467,7 +468,7 @@ export const adminAudit = sqliteTable(
     apiKeyId: text('api_key_id'),
     apiKeyName: text('api_key_name'),
     action: text('action').notNull(),
-    objectType: text('object_type').notNull(),
+    objectType: text('object_type').$type<AuditObjectType>().notNull(),
     objectId: text('object_id'),
     objectName: text('object_name'),
     before: text('before'),
