@@ -1,13 +1,16 @@
 /**
- * The admin audit trail beyond changes made in an admin batch: Check OTP, resync and "Send code" (which change no
- * row of an admin batch, or change it inside the verification) are recorded as their own rows, with the outcome; and
- * how long the trail keeps rows is a platform setting within bounds, which the hourly purge and every read go by.
+ * The admin audit trail of the token actions whose change happens in the verification: Check OTP, resync and "Send
+ * code" are recorded with the change they make (the consume, the counted failure, the claimed resync attempt, the
+ * stored code: the same D1 batch, or in object mode the object's transaction, whose outbox brings the row to D1),
+ * with the outcome; and how long the trail keeps rows is a platform setting within bounds, which the hourly purge
+ * and every read go by. Runs in both projects (worker, worker-object).
  */
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_AUDIT_RETENTION_DAYS, ADMIN_AUDIT_RETENTION_MAX_DAYS, ADMIN_AUDIT_RETENTION_MIN_DAYS, DAY_MS } from '../../worker/constants';
 import { runScheduledPurge } from '../../worker/maintenance/purge';
 import { providerScenario, twilioAndOutboxSettings } from '../helpers/messaging';
+import { verifyStateMode, verifyStateSettled } from '../../worker/verify-state/client';
 import { adminClient, insertUser, json, randomSeedBase32, totpAt, unique } from '../helpers/worker';
 
 type Admin = Awaited<ReturnType<typeof adminClient>>;
@@ -41,16 +44,57 @@ async function totpToken() {
   const user = await insertUser({ password: null });
   const seed = randomSeedBase32();
   const token = await admin.post('/tokens/hardware', { type: 'TOTP', serial: unique('HW-AUDIT-'), seed, seedEncoding: 'base32', ownerUserId: user.id });
-  return { token, seed };
+  // In object mode the rows (and the token's columns) reach D1 with the object's flush, after the answer.
+  const drained = () => verifyStateSettled(env, { id: token.id, owner_user_id: user.id });
+  const settled = async () => expect(await drained()).toBe(true);
+  const failCount = async () => (await settled(), (await env.DB.prepare('SELECT fail_count FROM tokens WHERE id = ?').bind(token.id).first<{ fail_count: number }>())!.fail_count);
+  return { token, seed, drained, settled, failCount };
 }
 
-describe('token actions that change no admin batch are recorded as their own rows', () => {
+describe('token actions are recorded with the change they make in the verification', () => {
+  it('a change and its row come together: a Check OTP whose row D1 refuses changes nothing, or (object mode) its row arrives with the flush', async () => {
+    // Failure: the trail's insert fails after the check consumed the user's code (the row written on its own,
+    // after the action). An admin could then test a user's code, using it up, without the trail saying so.
+    const { token, seed, drained, settled, failCount } = await totpToken();
+    const right = await totpAt(seed, Date.now());
+    await env.DB.prepare('ALTER TABLE admin_audit RENAME TO admin_audit_away').run();
+    const check = await admin.request(`/tokens/${token.id}/check`, { method: 'POST', json: { otp: right } });
+    if (verifyStateMode(env) === 'd1') {
+      // One batch: the refused row rolls the consume back, so the code is still the user's.
+      expect(check.status).toBe(500);
+      await env.DB.prepare('ALTER TABLE admin_audit_away RENAME TO admin_audit').run();
+      expect(await rowsFor(token.id, 'check_otp')).toEqual([]);
+      expect(await json(admin.request(`/tokens/${token.id}/check`, { method: 'POST', json: { otp: right } }))).toEqual({ valid: true });
+    } else {
+      // The consume and the row are one object transaction; D1 takes the row once it is back.
+      expect(await json(check)).toEqual({ valid: true });
+      expect(await drained()).toBe(false);
+      await env.DB.prepare('ALTER TABLE admin_audit_away RENAME TO admin_audit').run();
+    }
+    await settled();
+    expect(afterOf(await rowsFor(token.id, 'check_otp'))).toEqual([{ valid: true }]);
+    expect(await failCount()).toBe(0);
+  });
+
+  it('the row says what the check changed: a counted failure with its count, a replay (nothing counted) on its own', async () => {
+    const { token, seed, failCount } = await totpToken();
+    const right = await totpAt(seed, Date.now());
+    const wrong = String((Number(right) + 1) % 1_000_000).padStart(6, '0');
+    expect(await json(admin.request(`/tokens/${token.id}/check`, { method: 'POST', json: { otp: wrong } }))).toMatchObject({ valid: false, reason: 'OTP_INVALID' });
+    expect(await failCount()).toBe(1);
+    expect(await json(admin.request(`/tokens/${token.id}/check`, { method: 'POST', json: { otp: right } }))).toEqual({ valid: true });
+    expect(await json(admin.request(`/tokens/${token.id}/check`, { method: 'POST', json: { otp: right } }))).toMatchObject({ valid: false, reason: 'OTP_REPLAYED' });
+    expect(await failCount()).toBe(0);
+    expect(afterOf(await rowsFor(token.id, 'check_otp'))).toEqual([{ valid: false, reason: 'OTP_INVALID' }, { valid: true }, { valid: false, reason: 'OTP_REPLAYED' }]);
+  });
+
   it('Check OTP: each check with its outcome, by the key and its owner, named by the serial', async () => {
-    const { token, seed } = await totpToken();
+    const { token, seed, settled } = await totpToken();
     const right = await totpAt(seed, Date.now());
     const wrong = String((Number(right) + 1) % 1_000_000).padStart(6, '0');
     expect(await json(admin.request(`/tokens/${token.id}/check`, { method: 'POST', json: { otp: wrong } }))).toMatchObject({ valid: false });
     expect(await json(admin.request(`/tokens/${token.id}/check`, { method: 'POST', json: { otp: right } }))).toEqual({ valid: true });
+    await settled();
     const rows = await rowsFor(token.id, 'check_otp');
     expect(rows.map(({ object_type, object_name, actor_user_id, api_key_id }) => ({ object_type, object_name, actor_user_id, api_key_id }))).toEqual(
       Array(2).fill({ object_type: 'token', object_name: token.serial, actor_user_id: admin.ownerUserId, api_key_id: admin.keyId }),
@@ -59,7 +103,7 @@ describe('token actions that change no admin batch are recorded as their own row
   });
 
   it('resync: a refused and an accepted resync, each recorded', async () => {
-    const { token, seed } = await totpToken();
+    const { token, seed, settled } = await totpToken();
     const now = Date.now();
     const refused = await admin.request(`/tokens/${token.id}/resync`, { method: 'POST', json: { otp1: '000000', otp2: '000001' } });
     expect(refused.status).toBe(401);
@@ -68,7 +112,13 @@ describe('token actions that change no admin batch are recorded as their own row
       json: { otp1: await totpAt(seed, now + 20 * 30_000), otp2: await totpAt(seed, now + 21 * 30_000) },
     });
     expect(accepted.status).toBe(200);
+    await settled();
     expect(afterOf(await rowsFor(token.id, 'resync'))).toEqual([{ resynced: false, reason: 'OTP_INVALID' }, { resynced: true }]);
+    // Disabled: refused before an attempt is claimed, nothing counted: a row of its own.
+    await admin.request(`/tokens/${token.id}`, { method: 'PATCH', json: { enabled: false } });
+    expect((await admin.request(`/tokens/${token.id}/resync`, { method: 'POST', json: { otp1: '000000', otp2: '000001' } })).status).toBe(403);
+    await settled();
+    expect(afterOf(await rowsFor(token.id, 'resync')).at(-1)).toEqual({ resynced: false, reason: 'TOKEN_DISABLED' });
   });
 
   it('Send code: recorded with where the code went (masked), never the code', async () => {

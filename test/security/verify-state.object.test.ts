@@ -203,6 +203,38 @@ describe('the outbox: what D1 is told after the answer arrives, once', () => {
     expect(await verify(await hotpAt(seed, 0))).toMatchObject({ accepted: false, reason: 'OTP_REPLAYED' });
   });
 
+  it("a failing D1 flush, then the object evicted: the admin's Check OTP and resync audit rows arrive once, with the outcome", async () => {
+    // Failure: D1 refuses the flush after the object consumed the code (Check OTP) and re-anchored the token
+    // (resync), and the object is evicted. Were the audit rows written by the Worker after the answer, or kept in
+    // memory, the trail would miss an admin using up a user's code; a row sent twice would say it twice.
+    const { admin, seed, token, stub } = await setup('HOTP');
+    const audited = async (action: string) =>
+      (await env.DB.prepare('SELECT after FROM admin_audit WHERE object_id = ? AND action = ? ORDER BY at, rowid').bind(token.id, action).all<{ after: string }>()).results.map((row) => JSON.parse(row.after));
+    await env.DB.prepare('ALTER TABLE admin_audit RENAME TO admin_audit_away').run();
+    expect(await json(admin.request(`/tokens/${token.id}/check`, { method: 'POST', json: { otp: await hotpAt(seed, 0) } }))).toEqual({ valid: true });
+    expect(await json(admin.request(`/tokens/${token.id}/check`, { method: 'POST', json: { otp: '000000' } }))).toMatchObject({ valid: false });
+    // The claimed attempt's row (refused until found) and the re-anchoring's rewrite of it: one row, resynced.
+    const resync = await admin.request(`/tokens/${token.id}/resync`, { method: 'POST', json: { otp1: await hotpAt(seed, 20), otp2: await hotpAt(seed, 21) } });
+    expect(resync.status).toBe(200);
+    expect(await stub.flushed()).toBe(false);
+    await evictDurableObject(stub);
+    const owed = await runInDurableObject(stub, (_instance, state) => state.storage.sql.exec<{ id: string; step: string; version: number }>('SELECT id, step, version FROM audit_outbox').toArray());
+    expect(owed).toHaveLength(3);
+    await env.DB.prepare('ALTER TABLE admin_audit_away RENAME TO admin_audit').run();
+    await runDurableObjectAlarm(stub);
+    const expected = { check_otp: [{ valid: true }, { valid: false, reason: 'OTP_INVALID' }], resync: [{ resynced: true }] };
+    expect({ check_otp: await audited('check_otp'), resync: await audited('resync') }).toEqual(expected);
+    // Sent again (D1 took it, the object never heard): the same rows, once.
+    await runInDurableObject(stub, (_instance, state) => {
+      for (const row of owed) state.storage.sql.exec('INSERT INTO audit_outbox (id, step, version) VALUES (?, ?, ?)', row.id, row.step, row.version);
+    });
+    expect(await stub.flushed()).toBe(true);
+    expect({ check_otp: await audited('check_otp'), resync: await audited('resync') }).toEqual(expected);
+    // A row exists exactly when the state moved: the object's counter is past the resync's pair, the failure counted
+    // and then cleared by the resync.
+    expect(await stub.hotStateOf(token.id)).toMatchObject({ counter: 22, fail_count: 0 });
+  });
+
   it('a flush sent again (D1 took it, the object never heard) writes each activity once: the id is chosen in the object', async () => {
     // Failure: the batch committed in D1 but its answer was lost, so the outbox still holds the rows it sent.
     const { seed, verify, stub, logins } = await setup('HOTP');

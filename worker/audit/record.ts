@@ -72,12 +72,15 @@ export function auditStatement(db: D1Database, actor: AuditActor, change: AuditC
 }
 
 /**
- * The audit row of an admin action that changes no row of its own batch: a test of a token (Check OTP), a code
- * sent for one, or a resync, whose change happens in the verification (D1 or its Durable Object) where no admin
- * batch reaches. Written on its own, after the action answered; a token's serial is read in the same statement.
+ * The audit row of a token action whose change happens in the verification (Check OTP's consume or counted failure,
+ * resync's claimed attempt and its re-anchoring), in the batch (D1 mode) or the object's outbox transaction
+ * (verify-state/object.ts) of that change. Its id is chosen by the action, so a later step of the same action (a
+ * resync's re-anchoring after its claimed attempt) rewrites the outcome of the one row, and a flush sent twice
+ * writes it once. `onlyIfPreviousChanged`: in a batch, right after the statement whose change it records; false for
+ * the object's flush, where the change is already durable.
  */
-export async function recordAuditEvent(c: Context<AppBindings>, change: AuditChange): Promise<void> {
-  await auditInsertStatement(c.env.DB, auditActorOf(c), auditRowOf(change), { onlyAfterAChange: false }).run();
+export function auditOutcomeStatement(db: D1Database, id: string, actor: AuditActor, change: AuditChange, onlyIfPreviousChanged: boolean): D1PreparedStatement {
+  return auditInsertStatement(db, actor, auditRowOf(change), { onlyAfterAChange: onlyIfPreviousChanged, id, outcomeUpdates: true });
 }
 
 /**

@@ -37,6 +37,11 @@ export interface IssueCodeInput {
   /** Flow state kept with the challenge and returned by verifyCode. */
   data?: Record<string, unknown>;
   /**
+   * A statement for the batch that stores the code, right after its insert, given the normalised target: the
+   * admin's audit row of "Send code", written exactly when a code was stored (a refused or failed send stores none).
+   */
+  alsoWhenStored?: (target: string) => D1PreparedStatement;
+  /**
    * The challengeId to use instead of a fresh one: flows that must not reveal whether a code went out give every
    * caller a challengeId at once and send (or not) after the response.
    */
@@ -98,6 +103,7 @@ export async function issueCode(env: MessagingEnv, input: IssueCodeInput): Promi
       createdAt: input.nowMs,
       expiresAt: expiresAtMs,
     }),
+    ...(input.alsoWhenStored ? [input.alsoWhenStored(target)] : []),
   ]);
   return { challengeId, expiresAtMs, target, channel: input.channel };
 }

@@ -19,7 +19,18 @@ import { fieldRefusal } from '../lib/validate';
 import { issueCode, verifyCode, type IssuedCode } from '../messaging/codes';
 import type { Language } from '../messaging/settings';
 import { splitPinAndOtp } from '../otp/verify';
-import { recordFailure, refusalByState, type TokenRecord, type VerifyResult } from './verification';
+import type { Audit } from '../audit/record';
+import {
+  auditedStep,
+  auditedStepStatement,
+  CHECK_OTP_ACCEPTED,
+  checkOtpRefused,
+  recordFailure,
+  refusalByState,
+  type OutcomeAudit,
+  type TokenRecord,
+  type VerifyResult,
+} from './verification';
 import { readUserContact } from '../users/repo';
 import { acceptMessageTokenCode, openCodeChallengeData } from './repo';
 import { checkPin, upgradeLegacyPinHash } from './secrets';
@@ -64,6 +75,8 @@ export interface SendTokenCodeInput {
   nowMs: number;
   /** Extra flow state kept with the challenge. */
   data?: Record<string, unknown>;
+  /** As IssueCodeInput.alsoWhenStored (messaging/codes.ts): the admin's audit row of Send code. */
+  alsoWhenStored?: (target: string) => D1PreparedStatement;
 }
 
 /** Sends a fresh code to the token's destination (limits apply; RATE_LIMITED / MESSAGE_NOT_SENT are thrown). */
@@ -80,6 +93,7 @@ export function sendTokenCode(env: Env, token: Pick<TokenRecord, 'id' | 'type' |
     nowMs: input.nowMs,
     challengeId: input.challengeId,
     data: { ...input.data, tokenId: token.id },
+    alsoWhenStored: input.alsoWhenStored,
   });
 }
 
@@ -92,6 +106,8 @@ export interface CheckTokenCodeOptions {
   countFailure?: boolean;
   /** The lock the caller's claimTokenAttemptStatement set (its claim reached the limit): this check's success lifts it. */
   lockedByClaim?: number | null;
+  /** The admin's Check OTP: its audit row, written with the accept or the counted failure (VerifyOptions.audit). */
+  audit?: OutcomeAudit;
 }
 
 /**
@@ -110,7 +126,9 @@ export async function checkTokenCode(
   if (refusal) return refusal;
   if (!isMessageToken(token.type)) return { ok: false, tokenId: token.id, reason: 'TOKEN_TYPE_MISMATCH' };
   const fail = (): Promise<VerifyResult> =>
-    options.countFailure === false ? Promise.resolve({ ok: false, tokenId: token.id, reason: 'OTP_INVALID' }) : recordFailure(env.DB, token, options.nowMs, 'OTP_INVALID');
+    options.countFailure === false
+      ? Promise.resolve({ ok: false, tokenId: token.id, reason: 'OTP_INVALID' })
+      : recordFailure(env.DB, token, options.nowMs, 'OTP_INVALID', undefined, auditedStep(options.audit, checkOtpRefused('OTP_INVALID')));
 
   const split = splitPinAndOtp(input.replace(/[\s-]/g, ''), CODE_DIGITS, token.pin_hash !== null, token.pin_position);
   const pinOk = split !== null && (token.pin_hash === null || (await checkPin(env.SESSION_KEY, token.id, split.pin, token.pin_hash)));
@@ -121,7 +139,8 @@ export async function checkTokenCode(
   if (!verdict.ok || verdict.data.tokenId !== token.id || verdict.userId !== token.owner_user_id) {
     return fail();
   }
-  if (!(await acceptMessageTokenCode(env.DB, token.id, options.nowMs, options.lockedByClaim ?? null))) return { ok: false, tokenId: token.id, reason: 'TOKEN_LOCKED' };
+  const audited = auditedStepStatement(env.DB, auditedStep(options.audit, CHECK_OTP_ACCEPTED));
+  if (!(await acceptMessageTokenCode(env.DB, token.id, options.nowMs, options.lockedByClaim ?? null, audited))) return { ok: false, tokenId: token.id, reason: 'TOKEN_LOCKED' };
   await upgradeLegacyPinHash(env.DB, env.SESSION_KEY, token.id, split.pin, token.pin_hash);
   return { ok: true, tokenId: token.id, serial: token.serial, matched: { challenge: true } };
 }
@@ -185,11 +204,19 @@ export interface AdminCheckCodeSent {
   expiresAt: number;
 }
 
-export async function sendAdminCheckCode(env: Env, token: TokenRecord, meta: { ip: string; nowMs: number }): Promise<AdminCheckCodeSent> {
+export async function sendAdminCheckCode(env: Env, token: TokenRecord, meta: { ip: string; nowMs: number }, audit: Audit): Promise<AdminCheckCodeSent> {
   if (!isMessageToken(token.type)) throw new AppError('TOKEN_TYPE_MISMATCH', 'Only SMS and email tokens receive codes.');
   if (!token.enabled) throw new AppError('TOKEN_DISABLED');
   const owner = token.owner_user_id ? await readUserContact(env.DB, token.owner_user_id) : undefined;
-  const issued = await sendKeptTokenCode(env, token, { purpose: ADMIN_CHECK_PURPOSE, language: owner?.language ?? 'en', name: owner ? owner.firstName || owner.login : '', ip: meta.ip, nowMs: meta.nowMs });
+  const issued = await sendKeptTokenCode(env, token, {
+    purpose: ADMIN_CHECK_PURPOSE,
+    language: owner?.language ?? 'en',
+    name: owner ? owner.firstName || owner.login : '',
+    ip: meta.ip,
+    nowMs: meta.nowMs,
+    // Recorded in the batch that stores the code: where it went (masked), never the code.
+    alsoWhenStored: (target) => audit({ action: 'send_code', objectType: 'token', objectId: token.id, after: { sentTo: maskDestination(target) } }),
+  });
   return { sentTo: maskDestination(issued.target), expiresAt: issued.expiresAtMs };
 }
 
@@ -198,11 +225,11 @@ export async function sendAdminCheckCode(env: Env, token: TokenRecord, meta: { i
  * consumed, a wrong one counts on the token's fail counter (as the admin check of OTP tokens does), and a pending
  * token is activated by a right one. Without an open code there is nothing to guess at: CODE_EXPIRED, nothing counted.
  */
-export async function checkAdminCheckCode(env: Env, token: TokenRecord, input: string, nowMs: number): Promise<VerifyResult> {
+export async function checkAdminCheckCode(env: Env, token: TokenRecord, input: string, nowMs: number, audit: OutcomeAudit): Promise<VerifyResult> {
   // A locked or disabled token says so whether or not a code is open: the lock is the answer after a burst.
   const refusal = refusalByState(token, nowMs, true);
   if (refusal) return refusal;
   const challengeId = await openChallengeIdOf(env, token, ADMIN_CHECK_PURPOSE, nowMs);
   if (!challengeId) throw new AppError('CODE_EXPIRED', 'No code is open for this token: send one first.');
-  return checkTokenCode(env, token, challengeId, input, { purpose: ADMIN_CHECK_PURPOSE, nowMs, allowActivation: true });
+  return checkTokenCode(env, token, challengeId, input, { purpose: ADMIN_CHECK_PURPOSE, nowMs, allowActivation: true, audit });
 }

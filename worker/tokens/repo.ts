@@ -184,8 +184,8 @@ export async function resetTokenFailCounterRow(d1: D1Database, id: string, audit
  * is enabled and not locked, or locked by the caller's own claim (`lockedByClaim`), which this success lifts. A
  * token disabled or locked by someone else since it was read changes nothing: false.
  */
-export async function acceptMessageTokenCode(d1: D1Database, tokenId: string, nowMs: number, lockedByClaim: number | null): Promise<boolean> {
-  const accepted = await createDb(d1)
+export async function acceptMessageTokenCode(d1: D1Database, tokenId: string, nowMs: number, lockedByClaim: number | null, alsoIfAccepted?: D1PreparedStatement): Promise<boolean> {
+  const accept = createDb(d1)
     .update(tokens)
     .set({ failCount: 0, lockedUntil: null, activated: true, lastUsedAt: nowMs })
     .where(
@@ -195,7 +195,9 @@ export async function acceptMessageTokenCode(d1: D1Database, tokenId: string, no
         or(isNull(tokens.lockedUntil), sql`${tokens.lockedUntil} <= ${nowMs}`, eq(tokens.lockedUntil, lockedByClaim ?? -1)),
       ),
     );
-  return accepted.meta.changes === 1;
+  // `alsoIfAccepted` (the admin's audit row of Check OTP) follows the accept in its batch, conditional on it.
+  const [accepted] = alsoIfAccepted ? await d1.batch([d1Statement(d1, accept), alsoIfAccepted]) : [await accept];
+  return accepted!.meta.changes === 1;
 }
 
 /** The flow data of the newest open code challenges of `purpose` sent to `target` for `userId` (newest first). */
@@ -536,6 +538,7 @@ export async function countTokenFailure(
   tokenId: string,
   nowMs: number,
   lastAccepted?: LastAccepted,
+  alsoIfCounted?: D1PreparedStatement,
 ): Promise<{ fail_count: number; locked_until: number | null } | null> {
   const replay = lastAccepted ? lastAcceptedCondition(lastAccepted, { id: '?4', now: '?1', value: '?5' }) : null;
   const statement = db.prepare(
@@ -548,10 +551,13 @@ export async function countTokenFailure(
      WHERE id = ?4${replay ? ` AND NOT (${replay.sql})` : ''}
      RETURNING fail_count, locked_until`,
   );
-  return (replay
+  const count = replay
     ? statement.bind(nowMs, TOKEN_MAX_FAILS, nowMs + TOKEN_LOCK_DURATION_MS, tokenId, replay.value)
-    : statement.bind(nowMs, TOKEN_MAX_FAILS, nowMs + TOKEN_LOCK_DURATION_MS, tokenId)
-  ).first<{ fail_count: number; locked_until: number | null }>();
+    : statement.bind(nowMs, TOKEN_MAX_FAILS, nowMs + TOKEN_LOCK_DURATION_MS, tokenId);
+  if (!alsoIfCounted) return count.first<{ fail_count: number; locked_until: number | null }>();
+  // `alsoIfCounted` (the admin's audit row of Check OTP) follows the count in its batch, conditional on it.
+  const [counted] = await db.batch<{ fail_count: number; locked_until: number | null }>([count, alsoIfCounted]);
+  return counted!.results[0] ?? null;
 }
 
 /**
@@ -559,11 +565,18 @@ export async function countTokenFailure(
  * failure counted on the token only while that hit is allowed and the token is not locked (claimTokenAttemptStatement).
  * `claimed` undefined: no attempt was claimed (rate limited, locked or disabled).
  */
-export async function claimResyncAttemptRows(db: D1Database, tokenId: string, nowMs: number): Promise<{ limit: RateLimitResult; claimed: { locked_until: number | null } | undefined }> {
+export async function claimResyncAttemptRows(
+  db: D1Database,
+  tokenId: string,
+  nowMs: number,
+  alsoIfClaimed?: D1PreparedStatement,
+): Promise<{ limit: RateLimitResult; claimed: { locked_until: number | null } | undefined }> {
   const rateKey = `resync:${tokenId}`;
+  // `alsoIfClaimed` (the admin's audit row of the resync) follows the claim, conditional on it.
   const [limitRows, claimRows] = await db.batch([
     consumeRateLimitStatement(db, rateKey, RESYNC_ATTEMPTS_PER_TOKEN, RESYNC_WINDOW_MS, nowMs),
     claimTokenAttemptStatement(db, tokenId, nowMs, { sql: '(SELECT count FROM rate_limits WHERE key = ?5) <= ?6', values: [rateKey, RESYNC_ATTEMPTS_PER_TOKEN] }),
+    ...(alsoIfClaimed ? [alsoIfClaimed] : []),
   ]);
   return {
     limit: rateLimitResultFromRow(limitRows!.results[0] as RateLimitHitRow, RESYNC_ATTEMPTS_PER_TOKEN, nowMs),
@@ -576,19 +589,27 @@ export async function claimResyncAttemptRows(db: D1Database, tokenId: string, no
  * counter/step not having moved past the pair and on no lock but the one this very attempt set by reaching the
  * limit (`lockedByClaim`): a lock from other failures stays. False: it did not apply.
  */
-export async function applyResyncAnchor(db: D1Database, tokenId: string, anchor: ResyncAnchor, lockedByClaim: number | null, nowMs: number): Promise<boolean> {
+export async function applyResyncAnchor(
+  db: D1Database,
+  tokenId: string,
+  anchor: ResyncAnchor,
+  lockedByClaim: number | null,
+  nowMs: number,
+  alsoIfApplied?: D1PreparedStatement,
+): Promise<boolean> {
   const [set, values, unused] =
     anchor.kind === 'counter'
       ? ['counter = ?', [anchor.counterAfter], 'counter <= ?']
       : ['last_used_step = ?, drift_steps = ?', [anchor.lastUsedStep, anchor.driftSteps], 'last_used_step < ?'];
-  const result = await db
+  const apply = db
     .prepare(
       `UPDATE tokens SET ${set}, fail_count = 0, locked_until = NULL, activated = 1
        WHERE id = ? AND ${unused} AND enabled = 1 AND (locked_until IS NULL OR locked_until <= ? OR locked_until = ?)`,
     )
-    .bind(...values, tokenId, anchor.unusedFrom, nowMs, lockedByClaim ?? -1)
-    .run();
-  return result.meta.changes === 1;
+    .bind(...values, tokenId, anchor.unusedFrom, nowMs, lockedByClaim ?? -1);
+  // `alsoIfApplied` (the admin's audit row of the resync, now its outcome) follows the re-anchoring, conditional on it.
+  const [result] = alsoIfApplied ? await db.batch([apply, alsoIfApplied]) : [await apply.run()];
+  return result!.meta.changes === 1;
 }
 
 /**

@@ -1,7 +1,7 @@
 /** Admin API: /api/admin/tokens */
 import { $ } from '@hono/zod-openapi';
 import { z } from 'zod';
-import { auditOf, recordAuditEvent } from '../audit/record';
+import { auditActorOf, auditOf } from '../audit/record';
 import { AppError } from '../errors';
 import { apiRouter, idParams, json, jsonBody, noContent, route } from '../lib/api-router';
 import { checkCodeSentAnswer, enrolmentAnswer, tokenAnswer, tokenResourcesAnswer } from './answers';
@@ -130,8 +130,7 @@ export const tokenAdminRoutes = $(
     }),
     async (c) => {
       const { id } = c.req.valid('param');
-      const sent = await sendTokenCheckCode(c.env, id, { ip: clientIp(c), nowMs: c.var.now });
-      await recordAuditEvent(c, { action: 'send_code', objectType: 'token', objectId: id, after: { sentTo: sent.sentTo } });
+      const sent = await sendTokenCheckCode(c.env, id, { ip: clientIp(c), nowMs: c.var.now }, auditOf(c));
       return c.json(sent, 200);
     },
   )
@@ -159,8 +158,7 @@ export const tokenAdminRoutes = $(
     async (c) => {
       const body = c.req.valid('json');
       const { id } = c.req.valid('param');
-      const result = await checkTokenOtp(c.env, id, body.otp, c.var.now, body.challenge);
-      await recordAuditEvent(c, { action: 'check_otp', objectType: 'token', objectId: id, after: result.ok ? { valid: true } : { valid: false, reason: result.reason } });
+      const result = await checkTokenOtp(c.env, id, body.otp, c.var.now, auditActorOf(c), body.challenge);
       return c.json(result.ok ? { valid: true } : { valid: false, reason: result.reason, lockedUntil: result.lockedUntil ?? null }, 200);
     },
   )
@@ -169,8 +167,7 @@ export const tokenAdminRoutes = $(
     async (c) => {
       const { id } = c.req.valid('param');
       const body = c.req.valid('json');
-      const result = await resyncTokenById(c.env, id, body.otp1, body.otp2, c.var.now);
-      await recordAuditEvent(c, { action: 'resync', objectType: 'token', objectId: id, after: result.ok ? { resynced: true } : { resynced: false, reason: result.reason } });
+      const result = await resyncTokenById(c.env, id, body.otp1, body.otp2, c.var.now, auditActorOf(c));
       if (!result.ok) throw resyncRefusal(result);
       return c.json(await getToken(c.env.DB, id, c.var.now), 200);
     },

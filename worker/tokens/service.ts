@@ -2,7 +2,7 @@
  * Tokens: the inventory of OTP generators. Software tokens get a generated seed shown once as a QR code and stay
  * pending until their first correct code; hardware tokens are registered with the seed from the vendor.
  */
-import type { Audit } from '../audit/record';
+import type { Audit, AuditActor } from '../audit/record';
 import { CODE_DIGITS, SOFTWARE_TOKEN_SECRET_BYTES, TOKEN_COUNTER_MAX, TOKEN_PIN_MAX_LENGTH, TOKEN_PIN_MIN_LENGTH } from '../constants';
 import type { HashAlgorithm, TokenType } from '../db/schema';
 import type { Env } from '../env';
@@ -16,7 +16,19 @@ import type { Page } from '../lib/paging';
 import { buildKeyUri } from '../otp/key-uri';
 import { parseOcraSuite } from '../otp/ocra';
 import { renderQrSvg } from '../otp/qr';
-import { resyncToken, verifyTokenOtp, type TokenRecord, type VerifyKeys, type VerifyResult } from '../tokens/verification';
+import {
+  checkOtpRefused,
+  HOT_STATE_TOKEN_TYPES,
+  recordUnchangedOutcome,
+  resyncRefused,
+  resyncToken,
+  verifyTokenOtp,
+  type OutcomeAudit,
+  type ResyncResult,
+  type TokenRecord,
+  type VerifyKeys,
+  type VerifyResult,
+} from '../tokens/verification';
 import { passkeyFactsOf, type PasskeyFacts } from '../passkeys/repo';
 import { recoveryCodeCountsOf, sendRecoveryCodeUsedEmail, type RecoveryCodeCounts } from './recovery-codes';
 import { checkAdminCheckCode, isMessageToken, maskDestination, normalizeDestination, sendAdminCheckCode, type AdminCheckCodeSent, type MessageTokenType } from './message-tokens';
@@ -35,7 +47,7 @@ import {
   type TokenViewRow,
 } from './repo';
 import { hashPin, sealSeed } from './secrets';
-import { hotStateAccessOf } from '../verify-state/client';
+import { hotStateAccessOf, verifyStateSettled } from '../verify-state/client';
 
 export interface TokenView {
   id: string;
@@ -490,28 +502,45 @@ export function verifyKeysOf(env: Pick<Env, 'SEED_ENCRYPTION_KEY' | 'SESSION_KEY
  * Admin "Check OTP": a real verification (it consumes the code and counts failures) that may activate a pending
  * token. SMS/EMAIL tokens are checked against the code sent by "Send code" (message-tokens.ts).
  */
-export async function checkTokenOtp(env: Env, id: string, otp: string, nowMs: number, challenge?: string): Promise<VerifyResult> {
+export async function checkTokenOtp(env: Env, id: string, otp: string, nowMs: number, actor: AuditActor, challenge?: string): Promise<VerifyResult> {
   const token = await loadTokenRecord(env.DB, id);
-  if (isMessageToken(token.type)) return checkAdminCheckCode(env, token, otp, nowMs);
   // A check would use up one of the user's codes (or count against their set): only the user types them.
   if (token.type === 'RECOVERY_CODES') throw new AppError('TOKEN_TYPE_MISMATCH', 'Recovery codes are not checked here: the user types them at sign-in.');
   // A passkey has no seed and no code: its proof is a WebAuthn ceremony in the user's browser.
   if (token.type === 'PASSKEY') throw new AppError('TOKEN_TYPE_MISMATCH', 'Passkeys have no code to check.');
-  return verifyTokenOtp(env.DB, verifyKeysOf(env), token, otp, nowMs, { allowActivation: true, challenge });
+  // The audit row goes with the change the check makes (the consume, or the failure it counts: issue 13 §1).
+  const audit: OutcomeAudit = { id: crypto.randomUUID(), actor, change: { action: 'check_otp', objectType: 'token', objectId: id } };
+  const result = isMessageToken(token.type)
+    ? await checkAdminCheckCode(env, token, otp, nowMs, audit)
+    : await verifyTokenOtp(env.DB, verifyKeysOf(env), token, otp, nowMs, { allowActivation: true, challenge, audit });
+  // A refusal that counted no failure (disabled, pending, already locked, the code accepted last sent again) changed
+  // nothing to write the row with: it is a row of its own, after the answer.
+  if (!result.ok && result.failCount === undefined) await recordUnchangedOutcome(env.DB, audit, checkOtpRefused(result.reason));
+  await adminSeesOwnAction(env, token);
+  return result;
 }
 
-/** "Send code" before the admin check of an SMS/EMAIL token. */
-export async function sendTokenCheckCode(env: Env, id: string, meta: { ip: string; nowMs: number }): Promise<AdminCheckCodeSent> {
-  return sendAdminCheckCode(env, await loadTokenRecord(env.DB, id), meta);
+/** "Send code" before the admin check of an SMS/EMAIL token; `audit` records it in the batch that stores the code. */
+export async function sendTokenCheckCode(env: Env, id: string, meta: { ip: string; nowMs: number }, audit: Audit): Promise<AdminCheckCodeSent> {
+  return sendAdminCheckCode(env, await loadTokenRecord(env.DB, id), meta, audit);
 }
 
-export async function resyncTokenById(
-  env: Env,
-  id: string,
-  firstOtp: string,
-  secondOtp: string,
-  nowMs: number,
-) {
+/** The admin's resync, recorded with the attempt it claims (and its outcome with the re-anchoring). */
+export async function resyncTokenById(env: Env, id: string, firstOtp: string, secondOtp: string, nowMs: number, actor: AuditActor): Promise<ResyncResult> {
   const token = await loadTokenRecord(env.DB, id);
-  return resyncToken(env.DB, verifyKeysOf(env), token, firstOtp, secondOtp, nowMs);
+  const audit: OutcomeAudit = { id: crypto.randomUUID(), actor, change: { action: 'resync', objectType: 'token', objectId: id } };
+  const result = await resyncToken(env.DB, verifyKeysOf(env), token, firstOtp, secondOtp, nowMs, audit);
+  // Refused before an attempt was claimed (disabled, rate limited, already locked): nothing changed, a row of its own.
+  if (!result.ok && !result.claimed) await recordUnchangedOutcome(env.DB, audit, resyncRefused(result.reason));
+  await adminSeesOwnAction(env, token);
+  return result;
+}
+
+/**
+ * In object mode the token's columns and the audit row reach D1 with the object's flush, after its answer: the
+ * admin's own check or resync waits for it, so the token page and the trail read next show what it did (an admin
+ * action, not the verify path; a flush that fails is retried by the alarm, and the page shows it once through).
+ */
+async function adminSeesOwnAction(env: Env, token: TokenRecord): Promise<void> {
+  if (HOT_STATE_TOKEN_TYPES.includes(token.type)) await verifyStateSettled(env, token);
 }

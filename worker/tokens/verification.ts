@@ -18,6 +18,7 @@
  * on the same fail counter before the code is looked at, the code consumed by one conditional UPDATE.
  */
 import type { ActivityInput } from '../activities/record';
+import { auditOutcomeStatement, type AuditActor, type AuditChange } from '../audit/record';
 import type { TokenType } from '../db/schema';
 import { importHmacKey } from '../otp/hotp';
 import {
@@ -72,6 +73,39 @@ export interface VerifyKeys {
   hotState?: HotStateAccess;
 }
 
+/**
+ * The admin's audit row of a token action that goes through the check (Check OTP, resync), written with the change
+ * it records: in the D1 batch of the consume, the counted failure, the claimed resync attempt or the re-anchoring,
+ * or in the same object transaction (its outbox, verify-state/object.ts). `id` is chosen once per action: the
+ * resync's re-anchoring rewrites the outcome its claimed attempt wrote, so the action has one row.
+ */
+export interface OutcomeAudit {
+  id: string;
+  actor: AuditActor;
+  change: Omit<AuditChange, 'after'>;
+}
+
+/** One step's audit row: the action's row with the outcome this step makes true. */
+export type AuditedStep = OutcomeAudit & { after: unknown };
+
+export const auditedStep = (audit: OutcomeAudit | undefined, after: unknown): AuditedStep | undefined => (audit ? { ...audit, after } : undefined);
+
+/** The D1 statement of `step` for the batch of its change, right after the change's statement. */
+export function auditedStepStatement(db: D1Database, step: AuditedStep | undefined): D1PreparedStatement | undefined {
+  return step && auditOutcomeStatement(db, step.id, step.actor, { ...step.change, after: step.after }, true);
+}
+
+/** The row of an action that changed nothing to write it with (a refusal that counted no failure), on its own. */
+export async function recordUnchangedOutcome(db: D1Database, audit: OutcomeAudit, after: unknown): Promise<void> {
+  await auditOutcomeStatement(db, audit.id, audit.actor, { ...audit.change, after }, false).run();
+}
+
+/** What the audit trail says of a Check OTP, and of a resync (the claimed attempt counts as refused until it applies). */
+export const CHECK_OTP_ACCEPTED = { valid: true };
+export const checkOtpRefused = (reason: VerifyFailureReason) => ({ valid: false, reason });
+export const RESYNC_APPLIED = { resynced: true };
+export const resyncRefused = (reason: Extract<ResyncResult, { ok: false }>['reason']) => ({ resynced: false, reason });
+
 /** The token types whose counters, used steps, fail counts and locks a Durable Object can own. */
 export const HOT_STATE_TOKEN_TYPES: readonly TokenType[] = ['TOTP', 'HOTP', 'OCRA'];
 
@@ -80,7 +114,7 @@ export interface HotStateAccess {
   verify(token: TokenRecord, input: string, nowMs: number, options: VerifyOptions): Promise<VerifyResult>;
   /** A failure counted on its own (the verify API counts several tokens' failures after checking them all). */
   recordFailure(token: TokenRecord, nowMs: number, reason: VerifyFailureReason): Promise<VerifyResult>;
-  resync(token: TokenRecord, firstOtp: string, secondOtp: string, nowMs: number): Promise<ResyncResult>;
+  resync(token: TokenRecord, firstOtp: string, secondOtp: string, nowMs: number, audit?: OutcomeAudit): Promise<ResyncResult>;
 }
 
 /**
@@ -91,23 +125,28 @@ export interface HotStateAccess {
 export interface TokenStateStore {
   /** The system of record, for the legacy PIN hash upgrade after a success. */
   readonly db: D1Database;
-  consume(token: TokenRecord, match: ConsumableMatch, nowMs: number, ocraPairHash: string | null): Promise<boolean>;
-  recordFailure(token: TokenRecord, nowMs: number, reason: VerifyFailureReason, lastAccepted?: LastAccepted): Promise<VerifyResult>;
+  // `audited`: the admin's audit row, written in the same atomic step exactly when the step changes the state.
+  consume(token: TokenRecord, match: ConsumableMatch, nowMs: number, ocraPairHash: string | null, audited?: AuditedStep): Promise<boolean>;
+  recordFailure(token: TokenRecord, nowMs: number, reason: VerifyFailureReason, lastAccepted?: LastAccepted, audited?: AuditedStep): Promise<VerifyResult>;
   isLastAccepted(token: TokenRecord, lastAccepted: LastAccepted, nowMs: number): Promise<boolean>;
-  claimResyncAttempt(token: TokenRecord, nowMs: number): Promise<ResyncClaim>;
+  claimResyncAttempt(token: TokenRecord, nowMs: number, audited?: AuditedStep): Promise<ResyncClaim>;
   /** Re-anchors at `anchor` if still ahead and not locked but by `lockedByClaim`; resets the fail count. */
-  applyResync(token: TokenRecord, anchor: ResyncAnchor, lockedByClaim: number | null, nowMs: number): Promise<boolean>;
+  applyResync(token: TokenRecord, anchor: ResyncAnchor, lockedByClaim: number | null, nowMs: number, audited?: AuditedStep): Promise<boolean>;
 }
 
 /** D1 as the store: the token row's columns, each step one conditional statement (or batch). */
 export function d1TokenState(db: D1Database, alsoIfConsumed?: D1PreparedStatement): TokenStateStore {
   return {
     db,
-    consume: (token, match, nowMs, ocraPairHash) => consumeTokenMatch(db, token.id, match, nowMs, ocraPairHash, alsoIfConsumed),
-    recordFailure: (token, nowMs, reason, lastAccepted) => recordFailure(db, token, nowMs, reason, lastAccepted),
+    consume: (token, match, nowMs, ocraPairHash, audited) => {
+      // One follower per consume: the verify API's activity, or (the admin's Check OTP) the audit row.
+      if (audited && alsoIfConsumed) throw new Error('A consume carries either an activity or an audit row');
+      return consumeTokenMatch(db, token.id, match, nowMs, ocraPairHash, auditedStepStatement(db, audited) ?? alsoIfConsumed);
+    },
+    recordFailure: (token, nowMs, reason, lastAccepted, audited) => recordFailure(db, token, nowMs, reason, lastAccepted, audited),
     isLastAccepted: (token, lastAccepted, nowMs) => tokenShowsLastAccepted(db, token.id, lastAccepted, nowMs),
-    claimResyncAttempt: (token, nowMs) => claimResyncAttempt(db, token, nowMs),
-    applyResync: (token, anchor, lockedByClaim, nowMs) => applyResyncAnchor(db, token.id, anchor, lockedByClaim, nowMs),
+    claimResyncAttempt: (token, nowMs, audited) => claimResyncAttempt(db, token, nowMs, audited),
+    applyResync: (token, anchor, lockedByClaim, nowMs, audited) => applyResyncAnchor(db, token.id, anchor, lockedByClaim, nowMs, auditedStepStatement(db, audited)),
   };
 }
 
@@ -130,6 +169,12 @@ export interface VerifyOptions {
   alsoIfConsumed?: D1PreparedStatement;
   /** The same activity as data: the verification state object keeps it in its outbox with the consume (verify-state/object.ts). */
   activityIfConsumed?: ActivityInput;
+  /**
+   * The admin's Check OTP: its audit row, written with the consume or the counted failure (CHECK_OTP_ACCEPTED /
+   * checkOtpRefused). A refusal that changes nothing (by the token's state, a replay) writes none here: the caller
+   * records that one on its own (the result then has no failCount).
+   */
+  audit?: OutcomeAudit;
   /**
    * false: a wrong PIN, wrong code or replay is answered but not added to the token's fail counter. Safe ONLY
    * behind a counter the caller claimed before this call, which then bounds the guesses instead: without one this
@@ -182,7 +227,7 @@ export async function verifyOtpIn(
   }
 
   const fail = async (reason: VerifyFailureReason, lastAccepted?: LastAccepted): Promise<VerifyResult> => {
-    if (options.countFailure !== false) return store.recordFailure(token, nowMs, reason, lastAccepted);
+    if (options.countFailure !== false) return store.recordFailure(token, nowMs, reason, lastAccepted, auditedStep(options.audit, checkOtpRefused(reason)));
     const replayed = lastAccepted !== undefined && (await store.isLastAccepted(token, lastAccepted, nowMs));
     return { ok: false, tokenId: token.id, reason: replayed ? 'OTP_REPLAYED' : reason };
   };
@@ -195,7 +240,7 @@ export async function verifyOtpIn(
   if (match.kind === 'none') return fail('OTP_INVALID', lastAccepted);
 
   const pairHash = lastAccepted && 'ocraPairHash' in lastAccepted ? lastAccepted.ocraPairHash : null;
-  const consumed = await store.consume(token, match, nowMs, pairHash);
+  const consumed = await store.consume(token, match, nowMs, pairHash, auditedStep(options.audit, CHECK_OTP_ACCEPTED));
   // Lost the race for this code (a concurrent copy of the request won: a replay), or locked meanwhile (counted).
   if (!consumed) return fail('OTP_INVALID', lastAccepted);
   await upgradeLegacyPinHash(store.db, keys.pinKey, token.id, found.pin, token.pin_hash);
@@ -285,8 +330,9 @@ export async function recordFailure(
   nowMs: number,
   reason: VerifyFailureReason,
   lastAccepted?: LastAccepted,
+  audited?: AuditedStep,
 ): Promise<VerifyResult> {
-  const row = await countTokenFailure(db, token.id, nowMs, lastAccepted);
+  const row = await countTokenFailure(db, token.id, nowMs, lastAccepted, auditedStepStatement(db, audited));
   if (!row && lastAccepted) return { ok: false, tokenId: token.id, reason: 'OTP_REPLAYED' };
   const lockedNow = row?.locked_until != null && row.locked_until > nowMs;
   return {
@@ -300,7 +346,14 @@ export async function recordFailure(
 
 export type ResyncResult =
   | { ok: true }
-  | { ok: false; reason: 'OTP_INVALID' | 'TOKEN_TYPE_MISMATCH' | 'TOKEN_DISABLED' | 'TOKEN_LOCKED' | 'RATE_LIMITED'; lockedUntil?: number | null; retryAfterMs?: number };
+  | {
+      ok: false;
+      reason: 'OTP_INVALID' | 'TOKEN_TYPE_MISMATCH' | 'TOKEN_DISABLED' | 'TOKEN_LOCKED' | 'RATE_LIMITED';
+      lockedUntil?: number | null;
+      retryAfterMs?: number;
+      /** The attempt was claimed (counted on the fail counter), so its audit row was written with that claim. */
+      claimed?: true;
+    };
 
 /**
  * Resynchronisation: two consecutive codes found next to each other anywhere in a large window re-anchor the
@@ -315,9 +368,10 @@ export async function resyncToken(
   firstOtp: string,
   secondOtp: string,
   nowMs: number,
+  audit?: OutcomeAudit,
 ): Promise<ResyncResult> {
-  if (keys.hotState && HOT_STATE_TOKEN_TYPES.includes(token.type)) return keys.hotState.resync(token, firstOtp, secondOtp, nowMs);
-  return resyncIn(d1TokenState(db), keys, token, firstOtp, secondOtp, nowMs);
+  if (keys.hotState && HOT_STATE_TOKEN_TYPES.includes(token.type)) return keys.hotState.resync(token, firstOtp, secondOtp, nowMs, audit);
+  return resyncIn(d1TokenState(db), keys, token, firstOtp, secondOtp, nowMs, audit);
 }
 
 /** resyncToken against `store`, the owner of the token's hot state. */
@@ -328,15 +382,18 @@ export async function resyncIn(
   firstOtp: string,
   secondOtp: string,
   nowMs: number,
+  audit?: OutcomeAudit,
 ): Promise<ResyncResult> {
   if (!token.enabled) return { ok: false, reason: 'TOKEN_DISABLED' };
   if (!token.secret_encrypted || (token.type !== 'HOTP' && token.type !== 'TOTP')) return { ok: false, reason: 'TOKEN_TYPE_MISMATCH' };
-  const claim = await store.claimResyncAttempt(token, nowMs);
+  // The claimed attempt is a failure counted until its codes are found: its audit row says refused, and the
+  // re-anchoring rewrites that row's outcome in its own step.
+  const claim = await store.claimResyncAttempt(token, nowMs, auditedStep(audit, resyncRefused('OTP_INVALID')));
   if (!claim.ok) return claim;
   const key = await importHmacKey(await openSeed(keys.seedKey, token.id, token.secret_encrypted), token.algorithm);
   const anchor = token.type === 'HOTP' ? await findHotpPair(key, token, firstOtp, secondOtp) : await findTotpPair(key, token, firstOtp, secondOtp, nowMs);
-  if (anchor && (await store.applyResync(token, anchor, claim.lockedUntil, nowMs))) return { ok: true };
-  return claim.lockedUntil !== null ? { ok: false, reason: 'TOKEN_LOCKED', lockedUntil: claim.lockedUntil } : { ok: false, reason: 'OTP_INVALID' };
+  if (anchor && (await store.applyResync(token, anchor, claim.lockedUntil, nowMs, auditedStep(audit, RESYNC_APPLIED)))) return { ok: true };
+  return claim.lockedUntil !== null ? { ok: false, reason: 'TOKEN_LOCKED', lockedUntil: claim.lockedUntil, claimed: true } : { ok: false, reason: 'OTP_INVALID', claimed: true };
 }
 
 /**
@@ -345,8 +402,8 @@ export async function resyncIn(
  * reaches TOKEN_MAX_FAILS locks the token at once (no attempt can be claimed after it); its own success lifts
  * that lock again. Returns the lock this attempt set, if it did.
  */
-async function claimResyncAttempt(db: D1Database, token: TokenRecord, nowMs: number): Promise<ResyncClaim> {
-  const { limit, claimed } = await claimResyncAttemptRows(db, token.id, nowMs);
+async function claimResyncAttempt(db: D1Database, token: TokenRecord, nowMs: number, audited?: AuditedStep): Promise<ResyncClaim> {
+  const { limit, claimed } = await claimResyncAttemptRows(db, token.id, nowMs, auditedStepStatement(db, audited));
   if (!limit.allowed) return { ok: false, reason: 'RATE_LIMITED', retryAfterMs: limit.retryAfterMs };
   if (!claimed) return { ok: false, reason: 'TOKEN_LOCKED', lockedUntil: token.locked_until !== null && token.locked_until > nowMs ? token.locked_until : null };
   return { ok: true, lockedUntil: claimed.locked_until };

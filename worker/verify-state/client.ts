@@ -65,12 +65,12 @@ export function hotStateAccessOf(env: Partial<StateEnv>): HotStateAccess | undef
           record,
           input,
           nowMs,
-          { allowActivation: options.allowActivation, challenge: options.challenge, countFailure: options.countFailure, activityIfConsumed: options.activityIfConsumed },
+          { allowActivation: options.allowActivation, challenge: options.challenge, countFailure: options.countFailure, activityIfConsumed: options.activityIfConsumed, audit: options.audit },
           epoch,
         ),
       ),
     recordFailure: (token, nowMs, reason) => ask(stateEnv, token, nowMs, (stub, record) => stub.recordFailure(record, nowMs, reason)),
-    resync: (token, firstOtp, secondOtp, nowMs) => ask(stateEnv, token, nowMs, (stub, record, epoch) => stub.resync(record, firstOtp, secondOtp, nowMs, epoch)),
+    resync: (token, firstOtp, secondOtp, nowMs, audit) => ask(stateEnv, token, nowMs, (stub, record, epoch) => stub.resync(record, firstOtp, secondOtp, nowMs, epoch, audit)),
   };
 }
 
@@ -115,6 +115,16 @@ export async function notifyTokenChange(env: StateEnv, tokenId: string, owners: 
     const answer = await stubOf(env, name).adminChange(tokenId, change);
     learnEpoch(name, answer.epoch);
   }
+}
+
+/**
+ * Waits until D1 holds everything the token's object owed it after its answers (the mirror, activity and audit rows;
+ * at once in the d1 mode, where the answer's own batch wrote them): for readers that must see a check's effects in
+ * D1 right after it (the admin's own Check OTP and resync, tests). No verify answer waits for it. False: D1 refused the flush (the alarm retries).
+ */
+export async function verifyStateSettled(env: Partial<StateEnv>, token: Pick<TokenRecord, 'id' | 'owner_user_id'>): Promise<boolean> {
+  if (!env.DB || verifyStateMode(env) !== 'durable-object') return true;
+  return stubOf(env as StateEnv, objectNameOf(token)).flushed();
 }
 
 /** The state the token's object holds (null: none yet): the exact value behind the mirror, for tests and tools. */

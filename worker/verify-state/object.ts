@@ -18,6 +18,7 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import { activityStatementOnce, type ActivityInput } from '../activities/record';
+import { auditOutcomeStatement } from '../audit/record';
 import {
   OCRA_USED_PAIR_RETENTION_MS,
   RESYNC_ATTEMPTS_PER_TOKEN,
@@ -34,7 +35,9 @@ import { mirrorStatement } from './repo';
 import {
   resyncIn,
   verifyOtpIn,
+  type AuditedStep,
   type LastAccepted,
+  type OutcomeAudit,
   type ResyncResult,
   type TokenRecord,
   type TokenStateStore,
@@ -57,7 +60,7 @@ export interface HotState {
  * What a verify may ask of the object: VerifyOptions without the D1 statement, and the success activity as data
  * (`activityIfConsumed`), which the object appends to its outbox in the consume's own transaction.
  */
-export type ObjectVerifyOptions = Pick<VerifyOptions, 'allowActivation' | 'challenge' | 'countFailure' | 'activityIfConsumed'>;
+export type ObjectVerifyOptions = Pick<VerifyOptions, 'allowActivation' | 'challenge' | 'countFailure' | 'activityIfConsumed' | 'audit'>;
 
 /**
  * Every answer: `stale` when the epoch the Worker knew is not the object's (nothing was checked or written), else
@@ -101,6 +104,9 @@ CREATE TABLE IF NOT EXISTS epoch (id INTEGER PRIMARY KEY CHECK (id = 1), value I
 -- again meanwhile), and activity rows with the id they will have in D1 (a flush sent twice writes each once).
 CREATE TABLE IF NOT EXISTS mirror_outbox (token_id TEXT PRIMARY KEY, consumed INTEGER NOT NULL, version INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS activity_outbox (id TEXT PRIMARY KEY, activity TEXT NOT NULL);
+-- The admin's audit rows of Check OTP and resync (an AuditedStep as JSON), written in the transaction of the change
+-- they record. A resync's re-anchoring rewrites its claimed attempt's row (same id): version tells the flush.
+CREATE TABLE IF NOT EXISTS audit_outbox (id TEXT PRIMARY KEY, step TEXT NOT NULL, version INTEGER NOT NULL);
 `;
 
 /** Raised inside a step when an admin change arrived while the check awaited: the whole answer becomes `stale`. */
@@ -116,7 +122,7 @@ export class VerifyStateObject extends DurableObject<Env> {
     this.sql = ctx.storage.sql;
     this.sql.exec(SCHEMA);
     // Left by an instance evicted before its flush: the next answer flushes it (the alarm would, later).
-    this.owesD1 = this.rows('SELECT 1 FROM mirror_outbox UNION ALL SELECT 1 FROM activity_outbox LIMIT 1').length > 0;
+    this.owesD1 = this.rows('SELECT 1 FROM mirror_outbox UNION ALL SELECT 1 FROM activity_outbox UNION ALL SELECT 1 FROM audit_outbox LIMIT 1').length > 0;
   }
 
   async verify(record: TokenRecord, input: string, nowMs: number, options: ObjectVerifyOptions, knownEpoch: number | null): Promise<ObjectAnswer<VerifyResult>> {
@@ -128,8 +134,8 @@ export class VerifyStateObject extends DurableObject<Env> {
     return this.answer(record, this.epoch(), (store, token) => store.recordFailure(token, nowMs, reason), nowMs);
   }
 
-  async resync(record: TokenRecord, firstOtp: string, secondOtp: string, nowMs: number, knownEpoch: number | null): Promise<ObjectAnswer<ResyncResult>> {
-    return this.answer(record, knownEpoch, (store, token) => resyncIn(store, this.keys(), token, firstOtp, secondOtp, nowMs), nowMs);
+  async resync(record: TokenRecord, firstOtp: string, secondOtp: string, nowMs: number, knownEpoch: number | null, audit?: OutcomeAudit): Promise<ObjectAnswer<ResyncResult>> {
+    return this.answer(record, knownEpoch, (store, token) => resyncIn(store, this.keys(), token, firstOtp, secondOtp, nowMs, audit), nowMs);
   }
 
   /**
@@ -218,6 +224,17 @@ export class VerifyStateObject extends DurableObject<Env> {
     this.owesD1 = true;
   }
 
+  /** Inside a step: the admin's audit row of the change this step makes, for D1 with the mirror. */
+  private auditLater(step: AuditedStep | undefined): void {
+    if (!step) return;
+    this.sql.exec(
+      'INSERT INTO audit_outbox (id, step, version) VALUES (?, ?, 1) ON CONFLICT (id) DO UPDATE SET step = excluded.step, version = version + 1',
+      step.id,
+      JSON.stringify(step),
+    );
+    this.owesD1 = true;
+  }
+
   private owesD1 = false;
   private flushing: Promise<boolean> = Promise.resolve(true);
 
@@ -240,7 +257,8 @@ export class VerifyStateObject extends DurableObject<Env> {
         VERIFY_OUTBOX_FLUSH_ROWS_MAX,
       ) as unknown as (HotState & { token_id: string; consumed: number; version: number })[];
       const activities = this.rows('SELECT id, activity FROM activity_outbox LIMIT ?', VERIFY_OUTBOX_FLUSH_ROWS_MAX) as { id: string; activity: string }[];
-      if (mirrors.length === 0 && activities.length === 0) {
+      const audits = this.rows('SELECT id, step, version FROM audit_outbox LIMIT ?', VERIFY_OUTBOX_FLUSH_ROWS_MAX) as { id: string; step: string; version: number }[];
+      if (mirrors.length === 0 && activities.length === 0 && audits.length === 0) {
         this.owesD1 = false;
         return true;
       }
@@ -248,6 +266,11 @@ export class VerifyStateObject extends DurableObject<Env> {
         await this.env.DB.batch([
           ...mirrors.map((row) => mirrorStatement(this.env.DB, row.token_id, row, row.consumed === 1)),
           ...activities.map((row) => activityStatementOnce(this.env.DB, row.id, JSON.parse(row.activity) as ActivityInput)),
+          // Under the id the action chose: sent twice, the one row is written again with the same outcome.
+          ...audits.map((row) => {
+            const step = JSON.parse(row.step) as AuditedStep;
+            return auditOutcomeStatement(this.env.DB, step.id, step.actor, { ...step.change, after: step.after }, false);
+          }),
         ]);
       } catch (error) {
         console.warn('verify state: D1 did not take the outbox; the alarm retries', error);
@@ -257,6 +280,7 @@ export class VerifyStateObject extends DurableObject<Env> {
       this.ctx.storage.transactionSync(() => {
         for (const row of mirrors) this.sql.exec('DELETE FROM mirror_outbox WHERE token_id = ? AND version = ?', row.token_id, row.version);
         for (const row of activities) this.sql.exec('DELETE FROM activity_outbox WHERE id = ?', row.id);
+        for (const row of audits) this.sql.exec('DELETE FROM audit_outbox WHERE id = ? AND version = ?', row.id, row.version);
       });
     }
   }
@@ -319,7 +343,7 @@ export class VerifyStateObject extends DurableObject<Env> {
     };
     return {
       db: this.env.DB,
-      consume: async (token, match, nowMs, pairHash) =>
+      consume: async (token, match, nowMs, pairHash, audited) =>
         this.write(() => {
           assertEpoch();
           const reset = 'fail_count = 0, locked_until = NULL, last_used_at = ?';
@@ -357,11 +381,12 @@ export class VerifyStateObject extends DurableObject<Env> {
           }
           if (won) {
             this.owe(token.id, true);
+            this.auditLater(audited);
             if (activityIfConsumed) this.sql.exec('INSERT INTO activity_outbox (id, activity) VALUES (?, ?)', crypto.randomUUID(), JSON.stringify(activityIfConsumed));
           }
           return won;
         }),
-      recordFailure: async (token, nowMs, reason, lastAccepted) => {
+      recordFailure: async (token, nowMs, reason, lastAccepted, audited) => {
         // As D1's recordFailure: a lock that has run out starts a fresh count; reaching the maximum locks; the code
         // accepted last, sent again, counts nothing (OTP_REPLAYED).
         const replay = lastAccepted ? lastAcceptedSql(token.id, lastAccepted, nowMs) : null;
@@ -381,7 +406,10 @@ export class VerifyStateObject extends DurableObject<Env> {
           token.id,
           ...(replay?.values ?? []),
           )[0] as { fail_count: number; locked_until: number | null } | undefined;
-          if (counted) this.owe(token.id, false);
+          if (counted) {
+            this.owe(token.id, false);
+            this.auditLater(audited);
+          }
           return counted;
         });
         if (!row && replay) return { ok: false, tokenId: token.id, reason: 'OTP_REPLAYED' };
@@ -392,7 +420,7 @@ export class VerifyStateObject extends DurableObject<Env> {
         const condition = lastAcceptedSql(token.id, lastAccepted, nowMs);
         return this.rows(`SELECT 1 FROM token_state WHERE token_id = ? AND ${condition.sql}`, token.id, ...condition.values).length === 1;
       },
-      claimResyncAttempt: async (token, nowMs) =>
+      claimResyncAttempt: async (token, nowMs, audited) =>
         this.write(() => {
           // The attempt limit's hit, then (only while it allows) one failure claimed on the token before any code is
           // computed: the attempt that reaches TOKEN_MAX_FAILS locks the token at once.
@@ -421,9 +449,10 @@ export class VerifyStateObject extends DurableObject<Env> {
           )[0] as { locked_until: number | null } | undefined;
           if (!claimed) return { ok: false, reason: 'TOKEN_LOCKED', lockedUntil: token.locked_until !== null && token.locked_until > nowMs ? token.locked_until : null };
           this.owe(token.id, false);
+          this.auditLater(audited);
           return { ok: true, lockedUntil: claimed.locked_until };
         }),
-      applyResync: async (token, anchor, lockedByClaim, nowMs) =>
+      applyResync: async (token, anchor, lockedByClaim, nowMs, audited) =>
         this.write(() => {
           assertEpoch();
           const [set, values, unused] =
@@ -440,7 +469,10 @@ export class VerifyStateObject extends DurableObject<Env> {
               nowMs,
               lockedByClaim ?? -1,
             ).length === 1;
-          if (applied) this.owe(token.id, false);
+          if (applied) {
+            this.owe(token.id, false);
+            this.auditLater(audited);
+          }
           return applied;
         }),
     };
