@@ -80,8 +80,12 @@ function verifyThroughWorker(login: string, otp: string) {
   return json(call('/api/v1/verify', { method: 'POST', headers: { authorization: `Bearer ${admin.key}` }, json: { login, resource: resource.name, otp } }));
 }
 
-/** The warm batch: rate limit hit, consume, activity, and the key's last-use write when this isolate's is due. */
-const isWarmBatch = (trip: string[] | undefined) => trip !== undefined && (trip.length === 3 || trip.length === 4) && trip[1]!.startsWith('UPDATE tokens SET counter');
+/**
+ * The warm round trip: the one consume statement (its trigger writes the rate limit hit and the activity row), and
+ * the key's last-use write beside it when this isolate's is due.
+ */
+const isWarmBatch = (trip: string[] | undefined) =>
+  trip !== undefined && (trip.length === 1 || trip.length === 2) && trip[0]!.startsWith('UPDATE tokens SET counter') && trip[0]!.includes('warm_success = ?');
 
 /** A user with an HOTP token (with `pin` when given) assigned as "token with user", made warm through the Worker. */
 async function warmUser(pin?: string) {
@@ -100,7 +104,7 @@ async function warmUser(pin?: string) {
 }
 
 describe('verify API warm path', () => {
-  it('a success from a warm isolate is one D1 batch: rate limit hit, conditional consume, activity', async () => {
+  it('a success from a warm isolate is one D1 statement: the conditional consume, whose trigger writes the rate limit hit and the activity', async () => {
     const user = await admin.post('/users', { login: unique('w') });
     const seed = randomSeedBase32();
     const token = await admin.post('/tokens/hardware', { type: 'TOTP', serial: unique('HW'), seed, seedEncoding: 'base32', ownerUserId: user.id });
@@ -113,7 +117,7 @@ describe('verify API warm path', () => {
       const warm = await verifyCounted(user.login, await totpAt(seed, T0 + step * 30_000));
       expect(warm.result).toEqual({ accepted: true, serial: token.serial, userId: user.id });
       expect(warm.trips).toHaveLength(1);
-      expect(warm.trips[0]![1]).toMatch(/^UPDATE tokens SET last_used_step/);
+      expect(warm.trips[0]![0]).toMatch(/^UPDATE tokens SET last_used_step/);
     }
     // Each success logged once, by the batch that consumed it.
     const logins = await env.DB.prepare("SELECT count(*) AS n FROM user_activities WHERE user_id = ? AND type = 'UserLogin'").bind(user.id).first<number>('n');
@@ -266,13 +270,63 @@ describe('verify API warm path', () => {
     vi.setSystemTime(later);
     const due = await verifyCounted(user.login, await code(2));
     expect(due.result).toMatchObject({ accepted: true });
-    expect(due.trips[0]).toHaveLength(4);
+    expect(due.trips[0]).toHaveLength(2);
     expect(await lastUsedAt()).toBe(later);
     vi.setSystemTime(later + 1_000);
     const within = await verifyCounted(user.login, await code(3));
     expect(within.result).toMatchObject({ accepted: true });
-    expect(within.trips[0]).toHaveLength(3);
+    expect(within.trips[0]).toHaveLength(1);
     expect(isWarmBatch(within.trips[0])).toBe(true);
+  });
+
+  it('a warm success writes its UserLogin row and its rate limit hit exactly once; a refused warm consume writes neither', async () => {
+    // Attack: the activity log and the verify limit made to disagree with what was consumed. A success whose row is
+    // missing hides a sign-in from the admin; a refused consume that still logs one forges a sign-in that never
+    // happened; a hit counted twice (warm statement and cold fallback) or not at all bends the limit. The warm
+    // statement writes both through its trigger (migration 0013), so they must follow the consume exactly.
+    const { user, token, code } = await warmUser();
+    const limitKey = `verify:${user.id}:${resource.id}`;
+    const hits = () => env.DB.prepare('SELECT count FROM rate_limits WHERE key = ?').bind(limitKey).first<number>('count');
+    const rows = async (type: 'UserLogin' | 'UserLoginAttempt') =>
+      (
+        await env.DB.prepare('SELECT login, channel, detail, at FROM user_activities WHERE user_id = ? AND type = ? ORDER BY at, rowid')
+          .bind(user.id, type)
+          .all<{ login: string; channel: string; detail: string; at: number }>()
+      ).results;
+    const warmSuccessColumn = () => env.DB.prepare('SELECT warm_success FROM tokens WHERE id = ?').bind(token.id).first<string | null>('warm_success');
+    // warmUser: one cold success and one warm one.
+    expect(await hits()).toBe(2);
+    expect(await rows('UserLogin')).toHaveLength(2);
+
+    vi.setSystemTime(T0 + 5_000);
+    const warm = await verifyCounted(user.login, await code(2));
+    expect(warm.result).toMatchObject({ accepted: true });
+    expect(warm.trips).toHaveLength(1);
+    expect(isWarmBatch(warm.trips[0])).toBe(true);
+    expect(await hits()).toBe(3);
+    const logins = await rows('UserLogin');
+    expect(logins).toHaveLength(3);
+    expect(logins[2]).toEqual({ login: user.login, channel: 'api', detail: JSON.stringify({ resource: resource.name, serial: token.serial }), at: T0 + 5_000 });
+    expect(await warmSuccessColumn()).toBeNull();
+
+    // Eight copies of the next code at once: every request spends one attempt (the winner in its warm statement,
+    // the others in the cold path they fall back to), and one UserLogin row is written.
+    const next = await code(3);
+    const results = await Promise.all(Array.from({ length: 8 }, () => verifyCounted(user.login, next)));
+    expect(results.filter(({ result }) => 'accepted' in result && result.accepted)).toHaveLength(1);
+    expect(await hits()).toBe(3 + 8);
+    expect(await rows('UserLogin')).toHaveLength(4);
+
+    // A refused warm consume that fell back: no UserLogin row, the cold path's one attempt and its one failure row.
+    await admin.request(`/tokens/${token.id}`, { method: 'PATCH', json: { enabled: false } });
+    const attemptsBefore = (await rows('UserLoginAttempt')).length;
+    const refused = await verifyCounted(user.login, await code(4));
+    expect(refused.result).toMatchObject({ accepted: false, reason: 'TOKEN_DISABLED' });
+    expect(isWarmBatch(refused.trips[0])).toBe(true);
+    expect(await hits()).toBe(3 + 8 + 1);
+    expect(await rows('UserLogin')).toHaveLength(4);
+    expect(await rows('UserLoginAttempt')).toHaveLength(attemptsBefore + 1);
+    expect(await warmSuccessColumn()).toBeNull();
   });
 
   it('every token column is either compared by the warm consume or checked on the row by it', async () => {
@@ -281,7 +335,8 @@ describe('verify API warm path', () => {
     const { results } = await env.DB.prepare("SELECT name FROM pragma_table_info('tokens')").all<{ name: string }>();
     const checkedOnTheRow = ['counter', 'last_used_step', 'fail_count', 'locked_until'];
     // enrolling_resource_id marks a pending enrolment (never activated, so never verified: 'activated' is compared).
-    const notRead = ['id', 'kind', 'description', 'last_used_at', 'created_at', 'enrolling_resource_id'];
+    // warm_success is what the warm consume itself writes for its trigger (migration 0013), NULL at rest.
+    const notRead = ['id', 'kind', 'description', 'last_used_at', 'created_at', 'enrolling_resource_id', 'warm_success'];
     expect(results.map((row) => row.name).sort()).toEqual([...WARM_CHECKED_TOKEN_COLUMNS, ...checkedOnTheRow, ...notRead].sort());
     expect(TOKEN_RECORD_COLUMNS.split(', ').sort()).toEqual(['id', ...WARM_CHECKED_TOKEN_COLUMNS, ...checkedOnTheRow].sort());
   });

@@ -161,6 +161,12 @@ export const tokens = sqliteTable(
     createdAt: createdAt(),
     /** A pending token from the portal's Register New Token: the resource it is enrolled for (migration 0012). */
     enrollingResourceId: text('enrolling_resource_id').references((): AnySQLiteColumn => resources.id, { onDelete: 'set null' }),
+    /**
+     * NULL at rest. Set only by the verify API's warm consume (worker/verify-api/warm-path.ts): JSON of the rate-limit
+     * hit and UserLogin row that the trigger tokens_warm_success writes in the same statement, then clears it
+     * (migration 0013; the trigger is not in drizzle's schema).
+     */
+    warmSuccess: text('warm_success'),
   },
   (t) => [
     uniqueIndex('tokens_serial_unique').on(sql`lower(${t.serial})`),

@@ -50,6 +50,15 @@ export function consumeRateLimitStatement(
   return rateLimitHitStatement(db, { key, limit, windowMs, nowMs, onlyIf, keySql });
 }
 
+/**
+ * SQL that is true while one more hit on the key would be allowed by rateLimitHitStatement's rule, counting
+ * nothing: no open window, or one with hits to spare. For a statement whose trigger counts the hit only if the
+ * statement wins (the verify API's warm consume, migration 0013). The arguments are SQL: key, clock, limit.
+ */
+export function rateLimitHitAllowedCondition(key: string, nowMs: string, limit: string): string {
+  return `NOT EXISTS (SELECT 1 FROM rate_limits WHERE rate_limits.key = ${key} AND rate_limits.expires_at > ${nowMs} AND rate_limits.count >= ${limit})`;
+}
+
 export function rateLimitResultFromRow(row: RateLimitHitRow, limit: number, nowMs: number): RateLimitResult {
   return toResult(row, limit, nowMs);
 }

@@ -490,7 +490,10 @@ export async function consumeTokenMatch(
 
 /**
  * The consume of a counter or time step: moves the token past it, only if it is still ahead of the token and the
- * token is still enabled and not locked meanwhile by a concurrent burst of failures (bind consumeCounterOrStepValues).
+ * token is still enabled and not locked meanwhile by a concurrent burst of failures (and `onlyIf` holds). It returns
+ * the token's id when it won. With `warmSuccess` (the verify API's warm path) it also sets tokens.warm_success, whose
+ * trigger writes that success's rate-limit hit and UserLogin row in this same statement (migration 0013): read the
+ * returned row then, not `meta.changes`, which in D1 counts the trigger's writes too.
  */
 export function consumeCounterOrStepStatement(
   db: D1Database,
@@ -498,14 +501,18 @@ export function consumeCounterOrStepStatement(
   match: Extract<ConsumableMatch, { kind: 'counter' | 'step' }>,
   nowMs: number,
   onlyIf: { sql: string; values: unknown[] } = { sql: '1', values: [] },
+  warmSuccess?: string,
 ): D1PreparedStatement {
+  const alsoSet = warmSuccess === undefined ? { sql: '', values: [] } : { sql: ', warm_success = ?', values: [warmSuccess] };
   return match.kind === 'counter'
     ? db
-        .prepare(`UPDATE tokens SET counter = ?, ${CONSUME_RESET} WHERE id = ? AND counter <= ? AND ${CONSUME_GUARD} AND ${onlyIf.sql}`)
-        .bind(match.counter + 1, nowMs, tokenId, match.counter, nowMs, ...onlyIf.values)
+        .prepare(`UPDATE tokens SET counter = ?, ${CONSUME_RESET}${alsoSet.sql} WHERE id = ? AND counter <= ? AND ${CONSUME_GUARD} AND ${onlyIf.sql} RETURNING id`)
+        .bind(match.counter + 1, nowMs, ...alsoSet.values, tokenId, match.counter, nowMs, ...onlyIf.values)
     : db
-        .prepare(`UPDATE tokens SET last_used_step = ?, drift_steps = ?, ${CONSUME_RESET} WHERE id = ? AND last_used_step < ? AND ${CONSUME_GUARD} AND ${onlyIf.sql}`)
-        .bind(match.step, match.driftSteps, nowMs, tokenId, match.step, nowMs, ...onlyIf.values);
+        .prepare(
+          `UPDATE tokens SET last_used_step = ?, drift_steps = ?, ${CONSUME_RESET}${alsoSet.sql} WHERE id = ? AND last_used_step < ? AND ${CONSUME_GUARD} AND ${onlyIf.sql} RETURNING id`,
+        )
+        .bind(match.step, match.driftSteps, nowMs, ...alsoSet.values, tokenId, match.step, nowMs, ...onlyIf.values);
 }
 
 /**

@@ -14,6 +14,7 @@ import { apiKeyFromLookup, apiKeyLookupStatement, requireApiKeyScope, touchApiKe
 import type { Env } from '../env';
 import { fillMissingIdentityKeys, lookupKeyOf } from '../lib/identity';
 import { consumeRateLimitStatement, rateLimitResultFromRow } from '../lib/rate-limit';
+import type { RateLimitHitRow } from '../lib/repo';
 import {
   recordTokenFailure,
   refusalByState,
@@ -27,7 +28,7 @@ import { AppError } from '../errors';
 import { checkTokenCode, isCodeRequest, isMessageToken, openChallengeIdOf, sendKeptTokenCode } from '../tokens/message-tokens';
 import { tokensForTypedCode } from '../tokens/accepted-tokens';
 import { verifyKeysOf } from '../tokens/service';
-import { verifyRateLimitRowStatement, verifyTargetStatements, VERIFY_RATE_LIMIT_KEY_SQL } from './repo';
+import { verifyTargetStatements, VERIFY_RATE_LIMIT_KEY_SQL } from './repo';
 import { keepWarmCopy, verifyWarm, warmCopyConsumed, warmCopyKey } from './warm-path';
 
 /** The answer to a missing, malformed, unknown or revoked key (the same words as the admin API's). */
@@ -94,10 +95,10 @@ interface Decision {
 
 export async function verifyForResource(env: Env, request: VerifyRequest, nowMs: number): Promise<VerifyApiResult> {
   const warm = await verifyWarm(env, request, lookupKeyOf(request.login), nowMs, (serial, userId) =>
-    activityStatementIf(env.DB, activityOf(request, { accepted: true, serial, userId }, userId, nowMs), CONSUMED_BY_PREVIOUS_STATEMENT),
+    activityOf(request, { accepted: true, serial, userId }, userId, nowMs),
   );
   if (warm?.kind === 'accepted') return { accepted: true, serial: warm.serial, userId: warm.userId };
-  let decision = await decide(env, request, nowMs, warm?.rateLimitCounted ?? false);
+  let decision = await decide(env, request, nowMs);
   // Keys of logins outside printable ASCII are filled by the Worker (no NFKC in SQLite): an unknown login is looked
   // up once more after filling any that are missing (that request spends two verify attempts). Off the hot path: a
   // known user never gets here, and with no key missing the fill is one indexed read.
@@ -109,8 +110,7 @@ export async function verifyForResource(env: Env, request: VerifyRequest, nowMs:
   return result;
 }
 
-/** `rateLimitCounted`: a refused warm batch already spent this request's attempt; the read batch only reads it. */
-async function decide(env: Env, request: VerifyRequest, nowMs: number, rateLimitCounted = false): Promise<Decision> {
+async function decide(env: Env, request: VerifyRequest, nowMs: number): Promise<Decision> {
   const db = env.DB;
   // Everything the decision reads, the API key check and the rate limit hit, in ONE round trip to D1: this endpoint
   // sits in front of VPN and RADIUS logins, and each sequential D1 call costs far more than the HMAC work. The key
@@ -124,17 +124,15 @@ async function decide(env: Env, request: VerifyRequest, nowMs: number, rateLimit
     apiKeyLookupStatement(db, request.apiKeyHash, nowMs),
     touchApiKeyStatement(db, request.apiKeyHash, nowMs),
     // Counted only for a valid key: requests nobody authenticated must not use up a user's attempts.
-    rateLimitCounted
-      ? verifyRateLimitRowStatement(db, rateLimitInput)
-      : consumeRateLimitStatement(
-          db,
-          rateLimitInput,
-          VERIFY_ATTEMPTS_PER_USER,
-          VERIFY_WINDOW_MS,
-          nowMs,
-          { condition: validApiKeyCondition('?5', nowMs, 'verify'), value: request.apiKeyHash },
-          VERIFY_RATE_LIMIT_KEY_SQL,
-        ),
+    consumeRateLimitStatement(
+      db,
+      rateLimitInput,
+      VERIFY_ATTEMPTS_PER_USER,
+      VERIFY_WINDOW_MS,
+      nowMs,
+      { condition: validApiKeyCondition('?5', nowMs, 'verify'), value: request.apiKeyHash },
+      VERIFY_RATE_LIMIT_KEY_SQL,
+    ),
     ...verifyTargetStatements(db, request.resource, loginKey),
   ]);
   // Nothing was written for an invalid key (the rate limit hit is conditioned on it), and nothing is logged.
@@ -146,9 +144,9 @@ async function decide(env: Env, request: VerifyRequest, nowMs: number, rateLimit
   const user = userRows!.results[0] as { id: string; enabled: number; login: string; first_name: string; language: 'de' | 'en' } | undefined;
   const answer = (result: VerifyApiResult): Decision => ({ result, userId: user?.id ?? null, logged: false });
 
-  // A hit the warm batch counted under ids that no longer resolve (the user or resource was made anew) left no row
-  // under the key read here: this request then spent its attempt there.
-  const limitRow = (limitRows!.results[0] as { count: number; expires_at: number } | undefined) ?? { count: 1, expires_at: nowMs + VERIFY_WINDOW_MS };
+  // The hit is counted for every usable key (checked just above, in the same batch), so its row is there.
+  const limitRow = limitRows!.results[0] as RateLimitHitRow | undefined;
+  if (!limitRow) throw new Error('verify rate limit hit returned no row');
   const limit = rateLimitResultFromRow(limitRow, VERIFY_ATTEMPTS_PER_USER, nowMs);
   if (!limit.allowed) return answer({ accepted: false, reason: 'RATE_LIMITED', retryAfterMs: limit.retryAfterMs });
   const resource = resourceRows!.results[0] as { id: string } | undefined;

@@ -1,26 +1,29 @@
 /**
- * The verify API's warm path: a TOTP/HOTP success in ONE D1 batch when this isolate holds a copy of the records a
- * verify reads (user, resource, assignment, tokens), made by an earlier verify's read batch.
+ * The verify API's warm path: a TOTP/HOTP success in ONE D1 statement when this isolate holds a copy of the records
+ * a verify reads (user, resource, assignment, tokens), made by an earlier verify's read batch.
  *
  * The copy decides nothing on its own. The code is matched against the copied token in memory, and the one
  * statement that consumes it is conditional on the rows still being what the copy says: every token column the
  * match was computed from (WARM_CHECKED_TOKEN_COLUMNS: seed, PIN, owner, type, enabled, activated...), the user
  * enabled under the same identity key, the resource under the same name or id, the assignment of the same kind
- * with the same token, the API key usable for verify right now, and the rate limit hit it rides with; the
- * token's counter/step and lock are checked on the row as on the cold path. The copy's values are its version of
+ * with the same token, the API key usable for verify right now, and the verify rate limit not spent; the token's
+ * counter/step and lock are checked on the row as on the cold path. The rate-limit hit and the UserLogin row are
+ * written by that statement's trigger (migration 0013), so they exist exactly when the code was consumed. The copy's values are its version of
  * each row, compared on the row itself rather than through a counter that every writer would have to move: no
  * admin route, portal action, profile page or import can forget to. So a revoked key, a disabled or reassigned
  * token, a removed assignment or a PIN change refuses on the very next request, however warm the isolate. A
  * refused consume drops the copy and the request is decided afresh by the cold path (service.ts), which also
- * answers every failure: the warm path writes nothing unless the code matched, and never counts a failure.
+ * answers every failure, and claims that request's attempt as for any other: the warm path writes nothing unless
+ * the code matched and the consume won, and never counts a failure.
  *
- * (A trigger-moved version column cannot be used: D1 counts a trigger's writes in `meta.changes`, which every
- * single-use check here reads as "exactly one row changed".)
+ * (A trigger-moved version column cannot be used: D1 counts a trigger's writes in `meta.changes`, which the
+ * single-use checks of the cold path read as "exactly one row changed". The warm consume reads its RETURNING row.)
  */
 import { API_KEY_LAST_USED_RESOLUTION_MS, VERIFY_ATTEMPTS_PER_USER, VERIFY_WARM_COPIES_MAX, VERIFY_WARM_COPY_TTL_MS, VERIFY_WINDOW_MS } from '../constants';
 import { touchApiKeyStatement, validApiKeyCondition } from '../auth/api-keys';
+import type { ActivityInput } from '../activities/repo';
 import type { Env } from '../env';
-import { consumeRateLimitStatement } from '../lib/rate-limit';
+import { rateLimitHitAllowedCondition } from '../lib/rate-limit';
 import { consumeCounterOrStepStatement } from '../tokens/repo';
 import { findOtpMatch, hmacKeyOf, type TokenRecord, type VerifyResult } from '../tokens/verification';
 import { tokensForTypedCode } from '../tokens/accepted-tokens';
@@ -113,22 +116,41 @@ export function warmCopyConsumed(key: string, tokenId: string, matched: Matched,
   keepWarmCopy(key, copy);
 }
 
-export type WarmOutcome =
-  | { kind: 'accepted'; serial: string; userId: string }
-  /** Decide afresh. `rateLimitCounted`: the warm batch already spent this request's verify attempt. */
-  | { kind: 'refused'; rateLimitCounted: boolean };
+/** Refused: decide afresh (the warm statement wrote nothing, so the cold path claims this request's attempt). */
+export type WarmOutcome = { kind: 'accepted'; serial: string; userId: string } | { kind: 'refused' };
+
+/**
+ * What the trigger tokens_warm_success (migration 0013) writes beside a warm consume, as tokens.warm_success: the
+ * verify rate-limit hit (rateLimitHitStatement's window rule) and the activity row, under user_activities' column
+ * names (activities/repo.ts activityStatement binds the same values).
+ */
+function warmSuccessWrites(limit: { key: string; nowMs: number }, activity: ActivityInput): string {
+  return JSON.stringify({
+    limit: { key: limit.key, now: limit.nowMs, expiresAt: limit.nowMs + VERIFY_WINDOW_MS },
+    activity: {
+      id: crypto.randomUUID(),
+      user_id: activity.userId,
+      login: activity.login ?? null,
+      type: activity.type,
+      channel: activity.channel,
+      ip: activity.ip ?? null,
+      client: activity.client ?? null,
+      detail: JSON.stringify(activity.detail ?? {}),
+      at: activity.nowMs,
+    },
+  });
+}
 
 /**
  * Tries the warm path; null when it does not apply (no copy, not a TOTP/HOTP code, no match in memory): then
- * nothing was written and the cold path decides. `successActivity` is the UserLogin row, conditional on
- * CONSUMED_BY_PREVIOUS_STATEMENT: it runs right after the consume, in the same batch.
+ * nothing was written and the cold path decides. `successActivity` is the UserLogin row the consume's trigger writes.
  */
 export async function verifyWarm(
   env: Env,
   request: { apiKeyHash: string; resource: string; otp: string },
   loginKey: string | null,
   nowMs: number,
-  successActivity: (serial: string, userId: string) => D1PreparedStatement,
+  successActivity: (serial: string, userId: string) => ActivityInput,
 ): Promise<WarmOutcome | null> {
   // With the hot state in the users' objects the consume is theirs (worker/verify-state): no D1 copy can make it.
   if (loginKey === null || verifyStateMode(env) === 'durable-object') return null;
@@ -161,23 +183,23 @@ export async function verifyWarm(
     const db = env.DB;
     const limitKey = `verify:${copy.userId}:${copy.resourceId}`;
     // The last-use write is at most once a minute per key anyway (its own condition): this isolate leaves it out
-    // of the batch when it made it within that minute, so the success costs one statement less.
+    // when it made it within that minute, so the success is one statement.
     const touch = apiKeyTouchDue(request.apiKeyHash, nowMs) ? [touchApiKeyStatement(db, request.apiKeyHash, nowMs)] : [];
-    const [limitHit, consume] = await db.batch([
-      // The same key as the cold path's (service.ts VERIFY_RATE_LIMIT_KEY_SQL resolves to exactly these ids), counted
-      // only for a usable verify key.
-      consumeRateLimitStatement(db, limitKey, VERIFY_ATTEMPTS_PER_USER, VERIFY_WINDOW_MS, nowMs, {
-        condition: validApiKeyCondition('?5', nowMs, 'verify'),
-        value: request.apiKeyHash,
-      }),
-      consumeCounterOrStepStatement(db, token.id, found.match, nowMs, {
+    const consumeStatement = consumeCounterOrStepStatement(
+      db,
+      token.id,
+      found.match,
+      nowMs,
+      {
+        // The rate limit: the same key as the cold path's (service.ts VERIFY_RATE_LIMIT_KEY_SQL resolves to exactly
+        // these ids); the trigger counts the hit, so a hit is allowed exactly when the consume may win.
         sql: `${WARM_CHECKED_TOKEN_COLUMNS.map((column) => `tokens.${column} IS ?`).join(' AND ')} AND tokens.counter >= ?
           AND EXISTS (SELECT 1 FROM users WHERE users.id = ? AND users.login_key = ? AND users.enabled = 1)
           AND EXISTS (SELECT 1 FROM resources WHERE resources.id = ? AND (resources.id = ? OR lower(resources.name) = lower(?)))
           AND EXISTS (SELECT 1 FROM assignments WHERE assignments.id = ? AND assignments.resource_id = ? AND assignments.user_id = ?
                       AND assignments.kind = ? AND assignments.token_id IS ?)
           AND ${validApiKeyCondition('?', nowMs, 'verify')}
-          AND (SELECT count FROM rate_limits WHERE key = ?) <= ?`,
+          AND ${rateLimitHitAllowedCondition('?', '?', '?')}`,
         values: [
           ...WARM_CHECKED_TOKEN_COLUMNS.map((column) => token[column]),
           token.counter,
@@ -193,19 +215,20 @@ export async function verifyWarm(
           copy.assignment.token_id,
           request.apiKeyHash,
           limitKey,
+          nowMs,
           VERIFY_ATTEMPTS_PER_USER,
         ],
-      }),
-      successActivity(token.serial, copy.userId),
-      ...touch,
-    ]);
-    if (consume!.meta.changes === 1) {
+      },
+      warmSuccessWrites({ key: limitKey, nowMs }, successActivity(token.serial, copy.userId)),
+    );
+    const [consume] = touch.length === 0 ? [await consumeStatement.all()] : await db.batch([consumeStatement, ...touch]);
+    if (consume!.results.length === 1) {
       await upgradeLegacyPinHash(db, keys.pinKey, token.id, found.pin, token.pin_hash);
       warmCopyConsumed(key, token.id, found.matched, nowMs);
       return { kind: 'accepted', serial: token.serial, userId: copy.userId };
     }
     copies.delete(key);
-    return { kind: 'refused', rateLimitCounted: limitHit!.results.length > 0 };
+    return { kind: 'refused' };
   }
   return null;
 }

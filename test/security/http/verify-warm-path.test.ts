@@ -4,6 +4,7 @@
  * attack it shows failing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HOTP_LOOK_AHEAD_COUNTERS, VERIFY_ATTEMPTS_PER_USER } from '../../../worker/constants';
 import { hexToBytes } from '../../../worker/lib/encoding';
 import { generateHotp, importHmacKey } from '../../../worker/otp/hotp';
 import { startApp, type E2eApp } from '../../e2e/harness';
@@ -48,6 +49,20 @@ describe('verify API warm path over HTTP', () => {
     expect(results.filter((r) => r.accepted)).toHaveLength(1);
     expect(results.filter((r) => !r.accepted).map((r) => r.reason)).toEqual(Array(19).fill('OTP_REPLAYED'));
     expect(await state()).toMatchObject({ failCount: 0, counter: 3, lockedUntil: null });
+  });
+
+  it('50 concurrent valid codes at a warm instance with 3 attempts left: exactly 3 are looked at, the rest RATE_LIMITED', async () => {
+    // Attack: someone holding the token fires every code of its look-ahead window at once, several copies each, at
+    // an instance whose copy matches them all, hoping the one-statement warm success (its rate limit hit written by
+    // the consume's trigger) lets more than the limit through when they race.
+    const { verify } = await warmUser();
+    // warmUser spent 2 attempts; used codes (OTP_REPLAYED, no failure counted) spend all but 3 of the rest.
+    for (let spent = 2; spent < VERIFY_ATTEMPTS_PER_USER - 3; spent++) expect(await verify(await hotp(1))).toMatchObject({ reason: 'OTP_REPLAYED' });
+    const codes = await Promise.all(Array.from({ length: HOTP_LOOK_AHEAD_COUNTERS }, (_, i) => hotp(2 + i)));
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => verify(codes[i % codes.length]!)));
+    const answered = results.filter((r) => r.reason !== 'RATE_LIMITED');
+    expect(answered).toHaveLength(3);
+    expect(results.filter((r) => r.accepted).length).toBeLessThanOrEqual(3);
   });
 
   it('a token disabled between two requests is refused on the second', async () => {
