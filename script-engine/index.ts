@@ -11,7 +11,7 @@ import type { CompileOptions, CompiledProgram, ScriptError } from './types';
 
 export { ACTIONS, CONTEXT_VARIABLES, findAction, type ActionSpec, type ContextVariableSpec, type DocLanguage, type Localised, type ParameterSpec, type ValueType } from './actions';
 export { TYPE_NAMES } from './docs';
-export { describeScriptProblem, SCRIPT_PROBLEM_TEXTS, type ProblemParams, type ScriptProblem } from './problems';
+export { describeScriptProblem, problemReport, SCRIPT_PROBLEM_TEXTS, type ProblemParams, type ProblemReport, type ScriptProblem } from './problems';
 export { isCurrentFormat, loadProgram } from './compile';
 export { CHARS_PER_WORK_UNIT, DEFAULT_BUDGETS, MAX_REPORTED_ERRORS } from './budgets';
 export { runProgram, type RunOptions } from './run';

@@ -375,6 +375,37 @@ const PROBLEMS = {
     en: (p) => `The script engine failed: ${p.detail}`,
     de: (p) => `Die Skript-Engine ist gescheitert: ${p.detail}`,
   },
+  // Applying a run's effects to the database as it is now (worker/scripts/service.ts): the test run's "would fail"
+  userFieldTooLong: {
+    code: 'STRING_TOO_LONG',
+    en: (p) => `The user field "${p.name}" takes text of at most ${p.max} characters.`,
+    de: (p) => `Das Benutzerfeld "${p.name}" nimmt Text mit höchstens ${p.max} Zeichen.`,
+  },
+  userFieldNotEmail: {
+    code: 'INVALID_VALUE',
+    en: (p) => `The user field "${p.name}" takes an email address.`,
+    de: (p) => `Das Benutzerfeld "${p.name}" nimmt eine E-Mail-Adresse.`,
+  },
+  userFieldLanguage: {
+    code: 'INVALID_VALUE',
+    en: (p) => `The user field "${p.name}" takes "de" or "en".`,
+    de: (p) => `Das Benutzerfeld "${p.name}" nimmt "de" oder "en".`,
+  },
+  userFieldNotBoolean: {
+    code: 'WRONG_TYPE',
+    en: (p) => `The user field "${p.name}" takes true or false.`,
+    de: (p) => `Das Benutzerfeld "${p.name}" nimmt wahr oder falsch.`,
+  },
+  emailOfAnotherAccount: {
+    code: 'INVALID_VALUE',
+    en: () => 'The email address belongs to another account.',
+    de: () => 'Die E-Mail-Adresse gehört zu einem anderen Konto.',
+  },
+  membershipsOfAnotherUser: {
+    code: 'INVALID_VALUE',
+    en: (p) => `The script tried to change the memberships of another user (${p.id}).`,
+    de: (p) => `Das Skript wollte die Mitgliedschaften eines anderen Benutzers ändern (${p.id}).`,
+  },
 } satisfies Record<string, { code: string } & Record<DocLanguage, Text>>;
 
 export type ScriptProblem = keyof typeof PROBLEMS;
@@ -394,8 +425,20 @@ export function describeScriptProblem(error: { problem?: string; params?: Proble
   return isScriptProblem(error.problem) ? PROBLEMS[error.problem][language](error.params ?? {}) : (error.message ?? '');
 }
 
+/** A problem found outside the source (applying a run's effects): its code, its parameters and its English message. */
+export interface ProblemReport {
+  code: string;
+  problem: ScriptProblem;
+  params: ProblemParams;
+  message: string;
+}
+
+export function problemReport(problem: ScriptProblem, params: ProblemParams = {}): ProblemReport {
+  const entry: { code: string; en: Text } = PROBLEMS[problem];
+  return { code: entry.code, problem, params, message: entry.en(params) };
+}
+
 /** The ScriptError for a problem at a location: its code, its parameters and its English message. */
 export function scriptProblem(problem: ScriptProblem, params: ProblemParams, where: Location): ScriptError {
-  const entry: { code: string; en: Text } = PROBLEMS[problem];
-  return { code: entry.code, problem, params, message: entry.en(params), line: where.line, column: where.column };
+  return { ...problemReport(problem, params), line: where.line, column: where.column };
 }

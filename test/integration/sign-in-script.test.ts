@@ -5,6 +5,7 @@
  */
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { describeScriptProblem, SCRIPT_PROBLEM_TEXTS } from '../../script-engine';
 import { SCRIPT_TEST_RUN_ANSWER_MAX_BYTES } from '../../worker/constants';
 import { runAppliedScript } from '../../worker/scripts/service';
 import { adminClient, insertUser, json, unique } from '../helpers/worker';
@@ -103,6 +104,32 @@ describe('/api/admin/sign-in-script', () => {
   });
 });
 
+describe('the test run says why changes would fail as a script problem, which the designer renders in its language', () => {
+  const setFromClaim = (field: string) => `version: 1
+actions:
+  - SetValue: { object: { var: Context.User }, field: ${field}, value: { GetEntry: { key: value, index: 0 } } }
+  - SaveInstance: { object: { var: Context.User } }
+`;
+  const wouldFail = async (field: string, value: string) =>
+    (await admin.post('/sign-in-script/test-run', { source: setFromClaim(field), claims: { value: [value] }, userId: (await insertUser()).id })).wouldFail;
+
+  it('a value the user field does not take: its code and parameters, with the English text for API clients', async () => {
+    const refused = await wouldFail('language', 'fr');
+    expect(refused).toEqual({ code: 'INVALID_VALUE', problem: 'userFieldLanguage', params: { name: 'language' }, message: 'The user field "language" takes "de" or "en".' });
+    expect(SCRIPT_PROBLEM_TEXTS.de.userFieldLanguage(refused.params)).toBe('Das Benutzerfeld "language" nimmt "de" oder "en".');
+    expect(await wouldFail('firstName', 'x'.repeat(101))).toMatchObject({ code: 'STRING_TOO_LONG', problem: 'userFieldTooLong', params: { name: 'firstName', max: 100 } });
+    expect(await wouldFail('email', 'not an address')).toMatchObject({ code: 'INVALID_VALUE', problem: 'userFieldNotEmail', params: { name: 'email' } });
+  });
+
+  it("another account's email address", async () => {
+    const email = `${unique('taken')}@example.com`;
+    await admin.post('/users', { login: unique('holder'), email });
+    const refused = await wouldFail('email', email.toUpperCase());
+    expect(refused).toMatchObject({ code: 'INVALID_VALUE', problem: 'emailOfAnotherAccount', params: {} });
+    expect(describeScriptProblem(refused, 'de')).toBe('Die E-Mail-Adresse gehört zu einem anderen Konto.');
+  });
+});
+
 describe('the test run answers at most SCRIPT_TEST_RUN_ANSWER_MAX_BYTES (1 MB)', () => {
   async function testRun(source: string, claims: Record<string, string[]>) {
     const response = await admin.request('/sign-in-script/test-run', { method: 'POST', json: { source, claims } });
@@ -186,7 +213,7 @@ describe('running the applied script at sign-in', () => {
     await admin.request(`/offices/${doomed}`, { method: 'DELETE' });
     const user = await insertUser();
     const outcome = await signInWithScript(user.id, { [SURNAME]: ['Never'], extRole: ['admin'] });
-    expect(outcome).toMatchObject({ outcome: 'deny', reason: expect.stringContaining('no office') });
+    expect(outcome).toMatchObject({ outcome: 'deny', reason: expect.stringContaining(`UNKNOWN_ID: There is no workspace (office) with id "${doomed}"`) });
     expect((await userRow(user.id)).last_name).not.toBe('Never');
   });
 

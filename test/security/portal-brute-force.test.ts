@@ -336,7 +336,7 @@ describe('enumeration at portal sign-in', () => {
     expect(reference[CODE_MAX_ATTEMPTS + 1]).toMatchObject({ status: 410, body: { error: { code: 'CODE_EXPIRED' } } });
     expect(reference.slice(CODE_MAX_ATTEMPTS + 3, CODE_MAX_ATTEMPTS + 6)).toEqual([
       { status: 200, body: { state: 'continue', flow: '<32 chars>', step: 'email_code', emailCodeOption: false } },
-      { status: 400, body: { error: { code: 'VALIDATION_FAILED', message: 'This sign-in expects the email_code step.' } } },
+      { status: 400, body: { error: { code: 'SIGNIN_WRONG_STEP', message: 'This sign-in is at another step. Start again.', details: { step: 'email_code' } } } },
       { status: 401, body: { error: { code: 'CODE_INVALID', message: 'The code is wrong.' } } },
     ]);
     expect(reference.at(-3)).toMatchObject({ status: 429, body: { error: { code: 'RATE_LIMITED', details: { limit: 'cooldown' } } } });

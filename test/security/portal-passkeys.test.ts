@@ -322,7 +322,7 @@ describe('the passkey at the portal sign-in', () => {
 
     const after = await otpStep(alias, erin.login);
     expect(after.answer.body).toEqual({ state: 'continue', flow: expect.any(String), step: 'otp', emailCodeOption: false });
-    expect((await after.passkeyOptions()).body.error.code).toBe('VALIDATION_FAILED');
+    expect((await after.passkeyOptions()).body.error.code).toBe('SIGNIN_NO_PASSKEY');
     expect(await webauthnChallengesOf(`portal-signin:${await sha256Hex(after.flow)}`)).toBe(0);
     expect((await env.DB.prepare('SELECT last_used_at FROM tokens WHERE id = ?').bind(passkeyId).first<{ last_used_at: number | null }>())!.last_used_at).toBeNull();
     expect((await after.otp(await totpAt(erin.seed!, Date.now()))).body.state).toBe('signed_in');
@@ -461,7 +461,7 @@ describe('the step-up with a passkey', () => {
     vi.setSystemTime(Date.now() + STEP_UP_VALID_MS + 1);
     const refused = await registerPasskey(browser, softwareAuthenticator());
     expect(refused.body.error).toMatchObject({ code: 'STEP_UP_REQUIRED', details: { otp: true, passkey: false } });
-    expect((await browser.send('POST', '/step-up/passkey/options', {})).body.error.code).toBe('VALIDATION_FAILED');
+    expect((await browser.send('POST', '/step-up/passkey/options', {})).body.error.code).toBe('STEP_UP_NO_PASSKEY');
   });
 });
 

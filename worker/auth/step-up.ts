@@ -14,6 +14,7 @@ import { STEP_UP_VALID_MS } from '../constants';
 import type { TokenType } from '../db/schema';
 import type { Env } from '../env';
 import { AppError } from '../errors';
+import { fieldRefusal } from '../lib/validate';
 import { issueCode, verifyCode } from '../messaging/codes';
 import { verifyTokenOtp, type TokenRecord } from '../tokens/verification';
 import { startPasskeyAuthentication, verifyPasskeyAuthentication } from '../passkeys/ceremonies';
@@ -116,7 +117,7 @@ export async function loginFactorsOf(db: D1Database, userId: string): Promise<St
 /** "Send me a code": to the SMS/email factor the client named (one of the user's factors, or nothing is sent). */
 export async function sendStepUpCode(env: Env, userId: string, factors: StepUpFactor[], factorId: string, meta: { ip: string; nowMs: number }) {
   const factor = factors.find((candidate) => factorIdOf(candidate) === factorId);
-  if (!factor) throw new AppError('VALIDATION_FAILED', 'Choose one of the offered ways to receive a code.');
+  if (!factor) throw fieldRefusal('factorId', 'NOT_OFFERED', 'choose one of the offered ways to receive a code');
   const user = await findUserGreeting(env.DB, userId);
   if (!user) throw new AppError('UNAUTHENTICATED');
   const common = { purpose: STEP_UP_PURPOSE, language: user.language, name: user.firstName || user.login, ip: meta.ip, nowMs: meta.nowMs };
@@ -149,7 +150,7 @@ export async function startStepUpPasskey(
   session: { sessionId: string; nowMs: number },
 ): Promise<PublicKeyCredentialRequestOptionsJSON> {
   const tokenIds = passkeyTokenIdsOf(factors);
-  if (tokenIds.length === 0) throw new AppError('VALIDATION_FAILED', 'You have no passkey to confirm with.');
+  if (tokenIds.length === 0) throw new AppError('STEP_UP_NO_PASSKEY');
   return startPasskeyAuthentication(env, rp, { tokenIds, boundTo: stepUpBinding(session.sessionId), userVerification: 'preferred', nowMs: session.nowMs });
 }
 
@@ -164,9 +165,9 @@ export async function proveStepUp(
   proof: StepUpProof,
   session: { sessionId: string; nowMs: number; rp?: RelyingParty },
 ): Promise<void> {
-  if (factors.length === 0) throw new AppError('VALIDATION_FAILED', 'You have no second factor to confirm.');
+  if (factors.length === 0) throw new AppError('STEP_UP_NO_FACTOR');
   if (proof.passkey) {
-    if (!session.rp) throw new AppError('VALIDATION_FAILED', 'Confirm with a code here.');
+    if (!session.rp) throw new AppError('STEP_UP_PASSKEY_UNAVAILABLE');
     const verdict = await verifyPasskeyAuthentication(env, session.rp, {
       boundTo: stepUpBinding(session.sessionId),
       credential: proof.passkey,

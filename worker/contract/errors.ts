@@ -74,6 +74,16 @@ export const ERROR_CATALOGUE = {
   RECOVERY_ATTEMPTS_USED: { status: 429, message: 'No tries are left for this request. Send it with what you could prove, or start again later.' },
   RECOVERY_PROOF_REQUIRED: { status: 400, message: 'Prove who you are with something you still have before the request is sent.' },
   RECOVERY_NOTHING_LEFT: { status: 400, message: 'Restore access needs one thing you still have (password, email or token) to prove who you are. Without any, ask your administrator.' },
+  // Proof before change (worker/auth/step-up.ts): the proof asked for does not fit the user's factors
+  STEP_UP_NO_FACTOR: { status: 400, message: 'You have no second factor to confirm.' },
+  STEP_UP_NO_PASSKEY: { status: 400, message: 'You have no passkey to confirm with.' },
+  // A passkey needs the site's relying party, which this request does not have.
+  STEP_UP_PASSKEY_UNAVAILABLE: { status: 400, message: 'Confirm with a code here.' },
+  // Portal sign-in (worker/selfservice/signin-service.ts): a request for a step or factor this sign-in does not have;
+  // details.step names the step it is at.
+  SIGNIN_WRONG_STEP: { status: 400, message: 'This sign-in is at another step. Start again.' },
+  SIGNIN_NO_PASSKEY: { status: 400, message: 'This sign-in does not use a passkey.' },
+  SIGNIN_NO_SENT_CODE: { status: 400, message: 'This sign-in does not use codes sent by SMS or email.' },
   // Links in messages (lib/http.ts linkOrigin): a server setting, the same answer for every account
   PUBLIC_ORIGIN_REQUIRED: {
     status: 503,

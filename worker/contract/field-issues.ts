@@ -35,6 +35,17 @@ export const OWN_ISSUE_CODES = [
   'SAML_CERTIFICATE_INVALID',
   'SAML_SHA1_ALLOWED',
   'SAML_RESPONSE_ONLY_SIGNATURES',
+  // Proof before change: a factor id the user was not offered (worker/auth/step-up.ts)
+  'NOT_OFFERED',
+  // Restore access: a proof with an authenticator the request declared lost (worker/selfservice/recovery-service.ts)
+  'DECLARED_LOST',
+  // OCRA inputs (worker/otp/ocra.ts): the suite's challenge format; a PIN hash of the suite's exact length (params
+  // minimum = maximum, in characters)
+  'NOT_NUMERIC',
+  'NOT_HEX',
+  'EXACT_LENGTH',
+  // An otpauth:// key URI that cannot be read (worker/otp/key-uri.ts)
+  'OTPAUTH_URI_INVALID',
 ] as const;
 
 export type FieldIssueCode = (typeof SCHEMA_ISSUE_CODES)[number] | (typeof OWN_ISSUE_CODES)[number];

@@ -3,7 +3,7 @@
  * built and read with the `otpauth` library: base32 secret without padding, issuer in the label and as a parameter.
  */
 import * as OTPAuth from 'otpauth';
-import { AppError } from '../errors';
+import { fieldRefusal } from '../lib/validate';
 import type { HashAlgorithm } from './hotp';
 
 /**
@@ -41,7 +41,7 @@ export function parseKeyUri(uri: string): KeyUriParams {
   try {
     parsed = OTPAuth.URI.parse(uri);
   } catch (error) {
-    throw new AppError('VALIDATION_FAILED', `Not a valid otpauth:// URI: ${(error as Error).message}`);
+    throw fieldRefusal('uri', 'OTPAUTH_URI_INVALID', `not a valid otpauth:// URI: ${(error as Error).message}`);
   }
   const algorithm = parsed.algorithm.replace('-', '') as HashAlgorithm;
   return {

@@ -100,10 +100,10 @@ export function ocraChallengeField(suite: OcraSuite, challenge: string): Uint8Ar
   }
   let hex: string;
   if (format === 'N') {
-    if (!/^\d+$/.test(challenge)) throw new AppError('VALIDATION_FAILED', 'The challenge must be numeric for this suite.');
+    if (!/^\d+$/.test(challenge)) throw fieldRefusal('challenge', 'NOT_NUMERIC', 'must be numeric for this suite');
     hex = BigInt(challenge).toString(16).toUpperCase();
   } else if (format === 'H') {
-    if (!/^[0-9a-fA-F]+$/.test(challenge)) throw new AppError('VALIDATION_FAILED', 'The challenge must be hexadecimal for this suite.');
+    if (!/^[0-9a-fA-F]+$/.test(challenge)) throw fieldRefusal('challenge', 'NOT_HEX', 'must be hexadecimal for this suite');
     hex = challenge;
   } else {
     const bytes = utf8.encode(challenge);
@@ -117,7 +117,7 @@ export function ocraChallengeField(suite: OcraSuite, challenge: string): Uint8Ar
 async function pinHash(suite: OcraSuite, input: OcraInput): Promise<Uint8Array> {
   const algorithm = suite.pin!;
   if (input.pinHashHex) return hexToBytes(input.pinHashHex);
-  if (input.pin === undefined) throw new AppError('VALIDATION_FAILED', 'This OCRA suite needs the PIN.');
+  if (input.pin === undefined) throw fieldRefusal('pin', 'REQUIRED', 'this OCRA suite needs the PIN');
   return new Uint8Array(await crypto.subtle.digest(WEBCRYPTO_HASH[algorithm], utf8.encode(input.pin)));
 }
 
@@ -127,16 +127,20 @@ export async function generateOcra(suite: OcraSuite, secret: Uint8Array, input: 
   fields.push(ocraChallengeField(suite, input.challenge));
   if (suite.pin) {
     const hash = await pinHash(suite, input);
-    if (hash.length !== HASH_BYTES[suite.pin]) throw new AppError('VALIDATION_FAILED', 'The PIN hash has the wrong length for this suite.');
+    const hexLength = 2 * HASH_BYTES[suite.pin];
+    if (hash.length !== HASH_BYTES[suite.pin]) {
+      throw fieldRefusal('pinHashHex', 'EXACT_LENGTH', `must have ${hexLength} hex characters for this suite`, { minimum: hexLength, maximum: hexLength, origin: 'string' });
+    }
     fields.push(hash);
   }
   if (suite.sessionLength) {
     const session = hexToBytes((input.session ?? '').padStart(suite.sessionLength * 2, '0'));
-    if (session.length !== suite.sessionLength) throw new AppError('VALIDATION_FAILED', 'The session information is too long for this suite.');
+    const hexLength = 2 * suite.sessionLength;
+    if (session.length !== suite.sessionLength) throw fieldRefusal('session', 'too_big', `at most ${hexLength} hex characters for this suite`, { maximum: hexLength, origin: 'string' });
     fields.push(session);
   }
   if (suite.timeStepSeconds) {
-    if (input.nowMs === undefined) throw new AppError('VALIDATION_FAILED', 'This OCRA suite needs the time.');
+    if (input.nowMs === undefined) throw fieldRefusal('nowMs', 'REQUIRED', 'this OCRA suite needs the time');
     fields.push(counterBytes(Math.floor(input.nowMs / 1000 / suite.timeStepSeconds)));
   }
   const message = new Uint8Array(fields.reduce((sum, field) => sum + field.length, 0));

@@ -3,7 +3,7 @@
  * run before a SAML sign-in completes, and turn the script's effects into one D1 batch that the sign-in applies
  * together with its session, or not at all. Also the admin's dry "test run".
  */
-import { compileScript, isCurrentFormat, loadProgram, runProgram, type CompiledProgram, type CompileOptions, type Effect, type RunResult } from '../../script-engine';
+import { compileScript, isCurrentFormat, loadProgram, problemReport, runProgram, type CompiledProgram, type CompileOptions, type Effect, type ProblemReport, type RunResult } from '../../script-engine';
 import type { Audit } from '../audit/record';
 import { SCRIPT_TEST_RUN_ANSWER_MAX_BYTES } from '../constants';
 import { AppError } from '../errors';
@@ -152,7 +152,7 @@ export async function runAppliedScript(db: D1Database, input: ScriptRunInput): P
   if (result.denied) return { outcome: 'deny', reason: `sign-in script denied: ${result.denied}` };
 
   const planned = await effectStatements(db, result.effects, input.userId, input.nowMs);
-  if (!planned.ok) return failed(planned.reason);
+  if (!planned.ok) return failed(`${planned.problem.code}: ${planned.problem.message}`);
   return { outcome: 'allow', statements: planned.statements };
 }
 
@@ -175,7 +175,8 @@ export async function storedProgram(db: D1Database, version: Pick<ScriptVersionR
   return compiled.program;
 }
 
-type Planned = { ok: true; statements: D1PreparedStatement[]; described: string[] } | { ok: false; reason: string };
+/** Effects that cannot be applied say why as a script problem, which the designer renders in the page's language. */
+type Planned = { ok: true; statements: D1PreparedStatement[]; described: string[] } | { ok: false; problem: ProblemReport };
 
 /**
  * Checks every effect against the database as it is now (ids still exist, values acceptable, only this user) and
@@ -191,13 +192,14 @@ export async function effectStatements(db: D1Database, effects: readonly Effect[
       const columns: Array<[string, unknown]> = [];
       for (const [name, value] of entries) {
         const field = scriptUserFieldNamed(name);
-        if (!field || !field.writable) return { ok: false, reason: `the user field "${name}" cannot be changed by a script` };
+        if (!field) return { ok: false, problem: problemReport('userFieldMissing', { name }) };
+        if (!field.writable) return { ok: false, problem: problemReport('readOnlyField', { name }) };
         const problem = field.check?.(value);
-        if (problem) return { ok: false, reason: `user field "${name}" ${problem}` };
+        if (problem) return { ok: false, problem };
         if (name === 'email') {
           // An IdP claim must not give this user an address another account holds under the identity key.
           if ((await identityTaken(db, { email: value as string, exceptUserId: userId })) === 'email') {
-            return { ok: false, reason: 'the email address belongs to another account' };
+            return { ok: false, problem: problemReport('emailOfAnotherAccount') };
           }
           columns.push(['email_key', identityKeyColumns({ email: value as string }).email_key]);
         }
@@ -209,11 +211,11 @@ export async function effectStatements(db: D1Database, effects: readonly Effect[
       continue;
     }
     // Membership changes: a script may only change the memberships of the user signing in.
-    if (effect.userId !== userId) return { ok: false, reason: `the script tried to change the memberships of another user (${effect.userId})` };
+    if (effect.userId !== userId) return { ok: false, problem: problemReport('membershipsOfAnotherUser', { id: effect.userId }) };
     const kind = effect.kind === 'addToOffice' || effect.kind === 'removeFromOffice' ? 'office' : 'group';
     const targetId = kind === 'office' ? (effect as { officeId: string }).officeId : (effect as { groupId: string }).groupId;
     const targetName = await membershipTargetName(db, kind, targetId);
-    if (targetName === null) return { ok: false, reason: `there is no ${kind} with id ${targetId}` };
+    if (targetName === null) return { ok: false, problem: problemReport('unknownId', { kind, id: targetId }) };
     const adding = effect.kind === 'addToOffice' || effect.kind === 'addToGroup';
     statements.push(adding ? addMemberStatement(db, kind, targetId, userId, nowMs) : removeMemberStatement(db, kind, targetId, userId));
     described.push(`${adding ? 'add to' : 'remove from'} ${kind} "${targetName}"`);
@@ -242,7 +244,7 @@ export async function testRunScript(db: D1Database, input: { source: string; cla
       effects: result.effects,
       wouldApply: planned?.ok ? planned.described : [],
       effectsTruncated: false,
-      wouldFail: planned && !planned.ok ? planned.reason : null,
+      wouldFail: planned && !planned.ok ? planned.problem : null,
     },
     SCRIPT_TEST_RUN_ANSWER_MAX_BYTES,
   );

@@ -3,6 +3,7 @@
  * change becomes a D1 update. Privilege fields (admin role) and credentials are deliberately absent: a claim sent
  * by an IdP must never be able to make someone an administrator or set a password.
  */
+import { problemReport, type ProblemReport } from '../../script-engine';
 import { fields } from '../lib/validate';
 
 export interface ScriptUserField {
@@ -11,35 +12,43 @@ export interface ScriptUserField {
   writable: boolean;
   type: 'string' | 'boolean';
   description: string;
-  /** Checks a value a script wants to write; returns an error message or null. */
-  check?: (value: unknown) => string | null;
+  /** Checks a value a script wants to write: the problem (rendered in the designer's language), or null. */
+  check?: (value: unknown) => ProblemReport | null;
 }
 
-const maxLength = (limit: number) => (value: unknown) => (typeof value === 'string' && value.length <= limit ? null : `must be text of at most ${limit} characters`);
+const maxLength = (name: string, limit: number) => (value: unknown) =>
+  typeof value === 'string' && value.length <= limit ? null : problemReport('userFieldTooLong', { name, max: limit });
 
 export const SCRIPT_USER_FIELDS: ScriptUserField[] = [
   { name: 'id', column: 'id', writable: false, type: 'string', description: "The user's id (GUID); the same as Context.UserId." },
   { name: 'login', column: 'login', writable: false, type: 'string', description: 'The login name. Read-only for scripts: integrations may link accounts by it.' },
-  { name: 'firstName', column: 'first_name', writable: true, type: 'string', description: 'First name.', check: maxLength(100) },
-  { name: 'lastName', column: 'last_name', writable: true, type: 'string', description: 'Last name.', check: maxLength(100) },
+  { name: 'firstName', column: 'first_name', writable: true, type: 'string', description: 'First name.', check: maxLength('firstName', 100) },
+  { name: 'lastName', column: 'last_name', writable: true, type: 'string', description: 'Last name.', check: maxLength('lastName', 100) },
   {
     name: 'email',
     column: 'email',
     writable: true,
     type: 'string',
     description: 'Email address (identifies the user at SAML sign-in).',
-    check: (value) => (typeof value === 'string' && fields.email.safeParse(value).success ? null : 'must be an email address'),
+    check: (value) => (typeof value === 'string' && fields.email.safeParse(value).success ? null : problemReport('userFieldNotEmail', { name: 'email' })),
   },
-  { name: 'phone', column: 'phone', writable: true, type: 'string', description: 'Contact phone number.', check: maxLength(32) },
+  { name: 'phone', column: 'phone', writable: true, type: 'string', description: 'Contact phone number.', check: maxLength('phone', 32) },
   {
     name: 'language',
     column: 'language',
     writable: true,
     type: 'string',
     description: 'Language of messages and pages: "de" or "en".',
-    check: (value) => (value === 'de' || value === 'en' ? null : 'must be "de" or "en"'),
+    check: (value) => (value === 'de' || value === 'en' ? null : problemReport('userFieldLanguage', { name: 'language' })),
   },
-  { name: 'enabled', column: 'enabled', writable: true, type: 'boolean', description: 'Whether the user may sign in at all.', check: (value) => (typeof value === 'boolean' ? null : 'must be true or false') },
+  {
+    name: 'enabled',
+    column: 'enabled',
+    writable: true,
+    type: 'boolean',
+    description: 'Whether the user may sign in at all.',
+    check: (value) => (typeof value === 'boolean' ? null : problemReport('userFieldNotBoolean', { name: 'enabled' })),
+  },
   { name: 'isAdmin', column: 'is_admin', writable: false, type: 'boolean', description: 'Administrator role. Read-only for scripts.' },
 ];
 

@@ -151,7 +151,7 @@ async function loadFlow(db: D1Database, portal: Portal, flow: string, step: Port
   const row = await findOpenFlow(db, id, nowMs);
   const data = row ? (JSON.parse(row.data) as FlowData) : null;
   if (!row || !data || row.attempts >= row.maxAttempts || data.resourceId !== portal.resourceId) throw flowExpired();
-  if (!(Array.isArray(step) ? step : [step]).includes(data.step)) throw new AppError('VALIDATION_FAILED', `This sign-in expects the ${data.step} step.`);
+  if (!(Array.isArray(step) ? step : [step]).includes(data.step)) throw new AppError('SIGNIN_WRONG_STEP', undefined, { step: data.step });
   return { id, data };
 }
 
@@ -279,7 +279,7 @@ async function flowPasskeys(db: D1Database, portal: Portal, data: FlowData): Pro
 export async function startPortalPasskey(env: Env, portal: Portal, rp: RelyingParty, flow: string, meta: PortalRequestMeta): Promise<PublicKeyCredentialRequestOptionsJSON> {
   const { id, data } = await loadFlow(env.DB, portal, flow, 'otp', meta.nowMs);
   const { passkeys } = await flowPasskeys(env.DB, portal, data);
-  if (passkeys.length === 0) throw new AppError('VALIDATION_FAILED', 'This sign-in does not use a passkey.');
+  if (passkeys.length === 0) throw new AppError('SIGNIN_NO_PASSKEY');
   return startPasskeyAuthentication(env, rp, { tokenIds: passkeys.map((token) => token.id), boundTo: passkeyBindingOf(id), userVerification: 'preferred', nowMs: meta.nowMs });
 }
 
@@ -324,7 +324,7 @@ export async function requestPortalTokenCode(env: Env, portal: Portal, flow: str
   const user = await userOfFlow(env.DB, portal, data);
   const messageTokens = (user ? await tokensAcceptedAt(env.DB, portal.resourceId, user.id) : []).filter((token) => isMessageToken(token.type) && token.destination);
   const token = messageTokens.find((candidate) => candidate.id === data.messageTokenId) ?? messageTokens[0];
-  if (!user || !token) throw new AppError('VALIDATION_FAILED', 'This sign-in does not use codes sent by SMS or email.');
+  if (!user || !token) throw new AppError('SIGNIN_NO_SENT_CODE');
   const issued = await sendTokenCode(env, token, { purpose: SIGNIN_TOKEN_PURPOSE, language: user.language, name: user.firstName || user.login, ip: meta.ip, nowMs: meta.nowMs });
   const next: FlowData = { ...data, ...messageTokenStep(token), tokenChallengeId: issued.challengeId };
   await updateFlowData(env.DB, id, JSON.stringify(next));

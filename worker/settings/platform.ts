@@ -1,7 +1,7 @@
 /** Platform-wide switches kept in the `settings` table as JSON values. */
 import type { Audit } from '../audit/record';
 import { ADMIN_AUDIT_RETENTION_DAYS, ADMIN_AUDIT_RETENTION_MAX_DAYS, ADMIN_AUDIT_RETENTION_MIN_DAYS } from '../constants';
-import { AppError } from '../errors';
+import { fieldRefusal } from '../lib/validate';
 import { readSetting, writeSettingStatement } from './repo';
 
 const TWO_FACTOR_KEY = 'platform.twoFactorEnabled';
@@ -30,9 +30,11 @@ export async function auditRetentionDays(db: D1Database): Promise<number> {
 }
 
 export async function setAuditRetentionDays(db: D1Database, days: number, nowMs: number, audit: Audit): Promise<void> {
-  if (!Number.isInteger(days) || days < ADMIN_AUDIT_RETENTION_MIN_DAYS || days > ADMIN_AUDIT_RETENTION_MAX_DAYS) {
-    throw new AppError('VALIDATION_FAILED', `auditRetentionDays: between ${ADMIN_AUDIT_RETENTION_MIN_DAYS} and ${ADMIN_AUDIT_RETENTION_MAX_DAYS} days.`);
-  }
+  // The route's schema refuses these first; the same refusal here keeps every other caller within the bounds.
+  const bounds = { minimum: ADMIN_AUDIT_RETENTION_MIN_DAYS, maximum: ADMIN_AUDIT_RETENTION_MAX_DAYS, origin: 'number' };
+  if (!Number.isInteger(days)) throw fieldRefusal('days', 'invalid_type', 'expected a whole number of days', { expected: 'int' });
+  if (days < ADMIN_AUDIT_RETENTION_MIN_DAYS) throw fieldRefusal('days', 'too_small', `at least ${ADMIN_AUDIT_RETENTION_MIN_DAYS} days`, bounds);
+  if (days > ADMIN_AUDIT_RETENTION_MAX_DAYS) throw fieldRefusal('days', 'too_big', `at most ${ADMIN_AUDIT_RETENTION_MAX_DAYS} days`, bounds);
   const before = await auditRetentionDays(db);
   await db.batch([
     writeSettingStatement(db, AUDIT_RETENTION_KEY, days, nowMs),

@@ -81,7 +81,7 @@ export interface SendTokenCodeInput {
 
 /** Sends a fresh code to the token's destination (limits apply; RATE_LIMITED / MESSAGE_NOT_SENT are thrown). */
 export function sendTokenCode(env: Env, token: Pick<TokenRecord, 'id' | 'type' | 'destination' | 'owner_user_id'>, input: SendTokenCodeInput): Promise<IssuedCode> {
-  if (!isMessageToken(token.type) || !token.destination) throw new AppError('VALIDATION_FAILED', 'This token does not receive codes.');
+  if (!isMessageToken(token.type) || !token.destination) throw new AppError('TOKEN_TYPE_MISMATCH', 'This token does not receive codes.');
   return issueCode(env, {
     purpose: input.purpose,
     userId: token.owner_user_id,

@@ -94,6 +94,12 @@ const ERRORS_DE: Record<ShownErrorCode, string> = {
   RECOVERY_ATTEMPTS_USED: 'Für diese Anfrage sind keine Versuche mehr übrig. Senden Sie sie mit dem, was Sie nachweisen konnten, oder beginnen Sie später neu.',
   RECOVERY_PROOF_REQUIRED: 'Weisen Sie mit etwas nach, das Sie noch haben, wer Sie sind, bevor die Anfrage gesendet wird.',
   RECOVERY_NOTHING_LEFT: 'Zum Wiederherstellen des Zugangs brauchen Sie etwas, das Sie noch haben (Passwort, E-Mail oder Token). Ohne das wenden Sie sich an Ihren Administrator.',
+  STEP_UP_NO_FACTOR: 'Sie haben keinen zweiten Faktor, der zu bestätigen wäre.',
+  STEP_UP_NO_PASSKEY: 'Sie haben keinen Passkey, mit dem Sie bestätigen könnten.',
+  STEP_UP_PASSKEY_UNAVAILABLE: 'Bestätigen Sie hier mit einem Code.',
+  SIGNIN_WRONG_STEP: 'Diese Anmeldung ist bei einem anderen Schritt. Beginnen Sie neu.',
+  SIGNIN_NO_PASSKEY: 'Diese Anmeldung verwendet keinen Passkey.',
+  SIGNIN_NO_SENT_CODE: 'Diese Anmeldung verwendet keine Codes per SMS oder E-Mail.',
   PUBLIC_ORIGIN_REQUIRED: 'Dieser Server kann noch keine Links versenden: Der Administrator muss PUBLIC_ORIGIN auf die Adresse setzen, die Benutzer öffnen (z. B. https://id.example.com).',
   SCRIPT_INVALID: 'Das Anmeldeskript enthält Fehler.',
   SAML_CONFIG_INVALID: 'Die SAML-Konfiguration enthält Fehler.',
@@ -173,6 +179,12 @@ const FIELD_ISSUES_EN: Record<FieldIssueCode, IssueText> = {
   SAML_CERTIFICATE_INVALID: () => 'Not an X.509 certificate (Base64 of its DER encoding).',
   SAML_SHA1_ALLOWED: () => 'SHA-1 signatures and digests are accepted. SHA-1 collisions can be computed: switch this off as soon as your IdP signs with SHA-256.',
   SAML_RESPONSE_ONLY_SIGNATURES: () => 'Responses whose assertion is not signed itself are accepted (only the Response is). The SP metadata then says WantAssertionsSigned="false".',
+  NOT_OFFERED: () => 'Choose one of the ways offered.',
+  DECLARED_LOST: () => 'You said you lost this: prove who you are with something else.',
+  NOT_NUMERIC: () => 'Digits only.',
+  NOT_HEX: () => 'Hexadecimal digits only (0-9, A-F).',
+  EXACT_LENGTH: (p) => `Exactly ${p.minimum} characters.`,
+  OTPAUTH_URI_INVALID: () => 'Not a valid otpauth:// address.',
 };
 
 const FIELD_ISSUES_DE: Record<FieldIssueCode, IssueText> = {
@@ -210,6 +222,12 @@ const FIELD_ISSUES_DE: Record<FieldIssueCode, IssueText> = {
   SAML_CERTIFICATE_INVALID: () => 'Kein X.509-Zertifikat (Base64 seiner DER-Kodierung).',
   SAML_SHA1_ALLOWED: () => 'SHA-1-Signaturen und -Digests werden akzeptiert. SHA-1-Kollisionen lassen sich berechnen: Schalten Sie das ab, sobald Ihr IdP mit SHA-256 signiert.',
   SAML_RESPONSE_ONLY_SIGNATURES: () => 'Antworten, deren Assertion nicht selbst signiert ist, werden akzeptiert (nur die Response ist es). Die SP-Metadaten sagen dann WantAssertionsSigned="false".',
+  NOT_OFFERED: () => 'Wählen Sie einen der angebotenen Wege.',
+  DECLARED_LOST: () => 'Sie haben angegeben, dass Sie das verloren haben: Weisen Sie sich mit etwas anderem aus.',
+  NOT_NUMERIC: () => 'Nur Ziffern.',
+  NOT_HEX: () => 'Nur Hexadezimalziffern (0-9, A-F).',
+  EXACT_LENGTH: (p) => `Genau ${p.minimum} Zeichen.`,
+  OTPAUTH_URI_INVALID: () => 'Keine gültige otpauth://-Adresse.',
 };
 
 const FIELD_ISSUE_TEXTS: Record<Language, Record<FieldIssueCode, IssueText>> = { de: FIELD_ISSUES_DE, en: FIELD_ISSUES_EN };

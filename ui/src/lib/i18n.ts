@@ -7,7 +7,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Language } from '../../../worker/contract/language';
 import { ApiError } from './api';
-import { ERROR_TEXTS, isShownErrorCode } from './error-texts';
+import { describeFieldIssue, ERROR_TEXTS, isShownErrorCode } from './error-texts';
 
 export type { Language };
 export type Dictionary = Record<string, string>;
@@ -70,6 +70,10 @@ export function useTranslator(dictionaries: Dictionaries) {
 /** The message to show for a failed call, in the current language (texts: error-texts.ts). */
 export function describeError(error: unknown): string {
   if (error instanceof ApiError) {
+    // A refused field in the page's language: never the server's English "path: rule", in either language.
+    const [issue] = error.fieldIssues;
+    if (issue) return describeFieldIssue(issue, language);
+    if (error.code === 'VALIDATION_FAILED') return ERROR_TEXTS[language].VALIDATION_FAILED;
     // English keeps the server's own message, which may be more specific than the catalogue's (it names the value).
     if (language === 'de' && isShownErrorCode(error.code)) return ERROR_TEXTS.de[error.code];
     return error.message;

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import vectors from '../../../fixtures/otp/rfc-vectors.json';
+import type { AppError } from '../../../../worker/errors';
 import { hexToBytes } from '../../../../worker/lib/encoding';
 import { counterBytes, generateHotp, importHmacKey, truncate } from '../../../../worker/otp/hotp';
 import { buildKeyUri, parseKeyUri } from '../../../../worker/otp/key-uri';
@@ -65,7 +66,39 @@ describe('RFC 6287 OCRA (Appendix C, every suite)', () => {
     expect(() => parseOcraSuite('OCRA-1:HOTP-MD5-6:QN08')).toThrow(/not supported/);
     expect(() => parseOcraSuite('OCRA-1:HOTP-SHA1-6:QX08')).toThrow(/not supported/);
   });
+
+  it('refuses an input the suite does not take at its field, as a code with parameters (rendered in the page language)', async () => {
+    const key = keyBytes(vectors.rfc6287_ocra.groups[0]!.key);
+    const refusal = (suite: string, input: Parameters<typeof generateOcra>[2]) => issueOf(() => generateOcra(parseOcraSuite(suite), key, input));
+    expect(await refusal('OCRA-1:HOTP-SHA1-6:QN08', { challenge: 'ABCD' })).toMatchObject({ path: 'challenge', code: 'NOT_NUMERIC' });
+    expect(await refusal('OCRA-1:HOTP-SHA1-6:QH08', { challenge: 'WXYZ' })).toMatchObject({ path: 'challenge', code: 'NOT_HEX' });
+    expect(await refusal('OCRA-1:HOTP-SHA1-6:QN08-PSHA1', { challenge: '1234' })).toMatchObject({ path: 'pin', code: 'REQUIRED' });
+    expect(await refusal('OCRA-1:HOTP-SHA1-6:QN08-PSHA1', { challenge: '1234', pinHashHex: 'abcd' })).toMatchObject({
+      path: 'pinHashHex',
+      code: 'EXACT_LENGTH',
+      params: { minimum: 40, maximum: 40, origin: 'string' },
+    });
+    expect(await refusal('OCRA-1:HOTP-SHA1-6:QN08-S064', { challenge: '1234', session: 'ab'.repeat(65) })).toMatchObject({
+      path: 'session',
+      code: 'too_big',
+      params: { maximum: 128, origin: 'string' },
+    });
+    expect(await refusal('OCRA-1:HOTP-SHA1-6:QN08-T1M', { challenge: '1234' })).toMatchObject({ path: 'nowMs', code: 'REQUIRED' });
+  });
 });
+
+/** The one field issue of a VALIDATION_FAILED the call throws. */
+async function issueOf(call: () => unknown) {
+  try {
+    await call();
+  } catch (error) {
+    expect(error).toMatchObject({ code: 'VALIDATION_FAILED' });
+    const { issues } = (error as AppError).details as { issues: unknown[] };
+    expect(issues).toHaveLength(1);
+    return issues[0];
+  }
+  throw new Error('the call was not refused');
+}
 
 describe('otpauth:// key URIs (Google Authenticator, Microsoft Authenticator, Protectimus Smart)', () => {
   const secret = hexToBytes(vectors.keys.K20.hex);
@@ -84,6 +117,7 @@ describe('otpauth:// key URIs (Google Authenticator, Microsoft Authenticator, Pr
 
   it('refuses what is not an otpauth URI', () => {
     expect(() => parseKeyUri('https://example.test/')).toThrow(/otpauth/);
+    return expect(issueOf(() => parseKeyUri('https://example.test/'))).resolves.toMatchObject({ path: 'uri', code: 'OTPAUTH_URI_INVALID' });
   });
 
   it('renders the URI as an SVG QR code', () => {

@@ -87,6 +87,7 @@ const strings: Dictionaries = {
     outcomeSuccess: 'the script ran to the end',
     outcomeError: 'the script failed',
     outcomeDenied: 'the script denies the sign-in',
+    wouldFail: 'its changes cannot be applied',
     readOnly: 'read-only',
     chooseField: 'Field',
   },
@@ -144,6 +145,7 @@ const strings: Dictionaries = {
     outcomeSuccess: 'Das Skript lief bis zum Ende',
     outcomeError: 'Das Skript ist fehlgeschlagen',
     outcomeDenied: 'Das Skript verweigert die Anmeldung',
+    wouldFail: 'seine Änderungen lassen sich nicht anwenden',
     readOnly: 'nur lesbar',
     chooseField: 'Feld',
   },
@@ -576,7 +578,7 @@ function TestRun({ source, onTrace, onSelect }: { source: string; onTrace: (trac
                   ? ` — ${answer.error.code}: ${describeScriptProblem(answer.error, language)}${answer.error.line ? ` (${t('line', { line: answer.error.line, column: answer.error.column ?? 1 })})` : ''}`
                   : ''}
                 {answer.denied ? ` — ${answer.denied}` : ''}
-                {answer.wouldFail ? ` — ${answer.wouldFail}` : ''}
+                {answer.wouldFail ? ` — ${t('wouldFail')}: ${describeScriptProblem(answer.wouldFail, language)}` : ''}
               </Alert>
               <h3>{t('effects')}</h3>
               {answer.wouldApply && answer.wouldApply.length ? (
