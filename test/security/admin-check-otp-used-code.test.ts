@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TOKEN_MAX_FAILS } from '../../worker/constants';
 import { DEFAULT_TOKEN_ISSUER } from '../../worker/otp/key-uri';
 import { adminClient, json, totpAt } from '../helpers/worker';
+import { settled } from '../helpers/verify-state';
 
 const T0 = Date.UTC(2026, 5, 1, 12, 0, 5); // 5 s into a 30 s step: the checks below stay in one step
 beforeEach(() => {
@@ -19,7 +20,7 @@ beforeEach(() => {
 });
 afterEach(() => vi.useRealTimers());
 
-const failCount = async (id: string) => (await env.DB.prepare('SELECT fail_count FROM tokens WHERE id = ?').bind(id).first<{ fail_count: number }>())!.fail_count;
+const failCount = async (id: string) => (await settled(id), await env.DB.prepare('SELECT fail_count FROM tokens WHERE id = ?').bind(id).first<{ fail_count: number }>())!.fail_count;
 
 async function activatedSoftwareToken() {
   const admin = await adminClient();

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { TOKEN_MAX_FAILS, VERIFY_ATTEMPTS_PER_USER } from '../../worker/constants';
 import { adminClient, call, json, randomSeedBase32, totpAt, unique } from '../helpers/worker';
+import { settled } from '../helpers/verify-state';
 
 describe('OTP guessing', () => {
   it('locks the token; the right code does not get through the lock; the rate limit caps the rest', async () => {
@@ -23,6 +24,7 @@ describe('OTP guessing', () => {
     expect(reasons[TOKEN_MAX_FAILS - 1]).toBe('TOKEN_LOCKED');
     expect(reasons.slice(VERIFY_ATTEMPTS_PER_USER)).toEqual(Array(5).fill('RATE_LIMITED'));
     expect((await verify(await totpAt(seed, Date.now()))).accepted).toBe(false);
+    await settled(token.id);
     expect((await admin.get(`/tokens/${token.id}`)).lockedUntil).toBeGreaterThan(Date.now());
   });
 
@@ -42,6 +44,7 @@ describe('OTP guessing', () => {
         expect(response.status).toBe(401);
       }
     }
+    await settled(token.id);
     expect((await admin.get(`/tokens/${token.id}`)).failCount).toBe(0);
     const verified = await json(
       call('/api/v1/verify', { method: 'POST', headers: { authorization: `Bearer ${admin.key}` }, json: { ...body, otp: await totpAt(seed, Date.now()) } }),

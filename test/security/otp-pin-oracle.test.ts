@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { TOKEN_MAX_FAILS } from '../../worker/constants';
 import { freshPhone, providerScenario, smsTextsTo, twilioAndOutboxSettings } from '../helpers/messaging';
 import { adminClient, call, json, randomSeedBase32, totpAt, unique } from '../helpers/worker';
+import { settled } from '../helpers/verify-state';
 
 const PIN = '4711';
 let sms: ReturnType<typeof providerScenario>;
@@ -26,7 +27,9 @@ beforeAll(async () => {
 
 const verify = (login: string, otp: string) =>
   json(call('/api/v1/verify', { method: 'POST', headers: { authorization: `Bearer ${admin.key}` }, json: { login, resource: resource.name, otp } }));
-const tokenState = (id: string) => env.DB.prepare('SELECT fail_count, locked_until FROM tokens WHERE id = ?').bind(id).first<{ fail_count: number; locked_until: number | null }>();
+const tokenState = async (id: string) => (
+  await settled(id), await env.DB.prepare('SELECT fail_count, locked_until FROM tokens WHERE id = ?').bind(id).first<{ fail_count: number; locked_until: number | null }>()
+);
 const textsTo = async (phone: string) => (await sms.requests()).filter((request) => new URLSearchParams(request.body).get('To') === phone);
 /** Distinct wrong 4-digit PINs. */
 const wrongPins = (n: number) => Array.from({ length: n }, (_, i) => String(1000 + i)).filter((pin) => pin !== PIN);

@@ -6,6 +6,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { TOKEN_MAX_FAILS } from '../../worker/constants';
 import { adminClient, call, json, randomSeedBase32, totpAt, hotpAt, unique } from '../helpers/worker';
+import { settled, settledForUser } from '../helpers/verify-state';
 
 async function setup(type: 'TOTP' | 'HOTP') {
   const admin = await adminClient();
@@ -27,6 +28,7 @@ describe('replay of one valid code', () => {
     expect(results.filter((r) => r.accepted)).toHaveLength(1);
     // The log says exactly what happened: one UserLogin (written in the consume batch only if the consume changed
     // the token), every other request an attempt.
+    await settledForUser(user.id);
     const logged = await env.DB.prepare('SELECT type, count(*) AS n FROM user_activities WHERE user_id = ? GROUP BY type ORDER BY type')
       .bind(user.id)
       .all<{ type: string; n: number }>();
@@ -45,6 +47,7 @@ describe('replay of one valid code', () => {
     const { verify, seed, token } = await setup('HOTP');
     const results = await Promise.all(Array.from({ length: 50 }, async () => verify(await hotpAt(seed, 0))));
     expect(results.filter((r) => r.accepted)).toHaveLength(1);
+    await settled(token.id);
     const row = await env.DB.prepare('SELECT counter FROM tokens WHERE id = ?').bind(token.id).first<{ counter: number }>();
     expect(row?.counter).toBe(1);
   });
@@ -59,7 +62,7 @@ describe('replay of one valid code', () => {
 
 describe('a replay of the code accepted last is not a failure, and buys a guesser nothing', () => {
   const failCountOf = async (tokenId: string) =>
-    (await env.DB.prepare('SELECT fail_count FROM tokens WHERE id = ?').bind(tokenId).first<{ fail_count: number }>())!.fail_count;
+    (await settled(tokenId), await env.DB.prepare('SELECT fail_count FROM tokens WHERE id = ?').bind(tokenId).first<{ fail_count: number }>())!.fail_count;
 
   it('a RADIUS client retransmitting the accepted code many times does not lock its user', async () => {
     // Attack (or accident): a RADIUS client retransmits the request it already got an answer for; each copy used

@@ -9,6 +9,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { RESYNC_ATTEMPTS_PER_TOKEN, TOKEN_MAX_FAILS } from '../../worker/constants';
 import { adminClient, call, hotpAt, json, randomSeedBase32, unique } from '../helpers/worker';
+import { settled } from '../helpers/verify-state';
 
 async function hotpToken() {
   const admin = await adminClient();
@@ -23,7 +24,10 @@ async function hotpToken() {
   };
   const verify = (otp: string) =>
     json(call('/api/v1/verify', { method: 'POST', headers: { authorization: `Bearer ${admin.key}` }, json: { login: user.login, resource: resource.name, otp } }));
-  const row = () => env.DB.prepare('SELECT counter, fail_count, locked_until FROM tokens WHERE id = ?').bind(token.id).first<{ counter: number; fail_count: number; locked_until: number | null }>();
+  const row = async () => (
+    await settled(token.id),
+    await env.DB.prepare('SELECT counter, fail_count, locked_until FROM tokens WHERE id = ?').bind(token.id).first<{ counter: number; fail_count: number; locked_until: number | null }>()
+  );
   return { admin, token, seed, resync, verify, row };
 }
 

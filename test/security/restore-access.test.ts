@@ -25,6 +25,7 @@ import {
 import { assignedUser, portalClient, portalWith, type AdminClient } from '../helpers/portal';
 import { statementRecorder } from '../helpers/statement-recorder';
 import { call, randomSeedBase32, totpAt, unique } from '../helpers/worker';
+import { settled } from '../helpers/verify-state';
 import { loadPortal } from '../../worker/selfservice/portal';
 import { proveRecovery, startRecovery, submitRecovery } from '../../worker/selfservice/recovery-service';
 
@@ -61,7 +62,7 @@ async function userWithTotp(admin: AdminClient, resourceId: string) {
 }
 
 const otherCode = (code: string, by = 1) => String((Number(code) + by) % 1_000_000).padStart(6, '0');
-const tokenRow = (id: string) => env.DB.prepare('SELECT fail_count, locked_until FROM tokens WHERE id = ?').bind(id).first();
+const tokenRow = async (id: string) => (await settled(id), await env.DB.prepare('SELECT fail_count, locked_until FROM tokens WHERE id = ?').bind(id).first());
 
 describe('a flood of requests for one user', () => {
   it('40 anonymous requests at once leave one open request, and only the first few are taken at all', async () => {

@@ -6,6 +6,7 @@ import { env } from 'cloudflare:workers';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TOKEN_MAX_FAILS } from '../../worker/constants';
 import { adminClient, call, json, randomSeedBase32, totpAt, unique } from '../helpers/worker';
+import { settled } from '../helpers/verify-state';
 
 const T0 = Date.UTC(2026, 5, 1, 12, 0, 10);
 let admin: Awaited<ReturnType<typeof adminClient>>;
@@ -34,7 +35,7 @@ async function insertSeedlessToken(ownerUserId: string, type: 'PASSKEY' | 'RECOV
   return id;
 }
 
-const failCountOf = async (tokenId: string) => (await env.DB.prepare('SELECT fail_count FROM tokens WHERE id = ?').bind(tokenId).first<number>('fail_count'))!;
+const failCountOf = async (tokenId: string) => (await settled(tokenId), await env.DB.prepare('SELECT fail_count FROM tokens WHERE id = ?').bind(tokenId).first<number>('fail_count'))!;
 
 describe('verify API: passkeys and recovery codes', () => {
   it('a passkey-only user is FACTOR_NOT_SUPPORTED whatever is sent: never accepted, nothing counted, no oracle', async () => {
