@@ -2,7 +2,8 @@
  * Admin Center > Misc > Security in headless Chromium against the real Worker and the local provider
  * impersonation server: the admin enables two-factor authentication, configures Twilio (base URL pointing at the
  * local Twilio), edits and previews the German SMS text, sends a test SMS, and the Twilio impersonation shows what
- * arrived (number, Basic auth, text). The admin lowers a send limit in the Limits panel. Bad input: an unknown
+ * arrived (number, Basic auth, text). A send Twilio refuses is said for people ("Twilio refused the credentials
+ * (HTTP 401)", in German too) in the test result and in the message log, with Twilio's answer folded beneath. The admin lowers a send limit in the Limits panel. Bad input: an unknown
  * placeholder or an out-of-range limit is refused with its field error and nothing is saved; an invalid phone
  * number sends nothing. The admin activity retention is set in days; a value out of its bounds is refused at the
  * field, in English and in German.
@@ -132,6 +133,29 @@ describe('Admin Center > Security', () => {
     expect(await app.providers!.requests(SCENARIO)).toHaveLength(1);
   });
 
+  it('says a refused send for people in the test result and in the message log, the provider\'s answer folded beneath', async () => {
+    const override = await fetch(`${app.providers!.url}/__scenario/${SCENARIO}`, {
+      method: 'POST',
+      body: JSON.stringify({ status: 401, body: JSON.stringify({ code: 20003, message: 'Authenticate', status: 401 }) }),
+    });
+    expect(override.status).toBe(204);
+    await page.goto('/admin/security/email');
+    const test = page.getByRole('form', { name: 'Send test message' });
+    await test.getByLabel('Mobile number').fill('0151 23456788');
+    await test.getByRole('button', { name: 'Send test message' }).click();
+    const summary = 'Twilio refused the credentials (HTTP 401): check the account, key or token.';
+    await expect.poll(() => page.getByTestId('test-result').getByTestId('provider-failure').textContent()).toBe(summary);
+
+    await page.getByRole('tab', { name: 'Message log' }).click();
+    const row = page.getByTestId('message-log').getByRole('row').filter({ hasText: '+4915123456788' });
+    await expect.poll(() => row.getByTestId('provider-failure').textContent()).toBe(summary);
+    // The provider's own words are there, folded: hidden until the admin opens them.
+    const detail = row.locator('code.provider-detail');
+    expect(await detail.isVisible()).toBe(false);
+    await row.getByText("The provider's answer").click();
+    await expect.poll(() => detail.textContent()).toContain('twilio: HTTP 401: Authenticate');
+  });
+
   it('lowers a send limit in the Limits panel; an out-of-range value is refused at its field and nothing is saved', async () => {
     await page.goto('/admin/security/email');
     const limits = page.getByRole('form', { name: 'Limits' });
@@ -188,6 +212,9 @@ describe('Admin Center > Security', () => {
     await days.fill('4000');
     await retention.getByRole('button', { name: 'Aufbewahrung speichern' }).click();
     await expect.poll(() => retention.locator('[data-field-error]').allTextContents()).toEqual(['Höchstens 3650.']);
+    await page.goto('/admin/security/message-log');
+    const refused = page.getByTestId('message-log').getByRole('row').filter({ hasText: '+4915123456788' });
+    await expect.poll(() => refused.getByTestId('provider-failure').textContent()).toBe('Twilio hat die Zugangsdaten abgelehnt (HTTP 401): Prüfen Sie Konto, Schlüssel oder Token.');
     await page.evaluate(() => localStorage.setItem('eid.language', 'en'));
   });
 });

@@ -7,7 +7,7 @@ import { createDb, d1Statement } from '../db/client';
 import { challenges, messageLog, outbox, settings } from '../db/schema';
 
 export type OutboxItem = typeof outbox.$inferSelect;
-export type MessageLogItem = typeof messageLog.$inferSelect;
+export type MessageLogRow = typeof messageLog.$inferSelect;
 export interface Page<T> {
   items: T[];
   total: number;
@@ -86,16 +86,16 @@ export async function clearOutbox(d1: D1Database): Promise<number> {
 
 // ---------------------------------------------------------------- message log
 
-export async function insertMessageLog(d1: D1Database, row: Omit<MessageLogItem, 'id'>): Promise<string> {
+export async function insertMessageLog(d1: D1Database, row: Omit<MessageLogRow, 'id'>): Promise<string> {
   const id = crypto.randomUUID();
   await createDb(d1).insert(messageLog).values({ id, ...row });
   return id;
 }
 
-export async function listMessageLog(
+export async function listMessageLogRows(
   d1: D1Database,
-  query: { page: number; pageSize: number; channel?: MessageLogItem['channel']; status?: MessageLogItem['status']; userId?: string },
-): Promise<Page<MessageLogItem>> {
+  query: { page: number; pageSize: number; channel?: MessageLogRow['channel']; status?: MessageLogRow['status']; userId?: string },
+): Promise<Page<MessageLogRow>> {
   const db = createDb(d1);
   const where = and(
     ...conditions([

@@ -21,10 +21,11 @@ import { enforceLimits, messageLimitChecks, releaseCooldown } from './limits';
 import type { Language } from '../contract/language';
 import { originOf } from '../lib/outbound-url';
 import { remoteSnippet, type ProviderTarget } from './providers/http';
-import { summarizeProviderFailure, type ProviderFailureSummary } from './providers/failure';
+import { summarizeLoggedFailure, summarizeProviderFailure, type ProviderFailureSummary } from './providers/failure';
 import { descriptorFor, fillUrlPlaceholders, providerUrlOf } from './providers/registry';
 import { ProviderError, type Channel, type MessageOf, type ProviderResult, type ProviderShape } from './providers/types';
-import { insertMessageLog } from './repo';
+import { insertMessageLog, listMessageLogRows, type MessageLogRow } from './repo';
+import type { Page } from '../lib/paging';
 import type { LanguageTemplates, MessagingSettings } from './schema';
 import { secretTravelForms } from './secrets';
 import { loadMessagingSettings, outboundPolicy } from './settings';
@@ -323,4 +324,14 @@ function writeLog(
 
 // ---------------------------------------------------------------- admin listings (the route reads them here)
 
-export { clearOutbox, listMessageLog, listOutbox, type MessageLogItem, type OutboxItem } from './repo';
+export { clearOutbox, listOutbox, type OutboxItem } from './repo';
+
+/** A message_log row as the admin center shows it: a failed send carries the summary the test message shows too. */
+export interface MessageLogItem extends MessageLogRow {
+  summary: ProviderFailureSummary | null;
+}
+
+export async function listMessageLog(db: D1Database, query: Parameters<typeof listMessageLogRows>[1]): Promise<Page<MessageLogItem>> {
+  const page = await listMessageLogRows(db, query);
+  return { ...page, items: page.items.map((row) => ({ ...row, summary: row.error === null ? null : summarizeLoggedFailure(row.error) })) };
+}

@@ -5,8 +5,11 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../../../worker/errors';
-import { sendEmail, sendSms } from '../../../../worker/messaging/service';
-import { configureMessaging, freshPhone, providerScenario, TWILIO_SID } from '../../../helpers/messaging';
+import { listMessageLog, sendEmail, sendSms } from '../../../../worker/messaging/service';
+import type { MessagingSettingsInput } from '../../../../worker/messaging/settings';
+import { configureMessaging, freshPhone, insertTestUser, providerScenario, TWILIO_SID } from '../../../helpers/messaging';
+
+type SmsSupplierInput = MessagingSettingsInput['sms']['primary'];
 
 const now = () => Date.now();
 
@@ -316,5 +319,60 @@ describe('email', () => {
     const result = await sendEmail(env, env.DB, { to: 'demo@example.org', subject: 'Your code', text: 'Code 042917', purpose: 'test', language: 'en', nowMs: now() });
     const row = await env.DB.prepare('SELECT * FROM outbox WHERE id = ?').bind(result.providerMessageId).first();
     expect(row).toMatchObject({ channel: 'email', recipient: 'demo@example.org', subject: 'Your code', body: 'Code 042917' });
+  });
+});
+
+describe('the message log says each failure for people', () => {
+  // The log stores the failure's text only; the admin center must still say "Twilio refused the credentials"
+  // beside each failed row, as the test message does, for rows written before the summary existed too.
+  it('reads back from each logged failure the summary the attempt had, through the real adapters', async () => {
+    type Failure = { configure: () => Promise<unknown>; send: (to: string, userId: string) => Promise<unknown>; recipient: () => string };
+    const twilio = (baseUrl: string) => ({ type: 'twilio' as const, accountSid: TWILIO_SID, authToken: 'twilio-auth-token-1234', from: '+15005550006', baseUrl, timeoutMs: 500 });
+    const sms = (setup: (scenario: ReturnType<typeof providerScenario>) => Promise<unknown>, sendEnv: typeof env = env, supplier: (baseUrl: string) => SmsSupplierInput = twilio): Failure => {
+      const scenario = providerScenario();
+      return {
+        configure: async () => {
+          await configureMessaging({ primary: supplier(scenario.baseUrl) });
+          await setup(scenario);
+        },
+        send: (to, userId) => sendSms(sendEnv, env.DB, { to, text: 'x', purpose: 'test', language: 'en', userId, nowMs: now() }),
+        recipient: freshPhone,
+      };
+    };
+    const failures: Failure[] = [
+      // The provider's own words imitate our wording: only our message, which leads, may decide the kind.
+      ...[401, 403, 404, 400, 429, 503, 302].map((status) => sms((scenario) => scenario.override({ status, body: JSON.stringify({ code: 1, message: 'HTTP 401: refused before sending' }) }))),
+      sms((scenario) => scenario.override({ delayMs: 3000, status: 200, body: '{}' })),
+      sms(async () => undefined, { ...env, ALLOW_INSECURE_PROVIDER_URLS: undefined }),
+      sms(async () => undefined, env, () => twilio('http://127.0.0.1:9')),
+      sms(
+        (scenario) => scenario.override({ status: 200, body: JSON.stringify({ 'message-count': '1', messages: [{ status: '4', 'error-text': 'could not connect' }] }) }),
+        env,
+        (baseUrl) => ({ type: 'vonage', apiKey: 'vonage-key', apiSecret: 'vonage-secret-5678', from: 'ExampleID', baseUrl }),
+      ),
+      {
+        configure: () => configureMessaging({ email: { type: 'cloudflare' } }),
+        send: (to, userId) => sendEmail({ ...env, EMAIL: undefined }, env.DB, { to, subject: 's', text: 't', purpose: 'test', language: 'en', userId, nowMs: now() }),
+        recipient: () => `log-${crypto.randomUUID().slice(0, 8)}@example.org`,
+      },
+    ];
+
+    const kinds = new Set<string>();
+    for (const failure of failures) {
+      await failure.configure();
+      const userId = await insertTestUser();
+      const error = await expectNotSent(failure.send(failure.recipient(), userId));
+      const [attempt] = (error.details as { attempts: Array<{ summary: { kind: string } }> }).attempts;
+      kinds.add(attempt!.summary.kind);
+      const log = await listMessageLog(env.DB, { page: 1, pageSize: 10, userId });
+      expect(log.items.map((item) => item.summary)).toEqual([attempt!.summary]);
+    }
+    // Every kind the adapters produce was among them, so a kind whose wording the log cannot read fails above.
+    expect(kinds).toEqual(new Set(['credentials', 'forbidden', 'not_found', 'bad_request', 'rate_limited', 'provider_down', 'http', 'timeout', 'config', 'network', 'rejected']));
+
+    await configureMessaging();
+    const userId = await insertTestUser();
+    await sendSms(env, env.DB, { to: freshPhone(), text: 'x', purpose: 'test', language: 'en', userId, nowMs: now() });
+    expect((await listMessageLog(env.DB, { page: 1, pageSize: 10, userId })).items.map((item) => [item.status, item.summary])).toEqual([['sent', null]]);
   });
 });

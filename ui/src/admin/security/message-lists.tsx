@@ -11,6 +11,7 @@ import { useAction, useData, type Page } from '../use-data';
 import { Empty, Pager, confirmAction } from '../widgets';
 import type { MessageLogItem, OutboxItem } from './api-types';
 import { Select } from './fields';
+import { ProviderFailure } from './provider-failure';
 import { supplierLabel } from './supplier-form';
 import { securityStrings } from './strings';
 
@@ -179,7 +180,11 @@ export function MessageLogSection() {
                     </td>
                     <td>
                       <span class={`pill ${item.status === 'sent' ? 'ok' : 'bad'}`}>{t(`status_${item.status}`)}</span>
-                      {item.error ? <div class="hint">{item.error}</div> : null}
+                      {item.error !== null && item.summary ? (
+                        <div class="hint">
+                          <ProviderFailure provider={item.provider} summary={item.summary} error={item.error} />
+                        </div>
+                      ) : null}
                       {item.providerMessageId ? <div class="hint mono">{item.providerMessageId}</div> : null}
                     </td>
                   </tr>

@@ -10,11 +10,11 @@ import { api, ApiError } from '../../lib/api';
 import { currentLanguage, describeError, useTranslator } from '../../lib/i18n';
 import type { NotSentDetails, Language, TestMessageResponse } from './api-types';
 import { Field, Select } from './fields';
+import { ProviderFailure } from './provider-failure';
 import { supplierLabel } from './supplier-form';
 import { securityStrings } from './strings';
 
 type Outcome = { kind: 'sent'; result: TestMessageResponse } | { kind: 'failed'; to: string; failure: unknown };
-type Attempt = NonNullable<NotSentDetails['attempts']>[number];
 
 /** Why the test message did not go out, in the page's language: what the admin can act on first, the provider's words as the detail. */
 function NotSent(props: { to: string; failure: unknown }) {
@@ -30,26 +30,12 @@ function NotSent(props: { to: string; failure: unknown }) {
         <ul>
           {details.attempts.map((attempt, i) => (
             <li key={i}>
-              <ProviderFailure attempt={attempt} />
+              <ProviderFailure provider={attempt.provider} summary={attempt.summary} error={attempt.error} />
             </li>
           ))}
         </ul>
       ) : null}
     </div>
-  );
-}
-
-function ProviderFailure({ attempt }: { attempt: Attempt }) {
-  const t = useTranslator(securityStrings);
-  const provider = supplierLabel(t, attempt.provider);
-  return (
-    <>
-      {t(`providerFailure_${attempt.summary.kind}`, { provider, status: attempt.summary.status ?? '' })}
-      <details>
-        <summary>{t('providerDetail')}</summary>
-        <code class="provider-detail">{attempt.error}</code>
-      </details>
-    </>
   );
 }
 
