@@ -8,18 +8,10 @@
  * parser, the same one the engine uses, so its positions are the engine's.
  */
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair } from 'yaml';
+import type { ScriptCatalogueResponse } from '../../../../../worker/scripts/routes';
 
-export interface CatalogueParameter {
-  name: string;
-  type: string;
-}
-
-export interface CatalogueAction {
-  name: string;
-  aliases: string[];
-  parameters: CatalogueParameter[];
-  positional?: string[];
-}
+/** What the cursor's reading needs of a catalogue action (GET /sign-in-script/actions). */
+export type CatalogueAction = Pick<ScriptCatalogueResponse['items'][number], 'name' | 'aliases' | 'parameters' | 'positional'>;
 
 /** What is written at the cursor. `prefix` is what was typed of the current word (for filtering and replacing). */
 export type CursorContext =

@@ -12,29 +12,16 @@
 import { api } from '../../../lib/api';
 import { currentLanguage, translator, type Dictionaries, type Language } from '../../../lib/i18n';
 import type { monaco as Monaco } from '../../monaco/monaco';
-import { contextAt, isContextUser, scriptVariables, type CatalogueAction, type CursorContext } from './script-context';
+import type { ScriptCatalogueResponse, ScriptUserFieldsResponse } from '../../../../../worker/scripts/routes';
+import { contextAt, isContextUser, scriptVariables, type CursorContext } from './script-context';
 
 type MonacoApi = typeof Monaco;
-type Localised = Record<Language, string>;
 
-export interface ActionDoc extends CatalogueAction {
-  result: string;
-  doc: Localised;
-  parameters: Array<{
-    name: string;
-    type: string;
-    required: boolean;
-    doc: Localised;
-  }>;
-}
+/** An action as GET /sign-in-script/actions declares it (name, parameters, documentation in both languages). */
+export type ActionDoc = ScriptCatalogueResponse['items'][number];
 
-export interface DesignerCatalogue {
-  actions: ActionDoc[];
-  contextVariables: Array<{ name: string; type: string; doc: Localised }>;
-  userFields: Array<{ name: string; writable: boolean; type: string }>;
-  /** The value types' names for people ('string' is "text" / "Text"). */
-  types: Record<Language, Record<string, string>>;
-}
+/** The two catalogue answers together: the actions, context variables and type names, and the user's fields. */
+export type DesignerCatalogue = Omit<ScriptCatalogueResponse, 'items'> & { actions: ActionDoc[]; userFields: ScriptUserFieldsResponse['items'] };
 
 const strings: Dictionaries = {
   en: {
@@ -76,7 +63,7 @@ const ID_SUGGESTIONS = 50;
 
 export function describeAction(action: ActionDoc, types: DesignerCatalogue['types'], language: Language = currentLanguage()): string {
   const t = translator(strings);
-  const type = (name: string) => types[language][name] ?? name;
+  const type = (name: keyof DesignerCatalogue['types'][Language]) => types[language][name] ?? name;
   const aliases = action.aliases.length ? ` (${t('alsoNamed', { names: action.aliases.join(', ') })})` : '';
   return [
     `**${action.name}**${aliases}`,
@@ -108,7 +95,7 @@ export function registerScriptLanguage(monaco: MonacoApi, catalogue: DesignerCat
       const context: CursorContext = contextAt(text, position.lineNumber - 1, position.column - 1 - typed.length, find);
       const keyColumn = position.column - 1 - typed.length;
       const suggestions: Monaco.languages.CompletionItem[] = [];
-      const typeName = (name: string) => catalogue.types[language][name] ?? name;
+      const typeName = (name: keyof DesignerCatalogue['types'][Language]) => catalogue.types[language][name] ?? name;
       const variables = () => [
         ...catalogue.contextVariables.map((v) => ({
           name: v.name,

@@ -4,15 +4,12 @@
  * and what it gave, once per time it ran (a ForEach body runs several times), and the actions that did not run.
  */
 import { useTranslator, type Dictionaries } from '../../../lib/i18n';
+import type { TraceStep } from '../../../../../script-engine/types';
 import type { OutlineNode } from './script-context';
 
-export interface TraceStep {
-  action: string;
-  line: number;
-  column: number;
-  inputs: Record<string, unknown>;
-  output: unknown;
-}
+/** A step of a test run's trace, as the engine records it. */
+export type { TraceStep };
+
 
 const strings: Dictionaries = {
   en: {
