@@ -4,7 +4,8 @@
  * context and the script's own variables, the user's field names for `field` on Context.User and workspace/group
  * names that insert their ids; a plain Enter after `actions:` stays a line break. The outline beside the editor
  * leads to a node's line, the test run's trace is drawn on that tree, the tabs show one panel at a time and the
- * GetSystemName / GetSystemId controls do not overlap.
+ * GetSystemName / GetSystemId controls do not overlap. Switching the language in the account menu switches Monaco
+ * at once (its own texts, the hover and completion docs) and keeps the unsaved text and the cursor.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
@@ -201,6 +202,14 @@ describe('outline, trace, tabs and inline actions', () => {
     expect(await editor().isVisible()).toBe(false);
     expect(await page.getByTestId('script-outline').isVisible()).toBe(false);
     await page.getByLabel(/Sample claims/).fill('extRole = admin');
+    // A sample user is taken off again with an icon button that says what it does: an SVG, not a text glyph.
+    await page.getByLabel('Sample user (optional)').fill(app.admin.login);
+    await page.getByRole('button', { name: 'User', exact: true }).first().click();
+    const removeUser = page.getByRole('button', { name: 'Run without a sample user' });
+    expect(await removeUser.locator('svg').count()).toBe(1);
+    expect((await removeUser.textContent())!.trim()).toBe('');
+    await removeUser.click();
+    await page.getByLabel('Sample user (optional)').waitFor();
     await page.getByRole('button', { name: 'Run without changing anything' }).click();
     const tree = page.getByTestId('trace-tree');
     await tree.waitFor();
@@ -217,6 +226,59 @@ describe('outline, trace, tabs and inline actions', () => {
     await expect.poll(() => page.getByTestId('script-cursor').textContent()).toBe('Line 7, column 11');
     // Back in the editor, the same run is drawn on the outline beside it.
     expect(await page.getByTestId('script-outline').textContent()).toContain('did not run');
+  });
+});
+
+describe('switching the language in the account menu', () => {
+  it('switches Monaco at once: its own texts, the hover and completion docs; the unsaved text and the cursor stay', async () => {
+    await page.getByRole('tab', { name: 'Editor' }).click();
+    const unsaved = 'version: 1\nactions:\n  - SaveInstance:\n      object: { var: Context.User }\n# not saved yet\n';
+    await paste(unsaved);
+    await editor().locator('.view-line', { hasText: 'not saved yet' }).click();
+    await page.keyboard.press('End');
+    await expect.poll(() => page.getByTestId('script-cursor').textContent()).toBe('Line 5, column 16');
+    // In English first: Monaco's "No suggestions." in a comment, and its find widget.
+    await page.keyboard.press('Control+Space');
+    await expect.poll(() => page.locator('.suggest-widget .message:visible').textContent()).toBe('No suggestions.');
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Control+F');
+    await expect.poll(() => editor().locator('.find-widget textarea, .find-widget input').first().getAttribute('placeholder')).toBe('Find');
+    await page.keyboard.press('Escape');
+
+    await page.getByRole('button', { name: app.admin.login }).click();
+    await page.getByRole('menuitemradio', { name: 'Deutsch' }).click();
+    await page.getByRole('heading', { name: 'Anmeldeskript' }).or(page.getByRole('tab', { name: 'Testlauf' })).first().waitFor();
+    // The same editor text and cursor, no reload.
+    await expect.poll(editorText).toBe(unsaved);
+    await expect.poll(() => page.getByTestId('script-cursor').textContent()).toBe('Zeile 5, Spalte 16');
+    await editor()
+      .locator('.view-line span', { hasText: /SaveInstance/ })
+      .first()
+      .hover();
+    await expect.poll(() => page.locator('.monaco-hover').allInnerTexts()).toContainEqual(expect.stringContaining('SetValue'));
+    expect((await page.locator('.monaco-hover').allInnerTexts()).join(' ')).not.toContain('Stores the changes made with SetValue');
+    await editor().locator('.view-line', { hasText: 'not saved yet' }).click();
+    await page.keyboard.press('End');
+    await page.keyboard.press('Control+Space');
+    await expect.poll(() => page.locator('.suggest-widget .message:visible').textContent()).toBe('Keine Vorschläge.');
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Control+F');
+    await expect.poll(() => editor().locator('.find-widget textarea, .find-widget input').first().getAttribute('placeholder')).toBe('Suchen');
+    await page.keyboard.press('Escape');
+    // Completion documentation follows too.
+    expect(await suggestionsAtEnd('version: 1\nactions:\n  - SetValue:\n      object: { var: Context.User }\n      field: ', 'lastN')).toEqual(['lastName']);
+    expect(await suggestRows().first().textContent()).toContain('Feld von Context.User');
+    await page.keyboard.press('Escape');
+
+    // And back: English again, at once.
+    await page.getByRole('button', { name: app.admin.login }).click();
+    await page.getByRole('menuitemradio', { name: 'English' }).click();
+    await paste(unsaved);
+    await editor().locator('.view-line', { hasText: 'not saved yet' }).click();
+    await page.keyboard.press('End');
+    await page.keyboard.press('Control+Space');
+    await expect.poll(() => page.locator('.suggest-widget .message:visible').textContent()).toBe('No suggestions.');
+    await page.keyboard.press('Escape');
   });
 });
 

@@ -3,9 +3,9 @@
  * impersonation server: the admin enables two-factor authentication, configures Twilio (base URL pointing at the
  * local Twilio), edits and previews the German SMS text, sends a test SMS, and the Twilio impersonation shows what
  * arrived (number, Basic auth, text). A send Twilio refuses is said for people ("Twilio refused the credentials
- * (HTTP 401)", in German too) in the test result and in the message log, with Twilio's answer folded beneath. The admin lowers a send limit in the Limits panel. Bad input: an unknown
- * placeholder or an out-of-range limit is refused with its field error and nothing is saved; an invalid phone
- * number sends nothing. The admin activity retention is set in days; a value out of its bounds is refused at the
+ * (HTTP 401)", in German too) in the test result and in the message log, with Twilio's answer folded beneath. The
+ * admin lowers a send limit in the Limits panel. Bad input: an unknown placeholder or an out-of-range limit is
+ * refused with its field error and nothing is saved; an invalid phone number sends nothing. The admin activity retention is set in days; a value out of its bounds is refused at the
  * field, in English and in German.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -4,9 +4,12 @@
  *
  * `markers` come from our own validators (the same code the server runs) and are shown at their lines;
  * `schemaUri` ties the model to a JSON schema registered with monaco-yaml for completion and hover;
- * `onMonaco` lets a page register extra providers (the script designer's action completion).
+ * `onMonaco` lets a page register extra providers (the script designer's action completion); it runs again for
+ * the editor built anew after a language switch.
  */
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { useLanguage } from '../../lib/i18n';
+import { setMonacoTexts } from './load';
 import { monaco } from './monaco';
 
 export interface EditorMarker {
@@ -41,15 +44,42 @@ export interface YamlEditorProps {
 
 export default function YamlEditor(props: YamlEditorProps) {
   const host = useRef<HTMLDivElement>(null);
-  const editorRef = useRef<monaco.editor.IStandaloneCodeEditor | null>(null);
   const onChange = useRef(props.onChange);
   onChange.current = props.onChange;
   const applyingOutsideChange = useRef(false);
+  const [model, setModel] = useState<monaco.editor.ITextModel | null>(null);
+  /** The language Monaco's own texts are in: the page's, once its table is in place (load.ts). */
+  const pageLanguage = useLanguage();
+  const [textsLanguage, setTextsLanguage] = useState(pageLanguage);
+  const viewState = useRef<monaco.editor.ICodeEditorViewState | null>(null);
 
   useEffect(() => {
+    let current = true;
+    void setMonacoTexts(pageLanguage).then(() => current && setTextsLanguage(pageLanguage));
+    return () => void (current = false);
+  }, [pageLanguage]);
+
+  // The model holds the text and its undo history; it lives as long as the page edits this URI.
+  useEffect(() => {
     const uri = monaco.Uri.parse(props.modelUri);
-    const model = monaco.editor.getModel(uri) ?? monaco.editor.createModel(props.value, 'yaml', uri);
-    if (model.getValue() !== props.value) model.setValue(props.value);
+    const created = monaco.editor.getModel(uri) ?? monaco.editor.createModel(props.value, 'yaml', uri);
+    if (created.getValue() !== props.value) created.setValue(props.value);
+    const subscription = created.onDidChangeContent(() => {
+      if (!applyingOutsideChange.current) onChange.current(created.getValue());
+    });
+    setModel(created);
+    return () => {
+      subscription.dispose();
+      created.dispose();
+      viewState.current = null;
+      setModel(null);
+    };
+  }, [props.modelUri]);
+
+  // The editor is built again when the language changes: on the same model (the unsaved text and its undo history)
+  // with the cursor, selection and scroll position it had, so its find, suggest and hover widgets speak the new one.
+  useEffect(() => {
+    if (!model) return;
     const dark = window.matchMedia('(prefers-color-scheme: dark)').matches;
     const editor = monaco.editor.create(host.current!, {
       model,
@@ -70,23 +100,17 @@ export default function YamlEditor(props: YamlEditorProps) {
       // works with every input method, password managers' text insertion and browser automation alike.
       editContext: false,
     });
-    editorRef.current = editor;
-    const subscription = model.onDidChangeContent(() => {
-      if (!applyingOutsideChange.current) onChange.current(model.getValue());
-    });
+    if (viewState.current) editor.restoreViewState(viewState.current);
     const extra = props.onMonaco?.(monaco, editor);
     props.onEditor?.(editor);
     return () => {
-      subscription.dispose();
+      viewState.current = editor.saveViewState();
       extra?.dispose();
       editor.dispose();
-      model.dispose();
-      editorRef.current = null;
     };
-  }, [props.modelUri]);
+  }, [model, textsLanguage]);
 
   useEffect(() => {
-    const model = editorRef.current?.getModel();
     if (!model || props.revision === undefined || model.getValue() === props.value) return;
     applyingOutsideChange.current = true;
     try {
@@ -97,7 +121,6 @@ export default function YamlEditor(props: YamlEditorProps) {
   }, [props.revision]);
 
   useEffect(() => {
-    const model = editorRef.current?.getModel();
     if (!model) return;
     monaco.editor.setModelMarkers(
       model,
@@ -111,7 +134,7 @@ export default function YamlEditor(props: YamlEditorProps) {
         severity: marker.severity === 'warning' ? monaco.MarkerSeverity.Warning : monaco.MarkerSeverity.Error,
       })),
     );
-  }, [props.markers]);
+  }, [props.markers, model]);
 
   return <div class="editor-host" ref={host} />;
 }

@@ -7,6 +7,7 @@
  */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { Alert, Button, Checkbox, SelectField, TextField } from '../../../components/form';
+import { CrossIcon } from '../../../components/icons';
 import { Tabs } from '../../../components/layout';
 import { lazyPage } from '../../../components/lazy';
 import { showToast } from '../../../components/toast';
@@ -68,6 +69,7 @@ const strings: Dictionaries = {
     history: 'History',
     claims: 'Sample claims, one per line: name = value (repeat a name for several values)',
     sampleUser: 'Sample user (optional)',
+    removeSampleUser: 'Run without a sample user',
     run: 'Run without changing anything',
     outcome: 'Outcome',
     trace: 'Trace',
@@ -126,6 +128,7 @@ const strings: Dictionaries = {
     history: 'Historie',
     claims: 'Beispiel-Claims, einer pro Zeile: Name = Wert (Name wiederholen für mehrere Werte)',
     sampleUser: 'Beispielbenutzer (optional)',
+    removeSampleUser: 'Ohne Beispielbenutzer ausführen',
     run: 'Ausführen, ohne etwas zu ändern',
     outcome: 'Ergebnis',
     trace: 'Ablauf',
@@ -538,8 +541,8 @@ function TestRun({ source, onTrace, onSelect }: { source: string; onTrace: (trac
       {user ? (
         <p>
           {t('sampleUser')}: <strong>{user.login}</strong>{' '}
-          <Button variant="link" onClick={() => setUser(null)}>
-            ×
+          <Button variant="link" aria-label={t('removeSampleUser')} title={t('removeSampleUser')} onClick={() => setUser(null)}>
+            <CrossIcon />
           </Button>
         </p>
       ) : (
