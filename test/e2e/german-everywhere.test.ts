@@ -174,6 +174,17 @@ describe('German everywhere the page is German', () => {
     await page.keyboard.type('\n# zzqx');
     await page.keyboard.press('Control+Space');
     await expect.poll(() => editor.locator('.suggest-widget .message').textContent()).toBe('Keine Vorschläge.');
+    await page.keyboard.press('Escape');
+
+    // A test run whose change the database would refuse (a surname longer than the field takes): the reason is
+    // the script problem with its parameters, in German, not the server's English sentence.
+    await page.getByRole('tab', { name: 'Testlauf' }).click();
+    await page.getByLabel(/Beispiel-Claims/).fill(`http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname = ${'x'.repeat(101)}`);
+    await page.getByRole('button', { name: 'Ausführen, ohne etwas zu ändern' }).click();
+    const outcome = page.getByTestId('test-run-result').locator('.alert, [role="alert"]').first();
+    await expect.poll(() => outcome.textContent()).toContain('seine Änderungen lassen sich nicht anwenden: Das Benutzerfeld "lastName" nimmt Text mit höchstens 100 Zeichen.');
+    await check('/admin/security/sign-in-script: test run would fail');
+    expect(found).toEqual([]);
   });
 
   it('the portal refuses a wrong password in German', async () => {
@@ -187,7 +198,7 @@ describe('German everywhere the page is German', () => {
     await portal.getByRole('button', { name: 'Weiter' }).click();
     await portal.getByLabel('Passwort').fill('falsches passwort');
     await portal.getByRole('button', { name: 'Anmelden', exact: true }).click();
-    await portal.getByRole('alert').filter({ hasText: 'Anmeldename oder Passwort ist falsch.' }).waitFor();
+    await portal.locator('[data-field-error]').filter({ hasText: 'Anmeldename oder Passwort ist falsch.' }).waitFor();
     page = portal;
     await check('/selfservice/german-walk: wrong password');
     expect(found).toEqual([]);
