@@ -4,6 +4,7 @@
 import type { Hono } from 'hono';
 import { adminRoutes } from './admin/routes';
 import { authRoutes } from './auth/routes';
+import { browserApiDocumentRoutes } from './openapi/routes';
 import { profileRoutes } from './profile/routes';
 import { samlRoutes } from './saml/routes';
 import { portalPageRoutes } from './selfservice/page-routes';
@@ -20,4 +21,6 @@ export const routes: Array<[string, Hono<any, any, any>]> = [
   ['/api/portal', portalRoutes],
   ['/selfservice', portalPageRoutes],
   ['/saml', samlRoutes],
+  // GET /api/openapi.json: the document of the browser surfaces above (auth, profile, portal, SAML).
+  ['/api', browserApiDocumentRoutes],
 ];

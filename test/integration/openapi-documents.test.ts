@@ -1,22 +1,16 @@
 /**
- * The API contract: both OpenAPI documents are generated from the routes' declarations, are valid OpenAPI 3.1,
- * and leave no admin route out (nor a profile, sign-in, SAML or portal route); a refused body answers the error
- * envelope the document promises.
+ * The API contract: the three served OpenAPI documents (admin, verify, and the browser surfaces: sign-in, profile,
+ * portal, SAML) are generated from the routes' declarations, are valid OpenAPI 3.1 and leave no route out; a refused
+ * body answers the error envelope the document promises; real answers parse by their documented schemas.
  */
 import { compileErrors, validate } from '@readme/openapi-parser';
-import { OpenAPIHono } from '@hono/zod-openapi';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { adminRoutes } from '../../worker/admin/routes';
-import { authRoutes } from '../../worker/auth/routes';
-import { profileRoutes } from '../../worker/profile/routes';
-import { samlRoutes } from '../../worker/saml/routes';
-import { portalRoutes } from '../../worker/selfservice/routes';
-import { registerSharedComponents } from '../../worker/lib/api-router';
 import { ErrorEnvelope } from '../../worker/lib/api-router';
 import { LOGIN_MAX_LENGTH } from '../../worker/contract/fields';
-import type { AppBindings } from '../../worker/env';
-import { adminClient, call, json, unique } from '../helpers/worker';
+import { BROWSER_API_MOUNTS } from '../../worker/openapi/routes';
+import { adminClient, call, insertUser, json, signIn, unique } from '../helpers/worker';
 
 /** What a router serves, as "METHOD /path/{param}" under its mount point. */
 const servedBy = (router: { routes: Array<{ method: string; path: string }> }, mount: string) =>
@@ -28,9 +22,10 @@ const operationsOf = (doc: { paths?: Record<string, object> }) =>
 describe('OpenAPI documents', async () => {
   const adminDoc = await json(call('/api/admin/openapi.json'));
   const verifyDoc = await json(call('/api/v1/openapi.json'));
+  const browserDoc = await json(call('/api/openapi.json'));
 
-  it('both are valid OpenAPI 3.1 documents', async () => {
-    for (const doc of [adminDoc, verifyDoc]) {
+  it('all three are valid OpenAPI 3.1 documents', async () => {
+    for (const doc of [adminDoc, verifyDoc, browserDoc]) {
       expect(doc.openapi).toBe('3.1.0');
       // validate() dereferences in place: give it a copy.
       const result = await validate(structuredClone(doc));
@@ -45,31 +40,23 @@ describe('OpenAPI documents', async () => {
     expect(served.filter((route) => !documented.has(route)).sort()).toEqual([]);
   });
 
-  it.each([
-    ['/api/profile', profileRoutes, 10],
-    ['/api/auth', authRoutes, 10],
-    ['/saml', samlRoutes, 2],
-    // The portal router's context carries the portal's own variables; only its declarations are read here.
-    ['/api/portal', portalRoutes as unknown as OpenAPIHono<AppBindings>, 40],
-  ] as const)('%s is declared the same way: every route, in a valid document', async (mount, router, atLeast) => {
-    const app = new OpenAPIHono<AppBindings>();
-    registerSharedComponents(app);
-    app.route(mount, router);
-    const doc = app.getOpenAPI31Document({ openapi: '3.1.0', info: { title: mount, version: '1' } });
+  const atLeast: Record<string, number> = { '/api/auth': 10, '/api/profile': 10, '/api/portal': 40, '/saml': 2 };
+  it.each(BROWSER_API_MOUNTS.map(([mount, router]) => [mount, router] as const))('%s: every route is in the browser document (/api/openapi.json)', (mount, router) => {
     const served = servedBy(router, mount);
-    expect(served.length).toBeGreaterThan(atLeast);
-    expect(served.filter((route) => !operationsOf(doc).has(route)).sort()).toEqual([]);
-    const result = await validate(structuredClone(doc) as never);
-    expect(result.valid ? '' : compileErrors(result)).toBe('');
+    expect(served.length).toBeGreaterThan(atLeast[mount]!);
+    expect(served.filter((route) => !operationsOf(browserDoc).has(route)).sort()).toEqual([]);
+  });
+
+  it('the browser document names no API key and no admin route (it is for sign-in, profile and portal pages)', () => {
+    expect(Object.keys(browserDoc.components.securitySchemes ?? {})).toEqual([]);
+    expect(Object.keys(browserDoc.paths).filter((path) => path.startsWith('/api/admin') || path.startsWith('/api/v1'))).toEqual([]);
   });
 
   it("the portal's document names its alias and says the answers the portal page reads, field by field", () => {
-    const app = new OpenAPIHono();
-    app.route('/api/portal', portalRoutes as unknown as OpenAPIHono<AppBindings>);
-    const doc = app.getOpenAPI31Document({ openapi: '3.1.0', info: { title: 'portal', version: '1' } });
-    const signIn = doc.paths!['/api/portal/{alias}/signin']!.post!;
-    expect(signIn.parameters).toEqual([expect.objectContaining({ in: 'path', name: 'alias', required: true })]);
-    const body = (signIn.requestBody as { content: Record<string, { schema: { properties: Record<string, object> } }> }).content['application/json']!.schema;
+    const doc = browserDoc;
+    const portalSignIn = doc.paths['/api/portal/{alias}/signin'].post;
+    expect(portalSignIn.parameters).toEqual([expect.objectContaining({ in: 'path', name: 'alias', required: true })]);
+    const body = (portalSignIn.requestBody as { content: Record<string, { schema: { properties: Record<string, object> } }> }).content['application/json']!.schema;
     expect(body.properties.login).toMatchObject({ type: 'string', minLength: 1, maxLength: 128 });
     const me = doc.paths!['/api/portal/{alias}/me']!.get!.responses![200] as { content: Record<string, { schema: { properties: Record<string, object>; required: string[] } }> };
     const overview = me.content['application/json']!.schema;
@@ -103,16 +90,14 @@ describe('OpenAPI documents', async () => {
   });
 });
 
-describe('admin answers match the document', async () => {
-  const adminDoc = await json(call('/api/admin/openapi.json'));
-
-  /**
-   * A zod schema read back from the document's answer for `method path` and `status`. Every object is closed
-   * (no field the document does not name), so an answer that carries one more field than documented (a hash, a
-   * seed, a column spread by mistake) fails as surely as one that lacks a documented field.
-   */
-  function documentedAnswer(method: string, path: string, status: number) {
-    const schema = adminDoc.paths[path][method].responses[status].content['application/json'].schema;
+/**
+ * A zod schema read back from the document's answer for `method path` and `status`. Every object is closed (no
+ * field the document does not name), so an answer that carries one more field than documented (a hash, a seed, a
+ * column spread by mistake) fails as surely as one that lacks a documented field.
+ */
+function answerIn(doc: any) {
+  return function documentedAnswer(method: string, path: string, status: number) {
+    const schema = doc.paths[path][method].responses[status].content['application/json'].schema;
     const close = (node: unknown): unknown => {
       if (Array.isArray(node)) return node.map(close);
       if (!node || typeof node !== 'object') return node;
@@ -121,8 +106,20 @@ describe('admin answers match the document', async () => {
       if (closed.type === 'object' && closed.properties && !('additionalProperties' in closed)) closed.additionalProperties = false;
       return closed;
     };
-    return z.fromJSONSchema({ ...(close(schema) as object), $defs: close(adminDoc.components.schemas) } as never);
-  }
+    return z.fromJSONSchema({ ...(close(schema) as object), $defs: close(doc.components.schemas ?? {}) } as never);
+  };
+}
+
+/** Each answer parsed by its documented schema; the failures named by route, so one message says them all. */
+function misfits(documentedAnswer: ReturnType<typeof answerIn>, answers: Array<[string, string, number, unknown]>) {
+  return answers.flatMap(([method, path, status, answer]) => {
+    const parsed = documentedAnswer(method, path, status).safeParse(answer);
+    return parsed.success ? [] : [`${method} ${path}: ${z.prettifyError(parsed.error)}`];
+  });
+}
+
+describe('admin answers match the document', async () => {
+  const documentedAnswer = answerIn(await json(call('/api/admin/openapi.json')));
 
   it('a page of users, a user page, a token, its enrolment, a resource, its assignments, the API keys, the audit trail, user issues and user activities parse by their documented schema', async () => {
     const admin = await adminClient();
@@ -146,10 +143,7 @@ describe('admin answers match the document', async () => {
       ['get', '/api/admin/activities/grouped', 200, await admin.get(`/activities/grouped?user=${user.login}`)],
       ['get', '/api/admin/user-issues', 200, await admin.get('/user-issues')],
     ];
-    for (const [method, path, status, answer] of answers) {
-      const parsed = documentedAnswer(method, path, status).safeParse(answer);
-      expect(parsed.success ? '' : `${method} ${path}: ${z.prettifyError(parsed.error)}`).toBe('');
-    }
+    expect(misfits(documentedAnswer, answers)).toEqual([]);
     // Not a vacuous pass: the answers hold what was made.
     expect((answers[0]![3] as { items: Array<{ id: string }> }).items.map((item) => item.id)).toEqual([user.id]);
     expect((answers[6]![3] as { items: Array<{ token: { id: string } }> }).items[0]!.token.id).toBe(enrolment.token.id);
@@ -164,5 +158,29 @@ describe('admin answers match the document', async () => {
     expect(documented.safeParse({ ...user, passwordHash: 'x' }).success).toBe(false);
     const { login: _dropped, ...withoutLogin } = user;
     expect(documented.safeParse(withoutLogin).success).toBe(false);
+  });
+});
+
+describe('browser answers match the document', async () => {
+  const documentedAnswer = answerIn(await json(call('/api/openapi.json')));
+
+  it("sign-in's steps, the signed-in user, the profile, its passkey options and the passwordless start parse by their documented schema", async () => {
+    const user = await insertUser({ login: unique('doc-browser-') });
+    const login = await call('/api/auth/login', { method: 'POST', json: { login: user.login, password: user.password } });
+    const session = await signIn(user.login, user.password);
+    const asUser = (path: string, init: RequestInit & { json?: unknown } = {}) =>
+      json(call(path, { ...init, headers: { cookie: session.cookie, 'x-csrf-token': session.csrfToken } }));
+    const answers: Array<[string, string, number, unknown]> = [
+      ['post', '/api/auth/login', 200, await json(login)],
+      ['get', '/api/auth/me', 200, await asUser('/api/auth/me')],
+      ['get', '/api/profile', 200, await asUser('/api/profile')],
+      ['post', '/api/profile/passkeys/options', 200, await asUser('/api/profile/passkeys/options', { method: 'POST', json: {} })],
+      ['post', '/api/auth/passkey/options', 200, await json(call('/api/auth/passkey/options', { method: 'POST', json: {} }))],
+    ];
+    expect(misfits(documentedAnswer, answers)).toEqual([]);
+    // Not a vacuous pass: the answers are the user's.
+    expect((answers[1]![3] as { user: { login: string } }).user.login).toBe(user.login);
+    expect((answers[2]![3] as { user: { id: string } }).user.id).toBe(user.id);
+    expect((answers[3]![3] as { options: { user: { name: string } } }).options.user.name).toBe(user.login);
   });
 });

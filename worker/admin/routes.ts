@@ -7,7 +7,7 @@ import { activityAdminRoutes } from '../activities/routes';
 import { auditAdminRoutes } from '../audit/routes';
 import { apiKeyAdminRoutes } from '../auth/api-key-routes';
 import { authenticate, requireAdmin } from '../auth/middleware';
-import { anyObject, apiRouter, json, registerSharedComponents, route } from '../lib/api-router';
+import { apiRouter, openApiDocumentRoute, registerSharedComponents } from '../lib/api-router';
 import { messagingAdminRoutes } from '../messaging/routes';
 import { organisationAdminRoutes } from '../organisation/routes';
 import { resourceAdminRoutes } from '../resources/routes';
@@ -19,19 +19,10 @@ import { securitySettingsAdminRoutes } from '../settings/routes';
 import { tokenAdminRoutes } from '../tokens/routes';
 import { userAdminRoutes } from '../users/routes';
 
-const documentRoute = route({
-  method: 'get',
-  path: '/openapi.json',
-  tags: ['Meta'],
-  summary: 'This document',
-  security: [],
-  responses: { 200: json(anyObject, 'The OpenAPI 3.1 document of the admin API') },
-});
-
 export const adminRoutes = $(
   apiRouter()
     // The API description is public (it holds no data), so integrators can read it before they have a key.
-    .openapi(documentRoute, (c) => c.json(adminApiDocument(new URL(c.req.url).origin), 200))
+    .openapi(openApiDocumentRoute('This document'), (c) => c.json(adminApiDocument(new URL(c.req.url).origin), 200))
     .use('*', authenticate, requireAdmin),
 )
   .route('/users', userAdminRoutes)

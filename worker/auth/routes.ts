@@ -6,7 +6,9 @@ import { recordActivity } from '../activities/record';
 import type { AppBindings } from '../env';
 import { AppError } from '../errors';
 import { afterResponse, clientAgent, clientIp, linkOrigin } from '../lib/http';
-import { anyObject, apiRouter, json, jsonBody, noContent, route } from '../lib/api-router';
+import { apiRouter, json, jsonBody, noContent, route } from '../lib/api-router';
+import { passkeyRequestAnswer, passkeyRequestOptions } from '../passkeys/api-schemas';
+import { loginStepAnswer, meAnswer } from './api-schemas';
 import { isSamlSignInAvailable } from '../saml/config-service';
 import { getUser } from '../users/service';
 import { authenticationCredential } from '../passkeys/schema';
@@ -38,8 +40,8 @@ const sameOrigin: MiddlewareHandler<AppBindings> = async (c, next) => {
   await next();
 };
 const signInForm = sameOrigin;
-const loginStep = json(anyObject, 'Signed in (user, csrfToken; the session cookie is set), or the second factor asked (challenge, methods, expiresAt)');
-const passkeyOptions = json(anyObject, 'WebAuthn options for the browser');
+const loginStep = json(loginStepAnswer, 'Signed in (user, csrfToken; the session cookie is set), or the second factor asked (challenge, methods, expiresAt)');
+const passwordlessStart = json(z.object({ flow: z.string().describe('Send it back with the assertion'), options: passkeyRequestOptions }), 'A flow handle and WebAuthn options for the browser');
 const tags = ['Sign-in'];
 
 export const authRoutes = $(apiRouter().use('*', authenticate))
@@ -66,7 +68,7 @@ export const authRoutes = $(apiRouter().use('*', authenticate))
       summary: 'Options to answer the second factor with a passkey',
       middleware: signInForm,
       request: { body: jsonBody(z.strictObject({ challenge: loginChallenge })) },
-      responses: { 200: json(z.object({ options: anyObject }), 'WebAuthn options for the browser') },
+      responses: { 200: json(passkeyRequestAnswer, 'WebAuthn options for the browser') },
     }),
     async (c) => c.json({ options: await startSecondFactorPasskey(c.env, relyingPartyOf(c.env, c.req.url), c.req.valid('json').challenge, c.var.now) }, 200),
   )
@@ -87,7 +89,7 @@ export const authRoutes = $(apiRouter().use('*', authenticate))
   )
   // Passwordless "Sign in with a passkey": a flow handle and options for any discoverable passkey, then its assertion.
   .openapi(
-    route({ method: 'post', path: '/passkey/options', tags, summary: 'Start a passwordless sign-in with any discoverable passkey', middleware: signInForm, request: { body: jsonBody(z.strictObject({})) }, responses: { 200: passkeyOptions } }),
+    route({ method: 'post', path: '/passkey/options', tags, summary: 'Start a passwordless sign-in with any discoverable passkey', middleware: signInForm, request: { body: jsonBody(z.strictObject({})) }, responses: { 200: passwordlessStart } }),
     async (c) => c.json(await startPasswordlessPasskey(c.env, relyingPartyOf(c.env, c.req.url), requestMeta(c)), 200),
   )
   .openapi(
@@ -157,7 +159,7 @@ export const authRoutes = $(apiRouter().use('*', authenticate))
     route({ method: 'get', path: '/saml-status', tags, summary: 'Whether the sign-in page offers SAML sign-in', responses: { 200: json(z.object({ available: z.boolean() }), 'Offered or not') } }),
     async (c) => c.json({ available: await isSamlSignInAvailable(c.env.DB) }, 200),
   )
-  .openapi(route({ method: 'get', path: '/me', tags, summary: 'The signed-in administrator and the CSRF token', responses: { 200: json(anyObject, '{user, csrfToken}') } }), async (c) => {
+  .openapi(route({ method: 'get', path: '/me', tags, summary: 'The signed-in administrator and the CSRF token', responses: { 200: json(meAnswer, 'The administrator and the CSRF token') } }), async (c) => {
     const auth = c.var.auth;
     if (auth?.kind !== 'session' || auth.sessionKind !== 'platform') throw new AppError('UNAUTHENTICATED');
     return c.json({ user: await getUser(c.env.DB, auth.userId), csrfToken: await csrfTokenFor(c.env.SESSION_KEY, auth.sessionId) }, 200);

@@ -4,6 +4,7 @@
  * imported type cannot drift apart: a field added, dropped or retyped on either side fails the type-check.
  */
 import { z } from 'zod';
+import { OWN_ISSUE_CODES, SCHEMA_ISSUE_CODES, type FieldIssue, type FieldIssueParams } from '../contract/field-issues';
 
 /** true when A and B accept the same values (each assignable to the other), false otherwise. */
 type SameShape<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
@@ -27,3 +28,23 @@ export const itemsOf = <S extends z.ZodType>(item: S) => z.object({ items: z.arr
 
 /** Times are milliseconds since 1970 (UTC). */
 export const epochMs = () => z.number().int().describe('Milliseconds since 1970-01-01 UTC');
+
+/** What a refused field says, for the page to render in its language (worker/contract/field-issues.ts). */
+export const fieldIssueParamsAnswer = answerOf<FieldIssueParams>()(
+  z.object({
+    minimum: z.number().optional(),
+    maximum: z.number().optional(),
+    origin: z.string().optional(),
+    format: z.string().optional(),
+    pattern: z.string().optional(),
+    expected: z.string().optional(),
+    values: z.array(z.string()).optional(),
+    keys: z.array(z.string()).optional(),
+    key: z.string().optional(),
+    maxBytes: z.number().optional(),
+  }),
+);
+export const fieldIssueCodeAnswer = z.enum([...SCHEMA_ISSUE_CODES, ...OWN_ISSUE_CODES]);
+export const fieldIssueAnswer = answerOf<FieldIssue>()(
+  z.object({ path: z.string(), code: fieldIssueCodeAnswer.optional(), params: fieldIssueParamsAnswer.optional(), message: z.string().describe('In English') }),
+);

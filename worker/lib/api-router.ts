@@ -80,6 +80,24 @@ export const noContent = { 204: { description: 'Done; nothing to answer.' } } as
 /** Shapes whose fields are not (yet) declared: the document says "a JSON object". */
 export const anyObject = z.looseObject({});
 
+/**
+ * A served OpenAPI document, as far as its own route declares it: the parts are OpenAPI's (its specification
+ * defines them), so they are named and left open beneath.
+ */
+export const openApiDocumentAnswer = z.object({
+  openapi: z.string().describe('3.1.0'),
+  info: z.object({ title: z.string(), version: z.string(), description: z.string().optional() }),
+  servers: z.array(z.object({ url: z.string() })),
+  paths: z.record(z.string(), z.unknown()).optional().describe('OpenAPI 3.1 path items'),
+  components: z.record(z.string(), z.unknown()).optional().describe('OpenAPI 3.1 components'),
+  security: z.array(z.record(z.string(), z.array(z.string()))).optional(),
+  webhooks: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** GET /openapi.json of a router: public (a description holds no data), so a client can read it before signing in. */
+export const openApiDocumentRoute = (summary: string) =>
+  route({ method: 'get', path: '/openapi.json', tags: ['Meta'], summary, security: [], responses: { 200: json(openApiDocumentAnswer, 'The OpenAPI 3.1 document') } });
+
 export const ErrorEnvelope = z
   .object({
     error: z.object({
@@ -90,13 +108,18 @@ export const ErrorEnvelope = z
   })
   .openapi('Error');
 
-/** The document's shared parts: the error response, the two ways to authenticate. */
-export function registerSharedComponents(app: Pick<OpenAPIHono, 'openAPIRegistry'>) {
+/** The error response every route of every document answers a refusal with. */
+export function registerErrorResponse(app: Pick<OpenAPIHono, 'openAPIRegistry'>) {
   app.openAPIRegistry.register('Error', ErrorEnvelope);
   app.openAPIRegistry.registerComponent('responses', 'Error', {
     description: 'Refused: the error envelope with a stable code (VALIDATION_FAILED lists each refused field).',
     content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
   });
+}
+
+/** The admin and verify documents' shared parts: the error response, the two ways to authenticate. */
+export function registerSharedComponents(app: Pick<OpenAPIHono, 'openAPIRegistry'>) {
+  registerErrorResponse(app);
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', {
     type: 'http',
     scheme: 'bearer',

@@ -5,22 +5,22 @@ import { z } from 'zod';
 import { authenticate, currentUserId, requirePlatformSession } from '../auth/middleware';
 import { loginFactorsOf, proveStepUp, sendStepUpCode, startStepUpPasskey } from '../auth/step-up';
 import type { AppBindings } from '../env';
-import { anyObject, apiRouter, idParams, json, jsonBody, noContent, route } from '../lib/api-router';
+import { apiRouter, idParams, json, jsonBody, noContent, route } from '../lib/api-router';
+import { stepUpBody, stepUpCodeAnswer, stepUpCodeBody } from '../auth/api-schemas';
+import { passkeyAnswer, passkeyCreationAnswer, passkeyRequestAnswer } from '../passkeys/api-schemas';
+import { profileAnswer } from './answers';
 import { clientAgent, clientIp } from '../lib/http';
 import { relyingPartyOf } from '../passkeys/relying-party';
-import { authenticationCredential, passkeyName, registrationCredential } from '../passkeys/schema';
+import { passkeyName, registrationCredential } from '../passkeys/schema';
 import { addProfilePasskey, removeProfilePasskey, renameProfilePasskey, startProfilePasskeyRegistration } from './service';
 import { generateOwnRecoveryCodes } from './service';
 import { activateTwoFactor, confirmPhone, deactivateTwoFactor, profileWithTwoFactor, requestDeactivationCode, requestPhoneVerification } from './service';
 
 const codeBody = z.strictObject({ challengeId: z.string().min(1).max(200), code: z.string().trim().min(1).max(16) });
-const stepUpBody = z.union([
-  z.strictObject({ otp: z.string().trim().min(1).max(64), challengeId: z.string().min(16).max(200).optional(), factorId: z.string().min(1).max(64).optional() }),
-  z.strictObject({ passkey: authenticationCredential }),
-]);
 const noFields = jsonBody(z.strictObject({}));
 const challengeIssued = json(z.object({ challengeId: z.string(), expiresAt: z.number().int() }), 'The code was sent: answer it with this challenge');
-const passkeyOptions = json(z.object({ options: anyObject }), 'WebAuthn options for the browser');
+const stepUpPasskeyOptions = json(passkeyRequestAnswer, 'WebAuthn options for the browser');
+const profile = json(profileAnswer, 'The profile with its two-factor section');
 
 type ProfileContext = Context<AppBindings>;
 const sessionIdOf = (c: ProfileContext) => (c.var.auth?.kind === 'session' ? c.var.auth.sessionId : '');
@@ -28,7 +28,7 @@ const meta = (c: ProfileContext) => ({ ip: clientIp(c), nowMs: c.var.now, sessio
 const tags = ['Profile'];
 
 export const profileRoutes = $(apiRouter().use('*', authenticate, requirePlatformSession))
-  .openapi(route({ method: 'get', path: '/', tags, summary: 'The signed-in user with their two-factor section', responses: { 200: json(anyObject, 'The profile') } }), async (c) =>
+  .openapi(route({ method: 'get', path: '/', tags, summary: 'The signed-in user with their two-factor section', responses: { 200: profile } }), async (c) =>
     c.json(await profileWithTwoFactor(c.env, currentUserId(c)!), 200),
   )
   // Proof before change: confirm the current second factor (as /login asks it), then the guarded changes pass.
@@ -42,13 +42,13 @@ export const profileRoutes = $(apiRouter().use('*', authenticate, requirePlatfor
   )
   // Step-up with a passkey: options for one of the user's passkeys, bound to this session; then POST /step-up {passkey}.
   .openapi(
-    route({ method: 'post', path: '/step-up/passkey/options', tags, summary: "Options for a step-up with one of the user's passkeys", request: { body: noFields }, responses: { 200: passkeyOptions } }),
+    route({ method: 'post', path: '/step-up/passkey/options', tags, summary: "Options for a step-up with one of the user's passkeys", request: { body: noFields }, responses: { 200: stepUpPasskeyOptions } }),
     async (c) => {
       const factors = await loginFactorsOf(c.env.DB, currentUserId(c)!);
       return c.json({ options: await startStepUpPasskey(c.env, relyingPartyOf(c.env, c.req.url), factors, { sessionId: sessionIdOf(c), nowMs: c.var.now }) }, 200);
     },
   )
-  .openapi(route({ method: 'post', path: '/passkeys/options', tags, summary: 'Options to register a new passkey', request: { body: noFields }, responses: { 200: passkeyOptions } }), async (c) =>
+  .openapi(route({ method: 'post', path: '/passkeys/options', tags, summary: 'Options to register a new passkey', request: { body: noFields }, responses: { 200: json(passkeyCreationAnswer, 'WebAuthn options for the browser') } }), async (c) =>
     c.json({ options: await startProfilePasskeyRegistration(c.env, relyingPartyOf(c.env, c.req.url), currentUserId(c)!, meta(c)) }, 200),
   )
   .openapi(
@@ -58,12 +58,12 @@ export const profileRoutes = $(apiRouter().use('*', authenticate, requirePlatfor
       tags,
       summary: 'Register a passkey',
       request: { body: jsonBody(z.strictObject({ credential: registrationCredential, name: passkeyName })) },
-      responses: { 201: json(anyObject, 'The new passkey') },
+      responses: { 201: json(passkeyAnswer, 'The new passkey') },
     }),
     async (c) => c.json(await addProfilePasskey(c.env, relyingPartyOf(c.env, c.req.url), currentUserId(c)!, c.req.valid('json'), { ...meta(c), client: clientAgent(c) }), 201),
   )
   .openapi(
-    route({ method: 'patch', path: '/passkeys/{id}', tags, summary: 'Rename a passkey', request: { params: idParams, body: jsonBody(z.strictObject({ name: passkeyName })) }, responses: { 200: json(anyObject, 'The passkey') } }),
+    route({ method: 'patch', path: '/passkeys/{id}', tags, summary: 'Rename a passkey', request: { params: idParams, body: jsonBody(z.strictObject({ name: passkeyName })) }, responses: { 200: json(passkeyAnswer, 'The passkey') } }),
     async (c) => c.json(await renameProfilePasskey(c.env, currentUserId(c)!, c.req.valid('param').id, c.req.valid('json').name), 200),
   )
   .openapi(route({ method: 'delete', path: '/passkeys/{id}', tags, summary: 'Remove a passkey', request: { params: idParams }, responses: noContent }), async (c) => {
@@ -76,8 +76,8 @@ export const profileRoutes = $(apiRouter().use('*', authenticate, requirePlatfor
       path: '/step-up/code',
       tags,
       summary: 'Send a step-up code to an SMS or email factor',
-      request: { body: jsonBody(z.strictObject({ factorId: z.string().min(1).max(64) })) },
-      responses: { 200: json(anyObject, 'Where the code went') },
+      request: { body: jsonBody(stepUpCodeBody) },
+      responses: { 200: json(stepUpCodeAnswer, 'Where the code went') },
     }),
     async (c) => {
       const userId = currentUserId(c)!;
@@ -113,10 +113,10 @@ export const profileRoutes = $(apiRouter().use('*', authenticate, requirePlatfor
     },
   )
   .openapi(
-    route({ method: 'post', path: '/two-factor/phone/confirm', tags, summary: 'Confirm the phone number with its code', request: { body: jsonBody(codeBody) }, responses: { 200: json(anyObject, 'The two-factor section') } }),
+    route({ method: 'post', path: '/two-factor/phone/confirm', tags, summary: 'Confirm the phone number with its code', request: { body: jsonBody(codeBody) }, responses: { 200: profile } }),
     async (c) => c.json(await confirmPhone(c.env, currentUserId(c)!, c.req.valid('json'), meta(c)), 200),
   )
-  .openapi(route({ method: 'post', path: '/two-factor/activate', tags, summary: 'Switch two-factor sign-in on', responses: { 200: json(anyObject, 'The two-factor section') } }), async (c) =>
+  .openapi(route({ method: 'post', path: '/two-factor/activate', tags, summary: 'Switch two-factor sign-in on', responses: { 200: profile } }), async (c) =>
     c.json(await activateTwoFactor(c.env, currentUserId(c)!, meta(c)), 200),
   )
   .openapi(route({ method: 'post', path: '/two-factor/deactivate/code', tags, summary: 'Send the code that confirms switching two-factor sign-in off', responses: { 200: challengeIssued } }), async (c) => {
@@ -124,6 +124,6 @@ export const profileRoutes = $(apiRouter().use('*', authenticate, requirePlatfor
     return c.json({ challengeId: issued.challengeId, expiresAt: issued.expiresAtMs }, 200);
   })
   .openapi(
-    route({ method: 'post', path: '/two-factor/deactivate', tags, summary: 'Switch two-factor sign-in off with its code', request: { body: jsonBody(codeBody) }, responses: { 200: json(anyObject, 'The two-factor section') } }),
+    route({ method: 'post', path: '/two-factor/deactivate', tags, summary: 'Switch two-factor sign-in off with its code', request: { body: jsonBody(codeBody) }, responses: { 200: profile } }),
     async (c) => c.json(await deactivateTwoFactor(c.env, currentUserId(c)!, c.req.valid('json'), meta(c)), 200),
   );

@@ -4,7 +4,9 @@
  * services to them.
  */
 import { z } from 'zod';
+import { sentCodeChallenge, stepUpCodeAnswer, stepUpCodeBody } from '../auth/api-schemas';
 import { fields } from '../lib/validate';
+import { passkeyCreationOptions, passkeyRequestOptions } from '../passkeys/api-schemas';
 import { passwordField } from '../users/schema';
 import { AUTHENTICATORS } from './recovery-service';
 import { CODE_ENROLMENT_TOKEN_TYPES, SELF_SERVICE_ACTIONS, SELF_SERVICE_TOKEN_TYPES } from './actions';
@@ -16,8 +18,6 @@ export const typedPassword = z.string().min(1).max(1024);
 export const login = z.string().trim().min(1).max(128);
 /** A code sent by SMS or email is answered with the challenge it was sent under. */
 export const challengeId = z.string().min(1).max(200);
-export const sentCodeChallenge = z.string().min(16).max(200);
-export const factorId = z.string().min(1).max(64);
 const pin = z.string().regex(/^\d{4}$/, 'must be 4 digits');
 /** Register New Token and Re-Assign Token share their routes; `reassign` says which action (and which switch) it is. */
 const reassign = z.boolean().default(false);
@@ -41,7 +41,7 @@ export const body = {
     newPassword: passwordField.optional(),
     newEmail: fields.email.optional(),
   }),
-  stepUpCode: z.strictObject({ factorId }),
+  stepUpCode: stepUpCodeBody,
   tokenEnrol: z.strictObject({
     type: z.enum(CODE_ENROLMENT_TOKEN_TYPES),
     description: z.string().trim().max(100).default(''),
@@ -94,7 +94,8 @@ export const answer = {
     destination: z.string().nullable().optional().describe('SMS/EMAIL tokens: where codes go, masked'),
   }),
   challenge: z.object({ challengeId: z.string(), expiresAt: z.number().int() }),
-  passkeyOptions: z.object({ options: z.looseObject({}) }),
+  /** Registering a passkey as the token answers creation options; signing in and step-up, request options. */
+  passkeyOptions: z.object({ options: z.union([passkeyCreationOptions, passkeyRequestOptions]) }),
   recoveryStart: z.object({
     flow: z.string(),
     verify: z.array(z.enum(AUTHENTICATORS)),
@@ -127,7 +128,7 @@ export const answer = {
   }),
   email: z.object({ email: z.string() }),
   phone: z.object({ phone: z.string() }),
-  stepUpCode: z.looseObject({}),
+  stepUpCode: stepUpCodeAnswer,
 };
 
 const tokenEnrolment = z.object({

@@ -44,7 +44,8 @@ import {
   unassignOwnToken,
   type PortalActor,
 } from './actions-service';
-import { aliasParams, answer, body, enrolmentAnswer, environmentParams, factorId, otp, overviewAnswer, sentCodeChallenge } from './api-schemas';
+import { stepUpBody } from '../auth/api-schemas';
+import { aliasParams, answer, body, enrolmentAnswer, environmentParams, overviewAnswer } from './api-schemas';
 import { generateRecoveryCodes } from '../tokens/recovery-codes';
 import { requireProof } from './actions-service';
 import { environmentOf } from './environment';
@@ -226,10 +227,6 @@ const publicRoutes = $(apiRouter<PortalEnv>())
     },
   );
 
-const stepUpBody = z.union([
-  z.strictObject({ otp, challengeId: sentCodeChallenge.optional(), factorId: factorId.optional() }),
-  z.strictObject({ passkey: authenticationCredential }),
-]);
 const tokenPasskeyBody = z.strictObject({ credential: registrationCredential, name: passkeyName, reassign: body.passkeyOptions.shape.reassign });
 const action = { tags, request: { params } } as const;
 const withBody = <S extends z.ZodType>(schema: S) => ({ params, body: jsonBody(schema) });
