@@ -4,6 +4,7 @@
  */
 import { env } from 'cloudflare:workers';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { RESTORE_ACCESS_PROOF_ATTEMPTS_PER_FLOW } from '../../worker/constants';
 import { ALL_ACTIONS, assignedUser, lastEmailCode, portalClient, portalWith } from '../helpers/portal';
 import { call, insertUser, json, totpAt, unique } from '../helpers/worker';
 
@@ -225,7 +226,9 @@ describe('restore access', () => {
     const attacker = portalClient(alias);
     const start = await attacker.send('POST', '/recovery', { login: user.login, lost: ['password'] });
     // A guessed code: a request without any proof is refused (test/security/restore-access.test.ts).
-    await attacker.send('POST', '/recovery/submit', { flow: start.body.flow, emailCode: '000000', newPassword: 'attacker password 1' });
+    // The guess is refused (nothing filed); the attacker sends the request without it, marked failed.
+    expect((await attacker.send('POST', '/recovery/submit', { flow: start.body.flow, emailCode: '000000', newPassword: 'attacker password 1' })).status).toBe(401);
+    await attacker.send('POST', '/recovery/submit', { flow: start.body.flow, newPassword: 'attacker password 1' });
     const count = async () => (await env.DB.prepare(`SELECT count(*) AS n FROM user_issues WHERE user_id = ? AND state = 'open'`).bind(user.id).first<{ n: number }>())!.n;
     expect(await count()).toBe(1);
     await portalClient(alias).signIn(user.login, 'portal password 1');
@@ -251,13 +254,16 @@ describe('restore access', () => {
       const again = await portalClient(alias).send('POST', '/recovery', { login, lost: ['token'] });
       answers.push({ status: again.status, body: { ...again.body, flow: again.body.flow.length } });
       answers.push(await portalClient(alias).send('POST', '/recovery/submit', { flow: first.body.flow, password: 'x', emailCode: '123456' }));
+      // Refused at the password (the same for both); sent as it is, the request is filed with what was tried.
+      answers.push(await portalClient(alias).send('POST', '/recovery/submit', { flow: first.body.flow }));
       return answers;
     };
     const real = await observe(passwordless.login);
     expect(real[0]).toEqual({ status: 200, body: { flow: 32, verify: ['password', 'email'], needs: { newPassword: false, newEmail: false } } });
     expect(real[1]).toEqual({ status: 200, body: { flow: 32, verify: ['password'], needs: { newPassword: false, newEmail: false }, emailCooldownMs: expect.any(Number) } });
     expect((real[1] as { body: { emailCooldownMs: number } }).body.emailCooldownMs).toBeGreaterThan(0);
-    expect(real[2]).toEqual({ status: 200, body: { submitted: true } });
+    expect(real[2]).toMatchObject({ status: 401, body: { error: { code: 'RECOVERY_PROOF_INVALID', details: { field: 'password', attemptsLeft: RESTORE_ACCESS_PROOF_ATTEMPTS_PER_FLOW - 1 } } } });
+    expect(real[3]).toEqual({ status: 200, body: { submitted: true } });
     expect(await observe(ghost)).toEqual(real);
     // The real user's code did go out (after the answer), and the request with the wrong code is marked failed.
     expect(await lastEmailCode(email)).toMatch(/^\d{6}$/);
@@ -271,7 +277,8 @@ describe('restore access', () => {
     const ghost = portalClient(alias);
     const start = await ghost.send('POST', '/recovery', { login: unique('ghost'), lost: ['token'] });
     expect(start.body).toMatchObject({ verify: ['password', 'email'] });
-    expect((await ghost.send('POST', '/recovery/submit', { flow: start.body.flow, password: 'x' })).body).toEqual({ submitted: true });
+    expect((await ghost.send('POST', '/recovery/submit', { flow: start.body.flow, password: 'x' })).body.error.code).toBe('RECOVERY_PROOF_INVALID');
+    expect((await ghost.send('POST', '/recovery/submit', { flow: start.body.flow })).body).toEqual({ submitted: true });
     expect((await env.DB.prepare('SELECT count(*) AS n FROM user_issues').first<{ n: number }>())!.n).toBe(before);
   });
 });

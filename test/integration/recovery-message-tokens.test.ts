@@ -7,6 +7,7 @@
  * and an unknown login must be identical, the resend cooldown's 429 included, and only the real token gets a code.
  */
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { RESTORE_ACCESS_PROOF_ATTEMPTS_PER_FLOW } from '../../worker/constants';
 import { freshPhone, providerScenario, smsTextsTo, twilioAndOutboxSettings } from '../helpers/messaging';
 import { assignedUser, lastEmailCode, portalClient, portalWith, type AdminClient } from '../helpers/portal';
 import { unique } from '../helpers/worker';
@@ -79,7 +80,12 @@ describe('restore access with an SMS or EMAIL token', () => {
     const wrong = browserFor(alias);
     const again = await wrong.send('POST', '/recovery', { login: second.user.login, lost: ['email'] });
     const sent = await lastEmailCode(secondAddress);
-    await wrong.send('POST', '/recovery/submit', { flow: again.body.flow, password: PASSWORD, otp: `${otherCode(sent)}4711`, newEmail: `${unique('new')}@example.com` });
+    const newEmail = `${unique('new')}@example.com`;
+    const refused = await wrong.send('POST', '/recovery/submit', { flow: again.body.flow, password: PASSWORD, otp: `${otherCode(sent)}4711`, newEmail });
+    expect(refused).toMatchObject({ status: 401, body: { error: { code: 'RECOVERY_PROOF_INVALID', details: { field: 'token' } } } });
+    expect(await issueOf(admin, second.user.id)).toBeUndefined();
+    // Sent as it is, the request keeps the password verified in the refused submission and marks the token failed.
+    await wrong.send('POST', '/recovery/submit', { flow: again.body.flow, newEmail });
     expect((await issueOf(admin, second.user.id)).authenticators).toEqual({ password: 'verified', email: 'lost', token: 'failed' });
     expect((await admin.get(`/tokens/${second.token.id}`)).failCount).toBe(0);
     expect((await admin.get(`/tokens/${token.id}`)).failCount).toBe(0);
@@ -98,11 +104,11 @@ describe('restore access with an SMS or EMAIL token', () => {
     const recovery = browserFor(alias);
     const start = await recovery.send('POST', '/recovery', { login: user.login, lost: ['password'] });
     await smsTo(phone, 2);
-    await recovery.send('POST', '/recovery/submit', { flow: start.body.flow, otp: signInCode, newPassword: 'a brand new password' });
-    expect((await issueOf(admin, user.id)).authenticators.token).toBe('failed');
-    // The sign-in code still signs in (which, as designed, also deletes the open request).
-    expect((await signIn.send('POST', '/signin/otp', { flow: signInStart.body.flow, otp: signInCode })).body.state).toBe('signed_in');
+    const refused = await recovery.send('POST', '/recovery/submit', { flow: start.body.flow, otp: signInCode, newPassword: 'a brand new password' });
+    expect(refused).toMatchObject({ status: 401, body: { error: { code: 'RECOVERY_PROOF_INVALID', details: { field: 'token' } } } });
     expect(await issueOf(admin, user.id)).toBeUndefined();
+    // The sign-in code still signs in.
+    expect((await signIn.send('POST', '/signin/otp', { flow: signInStart.body.flow, otp: signInCode })).body.state).toBe('signed_in');
   });
 
   it('answers a login with an SMS token exactly like one with an app token and an unknown login, the cooldown included', async () => {
@@ -126,7 +132,7 @@ describe('restore access with an SMS or EMAIL token', () => {
     const real = await observe(smsUser.login);
     expect(real[0]).toEqual({ status: 200, body: { flow: 32, verify: ['email', 'token'], needs: { newPassword: true, newEmail: false } } });
     expect(real[1]).toEqual({ status: 200, body: { flow: 32, verify: ['token'], needs: { newPassword: true, newEmail: false }, emailCooldownMs: expect.any(Number) } });
-    expect(real[2]).toEqual({ status: 200, body: { submitted: true } });
+    expect(real[2]).toMatchObject({ status: 401, body: { error: { code: 'RECOVERY_PROOF_INVALID', details: { field: 'token', attemptsLeft: RESTORE_ACCESS_PROOF_ATTEMPTS_PER_FLOW - 1 } } } });
     expect(await observe(appUser.login)).toEqual(real);
     expect(await observe(unique('ghost'))).toEqual(real);
     // Only the SMS token got a code, once (the second start, within the cooldown, sent nothing).

@@ -4,7 +4,8 @@
  *   administrator approves one (40 requests used to leave 40 approvable issues);
  * - guessing the victim's token OTP through it, or locking the victim's token by guessing wrong on purpose;
  * - guessing the password through it past the account's password lock;
- * - filing a request with no proof at all, hoping an administrator approves it anyway;
+ * - filing a request with no proof at all, or with a guessed one in the submission, hoping an administrator
+ *   approves it anyway;
  * - guessing a code through the proof step that lets a mistyped code be typed again;
  * - learning which logins exist from the answers.
  * What bounds them: each proof claims an attempt on its flow (RESTORE_ACCESS_PROOF_ATTEMPTS_PER_FLOW) and per IP and
@@ -41,12 +42,19 @@ afterEach(() => vi.useRealTimers());
 let ipCounter = 0;
 const freshIp = () => `198.18.0.${++ipCounter % 250}`;
 
-/** A start and a submission, from one address: what an anonymous attacker sends. */
+/**
+ * A start and a submission, from one address: what an anonymous attacker sends. A wrong proof in the submission is
+ * refused and files nothing; the request then goes without it, as the form sends it once no tries are left, and is
+ * filed with that proof marked failed.
+ */
 async function fileRequest(alias: string, login: string, lost: string[], evidence: Record<string, string>, ip = freshIp()) {
   const client = portalClient(alias, { ip });
   const start = await client.send('POST', '/recovery', { login, lost });
   if (start.status !== 200) return start;
-  return client.send('POST', '/recovery/submit', { flow: start.body.flow, ...evidence });
+  const submitted = await client.send('POST', '/recovery/submit', { flow: start.body.flow, ...evidence });
+  if (submitted.body?.error?.code !== 'RECOVERY_PROOF_INVALID') return submitted;
+  const { newPassword, newEmail } = evidence;
+  return client.send('POST', '/recovery/submit', { flow: start.body.flow, newPassword, newEmail });
 }
 
 const openIssuesOf = async (userId: string) =>
@@ -201,10 +209,12 @@ describe('the answers do not tell which logins exist', () => {
       const answer = recorder.step;
       const start = await answer(() => startRecovery(spied, portal, { login, lost: ['password'] }, meta, recorder.defer));
       const wrongOtp = otherCode(await totpAt(real.seed, T0));
-      const submit = await answer(() => submitRecovery(spied, portal, start.result!.flow, { emailCode: '000000', otp: wrongOtp, newPassword: 'attacker password 1' }, meta, () => {}));
-      return { atStart: start.statements, atSubmit: submit.statements };
+      const refused = await answer(() => submitRecovery(spied, portal, start.result!.flow, { emailCode: '000000', otp: wrongOtp, newPassword: 'attacker password 1' }, meta, () => {}));
+      const filed = await answer(() => submitRecovery(spied, portal, start.result!.flow, { newPassword: 'attacker password 1' }, meta, () => {}));
+      return { atStart: start.statements, refused: { error: refused.error, statements: refused.statements }, atSubmit: filed.statements };
     };
     const forReal = await observe(real.user.login);
+    expect(forReal.refused.error).toBe('RECOVERY_PROOF_INVALID');
     expect(await observe(unique('ghost'))).toEqual(forReal);
     expect((await openIssuesOf(real.user.id)).length).toBe(1);
   });
@@ -226,6 +236,41 @@ describe('proofs before the request is filed', () => {
       expect(everything).toMatchObject({ status: 400, body: { error: { code: 'RECOVERY_NOTHING_LEFT' } } });
     }
     expect(await openIssuesOf(victim.id)).toEqual([]);
+  });
+
+  it('a submission carrying a wrong proof is refused at its field and files nothing; the right one typed again files it as verified', async () => {
+    // Attack: skip the proof step and post the submission with a guessed OTP and the attacker's new password. It
+    // used to be filed with the token marked failed, one more request for an administrator to approve by mistake.
+    const { admin, resource, alias } = await portalWith(['changeName']);
+    const { user, seed } = await userWithTotp(admin, resource.id);
+    const client = portalClient(alias, { ip: freshIp() });
+    const start = await client.send('POST', '/recovery', { login: user.login, lost: ['password'] });
+    const right = await totpAt(seed, Date.now());
+    const guessed = await client.send('POST', '/recovery/submit', { flow: start.body.flow, otp: otherCode(right, 3), newPassword: 'attacker password 1' });
+    expect(guessed).toMatchObject({ status: 401, body: { error: { code: 'RECOVERY_PROOF_INVALID', details: { field: 'token', attemptsLeft: RESTORE_ACCESS_PROOF_ATTEMPTS_PER_FLOW - 1 } } } });
+    expect(await openIssuesOf(user.id)).toEqual([]);
+    // The user's typo is retyped in the same flow: the request is filed once, with the token verified.
+    expect((await client.send('POST', '/recovery/submit', { flow: start.body.flow, otp: right, newPassword: 'a brand new password' })).body).toEqual({ submitted: true });
+    expect(JSON.parse((await openIssuesOf(user.id))[0]!.authenticators)).toEqual({ password: 'lost', email: 'none', token: 'verified' });
+  });
+
+  it(`concurrent submissions with wrong codes on one flow: ${RESTORE_ACCESS_PROOF_ATTEMPTS_PER_FLOW} examined, none filed, then even the right code is refused unexamined`, async () => {
+    // Attack: a burst of submissions, each carrying another OTP guess, all in flight before any answer, to get more
+    // checks out of one flow than it takes or to have one of them filed.
+    const { admin, resource, alias } = await portalWith(['changeName']);
+    const { user, seed, token } = await userWithTotp(admin, resource.id);
+    const client = portalClient(alias, { ip: freshIp() });
+    const start = await client.send('POST', '/recovery', { login: user.login, lost: ['password'] });
+    const right = await totpAt(seed, Date.now());
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => client.send('POST', '/recovery/submit', { flow: start.body.flow, otp: otherCode(right, i + 5), newPassword: 'attacker password 1' })),
+    );
+    const codes = answers.map((a) => a.body.error.code).sort();
+    expect(codes).toEqual([...Array(RESTORE_ACCESS_PROOF_ATTEMPTS_PER_FLOW).fill('RECOVERY_PROOF_INVALID'), ...Array(12 - RESTORE_ACCESS_PROOF_ATTEMPTS_PER_FLOW).fill('RECOVERY_ATTEMPTS_USED')].sort());
+    const late = await client.send('POST', '/recovery/submit', { flow: start.body.flow, otp: right, newPassword: 'attacker password 1' });
+    expect(late).toMatchObject({ status: 429, body: { error: { code: 'RECOVERY_ATTEMPTS_USED' } } });
+    expect(await openIssuesOf(user.id)).toEqual([]);
+    expect(await tokenRow(token.id)).toEqual({ fail_count: 0, locked_until: null });
   });
 
   it('a mistyped password can be typed again within the flow’s attempts; the request then carries it as verified', async () => {

@@ -21,9 +21,9 @@
  *   login as typed (RESTORE_ACCESS_SUBMITS_PER_*), and only then is it examined; a password additionally claims a
  *   login attempt (the account's password lock), an email code its challenge's attempt. Token OTPs do NOT count
  *   toward the token's own lock: otherwise anyone could lock the victim's token by filing wrong requests;
- * - a request is filed only with a proof given (checked in the flow, or carried by the submission), and a user
- *   has at most one open request: a new one replaces the old one in the same batch, so a flood leaves one request
- *   (the newest), not dozens for an administrator to approve by mistake.
+ * - a request is filed only once a proof was checked (in the proof step, or carried by the submission and right),
+ *   and a user has at most one open request: a new one replaces the old one in the same batch, so a flood leaves
+ *   one request (the newest), not dozens for an administrator to approve by mistake.
  */
 import type { Audit } from '../audit/record';
 import { HOUR_MS, RESTORE_ACCESS_PROOF_ATTEMPTS_PER_FLOW, RESTORE_ACCESS_SUBMITS_PER_IP_PER_HOUR, RESTORE_ACCESS_SUBMITS_PER_LOGIN_PER_HOUR } from '../constants';
@@ -32,6 +32,7 @@ import { claimPasswordAttempt } from '../auth/login-lock';
 import { AppError } from '../errors';
 import { dummyPasswordHash, hashPassword, randomToken, sha256Hex, verifyPassword } from '../lib/crypto';
 import { assertIdentityFree, attemptKeyOf, fillMissingIdentityKeys, identityKeyColumns, lookupKeyOf } from '../lib/identity';
+import { fieldRefusal } from '../lib/validate';
 import { verifyCode } from '../messaging/codes';
 import { enforceLimits, ipRateKey } from '../messaging/limits';
 import { verifyTokenOtp } from '../tokens/verification';
@@ -82,7 +83,7 @@ export async function startRecovery(
   meta: { ip: string; nowMs: number },
   defer: Defer,
 ) {
-  if (input.lost.length === 0) throw new AppError('VALIDATION_FAILED', 'lost: say what you lost.');
+  if (input.lost.length === 0) throw fieldRefusal('lost', 'too_small', 'say what you lost', { minimum: 1, origin: 'array' });
   const lost = [...new Set(input.lost)];
   // Nothing left to prove with: a request would carry no proof at all, so only an administrator can help.
   if (AUTHENTICATORS.every((a) => lost.includes(a))) throw new AppError('RECOVERY_NOTHING_LEFT');
@@ -185,23 +186,72 @@ const factorOf = (proof: RecoveryProof): Authenticator => ('password' in proof ?
  */
 export async function proveRecovery(env: Env, portal: Portal, handle: string, proof: RecoveryProof, meta: { ip: string; nowMs: number }) {
   const idHash = await sha256Hex(handle);
-  const claimed = await repo.claimProofAttempt(env.DB, idHash, meta.nowMs);
-  if (!claimed) throw (await repo.isFlowLive(env.DB, idHash, meta.nowMs)) ? new AppError('RECOVERY_ATTEMPTS_USED') : expired();
-  const flow = JSON.parse(claimed.data) as RecoveryFlow;
-  if (flow.resourceId !== portal.resourceId || typeof flow.login !== 'string') throw expired();
+  const claimed = await claimFlowAttempt(env.DB, portal, idHash, meta.nowMs);
+  const { flow } = claimed;
   const factor = factorOf(proof);
-  if (flow.lost.includes(factor)) throw new AppError('VALIDATION_FAILED', `${factor}: declared lost in this request.`);
-  await claimProofChecks(env.DB, flow.login, meta);
-
-  const user = await repo.findFlowUser(env.DB, portal.resourceId, flow.userId ?? '');
-  const verdict = await judgeFactor(env, flow, user, factor, proof as RecoveryEvidence, meta);
-  const attemptsLeft = claimed.maxAttempts - claimed.attempts;
-  await repo.recordProofVerdict(env.DB, idHash, factor, verdict === 'verified' ? 'verified' : 'failed');
-  if (verdict !== 'verified' || !user) throw new AppError('RECOVERY_PROOF_INVALID', undefined, { field: factor, attemptsLeft });
+  if (flow.lost.includes(factor)) throw fieldRefusal({ password: 'password', email: 'emailCode', token: 'otp' }[factor], 'DECLARED_LOST', `${factor}: declared lost in this request`);
+  const user = await examineProof(env, portal, idHash, claimed, factor, proof as RecoveryEvidence, meta);
 
   const verified = AUTHENTICATORS.filter((a) => a === factor || flow.proofs?.[a] === 'verified');
   const owned = await ownedAuthenticators(env.DB, flow, user);
-  return { verified, verify: owned.filter((a) => !verified.includes(a)), attemptsLeft };
+  return { verified, verify: owned.filter((a) => !verified.includes(a)), attemptsLeft: claimed.attemptsLeft };
+}
+
+/** One attempt taken on a flow: the flow's state as it was when taken, and the attempts it has left after this one. */
+interface ClaimedAttempt {
+  flow: RecoveryFlow;
+  attemptsLeft: number;
+}
+
+/** Takes one attempt on the flow in one conditional statement: once none are left, the proof is refused unexamined. */
+async function claimFlowAttempt(db: D1Database, portal: Portal, idHash: string, nowMs: number): Promise<ClaimedAttempt> {
+  const claimed = await repo.claimProofAttempt(db, idHash, nowMs);
+  if (!claimed) throw (await repo.isFlowLive(db, idHash, nowMs)) ? new AppError('RECOVERY_ATTEMPTS_USED') : expired();
+  const flow = JSON.parse(claimed.data) as RecoveryFlow;
+  // A flow from before `login` was kept has no counter key: it is as good as expired.
+  if (flow.resourceId !== portal.resourceId || typeof flow.login !== 'string') throw expired();
+  return { flow, attemptsLeft: claimed.maxAttempts - claimed.attempts };
+}
+
+/**
+ * Examines one proof on an attempt already claimed (after the per-IP and per-login counters) and records its
+ * verdict in the flow. Wrong: RECOVERY_PROOF_INVALID naming the field and the tries left, the same for every login.
+ */
+async function examineProof(
+  env: Env,
+  portal: Portal,
+  idHash: string,
+  claimed: ClaimedAttempt,
+  factor: Authenticator,
+  evidence: RecoveryEvidence,
+  meta: { ip: string; nowMs: number },
+): Promise<RecoveryUser> {
+  await claimProofChecks(env.DB, claimed.flow.login, meta);
+  const user = await repo.findFlowUser(env.DB, portal.resourceId, claimed.flow.userId ?? '');
+  const verdict = await judgeFactor(env, claimed.flow, user, factor, evidence, meta);
+  await repo.recordProofVerdict(env.DB, idHash, factor, verdict === 'verified' ? 'verified' : 'failed');
+  if (verdict !== 'verified' || !user) throw new AppError('RECOVERY_PROOF_INVALID', undefined, { field: factor, attemptsLeft: claimed.attemptsLeft });
+  return user;
+}
+
+/**
+ * The proofs a submission carries, each checked as the proof step checks it (an attempt claimed, then examined),
+ * before anything is filed: a wrong one refuses the submission at its field and leaves the flow open, so it can
+ * be typed again. Evidence for what was declared lost or is verified already is not examined again.
+ */
+async function proveCarried(env: Env, portal: Portal, idHash: string, evidence: RecoveryEvidence, meta: { ip: string; nowMs: number }): Promise<void> {
+  let unused: ClaimedAttempt | null = null;
+  for (const factor of AUTHENTICATORS) {
+    if (!given(factor, evidence)) continue;
+    // The flow's state comes with the claim; an attempt not spent on a skipped factor is kept for the next one.
+    const claimed: ClaimedAttempt = unused ?? (await claimFlowAttempt(env.DB, portal, idHash, meta.nowMs));
+    unused = null;
+    if (claimed.flow.lost.includes(factor) || claimed.flow.proofs?.[factor] === 'verified') {
+      unused = claimed;
+      continue;
+    }
+    await examineProof(env, portal, idHash, claimed, factor, evidence, meta);
+  }
 }
 
 /** What the account can still prove with in this flow: not lost, and present (an email code only if one went out). */
@@ -212,9 +262,10 @@ async function ownedAuthenticators(db: D1Database, flow: RecoveryFlow, user: Rec
 }
 
 /**
- * Files the request with the verdicts of the proofs checked in the flow and of those the submission carries (each
- * judged once, the answer the same whatever was right or wrong: the administrator sees each verdict and decides).
- * Refused without any proof at all. Each flow files at most one request, and it replaces the user's open one.
+ * Files the request with the verdicts of the proofs checked in the flow (the administrator sees each verdict and
+ * decides). Proofs the submission carries are checked first, like the proof step's: a wrong one is refused at its
+ * field and nothing is filed (it used to be filed marked failed, so a typo cost the user the request). Refused
+ * without any proof checked at all. Each flow files at most one request, and it replaces the user's open one.
  */
 export async function submitRecovery(
   env: Env,
@@ -227,17 +278,16 @@ export async function submitRecovery(
 ): Promise<{ submitted: true }> {
   const { nowMs } = meta;
   const idHash = await sha256Hex(handle);
+  await proveCarried(env, portal, idHash, evidence, meta);
   const data = await repo.consumeFlow(env.DB, idHash, nowMs);
   if (data === null) throw expired();
   const flow = JSON.parse(data) as RecoveryFlow;
   // A flow from before `login` was kept has no counter key: it is as good as expired.
   if (flow.resourceId !== portal.resourceId || typeof flow.login !== 'string') throw expired();
-  if (flow.lost.includes('password') && !evidence.newPassword) throw new AppError('VALIDATION_FAILED', 'newPassword: give the new password.');
-  if (flow.lost.includes('email') && !evidence.newEmail) throw new AppError('VALIDATION_FAILED', 'newEmail: give the new email address.');
-  const carried = AUTHENTICATORS.filter((a) => !flow.lost.includes(a) && given(a, evidence));
-  // Decided by what was sent and checked, never by the account: the same refusal for every login.
-  if (carried.length === 0 && Object.keys(flow.proofs ?? {}).length === 0) throw new AppError('RECOVERY_PROOF_REQUIRED');
-  if (carried.length > 0) await claimProofChecks(env.DB, flow.login, meta);
+  if (flow.lost.includes('password') && !evidence.newPassword) throw fieldRefusal('newPassword', 'REQUIRED', 'give the new password');
+  if (flow.lost.includes('email') && !evidence.newEmail) throw fieldRefusal('newEmail', 'REQUIRED', 'give the new email address');
+  // Decided by what was checked (the carried proofs among it), never by the account: the same refusal for every login.
+  if (Object.keys(flow.proofs ?? {}).length === 0) throw new AppError('RECOVERY_PROOF_REQUIRED');
 
   // A phantom flow (unknown login) runs every statement a real one does, on no row: the answer's timing is the
   // same (the user's and the token's reads and the store used to run only for real logins, about 25 ms over HTTP).
@@ -247,7 +297,8 @@ export async function submitRecovery(
   for (const factor of AUTHENTICATORS) {
     if (flow.lost.includes(factor)) statuses[factor] = 'lost';
     else if (flow.proofs?.[factor] === 'verified') statuses[factor] = 'verified';
-    else statuses[factor] = await judgeFactor(env, flow, user, factor, evidence, meta);
+    // Not proven (tried and wrong, or not given): judged on no evidence, so the account's answer is 'failed' or 'none'.
+    else statuses[factor] = await judgeFactor(env, flow, user, factor, {}, meta);
   }
   await repo.fileIssue(env.DB, {
     userId: user?.id ?? '',

@@ -90,9 +90,10 @@ describe('password reset', () => {
 });
 
 describe('restore access', () => {
-  it(`concurrent OTP guesses for one user: at most ${RESTORE_ACCESS_SUBMITS_PER_LOGIN_PER_HOUR} evaluated, the token not locked, one open request`, async () => {
+  it(`concurrent OTP guesses for one user: at most ${RESTORE_ACCESS_SUBMITS_PER_LOGIN_PER_HOUR} evaluated, none filed, the token not locked; sent without them, one open request`, async () => {
     // Attack: many restore-access requests at once, each a guess at the victim's token OTP, through several portals
-    // so that no per-portal limit applies; wrong guesses used to count toward (and lock) the victim's token.
+    // so that no per-portal limit applies; wrong guesses used to count toward (and lock) the victim's token, and
+    // each was filed (marked failed) for an administrator to approve by mistake.
     const user = await app.adminApi('POST', '/users', { login: 'restorevictim', password: 'restore password 1' });
     const token = await app.adminApi('POST', '/tokens/hardware', { type: 'TOTP', serial: 'HW-RESTORE-1', seed: SEED, seedEncoding: 'base32', ownerUserId: user.id });
     const aliases: string[] = [];
@@ -109,11 +110,19 @@ describe('restore access', () => {
     const answers = await Promise.all(
       flows.map(({ alias, start }) => post(`/api/portal/${alias}/recovery/submit`, { flow: start.body.flow, otp: wrong, newPassword: 'attacker password 1', newEmail: 'a@evil.example' })),
     );
-    expect(answers.filter((a) => a.status === 200)).toHaveLength(RESTORE_ACCESS_SUBMITS_PER_LOGIN_PER_HOUR);
-    for (const refused of answers.filter((a) => a.status !== 200)) expect(refused.body.error.code).toBe('RATE_LIMITED');
-
+    const tally: Record<string, number> = {};
+    for (const answer of answers) tally[answer.body.error.code] = (tally[answer.body.error.code] ?? 0) + 1;
+    expect(tally).toEqual({ RECOVERY_PROOF_INVALID: RESTORE_ACCESS_SUBMITS_PER_LOGIN_PER_HOUR, RATE_LIMITED: 5 });
     expect(await app.adminApi('GET', `/tokens/${token.id}`)).toMatchObject({ failCount: 0 });
-    const issues = (await app.adminApi('GET', '/user-issues')).items.filter((issue: { user: { id: string } }) => issue.user.id === user.id);
+    const issuesOfUser = async () => (await app.adminApi('GET', '/user-issues')).items.filter((issue: { user: { id: string } }) => issue.user.id === user.id);
+    expect(await issuesOfUser()).toEqual([]);
+
+    // Then each flow sent as it is, at once: those whose guess was examined are filed with the token failed (the
+    // rest carry no proof and are refused), and the newest replaces the others: one request to review.
+    const filed = await Promise.all(flows.map(({ alias, start }) => post(`/api/portal/${alias}/recovery/submit`, { flow: start.body.flow, newPassword: 'attacker password 1', newEmail: 'a@evil.example' })));
+    expect(filed.filter((a) => a.status === 200)).toHaveLength(RESTORE_ACCESS_SUBMITS_PER_LOGIN_PER_HOUR);
+    for (const refused of filed.filter((a) => a.status !== 200)) expect(refused.body.error.code).toBe('RECOVERY_PROOF_REQUIRED');
+    const issues = await issuesOfUser();
     expect(issues).toHaveLength(1);
     expect(issues[0].authenticators.token).toBe('failed');
   });
@@ -139,6 +148,29 @@ describe('restore access: proofs before the request is filed', () => {
     expect(tally).toEqual({ RECOVERY_PROOF_INVALID: RESTORE_ACCESS_PROOF_ATTEMPTS_PER_FLOW, RECOVERY_ATTEMPTS_USED: 30 - RESTORE_ACCESS_PROOF_ATTEMPTS_PER_FLOW });
     const late = await post('/api/portal/proof-burst/recovery/proof', { flow: start.body.flow, otp: right });
     expect(late).toMatchObject({ status: 429, body: { error: { code: 'RECOVERY_ATTEMPTS_USED' } } });
+    expect(await app.adminApi('GET', `/tokens/${token.id}`)).toMatchObject({ failCount: 0 });
+  });
+
+  it(`30 concurrent submissions carrying wrong codes on one flow: ${RESTORE_ACCESS_PROOF_ATTEMPTS_PER_FLOW} examined, none filed, then the right code refused unexamined`, async () => {
+    // Attack: skip the proof step and post the submission itself with a guess, 30 at once from 30 addresses, hoping
+    // for more checks than the flow takes, or that one of them is filed for an administrator to approve.
+    const user = await app.adminApi('POST', '/users', { login: 'submitvictim', password: 'submit password 1' });
+    const token = await app.adminApi('POST', '/tokens/hardware', { type: 'TOTP', serial: 'HW-SUBMIT-1', seed: SEED, seedEncoding: 'base32', ownerUserId: user.id });
+    const resource = await app.adminApi('POST', '/resources', { name: 'Submit burst' });
+    await app.adminApi('PUT', `/resources/${resource.id}/self-service`, { enabled: true, alias: 'submit-burst', actions: ['changeName'], tokenTypes: [] });
+    await app.adminApi('PUT', `/resources/${resource.id}/assignments`, { userId: user.id, tokenId: token.id });
+    const start = await post('/api/portal/submit-burst/recovery', { login: 'submitvictim', lost: ['password', 'email'] });
+    const newData = { newPassword: 'attacker password 1', newEmail: 'a@evil.example' };
+
+    const right = await currentTotp();
+    const wrong = (by: number) => String((Number(right) + by) % 1_000_000).padStart(6, '0');
+    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => post('/api/portal/submit-burst/recovery/submit', { flow: start.body.flow, otp: wrong(i + 7), ...newData })));
+    const tally: Record<string, number> = {};
+    for (const answer of answers) tally[answer.body.error.code] = (tally[answer.body.error.code] ?? 0) + 1;
+    expect(tally).toEqual({ RECOVERY_PROOF_INVALID: RESTORE_ACCESS_PROOF_ATTEMPTS_PER_FLOW, RECOVERY_ATTEMPTS_USED: 30 - RESTORE_ACCESS_PROOF_ATTEMPTS_PER_FLOW });
+    const late = await post('/api/portal/submit-burst/recovery/submit', { flow: start.body.flow, otp: right, ...newData });
+    expect(late).toMatchObject({ status: 429, body: { error: { code: 'RECOVERY_ATTEMPTS_USED' } } });
+    expect((await app.adminApi('GET', '/user-issues')).items.filter((issue: { user: { id: string } }) => issue.user.id === user.id)).toEqual([]);
     expect(await app.adminApi('GET', `/tokens/${token.id}`)).toMatchObject({ failCount: 0 });
   });
 
