@@ -12,6 +12,8 @@ import type { Env } from '../../worker/env';
 import { TOKEN_RECORD_COLUMNS, verifyTokenOtp, type TokenRecord } from '../../worker/tokens/verification';
 import { verifyKeysOf } from '../../worker/tokens/service';
 import { objectHotStateOf, objectNameOf } from '../../worker/verify-state/client';
+import { apiKeyHashOf } from '../../worker/auth/api-keys';
+import { verifyForResource } from '../../worker/verify-api/service';
 import { adminClient, call, hotpAt, insertUser, json, randomSeedBase32, totpAt, unique } from '../helpers/worker';
 
 const PASSWORD = 'a long enough password';
@@ -99,7 +101,7 @@ describe('admin changes reach the object, on the very next verify', () => {
     expect(await objectHotStateOf(stateEnv, { id: token.id, owner_user_id: user.id })).toBeNull();
   });
 
-  it('a removed assignment and a disabled user refuse on the next verify (the object mode reads D1 afresh every time)', async () => {
+  it('a removed assignment and a disabled user refuse on the next verify (the warm copy\'s claim compares them in D1)', async () => {
     // Attack: keep using a token after the admin took the user off the resource, or disabled the user.
     const { admin, resource, user, seed, verify } = await setup('HOTP');
     expect(await verify(await hotpAt(seed, 0))).toMatchObject({ accepted: true });
@@ -150,6 +152,92 @@ describe('admin changes reach the object, on the very next verify', () => {
     const keys = verifyKeysOf(env as Env);
     expect(await verifyTokenOtp(env.DB, keys, record!, await hotpAt(seed, 0), readAtMs)).toMatchObject({ ok: false, reason: 'TOKEN_DISABLED' });
     expect(await stub.hotStateOf(token.id)).toMatchObject({ counter: 0, fail_count: 0 });
+  });
+});
+
+/** The D1 round trips of one call straight to verifyForResource (the Worker's module, so this isolate's copies). */
+async function verifyCounted(key: string, login: string, resource: string, otp: string) {
+  const trips: string[] = [];
+  const counted = (statement: D1PreparedStatement, sql: string): D1PreparedStatement =>
+    new Proxy(statement, {
+      get(target, property) {
+        if (property === 'bind') return (...values: unknown[]) => counted(target.bind(...values), sql);
+        if (['first', 'run', 'all', 'raw'].includes(property as string)) trips.push(sql);
+        const value = Reflect.get(target, property);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+  const db = new Proxy(env.DB, {
+    get(target, property) {
+      if (property === 'prepare') return (sql: string) => counted(target.prepare(sql), sql.replace(/\s+/g, ' ').trim());
+      if (property === 'batch') {
+        return (statements: D1PreparedStatement[]) => {
+          trips.push(`batch of ${statements.length}`);
+          return target.batch(statements);
+        };
+      }
+      const value = Reflect.get(target, property);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  const request = { apiKeyHash: (await apiKeyHashOf(key))!, login, resource, otp, ip: null, client: null };
+  const result = await verifyForResource({ ...env, DB: db } as Env, request, Date.now()).catch((error: { code?: string }) => ({ error: error.code }));
+  return { result, trips };
+}
+
+describe('the warm copy: one D1 statement before the object, and every admin change refused on the very next verify', () => {
+  /** An HOTP user verified once through the Worker (the copy is made), then once warm: one round trip. */
+  async function warmUser() {
+    const context = await setup('HOTP');
+    const verifyKey = await context.admin.post('/api-keys', { name: unique('verify-'), scope: 'verify' });
+    const code = (counter: number) => hotpAt(context.seed, counter);
+    const warmVerify = async (counter: number) => verifyCounted(verifyKey.key, context.user.login, context.resource.name, await code(counter));
+    const cold = await warmVerify(0);
+    expect(cold.result).toMatchObject({ accepted: true });
+    const warm = await warmVerify(1);
+    expect(warm.result).toMatchObject({ accepted: true, serial: context.token.serial });
+    // The claim of the attempt under the copy's conditions with the key's last-use write (due: a new key), instead of
+    // the cold read batch (the key, its last use, the rate limit, the resource, the user, the assignment, the tokens).
+    expect(cold.trips).toEqual([expect.stringMatching(/^batch of [6-9]$/)]);
+    expect(warm.trips).toEqual(['batch of 2']);
+    return { ...context, verifyKey, warmVerify };
+  }
+
+  it('a warm success is one D1 round trip; the object holds the consume, D1 gets it with the flush', async () => {
+    const { warmVerify, objectState, mirror, logins } = await warmUser();
+    expect(await objectState()).toMatchObject({ counter: 2 });
+    expect((await mirror())!.counter).toBe(2);
+    expect(await logins()).toBe(2);
+    // A used code from the warm isolate: refused by the object, counted nowhere, logged as an attempt.
+    const replay = await warmVerify(1);
+    expect(replay.result).toMatchObject({ accepted: false, reason: 'OTP_REPLAYED' });
+  });
+
+  it('each admin change refuses the next verify from the warm isolate', async () => {
+    // Attack: keep using a token from an isolate that still holds the copy made before the admin's change.
+    const changes: [string, (context: Awaited<ReturnType<typeof warmUser>>) => Promise<unknown>, (result: unknown) => void][] = [
+      ['user disabled', ({ admin, user }) => admin.request(`/users/${user.id}`, { method: 'PATCH', json: { enabled: false } }), (r) => expect(r).toMatchObject({ reason: 'USER_DISABLED' })],
+      ['assignment removed', ({ admin, resource, user }) => admin.request(`/resources/${resource.id}/assignments/${user.id}`, { method: 'DELETE' }), (r) => expect(r).toMatchObject({ reason: 'NOT_ASSIGNED' })],
+      [
+        'assignment changed to another token',
+        async ({ admin, resource, user }) => {
+          const other = await admin.post('/tokens/hardware', { type: 'HOTP', serial: unique('S'), seed: randomSeedBase32(), seedEncoding: 'base32', ownerUserId: user.id });
+          return admin.put(`/resources/${resource.id}/assignments`, { userId: user.id, tokenId: other.id });
+        },
+        (r) => expect(r).toMatchObject({ accepted: false, reason: 'OTP_INVALID' }),
+      ],
+      ['API key revoked', ({ admin, verifyKey }) => admin.request(`/api-keys/${verifyKey.id}`, { method: 'DELETE' }), (r) => expect(r).toEqual({ error: 'UNAUTHENTICATED' })],
+      ['token disabled', ({ admin, token }) => admin.request(`/tokens/${token.id}`, { method: 'PATCH', json: { enabled: false } }), (r) => expect(r).toMatchObject({ accepted: false })],
+      ['token PIN set', ({ admin, token }) => admin.put(`/tokens/${token.id}/pin`, { pin: '4711' }), (r) => expect(r).toMatchObject({ accepted: false, reason: 'OTP_INVALID' })],
+      ['token given to another user', async ({ admin, token }) => admin.request(`/tokens/${token.id}`, { method: 'PATCH', json: { ownerUserId: (await insertUser()).id } }), (r) => expect(r).toMatchObject({ accepted: false })],
+    ];
+    for (const [name, change, refused] of changes) {
+      const context = await warmUser();
+      await change(context);
+      const next = await context.warmVerify(2);
+      expect.soft(next.result, name).not.toMatchObject({ accepted: true });
+      refused(next.result);
+    }
   });
 });
 

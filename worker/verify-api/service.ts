@@ -98,6 +98,10 @@ export async function verifyForResource(env: Env, request: VerifyRequest, nowMs:
     activityOf(request, { accepted: true, serial, userId }, userId, nowMs),
   );
   if (warm?.kind === 'accepted') return { accepted: true, serial: warm.serial, userId: warm.userId };
+  if (warm?.kind === 'answered') {
+    await activityStatement(env.DB, activityOf(request, warm.result, warm.userId, nowMs)).run();
+    return warm.result;
+  }
   let decision = await decide(env, request, nowMs);
   // Keys of logins outside printable ASCII are filled by the Worker (no NFKC in SQLite): an unknown login is looked
   // up once more after filling any that are missing (that request spends two verify attempts). Off the hot path: a

@@ -31,6 +31,8 @@ import { parseRecoveryCode } from '../tokens/recovery-code-format';
 import { upgradeLegacyPinHash } from '../tokens/secrets';
 import { verifyKeysOf } from '../tokens/service';
 import { verifyStateMode } from '../verify-state/client';
+import { verifyWarmInObject } from '../verify-state/warm';
+import type { VerifyApiResult } from './service';
 
 /** What one verify's read batch found for a (login, resource): the consume insists the rows still say so. */
 export interface WarmCopy {
@@ -116,8 +118,15 @@ export function warmCopyConsumed(key: string, tokenId: string, matched: Matched,
   keepWarmCopy(key, copy);
 }
 
-/** Refused: decide afresh (the warm statement wrote nothing, so the cold path claims this request's attempt). */
-export type WarmOutcome = { kind: 'accepted'; serial: string; userId: string } | { kind: 'refused' };
+/**
+ * Refused: decide afresh (the warm statement wrote nothing, so the cold path claims this request's attempt).
+ * Answered (object mode only, verify-state/warm.ts): the attempt was claimed and the object refused the code; the
+ * caller logs the attempt and answers.
+ */
+export type WarmOutcome =
+  | { kind: 'accepted'; serial: string; userId: string; matched?: Matched }
+  | { kind: 'refused' }
+  | { kind: 'answered'; userId: string; result: Extract<VerifyApiResult, { accepted: false }> };
 
 /**
  * What the trigger tokens_warm_success (migration 0013) writes beside a warm consume, as tokens.warm_success: the
@@ -152,8 +161,7 @@ export async function verifyWarm(
   nowMs: number,
   successActivity: (serial: string, userId: string) => ActivityInput,
 ): Promise<WarmOutcome | null> {
-  // With the hot state in the users' objects the consume is theirs (worker/verify-state): no D1 copy can make it.
-  if (loginKey === null || verifyStateMode(env) === 'durable-object') return null;
+  if (loginKey === null) return null;
   const key = warmCopyKey(loginKey, request.resource);
   const copy = copies.get(key);
   if (!copy) return null;
@@ -167,6 +175,17 @@ export async function verifyWarm(
   if (input === '' || parseRecoveryCode(input) !== null) return null;
   const candidates = tokensForTypedCode(copy.tokens, input);
   if (candidates.length === 0 || !candidates.every((token) => token.type === 'TOTP' || token.type === 'HOTP')) return null;
+  // With the hot state in the users' objects the consume is theirs: D1 checks the copy while claiming the attempt,
+  // the object decides the code (verify-state/warm.ts). Several candidates take the cold path, which counts their
+  // failures only after checking them all.
+  if (verifyStateMode(env) === 'durable-object') {
+    if (candidates.length !== 1) return null;
+    const token = candidates[0]!;
+    const outcome = await verifyWarmInObject(env, request, loginKey, copy, token, input, nowMs, apiKeyTouchDue(request.apiKeyHash, nowMs), successActivity(token.serial, copy.userId));
+    if (outcome.kind === 'accepted' && outcome.matched) warmCopyConsumed(key, token.id, outcome.matched, nowMs);
+    if (outcome.kind === 'refused') copies.delete(key);
+    return outcome;
+  }
 
   const keys = verifyKeysOf(env);
   copy.hmacKeys ??= new Map();
