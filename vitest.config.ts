@@ -77,8 +77,8 @@ function workerProject(verifyState: 'd1' | 'durable-object', include: string[], 
 
 /**
  * Every test that checks, consumes, counts or resyncs a TOTP/HOTP/OCRA code at some door, run against the objects
- * too. (verify-warm-path.test.ts is the d1 mode's own: it counts D1 round trips of a warm path the object mode does
- * not take; its admin-change cases are verify-state.object.test.ts's in this mode.)
+ * too. (verify-warm-path.test.ts is the d1 mode's own: it counts the round trips of the d1 mode's warm consume; the
+ * object mode's warm path and its admin-change cases are verify-state.object.test.ts's.)
  */
 const VERIFY_STATE_OBJECT_TESTS = [
   'test/security/otp-replay.test.ts',

@@ -734,10 +734,11 @@ Verify answers that were not accepted: ${reasons || 'none'}${verify.wraps > 0 ? 
 
 - **Object mode** (\`VERIFY_STATE = "durable-object"\`, \`worker/verify-state/\`): a second Miniflare Worker from the same
   bundle with its own on-disk D1, the same number of users, the same request files and warm-up, run in each round
-  right after the D1-mode verify. Each verify reads D1 once (API key, rate limit hit, resource, user, assignment,
-  tokens: the same read batch as a cold D1 verify; the object mode keeps no warm copies), asks the user's SQLite
-  Durable Object, which matches and consumes the code in one \`transactionSync\`, then writes the D1 mirror and the
-  UserLogin row in one batch: two D1 round trips and one object call, where the D1 mode's warm path takes one batch.
+  right after the D1-mode verify. A warm verify claims its attempt in D1 with one statement (the rate limit hit,
+  counted only while D1 still holds the isolate's copy of the API key, user, resource, assignment and token:
+  worker/verify-state/warm.ts), then asks the user's SQLite Durable Object, which matches and consumes the code in
+  one \`transactionSync\` with the D1 mirror and the UserLogin row in its outbox, flushed to D1 after it answered:
+  one D1 statement and one object call on the answer's path, where the D1 mode's warm path takes one statement.
 - **Many concurrent users**: ${CROWD_USERS} further users per design, each verifying ${CROWD_CODES} successive codes, interleaved
   user by user, ${CROWD_CONCURRENCY} requests in flight from Node's fetch; every user's first code is its first verify (a cold
   read in D1 mode; in object mode also its object's creation and initialisation from D1).
