@@ -1,6 +1,7 @@
 /**
- * The D1 statements of the verification state's side (client.ts and object.ts): the token's owner, read to tell
- * the right objects of an admin change, and the mirror of a token's hot state the object writes to D1.
+ * The D1 statements of the verification state's side (client.ts, object.ts, warm.ts): the token's owner, read to
+ * tell the right objects of an admin change, the mirror of a token's hot state the object writes to D1, and the
+ * warm path's claim of a verify attempt under the conditions of the isolate's copy.
  */
 import { eq } from 'drizzle-orm';
 import { createDb } from '../db/client';
