@@ -13,6 +13,7 @@ import { loadPortal } from '../../worker/selfservice/portal';
 import { startRecovery } from '../../worker/selfservice/recovery-service';
 import { setAuditRetentionDays } from '../../worker/settings/platform';
 import { sendTokenCode } from '../../worker/tokens/message-tokens';
+import type { TokenRecord } from '../../worker/tokens/verification';
 import { assignedUser, portalClient, portalWith } from '../helpers/portal';
 import { randomSeedBase32, totpAt, unique } from '../helpers/worker';
 
@@ -62,6 +63,13 @@ describe('proof before change and the portal sign-in', () => {
     const factors = [{ kind: 'sms-2fa' as const, userId: crypto.randomUUID(), phone: '+4915112345678' }];
     const refused = await refusalOf(() => proveStepUp(env, factors, { passkey: {} as never }, { sessionId: crypto.randomUUID(), nowMs: Date.now() }));
     expect(refused).toEqual({ code: 'STEP_UP_PASSKEY_UNAVAILABLE', details: undefined });
+  });
+
+  it('a typed code from a user whose proof is a passkey, or a code that must be sent first: a code for each', async () => {
+    const tokenFactor = (type: 'PASSKEY' | 'EMAIL') => ({ kind: 'token' as const, token: { id: crypto.randomUUID(), type } as TokenRecord });
+    const typed = (type: 'PASSKEY' | 'EMAIL') => refusalOf(() => proveStepUp(env, [tokenFactor(type)], { otp: '123456' }, { sessionId: crypto.randomUUID(), nowMs: Date.now() }));
+    expect((await typed('PASSKEY')).code).toBe('STEP_UP_PASSKEY_EXPECTED');
+    expect((await typed('EMAIL')).code).toBe('STEP_UP_CODE_NOT_SENT');
   });
 
   it('"send a new code" in a sign-in whose user has no SMS or email token: its own code', async () => {

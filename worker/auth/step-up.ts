@@ -202,7 +202,7 @@ async function checkProof(env: Env, factors: StepUpFactor[], proof: StepUpProof 
   const factorTokens = factors.flatMap((factor) => (factor.kind === 'token' ? [factor.token] : []));
   const typedCodeTokens = tokensForTypedCode(factorTokens, proof.otp).filter((token) => token.type === 'RECOVERY_CODES' || APP_TOKEN_TYPES.has(token.type));
   if (typedCodeTokens.length === 0) {
-    throw new AppError('VALIDATION_FAILED', factorTokens.some((token) => token.type === 'PASSKEY') ? 'Confirm with your passkey.' : 'Have a code sent first.');
+    throw new AppError(factorTokens.some((token) => token.type === 'PASSKEY') ? 'STEP_UP_PASSKEY_EXPECTED' : 'STEP_UP_CODE_NOT_SENT');
   }
   let locked = false;
   for (const token of typedCodeTokens) {

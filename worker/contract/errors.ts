@@ -79,6 +79,9 @@ export const ERROR_CATALOGUE = {
   STEP_UP_NO_PASSKEY: { status: 400, message: 'You have no passkey to confirm with.' },
   // A passkey needs the site's relying party, which this request does not have.
   STEP_UP_PASSKEY_UNAVAILABLE: { status: 400, message: 'Confirm with a code here.' },
+  // A typed code where the user has no app token or recovery codes: their proof is a passkey, or a code sent first.
+  STEP_UP_PASSKEY_EXPECTED: { status: 400, message: 'Confirm with your passkey.' },
+  STEP_UP_CODE_NOT_SENT: { status: 400, message: 'Have a code sent first.' },
   // Portal sign-in (worker/selfservice/signin-service.ts): a request for a step or factor this sign-in does not have;
   // details.step names the step it is at.
   SIGNIN_WRONG_STEP: { status: 400, message: 'This sign-in is at another step. Start again.' },

@@ -97,6 +97,8 @@ const ERRORS_DE: Record<ShownErrorCode, string> = {
   STEP_UP_NO_FACTOR: 'Sie haben keinen zweiten Faktor, der zu bestätigen wäre.',
   STEP_UP_NO_PASSKEY: 'Sie haben keinen Passkey, mit dem Sie bestätigen könnten.',
   STEP_UP_PASSKEY_UNAVAILABLE: 'Bestätigen Sie hier mit einem Code.',
+  STEP_UP_PASSKEY_EXPECTED: 'Bestätigen Sie mit Ihrem Passkey.',
+  STEP_UP_CODE_NOT_SENT: 'Lassen Sie sich zuerst einen Code senden.',
   SIGNIN_WRONG_STEP: 'Diese Anmeldung ist bei einem anderen Schritt. Beginnen Sie neu.',
   SIGNIN_NO_PASSKEY: 'Diese Anmeldung verwendet keinen Passkey.',
   SIGNIN_NO_SENT_CODE: 'Diese Anmeldung verwendet keine Codes per SMS oder E-Mail.',
