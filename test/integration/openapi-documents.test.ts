@@ -4,13 +4,14 @@
  * body answers the error envelope the document promises; real answers parse by their documented schemas.
  */
 import { compileErrors, validate } from '@readme/openapi-parser';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
 import { adminRoutes } from '../../worker/admin/routes';
 import { ErrorEnvelope } from '../../worker/lib/api-router';
 import { LOGIN_MAX_LENGTH } from '../../worker/contract/fields';
 import { BROWSER_API_MOUNTS } from '../../worker/openapi/routes';
 import { adminClient, call, insertUser, json, signIn, unique } from '../helpers/worker';
+import { samlYaml } from '../setup/saml-test-support';
 
 /** What a router serves, as "METHOD /path/{param}" under its mount point. */
 const servedBy = (router: { routes: Array<{ method: string; path: string }> }, mount: string) =>
@@ -148,6 +149,29 @@ describe('admin answers match the document', async () => {
     expect((answers[0]![3] as { items: Array<{ id: string }> }).items.map((item) => item.id)).toEqual([user.id]);
     expect((answers[6]![3] as { items: Array<{ token: { id: string } }> }).items[0]!.token.id).toBe(enrolment.token.id);
     expect((answers[10]![3] as { items: Array<{ login: string }> }).items.map((item) => item.login)).toContain(user.login);
+  });
+
+  it('the SAML editor state, a validation with problems, a save, an apply and a metadata import parse by their documented schema', async () => {
+    const admin = await adminClient();
+    const metadata = `<?xml version="1.0"?>
+<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="https://idp.doc.example/metadata">
+  <md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+    <md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${inject('samlIdpCertificate')}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
+    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://idp.doc.example/sso"/>
+  </md:IDPSSODescriptor>
+</md:EntityDescriptor>`;
+    const answers: Array<[string, string, number, unknown]> = [
+      ['get', '/api/admin/saml', 200, await admin.get('/saml?language=de')],
+      ['post', '/api/admin/saml/validate', 200, await admin.post('/saml/validate', { yaml: 'version: "1.0"\nconfig:\n  entityId: 1\n' })],
+      ['post', '/api/admin/saml/validate', 200, await admin.post('/saml/validate', { yaml: samlYaml() })],
+      ['put', '/api/admin/saml', 200, await json(admin.request('/saml', { method: 'PUT', json: { yaml: samlYaml(), allowSignIn: false } }))],
+      ['post', '/api/admin/saml/apply', 200, await admin.post('/saml/apply', {})],
+      ['post', '/api/admin/saml/import-metadata', 200, await admin.post('/saml/import-metadata', { metadata, yaml: samlYaml() })],
+    ];
+    expect(misfits(documentedAnswer, answers)).toEqual([]);
+    expect((answers[1]![3] as { errors: unknown[] }).errors.length).toBeGreaterThan(0);
+    expect((answers[4]![3] as { applied: { version: number } | null }).applied).not.toBeNull();
+    expect((answers[5]![3] as { entityId: string }).entityId).toBe('https://idp.doc.example/metadata');
   });
 
   it('a field the document does not name is refused by that reading (the check can fail)', async () => {

@@ -11,7 +11,8 @@ import { z } from 'zod';
 import { currentUserId } from '../auth/middleware';
 import { SAML_CONFIG_MAX_BYTES, SAML_METADATA_MAX_BYTES } from '../constants';
 import { auditOf } from '../audit/record';
-import { anyObject, apiRouter, json, jsonBody, route } from '../lib/api-router';
+import { apiRouter, json, jsonBody, route } from '../lib/api-router';
+import { samlConfigStateAnswer, samlEditorAnswer, samlMetadataImportAnswer, samlValidationAnswer } from './answers';
 import { publicOrigin } from '../lib/http';
 import { LANGUAGES } from '../contract/language';
 import { CONFIG_TEMPLATE, configJsonSchema, describeConfigKeys, validateConfigYaml } from './config';
@@ -27,7 +28,7 @@ const importBody = z.strictObject({ metadata: z.string().min(1).max(SAML_METADAT
 const yamlBody = { maxBodyBytes: SAML_CONFIG_MAX_BYTES * 2 };
 
 const tags = ['SAML'];
-const configState = json(anyObject, 'The saved and active configuration');
+const configState = json(samlConfigStateAnswer, 'The saved and active configuration');
 
 export const samlAdminRoutes = apiRouter()
   .openapi(
@@ -37,7 +38,7 @@ export const samlAdminRoutes = apiRouter()
       tags,
       summary: 'Saved and active SAML configuration, the YAML to edit, its schema and docs, the SP addresses',
       request: { query: z.object({ language: z.enum(LANGUAGES).default('en') }) },
-      responses: { 200: json(anyObject, 'The state with yaml, schema, docs and sp') },
+      responses: { 200: json(samlEditorAnswer, 'The state with yaml, schema, docs and sp') },
     }),
     async (c) => {
       const { language } = c.req.valid('query');
@@ -57,7 +58,7 @@ export const samlAdminRoutes = apiRouter()
   )
   .openapi(
     route(
-      { method: 'post', path: '/validate', tags, summary: 'Validate YAML; problems with line and column', request: { body: jsonBody(z.strictObject({ yaml: yamlText })) }, responses: { 200: json(anyObject, '{ok, errors, warnings}') } },
+      { method: 'post', path: '/validate', tags, summary: 'Validate YAML; problems with line and column', request: { body: jsonBody(z.strictObject({ yaml: yamlText })) }, responses: { 200: json(samlValidationAnswer, 'Valid or not, with the problems') } },
       yamlBody,
     ),
     (c) => {
@@ -81,7 +82,7 @@ export const samlAdminRoutes = apiRouter()
         tags,
         summary: 'Read entityId, SSO URL and certificate from IdP metadata and merge them into the YAML',
         request: { body: jsonBody(importBody) },
-        responses: { 200: json(anyObject, 'The IdP fields, warnings and the merged yaml') },
+        responses: { 200: json(samlMetadataImportAnswer, 'The IdP fields, warnings and the merged yaml') },
       },
       { maxBodyBytes: SAML_METADATA_MAX_BYTES + SAML_CONFIG_MAX_BYTES * 2 },
     ),
