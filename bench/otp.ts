@@ -158,9 +158,14 @@ async function main(): Promise<void> {
 
     for (let round = 0; round < ROUNDS; round++) {
       const bare = await runWrk({ ...wrkBase, url: `${worker.url}/health`, durationSeconds: DURATION_SECONDS });
-      const verify = await measureVerifyRound(d1, round, apiKey);
       const verifyObject = await measureVerifyRound(object, round, apiKey);
-      const probe = await runWrk({ ...wrkBase, url: writeProbe.url, durationSeconds: DURATION_SECONDS });
+      // The probe right before and right after the D1-mode verify, their mean its round's probe: the load of a
+      // shared machine drifts within seconds, and a verify compared with one probe run at its side measured the
+      // drift as much as the verify (one run's rounds read 0.55 and 1.01).
+      const probeBefore = await runWrk({ ...wrkBase, url: writeProbe.url, durationSeconds: DURATION_SECONDS });
+      const verify = await measureVerifyRound(d1, round, apiKey);
+      const probeAfter = await runWrk({ ...wrkBase, url: writeProbe.url, durationSeconds: DURATION_SECONDS });
+      const probe = medianResult([probeBefore, probeAfter]);
       rounds.push({ bare, verify, verifyObject, probe });
       log(
         `  round ${round + 1}: bare ${fmtRate(bare.requestsPerSecond)}, verify ${describeVerify(verify)}, verify object mode ${describeVerify(verifyObject)}, write probe ${fmtRate(probe.requestsPerSecond)} req/s`,
@@ -717,7 +722,8 @@ ${table}
 
 ${ratios}
 
-Bare, verify (D1 and object mode) and write probe ran side by side in ${rounds.length} rounds (bare, verify, verify in object mode, probe in each); the rows above are
+Bare, verify (D1 and object mode) and write probe ran side by side in ${rounds.length} rounds (in each: bare, verify in object mode, probe, verify, probe;
+the round's probe is the mean of the two runs around its verify, so the load's drift within the round cancels); the rows above are
 their medians (throughput and each percentile; counts summed). Load average (1 / 5 / 15 min) ${load(input.load.before)} before
 the rounds and ${load(input.load.after)} after: the machine's 2 cores were shared with other work during the run, which moves
 the absolute numbers; the rows of one round ran within seconds of each other.
@@ -726,7 +732,7 @@ ${roundTable}
 
 One request at a time after the rounds (medians; no queueing, so each is the latency of its own work): bare
 \`/health\` ${input.sequential.bareMs.toFixed(2)} ms; a user's first code, a cold verify (read batch, then consume batch)
-${input.sequential.coldMs.toFixed(2)} ms; the same user's next ${SEQUENTIAL_WARM_CODES} codes, warm verifies (one batch) ${input.sequential.warmMs.toFixed(2)} ms.
+${input.sequential.coldMs.toFixed(2)} ms; the same user's next ${SEQUENTIAL_WARM_CODES} codes, warm verifies (one statement) ${input.sequential.warmMs.toFixed(2)} ms.
 
 Verify answers that were not accepted: ${reasons || 'none'}${verify.wraps > 0 ? `; the request list ran out ${verify.wraps} time(s) and started again (those requests were replays)` : ''}.
 
@@ -758,9 +764,10 @@ Verify answers that were not accepted: ${reasons || 'none'}${verify.wraps > 0 ? 
   SQLite, which costs far more than the crypto (the D1 probe rows). An isolate that has verified a (login, resource)
   keeps a copy of the user, resource, assignment and token rows it read (\`worker/verify-api/warm-path.ts\`); the next
   TOTP/HOTP code is checked against that copy in memory (the HMAC key opened from the seed once per copy) and a
-  success is ONE \`batch()\` of three statements: the rate limit hit (counted only for a usable key), the consume UPDATE (conditional on the code being ahead
-  of the token, the lock, the rate limit, the key being usable now, and the rows still saying what the copy says) and
-  the UserLogin INSERT conditioned on \`changes() = 1\`, plus the API key's last-use write once a minute per isolate. A refused consume (an admin change, a replay, a lock) falls
+  success is ONE statement, the consume UPDATE (conditional on the code being ahead of the token, the lock, the rate
+  limit not spent, the key being usable now, and the rows still saying what the copy says), whose trigger writes the
+  rate limit hit and the UserLogin row in the same statement (migration 0013), plus the API key's last-use write once
+  a minute per isolate (then a batch of two). A refused consume (an admin change, a replay, a lock) writes nothing and falls
   back to the cold path: (1) the read batch (key lookup, rate limit hit, every read the decision needs), (2) the
   consume batch. The write probe row is the floor: one conditional UPDATE per request and nothing else.
 - **Rate limit**: ${VERIFY_ATTEMPTS_PER_USER} verify calls per (login, resource) per ${VERIFY_WINDOW_MS / 60000} min. The users were
