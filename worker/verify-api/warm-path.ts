@@ -8,13 +8,13 @@
  * enabled under the same identity key, the resource under the same name or id, the assignment of the same kind
  * with the same token, the API key usable for verify right now, and the verify rate limit not spent; the token's
  * counter/step and lock are checked on the row as on the cold path. The rate-limit hit and the UserLogin row are
- * written by that statement's trigger (migration 0013), so they exist exactly when the code was consumed. The copy's values are its version of
- * each row, compared on the row itself rather than through a counter that every writer would have to move: no
- * admin route, portal action, profile page or import can forget to. So a revoked key, a disabled or reassigned
- * token, a removed assignment or a PIN change refuses on the very next request, however warm the isolate. A
- * refused consume drops the copy and the request is decided afresh by the cold path (service.ts), which also
- * answers every failure, and claims that request's attempt as for any other: the warm path writes nothing unless
- * the code matched and the consume won, and never counts a failure.
+ * written by that statement's trigger (migration 0013), so they exist exactly when the code was consumed. The
+ * copy's values are its version of each row, compared on the row itself rather than through a counter that every
+ * writer would have to move: no admin route, portal action, profile page or import can forget to. So a revoked
+ * key, a disabled or reassigned token, a removed assignment or a PIN change refuses on the very next request,
+ * however warm the isolate. A refused consume drops the copy and the request is decided afresh by the cold path
+ * (service.ts), which also answers every failure, and claims that request's attempt as for any other: the warm
+ * path writes nothing unless the code matched and the consume won, and never counts a failure.
  *
  * (A trigger-moved version column cannot be used: D1 counts a trigger's writes in `meta.changes`, which the
  * single-use checks of the cold path read as "exactly one row changed". The warm consume reads its RETURNING row.)
