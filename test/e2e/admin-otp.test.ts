@@ -29,7 +29,7 @@ describe('admin center', () => {
     await page.getByLabel('Login').fill(app.admin.login);
     await page.getByLabel('Password').fill('not-the-password');
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await expect.poll(() => page.getByRole('alert').textContent()).toContain('Login or password is wrong');
+    await page.locator('[data-field-error]').filter({ hasText: 'Login or password is wrong' }).waitFor();
     await app.signInAsAdmin(page);
     await page.getByRole('heading', { name: 'Users' }).waitFor();
   });

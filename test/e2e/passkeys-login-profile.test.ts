@@ -85,7 +85,7 @@ describe('passkeys on /profile and at /login', () => {
     const stepUp = page.getByRole('dialog', { name: 'Confirm with your current code' });
     await stepUp.getByLabel('Current one-time password').fill('000000');
     await stepUp.getByRole('button', { name: 'Confirm' }).click();
-    await stepUp.getByRole('alert').filter({ hasText: 'The one-time password is wrong.' }).waitFor();
+    await stepUp.locator('[data-field-error]').filter({ hasText: 'The one-time password is wrong.' }).waitFor();
     expect(await passkeysOf()).toEqual([]);
     expect(await authenticator.credentials()).toEqual([]);
 

@@ -290,7 +290,7 @@ describe('self-service portal actions', () => {
     await signIn('rosa.marsh', PASSWORD);
     await page.getByLabel('One-time password').fill(hotp(43));
     await page.getByRole('button', { name: 'Confirm', exact: true }).click();
-    await page.getByRole('alert').filter({ hasText: 'The one-time password is wrong.' }).waitFor();
+    await page.locator('[data-field-error]').filter({ hasText: 'The one-time password is wrong.' }).waitFor();
     await page.getByLabel('One-time password').fill(totp(secret, Date.now() + 30_000));
     await page.getByRole('button', { name: 'Confirm', exact: true }).click();
     await page.getByRole('heading', { name: 'Field Office' }).waitFor();
@@ -351,7 +351,7 @@ describe('self-service portal actions', () => {
     const stepUp = page.getByRole('dialog', { name: 'Confirm with your current code' });
     await stepUp.getByLabel('Current one-time password').fill('000000');
     await stepUp.getByRole('button', { name: 'Confirm' }).click();
-    await stepUp.getByRole('alert').filter({ hasText: 'The one-time password is wrong.' }).waitFor();
+    await stepUp.locator('[data-field-error]').filter({ hasText: 'The one-time password is wrong.' }).waitFor();
     expect((await tokenById(token.id)).hasPin).toBe(false);
 
     await stepUp.getByLabel('Current one-time password').fill(totp(seed.base32));

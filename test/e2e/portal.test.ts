@@ -151,7 +151,7 @@ describe('self-service portal', () => {
     await page.getByText('If your account signs in with a code, we have sent one to its email address.').waitFor();
     await page.getByLabel('Code from the email').fill('000000');
     await page.getByRole('button', { name: 'Confirm', exact: true }).click();
-    await page.getByRole('alert').filter({ hasText: 'The code is wrong.' }).waitFor();
+    await page.locator('[data-field-error]').filter({ hasText: 'The code is wrong.' }).waitFor();
     // A new code only after the resend cooldown (the same wait for every login); the step stays.
     await page.getByRole('button', { name: 'Send a new code' }).click();
     await page.getByRole('alert').filter({ hasText: /^Please wait \d+ seconds before requesting a new code\.$/ }).waitFor();
@@ -166,17 +166,32 @@ describe('self-service portal', () => {
     await signOut();
   });
 
-  it('refuses a wrong password with a clear message, in English and in German, and the same way for an unknown login', async () => {
+  it('refuses a wrong password at the password field, in English and in German, and the same way for an unknown login', async () => {
+    /** The refusal said at the password field (tied to it), on the phone's width, and in no box beside it. */
+    const refusedAtPassword = async (label: string, text: string) => {
+      const field = page.getByLabel(label, { exact: true });
+      await page.locator('[data-field-error]').filter({ hasText: text }).waitFor();
+      expect(await field.getAttribute('aria-invalid')).toBe('true');
+      const errorId = (await field.getAttribute('aria-describedby'))!.split(' ').at(-1)!;
+      expect(await page.locator(`[id="${errorId}"]`).textContent()).toBe(text);
+      expect(await page.getByRole('alert').count()).toBe(0);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    };
     await startSignIn(LOGIN, 'not the password');
-    await page.getByRole('alert').filter({ hasText: 'Login or password is wrong.' }).waitFor();
+    await refusedAtPassword('Password', 'Login or password is wrong.');
+    // Typing again answers the refusal.
+    await page.getByLabel('Password', { exact: true }).fill('still not it');
+    expect(await page.locator('[data-field-error]').count()).toBe(0);
 
     await startSignIn('nobody-here', 'not the password');
-    await page.getByRole('alert').filter({ hasText: 'Login or password is wrong.' }).waitFor();
+    await refusedAtPassword('Password', 'Login or password is wrong.');
 
     await page.getByRole('button', { name: 'Deutsch' }).click();
+    // The refusal already shown follows the page's language.
+    await refusedAtPassword('Passwort', 'Anmeldename oder Passwort ist falsch.');
     await page.getByLabel('Passwort').fill('immer noch falsch');
     await page.getByRole('button', { name: 'Anmelden', exact: true }).click();
-    await page.getByRole('alert').filter({ hasText: 'Anmeldename oder Passwort ist falsch.' }).waitFor();
+    await refusedAtPassword('Passwort', 'Anmeldename oder Passwort ist falsch.');
     await page.getByRole('button', { name: 'English' }).click();
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
   });
@@ -200,7 +215,7 @@ describe('self-service portal', () => {
     await startSignIn(LOGIN, PASSWORD);
     await page.getByLabel('One-time password').fill('123456');
     await page.getByRole('button', { name: 'Confirm', exact: true }).click();
-    await page.getByRole('alert').filter({ hasText: 'The one-time password is wrong.' }).waitFor();
+    await page.locator('[data-field-error]').filter({ hasText: 'The one-time password is wrong.' }).waitFor();
     // The enrolment used the current time step; the next step's code is within the accepted window.
     await page.getByLabel('One-time password').fill(totp(firstToken.secret, Date.now() + 30_000));
     await page.getByRole('button', { name: 'Confirm', exact: true }).click();
@@ -214,7 +229,7 @@ describe('self-service portal', () => {
     await page.getByRole('heading', { name: 'Restore access' }).waitFor();
     await page.getByLabel('Login').fill(LOGIN);
     await page.getByRole('button', { name: 'Next' }).click();
-    await page.getByRole('alert').filter({ hasText: 'Tick at least one thing you have lost.' }).waitFor();
+    await page.locator('[data-field-error]').filter({ hasText: 'Tick at least one thing you have lost.' }).waitFor();
     await page.getByLabel('My token (authenticator app or device)').check();
     await page.getByRole('button', { name: 'Next' }).click();
     await page.getByRole('heading', { name: 'Prove who you are' }).waitFor();

@@ -154,7 +154,7 @@ describe('recovery codes in the portal', () => {
     await signOut();
 
     await signInWithRecoveryCode(codes[0]!);
-    await page.getByRole('alert').filter({ hasText: 'The one-time password is wrong.' }).waitFor();
+    await page.locator('[data-field-error]').filter({ hasText: 'The one-time password is wrong.' }).waitFor();
     expect(await page.getByRole('heading', { name: 'Harbour Office' }).count()).toBe(0);
     expect((await recoveryToken()).recoveryCodes).toMatchObject({ remaining: 9, total: 10 });
   });
@@ -181,7 +181,7 @@ describe('recovery codes in the portal', () => {
     await adminPage.getByText('Recovery codes: 0 of 10 left', { exact: false }).waitFor();
 
     await signInWithRecoveryCode(codes[1]!);
-    await page.getByRole('alert').waitFor();
+    await page.locator('[data-field-error]').waitFor();
     expect(await page.getByRole('heading', { name: 'Harbour Office' }).count()).toBe(0);
   });
 });

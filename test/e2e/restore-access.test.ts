@@ -2,8 +2,9 @@
  * Restore access on a phone (390x844), in English and German: a user who lost their token starts, goes back and
  * starts again within the email code's resend cooldown. Before, the second start was refused outright; now the
  * password alone is asked for and the page says when a new email code can go out. A request with no proof at all
- * cannot be sent (the page says so and nothing is filed); a mistyped password is refused at its field with the tries
- * left, keeps what was typed and files nothing; with the right password it is filed as proven by it.
+ * cannot be sent (the page says so at the proof field and nothing is filed); a mistyped password is refused at its
+ * field with the tries left, keeps what was typed and files nothing; with the right password it is filed as proven
+ * by it. Every refusal is said at its field, none in a box; the browser's Back from Restore access is the sign-in.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { portalStrings } from '../../ui/src/portal/strings';
@@ -33,6 +34,7 @@ for (const language of ['en', 'de'] as const) {
       const context = await app.browser.newContext({ baseURL: app.url, locale: language === 'de' ? 'de-DE' : 'en-US', viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
       await context.addInitScript((lang) => localStorage.setItem('eid.language', lang), language);
       const page = await context.newPage();
+      const fieldError = (text: string) => page.locator('[data-field-error]').filter({ hasText: text });
       const start = async () => {
         await page.getByRole('button', { name: t.restoreTitle! }).click();
         await page.getByLabel(t.login!, { exact: true }).fill(login);
@@ -42,11 +44,23 @@ for (const language of ['en', 'de'] as const) {
       };
 
       await page.goto(`/selfservice/${ALIAS}`);
+      // The browser's Back from Restore access returns to the sign-in.
+      await page.getByRole('button', { name: t.restoreTitle! }).click();
+      await page.getByText(t.whatLost!, { exact: true }).waitFor();
+      await page.goBack();
+      await page.getByRole('heading', { name: t.signInTitle! }).waitFor();
       // The login typed at the sign-in is kept when the user turns to Restore access.
       await page.getByLabel(t.login!, { exact: true }).fill(login);
       await page.getByRole('button', { name: t.restoreTitle! }).click();
       expect(await page.getByLabel(t.login!, { exact: true }).inputValue()).toBe(login);
+      // Nothing ticked: said beneath the boxes (tied to their group), not in a box; ticking one answers it.
+      await page.getByRole('button', { name: t.next!, exact: true }).click();
+      await fieldError(t.chooseLost!).waitFor();
+      expect(await page.getByRole('group', { name: t.whatLost! }).getAttribute('aria-invalid')).toBe('true');
+      expect(await page.getByRole('alert').count()).toBe(0);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
       await page.getByLabel(t.lostToken!).check();
+      expect(await fieldError(t.chooseLost!).count()).toBe(0);
       await page.getByRole('button', { name: t.next!, exact: true }).click();
       await page.getByRole('heading', { name: t.verifyTitle! }).waitFor();
       expect(await page.getByLabel(t.emailCode!).count()).toBe(1);
@@ -59,7 +73,10 @@ for (const language of ['en', 'de'] as const) {
       expect(await page.getByTestId('email-cooldown').textContent()).toMatch(t.emailCooldown!.split('{seconds}')[0]!);
 
       await page.getByRole('button', { name: t.sendRequest! }).click();
-      await page.getByRole('alert').filter({ hasText: t.proofRequired! }).waitFor();
+      // Said at the proof asked for, not in a box.
+      await fieldError(t.proofRequired!).waitFor();
+      expect(await page.getByLabel(t.password!, { exact: true }).getAttribute('aria-invalid')).toBe('true');
+      expect(await page.getByRole('alert').count()).toBe(0);
       expect((await app.adminApi('GET', '/user-issues')).items.filter((issue: { user: { id: string } }) => issue.user.id === user.id)).toEqual([]);
 
       // A slip of the finger: refused at the field, what was typed stays, and the request is not filed yet.

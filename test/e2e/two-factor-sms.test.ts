@@ -79,7 +79,7 @@ describe('two-factor authentication by SMS', () => {
     await userPage.getByLabel('Login').fill(USER.login);
     await userPage.getByLabel('Password').fill('not the password');
     await userPage.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await expect.poll(() => userPage.getByRole('alert').textContent()).toContain('Login or password is wrong');
+    await userPage.locator('[data-field-error]').filter({ hasText: 'Login or password is wrong' }).waitFor();
 
     await userPage.getByLabel('Password').fill(USER.password);
     await userPage.getByRole('button', { name: 'Sign in', exact: true }).click();

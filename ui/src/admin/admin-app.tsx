@@ -5,7 +5,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { lazyPage } from '../components/lazy';
 import { Card } from '../components/layout';
-import { adminApi, answer as answerOf } from '../lib/api-client';
+import { api } from '../lib/api';
 import { hasChosenLanguage, setLanguage, useLanguage, useTranslator } from '../lib/i18n';
 import { matchPath, navigate, onLinkClick, useLocation } from '../lib/router';
 import { loadSession, signOut, type SignedIn } from '../signin/session';
@@ -162,7 +162,8 @@ function useOpenIssueCount(): number {
   useEffect(() => {
     let stopped = false;
     const load = () =>
-      answerOf(adminApi['user-issues'].count.$get())
+      api
+        .get<{ open: number }>('/api/admin/user-issues/count')
         .then((answer) => !stopped && setCount(answer.open))
         .catch(() => undefined);
     load();

@@ -3,7 +3,6 @@ import { useEffect, useState } from 'preact/hooks';
 import { Button, Checkbox, Form, SelectField, TextField } from '../components/form';
 import { Dialog } from '../components/layout';
 import { api } from '../lib/api';
-import { adminApi, answer } from '../lib/api-client';
 import { useTranslator } from '../lib/i18n';
 import { navigate } from '../lib/router';
 import { adminStrings } from './strings';
@@ -118,7 +117,8 @@ export function UserPicker({ label, pickLabel, onPick }: { label: string; pickLa
     if (!search.trim()) return setMatches([]);
     const controller = new AbortController();
     const timer = setTimeout(() => {
-      answer(adminApi.users.$get({ query: { search: search.trim(), pageSize: '8' } }, { init: { signal: controller.signal } }))
+      api
+        .get<{ items: AdminUser[] }>(`/api/admin/users?search=${encodeURIComponent(search.trim())}&pageSize=8`, controller.signal)
         .then((page) => setMatches(page.items))
         .catch(() => undefined);
     }, 200);

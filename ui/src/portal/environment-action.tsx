@@ -5,7 +5,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { confirmDialog } from '../components/dialog';
 import { Alert, Button } from '../components/form';
-import { answer } from '../lib/api-client';
 import { formatDateTime, useTranslator } from '../lib/i18n';
 import { useSubmit, type ActionProps } from './action-kit';
 import { portalError, type PortalEnvironment } from './portal-api';
@@ -20,7 +19,7 @@ export function ManageEnvironments(props: ActionProps) {
 
   const load = () =>
     submit(async () => {
-      const { items } = await answer(props.client.api.environments.$get());
+      const { items } = await props.client.get<{ items: PortalEnvironment[] }>('/environments');
       setItems(items);
       setNames(Object.fromEntries(items.map((item) => [item.id, item.name ?? ''])));
     });
@@ -50,7 +49,7 @@ export function ManageEnvironments(props: ActionProps) {
                 setNotice('');
                 return submit(async () => {
                   const name = names[item.id]?.trim() || null;
-                  await answer(props.client.api.environments[':id'].$put({ param: { id: item.id }, json: { name } }));
+                  await props.client.put(`/environments/${item.id}`, { name });
                   setItems((current) => (current ?? []).map((other) => (other.id === item.id ? { ...other, name } : other)));
                   setNotice(t('environmentSaved'));
                 });
@@ -76,7 +75,7 @@ export function ManageEnvironments(props: ActionProps) {
                     if (!(await confirmDialog({ title: t('forgetConfirm'), danger: true }))) return;
                     setNotice('');
                     return submit(async () => {
-                      await answer(props.client.api.environments[':id'].$delete({ param: { id: item.id } }));
+                      await props.client.delete(`/environments/${item.id}`);
                       setItems((current) => (current ?? []).filter((other) => other.id !== item.id));
                       setNotice(t('environmentForgotten'));
                     });

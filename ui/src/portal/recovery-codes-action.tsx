@@ -5,7 +5,6 @@
 import { useState } from 'preact/hooks';
 import { Alert, Form } from '../components/form';
 import { RecoveryCodesSheet } from '../components/recovery-codes-sheet';
-import { answer } from '../lib/api-client';
 import { formatDateTime, useTranslator } from '../lib/i18n';
 import { Actions, useSubmit, type ActionProps } from './action-kit';
 import type { RecoveryCodesIssued } from './portal-api';
@@ -35,10 +34,10 @@ export function GenerateRecoveryCodes(props: ActionProps) {
       onSubmit={(event) => {
         event.preventDefault();
         return submit(async () => {
-          const codes = await answer(props.client.api['recovery-codes'].$post({ json: {} }));
+          const answer = await props.client.post<RecoveryCodesIssued>('/recovery-codes');
           // The old set is void from here on, whether or not the user saves the new one: the page must refresh.
           props.markChanged();
-          setIssued(codes);
+          setIssued(answer);
         });
       }}
     >

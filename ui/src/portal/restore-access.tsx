@@ -7,19 +7,24 @@
  * left; once one is confirmed, only the authenticators the account has stay asked for.
  */
 import { useState } from 'preact/hooks';
-import { Alert, Button, Checkbox, TextField } from '../components/form';
+import { Alert, Button, Checkbox, FieldFrame, Form, TextField } from '../components/form';
 import { useTranslator } from '../lib/i18n';
 import { ApiError } from '../lib/api';
 import type { proveRecovery, startRecovery } from '../../../worker/selfservice/recovery-service';
-import { portalError, type Authenticator, type PortalClient } from './portal-api';
+import { useSubmit } from './action-kit';
+import { type Authenticator, type PortalClient } from './portal-api';
 import { portalStrings } from './strings';
-import { RULE_VALUES, checkNewPassword, looksLikeEmail } from './validation';
+import { RULE_VALUES, checkNewPassword, looksLikeEmail, type PasswordProblem } from './validation';
 
 type RecoveryStart = Awaited<ReturnType<typeof startRecovery>>;
 type ProofAnswer = Awaited<ReturnType<typeof proveRecovery>>;
 type State = { step: 'start' } | { step: 'verify'; start: RecoveryStart } | { step: 'done'; lostToken: boolean };
 type ProofField = 'password' | 'emailCode' | 'otp';
 const PROOF_FIELDS: Record<Authenticator, ProofField> = { password: 'password', email: 'emailCode', token: 'otp' };
+/** The field a problem of the new password concerns: its length the first field, a mismatch the repetition. */
+const PASSWORD_PROBLEM_FIELD: Record<PasswordProblem, string> = { passwordTooShort: 'newPassword', passwordsDiffer: 'repeatPassword' };
+/** The checkboxes of what was lost, as one field: the server's path for them. */
+const LOST_FIELD = 'lost';
 
 /** The checks of the proof step so far: what is still asked, what was confirmed, the refusals at their fields. */
 interface Proofs {
@@ -39,26 +44,26 @@ export function RestoreAccess(props: { client: PortalClient; onBack: () => void;
   const [login, setLogin] = useState(props.initialLogin ?? '');
   const [lost, setLost] = useState<Record<Authenticator, boolean>>({ password: false, email: false, token: false });
   const [evidence, setEvidence] = useState({ password: '', emailCode: '', otp: '', newPassword: '', repeatPassword: '', newEmail: '' });
-  const [error, setError] = useState('');
-  const [busy, setBusy] = useState(false);
   const [proofs, setProofs] = useState<Proofs>({ asked: [], verified: [], errors: {}, used: false, tried: false });
-  const field = (name: keyof typeof evidence) => ({ value: evidence[name], onValue: (value: string) => setEvidence((current) => ({ ...current, [name]: value })) });
+  const firstOpenProof = proofs.asked.find((factor) => !proofs.verified.includes(factor));
+  // Each refusal at the field it concerns: what was lost (nothing left to prove with), the first proof still open
+  // (a request without any), or the server's field issues; a limit or an expired request in the box.
+  const { busy, error, refuse, field: refusalAt, form, submit: send } = useSubmit(
+    // No session here: an UNAUTHENTICATED answer cannot come; were it to, the sign-in is where to go.
+    { onSessionEnded: props.onBack },
+    { RECOVERY_NOTHING_LEFT: LOST_FIELD, ...(firstOpenProof ? { RECOVERY_PROOF_REQUIRED: PROOF_FIELDS[firstOpenProof] } : {}) },
+  );
+  const field = (name: keyof typeof evidence) => ({ value: evidence[name], ...refusalAt(name, (value: string) => setEvidence((current) => ({ ...current, [name]: value }))) });
 
-  async function start(event: Event) {
+  function start(event: Event) {
     event.preventDefault();
     const chosen = (Object.keys(lost) as Authenticator[]).filter((key) => lost[key]);
-    if (chosen.length === 0) return setError(t('chooseLost'));
-    setBusy(true);
-    setError('');
-    try {
+    if (chosen.length === 0) return refuse(LOST_FIELD, () => t('chooseLost'));
+    return send(async () => {
       const answer = await props.client.post<RecoveryStart>('/recovery', { login: login.trim(), lost: chosen });
       setProofs({ asked: answer.verify, verified: [], errors: {}, used: false, tried: false });
       setState({ step: 'verify', start: answer });
-    } catch (failure) {
-      setError(portalError(failure));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   const valueOf = (factor: Authenticator) => (factor === 'password' ? evidence.password : evidence[PROOF_FIELDS[factor]].trim());
@@ -87,37 +92,35 @@ export function RestoreAccess(props: { client: PortalClient; onBack: () => void;
     return next;
   }
 
-  async function submit(event: Event) {
+  function submit(event: Event) {
     event.preventDefault();
     if (state.step !== 'verify') return;
     const { needs, flow } = state.start;
     const filled = proofs.asked.some((factor) => !proofs.verified.includes(factor) && valueOf(factor) !== '');
     // Something is asked for, so something must be given: a request with no proof at all only costs the admin time.
-    if (proofs.asked.length > 0 && !filled && !proofs.tried) return setError(t('proofRequired'));
+    if (firstOpenProof && !filled && !proofs.tried) return refuse(PROOF_FIELDS[firstOpenProof], () => t('proofRequired'));
     if (needs.newPassword) {
       const problem = checkNewPassword(evidence.newPassword, evidence.repeatPassword);
-      if (problem) return setError(t(problem, RULE_VALUES));
+      if (problem) return refuse(PASSWORD_PROBLEM_FIELD[problem], () => t(problem, RULE_VALUES));
     }
-    if (needs.newEmail && !looksLikeEmail(evidence.newEmail)) return setError(t('emailInvalid'));
-    setBusy(true);
-    setError('');
-    try {
+    if (needs.newEmail && !looksLikeEmail(evidence.newEmail)) return refuse('newEmail', () => t('emailInvalid'));
+    return send(async () => {
       const checked = await checkProofs(flow);
       setProofs(checked);
       // A refusal to act on first: the request is sent once the typed proofs are right, or no tries are left.
       if (Object.keys(checked.errors).length > 0 && !checked.used) return;
-      if (checked.used && checked.verified.length === 0 && !proofs.used) return setError(t('proofsUsed'));
+      // No tries left and nothing proven: said once (no field can fix it), then the request goes as it is.
+      if (checked.used && checked.verified.length === 0 && !proofs.used) return refuse('', () => t('proofsUsed'));
       const body: Record<string, string> = { flow };
       if (needs.newPassword) body.newPassword = evidence.newPassword;
       if (needs.newEmail) body.newEmail = evidence.newEmail.trim();
       await props.client.post('/recovery/submit', body);
       setState({ step: 'done', lostToken: lost.token });
-    } catch (failure) {
-      setError(portalError(failure));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
+
+  // The boxes keep their state in `lost`; ticking one answers a refusal said beneath them.
+  const lostBoxes = refusalAt(LOST_FIELD, () => {});
 
   if (state.step === 'done') {
     return (
@@ -133,7 +136,7 @@ export function RestoreAccess(props: { client: PortalClient; onBack: () => void;
   if (state.step === 'verify') {
     const { needs } = state.start;
     return (
-      <form class="stack" key="verify" onSubmit={submit}>
+      <Form {...form} class="stack" key="verify" onSubmit={submit}>
         <h2>{t('verifyTitle')}</h2>
         <p class="muted">{t('verifyIntro')}</p>
         {state.start.emailCooldownMs ? (
@@ -147,17 +150,17 @@ export function RestoreAccess(props: { client: PortalClient; onBack: () => void;
               {t(factor === 'password' ? 'password' : factor === 'email' ? 'emailCode' : 'otpOrRecoveryCode')}: {t('proofConfirmed')}
             </p>
           ) : (
-            <ProofInput key={factor} factor={factor} field={field(PROOF_FIELDS[factor])} error={proofs.errors[factor]} t={t} />
+            <ProofInput key={factor} factor={factor} field={field(PROOF_FIELDS[factor])} checkError={proofs.errors[factor]} t={t} />
           ),
         )}
         {needs.newPassword || needs.newEmail ? <h2>{t('newDataTitle')}</h2> : null}
         {needs.newPassword ? (
           <>
-            <TextField label={t('newPassword')} name="newPassword" type="password" autocomplete="new-password" required {...field('newPassword')} />
-            <TextField label={t('repeatPassword')} name="repeatPassword" type="password" autocomplete="new-password" required {...field('repeatPassword')} />
+            <TextField label={t('newPassword')} type="password" autocomplete="new-password" rules={{ minLength: RULE_VALUES.minimum }} required {...field('newPassword')} />
+            <TextField label={t('repeatPassword')} type="password" autocomplete="new-password" required {...field('repeatPassword')} />
           </>
         ) : null}
-        {needs.newEmail ? <TextField label={t('newEmail')} name="newEmail" type="email" autocomplete="email" required {...field('newEmail')} /> : null}
+        {needs.newEmail ? <TextField label={t('newEmail')} type="email" autocomplete="email" required {...field('newEmail')} /> : null}
         <Alert>{error}</Alert>
         <Button type="submit" busy={busy}>
           {t('sendRequest')}
@@ -165,26 +168,37 @@ export function RestoreAccess(props: { client: PortalClient; onBack: () => void;
         <Button variant="link" onClick={props.onBack}>
           {t('backToSignIn')}
         </Button>
-      </form>
+      </Form>
     );
   }
 
   return (
-    <form class="stack" key="start" onSubmit={start}>
+    <Form {...form} class="stack" key="start" onSubmit={start}>
       <p class="muted">{t('restoreIntro')}</p>
-      <TextField label={t('login')} name="login" value={login} onValue={setLogin} autocomplete="username" required autoFocus maxLength={128} />
-      <fieldset class="stack plain">
-        <legend>{t('whatLost')}</legend>
-        {(['password', 'email', 'token'] as const).map((key) => (
-          <Checkbox
-            key={key}
-            name={`lost-${key}`}
-            label={t(key === 'password' ? 'lostPassword' : key === 'email' ? 'lostEmail' : 'lostToken')}
-            checked={lost[key]}
-            onChecked={(checked) => setLost((current) => ({ ...current, [key]: checked }))}
-          />
-        ))}
-      </fieldset>
+      <TextField label={t('login')} {...refusalAt('login', setLogin)} value={login} autocomplete="username" required autoFocus maxLength={128} />
+      {/* The three checkboxes are one field to the server (`lost`): its refusal is said beneath the group. */}
+      <FieldFrame
+        label={t('whatLost')}
+        name={lostBoxes.name}
+        error={lostBoxes.error}
+        control={(ids) => (
+          <div class="stack" role="group" id={ids.id} aria-label={t('whatLost')} aria-describedby={ids.describedBy} aria-invalid={ids.invalid ? 'true' : undefined}>
+            {(['password', 'email', 'token'] as const).map((key) => (
+              <Checkbox
+                key={key}
+                name={`lost-${key}`}
+                label={t(key === 'password' ? 'lostPassword' : key === 'email' ? 'lostEmail' : 'lostToken')}
+                checked={lost[key]}
+                onChecked={(checked) => {
+                  ids.dismiss();
+                  lostBoxes.onValue('');
+                  setLost((current) => ({ ...current, [key]: checked }));
+                }}
+              />
+            ))}
+          </div>
+        )}
+      />
       <Alert>{error}</Alert>
       <Button type="submit" busy={busy}>
         {t('next')}
@@ -192,30 +206,22 @@ export function RestoreAccess(props: { client: PortalClient; onBack: () => void;
       <Button variant="link" onClick={props.onBack}>
         {t('backToSignIn')}
       </Button>
-    </form>
+    </Form>
   );
 }
 
-type FieldBinding = { value: string; onValue: (value: string) => void };
+type FieldBinding = { name: string; value: string; error: string | undefined; onValue: (value: string) => void };
 
-function ProofInput(props: { factor: Authenticator; field: FieldBinding; error: string | undefined; t: ReturnType<typeof useTranslator> }) {
-  const { t, field, error } = props;
-  if (props.factor === 'password') return <TextField label={t('password')} name="password" type="password" autocomplete="current-password" error={error} {...field} />;
+/** `checkError`: this proof's own check refused it (with the tries left); otherwise the form's refusal at it. */
+function ProofInput(props: { factor: Authenticator; field: FieldBinding; checkError: string | undefined; t: ReturnType<typeof useTranslator> }) {
+  const { t } = props;
+  const field = { ...props.field, error: props.checkError ?? props.field.error };
+  if (props.factor === 'password') return <TextField label={t('password')} type="password" autocomplete="current-password" {...field} />;
   if (props.factor === 'email') {
-    return <TextField label={t('emailCode')} name="emailCode" inputMode="numeric" autocomplete="one-time-code" maxLength={16} hint={t('verifyEmailHint')} error={error} {...field} />;
+    return <TextField label={t('emailCode')} inputMode="numeric" autocomplete="one-time-code" maxLength={16} hint={t('verifyEmailHint')} {...field} />;
   }
   // A recovery code has letters: no number pad here.
   return (
-    <TextField
-      label={t('otpOrRecoveryCode')}
-      name="otp"
-      autocomplete="one-time-code"
-      autocapitalize="characters"
-      spellcheck={false}
-      maxLength={64}
-      hint={t('verifyTokenHint')}
-      error={error}
-      {...field}
-    />
+    <TextField label={t('otpOrRecoveryCode')} autocomplete="one-time-code" autocapitalize="characters" spellcheck={false} maxLength={64} hint={t('verifyTokenHint')} {...field} />
   );
 }

@@ -7,14 +7,26 @@
  * never learns (or shows) whether an account exists or whether a code went out.
  */
 import { useState } from 'preact/hooks';
-import { Alert, Button, TextField } from '../components/form';
+import { Alert, Button, Form, TextField } from '../components/form';
 import { ApiError } from '../lib/api';
 import { useTranslator } from '../lib/i18n';
 import { usePasskey, type PublicKeyCredentialRequestOptionsJSON } from '../lib/webauthn';
-import { portalError, type CodeDelivery, type PortalClient, type SignInAnswer, type SignInStep } from './portal-api';
+import { useSubmit } from './action-kit';
+import { type CodeDelivery, type PortalClient, type SignInAnswer, type SignInStep } from './portal-api';
 import { portalStrings } from './strings';
 
 type State = { step: 'login' } | { step: SignInStep; flow: string; emailCodeOption: boolean; delivery?: CodeDelivery; passkey: boolean };
+
+/**
+ * The field each step's refusal of what was typed concerns (named as the step's input); a lock, a limit or a
+ * passkey's answer concerns the sign-in as a whole and is said in the box.
+ */
+const FIELD_REFUSALS: Record<State['step'], Readonly<Record<string, string>>> = {
+  login: {},
+  password: { INVALID_CREDENTIALS: 'password' },
+  email_code: { CODE_INVALID: 'code' },
+  otp: { OTP_INVALID: 'otp', CODE_INVALID: 'otp' },
+};
 
 export function SignInForm(props: { client: PortalClient; notice?: string; onSignedIn: () => void; onRestore: (typedLogin: string) => void }) {
   const t = useTranslator(portalStrings);
@@ -23,33 +35,31 @@ export function SignInForm(props: { client: PortalClient; notice?: string; onSig
   const [secret, setSecret] = useState('');
   /** The OTP step's field takes a recovery code: letters, so no number pad. */
   const [recoveryCode, setRecoveryCode] = useState(false);
-  const [error, setError] = useState('');
   const [info, setInfo] = useState('');
-  const [busy, setBusy] = useState(false);
+  // The sign-in has no session to end: an UNAUTHENTICATED answer cannot come; were it to, the sign-in starts over.
+  const { busy, error, refuse, field, form, submit: send } = useSubmit({ onSessionEnded: restart }, FIELD_REFUSALS[state.step]);
+  /** The last refusal no longer applies (another way in was chosen): nothing is said. */
+  const forgetRefusal = () => refuse('', () => '');
 
-  async function run(call: () => Promise<SignInAnswer>, infoAfter = '') {
-    setBusy(true);
-    setError('');
+  function run(call: () => Promise<SignInAnswer>, infoAfter = '') {
     setInfo('');
-    try {
-      const answer = await call();
+    return send(async () => {
+      let answer: SignInAnswer;
+      try {
+        answer = await call();
+      } catch (failure) {
+        // A used-up or expired flow cannot continue: start over at the login, saying why.
+        if (!(failure instanceof ApiError && failure.code === 'CODE_EXPIRED' && state.step !== 'login')) throw failure;
+        setState({ step: 'login' });
+        setSecret('');
+        return refuse('', () => t('signinExpired'));
+      }
       if (answer.state === 'signed_in') return props.onSignedIn();
       setSecret('');
       if (answer.step !== state.step) setRecoveryCode(false);
       setState({ step: answer.step, flow: answer.flow, emailCodeOption: answer.emailCodeOption, delivery: answer.delivery, passkey: answer.passkey === true });
       setInfo(infoAfter);
-    } catch (failure) {
-      // A used-up or expired flow cannot continue: start over at the login, saying why.
-      if (failure instanceof ApiError && failure.code === 'CODE_EXPIRED' && state.step !== 'login') {
-        setState({ step: 'login' });
-        setSecret('');
-        setError(t('signinExpired'));
-      } else {
-        setError(portalError(failure));
-      }
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   function submit(event: Event) {
@@ -89,17 +99,17 @@ export function SignInForm(props: { client: PortalClient; notice?: string; onSig
     setState({ step: 'login' });
     setRecoveryCode(false);
     setSecret('');
-    setError('');
+    forgetRefusal();
     setInfo('');
   }
 
   return (
     <div class="stack">
       {/* Keyed by step: each step gets fresh inputs (Preact would otherwise reuse one and keep stale attributes). */}
-      <form key={state.step} onSubmit={submit} class="stack" data-step={state.step}>
+      <Form {...form} key={state.step} onSubmit={submit} class="stack" data-step={state.step}>
         <Alert kind="info">{props.notice}</Alert>
         {state.step === 'login' ? (
-          <TextField label={t('login')} name="login" value={login} onValue={setLogin} autocomplete="username" required autoFocus maxLength={128} />
+          <TextField label={t('login')} {...field('login', setLogin)} value={login} autocomplete="username" required autoFocus maxLength={128} />
         ) : (
           <p class="muted">
             {t('login')}: <strong>{login.trim()}</strong>
@@ -108,7 +118,7 @@ export function SignInForm(props: { client: PortalClient; notice?: string; onSig
         {state.step === 'password' ? (
           <>
             <p>{t('passwordPrompt')}</p>
-            <TextField label={t('password')} name="password" type="password" value={secret} onValue={setSecret} autocomplete="current-password" required autoFocus />
+            <TextField label={t('password')} {...field('password', setSecret)} type="password" value={secret} autocomplete="current-password" required autoFocus />
             {state.emailCodeOption ? (
               <Button variant="link" onClick={() => requestEmailCode(false)} disabled={busy}>
                 {t('emailCodeOption')}
@@ -119,7 +129,7 @@ export function SignInForm(props: { client: PortalClient; notice?: string; onSig
         {state.step === 'email_code' ? (
           <>
             <p>{t('emailCodePrompt')}</p>
-            <TextField label={t('emailCode')} name="code" value={secret} onValue={setSecret} autocomplete="one-time-code" inputMode="numeric" required autoFocus maxLength={16} />
+            <TextField label={t('emailCode')} {...field('code', setSecret)} value={secret} autocomplete="one-time-code" inputMode="numeric" required autoFocus maxLength={16} />
             <Button variant="link" onClick={() => requestEmailCode(true)} disabled={busy}>
               {t('resendCode')}
             </Button>
@@ -140,9 +150,8 @@ export function SignInForm(props: { client: PortalClient; notice?: string; onSig
               <TextField
                 key="recovery-code"
                 label={t('recoveryCode')}
-                name="otp"
+                {...field('otp', setSecret)}
                 value={secret}
-                onValue={setSecret}
                 hint={t('recoveryCodeHint')}
                 autocomplete="off"
                 autocapitalize="characters"
@@ -157,9 +166,8 @@ export function SignInForm(props: { client: PortalClient; notice?: string; onSig
                 <TextField
                   key="otp"
                   label={state.delivery ? t('receivedCode') : t('otp')}
-                  name="otp"
+                  {...field('otp', setSecret)}
                   value={secret}
-                  onValue={setSecret}
                   autocomplete="one-time-code"
                   inputMode="numeric"
                   required
@@ -173,7 +181,7 @@ export function SignInForm(props: { client: PortalClient; notice?: string; onSig
               onClick={() => {
                 setRecoveryCode(!recoveryCode);
                 setSecret('');
-                setError('');
+                forgetRefusal();
               }}
             >
               {t(recoveryCode ? 'useOtpInstead' : 'useRecoveryCode')}
@@ -195,7 +203,7 @@ export function SignInForm(props: { client: PortalClient; notice?: string; onSig
             {t('otherLogin')}
           </Button>
         ) : null}
-      </form>
+      </Form>
       <p class="divider">{t('restoreHint')}</p>
       <Button variant="secondary" onClick={() => props.onRestore(login.trim())}>
         {t('restoreLink')}

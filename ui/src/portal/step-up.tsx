@@ -7,11 +7,12 @@
  */
 import { useRef, useState } from 'preact/hooks';
 import type { StepUpOptions } from '../../../worker/auth/step-up';
-import { Alert, Button, TextField } from '../components/form';
+import { Alert, Button, Form, TextField } from '../components/form';
 import { Dialog } from '../components/layout';
-import { ApiError, type apiFetch } from '../lib/api';
-import { describeError, useTranslator, type Dictionaries } from '../lib/i18n';
+import { ApiError } from '../lib/api';
+import { useTranslator, type Dictionaries } from '../lib/i18n';
 import { usePasskey, type AuthenticationResponseJSON, type PublicKeyCredentialRequestOptionsJSON } from '../lib/webauthn';
+import { useSubmit } from './action-kit';
 
 const strings: Dictionaries = {
   en: {
@@ -85,18 +86,6 @@ export function withStepUp<C extends Record<string, (...args: any[]) => Promise<
   return wrapped as C;
 }
 
-/** `withStepUp` for a typed client's fetch (ui/src/lib/api-client.ts): the same request is sent again once proven. */
-export function withStepUpFetch(fetch: typeof apiFetch, prompt: StepUpPrompt): typeof apiFetch {
-  return async (input, init) => {
-    try {
-      return await fetch(input, init);
-    } catch (error) {
-      if (!isStepUpRequired(error) || !(await prompt(error.details as StepUpOptions))) throw error;
-      return fetch(input, init);
-    }
-  };
-}
-
 /** The prompt and the dialog that answers it; render `dialog` once, next to whatever uses the wrapped client. */
 export function useStepUp(endpoints: StepUpEndpoints) {
   const [options, setOptions] = useState<StepUpOptions | null>(null);
@@ -130,22 +119,16 @@ function StepUpForm(props: { options: StepUpOptions; endpoints: StepUpEndpoints;
   const [code, setCode] = useState('');
   const [sent, setSent] = useState<{ challengeId: string; factorId: string; channel: 'sms' | 'email'; to: string } | null>(null);
   const [recoveryMode, setRecoveryMode] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState('');
   const { otp, codeTargets, recoveryCode } = props.options;
   const passkeyOptions = props.options.passkey ? props.endpoints.passkeyOptions : undefined;
-
-  async function run(work: () => Promise<void>) {
-    setBusy(true);
-    setError('');
-    try {
-      await work();
-    } catch (failure) {
-      setError(describeError(failure));
-    } finally {
-      setBusy(false);
-    }
-  }
+  // A refused code is said at the code field on screen; a lock, a limit or a passkey's answer in the box.
+  const codeField = recoveryMode ? 'step-up-recovery-code' : 'step-up-code';
+  // An ended session: the dialog lets the call go again, and its UNAUTHENTICATED answer ends the session where
+  // the page that made the call handles that (the portal's sign-in, /login).
+  const { busy, error, refuse, field, form, submit: run } = useSubmit(
+    { onSessionEnded: props.onProven },
+    { OTP_INVALID: codeField, CODE_INVALID: codeField, CODE_EXPIRED: codeField },
+  );
 
   const send = (factorId: string) =>
     run(async () => {
@@ -184,7 +167,7 @@ function StepUpForm(props: { options: StepUpOptions; endpoints: StepUpEndpoints;
     );
   }
   return (
-    <form class="stack" onSubmit={confirm} data-testid="step-up">
+    <Form {...form} class="stack" onSubmit={confirm} data-testid="step-up">
       <p>{t('stepUpIntro')}</p>
       {passkeyOptions ? (
         <Button variant="secondary" busy={busy} onClick={() => void provePasskey(passkeyOptions)}>
@@ -201,9 +184,9 @@ function StepUpForm(props: { options: StepUpOptions; endpoints: StepUpEndpoints;
         <TextField
           key="recovery"
           label={t('stepUpRecoveryCode')}
-          name="step-up-recovery-code"
+          {...field('step-up-recovery-code', setCode)}
+          errorPath="otp"
           value={code}
-          onValue={setCode}
           hint={t('stepUpRecoveryHint')}
           autocomplete="off"
           autocapitalize="characters"
@@ -216,9 +199,9 @@ function StepUpForm(props: { options: StepUpOptions; endpoints: StepUpEndpoints;
         <TextField
           key="code"
           label={t(sent ? 'stepUpCode' : 'stepUpOtp')}
-          name="step-up-code"
+          {...field('step-up-code', setCode)}
+          errorPath="otp"
           value={code}
-          onValue={setCode}
           autocomplete="one-time-code"
           inputMode="numeric"
           maxLength={64}
@@ -233,7 +216,8 @@ function StepUpForm(props: { options: StepUpOptions; endpoints: StepUpEndpoints;
             setRecoveryMode(!recoveryMode);
             setSent(null);
             setCode('');
-            setError('');
+            // The other field is asked for now: the last refusal no longer applies.
+            refuse('', () => '');
           }}
         >
           {t(recoveryMode ? 'stepUpUseOtp' : 'stepUpUseRecoveryCode')}
@@ -250,6 +234,6 @@ function StepUpForm(props: { options: StepUpOptions; endpoints: StepUpEndpoints;
           </Button>
         ) : null}
       </div>
-    </form>
+    </Form>
   );
 }

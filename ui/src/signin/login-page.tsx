@@ -6,7 +6,7 @@
  * mirroring the server's answers.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { Alert, Button, TextField } from '../components/form';
+import { Alert, Button, Form, refusalsOf, TextField } from '../components/form';
 import { Card } from '../components/layout';
 import { ApiError, api } from '../lib/api';
 import { describeError, useTranslator } from '../lib/i18n';
@@ -39,8 +39,12 @@ type Translate = (key: string, values?: Record<string, string>) => string;
 
 /** The methods answered by typing what the token shows or what was sent. */
 const TYPED_METHODS = new Set<Method>(['otp', 'code', 'sms']);
-/** Refusals of the typed code itself (said at the code field); a lock or a limit concerns the sign-in as a whole. */
-const CODE_REFUSALS = new Set<string>(['OTP_INVALID', 'CODE_INVALID', 'CODE_EXPIRED', 'VALIDATION_FAILED']);
+/** Refusals of what was typed, said at its field; a lock or a limit concerns the sign-in as a whole (the notice). */
+const FIELD_REFUSALS = {
+  code: new Set<string>(['OTP_INVALID', 'CODE_INVALID', 'CODE_EXPIRED', 'VALIDATION_FAILED']),
+  password: new Set<string>(['INVALID_CREDENTIALS']),
+} as const;
+type RefusedField = keyof typeof FIELD_REFUSALS;
 
 export function LoginPage() {
   const t = useTranslator(signInStrings);
@@ -50,11 +54,18 @@ export function LoginPage() {
   const [password, setPassword] = useState('');
   const [code, setCode] = useState('');
   const [notice, setNotice] = useState<Notice>(null);
-  // A refused code concerns the code field: said there, while a lock, a limit or a passkey's answer stays a notice.
-  const [codeError, setCodeError] = useState('');
+  // A refused code or password is said at its field, while a lock, a limit or a passkey's answer stays a notice.
+  const [fieldError, setFieldError] = useState<{ field: RefusedField; text: string } | null>(null);
+  // A refusal with field issues (VALIDATION_FAILED), said at those fields by the Form.
+  const [failure, setFailure] = useState<unknown>(null);
+  const errorAt = (field: RefusedField) => (fieldError?.field === field ? fieldError.text : undefined);
   const typeCode = (value: string) => {
-    setCodeError('');
+    setFieldError(null);
     setCode(value);
+  };
+  const typePassword = (value: string) => {
+    if (fieldError?.field === 'password') setFieldError(null);
+    setPassword(value);
   };
   const [busy, setBusy] = useState(false);
   const [samlAvailable, setSamlAvailable] = useState(false);
@@ -92,16 +103,18 @@ export function LoginPage() {
   }
 
   /** Runs one call of the flow; a closed passkey prompt is reported calmly, a replaced one not at all. */
-  async function run(work: () => Promise<void>, describe: (failure: unknown) => string = describeError, atCodeField = false) {
+  async function run(work: () => Promise<void>, describe: (failure: unknown) => string = describeError, field?: RefusedField) {
     setBusy(true);
     setNotice(null);
-    setCodeError('');
+    setFieldError(null);
+    setFailure(null);
     try {
       await work();
-    } catch (failure) {
-      if (isSupersededCeremony(failure)) return;
-      if (atCodeField && failure instanceof ApiError && CODE_REFUSALS.has(failure.code)) setCodeError(describe(failure));
-      else setNotice({ kind: isCancelledCeremony(failure) ? 'info' : 'error', text: describe(failure) });
+    } catch (refused) {
+      if (isSupersededCeremony(refused)) return;
+      if (field && refused instanceof ApiError && FIELD_REFUSALS[field].has(refused.code) && refusalsOf(refused).length === 0) setFieldError({ field, text: describe(refused) });
+      else if (refusalsOf(refused).length > 0) setFailure(refused);
+      else setNotice({ kind: isCancelledCeremony(refused) ? 'info' : 'error', text: describe(refused) });
     } finally {
       setBusy(false);
     }
@@ -109,7 +122,7 @@ export function LoginPage() {
 
   const submitPassword = (event: Event) => {
     event.preventDefault();
-    void run(async () => finish(await api.post<LoginAnswer>('/api/auth/login', { login, password })));
+    void run(async () => finish(await api.post<LoginAnswer>('/api/auth/login', { login, password })), describeError, 'password');
   };
 
   const submitCode = (event: Event) => {
@@ -119,7 +132,7 @@ export function LoginPage() {
       async () => finish(await api.post<LoginAnswer>('/api/auth/login/second-factor', { challenge: step.challenge, otp: code.trim() })),
       // The server says "wrong one-time password" for any refused typed code; a recovery code is named as such.
       (failure) => (step.recovery && failure instanceof ApiError && failure.code === 'OTP_INVALID' ? t('recoveryCodeWrong') : describeError(failure)),
-      true,
+      'code',
     );
   };
 
@@ -162,11 +175,11 @@ export function LoginPage() {
       setStep({ ...step, recovery: nextRecovery });
       setCode('');
       setNotice(null);
-      setCodeError('');
+      setFieldError(null);
     };
     return (
       <Card title={t('secondFactorTitle')}>
-        <form onSubmit={submitCode} class="stack">
+        <Form failure={failure} onSubmit={submitCode} class="stack">
           {step.recovery ? (
             <>
               <p>{t('recoveryPrompt')}</p>
@@ -174,9 +187,10 @@ export function LoginPage() {
                 key="recovery-code"
                 label={t('recoveryCode')}
                 name="recovery-code"
+                errorPath="otp"
                 value={code}
                 onValue={typeCode}
-                error={codeError || undefined}
+                error={errorAt('code')}
                 hint={t('recoveryHint')}
                 placeholder="XXXX-XXXX-XXXX"
                 autocomplete="off"
@@ -196,7 +210,19 @@ export function LoginPage() {
                 </Button>
               ) : null}
               {typed ? (
-                <TextField key="code" label={t('code')} name="code" value={code} onValue={typeCode} error={codeError || undefined} autocomplete="one-time-code" inputMode="numeric" required autoFocus />
+                <TextField
+                  key="code"
+                  label={t('code')}
+                  name="code"
+                  errorPath="otp"
+                  value={code}
+                  onValue={typeCode}
+                  error={errorAt('code')}
+                  autocomplete="one-time-code"
+                  inputMode="numeric"
+                  required
+                  autoFocus
+                />
               ) : null}
             </>
           )}
@@ -214,17 +240,17 @@ export function LoginPage() {
           <Button variant="link" onClick={() => setStep({ state: 'password' })}>
             {t('back')}
           </Button>
-        </form>
+        </Form>
       </Card>
     );
   }
 
   return (
     <Card title={t('title')}>
-      <form onSubmit={submitPassword} class="stack">
+      <Form failure={failure} onSubmit={submitPassword} class="stack">
         {/* "webauthn" lets the browser list the user's passkeys in this field's autofill (conditional mediation). */}
         <TextField label={t('login')} name="login" value={login} onValue={setLogin} autocomplete="username webauthn" required autoFocus />
-        <TextField label={t('password')} name="password" type="password" value={password} onValue={setPassword} autocomplete="current-password" required />
+        <TextField label={t('password')} name="password" type="password" value={password} onValue={typePassword} error={errorAt('password')} autocomplete="current-password" required />
         {notice ? <Alert kind={notice.kind}>{notice.text}</Alert> : null}
         <Button type="submit" busy={busy}>
           {t('submit')}
@@ -232,7 +258,7 @@ export function LoginPage() {
         <a href="/login/reset" onClick={onLinkClick} class="small-link">
           {t('forgot')}
         </a>
-      </form>
+      </Form>
       {passkeysSupported() || samlAvailable ? (
         <div class="stack saml-choice">
           <p class="divider">{t('or')}</p>

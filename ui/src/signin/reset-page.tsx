@@ -1,6 +1,10 @@
-/** /login/reset: ask for a recovery link, or (with ?token=) set a new password with it. */
+/**
+ * /login/reset: ask for a recovery link, or (with ?token=) set a new password with it. A refusal is said at the
+ * field it concerns (`Form`); a limit or a used-up link, which no field can fix, in the box.
+ */
 import { useState } from 'preact/hooks';
-import { Alert, Button, TextField } from '../components/form';
+import { PASSWORD_MIN_LENGTH } from '../../../worker/contract/fields';
+import { Alert, Button, Form, refusalsOf, TextField } from '../components/form';
 import { Card } from '../components/layout';
 import { api } from '../lib/api';
 import { describeError, useTranslator } from '../lib/i18n';
@@ -17,17 +21,17 @@ function RequestLink() {
   const t = useTranslator(signInStrings);
   const [login, setLogin] = useState('');
   const [sent, setSent] = useState(false);
-  const [error, setError] = useState('');
+  const [failure, setFailure] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   async function submit(event: Event) {
     event.preventDefault();
     setBusy(true);
-    setError('');
+    setFailure(null);
     try {
       await api.post('/api/auth/password-reset', { login });
       setSent(true);
-    } catch (failure) {
-      setError(describeError(failure));
+    } catch (refused) {
+      setFailure(refused);
     } finally {
       setBusy(false);
     }
@@ -42,37 +46,42 @@ function RequestLink() {
       </div>
     );
   return (
-    <form class="stack" onSubmit={submit}>
+    <Form failure={failure} class="stack" onSubmit={submit}>
       <p>{t('resetIntro')}</p>
       <TextField label={t('login')} name="login" value={login} onValue={setLogin} autocomplete="username" required autoFocus />
-      <Alert>{error}</Alert>
+      <Alert>{boxed(failure)}</Alert>
       <Button type="submit" busy={busy}>
         {t('resetSend')}
       </Button>
       <a href="/login" onClick={onLinkClick} class="small-link">
         {t('back')}
       </a>
-    </form>
+    </Form>
   );
 }
+
+/** A failure no field concerns, as a sentence for the box; '' when the form says it at its fields. */
+const boxed = (failure: unknown) => (failure && refusalsOf(failure).length === 0 ? describeError(failure) : '');
 
 function SetNewPassword({ token }: { token: string }) {
   const t = useTranslator(signInStrings);
   const [password, setPassword] = useState('');
   const [repeat, setRepeat] = useState('');
   const [done, setDone] = useState(false);
-  const [error, setError] = useState('');
+  const [failure, setFailure] = useState<unknown>(null);
+  // Found before sending: the repetition differs (said at the repetition until it is edited).
+  const [differs, setDiffers] = useState(false);
   const [busy, setBusy] = useState(false);
   async function submit(event: Event) {
     event.preventDefault();
-    if (password !== repeat) return setError(t('passwordsDiffer'));
+    setFailure(null);
+    if (password !== repeat) return setDiffers(true);
     setBusy(true);
-    setError('');
     try {
       await api.post('/api/auth/password-reset/complete', { token, password });
       setDone(true);
-    } catch (failure) {
-      setError(describeError(failure));
+    } catch (refused) {
+      setFailure(refused);
     } finally {
       setBusy(false);
     }
@@ -87,13 +96,36 @@ function SetNewPassword({ token }: { token: string }) {
       </div>
     );
   return (
-    <form class="stack" onSubmit={submit}>
-      <TextField label={t('newPassword')} name="new-password" type="password" value={password} onValue={setPassword} autocomplete="new-password" required autoFocus />
-      <TextField label={t('repeatPassword')} name="repeat-password" type="password" value={repeat} onValue={setRepeat} autocomplete="new-password" required />
-      <Alert>{error}</Alert>
+    <Form failure={failure} class="stack" onSubmit={submit}>
+      <TextField
+        label={t('newPassword')}
+        name="new-password"
+        errorPath="password"
+        type="password"
+        value={password}
+        onValue={setPassword}
+        rules={{ minLength: PASSWORD_MIN_LENGTH }}
+        autocomplete="new-password"
+        required
+        autoFocus
+      />
+      <TextField
+        label={t('repeatPassword')}
+        name="repeat-password"
+        type="password"
+        value={repeat}
+        onValue={(value) => {
+          setDiffers(false);
+          setRepeat(value);
+        }}
+        error={differs ? t('passwordsDiffer') : undefined}
+        autocomplete="new-password"
+        required
+      />
+      <Alert>{boxed(failure)}</Alert>
       <Button type="submit" busy={busy}>
         {t('setPassword')}
       </Button>
-    </form>
+    </Form>
   );
 }
