@@ -174,6 +174,26 @@ describe('admin answers match the document', async () => {
     expect((answers[5]![3] as { entityId: string }).entityId).toBe('https://idp.doc.example/metadata');
   });
 
+  it('the messaging settings (masked), a saved change, a template preview, a test message, the outbox and the message log parse by their documented schema', async () => {
+    const admin = await adminClient();
+    const testMessage = await admin.post('/messaging/test-message', { channel: 'sms', to: '+49 170 7654321' });
+    const twilio = { type: 'twilio', accountSid: `AC${'0'.repeat(32)}`, authToken: 'a secret token', from: '+4915112345678' };
+    const saved = await json(admin.request('/messaging/settings', { method: 'PUT', json: { sms: { primary: twilio, fallback: null } } }));
+    const answers: Array<[string, string, number, unknown]> = [
+      ['post', '/api/admin/messaging/test-message', 200, testMessage],
+      ['put', '/api/admin/messaging/settings', 200, saved],
+      ['get', '/api/admin/messaging/settings', 200, await admin.get('/messaging/settings')],
+      ['post', '/api/admin/messaging/templates/preview', 200, await admin.post('/messaging/templates/preview', { language: 'de', templates: { sms: 'Code {{code}} {{unknown}}' } })],
+      ['get', '/api/admin/messaging/outbox', 200, await admin.get('/messaging/outbox?channel=sms')],
+      ['get', '/api/admin/messaging/message-log', 200, await admin.get('/messaging/message-log')],
+    ];
+    expect(misfits(documentedAnswer, answers)).toEqual([]);
+    // The secret is answered masked, and the sent message is in the outbox and the log.
+    expect((answers[1]![3] as { sms: { primary: { authToken: string } } }).sms.primary.authToken).not.toBe(twilio.authToken);
+    expect((answers[4]![3] as { items: Array<{ recipient: string }> }).items.length).toBeGreaterThan(0);
+    expect((answers[5]![3] as { items: Array<{ id: string }> }).items.map((item) => item.id)).toContain(testMessage.logId);
+  });
+
   it('a field the document does not name is refused by that reading (the check can fail)', async () => {
     const admin = await adminClient();
     const user = await admin.get(`/users/${admin.ownerUserId}`);

@@ -14,6 +14,15 @@ export function answerOf<View>() {
   return <S extends z.ZodType>(schema: S & (SameShape<z.output<S>, View> extends true ? unknown : { answerSchemaDiffersFrom: View })): S => schema;
 }
 
+/**
+ * `answerFits<View>()(schema)`: the schema, accepted only when every value of the view is a value the schema
+ * describes. For the few answers whose schema is shared with a request (the messaging providers' settings: their
+ * secrets are optional in a save, always present, masked, in the answer), so exact equality cannot hold.
+ */
+export function answerFits<View>() {
+  return <S extends z.ZodType>(schema: S & ([View] extends [z.output<S>] ? unknown : { answerSchemaDoesNotFit: View })): S => schema;
+}
+
 /** One page of a list (lib/paging.ts `Page<T>`). */
 export const pageOf = <S extends z.ZodType>(item: S) =>
   z.object({

@@ -19,7 +19,8 @@
 import { z } from 'zod';
 import { requireFullAdminScope } from '../auth/middleware';
 import { auditOf } from '../audit/record';
-import { anyObject, apiRouter, json, jsonBody, route } from '../lib/api-router';
+import { apiRouter, json, jsonBody, route } from '../lib/api-router';
+import { messageLogPageAnswer, messagingSettingsAnswer, outboxPageAnswer, savedMessagingSettingsAnswer, templatePreviewAnswer, testMessageAnswer } from './answers';
 import { clientIp } from '../lib/http';
 import { fields } from '../lib/validate';
 import { LANGUAGES } from '../contract/language';
@@ -101,7 +102,7 @@ export const messagingAdminRoutes = apiRouter()
       path: '/settings',
       tags,
       summary: 'SMS suppliers, email provider, templates and sending limits (secrets only as set/not set)',
-      responses: { 200: json(anyObject, 'The masked settings with what the editor needs (meta)') },
+      responses: { 200: json(messagingSettingsAnswer, 'The masked settings with what the editor needs (meta)') },
     }),
     async (c) => c.json(await settingsView(c.env), 200),
   )
@@ -112,7 +113,7 @@ export const messagingAdminRoutes = apiRouter()
       tags,
       summary: 'Change any of sms, email, templates, limits (sections left out keep their values)',
       request: { body: jsonBody(messagingSettingsSaveSchema) },
-      responses: { 200: json(anyObject, 'The masked settings as saved') },
+      responses: { 200: json(savedMessagingSettingsAnswer, 'The masked settings as saved') },
     }),
     async (c) => {
       // The service parses the body itself (it is also called by the seed): it gets the request's, not a re-parse.
@@ -127,7 +128,7 @@ export const messagingAdminRoutes = apiRouter()
       tags,
       summary: 'Render a template with sample values; unknown placeholders are reported',
       request: { body: jsonBody(previewSchema) },
-      responses: { 200: json(anyObject, 'The rendered texts and their problems') },
+      responses: { 200: json(templatePreviewAnswer, 'The rendered texts and their problems') },
     }),
     async (c) => c.json(await previewTemplates(c.env, { ...c.req.valid('json'), linkOrigin: new URL(c.req.url).origin }), 200),
   )
@@ -138,7 +139,7 @@ export const messagingAdminRoutes = apiRouter()
       tags,
       summary: 'Send a test SMS or email with the saved settings',
       request: { body: jsonBody(testMessageSchema) },
-      responses: { 200: json(anyObject, 'The outcome of the send') },
+      responses: { 200: json(testMessageAnswer, 'The outcome of the send') },
     }),
     async (c) => {
       const input = c.req.valid('json');
@@ -162,7 +163,7 @@ export const messagingAdminRoutes = apiRouter()
       summary: 'Messages kept by the local outbox provider, newest first (admin keys only: they hold live codes and links)',
       middleware: [requireFullAdminScope] as const,
       request: { query: outboxQuery },
-      responses: { 200: json(anyObject, 'One page of messages') },
+      responses: { 200: json(outboxPageAnswer, 'One page of messages') },
     }),
     async (c) => c.json(await listOutbox(c.env.DB, c.req.valid('query')), 200),
   )
@@ -170,6 +171,6 @@ export const messagingAdminRoutes = apiRouter()
     c.json({ deleted: await clearOutbox(c.env.DB) }, 200),
   )
   .openapi(
-    route({ method: 'get', path: '/message-log', tags, summary: 'Every send with its outcome (no message texts)', request: { query: logQuery }, responses: { 200: json(anyObject, 'One page of the log') } }),
+    route({ method: 'get', path: '/message-log', tags, summary: 'Every send with its outcome (no message texts)', request: { query: logQuery }, responses: { 200: json(messageLogPageAnswer, 'One page of the log') } }),
     async (c) => c.json(await listMessageLog(c.env.DB, c.req.valid('query')), 200),
   );
