@@ -5,7 +5,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { lazyPage } from '../components/lazy';
 import { Card } from '../components/layout';
-import { api } from '../lib/api';
+import { adminApi, answer as answerOf } from '../lib/api-client';
 import { hasChosenLanguage, setLanguage, useLanguage, useTranslator } from '../lib/i18n';
 import { matchPath, navigate, onLinkClick, useLocation } from '../lib/router';
 import { loadSession, signOut, type SignedIn } from '../signin/session';
@@ -162,8 +162,7 @@ function useOpenIssueCount(): number {
   useEffect(() => {
     let stopped = false;
     const load = () =>
-      api
-        .get<{ open: number }>('/api/admin/user-issues/count')
+      answerOf(adminApi['user-issues'].count.$get())
         .then((answer) => !stopped && setCount(answer.open))
         .catch(() => undefined);
     load();

@@ -5,6 +5,7 @@
 import { useState } from 'preact/hooks';
 import { Alert, Button, Form, SelectField, TextField } from '../components/form';
 import { api } from '../lib/api';
+import { adminApi, answer } from '../lib/api-client';
 import { formatDateTime, useTranslator, type Dictionaries } from '../lib/i18n';
 import { adminStrings } from './strings';
 import { useAction, useData } from './use-data';
@@ -72,7 +73,7 @@ export function ApiKeysPage() {
           onSubmit={async (event) => {
             event.preventDefault();
             const body = { name, scope, expiresAt: endOfDay(expiresOn) };
-            if (await run(async () => setNewKey((await api.post<{ key: string }>('/api/admin/api-keys', body)).key))) {
+            if (await run(async () => setNewKey((await answer(adminApi['api-keys'].$post({ json: body }))).key))) {
               setName('');
               setExpiresOn('');
               reload();

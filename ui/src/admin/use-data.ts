@@ -4,13 +4,10 @@ import { refusalsOf } from '../components/form';
 import { clearErrorToasts, showToast } from '../components/toast';
 import { api, query } from '../lib/api';
 import { describeError } from '../lib/i18n';
+import type { Page } from '../../../worker/lib/paging';
 
-export interface Page<T> {
-  items: T[];
-  total: number;
-  page: number;
-  pageSize: number;
-}
+/** One page of a list, as every paged admin answer has it. */
+export type { Page };
 
 export function useData<T>(path: string | null, deps: unknown[] = []) {
   const [data, setData] = useState<T | null>(null);

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { Button, Checkbox, Form, SelectField, TextField } from '../components/form';
 import { Dialog } from '../components/layout';
 import { api } from '../lib/api';
+import { adminApi, answer } from '../lib/api-client';
 import { useTranslator } from '../lib/i18n';
 import { navigate } from '../lib/router';
 import { adminStrings } from './strings';
@@ -117,8 +118,7 @@ export function UserPicker({ label, pickLabel, onPick }: { label: string; pickLa
     if (!search.trim()) return setMatches([]);
     const controller = new AbortController();
     const timer = setTimeout(() => {
-      api
-        .get<{ items: AdminUser[] }>(`/api/admin/users?search=${encodeURIComponent(search.trim())}&pageSize=8`, controller.signal)
+      answer(adminApi.users.$get({ query: { search: search.trim(), pageSize: '8' } }, { init: { signal: controller.signal } }))
         .then((page) => setMatches(page.items))
         .catch(() => undefined);
     }, 200);

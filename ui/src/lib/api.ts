@@ -30,31 +30,24 @@ export function rememberCsrfToken(token: string | undefined): void {
   if (token) csrfToken = token;
 }
 
-export interface RequestOptions {
-  method?: string;
-  body?: unknown;
-  signal?: AbortSignal;
-}
-
-export async function request<T = unknown>(path: string, options: RequestOptions = {}): Promise<T> {
-  const method = options.method ?? (options.body === undefined ? 'GET' : 'POST');
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (options.body !== undefined) headers['content-type'] = 'application/json';
-  if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
+/**
+ * `fetch` with the API's rules, for the typed clients (./api-client.ts) and `request()` alike: JSON accepted, the
+ * CSRF token on every state change, the session cookie, and any refusal thrown as ApiError (a network failure as
+ * NETWORK), so a caller only ever sees an answer the route declared. The answer's CSRF token is remembered.
+ */
+export async function apiFetch(input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> {
+  const method = (init.method ?? 'GET').toUpperCase();
+  const headers = new Headers(init.headers);
+  headers.set('accept', 'application/json');
+  if (method !== 'GET' && csrfToken) headers.set('x-csrf-token', csrfToken);
   let response: Response;
   try {
-    response = await fetch(path, {
-      method,
-      headers,
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-      credentials: 'same-origin',
-      signal: options.signal,
-    });
+    response = await fetch(input, { ...init, method, headers, credentials: 'same-origin' });
   } catch (error) {
     if ((error as Error).name === 'AbortError') throw error;
     throw new ApiError(0, 'NETWORK', ERROR_TEXTS.en.NETWORK);
   }
-  if (response.status === 204) return undefined as T;
+  if (response.status === 204) return response;
   const text = await response.text();
   let data: { error?: { code?: string; message?: string; details?: unknown }; csrfToken?: string } | undefined;
   try {
@@ -67,7 +60,28 @@ export async function request<T = unknown>(path: string, options: RequestOptions
     throw new ApiError(response.status, error?.code ?? 'HTTP_' + response.status, error?.message ?? response.statusText, error?.details);
   }
   rememberCsrfToken(data?.csrfToken);
-  return data as T;
+  // The body was read to look for the token; the caller gets it again, unchanged.
+  return new Response(text, { status: response.status, statusText: response.statusText, headers: response.headers });
+}
+
+export interface RequestOptions {
+  method?: string;
+  body?: unknown;
+  signal?: AbortSignal;
+}
+
+/** A call by path, its answer's type named by the caller; the typed clients (./api-client.ts) need neither. */
+export async function request<T = unknown>(path: string, options: RequestOptions = {}): Promise<T> {
+  const method = options.method ?? (options.body === undefined ? 'GET' : 'POST');
+  const response = await apiFetch(path, {
+    method,
+    headers: options.body === undefined ? undefined : { 'content-type': 'application/json' },
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    signal: options.signal,
+  });
+  if (response.status === 204) return undefined as T;
+  const text = await response.text();
+  return (text ? JSON.parse(text) : undefined) as T;
 }
 
 export const api = {

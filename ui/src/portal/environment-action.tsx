@@ -5,6 +5,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { confirmDialog } from '../components/dialog';
 import { Alert, Button } from '../components/form';
+import { answer } from '../lib/api-client';
 import { formatDateTime, useTranslator } from '../lib/i18n';
 import { useSubmit, type ActionProps } from './action-kit';
 import { portalError, type PortalEnvironment } from './portal-api';
@@ -19,7 +20,7 @@ export function ManageEnvironments(props: ActionProps) {
 
   const load = () =>
     submit(async () => {
-      const { items } = await props.client.get<{ items: PortalEnvironment[] }>('/environments');
+      const { items } = await answer(props.client.api.environments.$get());
       setItems(items);
       setNames(Object.fromEntries(items.map((item) => [item.id, item.name ?? ''])));
     });
@@ -49,7 +50,7 @@ export function ManageEnvironments(props: ActionProps) {
                 setNotice('');
                 return submit(async () => {
                   const name = names[item.id]?.trim() || null;
-                  await props.client.put(`/environments/${item.id}`, { name });
+                  await answer(props.client.api.environments[':id'].$put({ param: { id: item.id }, json: { name } }));
                   setItems((current) => (current ?? []).map((other) => (other.id === item.id ? { ...other, name } : other)));
                   setNotice(t('environmentSaved'));
                 });
@@ -75,7 +76,7 @@ export function ManageEnvironments(props: ActionProps) {
                     if (!(await confirmDialog({ title: t('forgetConfirm'), danger: true }))) return;
                     setNotice('');
                     return submit(async () => {
-                      await props.client.delete(`/environments/${item.id}`);
+                      await answer(props.client.api.environments[':id'].$delete({ param: { id: item.id } }));
                       setItems((current) => (current ?? []).filter((other) => other.id !== item.id));
                       setNotice(t('environmentForgotten'));
                     });

@@ -13,7 +13,7 @@ import { MainPage } from './main-page';
 import { isSessionEnded, portalClient, portalError, type PortalInfo, type PortalOverview } from './portal-api';
 import { RestoreAccess } from './restore-access';
 import { SignInForm } from './signin-form';
-import { useStepUp, withStepUp } from './step-up';
+import { useStepUp } from './step-up';
 import { portalStrings } from './strings';
 
 /** Whether this page load pushed the ?restore entry (then "Back" in the form is the browser's Back). */
@@ -37,7 +37,7 @@ export default function PortalApp({ alias }: { alias: string }) {
     sendCode: (factorId) => client.post('/step-up/code', { factorId }),
     passkeyOptions: () => client.post('/step-up/passkey/options'),
   });
-  const actionsClient = useMemo(() => withStepUp(client, stepUp.prompt), [client]);
+  const actionsClient = useMemo(() => portalClient(alias, stepUp.prompt), [alias]);
   const [view, setView] = useState<View>({ kind: 'loading' });
   // Restore access is a page of its own in the history (?restore), so Back from it returns to the sign-in.
   const restoring = useLocation().search.has('restore');

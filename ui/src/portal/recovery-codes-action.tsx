@@ -5,6 +5,7 @@
 import { useState } from 'preact/hooks';
 import { Alert, Form } from '../components/form';
 import { RecoveryCodesSheet } from '../components/recovery-codes-sheet';
+import { answer } from '../lib/api-client';
 import { formatDateTime, useTranslator } from '../lib/i18n';
 import { Actions, useSubmit, type ActionProps } from './action-kit';
 import type { RecoveryCodesIssued } from './portal-api';
@@ -34,10 +35,10 @@ export function GenerateRecoveryCodes(props: ActionProps) {
       onSubmit={(event) => {
         event.preventDefault();
         return submit(async () => {
-          const answer = await props.client.post<RecoveryCodesIssued>('/recovery-codes');
+          const codes = await answer(props.client.api['recovery-codes'].$post({ json: {} }));
           // The old set is void from here on, whether or not the user saves the new one: the page must refresh.
           props.markChanged();
-          setIssued(answer);
+          setIssued(codes);
         });
       }}
     >

@@ -9,7 +9,7 @@ import { useRef, useState } from 'preact/hooks';
 import type { StepUpOptions } from '../../../worker/auth/step-up';
 import { Alert, Button, Form, TextField } from '../components/form';
 import { Dialog } from '../components/layout';
-import { ApiError } from '../lib/api';
+import { ApiError, type apiFetch } from '../lib/api';
 import { useTranslator, type Dictionaries } from '../lib/i18n';
 import { usePasskey, type AuthenticationResponseJSON, type PublicKeyCredentialRequestOptionsJSON } from '../lib/webauthn';
 import { useSubmit } from './action-kit';
@@ -84,6 +84,18 @@ export function withStepUp<C extends Record<string, (...args: any[]) => Promise<
     };
   }
   return wrapped as C;
+}
+
+/** `withStepUp` for a typed client's fetch (ui/src/lib/api-client.ts): the same request is sent again once proven. */
+export function withStepUpFetch(fetch: typeof apiFetch, prompt: StepUpPrompt): typeof apiFetch {
+  return async (input, init) => {
+    try {
+      return await fetch(input, init);
+    } catch (error) {
+      if (!isStepUpRequired(error) || !(await prompt(error.details as StepUpOptions))) throw error;
+      return fetch(input, init);
+    }
+  };
 }
 
 /** The prompt and the dialog that answers it; render `dialog` once, next to whatever uses the wrapped client. */

@@ -5,6 +5,7 @@
 import { useState } from 'preact/hooks';
 import { Alert, Button, Form, SelectField, TextField } from '../components/form';
 import { ApiError } from '../lib/api';
+import { answer } from '../lib/api-client';
 import { useTranslator } from '../lib/i18n';
 import { createPasskey, usePasskey, type PublicKeyCredentialCreationOptionsJSON, type PublicKeyCredentialRequestOptionsJSON } from '../lib/webauthn';
 import { Actions, useSubmit, type ActionProps } from './action-kit';
@@ -17,13 +18,6 @@ const APP_TYPES: SelfServiceTokenType[] = ['TOTP', 'HOTP'];
  * Register New Token and Re-Assign with a new passkey: the creation options, then the credential. Re-Assign to a
  * passkey the user already has (made in /profile or at another portal): an assertion proves it is at hand.
  */
-const PASSKEY_PATHS = {
-  options: '/tokens/passkey/options',
-  register: '/tokens/passkey',
-  existingOptions: '/tokens/passkey/existing/options',
-  existing: '/tokens/passkey/existing',
-};
-
 /**
  * Choose the type among those the administrator allowed. An app token: name it, scan the QR code (or type the
  * secret), confirm with the first OTP. An SMS/EMAIL token: give the phone number or address (prefilled with the
@@ -56,21 +50,22 @@ export function RegisterToken(props: ActionProps & { reassign?: boolean }) {
       return submit(async () => {
         let options: PublicKeyCredentialRequestOptionsJSON;
         try {
-          ({ options } = await props.client.post<{ options: PublicKeyCredentialRequestOptionsJSON }>(PASSKEY_PATHS.existingOptions));
+          ({ options } = await props.client.post<{ options: PublicKeyCredentialRequestOptionsJSON }>('/tokens/passkey/existing/options'));
         } catch (failure) {
           // The shared dictionary says only "not found"; here it means the user has none to take.
           if (failure instanceof ApiError && failure.code === 'PASSKEY_NOT_FOUND') return refuse('', () => t('noPasskeyYet'));
           throw failure;
         }
-        await props.client.post(PASSKEY_PATHS.existing, { credential: await usePasskey(options) });
+        await props.client.post('/tokens/passkey/existing', { credential: await usePasskey(options) });
         props.onDone(t('passkeyReassigned'));
       });
     }
     if (type === 'PASSKEY') {
       return submit(async () => {
-        const { options } = await props.client.post<{ options: PublicKeyCredentialCreationOptionsJSON }>(PASSKEY_PATHS.options, reassignBody);
+        // By path: the declared credential (worker/passkeys/schema.ts) and the WebAuthn library's JSON types differ.
+        const { options } = await props.client.post<{ options: PublicKeyCredentialCreationOptionsJSON }>('/tokens/passkey/options', reassignBody);
         const credential = await createPasskey(options);
-        await props.client.post(PASSKEY_PATHS.register, { credential, name: passkeyName.trim(), ...reassignBody });
+        await props.client.post('/tokens/passkey', { credential, name: passkeyName.trim(), ...reassignBody });
         props.onDone(t(props.reassign ? 'passkeyReassigned' : 'passkeyRegistered'));
       });
     }
@@ -80,7 +75,8 @@ export function RegisterToken(props: ActionProps & { reassign?: boolean }) {
       if (messageType === 'EMAIL' && !looksLikeEmail(destination)) return refuse('destination', () => t('emailInvalid'));
       return submit(async () => {
         try {
-          setMessageEnrolment(await props.client.post<MessageEnrolment>('/tokens/enrol', { type: messageType, destination, reassign: Boolean(props.reassign) }));
+          // The answer is one of the two enrolments; the type asked for decides which (an SMS/EMAIL type: the code sent).
+          setMessageEnrolment((await answer(props.client.api.tokens.enrol.$post({ json: { type: messageType, destination, reassign: Boolean(props.reassign) } }))) as MessageEnrolment);
         } catch (failure) {
           if (messageType === 'SMS' && failure instanceof ApiError && (failure.details as { code?: unknown } | undefined)?.code === 'INVALID_PHONE') return refuse('destination', () => t('phoneInvalid'));
           throw failure;
@@ -88,7 +84,7 @@ export function RegisterToken(props: ActionProps & { reassign?: boolean }) {
       });
     }
     return submit(async () => {
-      setEnrolment(await props.client.post<Enrolment>('/tokens/enrol', { type, description: description.trim(), reassign: Boolean(props.reassign) }));
+      setEnrolment((await answer(props.client.api.tokens.enrol.$post({ json: { type, description: description.trim(), reassign: Boolean(props.reassign) } }))) as Enrolment);
     });
   }
 
@@ -97,7 +93,7 @@ export function RegisterToken(props: ActionProps & { reassign?: boolean }) {
     const tokenId = enrolment?.token.id ?? messageEnrolment!.token.id;
     const challengeId = messageEnrolment?.challengeId;
     return submit(async () => {
-      await props.client.post('/tokens/confirm', { tokenId, otp: otp.trim(), reassign: Boolean(props.reassign), ...(challengeId ? { challengeId } : {}) });
+      await answer(props.client.api.tokens.confirm.$post({ json: { tokenId, otp: otp.trim(), reassign: Boolean(props.reassign), ...(challengeId ? { challengeId } : {}) } }));
       props.onDone(t(props.reassign ? 'tokenReassigned' : 'tokenRegistered'));
     });
   }
@@ -105,7 +101,7 @@ export function RegisterToken(props: ActionProps & { reassign?: boolean }) {
   function resend() {
     setInfo('');
     return submit(async () => {
-      const fresh = await props.client.post<Omit<MessageEnrolment, 'token'>>('/tokens/enrol/resend', { tokenId: messageEnrolment!.token.id, reassign: Boolean(props.reassign) });
+      const fresh = await answer(props.client.api.tokens.enrol.resend.$post({ json: { tokenId: messageEnrolment!.token.id, reassign: Boolean(props.reassign) } }));
       setMessageEnrolment({ ...messageEnrolment!, ...fresh });
       setInfo(t('enrolCodeResent'));
     });
@@ -224,7 +220,7 @@ export function ExistingToken(props: ActionProps) {
       onSubmit={(event) => {
         event.preventDefault();
         return submit(async () => {
-          await props.client.post('/tokens/claim', { serial: serial.trim(), otp: otp.trim() });
+          await answer(props.client.api.tokens.claim.$post({ json: { serial: serial.trim(), otp: otp.trim() } }));
           props.onDone(t('existingRegistered'));
         });
       }}
@@ -247,7 +243,7 @@ export function UnassignToken(props: ActionProps) {
       onSubmit={(event) => {
         event.preventDefault();
         return submit(async () => {
-          await props.client.post('/tokens/unassign');
+          await answer(props.client.api.tokens.unassign.$post());
           props.onDone(t('unassigned'));
         });
       }}
@@ -272,7 +268,7 @@ export function SynchronizeToken(props: ActionProps) {
         event.preventDefault();
         return submit(async () => {
           try {
-            await props.client.post('/tokens/sync', { otp1: otp1.trim(), otp2: otp2.trim() });
+            await answer(props.client.api.tokens.sync.$post({ json: { otp1: otp1.trim(), otp2: otp2.trim() } }));
           } catch (failure) {
             // The shared dictionary only says "the OTP is wrong"; here the likely cause is two codes that do not follow.
             if (failure instanceof ApiError && failure.code === 'OTP_INVALID') return refuse('otp2', () => t('syncFailed'));
@@ -306,7 +302,7 @@ export function PinSetup(props: ActionProps) {
         if (!isPin(pin)) return refuse('pin', () => t('pinDigits', RULE_VALUES));
         if (pin !== repeated) return refuse('repeatPin', () => t('pinsDiffer'));
         return submit(async () => {
-          await props.client.put('/tokens/pin', { pin, pinPosition: position });
+          await answer(props.client.api.tokens.pin.$put({ json: { pin, pinPosition: position } }));
           props.onDone(t('pinSaved'));
         });
       }}
@@ -338,7 +334,7 @@ export function RemovePin(props: ActionProps) {
       onSubmit={(event) => {
         event.preventDefault();
         return submit(async () => {
-          await props.client.delete('/tokens/pin');
+          await answer(props.client.api.tokens.pin.$delete());
           props.onDone(t('pinRemoved'));
         });
       }}

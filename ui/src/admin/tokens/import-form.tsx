@@ -3,16 +3,11 @@ import { useState } from 'preact/hooks';
 import { Alert, Button, TextField } from '../../components/form';
 import { Tabs } from '../../components/layout';
 import { showToast } from '../../components/toast';
-import { api, ApiError } from '../../lib/api';
+import { ApiError } from '../../lib/api';
+import { adminApi, answer as answerOf } from '../../lib/api-client';
 import { describeError, useTranslator } from '../../lib/i18n';
 import { adminStrings } from '../strings';
-
-interface ImportProblem {
-  line?: number;
-  row?: number;
-  field?: string;
-  message: string;
-}
+import type { ImportProblem } from '../../../../worker/tokens/import-csv';
 
 export function ImportForm({ onDone }: { onDone: () => void }) {
   const t = useTranslator(adminStrings);
@@ -27,17 +22,16 @@ export function ImportForm({ onDone }: { onDone: () => void }) {
     setBusy(true);
     setProblems([]);
     try {
-      const body = format === 'csv' ? { csv: text, dryRun } : { xml: text, preSharedKeyHex: psk.trim() || undefined, dryRun };
-      const answer = await api.post<{ imported: number; tokens: Array<{ serial: string; type: string }> }>(`/api/admin/tokens/import/${format}`, body);
+      const answer = await answerOf(format === 'csv' ? adminApi.tokens.import.csv.$post({ json: { csv: text, dryRun } }) : adminApi.tokens.import.pskc.$post({ json: { xml: text, preSharedKeyHex: psk.trim() || undefined, dryRun } }));
       if (dryRun) setPreview(answer.tokens);
       else {
         showToast(t('imported', { count: answer.imported }));
         onDone();
       }
     } catch (failure) {
-      const details = failure instanceof ApiError ? (failure.details as { problems?: ImportProblem[]; errors?: ImportProblem[] } | undefined) : undefined;
-      const list = details?.problems ?? details?.errors ?? [];
-      setProblems([describeError(failure), ...list.map((p) => `${p.line ?? p.row ? `${t('line')} ${p.line ?? p.row}: ` : ''}${p.field ? `${p.field}: ` : ''}${p.message}`)]);
+      const details = failure instanceof ApiError ? (failure.details as { problems?: ImportProblem[] } | undefined) : undefined;
+      const list = details?.problems ?? [];
+      setProblems([describeError(failure), ...list.map((p) => `${t('line')} ${p.line}: ${p.field ? `${p.field}: ` : ''}${p.message}`)]);
       setPreview(null);
     } finally {
       setBusy(false);

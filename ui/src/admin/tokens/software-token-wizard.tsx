@@ -7,6 +7,7 @@ import { CopyButton } from '../../components/copy-button';
 import { Button, Form, SelectField, TextField } from '../../components/form';
 import { showToast } from '../../components/toast';
 import { api } from '../../lib/api';
+import { adminApi, answer as answerOf } from '../../lib/api-client';
 import { describeError, useTranslator } from '../../lib/i18n';
 import { adminStrings } from '../strings';
 import { useAction } from '../use-data';
@@ -40,7 +41,7 @@ export function SoftwareTokenWizard({ onDone }: { onDone: () => void }) {
           event.preventDefault();
           setError('');
           try {
-            const answer = await api.post<{ valid: boolean }>(`/api/admin/tokens/${created.token.id}/check`, { otp: otp.trim() });
+            const answer = await answerOf(adminApi.tokens[':id'].check.$post({ param: { id: created.token.id }, json: { otp: otp.trim() } }));
             if (answer.valid) {
               showToast(t('activated'));
               onDone();

@@ -9,6 +9,7 @@ import { Button, Form, SelectField, TextField } from '../../components/form';
 import { ChevronLeftIcon } from '../../components/icons';
 import { showToast } from '../../components/toast';
 import { api, ApiError } from '../../lib/api';
+import { adminApi, answer as answerOf } from '../../lib/api-client';
 import { describeError, formatDateTime, useTranslator } from '../../lib/i18n';
 import { navigate, onLinkClick, useLeaveGuard } from '../../lib/router';
 import { adminStrings } from '../strings';
@@ -47,7 +48,7 @@ export function TokenDetailPage({ id }: { id: string }) {
     event.preventDefault();
     setCheckVerdict('');
     await checkAction.run(async () => {
-      const answer = await api.post<{ valid: boolean; reason?: string }>(`${path}/check`, { otp: otp.trim() });
+      const answer = await answerOf(adminApi.tokens[':id'].check.$post({ param: { id }, json: { otp: otp.trim() } }));
       if (answer.valid) showToast(t('otpValid'));
       // The code the token accepted last (the wizard's first OTP, say): not a failure, nothing counted; say what to do.
       else if (answer.reason === 'OTP_REPLAYED') setCheckVerdict(p('otpAlreadyUsed'));
@@ -137,7 +138,7 @@ export function TokenDetailPage({ id }: { id: string }) {
                     busy={busy}
                     onClick={() =>
                       run(async () => {
-                        const sent = await api.post<{ sentTo: string | null }>(`${path}/send-code`);
+                        const sent = await answerOf(adminApi.tokens[':id']['send-code'].$post({ param: { id } }));
                         setCodeSentTo(sent.sentTo ?? token.destination ?? '');
                       })
                     }

@@ -10,6 +10,7 @@ import { Button } from '../../components/form';
 import { CheckIcon, CrossIcon, DashIcon, TrashIcon } from '../../components/icons';
 import { showToast } from '../../components/toast';
 import { api } from '../../lib/api';
+import { adminApi, answer } from '../../lib/api-client';
 import { describeError, formatDateTime, useTranslator } from '../../lib/i18n';
 import { onLinkClick } from '../../lib/router';
 import { useAction, useData } from '../use-data';
@@ -161,7 +162,7 @@ function NotificationSwitch() {
             setData({ notifyByEmail });
             setBusy(true);
             try {
-              setData(await api.put<{ notifyByEmail: boolean }>(`${BASE}/settings`, { notifyByEmail }));
+              setData(await answer(adminApi['user-issues'].settings.$put({ json: { notifyByEmail } })));
               showToast(notifyByEmail ? t('notifyOn') : t('notifyOff'));
             } catch (failure) {
               showToast(describeError(failure), 'error');

@@ -11,7 +11,9 @@ import { CrossIcon } from '../../../components/icons';
 import { Tabs } from '../../../components/layout';
 import { lazyPage } from '../../../components/lazy';
 import { showToast } from '../../../components/toast';
+import type { InferResponseType } from 'hono/client';
 import { api, ApiError } from '../../../lib/api';
+import { adminApi, answer as answerOf } from '../../../lib/api-client';
 import { describeScriptProblem } from '../../../../../script-engine/problems';
 import { describeError, formatDateTime, useLanguage, useTranslator, type Dictionaries } from '../../../lib/i18n';
 import { useData } from '../../use-data';
@@ -30,6 +32,10 @@ import type {
   ScriptTestRunResponse,
   ScriptUserFieldsResponse,
 } from '../../../../../worker/scripts/routes';
+import type { OrganisationAnswer } from '../../../../../worker/organisation/answers';
+
+/** One saved version as GET /sign-in-script/versions/{version} declares it. */
+type ScriptVersionSource = InferResponseType<(typeof adminApi)['sign-in-script']['versions'][':version']['$get']>;
 
 const YamlEditor = lazyPage<YamlEditorProps>(loadYamlEditor);
 
@@ -433,20 +439,16 @@ function ProblemList({ problems }: { problems: ScriptProblem[] }) {
 /** GetSystemName and GetSystemId: look up a user field or an office/group and insert it at the cursor. */
 function InlineActions({ onInsert }: { onInsert: (text: string) => void }) {
   const t = useTranslatorLocal();
-  const fields = useData<{ items: Array<{ name: string; writable: boolean }> }>(`${BASE}/user-fields`);
+  const fields = useData<ScriptUserFieldsResponse>(`${BASE}/user-fields`);
   const [field, setField] = useState('');
   const [kind, setKind] = useState<'office' | 'group'>('office');
   const [name, setName] = useState('');
-  const [matches, setMatches] = useState<Array<{ id: string; name: string }>>([]);
+  const [matches, setMatches] = useState<OrganisationAnswer[]>([]);
   useEffect(() => {
     if (!name.trim()) return setMatches([]);
     const controller = new AbortController();
     const timer = setTimeout(() => {
-      api
-        .get<{ items: Array<{ id: string; name: string }> }>(
-          `/api/admin/${kind === 'office' ? 'offices' : 'groups'}?search=${encodeURIComponent(name.trim())}&pageSize=8`,
-          controller.signal,
-        )
+      answerOf(adminApi[kind === 'office' ? 'offices' : 'groups'].$get({ query: { search: name.trim(), pageSize: '8' } }, { init: { signal: controller.signal } }))
         .then((page) => setMatches(page.items))
         .catch(() => undefined);
     }, 200);
@@ -607,10 +609,7 @@ function TestRun({ source, onTrace, onSelect }: { source: string; onTrace: (trac
 
 function History({ state, current, onRestored }: { state: ScriptState; current: string; onRestored: (state: ScriptState) => void }) {
   const t = useTranslatorLocal();
-  const [compared, setCompared] = useState<{
-    version: number;
-    source: string;
-  } | null>(null);
+  const [compared, setCompared] = useState<ScriptVersionSource | null>(null);
   return (
     <div class="stack">
       <table class="data">
@@ -631,7 +630,7 @@ function History({ state, current, onRestored }: { state: ScriptState; current: 
               <td>{formatDateTime(version.savedAt)}</td>
               <td>{version.savedBy ?? ''}</td>
               <td class="actions">
-                <Button variant="secondary" onClick={async () => setCompared(await api.get<{ version: number; source: string }>(`${BASE}/versions/${version.version}`))}>
+                <Button variant="secondary" onClick={async () => setCompared(await answerOf(adminApi['sign-in-script'].versions[':version'].$get({ param: { version: String(version.version) } })))}>
                   {t('compare')}
                 </Button>{' '}
                 <Button

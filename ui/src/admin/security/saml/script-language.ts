@@ -9,7 +9,7 @@
  * Completion opened by a trigger character (the space after `- ` or `key:`) preselects nothing, so a plain Enter
  * stays a line break; nothing is offered right after `actions:` (the list goes on the next line).
  */
-import { api } from '../../../lib/api';
+import { adminApi, answer } from '../../../lib/api-client';
 import { currentLanguage, translator, type Dictionaries, type Language } from '../../../lib/i18n';
 import type { monaco as Monaco } from '../../monaco/monaco';
 import type { ScriptCatalogueResponse, ScriptUserFieldsResponse } from '../../../../../worker/scripts/routes';
@@ -54,9 +54,9 @@ const strings: Dictionaries = {
 
 const TOP_LEVEL_KEYS = ['version', 'onError', 'actions'];
 const MODEL_MARKER = 'sign-in-script';
-const ID_LOOKUPS: Record<string, { kind: 'office' | 'group'; path: string }> = {
-  officeId: { kind: 'office', path: '/api/admin/offices' },
-  groupId: { kind: 'group', path: '/api/admin/groups' },
+const ID_LOOKUPS: Record<string, { kind: 'office' | 'group'; list: 'offices' | 'groups' }> = {
+  officeId: { kind: 'office', list: 'offices' },
+  groupId: { kind: 'group', list: 'groups' },
 };
 /** How many workspaces or groups one completion lists; typing more of the name narrows the search. */
 const ID_SUGGESTIONS = 50;
@@ -187,9 +187,7 @@ export function registerScriptLanguage(monaco: MonacoApi, catalogue: DesignerCat
           const lookup = ID_LOOKUPS[context.parameter];
           if (lookup) {
             const search = typed.replace(/^["']/, '');
-            const page = await api
-              .get<{ items: Array<{ id: string; name: string }> }>(`${lookup.path}?pageSize=${ID_SUGGESTIONS}${search ? `&search=${encodeURIComponent(search)}` : ''}`)
-              .catch(() => ({ items: [] }));
+            const page = await answer(adminApi[lookup.list].$get({ query: { pageSize: String(ID_SUGGESTIONS), ...(search ? { search } : {}) } })).catch(() => ({ items: [] }));
             if (token.isCancellationRequested) return { suggestions: [] };
             for (const item of page.items) {
               suggestions.push({
