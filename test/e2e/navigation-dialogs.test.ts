@@ -3,7 +3,8 @@
  * list -> detail returns to the list; a page with unsaved changes asks (in-app) before a link or Back takes the user
  * away, and the browser's prompt guards unload; confirmations are in-app dialogs driven by the keyboard (Cancel
  * focused, Tab stays inside, Escape cancels); a long value in a list keeps the table inside the viewport and is
- * readable whole on hover; Back from the portal's Restore access returns to its sign-in; the token page shows its name, resources, Copy buttons, the product as issuer, and
+ * readable whole on hover, and no admin table or page (users, user page, workspaces, resource assignments, API
+ * keys, admin activity, message log, outbox) scrolls sideways for long logins, names and addresses; Back from the portal's Restore access returns to its sign-in; the token page shows its name, resources, Copy buttons, the product as issuer, and
  * Check OTP's "already used" answer for the code that activated it, counting no failure.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -84,6 +85,46 @@ describe.each([
       const headerBox = (await header.boundingBox())!;
       expect(headerBox.x + headerBox.width).toBeLessThanOrEqual(viewport.width + 0.5);
     }
+  });
+
+  it('every admin table keeps its columns on screen with long values: the page does not scroll sideways, nor does any table', async () => {
+    const word = (length: number) => `${texts.language}${'w'.repeat(length - 2)}`;
+    const login = `${word(110)}@x`;
+    const email = `${word(60)}@${'d'.repeat(60)}.example.org`;
+    const user = await app.adminApi('POST', '/users', { login, email, firstName: word(90), lastName: word(90) });
+    const office = await app.adminApi('POST', '/offices', { name: word(90) });
+    await app.adminApi('PUT', `/offices/${office.id}/members/${user.id}`);
+    await app.adminApi('PUT', `/resources/${resource.id}/assignments`, { userId: user.id });
+    await app.adminApi('POST', '/api-keys', { name: word(95), scope: 'verify' });
+    await app.adminApi('POST', '/messaging/test-message', { channel: 'email', to: email, language: texts.language });
+    const pages: Array<[string, string]> = [
+      ['/admin/users', login],
+      [`/admin/users/${user.id}`, resource.name],
+      ['/admin/offices', office.name],
+      [`/admin/offices/${office.id}`, login],
+      [`/admin/resources/${resource.id}?tab=users`, login],
+      ['/admin/api-keys', word(95)],
+      ['/admin/admin-activity', login],
+      ['/admin/security/message-log', email],
+      ['/admin/security/outbox', email],
+    ];
+    const wide: Array<{ path: string; sideways: string[] }> = [];
+    for (const [path, longValue] of pages) {
+      await page.goto(path);
+      if (path === '/admin/users') await page.getByRole('searchbox').fill(login.slice(0, 30));
+      await page.locator('table.data', { hasText: longValue }).first().waitFor({ timeout: 10_000 }).catch(() => wide.push({ path, sideways: [`no table shows ${longValue}`] }));
+      const sideways = await page.evaluate(() => {
+        const width = document.documentElement.clientWidth;
+        const found = document.documentElement.scrollWidth > width ? [`the page is ${document.documentElement.scrollWidth}px wide`] : [];
+        for (const table of document.querySelectorAll<HTMLElement>('table.data')) {
+          const scroller = table.parentElement!;
+          if (table.getBoundingClientRect().right > width + 0.5 || scroller.scrollWidth > scroller.clientWidth + 1) found.push(`${table.dataset.testid ?? table.className} is ${Math.round(table.getBoundingClientRect().width)}px wide`);
+        }
+        return found;
+      });
+      if (sideways.length > 0) wide.push({ path, sideways });
+    }
+    expect(wide).toEqual([]);
   });
 
   it('Delete asks in an in-app dialog: Cancel focused, Tab stays inside, Escape cancels, the confirm button deletes', async () => {
