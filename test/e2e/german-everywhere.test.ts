@@ -184,6 +184,10 @@ describe('German everywhere the page is German', () => {
     const outcome = page.getByTestId('test-run-result').locator('.alert, [role="alert"]').first();
     await expect.poll(() => outcome.textContent()).toContain('seine Änderungen lassen sich nicht anwenden: Das Benutzerfeld "lastName" nimmt Text mit höchstens 100 Zeichen.');
     await check('/admin/security/sign-in-script: test run would fail');
+    // The changes a run would apply are said in German too.
+    await page.getByLabel(/Beispiel-Claims/).fill('http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname = Müller');
+    await page.getByRole('button', { name: 'Ausführen, ohne etwas zu ändern' }).click();
+    await expect.poll(() => page.getByTestId('test-run-result').textContent()).toContain('lastName = "Müller" setzen');
     expect(found).toEqual([]);
   });
 

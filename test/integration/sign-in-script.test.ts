@@ -97,7 +97,12 @@ describe('/api/admin/sign-in-script', () => {
     const user = await insertUser();
     const result = await admin.post('/sign-in-script/test-run', { source: example(officeId, groupId), claims: { [SURNAME]: ['Tested'], extRole: ['admin'] }, userId: user.id });
     expect(result.outcome).toBe('success');
-    expect(result.wouldApply).toEqual(['set lastName = "Tested"', expect.stringContaining('add to office'), expect.stringContaining('add to group')]);
+    // As data, which the designer says in the page's language.
+    expect(result.wouldApply).toEqual([
+      { change: 'set', field: 'lastName', value: 'Tested' },
+      { change: 'add', kind: 'office', name: expect.any(String) },
+      { change: 'add', kind: 'group', name: expect.any(String) },
+    ]);
     expect(result.trace.length).toBeGreaterThan(3);
     expect((await userRow(user.id)).last_name).not.toBe('Tested');
     expect(await memberships(user.id)).toEqual({ offices: [], groups: [] });

@@ -176,7 +176,10 @@ export async function storedProgram(db: D1Database, version: Pick<ScriptVersionR
 }
 
 /** Effects that cannot be applied say why as a script problem, which the designer renders in the page's language. */
-type Planned = { ok: true; statements: D1PreparedStatement[]; described: string[] } | { ok: false; problem: ProblemReport };
+type Planned = { ok: true; statements: D1PreparedStatement[]; described: ScriptChange[] } | { ok: false; problem: ProblemReport };
+
+/** One change a run would apply, as data: the designer says it in the page's language. */
+export type ScriptChange = { change: 'set'; field: string; value: unknown } | { change: 'add' | 'remove'; kind: 'office' | 'group'; name: string };
 
 /**
  * Checks every effect against the database as it is now (ids still exist, values acceptable, only this user) and
@@ -184,7 +187,7 @@ type Planned = { ok: true; statements: D1PreparedStatement[]; described: string[
  */
 export async function effectStatements(db: D1Database, effects: readonly Effect[], userId: string, nowMs: number): Promise<Planned> {
   const statements: D1PreparedStatement[] = [];
-  const described: string[] = [];
+  const described: ScriptChange[] = [];
   for (const effect of effects) {
     if (effect.kind === 'saveUser') {
       const entries = Object.entries(effect.changes);
@@ -204,7 +207,7 @@ export async function effectStatements(db: D1Database, effects: readonly Effect[
           columns.push(['email_key', identityKeyColumns({ email: value as string }).email_key]);
         }
         columns.push([field.column, field.type === 'boolean' ? (value ? 1 : 0) : value]);
-        described.push(`set ${name} = ${JSON.stringify(value)}`);
+        described.push({ change: 'set', field: name, value });
       }
       // A script may disable the user signing in, but never the last enabled administrator (then nothing changes).
       statements.push(updateUserColumnsStatement(db, userId, columns, nowMs, effect.changes.enabled === false ? NOT_THE_LAST_ADMIN : null));
@@ -218,7 +221,7 @@ export async function effectStatements(db: D1Database, effects: readonly Effect[
     if (targetName === null) return { ok: false, problem: problemReport('unknownId', { kind, id: targetId }) };
     const adding = effect.kind === 'addToOffice' || effect.kind === 'addToGroup';
     statements.push(adding ? addMemberStatement(db, kind, targetId, userId, nowMs) : removeMemberStatement(db, kind, targetId, userId));
-    described.push(`${adding ? 'add to' : 'remove from'} ${kind} "${targetName}"`);
+    described.push({ change: adding ? 'add' : 'remove', kind, name: targetName });
   }
   return { ok: true, statements, described };
 }
@@ -254,7 +257,7 @@ interface TestRunLists {
   trace: unknown[];
   traceTruncated: boolean;
   effects: unknown[];
-  wouldApply: string[];
+  wouldApply: ScriptChange[];
   effectsTruncated: boolean;
 }
 
@@ -280,7 +283,7 @@ export function capTestRunAnswer<T extends TestRunLists>(answer: T, maxBytes: nu
   cut.trace = cutList(answer.trace);
   cut.traceTruncated = answer.traceTruncated || cut.trace.length < answer.trace.length;
   if (total > maxBytes) {
-    cut.wouldApply = cutList(answer.wouldApply) as string[];
+    cut.wouldApply = cutList(answer.wouldApply) as ScriptChange[];
     cut.effects = cutList(answer.effects);
     cut.effectsTruncated = cut.effects.length < answer.effects.length || cut.wouldApply.length < answer.wouldApply.length;
   }

@@ -11,8 +11,8 @@ import { CrossIcon } from '../../../components/icons';
 import { Tabs } from '../../../components/layout';
 import { lazyPage } from '../../../components/lazy';
 import { showToast } from '../../../components/toast';
-import type { InferResponseType } from 'hono/client';
 import { api, ApiError } from '../../../lib/api';
+import type { InferResponseType } from 'hono/client';
 import { adminApi, answer as answerOf } from '../../../lib/api-client';
 import { describeScriptProblem } from '../../../../../script-engine/problems';
 import { describeError, formatDateTime, useLanguage, useTranslator, type Dictionaries } from '../../../lib/i18n';
@@ -32,6 +32,7 @@ import type {
   ScriptTestRunResponse,
   ScriptUserFieldsResponse,
 } from '../../../../../worker/scripts/routes';
+import type { ScriptChange } from '../../../../../worker/scripts/service';
 import type { OrganisationAnswer } from '../../../../../worker/organisation/answers';
 
 /** One saved version as GET /sign-in-script/versions/{version} declares it. */
@@ -96,6 +97,11 @@ const strings: Dictionaries = {
     outcomeError: 'the script failed',
     outcomeDenied: 'the script denies the sign-in',
     wouldFail: 'its changes cannot be applied',
+    changeSet: 'set {field} = {value}',
+    changeAddOffice: 'add to office "{name}"',
+    changeAddGroup: 'add to group "{name}"',
+    changeRemoveOffice: 'remove from office "{name}"',
+    changeRemoveGroup: 'remove from group "{name}"',
     readOnly: 'read-only',
     chooseField: 'Field',
   },
@@ -155,6 +161,11 @@ const strings: Dictionaries = {
     outcomeError: 'Das Skript ist fehlgeschlagen',
     outcomeDenied: 'Das Skript verweigert die Anmeldung',
     wouldFail: 'seine Änderungen lassen sich nicht anwenden',
+    changeSet: '{field} = {value} setzen',
+    changeAddOffice: 'zum Arbeitsbereich „{name}“ hinzufügen',
+    changeAddGroup: 'zur Gruppe „{name}“ hinzufügen',
+    changeRemoveOffice: 'aus dem Arbeitsbereich „{name}“ entfernen',
+    changeRemoveGroup: 'aus der Gruppe „{name}“ entfernen',
     readOnly: 'nur lesbar',
     chooseField: 'Feld',
   },
@@ -526,6 +537,14 @@ function parseClaims(text: string): Record<string, string[]> {
 
 type TestRunAnswer = ScriptTestRunResponse;
 
+const CHANGE_KEYS = { add: { office: 'changeAddOffice', group: 'changeAddGroup' }, remove: { office: 'changeRemoveOffice', group: 'changeRemoveGroup' } } as const;
+
+/** A change the run would apply, in the page's language (the answer carries it as data). */
+function describeChange(change: ScriptChange, t: (key: string, values?: Record<string, string | number>) => string): string {
+  if (change.change === 'set') return t('changeSet', { field: change.field, value: JSON.stringify(change.value) });
+  return t(CHANGE_KEYS[change.change][change.kind], { name: change.name });
+}
+
 function TestRun({ source, onTrace, onSelect }: { source: string; onTrace: (trace: TraceStep[]) => void; onSelect: (line: number, column: number) => void }) {
   const t = useTranslatorLocal();
   const language = useLanguage();
@@ -588,8 +607,8 @@ function TestRun({ source, onTrace, onSelect }: { source: string; onTrace: (trac
               <h3>{t('effects')}</h3>
               {answer.wouldApply && answer.wouldApply.length ? (
                 <ul>
-                  {answer.wouldApply.map((line, i) => (
-                    <li key={i}>{line}</li>
+                  {answer.wouldApply.map((change, i) => (
+                    <li key={i}>{describeChange(change, t)}</li>
                   ))}
                 </ul>
               ) : (
