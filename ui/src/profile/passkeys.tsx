@@ -8,16 +8,11 @@ import { useState } from 'preact/hooks';
 import { Alert, Button, TextField } from '../components/form';
 import { api } from '../lib/api';
 import { describeError, formatDateTime, useTranslator, type Dictionaries } from '../lib/i18n';
+import type { ProfileAnswer } from '../../../worker/profile/answers';
 import { createPasskey, isCancelledCeremony, passkeysSupported, type PublicKeyCredentialCreationOptionsJSON } from '../lib/webauthn';
 
-export interface PasskeyEntry {
-  id: string;
-  name: string;
-  createdAt: number;
-  lastUsedAt: number | null;
-  backedUp: boolean;
-  transports: string[];
-}
+/** A passkey as GET /api/profile declares it. */
+export type PasskeyEntry = ProfileAnswer['passkeys'][number];
 
 type Client = Pick<typeof api, 'post' | 'delete'>;
 

@@ -9,21 +9,18 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { Alert, Button, TextField } from '../components/form';
 import { Card } from '../components/layout';
-import { ApiError, api } from '../lib/api';
+import { ApiError, api, apiFetch } from '../lib/api';
+import { answer, profileClient, type ProfileApi } from '../lib/api-client';
 import { describeError, useTranslator } from '../lib/i18n';
 import { navigate, onLinkClick } from '../lib/router';
 import { loadSession, signOut } from '../signin/session';
-import type { profileWithTwoFactor } from '../../../worker/profile/service';
-import { useStepUp, withStepUp } from '../portal/step-up';
-import { PasskeysSection, type PasskeyEntry } from './passkeys';
-import { RecoveryCodesSection, type GeneratedRecoveryCodes, type RecoveryCodeStatus } from './recovery-codes';
+import type { ProfileAnswer } from '../../../worker/profile/answers';
+import { useStepUp, withStepUp, withStepUpFetch } from '../portal/step-up';
+import { PasskeysSection } from './passkeys';
+import { RecoveryCodesSection } from './recovery-codes';
 import { profileStrings } from './strings';
 
-type Profile = Omit<Awaited<ReturnType<typeof profileWithTwoFactor>>, 'passkeys' | 'recoveryCodes'> & {
-  passkeys: PasskeyEntry[];
-  recoveryCodes: RecoveryCodeStatus | null;
-};
-type Guarded = ReturnType<typeof withStepUp<typeof api>>;
+type Profile = ProfileAnswer;
 type TwoFactor = Profile['twoFactor'];
 type Translate = (key: string, values?: Record<string, string | number>) => string;
 
@@ -38,6 +35,7 @@ export default function ProfilePage() {
   });
   // Every change goes through this: a STEP_UP_REQUIRED answer asks for the current factor, then retries.
   const guarded = useMemo(() => withStepUp(api, stepUp.prompt), []);
+  const guardedApi = useMemo(() => profileClient(withStepUpFetch(apiFetch, stepUp.prompt)), []);
   // Answers of the two-factor changes carry the profile as that service sees it; the other sections' parts stay.
   const updateProfile = (update: Partial<Profile>) => setProfile((current) => (current ? { ...current, ...update } : current));
 
@@ -87,10 +85,10 @@ export default function ProfilePage() {
         <RecoveryCodesSection
           status={profile.recoveryCodes}
           account={user.login}
-          generate={() => guarded.post<GeneratedRecoveryCodes>('/api/profile/recovery-codes')}
+          generate={() => answer(guardedApi['recovery-codes'].$post({ json: {} }))}
           onGenerated={(recoveryCodes) => updateProfile({ recoveryCodes })}
         />
-        {profile.twoFactor.available ? <TwoFactorSection twoFactor={profile.twoFactor} guarded={guarded} onProfile={updateProfile} /> : null}
+        {profile.twoFactor.available ? <TwoFactorSection twoFactor={profile.twoFactor} guarded={guardedApi} onProfile={updateProfile} /> : null}
         {stepUp.dialog}
       </div>
     </Card>
@@ -113,7 +111,7 @@ type Flow =
   | { step: 'confirm-phone'; challengeId: string; phone: string }
   | { step: 'confirm-off'; challengeId: string; then: 'off' | 'change' };
 
-function TwoFactorSection({ twoFactor, guarded, onProfile }: { twoFactor: TwoFactor; guarded: Guarded; onProfile: (profile: Partial<Profile>) => void }) {
+function TwoFactorSection({ twoFactor, guarded, onProfile }: { twoFactor: TwoFactor; guarded: ProfileApi; onProfile: (profile: Partial<Profile>) => void }) {
   const t = useTranslator(profileStrings);
   const [flow, setFlow] = useState<Flow>({ step: 'idle' });
   const [phone, setPhone] = useState(twoFactor.phone ?? '');
@@ -137,7 +135,7 @@ function TwoFactorSection({ twoFactor, guarded, onProfile }: { twoFactor: TwoFac
 
   const requestPhoneCode = (number: string) =>
     act(async () => {
-      const issued = await guarded.post<{ challengeId: string }>('/api/profile/two-factor/phone', { phone: number });
+      const issued = await answer(guarded['two-factor'].phone.$post({ json: { phone: number } }));
       setCode('');
       if (flow.step === 'confirm-phone') setNotice(t('resent'));
       setFlow({ step: 'confirm-phone', challengeId: issued.challengeId, phone: number.trim() });
@@ -145,7 +143,7 @@ function TwoFactorSection({ twoFactor, guarded, onProfile }: { twoFactor: TwoFac
 
   const requestOffCode = (then: 'off' | 'change') =>
     act(async () => {
-      const issued = await guarded.post<{ challengeId: string }>('/api/profile/two-factor/deactivate/code');
+      const issued = await answer(guarded['two-factor'].deactivate.code.$post());
       setCode('');
       if (flow.step === 'confirm-off') setNotice(t('resent'));
       setFlow({ step: 'confirm-off', challengeId: issued.challengeId, then });
@@ -153,14 +151,14 @@ function TwoFactorSection({ twoFactor, guarded, onProfile }: { twoFactor: TwoFac
 
   const confirmPhone = (challengeId: string) =>
     act(async () => {
-      onProfile(await guarded.post<Profile>('/api/profile/two-factor/phone/confirm', { challengeId, code: code.trim() }));
+      onProfile(await answer(guarded['two-factor'].phone.confirm.$post({ json: { challengeId, code: code.trim() } })));
       setFlow({ step: 'idle' });
       setNotice(t('phoneSaved'));
     });
 
   const confirmOff = (challengeId: string, then: 'off' | 'change') =>
     act(async () => {
-      const updated = await guarded.post<Profile>('/api/profile/two-factor/deactivate', { challengeId, code: code.trim() });
+      const updated = await answer(guarded['two-factor'].deactivate.$post({ json: { challengeId, code: code.trim() } }));
       onProfile(updated);
       setNotice(t('deactivated'));
       setPhone(updated.twoFactor.phone ?? '');
@@ -169,7 +167,7 @@ function TwoFactorSection({ twoFactor, guarded, onProfile }: { twoFactor: TwoFac
 
   const activate = () =>
     act(async () => {
-      onProfile(await guarded.post<Profile>('/api/profile/two-factor/activate'));
+      onProfile(await answer(guarded['two-factor'].activate.$post()));
       setNotice(t('activated'));
     });
 

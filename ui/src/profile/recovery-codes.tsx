@@ -7,18 +7,14 @@
 import { useState } from 'preact/hooks';
 import { Alert, Button } from '../components/form';
 import { RecoveryCodesSheet } from '../components/recovery-codes-sheet';
+import type { InferResponseType } from 'hono/client';
+import type { ProfileApi } from '../lib/api-client';
 import { describeError, formatDateTime, useTranslator, type Dictionaries } from '../lib/i18n';
+import type { ProfileAnswer } from '../../../worker/profile/answers';
 
-export interface RecoveryCodeStatus {
-  remaining: number;
-  total: number;
-  createdAt: number;
-}
-
-export interface GeneratedRecoveryCodes {
-  codes: string[];
-  createdAt: number;
-}
+/** The set's state as GET /api/profile declares it; a new set as POST /api/profile/recovery-codes answers it. */
+export type RecoveryCodeStatus = NonNullable<ProfileAnswer['recoveryCodes']>;
+export type GeneratedRecoveryCodes = InferResponseType<ProfileApi['recovery-codes']['$post']>;
 
 const strings: Dictionaries = {
   en: {
