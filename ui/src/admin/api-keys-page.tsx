@@ -5,13 +5,13 @@
 import { useState } from 'preact/hooks';
 import { Alert, Button, Form, SelectField, TextField } from '../components/form';
 import { api } from '../lib/api';
+import type { InferResponseType } from 'hono/client';
 import { adminApi, answer } from '../lib/api-client';
 import { formatDateTime, useTranslator, type Dictionaries } from '../lib/i18n';
 import { adminStrings } from './strings';
 import { useAction, useData } from './use-data';
 import { Empty, PageHeader, confirmAction } from './widgets';
 import type { ApiKeyScope, ApiKeyStatus } from '../../../worker/auth/api-keys';
-import type { ApiKeyAnswer } from '../../../worker/auth/api-key-answers';
 
 const pageStrings: Dictionaries = {
   en: {
@@ -57,7 +57,7 @@ function endOfDay(date: string): number | null {
 
 export function ApiKeysPage() {
   const t = useTranslator(strings);
-  const { data, reload } = useData<{ items: ApiKeyAnswer[] }>('/api/admin/api-keys');
+  const { data, reload } = useData<InferResponseType<(typeof adminApi)['api-keys']['$get']>>('/api/admin/api-keys');
   const [name, setName] = useState('');
   const [scope, setScope] = useState<ApiKeyScope>('verify');
   const [expiresOn, setExpiresOn] = useState('');

@@ -5,7 +5,9 @@
 import { useState } from 'preact/hooks';
 import { Button, Checkbox, Form, TextField } from '../components/form';
 import { Dialog, Tabs } from '../components/layout';
+import type { InferResponseType } from 'hono/client';
 import { api } from '../lib/api';
+import type { adminApi } from '../lib/api-client';
 import { formatDateTime, useTranslator } from '../lib/i18n';
 import { navigate, onLinkClick } from '../lib/router';
 import { adminStrings } from './strings';
@@ -14,12 +16,11 @@ import { UserPicker } from './users-page';
 import { Empty, PageHeader, confirmAction } from './widgets';
 import { ChevronLeftIcon } from '../components/icons';
 import { ListPage } from '../components/list-page';
-import type { MemberAnswer, OrganisationAnswer } from '../../../worker/organisation/answers';
+import type { OrganisationAnswer } from '../../../worker/organisation/answers';
 
 type Kind = 'office' | 'group';
 
 type Organisation = OrganisationAnswer;
-type Member = MemberAnswer;
 
 const basePath = (kind: Kind) => (kind === 'office' ? 'offices' : 'groups');
 
@@ -119,7 +120,7 @@ function GeneralTab({ kind, item, onChange }: { kind: Kind; item: Organisation; 
   const t = useTranslator(adminStrings);
   const path = `/api/admin/${basePath(kind)}/${item.id}`;
   const [name, setName] = useState(item.name);
-  const members = useData<{ items: Member[] }>(`${path}/members`);
+  const members = useData<InferResponseType<(typeof adminApi.offices)[':id']['members']['$get']>>(`${path}/members`);
   const { busy, run, form } = useAction();
   return (
     <>

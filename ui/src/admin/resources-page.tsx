@@ -6,11 +6,12 @@ import { useEffect, useState } from 'preact/hooks';
 import { Button, Form, SelectField, TextField } from '../components/form';
 import { Dialog, Tabs } from '../components/layout';
 import { lazyPage } from '../components/lazy';
+import type { InferResponseType } from 'hono/client';
 import { api } from '../lib/api';
+import type { adminApi } from '../lib/api-client';
 import { formatDateTime, useTranslator } from '../lib/i18n';
 import { navigate, onLinkClick } from '../lib/router';
 import { adminStrings } from './strings';
-import type { AdminToken } from './tokens';
 import { useAction, useData, usePagedList } from './use-data';
 import { UserPicker, type AdminUser } from './users-page';
 import { Empty, PageHeader, Pager, SearchBox, confirmAction } from './widgets';
@@ -244,7 +245,7 @@ function AssignmentsTab({ resource, kind, onChange }: { resource: Resource; kind
 /** A user with the one token that counts on the resource: the user's only token is chosen for them. */
 function AssignForm({ resource, user, onDone }: { resource: Resource; user: AdminUser; onDone: () => void }) {
   const t = useTranslator(adminStrings);
-  const tokens = useData<{ items: AdminToken[] }>(`/api/admin/tokens?ownerUserId=${user.id}&pageSize=100`);
+  const tokens = useData<InferResponseType<typeof adminApi.tokens.$get>>(`/api/admin/tokens?ownerUserId=${user.id}&pageSize=100`);
   const [tokenId, setTokenId] = useState('');
   useEffect(() => {
     if (tokens.data?.items.length === 1) setTokenId(tokens.data.items[0]!.id);

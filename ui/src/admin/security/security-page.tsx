@@ -6,6 +6,8 @@
  */
 import { lazyPage } from '../../components/lazy';
 import { Tabs } from '../../components/layout';
+import type { InferResponseType } from 'hono/client';
+import type { authApi } from '../../lib/api-client';
 import { useTranslator } from '../../lib/i18n';
 import { navigate, onLinkClick, useLocation } from '../../lib/router';
 import { useData } from '../use-data';
@@ -35,7 +37,7 @@ export default function SecurityPage() {
   const section = sectionOf(path);
   const security = useData<SecuritySettings>('/api/admin/security');
   const messaging = useData<MessagingSettingsResponse>('/api/admin/messaging/settings');
-  const saml = useData<{ available: boolean }>('/api/auth/saml-status');
+  const saml = useData<InferResponseType<(typeof authApi)['saml-status']['$get']>>('/api/auth/saml-status');
 
   return (
     <>

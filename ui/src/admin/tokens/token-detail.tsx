@@ -9,6 +9,7 @@ import { Button, Form, SelectField, TextField } from '../../components/form';
 import { ChevronLeftIcon } from '../../components/icons';
 import { showToast } from '../../components/toast';
 import { api, ApiError } from '../../lib/api';
+import type { InferResponseType } from 'hono/client';
 import { adminApi, answer as answerOf } from '../../lib/api-client';
 import { describeError, formatDateTime, useTranslator } from '../../lib/i18n';
 import { navigate, onLinkClick, useLeaveGuard } from '../../lib/router';
@@ -16,7 +17,6 @@ import { adminStrings } from '../strings';
 import { useAction, useData } from '../use-data';
 import { PageHeader, confirmAction } from '../widgets';
 import { TOKEN_DESCRIPTION_MAX_LENGTH } from '../../../../worker/contract/fields';
-import type { TokenResource } from '../../../../worker/tokens/token-resources';
 import { messageTokenStrings, tokenPageStrings } from './strings';
 import { PasskeyFacts, RecoveryCodesPanel } from './token-facts';
 import { TokenStatus, isCeremonyOrCodeSet, isMessageTokenType, type AdminToken } from './token-status';
@@ -266,7 +266,7 @@ function TokenNameForm({ token, path, onSaved }: { token: AdminToken; path: stri
 /** The resources that take this token: as their "token with user", or through its owner's plain assignment. */
 function TokenResources({ path }: { path: string }) {
   const p = useTranslator(tokenPageStrings);
-  const { data } = useData<{ items: TokenResource[] }>(`${path}/resources`);
+  const { data } = useData<InferResponseType<(typeof adminApi.tokens)[':id']['resources']['$get']>>(`${path}/resources`);
   if (!data) return null;
   return (
     <section class="panel" data-testid="token-resources">

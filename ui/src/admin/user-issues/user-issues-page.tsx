@@ -10,6 +10,7 @@ import { Button } from '../../components/form';
 import { CheckIcon, CrossIcon, DashIcon, TrashIcon } from '../../components/icons';
 import { showToast } from '../../components/toast';
 import { api } from '../../lib/api';
+import type { InferResponseType } from 'hono/client';
 import { adminApi, answer } from '../../lib/api-client';
 import { describeError, formatDateTime, useTranslator } from '../../lib/i18n';
 import { onLinkClick } from '../../lib/router';
@@ -29,7 +30,7 @@ function announceChange() {
 
 export default function UserIssuesPage() {
   const t = useTranslator(userIssueStrings);
-  const { data, error, reload } = useData<{ items: UserIssueView[] }>(BASE);
+  const { data, error, reload } = useData<InferResponseType<(typeof adminApi)['user-issues']['$get']>>(BASE);
   const { busy, run } = useAction();
 
   const approve = async (issue: UserIssueView) => {
@@ -144,7 +145,7 @@ export default function UserIssuesPage() {
 /** Email to administrators about new requests; the in-app badge is always on. */
 function NotificationSwitch() {
   const t = useTranslator(userIssueStrings);
-  const { data, setData } = useData<{ notifyByEmail: boolean }>(`${BASE}/settings`);
+  const { data, setData } = useData<InferResponseType<(typeof adminApi)['user-issues']['settings']['$get']>>(`${BASE}/settings`);
   const [busy, setBusy] = useState(false);
   if (!data) return null;
   return (
