@@ -194,6 +194,21 @@ describe('admin answers match the document', async () => {
     expect((answers[5]![3] as { items: Array<{ id: string }> }).items.map((item) => item.id)).toContain(testMessage.logId);
   });
 
+  it("the sign-in script's state, the action catalogue, checks with and without problems and a save parse by their documented schema", async () => {
+    const admin = await adminClient();
+    const source = 'version: 1\nactions:\n  - SetValue: { object: { var: Context.User }, field: lastName, value: { GetEntry: { key: sn, index: 0 } } }\n';
+    const answers: Array<[string, string, number, unknown]> = [
+      ['get', '/api/admin/sign-in-script/actions', 200, await admin.get('/sign-in-script/actions')],
+      ['post', '/api/admin/sign-in-script/check', 200, await admin.post('/sign-in-script/check', { source: 'version: 1\nactions:\n  - NoSuchAction: {}\n' })],
+      ['post', '/api/admin/sign-in-script/check', 200, await admin.post('/sign-in-script/check', { source })],
+      ['put', '/api/admin/sign-in-script', 200, await json(admin.request('/sign-in-script', { method: 'PUT', json: { source } }))],
+      ['get', '/api/admin/sign-in-script', 200, await admin.get('/sign-in-script')],
+    ];
+    expect(misfits(documentedAnswer, answers)).toEqual([]);
+    expect((answers[1]![3] as { errors: unknown[] }).errors.length).toBeGreaterThan(0);
+    expect((answers[4]![3] as { script: { source: string } | null }).script?.source).toBe(source);
+  });
+
   it('a field the document does not name is refused by that reading (the check can fail)', async () => {
     const admin = await adminClient();
     const user = await admin.get(`/users/${admin.ownerUserId}`);

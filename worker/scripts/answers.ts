@@ -1,6 +1,8 @@
 /** What /api/admin/sign-in-script answers, field by field where declared (see lib/answers.ts). */
 import { z } from 'zod';
 import { answerOf, epochMs, itemsOf } from '../lib/answers';
+import type { ScriptError } from '../../script-engine';
+import type { ScriptCatalogueResponse, ScriptStateResponse } from './routes';
 import type { readVersionSource } from './service';
 import type { ScriptUserField } from './user-fields';
 
@@ -25,4 +27,69 @@ export const scriptUserFieldsAnswer = answerOf<{ items: Array<Pick<ScriptUserFie
       description: z.string(),
     }),
   ),
+);
+
+const onError = z.enum(['deny', 'continue']).describe('What a sign-in does when the script fails');
+
+export const scriptStateAnswer = answerOf<ScriptStateResponse>()(
+  z.object({
+    script: z
+      .object({ version: z.number().int(), source: z.string(), onError, savedAt: epochMs(), savedBy: z.string().nullable() })
+      .nullable()
+      .describe('The applied version; null: no script'),
+    enabled: z.boolean().describe('The kill switch: false, sign-ins run no script'),
+    versions: z.array(z.object({ version: z.number().int(), onError, savedAt: epochMs(), savedBy: z.string().nullable(), applied: z.boolean() })),
+  }),
+);
+
+const valueType = z.enum(['any', 'string', 'number', 'boolean', 'list', 'claims', 'user', 'actions', 'none']);
+const localised = z.object({ en: z.string(), de: z.string() });
+const typeNames = z.object({
+  string: z.string(),
+  number: z.string(),
+  boolean: z.string(),
+  any: z.string(),
+  list: z.string(),
+  claims: z.string(),
+  user: z.string(),
+  actions: z.string(),
+  none: z.string(),
+});
+
+export const scriptCatalogueAnswer = answerOf<ScriptCatalogueResponse>()(
+  z.object({
+    items: z.array(
+      z.object({
+        name: z.string(),
+        aliases: z.array(z.string()),
+        category: z.enum(['data', 'logic', 'flow', 'effect']),
+        result: valueType,
+        doc: localised,
+        parameters: z.array(z.object({ name: z.string(), type: valueType, required: z.boolean(), doc: localised })),
+        positional: z.array(z.string()).describe('The parameters a short form takes, in order'),
+      }),
+    ),
+    contextVariables: z.array(z.object({ name: z.string(), type: valueType, doc: localised })),
+    types: z.object({ en: typeNames, de: typeNames }).describe("Each value type's name per language"),
+  }),
+);
+
+/** A problem in the source: its code, the problem with its parameters (to render in any language), where it is. */
+export const scriptErrorAnswer = answerOf<ScriptError>()(
+  z.object({
+    code: z.string(),
+    problem: z.string().optional().describe('Which problem (script-engine/problems.ts), to say in the page\'s language'),
+    params: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+    message: z.string().describe('In English'),
+    line: z.number().int(),
+    column: z.number().int(),
+  }),
+);
+
+export const scriptCheckAnswer = answerOf<{ ok: boolean; errors: ScriptError[]; warnings: ScriptError[] }>()(
+  z.object({
+    ok: z.boolean(),
+    errors: z.array(scriptErrorAnswer).describe('Empty when ok'),
+    warnings: z.array(scriptErrorAnswer).describe('Empty when not ok'),
+  }),
 );

@@ -4,7 +4,7 @@ import { currentUserId } from '../auth/middleware';
 import { auditOf } from '../audit/record';
 import { SCRIPT_SOURCE_MAX_BYTES } from '../constants';
 import { anyObject, apiRouter, json, jsonBody, noContent, route } from '../lib/api-router';
-import { scriptUserFieldsAnswer, scriptVersionAnswer } from './answers';
+import { scriptCatalogueAnswer, scriptCheckAnswer, scriptStateAnswer, scriptUserFieldsAnswer, scriptVersionAnswer } from './answers';
 import { ACTIONS, CONTEXT_VARIABLES, TYPE_NAMES } from '../../script-engine';
 import { SCRIPT_USER_FIELDS } from './user-fields';
 import {
@@ -52,14 +52,14 @@ const enabledBody = z.strictObject({ enabled: z.boolean() });
 const testRunBody = z.strictObject({ source: source.min(1), claims: claims.default({}), userId: z.uuid().nullable().optional() });
 
 const tags = ['Sign-in script'];
-const scriptState = json(anyObject, 'The script, its versions, policy and kill switch');
+const scriptState = json(scriptStateAnswer, 'The script, its versions, policy and kill switch');
 
 export const scriptAdminRoutes = apiRouter()
   .openapi(route({ method: 'get', path: '/', tags, summary: 'The sign-in script, its versions, policy and kill switch', responses: { 200: scriptState } }), async (c) =>
     c.json(await readScriptState(c.env.DB), 200),
   )
   // The action catalogue with its documentation, for the designer's completion and hover.
-  .openapi(route({ method: 'get', path: '/actions', tags, summary: 'The action catalogue with parameters and documentation', responses: { 200: json(anyObject, 'The catalogue') } }), (c) =>
+  .openapi(route({ method: 'get', path: '/actions', tags, summary: 'The action catalogue with parameters and documentation', responses: { 200: json(scriptCatalogueAnswer, 'The catalogue') } }), (c) =>
     c.json(actionCatalogue(), 200),
   )
   // The user's system names, for the designer's GetSystemName picker and completion.
@@ -68,7 +68,7 @@ export const scriptAdminRoutes = apiRouter()
     (c) => c.json({ items: SCRIPT_USER_FIELDS.map(({ name, writable, type, description }) => ({ name, writable, type, description })) }, 200),
   )
   .openapi(
-    route({ method: 'post', path: '/check', tags, summary: 'Check a script; problems with code, line and column', request: { body: jsonBody(checkBody) }, responses: { 200: json(anyObject, 'The problems found') } }),
+    route({ method: 'post', path: '/check', tags, summary: 'Check a script; problems with code, line and column', request: { body: jsonBody(checkBody) }, responses: { 200: json(scriptCheckAnswer, 'The problems found') } }),
     async (c) => c.json(await checkScriptSource(c.env.DB, c.req.valid('json').source), 200),
   )
   .openapi(route({ method: 'put', path: '/', tags, summary: 'Check and save a new version ({source, onError})', request: { body: jsonBody(saveBody) }, responses: { 200: scriptState } }), async (c) =>
