@@ -205,6 +205,20 @@ describe('self-service portal', () => {
     // Usable on the phone: nothing wider than the screen.
     expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
 
+    // Reloading the page while Register New Token shows its QR code, again and again, leaves one pending token,
+    // not one per start.
+    const [{ id: userId }] = (await app.adminApi('GET', `/users?search=${encodeURIComponent(LOGIN)}`)).items;
+    for (let i = 0; i < 3; i++) {
+      await page.getByRole('button', { name: /^Register New Token/ }).click();
+      await page.getByRole('dialog').getByLabel('Token type').selectOption('TOTP');
+      await page.getByRole('dialog').getByRole('button', { name: 'Continue' }).click();
+      await page.getByRole('dialog').locator('img.qr').waitFor();
+      await page.reload();
+      await page.getByRole('heading', { name: 'Team Mail' }).waitFor();
+    }
+    const pending = (await app.adminApi('GET', `/users/${userId}/overview`)).tokens.filter((token: { activated: boolean }) => !token.activated);
+    expect(pending).toHaveLength(1);
+
     firstToken = await registerTotp('My phone');
     const assignments = await app.adminApi('GET', `/resources/${resourceId}/assignments`);
     expect(assignments.items[0]).toMatchObject({ kind: 'token_with_user', token: { serial: firstToken.serial } });
