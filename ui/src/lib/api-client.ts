@@ -6,6 +6,8 @@
  *
  * The UI program reads worker/ through the declarations tsconfig.worker.json emits; hc needs only the routes'
  * schema from them, so the Workers globals those mention (D1Database, ...) need not exist here (skipLibCheck).
+ * The price, measured when the portal, profile and part of the admin moved here: the UI type-check builds about five
+ * times the types (36k -> 164k types, 69k -> 357k instantiations), CPU 13.1 -> 15.5 s, memory 242 -> 365 MB.
  */
 import type { Hono } from 'hono';
 import { hc, type ClientResponse } from 'hono/client';

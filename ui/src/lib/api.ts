@@ -2,8 +2,13 @@
  * The one way the UI talks to the Worker: JSON in and out, the session's CSRF token on every state change, and
  * failures as `ApiError` carrying the server's stable code (translated for display by `describeError`).
  */
+import type { z } from 'zod';
 import type { FieldIssue } from '../../../worker/contract/field-issues';
+import type { ErrorEnvelope } from '../../../worker/lib/api-router';
 import { ERROR_TEXTS } from './error-texts';
+
+/** A refusal's body as every route declares it; read warily, since a proxy's error page is not one. */
+type Refusal = Partial<z.infer<typeof ErrorEnvelope>['error']>;
 
 export class ApiError extends Error {
   constructor(
@@ -49,7 +54,7 @@ export async function apiFetch(input: RequestInfo | URL, init: RequestInit = {})
   }
   if (response.status === 204) return response;
   const text = await response.text();
-  let data: { error?: { code?: string; message?: string; details?: unknown }; csrfToken?: string } | undefined;
+  let data: { error?: Refusal; csrfToken?: string } | undefined;
   try {
     data = text ? JSON.parse(text) : undefined;
   } catch {
