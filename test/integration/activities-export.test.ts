@@ -4,7 +4,7 @@
  */
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { activityStatement } from '../../worker/activities/record';
+import { activityStatement } from '../../worker/activities/repo';
 import { activitiesCsvStream, groupedCsvStream } from '../../worker/activities/service';
 import { CSV_EXPORT_CHUNK_ROWS } from '../../worker/constants';
 import { USER_ACTIVITY_TYPES } from '../../worker/db/schema';

@@ -1,7 +1,7 @@
 /** User activities for administrators: detailed, grouped, CSV, the 90-day window and the cron purge. */
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { activityStatement } from '../../worker/activities/record';
+import { activityStatement } from '../../worker/activities/repo';
 import { DAY_MS } from '../../worker/constants';
 import { runScheduledPurge } from '../../worker/maintenance/purge';
 import { adminClient, insertUser, unique } from '../helpers/worker';

@@ -1,6 +1,7 @@
 /**
- * Every statement on the security activity log: the rows every sign-in path writes (often inside its own D1 batch)
- * and what the admin center reads of them. Row types come from worker/db/schema.ts.
+ * Every statement on the security activity log: the rows every sign-in path writes (often inside its own D1 batch:
+ * /login, portal, SAML, verify API) and what the admin center's "User Activities" reads of them. Public activity
+ * names are the product's, spelled as they are. Row types come from worker/db/schema.ts.
  */
 import { and, count, desc, eq, gte, lt, or, sql, type SQL } from 'drizzle-orm';
 import { ACTIVITY_RETENTION_DAYS, DAY_MS } from '../constants';

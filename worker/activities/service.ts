@@ -6,7 +6,7 @@ import { CSV_EXPORT_CHUNK_ROWS } from '../constants';
 import type { UserActivityType } from '../db/schema';
 import type { Page } from '../lib/paging';
 import { csvCell, csvLine, csvStream } from '../lib/csv';
-import { listActivityGroupRows, listActivityRows, listActivityRowsAfter, type ActivityKeyset, type ActivityRowFilter } from './repo';
+import { listActivityGroupRows, listActivityRows, listActivityRowsAfter, recordActivity, type ActivityInput, type ActivityKeyset, type ActivityRowFilter } from './repo';
 
 export interface ActivityFilter extends ActivityRowFilter {
   page: number;
@@ -87,4 +87,9 @@ export function groupedCsvStream(db: D1Database, filter: Omit<ActivityFilter, 'p
       next: current * chunkRows < total ? current + 1 : null,
     };
   });
+}
+
+/** A user signed out (of the admin center, the profile or a portal): the UserLogoff activity. */
+export function recordSignOut(db: D1Database, input: Omit<ActivityInput, 'type'>): Promise<void> {
+  return recordActivity(db, { ...input, type: 'UserLogoff' });
 }

@@ -16,7 +16,7 @@
  */
 import type { AuthenticationResponseJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import { CODE_MAX_ATTEMPTS, PASSKEY_SIGNIN_STARTS_PER_IP, SIGNIN_ATTEMPTS_PER_IP, SIGNIN_WINDOW_MS } from '../constants';
-import { activityStatement } from '../activities/record';
+import { activityStatement } from '../activities/repo';
 import type { Env } from '../env';
 import { AppError } from '../errors';
 import { dummyPasswordHash, randomToken, sha256Hex, verifyPassword } from '../lib/crypto';

@@ -17,7 +17,7 @@ import {
   PASSWORD_RESET_REQUESTS_PER_LOGIN_PER_HOUR,
   PASSWORD_RESET_TTL_MS,
 } from '../constants';
-import { activityStatement, activityStatementIf } from '../activities/record';
+import { activityStatement, activityStatementIf } from '../activities/repo';
 import type { Env } from '../env';
 import { AppError } from '../errors';
 import { hashPassword, randomToken, sha256Hex } from '../lib/crypto';

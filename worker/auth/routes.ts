@@ -2,7 +2,7 @@
 import { $ } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { z } from 'zod';
-import { recordActivity } from '../activities/record';
+import { recordSignOut } from '../activities/service';
 import type { AppBindings } from '../env';
 import { AppError } from '../errors';
 import { afterResponse, clientAgent, clientIp, linkOrigin } from '../lib/http';
@@ -149,7 +149,7 @@ export const authRoutes = $(apiRouter().use('*', authenticate))
     if (auth?.kind === 'session') {
       await checkCsrf(c);
       await deleteSession(c.env.DB, auth.sessionId);
-      await recordActivity(c.env.DB, { type: 'UserLogoff', userId: auth.userId, channel: auth.sessionKind === 'portal' ? 'portal' : 'login', ip: clientIp(c), client: clientAgent(c), nowMs: c.var.now });
+      await recordSignOut(c.env.DB, { userId: auth.userId, channel: auth.sessionKind === 'portal' ? 'portal' : 'login', ip: clientIp(c), client: clientAgent(c), nowMs: c.var.now });
     }
     clearSessionCookie(c);
     return c.body(null, 204);

@@ -5,7 +5,7 @@
  * statements, each with what its condition guarantees.
  */
 import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
-import { activityStatementIf, type ActivityInput } from '../activities/record';
+import { activityStatementIf, type ActivityInput } from '../activities/repo';
 import { createDb, d1Statement } from '../db/client';
 import { challenges, passkeyCredentials, tokens } from '../db/schema';
 import { AppError } from '../errors';

@@ -8,7 +8,7 @@
  * add the thief's passkey, nor remove the owner's). Their ceremonies are bound to the session.
  */
 import type { PublicKeyCredentialCreationOptionsJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
-import { activityStatement } from '../activities/record';
+import { activityStatement } from '../activities/repo';
 import { secondFactorProvenAt } from '../auth/sessions';
 import { loginFactorsOf, requireFreshProof } from '../auth/step-up';
 import type { Env } from '../env';

@@ -7,7 +7,7 @@
  * value. Every refusal is recorded as a UserLoginAttempt with its reason and a reference; the browser is shown
  * only the reference (error-page.ts).
  */
-import { activityStatement } from '../activities/record';
+import { activityStatement } from '../activities/repo';
 import { SAML_ACS_POSTS_PER_IP, SAML_LOGIN_REQUESTS_PER_IP, SAML_RATE_WINDOW_MS, SAML_RELAY_STATE_MAX_CHARS, SAML_REQUEST_TTL_MS } from '../constants';
 import { sha256Hex } from '../lib/crypto';
 import { isUniqueViolation } from '../lib/d1-errors';

@@ -10,7 +10,7 @@ import type {
   PublicKeyCredentialRequestOptionsJSON,
   RegistrationResponseJSON,
 } from '@simplewebauthn/server';
-import { activityStatement } from '../activities/record';
+import { activityStatement } from '../activities/repo';
 import { claimPasswordAttempt, clearLoginFailuresStatement } from '../auth/login-lock';
 import { deleteUserSessionsStatement, recordReproofStatement } from '../auth/sessions';
 import { requireFreshProof } from '../auth/step-up';

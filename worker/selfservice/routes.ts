@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { checkSameOrigin } from '../auth/middleware';
 import { clearSessionCookie, csrfTokenFor, deleteSession, writeSessionCookie } from '../auth/sessions';
 import { proveStepUp, sendStepUpCode, startStepUpPasskey } from '../auth/step-up';
-import { recordActivity } from '../activities/record';
+import { recordSignOut } from '../activities/service';
 import type { AppBindings } from '../env';
 import { apiRouter, json, jsonBody, noContent, route } from '../lib/api-router';
 import { answerWithoutWaitingForDeferredWork, clientAgent, clientIp } from '../lib/http';
@@ -237,7 +237,7 @@ const sessionRoutes = $(apiRouter<PortalEnv>().use('*', requirePortalSession))
   )
   .openapi(route({ ...action, method: 'post', path: '/signout', summary: 'Sign out of the portal', responses: noContent }), async (c) => {
     await deleteSession(c.env.DB, c.var.portalUser!.sessionId);
-    await recordActivity(c.env.DB, { type: 'UserLogoff', userId: c.var.portalUser!.userId, channel: 'portal', ip: clientIp(c), client: clientAgent(c), nowMs: c.var.now });
+    await recordSignOut(c.env.DB, { userId: c.var.portalUser!.userId, channel: 'portal', ip: clientIp(c), client: clientAgent(c), nowMs: c.var.now });
     clearSessionCookie(c, 'portal');
     return c.body(null, 204);
   })

@@ -26,7 +26,7 @@
  */
 import type { AuthenticationResponseJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import { CODE_MAX_ATTEMPTS, PORTAL_SESSION_TTL_MS, SIGNIN_ATTEMPTS_PER_IP, SIGNIN_WINDOW_MS } from '../constants';
-import { activityStatement } from '../activities/record';
+import { activityStatement } from '../activities/repo';
 import { claimPasswordAttempt, clearLoginFailuresStatement } from '../auth/login-lock';
 import { consumeChallenge } from '../auth/repo';
 import { mintSessionToken, sessionStatement } from '../auth/sessions';

@@ -15,7 +15,7 @@
  *   set (spent): a set with no code left is no factor, so it must not hide the user's other factors.
  */
 import type { Audit } from '../audit/record';
-import { activityOfUserStatement, type ActivityInput } from '../activities/record';
+import { activityOfUserStatement, type ActivityInput } from '../activities/repo';
 import { RECOVERY_CODE_COUNT } from '../constants';
 import type { Env } from '../env';
 import { AppError } from '../errors';

@@ -17,7 +17,7 @@
  * A RECOVERY_CODES set takes step 1 here and then its own check (tokens/recovery-codes.ts): the attempt claimed
  * on the same fail counter before the code is looked at, the code consumed by one conditional UPDATE.
  */
-import type { ActivityInput } from '../activities/record';
+import type { ActivityInput } from '../activities/repo';
 import { auditOutcomeStatement, type AuditActor, type AuditChange } from '../audit/record';
 import type { TokenType } from '../db/schema';
 import { importHmacKey } from '../otp/hotp';

@@ -9,7 +9,7 @@
  * limits (cooldown, caps per number/address, user and IP) and answers RATE_LIMITED when one refuses.
  */
 import { VERIFY_ATTEMPTS_PER_USER, VERIFY_WINDOW_MS } from '../constants';
-import { activityStatement, activityStatementIf, type ActivityInput } from '../activities/record';
+import { activityStatement, activityStatementIf, type ActivityInput } from '../activities/repo';
 import { apiKeyFromLookup, apiKeyLookupStatement, requireApiKeyScope, touchApiKeyStatement, validApiKeyCondition } from '../auth/api-keys';
 import type { Env } from '../env';
 import { fillMissingIdentityKeys, lookupKeyOf } from '../lib/identity';

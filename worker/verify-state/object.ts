@@ -17,7 +17,7 @@
  * cannot be accepted on the record read before the change.
  */
 import { DurableObject } from 'cloudflare:workers';
-import { activityStatementOnce, type ActivityInput } from '../activities/record';
+import { activityStatementOnce, type ActivityInput } from '../activities/repo';
 import { auditOutcomeStatement } from '../audit/record';
 import {
   OCRA_USED_PAIR_RETENTION_MS,

@@ -14,7 +14,7 @@
  * The token's hot columns in the copy are never compared: D1 only mirrors them, after the object's answers.
  */
 import { VERIFY_ATTEMPTS_PER_USER, VERIFY_WINDOW_MS } from '../constants';
-import type { ActivityInput } from '../activities/record';
+import type { ActivityInput } from '../activities/repo';
 import { touchApiKeyStatement, validApiKeyCondition } from '../auth/api-keys';
 import type { Env } from '../env';
 import { rateLimitResultFromRow } from '../lib/rate-limit';
