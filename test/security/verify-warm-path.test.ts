@@ -260,6 +260,38 @@ describe('verify API warm path', () => {
     expect((await admin.get(`/tokens/${token.id}`)).counter).toBe(counter);
   });
 
+  it('past the limit a right and a wrong code cost a warm isolate the same round trips: no timing oracle', async () => {
+    // Attack: the verify limit is spent, so every answer is RATE_LIMITED; the attacker keeps guessing anyway and
+    // times the answers. If a code the warm copy matches took one more D1 round trip than a wrong one, the slower
+    // answers would name the right code without any attempt being left.
+    const { user, token, seed, code } = await warmUser();
+    let counter = 2;
+    for (let attempt = 3; attempt <= VERIFY_ATTEMPTS_PER_USER; attempt++) {
+      expect((await verifyCounted(user.login, await code(counter++))).result).toMatchObject({ accepted: true });
+    }
+    const right = await verifyCounted(user.login, await hotpAt(seed, counter));
+    const wrong = await verifyCounted(user.login, (await hotpAt(seed, counter)) === '000000' ? '111111' : '000000');
+    expect(right.result).toMatchObject({ accepted: false, reason: 'RATE_LIMITED' });
+    expect(wrong.result).toMatchObject({ accepted: false, reason: 'RATE_LIMITED' });
+    expect(right.trips.map((trip) => trip.length)).toEqual(wrong.trips.map((trip) => trip.length));
+    expect(wrong.trips[0]![0]).toMatch(/^INSERT INTO rate_limits/);
+    // Neither was looked at further: the right code is still the token's next, and no failure was counted.
+    expect((await admin.get(`/tokens/${token.id}`))).toMatchObject({ counter, failCount: 0 });
+  });
+
+  it('a wrong code at a warm isolate claims its attempt before anything else, once', async () => {
+    // Attack: wrong codes sent to a warm isolate, hoping the in-memory check lets them go uncounted (or counted twice
+    // would lock the user out early).
+    const { user } = await warmUser();
+    const hits = () => env.DB.prepare('SELECT count FROM rate_limits WHERE key = ?').bind(`verify:${user.id}:${resource.id}`).first<number>('count');
+    expect(await hits()).toBe(2);
+    const wrong = await verifyCounted(user.login, '000000');
+    expect(wrong.result).toMatchObject({ accepted: false, reason: 'OTP_INVALID' });
+    expect(wrong.trips[0]).toHaveLength(1);
+    expect(wrong.trips[0]![0]).toMatch(/^INSERT INTO rate_limits/);
+    expect(await hits()).toBe(3);
+  });
+
   it("a key's last use is still written once a minute: a warm batch leaves the write out only while its isolate made it", async () => {
     const { user, code } = await warmUser();
     const hash = (await apiKeyHashOf(admin.key))!;

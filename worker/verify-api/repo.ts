@@ -20,6 +20,11 @@ export const VERIFY_RATE_LIMIT_KEY_SQL = `'verify:'
   || coalesce((${userIdOf("json_extract(?1, '$.loginKey')")}), 'login:' || coalesce(json_extract(?1, '$.loginKey'), lower(json_extract(?1, '$.login'))))
   || ':' || coalesce((${resourceIdOf("json_extract(?1, '$.resource')")}), 'resource:' || lower(json_extract(?1, '$.resource')))`;
 
+/** The verify rate limit's row for the caller's {loginKey, login, resource} (JSON), read without a hit. */
+export function verifyRateLimitRowStatement(db: D1Database, rateLimitInput: string): D1PreparedStatement {
+  return db.prepare(`SELECT count, expires_at FROM rate_limits WHERE key = ${VERIFY_RATE_LIMIT_KEY_SQL}`).bind(rateLimitInput);
+}
+
 /**
  * The resource the caller names, the user of `loginKey`, their assignment there, and the tokens this resource's
  * verification answers for (the one rule, tokens/accepted-tokens.ts), in that order.

@@ -28,7 +28,7 @@ import { AppError } from '../errors';
 import { checkTokenCode, isCodeRequest, isMessageToken, openChallengeIdOf, sendKeptTokenCode } from '../tokens/message-tokens';
 import { tokensForTypedCode } from '../tokens/accepted-tokens';
 import { verifyKeysOf } from '../tokens/service';
-import { verifyTargetStatements, VERIFY_RATE_LIMIT_KEY_SQL } from './repo';
+import { verifyRateLimitRowStatement, verifyTargetStatements, VERIFY_RATE_LIMIT_KEY_SQL } from './repo';
 import { keepWarmCopy, verifyWarm, warmCopyConsumed, warmCopyKey } from './warm-path';
 
 /** The answer to a missing, malformed, unknown or revoked key (the same words as the admin API's). */
@@ -66,11 +66,12 @@ export interface VerifyRequest {
 
 /**
  * What one verify costs in D1 round trips, each of which is far dearer than the HMAC work (bench/results/otp.md):
- * a TOTP/HOTP success from a warm isolate takes one (warm-path.ts: rate limit hit, consume and activity in one
- * batch); a cold success two, the read batch (API key, rate limit hit, resource, user, assignment, tokens) and the
- * consume batch (the conditional UPDATE and the UserLogin activity it decides); an answer without a code check
- * takes two (read batch, activity); a wrong code three (read batch, fail counter, activity). A warm consume refused
- * by a changed record adds its batch to the cold path's.
+ * a TOTP/HOTP success from a warm isolate takes one (warm-path.ts: the consume, whose trigger writes the rate limit
+ * hit and the activity); a cold success two, the read batch (API key, rate limit hit, resource, user, assignment,
+ * tokens) and the consume batch (the conditional UPDATE and the UserLogin activity it decides); an answer without a
+ * code check takes two (read batch, activity); a wrong code three (read batch, fail counter, activity), four at a
+ * warm isolate (its attempt claimed first). A warm consume refused by a changed record adds its statement to the
+ * cold path's.
  */
 function activityOf(request: VerifyRequest, result: VerifyApiResult, userId: string | null, nowMs: number): ActivityInput {
   return {
@@ -102,7 +103,7 @@ export async function verifyForResource(env: Env, request: VerifyRequest, nowMs:
     await activityStatement(env.DB, activityOf(request, warm.result, warm.userId, nowMs)).run();
     return warm.result;
   }
-  let decision = await decide(env, request, nowMs);
+  let decision = await decide(env, request, nowMs, warm?.kind === 'refused' && warm.rateLimitCounted === true);
   // Keys of logins outside printable ASCII are filled by the Worker (no NFKC in SQLite): an unknown login is looked
   // up once more after filling any that are missing (that request spends two verify attempts). Off the hot path: a
   // known user never gets here, and with no key missing the fill is one indexed read.
@@ -114,7 +115,8 @@ export async function verifyForResource(env: Env, request: VerifyRequest, nowMs:
   return result;
 }
 
-async function decide(env: Env, request: VerifyRequest, nowMs: number): Promise<Decision> {
+/** `rateLimitCounted`: the warm path already claimed this request's attempt; the read batch only reads it. */
+async function decide(env: Env, request: VerifyRequest, nowMs: number, rateLimitCounted = false): Promise<Decision> {
   const db = env.DB;
   // Everything the decision reads, the API key check and the rate limit hit, in ONE round trip to D1: this endpoint
   // sits in front of VPN and RADIUS logins, and each sequential D1 call costs far more than the HMAC work. The key
@@ -128,15 +130,17 @@ async function decide(env: Env, request: VerifyRequest, nowMs: number): Promise<
     apiKeyLookupStatement(db, request.apiKeyHash, nowMs),
     touchApiKeyStatement(db, request.apiKeyHash, nowMs),
     // Counted only for a valid key: requests nobody authenticated must not use up a user's attempts.
-    consumeRateLimitStatement(
-      db,
-      rateLimitInput,
-      VERIFY_ATTEMPTS_PER_USER,
-      VERIFY_WINDOW_MS,
-      nowMs,
-      { condition: validApiKeyCondition('?5', nowMs, 'verify'), value: request.apiKeyHash },
-      VERIFY_RATE_LIMIT_KEY_SQL,
-    ),
+    rateLimitCounted
+      ? verifyRateLimitRowStatement(db, rateLimitInput)
+      : consumeRateLimitStatement(
+          db,
+          rateLimitInput,
+          VERIFY_ATTEMPTS_PER_USER,
+          VERIFY_WINDOW_MS,
+          nowMs,
+          { condition: validApiKeyCondition('?5', nowMs, 'verify'), value: request.apiKeyHash },
+          VERIFY_RATE_LIMIT_KEY_SQL,
+        ),
     ...verifyTargetStatements(db, request.resource, loginKey),
   ]);
   // Nothing was written for an invalid key (the rate limit hit is conditioned on it), and nothing is logged.
@@ -148,22 +152,28 @@ async function decide(env: Env, request: VerifyRequest, nowMs: number): Promise<
   const user = userRows!.results[0] as { id: string; enabled: number; login: string; first_name: string; language: 'de' | 'en' } | undefined;
   const answer = (result: VerifyApiResult): Decision => ({ result, userId: user?.id ?? null, logged: false });
 
-  // The hit is counted for every usable key (checked just above, in the same batch), so its row is there.
-  const limitRow = limitRows!.results[0] as RateLimitHitRow | undefined;
+  // The hit is counted for every usable key (checked just above, in the same batch), so its row is there; a hit the
+  // warm path counted under ids that no longer resolve (the user or resource was made anew) left no row under the
+  // key read here: this request spent its attempt there.
+  const limitRow = (limitRows!.results[0] as RateLimitHitRow | undefined) ?? (rateLimitCounted ? { count: 1, expires_at: nowMs + VERIFY_WINDOW_MS } : undefined);
   if (!limitRow) throw new Error('verify rate limit hit returned no row');
+  const resource = resourceRows!.results[0] as { id: string } | undefined;
+  const assignment = assignmentRows!.results[0] as { id: string; kind: 'user' | 'token_with_user'; token_id: string | null } | undefined;
+  const assigned = tokenRows!.results as unknown as TokenRecord[];
+  // loginKey is set when the user was found by it. The copy is kept before the limit is looked at: whether an isolate
+  // holds a copy must not depend on whether the last refused request's code was right (a right code's refused warm
+  // consume drops the copy, warm-path.ts), or the next request's round trips would tell.
+  const copyKey = loginKey === null ? null : warmCopyKey(loginKey, request.resource);
+  if (copyKey && resource && user?.enabled && assignment && assigned.length > 0) {
+    keepWarmCopy(copyKey, { userId: user.id, resourceId: resource.id, assignment: { ...assignment }, tokens: assigned.map((token) => ({ ...token })), usedAtMs: nowMs });
+  }
   const limit = rateLimitResultFromRow(limitRow, VERIFY_ATTEMPTS_PER_USER, nowMs);
   if (!limit.allowed) return answer({ accepted: false, reason: 'RATE_LIMITED', retryAfterMs: limit.retryAfterMs });
-  const resource = resourceRows!.results[0] as { id: string } | undefined;
   if (!resource) return answer({ accepted: false, reason: 'RESOURCE_UNKNOWN' });
   if (!user) return answer({ accepted: false, reason: 'USER_UNKNOWN' });
   if (!user.enabled) return answer({ accepted: false, reason: 'USER_DISABLED' });
-  const assignment = assignmentRows!.results[0] as { id: string; kind: 'user' | 'token_with_user'; token_id: string | null } | undefined;
   if (!assignment) return answer({ accepted: false, reason: 'NOT_ASSIGNED' });
-  const assigned = tokenRows!.results as unknown as TokenRecord[];
   if (assigned.length === 0) return answer({ accepted: false, reason: 'NO_TOKEN' });
-  // loginKey is set: the user was found by it.
-  const copyKey = warmCopyKey(loginKey!, request.resource);
-  keepWarmCopy(copyKey, { userId: user.id, resourceId: resource.id, assignment: { ...assignment }, tokens: assigned.map((token) => ({ ...token })), usedAtMs: nowMs });
 
   const input = request.otp.trim();
   // A recovery code goes to the user's recovery code sets, anything else to the OTP and message tokens (the one
@@ -253,7 +263,7 @@ async function decide(env: Env, request: VerifyRequest, nowMs: number): Promise<
       );
       if (verdict.ok) {
         await giveBack();
-        warmCopyConsumed(copyKey, token.id, verdict.matched, nowMs);
+        warmCopyConsumed(copyKey!, token.id, verdict.matched, nowMs);
         return { result: success, userId: user.id, logged: true };
       }
     }

@@ -23,7 +23,7 @@ import { API_KEY_LAST_USED_RESOLUTION_MS, VERIFY_ATTEMPTS_PER_USER, VERIFY_WARM_
 import { touchApiKeyStatement, validApiKeyCondition } from '../auth/api-keys';
 import type { ActivityInput } from '../activities/repo';
 import type { Env } from '../env';
-import { rateLimitHitAllowedCondition } from '../lib/rate-limit';
+import { consumeRateLimitStatement, rateLimitHitAllowedCondition } from '../lib/rate-limit';
 import { consumeCounterOrStepStatement } from '../tokens/repo';
 import { findOtpMatch, hmacKeyOf, type TokenRecord, type VerifyResult } from '../tokens/verification';
 import { tokensForTypedCode } from '../tokens/accepted-tokens';
@@ -119,13 +119,13 @@ export function warmCopyConsumed(key: string, tokenId: string, matched: Matched,
 }
 
 /**
- * Refused: decide afresh (the warm statement wrote nothing, so the cold path claims this request's attempt).
- * Answered (object mode only, verify-state/warm.ts): the attempt was claimed and the object refused the code; the
- * caller logs the attempt and answers.
+ * Refused: decide afresh. The cold path claims this request's attempt unless `rateLimitCounted` says the warm path
+ * claimed it already (a code the copy did not match). Answered (object mode only, verify-state/warm.ts): the
+ * attempt was claimed and the object refused the code; the caller logs the attempt and answers.
  */
 export type WarmOutcome =
   | { kind: 'accepted'; serial: string; userId: string; matched?: Matched }
-  | { kind: 'refused' }
+  | { kind: 'refused'; rateLimitCounted?: true }
   | { kind: 'answered'; userId: string; result: Extract<VerifyApiResult, { accepted: false }> };
 
 /**
@@ -151,8 +151,8 @@ function warmSuccessWrites(limit: { key: string; nowMs: number }, activity: Acti
 }
 
 /**
- * Tries the warm path; null when it does not apply (no copy, not a TOTP/HOTP code, no match in memory): then
- * nothing was written and the cold path decides. `successActivity` is the UserLogin row the consume's trigger writes.
+ * Tries the warm path; null when it does not apply (no copy, not a TOTP/HOTP code): then nothing was written and
+ * the cold path decides. `successActivity` is the UserLogin row the consume's trigger writes.
  */
 export async function verifyWarm(
   env: Env,
@@ -249,5 +249,14 @@ export async function verifyWarm(
     copies.delete(key);
     return { kind: 'refused' };
   }
-  return null;
+  // No candidate matched here, so as far as the copy knows the code is wrong. Its attempt is claimed now, in a
+  // statement of its own, before the cold path looks at anything: the one round trip a matched code's consume takes.
+  // Without it, once the limit was spent, a code the copy matched (a refused consume, then the cold read) took one
+  // D1 round trip more than a wrong one (the cold read alone) before both were answered RATE_LIMITED: a timing
+  // oracle telling right codes from wrong ones past the limit. Counted only for a usable key, as the cold path's hit.
+  await consumeRateLimitStatement(env.DB, `verify:${copy.userId}:${copy.resourceId}`, VERIFY_ATTEMPTS_PER_USER, VERIFY_WINDOW_MS, nowMs, {
+    condition: validApiKeyCondition('?5', nowMs, 'verify'),
+    value: request.apiKeyHash,
+  }).run();
+  return { kind: 'refused', rateLimitCounted: true };
 }
