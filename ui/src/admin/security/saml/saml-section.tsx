@@ -9,7 +9,9 @@ import { Alert, Button, Checkbox } from '../../../components/form';
 import { Dialog } from '../../../components/layout';
 import { lazyPage } from '../../../components/lazy';
 import { showToast } from '../../../components/toast';
+import type { InferResponseType } from 'hono/client';
 import { api, ApiError, request } from '../../../lib/api';
+import type { adminApi } from '../../../lib/api-client';
 import { describeFieldIssue } from '../../../lib/error-texts';
 import { currentLanguage, describeError, formatDateTime, useLanguage, useTranslator, type Dictionaries } from '../../../lib/i18n';
 import { useData } from '../../use-data';
@@ -17,7 +19,6 @@ import type { EditorMarker, YamlEditorProps } from '../../monaco/yaml-editor';
 import { loadMonaco, loadYamlEditor } from '../../monaco/load';
 import type { ConfigIssue } from '../../../../../worker/saml/config';
 import type { SamlConfigState } from '../../../../../worker/saml/config-service';
-import type { ImportedIdp } from '../../../../../worker/saml/metadata-import';
 import { ScriptDesigner } from './script-designer';
 import { RefreshIcon } from '../../../components/icons';
 
@@ -30,13 +31,10 @@ const MODEL_FILE_MATCH = '**/saml-config.yaml';
 const SCHEMA_URI = 'inmemory://eid/saml-config.schema.json';
 const VALIDATE_DELAY_MS = 400;
 
-interface SamlAdminState extends SamlConfigState {
-  yaml: string;
-  schema: Record<string, unknown>;
-  sp: { acsUrl: string; metadataUrl: string; loginUrl: string };
-}
-
-type ImportAnswer = ImportedIdp & { yaml: string };
+/** GET /api/admin/saml, POST …/validate and …/import-metadata as the SAML admin routes declare them. */
+type SamlAdminState = InferResponseType<typeof adminApi.saml.$get>;
+type Validation = InferResponseType<typeof adminApi.saml.validate.$post>;
+type ImportAnswer = InferResponseType<(typeof adminApi.saml)['import-metadata']['$post']>;
 
 const strings: Dictionaries = {
   en: {
@@ -181,7 +179,7 @@ export default function SamlSection({ onApplied }: SamlSectionProps) {
   const dirty = yaml !== (state.saved?.yaml ?? state.yaml) || allowSignIn !== (state.saved?.allowSignIn ?? false);
 
   async function validate(text: string, signal?: AbortSignal): Promise<boolean> {
-    const answer = await request<{ ok: boolean; errors: ConfigIssue[]; warnings: ConfigIssue[] }>(`${BASE}/validate`, { method: 'POST', body: { yaml: text }, signal });
+    const answer = await request<Validation>(`${BASE}/validate`, { method: 'POST', body: { yaml: text }, signal });
     setProblems(answer.errors);
     setWarnings(answer.warnings);
     return answer.ok;
