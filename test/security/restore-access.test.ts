@@ -254,6 +254,25 @@ describe('proofs before the request is filed', () => {
     expect(JSON.parse((await openIssuesOf(user.id))[0]!.authenticators)).toEqual({ password: 'lost', email: 'none', token: 'verified' });
   });
 
+  it('a submission refused for what it lacks leaves the flow open: sent again complete, it is filed once', async () => {
+    // Failure first: a user who proved the token but forgot the new password, or sent nothing to prove with, used to
+    // lose the flow to that refusal (it was used up before the checks) and had to start over.
+    const { admin, resource, alias } = await portalWith(['changeName']);
+    const { user, seed } = await userWithTotp(admin, resource.id);
+    const client = portalClient(alias, { ip: freshIp() });
+    const start = await client.send('POST', '/recovery', { login: user.login, lost: ['password'] });
+    const bare = await client.send('POST', '/recovery/submit', { flow: start.body.flow, newPassword: 'a brand new password' });
+    expect(bare).toMatchObject({ status: 400, body: { error: { code: 'RECOVERY_PROOF_REQUIRED' } } });
+    const withoutPassword = await client.send('POST', '/recovery/submit', { flow: start.body.flow, otp: await totpAt(seed, Date.now()) });
+    expect(withoutPassword).toMatchObject({ status: 400, body: { error: { code: 'VALIDATION_FAILED', details: { issues: [{ path: 'newPassword', code: 'REQUIRED' }] } } } });
+    expect(await openIssuesOf(user.id)).toEqual([]);
+    // The token was proven by the refused submission (its verdict stays): the complete one files with it verified.
+    expect((await client.send('POST', '/recovery/submit', { flow: start.body.flow, newPassword: 'a brand new password' })).body).toEqual({ submitted: true });
+    expect(JSON.parse((await openIssuesOf(user.id))[0]!.authenticators)).toEqual({ password: 'lost', email: 'none', token: 'verified' });
+    const again = await client.send('POST', '/recovery/submit', { flow: start.body.flow, newPassword: 'a brand new password' });
+    expect(again.body.error.code).toBe('CODE_EXPIRED');
+  });
+
   it(`concurrent submissions with wrong codes on one flow: ${RESTORE_ACCESS_PROOF_ATTEMPTS_PER_FLOW} examined, none filed, then even the right code is refused unexamined`, async () => {
     // Attack: a burst of submissions, each carrying another OTP guess, all in flight before any answer, to get more
     // checks out of one flow than it takes or to have one of them filed.

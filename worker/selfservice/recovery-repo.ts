@@ -100,6 +100,12 @@ export async function recordProofVerdict(d1: D1Database, idHash: string, factor:
     .where(eq(challenges.id, idHash));
 }
 
+/** The open flow's state, read without using it up: what a submission is checked against before it files. */
+export async function readLiveFlow(d1: D1Database, idHash: string, nowMs: number): Promise<string | null> {
+  const [row] = await createDb(d1).select({ data: challenges.data }).from(challenges).where(liveFlow(idHash, nowMs));
+  return row?.data ?? null;
+}
+
 /** Uses the flow up (a request is filed once): the flow's state, or null when it is expired or used already. */
 export async function consumeFlow(d1: D1Database, idHash: string, nowMs: number): Promise<string | null> {
   const [row] = await createDb(d1).update(challenges).set({ consumedAt: nowMs }).where(liveFlow(idHash, nowMs)).returning({ data: challenges.data });

@@ -279,15 +279,21 @@ export async function submitRecovery(
   const { nowMs } = meta;
   const idHash = await sha256Hex(handle);
   await proveCarried(env, portal, idHash, evidence, meta);
-  const data = await repo.consumeFlow(env.DB, idHash, nowMs);
-  if (data === null) throw expired();
-  const flow = JSON.parse(data) as RecoveryFlow;
-  // A flow from before `login` was kept has no counter key: it is as good as expired.
-  if (flow.resourceId !== portal.resourceId || typeof flow.login !== 'string') throw expired();
-  if (flow.lost.includes('password') && !evidence.newPassword) throw fieldRefusal('newPassword', 'REQUIRED', 'give the new password');
-  if (flow.lost.includes('email') && !evidence.newEmail) throw fieldRefusal('newEmail', 'REQUIRED', 'give the new email address');
-  // Decided by what was checked (the carried proofs among it), never by the account: the same refusal for every login.
-  if (Object.keys(flow.proofs ?? {}).length === 0) throw new AppError('RECOVERY_PROOF_REQUIRED');
+  // Checked on the open flow before it is used up, so a refused submission changes nothing and can be sent again
+  // with what was missing (what was lost never changes, and a proof once recorded stays).
+  const checkedFlow = (data: string | null): RecoveryFlow => {
+    if (data === null) throw expired();
+    const flow = JSON.parse(data) as RecoveryFlow;
+    // A flow from before `login` was kept has no counter key: it is as good as expired.
+    if (flow.resourceId !== portal.resourceId || typeof flow.login !== 'string') throw expired();
+    if (flow.lost.includes('password') && !evidence.newPassword) throw fieldRefusal('newPassword', 'REQUIRED', 'give the new password');
+    if (flow.lost.includes('email') && !evidence.newEmail) throw fieldRefusal('newEmail', 'REQUIRED', 'give the new email address');
+    // Decided by what was checked (the carried proofs among it), never by the account: the same refusal for every login.
+    if (Object.keys(flow.proofs ?? {}).length === 0) throw new AppError('RECOVERY_PROOF_REQUIRED');
+    return flow;
+  };
+  checkedFlow(await repo.readLiveFlow(env.DB, idHash, nowMs));
+  const flow = checkedFlow(await repo.consumeFlow(env.DB, idHash, nowMs));
 
   // A phantom flow (unknown login) runs every statement a real one does, on no row: the answer's timing is the
   // same (the user's and the token's reads and the store used to run only for real logins, about 25 ms over HTTP).
