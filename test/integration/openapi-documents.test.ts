@@ -203,10 +203,13 @@ describe('admin answers match the document', async () => {
       ['post', '/api/admin/sign-in-script/check', 200, await admin.post('/sign-in-script/check', { source })],
       ['put', '/api/admin/sign-in-script', 200, await json(admin.request('/sign-in-script', { method: 'PUT', json: { source } }))],
       ['get', '/api/admin/sign-in-script', 200, await admin.get('/sign-in-script')],
+      ['post', '/api/admin/sign-in-script/test-run', 200, await admin.post('/sign-in-script/test-run', { source, claims: { sn: ['Doe'] } })],
+      ['post', '/api/admin/sign-in-script/test-run', 200, await admin.post('/sign-in-script/test-run', { source: 'version: 1\nactions:\n  - NoSuchAction: {}\n' })],
     ];
     expect(misfits(documentedAnswer, answers)).toEqual([]);
     expect((answers[1]![3] as { errors: unknown[] }).errors.length).toBeGreaterThan(0);
     expect((answers[4]![3] as { script: { source: string } | null }).script?.source).toBe(source);
+    expect((answers[5]![3] as { trace: unknown[] }).trace.length).toBeGreaterThan(0);
   });
 
   it('a field the document does not name is refused by that reading (the check can fail)', async () => {

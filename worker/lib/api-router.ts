@@ -77,9 +77,6 @@ export const jsonOrCsv = <S extends z.ZodType>(schema: S, description: string) =
 
 export const noContent = { 204: { description: 'Done; nothing to answer.' } } as const;
 
-/** Shapes whose fields are not (yet) declared: the document says "a JSON object". */
-export const anyObject = z.looseObject({});
-
 /**
  * A served OpenAPI document, as far as its own route declares it: the parts are OpenAPI's (its specification
  * defines them), so they are named and left open beneath.

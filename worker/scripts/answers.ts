@@ -1,8 +1,8 @@
 /** What /api/admin/sign-in-script answers, field by field where declared (see lib/answers.ts). */
 import { z } from 'zod';
-import { answerOf, epochMs, itemsOf } from '../lib/answers';
+import { answerFits, answerOf, epochMs, itemsOf } from '../lib/answers';
 import type { ScriptError } from '../../script-engine';
-import type { ScriptCatalogueResponse, ScriptStateResponse } from './routes';
+import type { ScriptCatalogueResponse, ScriptStateResponse, ScriptTestRunResponse } from './routes';
 import type { readVersionSource } from './service';
 import type { ScriptUserField } from './user-fields';
 
@@ -92,4 +92,43 @@ export const scriptCheckAnswer = answerOf<{ ok: boolean; errors: ScriptError[]; 
     errors: z.array(scriptErrorAnswer).describe('Empty when ok'),
     warnings: z.array(scriptErrorAnswer).describe('Empty when not ok'),
   }),
+);
+
+const problemParams = z.record(z.string(), z.union([z.string(), z.number()]));
+
+/**
+ * A dry run's answer: what ran (the trace), what it would change (effects as the engine asked, wouldApply as the
+ * database would take them) or why the database would refuse (wouldFail); or the source's problems. Tied with
+ * answerFits: the service's literal `effectsTruncated: false` is a boolean here.
+ */
+export const scriptTestRunAnswer = answerFits<ScriptTestRunResponse>()(
+  z.union([
+    z.object({
+      ok: z.literal(true),
+      outcome: z.enum(['success', 'error']),
+      error: scriptErrorAnswer.nullable().describe('The run-time error, when the outcome is error'),
+      denied: z.string().nullable().describe('The reason a Deny action gave'),
+      trace: z.array(z.object({ action: z.string(), line: z.number().int(), column: z.number().int(), inputs: z.record(z.string(), z.unknown()), output: z.unknown() })),
+      traceTruncated: z.boolean(),
+      effects: z.array(
+        z.union([
+          z.object({ kind: z.literal('saveUser'), changes: z.record(z.string(), z.union([z.string(), z.boolean()])) }),
+          z.object({ kind: z.enum(['addToOffice', 'removeFromOffice']), userId: z.string(), officeId: z.string() }),
+          z.object({ kind: z.enum(['addToGroup', 'removeFromGroup']), userId: z.string(), groupId: z.string() }),
+        ]),
+      ),
+      wouldApply: z.array(
+        z.union([
+          z.object({ change: z.literal('set'), field: z.string(), value: z.unknown() }),
+          z.object({ change: z.enum(['add', 'remove']), kind: z.enum(['office', 'group']), name: z.string() }),
+        ]),
+      ),
+      effectsTruncated: z.boolean(),
+      wouldFail: z
+        .object({ code: z.string(), problem: z.string().describe('Which problem (script-engine/problems.ts)'), params: problemParams, message: z.string().describe('In English') })
+        .nullable()
+        .describe('Why the database would refuse the effects; null when it would take them'),
+    }),
+    z.object({ ok: z.literal(false), errors: z.array(scriptErrorAnswer) }),
+  ]),
 );

@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { currentUserId } from '../auth/middleware';
 import { auditOf } from '../audit/record';
 import { SCRIPT_SOURCE_MAX_BYTES } from '../constants';
-import { anyObject, apiRouter, json, jsonBody, noContent, route } from '../lib/api-router';
-import { scriptCatalogueAnswer, scriptCheckAnswer, scriptStateAnswer, scriptUserFieldsAnswer, scriptVersionAnswer } from './answers';
+import { apiRouter, json, jsonBody, noContent, route } from '../lib/api-router';
+import { scriptCatalogueAnswer, scriptCheckAnswer, scriptStateAnswer, scriptTestRunAnswer, scriptUserFieldsAnswer, scriptVersionAnswer } from './answers';
 import { ACTIONS, CONTEXT_VARIABLES, TYPE_NAMES } from '../../script-engine';
 import { SCRIPT_USER_FIELDS } from './user-fields';
 import {
@@ -96,7 +96,7 @@ export const scriptAdminRoutes = apiRouter()
       tags,
       summary: 'Dry run on sample claims or a user: trace and effects, nothing changed',
       request: { body: jsonBody(testRunBody) },
-      responses: { 200: json(anyObject, 'The trace and effects') },
+      responses: { 200: json(scriptTestRunAnswer, 'The trace and effects, or the problems') },
     }),
     async (c) => {
       const body = c.req.valid('json');
