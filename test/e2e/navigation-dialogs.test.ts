@@ -203,6 +203,63 @@ describe.each([
     expect(await page.evaluate(() => { const event = new Event('beforeunload', { cancelable: true }); window.dispatchEvent(event); return event.defaultPrevented; })).toBe(false);
   });
 
+  it('every form with unsaved edits asks before leaving, once however many are dirty: Self-Service tab, Limits and retention together, the SAML editor', async () => {
+    let nativeDialogs = 0;
+    const onDialog = () => void nativeDialogs++;
+    page.on('dialog', onDialog);
+    const ask = page.getByRole('alertdialog');
+    const usersLink = page.locator('nav.sidebar a[href="/admin/users"]');
+    /** Clicks away, answers Cancel and checks the page stayed; then clicks away again and leaves. */
+    const stayThenLeave = async (path: string, stillEdited: () => Promise<boolean>) => {
+      await usersLink.click();
+      await ask.getByRole('heading', { name: texts.unsaved }).waitFor();
+      expect(await ask.count()).toBe(1);
+      await ask.getByRole('button', { name: texts.cancel }).click();
+      await ask.waitFor({ state: 'detached' });
+      expect(new URL(page.url()).pathname + new URL(page.url()).search).toBe(path);
+      expect(await stillEdited()).toBe(true);
+      await usersLink.click();
+      await ask.getByRole('button', { name: texts.leave }).click();
+      await page.waitForURL('**/admin/users');
+    };
+
+    const portalResource = await app.adminApi('POST', '/resources', { name: `Unsaved ${texts.language}-${Date.now().toString(36)}` });
+    const selfServicePath = `/admin/resources/${portalResource.id}?tab=self-service`;
+    await page.goto(selfServicePath);
+    const portalSwitch = page.locator('input[name="self-service-enabled"]');
+    await portalSwitch.check();
+    await stayThenLeave(selfServicePath, () => portalSwitch.isChecked());
+    expect((await app.adminApi('GET', `/resources/${portalResource.id}`)).selfService.enabled).toBe(false);
+
+    // Two dirty forms on one page; saving one leaves the other's guard in place.
+    const limitsBefore = (await app.adminApi('GET', '/messaging/settings')).limits;
+    await page.goto('/admin/security/email');
+    const cooldown = page.locator('input[name="limits.resendCooldownSeconds"]');
+    await cooldown.fill(String(limitsBefore.resendCooldownSeconds + 1));
+    const retention = page.locator('form[aria-labelledby="audit-retention-heading"]');
+    const days = retention.locator('input[name="days"]');
+    await expect.poll(() => days.inputValue()).not.toBe('');
+    const keptDays = texts.language === 'en' ? 400 : 500;
+    await days.fill(String(keptDays));
+    await retention.locator('button[type="submit"]').click();
+    await expect.poll(async () => (await app.adminApi('GET', '/security/audit-retention')).days).toBe(keptDays);
+    await stayThenLeave('/admin/security/email', async () => (await cooldown.inputValue()) === String(limitsBefore.resendCooldownSeconds + 1));
+    expect((await app.adminApi('GET', '/messaging/settings')).limits).toEqual(limitsBefore);
+
+    const samlBefore = await app.adminApi('GET', '/saml');
+    await page.goto('/admin/security/saml');
+    const allowSignIn = page.locator('input[name="allow-sign-in"]');
+    const wasAllowed = await allowSignIn.isChecked();
+    await allowSignIn.setChecked(!wasAllowed);
+    await stayThenLeave('/admin/security/saml', async () => (await allowSignIn.isChecked()) !== wasAllowed);
+    expect((await app.adminApi('GET', '/saml')).saved?.allowSignIn).toBe(samlBefore.saved?.allowSignIn);
+
+    // Nothing is left guarded once the page has gone.
+    expect(await page.evaluate(() => { const event = new Event('beforeunload', { cancelable: true }); window.dispatchEvent(event); return event.defaultPrevented; })).toBe(false);
+    page.off('dialog', onDialog);
+    expect(nativeDialogs).toBe(0);
+  });
+
   it('in the portal, Back from Restore access returns to the sign-in', async () => {
     const resource = await app.adminApi('POST', '/resources', { name: `Portal ${texts.language}` });
     const alias = `nav-${texts.language}-${Date.now().toString(36)}`;

@@ -7,6 +7,7 @@ import { adminApi, answer } from '../lib/api-client';
 import { useTranslator } from '../lib/i18n';
 import { navigate } from '../lib/router';
 import { adminStrings } from './strings';
+import { useUnsavedChangesGuard } from './unsaved-changes';
 import { useAction, usePagedList } from './use-data';
 import type { UserAnswer } from '../../../worker/users/answers';
 import { EMAIL_MAX_LENGTH, LOGIN_MAX_LENGTH, PASSWORD_MIN_LENGTH, PERSON_NAME_MAX_LENGTH, PHONE_MAX_LENGTH } from '../../../worker/contract/fields';
@@ -71,6 +72,19 @@ export function UserForm({ user, onDone }: { user?: AdminUser; onDone: (user: Ad
   const [isAdmin, setIsAdmin] = useState(user?.isAdmin ?? false);
   const [enabled, setEnabled] = useState(user?.enabled ?? true);
   const { busy, run, form } = useAction();
+  // Only the user page's edit form guards leaving: the create dialog navigates to the new user as it closes.
+  const edited =
+    user !== undefined &&
+    (login !== user.login ||
+      firstName !== user.firstName ||
+      lastName !== user.lastName ||
+      email !== (user.email ?? '') ||
+      phone !== (user.phone ?? '') ||
+      language !== user.language ||
+      password !== '' ||
+      isAdmin !== user.isAdmin ||
+      enabled !== user.enabled);
+  useUnsavedChangesGuard(edited);
 
   async function submit(event: Event) {
     event.preventDefault();

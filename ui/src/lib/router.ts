@@ -8,11 +8,16 @@ import { useEffect, useState } from 'preact/hooks';
 const listeners = new Set<() => void>();
 
 /**
- * Asked before leaving the page; resolves true when the user agrees to leave. Only one page is shown at a time,
- * so one guard is enough; the newest registration wins.
+ * Asked before leaving the page; resolves true when the user agrees to leave. A page may hold several forms, each
+ * with its own guard while it has unsaved edits; leaving asks once (the newest guard) however many are dirty, and
+ * agreeing releases them all, since the whole page goes.
  */
 type LeaveGuard = () => Promise<boolean>;
-let leaveGuard: LeaveGuard | null = null;
+const leaveGuards = new Set<LeaveGuard>();
+
+function newestGuard(): LeaveGuard | undefined {
+  return [...leaveGuards].at(-1);
+}
 
 function href(): string {
   return location.pathname + location.search + location.hash;
@@ -23,16 +28,17 @@ function notify(): void {
 }
 
 async function mayLeave(): Promise<boolean> {
-  if (!leaveGuard) return true;
-  const agreed = await leaveGuard();
-  if (agreed) leaveGuard = null;
+  const guard = newestGuard();
+  if (!guard) return true;
+  const agreed = await guard();
+  if (agreed) leaveGuards.clear();
   return agreed;
 }
 
 /** Goes to `to`; `force` skips the unsaved-changes guard (after saving or deleting, nothing is left unsaved). */
 export function navigate(to: string, options: { replace?: boolean; force?: boolean } = {}): void {
-  if (options.force) leaveGuard = null;
-  if (!leaveGuard) return go(to, options.replace);
+  if (options.force) leaveGuards.clear();
+  if (leaveGuards.size === 0) return go(to, options.replace);
   void mayLeave().then((agreed) => agreed && go(to, options.replace));
 }
 
@@ -52,7 +58,7 @@ let shownHref = typeof location === 'undefined' ? '' : href();
 listeners.add(() => void (shownHref = href()));
 
 window.addEventListener('popstate', () => {
-  if (!leaveGuard) return notify();
+  if (leaveGuards.size === 0) return notify();
   // The browser has already moved; put the page back until the user decides. Agreeing goes back again, to where
   // Back pointed, and that popstate finds no guard.
   history.pushState(null, '', shownHref);
@@ -60,7 +66,7 @@ window.addEventListener('popstate', () => {
 });
 
 window.addEventListener('beforeunload', (event) => {
-  if (!leaveGuard) return;
+  if (leaveGuards.size === 0) return;
   event.preventDefault();
   // Older Chromium needs returnValue set to show its own prompt; the text is the browser's, not ours.
   event.returnValue = '';
@@ -73,11 +79,10 @@ window.addEventListener('beforeunload', (event) => {
 export function useLeaveGuard(dirty: boolean, ask: () => Promise<boolean>): void {
   useEffect(() => {
     if (!dirty) return;
-    const guard: LeaveGuard = ask;
-    leaveGuard = guard;
-    return () => {
-      if (leaveGuard === guard) leaveGuard = null;
-    };
+    // A wrapper of its own, so two forms passing the same `ask` still hold two places in the set.
+    const guard: LeaveGuard = () => ask();
+    leaveGuards.add(guard);
+    return () => void leaveGuards.delete(guard);
   }, [dirty, ask]);
 }
 

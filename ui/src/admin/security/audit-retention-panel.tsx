@@ -12,6 +12,7 @@ import type { FieldIssue as SharedFieldIssue } from '../../../../worker/contract
 import type { AuditRetentionView } from '../../../../worker/audit/retention-routes';
 import { Field, issuesOf } from './fields';
 import { securityStrings } from './strings';
+import { useUnsavedChangesGuard } from '../unsaved-changes';
 
 const PATH = '/api/admin/security/audit-retention';
 
@@ -21,6 +22,7 @@ export function AuditRetentionPanel() {
   const [days, setDays] = useState('');
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
+  useUnsavedChangesGuard(saved !== null && days.trim() !== String(saved.days));
 
   useEffect(() => {
     api

@@ -23,6 +23,7 @@ import {
 } from './supplier-form';
 import { TemplateEditor } from './template-editor';
 import { TestMessagePanel } from './test-message';
+import { useUnsavedChangesGuard } from '../unsaved-changes';
 
 export function TwoFactorPanel(props: { settings: SecuritySettings | null; onSettings: (settings: SecuritySettings) => void }) {
   const t = useTranslator(securityStrings);
@@ -93,6 +94,7 @@ export function MessagingForm(props: { saved: MessagingSettingsResponse; onSaved
   const [saveError, setSaveError] = useState('');
   const [busy, setBusy] = useState(false);
   const dirty = JSON.stringify(settingsInput(draft)) !== baseline;
+  useUnsavedChangesGuard(dirty);
 
   const clear = useCallback((path: string) => {
     setIssues((current) => {

@@ -12,6 +12,7 @@ import { describeError, useTranslator } from '../../lib/i18n';
 import type { FieldIssue, MessageCapName, MessageLimits, MessagingSettingsResponse, SavedSettingsResponse } from './api-types';
 import { Field, SaveRefusal, issuesOf, type ErrorBag } from './fields';
 import { securityStrings } from './strings';
+import { useUnsavedChangesGuard } from '../unsaved-changes';
 
 const CAPS: MessageCapName[] = ['smsPerPhone', 'smsPerUser', 'smsPerIp', 'emailPerRecipient', 'emailPerIp'];
 const IP_CAPS: ReadonlySet<MessageCapName> = new Set(['smsPerIp', 'emailPerIp']);
@@ -57,6 +58,7 @@ export function LimitsPanel(props: { saved: MessagingSettingsResponse; onSaved: 
   const [saveError, setSaveError] = useState('');
   const [busy, setBusy] = useState(false);
   const dirty = JSON.stringify(draft) !== baseline;
+  useUnsavedChangesGuard(dirty);
 
   const clear = useCallback((path: string) => setIssues((current) => current.filter((issue) => issue.path !== path)), []);
   const errors: ErrorBag = useMemo(() => {

@@ -14,6 +14,7 @@ import type { Resource } from '../resources-page';
 import type { SavedPortalAnswer } from '../../../../worker/resources/answers';
 import { confirmAction } from '../widgets';
 import { selfServiceStrings } from './strings';
+import { useUnsavedChangesGuard } from '../unsaved-changes';
 import { ArrowDownIcon, ArrowUpIcon } from '../../components/icons';
 
 /** What switching Register New Token on offers first when no type is chosen yet: the software token (an app). */
@@ -64,6 +65,7 @@ export default function SelfServiceTab({ resource, onChange }: { resource: Resou
     (enabled && normalizedAlias !== (saved.alias ?? '')) ||
     enabledActions.join() !== saved.actions.join() ||
     [...tokenTypes].sort().join() !== [...saved.tokenTypes].sort().join();
+  useUnsavedChangesGuard(dirty);
 
   const move = (index: number, by: -1 | 1) => {
     const next = [...order];

@@ -21,6 +21,7 @@ import type { ConfigIssue } from '../../../../../worker/saml/config';
 import type { SamlConfigState } from '../../../../../worker/saml/config-service';
 import { ScriptDesigner } from './script-designer';
 import { RefreshIcon } from '../../../components/icons';
+import { useUnsavedChangesGuard } from '../../unsaved-changes';
 
 const YamlEditor = lazyPage<YamlEditorProps>(loadYamlEditor);
 
@@ -174,9 +175,11 @@ export default function SamlSection({ onApplied }: SamlSectionProps) {
     [problems, warnings, language],
   );
 
-  if (!state || yaml === null) return <div class="loading" aria-busy="true" />;
+  // Before the loading return: a hook runs on every render.
+  const dirty = Boolean(state) && yaml !== null && (yaml !== (state?.saved?.yaml ?? state?.yaml) || allowSignIn !== (state?.saved?.allowSignIn ?? false));
+  useUnsavedChangesGuard(dirty);
 
-  const dirty = yaml !== (state.saved?.yaml ?? state.yaml) || allowSignIn !== (state.saved?.allowSignIn ?? false);
+  if (!state || yaml === null) return <div class="loading" aria-busy="true" />;
 
   async function validate(text: string, signal?: AbortSignal): Promise<boolean> {
     const answer = await request<Validation>(`${BASE}/validate`, { method: 'POST', body: { yaml: text }, signal });

@@ -25,6 +25,7 @@ import { loadYamlEditor } from '../../monaco/load';
 import { outlineOf } from './script-context';
 import { registerScriptLanguage, type DesignerCatalogue } from './script-language';
 import { ScriptOutline, type TraceStep } from './script-outline';
+import { useUnsavedChangesGuard } from '../../unsaved-changes';
 import type {
   ScriptCatalogueResponse,
   ScriptCheckResponse,
@@ -245,6 +246,11 @@ export function ScriptDesigner() {
       })),
     [problems, language],
   );
+
+  // The editor holds edits while its text or policy differs from the saved script (or, before the first save, the
+  // example it opened with).
+  const dirty = open && state !== null && (source !== (state.script?.source ?? EXAMPLE) || onError !== (state.script?.onError ?? 'deny'));
+  useUnsavedChangesGuard(dirty);
 
   if (!state) return <div class="loading" aria-busy="true" />;
 
