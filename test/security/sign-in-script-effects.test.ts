@@ -38,7 +38,7 @@ describe('sign-in script effects', () => {
     const victimOfMixup = await insertUser({ login: unique('other-') });
 
     const planned = await applyEffects(victimOfMixup.id, { email: ownerEmail.toUpperCase() });
-    expect(planned).toEqual({ ok: false, reason: 'the email address belongs to another account' });
+    expect(planned).toMatchObject({ ok: false, problem: { code: 'INVALID_VALUE', problem: 'emailOfAnotherAccount' } });
     const row = await env.DB.prepare('SELECT email FROM users WHERE id = ?').bind(victimOfMixup.id).first<{ email: string | null }>();
     expect(row!.email).toBeNull();
 
