@@ -103,7 +103,7 @@ export async function verifyForResource(env: Env, request: VerifyRequest, nowMs:
     await activityStatement(env.DB, activityOf(request, warm.result, warm.userId, nowMs)).run();
     return warm.result;
   }
-  let decision = await decide(env, request, nowMs, warm?.kind === 'refused' && warm.rateLimitCounted === true);
+  let decision = await decide(env, request, nowMs, warm?.kind === 'refused' ? warm.claimedLimit : undefined);
   // Keys of logins outside printable ASCII are filled by the Worker (no NFKC in SQLite): an unknown login is looked
   // up once more after filling any that are missing (that request spends two verify attempts). Off the hot path: a
   // known user never gets here, and with no key missing the fill is one indexed read.
@@ -115,8 +115,8 @@ export async function verifyForResource(env: Env, request: VerifyRequest, nowMs:
   return result;
 }
 
-/** `rateLimitCounted`: the warm path already claimed this request's attempt; the read batch only reads it. */
-async function decide(env: Env, request: VerifyRequest, nowMs: number, rateLimitCounted = false): Promise<Decision> {
+/** `claimedLimit`: the hit of this request's attempt the warm path claimed already; the read batch then counts none. */
+async function decide(env: Env, request: VerifyRequest, nowMs: number, claimedLimit?: RateLimitHitRow): Promise<Decision> {
   const db = env.DB;
   // Everything the decision reads, the API key check and the rate limit hit, in ONE round trip to D1: this endpoint
   // sits in front of VPN and RADIUS logins, and each sequential D1 call costs far more than the HMAC work. The key
@@ -126,11 +126,13 @@ async function decide(env: Env, request: VerifyRequest, nowMs: number, rateLimit
   // with an invisible or ambiguous character.
   const loginKey = lookupKeyOf(request.login);
   const rateLimitInput = JSON.stringify({ loginKey, login: request.login, resource: request.resource });
+  // Counted only for a valid key: requests nobody authenticated must not use up a user's attempts.
+  // With the hit claimed already, the row is still read in its place (and not used: it counts requests in flight
+  // too), so the batch has the same statements whether the warm copy matched the code or not.
   const [keyRows, , limitRows, resourceRows, userRows, assignmentRows, tokenRows] = await db.batch([
     apiKeyLookupStatement(db, request.apiKeyHash, nowMs),
     touchApiKeyStatement(db, request.apiKeyHash, nowMs),
-    // Counted only for a valid key: requests nobody authenticated must not use up a user's attempts.
-    rateLimitCounted
+    claimedLimit
       ? verifyRateLimitRowStatement(db, rateLimitInput)
       : consumeRateLimitStatement(
           db,
@@ -152,10 +154,8 @@ async function decide(env: Env, request: VerifyRequest, nowMs: number, rateLimit
   const user = userRows!.results[0] as { id: string; enabled: number; login: string; first_name: string; language: 'de' | 'en' } | undefined;
   const answer = (result: VerifyApiResult): Decision => ({ result, userId: user?.id ?? null, logged: false });
 
-  // The hit is counted for every usable key (checked just above, in the same batch), so its row is there; a hit the
-  // warm path counted under ids that no longer resolve (the user or resource was made anew) left no row under the
-  // key read here: this request spent its attempt there.
-  const limitRow = (limitRows!.results[0] as RateLimitHitRow | undefined) ?? (rateLimitCounted ? { count: 1, expires_at: nowMs + VERIFY_WINDOW_MS } : undefined);
+  // The hit is counted for every usable key (checked just above, in the same batch), so its row is there.
+  const limitRow = claimedLimit ?? (limitRows!.results[0] as RateLimitHitRow | undefined);
   if (!limitRow) throw new Error('verify rate limit hit returned no row');
   const resource = resourceRows!.results[0] as { id: string } | undefined;
   const assignment = assignmentRows!.results[0] as { id: string; kind: 'user' | 'token_with_user'; token_id: string | null } | undefined;

@@ -22,6 +22,7 @@
 import { API_KEY_LAST_USED_RESOLUTION_MS, VERIFY_ATTEMPTS_PER_USER, VERIFY_WARM_COPIES_MAX, VERIFY_WARM_COPY_TTL_MS, VERIFY_WINDOW_MS } from '../constants';
 import { touchApiKeyStatement, validApiKeyCondition } from '../auth/api-keys';
 import type { ActivityInput } from '../activities/repo';
+import type { RateLimitHitRow } from '../lib/repo';
 import type { Env } from '../env';
 import { consumeRateLimitStatement, rateLimitHitAllowedCondition } from '../lib/rate-limit';
 import { consumeCounterOrStepStatement } from '../tokens/repo';
@@ -119,13 +120,13 @@ export function warmCopyConsumed(key: string, tokenId: string, matched: Matched,
 }
 
 /**
- * Refused: decide afresh. The cold path claims this request's attempt unless `rateLimitCounted` says the warm path
- * claimed it already (a code the copy did not match). Answered (object mode only, verify-state/warm.ts): the
+ * Refused: decide afresh. The cold path claims this request's attempt unless `claimedLimit` is the hit the warm path
+ * claimed already (a code the copy did not match). Answered (object mode only, verify-state/warm.ts): the
  * attempt was claimed and the object refused the code; the caller logs the attempt and answers.
  */
 export type WarmOutcome =
   | { kind: 'accepted'; serial: string; userId: string; matched?: Matched }
-  | { kind: 'refused'; rateLimitCounted?: true }
+  | { kind: 'refused'; claimedLimit?: RateLimitHitRow }
   | { kind: 'answered'; userId: string; result: Extract<VerifyApiResult, { accepted: false }> };
 
 /**
@@ -254,9 +255,10 @@ export async function verifyWarm(
   // Without it, once the limit was spent, a code the copy matched (a refused consume, then the cold read) took one
   // D1 round trip more than a wrong one (the cold read alone) before both were answered RATE_LIMITED: a timing
   // oracle telling right codes from wrong ones past the limit. Counted only for a usable key, as the cold path's hit.
-  await consumeRateLimitStatement(env.DB, `verify:${copy.userId}:${copy.resourceId}`, VERIFY_ATTEMPTS_PER_USER, VERIFY_WINDOW_MS, nowMs, {
+  // The cold path judges the limit by this hit's own row (a later read would count the hits of requests in flight).
+  const claimedLimit = await consumeRateLimitStatement(env.DB, `verify:${copy.userId}:${copy.resourceId}`, VERIFY_ATTEMPTS_PER_USER, VERIFY_WINDOW_MS, nowMs, {
     condition: validApiKeyCondition('?5', nowMs, 'verify'),
     value: request.apiKeyHash,
-  }).run();
-  return { kind: 'refused', rateLimitCounted: true };
+  }).first<RateLimitHitRow>();
+  return claimedLimit ? { kind: 'refused', claimedLimit } : { kind: 'refused' };
 }
