@@ -4,7 +4,7 @@
  * resource assignments, workspaces and groups, recent activities and open user issues; enable/disable, unlock and
  * delete in the header. One request (GET /api/admin/users/:id/overview) fills it.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { Button, SelectField, TextField } from '../../components/form';
 import { api } from '../../lib/api';
 import { formatDateTime, useTranslator } from '../../lib/i18n';
@@ -26,8 +26,6 @@ export function UserPage({ id }: { id: string }) {
   const u = useTranslator(userPageStrings);
   const { data, error, reload } = useData<UserOverviewAnswer>(`/api/admin/users/${id}/overview`);
   const { busy, run } = useAction();
-  const [formKey, setFormKey] = useState(0);
-  useEffect(() => setFormKey((k) => k + 1), [data?.user]);
 
   if (error) return <p class="alert error">{error}</p>;
   if (!data) return <div class="loading" aria-busy="true" />;
@@ -125,7 +123,11 @@ export function UserPage({ id }: { id: string }) {
       </section>
       <section class="panel">
         <h2>{t('userDetails')}</h2>
-        <UserForm key={formKey} user={user} onDone={() => reload()} />
+        {/* A new form for each version of the user record, chosen in the same render as the record: a form keyed
+            after the render (in an effect) showed the new record with the old form's values for one render, which
+            counted as unsaved edits and made the next link ask before leaving. Reloads that leave the user as it
+            was (a token's fail counter reset, an assignment) keep what the admin has typed. */}
+        <UserForm key={user.updatedAt} user={user} onDone={() => reload()} />
       </section>
       <PasswordPanel id={id} hasPassword={user.hasPassword} onChange={reload} />
       <p class="muted">
