@@ -55,7 +55,11 @@ export const profileApi = profileClient();
 export const portalApi = (alias: string, fetch: typeof apiFetch = apiFetch) => hc<OnePortal>(`/api/portal/${encodeURIComponent(alias)}`, { fetch });
 export type PortalApi = ReturnType<typeof portalApi>;
 
-type Answer<R> = R extends ClientResponse<infer T, number, infer F> ? (F extends 'json' ? T : undefined) : never;
+/**
+ * A route that also answers a file (the activities' `format=csv`) has that file, a bare Response, in its answer's
+ * type; what answer() reads is the JSON one.
+ */
+type Answer<R> = R extends ClientResponse<infer T, number, infer F> ? (F extends 'json' ? Exclude<T, Response> : undefined) : never;
 
 /** The success answer a route declared; undefined for a 204. A refusal never gets here (apiFetch throws it). */
 export async function answer<R extends ClientResponse<unknown, number, string>>(call: Promise<R>): Promise<Answer<R>> {

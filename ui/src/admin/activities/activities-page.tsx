@@ -7,11 +7,12 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { SelectField, TextField } from '../../components/form';
 import { Tabs } from '../../components/layout';
+import type { InferRequestType } from 'hono/client';
 import { query } from '../../lib/api';
+import { adminApi, answer } from '../../lib/api-client';
 import { currentLanguage, formatDateTime, useTranslator } from '../../lib/i18n';
-import type { ActivityView, GroupedActivityView } from '../../../../worker/activities/service';
 import type { UserActivityType } from '../../../../worker/db/schema';
-import { useData, type Page } from '../use-data';
+import { useAnswer } from '../use-data';
 import { Empty, PageHeader, Pager } from '../widgets';
 import { ACTIVITY_LABELS } from './activity-labels';
 import { activityStrings } from './strings';
@@ -48,6 +49,8 @@ function ActivityName({ type }: { type: UserActivityType }) {
 const PAGE_SIZES = ['25', '50', '100', '200'] as const;
 type PageSize = (typeof PAGE_SIZES)[number];
 type Tab = 'detailed' | 'grouped';
+/** The table's filter and page as both tabs' routes take them. */
+type ActivityQuery = InferRequestType<typeof adminApi.activities.$get>['query'];
 
 const FILTER_DEBOUNCE_MS = 250;
 
@@ -71,10 +74,11 @@ export default function ActivitiesPage() {
     return () => clearTimeout(timer.current);
   }, [userInput]);
 
-  const base = tab === 'detailed' ? '/api/admin/activities' : '/api/admin/activities/grouped';
-  const filter = { user, type, page, pageSize };
-  const path = `${base}${query(filter)}`;
-  const csvHref = `${base}${query({ user, type, format: 'csv' })}`;
+  // An empty filter is left out of the query, not sent empty (an empty type is no type).
+  const filter = { user: user || undefined, type: type || undefined };
+  const listQuery = { ...filter, page: String(page), pageSize };
+  // A download link, not a call: the browser fetches and saves the streamed file itself.
+  const csvHref = `${tab === 'detailed' ? '/api/admin/activities' : '/api/admin/activities/grouped'}${query({ ...filter, format: 'csv' })}`;
 
   function showUser(login: string) {
     setUserInput(login);
@@ -128,17 +132,17 @@ export default function ActivitiesPage() {
         />
       </div>
       {tab === 'detailed' ? (
-        <DetailedTable path={path} filtered={Boolean(user || type)} onPage={setPage} />
+        <DetailedTable query={listQuery} filtered={Boolean(user || type)} onPage={setPage} />
       ) : (
-        <GroupedTable path={path} filtered={Boolean(user || type)} onPage={setPage} onUser={showUser} />
+        <GroupedTable query={listQuery} filtered={Boolean(user || type)} onPage={setPage} onUser={showUser} />
       )}
     </>
   );
 }
 
-function DetailedTable({ path, filtered, onPage }: { path: string; filtered: boolean; onPage: (page: number) => void }) {
+function DetailedTable({ query, filtered, onPage }: { query: ActivityQuery; filtered: boolean; onPage: (page: number) => void }) {
   const t = useTranslator(activityStrings);
-  const { data, error } = useData<Page<ActivityView>>(path);
+  const { data, error } = useAnswer((init) => answer(adminApi.activities.$get({ query }, { init })), [JSON.stringify(query)]);
   if (error) return <p class="alert error">{error}</p>;
   if (!data) return <div class="loading" aria-busy="true" />;
   if (data.items.length === 0) return <Empty>{filtered ? t('noMatches') : t('none', { days: RETENTION_DAYS })}</Empty>;
@@ -186,9 +190,9 @@ function DetailedTable({ path, filtered, onPage }: { path: string; filtered: boo
   );
 }
 
-function GroupedTable(props: { path: string; filtered: boolean; onPage: (page: number) => void; onUser: (login: string) => void }) {
+function GroupedTable(props: { query: ActivityQuery; filtered: boolean; onPage: (page: number) => void; onUser: (login: string) => void }) {
   const t = useTranslator(activityStrings);
-  const { data, error } = useData<Page<GroupedActivityView>>(props.path);
+  const { data, error } = useAnswer((init) => answer(adminApi.activities.grouped.$get({ query: props.query }, { init })), [JSON.stringify(props.query)]);
   if (error) return <p class="alert error">{error}</p>;
   if (!data) return <div class="loading" aria-busy="true" />;
   if (data.items.length === 0) return <Empty>{props.filtered ? t('noMatches') : t('none', { days: RETENTION_DAYS })}</Empty>;

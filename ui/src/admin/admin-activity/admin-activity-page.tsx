@@ -6,13 +6,13 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { SelectField, TextField } from '../../components/form';
 import { ChevronLeftIcon, ChevronRightIcon } from '../../components/icons';
+import type { InferResponseType } from 'hono/client';
 import { query } from '../../lib/api';
+import { adminApi, answer } from '../../lib/api-client';
 import { formatDateTime, useTranslator } from '../../lib/i18n';
 import { onLinkClick, useLocation } from '../../lib/router';
 import type { AuditObjectType } from '../../../../worker/audit/record';
-import type { AuditEntryView, AuditPage } from '../../../../worker/audit/repo';
-import type { AuditRetentionView } from '../../../../worker/audit/retention-routes';
-import { useData } from '../use-data';
+import { useAnswer } from '../use-data';
 import { Empty, PageHeader } from '../widgets';
 import { adminActivityStrings } from './strings';
 
@@ -59,7 +59,10 @@ function useDebounced(value: string): string {
   return settled;
 }
 
-const toMs = (local: string) => (local ? new Date(local).getTime() : undefined);
+type AuditEntry = InferResponseType<typeof adminApi.audit.$get, 200>['items'][number];
+
+/** A datetime-local value as the query's epoch milliseconds; empty is no bound. */
+const toMs = (local: string) => (local ? String(new Date(local).getTime()) : undefined);
 
 export default function AdminActivityPage() {
   const t = useTranslator(adminActivityStrings);
@@ -73,15 +76,17 @@ export default function AdminActivityPage() {
   const [pageSize, setPageSize] = useState<PageSize>('25');
   const admin = useDebounced(adminInput);
   const object = useDebounced(objectInput);
-  const filter = { admin, object, objectType, from: toMs(from), to: toMs(to) };
+  // An empty filter is left out of the query, not sent empty (an empty object type is no type).
+  const filter = { admin: admin || undefined, object: object || undefined, objectType: objectType || undefined, from: toMs(from), to: toMs(to) };
   const filterKey = JSON.stringify({ ...filter, pageSize });
   // Keyset paging: the cursor of each page reached so far; Back is the previous cursor.
   const [cursors, setCursors] = useState<Array<string | undefined>>([undefined]);
   useEffect(() => setCursors([undefined]), [filterKey]);
   const cursor = cursors[cursors.length - 1];
-  const { data, error } = useData<AuditPage>(`/api/admin/audit${query({ ...filter, pageSize, cursor })}`);
+  const { data, error } = useAnswer((init) => answer(adminApi.audit.$get({ query: { ...filter, pageSize, cursor } }, { init })), [filterKey, cursor]);
   // Set on the Security page: the hint says what is in force.
-  const retention = useData<AuditRetentionView>('/api/admin/security/audit-retention');
+  const retention = useAnswer((init) => answer(adminApi.security['audit-retention'].$get({}, { init })), []);
+  // A download link, not a call: the browser fetches and saves the streamed file itself.
   const csvHref = `/api/admin/audit/export${query(filter)}`;
   const filtered = Boolean(admin || object || objectType || from || to);
   const firstShown = (cursors.length - 1) * Number(pageSize) + 1;
@@ -150,7 +155,7 @@ export default function AdminActivityPage() {
 const ONE_OF_A_KIND = new Set<AuditObjectType>(['saml_config', 'sign_in_script']);
 
 /** Where an audited object is shown in the admin center, when it has a page of its own. */
-function objectHref(entry: AuditEntryView): string | null {
+function objectHref(entry: AuditEntry): string | null {
   if (!entry.objectId || entry.action === 'delete') return null;
   if (entry.objectType === 'user') return `/admin/users/${entry.objectId}`;
   if (entry.objectType === 'token') return `/admin/tokens/${entry.objectId}`;
@@ -160,7 +165,7 @@ function objectHref(entry: AuditEntryView): string | null {
   return null;
 }
 
-function AuditRow({ entry, t }: { entry: AuditEntryView; t: Translate }) {
+function AuditRow({ entry, t }: { entry: AuditEntry; t: Translate }) {
   const href = objectHref(entry);
   // The SAML configuration and the sign-in script are one of a kind: their type label names them in the page's
   // language, and the server's English name is left out.
