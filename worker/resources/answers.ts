@@ -41,4 +41,3 @@ export type AssignmentAnswer = z.infer<typeof assignmentAnswer>;
 export const savedPortalAnswer = resourceAnswer
   .extend({ portalUrl: z.string().nullable().describe('The portal address, null while it has no alias') })
   .openapi('ResourceWithPortal');
-export type SavedPortalAnswer = z.infer<typeof savedPortalAnswer>;

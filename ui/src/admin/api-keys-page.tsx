@@ -4,12 +4,10 @@
  */
 import { useState } from 'preact/hooks';
 import { Alert, Button, Form, SelectField, TextField } from '../components/form';
-import { api } from '../lib/api';
-import type { InferResponseType } from 'hono/client';
 import { adminApi, answer } from '../lib/api-client';
 import { formatDateTime, useTranslator, type Dictionaries } from '../lib/i18n';
 import { adminStrings } from './strings';
-import { useAction, useData } from './use-data';
+import { useAction, useAnswer } from './use-data';
 import { Empty, PageHeader, confirmAction } from './widgets';
 import type { ApiKeyScope, ApiKeyStatus } from '../../../worker/auth/api-keys';
 
@@ -57,7 +55,7 @@ function endOfDay(date: string): number | null {
 
 export function ApiKeysPage() {
   const t = useTranslator(strings);
-  const { data, reload } = useData<InferResponseType<(typeof adminApi)['api-keys']['$get']>>('/api/admin/api-keys');
+  const { data, reload } = useAnswer((init) => answer(adminApi['api-keys'].$get({}, { init })), []);
   const [name, setName] = useState('');
   const [scope, setScope] = useState<ApiKeyScope>('verify');
   const [expiresOn, setExpiresOn] = useState('');
@@ -125,7 +123,7 @@ export function ApiKeysPage() {
                 </td>
                 <td class="actions">
                   {key.revokedAt ? null : (
-                    <Button variant="danger" busy={busy} onClick={async () => (await confirmAction(t('confirmDelete', { name: key.name }), t('delete'))) && run(() => api.delete(`/api/admin/api-keys/${key.id}`), t('saved')).then(reload)}>
+                    <Button variant="danger" busy={busy} onClick={async () => (await confirmAction(t('confirmDelete', { name: key.name }), t('delete'))) && run(() => adminApi['api-keys'][':id'].$delete({ param: { id: key.id } }), t('saved')).then(reload)}>
                       {t('revoke')}
                     </Button>
                   )}

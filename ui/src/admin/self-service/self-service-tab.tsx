@@ -8,10 +8,10 @@ import { ALIAS_MAX_LENGTH, ALIAS_PATTERN, RESERVED_ALIASES, SELF_SERVICE_ACTIONS
 import { SELF_SERVICE_TOKEN_TYPES as TOKEN_TYPES, type SelfServiceTokenType } from '../../../../worker/contract/tokens';
 import { Alert, Button, Checkbox, TextField } from '../../components/form';
 import { showToast } from '../../components/toast';
-import { api, ApiError } from '../../lib/api';
+import { ApiError } from '../../lib/api';
+import { adminApi, answer } from '../../lib/api-client';
 import { describeError, useTranslator } from '../../lib/i18n';
-import type { Resource } from '../resources-page';
-import type { SavedPortalAnswer } from '../../../../worker/resources/answers';
+import type { ResourceAnswer as Resource } from '../../../../worker/resources/answers';
 import { confirmAction } from '../widgets';
 import { selfServiceStrings } from './strings';
 import { useUnsavedChangesGuard } from '../unsaved-changes';
@@ -34,8 +34,6 @@ function initialOrder(saved: string[]): SelfServiceAction[] {
   const known = saved.filter((action): action is SelfServiceAction => (ALL_ACTIONS as readonly string[]).includes(action));
   return [...known, ...ALL_ACTIONS.filter((action) => !known.includes(action))];
 }
-
-type SavedSettings = SavedPortalAnswer;
 
 export default function SelfServiceTab({ resource, onChange }: { resource: Resource; onChange: () => void }) {
   const t = useTranslator(selfServiceStrings);
@@ -88,14 +86,19 @@ export default function SelfServiceTab({ resource, onChange }: { resource: Resou
     if (!enabled && saved.enabled && !(await confirmAction(t('disableConfirm', { url: liveAddress ?? '' })))) return;
     setBusy(true);
     try {
-      const answer = await api.put<SavedSettings>(`/api/admin/resources/${resource.id}/self-service`, {
-        enabled,
-        // A disabled portal keeps its alias if it is a valid one; an invalid draft is not worth an error then.
-        alias: enabled || !localProblem ? normalizedAlias : (saved.alias ?? null),
-        actions: enabledActions,
-        tokenTypes: [...tokenTypes].filter((type) => TOKEN_TYPES.includes(type)),
-      });
-      setPortalUrl(answer.portalUrl);
+      const savedPortal = await answer(
+        adminApi.resources[':id']['self-service'].$put({
+          param: { id: resource.id },
+          json: {
+            enabled,
+            // A disabled portal keeps its alias if it is a valid one; an invalid draft is not worth an error then.
+            alias: enabled || !localProblem ? normalizedAlias : (saved.alias ?? null),
+            actions: enabledActions,
+            tokenTypes: [...tokenTypes].filter((type) => TOKEN_TYPES.includes(type)),
+          },
+        }),
+      );
+      setPortalUrl(savedPortal.portalUrl);
       setShowProblems(false);
       showToast(enabled ? t('saved') : t('disabledNow'));
       onChange();

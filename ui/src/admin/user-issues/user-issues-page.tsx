@@ -5,16 +5,15 @@
  * badge to refresh.
  */
 import { useState } from 'preact/hooks';
-import type { Authenticator, AuthenticatorStatus, UserIssueView } from '../../../../worker/selfservice/recovery-service';
+import type { Authenticator, AuthenticatorStatus } from '../../../../worker/selfservice/recovery-service';
 import { Button } from '../../components/form';
 import { CheckIcon, CrossIcon, DashIcon, TrashIcon } from '../../components/icons';
 import { showToast } from '../../components/toast';
-import { api } from '../../lib/api';
 import type { InferResponseType } from 'hono/client';
 import { adminApi, answer } from '../../lib/api-client';
 import { describeError, formatDateTime, useTranslator } from '../../lib/i18n';
 import { onLinkClick } from '../../lib/router';
-import { useAction, useData } from '../use-data';
+import { useAction, useAnswer } from '../use-data';
 import { Empty, PageHeader, confirmAction } from '../widgets';
 import { userIssueStrings } from './strings';
 
@@ -22,7 +21,8 @@ const AUTHENTICATORS: Authenticator[] = ['password', 'email', 'token'];
 const MARKER_CLASS: Record<AuthenticatorStatus, string> = { lost: 'bad', failed: 'bad', none: 'off', verified: 'ok' };
 const MARKER_ICON: Record<AuthenticatorStatus, typeof CheckIcon> = { lost: CrossIcon, failed: CrossIcon, none: DashIcon, verified: CheckIcon };
 
-const BASE = '/api/admin/user-issues';
+const issuesApi = adminApi['user-issues'];
+type UserIssue = InferResponseType<typeof issuesApi.$get, 200>['items'][number];
 
 function announceChange() {
   window.dispatchEvent(new Event('eid:user-issues-changed'));
@@ -30,10 +30,10 @@ function announceChange() {
 
 export default function UserIssuesPage() {
   const t = useTranslator(userIssueStrings);
-  const { data, error, reload } = useData<InferResponseType<(typeof adminApi)['user-issues']['$get']>>(BASE);
+  const { data, error, reload } = useAnswer((init) => answer(issuesApi.$get({}, { init })), []);
   const { busy, run } = useAction();
 
-  const approve = async (issue: UserIssueView) => {
+  const approve = async (issue: UserIssue) => {
     const effects = [
       issue.lost.includes('token') ? t('effectToken') : '',
       issue.lost.includes('password') && issue.newPasswordGiven ? t('effectPassword') : '',
@@ -42,15 +42,15 @@ export default function UserIssuesPage() {
       .filter(Boolean)
       .join(' ');
     if (!(await confirmAction(t('confirmApprove', { login: issue.user.login, effects }), t('approve')))) return;
-    await run(() => api.post(`${BASE}/${issue.id}/approve`), t('approved'));
+    await run(() => issuesApi[':id'].approve.$post({ param: { id: issue.id } }), t('approved'));
     // Reload after a failure too: "not found" means another admin handled it meanwhile.
     reload();
     announceChange();
   };
 
-  const remove = async (issue: UserIssueView) => {
+  const remove = async (issue: UserIssue) => {
     if (!(await confirmAction(t('confirmDelete', { login: issue.user.login }), t('delete')))) return;
-    await run(() => api.delete(`${BASE}/${issue.id}`), t('deleted'));
+    await run(() => issuesApi[':id'].$delete({ param: { id: issue.id } }), t('deleted'));
     reload();
     announceChange();
   };
@@ -145,7 +145,7 @@ export default function UserIssuesPage() {
 /** Email to administrators about new requests; the in-app badge is always on. */
 function NotificationSwitch() {
   const t = useTranslator(userIssueStrings);
-  const { data, setData } = useData<InferResponseType<(typeof adminApi)['user-issues']['settings']['$get']>>(`${BASE}/settings`);
+  const { data, setData } = useAnswer((init) => answer(issuesApi.settings.$get({}, { init })), []);
   const [busy, setBusy] = useState(false);
   if (!data) return null;
   return (
@@ -163,7 +163,7 @@ function NotificationSwitch() {
             setData({ notifyByEmail });
             setBusy(true);
             try {
-              setData(await answer(adminApi['user-issues'].settings.$put({ json: { notifyByEmail } })));
+              setData(await answer(issuesApi.settings.$put({ json: { notifyByEmail } })));
               showToast(notifyByEmail ? t('notifyOn') : t('notifyOff'));
             } catch (failure) {
               showToast(describeError(failure), 'error');
