@@ -15,8 +15,6 @@ async function retentionView(db: D1Database): Promise<z.infer<typeof retention>>
   return { days: await auditRetentionDays(db), minDays: AUDIT_RETENTION_BOUNDS.min, maxDays: AUDIT_RETENTION_BOUNDS.max };
 }
 
-export type AuditRetentionView = z.infer<typeof retention>;
-
 export const auditRetentionRoutes = apiRouter()
   .openapi(
     route({ method: 'get', path: '/', tags, summary: 'Days the admin audit trail keeps its rows, and the bounds', responses: { 200: json(retention, 'The retention') } }),

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { LANGUAGES } from '../contract/language';
 import { answerFits, answerOf, epochMs, pageOf } from '../lib/answers';
 import type { MessagingSettingsResponse, PreviewResponse, SavedSettingsResponse, TestMessageResponse } from './routes';
-import { EMAIL_PROVIDERS, SMS_SUPPLIERS, typesOf } from './providers/registry';
+import { EMAIL_PROVIDERS, SMS_SUPPLIERS, typesOf, type EmailProviderType, type SmsSupplierType } from './providers/registry';
 import { emailProviderInputSchema, messageLimitsSchema, smsSupplierInputSchema } from './schema';
 import type { listMessageLog, listOutbox } from './service';
 import { GATEWAY_PLACEHOLDERS, MESSAGE_PLACEHOLDERS } from './templates';
@@ -32,8 +32,9 @@ export const messagingSettingsAnswer = answerFits<MessagingSettingsResponse>()(
     ...savedShape,
     meta: z
       .object({
-        smsSupplierTypes: z.array(z.enum(typesOf(SMS_SUPPLIERS) as [string, ...string[]])),
-        emailProviderTypes: z.array(z.enum(typesOf(EMAIL_PROVIDERS) as [string, ...string[]])),
+        // The registries are never empty: z.enum takes them as the non-empty tuples they are, each type its own name.
+        smsSupplierTypes: z.array(z.enum(typesOf(SMS_SUPPLIERS) as [SmsSupplierType, ...SmsSupplierType[]])),
+        emailProviderTypes: z.array(z.enum(typesOf(EMAIL_PROVIDERS) as [EmailProviderType, ...EmailProviderType[]])),
         defaultBaseUrls: z.record(z.string(), z.string()).describe("The URL a provider calls when its URL field is left empty, by type"),
         languages: z.array(z.enum(LANGUAGES)),
         placeholders: z.array(z.enum(MESSAGE_PLACEHOLDERS)).readonly(),

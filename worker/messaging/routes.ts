@@ -87,7 +87,7 @@ async function settingsView(env: Env) {
   };
 }
 
-/** What the admin center receives from these routes (it imports these types; nothing is written twice). */
+/** The services' answers, which answers.ts ties the declared answers to (the admin center reads those through the typed client). */
 export type MessagingSettingsResponse = Awaited<ReturnType<typeof settingsView>>;
 export type SavedSettingsResponse = ReturnType<typeof maskMessagingSettings>;
 export type PreviewResponse = Awaited<ReturnType<typeof previewTemplates>>;

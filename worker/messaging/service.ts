@@ -324,7 +324,7 @@ function writeLog(
 
 // ---------------------------------------------------------------- admin listings (the route reads them here)
 
-export { clearOutbox, listOutbox, type OutboxItem } from './repo';
+export { clearOutbox, listOutbox } from './repo';
 
 /** A message_log row as the admin center shows it: a failed send carries the summary the test message shows too. */
 export interface MessageLogItem extends MessageLogRow {

@@ -6,8 +6,6 @@ import { apiRouter, json, jsonBody, route } from '../lib/api-router';
 import { isTwoFactorEnabled, setTwoFactorEnabled } from './platform';
 
 const securitySettings = z.strictObject({ twoFactorEnabled: z.boolean() });
-/** What the security page receives (it imports this type). */
-export type SecuritySettingsResponse = z.infer<typeof securitySettings>;
 
 const tags = ['Security'];
 

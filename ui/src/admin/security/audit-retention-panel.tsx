@@ -5,28 +5,28 @@
 import { useEffect, useState } from 'preact/hooks';
 import { Button } from '../../components/form';
 import { showToast } from '../../components/toast';
-import { api } from '../../lib/api';
+import type { InferResponseType } from 'hono/client';
+import { adminApi, answer } from '../../lib/api-client';
 import { describeFieldIssue } from '../../lib/error-texts';
 import { currentLanguage, describeError, useTranslator } from '../../lib/i18n';
 import type { FieldIssue as SharedFieldIssue } from '../../../../worker/contract/field-issues';
-import type { AuditRetentionView } from '../../../../worker/audit/retention-routes';
 import { Field, issuesOf } from './fields';
 import { securityStrings } from './strings';
 import { useUnsavedChangesGuard } from '../unsaved-changes';
 
-const PATH = '/api/admin/security/audit-retention';
+const retentionApi = adminApi.security['audit-retention'];
+type AuditRetention = InferResponseType<typeof retentionApi.$get, 200>;
 
 export function AuditRetentionPanel() {
   const t = useTranslator(securityStrings);
-  const [saved, setSaved] = useState<AuditRetentionView | null>(null);
+  const [saved, setSaved] = useState<AuditRetention | null>(null);
   const [days, setDays] = useState('');
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
   useUnsavedChangesGuard(saved !== null && days.trim() !== String(saved.days));
 
   useEffect(() => {
-    api
-      .get<AuditRetentionView>(PATH)
+    answer(retentionApi.$get())
       .then((view) => {
         setSaved(view);
         setDays(String(view.days));
@@ -39,9 +39,10 @@ export function AuditRetentionPanel() {
     setBusy(true);
     setError('');
     try {
-      // Sent as typed when it is not a number, so the server's rule is what the field says.
+      // Sent as typed when it is not a number, so the server's rule is what the field says: typed as the number
+      // the route takes, since what is not one is sent only for the server to refuse it.
       const typed = days.trim();
-      const view = await api.put<AuditRetentionView>(PATH, { days: /^\d+(\.\d+)?$/.test(typed) ? Number(typed) : typed });
+      const view = await answer(retentionApi.$put({ json: { days: (/^\d+(\.\d+)?$/.test(typed) ? Number(typed) : typed) as number } }));
       setSaved(view);
       setDays(String(view.days));
       showToast(t('auditRetentionSaved', { days: view.days }));

@@ -6,10 +6,10 @@
 import { useCallback, useMemo, useState } from 'preact/hooks';
 import { Alert, Button, Checkbox } from '../../components/form';
 import { showToast } from '../../components/toast';
-import { api } from '../../lib/api';
-import { describeError, useTranslator } from '../../lib/i18n';
-import type { FieldIssue, LanguageTemplates, MessagingSettingsResponse, SavedSettingsResponse, SecuritySettings, TemplateField, Language } from './api-types';
-import { SaveRefusal, issuesOf, type ErrorBag } from './fields';
+import type { InferRequestType, InferResponseType } from 'hono/client';
+import { adminApi, answer } from '../../lib/api-client';
+import { describeError, useTranslator, type Language } from '../../lib/i18n';
+import { SaveRefusal, issuesOf, type ErrorBag, type FieldIssue } from './fields';
 import { securityStrings } from './strings';
 import {
   EmailProviderEditor,
@@ -21,9 +21,16 @@ import {
   type EmailDraft,
   type SupplierSlot,
 } from './supplier-form';
-import { TemplateEditor } from './template-editor';
+import { TemplateEditor, type LanguageTemplates, type TemplateField } from './template-editor';
 import { TestMessagePanel } from './test-message';
 import { useUnsavedChangesGuard } from '../unsaved-changes';
+
+/** The platform's two-factor switch, as /api/admin/security answers it. */
+export type SecuritySettings = InferResponseType<typeof adminApi.security.$get, 200>;
+/** The masked messaging settings with what the editor needs (`meta`), as GET /api/admin/messaging/settings answers them. */
+export type MessagingSettings = InferResponseType<typeof adminApi.messaging.settings.$get, 200>;
+/** A save of the messaging settings: any of its sections. */
+export type MessagingSettingsSave = InferRequestType<typeof adminApi.messaging.settings.$put>['json'];
 
 export function TwoFactorPanel(props: { settings: SecuritySettings | null; onSettings: (settings: SecuritySettings) => void }) {
   const t = useTranslator(securityStrings);
@@ -45,7 +52,7 @@ export function TwoFactorPanel(props: { settings: SecuritySettings | null; onSet
           setBusy(true);
           setPending(checked);
           try {
-            props.onSettings(await api.put<SecuritySettings>('/api/admin/security', { twoFactorEnabled: checked }));
+            props.onSettings(await answer(adminApi.security.$put({ json: { twoFactorEnabled: checked } })));
             showToast(checked ? t('twoFactorOn') : t('twoFactorOff'));
           } catch (failure) {
             showToast(describeError(failure), 'error');
@@ -68,7 +75,7 @@ interface Draft {
   templates: Record<Language, LanguageTemplates>;
 }
 
-function draftFrom(saved: MessagingSettingsResponse): Draft {
+function draftFrom(saved: MessagingSettings): Draft {
   return {
     primary: supplierSlotFrom(saved.sms.primary, saved.meta),
     fallbackOn: saved.sms.fallback !== null,
@@ -78,7 +85,7 @@ function draftFrom(saved: MessagingSettingsResponse): Draft {
   };
 }
 
-function settingsInput(draft: Draft) {
+function settingsInput(draft: Draft): MessagingSettingsSave {
   return {
     sms: { primary: supplierInput(draft.primary), fallback: draft.fallbackOn ? supplierInput(draft.fallback) : null },
     email: emailInput(draft.email),
@@ -86,7 +93,7 @@ function settingsInput(draft: Draft) {
   };
 }
 
-export function MessagingForm(props: { saved: MessagingSettingsResponse; onSaved: (saved: MessagingSettingsResponse) => void }) {
+export function MessagingForm(props: { saved: MessagingSettings; onSaved: (saved: MessagingSettings) => void }) {
   const t = useTranslator(securityStrings);
   const [draft, setDraft] = useState<Draft>(() => draftFrom(props.saved));
   const [baseline, setBaseline] = useState(() => JSON.stringify(settingsInput(draftFrom(props.saved))));
@@ -114,7 +121,7 @@ export function MessagingForm(props: { saved: MessagingSettingsResponse; onSaved
     setSaveError('');
     setIssues([]);
     try {
-      const view = await api.put<SavedSettingsResponse>('/api/admin/messaging/settings', settingsInput(draft));
+      const view = await answer(adminApi.messaging.settings.$put({ json: settingsInput(draft) }));
       const saved = { ...view, meta: props.saved.meta };
       // Secrets typed into the form are now stored: clear the inputs, show "set".
       setDraft(draftFrom(saved));
@@ -204,7 +211,7 @@ export function MessagingForm(props: { saved: MessagingSettingsResponse; onSaved
 }
 
 /** Warnings about the saved state (in the admin's language; the server sends the same facts in English). */
-export function deliveryWarnings(t: (key: string) => string, saved: MessagingSettingsResponse, twoFactorEnabled: boolean): string[] {
+export function deliveryWarnings(t: (key: string) => string, saved: MessagingSettings, twoFactorEnabled: boolean): string[] {
   const warnings: string[] = [];
   if (saved.sms.primary.type === 'outbox') warnings.push(twoFactorEnabled ? t('warnSmsOutboxTwoFactor') : t('warnSmsOutbox'));
   if (saved.email.provider.type === 'outbox') warnings.push(t('warnEmailOutbox'));

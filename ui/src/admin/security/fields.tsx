@@ -9,8 +9,11 @@ import { ApiError } from '../../lib/api';
 import type { FieldIssue as SharedFieldIssue } from '../../../../worker/contract/field-issues';
 import { describeFieldIssue } from '../../lib/error-texts';
 import { currentLanguage, useTranslator } from '../../lib/i18n';
-import type { FieldIssue } from './api-types';
+import type { SettingsProblem } from '../../../../worker/messaging/settings';
 import { securityStrings } from './strings';
+
+/** `details.issues` of a VALIDATION_FAILED / TEMPLATE_INVALID answer to a messaging save. */
+export type FieldIssue = SettingsProblem;
 
 /** The field errors of a failed save, by path; `clear` when the admin edits that field again. */
 export interface ErrorBag {

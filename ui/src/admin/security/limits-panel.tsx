@@ -7,12 +7,15 @@
 import { useCallback, useMemo, useState } from 'preact/hooks';
 import { Button } from '../../components/form';
 import { showToast } from '../../components/toast';
-import { api } from '../../lib/api';
+import { adminApi, answer } from '../../lib/api-client';
 import { describeError, useTranslator } from '../../lib/i18n';
-import type { FieldIssue, MessageCapName, MessageLimits, MessagingSettingsResponse, SavedSettingsResponse } from './api-types';
-import { Field, SaveRefusal, issuesOf, type ErrorBag } from './fields';
+import type { MessagingSettings, MessagingSettingsSave } from './email-method';
+import { Field, SaveRefusal, issuesOf, type ErrorBag, type FieldIssue } from './fields';
 import { securityStrings } from './strings';
 import { useUnsavedChangesGuard } from '../unsaved-changes';
+
+type MessageLimits = MessagingSettings['limits'];
+type MessageCapName = Exclude<keyof MessageLimits, 'resendCooldownSeconds'>;
 
 const CAPS: MessageCapName[] = ['smsPerPhone', 'smsPerUser', 'smsPerIp', 'emailPerRecipient', 'emailPerIp'];
 const IP_CAPS: ReadonlySet<MessageCapName> = new Set(['smsPerIp', 'emailPerIp']);
@@ -29,15 +32,18 @@ function draftFrom(limits: MessageLimits): Draft {
   return { resendCooldownSeconds: String(limits.resendCooldownSeconds), caps };
 }
 
-/** "12" -> 12; "" -> null; anything else as typed (the server answers "must be a whole number"). */
-function numberOrText(text: string): number | string | null {
+/**
+ * "12" -> 12; "" -> null; anything else as typed (the server answers "must be a whole number"). Typed as the number
+ * the route takes: what is not one is sent only for the server to refuse it at its field.
+ */
+function numberOrText(text: string): number {
   const trimmed = text.trim();
-  if (trimmed === '') return null;
-  return /^-?\d+(\.\d+)?$/.test(trimmed) ? Number(trimmed) : trimmed;
+  const typed = trimmed === '' ? null : /^-?\d+(\.\d+)?$/.test(trimmed) ? Number(trimmed) : trimmed;
+  return typed as number;
 }
 
-function limitsInput(draft: Draft) {
-  const input: Record<string, unknown> = { resendCooldownSeconds: numberOrText(draft.resendCooldownSeconds) };
+function limitsInput(draft: Draft): NonNullable<MessagingSettingsSave['limits']> {
+  const input: NonNullable<MessagingSettingsSave['limits']> = { resendCooldownSeconds: numberOrText(draft.resendCooldownSeconds) };
   for (const name of CAPS) input[name] = { max: numberOrText(draft.caps[name].max), windowMinutes: numberOrText(draft.caps[name].windowMinutes) };
   return input;
 }
@@ -49,7 +55,7 @@ export function formatWindow(t: (key: string, values?: Record<string, string | n
   return t(minutes === 1 ? 'durationMinute' : 'durationMinutes', { n: minutes });
 }
 
-export function LimitsPanel(props: { saved: MessagingSettingsResponse; onSaved: (limits: MessageLimits) => void }) {
+export function LimitsPanel(props: { saved: MessagingSettings; onSaved: (limits: MessageLimits) => void }) {
   const t = useTranslator(securityStrings);
   const bounds = props.saved.meta.limitBounds;
   const [draft, setDraft] = useState<Draft>(() => draftFrom(props.saved.limits));
@@ -78,7 +84,7 @@ export function LimitsPanel(props: { saved: MessagingSettingsResponse; onSaved: 
     setSaveError('');
     setIssues([]);
     try {
-      const view = await api.put<SavedSettingsResponse>('/api/admin/messaging/settings', { limits: limitsInput(draft) });
+      const view = await answer(adminApi.messaging.settings.$put({ json: { limits: limitsInput(draft) } }));
       setDraft(draftFrom(view.limits));
       setBaseline(JSON.stringify(draftFrom(view.limits)));
       props.onSaved(view.limits);

@@ -4,12 +4,11 @@
  */
 import { useState } from 'preact/hooks';
 import { Button } from '../../components/form';
-import { api, query } from '../../lib/api';
+import { adminApi, answer } from '../../lib/api-client';
 import { formatDateTime, useTranslator } from '../../lib/i18n';
 import { onLinkClick } from '../../lib/router';
-import { useAction, useData, type Page } from '../use-data';
+import { useAction, useAnswer } from '../use-data';
 import { Empty, Pager, confirmAction } from '../widgets';
-import type { MessageLogItem, OutboxItem } from './api-types';
 import { Select } from './fields';
 import { ProviderFailure } from './provider-failure';
 import { supplierLabel } from './supplier-form';
@@ -31,7 +30,10 @@ export function OutboxSection() {
   const t = useTranslator(securityStrings);
   const [channel, setChannel] = useState<ChannelFilter>('');
   const [page, setPage] = useState(1);
-  const list = useData<Page<OutboxItem>>(`/api/admin/messaging/outbox${query({ channel, page, pageSize: PAGE_SIZE })}`);
+  const list = useAnswer(
+    (init) => answer(adminApi.messaging.outbox.$get({ query: { channel: channel || undefined, page: String(page), pageSize: String(PAGE_SIZE) } }, { init })),
+    [channel, page],
+  );
   const { busy, run } = useAction();
   const channelOptions = useChannelOptions();
   return (
@@ -46,7 +48,7 @@ export function OutboxSection() {
           busy={busy}
           disabled={!list.data || list.data.total === 0}
           onClick={async () => {
-            if ((await confirmAction(t('confirmClearOutbox'))) && (await run(() => api.delete('/api/admin/messaging/outbox'), t('outboxCleared')))) list.reload();
+            if ((await confirmAction(t('confirmClearOutbox'))) && (await run(() => adminApi.messaging.outbox.$delete(), t('outboxCleared')))) list.reload();
           }}
         >
           {t('clearOutbox')}
@@ -108,7 +110,11 @@ export function MessageLogSection() {
   const [channel, setChannel] = useState<ChannelFilter>('');
   const [status, setStatus] = useState<'' | 'sent' | 'failed'>('');
   const [page, setPage] = useState(1);
-  const list = useData<Page<MessageLogItem>>(`/api/admin/messaging/message-log${query({ channel, status, page, pageSize: PAGE_SIZE })}`);
+  const list = useAnswer(
+    (init) =>
+      answer(adminApi.messaging['message-log'].$get({ query: { channel: channel || undefined, status: status || undefined, page: String(page), pageSize: String(PAGE_SIZE) } }, { init })),
+    [channel, status, page],
+  );
   const channelOptions = useChannelOptions();
   return (
     <section class="panel" aria-labelledby="log-heading">

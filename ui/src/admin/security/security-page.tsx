@@ -6,13 +6,11 @@
  */
 import { lazyPage } from '../../components/lazy';
 import { Tabs } from '../../components/layout';
-import type { InferResponseType } from 'hono/client';
-import type { authApi } from '../../lib/api-client';
+import { adminApi, answer, authApi } from '../../lib/api-client';
 import { useTranslator } from '../../lib/i18n';
 import { navigate, onLinkClick, useLocation } from '../../lib/router';
-import { useData } from '../use-data';
+import { useAnswer } from '../use-data';
 import { PageHeader } from '../widgets';
-import type { MessagingSettingsResponse, SecuritySettings } from './api-types';
 import { MessagingForm, TwoFactorPanel, Warnings, deliveryWarnings } from './email-method';
 import { AuditRetentionPanel } from './audit-retention-panel';
 import { LimitsPanel } from './limits-panel';
@@ -35,9 +33,9 @@ export default function SecurityPage() {
   const t = useTranslator(securityStrings);
   const { path } = useLocation();
   const section = sectionOf(path);
-  const security = useData<SecuritySettings>('/api/admin/security');
-  const messaging = useData<MessagingSettingsResponse>('/api/admin/messaging/settings');
-  const saml = useData<InferResponseType<(typeof authApi)['saml-status']['$get']>>('/api/auth/saml-status');
+  const security = useAnswer((init) => answer(adminApi.security.$get({}, { init })), []);
+  const messaging = useAnswer((init) => answer(adminApi.messaging.settings.$get({}, { init })), []);
+  const saml = useAnswer((init) => answer(authApi['saml-status'].$get({}, { init })), []);
 
   return (
     <>

@@ -6,12 +6,21 @@
  */
 import { Button, Checkbox } from '../../components/form';
 import { useTranslator } from '../../lib/i18n';
-import type { EmailProvider, EmailProviderType, MessagingSettingsResponse, SmsSupplier, SmsSupplierType } from './api-types';
+import type { MessagingSettings, MessagingSettingsSave } from './email-method';
 import { Field, FieldError, Select, SecretField, type ErrorBag } from './fields';
 import { securityStrings } from './strings';
 
-type GenericMethod = 'POST' | 'PUT' | 'GET';
-type GenericContentType = 'application/json' | 'application/x-www-form-urlencoded' | 'text/plain';
+/** A saved SMS supplier and email provider, as the settings answer them (secrets masked). */
+type SmsSupplier = MessagingSettings['sms']['primary'];
+type SmsSupplierType = SmsSupplier['type'];
+type EmailProvider = MessagingSettings['email']['provider'];
+type EmailProviderType = EmailProvider['type'];
+type GenericSupplier = Extract<SmsSupplier, { type: 'generic' }>;
+type GenericMethod = GenericSupplier['method'];
+type GenericContentType = GenericSupplier['contentType'];
+/** One supplier and the email section, as a save takes them. */
+type SmsSupplierInput = NonNullable<MessagingSettingsSave['sms']>['primary'];
+type EmailInput = NonNullable<MessagingSettingsSave['email']>;
 
 export interface HeaderDraft {
   name: string;
@@ -49,7 +58,7 @@ export interface SupplierSlot {
 }
 
 /** The server's provider registry: which types there are and the URL each calls when its field is left empty. */
-export type ProviderCatalogue = Pick<MessagingSettingsResponse['meta'], 'smsSupplierTypes' | 'emailProviderTypes' | 'defaultBaseUrls'>;
+export type ProviderCatalogue = Pick<MessagingSettings['meta'], 'smsSupplierTypes' | 'emailProviderTypes' | 'defaultBaseUrls'>;
 
 function emptySupplierDraft(): SupplierDraft {
   return {
@@ -109,7 +118,7 @@ const optional = (value: string) => (value.trim() === '' ? undefined : value.tri
 const optionalNumber = (value: string) => (value.trim() === '' ? undefined : Number(value.trim()));
 
 /** The PUT body for one supplier: secrets only when typed (left out = keep the stored one). */
-export function supplierInput(slot: SupplierSlot): Record<string, unknown> {
+export function supplierInput(slot: SupplierSlot): SmsSupplierInput {
   const d = slot.drafts[slot.type];
   const secret = d.secret === '' ? undefined : d.secret;
   switch (slot.type) {
@@ -313,8 +322,8 @@ export function emailDraftFrom(saved: { provider: EmailProvider; fromAddress: st
   };
 }
 
-export function emailInput(d: EmailDraft): Record<string, unknown> {
-  const provider =
+export function emailInput(d: EmailDraft): EmailInput {
+  const provider: EmailInput['provider'] =
     d.type === 'postmark'
       ? {
           type: 'postmark',

@@ -6,11 +6,17 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Tabs } from '../../components/layout';
-import { api } from '../../lib/api';
-import { describeError, useTranslator } from '../../lib/i18n';
-import type { LanguageTemplates, PreviewResponse, TemplateField, Language } from './api-types';
+import type { InferResponseType } from 'hono/client';
+import { adminApi, answer } from '../../lib/api-client';
+import { describeError, useTranslator, type Language } from '../../lib/i18n';
+import type { MessagingSettings } from './email-method';
 import { Field, type ErrorBag } from './fields';
 import { securityStrings } from './strings';
+
+/** One language's message templates, as the settings answer them and a save takes them. */
+export type LanguageTemplates = MessagingSettings['templates'][Language];
+export type TemplateField = keyof LanguageTemplates;
+type Preview = InferResponseType<typeof adminApi.messaging.templates.preview.$post, 200>;
 
 const PREVIEW_DELAY_MS = 250;
 
@@ -103,17 +109,16 @@ export function TemplateEditor(props: {
 
 /** Asks the server to render the templates being edited, a moment after the last keystroke; stale answers are dropped. */
 function usePreview(language: Language, templates: LanguageTemplates) {
-  const [data, setData] = useState<PreviewResponse | null>(null);
+  const [data, setData] = useState<Preview | null>(null);
   const [error, setError] = useState('');
   const sequence = useRef(0);
   useEffect(() => {
     const mine = ++sequence.current;
     const timer = setTimeout(() => {
-      api
-        .post<PreviewResponse>('/api/admin/messaging/templates/preview', { language, templates })
-        .then((answer) => {
+      answer(adminApi.messaging.templates.preview.$post({ json: { language, templates } }))
+        .then((preview) => {
           if (mine !== sequence.current) return;
-          setData(answer);
+          setData(preview);
           setError('');
         })
         .catch((failure) => {

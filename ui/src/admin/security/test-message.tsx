@@ -6,15 +6,17 @@
  */
 import { useState } from 'preact/hooks';
 import { Alert, Button } from '../../components/form';
-import { api, ApiError } from '../../lib/api';
-import { currentLanguage, describeError, useTranslator } from '../../lib/i18n';
-import type { NotSentDetails, Language, TestMessageResponse } from './api-types';
+import type { InferResponseType } from 'hono/client';
+import { ApiError } from '../../lib/api';
+import { adminApi, answer } from '../../lib/api-client';
+import { currentLanguage, describeError, useTranslator, type Language } from '../../lib/i18n';
+import type { NotSentDetails } from '../../../../worker/messaging/service';
 import { Field, Select } from './fields';
 import { ProviderFailure } from './provider-failure';
 import { supplierLabel } from './supplier-form';
 import { securityStrings } from './strings';
 
-type Outcome = { kind: 'sent'; result: TestMessageResponse } | { kind: 'failed'; to: string; failure: unknown };
+type Outcome = { kind: 'sent'; result: InferResponseType<(typeof adminApi.messaging)['test-message']['$post'], 200> } | { kind: 'failed'; to: string; failure: unknown };
 
 /** Why the test message did not go out, in the page's language: what the admin can act on first, the provider's words as the detail. */
 function NotSent(props: { to: string; failure: unknown }) {
@@ -52,7 +54,7 @@ export function TestMessagePanel(props: { unsaved: boolean }) {
     setBusy(true);
     setOutcome(null);
     try {
-      const result = await api.post<TestMessageResponse>('/api/admin/messaging/test-message', { channel, to, language });
+      const result = await answer(adminApi.messaging['test-message'].$post({ json: { channel, to, language } }));
       setOutcome({ kind: 'sent', result });
     } catch (failure) {
       setOutcome({ kind: 'failed', to, failure });
