@@ -39,12 +39,10 @@ function actionCatalogue() {
   };
 }
 
-/** What the Script Designer receives from these routes (it imports these types; nothing is written twice). */
+/** The services' answers, which answers.ts ties the declared answers to (the designer reads those through the typed client). */
 export type ScriptStateResponse = Awaited<ReturnType<typeof readScriptState>>;
 export type ScriptCatalogueResponse = ReturnType<typeof actionCatalogue>;
-export type ScriptCheckResponse = Awaited<ReturnType<typeof checkScriptSource>>;
 export type ScriptTestRunResponse = Awaited<ReturnType<typeof testRunScript>>;
-export type ScriptUserFieldsResponse = { items: Array<Pick<(typeof SCRIPT_USER_FIELDS)[number], 'name' | 'writable' | 'type' | 'description'>> };
 
 const checkBody = z.strictObject({ source });
 const saveBody = z.strictObject({ source: source.min(1), onError: z.enum(['deny', 'continue']).optional() });

@@ -10,32 +10,28 @@ import { Dialog } from '../../../components/layout';
 import { lazyPage } from '../../../components/lazy';
 import { showToast } from '../../../components/toast';
 import type { InferResponseType } from 'hono/client';
-import { api, ApiError, request } from '../../../lib/api';
-import type { adminApi } from '../../../lib/api-client';
+import { ApiError } from '../../../lib/api';
+import { adminApi, answer } from '../../../lib/api-client';
 import { describeFieldIssue } from '../../../lib/error-texts';
 import { currentLanguage, describeError, formatDateTime, useLanguage, useTranslator, type Dictionaries } from '../../../lib/i18n';
-import { useData } from '../../use-data';
+import { useAnswer } from '../../use-data';
 import type { EditorMarker, YamlEditorProps } from '../../monaco/yaml-editor';
 import { loadMonaco, loadYamlEditor } from '../../monaco/load';
-import type { ConfigIssue } from '../../../../../worker/saml/config';
-import type { SamlConfigState } from '../../../../../worker/saml/config-service';
 import { ScriptDesigner } from './script-designer';
 import { RefreshIcon } from '../../../components/icons';
 import { useUnsavedChangesGuard } from '../../unsaved-changes';
 
 const YamlEditor = lazyPage<YamlEditorProps>(loadYamlEditor);
 
-const BASE = '/api/admin/saml';
 const MODEL_URI = 'inmemory://eid/saml-config.yaml';
 /** monaco-yaml matches schemas to models by glob over the URI's path. */
 const MODEL_FILE_MATCH = '**/saml-config.yaml';
 const SCHEMA_URI = 'inmemory://eid/saml-config.schema.json';
 const VALIDATE_DELAY_MS = 400;
 
-/** GET /api/admin/saml, POST …/validate and …/import-metadata as the SAML admin routes declare them. */
-type SamlAdminState = InferResponseType<typeof adminApi.saml.$get>;
-type Validation = InferResponseType<typeof adminApi.saml.validate.$post>;
-type ImportAnswer = InferResponseType<(typeof adminApi.saml)['import-metadata']['$post']>;
+/** GET /api/admin/saml as the SAML admin routes declare it, and one finding of a validation. */
+type SamlAdminState = InferResponseType<typeof adminApi.saml.$get, 200>;
+type ConfigIssue = InferResponseType<typeof adminApi.saml.validate.$post, 200>['errors'][number];
 
 const strings: Dictionaries = {
   en: {
@@ -123,7 +119,7 @@ export default function SamlSection({ onApplied }: SamlSectionProps) {
   const t = useTranslator(strings);
   const language = useLanguage();
   // The key documentation (hover, completion) comes in the page's language.
-  const { data: state, reload } = useData<SamlAdminState>(`${BASE}?language=${language}`);
+  const { data: state, reload } = useAnswer((init) => answer(adminApi.saml.$get({ query: { language } }, { init })), [language]);
   const loadedVersion = useRef<number | null | undefined>(undefined);
   const [yaml, setYaml] = useState<string | null>(null);
   const [revision, setRevision] = useState(0);
@@ -182,10 +178,10 @@ export default function SamlSection({ onApplied }: SamlSectionProps) {
   if (!state || yaml === null) return <div class="loading" aria-busy="true" />;
 
   async function validate(text: string, signal?: AbortSignal): Promise<boolean> {
-    const answer = await request<Validation>(`${BASE}/validate`, { method: 'POST', body: { yaml: text }, signal });
-    setProblems(answer.errors);
-    setWarnings(answer.warnings);
-    return answer.ok;
+    const validation = await answer(adminApi.saml.validate.$post({ json: { yaml: text } }, { init: { signal } }));
+    setProblems(validation.errors);
+    setWarnings(validation.warnings);
+    return validation.ok;
   }
 
   async function onValidate() {
@@ -204,7 +200,7 @@ export default function SamlSection({ onApplied }: SamlSectionProps) {
     try {
       // Validate first so the problems are listed even when the save is refused for them.
       if (!(await validate(yaml!))) return;
-      const saved = await api.put<SamlConfigState>(BASE, { yaml, allowSignIn });
+      const saved = await answer(adminApi.saml.$put({ json: { yaml: yaml!, allowSignIn } }));
       showToast(t('saved', { version: saved.saved?.version ?? '' }));
       reload();
     } catch (failure) {
@@ -365,7 +361,7 @@ function RestartDialog(props: { open: boolean; state: SamlAdminState; onClose: (
     setBusy(true);
     try {
       // The version the admin saw is applied, not whatever another admin saved in the meantime.
-      const applied = await api.post<SamlConfigState>(`${BASE}/apply`, { version });
+      const applied = await answer(adminApi.saml.apply.$post({ json: { version } }));
       showToast(t('applied', { version: applied.applied?.version ?? '' }));
       props.onClose();
       props.onApplied();
@@ -402,11 +398,11 @@ function ImportDialog(props: { open: boolean; currentYaml: string; onClose: () =
     setBusy(true);
     setError(null);
     try {
-      const answer = await api.post<ImportAnswer>(`${BASE}/import-metadata`, { metadata, yaml: props.currentYaml });
-      showToast(t('imported', { entityId: answer.entityId }));
-      for (const warning of answer.warnings) showToast(warning, 'error');
+      const imported = await answer(adminApi.saml['import-metadata'].$post({ json: { metadata, yaml: props.currentYaml } }));
+      showToast(t('imported', { entityId: imported.entityId }));
+      for (const warning of imported.warnings) showToast(warning, 'error');
       setMetadata('');
-      props.onImported(answer.yaml);
+      props.onImported(imported.yaml);
     } catch (failure) {
       setError(describeError(failure));
     } finally {

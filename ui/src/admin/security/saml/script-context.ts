@@ -8,10 +8,11 @@
  * parser, the same one the engine uses, so its positions are the engine's.
  */
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair } from 'yaml';
-import type { ScriptCatalogueResponse } from '../../../../../worker/scripts/routes';
+import type { InferResponseType } from 'hono/client';
+import type { adminApi } from '../../../lib/api-client';
 
 /** What the cursor's reading needs of a catalogue action (GET /sign-in-script/actions). */
-export type CatalogueAction = Pick<ScriptCatalogueResponse['items'][number], 'name' | 'aliases' | 'parameters' | 'positional'>;
+export type CatalogueAction = Pick<InferResponseType<(typeof adminApi)['sign-in-script']['actions']['$get'], 200>['items'][number], 'name' | 'aliases' | 'parameters' | 'positional'>;
 
 /** What is written at the cursor. `prefix` is what was typed of the current word (for filtering and replacing). */
 export type CursorContext =

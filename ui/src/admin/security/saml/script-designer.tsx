@@ -11,14 +11,15 @@ import { CrossIcon } from '../../../components/icons';
 import { Tabs } from '../../../components/layout';
 import { lazyPage } from '../../../components/lazy';
 import { showToast } from '../../../components/toast';
-import { api, ApiError } from '../../../lib/api';
+import { ApiError } from '../../../lib/api';
 import type { InferResponseType } from 'hono/client';
 import { adminApi, answer as answerOf } from '../../../lib/api-client';
 import { describeScriptProblem } from '../../../../../script-engine/problems';
 import { describeError, formatDateTime, useLanguage, useTranslator, type Dictionaries } from '../../../lib/i18n';
-import { useData } from '../../use-data';
+import { useAnswer } from '../../use-data';
 import { confirmAction } from '../../widgets';
-import { UserPicker, type AdminUser } from '../../users-page';
+import { UserPicker } from '../../users-page';
+import type { UserAnswer as AdminUser } from '../../../../../worker/users/answers';
 import { diffLines } from './line-diff';
 import type { EditorMarker, YamlEditorProps } from '../../monaco/yaml-editor';
 import { loadYamlEditor } from '../../monaco/load';
@@ -26,18 +27,17 @@ import { outlineOf } from './script-context';
 import { registerScriptLanguage, type DesignerCatalogue } from './script-language';
 import { ScriptOutline, type TraceStep } from './script-outline';
 import { useUnsavedChangesGuard } from '../../unsaved-changes';
-import type {
-  ScriptCatalogueResponse,
-  ScriptCheckResponse,
-  ScriptStateResponse,
-  ScriptTestRunResponse,
-  ScriptUserFieldsResponse,
-} from '../../../../../worker/scripts/routes';
-import type { ScriptChange } from '../../../../../worker/scripts/service';
 import type { OrganisationAnswer } from '../../../../../worker/organisation/answers';
 
-/** One saved version as GET /sign-in-script/versions/{version} declares it. */
-type ScriptVersionSource = InferResponseType<(typeof adminApi)['sign-in-script']['versions'][':version']['$get']>;
+const scriptApi = adminApi['sign-in-script'];
+/** The script, its versions, policy and kill switch; one saved version; a checker problem; a dry run: as the routes declare them. */
+type ScriptState = InferResponseType<typeof scriptApi.$get, 200>;
+type ScriptVersionSource = InferResponseType<(typeof scriptApi.versions)[':version']['$get'], 200>;
+/** `problem` and `params` render it in the page's language; `message` is the server's English. */
+type ScriptProblem = InferResponseType<typeof scriptApi.check.$post, 200>['errors'][number];
+type TestRunAnswer = InferResponseType<(typeof scriptApi)['test-run']['$post'], 200>;
+/** A change a run would apply, as data. */
+type ScriptChange = Extract<TestRunAnswer, { ok: true }>['wouldApply'][number];
 
 const YamlEditor = lazyPage<YamlEditorProps>(loadYamlEditor);
 
@@ -172,11 +172,6 @@ const strings: Dictionaries = {
   },
 };
 
-type ScriptState = ScriptStateResponse;
-type CheckedScript = Extract<ScriptCheckResponse, { ok: false }>['errors'][number] | Extract<ScriptCheckResponse, { ok: true }>['warnings'][number];
-/** A checker problem: `problem` and `params` render it in the page's language; `message` is the server's English. */
-type ScriptProblem = CheckedScript;
-
 const EXAMPLE = `# Runs before every SAML sign-in. Reference: script-engine/README.md
 version: 1
 actions:
@@ -192,12 +187,11 @@ actions:
       object: { var: Context.User }
 `;
 
-const BASE = '/api/admin/sign-in-script';
 const CHECK_DELAY_MS = 400;
 
 export function ScriptDesigner() {
   const t = useTranslatorLocal();
-  const { data: state, reload } = useData<ScriptState>(BASE);
+  const { data: state, reload } = useAnswer((init) => answerOf(scriptApi.$get({}, { init })), []);
   const [open, setOpen] = useState(false);
   const [source, setSource] = useState('');
   const [revision, setRevision] = useState(0);
@@ -220,8 +214,7 @@ export function ScriptDesigner() {
   useEffect(() => {
     if (!open) return;
     const timer = setTimeout(() => {
-      api
-        .post<ScriptCheckResponse>(`${BASE}/check`, { source })
+      answerOf(scriptApi.check.$post({ json: { source } }))
         .then((answer) =>
           setProblems([
             ...answer.errors,
@@ -265,7 +258,7 @@ export function ScriptDesigner() {
   async function save() {
     setBusy(true);
     try {
-      const saved = await api.put<ScriptState>(BASE, { source, onError });
+      const saved = await answerOf(scriptApi.$put({ json: { source, onError } }));
       showToast(t('saved', { version: saved.script?.version ?? '' }));
       reload();
     } catch (failure) {
@@ -298,7 +291,7 @@ export function ScriptDesigner() {
             onClick={async () => {
               if (!(await confirmAction(t('confirmDelete'), t('delete')))) return;
               try {
-                await api.delete(BASE);
+                await scriptApi.$delete();
                 showToast(t('deleted'));
                 reload();
               } catch (failure) {
@@ -317,8 +310,8 @@ export function ScriptDesigner() {
             name="script-enabled"
             checked={state.enabled}
             onChecked={(enabled) =>
-              api
-                .put(`${BASE}/enabled`, { enabled })
+              scriptApi.enabled
+                .$put({ json: { enabled } })
                 .then(reload)
                 .catch((failure) => showToast(describeError(failure), 'error'))
             }
@@ -456,7 +449,7 @@ function ProblemList({ problems }: { problems: ScriptProblem[] }) {
 /** GetSystemName and GetSystemId: look up a user field or an office/group and insert it at the cursor. */
 function InlineActions({ onInsert }: { onInsert: (text: string) => void }) {
   const t = useTranslatorLocal();
-  const fields = useData<ScriptUserFieldsResponse>(`${BASE}/user-fields`);
+  const fields = useAnswer((init) => answerOf(scriptApi['user-fields'].$get({}, { init })), []);
   const [field, setField] = useState('');
   const [kind, setKind] = useState<'office' | 'group'>('office');
   const [name, setName] = useState('');
@@ -541,8 +534,6 @@ function parseClaims(text: string): Record<string, string[]> {
   return claims;
 }
 
-type TestRunAnswer = ScriptTestRunResponse;
-
 const CHANGE_KEYS = { add: { office: 'changeAddOffice', group: 'changeAddGroup' }, remove: { office: 'changeRemoveOffice', group: 'changeRemoveGroup' } } as const;
 
 /** A change the run would apply, in the page's language (the answer carries it as data). */
@@ -580,11 +571,7 @@ function TestRun({ source, onTrace, onSelect }: { source: string; onTrace: (trac
         onClick={async () => {
           setBusy(true);
           try {
-            const ran = await api.post<TestRunAnswer>(`${BASE}/test-run`, {
-              source,
-              claims: parseClaims(claims),
-              userId: user?.id ?? null,
-            });
+            const ran = await answerOf(scriptApi['test-run'].$post({ json: { source, claims: parseClaims(claims), userId: user?.id ?? null } }));
             setRanSource(source);
             setAnswer(ran);
             if (ran.ok) onTrace(ran.trace ?? []);
@@ -655,14 +642,14 @@ function History({ state, current, onRestored }: { state: ScriptState; current: 
               <td>{formatDateTime(version.savedAt)}</td>
               <td>{version.savedBy ?? ''}</td>
               <td class="actions">
-                <Button variant="secondary" onClick={async () => setCompared(await answerOf(adminApi['sign-in-script'].versions[':version'].$get({ param: { version: String(version.version) } })))}>
+                <Button variant="secondary" onClick={async () => setCompared(await answerOf(scriptApi.versions[':version'].$get({ param: { version: String(version.version) } })))}>
                   {t('compare')}
                 </Button>{' '}
                 <Button
                   variant="secondary"
                   onClick={async () => {
                     try {
-                      const restored = await api.post<ScriptState>(`${BASE}/versions/${version.version}/restore`);
+                      const restored = await answerOf(scriptApi.versions[':version'].restore.$post({ param: { version: String(version.version) } }));
                       showToast(
                         t('restored', {
                           version: version.version,
@@ -700,7 +687,7 @@ let catalogue: Promise<DesignerCatalogue> | null = null;
 
 /** The engine's declarations, loaded once per page: actions, context variables and the user's fields. */
 function loadCatalogue(): Promise<DesignerCatalogue> {
-  catalogue ??= Promise.all([api.get<ScriptCatalogueResponse>(`${BASE}/actions`), api.get<ScriptUserFieldsResponse>(`${BASE}/user-fields`)]).then(
+  catalogue ??= Promise.all([answerOf(scriptApi.actions.$get()), answerOf(scriptApi['user-fields'].$get())]).then(
     ([actions, fields]) => ({
       actions: actions.items,
       contextVariables: actions.contextVariables,

@@ -9,19 +9,22 @@
  * Completion opened by a trigger character (the space after `- ` or `key:`) preselects nothing, so a plain Enter
  * stays a line break; nothing is offered right after `actions:` (the list goes on the next line).
  */
+import type { InferResponseType } from 'hono/client';
 import { adminApi, answer } from '../../../lib/api-client';
 import { currentLanguage, translator, type Dictionaries, type Language } from '../../../lib/i18n';
 import type { monaco as Monaco } from '../../monaco/monaco';
-import type { ScriptCatalogueResponse, ScriptUserFieldsResponse } from '../../../../../worker/scripts/routes';
 import { contextAt, isContextUser, scriptVariables, type CursorContext } from './script-context';
 
 type MonacoApi = typeof Monaco;
 
+type ScriptCatalogue = InferResponseType<(typeof adminApi)['sign-in-script']['actions']['$get'], 200>;
+type ScriptUserFields = InferResponseType<(typeof adminApi)['sign-in-script']['user-fields']['$get'], 200>;
+
 /** An action as GET /sign-in-script/actions declares it (name, parameters, documentation in both languages). */
-export type ActionDoc = ScriptCatalogueResponse['items'][number];
+export type ActionDoc = ScriptCatalogue['items'][number];
 
 /** The two catalogue answers together: the actions, context variables and type names, and the user's fields. */
-export type DesignerCatalogue = Omit<ScriptCatalogueResponse, 'items'> & { actions: ActionDoc[]; userFields: ScriptUserFieldsResponse['items'] };
+export type DesignerCatalogue = Omit<ScriptCatalogue, 'items'> & { actions: ActionDoc[]; userFields: ScriptUserFields['items'] };
 
 const strings: Dictionaries = {
   en: {
