@@ -140,7 +140,7 @@ async function decide(env: Env, request: VerifyRequest, nowMs: number, claimedLi
           VERIFY_ATTEMPTS_PER_USER,
           VERIFY_WINDOW_MS,
           nowMs,
-          { condition: validApiKeyCondition('?5', nowMs, 'verify'), value: request.apiKeyHash },
+          { condition: validApiKeyCondition('?5', '?2', 'verify'), value: request.apiKeyHash },
           VERIFY_RATE_LIMIT_KEY_SQL,
         ),
     ...verifyTargetStatements(db, request.resource, loginKey),

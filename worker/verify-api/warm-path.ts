@@ -218,7 +218,7 @@ export async function verifyWarm(
           AND EXISTS (SELECT 1 FROM resources WHERE resources.id = ? AND (resources.id = ? OR lower(resources.name) = lower(?)))
           AND EXISTS (SELECT 1 FROM assignments WHERE assignments.id = ? AND assignments.resource_id = ? AND assignments.user_id = ?
                       AND assignments.kind = ? AND assignments.token_id IS ?)
-          AND ${validApiKeyCondition('?', nowMs, 'verify')}
+          AND ${validApiKeyCondition('?', '?', 'verify')}
           AND ${rateLimitHitAllowedCondition('?', '?', '?')}`,
         values: [
           ...WARM_CHECKED_TOKEN_COLUMNS.map((column) => token[column]),
@@ -234,6 +234,7 @@ export async function verifyWarm(
           copy.assignment.kind,
           copy.assignment.token_id,
           request.apiKeyHash,
+          nowMs,
           limitKey,
           nowMs,
           VERIFY_ATTEMPTS_PER_USER,
@@ -257,7 +258,7 @@ export async function verifyWarm(
   // oracle telling right codes from wrong ones past the limit. Counted only for a usable key, as the cold path's hit.
   // The cold path judges the limit by this hit's own row (a later read would count the hits of requests in flight).
   const claimedLimit = await consumeRateLimitStatement(env.DB, `verify:${copy.userId}:${copy.resourceId}`, VERIFY_ATTEMPTS_PER_USER, VERIFY_WINDOW_MS, nowMs, {
-    condition: validApiKeyCondition('?5', nowMs, 'verify'),
+    condition: validApiKeyCondition('?5', '?2', 'verify'),
     value: request.apiKeyHash,
   }).first<RateLimitHitRow>();
   return claimedLimit ? { kind: 'refused', claimedLimit } : { kind: 'refused' };

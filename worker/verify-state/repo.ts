@@ -53,7 +53,8 @@ export interface WarmCopyFacts {
  * verify now, the user enabled under the same identity key, the resource under the same id or name, the same
  * assignment, the token's columns unchanged. So a revoked key, a disabled user, a removed or changed assignment, a
  * disabled, re-seeded or re-PINned token refuses here, before the object is asked; no row: nothing was counted, and
- * the cold path decides. The facts travel as one JSON parameter (?5), read with json_extract.
+ * the cold path decides. The facts travel as one JSON parameter (?5), read with json_extract; `validApiKey` builds
+ * the key condition over a placeholder of the hash, and may name the clock as ?2 (rateLimitHitStatement binds it).
  */
 export function warmAttemptStatement(db: D1Database, facts: WarmCopyFacts, nowMs: number, limit: number, windowMs: number, validApiKey: (param: string) => string): D1PreparedStatement {
   const fact = (path: string) => `json_extract(?5, '$.${path}')`;

@@ -58,7 +58,7 @@ export async function verifyWarmInObject(
     nowMs,
     VERIFY_ATTEMPTS_PER_USER,
     VERIFY_WINDOW_MS,
-    (param) => validApiKeyCondition(param, nowMs, 'verify'),
+    (param) => validApiKeyCondition(param, '?2', 'verify'),
   );
   const [claimed] = touchApiKey ? await db.batch<RateLimitHitRow>([claim, touchApiKeyStatement(db, request.apiKeyHash, nowMs)]) : [await claim.all<RateLimitHitRow>()];
   const row = claimed!.results[0];
