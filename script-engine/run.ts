@@ -317,22 +317,30 @@ class Interpreter implements ActionRuntime {
     return output;
   }
 
-  private loadClaims(claims: Record<string, readonly string[]>): ClaimsValue {
+  private loadClaims(claims: RunContext['claims']): ClaimsValue {
     const budgets = this.budgets;
     const map = new Map<string, readonly string[]>();
-    const entries = Object.entries(claims ?? {});
+    // Read as the engine's callers may send them at run time (a single text for a list, a value that is no text),
+    // whatever the declared type says: each value is checked before the script sees it.
+    const entries: [string, unknown][] = Object.entries(claims ?? {});
     if (entries.length > budgets.maxListItems) this.fail('tooManyClaims', { max: budgets.maxListItems });
     for (const [name, values] of entries) {
       if (name === '__proto__' || name === 'constructor' || name === 'prototype') continue;
-      const list = Array.isArray(values) ? values : [values as unknown as string];
-      if (list.length > budgets.maxListItems) this.fail('claimTooManyValues', { name: name.slice(0, 100), max: budgets.maxListItems });
-      for (const value of list) {
-        if (typeof value !== 'string') this.fail('claimValueNotText', { name: name.slice(0, 100) });
-        if (value.length > budgets.maxStringChars) this.fail('claimValueTooLong', { name: name.slice(0, 100), max: budgets.maxStringChars });
-      }
+      const list: readonly unknown[] = Array.isArray(values) ? values : [values];
+      this.checkClaimValues(name, list);
       map.set(name, list);
     }
     return new ClaimsValue(map);
+  }
+
+  /** A claim's values within the budgets and all text, or the run fails with the problem. */
+  private checkClaimValues(name: string, list: readonly unknown[]): asserts list is readonly string[] {
+    const budgets = this.budgets;
+    if (list.length > budgets.maxListItems) this.fail('claimTooManyValues', { name: name.slice(0, 100), max: budgets.maxListItems });
+    for (const value of list) {
+      if (typeof value !== 'string') this.fail('claimValueNotText', { name: name.slice(0, 100) });
+      if (value.length > budgets.maxStringChars) this.fail('claimValueTooLong', { name: name.slice(0, 100), max: budgets.maxStringChars });
+    }
   }
 
   private record(inputs: Record<string, unknown>, key: string, value: Value): void {

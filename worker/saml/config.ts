@@ -328,15 +328,28 @@ export function describeConfigKeys(language: Language = 'en'): Record<string, Co
  */
 export function configJsonSchema(language: Language = 'en'): Record<string, unknown> {
   const docs = describeConfigKeys(language);
-  const schema = z.toJSONSchema(samlConfigSchema, { io: 'input', target: 'draft-07', unrepresentable: 'any' }) as unknown as Record<string, unknown> & {
-    properties: Record<string, Record<string, unknown>> & { config: { properties: Record<string, Record<string, unknown>> } };
+  const schema = z.toJSONSchema(samlConfigSchema, { io: 'input', target: 'draft-07', unrepresentable: 'any' });
+  const describe = (path: string, node: JsonSchemaNode | undefined) => {
+    const { description } = docs[path]!;
+    return Object.assign(keySchema(path, node), { description, markdownDescription: description });
   };
-  const describe = (node: Record<string, unknown>, path: string) => Object.assign(node, { description: docs[path]!.description, markdownDescription: docs[path]!.description });
-  for (const [key, node] of Object.entries(schema.properties)) describe(node, key);
-  for (const [key, node] of Object.entries(schema.properties.config.properties)) describe(node, `config.${key}`);
+  for (const [key, node] of Object.entries(schema.properties ?? {})) describe(key, node);
+  const config = keySchema('config', schema.properties?.config);
+  for (const [key, node] of Object.entries(config.properties ?? {})) describe(`config.${key}`, node);
   // Offered as values by the editor's completion: the NameID and the standard email claim.
-  schema.properties.config.properties.claimEmail!.examples = [NAME_ID_CLAIM, KEY_DOCS['config.claimEmail'].example];
+  keySchema('config.claimEmail', config.properties?.claimEmail).examples = [NAME_ID_CLAIM, KEY_DOCS['config.claimEmail'].example];
   return { ...schema, title: 'SAML configuration' };
+}
+
+type JsonSchemaNode = z.core.JSONSchema._JSONSchema;
+
+/**
+ * A key's schema as zod writes it for samlConfigSchema: an object. JSON Schema also allows `true` or no schema at
+ * all, which would mean the generated file lost the key's rules and documentation, so that is an error here.
+ */
+function keySchema(path: string, node: JsonSchemaNode | undefined): z.core.JSONSchema.JSONSchema {
+  if (typeof node !== 'object') throw new Error(`The SAML configuration's JSON Schema has no object schema for ${path}`);
+  return node;
 }
 
 /** A starting point for an empty editor. */
