@@ -3,8 +3,13 @@
  * the resource, the user, their assignment and the tokens it answers for. SQL, not the query builder: the resource
  * and the user are resolved inside D1 from what the caller sent, in the same batch as the API key check.
  */
-import { TOKEN_RECORD_COLUMNS } from '../tokens/repo';
+import type { assignments, resources, users } from '../db/schema';
+import type { RateLimitHitRow } from '../lib/repo';
+import { TOKEN_RECORD_COLUMNS, type TokenRecord } from '../tokens/repo';
 import { tokensVerifiedAtSql } from '../tokens/accepted-tokens';
+
+type UserRow = typeof users.$inferSelect;
+type AssignmentRow = typeof assignments.$inferSelect;
 
 /** The resource a caller names, by its id or its name; the user, by the identity key of the login (?2 / $.loginKey). */
 export const resourceIdOf = (param: string) => `SELECT id FROM resources WHERE id = ${param} OR lower(name) = lower(${param}) LIMIT 1`;
@@ -38,4 +43,19 @@ export function verifyTargetStatements(db: D1Database, resource: string, loginKe
     db.prepare(`SELECT id, kind, token_id FROM assignments WHERE resource_id = (${resourceId}) AND user_id = (${userId})`).bind(resource, loginKey),
     db.prepare(`SELECT ${TOKEN_RECORD_COLUMNS} FROM tokens WHERE ${tokensVerifiedAtSql(`(${resourceId})`, `(${userId})`)} ORDER BY created_at`).bind(resource, loginKey),
   ];
+}
+
+/**
+ * The rows of a batch's verifyRateLimitRowStatement (or the claim in its place) and verifyTargetStatements, typed
+ * as those SELECTs name their columns: D1 answers in SQLite's own values, so `enabled` is 0 or 1 here, where the
+ * query builder would give a boolean.
+ */
+export function verifyRowsOf([limitRows, resourceRows, userRows, assignmentRows, tokenRows]: D1Result[]) {
+  return {
+    limit: (limitRows as D1Result<RateLimitHitRow>).results[0],
+    resource: (resourceRows as D1Result<{ id: (typeof resources.$inferSelect)['id'] }>).results[0],
+    user: (userRows as D1Result<{ id: UserRow['id']; enabled: number; login: UserRow['login']; first_name: UserRow['firstName']; language: UserRow['language'] }>).results[0],
+    assignment: (assignmentRows as D1Result<{ id: AssignmentRow['id']; kind: AssignmentRow['kind']; token_id: AssignmentRow['tokenId'] }>).results[0],
+    tokens: (tokenRows as D1Result<TokenRecord>).results,
+  };
 }

@@ -28,7 +28,7 @@ import { AppError } from '../errors';
 import { checkTokenCode, isCodeRequest, isMessageToken, openChallengeIdOf, sendKeptTokenCode } from '../tokens/message-tokens';
 import { tokensForTypedCode } from '../tokens/accepted-tokens';
 import { verifyKeysOf } from '../tokens/service';
-import { verifyRateLimitRowStatement, verifyTargetStatements, VERIFY_RATE_LIMIT_KEY_SQL } from './repo';
+import { verifyRateLimitRowStatement, verifyRowsOf, verifyTargetStatements, VERIFY_RATE_LIMIT_KEY_SQL } from './repo';
 import { keepWarmCopy, verifyWarm, warmCopyConsumed, warmCopyKey } from './warm-path';
 
 /** The answer to a missing, malformed, unknown or revoked key (the same words as the admin API's). */
@@ -129,7 +129,7 @@ async function decide(env: Env, request: VerifyRequest, nowMs: number, claimedLi
   // Counted only for a valid key: requests nobody authenticated must not use up a user's attempts.
   // With the hit claimed already, the row is still read in its place (and not used: it counts requests in flight
   // too), so the batch has the same statements whether the warm copy matched the code or not.
-  const [keyRows, , limitRows, resourceRows, userRows, assignmentRows, tokenRows] = await db.batch([
+  const [keyRows, , ...readRows] = await db.batch([
     apiKeyLookupStatement(db, request.apiKeyHash, nowMs),
     touchApiKeyStatement(db, request.apiKeyHash, nowMs),
     claimedLimit
@@ -151,15 +151,12 @@ async function decide(env: Env, request: VerifyRequest, nowMs: number, claimedLi
   const apiKey = apiKeyFromLookup(keyRows!);
   if (!apiKey) throw new AppError('UNAUTHENTICATED', INVALID_API_KEY_MESSAGE);
   requireApiKeyScope(apiKey, 'verify');
-  const user = userRows!.results[0] as { id: string; enabled: number; login: string; first_name: string; language: 'de' | 'en' } | undefined;
+  const { limit: limitHit, resource, user, assignment, tokens: assigned } = verifyRowsOf(readRows);
   const answer = (result: VerifyApiResult): Decision => ({ result, userId: user?.id ?? null, logged: false });
 
   // The hit is counted for every usable key (checked just above, in the same batch), so its row is there.
-  const limitRow = claimedLimit ?? (limitRows!.results[0] as RateLimitHitRow | undefined);
+  const limitRow = claimedLimit ?? limitHit;
   if (!limitRow) throw new Error('verify rate limit hit returned no row');
-  const resource = resourceRows!.results[0] as { id: string } | undefined;
-  const assignment = assignmentRows!.results[0] as { id: string; kind: 'user' | 'token_with_user'; token_id: string | null } | undefined;
-  const assigned = tokenRows!.results as unknown as TokenRecord[];
   // loginKey is set when the user was found by it. The copy is kept before the limit is looked at: whether an isolate
   // holds a copy must not depend on whether the last refused request's code was right (a right code's refused warm
   // consume drops the copy, warm-path.ts), or the next request's round trips would tell.

@@ -60,7 +60,7 @@ export function hotStateAccessOf(env: Partial<StateEnv>): HotStateAccess | undef
   const stateEnv = env as StateEnv;
   return {
     verify: (token, input, nowMs, options) =>
-      ask(stateEnv, token, nowMs, (stub, record, epoch) =>
+      ask(stateEnv, token, nowMs, disabledVerify(token), (stub, record, epoch) =>
         stub.verify(
           record,
           input,
@@ -69,20 +69,25 @@ export function hotStateAccessOf(env: Partial<StateEnv>): HotStateAccess | undef
           epoch,
         ),
       ),
-    recordFailure: (token, nowMs, reason) => ask(stateEnv, token, nowMs, (stub, record) => stub.recordFailure(record, nowMs, reason)),
-    resync: (token, firstOtp, secondOtp, nowMs, audit) => ask(stateEnv, token, nowMs, (stub, record, epoch) => stub.resync(record, firstOtp, secondOtp, nowMs, epoch, audit)),
+    recordFailure: (token, nowMs, reason) => ask(stateEnv, token, nowMs, disabledVerify(token), (stub, record) => stub.recordFailure(record, nowMs, reason)),
+    resync: (token, firstOtp, secondOtp, nowMs, audit) =>
+      ask(stateEnv, token, nowMs, { ok: false, reason: 'TOKEN_DISABLED' }, (stub, record, epoch) => stub.resync(record, firstOtp, secondOtp, nowMs, epoch, audit)),
   };
 }
+
+const disabledVerify = (token: TokenRecord): VerifyResult => ({ ok: false, tokenId: token.id, reason: 'TOKEN_DISABLED' });
 
 /**
  * One question to the token's object. A `stale` answer (an admin change reached the object after this isolate last
  * heard from it) reads the token afresh from D1 and asks once more with the new epoch; a token that is gone or
- * changed hands meanwhile is refused as disabled, like any token no longer usable.
+ * changed hands meanwhile is refused as disabled (`disabled`, the question's own answer for that), like any token
+ * no longer usable.
  */
 async function ask<T extends VerifyResult | { ok: boolean }>(
   env: StateEnv,
   token: TokenRecord,
   nowMs: number,
+  disabled: T,
   question: (stub: DurableObjectStub<VerifyStateObject>, record: TokenRecord, epoch: number | null) => Promise<ObjectAnswer<T>>,
 ): Promise<T> {
   const name = objectNameOf(token);
@@ -91,12 +96,12 @@ async function ask<T extends VerifyResult | { ok: boolean }>(
   if (answer.stale) {
     learnEpoch(name, answer.epoch);
     const fresh = await readTokenRecord(env.DB, token.id);
-    if (!fresh || objectNameOf(fresh) !== name) return { ok: false, tokenId: token.id, reason: 'TOKEN_DISABLED' } as unknown as T;
+    if (!fresh || objectNameOf(fresh) !== name) return disabled;
     answer = (await question(stub, fresh, answer.epoch)) as ObjectAnswer<T>;
     // Another admin change in between: refuse rather than loop; the next request starts from the newest epoch.
     if (answer.stale) {
       learnEpoch(name, answer.epoch);
-      return { ok: false, tokenId: token.id, reason: 'TOKEN_DISABLED' } as unknown as T;
+      return disabled;
     }
   }
   learnEpoch(name, answer.epoch);

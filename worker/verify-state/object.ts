@@ -47,14 +47,15 @@ import {
 } from '../tokens/verification';
 
 /** The hot columns this object owns, per token: what the D1 mirror is written from. */
-export interface HotState {
+/** A type, not an interface: it is also the row type of a query on this object's SQLite (rows<Row>). */
+export type HotState = {
   counter: number;
   last_used_step: number;
   drift_steps: number;
   fail_count: number;
   locked_until: number | null;
   last_used_at: number | null;
-}
+};
 
 /**
  * What a verify may ask of the object: VerifyOptions without the D1 statement, and the success activity as data
@@ -251,13 +252,13 @@ export class VerifyStateObject extends DurableObject<Env> {
    */
   private async flushOnce(): Promise<boolean> {
     for (;;) {
-      const mirrors = this.rows(
+      const mirrors = this.rows<HotState & { token_id: string; consumed: number; version: number }>(
         `SELECT o.token_id, o.consumed, o.version, s.counter, s.last_used_step, s.drift_steps, s.fail_count, s.locked_until, s.last_used_at
          FROM mirror_outbox o JOIN token_state s ON s.token_id = o.token_id LIMIT ?`,
         VERIFY_OUTBOX_FLUSH_ROWS_MAX,
-      ) as unknown as (HotState & { token_id: string; consumed: number; version: number })[];
-      const activities = this.rows('SELECT id, activity FROM activity_outbox LIMIT ?', VERIFY_OUTBOX_FLUSH_ROWS_MAX) as { id: string; activity: string }[];
-      const audits = this.rows('SELECT id, step, version FROM audit_outbox LIMIT ?', VERIFY_OUTBOX_FLUSH_ROWS_MAX) as { id: string; step: string; version: number }[];
+      );
+      const activities = this.rows<{ id: string; activity: string }>('SELECT id, activity FROM activity_outbox LIMIT ?', VERIFY_OUTBOX_FLUSH_ROWS_MAX);
+      const audits = this.rows<{ id: string; step: string; version: number }>('SELECT id, step, version FROM audit_outbox LIMIT ?', VERIFY_OUTBOX_FLUSH_ROWS_MAX);
       if (mirrors.length === 0 && activities.length === 0 && audits.length === 0) {
         this.owesD1 = false;
         return true;
@@ -324,8 +325,9 @@ export class VerifyStateObject extends DurableObject<Env> {
     return { ...record, ...this.stateOf(record.id)! };
   }
 
-  private rows(query: string, ...values: unknown[]): Record<string, SqlStorageValue>[] {
-    return this.sql.exec(query, ...values).toArray();
+  /** A query's rows, typed as the caller's SELECT names its columns (SqlStorage.exec's own row parameter). */
+  private rows<Row extends Record<string, SqlStorageValue> = Record<string, SqlStorageValue>>(query: string, ...values: unknown[]): Row[] {
+    return this.sql.exec<Row>(query, ...values).toArray();
   }
 
   /** This object's SQLite as the store of verifyOtpIn / resyncIn (the same steps as d1TokenState's, on token_state). */
@@ -392,7 +394,7 @@ export class VerifyStateObject extends DurableObject<Env> {
         const replay = lastAccepted ? lastAcceptedSql(token.id, lastAccepted, nowMs) : null;
         const failCount = 'CASE WHEN locked_until IS NOT NULL AND locked_until <= ? THEN 1 ELSE fail_count + 1 END';
         const row = this.write(() => {
-          const counted = this.rows(
+          const counted = this.rows<{ fail_count: number; locked_until: number | null }>(
           `UPDATE token_state SET
              fail_count = ${failCount},
              locked_until = CASE WHEN ${failCount} >= ? THEN ? WHEN locked_until IS NOT NULL AND locked_until <= ? THEN NULL ELSE locked_until END
@@ -405,7 +407,7 @@ export class VerifyStateObject extends DurableObject<Env> {
           nowMs,
           token.id,
           ...(replay?.values ?? []),
-          )[0] as { fail_count: number; locked_until: number | null } | undefined;
+          )[0];
           if (counted) {
             this.owe(token.id, false);
             this.auditLater(audited);
@@ -424,7 +426,7 @@ export class VerifyStateObject extends DurableObject<Env> {
         this.write(() => {
           // The attempt limit's hit, then (only while it allows) one failure claimed on the token before any code is
           // computed: the attempt that reaches TOKEN_MAX_FAILS locks the token at once.
-          const hit = this.rows(
+          const hit = this.rows<{ count: number; expires_at: number }>(
             `INSERT INTO resync_attempts (token_id, count, expires_at) VALUES (?, 1, ?)
              ON CONFLICT (token_id) DO UPDATE SET
                count = CASE WHEN expires_at <= ? THEN 1 ELSE min(count + 1, ? + 1) END,
@@ -435,18 +437,19 @@ export class VerifyStateObject extends DurableObject<Env> {
             nowMs,
             RESYNC_ATTEMPTS_PER_TOKEN,
             nowMs,
-          )[0] as { count: number; expires_at: number };
+            // An upsert with RETURNING yields its row whichever branch it took.
+          )[0]!;
           const limit = rateLimitResultFromRow(hit, RESYNC_ATTEMPTS_PER_TOKEN, nowMs);
           if (!limit.allowed) return { ok: false, reason: 'RATE_LIMITED', retryAfterMs: limit.retryAfterMs };
           const fresh = 'CASE WHEN locked_until IS NOT NULL THEN 1 ELSE fail_count + 1 END';
-          const claimed = this.rows(
+          const claimed = this.rows<{ locked_until: number | null }>(
             `UPDATE token_state SET fail_count = ${fresh}, locked_until = CASE WHEN ${fresh} >= ? THEN ? ELSE NULL END
              WHERE token_id = ? AND ${UNLOCKED} RETURNING locked_until`,
             TOKEN_MAX_FAILS,
             nowMs + TOKEN_LOCK_DURATION_MS,
             token.id,
             nowMs,
-          )[0] as { locked_until: number | null } | undefined;
+          )[0];
           if (!claimed) return { ok: false, reason: 'TOKEN_LOCKED', lockedUntil: token.locked_until !== null && token.locked_until > nowMs ? token.locked_until : null };
           this.owe(token.id, false);
           this.auditLater(audited);
