@@ -153,8 +153,11 @@ export async function listActivityRowsAfter(d1: D1Database, filter: ActivityRowF
     .limit(limit);
 }
 
-/** One activity type's count within one group of the grouped view. */
-export type ActivityGroupCount = Pick<ActivityRow, 'userId' | 'login' | 'type'> & { groupKey: string; lastAt: number; count: number };
+/**
+ * One activity type's count within one group of the grouped view: the columns as the schema types them, the group's
+ * latest time as its `at`; the group key (a user id, or 'login:' and the login typed) and the count are computed.
+ */
+export type ActivityGroupCount = Pick<ActivityRow, 'userId' | 'login' | 'type'> & { groupKey: string; lastAt: ActivityRow['at']; count: number };
 
 /**
  * The filter's activities grouped per user, a page of groups (by their latest activity), one row per group and

@@ -1,7 +1,8 @@
 /**
  * Every statement of platform sign-in: sessions, the /login second-factor and password-reset challenges, the users'
  * sign-in columns and API keys. Row types come from worker/db/schema.ts. The conditional statements (claims,
- * single-use consumption, caps) stay SQL; each says what its condition guarantees.
+ * single-use consumption, caps) say what their condition guarantees; the ones whose condition is a count or the
+ * batch's previous statement stay SQL.
  */
 import { and, desc, eq, gt, isNotNull, isNull, lt, ne, sql } from 'drizzle-orm';
 import { SESSION_TTL_MS } from '../constants';
@@ -170,31 +171,29 @@ type OpenStep = Pick<typeof challenges.$inferSelect, 'userId' | 'data'>;
  * statement that counts it, so N parallel guesses get at most max_attempts claims. No row: nothing was claimed.
  */
 export async function claimSecondFactorAttempt(d1: D1Database, challengeId: string, nowMs: number): Promise<OpenStep | null> {
-  return d1
-    .prepare(
-      `UPDATE challenges SET attempts = attempts + 1
-       WHERE id = ? AND purpose = '${SECOND_FACTOR_PURPOSE}' AND consumed_at IS NULL AND expires_at > ? AND attempts < max_attempts
-       RETURNING user_id AS userId, data`,
-    )
-    .bind(challengeId, nowMs)
-    .first<OpenStep>();
+  const [row] = await createDb(d1)
+    .update(challenges)
+    .set({ attempts: sql`${challenges.attempts} + 1` })
+    .where(openSecondFactor(challengeId, nowMs))
+    .returning({ userId: challenges.userId, data: challenges.data });
+  return row ?? null;
 }
 
 /** The step while it is open and has attempts left, without claiming one (for the passkey options). */
 export async function findOpenSecondFactor(d1: D1Database, challengeId: string, nowMs: number): Promise<OpenStep | null> {
-  const [row] = await createDb(d1)
-    .select({ userId: challenges.userId, data: challenges.data })
-    .from(challenges)
-    .where(
-      and(
-        eq(challenges.id, challengeId),
-        eq(challenges.purpose, SECOND_FACTOR_PURPOSE),
-        isNull(challenges.consumedAt),
-        gt(challenges.expiresAt, nowMs),
-        lt(challenges.attempts, challenges.maxAttempts),
-      ),
-    );
+  const [row] = await createDb(d1).select({ userId: challenges.userId, data: challenges.data }).from(challenges).where(openSecondFactor(challengeId, nowMs));
   return row ?? null;
+}
+
+/** The step is open (unconsumed, unexpired) and under its attempt limit. */
+function openSecondFactor(challengeId: string, nowMs: number) {
+  return and(
+    eq(challenges.id, challengeId),
+    eq(challenges.purpose, SECOND_FACTOR_PURPOSE),
+    isNull(challenges.consumedAt),
+    gt(challenges.expiresAt, nowMs),
+    lt(challenges.attempts, challenges.maxAttempts),
+  );
 }
 
 /** Single use: true only for the one request whose UPDATE flipped consumed_at. */
@@ -242,13 +241,11 @@ export function insertResetLinkStatement(d1: D1Database, link: { id: string; use
  * concurrent completions exactly one gets the user id.
  */
 export async function claimResetLink(d1: D1Database, linkId: string, nowMs: number): Promise<string | null> {
-  const row = await d1
-    .prepare(
-      `UPDATE challenges SET consumed_at = ?1
-       WHERE id = ?2 AND purpose = '${RESET_PURPOSE}' AND consumed_at IS NULL AND expires_at > ?1 RETURNING user_id AS userId`,
-    )
-    .bind(nowMs, linkId)
-    .first<Pick<typeof challenges.$inferSelect, 'userId'>>();
+  const [row] = await createDb(d1)
+    .update(challenges)
+    .set({ consumedAt: nowMs })
+    .where(and(eq(challenges.id, linkId), eq(challenges.purpose, RESET_PURPOSE), isNull(challenges.consumedAt), gt(challenges.expiresAt, nowMs)))
+    .returning({ userId: challenges.userId });
   return row?.userId ?? null;
 }
 
@@ -279,20 +276,22 @@ export function usableKeyCondition(nowSql: string): string {
     AND EXISTS (SELECT 1 FROM users WHERE users.id = api_keys.owner_user_id AND users.enabled = 1 AND users.is_admin = 1))`;
 }
 
-/** What `insertApiKeyStatement` returns. */
-export type InsertedApiKey = { ownerLogin: UserRow['login'] | null };
-
 export type NewApiKey = Pick<ApiKeyRow, 'id' | 'name' | 'keyHash' | 'keyPrefix' | 'scope' | 'ownerUserId' | 'createdByKeyId' | 'createdAt' | 'expiresAt'>;
 
-/** The insert of a key; its one returned row carries the owner's login as it is now. */
+/** The key's insert; its one returned row carries the owner's login as it is now, under the alias of its field. */
+function insertApiKeyQuery(d1: D1Database, key: NewApiKey) {
+  return createDb(d1)
+    .insert(apiKeys)
+    .values(key)
+    .returning({ ownerLogin: sql<UserRow['login'] | null>`(SELECT login FROM users WHERE id = ${apiKeys.ownerUserId})`.as('ownerLogin') });
+}
+
+/** What `insertApiKeyStatement` returns: the query's own row, as its one column is named by its alias. */
+export type InsertedApiKey = Awaited<ReturnType<typeof insertApiKeyQuery>>[number];
+
+/** The insert of a key, for the batch that also writes its audit row. */
 export function insertApiKeyStatement(d1: D1Database, key: NewApiKey): D1PreparedStatement {
-  return d1Statement(
-    d1,
-    createDb(d1)
-      .insert(apiKeys)
-      .values(key)
-      .returning({ ownerLogin: sql<string | null>`(SELECT login FROM users WHERE id = ${apiKeys.ownerUserId})`.as('ownerLogin') }),
-  );
+  return d1Statement(d1, insertApiKeyQuery(d1, key));
 }
 
 /** Every key with its owner's login and whether it is usable at `nowMs`; revoked ones last, newest first. */
@@ -333,7 +332,8 @@ export function revokeKeysMadeByStatement(d1: D1Database, id: string, nowMs: num
   return d1.prepare('UPDATE api_keys SET revoked_at = ? WHERE created_by_key_id = ? AND revoked_at IS NULL AND changes() = 1').bind(nowMs, id);
 }
 
-export type ApiKeyLookupRow = Pick<ApiKeyRow, 'id' | 'scope'> & { ownerUserId: string };
+/** What `apiKeyLookupStatement` selects; a usable key's owner exists (the condition says so), so it is no NULL. */
+export type ApiKeyLookupRow = Pick<ApiKeyRow, 'id' | 'scope'> & { ownerUserId: NonNullable<ApiKeyRow['ownerUserId']> };
 
 /** Reads a key usable now by its hash: no row means refuse. Never cached. */
 export function apiKeyLookupStatement(d1: D1Database, keyHash: string, nowMs: number): D1PreparedStatement {

@@ -18,7 +18,7 @@ import { findLiveSession, readSecondFactorProvenAt, sessionStatement, touchSessi
 /** A live session as the auth middleware and the portal read it; `reprovedAt` is its last step-up alone. */
 export type SessionRow = Omit<LiveSession, 'provenAt'> & {
   /** When this session last proved the user's second factor, by its sign-in or a step-up (null: never). */
-  secondFactorProvenAt: number | null;
+  secondFactorProvenAt: LiveSession['provenAt'] | null;
 };
 
 export { deleteSession, deleteUserSessionsStatement, recordReproofStatement, sessionStatement, type NewSession } from './repo';

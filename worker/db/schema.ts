@@ -12,7 +12,8 @@ import { HASH_ALGORITHMS } from '../otp/hotp';
 
 const id = () => text('id').primaryKey();
 const createdAt = () => integer('created_at').notNull();
-const bool = (name: string) => integer(name, { mode: 'boolean' });
+/** Generic over the name, so the column's SQL name stays in its type: db/stored-row.ts keys raw rows by it. */
+const bool = <Name extends string>(name: Name) => integer(name, { mode: 'boolean' });
 
 // ---------------------------------------------------------------- people and organisation
 

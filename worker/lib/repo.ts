@@ -5,12 +5,13 @@
 import { and, eq, gt, isNotNull, isNull, ne, or, sql } from 'drizzle-orm';
 import { createDb, d1Statement } from '../db/client';
 import { rateLimits, users } from '../db/schema';
+import type { StoredRow } from '../db/stored-row';
 
 // ---------------------------------------------------------------- rate_limits
 
 export type RateLimitRow = Pick<typeof rateLimits.$inferSelect, 'count' | 'expiresAt'>;
-/** What `rateLimitHitStatement` returns, under the column names: verify paths read it from their own batches. */
-export type RateLimitHitRow = { count: RateLimitRow['count']; expires_at: RateLimitRow['expiresAt'] };
+/** What `rateLimitHitStatement` returns (its RETURNING), under the column names: verify paths read it from their own batches. */
+export type RateLimitHitRow = Pick<StoredRow<typeof rateLimits>, 'count' | 'expires_at'>;
 
 /**
  * A condition the hit is counted under, in the statement itself (the caller's SQL, its one parameter `?5`): false

@@ -2,7 +2,7 @@
  * Every statement of messaging: the settings rows it owns, the development outbox and the message log. Row types
  * come from worker/db/schema.ts; multi-row writes go in one D1 batch.
  */
-import { and, asc, count, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, inArray, isNotNull, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import { createDb, d1Statement } from '../db/client';
 import { challenges, messageLog, outbox, settings } from '../db/schema';
 
@@ -131,14 +131,20 @@ export function voidSentCodesStatement(d1: D1Database, code: { purpose: string; 
     .bind(code.nowMs, code.purpose, code.target, code.userId);
 }
 
+/**
+ * A sent code's row: a `challenges` row with a code hash is one (only insertSentCodeStatement writes a hash), and it
+ * always holds the address the code went to.
+ */
+type SentCodeRow = Omit<ChallengeRow, 'codeHash' | 'target'> & { [Column in 'codeHash' | 'target']: NonNullable<ChallengeRow[Column]> };
+
 export function insertSentCodeStatement(
   d1: D1Database,
-  code: Pick<ChallengeRow, 'id' | 'purpose' | 'userId' | 'target' | 'codeHash' | 'maxAttempts' | 'data' | 'ip' | 'createdAt' | 'expiresAt'>,
+  code: Pick<SentCodeRow, 'id' | 'purpose' | 'userId' | 'target' | 'codeHash' | 'maxAttempts' | 'data' | 'ip' | 'createdAt' | 'expiresAt'>,
 ): D1PreparedStatement {
   return d1Statement(d1, createDb(d1).insert(challenges).values({ ...code, attempts: 0 }));
 }
 
-export type ClaimedCode = Pick<ChallengeRow, 'userId' | 'target' | 'purpose' | 'attempts' | 'maxAttempts' | 'data'> & { codeHash: string; target: string };
+export type ClaimedCode = Pick<SentCodeRow, 'userId' | 'target' | 'purpose' | 'codeHash' | 'attempts' | 'maxAttempts' | 'data'>;
 
 /**
  * Claims one attempt of the code before it is compared: only while it is unconsumed, unexpired, under its limit and
@@ -146,15 +152,30 @@ export type ClaimedCode = Pick<ChallengeRow, 'userId' | 'target' | 'purpose' | '
  * comparisons. Null: nothing was claimed.
  */
 export async function claimCodeAttempt(d1: D1Database, rowId: string, nowMs: number, purpose: string | null): Promise<ClaimedCode | null> {
-  return d1
-    .prepare(
-      `UPDATE challenges SET attempts = attempts + 1
-       WHERE id = ?1 AND consumed_at IS NULL AND expires_at > ?2 AND attempts < max_attempts AND code_hash IS NOT NULL
-         AND (?3 IS NULL OR purpose = ?3)
-       RETURNING user_id AS userId, target, purpose, code_hash AS codeHash, attempts, max_attempts AS maxAttempts, data`,
+  const [row] = await createDb(d1)
+    .update(challenges)
+    .set({ attempts: sql`${challenges.attempts} + 1` })
+    .where(
+      and(
+        eq(challenges.id, rowId),
+        isNull(challenges.consumedAt),
+        gt(challenges.expiresAt, nowMs),
+        lt(challenges.attempts, challenges.maxAttempts),
+        isNotNull(challenges.codeHash),
+        purpose === null ? undefined : eq(challenges.purpose, purpose),
+      ),
     )
-    .bind(rowId, nowMs, purpose)
-    .first<ClaimedCode>();
+    .returning({
+      userId: challenges.userId,
+      // The row has a code hash (the condition), so it is a sent code's: the hash and the address are set.
+      target: sql<SentCodeRow['target']>`${challenges.target}`,
+      purpose: challenges.purpose,
+      codeHash: sql<SentCodeRow['codeHash']>`${challenges.codeHash}`,
+      attempts: challenges.attempts,
+      maxAttempts: challenges.maxAttempts,
+      data: challenges.data,
+    });
+  return row ?? null;
 }
 
 /** Why a code could not be claimed: its row as it is, if any. */

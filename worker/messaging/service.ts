@@ -327,11 +327,13 @@ function writeLog(
 export { clearOutbox, listOutbox } from './repo';
 
 /** A message_log row as the admin center shows it: a failed send carries the summary the test message shows too. */
-export interface MessageLogItem extends MessageLogRow {
-  summary: ProviderFailureSummary | null;
+function messageLogItemOf(row: MessageLogRow) {
+  return { ...row, summary: row.error === null ? null : summarizeLoggedFailure(row.error) };
 }
+
+export type MessageLogItem = ReturnType<typeof messageLogItemOf>;
 
 export async function listMessageLog(db: D1Database, query: Parameters<typeof listMessageLogRows>[1]): Promise<Page<MessageLogItem>> {
   const page = await listMessageLogRows(db, query);
-  return { ...page, items: page.items.map((row) => ({ ...row, summary: row.error === null ? null : summarizeLoggedFailure(row.error) })) };
+  return { ...page, items: page.items.map(messageLogItemOf) };
 }

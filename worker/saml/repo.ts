@@ -6,6 +6,7 @@
 import { and, desc, eq, gt, isNull, sql } from 'drizzle-orm';
 import { createDb, d1Statement } from '../db/client';
 import { challenges, samlConfigVersions, samlUsedAssertions, settings, users } from '../db/schema';
+import type { StoredRow } from '../db/stored-row';
 
 type UserRow = typeof users.$inferSelect;
 
@@ -19,7 +20,7 @@ const versionSelection = {
   savedAt: samlConfigVersions.savedAt,
   savedByLogin: users.login,
 };
-export type SamlVersionRow = Pick<typeof samlConfigVersions.$inferSelect, 'version' | 'yaml' | 'config' | 'allowSignIn' | 'savedAt'> & { savedByLogin: string | null };
+export type SamlVersionRow = Pick<typeof samlConfigVersions.$inferSelect, 'version' | 'yaml' | 'config' | 'allowSignIn' | 'savedAt'> & { savedByLogin: UserRow['login'] | null };
 
 /** The latest saved version and the version `appliedVersion` (null: none), with who saved each, in one round trip. */
 export async function readLatestAndApplied(d1: D1Database, appliedVersion: number | null): Promise<{ latest: SamlVersionRow | null; applied: SamlVersionRow | null }> {
@@ -114,15 +115,19 @@ export async function isAssertionUsed(d1: D1Database, key: string): Promise<bool
 
 // ---------------------------------------------------------------- users
 
+/** A `users` row as `SELECT *` answers it: under its column names (snake_case), the flags 0/1. */
+type StoredUserRow = StoredRow<typeof users>;
+
 /**
- * A `users` row under its column names (snake_case), as the sign-in script reads it (scripts/user-fields.ts maps
- * fields to columns): with the columns the ACS itself needs typed.
+ * The user a SAML sign-in goes on with, under the column names, as the sign-in script reads it
+ * (scripts/user-fields.ts maps fields to columns): a stored row, or a first sign-in's row about to be inserted, with
+ * the columns the ACS itself needs typed.
  */
-export type UserColumns = Record<string, unknown> & { id: UserRow['id']; login: UserRow['login']; enabled: number; language: UserRow['language'] };
+export type UserColumns = Record<string, unknown> & Pick<StoredUserRow, 'id' | 'login' | 'enabled' | 'language'>;
 
 /** Up to two users holding the email key: two mean an ambiguous email. */
-export async function usersWithEmailKey(d1: D1Database, emailKey: string): Promise<UserColumns[]> {
-  const { results } = await d1.prepare('SELECT * FROM users WHERE email_key = ? LIMIT 2').bind(emailKey).all<UserColumns>();
+export async function usersWithEmailKey(d1: D1Database, emailKey: string): Promise<StoredUserRow[]> {
+  const { results } = await d1.prepare('SELECT * FROM users WHERE email_key = ? LIMIT 2').bind(emailKey).all<StoredUserRow>();
   return results;
 }
 

@@ -7,12 +7,14 @@ import { and, desc, eq } from 'drizzle-orm';
 import type { AuditChange, Audit } from '../audit/record';
 import { createDb } from '../db/client';
 import { groups, offices, signInScriptVersions, users } from '../db/schema';
+import type { StoredRow } from '../db/stored-row';
 import { readSetting, writeSettingStatement } from '../settings/repo';
 
 export const APPLIED_VERSION_KEY = 'script.appliedVersion';
 export const ENABLED_KEY = 'script.enabled';
 
-export type ScriptVersionRow = typeof signInScriptVersions.$inferSelect & { savedByLogin: string | null };
+/** A saved version with the login of who saved it (null: saved by no user, or the user is gone). */
+export type ScriptVersionRow = typeof signInScriptVersions.$inferSelect & { savedByLogin: (typeof users.$inferSelect)['login'] | null };
 
 export async function readAppliedVersion(db: D1Database): Promise<number | null> {
   return readSetting<number | null>(db, APPLIED_VERSION_KEY, null);
@@ -58,7 +60,7 @@ export async function insertAndApplyVersion(
   audit: Audit,
   change: Omit<AuditChange, 'objectType'>,
 ): Promise<number> {
-  const [inserted] = await db.batch<{ version: number }>([
+  const [inserted] = await db.batch<Pick<StoredRow<typeof signInScriptVersions>, 'version'>>([
     db
       .prepare(
         'INSERT INTO sign_in_script_versions (version, source, compiled, on_error, saved_by_user_id, saved_at) SELECT COALESCE(MAX(version), 0) + 1, ?, ?, ?, ?, ? FROM sign_in_script_versions RETURNING version',
@@ -111,8 +113,8 @@ export async function membershipTargetName(d1: D1Database, kind: 'office' | 'gro
  * The users row as the sign-in passes it to a script (column names, as `scriptUserOf` reads them), for the
  * designer's test run on a real user.
  */
-export async function readUserRow(d1: D1Database, id: string): Promise<Record<string, unknown> | null> {
-  return d1.prepare('SELECT * FROM users WHERE id = ?').bind(id).first<Record<string, unknown>>();
+export async function readUserRow(d1: D1Database, id: string): Promise<StoredRow<typeof users> | null> {
+  return d1.prepare('SELECT * FROM users WHERE id = ?').bind(id).first<StoredRow<typeof users>>();
 }
 
 /**

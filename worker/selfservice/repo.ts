@@ -5,7 +5,7 @@
  * come from worker/db/schema.ts. The conditional statements (claims, moves of the flow, compare-and-set) stay SQL
  * or carry their condition in the WHERE; each says what it guarantees.
  */
-import { and, asc, eq, gt, isNull, ne, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, isNull, lt, ne, sql } from 'drizzle-orm';
 import { createDb, d1Statement } from '../db/client';
 import { assignments, challenges, resources, tokens, userIssues, users } from '../db/schema';
 
@@ -87,15 +87,21 @@ export async function findOpenFlow(d1: D1Database, flowId: string, nowMs: number
  * check and the count are one UPDATE, so N parallel guesses get at most max_attempts examinations. Null: no claim.
  */
 export async function claimFlowAttemptRow(d1: D1Database, flow: { id: string; step: string; resourceId: string; nowMs: number }): Promise<string | null> {
-  const row = await d1
-    .prepare(
-      `UPDATE challenges SET attempts = attempts + 1
-       WHERE id = ?1 AND purpose = '${FLOW_PURPOSE}' AND consumed_at IS NULL AND expires_at > ?2 AND attempts < max_attempts
-         AND json_extract(data, '$.step') = ?3 AND json_extract(data, '$.resourceId') = ?4
-       RETURNING data`,
+  const [row] = await createDb(d1)
+    .update(challenges)
+    .set({ attempts: sql`${challenges.attempts} + 1` })
+    .where(
+      and(
+        eq(challenges.id, flow.id),
+        eq(challenges.purpose, FLOW_PURPOSE),
+        isNull(challenges.consumedAt),
+        gt(challenges.expiresAt, flow.nowMs),
+        lt(challenges.attempts, challenges.maxAttempts),
+        sql`json_extract(${challenges.data}, '$.step') = ${flow.step}`,
+        sql`json_extract(${challenges.data}, '$.resourceId') = ${flow.resourceId}`,
+      ),
     )
-    .bind(flow.id, flow.nowMs, flow.step, flow.resourceId)
-    .first<Pick<typeof challenges.$inferSelect, 'data'>>();
+    .returning({ data: challenges.data });
   return row?.data ?? null;
 }
 

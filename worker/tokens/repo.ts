@@ -15,6 +15,7 @@ import {
 } from '../constants';
 import { createDb, d1Statement } from '../db/client';
 import { assignments, challenges, recoveryCodes, resources, tokens, users } from '../db/schema';
+import type { StoredRow } from '../db/stored-row';
 import { likeSearch } from '../lib/paging';
 import { consumeRateLimitStatement, rateLimitResultFromRow, type RateLimitResult } from '../lib/rate-limit';
 import type { RateLimitHitRow } from '../lib/repo';
@@ -29,13 +30,19 @@ export const CONSUMED_BY_PREVIOUS_STATEMENT = 'changes() = 1';
 
 export type TokenRow = typeof tokens.$inferSelect;
 export type NewTokenRow = typeof tokens.$inferInsert;
+/** A tokens row as a statement written in SQL answers it: under the column names, the flags 0/1. */
+type StoredTokenRow = StoredRow<typeof tokens>;
+/** What claimTokenAttemptStatement returns: the lock this very claim set, if it set one. */
+export type ClaimedTokenAttempt = Pick<StoredTokenRow, 'locked_until'>;
+/** What countTokenFailure's UPDATE returns. */
+export type CountedTokenFailure = Pick<StoredTokenRow, 'fail_count' | 'locked_until'>;
 
 // ---------------------------------------------------------------- what the admin center shows
 
 /** Everything of a token but its sealed seed, with its owner's login. */
 const { secretEncrypted: _sealedSeed, ...viewColumns } = getTableColumns(tokens);
 const tokenViewSelection = { ...viewColumns, ownerLogin: users.login };
-export type TokenViewRow = Omit<TokenRow, 'secretEncrypted'> & { ownerLogin: string | null };
+export type TokenViewRow = Omit<TokenRow, 'secretEncrypted'> & { ownerLogin: (typeof users.$inferSelect)['login'] | null };
 
 export async function listTokenRows(
   d1: D1Database,
@@ -277,7 +284,7 @@ export async function consumeRecoveryCode(
     via: { channel: string; ip: string | null; client: string | null };
     nowMs: number;
   },
-): Promise<{ claimed: { locked_until: number | null } | undefined; consumed: boolean; remaining: number | null }> {
+): Promise<{ claimed: ClaimedTokenAttempt | undefined; consumed: boolean; remaining: number | null }> {
   const statements: D1PreparedStatement[] = input.claim ? [input.claim] : [];
   if (input.codeHash !== null) {
     const tokenUsable = input.claim
@@ -307,7 +314,7 @@ export async function consumeRecoveryCode(
   }
   if (statements.length === 0) return { claimed: undefined, consumed: false, remaining: null };
   const results = await d1.batch(statements);
-  const claimed = input.claim ? (results[0]!.results[0] as { locked_until: number | null } | undefined) : undefined;
+  const claimed = input.claim ? (results[0]!.results[0] as ClaimedTokenAttempt | undefined) : undefined;
   const consumed = input.codeHash !== null && results[input.claim ? 1 : 0]!.meta.changes === 1;
   const remaining = consumed ? (results.at(-1)!.results[0] as { remaining: number }).remaining : null;
   return { claimed, consumed, remaining };
@@ -546,7 +553,7 @@ export async function countTokenFailure(
   nowMs: number,
   lastAccepted?: LastAccepted,
   alsoIfCounted?: D1PreparedStatement,
-): Promise<{ fail_count: number; locked_until: number | null } | null> {
+): Promise<CountedTokenFailure | null> {
   const replay = lastAccepted ? lastAcceptedCondition(lastAccepted, { id: '?4', now: '?1', value: '?5' }) : null;
   const statement = db.prepare(
     `UPDATE tokens SET
@@ -561,9 +568,9 @@ export async function countTokenFailure(
   const count = replay
     ? statement.bind(nowMs, TOKEN_MAX_FAILS, nowMs + TOKEN_LOCK_DURATION_MS, tokenId, replay.value)
     : statement.bind(nowMs, TOKEN_MAX_FAILS, nowMs + TOKEN_LOCK_DURATION_MS, tokenId);
-  if (!alsoIfCounted) return count.first<{ fail_count: number; locked_until: number | null }>();
+  if (!alsoIfCounted) return count.first<CountedTokenFailure>();
   // `alsoIfCounted` (the admin's audit row of Check OTP) follows the count in its batch, conditional on it.
-  const [counted] = await db.batch<{ fail_count: number; locked_until: number | null }>([count, alsoIfCounted]);
+  const [counted] = await db.batch<CountedTokenFailure>([count, alsoIfCounted]);
   return counted!.results[0] ?? null;
 }
 
@@ -577,7 +584,7 @@ export async function claimResyncAttemptRows(
   tokenId: string,
   nowMs: number,
   alsoIfClaimed?: D1PreparedStatement,
-): Promise<{ limit: RateLimitResult; claimed: { locked_until: number | null } | undefined }> {
+): Promise<{ limit: RateLimitResult; claimed: ClaimedTokenAttempt | undefined }> {
   const rateKey = `resync:${tokenId}`;
   // `alsoIfClaimed` (the admin's audit row of the resync) follows the claim, conditional on it.
   const [limitRows, claimRows] = await db.batch([
@@ -587,7 +594,7 @@ export async function claimResyncAttemptRows(
   ]);
   return {
     limit: rateLimitResultFromRow(limitRows!.results[0] as RateLimitHitRow, RESYNC_ATTEMPTS_PER_TOKEN, nowMs),
-    claimed: claimRows!.results[0] as { locked_until: number | null } | undefined,
+    claimed: claimRows!.results[0] as ClaimedTokenAttempt | undefined,
   };
 }
 
