@@ -23,7 +23,7 @@ import {
   type VerifyFailureReason,
   type VerifyResult,
 } from '../tokens/verification';
-import { claimTokenAttemptStatement, CONSUMED_BY_PREVIOUS_STATEMENT, releaseTokenAttemptStatement } from '../tokens/repo';
+import { claimTokenAttemptStatement, CONSUMED_BY_PREVIOUS_STATEMENT, releaseTokenAttemptStatement, type ClaimedTokenAttempt } from '../tokens/repo';
 import { AppError } from '../errors';
 import { checkTokenCode, isCodeRequest, isMessageToken, openChallengeIdOf, sendKeptTokenCode } from '../tokens/message-tokens';
 import { tokensForTypedCode } from '../tokens/accepted-tokens';
@@ -286,7 +286,7 @@ type PinClaims = Map<string, { claimed: true; lockedByClaim: number | null } | {
 async function claimPinAttempts(db: D1Database, tokens: TokenRecord[], nowMs: number): Promise<PinClaims> {
   const claims: PinClaims = new Map();
   if (tokens.length === 0) return claims;
-  const rows = await db.batch<{ locked_until: number | null }>(tokens.map((token) => claimTokenAttemptStatement(db, token.id, nowMs)));
+  const rows = await db.batch<ClaimedTokenAttempt>(tokens.map((token) => claimTokenAttemptStatement(db, token.id, nowMs)));
   tokens.forEach((token, i) => {
     const row = rows[i]!.results[0];
     claims.set(token.id, row ? { claimed: true, lockedByClaim: row.locked_until } : { claimed: false });
