@@ -25,8 +25,7 @@ export async function json<T = any>(response: Response | Promise<Response>): Pro
   return (await (await response).json()) as T;
 }
 
-let counter = 0;
-export const unique = (prefix: string) => `${prefix}${Date.now().toString(36)}${(counter++).toString(36)}`;
+export { unique } from './unique';
 
 /**
  * An admin API client authenticated by a fresh API key of `scope` (default admin), owned by a fresh admin user

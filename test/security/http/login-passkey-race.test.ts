@@ -5,13 +5,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type E2eApp } from '../../e2e/harness';
+import { unique } from '../../helpers/unique';
 import { softwareAuthenticator } from '../../helpers/software-authenticator';
 
 const PASSWORD = 'a long enough password';
 const CONCURRENT = 30;
 let app: E2eApp;
-let sequence = 0;
-const unique = (prefix: string) => `${prefix}${Date.now().toString(36)}${(sequence++).toString(36)}`;
 
 beforeAll(async () => {
   app = await startApp({ browser: false });

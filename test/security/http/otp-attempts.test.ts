@@ -3,29 +3,21 @@
  * Worker as `npm start` runs it (wrangler dev, local D1), not calls serialised inside one isolate. Every test
  * opens with the attack it shows failing. Valid codes come from the project's own HOTP/OCRA functions.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RESYNC_ATTEMPTS_PER_TOKEN, TOKEN_MAX_FAILS, VERIFY_ATTEMPTS_PER_USER } from '../../../worker/constants';
 import { hexToBytes } from '../../../worker/lib/encoding';
 import { generateHotp, importHmacKey } from '../../../worker/otp/hotp';
 import { generateOcra, parseOcraSuite } from '../../../worker/otp/ocra';
-import { startApp, type E2eApp } from '../../e2e/harness';
+import { unique } from '../../helpers/unique';
+import { appWithResource } from './support';
 
 const SEED_HEX = '3132333435363738393031323334353637383930';
-let app: E2eApp;
-let resource: { id: string; name: string };
-let sequence = 0;
-const unique = (prefix: string) => `${prefix}${Date.now().toString(36)}${(sequence++).toString(36)}`;
-
-beforeAll(async () => {
-  app = await startApp({ browser: false });
-  resource = await app.adminApi('POST', '/resources', { name: unique('VPN-') });
-});
-afterAll(async () => app?.stop());
+const fixture = appWithResource();
 
 async function request(path: string, body: unknown, method = 'POST'): Promise<{ status: number; body: any }> {
-  const response = await fetch(`${app.url}${path}`, {
+  const response = await fetch(`${fixture.app.url}${path}`, {
     method,
-    headers: { authorization: `Bearer ${app.admin.apiKey}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${fixture.app.admin.apiKey}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
   return { status: response.status, body: await response.json() };
@@ -41,10 +33,10 @@ async function wrongCodes(count: number): Promise<string[]> {
   return codes;
 }
 
-/** A user with a HOTP token (or the given OCRA suite) assigned on the shared resource. */
+/** A user with a HOTP token (or the given OCRA suite) assigned on the shared fixture.resource. */
 async function userWithToken(ocraSuite?: string) {
-  const user = await app.adminApi('POST', '/users', { login: unique('u') });
-  const token = await app.adminApi('POST', '/tokens/hardware', {
+  const user = await fixture.app.adminApi('POST', '/users', { login: unique('u') });
+  const token = await fixture.app.adminApi('POST', '/tokens/hardware', {
     type: ocraSuite ? 'OCRA' : 'HOTP',
     serial: unique('HW'),
     seed: SEED_HEX,
@@ -52,10 +44,10 @@ async function userWithToken(ocraSuite?: string) {
     ownerUserId: user.id,
     ...(ocraSuite ? { ocraSuite } : {}),
   });
-  await app.adminApi('PUT', `/resources/${resource.id}/assignments`, { userId: user.id, tokenId: token.id });
+  await fixture.app.adminApi('PUT', `/resources/${fixture.resource.id}/assignments`, { userId: user.id, tokenId: token.id });
   const verify = async (otp: string, extra: Record<string, string> = {}) =>
-    (await request('/api/v1/verify', { login: user.login, resource: resource.name, otp, ...extra })).body;
-  const state = async () => app.adminApi('GET', `/tokens/${token.id}`);
+    (await request('/api/v1/verify', { login: user.login, resource: fixture.resource.name, otp, ...extra })).body;
+  const state = async () => fixture.app.adminApi('GET', `/tokens/${token.id}`);
   return { user, token, verify, state };
 }
 
@@ -83,10 +75,10 @@ describe('concurrent OTP guesses over HTTP', () => {
     // Attack: spread a burst over spellings of the same user and resource to get a fresh budget per spelling.
     const { user } = await userWithToken();
     const spellings = [
-      { login: user.login, resource: resource.name },
-      { login: user.login.toUpperCase(), resource: resource.id },
-      { login: user.login, resource: resource.name.toUpperCase() },
-      { login: user.login.toUpperCase(), resource: resource.name.toLowerCase() },
+      { login: user.login, resource: fixture.resource.name },
+      { login: user.login.toUpperCase(), resource: fixture.resource.id },
+      { login: user.login, resource: fixture.resource.name.toUpperCase() },
+      { login: user.login.toUpperCase(), resource: fixture.resource.name.toLowerCase() },
     ];
     const codes = await wrongCodes(40);
     const results = await Promise.all(codes.map((otp, i) => request('/api/v1/verify', { ...spellings[i % spellings.length], otp })));

@@ -4,28 +4,20 @@
  * so requests arrive concurrently at the object rather than serialised in one isolate. Every test opens with the
  * attack it shows failing; the d1 mode's own are otp-attempts.test.ts.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TOKEN_MAX_FAILS, VERIFY_ATTEMPTS_PER_USER } from '../../../worker/constants';
 import { hexToBytes } from '../../../worker/lib/encoding';
 import { generateHotp, importHmacKey } from '../../../worker/otp/hotp';
-import { startApp, type E2eApp } from '../../e2e/harness';
+import { unique } from '../../helpers/unique';
+import { appWithResource } from './support';
 
 const SEED_HEX = '3132333435363738393031323334353637383930';
-let app: E2eApp;
-let resource: { id: string; name: string };
-let sequence = 0;
-const unique = (prefix: string) => `${prefix}${Date.now().toString(36)}${(sequence++).toString(36)}`;
-
-beforeAll(async () => {
-  app = await startApp({ browser: false, vars: { VERIFY_STATE: 'durable-object' } });
-  resource = await app.adminApi('POST', '/resources', { name: unique('VPN-') });
-});
-afterAll(async () => app?.stop());
+const fixture = appWithResource({ browser: false, vars: { VERIFY_STATE: 'durable-object' } });
 
 async function post(path: string, body: unknown): Promise<any> {
-  const response = await fetch(`${app.url}${path}`, {
+  const response = await fetch(`${fixture.app.url}${path}`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${app.admin.apiKey}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${fixture.app.admin.apiKey}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
   return response.json();
@@ -34,11 +26,11 @@ async function post(path: string, body: unknown): Promise<any> {
 const hotp = async (counter: number) => generateHotp(await importHmacKey(hexToBytes(SEED_HEX), 'SHA1'), counter, 6);
 
 async function userWithToken() {
-  const user = await app.adminApi('POST', '/users', { login: unique('u') });
-  const token = await app.adminApi('POST', '/tokens/hardware', { type: 'HOTP', serial: unique('HW'), seed: SEED_HEX, seedEncoding: 'hex', ownerUserId: user.id });
-  await app.adminApi('PUT', `/resources/${resource.id}/assignments`, { userId: user.id, tokenId: token.id });
-  const verify = (otp: string) => post('/api/v1/verify', { login: user.login, resource: resource.name, otp });
-  return { token, verify, state: () => app.adminApi('GET', `/tokens/${token.id}`) };
+  const user = await fixture.app.adminApi('POST', '/users', { login: unique('u') });
+  const token = await fixture.app.adminApi('POST', '/tokens/hardware', { type: 'HOTP', serial: unique('HW'), seed: SEED_HEX, seedEncoding: 'hex', ownerUserId: user.id });
+  await fixture.app.adminApi('PUT', `/resources/${fixture.resource.id}/assignments`, { userId: user.id, tokenId: token.id });
+  const verify = (otp: string) => post('/api/v1/verify', { login: user.login, resource: fixture.resource.name, otp });
+  return { token, verify, state: () => fixture.app.adminApi('GET', `/tokens/${token.id}`) };
 }
 
 describe('object mode over HTTP', () => {
@@ -66,7 +58,7 @@ describe('object mode over HTTP', () => {
     expect((await state()).lockedUntil).toBeGreaterThan(Date.now());
     expect(await post(`/api/admin/tokens/${token.id}/check`, { otp: await hotp(0) })).toMatchObject({ valid: false, reason: 'TOKEN_LOCKED' });
     // The admin's reset goes to the object: the right code is accepted again.
-    expect((await fetch(`${app.url}/api/admin/tokens/${token.id}/reset-fail-counter`, { method: 'POST', headers: { authorization: `Bearer ${app.admin.apiKey}` } })).status).toBe(204);
+    expect((await fetch(`${fixture.app.url}/api/admin/tokens/${token.id}/reset-fail-counter`, { method: 'POST', headers: { authorization: `Bearer ${fixture.app.admin.apiKey}` } })).status).toBe(204);
     expect(await verify(await hotp(0))).toMatchObject({ accepted: true });
   });
 

@@ -3,41 +3,33 @@
  * instance that has verified the user before, and an admin change between two requests. Every test opens with the
  * attack it shows failing.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HOTP_LOOK_AHEAD_COUNTERS, VERIFY_ATTEMPTS_PER_USER } from '../../../worker/constants';
 import { hexToBytes } from '../../../worker/lib/encoding';
 import { generateHotp, importHmacKey } from '../../../worker/otp/hotp';
-import { startApp, type E2eApp } from '../../e2e/harness';
+import { unique } from '../../helpers/unique';
+import { appWithResource } from './support';
 
 const SEED_HEX = '3132333435363738393031323334353637383930';
-let app: E2eApp;
-let resource: { id: string; name: string };
-let sequence = 0;
-const unique = (prefix: string) => `${prefix}${Date.now().toString(36)}${(sequence++).toString(36)}`;
-
-beforeAll(async () => {
-  app = await startApp({ browser: false });
-  resource = await app.adminApi('POST', '/resources', { name: unique('VPN-') });
-});
-afterAll(async () => app?.stop());
+const fixture = appWithResource();
 
 const hotp = async (counter: number) => generateHotp(await importHmacKey(hexToBytes(SEED_HEX), 'SHA1'), counter, 6);
 
 /** A user with an HOTP token assigned on the resource, verified once and twice more (the instance is warm). */
 async function warmUser() {
-  const user = await app.adminApi('POST', '/users', { login: unique('u') });
-  const token = await app.adminApi('POST', '/tokens/hardware', { type: 'HOTP', serial: unique('HW'), seed: SEED_HEX, seedEncoding: 'hex', ownerUserId: user.id });
-  await app.adminApi('PUT', `/resources/${resource.id}/assignments`, { userId: user.id, tokenId: token.id });
+  const user = await fixture.app.adminApi('POST', '/users', { login: unique('u') });
+  const token = await fixture.app.adminApi('POST', '/tokens/hardware', { type: 'HOTP', serial: unique('HW'), seed: SEED_HEX, seedEncoding: 'hex', ownerUserId: user.id });
+  await fixture.app.adminApi('PUT', `/resources/${fixture.resource.id}/assignments`, { userId: user.id, tokenId: token.id });
   const verify = async (otp: string) => {
-    const response = await fetch(`${app.url}/api/v1/verify`, {
+    const response = await fetch(`${fixture.app.url}/api/v1/verify`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${app.admin.apiKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ login: user.login, resource: resource.name, otp }),
+      headers: { authorization: `Bearer ${fixture.app.admin.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ login: user.login, resource: fixture.resource.name, otp }),
     });
     return response.json() as Promise<{ accepted: boolean; reason?: string }>;
   };
   for (const counter of [0, 1]) expect(await verify(await hotp(counter))).toMatchObject({ accepted: true });
-  return { user, token, verify, state: () => app.adminApi('GET', `/tokens/${token.id}`) };
+  return { user, token, verify, state: () => fixture.app.adminApi('GET', `/tokens/${token.id}`) };
 }
 
 describe('verify API warm path over HTTP', () => {
@@ -69,9 +61,9 @@ describe('verify API warm path over HTTP', () => {
     // Attack: the holder of a lost token keeps using it at an instance that verified it a moment ago, hoping that
     // instance still trusts its copy after the admin disabled the token.
     const { token, verify } = await warmUser();
-    await app.adminApi('PATCH', `/tokens/${token.id}`, { enabled: false });
+    await fixture.app.adminApi('PATCH', `/tokens/${token.id}`, { enabled: false });
     expect(await verify(await hotp(2))).toEqual({ accepted: false, reason: 'TOKEN_DISABLED' });
-    await app.adminApi('PATCH', `/tokens/${token.id}`, { enabled: true });
+    await fixture.app.adminApi('PATCH', `/tokens/${token.id}`, { enabled: true });
     expect(await verify(await hotp(2))).toMatchObject({ accepted: true });
   });
 });
