@@ -2,7 +2,7 @@
  * The admin API under /api/admin: every route behind an admin session (with CSRF) or an API key. Its OpenAPI
  * document is generated from the routes' declarations (worker/lib/api-router.ts), so it cannot drift from them.
  */
-import { $, OpenAPIHono } from '@hono/zod-openapi';
+import { OpenAPIHono } from '@hono/zod-openapi';
 import { activityAdminRoutes } from '../activities/routes';
 import { auditAdminRoutes } from '../audit/routes';
 import { apiKeyAdminRoutes } from '../auth/api-key-routes';
@@ -19,12 +19,14 @@ import { securitySettingsAdminRoutes } from '../settings/routes';
 import { tokenAdminRoutes } from '../tokens/routes';
 import { userAdminRoutes } from '../users/routes';
 
-export const adminRoutes = $(
-  apiRouter()
-    // The API description is public (it holds no data), so integrators can read it before they have a key.
-    .openapi(openApiDocumentRoute('This document'), (c) => c.json(adminApiDocument(new URL(c.req.url).origin), 200))
-    .use('*', authenticate, requireAdmin),
-)
+// The API description is public (it holds no data), so integrators can read it before they have a key.
+const router = apiRouter().openapi(openApiDocumentRoute('This document'), (c) => c.json(adminApiDocument(new URL(c.req.url).origin), 200));
+// Everything routed after it needs an admin. Not chained: `$()` over a chained `.use('*')` reads its path as the base
+// path, typing every admin path as `${string}/...`, and such a pattern key matches other paths too (`${string}/resources`
+// is also /tokens/:id/resources), so the typed client mixed those routes' inputs and answers.
+router.use('*', authenticate, requireAdmin);
+
+export const adminRoutes = router
   .route('/users', userAdminRoutes)
   .route('/offices', organisationAdminRoutes('office'))
   .route('/groups', organisationAdminRoutes('group'))

@@ -2,6 +2,10 @@
 export const TOKEN_TYPES = ['TOTP', 'HOTP', 'OCRA', 'SMS', 'EMAIL', 'PASSKEY', 'RECOVERY_CODES'] as const;
 export type TokenType = (typeof TOKEN_TYPES)[number];
 
+/** The HMAC hashes a token may name (RFC 6238 §1.2; OCRA suites name one too), for the worker and the token forms. */
+export const HASH_ALGORITHMS = ['SHA1', 'SHA256', 'SHA512'] as const;
+export type HashAlgorithm = (typeof HASH_ALGORITHMS)[number];
+
 /** The types an administrator creates from a secret (POST /api/admin/tokens; the others have ceremonies of their own). */
 export const SECRET_TOKEN_TYPES = ['TOTP', 'HOTP', 'OCRA'] as const satisfies readonly TokenType[];
 

@@ -2,9 +2,9 @@
  * HOTP (RFC 4226) on WebCrypto HMAC. Runs in workerd, Node and browsers alike.
  * Vectors: test/fixtures/otp/rfc-vectors.json (RFC 4226 Appendix D), checked in test/unit/worker/otp/otp-vectors.test.ts.
  */
-/** The HMAC hashes a token may name (RFC 6238 §1.2; OCRA suites name one too). */
-export const HASH_ALGORITHMS = ['SHA1', 'SHA256', 'SHA512'] as const;
-export type HashAlgorithm = (typeof HASH_ALGORITHMS)[number];
+import type { HashAlgorithm } from '../contract/tokens';
+
+export { HASH_ALGORITHMS, type HashAlgorithm } from '../contract/tokens';
 
 const WEBCRYPTO_HASH: Record<HashAlgorithm, string> = { SHA1: 'SHA-1', SHA256: 'SHA-256', SHA512: 'SHA-512' };
 
