@@ -1,4 +1,4 @@
 /** The admin token pages: the list with its create and import dialogs, and a token's detail page. */
 export { TokensPage } from './tokens-list';
 export { TokenDetailPage } from './token-detail';
-export { QrCode, TokenStatus, type AdminToken } from './token-status';
+export { QrCode, TokenStatus } from './token-status';

@@ -4,13 +4,15 @@ import { TOKEN_DESCRIPTION_MAX_LENGTH } from '../../../../worker/contract/fields
 import type { FieldIssue } from '../../../../worker/contract/field-issues';
 import { Alert, Button, SelectField, TextField } from '../../components/form';
 import { showToast } from '../../components/toast';
-import { api, ApiError } from '../../lib/api';
+import { ApiError } from '../../lib/api';
+import { adminApi, answer } from '../../lib/api-client';
 import { describeFieldIssue } from '../../lib/error-texts';
 import { currentLanguage, describeError, useTranslator } from '../../lib/i18n';
 import { adminStrings } from '../strings';
-import { UserPicker, type AdminUser } from '../users-page';
+import { UserPicker } from '../users-page';
 import { messageTokenStrings } from './strings';
-import type { AdminToken } from './token-status';
+import type { TokenAnswer } from '../../../../worker/tokens/answers';
+import type { UserAnswer } from '../../../../worker/users/answers';
 
 /** The owner's refusal under the user picker (which is not a field of its own), styled like every field's error. */
 function OwnerError({ children }: { children: string | undefined }) {
@@ -45,11 +47,11 @@ function messageTokenErrors(failure: unknown, destinationInvalid: string): Messa
   return errors;
 }
 
-export function MessageTokenForm({ onDone }: { onDone: (token: AdminToken) => void }) {
+export function MessageTokenForm({ onDone }: { onDone: (token: TokenAnswer) => void }) {
   const t = useTranslator(adminStrings);
   const m = useTranslator(messageTokenStrings);
   const [type, setType] = useState<'SMS' | 'EMAIL'>('SMS');
-  const [owner, setOwner] = useState<AdminUser | null>(null);
+  const [owner, setOwner] = useState<UserAnswer | null>(null);
   const [destination, setDestination] = useState('');
   const [edited, setEdited] = useState(false);
   const [description, setDescription] = useState('');
@@ -57,9 +59,9 @@ export function MessageTokenForm({ onDone }: { onDone: (token: AdminToken) => vo
   const [busy, setBusy] = useState(false);
 
   // The user's confirmed 2FA mobile number (else the contact number) or email address, until the admin types another.
-  const prefill = (user: AdminUser | null, kind: 'SMS' | 'EMAIL') =>
+  const prefill = (user: UserAnswer | null, kind: 'SMS' | 'EMAIL') =>
     !user ? '' : kind === 'SMS' ? (user.smsPhoneVerified && user.smsPhone ? user.smsPhone : (user.phone ?? '')) : (user.email ?? '');
-  function choose(user: AdminUser | null, kind: 'SMS' | 'EMAIL') {
+  function choose(user: UserAnswer | null, kind: 'SMS' | 'EMAIL') {
     setOwner(user);
     setType(kind);
     if (!edited) setDestination(prefill(user, kind));
@@ -87,12 +89,16 @@ export function MessageTokenForm({ onDone }: { onDone: (token: AdminToken) => vo
         if (Object.keys(found).length > 0) return;
         setBusy(true);
         try {
-          const token = await api.post<AdminToken>('/api/admin/tokens/message', {
-            type,
-            destination: destination.trim(),
-            ownerUserId: owner!.id,
-            description: description.trim() || undefined,
-          });
+          const token = await answer(
+            adminApi.tokens.message.$post({
+              json: {
+                type,
+                destination: destination.trim(),
+                ownerUserId: owner!.id,
+                description: description.trim() || undefined,
+              },
+            }),
+          );
           showToast(m('messageTokenCreated'));
           onDone(token);
         } catch (failure) {

@@ -6,7 +6,6 @@ import { useState } from 'preact/hooks';
 import { CopyButton } from '../../components/copy-button';
 import { Button, Form, SelectField, TextField } from '../../components/form';
 import { showToast } from '../../components/toast';
-import { api } from '../../lib/api';
 import { adminApi, answer as answerOf } from '../../lib/api-client';
 import { describeError, useTranslator } from '../../lib/i18n';
 import { adminStrings } from '../strings';
@@ -16,19 +15,18 @@ import { tokenPageStrings } from './strings';
 import { QrCode } from './token-status';
 import { TOKEN_DESCRIPTION_MAX_LENGTH } from '../../../../worker/contract/fields';
 import type { EnrolmentAnswer } from '../../../../worker/tokens/answers';
-
-type Enrolment = EnrolmentAnswer;
+import { HASH_ALGORITHMS, type HashAlgorithm } from '../../../../worker/contract/tokens';
 
 export function SoftwareTokenWizard({ onDone }: { onDone: () => void }) {
   const t = useTranslator(adminStrings);
   const p = useTranslator(tokenPageStrings);
   const [type, setType] = useState<'TOTP' | 'HOTP'>('TOTP');
-  const [algorithm, setAlgorithm] = useState('SHA1');
-  const [digits, setDigits] = useState('6');
-  const [period, setPeriod] = useState('30');
+  const [algorithm, setAlgorithm] = useState<HashAlgorithm>('SHA1');
+  const [digits, setDigits] = useState<'6' | '8'>('6');
+  const [period, setPeriod] = useState<'30' | '60'>('30');
   const [description, setDescription] = useState('');
   const [owner, setOwner] = useState<{ id: string; login: string } | null>(null);
-  const [created, setCreated] = useState<Enrolment | null>(null);
+  const [created, setCreated] = useState<EnrolmentAnswer | null>(null);
   const [otp, setOtp] = useState('');
   const [error, setError] = useState('');
   const { busy, run, form } = useAction();
@@ -93,23 +91,28 @@ export function SoftwareTokenWizard({ onDone }: { onDone: () => void }) {
         event.preventDefault();
         await run(async () => {
           setCreated(
-            await api.post<Enrolment>('/api/admin/tokens/software', {
-              type,
-              algorithm,
-              digits: Number(digits),
-              periodSeconds: Number(period),
-              description: description || undefined,
-              ownerUserId: owner?.id ?? null,
-            }),
+            await answerOf(
+              adminApi.tokens.software.$post({
+                json: {
+                  type,
+                  algorithm,
+                  // The route takes these two as the numbers it offers, not any number.
+                  digits: digits === '8' ? 8 : 6,
+                  periodSeconds: period === '60' ? 60 : 30,
+                  description: description || undefined,
+                  ownerUserId: owner?.id ?? null,
+                },
+              }),
+            ),
           );
         });
       }}
     >
       <div class="grid-2">
         <SelectField label={t('type')} name="type" value={type} onValue={setType} options={[{ value: 'TOTP', label: 'TOTP' }, { value: 'HOTP', label: 'HOTP' }]} />
-        <SelectField label={t('algorithm')} name="algorithm" value={algorithm} onValue={setAlgorithm} options={['SHA1', 'SHA256', 'SHA512'].map((v) => ({ value: v, label: v }))} />
-        <SelectField label={t('digits')} name="digits" value={digits} onValue={setDigits} options={['6', '8'].map((v) => ({ value: v, label: v }))} />
-        {type === 'TOTP' ? <SelectField label={t('period')} name="period" value={period} onValue={setPeriod} options={['30', '60'].map((v) => ({ value: v, label: v }))} /> : null}
+        <SelectField label={t('algorithm')} name="algorithm" value={algorithm} onValue={setAlgorithm} options={HASH_ALGORITHMS.map((v) => ({ value: v, label: v }))} />
+        <SelectField label={t('digits')} name="digits" value={digits} onValue={setDigits} options={(['6', '8'] as const).map((v) => ({ value: v, label: v }))} />
+        {type === 'TOTP' ? <SelectField label={t('period')} name="period" value={period} onValue={setPeriod} options={(['30', '60'] as const).map((v) => ({ value: v, label: v }))} /> : null}
       </div>
       <TextField label={t('description')} name="description" value={description} onValue={setDescription} rules={{ maxLength: TOKEN_DESCRIPTION_MAX_LENGTH }} />
       {owner ? (

@@ -8,23 +8,22 @@ import { confirmDialog } from '../../components/dialog';
 import { Button, Form, SelectField, TextField } from '../../components/form';
 import { ChevronLeftIcon } from '../../components/icons';
 import { showToast } from '../../components/toast';
-import { api, ApiError } from '../../lib/api';
-import type { InferResponseType } from 'hono/client';
+import { ApiError } from '../../lib/api';
 import { adminApi, answer as answerOf } from '../../lib/api-client';
 import { describeError, formatDateTime, useTranslator } from '../../lib/i18n';
 import { navigate, onLinkClick, useLeaveGuard } from '../../lib/router';
 import { adminStrings } from '../strings';
-import { useAction, useData } from '../use-data';
+import { useAction, useAnswer } from '../use-data';
 import { PageHeader, confirmAction } from '../widgets';
 import { TOKEN_DESCRIPTION_MAX_LENGTH } from '../../../../worker/contract/fields';
 import { messageTokenStrings, tokenPageStrings } from './strings';
 import { PasskeyFacts, RecoveryCodesPanel } from './token-facts';
-import { TokenStatus, isCeremonyOrCodeSet, isMessageTokenType, type AdminToken } from './token-status';
+import { TokenStatus, isCeremonyOrCodeSet, isMessageTokenType } from './token-status';
+import type { TokenAnswer } from '../../../../worker/tokens/answers';
 
 export function TokenDetailPage({ id }: { id: string }) {
   const t = useTranslator(adminStrings);
-  const path = `/api/admin/tokens/${id}`;
-  const { data: token, error, reload } = useData<AdminToken>(path);
+  const { data: token, error, reload } = useAnswer((init) => answerOf(adminApi.tokens[':id'].$get({ param: { id } }, { init })), [id]);
   const { busy, run } = useAction();
   // The PIN form has its own action, so its refusal ("4 to 8 digits.") stays at its field and not in the other forms.
   const pinAction = useAction();
@@ -63,7 +62,7 @@ export function TokenDetailPage({ id }: { id: string }) {
     setResyncRefusal('');
     await resyncAction.run(async () => {
       try {
-        await api.post(`${path}/resync`, { otp1: otp1.trim(), otp2: otp2.trim() });
+        await adminApi.tokens[':id'].resync.$post({ param: { id }, json: { otp1: otp1.trim(), otp2: otp2.trim() } });
       } catch (failure) {
         // Two codes not found next to each other concern the codes typed: said at them, not in a toast.
         if (failure instanceof ApiError && failure.code === 'OTP_INVALID') return setResyncRefusal(describeError(failure));
@@ -85,23 +84,23 @@ export function TokenDetailPage({ id }: { id: string }) {
       </a>
       <PageHeader title={<span class="mono">{token.serial}</span>}>
         <TokenStatus token={token} />
-        <Button variant="secondary" busy={busy} onClick={() => run(() => api.patch(path, { enabled: !token.enabled }), t('saved')).then(reload)}>
+        <Button variant="secondary" busy={busy} onClick={() => run(() => adminApi.tokens[':id'].$patch({ param: { id }, json: { enabled: !token.enabled } }), t('saved')).then(reload)}>
           {token.enabled ? t('disable') : t('enable')}
         </Button>
         <Button
           variant="danger"
           busy={busy}
           onClick={async () => {
-            if ((await confirmAction(t('confirmDelete', { name: token.serial }), t('delete'))) && (await run(() => api.delete(path), t('deleted')))) navigate('/admin/tokens', { force: true });
+            if ((await confirmAction(t('confirmDelete', { name: token.serial }), t('delete'))) && (await run(() => adminApi.tokens[':id'].$delete({ param: { id } }), t('deleted')))) navigate('/admin/tokens', { force: true });
           }}
         >
           {t('delete')}
         </Button>
       </PageHeader>
-      {token.type === 'PASSKEY' ? null : <TokenNameForm key={token.id} token={token} path={path} onSaved={reload} />}
-      <TokenResources path={path} />
+      {token.type === 'PASSKEY' ? null : <TokenNameForm key={token.id} token={token} onSaved={reload} />}
+      <TokenResources id={id} />
       {token.type === 'PASSKEY' ? <PasskeyFacts token={token} /> : null}
-      {token.type === 'RECOVERY_CODES' ? <RecoveryCodesPanel token={token} path={path} onChanged={reload} /> : null}
+      {token.type === 'RECOVERY_CODES' ? <RecoveryCodesPanel token={token} onChanged={reload} /> : null}
       {isCeremonyOrCodeSet(token.type) ? null : (
         <>
           <section class="panel grid-2">
@@ -167,7 +166,7 @@ export function TokenDetailPage({ id }: { id: string }) {
                 {t('checkOtp')}
               </Button>
               {token.failCount > 0 || token.lockedUntil ? (
-                <Button variant="secondary" busy={busy} onClick={() => run(() => api.post(`${path}/reset-fail-counter`), t('saved')).then(reload)}>
+                <Button variant="secondary" busy={busy} onClick={() => run(() => adminApi.tokens[':id']['reset-fail-counter'].$post({ param: { id } }), t('saved')).then(reload)}>
                   {t('resetFailCounter')}
                 </Button>
               ) : null}
@@ -204,7 +203,7 @@ export function TokenDetailPage({ id }: { id: string }) {
               noValidate
               onSubmit={async (event) => {
                 event.preventDefault();
-                if (await pinAction.run(() => api.put(`${path}/pin`, { pin, pinPosition }), t('saved'))) {
+                if (await pinAction.run(() => adminApi.tokens[':id'].pin.$put({ param: { id }, json: { pin, pinPosition } }), t('saved'))) {
                   setPin('');
                   reload();
                 }
@@ -216,7 +215,7 @@ export function TokenDetailPage({ id }: { id: string }) {
                 {t('setPin')}
               </Button>
               {token.hasPin ? (
-                <Button variant="secondary" busy={pinAction.busy} onClick={() => pinAction.run(() => api.put(`${path}/pin`, { pin: null }), t('saved')).then(reload)}>
+                <Button variant="secondary" busy={pinAction.busy} onClick={() => pinAction.run(() => adminApi.tokens[':id'].pin.$put({ param: { id }, json: { pin: null } }), t('saved')).then(reload)}>
                   {t('removePin')}
                 </Button>
               ) : null}
@@ -230,7 +229,7 @@ export function TokenDetailPage({ id }: { id: string }) {
 
 
 /** The token's name (its description): saved on its own; leaving the page with an unsaved name asks first. */
-function TokenNameForm({ token, path, onSaved }: { token: AdminToken; path: string; onSaved: () => void }) {
+function TokenNameForm({ token, onSaved }: { token: TokenAnswer; onSaved: () => void }) {
   const t = useTranslator(adminStrings);
   const p = useTranslator(tokenPageStrings);
   const [name, setName] = useState(token.description);
@@ -244,7 +243,7 @@ function TokenNameForm({ token, path, onSaved }: { token: AdminToken; path: stri
       class="panel row"
       onSubmit={async (event) => {
         event.preventDefault();
-        if (await run(() => api.patch(path, { description: name.trim() }), t('saved'))) onSaved();
+        if (await run(() => adminApi.tokens[':id'].$patch({ param: { id: token.id }, json: { description: name.trim() } }), t('saved'))) onSaved();
       }}
     >
       <TextField
@@ -264,9 +263,9 @@ function TokenNameForm({ token, path, onSaved }: { token: AdminToken; path: stri
 }
 
 /** The resources that take this token: as their "token with user", or through its owner's plain assignment. */
-function TokenResources({ path }: { path: string }) {
+function TokenResources({ id }: { id: string }) {
   const p = useTranslator(tokenPageStrings);
-  const { data } = useData<InferResponseType<(typeof adminApi.tokens)[':id']['resources']['$get']>>(`${path}/resources`);
+  const { data } = useAnswer((init) => answerOf(adminApi.tokens[':id'].resources.$get({ param: { id } }, { init })), [id]);
   if (!data) return null;
   return (
     <section class="panel" data-testid="token-resources">

@@ -2,16 +2,16 @@
 import { useState } from 'preact/hooks';
 import { Alert, Button } from '../../components/form';
 import { Dialog } from '../../components/dialog';
-import { api } from '../../lib/api';
+import { adminApi } from '../../lib/api-client';
 import { formatDateTime, useTranslator } from '../../lib/i18n';
 import { onLinkClick } from '../../lib/router';
 import { adminStrings } from '../strings';
 import { useAction } from '../use-data';
 import { factorStrings } from './strings';
-import type { AdminToken } from './token-status';
+import type { TokenAnswer } from '../../../../worker/tokens/answers';
 
 /** A PASSKEY token: what the authenticator told us at registration, and how it has been used since. */
-export function PasskeyFacts({ token }: { token: AdminToken }) {
+export function PasskeyFacts({ token }: { token: TokenAnswer }) {
   const t = useTranslator(adminStrings);
   const f = useTranslator(factorStrings);
   const passkey = token.passkey;
@@ -51,7 +51,7 @@ export function PasskeyFacts({ token }: { token: AdminToken }) {
 
 
 /** A RECOVERY_CODES token: how many codes remain, its fail counter, and "Void codes" behind an in-app confirmation. */
-export function RecoveryCodesPanel({ token, path, onChanged }: { token: AdminToken; path: string; onChanged: () => void }) {
+export function RecoveryCodesPanel({ token, onChanged }: { token: TokenAnswer; onChanged: () => void }) {
   const t = useTranslator(adminStrings);
   const f = useTranslator(factorStrings);
   const { busy, run } = useAction();
@@ -84,7 +84,7 @@ export function RecoveryCodesPanel({ token, path, onChanged }: { token: AdminTok
           </Button>
         ) : null}
         {token.failCount > 0 || token.lockedUntil ? (
-          <Button variant="secondary" busy={busy} onClick={() => run(() => api.post(`${path}/reset-fail-counter`), t('saved')).then(onChanged)}>
+          <Button variant="secondary" busy={busy} onClick={() => run(() => adminApi.tokens[':id']['reset-fail-counter'].$post({ param: { id: token.id } }), t('saved')).then(onChanged)}>
             {t('resetFailCounter')}
           </Button>
         ) : null}
@@ -100,7 +100,7 @@ export function RecoveryCodesPanel({ token, path, onChanged }: { token: AdminTok
               variant="danger"
               busy={busy}
               onClick={async () => {
-                if (await run(() => api.post(`${path}/void`), f('voided'))) {
+                if (await run(() => adminApi.tokens[':id'].void.$post({ param: { id: token.id } }), f('voided'))) {
                   setConfirming(false);
                   onChanged();
                 }

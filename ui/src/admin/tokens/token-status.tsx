@@ -1,17 +1,14 @@
-/** What every token page shares: the admin API's token type, its status pill, its kind, and the QR code image. */
+/** What every token page shares: its status pill, its kind, and the QR code image. */
 import { useTranslator } from '../../lib/i18n';
 import { adminStrings } from '../strings';
 import { factorStrings } from './strings';
 import type { TokenAnswer } from '../../../../worker/tokens/answers';
 
-/** A token as the admin API documents it (its answer schema's type; a type-only import, erased from the bundle). */
-export type AdminToken = TokenAnswer;
-
 export const isMessageTokenType = (type: string) => type === 'SMS' || type === 'EMAIL';
 /** Tokens without an OTP of their own: no Check OTP (it would use up a recovery code), resync or PIN. */
 export const isCeremonyOrCodeSet = (type: string) => type === 'PASSKEY' || type === 'RECOVERY_CODES';
 
-export function TokenStatus({ token }: { token: AdminToken }) {
+export function TokenStatus({ token }: { token: TokenAnswer }) {
   const t = useTranslator(adminStrings);
   const f = useTranslator(factorStrings);
   if (token.passkey?.suspiciousAt) return <span class="pill bad">{f('suspiciousPill')}</span>;

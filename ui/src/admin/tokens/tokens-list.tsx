@@ -6,17 +6,19 @@ import { ListPage } from '../../components/list-page';
 import { formatDateTime, useTranslator } from '../../lib/i18n';
 import { navigate } from '../../lib/router';
 import { adminStrings } from '../strings';
-import { usePagedList } from '../use-data';
+import { adminApi, answer } from '../../lib/api-client';
+import { usePagedAnswer } from '../use-data';
 import { HardwareTokenForm } from './hardware-token-form';
 import { ImportForm } from './import-form';
 import { MessageTokenForm } from './message-token-form';
 import { SoftwareTokenWizard } from './software-token-wizard';
 import { factorStrings, messageTokenStrings } from './strings';
-import { TokenStatus, type AdminToken } from './token-status';
+import { TokenStatus } from './token-status';
+import type { TokenAnswer } from '../../../../worker/tokens/answers';
 
 export function TokensPage() {
   const t = useTranslator(adminStrings);
-  const list = usePagedList<AdminToken>('/api/admin/tokens');
+  const list = usePagedAnswer((query, init) => answer(adminApi.tokens.$get({ query }, { init })), []);
   const m = useTranslator(messageTokenStrings);
   const f = useTranslator(factorStrings);
   const [dialog, setDialog] = useState<'software' | 'hardware' | 'message' | 'import' | null>(null);
@@ -74,7 +76,7 @@ export function TokensPage() {
 }
 
 /** Beside the type in the list: where codes go, a passkey's name, a set's remaining codes, else software/hardware. */
-function tokenListNote(token: AdminToken, f: (key: string, params?: Record<string, string | number>) => string): string {
+function tokenListNote(token: TokenAnswer, f: (key: string, params?: Record<string, string | number>) => string): string {
   if (token.recoveryCodes) return f('remaining', { remaining: token.recoveryCodes.remaining, total: token.recoveryCodes.total });
   if (token.type === 'PASSKEY') return token.description;
   return token.destination ?? token.kind;
