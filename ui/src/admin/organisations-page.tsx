@@ -5,13 +5,11 @@
 import { useState } from 'preact/hooks';
 import { Button, Checkbox, Form, TextField } from '../components/form';
 import { Dialog, Tabs } from '../components/layout';
-import type { InferResponseType } from 'hono/client';
-import { api } from '../lib/api';
-import type { adminApi } from '../lib/api-client';
+import { adminApi, answer } from '../lib/api-client';
 import { formatDateTime, useTranslator } from '../lib/i18n';
 import { navigate, onLinkClick } from '../lib/router';
 import { adminStrings } from './strings';
-import { useAction, useData, usePagedList } from './use-data';
+import { useAction, useAnswer, usePagedAnswer } from './use-data';
 import { UserPicker } from './users-page';
 import { Empty, PageHeader, confirmAction } from './widgets';
 import { ChevronLeftIcon } from '../components/icons';
@@ -20,13 +18,13 @@ import type { OrganisationAnswer } from '../../../worker/organisation/answers';
 
 type Kind = 'office' | 'group';
 
-type Organisation = OrganisationAnswer;
-
 const basePath = (kind: Kind) => (kind === 'office' ? 'offices' : 'groups');
+/** Offices and groups answer the same routes (worker/organisation/routes.ts), under their own base path. */
+const organisationApi = (kind: Kind) => (kind === 'office' ? adminApi.offices : adminApi.groups);
 
 export function OrganisationsPage({ kind }: { kind: Kind }) {
   const t = useTranslator(adminStrings);
-  const list = usePagedList<Organisation>(`/api/admin/${basePath(kind)}`, { kind });
+  const list = usePagedAnswer((query, init) => answer(organisationApi(kind).$get({ query }, { init })), [kind]);
   const [creating, setCreating] = useState(false);
   const [name, setName] = useState('');
   const { busy, run, form } = useAction();
@@ -49,8 +47,8 @@ export function OrganisationsPage({ kind }: { kind: Kind }) {
           class="stack"
           onSubmit={async (event) => {
             event.preventDefault();
-            let created: Organisation | null = null;
-            if (await run(async () => void (created = await api.post<Organisation>(`/api/admin/${basePath(kind)}`, { name })), t('saved'))) {
+            let created: OrganisationAnswer | null = null;
+            if (await run(async () => void (created = await answer(organisationApi(kind).$post({ json: { name } }))), t('saved'))) {
               setCreating(false);
               setName('');
               navigate(`/admin/${basePath(kind)}/${created!.id}`);
@@ -71,8 +69,8 @@ export function OrganisationsPage({ kind }: { kind: Kind }) {
 
 export function OrganisationDetailPage({ kind, id }: { kind: Kind; id: string }) {
   const t = useTranslator(adminStrings);
-  const path = `/api/admin/${basePath(kind)}/${id}`;
-  const { data: item, error, reload } = useData<Organisation>(path);
+  const organisation = organisationApi(kind)[':id'];
+  const { data: item, error, reload } = useAnswer((init) => answer(organisation.$get({ param: { id } }, { init })), [kind, id]);
   const [tab, setTab] = useState<'general' | 'security'>('general');
   const { busy, run } = useAction();
   if (error) return <p class="alert error">{error}</p>;
@@ -87,7 +85,7 @@ export function OrganisationDetailPage({ kind, id }: { kind: Kind; id: string })
           variant="danger"
           busy={busy}
           onClick={async () => {
-            if ((await confirmAction(t('confirmDelete', { name: item.name }), t('delete'))) && (await run(() => api.delete(path), t('deleted')))) navigate(`/admin/${basePath(kind)}`, { force: true });
+            if ((await confirmAction(t('confirmDelete', { name: item.name }), t('delete'))) && (await run(() => organisation.$delete({ param: { id } }), t('deleted')))) navigate(`/admin/${basePath(kind)}`, { force: true });
           }}
         >
           {t('delete')}
@@ -107,7 +105,7 @@ export function OrganisationDetailPage({ kind, id }: { kind: Kind; id: string })
             name="twoFactorDisabled"
             checked={Boolean(item.twoFactorDisabled)}
             disabled={busy}
-            onChecked={(checked) => run(() => api.patch(path, { twoFactorDisabled: checked }), t('saved')).then(reload)}
+            onChecked={(checked) => run(() => organisation.$patch({ param: { id }, json: { twoFactorDisabled: checked } }), t('saved')).then(reload)}
           />
           <small class="hint">{t('twoFactorDisabledHint')}</small>
         </section>
@@ -116,11 +114,12 @@ export function OrganisationDetailPage({ kind, id }: { kind: Kind; id: string })
   );
 }
 
-function GeneralTab({ kind, item, onChange }: { kind: Kind; item: Organisation; onChange: () => void }) {
+function GeneralTab({ kind, item, onChange }: { kind: Kind; item: OrganisationAnswer; onChange: () => void }) {
   const t = useTranslator(adminStrings);
-  const path = `/api/admin/${basePath(kind)}/${item.id}`;
+  const organisation = organisationApi(kind)[':id'];
+  const param = { id: item.id };
   const [name, setName] = useState(item.name);
-  const members = useData<InferResponseType<(typeof adminApi.offices)[':id']['members']['$get']>>(`${path}/members`);
+  const members = useAnswer((init) => answer(organisation.members.$get({ param }, { init })), [kind, item.id]);
   const { busy, run, form } = useAction();
   return (
     <>
@@ -130,7 +129,7 @@ function GeneralTab({ kind, item, onChange }: { kind: Kind; item: Organisation; 
           class="row"
           onSubmit={async (event) => {
             event.preventDefault();
-            if (await run(() => api.patch(path, { name }), t('saved'))) onChange();
+            if (await run(() => organisation.$patch({ param, json: { name } }), t('saved'))) onChange();
           }}
         >
           <TextField label={t('name')} name="name" value={name} onValue={setName} required />
@@ -154,7 +153,7 @@ function GeneralTab({ kind, item, onChange }: { kind: Kind; item: Organisation; 
                   </td>
                   <td>{`${member.firstName} ${member.lastName}`.trim()}</td>
                   <td class="actions">
-                    <Button variant="secondary" busy={busy} onClick={() => run(() => api.delete(`${path}/members/${member.userId}`), t('saved')).then(members.reload)}>
+                    <Button variant="secondary" busy={busy} onClick={() => run(() => organisation.members[':userId'].$delete({ param: { ...param, userId: member.userId } }), t('saved')).then(members.reload)}>
                       {t('remove')}
                     </Button>
                   </td>
@@ -164,7 +163,7 @@ function GeneralTab({ kind, item, onChange }: { kind: Kind; item: Organisation; 
           </table>
         ) : null}
         <h3>{t('addMember')}</h3>
-        <UserPicker label={t('search')} onPick={(user) => run(() => api.put(`${path}/members/${user.id}`), t('saved')).then(() => { members.reload(); onChange(); })} />
+        <UserPicker label={t('search')} onPick={(user) => run(() => organisation.members[':userId'].$put({ param: { ...param, userId: user.id } }), t('saved')).then(() => { members.reload(); onChange(); })} />
       </section>
     </>
   );

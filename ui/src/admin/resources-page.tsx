@@ -6,28 +6,23 @@ import { useEffect, useState } from 'preact/hooks';
 import { Button, Form, SelectField, TextField } from '../components/form';
 import { Dialog, Tabs } from '../components/layout';
 import { lazyPage } from '../components/lazy';
-import type { InferResponseType } from 'hono/client';
-import { api } from '../lib/api';
-import type { adminApi } from '../lib/api-client';
+import { adminApi, answer } from '../lib/api-client';
 import { formatDateTime, useTranslator } from '../lib/i18n';
 import { navigate, onLinkClick } from '../lib/router';
 import { adminStrings } from './strings';
-import { useAction, useData, usePagedList } from './use-data';
-import { UserPicker, type AdminUser } from './users-page';
+import { useAction, useAnswer, usePagedAnswer } from './use-data';
+import { UserPicker } from './users-page';
 import { Empty, PageHeader, Pager, SearchBox, confirmAction } from './widgets';
 import { ChevronLeftIcon } from '../components/icons';
 import { ListPage } from '../components/list-page';
 import type { AssignmentAnswer, ResourceAnswer } from '../../../worker/resources/answers';
+import type { UserAnswer } from '../../../worker/users/answers';
 
-const SelfServiceTab = lazyPage<{ resource: Resource; onChange: () => void }>(() => import('./self-service/self-service-tab'));
-
-/** A resource as the admin API returns it (the worker's view; a type-only import, erased from the bundle). */
-export type Resource = ResourceAnswer;
-type Assignment = AssignmentAnswer;
+const SelfServiceTab = lazyPage<{ resource: ResourceAnswer; onChange: () => void }>(() => import('./self-service/self-service-tab'));
 
 export function ResourcesPage() {
   const t = useTranslator(adminStrings);
-  const list = usePagedList<Resource>('/api/admin/resources');
+  const list = usePagedAnswer((query, init) => answer(adminApi.resources.$get({ query }, { init })), []);
   const [creating, setCreating] = useState(false);
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
@@ -65,8 +60,8 @@ export function ResourcesPage() {
           class="stack"
           onSubmit={async (event) => {
             event.preventDefault();
-            let created: Resource | null = null;
-            if (await run(async () => void (created = await api.post<Resource>('/api/admin/resources', { name, description })), t('saved'))) {
+            let created: ResourceAnswer | null = null;
+            if (await run(async () => void (created = await answer(adminApi.resources.$post({ json: { name, description } }))), t('saved'))) {
               setCreating(false);
               navigate(`/admin/resources/${created!.id}`);
             }
@@ -89,8 +84,7 @@ type ResourceTab = 'general' | 'users' | 'tokens' | 'self-service';
 
 export function ResourceDetailPage({ id }: { id: string }) {
   const t = useTranslator(adminStrings);
-  const path = `/api/admin/resources/${id}`;
-  const { data: resource, error, reload } = useData<Resource>(path);
+  const { data: resource, error, reload } = useAnswer((init) => answer(adminApi.resources[':id'].$get({ param: { id } }, { init })), [id]);
   const [tab, setTab] = useState<ResourceTab>(() => (new URLSearchParams(location.search).get('tab') as ResourceTab) || 'general');
   const { busy, run } = useAction();
   if (error) return <p class="alert error">{error}</p>;
@@ -105,7 +99,7 @@ export function ResourceDetailPage({ id }: { id: string }) {
           variant="danger"
           busy={busy}
           onClick={async () => {
-            if ((await confirmAction(t('confirmDelete', { name: resource.name }), t('delete'))) && (await run(() => api.delete(path), t('deleted')))) navigate('/admin/resources', { force: true });
+            if ((await confirmAction(t('confirmDelete', { name: resource.name }), t('delete'))) && (await run(() => adminApi.resources[':id'].$delete({ param: { id } }), t('deleted')))) navigate('/admin/resources', { force: true });
           }}
         >
           {t('delete')}
@@ -132,7 +126,7 @@ export function ResourceDetailPage({ id }: { id: string }) {
   );
 }
 
-function GeneralTab({ resource, onChange }: { resource: Resource; onChange: () => void }) {
+function GeneralTab({ resource, onChange }: { resource: ResourceAnswer; onChange: () => void }) {
   const t = useTranslator(adminStrings);
   const [name, setName] = useState(resource.name);
   const [description, setDescription] = useState(resource.description);
@@ -143,7 +137,7 @@ function GeneralTab({ resource, onChange }: { resource: Resource; onChange: () =
       class="panel stack"
       onSubmit={async (event) => {
         event.preventDefault();
-        if (await run(() => api.patch(`/api/admin/resources/${resource.id}`, { name, description }), t('saved'))) onChange();
+        if (await run(() => adminApi.resources[':id'].$patch({ param: { id: resource.id }, json: { name, description } }), t('saved'))) onChange();
       }}
     >
       <TextField label={t('name')} name="name" value={name} onValue={setName} required />
@@ -164,11 +158,11 @@ function GeneralTab({ resource, onChange }: { resource: Resource; onChange: () =
  * "Users": users assigned to the resource without a token (they use their own tokens, or none where the resource
  * needs none). "Tokens with users": a user together with the one token that counts on this resource.
  */
-function AssignmentsTab({ resource, kind, onChange }: { resource: Resource; kind: Assignment['kind']; onChange: () => void }) {
+function AssignmentsTab({ resource, kind, onChange }: { resource: ResourceAnswer; kind: AssignmentAnswer['kind']; onChange: () => void }) {
   const t = useTranslator(adminStrings);
-  const base = `/api/admin/resources/${resource.id}/assignments`;
-  const list = usePagedList<Assignment>(base, { kind });
-  const [picked, setPicked] = useState<AdminUser | null>(null);
+  const assignments = adminApi.resources[':id'].assignments;
+  const list = usePagedAnswer((query, init) => answer(assignments.$get({ param: { id: resource.id }, query: { ...query, kind } }, { init })), [resource.id, kind]);
+  const [picked, setPicked] = useState<UserAnswer | null>(null);
   const { busy, run } = useAction();
   const reloadAll = () => {
     list.reload();
@@ -183,7 +177,7 @@ function AssignmentsTab({ resource, kind, onChange }: { resource: Resource; kind
           <UserPicker
             label={t('findUserToAssign')}
             pickLabel={t('assignUser')}
-            onPick={(user) => run(() => api.put(`/api/admin/resources/${resource.id}/assignments`, { userId: user.id, tokenId: null }), t('saved')).then(reloadAll)}
+            onPick={(user) => run(() => assignments.$put({ param: { id: resource.id }, json: { userId: user.id, tokenId: null } }), t('saved')).then(reloadAll)}
           />
         ) : picked ? (
           <AssignForm resource={resource} user={picked} onDone={() => { setPicked(null); reloadAll(); }} />
@@ -227,7 +221,7 @@ function AssignmentsTab({ resource, kind, onChange }: { resource: Resource; kind
                     {assignment.token && !assignment.token.enabled ? <span class="pill off"> {t('disabled')}</span> : null}
                   </td>
                   <td class="actions">
-                    <Button variant="secondary" busy={busy} onClick={() => run(() => api.delete(`${base}/${assignment.user.id}`), t('saved')).then(reloadAll)}>
+                    <Button variant="secondary" busy={busy} onClick={() => run(() => assignments[':userId'].$delete({ param: { id: resource.id, userId: assignment.user.id } }), t('saved')).then(reloadAll)}>
                       {t('remove')}
                     </Button>
                   </td>
@@ -243,9 +237,9 @@ function AssignmentsTab({ resource, kind, onChange }: { resource: Resource; kind
 }
 
 /** A user with the one token that counts on the resource: the user's only token is chosen for them. */
-function AssignForm({ resource, user, onDone }: { resource: Resource; user: AdminUser; onDone: () => void }) {
+function AssignForm({ resource, user, onDone }: { resource: ResourceAnswer; user: UserAnswer; onDone: () => void }) {
   const t = useTranslator(adminStrings);
-  const tokens = useData<InferResponseType<typeof adminApi.tokens.$get>>(`/api/admin/tokens?ownerUserId=${user.id}&pageSize=100`);
+  const tokens = useAnswer((init) => answer(adminApi.tokens.$get({ query: { ownerUserId: user.id, pageSize: '100' } }, { init })), [user.id]);
   const [tokenId, setTokenId] = useState('');
   useEffect(() => {
     if (tokens.data?.items.length === 1) setTokenId(tokens.data.items[0]!.id);
@@ -269,7 +263,7 @@ function AssignForm({ resource, user, onDone }: { resource: Resource; user: Admi
       class="row"
       onSubmit={async (event) => {
         event.preventDefault();
-        if (await run(() => api.put(`/api/admin/resources/${resource.id}/assignments`, { userId: user.id, tokenId: tokenId || null }), t('saved'))) onDone();
+        if (await run(() => adminApi.resources[':id'].assignments.$put({ param: { id: resource.id }, json: { userId: user.id, tokenId: tokenId || null } }), t('saved'))) onDone();
       }}
     >
       <strong>{user.login}</strong>
