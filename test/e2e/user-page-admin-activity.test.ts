@@ -3,6 +3,8 @@
  * from the list and finds their tokens, resources, workspaces and activities in one place; resets a fail counter,
  * assigns a token, disables and enables the user, opens a token and comes back with one Back; then finds those
  * changes in Admin activity, filtered, and downloads the CSV, which holds every entry of the filter, not the page.
+ * With a first name typed and not saved, a link asks before leaving (in the app), and a fail counter reset on the
+ * same page keeps what was typed.
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -151,5 +153,60 @@ describe.each([
     await page.getByLabel(words.objectFilter, { exact: true }).fill('');
     await page.getByRole('combobox', { name: words.language === 'de' ? 'Objekttyp' : 'Object type' }).selectOption('user');
     await expect.poll(async () => (await table.locator('tbody tr').allTextContents()).every((row) => row.includes(words.userType))).toBe(true);
+  });
+});
+
+describe('the user page with unsaved edits', () => {
+  const firstName = () => page.locator('input[name="firstName"]');
+
+  /** Opens the user's page in English and types a first name that is not saved. */
+  async function editFirstName() {
+    await useLanguage('en');
+    const prepared = await prepareUser('unsaved');
+    await page.goto(`/admin/users/${prepared.user.id}`);
+    await expect.poll(() => firstName().inputValue()).toBe('Paula');
+    await firstName().fill('Paulina');
+    return prepared;
+  }
+
+  it('asks in the app before a link takes the admin away: Cancel stays with the value typed, Leave goes', async () => {
+    let nativeDialogs = 0;
+    const onDialog = () => void nativeDialogs++;
+    page.on('dialog', onDialog);
+    const { user } = await editFirstName();
+    const dialog = page.getByRole('alertdialog');
+    const resourcesLink = page.locator('nav.sidebar a[href="/admin/resources"]');
+
+    await resourcesLink.click();
+    await dialog.getByRole('heading', { name: 'Leave without saving?' }).waitFor();
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    expect(new URL(page.url()).pathname).toBe(`/admin/users/${user.id}`);
+    expect(await firstName().inputValue()).toBe('Paulina');
+
+    await resourcesLink.click();
+    await dialog.getByRole('button', { name: 'Leave', exact: true }).click();
+    await page.waitForURL('**/admin/resources');
+    expect((await app.adminApi('GET', `/users/${user.id}`)).firstName).toBe('Paula');
+    page.off('dialog', onDialog);
+    expect(nativeDialogs).toBe(0);
+  });
+
+  it("keeps the value typed when a token's fail counter is reset on the same page (the page reloads its data)", async () => {
+    const { user, owned } = await editFirstName();
+    const ownedRow = page.getByTestId('user-tokens').locator(`tr[data-serial="${owned.serial}"]`);
+    await ownedRow.getByRole('button', { name: 'Reset fail counter' }).click();
+    // The reload has come back once the row shows the counter at 0 (the reset button goes with it).
+    await expect.poll(() => ownedRow.locator('td').nth(3).textContent()).toBe('0');
+    expect(await ownedRow.getByRole('button', { name: 'Reset fail counter' }).count()).toBe(0);
+    expect(await firstName().inputValue()).toBe('Paulina');
+
+    // Still unsaved: leaving asks, and Leave goes without saving.
+    await page.locator('nav.sidebar a[href="/admin/resources"]').click();
+    const dialog = page.getByRole('alertdialog');
+    await dialog.getByRole('heading', { name: 'Leave without saving?' }).waitFor();
+    await dialog.getByRole('button', { name: 'Leave', exact: true }).click();
+    await page.waitForURL('**/admin/resources');
+    expect((await app.adminApi('GET', `/users/${user.id}`)).firstName).toBe('Paula');
   });
 });

@@ -2,24 +2,20 @@
 import { useEffect, useState } from 'preact/hooks';
 import { Button, Checkbox, Form, SelectField, TextField } from '../components/form';
 import { Dialog } from '../components/layout';
-import { api } from '../lib/api';
 import { adminApi, answer } from '../lib/api-client';
 import { useTranslator } from '../lib/i18n';
 import { navigate } from '../lib/router';
 import { adminStrings } from './strings';
 import { useUnsavedChangesGuard } from './unsaved-changes';
-import { useAction, usePagedList } from './use-data';
+import { useAction, usePagedAnswer } from './use-data';
 import type { UserAnswer } from '../../../worker/users/answers';
 import { EMAIL_MAX_LENGTH, LOGIN_MAX_LENGTH, PASSWORD_MIN_LENGTH, PERSON_NAME_MAX_LENGTH, PHONE_MAX_LENGTH } from '../../../worker/contract/fields';
 import { CheckIcon } from '../components/icons';
 import { ListPage } from '../components/list-page';
 
-/** A user as the admin API returns it (the worker's view; a type-only import, erased from the bundle). */
-export type AdminUser = UserAnswer;
-
 export function UsersPage() {
   const t = useTranslator(adminStrings);
-  const list = usePagedList<AdminUser>('/api/admin/users');
+  const list = usePagedAnswer((query, init) => answer(adminApi.users.$get({ query }, { init })), []);
   const [creating, setCreating] = useState(false);
   return (
     <ListPage
@@ -60,7 +56,7 @@ export function UsersPage() {
   );
 }
 
-export function UserForm({ user, onDone }: { user?: AdminUser; onDone: (user: AdminUser | null) => void }) {
+export function UserForm({ user, onDone }: { user?: UserAnswer; onDone: (user: UserAnswer | null) => void }) {
   const t = useTranslator(adminStrings);
   const [login, setLogin] = useState(user?.login ?? '');
   const [firstName, setFirstName] = useState(user?.firstName ?? '');
@@ -88,11 +84,11 @@ export function UserForm({ user, onDone }: { user?: AdminUser; onDone: (user: Ad
 
   async function submit(event: Event) {
     event.preventDefault();
-    const body: Record<string, unknown> = { login, firstName, lastName, email: email.trim() || null, phone: phone.trim() || null, language, isAdmin, enabled };
-    let saved: AdminUser | null = null;
+    const body = { login, firstName, lastName, email: email.trim() || null, phone: phone.trim() || null, language, isAdmin, enabled };
+    let saved: UserAnswer | null = null;
     const ok = await run(async () => {
-      if (user) saved = await api.patch<AdminUser>(`/api/admin/users/${user.id}`, body);
-      else saved = await api.post<AdminUser>('/api/admin/users', password ? { ...body, password } : body);
+      if (user) saved = await answer(adminApi.users[':id'].$patch({ param: { id: user.id }, json: body }));
+      else saved = await answer(adminApi.users.$post({ json: password ? { ...body, password } : body }));
     }, t('saved'));
     if (ok) onDone(saved);
   }
@@ -124,10 +120,10 @@ export function UserForm({ user, onDone }: { user?: AdminUser; onDone: (user: Ad
 
 /** A user picker backed by the user search API (for assignments and memberships). */
 /** `pickLabel`: the match's button, where picking is itself the action (e.g. "Assign user"); default "User". */
-export function UserPicker({ label, pickLabel, onPick }: { label: string; pickLabel?: string; onPick: (user: AdminUser) => void }) {
+export function UserPicker({ label, pickLabel, onPick }: { label: string; pickLabel?: string; onPick: (user: UserAnswer) => void }) {
   const t = useTranslator(adminStrings);
   const [search, setSearch] = useState('');
-  const [matches, setMatches] = useState<AdminUser[]>([]);
+  const [matches, setMatches] = useState<UserAnswer[]>([]);
   useEffect(() => {
     if (!search.trim()) return setMatches([]);
     const controller = new AbortController();

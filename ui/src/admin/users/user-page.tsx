@@ -6,14 +6,14 @@
  */
 import { useState } from 'preact/hooks';
 import { Button, SelectField, TextField } from '../../components/form';
-import { api } from '../../lib/api';
+import { adminApi, answer } from '../../lib/api-client';
 import { formatDateTime, useTranslator } from '../../lib/i18n';
 import { navigate, onLinkClick } from '../../lib/router';
 import type { TokenAnswer } from '../../../../worker/tokens/answers';
 import type { UserOverviewAnswer } from '../../../../worker/users/answers';
 import { activityStrings } from '../activities/strings';
 import { adminStrings } from '../strings';
-import { useAction, useData, type Page } from '../use-data';
+import { useAction, useAnswer } from '../use-data';
 import { UserForm } from '../users-page';
 import { Empty, PageHeader, confirmAction } from '../widgets';
 import { userPageStrings } from './strings';
@@ -24,13 +24,13 @@ type Translate = (key: string, values?: Record<string, string | number>) => stri
 export function UserPage({ id }: { id: string }) {
   const t = useTranslator(adminStrings);
   const u = useTranslator(userPageStrings);
-  const { data, error, reload } = useData<UserOverviewAnswer>(`/api/admin/users/${id}/overview`);
+  const { data, error, reload } = useAnswer((init) => answer(adminApi.users[':id'].overview.$get({ param: { id } }, { init })), [id]);
   const { busy, run } = useAction();
 
   if (error) return <p class="alert error">{error}</p>;
   if (!data) return <div class="loading" aria-busy="true" />;
   const { user } = data;
-  const setEnabled = (enabled: boolean) => run(() => api.patch(`/api/admin/users/${id}`, { enabled }), enabled ? u('userEnabled') : u('userDisabled')).then(reload);
+  const setEnabled = (enabled: boolean) => run(() => adminApi.users[':id'].$patch({ param: { id }, json: { enabled } }), enabled ? u('userEnabled') : u('userDisabled')).then(reload);
 
   return (
     <>
@@ -48,14 +48,14 @@ export function UserPage({ id }: { id: string }) {
         <Button variant="secondary" busy={busy} onClick={() => setEnabled(!user.enabled)} data-testid="user-toggle-enabled">
           {user.enabled ? u('disable') : u('enable')}
         </Button>
-        <Button variant="secondary" busy={busy} onClick={() => run(() => api.post(`/api/admin/users/${id}/unlock`), t('unlocked'))}>
+        <Button variant="secondary" busy={busy} onClick={() => run(() => adminApi.users[':id'].unlock.$post({ param: { id } }), t('unlocked'))}>
           {t('unlock')}
         </Button>
         <Button
           variant="danger"
           busy={busy}
           onClick={async () => {
-            if ((await confirmAction(t('confirmDelete', { name: user.login }), t('delete'))) && (await run(() => api.delete(`/api/admin/users/${id}`), t('deleted')))) navigate('/admin/users', { force: true });
+            if ((await confirmAction(t('confirmDelete', { name: user.login }), t('delete'))) && (await run(() => adminApi.users[':id'].$delete({ param: { id } }), t('deleted')))) navigate('/admin/users', { force: true });
           }}
         >
           {t('delete')}
@@ -182,7 +182,7 @@ function TokensPanel({ overview, onChange }: { overview: UserOverviewAnswer; onC
                 <td>{token.lastUsedAt ? formatDateTime(token.lastUsedAt) : u('never')}</td>
                 <td>
                   {token.failCount > 0 || token.lockedUntil ? (
-                    <Button variant="secondary" busy={busy} onClick={() => run(() => api.post(`/api/admin/tokens/${token.id}/reset-fail-counter`), u('failCounterReset')).then(onChange)}>
+                    <Button variant="secondary" busy={busy} onClick={() => run(() => adminApi.tokens[':id']['reset-fail-counter'].$post({ param: { id: token.id } }), u('failCounterReset')).then(onChange)}>
                       {t('resetFailCounter')}
                     </Button>
                   ) : null}
@@ -200,7 +200,7 @@ function TokensPanel({ overview, onChange }: { overview: UserOverviewAnswer; onC
 /** Gives the user a token nobody owns yet (PATCH ownerUserId): the hardware token lying in the drawer. */
 function AssignToken({ userId, onAssigned }: { userId: string; onAssigned: () => void }) {
   const u = useTranslator(userPageStrings);
-  const { data } = useData<Page<TokenAnswer>>('/api/admin/tokens?unassigned=true&pageSize=200');
+  const { data } = useAnswer((init) => answer(adminApi.tokens.$get({ query: { unassigned: 'true', pageSize: '200' } }, { init })), []);
   const [tokenId, setTokenId] = useState('');
   const { busy, run } = useAction();
   if (!data) return null;
@@ -211,7 +211,7 @@ function AssignToken({ userId, onAssigned }: { userId: string; onAssigned: () =>
       onSubmit={async (event) => {
         event.preventDefault();
         if (!tokenId) return;
-        if (await run(() => api.patch(`/api/admin/tokens/${tokenId}`, { ownerUserId: userId }), u('tokenAssigned'))) {
+        if (await run(() => adminApi.tokens[':id'].$patch({ param: { id: tokenId }, json: { ownerUserId: userId } }), u('tokenAssigned'))) {
           setTokenId('');
           onAssigned();
         }
@@ -300,7 +300,7 @@ function PasswordPanel({ id, hasPassword, onChange }: { id: string; hasPassword:
         class="row"
         onSubmit={async (event) => {
           event.preventDefault();
-          if (await run(() => api.put(`/api/admin/users/${id}/password`, { password }), t('saved'))) {
+          if (await run(() => adminApi.users[':id'].password.$put({ param: { id }, json: { password } }), t('saved'))) {
             setPassword('');
             onChange();
           }
@@ -311,7 +311,7 @@ function PasswordPanel({ id, hasPassword, onChange }: { id: string; hasPassword:
           {t('setPassword')}
         </Button>
         {hasPassword ? (
-          <Button variant="secondary" busy={busy} onClick={() => run(() => api.put(`/api/admin/users/${id}/password`, { password: null }), t('saved')).then(onChange)}>
+          <Button variant="secondary" busy={busy} onClick={() => run(() => adminApi.users[':id'].password.$put({ param: { id }, json: { password: null } }), t('saved')).then(onChange)}>
             {t('removePassword')}
           </Button>
         ) : null}
