@@ -3,6 +3,7 @@
  * API key or a signed-in session, and compute codes the way an authenticator app would.
  */
 import { env, exports } from 'cloudflare:workers';
+import { afterEach, beforeAll, beforeEach, vi } from 'vitest';
 import { createApiKey, type ApiKeyScope } from '../../worker/auth/api-keys';
 import { hashPassword } from '../../worker/lib/crypto';
 import { base32ToBytes } from '../../worker/lib/encoding';
@@ -25,7 +26,9 @@ export async function json<T = any>(response: Response | Promise<Response>): Pro
   return (await (await response).json()) as T;
 }
 
-export { unique } from './unique';
+import { unique } from './unique';
+
+export { unique };
 
 /**
  * An admin API client authenticated by a fresh API key of `scope` (default admin), owned by a fresh admin user
@@ -57,6 +60,42 @@ export async function adminClient(scope: ApiKeyScope = 'admin') {
       const response = await this.request(path);
       if (!response.ok) throw new Error(`GET ${path} -> ${response.status} ${await response.text()}`);
       return json<T>(response);
+    },
+  };
+}
+
+export type AdminClient = Awaited<ReturnType<typeof adminClient>>;
+
+/** The verify tests' clock: 10 s into a 30 s TOTP step, so the step does not turn during a test. */
+export const VERIFY_T0 = Date.UTC(2026, 5, 1, 12, 0, 10);
+
+/** Freezes Date at `at` for each test of the file (timers stay real), and gives it back after each. */
+export function freezeDateAt(at: number): number {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(at);
+  });
+  afterEach(() => vi.useRealTimers());
+  return at;
+}
+
+/** An admin client and a resource of the file's own, made before its tests (read them once beforeAll has run). */
+export function adminWithResource(): { readonly admin: AdminClient; readonly resource: { id: string; name: string } } {
+  let made: { admin: AdminClient; resource: { id: string; name: string } } | undefined;
+  beforeAll(async () => {
+    const admin = await adminClient();
+    made = { admin, resource: await admin.post('/resources', { name: unique('VPN-') }) };
+  });
+  const ready = () => {
+    if (!made) throw new Error('the admin and the resource are made in beforeAll');
+    return made;
+  };
+  return {
+    get admin() {
+      return ready().admin;
+    },
+    get resource() {
+      return ready().resource;
     },
   };
 }

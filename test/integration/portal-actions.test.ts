@@ -9,20 +9,15 @@
  * moves the clock on by one step.
  */
 import { env } from 'cloudflare:workers';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { TWILIO_SID, freshPhone, providerScenario, twilioAndOutboxSettings } from '../helpers/messaging';
 import { assignedUser, lastEmailCode, portalClient, portalWith, type AdminClient } from '../helpers/portal';
-import { call, hotpAt, insertUser, json, randomSeedBase32, totpAt, unique } from '../helpers/worker';
+import { call, freezeDateAt, hotpAt, insertUser, json, randomSeedBase32, totpAt, unique, VERIFY_T0 } from '../helpers/worker';
 
-const T0 = Date.UTC(2026, 5, 1, 12, 0, 10); // 10 s into a 30 s step
+freezeDateAt(VERIFY_T0);
 const STEP_MS = 30_000;
 const PASSWORD = 'portal password 1';
 
-beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['Date'] });
-  vi.setSystemTime(T0);
-});
-afterEach(() => vi.useRealTimers());
 
 const nextStep = () => vi.setSystemTime(Date.now() + STEP_MS);
 

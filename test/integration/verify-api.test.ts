@@ -2,29 +2,17 @@
  * POST /api/v1/verify end to end inside workerd with a real D1: PINs, windows, drift, replay, lockout, assignment
  * kinds and the reason codes integrations receive.
  */
-import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { HOTP_LOOK_AHEAD_COUNTERS, TOKEN_LOCK_DURATION_MS, TOKEN_MAX_FAILS } from '../../worker/constants';
-import { adminClient, call, hotpAt, json, randomSeedBase32, totpAt, unique } from '../helpers/worker';
+import { adminWithResource, freezeDateAt, VERIFY_T0, call, hotpAt, json, randomSeedBase32, totpAt, unique } from '../helpers/worker';
 
-const T0 = Date.UTC(2026, 5, 1, 12, 0, 10); // 10 s into a 30 s step
-let admin: Awaited<ReturnType<typeof adminClient>>;
-let resource: { id: string; name: string };
-
-beforeAll(async () => {
-  admin = await adminClient();
-  resource = await admin.post('/resources', { name: unique('VPN-') });
-});
-
-beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['Date'] });
-  vi.setSystemTime(T0);
-});
-afterEach(() => vi.useRealTimers());
+const T0 = freezeDateAt(VERIFY_T0);
+const fixture = adminWithResource();
 
 async function userWithToken(options: { type?: 'TOTP' | 'HOTP'; pin?: string; pinPosition?: 'before' | 'after'; assign?: 'token' | 'user' | 'none'; counter?: number } = {}) {
-  const user = await admin.post('/users', { login: unique('u'), password: 'a long enough password' });
+  const user = await fixture.admin.post('/users', { login: unique('u'), password: 'a long enough password' });
   const seed = randomSeedBase32();
-  const token = await admin.post('/tokens/hardware', {
+  const token = await fixture.admin.post('/tokens/hardware', {
     type: options.type ?? 'TOTP',
     serial: unique('HW'),
     seed,
@@ -34,12 +22,12 @@ async function userWithToken(options: { type?: 'TOTP' | 'HOTP'; pin?: string; pi
     ...(options.pin ? { pin: options.pin, pinPosition: options.pinPosition ?? 'after' } : {}),
   });
   const assign = options.assign ?? 'token';
-  if (assign !== 'none') await admin.put(`/resources/${resource.id}/assignments`, { userId: user.id, tokenId: assign === 'token' ? token.id : null });
+  if (assign !== 'none') await fixture.admin.put(`/resources/${fixture.resource.id}/assignments`, { userId: user.id, tokenId: assign === 'token' ? token.id : null });
   return { user, token, seed };
 }
 
-function verify(login: string, otp: string, resourceName = resource.name) {
-  return json(call('/api/v1/verify', { method: 'POST', headers: { authorization: `Bearer ${admin.key}` }, json: { login, resource: resourceName, otp } }));
+function verify(login: string, otp: string, resourceName = fixture.resource.name) {
+  return json(call('/api/v1/verify', { method: 'POST', headers: { authorization: `Bearer ${fixture.admin.key}` }, json: { login, resource: resourceName, otp } }));
 }
 
 describe('POST /api/v1/verify', () => {
@@ -67,7 +55,7 @@ describe('POST /api/v1/verify', () => {
   it('remembers the drift of a token whose clock runs ahead', async () => {
     const { user, token, seed } = await userWithToken();
     expect((await verify(user.login, await totpAt(seed, T0 + 30_000))).accepted).toBe(true);
-    expect((await admin.get(`/tokens/${token.id}`)).driftSteps).toBe(1);
+    expect((await fixture.admin.get(`/tokens/${token.id}`)).driftSteps).toBe(1);
     // Two steps ahead of the server is now only one step from the remembered drift.
     vi.setSystemTime(T0 + 60_000);
     expect((await verify(user.login, await totpAt(seed, T0 + 60_000 + 60_000))).accepted).toBe(true);
@@ -85,7 +73,7 @@ describe('POST /api/v1/verify', () => {
     const code = await totpAt(seed, T0);
     expect(await verify(user.login, `${code}1112`)).toMatchObject({ accepted: false, reason: 'OTP_INVALID' });
     expect(await verify(user.login, code)).toMatchObject({ accepted: false, reason: 'OTP_INVALID' });
-    expect((await admin.get(`/tokens/${token.id}`)).failCount).toBe(2);
+    expect((await fixture.admin.get(`/tokens/${token.id}`)).failCount).toBe(2);
     // The code was not consumed by the failed attempts.
     expect((await verify(user.login, `${code}1111`)).accepted).toBe(true);
   });
@@ -110,11 +98,11 @@ describe('POST /api/v1/verify', () => {
 
   it('HOTP resync with two consecutive codes far ahead', async () => {
     const { user, token, seed } = await userWithToken({ type: 'HOTP' });
-    const response = await admin.request(`/tokens/${token.id}/resync`, { method: 'POST', json: { otp1: await hotpAt(seed, 500), otp2: await hotpAt(seed, 501) } });
+    const response = await fixture.admin.request(`/tokens/${token.id}/resync`, { method: 'POST', json: { otp1: await hotpAt(seed, 500), otp2: await hotpAt(seed, 501) } });
     expect(response.status).toBe(200);
     expect((await json(response)).counter).toBe(502);
     expect((await verify(user.login, await hotpAt(seed, 502))).accepted).toBe(true);
-    const bad = await admin.request(`/tokens/${token.id}/resync`, { method: 'POST', json: { otp1: await hotpAt(seed, 600), otp2: await hotpAt(seed, 602) } });
+    const bad = await fixture.admin.request(`/tokens/${token.id}/resync`, { method: 'POST', json: { otp1: await hotpAt(seed, 600), otp2: await hotpAt(seed, 602) } });
     expect((await json(bad)).error.code).toBe('OTP_INVALID');
   });
 
@@ -122,7 +110,7 @@ describe('POST /api/v1/verify', () => {
     const { user, token, seed } = await userWithToken();
     const drifted = T0 + 40 * 30_000;
     expect((await verify(user.login, await totpAt(seed, drifted))).accepted).toBe(false);
-    const response = await admin.request(`/tokens/${token.id}/resync`, { method: 'POST', json: { otp1: await totpAt(seed, drifted + 30_000), otp2: await totpAt(seed, drifted + 60_000) } });
+    const response = await fixture.admin.request(`/tokens/${token.id}/resync`, { method: 'POST', json: { otp1: await totpAt(seed, drifted + 30_000), otp2: await totpAt(seed, drifted + 60_000) } });
     expect(response.status).toBe(200);
     expect((await json(response)).driftSteps).toBe(42);
     expect((await verify(user.login, await totpAt(seed, drifted + 90_000))).accepted).toBe(true);
@@ -135,15 +123,15 @@ describe('POST /api/v1/verify', () => {
 
   it('never verifies disabled, unassigned or pending tokens, and names why', async () => {
     const disabled = await userWithToken();
-    await admin.request(`/tokens/${disabled.token.id}`, { method: 'PATCH', json: { enabled: false } });
+    await fixture.admin.request(`/tokens/${disabled.token.id}`, { method: 'PATCH', json: { enabled: false } });
     expect(await verify(disabled.user.login, await totpAt(disabled.seed, T0))).toMatchObject({ accepted: false, reason: 'TOKEN_DISABLED' });
 
     const unassigned = await userWithToken({ assign: 'none' });
     expect(await verify(unassigned.user.login, await totpAt(unassigned.seed, T0))).toMatchObject({ accepted: false, reason: 'NOT_ASSIGNED' });
 
-    const user = await admin.post('/users', { login: unique('p') });
-    const pending = await admin.post('/tokens/software', { type: 'TOTP', ownerUserId: user.id });
-    await admin.put(`/resources/${resource.id}/assignments`, { userId: user.id, tokenId: pending.token.id });
+    const user = await fixture.admin.post('/users', { login: unique('p') });
+    const pending = await fixture.admin.post('/tokens/software', { type: 'TOTP', ownerUserId: user.id });
+    await fixture.admin.put(`/resources/${fixture.resource.id}/assignments`, { userId: user.id, tokenId: pending.token.id });
     expect(await verify(user.login, await totpAt(pending.enrolment.secretBase32, T0))).toMatchObject({ accepted: false, reason: 'TOKEN_PENDING' });
 
     expect(await verify('nobody-' + unique(''), '123456')).toMatchObject({ accepted: false, reason: 'USER_UNKNOWN' });
@@ -151,16 +139,16 @@ describe('POST /api/v1/verify', () => {
   });
 
   it('activates a software token with its first correct OTP through Check OTP', async () => {
-    const user = await admin.post('/users', { login: unique('s') });
-    const created = await admin.post('/tokens/software', { type: 'TOTP', ownerUserId: user.id });
+    const user = await fixture.admin.post('/users', { login: unique('s') });
+    const created = await fixture.admin.post('/tokens/software', { type: 'TOTP', ownerUserId: user.id });
     expect(created.token.activated).toBe(false);
     expect(created.enrolment.keyUri).toMatch(/^otpauth:\/\/totp\//);
     expect(created.enrolment.qrSvg).toContain('<svg');
-    const wrong = await json(admin.request(`/tokens/${created.token.id}/check`, { method: 'POST', json: { otp: '000000' } }));
+    const wrong = await json(fixture.admin.request(`/tokens/${created.token.id}/check`, { method: 'POST', json: { otp: '000000' } }));
     expect(wrong.valid).toBe(false);
-    const right = await json(admin.request(`/tokens/${created.token.id}/check`, { method: 'POST', json: { otp: await totpAt(created.enrolment.secretBase32, T0) } }));
+    const right = await json(fixture.admin.request(`/tokens/${created.token.id}/check`, { method: 'POST', json: { otp: await totpAt(created.enrolment.secretBase32, T0) } }));
     expect(right).toEqual({ valid: true });
-    expect((await admin.get(`/tokens/${created.token.id}`)).activated).toBe(true);
+    expect((await fixture.admin.get(`/tokens/${created.token.id}`)).activated).toBe(true);
   });
 
   it('records UserLogin and UserLoginAttempt activities for the API channel', async () => {
@@ -184,18 +172,18 @@ describe('POST /api/v1/verify', () => {
     // A bad key is named before a bad body, as before the key check moved into the verify batch.
     const wrongKeyBadBody = await call('/api/v1/verify', { method: 'POST', headers: { authorization: 'Bearer eid_wrong' }, json: { nonsense: true } });
     expect((await json(wrongKeyBadBody)).error.code).toBe('UNAUTHENTICATED');
-    const rightKeyBadBody = await call('/api/v1/verify', { method: 'POST', headers: { authorization: `Bearer ${admin.key}` }, json: { nonsense: true } });
+    const rightKeyBadBody = await call('/api/v1/verify', { method: 'POST', headers: { authorization: `Bearer ${fixture.admin.key}` }, json: { nonsense: true } });
     expect((await json(rightKeyBadBody)).error.code).toBe('VALIDATION_FAILED');
   });
 
   it('refuses a revoked key from the next request on (the key is read from D1 on every verify, never cached)', async () => {
     const { user, seed } = await userWithToken({ type: 'HOTP' });
-    const created = await admin.post('/api-keys', { name: unique('integration-'), scope: 'verify' });
+    const created = await fixture.admin.post('/api-keys', { name: unique('integration-'), scope: 'verify' });
     const verifyWith = (otp: string) =>
-      call('/api/v1/verify', { method: 'POST', headers: { authorization: `Bearer ${created.key}` }, json: { login: user.login, resource: resource.name, otp } });
+      call('/api/v1/verify', { method: 'POST', headers: { authorization: `Bearer ${created.key}` }, json: { login: user.login, resource: fixture.resource.name, otp } });
     expect(await json(verifyWith(await hotpAt(seed, 0)))).toEqual(expect.objectContaining({ accepted: true }));
-    expect((await admin.get('/api-keys')).items.find((k: { id: string }) => k.id === created.id).lastUsedAt).toBe(T0);
-    expect((await admin.request(`/api-keys/${created.id}`, { method: 'DELETE' })).status).toBe(204);
+    expect((await fixture.admin.get('/api-keys')).items.find((k: { id: string }) => k.id === created.id).lastUsedAt).toBe(T0);
+    expect((await fixture.admin.request(`/api-keys/${created.id}`, { method: 'DELETE' })).status).toBe(204);
     const refused = await verifyWith(await hotpAt(seed, 1));
     expect(refused.status).toBe(401);
     expect((await json(refused)).error.code).toBe('UNAUTHENTICATED');
@@ -211,8 +199,8 @@ describe('POST /api/v1/verify', () => {
     const { env } = await import('cloudflare:workers');
     const { results } = await env.DB.prepare('SELECT type, channel, login, detail FROM user_activities WHERE user_id = ? ORDER BY at, rowid').bind(user.id).all();
     expect(results).toEqual([
-      { type: 'UserLogin', channel: 'api', login: user.login, detail: JSON.stringify({ resource: resource.name, serial: token.serial }) },
-      { type: 'UserLoginAttempt', channel: 'api', login: user.login, detail: JSON.stringify({ resource: resource.name, reason: 'OTP_REPLAYED' }) },
+      { type: 'UserLogin', channel: 'api', login: user.login, detail: JSON.stringify({ resource: fixture.resource.name, serial: token.serial }) },
+      { type: 'UserLoginAttempt', channel: 'api', login: user.login, detail: JSON.stringify({ resource: fixture.resource.name, reason: 'OTP_REPLAYED' }) },
     ]);
   });
 });

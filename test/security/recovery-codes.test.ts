@@ -3,27 +3,22 @@
  * an attacker wants. Each test opens with the attack it shows failing.
  */
 import { env } from 'cloudflare:workers';
-import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { CODE_RESEND_COOLDOWN_MS, RECOVERY_CODE_COUNT, STEP_UP_VALID_MS, TOKEN_LOCK_DURATION_MS, TOKEN_MAX_FAILS } from '../../worker/constants';
 import { verifyTokenOtp } from '../../worker/tokens/verification';
 import { RECOVERY_CODE_ALPHABET, parseRecoveryCode } from '../../worker/tokens/recovery-code-format';
 import { generateRecoveryCodes } from '../../worker/tokens/recovery-codes';
 import { loadTokenRecord, verifyKeysOf } from '../../worker/tokens/service';
 import { assignedUser, lastEmailCode, portalClient, portalWith } from '../helpers/portal';
-import { adminClient, call, insertUser, json, randomSeedBase32, totpAt, unique } from '../helpers/worker';
+import { adminClient, call, freezeDateAt, insertUser, json, randomSeedBase32, totpAt, unique, VERIFY_T0 } from '../helpers/worker';
 
-const T0 = Date.UTC(2026, 5, 1, 12, 0, 10);
+const T0 = freezeDateAt(VERIFY_T0);
 const PASSWORD = 'a long enough password';
 let admin: Awaited<ReturnType<typeof adminClient>>;
 
 beforeAll(async () => {
   admin = await adminClient();
 });
-beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['Date'] });
-  vi.setSystemTime(T0);
-});
-afterEach(() => vi.useRealTimers());
 
 const via = { channel: 'login' as const, ip: '198.51.100.7', client: 'test' };
 

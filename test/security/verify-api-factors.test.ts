@@ -3,27 +3,16 @@
  * the split between recovery codes and OTPs (tokens/accepted-tokens.ts tokensForTypedCode).
  */
 import { env } from 'cloudflare:workers';
-import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TOKEN_MAX_FAILS } from '../../worker/constants';
-import { adminClient, call, json, randomSeedBase32, totpAt, unique } from '../helpers/worker';
+import { adminWithResource, freezeDateAt, VERIFY_T0, call, json, randomSeedBase32, totpAt, unique } from '../helpers/worker';
 import { settled } from '../helpers/verify-state';
 
-const T0 = Date.UTC(2026, 5, 1, 12, 0, 10);
-let admin: Awaited<ReturnType<typeof adminClient>>;
-let resource: { id: string; name: string };
-
-beforeAll(async () => {
-  admin = await adminClient();
-  resource = await admin.post('/resources', { name: unique('VPN-') });
-});
-beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['Date'] });
-  vi.setSystemTime(T0);
-});
-afterEach(() => vi.useRealTimers());
+const T0 = freezeDateAt(VERIFY_T0);
+const fixture = adminWithResource();
 
 function verify(login: string, otp: string) {
-  return json(call('/api/v1/verify', { method: 'POST', headers: { authorization: `Bearer ${admin.key}` }, json: { login, resource: resource.name, otp } }));
+  return json(call('/api/v1/verify', { method: 'POST', headers: { authorization: `Bearer ${fixture.admin.key}` }, json: { login, resource: fixture.resource.name, otp } }));
 }
 
 /** A token row of a type that has no seed (its own tables hold the credential): only its type matters here. */
@@ -42,12 +31,12 @@ describe('verify API: passkeys and recovery codes', () => {
     // Attack: an integration (or whoever holds its key) sends "OTP" guesses for a user whose only factor at the
     // resource is a passkey, hoping that some typed input is checked against it, or that the answers differ
     // (an oracle), or that the guesses lock the passkey. Every guess gets the same answer and touches nothing.
-    const assignedPasskey = await admin.post('/users', { login: unique('pk') });
+    const assignedPasskey = await fixture.admin.post('/users', { login: unique('pk') });
     const passkey = await insertSeedlessToken(assignedPasskey.id, 'PASSKEY');
-    await admin.put(`/resources/${resource.id}/assignments`, { userId: assignedPasskey.id, tokenId: passkey });
-    const ownsPasskeys = await admin.post('/users', { login: unique('pk') });
+    await fixture.admin.put(`/resources/${fixture.resource.id}/assignments`, { userId: assignedPasskey.id, tokenId: passkey });
+    const ownsPasskeys = await fixture.admin.post('/users', { login: unique('pk') });
     const owned = [await insertSeedlessToken(ownsPasskeys.id, 'PASSKEY'), await insertSeedlessToken(ownsPasskeys.id, 'PASSKEY')];
-    await admin.put(`/resources/${resource.id}/assignments`, { userId: ownsPasskeys.id, tokenId: null });
+    await fixture.admin.put(`/resources/${fixture.resource.id}/assignments`, { userId: ownsPasskeys.id, tokenId: null });
 
     for (const user of [assignedPasskey, ownsPasskeys]) {
       const answers = [];
@@ -60,11 +49,11 @@ describe('verify API: passkeys and recovery codes', () => {
   });
 
   it('a passkey beside an app token changes nothing for the app token', async () => {
-    const user = await admin.post('/users', { login: unique('pk') });
+    const user = await fixture.admin.post('/users', { login: unique('pk') });
     const seed = randomSeedBase32();
-    const app = await admin.post('/tokens/hardware', { type: 'TOTP', serial: unique('HW'), seed, seedEncoding: 'base32', ownerUserId: user.id });
+    const app = await fixture.admin.post('/tokens/hardware', { type: 'TOTP', serial: unique('HW'), seed, seedEncoding: 'base32', ownerUserId: user.id });
     const passkey = await insertSeedlessToken(user.id, 'PASSKEY');
-    await admin.put(`/resources/${resource.id}/assignments`, { userId: user.id, tokenId: null });
+    await fixture.admin.put(`/resources/${fixture.resource.id}/assignments`, { userId: user.id, tokenId: null });
     expect(await verify(user.login, '000000')).toMatchObject({ accepted: false, reason: 'OTP_INVALID' });
     expect(await failCountOf(app.id)).toBe(1);
     expect(await verify(user.login, await totpAt(seed, T0))).toEqual({ accepted: true, serial: app.serial });
@@ -74,11 +63,11 @@ describe('verify API: passkeys and recovery codes', () => {
   it('an OTP never counts on the recovery code set, and a recovery-shaped code never on the app token', async () => {
     // Attack: spraying wrong OTPs must not use up the user's recovery set's lock (their way back in), and
     // recovery-code guesses must not lock the app token either: each kind of code goes to its own kind of token.
-    const user = await admin.post('/users', { login: unique('rc') });
+    const user = await fixture.admin.post('/users', { login: unique('rc') });
     const seed = randomSeedBase32();
-    const app = await admin.post('/tokens/hardware', { type: 'TOTP', serial: unique('HW'), seed, seedEncoding: 'base32', ownerUserId: user.id });
+    const app = await fixture.admin.post('/tokens/hardware', { type: 'TOTP', serial: unique('HW'), seed, seedEncoding: 'base32', ownerUserId: user.id });
     const recoverySet = await insertSeedlessToken(user.id, 'RECOVERY_CODES');
-    await admin.put(`/resources/${resource.id}/assignments`, { userId: user.id, tokenId: null });
+    await fixture.admin.put(`/resources/${fixture.resource.id}/assignments`, { userId: user.id, tokenId: null });
     for (let i = 0; i < TOKEN_MAX_FAILS - 1; i++) expect((await verify(user.login, '000000')).accepted).toBe(false);
     expect(await failCountOf(app.id)).toBe(TOKEN_MAX_FAILS - 1);
     expect(await failCountOf(recoverySet)).toBe(0);

@@ -7,7 +7,7 @@
  * test counts D1 round trips (the same module, so the same isolate's copies): that count proves the isolate warm.
  */
 import { env } from 'cloudflare:workers';
-import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { apiKeyHashOf } from '../../worker/auth/api-keys';
 import { API_KEY_LAST_USED_RESOLUTION_MS, VERIFY_ATTEMPTS_PER_USER } from '../../worker/constants';
 import type { Env } from '../../worker/env';
@@ -16,21 +16,10 @@ import { WARM_CHECKED_TOKEN_COLUMNS } from '../../worker/verify-api/warm-path';
 import { TOKEN_RECORD_COLUMNS } from '../../worker/tokens/verification';
 import { base32ToBytes } from '../../worker/lib/encoding';
 import { sealSeed } from '../../worker/tokens/secrets';
-import { adminClient, call, hotpAt, json, randomSeedBase32, totpAt, unique } from '../helpers/worker';
+import { adminWithResource, freezeDateAt, VERIFY_T0, call, hotpAt, json, randomSeedBase32, totpAt, unique } from '../helpers/worker';
 
-const T0 = Date.UTC(2026, 5, 1, 12, 0, 10);
-let admin: Awaited<ReturnType<typeof adminClient>>;
-let resource: { id: string; name: string };
-
-beforeAll(async () => {
-  admin = await adminClient();
-  resource = await admin.post('/resources', { name: unique('VPN-') });
-});
-beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['Date'] });
-  vi.setSystemTime(T0);
-});
-afterEach(() => vi.useRealTimers());
+const T0 = freezeDateAt(VERIFY_T0);
+const fixture = adminWithResource();
 
 /** The D1 round trips of one call: each the SQL of one batch, or of one statement run alone. */
 function countingEnv() {
@@ -69,15 +58,15 @@ function countingEnv() {
   return { env: { ...env, DB: db } as Env, trips };
 }
 
-async function verifyCounted(login: string, otp: string, key = admin.key) {
+async function verifyCounted(login: string, otp: string, key = fixture.admin.key) {
   const counted = countingEnv();
-  const request = { apiKeyHash: (await apiKeyHashOf(key))!, login, resource: resource.name, otp, ip: null, client: null };
+  const request = { apiKeyHash: (await apiKeyHashOf(key))!, login, resource: fixture.resource.name, otp, ip: null, client: null };
   const result = await verifyForResource(counted.env, request, Date.now()).catch((error: { code?: string }) => ({ error: error.code }));
   return { result, trips: counted.trips };
 }
 
 function verifyThroughWorker(login: string, otp: string) {
-  return json(call('/api/v1/verify', { method: 'POST', headers: { authorization: `Bearer ${admin.key}` }, json: { login, resource: resource.name, otp } }));
+  return json(call('/api/v1/verify', { method: 'POST', headers: { authorization: `Bearer ${fixture.admin.key}` }, json: { login, resource: fixture.resource.name, otp } }));
 }
 
 /**
@@ -89,10 +78,10 @@ const isWarmBatch = (trip: string[] | undefined) =>
 
 /** A user with an HOTP token (with `pin` when given) assigned as "token with user", made warm through the Worker. */
 async function warmUser(pin?: string) {
-  const user = await admin.post('/users', { login: unique('w') });
+  const user = await fixture.admin.post('/users', { login: unique('w') });
   const seed = randomSeedBase32();
-  const token = await admin.post('/tokens/hardware', { type: 'HOTP', serial: unique('HW'), seed, seedEncoding: 'base32', ownerUserId: user.id, ...(pin ? { pin } : {}) });
-  await admin.put(`/resources/${resource.id}/assignments`, { userId: user.id, tokenId: token.id });
+  const token = await fixture.admin.post('/tokens/hardware', { type: 'HOTP', serial: unique('HW'), seed, seedEncoding: 'base32', ownerUserId: user.id, ...(pin ? { pin } : {}) });
+  await fixture.admin.put(`/resources/${fixture.resource.id}/assignments`, { userId: user.id, tokenId: token.id });
   const code = async (counter: number) => `${await hotpAt(seed, counter)}${pin ?? ''}`;
   expect(await verifyThroughWorker(user.login, await code(0))).toEqual({ accepted: true, serial: token.serial });
   // Warm: the next success is one round trip.
@@ -105,10 +94,10 @@ async function warmUser(pin?: string) {
 
 describe('verify API warm path', () => {
   it('a success from a warm isolate is one D1 statement: the conditional consume, whose trigger writes the rate limit hit and the activity', async () => {
-    const user = await admin.post('/users', { login: unique('w') });
+    const user = await fixture.admin.post('/users', { login: unique('w') });
     const seed = randomSeedBase32();
-    const token = await admin.post('/tokens/hardware', { type: 'TOTP', serial: unique('HW'), seed, seedEncoding: 'base32', ownerUserId: user.id });
-    await admin.put(`/resources/${resource.id}/assignments`, { userId: user.id, tokenId: null });
+    const token = await fixture.admin.post('/tokens/hardware', { type: 'TOTP', serial: unique('HW'), seed, seedEncoding: 'base32', ownerUserId: user.id });
+    await fixture.admin.put(`/resources/${fixture.resource.id}/assignments`, { userId: user.id, tokenId: null });
     const cold = await verifyCounted(user.login, await totpAt(seed, T0));
     expect(cold.result).toMatchObject({ accepted: true });
     expect(cold.trips).toHaveLength(2);
@@ -132,7 +121,7 @@ describe('verify API warm path', () => {
     const wrong = await verifyCounted(user.login, '000000');
     expect(wrong.result).toMatchObject({ accepted: false, reason: 'OTP_INVALID' });
     expect(isWarmBatch(wrong.trips[0])).toBe(false);
-    expect((await admin.get(`/tokens/${token.id}`)).failCount).toBe(1);
+    expect((await fixture.admin.get(`/tokens/${token.id}`)).failCount).toBe(1);
   });
 
   it('of 10 concurrent requests with one code at a warm isolate exactly one is accepted', async () => {
@@ -158,45 +147,45 @@ describe('verify API warm path', () => {
 
     it('a revoked API key', async () => {
       const { user, code } = await warmUser();
-      const created = await admin.post('/api-keys', { name: unique('integration-'), scope: 'verify' });
+      const created = await fixture.admin.post('/api-keys', { name: unique('integration-'), scope: 'verify' });
       expect((await verifyCounted(user.login, await code(2), created.key)).result).toMatchObject({ accepted: true });
-      expect((await admin.request(`/api-keys/${created.id}`, { method: 'DELETE' })).status).toBe(204);
+      expect((await fixture.admin.request(`/api-keys/${created.id}`, { method: 'DELETE' })).status).toBe(204);
       expect(await refusedWarm(user.login, await code(3), created.key)).toEqual({ error: 'UNAUTHENTICATED' });
       expect((await verifyCounted(user.login, await code(3))).result).toMatchObject({ accepted: true });
     });
 
     it('a disabled token', async () => {
       const { user, token, code } = await warmUser();
-      await admin.request(`/tokens/${token.id}`, { method: 'PATCH', json: { enabled: false } });
+      await fixture.admin.request(`/tokens/${token.id}`, { method: 'PATCH', json: { enabled: false } });
       expect(await refusedWarm(user.login, await code(2))).toMatchObject({ accepted: false, reason: 'TOKEN_DISABLED' });
     });
 
     it('a token given to another user', async () => {
       const { user, token, code } = await warmUser();
-      const other = await admin.post('/users', { login: unique('o') });
-      await admin.request(`/tokens/${token.id}`, { method: 'PATCH', json: { ownerUserId: other.id } });
+      const other = await fixture.admin.post('/users', { login: unique('o') });
+      await fixture.admin.request(`/tokens/${token.id}`, { method: 'PATCH', json: { ownerUserId: other.id } });
       expect(await refusedWarm(user.login, await code(2))).toMatchObject({ accepted: false, reason: 'NO_TOKEN' });
     });
 
     it('an assignment changed to another token, and a removed assignment', async () => {
       const { user, code } = await warmUser();
       const seed = randomSeedBase32();
-      const second = await admin.post('/tokens/hardware', { type: 'HOTP', serial: unique('HW'), seed, seedEncoding: 'base32', ownerUserId: user.id });
-      await admin.put(`/resources/${resource.id}/assignments`, { userId: user.id, tokenId: second.id });
+      const second = await fixture.admin.post('/tokens/hardware', { type: 'HOTP', serial: unique('HW'), seed, seedEncoding: 'base32', ownerUserId: user.id });
+      await fixture.admin.put(`/resources/${fixture.resource.id}/assignments`, { userId: user.id, tokenId: second.id });
       expect(await refusedWarm(user.login, await code(2))).toMatchObject({ accepted: false, reason: 'OTP_INVALID' });
       expect((await verifyCounted(user.login, await hotpAt(seed, 0))).result).toMatchObject({ accepted: true, serial: second.serial });
       expect((await verifyCounted(user.login, await hotpAt(seed, 1))).trips).toHaveLength(1);
-      expect((await admin.request(`/resources/${resource.id}/assignments/${user.id}`, { method: 'DELETE' })).status).toBe(204);
+      expect((await fixture.admin.request(`/resources/${fixture.resource.id}/assignments/${user.id}`, { method: 'DELETE' })).status).toBe(204);
       expect(await refusedWarm(user.login, await hotpAt(seed, 2))).toMatchObject({ accepted: false, reason: 'NOT_ASSIGNED' });
     });
 
     it('a PIN set, changed or removed', async () => {
       const { user, token, seed, code } = await warmUser('1111');
-      await admin.put(`/tokens/${token.id}/pin`, { pin: '2222' });
+      await fixture.admin.put(`/tokens/${token.id}/pin`, { pin: '2222' });
       expect(await refusedWarm(user.login, await code(2))).toMatchObject({ accepted: false, reason: 'OTP_INVALID' });
       expect((await verifyCounted(user.login, `${await hotpAt(seed, 2)}2222`)).result).toMatchObject({ accepted: true });
       expect((await verifyCounted(user.login, `${await hotpAt(seed, 3)}2222`)).trips).toHaveLength(1);
-      await admin.put(`/tokens/${token.id}/pin`, { pin: null });
+      await fixture.admin.put(`/tokens/${token.id}/pin`, { pin: null });
       expect(await refusedWarm(user.login, `${await hotpAt(seed, 4)}2222`)).toMatchObject({ accepted: false, reason: 'OTP_INVALID' });
       expect((await verifyCounted(user.login, await hotpAt(seed, 4))).result).toMatchObject({ accepted: true });
     });
@@ -217,19 +206,20 @@ describe('verify API warm path', () => {
 
     it('a disabled user, and a renamed login', async () => {
       const disabled = await warmUser();
-      await admin.request(`/users/${disabled.user.id}`, { method: 'PATCH', json: { enabled: false } });
+      await fixture.admin.request(`/users/${disabled.user.id}`, { method: 'PATCH', json: { enabled: false } });
       expect(await refusedWarm(disabled.user.login, await disabled.code(2))).toMatchObject({ accepted: false, reason: 'USER_DISABLED' });
       const renamed = await warmUser();
-      await admin.request(`/users/${renamed.user.id}`, { method: 'PATCH', json: { login: unique('renamed') } });
+      await fixture.admin.request(`/users/${renamed.user.id}`, { method: 'PATCH', json: { login: unique('renamed') } });
       expect(await refusedWarm(renamed.user.login, await renamed.code(2))).toMatchObject({ accepted: false, reason: 'USER_UNKNOWN' });
     });
 
     it('a renamed resource', async () => {
       const { user, code } = await warmUser();
-      const oldName = resource.name;
-      resource = await json(admin.request(`/resources/${resource.id}`, { method: 'PATCH', json: { name: unique('VPN-') } }));
+      const oldName = fixture.resource.name;
+      // The file's resource goes on under its new name, for the tests after this one.
+      Object.assign(fixture.resource, await json(fixture.admin.request(`/resources/${fixture.resource.id}`, { method: 'PATCH', json: { name: unique('VPN-') } })));
       const counted = countingEnv();
-      const request = { apiKeyHash: (await apiKeyHashOf(admin.key))!, login: user.login, resource: oldName, otp: await code(2), ip: null, client: null };
+      const request = { apiKeyHash: (await apiKeyHashOf(fixture.admin.key))!, login: user.login, resource: oldName, otp: await code(2), ip: null, client: null };
       expect(await verifyForResource(counted.env, request, Date.now())).toMatchObject({ accepted: false, reason: 'RESOURCE_UNKNOWN' });
       expect(isWarmBatch(counted.trips[0])).toBe(true);
     });
@@ -238,10 +228,10 @@ describe('verify API warm path', () => {
   it('the rate limit rides in the warm batch, and a refused warm batch spends no second attempt', async () => {
     // Attack: codes fired at a warm isolate beyond the verify limit, hoping the one-batch path skips the limit.
     const { user, token, seed, code } = await warmUser('1111');
-    const hits = () => env.DB.prepare('SELECT count FROM rate_limits WHERE key = ?').bind(`verify:${user.id}:${resource.id}`).first<number>('count');
+    const hits = () => env.DB.prepare('SELECT count FROM rate_limits WHERE key = ?').bind(`verify:${user.id}:${fixture.resource.id}`).first<number>('count');
     expect(await hits()).toBe(2);
     // A PIN change voids the copy: that request is one warm batch and one cold read, and one attempt.
-    await admin.put(`/tokens/${token.id}/pin`, { pin: '3333' });
+    await fixture.admin.put(`/tokens/${token.id}/pin`, { pin: '3333' });
     expect((await verifyCounted(user.login, await code(2))).result).toMatchObject({ accepted: false, reason: 'OTP_INVALID' });
     expect(await hits()).toBe(3);
     let counter = 2;
@@ -257,7 +247,7 @@ describe('verify API warm path', () => {
     expect(isWarmBatch(beyond.trips[0])).toBe(true);
     expect(await hits()).toBe(VERIFY_ATTEMPTS_PER_USER + 1);
     // Not consumed: the code is still the token's next.
-    expect((await admin.get(`/tokens/${token.id}`)).counter).toBe(counter);
+    expect((await fixture.admin.get(`/tokens/${token.id}`)).counter).toBe(counter);
   });
 
   it('past the limit a right and a wrong code cost a warm isolate the same round trips: no timing oracle', async () => {
@@ -276,14 +266,14 @@ describe('verify API warm path', () => {
     expect(right.trips.map((trip) => trip.length)).toEqual(wrong.trips.map((trip) => trip.length));
     expect(wrong.trips[0]![0]).toMatch(/^INSERT INTO rate_limits/);
     // Neither was looked at further: the right code is still the token's next, and no failure was counted.
-    expect((await admin.get(`/tokens/${token.id}`))).toMatchObject({ counter, failCount: 0 });
+    expect((await fixture.admin.get(`/tokens/${token.id}`))).toMatchObject({ counter, failCount: 0 });
   });
 
   it('a wrong code at a warm isolate claims its attempt before anything else, once', async () => {
     // Attack: wrong codes sent to a warm isolate, hoping the in-memory check lets them go uncounted (or counted twice
     // would lock the user out early).
     const { user } = await warmUser();
-    const hits = () => env.DB.prepare('SELECT count FROM rate_limits WHERE key = ?').bind(`verify:${user.id}:${resource.id}`).first<number>('count');
+    const hits = () => env.DB.prepare('SELECT count FROM rate_limits WHERE key = ?').bind(`verify:${user.id}:${fixture.resource.id}`).first<number>('count');
     expect(await hits()).toBe(2);
     const wrong = await verifyCounted(user.login, '000000');
     expect(wrong.result).toMatchObject({ accepted: false, reason: 'OTP_INVALID' });
@@ -294,7 +284,7 @@ describe('verify API warm path', () => {
 
   it("a key's last use is still written once a minute: a warm batch leaves the write out only while its isolate made it", async () => {
     const { user, code } = await warmUser();
-    const hash = (await apiKeyHashOf(admin.key))!;
+    const hash = (await apiKeyHashOf(fixture.admin.key))!;
     const lastUsedAt = () => env.DB.prepare('SELECT last_used_at FROM api_keys WHERE key_hash = ?').bind(hash).first<number>('last_used_at');
     // The suite's other requests ran at the real clock, ahead of this test's: start from a key never used.
     await env.DB.prepare('UPDATE api_keys SET last_used_at = NULL WHERE key_hash = ?').bind(hash).run();
@@ -317,7 +307,7 @@ describe('verify API warm path', () => {
     // happened; a hit counted twice (warm statement and cold fallback) or not at all bends the limit. The warm
     // statement writes both through its trigger (migration 0013), so they must follow the consume exactly.
     const { user, token, code } = await warmUser();
-    const limitKey = `verify:${user.id}:${resource.id}`;
+    const limitKey = `verify:${user.id}:${fixture.resource.id}`;
     const hits = () => env.DB.prepare('SELECT count FROM rate_limits WHERE key = ?').bind(limitKey).first<number>('count');
     const rows = async (type: 'UserLogin' | 'UserLoginAttempt') =>
       (
@@ -338,7 +328,7 @@ describe('verify API warm path', () => {
     expect(await hits()).toBe(3);
     const logins = await rows('UserLogin');
     expect(logins).toHaveLength(3);
-    expect(logins[2]).toEqual({ login: user.login, channel: 'api', detail: JSON.stringify({ resource: resource.name, serial: token.serial }), at: T0 + 5_000 });
+    expect(logins[2]).toEqual({ login: user.login, channel: 'api', detail: JSON.stringify({ resource: fixture.resource.name, serial: token.serial }), at: T0 + 5_000 });
     expect(await warmSuccessColumn()).toBeNull();
 
     // Eight copies of the next code at once: every request spends one attempt (the winner in its warm statement,
@@ -350,7 +340,7 @@ describe('verify API warm path', () => {
     expect(await rows('UserLogin')).toHaveLength(4);
 
     // A refused warm consume that fell back: no UserLogin row, the cold path's one attempt and its one failure row.
-    await admin.request(`/tokens/${token.id}`, { method: 'PATCH', json: { enabled: false } });
+    await fixture.admin.request(`/tokens/${token.id}`, { method: 'PATCH', json: { enabled: false } });
     const attemptsBefore = (await rows('UserLoginAttempt')).length;
     const refused = await verifyCounted(user.login, await code(4));
     expect(refused.result).toMatchObject({ accepted: false, reason: 'TOKEN_DISABLED' });
