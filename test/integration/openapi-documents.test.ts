@@ -11,6 +11,7 @@ import { ErrorEnvelope } from '../../worker/lib/api-router';
 import { LOGIN_MAX_LENGTH } from '../../worker/contract/fields';
 import { BROWSER_API_MOUNTS } from '../../worker/openapi/routes';
 import { adminClient, call, insertUser, json, signIn, unique } from '../helpers/worker';
+import { assignedUser, portalClient, portalWith } from '../helpers/portal';
 import { samlYaml } from '../setup/saml-test-support';
 
 /** What a router serves, as "METHOD /path/{param}" under its mount point. */
@@ -224,7 +225,8 @@ describe('admin answers match the document', async () => {
 });
 
 describe('browser answers match the document', async () => {
-  const documentedAnswer = answerIn(await json(call('/api/openapi.json')));
+  const browserDoc = await json(call('/api/openapi.json'));
+  const documentedAnswer = answerIn(browserDoc);
 
   it("sign-in's steps, the signed-in user, the profile, its passkey options and the passwordless start parse by their documented schema", async () => {
     const user = await insertUser({ login: unique('doc-browser-') });
@@ -244,5 +246,22 @@ describe('browser answers match the document', async () => {
     expect((answers[1]![3] as { user: { login: string } }).user.login).toBe(user.login);
     expect((answers[2]![3] as { user: { id: string } }).user.id).toBe(user.id);
     expect((answers[3]![3] as { options: { user: { name: string } } }).options.user.name).toBe(user.login);
+  });
+
+  it("the portal's passkey options are declared as what they are: creation options to make a passkey, request options to use one", async () => {
+    const optionsOf = (path: string) => browserDoc.paths[`/api/portal/{alias}${path}`].post.responses[200].content['application/json'].schema.properties.options;
+    expect(optionsOf('/tokens/passkey/options')).toEqual({ $ref: '#/components/schemas/PasskeyCreationOptions' });
+    for (const path of ['/signin/passkey/options', '/step-up/passkey/options', '/tokens/passkey/existing/options']) {
+      expect(optionsOf(path)).toEqual({ $ref: '#/components/schemas/PasskeyRequestOptions' });
+    }
+    // A user without a token may register a passkey at once: the real creation options parse by that declaration.
+    const { admin, resource, alias } = await portalWith(['registerNewToken'], ['TOTP', 'PASSKEY']);
+    const user = await assignedUser(admin, resource.id);
+    const browser = portalClient(alias);
+    expect((await browser.signIn(user.login, user.password)).body.state).toBe('signed_in');
+    const options = await browser.send('POST', '/tokens/passkey/options', {});
+    expect(options.status).toBe(200);
+    expect(misfits(documentedAnswer, [['post', '/api/portal/{alias}/tokens/passkey/options', 200, options.body]])).toEqual([]);
+    expect(options.body.options.user.name).toBe(user.login);
   });
 });

@@ -6,7 +6,6 @@
 import { z } from 'zod';
 import { sentCodeChallenge, stepUpCodeAnswer, stepUpCodeBody } from '../auth/api-schemas';
 import { fields } from '../lib/validate';
-import { passkeyCreationOptions, passkeyRequestOptions } from '../passkeys/api-schemas';
 import { passwordField } from '../users/schema';
 import { AUTHENTICATORS } from './recovery-service';
 import { CODE_ENROLMENT_TOKEN_TYPES, SELF_SERVICE_ACTIONS, SELF_SERVICE_TOKEN_TYPES } from './actions';
@@ -94,8 +93,6 @@ export const answer = {
     destination: z.string().nullable().optional().describe('SMS/EMAIL tokens: where codes go, masked'),
   }),
   challenge: z.object({ challengeId: z.string(), expiresAt: z.number().int() }),
-  /** Registering a passkey as the token answers creation options; signing in and step-up, request options. */
-  passkeyOptions: z.object({ options: z.union([passkeyCreationOptions, passkeyRequestOptions]) }),
   recoveryStart: z.object({
     flow: z.string(),
     verify: z.array(z.enum(AUTHENTICATORS)),
@@ -159,13 +156,10 @@ export const overviewAnswer = z.object({
   csrfToken: z.string(),
 });
 
-export type PortalInfo = z.infer<typeof answer.portal>;
 export type PortalOverview = z.infer<typeof overviewAnswer>;
-export type PortalToken = z.infer<typeof answer.token>;
 export type SignInAnswer = z.infer<typeof answer.signIn>;
 export type CodeDelivery = z.infer<typeof delivery>;
 export type RecoveryStart = z.infer<typeof answer.recoveryStart>;
-export type RecoveryCodesSummary = NonNullable<PortalOverview['recoveryCodes']>;
 export type RecoveryCodesIssued = z.infer<typeof answer.recoveryCodes>;
 export type Enrolment = z.infer<typeof tokenEnrolment>;
 export type MessageEnrolment = z.infer<typeof messageEnrolment>;

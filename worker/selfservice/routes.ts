@@ -15,6 +15,7 @@ import { apiRouter, json, jsonBody, noContent, route } from '../lib/api-router';
 import { answerWithoutWaitingForDeferredWork, clientAgent, clientIp } from '../lib/http';
 import { fieldRefusal } from '../lib/validate';
 import { authenticationCredential, passkeyName, registrationCredential } from '../passkeys/schema';
+import { passkeyCreationAnswer, passkeyRequestAnswer } from '../passkeys/api-schemas';
 import { relyingPartyOf } from '../passkeys/relying-party';
 import type { SelfServiceAction } from './actions';
 import {
@@ -111,7 +112,9 @@ const enabled =
 const signInTags = ['Portal sign-in'];
 const tags = ['Portal actions'];
 const signInStep = json(answer.signIn, 'The next step (flow, step, what it offers), or signed in (csrfToken; the portal session cookie is set)');
-const passkeyOptions = json(answer.passkeyOptions, 'WebAuthn options for the browser');
+/** Registering a passkey as the token answers creation options; signing in, step-up and re-assigning, request options. */
+const passkeyRequest = json(passkeyRequestAnswer, 'WebAuthn options for the browser to use a passkey');
+const passkeyCreation = json(passkeyCreationAnswer, 'WebAuthn options for the browser to make a passkey');
 const challengeIssued = json(answer.challenge, 'The code was sent: confirm it with this challenge');
 const token = json(answer.token, 'The token now assigned on this resource');
 const params = aliasParams;
@@ -160,7 +163,7 @@ const publicRoutes = $(apiRouter<PortalEnv>())
   )
   // A passkey in place of the OTP (when the OTP step's answer said `passkey: true`): options, then the assertion.
   .openapi(
-    route({ method: 'post', path: '/signin/passkey/options', tags: signInTags, summary: 'Options to answer the OTP step with a passkey', middleware: sameOrigin, request: { params, body: jsonBody(body.flow) }, responses: { 200: passkeyOptions } }),
+    route({ method: 'post', path: '/signin/passkey/options', tags: signInTags, summary: 'Options to answer the OTP step with a passkey', middleware: sameOrigin, request: { params, body: jsonBody(body.flow) }, responses: { 200: passkeyRequest } }),
     async (c) => c.json({ options: await startPortalPasskey(c.env, c.var.portal, relyingParty(c), c.req.valid('json').flow, meta(c)) }, 200),
   )
   .openapi(
@@ -249,7 +252,7 @@ const sessionRoutes = $(apiRouter<PortalEnv>().use('*', requirePortalSession))
     await proveStepUp(c.env, factors, c.req.valid('json'), { sessionId: c.var.portalUser!.sessionId, nowMs: c.var.now, rp: relyingParty(c) });
     return c.body(null, 204);
   })
-  .openapi(route({ ...action, method: 'post', path: '/step-up/passkey/options', summary: 'Options for a step-up with a passkey', request: withBody(body.none), responses: { 200: passkeyOptions } }), async (c) => {
+  .openapi(route({ ...action, method: 'post', path: '/step-up/passkey/options', summary: 'Options for a step-up with a passkey', request: withBody(body.none), responses: { 200: passkeyRequest } }), async (c) => {
     const factors = await portalFactorsOf(c.env.DB, c.var.portal, c.var.portalUser!.userId);
     return c.json({ options: await startStepUpPasskey(c.env, relyingParty(c), factors, { sessionId: c.var.portalUser!.sessionId, nowMs: c.var.now }) }, 200);
   })
@@ -284,7 +287,7 @@ const sessionRoutes = $(apiRouter<PortalEnv>().use('*', requirePortalSession))
   )
   // Register New Token / Re-Assign Token with a passkey: the creation options, then the credential, which joins the
   // resource at once (the ceremony proves the new passkey; no first OTP).
-  .openapi(route({ ...action, method: 'post', path: '/tokens/passkey/options', summary: 'Options to register a passkey as the token', request: withBody(body.passkeyOptions), responses: { 200: passkeyOptions } }), async (c) => {
+  .openapi(route({ ...action, method: 'post', path: '/tokens/passkey/options', summary: 'Options to register a passkey as the token', request: withBody(body.passkeyOptions), responses: { 200: passkeyCreation } }), async (c) => {
     requireAction(c, c.req.valid('json').reassign ? 'reassignToken' : 'registerNewToken');
     return c.json({ options: await beginPasskeyEnrolment(c.env, c.var.portal, actor(c), relyingParty(c)) }, 200);
   })
@@ -296,7 +299,7 @@ const sessionRoutes = $(apiRouter<PortalEnv>().use('*', requirePortalSession))
   // Re-Assign Token to a passkey the user already has (made in /profile or at another portal): proven by a fresh
   // assertion, then it replaces the old token.
   .openapi(
-    route({ ...action, method: 'post', path: '/tokens/passkey/existing/options', summary: 'Options to re-assign the token to a passkey the user has', middleware: enabled('reassignToken'), request: withBody(body.none), responses: { 200: passkeyOptions } }),
+    route({ ...action, method: 'post', path: '/tokens/passkey/existing/options', summary: 'Options to re-assign the token to a passkey the user has', middleware: enabled('reassignToken'), request: withBody(body.none), responses: { 200: passkeyRequest } }),
     async (c) => c.json({ options: await beginPasskeyReassign(c.env, c.var.portal, actor(c), relyingParty(c)) }, 200),
   )
   .openapi(
