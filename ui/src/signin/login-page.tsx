@@ -5,10 +5,12 @@
  * picked from the login field's autofill list), which proves both factors. The flow is a small state machine
  * mirroring the server's answers.
  */
+import type { InferResponseType } from 'hono/client';
 import { useEffect, useState } from 'preact/hooks';
 import { Alert, Button, Form, refusalsOf, TextField } from '../components/form';
 import { Card } from '../components/layout';
-import { ApiError, api } from '../lib/api';
+import { ApiError } from '../lib/api';
+import { answer, authApi } from '../lib/api-client';
 import { describeError, useTranslator } from '../lib/i18n';
 import { navigate, onLinkClick, useLocation } from '../lib/router';
 import {
@@ -19,19 +21,19 @@ import {
   passkeysSupported,
   usePasskey,
   type AuthenticationResponseJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
 } from '../lib/webauthn';
 import { signInStrings } from './strings';
-import { safeNextPath, type SignedIn } from './session';
+import { safeNextPath } from './session';
 
-type Method = 'passkey' | 'otp' | 'recovery_code' | 'code' | 'sms';
+/** Every step of the sign-in answers this: signed in, or the second factor asked (worker/auth/api-schemas.ts). */
+type LoginAnswer = InferResponseType<typeof authApi.login.$post, 200>;
 
-type SecondFactor = { challenge: string; methods: Method[]; delivery?: { channel: 'sms' | 'email'; to: string } };
+type SecondFactor = Extract<LoginAnswer, { state: 'second_factor' }>;
+
+type Method = SecondFactor['methods'][number];
 
 /** `recovery`: the field takes a recovery code instead of the OTP or sent code. */
-type Step = { state: 'password' } | ({ state: 'second_factor'; recovery: boolean } & SecondFactor);
-
-type LoginAnswer = { state: 'signed_in'; user: SignedIn['user']; csrfToken: string } | ({ state: 'second_factor' } & SecondFactor);
+type Step = { state: 'password' } | (SecondFactor & { recovery: boolean });
 
 type Notice = { kind: 'error' | 'info'; text: string } | null;
 
@@ -74,9 +76,8 @@ export function LoginPage() {
   const [autofillRound, setAutofillRound] = useState(0);
 
   useEffect(() => {
-    api
-      .get<{ available: boolean }>('/api/auth/saml-status')
-      .then((status) => setSamlAvailable(Boolean(status?.available)))
+    answer(authApi['saml-status'].$get())
+      .then((status) => setSamlAvailable(status.available))
       .catch(() => setSamlAvailable(false));
     void autofillSupported().then(setAutofill);
     return () => void cancelPasskeyCeremony();
@@ -89,16 +90,16 @@ export function LoginPage() {
     return () => void cancelPasskeyCeremony();
   }, [autofill, step.state, autofillRound]);
 
-  function finish(answer: LoginAnswer) {
-    if (answer.state === 'second_factor') {
-      const { challenge, methods, delivery } = answer;
+  function finish(outcome: LoginAnswer) {
+    if (outcome.state === 'second_factor') {
+      const { methods } = outcome;
       // A recovery code as the only way this browser can answer: the field asks for it straight away.
       const onlyRecovery = methods.includes('recovery_code') && !methods.some((method) => TYPED_METHODS.has(method) || (method === 'passkey' && passkeysSupported()));
-      setStep({ state: 'second_factor', recovery: onlyRecovery, challenge, methods, delivery });
+      setStep({ ...outcome, recovery: onlyRecovery });
       setCode('');
       return;
     }
-    const fallback = answer.user.isAdmin ? '/admin' : '/profile';
+    const fallback = outcome.user.isAdmin ? '/admin' : '/profile';
     navigate(safeNextPath(search.get('next')) ?? fallback, { replace: true });
   }
 
@@ -122,14 +123,14 @@ export function LoginPage() {
 
   const submitPassword = (event: Event) => {
     event.preventDefault();
-    void run(async () => finish(await api.post<LoginAnswer>('/api/auth/login', { login, password })), describeError, 'password');
+    void run(async () => finish(await answer(authApi.login.$post({ json: { login, password } }))), describeError, 'password');
   };
 
   const submitCode = (event: Event) => {
     event.preventDefault();
     if (step.state !== 'second_factor') return;
     void run(
-      async () => finish(await api.post<LoginAnswer>('/api/auth/login/second-factor', { challenge: step.challenge, otp: code.trim() })),
+      async () => finish(await answer(authApi.login['second-factor'].$post({ json: { challenge: step.challenge, otp: code.trim() } }))),
       // The server says "wrong one-time password" for any refused typed code; a recovery code is named as such.
       (failure) => (step.recovery && failure instanceof ApiError && failure.code === 'OTP_INVALID' ? t('recoveryCodeWrong') : describeError(failure)),
       'code',
@@ -137,8 +138,8 @@ export function LoginPage() {
   };
 
   /** Passwordless: a discoverable passkey with user verification; the server learns the user from it. */
-  const passwordlessOptions = () => api.post<{ flow: string; options: PublicKeyCredentialRequestOptionsJSON }>('/api/auth/passkey/options', {});
-  const finishPasswordless = async (flow: string, credential: AuthenticationResponseJSON) => finish(await api.post<LoginAnswer>('/api/auth/passkey', { flow, credential }));
+  const passwordlessOptions = () => answer(authApi.passkey.options.$post({ json: {} }));
+  const finishPasswordless = async (flow: string, credential: AuthenticationResponseJSON) => finish(await answer(authApi.passkey.$post({ json: { flow, credential } })));
 
   const signInWithPasskey = async () => {
     await run(async () => {
@@ -163,8 +164,8 @@ export function LoginPage() {
 
   const confirmWithPasskey = (challenge: string) =>
     run(async () => {
-      const { options } = await api.post<{ options: PublicKeyCredentialRequestOptionsJSON }>('/api/auth/login/passkey/options', { challenge });
-      finish(await api.post<LoginAnswer>('/api/auth/login/passkey', { challenge, credential: await usePasskey(options) }));
+      const { options } = await answer(authApi.login.passkey.options.$post({ json: { challenge } }));
+      finish(await answer(authApi.login.passkey.$post({ json: { challenge, credential: await usePasskey(options) } })));
     });
 
   if (step.state === 'second_factor') {

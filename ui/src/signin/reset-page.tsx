@@ -6,7 +6,7 @@ import { useState } from 'preact/hooks';
 import { PASSWORD_MIN_LENGTH } from '../../../worker/contract/fields';
 import { Alert, Button, Form, refusalsOf, TextField } from '../components/form';
 import { Card } from '../components/layout';
-import { api } from '../lib/api';
+import { answer, authApi } from '../lib/api-client';
 import { describeError, useTranslator } from '../lib/i18n';
 import { onLinkClick, useLocation } from '../lib/router';
 import { signInStrings } from './strings';
@@ -28,7 +28,7 @@ function RequestLink() {
     setBusy(true);
     setFailure(null);
     try {
-      await api.post('/api/auth/password-reset', { login });
+      await answer(authApi['password-reset'].$post({ json: { login } }));
       setSent(true);
     } catch (refused) {
       setFailure(refused);
@@ -78,7 +78,7 @@ function SetNewPassword({ token }: { token: string }) {
     if (password !== repeat) return setDiffers(true);
     setBusy(true);
     try {
-      await api.post('/api/auth/password-reset/complete', { token, password });
+      await answer(authApi['password-reset'].complete.$post({ json: { token, password } }));
       setDone(true);
     } catch (refused) {
       setFailure(refused);

@@ -1,14 +1,13 @@
-import { api } from '../lib/api';
+import type { InferResponseType } from 'hono/client';
+import { answer, authApi } from '../lib/api-client';
 
-export interface SignedIn {
-  user: { id: string; login: string; firstName: string; lastName: string; email: string | null; language: 'de' | 'en'; isAdmin: boolean };
-  csrfToken: string;
-}
+/** The signed-in platform user and the session's CSRF token, as GET /api/auth/me declares them. */
+export type SignedIn = InferResponseType<typeof authApi.me.$get, 200>;
 
 /** The signed-in platform user, or null. Also primes the CSRF token for later calls. */
 export async function loadSession(): Promise<SignedIn | null> {
   try {
-    return await api.get<SignedIn>('/api/auth/me');
+    return await answer(authApi.me.$get());
   } catch {
     return null;
   }
@@ -16,7 +15,7 @@ export async function loadSession(): Promise<SignedIn | null> {
 
 export async function signOut(): Promise<void> {
   try {
-    await api.post('/api/auth/logout');
+    await answer(authApi.logout.$post());
   } finally {
     location.assign('/login');
   }
