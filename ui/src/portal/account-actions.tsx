@@ -28,7 +28,7 @@ export function CreatePassword(props: ActionProps) {
         const problem = checkNewPassword(password, repeated);
         if (problem) return refuse(PASSWORD_PROBLEM_FIELD[problem], () => t(problem, RULE_VALUES));
         return submit(async () => {
-          await answer(props.client.api.password.$post({ json: { password } }));
+          await answer(props.client.password.$post({ json: { password } }));
           props.onDone(t('passwordCreated'));
         });
       }}
@@ -56,7 +56,7 @@ export function ChangePassword(props: ActionProps) {
         const problem = checkNewPassword(password, repeated);
         if (problem) return refuse(PASSWORD_PROBLEM_FIELD[problem], () => t(problem, RULE_VALUES));
         return submit(async () => {
-          await answer(props.client.api.password.$put({ json: { currentPassword: current, newPassword: password } }));
+          await answer(props.client.password.$put({ json: { currentPassword: current, newPassword: password } }));
           props.onDone(t('passwordChanged'));
         });
       }}
@@ -92,8 +92,8 @@ function ConfirmByCode(props: ActionProps & { kind: 'email' | 'phone' }) {
           event.preventDefault();
           return submit(async () => {
             const json = { challengeId: challenge.id, code: code.trim() };
-            if (isEmail) props.onDone(t('emailChanged', { email: (await answer(props.client.api.email.confirm.$post({ json }))).email }));
-            else props.onDone(t('phoneChanged', { phone: (await answer(props.client.api.phone.confirm.$post({ json }))).phone }));
+            if (isEmail) props.onDone(t('emailChanged', { email: (await answer(props.client.email.confirm.$post({ json }))).email }));
+            else props.onDone(t('phoneChanged', { phone: (await answer(props.client.phone.confirm.$post({ json }))).phone }));
           });
         }}
       >
@@ -117,7 +117,7 @@ function ConfirmByCode(props: ActionProps & { kind: 'email' | 'phone' }) {
         if (!isEmail && !looksLikePhone(value)) return refuse('phone', () => t('phoneInvalid'));
         return submit(async () => {
           try {
-            const issued = await answer(isEmail ? props.client.api.email.$post({ json: { email: value } }) : props.client.api.phone.$post({ json: { phone: value } }));
+            const issued = await answer(isEmail ? props.client.email.$post({ json: { email: value } }) : props.client.phone.$post({ json: { phone: value } }));
             setChallenge({ id: issued.challengeId, target: value });
           } catch (failure) {
             // The server's "not a valid phone number" (libphonenumber), in the user's language.
@@ -153,7 +153,7 @@ export function ChangeLogin(props: ActionProps) {
         event.preventDefault();
         if (!isLogin(login.trim())) return refuse('login', () => t('loginInvalid'));
         return submit(async () => {
-          await answer(props.client.api.login.$put({ json: { login: login.trim() } }));
+          await answer(props.client.login.$put({ json: { login: login.trim() } }));
           props.onDone(t('loginChanged', { login: login.trim() }));
         });
       }}
@@ -178,7 +178,7 @@ export function ChangeName(props: ActionProps) {
       onSubmit={(event) => {
         event.preventDefault();
         return submit(async () => {
-          await answer(props.client.api.name.$put({ json: { firstName: firstName.trim(), lastName: lastName.trim() } }));
+          await answer(props.client.name.$put({ json: { firstName: firstName.trim(), lastName: lastName.trim() } }));
           props.onDone(t('nameChanged'));
         });
       }}

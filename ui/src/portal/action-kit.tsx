@@ -2,12 +2,13 @@
 import { useState } from 'preact/hooks';
 import { Button, refusalsOf } from '../components/form';
 import { ApiError } from '../lib/api';
+import type { PortalApi } from '../lib/api-client';
 import { useTranslator } from '../lib/i18n';
-import { isSessionEnded, portalError, type PortalClient, type PortalOverview } from './portal-api';
+import { isSessionEnded, portalError, type PortalOverview } from './portal-api';
 import { portalStrings } from './strings';
 
 export interface ActionProps {
-  client: PortalClient;
+  client: PortalApi;
   overview: PortalOverview;
   /** The action succeeded: close the screen and show this message. */
   onDone: (message: string) => void;

@@ -20,7 +20,7 @@ export function ManageEnvironments(props: ActionProps) {
 
   const load = () =>
     submit(async () => {
-      const { items } = await answer(props.client.api.environments.$get());
+      const { items } = await answer(props.client.environments.$get());
       setItems(items);
       setNames(Object.fromEntries(items.map((item) => [item.id, item.name ?? ''])));
     });
@@ -50,7 +50,7 @@ export function ManageEnvironments(props: ActionProps) {
                 setNotice('');
                 return submit(async () => {
                   const name = names[item.id]?.trim() || null;
-                  await answer(props.client.api.environments[':id'].$put({ param: { id: item.id }, json: { name } }));
+                  await answer(props.client.environments[':id'].$put({ param: { id: item.id }, json: { name } }));
                   setItems((current) => (current ?? []).map((other) => (other.id === item.id ? { ...other, name } : other)));
                   setNotice(t('environmentSaved'));
                 });
@@ -76,7 +76,7 @@ export function ManageEnvironments(props: ActionProps) {
                     if (!(await confirmDialog({ title: t('forgetConfirm'), danger: true }))) return;
                     setNotice('');
                     return submit(async () => {
-                      await answer(props.client.api.environments[':id'].$delete({ param: { id: item.id } }));
+                      await answer(props.client.environments[':id'].$delete({ param: { id: item.id } }));
                       setItems((current) => (current ?? []).filter((other) => other.id !== item.id));
                       setNotice(t('environmentForgotten'));
                     });

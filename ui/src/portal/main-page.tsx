@@ -6,12 +6,13 @@ import type { ComponentType } from 'preact';
 import { useRef, useState } from 'preact/hooks';
 import { Alert, Button } from '../components/form';
 import { Dialog, LanguageSwitch } from '../components/layout';
+import type { PortalApi } from '../lib/api-client';
 import { formatDateTime, useTranslator } from '../lib/i18n';
 import { ChangeEmail, ChangeLogin, ChangeName, ChangePassword, ChangePhone, CreatePassword } from './account-actions';
 import type { ActionProps } from './action-kit';
 import { ManageEnvironments } from './environment-action';
 import { GenerateRecoveryCodes } from './recovery-codes-action';
-import type { PortalClient, PortalOverview, SelfServiceAction } from './portal-api';
+import type { PortalOverview, SelfServiceAction } from './portal-api';
 import { portalStrings, type PortalKey } from './strings';
 import { ExistingToken, PinSetup, RegisterToken, RemovePin, SynchronizeToken, UnassignToken } from './token-actions';
 
@@ -53,7 +54,7 @@ function unavailableReason(action: SelfServiceAction, overview: PortalOverview):
   }
 }
 
-export function MainPage(props: { client: PortalClient; overview: PortalOverview; onChanged: () => Promise<void>; onSignOut: () => void; onSessionEnded: () => void }) {
+export function MainPage(props: { client: PortalApi; overview: PortalOverview; onChanged: () => Promise<void>; onSignOut: () => void; onSessionEnded: () => void }) {
   const t = useTranslator(portalStrings);
   const { overview } = props;
   const [active, setActive] = useState<SelfServiceAction | null>(null);

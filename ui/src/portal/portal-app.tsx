@@ -7,10 +7,11 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { Alert, Button } from '../components/form';
 import { Card } from '../components/layout';
 import { ApiError } from '../lib/api';
+import { answer } from '../lib/api-client';
 import { useTranslator } from '../lib/i18n';
 import { navigate, useLocation } from '../lib/router';
 import { MainPage } from './main-page';
-import { isSessionEnded, portalClient, portalError, type PortalInfo, type PortalOverview } from './portal-api';
+import { isSessionEnded, portalClient, portalError, type PortalOverview } from './portal-api';
 import { RestoreAccess } from './restore-access';
 import { SignInForm } from './signin-form';
 import { useStepUp } from './step-up';
@@ -32,11 +33,7 @@ export default function PortalApp({ alias }: { alias: string }) {
   const t = useTranslator(portalStrings);
   const client = useMemo(() => portalClient(alias), [alias]);
   // The actions' client: a STEP_UP_REQUIRED answer asks for the current factor, then the action is sent again.
-  const stepUp = useStepUp({
-    prove: (body) => client.post('/step-up', body),
-    sendCode: (factorId) => client.post('/step-up/code', { factorId }),
-    passkeyOptions: () => client.post('/step-up/passkey/options'),
-  });
+  const stepUp = useStepUp(client['step-up']);
   const actionsClient = useMemo(() => portalClient(alias, stepUp.prompt), [alias]);
   const [view, setView] = useState<View>({ kind: 'loading' });
   // Restore access is a page of its own in the history (?restore), so Back from it returns to the sign-in.
@@ -44,7 +41,7 @@ export default function PortalApp({ alias }: { alias: string }) {
 
   async function load(notice?: string) {
     // Both at once: the portal's name for the sign-in page, and the session if there is one.
-    const [info, me] = await Promise.allSettled([client.get<PortalInfo>(''), client.get<PortalOverview>('/me')]);
+    const [info, me] = await Promise.allSettled([answer(client.index.$get()), answer(client.me.$get())]);
     if (info.status === 'rejected') {
       const failure = info.reason;
       if (failure instanceof ApiError && (failure.code === 'PORTAL_NOT_FOUND' || failure.status === 404)) setView({ kind: 'not_found' });
@@ -121,7 +118,7 @@ export default function PortalApp({ alias }: { alias: string }) {
             onSessionEnded={() => signedOut(t('sessionEnded'))}
             onSignOut={async () => {
               try {
-                await client.post('/signout');
+                await answer(client.signout.$post());
               } catch {
                 // Signed out either way: an ended session is what the user asked for.
               }

@@ -35,7 +35,7 @@ export function GenerateRecoveryCodes(props: ActionProps) {
       onSubmit={(event) => {
         event.preventDefault();
         return submit(async () => {
-          const codes = await answer(props.client.api['recovery-codes'].$post({ json: {} }));
+          const codes = await answer(props.client['recovery-codes'].$post({ json: {} }));
           // The old set is void from here on, whether or not the user saves the new one: the page must refresh.
           props.markChanged();
           setIssued(codes);

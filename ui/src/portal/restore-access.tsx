@@ -8,19 +8,28 @@
  */
 import { useState } from 'preact/hooks';
 import { Alert, Button, Checkbox, FieldFrame, Form, TextField } from '../components/form';
-import { useTranslator } from '../lib/i18n';
 import { ApiError } from '../lib/api';
-import type { proveRecovery, startRecovery } from '../../../worker/selfservice/recovery-service';
+import { answer, type PortalApi } from '../lib/api-client';
+import { useTranslator } from '../lib/i18n';
 import { useSubmit } from './action-kit';
-import { type Authenticator, type PortalClient } from './portal-api';
+import { type Authenticator, type RecoveryStart } from './portal-api';
 import { portalStrings } from './strings';
 import { RULE_VALUES, checkNewPassword, looksLikeEmail, type PasswordProblem } from './validation';
 
-type RecoveryStart = Awaited<ReturnType<typeof startRecovery>>;
-type ProofAnswer = Awaited<ReturnType<typeof proveRecovery>>;
 type State = { step: 'start' } | { step: 'verify'; start: RecoveryStart } | { step: 'done'; lostToken: boolean };
 type ProofField = 'password' | 'emailCode' | 'otp';
 const PROOF_FIELDS: Record<Authenticator, ProofField> = { password: 'password', email: 'emailCode', token: 'otp' };
+/** One proof on its own, `{flow, <field>: value}`: the request body of /recovery/proof (one of its three forms). */
+function proofOf(flow: string, field: ProofField, value: string) {
+  switch (field) {
+    case 'password':
+      return { flow, password: value };
+    case 'emailCode':
+      return { flow, emailCode: value };
+    case 'otp':
+      return { flow, otp: value };
+  }
+}
 /** The field a problem of the new password concerns: its length the first field, a mismatch the repetition. */
 const PASSWORD_PROBLEM_FIELD: Record<PasswordProblem, string> = { passwordTooShort: 'newPassword', passwordsDiffer: 'repeatPassword' };
 /** The checkboxes of what was lost, as one field: the server's path for them. */
@@ -38,7 +47,7 @@ interface Proofs {
 }
 
 /** `initialLogin`: what was typed at the sign-in, so the user need not type it again. */
-export function RestoreAccess(props: { client: PortalClient; onBack: () => void; initialLogin?: string }) {
+export function RestoreAccess(props: { client: PortalApi; onBack: () => void; initialLogin?: string }) {
   const t = useTranslator(portalStrings);
   const [state, setState] = useState<State>({ step: 'start' });
   const [login, setLogin] = useState(props.initialLogin ?? '');
@@ -60,9 +69,9 @@ export function RestoreAccess(props: { client: PortalClient; onBack: () => void;
     const chosen = (Object.keys(lost) as Authenticator[]).filter((key) => lost[key]);
     if (chosen.length === 0) return refuse(LOST_FIELD, () => t('chooseLost'));
     return send(async () => {
-      const answer = await props.client.post<RecoveryStart>('/recovery', { login: login.trim(), lost: chosen });
-      setProofs({ asked: answer.verify, verified: [], errors: {}, used: false, tried: false });
-      setState({ step: 'verify', start: answer });
+      const started = await answer(props.client.recovery.$post({ json: { login: login.trim(), lost: chosen } }));
+      setProofs({ asked: started.verify, verified: [], errors: {}, used: false, tried: false });
+      setState({ step: 'verify', start: started });
     });
   }
 
@@ -74,8 +83,8 @@ export function RestoreAccess(props: { client: PortalClient; onBack: () => void;
     for (const factor of proofs.asked) {
       if (next.used || next.verified.includes(factor) || valueOf(factor) === '' || !next.asked.includes(factor)) continue;
       try {
-        const answer = await props.client.post<ProofAnswer>('/recovery/proof', { flow, [PROOF_FIELDS[factor]]: valueOf(factor) });
-        next = { ...next, tried: true, verified: answer.verified, asked: [...answer.verified, ...answer.verify] };
+        const checked = await answer(props.client.recovery.proof.$post({ json: proofOf(flow, PROOF_FIELDS[factor], valueOf(factor)) }));
+        next = { ...next, tried: true, verified: checked.verified, asked: [...checked.verified, ...checked.verify] };
       } catch (failure) {
         if (!(failure instanceof ApiError)) throw failure;
         if (failure.code === 'RECOVERY_PROOF_INVALID') {
@@ -111,10 +120,8 @@ export function RestoreAccess(props: { client: PortalClient; onBack: () => void;
       if (Object.keys(checked.errors).length > 0 && !checked.used) return;
       // No tries left and nothing proven: said once (no field can fix it), then the request goes as it is.
       if (checked.used && checked.verified.length === 0 && !proofs.used) return refuse('', () => t('proofsUsed'));
-      const body: Record<string, string> = { flow };
-      if (needs.newPassword) body.newPassword = evidence.newPassword;
-      if (needs.newEmail) body.newEmail = evidence.newEmail.trim();
-      await props.client.post('/recovery/submit', body);
+      const newData = { ...(needs.newPassword ? { newPassword: evidence.newPassword } : {}), ...(needs.newEmail ? { newEmail: evidence.newEmail.trim() } : {}) };
+      await answer(props.client.recovery.submit.$post({ json: { flow, ...newData } }));
       setState({ step: 'done', lostToken: lost.token });
     });
   }

@@ -10,9 +10,10 @@ import { useState } from 'preact/hooks';
 import { Alert, Button, Form, TextField } from '../components/form';
 import { ApiError } from '../lib/api';
 import { useTranslator } from '../lib/i18n';
-import { usePasskey, type PublicKeyCredentialRequestOptionsJSON } from '../lib/webauthn';
+import { usePasskey } from '../lib/webauthn';
 import { useSubmit } from './action-kit';
-import { type CodeDelivery, type PortalClient, type SignInAnswer, type SignInStep } from './portal-api';
+import { answer, type PortalApi } from '../lib/api-client';
+import { type CodeDelivery, type SignInAnswer, type SignInStep } from './portal-api';
 import { portalStrings } from './strings';
 
 type State = { step: 'login' } | { step: SignInStep; flow: string; emailCodeOption: boolean; delivery?: CodeDelivery; passkey: boolean };
@@ -28,7 +29,7 @@ const FIELD_REFUSALS: Record<State['step'], Readonly<Record<string, string>>> = 
   otp: { OTP_INVALID: 'otp', CODE_INVALID: 'otp' },
 };
 
-export function SignInForm(props: { client: PortalClient; notice?: string; onSignedIn: () => void; onRestore: (typedLogin: string) => void }) {
+export function SignInForm(props: { client: PortalApi; notice?: string; onSignedIn: () => void; onRestore: (typedLogin: string) => void }) {
   const t = useTranslator(portalStrings);
   const [state, setState] = useState<State>({ step: 'login' });
   const [login, setLogin] = useState('');
@@ -64,25 +65,25 @@ export function SignInForm(props: { client: PortalClient; notice?: string; onSig
 
   function submit(event: Event) {
     event.preventDefault();
-    if (state.step === 'login') return run(() => props.client.post<SignInAnswer>('/signin', { login: login.trim() }));
+    if (state.step === 'login') return run(() => answer(props.client.signin.$post({ json: { login: login.trim() } })));
     const { flow } = state;
-    if (state.step === 'password') return run(() => props.client.post<SignInAnswer>('/signin/password', { flow, password: secret }));
-    if (state.step === 'email_code') return run(() => props.client.post<SignInAnswer>('/signin/email-code', { flow, code: secret.trim() }));
-    return run(() => props.client.post<SignInAnswer>('/signin/otp', { flow, otp: secret.trim() }));
+    if (state.step === 'password') return run(() => answer(props.client.signin.password.$post({ json: { flow, password: secret } })));
+    if (state.step === 'email_code') return run(() => answer(props.client.signin['email-code'].$post({ json: { flow, code: secret.trim() } })));
+    return run(() => answer(props.client.signin.otp.$post({ json: { flow, otp: secret.trim() } })));
   }
 
   /** "No password? Get a sign-in code by email" and "Send a new code": the same answer whether one was sent. */
   function requestEmailCode(again: boolean) {
     if (state.step === 'login') return;
     const { flow } = state;
-    return run(() => props.client.post<SignInAnswer>('/signin/email-code/request', { flow }), again ? t('codeResent') : '');
+    return run(() => answer(props.client.signin['email-code'].request.$post({ json: { flow } })), again ? t('codeResent') : '');
   }
 
   /** SMS/EMAIL token: a new code to the token's phone number or address (the limits answer if it is too soon). */
   function requestTokenCode() {
     if (state.step !== 'otp') return;
     const { flow } = state;
-    return run(() => props.client.post<SignInAnswer>('/signin/otp/send', { flow }), t('signinCodeResent'));
+    return run(() => answer(props.client.signin.otp.send.$post({ json: { flow } })), t('signinCodeResent'));
   }
 
   /** The passkey ceremony in place of the OTP: options bound to this flow, then the assertion completes the step. */
@@ -90,8 +91,8 @@ export function SignInForm(props: { client: PortalClient; notice?: string; onSig
     if (state.step !== 'otp') return;
     const { flow } = state;
     return run(async () => {
-      const { options } = await props.client.post<{ options: PublicKeyCredentialRequestOptionsJSON }>('/signin/passkey/options', { flow });
-      return props.client.post<SignInAnswer>('/signin/passkey', { flow, credential: await usePasskey(options) });
+      const { options } = await answer(props.client.signin.passkey.options.$post({ json: { flow } }));
+      return answer(props.client.signin.passkey.$post({ json: { flow, credential: await usePasskey(options) } }));
     });
   }
 

@@ -1,17 +1,19 @@
 /**
  * "Confirm with your current code": the server refuses a change of factors or contact data with STEP_UP_REQUIRED
- * when the session has not proven the current second factor lately (worker/auth/step-up.ts). `withStepUp` wraps a
- * client so that such a refusal opens this dialog and, once the code is confirmed, sends the same request again.
- * Used by the portal and by /profile; each passes its own step-up endpoints. Besides the OTP and a code sent to an
- * SMS/email factor, the dialog offers the user's passkey and a recovery code when the server names them.
+ * when the session has not proven the current second factor lately (worker/auth/step-up.ts). `withStepUpFetch`
+ * wraps a client's fetch so that such a refusal opens this dialog and, once the code is confirmed, sends the same
+ * request again. Used by the portal and by /profile; each passes its own step-up routes. Besides the OTP and a code
+ * sent to an SMS/email factor, the dialog offers the user's passkey and a recovery code when the server names them.
  */
+import type { InferResponseType } from 'hono/client';
 import { useRef, useState } from 'preact/hooks';
 import type { StepUpOptions } from '../../../worker/auth/step-up';
 import { Alert, Button, Form, TextField } from '../components/form';
 import { Dialog } from '../components/layout';
 import { ApiError, type apiFetch } from '../lib/api';
+import { answer, type ProfileApi } from '../lib/api-client';
 import { useTranslator, type Dictionaries } from '../lib/i18n';
-import { usePasskey, type AuthenticationResponseJSON, type PublicKeyCredentialRequestOptionsJSON } from '../lib/webauthn';
+import { usePasskey } from '../lib/webauthn';
 import { useSubmit } from './action-kit';
 
 const strings: Dictionaries = {
@@ -54,39 +56,25 @@ const strings: Dictionaries = {
 export type { StepUpOptions };
 
 /**
- * The calls of a step-up endpoint (portal: /api/portal/<alias>/step-up; profile: /api/profile/step-up): the proof
- * (a typed OTP or recovery code, a sent code with its challenge, or a passkey assertion), "send me a code", and the
- * passkey ceremony's options (.../step-up/passkey/options; without it the dialog offers no passkey).
+ * The step-up routes of a typed client (portal: /api/portal/<alias>/step-up; profile: /api/profile/step-up): the
+ * proof (a typed OTP or recovery code, a sent code with its challenge, or a passkey assertion), "send me a code"
+ * (/code), and the passkey ceremony's options (/passkey/options). Both doors declare them once
+ * (worker/auth/api-schemas.ts), so the portal's client has the profile's type here.
  */
-export interface StepUpEndpoints {
-  prove: (body: { otp: string; challengeId?: string; factorId?: string } | { passkey: AuthenticationResponseJSON }) => Promise<unknown>;
-  sendCode: (factorId: string) => Promise<{ challengeId: string; channel: 'sms' | 'email'; to: string }>;
-  passkeyOptions?: () => Promise<{ options: PublicKeyCredentialRequestOptionsJSON }>;
-}
+export type StepUpEndpoints = ProfileApi['step-up'];
 
 /** Asks the user to confirm; resolves true once the server accepted the proof, false when they cancel. */
 export type StepUpPrompt = (options: StepUpOptions) => Promise<boolean>;
 
+/** Where "send me a code" sent it, as the step-up's /code route answers. */
+type SentCode = InferResponseType<StepUpEndpoints['code']['$post'], 200>;
+
 const isStepUpRequired = (error: unknown): error is ApiError => error instanceof ApiError && error.code === 'STEP_UP_REQUIRED';
 
-/** Wraps every call of `client`: a STEP_UP_REQUIRED answer prompts, and a confirmed prompt sends the call again. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a constraint met by functions of any parameters (unknown[] would refuse them)
-export function withStepUp<C extends Record<string, (...args: any[]) => Promise<unknown>>>(client: C, prompt: StepUpPrompt): C {
-  const wrapped: Record<string, unknown> = {};
-  for (const [name, call] of Object.entries(client)) {
-    wrapped[name] = async (...args: unknown[]) => {
-      try {
-        return await call(...args);
-      } catch (error) {
-        if (!isStepUpRequired(error) || !(await prompt(error.details as StepUpOptions))) throw error;
-        return call(...args);
-      }
-    };
-  }
-  return wrapped as C;
-}
-
-/** `withStepUp` for a typed client's fetch (ui/src/lib/api-client.ts): the same request is sent again once proven. */
+/**
+ * A typed client's fetch (ui/src/lib/api-client.ts) that asks for the proof: a STEP_UP_REQUIRED answer prompts, and
+ * once the prompt is confirmed the same request is sent again.
+ */
 export function withStepUpFetch(fetch: typeof apiFetch, prompt: StepUpPrompt): typeof apiFetch {
   return async (input, init) => {
     try {
@@ -129,10 +117,9 @@ function StepUpDialog(props: { options: StepUpOptions | null; endpoints: StepUpE
 function StepUpForm(props: { options: StepUpOptions; endpoints: StepUpEndpoints; onProven: () => void; onCancel: () => void }) {
   const t = useTranslator(strings);
   const [code, setCode] = useState('');
-  const [sent, setSent] = useState<{ challengeId: string; factorId: string; channel: 'sms' | 'email'; to: string } | null>(null);
+  const [sent, setSent] = useState<(SentCode & { factorId: string }) | null>(null);
   const [recoveryMode, setRecoveryMode] = useState(false);
-  const { otp, codeTargets, recoveryCode } = props.options;
-  const passkeyOptions = props.options.passkey ? props.endpoints.passkeyOptions : undefined;
+  const { otp, codeTargets, recoveryCode, passkey } = props.options;
   // A refused code is said at the code field on screen; a lock, a limit or a passkey's answer in the box.
   const codeField = recoveryMode ? 'step-up-recovery-code' : 'step-up-code';
   // An ended session: the dialog lets the call go again, and its UNAUTHENTICATED answer ends the session where
@@ -144,29 +131,29 @@ function StepUpForm(props: { options: StepUpOptions; endpoints: StepUpEndpoints;
 
   const send = (factorId: string) =>
     run(async () => {
-      const issued = await props.endpoints.sendCode(factorId);
+      const issued = await answer(props.endpoints.code.$post({ json: { factorId } }));
       setSent({ ...issued, factorId });
       setRecoveryMode(false);
       setCode('');
     });
 
-  const provePasskey = (ask: NonNullable<typeof passkeyOptions>) =>
+  const provePasskey = () =>
     run(async () => {
-      const { options } = await ask();
-      await props.endpoints.prove({ passkey: await usePasskey(options) });
+      const { options } = await answer(props.endpoints.passkey.options.$post({ json: {} }));
+      await answer(props.endpoints.$post({ json: { passkey: await usePasskey(options) } }));
       props.onProven();
     });
 
   const confirm = (event: Event) => {
     event.preventDefault();
     void run(async () => {
-      await props.endpoints.prove(sent && !recoveryMode ? { otp: code, challengeId: sent.challengeId, factorId: sent.factorId } : { otp: code.trim() });
+      await answer(props.endpoints.$post({ json: sent && !recoveryMode ? { otp: code, challengeId: sent.challengeId, factorId: sent.factorId } : { otp: code.trim() } }));
       props.onProven();
     });
   };
 
   const typing = recoveryMode || otp || sent !== null;
-  if (!otp && codeTargets.length === 0 && !passkeyOptions && !recoveryCode) {
+  if (!otp && codeTargets.length === 0 && !passkey && !recoveryCode) {
     return (
       <div class="stack">
         <Alert kind="warning">{t('stepUpNone')}</Alert>
@@ -181,8 +168,8 @@ function StepUpForm(props: { options: StepUpOptions; endpoints: StepUpEndpoints;
   return (
     <Form {...form} class="stack" onSubmit={confirm} data-testid="step-up">
       <p>{t('stepUpIntro')}</p>
-      {passkeyOptions ? (
-        <Button variant="secondary" busy={busy} onClick={() => void provePasskey(passkeyOptions)}>
+      {passkey ? (
+        <Button variant="secondary" busy={busy} onClick={() => void provePasskey()}>
           {t('stepUpPasskey')}
         </Button>
       ) : null}

@@ -7,7 +7,7 @@ import { Alert, Button, Form, SelectField, TextField } from '../components/form'
 import { ApiError } from '../lib/api';
 import { answer } from '../lib/api-client';
 import { useTranslator } from '../lib/i18n';
-import { createPasskey, usePasskey, type PublicKeyCredentialCreationOptionsJSON, type PublicKeyCredentialRequestOptionsJSON } from '../lib/webauthn';
+import { createPasskey, usePasskey } from '../lib/webauthn';
 import { Actions, useSubmit, type ActionProps } from './action-kit';
 import type { Enrolment, MessageEnrolment, SelfServiceTokenType } from './portal-api';
 import { portalStrings } from './strings';
@@ -48,24 +48,21 @@ export function RegisterToken(props: ActionProps & { reassign?: boolean }) {
     event.preventDefault();
     if (type === 'PASSKEY' && props.reassign && passkeySource === 'existing') {
       return submit(async () => {
-        let options: PublicKeyCredentialRequestOptionsJSON;
-        try {
-          ({ options } = await props.client.post<{ options: PublicKeyCredentialRequestOptionsJSON }>('/tokens/passkey/existing/options'));
-        } catch (failure) {
-          // The shared dictionary says only "not found"; here it means the user has none to take.
-          if (failure instanceof ApiError && failure.code === 'PASSKEY_NOT_FOUND') return refuse('', () => t('noPasskeyYet'));
+        const asked = await answer(props.client.tokens.passkey.existing.options.$post({ json: {} })).catch((failure: unknown) => {
+          if (failure instanceof ApiError && failure.code === 'PASSKEY_NOT_FOUND') return null;
           throw failure;
-        }
-        await props.client.post('/tokens/passkey/existing', { credential: await usePasskey(options) });
+        });
+        // The shared dictionary says only "not found"; here it means the user has none to take.
+        if (!asked) return refuse('', () => t('noPasskeyYet'));
+        await answer(props.client.tokens.passkey.existing.$post({ json: { credential: await usePasskey(asked.options) } }));
         props.onDone(t('passkeyReassigned'));
       });
     }
     if (type === 'PASSKEY') {
       return submit(async () => {
-        // By path: the declared credential (worker/passkeys/schema.ts) and the WebAuthn library's JSON types differ.
-        const { options } = await props.client.post<{ options: PublicKeyCredentialCreationOptionsJSON }>('/tokens/passkey/options', reassignBody);
+        const { options } = await answer(props.client.tokens.passkey.options.$post({ json: reassignBody }));
         const credential = await createPasskey(options);
-        await props.client.post('/tokens/passkey', { credential, name: passkeyName.trim(), ...reassignBody });
+        await answer(props.client.tokens.passkey.$post({ json: { credential, name: passkeyName.trim(), ...reassignBody } }));
         props.onDone(t(props.reassign ? 'passkeyReassigned' : 'passkeyRegistered'));
       });
     }
@@ -76,7 +73,7 @@ export function RegisterToken(props: ActionProps & { reassign?: boolean }) {
       return submit(async () => {
         try {
           // The answer is one of the two enrolments; the type asked for decides which (an SMS/EMAIL type: the code sent).
-          setMessageEnrolment((await answer(props.client.api.tokens.enrol.$post({ json: { type: messageType, destination, reassign: Boolean(props.reassign) } }))) as MessageEnrolment);
+          setMessageEnrolment((await answer(props.client.tokens.enrol.$post({ json: { type: messageType, destination, reassign: Boolean(props.reassign) } }))) as MessageEnrolment);
         } catch (failure) {
           if (messageType === 'SMS' && failure instanceof ApiError && (failure.details as { code?: unknown } | undefined)?.code === 'INVALID_PHONE') return refuse('destination', () => t('phoneInvalid'));
           throw failure;
@@ -84,7 +81,7 @@ export function RegisterToken(props: ActionProps & { reassign?: boolean }) {
       });
     }
     return submit(async () => {
-      setEnrolment((await answer(props.client.api.tokens.enrol.$post({ json: { type, description: description.trim(), reassign: Boolean(props.reassign) } }))) as Enrolment);
+      setEnrolment((await answer(props.client.tokens.enrol.$post({ json: { type, description: description.trim(), reassign: Boolean(props.reassign) } }))) as Enrolment);
     });
   }
 
@@ -93,7 +90,7 @@ export function RegisterToken(props: ActionProps & { reassign?: boolean }) {
     const tokenId = enrolment?.token.id ?? messageEnrolment!.token.id;
     const challengeId = messageEnrolment?.challengeId;
     return submit(async () => {
-      await answer(props.client.api.tokens.confirm.$post({ json: { tokenId, otp: otp.trim(), reassign: Boolean(props.reassign), ...(challengeId ? { challengeId } : {}) } }));
+      await answer(props.client.tokens.confirm.$post({ json: { tokenId, otp: otp.trim(), reassign: Boolean(props.reassign), ...(challengeId ? { challengeId } : {}) } }));
       props.onDone(t(props.reassign ? 'tokenReassigned' : 'tokenRegistered'));
     });
   }
@@ -101,7 +98,7 @@ export function RegisterToken(props: ActionProps & { reassign?: boolean }) {
   function resend() {
     setInfo('');
     return submit(async () => {
-      const fresh = await answer(props.client.api.tokens.enrol.resend.$post({ json: { tokenId: messageEnrolment!.token.id, reassign: Boolean(props.reassign) } }));
+      const fresh = await answer(props.client.tokens.enrol.resend.$post({ json: { tokenId: messageEnrolment!.token.id, reassign: Boolean(props.reassign) } }));
       setMessageEnrolment({ ...messageEnrolment!, ...fresh });
       setInfo(t('enrolCodeResent'));
     });
@@ -220,7 +217,7 @@ export function ExistingToken(props: ActionProps) {
       onSubmit={(event) => {
         event.preventDefault();
         return submit(async () => {
-          await answer(props.client.api.tokens.claim.$post({ json: { serial: serial.trim(), otp: otp.trim() } }));
+          await answer(props.client.tokens.claim.$post({ json: { serial: serial.trim(), otp: otp.trim() } }));
           props.onDone(t('existingRegistered'));
         });
       }}
@@ -243,7 +240,7 @@ export function UnassignToken(props: ActionProps) {
       onSubmit={(event) => {
         event.preventDefault();
         return submit(async () => {
-          await answer(props.client.api.tokens.unassign.$post());
+          await answer(props.client.tokens.unassign.$post());
           props.onDone(t('unassigned'));
         });
       }}
@@ -268,7 +265,7 @@ export function SynchronizeToken(props: ActionProps) {
         event.preventDefault();
         return submit(async () => {
           try {
-            await answer(props.client.api.tokens.sync.$post({ json: { otp1: otp1.trim(), otp2: otp2.trim() } }));
+            await answer(props.client.tokens.sync.$post({ json: { otp1: otp1.trim(), otp2: otp2.trim() } }));
           } catch (failure) {
             // The shared dictionary only says "the OTP is wrong"; here the likely cause is two codes that do not follow.
             if (failure instanceof ApiError && failure.code === 'OTP_INVALID') return refuse('otp2', () => t('syncFailed'));
@@ -302,7 +299,7 @@ export function PinSetup(props: ActionProps) {
         if (!isPin(pin)) return refuse('pin', () => t('pinDigits', RULE_VALUES));
         if (pin !== repeated) return refuse('repeatPin', () => t('pinsDiffer'));
         return submit(async () => {
-          await answer(props.client.api.tokens.pin.$put({ json: { pin, pinPosition: position } }));
+          await answer(props.client.tokens.pin.$put({ json: { pin, pinPosition: position } }));
           props.onDone(t('pinSaved'));
         });
       }}
@@ -334,7 +331,7 @@ export function RemovePin(props: ActionProps) {
       onSubmit={(event) => {
         event.preventDefault();
         return submit(async () => {
-          await answer(props.client.api.tokens.pin.$delete());
+          await answer(props.client.tokens.pin.$delete());
           props.onDone(t('pinRemoved'));
         });
       }}

@@ -6,15 +6,13 @@
  */
 import { useState } from 'preact/hooks';
 import { Alert, Button, TextField } from '../components/form';
-import { api } from '../lib/api';
+import { answer, profileApi, type ProfileApi } from '../lib/api-client';
 import { describeError, formatDateTime, useTranslator, type Dictionaries } from '../lib/i18n';
 import type { ProfileAnswer } from '../../../worker/profile/answers';
-import { createPasskey, isCancelledCeremony, passkeysSupported, type PublicKeyCredentialCreationOptionsJSON } from '../lib/webauthn';
+import { createPasskey, isCancelledCeremony, passkeysSupported } from '../lib/webauthn';
 
 /** A passkey as GET /api/profile declares it. */
 export type PasskeyEntry = ProfileAnswer['passkeys'][number];
-
-type Client = Pick<typeof api, 'post' | 'delete'>;
 
 const NAME_MAX_LENGTH = 64;
 
@@ -80,7 +78,7 @@ type Editing = { kind: 'idle' } | { kind: 'add' } | { kind: 'rename'; id: string
  * `client` is the step-up-wrapped API client (adding and removing may ask for the current factor first);
  * `onPasskeys` receives the list after each change.
  */
-export function PasskeysSection(props: { passkeys: PasskeyEntry[]; client: Client; onPasskeys: (passkeys: PasskeyEntry[]) => void }) {
+export function PasskeysSection(props: { passkeys: PasskeyEntry[]; client: ProfileApi; onPasskeys: (passkeys: PasskeyEntry[]) => void }) {
   const t = useTranslator(strings);
   const { passkeys, client } = props;
   const [editing, setEditing] = useState<Editing>({ kind: 'idle' });
@@ -115,9 +113,9 @@ export function PasskeysSection(props: { passkeys: PasskeyEntry[]; client: Clien
   const add = () =>
     act(async () => {
       const label = name.trim();
-      const { options } = await client.post<{ options: PublicKeyCredentialCreationOptionsJSON }>('/api/profile/passkeys/options');
+      const { options } = await answer(client.passkeys.options.$post({ json: {} }));
       const credential = await createPasskey(options);
-      const added = await client.post<PasskeyEntry>('/api/profile/passkeys', { credential, name: label });
+      const added = await answer(client.passkeys.$post({ json: { credential, name: label } }));
       props.onPasskeys([...passkeys, added]);
       edit({ kind: 'idle' });
       setNotice({ kind: 'success', text: t('passkeyAdded', { name: added.name }) });
@@ -125,7 +123,7 @@ export function PasskeysSection(props: { passkeys: PasskeyEntry[]; client: Clien
 
   const rename = (id: string) =>
     act(async () => {
-      const renamed = await api.patch<PasskeyEntry>(`/api/profile/passkeys/${encodeURIComponent(id)}`, { name: name.trim() });
+      const renamed = await answer(profileApi.passkeys[':id'].$patch({ param: { id }, json: { name: name.trim() } }));
       props.onPasskeys(passkeys.map((passkey) => (passkey.id === id ? renamed : passkey)));
       edit({ kind: 'idle' });
       setNotice({ kind: 'success', text: t('passkeyRenamed') });
@@ -133,7 +131,7 @@ export function PasskeysSection(props: { passkeys: PasskeyEntry[]; client: Clien
 
   const remove = (passkey: PasskeyEntry) =>
     act(async () => {
-      await client.delete(`/api/profile/passkeys/${encodeURIComponent(passkey.id)}`);
+      await answer(client.passkeys[':id'].$delete({ param: { id: passkey.id } }));
       props.onPasskeys(passkeys.filter((entry) => entry.id !== passkey.id));
       edit({ kind: 'idle' });
       setNotice({ kind: 'success', text: t('passkeyRemoved', { name: passkey.name }) });

@@ -9,13 +9,13 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { Alert, Button, TextField } from '../components/form';
 import { Card } from '../components/layout';
-import { ApiError, api, apiFetch } from '../lib/api';
-import { answer, profileClient, type ProfileApi } from '../lib/api-client';
+import { ApiError, apiFetch } from '../lib/api';
+import { answer, profileApi, profileClient, type ProfileApi } from '../lib/api-client';
 import { describeError, useTranslator } from '../lib/i18n';
 import { navigate, onLinkClick } from '../lib/router';
 import { loadSession, signOut } from '../signin/session';
 import type { ProfileAnswer } from '../../../worker/profile/answers';
-import { useStepUp, withStepUp, withStepUpFetch } from '../portal/step-up';
+import { useStepUp, withStepUpFetch } from '../portal/step-up';
 import { PasskeysSection } from './passkeys';
 import { RecoveryCodesSection } from './recovery-codes';
 import { profileStrings } from './strings';
@@ -28,14 +28,9 @@ export default function ProfilePage() {
   const t = useTranslator(profileStrings);
   const [profile, setProfile] = useState<Profile | null>(null);
   const [error, setError] = useState('');
-  const stepUp = useStepUp({
-    prove: (body) => api.post('/api/profile/step-up', body),
-    sendCode: (factorId) => api.post('/api/profile/step-up/code', { factorId }),
-    passkeyOptions: () => api.post('/api/profile/step-up/passkey/options'),
-  });
+  const stepUp = useStepUp(profileApi['step-up']);
   // Every change goes through this: a STEP_UP_REQUIRED answer asks for the current factor, then retries.
-  const guarded = useMemo(() => withStepUp(api, stepUp.prompt), []);
-  const guardedApi = useMemo(() => profileClient(withStepUpFetch(apiFetch, stepUp.prompt)), []);
+  const guarded = useMemo(() => profileClient(withStepUpFetch(apiFetch, stepUp.prompt)), []);
   // Answers of the two-factor changes carry the profile as that service sees it; the other sections' parts stay.
   const updateProfile = (update: Partial<Profile>) => setProfile((current) => (current ? { ...current, ...update } : current));
 
@@ -43,8 +38,7 @@ export default function ProfilePage() {
     // The session load also primes the CSRF token the two-factor actions send.
     loadSession().then((session) => {
       if (!session) return navigate(`/login?next=${encodeURIComponent('/profile')}`, { replace: true });
-      api
-        .get<Profile>('/api/profile')
+      answer(profileApi.index.$get())
         .then(setProfile)
         .catch((failure) => setError(failure instanceof ApiError ? describeError(failure) : t('loadFailed')));
     });
@@ -85,10 +79,10 @@ export default function ProfilePage() {
         <RecoveryCodesSection
           status={profile.recoveryCodes}
           account={user.login}
-          generate={() => answer(guardedApi['recovery-codes'].$post({ json: {} }))}
+          generate={() => answer(guarded['recovery-codes'].$post({ json: {} }))}
           onGenerated={(recoveryCodes) => updateProfile({ recoveryCodes })}
         />
-        {profile.twoFactor.available ? <TwoFactorSection twoFactor={profile.twoFactor} guarded={guardedApi} onProfile={updateProfile} /> : null}
+        {profile.twoFactor.available ? <TwoFactorSection twoFactor={profile.twoFactor} guarded={guarded} onProfile={updateProfile} /> : null}
         {stepUp.dialog}
       </div>
     </Card>
