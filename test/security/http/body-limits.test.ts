@@ -25,7 +25,7 @@ function rawExchange(head: string, body: string | Buffer): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = connect(Number(port), hostname);
     const received: Buffer[] = [];
-    socket.on('data', (chunk) => received.push(chunk));
+    socket.on('data', (chunk) => received.push(Buffer.from(chunk)));
     socket.on('error', (error) => ((error as NodeJS.ErrnoException).code === 'ECONNRESET' ? resolve(Buffer.concat(received).toString('utf8')) : reject(error)));
     socket.on('end', () => resolve(Buffer.concat(received).toString('utf8')));
     socket.setTimeout(20_000, () => socket.destroy(new Error('no answer within 20 s')));
