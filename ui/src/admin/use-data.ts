@@ -2,32 +2,11 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { refusalsOf } from '../components/form';
 import { clearErrorToasts, showToast } from '../components/toast';
-import { api, query } from '../lib/api';
 import { describeError } from '../lib/i18n';
 import type { Page } from '../../../worker/lib/paging';
 
 /** One page of a list, as every paged admin answer has it. */
 export type { Page };
-
-export function useData<T>(path: string | null, deps: unknown[] = []) {
-  const [data, setData] = useState<T | null>(null);
-  const [error, setError] = useState('');
-  const [version, setVersion] = useState(0);
-  useEffect(() => {
-    if (!path) return;
-    const controller = new AbortController();
-    setError('');
-    api
-      .get<T>(path, controller.signal)
-      .then(setData)
-      .catch((failure) => {
-        if ((failure as Error).name !== 'AbortError') setError(describeError(failure));
-      });
-    return () => controller.abort();
-  }, [path, version, ...deps]);
-  const reload = useCallback(() => setVersion((v) => v + 1), []);
-  return { data, error, reload, setData };
-}
 
 /**
  * Loads a route's answer through a typed client (../lib/api-client.ts) once, and again when `deps` change or on
@@ -85,25 +64,6 @@ export function usePagedAnswer<T>(load: (query: PageQuery, init: { signal: Abort
   useEffect(() => setPage(1), deps);
   const pageQuery: PageQuery = { ...(debounced ? { search: debounced } : {}), page: String(page), pageSize: String(pageSize) };
   const result = useAnswer((init) => load(pageQuery, init), [debounced, page, pageSize, ...deps]);
-  return { ...result, search, setSearch, page, setPage, pageSize };
-}
-
-/** A server-paged list with a debounced search box. */
-export function usePagedList<T>(basePath: string, extra: Record<string, string | undefined> = {}, pageSize = 25) {
-  const [search, setSearch] = useState('');
-  const [debounced, setDebounced] = useState('');
-  const [page, setPage] = useState(1);
-  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-  useEffect(() => {
-    clearTimeout(timer.current);
-    timer.current = setTimeout(() => {
-      setDebounced(search.trim());
-      setPage(1);
-    }, 250);
-    return () => clearTimeout(timer.current);
-  }, [search]);
-  const path = `${basePath}${query({ search: debounced, page, pageSize, ...extra })}`;
-  const result = useData<Page<T>>(path);
   return { ...result, search, setSearch, page, setPage, pageSize };
 }
 

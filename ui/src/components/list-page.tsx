@@ -23,7 +23,7 @@ export interface ListColumn<T> {
   width?: string;
 }
 
-/** What `usePagedList` returns; the list page needs only these parts of it. */
+/** What `usePagedAnswer` returns; the list page needs only these parts of it. */
 export interface ListState<T> {
   data: Page<T> | null;
   error: string;

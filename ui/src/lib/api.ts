@@ -1,6 +1,7 @@
 /**
- * The one way the UI talks to the Worker: JSON in and out, the session's CSRF token on every state change, and
- * failures as `ApiError` carrying the server's stable code (translated for display by `describeError`).
+ * The one way the UI talks to the Worker: `apiFetch` under the typed clients (./api-client.ts), with the session's
+ * CSRF token on every state change and failures as `ApiError` carrying the server's stable code (translated for
+ * display by `describeError`).
  */
 import type { z } from 'zod';
 import type { FieldIssue } from '../../../worker/contract/field-issues';
@@ -36,7 +37,7 @@ export function rememberCsrfToken(token: string | undefined): void {
 }
 
 /**
- * `fetch` with the API's rules, for the typed clients (./api-client.ts) and `request()` alike: JSON accepted, the
+ * `fetch` with the API's rules, for the typed clients (./api-client.ts): JSON accepted, the
  * CSRF token on every state change, the session cookie, and any refusal thrown as ApiError (a network failure as
  * NETWORK), so a caller only ever sees an answer the route declared. The answer's CSRF token is remembered.
  */
@@ -68,34 +69,6 @@ export async function apiFetch(input: RequestInfo | URL, init: RequestInit = {})
   // The body was read to look for the token; the caller gets it again, unchanged.
   return new Response(text, { status: response.status, statusText: response.statusText, headers: response.headers });
 }
-
-export interface RequestOptions {
-  method?: string;
-  body?: unknown;
-  signal?: AbortSignal;
-}
-
-/** A call by path, its answer's type named by the caller; the typed clients (./api-client.ts) need neither. */
-export async function request<T = unknown>(path: string, options: RequestOptions = {}): Promise<T> {
-  const method = options.method ?? (options.body === undefined ? 'GET' : 'POST');
-  const response = await apiFetch(path, {
-    method,
-    headers: options.body === undefined ? undefined : { 'content-type': 'application/json' },
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    signal: options.signal,
-  });
-  if (response.status === 204) return undefined as T;
-  const text = await response.text();
-  return (text ? JSON.parse(text) : undefined) as T;
-}
-
-export const api = {
-  get: <T = unknown>(path: string, signal?: AbortSignal) => request<T>(path, { signal }),
-  post: <T = unknown>(path: string, body: unknown = {}) => request<T>(path, { method: 'POST', body }),
-  put: <T = unknown>(path: string, body: unknown = {}) => request<T>(path, { method: 'PUT', body }),
-  patch: <T = unknown>(path: string, body: unknown = {}) => request<T>(path, { method: 'PATCH', body }),
-  delete: <T = unknown>(path: string) => request<T>(path, { method: 'DELETE' }),
-};
 
 /** Builds a query string from the defined, non-empty values only. */
 export function query(params: Record<string, string | number | boolean | undefined | null>): string {
