@@ -36,6 +36,7 @@ import { Miniflare, convertV4MiniflareOptions } from 'miniflare';
 import { signResponse } from '../test/setup/saml-signed-responses';
 import { PBKDF2_ITERATIONS, VERIFY_ATTEMPTS_PER_USER } from '../worker/constants';
 import { generateHotpCode } from './lib/hotp';
+import { busySamples, enableSampling, Inspector, profileAll } from './lib/inspector';
 import { applyMigrations, seedAdmin } from './lib/seed';
 import { ensureDebianTools } from './lib/system-deps';
 import { REPO_ROOT, bundleWorker, freePort, type WorkerBundle } from './lib/worker';
@@ -121,10 +122,7 @@ async function main(): Promise<void> {
     // Every isolate of the process: the Worker's share is counted against all of them.
     const { sessions: inspectors, refused } = await Inspector.connectAll(app.inspectorPort);
     if (!inspectors.has(WORKER_TARGET)) throw new Error(`no inspector target ${WORKER_TARGET} (have ${[...inspectors.keys()].join(', ')})`);
-    for (const inspector of inspectors.values()) {
-      await inspector.send('Profiler.enable');
-      await inspector.send('Profiler.setSamplingInterval', { interval: SAMPLING_INTERVAL_US });
-    }
+    await enableSampling(inspectors, SAMPLING_INTERVAL_US);
 
     const samples = new Map<KindName, Sample[]>();
     const pbkdf2Ms: number[] = [];
@@ -134,10 +132,7 @@ async function main(): Promise<void> {
       await prepare?.();
       const plain = await timedRequest(app.pid, send);
       await prepare?.();
-      await Promise.all([...inspectors.values()].map((i) => i.send('Profiler.start')));
-      await send();
-      const profiles = new Map<string, CpuProfile>();
-      await Promise.all([...inspectors].map(async ([id, i]) => profiles.set(id, (await i.send('Profiler.stop')).profile)));
+      const profiles = await profileAll(inspectors, send);
       const busyByTarget = new Map([...profiles].map(([id, profile]) => [id, busySamples(profile)]));
       const ours = busyByTarget.get(WORKER_TARGET)!;
       // The tail Worker receives earlier requests' events at any moment, and the yardstick is idle here: neither is
@@ -271,74 +266,6 @@ export default {
     },
     stop: () => mf.dispose(),
   };
-}
-
-/** One Chrome DevTools Protocol session with one of workerd's isolates. */
-class Inspector {
-  private nextId = 0;
-  private readonly pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
-  private constructor(private readonly socket: WebSocket) {
-    socket.addEventListener('message', (event) => {
-      const message = JSON.parse(String(event.data));
-      const waiter = message.id === undefined ? undefined : this.pending.get(message.id);
-      if (!waiter) return;
-      this.pending.delete(message.id);
-      if (message.error) waiter.reject(new Error(`inspector: ${JSON.stringify(message.error)}`));
-      else waiter.resolve(message.result);
-    });
-  }
-
-  /**
-   * A session with every isolate workerd lists that accepts one, by target id. Miniflare's proxies to Node
-   * (the ASSETS stand-in here) list a target but refuse the session; they run none of the measured requests.
-   */
-  static async connectAll(port: number): Promise<{ sessions: Map<string, Inspector>; refused: string[] }> {
-    const targets = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as Array<{ id: string; webSocketDebuggerUrl: string }>;
-    const sessions = new Map<string, Inspector>();
-    const refused: string[] = [];
-    for (const target of targets) {
-      // Some of Miniflare's internal isolates have a '#' in their name, which a WebSocket URL may not carry raw.
-      const socket = new WebSocket(target.webSocketDebuggerUrl.replaceAll('#', '%23'));
-      const opened = await new Promise<boolean>((resolve) => {
-        socket.addEventListener('open', () => resolve(true), { once: true });
-        socket.addEventListener('error', () => resolve(false), { once: true });
-      });
-      if (opened) sessions.set(target.id, new Inspector(socket));
-      else refused.push(target.id);
-    }
-    return { sessions, refused };
-  }
-
-  send(method: string, params: Record<string, unknown> = {}): Promise<any> {
-    const id = ++this.nextId;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.socket.send(JSON.stringify({ id, method, params }));
-    });
-  }
-
-  close(): void {
-    this.socket.close();
-  }
-}
-
-interface CpuProfile {
-  nodes: Array<{ id: number; callFrame: { functionName: string; url: string } }>;
-  samples: number[];
-}
-
-/** Non-idle samples of a profile, and by function (self time). */
-function busySamples(profile: CpuProfile): { count: number; byFunction: Map<string, number> } {
-  const names = new Map(profile.nodes.map((node) => [node.id, node.callFrame.functionName || '(anonymous)']));
-  const byFunction = new Map<string, number>();
-  let busy = 0;
-  for (const id of profile.samples) {
-    const name = names.get(id)!;
-    if (name === '(idle)') continue;
-    busy++;
-    byFunction.set(name, (byFunction.get(name) ?? 0) + 1);
-  }
-  return { count: busy, byFunction };
 }
 
 async function timedRequest(pid: number, request: () => Promise<unknown>): Promise<{ cpuMs: number; wallMs: number }> {

@@ -15,6 +15,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 export const BENCHMARKS = [
   { name: 'otp', file: 'bench/otp.ts', command: ['npx', 'tsx', 'bench/otp.ts'], results: 'bench/results/otp.md' },
+  { name: 'verify-profile', file: 'bench/verify-profile.ts', command: ['npx', 'tsx', 'bench/verify-profile.ts'], results: 'bench/results/verify-profile.md' },
   { name: 'script-engine', file: 'bench/script-engine.ts', command: ['npx', 'tsx', 'bench/script-engine.ts'], results: 'bench/results/script-engine.md' },
   { name: 'saml', file: 'bench/saml.ts', command: ['npx', 'tsx', 'bench/saml.ts'], results: 'bench/results/saml.md' },
   { name: 'portal', file: 'bench/portal.ts', command: ['npx', 'tsx', 'bench/portal.ts'], results: 'bench/results/portal.md' },

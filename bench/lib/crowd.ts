@@ -5,11 +5,7 @@
  * the list does (no wrap, no replays), and throughput is requests over wall time.
  */
 import { generateHotpCode } from './hotp';
-
-export interface CrowdUser {
-  login: string;
-  seed: Uint8Array;
-}
+import type { BenchUser } from './verify-users';
 
 export interface CrowdResult {
   requests: number;
@@ -25,7 +21,7 @@ export async function runCrowd(options: {
   url: string;
   apiKey: string;
   resource: string;
-  users: CrowdUser[];
+  users: BenchUser[];
   codesPerUser: number;
   concurrency: number;
   firstCounter?: number;

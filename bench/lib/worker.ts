@@ -94,11 +94,31 @@ export interface MiniflareWorker extends ServedWorker {
   db: D1Database;
 }
 
+/**
+ * The bundle's own Miniflare options (v4 shape), as startMiniflareWorker serves it: its D1 binding `DB`, wrangler.toml's
+ * durable_objects as `wrangler dev` and the tests run them (the verify state objects, SQLite), and `bindings`.
+ */
+export function bundleWorkerOptions(bundle: WorkerBundle, bindings: Record<string, string>) {
+  return {
+    modules: true,
+    scriptPath: join(bundle.dir, bundle.mainModule),
+    modulesRoot: bundle.dir,
+    compatibilityDate: bundle.compatibilityDate,
+    compatibilityFlags: bundle.compatibilityFlags,
+    d1Databases: { DB: 'edge-identity-bench' },
+    durableObjects: { VERIFY_STATE_OBJECT: { className: 'VerifyStateObject', useSQLite: true } },
+    bindings,
+    // Static assets are only fetched for browser page loads, which the benchmark does not make.
+    serviceBindings: {
+      ASSETS: () => new Response('no assets in the benchmark', { status: 404 }),
+    },
+  };
+}
+
 export async function startMiniflareWorker(
   bundle: WorkerBundle,
   options: { persistDir: string; bindings: Record<string, string> },
 ): Promise<MiniflareWorker> {
-  // wrangler.toml's durable_objects, as `wrangler dev` and the tests run them: the verify state objects (SQLite).
   const port = await freePort();
   const directPort = await freePort();
   // Miniflare 5 takes per-worker config objects; the v4 option shape, converted, says the same in fewer lines.
@@ -109,18 +129,7 @@ export async function startMiniflareWorker(
       resourcePersistencePath: options.persistDir,
       // `url` below: a socket straight to the Worker, as `workerd serve` would have, without the entry worker.
       unsafeDirectSockets: [{ host: '127.0.0.1', port: directPort }],
-      modules: true,
-      scriptPath: join(bundle.dir, bundle.mainModule),
-      modulesRoot: bundle.dir,
-      compatibilityDate: bundle.compatibilityDate,
-      compatibilityFlags: bundle.compatibilityFlags,
-      d1Databases: { DB: 'edge-identity-bench' },
-      durableObjects: { VERIFY_STATE_OBJECT: { className: 'VerifyStateObject', useSQLite: true } },
-      bindings: options.bindings,
-      // Static assets are only fetched for browser page loads, which the benchmark does not make.
-      serviceBindings: {
-        ASSETS: () => new Response('no assets in the benchmark', { status: 404 }),
-      },
+      ...bundleWorkerOptions(bundle, options.bindings),
     }),
   );
   const entryUrl = (await mf.ready).toString().replace(/\/$/, '');
