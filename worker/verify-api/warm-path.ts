@@ -73,6 +73,21 @@ export const WARM_CHECKED_TOKEN_COLUMNS = [
   'destination',
 ] as const satisfies readonly (keyof TokenRecord)[];
 
+/**
+ * What a warm consume requires beyond the code (its placeholders, in order: the WARM_CHECKED_TOKEN_COLUMNS, the
+ * copy's counter, the user, the resource, the assignment, the API key hash and the clock, the rate limit's key,
+ * clock and limit). The rate limit has the same key as the cold path's (service.ts VERIFY_RATE_LIMIT_KEY_SQL
+ * resolves to exactly these ids); the trigger counts the hit, so a hit is allowed exactly when the consume may win.
+ * One text for every request, so D1's SQLite parses and plans it once.
+ */
+const WARM_CONSUME_CONDITION = `${WARM_CHECKED_TOKEN_COLUMNS.map((column) => `tokens.${column} IS ?`).join(' AND ')} AND tokens.counter >= ?
+  AND EXISTS (SELECT 1 FROM users WHERE users.id = ? AND users.login_key = ? AND users.enabled = 1)
+  AND EXISTS (SELECT 1 FROM resources WHERE resources.id = ? AND (resources.id = ? OR lower(resources.name) = lower(?)))
+  AND EXISTS (SELECT 1 FROM assignments WHERE assignments.id = ? AND assignments.resource_id = ? AND assignments.user_id = ?
+              AND assignments.kind = ? AND assignments.token_id IS ?)
+  AND ${validApiKeyCondition('?', '?', 'verify')}
+  AND ${rateLimitHitAllowedCondition('?', '?', '?')}`;
+
 type Matched = Extract<VerifyResult, { ok: true }>['matched'];
 
 /** Per isolate, the least recently used first (a Map iterates in insertion order). */
@@ -211,15 +226,7 @@ export async function verifyWarm(
       found.match,
       nowMs,
       {
-        // The rate limit: the same key as the cold path's (service.ts VERIFY_RATE_LIMIT_KEY_SQL resolves to exactly
-        // these ids); the trigger counts the hit, so a hit is allowed exactly when the consume may win.
-        sql: `${WARM_CHECKED_TOKEN_COLUMNS.map((column) => `tokens.${column} IS ?`).join(' AND ')} AND tokens.counter >= ?
-          AND EXISTS (SELECT 1 FROM users WHERE users.id = ? AND users.login_key = ? AND users.enabled = 1)
-          AND EXISTS (SELECT 1 FROM resources WHERE resources.id = ? AND (resources.id = ? OR lower(resources.name) = lower(?)))
-          AND EXISTS (SELECT 1 FROM assignments WHERE assignments.id = ? AND assignments.resource_id = ? AND assignments.user_id = ?
-                      AND assignments.kind = ? AND assignments.token_id IS ?)
-          AND ${validApiKeyCondition('?', '?', 'verify')}
-          AND ${rateLimitHitAllowedCondition('?', '?', '?')}`,
+        sql: WARM_CONSUME_CONDITION,
         values: [
           ...WARM_CHECKED_TOKEN_COLUMNS.map((column) => token[column]),
           token.counter,
