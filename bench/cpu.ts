@@ -39,7 +39,7 @@ import { generateHotpCode } from './lib/hotp';
 import { busySamples, enableSampling, Inspector, profileAll } from './lib/inspector';
 import { applyMigrations, seedAdmin } from './lib/seed';
 import { ensureDebianTools } from './lib/system-deps';
-import { REPO_ROOT, bundleWorker, freePort, type WorkerBundle } from './lib/worker';
+import { REPO_ROOT, bundleWorker, bundleWorkerOptions, freePort, type WorkerBundle } from './lib/worker';
 
 const { values: cli } = parseArgs({
   options: {
@@ -202,19 +202,11 @@ async function startProfiledWorker(bundle: WorkerBundle): Promise<ProfiledWorker
       workers: [
         {
           name: 'main',
-          modules: true,
-          scriptPath: join(bundle.dir, bundle.mainModule),
-          modulesRoot: bundle.dir,
-          compatibilityDate: bundle.compatibilityDate,
-          compatibilityFlags: bundle.compatibilityFlags,
-          d1Databases: { DB: 'edge-identity-bench' },
-          bindings: {
+          ...bundleWorkerOptions(bundle, {
             SEED_ENCRYPTION_KEY: Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64'),
             SESSION_KEY: Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64'),
             PUBLIC_ORIGIN: '',
-          },
-          // The benchmark fetches no page, only the API.
-          serviceBindings: { ASSETS: () => new Response('no assets in the benchmark', { status: 404 }) },
+          }),
           unsafeDirectSockets: [{ host: '127.0.0.1', port: directPort }],
           tails: ['tail'],
         },
