@@ -15,18 +15,18 @@ const fixture = appWithResource();
 
 const hotp = async (counter: number) => generateHotp(await importHmacKey(hexToBytes(SEED_HEX), 'SHA1'), counter, 6);
 
-/** A user with an HOTP token assigned on the resource, verified once and twice more (the instance is warm). */
-async function warmUser() {
+/** A user with an HOTP token assigned on the resource, verified twice with `apiKey` (the instance is warm). */
+async function warmUser(apiKey = fixture.app.admin.apiKey) {
   const user = await fixture.app.adminApi('POST', '/users', { login: unique('u') });
   const token = await fixture.app.adminApi('POST', '/tokens/hardware', { type: 'HOTP', serial: unique('HW'), seed: SEED_HEX, seedEncoding: 'hex', ownerUserId: user.id });
   await fixture.app.adminApi('PUT', `/resources/${fixture.resource.id}/assignments`, { userId: user.id, tokenId: token.id });
-  const verify = async (otp: string) => {
+  const verify = async (otp: string, key = apiKey) => {
     const response = await fetch(`${fixture.app.url}/api/v1/verify`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${fixture.app.admin.apiKey}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
       body: JSON.stringify({ login: user.login, resource: fixture.resource.name, otp }),
     });
-    return response.json() as Promise<{ accepted: boolean; reason?: string }>;
+    return { status: response.status, ...((await response.json()) as { accepted: boolean; reason?: string; error?: { code: string } }) };
   };
   for (const counter of [0, 1]) expect(await verify(await hotp(counter))).toMatchObject({ accepted: true });
   return { user, token, verify, state: () => fixture.app.adminApi('GET', `/tokens/${token.id}`) };
@@ -62,8 +62,23 @@ describe('verify API warm path over HTTP', () => {
     // instance still trusts its copy after the admin disabled the token.
     const { token, verify } = await warmUser();
     await fixture.app.adminApi('PATCH', `/tokens/${token.id}`, { enabled: false });
-    expect(await verify(await hotp(2))).toEqual({ accepted: false, reason: 'TOKEN_DISABLED' });
+    expect(await verify(await hotp(2))).toEqual({ status: 200, accepted: false, reason: 'TOKEN_DISABLED' });
     await fixture.app.adminApi('PATCH', `/tokens/${token.id}`, { enabled: true });
     expect(await verify(await hotp(2))).toMatchObject({ accepted: true });
+  });
+
+  it('an API key that expires between two requests: a burst of valid codes after the expiry is refused, nothing consumed or counted', async () => {
+    // Attack: an integration's key is given an expiry; once it has passed, whoever still holds the key fires valid
+    // codes at an instance that verified with it a moment ago, hoping the instance's warm path still takes the key.
+    // The key's expiry is compared with the request's clock in the consume itself (a bound parameter).
+    const expiresAt = Date.now() + 4_000;
+    const created = await fixture.app.adminApi('POST', '/api-keys', { name: unique('expiring-'), scope: 'verify', expiresAt });
+    const { verify, state } = await warmUser(created.key);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, expiresAt - Date.now()) + 500));
+    const results = await Promise.all(Array.from({ length: 20 }, async (_, i) => verify(await hotp(2 + (i % HOTP_LOOK_AHEAD_COUNTERS)))));
+    expect(results.map((r) => [r.status, r.error?.code])).toEqual(Array(20).fill([401, 'UNAUTHENTICATED']));
+    expect(await state()).toMatchObject({ counter: 2, failCount: 0, lockedUntil: null });
+    // Nothing was spent by the refused key: the next code, with a usable key, is accepted.
+    expect(await verify(await hotp(2), fixture.app.admin.apiKey)).toMatchObject({ accepted: true });
   });
 });
