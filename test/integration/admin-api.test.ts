@@ -126,3 +126,24 @@ describe('admin API bad input', async () => {
     expect(JSON.stringify(token)).not.toContain(seed);
   });
 });
+
+describe('resources list', async () => {
+  const admin = await adminClient();
+
+  it('counts the users assigned to each resource, in the list and on the resource', async () => {
+    const name = unique('counted');
+    const counted = await admin.post('/resources', { name });
+    const empty = await admin.post('/resources', { name: `${name}-empty` });
+    for (let i = 0; i < 3; i++) {
+      const user = await admin.post('/users', { login: unique('member') });
+      await admin.put(`/resources/${counted.id}/assignments`, { userId: user.id });
+    }
+    const list = await admin.get(`/resources?search=${name}`);
+    expect(list.items.map((r: { name: string; userCount: number }) => [r.name, r.userCount])).toEqual([
+      [name, 3],
+      [`${name}-empty`, 0],
+    ]);
+    expect((await admin.get(`/resources/${counted.id}`)).userCount).toBe(3);
+    expect((await admin.get(`/resources/${empty.id}`)).userCount).toBe(0);
+  });
+});

@@ -9,10 +9,14 @@ import { likeSearch } from '../lib/paging';
 
 export type AssignmentKind = (typeof assignments.$inferSelect)['kind'];
 
-/** A resource with how many users are assigned to it. */
+/**
+ * A resource with how many users are assigned to it (one assignment per user and resource). The subquery names its
+ * columns with their tables: drizzle writes a column in a `sql` template unqualified, and an unqualified "id" inside
+ * the subquery would be the assignment's own id, so every resource counted 0.
+ */
 const resourceSelection = {
   ...getTableColumns(resources),
-  userCount: sql<number>`(SELECT count(*) FROM ${assignments} WHERE ${assignments.resourceId} = ${resources.id})`,
+  userCount: sql<number>`(SELECT count(*) FROM assignments WHERE assignments.resource_id = resources.id)`,
 };
 export type ResourceRow = typeof resources.$inferSelect & { userCount: number };
 
