@@ -110,6 +110,34 @@ describe('field errors in German', () => {
     await expect.poll(() => describedError(page, 'alias')).toBe('');
   });
 
+  it('names a resource, a group and an API key within the limits the server takes, stated before anyone types', async () => {
+    const limitOf = async (name: string) => ({
+      hint: await page.locator('.field', { has: page.locator(`[name="${name}"]`) }).locator('.hint').textContent(),
+      maxLength: await page.locator(`[name="${name}"]`).getAttribute('maxlength'),
+    });
+    await page.goto('/admin/resources');
+    await page.getByRole('button', { name: adminStrings.de.newResource }).click();
+    expect(await limitOf('name')).toEqual({ hint: 'Höchstens 120 Zeichen.', maxLength: '120' });
+    expect(await limitOf('description')).toEqual({ hint: 'Höchstens 500 Zeichen.', maxLength: '500' });
+    await page.keyboard.press('Escape');
+
+    await page.goto('/admin/groups');
+    await page.getByRole('button', { name: adminStrings.de.newGroup }).click();
+    expect(await limitOf('name')).toEqual({ hint: 'Höchstens 120 Zeichen.', maxLength: '120' });
+    await page.keyboard.press('Escape');
+
+    // The server refuses one character more, at the field and in German, so the stated limit is the real one.
+    await page.goto('/admin/api-keys');
+    expect(await limitOf('key-name')).toEqual({ hint: 'Höchstens 100 Zeichen.', maxLength: '100' });
+    const refused = await fetch(`${app.url}/api/admin/api-keys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${app.admin.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'k'.repeat(101), scope: 'verify' }),
+    });
+    expect(refused.status).toBe(400);
+    expect((await refused.json()).error.details.issues).toMatchObject([{ path: 'name', code: 'too_big', params: { maximum: 100 } }]);
+  });
+
   it('the admin center starts in the language of the admin account and switches in the account menu', async () => {
     const context = await app.newContext();
     const fresh = await context.newPage();

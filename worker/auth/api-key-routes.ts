@@ -1,6 +1,7 @@
 /** Admin API: /api/admin/api-keys (behind `requireAdmin`, which already keeps `read` and `verify` keys from writing). */
 import { z } from 'zod';
 import { auditOf } from '../audit/record';
+import { API_KEY_NAME_MAX_LENGTH } from '../contract/fields';
 import { apiRouter, idParams, json, jsonBody, noContent, route } from '../lib/api-router';
 import { itemsOf } from '../lib/answers';
 import { apiKeyAnswer, createdApiKeyAnswer } from './api-key-answers';
@@ -8,7 +9,7 @@ import { API_KEY_SCOPES, assertMayCreateScope, createApiKey, listApiKeys, revoke
 
 /** The scope is required: a key's power is always a choice, never a default someone forgot to change. */
 const createApiKeyBody = z.strictObject({
-  name: z.string().trim().min(1).max(100),
+  name: z.string().trim().min(1).max(API_KEY_NAME_MAX_LENGTH),
   scope: z.enum(API_KEY_SCOPES),
   expiresAt: z.number().int().positive().nullable().optional().describe('Epoch milliseconds after which the key is refused; absent or null = no expiry'),
 });

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { answerOf, epochMs } from '../lib/answers';
+import { fields } from '../lib/validate';
 import { authenticationCredential } from '../passkeys/schema';
 import { userAnswer } from '../users/answers';
 import type { UserView } from '../users/service';
@@ -16,7 +17,7 @@ export const sentCodeChallenge = z.string().min(16).max(200);
 
 /** A typed code ({otp}, with challengeId and factorId for a code that was sent), or a passkey's assertion. */
 export const stepUpBody = z.union([
-  z.strictObject({ otp: z.string().trim().min(1).max(64), challengeId: sentCodeChallenge.optional(), factorId: stepUpFactorId.optional() }),
+  z.strictObject({ otp: fields.typedOtp, challengeId: sentCodeChallenge.optional(), factorId: stepUpFactorId.optional() }),
   z.strictObject({ passkey: authenticationCredential }),
 ]);
 

@@ -3,10 +3,12 @@ import { $ } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import { recordSignOut } from '../activities/service';
+import { LOGIN_MAX_LENGTH, TYPED_PASSWORD_MAX_LENGTH } from '../contract/fields';
 import type { AppBindings } from '../env';
 import { AppError } from '../errors';
 import { afterResponse, clientAgent, clientIp, linkOrigin } from '../lib/http';
 import { apiRouter, json, jsonBody, noContent, route } from '../lib/api-router';
+import { fields } from '../lib/validate';
 import { passkeyRequestAnswer, passkeyRequestOptions } from '../passkeys/api-schemas';
 import { loginStepAnswer, meAnswer } from './api-schemas';
 import { isSamlSignInAvailable } from '../saml/config-service';
@@ -29,9 +31,9 @@ import { clearSessionCookie, csrfTokenFor, deleteSession, writeSessionCookie } f
 
 // The login is not trimmed here: String.trim would also strip a no-break space or a BOM, and "alice\u00a0" would be
 // alice. login-service reads it as every sign-in path does (worker/lib/identity.ts).
-const loginBody = z.strictObject({ login: z.string().max(128).regex(/\S/), password: z.string().min(1).max(1024) });
+const loginBody = z.strictObject({ login: z.string().max(LOGIN_MAX_LENGTH).regex(/\S/), password: z.string().min(1).max(TYPED_PASSWORD_MAX_LENGTH) });
 const loginChallenge = z.string().min(1).max(200);
-const secondFactorBody = z.strictObject({ challenge: loginChallenge, otp: z.string().trim().min(1).max(64) });
+const secondFactorBody = z.strictObject({ challenge: loginChallenge, otp: fields.typedOtp });
 const requestMeta = (c: Context<AppBindings>) => ({ ip: clientIp(c), client: clientAgent(c), nowMs: c.var.now });
 
 /** Sign-in forms are refused cross-site (login CSRF) before their body is read. */
@@ -114,7 +116,7 @@ export const authRoutes = $(apiRouter().use('*', authenticate))
       tags,
       summary: 'Ask for a password reset link (the same answer for every login)',
       middleware: signInForm,
-      request: { body: jsonBody(z.strictObject({ login: z.string().trim().min(1).max(128) })) },
+      request: { body: jsonBody(z.strictObject({ login: z.string().trim().min(1).max(LOGIN_MAX_LENGTH) })) },
       responses: { 202: json(z.object({ requested: z.literal(true) }), 'Asked; a link goes out if the account has an email address') },
     }),
     async (c) => {

@@ -6,7 +6,18 @@ import type { Context } from 'hono';
 import { z } from 'zod';
 import { MAX_JSON_BODY_BYTES } from '../constants';
 import { FIELD_ISSUE_CODES, type FieldIssue, type FieldIssueCode, type FieldIssueParams } from '../contract/field-issues';
-import { EMAIL_MAX_LENGTH, LOGIN_MAX_LENGTH, LOGIN_PATTERN, NAMED_PATTERNS, type PatternName } from '../contract/fields';
+import {
+  EMAIL_MAX_LENGTH,
+  LOGIN_MAX_LENGTH,
+  LOGIN_PATTERN,
+  NAMED_PATTERNS,
+  PERSON_NAME_MAX_LENGTH,
+  PHONE_MAX_LENGTH,
+  PHONE_MIN_LENGTH,
+  SENT_CODE_MAX_LENGTH,
+  TYPED_OTP_MAX_LENGTH,
+  type PatternName,
+} from '../contract/fields';
 import { LANGUAGES } from '../contract/language';
 import { AppError } from '../errors';
 
@@ -133,6 +144,16 @@ export const fields = {
     .max(LOGIN_MAX_LENGTH)
     .regex(LOGIN_PATTERN, 'may contain letters, digits and . _ @ + - only'),
   email: z.string().trim().max(EMAIL_MAX_LENGTH).check(z.email()),
+  /** A first or last name; the caller says whether it may be empty. */
+  personName: z.string().trim().max(PERSON_NAME_MAX_LENGTH),
+  /** A phone number as typed; whether it exists is worker/lib/phone.ts's check. */
+  phone: z.string().trim().min(PHONE_MIN_LENGTH).max(PHONE_MAX_LENGTH),
+  /** Where an SMS or EMAIL token's codes go: a phone number or an email address, told apart by the token's type. */
+  codeDestination: z.string().trim().min(PHONE_MIN_LENGTH).max(EMAIL_MAX_LENGTH),
+  /** A one-time code as typed (PIN with OTP, OCRA response, recovery code). */
+  typedOtp: z.string().trim().min(1).max(TYPED_OTP_MAX_LENGTH),
+  /** A code sent by SMS or email, as typed. */
+  sentCode: z.string().trim().min(1).max(SENT_CODE_MAX_LENGTH),
   language: z.enum(LANGUAGES),
   page: z.coerce.number().int().min(1).max(100_000).default(1),
   pageSize: z.coerce.number().int().min(1).max(200).default(25),

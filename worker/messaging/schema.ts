@@ -14,6 +14,7 @@ import {
   MESSAGE_LIMIT_WINDOW_MIN_MINUTES,
 } from '../constants';
 import type { Language } from '../contract/language';
+import { fields } from '../lib/validate';
 import { EMAIL_PROVIDERS, schemasOf, SMS_SUPPLIERS, type EmailProvider, type SmsSupplier } from './providers/registry';
 import { noLineBreaks } from './providers/schema-parts';
 
@@ -36,7 +37,7 @@ export const messagingSettingsInputSchema = z.object({
   }),
   email: z.object({
     provider: emailProviderInputSchema,
-    fromAddress: z.string().trim().max(254).check(z.email()),
+    fromAddress: fields.email,
     fromName: displayName.default(''),
   }),
   templates: z.object({ de: languageTemplates, en: languageTemplates }),

@@ -11,12 +11,12 @@
  * A send that cannot be completed throws AppError('MESSAGE_NOT_SENT') with the reason (details.reason is one of
  * INVALID_PHONE, INVALID_EMAIL, PROVIDER_FAILED; details.attempts lists each provider's error).
  */
-import { z } from 'zod';
 import { CODE_DIGITS, CODE_TTL_MS } from '../constants';
 import type { Env } from '../env';
 import { AppError } from '../errors';
 import { randomNumericCode } from '../lib/crypto';
 import { normalizePhoneNumber } from '../lib/phone';
+import { fields } from '../lib/validate';
 import { enforceLimits, messageLimitChecks, releaseCooldown } from './limits';
 import type { Language } from '../contract/language';
 import { originOf } from '../lib/outbound-url';
@@ -137,8 +137,6 @@ export function normalizeSmsRecipient(raw: string): string {
 
 // ---------------------------------------------------------------- email
 
-const emailAddress = z.string().trim().max(254).check(z.email());
-
 export async function sendEmail(env: MessagingEnv, db: D1Database, input: SendEmailInput): Promise<SendResult> {
   const to = normalizeEmailRecipient(input.to);
   const settings = input.settings ?? (await loadMessagingSettings(env));
@@ -168,7 +166,7 @@ export async function sendEmail(env: MessagingEnv, db: D1Database, input: SendEm
 }
 
 export function normalizeEmailRecipient(raw: string): string {
-  const parsed = emailAddress.safeParse(raw);
+  const parsed = fields.email.safeParse(raw);
   if (!parsed.success) {
     throw new AppError('MESSAGE_NOT_SENT', `The message could not be sent: "${raw.slice(0, 60)}" is not a valid email address.`, {
       reason: 'INVALID_EMAIL',

@@ -5,6 +5,7 @@ import { apiRouter, idParams, json, jsonBody, memberParams, noContent, route } f
 import { itemsOf, pageOf } from '../lib/answers';
 import { memberAnswer, organisationAnswer } from './answers';
 import { fields } from '../lib/validate';
+import { ORGANISATION_NAME_MAX_LENGTH } from '../contract/fields';
 import {
   addMember,
   createOrganisation,
@@ -18,7 +19,7 @@ import {
 } from './service';
 
 const listQuery = z.object({ search: fields.search, page: fields.page, pageSize: fields.pageSize });
-const name = z.string().trim().min(1).max(120);
+const name = z.string().trim().min(1).max(ORGANISATION_NAME_MAX_LENGTH);
 const createBody = z.strictObject({ name, twoFactorDisabled: z.boolean().optional() });
 const updateBody = z.strictObject({ name: name.optional(), twoFactorDisabled: z.boolean().optional() });
 

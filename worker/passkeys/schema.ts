@@ -4,6 +4,7 @@
  */
 import type { AuthenticationExtensionsClientOutputs, AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import { z } from 'zod';
+import { PASSKEY_NAME_MAX_LENGTH } from '../contract/fields';
 
 const base64Url = (maxLength: number) => z.string().min(1).max(maxLength).regex(/^[A-Za-z0-9_-]+={0,2}$/);
 const TRANSPORTS = ['ble', 'cable', 'hybrid', 'internal', 'nfc', 'smart-card', 'usb'] as const;
@@ -46,4 +47,4 @@ export const authenticationCredential = z.object({
 }) satisfies z.ZodType<AuthenticationResponseJSON>;
 
 /** A passkey's name, as the user calls it ("Laptop", "YubiKey 5"). */
-export const passkeyName = z.string().trim().min(1).max(64);
+export const passkeyName = z.string().trim().min(1).max(PASSKEY_NAME_MAX_LENGTH);

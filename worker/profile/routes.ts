@@ -10,13 +10,14 @@ import { stepUpBody, stepUpCodeAnswer, stepUpCodeBody } from '../auth/api-schema
 import { passkeyAnswer, passkeyCreationAnswer, passkeyRequestAnswer } from '../passkeys/api-schemas';
 import { profileAnswer } from './answers';
 import { clientAgent, clientIp } from '../lib/http';
+import { fields } from '../lib/validate';
 import { relyingPartyOf } from '../passkeys/relying-party';
 import { passkeyName, registrationCredential } from '../passkeys/schema';
 import { addProfilePasskey, removeProfilePasskey, renameProfilePasskey, startProfilePasskeyRegistration } from './service';
 import { generateOwnRecoveryCodes } from './service';
 import { activateTwoFactor, confirmPhone, deactivateTwoFactor, profileWithTwoFactor, requestDeactivationCode, requestPhoneVerification } from './service';
 
-const codeBody = z.strictObject({ challengeId: z.string().min(1).max(200), code: z.string().trim().min(1).max(16) });
+const codeBody = z.strictObject({ challengeId: z.string().min(1).max(200), code: fields.sentCode });
 const noFields = jsonBody(z.strictObject({}));
 const challengeIssued = json(z.object({ challengeId: z.string(), expiresAt: z.number().int() }), 'The code was sent: answer it with this challenge');
 const stepUpPasskeyOptions = json(passkeyRequestAnswer, 'WebAuthn options for the browser');
@@ -104,7 +105,7 @@ export const profileRoutes = $(apiRouter().use('*', authenticate, requirePlatfor
       path: '/two-factor/phone',
       tags,
       summary: 'Send a code to confirm a phone number',
-      request: { body: jsonBody(z.strictObject({ phone: z.string().trim().min(3).max(32) })) },
+      request: { body: jsonBody(z.strictObject({ phone: fields.phone })) },
       responses: { 200: challengeIssued },
     }),
     async (c) => {

@@ -5,6 +5,7 @@ import { apiRouter, idParams, json, jsonBody, memberParams, noContent, route } f
 import { pageOf } from '../lib/answers';
 import { assignmentAnswer, resourceAnswer } from './answers';
 import { fields } from '../lib/validate';
+import { RESOURCE_DESCRIPTION_MAX_LENGTH, RESOURCE_NAME_MAX_LENGTH } from '../contract/fields';
 import {
   assignUser,
   createResource,
@@ -16,8 +17,8 @@ import {
   updateResource,
 } from './service';
 
-const name = z.string().trim().min(1).max(120);
-const description = z.string().trim().max(500);
+const name = z.string().trim().min(1).max(RESOURCE_NAME_MAX_LENGTH);
+const description = z.string().trim().max(RESOURCE_DESCRIPTION_MAX_LENGTH);
 const listQuery = z.object({ search: fields.search, page: fields.page, pageSize: fields.pageSize });
 const assignmentsQuery = listQuery.extend({ kind: z.enum(['user', 'token_with_user']).optional() });
 const createBody = z.strictObject({ name, description: description.optional() });

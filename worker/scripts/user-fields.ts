@@ -4,6 +4,7 @@
  * by an IdP must never be able to make someone an administrator or set a password.
  */
 import { problemReport, type ProblemReport } from '../../script-engine';
+import { PERSON_NAME_MAX_LENGTH, PHONE_MAX_LENGTH } from '../contract/fields';
 import { fields } from '../lib/validate';
 
 export interface ScriptUserField {
@@ -22,8 +23,8 @@ const maxLength = (name: string, limit: number) => (value: unknown) =>
 export const SCRIPT_USER_FIELDS: ScriptUserField[] = [
   { name: 'id', column: 'id', writable: false, type: 'string', description: "The user's id (GUID); the same as Context.UserId." },
   { name: 'login', column: 'login', writable: false, type: 'string', description: 'The login name. Read-only for scripts: integrations may link accounts by it.' },
-  { name: 'firstName', column: 'first_name', writable: true, type: 'string', description: 'First name.', check: maxLength('firstName', 100) },
-  { name: 'lastName', column: 'last_name', writable: true, type: 'string', description: 'Last name.', check: maxLength('lastName', 100) },
+  { name: 'firstName', column: 'first_name', writable: true, type: 'string', description: 'First name.', check: maxLength('firstName', PERSON_NAME_MAX_LENGTH) },
+  { name: 'lastName', column: 'last_name', writable: true, type: 'string', description: 'Last name.', check: maxLength('lastName', PERSON_NAME_MAX_LENGTH) },
   {
     name: 'email',
     column: 'email',
@@ -32,7 +33,7 @@ export const SCRIPT_USER_FIELDS: ScriptUserField[] = [
     description: 'Email address (identifies the user at SAML sign-in).',
     check: (value) => (typeof value === 'string' && fields.email.safeParse(value).success ? null : problemReport('userFieldNotEmail', { name: 'email' })),
   },
-  { name: 'phone', column: 'phone', writable: true, type: 'string', description: 'Contact phone number.', check: maxLength('phone', 32) },
+  { name: 'phone', column: 'phone', writable: true, type: 'string', description: 'Contact phone number.', check: maxLength('phone', PHONE_MAX_LENGTH) },
   {
     name: 'language',
     column: 'language',

@@ -5,19 +5,28 @@
  */
 import { z } from 'zod';
 import { sentCodeChallenge, stepUpCodeAnswer, stepUpCodeBody } from '../auth/api-schemas';
+import {
+  ENVIRONMENT_NAME_MAX_LENGTH,
+  LOGIN_MAX_LENGTH,
+  PORTAL_PIN_PATTERN,
+  TOKEN_DESCRIPTION_MAX_LENGTH,
+  TOKEN_PIN_DEFAULT_LENGTH,
+  TOKEN_SERIAL_MAX_LENGTH,
+  TYPED_PASSWORD_MAX_LENGTH,
+} from '../contract/fields';
 import { fields } from '../lib/validate';
 import { passwordField } from '../users/schema';
 import { AUTHENTICATORS } from './recovery-service';
 import { CODE_ENROLMENT_TOKEN_TYPES, SELF_SERVICE_ACTIONS, SELF_SERVICE_TOKEN_TYPES } from './actions';
 
-export const otp = z.string().trim().min(1).max(64);
+export const otp = fields.typedOtp;
 export const flow = z.string().min(1).max(200);
-export const code = z.string().trim().min(1).max(16);
-export const typedPassword = z.string().min(1).max(1024);
-export const login = z.string().trim().min(1).max(128);
+export const code = fields.sentCode;
+export const typedPassword = z.string().min(1).max(TYPED_PASSWORD_MAX_LENGTH);
+export const login = z.string().trim().min(1).max(LOGIN_MAX_LENGTH);
 /** A code sent by SMS or email is answered with the challenge it was sent under. */
 export const challengeId = z.string().min(1).max(200);
-const pin = z.string().regex(/^\d{4}$/, 'must be 4 digits');
+const pin = z.string().regex(PORTAL_PIN_PATTERN, `must be ${TOKEN_PIN_DEFAULT_LENGTH} digits`);
 /** Register New Token and Re-Assign Token share their routes; `reassign` says which action (and which switch) it is. */
 const reassign = z.boolean().default(false);
 
@@ -34,7 +43,7 @@ export const body = {
   recoveryProof: z.union([z.strictObject({ flow, password: typedPassword }), z.strictObject({ flow, emailCode: code }), z.strictObject({ flow, otp })]),
   recoverySubmit: z.strictObject({
     flow,
-    password: z.string().max(1024).optional(),
+    password: z.string().max(TYPED_PASSWORD_MAX_LENGTH).optional(),
     emailCode: code.optional(),
     otp: otp.optional(),
     newPassword: passwordField.optional(),
@@ -43,25 +52,25 @@ export const body = {
   stepUpCode: stepUpCodeBody,
   tokenEnrol: z.strictObject({
     type: z.enum(CODE_ENROLMENT_TOKEN_TYPES),
-    description: z.string().trim().max(100).default(''),
+    description: z.string().trim().max(TOKEN_DESCRIPTION_MAX_LENGTH).default(''),
     /** SMS and EMAIL tokens: the phone number or email address the codes go to. */
-    destination: z.string().trim().min(3).max(254).optional(),
+    destination: fields.codeDestination.optional(),
     reassign,
   }),
   passkeyOptions: z.strictObject({ reassign }),
   tokenResend: z.strictObject({ tokenId: fields.id, reassign }),
   tokenConfirm: z.strictObject({ tokenId: fields.id, otp, challengeId: sentCodeChallenge.optional(), reassign }),
-  tokenClaim: z.strictObject({ serial: z.string().trim().min(1).max(64), otp }),
+  tokenClaim: z.strictObject({ serial: z.string().trim().min(1).max(TOKEN_SERIAL_MAX_LENGTH), otp }),
   tokenSync: z.strictObject({ otp1: otp, otp2: otp }),
   pin: z.strictObject({ pin, pinPosition: z.enum(['before', 'after']) }),
   newPassword: z.strictObject({ password: passwordField }),
   changePassword: z.strictObject({ currentPassword: typedPassword, newPassword: passwordField }),
   email: z.strictObject({ email: fields.email }),
-  phone: z.strictObject({ phone: z.string().trim().min(3).max(32) }),
+  phone: z.strictObject({ phone: fields.phone }),
   sentCode: z.strictObject({ challengeId, code }),
   login: z.strictObject({ login: fields.login }),
-  name: z.strictObject({ firstName: z.string().trim().min(1).max(100), lastName: z.string().trim().min(1).max(100) }),
-  environmentName: z.strictObject({ name: z.string().trim().max(60).nullable() }),
+  name: z.strictObject({ firstName: fields.personName.min(1), lastName: fields.personName.min(1) }),
+  environmentName: z.strictObject({ name: z.string().trim().max(ENVIRONMENT_NAME_MAX_LENGTH).nullable() }),
   none: z.strictObject({}),
 };
 

@@ -7,7 +7,6 @@
  * The token's own fail counter and lock apply on top of the code's attempt limit: a wrong PIN or a wrong code
  * counts as for an OTP token, so re-triggering codes does not buy unlimited guesses.
  */
-import { z } from 'zod';
 import { CODE_DIGITS, TOKEN_PIN_MAX_LENGTH } from '../constants';
 import type { TokenType } from '../db/schema';
 import type { Env } from '../env';
@@ -15,7 +14,7 @@ import { AppError } from '../errors';
 import { hmacSha256Hex, randomToken } from '../lib/crypto';
 import { deriveKey } from '../lib/keys';
 import { normalizePhoneNumber } from '../lib/phone';
-import { fieldRefusal } from '../lib/validate';
+import { fieldRefusal, fields } from '../lib/validate';
 import { issueCode, verifyCode, type IssuedCode } from '../messaging/codes';
 import type { Language } from '../messaging/settings';
 import { splitPinAndOtp } from '../otp/verify';
@@ -49,7 +48,7 @@ export function normalizeDestination(type: MessageTokenType, raw: string): strin
   if (type === 'SMS') return normalizePhoneNumber(raw);
   const email = raw.trim().toLowerCase();
   // The same rule the senders apply (messaging/service.ts), so a stored destination can always be sent to.
-  if (!z.email().max(254).safeParse(email).success) throw fieldRefusal('destination', 'invalid_format', 'This is not a valid email address.', { format: 'email' });
+  if (!fields.email.safeParse(email).success) throw fieldRefusal('destination', 'invalid_format', 'This is not a valid email address.', { format: 'email' });
   return email;
 }
 

@@ -2,15 +2,15 @@ import { z } from 'zod';
 import { TOKEN_COUNTER_MAX } from '../constants';
 import { HASH_ALGORITHMS } from '../db/schema';
 import { fields } from '../lib/validate';
-import { TOKEN_DESCRIPTION_MAX_LENGTH } from '../contract/fields';
+import { TOKEN_DESCRIPTION_MAX_LENGTH, TOKEN_PIN_MAX_LENGTH, TOKEN_PIN_MIN_LENGTH, TOKEN_PIN_PATTERN, TOKEN_SERIAL_MAX_LENGTH } from '../contract/fields';
 
 /** The same limit the admin center's token forms state before the admin types. */
 const tokenDescription = z.string().trim().max(TOKEN_DESCRIPTION_MAX_LENGTH).optional();
 
-const serial = z.string().trim().min(1).max(64).regex(/^[\w.:-]+$/, 'may contain letters, digits and . _ : - only');
-const pin = z.string().regex(/^\d{4,8}$/, 'must be 4 to 8 digits');
+const serial = z.string().trim().min(1).max(TOKEN_SERIAL_MAX_LENGTH).regex(/^[\w.:-]+$/, 'may contain letters, digits and . _ : - only');
+const pin = z.string().regex(TOKEN_PIN_PATTERN, `must be ${TOKEN_PIN_MIN_LENGTH} to ${TOKEN_PIN_MAX_LENGTH} digits`);
 const pinPosition = z.enum(['before', 'after']);
-const otp = z.string().trim().min(1).max(64);
+const otp = fields.typedOtp;
 
 export const createSoftwareTokenBody = z.strictObject({
   type: z.enum(['TOTP', 'HOTP']),
@@ -44,7 +44,7 @@ export const createHardwareTokenBody = z.strictObject({
 /** An SMS or EMAIL token for a user: codes go to `destination` (a phone number, or an email address). */
 export const createMessageTokenBody = z.strictObject({
   type: z.enum(['SMS', 'EMAIL']),
-  destination: z.string().trim().min(3).max(254),
+  destination: fields.codeDestination,
   ownerUserId: fields.id,
   serial: serial.optional(),
   description: tokenDescription,

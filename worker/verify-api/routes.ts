@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { apiKeyHashOf, resolveApiKey } from '../auth/api-keys';
 import type { AppBindings } from '../env';
 import { AppError } from '../errors';
+import { LOGIN_MAX_LENGTH, RESOURCE_NAME_MAX_LENGTH, TYPED_OTP_MAX_LENGTH } from '../contract/fields';
 import { apiRouter, json, jsonBody, readJsonBody, registerSharedComponents, route } from '../lib/api-router';
 import { clientAgent, clientIp } from '../lib/http';
 import { validationFailed } from '../lib/validate';
@@ -13,10 +14,10 @@ import { INVALID_API_KEY_MESSAGE, verifyForResource } from './service';
 export const verifyBody = z.strictObject({
   // Not trimmed here: String.trim would also strip a no-break space or a BOM, and "alice\u00a0" would be alice. The
   // service reads it as every sign-in path does (worker/lib/identity.ts).
-  login: z.string().max(128).regex(/\S/),
-  resource: z.string().trim().min(1).max(120),
+  login: z.string().max(LOGIN_MAX_LENGTH).regex(/\S/),
+  resource: z.string().trim().min(1).max(RESOURCE_NAME_MAX_LENGTH),
   // Empty or absent: asks SMS/EMAIL tokens for a code (answer CHALLENGE_SENT).
-  otp: z.string().trim().max(64).default(''),
+  otp: z.string().trim().max(TYPED_OTP_MAX_LENGTH).default(''),
   challenge: z.string().max(128).optional(),
 });
 

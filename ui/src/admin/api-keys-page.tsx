@@ -2,6 +2,7 @@
  * API keys for integrations: create with a scope and an optional expiry (the key is shown once), see owner, scope,
  * use and status, revoke.
  */
+import { API_KEY_NAME_MAX_LENGTH } from '../../../worker/contract/fields';
 import { useState } from 'preact/hooks';
 import { Alert, Button, Form, SelectField, TextField } from '../components/form';
 import { adminApi, answer } from '../lib/api-client';
@@ -78,7 +79,7 @@ export function ApiKeysPage() {
             }
           }}
         >
-          <TextField label={t('newKey')} name="key-name" value={name} onValue={setName} placeholder={t('name')} required />
+          <TextField label={t('newKey')} name="key-name" value={name} onValue={setName} placeholder={t('name')} rules={{ maxLength: API_KEY_NAME_MAX_LENGTH }} required />
           <SelectField label={t('scope')} name="key-scope" value={scope} onValue={setScope} options={SCOPES.map((value) => ({ value, label: t(`scope_${value}`) }))} />
           <TextField label={t('expiresOptional')} name="key-expires" errorPath="expiresAt" type="date" value={expiresOn} onValue={setExpiresOn} />
           <Button type="submit" busy={busy}>

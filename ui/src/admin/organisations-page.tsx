@@ -2,6 +2,7 @@
  * Workspaces (offices) and groups share one shape: a list, and Team Details with members. A workspace also has a
  * "Security" tab where two-factor authentication can be disabled for its members.
  */
+import { ORGANISATION_NAME_MAX_LENGTH } from '../../../worker/contract/fields';
 import { useState } from 'preact/hooks';
 import { Button, Checkbox, Form, TextField } from '../components/form';
 import { Dialog, Tabs } from '../components/layout';
@@ -55,7 +56,7 @@ export function OrganisationsPage({ kind }: { kind: Kind }) {
             }
           }}
         >
-          <TextField label={t('name')} name="name" value={name} onValue={setName} required autoFocus />
+          <TextField label={t('name')} name="name" value={name} onValue={setName} rules={{ maxLength: ORGANISATION_NAME_MAX_LENGTH }} required autoFocus />
           <div class="row end">
             <Button type="submit" busy={busy}>
               {t('create')}
@@ -132,7 +133,7 @@ function GeneralTab({ kind, item, onChange }: { kind: Kind; item: OrganisationAn
             if (await run(() => organisation.$patch({ param, json: { name } }), t('saved'))) onChange();
           }}
         >
-          <TextField label={t('name')} name="name" value={name} onValue={setName} required />
+          <TextField label={t('name')} name="name" value={name} onValue={setName} rules={{ maxLength: ORGANISATION_NAME_MAX_LENGTH }} required />
           <Button type="submit" busy={busy}>
             {t('save')}
           </Button>

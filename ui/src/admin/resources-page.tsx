@@ -2,6 +2,7 @@
  * Resources (protected applications): list, create, and a detail page with tabs: General, Assignments (users as
  * "user" or "token with user") and Self-Service (the portal settings).
  */
+import { RESOURCE_DESCRIPTION_MAX_LENGTH, RESOURCE_NAME_MAX_LENGTH } from '../../../worker/contract/fields';
 import { useEffect, useState } from 'preact/hooks';
 import { Button, Form, SelectField, TextField } from '../components/form';
 import { Dialog, Tabs } from '../components/layout';
@@ -67,8 +68,8 @@ export function ResourcesPage() {
             }
           }}
         >
-          <TextField label={t('name')} name="name" value={name} onValue={setName} required autoFocus />
-          <TextField label={t('description')} name="description" value={description} onValue={setDescription} />
+          <TextField label={t('name')} name="name" value={name} onValue={setName} rules={{ maxLength: RESOURCE_NAME_MAX_LENGTH }} required autoFocus />
+          <TextField label={t('description')} name="description" value={description} onValue={setDescription} rules={{ maxLength: RESOURCE_DESCRIPTION_MAX_LENGTH }} />
           <div class="row end">
             <Button type="submit" busy={busy}>
               {t('create')}
@@ -140,8 +141,8 @@ function GeneralTab({ resource, onChange }: { resource: ResourceAnswer; onChange
         if (await run(() => adminApi.resources[':id'].$patch({ param: { id: resource.id }, json: { name, description } }), t('saved'))) onChange();
       }}
     >
-      <TextField label={t('name')} name="name" value={name} onValue={setName} required />
-      <TextField label={t('description')} name="description" value={description} onValue={setDescription} />
+      <TextField label={t('name')} name="name" value={name} onValue={setName} rules={{ maxLength: RESOURCE_NAME_MAX_LENGTH }} required />
+      <TextField label={t('description')} name="description" value={description} onValue={setDescription} rules={{ maxLength: RESOURCE_DESCRIPTION_MAX_LENGTH }} />
       <p class="muted">
         {t('created')}: {formatDateTime(resource.createdAt)}
       </p>

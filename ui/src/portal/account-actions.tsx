@@ -2,6 +2,7 @@
  * The account actions: Create Password, Change Password, Change Email Address and Change Contact Phone Number
  * (each confirmed by a code sent to the NEW address or number), Change Login and Change First/Last Name.
  */
+import { EMAIL_MAX_LENGTH, LOGIN_MAX_LENGTH, PERSON_NAME_MAX_LENGTH, PHONE_MAX_LENGTH, SENT_CODE_MAX_LENGTH } from '../../../worker/contract/fields';
 import { useState } from 'preact/hooks';
 import { Alert, Form, TextField } from '../components/form';
 import { ApiError } from '../lib/api';
@@ -98,7 +99,7 @@ function ConfirmByCode(props: ActionProps & { kind: 'email' | 'phone' }) {
         }}
       >
         <p>{t(isEmail ? 'codeSentEmail' : 'codeSentSms', { target: challenge.target })}</p>
-        <TextField label={t('code')} {...field('code', setCode)} value={code} inputMode="numeric" autocomplete="one-time-code" required autoFocus maxLength={16} />
+        <TextField label={t('code')} {...field('code', setCode)} value={code} inputMode="numeric" autocomplete="one-time-code" required autoFocus maxLength={SENT_CODE_MAX_LENGTH} />
         <Alert>{error}</Alert>
         <Actions busy={busy} label={t('confirm')} onCancel={props.onCancel} />
       </Form>
@@ -128,9 +129,9 @@ function ConfirmByCode(props: ActionProps & { kind: 'email' | 'phone' }) {
       }}
     >
       {isEmail ? (
-        <TextField label={t('newEmail')} {...field('email', setTarget)} type="email" value={target} autocomplete="email" required autoFocus maxLength={254} />
+        <TextField label={t('newEmail')} {...field('email', setTarget)} type="email" value={target} autocomplete="email" required autoFocus maxLength={EMAIL_MAX_LENGTH} />
       ) : (
-        <TextField label={t('newPhone')} {...field('phone', setTarget)} type="tel" value={target} autocomplete="tel" hint={t('phoneHint')} required autoFocus maxLength={32} />
+        <TextField label={t('newPhone')} {...field('phone', setTarget)} type="tel" value={target} autocomplete="tel" hint={t('phoneHint')} required autoFocus maxLength={PHONE_MAX_LENGTH} />
       )}
       <Alert>{error}</Alert>
       <Actions busy={busy} label={t('sendCode')} onCancel={props.onCancel} />
@@ -159,7 +160,7 @@ export function ChangeLogin(props: ActionProps) {
       }}
     >
       <Alert kind="warning">{t('loginWarning')}</Alert>
-      <TextField label={t('newLogin')} {...field('login', setLogin)} value={login} autocomplete="username" required autoFocus maxLength={128} />
+      <TextField label={t('newLogin')} {...field('login', setLogin)} value={login} autocomplete="username" required autoFocus maxLength={LOGIN_MAX_LENGTH} />
       <Alert>{error}</Alert>
       <Actions busy={busy} label={t('save')} onCancel={props.onCancel} />
     </Form>
@@ -183,8 +184,8 @@ export function ChangeName(props: ActionProps) {
         });
       }}
     >
-      <TextField label={t('firstName')} name="firstName" value={firstName} onValue={setFirstName} autocomplete="given-name" required autoFocus maxLength={100} />
-      <TextField label={t('lastName')} name="lastName" value={lastName} onValue={setLastName} autocomplete="family-name" required maxLength={100} />
+      <TextField label={t('firstName')} name="firstName" value={firstName} onValue={setFirstName} autocomplete="given-name" required autoFocus rules={{ maxLength: PERSON_NAME_MAX_LENGTH }} />
+      <TextField label={t('lastName')} name="lastName" value={lastName} onValue={setLastName} autocomplete="family-name" required rules={{ maxLength: PERSON_NAME_MAX_LENGTH }} />
       <Alert>{error}</Alert>
       <Actions busy={busy} label={t('save')} onCancel={props.onCancel} />
     </Form>

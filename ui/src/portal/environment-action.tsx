@@ -2,6 +2,7 @@
  * Manage User Environment (experimental, as the product labels it): the environments this user signs in from,
  * each with a name the user may give it, or forgotten so that it counts as unfamiliar again.
  */
+import { ENVIRONMENT_NAME_MAX_LENGTH } from '../../../worker/contract/fields';
 import { useEffect, useState } from 'preact/hooks';
 import { confirmDialog } from '../components/dialog';
 import { Alert, Button } from '../components/form';
@@ -63,7 +64,7 @@ export function ManageEnvironments(props: ActionProps) {
                 <input
                   aria-label={t('environmentName')}
                   value={names[item.id] ?? ''}
-                  maxLength={60}
+                  maxLength={ENVIRONMENT_NAME_MAX_LENGTH}
                   onInput={(event) => setNames((current) => ({ ...current, [item.id]: (event.currentTarget as HTMLInputElement).value }))}
                 />
                 <Button type="submit" variant="secondary" disabled={busy}>

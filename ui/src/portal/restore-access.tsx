@@ -6,6 +6,7 @@
  * is checked on its own before the request is sent: a wrong one keeps what was typed and says how many tries are
  * left; once one is confirmed, only the authenticators the account has stay asked for.
  */
+import { LOGIN_MAX_LENGTH, SENT_CODE_MAX_LENGTH, TYPED_OTP_MAX_LENGTH } from '../../../worker/contract/fields';
 import { useState } from 'preact/hooks';
 import { Alert, Button, Checkbox, FieldFrame, Form, TextField } from '../components/form';
 import { ApiError } from '../lib/api';
@@ -182,7 +183,7 @@ export function RestoreAccess(props: { client: PortalApi; onBack: () => void; in
   return (
     <Form {...form} class="stack" key="start" onSubmit={start}>
       <p class="muted">{t('restoreIntro')}</p>
-      <TextField label={t('login')} {...refusalAt('login', setLogin)} value={login} autocomplete="username" required autoFocus maxLength={128} />
+      <TextField label={t('login')} {...refusalAt('login', setLogin)} value={login} autocomplete="username" required autoFocus maxLength={LOGIN_MAX_LENGTH} />
       {/* The three checkboxes are one field to the server (`lost`): its refusal is said beneath the group. */}
       <FieldFrame
         label={t('whatLost')}
@@ -225,10 +226,10 @@ function ProofInput(props: { factor: Authenticator; field: FieldBinding; checkEr
   const field = { ...props.field, error: props.checkError ?? props.field.error };
   if (props.factor === 'password') return <TextField label={t('password')} type="password" autocomplete="current-password" {...field} />;
   if (props.factor === 'email') {
-    return <TextField label={t('emailCode')} inputMode="numeric" autocomplete="one-time-code" maxLength={16} hint={t('verifyEmailHint')} {...field} />;
+    return <TextField label={t('emailCode')} inputMode="numeric" autocomplete="one-time-code" maxLength={SENT_CODE_MAX_LENGTH} hint={t('verifyEmailHint')} {...field} />;
   }
   // A recovery code has letters: no number pad here.
   return (
-    <TextField label={t('otpOrRecoveryCode')} autocomplete="one-time-code" autocapitalize="characters" spellcheck={false} maxLength={64} hint={t('verifyTokenHint')} {...field} />
+    <TextField label={t('otpOrRecoveryCode')} autocomplete="one-time-code" autocapitalize="characters" spellcheck={false} maxLength={TYPED_OTP_MAX_LENGTH} hint={t('verifyTokenHint')} {...field} />
   );
 }

@@ -6,6 +6,7 @@
  * The form mirrors the server's state machine; the server gives the same answers for every login, so this form
  * never learns (or shows) whether an account exists or whether a code went out.
  */
+import { LOGIN_MAX_LENGTH, SENT_CODE_MAX_LENGTH, TYPED_OTP_MAX_LENGTH } from '../../../worker/contract/fields';
 import { useState } from 'preact/hooks';
 import { Alert, Button, Form, TextField } from '../components/form';
 import { ApiError } from '../lib/api';
@@ -110,7 +111,7 @@ export function SignInForm(props: { client: PortalApi; notice?: string; onSigned
       <Form {...form} key={state.step} onSubmit={submit} class="stack" data-step={state.step}>
         <Alert kind="info">{props.notice}</Alert>
         {state.step === 'login' ? (
-          <TextField label={t('login')} {...field('login', setLogin)} value={login} autocomplete="username" required autoFocus maxLength={128} />
+          <TextField label={t('login')} {...field('login', setLogin)} value={login} autocomplete="username" required autoFocus maxLength={LOGIN_MAX_LENGTH} />
         ) : (
           <p class="muted">
             {t('login')}: <strong>{login.trim()}</strong>
@@ -130,7 +131,7 @@ export function SignInForm(props: { client: PortalApi; notice?: string; onSigned
         {state.step === 'email_code' ? (
           <>
             <p>{t('emailCodePrompt')}</p>
-            <TextField label={t('emailCode')} {...field('code', setSecret)} value={secret} autocomplete="one-time-code" inputMode="numeric" required autoFocus maxLength={16} />
+            <TextField label={t('emailCode')} {...field('code', setSecret)} value={secret} autocomplete="one-time-code" inputMode="numeric" required autoFocus maxLength={SENT_CODE_MAX_LENGTH} />
             <Button variant="link" onClick={() => requestEmailCode(true)} disabled={busy}>
               {t('resendCode')}
             </Button>
@@ -159,7 +160,7 @@ export function SignInForm(props: { client: PortalApi; notice?: string; onSigned
                 spellcheck={false}
                 required
                 autoFocus
-                maxLength={64}
+                maxLength={TYPED_OTP_MAX_LENGTH}
               />
             ) : (
               <>
@@ -173,7 +174,7 @@ export function SignInForm(props: { client: PortalApi; notice?: string; onSigned
                   inputMode="numeric"
                   required
                   autoFocus={!state.passkey}
-                  maxLength={64}
+                  maxLength={TYPED_OTP_MAX_LENGTH}
                 />
               </>
             )}

@@ -5,6 +5,7 @@
  * request again. Used by the portal and by /profile; each passes its own step-up routes. Besides the OTP and a code
  * sent to an SMS/email factor, the dialog offers the user's passkey and a recovery code when the server names them.
  */
+import { TYPED_OTP_MAX_LENGTH } from '../../../worker/contract/fields';
 import type { InferResponseType } from 'hono/client';
 import { useRef, useState } from 'preact/hooks';
 import type { StepUpOptions } from '../../../worker/auth/step-up';
@@ -190,7 +191,7 @@ function StepUpForm(props: { options: StepUpOptions; endpoints: StepUpEndpoints;
           autocomplete="off"
           autocapitalize="characters"
           spellcheck={false}
-          maxLength={64}
+          maxLength={TYPED_OTP_MAX_LENGTH}
           required
           autoFocus
         />
@@ -203,7 +204,7 @@ function StepUpForm(props: { options: StepUpOptions; endpoints: StepUpEndpoints;
           value={code}
           autocomplete="one-time-code"
           inputMode="numeric"
-          maxLength={64}
+          maxLength={TYPED_OTP_MAX_LENGTH}
           required
           autoFocus
         />

@@ -2,6 +2,7 @@
  * The token actions: Register New Token and Re-Assign Token (one enrolment screen), Existing Token Registration,
  * Unassign Token, Token Synchronization, PIN Setup and Remove PIN.
  */
+import { EMAIL_MAX_LENGTH, PASSKEY_NAME_MAX_LENGTH, PHONE_MAX_LENGTH, SENT_CODE_MAX_LENGTH, TOKEN_DESCRIPTION_MAX_LENGTH, TOKEN_PIN_DEFAULT_LENGTH, TOKEN_SERIAL_MAX_LENGTH, TYPED_OTP_MAX_LENGTH } from '../../../worker/contract/fields';
 import { useState } from 'preact/hooks';
 import { Alert, Button, Form, SelectField, TextField } from '../components/form';
 import { ApiError } from '../lib/api';
@@ -108,7 +109,7 @@ export function RegisterToken(props: ActionProps & { reassign?: boolean }) {
     return (
       <Form {...form} class="stack" key="confirm-code" onSubmit={confirm}>
         <p>{t(messageEnrolment.token.type === 'SMS' ? 'enrolCodeSentSMS' : 'enrolCodeSentEMAIL', { to: messageEnrolment.token.destination ?? '' })}</p>
-        <TextField label={t('receivedCode')} {...field('otp', setOtp)} value={otp} inputMode="numeric" autocomplete="one-time-code" required autoFocus maxLength={16} />
+        <TextField label={t('receivedCode')} {...field('otp', setOtp)} value={otp} inputMode="numeric" autocomplete="one-time-code" required autoFocus maxLength={SENT_CODE_MAX_LENGTH} />
         <Button variant="link" onClick={resend} disabled={busy}>
           {t('resendCode')}
         </Button>
@@ -125,7 +126,7 @@ export function RegisterToken(props: ActionProps & { reassign?: boolean }) {
         <p>{t('scanQr')}</p>
         <img class="qr" alt={enrolment.enrolment.keyUri} src={`data:image/svg+xml;charset=utf-8,${encodeURIComponent(enrolment.enrolment.qrSvg)}`} />
         <SecretLine secret={enrolment.enrolment.secretBase32} />
-        <TextField label={t('firstOtp')} {...field('otp', setOtp)} value={otp} inputMode="numeric" autocomplete="one-time-code" required autoFocus maxLength={64} />
+        <TextField label={t('firstOtp')} {...field('otp', setOtp)} value={otp} inputMode="numeric" autocomplete="one-time-code" required autoFocus maxLength={TYPED_OTP_MAX_LENGTH} />
         <Alert>{error}</Alert>
         <Actions busy={busy} label={t('confirmToken')} onCancel={props.onCancel} />
       </Form>
@@ -143,7 +144,7 @@ export function RegisterToken(props: ActionProps & { reassign?: boolean }) {
         </p>
       )}
       {isAppType ? (
-        <TextField label={t('tokenName')} name="description" value={description} onValue={setDescription} hint={t('tokenNameHint')} maxLength={100} />
+        <TextField label={t('tokenName')} name="description" value={description} onValue={setDescription} hint={t('tokenNameHint')} rules={{ maxLength: TOKEN_DESCRIPTION_MAX_LENGTH }} />
       ) : null}
       {type === 'PASSKEY' && props.reassign ? (
         <fieldset class="stack plain">
@@ -158,7 +159,7 @@ export function RegisterToken(props: ActionProps & { reassign?: boolean }) {
       ) : null}
       {type === 'PASSKEY' && !(props.reassign && passkeySource === 'existing') ? (
         <>
-          <TextField key="passkey" label={t('passkeyName')} name="passkey-name" value={passkeyName} onValue={setPasskeyName} hint={t('passkeyNameHint')} required maxLength={100} autocomplete="off" />
+          <TextField key="passkey" label={t('passkeyName')} name="passkey-name" value={passkeyName} onValue={setPasskeyName} hint={t('passkeyNameHint')} required rules={{ maxLength: PASSKEY_NAME_MAX_LENGTH }} autocomplete="off" />
           <p class="muted">{t('passkeyIntro')}</p>
         </>
       ) : null}
@@ -172,7 +173,7 @@ export function RegisterToken(props: ActionProps & { reassign?: boolean }) {
           value={destinations[messageType]}
           hint={messageType === 'SMS' ? t('destinationSMSHint') : undefined}
           required
-          maxLength={messageType === 'SMS' ? 32 : 254}
+          maxLength={messageType === 'SMS' ? PHONE_MAX_LENGTH : EMAIL_MAX_LENGTH}
         />
       ) : null}
       <Alert>{error}</Alert>
@@ -222,8 +223,8 @@ export function ExistingToken(props: ActionProps) {
         });
       }}
     >
-      <TextField label={t('serial')} name="serial" value={serial} onValue={setSerial} hint={t('serialHint')} required autoFocus maxLength={64} />
-      <TextField label={t('otpFromDevice')} {...field('otp', setOtp)} value={otp} inputMode="numeric" autocomplete="one-time-code" required maxLength={64} />
+      <TextField label={t('serial')} name="serial" value={serial} onValue={setSerial} hint={t('serialHint')} required autoFocus maxLength={TOKEN_SERIAL_MAX_LENGTH} />
+      <TextField label={t('otpFromDevice')} {...field('otp', setOtp)} value={otp} inputMode="numeric" autocomplete="one-time-code" required maxLength={TYPED_OTP_MAX_LENGTH} />
       <Alert>{error}</Alert>
       <Actions busy={busy} label={t('registerToken')} onCancel={props.onCancel} />
     </Form>
@@ -276,8 +277,8 @@ export function SynchronizeToken(props: ActionProps) {
       }}
     >
       <p>{t('syncIntro')}</p>
-      <TextField label={t('otp1')} {...field('otp1', setOtp1)} value={otp1} inputMode="numeric" autocomplete="off" required autoFocus maxLength={64} />
-      <TextField label={t('otp2')} {...field('otp2', setOtp2)} value={otp2} inputMode="numeric" autocomplete="off" required maxLength={64} />
+      <TextField label={t('otp1')} {...field('otp1', setOtp1)} value={otp1} inputMode="numeric" autocomplete="off" required autoFocus maxLength={TYPED_OTP_MAX_LENGTH} />
+      <TextField label={t('otp2')} {...field('otp2', setOtp2)} value={otp2} inputMode="numeric" autocomplete="off" required maxLength={TYPED_OTP_MAX_LENGTH} />
       <Alert>{error}</Alert>
       <Actions busy={busy} label={t('synchronize')} onCancel={props.onCancel} />
     </Form>
@@ -304,8 +305,8 @@ export function PinSetup(props: ActionProps) {
         });
       }}
     >
-      <TextField label={t('pin')} {...field('pin', setPin)} type="password" value={pin} inputMode="numeric" maxLength={4} autocomplete="off" required autoFocus />
-      <TextField label={t('repeatPin')} {...field('repeatPin', setRepeated)} type="password" value={repeated} inputMode="numeric" maxLength={4} autocomplete="off" required />
+      <TextField label={t('pin')} {...field('pin', setPin)} type="password" value={pin} inputMode="numeric" maxLength={TOKEN_PIN_DEFAULT_LENGTH} autocomplete="off" required autoFocus />
+      <TextField label={t('repeatPin')} {...field('repeatPin', setRepeated)} type="password" value={repeated} inputMode="numeric" maxLength={TOKEN_PIN_DEFAULT_LENGTH} autocomplete="off" required />
       <fieldset class="stack plain">
         <legend>{t('pinPosition')}</legend>
         {(['before', 'after'] as const).map((value) => (

@@ -4,6 +4,7 @@
  * factor first (STEP_UP_REQUIRED); the caller's client is wrapped for that and opens the step-up dialog. Renaming
  * changes only a label and needs no proof.
  */
+import { PASSKEY_NAME_MAX_LENGTH } from '../../../worker/contract/fields';
 import { useState } from 'preact/hooks';
 import { Alert, Button, TextField } from '../components/form';
 import { answer, profileApi, type ProfileApi } from '../lib/api-client';
@@ -14,7 +15,6 @@ import { createPasskey, isCancelledCeremony, passkeysSupported } from '../lib/we
 /** A passkey as GET /api/profile declares it. */
 export type PasskeyEntry = ProfileAnswer['passkeys'][number];
 
-const NAME_MAX_LENGTH = 64;
 
 const strings: Dictionaries = {
   en: {
@@ -138,7 +138,7 @@ export function PasskeysSection(props: { passkeys: PasskeyEntry[]; client: Profi
     });
 
   const nameField = (label: string) => (
-    <TextField label={label} name="passkey-name" value={name} onValue={setName} hint={t('passkeyNameHint')} maxLength={NAME_MAX_LENGTH} required autoFocus />
+    <TextField label={label} name="passkey-name" value={name} onValue={setName} hint={t('passkeyNameHint')} rules={{ maxLength: PASSKEY_NAME_MAX_LENGTH }} required autoFocus />
   );
 
   return (

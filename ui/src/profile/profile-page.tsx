@@ -6,6 +6,7 @@
  * asks for the current second factor first (STEP_UP_REQUIRED), the step-up dialog asks for it (a code, a passkey or
  * a recovery code, as the server offers) and the change is sent again; one dialog serves every section.
  */
+import { PHONE_MAX_LENGTH, SENT_CODE_MAX_LENGTH } from '../../../worker/contract/fields';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { Alert, Button, TextField } from '../components/form';
 import { Card } from '../components/layout';
@@ -205,7 +206,7 @@ function TwoFactorSection({ twoFactor, guarded, onProfile }: { twoFactor: TwoFac
       }}
     >
       <p>{intro}</p>
-      <TextField label={t('smsCode')} name="sms-code" value={code} onValue={typed(setCode)} error={error || undefined} autocomplete="one-time-code" inputMode="numeric" maxLength={16} required autoFocus />
+      <TextField label={t('smsCode')} name="sms-code" value={code} onValue={typed(setCode)} error={error || undefined} autocomplete="one-time-code" inputMode="numeric" maxLength={SENT_CODE_MAX_LENGTH} required autoFocus />
       {fieldMessages}
       <div class="row">
         <Button type="submit" busy={busy}>
@@ -274,7 +275,7 @@ function TwoFactorSection({ twoFactor, guarded, onProfile }: { twoFactor: TwoFac
           void requestPhoneCode(phone);
         }}
       >
-        <TextField label={t('mobileNumber')} name="mobile" type="tel" value={phone} onValue={typed(setPhone)} error={error || undefined} autocomplete="tel" hint={t('mobileHint')} maxLength={32} required />
+        <TextField label={t('mobileNumber')} name="mobile" type="tel" value={phone} onValue={typed(setPhone)} error={error || undefined} autocomplete="tel" hint={t('mobileHint')} maxLength={PHONE_MAX_LENGTH} required />
         {fieldMessages}
         <div class="row">
           <Button type="submit" busy={busy}>

@@ -5,6 +5,7 @@
  * picked from the login field's autofill list), which proves both factors. The flow is a small state machine
  * mirroring the server's answers.
  */
+import { TYPED_OTP_MAX_LENGTH } from '../../../worker/contract/fields';
 import type { InferResponseType } from 'hono/client';
 import { useEffect, useState } from 'preact/hooks';
 import { Alert, Button, Form, refusalsOf, TextField } from '../components/form';
@@ -197,7 +198,7 @@ export function LoginPage() {
                 autocomplete="off"
                 autocapitalize="characters"
                 spellcheck={false}
-                maxLength={32}
+                maxLength={TYPED_OTP_MAX_LENGTH}
                 required
                 autoFocus
               />

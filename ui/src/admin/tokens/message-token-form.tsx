@@ -1,6 +1,6 @@
 /** An SMS or email token for a user, bound to their phone number or address, with its errors at the fields. */
 import { useState } from 'preact/hooks';
-import { TOKEN_DESCRIPTION_MAX_LENGTH } from '../../../../worker/contract/fields';
+import { EMAIL_MAX_LENGTH, TOKEN_DESCRIPTION_MAX_LENGTH } from '../../../../worker/contract/fields';
 import type { FieldIssue } from '../../../../worker/contract/field-issues';
 import { Alert, Button, SelectField, TextField } from '../../components/form';
 import { showToast } from '../../components/toast';
@@ -134,7 +134,7 @@ export function MessageTokenForm({ onDone }: { onDone: (token: TokenAnswer) => v
         }}
         error={errors.destination}
         hint={m(type === 'SMS' ? 'destinationSMSHint' : 'destinationEMAILHint')}
-        maxLength={254}
+        maxLength={EMAIL_MAX_LENGTH}
       />
       <TextField
         label={t('description')}
