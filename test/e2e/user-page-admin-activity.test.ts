@@ -61,6 +61,11 @@ describe.each([
     exportCsv: 'Export CSV',
     older: 'Older entries',
     userType: 'User',
+    signedIn: 'Signed in',
+    checkedOtp: 'OTP checked',
+    wrongCode: 'Valid: no',
+    reason: 'Reason: wrong code',
+    owner: 'Owner',
   },
   {
     language: 'de' as const,
@@ -77,6 +82,11 @@ describe.each([
     exportCsv: 'CSV exportieren',
     older: 'Ältere Einträge',
     userType: 'Benutzer',
+    signedIn: 'Angemeldet',
+    checkedOtp: 'Einmalpasswort geprüft',
+    wrongCode: 'Gültig: nein',
+    reason: 'Grund: falscher Code',
+    owner: 'Besitzer',
   },
 ])('in $language', (words) => {
   it('the user page shows everything about the user and takes the actions an admin takes there', async () => {
@@ -94,7 +104,9 @@ describe.each([
     expect(await page.getByTestId('user-assignments').textContent()).toContain(resource.name);
     expect(await page.getByTestId('user-memberships').textContent()).toContain(office.name);
     expect(await page.getByRole('heading', { name: words.memberships }).isVisible()).toBe(true);
+    // The public type name, with its meaning in the page's language beside it.
     await expect.poll(async () => (await page.getByTestId('user-activities').textContent()) ?? '').toContain('UserLogin');
+    expect(await page.getByTestId('user-activities').textContent()).toContain(words.signedIn);
 
     // Reset the fail counter of the token that failed twice.
     await tokens.locator(`tr[data-serial="${owned.serial}"]`).getByRole('button', { name: words.reset }).click();
@@ -120,6 +132,18 @@ describe.each([
     await page.goBack();
     await page.waitForURL(`**/admin/users/${user.id}`);
     await expect.poll(() => page.getByTestId('user-tokens').textContent()).toContain(owned.serial);
+
+    // The token's entries in Admin activity say in words what was done and found: the two Check OTPs that failed,
+    // and the owner by login, not as system names or JSON.
+    await page.goto(`/admin/admin-activity?object=${owned.id}`);
+    const rows = page.getByTestId('admin-activity').locator('tbody tr');
+    await expect.poll(() => rows.count()).toBeGreaterThanOrEqual(4);
+    const text = (await rows.allTextContents()).join('\n');
+    expect(text.match(new RegExp(words.checkedOtp, 'g'))).toHaveLength(2);
+    expect(text).toContain(words.wrongCode);
+    expect(text).toContain(words.reason);
+    expect(text).toContain(`${words.owner}: ${login}`);
+    expect(text).not.toMatch(/check_otp|OTP_INVALID|\{"/);
   });
 
   it('Admin activity lists the changes by filter and exports every entry of the filter as CSV', async () => {

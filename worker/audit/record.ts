@@ -36,9 +36,34 @@ export const AUDIT_OBJECT_TYPES = [
 ] as const;
 export type AuditObjectType = (typeof AUDIT_OBJECT_TYPES)[number];
 
+/** What an admin or an API key can do to an object, as the trail records it (the admin center names each). */
+export const AUDIT_ACTIONS = [
+  'create',
+  'update',
+  'delete',
+  'import',
+  'set_password',
+  'remove_password',
+  'unlock',
+  'set_pin',
+  'remove_pin',
+  'reset_fail_counter',
+  'void_recovery_codes',
+  'check_otp',
+  'resync',
+  'send_code',
+  'save',
+  'apply',
+  'restore',
+  'revoke',
+  'add_member',
+  'remove_member',
+  'approve',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
 export interface AuditChange {
-  /** What was done, lower_snake: create, update, delete, set_password, reset_fail_counter, apply, ... */
-  action: string;
+  action: AuditAction;
   objectType: AuditObjectType;
   objectId: string | null;
   /** How people name the object (login, serial, resource name), kept as it was at the change. */

@@ -115,8 +115,9 @@ export async function readTokenRecordsWhere(d1: D1Database, where: string, value
   return results;
 }
 
-export async function userExists(d1: D1Database, userId: string): Promise<boolean> {
-  return (await createDb(d1).select({ id: users.id }).from(users).where(eq(users.id, userId)).get()) !== undefined;
+/** The login of a user, or undefined when there is no such user. */
+export async function loginOfUser(d1: D1Database, userId: string): Promise<string | undefined> {
+  return (await createDb(d1).select({ login: users.login }).from(users).where(eq(users.id, userId)).get())?.login;
 }
 
 // ---------------------------------------------------------------- changes

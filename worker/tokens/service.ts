@@ -2,7 +2,7 @@
  * Tokens: the inventory of OTP generators. Software tokens get a generated seed shown once as a QR code and stay
  * pending until their first correct code; hardware tokens are registered with the seed from the vendor.
  */
-import type { Audit, AuditActor } from '../audit/record';
+import type { Audit, AuditAction, AuditActor } from '../audit/record';
 import { CODE_DIGITS, SOFTWARE_TOKEN_SECRET_BYTES, TOKEN_COUNTER_MAX, TOKEN_PIN_MAX_LENGTH, TOKEN_PIN_MIN_LENGTH } from '../constants';
 import type { HashAlgorithm, TokenType } from '../db/schema';
 import type { Env } from '../env';
@@ -43,7 +43,7 @@ import {
   setTokenPinRow,
   tokenInsertStatement,
   updateTokenRow,
-  userExists,
+  loginOfUser,
   type TokenViewRow,
 } from './repo';
 import { hashPin, sealSeed } from './secrets';
@@ -236,9 +236,12 @@ async function insertTokens(db: D1Database, statements: D1PreparedStatement[]): 
   }
 }
 
-async function assertUserExists(db: D1Database, userId: string | null | undefined): Promise<void> {
-  if (!userId) return;
-  if (!(await userExists(db, userId))) throw new AppError('USER_NOT_FOUND');
+/** The owner's login (for the audit row), or USER_NOT_FOUND; nothing for a token without owner. */
+async function assertUserExists(db: D1Database, userId: string | null | undefined): Promise<string | undefined> {
+  if (!userId) return undefined;
+  const login = await loginOfUser(db, userId);
+  if (login === undefined) throw new AppError('USER_NOT_FOUND');
+  return login;
 }
 
 export interface EnrolmentView {
@@ -255,11 +258,11 @@ export async function createSoftwareToken(
   /** An administrator's change is audited; the portal passes none (the user's own token, in user activities). */
   audit?: Audit,
 ): Promise<EnrolmentView> {
-  await assertUserExists(env.DB, params.ownerUserId);
+  const ownerLogin = await assertUserExists(env.DB, params.ownerUserId);
   const seed = randomBytes(SOFTWARE_TOKEN_SECRET_BYTES);
   const insert = await tokenInsertStatements(env, { ...params, counter: 0, kind: 'software', seed, activated: false }, nowMs);
   const stored = pendingEnrolmentOf(env.DB, insert.id, params, insert.statement);
-  await insertTokens(env.DB, [...stored, ...auditCreated(audit, insert, { ...params, kind: 'software' })]);
+  await insertTokens(env.DB, [...stored, ...auditCreated(audit, insert, { ...params, ownerLogin, kind: 'software' })]);
   const token = await getToken(env.DB, insert.id, nowMs);
   return { token, enrolment: enrolmentFor(token, seed, params.issuer) };
 }
@@ -291,9 +294,9 @@ export async function createHardwareToken(
   nowMs: number,
   audit: Audit,
 ): Promise<TokenView> {
-  await assertUserExists(env.DB, params.ownerUserId);
+  const ownerLogin = await assertUserExists(env.DB, params.ownerUserId);
   const insert = await tokenInsertStatements(env, { ...params, kind: 'hardware', activated: true }, nowMs);
-  await insertTokens(env.DB, [insert.statement, ...auditCreated(audit, insert, { ...params, kind: 'hardware' })]);
+  await insertTokens(env.DB, [insert.statement, ...auditCreated(audit, insert, { ...params, ownerLogin, kind: 'hardware' })]);
   return getToken(env.DB, insert.id, nowMs);
 }
 
@@ -310,7 +313,7 @@ export async function createMessageToken(
 ): Promise<TokenView> {
   const destination = normalizeDestination(params.type, params.destination);
   if (params.pin != null) validatePin(params.pin);
-  await assertUserExists(env.DB, params.ownerUserId);
+  const ownerLogin = await assertUserExists(env.DB, params.ownerUserId);
   const id = crypto.randomUUID();
   const serial = params.serial?.trim() || generateSerial(params.type);
   const statement = tokenInsertStatement(env.DB, {
@@ -328,7 +331,7 @@ export async function createMessageToken(
     ownerUserId: params.ownerUserId,
     createdAt: nowMs,
   });
-  await insertTokens(env.DB, [statement, ...auditCreated(audit, { id, serial }, { ...params, kind: 'software', destination: maskDestination(destination) })]);
+  await insertTokens(env.DB, [statement, ...auditCreated(audit, { id, serial }, { ...params, ownerLogin, kind: 'software', destination: maskDestination(destination) })]);
   return getToken(env.DB, id, nowMs);
 }
 
@@ -471,8 +474,8 @@ export function auditedToken(token: TokenView) {
 function auditCreated(
   audit: Audit | undefined,
   insert: { id: string; serial: string },
-  params: { type: TokenType; kind: 'software' | 'hardware'; description?: string; ownerUserId?: string | null; pin?: string | null; pinPosition?: 'before' | 'after'; destination?: string | null },
-  action = 'create',
+  params: { type: TokenType; kind: 'software' | 'hardware'; description?: string; ownerUserId?: string | null; ownerLogin?: string; pin?: string | null; pinPosition?: 'before' | 'after'; destination?: string | null },
+  action: AuditAction = 'create',
 ): D1PreparedStatement[] {
   if (!audit) return [];
   const after = {
@@ -480,7 +483,8 @@ function auditCreated(
     type: params.type,
     kind: params.kind,
     description: params.description ?? '',
-    owner: params.ownerUserId ? { id: params.ownerUserId } : null,
+    // As a token's view names its owner, so the trail reads the same before and after a change of owner.
+    owner: params.ownerUserId ? { id: params.ownerUserId, login: params.ownerLogin ?? null } : null,
     hasPin: Boolean(params.pin),
     pinPosition: params.pinPosition ?? 'after',
     ...(params.destination !== undefined ? { destination: params.destination } : {}),

@@ -14,7 +14,7 @@ import { currentLanguage, formatDateTime, useTranslator } from '../../lib/i18n';
 import type { UserActivityType } from '../../../../worker/db/schema';
 import { useAnswer } from '../use-data';
 import { Empty, PageHeader, Pager } from '../widgets';
-import { ACTIVITY_LABELS } from './activity-labels';
+import { ACTIVITY_LABELS, ActivityName } from './activity-labels';
 import { activityStrings } from './strings';
 
 /** The server's ACTIVITY_RETENTION_DAYS (the UI may import only types from the worker). */
@@ -36,15 +36,6 @@ const TYPE_ORDER: Record<UserActivityType, number> = {
   RecoveryCodesVoided: 11,
 };
 const ACTIVITY_TYPES = (Object.keys(TYPE_ORDER) as UserActivityType[]).sort((a, b) => TYPE_ORDER[a] - TYPE_ORDER[b]);
-
-/** The public name as it is (exports and scripts use it), its meaning in the page's language beside it. */
-function ActivityName({ type }: { type: UserActivityType }) {
-  return (
-    <>
-      <span class="activity-label">{ACTIVITY_LABELS[currentLanguage()][type]}</span> <span class="mono">{type}</span>
-    </>
-  );
-}
 
 const PAGE_SIZES = ['25', '50', '100', '200'] as const;
 type PageSize = (typeof PAGE_SIZES)[number];

@@ -9,12 +9,12 @@ import { ChevronLeftIcon, ChevronRightIcon } from '../../components/icons';
 import type { InferResponseType } from 'hono/client';
 import { query } from '../../lib/api';
 import { adminApi, answer } from '../../lib/api-client';
-import { formatDateTime, useTranslator } from '../../lib/i18n';
+import { formatDateTime, useLanguage, useTranslator, type Language } from '../../lib/i18n';
 import { onLinkClick, useLocation } from '../../lib/router';
 import type { AuditObjectType } from '../../../../worker/audit/record';
 import { useAnswer } from '../use-data';
 import { Empty, PageHeader } from '../widgets';
-import { adminActivityStrings } from './strings';
+import { adminActivityStrings, AUDIT_ACTION_LABELS, AUDIT_FIELD_LABELS, AUDIT_VALUE_LABELS } from './strings';
 
 /** A record, so the type checker notices when the server gains an object type this list lacks. */
 const OBJECT_TYPE_ORDER: Record<AuditObjectType, number> = {
@@ -166,6 +166,7 @@ function objectHref(entry: AuditEntry): string | null {
 }
 
 function AuditRow({ entry, t }: { entry: AuditEntry; t: Translate }) {
+  const language = useLanguage();
   const href = objectHref(entry);
   // The SAML configuration and the sign-in script are one of a kind: their type label names them in the page's
   // language, and the server's English name is left out.
@@ -179,7 +180,7 @@ function AuditRow({ entry, t }: { entry: AuditEntry; t: Translate }) {
         {entry.actor.login ?? <span class="muted">{t('unknownAdmin')}</span>}
         {entry.apiKey ? <small class="muted audit-key"> {t('viaKey', { name: entry.apiKey.name ?? entry.apiKey.id })}</small> : null}
       </td>
-      <td>{labelOf(t, 'action_', entry.action)}</td>
+      <td class="audit-action">{(AUDIT_ACTION_LABELS[language] as Record<string, string>)[entry.action] ?? entry.action}</td>
       <td>
         <span class="muted">{labelOf(t, 'type_', entry.objectType)}</span>{' '}
         {href ? (
@@ -191,7 +192,7 @@ function AuditRow({ entry, t }: { entry: AuditEntry; t: Translate }) {
         )}
       </td>
       <td>
-        <ChangeList before={entry.before} after={entry.after} t={t} />
+        <ChangeList before={entry.before} after={entry.after} t={t} language={language} />
       </td>
       <td class="mono" title={entry.client ?? ''}>
         {entry.ip ?? ''}
@@ -200,20 +201,35 @@ function AuditRow({ entry, t }: { entry: AuditEntry; t: Translate }) {
   );
 }
 
-const shortJson = (value: unknown, t: Translate) => (value === undefined || value === null || value === '' ? t('empty') : typeof value === 'string' ? value : JSON.stringify(value));
+/**
+ * A recorded value in words: yes/no, a system name's label, a person or object by its login or name (an owner is
+ * recorded as {id, login}), anything else as compact JSON.
+ */
+function valueText(field: string, value: unknown, t: Translate, language: Language): string {
+  if (value === undefined || value === null || value === '') return t('empty');
+  if (typeof value === 'boolean') return t(value ? 'yes' : 'no');
+  if (typeof value === 'string') return AUDIT_VALUE_LABELS[language][field]?.[value] ?? value;
+  if (Array.isArray(value)) return value.map((item) => valueText(field, item, t, language)).join(', ');
+  if (typeof value === 'object') {
+    const named = value as { login?: unknown; name?: unknown; id?: unknown };
+    for (const key of ['login', 'name', 'id'] as const) if (typeof named[key] === 'string') return named[key] as string;
+  }
+  return JSON.stringify(value);
+}
 
 /** The fields that differ between before and after, each as "field: before → after". */
-function ChangeList({ before, after, t }: { before: unknown; after: unknown; t: Translate }) {
+function ChangeList({ before, after, t, language }: { before: unknown; after: unknown; t: Translate; language: Language }) {
   const b = (before ?? {}) as Record<string, unknown>;
   const a = (after ?? {}) as Record<string, unknown>;
   const fields = [...new Set([...Object.keys(b), ...Object.keys(a)])].filter((field) => JSON.stringify(b[field]) !== JSON.stringify(a[field]));
   if (fields.length === 0) return null;
+  const text = (field: string, value: unknown) => valueText(field, value, t, language);
   return (
     <ul class="audit-changes">
       {fields.map((field) => (
         <li key={field}>
-          <span class="mono">{field}</span>:{' '}
-          {!after ? <s>{shortJson(b[field], t)}</s> : before ? `${shortJson(b[field], t)} → ${shortJson(a[field], t)}` : shortJson(a[field], t)}
+          <span title={field}>{AUDIT_FIELD_LABELS[language][field] ?? field}</span>:{' '}
+          {!after ? <s>{text(field, b[field])}</s> : before ? `${text(field, b[field])} → ${text(field, a[field])}` : text(field, a[field])}
         </li>
       ))}
     </ul>

@@ -11,6 +11,7 @@ import { formatDateTime, useTranslator } from '../../lib/i18n';
 import { navigate, onLinkClick } from '../../lib/router';
 import type { TokenAnswer } from '../../../../worker/tokens/answers';
 import type { UserOverviewAnswer } from '../../../../worker/users/answers';
+import { ActivityName } from '../activities/activity-labels';
 import { activityStrings } from '../activities/strings';
 import { adminStrings } from '../strings';
 import { useAction, useAnswer } from '../use-data';
@@ -269,7 +270,9 @@ function RecentActivities({ overview }: { overview: UserOverviewAnswer }) {
           <tbody>
             {overview.recentActivities.map((activity) => (
               <tr key={activity.id}>
-                <td class="mono">{activity.type}</td>
+                <td>
+                  <ActivityName type={activity.type} />
+                </td>
                 <td>{formatDateTime(activity.at)}</td>
                 <td>{a(`channel_${activity.channel}`)}</td>
                 <td class="mono">{activity.ip ?? ''}</td>

@@ -4,7 +4,7 @@
  * gains without its labels fails the type-check.
  */
 import type { UserActivityType } from '../../../../worker/db/schema';
-import type { Language } from '../../lib/i18n';
+import { currentLanguage, type Language } from '../../lib/i18n';
 
 export const ACTIVITY_LABELS: Record<Language, Record<UserActivityType, string>> = {
   en: {
@@ -36,3 +36,12 @@ export const ACTIVITY_LABELS: Record<Language, Record<UserActivityType, string>>
     RecoveryCodesVoided: 'Wiederherstellungscodes ungültig gemacht',
   },
 };
+
+/** The public name as it is (exports and scripts use it), its meaning in the page's language beside it. */
+export function ActivityName({ type }: { type: UserActivityType }) {
+  return (
+    <>
+      <span class="activity-label">{ACTIVITY_LABELS[currentLanguage()][type]}</span> <span class="mono">{type}</span>
+    </>
+  );
+}
