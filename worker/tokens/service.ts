@@ -237,7 +237,7 @@ async function insertTokens(db: D1Database, statements: D1PreparedStatement[]): 
 }
 
 /** The owner's login (for the audit row), or USER_NOT_FOUND; nothing for a token without owner. */
-async function assertUserExists(db: D1Database, userId: string | null | undefined): Promise<string | undefined> {
+async function existingOwnerLogin(db: D1Database, userId: string | null | undefined): Promise<string | undefined> {
   if (!userId) return undefined;
   const login = await loginOfUser(db, userId);
   if (login === undefined) throw new AppError('USER_NOT_FOUND');
@@ -258,7 +258,7 @@ export async function createSoftwareToken(
   /** An administrator's change is audited; the portal passes none (the user's own token, in user activities). */
   audit?: Audit,
 ): Promise<EnrolmentView> {
-  const ownerLogin = await assertUserExists(env.DB, params.ownerUserId);
+  const ownerLogin = await existingOwnerLogin(env.DB, params.ownerUserId);
   const seed = randomBytes(SOFTWARE_TOKEN_SECRET_BYTES);
   const insert = await tokenInsertStatements(env, { ...params, counter: 0, kind: 'software', seed, activated: false }, nowMs);
   const stored = pendingEnrolmentOf(env.DB, insert.id, params, insert.statement);
@@ -294,7 +294,7 @@ export async function createHardwareToken(
   nowMs: number,
   audit: Audit,
 ): Promise<TokenView> {
-  const ownerLogin = await assertUserExists(env.DB, params.ownerUserId);
+  const ownerLogin = await existingOwnerLogin(env.DB, params.ownerUserId);
   const insert = await tokenInsertStatements(env, { ...params, kind: 'hardware', activated: true }, nowMs);
   await insertTokens(env.DB, [insert.statement, ...auditCreated(audit, insert, { ...params, ownerLogin, kind: 'hardware' })]);
   return getToken(env.DB, insert.id, nowMs);
@@ -313,7 +313,7 @@ export async function createMessageToken(
 ): Promise<TokenView> {
   const destination = normalizeDestination(params.type, params.destination);
   if (params.pin != null) validatePin(params.pin);
-  const ownerLogin = await assertUserExists(env.DB, params.ownerUserId);
+  const ownerLogin = await existingOwnerLogin(env.DB, params.ownerUserId);
   const id = crypto.randomUUID();
   const serial = params.serial?.trim() || generateSerial(params.type);
   const statement = tokenInsertStatement(env.DB, {
@@ -363,7 +363,7 @@ export async function updateToken(
 ): Promise<TokenView> {
   const before = await getToken(db, id, nowMs);
   if (changes.ownerUserId !== undefined || changes.enabled === true) await assertRecoverySetChange(db, id, changes);
-  if (changes.ownerUserId !== undefined) await assertUserExists(db, changes.ownerUserId);
+  if (changes.ownerUserId !== undefined) await existingOwnerLogin(db, changes.ownerUserId);
   const set = {
     ...(changes.description !== undefined ? { description: changes.description } : {}),
     ...(changes.enabled !== undefined ? { enabled: changes.enabled } : {}),

@@ -1,6 +1,7 @@
 import type { AuditAction } from '../../../../worker/audit/record';
 import type { VerifyFailureReason } from '../../../../worker/tokens/verification';
 import type { Dictionaries, Language } from '../../lib/i18n';
+import { adminStrings } from '../strings';
 
 /** Admin Center > Misc > Admin activity: the audit trail of what administrators and API keys changed. */
 export const adminActivityStrings: Dictionaries = {
@@ -146,25 +147,23 @@ export const AUDIT_ACTION_LABELS: Record<Language, Record<AuditAction, string>> 
   },
 };
 
+/** The fields a user and other objects are edited by keep the names their forms give them. */
+const FORM_FIELDS = ['login', 'firstName', 'lastName', 'email', 'phone', 'language', 'name', 'description'] as const;
+const formFieldLabels = (language: Language) => Object.fromEntries(FORM_FIELDS.map((field) => [field, adminStrings[language][field]!]));
+
 /**
  * The recorded fields in words. A field not listed here (a setting added later) shows its system name, which is
  * also what the CSV export carries.
  */
 export const AUDIT_FIELD_LABELS: Record<Language, Record<string, string>> = {
   en: {
-    login: 'Login',
-    firstName: 'First name',
-    lastName: 'Last name',
-    email: 'Email',
-    phone: 'Phone',
-    language: 'Language',
+    ...formFieldLabels('en'),
     enabled: 'Enabled',
     isAdmin: 'Administrator',
     hasPassword: 'Has a password',
     serial: 'Serial',
     type: 'Type',
     kind: 'Kind',
-    description: 'Description',
     activated: 'Activated',
     owner: 'Owner',
     hasPin: 'Has a PIN',
@@ -176,7 +175,6 @@ export const AUDIT_FIELD_LABELS: Record<Language, Record<string, string>> = {
     valid: 'Valid',
     reason: 'Reason',
     sentTo: 'Sent to',
-    name: 'Name',
     resource: 'Resource',
     user: 'User',
     token: 'Token',
@@ -196,19 +194,13 @@ export const AUDIT_FIELD_LABELS: Record<Language, Record<string, string>> = {
     alias: 'Alias',
   },
   de: {
-    login: 'Anmeldename',
-    firstName: 'Vorname',
-    lastName: 'Nachname',
-    email: 'E-Mail',
-    phone: 'Telefon',
-    language: 'Sprache',
+    ...formFieldLabels('de'),
     enabled: 'Aktiviert',
     isAdmin: 'Administrator',
     hasPassword: 'Hat ein Passwort',
     serial: 'Seriennummer',
     type: 'Typ',
     kind: 'Art',
-    description: 'Beschreibung',
     activated: 'Aktiviert',
     owner: 'Besitzer',
     hasPin: 'Hat eine PIN',
@@ -220,7 +212,6 @@ export const AUDIT_FIELD_LABELS: Record<Language, Record<string, string>> = {
     valid: 'Gültig',
     reason: 'Grund',
     sentTo: 'Gesendet an',
-    name: 'Name',
     resource: 'Ressource',
     user: 'Benutzer',
     token: 'Token',
