@@ -89,6 +89,11 @@ describe('portal sign-in and actions', () => {
     expect(crossPortal.status).toBe(401);
     // No session at all.
     expect((await call(`/api/portal/${first.alias}/me`)).status).toBe(401);
+    // The portal's page asks whether there is a session before it asks for the overview (no 401 to log).
+    const signedIn = async (alias: string, cookie?: string) => (await json(await call(`/api/portal/${alias}`, cookie ? { headers: { cookie } } : {}))).signedIn;
+    expect(await signedIn(first.alias, browser.cookie)).toBe(true);
+    expect(await signedIn(first.alias)).toBe(false);
+    expect(await signedIn(second.alias, browser.cookie)).toBe(false);
     // A session but no CSRF token.
     const noCsrf = await call(`/api/portal/${first.alias}/name`, { method: 'PUT', headers: { cookie: browser.cookie }, json: { firstName: 'A', lastName: 'B' } });
     expect((await json(noCsrf)).error.code).toBe('CSRF_REJECTED');
@@ -250,7 +255,7 @@ describe('restore access', () => {
       const first = await portalClient(alias).send('POST', '/recovery', { login, lost: ['token'] });
       answers.push({ status: first.status, body: { ...first.body, flow: first.body.flow.length } });
       // Within the resend cooldown: no second email code, known or not (it used to be refused only for real
-      // addresses), and the password is asked for alone, so the user can still prove with it.
+      // addresses); the password and the code sent a moment ago are asked for, so the user can still prove.
       const again = await portalClient(alias).send('POST', '/recovery', { login, lost: ['token'] });
       answers.push({ status: again.status, body: { ...again.body, flow: again.body.flow.length } });
       answers.push(await portalClient(alias).send('POST', '/recovery/submit', { flow: first.body.flow, password: 'x', emailCode: '123456' }));
@@ -260,7 +265,7 @@ describe('restore access', () => {
     };
     const real = await observe(passwordless.login);
     expect(real[0]).toEqual({ status: 200, body: { flow: 32, verify: ['password', 'email'], needs: { newPassword: false, newEmail: false } } });
-    expect(real[1]).toEqual({ status: 200, body: { flow: 32, verify: ['password'], needs: { newPassword: false, newEmail: false }, emailCooldownMs: expect.any(Number) } });
+    expect(real[1]).toEqual({ status: 200, body: { flow: 32, verify: ['password', 'email'], needs: { newPassword: false, newEmail: false }, emailCooldownMs: expect.any(Number) } });
     expect((real[1] as { body: { emailCooldownMs: number } }).body.emailCooldownMs).toBeGreaterThan(0);
     expect(real[2]).toMatchObject({ status: 401, body: { error: { code: 'RECOVERY_PROOF_INVALID', details: { field: 'password', attemptsLeft: RESTORE_ACCESS_PROOF_ATTEMPTS_PER_FLOW - 1 } } } });
     expect(real[3]).toEqual({ status: 200, body: { submitted: true } });

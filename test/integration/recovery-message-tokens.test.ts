@@ -123,7 +123,7 @@ describe('restore access with an SMS or EMAIL token', () => {
       const answers: unknown[] = [];
       const first = await browserFor(alias).send('POST', '/recovery', { login, lost: ['password'] });
       answers.push({ status: first.status, body: { ...first.body, flow: first.body.flow.length } });
-      // Within the cooldowns no code goes out; the token is still asked for (an app's OTP needs no code sent).
+      // Within the cooldowns no code goes out; the codes sent a moment ago still prove (and an app's OTP needs none).
       const again = await browserFor(alias).send('POST', '/recovery', { login, lost: ['password'] });
       answers.push({ status: again.status, body: { ...again.body, flow: again.body.flow.length } });
       answers.push(await browserFor(alias).send('POST', '/recovery/submit', { flow: first.body.flow, otp: '123456', newPassword: 'a brand new password' }));
@@ -131,7 +131,7 @@ describe('restore access with an SMS or EMAIL token', () => {
     };
     const real = await observe(smsUser.login);
     expect(real[0]).toEqual({ status: 200, body: { flow: 32, verify: ['email', 'token'], needs: { newPassword: true, newEmail: false } } });
-    expect(real[1]).toEqual({ status: 200, body: { flow: 32, verify: ['token'], needs: { newPassword: true, newEmail: false }, emailCooldownMs: expect.any(Number) } });
+    expect(real[1]).toEqual({ status: 200, body: { flow: 32, verify: ['email', 'token'], needs: { newPassword: true, newEmail: false }, emailCooldownMs: expect.any(Number) } });
     expect(real[2]).toMatchObject({ status: 401, body: { error: { code: 'RECOVERY_PROOF_INVALID', details: { field: 'token', attemptsLeft: RESTORE_ACCESS_PROOF_ATTEMPTS_PER_FLOW - 1 } } } });
     expect(await observe(appUser.login)).toEqual(real);
     expect(await observe(unique('ghost'))).toEqual(real);

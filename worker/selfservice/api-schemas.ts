@@ -77,7 +77,11 @@ export const body = {
 const delivery = z.object({ channel: z.enum(['sms', 'email']), to: z.string().describe('Masked') });
 
 export const answer = {
-  portal: z.object({ resource: z.string(), alias: z.string() }),
+  portal: z.object({
+    resource: z.string(),
+    alias: z.string(),
+    signedIn: z.boolean().describe('Whether the request carries a live session of this portal: then GET /me answers; otherwise it would be a 401'),
+  }),
   signIn: z.union([
     z.object({
       state: z.literal('continue'),

@@ -41,14 +41,20 @@ export const withPortal: MiddlewareHandler<AppBindings & { Variables: PortalVari
   return next();
 };
 
+/** The request's live session for this portal, if any (a session of another portal or of the admin center is none). */
+export async function portalSessionOf(c: PortalContext) {
+  const token = readSessionCookie(c, 'portal');
+  const session = token ? await resolveSession(c.env.DB, token, c.var.now) : null;
+  return session && session.kind === 'portal' && session.resourceId === c.var.portal.resourceId ? session : null;
+}
+
 /**
  * A portal session bound to THIS portal's resource: a session from another portal does not open this one.
  * State changes also need the session's CSRF token.
  */
 export const requirePortalSession: MiddlewareHandler<AppBindings & { Variables: PortalVariables }> = async (c, next) => {
-  const token = readSessionCookie(c, 'portal');
-  const session = token ? await resolveSession(c.env.DB, token, c.var.now) : null;
-  if (!session || session.kind !== 'portal' || session.resourceId !== c.var.portal.resourceId) throw new AppError('UNAUTHENTICATED');
+  const session = await portalSessionOf(c);
+  if (!session) throw new AppError('UNAUTHENTICATED');
   if (!['GET', 'HEAD'].includes(c.req.method)) {
     checkSameOrigin(c);
     const expected = await csrfTokenFor(c.env.SESSION_KEY, session.id);

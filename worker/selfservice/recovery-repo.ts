@@ -82,6 +82,29 @@ export async function claimProofAttempt(d1: D1Database, idHash: string, nowMs: n
   return row ?? null;
 }
 
+/**
+ * The state of the newest open flow started for this login at this resource (phantom logins have flows too): a
+ * start within the resend cooldown takes over its codes, so the code that email or SMS brought a moment ago still works.
+ */
+export async function readNewestLiveFlowFor(d1: D1Database, resourceId: string, loginKey: string, nowMs: number): Promise<string | null> {
+  const [row] = await createDb(d1)
+    .select({ data: challenges.data })
+    .from(challenges)
+    .where(
+      and(
+        eq(challenges.purpose, FLOW_PURPOSE),
+        isNull(challenges.codeHash),
+        isNull(challenges.consumedAt),
+        gt(challenges.expiresAt, nowMs),
+        sql`json_extract(${challenges.data}, '$.resourceId') = ${resourceId}`,
+        sql`json_extract(${challenges.data}, '$.login') = ${loginKey}`,
+      ),
+    )
+    .orderBy(desc(challenges.createdAt))
+    .limit(1);
+  return row?.data ?? null;
+}
+
 /** Whether the flow is still open (not expired, not filed): tells "no attempts left" from "expired". */
 export async function isFlowLive(d1: D1Database, idHash: string, nowMs: number): Promise<boolean> {
   const [row] = await createDb(d1).select({ id: challenges.id }).from(challenges).where(liveFlow(idHash, nowMs));

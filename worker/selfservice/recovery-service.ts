@@ -99,13 +99,23 @@ export async function startRecovery(
     ? await unlessCoolingDown(() => prepareAnonymousCode(env, { purpose: RECOVERY_TOKEN_PURPOSE, resourceId: portal.resourceId, login: input.login, ip: meta.ip, nowMs: meta.nowMs }))
     : null;
   const emailCooldownMs = emailCode && 'coolingDownMs' in emailCode ? emailCode.coolingDownMs : null;
-  if (emailCooldownMs !== null) {
+  if (emailCode && 'challengeId' in emailCode) flow.emailChallengeId = emailCode.challengeId;
+  if (tokenCode && 'challengeId' in tokenCode) flow.tokenChallengeId = tokenCode.challengeId;
+  const coolingDown = (emailCode !== null && 'coolingDownMs' in emailCode) || (tokenCode !== null && 'coolingDownMs' in tokenCode);
+  if (coolingDown) {
+    // No new code could go out: the codes of the open flow started a moment ago for the same login carry over,
+    // so the code already received can still be typed. Looked up for every login alike (phantoms have flows
+    // too); each code keeps its own attempt counter, so a new flow adds no guesses at it.
+    const earlier = await repo.readNewestLiveFlowFor(env.DB, portal.resourceId, flow.login, meta.nowMs);
+    const carried = earlier ? (JSON.parse(earlier) as Pick<RecoveryFlow, 'emailChallengeId' | 'tokenChallengeId'>) : {};
+    if (emailCooldownMs !== null && carried.emailChallengeId) flow.emailChallengeId = carried.emailChallengeId;
+    if (tokenCode && 'coolingDownMs' in tokenCode && carried.tokenChallengeId) flow.tokenChallengeId = carried.tokenChallengeId;
+  }
+  if (emailCooldownMs !== null && flow.emailChallengeId === undefined) {
     remaining = remaining.filter((a) => a !== 'email');
     // Nothing else to prove with: the cooldown is the answer, as before.
     if (remaining.length === 0) throw (emailCode as { error: AppError }).error;
   }
-  if (emailCode && 'challengeId' in emailCode) flow.emailChallengeId = emailCode.challengeId;
-  if (tokenCode && 'challengeId' in tokenCode) flow.tokenChallengeId = tokenCode.challengeId;
   const handle = randomToken(24);
   await repo.insertFlow(env.DB, {
     idHash: await sha256Hex(handle),
@@ -128,14 +138,16 @@ export async function startRecovery(
       nowMs: meta.nowMs,
     });
   }
-  const tokenChallengeId = flow.tokenChallengeId;
+  // Only a code prepared now is sent; one carried over from the earlier flow went out with it.
+  const tokenChallengeId = tokenCode && 'challengeId' in tokenCode ? tokenCode.challengeId : undefined;
   const tokenId = user?.tokenId;
   if (tokenChallengeId && user && tokenId) deferStart(defer, () => sendRecoveryTokenCode(env, user, tokenId, tokenChallengeId, meta.nowMs));
   return {
     flow: handle,
     verify: remaining,
     needs: { newPassword: flow.lost.includes('password'), newEmail: flow.lost.includes('email') },
-    /** Only when no new email code could go out yet (resend cooldown): how long until one can. */
+    /** Only when no new email code could go out yet (resend cooldown): how long until one can. The code of the
+     *  email sent a moment ago still proves, while its flow is open. */
     ...(emailCooldownMs !== null ? { emailCooldownMs } : {}),
   };
 }

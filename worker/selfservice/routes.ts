@@ -52,7 +52,7 @@ import { requireProof } from './actions-service';
 import { environmentOf } from './environment';
 import { portalFactorsOf } from './step-up';
 import { notifyAdminsOfNewIssue, type FiledIssue } from './issue-notifications';
-import { requireAction, requirePortalSession, withPortal, type PortalVariables } from './portal';
+import { portalSessionOf, requireAction, requirePortalSession, withPortal, type PortalVariables } from './portal';
 import { proveRecovery, startRecovery, submitRecovery } from './recovery-service';
 import {
   requestPortalEmailCode,
@@ -120,8 +120,8 @@ const token = json(answer.token, 'The token now assigned on this resource');
 const params = aliasParams;
 
 const publicRoutes = $(apiRouter<PortalEnv>())
-  .openapi(route({ method: 'get', path: '/', tags: signInTags, summary: "The portal's resource", request: { params }, responses: { 200: json(answer.portal, 'Resource and alias') } }), (c) =>
-    c.json({ resource: c.var.portal.resourceName, alias: c.var.portal.alias }, 200),
+  .openapi(route({ method: 'get', path: '/', tags: signInTags, summary: "The portal's resource", request: { params }, responses: { 200: json(answer.portal, 'Resource, alias and whether signed in') } }), async (c) =>
+    c.json({ resource: c.var.portal.resourceName, alias: c.var.portal.alias, signedIn: (await portalSessionOf(c)) !== null }, 200),
   )
   .openapi(
     route({ method: 'post', path: '/signin', tags: signInTags, summary: 'Start signing in with a login', middleware: sameOrigin, request: { params, body: jsonBody(body.signIn) }, responses: { 200: signInStep } }),

@@ -19,8 +19,8 @@ import { portalStrings } from './strings';
 
 /** Whether this page load pushed the ?restore entry (then "Back" in the form is the browser's Back). */
 let enteredRestoreHere = false;
-/** The login typed at the sign-in before "Restore access", so the user need not type it twice. */
-let restoreLogin = '';
+/** The login last typed at the sign-in or in Restore access: going from one to the other keeps it. */
+let typedLogin = '';
 
 type View =
   | { kind: 'loading' }
@@ -40,17 +40,24 @@ export default function PortalApp({ alias }: { alias: string }) {
   const restoring = useLocation().search.has('restore');
 
   async function load(notice?: string) {
-    // Both at once: the portal's name for the sign-in page, and the session if there is one.
-    const [info, me] = await Promise.allSettled([answer(client.index.$get()), answer(client.me.$get())]);
-    if (info.status === 'rejected') {
-      const failure = info.reason;
+    // The portal's name for the sign-in page, and whether there is a session: only then is the overview asked for
+    // (probing /me without one is a 401 that every browser logs as an error).
+    let info;
+    try {
+      info = await answer(client.index.$get());
+    } catch (failure) {
       if (failure instanceof ApiError && (failure.code === 'PORTAL_NOT_FOUND' || failure.status === 404)) setView({ kind: 'not_found' });
       else setView({ kind: 'failed', message: portalError(failure) });
       return;
     }
-    if (me.status === 'fulfilled') setView({ kind: 'signed_in', overview: me.value });
-    else if (isSessionEnded(me.reason)) setView({ kind: 'signed_out', resource: info.value.resource, notice });
-    else setView({ kind: 'failed', message: portalError(me.reason) });
+    if (!info.signedIn) return setView({ kind: 'signed_out', resource: info.resource, notice });
+    try {
+      setView({ kind: 'signed_in', overview: await answer(client.me.$get()) });
+    } catch (failure) {
+      // The session ended between the two answers.
+      if (isSessionEnded(failure)) setView({ kind: 'signed_out', resource: info.resource, notice });
+      else setView({ kind: 'failed', message: portalError(failure) });
+    }
   }
 
   useEffect(() => {
@@ -64,8 +71,9 @@ export default function PortalApp({ alias }: { alias: string }) {
   }, [resourceName]);
 
   const signedOut = (notice?: string) => setView({ kind: 'signed_out', resource: resourceName, notice });
-  const enterRestore = (typedLogin: string) => {
-    restoreLogin = typedLogin;
+  const rememberLogin = (login: string) => void (typedLogin = login);
+  const enterRestore = (login: string) => {
+    rememberLogin(login);
     enteredRestoreHere = true;
     navigate(`${location.pathname}?restore`);
   };
@@ -98,14 +106,14 @@ export default function PortalApp({ alias }: { alias: string }) {
       if (restoring) {
         return (
           <Card title={t('restoreTitle')}>
-            <RestoreAccess client={client} onBack={leaveRestore} initialLogin={restoreLogin} />
+            <RestoreAccess client={client} onBack={leaveRestore} initialLogin={typedLogin} onLogin={rememberLogin} />
           </Card>
         );
       }
       return (
         <Card title={t('signInTitle')}>
           <p class="muted">{t('portalFor', { resource: view.resource })}</p>
-          <SignInForm client={client} notice={view.notice} onSignedIn={() => load()} onRestore={enterRestore} />
+          <SignInForm client={client} notice={view.notice} onSignedIn={() => load()} onRestore={enterRestore} initialLogin={typedLogin} />
         </Card>
       );
     case 'signed_in':

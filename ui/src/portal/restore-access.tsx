@@ -47,11 +47,15 @@ interface Proofs {
   tried: boolean;
 }
 
-/** `initialLogin`: what was typed at the sign-in, so the user need not type it again. */
-export function RestoreAccess(props: { client: PortalApi; onBack: () => void; initialLogin?: string }) {
+/** `initialLogin`: what was typed at the sign-in, so the user need not type it again; `onLogin` hears it change. */
+export function RestoreAccess(props: { client: PortalApi; onBack: () => void; initialLogin?: string; onLogin?: (login: string) => void }) {
   const t = useTranslator(portalStrings);
   const [state, setState] = useState<State>({ step: 'start' });
-  const [login, setLogin] = useState(props.initialLogin ?? '');
+  const [login, setTypedLogin] = useState(props.initialLogin ?? '');
+  const setLogin = (value: string) => {
+    setTypedLogin(value);
+    props.onLogin?.(value.trim());
+  };
   const [lost, setLost] = useState<Record<Authenticator, boolean>>({ password: false, email: false, token: false });
   const [evidence, setEvidence] = useState({ password: '', emailCode: '', otp: '', newPassword: '', repeatPassword: '', newEmail: '' });
   const [proofs, setProofs] = useState<Proofs>({ asked: [], verified: [], errors: {}, used: false, tried: false });

@@ -30,10 +30,11 @@ const FIELD_REFUSALS: Record<State['step'], Readonly<Record<string, string>>> = 
   otp: { OTP_INVALID: 'otp', CODE_INVALID: 'otp' },
 };
 
-export function SignInForm(props: { client: PortalApi; notice?: string; onSignedIn: () => void; onRestore: (typedLogin: string) => void }) {
+/** `initialLogin`: what was typed in Restore access before coming back, so the user need not type it again. */
+export function SignInForm(props: { client: PortalApi; notice?: string; onSignedIn: () => void; onRestore: (typedLogin: string) => void; initialLogin?: string }) {
   const t = useTranslator(portalStrings);
   const [state, setState] = useState<State>({ step: 'login' });
-  const [login, setLogin] = useState('');
+  const [login, setLogin] = useState(props.initialLogin ?? '');
   const [secret, setSecret] = useState('');
   /** The OTP step's field takes a recovery code: letters, so no number pad. */
   const [recoveryCode, setRecoveryCode] = useState(false);
