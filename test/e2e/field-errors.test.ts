@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { securityStrings } from '../../ui/src/admin/security/strings';
 import { selfServiceStrings } from '../../ui/src/admin/self-service/strings';
 import { adminStrings } from '../../ui/src/admin/strings';
 import { messageTokenStrings } from '../../ui/src/admin/tokens/strings';
@@ -136,6 +137,52 @@ describe('field errors in German', () => {
     });
     expect(refused.status).toBe(400);
     expect((await refused.json()).error.details.issues).toMatchObject([{ path: 'name', code: 'too_big', params: { maximum: 100 } }]);
+  });
+
+  it("the new user's email and the user page's password are refused by the app at the field, not by the browser's bubble or a toast", async () => {
+    await page.goto('/admin/users');
+    await page.getByRole('button', { name: adminStrings.de.newUser }).click();
+    await page.locator('[name="login"]').fill('feld-email');
+    await page.locator('[name="email"]').fill('keine-adresse');
+    await page.getByRole('button', { name: adminStrings.de.create }).click();
+    // The browser's own check would stop the submit with a bubble in the browser's language (validity false).
+    await expect.poll(() => describedError(page, 'email')).toBe('Keine gültige E-Mail-Adresse.');
+    expect(await page.locator('.toast').count()).toBe(0);
+    await page.locator('[name="email"]').fill('feld-email@example.com');
+    await page.getByRole('button', { name: adminStrings.de.create }).click();
+    await page.waitForURL(/\/admin\/users\/[^/]+$/);
+
+    // Set password states the rule before anyone types and says a short one at the field, with the rule.
+    const passwordField = page.locator('.field', { has: page.locator('[name="password"]') });
+    expect(await passwordField.locator('.hint').textContent()).toBe('Mindestens 10 Zeichen.');
+    await page.locator('[name="password"]').fill('kurz');
+    await page.getByRole('button', { name: adminStrings.de.setPassword }).click();
+    await expect.poll(() => describedError(page, 'password')).toBe('Mindestens 10 Zeichen.');
+    expect(await page.locator('[name="password"]').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator('.toast.error').count()).toBe(0);
+    await page.locator('[name="password"]').fill('ein langes neues Passwort');
+    await page.getByRole('button', { name: adminStrings.de.setPassword }).click();
+    await expect.poll(async () => (await app.adminApi('GET', `/users/${page.url().split('/').pop()}`)).hasPassword).toBe(true);
+    expect(await page.locator('.toast.error').count()).toBe(0);
+    expect(await describedError(page, 'password')).toBe('');
+  });
+
+  it('a Twilio Account SID states its form before typing and a wrong one is refused with that rule; the save bar floats only with changes', async () => {
+    await page.goto('/admin/security/email');
+    const saveBar = page.getByTestId('messaging-save-bar');
+    await saveBar.waitFor();
+    expect(await saveBar.evaluate((el) => getComputedStyle(el).position)).toBe('static');
+    await page.getByRole('combobox', { name: securityStrings.de.smsSupplier }).selectOption('twilio');
+    expect(await saveBar.evaluate((el) => getComputedStyle(el).position)).toBe('sticky');
+    const rule = 'AC und 32 Hexadezimalziffern (0-9, a-f), wie die Twilio-Konsole sie zeigt.';
+    const sidField = page.locator('.field', { has: page.getByLabel(securityStrings.de.accountSid!) });
+    expect(await sidField.textContent()).toContain(rule);
+    await page.getByLabel(securityStrings.de.accountSid!).fill('AC123');
+    await page.getByLabel(securityStrings.de.authToken!).fill('ein-auth-token-123');
+    await page.getByLabel(securityStrings.de.smsSender!, { exact: true }).fill('+15005550006');
+    await page.getByRole('button', { name: securityStrings.de.saveMessaging }).click();
+    await expect.poll(() => sidField.locator('[data-field-error]').textContent()).toBe(rule);
+    expect((await app.adminApi('GET', '/messaging/settings')).sms.primary.type).toBe('outbox');
   });
 
   it('the admin center starts in the language of the admin account and switches in the account menu', async () => {

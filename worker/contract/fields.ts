@@ -49,6 +49,9 @@ export const PHONE_MAX_LENGTH = 32;
  */
 export const PHONE_SHAPE = /^\+?[\d\s()./-]+$/;
 
+/** The Account SID Twilio shows in its console: AC and 32 hex digits (checked before any call to Twilio). */
+export const TWILIO_ACCOUNT_SID_PATTERN = /^AC[0-9a-fA-F]{32}$/;
+
 /** A token PIN an administrator sets: TOKEN_PIN_MIN_LENGTH to TOKEN_PIN_MAX_LENGTH digits. */
 export const TOKEN_PIN_PATTERN = new RegExp(`^\\d{${TOKEN_PIN_MIN_LENGTH},${TOKEN_PIN_MAX_LENGTH}}$`);
 /** The PIN a user sets in the portal (Set up PIN) has the default length exactly. */
@@ -64,5 +67,6 @@ export const NAMED_PATTERNS = {
   phone: PHONE_SHAPE,
   tokenPin: TOKEN_PIN_PATTERN,
   portalPin: PORTAL_PIN_PATTERN,
+  twilioAccountSid: TWILIO_ACCOUNT_SID_PATTERN,
 } as const;
 export type PatternName = keyof typeof NAMED_PATTERNS;

@@ -89,7 +89,9 @@ export function Form({ failure, claim, children, ...rest }: FormProps) {
   const elsewhere = refusals.filter((refusal) => !registered.current.get(refusal.path) && !dismissed.has(refusal.path));
   return (
     <FieldErrors.Provider value={scope}>
-      <form {...(rest as FormHTMLAttributes<HTMLFormElement>)}>
+      {/* noValidate: the browser's own bubbles would speak its language and hide the rule; the server's refusal,
+          shown at the field in the page's language, says it instead. */}
+      <form noValidate {...(rest as FormHTMLAttributes<HTMLFormElement>)}>
         {children}
         {elsewhere.length > 0 ? (
           <div class="alert error" role="alert">

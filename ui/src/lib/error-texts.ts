@@ -136,6 +136,7 @@ const PATTERN_RULES: Record<Language, Record<PatternName, string>> = {
     phone: 'Digits, with + ( ) . / - and spaces if you like.',
     tokenPin: `${TOKEN_PIN_MIN_LENGTH} to ${TOKEN_PIN_MAX_LENGTH} digits.`,
     portalPin: `Exactly ${TOKEN_PIN_DEFAULT_LENGTH} digits.`,
+    twilioAccountSid: 'AC followed by 32 hexadecimal digits (0-9, a-f), as the Twilio console shows it.',
   },
   de: {
     login: 'Nur Buchstaben, Ziffern und . _ @ + -.',
@@ -143,6 +144,7 @@ const PATTERN_RULES: Record<Language, Record<PatternName, string>> = {
     phone: 'Ziffern, gern mit + ( ) . / - und Leerzeichen.',
     tokenPin: `${TOKEN_PIN_MIN_LENGTH} bis ${TOKEN_PIN_MAX_LENGTH} Ziffern.`,
     portalPin: `Genau ${TOKEN_PIN_DEFAULT_LENGTH} Ziffern.`,
+    twilioAccountSid: 'AC und 32 Hexadezimalziffern (0-9, a-f), wie die Twilio-Konsole sie zeigt.',
   },
 };
 

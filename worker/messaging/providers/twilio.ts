@@ -4,6 +4,7 @@
  * errors are JSON `{ code, message, status }`.
  */
 import { z } from 'zod';
+import { TWILIO_ACCOUNT_SID_PATTERN } from '../../contract/fields';
 import { basicAuth, callProvider, httpError, isRecord, joinUrl, type ProviderTarget } from './http';
 import { secretInput, smsSender, timeoutMs, url } from './schema-parts';
 import { defineProvider, secretFields, type Opened, type ProviderResult, type SmsMessage } from './types';
@@ -12,7 +13,7 @@ const defaults = { baseUrl: 'https://api.twilio.com' };
 
 const schema = z.object({
   type: z.literal('twilio'),
-  accountSid: z.string().trim().regex(/^AC[0-9a-fA-F]{32}$/, 'a Twilio Account SID looks like AC followed by 32 hex digits'),
+  accountSid: z.string().trim().regex(TWILIO_ACCOUNT_SID_PATTERN, 'a Twilio Account SID looks like AC followed by 32 hex digits'),
   authToken: secretInput,
   from: smsSender,
   baseUrl: url.default(defaults.baseUrl),

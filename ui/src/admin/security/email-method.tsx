@@ -177,7 +177,8 @@ export function MessagingForm(props: { saved: MessagingSettings; onSaved: (saved
           <TemplateEditor templates={draft.templates} onTemplate={setTemplate} placeholders={props.saved.meta.placeholders} errors={errors} />
         </section>
 
-        <div class="panel stack" style="position:sticky;bottom:0;z-index:5">
+        {/* Stays in view only while there is something to save; otherwise it would cover the page for nothing. */}
+        <div class={`panel stack save-bar${dirty ? ' pending' : ''}`} data-testid="messaging-save-bar">
           <SaveRefusal error={saveError} issues={issues} testId="save-error" />
           <div class="row">
             <Button type="submit" busy={busy}>

@@ -5,7 +5,8 @@
  * the type and URL it was entered for: after a change the field shows "not set" and must be filled).
  */
 import { Button, Checkbox } from '../../components/form';
-import { useTranslator } from '../../lib/i18n';
+import { describeRules } from '../../lib/error-texts';
+import { useLanguage, useTranslator } from '../../lib/i18n';
 import type { MessagingSettings, MessagingSettingsSave } from './email-method';
 import { Field, FieldError, Select, SecretField, type ErrorBag } from './fields';
 import { securityStrings } from './strings';
@@ -155,6 +156,7 @@ export function supplierLabel(t: (key: string) => string, type: string): string 
 /** The fields of one SMS supplier slot (`sms.primary` or `sms.fallback`). */
 export function SupplierEditor(props: { prefix: string; slot: SupplierSlot; onSlot: (slot: SupplierSlot) => void; errors: ErrorBag; label: string; catalogue: ProviderCatalogue }) {
   const t = useTranslator(securityStrings);
+  const language = useLanguage();
   const { prefix, slot, errors } = props;
   const d = slot.drafts[slot.type];
   const update = (changes: Partial<SupplierDraft>, path?: string) => {
@@ -189,7 +191,7 @@ export function SupplierEditor(props: { prefix: string; slot: SupplierSlot; onSl
       {slot.type === 'outbox' ? <p class="hint">{t('outboxSupplierHint')}</p> : null}
       {slot.type === 'twilio' ? (
         <div class="grid-2">
-          {field('accountSid', t('accountSid'), { placeholder: 'AC…', monospace: true })}
+          {field('accountSid', t('accountSid'), { placeholder: 'AC…', monospace: true, hint: describeRules({ pattern: 'twilioAccountSid' }, language) })}
           {secret('authToken', t('authToken'))}
           {field('from', t('smsSender'), { hint: t('smsSenderHint') })}
           {baseUrl()}

@@ -5,10 +5,11 @@
  * delete in the header. One request (GET /api/admin/users/:id/overview) fills it.
  */
 import { useState } from 'preact/hooks';
-import { Button, SelectField, TextField } from '../../components/form';
+import { Button, Form, SelectField, TextField } from '../../components/form';
 import { adminApi, answer } from '../../lib/api-client';
 import { formatDateTime, useTranslator } from '../../lib/i18n';
 import { navigate, onLinkClick } from '../../lib/router';
+import { PASSWORD_MIN_LENGTH } from '../../../../worker/contract/fields';
 import type { TokenAnswer } from '../../../../worker/tokens/answers';
 import type { UserOverviewAnswer } from '../../../../worker/users/answers';
 import { ActivityName } from '../activities/activity-labels';
@@ -292,14 +293,15 @@ function PasswordPanel({ id, hasPassword, onChange }: { id: string; hasPassword:
   const t = useTranslator(adminStrings);
   const u = useTranslator(userPageStrings);
   const [password, setPassword] = useState('');
-  const { busy, run } = useAction();
+  const { busy, run, form } = useAction();
   return (
     <section class="panel">
       <h2>{t('password')}</h2>
       <p class="muted">
         {u('hasPassword')}: {hasPassword ? t('yes') : t('no')}
       </p>
-      <form
+      <Form
+        {...form}
         class="row"
         onSubmit={async (event) => {
           event.preventDefault();
@@ -309,7 +311,16 @@ function PasswordPanel({ id, hasPassword, onChange }: { id: string; hasPassword:
           }
         }}
       >
-        <TextField label={t('setPassword')} name="new-password" type="password" value={password} onValue={setPassword} autocomplete="new-password" required />
+        <TextField
+          label={t('setPassword')}
+          name="password"
+          type="password"
+          value={password}
+          onValue={setPassword}
+          autocomplete="new-password"
+          rules={{ minLength: PASSWORD_MIN_LENGTH }}
+          required
+        />
         <Button type="submit" busy={busy}>
           {t('setPassword')}
         </Button>
@@ -318,7 +329,7 @@ function PasswordPanel({ id, hasPassword, onChange }: { id: string; hasPassword:
             {t('removePassword')}
           </Button>
         ) : null}
-      </form>
+      </Form>
     </section>
   );
 }
