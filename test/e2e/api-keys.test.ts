@@ -53,4 +53,17 @@ describe('API keys page', () => {
     expect((await page.locator('.toast').allTextContents()).join(' ')).not.toContain('future');
     expect((await app.adminApi('GET', '/api-keys')).items.some((k: { name: string }) => k.name === 'Yesterday')).toBe(false);
   });
+
+  it('says an expiry that is no date at its field and makes no key (sent empty, it would never expire)', async () => {
+    await page.goto('/admin/api-keys');
+    await page.getByLabel('New API key').fill('Never by mistake');
+    await page.getByLabel('Expires on (optional)').fill('next friday');
+    await page.getByLabel('Expires on (optional)').press('Enter');
+    await page.getByText('Not a date in the form YYYY-MM-DD.').waitFor();
+    expect((await app.adminApi('GET', '/api-keys')).items.some((k: { name: string }) => k.name === 'Never by mistake')).toBe(false);
+    // A date written the German way is understood as well, and the key works through that whole day.
+    await page.getByLabel('Expires on (optional)').fill('31.12.2099');
+    await page.getByRole('button', { name: 'Create' }).click();
+    await expect.poll(async () => (await app.adminApi('GET', '/api-keys')).items.find((k: { name: string }) => k.name === 'Never by mistake')?.expiresAt).toBe(new Date(2099, 11, 31, 23, 59, 59, 999).getTime());
+  });
 });

@@ -141,8 +141,8 @@ describe('German everywhere the page is German', () => {
     await submitDialog('/admin/tokens: bad seed');
 
     await visit('/admin/api-keys');
-    await page.locator('input[type="date"]').first().fill('2020-01-01');
-    await page.locator('input:not([type="date"]):not([type="search"])').first().fill('Gestern');
+    await page.locator('[name="key-expires"]').fill('01.01.2020');
+    await page.locator('[name="key-name"]').fill('Gestern');
     await page.locator('button[type="submit"]').first().click();
     await expect.poll(() => page.locator('.toast, .field-error').count()).toBeGreaterThan(0);
     await check('/admin/api-keys: expiry in the past');
@@ -153,6 +153,39 @@ describe('German everywhere the page is German', () => {
     // The refusals provoked above, in German (NAME_TAKEN three times, the login rule, the seed, the expiry).
     expect(seen).toContain('Nur Buchstaben, Ziffern und . _ @ + -.');
     expect(seen.filter((text) => text.includes('Dieser Name ist bereits vergeben.')).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('names and values are German too: the profile, user issues, the token page and the new resource dialog', async () => {
+    // The admin's account language is English; on a German page that is "Englisch", not "English".
+    await page.goto('/profile');
+    await expect.poll(() => page.locator('dl').first().textContent()).toContain('Englisch');
+    await check('/profile');
+    expect(await page.getByRole('link', { name: 'Admin-Center' }).count()).toBe(1);
+
+    // One word for user issues on every page.
+    const user = await app.adminApi('POST', '/users', { login: `wort-${Date.now().toString(36)}` });
+    await visit(`/admin/users/${user.id}`);
+    await page.getByRole('heading', { name: 'Offene Benutzeranfragen' }).waitFor();
+    await visit('/admin/user-issues');
+    await page.getByRole('heading', { name: 'Benutzeranfragen' }).waitFor();
+
+    // The new resource dialog can be left with Abbrechen, and nothing is created.
+    await visit('/admin/resources');
+    await page.getByRole('button', { name: 'Neue Ressource' }).click();
+    await page.locator('dialog[open] [name="name"]').fill('Doch nicht');
+    await page.locator('dialog[open]').getByRole('button', { name: 'Abbrechen' }).click();
+    await page.locator('dialog[open]').waitFor({ state: 'detached' });
+    expect((await app.adminApi('GET', '/resources')).items.some((r: { name: string }) => r.name === 'Doch nicht')).toBe(false);
+
+    // A token used through its owner's assignment says so in one plain sentence.
+    const token = await app.adminApi('POST', '/tokens/hardware', { serial: `WORT-${Date.now().toString(36)}`, type: 'HOTP', seed: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP', seedEncoding: 'base32', ownerUserId: user.id });
+    const resource = await app.adminApi('POST', '/resources', { name: `Wort ${Date.now().toString(36)}` });
+    await app.adminApi('PUT', `/resources/${resource.id}/assignments`, { userId: user.id });
+    await visit(`/admin/tokens/${token.id}`);
+    const resources = page.getByTestId('token-resources');
+    await expect.poll(() => resources.textContent()).toContain('über seinen Besitzer, der jedes seiner Tokens verwenden darf');
+    expect(await resources.textContent()).not.toMatch(/\(.*\(/);
+    expect(found).toEqual([]);
   });
 
   it("Monaco's own texts (the find widget, the empty suggestion list) are German in the designer", async () => {

@@ -61,6 +61,13 @@ describe.each([
     exportCsv: 'Export CSV',
     older: 'Older entries',
     userType: 'User',
+    active: 'Active',
+    hardware: 'hardware',
+    fromFilter: 'From',
+    untilFilter: 'Until',
+    noMatches: 'No admin changes match this filter.',
+    dateInvalid: 'Not a date in the form YYYY-MM-DD, with an optional time HH:MM.',
+    dateOf: (date: Date) => `${date.getFullYear()}-${String(date.getMonth() + 1).padStart(2, '0')}-${String(date.getDate()).padStart(2, '0')}`,
     signedIn: 'Signed in',
     checkedOtp: 'OTP checked',
     wrongCode: 'Valid: no',
@@ -82,6 +89,13 @@ describe.each([
     exportCsv: 'CSV exportieren',
     older: 'Ältere Einträge',
     userType: 'Benutzer',
+    active: 'Aktiv',
+    hardware: 'Hardware',
+    fromFilter: 'Von',
+    untilFilter: 'Bis',
+    noMatches: 'Keine Admin-Änderungen passen zu diesem Filter.',
+    dateInvalid: 'Kein Datum der Form TT.MM.JJJJ mit optionaler Uhrzeit HH:MM.',
+    dateOf: (date: Date) => `${String(date.getDate()).padStart(2, '0')}.${String(date.getMonth() + 1).padStart(2, '0')}.${date.getFullYear()}`,
     signedIn: 'Angemeldet',
     checkedOtp: 'Einmalpasswort geprüft',
     wrongCode: 'Gültig: nein',
@@ -100,6 +114,8 @@ describe.each([
     const tokens = page.getByTestId('user-tokens');
     await expect.poll(() => tokens.textContent()).toContain(owned.serial);
     expect(await tokens.locator(`tr[data-serial="${owned.serial}"]`).textContent()).toContain('HOTP');
+    // The state says what the tokens list says, in the same word.
+    expect(await tokens.locator(`tr[data-serial="${owned.serial}"] .pill`).textContent()).toBe(words.active);
     expect(await page.getByRole('heading', { name: words.resources }).isVisible()).toBe(true);
     expect(await page.getByTestId('user-assignments').textContent()).toContain(resource.name);
     expect(await page.getByTestId('user-memberships').textContent()).toContain(office.name);
@@ -144,6 +160,43 @@ describe.each([
     expect(text).toContain(words.reason);
     expect(text).toContain(`${words.owner}: ${login}`);
     expect(text).not.toMatch(/check_otp|OTP_INVALID|\{"/);
+  });
+
+  it("Admin activity's time filter takes dates as the page's language writes them, and says a date that is none at its field", async () => {
+    await useLanguage(words.language);
+    const resource = await app.adminApi('POST', '/resources', { name: `Dated ${words.language} ${Date.now().toString(36)}` });
+    await page.goto('/admin/admin-activity');
+    await page.getByLabel(words.objectFilter, { exact: true }).fill(resource.name);
+    const table = page.getByTestId('admin-activity');
+    await expect.poll(() => table.locator('tbody tr').count()).toBe(1);
+    const from = page.getByLabel(words.fromFilter, { exact: true });
+    const until = page.getByLabel(words.untilFilter, { exact: true });
+    // Text in the page's format, not the browser's own date control (mm/dd/yyyy on a German page).
+    expect(await from.evaluate((input) => (input as HTMLInputElement).type)).toBe('text');
+    expect(await from.getAttribute('placeholder')).toBe(words.language === 'de' ? 'TT.MM.JJJJ HH:MM' : 'YYYY-MM-DD HH:MM');
+    const day = 24 * 60 * 60 * 1000;
+    await from.fill(words.dateOf(new Date(Date.now() + day)));
+    await page.getByText(words.noMatches).waitFor();
+    await from.fill(words.dateOf(new Date()));
+    await expect.poll(() => table.locator('tbody tr').count()).toBe(1);
+    // Until a day is through that whole day.
+    await until.fill(words.dateOf(new Date()));
+    await expect.poll(() => table.locator('tbody tr').count()).toBe(1);
+    await until.fill(words.dateOf(new Date(Date.now() - day)));
+    await page.getByText(words.noMatches).waitFor();
+    // 31 February is no date: said at the field once the admin leaves it, and no bound applies.
+    await until.fill(words.language === 'de' ? '31.02.2026' : '2026-02-31');
+    await until.blur();
+    await expect.poll(() => page.locator('.field', { has: until }).locator('[data-field-error]').textContent()).toBe(words.dateInvalid);
+    await expect.poll(() => table.locator('tbody tr').count()).toBe(1);
+  });
+
+  it('the tokens list says the kind of a token in the page language', async () => {
+    await useLanguage(words.language);
+    const token = await app.adminApi('POST', '/tokens/hardware', { serial: `KIND-${words.language}-${Date.now().toString(36)}`, type: 'TOTP', seed: seed() });
+    await page.goto('/admin/tokens');
+    const row = page.getByTestId('tokens-table').locator('tr', { hasText: token.serial });
+    await expect.poll(() => row.textContent()).toContain(`TOTP ${words.hardware}`);
   });
 
   it('Admin activity lists the changes by filter and exports every entry of the filter as CSV', async () => {

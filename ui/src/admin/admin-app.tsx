@@ -6,7 +6,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { lazyPage } from '../components/lazy';
 import { Card } from '../components/layout';
 import { adminApi, answer as answerOf } from '../lib/api-client';
-import { hasChosenLanguage, setLanguage, useLanguage, useTranslator } from '../lib/i18n';
+import { hasChosenLanguage, LANGUAGE_ENDONYMS, setLanguage, useLanguage, useTranslator } from '../lib/i18n';
 import { matchPath, navigate, onLinkClick, useLocation } from '../lib/router';
 import { loadSession, signOut, type SignedIn } from '../signin/session';
 import { ApiKeysPage } from './api-keys-page';
@@ -144,8 +144,8 @@ function AccountMenu({ session }: { session: SignedIn }) {
             {t('profile')}
           </a>
           <div role="group" aria-label={t('language')} class="menu-group">
-            {languageItem('de', 'Deutsch')}
-            {languageItem('en', 'English')}
+            {languageItem('de', LANGUAGE_ENDONYMS.de)}
+            {languageItem('en', LANGUAGE_ENDONYMS.en)}
           </div>
           <button role="menuitem" type="button" onClick={() => void signOut()}>
             {t('logOff')}

@@ -4,6 +4,7 @@
  */
 import { API_KEY_NAME_MAX_LENGTH } from '../../../worker/contract/fields';
 import { useState } from 'preact/hooks';
+import { DateField, parseTypedDate } from '../components/date-field';
 import { Alert, Button, Form, SelectField, TextField } from '../components/form';
 import { adminApi, answer } from '../lib/api-client';
 import { formatDateTime, useTranslator, type Dictionaries } from '../lib/i18n';
@@ -50,8 +51,10 @@ const SCOPES: readonly ApiKeyScope[] = ['verify', 'read', 'admin'];
 const STATUS_PILL: Record<ApiKeyStatus, string> = { active: 'pill ok', revoked: 'pill off', expired: 'pill off', owner_inactive: 'pill off' };
 
 /** The end of the chosen day in the browser's time zone, as the API's epoch milliseconds. */
-function endOfDay(date: string): number | null {
-  return date ? new Date(`${date}T23:59:59`).getTime() : null;
+/** The key works through the whole day typed: it expires at that day's last millisecond. */
+function endOfDay(typed: string): number | null {
+  const date = parseTypedDate(typed, false);
+  return date && date !== 'invalid' ? date.end - 1 : null;
 }
 
 export function ApiKeysPage() {
@@ -60,6 +63,7 @@ export function ApiKeysPage() {
   const [name, setName] = useState('');
   const [scope, setScope] = useState<ApiKeyScope>('verify');
   const [expiresOn, setExpiresOn] = useState('');
+  const [submitted, setSubmitted] = useState(false);
   const [newKey, setNewKey] = useState('');
   const { busy, run, form } = useAction();
   return (
@@ -71,17 +75,21 @@ export function ApiKeysPage() {
           class="row"
           onSubmit={async (event) => {
             event.preventDefault();
+            // A date that is not one is said at its field; sent, it would make a key that never expires.
+            setSubmitted(true);
+            if (parseTypedDate(expiresOn, false) === 'invalid') return;
             const body = { name, scope, expiresAt: endOfDay(expiresOn) };
             if (await run(async () => setNewKey((await answer(adminApi['api-keys'].$post({ json: body }))).key))) {
               setName('');
               setExpiresOn('');
+              setSubmitted(false);
               reload();
             }
           }}
         >
           <TextField label={t('newKey')} name="key-name" value={name} onValue={setName} placeholder={t('name')} rules={{ maxLength: API_KEY_NAME_MAX_LENGTH }} required />
           <SelectField label={t('scope')} name="key-scope" value={scope} onValue={setScope} options={SCOPES.map((value) => ({ value, label: t(`scope_${value}`) }))} />
-          <TextField label={t('expiresOptional')} name="key-expires" errorPath="expiresAt" type="date" value={expiresOn} onValue={setExpiresOn} />
+          <DateField label={t('expiresOptional')} name="key-expires" errorPath="expiresAt" value={expiresOn} onValue={setExpiresOn} revealInvalid={submitted} />
           <Button type="submit" busy={busy}>
             {t('create')}
           </Button>

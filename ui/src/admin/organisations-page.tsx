@@ -58,6 +58,9 @@ export function OrganisationsPage({ kind }: { kind: Kind }) {
         >
           <TextField label={t('name')} name="name" value={name} onValue={setName} rules={{ maxLength: ORGANISATION_NAME_MAX_LENGTH }} required autoFocus />
           <div class="row end">
+            <Button variant="secondary" onClick={() => setCreating(false)}>
+              {t('cancel')}
+            </Button>
             <Button type="submit" busy={busy}>
               {t('create')}
             </Button>

@@ -71,6 +71,9 @@ export function ResourcesPage() {
           <TextField label={t('name')} name="name" value={name} onValue={setName} rules={{ maxLength: RESOURCE_NAME_MAX_LENGTH }} required autoFocus />
           <TextField label={t('description')} name="description" value={description} onValue={setDescription} rules={{ maxLength: RESOURCE_DESCRIPTION_MAX_LENGTH }} />
           <div class="row end">
+            <Button variant="secondary" onClick={() => setCreating(false)}>
+              {t('cancel')}
+            </Button>
             <Button type="submit" busy={busy}>
               {t('create')}
             </Button>

@@ -134,7 +134,7 @@ export const adminStrings: Dictionaries = {
     twoFactorDisabled: 'Disable two-factor authentication for this workspace',
     twoFactorDisabledHint: 'Members of this workspace cannot activate two-factor authentication; their profile says why.',
     noMatches: 'No matches.',
-    pickUser: 'User',
+    pickUser: 'Choose',
   },
   de: {
     adminCenter: 'Admin-Center',
@@ -268,6 +268,6 @@ export const adminStrings: Dictionaries = {
     twoFactorDisabled: 'Zwei-Faktor-Authentifizierung für diesen Arbeitsbereich deaktivieren',
     twoFactorDisabledHint: 'Mitglieder dieses Arbeitsbereichs können die Zwei-Faktor-Authentifizierung nicht aktivieren; ihr Profil nennt den Grund.',
     noMatches: 'Keine Treffer.',
-    pickUser: 'Benutzer',
+    pickUser: 'Auswählen',
   },
 };

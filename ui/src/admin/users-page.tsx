@@ -3,7 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { Button, Checkbox, Form, SelectField, TextField } from '../components/form';
 import { Dialog } from '../components/layout';
 import { adminApi, answer } from '../lib/api-client';
-import { useTranslator } from '../lib/i18n';
+import { LANGUAGE_ENDONYMS, useTranslator } from '../lib/i18n';
 import { navigate } from '../lib/router';
 import { adminStrings } from './strings';
 import { useUnsavedChangesGuard } from './unsaved-changes';
@@ -97,7 +97,7 @@ export function UserForm({ user, onDone }: { user?: UserAnswer; onDone: (user: U
     <Form {...form} class="stack" onSubmit={submit}>
       <div class="grid-2">
         <TextField label={t('login')} name="login" value={login} onValue={setLogin} rules={{ pattern: 'login', maxLength: LOGIN_MAX_LENGTH }} required autoFocus />
-        <SelectField label={t('language')} name="language" value={language} onValue={setLanguage} options={[{ value: 'en', label: 'English' }, { value: 'de', label: 'Deutsch' }]} />
+        <SelectField label={t('language')} name="language" value={language} onValue={setLanguage} options={(['en', 'de'] as const).map((value) => ({ value, label: LANGUAGE_ENDONYMS[value] }))} />
         <TextField label={t('firstName')} name="firstName" value={firstName} onValue={setFirstName} rules={{ maxLength: PERSON_NAME_MAX_LENGTH }} />
         <TextField label={t('lastName')} name="lastName" value={lastName} onValue={setLastName} rules={{ maxLength: PERSON_NAME_MAX_LENGTH }} />
         <TextField label={t('email')} name="email" type="email" value={email} onValue={setEmail} rules={{ maxLength: EMAIL_MAX_LENGTH }} />

@@ -10,6 +10,7 @@ import { ApiError } from './api';
 import { describeFieldIssue, ERROR_TEXTS, isShownErrorCode } from './error-texts';
 
 export type { Language };
+export { LANGUAGE_ENDONYMS, LANGUAGE_NAMES } from './language-names';
 export type Dictionary = Record<string, string>;
 export type Dictionaries = Record<Language, Dictionary>;
 

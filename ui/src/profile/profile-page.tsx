@@ -12,7 +12,7 @@ import { Alert, Button, TextField } from '../components/form';
 import { Card } from '../components/layout';
 import { ApiError, apiFetch } from '../lib/api';
 import { answer, profileApi, profileClient, type ProfileApi } from '../lib/api-client';
-import { describeError, useTranslator } from '../lib/i18n';
+import { describeError, LANGUAGE_NAMES, useLanguage, useTranslator } from '../lib/i18n';
 import { navigate, onLinkClick } from '../lib/router';
 import { loadSession, signOut } from '../signin/session';
 import type { ProfileAnswer } from '../../../worker/profile/answers';
@@ -27,6 +27,7 @@ type Translate = (key: string, values?: Record<string, string | number>) => stri
 
 export default function ProfilePage() {
   const t = useTranslator(profileStrings);
+  const language = useLanguage();
   const [profile, setProfile] = useState<Profile | null>(null);
   const [error, setError] = useState('');
   const stepUp = useStepUp(profileApi['step-up']);
@@ -63,7 +64,7 @@ export default function ProfilePage() {
           <Item label={t('name')} value={name || t('none')} />
           <Item label={t('email')} value={user.email ?? t('none')} />
           <Item label={t('phone')} value={user.phone ?? t('none')} />
-          <Item label={t('language')} value={user.language === 'de' ? 'Deutsch' : 'English'} />
+          <Item label={t('language')} value={LANGUAGE_NAMES[language][user.language]} />
         </dl>
         <div class="row">
           {user.isAdmin ? (

@@ -48,7 +48,7 @@ export const profileStrings: Dictionaries = {
     phone: 'Telefon',
     language: 'Sprache',
     none: '—',
-    adminCenter: 'Admin Center',
+    adminCenter: 'Admin-Center',
     logOff: 'Abmelden',
     loadFailed: 'Ihr Profil konnte nicht geladen werden.',
     twoFactorTitle: 'Zwei-Faktor-Authentifizierung',

@@ -5,7 +5,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { Alert, Button } from '../components/form';
 import { Card } from '../components/layout';
-import { setLanguage, translator, useLanguage, type Dictionaries } from '../lib/i18n';
+import { LANGUAGE_NAMES, setLanguage, translator, useLanguage, type Dictionaries } from '../lib/i18n';
 import { navigate, useLocation } from '../lib/router';
 import { loadSession, safeNextPath, type SignedIn } from './session';
 
@@ -36,7 +36,7 @@ const strings: Dictionaries = {
 
 export default function WelcomePage() {
   const { search } = useLocation();
-  useLanguage();
+  const language = useLanguage();
   const [session, setSession] = useState<SignedIn | null | undefined>(undefined);
   useEffect(() => {
     const claimed = search.get('lang');
@@ -76,7 +76,7 @@ export default function WelcomePage() {
           </div>
           <div>
             <dt class="muted">{t('language')}</dt>
-            <dd data-testid="welcome-language">{user.language === 'de' ? 'Deutsch' : 'English'}</dd>
+            <dd data-testid="welcome-language">{LANGUAGE_NAMES[language][user.language]}</dd>
           </div>
         </dl>
         <p class="hint">{t('later')}</p>

@@ -4,6 +4,7 @@
  * the filter (streamed), not for the page shown.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { DateField, parseTypedDate } from '../../components/date-field';
 import { SelectField, TextField } from '../../components/form';
 import { ChevronLeftIcon, ChevronRightIcon } from '../../components/icons';
 import type { InferResponseType } from 'hono/client';
@@ -61,8 +62,12 @@ function useDebounced(value: string): string {
 
 type AuditEntry = InferResponseType<typeof adminApi.audit.$get, 200>['items'][number];
 
-/** A datetime-local value as the query's epoch milliseconds; empty is no bound. */
-const toMs = (local: string) => (local ? String(new Date(local).getTime()) : undefined);
+/** A typed bound as the query's epoch milliseconds: the start of From, the end of Until (the whole day, or the
+ *  minute typed); nothing typed, or no date yet, is no bound. */
+function boundOf(typed: string, side: 'start' | 'end'): string | undefined {
+  const date = parseTypedDate(typed, true);
+  return date && date !== 'invalid' ? String(date[side]) : undefined;
+}
 
 export default function AdminActivityPage() {
   const t = useTranslator(adminActivityStrings);
@@ -77,7 +82,7 @@ export default function AdminActivityPage() {
   const admin = useDebounced(adminInput);
   const object = useDebounced(objectInput);
   // An empty filter is left out of the query, not sent empty (an empty object type is no type).
-  const filter = { admin: admin || undefined, object: object || undefined, objectType: objectType || undefined, from: toMs(from), to: toMs(to) };
+  const filter = { admin: admin || undefined, object: object || undefined, objectType: objectType || undefined, from: boundOf(from, 'start'), to: boundOf(to, 'end') };
   const filterKey = JSON.stringify({ ...filter, pageSize });
   // Keyset paging: the cursor of each page reached so far; Back is the previous cursor.
   const [cursors, setCursors] = useState<Array<string | undefined>>([undefined]);
@@ -109,8 +114,8 @@ export default function AdminActivityPage() {
           options={[{ value: '', label: t('allObjectTypes') }, ...OBJECT_TYPES.map((type) => ({ value: type, label: labelOf(t, 'type_', type) }))]}
         />
         <TextField label={t('objectFilter')} type="search" name="object" value={objectInput} onValue={setObjectInput} placeholder={t('objectFilterHint')} />
-        <TextField label={t('fromFilter')} type="datetime-local" name="from" value={from} onValue={setFrom} />
-        <TextField label={t('toFilter')} type="datetime-local" name="to" value={to} onValue={setTo} />
+        <DateField label={t('fromFilter')} name="from" value={from} onValue={setFrom} withTime />
+        <DateField label={t('toFilter')} name="to" value={to} onValue={setTo} withTime />
         <SelectField<PageSize> label={t('pageSize')} name="pageSize" value={pageSize} onValue={setPageSize} options={PAGE_SIZES.map((size) => ({ value: size, label: size }))} />
       </div>
       {error ? <p class="alert error">{error}</p> : null}

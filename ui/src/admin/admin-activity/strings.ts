@@ -1,6 +1,7 @@
 import type { AuditAction } from '../../../../worker/audit/record';
 import type { VerifyFailureReason } from '../../../../worker/tokens/verification';
 import type { Dictionaries, Language } from '../../lib/i18n';
+import { LANGUAGE_NAMES } from '../../lib/language-names';
 import { adminStrings } from '../strings';
 
 /** Admin Center > Misc > Admin activity: the audit trail of what administrators and API keys changed. */
@@ -90,7 +91,7 @@ export const adminActivityStrings: Dictionaries = {
     type_saml_config: 'SAML-Konfiguration',
     type_sign_in_script: 'Anmeldeskript',
     type_api_key: 'API-Schlüssel',
-    type_user_issue: 'Benutzeranliegen',
+    type_user_issue: 'Benutzeranfrage',
     empty: '(leer)',
     yes: 'ja',
     no: 'nein',
@@ -258,12 +259,12 @@ export const AUDIT_VALUE_LABELS: Record<Language, Record<string, Record<string, 
     reason: AUDIT_REASON_LABELS.en,
     kind: { software: 'software token', hardware: 'hardware token', user: 'user', token_with_user: 'token with user' },
     pinPosition: { before: 'before the code', after: 'after the code' },
-    language: { de: 'German', en: 'English' },
+    language: LANGUAGE_NAMES.en,
   },
   de: {
     reason: AUDIT_REASON_LABELS.de,
     kind: { software: 'Software-Token', hardware: 'Hardware-Token', user: 'Benutzer', token_with_user: 'Token mit Benutzer' },
     pinPosition: { before: 'vor dem Code', after: 'nach dem Code' },
-    language: { de: 'Deutsch', en: 'Englisch' },
+    language: LANGUAGE_NAMES.de,
   },
 };

@@ -95,8 +95,6 @@ export const securityStrings: Dictionaries = {
     placeholder_name: 'the user’s name',
     placeholder_link: 'the link (recovery email)',
     placeholder_validity: 'how long the code is valid',
-    language_de: 'Deutsch',
-    language_en: 'English',
     smsTemplate: 'SMS verification text',
     emailSubjectTemplate: 'Recovery email subject',
     emailBodyTemplate: 'Recovery email body',
@@ -310,8 +308,6 @@ export const securityStrings: Dictionaries = {
     placeholder_name: 'der Name des Benutzers',
     placeholder_link: 'der Link (Wiederherstellungs-E-Mail)',
     placeholder_validity: 'wie lange der Code gültig ist',
-    language_de: 'Deutsch',
-    language_en: 'English',
     smsTemplate: 'SMS-Bestätigungstext',
     emailSubjectTemplate: 'Betreff der Wiederherstellungs-E-Mail',
     emailBodyTemplate: 'Text der Wiederherstellungs-E-Mail',
@@ -393,7 +389,7 @@ export const securityStrings: Dictionaries = {
     'purpose_portal-change-email': 'Portal: E-Mail ändern',
     'purpose_portal-change-phone': 'Portal: Telefon ändern',
     'purpose_portal-recovery': 'Portal: Zugang wiederherstellen',
-    'purpose_user-issue-notification': 'Benachrichtigung zu Benutzeranliegen',
+    'purpose_user-issue-notification': 'Benachrichtigung zu Benutzeranfragen',
 
     // ---- Limits panel (limits-panel.tsx)
     limits: 'Sendelimits',

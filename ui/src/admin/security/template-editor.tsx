@@ -8,7 +8,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { Tabs } from '../../components/layout';
 import type { InferResponseType } from 'hono/client';
 import { adminApi, answer } from '../../lib/api-client';
-import { describeError, useTranslator, type Language } from '../../lib/i18n';
+import { describeError, LANGUAGE_ENDONYMS, useTranslator, type Language } from '../../lib/i18n';
 import type { MessagingSettings } from './email-method';
 import { Field, type ErrorBag } from './fields';
 import { securityStrings } from './strings';
@@ -57,7 +57,7 @@ export function TemplateEditor(props: {
           id: lang,
           label: (
             <>
-              {t(`language_${lang}`)}
+              {LANGUAGE_ENDONYMS[lang]}
               {languageHasSaveError(lang) ? <span class="badge" style="margin-left:.3rem">!</span> : null}
             </>
           ),
@@ -73,7 +73,7 @@ export function TemplateEditor(props: {
         </div>
         <section class="stack" aria-label={t('preview')} data-testid="template-preview">
           <h3 style="margin:0">
-            {t('preview')} ({t(`language_${language}`)})
+            {t('preview')} ({LANGUAGE_ENDONYMS[language]})
           </h3>
           {preview.error ? <div class="alert error">{preview.error}</div> : null}
           {preview.data ? (

@@ -9,7 +9,7 @@ import { Alert, Button } from '../../components/form';
 import type { InferResponseType } from 'hono/client';
 import { ApiError } from '../../lib/api';
 import { adminApi, answer } from '../../lib/api-client';
-import { currentLanguage, describeError, useTranslator, type Language } from '../../lib/i18n';
+import { currentLanguage, describeError, LANGUAGE_ENDONYMS, useTranslator, type Language } from '../../lib/i18n';
 import type { NotSentDetails } from '../../../../worker/messaging/service';
 import { Field, Select } from './fields';
 import { ProviderFailure } from './provider-failure';
@@ -97,8 +97,8 @@ export function TestMessagePanel(props: { unsaved: boolean }) {
           value={language}
           onValue={setLanguage}
           options={[
-            { value: 'de', label: t('language_de') },
-            { value: 'en', label: t('language_en') },
+            { value: 'de', label: LANGUAGE_ENDONYMS.de },
+            { value: 'en', label: LANGUAGE_ENDONYMS.en },
           ]}
         />
       </div>

@@ -279,7 +279,7 @@ function TokenResources({ id }: { id: string }) {
               <a href={`/admin/resources/${resource.id}`} onClick={onLinkClick}>
                 {resource.name}
               </a>{' '}
-              <span class="muted">({p(resource.via === 'token' ? 'resourceAsToken' : 'resourceAsUser')})</span>
+              <span class="muted">· {p(resource.via === 'token' ? 'resourceAsToken' : 'resourceAsUser')}</span>
             </li>
           ))}
         </ul>

@@ -79,5 +79,5 @@ export function TokensPage() {
 function tokenListNote(token: TokenAnswer, f: (key: string, params?: Record<string, string | number>) => string): string {
   if (token.recoveryCodes) return f('remaining', { remaining: token.recoveryCodes.remaining, total: token.recoveryCodes.total });
   if (token.type === 'PASSKEY') return token.description;
-  return token.destination ?? token.kind;
+  return token.destination ?? f(`kind_${token.kind}`);
 }

@@ -10,7 +10,6 @@ import { adminApi, answer } from '../../lib/api-client';
 import { formatDateTime, useTranslator } from '../../lib/i18n';
 import { navigate, onLinkClick } from '../../lib/router';
 import { PASSWORD_MIN_LENGTH } from '../../../../worker/contract/fields';
-import type { TokenAnswer } from '../../../../worker/tokens/answers';
 import type { UserOverviewAnswer } from '../../../../worker/users/answers';
 import { ActivityName } from '../activities/activity-labels';
 import { activityStrings } from '../activities/strings';
@@ -19,9 +18,9 @@ import { useAction, useAnswer } from '../use-data';
 import { UserForm } from '../users-page';
 import { Empty, PageHeader, confirmAction } from '../widgets';
 import { userPageStrings } from './strings';
+import { TokenStatus } from '../tokens/token-status';
 import { ChevronLeftIcon } from '../../components/icons';
 
-type Translate = (key: string, values?: Record<string, string | number>) => string;
 
 export function UserPage({ id }: { id: string }) {
   const t = useTranslator(adminStrings);
@@ -142,13 +141,6 @@ export function UserPage({ id }: { id: string }) {
   );
 }
 
-function tokenState(t: Translate, token: TokenAnswer) {
-  if (token.lockedUntil) return <span class="pill off">{t('locked')}</span>;
-  if (!token.enabled) return <span class="pill off">{t('disabled')}</span>;
-  if (!token.activated) return <span class="pill">{t('pending')}</span>;
-  return <span class="pill ok">{t('enabled')}</span>;
-}
-
 function TokensPanel({ overview, onChange }: { overview: UserOverviewAnswer; onChange: () => void }) {
   const t = useTranslator(adminStrings);
   const u = useTranslator(userPageStrings);
@@ -167,7 +159,6 @@ function TokensPanel({ overview, onChange }: { overview: UserOverviewAnswer; onC
               <th>{t('status')}</th>
               <th>{u('failCount')}</th>
               <th>{t('lastUsed')}</th>
-              <th />
             </tr>
           </thead>
           <tbody>
@@ -179,16 +170,21 @@ function TokensPanel({ overview, onChange }: { overview: UserOverviewAnswer; onC
                     {token.serial}
                   </a>
                 </td>
-                <td>{tokenState(t, token)}</td>
-                <td>{token.failCount}</td>
-                <td>{token.lastUsedAt ? formatDateTime(token.lastUsedAt) : u('never')}</td>
                 <td>
-                  {token.failCount > 0 || token.lockedUntil ? (
-                    <Button variant="secondary" busy={busy} onClick={() => run(() => adminApi.tokens[':id']['reset-fail-counter'].$post({ param: { id: token.id } }), u('failCounterReset')).then(onChange)}>
-                      {t('resetFailCounter')}
-                    </Button>
-                  ) : null}
+                  <TokenStatus token={token} />
                 </td>
+                {/* The reset sits with the count it resets: a column of its own was empty for most tokens. */}
+                <td>
+                  <span class="row">
+                    {token.failCount}
+                    {token.failCount > 0 || token.lockedUntil ? (
+                      <Button variant="secondary" busy={busy} onClick={() => run(() => adminApi.tokens[':id']['reset-fail-counter'].$post({ param: { id: token.id } }), u('failCounterReset')).then(onChange)}>
+                        {t('resetFailCounter')}
+                      </Button>
+                    ) : null}
+                  </span>
+                </td>
+                <td>{token.lastUsedAt ? formatDateTime(token.lastUsedAt) : u('never')}</td>
               </tr>
             ))}
           </tbody>
