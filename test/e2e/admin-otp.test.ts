@@ -54,7 +54,7 @@ describe('admin center', () => {
     await page.getByRole('button', { name: 'New software token' }).click();
     const dialog = page.getByRole('dialog');
     await dialog.getByLabel('Owner (Search)').fill('dora');
-    await dialog.getByRole('button', { name: /User/ }).first().click();
+    await dialog.getByRole('button', { name: 'Choose', exact: true }).first().click();
     await dialog.getByRole('button', { name: 'Create' }).click();
     const qr = dialog.locator('img.qr');
     await qr.waitFor();
@@ -84,7 +84,7 @@ describe('admin center', () => {
     // The picker and the list's search are told apart by their labels.
     expect(await page.getByLabel('Search the assignments').count()).toBe(1);
     await page.getByLabel('Find a user to assign').fill('dora');
-    await page.getByRole('button', { name: /User/ }).first().click();
+    await page.getByRole('button', { name: 'Choose', exact: true }).first().click();
     await page.getByLabel('Token', { exact: true }).selectOption({ index: 1 });
     await page.getByRole('button', { name: 'Assign user' }).click();
     await page.getByRole('cell', { name: 'Token with user' }).waitFor();

@@ -38,7 +38,7 @@ describe('admin center: SMS token', () => {
     await dialog.getByRole('alert').filter({ hasText: 'Choose the user the token is for.' }).waitFor();
 
     await dialog.getByLabel('Owner (Search)').fill('otto');
-    await dialog.getByRole('button', { name: /User/ }).first().click();
+    await dialog.getByRole('button', { name: 'Choose', exact: true }).first().click();
     // Prefilled from the account.
     const destination = dialog.getByLabel('Phone number');
     await expect.poll(() => destination.inputValue()).toBe(PHONE);
@@ -63,7 +63,7 @@ describe('admin center: SMS token', () => {
     await page.waitForURL(/\/admin\/resources\/[0-9a-f-]{36}/);
     await page.getByRole('tab', { name: 'Tokens with users' }).click();
     await page.getByLabel('Find a user to assign').fill('otto');
-    await page.getByRole('button', { name: /User/ }).first().click();
+    await page.getByRole('button', { name: 'Choose', exact: true }).first().click();
     await page.getByLabel('Token', { exact: true }).selectOption({ index: 1 });
     await page.getByRole('button', { name: 'Assign user' }).click();
     await page.getByRole('cell', { name: 'Token with user' }).waitFor();

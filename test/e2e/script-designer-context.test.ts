@@ -204,7 +204,7 @@ describe('outline, trace, tabs and inline actions', () => {
     await page.getByLabel(/Sample claims/).fill('extRole = admin');
     // A sample user is taken off again with an icon button that says what it does: an SVG, not a text glyph.
     await page.getByLabel('Sample user (optional)').fill(app.admin.login);
-    await page.getByRole('button', { name: 'User', exact: true }).first().click();
+    await page.getByRole('button', { name: 'Choose', exact: true }).first().click();
     const removeUser = page.getByRole('button', { name: 'Run without a sample user' });
     expect(await removeUser.locator('svg').count()).toBe(1);
     expect((await removeUser.textContent())!.trim()).toBe('');
