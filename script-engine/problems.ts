@@ -46,7 +46,7 @@ const PROBLEMS = {
   unknownTopLevelKey: {
     code: 'UNKNOWN_FIELD',
     en: (p) => `Unknown top-level key "${p.key}"; expected version, onError and actions.`,
-    de: (p) => `Unbekannter Schlüssel "${p.key}" auf oberster Ebene; erwartet sind version, onError und actions.`,
+    de: (p) => `Unbekannter Schlüssel „${p.key}“ auf oberster Ebene; erwartet sind version, onError und actions.`,
   },
   unsupportedVersion: {
     code: 'UNSUPPORTED_VERSION',
@@ -56,7 +56,7 @@ const PROBLEMS = {
   onErrorValue: {
     code: 'WRONG_TYPE',
     en: () => '`onError` is "deny" or "continue".',
-    de: () => '`onError` ist "deny" oder "continue".',
+    de: () => '`onError` ist „deny“ oder „continue“.',
   },
   actionsNotAList: {
     code: 'WRONG_TYPE',
@@ -91,7 +91,7 @@ const PROBLEMS = {
   forbiddenName: {
     code: 'FORBIDDEN_NAME',
     en: (p) => `"${p.name}" cannot be used as a name.`,
-    de: (p) => `"${p.name}" kann nicht als Name verwendet werden.`,
+    de: (p) => `„${p.name}“ kann nicht als Name verwendet werden.`,
   },
   notAValue: {
     code: 'INVALID_VALUE',
@@ -106,7 +106,7 @@ const PROBLEMS = {
   forbiddenParameterName: {
     code: 'FORBIDDEN_NAME',
     en: (p) => `"${p.name}" cannot be used as a parameter name.`,
-    de: (p) => `"${p.name}" kann nicht als Parametername verwendet werden.`,
+    de: (p) => `„${p.name}“ kann nicht als Parametername verwendet werden.`,
   },
   emptyScript: {
     code: 'EMPTY_SCRIPT',
@@ -131,7 +131,7 @@ const PROBLEMS = {
   unknownVariable: {
     code: 'UNKNOWN_VARIABLE',
     en: (p) => `There is no variable "${p.name}" here. Context variables: ${p.contextVariables}; define others with Let.`,
-    de: (p) => `Hier gibt es keine Variable "${p.name}". Kontextvariablen: ${p.contextVariables}; andere legt Let an.`,
+    de: (p) => `Hier gibt es keine Variable „${p.name}“. Kontextvariablen: ${p.contextVariables}; andere legt Let an.`,
   },
   listTooLong: {
     code: 'LIST_TOO_LONG',
@@ -146,42 +146,42 @@ const PROBLEMS = {
   unknownAction: {
     code: 'UNKNOWN_ACTION',
     en: (p) => `There is no action "${p.name}".`,
-    de: (p) => `Es gibt keine Aktion "${p.name}".`,
+    de: (p) => `Es gibt keine Aktion „${p.name}“.`,
   },
   unknownParameter: {
     code: 'UNKNOWN_PARAMETER',
     en: (p) => `${p.action} has no parameter "${p.name}"; it takes ${p.parameters}.`,
-    de: (p) => `${p.action} hat keinen Parameter "${p.name}"; es nimmt ${p.parameters}.`,
+    de: (p) => `${p.action} hat keinen Parameter „${p.name}“; es nimmt ${p.parameters}.`,
   },
   missingParameter: {
     code: 'MISSING_PARAMETER',
     en: (p) => `${p.action} needs "${p.name}".`,
-    de: (p) => `${p.action} braucht "${p.name}".`,
+    de: (p) => `${p.action} braucht „${p.name}“.`,
   },
   notActionList: {
     code: 'WRONG_TYPE',
     en: (p) => `"${p.name}" of ${p.action} is a list of actions.`,
-    de: (p) => `"${p.name}" von ${p.action} ist eine Liste von Aktionen.`,
+    de: (p) => `„${p.name}“ von ${p.action} ist eine Liste von Aktionen.`,
   },
   emptyBlock: {
     code: 'EMPTY_BLOCK',
     en: (p) => `"${p.name}" of ${p.action} has no actions.`,
-    de: (p) => `"${p.name}" von ${p.action} hat keine Aktionen.`,
+    de: (p) => `„${p.name}“ von ${p.action} hat keine Aktionen.`,
   },
   mustBeConstant: {
     code: 'WRONG_TYPE',
     en: (p) => `"${p.name}" of ${p.action} must be written as a constant.`,
-    de: (p) => `"${p.name}" von ${p.action} muss als Konstante geschrieben werden.`,
+    de: (p) => `„${p.name}“ von ${p.action} muss als Konstante geschrieben werden.`,
   },
   wrongType: {
     code: 'WRONG_TYPE',
     en: (p) => `"${p.name}" of ${p.action} must be ${type('en', p.expected)}, not ${type('en', p.actual)}.`,
-    de: (p) => `"${p.name}" von ${p.action} muss ${type('de', p.expected)} sein, nicht ${type('de', p.actual)}.`,
+    de: (p) => `„${p.name}“ von ${p.action} muss ${type('de', p.expected)} sein, nicht ${type('de', p.actual)}.`,
   },
   badVariableName: {
     code: 'FORBIDDEN_NAME',
     en: (p) => `"${p.name}" is not a usable variable name (letters, digits, _ and .).`,
-    de: (p) => `"${p.name}" ist kein brauchbarer Variablenname (Buchstaben, Ziffern, _ und .).`,
+    de: (p) => `„${p.name}“ ist kein brauchbarer Variablenname (Buchstaben, Ziffern, _ und .).`,
   },
   contextReplaced: {
     code: 'FORBIDDEN_NAME',
@@ -191,32 +191,32 @@ const PROBLEMS = {
   forbiddenFieldName: {
     code: 'FORBIDDEN_NAME',
     en: (p) => `"${p.name}" cannot be used as a field name.`,
-    de: (p) => `"${p.name}" kann nicht als Feldname verwendet werden.`,
+    de: (p) => `„${p.name}“ kann nicht als Feldname verwendet werden.`,
   },
   unknownUserField: {
     code: 'UNKNOWN_FIELD',
     en: (p) => `The user has no field "${p.name}". Fields: ${p.fields}.`,
-    de: (p) => `Der Benutzer hat kein Feld "${p.name}". Felder: ${p.fields}.`,
+    de: (p) => `Der Benutzer hat kein Feld „${p.name}“. Felder: ${p.fields}.`,
   },
   readOnlyField: {
     code: 'READ_ONLY_FIELD',
     en: (p) => `"${p.name}" cannot be changed by a script.`,
-    de: (p) => `"${p.name}" kann von einem Skript nicht geändert werden.`,
+    de: (p) => `„${p.name}“ kann von einem Skript nicht geändert werden.`,
   },
   fieldValueType: {
     code: 'WRONG_TYPE',
     en: (p) => `"${p.name}" takes ${fieldKind('en', p.type)}.`,
-    de: (p) => `"${p.name}" nimmt ${fieldKind('de', p.type)}.`,
+    de: (p) => `„${p.name}“ nimmt ${fieldKind('de', p.type)}.`,
   },
   unknownId: {
     code: 'UNKNOWN_ID',
     en: (p) => `There is no ${what('en', p.kind)} with id "${p.id}".`,
-    de: (p) => `Es gibt ${what('de', p.kind)} mit der ID "${p.id}".`,
+    de: (p) => `Es gibt ${what('de', p.kind)} mit der ID „${p.id}“.`,
   },
   forbiddenClaimName: {
     code: 'FORBIDDEN_NAME',
     en: (p) => `"${p.name}" cannot be used as a claim name.`,
-    de: (p) => `"${p.name}" kann nicht als Claim-Name verwendet werden.`,
+    de: (p) => `„${p.name}“ kann nicht als Claim-Name verwendet werden.`,
   },
   shortFormCount: {
     code: 'WRONG_TYPE',
@@ -268,7 +268,7 @@ const PROBLEMS = {
   variableUnset: {
     code: 'UNKNOWN_VARIABLE',
     en: (p) => `The variable "${p.name}" has no value here.`,
-    de: (p) => `Die Variable "${p.name}" hat hier keinen Wert.`,
+    de: (p) => `Die Variable „${p.name}“ hat hier keinen Wert.`,
   },
   runListTooLong: {
     code: 'LIST_TOO_LONG',
@@ -288,27 +288,27 @@ const PROBLEMS = {
   claimTooManyValues: {
     code: 'INPUT_TOO_LARGE',
     en: (p) => `The claim "${p.name}" has more than ${p.max} values.`,
-    de: (p) => `Der Claim "${p.name}" hat mehr als ${p.max} Werte.`,
+    de: (p) => `Der Claim „${p.name}“ hat mehr als ${p.max} Werte.`,
   },
   claimValueNotText: {
     code: 'INPUT_TOO_LARGE',
     en: (p) => `The claim "${p.name}" has a value that is not text.`,
-    de: (p) => `Der Claim "${p.name}" hat einen Wert, der kein Text ist.`,
+    de: (p) => `Der Claim „${p.name}“ hat einen Wert, der kein Text ist.`,
   },
   claimValueTooLong: {
     code: 'INPUT_TOO_LARGE',
     en: (p) => `A value of the claim "${p.name}" is longer than ${p.max} characters.`,
-    de: (p) => `Ein Wert des Claims "${p.name}" ist länger als ${p.max} Zeichen.`,
+    de: (p) => `Ein Wert des Claims „${p.name}“ ist länger als ${p.max} Zeichen.`,
   },
   forbiddenVariableName: {
     code: 'FORBIDDEN_NAME',
     en: (p) => `"${p.name}" cannot be used as a variable name.`,
-    de: (p) => `"${p.name}" kann nicht als Variablenname verwendet werden.`,
+    de: (p) => `„${p.name}“ kann nicht als Variablenname verwendet werden.`,
   },
   forbiddenFieldNameAtRun: {
     code: 'FORBIDDEN_NAME',
     en: (p) => `"${p.name}" cannot be used as a field name.`,
-    de: (p) => `"${p.name}" kann nicht als Feldname verwendet werden.`,
+    de: (p) => `„${p.name}“ kann nicht als Feldname verwendet werden.`,
   },
   tooManyVariables: {
     code: 'TOO_MANY_VARIABLES',
@@ -323,7 +323,7 @@ const PROBLEMS = {
   parameterNotText: {
     code: 'WRONG_TYPE',
     en: (p) => `"${p.name}" must be text.`,
-    de: (p) => `"${p.name}" muss Text sein.`,
+    de: (p) => `„${p.name}“ muss Text sein.`,
   },
   fieldTakesBoolean: {
     code: 'WRONG_TYPE',
@@ -363,7 +363,7 @@ const PROBLEMS = {
   userFieldMissing: {
     code: 'UNKNOWN_FIELD',
     en: (p) => `The user has no field "${p.name}".`,
-    de: (p) => `Der Benutzer hat kein Feld "${p.name}".`,
+    de: (p) => `Der Benutzer hat kein Feld „${p.name}“.`,
   },
   invalidProgram: {
     code: 'INVALID_PROGRAM',
@@ -379,22 +379,22 @@ const PROBLEMS = {
   userFieldTooLong: {
     code: 'STRING_TOO_LONG',
     en: (p) => `The user field "${p.name}" takes text of at most ${p.max} characters.`,
-    de: (p) => `Das Benutzerfeld "${p.name}" nimmt Text mit höchstens ${p.max} Zeichen.`,
+    de: (p) => `Das Benutzerfeld „${p.name}“ nimmt Text mit höchstens ${p.max} Zeichen.`,
   },
   userFieldNotEmail: {
     code: 'INVALID_VALUE',
     en: (p) => `The user field "${p.name}" takes an email address.`,
-    de: (p) => `Das Benutzerfeld "${p.name}" nimmt eine E-Mail-Adresse.`,
+    de: (p) => `Das Benutzerfeld „${p.name}“ nimmt eine E-Mail-Adresse.`,
   },
   userFieldLanguage: {
     code: 'INVALID_VALUE',
     en: (p) => `The user field "${p.name}" takes "de" or "en".`,
-    de: (p) => `Das Benutzerfeld "${p.name}" nimmt "de" oder "en".`,
+    de: (p) => `Das Benutzerfeld „${p.name}“ nimmt „de“ oder „en“.`,
   },
   userFieldNotBoolean: {
     code: 'WRONG_TYPE',
     en: (p) => `The user field "${p.name}" takes true or false.`,
-    de: (p) => `Das Benutzerfeld "${p.name}" nimmt wahr oder falsch.`,
+    de: (p) => `Das Benutzerfeld „${p.name}“ nimmt wahr oder falsch.`,
   },
   emailOfAnotherAccount: {
     code: 'INVALID_VALUE',

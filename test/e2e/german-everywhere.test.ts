@@ -215,7 +215,7 @@ describe('German everywhere the page is German', () => {
     await page.getByLabel(/Beispiel-Claims/).fill(`http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname = ${'x'.repeat(101)}`);
     await page.getByRole('button', { name: 'Ausführen, ohne etwas zu ändern' }).click();
     const outcome = page.getByTestId('test-run-result').locator('.alert, [role="alert"]').first();
-    await expect.poll(() => outcome.textContent()).toContain('seine Änderungen lassen sich nicht anwenden: Das Benutzerfeld "lastName" nimmt Text mit höchstens 100 Zeichen.');
+    await expect.poll(() => outcome.textContent()).toContain('seine Änderungen lassen sich nicht anwenden: Das Benutzerfeld „lastName“ nimmt Text mit höchstens 100 Zeichen.');
     await check('/admin/security/sign-in-script: test run would fail');
     // The changes a run would apply are said in German too.
     await page.getByLabel(/Beispiel-Claims/).fill('http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname = Müller');

@@ -1,8 +1,9 @@
 /**
  * The SAML configuration page in headless Chromium, in English and German: `version: 1.0` is valid in the editor
  * as on the server (the editor's schema is generated from the server's), a problem is marked on the line that
- * has to change (list and squiggle), the key documentation is in the page's language, and after the restart
- * applies the configuration the login methods table says SAML is active without a reload.
+ * has to change (list and squiggle), the key documentation is in the page's language (its hover's heading too,
+ * with no footer naming the schema's file), and after the restart applies the configuration the login methods
+ * table says SAML is active without a reload.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -76,14 +77,24 @@ describe('SAML configuration editor', () => {
     expect(await squiggleLines()).toEqual([]);
     // The same text with a version neither accepts is marked, on line 1.
     await paste(editor(), config('2.0'));
-    await expect.poll(() => problems().textContent()).toMatch(/Line 1:10 version/);
+    await expect.poll(() => problems().textContent()).toMatch(/Line 1, column 10 \(version\): /);
     await expect.poll(squiggleLines).toEqual([1]);
+  });
+
+  it("a key's hover is headed by the configuration's name and names no file", async () => {
+    await editor()
+      .locator('.view-line span', { hasText: /^entityId$/ })
+      .first()
+      .hover();
+    await expect.poll(() => page.locator('.monaco-hover').allInnerTexts()).toContainEqual(expect.stringContaining('SAML configuration'));
+    expect((await page.locator('.monaco-hover').allInnerTexts()).join('\n')).not.toMatch(/Source|schema\.json/);
+    await page.mouse.move(0, 0);
   });
 
   it('an unterminated quote is marked on the line where it opens, in the list and in the editor', async () => {
     const broken = config('"1.0"').replace('claimFirstName: givenName', 'claimFirstName: "givenName');
     await paste(editor(), broken);
-    await expect.poll(() => problems().textContent(), { timeout: 10_000 }).toContain('Line 8:19');
+    await expect.poll(() => problems().textContent(), { timeout: 10_000 }).toContain('Line 8, column 19');
     await expect.poll(squiggleLines).toContain(8);
     expect(await squiggleLines()).not.toContain(10);
   });
@@ -109,7 +120,7 @@ describe('SAML configuration editor', () => {
     await editor().waitFor();
     await expect.poll(() => samlMethodState().textContent()).toBe('Aktiv');
     await paste(editor(), config('1.0').replace('claimFirstName: givenName', "claimFirstName: 'givenName"));
-    await expect.poll(() => problems().textContent(), { timeout: 10_000 }).toContain('Zeile 8:19');
+    await expect.poll(() => problems().textContent(), { timeout: 10_000 }).toContain('Zeile 8, Spalte 19');
     await paste(editor(), config('1.0'));
     await expect.poll(() => problems().textContent(), { timeout: 10_000 }).toBe('Die Konfiguration ist gültig.');
     await editor()
@@ -117,6 +128,10 @@ describe('SAML configuration editor', () => {
       .first()
       .hover();
     await expect.poll(() => page.locator('.monaco-hover').allInnerTexts()).toContainEqual(expect.stringContaining('Die Entity-ID des IdP'));
+    // Headed in German too, and without a footer naming the schema's file.
+    const hover = (await page.locator('.monaco-hover').allInnerTexts()).join('\n');
+    expect(hover).toContain('SAML-Konfiguration');
+    expect(hover).not.toMatch(/SAML configuration|Source|Quelle|schema\.json/);
     await page.evaluate(() => localStorage.setItem('eid.language', 'en'));
   });
 

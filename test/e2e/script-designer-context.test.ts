@@ -333,7 +333,7 @@ describe('in German', () => {
     const [problem] = (await app.adminApi('POST', '/sign-in-script/check', { source: script })).errors;
     await paste(script);
     const list = page.getByTestId('script-problems');
-    await expect.poll(() => list.textContent(), { timeout: 10_000 }).toContain(`Zeile 3:${problem.column} UNKNOWN_ID: ${describeScriptProblem(problem, 'de')}`);
+    await expect.poll(() => list.textContent(), { timeout: 10_000 }).toContain(`Zeile 3, Spalte ${problem.column}: ${describeScriptProblem(problem, 'de')}`);
     expect(describeScriptProblem(problem, 'de')).not.toBe(problem.message);
     expect(await list.textContent()).not.toContain(problem.message);
   });

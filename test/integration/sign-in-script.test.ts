@@ -121,7 +121,7 @@ actions:
   it('a value the user field does not take: its code and parameters, with the English text for API clients', async () => {
     const refused = await wouldFail('language', 'fr');
     expect(refused).toEqual({ code: 'INVALID_VALUE', problem: 'userFieldLanguage', params: { name: 'language' }, message: 'The user field "language" takes "de" or "en".' });
-    expect(SCRIPT_PROBLEM_TEXTS.de.userFieldLanguage(refused.params)).toBe('Das Benutzerfeld "language" nimmt "de" oder "en".');
+    expect(SCRIPT_PROBLEM_TEXTS.de.userFieldLanguage(refused.params)).toBe('Das Benutzerfeld „language“ nimmt „de“ oder „en“.');
     expect(await wouldFail('firstName', 'x'.repeat(101))).toMatchObject({ code: 'STRING_TOO_LONG', problem: 'userFieldTooLong', params: { name: 'firstName', max: 100 } });
     expect(await wouldFail('email', 'not an address')).toMatchObject({ code: 'INVALID_VALUE', problem: 'userFieldNotEmail', params: { name: 'email' } });
   });

@@ -338,8 +338,11 @@ export function configJsonSchema(language: Language = 'en'): Record<string, unkn
   for (const [key, node] of Object.entries(config.properties ?? {})) describe(`config.${key}`, node);
   // Offered as values by the editor's completion: the NameID and the standard email claim.
   keySchema('config.claimEmail', config.properties?.claimEmail).examples = [NAME_ID_CLAIM, KEY_DOCS['config.claimEmail'].example];
-  return { ...schema, title: 'SAML configuration' };
+  return { ...schema, title: SCHEMA_TITLES[language] };
 }
+
+/** The schema's title heads every key's hover in the editor, above the key's documentation in the same language. */
+const SCHEMA_TITLES: Record<Language, string> = { en: 'SAML configuration', de: 'SAML-Konfiguration' };
 
 type JsonSchemaNode = z.core.JSONSchema._JSONSchema;
 

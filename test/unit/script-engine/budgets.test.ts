@@ -33,7 +33,7 @@ describe('budgets: at the limit and one past it', () => {
     expect(describeScriptProblem(over.error!, 'de')).toBe('Das Skript hat mehr als 50 Aktionen ausgeführt.');
     const missing = runProgram(compileOk('version: 1\nactions:\n  - GetValue: { object: { var: Context.User }, field: lastName }\n'), { claims: {}, user: { login: 'ada' }, userId: 'u' });
     expect(missing.error).toMatchObject({ code: 'UNKNOWN_FIELD', problem: 'userFieldMissing', params: { name: 'lastName' } });
-    expect(describeScriptProblem(missing.error!, 'de')).toBe('Der Benutzer hat kein Feld "lastName".');
+    expect(describeScriptProblem(missing.error!, 'de')).toBe('Der Benutzer hat kein Feld „lastName“.');
   });
 
   it('nesting depth, when parsing', () => {

@@ -258,7 +258,7 @@ describe('problems carry a code, the problem and its parameters, rendered in eit
       line: 3,
       column: 25,
     });
-    expect(describeScriptProblem(error!, 'de')).toBe('Comment hat keinen Parameter "colour"; es nimmt text.');
+    expect(describeScriptProblem(error!, 'de')).toBe('Comment hat keinen Parameter „colour“; es nimmt text.');
     expect(describeScriptProblem(error!, 'en')).toBe(error!.message);
   });
 
@@ -266,7 +266,7 @@ describe('problems carry a code, the problem and its parameters, rendered in eit
     const result = compileScript(script('  - Let: { name: a, value: { GetEntry: { claims: { var: Context.User }, key: k } } }\n'), options);
     if (result.ok) throw new Error('compiled');
     expect(result.errors[0]).toMatchObject({ problem: 'wrongType', params: { expected: 'claims', actual: 'user' } });
-    expect(describeScriptProblem(result.errors[0]!, 'de')).toBe('"claims" von GetEntry muss die Claims sein, nicht ein Benutzer.');
+    expect(describeScriptProblem(result.errors[0]!, 'de')).toBe('„claims“ von GetEntry muss die Claims sein, nicht ein Benutzer.');
   });
 
   it('every problem has a German text of its own, and a problem this bundle does not know keeps the English message', () => {

@@ -72,7 +72,8 @@ let yaml: MonacoYaml | null = null;
  * that decides, at the line the server names (monaco-yaml marks a YAML syntax error where its parser gave up).
  */
 export function setYamlSchemas(schemas: SchemasSettings[]): void {
-  const options = { enableSchemaRequest: false, hover: true, completion: true, validate: false, schemas };
+  // No "Source: <schema file>" under each hover: the file is our internal URI, nothing an admin can open.
+  const options = { enableSchemaRequest: false, hover: true, hoverSchemaSource: false, completion: true, validate: false, schemas };
   if (yaml) yaml.update(options);
   else yaml = configureMonacoYaml(monacoForYaml as unknown as typeof monaco, options);
 }

@@ -47,7 +47,7 @@ const strings: Dictionaries = {
     save: 'Save',
     valid: 'The configuration is valid.',
     problems: '{count} problem(s)',
-    line: 'Line {line}:{column}',
+    line: 'Line {line}, column {column}',
     unsaved: 'Unsaved changes',
     saved: 'Saved as version {version}. Press the restart button to make it active.',
     active: 'Active: version {version} ({allow}), saved {savedAt}',
@@ -84,7 +84,7 @@ const strings: Dictionaries = {
     save: 'Speichern',
     valid: 'Die Konfiguration ist gültig.',
     problems: '{count} Problem(e)',
-    line: 'Zeile {line}:{column}',
+    line: 'Zeile {line}, Spalte {column}',
     unsaved: 'Ungespeicherte Änderungen',
     saved: 'Als Version {version} gespeichert. Drücken Sie die Neustart-Schaltfläche, um sie zu aktivieren.',
     active: 'Aktiv: Version {version} ({allow}), gespeichert {savedAt}',
@@ -250,7 +250,7 @@ export default function SamlSection({ onApplied }: SamlSectionProps) {
         {warnings.map((w) => (
           <Alert key={w.path} kind="warning">
             <span data-testid="saml-warning">
-              {t('line', { line: w.line, column: w.column })} {w.path}: {issueText(w)}
+              {t('line', { line: w.line, column: w.column })} ({w.path}): {issueText(w)}
             </span>
           </Alert>
         ))}
@@ -319,8 +319,9 @@ function ProblemList({ problems }: { problems: ConfigIssue[] | null }) {
       <ul class="problems">
         {problems.map((p, i) => (
           <li key={i}>
-            {t('line', { line: p.line, column: p.column })} {p.path ? `${p.path}: ` : ''}
-            {issueText(p)}
+            {/* Where, then which key, then what: the same order as the script checker's problems. */}
+            {t('line', { line: p.line, column: p.column })}
+            {p.path ? ` (${p.path})` : ''}: {issueText(p)}
           </li>
         ))}
       </ul>

@@ -15,7 +15,7 @@ import { ApiError } from '../../../lib/api';
 import type { InferResponseType } from 'hono/client';
 import { adminApi, answer as answerOf } from '../../../lib/api-client';
 import { describeScriptProblem } from '../../../../../script-engine/problems';
-import { describeError, formatDateTime, useLanguage, useTranslator, type Dictionaries } from '../../../lib/i18n';
+import { describeError, formatDateTime, useLanguage, useTranslator, type Dictionaries, type Language } from '../../../lib/i18n';
 import { useAnswer } from '../../use-data';
 import { confirmAction } from '../../widgets';
 import { UserPicker } from '../../users-page';
@@ -62,7 +62,6 @@ const strings: Dictionaries = {
     continue: 'Continue the sign-in without the script',
     problems: '{count} problem(s)',
     noProblems: 'No problems.',
-    line: 'Line {line}:{column}',
     insert: 'Insert',
     systemName: 'GetSystemName',
     systemNameHint: "A user field's system name",
@@ -93,7 +92,9 @@ const strings: Dictionaries = {
     restore: 'Restore',
     restored: 'Version {version} restored as version {newVersion}.',
     template: 'Example',
-    cursor: 'Line {line}, column {column}',
+    position: 'Line {line}, column {column}',
+    example:
+      'Runs before every SAML sign-in: sets the user’s last name from the surname claim of the IdP and saves the user.\nPoint at an action’s name for what it does; Ctrl+Space suggests actions and their parameters.',
     outcomeSuccess: 'the script ran to the end',
     outcomeError: 'the script failed',
     outcomeDenied: 'the script denies the sign-in',
@@ -126,7 +127,6 @@ const strings: Dictionaries = {
     continue: 'Anmeldung ohne Skript fortsetzen',
     problems: '{count} Problem(e)',
     noProblems: 'Keine Probleme.',
-    line: 'Zeile {line}:{column}',
     insert: 'Einfügen',
     systemName: 'GetSystemName',
     systemNameHint: 'Systemname eines Benutzerfelds',
@@ -157,7 +157,9 @@ const strings: Dictionaries = {
     restore: 'Wiederherstellen',
     restored: 'Version {version} als Version {newVersion} wiederhergestellt.',
     template: 'Beispiel',
-    cursor: 'Zeile {line}, Spalte {column}',
+    position: 'Zeile {line}, Spalte {column}',
+    example:
+      'Läuft vor jeder SAML-Anmeldung: setzt den Nachnamen des Benutzers aus dem Claim „surname“ des IdP und speichert den Benutzer.\nZeigen Sie auf den Namen einer Aktion, um zu sehen, was sie tut; Strg+Leertaste schlägt Aktionen und ihre Parameter vor.',
     outcomeSuccess: 'Das Skript lief bis zum Ende',
     outcomeError: 'Das Skript ist fehlgeschlagen',
     outcomeDenied: 'Das Skript verweigert die Anmeldung',
@@ -172,7 +174,13 @@ const strings: Dictionaries = {
   },
 };
 
-const EXAMPLE = `# Runs before every SAML sign-in. Reference: script-engine/README.md
+/** The script a new one starts from, introduced by a comment in the page's language. */
+function exampleScript(t: Translate): string {
+  const comment = t('example')
+    .split('\n')
+    .map((line) => `# ${line}`)
+    .join('\n');
+  return `${comment}
 version: 1
 actions:
   - SetValue:
@@ -186,6 +194,7 @@ actions:
   - SaveInstance:
       object: { var: Context.User }
 `;
+}
 
 const CHECK_DELAY_MS = 400;
 
@@ -200,13 +209,20 @@ export function ScriptDesigner() {
   const [tab, setTab] = useState<'editor' | 'test' | 'history'>('editor');
   const [busy, setBusy] = useState(false);
   const [cursor, setCursor] = useState({ line: 1, column: 1 });
+  /** The example a new script was opened with (in the language of that moment): unchanged, it is no edit. */
+  const [example, setExample] = useState('');
+  /**
+   * Whether the admin put the cursor somewhere (a click, the keyboard, a node of the outline). Until then Monaco's
+   * cursor sits at line 1, column 1, where an inserted value would run into the first line and break the YAML.
+   */
+  const cursorPlaced = useRef(false);
   /** The last test run, with the source it ran: its trace is drawn on the outline while that source is unchanged. */
   const [lastRun, setLastRun] = useState<{
     source: string;
     trace: TraceStep[];
   } | null>(null);
   const editorRef = useRef<{
-    insert(text: string): void;
+    insert(text: string, note?: string): void;
     goTo(line: number, column: number): void;
   } | null>(null);
   const outline = useMemo(() => (open ? outlineOf(source) : []), [source, open]);
@@ -235,20 +251,22 @@ export function ScriptDesigner() {
       problems.map((p) => ({
         line: p.line,
         column: p.column,
-        message: `${p.code}: ${describeScriptProblem(p, language)}`,
+        message: describeScriptProblem(p, language),
       })),
     [problems, language],
   );
 
   // The editor holds edits while its text or policy differs from the saved script (or, before the first save, the
   // example it opened with).
-  const dirty = open && state !== null && (source !== (state.script?.source ?? EXAMPLE) || onError !== (state.script?.onError ?? 'deny'));
+  const dirty = open && state !== null && (source !== (state.script?.source ?? example) || onError !== (state.script?.onError ?? 'deny'));
   useUnsavedChangesGuard(dirty);
 
   if (!state) return <div class="loading" aria-busy="true" />;
 
   function openEditor(text: string, policy: 'deny' | 'continue') {
     setSource(text);
+    // The new text puts the cursor back at the start, where nobody placed it.
+    cursorPlaced.current = false;
     setRevision((r) => r + 1);
     setOnError(policy);
     setOpen(true);
@@ -277,7 +295,15 @@ export function ScriptDesigner() {
       {!state.script && !open ? (
         <div class="row">
           <span>{t('none')}</span>
-          <Button onClick={() => openEditor(EXAMPLE, 'deny')}>{t('create')}</Button>
+          <Button
+            onClick={() => {
+              const text = exampleScript(t);
+              setExample(text);
+              openEditor(text, 'deny');
+            }}
+          >
+            {t('create')}
+          </Button>
         </div>
       ) : null}
       {state.script && !open ? (
@@ -332,7 +358,7 @@ export function ScriptDesigner() {
           />
           {/* Hidden, not unmounted: the editor keeps its undo history and cursor while another tab is open. */}
           <div role="tabpanel" aria-label={t('editor')} class="stack" style={tab === 'editor' ? undefined : 'display:none'}>
-            <InlineActions onInsert={(text) => editorRef.current?.insert(text)} />
+            <InlineActions onInsert={(text, note) => editorRef.current?.insert(text, note)} />
             <div class="script-workbench">
               <div class="stack">
                 <YamlEditor
@@ -345,19 +371,22 @@ export function ScriptDesigner() {
                   ariaLabel={t('title')}
                   onMonaco={(monaco) => attachScriptLanguage(monaco)}
                   onEditor={(editor) => {
-                    editor.onDidChangeCursorPosition((event) =>
+                    editor.onDidChangeCursorPosition((event) => {
                       setCursor({
                         line: event.position.lineNumber,
                         column: event.position.column,
-                      }),
-                    );
+                      });
+                      if (USER_CURSOR_SOURCES.has(event.source)) cursorPlaced.current = true;
+                    });
                     editorRef.current = {
-                      insert(text) {
+                      insert(text, note) {
                         const selection = editor.getSelection();
-                        if (selection) editor.executeEdits('inline-action', [{ range: selection, text, forceMoveMarkers: true }]);
+                        if (cursorPlaced.current && selection) editor.executeEdits('inline-action', [{ range: selection, text, forceMoveMarkers: true }]);
+                        else appendCommentLine(editor, note ? `${note}: ${text}` : text);
                         editor.focus();
                       },
                       goTo(line, column) {
+                        cursorPlaced.current = true;
                         editor.setPosition({ lineNumber: line, column });
                         editor.revealLineInCenter(line);
                         editor.focus();
@@ -366,7 +395,7 @@ export function ScriptDesigner() {
                   }}
                 />
                 <small class="muted" data-testid="script-cursor">
-                  {t('cursor', { line: cursor.line, column: cursor.column })}
+                  {t('position', { line: cursor.line, column: cursor.column })}
                 </small>
               </div>
               <ScriptOutline nodes={outline} trace={lastRun?.source === source ? lastRun.trace : null} onSelect={(line, column) => editorRef.current?.goTo(line, column)} />
@@ -423,6 +452,36 @@ function useTranslatorLocal() {
   return useTranslator(strings);
 }
 
+type Translate = ReturnType<typeof useTranslatorLocal>;
+
+/** Monaco's names for cursor moves a person makes; the others (a loaded text, our own edits) place nothing. */
+const USER_CURSOR_SOURCES = new Set(['mouse', 'keyboard']);
+
+type ScriptEditor = Parameters<NonNullable<YamlEditorProps['onEditor']>>[0];
+
+/**
+ * `text` on a comment line of its own at the end of the script, for an insert with no cursor placed: the script
+ * stays as it was, and the value is at hand to move where it belongs. The cursor goes to the end of that line.
+ */
+function appendCommentLine(editor: ScriptEditor, text: string): void {
+  const model = editor.getModel();
+  if (!model) return;
+  const last = model.getLineCount();
+  const end = model.getLineMaxColumn(last);
+  const lastIsEmpty = end === 1;
+  const comment = `# ${text}`;
+  editor.executeEdits('inline-action', [{ range: { startLineNumber: last, startColumn: end, endLineNumber: last, endColumn: end }, text: lastIsEmpty ? `${comment}\n` : `\n${comment}` }]);
+  const line = lastIsEmpty ? last : last + 1;
+  editor.setPosition({ lineNumber: line, column: model.getLineMaxColumn(line) });
+  editor.revealLine(line);
+}
+
+/** A problem as people read it: where, then what. Its stable code is no text for people; it stays in the markup. */
+function describeProblemAt(problem: Parameters<typeof describeScriptProblem>[0] & { line?: number | null; column?: number | null }, language: Language, t: Translate): string {
+  const message = describeScriptProblem(problem, language);
+  return problem.line ? `${t('position', { line: problem.line, column: problem.column ?? 1 })}: ${message}` : message;
+}
+
 function ProblemList({ problems }: { problems: ScriptProblem[] }) {
   const t = useTranslatorLocal();
   const language = useLanguage();
@@ -437,8 +496,8 @@ function ProblemList({ problems }: { problems: ScriptProblem[] }) {
       <strong>{t('problems', { count: problems.length })}</strong>
       <ul class="problems">
         {problems.map((p, i) => (
-          <li key={i}>
-            {t('line', { line: p.line, column: p.column })} {p.code}: {describeScriptProblem(p, language)}
+          <li key={i} data-code={p.code}>
+            {describeProblemAt(p, language, t)}
           </li>
         ))}
       </ul>
@@ -446,8 +505,11 @@ function ProblemList({ problems }: { problems: ScriptProblem[] }) {
   );
 }
 
-/** GetSystemName and GetSystemId: look up a user field or an office/group and insert it at the cursor. */
-function InlineActions({ onInsert }: { onInsert: (text: string) => void }) {
+/**
+ * GetSystemName and GetSystemId: look up a user field or an office/group and insert it at the cursor. `note` says
+ * what an inserted id stands for, where the editor has no cursor to put it at.
+ */
+function InlineActions({ onInsert }: { onInsert: (text: string, note?: string) => void }) {
   const t = useTranslatorLocal();
   const fields = useAnswer((init) => answerOf(scriptApi['user-fields'].$get({}, { init })), []);
   const [field, setField] = useState('');
@@ -504,13 +566,14 @@ function InlineActions({ onInsert }: { onInsert: (text: string) => void }) {
           />
           <TextField label={t('searchName')} name="system-id-name" value={name} onValue={setName} />
         </div>
-        <ul class="sortable-list">
+        <ul class="sortable-list system-id-matches">
           {matches.map((match) => (
             <li key={match.id}>
-              <span>{match.name}</span>
-              <code class="muted">{match.id}</code>
-              <span class="spacer" />
-              <Button variant="secondary" onClick={() => onInsert(`"${match.id}"`)}>
+              <span class="match-name">{match.name}</span>
+              <code class="muted" title={match.id}>
+                {match.id}
+              </code>
+              <Button variant="secondary" onClick={() => onInsert(`"${match.id}"`, match.name)}>
                 {t('insert')}
               </Button>
             </li>
@@ -537,7 +600,7 @@ function parseClaims(text: string): Record<string, string[]> {
 const CHANGE_KEYS = { add: { office: 'changeAddOffice', group: 'changeAddGroup' }, remove: { office: 'changeRemoveOffice', group: 'changeRemoveGroup' } } as const;
 
 /** A change the run would apply, in the page's language (the answer carries it as data). */
-function describeChange(change: ScriptChange, t: (key: string, values?: Record<string, string | number>) => string): string {
+function describeChange(change: ScriptChange, t: Translate): string {
   if (change.change === 'set') return t('changeSet', { field: change.field, value: JSON.stringify(change.value) });
   return t(CHANGE_KEYS[change.change][change.kind], { name: change.name });
 }
@@ -591,9 +654,9 @@ function TestRun({ source, onTrace, onSelect }: { source: string; onTrace: (trac
             <>
               <Alert kind={answer.outcome === 'success' && !answer.denied && !answer.wouldFail ? 'success' : 'error'}>
                 {t('outcome')}: {t(answer.denied ? 'outcomeDenied' : answer.outcome === 'success' ? 'outcomeSuccess' : 'outcomeError')}
-                {answer.error
-                  ? ` — ${answer.error.code}: ${describeScriptProblem(answer.error, language)}${answer.error.line ? ` (${t('line', { line: answer.error.line, column: answer.error.column ?? 1 })})` : ''}`
-                  : ''}
+                {answer.error ? (
+                  <span data-code={answer.error.code}> — {describeProblemAt(answer.error, language, t)}</span>
+                ) : null}
                 {answer.denied ? ` — ${answer.denied}` : ''}
                 {answer.wouldFail ? ` — ${t('wouldFail')}: ${describeScriptProblem(answer.wouldFail, language)}` : ''}
               </Alert>
