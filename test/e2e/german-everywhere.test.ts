@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { dateFieldStrings } from '../../ui/src/components/date-field-strings';
 import { ERROR_TEXTS } from '../../ui/src/lib/error-texts';
 import { ERROR_CATALOGUE } from '../../worker/contract/errors';
 import { activityStrings } from '../../ui/src/admin/activities/strings';
@@ -39,6 +40,7 @@ const DICTIONARIES: Array<{ en: Record<string, string>; de: Record<string, strin
   portalStrings,
   profileStrings,
   signInStrings,
+  dateFieldStrings,
   ERROR_TEXTS,
 ];
 

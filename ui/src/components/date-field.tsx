@@ -4,27 +4,9 @@
  * the format stated: TT.MM.JJJJ in German, YYYY-MM-DD in English; either form is understood in both languages.
  */
 import { useState } from 'preact/hooks';
-import { useLanguage, type Dictionaries, translator } from '../lib/i18n';
+import { useTranslator } from '../lib/i18n';
+import { dateFieldStrings } from './date-field-strings';
 import { TextField } from './form';
-
-const dateFieldStrings: Dictionaries = {
-  en: {
-    dateFormat: 'YYYY-MM-DD',
-    dateTimeFormat: 'YYYY-MM-DD HH:MM',
-    dateHint: 'As YYYY-MM-DD (or DD.MM.YYYY).',
-    dateTimeHint: 'As YYYY-MM-DD, optionally with a time HH:MM (or DD.MM.YYYY).',
-    dateInvalid: 'Not a date in the form YYYY-MM-DD.',
-    dateTimeInvalid: 'Not a date in the form YYYY-MM-DD, with an optional time HH:MM.',
-  },
-  de: {
-    dateFormat: 'TT.MM.JJJJ',
-    dateTimeFormat: 'TT.MM.JJJJ HH:MM',
-    dateHint: 'Als TT.MM.JJJJ.',
-    dateTimeHint: 'Als TT.MM.JJJJ, optional mit Uhrzeit HH:MM.',
-    dateInvalid: 'Kein Datum der Form TT.MM.JJJJ.',
-    dateTimeInvalid: 'Kein Datum der Form TT.MM.JJJJ mit optionaler Uhrzeit HH:MM.',
-  },
-};
 
 /** A typed date read as local time: `start` is its first millisecond, `end` the first one after it (the end of the day, or of the minute typed). */
 export interface TypedDate {
@@ -70,8 +52,7 @@ export function DateField(props: {
   errorPath?: string;
   revealInvalid?: boolean;
 }) {
-  useLanguage();
-  const t = translator(dateFieldStrings);
+  const t = useTranslator(dateFieldStrings);
   const withTime = props.withTime ?? false;
   // Said once the person leaves the field, not at every keystroke of a date still being typed.
   const [left, setLeft] = useState(false);
