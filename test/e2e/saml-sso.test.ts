@@ -102,7 +102,7 @@ describe('SAML configuration in the admin center', () => {
     await samlSection().getByRole('button', { name: 'Validate' }).click();
     const problems = samlSection().getByTestId('saml-problems');
     await expect.poll(() => problems.textContent()).toContain('claimEmail');
-    expect(await problems.textContent()).toMatch(/Line 6:\d+ config\.certificate/);
+    expect(await problems.textContent()).toMatch(/Line 6, column \d+ \(config\.certificate\): /);
     await samlEditor().locator('.squiggly-error').first().waitFor();
 
     await samlSection().getByRole('button', { name: 'Save' }).click();
