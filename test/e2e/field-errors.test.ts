@@ -185,6 +185,18 @@ describe('field errors in German', () => {
     expect((await app.adminApi('GET', '/messaging/settings')).sms.primary.type).toBe('outbox');
   });
 
+  it('a message template without its code is refused in German, while typing and at the save', async () => {
+    await page.goto('/admin/security/email');
+    const field = page.getByLabel(securityStrings.de.smsTemplate!);
+    const fieldError = page.locator('.field', { has: field }).locator('[data-field-error]');
+    await field.fill('Ihr Code kommt gleich.');
+    await expect.poll(() => fieldError.textContent()).toBe('Der Text muss {{code}} enthalten.');
+    await page.getByRole('button', { name: securityStrings.de.saveMessaging }).click();
+    await expect.poll(() => page.getByTestId('save-error').count()).toBe(1);
+    expect(await fieldError.textContent()).toBe('Der Text muss {{code}} enthalten.');
+    expect((await app.adminApi('GET', '/messaging/settings')).templates.de.sms).toContain('{{code}}');
+  });
+
   it('the admin center starts in the language of the admin account and switches in the account menu', async () => {
     const context = await app.newContext();
     const fresh = await context.newPage();

@@ -201,6 +201,21 @@ describe('GetSystemId at a 1024 px wide window', () => {
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 
+  it('Close with edits asks first, as leaving the page does: Abbrechen keeps the text, Verlassen drops it', async () => {
+    await createScript('de');
+    const edited = 'version: 1\nactions:\n  - SaveInstance:\n      object: { var: Context.User }\n# nicht gespeichert\n';
+    await paste(edited);
+    await expect.poll(editorText).toBe(edited);
+    await page.getByRole('button', { name: 'Schließen' }).click();
+    const ask = page.locator('dialog[open]').filter({ hasText: 'Ohne Speichern verlassen?' });
+    await ask.getByRole('button', { name: 'Abbrechen' }).click();
+    await ask.waitFor({ state: 'detached' });
+    expect(await editorText()).toBe(edited);
+    await page.getByRole('button', { name: 'Schließen' }).click();
+    await ask.getByRole('button', { name: 'Verlassen' }).click();
+    await page.getByRole('button', { name: 'Anlegen' }).waitFor();
+  });
+
   it('ran without console errors', () => {
     expect(consoleErrors).toEqual([]);
   });

@@ -20,8 +20,8 @@ const unsavedChangesStrings: Dictionaries = {
 };
 
 /** Module-level, so every render passes the same function and the guard is not re-registered; the text is in
- * the language shown when the user leaves. */
-function askToLeave(): Promise<boolean> {
+ * the language shown when the user leaves. Also asked by a page's own Close while it holds edits. */
+export function askToLeave(): Promise<boolean> {
   const t = translator(unsavedChangesStrings);
   return confirmDialog({ title: t('unsavedTitle'), text: t('unsavedText'), confirmLabel: t('leave'), danger: true });
 }

@@ -6,10 +6,11 @@
 import type { ComponentChildren, InputHTMLAttributes } from 'preact';
 import { useId } from 'preact/hooks';
 import { ApiError } from '../../lib/api';
-import type { FieldIssue as SharedFieldIssue } from '../../../../worker/contract/field-issues';
+import { SCHEMA_ISSUE_CODES, type FieldIssue as SharedFieldIssue } from '../../../../worker/contract/field-issues';
 import { describeFieldIssue } from '../../lib/error-texts';
-import { currentLanguage, useTranslator } from '../../lib/i18n';
+import { currentLanguage, translator, useTranslator } from '../../lib/i18n';
 import type { SettingsProblem } from '../../../../worker/messaging/settings';
+import type { TemplateProblem } from '../../../../worker/messaging/templates';
 import { securityStrings } from './strings';
 
 /** `details.issues` of a VALIDATION_FAILED / TEMPLATE_INVALID answer to a messaging save. */
@@ -21,16 +22,34 @@ export interface ErrorBag {
   clear(path: string): void;
 }
 
+/** zod's own issue codes: the server's sentence for them is zod's ("Too small: expected string …"), no text for people. */
+const SCHEMA_CODES: ReadonlySet<string> = new Set(SCHEMA_ISSUE_CODES.filter((code) => code !== 'custom'));
+
 /** The field issues of a failed save; those with a code we know are said in the admin's language. */
 export function issuesOf(failure: unknown): FieldIssue[] {
   if (!(failure instanceof ApiError)) return [];
   const details = failure.details as { issues?: FieldIssue[] } | undefined;
   if (!Array.isArray(details?.issues)) return [];
-  // English keeps the server's own sentence, which names the host or the value; German says the code's text.
+  // English keeps the server's own sentence where it names the host or the value (the provider URL checks); zod's
+  // codes, a template's problems and every code in German are said from the catalogues.
   const language = currentLanguage();
+  const t = translator(securityStrings);
   return details.issues
     .filter((issue) => typeof issue?.path === 'string')
-    .map((issue) => (language !== 'en' && issue.code ? { ...issue, message: describeFieldIssue(issue as SharedFieldIssue, language) } : issue));
+    .map((issue) => {
+      if (issue.problems?.length) return { ...issue, message: issue.problems.map((problem) => templateProblemText(problem, t)).join(' ') };
+      if (issue.code && (language !== 'en' || SCHEMA_CODES.has(issue.code))) return { ...issue, message: describeFieldIssue(issue as SharedFieldIssue, language) };
+      return issue;
+    });
+}
+
+/** One problem of a message template, in the page's language, where it is and what to do. */
+export function templateProblemText(problem: TemplateProblem, t: (key: string, values?: Record<string, string | number>) => string): string {
+  const braced = (name: string) => `{{${name}}}`;
+  if (problem.kind === 'missing_placeholder') {
+    return t('templateMissingPlaceholder', { placeholders: problem.placeholder.split('|').map(braced).join(` ${t('or')} `) });
+  }
+  return t(problem.kind === 'unknown_placeholder' ? 'templateUnknownPlaceholder' : 'templateUnclosedPlaceholder', { placeholder: braced(problem.placeholder), line: problem.line, column: problem.column });
 }
 
 export function FieldError({ id, error }: { id?: string; error?: string | string[] }) {

@@ -10,7 +10,7 @@ import type { InferResponseType } from 'hono/client';
 import { adminApi, answer } from '../../lib/api-client';
 import { describeError, LANGUAGE_ENDONYMS, useTranslator, type Language } from '../../lib/i18n';
 import type { MessagingSettings } from './email-method';
-import { Field, type ErrorBag } from './fields';
+import { Field, templateProblemText, type ErrorBag } from './fields';
 import { securityStrings } from './strings';
 
 /** One language's message templates, as the settings answer them and a save takes them. */
@@ -30,7 +30,7 @@ export function TemplateEditor(props: {
   const [language, setLanguage] = useState<Language>('de');
   const current = props.templates[language];
   const preview = usePreview(language, current);
-  const problemsOf = (field: TemplateField) => preview.data?.[field]?.problems.map((p) => p.message) ?? [];
+  const problemsOf = (field: TemplateField) => preview.data?.[field]?.problems.map((problem) => templateProblemText(problem, t)) ?? [];
   const errorOf = (field: TemplateField) => {
     const saved = props.errors.get(`templates.${language}.${field}`);
     return saved ? [saved] : problemsOf(field);

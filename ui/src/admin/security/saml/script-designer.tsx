@@ -26,7 +26,7 @@ import { loadYamlEditor } from '../../monaco/load';
 import { outlineOf } from './script-context';
 import { registerScriptLanguage, type DesignerCatalogue } from './script-language';
 import { ScriptOutline, type TraceStep } from './script-outline';
-import { useUnsavedChangesGuard } from '../../unsaved-changes';
+import { askToLeave, useUnsavedChangesGuard } from '../../unsaved-changes';
 import type { OrganisationAnswer } from '../../../../../worker/organisation/answers';
 
 const scriptApi = adminApi['sign-in-script'];
@@ -413,7 +413,14 @@ export function ScriptDesigner() {
                 ]}
               />
               <span class="spacer" />
-              <Button variant="secondary" onClick={() => setOpen(false)}>
+              <Button
+                variant="secondary"
+                onClick={async () => {
+                  // Closing drops the editor's text as leaving the page would: the same question first.
+                  if (dirty && !(await askToLeave())) return;
+                  setOpen(false);
+                }}
+              >
                 {t('close')}
               </Button>
               <Button busy={busy} onClick={save}>
