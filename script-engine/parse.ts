@@ -5,9 +5,9 @@
  * A value is written as a constant (`"admin"`, `3`, `true`), a variable (`{ var: Context.User }`), a list, or a
  * nested action (`{ GetEntry: { key: extRole, index: 0 } }`).
  */
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair, type YAMLError } from 'yaml';
 import { FORBIDDEN_NAMES } from './actions';
-import { scriptProblem, type ProblemParams, type ScriptProblem } from './problems';
+import { scriptProblem, type ProblemParams, type ScriptProblem, type YamlSyntaxKind } from './problems';
 import type { Budgets, Expr, Location, ParsedScript, ScriptError } from './types';
 
 export type ParseResult = { ok: true; script: ParsedScript } | { ok: false; errors: ScriptError[] };
@@ -33,7 +33,7 @@ export function parseScript(source: string, budgets: Budgets): ParseResult {
   for (const error of document.errors) {
     const { line, col } = lineCounter.linePos(error.pos[0]);
     if (error.code === 'DUPLICATE_KEY') fail('duplicateKey', {}, { line, column: col });
-    else fail('yamlSyntax', { detail: error.message.split('\n')[0]! }, { line, column: col });
+    else fail('yamlSyntax', { kind: yamlSyntaxKind(error), detail: error.message.split('\n')[0]! }, { line, column: col });
   }
   if (errors.length) return { ok: false, errors };
   // No anchors/aliases: `*ref` expansion is how YAML bombs multiply a small text into a huge tree.
@@ -142,4 +142,13 @@ function hasAlias(node: unknown): boolean {
   if (isAlias(node)) return true;
   if (isMap(node) || isSeq(node)) return (node.items as unknown[]).some((item) => (isMap(node) ? hasAlias((item as Pair).key) || hasAlias((item as Pair).value) : hasAlias(item)));
   return false;
+}
+
+/** The kind of a YAML syntax error, by the yaml library's code: its messages are English, the kind is said in German. */
+function yamlSyntaxKind(error: YAMLError): YamlSyntaxKind {
+  // First: "Implicit map keys need to be followed by map values" comes as MISSING_CHAR too.
+  if (error.code === 'MULTILINE_IMPLICIT_KEY' || error.code === 'BLOCK_AS_IMPLICIT_KEY' || /implicit (map )?keys/i.test(error.message)) return 'key';
+  if (error.code === 'MISSING_CHAR' || (error.code === 'BAD_INDENT' && /end with a/.test(error.message))) return 'unclosed';
+  if (error.code === 'BAD_INDENT' || error.code === 'TAB_AS_INDENT') return 'indent';
+  return 'other';
 }

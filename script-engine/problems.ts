@@ -17,16 +17,26 @@ const fieldKind = (language: DocLanguage, kind: string | number | undefined) =>
 const what = (language: DocLanguage, kind: string | number | undefined) =>
   kind === 'office' ? (language === 'en' ? 'workspace (office)' : 'keinen Arbeitsbereich (Office)') : language === 'en' ? 'group' : 'keine Gruppe';
 
+/** What a YAML syntax error is, told apart by the yaml library's error code (parse.ts). */
+export type YamlSyntaxKind = 'unclosed' | 'indent' | 'key' | 'other';
+const YAML_SYNTAX_DE: Record<YamlSyntaxKind, string> = {
+  unclosed: 'Ein hier geöffnetes Anführungszeichen oder eine Klammer wird nicht geschlossen.',
+  indent: 'Die Einrückung stimmt hier nicht (Leerzeichen, keine Tabulatoren).',
+  key: 'Ein Schlüssel steht in einer Zeile und hat nach dem Doppelpunkt einen Wert („schlüssel: wert“).',
+  other: 'Der Text ist hier nicht wohlgeformt.',
+};
+
 const PROBLEMS = {
   sourceTooLarge: {
     code: 'SOURCE_TOO_LARGE',
     en: (p) => `The script is longer than ${p.max} characters.`,
     de: (p) => `Das Skript ist länger als ${p.max} Zeichen.`,
   },
+  // `kind` (parse.ts, yamlSyntaxKind) is what German can say; the yaml library's own `detail` is English only.
   yamlSyntax: {
     code: 'YAML_SYNTAX',
     en: (p) => `Not valid YAML: ${p.detail}`,
-    de: (p) => `Kein gültiges YAML: ${p.detail}`,
+    de: (p) => `Kein gültiges YAML: ${YAML_SYNTAX_DE[p.kind as YamlSyntaxKind] ?? YAML_SYNTAX_DE.other}`,
   },
   duplicateKey: {
     code: 'DUPLICATE_KEY',

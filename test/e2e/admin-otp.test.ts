@@ -53,7 +53,7 @@ describe('admin center', () => {
     await page.goto('/admin/tokens');
     await page.getByRole('button', { name: 'New software token' }).click();
     const dialog = page.getByRole('dialog');
-    await dialog.getByLabel('Owner (Search)').fill('dora');
+    await dialog.getByLabel('Find the owner').fill('dora');
     await dialog.getByRole('button', { name: 'Choose', exact: true }).first().click();
     await dialog.getByRole('button', { name: 'Create' }).click();
     const qr = dialog.locator('img.qr');

@@ -37,7 +37,7 @@ describe('admin center: SMS token', () => {
     await dialog.getByRole('button', { name: 'Create' }).click();
     await dialog.getByRole('alert').filter({ hasText: 'Choose the user the token is for.' }).waitFor();
 
-    await dialog.getByLabel('Owner (Search)').fill('otto');
+    await dialog.getByLabel('Find the owner').fill('otto');
     await dialog.getByRole('button', { name: 'Choose', exact: true }).first().click();
     // Prefilled from the account.
     const destination = dialog.getByLabel('Phone number');

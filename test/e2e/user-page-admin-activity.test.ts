@@ -62,6 +62,8 @@ describe.each([
     older: 'Older entries',
     userType: 'User',
     active: 'Active',
+    supplierChange: 'SMS › Primary supplier › Type: Outbox (development) → Twilio',
+    actionsChange: 'Change First Name and Last Name, Change Password',
     hardware: 'hardware',
     fromFilter: 'From',
     untilFilter: 'Until',
@@ -90,6 +92,8 @@ describe.each([
     older: 'Ältere Einträge',
     userType: 'Benutzer',
     active: 'Aktiv',
+    supplierChange: 'SMS › Hauptanbieter › Typ: Postausgang (Entwicklung) → Twilio',
+    actionsChange: 'Vor- und Nachnamen ändern, Passwort ändern',
     hardware: 'Hardware',
     fromFilter: 'Von',
     untilFilter: 'Bis',
@@ -189,6 +193,26 @@ describe.each([
     await until.blur();
     await expect.poll(() => page.locator('.field', { has: until }).locator('[data-field-error]').textContent()).toBe(words.dateInvalid);
     await expect.poll(() => table.locator('tbody tr').count()).toBe(1);
+  });
+
+  it('Admin activity lists what changed inside message and portal settings, in words, not as JSON', async () => {
+    await useLanguage(words.language);
+    const before = await app.adminApi('GET', '/messaging/settings');
+    const twilio = { type: 'twilio', accountSid: `AC${'0123456789abcdef'.repeat(2)}`, authToken: 'audit-auth-token-123', from: '+15005550006' };
+    await app.adminApi('PUT', '/messaging/settings', { sms: { primary: twilio, fallback: null } });
+    const resource = await app.adminApi('POST', '/resources', { name: `Portal audit ${words.language} ${Date.now().toString(36)}` });
+    await app.adminApi('PUT', `/resources/${resource.id}/self-service`, { enabled: true, alias: `audit-${words.language}-${Date.now().toString(36)}`, actions: ['changeName', 'changePassword'] });
+    try {
+      await page.goto('/admin/admin-activity');
+      const table = page.getByTestId('admin-activity');
+      await expect.poll(() => table.locator('tbody').textContent()).toContain(words.supplierChange);
+      await expect.poll(() => table.locator('tbody').textContent()).toContain(words.actionsChange);
+      const shown = (await table.locator('tbody').textContent())!;
+      expect(shown).not.toContain('{"');
+      expect(shown).not.toContain('audit-auth-token-123');
+    } finally {
+      await app.adminApi('PUT', '/messaging/settings', { sms: before.sms });
+    }
   });
 
   it('the tokens list says the kind of a token in the page language', async () => {

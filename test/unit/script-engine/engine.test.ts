@@ -262,6 +262,18 @@ describe('problems carry a code, the problem and its parameters, rendered in eit
     expect(describeScriptProblem(error!, 'en')).toBe(error!.message);
   });
 
+  it("YAML syntax errors are said in German by their kind, not in the yaml library's English", () => {
+    const germanOf = (source: string) => {
+      const result = compileScript(source, options);
+      if (result.ok) throw new Error('compiled');
+      return describeScriptProblem(result.errors[0]!, 'de');
+    };
+    expect(germanOf('version: 1\nactions:\n  - Comment: { text: "a\n')).toBe('Kein gültiges YAML: Ein hier geöffnetes Anführungszeichen oder eine Klammer wird nicht geschlossen.');
+    expect(germanOf('version: 1\nactions\n  - Comment: { text: a }\n')).toBe('Kein gültiges YAML: Ein Schlüssel steht in einer Zeile und hat nach dem Doppelpunkt einen Wert („schlüssel: wert“).');
+    expect(germanOf('version: 1\nactions:\n  - Comment: { text: a }\n \tx: 1\n')).toMatch(/^Kein gültiges YAML: /);
+    expect(germanOf('version: 1\n  actions: []\n')).not.toMatch(/[Ii]ndent|must|need/);
+  });
+
   it('type words are translated inside the text', () => {
     const result = compileScript(script('  - Let: { name: a, value: { GetEntry: { claims: { var: Context.User }, key: k } } }\n'), options);
     if (result.ok) throw new Error('compiled');

@@ -87,7 +87,7 @@ export function ApiKeysPage() {
             }
           }}
         >
-          <TextField label={t('newKey')} name="key-name" value={name} onValue={setName} placeholder={t('name')} rules={{ maxLength: API_KEY_NAME_MAX_LENGTH }} required />
+          <TextField label={t('newKey')} name="key-name" errorPath="name" value={name} onValue={setName} placeholder={t('name')} rules={{ maxLength: API_KEY_NAME_MAX_LENGTH }} required />
           <SelectField label={t('scope')} name="key-scope" value={scope} onValue={setScope} options={SCOPES.map((value) => ({ value, label: t(`scope_${value}`) }))} />
           <DateField label={t('expiresOptional')} name="key-expires" errorPath="expiresAt" value={expiresOn} onValue={setExpiresOn} revealInvalid={submitted} />
           <Button type="submit" busy={busy}>

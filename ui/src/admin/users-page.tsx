@@ -3,7 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { Button, Checkbox, Form, SelectField, TextField } from '../components/form';
 import { Dialog } from '../components/layout';
 import { adminApi, answer } from '../lib/api-client';
-import { LANGUAGE_ENDONYMS, useTranslator } from '../lib/i18n';
+import { currentLanguage, LANGUAGE_ENDONYMS, useTranslator } from '../lib/i18n';
 import { navigate } from '../lib/router';
 import { adminStrings } from './strings';
 import { useUnsavedChangesGuard } from './unsaved-changes';
@@ -63,7 +63,8 @@ export function UserForm({ user, onDone }: { user?: UserAnswer; onDone: (user: U
   const [lastName, setLastName] = useState(user?.lastName ?? '');
   const [email, setEmail] = useState(user?.email ?? '');
   const [phone, setPhone] = useState(user?.phone ?? '');
-  const [language, setLanguage] = useState<'de' | 'en'>(user?.language ?? 'en');
+  // A new user is most likely to speak the language the admin works in.
+  const [language, setLanguage] = useState<'de' | 'en'>(user?.language ?? currentLanguage());
   const [password, setPassword] = useState('');
   const [isAdmin, setIsAdmin] = useState(user?.isAdmin ?? false);
   const [enabled, setEnabled] = useState(user?.enabled ?? true);

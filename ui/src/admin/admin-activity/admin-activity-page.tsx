@@ -222,19 +222,37 @@ function valueText(field: string, value: unknown, t: Translate, language: Langua
   return JSON.stringify(value);
 }
 
-/** The fields that differ between before and after, each as "field: before → after". */
+/** A recorded object that stands for one thing (a user, a token): shown by its login, name or id, not opened up. */
+const isNamedObject = (value: Record<string, unknown>) => ['login', 'name', 'id'].some((key) => typeof value[key] === 'string');
+const isNested = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) && !isNamedObject(value as Record<string, unknown>);
+
+/** A recorded state as its leaves by path ("sms.primary.type"): a nested settings change lists what changed, not JSON. */
+function leavesOf(value: unknown, prefix = ''): Map<string, unknown> {
+  const leaves = new Map<string, unknown>();
+  for (const [key, item] of Object.entries((value ?? {}) as Record<string, unknown>)) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (isNested(item) && Object.keys(item).length > 0) for (const [inner, leaf] of leavesOf(item, path)) leaves.set(inner, leaf);
+    else leaves.set(path, item);
+  }
+  return leaves;
+}
+
+/** The fields that differ between before and after, each as "field › inner field: before → after". */
 function ChangeList({ before, after, t, language }: { before: unknown; after: unknown; t: Translate; language: Language }) {
-  const b = (before ?? {}) as Record<string, unknown>;
-  const a = (after ?? {}) as Record<string, unknown>;
-  const fields = [...new Set([...Object.keys(b), ...Object.keys(a)])].filter((field) => JSON.stringify(b[field]) !== JSON.stringify(a[field]));
-  if (fields.length === 0) return null;
-  const text = (field: string, value: unknown) => valueText(field, value, t, language);
+  const b = leavesOf(before);
+  const a = leavesOf(after);
+  const paths = [...new Set([...b.keys(), ...a.keys()])].filter((path) => JSON.stringify(b.get(path)) !== JSON.stringify(a.get(path)));
+  if (paths.length === 0) return null;
+  // A value is read by its own field's name (the last step of its path): `type`, `language`, `actions`.
+  const text = (path: string, value: unknown) => valueText(path.split('.').at(-1)!, value, t, language);
+  const label = (path: string) => path.split('.').map((step) => AUDIT_FIELD_LABELS[language][step] ?? step).join(' › ');
   return (
     <ul class="audit-changes">
-      {fields.map((field) => (
-        <li key={field}>
-          <span title={field}>{AUDIT_FIELD_LABELS[language][field] ?? field}</span>:{' '}
-          {!after ? <s>{text(field, b[field])}</s> : before ? `${text(field, b[field])} → ${text(field, a[field])}` : text(field, a[field])}
+      {paths.map((path) => (
+        <li key={path}>
+          <span title={path}>{label(path)}</span>:{' '}
+          {!after ? <s>{text(path, b.get(path))}</s> : before ? `${text(path, b.get(path))} → ${text(path, a.get(path))}` : text(path, a.get(path))}
         </li>
       ))}
     </ul>

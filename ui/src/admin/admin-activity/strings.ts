@@ -2,6 +2,9 @@ import type { AuditAction } from '../../../../worker/audit/record';
 import type { VerifyFailureReason } from '../../../../worker/tokens/verification';
 import type { Dictionaries, Language } from '../../lib/i18n';
 import { LANGUAGE_NAMES } from '../../lib/language-names';
+import { SELF_SERVICE_ACTIONS } from '../../../../worker/contract/selfservice';
+import { securityStrings } from '../security/strings';
+import { selfServiceStrings } from '../self-service/strings';
 import { adminStrings } from '../strings';
 
 /** Admin Center > Misc > Admin activity: the audit trail of what administrators and API keys changed. */
@@ -193,6 +196,34 @@ export const AUDIT_FIELD_LABELS: Record<Language, Record<string, string>> = {
     notifyByEmail: 'Notify by email',
     appliedVersion: 'Applied version',
     alias: 'Alias',
+    // Message settings and a portal's settings, recorded as nested objects: each step of a path in words.
+    sms: 'SMS',
+    email: 'Email',
+    templates: 'Templates',
+    primary: 'Primary supplier',
+    fallback: 'Fallback supplier',
+    provider: 'Provider',
+    accountSid: 'Account SID',
+    authToken: 'Auth token',
+    apiKey: 'API key',
+    apiSecret: 'API secret',
+    accessKey: 'Access key',
+    serverToken: 'Server token',
+    from: 'Sender',
+    originator: 'Sender',
+    fromAddress: 'Sender address',
+    fromName: 'Sender name',
+    baseUrl: 'Base URL',
+    timeoutMs: 'Timeout (ms)',
+    emailSubject: 'Email subject',
+    emailBody: 'Email text',
+    limits: 'Limits',
+    resendCooldownSeconds: 'Resend cooldown (s)',
+    max: 'At most',
+    windowMinutes: 'Per minutes',
+    actions: 'Actions',
+    tokenTypes: 'Token types',
+    ...LANGUAGE_NAMES.en,
   },
   de: {
     ...formFieldLabels('de'),
@@ -230,6 +261,33 @@ export const AUDIT_FIELD_LABELS: Record<Language, Record<string, string>> = {
     notifyByEmail: 'Per E-Mail benachrichtigen',
     appliedVersion: 'Angewendete Version',
     alias: 'Alias',
+    sms: 'SMS',
+    email: 'E-Mail',
+    templates: 'Vorlagen',
+    primary: 'Hauptanbieter',
+    fallback: 'Ausweichanbieter',
+    provider: 'Anbieter',
+    accountSid: 'Account SID',
+    authToken: 'Auth-Token',
+    apiKey: 'API-Schlüssel',
+    apiSecret: 'API-Geheimnis',
+    accessKey: 'Zugangsschlüssel',
+    serverToken: 'Server-Token',
+    from: 'Absender',
+    originator: 'Absender',
+    fromAddress: 'Absenderadresse',
+    fromName: 'Absendername',
+    baseUrl: 'Basis-URL',
+    timeoutMs: 'Zeitlimit (ms)',
+    emailSubject: 'E-Mail-Betreff',
+    emailBody: 'E-Mail-Text',
+    limits: 'Grenzen',
+    resendCooldownSeconds: 'Wartezeit bis zum erneuten Senden (s)',
+    max: 'Höchstens',
+    windowMinutes: 'Je Minuten',
+    actions: 'Aktionen',
+    tokenTypes: 'Token-Typen',
+    ...LANGUAGE_NAMES.de,
   },
 };
 
@@ -253,6 +311,12 @@ export const AUDIT_REASON_LABELS: Record<Language, Record<VerifyFailureReason, s
   },
 };
 
+/** A portal's actions by the names the Self-Service tab gives them. */
+/** A message provider's type by the name the Security page gives it. */
+const supplierNames = (language: Language) =>
+  Object.fromEntries(Object.entries(securityStrings[language]).filter(([key]) => key.startsWith('supplier_')).map(([key, name]) => [key.slice('supplier_'.length), name]));
+const actionNames = (language: Language) => Object.fromEntries(SELF_SERVICE_ACTIONS.map((action) => [action, selfServiceStrings[language][action] ?? action]));
+
 /** Recorded values that are system names, in words (the field they belong to, then the value). */
 export const AUDIT_VALUE_LABELS: Record<Language, Record<string, Record<string, string>>> = {
   en: {
@@ -260,11 +324,15 @@ export const AUDIT_VALUE_LABELS: Record<Language, Record<string, Record<string, 
     kind: { software: 'software token', hardware: 'hardware token', user: 'user', token_with_user: 'token with user' },
     pinPosition: { before: 'before the code', after: 'after the code' },
     language: LANGUAGE_NAMES.en,
+    actions: actionNames('en'),
+    type: supplierNames('en'),
   },
   de: {
     reason: AUDIT_REASON_LABELS.de,
     kind: { software: 'Software-Token', hardware: 'Hardware-Token', user: 'Benutzer', token_with_user: 'Token mit Benutzer' },
     pinPosition: { before: 'vor dem Code', after: 'nach dem Code' },
     language: LANGUAGE_NAMES.de,
+    actions: actionNames('de'),
+    type: supplierNames('de'),
   },
 };

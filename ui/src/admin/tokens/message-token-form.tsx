@@ -118,7 +118,7 @@ export function MessageTokenForm({ onDone }: { onDone: (token: TokenAnswer) => v
           </Button>
         </p>
       ) : (
-        <UserPicker label={`${t('owner')} (${t('search')})`} onPick={(user) => choose(user, type)} />
+        <UserPicker label={t('findOwner')} onPick={(user) => choose(user, type)} />
       )}
       <OwnerError>{errors.owner}</OwnerError>
       <TextField

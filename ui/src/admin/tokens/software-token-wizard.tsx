@@ -123,7 +123,7 @@ export function SoftwareTokenWizard({ onDone }: { onDone: () => void }) {
           </Button>
         </p>
       ) : (
-        <UserPicker label={`${t('owner')} (${t('search')})`} onPick={setOwner} />
+        <UserPicker label={t('findOwner')} onPick={setOwner} />
       )}
       <div class="row end">
         <Button type="submit" busy={busy}>

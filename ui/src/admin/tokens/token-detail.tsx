@@ -16,7 +16,7 @@ import { adminStrings } from '../strings';
 import { useAction, useAnswer } from '../use-data';
 import { PageHeader, confirmAction } from '../widgets';
 import { TOKEN_DESCRIPTION_MAX_LENGTH } from '../../../../worker/contract/fields';
-import { messageTokenStrings, tokenPageStrings } from './strings';
+import { factorStrings, messageTokenStrings, tokenPageStrings } from './strings';
 import { PasskeyFacts, RecoveryCodesPanel } from './token-facts';
 import { TokenStatus, isCeremonyOrCodeSet, isMessageTokenType } from './token-status';
 import type { TokenAnswer } from '../../../../worker/tokens/answers';
@@ -34,6 +34,7 @@ export function TokenDetailPage({ id }: { id: string }) {
   const [resyncRefusal, setResyncRefusal] = useState('');
   const m = useTranslator(messageTokenStrings);
   const p = useTranslator(tokenPageStrings);
+  const f = useTranslator(factorStrings);
   const [codeSentTo, setCodeSentTo] = useState<string | null>(null);
   const [otp, setOtp] = useState('');
   const [otp1, setOtp1] = useState('');
@@ -105,7 +106,7 @@ export function TokenDetailPage({ id }: { id: string }) {
         <>
           <section class="panel grid-2">
             <div>
-              {t('type')}: <strong>{token.type}</strong> ({token.destination ? <span class="mono">{token.destination}</span> : token.kind})
+              {t('type')}: <strong>{token.type}</strong> ({token.destination ? <span class="mono">{token.destination}</span> : f(`kind_${token.kind}`)})
             </div>
             <div>
               {/* SMS/email codes are random digits sent out, not derived from a hash algorithm. */}
