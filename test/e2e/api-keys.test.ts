@@ -54,6 +54,15 @@ describe('API keys page', () => {
     expect((await app.adminApi('GET', '/api-keys')).items.some((k: { name: string }) => k.name === 'Yesterday')).toBe(false);
   });
 
+  it('says an empty name at the name field, not in a box beneath the form', async () => {
+    await page.goto('/admin/api-keys');
+    await page.getByRole('button', { name: 'Create' }).click();
+    const nameField = page.locator('.field', { has: page.getByLabel('New API key') });
+    await expect.poll(() => nameField.locator('[data-field-error]').textContent()).toBe('Required.');
+    expect(await page.getByLabel('New API key').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator('form .alert').count()).toBe(0);
+  });
+
   it('says an expiry that is no date at its field and makes no key (sent empty, it would never expire)', async () => {
     await page.goto('/admin/api-keys');
     await page.getByLabel('New API key').fill('Never by mistake');

@@ -34,6 +34,8 @@ describe('field errors in German', () => {
     await page.goto('/admin/users');
     await page.getByRole('button', { name: 'Neuer Benutzer' }).click();
     const dialog = page.locator('dialog[open], .dialog').last();
+    // A new user starts in the language the admin works in.
+    expect(await dialog.locator('[name="language"]').inputValue()).toBe('de');
     // The limits are there before typing.
     expect(await dialog.locator('.field', { has: page.locator('[name="login"]') }).locator('.hint').textContent()).toContain('Nur Buchstaben, Ziffern und . _ @ + -.');
     expect(await dialog.locator('.field', { has: page.locator('[name="password"]') }).locator('.hint').textContent()).toContain('Mindestens 10 Zeichen.');

@@ -7,7 +7,7 @@ import { useState } from 'preact/hooks';
 import { DateField, parseTypedDate } from '../components/date-field';
 import { Alert, Button, Form, SelectField, TextField } from '../components/form';
 import { adminApi, answer } from '../lib/api-client';
-import { formatDateTime, useTranslator, type Dictionaries } from '../lib/i18n';
+import { formatDate, formatDateTime, useTranslator, type Dictionaries } from '../lib/i18n';
 import { adminStrings } from './strings';
 import { useAction, useAnswer } from './use-data';
 import { Empty, PageHeader, confirmAction } from './widgets';
@@ -122,11 +122,14 @@ export function ApiKeysPage() {
               <tr key={key.id} data-testid={`api-key-${key.id}`}>
                 <td>{key.name}</td>
                 <td class="mono">{key.keyPrefix}…</td>
-                <td class="mono">{key.scope}</td>
+                {/* The scope's public name (as the API takes it), with what it allows on hover. */}
+                <td class="mono" title={t(`scope_${key.scope}`)}>
+                  {key.scope}
+                </td>
                 <td>{key.ownerLogin ?? t('ownerDeleted')}</td>
-                <td>{formatDateTime(key.createdAt)}</td>
+                <td>{formatDate(key.createdAt)}</td>
                 <td>{formatDateTime(key.lastUsedAt) || '—'}</td>
-                <td>{formatDateTime(key.expiresAt) || '—'}</td>
+                <td>{formatDate(key.expiresAt) || '—'}</td>
                 <td>
                   <span class={STATUS_PILL[key.status]}>{t(`status_${key.status}`)}</span>
                 </td>

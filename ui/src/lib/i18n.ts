@@ -82,6 +82,12 @@ export function describeError(error: unknown): string {
   return language === 'de' ? 'Unerwarteter Fehler.' : 'Unexpected error.';
 }
 
+/** The day alone, for dates whose time says nothing (an API key expires at the end of its day). */
+export function formatDate(ms: number | null | undefined): string {
+  if (!ms) return '';
+  return new Intl.DateTimeFormat(language === 'de' ? 'de-DE' : 'en-GB', { dateStyle: 'medium' }).format(ms);
+}
+
 export function formatDateTime(ms: number | null | undefined): string {
   if (!ms) return '';
   return new Intl.DateTimeFormat(language === 'de' ? 'de-DE' : 'en-GB', { dateStyle: 'medium', timeStyle: 'medium' }).format(ms);
