@@ -127,6 +127,34 @@ describe.each([
     expect(wide).toEqual([]);
   });
 
+  it('at 1280 px table headings break only between words and state pills not at all', async () => {
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await app.adminApi('POST', '/tokens/hardware', { serial: `HEAD-${texts.language}-${Date.now().toString(36)}`, type: 'HOTP', seed: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP', seedEncoding: 'base32' });
+    try {
+      const broken: string[] = [];
+      for (const path of ['/admin/api-keys', '/admin/tokens', '/admin/users', '/admin/admin-activity']) {
+        await page.goto(path);
+        await page.locator('table.data th').first().waitFor({ timeout: 10_000 }).catch(() => broken.push(`${path}: no table`));
+        broken.push(
+          ...(await page.evaluate((where) => {
+            const lines = (element: Element) => {
+              const range = document.createRange();
+              range.selectNodeContents(element);
+              return new Set([...range.getClientRects()].map((rect) => Math.round(rect.top))).size;
+            };
+            // A single word (no space or hyphen to break at) on more than one line was cut inside the word.
+            return [...document.querySelectorAll('table.data th, table.data .pill')]
+              .filter((element) => /^[^\s-]+$/.test((element.textContent ?? '').trim()) && lines(element) > 1)
+              .map((element) => `${where}: ${element.textContent}`);
+          }, path)),
+        );
+      }
+      expect(broken).toEqual([]);
+    } finally {
+      await page.setViewportSize({ width: 1024, height: 800 });
+    }
+  });
+
   it('Delete asks in an in-app dialog: Cancel focused, Tab stays inside, Escape cancels, the confirm button deletes', async () => {
     let nativeDialogs = 0;
     const onDialog = () => void nativeDialogs++;
