@@ -102,6 +102,8 @@ describe('Admin Center > Security', () => {
     const log = page.getByTestId('message-log');
     await expect.poll(() => log.textContent()).toContain('+4915123456789');
     expect(await log.textContent()).toContain('Sent');
+    // The message's language in words, not its code.
+    expect(await log.textContent()).toMatch(/ · (German|English)/);
     expect(await log.textContent()).not.toContain(/\d{6}/.exec(form.get('Body')!)![0]);
   });
 
@@ -115,7 +117,7 @@ describe('Admin Center > Security', () => {
     // …and the save is refused with the server's error under the field; the summary counts it without repeating it.
     await page.getByRole('button', { name: 'Save message settings' }).click();
     const error = page.getByTestId('save-error');
-    await expect.poll(() => error.textContent()).toContain('The settings are not valid (1 problem(s), marked at their fields).');
+    await expect.poll(() => error.textContent()).toContain('The settings are not valid (one problem, marked at its field).');
     expect(await error.textContent()).toContain('Nothing was saved.');
     expect(await error.textContent()).not.toContain('{{pin}}');
     expect(await error.textContent()).not.toContain('templates.de.sms');

@@ -67,6 +67,7 @@ describe.each([
     hardware: 'hardware',
     fromFilter: 'From',
     untilFilter: 'Until',
+    untilBeforeFrom: 'Until lies before From: nothing can match.',
     noMatches: 'No admin changes match this filter.',
     dateInvalid: 'Not a date in the form YYYY-MM-DD, with an optional time HH:MM.',
     dateOf: (date: Date) => `${date.getFullYear()}-${String(date.getMonth() + 1).padStart(2, '0')}-${String(date.getDate()).padStart(2, '0')}`,
@@ -97,6 +98,7 @@ describe.each([
     hardware: 'Hardware',
     fromFilter: 'Von',
     untilFilter: 'Bis',
+    untilBeforeFrom: 'Bis liegt vor Von: Nichts kann passen.',
     noMatches: 'Keine Admin-Änderungen passen zu diesem Filter.',
     dateInvalid: 'Kein Datum der Form TT.MM.JJJJ mit optionaler Uhrzeit HH:MM.',
     dateOf: (date: Date) => `${String(date.getDate()).padStart(2, '0')}.${String(date.getMonth() + 1).padStart(2, '0')}.${date.getFullYear()}`,
@@ -188,6 +190,8 @@ describe.each([
     await expect.poll(() => table.locator('tbody tr').count()).toBe(1);
     await until.fill(words.dateOf(new Date(Date.now() - day)));
     await page.getByText(words.noMatches).waitFor();
+    // Until before From: said at Until, not only as an empty list.
+    await expect.poll(() => page.locator('.field', { has: until }).locator('[data-field-error]').textContent()).toBe(words.untilBeforeFrom);
     // 31 February is no date: said at the field once the admin leaves it, and no bound applies.
     await until.fill(words.language === 'de' ? '31.02.2026' : '2026-02-31');
     await until.blur();

@@ -83,6 +83,8 @@ export default function AdminActivityPage() {
   const object = useDebounced(objectInput);
   // An empty filter is left out of the query, not sent empty (an empty object type is no type).
   const filter = { admin: admin || undefined, object: object || undefined, objectType: objectType || undefined, from: boundOf(from, 'start'), to: boundOf(to, 'end') };
+  // Bounds the wrong way round match nothing: said at Until, instead of an empty list that looks like no activity.
+  const reversed = filter.from !== undefined && filter.to !== undefined && Number(filter.to) <= Number(filter.from);
   const filterKey = JSON.stringify({ ...filter, pageSize });
   // Keyset paging: the cursor of each page reached so far; Back is the previous cursor.
   const [cursors, setCursors] = useState<Array<string | undefined>>([undefined]);
@@ -115,7 +117,7 @@ export default function AdminActivityPage() {
         />
         <TextField label={t('objectFilter')} type="search" name="object" value={objectInput} onValue={setObjectInput} placeholder={t('objectFilterHint')} />
         <DateField label={t('fromFilter')} name="from" value={from} onValue={setFrom} withTime />
-        <DateField label={t('toFilter')} name="to" value={to} onValue={setTo} withTime />
+        <DateField label={t('toFilter')} name="to" value={to} onValue={setTo} withTime error={reversed ? t('untilBeforeFrom') : undefined} />
         <SelectField<PageSize> label={t('pageSize')} name="pageSize" value={pageSize} onValue={setPageSize} options={PAGE_SIZES.map((size) => ({ value: size, label: size }))} />
       </div>
       {error ? <p class="alert error">{error}</p> : null}

@@ -175,7 +175,7 @@ export function SaveRefusal({ error, issues, testId }: { error: string; issues: 
   if (!error) return null;
   return (
     <div class="alert error" role="alert" data-testid={testId}>
-      <strong>{issues.length > 0 ? t('saveRefused', { count: issues.length }) : error}</strong> {t('nothingSaved')}
+      <strong>{issues.length > 0 ? t(issues.length === 1 ? 'saveRefusedOne' : 'saveRefused', { count: issues.length }) : error}</strong> {t('nothingSaved')}
     </div>
   );
 }

@@ -5,7 +5,7 @@
 import { useState } from 'preact/hooks';
 import { Button } from '../../components/form';
 import { adminApi, answer } from '../../lib/api-client';
-import { formatDateTime, useTranslator } from '../../lib/i18n';
+import { formatDateTime, LANGUAGE_NAMES, useLanguage, useTranslator, type Language } from '../../lib/i18n';
 import { onLinkClick } from '../../lib/router';
 import { useAction, useAnswer } from '../use-data';
 import { Empty, Pager, confirmAction } from '../widgets';
@@ -107,6 +107,7 @@ export function OutboxSection() {
 
 export function MessageLogSection() {
   const t = useTranslator(securityStrings);
+  const language = useLanguage();
   const [channel, setChannel] = useState<ChannelFilter>('');
   const [status, setStatus] = useState<'' | 'sent' | 'failed'>('');
   const [page, setPage] = useState(1);
@@ -182,7 +183,7 @@ export function MessageLogSection() {
                       ) : null}
                     </td>
                     <td>
-                      {t(`purpose_${item.purpose}`) === `purpose_${item.purpose}` ? item.purpose : t(`purpose_${item.purpose}`)} · {item.language}
+                      {t(`purpose_${item.purpose}`) === `purpose_${item.purpose}` ? item.purpose : t(`purpose_${item.purpose}`)} · {LANGUAGE_NAMES[language][item.language as Language] ?? item.language}
                     </td>
                     <td>
                       <span class={`pill ${item.status === 'sent' ? 'ok' : 'bad'}`}>{t(`status_${item.status}`)}</span>

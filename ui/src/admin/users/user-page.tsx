@@ -21,7 +21,6 @@ import { userPageStrings } from './strings';
 import { TokenStatus } from '../tokens/token-status';
 import { ChevronLeftIcon } from '../../components/icons';
 
-
 export function UserPage({ id }: { id: string }) {
   const t = useTranslator(adminStrings);
   const u = useTranslator(userPageStrings);

@@ -46,7 +46,8 @@ const strings: Dictionaries = {
     validate: 'Validate',
     save: 'Save',
     valid: 'The configuration is valid.',
-    problems: '{count} problem(s)',
+    problems: '{count} problems',
+    problemsOne: '1 problem',
     line: 'Line {line}, column {column}',
     unsaved: 'Unsaved changes',
     saved: 'Saved as version {version}. Press the restart button to make it active.',
@@ -83,7 +84,8 @@ const strings: Dictionaries = {
     validate: 'Prüfen',
     save: 'Speichern',
     valid: 'Die Konfiguration ist gültig.',
-    problems: '{count} Problem(e)',
+    problems: '{count} Probleme',
+    problemsOne: '1 Problem',
     line: 'Zeile {line}, Spalte {column}',
     unsaved: 'Ungespeicherte Änderungen',
     saved: 'Als Version {version} gespeichert. Drücken Sie die Neustart-Schaltfläche, um sie zu aktivieren.',
@@ -315,7 +317,7 @@ function ProblemList({ problems }: { problems: ConfigIssue[] | null }) {
   if (problems.length === 0) return <p class="muted" data-testid="saml-problems">{t('valid')}</p>;
   return (
     <div data-testid="saml-problems">
-      <strong>{t('problems', { count: problems.length })}</strong>
+      <strong>{t(problems.length === 1 ? 'problemsOne' : 'problems', { count: problems.length })}</strong>
       <ul class="problems">
         {problems.map((p, i) => (
           <li key={i}>

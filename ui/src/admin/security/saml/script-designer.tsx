@@ -60,7 +60,8 @@ const strings: Dictionaries = {
     onError: 'When the script fails',
     deny: 'Deny the sign-in (recommended)',
     continue: 'Continue the sign-in without the script',
-    problems: '{count} problem(s)',
+    problems: '{count} problems',
+    problemsOne: '1 problem',
     noProblems: 'No problems.',
     insert: 'Insert',
     systemName: 'GetSystemName',
@@ -125,7 +126,8 @@ const strings: Dictionaries = {
     onError: 'Wenn das Skript fehlschlägt',
     deny: 'Anmeldung verweigern (empfohlen)',
     continue: 'Anmeldung ohne Skript fortsetzen',
-    problems: '{count} Problem(e)',
+    problems: '{count} Probleme',
+    problemsOne: '1 Problem',
     noProblems: 'Keine Probleme.',
     insert: 'Einfügen',
     systemName: 'GetSystemName',
@@ -500,7 +502,7 @@ function ProblemList({ problems }: { problems: ScriptProblem[] }) {
     );
   return (
     <div data-testid="script-problems">
-      <strong>{t('problems', { count: problems.length })}</strong>
+      <strong>{t(problems.length === 1 ? 'problemsOne' : 'problems', { count: problems.length })}</strong>
       <ul class="problems">
         {problems.map((p, i) => (
           <li key={i} data-code={p.code}>
