@@ -5,7 +5,7 @@
  */
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PASSWORD_RESET_REQUESTS_PER_LOGIN_PER_HOUR, RESTORE_ACCESS_PROOF_ATTEMPTS_PER_FLOW, RESTORE_ACCESS_SUBMITS_PER_LOGIN_PER_HOUR } from '../../../worker/constants';
+import { CODE_MAX_ATTEMPTS, PASSWORD_RESET_REQUESTS_PER_LOGIN_PER_HOUR, RESTORE_ACCESS_PROOF_ATTEMPTS_PER_FLOW, RESTORE_ACCESS_SUBMITS_PER_LOGIN_PER_HOUR } from '../../../worker/constants';
 import { base32ToBytes } from '../../../worker/lib/encoding';
 import { importHmacKey } from '../../../worker/otp/hotp';
 import { generateTotp } from '../../../worker/otp/totp';
@@ -125,6 +125,38 @@ describe('restore access', () => {
     const issues = await issuesOfUser();
     expect(issues).toHaveLength(1);
     expect(issues[0].authenticators.token).toBe('failed');
+  });
+});
+
+describe('restore access within the email cooldown', () => {
+  it('20 concurrent restarts share the one email code: one email, and across all their flows at most a code\'s attempts are examined', async () => {
+    // Attack: a restart within the resend cooldown takes over the code of the open flow, so the user can still type
+    // it. Restart many times at once, from many addresses, and guess the victim's emailed code once in each new flow,
+    // hoping each flow brings fresh guesses at the same code.
+    const user = await app.adminApi('POST', '/users', { login: 'cooldownvictim', password: 'cooldown password 1', email: 'cooldownvictim@example.test' });
+    const resource = await app.adminApi('POST', '/resources', { name: 'Cooldown burst' });
+    await app.adminApi('PUT', `/resources/${resource.id}/self-service`, { enabled: true, alias: 'cooldown-burst', actions: ['changeName'], tokenTypes: [] });
+    await app.adminApi('PUT', `/resources/${resource.id}/assignments`, { userId: user.id });
+    const first = await post('/api/portal/cooldown-burst/recovery', { login: 'cooldownvictim', lost: ['password', 'token'] });
+    expect(first.body.verify).toEqual(['email']);
+    await expect.poll(async () => (await mailsTo('cooldownvictim@example.test')).length, { timeout: 10_000 }).toBe(1);
+    const code = /\b(\d{6})\b/.exec((await mailsTo('cooldownvictim@example.test'))[0].TextBody)![1]!;
+
+    const restarts = await Promise.all(Array.from({ length: 20 }, () => post('/api/portal/cooldown-burst/recovery', { login: 'cooldownvictim', lost: ['password', 'token'] })));
+    for (const restart of restarts) expect(restart).toMatchObject({ status: 200, body: { verify: ['email'], emailCooldownMs: expect.any(Number) } });
+    const wrong = code === '000000' ? '111111' : '000000';
+    const guesses = await Promise.all(restarts.map((restart) => post('/api/portal/cooldown-burst/recovery/proof', { flow: restart.body.flow, emailCode: wrong })));
+    const tally: Record<string, number> = {};
+    for (const guess of guesses) tally[guess.body.error.code] = (tally[guess.body.error.code] ?? 0) + 1;
+    expect(tally.RECOVERY_PROOF_INVALID).toBeLessThanOrEqual(Math.min(CODE_MAX_ATTEMPTS, RESTORE_ACCESS_SUBMITS_PER_LOGIN_PER_HOUR));
+    expect((tally.RECOVERY_PROOF_INVALID ?? 0) + (tally.RATE_LIMITED ?? 0)).toBe(20);
+    // The right code, now: its guesses are spent, and no restart earned more.
+    const late = await post('/api/portal/cooldown-burst/recovery/proof', { flow: first.body.flow, emailCode: code });
+    expect(late.status).not.toBe(200);
+    // One email only: the restarts sent none.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(await mailsTo('cooldownvictim@example.test')).toHaveLength(1);
+    expect((await app.adminApi('GET', '/user-issues')).items.filter((issue: { user: { id: string } }) => issue.user.id === user.id)).toEqual([]);
   });
 });
 
