@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
 import { ROOT, startApp, type E2eApp } from './harness';
+import { pasteInto } from './monaco';
 
 let app: E2eApp;
 let page: Page;
@@ -43,18 +44,7 @@ const editor = () => section().locator('.monaco-editor');
 const problems = () => section().getByTestId('saml-problems');
 const samlMethodState = () => page.locator('section[aria-labelledby="methods-heading"] tr', { hasText: 'SAML' }).locator('.pill');
 
-async function paste(target: Locator, text: string) {
-  await target.locator('.view-lines').first().click();
-  await page.keyboard.press('Control+A');
-  await target
-    .locator('textarea')
-    .first()
-    .evaluate((textarea, pasted) => {
-      const data = new DataTransfer();
-      data.setData('text/plain', pasted);
-      textarea.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
-    }, text);
-}
+const paste = (target: Locator, text: string) => pasteInto(page, target, text);
 
 /** The 1-based editor lines that carry an error squiggle (the overlay rows share the text rows' top). */
 async function squiggleLines(): Promise<number[]> {

@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { startApp, type E2eApp } from './harness';
+import { pasteInto } from './monaco';
 import { startSimpleSamlIdp, type SimpleSamlIdp } from './simplesamlphp-idp';
 
 let app: E2eApp;
@@ -48,16 +49,7 @@ afterAll(async () => {
   await idp?.stop();
 });
 
-/** Replaces an editor's text the way an admin pastes: click into it, select all, paste. */
-async function paste(editor: Locator, text: string) {
-  await editor.locator('.view-lines').first().click();
-  await admin.keyboard.press('Control+A');
-  await editor.locator('textarea').first().evaluate((textarea, pasted) => {
-    const data = new DataTransfer();
-    data.setData('text/plain', pasted);
-    textarea.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
-  }, text);
-}
+const paste = (editor: Locator, text: string) => pasteInto(admin, editor, text);
 
 const samlSection = () => admin.locator('section[aria-labelledby="saml-title"]');
 const samlEditor = () => samlSection().locator('.monaco-editor');

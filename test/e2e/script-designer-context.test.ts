@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
 import { describeScriptProblem } from '../../script-engine/problems';
 import { startApp, type E2eApp } from './harness';
+import { editorTextOf, pasteInto } from './monaco';
 
 let app: E2eApp;
 let page: Page;
@@ -36,25 +37,10 @@ afterAll(async () => app?.stop());
 const editor = () => page.locator('.monaco-editor').first();
 const suggestRows = () => page.locator('.suggest-widget .monaco-list-row');
 
-/** The editor's text as shown (Monaco renders spaces as no-break spaces). */
-async function editorText(): Promise<string> {
-  const lines = await editor()
-    .locator('.view-line')
-    .evaluateAll((nodes) => nodes.map((node) => ({ top: parseFloat((node as HTMLElement).style.top), text: node.textContent ?? '' })).sort((a, b) => a.top - b.top));
-  return lines.map((line) => line.text.replace(/\u00a0/g, ' ')).join('\n');
-}
+const editorText = () => editorTextOf(editor());
 
 async function paste(text: string) {
-  await editor().locator('.view-lines').first().click();
-  await page.keyboard.press('Control+A');
-  await editor()
-    .locator('textarea')
-    .first()
-    .evaluate((textarea, pasted) => {
-      const data = new DataTransfer();
-      data.setData('text/plain', pasted);
-      textarea.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
-    }, text);
+  await pasteInto(page, editor(), text);
   await page.keyboard.press('Control+End');
 }
 

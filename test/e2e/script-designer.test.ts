@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { startApp, type E2eApp } from './harness';
+import { pasteInto } from './monaco';
 
 let app: E2eApp;
 let page: Page;
@@ -27,16 +28,7 @@ beforeAll(async () => {
 });
 afterAll(async () => app?.stop());
 
-/** Replaces the editor's text the way an admin pastes a script: click into it, select all, paste. */
-async function pasteScript(text: string) {
-  await page.locator('.monaco-editor .view-lines').first().click();
-  await page.keyboard.press('Control+A');
-  await page.locator('.monaco-editor textarea').first().evaluate((textarea, pasted) => {
-    const data = new DataTransfer();
-    data.setData('text/plain', pasted);
-    textarea.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
-  }, text);
-}
+const pasteScript = (text: string) => pasteInto(page, page.locator('.monaco-editor').first(), text);
 
 describe('Script Designer', () => {
   it('offers Create when there is no script and opens Monaco with an example', async () => {
