@@ -11,6 +11,7 @@ import { Secret, TOTP } from 'otpauth';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type E2eApp } from './harness';
+import { wordsBrokenInside } from './layout';
 
 const ALIAS = 'team-mail';
 const LOGIN = 'paula';
@@ -115,11 +116,11 @@ describe('self-service portal', () => {
     await adminPage.getByRole('tab', { name: 'Self-Service' }).click();
     await adminPage.getByRole('switch', { name: "Enable User's Self-Service for This Resource" }).check();
     await adminPage.getByLabel('Alias').fill(ALIAS);
-    await enableActionsHere(['Register New Token', 'Change Login', 'Change First Name and Last Name']);
+    await enableActionsHere(['Register New Token', 'Change Login', 'Change Name']);
     await adminPage.getByLabel('Software token, time-based (TOTP)').check();
     await adminPage.getByLabel('Software token, counter-based (HOTP)').check();
     // The admin's order, not the catalogue's: the name change above the login change.
-    await adminPage.getByRole('button', { name: 'Move up: Change First Name and Last Name' }).click();
+    await adminPage.getByRole('button', { name: 'Move up: Change Name' }).click();
     await adminPage.getByRole('button', { name: 'Save' }).click();
     await expect.poll(adminToasts).toContain('Self-service settings saved.');
     expect(await adminPage.getByTestId('portal-address').textContent()).toBe(`${app.url}/selfservice/${ALIAS}`);
@@ -140,7 +141,9 @@ describe('self-service portal', () => {
 
   it('a user without a password signs in with a code sent by email; a wrong code is refused clearly', async () => {
     // Admin API here: creating users in the admin center is shown in the first test.
-    const quinn = await app.adminApi('POST', '/users', { login: 'quinn', email: 'quinn@example.test' });
+    // A company address as long as real ones get: on the phone it must not break inside its words.
+    const email = 'quinn.mustermann@beispielunternehmen-international.example.de';
+    const quinn = await app.adminApi('POST', '/users', { login: 'quinn', email, firstName: 'Quinn', lastName: 'Mustermann-Leutheusser' });
     await app.adminApi('PUT', `/resources/${resourceId}/assignments`, { userId: quinn.id });
     await page.goto(`/selfservice/${ALIAS}`);
     await page.getByLabel('Login').fill('quinn');
@@ -156,13 +159,22 @@ describe('self-service portal', () => {
     await page.getByRole('button', { name: 'Send a new code' }).click();
     await page.getByRole('alert').filter({ hasText: /^Please wait \d+ seconds before requesting a new code\.$/ }).waitFor();
     // The code goes out after the answer (so the answer cannot tell whether it went out): wait for it.
-    const outbox = () => app.adminApi('GET', '/messaging/outbox?channel=email&recipient=quinn%40example.test');
+    const outbox = () => app.adminApi('GET', `/messaging/outbox?channel=email&recipient=${encodeURIComponent(email)}`);
     await expect.poll(async () => (await outbox()).items.length).toBe(1);
     const code = /\b(\d{6})\b/.exec((await outbox()).items[0].body)![1]!;
     await page.getByLabel('Code from the email').fill(code);
     await page.getByRole('button', { name: 'Confirm', exact: true }).click();
     await page.getByRole('heading', { name: 'Team Mail' }).waitFor();
     await page.getByText('Signed in as quinn').waitFor();
+
+    // Your data on the phone: each label above its value, the address whole in its words (it wraps after the "@"
+    // or at its hyphens and dots), nothing wider than the screen; copied, the address is the address.
+    const facts = page.locator('dl.facts');
+    const [label, value] = [facts.getByText('Email', { exact: true }), facts.locator('dd', { hasText: 'quinn.mustermann@' })];
+    expect((await value.boundingBox())!.y).toBeGreaterThan((await label.boundingBox())!.y + 10);
+    expect(await wordsBrokenInside(page, 'dl.facts')).toEqual([]);
+    expect(await value.evaluate((element) => element.textContent)).toBe(email);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await signOut();
   });
 
@@ -201,7 +213,7 @@ describe('self-service portal', () => {
     await page.getByRole('heading', { name: 'Team Mail' }).waitFor();
     expect(await page.getByTestId('portal-token').textContent()).toContain('No token on this resource');
     const actions = await page.locator('.action-grid button strong').allTextContents();
-    expect(actions).toEqual(['Register New Token', 'Change First Name and Last Name', 'Change Login']);
+    expect(actions).toEqual(['Register New Token', 'Change Name', 'Change Login']);
     // Usable on the phone: nothing wider than the screen.
     expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
 
@@ -288,7 +300,7 @@ describe('self-service portal', () => {
 
   it('other actions from their dialogs: name, password (bad input refused), PIN, environments, unassign', async () => {
     await adminPage.goto(`/admin/resources/${resourceId}?tab=self-service`);
-    await enableActionsHere(['Change Password', 'PIN Setup', 'Manage User Environment', 'Unassign Token']);
+    await enableActionsHere(['Change Password', 'Set Up PIN', 'Manage User Environment', 'Unassign Token']);
     await adminPage.getByRole('button', { name: 'Save' }).click();
     await expect
       .poll(async () => [...(await app.adminApi('GET', `/resources/${resourceId}`)).selfService.actions].sort())
@@ -297,7 +309,7 @@ describe('self-service portal', () => {
     await page.getByRole('heading', { name: 'Team Mail' }).waitFor();
     const dialog = page.getByRole('dialog');
 
-    await page.getByRole('button', { name: /^Change First Name and Last Name/ }).click();
+    await page.getByRole('button', { name: /^Change Name/ }).click();
     await dialog.getByLabel('First name').fill('Paulina');
     await dialog.getByRole('button', { name: 'Save' }).click();
     await page.getByText('Your name is changed.').waitFor();
@@ -316,7 +328,7 @@ describe('self-service portal', () => {
     await dialog.locator('[data-field-error]').filter({ hasText: 'The current password is wrong.' }).waitFor();
     await dialog.getByRole('button', { name: 'Cancel' }).click();
 
-    await page.getByRole('button', { name: /^PIN Setup/ }).click();
+    await page.getByRole('button', { name: /^Set Up PIN/ }).click();
     await dialog.getByLabel('PIN (4 digits)').fill('12');
     await dialog.getByLabel('Repeat the PIN').fill('12');
     await dialog.getByRole('button', { name: 'Save PIN' }).click();

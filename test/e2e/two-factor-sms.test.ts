@@ -132,7 +132,7 @@ describe('two-factor authentication by SMS', () => {
     const detailed = adminPage.getByTestId('activities-detailed');
     // Newest first: the sign-in with the SMS code, the log off, the sign-in before 2FA, the wrong password.
     await expect
-      .poll(async () => (await detailed.locator('tbody tr').allInnerTexts()).map((row) => row.split('\t').slice(0, 2).join(' ')))
+      .poll(() => detailed.locator('tbody tr').evaluateAll((rows) => rows.map((row) => `${row.querySelector('td')!.textContent} ${row.getAttribute('data-activity')}`)))
       .toEqual([`${USER.login} UserLogin`, `${USER.login} UserLogoff`, `${USER.login} UserLogin`, `${USER.login} UserLoginAttempt`]);
 
     await adminPage.getByLabel('Activity', { exact: true }).selectOption('UserLoginAttempt');

@@ -17,7 +17,9 @@ const pageStrings: Dictionaries = {
   en: {
     scope: 'Scope',
     owner: 'Owner',
-    expires: 'Expires',
+    activeUntil: 'until {date}',
+    createdOn: 'created {date}',
+    expiredSince: 'since {date}',
     expiresOptional: 'Expires on (optional)',
     scope_verify: 'verify: only the verify API (VPN, RADIUS, apps)',
     scope_read: 'read: reads the admin API, changes nothing',
@@ -25,14 +27,17 @@ const pageStrings: Dictionaries = {
     status_active: 'active',
     status_revoked: 'revoked',
     status_expired: 'expired',
-    status_owner_inactive: 'owner is no administrator',
+    status_owner_inactive: 'owner inactive',
+    status_owner_inactive_why: 'The owner is disabled or no longer an administrator, so the key works no more.',
     ownerDeleted: 'deleted',
     keyRules: 'A key works only while its owner is an enabled administrator, and until it expires or is revoked.',
   },
   de: {
-    scope: 'Geltungsbereich',
+    scope: 'Bereich',
     owner: 'Inhaber',
-    expires: 'Läuft ab',
+    activeUntil: 'bis {date}',
+    createdOn: 'angelegt am {date}',
+    expiredSince: 'seit {date}',
     expiresOptional: 'Läuft ab am (optional)',
     scope_verify: 'verify: nur die Verify-API (VPN, RADIUS, Apps)',
     scope_read: 'read: liest die Admin-API, ändert nichts',
@@ -40,7 +45,8 @@ const pageStrings: Dictionaries = {
     status_active: 'aktiv',
     status_revoked: 'widerrufen',
     status_expired: 'abgelaufen',
-    status_owner_inactive: 'Inhaber ist kein Administrator',
+    status_owner_inactive: 'Inhaber inaktiv',
+    status_owner_inactive_why: 'Der Inhaber ist deaktiviert oder kein Administrator mehr, daher gilt der Schlüssel nicht mehr.',
     ownerDeleted: 'gelöscht',
     keyRules: 'Ein Schlüssel gilt nur, solange sein Inhaber ein aktiver Administrator ist, und bis er abläuft oder widerrufen wird.',
   },
@@ -50,7 +56,6 @@ const strings: Dictionaries = { en: { ...adminStrings.en, ...pageStrings.en }, d
 const SCOPES: readonly ApiKeyScope[] = ['verify', 'read', 'admin'];
 const STATUS_PILL: Record<ApiKeyStatus, string> = { active: 'pill ok', revoked: 'pill off', expired: 'pill off', owner_inactive: 'pill off' };
 
-/** The end of the chosen day in the browser's time zone, as the API's epoch milliseconds. */
 /** The key works through the whole day typed: it expires at that day's last millisecond. */
 function endOfDay(typed: string): number | null {
   const date = parseTypedDate(typed, false);
@@ -107,12 +112,9 @@ export function ApiKeysPage() {
           <thead>
             <tr>
               <th>{t('name')}</th>
-              <th>{t('prefix')}</th>
               <th>{t('scope')}</th>
               <th>{t('owner')}</th>
-              <th>{t('created')}</th>
               <th>{t('lastUsed')}</th>
-              <th>{t('expires')}</th>
               <th>{t('status')}</th>
               <th />
             </tr>
@@ -120,18 +122,32 @@ export function ApiKeysPage() {
           <tbody>
             {data.items.map((key) => (
               <tr key={key.id} data-testid={`api-key-${key.id}`}>
-                <td>{key.name}</td>
-                <td class="mono">{key.keyPrefix}…</td>
+                {/* Under the name: its prefix, how a key is recognised in a config file, and when it was made. Columns of
+                    their own did not fit at 1024 px. */}
+                <td class="long">
+                  {key.name}
+                  <div class="hint">
+                    <span class="mono" title={t('prefix')}>
+                      {key.keyPrefix}…
+                    </span>{' '}
+                    · {t('createdOn', { date: formatDate(key.createdAt) })}
+                  </div>
+                </td>
                 {/* The scope's public name (as the API takes it), with what it allows on hover. */}
                 <td class="mono" title={t(`scope_${key.scope}`)}>
                   {key.scope}
                 </td>
-                <td>{key.ownerLogin ?? t('ownerDeleted')}</td>
-                <td>{formatDate(key.createdAt)}</td>
+                <td class="long">{key.ownerLogin ?? t('ownerDeleted')}</td>
                 <td>{formatDateTime(key.lastUsedAt) || '—'}</td>
-                <td>{formatDate(key.expiresAt) || '—'}</td>
                 <td>
-                  <span class={STATUS_PILL[key.status]}>{t(`status_${key.status}`)}</span>
+                  {/* A pill is a word or two; why an inactive owner stops the key is said on hover. */}
+                  <span class={STATUS_PILL[key.status]} title={key.status === 'owner_inactive' ? t('status_owner_inactive_why') : undefined}>
+                    {t(`status_${key.status}`)}
+                  </span>
+                  {/* The expiry belongs to the state ("active until …"); a column of its own did not fit at 1024 px. */}
+                  {key.expiresAt && (key.status === 'active' || key.status === 'expired') ? (
+                    <div class="hint">{t(key.status === 'active' ? 'activeUntil' : 'expiredSince', { date: formatDate(key.expiresAt) })}</div>
+                  ) : null}
                 </td>
                 <td class="actions">
                   {key.revokedAt ? null : (

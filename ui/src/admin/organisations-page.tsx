@@ -150,12 +150,12 @@ function GeneralTab({ kind, item, onChange }: { kind: Kind; item: OrganisationAn
             <tbody>
               {members.data.items.map((member) => (
                 <tr key={member.userId}>
-                  <td>
+                  <td class="long">
                     <a href={`/admin/users/${member.userId}`} onClick={onLinkClick}>
                       {member.login}
                     </a>
                   </td>
-                  <td>{`${member.firstName} ${member.lastName}`.trim()}</td>
+                  <td class="long">{`${member.firstName} ${member.lastName}`.trim()}</td>
                   <td class="actions">
                     <Button variant="secondary" busy={busy} onClick={() => run(() => organisation.members[':userId'].$delete({ param: { ...param, userId: member.userId } }), t('saved')).then(members.reload)}>
                       {t('remove')}

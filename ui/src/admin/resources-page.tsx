@@ -207,14 +207,14 @@ function AssignmentsTab({ resource, kind, onChange }: { resource: ResourceAnswer
             <tbody>
               {list.data.items.map((assignment) => (
                 <tr key={assignment.id}>
-                  <td>
+                  <td class="long">
                     <a href={`/admin/users/${assignment.user.id}`} onClick={onLinkClick}>
                       {assignment.user.login}
                     </a>{' '}
                     <span class="muted">{`${assignment.user.firstName} ${assignment.user.lastName}`.trim()}</span>
                   </td>
                   <td>{assignment.kind === 'user' ? t('kindUser') : t('kindTokenWithUser')}</td>
-                  <td>
+                  <td class="long">
                     {assignment.token ? (
                       <a href={`/admin/tokens/${assignment.token.id}`} onClick={onLinkClick} class="mono">
                         {assignment.token.serial}

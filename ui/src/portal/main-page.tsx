@@ -4,6 +4,7 @@
  */
 import type { ComponentType } from 'preact';
 import { useRef, useState } from 'preact/hooks';
+import { EmailAddress } from '../components/email-address';
 import { Alert, Button } from '../components/form';
 import { Dialog, LanguageSwitch } from '../components/layout';
 import type { PortalApi } from '../lib/api-client';
@@ -102,7 +103,7 @@ export function MainPage(props: { client: PortalApi; overview: PortalOverview; o
           <dt>{t('login')}</dt>
           <dd>{overview.user.login}</dd>
           <dt>{t('email')}</dt>
-          <dd>{overview.user.email ?? t('none')}</dd>
+          <dd>{overview.user.email ? <EmailAddress value={overview.user.email} /> : t('none')}</dd>
           <dt>{t('phone')}</dt>
           <dd>{overview.user.phone ?? t('none')}</dd>
           <dt>{t('token')}</dt>

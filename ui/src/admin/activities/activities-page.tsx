@@ -99,8 +99,8 @@ export default function ActivitiesPage() {
           setPage(1);
         }}
       />
-      <div class="toolbar">
-        <TextField label={t('userFilter')} type="search" name="user" value={userInput} onValue={setUserInput} placeholder={t('userFilterHint')} />
+      <div class="filter-grid">
+        <TextField label={t('userFilter')} type="search" name="user" value={userInput} onValue={setUserInput} hint={t('userFilterHint')} />
         <SelectField<UserActivityType | ''>
           label={t('typeFilter')}
           name="type"
@@ -145,7 +145,6 @@ function DetailedTable({ query, filtered, onPage }: { query: ActivityQuery; filt
             <tr>
               <th>{t('user')}</th>
               <th>{t('activity')}</th>
-              <th>{t('meaning')}</th>
               <th>{t('timestamp')}</th>
               <th>{t('channel')}</th>
               <th>{t('ip')}</th>
@@ -153,10 +152,10 @@ function DetailedTable({ query, filtered, onPage }: { query: ActivityQuery; filt
           </thead>
           <tbody>
             {data.items.map((activity) => (
-              <tr key={activity.id}>
-                <td>{activity.login ?? <span class="muted">{t('unknownUser')}</span>}</td>
-                <td class="mono">
-                  {activity.type}
+              <tr key={activity.id} data-activity={activity.type}>
+                <td class="long">{activity.login ?? <span class="muted">{t('unknownUser')}</span>}</td>
+                <td>
+                  <ActivityName type={activity.type} />
                   {/* A refused SAML sign-in shows the user only this reference; here it meets its reason. */}
                   {typeof activity.detail.reference === 'string' ? (
                     <small class="muted" data-testid="activity-reference">
@@ -165,12 +164,11 @@ function DetailedTable({ query, filtered, onPage }: { query: ActivityQuery; filt
                     </small>
                   ) : null}
                 </td>
-                <td>{ACTIVITY_LABELS[currentLanguage()][activity.type]}</td>
                 <td>
                   <time dateTime={new Date(activity.at).toISOString()}>{formatDateTime(activity.at)}</time>
                 </td>
                 <td>{channelLabel(t, activity.channel)}</td>
-                <td class="mono">{activity.ip ?? ''}</td>
+                <td class="mono long">{activity.ip ?? ''}</td>
               </tr>
             ))}
           </tbody>
@@ -202,7 +200,7 @@ function GroupedTable(props: { query: ActivityQuery; filtered: boolean; onPage: 
           <tbody>
             {data.items.map((group) => (
               <tr key={group.userId ?? `login:${group.login}`}>
-                <td>
+                <td class="long">
                   {group.login ? (
                     <button type="button" class="button link" title={t('showDetails', { user: group.login })} onClick={() => props.onUser(group.login!)}>
                       {group.login}

@@ -37,11 +37,14 @@ export const ACTIVITY_LABELS: Record<Language, Record<UserActivityType, string>>
   },
 };
 
-/** The public name as it is (exports and scripts use it), its meaning in the page's language beside it. */
+/**
+ * An activity by its meaning in the page's language, with its public name as it is (exports, filters and scripts
+ * use it) small beneath: side by side, the two read as one busy line at 1024 px.
+ */
 export function ActivityName({ type }: { type: UserActivityType }) {
   return (
     <>
-      <span class="activity-label">{ACTIVITY_LABELS[currentLanguage()][type]}</span> <span class="mono">{type}</span>
+      <span class="activity-label">{ACTIVITY_LABELS[currentLanguage()][type]}</span> <small class="activity-type mono muted">{type}</small>
     </>
   );
 }

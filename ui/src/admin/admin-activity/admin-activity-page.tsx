@@ -106,8 +106,9 @@ export default function AdminActivityPage() {
         </a>
       </PageHeader>
       {retention.data ? <p class="hint">{t('retention', { days: retention.data.days })}</p> : null}
-      <div class="toolbar">
-        <TextField label={t('adminFilter')} type="search" name="admin" value={adminInput} onValue={setAdminInput} placeholder={t('adminFilterHint')} />
+      {/* Who and what on the first row, when and how many on the second. */}
+      <div class="filter-grid">
+        <TextField label={t('adminFilter')} type="search" name="admin" value={adminInput} onValue={setAdminInput} hint={t('adminFilterHint')} />
         <SelectField<AuditObjectType | ''>
           label={t('objectTypeFilter')}
           name="objectType"
@@ -115,7 +116,7 @@ export default function AdminActivityPage() {
           onValue={setObjectType}
           options={[{ value: '', label: t('allObjectTypes') }, ...OBJECT_TYPES.map((type) => ({ value: type, label: labelOf(t, 'type_', type) }))]}
         />
-        <TextField label={t('objectFilter')} type="search" name="object" value={objectInput} onValue={setObjectInput} placeholder={t('objectFilterHint')} />
+        <TextField label={t('objectFilter')} type="search" name="object" value={objectInput} onValue={setObjectInput} hint={t('objectFilterHint')} />
         <DateField label={t('fromFilter')} name="from" value={from} onValue={setFrom} withTime />
         <DateField label={t('toFilter')} name="to" value={to} onValue={setTo} withTime error={reversed ? t('untilBeforeFrom') : undefined} />
         <SelectField<PageSize> label={t('pageSize')} name="pageSize" value={pageSize} onValue={setPageSize} options={PAGE_SIZES.map((size) => ({ value: size, label: size }))} />
@@ -134,7 +135,6 @@ export default function AdminActivityPage() {
                   <th>{t('action')}</th>
                   <th>{t('object')}</th>
                   <th>{t('change')}</th>
-                  <th>{t('ip')}</th>
                 </tr>
               </thead>
               <tbody>
@@ -183,12 +183,19 @@ function AuditRow({ entry, t }: { entry: AuditEntry; t: Translate }) {
       <td>
         <time dateTime={new Date(entry.at).toISOString()}>{formatDateTime(entry.at)}</time>
       </td>
-      <td>
+      {/* Who, through which key, and from where (the client on hover): a column of its own for the address left the
+          changes too little room at 1024 px. */}
+      <td class="long">
         {entry.actor.login ?? <span class="muted">{t('unknownAdmin')}</span>}
         {entry.apiKey ? <small class="muted audit-key"> {t('viaKey', { name: entry.apiKey.name ?? entry.apiKey.id })}</small> : null}
+        {entry.ip ? (
+          <small class="muted audit-key mono" title={entry.client ? `${t('ip')} ${entry.ip} · ${entry.client}` : `${t('ip')} ${entry.ip}`}>
+            {entry.ip}
+          </small>
+        ) : null}
       </td>
       <td class="audit-action">{(AUDIT_ACTION_LABELS[language] as Record<string, string>)[entry.action] ?? entry.action}</td>
-      <td>
+      <td class="long">
         <span class="muted">{labelOf(t, 'type_', entry.objectType)}</span>{' '}
         {href ? (
           <a href={href} onClick={onLinkClick}>
@@ -198,11 +205,8 @@ function AuditRow({ entry, t }: { entry: AuditEntry; t: Translate }) {
           name
         )}
       </td>
-      <td>
+      <td class="audit-changes-cell">
         <ChangeList before={entry.before} after={entry.after} t={t} language={language} />
-      </td>
-      <td class="mono" title={entry.client ?? ''}>
-        {entry.ip ?? ''}
       </td>
     </tr>
   );

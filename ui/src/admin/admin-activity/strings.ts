@@ -4,7 +4,7 @@ import type { Dictionaries, Language } from '../../lib/i18n';
 import { LANGUAGE_NAMES } from '../../lib/language-names';
 import { SELF_SERVICE_ACTIONS } from '../../../../worker/contract/selfservice';
 import { securityStrings } from '../security/strings';
-import { selfServiceStrings } from '../self-service/strings';
+import { SELF_SERVICE_ACTION_NAMES } from '../../lib/self-service-action-names';
 import { adminStrings } from '../strings';
 
 /** Admin Center > Misc > Admin activity: the audit trail of what administrators and API keys changed. */
@@ -59,7 +59,7 @@ export const adminActivityStrings: Dictionaries = {
     title: 'Admin-Aktivität',
     retention: 'Jede Änderung durch einen Administrator oder einen API-Schlüssel, {days} Tage lang aufbewahrt.',
     adminFilter: 'Admin oder API-Schlüssel',
-    adminFilterHint: 'Teil des Logins oder Schlüsselnamens',
+    adminFilterHint: 'Teil des Anmeldenamens oder Schlüsselnamens',
     objectTypeFilter: 'Objekttyp',
     allObjectTypes: 'Alle Objekttypen',
     objectFilter: 'Objekt',
@@ -186,6 +186,8 @@ export const AUDIT_FIELD_LABELS: Record<Language, Record<string, string>> = {
     token: 'Token',
     member: 'Member',
     scope: 'Scope',
+    keyPrefix: 'Prefix',
+    ownerUserId: 'Owner (ID)',
     expiresAt: 'Expires',
     revokedAt: 'Revoked',
     state: 'State',
@@ -251,6 +253,8 @@ export const AUDIT_FIELD_LABELS: Record<Language, Record<string, string>> = {
     token: 'Token',
     member: 'Mitglied',
     scope: 'Bereich',
+    keyPrefix: 'Präfix',
+    ownerUserId: 'Inhaber (ID)',
     expiresAt: 'Läuft ab',
     revokedAt: 'Widerrufen',
     state: 'Status',
@@ -317,7 +321,7 @@ export const AUDIT_REASON_LABELS: Record<Language, Record<VerifyFailureReason, s
 /** A message provider's type by the name the Security page gives it. */
 const supplierNames = (language: Language) =>
   Object.fromEntries(Object.entries(securityStrings[language]).filter(([key]) => key.startsWith('supplier_')).map(([key, name]) => [key.slice('supplier_'.length), name]));
-const actionNames = (language: Language) => Object.fromEntries(SELF_SERVICE_ACTIONS.map((action) => [action, selfServiceStrings[language][action] ?? action]));
+const actionNames = (language: Language) => Object.fromEntries(SELF_SERVICE_ACTIONS.map((action) => [action, SELF_SERVICE_ACTION_NAMES[language][action]]));
 
 /** Recorded values that are system names, in words (the field they belong to, then the value). */
 export const AUDIT_VALUE_LABELS: Record<Language, Record<string, Record<string, string>>> = {

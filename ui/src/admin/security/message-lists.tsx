@@ -86,12 +86,13 @@ export function OutboxSection() {
               <tbody>
                 {list.data.items.map((item) => (
                   <tr key={item.id}>
-                    <td style="white-space:nowrap">{formatDateTime(item.at)}</td>
+                    <td>{formatDateTime(item.at)}</td>
                     <td>{t(`channel_${item.channel}`)}</td>
-                    <td class="mono">{item.recipient}</td>
+                    <td class="mono long">{item.recipient}</td>
                     <td>
                       {item.subject ? <strong>{item.subject}</strong> : null}
-                      <div style="white-space:pre-wrap">{item.body}</div>
+                      {/* The message column takes the room the others leave; a link in it may break anywhere. */}
+                      <div style="white-space:pre-wrap;overflow-wrap:anywhere">{item.body}</div>
                     </td>
                   </tr>
                 ))}
@@ -159,8 +160,9 @@ export function MessageLogSection() {
               <thead>
                 <tr>
                   <th>{t('time')}</th>
-                  <th>{t('channel')}</th>
-                  <th>{t('provider')}</th>
+                  <th>
+                    {t('channel')} / {t('provider')}
+                  </th>
                   <th>{t('recipient')}</th>
                   <th>{t('purpose')}</th>
                   <th>{t('status')}</th>
@@ -169,10 +171,13 @@ export function MessageLogSection() {
               <tbody>
                 {list.data.items.map((item) => (
                   <tr key={item.id}>
-                    <td style="white-space:nowrap">{formatDateTime(item.at)}</td>
-                    <td>{t(`channel_${item.channel}`)}</td>
-                    <td>{supplierLabel(t, item.provider)}</td>
-                    <td class="mono">
+                    <td>{formatDateTime(item.at)}</td>
+                    {/* The provider under its channel: a column of its own did not fit at 1024 px. */}
+                    <td>
+                      {t(`channel_${item.channel}`)}
+                      <div class="hint">{supplierLabel(t, item.provider)}</div>
+                    </td>
+                    <td class="mono long">
                       {item.recipient}
                       {item.userId ? (
                         <div>
@@ -185,7 +190,8 @@ export function MessageLogSection() {
                     <td>
                       {t(`purpose_${item.purpose}`) === `purpose_${item.purpose}` ? item.purpose : t(`purpose_${item.purpose}`)} · {LANGUAGE_NAMES[language][item.language as Language] ?? item.language}
                     </td>
-                    <td>
+                    {/* long: a provider's message id (Twilio's is 34 characters) and error summary. */}
+                    <td class="long">
                       <span class={`pill ${item.status === 'sent' ? 'ok' : 'bad'}`}>{t(`status_${item.status}`)}</span>
                       {item.error !== null && item.summary ? (
                         <div class="hint">

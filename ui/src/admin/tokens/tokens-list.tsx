@@ -43,10 +43,21 @@ export function TokensPage() {
       href={(token) => `/admin/tokens/${token.id}`}
       testId="tokens-table"
       columns={[
-        { header: t('serial'), clip: true, text: (token) => token.serial, cell: (token) => <span class="mono">{token.serial}</span> },
-        { header: t('name'), text: (token) => token.description, cell: (token) => token.description },
+        // The name under the serial, as the resources list shows a description: six columns did not fit at 1024 px.
+        {
+          header: t('serial'),
+          clip: true,
+          text: (token) => [token.serial, token.description].filter(Boolean).join(' — '),
+          cell: (token) => (
+            <>
+              <span class="mono">{token.serial}</span>
+              {token.description ? <div class="muted">{token.description}</div> : null}
+            </>
+          ),
+        },
         {
           header: t('type'),
+          width: '7rem',
           text: (token) => `${token.type} ${tokenListNote(token, f)}`,
           cell: (token) => (
             <>
@@ -55,8 +66,8 @@ export function TokensPage() {
           ),
         },
         { header: t('owner'), clip: true, text: (token) => token.owner?.login ?? '', cell: (token) => token.owner?.login ?? '' },
-        { header: t('status'), cell: (token) => <TokenStatus token={token} />, width: '8rem' },
-        { header: t('lastUsed'), cell: (token) => formatDateTime(token.lastUsedAt), width: '11rem' },
+        { header: t('status'), cell: (token) => <TokenStatus token={token} />, width: '10.5rem' },
+        { header: t('lastUsed'), cell: (token) => formatDateTime(token.lastUsedAt), width: '8.5rem' },
       ]}
     >
       <Dialog title={t('newSoftwareToken')} open={dialog === 'software'} onClose={() => { setDialog(null); list.reload(); }}>

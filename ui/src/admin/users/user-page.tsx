@@ -78,13 +78,13 @@ export function UserPage({ id }: { id: string }) {
             <tbody>
               {data.assignments.map((assignment) => (
                 <tr key={assignment.resource.id}>
-                  <td>
+                  <td class="long">
                     <a href={`/admin/resources/${assignment.resource.id}`} onClick={onLinkClick}>
                       {assignment.resource.name}
                     </a>
                   </td>
                   <td>{assignment.kind === 'user' ? t('kindUser') : t('kindTokenWithUser')}</td>
-                  <td class="mono">
+                  <td class="mono long">
                     {assignment.token ? (
                       <a href={`/admin/tokens/${assignment.token.id}`} onClick={onLinkClick}>
                         {assignment.token.serial}
@@ -164,7 +164,7 @@ function TokensPanel({ overview, onChange }: { overview: UserOverviewAnswer; onC
             {overview.tokens.map((token) => (
               <tr key={token.id} data-serial={token.serial}>
                 <td>{token.type}</td>
-                <td class="mono">
+                <td class="mono long">
                   <a href={`/admin/tokens/${token.id}`} onClick={onLinkClick} title={u('openToken', { serial: token.serial })}>
                     {token.serial}
                   </a>
@@ -271,7 +271,7 @@ function RecentActivities({ overview }: { overview: UserOverviewAnswer }) {
                 </td>
                 <td>{formatDateTime(activity.at)}</td>
                 <td>{a(`channel_${activity.channel}`)}</td>
-                <td class="mono">{activity.ip ?? ''}</td>
+                <td class="mono long">{activity.ip ?? ''}</td>
               </tr>
             ))}
           </tbody>
