@@ -1,8 +1,8 @@
 /**
  * The SAML configuration page in headless Chromium, in English and German: `version: 1.0` is valid in the editor
  * as on the server (the editor's schema is generated from the server's), a problem is marked on the line that
- * has to change (list and squiggle), the key documentation is in the page's language (its hover's heading too,
- * with no footer naming the schema's file), and after the restart applies the configuration the login methods
+ * has to change (list and squiggle), the key documentation is in the page's language (its hover's heading and the
+ * language worker's "Example:" too, with no footer naming the schema's file), and after the restart applies the configuration the login methods
  * table says SAML is active without a reload.
  */
 import { readFileSync } from 'node:fs';
@@ -71,6 +71,13 @@ describe('SAML configuration editor', () => {
     await expect.poll(squiggleLines).toEqual([1]);
   });
 
+  /** Hovers the key `name` in the editor, as a reader does to see its documentation. */
+  const hoverKey = (name: string) =>
+    editor()
+      .locator('.view-line span', { hasText: new RegExp(`^${name}$`) })
+      .first()
+      .hover();
+
   it("a key's hover is headed by the configuration's name and names no file", async () => {
     await editor()
       .locator('.view-line span', { hasText: /^entityId$/ })
@@ -78,6 +85,10 @@ describe('SAML configuration editor', () => {
       .hover();
     await expect.poll(() => page.locator('.monaco-hover').allInnerTexts()).toContainEqual(expect.stringContaining('SAML configuration'));
     expect((await page.locator('.monaco-hover').allInnerTexts()).join('\n')).not.toMatch(/Source|schema\.json/);
+    await page.mouse.move(0, 0);
+    // A key with examples shows them under the language worker's own label.
+    await hoverKey('claimEmail');
+    await expect.poll(() => page.locator('.monaco-hover').allInnerTexts()).toContainEqual(expect.stringContaining('Example:'));
     await page.mouse.move(0, 0);
   });
 
@@ -122,6 +133,12 @@ describe('SAML configuration editor', () => {
     const hover = (await page.locator('.monaco-hover').allInnerTexts()).join('\n');
     expect(hover).toContain('SAML-Konfiguration');
     expect(hover).not.toMatch(/SAML configuration|Source|Quelle|schema\.json/);
+    await page.mouse.move(0, 0);
+    // The language worker's own words too: "Example:" was monaco-yaml's English in a German hover.
+    await hoverKey('claimEmail');
+    await expect.poll(() => page.locator('.monaco-hover').allInnerTexts()).toContainEqual(expect.stringContaining('Beispiel:'));
+    expect((await page.locator('.monaco-hover').allInnerTexts()).join('\n')).not.toContain('Example');
+    await page.mouse.move(0, 0);
     await page.evaluate(() => localStorage.setItem('eid.language', 'en'));
   });
 

@@ -27,7 +27,8 @@ import 'monaco-editor/esm/vs/base/browser/ui/codicons/codicon/codicon-modifiers.
 import 'monaco-editor/esm/vs/languages/definitions/yaml/register.js';
 import EditorWorker from 'monaco-editor/esm/vs/editor/editor.worker.js?worker';
 import { configureMonacoYaml, type MonacoYaml, type SchemasSettings } from 'monaco-yaml';
-import YamlWorker from 'monaco-yaml/yaml.worker.js?worker';
+import YamlWorker from './yaml-worker.ts?worker';
+import { currentLanguage, type Language } from '../../lib/i18n';
 
 declare global {
   interface Window {
@@ -36,7 +37,7 @@ declare global {
 }
 
 window.MonacoEnvironment = {
-  getWorker: (_workerId, label) => (label === 'yaml' ? new YamlWorker() : new EditorWorker()),
+  getWorker: (_workerId, label) => (label === 'yaml' ? newYamlWorker() : new EditorWorker()),
 };
 
 type CreateWebWorker = typeof monaco.editor.createWebWorker;
@@ -58,13 +59,18 @@ const monacoForYaml = {
  * completion shows "Loading..." forever.
  */
 function startYamlWorker(createData: unknown): Worker {
-  const worker = new YamlWorker();
+  const worker = newYamlWorker();
   worker.postMessage('start');
   worker.postMessage(createData);
   return worker;
 }
 
+/** Named by the page's language: the worker's own hover and completion words follow it (yaml-worker.ts). */
+const newYamlWorker = () => new YamlWorker({ name: `yaml-${yamlLanguage}` });
+
 let yaml: MonacoYaml | null = null;
+/** The language the running YAML worker speaks; another language starts a new one. */
+let yamlLanguage: Language = currentLanguage();
 
 /**
  * Registers (or replaces) the JSON schemas monaco-yaml completes and explains keys from. It does not validate:
@@ -74,8 +80,13 @@ let yaml: MonacoYaml | null = null;
 export function setYamlSchemas(schemas: SchemasSettings[]): void {
   // No "Source: <schema file>" under each hover: the file is our internal URI, nothing an admin can open.
   const options = { enableSchemaRequest: false, hover: true, hoverSchemaSource: false, completion: true, validate: false, schemas };
-  if (yaml) yaml.update(options);
-  else yaml = configureMonacoYaml(monacoForYaml as unknown as typeof monaco, options);
+  if (yaml && yamlLanguage === currentLanguage()) {
+    void yaml.update(options);
+    return;
+  }
+  yaml?.dispose();
+  yamlLanguage = currentLanguage();
+  yaml = configureMonacoYaml(monacoForYaml as unknown as typeof monaco, options);
 }
 
 export { monaco };
