@@ -2,6 +2,7 @@
  * The development outbox (messages stored in D1 instead of delivered, newest first) and the message log (every
  * provider attempt with its outcome). The log never holds message texts, so no code can show up there.
  */
+import { EmailAddress } from '../../components/email-address';
 import { useState } from 'preact/hooks';
 import { Button } from '../../components/form';
 import { adminApi, answer } from '../../lib/api-client';
@@ -88,7 +89,7 @@ export function OutboxSection() {
                   <tr key={item.id}>
                     <td>{formatDateTime(item.at)}</td>
                     <td>{t(`channel_${item.channel}`)}</td>
-                    <td class="mono long">{item.recipient}</td>
+                    <td class="mono long"><EmailAddress value={item.recipient} /></td>
                     <td>
                       {item.subject ? <strong>{item.subject}</strong> : null}
                       {/* The message column takes the room the others leave; a link in it may break anywhere. */}
@@ -178,7 +179,7 @@ export function MessageLogSection() {
                       <div class="hint">{supplierLabel(t, item.provider)}</div>
                     </td>
                     <td class="mono long">
-                      {item.recipient}
+                      <EmailAddress value={item.recipient} />
                       {item.userId ? (
                         <div>
                           <a href={`/admin/users/${item.userId}`} onClick={onLinkClick}>
