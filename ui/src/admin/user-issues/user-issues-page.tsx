@@ -74,7 +74,6 @@ export default function UserIssuesPage() {
                   <th>{t('login')}</th>
                   <th>{t('lost')}</th>
                   <th>{t('authenticators')}</th>
-                  <th>{t('newData')}</th>
                   <th>{t('filed')}</th>
                   <th />
                 </tr>
@@ -82,7 +81,7 @@ export default function UserIssuesPage() {
               <tbody>
                 {data.items.map((issue) => (
                   <tr key={issue.id} data-issue={issue.id}>
-                    <td>
+                    <td class="long">
                       <a href={`/admin/users/${issue.user.id}`} onClick={onLinkClick}>
                         {issue.user.login}
                       </a>
@@ -96,7 +95,16 @@ export default function UserIssuesPage() {
                         </div>
                       ) : null}
                     </td>
-                    <td>{issue.lost.map((what) => t(what)).join(', ')}</td>
+                    {/* What the user lost, and under it what they gave instead: a column of its own for the new data
+                        was empty for most requests and pushed the actions off screen at 1024 px. */}
+                    <td class="long">
+                      {issue.lost.map((what) => t(what)).join(', ')}
+                      {issue.newPasswordGiven || issue.newEmail ? (
+                        <div class="hint" data-testid="issue-new-data">
+                          {[issue.newPasswordGiven ? t('newPassword') : '', issue.newEmail ? t('newEmail', { email: issue.newEmail }) : ''].filter(Boolean).join('; ')}
+                        </div>
+                      ) : null}
+                    </td>
                     <td>
                       <ul class="row" style={{ listStyle: 'none', padding: 0, margin: 0 }} aria-label={t('authenticators')}>
                         {AUTHENTICATORS.map((authenticator) => {
@@ -112,11 +120,9 @@ export default function UserIssuesPage() {
                         })}
                       </ul>
                     </td>
-                    <td>
-                      {[issue.newPasswordGiven ? t('newPassword') : '', issue.newEmail ? t('newEmail', { email: issue.newEmail }) : ''].filter(Boolean).join('; ') || '—'}
-                    </td>
                     <td>{formatDateTime(issue.createdAt)}</td>
-                    <td class="actions">
+                    {/* The delete icon may go under the button when room is short. */}
+                    <td class="actions wrap">
                       <Button busy={busy} onClick={() => void approve(issue)}>
                         {t('verifyIdentity')}
                       </Button>{' '}
