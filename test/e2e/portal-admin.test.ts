@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { wordsBrokenInside } from './layout';
 import { startApp, type E2eApp } from './harness';
 
 let app: E2eApp;
@@ -137,7 +138,19 @@ describe('User Issues', () => {
     const fredRow = page.locator('tr', { hasText: 'fred' });
     expect(await fredRow.locator('[data-authenticator="password"]').getAttribute('class')).toBe('pill bad');
     expect(await fredRow.locator('[data-authenticator="token"]').getAttribute('class')).toBe('pill off');
-    expect(await fredRow.textContent()).toContain('new password given');
+    expect(await fredRow.getByTestId('issue-new-data').textContent()).toContain('new password given');
+
+    // At 1024 px the whole row stays on screen, its actions too, and no word is cut in two.
+    const viewport = page.viewportSize()!;
+    await page.setViewportSize({ width: 1024, height: 800 });
+    try {
+      const table = page.locator('table.data', { hasText: 'erin' });
+      expect(await table.evaluate((element) => element.parentElement!.scrollWidth <= element.parentElement!.clientWidth)).toBe(true);
+      expect((await erinRow.getByRole('button', { name: 'Verify Identity' }).boundingBox())!.x + 10).toBeLessThan(1024);
+      expect(await wordsBrokenInside(page, 'table.data')).toEqual([]);
+    } finally {
+      await page.setViewportSize(viewport);
+    }
   });
 
   it('"Verify Identity" approves after confirmation: the lost token is disabled but stays assigned', async () => {
