@@ -1,13 +1,16 @@
 /**
  * The admin center end to end in headless Chromium: sign in through /login, create a user, create a software
  * TOTP token for them (QR code + secret shown once), activate it with its first code, assign it to a resource,
- * then "Check OTP" on the token shows whether a code is valid.
+ * then "Check OTP" on the token shows whether a code is valid (a refused code stays in the field, selected). Closing
+ * the wizard on its QR step asks first, in the page's language: the code is not shown again.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { base32ToBytes } from '../../worker/lib/encoding';
 import { importHmacKey } from '../../worker/otp/hotp';
 import { generateTotp } from '../../worker/otp/totp';
+import { adminStrings } from '../../ui/src/admin/strings';
+import { tokenPageStrings } from '../../ui/src/admin/tokens/strings';
 import { startApp, type E2eApp } from './harness';
 
 let app: E2eApp;
@@ -65,6 +68,17 @@ describe('admin center', () => {
     const pending = await app.adminApi('GET', '/tokens?search=');
     expect(pending.items[0].activated).toBe(false);
 
+    // Escape before the code is scanned asks first (it used to close the wizard, the secret gone); Cancel keeps
+    // this step, QR code and secret included, and the first OTP still activates the token.
+    await page.keyboard.press('Escape');
+    const question = page.getByRole('alertdialog');
+    await question.getByRole('heading', { name: tokenPageStrings.en.closePendingTitle }).waitFor();
+    expect(await question.textContent()).toContain('The QR code and secret are not shown again.');
+    await question.getByRole('button', { name: 'Cancel' }).click();
+    await question.waitFor({ state: 'detached' });
+    expect(await qr.isVisible()).toBe(true);
+    expect((await dialog.getByTestId('token-secret').textContent())!.trim()).toBe(secret);
+
     await dialog.getByLabel('Confirm with first OTP').fill(await totpFor(secret));
     await dialog.getByRole('button', { name: 'Confirm with first OTP' }).click();
     await expect.poll(() => page.locator('.toast').allTextContents()).toContain('The token is active.');
@@ -72,6 +86,35 @@ describe('admin center', () => {
     const token = tokens.items.find((t: { owner: { login: string } | null }) => t.owner?.login === 'dora');
     expect(token.activated).toBe(true);
     (globalThis as any).doraToken = { id: token.id, secret };
+  });
+
+  it('closing the wizard on its QR step asks in the page\'s language; Escape on the question keeps the wizard, confirming closes it', async () => {
+    for (const [language, created] of [['de', 0], ['en', 1]] as const) {
+      const t = adminStrings[language]!;
+      const p = tokenPageStrings[language];
+      await page.evaluate((lang) => localStorage.setItem('eid.language', lang), language);
+      await page.goto('/admin/tokens');
+      await page.getByRole('button', { name: t.newSoftwareToken! }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByRole('button', { name: t.create!, exact: true }).click();
+      const qr = dialog.locator('img.qr');
+      await qr.waitFor();
+      const question = page.getByRole('alertdialog');
+      // The dialog's close button asks too; so does Escape again after the question was dismissed by Escape.
+      await dialog.getByRole('button', { name: language === 'de' ? 'Schließen' : 'Close' }).first().click();
+      await question.getByText(p.closePendingText).waitFor();
+      await page.keyboard.press('Escape');
+      await question.waitFor({ state: 'detached' });
+      expect(await qr.isVisible()).toBe(true);
+      await page.keyboard.press('Escape');
+      await question.getByRole('heading', { name: p.closePendingTitle }).waitFor();
+      await question.getByRole('button', { name: p.closePending, exact: true }).click();
+      await dialog.waitFor({ state: 'detached' });
+      expect(await page.getByRole('dialog').count()).toBe(0);
+      // Closed, not deleted: the enrolment stays pending (the hourly purge removes it later).
+      const unowned = (await app.adminApi('GET', '/tokens')).items.filter((token: { owner: unknown; activated: boolean }) => !token.owner && !token.activated);
+      expect(unowned).toHaveLength(created + 1);
+    }
   });
 
   it('assigns the user with the token to a resource (tab "Tokens with users")', async () => {
@@ -98,12 +141,21 @@ describe('admin center', () => {
     await page.getByRole('button', { name: 'Check OTP' }).click();
     await expect.poll(() => page.locator('.toast').allTextContents()).toContain('The OTP is valid.');
 
-    await page.getByLabel('OTP', { exact: true }).fill('000000');
+    // The valid code is cleared after the success.
+    expect(await page.getByLabel('OTP', { exact: true }).inputValue()).toBe('');
+
+    const field = page.getByLabel('OTP', { exact: true });
+    await field.fill('000000');
     await page.getByRole('button', { name: 'Check OTP' }).click();
     await page.locator('[data-field-error]').filter({ hasText: 'The OTP is not valid.' }).waitFor();
     expect(await page.locator('.toast').filter({ hasText: 'The OTP is not valid.' }).count()).toBe(0);
     const token = await app.adminApi('GET', `/tokens/${id}`);
     expect(token.failCount).toBe(1);
+    // The refused code stays in the field (it used to be emptied), selected and focused: typing replaces it.
+    expect(await field.inputValue()).toBe('000000');
+    expect(await field.evaluate((input: HTMLInputElement) => [document.activeElement === input, input.selectionStart, input.selectionEnd])).toEqual([true, 0, 6]);
+    await page.keyboard.type('111111');
+    expect(await field.inputValue()).toBe('111111');
   });
 
   it('shows the page in German when the language is switched', async () => {

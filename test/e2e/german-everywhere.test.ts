@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { dateFieldStrings } from '../../ui/src/components/date-field-strings';
 import { ERROR_TEXTS } from '../../ui/src/lib/error-texts';
+import { SELF_SERVICE_ACTION_NAMES } from '../../ui/src/lib/self-service-action-names';
 import { ERROR_CATALOGUE } from '../../worker/contract/errors';
 import { activityStrings } from '../../ui/src/admin/activities/strings';
 import { adminActivityStrings } from '../../ui/src/admin/admin-activity/strings';
@@ -31,6 +32,7 @@ const DICTIONARIES: Array<{ en: Record<string, string>; de: Record<string, strin
   adminActivityStrings,
   securityStrings,
   selfServiceStrings,
+  SELF_SERVICE_ACTION_NAMES,
   adminStrings,
   factorStrings,
   messageTokenStrings,

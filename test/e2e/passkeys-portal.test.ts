@@ -6,7 +6,7 @@
  * it. A ceremony that finds no passkey on the device says so calmly (in German too) and changes nothing. A second
  * session of the user's (signed in before the passkey existed, so it has not proven it) confirms a guarded action
  * with the passkey in the step-up dialog. The admin center shows the passkey's WebAuthn facts and none of the OTP
- * controls (seed, Check OTP, resync, PIN). Re-Assign Token to a new passkey on a new device disables the old one.
+ * controls (seed, Check OTP, resync, PIN). Reassign Token to a new passkey on a new device disables the old one.
  */
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -153,14 +153,14 @@ describe('passkeys in the portal', () => {
     for (const heading of ['Check OTP', 'Resync', 'PIN']) expect(await adminPage.getByRole('heading', { name: heading, exact: true }).count()).toBe(0);
   });
 
-  it('Re-Assign to a new passkey on a new device: it replaces the old one, which the sign-in no longer takes', async () => {
+  it('Reassign to a new passkey on a new device: it replaces the old one, which the sign-in no longer takes', async () => {
     await app.adminApi('PUT', `/resources/${resourceId}/self-service`, { enabled: true, alias: ALIAS, actions: ['registerNewToken', 'GenerateRecoveryCodes', 'reassignToken'], tokenTypes: ['PASSKEY'] });
     const [oldToken] = await adaTokens('PASSKEY');
     const [oldCredential] = await device.credentials();
     // A new phone: it holds no passkey of Ada's yet. The session proved the old passkey at sign-in minutes ago.
     await device.removeAll();
     await page.reload();
-    await page.getByRole('button', { name: /^Re-Assign Token/ }).click();
+    await page.getByRole('button', { name: /^Reassign Token/ }).click();
     expect(await dialog().getByLabel('Create a new passkey').isChecked()).toBe(true);
     await dialog().getByLabel('Name of the passkey').fill('New phone');
     await dialog().getByRole('button', { name: 'Create passkey' }).click();

@@ -1,9 +1,9 @@
 /**
- * The self-service portal's remaining actions end to end in headless Chromium, on a phone-size screen: Existing
- * Token Registration (a hardware HOTP token the administrator imported by CSV, claimed by serial with an OTP the
- * test computes from the known seed), Token Synchronization (the device's counter drifted past the look-ahead),
- * Remove PIN, Change Email Address (code read from the outbox), Change Contact Phone Number (code read from the SMS
- * that reached the impersonated Twilio), Change Login (warning shown, a taken login refused), Re-Assign Token (the
+ * The self-service portal's remaining actions end to end in headless Chromium, on a phone-size screen: Register
+ * Existing Token (a hardware HOTP token the administrator imported by CSV, claimed by serial with an OTP the
+ * test computes from the known seed), Synchronize Token (the device's counter drifted past the look-ahead),
+ * Remove PIN, Change Email Address (code read from the outbox), Change Phone Number (code read from the SMS
+ * that reached the impersonated Twilio), Change Login (warning shown, a taken login refused), Reassign Token (the
  * old token's OTP refused afterwards), Create Password (a user who signed in with an email code) and the step-up
  * ("confirm with your current code") that a session which has not proven the user's token asks before a change. Each effect is
  * checked through the admin API, and each dialog refuses one bad input with a clear message and changes nothing.
@@ -97,7 +97,7 @@ async function emailCode(recipient: string): Promise<string> {
 }
 
 describe('self-service portal actions', () => {
-  it('Existing Token Registration: the user claims an imported hardware token by serial; a wrong OTP is refused', async () => {
+  it('Register Existing Token: the user claims an imported hardware token by serial; a wrong OTP is refused', async () => {
     const imported = await app.adminApi('POST', '/tokens/import/csv', {
       csv: ['serial,seed,type,digits,counter,description', `${HARDWARE_SERIAL},${HARDWARE_SEED_HEX},hotp,6,0,Key fob`].join('\n'),
     });
@@ -107,8 +107,20 @@ describe('self-service portal actions', () => {
     await signIn('rosa', PASSWORD);
     await page.getByRole('heading', { name: 'Field Office' }).waitFor();
     expect(await page.getByTestId('portal-token').textContent()).toContain('No token on this resource');
+    // The actions by their names in one style, verb first (once "Existing Token Registration", "PIN Setup"...).
+    expect(await page.locator('.action-grid button strong').allTextContents()).toEqual([
+      'Register Existing Token',
+      'Synchronize Token',
+      'Set Up PIN',
+      'Remove PIN',
+      'Change Email Address',
+      'Change Phone Number',
+      'Change Login',
+      'Reassign Token',
+      'Create Password',
+    ]);
 
-    await openAction('Existing Token Registration');
+    await openAction('Register Existing Token');
     await dialog().getByLabel('Serial number').fill(HARDWARE_SERIAL);
     await dialog().getByLabel('Code shown by the device').fill('000000');
     await dialog().getByRole('button', { name: 'Register token' }).click();
@@ -125,9 +137,9 @@ describe('self-service portal actions', () => {
     expect(token).toMatchObject({ owner: { id: rosaId, login: 'rosa' }, activated: true, enabled: true, counter: 1 });
   });
 
-  it('Token Synchronization: a device whose counter drifted past the look-ahead is resynchronized by two consecutive OTPs', async () => {
+  it('Synchronize Token: a device whose counter drifted past the look-ahead is resynchronized by two consecutive OTPs', async () => {
     // The fob's button was pressed 39 more times without signing in: counter 40 is beyond the look-ahead of 10.
-    await openAction('Token Synchronization');
+    await openAction('Synchronize Token');
     await dialog().getByLabel('First code').fill(hotp(40));
     await dialog().getByLabel('Next code').fill(hotp(42));
     await dialog().getByRole('button', { name: 'Synchronize' }).click();
@@ -144,7 +156,7 @@ describe('self-service portal actions', () => {
     await dialog().getByRole('button', { name: 'Abbrechen' }).click();
     await page.getByRole('button', { name: 'English' }).click();
     expect((await tokenById(hardwareTokenId)).counter).toBe(1);
-    await openAction('Token Synchronization');
+    await openAction('Synchronize Token');
 
     await dialog().getByLabel('First code').fill(hotp(40));
     await dialog().getByLabel('Next code').fill(hotp(41));
@@ -162,7 +174,7 @@ describe('self-service portal actions', () => {
 
   it('Remove PIN: after a PIN is set, the user removes it', async () => {
     expect(await page.getByRole('button', { name: /^Remove PIN/ }).isDisabled()).toBe(true);
-    await openAction('PIN Setup');
+    await openAction('Set Up PIN');
     await dialog().getByLabel('PIN (4 digits)').fill('2468');
     await dialog().getByLabel('Repeat the PIN').fill('2468');
     await dialog().getByRole('button', { name: 'Save PIN' }).click();
@@ -196,17 +208,17 @@ describe('self-service portal actions', () => {
     expect((await user()).email).toBe(NEW_EMAIL);
   });
 
-  it('Change Contact Phone Number: an invalid number is refused; a code by SMS to the new number confirms it', async () => {
+  it('Change Phone Number: an invalid number is refused; a code by SMS to the new number confirms it', async () => {
     // In German, the server's refusal of a number that does not exist reads as German too.
     await page.getByRole('button', { name: 'Deutsch' }).click();
-    await openAction('Kontakt-Telefonnummer ändern');
+    await openAction('Telefonnummer ändern');
     await dialog().getByLabel('Neue Telefonnummer').fill('+1 123 456 7890');
     await dialog().getByRole('button', { name: 'Code senden' }).click();
     await dialogError('Das ist keine gültige Telefonnummer.');
     await dialog().getByRole('button', { name: 'Abbrechen' }).click();
     await page.getByRole('button', { name: 'English' }).click();
 
-    await openAction('Change Contact Phone Number');
+    await openAction('Change Phone Number');
     const invalid = 'This is not a valid phone number. Use digits, with the country code, for example +49 30 1234567.';
     // Not a number at all: caught before sending.
     await dialog().getByLabel('New phone number').fill('call me');
@@ -260,8 +272,8 @@ describe('self-service portal actions', () => {
     expect((await user()).login).toBe('rosa.marsh');
   });
 
-  it('Re-Assign Token: a new software token replaces the hardware one, whose OTP is refused afterwards', async () => {
-    await openAction('Re-Assign Token');
+  it('Reassign Token: a new software token replaces the hardware one, whose OTP is refused afterwards', async () => {
+    await openAction('Reassign Token');
     await dialog().getByText(`your current token (${HARDWARE_SERIAL}) stops working`, { exact: false }).waitFor();
     // Only the type the administrator allowed (TOTP) is offered, so no choice that the server would refuse.
     expect(await dialog().getByLabel('Token type').count()).toBe(0);
@@ -344,7 +356,7 @@ describe('self-service portal actions', () => {
     await page.reload();
     await page.getByTestId('portal-token').getByText('HW-TOTP-0002').waitFor();
 
-    await openAction('PIN Setup');
+    await openAction('Set Up PIN');
     await dialog().getByLabel('PIN (4 digits)').fill('1357');
     await dialog().getByLabel('Repeat the PIN').fill('1357');
     await dialog().getByRole('button', { name: 'Save PIN' }).click();

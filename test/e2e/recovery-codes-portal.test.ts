@@ -78,7 +78,7 @@ describe('recovery codes in the portal', () => {
     const action = adminPage.getByRole('switch', { name: 'Generate Recovery Codes' });
     expect(await action.isChecked()).toBe(false);
     await action.check();
-    await adminPage.getByRole('switch', { name: 'Change First Name and Last Name' }).check();
+    await adminPage.getByRole('switch', { name: 'Change Name' }).check();
     // Orderable like the others: listed last, moved above "Manage User Environment" and then the name change.
     await adminPage.getByRole('button', { name: 'Move up: Generate Recovery Codes' }).click();
     await adminPage.getByRole('button', { name: 'Move up: Generate Recovery Codes' }).click();
@@ -92,7 +92,7 @@ describe('recovery codes in the portal', () => {
     await page.getByLabel('One-time password').fill(totp());
     await page.getByRole('button', { name: 'Confirm', exact: true }).click();
     await page.getByRole('heading', { name: 'Harbour Office' }).waitFor();
-    expect(await page.locator('.action-grid button strong').allTextContents()).toEqual(['Generate Recovery Codes', 'Change First Name and Last Name']);
+    expect(await page.locator('.action-grid button strong').allTextContents()).toEqual(['Generate Recovery Codes', 'Change Name']);
     expect(await recoveryRow().textContent()).toBe('—');
 
     await page.getByRole('button', { name: 'Deutsch' }).click();

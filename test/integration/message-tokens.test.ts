@@ -161,7 +161,7 @@ describe('portal: SMS token', () => {
   });
 });
 
-describe('portal: Re-Assign Token to an SMS token', () => {
+describe('portal: Reassign Token to an SMS token', () => {
   it('replaces the old token only when the texted code confirms the new one', async () => {
     const { resource, user, browser } = await signedInPortalUser(['TOTP', 'SMS'], ['registerNewToken', 'reassignToken']);
     const firstPhone = freshPhone();

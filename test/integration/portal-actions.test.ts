@@ -1,6 +1,6 @@
 /**
- * The portal's token and profile actions inside workerd against the real local D1: Existing Token Registration,
- * Re-Assign Token, Token Synchronization, PIN setup and removal, Create Password, Change Contact Phone Number (through
+ * The portal's token and profile actions inside workerd against the real local D1: Register Existing Token,
+ * Reassign Token, Synchronize Token, PIN setup and removal, Create Password, Change Phone Number (through
  * a real Twilio-shaped HTTP call to the provider impersonation server) and Change First/Last Name. Each action: its
  * effect in D1 and through the API, its refusals (clear error code, nothing changed), and its refusal when the
  * administrator has not enabled it.
@@ -75,7 +75,7 @@ async function signedInUser(actions: string[]) {
   return { ...portal, user, browser };
 }
 
-describe('Existing Token Registration', () => {
+describe('Register Existing Token', () => {
   it('an unowned hardware token becomes the user\'s "token with user" here only with a valid OTP from it', async () => {
     const { admin, resource, alias, user, browser } = await signedInUser(['registerExistingToken']);
     const { token, seed } = await hardwareToken(admin);
@@ -158,7 +158,7 @@ describe('Existing Token Registration', () => {
   });
 });
 
-describe('Re-Assign Token', () => {
+describe('Reassign Token', () => {
   it('confirming a new token with "reassign" replaces the old one, which is unusable afterwards', async () => {
     const { admin, resource, alias, user, browser } = await signedInUser(['registerNewToken', 'reassignToken']);
     const first = await browser.send('POST', '/tokens/enrol', { type: 'TOTP', description: 'old phone' });
@@ -214,7 +214,7 @@ describe('Re-Assign Token', () => {
     expect((await verify(await totpAt(newSecret, Date.now()))).accepted).toBe(true);
   });
 
-  it('"reassign" needs the Re-Assign action, and Register New Token alone does not replace a token by that path', async () => {
+  it('"reassign" needs the Reassign action, and Register New Token alone does not replace a token by that path', async () => {
     const { browser } = await signedInUser(['registerNewToken']);
     expect((await browser.send('POST', '/tokens/enrol', { type: 'TOTP', reassign: true })).body.error.code).toBe('ACTION_DISABLED');
     const enrol = await browser.send('POST', '/tokens/enrol', { type: 'TOTP' });
@@ -224,7 +224,7 @@ describe('Re-Assign Token', () => {
   });
 });
 
-describe('Token Synchronization', () => {
+describe('Synchronize Token', () => {
   it('re-anchors a drifted HOTP token with two consecutive codes; gaps, wrong order and wrong codes are refused', async () => {
     const { admin, resource, alias } = await portalWith(['synchronizeToken']);
     const person = await assignedUser(admin, resource.id);
@@ -373,7 +373,7 @@ describe('Create Password', () => {
   });
 });
 
-describe('Change Contact Phone Number', () => {
+describe('Change Phone Number', () => {
   it('sends the code by SMS to the NEW number through the SMS supplier; nothing changes until it is confirmed', async () => {
     const scenario = providerScenario();
     const { admin, user, browser } = await signedInUser(['changePhone']);
@@ -420,7 +420,7 @@ describe('Change Contact Phone Number', () => {
   });
 });
 
-describe('Change First Name and Last Name', () => {
+describe('Change Name', () => {
   it('validates both names and stores them trimmed', async () => {
     const { user, browser } = await signedInUser(['changeName']);
     const before = await userRow(user.id);

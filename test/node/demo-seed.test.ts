@@ -17,7 +17,7 @@ const ROOT = path.resolve(__dirname, '../..');
 const SQLITE = 'sqlite3';
 
 describe('demo data', () => {
-  it('holds an enabled portal for the VPN at /selfservice/vpn with Register New Token and Re-Assign on, and the README names it', () => {
+  it('holds an enabled portal for the VPN at /selfservice/vpn with Register New Token and Reassign on, and the README names it', () => {
     const seed = spawnSync(path.join(ROOT, 'node_modules/.bin/tsx'), ['scripts/seed.ts', '--demo', '--seed-key', randomBytes(32).toString('base64'), '--password', 'demo-admin-password'], { cwd: ROOT, encoding: 'utf8' });
     expect(seed.status, seed.stderr).toBe(0);
     expect(seed.stderr).toContain('/selfservice/vpn');

@@ -1,5 +1,5 @@
 /**
- * Passkeys at the self-service portal (issue 11 §1): Register New Token and Re-Assign Token with a passkey, the
+ * Passkeys at the self-service portal (issue 11 §1): Register New Token and Reassign Token with a passkey, the
  * passkey in place of the OTP at the portal's sign-in, and the step-up by passkey. Whole ceremonies run through the
  * routes against a software authenticator (test/helpers/software-authenticator.ts) whose answers the real WebAuthn
  * verifier checks; RP ID and origin are the tests' PUBLIC_ORIGIN (https://id.example.test).
@@ -96,7 +96,7 @@ async function signInWithPasskey(alias: string, login: string, authenticator: So
   return step.browser;
 }
 
-/** Register New Token (or Re-Assign) with a passkey: options, the ceremony, the credential. */
+/** Register New Token (or Reassign) with a passkey: options, the ceremony, the credential. */
 async function registerPasskey(browser: Browser, authenticator: SoftwareAuthenticator, input: { name?: string; reassign?: boolean } = {}) {
   const flag = input.reassign ? { reassign: true } : {};
   const options = await browser.send('POST', '/tokens/passkey/options', flag);
@@ -367,7 +367,7 @@ describe('the passkey at the portal sign-in', () => {
   });
 });
 
-describe('Re-Assign Token with a passkey', () => {
+describe('Reassign Token with a passkey', () => {
   it('a new passkey replaces the old token on every resource; the old one stops working', async () => {
     // Attack surface: the old token (perhaps lost) must not keep working once the user moved to a passkey.
     const { admin, resource, alias } = await passkeyPortal();

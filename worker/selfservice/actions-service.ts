@@ -141,7 +141,7 @@ async function assignedToken(db: D1Database, portal: Portal, userId: string): Pr
 // ---- tokens
 
 /**
- * Register New Token (and the first half of Re-Assign): a pending software token owned by the user, shown once as
+ * Register New Token (and the first half of Reassign): a pending software token owned by the user, shown once as
  * a QR code. It joins the resource only when confirmed with its first OTP.
  */
 export async function beginTokenEnrolment(
@@ -172,7 +172,7 @@ export interface MessageEnrolmentView {
 }
 
 /**
- * Register New Token (and Re-Assign) for SMS and EMAIL: a pending token bound to the phone number or address the
+ * Register New Token (and Reassign) for SMS and EMAIL: a pending token bound to the phone number or address the
  * user gave, and a code sent there. Like an app token it joins the resource only when confirmed, here with that
  * code: the destination is proven to reach the user. A refused send (limits, provider) leaves no token behind.
  */
@@ -219,7 +219,7 @@ export async function resendEnrolmentCode(env: Env, portal: Portal, actor: Porta
 
 /**
  * Confirms an enrolment with the token's first OTP, then assigns it to this resource "with" the user. With
- * `replaceOld` (Re-Assign Token) the previous token is disabled in the same batch: it is unusable afterwards.
+ * `replaceOld` (Reassign Token) the previous token is disabled in the same batch: it is unusable afterwards.
  */
 export async function confirmTokenEnrolment(
   env: Env,
@@ -245,7 +245,7 @@ export async function confirmTokenEnrolment(
 
 /**
  * The token becomes this resource's "token with user" and the session's proof is fresh (the token was just proven).
- * With `replaceOld` (Re-Assign Token) the previous token is disabled in the same batch: it is unusable afterwards.
+ * With `replaceOld` (Reassign Token) the previous token is disabled in the same batch: it is unusable afterwards.
  */
 async function takeOverStatements(db: D1Database, portal: Portal, actor: PortalActor, tokenId: string, replaceOld: boolean): Promise<D1PreparedStatement[]> {
   const previous = replaceOld ? await assignmentOf(db, portal, actor.userId) : null;
@@ -262,19 +262,19 @@ async function takeOverStatements(db: D1Database, portal: Portal, actor: PortalA
   return statements;
 }
 
-// ---- passkeys: Register New Token and Re-Assign Token with a WebAuthn ceremony in place of the first OTP
+// ---- passkeys: Register New Token and Reassign Token with a WebAuthn ceremony in place of the first OTP
 
 /** A portal session's registration ceremony is bound to it: options fetched in one session are no use in another. */
 const passkeyRegistrationBinding = (sessionId: string) => `portal-register:${sessionId}`;
-/** Re-Assign to a passkey the user already has: its own binding, so no step-up or sign-in challenge answers it. */
+/** Reassign to a passkey the user already has: its own binding, so no step-up or sign-in challenge answers it. */
 const passkeyReassignBinding = (sessionId: string) => `portal-reassign:${sessionId}`;
 
-/** The administrator allows passkeys per resource among the token types, as the others (Re-Assign included). */
+/** The administrator allows passkeys per resource among the token types, as the others (Reassign included). */
 function requirePasskeyType(portal: Portal): void {
   if (!portal.tokenTypes.includes('PASSKEY')) throw new AppError('ACTION_DISABLED', 'This token type may not be registered here.');
 }
 
-/** Register New Token / Re-Assign with a new passkey, first half: the creation options, after the proof. */
+/** Register New Token / Reassign with a new passkey, first half: the creation options, after the proof. */
 export async function beginPasskeyEnrolment(env: Env, portal: Portal, actor: PortalActor, rp: RelyingParty): Promise<PublicKeyCredentialCreationOptionsJSON> {
   requirePasskeyType(portal);
   await requireProof(env, portal, actor);
@@ -332,7 +332,7 @@ async function ownPasskeys(db: D1Database, userId: string): Promise<string[]> {
   return ownPasskeyIds(db, userId);
 }
 
-/** Re-Assign to a passkey the user already has, first half: an assertion challenge for their own passkeys. */
+/** Reassign to a passkey the user already has, first half: an assertion challenge for their own passkeys. */
 export async function beginPasskeyReassign(env: Env, portal: Portal, actor: PortalActor, rp: RelyingParty): Promise<PublicKeyCredentialRequestOptionsJSON> {
   requirePasskeyType(portal);
   await requireProof(env, portal, actor);
@@ -342,7 +342,7 @@ export async function beginPasskeyReassign(env: Env, portal: Portal, actor: Port
 }
 
 /**
- * Re-Assign to a passkey the user already has: a fresh assertion proves it is at hand (a passkey's owner alone is no
+ * Reassign to a passkey the user already has: a fresh assertion proves it is at hand (a passkey's owner alone is no
  * proof: the device may be gone), then it replaces the old token like a confirmed re-assign enrolment.
  */
 export async function completePasskeyReassign(env: Env, portal: Portal, actor: PortalActor, rp: RelyingParty, credential: AuthenticationResponseJSON) {
@@ -366,7 +366,7 @@ function assignStatement(db: D1Database, portal: Portal, actor: PortalActor, tok
 }
 
 /**
- * Existing Token Registration: a hardware token handed out by the administrator (unowned, or already the user's)
+ * Register Existing Token: a hardware token handed out by the administrator (unowned, or already the user's)
  * is claimed by serial plus an OTP proving possession. An unknown serial, somebody else's token and a wrong OTP all
  * answer the same, so serials cannot be probed.
  */

@@ -27,7 +27,7 @@ export const login = z.string().trim().min(1).max(LOGIN_MAX_LENGTH);
 /** A code sent by SMS or email is answered with the challenge it was sent under. */
 export const challengeId = z.string().min(1).max(200);
 const pin = z.string().regex(PORTAL_PIN_PATTERN, `must be ${TOKEN_PIN_DEFAULT_LENGTH} digits`);
-/** Register New Token and Re-Assign Token share their routes; `reassign` says which action (and which switch) it is. */
+/** Register New Token and Reassign Token share their routes; `reassign` says which action (and which switch) it is. */
 const reassign = z.boolean().default(false);
 
 export const aliasParams = z.object({ alias: z.string().describe("The portal's alias (/selfservice/{alias})") });

@@ -264,14 +264,14 @@ const sessionRoutes = $(apiRouter<PortalEnv>().use('*', requirePortalSession))
       return c.json(await sendStepUpCode(c.env, c.var.portalUser!.userId, factors, c.req.valid('json').factorId, { ip: clientIp(c), nowMs: c.var.now }), 200);
     },
   )
-  // Register New Token / Re-Assign Token: enrol, then confirm with the first OTP.
+  // Register New Token / Reassign Token: enrol, then confirm with the first OTP.
   // SMS and EMAIL tokens name their destination (the phone number or email address the code goes to).
   .openapi(
     route({
       ...action,
       method: 'post',
       path: '/tokens/enrol',
-      summary: 'Register New Token / Re-Assign Token: enrol a code token',
+      summary: 'Register New Token / Reassign Token: enrol a code token',
       request: withBody(body.tokenEnrol),
       responses: { 201: json(z.union([enrolmentAnswer.software, enrolmentAnswer.message]), 'A software token with its seed (shown once), or an SMS/EMAIL token and the code sent to it') },
     }),
@@ -285,7 +285,7 @@ const sessionRoutes = $(apiRouter<PortalEnv>().use('*', requirePortalSession))
       return c.json(await beginTokenEnrolment(c.env, c.var.portal, actor(c), { type: input.type, description: input.description, issuer: c.var.portal.resourceName }), 201);
     },
   )
-  // Register New Token / Re-Assign Token with a passkey: the creation options, then the credential, which joins the
+  // Register New Token / Reassign Token with a passkey: the creation options, then the credential, which joins the
   // resource at once (the ceremony proves the new passkey; no first OTP).
   .openapi(route({ ...action, method: 'post', path: '/tokens/passkey/options', summary: 'Options to register a passkey as the token', request: withBody(body.passkeyOptions), responses: { 200: passkeyCreation } }), async (c) => {
     requireAction(c, c.req.valid('json').reassign ? 'reassignToken' : 'registerNewToken');
@@ -296,7 +296,7 @@ const sessionRoutes = $(apiRouter<PortalEnv>().use('*', requirePortalSession))
     requireAction(c, input.reassign ? 'reassignToken' : 'registerNewToken');
     return c.json(await completePasskeyEnrolment(c.env, c.var.portal, actor(c), relyingParty(c), { credential: input.credential, name: input.name, replaceOld: input.reassign }), 201);
   })
-  // Re-Assign Token to a passkey the user already has (made in /profile or at another portal): proven by a fresh
+  // Reassign Token to a passkey the user already has (made in /profile or at another portal): proven by a fresh
   // assertion, then it replaces the old token.
   .openapi(
     route({ ...action, method: 'post', path: '/tokens/passkey/existing/options', summary: 'Options to re-assign the token to a passkey the user has', middleware: enabled('reassignToken'), request: withBody(body.none), responses: { 200: passkeyRequest } }),

@@ -1,11 +1,12 @@
 /**
  * In-app dialogs: a modal on the native <dialog> element (the rest of the page inert, Escape closes) that also keeps
  * Tab inside itself, names itself by its heading (aria-labelledby) and gives focus back to where it came from; and
- * `confirmDialog`, the promise-returning confirmation every page uses instead of `window.confirm`.
+ * `confirmDialog`, the promise-returning confirmation every page uses instead of `window.confirm`. A dialog whose
+ * content may not be dropped unasked (a secret shown once) asks first: its content calls `useAskBeforeClosing`.
  */
 import type { ComponentChildren } from 'preact';
-import { render } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { createContext, render } from 'preact';
+import { useCallback, useContext, useEffect, useRef, useState } from 'preact/hooks';
 import { useTranslator } from '../lib/i18n';
 import { CrossIcon } from './icons';
 
@@ -40,11 +41,64 @@ function trapTab(event: KeyboardEvent): void {
   }
 }
 
-export function Dialog(props: { title: ComponentChildren; open: boolean; onClose: () => void; children: ComponentChildren; role?: 'dialog' | 'alertdialog'; describedBy?: string }) {
+/** Asked when the user closes a dialog (Escape, the close button): true lets it close, false keeps it open. */
+export type CloseQuestion = () => boolean | Promise<boolean>;
+
+/** How content registers its question with the dialog around it; returns the unregistration. */
+const CloseQuestions = createContext<((question: CloseQuestion) => () => void) | null>(null);
+
+/**
+ * From inside a Dialog's content: while `ask` is given, closing the dialog by Escape or its close button asks it
+ * first. Closing by the page itself (open={false}, after a form is done) does not ask.
+ */
+export function useAskBeforeClosing(ask: CloseQuestion | null): void {
+  const register = useContext(CloseQuestions);
+  const latest = useRef(ask);
+  latest.current = ask;
+  const asking = ask !== null;
+  useEffect(() => {
+    if (!register || !asking) return;
+    return register(() => latest.current?.() ?? true);
+  }, [register, asking]);
+}
+
+export function Dialog(props: {
+  title: ComponentChildren;
+  open: boolean;
+  onClose: () => void;
+  children: ComponentChildren;
+  role?: 'dialog' | 'alertdialog';
+  describedBy?: string;
+}) {
   const t = useTranslator(dialogStrings);
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useDialogId('title');
   const opener = useRef<Element | null>(null);
+  const registered = useRef<CloseQuestion | null>(null);
+  const register = useCallback((question: CloseQuestion) => {
+    registered.current = question;
+    return () => {
+      if (registered.current === question) registered.current = null;
+    };
+  }, []);
+  const latestProps = useRef(props);
+  latestProps.current = props;
+  const questionOpen = useRef(false);
+  const question = () => registered.current;
+  /** The user's close: asked first when a question is set; one question at a time (Escape held down repeats). */
+  const requestClose = async () => {
+    const ask = question();
+    if (ask) {
+      if (questionOpen.current) return;
+      questionOpen.current = true;
+      try {
+        if (!(await ask())) return;
+      } finally {
+        questionOpen.current = false;
+      }
+    }
+    latestProps.current.onClose();
+  };
   useEffect(() => {
     const dialog = ref.current;
     if (!dialog) return;
@@ -62,7 +116,22 @@ export function Dialog(props: { title: ComponentChildren; open: boolean; onClose
       aria-modal="true"
       aria-labelledby={titleId}
       aria-describedby={props.describedBy}
-      onKeyDown={trapTab}
+      onKeyDown={(event) => {
+        // Escape's default closes the modal at once, before any cancel handler could wait for an answer. Not for
+        // an Escape meant for a dialog opened inside this one.
+        const own = (event.target as Element | null)?.closest('dialog') === event.currentTarget;
+        if (event.key === 'Escape' && own && !event.defaultPrevented && question()) {
+          event.preventDefault();
+          void requestClose();
+        }
+        trapTab(event);
+      }}
+      // Other close requests (a platform's back gesture) reach the dialog as its cancel event.
+      onCancel={(event) => {
+        if (!question()) return;
+        event.preventDefault();
+        void requestClose();
+      }}
       onClose={() => {
         if (opener.current instanceof HTMLElement && opener.current.isConnected) opener.current.focus();
         props.onClose();
@@ -70,11 +139,11 @@ export function Dialog(props: { title: ComponentChildren; open: boolean; onClose
     >
       <header>
         <h2 id={titleId}>{props.title}</h2>
-        <button type="button" class="close" aria-label={t('close')} onClick={props.onClose}>
+        <button type="button" class="close" aria-label={t('close')} onClick={() => void requestClose()}>
           <CrossIcon size={20} />
         </button>
       </header>
-      {props.open ? props.children : null}
+      <CloseQuestions.Provider value={register}>{props.open ? props.children : null}</CloseQuestions.Provider>
     </dialog>
   );
 }

@@ -1,6 +1,6 @@
 /**
- * The account actions: Create Password, Change Password, Change Email Address and Change Contact Phone Number
- * (each confirmed by a code sent to the NEW address or number), Change Login and Change First/Last Name.
+ * The account actions: Create Password, Change Password, Change Email Address and Change Phone Number
+ * (each confirmed by a code sent to the NEW address or number), Change Login and Change Name.
  */
 import { EMAIL_MAX_LENGTH, LOGIN_MAX_LENGTH, PERSON_NAME_MAX_LENGTH, PHONE_MAX_LENGTH, SENT_CODE_MAX_LENGTH } from '../../../worker/contract/fields';
 import { useState } from 'preact/hooks';

@@ -1,6 +1,6 @@
 /**
- * The token actions: Register New Token and Re-Assign Token (one enrolment screen), Existing Token Registration,
- * Unassign Token, Token Synchronization, PIN Setup and Remove PIN.
+ * The token actions: Register New Token and Reassign Token (one enrolment screen), Register Existing Token,
+ * Unassign Token, Synchronize Token, Set Up PIN and Remove PIN.
  */
 import { EMAIL_MAX_LENGTH, PASSKEY_NAME_MAX_LENGTH, PHONE_MAX_LENGTH, SENT_CODE_MAX_LENGTH, TOKEN_DESCRIPTION_MAX_LENGTH, TOKEN_PIN_DEFAULT_LENGTH, TOKEN_SERIAL_MAX_LENGTH, TYPED_OTP_MAX_LENGTH } from '../../../worker/contract/fields';
 import { useState } from 'preact/hooks';
@@ -16,7 +16,7 @@ import { RULE_VALUES, isPin, looksLikeEmail, looksLikePhone } from './validation
 
 const APP_TYPES: SelfServiceTokenType[] = ['TOTP', 'HOTP'];
 /**
- * Register New Token and Re-Assign with a new passkey: the creation options, then the credential. Re-Assign to a
+ * Register New Token and Reassign with a new passkey: the creation options, then the credential. Reassign to a
  * passkey the user already has (made in /profile or at another portal): an assertion proves it is at hand.
  */
 /**
@@ -28,7 +28,7 @@ const APP_TYPES: SelfServiceTokenType[] = ['TOTP', 'HOTP'];
  */
 export function RegisterToken(props: ActionProps & { reassign?: boolean }) {
   const t = useTranslator(portalStrings);
-  // Re-Assign offers exactly the types the administrator allowed here, as the server accepts exactly those.
+  // Reassign offers exactly the types the administrator allowed here, as the server accepts exactly those.
   const allowed = props.overview.tokenTypes;
   const appTypes = allowed.filter((type) => APP_TYPES.includes(type));
   const [type, setType] = useState<SelfServiceTokenType>(appTypes[0] ?? allowed[0] ?? 'TOTP');

@@ -207,7 +207,7 @@ export default function SelfServiceTab({ resource, onChange }: { resource: Resou
                             onChecked={(next) => setTokenTypes(toggle(tokenTypes, type, next))}
                           />
                         ))}
-                        {needsTokenTypes && showProblems ? <Alert>{t('tokenTypesRequired')}</Alert> : null}
+                        {needsTokenTypes && showProblems ? <Alert>{t('tokenTypesRequired', { action: t('registerNewToken') })}</Alert> : null}
                       </fieldset>
                     ) : null}
                   </div>

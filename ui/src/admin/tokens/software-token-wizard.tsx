@@ -1,9 +1,11 @@
 /**
  * A new software token: choose its parameters and owner, then the QR code and secret (shown once, with Copy
- * buttons) and the first OTP, which activates it.
+ * buttons) and the first OTP, which activates it. Closing the dialog on that step asks first: the code is not shown
+ * again, and an enrolment never activated expires.
  */
 import { useState } from 'preact/hooks';
 import { CopyButton } from '../../components/copy-button';
+import { confirmDialog, useAskBeforeClosing } from '../../components/dialog';
 import { Button, Form, SelectField, TextField } from '../../components/form';
 import { showToast } from '../../components/toast';
 import { adminApi, answer as answerOf } from '../../lib/api-client';
@@ -30,6 +32,12 @@ export function SoftwareTokenWizard({ onDone }: { onDone: () => void }) {
   const [otp, setOtp] = useState('');
   const [error, setError] = useState('');
   const { busy, run, form } = useAction();
+  // Asked in the language shown when the user closes; Cancel keeps this step, QR code and all.
+  useAskBeforeClosing(
+    created
+      ? () => confirmDialog({ title: p('closePendingTitle'), text: p('closePendingText'), confirmLabel: p('closePending'), danger: true })
+      : null,
+  );
 
   if (created) {
     return (

@@ -109,6 +109,9 @@ export const tokenPageStrings = {
     copySecret: 'Copy secret',
     copyKeyUri: 'Copy otpauth:// link',
     keyUri: 'Link for the app',
+    closePendingTitle: 'Close without activating the token?',
+    closePendingText: 'The QR code and secret are not shown again. Unless the token is activated with a code from the app (here, or later with Check OTP on its page), the pending token expires and is deleted.',
+    closePending: 'Close anyway',
   },
   de: {
     tokenName: 'Name',
@@ -125,5 +128,8 @@ export const tokenPageStrings = {
     copySecret: 'Geheimnis kopieren',
     copyKeyUri: 'otpauth://-Link kopieren',
     keyUri: 'Link für die App',
+    closePendingTitle: 'Schließen, ohne das Token zu aktivieren?',
+    closePendingText: 'QR-Code und Geheimnis werden nicht noch einmal angezeigt. Wird das Token nicht mit einem Code aus der App aktiviert (hier oder später mit „OTP prüfen“ auf seiner Seite), verfällt es und wird gelöscht.',
+    closePending: 'Trotzdem schließen',
   },
 };

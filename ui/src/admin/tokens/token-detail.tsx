@@ -46,16 +46,24 @@ export function TokenDetailPage({ id }: { id: string }) {
 
   async function checkOtp(event: Event) {
     event.preventDefault();
+    const field = (event.currentTarget as HTMLFormElement).elements.namedItem('check-otp');
     setCheckVerdict('');
+    let valid = false;
     await checkAction.run(async () => {
       const answer = await answerOf(adminApi.tokens[':id'].check.$post({ param: { id }, json: { otp: otp.trim() } }));
+      valid = answer.valid;
       if (answer.valid) showToast(t('otpValid'));
       // The code the token accepted last (the wizard's first OTP, say): not a failure, nothing counted; say what to do.
       else if (answer.reason === 'OTP_REPLAYED') setCheckVerdict(p('otpAlreadyUsed'));
       else setCheckVerdict(`${t('otpInvalid')}${answer.reason && answer.reason !== 'OTP_INVALID' ? ` (${describeError(new ApiError(400, answer.reason, answer.reason))})` : ''}`);
-      setOtp('');
       reload();
     });
+    if (valid) setOtp('');
+    // A refused code stays, selected: the admin sees what was typed and types the next one over it.
+    else if (field instanceof HTMLInputElement) {
+      field.focus();
+      field.select();
+    }
   }
 
   async function resync(event: Event) {
