@@ -2,8 +2,8 @@
  * The SAML configuration page in headless Chromium, in English and German: `version: 1.0` is valid in the editor
  * as on the server (the editor's schema is generated from the server's), a problem is marked on the line that
  * has to change (list and squiggle), the key documentation is in the page's language (its hover's heading and the
- * language worker's "Example:" too, with no footer naming the schema's file), and after the restart applies the configuration the login methods
- * table says SAML is active without a reload.
+ * language worker's "Example:" too, with no footer naming the schema's file), and after the restart applies the
+ * configuration the login methods table says SAML is active without a reload.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

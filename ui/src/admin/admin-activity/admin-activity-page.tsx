@@ -127,7 +127,7 @@ export default function AdminActivityPage() {
       {data && data.items.length > 0 ? (
         <>
           <div style="overflow-x:auto">
-            <table class="data audit-table" data-testid="admin-activity">
+            <table class="data" data-testid="admin-activity">
               <thead>
                 <tr>
                   <th>{t('when')}</th>
@@ -194,7 +194,7 @@ function AuditRow({ entry, t }: { entry: AuditEntry; t: Translate }) {
           </small>
         ) : null}
       </td>
-      <td class="audit-action">{(AUDIT_ACTION_LABELS[language] as Record<string, string>)[entry.action] ?? entry.action}</td>
+      <td>{(AUDIT_ACTION_LABELS[language] as Record<string, string>)[entry.action] ?? entry.action}</td>
       <td class="long">
         <span class="muted">{labelOf(t, 'type_', entry.objectType)}</span>{' '}
         {href ? (

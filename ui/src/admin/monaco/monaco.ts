@@ -6,7 +6,8 @@
  * monaco-yaml 5 calls `monaco.editor.createWebWorker` without a `worker`, which monaco-editor >= 0.53 requires
  * (upstream issue remcohaszing/monaco-yaml#272): we hand monaco-yaml a view of monaco whose createWebWorker
  * supplies the YAML worker. The Vite alias for `monaco-editor/esm/vs/*` (ui/vite.config.ts) makes the paths that
- * monaco-yaml's worker imports resolve under monaco-editor's export map.
+ * monaco-yaml's worker imports resolve under monaco-editor's export map. The worker starts through our entry
+ * (yaml-worker.ts), which gives its hover and completion labels the page's language.
  */
 import * as monaco from 'monaco-editor/esm/vs/editor/editor.api.js';
 import 'monaco-editor/esm/vs/editor/browser/coreCommands.js';
